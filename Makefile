@@ -1,0 +1,42 @@
+# Tandem: the two commands that matter are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PROTOVALIDATE_VERSION := v1.2.2
+BUF_VERSION := 1.75.0
+BUF := api/node_modules/.bin/buf
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+.PHONY: run
+run: ## run tandemd on the embedded SQLite store with demo data
+	cd backend && go run ./cmd/tandemd --demo
+
+.PHONY: test
+test: ## run every test (set TANDEM_TEST_MYSQL_DSN to include MySQL/MariaDB)
+	cd backend && go test -race -count=1 -timeout 20m ./...
+
+.PHONY: tools
+tools: ## install the pinned code generators (Go plugins into .bin, buf and protoc-gen-es into api/node_modules)
+	@mkdir -p .bin
+	cd api && go build -o ../.bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
+	cd api && go build -o ../.bin/protoc-gen-connect-go connectrpc.com/connect/cmd/protoc-gen-connect-go
+	cd api && npm install --no-audit --no-fund --loglevel=error
+	@[ "$$($(BUF) --version 2>/dev/null)" = "$(BUF_VERSION)" ] || (cd api && npm install --no-save --no-audit --no-fund --loglevel=error @bufbuild/buf@$(BUF_VERSION))
+	@dir=$$(cd backend && go mod download -json github.com/bufbuild/protovalidate@$(PROTOVALIDATE_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'); \
+	  mkdir -p .buf-deps/protovalidate/buf/validate; \
+	  install -m 0644 $$dir/proto/protovalidate/buf/validate/validate.proto .buf-deps/protovalidate/buf/validate/
+
+.PHONY: generate
+generate: tools ## lint the protos and regenerate api/ (Go and TypeScript)
+	$(BUF) lint
+	rm -rf api/tandem api/ts
+	$(BUF) generate --path proto/tandem
+	cd api && go mod tidy
+
+.PHONY: check-generated
+check-generated: generate ## fail when the committed generated code is stale
+	@git diff --exit-code --stat -- api/ || (echo "generated code is stale: run make generate and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- api/)" || (git status --porcelain -- api/; echo "untracked generated files: run make generate and commit" >&2; exit 1)
