@@ -51,3 +51,7 @@ require (
 	modernc.org/memory v1.12.1 // indirect
 	modernc.org/sqlite v1.61.1 // indirect
 )
+
+require github.com/tandem-inbox/tandem/api v0.0.0
+
+replace github.com/tandem-inbox/tandem/api => ../api

@@ -1,0 +1,133 @@
+package access
+
+import (
+	"context"
+	_ "embed"
+	"encoding/csv"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	"github.com/casbin/casbin/v2/util"
+
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+)
+
+//go:embed model.conf
+var modelText string
+
+//go:embed policy.csv
+var policyText string
+
+// ResourceResolver returns the workspace that owns the resource with the id,
+// or apperr.ErrNotFound.
+type ResourceResolver func(ctx context.Context, id string) (workspaceID string, err error)
+
+// MembershipLookup returns a user's role in a workspace, or
+// apperr.ErrNotFound when the user is not a member (or is disabled).
+type MembershipLookup func(ctx context.Context, workspaceID, userID string) (Role, error)
+
+// Authorizer decides whether a principal may act on a resource.
+type Authorizer struct {
+	enforcer   *casbin.Enforcer
+	membership MembershipLookup
+
+	mu        sync.RWMutex
+	resolvers map[string]ResourceResolver
+}
+
+// NewAuthorizer builds the casbin enforcer from the embedded model and policy.
+func NewAuthorizer(membership MembershipLookup) (*Authorizer, error) {
+	m, err := model.NewModelFromString(modelText)
+	if err != nil {
+		return nil, fmt.Errorf("casbin model: %w", err)
+	}
+	e, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, fmt.Errorf("casbin enforcer: %w", err)
+	}
+	e.AddNamedDomainMatchingFunc("g", "keyMatch", util.KeyMatch)
+	rows, err := csv.NewReader(strings.NewReader(policyText)).ReadAll()
+	if err != nil {
+		return nil, fmt.Errorf("casbin policy: %w", err)
+	}
+	for _, row := range rows {
+		for i := range row {
+			row[i] = strings.TrimSpace(row[i])
+		}
+		switch row[0] {
+		case "p":
+			_, err = e.AddPolicy(row[1], row[2], row[3], row[4])
+		case "g":
+			_, err = e.AddGroupingPolicy(row[1], row[2], row[3])
+		default:
+			err = fmt.Errorf("unknown policy line %q", row[0])
+		}
+		if err != nil {
+			return nil, fmt.Errorf("casbin policy: %w", err)
+		}
+	}
+	return &Authorizer{enforcer: e, membership: membership, resolvers: map[string]ResourceResolver{}}, nil
+}
+
+// Register names the resolver for a resource kind. Each domain registers the
+// kinds it owns when the server is composed.
+func (a *Authorizer) Register(resource string, r ResourceResolver) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.resolvers[resource] = r
+}
+
+// Allowed reports whether role may perform act on obj in the workspace.
+func (a *Authorizer) Allowed(role Role, workspaceID, obj, act string) (bool, error) {
+	return a.enforcer.Enforce("role:"+string(role), workspaceID, obj, act)
+}
+
+// Authorize resolves the target's workspace and the principal's role there
+// and enforces the policy. Outsiders get NotFound, the same answer as for a
+// missing object; members whose role is too low get PermissionDenied.
+func (a *Authorizer) Authorize(ctx context.Context, p *Principal, resource, id, action string) (*Scope, error) {
+	a.mu.RLock()
+	resolve := a.resolvers[resource]
+	a.mu.RUnlock()
+	if resolve == nil {
+		return nil, fmt.Errorf("no resolver for resource %q", resource)
+	}
+	workspaceID, err := resolve(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var role Role
+	switch p.Kind {
+	case KindAPIKey:
+		if p.WorkspaceID != workspaceID {
+			return nil, apperr.ErrNotFound
+		}
+		// An API key acts with its own role, but never above its creator's
+		// current one: demoting or removing the creator demotes the key.
+		creatorRole, err := a.membership(ctx, workspaceID, p.UserID)
+		if err != nil {
+			return nil, err
+		}
+		role = p.Role
+		if creatorRole.Rank() < role.Rank() {
+			role = creatorRole
+		}
+	case KindUser:
+		if role, err = a.membership(ctx, workspaceID, p.UserID); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, apperr.ErrNotFound
+	}
+	ok, err := a.Allowed(role, workspaceID, resource, action)
+	if err != nil {
+		return nil, fmt.Errorf("enforce: %w", err)
+	}
+	if !ok {
+		return nil, apperr.Newf(apperr.PermissionDenied, "your role (%s) may not %s this %s", role, strings.ReplaceAll(action, "_", " "), strings.ReplaceAll(resource, "_", " "))
+	}
+	return &Scope{WorkspaceID: workspaceID, Role: role}, nil
+}

@@ -1,0 +1,93 @@
+package store
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect holds the few things that differ between SQLite and MySQL.
+type Dialect interface {
+	// Name is "sqlite" or "mysql".
+	Name() string
+	// ForUpdate is appended to a SELECT that locks the rows it reads inside a
+	// transaction ("" on SQLite, where a write transaction locks the database).
+	ForUpdate() string
+	// SkipLocked is appended to a SELECT that claims due work rows, skipping
+	// those another transaction holds.
+	SkipLocked() string
+	// InsertIgnore is the INSERT verb that silently skips a duplicate key.
+	InsertIgnore() string
+	// IsUniqueViolation reports a duplicate-key error.
+	IsUniqueViolation(err error) bool
+	// IsRetryable reports a deadlock or lock timeout after which the whole
+	// transaction may be run again.
+	IsRetryable(err error) bool
+}
+
+type sqliteDialect struct{}
+
+func (sqliteDialect) Name() string         { return "sqlite" }
+func (sqliteDialect) ForUpdate() string    { return "" }
+func (sqliteDialect) SkipLocked() string   { return "" }
+func (sqliteDialect) InsertIgnore() string { return "INSERT OR IGNORE" }
+
+func (sqliteDialect) IsUniqueViolation(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
+}
+
+func (sqliteDialect) IsRetryable(err error) bool {
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() & 0xff { // primary result code
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return true
+	}
+	return false
+}
+
+type mysqlDialect struct{}
+
+func (mysqlDialect) Name() string         { return "mysql" }
+func (mysqlDialect) ForUpdate() string    { return " FOR UPDATE" }
+func (mysqlDialect) SkipLocked() string   { return " FOR UPDATE SKIP LOCKED" }
+func (mysqlDialect) InsertIgnore() string { return "INSERT IGNORE" }
+
+// MySQL error numbers.
+const (
+	erDupEntry        = 1062
+	erLockWaitTimeout = 1205
+	erLockDeadlock    = 1213
+)
+
+func (mysqlDialect) IsUniqueViolation(err error) bool {
+	var e *mysql.MySQLError
+	return errors.As(err, &e) && e.Number == erDupEntry
+}
+
+func (mysqlDialect) IsRetryable(err error) bool {
+	var e *mysql.MySQLError
+	if errors.As(err, &e) {
+		return e.Number == erLockDeadlock || e.Number == erLockWaitTimeout
+	}
+	// A connection lost mid-transaction is not retried here: the outcome of
+	// its commit is unknown, and the client's idempotent retry settles it.
+	return false
+}
+
+// Placeholders returns "?, ?, ?" for n arguments.
+func Placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}

@@ -1,0 +1,97 @@
+// Package store opens Tandem's database, runs its migrations and its
+// transactions. One schema serves two dialects: embedded SQLite (the zero-setup
+// default, one node) and MySQL/MariaDB (production, many replicas). What differs
+// between them lives in Dialect; domain packages never branch on a driver.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// Querier is what a domain's SQL runs on: the pool or a transaction.
+type Querier interface {
+	sqlx.ExtContext
+	GetContext(ctx context.Context, dest any, query string, args ...any) error
+	SelectContext(ctx context.Context, dest any, query string, args ...any) error
+}
+
+// DB is the database pool with its dialect.
+type DB struct {
+	*sqlx.DB
+	Dialect Dialect
+}
+
+// Tx is a transaction with its dialect.
+type Tx struct {
+	*sqlx.Tx
+	Dialect     Dialect
+	afterCommit []func()
+}
+
+// AfterCommit registers fn to run once the transaction has committed (and
+// never if it rolls back). The event log uses it to wake subscribers.
+func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
+
+// maxAttempts bounds the retries of a transaction that failed on a deadlock or
+// a busy lock; the work in it is re-run from the start.
+const maxAttempts = 5
+
+// InTx runs fn in one transaction and commits it. It retries fn, from a fresh
+// transaction, when the database reports a deadlock or lock timeout, so fn must
+// not keep state outside the transaction between attempts.
+func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.inTx(ctx, fn)
+		if err == nil || attempt == maxAttempts || !db.Dialect.IsRetryable(err) {
+			return err
+		}
+		backoff := time.Duration(attempt*attempt) * 5 * time.Millisecond
+		backoff += rand.N(backoff) // jitter, so that retried rivals do not collide again
+		select {
+		case <-ctx.Done():
+			return errors.Join(err, ctx.Err())
+		case <-time.After(backoff):
+		}
+	}
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	tx := &Tx{Tx: sqlTx, Dialect: db.Dialect}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = sqlTx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = sqlTx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.afterCommit {
+		f()
+	}
+	return nil
+}
+
+// NowMillis is the storage form of a time: UTC unix milliseconds.
+func NowMillis(t time.Time) int64 { return t.UTC().UnixMilli() }
+
+// ErrNoRows reports whether err is sql.ErrNoRows.
+func ErrNoRows(err error) bool { return errors.Is(err, sql.ErrNoRows) }

@@ -1,0 +1,126 @@
+// Package storetest runs a test on every database Tandem supports: embedded
+// SQLite always, MySQL/MariaDB whenever TANDEM_TEST_MYSQL_DSN names a server
+// (CI always sets it). Each test gets its own freshly migrated database.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"os"
+	"testing"
+
+
+	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// EnvMySQL names the environment variable holding the MySQL test DSN, in the
+// go-sql-driver form (root@tcp(127.0.0.1:3306)/test) or as mysql://root@127.0.0.1:3306/test.
+const EnvMySQL = "TANDEM_TEST_MYSQL_DSN"
+
+// Dialects lists the databases the tests run on here.
+func Dialects() []string {
+	if os.Getenv(EnvMySQL) != "" {
+		return []string{"sqlite", "mysql"}
+	}
+	return []string{"sqlite"}
+}
+
+// Each runs fn as a subtest on every database, each with a fresh store.
+func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(d, func(t *testing.T) {
+			fn(t, New(t, d))
+		})
+	}
+}
+
+// EachURL runs fn on every database with the options a server process would
+// be given to open a fresh, empty database of that dialect.
+func EachURL(t *testing.T, fn func(t *testing.T, opts store.Options)) {
+	t.Helper()
+	for _, d := range Dialects() {
+		t.Run(d, func(t *testing.T) {
+			fn(t, Options(t, d))
+		})
+	}
+}
+
+// New opens a fresh migrated database of the dialect, closed at cleanup.
+func New(t testing.TB, dialect string) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), Options(t, dialect))
+	if err != nil {
+		t.Fatalf("open %s: %v", dialect, err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
+}
+
+// Options returns store options naming a fresh, empty database: a temporary
+// directory for SQLite, a new database on the MySQL test server (dropped at
+// cleanup).
+func Options(t testing.TB, dialect string) store.Options {
+	t.Helper()
+	if dialect == "sqlite" {
+		return store.Options{DataDir: t.TempDir()}
+	}
+	dsn := os.Getenv(EnvMySQL)
+	if dsn == "" {
+		t.Skipf("%s is not set", EnvMySQL)
+	}
+	cfg, err := store.MySQLConfig(dsn)
+	if err != nil {
+		t.Fatalf("%s: %v", EnvMySQL, err)
+	}
+	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatalf("open mysql: %v", err)
+	}
+	defer admin.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "tandem_t_" + hex.EncodeToString(b[:])
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
+		t.Fatalf("create test database: %v", err)
+	}
+	t.Cleanup(func() {
+		a, err := sql.Open("mysql", cfg.FormatDSN())
+		if err != nil {
+			return
+		}
+		defer a.Close()
+		_, _ = a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name)
+	})
+	own := cfg.Clone()
+	own.DBName = name
+	return store.Options{URL: own.FormatDSN()}
+}
+
+// MustExec runs a statement or fails the test.
+func MustExec(t testing.TB, db *store.DB, query string, args ...any) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), query, args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// Count returns SELECT COUNT(*) FROM table [WHERE where].
+func Count(t testing.TB, db *store.DB, table, where string, args ...any) int {
+	t.Helper()
+	q := "SELECT COUNT(*) FROM " + table
+	if where != "" {
+		q += " WHERE " + where
+	}
+	var n int
+	if err := db.GetContext(context.Background(), &n, q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+

@@ -1,0 +1,360 @@
+package workspace
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/page"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// InviteTTL is how long an invitation stays valid.
+const InviteTTL = 7 * 24 * time.Hour
+
+// Options tune the service.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service manages workspaces, members, invitations and groups.
+type Service struct {
+	db       *store.DB
+	log      *events.Log
+	accounts *account.Service
+	now      func() time.Time
+}
+
+// NewService returns the workspace service.
+func NewService(db *store.DB, log *events.Log, accounts *account.Service, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{db: db, log: log, accounts: accounts, now: opts.Now}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// appendEvent records a workspace event in tx.
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, workspaceID string, actor *access.Principal, typ string, vis events.Visibility, payload any) error {
+	b, err := json.Marshal(payload)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", typ, err)
+	}
+	kind, id := events.ActorSystem, ""
+	if actor != nil {
+		kind, id = actor.Actor()
+	}
+	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: typ, ActorKind: kind, ActorID: id,
+		Visibility: vis, Payload: b})
+}
+
+// Create makes a workspace owned by the user.
+func (s *Service) Create(ctx context.Context, actor *access.Principal, name string) (Workspace, error) {
+	now := store.NowMillis(s.now())
+	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16),
+		WidgetSecret: randomHex(32), CreatedAt: now, UpdatedAt: now}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		if err := insertWorkspace(ctx, tx, &w); err != nil {
+			return fmt.Errorf("insert workspace: %w", err)
+		}
+		if err := insertMember(ctx, tx, w.ID, actor.UserID, access.RoleOwner, now); err != nil {
+			return fmt.Errorf("insert owner: %w", err)
+		}
+		if err := s.appendEvent(ctx, tx, w.ID, actor, "workspace.created", events.Agents, map[string]string{"name": name}); err != nil {
+			return err
+		}
+		return s.appendEvent(ctx, tx, w.ID, actor, "member.added", events.Agents,
+			map[string]string{"user_id": actor.UserID, "role": string(access.RoleOwner)})
+	})
+	return w, err
+}
+
+// List pages through the workspaces the principal belongs to: a user's
+// memberships, or an API key's one workspace.
+func (s *Service) List(ctx context.Context, p *access.Principal, size int32, token string) ([]Workspace, string, error) {
+	if p.Kind == access.KindAPIKey {
+		if token != "" {
+			return nil, "", nil
+		}
+		w, err := s.Get(ctx, p.WorkspaceID)
+		if err != nil {
+			return nil, "", err
+		}
+		return []Workspace{w}, "", nil
+	}
+	var (
+		afterCreated int64
+		afterID      string
+	)
+	if _, err := page.Decode(token, &afterCreated, &afterID); err != nil {
+		return nil, "", err
+	}
+	limit := page.Size(size)
+	ws, err := workspacesOfUser(ctx, s.db, p.UserID, afterCreated, afterID, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list workspaces: %w", err)
+	}
+	next := ""
+	if len(ws) > limit {
+		ws = ws[:limit]
+		last := ws[limit-1]
+		next = page.Token(last.CreatedAt, last.ID)
+	}
+	return ws, next, nil
+}
+
+// Get returns a workspace.
+func (s *Service) Get(ctx context.Context, id string) (Workspace, error) {
+	w, err := workspaceByID(ctx, s.db, id)
+	if store.ErrNoRows(err) {
+		return Workspace{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Workspace{}, fmt.Errorf("get workspace: %w", err)
+	}
+	return w, nil
+}
+
+// Update changes a workspace's settings; nil fields stay as they are.
+func (s *Service) Update(ctx context.Context, actor *access.Principal, id string, name *string) (Workspace, error) {
+	var w Workspace
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if w, err = workspaceByID(ctx, tx, id); err != nil {
+			return fmt.Errorf("get workspace: %w", err)
+		}
+		if name == nil || *name == w.Name {
+			return nil
+		}
+		w.Name, w.UpdatedAt = *name, store.NowMillis(s.now())
+		if err := updateWorkspaceName(ctx, tx, id, w.Name, w.UpdatedAt); err != nil {
+			return fmt.Errorf("update workspace: %w", err)
+		}
+		return s.appendEvent(ctx, tx, id, actor, "workspace.updated", events.Agents, map[string]string{"name": w.Name})
+	})
+	return w, err
+}
+
+// Invite creates a single-use invitation for the email, with a role no
+// higher than the inviter's, and returns its token.
+func (s *Service) Invite(ctx context.Context, actor *access.Principal, scope *access.Scope, email string, role access.Role) (string, int64, error) {
+	if role.Rank() > scope.Role.Rank() {
+		return "", 0, ErrRoleTooHigh
+	}
+	email = account.NormalizeEmail(email)
+	token, hash := access.NewSecret(access.PrefixInvite)
+	now := s.now()
+	inv := Invite{ID: uuid.NewString(), WorkspaceID: scope.WorkspaceID, Email: email, Role: role, TokenHash: hash,
+		InvitedBy: actor.UserID, CreatedAt: store.NowMillis(now), ExpiresAt: store.NowMillis(now.Add(InviteTTL))}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var existing int
+		if err := tx.GetContext(ctx, &existing, `SELECT COUNT(*) FROM members m JOIN users u ON u.id = m.user_id
+			WHERE m.workspace_id = ? AND u.email = ?`, scope.WorkspaceID, email); err != nil {
+			return fmt.Errorf("check member: %w", err)
+		}
+		if existing > 0 {
+			return ErrAlreadyMember
+		}
+		if err := insertInvite(ctx, tx, &inv); err != nil {
+			return fmt.Errorf("insert invite: %w", err)
+		}
+		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.invited", events.Admins,
+			map[string]string{"invite_id": inv.ID, "email": email, "role": string(role)})
+	})
+	if err != nil {
+		return "", 0, err
+	}
+	return token, inv.ExpiresAt, nil
+}
+
+// AcceptInvite joins the invitation's workspace as the invited email's user,
+// creating the account when there is none (an existing account must give its
+// password), and opens a session. The invitation is used up.
+func (s *Service) AcceptInvite(ctx context.Context, token, displayName, password string) (Workspace, account.Issued, error) {
+	var (
+		w      Workspace
+		issued account.Issued
+	)
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		inv, err := inviteByHash(ctx, tx, access.HashSecret(token))
+		if store.ErrNoRows(err) {
+			return ErrInviteInvalid
+		}
+		if err != nil {
+			return fmt.Errorf("find invite: %w", err)
+		}
+		now := store.NowMillis(s.now())
+		if inv.AcceptedAt != 0 || inv.ExpiresAt <= now {
+			return ErrInviteInvalid
+		}
+		// The inviter's role may have dropped since: an invite never grants
+		// more than its inviter holds now.
+		inviterRole, err := liveRole(ctx, tx, inv.WorkspaceID, inv.InvitedBy)
+		if store.ErrNoRows(err) || (err == nil && inviterRole.Rank() < inv.Role.Rank()) || (err == nil && !inviterRole.AtLeast(access.RoleAdmin)) {
+			return ErrInviteInvalid
+		}
+		if err != nil {
+			return fmt.Errorf("inviter role: %w", err)
+		}
+		u, _, err := s.accounts.FindOrCreateUserTx(ctx, tx, inv.Email, displayName, password, true)
+		if err != nil {
+			return err
+		}
+		if err := insertMember(ctx, tx, inv.WorkspaceID, u.ID, inv.Role, now); err != nil {
+			if tx.Dialect.IsUniqueViolation(err) {
+				return ErrAlreadyMember
+			}
+			return fmt.Errorf("insert member: %w", err)
+		}
+		if err := markInviteAccepted(ctx, tx, inv.ID, u.ID, now); err != nil {
+			return fmt.Errorf("accept invite: %w", err)
+		}
+		if w, err = workspaceByID(ctx, tx, inv.WorkspaceID); err != nil {
+			return fmt.Errorf("get workspace: %w", err)
+		}
+		if issued, err = s.accounts.NewSessionTx(ctx, tx, u); err != nil {
+			return err
+		}
+		actor := &access.Principal{Kind: access.KindUser, UserID: u.ID}
+		return s.appendEvent(ctx, tx, inv.WorkspaceID, actor, "member.added", events.Agents,
+			map[string]string{"user_id": u.ID, "role": string(inv.Role), "invite_id": inv.ID})
+	})
+	return w, issued, err
+}
+
+// Members pages through a workspace's members.
+func (s *Service) Members(ctx context.Context, workspaceID string, size int32, token string) ([]Member, string, error) {
+	var (
+		afterCreated int64
+		afterID      string
+	)
+	if _, err := page.Decode(token, &afterCreated, &afterID); err != nil {
+		return nil, "", err
+	}
+	limit := page.Size(size)
+	ms, err := membersPage(ctx, s.db, workspaceID, afterCreated, afterID, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("list members: %w", err)
+	}
+	next := ""
+	if len(ms) > limit {
+		ms = ms[:limit]
+		last := ms[limit-1]
+		next = page.Token(last.CreatedAt, last.UserID)
+	}
+	return ms, next, nil
+}
+
+// UpdateMemberRole changes a member's role. Nobody grants above their own
+// role or changes a member who outranks them, and the last owner stays.
+func (s *Service) UpdateMemberRole(ctx context.Context, actor *access.Principal, scope *access.Scope, userID string, role access.Role) (Member, error) {
+	if role.Rank() > scope.Role.Rank() {
+		return Member{}, ErrRoleTooHigh
+	}
+	var m Member
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		owners, err := lockOwners(ctx, tx, scope.WorkspaceID)
+		if err != nil {
+			return fmt.Errorf("count owners: %w", err)
+		}
+		if m, err = memberOf(ctx, tx, scope.WorkspaceID, userID, tx.Dialect.ForUpdate()); store.ErrNoRows(err) {
+			return apperr.ErrNotFound
+		} else if err != nil {
+			return fmt.Errorf("get member: %w", err)
+		}
+		if m.Role.Rank() > scope.Role.Rank() {
+			return ErrOutranked
+		}
+		if m.Role == role {
+			return nil
+		}
+		if m.Role == access.RoleOwner && owners <= 1 {
+			return ErrLastOwner
+		}
+		if err := setMemberRole(ctx, tx, scope.WorkspaceID, userID, role); err != nil {
+			return fmt.Errorf("set role: %w", err)
+		}
+		from := m.Role
+		m.Role = role
+		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.role_changed", events.Agents,
+			map[string]string{"user_id": userID, "from": string(from), "role": string(role)})
+	})
+	return m, err
+}
+
+// RemoveMember removes a member (and their group memberships) from the
+// workspace; their sessions lose access to it on the next call.
+func (s *Service) RemoveMember(ctx context.Context, actor *access.Principal, scope *access.Scope, userID string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		owners, err := lockOwners(ctx, tx, scope.WorkspaceID)
+		if err != nil {
+			return fmt.Errorf("count owners: %w", err)
+		}
+		m, err := memberOf(ctx, tx, scope.WorkspaceID, userID, tx.Dialect.ForUpdate())
+		if store.ErrNoRows(err) {
+			return apperr.ErrNotFound
+		} else if err != nil {
+			return fmt.Errorf("get member: %w", err)
+		}
+		if m.Role.Rank() > scope.Role.Rank() {
+			return ErrOutranked
+		}
+		if m.Role == access.RoleOwner && owners <= 1 {
+			return ErrLastOwner
+		}
+		if err := deleteMember(ctx, tx, scope.WorkspaceID, userID); err != nil {
+			return fmt.Errorf("delete member: %w", err)
+		}
+		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.removed", events.Agents,
+			map[string]string{"user_id": userID})
+	})
+}
+
+// Role returns an enabled user's role in a workspace, or NotFound when the
+// user is not a member: the access layer's membership lookup.
+func (s *Service) Role(ctx context.Context, workspaceID, userID string) (access.Role, error) {
+	r, err := liveRole(ctx, s.db, workspaceID, userID)
+	if store.ErrNoRows(err) {
+		return "", apperr.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("member role: %w", err)
+	}
+	return access.ParseRole(string(r))
+}
+
+// Memberships lists a user's workspaces and roles.
+func (s *Service) Memberships(ctx context.Context, userID string) ([]account.Membership, error) {
+	rows, err := membershipsOfUser(ctx, s.db, userID)
+	if err != nil {
+		return nil, fmt.Errorf("memberships: %w", err)
+	}
+	out := make([]account.Membership, len(rows))
+	for i, r := range rows {
+		out[i] = account.Membership{WorkspaceID: r.WorkspaceID, WorkspaceName: r.WorkspaceName, Role: r.Role}
+	}
+	return out, nil
+}
+
+// WorkspaceOf resolves a workspace id to itself when it exists, for authorization.
+func (s *Service) WorkspaceOf(ctx context.Context, id string) (string, error) {
+	w, err := s.Get(ctx, id)
+	return w.ID, err
+}
