@@ -49,7 +49,9 @@ func NewAuthorizer(membership MembershipLookup) (*Authorizer, error) {
 		return nil, fmt.Errorf("casbin enforcer: %w", err)
 	}
 	e.AddNamedDomainMatchingFunc("g", "keyMatch", util.KeyMatch)
-	rows, err := csv.NewReader(strings.NewReader(policyText)).ReadAll()
+	r := csv.NewReader(strings.NewReader(policyText))
+	r.FieldsPerRecord = -1 // "g" lines have three fields, "p" lines four
+	rows, err := r.ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("casbin policy: %w", err)
 	}

@@ -1,0 +1,33 @@
+// Command tandemd is Tandem's server.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/server"
+)
+
+func main() {
+	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "tandemd: configuration:\n%v\n", err)
+		os.Exit(2)
+	}
+	logger := cfg.Logger(os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := server.Run(ctx, cfg, logger); err != nil {
+		logger.Error("tandemd stopped", "error", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,71 @@
+package apperr
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"net"
+	"strings"
+
+	"connectrpc.com/connect"
+)
+
+var codes = map[Kind]connect.Code{
+	Internal:           connect.CodeInternal,
+	InvalidArgument:    connect.CodeInvalidArgument,
+	NotFound:           connect.CodeNotFound,
+	AlreadyExists:      connect.CodeAlreadyExists,
+	PermissionDenied:   connect.CodePermissionDenied,
+	Unauthenticated:    connect.CodeUnauthenticated,
+	FailedPrecondition: connect.CodeFailedPrecondition,
+	ResourceExhausted:  connect.CodeResourceExhausted,
+	Unavailable:        connect.CodeUnavailable,
+	Aborted:            connect.CodeAborted,
+}
+
+// DetailHeader carries an error's machine-readable reason (such as
+// RESYNC_REQUIRED) in the error metadata.
+const DetailHeader = "Tandem-Error-Reason"
+
+// ToConnect maps err to the error a client sees: domain errors keep their
+// public message and code; context errors become Canceled or
+// DeadlineExceeded; anything else is an opaque Internal error. It also
+// reports whether the error's cause should be logged as a server fault.
+func ToConnect(err error) (*connect.Error, bool) {
+	var ce *connect.Error
+	if errors.As(err, &ce) {
+		return ce, ce.Code() == connect.CodeInternal || ce.Code() == connect.CodeUnknown
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		msg := e.Public
+		if e.Field != "" {
+			msg = e.Field + ": " + msg
+		}
+		out := connect.NewError(codes[e.Kind], errors.New(msg))
+		if e.Detail != "" {
+			out.Meta().Set(DetailHeader, e.Detail)
+		}
+		return out, e.Kind == Internal
+	}
+	var netErr net.Error
+	switch {
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), isConnLost(err):
+		// The database is unreachable: the client may retry (with its
+		// idempotency keys), so say Unavailable rather than Internal.
+		return connect.NewError(connect.CodeUnavailable, errors.New("the service is temporarily unavailable; retry")), true
+	case errors.Is(err, context.Canceled):
+		return connect.NewError(connect.CodeCanceled, errors.New("the call was canceled")), false
+	case errors.Is(err, context.DeadlineExceeded):
+		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("the call took too long")), false
+	}
+	return connect.NewError(connect.CodeInternal, errors.New("internal error")), true
+}
+
+// isConnLost recognizes the MySQL driver's lost-connection error without
+// importing the driver here.
+func isConnLost(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "invalid connection") || strings.Contains(msg, "connection refused") ||
+		strings.Contains(msg, "bad connection")
+}

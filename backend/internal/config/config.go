@@ -1,0 +1,186 @@
+// Package config reads tandemd's configuration once, from flags and TANDEM_*
+// environment variables (flags win), and validates it with messages that say
+// what to fix.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/mail"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything tandemd is told at start.
+type Config struct {
+	Addr            string
+	DataDir         string
+	DatabaseURL     string
+	TLSCert         string
+	TLSKey          string
+	CORSOrigins     []string
+	BootstrapEmail  string
+	BootstrapPass   string
+	Demo            bool
+	LogLevel        slog.Level
+	LogFormat       string
+	SessionTTL      time.Duration
+	ShutdownTimeout time.Duration
+	MaxRequestBytes int
+	RequestTimeout  time.Duration
+}
+
+// setting is one configuration value: its flag, its env var, its default.
+type setting struct {
+	flag, env, def, usage string
+}
+
+// settings lists every configuration value.
+func settings() []setting {
+	return []setting{
+		{"addr", "TANDEM_ADDR", "127.0.0.1:8080", "listen address (host:port)"},
+		{"data-dir", "TANDEM_DATA_DIR", "./tandem-data", "directory of the embedded SQLite database and local files"},
+		{"database-url", "TANDEM_DATABASE_URL", "", "MySQL/MariaDB database (mysql://user:pass@host:3306/db); empty for embedded SQLite"},
+		{"tls-cert", "TANDEM_TLS_CERT", "", "TLS certificate file (serve HTTPS with HTTP/2)"},
+		{"tls-key", "TANDEM_TLS_KEY", "", "TLS private key file"},
+		{"cors-origins", "TANDEM_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://shop.example)"},
+		{"bootstrap-email", "TANDEM_BOOTSTRAP_EMAIL", "", "email of the owner account created on first start"},
+		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters)"},
+		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in"},
+		{"log-level", "TANDEM_LOG_LEVEL", "info", "debug, info, warn or error"},
+		{"log-format", "TANDEM_LOG_FORMAT", "text", "text or json"},
+		{"session-ttl", "TANDEM_SESSION_TTL", "720h", "lifetime of a sign-in session"},
+		{"shutdown-timeout", "TANDEM_SHUTDOWN_TIMEOUT", "15s", "how long in-flight calls may take to finish on shutdown"},
+		{"max-request-bytes", "TANDEM_MAX_REQUEST_BYTES", "1048576", "largest request message accepted, in bytes"},
+		{"request-timeout", "TANDEM_REQUEST_TIMEOUT", "30s", "deadline of a unary call that sets none"},
+	}
+}
+
+// Load parses args (without the program name) over the environment.
+func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+	fs := flag.NewFlagSet("tandemd", flag.ContinueOnError)
+	fs.SetOutput(usage)
+	values := map[string]*string{}
+	for _, s := range settings() {
+		def := s.def
+		if v := getenv(s.env); v != "" {
+			def = v
+		}
+		values[s.flag] = fs.String(s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
+	}
+	fs.Usage = func() {
+		fmt.Fprintln(usage, "Usage: tandemd [flags]\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	// --demo is a boolean flag: accept it bare.
+	for i, a := range args {
+		if a == "--demo" || a == "-demo" {
+			args[i] = "--demo=true"
+		}
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	get := func(name string) string { return strings.TrimSpace(*values[name]) }
+
+	c := Config{
+		Addr: get("addr"), DataDir: get("data-dir"), DatabaseURL: get("database-url"),
+		TLSCert: get("tls-cert"), TLSKey: get("tls-key"),
+		BootstrapEmail: get("bootstrap-email"), BootstrapPass: *values["bootstrap-password"],
+		LogFormat: get("log-format"),
+	}
+	var errs []error
+	bad := func(name, format string, a ...any) {
+		env := ""
+		for _, s := range settings() {
+			if s.flag == name {
+				env = s.env
+			}
+		}
+		errs = append(errs, fmt.Errorf("--%s (%s): %s", name, env, fmt.Sprintf(format, a...)))
+	}
+	if host, port, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr", "%q is not host:port", c.Addr)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		bad("addr", "port %q is not a number from 0 to 65535", port)
+	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
+		if _, err := net.LookupHost(host); err != nil {
+			bad("addr", "host %q does not resolve", host)
+		}
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		bad("data-dir", "is required when no database URL is given")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") && !strings.Contains(c.DatabaseURL, "@tcp(") && !strings.Contains(c.DatabaseURL, "@unix(") {
+		bad("database-url", "must be mysql://user:pass@host:3306/db or a go-sql-driver DSN like user:pass@tcp(host:3306)/db")
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		bad("tls-cert", "--tls-cert and --tls-key go together")
+	}
+	for _, f := range []string{c.TLSCert, c.TLSKey} {
+		if f != "" {
+			if _, err := os.Stat(f); err != nil {
+				bad("tls-cert", "%v", err)
+			}
+		}
+	}
+	for _, o := range strings.Split(get("cors-origins"), ",") {
+		if o = strings.TrimSpace(o); o == "" {
+			continue
+		}
+		if o != "*" && !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") {
+			bad("cors-origins", "%q is not an origin like https://shop.example", o)
+		}
+		c.CORSOrigins = append(c.CORSOrigins, strings.TrimRight(o, "/"))
+	}
+	if c.BootstrapEmail != "" {
+		if _, err := mail.ParseAddress(c.BootstrapEmail); err != nil {
+			bad("bootstrap-email", "%q is not an email address", c.BootstrapEmail)
+		}
+		if len(c.BootstrapPass) < 10 {
+			bad("bootstrap-password", "must be at least 10 characters when --bootstrap-email is set")
+		}
+	}
+	var err error
+	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
+		bad("demo", "%q is not true or false", get("demo"))
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
+		bad("log-level", "%q is not debug, info, warn or error", get("log-level"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log-format", "%q is not text or json", c.LogFormat)
+	}
+	duration := func(name string, min time.Duration) time.Duration {
+		d, err := time.ParseDuration(get(name))
+		if err != nil || d < min {
+			bad(name, "%q is not a duration of at least %s (like 30s, 5m, 24h)", get(name), min)
+		}
+		return d
+	}
+	c.SessionTTL = duration("session-ttl", time.Minute)
+	c.ShutdownTimeout = duration("shutdown-timeout", 0)
+	c.RequestTimeout = duration("request-timeout", time.Second)
+	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
+		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))
+	}
+	return c, errors.Join(errs...)
+}
+
+// Logger builds the process logger the configuration asks for.
+func (c Config) Logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

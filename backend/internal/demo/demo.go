@@ -1,0 +1,104 @@
+// Package demo seeds a demo workspace so that a new user can try every
+// feature right after `tandemd --demo`. Seeding is idempotent: a second start
+// finds the demo workspace and leaves it as it is.
+package demo
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// Demo accounts. The password is public: demo data is for trying Tandem out.
+const (
+	OwnerEmail    = "owner@demo.tandem"
+	AgentEmail    = "agent@demo.tandem"
+	Password      = "tandem-demo"
+	WorkspaceName = "Demo Store"
+)
+
+// Services are what seeding acts through.
+type Services struct {
+	Accounts   *account.Service
+	Workspaces *workspace.Service
+}
+
+// Seeded is what the demo holds.
+type Seeded struct {
+	Workspace workspace.Workspace
+	Owner     account.User
+	Agent     account.User
+}
+
+// Seed creates the demo data unless it exists, and tells out how to sign in.
+func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded, error) {
+	var d Seeded
+	owner, _, err := svc.Accounts.EnsureUser(ctx, OwnerEmail, "Olivia Owner", Password)
+	if err != nil {
+		return d, fmt.Errorf("demo owner: %w", err)
+	}
+	agent, _, err := svc.Accounts.EnsureUser(ctx, AgentEmail, "Alex Agent", Password)
+	if err != nil {
+		return d, fmt.Errorf("demo agent: %w", err)
+	}
+	d.Owner, d.Agent = owner, agent
+	ownerP := &access.Principal{Kind: access.KindUser, UserID: owner.ID}
+
+	memberships, err := svc.Workspaces.Memberships(ctx, owner.ID)
+	if err != nil {
+		return d, err
+	}
+	for _, m := range memberships {
+		if m.WorkspaceName == WorkspaceName {
+			if d.Workspace, err = svc.Workspaces.Get(ctx, m.WorkspaceID); err != nil {
+				return d, err
+			}
+			announce(out, addr, d)
+			return d, nil
+		}
+	}
+
+	if d.Workspace, err = svc.Workspaces.Create(ctx, ownerP, WorkspaceName); err != nil {
+		return d, fmt.Errorf("demo workspace: %w", err)
+	}
+	scope := &access.Scope{WorkspaceID: d.Workspace.ID, Role: access.RoleOwner}
+	token, _, err := svc.Workspaces.Invite(ctx, ownerP, scope, AgentEmail, access.RoleAgent)
+	if err != nil {
+		return d, fmt.Errorf("demo invite: %w", err)
+	}
+	if _, _, err := svc.Workspaces.AcceptInvite(ctx, token, "", Password); err != nil {
+		return d, fmt.Errorf("demo accept invite: %w", err)
+	}
+	groups := []struct{ name, description string }{
+		{"Sales", "Pre-sales questions, quotes and discounts"},
+		{"Support", "Orders, shipping, returns and product help"},
+		{"Billing", "Payments, refunds, invoices and chargebacks"},
+	}
+	for _, g := range groups {
+		group, err := svc.Workspaces.CreateGroup(ctx, ownerP, scope, g.name, g.description)
+		if err != nil {
+			return d, fmt.Errorf("demo group %s: %w", g.name, err)
+		}
+		if g.name == "Support" {
+			if _, err := svc.Workspaces.AddGroupMember(ctx, ownerP, group.ID, agent.ID); err != nil {
+				return d, fmt.Errorf("demo group member: %w", err)
+			}
+		}
+	}
+	announce(out, addr, d)
+	return d, nil
+}
+
+func announce(out io.Writer, addr string, d Seeded) {
+	fmt.Fprintf(out, `
+Tandem demo is ready on http://%s
+  workspace  %s (id %s, widget key %s)
+  sign in    %s / %s  (owner)
+             %s / %s  (agent)
+  try        buf curl --protocol grpc --http2-prior-knowledge --list-methods http://%s
+`, addr, d.Workspace.Name, d.Workspace.ID, d.Workspace.PublicKey, OwnerEmail, Password, AgentEmail, Password, addr)
+}

@@ -1,0 +1,96 @@
+// Package metrics holds Tandem's Prometheus registry and the RPC metrics.
+// Names follow tandem_<noun>_<unit>; labels are bounded (procedure names and
+// codes, never ids).
+package metrics
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// NewRegistry returns a registry with the Go runtime, process and DB pool collectors.
+func NewRegistry(db *sql.DB) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		collectors.NewDBStatsCollector(db, "tandem"),
+	)
+	return reg
+}
+
+// RPC counts calls per procedure and code, and times them.
+type RPC struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	streams  *prometheus.GaugeVec
+}
+
+// NewRPC registers the RPC metrics.
+func NewRPC(reg prometheus.Registerer) *RPC {
+	m := &RPC{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_rpc_requests_total", Help: "RPCs handled, by procedure and result code.",
+		}, []string{"procedure", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "tandem_rpc_duration_seconds", Help: "Time to handle unary RPCs, and lifetime of streams.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 60, 600, 3600},
+		}, []string{"procedure"}),
+		streams: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tandem_rpc_streams_active", Help: "Server streams open now, by procedure.",
+		}, []string{"procedure"}),
+	}
+	reg.MustRegister(m.requests, m.duration, m.streams)
+	return m
+}
+
+func (m *RPC) observe(procedure string, start time.Time, err error) {
+	code := "ok"
+	if err != nil {
+		code = connect.CodeOf(err).String()
+	}
+	m.requests.WithLabelValues(procedure, code).Inc()
+	m.duration.WithLabelValues(procedure).Observe(time.Since(start).Seconds())
+}
+
+// Interceptor records every handled call.
+func (m *RPC) Interceptor() connect.Interceptor { return rpcInterceptor{m} }
+
+type rpcInterceptor struct{ m *RPC }
+
+func (i rpcInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if req.Spec().IsClient {
+			return next(ctx, req)
+		}
+		start := time.Now()
+		resp, err := next(ctx, req)
+		i.m.observe(req.Spec().Procedure, start, err)
+		return resp, err
+	}
+}
+
+func (i rpcInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (i rpcInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		procedure := conn.Spec().Procedure
+		start := time.Now()
+		i.m.streams.WithLabelValues(procedure).Inc()
+		defer i.m.streams.WithLabelValues(procedure).Dec()
+		err := next(ctx, conn)
+		if errors.Is(err, context.Canceled) { // the client went away: a normal end of a stream
+			err = nil
+		}
+		i.m.observe(procedure, start, err)
+		return err
+	}
+}

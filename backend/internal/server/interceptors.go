@@ -1,0 +1,99 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"regexp"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+)
+
+// RequestIDHeader carries the request id in both directions.
+const RequestIDHeader = "X-Request-Id"
+
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+
+type requestIDKey struct{}
+
+// RequestID returns the id of the call ctx belongs to.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func newRequestID(header string) string {
+	if validRequestID.MatchString(header) {
+		return header
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// edgeInterceptor gives each call a request id and a default deadline, maps
+// domain errors to Connect errors, and logs each call once, with the cause of
+// any server fault (which the client never sees).
+type edgeInterceptor struct {
+	logger  *slog.Logger
+	timeout time.Duration
+}
+
+func (i edgeInterceptor) finish(ctx context.Context, procedure string, start time.Time, err error) error {
+	id := RequestID(ctx)
+	if err == nil {
+		i.logger.DebugContext(ctx, "rpc", "procedure", procedure, "request_id", id, "duration", time.Since(start))
+		return nil
+	}
+	ce, fault := apperr.ToConnect(err)
+	level := slog.LevelInfo
+	if fault {
+		level = slog.LevelError
+	}
+	i.logger.Log(ctx, level, "rpc", "procedure", procedure, "request_id", id, "code", ce.Code().String(),
+		"duration", time.Since(start), "error", err)
+	return ce
+}
+
+func (i edgeInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if req.Spec().IsClient {
+			return next(ctx, req)
+		}
+		start := time.Now()
+		id := newRequestID(req.Header().Get(RequestIDHeader))
+		ctx = context.WithValue(ctx, requestIDKey{}, id)
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, i.timeout)
+			defer cancel()
+		}
+		resp, err := next(ctx, req)
+		if err = i.finish(ctx, req.Spec().Procedure, start, err); err != nil {
+			if ce, ok := err.(*connect.Error); ok {
+				ce.Meta().Set(RequestIDHeader, id)
+			}
+			return nil, err
+		}
+		resp.Header().Set(RequestIDHeader, id)
+		return resp, nil
+	}
+}
+
+func (i edgeInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (i edgeInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		start := time.Now()
+		id := newRequestID(conn.RequestHeader().Get(RequestIDHeader))
+		ctx = context.WithValue(ctx, requestIDKey{}, id)
+		conn.ResponseHeader().Set(RequestIDHeader, id)
+		return i.finish(ctx, conn.Spec().Procedure, start, next(ctx, conn))
+	}
+}

@@ -1,0 +1,220 @@
+// Package server is the composition root: it opens the store, builds the
+// services, handlers and interceptor chain, serves Connect, gRPC and gRPC-web
+// on one port, and owns every long-lived goroutine and the shutdown order.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"connectrpc.com/connect"
+	connectcors "connectrpc.com/cors"
+	"connectrpc.com/grpchealth"
+	"connectrpc.com/grpcreflect"
+	"connectrpc.com/validate"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/cors"
+
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/metrics"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// Server is a running tandemd: its store, services and HTTP handler.
+type Server struct {
+	cfg      config.Config
+	logger   *slog.Logger
+	db       *store.DB
+	registry *prometheus.Registry
+	health   *grpchealth.StaticChecker
+	handler  http.Handler
+	draining atomic.Bool
+
+	Accounts   *account.Service
+	Workspaces *workspace.Service
+}
+
+// Services lists every RPC service tandemd serves, for reflection and health.
+func Services() []string {
+	return []string{
+		tandemv1connect.AuthServiceName,
+		tandemv1connect.WorkspaceServiceName,
+	}
+}
+
+// New opens the store (migrating it) and builds the server.
+func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB),
+		health: grpchealth.NewStaticChecker(Services()...)}
+	log := events.NewLog(nil, nil)
+	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
+	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
+
+	authz, err := access.NewAuthorizer(s.Workspaces.Role)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	authz.Register("workspace", s.Workspaces.WorkspaceOf)
+	authz.Register("group", s.Workspaces.GroupWorkspace)
+	authz.Register("api_key", s.Accounts.APIKeyWorkspace)
+
+	rpcMetrics := metrics.NewRPC(s.registry)
+	// Outermost first: recover (a handler option), metrics, logging and
+	// error mapping, authentication, validation, authorization.
+	opts := []connect.HandlerOption{
+		connect.WithRecover(s.recovered),
+		connect.WithInterceptors(
+			rpcMetrics.Interceptor(),
+			edgeInterceptor{logger: logger, timeout: cfg.RequestTimeout},
+			access.NewAuthnInterceptor(map[string]access.AuthFunc{
+				access.PrefixSession: s.Accounts.AuthenticateSession,
+				access.PrefixAPIKey:  s.Accounts.AuthenticateAPIKey,
+			}),
+			validate.NewInterceptor(),
+			access.NewAuthzInterceptor(authz),
+		),
+		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
+		connect.WithCompressMinBytes(1024),
+	}
+
+	mux := http.NewServeMux()
+	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.Accounts, s.Workspaces), opts...))
+	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
+
+	reflector := grpcreflect.NewStaticReflector(Services()...)
+	mux.Handle(grpcreflect.NewHandlerV1(reflector))
+	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
+	mux.Handle(grpchealth.NewHandler(s.health))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", s.ready)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+
+	s.handler = mux
+	if len(cfg.CORSOrigins) > 0 {
+		s.handler = cors.New(cors.Options{
+			AllowedOrigins: cfg.CORSOrigins,
+			AllowedMethods: connectcors.AllowedMethods(),
+			AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", RequestIDHeader),
+			ExposedHeaders: append(connectcors.ExposedHeaders(), RequestIDHeader),
+			MaxAge:         7200,
+		}).Handler(mux)
+	}
+	return s, nil
+}
+
+func (s *Server) recovered(ctx context.Context, spec connect.Spec, _ http.Header, p any) error {
+	s.logger.ErrorContext(ctx, "panic in handler", "procedure", spec.Procedure, "request_id", RequestID(ctx), "panic", p)
+	return connect.NewError(connect.CodeInternal, errors.New("internal error"))
+}
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(ctx); err != nil {
+		http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// Handler is the server's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// DB is the server's store.
+func (s *Server) DB() *store.DB { return s.db }
+
+// Registry is the server's Prometheus registry.
+func (s *Server) Registry() *prometheus.Registry { return s.registry }
+
+// Close releases the store.
+func (s *Server) Close() error { return s.db.Close() }
+
+// Serve serves on ln until ctx ends, then shuts down gracefully: readiness
+// and health turn to not-serving, the listener closes, in-flight calls get
+// the shutdown timeout to finish, and long-lived streams are told to end.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:           s.handler,
+		Protocols:         protocols,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	if s.cfg.TLSCert != "" {
+		protocols.SetHTTP2(true)
+		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("load TLS key pair: %w", err)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		ln = tls.NewListener(ln, srv.TLSConfig)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.logger.Info("serving", "addr", ln.Addr().String(), "tls", s.cfg.TLSCert != "", "dialect", s.db.Dialect.Name())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	s.draining.Store(true)
+	for _, svc := range Services() {
+		s.health.SetStatus(svc, grpchealth.StatusNotServing)
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := srv.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+		err = errors.Join(err, e)
+	}
+	return err
+}
+
+// Run is tandemd: it builds the server, creates the bootstrap owner and the
+// demo data when asked, listens and serves until ctx ends.
+func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	s, err := New(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Bootstrap(ctx); err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return s.Serve(ctx, ln)
+}
