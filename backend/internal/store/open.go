@@ -121,7 +121,7 @@ func MySQLConfig(rawURL string) (*mysql.Config, error) {
 	}
 	cfg.Collation = "utf8mb4_bin"
 	cfg.Loc = time.UTC
-	cfg.ParseTime = false
+	cfg.ParseTime = true // goose's migration lock table scans DATETIME; our own times are BIGINT ms
 	cfg.MultiStatements = false
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}

@@ -11,7 +11,6 @@ import (
 	"os"
 	"testing"
 
-
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -123,4 +122,3 @@ func Count(t testing.TB, db *store.DB, table, where string, args ...any) int {
 	}
 	return n
 }
-

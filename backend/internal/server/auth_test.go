@@ -1,0 +1,229 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+func wantCode(t *testing.T, err error, want connect.Code) {
+	t.Helper()
+	if want == 0 {
+		if err != nil {
+			t.Fatalf("unexpected error: %v", err)
+		}
+		return
+	}
+	if got := connect.CodeOf(err); got != want {
+		t.Fatalf("code = %v (%v), want %v", got, err, want)
+	}
+}
+
+// TestAuthProtocols signs in and uses sessions and API keys over Connect,
+// gRPC and gRPC-web against a real loopback server.
+func TestAuthProtocols(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		for _, p := range rpctest.Protocols() {
+			t.Run(string(p), func(t *testing.T) {
+				c := w.srv.Clients(p)
+				ctx := context.Background()
+				agent := w.newUser("agent-" + string(p)) // login limits are per account
+				w.join(w.w1, agent, access.RoleAgent)
+
+				_, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: agent.Email, Password: "wrong password"})
+				wantCode(t, err, connect.CodeUnauthenticated)
+				_, errMissing := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "nobody@example.test", Password: "wrong password"})
+				wantCode(t, errMissing, connect.CodeUnauthenticated)
+				if err.Error() != errMissing.Error() {
+					t.Errorf("wrong password and unknown account answer differently: %q vs %q", err, errMissing)
+				}
+
+				login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: strings.ToUpper(agent.Email), Password: testPassword})
+				wantCode(t, err, 0)
+				if login.GetUser().GetId() != agent.ID || login.GetToken() == "" {
+					t.Fatalf("login = %v", login)
+				}
+				authed := rpctest.WithToken(ctx, login.GetToken())
+				me, err := c.Auth.WhoAmI(authed, &tandemv1.WhoAmIRequest{})
+				wantCode(t, err, 0)
+				if me.GetUser().GetEmail() != agent.Email || len(me.GetMemberships()) != 1 ||
+					me.GetMemberships()[0].GetWorkspaceId() != w.w1.ID || me.GetMemberships()[0].GetRole() != tandemv1.Role_ROLE_AGENT {
+					t.Fatalf("whoami = %v", me)
+				}
+
+				// No token, a garbage token, a well-formed unknown token.
+				_, err = c.Auth.WhoAmI(ctx, &tandemv1.WhoAmIRequest{})
+				wantCode(t, err, connect.CodeUnauthenticated)
+				_, err = c.Auth.WhoAmI(rpctest.WithToken(ctx, "garbage"), &tandemv1.WhoAmIRequest{})
+				wantCode(t, err, connect.CodeUnauthenticated)
+				forged, _ := access.NewSecret(access.PrefixSession)
+				_, err = c.Auth.WhoAmI(rpctest.WithToken(ctx, forged), &tandemv1.WhoAmIRequest{})
+				wantCode(t, err, connect.CodeUnauthenticated)
+
+				// Logout revokes the token at once.
+				_, err = c.Auth.Logout(authed, &tandemv1.LogoutRequest{})
+				wantCode(t, err, 0)
+				_, err = c.Auth.WhoAmI(authed, &tandemv1.WhoAmIRequest{})
+				wantCode(t, err, connect.CodeUnauthenticated)
+			})
+		}
+	})
+}
+
+// TestSessionExpiry issues sessions with a short lifetime and checks they stop working.
+func TestSessionExpiry(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		srv := rpctest.Start(t, opts, func(c *config.Config) { c.SessionTTL = 1500 * time.Millisecond })
+		ctx := context.Background()
+		u, _, err := srv.Accounts.EnsureUser(ctx, "expiring@example.test", "", testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := srv.Clients(rpctest.Connect)
+		login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+		wantCode(t, err, 0)
+		authed := rpctest.WithToken(ctx, login.GetToken())
+		_, err = c.Auth.WhoAmI(authed, &tandemv1.WhoAmIRequest{})
+		wantCode(t, err, 0)
+		time.Sleep(time.Until(time.UnixMilli(login.GetExpireTimeMs())) + 50*time.Millisecond)
+		_, err = c.Auth.WhoAmI(authed, &tandemv1.WhoAmIRequest{})
+		wantCode(t, err, connect.CodeUnauthenticated)
+	})
+}
+
+// TestChangePasswordRevokesSessions checks that every session of the user ends.
+func TestChangePasswordRevokesSessions(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.GRPC)
+		first, second := w.as("agent"), w.as("agent")
+		_, err := c.Auth.ChangePassword(first, &tandemv1.ChangePasswordRequest{CurrentPassword: "not it at all", NewPassword: "a brand new secret"})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		resp, err := c.Auth.ChangePassword(first, &tandemv1.ChangePasswordRequest{CurrentPassword: testPassword, NewPassword: "a brand new secret"})
+		wantCode(t, err, 0)
+		for _, ctx := range []context.Context{first, second} {
+			_, err = c.Auth.WhoAmI(ctx, &tandemv1.WhoAmIRequest{})
+			wantCode(t, err, connect.CodeUnauthenticated)
+		}
+		_, err = c.Auth.WhoAmI(rpctest.WithToken(w.ctx, resp.GetToken()), &tandemv1.WhoAmIRequest{})
+		wantCode(t, err, 0)
+		_, err = c.Auth.Login(w.ctx, &tandemv1.LoginRequest{Email: w.users["agent"].Email, Password: testPassword})
+		wantCode(t, err, connect.CodeUnauthenticated)
+		_, err = c.Auth.Login(w.ctx, &tandemv1.LoginRequest{Email: w.users["agent"].Email, Password: "a brand new secret"})
+		wantCode(t, err, 0)
+	})
+}
+
+// TestAPIKeys creates, uses, scopes and revokes API keys over each protocol.
+func TestAPIKeys(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		for _, p := range rpctest.Protocols() {
+			t.Run(string(p), func(t *testing.T) {
+				c := w.srv.Clients(p)
+				admin := w.as("admin")
+				_, err := c.Auth.CreateApiKey(admin, &tandemv1.CreateApiKeyRequest{WorkspaceId: w.w1.ID, Name: "too high", Role: tandemv1.Role_ROLE_OWNER})
+				wantCode(t, err, connect.CodeInvalidArgument)
+				created, err := c.Auth.CreateApiKey(admin, &tandemv1.CreateApiKeyRequest{WorkspaceId: w.w1.ID, Name: "crm sync", Role: tandemv1.Role_ROLE_AGENT})
+				wantCode(t, err, 0)
+				key := rpctest.WithToken(w.ctx, created.GetSecret())
+
+				me, err := c.Auth.WhoAmI(key, &tandemv1.WhoAmIRequest{})
+				wantCode(t, err, 0)
+				if me.GetApiKey().GetId() != created.GetApiKey().GetId() || me.GetUser() != nil {
+					t.Fatalf("whoami = %v", me)
+				}
+				_, err = c.Workspace.GetWorkspace(key, &tandemv1.GetWorkspaceRequest{WorkspaceId: w.w1.ID})
+				wantCode(t, err, 0)
+				// Scoped: the other workspace does not exist for it; agent role cannot manage.
+				_, err = c.Workspace.GetWorkspace(key, &tandemv1.GetWorkspaceRequest{WorkspaceId: w.w2.ID})
+				wantCode(t, err, connect.CodeNotFound)
+				_, err = c.Workspace.CreateGroup(key, &tandemv1.CreateGroupRequest{WorkspaceId: w.w1.ID, Name: unique("g")})
+				wantCode(t, err, connect.CodePermissionDenied)
+				// Keys cannot act as users.
+				_, err = c.Workspace.CreateWorkspace(key, &tandemv1.CreateWorkspaceRequest{Name: "nope"})
+				wantCode(t, err, connect.CodeUnauthenticated)
+				list, err := c.Auth.ListApiKeys(admin, &tandemv1.ListApiKeysRequest{WorkspaceId: w.w1.ID})
+				wantCode(t, err, 0)
+				found := false
+				for _, k := range list.GetApiKeys() {
+					found = found || k.GetId() == created.GetApiKey().GetId()
+				}
+				if !found {
+					t.Fatalf("created key not listed: %v", list)
+				}
+
+				_, err = c.Auth.RevokeApiKey(admin, &tandemv1.RevokeApiKeyRequest{ApiKeyId: created.GetApiKey().GetId()})
+				wantCode(t, err, 0)
+				_, err = c.Workspace.GetWorkspace(key, &tandemv1.GetWorkspaceRequest{WorkspaceId: w.w1.ID})
+				wantCode(t, err, connect.CodeUnauthenticated)
+			})
+		}
+	})
+}
+
+// TestAPIKeyFollowsCreator checks a key never outranks its creator's current
+// role: demoting or removing the creator demotes the key at once.
+func TestAPIKeyFollowsCreator(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		created, err := c.Auth.CreateApiKey(w.as("admin"), &tandemv1.CreateApiKeyRequest{WorkspaceId: w.w1.ID, Name: "admin key", Role: tandemv1.Role_ROLE_ADMIN})
+		wantCode(t, err, 0)
+		key := rpctest.WithToken(w.ctx, created.GetSecret())
+		_, err = c.Workspace.CreateGroup(key, &tandemv1.CreateGroupRequest{WorkspaceId: w.w1.ID, Name: unique("g")})
+		wantCode(t, err, 0)
+		_, err = c.Workspace.UpdateMemberRole(w.as("owner"), &tandemv1.UpdateMemberRoleRequest{WorkspaceId: w.w1.ID, UserId: w.users["admin"].ID, Role: tandemv1.Role_ROLE_AGENT})
+		wantCode(t, err, 0)
+		_, err = c.Workspace.CreateGroup(key, &tandemv1.CreateGroupRequest{WorkspaceId: w.w1.ID, Name: unique("g")})
+		wantCode(t, err, connect.CodePermissionDenied)
+		_, err = c.Workspace.RemoveMember(w.as("owner"), &tandemv1.RemoveMemberRequest{WorkspaceId: w.w1.ID, UserId: w.users["admin"].ID})
+		wantCode(t, err, 0)
+		_, err = c.Workspace.GetWorkspace(key, &tandemv1.GetWorkspaceRequest{WorkspaceId: w.w1.ID})
+		wantCode(t, err, connect.CodeNotFound)
+	})
+}
+
+// TestLoginRateLimit makes many attempts for one account at once: beyond the
+// limit they are refused with ResourceExhausted, even the right password.
+func TestLoginRateLimit(t *testing.T) {
+	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
+	u, _, err := srv.Accounts.EnsureUser(context.Background(), "target@example.test", "", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.Clients(rpctest.Connect)
+	codes := make(chan connect.Code, 20)
+	for range cap(codes) {
+		go func() {
+			_, err := c.Auth.Login(context.Background(), &tandemv1.LoginRequest{Email: u.Email, Password: "guess guess guess"})
+			codes <- connect.CodeOf(err)
+		}()
+	}
+	limited := 0
+	for range cap(codes) {
+		switch code := <-codes; code {
+		case connect.CodeResourceExhausted:
+			limited++
+		case connect.CodeUnauthenticated:
+		default:
+			t.Errorf("unexpected code %v", code)
+		}
+	}
+	if limited != cap(codes)-5 {
+		t.Errorf("%d of %d attempts limited, want all but the burst of 5", limited, cap(codes))
+	}
+	_, err = c.Auth.Login(context.Background(), &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+	wantCode(t, err, connect.CodeResourceExhausted)
+}
