@@ -14,9 +14,22 @@ help: ## list the targets
 run: ## run tandemd on the embedded SQLite store with demo data
 	cd backend && go run ./cmd/tandemd --demo
 
+# The MySQL/MariaDB the tests use besides SQLite; each test makes and drops
+# its own database there. `make test-sqlite` runs without one.
+TANDEM_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
+
 .PHONY: test
-test: ## run every test (set TANDEM_TEST_MYSQL_DSN to include MySQL/MariaDB)
-	cd backend && go test -race -count=1 -timeout 20m ./...
+test: vet ## run every test, on SQLite and on MariaDB/MySQL, under the race detector
+	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go test -race -count=1 -timeout 25m ./...
+
+.PHONY: test-sqlite
+test-sqlite: vet ## run every test on SQLite only (no database server needed)
+	cd backend && TANDEM_TEST_MYSQL_DSN= go test -race -count=1 -timeout 25m ./...
+
+.PHONY: vet
+vet: ## gofmt and go vet
+	@out=$$(gofmt -l backend); [ -z "$$out" ] || (echo "gofmt needed: $$out" >&2; exit 1)
+	cd backend && go vet ./...
 
 .PHONY: tools
 tools: ## install the pinned code generators (Go plugins into .bin, buf and protoc-gen-es into api/node_modules)

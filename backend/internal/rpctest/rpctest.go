@@ -118,11 +118,14 @@ type Clients struct {
 }
 
 // Clients builds the generated clients over protocol p.
-func (s *Server) Clients(p Protocol) Clients {
+func (s *Server) Clients(p Protocol) Clients { return ClientsFor(s.URL, p) }
+
+// ClientsFor builds the generated clients of the server at url over protocol p.
+func ClientsFor(url string, p Protocol) Clients {
 	hc, opts := HTTPClient(p), ClientOptions(p)
 	return Clients{
-		Auth:      tandemv1connect.NewAuthServiceClient(hc, s.URL, opts...),
-		Workspace: tandemv1connect.NewWorkspaceServiceClient(hc, s.URL, opts...),
+		Auth:      tandemv1connect.NewAuthServiceClient(hc, url, opts...),
+		Workspace: tandemv1connect.NewWorkspaceServiceClient(hc, url, opts...),
 	}
 }
 

@@ -28,7 +28,7 @@ type world struct {
 	ctx context.Context
 
 	w1, w2 workspace.Workspace
-	users  map[string]account.User // by role name in W1, plus "outsider" (owner of W2) and "removed"
+	users  map[string]account.User // by role name in W1, plus "w2owner", "outsider" (owner of a third workspace) and "removed"
 	keys   map[string]string       // API key secrets by role
 }
 
@@ -36,14 +36,17 @@ func newWorld(t testing.TB, opts store.Options) *world {
 	t.Helper()
 	srv := rpctest.Start(t, opts)
 	w := &world{t: t, srv: srv, ctx: context.Background(), users: map[string]account.User{}, keys: map[string]string{}}
-	for _, name := range []string{"owner", "admin", "supervisor", "agent", "outsider", "removed"} {
+	for _, name := range []string{"owner", "admin", "supervisor", "agent", "w2owner", "outsider", "removed"} {
 		w.users[name] = w.newUser(name)
 	}
 	var err error
 	if w.w1, err = srv.Workspaces.Create(w.ctx, w.principal("owner"), "W1 "+unique("")); err != nil {
 		t.Fatal(err)
 	}
-	if w.w2, err = srv.Workspaces.Create(w.ctx, w.principal("outsider"), "W2 "+unique("")); err != nil {
+	if w.w2, err = srv.Workspaces.Create(w.ctx, w.principal("w2owner"), "W2 "+unique("")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = srv.Workspaces.Create(w.ctx, w.principal("outsider"), "W3 "+unique("")); err != nil {
 		t.Fatal(err)
 	}
 	for _, role := range []access.Role{access.RoleAdmin, access.RoleSupervisor, access.RoleAgent} {
@@ -85,7 +88,7 @@ func (w *world) join(ws workspace.Workspace, u account.User, role access.Role) {
 	w.t.Helper()
 	owner := w.principal("owner")
 	if ws.ID == w.w2.ID {
-		owner = w.principal("outsider")
+		owner = w.principal("w2owner")
 	}
 	token, _, err := w.srv.Workspaces.Invite(w.ctx, owner, w.ownerScope(ws), u.Email, role)
 	if err != nil {
@@ -114,7 +117,7 @@ func (w *world) group(ws workspace.Workspace) workspace.Group {
 	w.t.Helper()
 	owner := w.principal("owner")
 	if ws.ID == w.w2.ID {
-		owner = w.principal("outsider")
+		owner = w.principal("w2owner")
 	}
 	g, err := w.srv.Workspaces.CreateGroup(w.ctx, owner, w.ownerScope(ws), unique("group "), "")
 	if err != nil {

@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			validate.NewInterceptor(),
 			access.NewAuthzInterceptor(authz),
 		),
+		connect.WithCodec(protoCodec{}),
 		connect.WithReadMaxBytes(cfg.MaxRequestBytes),
 		connect.WithCompressMinBytes(1024),
 	}

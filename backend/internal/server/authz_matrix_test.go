@@ -1,0 +1,492 @@
+package server_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/server"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// policy is the reviewed, intended authorization of one procedure: who may
+// call it at all, and for workspace-scoped procedures the lowest role that may.
+type policy struct {
+	access  tandemv1.Access
+	minRole access.Role
+}
+
+var (
+	public    = policy{access: tandemv1.Access_ACCESS_PUBLIC}
+	usersOnly = policy{access: tandemv1.Access_ACCESS_USER}
+	anyone    = policy{access: tandemv1.Access_ACCESS_PRINCIPAL}
+)
+
+func member(r access.Role) policy { return policy{access: tandemv1.Access_ACCESS_WORKSPACE, minRole: r} }
+
+// authzTable is THE table of who may do what. Review changes to it like
+// changes to a security policy. A procedure missing here fails the test.
+var authzTable = map[string]policy{
+	"/tandem.v1.AuthService/Login":          public,
+	"/tandem.v1.AuthService/Logout":         usersOnly,
+	"/tandem.v1.AuthService/WhoAmI":         anyone,
+	"/tandem.v1.AuthService/ChangePassword": usersOnly,
+	"/tandem.v1.AuthService/CreateApiKey":   member(access.RoleAdmin),
+	"/tandem.v1.AuthService/ListApiKeys":    member(access.RoleAdmin),
+	"/tandem.v1.AuthService/RevokeApiKey":   member(access.RoleAdmin),
+
+	"/tandem.v1.WorkspaceService/CreateWorkspace":   usersOnly,
+	"/tandem.v1.WorkspaceService/ListWorkspaces":    anyone,
+	"/tandem.v1.WorkspaceService/GetWorkspace":      member(access.RoleAgent),
+	"/tandem.v1.WorkspaceService/UpdateWorkspace":   member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/InviteMember":      member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/AcceptInvite":      public,
+	"/tandem.v1.WorkspaceService/ListMembers":       member(access.RoleAgent),
+	"/tandem.v1.WorkspaceService/UpdateMemberRole":  member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/RemoveMember":      member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/CreateGroup":       member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/ListGroups":        member(access.RoleAgent),
+	"/tandem.v1.WorkspaceService/UpdateGroup":       member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/DeleteGroup":       member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/AddGroupMember":    member(access.RoleAdmin),
+	"/tandem.v1.WorkspaceService/RemoveGroupMember": member(access.RoleAdmin),
+}
+
+type target int
+
+const (
+	own target = iota
+	foreign
+	missing
+)
+
+func (t target) String() string { return [...]string{"own", "foreign", "missing"}[t] }
+
+// caller is one kind of principal in the matrix.
+type caller struct {
+	name string
+	// role in W1 ("" for none); API keys act with their key's role.
+	role   access.Role
+	user   bool
+	anon   bool
+	member bool
+}
+
+var callers = []caller{
+	{name: "owner", role: access.RoleOwner, user: true, member: true},
+	{name: "admin", role: access.RoleAdmin, user: true, member: true},
+	{name: "supervisor", role: access.RoleSupervisor, user: true, member: true},
+	{name: "agent", role: access.RoleAgent, user: true, member: true},
+	{name: "key:admin", role: access.RoleAdmin, member: true},
+	{name: "key:agent", role: access.RoleAgent, member: true},
+	{name: "outsider", user: true},
+	{name: "removed", user: true},
+	{name: "anonymous", anon: true},
+}
+
+func (p policy) expect(c caller, tg target) connect.Code {
+	switch p.access {
+	case tandemv1.Access_ACCESS_PUBLIC:
+		return 0
+	case tandemv1.Access_ACCESS_USER:
+		if c.user {
+			return 0
+		}
+		return connect.CodeUnauthenticated
+	case tandemv1.Access_ACCESS_PRINCIPAL:
+		if c.anon {
+			return connect.CodeUnauthenticated
+		}
+		return 0
+	}
+	switch {
+	case c.anon:
+		return connect.CodeUnauthenticated
+	case tg != own || !c.member:
+		return connect.CodeNotFound
+	case c.role.AtLeast(p.minRole):
+		return 0
+	}
+	return connect.CodePermissionDenied
+}
+
+// call is one request ready to send.
+type call func(ctx context.Context, c rpctest.Clients) error
+
+// fixtures build, for each procedure, a request whose target lives in W1
+// (own), in W2 (foreign) or nowhere (missing), creating what it needs first,
+// so that an allowed call succeeds.
+func fixtures(w *world) map[string]func(tg target) call {
+	ws := func(tg target) workspace.Workspace {
+		switch tg {
+		case own:
+			return w.w1
+		case foreign:
+			return w.w2
+		}
+		return workspace.Workspace{ID: uuid.NewString()}
+	}
+	group := func(tg target) workspace.Group {
+		if tg == missing {
+			return workspace.Group{ID: uuid.NewString()}
+		}
+		return w.group(ws(tg))
+	}
+	memberOf := func(tg target) string {
+		if tg == missing {
+			return uuid.NewString()
+		}
+		return w.quickMember(ws(tg), access.RoleAgent)
+	}
+	anyMember := func(tg target) string {
+		if tg == foreign {
+			return w.users["w2owner"].ID
+		}
+		return w.users["agent"].ID
+	}
+	return map[string]func(tg target) call{
+		"/tandem.v1.AuthService/Login": func(target) call {
+			u := w.newUser("login")
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+				return err
+			}
+		},
+		"/tandem.v1.AuthService/Logout": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.Logout(ctx, &tandemv1.LogoutRequest{})
+				return err
+			}
+		},
+		"/tandem.v1.AuthService/WhoAmI": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.WhoAmI(ctx, &tandemv1.WhoAmIRequest{})
+				return err
+			}
+		},
+		"/tandem.v1.AuthService/ChangePassword": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.ChangePassword(ctx, &tandemv1.ChangePasswordRequest{CurrentPassword: testPassword, NewPassword: testPassword})
+				return err
+			}
+		},
+		"/tandem.v1.AuthService/CreateApiKey": func(tg target) call {
+			id := ws(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.CreateApiKey(ctx, &tandemv1.CreateApiKeyRequest{WorkspaceId: id, Name: "k", Role: tandemv1.Role_ROLE_AGENT})
+				return err
+			}
+		},
+		"/tandem.v1.AuthService/ListApiKeys": func(tg target) call {
+			id := ws(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.ListApiKeys(ctx, &tandemv1.ListApiKeysRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.AuthService/RevokeApiKey": func(tg target) call {
+			id := uuid.NewString()
+			if tg != missing {
+				id = w.apiKey(ws(tg))
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Auth.RevokeApiKey(ctx, &tandemv1.RevokeApiKeyRequest{ApiKeyId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/CreateWorkspace": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.CreateWorkspace(ctx, &tandemv1.CreateWorkspaceRequest{Name: unique("ws ")})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/ListWorkspaces": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.ListWorkspaces(ctx, &tandemv1.ListWorkspacesRequest{})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/GetWorkspace": func(tg target) call {
+			id := ws(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.GetWorkspace(ctx, &tandemv1.GetWorkspaceRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/UpdateWorkspace": func(tg target) call {
+			id, name := ws(tg).ID, unique("renamed ")
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.UpdateWorkspace(ctx, &tandemv1.UpdateWorkspaceRequest{WorkspaceId: id, Name: &name})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/InviteMember": func(tg target) call {
+			id, email := ws(tg).ID, unique("invitee")+"@example.test"
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.InviteMember(ctx, &tandemv1.InviteMemberRequest{WorkspaceId: id, Email: email, Role: tandemv1.Role_ROLE_AGENT})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/AcceptInvite": func(target) call {
+			token, _, err := w.srv.Workspaces.Invite(w.ctx, w.principal("owner"), w.ownerScope(w.w1), unique("new")+"@example.test", access.RoleAgent)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, DisplayName: "New", Password: testPassword})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/ListMembers": func(tg target) call {
+			id := ws(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.ListMembers(ctx, &tandemv1.ListMembersRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/UpdateMemberRole": func(tg target) call {
+			id, user := ws(tg).ID, memberOf(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.UpdateMemberRole(ctx, &tandemv1.UpdateMemberRoleRequest{WorkspaceId: id, UserId: user, Role: tandemv1.Role_ROLE_SUPERVISOR})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/RemoveMember": func(tg target) call {
+			id, user := ws(tg).ID, memberOf(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.RemoveMember(ctx, &tandemv1.RemoveMemberRequest{WorkspaceId: id, UserId: user})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/CreateGroup": func(tg target) call {
+			id := ws(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.CreateGroup(ctx, &tandemv1.CreateGroupRequest{WorkspaceId: id, Name: unique("g")})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/ListGroups": func(tg target) call {
+			id := ws(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.ListGroups(ctx, &tandemv1.ListGroupsRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/UpdateGroup": func(tg target) call {
+			id, name := group(tg).ID, unique("g")
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.UpdateGroup(ctx, &tandemv1.UpdateGroupRequest{GroupId: id, Name: &name})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/DeleteGroup": func(tg target) call {
+			id := group(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.DeleteGroup(ctx, &tandemv1.DeleteGroupRequest{GroupId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/AddGroupMember": func(tg target) call {
+			id, user := group(tg).ID, anyMember(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.AddGroupMember(ctx, &tandemv1.AddGroupMemberRequest{GroupId: id, UserId: user})
+				return err
+			}
+		},
+		"/tandem.v1.WorkspaceService/RemoveGroupMember": func(tg target) call {
+			g, user := group(tg), anyMember(tg)
+			if tg != missing {
+				if _, err := w.srv.Workspaces.AddGroupMember(w.ctx, nil, g.ID, user); err != nil {
+					w.t.Fatal(err)
+				}
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Workspace.RemoveGroupMember(ctx, &tandemv1.RemoveGroupMemberRequest{GroupId: g.ID, UserId: user})
+				return err
+			}
+		},
+	}
+}
+
+// procedures lists every procedure of every service tandemd serves, from the
+// compiled descriptors.
+func procedures(t *testing.T) map[string]protoreflect.MethodDescriptor {
+	t.Helper()
+	out := map[string]protoreflect.MethodDescriptor{}
+	for _, name := range server.Services() {
+		d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(name))
+		if err != nil {
+			t.Fatalf("service %s: %v", name, err)
+		}
+		methods := d.(protoreflect.ServiceDescriptor).Methods()
+		for i := range methods.Len() {
+			m := methods.Get(i)
+			out[fmt.Sprintf("/%s/%s", name, m.Name())] = m
+		}
+	}
+	return out
+}
+
+// TestAuthorizationMatrix calls every procedure as every kind of caller on
+// an object of the caller's workspace, of another workspace and on a missing
+// id, and checks each answer against authzTable. Foreign and missing objects
+// answer the same NotFound, foreign workspaces are left untouched, and no
+// error names them.
+func TestAuthorizationMatrix(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		procs := procedures(t)
+		fx := fixtures(w)
+		for proc := range authzTable {
+			if _, ok := procs[proc]; !ok {
+				t.Errorf("authzTable names %s, which no service serves", proc)
+			}
+		}
+		n := 0
+		for proc, md := range procs {
+			pol, ok := authzTable[proc]
+			if !ok {
+				t.Errorf("%s has no entry in authzTable: decide who may call it", proc)
+				continue
+			}
+			rule := access.RuleOf(md)
+			if rule == nil || rule.GetAccess() != pol.access {
+				t.Errorf("%s declares authz %v, table says %v", proc, rule, pol.access)
+				continue
+			}
+			build, ok := fx[proc]
+			if !ok {
+				t.Errorf("%s has no fixture in the authorization matrix", proc)
+				continue
+			}
+			targets := []target{own}
+			if pol.access == tandemv1.Access_ACCESS_WORKSPACE {
+				targets = []target{own, foreign, missing}
+			}
+			for _, c := range callers {
+				notFound := map[target]string{}
+				for _, tg := range targets {
+					p := rpctest.Protocols()[n%3]
+					n++
+					send := build(tg)
+					before := w.digest(w.w2.ID)
+					err := send(w.callerCtx(c), w.srv.Clients(p))
+					want := pol.expect(c, tg)
+					if got := connect.CodeOf(err); (err == nil && want != 0) || (err != nil && got != want) {
+						t.Errorf("%s as %s on %s object over %s: got %v, want %v", proc, c.name, tg, p, errOrOK(err), codeOrOK(want))
+					}
+					if tg != own || !c.member {
+						if after := w.digest(w.w2.ID); after != before {
+							t.Errorf("%s as %s on %s object changed the other workspace", proc, c.name, tg)
+						}
+					}
+					if err != nil {
+						msg := err.Error()
+						if strings.Contains(msg, w.w2.ID) || strings.Contains(msg, w.w2.Name) {
+							t.Errorf("%s as %s: error names the other workspace: %s", proc, c.name, msg)
+						}
+						if connect.CodeOf(err) == connect.CodeNotFound {
+							notFound[tg] = msg
+						}
+					}
+				}
+				if f, m := notFound[foreign], notFound[missing]; f != "" && m != "" && f != m {
+					t.Errorf("%s as %s: foreign and missing objects answer differently: %q vs %q", proc, c.name, f, m)
+				}
+			}
+		}
+		t.Logf("%d calls over %d procedures", n, len(procs))
+	})
+}
+
+func errOrOK(err error) string {
+	if err == nil {
+		return "OK"
+	}
+	return err.Error()
+}
+
+func codeOrOK(c connect.Code) string {
+	if c == 0 {
+		return "OK"
+	}
+	return c.String()
+}
+
+func (w *world) callerCtx(c caller) context.Context {
+	switch {
+	case c.anon:
+		return w.ctx
+	case !c.user:
+		return rpctest.WithToken(w.ctx, w.keys[string(c.role)])
+	}
+	return w.as(c.name)
+}
+
+// quickMember adds a new user to ws straight through SQL: fixtures need many
+// members, and password hashing each one would only slow the test down.
+func (w *world) quickMember(ws workspace.Workspace, role access.Role) string {
+	w.t.Helper()
+	id := uuid.NewString()
+	db := w.srv.DB()
+	storetest.MustExec(w.t, db, `INSERT INTO users (id, email, display_name, password_hash, created_at, updated_at)
+		VALUES (?, ?, 'quick', 'x', 0, 0)`, id, id+"@example.test")
+	storetest.MustExec(w.t, db, `INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, 0)`, ws.ID, id, role)
+	return id
+}
+
+// apiKey creates an API key in ws and returns its id.
+func (w *world) apiKey(ws workspace.Workspace) string {
+	w.t.Helper()
+	owner := w.principal("owner")
+	if ws.ID == w.w2.ID {
+		owner = w.principal("w2owner")
+	}
+	k, _, err := w.srv.Accounts.CreateAPIKey(w.ctx, owner, w.ownerScope(ws), "fixture", access.RoleAgent, 0)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return k.ID
+}
+
+// digest is a fingerprint of everything a workspace holds.
+func (w *world) digest(workspaceID string) string {
+	w.t.Helper()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT name, last_seq, updated_at FROM workspaces WHERE id = ?`,
+		`SELECT user_id, role FROM members WHERE workspace_id = ? ORDER BY user_id`,
+		`SELECT id, name, description FROM agent_groups WHERE workspace_id = ? ORDER BY id`,
+		`SELECT group_id, user_id FROM group_members WHERE workspace_id = ? ORDER BY group_id, user_id`,
+		`SELECT id, revoked_at FROM api_keys WHERE workspace_id = ? ORDER BY id`,
+		`SELECT id, accepted_at FROM invites WHERE workspace_id = ? ORDER BY id`,
+	} {
+		rows, err := w.srv.DB().QueryxContext(w.ctx, q, workspaceID)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		for rows.Next() {
+			cols, err := rows.SliceScan()
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%v\n", cols)
+		}
+		if err := rows.Err(); err != nil {
+			w.t.Fatal(err)
+		}
+		_ = rows.Close()
+	}
+	return b.String()
+}

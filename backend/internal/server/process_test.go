@@ -1,0 +1,115 @@
+package server_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"connectrpc.com/grpcreflect"
+	"google.golang.org/protobuf/reflect/protoreflect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/server"
+)
+
+// TestEmbeddedStoreSurvivesRestart writes through a tandemd process on the
+// embedded default, stops it, starts a new one on the same data directory and
+// reads the data back; the bootstrap owner is created once.
+func TestEmbeddedStoreSurvivesRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs tandemd")
+	}
+	dataDir := t.TempDir()
+	env := map[string]string{
+		"TANDEM_DATA_DIR":           dataDir,
+		"TANDEM_BOOTSTRAP_EMAIL":    "first@example.test",
+		"TANDEM_BOOTSTRAP_PASSWORD": testPassword,
+	}
+	addr := rpctest.FreeAddr(t)
+	ctx := context.Background()
+
+	p := rpctest.StartProcess(t, addr, env)
+	c := rpctest.ClientsFor(p.URL, rpctest.Connect)
+	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: testPassword})
+	if err != nil {
+		t.Fatalf("bootstrap owner cannot sign in: %v", err)
+	}
+	authed := rpctest.WithToken(ctx, login.GetToken())
+	created, err := c.Workspace.CreateWorkspace(authed, &tandemv1.CreateWorkspaceRequest{Name: "Survivor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Stop(t); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+
+	p = rpctest.StartProcess(t, addr, env)
+	c = rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	list, err := c.Workspace.ListWorkspaces(authed, &tandemv1.ListWorkspacesRequest{})
+	if err != nil {
+		t.Fatalf("session from before the restart: %v", err)
+	}
+	if len(list.GetWorkspaces()) != 1 || list.GetWorkspaces()[0].GetId() != created.GetWorkspace().GetId() {
+		t.Fatalf("workspaces after restart = %v", list.GetWorkspaces())
+	}
+	if strings.Contains(p.Output(), "bootstrap account created") {
+		t.Error("bootstrap account created again on the second start")
+	}
+}
+
+// TestDemo starts `tandemd --demo` twice on one data directory, lists the
+// services by gRPC reflection, signs in with the printed demo account and
+// creates a workspace.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs tandemd")
+	}
+	dataDir := t.TempDir()
+	addr := rpctest.FreeAddr(t)
+	p := rpctest.StartProcess(t, addr, map[string]string{"TANDEM_DATA_DIR": dataDir}, "--demo")
+	if err := p.Stop(t); err != nil {
+		t.Fatal(err)
+	}
+	p = rpctest.StartProcess(t, addr, map[string]string{"TANDEM_DATA_DIR": dataDir}, "--demo")
+	if !strings.Contains(p.Output(), demo.OwnerEmail) {
+		t.Fatalf("demo does not say how to sign in:\n%s", p.Output())
+	}
+
+	ctx := context.Background()
+	refl := grpcreflect.NewClient(rpctest.HTTPClient(rpctest.GRPC), p.URL, rpctest.ClientOptions(rpctest.GRPC)...)
+	stream := refl.NewStream(ctx)
+	names, err := stream.ListServices()
+	if err != nil {
+		t.Fatalf("reflection: %v", err)
+	}
+	_, _ = stream.Close()
+	for _, want := range server.Services() {
+		if !slices.Contains(names, protoreflect.FullName(want)) {
+			t.Errorf("reflection lists %v, missing %s", names, want)
+		}
+	}
+
+	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authed := rpctest.WithToken(ctx, login.GetToken())
+	if _, err := c.Workspace.CreateWorkspace(authed, &tandemv1.CreateWorkspaceRequest{Name: "From the demo"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.Workspace.ListWorkspaces(authed, &tandemv1.ListWorkspacesRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(list.GetWorkspaces()); n != 2 {
+		t.Fatalf("%d workspaces: the demo was seeded twice or not at all: %v", n, list.GetWorkspaces())
+	}
+	groups, err := c.Workspace.ListGroups(authed, &tandemv1.ListGroupsRequest{WorkspaceId: list.GetWorkspaces()[0].GetId()})
+	if err != nil || len(groups.GetGroups()) != 3 {
+		t.Fatalf("demo groups = %v, %v", groups.GetGroups(), err)
+	}
+}
