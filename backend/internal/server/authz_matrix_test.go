@@ -33,7 +33,9 @@ var (
 	anyone    = policy{access: tandemv1.Access_ACCESS_PRINCIPAL}
 )
 
-func member(r access.Role) policy { return policy{access: tandemv1.Access_ACCESS_WORKSPACE, minRole: r} }
+func member(r access.Role) policy {
+	return policy{access: tandemv1.Access_ACCESS_WORKSPACE, minRole: r}
+}
 
 // authzTable is THE table of who may do what. Review changes to it like
 // changes to a security policy. A procedure missing here fails the test.
