@@ -29,6 +29,10 @@ type ResourceResolver func(ctx context.Context, id string) (workspaceID string, 
 // apperr.ErrNotFound when the user is not a member (or is disabled).
 type MembershipLookup func(ctx context.Context, workspaceID, userID string) (Role, error)
 
+// VisitorCheck reports whether a visitor (a contact of the workspace) may
+// use the resource with the id: apperr.ErrNotFound when it is not theirs.
+type VisitorCheck func(ctx context.Context, workspaceID, contactID, id string) error
+
 // Authorizer decides whether a principal may act on a resource.
 type Authorizer struct {
 	enforcer   *casbin.Enforcer
@@ -36,6 +40,7 @@ type Authorizer struct {
 
 	mu        sync.RWMutex
 	resolvers map[string]ResourceResolver
+	visitors  map[string]VisitorCheck
 }
 
 // NewAuthorizer builds the casbin enforcer from the embedded model and policy.
@@ -71,7 +76,8 @@ func NewAuthorizer(membership MembershipLookup) (*Authorizer, error) {
 			return nil, fmt.Errorf("casbin policy: %w", err)
 		}
 	}
-	return &Authorizer{enforcer: e, membership: membership, resolvers: map[string]ResourceResolver{}}, nil
+	return &Authorizer{enforcer: e, membership: membership, resolvers: map[string]ResourceResolver{},
+		visitors: map[string]VisitorCheck{}}, nil
 }
 
 // Register names the resolver for a resource kind. Each domain registers the
@@ -80,6 +86,26 @@ func (a *Authorizer) Register(resource string, r ResourceResolver) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.resolvers[resource] = r
+}
+
+// RegisterVisitor names the ownership check of a resource kind widget
+// visitors may use.
+func (a *Authorizer) RegisterVisitor(resource string, c VisitorCheck) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.visitors[resource] = c
+}
+
+// AuthorizeVisitor checks that the visitor's own workspace holds the
+// resource and that it is theirs.
+func (a *Authorizer) AuthorizeVisitor(ctx context.Context, p *Principal, resource, id string) error {
+	a.mu.RLock()
+	check := a.visitors[resource]
+	a.mu.RUnlock()
+	if check == nil {
+		return fmt.Errorf("no visitor check for resource %q", resource)
+	}
+	return check(ctx, p.WorkspaceID, p.VisitorID, id)
 }
 
 // Allowed reports whether role may perform act on obj in the workspace.

@@ -139,6 +139,15 @@ func (i *authzInterceptor) check(ctx context.Context, rule *tandemv1.AuthzRule, 
 		if p == nil || p.Kind != KindVisitor {
 			return nil, errUnauthenticated
 		}
+		if rule.GetResource() != "" {
+			id, err := idField(msg, rule.GetIdField())
+			if err != nil {
+				return nil, err
+			}
+			if err := i.authorizer.AuthorizeVisitor(ctx, p, rule.GetResource(), id); err != nil {
+				return nil, err
+			}
+		}
 		return &Scope{WorkspaceID: p.WorkspaceID}, nil
 	case tandemv1.Access_ACCESS_WORKSPACE:
 		if p == nil || p.Kind == KindVisitor {

@@ -34,6 +34,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	MaxRequestBytes int
 	RequestTimeout  time.Duration
+	NATSURL         string
+	PollInterval    time.Duration
+	Heartbeat       time.Duration
+	EventRetention  time.Duration
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -59,6 +63,10 @@ func settings() []setting {
 		{"shutdown-timeout", "TANDEM_SHUTDOWN_TIMEOUT", "15s", "how long in-flight calls may take to finish on shutdown"},
 		{"max-request-bytes", "TANDEM_MAX_REQUEST_BYTES", "1048576", "largest request message accepted, in bytes"},
 		{"request-timeout", "TANDEM_REQUEST_TIMEOUT", "30s", "deadline of a unary call that sets none"},
+		{"nats-url", "TANDEM_NATS_URL", "", "NATS server carrying wake-ups between replicas (nats://127.0.0.1:4222); empty for one node"},
+		{"poll-interval", "TANDEM_POLL_INTERVAL", "1s", "how often streams check the log when no wake-up came (bounds delay when NATS is down)"},
+		{"heartbeat", "TANDEM_HEARTBEAT", "15s", "interval of stream heartbeats (and of credential re-checks on streams)"},
+		{"event-retention", "TANDEM_EVENT_RETENTION", "168h", "how long the event log keeps events for resuming streams"},
 	}
 }
 
@@ -170,6 +178,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.SessionTTL = duration("session-ttl", time.Minute)
 	c.ShutdownTimeout = duration("shutdown-timeout", 0)
 	c.RequestTimeout = duration("request-timeout", time.Second)
+	c.PollInterval = duration("poll-interval", 10*time.Millisecond)
+	c.Heartbeat = duration("heartbeat", 100*time.Millisecond)
+	c.EventRetention = duration("event-retention", time.Minute)
+	if c.NATSURL = get("nats-url"); c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
+		bad("nats-url", "%q is not a nats:// URL", c.NATSURL)
+	}
 	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
 		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))
 	}

@@ -55,23 +55,28 @@ type Event struct {
 	CreatedAt int64  `db:"created_at"`
 }
 
+// Self events are seen only by the streams of the user who caused them (their
+// read markers, for their other devices).
+const Self Visibility = "self"
+
 // Notifier is told, after commit, that a workspace's log advanced to seq.
 type Notifier interface {
 	Notify(workspaceID string, seq int64)
 }
 
-// Log appends events to the log.
+// Log appends events to the log and reads them back.
 type Log struct {
+	db       *store.DB
 	notifier Notifier
 	now      func() time.Time
 }
 
-// NewLog returns a log that wakes notifier after each commit.
-func NewLog(notifier Notifier, now func() time.Time) *Log {
+// NewLog returns the log of db that wakes notifier after each commit.
+func NewLog(db *store.DB, notifier Notifier, now func() time.Time) *Log {
 	if now == nil {
 		now = time.Now
 	}
-	return &Log{notifier: notifier, now: now}
+	return &Log{db: db, notifier: notifier, now: now}
 }
 
 // Append writes ev to the log inside tx, filling its ID, Seq and CreatedAt.
@@ -83,6 +88,13 @@ func NewLog(notifier Notifier, now func() time.Time) *Log {
 // convention, which keeps the lock short and the lock order the same
 // everywhere (domain rows first, then the workspace row).
 func (l *Log) Append(ctx context.Context, tx *store.Tx, ev *Event) error {
+	return l.AppendWith(ctx, tx, ev, nil)
+}
+
+// AppendWith is Append for a payload that must name its own seq (a message
+// records its position in the conversation): build is called with the seq
+// once it is allocated, and its result becomes the payload.
+func (l *Log) AppendWith(ctx context.Context, tx *store.Tx, ev *Event, build func(seq int64) ([]byte, error)) error {
 	res, err := tx.ExecContext(ctx, `UPDATE workspaces SET last_seq = last_seq + 1 WHERE id = ?`, ev.WorkspaceID)
 	if err != nil {
 		return fmt.Errorf("allocate event seq: %w", err)
@@ -92,6 +104,11 @@ func (l *Log) Append(ctx context.Context, tx *store.Tx, ev *Event) error {
 	}
 	if err := tx.GetContext(ctx, &ev.Seq, `SELECT last_seq FROM workspaces WHERE id = ?`, ev.WorkspaceID); err != nil {
 		return fmt.Errorf("read event seq: %w", err)
+	}
+	if build != nil {
+		if ev.Payload, err = build(ev.Seq); err != nil {
+			return fmt.Errorf("build %s payload: %w", ev.Type, err)
+		}
 	}
 	ev.ID = uuid.NewString()
 	ev.CreatedAt = store.NowMillis(l.now())

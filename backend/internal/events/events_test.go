@@ -40,7 +40,7 @@ func TestAppendGapFree(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		rec := &recorder{seqs: map[string][]int64{}}
-		log := events.NewLog(rec, nil)
+		log := events.NewLog(db, rec, nil)
 		ws := []string{newWorkspace(t, db), newWorkspace(t, db)}
 		const workers, each = 8, 15
 		var wg sync.WaitGroup

@@ -47,6 +47,7 @@ func TestConfig(opts store.Options) config.Config {
 		Addr: "127.0.0.1:0", DataDir: opts.DataDir, DatabaseURL: opts.URL,
 		LogLevel: slog.LevelWarn, LogFormat: "text", SessionTTL: time.Hour,
 		ShutdownTimeout: 5 * time.Second, MaxRequestBytes: 1 << 20, RequestTimeout: 30 * time.Second,
+		PollInterval: 200 * time.Millisecond, Heartbeat: 2 * time.Second, EventRetention: 168 * time.Hour,
 	}
 }
 
@@ -113,8 +114,10 @@ func ClientOptions(p Protocol) []connect.ClientOption {
 
 // Clients are the generated clients of every service, over one protocol.
 type Clients struct {
-	Auth      tandemv1connect.AuthServiceClient
-	Workspace tandemv1connect.WorkspaceServiceClient
+	Auth         tandemv1connect.AuthServiceClient
+	Workspace    tandemv1connect.WorkspaceServiceClient
+	Conversation tandemv1connect.ConversationServiceClient
+	Widget       tandemv1connect.WidgetServiceClient
 }
 
 // Clients builds the generated clients over protocol p.
@@ -124,8 +127,10 @@ func (s *Server) Clients(p Protocol) Clients { return ClientsFor(s.URL, p) }
 func ClientsFor(url string, p Protocol) Clients {
 	hc, opts := HTTPClient(p), ClientOptions(p)
 	return Clients{
-		Auth:      tandemv1connect.NewAuthServiceClient(hc, url, opts...),
-		Workspace: tandemv1connect.NewWorkspaceServiceClient(hc, url, opts...),
+		Auth:         tandemv1connect.NewAuthServiceClient(hc, url, opts...),
+		Workspace:    tandemv1connect.NewWorkspaceServiceClient(hc, url, opts...),
+		Conversation: tandemv1connect.NewConversationServiceClient(hc, url, opts...),
+		Widget:       tandemv1connect.NewWidgetServiceClient(hc, url, opts...),
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,9 +28,12 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/widget"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
@@ -42,9 +46,15 @@ type Server struct {
 	health   *grpchealth.StaticChecker
 	handler  http.Handler
 	draining atomic.Bool
+	drain    chan struct{} // closed when shutdown begins: streams end resumably
+	hub      *events.Hub
+	nats     *events.NATS
+	pruner   *events.Pruner
 
-	Accounts   *account.Service
-	Workspaces *workspace.Service
+	Accounts      *account.Service
+	Workspaces    *workspace.Service
+	Contacts      *contact.Service
+	Conversations *conversation.Service
 }
 
 // Services lists every RPC service tandemd serves, for reflection and health.
@@ -52,6 +62,8 @@ func Services() []string {
 	return []string{
 		tandemv1connect.AuthServiceName,
 		tandemv1connect.WorkspaceServiceName,
+		tandemv1connect.ConversationServiceName,
+		tandemv1connect.WidgetServiceName,
 	}
 }
 
@@ -62,19 +74,38 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB),
-		health: grpchealth.NewStaticChecker(Services()...)}
-	log := events.NewLog(nil, nil)
+		health: grpchealth.NewStaticChecker(Services()...), drain: make(chan struct{})}
+	s.hub = events.NewHub(db, cfg.PollInterval)
+	log := events.NewLog(db, s.hub, nil)
+	cursors, err := events.LoadCursors(ctx, db)
+	if err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	if cfg.NATSURL != "" {
+		if s.nats, err = events.ConnectNATS(cfg.NATSURL, s.hub, logger); err != nil {
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	s.pruner = events.NewPruner(db, cfg.EventRetention, time.Hour, nil, logger)
+	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain)
+
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
+	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
+	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, conversation.Options{})
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
-		_ = db.Close()
+		s.Close()
 		return nil, err
 	}
 	authz.Register("workspace", s.Workspaces.WorkspaceOf)
 	authz.Register("group", s.Workspaces.GroupWorkspace)
 	authz.Register("api_key", s.Accounts.APIKeyWorkspace)
+	authz.Register("conversation", s.Conversations.WorkspaceOf)
+	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
 
 	rpcMetrics := metrics.NewRPC(s.registry)
 	// Outermost first: recover (a handler option), metrics, logging and
@@ -87,6 +118,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			access.NewAuthnInterceptor(map[string]access.AuthFunc{
 				access.PrefixSession: s.Accounts.AuthenticateSession,
 				access.PrefixAPIKey:  s.Accounts.AuthenticateAPIKey,
+				access.PrefixVisitor: s.Contacts.AuthenticateVisitor,
 			}),
 			validate.NewInterceptor(),
 			access.NewAuthzInterceptor(authz),
@@ -99,6 +131,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux := http.NewServeMux()
 	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.Accounts, s.Workspaces), opts...))
 	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
+	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
+		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Credentials: s.Accounts.StillValid,
+	}), opts...))
+	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors), opts...))
 
 	reflector := grpcreflect.NewStaticReflector(Services()...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
@@ -149,8 +185,13 @@ func (s *Server) DB() *store.DB { return s.db }
 // Registry is the server's Prometheus registry.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
-// Close releases the store.
-func (s *Server) Close() error { return s.db.Close() }
+// Close releases the broker connection and the store.
+func (s *Server) Close() error {
+	if s.nats != nil {
+		s.nats.Close()
+	}
+	return s.db.Close()
+}
 
 // Serve serves on ln until ctx ends, then shuts down gracefully: readiness
 // and health turn to not-serving, the listener closes, in-flight calls get
@@ -176,6 +217,20 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 		ln = tls.NewListener(ln, srv.TLSConfig)
 	}
+	// Streams end (resumably) as soon as shutdown begins; unary calls get
+	// the shutdown timeout to finish.
+	srv.RegisterOnShutdown(func() { close(s.drain) })
+	background, stop := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	for _, run := range []func(context.Context) error{
+		s.hub.Run,
+		s.pruner.Run,
+		func(ctx context.Context) error { return s.Conversations.RunSnoozeWaker(ctx, 5*time.Second) },
+	} {
+		wg.Go(func() { _ = run(background) })
+	}
+	defer func() { stop(); wg.Wait() }()
+
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	s.logger.Info("serving", "addr", ln.Addr().String(), "tls", s.cfg.TLSCert != "", "dialect", s.db.Dialect.Name())

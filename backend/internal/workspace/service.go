@@ -358,3 +358,16 @@ func (s *Service) WorkspaceOf(ctx context.Context, id string) (string, error) {
 	w, err := s.Get(ctx, id)
 	return w.ID, err
 }
+
+// ByPublicKey returns the workspace whose widget key this is.
+func (s *Service) ByPublicKey(ctx context.Context, key string) (Workspace, error) {
+	var w Workspace
+	err := s.db.GetContext(ctx, &w, `SELECT `+workspaceColumns+` FROM workspaces WHERE public_key = ?`, key)
+	if store.ErrNoRows(err) {
+		return Workspace{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Workspace{}, fmt.Errorf("workspace by key: %w", err)
+	}
+	return w, nil
+}

@@ -1,0 +1,238 @@
+package contact
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// VisitorSessionTTL is how long a widget keeps its visitor token.
+const VisitorSessionTTL = 90 * 24 * time.Hour
+
+// Options tune the service.
+type Options struct {
+	Now func() time.Time
+}
+
+// Service manages contacts and visitor sessions.
+type Service struct {
+	db         *store.DB
+	log        *events.Log
+	workspaces *workspace.Service
+	now        func() time.Time
+}
+
+// NewService returns the contact service.
+func NewService(db *store.DB, log *events.Log, workspaces *workspace.Service, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{db: db, log: log, workspaces: workspaces, now: opts.Now}
+}
+
+// Sign is how a store signs an identity: hex HMAC-SHA256 of the exact JSON
+// bytes with the workspace's widget secret.
+func Sign(secret, identityJSON string) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(identityJSON))
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// SessionRequest is what a widget sends to start a session.
+type SessionRequest struct {
+	PublicKey         string
+	IdentityJSON      string
+	IdentitySignature string
+	Name, Email       string
+	Attributes        map[string]string
+}
+
+// StartSession opens a visitor session for the workspace with the public
+// key. A correctly signed identity finds (or makes) the contact with that
+// external id, so a shopper keeps their history across devices; otherwise a
+// new anonymous contact is made.
+func (s *Service) StartSession(ctx context.Context, req SessionRequest) (Session, error) {
+	ws, err := s.workspaces.ByPublicKey(ctx, req.PublicKey)
+	if err != nil {
+		return Session{}, err
+	}
+	var id *Identity
+	if req.IdentityJSON != "" || req.IdentitySignature != "" {
+		want := Sign(ws.WidgetSecret, req.IdentityJSON)
+		if !hmac.Equal([]byte(strings.ToLower(req.IdentitySignature)), []byte(want)) {
+			return Session{}, apperr.Invalid("identity_signature", "does not match identity_json: sign it with the workspace's widget secret")
+		}
+		id = &Identity{}
+		if err := json.Unmarshal([]byte(req.IdentityJSON), id); err != nil {
+			return Session{}, apperr.Invalid("identity_json", "is not a JSON object with external_id, name, email and attributes")
+		}
+		if id.ExternalID == "" {
+			return Session{}, apperr.Invalid("identity_json", "has no external_id")
+		}
+	}
+	now := store.NowMillis(s.now())
+	token, hash := access.NewSecret(access.PrefixVisitor)
+	expires := store.NowMillis(s.now().Add(VisitorSessionTTL))
+	var c Contact
+	// Two first sessions of one shopper may race to create their contact;
+	// the loser runs again and finds the winner's.
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.startSession(ctx, ws, req, id, hash, now, expires, &c); !errors.Is(err, errContactRace) {
+			break
+		}
+	}
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{Token: token, ExpiresAt: expires, Contact: c, WorkspaceName: ws.Name}, nil
+}
+
+var errContactRace = errors.New("contact created concurrently")
+
+func (s *Service) startSession(ctx context.Context, ws workspace.Workspace, req SessionRequest, id *Identity, hash []byte, now, expires int64, out *Contact) error {
+	var c Contact
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		created := true
+		if id != nil {
+			existing, err := getContact(ctx, tx, `workspace_id = ? AND external_id = ?`+tx.Dialect.ForUpdate(), ws.ID, id.ExternalID)
+			switch {
+			case err == nil:
+				c, created = existing, false
+			case !store.ErrNoRows(err):
+				return fmt.Errorf("find contact: %w", err)
+			}
+		}
+		if created {
+			c = Contact{ID: uuid.NewString(), WorkspaceID: ws.ID, CreatedAt: now}
+		}
+		c.apply(req, id)
+		c.UpdatedAt, c.LastSeenAt = now, now
+		if created {
+			if err := insertContact(ctx, tx, &c); err != nil {
+				if tx.Dialect.IsUniqueViolation(err) {
+					return errContactRace
+				}
+				return fmt.Errorf("insert contact: %w", err)
+			}
+		} else if err := updateContact(ctx, tx, &c); err != nil {
+			return fmt.Errorf("update contact: %w", err)
+		}
+		if err := insertSession(ctx, tx, uuid.NewString(), ws.ID, c.ID, hash, now, expires); err != nil {
+			return fmt.Errorf("insert visitor session: %w", err)
+		}
+		typ := "contact.updated"
+		if created {
+			typ = "contact.created"
+		}
+		payload, _ := json.Marshal(map[string]any{"contact": c})
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ws.ID, Type: typ, ActorKind: events.ActorVisitor, ActorID: c.ID,
+			Visibility: events.Agents, Payload: payload})
+	})
+	*out = c
+	return err
+}
+
+// apply folds what the widget sent into the contact: signed fields win and
+// are verified; unsigned ones fill in and stay unverified.
+func (c *Contact) apply(req SessionRequest, id *Identity) {
+	if c.Verified == nil {
+		c.Verified = store.JSONMap{}
+	}
+	if c.Unverified == nil {
+		c.Unverified = store.JSONMap{}
+	}
+	if id != nil {
+		ext := id.ExternalID
+		c.ExternalID = &ext
+		c.IdentityVerified = true
+		if id.Name != "" {
+			c.Name = id.Name
+		}
+		if id.Email != "" {
+			c.Email = strings.ToLower(id.Email)
+		}
+		for k, v := range id.Attributes {
+			c.Verified[k] = attributeString(v)
+			delete(c.Unverified, k)
+		}
+	}
+	if c.Name == "" {
+		c.Name = req.Name
+	}
+	if c.Email == "" {
+		c.Email = strings.ToLower(req.Email)
+	}
+	for k, v := range req.Attributes {
+		if _, vouched := c.Verified[k]; !vouched {
+			c.Unverified[k] = v
+		}
+	}
+}
+
+func attributeString(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		return strconv.FormatBool(x)
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// AuthenticateVisitor turns a visitor token into a principal.
+func (s *Service) AuthenticateVisitor(ctx context.Context, token string) (*access.Principal, error) {
+	row, err := sessionByHash(ctx, s.db, access.HashSecret(token))
+	if store.ErrNoRows(err) {
+		return nil, apperr.New(apperr.Unauthenticated, "this chat session has expired; start a new one")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("authenticate visitor: %w", err)
+	}
+	if row.RevokedAt != 0 || row.ExpiresAt <= store.NowMillis(s.now()) {
+		return nil, apperr.New(apperr.Unauthenticated, "this chat session has expired; start a new one")
+	}
+	return &access.Principal{Kind: access.KindVisitor, VisitorID: row.ContactID, SessionID: row.ID,
+		WorkspaceID: row.WorkspaceID, ExpiresAt: row.ExpiresAt}, nil
+}
+
+// Get returns a contact of the workspace.
+func (s *Service) Get(ctx context.Context, workspaceID, id string) (Contact, error) {
+	c, err := getContact(ctx, s.db, `id = ? AND workspace_id = ?`, id, workspaceID)
+	if store.ErrNoRows(err) {
+		return Contact{}, apperr.ErrNotFound
+	}
+	return c, err
+}
+
+// ByIDs returns the contacts with the ids, by id.
+func (s *Service) ByIDs(ctx context.Context, ids []string) (map[string]Contact, error) {
+	cs, err := contactsByID(ctx, s.db, ids)
+	if err != nil {
+		return nil, fmt.Errorf("load contacts: %w", err)
+	}
+	out := make(map[string]Contact, len(cs))
+	for _, c := range cs {
+		out[c.ID] = c
+	}
+	return out, nil
+}

@@ -1,0 +1,196 @@
+package conversation
+
+import (
+	"context"
+	"time"
+
+	"connectrpc.com/connect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+)
+
+// Streams is what the Watch handlers need besides the service.
+type Streams struct {
+	Follower *events.Follower
+	Cursors  *events.Cursors
+	// Roles reads a member's current role (workspace.Service.Role).
+	Roles access.MembershipLookup
+	// Credentials re-checks a principal's credential on heartbeats.
+	Credentials func(ctx context.Context, p *access.Principal) error
+}
+
+// Handler serves tandem.v1.ConversationService.
+type Handler struct {
+	svc      *Service
+	contacts *contact.Service
+	streams  Streams
+}
+
+var _ tandemv1connect.ConversationServiceHandler = (*Handler)(nil)
+
+// NewHandler returns the ConversationService handler.
+func NewHandler(svc *Service, contacts *contact.Service, streams Streams) *Handler {
+	return &Handler{svc: svc, contacts: contacts, streams: streams}
+}
+
+// withContacts converts conversations, loading their contacts in one query.
+func (h *Handler) withContacts(ctx context.Context, cs []Conversation) ([]*tandemv1.Conversation, error) {
+	ids := make([]string, 0, len(cs))
+	for _, c := range cs {
+		ids = append(ids, c.ContactID)
+	}
+	contacts, err := h.contacts.ByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*tandemv1.Conversation, len(cs))
+	for i := range cs {
+		ct := contacts[cs[i].ContactID]
+		out[i] = ToProto(&cs[i], &ct)
+	}
+	return out, nil
+}
+
+func (h *Handler) one(ctx context.Context, c Conversation) (*tandemv1.Conversation, error) {
+	out, err := h.withContacts(ctx, []Conversation{c})
+	if err != nil {
+		return nil, err
+	}
+	return out[0], nil
+}
+
+// principalKey binds cursors to who they were issued to.
+func principalKey(p *access.Principal) string {
+	switch p.Kind {
+	case access.KindAPIKey:
+		return "k:" + p.APIKeyID
+	case access.KindVisitor:
+		return "v:" + p.VisitorID
+	}
+	return "u:" + p.UserID
+}
+
+// ListConversations implements ConversationService.ListConversations.
+func (h *Handler) ListConversations(ctx context.Context, req *tandemv1.ListConversationsRequest) (*tandemv1.ListConversationsResponse, error) {
+	p, scope := access.PrincipalFrom(ctx), access.ScopeFrom(ctx)
+	// The head is read first: the list may already show later changes, which
+	// a watcher then sees again, harmlessly, as the same final state.
+	head, err := h.streams.Follower.Head(ctx, scope.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	cs, next, err := h.svc.List(ctx, scope.WorkspaceID, p.UserID, FilterFromProto(req.GetFilter()), req.GetPageSize(), req.GetPageToken())
+	if err != nil {
+		return nil, err
+	}
+	out, err := h.withContacts(ctx, cs)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.ListConversationsResponse{Conversations: out, NextPageToken: next,
+		Cursor: h.streams.Cursors.Make(scope.WorkspaceID, principalKey(p), head)}, nil
+}
+
+// GetConversation implements ConversationService.GetConversation.
+func (h *Handler) GetConversation(ctx context.Context, req *tandemv1.GetConversationRequest) (*tandemv1.GetConversationResponse, error) {
+	scope := access.ScopeFrom(ctx)
+	c, err := h.svc.Get(ctx, scope.WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	ms, next, err := h.svc.History(ctx, c.ID, req.GetPageSize(), req.GetPageToken(), false)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tandemv1.GetConversationResponse{Conversation: conv, NextPageToken: next}
+	for i := range ms {
+		resp.History = append(resp.History, MessageToProto(&ms[i]))
+	}
+	return resp, nil
+}
+
+// SendMessage implements ConversationService.SendMessage.
+func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.SendMessageRequest) (*tandemv1.SendMessageResponse, error) {
+	m, c, err := h.svc.Post(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
+		req.GetClientId(), req.GetBody(), KindText)
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.SendMessageResponse{Message: MessageToProto(&m), Conversation: conv}, nil
+}
+
+// AddNote implements ConversationService.AddNote.
+func (h *Handler) AddNote(ctx context.Context, req *tandemv1.AddNoteRequest) (*tandemv1.AddNoteResponse, error) {
+	m, _, err := h.svc.Post(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
+		req.GetClientId(), req.GetBody(), KindNote)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.AddNoteResponse{Note: MessageToProto(&m)}, nil
+}
+
+// SetTyping implements ConversationService.SetTyping.
+func (h *Handler) SetTyping(ctx context.Context, req *tandemv1.SetTypingRequest) (*tandemv1.SetTypingResponse, error) {
+	err := h.svc.Typing(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetTyping())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.SetTypingResponse{}, nil
+}
+
+// MarkRead implements ConversationService.MarkRead.
+func (h *Handler) MarkRead(ctx context.Context, req *tandemv1.MarkReadRequest) (*tandemv1.MarkReadResponse, error) {
+	err := h.svc.MarkRead(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetSeq())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.MarkReadResponse{}, nil
+}
+
+// CloseConversation implements ConversationService.CloseConversation.
+func (h *Handler) CloseConversation(ctx context.Context, req *tandemv1.CloseConversationRequest) (*tandemv1.CloseConversationResponse, error) {
+	c, err := h.svc.Close(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.CloseConversationResponse{Conversation: conv}, err
+}
+
+// ReopenConversation implements ConversationService.ReopenConversation.
+func (h *Handler) ReopenConversation(ctx context.Context, req *tandemv1.ReopenConversationRequest) (*tandemv1.ReopenConversationResponse, error) {
+	c, err := h.svc.Reopen(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.ReopenConversationResponse{Conversation: conv}, err
+}
+
+// SnoozeConversation implements ConversationService.SnoozeConversation.
+func (h *Handler) SnoozeConversation(ctx context.Context, req *tandemv1.SnoozeConversationRequest) (*tandemv1.SnoozeConversationResponse, error) {
+	c, err := h.svc.Snooze(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
+		time.UnixMilli(req.GetUntilTimeMs()))
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.SnoozeConversationResponse{Conversation: conv}, err
+}
+
+// Watch implements ConversationService.Watch.
+func (h *Handler) Watch(ctx context.Context, req *tandemv1.WatchRequest, stream *connect.ServerStream[tandemv1.WatchResponse]) error {
+	return h.watch(ctx, req, stream)
+}

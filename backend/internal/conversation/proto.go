@@ -1,0 +1,134 @@
+package conversation
+
+import (
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+)
+
+var stateToProto = map[State]tandemv1.ConversationState{
+	StateBot: tandemv1.ConversationState_CONVERSATION_STATE_BOT, StatePending: tandemv1.ConversationState_CONVERSATION_STATE_PENDING,
+	StateActive: tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE, StateSnoozed: tandemv1.ConversationState_CONVERSATION_STATE_SNOOZED,
+	StateClosed: tandemv1.ConversationState_CONVERSATION_STATE_CLOSED,
+}
+
+// StateToProto converts a state for the API.
+func StateToProto(s State) tandemv1.ConversationState { return stateToProto[s] }
+
+// StateFromProto converts an API state.
+func StateFromProto(s tandemv1.ConversationState) State {
+	for k, v := range stateToProto {
+		if v == s {
+			return k
+		}
+	}
+	return ""
+}
+
+var priorityToProto = map[string]tandemv1.Priority{
+	"none": tandemv1.Priority_PRIORITY_NONE, "low": tandemv1.Priority_PRIORITY_LOW, "medium": tandemv1.Priority_PRIORITY_MEDIUM,
+	"high": tandemv1.Priority_PRIORITY_HIGH, "urgent": tandemv1.Priority_PRIORITY_URGENT,
+}
+
+// PriorityFromProto converts an API priority.
+func PriorityFromProto(p tandemv1.Priority) string {
+	for k, v := range priorityToProto {
+		if v == p {
+			return k
+		}
+	}
+	return ""
+}
+
+var channelToProto = map[string]tandemv1.Channel{"web": tandemv1.Channel_CHANNEL_WEB, "api": tandemv1.Channel_CHANNEL_API}
+
+// ChannelFromProto converts an API channel.
+func ChannelFromProto(c tandemv1.Channel) string {
+	for k, v := range channelToProto {
+		if v == c {
+			return k
+		}
+	}
+	return ""
+}
+
+var authorToProto = map[string]tandemv1.AuthorKind{
+	AuthorCustomer: tandemv1.AuthorKind_AUTHOR_KIND_CUSTOMER, AuthorAgent: tandemv1.AuthorKind_AUTHOR_KIND_AGENT,
+	AuthorBot: tandemv1.AuthorKind_AUTHOR_KIND_BOT, AuthorSystem: tandemv1.AuthorKind_AUTHOR_KIND_SYSTEM,
+	"visitor": tandemv1.AuthorKind_AUTHOR_KIND_CUSTOMER, "user": tandemv1.AuthorKind_AUTHOR_KIND_AGENT,
+	"api_key": tandemv1.AuthorKind_AUTHOR_KIND_AGENT, "rule": tandemv1.AuthorKind_AUTHOR_KIND_SYSTEM,
+}
+
+// AuthorToProto converts an author or event actor kind for the API.
+func AuthorToProto(k string) tandemv1.AuthorKind { return authorToProto[k] }
+
+var kindToProto = map[string]tandemv1.MessageKind{
+	KindText: tandemv1.MessageKind_MESSAGE_KIND_TEXT, KindNote: tandemv1.MessageKind_MESSAGE_KIND_NOTE,
+	KindActivity: tandemv1.MessageKind_MESSAGE_KIND_ACTIVITY,
+}
+
+// ToProto converts a conversation for agents.
+func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
+	out := &tandemv1.Conversation{Id: c.ID, WorkspaceId: c.WorkspaceID, State: StateToProto(c.State), AssigneeUserId: c.AssigneeID,
+		GroupId: c.GroupID, Priority: priorityToProto[c.Priority], Channel: channelToProto[c.Channel], PageUrl: c.PageURL,
+		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
+		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
+		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq}
+	if ct != nil {
+		out.Contact = ContactToProto(ct)
+	}
+	return out
+}
+
+// ContactToProto converts a contact for agents.
+func ContactToProto(c *contact.Contact) *tandemv1.Contact {
+	out := &tandemv1.Contact{Id: c.ID, Name: c.Name, Email: c.Email, VerifiedAttributes: c.Verified,
+		UnverifiedAttributes: c.Unverified, IdentityVerified: c.IdentityVerified, FirstSeenTimeMs: c.CreatedAt,
+		LastSeenTimeMs: c.LastSeenAt}
+	if c.ExternalID != nil {
+		out.ExternalId = *c.ExternalID
+	}
+	return out
+}
+
+// MessageToProto converts a history item for agents.
+func MessageToProto(m *Message) *tandemv1.Message {
+	return &tandemv1.Message{Id: m.ID, ConversationId: m.ConversationID, Kind: kindToProto[m.Kind],
+		AuthorKind: authorToProto[m.AuthorKind], AuthorId: m.AuthorID, AuthorName: m.AuthorName, Body: m.Body,
+		Activity: m.Activity, ActivityData: m.ActivityData, ClientId: m.ClientID, CreateTimeMs: m.CreatedAt, Seq: m.Seq}
+}
+
+// WidgetConversationToProto converts a conversation for its customer.
+func WidgetConversationToProto(c *Conversation) *tandemv1.WidgetConversation {
+	return &tandemv1.WidgetConversation{Id: c.ID, State: StateToProto(c.State), CreateTimeMs: c.CreatedAt,
+		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq}
+}
+
+// WidgetMessageToProto converts a public history item for the customer:
+// no author ids, no activity details.
+func WidgetMessageToProto(m *Message) *tandemv1.WidgetMessage {
+	return &tandemv1.WidgetMessage{Id: m.ID, Kind: kindToProto[m.Kind], AuthorKind: authorToProto[m.AuthorKind],
+		AuthorName: m.AuthorName, Body: m.Body, Activity: m.Activity, ClientId: m.ClientID, CreateTimeMs: m.CreatedAt, Seq: m.Seq}
+}
+
+// FilterFromProto converts a list or stream filter.
+func FilterFromProto(f *tandemv1.ConversationFilter) Filter {
+	out := Filter{GroupID: f.GetGroupId(), Text: f.GetText(), Since: f.GetUpdatedSinceTimeMs(), AssigneeID: f.GetAssigneeUserId()}
+	for _, s := range f.GetStates() {
+		out.States = append(out.States, StateFromProto(s))
+	}
+	for _, p := range f.GetPriorities() {
+		out.Priorities = append(out.Priorities, PriorityFromProto(p))
+	}
+	for _, c := range f.GetChannels() {
+		out.Channels = append(out.Channels, ChannelFromProto(c))
+	}
+	switch f.GetAssignee() {
+	case tandemv1.ConversationFilter_ASSIGNEE_ME:
+		out.Assignee = "me"
+	case tandemv1.ConversationFilter_ASSIGNEE_UNASSIGNED:
+		out.Assignee = "unassigned"
+	case tandemv1.ConversationFilter_ASSIGNEE_USER:
+		out.Assignee = "user"
+	}
+	return out
+}

@@ -1,0 +1,230 @@
+package conversation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/page"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Get returns a conversation of the workspace.
+func (s *Service) Get(ctx context.Context, workspaceID, id string) (Conversation, error) {
+	c, err := getConversation(ctx, s.db, id, "")
+	if store.ErrNoRows(err) || (err == nil && c.WorkspaceID != workspaceID) {
+		return Conversation{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Conversation{}, fmt.Errorf("get conversation: %w", err)
+	}
+	return c, nil
+}
+
+// History pages backwards through a conversation's items, newest first;
+// publicOnly keeps what the customer may see.
+func (s *Service) History(ctx context.Context, id string, size int32, token string, publicOnly bool) ([]Message, string, error) {
+	var before int64
+	if ok, err := page.Decode(token, &before); err != nil {
+		return nil, "", err
+	} else if !ok {
+		before = 1 << 62
+	}
+	limit := page.Size(size)
+	ms, err := history(ctx, s.db, id, before, publicOnly, limit+1)
+	if err != nil {
+		return nil, "", fmt.Errorf("history: %w", err)
+	}
+	next := ""
+	if len(ms) > limit {
+		ms = ms[:limit]
+		next = page.Token(ms[limit-1].Seq)
+	}
+	return ms, next, nil
+}
+
+// Filter selects conversations.
+type Filter struct {
+	States     []State
+	Assignee   string // "", "anyone", "me", "unassigned" or "user"
+	AssigneeID string // for "user"
+	GroupID    string
+	Priorities []string
+	Channels   []string
+	Text       string
+	Since      int64
+}
+
+// Matches reports whether a conversation is in the filter (but for Text,
+// which only lists apply). me is the caller.
+func (f Filter) Matches(c *Conversation, me string) bool {
+	if len(f.States) > 0 {
+		if !contains(f.States, c.State) {
+			return false
+		}
+	} else if c.State == StateClosed {
+		return false
+	}
+	switch f.Assignee {
+	case "me":
+		if c.AssigneeID != me {
+			return false
+		}
+	case "unassigned":
+		if c.AssigneeID != "" {
+			return false
+		}
+	case "user":
+		if c.AssigneeID != f.AssigneeID {
+			return false
+		}
+	}
+	if f.GroupID != "" && c.GroupID != f.GroupID {
+		return false
+	}
+	if len(f.Priorities) > 0 && !contains(f.Priorities, c.Priority) {
+		return false
+	}
+	if len(f.Channels) > 0 && !contains(f.Channels, c.Channel) {
+		return false
+	}
+	return c.LastActivityAt >= f.Since
+}
+
+func contains[T comparable](xs []T, x T) bool {
+	for _, y := range xs {
+		if y == x {
+			return true
+		}
+	}
+	return false
+}
+
+// List pages through the workspace's conversations in the filter, most
+// recently active first, each marked unread or not for the reader.
+func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter, size int32, token string) ([]Conversation, string, error) {
+	var (
+		afterActivity int64
+		afterID       string
+	)
+	resume, err := page.Decode(token, &afterActivity, &afterID)
+	if err != nil {
+		return nil, "", err
+	}
+	where := []string{"c.workspace_id = ?"}
+	args := []any{workspaceID}
+	in := func(col string, vals []string) {
+		where = append(where, col+" IN ("+store.Placeholders(len(vals))+")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		in("c.state", states)
+	} else {
+		where = append(where, "c.state <> 'closed'")
+	}
+	switch f.Assignee {
+	case "me":
+		where, args = append(where, "c.assignee_id = ?"), append(args, reader)
+	case "unassigned":
+		where = append(where, "c.assignee_id = ''")
+	case "user":
+		where, args = append(where, "c.assignee_id = ?"), append(args, f.AssigneeID)
+	}
+	if f.GroupID != "" {
+		where, args = append(where, "c.group_id = ?"), append(args, f.GroupID)
+	}
+	if len(f.Priorities) > 0 {
+		in("c.priority", f.Priorities)
+	}
+	if len(f.Channels) > 0 {
+		in("c.channel", f.Channels)
+	}
+	if f.Since > 0 {
+		where, args = append(where, "c.last_activity_at >= ?"), append(args, f.Since)
+	}
+	if f.Text != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
+			AND m.body LIKE ? ESCAPE '!')`)
+		args = append(args, "%"+likeEscape(f.Text)+"%")
+	}
+	if resume {
+		where = append(where, "(c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))")
+		args = append(args, afterActivity, afterActivity, afterID)
+	}
+	limit := page.Size(size)
+	query := `SELECT ` + prefixed("c.", convColumns) + `,
+		CASE WHEN c.last_seq > COALESCE(r.last_read_seq, 0) THEN 1 ELSE 0 END AS unread
+		FROM conversations c LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = ?
+		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`
+	args = append([]any{reader}, args...)
+	args = append(args, limit+1)
+	var cs []Conversation
+	if err := s.db.SelectContext(ctx, &cs, query, args...); err != nil {
+		return nil, "", fmt.Errorf("list conversations: %w", err)
+	}
+	next := ""
+	if len(cs) > limit {
+		cs = cs[:limit]
+		last := cs[limit-1]
+		next = page.Token(last.LastActivityAt, last.ID)
+	}
+	return cs, next, nil
+}
+
+// likeEscape makes user text match literally in LIKE ... ESCAPE '!'.
+func likeEscape(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// OfContact lists a contact's conversations, newest first.
+func (s *Service) OfContact(ctx context.Context, contactID string) ([]Conversation, error) {
+	var cs []Conversation
+	err := s.db.SelectContext(ctx, &cs, `SELECT `+convColumns+` FROM conversations WHERE contact_id = ?
+		ORDER BY created_at DESC, id DESC LIMIT 100`, contactID)
+	if err != nil {
+		return nil, fmt.Errorf("conversations of contact: %w", err)
+	}
+	return cs, nil
+}
+
+// WorkspaceOf resolves a conversation id to its workspace, for authorization.
+func (s *Service) WorkspaceOf(ctx context.Context, id string) (string, error) {
+	var ws string
+	err := s.db.GetContext(ctx, &ws, `SELECT workspace_id FROM conversations WHERE id = ?`, id)
+	if store.ErrNoRows(err) {
+		return "", apperr.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve conversation: %w", err)
+	}
+	return ws, nil
+}
+
+// VisitorOwns checks that the conversation is the contact's, for the
+// authorization of widget calls: any other answers NotFound.
+func (s *Service) VisitorOwns(ctx context.Context, workspaceID, contactID, id string) error {
+	var owner string
+	err := s.db.GetContext(ctx, &owner, `SELECT contact_id FROM conversations WHERE id = ? AND workspace_id = ?`, id, workspaceID)
+	if store.ErrNoRows(err) || (err == nil && owner != contactID) {
+		return apperr.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("resolve conversation: %w", err)
+	}
+	return nil
+}

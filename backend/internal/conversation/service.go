@@ -1,0 +1,446 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Options tune the service.
+type Options struct {
+	Now func() time.Time
+}
+
+// Service runs conversations: every method is one transaction that changes
+// rows and appends the events saying so.
+type Service struct {
+	db       *store.DB
+	log      *events.Log
+	hub      *events.Hub
+	accounts *account.Service
+	contacts *contact.Service
+	now      func() time.Time
+}
+
+// NewService returns the conversation service.
+func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *account.Service, contacts *contact.Service, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, now: opts.Now}
+}
+
+// Actor is who acts, as the history names them.
+type Actor struct {
+	EventKind  string // events.Actor*
+	AuthorKind string // Author*
+	ID         string
+	Name       string
+	// UserID is the signed-in user behind the actor, if any (for read markers).
+	UserID string
+}
+
+// ActorOf names a principal for the history.
+func (s *Service) ActorOf(ctx context.Context, p *access.Principal) (Actor, error) {
+	switch p.Kind {
+	case access.KindUser:
+		u, err := s.accounts.User(ctx, p.UserID)
+		if err != nil {
+			return Actor{}, err
+		}
+		return Actor{EventKind: events.ActorUser, AuthorKind: AuthorAgent, ID: u.ID, Name: u.DisplayName, UserID: u.ID}, nil
+	case access.KindAPIKey:
+		k, err := s.accounts.APIKey(ctx, p.APIKeyID)
+		if err != nil {
+			return Actor{}, err
+		}
+		return Actor{EventKind: events.ActorAPIKey, AuthorKind: AuthorAgent, ID: k.ID, Name: k.Name}, nil
+	case access.KindVisitor:
+		c, err := s.contacts.Get(ctx, p.WorkspaceID, p.VisitorID)
+		if err != nil {
+			return Actor{}, err
+		}
+		return Actor{EventKind: events.ActorVisitor, AuthorKind: AuthorCustomer, ID: c.ID, Name: c.DisplayName()}, nil
+	}
+	return Actor{}, errors.New("unknown principal kind")
+}
+
+// record appends the event of a change to conv (and the history item it
+// adds, if any) and saves conv: the last steps of every mutating transaction.
+func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, before *Before, typ string, vis events.Visibility, actor Actor, msg *Message, data map[string]string) error {
+	now := store.NowMillis(s.now())
+	conv.LastActivityAt, conv.UpdatedAt = now, now
+	ev := &events.Event{WorkspaceID: conv.WorkspaceID, Type: typ, ConversationID: conv.ID,
+		ActorKind: actor.EventKind, ActorID: actor.ID, Visibility: vis}
+	err := s.log.AppendWith(ctx, tx, ev, func(seq int64) ([]byte, error) {
+		if msg != nil {
+			msg.Seq, msg.CreatedAt = seq, now
+			conv.LastSeq = seq
+			if msg.Kind == KindText {
+				conv.LastMessagePreview, conv.LastMessageAt = preview(msg.Body), now
+			}
+		}
+		return json.Marshal(Payload{Conversation: conv, Message: msg, Before: before, Data: data})
+	})
+	if err != nil {
+		return err
+	}
+	if msg != nil {
+		if err := insertMessage(ctx, tx, msg); err != nil {
+			return fmt.Errorf("insert message: %w", err)
+		}
+		if actor.UserID != "" { // your own words are not unread to you
+			if err := setRead(ctx, tx, conv, actor.UserID, msg.Seq, now); err != nil {
+				return fmt.Errorf("mark read: %w", err)
+			}
+		}
+	}
+	if err := saveConversation(ctx, tx, conv); err != nil {
+		return fmt.Errorf("save conversation: %w", err)
+	}
+	return nil
+}
+
+// activity builds the history record of a change.
+func activity(conv *Conversation, actor Actor, what string, data map[string]string, vis events.Visibility) *Message {
+	return &Message{ID: uuid.NewString(), WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, Kind: KindActivity,
+		Visibility: string(vis), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
+		Activity: what, ActivityData: data, ClientID: uuid.NewString()}
+}
+
+// move changes conv's state (the caller checked CanMove) and records it.
+func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string) error {
+	before := &Before{State: conv.State, AssigneeID: conv.AssigneeID, GroupID: conv.GroupID, Priority: conv.Priority}
+	from := conv.State
+	conv.State = to
+	switch to {
+	case StateClosed:
+		conv.ClosedAt = store.NowMillis(s.now())
+		conv.SnoozedUntil, conv.StateBeforeSnooze = 0, ""
+	case StateSnoozed:
+		conv.StateBeforeSnooze = from
+	default:
+		conv.SnoozedUntil, conv.StateBeforeSnooze = 0, ""
+		if from == StateClosed {
+			conv.ClosedAt = 0
+		}
+	}
+	data := map[string]string{"from": string(from), "to": string(to)}
+	if reason != "" {
+		data["reason"] = reason
+	}
+	if conv.AssigneeID != "" {
+		data["assignee_id"] = conv.AssigneeID
+	}
+	return s.record(ctx, tx, conv, before, "conversation.state_changed", events.Public, actor,
+		activity(conv, actor, "state_changed", data, events.Public), data)
+}
+
+// lock loads a conversation of the workspace for update.
+func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string) (Conversation, error) {
+	c, err := getConversation(ctx, tx, id, tx.Dialect.ForUpdate())
+	if store.ErrNoRows(err) || (err == nil && c.WorkspaceID != workspaceID) {
+		return Conversation{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Conversation{}, fmt.Errorf("load conversation: %w", err)
+	}
+	return c, nil
+}
+
+// Start opens a conversation for a visitor, with its first message if body
+// is set. A retry with the same client id returns the original.
+func (s *Service) Start(ctx context.Context, p *access.Principal, clientID, pageURL string, fields map[string]string, body string) (Conversation, *Message, error) {
+	actor, err := s.ActorOf(ctx, p)
+	if err != nil {
+		return Conversation{}, nil, err
+	}
+	if existing, err := conversationByClientID(ctx, s.db, p.WorkspaceID, clientID); err == nil {
+		if existing.ContactID != p.VisitorID {
+			return Conversation{}, nil, ErrClientIDReused
+		}
+		return existing, nil, nil
+	}
+	now := store.NowMillis(s.now())
+	conv := Conversation{ID: uuid.NewString(), WorkspaceID: p.WorkspaceID, ContactID: p.VisitorID, ClientID: clientID,
+		State: StatePending, Priority: "none", Channel: "web", PageURL: pageURL, CustomFields: fields,
+		LastActivityAt: now, CreatedAt: now, UpdatedAt: now}
+	var first *Message
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		c := conv
+		if err := insertConversation(ctx, tx, &c); err != nil {
+			return err
+		}
+		if err := s.record(ctx, tx, &c, nil, "conversation.created", events.Public, actor, nil, nil); err != nil {
+			return err
+		}
+		if body != "" {
+			first = &Message{ID: uuid.NewString(), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Kind: KindText,
+				Visibility: string(events.Public), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
+				Body: body, ClientID: clientID + ":first"}
+			if err := s.record(ctx, tx, &c, nil, "message.created", events.Public, actor, first, nil); err != nil {
+				return err
+			}
+		}
+		conv = c
+		return nil
+	})
+	if err != nil && s.db.Dialect.IsUniqueViolation(err) { // a concurrent retry won
+		if existing, err := conversationByClientID(ctx, s.db, p.WorkspaceID, clientID); err == nil && existing.ContactID == p.VisitorID {
+			return existing, nil, nil
+		}
+		return Conversation{}, nil, ErrClientIDReused
+	}
+	return conv, first, err
+}
+
+// errDuplicate stops a transaction that found its work already done.
+var errDuplicate = errors.New("already done")
+
+// Post adds a message or note by the principal. A retry with the same
+// client id returns the original and stores nothing; the same id with other
+// content is refused.
+//
+// A customer writing to a snoozed conversation wakes it; to a closed one,
+// reopens it into the queue. An agent cannot write to a closed conversation;
+// an agent's reply to an unowned bot or pending conversation makes them its
+// owner.
+func (s *Service) Post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string) (Message, Conversation, error) {
+	actor, err := s.ActorOf(ctx, p)
+	if err != nil {
+		return Message{}, Conversation{}, err
+	}
+	vis := events.Public
+	typ := "message.created"
+	if kind == KindNote {
+		vis, typ = events.Agents, "note.created"
+	}
+	var (
+		msg  Message
+		conv Conversation
+	)
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if existing, err := messageByClientID(ctx, tx, workspaceID, clientID); err == nil {
+			msg = existing
+			return errDuplicate
+		} else if !store.ErrNoRows(err) {
+			return fmt.Errorf("find message: %w", err)
+		}
+		if conv, err = s.lock(ctx, tx, workspaceID, conversationID); err != nil {
+			return err
+		}
+		if kind == KindText {
+			if err := s.beforeText(ctx, tx, &conv, actor); err != nil {
+				return err
+			}
+		}
+		msg = Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: kind,
+			Visibility: string(vis), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
+			Body: body, ClientID: clientID}
+		return s.record(ctx, tx, &conv, nil, typ, vis, actor, &msg, nil)
+	})
+	if err != nil && s.db.Dialect.IsUniqueViolation(err) { // a concurrent retry won the insert
+		if msg, err = messageByClientID(ctx, s.db, workspaceID, clientID); err == nil {
+			err = errDuplicate
+		}
+	}
+	if errors.Is(err, errDuplicate) {
+		if msg.ConversationID != conversationID || msg.Body != body || msg.Kind != kind || msg.AuthorID != actor.ID {
+			return Message{}, Conversation{}, ErrClientIDReused
+		}
+		conv, err = s.Get(ctx, workspaceID, conversationID)
+		return msg, conv, err
+	}
+	return msg, conv, err
+}
+
+// beforeText applies what a text message does to the conversation's state.
+func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor) error {
+	if actor.AuthorKind == AuthorCustomer {
+		switch conv.State {
+		case StateClosed:
+			return s.move(ctx, tx, conv, StatePending, actor, "customer_message")
+		case StateSnoozed:
+			to := conv.StateBeforeSnooze
+			if to == "" {
+				to = StatePending
+			}
+			return s.move(ctx, tx, conv, to, actor, "customer_message")
+		}
+		return nil
+	}
+	switch conv.State {
+	case StateClosed:
+		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it to reply")
+	case StateBot, StatePending:
+		if conv.AssigneeID == "" && actor.UserID != "" {
+			conv.AssigneeID = actor.UserID
+			return s.move(ctx, tx, conv, StateActive, actor, "agent_reply")
+		}
+	}
+	return nil
+}
+
+// Close ends a conversation.
+func (s *Service) Close(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
+	return s.transition(ctx, p, workspaceID, id, func(c *Conversation) (State, error) {
+		if c.State == StateClosed {
+			return "", apperr.New(apperr.FailedPrecondition, "this conversation is already closed")
+		}
+		return StateClosed, nil
+	}, "closed")
+}
+
+// Reopen reopens a closed conversation, owned by the agent who reopens it.
+func (s *Service) Reopen(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
+	return s.transition(ctx, p, workspaceID, id, func(c *Conversation) (State, error) {
+		if c.State != StateClosed {
+			return "", errIllegal(c.State, StateActive)
+		}
+		if p.Kind == access.KindUser {
+			c.AssigneeID = p.UserID
+			return StateActive, nil
+		}
+		return StatePending, nil
+	}, "reopened")
+}
+
+// Snooze hides a pending or active conversation until the time.
+func (s *Service) Snooze(ctx context.Context, p *access.Principal, workspaceID, id string, until time.Time) (Conversation, error) {
+	if !until.After(s.now()) {
+		return Conversation{}, apperr.Invalid("until_time_ms", "must be in the future")
+	}
+	return s.transition(ctx, p, workspaceID, id, func(c *Conversation) (State, error) {
+		if c.State != StatePending && c.State != StateActive {
+			return "", errIllegal(c.State, StateSnoozed)
+		}
+		c.SnoozedUntil = store.NowMillis(until)
+		return StateSnoozed, nil
+	}, "snoozed")
+}
+
+// transition runs one state change: decide picks the target state from the
+// locked conversation (or refuses), and the machine must allow it.
+func (s *Service) transition(ctx context.Context, p *access.Principal, workspaceID, id string, decide func(*Conversation) (State, error), reason string) (Conversation, error) {
+	actor, err := s.ActorOf(ctx, p)
+	if err != nil {
+		return Conversation{}, err
+	}
+	var conv Conversation
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if conv, err = s.lock(ctx, tx, workspaceID, id); err != nil {
+			return err
+		}
+		from := conv.State
+		to, err := decide(&conv)
+		if err != nil {
+			return err
+		}
+		if !CanMove(from, to) {
+			return errIllegal(from, to)
+		}
+		return s.move(ctx, tx, &conv, to, actor, reason)
+	})
+	return conv, err
+}
+
+// WakeDue wakes the snoozed conversations whose time has come, each in its
+// own transaction; on MySQL, replicas running it at once skip each other's
+// rows. It returns how many it woke.
+func (s *Service) WakeDue(ctx context.Context) (int, error) {
+	now := store.NowMillis(s.now())
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM conversations WHERE state = ? AND snoozed_until <= ? LIMIT 100`,
+		StateSnoozed, now); err != nil {
+		return 0, fmt.Errorf("find snoozed: %w", err)
+	}
+	system := Actor{EventKind: events.ActorSystem, AuthorKind: AuthorSystem, Name: "Tandem"}
+	woken := 0
+	for _, id := range ids {
+		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			conv, err := getConversation(ctx, tx, id, tx.Dialect.SkipLocked())
+			if store.ErrNoRows(err) {
+				return nil // another replica has it
+			}
+			if err != nil {
+				return err
+			}
+			if conv.State != StateSnoozed || conv.SnoozedUntil > now {
+				return nil
+			}
+			to := conv.StateBeforeSnooze
+			if to == "" {
+				to = StatePending
+			}
+			woken++
+			return s.move(ctx, tx, &conv, to, system, "snooze_ended")
+		})
+		if err != nil {
+			return woken, err
+		}
+	}
+	return woken, nil
+}
+
+// RunSnoozeWaker wakes due snoozed conversations every interval until ctx ends.
+func (s *Service) RunSnoozeWaker(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			_, _ = s.WakeDue(ctx) // a failure is retried on the next tick
+		}
+	}
+}
+
+// MarkRead moves the user's read marker of the conversation to seq (0: its end).
+func (s *Service) MarkRead(ctx context.Context, p *access.Principal, workspaceID, id string, seq int64) error {
+	if p.Kind != access.KindUser {
+		return nil // only people read
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		conv, err := s.lock(ctx, tx, workspaceID, id)
+		if err != nil {
+			return err
+		}
+		if seq == 0 || seq > conv.LastSeq {
+			seq = conv.LastSeq
+		}
+		if err := setRead(ctx, tx, &conv, p.UserID, seq, store.NowMillis(s.now())); err != nil {
+			return fmt.Errorf("mark read: %w", err)
+		}
+		payload, _ := json.Marshal(Payload{Data: map[string]string{"seq": fmt.Sprint(seq)}, UserID: p.UserID})
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "conversation.read", ConversationID: id,
+			ActorKind: events.ActorUser, ActorID: p.UserID, Visibility: events.Self, Payload: payload})
+	})
+}
+
+// Typing tells the conversation's watchers that the principal is typing.
+func (s *Service) Typing(ctx context.Context, p *access.Principal, workspaceID, id string, typing bool) error {
+	actor, err := s.ActorOf(ctx, p)
+	if err != nil {
+		return err
+	}
+	vis := events.Public
+	if actor.AuthorKind == AuthorCustomer {
+		vis = events.Agents
+	}
+	s.hub.Publish(events.Ephemeral{WorkspaceID: workspaceID, ConversationID: id, Type: "typing", ActorKind: actor.EventKind,
+		ActorID: actor.ID, ActorName: actor.Name, Typing: typing, Visibility: vis, CreatedAt: store.NowMillis(s.now())})
+	return nil
+}

@@ -1,0 +1,85 @@
+package conversation
+
+import (
+	"context"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+const convColumns = `id, workspace_id, contact_id, client_id, state, assignee_id, group_id, priority, channel, page_url,
+	custom_fields, last_message_preview, last_message_at, last_activity_at, last_seq, snoozed_until, state_before_snooze,
+	closed_at, created_at, updated_at`
+
+func insertConversation(ctx context.Context, q store.Querier, c *Conversation) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.WorkspaceID, c.ContactID, c.ClientID, c.State, c.AssigneeID, c.GroupID, c.Priority, c.Channel, c.PageURL,
+		c.CustomFields, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq, c.SnoozedUntil, c.StateBeforeSnooze,
+		c.ClosedAt, c.CreatedAt, c.UpdatedAt)
+	return err
+}
+
+// saveConversation writes back every mutable field of a locked conversation.
+func saveConversation(ctx context.Context, q store.Querier, c *Conversation) error {
+	_, err := q.ExecContext(ctx, `UPDATE conversations SET state = ?, assignee_id = ?, group_id = ?, priority = ?,
+		last_message_preview = ?, last_message_at = ?, last_activity_at = ?, last_seq = ?, snoozed_until = ?,
+		state_before_snooze = ?, closed_at = ?, updated_at = ? WHERE id = ?`,
+		c.State, c.AssigneeID, c.GroupID, c.Priority, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq,
+		c.SnoozedUntil, c.StateBeforeSnooze, c.ClosedAt, c.UpdatedAt, c.ID)
+	return err
+}
+
+func getConversation(ctx context.Context, q store.Querier, id, lock string) (Conversation, error) {
+	var c Conversation
+	err := q.GetContext(ctx, &c, `SELECT `+convColumns+` FROM conversations WHERE id = ?`+lock, id)
+	return c, err
+}
+
+func conversationByClientID(ctx context.Context, q store.Querier, workspaceID, clientID string) (Conversation, error) {
+	var c Conversation
+	err := q.GetContext(ctx, &c, `SELECT `+convColumns+` FROM conversations WHERE workspace_id = ? AND client_id = ?`, workspaceID, clientID)
+	return c, err
+}
+
+const messageColumns = `id, workspace_id, conversation_id, seq, kind, visibility, author_kind, author_id, author_name, body,
+	activity, activity_data, client_id, created_at`
+
+func insertMessage(ctx context.Context, q store.Querier, m *Message) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, m.WorkspaceID, m.ConversationID, m.Seq, m.Kind, m.Visibility, m.AuthorKind, m.AuthorID, m.AuthorName, m.Body,
+		m.Activity, m.ActivityData, m.ClientID, m.CreatedAt)
+	return err
+}
+
+func messageByClientID(ctx context.Context, q store.Querier, workspaceID, clientID string) (Message, error) {
+	var m Message
+	err := q.GetContext(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE workspace_id = ? AND client_id = ?`, workspaceID, clientID)
+	return m, err
+}
+
+// history pages backwards through a conversation's items with seq < before.
+func history(ctx context.Context, q store.Querier, conversationID string, before int64, publicOnly bool, limit int) ([]Message, error) {
+	query := `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = ? AND seq < ?`
+	if publicOnly {
+		query += ` AND visibility = 'public'`
+	}
+	var ms []Message
+	err := q.SelectContext(ctx, &ms, query+` ORDER BY seq DESC LIMIT ?`, conversationID, before, limit)
+	return ms, err
+}
+
+// setRead moves a reader's marker forward (never back).
+func setRead(ctx context.Context, tx *store.Tx, c *Conversation, userID string, seq, now int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE conversation_reads SET last_read_seq = ?, updated_at = ?
+		WHERE conversation_id = ? AND user_id = ? AND last_read_seq < ?`, seq, now, c.ID, userID, seq)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return nil
+	}
+	_, err = tx.ExecContext(ctx, tx.Dialect.InsertIgnore()+` INTO conversation_reads
+		(conversation_id, user_id, workspace_id, last_read_seq, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		c.ID, userID, c.WorkspaceID, seq, now)
+	return err
+}

@@ -1,0 +1,173 @@
+package conversation
+
+import (
+	"context"
+	"encoding/json"
+
+	"connectrpc.com/connect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+)
+
+// startAt resolves where a stream starts: after the cursor, or at the log
+// head (from now) without one.
+func (s Streams) startAt(ctx context.Context, cursor, workspaceID, key string) (int64, error) {
+	if cursor == "" {
+		return s.Follower.Head(ctx, workspaceID)
+	}
+	return s.Cursors.Parse(cursor, workspaceID, key)
+}
+
+// membership is what workspace events say about a member or key.
+type membership struct {
+	UserID   string `json:"user_id"`
+	APIKeyID string `json:"api_key_id"`
+}
+
+// visible reports whether the principal, with its current role, may see an
+// event at all.
+func visible(ev *events.Event, role access.Role, p *access.Principal) bool {
+	switch ev.Visibility {
+	case events.Public, events.Agents:
+		return true
+	case events.Admins:
+		return role.AtLeast(access.RoleAdmin)
+	case events.Self:
+		return ev.ActorKind == events.ActorUser && ev.ActorID == p.UserID && p.Kind == access.KindUser
+	}
+	return false
+}
+
+// watch streams a workspace's events to an agent or integration, entitled
+// by their role now (not when the stream opened): a removal from the
+// workspace, or a revoked key, ends the stream when its event arrives.
+func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream *connect.ServerStream[tandemv1.WatchResponse]) error {
+	p, scope := access.PrincipalFrom(ctx), access.ScopeFrom(ctx)
+	ws, key := scope.WorkspaceID, principalKey(p)
+	after, err := h.streams.startAt(ctx, req.GetCursor(), ws, key)
+	if err != nil {
+		return err
+	}
+	role := scope.Role
+	filter := FilterFromProto(req.GetFilter())
+	contacts := map[string]*tandemv1.Contact{}
+	sink := events.Sink{
+		Event: func(ev events.Event) error {
+			var m membership
+			_ = json.Unmarshal(ev.Payload, &m)
+			switch ev.Type {
+			case "member.removed":
+				if m.UserID == p.UserID {
+					return apperr.New(apperr.NotFound, "you are no longer a member of this workspace")
+				}
+			case "member.role_changed":
+				if m.UserID == p.UserID {
+					if role, err = h.currentRole(ctx, p, ws); err != nil {
+						return err
+					}
+				}
+			case "api_key.revoked":
+				if p.Kind == access.KindAPIKey && m.APIKeyID == p.APIKeyID {
+					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
+				}
+			}
+			if !visible(&ev, role, p) {
+				return nil
+			}
+			var pl Payload
+			if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+				return err
+			}
+			if pl.Conversation != nil && !inView(filter, &pl, p.UserID) {
+				return nil
+			}
+			out, err := h.eventToProto(ctx, &ev, &pl, contacts)
+			if err != nil {
+				return err
+			}
+			return stream.Send(&tandemv1.WatchResponse{Event: out, Cursor: h.streams.Cursors.Make(ws, key, ev.Seq)})
+		},
+		Ephemeral: func(e events.Ephemeral) error {
+			if e.Visibility == events.Admins && !role.AtLeast(access.RoleAdmin) {
+				return nil
+			}
+			if e.ActorKind == events.ActorUser && e.ActorID == p.UserID {
+				return nil // your own typing
+			}
+			return stream.Send(&tandemv1.WatchResponse{Event: &tandemv1.Event{Type: e.Type, ConversationId: e.ConversationID,
+				CreateTimeMs: e.CreatedAt, ActorKind: AuthorToProto(e.ActorKind), ActorId: e.ActorID, Typing: e.Typing,
+				Data: map[string]string{"actor_name": e.ActorName}}})
+		},
+		Heartbeat: func(seq int64) error {
+			if err := h.streams.Credentials(ctx, p); err != nil {
+				return err
+			}
+			if _, err := h.currentRole(ctx, p, ws); err != nil {
+				return err
+			}
+			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.streams.Cursors.Make(ws, key, seq)})
+		},
+	}
+	return h.streams.Follower.Follow(ctx, ws, "", after, sink)
+}
+
+// currentRole reads the principal's role in the workspace now.
+func (h *Handler) currentRole(ctx context.Context, p *access.Principal, ws string) (access.Role, error) {
+	role, err := h.streams.Roles(ctx, ws, p.UserID)
+	if apperr.Is(err, apperr.NotFound) {
+		return "", apperr.New(apperr.NotFound, "you are no longer a member of this workspace")
+	}
+	if err != nil {
+		return "", err
+	}
+	if p.Kind == access.KindAPIKey && p.Role.Rank() < role.Rank() {
+		role = p.Role
+	}
+	return role, nil
+}
+
+// inView reports whether a conversation event concerns the watcher's view:
+// the conversation is in the filter now, or was before the change (so the
+// watcher learns it left).
+func inView(f Filter, pl *Payload, me string) bool {
+	if f.Matches(pl.Conversation, me) {
+		return true
+	}
+	if pl.Before == nil {
+		return false
+	}
+	was := *pl.Conversation
+	was.State, was.AssigneeID, was.GroupID, was.Priority = pl.Before.State, pl.Before.AssigneeID, pl.Before.GroupID, pl.Before.Priority
+	return f.Matches(&was, me)
+}
+
+func (h *Handler) eventToProto(ctx context.Context, ev *events.Event, pl *Payload, contacts map[string]*tandemv1.Contact) (*tandemv1.Event, error) {
+	out := &tandemv1.Event{Id: ev.ID, Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
+		ActorKind: AuthorToProto(ev.ActorKind), ActorId: ev.ActorID, Data: pl.Data}
+	if pl.Conversation != nil {
+		out.Conversation = ToProto(pl.Conversation, nil)
+		ct, ok := contacts[pl.Conversation.ContactID]
+		if !ok {
+			c, err := h.contacts.Get(ctx, ev.WorkspaceID, pl.Conversation.ContactID)
+			if err != nil {
+				return nil, err
+			}
+			ct = ContactToProto(&c)
+			contacts[c.ID] = ct
+		}
+		out.Conversation.Contact = ct
+	}
+	if pl.Message != nil {
+		out.Message = MessageToProto(pl.Message)
+	}
+	if pl.UserID != "" {
+		if out.Data == nil {
+			out.Data = map[string]string{}
+		}
+		out.Data["user_id"] = pl.UserID
+	}
+	return out, nil
+}

@@ -1,0 +1,85 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Pruner deletes events older than the retention. A workspace's pruned_seq
+// is raised before its events are deleted, so a reader that finds a gap can
+// always tell it was pruning and ask for a resync.
+type Pruner struct {
+	db        *store.DB
+	retention time.Duration
+	every     time.Duration
+	now       func() time.Time
+	logger    *slog.Logger
+}
+
+// NewPruner returns a pruner keeping events for retention, running every interval.
+func NewPruner(db *store.DB, retention, every time.Duration, now func() time.Time, logger *slog.Logger) *Pruner {
+	if now == nil {
+		now = time.Now
+	}
+	return &Pruner{db: db, retention: retention, every: every, now: now, logger: logger}
+}
+
+// Run prunes until ctx ends.
+func (p *Pruner) Run(ctx context.Context) error {
+	t := time.NewTicker(p.every)
+	defer t.Stop()
+	for {
+		if n, err := p.Prune(ctx); err != nil {
+			p.logger.WarnContext(ctx, "prune events", "error", err)
+		} else if n > 0 {
+			p.logger.InfoContext(ctx, "pruned events", "count", n, "retention", p.retention)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Prune deletes the events older than the retention and returns how many.
+func (p *Pruner) Prune(ctx context.Context) (int64, error) {
+	cutoff := store.NowMillis(p.now().Add(-p.retention))
+	var rows []struct {
+		WorkspaceID string `db:"workspace_id"`
+		Seq         int64  `db:"seq"`
+	}
+	if err := p.db.SelectContext(ctx, &rows, `SELECT workspace_id, MAX(seq) AS seq FROM events
+		WHERE created_at < ? GROUP BY workspace_id`, cutoff); err != nil {
+		return 0, fmt.Errorf("find old events: %w", err)
+	}
+	var total int64
+	for _, r := range rows {
+		if _, err := p.db.ExecContext(ctx, `UPDATE workspaces SET pruned_seq = ? WHERE id = ? AND pruned_seq < ?`,
+			r.Seq, r.WorkspaceID, r.Seq); err != nil {
+			return total, fmt.Errorf("mark pruned: %w", err)
+		}
+		var lowest int64
+		if err := p.db.GetContext(ctx, &lowest, `SELECT COALESCE(MIN(seq), 0) FROM events WHERE workspace_id = ?`, r.WorkspaceID); err != nil {
+			return total, fmt.Errorf("find oldest event: %w", err)
+		}
+		// In ranges of seqs, so that no statement holds its locks for long.
+		for upTo := lowest + 1000; ; upTo += 1000 {
+			res, err := p.db.ExecContext(ctx, `DELETE FROM events WHERE workspace_id = ? AND seq <= ?`,
+				r.WorkspaceID, min(upTo, r.Seq))
+			if err != nil {
+				return total, fmt.Errorf("delete old events: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			total += n
+			if upTo >= r.Seq {
+				break
+			}
+		}
+	}
+	return total, nil
+}

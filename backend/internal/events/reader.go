@@ -1,0 +1,46 @@
+package events
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+const eventColumns = `workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at`
+
+// ReadAfter returns up to limit events of the workspace with seq > after, in
+// seq order; with a conversation id, only that conversation's.
+func (l *Log) ReadAfter(ctx context.Context, workspaceID string, after int64, conversationID string, limit int) ([]Event, error) {
+	var evs []Event
+	var err error
+	if conversationID == "" {
+		err = l.db.SelectContext(ctx, &evs, `SELECT `+eventColumns+` FROM events
+			WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT ?`, workspaceID, after, limit)
+	} else {
+		err = l.db.SelectContext(ctx, &evs, `SELECT `+eventColumns+` FROM events
+			WHERE workspace_id = ? AND conversation_id = ? AND seq > ? ORDER BY seq LIMIT ?`, workspaceID, conversationID, after, limit)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read events: %w", err)
+	}
+	return evs, nil
+}
+
+// Head is a workspace's newest seq and the highest seq pruned by retention.
+type Head struct {
+	Last   int64 `db:"last_seq"`
+	Pruned int64 `db:"pruned_seq"`
+}
+
+// Head reads a workspace's log head.
+func (l *Log) Head(ctx context.Context, q store.Querier, workspaceID string) (Head, error) {
+	if q == nil {
+		q = l.db
+	}
+	var h Head
+	if err := q.GetContext(ctx, &h, `SELECT last_seq, pruned_seq FROM workspaces WHERE id = ?`, workspaceID); err != nil {
+		return Head{}, fmt.Errorf("read log head: %w", err)
+	}
+	return h, nil
+}

@@ -1,0 +1,178 @@
+// Package widget serves WidgetService: the customer's side of Tandem, for the
+// web chat widget and any client acting for a customer. It holds no state of
+// its own: contacts and conversations are their packages'; this handler only
+// makes sure a visitor sees their own conversations and nothing internal.
+package widget
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"connectrpc.com/connect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+)
+
+// Handler serves tandem.v1.WidgetService.
+type Handler struct {
+	contacts      *contact.Service
+	conversations *conversation.Service
+	follower      *events.Follower
+	cursors       *events.Cursors
+}
+
+var _ tandemv1connect.WidgetServiceHandler = (*Handler)(nil)
+
+// NewHandler returns the WidgetService handler.
+func NewHandler(contacts *contact.Service, conversations *conversation.Service, follower *events.Follower, cursors *events.Cursors) *Handler {
+	return &Handler{contacts: contacts, conversations: conversations, follower: follower, cursors: cursors}
+}
+
+func key(p *access.Principal) string { return "v:" + p.VisitorID }
+
+// StartSession implements WidgetService.StartSession.
+func (h *Handler) StartSession(ctx context.Context, req *tandemv1.StartSessionRequest) (*tandemv1.StartSessionResponse, error) {
+	s, err := h.contacts.StartSession(ctx, contact.SessionRequest{PublicKey: req.GetPublicKey(), IdentityJSON: req.GetIdentityJson(),
+		IdentitySignature: req.GetIdentitySignature(), Name: req.GetName(), Email: req.GetEmail(), Attributes: req.GetAttributes()})
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.StartSessionResponse{Token: s.Token, ExpireTimeMs: s.ExpiresAt, ContactId: s.Contact.ID,
+		IdentityVerified: s.Contact.IdentityVerified, WorkspaceName: s.WorkspaceName}, nil
+}
+
+// StartConversation implements WidgetService.StartConversation.
+func (h *Handler) StartConversation(ctx context.Context, req *tandemv1.StartConversationRequest) (*tandemv1.StartConversationResponse, error) {
+	c, m, err := h.conversations.Start(ctx, access.PrincipalFrom(ctx), req.GetClientId(), req.GetPageUrl(), req.GetCustomFields(), req.GetBody())
+	if err != nil {
+		return nil, err
+	}
+	resp := &tandemv1.StartConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}
+	if m != nil {
+		resp.Message = conversation.WidgetMessageToProto(m)
+	}
+	return resp, nil
+}
+
+// ListMyConversations implements WidgetService.ListMyConversations.
+func (h *Handler) ListMyConversations(ctx context.Context, _ *tandemv1.ListMyConversationsRequest) (*tandemv1.ListMyConversationsResponse, error) {
+	cs, err := h.conversations.OfContact(ctx, access.PrincipalFrom(ctx).VisitorID)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tandemv1.ListMyConversationsResponse{}
+	for i := range cs {
+		resp.Conversations = append(resp.Conversations, conversation.WidgetConversationToProto(&cs[i]))
+	}
+	return resp, nil
+}
+
+// SendMessage implements WidgetService.SendMessage.
+func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.WidgetServiceSendMessageRequest) (*tandemv1.WidgetServiceSendMessageResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	m, c, err := h.conversations.Post(ctx, p, p.WorkspaceID, req.GetConversationId(), req.GetClientId(), req.GetBody(), conversation.KindText)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.WidgetServiceSendMessageResponse{Message: conversation.WidgetMessageToProto(&m),
+		Conversation: conversation.WidgetConversationToProto(&c)}, nil
+}
+
+// ListMessages implements WidgetService.ListMessages.
+func (h *Handler) ListMessages(ctx context.Context, req *tandemv1.ListMessagesRequest) (*tandemv1.ListMessagesResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	head, err := h.follower.Head(ctx, p.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	ms, next, err := h.conversations.History(ctx, req.GetConversationId(), req.GetPageSize(), req.GetPageToken(), true)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tandemv1.ListMessagesResponse{NextPageToken: next, Cursor: h.cursors.Make(p.WorkspaceID, key(p), head)}
+	for i := range ms {
+		resp.Messages = append(resp.Messages, conversation.WidgetMessageToProto(&ms[i]))
+	}
+	return resp, nil
+}
+
+// Watch implements WidgetService.Watch: the conversation's public events
+// only, in the customer's shape.
+func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchRequest, stream *connect.ServerStream[tandemv1.WidgetServiceWatchResponse]) error {
+	p := access.PrincipalFrom(ctx)
+	convID := req.GetConversationId()
+	var after int64
+	var err error
+	if req.GetCursor() == "" {
+		after, err = h.follower.Head(ctx, p.WorkspaceID)
+	} else {
+		after, err = h.cursors.Parse(req.GetCursor(), p.WorkspaceID, key(p))
+	}
+	if err != nil {
+		return err
+	}
+	return h.follower.Follow(ctx, p.WorkspaceID, convID, after, events.Sink{
+		Event: func(ev events.Event) error {
+			if ev.Visibility != events.Public || ev.ConversationID != convID {
+				return nil
+			}
+			var pl conversation.Payload
+			if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+				return err
+			}
+			out := &tandemv1.WidgetEvent{Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
+				ActorKind: conversation.AuthorToProto(ev.ActorKind)}
+			if pl.Conversation != nil {
+				out.Conversation = conversation.WidgetConversationToProto(pl.Conversation)
+			}
+			if pl.Message != nil {
+				if pl.Message.Visibility != string(events.Public) {
+					return nil
+				}
+				out.Message = conversation.WidgetMessageToProto(pl.Message)
+				out.ActorName = pl.Message.AuthorName
+			}
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: out, Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq)})
+		},
+		Ephemeral: func(e events.Ephemeral) error {
+			if e.Visibility != events.Public || e.ConversationID != convID {
+				return nil
+			}
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: &tandemv1.WidgetEvent{Type: e.Type,
+				ConversationId: e.ConversationID, CreateTimeMs: e.CreatedAt, Typing: e.Typing,
+				ActorKind: conversation.AuthorToProto(e.ActorKind), ActorName: e.ActorName}})
+		},
+		Heartbeat: func(seq int64) error {
+			if p.ExpiresAt != 0 && p.ExpiresAt <= time.Now().UnixMilli() {
+				return apperr.New(apperr.Unauthenticated, "this chat session has expired; start a new one")
+			}
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Heartbeat: true, Cursor: h.cursors.Make(p.WorkspaceID, key(p), seq)})
+		},
+	})
+}
+
+// SetTyping implements WidgetService.SetTyping.
+func (h *Handler) SetTyping(ctx context.Context, req *tandemv1.WidgetServiceSetTypingRequest) (*tandemv1.WidgetServiceSetTypingResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	if err := h.conversations.Typing(ctx, p, p.WorkspaceID, req.GetConversationId(), req.GetTyping()); err != nil {
+		return nil, err
+	}
+	return &tandemv1.WidgetServiceSetTypingResponse{}, nil
+}
+
+// CloseConversation implements WidgetService.CloseConversation.
+func (h *Handler) CloseConversation(ctx context.Context, req *tandemv1.WidgetServiceCloseConversationRequest) (*tandemv1.WidgetServiceCloseConversationResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	c, err := h.conversations.Close(ctx, p, p.WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.WidgetServiceCloseConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
+}
