@@ -295,7 +295,7 @@ func (s *Service) APIKey(ctx context.Context, id string) (APIKey, error) {
 
 // AuthenticateAPIKey turns an API key secret into a principal.
 func (s *Service) AuthenticateAPIKey(ctx context.Context, secret string) (*access.Principal, error) {
-	k, err := apiKeyByHash(ctx, s.db, access.HashSecret(secret))
+	k, err := liveAPIKeyByHash(ctx, s.db, access.HashSecret(secret))
 	if store.ErrNoRows(err) {
 		return nil, ErrSessionInvalid
 	}

@@ -269,6 +269,8 @@ func TestAPIKeyLifetime(t *testing.T) {
 		e := newEnv(db)
 		creator := e.user(t)
 		ws := e.workspace(t)
+		// A key lives only while its creator is an enabled member of its workspace.
+		storetest.MustExec(t, db, `INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, 'admin', 0)`, ws, creator.ID)
 		actor := &access.Principal{Kind: access.KindUser, UserID: creator.ID}
 		sc := &access.Scope{WorkspaceID: ws, Role: access.RoleAdmin}
 		authn := func(secret string) (*access.Principal, error) {
@@ -384,6 +386,28 @@ func TestAPIKeyLifetime(t *testing.T) {
 				t.Error("an unknown key authenticates")
 			}
 		})
+
+		t.Run("dies with its creator's membership", func(t *testing.T) {
+			e.clock.Set(t0)
+			other := e.user(t)
+			storetest.MustExec(t, db, `INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, 'admin', 0)`, ws, other.ID)
+			_, secret, err := e.svc.CreateAPIKey(e.ctx, &access.Principal{Kind: access.KindUser, UserID: other.ID}, sc, "leaver", access.RoleAgent, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := authn(secret); err != nil {
+				t.Fatalf("fresh key: %v", err)
+			}
+			storetest.MustExec(t, db, `DELETE FROM members WHERE workspace_id = ? AND user_id = ?`, ws, other.ID)
+			if _, err := authn(secret); !errors.Is(err, account.ErrSessionInvalid) {
+				t.Fatalf("key of a removed creator: %v, want ErrSessionInvalid", err)
+			}
+			storetest.MustExec(t, db, `INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, 'admin', 0)`, ws, other.ID)
+			e.disable(t, other)
+			if _, err := authn(secret); !errors.Is(err, account.ErrSessionInvalid) {
+				t.Fatalf("key of a disabled creator: %v, want ErrSessionInvalid", err)
+			}
+		})
 	})
 }
 
@@ -439,8 +463,13 @@ func TestPasswordStorage(t *testing.T) {
 		ha, hb := stored(a), stored(b)
 		for _, h := range []string{ha, hb} {
 			parts := strings.Split(h, "$")
-			if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v=19" || parts[3] != "m=19456,t=2,p=1" {
-				t.Fatalf("stored hash %q is not an argon2id PHC string with the expected parameters", h)
+			if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" || parts[2] != "v=19" {
+				t.Fatalf("stored hash %q is not an argon2id v19 PHC string", h)
+			}
+			var mem, passes, lanes int
+			if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &mem, &passes, &lanes); err != nil ||
+				mem < 19*1024 || passes < 2 || lanes < 1 {
+				t.Fatalf("argon2id parameters %q below OWASP's floor (m=19456,t=2,p=1)", parts[3])
 			}
 			salt, errSalt := base64.RawStdEncoding.DecodeString(parts[4])
 			key, errKey := base64.RawStdEncoding.DecodeString(parts[5])

@@ -71,9 +71,14 @@ func insertAPIKey(ctx context.Context, q store.Querier, k *APIKey) error {
 	return err
 }
 
-func apiKeyByHash(ctx context.Context, q store.Querier, hash []byte) (APIKey, error) {
+// liveAPIKeyByHash finds a key whose creator is still an enabled member of
+// the key's workspace: a key dies with its creator's membership.
+func liveAPIKeyByHash(ctx context.Context, q store.Querier, hash []byte) (APIKey, error) {
 	var k APIKey
-	err := q.GetContext(ctx, &k, `SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = ?`, hash)
+	err := q.GetContext(ctx, &k, `SELECT `+store.Prefixed("k.", apiKeyColumns)+` FROM api_keys k
+		JOIN members m ON m.workspace_id = k.workspace_id AND m.user_id = k.created_by
+		JOIN users u ON u.id = k.created_by AND u.disabled_at = 0
+		WHERE k.secret_hash = ?`, hash)
 	return k, err
 }
 

@@ -50,14 +50,15 @@ func ToConnect(err error) (*connect.Error, bool) {
 	}
 	var netErr net.Error
 	switch {
-	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), isConnLost(err):
-		// The database is unreachable: the client may retry (with its
-		// idempotency keys), so say Unavailable rather than Internal.
-		return connect.NewError(connect.CodeUnavailable, errors.New("the service is temporarily unavailable; retry")), true
+	// Context errors first: context.DeadlineExceeded is also a net.Error.
 	case errors.Is(err, context.Canceled):
 		return connect.NewError(connect.CodeCanceled, errors.New("the call was canceled")), false
 	case errors.Is(err, context.DeadlineExceeded):
 		return connect.NewError(connect.CodeDeadlineExceeded, errors.New("the call took too long")), false
+	case errors.Is(err, driver.ErrBadConn), errors.As(err, &netErr), isConnLost(err):
+		// The database is unreachable: the client may retry (with its
+		// idempotency keys), so say Unavailable rather than Internal.
+		return connect.NewError(connect.CodeUnavailable, errors.New("the service is temporarily unavailable; retry")), true
 	}
 	return connect.NewError(connect.CodeInternal, errors.New("internal error")), true
 }

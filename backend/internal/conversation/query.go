@@ -159,7 +159,7 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		args = append(args, afterActivity, afterActivity, afterID)
 	}
 	limit := page.Size(size)
-	query := `SELECT ` + prefixed("c.", convColumns) + `,
+	query := `SELECT ` + store.Prefixed("c.", convColumns) + `,
 		CASE WHEN c.last_seq > COALESCE(r.last_read_seq, 0) THEN 1 ELSE 0 END AS unread
 		FROM conversations c LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = ?
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`
@@ -181,14 +181,6 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 // likeEscape makes user text match literally in LIKE ... ESCAPE '!'.
 func likeEscape(s string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
-}
-
-func prefixed(prefix, columns string) string {
-	cols := strings.Split(columns, ",")
-	for i, c := range cols {
-		cols[i] = prefix + strings.TrimSpace(c)
-	}
-	return strings.Join(cols, ", ")
 }
 
 // OfContact lists a contact's conversations, newest first.

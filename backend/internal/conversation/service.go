@@ -188,7 +188,7 @@ func (s *Service) Start(ctx context.Context, p *access.Principal, clientID, page
 		if body != "" {
 			first = &Message{ID: uuid.NewString(), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Kind: KindText,
 				Visibility: string(events.Public), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
-				Body: body, ClientID: clientID + ":first"}
+				Body: body, ClientID: firstMessageID(clientID)}
 			if err := s.record(ctx, tx, &c, nil, "message.created", events.Public, actor, first, nil); err != nil {
 				return err
 			}
@@ -443,4 +443,10 @@ func (s *Service) Typing(ctx context.Context, p *access.Principal, workspaceID, 
 	s.hub.Publish(events.Ephemeral{WorkspaceID: workspaceID, ConversationID: id, Type: "typing", ActorKind: actor.EventKind,
 		ActorID: actor.ID, ActorName: actor.Name, Typing: typing, Visibility: vis, CreatedAt: store.NowMillis(s.now())})
 	return nil
+}
+
+// firstMessageID is the client id of a conversation's first message: derived
+// from the conversation's, so a retried start finds it too.
+func firstMessageID(conversationClientID string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("tandem:first-message:"+conversationClientID)).String()
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
@@ -23,8 +25,10 @@ const (
 
 // Services are what seeding acts through.
 type Services struct {
-	Accounts   *account.Service
-	Workspaces *workspace.Service
+	Accounts      *account.Service
+	Workspaces    *workspace.Service
+	Contacts      *contact.Service
+	Conversations *conversation.Service
 }
 
 // Seeded is what the demo holds.
@@ -89,6 +93,10 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 			}
 		}
 	}
+	agentP := &access.Principal{Kind: access.KindUser, UserID: agent.ID}
+	if err := seedConversations(ctx, svc, d.Workspace, agentP); err != nil {
+		return d, fmt.Errorf("demo conversations: %w", err)
+	}
 	announce(out, addr, d)
 	return d, nil
 }
@@ -100,5 +108,6 @@ Tandem demo is ready on http://%s
   sign in    %s / %s  (owner)
              %s / %s  (agent)
   try        buf curl --protocol grpc --http2-prior-knowledge --list-methods http://%s
+             (README.md shows how to watch the inbox live and chat as a customer)
 `, addr, d.Workspace.Name, d.Workspace.ID, d.Workspace.PublicKey, OwnerEmail, Password, AgentEmail, Password, addr)
 }

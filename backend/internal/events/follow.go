@@ -61,6 +61,12 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	case after < head.Pruned:
 		return ErrResync("cursor is older than the event retention")
 	}
+	// A first heartbeat at once: it sends the response headers (a client's
+	// Watch call returns only then) and gives a client that started "from
+	// now" its cursor.
+	if err := sink.Heartbeat(after); err != nil {
+		return err
+	}
 	heartbeat := time.NewTicker(f.heartbeat)
 	defer heartbeat.Stop()
 	for {

@@ -190,8 +190,11 @@ func TestAPIKeyFollowsCreator(t *testing.T) {
 		wantCode(t, err, connect.CodePermissionDenied)
 		_, err = c.Workspace.RemoveMember(w.as("owner"), &tandemv1.RemoveMemberRequest{WorkspaceId: w.w1.ID, UserId: w.users["admin"].ID})
 		wantCode(t, err, 0)
+		// The creator left: the key is dead everywhere, not just for workspace calls.
 		_, err = c.Workspace.GetWorkspace(key, &tandemv1.GetWorkspaceRequest{WorkspaceId: w.w1.ID})
-		wantCode(t, err, connect.CodeNotFound)
+		wantCode(t, err, connect.CodeUnauthenticated)
+		_, err = c.Workspace.ListWorkspaces(key, &tandemv1.ListWorkspacesRequest{})
+		wantCode(t, err, connect.CodeUnauthenticated)
 	})
 }
 

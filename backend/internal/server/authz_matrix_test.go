@@ -37,6 +37,13 @@ func member(r access.Role) policy {
 	return policy{access: tandemv1.Access_ACCESS_WORKSPACE, minRole: r}
 }
 
+var (
+	// visitorOnly procedures act in the visitor's own workspace.
+	visitorOnly = policy{access: tandemv1.Access_ACCESS_VISITOR}
+	// visitorsOwn procedures act on a conversation of the calling visitor.
+	visitorsOwn = policy{access: tandemv1.Access_ACCESS_VISITOR, minRole: "own"}
+)
+
 // authzTable is THE table of who may do what. Review changes to it like
 // changes to a security policy. A procedure missing here fails the test.
 var authzTable = map[string]policy{
@@ -63,6 +70,26 @@ var authzTable = map[string]policy{
 	"/tandem.v1.WorkspaceService/DeleteGroup":       member(access.RoleAdmin),
 	"/tandem.v1.WorkspaceService/AddGroupMember":    member(access.RoleAdmin),
 	"/tandem.v1.WorkspaceService/RemoveGroupMember": member(access.RoleAdmin),
+
+	"/tandem.v1.ConversationService/ListConversations":  member(access.RoleAgent),
+	"/tandem.v1.ConversationService/GetConversation":    member(access.RoleAgent),
+	"/tandem.v1.ConversationService/SendMessage":        member(access.RoleAgent),
+	"/tandem.v1.ConversationService/AddNote":            member(access.RoleAgent),
+	"/tandem.v1.ConversationService/SetTyping":          member(access.RoleAgent),
+	"/tandem.v1.ConversationService/MarkRead":           member(access.RoleAgent),
+	"/tandem.v1.ConversationService/CloseConversation":  member(access.RoleAgent),
+	"/tandem.v1.ConversationService/ReopenConversation": member(access.RoleAgent),
+	"/tandem.v1.ConversationService/SnoozeConversation": member(access.RoleAgent),
+	"/tandem.v1.ConversationService/Watch":              member(access.RoleAgent),
+
+	"/tandem.v1.WidgetService/StartSession":        public,
+	"/tandem.v1.WidgetService/StartConversation":   visitorOnly,
+	"/tandem.v1.WidgetService/ListMyConversations": visitorOnly,
+	"/tandem.v1.WidgetService/SendMessage":         visitorsOwn,
+	"/tandem.v1.WidgetService/ListMessages":        visitorsOwn,
+	"/tandem.v1.WidgetService/Watch":               visitorsOwn,
+	"/tandem.v1.WidgetService/SetTyping":           visitorsOwn,
+	"/tandem.v1.WidgetService/CloseConversation":   visitorsOwn,
 }
 
 type target int
@@ -79,10 +106,11 @@ func (t target) String() string { return [...]string{"own", "foreign", "missing"
 type caller struct {
 	name string
 	// role in W1 ("" for none); API keys act with their key's role.
-	role   access.Role
-	user   bool
-	anon   bool
-	member bool
+	role    access.Role
+	user    bool
+	anon    bool
+	member  bool
+	visitor bool
 }
 
 var callers = []caller{
@@ -95,6 +123,7 @@ var callers = []caller{
 	{name: "outsider", user: true},
 	{name: "removed", user: true},
 	{name: "anonymous", anon: true},
+	{name: "visitor", visitor: true},
 }
 
 func (p policy) expect(c caller, tg target) connect.Code {
@@ -107,13 +136,21 @@ func (p policy) expect(c caller, tg target) connect.Code {
 		}
 		return connect.CodeUnauthenticated
 	case tandemv1.Access_ACCESS_PRINCIPAL:
-		if c.anon {
+		if c.anon || c.visitor {
 			return connect.CodeUnauthenticated
+		}
+		return 0
+	case tandemv1.Access_ACCESS_VISITOR:
+		switch {
+		case !c.visitor:
+			return connect.CodeUnauthenticated
+		case p.minRole == "own" && tg != own:
+			return connect.CodeNotFound
 		}
 		return 0
 	}
 	switch {
-	case c.anon:
+	case c.anon || c.visitor:
 		return connect.CodeUnauthenticated
 	case tg != own || !c.member:
 		return connect.CodeNotFound
@@ -350,6 +387,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		w := newWorld(t, opts)
 		procs := procedures(t)
 		fx := fixtures(w)
+		for proc, f := range conversationFixtures(w) {
+			fx[proc] = f
+		}
 		for proc := range authzTable {
 			if _, ok := procs[proc]; !ok {
 				t.Errorf("authzTable names %s, which no service serves", proc)
@@ -373,7 +413,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				continue
 			}
 			targets := []target{own}
-			if pol.access == tandemv1.Access_ACCESS_WORKSPACE {
+			if pol.access == tandemv1.Access_ACCESS_WORKSPACE || pol == visitorsOwn {
 				targets = []target{own, foreign, missing}
 			}
 			for _, c := range callers {
@@ -430,6 +470,8 @@ func (w *world) callerCtx(c caller) context.Context {
 	switch {
 	case c.anon:
 		return w.ctx
+	case c.visitor:
+		return rpctest.WithToken(w.ctx, w.visitorToken)
 	case !c.user:
 		return rpctest.WithToken(w.ctx, w.keys[string(c.role)])
 	}
@@ -473,6 +515,8 @@ func (w *world) digest(workspaceID string) string {
 		`SELECT group_id, user_id FROM group_members WHERE workspace_id = ? ORDER BY group_id, user_id`,
 		`SELECT id, revoked_at FROM api_keys WHERE workspace_id = ? ORDER BY id`,
 		`SELECT id, accepted_at FROM invites WHERE workspace_id = ? ORDER BY id`,
+		`SELECT id, state, assignee_id, last_seq, closed_at FROM conversations WHERE workspace_id = ? ORDER BY id`,
+		`SELECT id, body, kind FROM messages WHERE workspace_id = ? ORDER BY id`,
 	} {
 		rows, err := w.srv.DB().QueryxContext(w.ctx, q, workspaceID)
 		if err != nil {

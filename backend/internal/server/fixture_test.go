@@ -6,9 +6,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/google/uuid"
+
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
@@ -30,6 +34,11 @@ type world struct {
 	w1, w2 workspace.Workspace
 	users  map[string]account.User // by role name in W1, plus "w2owner", "outsider" (owner of a third workspace) and "removed"
 	keys   map[string]string       // API key secrets by role
+
+	// visitor is a widget visitor of W1; other is another visitor of W1;
+	// w2visitor is one of W2.
+	visitor, other, w2visitor *access.Principal
+	visitorToken              string
 }
 
 func newWorld(t testing.TB, opts store.Options) *world {
@@ -63,7 +72,34 @@ func newWorld(t testing.TB, opts store.Options) *world {
 		}
 		w.keys[string(role)] = secret
 	}
+	w.visitor, w.visitorToken = w.newVisitor(w.w1)
+	w.other, _ = w.newVisitor(w.w1)
+	w.w2visitor, _ = w.newVisitor(w.w2)
 	return w
+}
+
+// newVisitor starts a widget session in ws.
+func (w *world) newVisitor(ws workspace.Workspace) (*access.Principal, string) {
+	w.t.Helper()
+	sess, err := w.srv.Contacts.StartSession(w.ctx, contact.SessionRequest{PublicKey: ws.PublicKey, Name: unique("visitor ")})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	p, err := w.srv.Contacts.AuthenticateVisitor(w.ctx, sess.Token)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return p, sess.Token
+}
+
+// conversation starts a conversation of the visitor, with a first message.
+func (w *world) conversation(visitor *access.Principal) conversation.Conversation {
+	w.t.Helper()
+	c, _, err := w.srv.Conversations.Start(w.ctx, visitor, uuid.NewString(), "https://shop.example/", nil, "hello "+unique(""))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
 }
 
 func (w *world) newUser(name string) account.User {

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"regexp"
 	"time"
 
@@ -33,6 +34,16 @@ func newRequestID(header string) string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// withRequestID gives every HTTP request an id (the client's, when valid),
+// in its context and on its response, before anything else can fail it.
+func withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := newRequestID(r.Header.Get(RequestIDHeader))
+		w.Header().Set(RequestIDHeader, id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
 }
 
 // edgeInterceptor gives each call a request id and a default deadline, maps
@@ -65,8 +76,6 @@ func (i edgeInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			return next(ctx, req)
 		}
 		start := time.Now()
-		id := newRequestID(req.Header().Get(RequestIDHeader))
-		ctx = context.WithValue(ctx, requestIDKey{}, id)
 		if _, ok := ctx.Deadline(); !ok {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, i.timeout)
@@ -74,12 +83,8 @@ func (i edgeInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		}
 		resp, err := next(ctx, req)
 		if err = i.finish(ctx, req.Spec().Procedure, start, err); err != nil {
-			if ce, ok := err.(*connect.Error); ok {
-				ce.Meta().Set(RequestIDHeader, id)
-			}
 			return nil, err
 		}
-		resp.Header().Set(RequestIDHeader, id)
 		return resp, nil
 	}
 }
@@ -91,9 +96,6 @@ func (i edgeInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) c
 func (i edgeInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
 		start := time.Now()
-		id := newRequestID(conn.RequestHeader().Get(RequestIDHeader))
-		ctx = context.WithValue(ctx, requestIDKey{}, id)
-		conn.ResponseHeader().Set(RequestIDHeader, id)
 		return i.finish(ctx, conn.Spec().Procedure, start, next(ctx, conn))
 	}
 }

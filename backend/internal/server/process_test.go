@@ -108,8 +108,25 @@ func TestDemo(t *testing.T) {
 	if n := len(list.GetWorkspaces()); n != 2 {
 		t.Fatalf("%d workspaces: the demo was seeded twice or not at all: %v", n, list.GetWorkspaces())
 	}
-	groups, err := c.Workspace.ListGroups(authed, &tandemv1.ListGroupsRequest{WorkspaceId: list.GetWorkspaces()[0].GetId()})
+	demoWS := list.GetWorkspaces()[0].GetId()
+	groups, err := c.Workspace.ListGroups(authed, &tandemv1.ListGroupsRequest{WorkspaceId: demoWS})
 	if err != nil || len(groups.GetGroups()) != 3 {
 		t.Fatalf("demo groups = %v, %v", groups.GetGroups(), err)
+	}
+	all := []tandemv1.ConversationState{tandemv1.ConversationState_CONVERSATION_STATE_PENDING, tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE,
+		tandemv1.ConversationState_CONVERSATION_STATE_SNOOZED, tandemv1.ConversationState_CONVERSATION_STATE_CLOSED}
+	convs, err := c.Conversation.ListConversations(authed, &tandemv1.ListConversationsRequest{WorkspaceId: demoWS,
+		Filter: &tandemv1.ConversationFilter{States: all}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[tandemv1.ConversationState]int{}
+	for _, cv := range convs.GetConversations() {
+		states[cv.GetState()]++
+	}
+	for _, st := range all {
+		if states[st] != 1 {
+			t.Errorf("demo has %d %v conversations, want 1 (seeded twice, or not at all?)", states[st], st)
+		}
 	}
 }

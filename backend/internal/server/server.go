@@ -152,8 +152,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			AllowedHeaders: append(connectcors.AllowedHeaders(), "Authorization", RequestIDHeader),
 			ExposedHeaders: append(connectcors.ExposedHeaders(), RequestIDHeader),
 			MaxAge:         7200,
-		}).Handler(mux)
+		}).Handler(s.handler)
 	}
+	s.handler = withRequestID(s.handler) // outermost: CORS answers preflights itself
 	return s, nil
 }
 

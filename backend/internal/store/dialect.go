@@ -91,3 +91,13 @@ func Placeholders(n int) string {
 	}
 	return strings.Repeat("?, ", n-1) + "?"
 }
+
+// Prefixed qualifies a comma-separated column list with a table alias:
+// Prefixed("c.", "id, name") is "c.id, c.name".
+func Prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}

@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -15,10 +16,14 @@ import (
 
 // CreateGroup adds a group to the scope's workspace.
 func (s *Service) CreateGroup(ctx context.Context, actor *access.Principal, scope *access.Scope, name, description string) (Group, error) {
+	name, err := groupName(name)
+	if err != nil {
+		return Group{}, err
+	}
 	now := store.NowMillis(s.now())
 	g := Group{ID: uuid.NewString(), WorkspaceID: scope.WorkspaceID, Name: name, Description: description,
 		CreatedAt: now, UpdatedAt: now}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := insertGroup(ctx, tx, &g); err != nil {
 			if tx.Dialect.IsUniqueViolation(err) {
 				return ErrGroupNameTaken
@@ -87,7 +92,9 @@ func (s *Service) UpdateGroup(ctx context.Context, actor *access.Principal, id s
 			return err
 		}
 		if name != nil {
-			g.Name = *name
+			if g.Name, err = groupName(*name); err != nil {
+				return err
+			}
 		}
 		if description != nil {
 			g.Description = *description
@@ -186,4 +193,15 @@ func (s *Service) GroupWorkspace(ctx context.Context, id string) (string, error)
 		return "", fmt.Errorf("resolve group: %w", err)
 	}
 	return g.WorkspaceID, nil
+}
+
+// groupName trims a group name: MySQL compares names ignoring trailing
+// spaces and SQLite does not, so names are stored without them and both
+// agree on which names collide.
+func groupName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", apperr.Invalid("name", "must not be blank")
+	}
+	return name, nil
 }

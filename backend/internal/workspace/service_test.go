@@ -51,7 +51,6 @@ var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 // env is the workspace service on one fresh database, wired as server.New
 // wires it, with a clock the test controls.
 type env struct {
-	t     *testing.T
 	ctx   context.Context
 	db    *store.DB
 	clock *clock
@@ -60,83 +59,87 @@ type env struct {
 	n     int
 }
 
-func newEnv(t *testing.T, db *store.DB) *env {
+func newEnv(db *store.DB) *env {
 	c := &clock{now: t0}
 	log := events.NewLog(db, nil, c.Now)
 	acc := account.NewService(db, log, account.Options{Now: c.Now})
-	return &env{t: t, ctx: context.Background(), db: db, clock: c, acc: acc,
+	return &env{ctx: context.Background(), db: db, clock: c, acc: acc,
 		svc: workspace.NewService(db, log, acc, workspace.Options{Now: c.Now})}
 }
 
+// email returns an address no other in this env has.
 func (e *env) email(name string) string {
 	e.n++
 	return fmt.Sprintf("%s%d@example.test", name, e.n)
 }
 
 // user creates an account that belongs to no workspace.
-func (e *env) user(name string) account.User {
-	e.t.Helper()
+func (e *env) user(t testing.TB, name string) account.User {
+	t.Helper()
 	u, _, err := e.acc.EnsureUser(e.ctx, e.email(name), name, password)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return u
 }
 
+// as is u calling with a session.
 func as(u account.User) *access.Principal {
 	return &access.Principal{Kind: access.KindUser, UserID: u.ID}
 }
 
+// scope is what authorization would establish for a caller with role r in w.
 func scope(w workspace.Workspace, r access.Role) *access.Scope {
 	return &access.Scope{WorkspaceID: w.ID, Role: r}
 }
 
 // workspace creates a workspace owned by u.
-func (e *env) workspace(u account.User) workspace.Workspace {
-	e.t.Helper()
+func (e *env) workspace(t testing.TB, u account.User) workspace.Workspace {
+	t.Helper()
 	w, err := e.svc.Create(e.ctx, as(u), "Shop "+u.DisplayName)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return w
 }
 
 // invite has inviter (an owner of w) invite email with the role.
-func (e *env) invite(w workspace.Workspace, inviter account.User, email string, role access.Role) string {
-	e.t.Helper()
+func (e *env) invite(t testing.TB, w workspace.Workspace, inviter account.User, email string, role access.Role) string {
+	t.Helper()
 	token, _, err := e.svc.Invite(e.ctx, as(inviter), scope(w, access.RoleOwner), email, role)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return token
 }
 
 // member signs a new account up into w with the role, invited by owner.
-func (e *env) member(w workspace.Workspace, owner account.User, name string, role access.Role) account.User {
-	e.t.Helper()
-	_, issued, err := e.svc.AcceptInvite(e.ctx, e.invite(w, owner, e.email(name), role), name, password)
+func (e *env) member(t testing.TB, w workspace.Workspace, owner account.User, name string, role access.Role) account.User {
+	t.Helper()
+	_, issued, err := e.svc.AcceptInvite(e.ctx, e.invite(t, w, owner, e.email(name), role), name, password)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return issued.User
 }
 
 // join brings an existing account into w.
-func (e *env) join(w workspace.Workspace, owner, u account.User, role access.Role) {
-	e.t.Helper()
-	if _, _, err := e.svc.AcceptInvite(e.ctx, e.invite(w, owner, u.Email, role), "", password); err != nil {
-		e.t.Fatal(err)
+func (e *env) join(t testing.TB, w workspace.Workspace, owner, u account.User, role access.Role) {
+	t.Helper()
+	if _, _, err := e.svc.AcceptInvite(e.ctx, e.invite(t, w, owner, u.Email, role), "", password); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func (e *env) roleOf(w workspace.Workspace, u account.User) access.Role {
-	e.t.Helper()
+// roleOf is u's role in w, "" when u is not a member.
+func (e *env) roleOf(t testing.TB, w workspace.Workspace, u account.User) access.Role {
+	t.Helper()
 	r, err := e.svc.Role(e.ctx, w.ID, u.ID)
 	if errors.Is(err, apperr.ErrNotFound) {
 		return ""
 	}
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return r
 }
@@ -152,12 +155,13 @@ type eventRow struct {
 	Payload     []byte            `db:"payload"`
 }
 
-func (e *env) events() []eventRow {
-	e.t.Helper()
+// events is the whole log.
+func (e *env) events(t testing.TB) []eventRow {
+	t.Helper()
 	var rows []eventRow
 	if err := e.db.SelectContext(e.ctx, &rows, `SELECT workspace_id, seq, type, actor_kind, actor_id, visibility, payload
 		FROM events ORDER BY workspace_id, seq`); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return rows
 }
@@ -166,12 +170,12 @@ func (e *env) events() []eventRow {
 func (e *env) record(t *testing.T, fn func() error) ([]eventRow, error) {
 	t.Helper()
 	before := map[string]bool{}
-	for _, r := range e.events() {
+	for _, r := range e.events(t) {
 		before[fmt.Sprint(r.WorkspaceID, r.Seq)] = true
 	}
 	err := fn()
 	var added []eventRow
-	for _, r := range e.events() {
+	for _, r := range e.events(t) {
 		if !before[fmt.Sprint(r.WorkspaceID, r.Seq)] {
 			added = append(added, r)
 		}
@@ -208,30 +212,31 @@ func (e *env) refused(t *testing.T, want error, fn func() error) {
 
 func (e *env) refusedIf(t *testing.T, want string, match func(error) bool, fn func() error) {
 	t.Helper()
-	before := e.snapshot()
+	before := e.snapshot(t)
 	if err := fn(); !match(err) {
 		t.Fatalf("error = %v, want %s", err, want)
 	}
-	if diff := cmp.Diff(before, e.snapshot()); diff != "" {
+	if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
 		t.Errorf("a refused call changed the database (-before +after):\n%s", diff)
 	}
 }
 
-// snapshot is every row of every table, for checking that nothing changed.
-func (e *env) snapshot() map[string][]string {
-	e.t.Helper()
+// snapshot is every row of every table, for checking that nothing changed;
+// SELECT * so that a column added later is covered too.
+func (e *env) snapshot(t testing.TB) map[string][]string {
+	t.Helper()
 	out := map[string][]string{}
 	for _, table := range []string{"users", "sessions", "workspaces", "members", "invites", "api_keys",
 		"agent_groups", "group_members", "events"} {
 		rows, err := e.db.QueryxContext(e.ctx, "SELECT * FROM "+table)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		out[table] = []string{}
 		for rows.Next() {
 			m := map[string]any{}
 			if err := rows.MapScan(m); err != nil {
-				e.t.Fatal(err)
+				t.Fatal(err)
 			}
 			for k, v := range m {
 				if b, ok := v.([]byte); ok {
@@ -241,7 +246,7 @@ func (e *env) snapshot() map[string][]string {
 			out[table] = append(out[table], fmt.Sprint(m))
 		}
 		if err := rows.Err(); err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		_ = rows.Close()
 		sort.Strings(out[table])
@@ -249,6 +254,7 @@ func (e *env) snapshot() map[string][]string {
 	return out
 }
 
+// isInvalid matches an InvalidArgument error naming the field.
 func isInvalid(field string) func(error) bool {
 	return func(err error) bool {
 		var ae *apperr.Error
@@ -259,8 +265,8 @@ func isInvalid(field string) func(error) bool {
 // TestLastOwner checks that a workspace always keeps an owner.
 func TestLastOwner(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner := e.user("owner")
+		e := newEnv(db)
+		owner := e.user(t, "owner")
 		cases := []struct {
 			name string
 			call func(w workspace.Workspace) error
@@ -279,15 +285,15 @@ func TestLastOwner(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				w := e.workspace(owner)
-				e.member(w, owner, "admin", access.RoleAdmin) // another admin is not another owner
+				w := e.workspace(t, owner)
+				e.member(t, w, owner, "admin", access.RoleAdmin) // another admin is not another owner
 				e.refused(t, workspace.ErrLastOwner, func() error { return tc.call(w) })
 			})
 		}
 
 		t.Run("one of two steps down", func(t *testing.T) {
-			w := e.workspace(owner)
-			second := e.member(w, owner, "second", access.RoleOwner)
+			w := e.workspace(t, owner)
+			second := e.member(t, w, owner, "second", access.RoleOwner)
 			e.ok(t, func() error {
 				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), scope(w, access.RoleOwner), owner.ID, access.RoleAdmin)
 				return err
@@ -310,7 +316,7 @@ func TestLastOwner(t *testing.T) {
 // remove) each other at the same moment, several times: exactly one wins.
 func TestLastOwnerConcurrent(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
+		e := newEnv(db)
 		ops := []struct {
 			name string
 			call func(w workspace.Workspace, actor, target account.User) error
@@ -325,11 +331,11 @@ func TestLastOwnerConcurrent(t *testing.T) {
 		}
 		for _, op := range ops {
 			t.Run(op.name, func(t *testing.T) {
-				a := e.user("a")
-				w := e.workspace(a)
-				b := e.member(w, a, "b", access.RoleOwner)
+				a := e.user(t, "a")
+				w := e.workspace(t, a)
+				b := e.member(t, w, a, "b", access.RoleOwner)
 				for round := range 4 {
-					eventsBefore := len(e.events())
+					eventsBefore := len(e.events(t))
 					start := make(chan struct{})
 					errs := make([]error, 2)
 					var wg sync.WaitGroup
@@ -351,18 +357,18 @@ func TestLastOwnerConcurrent(t *testing.T) {
 					if lost := errors.Join(errs...); !errors.Is(lost, workspace.ErrLastOwner) {
 						t.Fatalf("round %d: the losing call failed with %v, want ErrLastOwner", round, lost)
 					}
-					if r := e.roleOf(w, winner); r != access.RoleOwner {
+					if r := e.roleOf(t, w, winner); r != access.RoleOwner {
 						t.Fatalf("round %d: the winner's role is %q", round, r)
 					}
-					if r := e.roleOf(w, loser); r == access.RoleOwner {
+					if r := e.roleOf(t, w, loser); r == access.RoleOwner {
 						t.Fatalf("round %d: both are still owners", round)
 					}
-					if n := len(e.events()) - eventsBefore; n != 1 {
+					if n := len(e.events(t)) - eventsBefore; n != 1 {
 						t.Fatalf("round %d: %d events appended, want 1", round, n)
 					}
 					// Make the loser an owner again for the next round.
 					if op.name == "remove" {
-						e.join(w, winner, loser, access.RoleOwner)
+						e.join(t, w, winner, loser, access.RoleOwner)
 					} else if _, err := e.svc.UpdateMemberRole(e.ctx, as(winner), scope(w, access.RoleOwner), loser.ID, access.RoleOwner); err != nil {
 						t.Fatal(err)
 					}
@@ -376,13 +382,16 @@ func TestLastOwnerConcurrent(t *testing.T) {
 // touches an owner, and may manage everyone else.
 func TestAdminLimits(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner := e.user("owner")
-		w := e.workspace(owner)
-		admin := e.member(w, owner, "admin", access.RoleAdmin)
+		e := newEnv(db)
+		owner := e.user(t, "owner")
+		w := e.workspace(t, owner)
+		admin := e.member(t, w, owner, "admin", access.RoleAdmin)
 		sc := scope(w, access.RoleAdmin)
 		setRole := func(u account.User, r access.Role) func() error {
 			return func() error { _, err := e.svc.UpdateMemberRole(e.ctx, as(admin), sc, u.ID, r); return err }
+		}
+		to := func(r access.Role) func(account.User) func() error {
+			return func(u account.User) func() error { return setRole(u, r) }
 		}
 		remove := func(u account.User) func() error {
 			return func() error { return e.svc.RemoveMember(e.ctx, as(admin), sc, u.ID) }
@@ -396,10 +405,10 @@ func TestAdminLimits(t *testing.T) {
 			event string
 			after access.Role
 		}{
-			{"make an agent owner", func(u account.User) func() error { return setRole(u, access.RoleOwner) }, access.RoleAgent, workspace.ErrRoleTooHigh, "", ""},
-			{"make an admin owner", func(u account.User) func() error { return setRole(u, access.RoleOwner) }, access.RoleAdmin, workspace.ErrRoleTooHigh, "", ""},
-			{"demote an owner", func(u account.User) func() error { return setRole(u, access.RoleAdmin) }, access.RoleOwner, workspace.ErrOutranked, "", ""},
-			{"set an owner's role to owner", func(u account.User) func() error { return setRole(u, access.RoleOwner) }, access.RoleOwner, workspace.ErrRoleTooHigh, "", ""},
+			{"make an agent owner", to(access.RoleOwner), access.RoleAgent, workspace.ErrRoleTooHigh, "", ""},
+			{"make an admin owner", to(access.RoleOwner), access.RoleAdmin, workspace.ErrRoleTooHigh, "", ""},
+			{"demote an owner", to(access.RoleAdmin), access.RoleOwner, workspace.ErrOutranked, "", ""},
+			{"set an owner's role to owner", to(access.RoleOwner), access.RoleOwner, workspace.ErrRoleTooHigh, "", ""},
 			{"remove an owner", remove, access.RoleOwner, workspace.ErrOutranked, "", ""},
 			{"invite an owner", func(u account.User) func() error {
 				return func() error {
@@ -407,28 +416,28 @@ func TestAdminLimits(t *testing.T) {
 					return err
 				}
 			}, access.RoleAgent, workspace.ErrRoleTooHigh, "", ""},
-			{"promote an agent to admin", func(u account.User) func() error { return setRole(u, access.RoleAdmin) }, access.RoleAgent, nil, "member.role_changed", access.RoleAdmin},
-			{"demote another admin", func(u account.User) func() error { return setRole(u, access.RoleAgent) }, access.RoleAdmin, nil, "member.role_changed", access.RoleAgent},
+			{"promote an agent to admin", to(access.RoleAdmin), access.RoleAgent, nil, "member.role_changed", access.RoleAdmin},
+			{"demote another admin", to(access.RoleAgent), access.RoleAdmin, nil, "member.role_changed", access.RoleAgent},
 			{"remove another admin", remove, access.RoleAdmin, nil, "member.removed", ""},
 			{"remove an agent", remove, access.RoleAgent, nil, "member.removed", ""},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				target := e.member(w, owner, "target", tc.role)
+				target := e.member(t, w, owner, "target", tc.role)
 				if tc.want != nil {
 					e.refused(t, tc.want, tc.call(target))
 					tc.after = tc.role
 				} else {
 					e.ok(t, tc.call(target), tc.event)
 				}
-				if r := e.roleOf(w, target); r != tc.after {
+				if r := e.roleOf(t, w, target); r != tc.after {
 					t.Errorf("target's role is %q, want %q", r, tc.after)
 				}
 			})
 		}
 		t.Run("unknown member", func(t *testing.T) {
-			e.refused(t, apperr.ErrNotFound, setRole(e.user("stranger"), access.RoleAgent))
-			e.refused(t, apperr.ErrNotFound, remove(e.user("stranger")))
+			e.refused(t, apperr.ErrNotFound, setRole(e.user(t, "stranger"), access.RoleAgent))
+			e.refused(t, apperr.ErrNotFound, remove(e.user(t, "stranger")))
 		})
 	})
 }
@@ -437,15 +446,15 @@ func TestAdminLimits(t *testing.T) {
 // inviter's current role, and accepting with an existing account.
 func TestInvites(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner := e.user("owner")
-		w := e.workspace(owner)
+		e := newEnv(db)
+		owner := e.user(t, "owner")
+		w := e.workspace(t, owner)
 		accept := func(token, pw string) func() error {
 			return func() error { _, _, err := e.svc.AcceptInvite(e.ctx, token, "New Person", pw); return err }
 		}
 
 		t.Run("single use", func(t *testing.T) {
-			token := e.invite(w, owner, e.email("new"), access.RoleSupervisor)
+			token := e.invite(t, w, owner, e.email("new"), access.RoleSupervisor)
 			var (
 				got    workspace.Workspace
 				issued account.Issued
@@ -455,8 +464,8 @@ func TestInvites(t *testing.T) {
 				got, issued, err = e.svc.AcceptInvite(e.ctx, token, "New Person", password)
 				return err
 			}, "member.added")
-			if got.ID != w.ID || issued.User.DisplayName != "New Person" || e.roleOf(w, issued.User) != access.RoleSupervisor {
-				t.Fatalf("accepted into %v as %v with role %q", got, issued.User, e.roleOf(w, issued.User))
+			if got.ID != w.ID || issued.User.DisplayName != "New Person" || e.roleOf(t, w, issued.User) != access.RoleSupervisor {
+				t.Fatalf("accepted into %v as %v with role %q", got, issued.User, e.roleOf(t, w, issued.User))
 			}
 			if len(added) == 1 && added[0].ActorID != issued.User.ID {
 				t.Errorf("member.added actor = %s, want the new member %s", added[0].ActorID, issued.User.ID)
@@ -468,7 +477,7 @@ func TestInvites(t *testing.T) {
 		})
 
 		t.Run("concurrent accepts", func(t *testing.T) {
-			token := e.invite(w, owner, e.email("new"), access.RoleAgent)
+			token := e.invite(t, w, owner, e.email("new"), access.RoleAgent)
 			errs := make([]error, 2)
 			var wg sync.WaitGroup
 			for i := range errs {
@@ -540,7 +549,7 @@ func TestInvites(t *testing.T) {
 				}},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
-					inviter := e.member(w, owner, "inviter", tc.role)
+					inviter := e.member(t, w, owner, "inviter", tc.role)
 					token, _, err := e.svc.Invite(e.ctx, as(inviter), scope(w, tc.role), e.email("new"), tc.invite)
 					if err != nil {
 						t.Fatal(err)
@@ -554,8 +563,8 @@ func TestInvites(t *testing.T) {
 		})
 
 		t.Run("existing account", func(t *testing.T) {
-			u := e.user("existing")
-			token := e.invite(w, owner, strings.ToUpper(u.Email), access.RoleAgent)
+			u := e.user(t, "existing")
+			token := e.invite(t, w, owner, strings.ToUpper(u.Email), access.RoleAgent)
 			e.refused(t, account.ErrBadCredentials, accept(token, "not the password"))
 			e.refused(t, account.ErrBadCredentials, accept(token, ""))
 			users := storetest.Count(t, db, "users", "")
@@ -574,13 +583,13 @@ func TestInvites(t *testing.T) {
 		})
 
 		t.Run("existing disabled account", func(t *testing.T) {
-			u := e.user("disabled")
+			u := e.user(t, "disabled")
 			storetest.MustExec(t, db, `UPDATE users SET disabled_at = ? WHERE id = ?`, t0.UnixMilli(), u.ID)
-			e.refused(t, account.ErrBadCredentials, accept(e.invite(w, owner, u.Email, access.RoleAgent), password))
+			e.refused(t, account.ErrBadCredentials, accept(e.invite(t, w, owner, u.Email, access.RoleAgent), password))
 		})
 
 		t.Run("new account needs a real password", func(t *testing.T) {
-			token := e.invite(w, owner, e.email("new"), access.RoleAgent)
+			token := e.invite(t, w, owner, e.email("new"), access.RoleAgent)
 			e.refusedIf(t, "invalid password", isInvalid("password"), accept(token, "short"))
 			e.ok(t, accept(token, password), "member.added") // the refusal did not use it up
 		})
@@ -591,10 +600,10 @@ func TestInvites(t *testing.T) {
 // already a member.
 func TestAlreadyMember(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner := e.user("owner")
-		w := e.workspace(owner)
-		agent := e.member(w, owner, "agent", access.RoleAgent)
+		e := newEnv(db)
+		owner := e.user(t, "owner")
+		w := e.workspace(t, owner)
+		agent := e.member(t, w, owner, "agent", access.RoleAgent)
 
 		e.refused(t, workspace.ErrAlreadyMember, func() error {
 			_, _, err := e.svc.Invite(e.ctx, as(owner), scope(w, access.RoleOwner), " "+strings.ToUpper(agent.Email), access.RoleAdmin)
@@ -603,7 +612,7 @@ func TestAlreadyMember(t *testing.T) {
 
 		// Two invitations for one person: the second is refused once the first is used.
 		email := e.email("twice")
-		first, second := e.invite(w, owner, email, access.RoleAgent), e.invite(w, owner, email, access.RoleAdmin)
+		first, second := e.invite(t, w, owner, email, access.RoleAgent), e.invite(t, w, owner, email, access.RoleAdmin)
 		if _, _, err := e.svc.AcceptInvite(e.ctx, first, "", password); err != nil {
 			t.Fatal(err)
 		}
@@ -618,11 +627,11 @@ func TestAlreadyMember(t *testing.T) {
 // users, and what removing a member does to their groups.
 func TestGroups(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner, owner2 := e.user("owner"), e.user("owner2")
-		w, w2 := e.workspace(owner), e.workspace(owner2)
-		agent := e.member(w, owner, "agent", access.RoleAgent)
-		stranger := e.member(w2, owner2, "stranger", access.RoleAgent)
+		e := newEnv(db)
+		owner, owner2 := e.user(t, "owner"), e.user(t, "owner2")
+		w, w2 := e.workspace(t, owner), e.workspace(t, owner2)
+		agent := e.member(t, w, owner, "agent", access.RoleAgent)
+		stranger := e.member(t, w2, owner2, "stranger", access.RoleAgent)
 		create := func(w workspace.Workspace, actor account.User, name string) func() error {
 			return func() error {
 				_, err := e.svc.CreateGroup(e.ctx, as(actor), scope(w, access.RoleOwner), name, "")
@@ -673,13 +682,13 @@ func TestGroups(t *testing.T) {
 		})
 
 		t.Run("removing a member empties their groups", func(t *testing.T) {
-			leaver := e.member(w, owner, "leaver", access.RoleAgent)
+			leaver := e.member(t, w, owner, "leaver", access.RoleAgent)
 			g2, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Returns", "")
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The leaver is also in a group of the other workspace, which stays.
-			e.join(w2, owner2, leaver, access.RoleAgent)
+			e.join(t, w2, owner2, leaver, access.RoleAgent)
 			other, err := e.svc.CreateGroup(e.ctx, as(owner2), scope(w2, access.RoleOwner), "Elsewhere", "")
 			if err != nil {
 				t.Fatal(err)
@@ -730,10 +739,10 @@ func TestGroupNamesAgreeAcrossDialects(t *testing.T) {
 	}
 	answers := map[string][]string{}
 	for _, d := range dialects {
-		e := newEnv(t, storetest.New(t, d))
-		owner := e.user("owner")
+		e := newEnv(storetest.New(t, d))
+		owner := e.user(t, "owner")
 		for _, p := range pairs {
-			w := e.workspace(owner)
+			w := e.workspace(t, owner)
 			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[0], ""); err != nil {
 				t.Fatal(err)
 			}
@@ -782,14 +791,14 @@ func pages[T any](t *testing.T, size int32, max int, list func(size int32, token
 // every row comes exactly once, in order.
 func TestPagination(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner, other := e.user("owner"), e.user("other")
+		e := newEnv(db)
+		owner, other := e.user(t, "owner"), e.user(t, "other")
 		type row struct {
 			at int64
 			id string
 		}
 		var ws, ms []row
-		w := e.workspace(owner)
+		w := e.workspace(t, owner)
 		ws = append(ws, row{w.CreatedAt, w.ID})
 		ms = append(ms, row{t0.UnixMilli(), owner.ID})
 		// Rows come three to a millisecond, so pages split ties.
@@ -797,13 +806,13 @@ func TestPagination(t *testing.T) {
 			if i%3 == 0 {
 				e.clock.Advance(time.Millisecond)
 			}
-			u := e.member(w, owner, "member", access.RoleAgent)
+			u := e.member(t, w, owner, "member", access.RoleAgent)
 			ms = append(ms, row{e.clock.Now().UnixMilli(), u.ID})
-			mine := e.workspace(owner)
+			mine := e.workspace(t, owner)
 			ws = append(ws, row{mine.CreatedAt, mine.ID})
 			if i%2 == 0 { // and some the owner joined rather than created
-				theirs := e.workspace(other)
-				e.join(theirs, other, owner, access.RoleAgent)
+				theirs := e.workspace(t, other)
+				e.join(t, theirs, other, owner, access.RoleAgent)
 				ws = append(ws, row{theirs.CreatedAt, theirs.ID})
 			}
 		}
@@ -831,19 +840,19 @@ func TestPagination(t *testing.T) {
 		lists := []struct {
 			name string
 			want []string
-			got  func(size int32) []string
+			got  func(t *testing.T, size int32) []string
 		}{
-			{"members", ordered(ms), func(size int32) []string {
+			{"members", ordered(ms), func(t *testing.T, size int32) []string {
 				return pages(t, size, len(ms), func(size int32, token string) ([]workspace.Member, string, error) {
 					return e.svc.Members(e.ctx, w.ID, size, token)
 				}, func(m workspace.Member) string { return m.UserID })
 			}},
-			{"groups", gs, func(size int32) []string {
+			{"groups", gs, func(t *testing.T, size int32) []string {
 				return pages(t, size, len(gs), func(size int32, token string) ([]workspace.Group, string, error) {
 					return e.svc.Groups(e.ctx, w.ID, size, token)
 				}, func(g workspace.Group) string { return g.Name })
 			}},
-			{"workspaces", ordered(ws), func(size int32) []string {
+			{"workspaces", ordered(ws), func(t *testing.T, size int32) []string {
 				return pages(t, size, len(ws), func(size int32, token string) ([]workspace.Workspace, string, error) {
 					return e.svc.List(e.ctx, as(owner), size, token)
 				}, func(w workspace.Workspace) string { return w.ID })
@@ -852,7 +861,7 @@ func TestPagination(t *testing.T) {
 		for _, l := range lists {
 			for _, size := range []int32{1, 2, 3, int32(len(l.want)) - 1, int32(len(l.want)), int32(len(l.want)) + 1, 0} {
 				t.Run(fmt.Sprintf("%s by %d", l.name, size), func(t *testing.T) {
-					if diff := cmp.Diff(l.want, l.got(size)); diff != "" {
+					if diff := cmp.Diff(l.want, l.got(t, size)); diff != "" {
 						t.Errorf("rows served (-want +got):\n%s", diff)
 					}
 				})
@@ -889,8 +898,8 @@ type wantEvent struct {
 // workspace; each one refused appends nothing.
 func TestEventLog(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		e := newEnv(t, db)
-		owner, joiner := e.user("owner"), e.user("joiner")
+		e := newEnv(db)
+		owner, joiner := e.user(t, "owner"), e.user(t, "joiner")
 		var (
 			w      workspace.Workspace
 			g      workspace.Group
@@ -990,39 +999,41 @@ func TestEventLog(t *testing.T) {
 			{"remove again", owner, func() error { return e.svc.RemoveMember(e.ctx, as(owner), ownerS(), joiner.ID) }, apperr.ErrNotFound, nil},
 		}
 		for _, s := range steps {
-			if s.want != nil {
-				t.Run(s.name, func(t *testing.T) { e.refused(t, s.want, s.call) })
-				continue
-			}
-			added, err := e.record(t, s.call)
-			if err != nil {
-				t.Fatalf("%s: %v", s.name, err)
-			}
-			var want, got []wantEvent
-			if s.events != nil {
-				want = s.events()
-			}
-			for i, r := range added {
-				if r.WorkspaceID != w.ID || r.ActorKind != events.ActorUser || r.ActorID != s.actor.ID {
-					t.Errorf("%s: event %s in workspace %s by %s %s, want %s by user %s",
-						s.name, r.Type, r.WorkspaceID, r.ActorKind, r.ActorID, w.ID, s.actor.ID)
+			t.Run(s.name, func(t *testing.T) {
+				if s.want != nil {
+					e.refused(t, s.want, s.call)
+					return
 				}
-				var payload map[string]string
-				if err := json.Unmarshal(r.Payload, &payload); err != nil {
-					t.Errorf("%s: payload %s: %v", s.name, r.Payload, err)
+				added, err := e.record(t, s.call)
+				if err != nil {
+					t.Fatal(err)
 				}
-				if i < len(want) {
-					for k, v := range want[i].Payload {
-						if v == "*" && payload[k] != "" {
-							payload[k] = "*"
+				var want, got []wantEvent
+				if s.events != nil {
+					want = s.events()
+				}
+				for i, r := range added {
+					if r.WorkspaceID != w.ID || r.ActorKind != events.ActorUser || r.ActorID != s.actor.ID {
+						t.Errorf("event %s in workspace %s by %s %s, want %s by user %s",
+							r.Type, r.WorkspaceID, r.ActorKind, r.ActorID, w.ID, s.actor.ID)
+					}
+					var payload map[string]string
+					if err := json.Unmarshal(r.Payload, &payload); err != nil {
+						t.Errorf("payload %s: %v", r.Payload, err)
+					}
+					if i < len(want) {
+						for k, v := range want[i].Payload {
+							if v == "*" && payload[k] != "" {
+								payload[k] = "*"
+							}
 						}
 					}
+					got = append(got, wantEvent{r.Type, r.Visibility, payload})
 				}
-				got = append(got, wantEvent{r.Type, r.Visibility, payload})
-			}
-			if diff := cmp.Diff(want, got); diff != "" {
-				t.Errorf("%s: appended events (-want +got):\n%s", s.name, diff)
-			}
+				if diff := cmp.Diff(want, got); diff != "" {
+					t.Errorf("appended events (-want +got):\n%s", diff)
+				}
+			})
 		}
 	})
 }

@@ -1,0 +1,203 @@
+package server_test
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+)
+
+// conversationFixtures extend the matrix to ConversationService and
+// WidgetService. Agent procedures target a conversation of W1 (own), of W2
+// (foreign) or none; widget procedures a conversation of the calling visitor
+// (own), of another visitor of the same workspace (foreign) or none.
+func conversationFixtures(w *world) map[string]func(tg target) call {
+	agentConv := func(tg target) conversation.Conversation {
+		switch tg {
+		case own:
+			return w.conversation(w.visitor)
+		case foreign:
+			return w.conversation(w.w2visitor)
+		}
+		return conversation.Conversation{ID: uuid.NewString()}
+	}
+	visitorConv := func(tg target) conversation.Conversation {
+		switch tg {
+		case own:
+			return w.conversation(w.visitor)
+		case foreign:
+			return w.conversation(w.other)
+		}
+		return conversation.Conversation{ID: uuid.NewString()}
+	}
+	wsID := func(tg target) string {
+		switch tg {
+		case own:
+			return w.w1.ID
+		case foreign:
+			return w.w2.ID
+		}
+		return uuid.NewString()
+	}
+	ownerP := w.principal("owner")
+	firstOf := func(stream interface {
+		Receive() bool
+		Err() error
+		Close() error
+	}) error {
+		defer stream.Close()
+		if stream.Receive() {
+			return nil
+		}
+		return stream.Err()
+	}
+	return map[string]func(tg target) call{
+		"/tandem.v1.ConversationService/ListConversations": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.ListConversations(ctx, &tandemv1.ListConversationsRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/GetConversation": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.GetConversation(ctx, &tandemv1.GetConversationRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/SendMessage": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.SendMessage(ctx, &tandemv1.SendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "hi"})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/AddNote": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.AddNote(ctx, &tandemv1.AddNoteRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "note"})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/SetTyping": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.SetTyping(ctx, &tandemv1.SetTypingRequest{ConversationId: id, Typing: true})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/MarkRead": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.MarkRead(ctx, &tandemv1.MarkReadRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/CloseConversation": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.CloseConversation(ctx, &tandemv1.CloseConversationRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/ReopenConversation": func(tg target) call {
+			conv := agentConv(tg)
+			if tg != missing {
+				owner := ownerP
+				if tg == foreign {
+					owner = w.principal("w2owner")
+				}
+				if _, err := w.srv.Conversations.Close(w.ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+					w.t.Fatal(err)
+				}
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.ReopenConversation(ctx, &tandemv1.ReopenConversationRequest{ConversationId: conv.ID})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/SnoozeConversation": func(tg target) call {
+			id := agentConv(tg).ID
+			until := time.Now().Add(time.Hour).UnixMilli()
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.SnoozeConversation(ctx, &tandemv1.SnoozeConversationRequest{ConversationId: id, UntilTimeMs: until})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/Watch": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				stream, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: id})
+				if err != nil {
+					return err
+				}
+				return firstOf(stream)
+			}
+		},
+		"/tandem.v1.WidgetService/StartSession": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: w.w1.PublicKey})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/StartConversation": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.StartConversation(ctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/ListMyConversations": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.ListMyConversations(ctx, &tandemv1.ListMyConversationsRequest{})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/SendMessage": func(tg target) call {
+			id := visitorConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.SendMessage(ctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "hi"})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/ListMessages": func(tg target) call {
+			id := visitorConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.ListMessages(ctx, &tandemv1.ListMessagesRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/Watch": func(tg target) call {
+			id := visitorConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				defer cancel()
+				stream, err := c.Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: id})
+				if err != nil {
+					return err
+				}
+				return firstOf(stream)
+			}
+		},
+		"/tandem.v1.WidgetService/SetTyping": func(tg target) call {
+			id := visitorConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.SetTyping(ctx, &tandemv1.WidgetServiceSetTypingRequest{ConversationId: id, Typing: true})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/CloseConversation": func(tg target) call {
+			id := visitorConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.CloseConversation(ctx, &tandemv1.WidgetServiceCloseConversationRequest{ConversationId: id})
+				return err
+			}
+		},
+	}
+}

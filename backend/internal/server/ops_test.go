@@ -1,0 +1,466 @@
+package server_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/server"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their files and a pool that trusts the certificate.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "tandemd test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func do(t *testing.T, hc *http.Client, method, url string, header http.Header, body string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// TestTLS serves HTTPS with a self-signed certificate and calls it over
+// HTTP/2: a gRPC login through a generated client, and a plain request.
+func TestTLS(t *testing.T) {
+	certFile, keyFile, pool := selfSigned(t)
+	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) {
+		c.TLSCert, c.TLSKey = certFile, keyFile
+	})
+	base := "https://" + strings.TrimPrefix(srv.URL, "http://")
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetHTTP2(true)
+	hc := &http.Client{Transport: &http.Transport{Protocols: protocols,
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	defer hc.CloseIdleConnections()
+
+	resp, _ := do(t, hc, http.MethodGet, base+"/healthz", nil, "")
+	if resp.StatusCode != http.StatusOK || resp.TLS == nil || resp.ProtoMajor != 2 {
+		t.Errorf("GET /healthz over TLS: status %d, %s, TLS %v; want 200 over HTTP/2 with TLS", resp.StatusCode, resp.Proto, resp.TLS != nil)
+	}
+
+	ctx := context.Background()
+	u, _, err := srv.Accounts.EnsureUser(ctx, "tls@example.test", "", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := tandemv1connect.NewAuthServiceClient(hc, base, connect.WithGRPC())
+	login, err := auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+	wantCode(t, err, 0)
+	if login.GetUser().GetId() != u.ID {
+		t.Fatalf("login = %v", login)
+	}
+
+	t.Run("untrusted or cleartext clients fail", func(t *testing.T) {
+		untrusted := tandemv1connect.NewAuthServiceClient(&http.Client{Transport: &http.Transport{}}, base)
+		_, err := untrusted.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+		if err == nil {
+			t.Error("a client that does not trust the certificate signed in")
+		}
+		cleartext := rpctest.ClientsFor(srv.URL, rpctest.GRPC)
+		if _, err := cleartext.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword}); err == nil {
+			t.Error("a cleartext client signed in on the TLS port")
+		}
+	})
+}
+
+// TestCORS sends preflights and calls from browser origins: only the
+// configured origin is allowed, and it may read the request id.
+func TestCORS(t *testing.T) {
+	on := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) {
+		c.CORSOrigins = []string{"https://shop.example"}
+	})
+	off := rpctest.Start(t, storetest.Options(t, "sqlite"))
+	// As browsers send them: lower case, sorted, no spaces.
+	const requested = "authorization,connect-protocol-version,content-type,x-request-id"
+	cases := []struct {
+		name    string
+		srv     *rpctest.Server
+		origin  string
+		allowed bool
+	}{
+		{"configured origin", on, "https://shop.example", true},
+		{"other origin", on, "https://evil.example", false},
+		{"other scheme", on, "http://shop.example", false},
+		{"origin as a prefix", on, "https://shop.example.evil.example", false},
+		{"no origins configured", off, "https://shop.example", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			url := tc.srv.URL + "/tandem.v1.AuthService/Login"
+			resp, _ := do(t, http.DefaultClient, http.MethodOptions, url, http.Header{
+				"Origin":                         {tc.origin},
+				"Access-Control-Request-Method":  {http.MethodPost},
+				"Access-Control-Request-Headers": {requested},
+			}, "")
+			if resp.Header.Get(server.RequestIDHeader) == "" {
+				t.Error("preflight response without X-Request-Id")
+			}
+			allowOrigin := resp.Header.Get("Access-Control-Allow-Origin")
+			if !tc.allowed {
+				if allowOrigin != "" {
+					t.Fatalf("preflight from %s allowed: Access-Control-Allow-Origin %q", tc.origin, allowOrigin)
+				}
+			} else {
+				if resp.StatusCode/100 != 2 || allowOrigin != tc.origin {
+					t.Fatalf("preflight: status %d, Access-Control-Allow-Origin %q; want 2xx and %q", resp.StatusCode, allowOrigin, tc.origin)
+				}
+				if m := resp.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(m, http.MethodPost) {
+					t.Errorf("Access-Control-Allow-Methods %q lacks POST", m)
+				}
+				allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+				for _, h := range strings.Split(requested, ",") {
+					if !strings.Contains(allowed, h) {
+						t.Errorf("Access-Control-Allow-Headers %q lacks %s", allowed, h)
+					}
+				}
+			}
+
+			// The call itself (a failed login: no account needed).
+			resp, _ = do(t, http.DefaultClient, http.MethodPost, url, http.Header{
+				"Origin": {tc.origin}, "Content-Type": {"application/json"},
+			}, `{"email":"nobody@example.test","password":"wrong password"}`)
+			if resp.StatusCode != http.StatusUnauthorized {
+				t.Errorf("login: status %d, want 401", resp.StatusCode)
+			}
+			allowOrigin = resp.Header.Get("Access-Control-Allow-Origin")
+			exposed := strings.ToLower(resp.Header.Get("Access-Control-Expose-Headers"))
+			if tc.allowed && (allowOrigin != tc.origin || !strings.Contains(exposed, "x-request-id")) {
+				t.Errorf("call: Access-Control-Allow-Origin %q, Access-Control-Expose-Headers %q; want %q exposing X-Request-Id", allowOrigin, exposed, tc.origin)
+			}
+			if !tc.allowed && allowOrigin != "" {
+				t.Errorf("call from %s allowed: Access-Control-Allow-Origin %q", tc.origin, allowOrigin)
+			}
+		})
+	}
+}
+
+// healthCheck is a gRPC health client. grpchealth keeps its generated
+// messages internal, so this uses well-known types of the same wire form:
+// HealthCheckRequest is {string service = 1}, like StringValue, and
+// HealthCheckResponse is {ServingStatus status = 1}, an enum encoded like
+// Int32Value's int32.
+func healthCheck(baseURL string) *connect.Client[wrapperspb.StringValue, wrapperspb.Int32Value] {
+	return connect.NewClient[wrapperspb.StringValue, wrapperspb.Int32Value](
+		rpctest.HTTPClient(rpctest.GRPC), baseURL+"/grpc.health.v1.Health/Check", connect.WithGRPC())
+}
+
+// TestHealth checks liveness, readiness and gRPC health on each database.
+func TestHealth(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		srv := rpctest.Start(t, opts)
+		for _, path := range []string{"/healthz", "/readyz"} {
+			if resp, body := do(t, http.DefaultClient, http.MethodGet, srv.URL+path, nil, ""); resp.StatusCode != http.StatusOK {
+				t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
+			}
+		}
+		check := healthCheck(srv.URL)
+		const serving = 1
+		for _, svc := range append(server.Services(), "") {
+			resp, err := check.CallUnary(context.Background(), connect.NewRequest(wrapperspb.String(svc)))
+			if err != nil {
+				t.Errorf("health of %q: %v", svc, err)
+				continue
+			}
+			if got := resp.Msg.GetValue(); got != serving {
+				t.Errorf("health of %q: status %d, want SERVING (%d)", svc, got, serving)
+			}
+		}
+		_, err := check.CallUnary(context.Background(), connect.NewRequest(wrapperspb.String("tandem.v1.NoSuchService")))
+		wantCode(t, err, connect.CodeNotFound)
+	})
+}
+
+// sample is one line of the Prometheus text format.
+type sample struct {
+	name   string
+	labels map[string]string
+	value  float64
+}
+
+var labelPair = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
+
+// parseMetrics reads the Prometheus text format: the samples, and the type
+// of each metric family.
+func parseMetrics(t *testing.T, text string) ([]sample, map[string]string) {
+	t.Helper()
+	var samples []sample
+	types := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if f, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			if name, typ, ok := strings.Cut(f, " "); ok {
+				types[name] = typ
+			}
+			continue
+		}
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		s := sample{labels: map[string]string{}}
+		rest := line
+		if i, j := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}'); i >= 0 && j > i {
+			s.name, rest = line[:i], line[j+1:]
+			for _, m := range labelPair.FindAllStringSubmatch(line[i+1:j], -1) {
+				s.labels[m[1]] = m[2]
+			}
+		} else {
+			s.name, rest, _ = strings.Cut(line, " ")
+		}
+		fields := strings.Fields(rest)
+		if len(fields) == 0 {
+			t.Fatalf("metrics line without a value: %q", line)
+		}
+		v, err := strconv.ParseFloat(fields[0], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q: %v", line, err)
+		}
+		s.value = v
+		samples = append(samples, s)
+	}
+	return samples, types
+}
+
+// find returns the value of the sample with the name and (at least) the
+// labels, and whether there is one.
+func find(samples []sample, name string, labels map[string]string) (float64, bool) {
+	for _, s := range samples {
+		if s.name != name {
+			continue
+		}
+		match := true
+		for k, v := range labels {
+			match = match && s.labels[k] == v
+		}
+		if match {
+			return s.value, true
+		}
+	}
+	return 0, false
+}
+
+// TestMetrics makes one good and one bad login and reads /metrics: RPC
+// counts by procedure and code, the duration histogram, the database pool.
+func TestMetrics(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		srv := rpctest.Start(t, opts)
+		ctx := context.Background()
+		u, _, err := srv.Accounts.EnsureUser(ctx, "metrics@example.test", "", testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := srv.Clients(rpctest.GRPC)
+		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+		wantCode(t, err, 0)
+		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: "wrong password"})
+		wantCode(t, err, connect.CodeUnauthenticated)
+
+		resp, body := do(t, http.DefaultClient, http.MethodGet, srv.URL+"/metrics", nil, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /metrics: %d %s", resp.StatusCode, body)
+		}
+		samples, types := parseMetrics(t, body)
+		const login = "/tandem.v1.AuthService/Login"
+		for _, tc := range []struct {
+			name   string
+			labels map[string]string
+			want   float64 // -1: any positive value
+		}{
+			{"tandem_rpc_requests_total", map[string]string{"procedure": login, "code": "ok"}, 1},
+			{"tandem_rpc_requests_total", map[string]string{"procedure": login, "code": "unauthenticated"}, 1},
+			{"tandem_rpc_duration_seconds_count", map[string]string{"procedure": login}, 2},
+			{"tandem_rpc_duration_seconds_bucket", map[string]string{"procedure": login, "le": "+Inf"}, 2},
+			{"tandem_rpc_duration_seconds_sum", map[string]string{"procedure": login}, -1},
+			{"go_sql_max_open_connections", map[string]string{"db_name": "tandem"}, -1},
+			{"go_sql_open_connections", map[string]string{"db_name": "tandem"}, -1},
+		} {
+			got, ok := find(samples, tc.name, tc.labels)
+			switch {
+			case !ok:
+				t.Errorf("no sample %s%v", tc.name, tc.labels)
+			case tc.want < 0 && got <= 0, tc.want >= 0 && got != tc.want:
+				t.Errorf("%s%v = %v, want %v", tc.name, tc.labels, got, tc.want)
+			}
+		}
+		if typ := types["tandem_rpc_duration_seconds"]; typ != "histogram" {
+			t.Errorf("tandem_rpc_duration_seconds is a %q, want a histogram", typ)
+		}
+		if strings.Contains(body, u.ID) || strings.Contains(body, u.Email) {
+			t.Error("metrics carry a user id or email as a label")
+		}
+	})
+}
+
+// TestRequestID checks that responses carry an X-Request-Id: a fresh one,
+// or the client's own when it sent a valid one.
+func TestRequestID(t *testing.T) {
+	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
+	ctx := context.Background()
+	u, _, err := srv.Accounts.EnsureUser(ctx, "request-id@example.test", "", testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	issued, err := srv.Accounts.NewSession(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	valid := regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
+	const mine = "client-chosen_id.0001"
+	sent := []struct {
+		name string
+		id   string
+		echo bool
+	}{
+		{"none sent", "", false},
+		{"valid id sent", mine, true},
+		{"invalid id sent", "not valid!", false},
+		{"too short", "abc", false},
+	}
+	check := func(t *testing.T, got, sentID string, echo bool) {
+		t.Helper()
+		switch {
+		case got == "":
+			t.Error("no X-Request-Id in the response")
+		case echo && got != sentID:
+			t.Errorf("X-Request-Id %q, want the client's %q", got, sentID)
+		case !echo && (got == sentID || !valid.MatchString(got)):
+			t.Errorf("X-Request-Id %q: want a fresh valid id", got)
+		}
+	}
+
+	for _, p := range rpctest.Protocols() {
+		c := srv.Clients(p)
+		for _, s := range sent {
+			for _, authed := range []bool{true, false} { // a success and an error
+				t.Run(string(p)+"/"+s.name+"/authed="+strconv.FormatBool(authed), func(t *testing.T) {
+					callCtx, info := connect.NewClientContext(ctx)
+					if authed {
+						callCtx = rpctest.WithToken(callCtx, issued.Token)
+					}
+					if s.id != "" {
+						info.RequestHeader().Set(server.RequestIDHeader, s.id)
+					}
+					_, err := c.Auth.WhoAmI(callCtx, &tandemv1.WhoAmIRequest{})
+					got := ""
+					if authed {
+						wantCode(t, err, 0)
+						got = info.ResponseHeader().Get(server.RequestIDHeader)
+					} else {
+						wantCode(t, err, connect.CodeUnauthenticated)
+						var ce *connect.Error
+						if errors.As(err, &ce) {
+							got = ce.Meta().Get(server.RequestIDHeader)
+						}
+					}
+					check(t, got, s.id, s.echo)
+				})
+			}
+		}
+	}
+
+	// Responses that no RPC handler produces carry one too.
+	requests := []struct {
+		name, method, path, contentType, body string
+	}{
+		{"liveness", http.MethodGet, "/healthz", "", ""},
+		{"readiness", http.MethodGet, "/readyz", "", ""},
+		{"metrics", http.MethodGet, "/metrics", "", ""},
+		{"health check", http.MethodPost, "/grpc.health.v1.Health/Check", "application/json", "{}"},
+		{"malformed request", http.MethodPost, "/tandem.v1.AuthService/Login", "application/json", `{"email": `},
+		{"unknown procedure", http.MethodPost, "/tandem.v1.AuthService/NoSuchMethod", "application/json", "{}"},
+	}
+	for _, r := range requests {
+		for _, s := range sent[:2] {
+			t.Run("http/"+r.name+"/"+s.name, func(t *testing.T) {
+				h := http.Header{}
+				if r.contentType != "" {
+					h.Set("Content-Type", r.contentType)
+				}
+				if s.id != "" {
+					h.Set(server.RequestIDHeader, s.id)
+				}
+				resp, _ := do(t, http.DefaultClient, r.method, srv.URL+r.path, h, r.body)
+				check(t, resp.Header.Get(server.RequestIDHeader), s.id, s.echo)
+			})
+		}
+	}
+}
