@@ -39,6 +39,7 @@ type world struct {
 	// w2visitor is one of W2.
 	visitor, other, w2visitor *access.Principal
 	visitorToken              string
+	tokens                    map[*access.Principal]string
 }
 
 func newWorld(t testing.TB, opts store.Options) *world {
@@ -72,9 +73,13 @@ func newWorld(t testing.TB, opts store.Options) *world {
 		}
 		w.keys[string(role)] = secret
 	}
+	w.tokens = map[*access.Principal]string{}
 	w.visitor, w.visitorToken = w.newVisitor(w.w1)
-	w.other, _ = w.newVisitor(w.w1)
+	var otherToken string
+	w.other, otherToken = w.newVisitor(w.w1)
+	w.tokens[w.other] = otherToken
 	w.w2visitor, _ = w.newVisitor(w.w2)
+	w.tokens[w.visitor] = w.visitorToken
 	return w
 }
 
@@ -91,6 +96,9 @@ func (w *world) newVisitor(ws workspace.Workspace) (*access.Principal, string) {
 	}
 	return p, sess.Token
 }
+
+// tokenOf is the widget token of a visitor of the world.
+func (w *world) tokenOf(p *access.Principal) string { return w.tokens[p] }
 
 // conversation starts a conversation of the visitor, with a first message.
 func (w *world) conversation(visitor *access.Principal) conversation.Conversation {
