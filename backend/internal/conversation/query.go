@@ -36,11 +36,7 @@ func (s *Service) History(ctx context.Context, id string, size int32, token stri
 	if err != nil {
 		return nil, "", fmt.Errorf("history: %w", err)
 	}
-	next := ""
-	if len(ms) > limit {
-		ms = ms[:limit]
-		next = page.Token(ms[limit-1].Seq)
-	}
+	ms, next := page.Cut(ms, limit, func(m Message) []any { return []any{m.Seq} })
 	return ms, next, nil
 }
 
@@ -169,12 +165,7 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 	if err := s.db.SelectContext(ctx, &cs, query, args...); err != nil {
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
-	next := ""
-	if len(cs) > limit {
-		cs = cs[:limit]
-		last := cs[limit-1]
-		next = page.Token(last.LastActivityAt, last.ID)
-	}
+	cs, next := page.Cut(cs, limit, func(c Conversation) []any { return []any{c.LastActivityAt, c.ID} })
 	return cs, next, nil
 }
 

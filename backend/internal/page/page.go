@@ -50,3 +50,14 @@ func Decode(token string, key ...any) (bool, error) {
 	}
 	return true, nil
 }
+
+// Cut trims rows fetched with a limit of limit+1 to limit, and returns the
+// token of the next page (empty on the last page), made from the last row's
+// sort key.
+func Cut[T any](rows []T, limit int, key func(T) []any) ([]T, string) {
+	if len(rows) <= limit {
+		return rows, ""
+	}
+	rows = rows[:limit]
+	return rows, Token(key(rows[limit-1])...)
+}

@@ -47,11 +47,7 @@ func (s *Service) Groups(ctx context.Context, workspaceID string, size int32, to
 	if err != nil {
 		return nil, "", fmt.Errorf("list groups: %w", err)
 	}
-	next := ""
-	if len(gs) > limit {
-		gs = gs[:limit]
-		next = page.Token(gs[limit-1].Name, gs[limit-1].ID)
-	}
+	gs, next := page.Cut(gs, limit, func(g Group) []any { return []any{g.Name, g.ID} })
 	ids := make([]string, len(gs))
 	for i, g := range gs {
 		ids[i] = g.ID

@@ -111,12 +111,7 @@ func (s *Service) List(ctx context.Context, p *access.Principal, size int32, tok
 	if err != nil {
 		return nil, "", fmt.Errorf("list workspaces: %w", err)
 	}
-	next := ""
-	if len(ws) > limit {
-		ws = ws[:limit]
-		last := ws[limit-1]
-		next = page.Token(last.CreatedAt, last.ID)
-	}
+	ws, next := page.Cut(ws, limit, func(w Workspace) []any { return []any{w.CreatedAt, w.ID} })
 	return ws, next, nil
 }
 
@@ -253,12 +248,7 @@ func (s *Service) Members(ctx context.Context, workspaceID string, size int32, t
 	if err != nil {
 		return nil, "", fmt.Errorf("list members: %w", err)
 	}
-	next := ""
-	if len(ms) > limit {
-		ms = ms[:limit]
-		last := ms[limit-1]
-		next = page.Token(last.CreatedAt, last.UserID)
-	}
+	ms, next := page.Cut(ms, limit, func(m Member) []any { return []any{m.CreatedAt, m.UserID} })
 	return ms, next, nil
 }
 
