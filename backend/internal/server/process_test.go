@@ -2,15 +2,19 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
 
+	"connectrpc.com/connect"
 	"connectrpc.com/grpcreflect"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 )
@@ -128,5 +132,45 @@ func TestDemo(t *testing.T) {
 		if states[st] != 1 {
 			t.Errorf("demo has %d %v conversations, want 1 (seeded twice, or not at all?)", states[st], st)
 		}
+	}
+}
+
+// TestGracefulShutdown stops tandemd with SIGTERM while a stream is open:
+// the stream ends with Unavailable and the RECONNECT reason (so the client
+// resumes elsewhere with its cursor), and the process exits cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs tandemd")
+	}
+	env := map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": testPassword}
+	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), env)
+	ctx := context.Background()
+	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: testPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authed := rpctest.WithToken(ctx, login.GetToken())
+	ws, err := c.Workspace.CreateWorkspace(authed, &tandemv1.CreateWorkspaceRequest{Name: "Shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.Conversation.Watch(authed, &tandemv1.WatchRequest{WorkspaceId: ws.GetWorkspace().GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stream.Receive() || !stream.Msg().GetHeartbeat() || stream.Msg().GetCursor() == "" {
+		t.Fatalf("first message %v, %v: want a heartbeat with the start cursor", stream.Msg(), stream.Err())
+	}
+	stopped := make(chan error, 1)
+	go func() { stopped <- p.Stop(t) }()
+	for stream.Receive() {
+	}
+	var ce *connect.Error
+	if !errors.As(stream.Err(), &ce) || ce.Code() != connect.CodeUnavailable || ce.Meta().Get(apperr.DetailHeader) != events.Reconnect {
+		t.Fatalf("stream ended with %v, want Unavailable with reason %s", stream.Err(), events.Reconnect)
+	}
+	if err := <-stopped; err != nil {
+		t.Fatalf("tandemd exit: %v", err)
 	}
 }
