@@ -1815,6 +1815,607 @@ func (x *SnoozeConversationResponse) GetConversation() *Conversation {
 	return nil
 }
 
+type ClaimConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ClaimConversationRequest) Reset() {
+	*x = ClaimConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimConversationRequest) ProtoMessage() {}
+
+func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimConversationRequest.ProtoReflect.Descriptor instead.
+func (*ClaimConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ClaimConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type ClaimConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ClaimConversationResponse) Reset() {
+	*x = ClaimConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ClaimConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ClaimConversationResponse) ProtoMessage() {}
+
+func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ClaimConversationResponse.ProtoReflect.Descriptor instead.
+func (*ClaimConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *ClaimConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type AssignConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	UserId         string                 `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AssignConversationRequest) Reset() {
+	*x = AssignConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignConversationRequest) ProtoMessage() {}
+
+func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignConversationRequest.ProtoReflect.Descriptor instead.
+func (*AssignConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *AssignConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *AssignConversationRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+type AssignConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AssignConversationResponse) Reset() {
+	*x = AssignConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AssignConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AssignConversationResponse) ProtoMessage() {}
+
+func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AssignConversationResponse.ProtoReflect.Descriptor instead.
+func (*AssignConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *AssignConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type UnassignConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UnassignConversationRequest) Reset() {
+	*x = UnassignConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnassignConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnassignConversationRequest) ProtoMessage() {}
+
+func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnassignConversationRequest.ProtoReflect.Descriptor instead.
+func (*UnassignConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *UnassignConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type UnassignConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnassignConversationResponse) Reset() {
+	*x = UnassignConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnassignConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnassignConversationResponse) ProtoMessage() {}
+
+func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnassignConversationResponse.ProtoReflect.Descriptor instead.
+func (*UnassignConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *UnassignConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type TransferConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// Exactly one of the two.
+	//
+	// Types that are valid to be assigned to To:
+	//
+	//	*TransferConversationRequest_UserId
+	//	*TransferConversationRequest_GroupId
+	To isTransferConversationRequest_To `protobuf_oneof:"to"`
+	// An internal note for the receiving side.
+	Note          string `protobuf:"bytes,4,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferConversationRequest) Reset() {
+	*x = TransferConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferConversationRequest) ProtoMessage() {}
+
+func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
+func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *TransferConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *TransferConversationRequest) GetTo() isTransferConversationRequest_To {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *TransferConversationRequest) GetUserId() string {
+	if x != nil {
+		if x, ok := x.To.(*TransferConversationRequest_UserId); ok {
+			return x.UserId
+		}
+	}
+	return ""
+}
+
+func (x *TransferConversationRequest) GetGroupId() string {
+	if x != nil {
+		if x, ok := x.To.(*TransferConversationRequest_GroupId); ok {
+			return x.GroupId
+		}
+	}
+	return ""
+}
+
+func (x *TransferConversationRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+type isTransferConversationRequest_To interface {
+	isTransferConversationRequest_To()
+}
+
+type TransferConversationRequest_UserId struct {
+	UserId string `protobuf:"bytes,2,opt,name=user_id,json=userId,proto3,oneof"`
+}
+
+type TransferConversationRequest_GroupId struct {
+	GroupId string `protobuf:"bytes,3,opt,name=group_id,json=groupId,proto3,oneof"`
+}
+
+func (*TransferConversationRequest_UserId) isTransferConversationRequest_To() {}
+
+func (*TransferConversationRequest_GroupId) isTransferConversationRequest_To() {}
+
+type TransferConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TransferConversationResponse) Reset() {
+	*x = TransferConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TransferConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TransferConversationResponse) ProtoMessage() {}
+
+func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
+func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *TransferConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type TakeOverConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TakeOverConversationRequest) Reset() {
+	*x = TakeOverConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TakeOverConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TakeOverConversationRequest) ProtoMessage() {}
+
+func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TakeOverConversationRequest.ProtoReflect.Descriptor instead.
+func (*TakeOverConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *TakeOverConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type TakeOverConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TakeOverConversationResponse) Reset() {
+	*x = TakeOverConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TakeOverConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TakeOverConversationResponse) ProtoMessage() {}
+
+func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TakeOverConversationResponse.ProtoReflect.Descriptor instead.
+func (*TakeOverConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *TakeOverConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type SetPriorityRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Priority       Priority               `protobuf:"varint,2,opt,name=priority,proto3,enum=tandem.v1.Priority" json:"priority,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *SetPriorityRequest) Reset() {
+	*x = SetPriorityRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPriorityRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPriorityRequest) ProtoMessage() {}
+
+func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPriorityRequest.ProtoReflect.Descriptor instead.
+func (*SetPriorityRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *SetPriorityRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *SetPriorityRequest) GetPriority() Priority {
+	if x != nil {
+		return x.Priority
+	}
+	return Priority_PRIORITY_UNSPECIFIED
+}
+
+type SetPriorityResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetPriorityResponse) Reset() {
+	*x = SetPriorityResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetPriorityResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetPriorityResponse) ProtoMessage() {}
+
+func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetPriorityResponse.ProtoReflect.Descriptor instead.
+func (*SetPriorityResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *SetPriorityResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
 type WatchRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -1830,7 +2431,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1842,7 +2443,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1855,7 +2456,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WatchRequest) GetWorkspaceId() string {
@@ -1906,7 +2507,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1918,7 +2519,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1931,7 +2532,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Event) GetId() string {
@@ -2024,7 +2625,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2036,7 +2637,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2049,7 +2650,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WatchResponse) GetEvent() *Event {
@@ -2208,6 +2809,37 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12+\n" +
 	"\runtil_time_ms\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02 \x00R\vuntilTimeMs\"Y\n" +
 	"\x1aSnoozeConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"M\n" +
+	"\x18ClaimConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"X\n" +
+	"\x19ClaimConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"q\n" +
+	"\x19AssignConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12!\n" +
+	"\auser_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06userId\"Y\n" +
+	"\x1aAssignConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"P\n" +
+	"\x1bUnassignConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"[\n" +
+	"\x1cUnassignConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\xc8\x01\n" +
+	"\x1bTransferConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12#\n" +
+	"\auser_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01H\x00R\x06userId\x12%\n" +
+	"\bgroup_id\x18\x03 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01H\x00R\agroupId\x12\x1d\n" +
+	"\x04note\x18\x04 \x01(\tB\t\xbaH\x06r\x04(\x80\x80\x01R\x04noteB\v\n" +
+	"\x02to\x12\x05\xbaH\x02\b\x01\"[\n" +
+	"\x1cTransferConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"P\n" +
+	"\x1bTakeOverConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"[\n" +
+	"\x1cTakeOverConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x84\x01\n" +
+	"\x12SetPriorityRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12;\n" +
+	"\bpriority\x18\x02 \x01(\x0e2\x13.tandem.v1.PriorityB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\bpriority\"R\n" +
+	"\x13SetPriorityResponse\x12;\n" +
 	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x94\x01\n" +
 	"\fWatchRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12 \n" +
@@ -2263,8 +2895,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MESSAGE_KIND_TEXT\x10\x01\x12\x15\n" +
 	"\x11MESSAGE_KIND_NOTE\x10\x02\x12\x19\n" +
-	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\x97\n" +
-	"\n" +
+	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\xfd\x10\n" +
 	"\x13ConversationService\x12\x88\x01\n" +
 	"\x11ListConversations\x12#.tandem.v1.ListConversationsRequest\x1a$.tandem.v1.ListConversationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x0fGetConversation\x12!.tandem.v1.GetConversationRequest\x1a\".tandem.v1.GetConversationResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12z\n" +
@@ -2274,7 +2905,13 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\bMarkRead\x12\x1a.tandem.v1.MarkReadRequest\x1a\x1b.tandem.v1.MarkReadResponse\"+\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x12\x8c\x01\n" +
 	"\x11CloseConversation\x12#.tandem.v1.CloseConversationRequest\x1a$.tandem.v1.CloseConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8f\x01\n" +
 	"\x12ReopenConversation\x12$.tandem.v1.ReopenConversationRequest\x1a%.tandem.v1.ReopenConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8f\x01\n" +
-	"\x12SnoozeConversation\x12$.tandem.v1.SnoozeConversationRequest\x1a%.tandem.v1.SnoozeConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12c\n" +
+	"\x12SnoozeConversation\x12$.tandem.v1.SnoozeConversationRequest\x1a%.tandem.v1.SnoozeConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8c\x01\n" +
+	"\x11ClaimConversation\x12#.tandem.v1.ClaimConversationRequest\x1a$.tandem.v1.ClaimConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x90\x01\n" +
+	"\x12AssignConversation\x12$.tandem.v1.AssignConversationRequest\x1a%.tandem.v1.AssignConversationResponse\"-\xca\xf3\x18)\b\x04\x12\fconversation\x1a\x06assign\"\x0fconversation_id\x12\x95\x01\n" +
+	"\x14UnassignConversation\x12&.tandem.v1.UnassignConversationRequest\x1a'.tandem.v1.UnassignConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x95\x01\n" +
+	"\x14TransferConversation\x12&.tandem.v1.TransferConversationRequest\x1a'.tandem.v1.TransferConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x95\x01\n" +
+	"\x14TakeOverConversation\x12&.tandem.v1.TakeOverConversationRequest\x1a'.tandem.v1.TakeOverConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12z\n" +
+	"\vSetPriority\x12\x1d.tandem.v1.SetPriorityRequest\x1a\x1e.tandem.v1.SetPriorityResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12c\n" +
 	"\x05Watch\x12\x17.tandem.v1.WatchRequest\x1a\x18.tandem.v1.WatchResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id0\x01B7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
@@ -2290,56 +2927,68 @@ func file_tandem_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_tandem_v1_conversation_proto_goTypes = []any{
-	(ConversationState)(0),             // 0: tandem.v1.ConversationState
-	(Priority)(0),                      // 1: tandem.v1.Priority
-	(Channel)(0),                       // 2: tandem.v1.Channel
-	(AuthorKind)(0),                    // 3: tandem.v1.AuthorKind
-	(MessageKind)(0),                   // 4: tandem.v1.MessageKind
-	(ConversationFilter_Assignee)(0),   // 5: tandem.v1.ConversationFilter.Assignee
-	(*Contact)(nil),                    // 6: tandem.v1.Contact
-	(*Conversation)(nil),               // 7: tandem.v1.Conversation
-	(*Message)(nil),                    // 8: tandem.v1.Message
-	(*ConversationFilter)(nil),         // 9: tandem.v1.ConversationFilter
-	(*ListConversationsRequest)(nil),   // 10: tandem.v1.ListConversationsRequest
-	(*ListConversationsResponse)(nil),  // 11: tandem.v1.ListConversationsResponse
-	(*GetConversationRequest)(nil),     // 12: tandem.v1.GetConversationRequest
-	(*GetConversationResponse)(nil),    // 13: tandem.v1.GetConversationResponse
-	(*SendMessageRequest)(nil),         // 14: tandem.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),        // 15: tandem.v1.SendMessageResponse
-	(*AddNoteRequest)(nil),             // 16: tandem.v1.AddNoteRequest
-	(*AddNoteResponse)(nil),            // 17: tandem.v1.AddNoteResponse
-	(*SetTypingRequest)(nil),           // 18: tandem.v1.SetTypingRequest
-	(*SetTypingResponse)(nil),          // 19: tandem.v1.SetTypingResponse
-	(*MarkReadRequest)(nil),            // 20: tandem.v1.MarkReadRequest
-	(*MarkReadResponse)(nil),           // 21: tandem.v1.MarkReadResponse
-	(*CloseConversationRequest)(nil),   // 22: tandem.v1.CloseConversationRequest
-	(*CloseConversationResponse)(nil),  // 23: tandem.v1.CloseConversationResponse
-	(*ReopenConversationRequest)(nil),  // 24: tandem.v1.ReopenConversationRequest
-	(*ReopenConversationResponse)(nil), // 25: tandem.v1.ReopenConversationResponse
-	(*SnoozeConversationRequest)(nil),  // 26: tandem.v1.SnoozeConversationRequest
-	(*SnoozeConversationResponse)(nil), // 27: tandem.v1.SnoozeConversationResponse
-	(*WatchRequest)(nil),               // 28: tandem.v1.WatchRequest
-	(*Event)(nil),                      // 29: tandem.v1.Event
-	(*WatchResponse)(nil),              // 30: tandem.v1.WatchResponse
-	nil,                                // 31: tandem.v1.Contact.VerifiedAttributesEntry
-	nil,                                // 32: tandem.v1.Contact.UnverifiedAttributesEntry
-	nil,                                // 33: tandem.v1.Conversation.CustomFieldsEntry
-	nil,                                // 34: tandem.v1.Message.ActivityDataEntry
-	nil,                                // 35: tandem.v1.Event.DataEntry
+	(ConversationState)(0),               // 0: tandem.v1.ConversationState
+	(Priority)(0),                        // 1: tandem.v1.Priority
+	(Channel)(0),                         // 2: tandem.v1.Channel
+	(AuthorKind)(0),                      // 3: tandem.v1.AuthorKind
+	(MessageKind)(0),                     // 4: tandem.v1.MessageKind
+	(ConversationFilter_Assignee)(0),     // 5: tandem.v1.ConversationFilter.Assignee
+	(*Contact)(nil),                      // 6: tandem.v1.Contact
+	(*Conversation)(nil),                 // 7: tandem.v1.Conversation
+	(*Message)(nil),                      // 8: tandem.v1.Message
+	(*ConversationFilter)(nil),           // 9: tandem.v1.ConversationFilter
+	(*ListConversationsRequest)(nil),     // 10: tandem.v1.ListConversationsRequest
+	(*ListConversationsResponse)(nil),    // 11: tandem.v1.ListConversationsResponse
+	(*GetConversationRequest)(nil),       // 12: tandem.v1.GetConversationRequest
+	(*GetConversationResponse)(nil),      // 13: tandem.v1.GetConversationResponse
+	(*SendMessageRequest)(nil),           // 14: tandem.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),          // 15: tandem.v1.SendMessageResponse
+	(*AddNoteRequest)(nil),               // 16: tandem.v1.AddNoteRequest
+	(*AddNoteResponse)(nil),              // 17: tandem.v1.AddNoteResponse
+	(*SetTypingRequest)(nil),             // 18: tandem.v1.SetTypingRequest
+	(*SetTypingResponse)(nil),            // 19: tandem.v1.SetTypingResponse
+	(*MarkReadRequest)(nil),              // 20: tandem.v1.MarkReadRequest
+	(*MarkReadResponse)(nil),             // 21: tandem.v1.MarkReadResponse
+	(*CloseConversationRequest)(nil),     // 22: tandem.v1.CloseConversationRequest
+	(*CloseConversationResponse)(nil),    // 23: tandem.v1.CloseConversationResponse
+	(*ReopenConversationRequest)(nil),    // 24: tandem.v1.ReopenConversationRequest
+	(*ReopenConversationResponse)(nil),   // 25: tandem.v1.ReopenConversationResponse
+	(*SnoozeConversationRequest)(nil),    // 26: tandem.v1.SnoozeConversationRequest
+	(*SnoozeConversationResponse)(nil),   // 27: tandem.v1.SnoozeConversationResponse
+	(*ClaimConversationRequest)(nil),     // 28: tandem.v1.ClaimConversationRequest
+	(*ClaimConversationResponse)(nil),    // 29: tandem.v1.ClaimConversationResponse
+	(*AssignConversationRequest)(nil),    // 30: tandem.v1.AssignConversationRequest
+	(*AssignConversationResponse)(nil),   // 31: tandem.v1.AssignConversationResponse
+	(*UnassignConversationRequest)(nil),  // 32: tandem.v1.UnassignConversationRequest
+	(*UnassignConversationResponse)(nil), // 33: tandem.v1.UnassignConversationResponse
+	(*TransferConversationRequest)(nil),  // 34: tandem.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 35: tandem.v1.TransferConversationResponse
+	(*TakeOverConversationRequest)(nil),  // 36: tandem.v1.TakeOverConversationRequest
+	(*TakeOverConversationResponse)(nil), // 37: tandem.v1.TakeOverConversationResponse
+	(*SetPriorityRequest)(nil),           // 38: tandem.v1.SetPriorityRequest
+	(*SetPriorityResponse)(nil),          // 39: tandem.v1.SetPriorityResponse
+	(*WatchRequest)(nil),                 // 40: tandem.v1.WatchRequest
+	(*Event)(nil),                        // 41: tandem.v1.Event
+	(*WatchResponse)(nil),                // 42: tandem.v1.WatchResponse
+	nil,                                  // 43: tandem.v1.Contact.VerifiedAttributesEntry
+	nil,                                  // 44: tandem.v1.Contact.UnverifiedAttributesEntry
+	nil,                                  // 45: tandem.v1.Conversation.CustomFieldsEntry
+	nil,                                  // 46: tandem.v1.Message.ActivityDataEntry
+	nil,                                  // 47: tandem.v1.Event.DataEntry
 }
 var file_tandem_v1_conversation_proto_depIdxs = []int32{
-	31, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
-	32, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
+	43, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
+	44, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
 	0,  // 2: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
 	6,  // 3: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
 	1,  // 4: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
 	2,  // 5: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
-	33, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
+	45, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
 	4,  // 7: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
 	3,  // 8: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
-	34, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
+	46, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
 	0,  // 10: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
 	5,  // 11: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
 	1,  // 12: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
@@ -2354,37 +3003,56 @@ var file_tandem_v1_conversation_proto_depIdxs = []int32{
 	7,  // 21: tandem.v1.CloseConversationResponse.conversation:type_name -> tandem.v1.Conversation
 	7,  // 22: tandem.v1.ReopenConversationResponse.conversation:type_name -> tandem.v1.Conversation
 	7,  // 23: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 24: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
-	3,  // 25: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
-	7,  // 26: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
-	8,  // 27: tandem.v1.Event.message:type_name -> tandem.v1.Message
-	35, // 28: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
-	29, // 29: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
-	10, // 30: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
-	12, // 31: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
-	14, // 32: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
-	16, // 33: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
-	18, // 34: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
-	20, // 35: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
-	22, // 36: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
-	24, // 37: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
-	26, // 38: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
-	28, // 39: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
-	11, // 40: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
-	13, // 41: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
-	15, // 42: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
-	17, // 43: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
-	19, // 44: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
-	21, // 45: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
-	23, // 46: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
-	25, // 47: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
-	27, // 48: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
-	30, // 49: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
-	40, // [40:50] is the sub-list for method output_type
-	30, // [30:40] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	7,  // 24: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 25: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 26: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 27: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 28: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	1,  // 29: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
+	7,  // 30: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 31: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
+	3,  // 32: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
+	7,  // 33: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
+	8,  // 34: tandem.v1.Event.message:type_name -> tandem.v1.Message
+	47, // 35: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
+	41, // 36: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
+	10, // 37: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
+	12, // 38: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
+	14, // 39: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
+	16, // 40: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
+	18, // 41: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
+	20, // 42: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
+	22, // 43: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
+	24, // 44: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
+	26, // 45: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
+	28, // 46: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
+	30, // 47: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
+	32, // 48: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
+	34, // 49: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
+	36, // 50: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
+	38, // 51: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
+	40, // 52: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
+	11, // 53: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
+	13, // 54: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
+	15, // 55: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
+	17, // 56: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
+	19, // 57: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
+	21, // 58: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
+	23, // 59: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
+	25, // 60: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
+	27, // 61: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
+	29, // 62: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
+	31, // 63: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
+	33, // 64: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
+	35, // 65: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
+	37, // 66: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
+	39, // 67: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
+	42, // 68: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
+	53, // [53:69] is the sub-list for method output_type
+	37, // [37:53] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_conversation_proto_init() }
@@ -2393,13 +3061,17 @@ func file_tandem_v1_conversation_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
+	file_tandem_v1_conversation_proto_msgTypes[28].OneofWrappers = []any{
+		(*TransferConversationRequest_UserId)(nil),
+		(*TransferConversationRequest_GroupId)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_conversation_proto_rawDesc), len(file_tandem_v1_conversation_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   30,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

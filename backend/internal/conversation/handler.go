@@ -194,3 +194,65 @@ func (h *Handler) SnoozeConversation(ctx context.Context, req *tandemv1.SnoozeCo
 func (h *Handler) Watch(ctx context.Context, req *tandemv1.WatchRequest, stream *connect.ServerStream[tandemv1.WatchResponse]) error {
 	return h.watch(ctx, req, stream)
 }
+
+// ClaimConversation implements ConversationService.ClaimConversation.
+func (h *Handler) ClaimConversation(ctx context.Context, req *tandemv1.ClaimConversationRequest) (*tandemv1.ClaimConversationResponse, error) {
+	c, err := h.svc.Claim(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.ClaimConversationResponse{Conversation: conv}, err
+}
+
+// AssignConversation implements ConversationService.AssignConversation.
+func (h *Handler) AssignConversation(ctx context.Context, req *tandemv1.AssignConversationRequest) (*tandemv1.AssignConversationResponse, error) {
+	c, err := h.svc.Assign(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetUserId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.AssignConversationResponse{Conversation: conv}, err
+}
+
+// UnassignConversation implements ConversationService.UnassignConversation.
+func (h *Handler) UnassignConversation(ctx context.Context, req *tandemv1.UnassignConversationRequest) (*tandemv1.UnassignConversationResponse, error) {
+	c, err := h.svc.Unassign(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.UnassignConversationResponse{Conversation: conv}, err
+}
+
+// TransferConversation implements ConversationService.TransferConversation.
+func (h *Handler) TransferConversation(ctx context.Context, req *tandemv1.TransferConversationRequest) (*tandemv1.TransferConversationResponse, error) {
+	c, err := h.svc.Transfer(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
+		req.GetUserId(), req.GetGroupId(), req.GetNote())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.TransferConversationResponse{Conversation: conv}, err
+}
+
+// TakeOverConversation implements ConversationService.TakeOverConversation.
+func (h *Handler) TakeOverConversation(ctx context.Context, req *tandemv1.TakeOverConversationRequest) (*tandemv1.TakeOverConversationResponse, error) {
+	c, err := h.svc.TakeOver(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx), req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.TakeOverConversationResponse{Conversation: conv}, err
+}
+
+// SetPriority implements ConversationService.SetPriority.
+func (h *Handler) SetPriority(ctx context.Context, req *tandemv1.SetPriorityRequest) (*tandemv1.SetPriorityResponse, error) {
+	c, err := h.svc.SetPriority(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
+		PriorityFromProto(req.GetPriority()))
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.SetPriorityResponse{Conversation: conv}, err
+}

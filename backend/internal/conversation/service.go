@@ -30,15 +30,16 @@ type Service struct {
 	hub      *events.Hub
 	accounts *account.Service
 	contacts *contact.Service
+	dir      Directory
 	now      func() time.Time
 }
 
 // NewService returns the conversation service.
-func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *account.Service, contacts *contact.Service, opts Options) *Service {
+func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *account.Service, contacts *contact.Service, dir Directory, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, now: opts.Now}
+	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, dir: dir, now: opts.Now}
 }
 
 // Actor is who acts, as the history names them.

@@ -141,6 +141,62 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				return firstOf(stream)
 			}
 		},
+		"/tandem.v1.ConversationService/ClaimConversation": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.ClaimConversation(ctx, &tandemv1.ClaimConversationRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/AssignConversation": func(tg target) call {
+			id, user := agentConv(tg).ID, w.users["agent"].ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.AssignConversation(ctx, &tandemv1.AssignConversationRequest{ConversationId: id, UserId: user})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/UnassignConversation": func(tg target) call {
+			conv := agentConv(tg)
+			if tg != missing {
+				owner := w.principal("owner")
+				if tg == foreign {
+					owner = w.principal("w2owner")
+				}
+				if _, err := w.srv.Conversations.Claim(w.ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+					w.t.Fatal(err)
+				}
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.UnassignConversation(ctx, &tandemv1.UnassignConversationRequest{ConversationId: conv.ID})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/TransferConversation": func(tg target) call {
+			conv := agentConv(tg)
+			group := uuid.NewString()
+			if tg == own {
+				group = w.group(w.w1).ID
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
+					To: &tandemv1.TransferConversationRequest_GroupId{GroupId: group}, Note: "billing question"})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/TakeOverConversation": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.TakeOverConversation(ctx, &tandemv1.TakeOverConversationRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/SetPriority": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.SetPriority(ctx, &tandemv1.SetPriorityRequest{ConversationId: id, Priority: tandemv1.Priority_PRIORITY_HIGH})
+				return err
+			}
+		},
 		"/tandem.v1.WidgetService/StartSession": func(target) call {
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: w.w1.PublicKey})

@@ -25,6 +25,9 @@ import (
 type policy struct {
 	access  tandemv1.Access
 	minRole access.Role
+	// people: only signed-in people may do it; an authorized API key is
+	// refused by the domain with FailedPrecondition.
+	people bool
 }
 
 var (
@@ -71,16 +74,22 @@ var authzTable = map[string]policy{
 	"/tandem.v1.WorkspaceService/AddGroupMember":    member(access.RoleAdmin),
 	"/tandem.v1.WorkspaceService/RemoveGroupMember": member(access.RoleAdmin),
 
-	"/tandem.v1.ConversationService/ListConversations":  member(access.RoleAgent),
-	"/tandem.v1.ConversationService/GetConversation":    member(access.RoleAgent),
-	"/tandem.v1.ConversationService/SendMessage":        member(access.RoleAgent),
-	"/tandem.v1.ConversationService/AddNote":            member(access.RoleAgent),
-	"/tandem.v1.ConversationService/SetTyping":          member(access.RoleAgent),
-	"/tandem.v1.ConversationService/MarkRead":           member(access.RoleAgent),
-	"/tandem.v1.ConversationService/CloseConversation":  member(access.RoleAgent),
-	"/tandem.v1.ConversationService/ReopenConversation": member(access.RoleAgent),
-	"/tandem.v1.ConversationService/SnoozeConversation": member(access.RoleAgent),
-	"/tandem.v1.ConversationService/Watch":              member(access.RoleAgent),
+	"/tandem.v1.ConversationService/ListConversations":    member(access.RoleAgent),
+	"/tandem.v1.ConversationService/GetConversation":      member(access.RoleAgent),
+	"/tandem.v1.ConversationService/SendMessage":          member(access.RoleAgent),
+	"/tandem.v1.ConversationService/AddNote":              member(access.RoleAgent),
+	"/tandem.v1.ConversationService/SetTyping":            member(access.RoleAgent),
+	"/tandem.v1.ConversationService/MarkRead":             member(access.RoleAgent),
+	"/tandem.v1.ConversationService/CloseConversation":    member(access.RoleAgent),
+	"/tandem.v1.ConversationService/ReopenConversation":   member(access.RoleAgent),
+	"/tandem.v1.ConversationService/SnoozeConversation":   member(access.RoleAgent),
+	"/tandem.v1.ConversationService/Watch":                member(access.RoleAgent),
+	"/tandem.v1.ConversationService/ClaimConversation":    {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
+	"/tandem.v1.ConversationService/AssignConversation":   member(access.RoleAgent),
+	"/tandem.v1.ConversationService/UnassignConversation": member(access.RoleAgent),
+	"/tandem.v1.ConversationService/TransferConversation": member(access.RoleAgent),
+	"/tandem.v1.ConversationService/TakeOverConversation": {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
+	"/tandem.v1.ConversationService/SetPriority":          member(access.RoleAgent),
 
 	"/tandem.v1.WidgetService/StartSession":        public,
 	"/tandem.v1.WidgetService/StartConversation":   visitorOnly,
@@ -155,6 +164,9 @@ func (p policy) expect(c caller, tg target) connect.Code {
 	case tg != own || !c.member:
 		return connect.CodeNotFound
 	case c.role.AtLeast(p.minRole):
+		if p.people && !c.user {
+			return connect.CodeFailedPrecondition
+		}
 		return 0
 	}
 	return connect.CodePermissionDenied

@@ -94,7 +94,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
-	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, conversation.Options{})
+	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, s.Workspaces, conversation.Options{})
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {

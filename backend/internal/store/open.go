@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -83,7 +84,7 @@ func openSQLite(dir string) (*DB, error) {
 	}
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
-	return &DB{DB: sdb, Dialect: sqliteDialect{}}, nil
+	return &DB{DB: sdb, Dialect: sqliteDialect{}, writers: &sync.Mutex{}}, nil
 }
 
 // MySQLConfig parses a database URL into a driver config with Tandem's

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -26,6 +27,11 @@ type Querier interface {
 type DB struct {
 	*sqlx.DB
 	Dialect Dialect
+	// writers queues write transactions on SQLite, which runs one at a time
+	// anyway: waiting here, rather than in BEGIN IMMEDIATE's busy loop, keeps
+	// waiting writers from holding pool connections that readers (and the
+	// writer in front of them) need, and serves them in turn. Nil on MySQL.
+	writers *sync.Mutex
 }
 
 // Tx is a transaction with its dialect.
@@ -64,6 +70,10 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	if db.writers != nil {
+		db.writers.Lock()
+		defer db.writers.Unlock()
+	}
 	sqlTx, err := db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -60,6 +60,24 @@ const (
 	// ConversationServiceSnoozeConversationProcedure is the fully-qualified name of the
 	// ConversationService's SnoozeConversation RPC.
 	ConversationServiceSnoozeConversationProcedure = "/tandem.v1.ConversationService/SnoozeConversation"
+	// ConversationServiceClaimConversationProcedure is the fully-qualified name of the
+	// ConversationService's ClaimConversation RPC.
+	ConversationServiceClaimConversationProcedure = "/tandem.v1.ConversationService/ClaimConversation"
+	// ConversationServiceAssignConversationProcedure is the fully-qualified name of the
+	// ConversationService's AssignConversation RPC.
+	ConversationServiceAssignConversationProcedure = "/tandem.v1.ConversationService/AssignConversation"
+	// ConversationServiceUnassignConversationProcedure is the fully-qualified name of the
+	// ConversationService's UnassignConversation RPC.
+	ConversationServiceUnassignConversationProcedure = "/tandem.v1.ConversationService/UnassignConversation"
+	// ConversationServiceTransferConversationProcedure is the fully-qualified name of the
+	// ConversationService's TransferConversation RPC.
+	ConversationServiceTransferConversationProcedure = "/tandem.v1.ConversationService/TransferConversation"
+	// ConversationServiceTakeOverConversationProcedure is the fully-qualified name of the
+	// ConversationService's TakeOverConversation RPC.
+	ConversationServiceTakeOverConversationProcedure = "/tandem.v1.ConversationService/TakeOverConversation"
+	// ConversationServiceSetPriorityProcedure is the fully-qualified name of the ConversationService's
+	// SetPriority RPC.
+	ConversationServiceSetPriorityProcedure = "/tandem.v1.ConversationService/SetPriority"
 	// ConversationServiceWatchProcedure is the fully-qualified name of the ConversationService's Watch
 	// RPC.
 	ConversationServiceWatchProcedure = "/tandem.v1.ConversationService/Watch"
@@ -90,6 +108,24 @@ type ConversationServiceClient interface {
 	// SnoozeConversation hides a pending or active conversation until a time;
 	// it wakes then, or at once when the customer writes.
 	SnoozeConversation(context.Context, *v1.SnoozeConversationRequest) (*v1.SnoozeConversationResponse, error)
+	// ClaimConversation makes the caller the owner of an unowned conversation
+	// (bot, pending or snoozed in the queue). Of several agents claiming at
+	// once exactly one wins; the others get FailedPrecondition naming the
+	// winner. Claiming one's own conversation again is a no-op.
+	ClaimConversation(context.Context, *v1.ClaimConversationRequest) (*v1.ClaimConversationResponse, error)
+	// AssignConversation gives the conversation to a member of the workspace.
+	AssignConversation(context.Context, *v1.AssignConversationRequest) (*v1.AssignConversationResponse, error)
+	// UnassignConversation puts an owned conversation back in the queue.
+	UnassignConversation(context.Context, *v1.UnassignConversationRequest) (*v1.UnassignConversationResponse, error)
+	// TransferConversation hands the conversation to an agent, or to a group's
+	// queue, with an optional internal note saying why.
+	TransferConversation(context.Context, *v1.TransferConversationRequest) (*v1.TransferConversationResponse, error)
+	// TakeOverConversation makes the caller the owner: from the AI agent or the
+	// queue for any agent, from another agent for supervisors and above. The
+	// customer sees that a person joined; the AI stays silent from then on.
+	TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error)
+	// SetPriority sets the conversation's priority.
+	SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error)
 	// Watch streams the workspace events the caller is entitled to, from the
 	// position after `cursor` (or from now), in commit order, with no gap and
 	// no repeat. An unusable cursor fails with FailedPrecondition and the
@@ -165,6 +201,42 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("SnoozeConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		claimConversation: connect.NewClient[v1.ClaimConversationRequest, v1.ClaimConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceClaimConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("ClaimConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		assignConversation: connect.NewClient[v1.AssignConversationRequest, v1.AssignConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceAssignConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("AssignConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		unassignConversation: connect.NewClient[v1.UnassignConversationRequest, v1.UnassignConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceUnassignConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("UnassignConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		transferConversation: connect.NewClient[v1.TransferConversationRequest, v1.TransferConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceTransferConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("TransferConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		takeOverConversation: connect.NewClient[v1.TakeOverConversationRequest, v1.TakeOverConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceTakeOverConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("TakeOverConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		setPriority: connect.NewClient[v1.SetPriorityRequest, v1.SetPriorityResponse](
+			httpClient,
+			baseURL+ConversationServiceSetPriorityProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("SetPriority")),
+			connect.WithClientOptions(opts...),
+		),
 		watch: connect.NewClient[v1.WatchRequest, v1.WatchResponse](
 			httpClient,
 			baseURL+ConversationServiceWatchProcedure,
@@ -176,16 +248,22 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 
 // conversationServiceClient implements ConversationServiceClient.
 type conversationServiceClient struct {
-	listConversations  *connect.Client[v1.ListConversationsRequest, v1.ListConversationsResponse]
-	getConversation    *connect.Client[v1.GetConversationRequest, v1.GetConversationResponse]
-	sendMessage        *connect.Client[v1.SendMessageRequest, v1.SendMessageResponse]
-	addNote            *connect.Client[v1.AddNoteRequest, v1.AddNoteResponse]
-	setTyping          *connect.Client[v1.SetTypingRequest, v1.SetTypingResponse]
-	markRead           *connect.Client[v1.MarkReadRequest, v1.MarkReadResponse]
-	closeConversation  *connect.Client[v1.CloseConversationRequest, v1.CloseConversationResponse]
-	reopenConversation *connect.Client[v1.ReopenConversationRequest, v1.ReopenConversationResponse]
-	snoozeConversation *connect.Client[v1.SnoozeConversationRequest, v1.SnoozeConversationResponse]
-	watch              *connect.Client[v1.WatchRequest, v1.WatchResponse]
+	listConversations    *connect.Client[v1.ListConversationsRequest, v1.ListConversationsResponse]
+	getConversation      *connect.Client[v1.GetConversationRequest, v1.GetConversationResponse]
+	sendMessage          *connect.Client[v1.SendMessageRequest, v1.SendMessageResponse]
+	addNote              *connect.Client[v1.AddNoteRequest, v1.AddNoteResponse]
+	setTyping            *connect.Client[v1.SetTypingRequest, v1.SetTypingResponse]
+	markRead             *connect.Client[v1.MarkReadRequest, v1.MarkReadResponse]
+	closeConversation    *connect.Client[v1.CloseConversationRequest, v1.CloseConversationResponse]
+	reopenConversation   *connect.Client[v1.ReopenConversationRequest, v1.ReopenConversationResponse]
+	snoozeConversation   *connect.Client[v1.SnoozeConversationRequest, v1.SnoozeConversationResponse]
+	claimConversation    *connect.Client[v1.ClaimConversationRequest, v1.ClaimConversationResponse]
+	assignConversation   *connect.Client[v1.AssignConversationRequest, v1.AssignConversationResponse]
+	unassignConversation *connect.Client[v1.UnassignConversationRequest, v1.UnassignConversationResponse]
+	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
+	takeOverConversation *connect.Client[v1.TakeOverConversationRequest, v1.TakeOverConversationResponse]
+	setPriority          *connect.Client[v1.SetPriorityRequest, v1.SetPriorityResponse]
+	watch                *connect.Client[v1.WatchRequest, v1.WatchResponse]
 }
 
 // ListConversations calls tandem.v1.ConversationService.ListConversations.
@@ -269,6 +347,60 @@ func (c *conversationServiceClient) SnoozeConversation(ctx context.Context, req 
 	return nil, err
 }
 
+// ClaimConversation calls tandem.v1.ConversationService.ClaimConversation.
+func (c *conversationServiceClient) ClaimConversation(ctx context.Context, req *v1.ClaimConversationRequest) (*v1.ClaimConversationResponse, error) {
+	response, err := c.claimConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// AssignConversation calls tandem.v1.ConversationService.AssignConversation.
+func (c *conversationServiceClient) AssignConversation(ctx context.Context, req *v1.AssignConversationRequest) (*v1.AssignConversationResponse, error) {
+	response, err := c.assignConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UnassignConversation calls tandem.v1.ConversationService.UnassignConversation.
+func (c *conversationServiceClient) UnassignConversation(ctx context.Context, req *v1.UnassignConversationRequest) (*v1.UnassignConversationResponse, error) {
+	response, err := c.unassignConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// TransferConversation calls tandem.v1.ConversationService.TransferConversation.
+func (c *conversationServiceClient) TransferConversation(ctx context.Context, req *v1.TransferConversationRequest) (*v1.TransferConversationResponse, error) {
+	response, err := c.transferConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// TakeOverConversation calls tandem.v1.ConversationService.TakeOverConversation.
+func (c *conversationServiceClient) TakeOverConversation(ctx context.Context, req *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error) {
+	response, err := c.takeOverConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// SetPriority calls tandem.v1.ConversationService.SetPriority.
+func (c *conversationServiceClient) SetPriority(ctx context.Context, req *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error) {
+	response, err := c.setPriority.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // Watch calls tandem.v1.ConversationService.Watch.
 func (c *conversationServiceClient) Watch(ctx context.Context, req *v1.WatchRequest) (*connect.ServerStreamForClient[v1.WatchResponse], error) {
 	return c.watch.CallServerStream(ctx, connect.NewRequest(req))
@@ -299,6 +431,24 @@ type ConversationServiceHandler interface {
 	// SnoozeConversation hides a pending or active conversation until a time;
 	// it wakes then, or at once when the customer writes.
 	SnoozeConversation(context.Context, *v1.SnoozeConversationRequest) (*v1.SnoozeConversationResponse, error)
+	// ClaimConversation makes the caller the owner of an unowned conversation
+	// (bot, pending or snoozed in the queue). Of several agents claiming at
+	// once exactly one wins; the others get FailedPrecondition naming the
+	// winner. Claiming one's own conversation again is a no-op.
+	ClaimConversation(context.Context, *v1.ClaimConversationRequest) (*v1.ClaimConversationResponse, error)
+	// AssignConversation gives the conversation to a member of the workspace.
+	AssignConversation(context.Context, *v1.AssignConversationRequest) (*v1.AssignConversationResponse, error)
+	// UnassignConversation puts an owned conversation back in the queue.
+	UnassignConversation(context.Context, *v1.UnassignConversationRequest) (*v1.UnassignConversationResponse, error)
+	// TransferConversation hands the conversation to an agent, or to a group's
+	// queue, with an optional internal note saying why.
+	TransferConversation(context.Context, *v1.TransferConversationRequest) (*v1.TransferConversationResponse, error)
+	// TakeOverConversation makes the caller the owner: from the AI agent or the
+	// queue for any agent, from another agent for supervisors and above. The
+	// customer sees that a person joined; the AI stays silent from then on.
+	TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error)
+	// SetPriority sets the conversation's priority.
+	SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error)
 	// Watch streams the workspace events the caller is entitled to, from the
 	// position after `cursor` (or from now), in commit order, with no gap and
 	// no repeat. An unusable cursor fails with FailedPrecondition and the
@@ -370,6 +520,42 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("SnoozeConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceClaimConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceClaimConversationProcedure,
+		svc.ClaimConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("ClaimConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceAssignConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceAssignConversationProcedure,
+		svc.AssignConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("AssignConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceUnassignConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceUnassignConversationProcedure,
+		svc.UnassignConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("UnassignConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceTransferConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceTransferConversationProcedure,
+		svc.TransferConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("TransferConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceTakeOverConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceTakeOverConversationProcedure,
+		svc.TakeOverConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("TakeOverConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceSetPriorityHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceSetPriorityProcedure,
+		svc.SetPriority,
+		connect.WithSchema(conversationServiceMethods.ByName("SetPriority")),
+		connect.WithHandlerOptions(opts...),
+	)
 	conversationServiceWatchHandler := connect.NewServerStreamHandlerSimple(
 		ConversationServiceWatchProcedure,
 		svc.Watch,
@@ -396,6 +582,18 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceReopenConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceSnoozeConversationProcedure:
 			conversationServiceSnoozeConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceClaimConversationProcedure:
+			conversationServiceClaimConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceAssignConversationProcedure:
+			conversationServiceAssignConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceUnassignConversationProcedure:
+			conversationServiceUnassignConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceTransferConversationProcedure:
+			conversationServiceTransferConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceTakeOverConversationProcedure:
+			conversationServiceTakeOverConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceSetPriorityProcedure:
+			conversationServiceSetPriorityHandler.ServeHTTP(w, r)
 		case ConversationServiceWatchProcedure:
 			conversationServiceWatchHandler.ServeHTTP(w, r)
 		default:
@@ -441,6 +639,30 @@ func (UnimplementedConversationServiceHandler) ReopenConversation(context.Contex
 
 func (UnimplementedConversationServiceHandler) SnoozeConversation(context.Context, *v1.SnoozeConversationRequest) (*v1.SnoozeConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.SnoozeConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) ClaimConversation(context.Context, *v1.ClaimConversationRequest) (*v1.ClaimConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.ClaimConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) AssignConversation(context.Context, *v1.AssignConversationRequest) (*v1.AssignConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.AssignConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) UnassignConversation(context.Context, *v1.UnassignConversationRequest) (*v1.UnassignConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.UnassignConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) TransferConversation(context.Context, *v1.TransferConversationRequest) (*v1.TransferConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.TransferConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.TakeOverConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.SetPriority is not implemented"))
 }
 
 func (UnimplementedConversationServiceHandler) Watch(context.Context, *v1.WatchRequest, *connect.ServerStream[v1.WatchResponse]) error {

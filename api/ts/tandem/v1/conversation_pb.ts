@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/conversation.proto.
  */
 export const file_tandem_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("Chx0YW5kZW0vdjEvY29udmVyc2F0aW9uLnByb3RvEgl0YW5kZW0udjEipwMKB0NvbnRhY3QSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRITCgtleHRlcm5hbF9pZBgEIAEoCRJHChN2ZXJpZmllZF9hdHRyaWJ1dGVzGAUgAygLMioudGFuZGVtLnYxLkNvbnRhY3QuVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSSwoVdW52ZXJpZmllZF9hdHRyaWJ1dGVzGAYgAygLMiwudGFuZGVtLnYxLkNvbnRhY3QuVW52ZXJpZmllZEF0dHJpYnV0ZXNFbnRyeRIZChFpZGVudGl0eV92ZXJpZmllZBgHIAEoCBIaChJmaXJzdF9zZWVuX3RpbWVfbXMYCCABKAMSGQoRbGFzdF9zZWVuX3RpbWVfbXMYCSABKAMaOQoXVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo7ChlVbnZlcmlmaWVkQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEizQQKDENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC50YW5kZW0udjEuQ29udmVyc2F0aW9uU3RhdGUSIwoHY29udGFjdBgEIAEoCzISLnRhbmRlbS52MS5Db250YWN0EhgKEGFzc2lnbmVlX3VzZXJfaWQYBSABKAkSEAoIZ3JvdXBfaWQYBiABKAkSJQoIcHJpb3JpdHkYByABKA4yEy50YW5kZW0udjEuUHJpb3JpdHkSIwoHY2hhbm5lbBgIIAEoDjISLnRhbmRlbS52MS5DaGFubmVsEhAKCHBhZ2VfdXJsGAkgASgJEkAKDWN1c3RvbV9maWVsZHMYCiADKAsyKS50YW5kZW0udjEuQ29udmVyc2F0aW9uLkN1c3RvbUZpZWxkc0VudHJ5EhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GAsgASgJEhwKFGxhc3RfbWVzc2FnZV90aW1lX21zGAwgASgDEh0KFWxhc3RfYWN0aXZpdHlfdGltZV9tcxgNIAEoAxIWCg5jcmVhdGVfdGltZV9tcxgOIAEoAxIcChRzbm9vemVfdW50aWxfdGltZV9tcxgPIAEoAxIVCg1jbG9zZV90aW1lX21zGBAgASgDEg4KBnVucmVhZBgRIAEoCBIQCghsYXN0X3NlcRgSIAEoAxozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIvICCgdNZXNzYWdlEgoKAmlkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIkCgRraW5kGAMgASgOMhYudGFuZGVtLnYxLk1lc3NhZ2VLaW5kEioKC2F1dGhvcl9raW5kGAQgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEQoJYXV0aG9yX2lkGAUgASgJEhMKC2F1dGhvcl9uYW1lGAYgASgJEgwKBGJvZHkYByABKAkSEAoIYWN0aXZpdHkYCCABKAkSOwoNYWN0aXZpdHlfZGF0YRgJIAMoCzIkLnRhbmRlbS52MS5NZXNzYWdlLkFjdGl2aXR5RGF0YUVudHJ5EhEKCWNsaWVudF9pZBgKIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgLIAEoAxILCgNzZXEYDCABKAMaMwoRQWN0aXZpdHlEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKMBAoSQ29udmVyc2F0aW9uRmlsdGVyEj8KBnN0YXRlcxgBIAMoDjIcLnRhbmRlbS52MS5Db252ZXJzYXRpb25TdGF0ZUIRukgOkgELEAUiB4IBBBABIAASQgoIYXNzaWduZWUYAiABKA4yJi50YW5kZW0udjEuQ29udmVyc2F0aW9uRmlsdGVyLkFzc2lnbmVlQgi6SAWCAQIQARIlChBhc3NpZ25lZV91c2VyX2lkGAMgASgJQgu6SAjYAQFyA7ABARIdCghncm91cF9pZBgEIAEoCUILukgI2AEBcgOwAQESOgoKcHJpb3JpdGllcxgFIAMoDjITLnRhbmRlbS52MS5Qcmlvcml0eUIRukgOkgELEAUiB4IBBBABIAASNwoIY2hhbm5lbHMYBiADKA4yEi50YW5kZW0udjEuQ2hhbm5lbEIRukgOkgELEAIiB4IBBBABIAASFgoEdGV4dBgHIAEoCUIIukgFcgMYyAESJgoVdXBkYXRlZF9zaW5jZV90aW1lX21zGAggASgDQge6SAQiAigAInYKCEFzc2lnbmVlEhgKFEFTU0lHTkVFX1VOU1BFQ0lGSUVEEAASEwoPQVNTSUdORUVfQU5ZT05FEAESDwoLQVNTSUdORUVfTUUQAhIXChNBU1NJR05FRV9VTkFTU0lHTkVEEAMSEQoNQVNTSUdORUVfVVNFUhAEIqYBChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARItCgZmaWx0ZXIYAiABKAsyHS50YW5kZW0udjEuQ29udmVyc2F0aW9uRmlsdGVyEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABCJ0ChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEi4KDWNvbnZlcnNhdGlvbnMYASADKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkieAoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCKGAQoXR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbhIjCgdoaXN0b3J5GAIgAygLMhIudGFuZGVtLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJIm8KElNlbmRNZXNzYWdlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESGQoEYm9keRgDIAEoCUILukgIcgYQASiAgAEiaQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIjCgdtZXNzYWdlGAEgASgLMhIudGFuZGVtLnYxLk1lc3NhZ2USLQoMY29udmVyc2F0aW9uGAIgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJrCg5BZGROb3RlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESGQoEYm9keRgDIAEoCUILukgIcgYQASiAgAEiMwoPQWRkTm90ZVJlc3BvbnNlEiAKBG5vdGUYASABKAsyEi50YW5kZW0udjEuTWVzc2FnZSJFChBTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIhMKEVNldFR5cGluZ1Jlc3BvbnNlIkoKD01hcmtSZWFkUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhQKA3NlcRgCIAEoA0IHukgEIgIoACISChBNYXJrUmVhZFJlc3BvbnNlIj0KGENsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiI+ChlSZW9wZW5Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSwoaUmVvcGVuQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJeChlTbm9vemVDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHgoNdW50aWxfdGltZV9tcxgCIAEoA0IHukgEIgIgACJLChpTbm9vemVDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIncKDFdhdGNoUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhgKBmN1cnNvchgCIAEoCUIIukgFcgMYgAQSLQoGZmlsdGVyGAMgASgLMh0udGFuZGVtLnYxLkNvbnZlcnNhdGlvbkZpbHRlciLXAgoFRXZlbnQSCgoCaWQYASABKAkSCwoDc2VxGAIgASgDEgwKBHR5cGUYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgJEhYKDmNyZWF0ZV90aW1lX21zGAUgASgDEikKCmFjdG9yX2tpbmQYBiABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBIQCghhY3Rvcl9pZBgHIAEoCRItCgxjb252ZXJzYXRpb24YCCABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uEiMKB21lc3NhZ2UYCSABKAsyEi50YW5kZW0udjEuTWVzc2FnZRIOCgZ0eXBpbmcYCiABKAgSKAoEZGF0YRgLIAMoCzIaLnRhbmRlbS52MS5FdmVudC5EYXRhRW50cnkaKwoJRGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUwoNV2F0Y2hSZXNwb25zZRIfCgVldmVudBgBIAEoCzIQLnRhbmRlbS52MS5FdmVudBIOCgZjdXJzb3IYAiABKAkSEQoJaGVhcnRiZWF0GAMgASgIKtEBChFDb252ZXJzYXRpb25TdGF0ZRIiCh5DT05WRVJTQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZDT05WRVJTQVRJT05fU1RBVEVfQk9UEAESHgoaQ09OVkVSU0FUSU9OX1NUQVRFX1BFTkRJTkcQAhIdChlDT05WRVJTQVRJT05fU1RBVEVfQUNUSVZFEAMSHgoaQ09OVkVSU0FUSU9OX1NUQVRFX1NOT09aRUQQBBIdChlDT05WRVJTQVRJT05fU1RBVEVfQ0xPU0VEEAUqhgEKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEQoNUFJJT1JJVFlfTk9ORRABEhAKDFBSSU9SSVRZX0xPVxACEhMKD1BSSU9SSVRZX01FRElVTRADEhEKDVBSSU9SSVRZX0hJR0gQBBITCg9QUklPUklUWV9VUkdFTlQQBSpECgdDaGFubmVsEhcKE0NIQU5ORUxfVU5TUEVDSUZJRUQQABIPCgtDSEFOTkVMX1dFQhABEg8KC0NIQU5ORUxfQVBJEAIqhwEKCkF1dGhvcktpbmQSGwoXQVVUSE9SX0tJTkRfVU5TUEVDSUZJRUQQABIYChRBVVRIT1JfS0lORF9DVVNUT01FUhABEhUKEUFVVEhPUl9LSU5EX0FHRU5UEAISEwoPQVVUSE9SX0tJTkRfQk9UEAMSFgoSQVVUSE9SX0tJTkRfU1lTVEVNEAQqdAoLTWVzc2FnZUtpbmQSHAoYTUVTU0FHRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9LSU5EX1RFWFQQARIVChFNRVNTQUdFX0tJTkRfTk9URRACEhkKFU1FU1NBR0VfS0lORF9BQ1RJVklUWRADMpcKChNDb252ZXJzYXRpb25TZXJ2aWNlEogBChFMaXN0Q29udmVyc2F0aW9ucxIjLnRhbmRlbS52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaJC50YW5kZW0udjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKIAQoPR2V0Q29udmVyc2F0aW9uEiEudGFuZGVtLnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3QaIi50YW5kZW0udjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2UiLpACAcrzGCcIBBIMY29udmVyc2F0aW9uGgRyZWFkIg9jb252ZXJzYXRpb25faWQSegoLU2VuZE1lc3NhZ2USHS50YW5kZW0udjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh4udGFuZGVtLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEm4KB0FkZE5vdGUSGS50YW5kZW0udjEuQWRkTm90ZVJlcXVlc3QaGi50YW5kZW0udjEuQWRkTm90ZVJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBJ0CglTZXRUeXBpbmcSGy50YW5kZW0udjEuU2V0VHlwaW5nUmVxdWVzdBocLnRhbmRlbS52MS5TZXRUeXBpbmdSZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQScAoITWFya1JlYWQSGi50YW5kZW0udjEuTWFya1JlYWRSZXF1ZXN0GhsudGFuZGVtLnYxLk1hcmtSZWFkUmVzcG9uc2UiK8rzGCcIBBIMY29udmVyc2F0aW9uGgRyZWFkIg9jb252ZXJzYXRpb25faWQSjAEKEUNsb3NlQ29udmVyc2F0aW9uEiMudGFuZGVtLnYxLkNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBokLnRhbmRlbS52MS5DbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKPAQoSUmVvcGVuQ29udmVyc2F0aW9uEiQudGFuZGVtLnYxLlJlb3BlbkNvbnZlcnNhdGlvblJlcXVlc3QaJS50YW5kZW0udjEuUmVvcGVuQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEo8BChJTbm9vemVDb252ZXJzYXRpb24SJC50YW5kZW0udjEuU25vb3plQ29udmVyc2F0aW9uUmVxdWVzdBolLnRhbmRlbS52MS5Tbm9vemVDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSYwoFV2F0Y2gSFy50YW5kZW0udjEuV2F0Y2hSZXF1ZXN0GhgudGFuZGVtLnYxLldhdGNoUmVzcG9uc2UiJcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQwAUI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chx0YW5kZW0vdjEvY29udmVyc2F0aW9uLnByb3RvEgl0YW5kZW0udjEipwMKB0NvbnRhY3QSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRITCgtleHRlcm5hbF9pZBgEIAEoCRJHChN2ZXJpZmllZF9hdHRyaWJ1dGVzGAUgAygLMioudGFuZGVtLnYxLkNvbnRhY3QuVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSSwoVdW52ZXJpZmllZF9hdHRyaWJ1dGVzGAYgAygLMiwudGFuZGVtLnYxLkNvbnRhY3QuVW52ZXJpZmllZEF0dHJpYnV0ZXNFbnRyeRIZChFpZGVudGl0eV92ZXJpZmllZBgHIAEoCBIaChJmaXJzdF9zZWVuX3RpbWVfbXMYCCABKAMSGQoRbGFzdF9zZWVuX3RpbWVfbXMYCSABKAMaOQoXVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo7ChlVbnZlcmlmaWVkQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEizQQKDENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC50YW5kZW0udjEuQ29udmVyc2F0aW9uU3RhdGUSIwoHY29udGFjdBgEIAEoCzISLnRhbmRlbS52MS5Db250YWN0EhgKEGFzc2lnbmVlX3VzZXJfaWQYBSABKAkSEAoIZ3JvdXBfaWQYBiABKAkSJQoIcHJpb3JpdHkYByABKA4yEy50YW5kZW0udjEuUHJpb3JpdHkSIwoHY2hhbm5lbBgIIAEoDjISLnRhbmRlbS52MS5DaGFubmVsEhAKCHBhZ2VfdXJsGAkgASgJEkAKDWN1c3RvbV9maWVsZHMYCiADKAsyKS50YW5kZW0udjEuQ29udmVyc2F0aW9uLkN1c3RvbUZpZWxkc0VudHJ5EhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GAsgASgJEhwKFGxhc3RfbWVzc2FnZV90aW1lX21zGAwgASgDEh0KFWxhc3RfYWN0aXZpdHlfdGltZV9tcxgNIAEoAxIWCg5jcmVhdGVfdGltZV9tcxgOIAEoAxIcChRzbm9vemVfdW50aWxfdGltZV9tcxgPIAEoAxIVCg1jbG9zZV90aW1lX21zGBAgASgDEg4KBnVucmVhZBgRIAEoCBIQCghsYXN0X3NlcRgSIAEoAxozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIvICCgdNZXNzYWdlEgoKAmlkGAEgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgCIAEoCRIkCgRraW5kGAMgASgOMhYudGFuZGVtLnYxLk1lc3NhZ2VLaW5kEioKC2F1dGhvcl9raW5kGAQgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEQoJYXV0aG9yX2lkGAUgASgJEhMKC2F1dGhvcl9uYW1lGAYgASgJEgwKBGJvZHkYByABKAkSEAoIYWN0aXZpdHkYCCABKAkSOwoNYWN0aXZpdHlfZGF0YRgJIAMoCzIkLnRhbmRlbS52MS5NZXNzYWdlLkFjdGl2aXR5RGF0YUVudHJ5EhEKCWNsaWVudF9pZBgKIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgLIAEoAxILCgNzZXEYDCABKAMaMwoRQWN0aXZpdHlEYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKMBAoSQ29udmVyc2F0aW9uRmlsdGVyEj8KBnN0YXRlcxgBIAMoDjIcLnRhbmRlbS52MS5Db252ZXJzYXRpb25TdGF0ZUIRukgOkgELEAUiB4IBBBABIAASQgoIYXNzaWduZWUYAiABKA4yJi50YW5kZW0udjEuQ29udmVyc2F0aW9uRmlsdGVyLkFzc2lnbmVlQgi6SAWCAQIQARIlChBhc3NpZ25lZV91c2VyX2lkGAMgASgJQgu6SAjYAQFyA7ABARIdCghncm91cF9pZBgEIAEoCUILukgI2AEBcgOwAQESOgoKcHJpb3JpdGllcxgFIAMoDjITLnRhbmRlbS52MS5Qcmlvcml0eUIRukgOkgELEAUiB4IBBBABIAASNwoIY2hhbm5lbHMYBiADKA4yEi50YW5kZW0udjEuQ2hhbm5lbEIRukgOkgELEAIiB4IBBBABIAASFgoEdGV4dBgHIAEoCUIIukgFcgMYyAESJgoVdXBkYXRlZF9zaW5jZV90aW1lX21zGAggASgDQge6SAQiAigAInYKCEFzc2lnbmVlEhgKFEFTU0lHTkVFX1VOU1BFQ0lGSUVEEAASEwoPQVNTSUdORUVfQU5ZT05FEAESDwoLQVNTSUdORUVfTUUQAhIXChNBU1NJR05FRV9VTkFTU0lHTkVEEAMSEQoNQVNTSUdORUVfVVNFUhAEIqYBChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARItCgZmaWx0ZXIYAiABKAsyHS50YW5kZW0udjEuQ29udmVyc2F0aW9uRmlsdGVyEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABCJ0ChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEi4KDWNvbnZlcnNhdGlvbnMYASADKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkieAoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCKGAQoXR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbhIjCgdoaXN0b3J5GAIgAygLMhIudGFuZGVtLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJIm8KElNlbmRNZXNzYWdlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESGQoEYm9keRgDIAEoCUILukgIcgYQASiAgAEiaQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIjCgdtZXNzYWdlGAEgASgLMhIudGFuZGVtLnYxLk1lc3NhZ2USLQoMY29udmVyc2F0aW9uGAIgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJrCg5BZGROb3RlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESGQoEYm9keRgDIAEoCUILukgIcgYQASiAgAEiMwoPQWRkTm90ZVJlc3BvbnNlEiAKBG5vdGUYASABKAsyEi50YW5kZW0udjEuTWVzc2FnZSJFChBTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIhMKEVNldFR5cGluZ1Jlc3BvbnNlIkoKD01hcmtSZWFkUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhQKA3NlcRgCIAEoA0IHukgEIgIoACISChBNYXJrUmVhZFJlc3BvbnNlIj0KGENsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiI+ChlSZW9wZW5Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSwoaUmVvcGVuQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJeChlTbm9vemVDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHgoNdW50aWxfdGltZV9tcxgCIAEoA0IHukgEIgIgACJLChpTbm9vemVDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIj0KGENsYWltQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsYWltQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJZChlBc3NpZ25Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiSwoaQXNzaWduQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJAChtVbmFzc2lnbkNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABASJNChxVbmFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24ioQEKG1RyYW5zZmVyQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBSAASHAoIZ3JvdXBfaWQYAyABKAlCCLpIBXIDsAEBSAASFwoEbm90ZRgEIAEoCUIJukgGcgQogIABQgsKAnRvEgW6SAIIASJNChxUcmFuc2ZlckNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24iQAobVGFrZU92ZXJDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiTQocVGFrZU92ZXJDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uImoKElNldFByaW9yaXR5UmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEjEKCHByaW9yaXR5GAIgASgOMhMudGFuZGVtLnYxLlByaW9yaXR5Qgq6SAeCAQQQASAAIkQKE1NldFByaW9yaXR5UmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJ3CgxXYXRjaFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIYCgZjdXJzb3IYAiABKAlCCLpIBXIDGIAEEi0KBmZpbHRlchgDIAEoCzIdLnRhbmRlbS52MS5Db252ZXJzYXRpb25GaWx0ZXIi1wIKBUV2ZW50EgoKAmlkGAEgASgJEgsKA3NlcRgCIAEoAxIMCgR0eXBlGAMgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgFIAEoAxIpCgphY3Rvcl9raW5kGAYgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEAoIYWN0b3JfaWQYByABKAkSLQoMY29udmVyc2F0aW9uGAggASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbhIjCgdtZXNzYWdlGAkgASgLMhIudGFuZGVtLnYxLk1lc3NhZ2USDgoGdHlwaW5nGAogASgIEigKBGRhdGEYCyADKAsyGi50YW5kZW0udjEuRXZlbnQuRGF0YUVudHJ5GisKCURhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlMKDVdhdGNoUmVzcG9uc2USHwoFZXZlbnQYASABKAsyEC50YW5kZW0udjEuRXZlbnQSDgoGY3Vyc29yGAIgASgJEhEKCWhlYXJ0YmVhdBgDIAEoCCrRAQoRQ29udmVyc2F0aW9uU3RhdGUSIgoeQ09OVkVSU0FUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWQ09OVkVSU0FUSU9OX1NUQVRFX0JPVBABEh4KGkNPTlZFUlNBVElPTl9TVEFURV9QRU5ESU5HEAISHQoZQ09OVkVSU0FUSU9OX1NUQVRFX0FDVElWRRADEh4KGkNPTlZFUlNBVElPTl9TVEFURV9TTk9PWkVEEAQSHQoZQ09OVkVSU0FUSU9OX1NUQVRFX0NMT1NFRBAFKoYBCghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhEKDVBSSU9SSVRZX05PTkUQARIQCgxQUklPUklUWV9MT1cQAhITCg9QUklPUklUWV9NRURJVU0QAxIRCg1QUklPUklUWV9ISUdIEAQSEwoPUFJJT1JJVFlfVVJHRU5UEAUqRAoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTk5FTF9XRUIQARIPCgtDSEFOTkVMX0FQSRACKocBCgpBdXRob3JLaW5kEhsKF0FVVEhPUl9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUQVVUSE9SX0tJTkRfQ1VTVE9NRVIQARIVChFBVVRIT1JfS0lORF9BR0VOVBACEhMKD0FVVEhPUl9LSU5EX0JPVBADEhYKEkFVVEhPUl9LSU5EX1NZU1RFTRAEKnQKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfS0lORF9URVhUEAESFQoRTUVTU0FHRV9LSU5EX05PVEUQAhIZChVNRVNTQUdFX0tJTkRfQUNUSVZJVFkQAzL9EAoTQ29udmVyc2F0aW9uU2VydmljZRKIAQoRTGlzdENvbnZlcnNhdGlvbnMSIy50YW5kZW0udjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0GiQudGFuZGVtLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSiAEKD0dldENvbnZlcnNhdGlvbhIhLnRhbmRlbS52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiIudGFuZGVtLnYxLkdldENvbnZlcnNhdGlvblJlc3BvbnNlIi6QAgHK8xgnCAQSDGNvbnZlcnNhdGlvbhoEcmVhZCIPY29udmVyc2F0aW9uX2lkEnoKC1NlbmRNZXNzYWdlEh0udGFuZGVtLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoeLnRhbmRlbS52MS5TZW5kTWVzc2FnZVJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBJuCgdBZGROb3RlEhkudGFuZGVtLnYxLkFkZE5vdGVSZXF1ZXN0GhoudGFuZGVtLnYxLkFkZE5vdGVSZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSdAoJU2V0VHlwaW5nEhsudGFuZGVtLnYxLlNldFR5cGluZ1JlcXVlc3QaHC50YW5kZW0udjEuU2V0VHlwaW5nUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEnAKCE1hcmtSZWFkEhoudGFuZGVtLnYxLk1hcmtSZWFkUmVxdWVzdBobLnRhbmRlbS52MS5NYXJrUmVhZFJlc3BvbnNlIivK8xgnCAQSDGNvbnZlcnNhdGlvbhoEcmVhZCIPY29udmVyc2F0aW9uX2lkEowBChFDbG9zZUNvbnZlcnNhdGlvbhIjLnRhbmRlbS52MS5DbG9zZUNvbnZlcnNhdGlvblJlcXVlc3QaJC50YW5kZW0udjEuQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSjwEKElJlb3BlbkNvbnZlcnNhdGlvbhIkLnRhbmRlbS52MS5SZW9wZW5Db252ZXJzYXRpb25SZXF1ZXN0GiUudGFuZGVtLnYxLlJlb3BlbkNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKPAQoSU25vb3plQ29udmVyc2F0aW9uEiQudGFuZGVtLnYxLlNub296ZUNvbnZlcnNhdGlvblJlcXVlc3QaJS50YW5kZW0udjEuU25vb3plQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEowBChFDbGFpbUNvbnZlcnNhdGlvbhIjLnRhbmRlbS52MS5DbGFpbUNvbnZlcnNhdGlvblJlcXVlc3QaJC50YW5kZW0udjEuQ2xhaW1Db252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSkAEKEkFzc2lnbkNvbnZlcnNhdGlvbhIkLnRhbmRlbS52MS5Bc3NpZ25Db252ZXJzYXRpb25SZXF1ZXN0GiUudGFuZGVtLnYxLkFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlIi3K8xgpCAQSDGNvbnZlcnNhdGlvbhoGYXNzaWduIg9jb252ZXJzYXRpb25faWQSlQEKFFVuYXNzaWduQ29udmVyc2F0aW9uEiYudGFuZGVtLnYxLlVuYXNzaWduQ29udmVyc2F0aW9uUmVxdWVzdBonLnRhbmRlbS52MS5VbmFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKVAQoUVHJhbnNmZXJDb252ZXJzYXRpb24SJi50YW5kZW0udjEuVHJhbnNmZXJDb252ZXJzYXRpb25SZXF1ZXN0GicudGFuZGVtLnYxLlRyYW5zZmVyQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEpUBChRUYWtlT3ZlckNvbnZlcnNhdGlvbhImLnRhbmRlbS52MS5UYWtlT3ZlckNvbnZlcnNhdGlvblJlcXVlc3QaJy50YW5kZW0udjEuVGFrZU92ZXJDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSegoLU2V0UHJpb3JpdHkSHS50YW5kZW0udjEuU2V0UHJpb3JpdHlSZXF1ZXN0Gh4udGFuZGVtLnYxLlNldFByaW9yaXR5UmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEmMKBVdhdGNoEhcudGFuZGVtLnYxLldhdGNoUmVxdWVzdBoYLnRhbmRlbS52MS5XYXRjaFJlc3BvbnNlIiXK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkMAFCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.Contact
@@ -759,6 +759,246 @@ export const SnoozeConversationResponseSchema: GenMessage<SnoozeConversationResp
   messageDesc(file_tandem_v1_conversation, 21);
 
 /**
+ * @generated from message tandem.v1.ClaimConversationRequest
+ */
+export type ClaimConversationRequest = Message$1<"tandem.v1.ClaimConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message tandem.v1.ClaimConversationRequest.
+ * Use `create(ClaimConversationRequestSchema)` to create a new message.
+ */
+export const ClaimConversationRequestSchema: GenMessage<ClaimConversationRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 22);
+
+/**
+ * @generated from message tandem.v1.ClaimConversationResponse
+ */
+export type ClaimConversationResponse = Message$1<"tandem.v1.ClaimConversationResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.ClaimConversationResponse.
+ * Use `create(ClaimConversationResponseSchema)` to create a new message.
+ */
+export const ClaimConversationResponseSchema: GenMessage<ClaimConversationResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 23);
+
+/**
+ * @generated from message tandem.v1.AssignConversationRequest
+ */
+export type AssignConversationRequest = Message$1<"tandem.v1.AssignConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+};
+
+/**
+ * Describes the message tandem.v1.AssignConversationRequest.
+ * Use `create(AssignConversationRequestSchema)` to create a new message.
+ */
+export const AssignConversationRequestSchema: GenMessage<AssignConversationRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 24);
+
+/**
+ * @generated from message tandem.v1.AssignConversationResponse
+ */
+export type AssignConversationResponse = Message$1<"tandem.v1.AssignConversationResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.AssignConversationResponse.
+ * Use `create(AssignConversationResponseSchema)` to create a new message.
+ */
+export const AssignConversationResponseSchema: GenMessage<AssignConversationResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 25);
+
+/**
+ * @generated from message tandem.v1.UnassignConversationRequest
+ */
+export type UnassignConversationRequest = Message$1<"tandem.v1.UnassignConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message tandem.v1.UnassignConversationRequest.
+ * Use `create(UnassignConversationRequestSchema)` to create a new message.
+ */
+export const UnassignConversationRequestSchema: GenMessage<UnassignConversationRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 26);
+
+/**
+ * @generated from message tandem.v1.UnassignConversationResponse
+ */
+export type UnassignConversationResponse = Message$1<"tandem.v1.UnassignConversationResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.UnassignConversationResponse.
+ * Use `create(UnassignConversationResponseSchema)` to create a new message.
+ */
+export const UnassignConversationResponseSchema: GenMessage<UnassignConversationResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 27);
+
+/**
+ * @generated from message tandem.v1.TransferConversationRequest
+ */
+export type TransferConversationRequest = Message$1<"tandem.v1.TransferConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * Exactly one of the two.
+   *
+   * @generated from oneof tandem.v1.TransferConversationRequest.to
+   */
+  to: {
+    /**
+     * @generated from field: string user_id = 2;
+     */
+    value: string;
+    case: "userId";
+  } | {
+    /**
+     * @generated from field: string group_id = 3;
+     */
+    value: string;
+    case: "groupId";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * An internal note for the receiving side.
+   *
+   * @generated from field: string note = 4;
+   */
+  note: string;
+};
+
+/**
+ * Describes the message tandem.v1.TransferConversationRequest.
+ * Use `create(TransferConversationRequestSchema)` to create a new message.
+ */
+export const TransferConversationRequestSchema: GenMessage<TransferConversationRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 28);
+
+/**
+ * @generated from message tandem.v1.TransferConversationResponse
+ */
+export type TransferConversationResponse = Message$1<"tandem.v1.TransferConversationResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.TransferConversationResponse.
+ * Use `create(TransferConversationResponseSchema)` to create a new message.
+ */
+export const TransferConversationResponseSchema: GenMessage<TransferConversationResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 29);
+
+/**
+ * @generated from message tandem.v1.TakeOverConversationRequest
+ */
+export type TakeOverConversationRequest = Message$1<"tandem.v1.TakeOverConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message tandem.v1.TakeOverConversationRequest.
+ * Use `create(TakeOverConversationRequestSchema)` to create a new message.
+ */
+export const TakeOverConversationRequestSchema: GenMessage<TakeOverConversationRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 30);
+
+/**
+ * @generated from message tandem.v1.TakeOverConversationResponse
+ */
+export type TakeOverConversationResponse = Message$1<"tandem.v1.TakeOverConversationResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.TakeOverConversationResponse.
+ * Use `create(TakeOverConversationResponseSchema)` to create a new message.
+ */
+export const TakeOverConversationResponseSchema: GenMessage<TakeOverConversationResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 31);
+
+/**
+ * @generated from message tandem.v1.SetPriorityRequest
+ */
+export type SetPriorityRequest = Message$1<"tandem.v1.SetPriorityRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: tandem.v1.Priority priority = 2;
+   */
+  priority: Priority;
+};
+
+/**
+ * Describes the message tandem.v1.SetPriorityRequest.
+ * Use `create(SetPriorityRequestSchema)` to create a new message.
+ */
+export const SetPriorityRequestSchema: GenMessage<SetPriorityRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 32);
+
+/**
+ * @generated from message tandem.v1.SetPriorityResponse
+ */
+export type SetPriorityResponse = Message$1<"tandem.v1.SetPriorityResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.SetPriorityResponse.
+ * Use `create(SetPriorityResponseSchema)` to create a new message.
+ */
+export const SetPriorityResponseSchema: GenMessage<SetPriorityResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 33);
+
+/**
  * @generated from message tandem.v1.WatchRequest
  */
 export type WatchRequest = Message$1<"tandem.v1.WatchRequest"> & {
@@ -789,7 +1029,7 @@ export type WatchRequest = Message$1<"tandem.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 22);
+  messageDesc(file_tandem_v1_conversation, 34);
 
 /**
  * Event is one change in a workspace.
@@ -871,7 +1111,7 @@ export type Event = Message$1<"tandem.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 23);
+  messageDesc(file_tandem_v1_conversation, 35);
 
 /**
  * @generated from message tandem.v1.WatchResponse
@@ -902,7 +1142,7 @@ export type WatchResponse = Message$1<"tandem.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 24);
+  messageDesc(file_tandem_v1_conversation, 36);
 
 /**
  * ConversationState is where a conversation stands. The server owns the
@@ -1206,6 +1446,72 @@ export const ConversationService: GenService<{
     methodKind: "unary";
     input: typeof SnoozeConversationRequestSchema;
     output: typeof SnoozeConversationResponseSchema;
+  },
+  /**
+   * ClaimConversation makes the caller the owner of an unowned conversation
+   * (bot, pending or snoozed in the queue). Of several agents claiming at
+   * once exactly one wins; the others get FailedPrecondition naming the
+   * winner. Claiming one's own conversation again is a no-op.
+   *
+   * @generated from rpc tandem.v1.ConversationService.ClaimConversation
+   */
+  claimConversation: {
+    methodKind: "unary";
+    input: typeof ClaimConversationRequestSchema;
+    output: typeof ClaimConversationResponseSchema;
+  },
+  /**
+   * AssignConversation gives the conversation to a member of the workspace.
+   *
+   * @generated from rpc tandem.v1.ConversationService.AssignConversation
+   */
+  assignConversation: {
+    methodKind: "unary";
+    input: typeof AssignConversationRequestSchema;
+    output: typeof AssignConversationResponseSchema;
+  },
+  /**
+   * UnassignConversation puts an owned conversation back in the queue.
+   *
+   * @generated from rpc tandem.v1.ConversationService.UnassignConversation
+   */
+  unassignConversation: {
+    methodKind: "unary";
+    input: typeof UnassignConversationRequestSchema;
+    output: typeof UnassignConversationResponseSchema;
+  },
+  /**
+   * TransferConversation hands the conversation to an agent, or to a group's
+   * queue, with an optional internal note saying why.
+   *
+   * @generated from rpc tandem.v1.ConversationService.TransferConversation
+   */
+  transferConversation: {
+    methodKind: "unary";
+    input: typeof TransferConversationRequestSchema;
+    output: typeof TransferConversationResponseSchema;
+  },
+  /**
+   * TakeOverConversation makes the caller the owner: from the AI agent or the
+   * queue for any agent, from another agent for supervisors and above. The
+   * customer sees that a person joined; the AI stays silent from then on.
+   *
+   * @generated from rpc tandem.v1.ConversationService.TakeOverConversation
+   */
+  takeOverConversation: {
+    methodKind: "unary";
+    input: typeof TakeOverConversationRequestSchema;
+    output: typeof TakeOverConversationResponseSchema;
+  },
+  /**
+   * SetPriority sets the conversation's priority.
+   *
+   * @generated from rpc tandem.v1.ConversationService.SetPriority
+   */
+  setPriority: {
+    methodKind: "unary";
+    input: typeof SetPriorityRequestSchema;
+    output: typeof SetPriorityResponseSchema;
   },
   /**
    * Watch streams the workspace events the caller is entitled to, from the

@@ -1,0 +1,231 @@
+package conversation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Directory answers who belongs where: the workspace package's membership
+// and groups, which ownership changes must respect.
+type Directory interface {
+	Role(ctx context.Context, workspaceID, userID string) (access.Role, error)
+	GroupWorkspace(ctx context.Context, groupID string) (string, error)
+}
+
+// Errors of ownership changes.
+var (
+	ErrNotMember   = apperr.Invalid("user_id", "is not a member of this workspace")
+	ErrNotGroup    = apperr.Invalid("group_id", "is not a group of this workspace")
+	ErrPeopleOnly  = apperr.New(apperr.FailedPrecondition, "only a signed-in person can own a conversation")
+	ErrNotAssigned = apperr.New(apperr.FailedPrecondition, "this conversation has no owner")
+)
+
+func before(c *Conversation) *Before {
+	return &Before{State: c.State, AssigneeID: c.AssigneeID, GroupID: c.GroupID, Priority: c.Priority}
+}
+
+// own makes the user the owner of conv, which becomes active, in one event
+// the customer sees as a person joining. (Names are looked up before the
+// transaction: nothing inside one may wait for another pool connection.)
+func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, userID, userName, how string) error {
+	if conv.State == StateClosed {
+		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it first")
+	}
+	if conv.State != StateActive && !CanMove(conv.State, StateActive) {
+		return errIllegal(conv.State, StateActive)
+	}
+	prev := before(conv)
+	conv.AssigneeID, conv.State = userID, StateActive
+	conv.SnoozedUntil, conv.StateBeforeSnooze = 0, ""
+	data := map[string]string{"assignee_id": userID, "assignee_name": userName, "how": how, "from": string(prev.State)}
+	return s.record(ctx, tx, conv, prev, "conversation.assigned", events.Public, actor,
+		activity(conv, actor, "agent_joined", data, events.Public), data)
+}
+
+// ownership runs one ownership change on a locked conversation.
+func (s *Service) ownership(ctx context.Context, p *access.Principal, workspaceID, id string, change func(tx *store.Tx, conv *Conversation, actor Actor) error) (Conversation, error) {
+	actor, err := s.ActorOf(ctx, p)
+	if err != nil {
+		return Conversation{}, err
+	}
+	var conv Conversation
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if conv, err = s.lock(ctx, tx, workspaceID, id); err != nil {
+			return err
+		}
+		return change(tx, &conv, actor)
+	})
+	return conv, err
+}
+
+// Claim makes the caller the owner of an unowned conversation. The row lock
+// makes racing claims take turns: the first wins, the others find an owner
+// and are told who.
+func (s *Service) Claim(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
+	if p.Kind != access.KindUser {
+		return Conversation{}, ErrPeopleOnly
+	}
+	var winner string
+	conv, err := s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		switch conv.AssigneeID {
+		case p.UserID:
+			return nil // claimed already: no change, no event
+		case "":
+			return s.own(ctx, tx, conv, actor, p.UserID, actor.Name, "claim")
+		}
+		winner = conv.AssigneeID
+		return errClaimed
+	})
+	if errors.Is(err, errClaimed) {
+		return Conversation{}, s.claimedBy(ctx, winner)
+	}
+	return conv, err
+}
+
+var errClaimed = errors.New("claimed by another")
+
+func (s *Service) claimedBy(ctx context.Context, userID string) error {
+	name := "another agent"
+	if u, err := s.accounts.User(ctx, userID); err == nil {
+		name = u.DisplayName
+	}
+	return apperr.Newf(apperr.FailedPrecondition, "%s has already claimed this conversation", name).WithDetail("ALREADY_CLAIMED:" + userID)
+}
+
+// Assign gives the conversation to a member of its workspace.
+func (s *Service) Assign(ctx context.Context, p *access.Principal, workspaceID, id, userID string) (Conversation, error) {
+	name, err := s.memberName(ctx, workspaceID, userID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if conv.AssigneeID == userID {
+			return nil
+		}
+		return s.own(ctx, tx, conv, actor, userID, name, "assign")
+	})
+}
+
+// memberName checks that the user is a member of the workspace and returns
+// their display name.
+func (s *Service) memberName(ctx context.Context, workspaceID, userID string) (string, error) {
+	if _, err := s.dir.Role(ctx, workspaceID, userID); apperr.Is(err, apperr.NotFound) {
+		return "", ErrNotMember
+	} else if err != nil {
+		return "", err
+	}
+	u, err := s.accounts.User(ctx, userID)
+	return u.DisplayName, err
+}
+
+// Unassign puts an owned conversation back in its queue.
+func (s *Service) Unassign(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
+	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if conv.AssigneeID == "" {
+			return ErrNotAssigned
+		}
+		return s.toQueue(ctx, tx, conv, actor, conv.GroupID, "conversation.unassigned", "unassigned", nil)
+	})
+}
+
+// toQueue clears the owner and puts conv in the group's queue (pending),
+// recording it for agents only.
+func (s *Service) toQueue(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID, typ, what string, data map[string]string) error {
+	if conv.State == StateClosed {
+		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it first")
+	}
+	prev := before(conv)
+	if data == nil {
+		data = map[string]string{}
+	}
+	data["from_assignee_id"], data["group_id"] = prev.AssigneeID, groupID
+	conv.AssigneeID, conv.GroupID = "", groupID
+	if conv.State != StateSnoozed {
+		conv.State = StatePending
+	}
+	return s.record(ctx, tx, conv, prev, typ, events.Agents, actor, activity(conv, actor, what, data, events.Agents), data)
+}
+
+// Transfer hands the conversation to an agent, or to a group's queue, with an
+// optional internal note for the receiving side.
+func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID, id, userID, groupID, note string) (Conversation, error) {
+	var name string
+	switch {
+	case userID != "":
+		var err error
+		if name, err = s.memberName(ctx, workspaceID, userID); err != nil {
+			return Conversation{}, err
+		}
+	case groupID != "":
+		if ws, err := s.dir.GroupWorkspace(ctx, groupID); apperr.Is(err, apperr.NotFound) || (err == nil && ws != workspaceID) {
+			return Conversation{}, ErrNotGroup
+		} else if err != nil {
+			return Conversation{}, err
+		}
+	default:
+		return Conversation{}, apperr.Invalid("to", "name a user_id or a group_id")
+	}
+	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if note != "" {
+			n := &Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: KindNote,
+				Visibility: string(events.Agents), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
+				Body: note, ClientID: uuid.NewString()}
+			if err := s.record(ctx, tx, conv, nil, "note.created", events.Agents, actor, n, map[string]string{"transfer": "true"}); err != nil {
+				return err
+			}
+		}
+		if userID != "" {
+			if conv.AssigneeID == userID {
+				return nil
+			}
+			return s.own(ctx, tx, conv, actor, userID, name, "transfer")
+		}
+		return s.toQueue(ctx, tx, conv, actor, groupID, "conversation.transferred", "transferred", nil)
+	})
+}
+
+// TakeOver makes the caller the owner: of a conversation the AI agent or the
+// queue holds, for any agent; of another agent's, for supervisors and up.
+func (s *Service) TakeOver(ctx context.Context, p *access.Principal, scope *access.Scope, id string) (Conversation, error) {
+	if p.Kind != access.KindUser {
+		return Conversation{}, ErrPeopleOnly
+	}
+	return s.ownership(ctx, p, scope.WorkspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		switch conv.AssigneeID {
+		case p.UserID:
+			return nil
+		case "":
+		default:
+			if !scope.Role.AtLeast(access.RoleSupervisor) {
+				return apperr.New(apperr.PermissionDenied, "only supervisors can take over another agent's conversation")
+			}
+		}
+		return s.own(ctx, tx, conv, actor, p.UserID, actor.Name, "takeover")
+	})
+}
+
+// SetPriority sets the conversation's priority.
+func (s *Service) SetPriority(ctx context.Context, p *access.Principal, workspaceID, id, priority string) (Conversation, error) {
+	if _, ok := priorityToProto[priority]; !ok {
+		return Conversation{}, apperr.Invalid("priority", fmt.Sprintf("%q is not a priority", priority))
+	}
+	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if conv.Priority == priority {
+			return nil
+		}
+		prev := before(conv)
+		conv.Priority = priority
+		data := map[string]string{"from": prev.Priority, "to": priority}
+		return s.record(ctx, tx, conv, prev, "conversation.priority_changed", events.Agents, actor,
+			activity(conv, actor, "priority_changed", data, events.Agents), data)
+	})
+}

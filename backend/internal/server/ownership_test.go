@@ -1,0 +1,212 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// agentTokens adds n agents to W1 and returns a session token of each, by user id.
+func (w *world) agentTokens(n int) map[string]string {
+	w.t.Helper()
+	out := map[string]string{}
+	for range n {
+		id := w.quickMember(w.w1, access.RoleAgent)
+		u, err := w.srv.Accounts.User(w.ctx, id)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		issued, err := w.srv.Accounts.NewSession(w.ctx, u)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		out[id] = issued.Token
+	}
+	return out
+}
+
+// TestConcurrentClaim has 20 agents claim one conversation at the same
+// moment, over all three protocols, several times: exactly one wins, the
+// rest are told who did, the database holds the winner and one event.
+func TestConcurrentClaim(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		agents := w.agentTokens(20)
+		for round := range 3 {
+			conv := w.conversation(w.visitor)
+			var (
+				wg      sync.WaitGroup
+				mu      sync.Mutex
+				winners []string
+				losses  []error
+				start   = make(chan struct{})
+			)
+			i := 0
+			for id, token := range agents {
+				c := w.srv.Clients(rpctest.Protocols()[i%3])
+				i++
+				wg.Go(func() {
+					<-start
+					_, err := c.Conversation.ClaimConversation(rpctest.WithToken(w.ctx, token), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID})
+					mu.Lock()
+					defer mu.Unlock()
+					if err == nil {
+						winners = append(winners, id)
+					} else {
+						losses = append(losses, err)
+					}
+				})
+			}
+			close(start)
+			wg.Wait()
+			if len(winners) != 1 {
+				t.Fatalf("round %d: %d winners", round, len(winners))
+			}
+			winner, err := w.srv.Accounts.User(w.ctx, winners[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, err := range losses {
+				if connect.CodeOf(err) != connect.CodeFailedPrecondition || !strings.Contains(err.Error(), winner.DisplayName) {
+					t.Fatalf("round %d: loser got %v, want FailedPrecondition naming %q", round, err, winner.DisplayName)
+				}
+			}
+			got, err := w.srv.Conversations.Get(w.ctx, w.w1.ID, conv.ID)
+			if err != nil || got.AssigneeID != winners[0] || got.State != "active" {
+				t.Fatalf("round %d: stored %+v %v", round, got, err)
+			}
+			if n := storetest.Count(t, w.srv.DB(), "events", "conversation_id = ? AND type = 'conversation.assigned'", conv.ID); n != 1 {
+				t.Fatalf("round %d: %d assigned events", round, n)
+			}
+			// The winner claiming again changes nothing.
+			if _, err := w.srv.Clients(rpctest.Connect).Conversation.ClaimConversation(rpctest.WithToken(w.ctx, agents[winners[0]]),
+				&tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if n := storetest.Count(t, w.srv.DB(), "events", "conversation_id = ? AND type = 'conversation.assigned'", conv.ID); n != 1 {
+				t.Fatalf("round %d: a repeated claim added an event", round)
+			}
+		}
+	})
+}
+
+// TestOwnership walks take-over, transfer with a note, unassign and
+// priority, and the customer's view of a person joining.
+func TestOwnership(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		agent, supervisor := w.as("agent"), w.as("supervisor")
+		conv := w.conversation(w.visitor)
+
+		ctx, cancel := context.WithTimeout(w.ctx, 20*time.Second)
+		defer cancel()
+		customer, err := c.Widget.Watch(rpctest.WithToken(ctx, w.visitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+
+		resp, err := c.Conversation.TakeOverConversation(agent, &tandemv1.TakeOverConversationRequest{ConversationId: conv.ID})
+		if err != nil || resp.GetConversation().GetAssigneeUserId() != w.users["agent"].ID {
+			t.Fatalf("agent takes over from the queue: %v %v", resp, err)
+		}
+		for customer.Receive() {
+			ev := customer.Msg().GetEvent()
+			if ev.GetMessage().GetActivity() == "agent_joined" {
+				if ev.GetMessage().GetAuthorName() != "agent" || ev.GetConversation().GetState() != tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE {
+					t.Fatalf("join as the customer sees it: %v", ev)
+				}
+				break
+			}
+		}
+		_, err = c.Conversation.TakeOverConversation(w.as("admin"), &tandemv1.TakeOverConversationRequest{ConversationId: conv.ID})
+		if err != nil {
+			t.Fatalf("admin takes over from an agent: %v", err)
+		}
+		_, err = c.Conversation.TakeOverConversation(agent, &tandemv1.TakeOverConversationRequest{ConversationId: conv.ID})
+		wantCode(t, err, connect.CodePermissionDenied)
+
+		// Transfer to a group, with a note for the group.
+		billing := w.group(w.w1)
+		tr, err := c.Conversation.TransferConversation(supervisor, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
+			To: &tandemv1.TransferConversationRequest_GroupId{GroupId: billing.ID}, Note: "Refund over $200: billing decides"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cv := tr.GetConversation(); cv.GetAssigneeUserId() != "" || cv.GetGroupId() != billing.ID || cv.GetState() != tandemv1.ConversationState_CONVERSATION_STATE_PENDING {
+			t.Fatalf("after transfer to a group: %v", cv)
+		}
+		hist, err := c.Conversation.GetConversation(agent, &tandemv1.GetConversationRequest{ConversationId: conv.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := 0
+		for _, m := range hist.GetHistory() {
+			if m.GetKind() == tandemv1.MessageKind_MESSAGE_KIND_NOTE && m.GetBody() == "Refund over $200: billing decides" {
+				notes++
+			}
+		}
+		if notes != 1 {
+			t.Fatalf("the transfer note is not in the history: %v", hist.GetHistory())
+		}
+		public, err := c.Widget.ListMessages(rpctest.WithToken(w.ctx, w.visitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range public.GetMessages() {
+			if strings.Contains(m.GetBody(), "billing decides") || m.GetActivity() == "transferred" {
+				t.Fatalf("the customer sees the transfer: %v", m)
+			}
+		}
+
+		// Transfer to an agent; foreign members and groups are refused.
+		_, err = c.Conversation.TransferConversation(supervisor, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
+			To: &tandemv1.TransferConversationRequest_UserId{UserId: w.users["w2owner"].ID}})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		_, err = c.Conversation.TransferConversation(supervisor, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
+			To: &tandemv1.TransferConversationRequest_GroupId{GroupId: w.group(w.w2).ID}})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		_, err = c.Conversation.AssignConversation(supervisor, &tandemv1.AssignConversationRequest{ConversationId: conv.ID, UserId: w.users["removed"].ID})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		tr, err = c.Conversation.TransferConversation(supervisor, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
+			To: &tandemv1.TransferConversationRequest_UserId{UserId: w.users["agent"].ID}})
+		if err != nil || tr.GetConversation().GetAssigneeUserId() != w.users["agent"].ID || tr.GetConversation().GetGroupId() != billing.ID {
+			t.Fatalf("transfer to an agent: %v %v", tr, err)
+		}
+
+		un, err := c.Conversation.UnassignConversation(agent, &tandemv1.UnassignConversationRequest{ConversationId: conv.ID})
+		if err != nil || un.GetConversation().GetAssigneeUserId() != "" || un.GetConversation().GetState() != tandemv1.ConversationState_CONVERSATION_STATE_PENDING {
+			t.Fatalf("unassign: %v %v", un, err)
+		}
+		_, err = c.Conversation.UnassignConversation(agent, &tandemv1.UnassignConversationRequest{ConversationId: conv.ID})
+		wantCode(t, err, connect.CodeFailedPrecondition)
+
+		pr, err := c.Conversation.SetPriority(agent, &tandemv1.SetPriorityRequest{ConversationId: conv.ID, Priority: tandemv1.Priority_PRIORITY_URGENT})
+		if err != nil || pr.GetConversation().GetPriority() != tandemv1.Priority_PRIORITY_URGENT {
+			t.Fatalf("priority: %v %v", pr, err)
+		}
+		urgent, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.w1.ID,
+			Filter: &tandemv1.ConversationFilter{Priorities: []tandemv1.Priority{tandemv1.Priority_PRIORITY_URGENT}, GroupId: billing.ID}})
+		if err != nil || len(urgent.GetConversations()) != 1 || urgent.GetConversations()[0].GetId() != conv.ID {
+			t.Fatalf("urgent in billing: %v %v", urgent.GetConversations(), err)
+		}
+
+		// Closed conversations cannot be claimed until reopened.
+		closed := w.conversation(w.visitor)
+		if _, err := c.Conversation.CloseConversation(agent, &tandemv1.CloseConversationRequest{ConversationId: closed.ID}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Conversation.ClaimConversation(agent, &tandemv1.ClaimConversationRequest{ConversationId: closed.ID})
+		wantCode(t, err, connect.CodeFailedPrecondition)
+	})
+}
