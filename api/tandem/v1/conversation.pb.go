@@ -497,7 +497,9 @@ type Conversation struct {
 	// For the caller: whether there is something newer than what they read.
 	Unread bool `protobuf:"varint,17,opt,name=unread,proto3" json:"unread,omitempty"`
 	// Position of the latest history item.
-	LastSeq       int64 `protobuf:"varint,18,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	LastSeq int64 `protobuf:"varint,18,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	// Ids of the tags on the conversation.
+	TagIds        []string `protobuf:"bytes,19,rep,name=tag_ids,json=tagIds,proto3" json:"tag_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -658,6 +660,13 @@ func (x *Conversation) GetLastSeq() int64 {
 	return 0
 }
 
+func (x *Conversation) GetTagIds() []string {
+	if x != nil {
+		return x.TagIds
+	}
+	return nil
+}
+
 type Message struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -807,8 +816,10 @@ type ConversationFilter struct {
 	Text string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
 	// Only conversations active at or after this time.
 	UpdatedSinceTimeMs int64 `protobuf:"varint,8,opt,name=updated_since_time_ms,json=updatedSinceTimeMs,proto3" json:"updated_since_time_ms,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Conversations with any of these tags.
+	TagIds        []string `protobuf:"bytes,9,rep,name=tag_ids,json=tagIds,proto3" json:"tag_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ConversationFilter) Reset() {
@@ -895,6 +906,13 @@ func (x *ConversationFilter) GetUpdatedSinceTimeMs() int64 {
 		return x.UpdatedSinceTimeMs
 	}
 	return 0
+}
+
+func (x *ConversationFilter) GetTagIds() []string {
+	if x != nil {
+		return x.TagIds
+	}
+	return nil
 }
 
 type ListConversationsRequest struct {
@@ -2416,6 +2434,198 @@ func (x *SetPriorityResponse) GetConversation() *Conversation {
 	return nil
 }
 
+type TagConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	TagId          string                 `protobuf:"bytes,2,opt,name=tag_id,json=tagId,proto3" json:"tag_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TagConversationRequest) Reset() {
+	*x = TagConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagConversationRequest) ProtoMessage() {}
+
+func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagConversationRequest.ProtoReflect.Descriptor instead.
+func (*TagConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *TagConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *TagConversationRequest) GetTagId() string {
+	if x != nil {
+		return x.TagId
+	}
+	return ""
+}
+
+type TagConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TagConversationResponse) Reset() {
+	*x = TagConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TagConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TagConversationResponse) ProtoMessage() {}
+
+func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TagConversationResponse.ProtoReflect.Descriptor instead.
+func (*TagConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *TagConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type UntagConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	TagId          string                 `protobuf:"bytes,2,opt,name=tag_id,json=tagId,proto3" json:"tag_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UntagConversationRequest) Reset() {
+	*x = UntagConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UntagConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UntagConversationRequest) ProtoMessage() {}
+
+func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UntagConversationRequest.ProtoReflect.Descriptor instead.
+func (*UntagConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *UntagConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *UntagConversationRequest) GetTagId() string {
+	if x != nil {
+		return x.TagId
+	}
+	return ""
+}
+
+type UntagConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UntagConversationResponse) Reset() {
+	*x = UntagConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UntagConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UntagConversationResponse) ProtoMessage() {}
+
+func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UntagConversationResponse.ProtoReflect.Descriptor instead.
+func (*UntagConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *UntagConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
 type WatchRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -2431,7 +2641,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2443,7 +2653,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2456,7 +2666,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *WatchRequest) GetWorkspaceId() string {
@@ -2507,7 +2717,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2519,7 +2729,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2532,7 +2742,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Event) GetId() string {
@@ -2625,7 +2835,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2637,7 +2847,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2650,7 +2860,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *WatchResponse) GetEvent() *Event {
@@ -2695,7 +2905,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aG\n" +
 	"\x19UnverifiedAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb7\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd0\x06\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x122\n" +
@@ -2715,7 +2925,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x14snooze_until_time_ms\x18\x0f \x01(\x03R\x11snoozeUntilTimeMs\x12\"\n" +
 	"\rclose_time_ms\x18\x10 \x01(\x03R\vcloseTimeMs\x12\x16\n" +
 	"\x06unread\x18\x11 \x01(\bR\x06unread\x12\x19\n" +
-	"\blast_seq\x18\x12 \x01(\x03R\alastSeq\x1a?\n" +
+	"\blast_seq\x18\x12 \x01(\x03R\alastSeq\x12\x17\n" +
+	"\atag_ids\x18\x13 \x03(\tR\x06tagIds\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf5\x03\n" +
@@ -2737,7 +2948,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x03seq\x18\f \x01(\x03R\x03seq\x1a?\n" +
 	"\x11ActivityDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe7\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x91\x05\n" +
 	"\x12ConversationFilter\x12G\n" +
 	"\x06states\x18\x01 \x03(\x0e2\x1c.tandem.v1.ConversationStateB\x11\xbaH\x0e\x92\x01\v\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\x06states\x12L\n" +
 	"\bassignee\x18\x02 \x01(\x0e2&.tandem.v1.ConversationFilter.AssigneeB\b\xbaH\x05\x82\x01\x02\x10\x01R\bassignee\x125\n" +
@@ -2748,7 +2959,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"priorities\x12A\n" +
 	"\bchannels\x18\x06 \x03(\x0e2\x12.tandem.v1.ChannelB\x11\xbaH\x0e\x92\x01\v\x10\x02\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\x12\x1c\n" +
 	"\x04text\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04text\x12:\n" +
-	"\x15updated_since_time_ms\x18\b \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x12updatedSinceTimeMs\"v\n" +
+	"\x15updated_since_time_ms\x18\b \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x12updatedSinceTimeMs\x12(\n" +
+	"\atag_ids\x18\t \x03(\tB\x0f\xbaH\f\x92\x01\t\x10\x14\"\x05r\x03\xb0\x01\x01R\x06tagIds\"v\n" +
 	"\bAssignee\x12\x18\n" +
 	"\x14ASSIGNEE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fASSIGNEE_ANYONE\x10\x01\x12\x0f\n" +
@@ -2840,6 +3052,16 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\bpriority\x18\x02 \x01(\x0e2\x13.tandem.v1.PriorityB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\bpriority\"R\n" +
 	"\x13SetPriorityResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"l\n" +
+	"\x16TagConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x1f\n" +
+	"\x06tag_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x05tagId\"V\n" +
+	"\x17TagConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"n\n" +
+	"\x18UntagConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x1f\n" +
+	"\x06tag_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x05tagId\"X\n" +
+	"\x19UntagConversationResponse\x12;\n" +
 	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x94\x01\n" +
 	"\fWatchRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12 \n" +
@@ -2895,7 +3117,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MESSAGE_KIND_TEXT\x10\x01\x12\x15\n" +
 	"\x11MESSAGE_KIND_NOTE\x10\x02\x12\x19\n" +
-	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\xfd\x10\n" +
+	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\x95\x13\n" +
 	"\x13ConversationService\x12\x88\x01\n" +
 	"\x11ListConversations\x12#.tandem.v1.ListConversationsRequest\x1a$.tandem.v1.ListConversationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x0fGetConversation\x12!.tandem.v1.GetConversationRequest\x1a\".tandem.v1.GetConversationResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12z\n" +
@@ -2911,7 +3133,9 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x14UnassignConversation\x12&.tandem.v1.UnassignConversationRequest\x1a'.tandem.v1.UnassignConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x95\x01\n" +
 	"\x14TransferConversation\x12&.tandem.v1.TransferConversationRequest\x1a'.tandem.v1.TransferConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x95\x01\n" +
 	"\x14TakeOverConversation\x12&.tandem.v1.TakeOverConversationRequest\x1a'.tandem.v1.TakeOverConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12z\n" +
-	"\vSetPriority\x12\x1d.tandem.v1.SetPriorityRequest\x1a\x1e.tandem.v1.SetPriorityResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12c\n" +
+	"\vSetPriority\x12\x1d.tandem.v1.SetPriorityRequest\x1a\x1e.tandem.v1.SetPriorityResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x86\x01\n" +
+	"\x0fTagConversation\x12!.tandem.v1.TagConversationRequest\x1a\".tandem.v1.TagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8c\x01\n" +
+	"\x11UntagConversation\x12#.tandem.v1.UntagConversationRequest\x1a$.tandem.v1.UntagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12c\n" +
 	"\x05Watch\x12\x17.tandem.v1.WatchRequest\x1a\x18.tandem.v1.WatchResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id0\x01B7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
@@ -2927,7 +3151,7 @@ func file_tandem_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
 var file_tandem_v1_conversation_proto_goTypes = []any{
 	(ConversationState)(0),               // 0: tandem.v1.ConversationState
 	(Priority)(0),                        // 1: tandem.v1.Priority
@@ -2969,26 +3193,30 @@ var file_tandem_v1_conversation_proto_goTypes = []any{
 	(*TakeOverConversationResponse)(nil), // 37: tandem.v1.TakeOverConversationResponse
 	(*SetPriorityRequest)(nil),           // 38: tandem.v1.SetPriorityRequest
 	(*SetPriorityResponse)(nil),          // 39: tandem.v1.SetPriorityResponse
-	(*WatchRequest)(nil),                 // 40: tandem.v1.WatchRequest
-	(*Event)(nil),                        // 41: tandem.v1.Event
-	(*WatchResponse)(nil),                // 42: tandem.v1.WatchResponse
-	nil,                                  // 43: tandem.v1.Contact.VerifiedAttributesEntry
-	nil,                                  // 44: tandem.v1.Contact.UnverifiedAttributesEntry
-	nil,                                  // 45: tandem.v1.Conversation.CustomFieldsEntry
-	nil,                                  // 46: tandem.v1.Message.ActivityDataEntry
-	nil,                                  // 47: tandem.v1.Event.DataEntry
+	(*TagConversationRequest)(nil),       // 40: tandem.v1.TagConversationRequest
+	(*TagConversationResponse)(nil),      // 41: tandem.v1.TagConversationResponse
+	(*UntagConversationRequest)(nil),     // 42: tandem.v1.UntagConversationRequest
+	(*UntagConversationResponse)(nil),    // 43: tandem.v1.UntagConversationResponse
+	(*WatchRequest)(nil),                 // 44: tandem.v1.WatchRequest
+	(*Event)(nil),                        // 45: tandem.v1.Event
+	(*WatchResponse)(nil),                // 46: tandem.v1.WatchResponse
+	nil,                                  // 47: tandem.v1.Contact.VerifiedAttributesEntry
+	nil,                                  // 48: tandem.v1.Contact.UnverifiedAttributesEntry
+	nil,                                  // 49: tandem.v1.Conversation.CustomFieldsEntry
+	nil,                                  // 50: tandem.v1.Message.ActivityDataEntry
+	nil,                                  // 51: tandem.v1.Event.DataEntry
 }
 var file_tandem_v1_conversation_proto_depIdxs = []int32{
-	43, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
-	44, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
+	47, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
+	48, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
 	0,  // 2: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
 	6,  // 3: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
 	1,  // 4: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
 	2,  // 5: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
-	45, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
+	49, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
 	4,  // 7: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
 	3,  // 8: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
-	46, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
+	50, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
 	0,  // 10: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
 	5,  // 11: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
 	1,  // 12: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
@@ -3010,49 +3238,55 @@ var file_tandem_v1_conversation_proto_depIdxs = []int32{
 	7,  // 28: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
 	1,  // 29: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
 	7,  // 30: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 31: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
-	3,  // 32: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
-	7,  // 33: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
-	8,  // 34: tandem.v1.Event.message:type_name -> tandem.v1.Message
-	47, // 35: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
-	41, // 36: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
-	10, // 37: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
-	12, // 38: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
-	14, // 39: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
-	16, // 40: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
-	18, // 41: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
-	20, // 42: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
-	22, // 43: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
-	24, // 44: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
-	26, // 45: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
-	28, // 46: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
-	30, // 47: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
-	32, // 48: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
-	34, // 49: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
-	36, // 50: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
-	38, // 51: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
-	40, // 52: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
-	11, // 53: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
-	13, // 54: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
-	15, // 55: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
-	17, // 56: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
-	19, // 57: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
-	21, // 58: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
-	23, // 59: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
-	25, // 60: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
-	27, // 61: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
-	29, // 62: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
-	31, // 63: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
-	33, // 64: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
-	35, // 65: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
-	37, // 66: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
-	39, // 67: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
-	42, // 68: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
-	53, // [53:69] is the sub-list for method output_type
-	37, // [37:53] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	7,  // 31: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 32: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 33: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
+	3,  // 34: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
+	7,  // 35: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
+	8,  // 36: tandem.v1.Event.message:type_name -> tandem.v1.Message
+	51, // 37: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
+	45, // 38: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
+	10, // 39: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
+	12, // 40: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
+	14, // 41: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
+	16, // 42: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
+	18, // 43: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
+	20, // 44: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
+	22, // 45: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
+	24, // 46: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
+	26, // 47: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
+	28, // 48: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
+	30, // 49: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
+	32, // 50: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
+	34, // 51: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
+	36, // 52: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
+	38, // 53: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
+	40, // 54: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
+	42, // 55: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
+	44, // 56: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
+	11, // 57: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
+	13, // 58: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
+	15, // 59: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
+	17, // 60: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
+	19, // 61: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
+	21, // 62: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
+	23, // 63: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
+	25, // 64: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
+	27, // 65: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
+	29, // 66: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
+	31, // 67: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
+	33, // 68: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
+	35, // 69: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
+	37, // 70: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
+	39, // 71: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
+	41, // 72: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
+	43, // 73: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
+	46, // 74: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
+	57, // [57:75] is the sub-list for method output_type
+	39, // [39:57] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_conversation_proto_init() }
@@ -3071,7 +3305,7 @@ func file_tandem_v1_conversation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_conversation_proto_rawDesc), len(file_tandem_v1_conversation_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   42,
+			NumMessages:   46,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -73,6 +73,8 @@ type Conversation struct {
 
 	// Unread is per reader: set by List for its caller.
 	Unread bool `db:"unread" json:"-"`
+	// TagIDs are the tags on the conversation (from conversation_tags).
+	TagIDs []string `db:"-" json:"tag_ids,omitempty"`
 }
 
 // Message kinds.
@@ -112,10 +114,11 @@ type Message struct {
 // in the fields streams filter on, so that a watcher also hears of a
 // conversation leaving its view.
 type Before struct {
-	State      State  `json:"state"`
-	AssigneeID string `json:"assignee_id"`
-	GroupID    string `json:"group_id"`
-	Priority   string `json:"priority"`
+	State      State    `json:"state"`
+	AssigneeID string   `json:"assignee_id"`
+	GroupID    string   `json:"group_id"`
+	Priority   string   `json:"priority"`
+	TagIDs     []string `json:"tag_ids,omitempty"`
 }
 
 // Payload is the JSON of the events this package appends.

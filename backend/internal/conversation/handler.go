@@ -256,3 +256,23 @@ func (h *Handler) SetPriority(ctx context.Context, req *tandemv1.SetPriorityRequ
 	conv, err := h.one(ctx, c)
 	return &tandemv1.SetPriorityResponse{Conversation: conv}, err
 }
+
+// TagConversation implements ConversationService.TagConversation.
+func (h *Handler) TagConversation(ctx context.Context, req *tandemv1.TagConversationRequest) (*tandemv1.TagConversationResponse, error) {
+	c, err := h.svc.Tag(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetTagId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.TagConversationResponse{Conversation: conv}, err
+}
+
+// UntagConversation implements ConversationService.UntagConversation.
+func (h *Handler) UntagConversation(ctx context.Context, req *tandemv1.UntagConversationRequest) (*tandemv1.UntagConversationResponse, error) {
+	c, err := h.svc.Untag(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetTagId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.UntagConversationResponse{Conversation: conv}, err
+}

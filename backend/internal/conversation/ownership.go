@@ -18,6 +18,8 @@ import (
 type Directory interface {
 	Role(ctx context.Context, workspaceID, userID string) (access.Role, error)
 	GroupWorkspace(ctx context.Context, groupID string) (string, error)
+	// Tag returns the workspace and name of a tag.
+	Tag(ctx context.Context, tagID string) (workspaceID, name string, err error)
 }
 
 // Errors of ownership changes.
@@ -29,7 +31,8 @@ var (
 )
 
 func before(c *Conversation) *Before {
-	return &Before{State: c.State, AssigneeID: c.AssigneeID, GroupID: c.GroupID, Priority: c.Priority}
+	return &Before{State: c.State, AssigneeID: c.AssigneeID, GroupID: c.GroupID, Priority: c.Priority,
+		TagIDs: append([]string(nil), c.TagIDs...)}
 }
 
 // own makes the user the owner of conv, which becomes active, in one event

@@ -72,7 +72,7 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		GroupId: c.GroupID, Priority: priorityToProto[c.Priority], Channel: channelToProto[c.Channel], PageUrl: c.PageURL,
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
-		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq}
+		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs}
 	if ct != nil {
 		out.Contact = ContactToProto(ct)
 	}
@@ -112,7 +112,8 @@ func WidgetMessageToProto(m *Message) *tandemv1.WidgetMessage {
 
 // FilterFromProto converts a list or stream filter.
 func FilterFromProto(f *tandemv1.ConversationFilter) Filter {
-	out := Filter{GroupID: f.GetGroupId(), Text: f.GetText(), Since: f.GetUpdatedSinceTimeMs(), AssigneeID: f.GetAssigneeUserId()}
+	out := Filter{GroupID: f.GetGroupId(), Text: f.GetText(), Since: f.GetUpdatedSinceTimeMs(), AssigneeID: f.GetAssigneeUserId(),
+		TagIDs: f.GetTagIds()}
 	for _, s := range f.GetStates() {
 		out.States = append(out.States, StateFromProto(s))
 	}

@@ -19,7 +19,7 @@ func (s *Service) Get(ctx context.Context, workspaceID, id string) (Conversation
 	if err != nil {
 		return Conversation{}, fmt.Errorf("get conversation: %w", err)
 	}
-	return c, nil
+	return c, loadTags(ctx, s.db, []*Conversation{&c})
 }
 
 // History pages backwards through a conversation's items, newest first;
@@ -50,6 +50,7 @@ type Filter struct {
 	Channels   []string
 	Text       string
 	Since      int64
+	TagIDs     []string // any of them
 }
 
 // Matches reports whether a conversation is in the filter (but for Text,
@@ -85,7 +86,19 @@ func (f Filter) Matches(c *Conversation, me string) bool {
 	if len(f.Channels) > 0 && !contains(f.Channels, c.Channel) {
 		return false
 	}
+	if len(f.TagIDs) > 0 && !anyOf(f.TagIDs, c.TagIDs) {
+		return false
+	}
 	return c.LastActivityAt >= f.Since
+}
+
+func anyOf(want, have []string) bool {
+	for _, t := range have {
+		if contains(want, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains[T comparable](xs []T, x T) bool {
@@ -145,6 +158,13 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 	if f.Since > 0 {
 		where, args = append(where, "c.last_activity_at >= ?"), append(args, f.Since)
 	}
+	if len(f.TagIDs) > 0 {
+		where = append(where, `EXISTS (SELECT 1 FROM conversation_tags ct WHERE ct.conversation_id = c.id AND ct.tag_id IN (`+
+			store.Placeholders(len(f.TagIDs))+`))`)
+		for _, t := range f.TagIDs {
+			args = append(args, t)
+		}
+	}
 	if f.Text != "" {
 		where = append(where, `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
 			AND m.body LIKE ? ESCAPE '!')`)
@@ -166,7 +186,11 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		return nil, "", fmt.Errorf("list conversations: %w", err)
 	}
 	cs, next := page.Cut(cs, limit, func(c Conversation) []any { return []any{c.LastActivityAt, c.ID} })
-	return cs, next, nil
+	ptrs := make([]*Conversation, len(cs))
+	for i := range cs {
+		ptrs[i] = &cs[i]
+	}
+	return cs, next, loadTags(ctx, s.db, ptrs)
 }
 
 // likeEscape makes user text match literally in LIKE ... ESCAPE '!'.

@@ -122,7 +122,7 @@ func activity(conv *Conversation, actor Actor, what string, data map[string]stri
 
 // move changes conv's state (the caller checked CanMove) and records it.
 func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string) error {
-	before := &Before{State: conv.State, AssigneeID: conv.AssigneeID, GroupID: conv.GroupID, Priority: conv.Priority}
+	before := before(conv)
 	from := conv.State
 	conv.State = to
 	switch to {
@@ -148,7 +148,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to
 		activity(conv, actor, "state_changed", data, events.Public), data)
 }
 
-// lock loads a conversation of the workspace for update.
+// lock loads a conversation of the workspace (with its tags) for update.
 func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string) (Conversation, error) {
 	c, err := getConversation(ctx, tx, id, tx.Dialect.ForUpdate())
 	if store.ErrNoRows(err) || (err == nil && c.WorkspaceID != workspaceID) {
@@ -156,6 +156,9 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string
 	}
 	if err != nil {
 		return Conversation{}, fmt.Errorf("load conversation: %w", err)
+	}
+	if err := loadTags(ctx, tx, []*Conversation{&c}); err != nil {
+		return Conversation{}, err
 	}
 	return c, nil
 }

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -82,4 +83,31 @@ func setRead(ctx context.Context, tx *store.Tx, c *Conversation, userID string, 
 		(conversation_id, user_id, workspace_id, last_read_seq, updated_at) VALUES (?, ?, ?, ?, ?)`,
 		c.ID, userID, c.WorkspaceID, seq, now)
 	return err
+}
+
+// loadTags fills in the tags of the conversations.
+func loadTags(ctx context.Context, q store.Querier, cs []*Conversation) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	args := make([]any, len(cs))
+	byID := make(map[string]*Conversation, len(cs))
+	for i, c := range cs {
+		args[i] = c.ID
+		byID[c.ID] = c
+		c.TagIDs = nil
+	}
+	var rows []struct {
+		ConversationID string `db:"conversation_id"`
+		TagID          string `db:"tag_id"`
+	}
+	if err := q.SelectContext(ctx, &rows, `SELECT conversation_id, tag_id FROM conversation_tags WHERE conversation_id IN (`+
+		store.Placeholders(len(cs))+`) ORDER BY created_at, tag_id`, args...); err != nil {
+		return fmt.Errorf("load tags: %w", err)
+	}
+	for _, r := range rows {
+		c := byID[r.ConversationID]
+		c.TagIDs = append(c.TagIDs, r.TagID)
+	}
+	return nil
 }

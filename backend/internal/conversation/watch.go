@@ -141,6 +141,9 @@ func inView(f Filter, pl *Payload, me string) bool {
 	}
 	was := *pl.Conversation
 	was.State, was.AssigneeID, was.GroupID, was.Priority = pl.Before.State, pl.Before.AssigneeID, pl.Before.GroupID, pl.Before.Priority
+	if pl.Before.TagIDs != nil || pl.Conversation.TagIDs != nil {
+		was.TagIDs = pl.Before.TagIDs
+	}
 	return f.Matches(&was, me)
 }
 

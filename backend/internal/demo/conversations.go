@@ -15,7 +15,7 @@ import (
 
 // seedConversations makes a few customer conversations in different states,
 // as a visitor through the widget would and an agent through the app.
-func seedConversations(ctx context.Context, svc Services, ws workspace.Workspace, agent *access.Principal) error {
+func seedConversations(ctx context.Context, svc Services, ws workspace.Workspace, owner, agent *access.Principal) error {
 	visitor := func(name, email string, attrs map[string]string) (*access.Principal, error) {
 		s, err := svc.Contacts.StartSession(ctx, contact.SessionRequest{PublicKey: ws.PublicKey, Name: name, Email: email, Attributes: attrs})
 		if err != nil {
@@ -32,12 +32,38 @@ func seedConversations(ctx context.Context, svc Services, ws workspace.Workspace
 		return err
 	}
 
+	tags := map[string]string{}
+	for _, t := range []struct{ name, color, description string }{
+		{"refund", "#e11d48", "Refunds, returns and chargebacks"},
+		{"shipping", "#2563eb", "Where is my order, delivery times"},
+		{"vip", "#ca8a04", "VIP customers"},
+		{"discount", "#16a34a", "Discount codes and promotions"},
+	} {
+		created, err := svc.Tags.Create(ctx, owner, ws.ID, t.name, t.color, t.description)
+		if err != nil {
+			return err
+		}
+		tags[t.name] = created.ID
+	}
+	tagIt := func(c conversation.Conversation, names ...string) error {
+		for _, n := range names {
+			if _, err := svc.Conversations.Tag(ctx, agent, ws.ID, c.ID, tags[n]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+
 	// Waiting in the queue.
 	sam, err := visitor("Sam Shopper", "sam@example.com", map[string]string{"cart_value": "42.50", "language": "en"})
 	if err != nil {
 		return err
 	}
-	if _, err := start(sam, "https://shop.example/orders/1042", "Hi! Where is my order #1042? It was due yesterday."); err != nil {
+	queued, err := start(sam, "https://shop.example/orders/1042", "Hi! Where is my order #1042? It was due yesterday.")
+	if err != nil {
+		return err
+	}
+	if err := tagIt(queued, "shipping"); err != nil {
 		return err
 	}
 
@@ -57,6 +83,12 @@ func seedConversations(ctx context.Context, svc Services, ws workspace.Workspace
 		return err
 	}
 	if err := say(vera, active, "Thank you, I'll wait.", conversation.KindText); err != nil {
+		return err
+	}
+	if err := tagIt(active, "vip", "discount"); err != nil {
+		return err
+	}
+	if _, err := svc.Conversations.SetPriority(ctx, agent, ws.ID, active.ID, "high"); err != nil {
 		return err
 	}
 
@@ -89,6 +121,9 @@ func seedConversations(ctx context.Context, svc Services, ws workspace.Workspace
 		return err
 	}
 	if err := say(mia, closed, "Perfect, thanks!", conversation.KindText); err != nil {
+		return err
+	}
+	if err := tagIt(closed, "refund"); err != nil {
 		return err
 	}
 	if _, err := svc.Conversations.Close(ctx, agent, ws.ID, closed.ID); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
@@ -29,6 +30,7 @@ type Services struct {
 	Workspaces    *workspace.Service
 	Contacts      *contact.Service
 	Conversations *conversation.Service
+	Tags          *tag.Service
 }
 
 // Seeded is what the demo holds.
@@ -94,7 +96,7 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 		}
 	}
 	agentP := &access.Principal{Kind: access.KindUser, UserID: agent.ID}
-	if err := seedConversations(ctx, svc, d.Workspace, agentP); err != nil {
+	if err := seedConversations(ctx, svc, d.Workspace, ownerP, agentP); err != nil {
 		return d, fmt.Errorf("demo conversations: %w", err)
 	}
 	announce(out, addr, d)

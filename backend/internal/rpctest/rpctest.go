@@ -118,6 +118,7 @@ type Clients struct {
 	Workspace    tandemv1connect.WorkspaceServiceClient
 	Conversation tandemv1connect.ConversationServiceClient
 	Widget       tandemv1connect.WidgetServiceClient
+	Tag          tandemv1connect.TagServiceClient
 }
 
 // Clients builds the generated clients over protocol p.
@@ -131,6 +132,7 @@ func ClientsFor(url string, p Protocol) Clients {
 		Workspace:    tandemv1connect.NewWorkspaceServiceClient(hc, url, opts...),
 		Conversation: tandemv1connect.NewConversationServiceClient(hc, url, opts...),
 		Widget:       tandemv1connect.NewWidgetServiceClient(hc, url, opts...),
+		Tag:          tandemv1connect.NewTagServiceClient(hc, url, opts...),
 	}
 }
 

@@ -44,6 +44,15 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		return uuid.NewString()
 	}
 	ownerP := w.principal("owner")
+	tagOf := func(tg target) string {
+		switch tg {
+		case own:
+			return w.tag(w.w1)
+		case foreign:
+			return w.tag(w.w2)
+		}
+		return uuid.NewString()
+	}
 	firstOf := func(stream interface {
 		Receive() bool
 		Err() error
@@ -194,6 +203,61 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			id := agentConv(tg).ID
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Conversation.SetPriority(ctx, &tandemv1.SetPriorityRequest{ConversationId: id, Priority: tandemv1.Priority_PRIORITY_HIGH})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/TagConversation": func(tg target) call {
+			conv, tag := agentConv(tg), w.tag(w.w1)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.TagConversation(ctx, &tandemv1.TagConversationRequest{ConversationId: conv.ID, TagId: tag})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/UntagConversation": func(tg target) call {
+			conv, tag := agentConv(tg), w.tag(w.w1)
+			if tg == own {
+				if _, err := w.srv.Conversations.Tag(w.ctx, ownerP, w.w1.ID, conv.ID, tag); err != nil {
+					w.t.Fatal(err)
+				}
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.UntagConversation(ctx, &tandemv1.UntagConversationRequest{ConversationId: conv.ID, TagId: tag})
+				return err
+			}
+		},
+		"/tandem.v1.TagService/CreateTag": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Tag.CreateTag(ctx, &tandemv1.CreateTagRequest{WorkspaceId: id, Name: unique("tag "), Color: "#e11d48"})
+				return err
+			}
+		},
+		"/tandem.v1.TagService/ListTags": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Tag.ListTags(ctx, &tandemv1.ListTagsRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.TagService/CountTags": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Tag.CountTags(ctx, &tandemv1.CountTagsRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.TagService/UpdateTag": func(tg target) call {
+			id := tagOf(tg)
+			name := unique("renamed ")
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Tag.UpdateTag(ctx, &tandemv1.UpdateTagRequest{TagId: id, Name: &name})
+				return err
+			}
+		},
+		"/tandem.v1.TagService/DeleteTag": func(tg target) call {
+			id := tagOf(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Tag.DeleteTag(ctx, &tandemv1.DeleteTagRequest{TagId: id})
 				return err
 			}
 		},

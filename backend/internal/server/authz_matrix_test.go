@@ -90,6 +90,14 @@ var authzTable = map[string]policy{
 	"/tandem.v1.ConversationService/TransferConversation": member(access.RoleAgent),
 	"/tandem.v1.ConversationService/TakeOverConversation": {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
 	"/tandem.v1.ConversationService/SetPriority":          member(access.RoleAgent),
+	"/tandem.v1.ConversationService/TagConversation":      member(access.RoleAgent),
+	"/tandem.v1.ConversationService/UntagConversation":    member(access.RoleAgent),
+
+	"/tandem.v1.TagService/CreateTag": member(access.RoleSupervisor),
+	"/tandem.v1.TagService/ListTags":  member(access.RoleAgent),
+	"/tandem.v1.TagService/UpdateTag": member(access.RoleSupervisor),
+	"/tandem.v1.TagService/DeleteTag": member(access.RoleSupervisor),
+	"/tandem.v1.TagService/CountTags": member(access.RoleAgent),
 
 	"/tandem.v1.WidgetService/StartSession":        public,
 	"/tandem.v1.WidgetService/StartConversation":   visitorOnly,

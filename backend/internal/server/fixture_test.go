@@ -97,6 +97,20 @@ func (w *world) newVisitor(ws workspace.Workspace) (*access.Principal, string) {
 	return p, sess.Token
 }
 
+// tag creates a tag in ws and returns its id.
+func (w *world) tag(ws workspace.Workspace) string {
+	w.t.Helper()
+	owner := w.principal("owner")
+	if ws.ID == w.w2.ID {
+		owner = w.principal("w2owner")
+	}
+	t, err := w.srv.Tags.Create(w.ctx, owner, ws.ID, unique("tag "), "#2563eb", "")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return t.ID
+}
+
 // tokenOf is the widget token of a visitor of the world.
 func (w *world) tokenOf(p *access.Principal) string { return w.tokens[p] }
 

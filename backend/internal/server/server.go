@@ -33,6 +33,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/widget"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
@@ -55,6 +56,19 @@ type Server struct {
 	Workspaces    *workspace.Service
 	Contacts      *contact.Service
 	Conversations *conversation.Service
+	Tags          *tag.Service
+}
+
+// directory is what conversations need to know about the workspace: its
+// members and groups (workspace package) and its tags (tag package).
+type directory struct {
+	*workspace.Service
+	tags *tag.Service
+}
+
+func (d directory) Tag(ctx context.Context, id string) (string, string, error) {
+	t, err := d.tags.Get(ctx, id)
+	return t.WorkspaceID, t.Name, err
 }
 
 // Services lists every RPC service tandemd serves, for reflection and health.
@@ -64,6 +78,7 @@ func Services() []string {
 		tandemv1connect.WorkspaceServiceName,
 		tandemv1connect.ConversationServiceName,
 		tandemv1connect.WidgetServiceName,
+		tandemv1connect.TagServiceName,
 	}
 }
 
@@ -94,7 +109,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
-	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, s.Workspaces, conversation.Options{})
+	s.Tags = tag.NewService(db, log, nil)
+	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags}, conversation.Options{})
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
@@ -105,6 +121,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	authz.Register("group", s.Workspaces.GroupWorkspace)
 	authz.Register("api_key", s.Accounts.APIKeyWorkspace)
 	authz.Register("conversation", s.Conversations.WorkspaceOf)
+	authz.Register("tag", s.Tags.WorkspaceOf)
 	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
 
 	rpcMetrics := metrics.NewRPC(s.registry)
@@ -134,6 +151,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
 		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Credentials: s.Accounts.StillValid,
 	}), opts...))
+	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors), opts...))
 
 	reflector := grpcreflect.NewStaticReflector(Services()...)

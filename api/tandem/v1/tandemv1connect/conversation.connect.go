@@ -78,6 +78,12 @@ const (
 	// ConversationServiceSetPriorityProcedure is the fully-qualified name of the ConversationService's
 	// SetPriority RPC.
 	ConversationServiceSetPriorityProcedure = "/tandem.v1.ConversationService/SetPriority"
+	// ConversationServiceTagConversationProcedure is the fully-qualified name of the
+	// ConversationService's TagConversation RPC.
+	ConversationServiceTagConversationProcedure = "/tandem.v1.ConversationService/TagConversation"
+	// ConversationServiceUntagConversationProcedure is the fully-qualified name of the
+	// ConversationService's UntagConversation RPC.
+	ConversationServiceUntagConversationProcedure = "/tandem.v1.ConversationService/UntagConversation"
 	// ConversationServiceWatchProcedure is the fully-qualified name of the ConversationService's Watch
 	// RPC.
 	ConversationServiceWatchProcedure = "/tandem.v1.ConversationService/Watch"
@@ -126,6 +132,10 @@ type ConversationServiceClient interface {
 	TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error)
 	// SetPriority sets the conversation's priority.
 	SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error)
+	// TagConversation puts a tag on the conversation (no-op when it is there).
+	TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error)
+	// UntagConversation takes a tag off the conversation.
+	UntagConversation(context.Context, *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error)
 	// Watch streams the workspace events the caller is entitled to, from the
 	// position after `cursor` (or from now), in commit order, with no gap and
 	// no repeat. An unusable cursor fails with FailedPrecondition and the
@@ -237,6 +247,18 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("SetPriority")),
 			connect.WithClientOptions(opts...),
 		),
+		tagConversation: connect.NewClient[v1.TagConversationRequest, v1.TagConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceTagConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("TagConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		untagConversation: connect.NewClient[v1.UntagConversationRequest, v1.UntagConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceUntagConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("UntagConversation")),
+			connect.WithClientOptions(opts...),
+		),
 		watch: connect.NewClient[v1.WatchRequest, v1.WatchResponse](
 			httpClient,
 			baseURL+ConversationServiceWatchProcedure,
@@ -263,6 +285,8 @@ type conversationServiceClient struct {
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
 	takeOverConversation *connect.Client[v1.TakeOverConversationRequest, v1.TakeOverConversationResponse]
 	setPriority          *connect.Client[v1.SetPriorityRequest, v1.SetPriorityResponse]
+	tagConversation      *connect.Client[v1.TagConversationRequest, v1.TagConversationResponse]
+	untagConversation    *connect.Client[v1.UntagConversationRequest, v1.UntagConversationResponse]
 	watch                *connect.Client[v1.WatchRequest, v1.WatchResponse]
 }
 
@@ -401,6 +425,24 @@ func (c *conversationServiceClient) SetPriority(ctx context.Context, req *v1.Set
 	return nil, err
 }
 
+// TagConversation calls tandem.v1.ConversationService.TagConversation.
+func (c *conversationServiceClient) TagConversation(ctx context.Context, req *v1.TagConversationRequest) (*v1.TagConversationResponse, error) {
+	response, err := c.tagConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UntagConversation calls tandem.v1.ConversationService.UntagConversation.
+func (c *conversationServiceClient) UntagConversation(ctx context.Context, req *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error) {
+	response, err := c.untagConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // Watch calls tandem.v1.ConversationService.Watch.
 func (c *conversationServiceClient) Watch(ctx context.Context, req *v1.WatchRequest) (*connect.ServerStreamForClient[v1.WatchResponse], error) {
 	return c.watch.CallServerStream(ctx, connect.NewRequest(req))
@@ -449,6 +491,10 @@ type ConversationServiceHandler interface {
 	TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error)
 	// SetPriority sets the conversation's priority.
 	SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error)
+	// TagConversation puts a tag on the conversation (no-op when it is there).
+	TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error)
+	// UntagConversation takes a tag off the conversation.
+	UntagConversation(context.Context, *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error)
 	// Watch streams the workspace events the caller is entitled to, from the
 	// position after `cursor` (or from now), in commit order, with no gap and
 	// no repeat. An unusable cursor fails with FailedPrecondition and the
@@ -556,6 +602,18 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("SetPriority")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceTagConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceTagConversationProcedure,
+		svc.TagConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("TagConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceUntagConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceUntagConversationProcedure,
+		svc.UntagConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("UntagConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
 	conversationServiceWatchHandler := connect.NewServerStreamHandlerSimple(
 		ConversationServiceWatchProcedure,
 		svc.Watch,
@@ -594,6 +652,10 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceTakeOverConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceSetPriorityProcedure:
 			conversationServiceSetPriorityHandler.ServeHTTP(w, r)
+		case ConversationServiceTagConversationProcedure:
+			conversationServiceTagConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceUntagConversationProcedure:
+			conversationServiceUntagConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceWatchProcedure:
 			conversationServiceWatchHandler.ServeHTTP(w, r)
 		default:
@@ -663,6 +725,14 @@ func (UnimplementedConversationServiceHandler) TakeOverConversation(context.Cont
 
 func (UnimplementedConversationServiceHandler) SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.SetPriority is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.TagConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) UntagConversation(context.Context, *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.UntagConversation is not implemented"))
 }
 
 func (UnimplementedConversationServiceHandler) Watch(context.Context, *v1.WatchRequest, *connect.ServerStream[v1.WatchResponse]) error {
