@@ -499,9 +499,11 @@ type Conversation struct {
 	// Position of the latest history item.
 	LastSeq int64 `protobuf:"varint,18,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	// Ids of the tags on the conversation.
-	TagIds        []string `protobuf:"bytes,19,rep,name=tag_ids,json=tagIds,proto3" json:"tag_ids,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TagIds []string `protobuf:"bytes,19,rep,name=tag_ids,json=tagIds,proto3" json:"tag_ids,omitempty"`
+	// Agents who joined besides the owner.
+	ParticipantUserIds []string `protobuf:"bytes,20,rep,name=participant_user_ids,json=participantUserIds,proto3" json:"participant_user_ids,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *Conversation) Reset() {
@@ -663,6 +665,13 @@ func (x *Conversation) GetLastSeq() int64 {
 func (x *Conversation) GetTagIds() []string {
 	if x != nil {
 		return x.TagIds
+	}
+	return nil
+}
+
+func (x *Conversation) GetParticipantUserIds() []string {
+	if x != nil {
+		return x.ParticipantUserIds
 	}
 	return nil
 }
@@ -1285,8 +1294,13 @@ type AddNoteRequest struct {
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	ClientId       string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	Body           string                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Members mentioned in the note (the app resolves "@name" to ids); each
+	// gets a member.mentioned event.
+	MentionUserIds []string `protobuf:"bytes,4,rep,name=mention_user_ids,json=mentionUserIds,proto3" json:"mention_user_ids,omitempty"`
+	// A whisper: addressed to the conversation's owner (supervisors and up).
+	Whisper       bool `protobuf:"varint,5,opt,name=whisper,proto3" json:"whisper,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AddNoteRequest) Reset() {
@@ -1338,6 +1352,20 @@ func (x *AddNoteRequest) GetBody() string {
 		return x.Body
 	}
 	return ""
+}
+
+func (x *AddNoteRequest) GetMentionUserIds() []string {
+	if x != nil {
+		return x.MentionUserIds
+	}
+	return nil
+}
+
+func (x *AddNoteRequest) GetWhisper() bool {
+	if x != nil {
+		return x.Whisper
+	}
+	return false
 }
 
 type AddNoteResponse struct {
@@ -2626,6 +2654,182 @@ func (x *UntagConversationResponse) GetConversation() *Conversation {
 	return nil
 }
 
+type JoinConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *JoinConversationRequest) Reset() {
+	*x = JoinConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinConversationRequest) ProtoMessage() {}
+
+func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinConversationRequest.ProtoReflect.Descriptor instead.
+func (*JoinConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *JoinConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type JoinConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *JoinConversationResponse) Reset() {
+	*x = JoinConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *JoinConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*JoinConversationResponse) ProtoMessage() {}
+
+func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use JoinConversationResponse.ProtoReflect.Descriptor instead.
+func (*JoinConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
+}
+
+func (x *JoinConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type LeaveConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *LeaveConversationRequest) Reset() {
+	*x = LeaveConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveConversationRequest) ProtoMessage() {}
+
+func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveConversationRequest.ProtoReflect.Descriptor instead.
+func (*LeaveConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *LeaveConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type LeaveConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveConversationResponse) Reset() {
+	*x = LeaveConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveConversationResponse) ProtoMessage() {}
+
+func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveConversationResponse.ProtoReflect.Descriptor instead.
+func (*LeaveConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *LeaveConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
 type WatchRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -2641,7 +2845,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2653,7 +2857,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2666,7 +2870,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *WatchRequest) GetWorkspaceId() string {
@@ -2717,7 +2921,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2729,7 +2933,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2742,7 +2946,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *Event) GetId() string {
@@ -2835,7 +3039,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2847,7 +3051,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2860,7 +3064,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *WatchResponse) GetEvent() *Event {
@@ -2905,7 +3109,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aG\n" +
 	"\x19UnverifiedAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd0\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\a\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x122\n" +
@@ -2926,7 +3130,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\rclose_time_ms\x18\x10 \x01(\x03R\vcloseTimeMs\x12\x16\n" +
 	"\x06unread\x18\x11 \x01(\bR\x06unread\x12\x19\n" +
 	"\blast_seq\x18\x12 \x01(\x03R\alastSeq\x12\x17\n" +
-	"\atag_ids\x18\x13 \x03(\tR\x06tagIds\x1a?\n" +
+	"\atag_ids\x18\x13 \x03(\tR\x06tagIds\x120\n" +
+	"\x14participant_user_ids\x18\x14 \x03(\tR\x12participantUserIds\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf5\x03\n" +
@@ -2994,11 +3199,13 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x04body\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01(\x80\x80\x01R\x04body\"\x80\x01\n" +
 	"\x13SendMessageResponse\x12,\n" +
 	"\amessage\x18\x01 \x01(\v2\x12.tandem.v1.MessageR\amessage\x12;\n" +
-	"\fconversation\x18\x02 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x8b\x01\n" +
+	"\fconversation\x18\x02 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\xe2\x01\n" +
 	"\x0eAddNoteRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12%\n" +
 	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bclientId\x12\x1f\n" +
-	"\x04body\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01(\x80\x80\x01R\x04body\"9\n" +
+	"\x04body\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01(\x80\x80\x01R\x04body\x12;\n" +
+	"\x10mention_user_ids\x18\x04 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\x14\x18\x01\"\x05r\x03\xb0\x01\x01R\x0ementionUserIds\x12\x18\n" +
+	"\awhisper\x18\x05 \x01(\bR\awhisper\"9\n" +
 	"\x0fAddNoteResponse\x12&\n" +
 	"\x04note\x18\x01 \x01(\v2\x12.tandem.v1.MessageR\x04note\"]\n" +
 	"\x10SetTypingRequest\x121\n" +
@@ -3062,6 +3269,14 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x1f\n" +
 	"\x06tag_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x05tagId\"X\n" +
 	"\x19UntagConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"L\n" +
+	"\x17JoinConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"W\n" +
+	"\x18JoinConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"M\n" +
+	"\x18LeaveConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"X\n" +
+	"\x19LeaveConversationResponse\x12;\n" +
 	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x94\x01\n" +
 	"\fWatchRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12 \n" +
@@ -3117,7 +3332,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MESSAGE_KIND_TEXT\x10\x01\x12\x15\n" +
 	"\x11MESSAGE_KIND_NOTE\x10\x02\x12\x19\n" +
-	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\x95\x13\n" +
+	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\xaf\x15\n" +
 	"\x13ConversationService\x12\x88\x01\n" +
 	"\x11ListConversations\x12#.tandem.v1.ListConversationsRequest\x1a$.tandem.v1.ListConversationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x0fGetConversation\x12!.tandem.v1.GetConversationRequest\x1a\".tandem.v1.GetConversationResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12z\n" +
@@ -3135,7 +3350,9 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x14TakeOverConversation\x12&.tandem.v1.TakeOverConversationRequest\x1a'.tandem.v1.TakeOverConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12z\n" +
 	"\vSetPriority\x12\x1d.tandem.v1.SetPriorityRequest\x1a\x1e.tandem.v1.SetPriorityResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x86\x01\n" +
 	"\x0fTagConversation\x12!.tandem.v1.TagConversationRequest\x1a\".tandem.v1.TagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8c\x01\n" +
-	"\x11UntagConversation\x12#.tandem.v1.UntagConversationRequest\x1a$.tandem.v1.UntagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12c\n" +
+	"\x11UntagConversation\x12#.tandem.v1.UntagConversationRequest\x1a$.tandem.v1.UntagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x88\x01\n" +
+	"\x10JoinConversation\x12\".tandem.v1.JoinConversationRequest\x1a#.tandem.v1.JoinConversationResponse\"+\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04join\"\x0fconversation_id\x12\x8c\x01\n" +
+	"\x11LeaveConversation\x12#.tandem.v1.LeaveConversationRequest\x1a$.tandem.v1.LeaveConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12c\n" +
 	"\x05Watch\x12\x17.tandem.v1.WatchRequest\x1a\x18.tandem.v1.WatchResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id0\x01B7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
@@ -3151,7 +3368,7 @@ func file_tandem_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
 var file_tandem_v1_conversation_proto_goTypes = []any{
 	(ConversationState)(0),               // 0: tandem.v1.ConversationState
 	(Priority)(0),                        // 1: tandem.v1.Priority
@@ -3197,26 +3414,30 @@ var file_tandem_v1_conversation_proto_goTypes = []any{
 	(*TagConversationResponse)(nil),      // 41: tandem.v1.TagConversationResponse
 	(*UntagConversationRequest)(nil),     // 42: tandem.v1.UntagConversationRequest
 	(*UntagConversationResponse)(nil),    // 43: tandem.v1.UntagConversationResponse
-	(*WatchRequest)(nil),                 // 44: tandem.v1.WatchRequest
-	(*Event)(nil),                        // 45: tandem.v1.Event
-	(*WatchResponse)(nil),                // 46: tandem.v1.WatchResponse
-	nil,                                  // 47: tandem.v1.Contact.VerifiedAttributesEntry
-	nil,                                  // 48: tandem.v1.Contact.UnverifiedAttributesEntry
-	nil,                                  // 49: tandem.v1.Conversation.CustomFieldsEntry
-	nil,                                  // 50: tandem.v1.Message.ActivityDataEntry
-	nil,                                  // 51: tandem.v1.Event.DataEntry
+	(*JoinConversationRequest)(nil),      // 44: tandem.v1.JoinConversationRequest
+	(*JoinConversationResponse)(nil),     // 45: tandem.v1.JoinConversationResponse
+	(*LeaveConversationRequest)(nil),     // 46: tandem.v1.LeaveConversationRequest
+	(*LeaveConversationResponse)(nil),    // 47: tandem.v1.LeaveConversationResponse
+	(*WatchRequest)(nil),                 // 48: tandem.v1.WatchRequest
+	(*Event)(nil),                        // 49: tandem.v1.Event
+	(*WatchResponse)(nil),                // 50: tandem.v1.WatchResponse
+	nil,                                  // 51: tandem.v1.Contact.VerifiedAttributesEntry
+	nil,                                  // 52: tandem.v1.Contact.UnverifiedAttributesEntry
+	nil,                                  // 53: tandem.v1.Conversation.CustomFieldsEntry
+	nil,                                  // 54: tandem.v1.Message.ActivityDataEntry
+	nil,                                  // 55: tandem.v1.Event.DataEntry
 }
 var file_tandem_v1_conversation_proto_depIdxs = []int32{
-	47, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
-	48, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
+	51, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
+	52, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
 	0,  // 2: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
 	6,  // 3: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
 	1,  // 4: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
 	2,  // 5: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
-	49, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
+	53, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
 	4,  // 7: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
 	3,  // 8: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
-	50, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
+	54, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
 	0,  // 10: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
 	5,  // 11: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
 	1,  // 12: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
@@ -3240,53 +3461,59 @@ var file_tandem_v1_conversation_proto_depIdxs = []int32{
 	7,  // 30: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
 	7,  // 31: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
 	7,  // 32: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 33: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
-	3,  // 34: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
-	7,  // 35: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
-	8,  // 36: tandem.v1.Event.message:type_name -> tandem.v1.Message
-	51, // 37: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
-	45, // 38: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
-	10, // 39: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
-	12, // 40: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
-	14, // 41: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
-	16, // 42: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
-	18, // 43: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
-	20, // 44: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
-	22, // 45: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
-	24, // 46: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
-	26, // 47: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
-	28, // 48: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
-	30, // 49: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
-	32, // 50: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
-	34, // 51: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
-	36, // 52: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
-	38, // 53: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
-	40, // 54: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
-	42, // 55: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
-	44, // 56: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
-	11, // 57: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
-	13, // 58: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
-	15, // 59: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
-	17, // 60: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
-	19, // 61: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
-	21, // 62: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
-	23, // 63: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
-	25, // 64: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
-	27, // 65: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
-	29, // 66: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
-	31, // 67: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
-	33, // 68: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
-	35, // 69: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
-	37, // 70: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
-	39, // 71: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
-	41, // 72: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
-	43, // 73: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
-	46, // 74: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
-	57, // [57:75] is the sub-list for method output_type
-	39, // [39:57] is the sub-list for method input_type
-	39, // [39:39] is the sub-list for extension type_name
-	39, // [39:39] is the sub-list for extension extendee
-	0,  // [0:39] is the sub-list for field type_name
+	7,  // 33: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 34: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 35: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
+	3,  // 36: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
+	7,  // 37: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
+	8,  // 38: tandem.v1.Event.message:type_name -> tandem.v1.Message
+	55, // 39: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
+	49, // 40: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
+	10, // 41: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
+	12, // 42: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
+	14, // 43: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
+	16, // 44: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
+	18, // 45: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
+	20, // 46: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
+	22, // 47: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
+	24, // 48: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
+	26, // 49: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
+	28, // 50: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
+	30, // 51: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
+	32, // 52: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
+	34, // 53: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
+	36, // 54: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
+	38, // 55: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
+	40, // 56: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
+	42, // 57: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
+	44, // 58: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
+	46, // 59: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
+	48, // 60: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
+	11, // 61: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
+	13, // 62: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
+	15, // 63: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
+	17, // 64: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
+	19, // 65: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
+	21, // 66: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
+	23, // 67: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
+	25, // 68: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
+	27, // 69: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
+	29, // 70: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
+	31, // 71: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
+	33, // 72: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
+	35, // 73: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
+	37, // 74: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
+	39, // 75: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
+	41, // 76: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
+	43, // 77: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
+	45, // 78: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
+	47, // 79: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
+	50, // 80: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
+	61, // [61:81] is the sub-list for method output_type
+	41, // [41:61] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_conversation_proto_init() }
@@ -3305,7 +3532,7 @@ func file_tandem_v1_conversation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_conversation_proto_rawDesc), len(file_tandem_v1_conversation_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   46,
+			NumMessages:   50,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

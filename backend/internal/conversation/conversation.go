@@ -75,6 +75,13 @@ type Conversation struct {
 	Unread bool `db:"unread" json:"-"`
 	// TagIDs are the tags on the conversation (from conversation_tags).
 	TagIDs []string `db:"-" json:"tag_ids,omitempty"`
+	// ParticipantIDs are agents who joined besides the owner.
+	ParticipantIDs []string `db:"-" json:"participant_ids,omitempty"`
+}
+
+// takesPart reports whether the user owns or has joined the conversation.
+func (c *Conversation) takesPart(userID string) bool {
+	return c.AssigneeID == userID || contains(c.ParticipantIDs, userID)
 }
 
 // Message kinds.

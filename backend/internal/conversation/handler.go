@@ -133,8 +133,8 @@ func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.SendMessageRequ
 
 // AddNote implements ConversationService.AddNote.
 func (h *Handler) AddNote(ctx context.Context, req *tandemv1.AddNoteRequest) (*tandemv1.AddNoteResponse, error) {
-	m, _, err := h.svc.Post(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
-		req.GetClientId(), req.GetBody(), KindNote)
+	m, _, err := h.svc.Note(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx), req.GetConversationId(),
+		req.GetClientId(), req.GetBody(), NoteOptions{Mentions: req.GetMentionUserIds(), Whisper: req.GetWhisper()})
 	if err != nil {
 		return nil, err
 	}
@@ -275,4 +275,24 @@ func (h *Handler) UntagConversation(ctx context.Context, req *tandemv1.UntagConv
 	}
 	conv, err := h.one(ctx, c)
 	return &tandemv1.UntagConversationResponse{Conversation: conv}, err
+}
+
+// JoinConversation implements ConversationService.JoinConversation.
+func (h *Handler) JoinConversation(ctx context.Context, req *tandemv1.JoinConversationRequest) (*tandemv1.JoinConversationResponse, error) {
+	c, err := h.svc.Join(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.JoinConversationResponse{Conversation: conv}, err
+}
+
+// LeaveConversation implements ConversationService.LeaveConversation.
+func (h *Handler) LeaveConversation(ctx context.Context, req *tandemv1.LeaveConversationRequest) (*tandemv1.LeaveConversationResponse, error) {
+	c, err := h.svc.Leave(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.LeaveConversationResponse{Conversation: conv}, err
 }

@@ -72,7 +72,8 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		GroupId: c.GroupID, Priority: priorityToProto[c.Priority], Channel: channelToProto[c.Channel], PageUrl: c.PageURL,
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
-		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs}
+		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
+		ParticipantUserIds: c.ParticipantIDs}
 	if ct != nil {
 		out.Contact = ContactToProto(ct)
 	}

@@ -19,7 +19,7 @@ func (s *Service) Get(ctx context.Context, workspaceID, id string) (Conversation
 	if err != nil {
 		return Conversation{}, fmt.Errorf("get conversation: %w", err)
 	}
-	return c, loadTags(ctx, s.db, []*Conversation{&c})
+	return c, loadRelations(ctx, s.db, []*Conversation{&c})
 }
 
 // History pages backwards through a conversation's items, newest first;
@@ -190,7 +190,7 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 	for i := range cs {
 		ptrs[i] = &cs[i]
 	}
-	return cs, next, loadTags(ctx, s.db, ptrs)
+	return cs, next, loadRelations(ctx, s.db, ptrs)
 }
 
 // likeEscape makes user text match literally in LIKE ... ESCAPE '!'.

@@ -157,7 +157,7 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string
 	if err != nil {
 		return Conversation{}, fmt.Errorf("load conversation: %w", err)
 	}
-	if err := loadTags(ctx, tx, []*Conversation{&c}); err != nil {
+	if err := loadRelations(ctx, tx, []*Conversation{&c}); err != nil {
 		return Conversation{}, err
 	}
 	return c, nil
@@ -217,10 +217,18 @@ var errDuplicate = errors.New("already done")
 // content is refused.
 //
 // A customer writing to a snoozed conversation wakes it; to a closed one,
-// reopens it into the queue. An agent cannot write to a closed conversation;
-// an agent's reply to an unowned bot or pending conversation makes them its
-// owner.
+// reopens it into the queue. An agent cannot write to a closed conversation,
+// nor to one another agent owns unless they joined it; an agent's reply to an
+// unowned bot or pending conversation makes them its owner.
 func (s *Service) Post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string) (Message, Conversation, error) {
+	return s.post(ctx, p, workspaceID, conversationID, clientID, body, kind, nil, nil)
+}
+
+// postHook runs inside a post's transaction: before the message is
+// recorded (to adjust it), or after (to append more events).
+type postHook func(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, msg *Message) error
+
+func (s *Service) post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string, before, after postHook) (Message, Conversation, error) {
 	actor, err := s.ActorOf(ctx, p)
 	if err != nil {
 		return Message{}, Conversation{}, err
@@ -252,7 +260,18 @@ func (s *Service) Post(ctx context.Context, p *access.Principal, workspaceID, co
 		msg = Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: kind,
 			Visibility: string(vis), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
 			Body: body, ClientID: clientID}
-		return s.record(ctx, tx, &conv, nil, typ, vis, actor, &msg, nil)
+		if before != nil {
+			if err := before(ctx, tx, &conv, actor, &msg); err != nil {
+				return err
+			}
+		}
+		if err := s.record(ctx, tx, &conv, nil, typ, vis, actor, &msg, nil); err != nil {
+			return err
+		}
+		if after != nil {
+			return after(ctx, tx, &conv, actor, &msg)
+		}
+		return nil
 	})
 	if err != nil && s.db.Dialect.IsUniqueViolation(err) { // a concurrent retry won the insert
 		if msg, err = messageByClientID(ctx, s.db, workspaceID, clientID); err == nil {
@@ -284,9 +303,13 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 		}
 		return nil
 	}
-	switch conv.State {
-	case StateClosed:
+	if conv.State == StateClosed {
 		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it to reply")
+	}
+	if actor.UserID != "" && conv.AssigneeID != "" && !conv.takesPart(actor.UserID) {
+		return apperr.New(apperr.FailedPrecondition, "another agent owns this conversation: join it or take it over to reply")
+	}
+	switch conv.State {
 	case StateBot, StatePending:
 		if conv.AssigneeID == "" && actor.UserID != "" {
 			conv.AssigneeID = actor.UserID

@@ -85,8 +85,8 @@ func setRead(ctx context.Context, tx *store.Tx, c *Conversation, userID string, 
 	return err
 }
 
-// loadTags fills in the tags of the conversations.
-func loadTags(ctx context.Context, q store.Querier, cs []*Conversation) error {
+// loadRelations fills in the tags and participants of the conversations.
+func loadRelations(ctx context.Context, q store.Querier, cs []*Conversation) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -95,7 +95,7 @@ func loadTags(ctx context.Context, q store.Querier, cs []*Conversation) error {
 	for i, c := range cs {
 		args[i] = c.ID
 		byID[c.ID] = c
-		c.TagIDs = nil
+		c.TagIDs, c.ParticipantIDs = nil, nil
 	}
 	var rows []struct {
 		ConversationID string `db:"conversation_id"`
@@ -108,6 +108,18 @@ func loadTags(ctx context.Context, q store.Querier, cs []*Conversation) error {
 	for _, r := range rows {
 		c := byID[r.ConversationID]
 		c.TagIDs = append(c.TagIDs, r.TagID)
+	}
+	var people []struct {
+		ConversationID string `db:"conversation_id"`
+		UserID         string `db:"user_id"`
+	}
+	if err := q.SelectContext(ctx, &people, `SELECT conversation_id, user_id FROM participants WHERE conversation_id IN (`+
+		store.Placeholders(len(cs))+`) ORDER BY created_at, user_id`, args...); err != nil {
+		return fmt.Errorf("load participants: %w", err)
+	}
+	for _, r := range people {
+		c := byID[r.ConversationID]
+		c.ParticipantIDs = append(c.ParticipantIDs, r.UserID)
 	}
 	return nil
 }

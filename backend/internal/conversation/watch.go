@@ -29,7 +29,7 @@ type membership struct {
 
 // visible reports whether the principal, with its current role, may see an
 // event at all.
-func visible(ev *events.Event, role access.Role, p *access.Principal) bool {
+func visible(ev *events.Event, m membership, role access.Role, p *access.Principal) bool {
 	switch ev.Visibility {
 	case events.Public, events.Agents:
 		return true
@@ -37,6 +37,8 @@ func visible(ev *events.Event, role access.Role, p *access.Principal) bool {
 		return role.AtLeast(access.RoleAdmin)
 	case events.Self:
 		return ev.ActorKind == events.ActorUser && ev.ActorID == p.UserID && p.Kind == access.KindUser
+	case events.Direct:
+		return p.Kind == access.KindUser && m.UserID == p.UserID
 	}
 	return false
 }
@@ -74,7 +76,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
 				}
 			}
-			if !visible(&ev, role, p) {
+			if !visible(&ev, m, role, p) {
 				return nil
 			}
 			var pl Payload

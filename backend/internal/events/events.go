@@ -59,6 +59,10 @@ type Event struct {
 // read markers, for their other devices).
 const Self Visibility = "self"
 
+// Direct events are seen only by the member their payload's user_id names
+// (a mention).
+const Direct Visibility = "direct"
+
 // Notifier is told, after commit, that a workspace's log advanced to seq.
 type Notifier interface {
 	Notify(workspaceID string, seq int64)

@@ -9,6 +9,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // conversationFixtures extend the matrix to ConversationService and
@@ -222,6 +223,26 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Conversation.UntagConversation(ctx, &tandemv1.UntagConversationRequest{ConversationId: conv.ID, TagId: tag})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/JoinConversation": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.JoinConversation(ctx, &tandemv1.JoinConversationRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/LeaveConversation": func(tg target) call {
+			conv := agentConv(tg)
+			if tg == own { // every person of W1 has joined, so any of them may leave
+				for _, name := range []string{"owner", "admin", "supervisor", "agent"} {
+					storetest.MustExec(w.t, w.srv.DB(), `INSERT INTO participants (conversation_id, user_id, workspace_id, created_at) VALUES (?, ?, ?, 0)`,
+						conv.ID, w.users[name].ID, w.w1.ID)
+				}
+			}
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.LeaveConversation(ctx, &tandemv1.LeaveConversationRequest{ConversationId: conv.ID})
 				return err
 			}
 		},

@@ -92,6 +92,8 @@ var authzTable = map[string]policy{
 	"/tandem.v1.ConversationService/SetPriority":          member(access.RoleAgent),
 	"/tandem.v1.ConversationService/TagConversation":      member(access.RoleAgent),
 	"/tandem.v1.ConversationService/UntagConversation":    member(access.RoleAgent),
+	"/tandem.v1.ConversationService/JoinConversation":     {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleSupervisor, people: true},
+	"/tandem.v1.ConversationService/LeaveConversation":    {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
 
 	"/tandem.v1.TagService/CreateTag": member(access.RoleSupervisor),
 	"/tandem.v1.TagService/ListTags":  member(access.RoleAgent),

@@ -84,6 +84,12 @@ const (
 	// ConversationServiceUntagConversationProcedure is the fully-qualified name of the
 	// ConversationService's UntagConversation RPC.
 	ConversationServiceUntagConversationProcedure = "/tandem.v1.ConversationService/UntagConversation"
+	// ConversationServiceJoinConversationProcedure is the fully-qualified name of the
+	// ConversationService's JoinConversation RPC.
+	ConversationServiceJoinConversationProcedure = "/tandem.v1.ConversationService/JoinConversation"
+	// ConversationServiceLeaveConversationProcedure is the fully-qualified name of the
+	// ConversationService's LeaveConversation RPC.
+	ConversationServiceLeaveConversationProcedure = "/tandem.v1.ConversationService/LeaveConversation"
 	// ConversationServiceWatchProcedure is the fully-qualified name of the ConversationService's Watch
 	// RPC.
 	ConversationServiceWatchProcedure = "/tandem.v1.ConversationService/Watch"
@@ -136,6 +142,12 @@ type ConversationServiceClient interface {
 	TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error)
 	// UntagConversation takes a tag off the conversation.
 	UntagConversation(context.Context, *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error)
+	// JoinConversation adds the caller (a supervisor or above) as a
+	// participant: several agents reply in one chat, each reply attributed.
+	// The customer sees that a person joined.
+	JoinConversation(context.Context, *v1.JoinConversationRequest) (*v1.JoinConversationResponse, error)
+	// LeaveConversation removes the caller from the participants.
+	LeaveConversation(context.Context, *v1.LeaveConversationRequest) (*v1.LeaveConversationResponse, error)
 	// Watch streams the workspace events the caller is entitled to, from the
 	// position after `cursor` (or from now), in commit order, with no gap and
 	// no repeat. An unusable cursor fails with FailedPrecondition and the
@@ -259,6 +271,18 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("UntagConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		joinConversation: connect.NewClient[v1.JoinConversationRequest, v1.JoinConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceJoinConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("JoinConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		leaveConversation: connect.NewClient[v1.LeaveConversationRequest, v1.LeaveConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceLeaveConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("LeaveConversation")),
+			connect.WithClientOptions(opts...),
+		),
 		watch: connect.NewClient[v1.WatchRequest, v1.WatchResponse](
 			httpClient,
 			baseURL+ConversationServiceWatchProcedure,
@@ -287,6 +311,8 @@ type conversationServiceClient struct {
 	setPriority          *connect.Client[v1.SetPriorityRequest, v1.SetPriorityResponse]
 	tagConversation      *connect.Client[v1.TagConversationRequest, v1.TagConversationResponse]
 	untagConversation    *connect.Client[v1.UntagConversationRequest, v1.UntagConversationResponse]
+	joinConversation     *connect.Client[v1.JoinConversationRequest, v1.JoinConversationResponse]
+	leaveConversation    *connect.Client[v1.LeaveConversationRequest, v1.LeaveConversationResponse]
 	watch                *connect.Client[v1.WatchRequest, v1.WatchResponse]
 }
 
@@ -443,6 +469,24 @@ func (c *conversationServiceClient) UntagConversation(ctx context.Context, req *
 	return nil, err
 }
 
+// JoinConversation calls tandem.v1.ConversationService.JoinConversation.
+func (c *conversationServiceClient) JoinConversation(ctx context.Context, req *v1.JoinConversationRequest) (*v1.JoinConversationResponse, error) {
+	response, err := c.joinConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// LeaveConversation calls tandem.v1.ConversationService.LeaveConversation.
+func (c *conversationServiceClient) LeaveConversation(ctx context.Context, req *v1.LeaveConversationRequest) (*v1.LeaveConversationResponse, error) {
+	response, err := c.leaveConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // Watch calls tandem.v1.ConversationService.Watch.
 func (c *conversationServiceClient) Watch(ctx context.Context, req *v1.WatchRequest) (*connect.ServerStreamForClient[v1.WatchResponse], error) {
 	return c.watch.CallServerStream(ctx, connect.NewRequest(req))
@@ -495,6 +539,12 @@ type ConversationServiceHandler interface {
 	TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error)
 	// UntagConversation takes a tag off the conversation.
 	UntagConversation(context.Context, *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error)
+	// JoinConversation adds the caller (a supervisor or above) as a
+	// participant: several agents reply in one chat, each reply attributed.
+	// The customer sees that a person joined.
+	JoinConversation(context.Context, *v1.JoinConversationRequest) (*v1.JoinConversationResponse, error)
+	// LeaveConversation removes the caller from the participants.
+	LeaveConversation(context.Context, *v1.LeaveConversationRequest) (*v1.LeaveConversationResponse, error)
 	// Watch streams the workspace events the caller is entitled to, from the
 	// position after `cursor` (or from now), in commit order, with no gap and
 	// no repeat. An unusable cursor fails with FailedPrecondition and the
@@ -614,6 +664,18 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("UntagConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceJoinConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceJoinConversationProcedure,
+		svc.JoinConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("JoinConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceLeaveConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceLeaveConversationProcedure,
+		svc.LeaveConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("LeaveConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
 	conversationServiceWatchHandler := connect.NewServerStreamHandlerSimple(
 		ConversationServiceWatchProcedure,
 		svc.Watch,
@@ -656,6 +718,10 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceTagConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceUntagConversationProcedure:
 			conversationServiceUntagConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceJoinConversationProcedure:
+			conversationServiceJoinConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceLeaveConversationProcedure:
+			conversationServiceLeaveConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceWatchProcedure:
 			conversationServiceWatchHandler.ServeHTTP(w, r)
 		default:
@@ -733,6 +799,14 @@ func (UnimplementedConversationServiceHandler) TagConversation(context.Context, 
 
 func (UnimplementedConversationServiceHandler) UntagConversation(context.Context, *v1.UntagConversationRequest) (*v1.UntagConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.UntagConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) JoinConversation(context.Context, *v1.JoinConversationRequest) (*v1.JoinConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.JoinConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) LeaveConversation(context.Context, *v1.LeaveConversationRequest) (*v1.LeaveConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.LeaveConversation is not implemented"))
 }
 
 func (UnimplementedConversationServiceHandler) Watch(context.Context, *v1.WatchRequest, *connect.ServerStream[v1.WatchResponse]) error {
