@@ -236,3 +236,76 @@ func (s *Service) ByIDs(ctx context.Context, ids []string) (map[string]Contact, 
 	}
 	return out, nil
 }
+
+// Update edits what agents may: name, email and unverified attributes (an
+// empty value removes one). Verified fields stay as the store vouched.
+func (s *Service) Update(ctx context.Context, actor *access.Principal, workspaceID, id string, name, email *string, attrs map[string]string) (Contact, error) {
+	var c Contact
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		c, err = getContact(ctx, tx, `id = ? AND workspace_id = ?`+tx.Dialect.ForUpdate(), id, workspaceID)
+		if store.ErrNoRows(err) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("load contact: %w", err)
+		}
+		if name != nil {
+			c.Name = strings.TrimSpace(*name)
+		}
+		if email != nil {
+			c.Email = strings.ToLower(strings.TrimSpace(*email))
+		}
+		if c.Unverified == nil {
+			c.Unverified = store.JSONMap{}
+		}
+		for k, v := range attrs {
+			if _, vouched := c.Verified[k]; vouched {
+				return apperr.Invalid("attributes", fmt.Sprintf("%q was verified by the store and cannot be edited", k))
+			}
+			if v == "" {
+				delete(c.Unverified, k)
+			} else {
+				c.Unverified[k] = v
+			}
+		}
+		c.UpdatedAt = store.NowMillis(s.now())
+		if err := updateContact(ctx, tx, &c); err != nil {
+			return fmt.Errorf("update contact: %w", err)
+		}
+		payload, _ := json.Marshal(map[string]any{"contact": c})
+		kind, actorID := actor.Actor()
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "contact.updated", ActorKind: kind, ActorID: actorID,
+			Visibility: events.Agents, Payload: payload})
+	})
+	return c, err
+}
+
+// Search finds a workspace's contacts whose name, email or external id
+// contains the query, most recently seen first.
+func (s *Service) Search(ctx context.Context, workspaceID, query string, limit int) ([]Contact, error) {
+	like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(strings.ToLower(query)) + "%"
+	var cs []Contact
+	err := s.db.SelectContext(ctx, &cs, `SELECT `+contactColumns+` FROM contacts WHERE workspace_id = ?
+		AND (LOWER(name) LIKE ? ESCAPE '!' OR email LIKE ? ESCAPE '!' OR LOWER(COALESCE(external_id, '')) LIKE ? ESCAPE '!')
+		ORDER BY last_seen_at DESC, id LIMIT ?`, workspaceID, like, like, like, limit)
+	if err != nil {
+		return nil, fmt.Errorf("search contacts: %w", err)
+	}
+	for i := range cs {
+		if err := cs[i].decode(); err != nil {
+			return nil, err
+		}
+	}
+	return cs, nil
+}
+
+// WorkspaceOf resolves a contact id to its workspace, for authorization.
+func (s *Service) WorkspaceOf(ctx context.Context, id string) (string, error) {
+	var ws string
+	err := s.db.GetContext(ctx, &ws, `SELECT workspace_id FROM contacts WHERE id = ?`, id)
+	if store.ErrNoRows(err) {
+		return "", apperr.ErrNotFound
+	}
+	return ws, err
+}

@@ -296,3 +296,18 @@ func (h *Handler) LeaveConversation(ctx context.Context, req *tandemv1.LeaveConv
 	conv, err := h.one(ctx, c)
 	return &tandemv1.LeaveConversationResponse{Conversation: conv}, err
 }
+
+// OfContactProto lists a contact's conversations for the API.
+func (h *Handler) OfContactProto(ctx context.Context, workspaceID, contactID string) ([]*tandemv1.Conversation, error) {
+	cs, err := h.svc.OfContact(ctx, contactID)
+	if err != nil {
+		return nil, err
+	}
+	mine := cs[:0]
+	for _, c := range cs {
+		if c.WorkspaceID == workspaceID {
+			mine = append(mine, c)
+		}
+	}
+	return h.withContacts(ctx, mine)
+}

@@ -75,18 +75,7 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
 		ParticipantUserIds: c.ParticipantIDs}
 	if ct != nil {
-		out.Contact = ContactToProto(ct)
-	}
-	return out
-}
-
-// ContactToProto converts a contact for agents.
-func ContactToProto(c *contact.Contact) *tandemv1.Contact {
-	out := &tandemv1.Contact{Id: c.ID, Name: c.Name, Email: c.Email, VerifiedAttributes: c.Verified,
-		UnverifiedAttributes: c.Unverified, IdentityVerified: c.IdentityVerified, FirstSeenTimeMs: c.CreatedAt,
-		LastSeenTimeMs: c.LastSeenAt}
-	if c.ExternalID != nil {
-		out.ExternalId = *c.ExternalID
+		out.Contact = contact.ToProto(ct)
 	}
 	return out
 }

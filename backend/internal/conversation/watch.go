@@ -9,6 +9,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 )
 
@@ -160,7 +161,7 @@ func (h *Handler) eventToProto(ctx context.Context, ev *events.Event, pl *Payloa
 			if err != nil {
 				return nil, err
 			}
-			ct = ContactToProto(&c)
+			ct = contact.ToProto(&c)
 			contacts[c.ID] = ct
 		}
 		out.Conversation.Contact = ct

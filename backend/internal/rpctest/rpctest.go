@@ -119,6 +119,7 @@ type Clients struct {
 	Conversation tandemv1connect.ConversationServiceClient
 	Widget       tandemv1connect.WidgetServiceClient
 	Tag          tandemv1connect.TagServiceClient
+	Contact      tandemv1connect.ContactServiceClient
 }
 
 // Clients builds the generated clients over protocol p.
@@ -133,6 +134,7 @@ func ClientsFor(url string, p Protocol) Clients {
 		Conversation: tandemv1connect.NewConversationServiceClient(hc, url, opts...),
 		Widget:       tandemv1connect.NewWidgetServiceClient(hc, url, opts...),
 		Tag:          tandemv1connect.NewTagServiceClient(hc, url, opts...),
+		Contact:      tandemv1connect.NewContactServiceClient(hc, url, opts...),
 	}
 }
 

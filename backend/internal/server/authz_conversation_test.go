@@ -45,6 +45,15 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		return uuid.NewString()
 	}
 	ownerP := w.principal("owner")
+	contactOf := func(tg target) string {
+		switch tg {
+		case own:
+			return w.visitor.VisitorID
+		case foreign:
+			return w.w2visitor.VisitorID
+		}
+		return uuid.NewString()
+	}
 	tagOf := func(tg target) string {
 		switch tg {
 		case own:
@@ -243,6 +252,27 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Conversation.LeaveConversation(ctx, &tandemv1.LeaveConversationRequest{ConversationId: conv.ID})
+				return err
+			}
+		},
+		"/tandem.v1.ContactService/GetContact": func(tg target) call {
+			id := contactOf(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Contact.GetContact(ctx, &tandemv1.GetContactRequest{ContactId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ContactService/UpdateContact": func(tg target) call {
+			id, name := contactOf(tg), unique("renamed ")
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Contact.UpdateContact(ctx, &tandemv1.UpdateContactRequest{ContactId: id, Name: &name})
+				return err
+			}
+		},
+		"/tandem.v1.ContactService/SearchContacts": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Contact.SearchContacts(ctx, &tandemv1.SearchContactsRequest{WorkspaceId: id, Query: "visitor"})
 				return err
 			}
 		},

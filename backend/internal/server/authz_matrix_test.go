@@ -95,6 +95,10 @@ var authzTable = map[string]policy{
 	"/tandem.v1.ConversationService/JoinConversation":     {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleSupervisor, people: true},
 	"/tandem.v1.ConversationService/LeaveConversation":    {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
 
+	"/tandem.v1.ContactService/GetContact":     member(access.RoleAgent),
+	"/tandem.v1.ContactService/UpdateContact":  member(access.RoleAgent),
+	"/tandem.v1.ContactService/SearchContacts": member(access.RoleAgent),
+
 	"/tandem.v1.TagService/CreateTag": member(access.RoleSupervisor),
 	"/tandem.v1.TagService/ListTags":  member(access.RoleAgent),
 	"/tandem.v1.TagService/UpdateTag": member(access.RoleSupervisor),

@@ -79,6 +79,7 @@ func Services() []string {
 		tandemv1connect.ConversationServiceName,
 		tandemv1connect.WidgetServiceName,
 		tandemv1connect.TagServiceName,
+		tandemv1connect.ContactServiceName,
 	}
 }
 
@@ -122,6 +123,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	authz.Register("api_key", s.Accounts.APIKeyWorkspace)
 	authz.Register("conversation", s.Conversations.WorkspaceOf)
 	authz.Register("tag", s.Tags.WorkspaceOf)
+	authz.Register("contact", s.Contacts.WorkspaceOf)
 	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
 
 	rpcMetrics := metrics.NewRPC(s.registry)
@@ -148,9 +150,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux := http.NewServeMux()
 	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.Accounts, s.Workspaces), opts...))
 	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
-	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
+	conversations := conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
 		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Credentials: s.Accounts.StillValid,
-	}), opts...))
+	})
+	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversations, opts...))
+	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors), opts...))
 
