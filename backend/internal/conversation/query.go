@@ -235,3 +235,21 @@ func (s *Service) VisitorOwns(ctx context.Context, workspaceID, contactID, id st
 	}
 	return nil
 }
+
+// OpenChats counts, per agent, the conversations of the workspace they own
+// that are not closed: their workload.
+func (s *Service) OpenChats(ctx context.Context, workspaceID string) (map[string]int, error) {
+	var rows []struct {
+		UserID string `db:"assignee_id"`
+		N      int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT assignee_id, COUNT(*) AS n FROM conversations
+		WHERE workspace_id = ? AND assignee_id <> '' AND state <> 'closed' GROUP BY assignee_id`, workspaceID); err != nil {
+		return nil, fmt.Errorf("open chats: %w", err)
+	}
+	out := make(map[string]int, len(rows))
+	for _, r := range rows {
+		out[r.UserID] = r.N
+	}
+	return out, nil
+}

@@ -120,6 +120,7 @@ type Clients struct {
 	Widget       tandemv1connect.WidgetServiceClient
 	Tag          tandemv1connect.TagServiceClient
 	Contact      tandemv1connect.ContactServiceClient
+	Presence     tandemv1connect.PresenceServiceClient
 }
 
 // Clients builds the generated clients over protocol p.
@@ -135,6 +136,7 @@ func ClientsFor(url string, p Protocol) Clients {
 		Widget:       tandemv1connect.NewWidgetServiceClient(hc, url, opts...),
 		Tag:          tandemv1connect.NewTagServiceClient(hc, url, opts...),
 		Contact:      tandemv1connect.NewContactServiceClient(hc, url, opts...),
+		Presence:     tandemv1connect.NewPresenceServiceClient(hc, url, opts...),
 	}
 }
 

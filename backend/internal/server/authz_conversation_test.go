@@ -276,6 +276,27 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				return err
 			}
 		},
+		"/tandem.v1.PresenceService/SetPresence": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Presence.SetPresence(ctx, &tandemv1.SetPresenceRequest{WorkspaceId: id, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE})
+				return err
+			}
+		},
+		"/tandem.v1.PresenceService/SetAgentSettings": func(tg target) call {
+			id, user := wsID(tg), w.users["supervisor"].ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Presence.SetAgentSettings(ctx, &tandemv1.SetAgentSettingsRequest{WorkspaceId: id, UserId: user, MaxChats: 3, Skills: []string{"en"}})
+				return err
+			}
+		},
+		"/tandem.v1.PresenceService/ListAgents": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Presence.ListAgents(ctx, &tandemv1.ListAgentsRequest{WorkspaceId: id})
+				return err
+			}
+		},
 		"/tandem.v1.TagService/CreateTag": func(tg target) call {
 			id := wsID(tg)
 			return func(ctx context.Context, c rpctest.Clients) error {

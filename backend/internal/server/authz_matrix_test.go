@@ -99,6 +99,10 @@ var authzTable = map[string]policy{
 	"/tandem.v1.ContactService/UpdateContact":  member(access.RoleAgent),
 	"/tandem.v1.ContactService/SearchContacts": member(access.RoleAgent),
 
+	"/tandem.v1.PresenceService/SetPresence":      {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
+	"/tandem.v1.PresenceService/SetAgentSettings": member(access.RoleSupervisor), // someone else's; one's own is any agent's
+	"/tandem.v1.PresenceService/ListAgents":       member(access.RoleAgent),
+
 	"/tandem.v1.TagService/CreateTag": member(access.RoleSupervisor),
 	"/tandem.v1.TagService/ListTags":  member(access.RoleAgent),
 	"/tandem.v1.TagService/UpdateTag": member(access.RoleSupervisor),

@@ -32,6 +32,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
+	"github.com/tandem-inbox/tandem/backend/internal/presence"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/widget"
@@ -57,6 +58,7 @@ type Server struct {
 	Contacts      *contact.Service
 	Conversations *conversation.Service
 	Tags          *tag.Service
+	Presence      *presence.Service
 }
 
 // directory is what conversations need to know about the workspace: its
@@ -80,6 +82,7 @@ func Services() []string {
 		tandemv1connect.WidgetServiceName,
 		tandemv1connect.TagServiceName,
 		tandemv1connect.ContactServiceName,
+		tandemv1connect.PresenceServiceName,
 	}
 }
 
@@ -111,6 +114,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
+	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
 	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags}, conversation.Options{})
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
@@ -154,6 +158,17 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Credentials: s.Accounts.StillValid,
 	})
 	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversations, opts...))
+	mux.Handle(tandemv1connect.NewPresenceServiceHandler(presence.NewHandler(s.Presence, presence.Sources{
+		Members: func(ctx context.Context, ws string) ([]presence.Member, error) {
+			ms, err := s.Workspaces.AllMembers(ctx, ws)
+			out := make([]presence.Member, len(ms))
+			for i, m := range ms {
+				out[i] = presence.Member{UserID: m.UserID, DisplayName: m.DisplayName}
+			}
+			return out, err
+		},
+		OpenChats: s.Conversations.OpenChats,
+	}), opts...))
 	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors), opts...))

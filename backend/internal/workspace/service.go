@@ -361,3 +361,12 @@ func (s *Service) ByPublicKey(ctx context.Context, key string) (Workspace, error
 	}
 	return w, nil
 }
+
+// AllMembers lists every member of the workspace, oldest first.
+func (s *Service) AllMembers(ctx context.Context, workspaceID string) ([]Member, error) {
+	var ms []Member
+	if err := s.db.SelectContext(ctx, &ms, memberSelect+` WHERE m.workspace_id = ? ORDER BY m.created_at, m.user_id`, workspaceID); err != nil {
+		return nil, fmt.Errorf("list members: %w", err)
+	}
+	return ms, nil
+}

@@ -1,0 +1,72 @@
+package server_test
+
+import (
+	"testing"
+
+	"connectrpc.com/connect"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// TestPresence sets status, capacity and skills, and lists the team with
+// their workload.
+func TestPresence(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		agent, sup := w.as("agent"), w.as("supervisor")
+		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
+			t.Fatal(err)
+		}
+		if n := storetest.Count(t, w.srv.DB(), "events", "workspace_id = ? AND type = 'presence.changed'", w.w1.ID); n != 1 {
+			t.Fatalf("%d presence events for one change", n)
+		}
+		if _, err := c.Presence.SetAgentSettings(agent, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, MaxChats: 2, Skills: []string{"en", "returns"}}); err != nil {
+			t.Fatalf("own settings: %v", err)
+		}
+		_, err := c.Presence.SetAgentSettings(agent, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, UserId: w.users["admin"].ID, MaxChats: 9})
+		wantCode(t, err, connect.CodePermissionDenied)
+		_, err = c.Presence.SetAgentSettings(sup, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, UserId: w.users["w2owner"].ID, MaxChats: 9})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		_, err = c.Presence.SetAgentSettings(sup, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, MaxChats: 2, Skills: []string{"Not A Skill"}})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		if _, err := c.Presence.SetAgentSettings(sup, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, UserId: w.users["admin"].ID, MaxChats: 8}); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			conv := w.conversation(w.visitor)
+			if _, err := c.Conversation.ClaimConversation(agent, &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		list, err := c.Presence.ListAgents(agent, &tandemv1.ListAgentsRequest{WorkspaceId: w.w1.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		byID := map[string]*tandemv1.AgentStatus{}
+		for _, a := range list.GetAgents() {
+			byID[a.GetUserId()] = a
+		}
+		a := byID[w.users["agent"].ID]
+		if a.GetStatus() != tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE || a.GetMaxChats() != 2 || a.GetOpenChats() != 2 ||
+			len(a.GetSkills()) != 2 || a.GetDisplayName() != "agent" {
+			t.Fatalf("agent = %v", a)
+		}
+		if adm := byID[w.users["admin"].ID]; adm.GetMaxChats() != 8 || adm.GetStatus() != tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE {
+			t.Fatalf("admin = %v", adm)
+		}
+		if o := byID[w.users["owner"].ID]; o.GetMaxChats() != 5 || o.GetOpenChats() != 0 || o.GetStatus() != tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE {
+			t.Fatalf("owner (never set) = %v", o)
+		}
+		if _, ok := byID[w.users["removed"].ID]; ok || len(byID) != 4 {
+			t.Fatalf("listed %d agents: %v", len(byID), byID)
+		}
+	})
+}
