@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
@@ -31,6 +32,7 @@ type Services struct {
 	Contacts      *contact.Service
 	Conversations *conversation.Service
 	Tags          *tag.Service
+	Canned        *canned.Service
 }
 
 // Seeded is what the demo holds.
@@ -96,6 +98,14 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 		}
 	}
 	agentP := &access.Principal{Kind: access.KindUser, UserID: agent.ID}
+	for _, r := range []struct{ shortcut, title, body string }{
+		{"refund", "Refund policy", "Hi {{customer.name}}, you can return any item within 30 days for a full refund. I've started it for you: order {{customer.order_id}}."},
+		{"shipping", "Shipping times", "Hi {{customer.name}}! Orders ship within 1 business day; delivery takes 2-4 days. - {{agent.name}}"},
+	} {
+		if _, err := svc.Canned.Create(ctx, ownerP, scope, r.shortcut, r.title, r.body, false); err != nil {
+			return d, fmt.Errorf("demo canned response: %w", err)
+		}
+	}
 	if err := seedConversations(ctx, svc, d.Workspace, ownerP, agentP); err != nil {
 		return d, fmt.Errorf("demo conversations: %w", err)
 	}

@@ -121,6 +121,7 @@ type Clients struct {
 	Tag          tandemv1connect.TagServiceClient
 	Contact      tandemv1connect.ContactServiceClient
 	Presence     tandemv1connect.PresenceServiceClient
+	Canned       tandemv1connect.CannedResponseServiceClient
 }
 
 // Clients builds the generated clients over protocol p.
@@ -137,6 +138,7 @@ func ClientsFor(url string, p Protocol) Clients {
 		Tag:          tandemv1connect.NewTagServiceClient(hc, url, opts...),
 		Contact:      tandemv1connect.NewContactServiceClient(hc, url, opts...),
 		Presence:     tandemv1connect.NewPresenceServiceClient(hc, url, opts...),
+		Canned:       tandemv1connect.NewCannedResponseServiceClient(hc, url, opts...),
 	}
 }
 

@@ -103,6 +103,12 @@ var authzTable = map[string]policy{
 	"/tandem.v1.PresenceService/SetAgentSettings": member(access.RoleSupervisor), // someone else's; one's own is any agent's
 	"/tandem.v1.PresenceService/ListAgents":       member(access.RoleAgent),
 
+	"/tandem.v1.CannedResponseService/CreateCannedResponse": member(access.RoleSupervisor),
+	"/tandem.v1.CannedResponseService/ListCannedResponses":  member(access.RoleAgent),
+	"/tandem.v1.CannedResponseService/UpdateCannedResponse": member(access.RoleSupervisor),
+	"/tandem.v1.CannedResponseService/DeleteCannedResponse": member(access.RoleSupervisor),
+	"/tandem.v1.CannedResponseService/RenderCannedResponse": member(access.RoleAgent),
+
 	"/tandem.v1.TagService/CreateTag": member(access.RoleSupervisor),
 	"/tandem.v1.TagService/ListTags":  member(access.RoleAgent),
 	"/tandem.v1.TagService/UpdateTag": member(access.RoleSupervisor),
@@ -420,6 +426,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for proc, f := range conversationFixtures(w) {
 			fx[proc] = f
 		}
+		for proc, f := range cannedFixtures(w) {
+			fx[proc] = f
+		}
 		for proc := range authzTable {
 			if _, ok := procs[proc]; !ok {
 				t.Errorf("authzTable names %s, which no service serves", proc)
@@ -547,6 +556,7 @@ func (w *world) digest(workspaceID string) string {
 		`SELECT id, accepted_at FROM invites WHERE workspace_id = ? ORDER BY id`,
 		`SELECT id, state, assignee_id, last_seq, closed_at FROM conversations WHERE workspace_id = ? ORDER BY id`,
 		`SELECT id, body, kind FROM messages WHERE workspace_id = ? ORDER BY id`,
+		`SELECT id, scope, shortcut, title, body, updated_at FROM canned_responses WHERE workspace_id = ? ORDER BY id`,
 	} {
 		rows, err := w.srv.DB().QueryxContext(w.ctx, q, workspaceID)
 		if err != nil {

@@ -21,7 +21,7 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		}
 	}
 	if s.cfg.Demo {
-		if _, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags}, s.cfg.Addr, os.Stdout); err != nil {
+		if _, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned}, s.cfg.Addr, os.Stdout); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
@@ -59,6 +60,7 @@ type Server struct {
 	Conversations *conversation.Service
 	Tags          *tag.Service
 	Presence      *presence.Service
+	Canned        *canned.Service
 }
 
 // directory is what conversations need to know about the workspace: its
@@ -83,6 +85,7 @@ func Services() []string {
 		tandemv1connect.TagServiceName,
 		tandemv1connect.ContactServiceName,
 		tandemv1connect.PresenceServiceName,
+		tandemv1connect.CannedResponseServiceName,
 	}
 }
 
@@ -116,6 +119,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
 	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags}, conversation.Options{})
+	s.Canned = canned.NewService(db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
+		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
@@ -128,6 +133,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	authz.Register("conversation", s.Conversations.WorkspaceOf)
 	authz.Register("tag", s.Tags.WorkspaceOf)
 	authz.Register("contact", s.Contacts.WorkspaceOf)
+	authz.Register("canned_response", s.Canned.WorkspaceOf)
 	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
 
 	rpcMetrics := metrics.NewRPC(s.registry)
@@ -169,6 +175,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		},
 		OpenChats: s.Conversations.OpenChats,
 	}), opts...))
+	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(s.Canned), opts...))
 	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors), opts...))

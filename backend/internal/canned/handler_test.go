@@ -1,0 +1,165 @@
+package canned_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"connectrpc.com/connect"
+	"connectrpc.com/validate"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/uuid"
+	"google.golang.org/protobuf/testing/protocmp"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/canned"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// caller stands in for authentication and authorization, which the server
+// package tests: every call is made as the principal with the scope.
+type caller struct {
+	p  *access.Principal
+	sc *access.Scope
+}
+
+func (c *caller) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		resp, err := next(access.WithScope(access.WithPrincipal(ctx, c.p), c.sc), req)
+		if err != nil {
+			ce, _ := apperr.ToConnect(err)
+			return nil, ce
+		}
+		return resp, nil
+	}
+}
+
+func (c *caller) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (c *caller) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return next
+}
+
+// TestHandler runs the generated client against the handler behind the
+// validation interceptor, on SQLite (the service tests cover both databases).
+func TestHandler(t *testing.T) {
+	e := newEnv(t, storetest.New(t, "sqlite"))
+	who := &caller{p: as(e.sup), sc: scope(e.w1, access.RoleSupervisor)}
+	mux := http.NewServeMux()
+	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(e.svc),
+		connect.WithInterceptors(who, validate.NewInterceptor())))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	client := tandemv1connect.NewCannedResponseServiceClient(srv.Client(), srv.URL)
+	ctx := context.Background()
+	code := func(err error) connect.Code {
+		if err == nil {
+			return 0
+		}
+		return connect.CodeOf(err)
+	}
+
+	created, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID,
+		Shortcut: "refund", Title: "Refund", Body: "Hi {{customer.name}}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := created.GetCannedResponse()
+	want := &tandemv1.CannedResponse{Id: r.GetId(), WorkspaceId: e.w1.ID, Shortcut: "refund", Title: "Refund",
+		Body: "Hi {{customer.name}}", CreatedBy: e.sup.ID, CreateTimeMs: t0.UnixMilli(), UpdateTimeMs: t0.UnixMilli()}
+	if diff := cmp.Diff(want, r, protocmp.Transform()); diff != "" {
+		t.Errorf("created (-want +got):\n%s", diff)
+	}
+	mine, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID,
+		Shortcut: "mine", Title: "Mine", Body: "Only mine", Personal: true})
+	if err != nil || mine.GetCannedResponse().GetOwnerUserId() != e.sup.ID {
+		t.Fatalf("personal: %v, %v", mine, err)
+	}
+
+	// Only the fields given change.
+	updated, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: r.GetId(),
+		Title: ptr("Refunds")})
+	if err != nil || updated.GetCannedResponse().GetTitle() != "Refunds" || updated.GetCannedResponse().GetBody() != r.GetBody() ||
+		updated.GetCannedResponse().GetShortcut() != "refund" {
+		t.Errorf("update: %v, %v", updated, err)
+	}
+	list, err := client.ListCannedResponses(ctx, &tandemv1.ListCannedResponsesRequest{WorkspaceId: e.w1.ID, PageSize: 1})
+	if err != nil || len(list.GetCannedResponses()) != 1 || list.GetCannedResponses()[0].GetShortcut() != "mine" || list.GetNextPageToken() == "" {
+		t.Errorf("list: %v, %v", list, err)
+	}
+	conv := e.conversation(t, e.w1)
+	rendered, err := client.RenderCannedResponse(ctx, &tandemv1.RenderCannedResponseRequest{CannedResponseId: r.GetId(), ConversationId: conv.ID})
+	if err != nil || rendered.GetText() != "Hi Ada Lovelace" {
+		t.Errorf("render: %v, %v", rendered, err)
+	}
+
+	for _, tt := range []struct {
+		name string
+		call func() error
+		want connect.Code
+	}{
+		{"shortcut pattern", func() error {
+			_, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID, Shortcut: "Re fund", Title: "T", Body: "B"})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"long title", func() error {
+			_, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID, Shortcut: "a", Title: strings.Repeat("t", 101), Body: "B"})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"body bytes", func() error {
+			_, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID, Shortcut: "a", Title: "T", Body: strings.Repeat("é", 8193)})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"empty update shortcut", func() error {
+			_, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: r.GetId(), Shortcut: ptr("")})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"id not a uuid", func() error {
+			_, err := client.DeleteCannedResponse(ctx, &tandemv1.DeleteCannedResponseRequest{CannedResponseId: "refund"})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"long query", func() error {
+			_, err := client.ListCannedResponses(ctx, &tandemv1.ListCannedResponsesRequest{WorkspaceId: e.w1.ID, Query: strings.Repeat("q", 101)})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"taken shortcut", func() error {
+			_, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID, Shortcut: "refund", Title: "T", Body: "B"})
+			return err
+		}, connect.CodeAlreadyExists},
+		{"foreign conversation", func() error {
+			_, err := client.RenderCannedResponse(ctx, &tandemv1.RenderCannedResponseRequest{CannedResponseId: r.GetId(), ConversationId: uuid.NewString()})
+			return err
+		}, connect.CodeInvalidArgument},
+		{"missing response", func() error {
+			_, err := client.DeleteCannedResponse(ctx, &tandemv1.DeleteCannedResponseRequest{CannedResponseId: uuid.NewString()})
+			return err
+		}, connect.CodeNotFound},
+		{"delete", func() error {
+			_, err := client.DeleteCannedResponse(ctx, &tandemv1.DeleteCannedResponseRequest{CannedResponseId: r.GetId()})
+			return err
+		}, 0},
+	} {
+		if got := code(tt.call()); got != tt.want {
+			t.Errorf("%s: code %v, want %v", tt.name, got, tt.want)
+		}
+	}
+
+	// An agent may not create workspace-wide responses, and does not see
+	// the supervisor's personal one.
+	who.p, who.sc = as(e.agent), scope(e.w1, access.RoleAgent)
+	if _, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID,
+		Shortcut: "wide", Title: "T", Body: "B"}); code(err) != connect.CodePermissionDenied {
+		t.Errorf("agent creating workspace-wide: %v", err)
+	}
+	if _, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: mine.GetCannedResponse().GetId(),
+		Title: ptr("x")}); code(err) != connect.CodeNotFound {
+		t.Errorf("agent updating another's personal: %v", err)
+	}
+}
