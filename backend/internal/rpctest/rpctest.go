@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +40,9 @@ type Server struct {
 	*server.Server
 	URL    string
 	Config config.Config
+
+	mu      sync.Mutex
+	clients map[Protocol]Clients
 }
 
 // TestConfig is the configuration tests start from.
@@ -124,8 +128,21 @@ type Clients struct {
 	Canned       tandemv1connect.CannedResponseServiceClient
 }
 
-// Clients builds the generated clients over protocol p.
-func (s *Server) Clients(p Protocol) Clients { return ClientsFor(s.URL, p) }
+// Clients returns the generated clients over protocol p, made once per
+// server so that calls reuse their connections.
+func (s *Server) Clients(p Protocol) Clients {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.clients == nil {
+		s.clients = map[Protocol]Clients{}
+	}
+	c, ok := s.clients[p]
+	if !ok {
+		c = ClientsFor(s.URL, p)
+		s.clients[p] = c
+	}
+	return c
+}
 
 // ClientsFor builds the generated clients of the server at url over protocol p.
 func ClientsFor(url string, p Protocol) Clients {
