@@ -37,6 +37,8 @@ func (directory) Tag(context.Context, string) (string, string, error) {
 	return "", "", apperr.ErrNotFound
 }
 
+func (directory) Online(context.Context, string, string) (bool, error) { return false, nil }
+
 // env is the canned response service on one fresh database, with the
 // services it reads from built as server.New builds them, two workspaces and
 // people in them.

@@ -20,6 +20,8 @@ type Directory interface {
 	GroupWorkspace(ctx context.Context, groupID string) (string, error)
 	// Tag returns the workspace and name of a tag.
 	Tag(ctx context.Context, tagID string) (workspaceID, name string, err error)
+	// Online reports whether the member is online in the workspace now.
+	Online(ctx context.Context, workspaceID, userID string) (bool, error)
 }
 
 // Errors of ownership changes.

@@ -238,6 +238,17 @@ func (s *Service) post(ctx context.Context, p *access.Principal, workspaceID, co
 	if kind == KindNote {
 		vis, typ = events.Agents, "note.created"
 	}
+	// Whether a closed conversation's last owner is online decides where a
+	// customer's new message sends it; presence is read before the
+	// transaction, which must not wait on other connections.
+	var returnTo string
+	if actor.AuthorKind == AuthorCustomer && kind == KindText {
+		if prev, err := getConversation(ctx, s.db, conversationID, ""); err == nil && prev.State == StateClosed && prev.AssigneeID != "" {
+			if online, err := s.dir.Online(ctx, workspaceID, prev.AssigneeID); err == nil && online {
+				returnTo = prev.AssigneeID
+			}
+		}
+	}
 	var (
 		msg  Message
 		conv Conversation
@@ -253,7 +264,7 @@ func (s *Service) post(ctx context.Context, p *access.Principal, workspaceID, co
 			return err
 		}
 		if kind == KindText {
-			if err := s.beforeText(ctx, tx, &conv, actor); err != nil {
+			if err := s.beforeText(ctx, tx, &conv, actor, returnTo); err != nil {
 				return err
 			}
 		}
@@ -289,10 +300,16 @@ func (s *Service) post(ctx context.Context, p *access.Principal, workspaceID, co
 }
 
 // beforeText applies what a text message does to the conversation's state.
-func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor) error {
+// returnTo is the closed conversation's last owner when they are online.
+func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, returnTo string) error {
 	if actor.AuthorKind == AuthorCustomer {
 		switch conv.State {
 		case StateClosed:
+			// Back to its last owner if they are online, else to the queue.
+			if returnTo != "" && conv.AssigneeID == returnTo {
+				return s.move(ctx, tx, conv, StateActive, actor, "customer_message")
+			}
+			conv.AssigneeID = ""
 			return s.move(ctx, tx, conv, StatePending, actor, "customer_message")
 		case StateSnoozed:
 			to := conv.StateBeforeSnooze

@@ -137,3 +137,13 @@ func (s *Service) All(ctx context.Context, workspaceID string) (map[string]Agent
 	}
 	return out, nil
 }
+
+// Online reports whether the member is online in the workspace.
+func (s *Service) Online(ctx context.Context, workspaceID, userID string) (bool, error) {
+	var status Status
+	err := s.db.GetContext(ctx, &status, `SELECT status FROM agent_status WHERE workspace_id = ? AND user_id = ?`, workspaceID, userID)
+	if store.ErrNoRows(err) {
+		return false, nil
+	}
+	return status == Online, err
+}

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
@@ -67,6 +68,51 @@ func TestPresence(t *testing.T) {
 		}
 		if _, ok := byID[w.users["removed"].ID]; ok || len(byID) != 4 {
 			t.Fatalf("listed %d agents: %v", len(byID), byID)
+		}
+	})
+}
+
+// TestReopenByCustomer: a customer writing to a closed conversation brings
+// it back to its last owner when they are online, else to the queue.
+func TestReopenByCustomer(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		agent := w.as("agent")
+		visitor := rpctest.WithToken(w.ctx, w.visitorToken)
+		reopen := func(online bool) *tandemv1.WidgetConversation {
+			status := tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE
+			if online {
+				status = tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
+			}
+			if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: status}); err != nil {
+				t.Fatal(err)
+			}
+			conv := w.conversation(w.visitor)
+			if _, err := c.Conversation.ClaimConversation(agent, &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Conversation.CloseConversation(agent, &tandemv1.CloseConversationRequest{ConversationId: conv.ID}); err != nil {
+				t.Fatal(err)
+			}
+			resp, err := c.Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "one more question"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := w.srv.Conversations.Get(w.ctx, w.w1.ID, conv.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if online && got.AssigneeID != w.users["agent"].ID || !online && got.AssigneeID != "" {
+				t.Errorf("online=%v: assignee after reopen = %q", online, got.AssigneeID)
+			}
+			return resp.GetConversation()
+		}
+		if st := reopen(true).GetState(); st != tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE {
+			t.Errorf("owner online: state %v, want active", st)
+		}
+		if st := reopen(false).GetState(); st != tandemv1.ConversationState_CONVERSATION_STATE_PENDING {
+			t.Errorf("owner offline: state %v, want pending", st)
 		}
 	})
 }

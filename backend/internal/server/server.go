@@ -64,10 +64,16 @@ type Server struct {
 }
 
 // directory is what conversations need to know about the workspace: its
-// members and groups (workspace package) and its tags (tag package).
+// members and groups (workspace package), its tags (tag package) and who is
+// online (presence package).
 type directory struct {
 	*workspace.Service
-	tags *tag.Service
+	tags     *tag.Service
+	presence *presence.Service
+}
+
+func (d directory) Online(ctx context.Context, workspaceID, userID string) (bool, error) {
+	return d.presence.Online(ctx, workspaceID, userID)
 }
 
 func (d directory) Tag(ctx context.Context, id string) (string, string, error) {
@@ -118,7 +124,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
-	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags}, conversation.Options{})
+	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence}, conversation.Options{})
 	s.Canned = canned.NewService(db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
 
