@@ -38,6 +38,7 @@ type Config struct {
 	PollInterval    time.Duration
 	Heartbeat       time.Duration
 	EventRetention  time.Duration
+	RoutingInterval time.Duration
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -67,6 +68,7 @@ func settings() []setting {
 		{"poll-interval", "TANDEM_POLL_INTERVAL", "1s", "how often streams check the log when no wake-up came (bounds delay when NATS is down)"},
 		{"heartbeat", "TANDEM_HEARTBEAT", "15s", "interval of stream heartbeats (and of credential re-checks on streams)"},
 		{"event-retention", "TANDEM_EVENT_RETENTION", "168h", "how long the event log keeps events for resuming streams"},
+		{"routing-interval", "TANDEM_ROUTING_INTERVAL", "1s", "how often automatic assignment looks at the queues"},
 	}
 }
 
@@ -181,6 +183,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.PollInterval = duration("poll-interval", 10*time.Millisecond)
 	c.Heartbeat = duration("heartbeat", 100*time.Millisecond)
 	c.EventRetention = duration("event-retention", time.Minute)
+	c.RoutingInterval = duration("routing-interval", 10*time.Millisecond)
 	if c.NATSURL = get("nats-url"); c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
 		bad("nats-url", "%q is not a nats:// URL", c.NATSURL)
 	}

@@ -68,6 +68,9 @@ type Conversation struct {
 	SnoozedUntil       int64         `db:"snoozed_until" json:"snoozed_until"`
 	StateBeforeSnooze  State         `db:"state_before_snooze" json:"state_before_snooze"`
 	ClosedAt           int64         `db:"closed_at" json:"closed_at"`
+	AssignedAt         int64         `db:"assigned_at" json:"assigned_at"`
+	RoutedAt           int64         `db:"routed_at" json:"routed_at"`
+	LastRoutedTo       string        `db:"last_routed_to" json:"last_routed_to"`
 	CreatedAt          int64         `db:"created_at" json:"created_at"`
 	UpdatedAt          int64         `db:"updated_at" json:"updated_at"`
 

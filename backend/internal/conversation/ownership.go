@@ -50,6 +50,10 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 	prev := before(conv)
 	conv.AssigneeID, conv.State = userID, StateActive
 	conv.SnoozedUntil, conv.StateBeforeSnooze = 0, ""
+	conv.AssignedAt, conv.RoutedAt = store.NowMillis(s.now()), 0
+	if how == "auto" {
+		conv.RoutedAt, conv.LastRoutedTo = conv.AssignedAt, userID
+	}
 	data := map[string]string{"assignee_id": userID, "assignee_name": userName, "how": how, "from": string(prev.State)}
 	return s.record(ctx, tx, conv, prev, "conversation.assigned", events.Public, actor,
 		activity(conv, actor, "agent_joined", data, events.Public), data)
@@ -153,7 +157,7 @@ func (s *Service) toQueue(ctx context.Context, tx *store.Tx, conv *Conversation,
 		data = map[string]string{}
 	}
 	data["from_assignee_id"], data["group_id"] = prev.AssigneeID, groupID
-	conv.AssigneeID, conv.GroupID = "", groupID
+	conv.AssigneeID, conv.GroupID, conv.RoutedAt = "", groupID, 0
 	if conv.State != StateSnoozed {
 		conv.State = StatePending
 	}

@@ -326,6 +326,9 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 	if actor.UserID != "" && conv.AssigneeID != "" && !conv.takesPart(actor.UserID) {
 		return apperr.New(apperr.FailedPrecondition, "another agent owns this conversation: join it or take it over to reply")
 	}
+	if actor.UserID != "" && actor.UserID == conv.AssigneeID {
+		conv.RoutedAt = 0 // the owner answered: no reply timeout any more
+	}
 	switch conv.State {
 	case StateBot, StatePending:
 		if conv.AssigneeID == "" && actor.UserID != "" {

@@ -9,14 +9,14 @@ import (
 
 const convColumns = `id, workspace_id, contact_id, client_id, state, assignee_id, group_id, priority, channel, page_url,
 	custom_fields, last_message_preview, last_message_at, last_activity_at, last_seq, snoozed_until, state_before_snooze,
-	closed_at, created_at, updated_at`
+	closed_at, created_at, updated_at, assigned_at, routed_at, last_routed_to`
 
 func insertConversation(ctx context.Context, q store.Querier, c *Conversation) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.WorkspaceID, c.ContactID, c.ClientID, c.State, c.AssigneeID, c.GroupID, c.Priority, c.Channel, c.PageURL,
 		c.CustomFields, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq, c.SnoozedUntil, c.StateBeforeSnooze,
-		c.ClosedAt, c.CreatedAt, c.UpdatedAt)
+		c.ClosedAt, c.CreatedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo)
 	return err
 }
 
@@ -24,9 +24,9 @@ func insertConversation(ctx context.Context, q store.Querier, c *Conversation) e
 func saveConversation(ctx context.Context, q store.Querier, c *Conversation) error {
 	_, err := q.ExecContext(ctx, `UPDATE conversations SET state = ?, assignee_id = ?, group_id = ?, priority = ?,
 		last_message_preview = ?, last_message_at = ?, last_activity_at = ?, last_seq = ?, snoozed_until = ?,
-		state_before_snooze = ?, closed_at = ?, updated_at = ? WHERE id = ?`,
+		state_before_snooze = ?, closed_at = ?, updated_at = ?, assigned_at = ?, routed_at = ?, last_routed_to = ? WHERE id = ?`,
 		c.State, c.AssigneeID, c.GroupID, c.Priority, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq,
-		c.SnoozedUntil, c.StateBeforeSnooze, c.ClosedAt, c.UpdatedAt, c.ID)
+		c.SnoozedUntil, c.StateBeforeSnooze, c.ClosedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo, c.ID)
 	return err
 }
 

@@ -52,6 +52,8 @@ func TestConfig(opts store.Options) config.Config {
 		LogLevel: slog.LevelWarn, LogFormat: "text", SessionTTL: time.Hour,
 		ShutdownTimeout: 5 * time.Second, MaxRequestBytes: 1 << 20, RequestTimeout: 30 * time.Second,
 		PollInterval: 200 * time.Millisecond, Heartbeat: 2 * time.Second, EventRetention: 168 * time.Hour,
+		// Tests route by calling Route; TestRoutingLoop turns the loop on.
+		RoutingInterval: time.Hour,
 	}
 }
 
@@ -126,6 +128,7 @@ type Clients struct {
 	Contact      tandemv1connect.ContactServiceClient
 	Presence     tandemv1connect.PresenceServiceClient
 	Canned       tandemv1connect.CannedResponseServiceClient
+	Routing      tandemv1connect.RoutingServiceClient
 }
 
 // Clients returns the generated clients over protocol p, made once per
@@ -156,6 +159,7 @@ func ClientsFor(url string, p Protocol) Clients {
 		Contact:      tandemv1connect.NewContactServiceClient(hc, url, opts...),
 		Presence:     tandemv1connect.NewPresenceServiceClient(hc, url, opts...),
 		Canned:       tandemv1connect.NewCannedResponseServiceClient(hc, url, opts...),
+		Routing:      tandemv1connect.NewRoutingServiceClient(hc, url, opts...),
 	}
 }
 

@@ -297,6 +297,21 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				return err
 			}
 		},
+		"/tandem.v1.RoutingService/GetRoutingSettings": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Routing.GetRoutingSettings(ctx, &tandemv1.GetRoutingSettingsRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.RoutingService/UpdateRoutingSettings": func(tg target) call {
+			id := wsID(tg)
+			return func(ctx context.Context, c rpctest.Clients) error {
+				// Off, so that the matrix's own conversations stay unrouted.
+				_, err := c.Routing.UpdateRoutingSettings(ctx, &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: id, Mode: tandemv1.RoutingMode_ROUTING_MODE_OFF})
+				return err
+			}
+		},
 		"/tandem.v1.TagService/CreateTag": func(tg target) call {
 			id := wsID(tg)
 			return func(ctx context.Context, c rpctest.Clients) error {

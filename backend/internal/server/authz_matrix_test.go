@@ -109,6 +109,9 @@ var authzTable = map[string]policy{
 	"/tandem.v1.CannedResponseService/DeleteCannedResponse": member(access.RoleSupervisor),
 	"/tandem.v1.CannedResponseService/RenderCannedResponse": member(access.RoleAgent),
 
+	"/tandem.v1.RoutingService/GetRoutingSettings":    member(access.RoleAgent),
+	"/tandem.v1.RoutingService/UpdateRoutingSettings": member(access.RoleAdmin),
+
 	"/tandem.v1.TagService/CreateTag": member(access.RoleSupervisor),
 	"/tandem.v1.TagService/ListTags":  member(access.RoleAgent),
 	"/tandem.v1.TagService/UpdateTag": member(access.RoleSupervisor),

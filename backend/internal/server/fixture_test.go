@@ -44,7 +44,12 @@ type world struct {
 
 func newWorld(t testing.TB, opts store.Options) *world {
 	t.Helper()
-	srv := rpctest.Start(t, opts)
+	return worldOn(t, rpctest.Start(t, opts))
+}
+
+// worldOn builds the world on a server the test started.
+func worldOn(t testing.TB, srv *rpctest.Server) *world {
+	t.Helper()
 	w := &world{t: t, srv: srv, ctx: context.Background(), users: map[string]account.User{}, keys: map[string]string{}}
 	for _, name := range []string{"owner", "admin", "supervisor", "agent", "w2owner", "outsider", "removed"} {
 		w.users[name] = w.newUser(name)

@@ -34,6 +34,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/routing"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/widget"
@@ -61,6 +62,7 @@ type Server struct {
 	Tags          *tag.Service
 	Presence      *presence.Service
 	Canned        *canned.Service
+	Routing       *routing.Service
 }
 
 // directory is what conversations need to know about the workspace: its
@@ -92,6 +94,7 @@ func Services() []string {
 		tandemv1connect.ContactServiceName,
 		tandemv1connect.PresenceServiceName,
 		tandemv1connect.CannedResponseServiceName,
+		tandemv1connect.RoutingServiceName,
 	}
 }
 
@@ -125,6 +128,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
 	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence}, conversation.Options{})
+	s.Routing = routing.NewService(db, log, s.Conversations, s.Presence, s.Workspaces.GroupMembers, nil, logger)
 	s.Canned = canned.NewService(db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
 
@@ -181,6 +185,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		},
 		OpenChats: s.Conversations.OpenChats,
 	}), opts...))
+	mux.Handle(tandemv1connect.NewRoutingServiceHandler(routing.NewHandler(s.Routing), opts...))
 	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(s.Canned), opts...))
 	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
@@ -277,6 +282,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.hub.Run,
 		s.pruner.Run,
 		func(ctx context.Context) error { return s.Conversations.RunSnoozeWaker(ctx, 5*time.Second) },
+		func(ctx context.Context) error { return s.Routing.Run(ctx, s.cfg.RoutingInterval) },
 	} {
 		wg.Go(func() { _ = run(background) })
 	}

@@ -201,3 +201,12 @@ func groupName(name string) (string, error) {
 	}
 	return name, nil
 }
+
+// GroupMembers lists the user ids of a group's members.
+func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]string, error) {
+	m, err := groupMemberIDs(ctx, s.db, []string{groupID})
+	if err != nil {
+		return nil, fmt.Errorf("group members: %w", err)
+	}
+	return m[groupID], nil
+}

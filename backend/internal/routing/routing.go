@@ -1,0 +1,32 @@
+// Package routing assigns a workspace's queue to its agents automatically:
+// balanced (fewest open chats first) or round-robin, only to online agents
+// under their capacity (and in the conversation's group, when it has one),
+// most urgent and longest-waiting conversations first. A chat whose agent
+// does not reply in time goes back to the queue and to someone else.
+//
+// One replica routes a workspace at a time (a lease in routing_settings), so
+// two replicas never both hand out the same capacity. Assignments go through
+// the conversation service, which only takes a conversation still waiting:
+// a person claiming it at the same moment wins or loses cleanly.
+//
+// Tables owned: routing_settings.
+// Events emitted: routing.updated (and, through conversations,
+// conversation.assigned and conversation.unassigned).
+package routing
+
+// Mode is how a workspace routes.
+type Mode string
+
+// Modes.
+const (
+	Off        Mode = "off"
+	Balanced   Mode = "balanced"
+	RoundRobin Mode = "round_robin"
+)
+
+// Settings are a workspace's routing settings.
+type Settings struct {
+	WorkspaceID         string `db:"workspace_id" json:"workspace_id"`
+	Mode                Mode   `db:"mode" json:"mode"`
+	ReplyTimeoutSeconds int    `db:"reply_timeout_seconds" json:"reply_timeout_seconds"`
+}

@@ -1,0 +1,222 @@
+package routing
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Service routes queues.
+type Service struct {
+	db       *store.DB
+	log      *events.Log
+	convs    *conversation.Service
+	presence *presence.Service
+	// groupMembers lists a group's members (the workspace package's).
+	groupMembers func(ctx context.Context, groupID string) ([]string, error)
+	now          func() time.Time
+	replica      string
+	logger       *slog.Logger
+}
+
+// NewService returns the routing service.
+func NewService(db *store.DB, log *events.Log, convs *conversation.Service, pres *presence.Service,
+	groupMembers func(ctx context.Context, groupID string) ([]string, error), now func() time.Time, logger *slog.Logger) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	return &Service{db: db, log: log, convs: convs, presence: pres, groupMembers: groupMembers, now: now,
+		replica: uuid.NewString(), logger: logger}
+}
+
+// Settings returns a workspace's settings (off when never set).
+func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, error) {
+	var st Settings
+	err := s.db.GetContext(ctx, &st, `SELECT workspace_id, mode, reply_timeout_seconds FROM routing_settings WHERE workspace_id = ?`, workspaceID)
+	if store.ErrNoRows(err) {
+		return Settings{WorkspaceID: workspaceID, Mode: Off}, nil
+	}
+	return st, err
+}
+
+// Update sets a workspace's routing.
+func (s *Service) Update(ctx context.Context, actor *access.Principal, st Settings) (Settings, error) {
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		now := store.NowMillis(s.now())
+		res, err := tx.ExecContext(ctx, `UPDATE routing_settings SET mode = ?, reply_timeout_seconds = ?, updated_at = ? WHERE workspace_id = ?`,
+			st.Mode, st.ReplyTimeoutSeconds, now, st.WorkspaceID)
+		if err != nil {
+			return fmt.Errorf("update routing: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO routing_settings (workspace_id, mode, reply_timeout_seconds, updated_at)
+				VALUES (?, ?, ?, ?)`, st.WorkspaceID, st.Mode, st.ReplyTimeoutSeconds, now); err != nil {
+				return fmt.Errorf("insert routing: %w", err)
+			}
+		}
+		payload, _ := json.Marshal(st)
+		kind, id := actor.Actor()
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: st.WorkspaceID, Type: "routing.updated", ActorKind: kind, ActorID: id,
+			Visibility: events.Agents, Payload: payload})
+	})
+	return st, err
+}
+
+// candidate is an agent who could take a chat.
+type candidate struct {
+	userID   string
+	open     int
+	max      int
+	lastTime int64
+}
+
+// Route runs one routing pass over a workspace: it returns expired chats to
+// the queue, then assigns what waits to whoever can take it. It returns how
+// many it assigned.
+func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
+	st, err := s.Settings(ctx, workspaceID)
+	if err != nil || st.Mode == Off {
+		return 0, err
+	}
+	if st.ReplyTimeoutSeconds > 0 {
+		cutoff := store.NowMillis(s.now().Add(-time.Duration(st.ReplyTimeoutSeconds) * time.Second))
+		if _, err := s.convs.ExpireRouted(ctx, workspaceID, cutoff); err != nil {
+			return 0, err
+		}
+	}
+	queue, err := s.convs.Queue(ctx, workspaceID, 500)
+	if err != nil || len(queue) == 0 {
+		return 0, err
+	}
+	agents, err := s.presence.All(ctx, workspaceID)
+	if err != nil {
+		return 0, err
+	}
+	open, err := s.convs.OpenChats(ctx, workspaceID)
+	if err != nil {
+		return 0, err
+	}
+	last, err := s.convs.LastAssigned(ctx, workspaceID)
+	if err != nil {
+		return 0, err
+	}
+	pool := map[string]*candidate{}
+	for id, a := range agents {
+		if a.Status == presence.Online {
+			pool[id] = &candidate{userID: id, open: open[id], max: a.MaxChats, lastTime: last[id]}
+		}
+	}
+	groups := map[string]map[string]bool{}
+	assigned := 0
+	for _, conv := range queue {
+		var eligible []*candidate
+		for _, c := range pool {
+			if c.open >= c.max {
+				continue
+			}
+			if conv.GroupID != "" {
+				if groups[conv.GroupID] == nil {
+					ids, err := s.groupMembers(ctx, conv.GroupID)
+					if err != nil {
+						return assigned, err
+					}
+					groups[conv.GroupID] = map[string]bool{}
+					for _, id := range ids {
+						groups[conv.GroupID][id] = true
+					}
+				}
+				if !groups[conv.GroupID][c.userID] {
+					continue
+				}
+			}
+			eligible = append(eligible, c)
+		}
+		// The agent who let it time out goes last.
+		pick := choose(eligible, st.Mode, conv.LastRoutedTo)
+		if pick == nil {
+			continue // nobody can take this one now; a later one may fit someone
+		}
+		ok, err := s.convs.AutoAssign(ctx, workspaceID, conv.ID, pick.userID)
+		if err != nil {
+			return assigned, err
+		}
+		if ok {
+			assigned++
+			pick.open++
+			pick.lastTime = store.NowMillis(s.now())
+		}
+	}
+	return assigned, nil
+}
+
+// choose picks the agent for the mode: balanced, the fewest open chats, ties
+// to whoever waited longest; round-robin, whoever waited longest. avoid goes
+// last, whatever the mode.
+func choose(cs []*candidate, mode Mode, avoid string) *candidate {
+	if len(cs) == 0 {
+		return nil
+	}
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if (a.userID == avoid) != (b.userID == avoid) {
+			return b.userID == avoid
+		}
+		if mode == Balanced && a.open != b.open {
+			return a.open < b.open
+		}
+		if a.lastTime != b.lastTime {
+			return a.lastTime < b.lastTime
+		}
+		return a.userID < b.userID
+	})
+	return cs[0]
+}
+
+// Run routes, every interval, each workspace whose routing is on and whose
+// lease this replica holds or can take, until ctx ends.
+func (s *Service) Run(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		var ids []string
+		if err := s.db.SelectContext(ctx, &ids, `SELECT workspace_id FROM routing_settings WHERE mode <> 'off'`); err != nil {
+			continue
+		}
+		for _, ws := range ids {
+			if !s.lease(ctx, ws, 3*every) {
+				continue
+			}
+			if _, err := s.Route(ctx, ws); err != nil && ctx.Err() == nil {
+				s.logger.WarnContext(ctx, "route", "workspace_id", ws, "error", err)
+			}
+		}
+	}
+}
+
+// lease takes or renews this replica's right to route the workspace.
+func (s *Service) lease(ctx context.Context, workspaceID string, d time.Duration) bool {
+	now := store.NowMillis(s.now())
+	res, err := s.db.ExecContext(ctx, `UPDATE routing_settings SET lease_owner = ?, lease_until = ?
+		WHERE workspace_id = ? AND (lease_owner = ? OR lease_until < ?)`, s.replica, now+d.Milliseconds(), workspaceID, s.replica, now)
+	if err != nil {
+		return false
+	}
+	n, _ := res.RowsAffected()
+	return n == 1
+}

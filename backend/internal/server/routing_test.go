@@ -1,0 +1,195 @@
+package server_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// TestRoutingFairness routes 300 waiting conversations to 5 agents with
+// capacities 1 to 5, one of them offline: nobody exceeds their capacity, the
+// offline agent gets none, and (balanced) the load is as even as capacities
+// allow. As agents free up they get the next ones, most urgent first; a chat
+// whose agent does not reply in time goes to someone else.
+func TestRoutingFairness(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		tokens := w.agentTokens(5)
+		var ids []string
+		for id := range tokens {
+			ids = append(ids, id)
+		}
+		capacity := map[string]int{}
+		for i, id := range ids {
+			ctx := rpctest.WithToken(w.ctx, tokens[id])
+			capacity[id] = i + 1
+			if _, err := c.Presence.SetAgentSettings(ctx, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, MaxChats: int32(i + 1)}); err != nil {
+				t.Fatal(err)
+			}
+			status := tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
+			if i == 4 {
+				status = tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE
+			}
+			if _, err := c.Presence.SetPresence(ctx, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: status}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		offline := ids[4]
+		if _, err := c.Routing.UpdateRoutingSettings(w.as("admin"), &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.w1.ID,
+			Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED}); err != nil {
+			t.Fatal(err)
+		}
+
+		// Fewer chats than capacity: balanced keeps loads within one of each
+		// other (as capacities allow).
+		for range 6 {
+			w.conversation(w.visitor)
+		}
+		if n, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil || n != 6 {
+			t.Fatalf("routed %d of 6 (%v)", n, err)
+		}
+		open, err := w.srv.Conversations.OpenChats(w.ctx, w.w1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		low, high := 99, 0
+		for id, cap := range capacity {
+			if id == offline {
+				continue
+			}
+			if open[id] < cap { // agents not at capacity must be within one of each other
+				low = min(low, open[id])
+			}
+			high = max(high, open[id])
+		}
+		if open[offline] != 0 || high-low > 1 {
+			t.Fatalf("unbalanced: %v (capacities %v)", open, capacity)
+		}
+
+		for range 300 {
+			w.conversation(w.visitor)
+		}
+		urgent := w.conversation(w.other) // the newest, but urgent: served first
+		if _, err := c.Conversation.SetPriority(w.as("owner"), &tandemv1.SetPriorityRequest{ConversationId: urgent.ID, Priority: tandemv1.Priority_PRIORITY_URGENT}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := w.srv.Routing.Route(w.ctx, w.w1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 1+2+3+4-6 {
+			t.Fatalf("routed %d, want the rest of the online capacity, 4", n)
+		}
+		open, err = w.srv.Conversations.OpenChats(w.ctx, w.w1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for id, cap := range capacity {
+			want := cap
+			if id == offline {
+				want = 0
+			}
+			if open[id] != want {
+				t.Errorf("agent with capacity %d has %d chats, want %d", cap, open[id], want)
+			}
+		}
+		got, err := w.srv.Conversations.Get(w.ctx, w.w1.ID, urgent.ID)
+		if err != nil || got.AssigneeID == "" {
+			t.Fatalf("the urgent conversation was not served first: %+v %v", got, err)
+		}
+		if again, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil || again != 0 {
+			t.Fatalf("a second pass with everyone full routed %d (%v)", again, err)
+		}
+
+		// The agent with capacity 1 answers and closes their chat: they get the next.
+		solo := ids[0]
+		mine, err := c.Conversation.ListConversations(rpctest.WithToken(w.ctx, tokens[solo]), &tandemv1.ListConversationsRequest{WorkspaceId: w.w1.ID,
+			Filter: &tandemv1.ConversationFilter{Assignee: tandemv1.ConversationFilter_ASSIGNEE_ME}})
+		if err != nil || len(mine.GetConversations()) != 1 {
+			t.Fatalf("solo's chats: %v %v", mine, err)
+		}
+		first := mine.GetConversations()[0].GetId()
+		soloCtx := rpctest.WithToken(w.ctx, tokens[solo])
+		if _, err := c.Conversation.SendMessage(soloCtx, &tandemv1.SendMessageRequest{ConversationId: first, ClientId: uuid.NewString(), Body: "Hello!"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Conversation.CloseConversation(soloCtx, &tandemv1.CloseConversationRequest{ConversationId: first}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil || n != 1 {
+			t.Fatalf("after a close, routed %d (%v), want 1", n, err)
+		}
+		open, _ = w.srv.Conversations.OpenChats(w.ctx, w.w1.ID)
+		if open[solo] != 1 {
+			t.Fatalf("the freed agent has %d chats", open[solo])
+		}
+
+		// Nobody replies for over a second: every unanswered chat goes back to
+		// the queue (the agent who let it lapse goes last in line for it) and
+		// is routed again, within capacity.
+		if _, err := c.Routing.UpdateRoutingSettings(w.as("admin"), &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.w1.ID,
+			Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, ReplyTimeoutSeconds: 1}); err != nil {
+			t.Fatal(err)
+		}
+		before, _ := w.srv.Conversations.Queue(w.ctx, w.w1.ID, 500)
+		time.Sleep(1100 * time.Millisecond)
+		if _, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil {
+			t.Fatal(err)
+		}
+		after, _ := w.srv.Conversations.Queue(w.ctx, w.w1.ID, 500)
+		if len(after) != len(before) {
+			t.Fatalf("queue %d before the timeouts, %d after: lapsed chats were not all re-routed", len(before), len(after))
+		}
+		lapsed := storetest.Count(t, w.srv.DB(), "messages", "workspace_id = ? AND activity = 'unassigned' AND activity_data LIKE '%reply_timeout%'", w.w1.ID)
+		if lapsed != 10 {
+			t.Fatalf("%d chats lapsed, want the 10 unanswered ones", lapsed)
+		}
+		again := storetest.Count(t, w.srv.DB(), "conversations", "workspace_id = ? AND routed_at > 0 AND assignee_id = last_routed_to AND state = 'active'", w.w1.ID)
+		if again != 10 {
+			t.Fatalf("%d chats re-routed", again)
+		}
+		open, _ = w.srv.Conversations.OpenChats(w.ctx, w.w1.ID)
+		for id, cap := range capacity {
+			if id != offline && open[id] > cap {
+				t.Errorf("agent over capacity after re-routing: %d > %d", open[id], cap)
+			}
+		}
+	})
+}
+
+// TestRoutingLoop turns the server's own routing loop on and sees a waiting
+// chat go to the one online agent without anyone calling Route.
+func TestRoutingLoop(t *testing.T) {
+	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) { c.RoutingInterval = 50 * time.Millisecond })
+	w := worldOn(t, srv)
+	c := srv.Clients(rpctest.Connect)
+	if _, err := c.Presence.SetPresence(w.as("agent"), &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Routing.UpdateRoutingSettings(w.as("admin"), &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.w1.ID, Mode: tandemv1.RoutingMode_ROUTING_MODE_ROUND_ROBIN}); err != nil {
+		t.Fatal(err)
+	}
+	conv := w.conversation(w.visitor)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		got, err := srv.Conversations.Get(w.ctx, w.w1.ID, conv.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.AssigneeID == w.users["agent"].ID {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not routed after 5s: %+v", got)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
