@@ -44,7 +44,7 @@ func responsesPage(ctx context.Context, q store.Querier, workspaceID, owner, que
 	where := `workspace_id = ? AND scope IN ('', ?) AND (shortcut > ? OR (shortcut = ? AND id > ?))`
 	args := []any{workspaceID, owner, afterShortcut, afterShortcut, afterID}
 	if query != "" {
-		text := likeEscape(strings.ToLower(query))
+		text := store.LikeEscape(strings.ToLower(query))
 		where += ` AND (shortcut LIKE ? ESCAPE '!' OR LOWER(title) LIKE ? ESCAPE '!' OR LOWER(body) LIKE ? ESCAPE '!')`
 		args = append(args, text+"%", "%"+text+"%", "%"+text+"%")
 	}
@@ -52,9 +52,4 @@ func responsesPage(ctx context.Context, q store.Querier, workspaceID, owner, que
 	err := q.SelectContext(ctx, &rs, `SELECT `+columns+` FROM canned_responses WHERE `+where+` ORDER BY shortcut, id LIMIT ?`,
 		append(args, limit)...)
 	return rs, err
-}
-
-// likeEscape makes user text match literally in LIKE ... ESCAPE '!'.
-func likeEscape(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }

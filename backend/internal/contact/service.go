@@ -284,7 +284,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 // Search finds a workspace's contacts whose name, email or external id
 // contains the query, most recently seen first.
 func (s *Service) Search(ctx context.Context, workspaceID, query string, limit int) ([]Contact, error) {
-	like := "%" + strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(strings.ToLower(query)) + "%"
+	like := "%" + store.LikeEscape(strings.ToLower(query)) + "%"
 	var cs []Contact
 	err := s.db.SelectContext(ctx, &cs, `SELECT `+contactColumns+` FROM contacts WHERE workspace_id = ?
 		AND (LOWER(name) LIKE ? ESCAPE '!' OR email LIKE ? ESCAPE '!' OR LOWER(COALESCE(external_id, '')) LIKE ? ESCAPE '!')

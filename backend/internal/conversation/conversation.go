@@ -11,6 +11,7 @@
 package conversation
 
 import (
+	"slices"
 	"unicode/utf8"
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -39,14 +40,7 @@ var transitions = map[State][]State{
 }
 
 // CanMove reports whether the state machine allows from -> to.
-func CanMove(from, to State) bool {
-	for _, s := range transitions[from] {
-		if s == to {
-			return true
-		}
-	}
-	return false
-}
+func CanMove(from, to State) bool { return slices.Contains(transitions[from], to) }
 
 // Conversation is one customer conversation.
 type Conversation struct {
@@ -84,7 +78,7 @@ type Conversation struct {
 
 // takesPart reports whether the user owns or has joined the conversation.
 func (c *Conversation) takesPart(userID string) bool {
-	return c.AssigneeID == userID || contains(c.ParticipantIDs, userID)
+	return c.AssigneeID == userID || slices.Contains(c.ParticipantIDs, userID)
 }
 
 // Message kinds.
@@ -137,8 +131,10 @@ type Payload struct {
 	Message      *Message          `json:"message,omitempty"`
 	Before       *Before           `json:"before,omitempty"`
 	Data         map[string]string `json:"data,omitempty"`
-	// UserID names the member a membership event is about.
+	// UserID names the member a membership or mention event is about.
 	UserID string `json:"user_id,omitempty"`
+	// APIKeyID names the key an api_key event is about.
+	APIKeyID string `json:"api_key_id,omitempty"`
 }
 
 // preview is the start of a message for inbox lists, cut on a rune boundary.

@@ -59,8 +59,9 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 		activity(conv, actor, "agent_joined", data, events.Public), data)
 }
 
-// ownership runs one ownership change on a locked conversation.
-func (s *Service) ownership(ctx context.Context, p *access.Principal, workspaceID, id string, change func(tx *store.Tx, conv *Conversation, actor Actor) error) (Conversation, error) {
+// change runs one change of a conversation: it names the actor, locks the
+// conversation in a transaction and lets change act on it.
+func (s *Service) change(ctx context.Context, p *access.Principal, workspaceID, id string, change func(tx *store.Tx, conv *Conversation, actor Actor) error) (Conversation, error) {
 	actor, err := s.ActorOf(ctx, p)
 	if err != nil {
 		return Conversation{}, err
@@ -84,7 +85,7 @@ func (s *Service) Claim(ctx context.Context, p *access.Principal, workspaceID, i
 		return Conversation{}, ErrPeopleOnly
 	}
 	var winner string
-	conv, err := s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	conv, err := s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		switch conv.AssigneeID {
 		case p.UserID:
 			return nil // claimed already: no change, no event
@@ -116,7 +117,7 @@ func (s *Service) Assign(ctx context.Context, p *access.Principal, workspaceID, 
 	if err != nil {
 		return Conversation{}, err
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.AssigneeID == userID {
 			return nil
 		}
@@ -138,7 +139,7 @@ func (s *Service) memberName(ctx context.Context, workspaceID, userID string) (s
 
 // Unassign puts an owned conversation back in its queue.
 func (s *Service) Unassign(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.AssigneeID == "" {
 			return ErrNotAssigned
 		}
@@ -183,7 +184,7 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID
 	default:
 		return Conversation{}, apperr.Invalid("to", "name a user_id or a group_id")
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if note != "" {
 			n := &Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: KindNote,
 				Visibility: string(events.Agents), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
@@ -208,7 +209,7 @@ func (s *Service) TakeOver(ctx context.Context, p *access.Principal, scope *acce
 	if p.Kind != access.KindUser {
 		return Conversation{}, ErrPeopleOnly
 	}
-	return s.ownership(ctx, p, scope.WorkspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.change(ctx, p, scope.WorkspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		switch conv.AssigneeID {
 		case p.UserID:
 			return nil
@@ -227,7 +228,7 @@ func (s *Service) SetPriority(ctx context.Context, p *access.Principal, workspac
 	if _, ok := priorityToProto[priority]; !ok {
 		return Conversation{}, apperr.Invalid("priority", fmt.Sprintf("%q is not a priority", priority))
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.Priority == priority {
 			return nil
 		}

@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -57,7 +58,7 @@ type Filter struct {
 // which only lists apply). me is the caller.
 func (f Filter) Matches(c *Conversation, me string) bool {
 	if len(f.States) > 0 {
-		if !contains(f.States, c.State) {
+		if !slices.Contains(f.States, c.State) {
 			return false
 		}
 	} else if c.State == StateClosed {
@@ -80,10 +81,10 @@ func (f Filter) Matches(c *Conversation, me string) bool {
 	if f.GroupID != "" && c.GroupID != f.GroupID {
 		return false
 	}
-	if len(f.Priorities) > 0 && !contains(f.Priorities, c.Priority) {
+	if len(f.Priorities) > 0 && !slices.Contains(f.Priorities, c.Priority) {
 		return false
 	}
-	if len(f.Channels) > 0 && !contains(f.Channels, c.Channel) {
+	if len(f.Channels) > 0 && !slices.Contains(f.Channels, c.Channel) {
 		return false
 	}
 	if len(f.TagIDs) > 0 && !anyOf(f.TagIDs, c.TagIDs) {
@@ -94,16 +95,7 @@ func (f Filter) Matches(c *Conversation, me string) bool {
 
 func anyOf(want, have []string) bool {
 	for _, t := range have {
-		if contains(want, t) {
-			return true
-		}
-	}
-	return false
-}
-
-func contains[T comparable](xs []T, x T) bool {
-	for _, y := range xs {
-		if y == x {
+		if slices.Contains(want, t) {
 			return true
 		}
 	}
@@ -168,7 +160,7 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 	if f.Text != "" {
 		where = append(where, `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
 			AND m.body LIKE ? ESCAPE '!')`)
-		args = append(args, "%"+likeEscape(f.Text)+"%")
+		args = append(args, "%"+store.LikeEscape(f.Text)+"%")
 	}
 	if resume {
 		where = append(where, "(c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))")
@@ -191,11 +183,6 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		ptrs[i] = &cs[i]
 	}
 	return cs, next, loadRelations(ctx, s.db, ptrs)
-}
-
-// likeEscape makes user text match literally in LIKE ... ESCAPE '!'.
-func likeEscape(s string) string {
-	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
 }
 
 // OfContact lists a contact's conversations, newest first.

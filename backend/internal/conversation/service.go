@@ -380,27 +380,17 @@ func (s *Service) Snooze(ctx context.Context, p *access.Principal, workspaceID, 
 // transition runs one state change: decide picks the target state from the
 // locked conversation (or refuses), and the machine must allow it.
 func (s *Service) transition(ctx context.Context, p *access.Principal, workspaceID, id string, decide func(*Conversation) (State, error), reason string) (Conversation, error) {
-	actor, err := s.ActorOf(ctx, p)
-	if err != nil {
-		return Conversation{}, err
-	}
-	var conv Conversation
-	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		if conv, err = s.lock(ctx, tx, workspaceID, id); err != nil {
-			return err
-		}
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		from := conv.State
-		to, err := decide(&conv)
+		to, err := decide(conv)
 		if err != nil {
 			return err
 		}
 		if !CanMove(from, to) {
 			return errIllegal(from, to)
 		}
-		return s.move(ctx, tx, &conv, to, actor, reason)
+		return s.move(ctx, tx, conv, to, actor, reason)
 	})
-	return conv, err
 }
 
 // WakeDue wakes the snoozed conversations whose time has come, each in its

@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -29,8 +30,8 @@ func (s *Service) Tag(ctx context.Context, p *access.Principal, workspaceID, id,
 	if err != nil {
 		return Conversation{}, err
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
-		if contains(conv.TagIDs, tagID) {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if slices.Contains(conv.TagIDs, tagID) {
 			return nil
 		}
 		prev := before(conv)
@@ -51,8 +52,8 @@ func (s *Service) Untag(ctx context.Context, p *access.Principal, workspaceID, i
 	if err != nil {
 		return Conversation{}, err
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
-		if !contains(conv.TagIDs, tagID) {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if !slices.Contains(conv.TagIDs, tagID) {
 			return nil
 		}
 		prev := before(conv)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -17,7 +18,7 @@ func (s *Service) Join(ctx context.Context, p *access.Principal, workspaceID, id
 	if p.Kind != access.KindUser {
 		return Conversation{}, ErrPeopleOnly
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.takesPart(p.UserID) {
 			return nil
 		}
@@ -40,8 +41,8 @@ func (s *Service) Leave(ctx context.Context, p *access.Principal, workspaceID, i
 	if p.Kind != access.KindUser {
 		return Conversation{}, ErrPeopleOnly
 	}
-	return s.ownership(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
-		if !contains(conv.ParticipantIDs, p.UserID) {
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if !slices.Contains(conv.ParticipantIDs, p.UserID) {
 			return apperr.New(apperr.FailedPrecondition, "you have not joined this conversation")
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM participants WHERE conversation_id = ? AND user_id = ?`, conv.ID, p.UserID); err != nil {

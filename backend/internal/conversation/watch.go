@@ -13,24 +13,9 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 )
 
-// startAt resolves where a stream starts: after the cursor, or at the log
-// head (from now) without one.
-func (s Streams) startAt(ctx context.Context, cursor, workspaceID, key string) (int64, error) {
-	if cursor == "" {
-		return s.Follower.Head(ctx, workspaceID)
-	}
-	return s.Cursors.Parse(cursor, workspaceID, key)
-}
-
-// membership is what workspace events say about a member or key.
-type membership struct {
-	UserID   string `json:"user_id"`
-	APIKeyID string `json:"api_key_id"`
-}
-
 // visible reports whether the principal, with its current role, may see an
 // event at all.
-func visible(ev *events.Event, m membership, role access.Role, p *access.Principal) bool {
+func visible(ev *events.Event, pl *Payload, role access.Role, p *access.Principal) bool {
 	switch ev.Visibility {
 	case events.Public, events.Agents:
 		return true
@@ -39,7 +24,7 @@ func visible(ev *events.Event, m membership, role access.Role, p *access.Princip
 	case events.Self:
 		return ev.ActorKind == events.ActorUser && ev.ActorID == p.UserID && p.Kind == access.KindUser
 	case events.Direct:
-		return p.Kind == access.KindUser && m.UserID == p.UserID
+		return p.Kind == access.KindUser && pl.UserID == p.UserID
 	}
 	return false
 }
@@ -50,7 +35,7 @@ func visible(ev *events.Event, m membership, role access.Role, p *access.Princip
 func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream *connect.ServerStream[tandemv1.WatchResponse]) error {
 	p, scope := access.PrincipalFrom(ctx), access.ScopeFrom(ctx)
 	ws, key := scope.WorkspaceID, principalKey(p)
-	after, err := h.streams.startAt(ctx, req.GetCursor(), ws, key)
+	after, err := h.streams.Follower.Start(ctx, h.streams.Cursors, req.GetCursor(), ws, key)
 	if err != nil {
 		return err
 	}
@@ -59,30 +44,30 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 	contacts := map[string]*tandemv1.Contact{}
 	sink := events.Sink{
 		Event: func(ev events.Event) error {
-			var m membership
-			_ = json.Unmarshal(ev.Payload, &m)
+			// Every event's payload decodes as a Payload: conversation events
+			// fill its conversation fields, membership events its ids.
+			var pl Payload
+			if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+				return err
+			}
 			switch ev.Type {
 			case "member.removed":
-				if m.UserID == p.UserID {
+				if pl.UserID == p.UserID {
 					return apperr.New(apperr.NotFound, "you are no longer a member of this workspace")
 				}
 			case "member.role_changed":
-				if m.UserID == p.UserID {
+				if pl.UserID == p.UserID {
 					if role, err = h.currentRole(ctx, p, ws); err != nil {
 						return err
 					}
 				}
 			case "api_key.revoked":
-				if p.Kind == access.KindAPIKey && m.APIKeyID == p.APIKeyID {
+				if p.Kind == access.KindAPIKey && pl.APIKeyID == p.APIKeyID {
 					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
 				}
 			}
-			if !visible(&ev, m, role, p) {
+			if !visible(&ev, &pl, role, p) {
 				return nil
-			}
-			var pl Payload
-			if err := json.Unmarshal(ev.Payload, &pl); err != nil {
-				return err
 			}
 			if pl.Conversation != nil && !inView(filter, &pl, p.UserID) {
 				return nil

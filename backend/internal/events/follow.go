@@ -34,9 +34,18 @@ func NewFollower(log *Log, hub *Hub, heartbeat time.Duration, draining <-chan st
 	return &Follower{log: log, hub: hub, heartbeat: heartbeat, batch: 256, draining: draining}
 }
 
+// Start resolves where a stream starts: after the cursor, checked for the
+// workspace and principal, or at the log head (from now) without one.
+func (f *Follower) Start(ctx context.Context, c *Cursors, cursor, workspaceID, principal string) (int64, error) {
+	if cursor == "" {
+		return f.Head(ctx, workspaceID)
+	}
+	return c.Parse(cursor, workspaceID, principal)
+}
+
 // Head returns the workspace's newest seq: the position a snapshot read now reflects.
 func (f *Follower) Head(ctx context.Context, workspaceID string) (int64, error) {
-	h, err := f.log.Head(ctx, nil, workspaceID)
+	h, err := f.log.Head(ctx, workspaceID)
 	return h.Last, err
 }
 
@@ -51,7 +60,7 @@ func (f *Follower) Head(ctx context.Context, workspaceID string) (int64, error) 
 func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID string, after int64, sink Sink) error {
 	sub := f.hub.Subscribe(workspaceID)
 	defer sub.Close()
-	head, err := f.log.Head(ctx, nil, workspaceID)
+	head, err := f.log.Head(ctx, workspaceID)
 	if err != nil {
 		return err
 	}
@@ -82,7 +91,7 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 				if conversationID == "" {
 					return ErrResync("events after the cursor were pruned")
 				}
-				if h, err := f.log.Head(ctx, nil, workspaceID); err != nil {
+				if h, err := f.log.Head(ctx, workspaceID); err != nil {
 					return err
 				} else if after < h.Pruned {
 					return ErrResync("events after the cursor were pruned")

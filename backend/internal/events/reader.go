@@ -3,8 +3,6 @@ package events
 import (
 	"context"
 	"fmt"
-
-	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
 const eventColumns = `workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at`
@@ -34,12 +32,9 @@ type Head struct {
 }
 
 // Head reads a workspace's log head.
-func (l *Log) Head(ctx context.Context, q store.Querier, workspaceID string) (Head, error) {
-	if q == nil {
-		q = l.db
-	}
+func (l *Log) Head(ctx context.Context, workspaceID string) (Head, error) {
 	var h Head
-	if err := q.GetContext(ctx, &h, `SELECT last_seq, pruned_seq FROM workspaces WHERE id = ?`, workspaceID); err != nil {
+	if err := l.db.GetContext(ctx, &h, `SELECT last_seq, pruned_seq FROM workspaces WHERE id = ?`, workspaceID); err != nil {
 		return Head{}, fmt.Errorf("read log head: %w", err)
 	}
 	return h, nil

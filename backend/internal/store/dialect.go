@@ -101,3 +101,9 @@ func Prefixed(prefix, columns string) string {
 	}
 	return strings.Join(cols, ", ")
 }
+
+// LikeEscape makes user text match literally in a LIKE pattern used with
+// ESCAPE '!': its own % and _ stop being wildcards.
+func LikeEscape(text string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(text)
+}

@@ -108,13 +108,7 @@ func (h *Handler) ListMessages(ctx context.Context, req *tandemv1.ListMessagesRe
 func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchRequest, stream *connect.ServerStream[tandemv1.WidgetServiceWatchResponse]) error {
 	p := access.PrincipalFrom(ctx)
 	convID := req.GetConversationId()
-	var after int64
-	var err error
-	if req.GetCursor() == "" {
-		after, err = h.follower.Head(ctx, p.WorkspaceID)
-	} else {
-		after, err = h.cursors.Parse(req.GetCursor(), p.WorkspaceID, key(p))
-	}
+	after, err := h.follower.Start(ctx, h.cursors, req.GetCursor(), p.WorkspaceID, key(p))
 	if err != nil {
 		return err
 	}
