@@ -122,7 +122,7 @@ func activity(conv *Conversation, actor Actor, what string, data map[string]stri
 
 // move changes conv's state (the caller checked CanMove) and records it.
 func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string) error {
-	before := before(conv)
+	prev := before(conv)
 	from := conv.State
 	conv.State = to
 	switch to {
@@ -144,7 +144,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to
 	if conv.AssigneeID != "" {
 		data["assignee_id"] = conv.AssigneeID
 	}
-	return s.record(ctx, tx, conv, before, "conversation.state_changed", events.Public, actor,
+	return s.record(ctx, tx, conv, prev, "conversation.state_changed", events.Public, actor,
 		activity(conv, actor, "state_changed", data, events.Public), data)
 }
 
