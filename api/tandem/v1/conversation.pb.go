@@ -360,7 +360,7 @@ func (x ConversationFilter_Assignee) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConversationFilter_Assignee.Descriptor instead.
 func (ConversationFilter_Assignee) EnumDescriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{3, 0}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{7, 0}
 }
 
 type Contact struct {
@@ -502,8 +502,15 @@ type Conversation struct {
 	TagIds []string `protobuf:"bytes,19,rep,name=tag_ids,json=tagIds,proto3" json:"tag_ids,omitempty"`
 	// Agents who joined besides the owner.
 	ParticipantUserIds []string `protobuf:"bytes,20,rep,name=participant_user_ids,json=participantUserIds,proto3" json:"participant_user_ids,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Skills an agent needs to be routed this conversation (all of them).
+	RequiredSkills []string `protobuf:"bytes,21,rep,name=required_skills,json=requiredSkills,proto3" json:"required_skills,omitempty"`
+	// The customer's rating after close (1 to 5; 0 when not rated).
+	CsatRating  int32  `protobuf:"varint,22,opt,name=csat_rating,json=csatRating,proto3" json:"csat_rating,omitempty"`
+	CsatComment string `protobuf:"bytes,23,opt,name=csat_comment,json=csatComment,proto3" json:"csat_comment,omitempty"`
+	// The SLA clocks, when a policy applies.
+	Sla           *ConversationSla `protobuf:"bytes,24,opt,name=sla,proto3" json:"sla,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Conversation) Reset() {
@@ -676,6 +683,129 @@ func (x *Conversation) GetParticipantUserIds() []string {
 	return nil
 }
 
+func (x *Conversation) GetRequiredSkills() []string {
+	if x != nil {
+		return x.RequiredSkills
+	}
+	return nil
+}
+
+func (x *Conversation) GetCsatRating() int32 {
+	if x != nil {
+		return x.CsatRating
+	}
+	return 0
+}
+
+func (x *Conversation) GetCsatComment() string {
+	if x != nil {
+		return x.CsatComment
+	}
+	return ""
+}
+
+func (x *Conversation) GetSla() *ConversationSla {
+	if x != nil {
+		return x.Sla
+	}
+	return nil
+}
+
+// ConversationSla is a conversation's SLA deadlines (absolute, UTC unix
+// milliseconds; 0 when not running) and outcomes.
+type ConversationSla struct {
+	state              protoimpl.MessageState `protogen:"open.v1"`
+	PolicyId           string                 `protobuf:"bytes,1,opt,name=policy_id,json=policyId,proto3" json:"policy_id,omitempty"`
+	FirstResponseDueMs int64                  `protobuf:"varint,2,opt,name=first_response_due_ms,json=firstResponseDueMs,proto3" json:"first_response_due_ms,omitempty"`
+	NextResponseDueMs  int64                  `protobuf:"varint,3,opt,name=next_response_due_ms,json=nextResponseDueMs,proto3" json:"next_response_due_ms,omitempty"`
+	ResolutionDueMs    int64                  `protobuf:"varint,4,opt,name=resolution_due_ms,json=resolutionDueMs,proto3" json:"resolution_due_ms,omitempty"`
+	// "met", "missed" or "" while open, per target.
+	FirstResponse string `protobuf:"bytes,5,opt,name=first_response,json=firstResponse,proto3" json:"first_response,omitempty"`
+	NextResponse  string `protobuf:"bytes,6,opt,name=next_response,json=nextResponse,proto3" json:"next_response,omitempty"`
+	Resolution    string `protobuf:"bytes,7,opt,name=resolution,proto3" json:"resolution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConversationSla) Reset() {
+	*x = ConversationSla{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConversationSla) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConversationSla) ProtoMessage() {}
+
+func (x *ConversationSla) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConversationSla.ProtoReflect.Descriptor instead.
+func (*ConversationSla) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ConversationSla) GetPolicyId() string {
+	if x != nil {
+		return x.PolicyId
+	}
+	return ""
+}
+
+func (x *ConversationSla) GetFirstResponseDueMs() int64 {
+	if x != nil {
+		return x.FirstResponseDueMs
+	}
+	return 0
+}
+
+func (x *ConversationSla) GetNextResponseDueMs() int64 {
+	if x != nil {
+		return x.NextResponseDueMs
+	}
+	return 0
+}
+
+func (x *ConversationSla) GetResolutionDueMs() int64 {
+	if x != nil {
+		return x.ResolutionDueMs
+	}
+	return 0
+}
+
+func (x *ConversationSla) GetFirstResponse() string {
+	if x != nil {
+		return x.FirstResponse
+	}
+	return ""
+}
+
+func (x *ConversationSla) GetNextResponse() string {
+	if x != nil {
+		return x.NextResponse
+	}
+	return ""
+}
+
+func (x *ConversationSla) GetResolution() string {
+	if x != nil {
+		return x.Resolution
+	}
+	return ""
+}
+
 type Message struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Id             string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -692,14 +822,18 @@ type Message struct {
 	ClientId     string            `protobuf:"bytes,10,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
 	CreateTimeMs int64             `protobuf:"varint,11,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
 	// The event-log position of the item: its order in the conversation.
-	Seq           int64 `protobuf:"varint,12,opt,name=seq,proto3" json:"seq,omitempty"`
+	Seq int64 `protobuf:"varint,12,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Files sent with the message.
+	Attachments []*Attachment `protobuf:"bytes,13,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	// For the AI agent's replies: how sure it was and what it cited.
+	BotAnswer     *BotAnswer `protobuf:"bytes,14,opt,name=bot_answer,json=botAnswer,proto3" json:"bot_answer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -711,7 +845,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -724,7 +858,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{2}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Message) GetId() string {
@@ -811,6 +945,228 @@ func (x *Message) GetSeq() int64 {
 	return 0
 }
 
+func (x *Message) GetAttachments() []*Attachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+func (x *Message) GetBotAnswer() *BotAnswer {
+	if x != nil {
+		return x.BotAnswer
+	}
+	return nil
+}
+
+// BotAnswer is what the AI agent based a reply on.
+type BotAnswer struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// From 0 to 1.
+	Confidence float64     `protobuf:"fixed64,1,opt,name=confidence,proto3" json:"confidence,omitempty"`
+	Citations  []*Citation `protobuf:"bytes,2,rep,name=citations,proto3" json:"citations,omitempty"`
+	// "llm" or "extractive".
+	Method        string `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BotAnswer) Reset() {
+	*x = BotAnswer{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BotAnswer) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BotAnswer) ProtoMessage() {}
+
+func (x *BotAnswer) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BotAnswer.ProtoReflect.Descriptor instead.
+func (*BotAnswer) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *BotAnswer) GetConfidence() float64 {
+	if x != nil {
+		return x.Confidence
+	}
+	return 0
+}
+
+func (x *BotAnswer) GetCitations() []*Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
+func (x *BotAnswer) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+// Citation is a knowledge-base passage a reply is grounded in.
+type Citation struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChunkId       string                 `protobuf:"bytes,1,opt,name=chunk_id,json=chunkId,proto3" json:"chunk_id,omitempty"`
+	DocumentId    string                 `protobuf:"bytes,2,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	DocumentTitle string                 `protobuf:"bytes,3,opt,name=document_title,json=documentTitle,proto3" json:"document_title,omitempty"`
+	Heading       string                 `protobuf:"bytes,4,opt,name=heading,proto3" json:"heading,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Citation) Reset() {
+	*x = Citation{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Citation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Citation) ProtoMessage() {}
+
+func (x *Citation) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Citation.ProtoReflect.Descriptor instead.
+func (*Citation) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *Citation) GetChunkId() string {
+	if x != nil {
+		return x.ChunkId
+	}
+	return ""
+}
+
+func (x *Citation) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *Citation) GetDocumentTitle() string {
+	if x != nil {
+		return x.DocumentTitle
+	}
+	return ""
+}
+
+func (x *Citation) GetHeading() string {
+	if x != nil {
+		return x.Heading
+	}
+	return ""
+}
+
+// Attachment is a file sent with a message. Files are uploaded with
+// `POST /files?conversation_id=&name=&client_id=` (the raw bytes as the
+// body, at most 10 MiB = 10,485,760 bytes, with the same bearer credential
+// as the API), which answers this message as JSON; a message then names
+// them in file_ids. `GET /files/{id}` downloads one, as an attachment, to
+// callers who may see its conversation.
+type Attachment struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// The name it was uploaded under; metadata only, never a path.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// The type the server found by sniffing the content.
+	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	SizeBytes     int64  `protobuf:"varint,4,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Attachment) Reset() {
+	*x = Attachment{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Attachment) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Attachment) ProtoMessage() {}
+
+func (x *Attachment) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
+func (*Attachment) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *Attachment) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Attachment) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Attachment) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Attachment) GetSizeBytes() int64 {
+	if x != nil {
+		return x.SizeBytes
+	}
+	return 0
+}
+
 // ConversationFilter selects conversations in lists and streams.
 type ConversationFilter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -833,7 +1189,7 @@ type ConversationFilter struct {
 
 func (x *ConversationFilter) Reset() {
 	*x = ConversationFilter{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1201,7 @@ func (x *ConversationFilter) String() string {
 func (*ConversationFilter) ProtoMessage() {}
 
 func (x *ConversationFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1214,7 @@ func (x *ConversationFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationFilter.ProtoReflect.Descriptor instead.
 func (*ConversationFilter) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{3}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ConversationFilter) GetStates() []ConversationState {
@@ -936,7 +1292,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -948,7 +1304,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -961,7 +1317,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{4}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListConversationsRequest) GetWorkspaceId() string {
@@ -1004,7 +1360,7 @@ type ListConversationsResponse struct {
 
 func (x *ListConversationsResponse) Reset() {
 	*x = ListConversationsResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1372,7 @@ func (x *ListConversationsResponse) String() string {
 func (*ListConversationsResponse) ProtoMessage() {}
 
 func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1385,7 @@ func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{5}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListConversationsResponse) GetConversations() []*Conversation {
@@ -1065,7 +1421,7 @@ type GetConversationRequest struct {
 
 func (x *GetConversationRequest) Reset() {
 	*x = GetConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1433,7 @@ func (x *GetConversationRequest) String() string {
 func (*GetConversationRequest) ProtoMessage() {}
 
 func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1446,7 @@ func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationRequest.ProtoReflect.Descriptor instead.
 func (*GetConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{6}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetConversationRequest) GetConversationId() string {
@@ -1127,7 +1483,7 @@ type GetConversationResponse struct {
 
 func (x *GetConversationResponse) Reset() {
 	*x = GetConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1139,7 +1495,7 @@ func (x *GetConversationResponse) String() string {
 func (*GetConversationResponse) ProtoMessage() {}
 
 func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1152,7 +1508,7 @@ func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationResponse.ProtoReflect.Descriptor instead.
 func (*GetConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{7}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetConversationResponse) GetConversation() *Conversation {
@@ -1180,15 +1536,18 @@ type SendMessageRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	// A UUID the client makes once per message and reuses on retries.
-	ClientId      string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	Body          string `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	ClientId string `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// May be empty when files are attached.
+	Body string `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// Files the caller uploaded to this conversation and not sent yet.
+	FileIds       []string `protobuf:"bytes,4,rep,name=file_ids,json=fileIds,proto3" json:"file_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1200,7 +1559,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1213,7 +1572,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{8}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SendMessageRequest) GetConversationId() string {
@@ -1237,6 +1596,13 @@ func (x *SendMessageRequest) GetBody() string {
 	return ""
 }
 
+func (x *SendMessageRequest) GetFileIds() []string {
+	if x != nil {
+		return x.FileIds
+	}
+	return nil
+}
+
 type SendMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Message       *Message               `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
@@ -1247,7 +1613,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1259,7 +1625,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1272,7 +1638,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{9}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SendMessageResponse) GetMessage() *Message {
@@ -1305,7 +1671,7 @@ type AddNoteRequest struct {
 
 func (x *AddNoteRequest) Reset() {
 	*x = AddNoteRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1317,7 +1683,7 @@ func (x *AddNoteRequest) String() string {
 func (*AddNoteRequest) ProtoMessage() {}
 
 func (x *AddNoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1330,7 +1696,7 @@ func (x *AddNoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddNoteRequest.ProtoReflect.Descriptor instead.
 func (*AddNoteRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{10}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AddNoteRequest) GetConversationId() string {
@@ -1377,7 +1743,7 @@ type AddNoteResponse struct {
 
 func (x *AddNoteResponse) Reset() {
 	*x = AddNoteResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1389,7 +1755,7 @@ func (x *AddNoteResponse) String() string {
 func (*AddNoteResponse) ProtoMessage() {}
 
 func (x *AddNoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1402,7 +1768,7 @@ func (x *AddNoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddNoteResponse.ProtoReflect.Descriptor instead.
 func (*AddNoteResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AddNoteResponse) GetNote() *Message {
@@ -1422,7 +1788,7 @@ type SetTypingRequest struct {
 
 func (x *SetTypingRequest) Reset() {
 	*x = SetTypingRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1800,7 @@ func (x *SetTypingRequest) String() string {
 func (*SetTypingRequest) ProtoMessage() {}
 
 func (x *SetTypingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1813,7 @@ func (x *SetTypingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTypingRequest.ProtoReflect.Descriptor instead.
 func (*SetTypingRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *SetTypingRequest) GetConversationId() string {
@@ -1472,7 +1838,7 @@ type SetTypingResponse struct {
 
 func (x *SetTypingResponse) Reset() {
 	*x = SetTypingResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1484,7 +1850,7 @@ func (x *SetTypingResponse) String() string {
 func (*SetTypingResponse) ProtoMessage() {}
 
 func (x *SetTypingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1497,7 +1863,7 @@ func (x *SetTypingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTypingResponse.ProtoReflect.Descriptor instead.
 func (*SetTypingResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{17}
 }
 
 type MarkReadRequest struct {
@@ -1511,7 +1877,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1523,7 +1889,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1536,7 +1902,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -1561,7 +1927,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1939,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1952,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{19}
 }
 
 type CloseConversationRequest struct {
@@ -1598,7 +1964,7 @@ type CloseConversationRequest struct {
 
 func (x *CloseConversationRequest) Reset() {
 	*x = CloseConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1610,7 +1976,7 @@ func (x *CloseConversationRequest) String() string {
 func (*CloseConversationRequest) ProtoMessage() {}
 
 func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1623,7 +1989,7 @@ func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*CloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *CloseConversationRequest) GetConversationId() string {
@@ -1642,7 +2008,7 @@ type CloseConversationResponse struct {
 
 func (x *CloseConversationResponse) Reset() {
 	*x = CloseConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +2020,7 @@ func (x *CloseConversationResponse) String() string {
 func (*CloseConversationResponse) ProtoMessage() {}
 
 func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +2033,7 @@ func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*CloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CloseConversationResponse) GetConversation() *Conversation {
@@ -1686,7 +2052,7 @@ type ReopenConversationRequest struct {
 
 func (x *ReopenConversationRequest) Reset() {
 	*x = ReopenConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1698,7 +2064,7 @@ func (x *ReopenConversationRequest) String() string {
 func (*ReopenConversationRequest) ProtoMessage() {}
 
 func (x *ReopenConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1711,7 +2077,7 @@ func (x *ReopenConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenConversationRequest.ProtoReflect.Descriptor instead.
 func (*ReopenConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ReopenConversationRequest) GetConversationId() string {
@@ -1730,7 +2096,7 @@ type ReopenConversationResponse struct {
 
 func (x *ReopenConversationResponse) Reset() {
 	*x = ReopenConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1742,7 +2108,7 @@ func (x *ReopenConversationResponse) String() string {
 func (*ReopenConversationResponse) ProtoMessage() {}
 
 func (x *ReopenConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1755,7 +2121,7 @@ func (x *ReopenConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenConversationResponse.ProtoReflect.Descriptor instead.
 func (*ReopenConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{19}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReopenConversationResponse) GetConversation() *Conversation {
@@ -1775,7 +2141,7 @@ type SnoozeConversationRequest struct {
 
 func (x *SnoozeConversationRequest) Reset() {
 	*x = SnoozeConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1787,7 +2153,7 @@ func (x *SnoozeConversationRequest) String() string {
 func (*SnoozeConversationRequest) ProtoMessage() {}
 
 func (x *SnoozeConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1800,7 +2166,7 @@ func (x *SnoozeConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnoozeConversationRequest.ProtoReflect.Descriptor instead.
 func (*SnoozeConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{20}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SnoozeConversationRequest) GetConversationId() string {
@@ -1826,7 +2192,7 @@ type SnoozeConversationResponse struct {
 
 func (x *SnoozeConversationResponse) Reset() {
 	*x = SnoozeConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +2204,7 @@ func (x *SnoozeConversationResponse) String() string {
 func (*SnoozeConversationResponse) ProtoMessage() {}
 
 func (x *SnoozeConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +2217,7 @@ func (x *SnoozeConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnoozeConversationResponse.ProtoReflect.Descriptor instead.
 func (*SnoozeConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{21}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SnoozeConversationResponse) GetConversation() *Conversation {
@@ -1870,7 +2236,7 @@ type ClaimConversationRequest struct {
 
 func (x *ClaimConversationRequest) Reset() {
 	*x = ClaimConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1882,7 +2248,7 @@ func (x *ClaimConversationRequest) String() string {
 func (*ClaimConversationRequest) ProtoMessage() {}
 
 func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1895,7 +2261,7 @@ func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimConversationRequest.ProtoReflect.Descriptor instead.
 func (*ClaimConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ClaimConversationRequest) GetConversationId() string {
@@ -1914,7 +2280,7 @@ type ClaimConversationResponse struct {
 
 func (x *ClaimConversationResponse) Reset() {
 	*x = ClaimConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1926,7 +2292,7 @@ func (x *ClaimConversationResponse) String() string {
 func (*ClaimConversationResponse) ProtoMessage() {}
 
 func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1939,7 +2305,7 @@ func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimConversationResponse.ProtoReflect.Descriptor instead.
 func (*ClaimConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ClaimConversationResponse) GetConversation() *Conversation {
@@ -1959,7 +2325,7 @@ type AssignConversationRequest struct {
 
 func (x *AssignConversationRequest) Reset() {
 	*x = AssignConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1971,7 +2337,7 @@ func (x *AssignConversationRequest) String() string {
 func (*AssignConversationRequest) ProtoMessage() {}
 
 func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1984,7 +2350,7 @@ func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignConversationRequest.ProtoReflect.Descriptor instead.
 func (*AssignConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *AssignConversationRequest) GetConversationId() string {
@@ -2010,7 +2376,7 @@ type AssignConversationResponse struct {
 
 func (x *AssignConversationResponse) Reset() {
 	*x = AssignConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2022,7 +2388,7 @@ func (x *AssignConversationResponse) String() string {
 func (*AssignConversationResponse) ProtoMessage() {}
 
 func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2035,7 +2401,7 @@ func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignConversationResponse.ProtoReflect.Descriptor instead.
 func (*AssignConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AssignConversationResponse) GetConversation() *Conversation {
@@ -2054,7 +2420,7 @@ type UnassignConversationRequest struct {
 
 func (x *UnassignConversationRequest) Reset() {
 	*x = UnassignConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2066,7 +2432,7 @@ func (x *UnassignConversationRequest) String() string {
 func (*UnassignConversationRequest) ProtoMessage() {}
 
 func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2079,7 +2445,7 @@ func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnassignConversationRequest.ProtoReflect.Descriptor instead.
 func (*UnassignConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UnassignConversationRequest) GetConversationId() string {
@@ -2098,7 +2464,7 @@ type UnassignConversationResponse struct {
 
 func (x *UnassignConversationResponse) Reset() {
 	*x = UnassignConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2110,7 +2476,7 @@ func (x *UnassignConversationResponse) String() string {
 func (*UnassignConversationResponse) ProtoMessage() {}
 
 func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2123,7 +2489,7 @@ func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnassignConversationResponse.ProtoReflect.Descriptor instead.
 func (*UnassignConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UnassignConversationResponse) GetConversation() *Conversation {
@@ -2151,7 +2517,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2529,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2542,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2243,7 +2609,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2621,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2634,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TransferConversationResponse) GetConversation() *Conversation {
@@ -2287,7 +2653,7 @@ type TakeOverConversationRequest struct {
 
 func (x *TakeOverConversationRequest) Reset() {
 	*x = TakeOverConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2299,7 +2665,7 @@ func (x *TakeOverConversationRequest) String() string {
 func (*TakeOverConversationRequest) ProtoMessage() {}
 
 func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2312,7 +2678,7 @@ func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOverConversationRequest.ProtoReflect.Descriptor instead.
 func (*TakeOverConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TakeOverConversationRequest) GetConversationId() string {
@@ -2331,7 +2697,7 @@ type TakeOverConversationResponse struct {
 
 func (x *TakeOverConversationResponse) Reset() {
 	*x = TakeOverConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2343,7 +2709,7 @@ func (x *TakeOverConversationResponse) String() string {
 func (*TakeOverConversationResponse) ProtoMessage() {}
 
 func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2356,10 +2722,107 @@ func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOverConversationResponse.ProtoReflect.Descriptor instead.
 func (*TakeOverConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TakeOverConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type SetRequiredSkillsRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// Replaces the list; empty clears it.
+	Skills        []string `protobuf:"bytes,2,rep,name=skills,proto3" json:"skills,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRequiredSkillsRequest) Reset() {
+	*x = SetRequiredSkillsRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRequiredSkillsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRequiredSkillsRequest) ProtoMessage() {}
+
+func (x *SetRequiredSkillsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRequiredSkillsRequest.ProtoReflect.Descriptor instead.
+func (*SetRequiredSkillsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *SetRequiredSkillsRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *SetRequiredSkillsRequest) GetSkills() []string {
+	if x != nil {
+		return x.Skills
+	}
+	return nil
+}
+
+type SetRequiredSkillsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRequiredSkillsResponse) Reset() {
+	*x = SetRequiredSkillsResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRequiredSkillsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRequiredSkillsResponse) ProtoMessage() {}
+
+func (x *SetRequiredSkillsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRequiredSkillsResponse.ProtoReflect.Descriptor instead.
+func (*SetRequiredSkillsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *SetRequiredSkillsResponse) GetConversation() *Conversation {
 	if x != nil {
 		return x.Conversation
 	}
@@ -2376,7 +2839,7 @@ type SetPriorityRequest struct {
 
 func (x *SetPriorityRequest) Reset() {
 	*x = SetPriorityRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2851,7 @@ func (x *SetPriorityRequest) String() string {
 func (*SetPriorityRequest) ProtoMessage() {}
 
 func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2864,7 @@ func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPriorityRequest.ProtoReflect.Descriptor instead.
 func (*SetPriorityRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SetPriorityRequest) GetConversationId() string {
@@ -2427,7 +2890,7 @@ type SetPriorityResponse struct {
 
 func (x *SetPriorityResponse) Reset() {
 	*x = SetPriorityResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2439,7 +2902,7 @@ func (x *SetPriorityResponse) String() string {
 func (*SetPriorityResponse) ProtoMessage() {}
 
 func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2452,7 +2915,7 @@ func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPriorityResponse.ProtoReflect.Descriptor instead.
 func (*SetPriorityResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SetPriorityResponse) GetConversation() *Conversation {
@@ -2472,7 +2935,7 @@ type TagConversationRequest struct {
 
 func (x *TagConversationRequest) Reset() {
 	*x = TagConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2947,7 @@ func (x *TagConversationRequest) String() string {
 func (*TagConversationRequest) ProtoMessage() {}
 
 func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2960,7 @@ func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagConversationRequest.ProtoReflect.Descriptor instead.
 func (*TagConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TagConversationRequest) GetConversationId() string {
@@ -2523,7 +2986,7 @@ type TagConversationResponse struct {
 
 func (x *TagConversationResponse) Reset() {
 	*x = TagConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2535,7 +2998,7 @@ func (x *TagConversationResponse) String() string {
 func (*TagConversationResponse) ProtoMessage() {}
 
 func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2548,7 +3011,7 @@ func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagConversationResponse.ProtoReflect.Descriptor instead.
 func (*TagConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TagConversationResponse) GetConversation() *Conversation {
@@ -2568,7 +3031,7 @@ type UntagConversationRequest struct {
 
 func (x *UntagConversationRequest) Reset() {
 	*x = UntagConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2580,7 +3043,7 @@ func (x *UntagConversationRequest) String() string {
 func (*UntagConversationRequest) ProtoMessage() {}
 
 func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2593,7 +3056,7 @@ func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagConversationRequest.ProtoReflect.Descriptor instead.
 func (*UntagConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *UntagConversationRequest) GetConversationId() string {
@@ -2619,7 +3082,7 @@ type UntagConversationResponse struct {
 
 func (x *UntagConversationResponse) Reset() {
 	*x = UntagConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +3094,7 @@ func (x *UntagConversationResponse) String() string {
 func (*UntagConversationResponse) ProtoMessage() {}
 
 func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +3107,7 @@ func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagConversationResponse.ProtoReflect.Descriptor instead.
 func (*UntagConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UntagConversationResponse) GetConversation() *Conversation {
@@ -2663,7 +3126,7 @@ type JoinConversationRequest struct {
 
 func (x *JoinConversationRequest) Reset() {
 	*x = JoinConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2675,7 +3138,7 @@ func (x *JoinConversationRequest) String() string {
 func (*JoinConversationRequest) ProtoMessage() {}
 
 func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2688,7 +3151,7 @@ func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinConversationRequest.ProtoReflect.Descriptor instead.
 func (*JoinConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *JoinConversationRequest) GetConversationId() string {
@@ -2707,7 +3170,7 @@ type JoinConversationResponse struct {
 
 func (x *JoinConversationResponse) Reset() {
 	*x = JoinConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2719,7 +3182,7 @@ func (x *JoinConversationResponse) String() string {
 func (*JoinConversationResponse) ProtoMessage() {}
 
 func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2732,7 +3195,7 @@ func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinConversationResponse.ProtoReflect.Descriptor instead.
 func (*JoinConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *JoinConversationResponse) GetConversation() *Conversation {
@@ -2751,7 +3214,7 @@ type LeaveConversationRequest struct {
 
 func (x *LeaveConversationRequest) Reset() {
 	*x = LeaveConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2763,7 +3226,7 @@ func (x *LeaveConversationRequest) String() string {
 func (*LeaveConversationRequest) ProtoMessage() {}
 
 func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2776,7 +3239,7 @@ func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveConversationRequest.ProtoReflect.Descriptor instead.
 func (*LeaveConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *LeaveConversationRequest) GetConversationId() string {
@@ -2795,7 +3258,7 @@ type LeaveConversationResponse struct {
 
 func (x *LeaveConversationResponse) Reset() {
 	*x = LeaveConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2807,7 +3270,7 @@ func (x *LeaveConversationResponse) String() string {
 func (*LeaveConversationResponse) ProtoMessage() {}
 
 func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2820,7 +3283,7 @@ func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveConversationResponse.ProtoReflect.Descriptor instead.
 func (*LeaveConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LeaveConversationResponse) GetConversation() *Conversation {
@@ -2845,7 +3308,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2857,7 +3320,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2870,7 +3333,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *WatchRequest) GetWorkspaceId() string {
@@ -2921,7 +3384,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2933,7 +3396,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2946,7 +3409,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *Event) GetId() string {
@@ -3039,7 +3502,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3514,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3527,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *WatchResponse) GetEvent() *Event {
@@ -3109,7 +3572,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aG\n" +
 	"\x19UnverifiedAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x82\a\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\b\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x122\n" +
@@ -3131,10 +3594,25 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x06unread\x18\x11 \x01(\bR\x06unread\x12\x19\n" +
 	"\blast_seq\x18\x12 \x01(\x03R\alastSeq\x12\x17\n" +
 	"\atag_ids\x18\x13 \x03(\tR\x06tagIds\x120\n" +
-	"\x14participant_user_ids\x18\x14 \x03(\tR\x12participantUserIds\x1a?\n" +
+	"\x14participant_user_ids\x18\x14 \x03(\tR\x12participantUserIds\x12'\n" +
+	"\x0frequired_skills\x18\x15 \x03(\tR\x0erequiredSkills\x12\x1f\n" +
+	"\vcsat_rating\x18\x16 \x01(\x05R\n" +
+	"csatRating\x12!\n" +
+	"\fcsat_comment\x18\x17 \x01(\tR\vcsatComment\x12,\n" +
+	"\x03sla\x18\x18 \x01(\v2\x1a.tandem.v1.ConversationSlaR\x03sla\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf5\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaa\x02\n" +
+	"\x0fConversationSla\x12\x1b\n" +
+	"\tpolicy_id\x18\x01 \x01(\tR\bpolicyId\x121\n" +
+	"\x15first_response_due_ms\x18\x02 \x01(\x03R\x12firstResponseDueMs\x12/\n" +
+	"\x14next_response_due_ms\x18\x03 \x01(\x03R\x11nextResponseDueMs\x12*\n" +
+	"\x11resolution_due_ms\x18\x04 \x01(\x03R\x0fresolutionDueMs\x12%\n" +
+	"\x0efirst_response\x18\x05 \x01(\tR\rfirstResponse\x12#\n" +
+	"\rnext_response\x18\x06 \x01(\tR\fnextResponse\x12\x1e\n" +
+	"\n" +
+	"resolution\x18\a \x01(\tR\n" +
+	"resolution\"\xe3\x04\n" +
 	"\aMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12'\n" +
 	"\x0fconversation_id\x18\x02 \x01(\tR\x0econversationId\x12*\n" +
@@ -3150,10 +3628,32 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\tclient_id\x18\n" +
 	" \x01(\tR\bclientId\x12$\n" +
 	"\x0ecreate_time_ms\x18\v \x01(\x03R\fcreateTimeMs\x12\x10\n" +
-	"\x03seq\x18\f \x01(\x03R\x03seq\x1a?\n" +
+	"\x03seq\x18\f \x01(\x03R\x03seq\x127\n" +
+	"\vattachments\x18\r \x03(\v2\x15.tandem.v1.AttachmentR\vattachments\x123\n" +
+	"\n" +
+	"bot_answer\x18\x0e \x01(\v2\x14.tandem.v1.BotAnswerR\tbotAnswer\x1a?\n" +
 	"\x11ActivityDataEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x91\x05\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"v\n" +
+	"\tBotAnswer\x12\x1e\n" +
+	"\n" +
+	"confidence\x18\x01 \x01(\x01R\n" +
+	"confidence\x121\n" +
+	"\tcitations\x18\x02 \x03(\v2\x13.tandem.v1.CitationR\tcitations\x12\x16\n" +
+	"\x06method\x18\x03 \x01(\tR\x06method\"\x87\x01\n" +
+	"\bCitation\x12\x19\n" +
+	"\bchunk_id\x18\x01 \x01(\tR\achunkId\x12\x1f\n" +
+	"\vdocument_id\x18\x02 \x01(\tR\n" +
+	"documentId\x12%\n" +
+	"\x0edocument_title\x18\x03 \x01(\tR\rdocumentTitle\x12\x18\n" +
+	"\aheading\x18\x04 \x01(\tR\aheading\"r\n" +
+	"\n" +
+	"Attachment\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x1d\n" +
+	"\n" +
+	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\"\x91\x05\n" +
 	"\x12ConversationFilter\x12G\n" +
 	"\x06states\x18\x01 \x03(\x0e2\x1c.tandem.v1.ConversationStateB\x11\xbaH\x0e\x92\x01\v\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\x06states\x12L\n" +
 	"\bassignee\x18\x02 \x01(\x0e2&.tandem.v1.ConversationFilter.AssigneeB\b\xbaH\x05\x82\x01\x02\x10\x01R\bassignee\x125\n" +
@@ -3192,11 +3692,14 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x17GetConversationResponse\x12;\n" +
 	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\x12,\n" +
 	"\ahistory\x18\x02 \x03(\v2\x12.tandem.v1.MessageR\ahistory\x12&\n" +
-	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\x8f\x01\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\"\xa9\x02\n" +
 	"\x12SendMessageRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12%\n" +
-	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bclientId\x12\x1f\n" +
-	"\x04body\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01(\x80\x80\x01R\x04body\"\x80\x01\n" +
+	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bclientId\x12\x1d\n" +
+	"\x04body\x18\x03 \x01(\tB\t\xbaH\x06r\x04(\x80\x80\x01R\x04body\x12,\n" +
+	"\bfile_ids\x18\x04 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\n" +
+	"\x18\x01\"\x05r\x03\xb0\x01\x01R\afileIds:l\xbaHi\x1ag\n" +
+	"\rbody_or_files\x12&body: write a message or attach a file\x1a.size(this.body) > 0 || size(this.file_ids) > 0\"\x80\x01\n" +
 	"\x13SendMessageResponse\x12,\n" +
 	"\amessage\x18\x01 \x01(\v2\x12.tandem.v1.MessageR\amessage\x12;\n" +
 	"\fconversation\x18\x02 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\xe2\x01\n" +
@@ -3253,6 +3756,12 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x1bTakeOverConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"[\n" +
 	"\x1cTakeOverConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x88\x01\n" +
+	"\x18SetRequiredSkillsRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x129\n" +
+	"\x06skills\x18\x02 \x03(\tB!\xbaH\x1e\x92\x01\x1b\x10\n" +
+	"\x18\x01\"\x15r\x13\x10\x01\x18 2\r^[a-z0-9_-]+$R\x06skills\"X\n" +
+	"\x19SetRequiredSkillsResponse\x12;\n" +
 	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"\x84\x01\n" +
 	"\x12SetPriorityRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12;\n" +
@@ -3332,7 +3841,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MESSAGE_KIND_TEXT\x10\x01\x12\x15\n" +
 	"\x11MESSAGE_KIND_NOTE\x10\x02\x12\x19\n" +
-	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\xaf\x15\n" +
+	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\xbe\x16\n" +
 	"\x13ConversationService\x12\x88\x01\n" +
 	"\x11ListConversations\x12#.tandem.v1.ListConversationsRequest\x1a$.tandem.v1.ListConversationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x0fGetConversation\x12!.tandem.v1.GetConversationRequest\x1a\".tandem.v1.GetConversationResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12z\n" +
@@ -3348,7 +3857,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x14UnassignConversation\x12&.tandem.v1.UnassignConversationRequest\x1a'.tandem.v1.UnassignConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x95\x01\n" +
 	"\x14TransferConversation\x12&.tandem.v1.TransferConversationRequest\x1a'.tandem.v1.TransferConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x95\x01\n" +
 	"\x14TakeOverConversation\x12&.tandem.v1.TakeOverConversationRequest\x1a'.tandem.v1.TakeOverConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12z\n" +
-	"\vSetPriority\x12\x1d.tandem.v1.SetPriorityRequest\x1a\x1e.tandem.v1.SetPriorityResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x86\x01\n" +
+	"\vSetPriority\x12\x1d.tandem.v1.SetPriorityRequest\x1a\x1e.tandem.v1.SetPriorityResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8c\x01\n" +
+	"\x11SetRequiredSkills\x12#.tandem.v1.SetRequiredSkillsRequest\x1a$.tandem.v1.SetRequiredSkillsResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x86\x01\n" +
 	"\x0fTagConversation\x12!.tandem.v1.TagConversationRequest\x1a\".tandem.v1.TagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8c\x01\n" +
 	"\x11UntagConversation\x12#.tandem.v1.UntagConversationRequest\x1a$.tandem.v1.UntagConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x88\x01\n" +
 	"\x10JoinConversation\x12\".tandem.v1.JoinConversationRequest\x1a#.tandem.v1.JoinConversationResponse\"+\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04join\"\x0fconversation_id\x12\x8c\x01\n" +
@@ -3368,7 +3878,7 @@ func file_tandem_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 50)
+var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_tandem_v1_conversation_proto_goTypes = []any{
 	(ConversationState)(0),               // 0: tandem.v1.ConversationState
 	(Priority)(0),                        // 1: tandem.v1.Priority
@@ -3378,142 +3888,155 @@ var file_tandem_v1_conversation_proto_goTypes = []any{
 	(ConversationFilter_Assignee)(0),     // 5: tandem.v1.ConversationFilter.Assignee
 	(*Contact)(nil),                      // 6: tandem.v1.Contact
 	(*Conversation)(nil),                 // 7: tandem.v1.Conversation
-	(*Message)(nil),                      // 8: tandem.v1.Message
-	(*ConversationFilter)(nil),           // 9: tandem.v1.ConversationFilter
-	(*ListConversationsRequest)(nil),     // 10: tandem.v1.ListConversationsRequest
-	(*ListConversationsResponse)(nil),    // 11: tandem.v1.ListConversationsResponse
-	(*GetConversationRequest)(nil),       // 12: tandem.v1.GetConversationRequest
-	(*GetConversationResponse)(nil),      // 13: tandem.v1.GetConversationResponse
-	(*SendMessageRequest)(nil),           // 14: tandem.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),          // 15: tandem.v1.SendMessageResponse
-	(*AddNoteRequest)(nil),               // 16: tandem.v1.AddNoteRequest
-	(*AddNoteResponse)(nil),              // 17: tandem.v1.AddNoteResponse
-	(*SetTypingRequest)(nil),             // 18: tandem.v1.SetTypingRequest
-	(*SetTypingResponse)(nil),            // 19: tandem.v1.SetTypingResponse
-	(*MarkReadRequest)(nil),              // 20: tandem.v1.MarkReadRequest
-	(*MarkReadResponse)(nil),             // 21: tandem.v1.MarkReadResponse
-	(*CloseConversationRequest)(nil),     // 22: tandem.v1.CloseConversationRequest
-	(*CloseConversationResponse)(nil),    // 23: tandem.v1.CloseConversationResponse
-	(*ReopenConversationRequest)(nil),    // 24: tandem.v1.ReopenConversationRequest
-	(*ReopenConversationResponse)(nil),   // 25: tandem.v1.ReopenConversationResponse
-	(*SnoozeConversationRequest)(nil),    // 26: tandem.v1.SnoozeConversationRequest
-	(*SnoozeConversationResponse)(nil),   // 27: tandem.v1.SnoozeConversationResponse
-	(*ClaimConversationRequest)(nil),     // 28: tandem.v1.ClaimConversationRequest
-	(*ClaimConversationResponse)(nil),    // 29: tandem.v1.ClaimConversationResponse
-	(*AssignConversationRequest)(nil),    // 30: tandem.v1.AssignConversationRequest
-	(*AssignConversationResponse)(nil),   // 31: tandem.v1.AssignConversationResponse
-	(*UnassignConversationRequest)(nil),  // 32: tandem.v1.UnassignConversationRequest
-	(*UnassignConversationResponse)(nil), // 33: tandem.v1.UnassignConversationResponse
-	(*TransferConversationRequest)(nil),  // 34: tandem.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 35: tandem.v1.TransferConversationResponse
-	(*TakeOverConversationRequest)(nil),  // 36: tandem.v1.TakeOverConversationRequest
-	(*TakeOverConversationResponse)(nil), // 37: tandem.v1.TakeOverConversationResponse
-	(*SetPriorityRequest)(nil),           // 38: tandem.v1.SetPriorityRequest
-	(*SetPriorityResponse)(nil),          // 39: tandem.v1.SetPriorityResponse
-	(*TagConversationRequest)(nil),       // 40: tandem.v1.TagConversationRequest
-	(*TagConversationResponse)(nil),      // 41: tandem.v1.TagConversationResponse
-	(*UntagConversationRequest)(nil),     // 42: tandem.v1.UntagConversationRequest
-	(*UntagConversationResponse)(nil),    // 43: tandem.v1.UntagConversationResponse
-	(*JoinConversationRequest)(nil),      // 44: tandem.v1.JoinConversationRequest
-	(*JoinConversationResponse)(nil),     // 45: tandem.v1.JoinConversationResponse
-	(*LeaveConversationRequest)(nil),     // 46: tandem.v1.LeaveConversationRequest
-	(*LeaveConversationResponse)(nil),    // 47: tandem.v1.LeaveConversationResponse
-	(*WatchRequest)(nil),                 // 48: tandem.v1.WatchRequest
-	(*Event)(nil),                        // 49: tandem.v1.Event
-	(*WatchResponse)(nil),                // 50: tandem.v1.WatchResponse
-	nil,                                  // 51: tandem.v1.Contact.VerifiedAttributesEntry
-	nil,                                  // 52: tandem.v1.Contact.UnverifiedAttributesEntry
-	nil,                                  // 53: tandem.v1.Conversation.CustomFieldsEntry
-	nil,                                  // 54: tandem.v1.Message.ActivityDataEntry
-	nil,                                  // 55: tandem.v1.Event.DataEntry
+	(*ConversationSla)(nil),              // 8: tandem.v1.ConversationSla
+	(*Message)(nil),                      // 9: tandem.v1.Message
+	(*BotAnswer)(nil),                    // 10: tandem.v1.BotAnswer
+	(*Citation)(nil),                     // 11: tandem.v1.Citation
+	(*Attachment)(nil),                   // 12: tandem.v1.Attachment
+	(*ConversationFilter)(nil),           // 13: tandem.v1.ConversationFilter
+	(*ListConversationsRequest)(nil),     // 14: tandem.v1.ListConversationsRequest
+	(*ListConversationsResponse)(nil),    // 15: tandem.v1.ListConversationsResponse
+	(*GetConversationRequest)(nil),       // 16: tandem.v1.GetConversationRequest
+	(*GetConversationResponse)(nil),      // 17: tandem.v1.GetConversationResponse
+	(*SendMessageRequest)(nil),           // 18: tandem.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),          // 19: tandem.v1.SendMessageResponse
+	(*AddNoteRequest)(nil),               // 20: tandem.v1.AddNoteRequest
+	(*AddNoteResponse)(nil),              // 21: tandem.v1.AddNoteResponse
+	(*SetTypingRequest)(nil),             // 22: tandem.v1.SetTypingRequest
+	(*SetTypingResponse)(nil),            // 23: tandem.v1.SetTypingResponse
+	(*MarkReadRequest)(nil),              // 24: tandem.v1.MarkReadRequest
+	(*MarkReadResponse)(nil),             // 25: tandem.v1.MarkReadResponse
+	(*CloseConversationRequest)(nil),     // 26: tandem.v1.CloseConversationRequest
+	(*CloseConversationResponse)(nil),    // 27: tandem.v1.CloseConversationResponse
+	(*ReopenConversationRequest)(nil),    // 28: tandem.v1.ReopenConversationRequest
+	(*ReopenConversationResponse)(nil),   // 29: tandem.v1.ReopenConversationResponse
+	(*SnoozeConversationRequest)(nil),    // 30: tandem.v1.SnoozeConversationRequest
+	(*SnoozeConversationResponse)(nil),   // 31: tandem.v1.SnoozeConversationResponse
+	(*ClaimConversationRequest)(nil),     // 32: tandem.v1.ClaimConversationRequest
+	(*ClaimConversationResponse)(nil),    // 33: tandem.v1.ClaimConversationResponse
+	(*AssignConversationRequest)(nil),    // 34: tandem.v1.AssignConversationRequest
+	(*AssignConversationResponse)(nil),   // 35: tandem.v1.AssignConversationResponse
+	(*UnassignConversationRequest)(nil),  // 36: tandem.v1.UnassignConversationRequest
+	(*UnassignConversationResponse)(nil), // 37: tandem.v1.UnassignConversationResponse
+	(*TransferConversationRequest)(nil),  // 38: tandem.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 39: tandem.v1.TransferConversationResponse
+	(*TakeOverConversationRequest)(nil),  // 40: tandem.v1.TakeOverConversationRequest
+	(*TakeOverConversationResponse)(nil), // 41: tandem.v1.TakeOverConversationResponse
+	(*SetRequiredSkillsRequest)(nil),     // 42: tandem.v1.SetRequiredSkillsRequest
+	(*SetRequiredSkillsResponse)(nil),    // 43: tandem.v1.SetRequiredSkillsResponse
+	(*SetPriorityRequest)(nil),           // 44: tandem.v1.SetPriorityRequest
+	(*SetPriorityResponse)(nil),          // 45: tandem.v1.SetPriorityResponse
+	(*TagConversationRequest)(nil),       // 46: tandem.v1.TagConversationRequest
+	(*TagConversationResponse)(nil),      // 47: tandem.v1.TagConversationResponse
+	(*UntagConversationRequest)(nil),     // 48: tandem.v1.UntagConversationRequest
+	(*UntagConversationResponse)(nil),    // 49: tandem.v1.UntagConversationResponse
+	(*JoinConversationRequest)(nil),      // 50: tandem.v1.JoinConversationRequest
+	(*JoinConversationResponse)(nil),     // 51: tandem.v1.JoinConversationResponse
+	(*LeaveConversationRequest)(nil),     // 52: tandem.v1.LeaveConversationRequest
+	(*LeaveConversationResponse)(nil),    // 53: tandem.v1.LeaveConversationResponse
+	(*WatchRequest)(nil),                 // 54: tandem.v1.WatchRequest
+	(*Event)(nil),                        // 55: tandem.v1.Event
+	(*WatchResponse)(nil),                // 56: tandem.v1.WatchResponse
+	nil,                                  // 57: tandem.v1.Contact.VerifiedAttributesEntry
+	nil,                                  // 58: tandem.v1.Contact.UnverifiedAttributesEntry
+	nil,                                  // 59: tandem.v1.Conversation.CustomFieldsEntry
+	nil,                                  // 60: tandem.v1.Message.ActivityDataEntry
+	nil,                                  // 61: tandem.v1.Event.DataEntry
 }
 var file_tandem_v1_conversation_proto_depIdxs = []int32{
-	51, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
-	52, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
+	57, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
+	58, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
 	0,  // 2: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
 	6,  // 3: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
 	1,  // 4: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
 	2,  // 5: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
-	53, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
-	4,  // 7: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
-	3,  // 8: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
-	54, // 9: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
-	0,  // 10: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
-	5,  // 11: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
-	1,  // 12: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
-	2,  // 13: tandem.v1.ConversationFilter.channels:type_name -> tandem.v1.Channel
-	9,  // 14: tandem.v1.ListConversationsRequest.filter:type_name -> tandem.v1.ConversationFilter
-	7,  // 15: tandem.v1.ListConversationsResponse.conversations:type_name -> tandem.v1.Conversation
-	7,  // 16: tandem.v1.GetConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	8,  // 17: tandem.v1.GetConversationResponse.history:type_name -> tandem.v1.Message
-	8,  // 18: tandem.v1.SendMessageResponse.message:type_name -> tandem.v1.Message
-	7,  // 19: tandem.v1.SendMessageResponse.conversation:type_name -> tandem.v1.Conversation
-	8,  // 20: tandem.v1.AddNoteResponse.note:type_name -> tandem.v1.Message
-	7,  // 21: tandem.v1.CloseConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 22: tandem.v1.ReopenConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 23: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 24: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 25: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 26: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 27: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 28: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	1,  // 29: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
-	7,  // 30: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 31: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 32: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 33: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 34: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 35: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
-	3,  // 36: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
-	7,  // 37: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
-	8,  // 38: tandem.v1.Event.message:type_name -> tandem.v1.Message
-	55, // 39: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
-	49, // 40: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
-	10, // 41: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
-	12, // 42: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
-	14, // 43: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
-	16, // 44: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
-	18, // 45: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
-	20, // 46: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
-	22, // 47: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
-	24, // 48: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
-	26, // 49: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
-	28, // 50: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
-	30, // 51: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
-	32, // 52: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
-	34, // 53: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
-	36, // 54: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
-	38, // 55: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
-	40, // 56: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
-	42, // 57: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
-	44, // 58: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
-	46, // 59: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
-	48, // 60: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
-	11, // 61: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
-	13, // 62: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
-	15, // 63: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
-	17, // 64: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
-	19, // 65: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
-	21, // 66: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
-	23, // 67: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
-	25, // 68: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
-	27, // 69: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
-	29, // 70: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
-	31, // 71: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
-	33, // 72: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
-	35, // 73: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
-	37, // 74: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
-	39, // 75: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
-	41, // 76: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
-	43, // 77: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
-	45, // 78: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
-	47, // 79: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
-	50, // 80: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
-	61, // [61:81] is the sub-list for method output_type
-	41, // [41:61] is the sub-list for method input_type
-	41, // [41:41] is the sub-list for extension type_name
-	41, // [41:41] is the sub-list for extension extendee
-	0,  // [0:41] is the sub-list for field type_name
+	59, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
+	8,  // 7: tandem.v1.Conversation.sla:type_name -> tandem.v1.ConversationSla
+	4,  // 8: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
+	3,  // 9: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
+	60, // 10: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
+	12, // 11: tandem.v1.Message.attachments:type_name -> tandem.v1.Attachment
+	10, // 12: tandem.v1.Message.bot_answer:type_name -> tandem.v1.BotAnswer
+	11, // 13: tandem.v1.BotAnswer.citations:type_name -> tandem.v1.Citation
+	0,  // 14: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
+	5,  // 15: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
+	1,  // 16: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
+	2,  // 17: tandem.v1.ConversationFilter.channels:type_name -> tandem.v1.Channel
+	13, // 18: tandem.v1.ListConversationsRequest.filter:type_name -> tandem.v1.ConversationFilter
+	7,  // 19: tandem.v1.ListConversationsResponse.conversations:type_name -> tandem.v1.Conversation
+	7,  // 20: tandem.v1.GetConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 21: tandem.v1.GetConversationResponse.history:type_name -> tandem.v1.Message
+	9,  // 22: tandem.v1.SendMessageResponse.message:type_name -> tandem.v1.Message
+	7,  // 23: tandem.v1.SendMessageResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 24: tandem.v1.AddNoteResponse.note:type_name -> tandem.v1.Message
+	7,  // 25: tandem.v1.CloseConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 26: tandem.v1.ReopenConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 27: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 28: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 29: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 30: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 31: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 32: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 33: tandem.v1.SetRequiredSkillsResponse.conversation:type_name -> tandem.v1.Conversation
+	1,  // 34: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
+	7,  // 35: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 36: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 37: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 38: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	7,  // 39: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	13, // 40: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
+	3,  // 41: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
+	7,  // 42: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
+	9,  // 43: tandem.v1.Event.message:type_name -> tandem.v1.Message
+	61, // 44: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
+	55, // 45: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
+	14, // 46: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
+	16, // 47: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
+	18, // 48: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
+	20, // 49: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
+	22, // 50: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
+	24, // 51: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
+	26, // 52: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
+	28, // 53: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
+	30, // 54: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
+	32, // 55: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
+	34, // 56: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
+	36, // 57: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
+	38, // 58: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
+	40, // 59: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
+	44, // 60: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
+	42, // 61: tandem.v1.ConversationService.SetRequiredSkills:input_type -> tandem.v1.SetRequiredSkillsRequest
+	46, // 62: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
+	48, // 63: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
+	50, // 64: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
+	52, // 65: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
+	54, // 66: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
+	15, // 67: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
+	17, // 68: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
+	19, // 69: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
+	21, // 70: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
+	23, // 71: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
+	25, // 72: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
+	27, // 73: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
+	29, // 74: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
+	31, // 75: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
+	33, // 76: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
+	35, // 77: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
+	37, // 78: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
+	39, // 79: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
+	41, // 80: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
+	45, // 81: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
+	43, // 82: tandem.v1.ConversationService.SetRequiredSkills:output_type -> tandem.v1.SetRequiredSkillsResponse
+	47, // 83: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
+	49, // 84: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
+	51, // 85: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
+	53, // 86: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
+	56, // 87: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
+	67, // [67:88] is the sub-list for method output_type
+	46, // [46:67] is the sub-list for method input_type
+	46, // [46:46] is the sub-list for extension type_name
+	46, // [46:46] is the sub-list for extension extendee
+	0,  // [0:46] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_conversation_proto_init() }
@@ -3522,7 +4045,7 @@ func file_tandem_v1_conversation_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
-	file_tandem_v1_conversation_proto_msgTypes[28].OneofWrappers = []any{
+	file_tandem_v1_conversation_proto_msgTypes[32].OneofWrappers = []any{
 		(*TransferConversationRequest_UserId)(nil),
 		(*TransferConversationRequest_GroupId)(nil),
 	}
@@ -3532,7 +4055,7 @@ func file_tandem_v1_conversation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_conversation_proto_rawDesc), len(file_tandem_v1_conversation_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   50,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

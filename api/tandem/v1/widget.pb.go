@@ -22,21 +22,651 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// WidgetConversation is a conversation as its customer sees it.
-type WidgetConversation struct {
+type GetWidgetConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWidgetConfigRequest) Reset() {
+	*x = GetWidgetConfigRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWidgetConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWidgetConfigRequest) ProtoMessage() {}
+
+func (x *GetWidgetConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWidgetConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetWidgetConfigRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{0}
+}
+
+type WidgetGroup struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	State         ConversationState      `protobuf:"varint,2,opt,name=state,proto3,enum=tandem.v1.ConversationState" json:"state,omitempty"`
-	CreateTimeMs  int64                  `protobuf:"varint,3,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
-	CloseTimeMs   int64                  `protobuf:"varint,4,opt,name=close_time_ms,json=closeTimeMs,proto3" json:"close_time_ms,omitempty"`
-	LastSeq       int64                  `protobuf:"varint,5,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WidgetGroup) Reset() {
+	*x = WidgetGroup{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WidgetGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WidgetGroup) ProtoMessage() {}
+
+func (x *WidgetGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WidgetGroup.ProtoReflect.Descriptor instead.
+func (*WidgetGroup) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WidgetGroup) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WidgetGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *WidgetGroup) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+type GetWidgetConfigResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceName string                 `protobuf:"bytes,1,opt,name=workspace_name,json=workspaceName,proto3" json:"workspace_name,omitempty"`
+	Settings      *WidgetSettings        `protobuf:"bytes,2,opt,name=settings,proto3" json:"settings,omitempty"`
+	BotEnabled    bool                   `protobuf:"varint,3,opt,name=bot_enabled,json=botEnabled,proto3" json:"bot_enabled,omitempty"`
+	BotName       string                 `protobuf:"bytes,4,opt,name=bot_name,json=botName,proto3" json:"bot_name,omitempty"`
+	Greeting      string                 `protobuf:"bytes,5,opt,name=greeting,proto3" json:"greeting,omitempty"`
+	// The departments to choose from (when settings.choose_group).
+	Groups []*WidgetGroup `protobuf:"bytes,6,rep,name=groups,proto3" json:"groups,omitempty"`
+	// The largest file accepted (0 when files are off).
+	MaxFileBytes int64 `protobuf:"varint,7,opt,name=max_file_bytes,json=maxFileBytes,proto3" json:"max_file_bytes,omitempty"`
+	// Whether an agent is online now (else the widget shows the offline note).
+	AgentsOnline   bool   `protobuf:"varint,8,opt,name=agents_online,json=agentsOnline,proto3" json:"agents_online,omitempty"`
+	OfflineMessage string `protobuf:"bytes,9,opt,name=offline_message,json=offlineMessage,proto3" json:"offline_message,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetWidgetConfigResponse) Reset() {
+	*x = GetWidgetConfigResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWidgetConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWidgetConfigResponse) ProtoMessage() {}
+
+func (x *GetWidgetConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWidgetConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetWidgetConfigResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GetWidgetConfigResponse) GetWorkspaceName() string {
+	if x != nil {
+		return x.WorkspaceName
+	}
+	return ""
+}
+
+func (x *GetWidgetConfigResponse) GetSettings() *WidgetSettings {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *GetWidgetConfigResponse) GetBotEnabled() bool {
+	if x != nil {
+		return x.BotEnabled
+	}
+	return false
+}
+
+func (x *GetWidgetConfigResponse) GetBotName() string {
+	if x != nil {
+		return x.BotName
+	}
+	return ""
+}
+
+func (x *GetWidgetConfigResponse) GetGreeting() string {
+	if x != nil {
+		return x.Greeting
+	}
+	return ""
+}
+
+func (x *GetWidgetConfigResponse) GetGroups() []*WidgetGroup {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *GetWidgetConfigResponse) GetMaxFileBytes() int64 {
+	if x != nil {
+		return x.MaxFileBytes
+	}
+	return 0
+}
+
+func (x *GetWidgetConfigResponse) GetAgentsOnline() bool {
+	if x != nil {
+		return x.AgentsOnline
+	}
+	return false
+}
+
+func (x *GetWidgetConfigResponse) GetOfflineMessage() string {
+	if x != nil {
+		return x.OfflineMessage
+	}
+	return ""
+}
+
+type RateConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Rating         int32                  `protobuf:"varint,2,opt,name=rating,proto3" json:"rating,omitempty"`
+	Comment        string                 `protobuf:"bytes,3,opt,name=comment,proto3" json:"comment,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RateConversationRequest) Reset() {
+	*x = RateConversationRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateConversationRequest) ProtoMessage() {}
+
+func (x *RateConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateConversationRequest.ProtoReflect.Descriptor instead.
+func (*RateConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *RateConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *RateConversationRequest) GetRating() int32 {
+	if x != nil {
+		return x.Rating
+	}
+	return 0
+}
+
+func (x *RateConversationRequest) GetComment() string {
+	if x != nil {
+		return x.Comment
+	}
+	return ""
+}
+
+type RateConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *WidgetConversation    `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RateConversationResponse) Reset() {
+	*x = RateConversationResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RateConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RateConversationResponse) ProtoMessage() {}
+
+func (x *RateConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RateConversationResponse.ProtoReflect.Descriptor instead.
+func (*RateConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *RateConversationResponse) GetConversation() *WidgetConversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type RequestHumanRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RequestHumanRequest) Reset() {
+	*x = RequestHumanRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestHumanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestHumanRequest) ProtoMessage() {}
+
+func (x *RequestHumanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestHumanRequest.ProtoReflect.Descriptor instead.
+func (*RequestHumanRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *RequestHumanRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type RequestHumanResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *WidgetConversation    `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestHumanResponse) Reset() {
+	*x = RequestHumanResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestHumanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestHumanResponse) ProtoMessage() {}
+
+func (x *RequestHumanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestHumanResponse.ProtoReflect.Descriptor instead.
+func (*RequestHumanResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *RequestHumanResponse) GetConversation() *WidgetConversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type WidgetServiceListCustomActionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WidgetServiceListCustomActionsRequest) Reset() {
+	*x = WidgetServiceListCustomActionsRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WidgetServiceListCustomActionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WidgetServiceListCustomActionsRequest) ProtoMessage() {}
+
+func (x *WidgetServiceListCustomActionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WidgetServiceListCustomActionsRequest.ProtoReflect.Descriptor instead.
+func (*WidgetServiceListCustomActionsRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{7}
+}
+
+// WidgetCustomAction is a button as the widget shows it.
+type WidgetCustomAction struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WidgetCustomAction) Reset() {
+	*x = WidgetCustomAction{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WidgetCustomAction) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WidgetCustomAction) ProtoMessage() {}
+
+func (x *WidgetCustomAction) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WidgetCustomAction.ProtoReflect.Descriptor instead.
+func (*WidgetCustomAction) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *WidgetCustomAction) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *WidgetCustomAction) GetLabel() string {
+	if x != nil {
+		return x.Label
+	}
+	return ""
+}
+
+type WidgetServiceListCustomActionsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Actions       []*WidgetCustomAction  `protobuf:"bytes,1,rep,name=actions,proto3" json:"actions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WidgetServiceListCustomActionsResponse) Reset() {
+	*x = WidgetServiceListCustomActionsResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WidgetServiceListCustomActionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WidgetServiceListCustomActionsResponse) ProtoMessage() {}
+
+func (x *WidgetServiceListCustomActionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WidgetServiceListCustomActionsResponse.ProtoReflect.Descriptor instead.
+func (*WidgetServiceListCustomActionsResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *WidgetServiceListCustomActionsResponse) GetActions() []*WidgetCustomAction {
+	if x != nil {
+		return x.Actions
+	}
+	return nil
+}
+
+type PressCustomActionRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	CustomActionId string                 `protobuf:"bytes,2,opt,name=custom_action_id,json=customActionId,proto3" json:"custom_action_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *PressCustomActionRequest) Reset() {
+	*x = PressCustomActionRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PressCustomActionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PressCustomActionRequest) ProtoMessage() {}
+
+func (x *PressCustomActionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PressCustomActionRequest.ProtoReflect.Descriptor instead.
+func (*PressCustomActionRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *PressCustomActionRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *PressCustomActionRequest) GetCustomActionId() string {
+	if x != nil {
+		return x.CustomActionId
+	}
+	return ""
+}
+
+type PressCustomActionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *WidgetConversation    `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PressCustomActionResponse) Reset() {
+	*x = PressCustomActionResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PressCustomActionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PressCustomActionResponse) ProtoMessage() {}
+
+func (x *PressCustomActionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PressCustomActionResponse.ProtoReflect.Descriptor instead.
+func (*PressCustomActionResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *PressCustomActionResponse) GetConversation() *WidgetConversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+// WidgetConversation is a conversation as its customer sees it.
+type WidgetConversation struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	State        ConversationState      `protobuf:"varint,2,opt,name=state,proto3,enum=tandem.v1.ConversationState" json:"state,omitempty"`
+	CreateTimeMs int64                  `protobuf:"varint,3,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
+	CloseTimeMs  int64                  `protobuf:"varint,4,opt,name=close_time_ms,json=closeTimeMs,proto3" json:"close_time_ms,omitempty"`
+	LastSeq      int64                  `protobuf:"varint,5,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
+	// The customer's rating, once given (0 before).
+	CsatRating    int32 `protobuf:"varint,6,opt,name=csat_rating,json=csatRating,proto3" json:"csat_rating,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WidgetConversation) Reset() {
 	*x = WidgetConversation{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[0]
+	mi := &file_tandem_v1_widget_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -48,7 +678,7 @@ func (x *WidgetConversation) String() string {
 func (*WidgetConversation) ProtoMessage() {}
 
 func (x *WidgetConversation) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[0]
+	mi := &file_tandem_v1_widget_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -61,7 +691,7 @@ func (x *WidgetConversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetConversation.ProtoReflect.Descriptor instead.
 func (*WidgetConversation) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{0}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *WidgetConversation) GetId() string {
@@ -99,6 +729,13 @@ func (x *WidgetConversation) GetLastSeq() int64 {
 	return 0
 }
 
+func (x *WidgetConversation) GetCsatRating() int32 {
+	if x != nil {
+		return x.CsatRating
+	}
+	return 0
+}
+
 // WidgetMessage is a history item as the customer sees it.
 type WidgetMessage struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -106,19 +743,23 @@ type WidgetMessage struct {
 	Kind       MessageKind            `protobuf:"varint,2,opt,name=kind,proto3,enum=tandem.v1.MessageKind" json:"kind,omitempty"`
 	AuthorKind AuthorKind             `protobuf:"varint,3,opt,name=author_kind,json=authorKind,proto3,enum=tandem.v1.AuthorKind" json:"author_kind,omitempty"`
 	// The agent's or AI agent's display name, or the customer's own name.
-	AuthorName    string `protobuf:"bytes,4,opt,name=author_name,json=authorName,proto3" json:"author_name,omitempty"`
-	Body          string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
-	Activity      string `protobuf:"bytes,6,opt,name=activity,proto3" json:"activity,omitempty"`
-	ClientId      string `protobuf:"bytes,7,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	CreateTimeMs  int64  `protobuf:"varint,8,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
-	Seq           int64  `protobuf:"varint,9,opt,name=seq,proto3" json:"seq,omitempty"`
+	AuthorName   string `protobuf:"bytes,4,opt,name=author_name,json=authorName,proto3" json:"author_name,omitempty"`
+	Body         string `protobuf:"bytes,5,opt,name=body,proto3" json:"body,omitempty"`
+	Activity     string `protobuf:"bytes,6,opt,name=activity,proto3" json:"activity,omitempty"`
+	ClientId     string `protobuf:"bytes,7,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	CreateTimeMs int64  `protobuf:"varint,8,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
+	Seq          int64  `protobuf:"varint,9,opt,name=seq,proto3" json:"seq,omitempty"`
+	// Files sent with the message.
+	Attachments []*Attachment `protobuf:"bytes,10,rep,name=attachments,proto3" json:"attachments,omitempty"`
+	// The sources an AI agent's answer cites.
+	Citations     []*Citation `protobuf:"bytes,11,rep,name=citations,proto3" json:"citations,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WidgetMessage) Reset() {
 	*x = WidgetMessage{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[1]
+	mi := &file_tandem_v1_widget_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -130,7 +771,7 @@ func (x *WidgetMessage) String() string {
 func (*WidgetMessage) ProtoMessage() {}
 
 func (x *WidgetMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[1]
+	mi := &file_tandem_v1_widget_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -143,7 +784,7 @@ func (x *WidgetMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetMessage.ProtoReflect.Descriptor instead.
 func (*WidgetMessage) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{1}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *WidgetMessage) GetId() string {
@@ -209,6 +850,20 @@ func (x *WidgetMessage) GetSeq() int64 {
 	return 0
 }
 
+func (x *WidgetMessage) GetAttachments() []*Attachment {
+	if x != nil {
+		return x.Attachments
+	}
+	return nil
+}
+
+func (x *WidgetMessage) GetCitations() []*Citation {
+	if x != nil {
+		return x.Citations
+	}
+	return nil
+}
+
 type WidgetEvent struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Seq            int64                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
@@ -226,7 +881,7 @@ type WidgetEvent struct {
 
 func (x *WidgetEvent) Reset() {
 	*x = WidgetEvent{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[2]
+	mi := &file_tandem_v1_widget_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -238,7 +893,7 @@ func (x *WidgetEvent) String() string {
 func (*WidgetEvent) ProtoMessage() {}
 
 func (x *WidgetEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[2]
+	mi := &file_tandem_v1_widget_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -251,7 +906,7 @@ func (x *WidgetEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetEvent.ProtoReflect.Descriptor instead.
 func (*WidgetEvent) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{2}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WidgetEvent) GetSeq() int64 {
@@ -334,7 +989,7 @@ type StartSessionRequest struct {
 
 func (x *StartSessionRequest) Reset() {
 	*x = StartSessionRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[3]
+	mi := &file_tandem_v1_widget_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -346,7 +1001,7 @@ func (x *StartSessionRequest) String() string {
 func (*StartSessionRequest) ProtoMessage() {}
 
 func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[3]
+	mi := &file_tandem_v1_widget_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -359,7 +1014,7 @@ func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartSessionRequest.ProtoReflect.Descriptor instead.
 func (*StartSessionRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{3}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *StartSessionRequest) GetPublicKey() string {
@@ -418,7 +1073,7 @@ type StartSessionResponse struct {
 
 func (x *StartSessionResponse) Reset() {
 	*x = StartSessionResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[4]
+	mi := &file_tandem_v1_widget_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -430,7 +1085,7 @@ func (x *StartSessionResponse) String() string {
 func (*StartSessionResponse) ProtoMessage() {}
 
 func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[4]
+	mi := &file_tandem_v1_widget_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -443,7 +1098,7 @@ func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartSessionResponse.ProtoReflect.Descriptor instead.
 func (*StartSessionResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{4}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *StartSessionResponse) GetToken() string {
@@ -487,14 +1142,16 @@ type StartConversationRequest struct {
 	PageUrl      string                 `protobuf:"bytes,2,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
 	CustomFields map[string]string      `protobuf:"bytes,3,rep,name=custom_fields,json=customFields,proto3" json:"custom_fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// The first message, if the customer wrote one.
-	Body          string `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	Body string `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	// The department chosen, when the workspace lets customers choose.
+	GroupId       string `protobuf:"bytes,5,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StartConversationRequest) Reset() {
 	*x = StartConversationRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	mi := &file_tandem_v1_widget_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +1163,7 @@ func (x *StartConversationRequest) String() string {
 func (*StartConversationRequest) ProtoMessage() {}
 
 func (x *StartConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	mi := &file_tandem_v1_widget_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +1176,7 @@ func (x *StartConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartConversationRequest.ProtoReflect.Descriptor instead.
 func (*StartConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{5}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StartConversationRequest) GetClientId() string {
@@ -550,6 +1207,13 @@ func (x *StartConversationRequest) GetBody() string {
 	return ""
 }
 
+func (x *StartConversationRequest) GetGroupId() string {
+	if x != nil {
+		return x.GroupId
+	}
+	return ""
+}
+
 type StartConversationResponse struct {
 	state        protoimpl.MessageState `protogen:"open.v1"`
 	Conversation *WidgetConversation    `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
@@ -561,7 +1225,7 @@ type StartConversationResponse struct {
 
 func (x *StartConversationResponse) Reset() {
 	*x = StartConversationResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	mi := &file_tandem_v1_widget_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +1237,7 @@ func (x *StartConversationResponse) String() string {
 func (*StartConversationResponse) ProtoMessage() {}
 
 func (x *StartConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	mi := &file_tandem_v1_widget_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +1250,7 @@ func (x *StartConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartConversationResponse.ProtoReflect.Descriptor instead.
 func (*StartConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{6}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StartConversationResponse) GetConversation() *WidgetConversation {
@@ -611,7 +1275,7 @@ type ListMyConversationsRequest struct {
 
 func (x *ListMyConversationsRequest) Reset() {
 	*x = ListMyConversationsRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[7]
+	mi := &file_tandem_v1_widget_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -623,7 +1287,7 @@ func (x *ListMyConversationsRequest) String() string {
 func (*ListMyConversationsRequest) ProtoMessage() {}
 
 func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[7]
+	mi := &file_tandem_v1_widget_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -636,7 +1300,7 @@ func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{7}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{19}
 }
 
 type ListMyConversationsResponse struct {
@@ -648,7 +1312,7 @@ type ListMyConversationsResponse struct {
 
 func (x *ListMyConversationsResponse) Reset() {
 	*x = ListMyConversationsResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[8]
+	mi := &file_tandem_v1_widget_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -660,7 +1324,7 @@ func (x *ListMyConversationsResponse) String() string {
 func (*ListMyConversationsResponse) ProtoMessage() {}
 
 func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[8]
+	mi := &file_tandem_v1_widget_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -673,7 +1337,7 @@ func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{8}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListMyConversationsResponse) GetConversations() []*WidgetConversation {
@@ -687,14 +1351,18 @@ type WidgetServiceSendMessageRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
 	ClientId       string                 `protobuf:"bytes,2,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
-	Body           string                 `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// May be empty when files are attached.
+	Body string `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// Files the visitor uploaded to this conversation and not sent yet
+	// (see Attachment).
+	FileIds       []string `protobuf:"bytes,4,rep,name=file_ids,json=fileIds,proto3" json:"file_ids,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WidgetServiceSendMessageRequest) Reset() {
 	*x = WidgetServiceSendMessageRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[9]
+	mi := &file_tandem_v1_widget_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -706,7 +1374,7 @@ func (x *WidgetServiceSendMessageRequest) String() string {
 func (*WidgetServiceSendMessageRequest) ProtoMessage() {}
 
 func (x *WidgetServiceSendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[9]
+	mi := &file_tandem_v1_widget_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -719,7 +1387,7 @@ func (x *WidgetServiceSendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSendMessageRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{9}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *WidgetServiceSendMessageRequest) GetConversationId() string {
@@ -743,6 +1411,13 @@ func (x *WidgetServiceSendMessageRequest) GetBody() string {
 	return ""
 }
 
+func (x *WidgetServiceSendMessageRequest) GetFileIds() []string {
+	if x != nil {
+		return x.FileIds
+	}
+	return nil
+}
+
 type WidgetServiceSendMessageResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Message       *WidgetMessage         `protobuf:"bytes,1,opt,name=message,proto3" json:"message,omitempty"`
@@ -753,7 +1428,7 @@ type WidgetServiceSendMessageResponse struct {
 
 func (x *WidgetServiceSendMessageResponse) Reset() {
 	*x = WidgetServiceSendMessageResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[10]
+	mi := &file_tandem_v1_widget_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -765,7 +1440,7 @@ func (x *WidgetServiceSendMessageResponse) String() string {
 func (*WidgetServiceSendMessageResponse) ProtoMessage() {}
 
 func (x *WidgetServiceSendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[10]
+	mi := &file_tandem_v1_widget_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -778,7 +1453,7 @@ func (x *WidgetServiceSendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSendMessageResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{10}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *WidgetServiceSendMessageResponse) GetMessage() *WidgetMessage {
@@ -806,7 +1481,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	mi := &file_tandem_v1_widget_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -818,7 +1493,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	mi := &file_tandem_v1_widget_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -831,7 +1506,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListMessagesRequest) GetConversationId() string {
@@ -868,7 +1543,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	mi := &file_tandem_v1_widget_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -880,7 +1555,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	mi := &file_tandem_v1_widget_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -893,7 +1568,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*WidgetMessage {
@@ -927,7 +1602,7 @@ type WidgetServiceWatchRequest struct {
 
 func (x *WidgetServiceWatchRequest) Reset() {
 	*x = WidgetServiceWatchRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[13]
+	mi := &file_tandem_v1_widget_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -939,7 +1614,7 @@ func (x *WidgetServiceWatchRequest) String() string {
 func (*WidgetServiceWatchRequest) ProtoMessage() {}
 
 func (x *WidgetServiceWatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[13]
+	mi := &file_tandem_v1_widget_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -952,7 +1627,7 @@ func (x *WidgetServiceWatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceWatchRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceWatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *WidgetServiceWatchRequest) GetConversationId() string {
@@ -970,17 +1645,20 @@ func (x *WidgetServiceWatchRequest) GetCursor() string {
 }
 
 type WidgetServiceWatchResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Event         *WidgetEvent           `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
-	Cursor        string                 `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
-	Heartbeat     bool                   `protobuf:"varint,3,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Event     *WidgetEvent           `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	Cursor    string                 `protobuf:"bytes,2,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	Heartbeat bool                   `protobuf:"varint,3,opt,name=heartbeat,proto3" json:"heartbeat,omitempty"`
+	// While the conversation waits for a person: where it stands, sent when
+	// the stream opens, when it changes and with heartbeats.
+	Queue         *QueueStatus `protobuf:"bytes,4,opt,name=queue,proto3" json:"queue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WidgetServiceWatchResponse) Reset() {
 	*x = WidgetServiceWatchResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[14]
+	mi := &file_tandem_v1_widget_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -992,7 +1670,7 @@ func (x *WidgetServiceWatchResponse) String() string {
 func (*WidgetServiceWatchResponse) ProtoMessage() {}
 
 func (x *WidgetServiceWatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[14]
+	mi := &file_tandem_v1_widget_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1005,7 +1683,7 @@ func (x *WidgetServiceWatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceWatchResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceWatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WidgetServiceWatchResponse) GetEvent() *WidgetEvent {
@@ -1029,6 +1707,76 @@ func (x *WidgetServiceWatchResponse) GetHeartbeat() bool {
 	return false
 }
 
+func (x *WidgetServiceWatchResponse) GetQueue() *QueueStatus {
+	if x != nil {
+		return x.Queue
+	}
+	return nil
+}
+
+// QueueStatus is a waiting conversation's place in the queue.
+type QueueStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1 when next.
+	Position int32 `protobuf:"varint,1,opt,name=position,proto3" json:"position,omitempty"`
+	// The expected wait from the team's recent pace; 0 when unknown.
+	ExpectedWaitMs int64 `protobuf:"varint,2,opt,name=expected_wait_ms,json=expectedWaitMs,proto3" json:"expected_wait_ms,omitempty"`
+	AgentsOnline   bool  `protobuf:"varint,3,opt,name=agents_online,json=agentsOnline,proto3" json:"agents_online,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *QueueStatus) Reset() {
+	*x = QueueStatus{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueStatus) ProtoMessage() {}
+
+func (x *QueueStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
+func (*QueueStatus) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *QueueStatus) GetPosition() int32 {
+	if x != nil {
+		return x.Position
+	}
+	return 0
+}
+
+func (x *QueueStatus) GetExpectedWaitMs() int64 {
+	if x != nil {
+		return x.ExpectedWaitMs
+	}
+	return 0
+}
+
+func (x *QueueStatus) GetAgentsOnline() bool {
+	if x != nil {
+		return x.AgentsOnline
+	}
+	return false
+}
+
 type WidgetServiceSetTypingRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -1039,7 +1787,7 @@ type WidgetServiceSetTypingRequest struct {
 
 func (x *WidgetServiceSetTypingRequest) Reset() {
 	*x = WidgetServiceSetTypingRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[15]
+	mi := &file_tandem_v1_widget_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1051,7 +1799,7 @@ func (x *WidgetServiceSetTypingRequest) String() string {
 func (*WidgetServiceSetTypingRequest) ProtoMessage() {}
 
 func (x *WidgetServiceSetTypingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[15]
+	mi := &file_tandem_v1_widget_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1064,7 +1812,7 @@ func (x *WidgetServiceSetTypingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSetTypingRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSetTypingRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WidgetServiceSetTypingRequest) GetConversationId() string {
@@ -1089,7 +1837,7 @@ type WidgetServiceSetTypingResponse struct {
 
 func (x *WidgetServiceSetTypingResponse) Reset() {
 	*x = WidgetServiceSetTypingResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[16]
+	mi := &file_tandem_v1_widget_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1101,7 +1849,7 @@ func (x *WidgetServiceSetTypingResponse) String() string {
 func (*WidgetServiceSetTypingResponse) ProtoMessage() {}
 
 func (x *WidgetServiceSetTypingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[16]
+	mi := &file_tandem_v1_widget_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1114,7 +1862,7 @@ func (x *WidgetServiceSetTypingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSetTypingResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSetTypingResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{29}
 }
 
 type WidgetServiceCloseConversationRequest struct {
@@ -1126,7 +1874,7 @@ type WidgetServiceCloseConversationRequest struct {
 
 func (x *WidgetServiceCloseConversationRequest) Reset() {
 	*x = WidgetServiceCloseConversationRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[17]
+	mi := &file_tandem_v1_widget_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1138,7 +1886,7 @@ func (x *WidgetServiceCloseConversationRequest) String() string {
 func (*WidgetServiceCloseConversationRequest) ProtoMessage() {}
 
 func (x *WidgetServiceCloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[17]
+	mi := &file_tandem_v1_widget_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1151,7 +1899,7 @@ func (x *WidgetServiceCloseConversationRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use WidgetServiceCloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceCloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WidgetServiceCloseConversationRequest) GetConversationId() string {
@@ -1170,7 +1918,7 @@ type WidgetServiceCloseConversationResponse struct {
 
 func (x *WidgetServiceCloseConversationResponse) Reset() {
 	*x = WidgetServiceCloseConversationResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[18]
+	mi := &file_tandem_v1_widget_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1182,7 +1930,7 @@ func (x *WidgetServiceCloseConversationResponse) String() string {
 func (*WidgetServiceCloseConversationResponse) ProtoMessage() {}
 
 func (x *WidgetServiceCloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[18]
+	mi := &file_tandem_v1_widget_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1195,7 +1943,7 @@ func (x *WidgetServiceCloseConversationResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use WidgetServiceCloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceCloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WidgetServiceCloseConversationResponse) GetConversation() *WidgetConversation {
@@ -1209,13 +1957,52 @@ var File_tandem_v1_widget_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\n" +
-	"\x16tandem/v1/widget.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\x1a\x1ctandem/v1/conversation.proto\"\xbd\x01\n" +
+	"\x16tandem/v1/widget.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\x1a\x1ctandem/v1/conversation.proto\x1a\x19tandem/v1/workspace.proto\"\x18\n" +
+	"\x16GetWidgetConfigRequest\"S\n" +
+	"\vWidgetGroup\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xf3\x02\n" +
+	"\x17GetWidgetConfigResponse\x12%\n" +
+	"\x0eworkspace_name\x18\x01 \x01(\tR\rworkspaceName\x125\n" +
+	"\bsettings\x18\x02 \x01(\v2\x19.tandem.v1.WidgetSettingsR\bsettings\x12\x1f\n" +
+	"\vbot_enabled\x18\x03 \x01(\bR\n" +
+	"botEnabled\x12\x19\n" +
+	"\bbot_name\x18\x04 \x01(\tR\abotName\x12\x1a\n" +
+	"\bgreeting\x18\x05 \x01(\tR\bgreeting\x12.\n" +
+	"\x06groups\x18\x06 \x03(\v2\x16.tandem.v1.WidgetGroupR\x06groups\x12$\n" +
+	"\x0emax_file_bytes\x18\a \x01(\x03R\fmaxFileBytes\x12#\n" +
+	"\ragents_online\x18\b \x01(\bR\fagentsOnline\x12'\n" +
+	"\x0foffline_message\x18\t \x01(\tR\x0eofflineMessage\"\x93\x01\n" +
+	"\x17RateConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12!\n" +
+	"\x06rating\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x06rating\x12\"\n" +
+	"\acomment\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\acomment\"]\n" +
+	"\x18RateConversationResponse\x12A\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"H\n" +
+	"\x13RequestHumanRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"Y\n" +
+	"\x14RequestHumanResponse\x12A\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"'\n" +
+	"%WidgetServiceListCustomActionsRequest\":\n" +
+	"\x12WidgetCustomAction\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\"a\n" +
+	"&WidgetServiceListCustomActionsResponse\x127\n" +
+	"\aactions\x18\x01 \x03(\v2\x1d.tandem.v1.WidgetCustomActionR\aactions\"\x81\x01\n" +
+	"\x18PressCustomActionRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x122\n" +
+	"\x10custom_action_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0ecustomActionId\"^\n" +
+	"\x19PressCustomActionResponse\x12A\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\xde\x01\n" +
 	"\x12WidgetConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1c.tandem.v1.ConversationStateR\x05state\x12$\n" +
 	"\x0ecreate_time_ms\x18\x03 \x01(\x03R\fcreateTimeMs\x12\"\n" +
 	"\rclose_time_ms\x18\x04 \x01(\x03R\vcloseTimeMs\x12\x19\n" +
-	"\blast_seq\x18\x05 \x01(\x03R\alastSeq\"\xa9\x02\n" +
+	"\blast_seq\x18\x05 \x01(\x03R\alastSeq\x12\x1f\n" +
+	"\vcsat_rating\x18\x06 \x01(\x05R\n" +
+	"csatRating\"\x95\x03\n" +
 	"\rWidgetMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.tandem.v1.MessageKindR\x04kind\x126\n" +
@@ -1227,7 +2014,10 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\bactivity\x18\x06 \x01(\tR\bactivity\x12\x1b\n" +
 	"\tclient_id\x18\a \x01(\tR\bclientId\x12$\n" +
 	"\x0ecreate_time_ms\x18\b \x01(\x03R\fcreateTimeMs\x12\x10\n" +
-	"\x03seq\x18\t \x01(\x03R\x03seq\"\xe6\x02\n" +
+	"\x03seq\x18\t \x01(\x03R\x03seq\x127\n" +
+	"\vattachments\x18\n" +
+	" \x03(\v2\x15.tandem.v1.AttachmentR\vattachments\x121\n" +
+	"\tcitations\x18\v \x03(\v2\x13.tandem.v1.CitationR\tcitations\"\xe6\x02\n" +
 	"\vWidgetEvent\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12'\n" +
@@ -1260,12 +2050,13 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\n" +
 	"contact_id\x18\x03 \x01(\tR\tcontactId\x12+\n" +
 	"\x11identity_verified\x18\x04 \x01(\bR\x10identityVerified\x12%\n" +
-	"\x0eworkspace_name\x18\x05 \x01(\tR\rworkspaceName\"\xbb\x02\n" +
+	"\x0eworkspace_name\x18\x05 \x01(\tR\rworkspaceName\"\xe3\x02\n" +
 	"\x18StartConversationRequest\x12%\n" +
 	"\tclient_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bclientId\x12#\n" +
 	"\bpage_url\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\apageUrl\x12s\n" +
 	"\rcustom_fields\x18\x03 \x03(\v25.tandem.v1.StartConversationRequest.CustomFieldsEntryB\x17\xbaH\x14\x9a\x01\x11\x10\x14\"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\x80\bR\fcustomFields\x12\x1d\n" +
-	"\x04body\x18\x04 \x01(\tB\t\xbaH\x06r\x04(\x80\x80\x01R\x04body\x1a?\n" +
+	"\x04body\x18\x04 \x01(\tB\t\xbaH\x06r\x04(\x80\x80\x01R\x04body\x12&\n" +
+	"\bgroup_id\x18\x05 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\agroupId\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x92\x01\n" +
@@ -1274,11 +2065,14 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\amessage\x18\x02 \x01(\v2\x18.tandem.v1.WidgetMessageR\amessage\"\x1c\n" +
 	"\x1aListMyConversationsRequest\"b\n" +
 	"\x1bListMyConversationsResponse\x12C\n" +
-	"\rconversations\x18\x01 \x03(\v2\x1d.tandem.v1.WidgetConversationR\rconversations\"\x9c\x01\n" +
+	"\rconversations\x18\x01 \x03(\v2\x1d.tandem.v1.WidgetConversationR\rconversations\"\xb6\x02\n" +
 	"\x1fWidgetServiceSendMessageRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12%\n" +
-	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bclientId\x12\x1f\n" +
-	"\x04body\x18\x03 \x01(\tB\v\xbaH\br\x06\x10\x01(\x80\x80\x01R\x04body\"\x99\x01\n" +
+	"\tclient_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\bclientId\x12\x1d\n" +
+	"\x04body\x18\x03 \x01(\tB\t\xbaH\x06r\x04(\x80\x80\x01R\x04body\x12,\n" +
+	"\bfile_ids\x18\x04 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\n" +
+	"\x18\x01\"\x05r\x03\xb0\x01\x01R\afileIds:l\xbaHi\x1ag\n" +
+	"\rbody_or_files\x12&body: write a message or attach a file\x1a.size(this.body) > 0 || size(this.file_ids) > 0\"\x99\x01\n" +
 	" WidgetServiceSendMessageResponse\x122\n" +
 	"\amessage\x18\x01 \x01(\v2\x18.tandem.v1.WidgetMessageR\amessage\x12A\n" +
 	"\fconversation\x18\x02 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\x9a\x01\n" +
@@ -1294,11 +2088,16 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x06cursor\x18\x03 \x01(\tR\x06cursor\"p\n" +
 	"\x19WidgetServiceWatchRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12 \n" +
-	"\x06cursor\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x06cursor\"\x80\x01\n" +
+	"\x06cursor\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x06cursor\"\xae\x01\n" +
 	"\x1aWidgetServiceWatchResponse\x12,\n" +
 	"\x05event\x18\x01 \x01(\v2\x16.tandem.v1.WidgetEventR\x05event\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x1c\n" +
-	"\theartbeat\x18\x03 \x01(\bR\theartbeat\"j\n" +
+	"\theartbeat\x18\x03 \x01(\bR\theartbeat\x12,\n" +
+	"\x05queue\x18\x04 \x01(\v2\x16.tandem.v1.QueueStatusR\x05queue\"x\n" +
+	"\vQueueStatus\x12\x1a\n" +
+	"\bposition\x18\x01 \x01(\x05R\bposition\x12(\n" +
+	"\x10expected_wait_ms\x18\x02 \x01(\x03R\x0eexpectedWaitMs\x12#\n" +
+	"\ragents_online\x18\x03 \x01(\bR\fagentsOnline\"j\n" +
 	"\x1dWidgetServiceSetTypingRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x16\n" +
 	"\x06typing\x18\x02 \x01(\bR\x06typing\" \n" +
@@ -1306,8 +2105,9 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"%WidgetServiceCloseConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"k\n" +
 	"&WidgetServiceCloseConversationResponse\x12A\n" +
-	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation2\xf7\a\n" +
-	"\rWidgetService\x12W\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation2\xe7\f\n" +
+	"\rWidgetService\x12c\n" +
+	"\x0fGetWidgetConfig\x12!.tandem.v1.GetWidgetConfigRequest\x1a\".tandem.v1.GetWidgetConfigResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12W\n" +
 	"\fStartSession\x12\x1e.tandem.v1.StartSessionRequest\x1a\x1f.tandem.v1.StartSessionResponse\"\x06\xca\xf3\x18\x02\b\x01\x12f\n" +
 	"\x11StartConversation\x12#.tandem.v1.StartConversationRequest\x1a$.tandem.v1.StartConversationResponse\"\x06\xca\xf3\x18\x02\b\x05\x12o\n" +
 	"\x13ListMyConversations\x12%.tandem.v1.ListMyConversationsRequest\x1a&.tandem.v1.ListMyConversationsResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12\x8d\x01\n" +
@@ -1315,7 +2115,11 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\fListMessages\x12\x1e.tandem.v1.ListMessagesRequest\x1a\x1f.tandem.v1.ListMessagesResponse\"(\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x90\x02\x01\x12}\n" +
 	"\x05Watch\x12$.tandem.v1.WidgetServiceWatchRequest\x1a%.tandem.v1.WidgetServiceWatchResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id0\x01\x12\x87\x01\n" +
 	"\tSetTyping\x12(.tandem.v1.WidgetServiceSetTypingRequest\x1a).tandem.v1.WidgetServiceSetTypingResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x9f\x01\n" +
-	"\x11CloseConversation\x120.tandem.v1.WidgetServiceCloseConversationRequest\x1a1.tandem.v1.WidgetServiceCloseConversationResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
+	"\x11CloseConversation\x120.tandem.v1.WidgetServiceCloseConversationRequest\x1a1.tandem.v1.WidgetServiceCloseConversationResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x82\x01\n" +
+	"\x10RateConversation\x12\".tandem.v1.RateConversationRequest\x1a#.tandem.v1.RateConversationResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12v\n" +
+	"\fRequestHuman\x12\x1e.tandem.v1.RequestHumanRequest\x1a\x1f.tandem.v1.RequestHumanResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x83\x01\n" +
+	"\x11ListCustomActions\x120.tandem.v1.WidgetServiceListCustomActionsRequest\x1a1.tandem.v1.WidgetServiceListCustomActionsResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12\x85\x01\n" +
+	"\x11PressCustomAction\x12#.tandem.v1.PressCustomActionRequest\x1a$.tandem.v1.PressCustomActionResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
 	file_tandem_v1_widget_proto_rawDescOnce sync.Once
@@ -1329,71 +2133,106 @@ func file_tandem_v1_widget_proto_rawDescGZIP() []byte {
 	return file_tandem_v1_widget_proto_rawDescData
 }
 
-var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_tandem_v1_widget_proto_goTypes = []any{
-	(*WidgetConversation)(nil),                     // 0: tandem.v1.WidgetConversation
-	(*WidgetMessage)(nil),                          // 1: tandem.v1.WidgetMessage
-	(*WidgetEvent)(nil),                            // 2: tandem.v1.WidgetEvent
-	(*StartSessionRequest)(nil),                    // 3: tandem.v1.StartSessionRequest
-	(*StartSessionResponse)(nil),                   // 4: tandem.v1.StartSessionResponse
-	(*StartConversationRequest)(nil),               // 5: tandem.v1.StartConversationRequest
-	(*StartConversationResponse)(nil),              // 6: tandem.v1.StartConversationResponse
-	(*ListMyConversationsRequest)(nil),             // 7: tandem.v1.ListMyConversationsRequest
-	(*ListMyConversationsResponse)(nil),            // 8: tandem.v1.ListMyConversationsResponse
-	(*WidgetServiceSendMessageRequest)(nil),        // 9: tandem.v1.WidgetServiceSendMessageRequest
-	(*WidgetServiceSendMessageResponse)(nil),       // 10: tandem.v1.WidgetServiceSendMessageResponse
-	(*ListMessagesRequest)(nil),                    // 11: tandem.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),                   // 12: tandem.v1.ListMessagesResponse
-	(*WidgetServiceWatchRequest)(nil),              // 13: tandem.v1.WidgetServiceWatchRequest
-	(*WidgetServiceWatchResponse)(nil),             // 14: tandem.v1.WidgetServiceWatchResponse
-	(*WidgetServiceSetTypingRequest)(nil),          // 15: tandem.v1.WidgetServiceSetTypingRequest
-	(*WidgetServiceSetTypingResponse)(nil),         // 16: tandem.v1.WidgetServiceSetTypingResponse
-	(*WidgetServiceCloseConversationRequest)(nil),  // 17: tandem.v1.WidgetServiceCloseConversationRequest
-	(*WidgetServiceCloseConversationResponse)(nil), // 18: tandem.v1.WidgetServiceCloseConversationResponse
-	nil,                    // 19: tandem.v1.StartSessionRequest.AttributesEntry
-	nil,                    // 20: tandem.v1.StartConversationRequest.CustomFieldsEntry
-	(ConversationState)(0), // 21: tandem.v1.ConversationState
-	(MessageKind)(0),       // 22: tandem.v1.MessageKind
-	(AuthorKind)(0),        // 23: tandem.v1.AuthorKind
+	(*GetWidgetConfigRequest)(nil),                 // 0: tandem.v1.GetWidgetConfigRequest
+	(*WidgetGroup)(nil),                            // 1: tandem.v1.WidgetGroup
+	(*GetWidgetConfigResponse)(nil),                // 2: tandem.v1.GetWidgetConfigResponse
+	(*RateConversationRequest)(nil),                // 3: tandem.v1.RateConversationRequest
+	(*RateConversationResponse)(nil),               // 4: tandem.v1.RateConversationResponse
+	(*RequestHumanRequest)(nil),                    // 5: tandem.v1.RequestHumanRequest
+	(*RequestHumanResponse)(nil),                   // 6: tandem.v1.RequestHumanResponse
+	(*WidgetServiceListCustomActionsRequest)(nil),  // 7: tandem.v1.WidgetServiceListCustomActionsRequest
+	(*WidgetCustomAction)(nil),                     // 8: tandem.v1.WidgetCustomAction
+	(*WidgetServiceListCustomActionsResponse)(nil), // 9: tandem.v1.WidgetServiceListCustomActionsResponse
+	(*PressCustomActionRequest)(nil),               // 10: tandem.v1.PressCustomActionRequest
+	(*PressCustomActionResponse)(nil),              // 11: tandem.v1.PressCustomActionResponse
+	(*WidgetConversation)(nil),                     // 12: tandem.v1.WidgetConversation
+	(*WidgetMessage)(nil),                          // 13: tandem.v1.WidgetMessage
+	(*WidgetEvent)(nil),                            // 14: tandem.v1.WidgetEvent
+	(*StartSessionRequest)(nil),                    // 15: tandem.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),                   // 16: tandem.v1.StartSessionResponse
+	(*StartConversationRequest)(nil),               // 17: tandem.v1.StartConversationRequest
+	(*StartConversationResponse)(nil),              // 18: tandem.v1.StartConversationResponse
+	(*ListMyConversationsRequest)(nil),             // 19: tandem.v1.ListMyConversationsRequest
+	(*ListMyConversationsResponse)(nil),            // 20: tandem.v1.ListMyConversationsResponse
+	(*WidgetServiceSendMessageRequest)(nil),        // 21: tandem.v1.WidgetServiceSendMessageRequest
+	(*WidgetServiceSendMessageResponse)(nil),       // 22: tandem.v1.WidgetServiceSendMessageResponse
+	(*ListMessagesRequest)(nil),                    // 23: tandem.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),                   // 24: tandem.v1.ListMessagesResponse
+	(*WidgetServiceWatchRequest)(nil),              // 25: tandem.v1.WidgetServiceWatchRequest
+	(*WidgetServiceWatchResponse)(nil),             // 26: tandem.v1.WidgetServiceWatchResponse
+	(*QueueStatus)(nil),                            // 27: tandem.v1.QueueStatus
+	(*WidgetServiceSetTypingRequest)(nil),          // 28: tandem.v1.WidgetServiceSetTypingRequest
+	(*WidgetServiceSetTypingResponse)(nil),         // 29: tandem.v1.WidgetServiceSetTypingResponse
+	(*WidgetServiceCloseConversationRequest)(nil),  // 30: tandem.v1.WidgetServiceCloseConversationRequest
+	(*WidgetServiceCloseConversationResponse)(nil), // 31: tandem.v1.WidgetServiceCloseConversationResponse
+	nil,                    // 32: tandem.v1.StartSessionRequest.AttributesEntry
+	nil,                    // 33: tandem.v1.StartConversationRequest.CustomFieldsEntry
+	(*WidgetSettings)(nil), // 34: tandem.v1.WidgetSettings
+	(ConversationState)(0), // 35: tandem.v1.ConversationState
+	(MessageKind)(0),       // 36: tandem.v1.MessageKind
+	(AuthorKind)(0),        // 37: tandem.v1.AuthorKind
+	(*Attachment)(nil),     // 38: tandem.v1.Attachment
+	(*Citation)(nil),       // 39: tandem.v1.Citation
 }
 var file_tandem_v1_widget_proto_depIdxs = []int32{
-	21, // 0: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
-	22, // 1: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
-	23, // 2: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
-	0,  // 3: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
-	1,  // 4: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
-	23, // 5: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
-	19, // 6: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
-	20, // 7: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
-	0,  // 8: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	1,  // 9: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
-	0,  // 10: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
-	1,  // 11: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
-	0,  // 12: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	1,  // 13: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
-	2,  // 14: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
-	0,  // 15: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	3,  // 16: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
-	5,  // 17: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
-	7,  // 18: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
-	9,  // 19: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
-	11, // 20: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
-	13, // 21: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
-	15, // 22: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
-	17, // 23: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
-	4,  // 24: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
-	6,  // 25: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
-	8,  // 26: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
-	10, // 27: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
-	12, // 28: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
-	14, // 29: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
-	16, // 30: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
-	18, // 31: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	34, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
+	1,  // 1: tandem.v1.GetWidgetConfigResponse.groups:type_name -> tandem.v1.WidgetGroup
+	12, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	12, // 3: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	8,  // 4: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
+	12, // 5: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	35, // 6: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
+	36, // 7: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
+	37, // 8: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
+	38, // 9: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
+	39, // 10: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
+	12, // 11: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
+	13, // 12: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
+	37, // 13: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
+	32, // 14: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
+	33, // 15: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
+	12, // 16: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	13, // 17: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
+	12, // 18: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
+	13, // 19: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
+	12, // 20: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	13, // 21: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
+	14, // 22: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
+	27, // 23: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
+	12, // 24: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	0,  // 25: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
+	15, // 26: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
+	17, // 27: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
+	19, // 28: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
+	21, // 29: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
+	23, // 30: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
+	25, // 31: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
+	28, // 32: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
+	30, // 33: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
+	3,  // 34: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
+	5,  // 35: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
+	7,  // 36: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
+	10, // 37: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
+	2,  // 38: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
+	16, // 39: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
+	18, // 40: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
+	20, // 41: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
+	22, // 42: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
+	24, // 43: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
+	26, // 44: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
+	29, // 45: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
+	31, // 46: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
+	4,  // 47: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
+	6,  // 48: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
+	9,  // 49: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
+	11, // 50: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
+	38, // [38:51] is the sub-list for method output_type
+	25, // [25:38] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_widget_proto_init() }
@@ -1403,13 +2242,14 @@ func file_tandem_v1_widget_proto_init() {
 	}
 	file_tandem_v1_authz_proto_init()
 	file_tandem_v1_conversation_proto_init()
+	file_tandem_v1_workspace_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_widget_proto_rawDesc), len(file_tandem_v1_widget_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -84,9 +84,11 @@ type Workspace struct {
 	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
 	Name  string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
 	// The public key a web widget uses to start visitor sessions.
-	PublicKey     string `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
-	CreateTimeMs  int64  `protobuf:"varint,4,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
-	UpdateTimeMs  int64  `protobuf:"varint,5,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	PublicKey    string `protobuf:"bytes,3,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
+	CreateTimeMs int64  `protobuf:"varint,4,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
+	UpdateTimeMs int64  `protobuf:"varint,5,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	// How the workspace's web widget looks and what it asks.
+	Widget        *WidgetSettings `protobuf:"bytes,6,opt,name=widget,proto3" json:"widget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -156,6 +158,94 @@ func (x *Workspace) GetUpdateTimeMs() int64 {
 	return 0
 }
 
+func (x *Workspace) GetWidget() *WidgetSettings {
+	if x != nil {
+		return x.Widget
+	}
+	return nil
+}
+
+// WidgetSettings are a workspace's web widget options.
+type WidgetSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Customers choose a department (group) before chatting.
+	ChooseGroup bool `protobuf:"varint,1,opt,name=choose_group,json=chooseGroup,proto3" json:"choose_group,omitempty"`
+	// Pre-chat fields asked before the first message.
+	AskName  bool `protobuf:"varint,2,opt,name=ask_name,json=askName,proto3" json:"ask_name,omitempty"`
+	AskEmail bool `protobuf:"varint,3,opt,name=ask_email,json=askEmail,proto3" json:"ask_email,omitempty"`
+	// Customers may attach files.
+	AllowFiles bool `protobuf:"varint,4,opt,name=allow_files,json=allowFiles,proto3" json:"allow_files,omitempty"`
+	// The widget's accent color, "#rrggbb"; empty for the default.
+	AccentColor   string `protobuf:"bytes,5,opt,name=accent_color,json=accentColor,proto3" json:"accent_color,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WidgetSettings) Reset() {
+	*x = WidgetSettings{}
+	mi := &file_tandem_v1_workspace_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WidgetSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WidgetSettings) ProtoMessage() {}
+
+func (x *WidgetSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_workspace_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WidgetSettings.ProtoReflect.Descriptor instead.
+func (*WidgetSettings) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *WidgetSettings) GetChooseGroup() bool {
+	if x != nil {
+		return x.ChooseGroup
+	}
+	return false
+}
+
+func (x *WidgetSettings) GetAskName() bool {
+	if x != nil {
+		return x.AskName
+	}
+	return false
+}
+
+func (x *WidgetSettings) GetAskEmail() bool {
+	if x != nil {
+		return x.AskEmail
+	}
+	return false
+}
+
+func (x *WidgetSettings) GetAllowFiles() bool {
+	if x != nil {
+		return x.AllowFiles
+	}
+	return false
+}
+
+func (x *WidgetSettings) GetAccentColor() string {
+	if x != nil {
+		return x.AccentColor
+	}
+	return ""
+}
+
 type Member struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	UserId        string                 `protobuf:"bytes,1,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
@@ -169,7 +259,7 @@ type Member struct {
 
 func (x *Member) Reset() {
 	*x = Member{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[1]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -181,7 +271,7 @@ func (x *Member) String() string {
 func (*Member) ProtoMessage() {}
 
 func (x *Member) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[1]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -194,7 +284,7 @@ func (x *Member) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Member.ProtoReflect.Descriptor instead.
 func (*Member) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{1}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Member) GetUserId() string {
@@ -240,13 +330,16 @@ type Group struct {
 	Description   string                 `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
 	MemberUserIds []string               `protobuf:"bytes,5,rep,name=member_user_ids,json=memberUserIds,proto3" json:"member_user_ids,omitempty"`
 	CreateTimeMs  int64                  `protobuf:"varint,6,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// The most chats a member may hold when auto-assignment gives them one of
+	// this group's conversations; 0 leaves each agent's own capacity.
+	MaxChatsPerAgent int32 `protobuf:"varint,7,opt,name=max_chats_per_agent,json=maxChatsPerAgent,proto3" json:"max_chats_per_agent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Group) Reset() {
 	*x = Group{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[2]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +351,7 @@ func (x *Group) String() string {
 func (*Group) ProtoMessage() {}
 
 func (x *Group) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[2]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +364,7 @@ func (x *Group) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Group.ProtoReflect.Descriptor instead.
 func (*Group) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{2}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Group) GetId() string {
@@ -316,6 +409,13 @@ func (x *Group) GetCreateTimeMs() int64 {
 	return 0
 }
 
+func (x *Group) GetMaxChatsPerAgent() int32 {
+	if x != nil {
+		return x.MaxChatsPerAgent
+	}
+	return 0
+}
+
 type CreateWorkspaceRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -325,7 +425,7 @@ type CreateWorkspaceRequest struct {
 
 func (x *CreateWorkspaceRequest) Reset() {
 	*x = CreateWorkspaceRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[3]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -337,7 +437,7 @@ func (x *CreateWorkspaceRequest) String() string {
 func (*CreateWorkspaceRequest) ProtoMessage() {}
 
 func (x *CreateWorkspaceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[3]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -350,7 +450,7 @@ func (x *CreateWorkspaceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkspaceRequest.ProtoReflect.Descriptor instead.
 func (*CreateWorkspaceRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{3}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *CreateWorkspaceRequest) GetName() string {
@@ -369,7 +469,7 @@ type CreateWorkspaceResponse struct {
 
 func (x *CreateWorkspaceResponse) Reset() {
 	*x = CreateWorkspaceResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[4]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -381,7 +481,7 @@ func (x *CreateWorkspaceResponse) String() string {
 func (*CreateWorkspaceResponse) ProtoMessage() {}
 
 func (x *CreateWorkspaceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[4]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -394,7 +494,7 @@ func (x *CreateWorkspaceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateWorkspaceResponse.ProtoReflect.Descriptor instead.
 func (*CreateWorkspaceResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{4}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *CreateWorkspaceResponse) GetWorkspace() *Workspace {
@@ -414,7 +514,7 @@ type ListWorkspacesRequest struct {
 
 func (x *ListWorkspacesRequest) Reset() {
 	*x = ListWorkspacesRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[5]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -426,7 +526,7 @@ func (x *ListWorkspacesRequest) String() string {
 func (*ListWorkspacesRequest) ProtoMessage() {}
 
 func (x *ListWorkspacesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[5]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -439,7 +539,7 @@ func (x *ListWorkspacesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkspacesRequest.ProtoReflect.Descriptor instead.
 func (*ListWorkspacesRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{5}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ListWorkspacesRequest) GetPageSize() int32 {
@@ -466,7 +566,7 @@ type ListWorkspacesResponse struct {
 
 func (x *ListWorkspacesResponse) Reset() {
 	*x = ListWorkspacesResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[6]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -478,7 +578,7 @@ func (x *ListWorkspacesResponse) String() string {
 func (*ListWorkspacesResponse) ProtoMessage() {}
 
 func (x *ListWorkspacesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[6]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -491,7 +591,7 @@ func (x *ListWorkspacesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListWorkspacesResponse.ProtoReflect.Descriptor instead.
 func (*ListWorkspacesResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{6}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListWorkspacesResponse) GetWorkspaces() []*Workspace {
@@ -517,7 +617,7 @@ type GetWorkspaceRequest struct {
 
 func (x *GetWorkspaceRequest) Reset() {
 	*x = GetWorkspaceRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[7]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -529,7 +629,7 @@ func (x *GetWorkspaceRequest) String() string {
 func (*GetWorkspaceRequest) ProtoMessage() {}
 
 func (x *GetWorkspaceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[7]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -542,7 +642,7 @@ func (x *GetWorkspaceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkspaceRequest.ProtoReflect.Descriptor instead.
 func (*GetWorkspaceRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{7}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetWorkspaceRequest) GetWorkspaceId() string {
@@ -561,7 +661,7 @@ type GetWorkspaceResponse struct {
 
 func (x *GetWorkspaceResponse) Reset() {
 	*x = GetWorkspaceResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[8]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -573,7 +673,7 @@ func (x *GetWorkspaceResponse) String() string {
 func (*GetWorkspaceResponse) ProtoMessage() {}
 
 func (x *GetWorkspaceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[8]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -586,7 +686,7 @@ func (x *GetWorkspaceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetWorkspaceResponse.ProtoReflect.Descriptor instead.
 func (*GetWorkspaceResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{8}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetWorkspaceResponse) GetWorkspace() *Workspace {
@@ -600,14 +700,16 @@ type UpdateWorkspaceRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	// The new name; unchanged when absent.
-	Name          *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Name *string `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	// The new widget settings (all of them); unchanged when absent.
+	Widget        *WidgetSettings `protobuf:"bytes,3,opt,name=widget,proto3" json:"widget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateWorkspaceRequest) Reset() {
 	*x = UpdateWorkspaceRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[9]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +721,7 @@ func (x *UpdateWorkspaceRequest) String() string {
 func (*UpdateWorkspaceRequest) ProtoMessage() {}
 
 func (x *UpdateWorkspaceRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[9]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +734,7 @@ func (x *UpdateWorkspaceRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkspaceRequest.ProtoReflect.Descriptor instead.
 func (*UpdateWorkspaceRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{9}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *UpdateWorkspaceRequest) GetWorkspaceId() string {
@@ -649,6 +751,13 @@ func (x *UpdateWorkspaceRequest) GetName() string {
 	return ""
 }
 
+func (x *UpdateWorkspaceRequest) GetWidget() *WidgetSettings {
+	if x != nil {
+		return x.Widget
+	}
+	return nil
+}
+
 type UpdateWorkspaceResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Workspace     *Workspace             `protobuf:"bytes,1,opt,name=workspace,proto3" json:"workspace,omitempty"`
@@ -658,7 +767,7 @@ type UpdateWorkspaceResponse struct {
 
 func (x *UpdateWorkspaceResponse) Reset() {
 	*x = UpdateWorkspaceResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[10]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -670,7 +779,7 @@ func (x *UpdateWorkspaceResponse) String() string {
 func (*UpdateWorkspaceResponse) ProtoMessage() {}
 
 func (x *UpdateWorkspaceResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[10]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -683,7 +792,7 @@ func (x *UpdateWorkspaceResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateWorkspaceResponse.ProtoReflect.Descriptor instead.
 func (*UpdateWorkspaceResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{10}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *UpdateWorkspaceResponse) GetWorkspace() *Workspace {
@@ -704,7 +813,7 @@ type InviteMemberRequest struct {
 
 func (x *InviteMemberRequest) Reset() {
 	*x = InviteMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[11]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -716,7 +825,7 @@ func (x *InviteMemberRequest) String() string {
 func (*InviteMemberRequest) ProtoMessage() {}
 
 func (x *InviteMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[11]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -729,7 +838,7 @@ func (x *InviteMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteMemberRequest.ProtoReflect.Descriptor instead.
 func (*InviteMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *InviteMemberRequest) GetWorkspaceId() string {
@@ -764,7 +873,7 @@ type InviteMemberResponse struct {
 
 func (x *InviteMemberResponse) Reset() {
 	*x = InviteMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +885,7 @@ func (x *InviteMemberResponse) String() string {
 func (*InviteMemberResponse) ProtoMessage() {}
 
 func (x *InviteMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +898,7 @@ func (x *InviteMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteMemberResponse.ProtoReflect.Descriptor instead.
 func (*InviteMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *InviteMemberResponse) GetInviteToken() string {
@@ -818,7 +927,7 @@ type AcceptInviteRequest struct {
 
 func (x *AcceptInviteRequest) Reset() {
 	*x = AcceptInviteRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +939,7 @@ func (x *AcceptInviteRequest) String() string {
 func (*AcceptInviteRequest) ProtoMessage() {}
 
 func (x *AcceptInviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +952,7 @@ func (x *AcceptInviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptInviteRequest.ProtoReflect.Descriptor instead.
 func (*AcceptInviteRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *AcceptInviteRequest) GetInviteToken() string {
@@ -879,7 +988,7 @@ type AcceptInviteResponse struct {
 
 func (x *AcceptInviteResponse) Reset() {
 	*x = AcceptInviteResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -891,7 +1000,7 @@ func (x *AcceptInviteResponse) String() string {
 func (*AcceptInviteResponse) ProtoMessage() {}
 
 func (x *AcceptInviteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -904,7 +1013,7 @@ func (x *AcceptInviteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptInviteResponse.ProtoReflect.Descriptor instead.
 func (*AcceptInviteResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AcceptInviteResponse) GetWorkspace() *Workspace {
@@ -939,7 +1048,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -951,7 +1060,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -964,7 +1073,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListMembersRequest) GetWorkspaceId() string {
@@ -998,7 +1107,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1010,7 +1119,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1023,7 +1132,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1051,7 +1160,7 @@ type UpdateMemberRoleRequest struct {
 
 func (x *UpdateMemberRoleRequest) Reset() {
 	*x = UpdateMemberRoleRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1172,7 @@ func (x *UpdateMemberRoleRequest) String() string {
 func (*UpdateMemberRoleRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1185,7 @@ func (x *UpdateMemberRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRoleRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRoleRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateMemberRoleRequest) GetWorkspaceId() string {
@@ -1109,7 +1218,7 @@ type UpdateMemberRoleResponse struct {
 
 func (x *UpdateMemberRoleResponse) Reset() {
 	*x = UpdateMemberRoleResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1121,7 +1230,7 @@ func (x *UpdateMemberRoleResponse) String() string {
 func (*UpdateMemberRoleResponse) ProtoMessage() {}
 
 func (x *UpdateMemberRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1134,7 +1243,7 @@ func (x *UpdateMemberRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRoleResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRoleResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateMemberRoleResponse) GetMember() *Member {
@@ -1154,7 +1263,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1275,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1288,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{19}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *RemoveMemberRequest) GetWorkspaceId() string {
@@ -1204,7 +1313,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +1325,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,21 +1338,23 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{20}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{21}
 }
 
 type CreateGroupRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	WorkspaceId   string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
-	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
-	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	Name        string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// See Group.max_chats_per_agent.
+	MaxChatsPerAgent int32 `protobuf:"varint,4,opt,name=max_chats_per_agent,json=maxChatsPerAgent,proto3" json:"max_chats_per_agent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1255,7 +1366,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1268,7 +1379,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{21}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CreateGroupRequest) GetWorkspaceId() string {
@@ -1292,6 +1403,13 @@ func (x *CreateGroupRequest) GetDescription() string {
 	return ""
 }
 
+func (x *CreateGroupRequest) GetMaxChatsPerAgent() int32 {
+	if x != nil {
+		return x.MaxChatsPerAgent
+	}
+	return 0
+}
+
 type CreateGroupResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Group         *Group                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
@@ -1301,7 +1419,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1313,7 +1431,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1326,7 +1444,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -1347,7 +1465,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1359,7 +1477,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1372,7 +1490,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListGroupsRequest) GetWorkspaceId() string {
@@ -1406,7 +1524,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1418,7 +1536,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1431,7 +1549,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -1449,17 +1567,19 @@ func (x *ListGroupsResponse) GetNextPageToken() string {
 }
 
 type UpdateGroupRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	GroupId       string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	Name          *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
-	Description   *string                `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	GroupId     string                 `protobuf:"bytes,1,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	Name        *string                `protobuf:"bytes,2,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Description *string                `protobuf:"bytes,3,opt,name=description,proto3,oneof" json:"description,omitempty"`
+	// See Group.max_chats_per_agent; unchanged when absent.
+	MaxChatsPerAgent *int32 `protobuf:"varint,4,opt,name=max_chats_per_agent,json=maxChatsPerAgent,proto3,oneof" json:"max_chats_per_agent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *UpdateGroupRequest) Reset() {
 	*x = UpdateGroupRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1471,7 +1591,7 @@ func (x *UpdateGroupRequest) String() string {
 func (*UpdateGroupRequest) ProtoMessage() {}
 
 func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1484,7 +1604,7 @@ func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *UpdateGroupRequest) GetGroupId() string {
@@ -1508,6 +1628,13 @@ func (x *UpdateGroupRequest) GetDescription() string {
 	return ""
 }
 
+func (x *UpdateGroupRequest) GetMaxChatsPerAgent() int32 {
+	if x != nil && x.MaxChatsPerAgent != nil {
+		return *x.MaxChatsPerAgent
+	}
+	return 0
+}
+
 type UpdateGroupResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Group         *Group                 `protobuf:"bytes,1,opt,name=group,proto3" json:"group,omitempty"`
@@ -1517,7 +1644,7 @@ type UpdateGroupResponse struct {
 
 func (x *UpdateGroupResponse) Reset() {
 	*x = UpdateGroupResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1529,7 +1656,7 @@ func (x *UpdateGroupResponse) String() string {
 func (*UpdateGroupResponse) ProtoMessage() {}
 
 func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1542,7 +1669,7 @@ func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *UpdateGroupResponse) GetGroup() *Group {
@@ -1561,7 +1688,7 @@ type DeleteGroupRequest struct {
 
 func (x *DeleteGroupRequest) Reset() {
 	*x = DeleteGroupRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1573,7 +1700,7 @@ func (x *DeleteGroupRequest) String() string {
 func (*DeleteGroupRequest) ProtoMessage() {}
 
 func (x *DeleteGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1586,7 +1713,7 @@ func (x *DeleteGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteGroupRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DeleteGroupRequest) GetGroupId() string {
@@ -1604,7 +1731,7 @@ type DeleteGroupResponse struct {
 
 func (x *DeleteGroupResponse) Reset() {
 	*x = DeleteGroupResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1616,7 +1743,7 @@ func (x *DeleteGroupResponse) String() string {
 func (*DeleteGroupResponse) ProtoMessage() {}
 
 func (x *DeleteGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1629,7 +1756,7 @@ func (x *DeleteGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroupResponse.ProtoReflect.Descriptor instead.
 func (*DeleteGroupResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{29}
 }
 
 type AddGroupMemberRequest struct {
@@ -1642,7 +1769,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1654,7 +1781,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1667,7 +1794,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AddGroupMemberRequest) GetGroupId() string {
@@ -1693,7 +1820,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1705,7 +1832,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1718,7 +1845,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *AddGroupMemberResponse) GetGroup() *Group {
@@ -1738,7 +1865,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1750,7 +1877,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1763,7 +1890,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroupId() string {
@@ -1789,7 +1916,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1801,7 +1928,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1814,7 +1941,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{32}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *RemoveGroupMemberResponse) GetGroup() *Group {
@@ -1828,28 +1955,37 @@ var File_tandem_v1_workspace_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"\n" +
-	"\x19tandem/v1/workspace.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x9a\x01\n" +
+	"\x19tandem/v1/workspace.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xcd\x01\n" +
 	"\tWorkspace\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1d\n" +
 	"\n" +
 	"public_key\x18\x03 \x01(\tR\tpublicKey\x12$\n" +
 	"\x0ecreate_time_ms\x18\x04 \x01(\x03R\fcreateTimeMs\x12$\n" +
-	"\x0eupdate_time_ms\x18\x05 \x01(\x03R\fupdateTimeMs\"\xa1\x01\n" +
+	"\x0eupdate_time_ms\x18\x05 \x01(\x03R\fupdateTimeMs\x121\n" +
+	"\x06widget\x18\x06 \x01(\v2\x19.tandem.v1.WidgetSettingsR\x06widget\"\xcc\x01\n" +
+	"\x0eWidgetSettings\x12!\n" +
+	"\fchoose_group\x18\x01 \x01(\bR\vchooseGroup\x12\x19\n" +
+	"\bask_name\x18\x02 \x01(\bR\aaskName\x12\x1b\n" +
+	"\task_email\x18\x03 \x01(\bR\baskEmail\x12\x1f\n" +
+	"\vallow_files\x18\x04 \x01(\bR\n" +
+	"allowFiles\x12>\n" +
+	"\faccent_color\x18\x05 \x01(\tB\x1b\xbaH\x18r\x162\x14^(#[0-9a-fA-F]{6})?$R\vaccentColor\"\xa1\x01\n" +
 	"\x06Member\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12!\n" +
 	"\fdisplay_name\x18\x03 \x01(\tR\vdisplayName\x12#\n" +
 	"\x04role\x18\x04 \x01(\x0e2\x0f.tandem.v1.RoleR\x04role\x12 \n" +
 	"\fjoin_time_ms\x18\x05 \x01(\x03R\n" +
-	"joinTimeMs\"\xbe\x01\n" +
+	"joinTimeMs\"\xed\x01\n" +
 	"\x05Group\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12&\n" +
 	"\x0fmember_user_ids\x18\x05 \x03(\tR\rmemberUserIds\x12$\n" +
-	"\x0ecreate_time_ms\x18\x06 \x01(\x03R\fcreateTimeMs\"7\n" +
+	"\x0ecreate_time_ms\x18\x06 \x01(\x03R\fcreateTimeMs\x12-\n" +
+	"\x13max_chats_per_agent\x18\a \x01(\x05R\x10maxChatsPerAgent\"7\n" +
 	"\x16CreateWorkspaceRequest\x12\x1d\n" +
 	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\"M\n" +
 	"\x17CreateWorkspaceResponse\x122\n" +
@@ -1867,10 +2003,11 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"\x13GetWorkspaceRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"J\n" +
 	"\x14GetWorkspaceResponse\x122\n" +
-	"\tworkspace\x18\x01 \x01(\v2\x14.tandem.v1.WorkspaceR\tworkspace\"r\n" +
+	"\tworkspace\x18\x01 \x01(\v2\x14.tandem.v1.WorkspaceR\tworkspace\"\xa5\x01\n" +
 	"\x16UpdateWorkspaceRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\"\n" +
-	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dH\x00R\x04name\x88\x01\x01B\a\n" +
+	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dH\x00R\x04name\x88\x01\x01\x121\n" +
+	"\x06widget\x18\x03 \x01(\v2\x19.tandem.v1.WidgetSettingsR\x06widgetB\a\n" +
 	"\x05_name\"M\n" +
 	"\x17UpdateWorkspaceResponse\x122\n" +
 	"\tworkspace\x18\x01 \x01(\v2\x14.tandem.v1.WorkspaceR\tworkspace\"\x95\x01\n" +
@@ -1912,11 +2049,12 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"\x13RemoveMemberRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12!\n" +
 	"\auser_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x06userId\"\x16\n" +
-	"\x14RemoveMemberResponse\"\x8c\x01\n" +
+	"\x14RemoveMemberResponse\"\xc6\x01\n" +
 	"\x12CreateGroupRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
 	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12*\n" +
-	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\"=\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aR\vdescription\x128\n" +
+	"\x13max_chats_per_agent\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00R\x10maxChatsPerAgent\"=\n" +
 	"\x13CreateGroupResponse\x12&\n" +
 	"\x05group\x18\x01 \x01(\v2\x10.tandem.v1.GroupR\x05group\"\x92\x01\n" +
 	"\x11ListGroupsRequest\x12+\n" +
@@ -1927,13 +2065,15 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"f\n" +
 	"\x12ListGroupsResponse\x12(\n" +
 	"\x06groups\x18\x01 \x03(\v2\x10.tandem.v1.GroupR\x06groups\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xa7\x01\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\xfe\x01\n" +
 	"\x12UpdateGroupRequest\x12#\n" +
 	"\bgroup_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\agroupId\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dH\x00R\x04name\x88\x01\x01\x12/\n" +
-	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aH\x01R\vdescription\x88\x01\x01B\a\n" +
+	"\vdescription\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe8\aH\x01R\vdescription\x88\x01\x01\x12=\n" +
+	"\x13max_chats_per_agent\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x182(\x00H\x02R\x10maxChatsPerAgent\x88\x01\x01B\a\n" +
 	"\x05_nameB\x0e\n" +
-	"\f_description\"=\n" +
+	"\f_descriptionB\x16\n" +
+	"\x14_max_chats_per_agent\"=\n" +
 	"\x13UpdateGroupResponse\x12&\n" +
 	"\x05group\x18\x01 \x01(\v2\x10.tandem.v1.GroupR\x05group\"9\n" +
 	"\x12DeleteGroupRequest\x12#\n" +
@@ -1989,94 +2129,97 @@ func file_tandem_v1_workspace_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_workspace_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_tandem_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_tandem_v1_workspace_proto_goTypes = []any{
 	(Role)(0),                         // 0: tandem.v1.Role
 	(*Workspace)(nil),                 // 1: tandem.v1.Workspace
-	(*Member)(nil),                    // 2: tandem.v1.Member
-	(*Group)(nil),                     // 3: tandem.v1.Group
-	(*CreateWorkspaceRequest)(nil),    // 4: tandem.v1.CreateWorkspaceRequest
-	(*CreateWorkspaceResponse)(nil),   // 5: tandem.v1.CreateWorkspaceResponse
-	(*ListWorkspacesRequest)(nil),     // 6: tandem.v1.ListWorkspacesRequest
-	(*ListWorkspacesResponse)(nil),    // 7: tandem.v1.ListWorkspacesResponse
-	(*GetWorkspaceRequest)(nil),       // 8: tandem.v1.GetWorkspaceRequest
-	(*GetWorkspaceResponse)(nil),      // 9: tandem.v1.GetWorkspaceResponse
-	(*UpdateWorkspaceRequest)(nil),    // 10: tandem.v1.UpdateWorkspaceRequest
-	(*UpdateWorkspaceResponse)(nil),   // 11: tandem.v1.UpdateWorkspaceResponse
-	(*InviteMemberRequest)(nil),       // 12: tandem.v1.InviteMemberRequest
-	(*InviteMemberResponse)(nil),      // 13: tandem.v1.InviteMemberResponse
-	(*AcceptInviteRequest)(nil),       // 14: tandem.v1.AcceptInviteRequest
-	(*AcceptInviteResponse)(nil),      // 15: tandem.v1.AcceptInviteResponse
-	(*ListMembersRequest)(nil),        // 16: tandem.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),       // 17: tandem.v1.ListMembersResponse
-	(*UpdateMemberRoleRequest)(nil),   // 18: tandem.v1.UpdateMemberRoleRequest
-	(*UpdateMemberRoleResponse)(nil),  // 19: tandem.v1.UpdateMemberRoleResponse
-	(*RemoveMemberRequest)(nil),       // 20: tandem.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),      // 21: tandem.v1.RemoveMemberResponse
-	(*CreateGroupRequest)(nil),        // 22: tandem.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),       // 23: tandem.v1.CreateGroupResponse
-	(*ListGroupsRequest)(nil),         // 24: tandem.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),        // 25: tandem.v1.ListGroupsResponse
-	(*UpdateGroupRequest)(nil),        // 26: tandem.v1.UpdateGroupRequest
-	(*UpdateGroupResponse)(nil),       // 27: tandem.v1.UpdateGroupResponse
-	(*DeleteGroupRequest)(nil),        // 28: tandem.v1.DeleteGroupRequest
-	(*DeleteGroupResponse)(nil),       // 29: tandem.v1.DeleteGroupResponse
-	(*AddGroupMemberRequest)(nil),     // 30: tandem.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),    // 31: tandem.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),  // 32: tandem.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil), // 33: tandem.v1.RemoveGroupMemberResponse
+	(*WidgetSettings)(nil),            // 2: tandem.v1.WidgetSettings
+	(*Member)(nil),                    // 3: tandem.v1.Member
+	(*Group)(nil),                     // 4: tandem.v1.Group
+	(*CreateWorkspaceRequest)(nil),    // 5: tandem.v1.CreateWorkspaceRequest
+	(*CreateWorkspaceResponse)(nil),   // 6: tandem.v1.CreateWorkspaceResponse
+	(*ListWorkspacesRequest)(nil),     // 7: tandem.v1.ListWorkspacesRequest
+	(*ListWorkspacesResponse)(nil),    // 8: tandem.v1.ListWorkspacesResponse
+	(*GetWorkspaceRequest)(nil),       // 9: tandem.v1.GetWorkspaceRequest
+	(*GetWorkspaceResponse)(nil),      // 10: tandem.v1.GetWorkspaceResponse
+	(*UpdateWorkspaceRequest)(nil),    // 11: tandem.v1.UpdateWorkspaceRequest
+	(*UpdateWorkspaceResponse)(nil),   // 12: tandem.v1.UpdateWorkspaceResponse
+	(*InviteMemberRequest)(nil),       // 13: tandem.v1.InviteMemberRequest
+	(*InviteMemberResponse)(nil),      // 14: tandem.v1.InviteMemberResponse
+	(*AcceptInviteRequest)(nil),       // 15: tandem.v1.AcceptInviteRequest
+	(*AcceptInviteResponse)(nil),      // 16: tandem.v1.AcceptInviteResponse
+	(*ListMembersRequest)(nil),        // 17: tandem.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),       // 18: tandem.v1.ListMembersResponse
+	(*UpdateMemberRoleRequest)(nil),   // 19: tandem.v1.UpdateMemberRoleRequest
+	(*UpdateMemberRoleResponse)(nil),  // 20: tandem.v1.UpdateMemberRoleResponse
+	(*RemoveMemberRequest)(nil),       // 21: tandem.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),      // 22: tandem.v1.RemoveMemberResponse
+	(*CreateGroupRequest)(nil),        // 23: tandem.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),       // 24: tandem.v1.CreateGroupResponse
+	(*ListGroupsRequest)(nil),         // 25: tandem.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),        // 26: tandem.v1.ListGroupsResponse
+	(*UpdateGroupRequest)(nil),        // 27: tandem.v1.UpdateGroupRequest
+	(*UpdateGroupResponse)(nil),       // 28: tandem.v1.UpdateGroupResponse
+	(*DeleteGroupRequest)(nil),        // 29: tandem.v1.DeleteGroupRequest
+	(*DeleteGroupResponse)(nil),       // 30: tandem.v1.DeleteGroupResponse
+	(*AddGroupMemberRequest)(nil),     // 31: tandem.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),    // 32: tandem.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),  // 33: tandem.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil), // 34: tandem.v1.RemoveGroupMemberResponse
 }
 var file_tandem_v1_workspace_proto_depIdxs = []int32{
-	0,  // 0: tandem.v1.Member.role:type_name -> tandem.v1.Role
-	1,  // 1: tandem.v1.CreateWorkspaceResponse.workspace:type_name -> tandem.v1.Workspace
-	1,  // 2: tandem.v1.ListWorkspacesResponse.workspaces:type_name -> tandem.v1.Workspace
-	1,  // 3: tandem.v1.GetWorkspaceResponse.workspace:type_name -> tandem.v1.Workspace
-	1,  // 4: tandem.v1.UpdateWorkspaceResponse.workspace:type_name -> tandem.v1.Workspace
-	0,  // 5: tandem.v1.InviteMemberRequest.role:type_name -> tandem.v1.Role
-	1,  // 6: tandem.v1.AcceptInviteResponse.workspace:type_name -> tandem.v1.Workspace
-	2,  // 7: tandem.v1.ListMembersResponse.members:type_name -> tandem.v1.Member
-	0,  // 8: tandem.v1.UpdateMemberRoleRequest.role:type_name -> tandem.v1.Role
-	2,  // 9: tandem.v1.UpdateMemberRoleResponse.member:type_name -> tandem.v1.Member
-	3,  // 10: tandem.v1.CreateGroupResponse.group:type_name -> tandem.v1.Group
-	3,  // 11: tandem.v1.ListGroupsResponse.groups:type_name -> tandem.v1.Group
-	3,  // 12: tandem.v1.UpdateGroupResponse.group:type_name -> tandem.v1.Group
-	3,  // 13: tandem.v1.AddGroupMemberResponse.group:type_name -> tandem.v1.Group
-	3,  // 14: tandem.v1.RemoveGroupMemberResponse.group:type_name -> tandem.v1.Group
-	4,  // 15: tandem.v1.WorkspaceService.CreateWorkspace:input_type -> tandem.v1.CreateWorkspaceRequest
-	6,  // 16: tandem.v1.WorkspaceService.ListWorkspaces:input_type -> tandem.v1.ListWorkspacesRequest
-	8,  // 17: tandem.v1.WorkspaceService.GetWorkspace:input_type -> tandem.v1.GetWorkspaceRequest
-	10, // 18: tandem.v1.WorkspaceService.UpdateWorkspace:input_type -> tandem.v1.UpdateWorkspaceRequest
-	12, // 19: tandem.v1.WorkspaceService.InviteMember:input_type -> tandem.v1.InviteMemberRequest
-	14, // 20: tandem.v1.WorkspaceService.AcceptInvite:input_type -> tandem.v1.AcceptInviteRequest
-	16, // 21: tandem.v1.WorkspaceService.ListMembers:input_type -> tandem.v1.ListMembersRequest
-	18, // 22: tandem.v1.WorkspaceService.UpdateMemberRole:input_type -> tandem.v1.UpdateMemberRoleRequest
-	20, // 23: tandem.v1.WorkspaceService.RemoveMember:input_type -> tandem.v1.RemoveMemberRequest
-	22, // 24: tandem.v1.WorkspaceService.CreateGroup:input_type -> tandem.v1.CreateGroupRequest
-	24, // 25: tandem.v1.WorkspaceService.ListGroups:input_type -> tandem.v1.ListGroupsRequest
-	26, // 26: tandem.v1.WorkspaceService.UpdateGroup:input_type -> tandem.v1.UpdateGroupRequest
-	28, // 27: tandem.v1.WorkspaceService.DeleteGroup:input_type -> tandem.v1.DeleteGroupRequest
-	30, // 28: tandem.v1.WorkspaceService.AddGroupMember:input_type -> tandem.v1.AddGroupMemberRequest
-	32, // 29: tandem.v1.WorkspaceService.RemoveGroupMember:input_type -> tandem.v1.RemoveGroupMemberRequest
-	5,  // 30: tandem.v1.WorkspaceService.CreateWorkspace:output_type -> tandem.v1.CreateWorkspaceResponse
-	7,  // 31: tandem.v1.WorkspaceService.ListWorkspaces:output_type -> tandem.v1.ListWorkspacesResponse
-	9,  // 32: tandem.v1.WorkspaceService.GetWorkspace:output_type -> tandem.v1.GetWorkspaceResponse
-	11, // 33: tandem.v1.WorkspaceService.UpdateWorkspace:output_type -> tandem.v1.UpdateWorkspaceResponse
-	13, // 34: tandem.v1.WorkspaceService.InviteMember:output_type -> tandem.v1.InviteMemberResponse
-	15, // 35: tandem.v1.WorkspaceService.AcceptInvite:output_type -> tandem.v1.AcceptInviteResponse
-	17, // 36: tandem.v1.WorkspaceService.ListMembers:output_type -> tandem.v1.ListMembersResponse
-	19, // 37: tandem.v1.WorkspaceService.UpdateMemberRole:output_type -> tandem.v1.UpdateMemberRoleResponse
-	21, // 38: tandem.v1.WorkspaceService.RemoveMember:output_type -> tandem.v1.RemoveMemberResponse
-	23, // 39: tandem.v1.WorkspaceService.CreateGroup:output_type -> tandem.v1.CreateGroupResponse
-	25, // 40: tandem.v1.WorkspaceService.ListGroups:output_type -> tandem.v1.ListGroupsResponse
-	27, // 41: tandem.v1.WorkspaceService.UpdateGroup:output_type -> tandem.v1.UpdateGroupResponse
-	29, // 42: tandem.v1.WorkspaceService.DeleteGroup:output_type -> tandem.v1.DeleteGroupResponse
-	31, // 43: tandem.v1.WorkspaceService.AddGroupMember:output_type -> tandem.v1.AddGroupMemberResponse
-	33, // 44: tandem.v1.WorkspaceService.RemoveGroupMember:output_type -> tandem.v1.RemoveGroupMemberResponse
-	30, // [30:45] is the sub-list for method output_type
-	15, // [15:30] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	2,  // 0: tandem.v1.Workspace.widget:type_name -> tandem.v1.WidgetSettings
+	0,  // 1: tandem.v1.Member.role:type_name -> tandem.v1.Role
+	1,  // 2: tandem.v1.CreateWorkspaceResponse.workspace:type_name -> tandem.v1.Workspace
+	1,  // 3: tandem.v1.ListWorkspacesResponse.workspaces:type_name -> tandem.v1.Workspace
+	1,  // 4: tandem.v1.GetWorkspaceResponse.workspace:type_name -> tandem.v1.Workspace
+	2,  // 5: tandem.v1.UpdateWorkspaceRequest.widget:type_name -> tandem.v1.WidgetSettings
+	1,  // 6: tandem.v1.UpdateWorkspaceResponse.workspace:type_name -> tandem.v1.Workspace
+	0,  // 7: tandem.v1.InviteMemberRequest.role:type_name -> tandem.v1.Role
+	1,  // 8: tandem.v1.AcceptInviteResponse.workspace:type_name -> tandem.v1.Workspace
+	3,  // 9: tandem.v1.ListMembersResponse.members:type_name -> tandem.v1.Member
+	0,  // 10: tandem.v1.UpdateMemberRoleRequest.role:type_name -> tandem.v1.Role
+	3,  // 11: tandem.v1.UpdateMemberRoleResponse.member:type_name -> tandem.v1.Member
+	4,  // 12: tandem.v1.CreateGroupResponse.group:type_name -> tandem.v1.Group
+	4,  // 13: tandem.v1.ListGroupsResponse.groups:type_name -> tandem.v1.Group
+	4,  // 14: tandem.v1.UpdateGroupResponse.group:type_name -> tandem.v1.Group
+	4,  // 15: tandem.v1.AddGroupMemberResponse.group:type_name -> tandem.v1.Group
+	4,  // 16: tandem.v1.RemoveGroupMemberResponse.group:type_name -> tandem.v1.Group
+	5,  // 17: tandem.v1.WorkspaceService.CreateWorkspace:input_type -> tandem.v1.CreateWorkspaceRequest
+	7,  // 18: tandem.v1.WorkspaceService.ListWorkspaces:input_type -> tandem.v1.ListWorkspacesRequest
+	9,  // 19: tandem.v1.WorkspaceService.GetWorkspace:input_type -> tandem.v1.GetWorkspaceRequest
+	11, // 20: tandem.v1.WorkspaceService.UpdateWorkspace:input_type -> tandem.v1.UpdateWorkspaceRequest
+	13, // 21: tandem.v1.WorkspaceService.InviteMember:input_type -> tandem.v1.InviteMemberRequest
+	15, // 22: tandem.v1.WorkspaceService.AcceptInvite:input_type -> tandem.v1.AcceptInviteRequest
+	17, // 23: tandem.v1.WorkspaceService.ListMembers:input_type -> tandem.v1.ListMembersRequest
+	19, // 24: tandem.v1.WorkspaceService.UpdateMemberRole:input_type -> tandem.v1.UpdateMemberRoleRequest
+	21, // 25: tandem.v1.WorkspaceService.RemoveMember:input_type -> tandem.v1.RemoveMemberRequest
+	23, // 26: tandem.v1.WorkspaceService.CreateGroup:input_type -> tandem.v1.CreateGroupRequest
+	25, // 27: tandem.v1.WorkspaceService.ListGroups:input_type -> tandem.v1.ListGroupsRequest
+	27, // 28: tandem.v1.WorkspaceService.UpdateGroup:input_type -> tandem.v1.UpdateGroupRequest
+	29, // 29: tandem.v1.WorkspaceService.DeleteGroup:input_type -> tandem.v1.DeleteGroupRequest
+	31, // 30: tandem.v1.WorkspaceService.AddGroupMember:input_type -> tandem.v1.AddGroupMemberRequest
+	33, // 31: tandem.v1.WorkspaceService.RemoveGroupMember:input_type -> tandem.v1.RemoveGroupMemberRequest
+	6,  // 32: tandem.v1.WorkspaceService.CreateWorkspace:output_type -> tandem.v1.CreateWorkspaceResponse
+	8,  // 33: tandem.v1.WorkspaceService.ListWorkspaces:output_type -> tandem.v1.ListWorkspacesResponse
+	10, // 34: tandem.v1.WorkspaceService.GetWorkspace:output_type -> tandem.v1.GetWorkspaceResponse
+	12, // 35: tandem.v1.WorkspaceService.UpdateWorkspace:output_type -> tandem.v1.UpdateWorkspaceResponse
+	14, // 36: tandem.v1.WorkspaceService.InviteMember:output_type -> tandem.v1.InviteMemberResponse
+	16, // 37: tandem.v1.WorkspaceService.AcceptInvite:output_type -> tandem.v1.AcceptInviteResponse
+	18, // 38: tandem.v1.WorkspaceService.ListMembers:output_type -> tandem.v1.ListMembersResponse
+	20, // 39: tandem.v1.WorkspaceService.UpdateMemberRole:output_type -> tandem.v1.UpdateMemberRoleResponse
+	22, // 40: tandem.v1.WorkspaceService.RemoveMember:output_type -> tandem.v1.RemoveMemberResponse
+	24, // 41: tandem.v1.WorkspaceService.CreateGroup:output_type -> tandem.v1.CreateGroupResponse
+	26, // 42: tandem.v1.WorkspaceService.ListGroups:output_type -> tandem.v1.ListGroupsResponse
+	28, // 43: tandem.v1.WorkspaceService.UpdateGroup:output_type -> tandem.v1.UpdateGroupResponse
+	30, // 44: tandem.v1.WorkspaceService.DeleteGroup:output_type -> tandem.v1.DeleteGroupResponse
+	32, // 45: tandem.v1.WorkspaceService.AddGroupMember:output_type -> tandem.v1.AddGroupMemberResponse
+	34, // 46: tandem.v1.WorkspaceService.RemoveGroupMember:output_type -> tandem.v1.RemoveGroupMemberResponse
+	32, // [32:47] is the sub-list for method output_type
+	17, // [17:32] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_workspace_proto_init() }
@@ -2085,15 +2228,15 @@ func file_tandem_v1_workspace_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
-	file_tandem_v1_workspace_proto_msgTypes[9].OneofWrappers = []any{}
-	file_tandem_v1_workspace_proto_msgTypes[25].OneofWrappers = []any{}
+	file_tandem_v1_workspace_proto_msgTypes[10].OneofWrappers = []any{}
+	file_tandem_v1_workspace_proto_msgTypes[26].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_workspace_proto_rawDesc), len(file_tandem_v1_workspace_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -78,6 +78,9 @@ const (
 	// ConversationServiceSetPriorityProcedure is the fully-qualified name of the ConversationService's
 	// SetPriority RPC.
 	ConversationServiceSetPriorityProcedure = "/tandem.v1.ConversationService/SetPriority"
+	// ConversationServiceSetRequiredSkillsProcedure is the fully-qualified name of the
+	// ConversationService's SetRequiredSkills RPC.
+	ConversationServiceSetRequiredSkillsProcedure = "/tandem.v1.ConversationService/SetRequiredSkills"
 	// ConversationServiceTagConversationProcedure is the fully-qualified name of the
 	// ConversationService's TagConversation RPC.
 	ConversationServiceTagConversationProcedure = "/tandem.v1.ConversationService/TagConversation"
@@ -138,6 +141,9 @@ type ConversationServiceClient interface {
 	TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error)
 	// SetPriority sets the conversation's priority.
 	SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error)
+	// SetRequiredSkills sets the skills (languages, product areas) an agent
+	// needs for auto-assignment to route the conversation to them.
+	SetRequiredSkills(context.Context, *v1.SetRequiredSkillsRequest) (*v1.SetRequiredSkillsResponse, error)
 	// TagConversation puts a tag on the conversation (no-op when it is there).
 	TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error)
 	// UntagConversation takes a tag off the conversation.
@@ -259,6 +265,12 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("SetPriority")),
 			connect.WithClientOptions(opts...),
 		),
+		setRequiredSkills: connect.NewClient[v1.SetRequiredSkillsRequest, v1.SetRequiredSkillsResponse](
+			httpClient,
+			baseURL+ConversationServiceSetRequiredSkillsProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("SetRequiredSkills")),
+			connect.WithClientOptions(opts...),
+		),
 		tagConversation: connect.NewClient[v1.TagConversationRequest, v1.TagConversationResponse](
 			httpClient,
 			baseURL+ConversationServiceTagConversationProcedure,
@@ -309,6 +321,7 @@ type conversationServiceClient struct {
 	transferConversation *connect.Client[v1.TransferConversationRequest, v1.TransferConversationResponse]
 	takeOverConversation *connect.Client[v1.TakeOverConversationRequest, v1.TakeOverConversationResponse]
 	setPriority          *connect.Client[v1.SetPriorityRequest, v1.SetPriorityResponse]
+	setRequiredSkills    *connect.Client[v1.SetRequiredSkillsRequest, v1.SetRequiredSkillsResponse]
 	tagConversation      *connect.Client[v1.TagConversationRequest, v1.TagConversationResponse]
 	untagConversation    *connect.Client[v1.UntagConversationRequest, v1.UntagConversationResponse]
 	joinConversation     *connect.Client[v1.JoinConversationRequest, v1.JoinConversationResponse]
@@ -451,6 +464,15 @@ func (c *conversationServiceClient) SetPriority(ctx context.Context, req *v1.Set
 	return nil, err
 }
 
+// SetRequiredSkills calls tandem.v1.ConversationService.SetRequiredSkills.
+func (c *conversationServiceClient) SetRequiredSkills(ctx context.Context, req *v1.SetRequiredSkillsRequest) (*v1.SetRequiredSkillsResponse, error) {
+	response, err := c.setRequiredSkills.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // TagConversation calls tandem.v1.ConversationService.TagConversation.
 func (c *conversationServiceClient) TagConversation(ctx context.Context, req *v1.TagConversationRequest) (*v1.TagConversationResponse, error) {
 	response, err := c.tagConversation.CallUnary(ctx, connect.NewRequest(req))
@@ -535,6 +557,9 @@ type ConversationServiceHandler interface {
 	TakeOverConversation(context.Context, *v1.TakeOverConversationRequest) (*v1.TakeOverConversationResponse, error)
 	// SetPriority sets the conversation's priority.
 	SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error)
+	// SetRequiredSkills sets the skills (languages, product areas) an agent
+	// needs for auto-assignment to route the conversation to them.
+	SetRequiredSkills(context.Context, *v1.SetRequiredSkillsRequest) (*v1.SetRequiredSkillsResponse, error)
 	// TagConversation puts a tag on the conversation (no-op when it is there).
 	TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error)
 	// UntagConversation takes a tag off the conversation.
@@ -652,6 +677,12 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("SetPriority")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceSetRequiredSkillsHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceSetRequiredSkillsProcedure,
+		svc.SetRequiredSkills,
+		connect.WithSchema(conversationServiceMethods.ByName("SetRequiredSkills")),
+		connect.WithHandlerOptions(opts...),
+	)
 	conversationServiceTagConversationHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceTagConversationProcedure,
 		svc.TagConversation,
@@ -714,6 +745,8 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceTakeOverConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceSetPriorityProcedure:
 			conversationServiceSetPriorityHandler.ServeHTTP(w, r)
+		case ConversationServiceSetRequiredSkillsProcedure:
+			conversationServiceSetRequiredSkillsHandler.ServeHTTP(w, r)
 		case ConversationServiceTagConversationProcedure:
 			conversationServiceTagConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceUntagConversationProcedure:
@@ -791,6 +824,10 @@ func (UnimplementedConversationServiceHandler) TakeOverConversation(context.Cont
 
 func (UnimplementedConversationServiceHandler) SetPriority(context.Context, *v1.SetPriorityRequest) (*v1.SetPriorityResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.SetPriority is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) SetRequiredSkills(context.Context, *v1.SetRequiredSkillsRequest) (*v1.SetRequiredSkillsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.SetRequiredSkills is not implemented"))
 }
 
 func (UnimplementedConversationServiceHandler) TagConversation(context.Context, *v1.TagConversationRequest) (*v1.TagConversationResponse, error) {

@@ -33,6 +33,9 @@ const (
 // reflection-formatted method names, remove the leading slash and convert the remaining slash to a
 // period.
 const (
+	// WidgetServiceGetWidgetConfigProcedure is the fully-qualified name of the WidgetService's
+	// GetWidgetConfig RPC.
+	WidgetServiceGetWidgetConfigProcedure = "/tandem.v1.WidgetService/GetWidgetConfig"
 	// WidgetServiceStartSessionProcedure is the fully-qualified name of the WidgetService's
 	// StartSession RPC.
 	WidgetServiceStartSessionProcedure = "/tandem.v1.WidgetService/StartSession"
@@ -55,10 +58,26 @@ const (
 	// WidgetServiceCloseConversationProcedure is the fully-qualified name of the WidgetService's
 	// CloseConversation RPC.
 	WidgetServiceCloseConversationProcedure = "/tandem.v1.WidgetService/CloseConversation"
+	// WidgetServiceRateConversationProcedure is the fully-qualified name of the WidgetService's
+	// RateConversation RPC.
+	WidgetServiceRateConversationProcedure = "/tandem.v1.WidgetService/RateConversation"
+	// WidgetServiceRequestHumanProcedure is the fully-qualified name of the WidgetService's
+	// RequestHuman RPC.
+	WidgetServiceRequestHumanProcedure = "/tandem.v1.WidgetService/RequestHuman"
+	// WidgetServiceListCustomActionsProcedure is the fully-qualified name of the WidgetService's
+	// ListCustomActions RPC.
+	WidgetServiceListCustomActionsProcedure = "/tandem.v1.WidgetService/ListCustomActions"
+	// WidgetServicePressCustomActionProcedure is the fully-qualified name of the WidgetService's
+	// PressCustomAction RPC.
+	WidgetServicePressCustomActionProcedure = "/tandem.v1.WidgetService/PressCustomAction"
 )
 
 // WidgetServiceClient is a client for the tandem.v1.WidgetService service.
 type WidgetServiceClient interface {
+	// GetWidgetConfig returns what the widget shows before and around a chat:
+	// the workspace's widget settings, the AI agent's name and greeting, the
+	// departments to choose from, the file limit and whether anyone is online.
+	GetWidgetConfig(context.Context, *v1.GetWidgetConfigRequest) (*v1.GetWidgetConfigResponse, error)
 	// StartSession gives a visitor token for a workspace's widget. A store may
 	// vouch for the shopper: identity_json signed with the workspace's widget
 	// secret (hex HMAC-SHA256 of the exact bytes) makes its fields verified;
@@ -77,6 +96,18 @@ type WidgetServiceClient interface {
 	Watch(context.Context, *v1.WidgetServiceWatchRequest) (*connect.ServerStreamForClient[v1.WidgetServiceWatchResponse], error)
 	SetTyping(context.Context, *v1.WidgetServiceSetTypingRequest) (*v1.WidgetServiceSetTypingResponse, error)
 	CloseConversation(context.Context, *v1.WidgetServiceCloseConversationRequest) (*v1.WidgetServiceCloseConversationResponse, error)
+	// RateConversation records the customer's satisfaction (1 to 5, with an
+	// optional comment) once, after the conversation closed and within the
+	// rating window (a week).
+	RateConversation(context.Context, *v1.RateConversationRequest) (*v1.RateConversationResponse, error)
+	// RequestHuman hands the conversation from the AI agent to the team (the
+	// "Talk to a person" button). Asking again changes nothing.
+	RequestHuman(context.Context, *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error)
+	// ListCustomActions lists the buttons the widget shows in a chat ("Talk
+	// to a person", "Track my order"), in their order.
+	ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error)
+	// PressCustomAction runs a button's actions in the visitor's conversation.
+	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
 }
 
 // NewWidgetServiceClient constructs a client for the tandem.v1.WidgetService service. By default,
@@ -90,6 +121,13 @@ func NewWidgetServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 	baseURL = strings.TrimRight(baseURL, "/")
 	widgetServiceMethods := v1.File_tandem_v1_widget_proto.Services().ByName("WidgetService").Methods()
 	return &widgetServiceClient{
+		getWidgetConfig: connect.NewClient[v1.GetWidgetConfigRequest, v1.GetWidgetConfigResponse](
+			httpClient,
+			baseURL+WidgetServiceGetWidgetConfigProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("GetWidgetConfig")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		startSession: connect.NewClient[v1.StartSessionRequest, v1.StartSessionResponse](
 			httpClient,
 			baseURL+WidgetServiceStartSessionProcedure,
@@ -140,11 +178,37 @@ func NewWidgetServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(widgetServiceMethods.ByName("CloseConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		rateConversation: connect.NewClient[v1.RateConversationRequest, v1.RateConversationResponse](
+			httpClient,
+			baseURL+WidgetServiceRateConversationProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("RateConversation")),
+			connect.WithClientOptions(opts...),
+		),
+		requestHuman: connect.NewClient[v1.RequestHumanRequest, v1.RequestHumanResponse](
+			httpClient,
+			baseURL+WidgetServiceRequestHumanProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("RequestHuman")),
+			connect.WithClientOptions(opts...),
+		),
+		listCustomActions: connect.NewClient[v1.WidgetServiceListCustomActionsRequest, v1.WidgetServiceListCustomActionsResponse](
+			httpClient,
+			baseURL+WidgetServiceListCustomActionsProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("ListCustomActions")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		pressCustomAction: connect.NewClient[v1.PressCustomActionRequest, v1.PressCustomActionResponse](
+			httpClient,
+			baseURL+WidgetServicePressCustomActionProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("PressCustomAction")),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
 // widgetServiceClient implements WidgetServiceClient.
 type widgetServiceClient struct {
+	getWidgetConfig     *connect.Client[v1.GetWidgetConfigRequest, v1.GetWidgetConfigResponse]
 	startSession        *connect.Client[v1.StartSessionRequest, v1.StartSessionResponse]
 	startConversation   *connect.Client[v1.StartConversationRequest, v1.StartConversationResponse]
 	listMyConversations *connect.Client[v1.ListMyConversationsRequest, v1.ListMyConversationsResponse]
@@ -153,6 +217,19 @@ type widgetServiceClient struct {
 	watch               *connect.Client[v1.WidgetServiceWatchRequest, v1.WidgetServiceWatchResponse]
 	setTyping           *connect.Client[v1.WidgetServiceSetTypingRequest, v1.WidgetServiceSetTypingResponse]
 	closeConversation   *connect.Client[v1.WidgetServiceCloseConversationRequest, v1.WidgetServiceCloseConversationResponse]
+	rateConversation    *connect.Client[v1.RateConversationRequest, v1.RateConversationResponse]
+	requestHuman        *connect.Client[v1.RequestHumanRequest, v1.RequestHumanResponse]
+	listCustomActions   *connect.Client[v1.WidgetServiceListCustomActionsRequest, v1.WidgetServiceListCustomActionsResponse]
+	pressCustomAction   *connect.Client[v1.PressCustomActionRequest, v1.PressCustomActionResponse]
+}
+
+// GetWidgetConfig calls tandem.v1.WidgetService.GetWidgetConfig.
+func (c *widgetServiceClient) GetWidgetConfig(ctx context.Context, req *v1.GetWidgetConfigRequest) (*v1.GetWidgetConfigResponse, error) {
+	response, err := c.getWidgetConfig.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
 }
 
 // StartSession calls tandem.v1.WidgetService.StartSession.
@@ -223,8 +300,48 @@ func (c *widgetServiceClient) CloseConversation(ctx context.Context, req *v1.Wid
 	return nil, err
 }
 
+// RateConversation calls tandem.v1.WidgetService.RateConversation.
+func (c *widgetServiceClient) RateConversation(ctx context.Context, req *v1.RateConversationRequest) (*v1.RateConversationResponse, error) {
+	response, err := c.rateConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RequestHuman calls tandem.v1.WidgetService.RequestHuman.
+func (c *widgetServiceClient) RequestHuman(ctx context.Context, req *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error) {
+	response, err := c.requestHuman.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ListCustomActions calls tandem.v1.WidgetService.ListCustomActions.
+func (c *widgetServiceClient) ListCustomActions(ctx context.Context, req *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error) {
+	response, err := c.listCustomActions.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// PressCustomAction calls tandem.v1.WidgetService.PressCustomAction.
+func (c *widgetServiceClient) PressCustomAction(ctx context.Context, req *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error) {
+	response, err := c.pressCustomAction.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // WidgetServiceHandler is an implementation of the tandem.v1.WidgetService service.
 type WidgetServiceHandler interface {
+	// GetWidgetConfig returns what the widget shows before and around a chat:
+	// the workspace's widget settings, the AI agent's name and greeting, the
+	// departments to choose from, the file limit and whether anyone is online.
+	GetWidgetConfig(context.Context, *v1.GetWidgetConfigRequest) (*v1.GetWidgetConfigResponse, error)
 	// StartSession gives a visitor token for a workspace's widget. A store may
 	// vouch for the shopper: identity_json signed with the workspace's widget
 	// secret (hex HMAC-SHA256 of the exact bytes) makes its fields verified;
@@ -243,6 +360,18 @@ type WidgetServiceHandler interface {
 	Watch(context.Context, *v1.WidgetServiceWatchRequest, *connect.ServerStream[v1.WidgetServiceWatchResponse]) error
 	SetTyping(context.Context, *v1.WidgetServiceSetTypingRequest) (*v1.WidgetServiceSetTypingResponse, error)
 	CloseConversation(context.Context, *v1.WidgetServiceCloseConversationRequest) (*v1.WidgetServiceCloseConversationResponse, error)
+	// RateConversation records the customer's satisfaction (1 to 5, with an
+	// optional comment) once, after the conversation closed and within the
+	// rating window (a week).
+	RateConversation(context.Context, *v1.RateConversationRequest) (*v1.RateConversationResponse, error)
+	// RequestHuman hands the conversation from the AI agent to the team (the
+	// "Talk to a person" button). Asking again changes nothing.
+	RequestHuman(context.Context, *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error)
+	// ListCustomActions lists the buttons the widget shows in a chat ("Talk
+	// to a person", "Track my order"), in their order.
+	ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error)
+	// PressCustomAction runs a button's actions in the visitor's conversation.
+	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
 }
 
 // NewWidgetServiceHandler builds an HTTP handler from the service implementation. It returns the
@@ -252,6 +381,13 @@ type WidgetServiceHandler interface {
 // and JSON codecs. They also support gzip compression.
 func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOption) (string, http.Handler) {
 	widgetServiceMethods := v1.File_tandem_v1_widget_proto.Services().ByName("WidgetService").Methods()
+	widgetServiceGetWidgetConfigHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceGetWidgetConfigProcedure,
+		svc.GetWidgetConfig,
+		connect.WithSchema(widgetServiceMethods.ByName("GetWidgetConfig")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	widgetServiceStartSessionHandler := connect.NewUnaryHandlerSimple(
 		WidgetServiceStartSessionProcedure,
 		svc.StartSession,
@@ -302,8 +438,35 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(widgetServiceMethods.ByName("CloseConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	widgetServiceRateConversationHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceRateConversationProcedure,
+		svc.RateConversation,
+		connect.WithSchema(widgetServiceMethods.ByName("RateConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
+	widgetServiceRequestHumanHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceRequestHumanProcedure,
+		svc.RequestHuman,
+		connect.WithSchema(widgetServiceMethods.ByName("RequestHuman")),
+		connect.WithHandlerOptions(opts...),
+	)
+	widgetServiceListCustomActionsHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceListCustomActionsProcedure,
+		svc.ListCustomActions,
+		connect.WithSchema(widgetServiceMethods.ByName("ListCustomActions")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	widgetServicePressCustomActionHandler := connect.NewUnaryHandlerSimple(
+		WidgetServicePressCustomActionProcedure,
+		svc.PressCustomAction,
+		connect.WithSchema(widgetServiceMethods.ByName("PressCustomAction")),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/tandem.v1.WidgetService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
+		case WidgetServiceGetWidgetConfigProcedure:
+			widgetServiceGetWidgetConfigHandler.ServeHTTP(w, r)
 		case WidgetServiceStartSessionProcedure:
 			widgetServiceStartSessionHandler.ServeHTTP(w, r)
 		case WidgetServiceStartConversationProcedure:
@@ -320,6 +483,14 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 			widgetServiceSetTypingHandler.ServeHTTP(w, r)
 		case WidgetServiceCloseConversationProcedure:
 			widgetServiceCloseConversationHandler.ServeHTTP(w, r)
+		case WidgetServiceRateConversationProcedure:
+			widgetServiceRateConversationHandler.ServeHTTP(w, r)
+		case WidgetServiceRequestHumanProcedure:
+			widgetServiceRequestHumanHandler.ServeHTTP(w, r)
+		case WidgetServiceListCustomActionsProcedure:
+			widgetServiceListCustomActionsHandler.ServeHTTP(w, r)
+		case WidgetServicePressCustomActionProcedure:
+			widgetServicePressCustomActionHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -328,6 +499,10 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 
 // UnimplementedWidgetServiceHandler returns CodeUnimplemented from all methods.
 type UnimplementedWidgetServiceHandler struct{}
+
+func (UnimplementedWidgetServiceHandler) GetWidgetConfig(context.Context, *v1.GetWidgetConfigRequest) (*v1.GetWidgetConfigResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.GetWidgetConfig is not implemented"))
+}
 
 func (UnimplementedWidgetServiceHandler) StartSession(context.Context, *v1.StartSessionRequest) (*v1.StartSessionResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.StartSession is not implemented"))
@@ -359,4 +534,20 @@ func (UnimplementedWidgetServiceHandler) SetTyping(context.Context, *v1.WidgetSe
 
 func (UnimplementedWidgetServiceHandler) CloseConversation(context.Context, *v1.WidgetServiceCloseConversationRequest) (*v1.WidgetServiceCloseConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.CloseConversation is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) RateConversation(context.Context, *v1.RateConversationRequest) (*v1.RateConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.RateConversation is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) RequestHuman(context.Context, *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.RequestHuman is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.ListCustomActions is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.PressCustomAction is not implemented"))
 }

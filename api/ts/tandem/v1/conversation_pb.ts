@@ -12,7 +12,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/conversation.proto.
  */
 export const file_tandem_v1_conversation: GenFile = /*@__PURE__*/
-  fileDesc("Chx0YW5kZW0vdjEvY29udmVyc2F0aW9uLnByb3RvEgl0YW5kZW0udjEipwMKB0NvbnRhY3QSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRITCgtleHRlcm5hbF9pZBgEIAEoCRJHChN2ZXJpZmllZF9hdHRyaWJ1dGVzGAUgAygLMioudGFuZGVtLnYxLkNvbnRhY3QuVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSSwoVdW52ZXJpZmllZF9hdHRyaWJ1dGVzGAYgAygLMiwudGFuZGVtLnYxLkNvbnRhY3QuVW52ZXJpZmllZEF0dHJpYnV0ZXNFbnRyeRIZChFpZGVudGl0eV92ZXJpZmllZBgHIAEoCBIaChJmaXJzdF9zZWVuX3RpbWVfbXMYCCABKAMSGQoRbGFzdF9zZWVuX3RpbWVfbXMYCSABKAMaOQoXVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo7ChlVbnZlcmlmaWVkQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi/AQKDENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC50YW5kZW0udjEuQ29udmVyc2F0aW9uU3RhdGUSIwoHY29udGFjdBgEIAEoCzISLnRhbmRlbS52MS5Db250YWN0EhgKEGFzc2lnbmVlX3VzZXJfaWQYBSABKAkSEAoIZ3JvdXBfaWQYBiABKAkSJQoIcHJpb3JpdHkYByABKA4yEy50YW5kZW0udjEuUHJpb3JpdHkSIwoHY2hhbm5lbBgIIAEoDjISLnRhbmRlbS52MS5DaGFubmVsEhAKCHBhZ2VfdXJsGAkgASgJEkAKDWN1c3RvbV9maWVsZHMYCiADKAsyKS50YW5kZW0udjEuQ29udmVyc2F0aW9uLkN1c3RvbUZpZWxkc0VudHJ5EhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GAsgASgJEhwKFGxhc3RfbWVzc2FnZV90aW1lX21zGAwgASgDEh0KFWxhc3RfYWN0aXZpdHlfdGltZV9tcxgNIAEoAxIWCg5jcmVhdGVfdGltZV9tcxgOIAEoAxIcChRzbm9vemVfdW50aWxfdGltZV9tcxgPIAEoAxIVCg1jbG9zZV90aW1lX21zGBAgASgDEg4KBnVucmVhZBgRIAEoCBIQCghsYXN0X3NlcRgSIAEoAxIPCgd0YWdfaWRzGBMgAygJEhwKFHBhcnRpY2lwYW50X3VzZXJfaWRzGBQgAygJGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi8gIKB01lc3NhZ2USCgoCaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEiQKBGtpbmQYAyABKA4yFi50YW5kZW0udjEuTWVzc2FnZUtpbmQSKgoLYXV0aG9yX2tpbmQYBCABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBIRCglhdXRob3JfaWQYBSABKAkSEwoLYXV0aG9yX25hbWUYBiABKAkSDAoEYm9keRgHIAEoCRIQCghhY3Rpdml0eRgIIAEoCRI7Cg1hY3Rpdml0eV9kYXRhGAkgAygLMiQudGFuZGVtLnYxLk1lc3NhZ2UuQWN0aXZpdHlEYXRhRW50cnkSEQoJY2xpZW50X2lkGAogASgJEhYKDmNyZWF0ZV90aW1lX21zGAsgASgDEgsKA3NlcRgMIAEoAxozChFBY3Rpdml0eURhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIq4EChJDb252ZXJzYXRpb25GaWx0ZXISPwoGc3RhdGVzGAEgAygOMhwudGFuZGVtLnYxLkNvbnZlcnNhdGlvblN0YXRlQhG6SA6SAQsQBSIHggEEEAEgABJCCghhc3NpZ25lZRgCIAEoDjImLnRhbmRlbS52MS5Db252ZXJzYXRpb25GaWx0ZXIuQXNzaWduZWVCCLpIBYIBAhABEiUKEGFzc2lnbmVlX3VzZXJfaWQYAyABKAlCC7pICNgBAXIDsAEBEh0KCGdyb3VwX2lkGAQgASgJQgu6SAjYAQFyA7ABARI6Cgpwcmlvcml0aWVzGAUgAygOMhMudGFuZGVtLnYxLlByaW9yaXR5QhG6SA6SAQsQBSIHggEEEAEgABI3CghjaGFubmVscxgGIAMoDjISLnRhbmRlbS52MS5DaGFubmVsQhG6SA6SAQsQAiIHggEEEAEgABIWCgR0ZXh0GAcgASgJQgi6SAVyAxjIARImChV1cGRhdGVkX3NpbmNlX3RpbWVfbXMYCCABKANCB7pIBCICKAASIAoHdGFnX2lkcxgJIAMoCUIPukgMkgEJEBQiBXIDsAEBInYKCEFzc2lnbmVlEhgKFEFTU0lHTkVFX1VOU1BFQ0lGSUVEEAASEwoPQVNTSUdORUVfQU5ZT05FEAESDwoLQVNTSUdORUVfTUUQAhIXChNBU1NJR05FRV9VTkFTU0lHTkVEEAMSEQoNQVNTSUdORUVfVVNFUhAEIqYBChhMaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARItCgZmaWx0ZXIYAiABKAsyHS50YW5kZW0udjEuQ29udmVyc2F0aW9uRmlsdGVyEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABCJ0ChlMaXN0Q29udmVyc2F0aW9uc1Jlc3BvbnNlEi4KDWNvbnZlcnNhdGlvbnMYASADKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkieAoWR2V0Q29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCKGAQoXR2V0Q29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbhIjCgdoaXN0b3J5GAIgAygLMhIudGFuZGVtLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJIm8KElNlbmRNZXNzYWdlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESGQoEYm9keRgDIAEoCUILukgIcgYQASiAgAEiaQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIjCgdtZXNzYWdlGAEgASgLMhIudGFuZGVtLnYxLk1lc3NhZ2USLQoMY29udmVyc2F0aW9uGAIgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiKpAQoOQWRkTm90ZVJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIbCgljbGllbnRfaWQYAiABKAlCCLpIBXIDsAEBEhkKBGJvZHkYAyABKAlCC7pICHIGEAEogIABEisKEG1lbnRpb25fdXNlcl9pZHMYBCADKAlCEbpIDpIBCxAUGAEiBXIDsAEBEg8KB3doaXNwZXIYBSABKAgiMwoPQWRkTm90ZVJlc3BvbnNlEiAKBG5vdGUYASABKAsyEi50YW5kZW0udjEuTWVzc2FnZSJFChBTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIhMKEVNldFR5cGluZ1Jlc3BvbnNlIkoKD01hcmtSZWFkUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhQKA3NlcRgCIAEoA0IHukgEIgIoACISChBNYXJrUmVhZFJlc3BvbnNlIj0KGENsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiI+ChlSZW9wZW5Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSwoaUmVvcGVuQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJeChlTbm9vemVDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHgoNdW50aWxfdGltZV9tcxgCIAEoA0IHukgEIgIgACJLChpTbm9vemVDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIj0KGENsYWltQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsYWltQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJZChlBc3NpZ25Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiSwoaQXNzaWduQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJAChtVbmFzc2lnbkNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABASJNChxVbmFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24ioQEKG1RyYW5zZmVyQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBSAASHAoIZ3JvdXBfaWQYAyABKAlCCLpIBXIDsAEBSAASFwoEbm90ZRgEIAEoCUIJukgGcgQogIABQgsKAnRvEgW6SAIIASJNChxUcmFuc2ZlckNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24iQAobVGFrZU92ZXJDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiTQocVGFrZU92ZXJDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uImoKElNldFByaW9yaXR5UmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEjEKCHByaW9yaXR5GAIgASgOMhMudGFuZGVtLnYxLlByaW9yaXR5Qgq6SAeCAQQQASAAIkQKE1NldFByaW9yaXR5UmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJVChZUYWdDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGAoGdGFnX2lkGAIgASgJQgi6SAVyA7ABASJIChdUYWdDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIlcKGFVudGFnQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhgKBnRhZ19pZBgCIAEoCUIIukgFcgOwAQEiSgoZVW50YWdDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIjwKF0pvaW5Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSQoYSm9pbkNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24iPQoYTGVhdmVDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSgoZTGVhdmVDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIncKDFdhdGNoUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhgKBmN1cnNvchgCIAEoCUIIukgFcgMYgAQSLQoGZmlsdGVyGAMgASgLMh0udGFuZGVtLnYxLkNvbnZlcnNhdGlvbkZpbHRlciLXAgoFRXZlbnQSCgoCaWQYASABKAkSCwoDc2VxGAIgASgDEgwKBHR5cGUYAyABKAkSFwoPY29udmVyc2F0aW9uX2lkGAQgASgJEhYKDmNyZWF0ZV90aW1lX21zGAUgASgDEikKCmFjdG9yX2tpbmQYBiABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBIQCghhY3Rvcl9pZBgHIAEoCRItCgxjb252ZXJzYXRpb24YCCABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uEiMKB21lc3NhZ2UYCSABKAsyEi50YW5kZW0udjEuTWVzc2FnZRIOCgZ0eXBpbmcYCiABKAgSKAoEZGF0YRgLIAMoCzIaLnRhbmRlbS52MS5FdmVudC5EYXRhRW50cnkaKwoJRGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiUwoNV2F0Y2hSZXNwb25zZRIfCgVldmVudBgBIAEoCzIQLnRhbmRlbS52MS5FdmVudBIOCgZjdXJzb3IYAiABKAkSEQoJaGVhcnRiZWF0GAMgASgIKtEBChFDb252ZXJzYXRpb25TdGF0ZRIiCh5DT05WRVJTQVRJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZDT05WRVJTQVRJT05fU1RBVEVfQk9UEAESHgoaQ09OVkVSU0FUSU9OX1NUQVRFX1BFTkRJTkcQAhIdChlDT05WRVJTQVRJT05fU1RBVEVfQUNUSVZFEAMSHgoaQ09OVkVSU0FUSU9OX1NUQVRFX1NOT09aRUQQBBIdChlDT05WRVJTQVRJT05fU1RBVEVfQ0xPU0VEEAUqhgEKCFByaW9yaXR5EhgKFFBSSU9SSVRZX1VOU1BFQ0lGSUVEEAASEQoNUFJJT1JJVFlfTk9ORRABEhAKDFBSSU9SSVRZX0xPVxACEhMKD1BSSU9SSVRZX01FRElVTRADEhEKDVBSSU9SSVRZX0hJR0gQBBITCg9QUklPUklUWV9VUkdFTlQQBSpECgdDaGFubmVsEhcKE0NIQU5ORUxfVU5TUEVDSUZJRUQQABIPCgtDSEFOTkVMX1dFQhABEg8KC0NIQU5ORUxfQVBJEAIqhwEKCkF1dGhvcktpbmQSGwoXQVVUSE9SX0tJTkRfVU5TUEVDSUZJRUQQABIYChRBVVRIT1JfS0lORF9DVVNUT01FUhABEhUKEUFVVEhPUl9LSU5EX0FHRU5UEAISEwoPQVVUSE9SX0tJTkRfQk9UEAMSFgoSQVVUSE9SX0tJTkRfU1lTVEVNEAQqdAoLTWVzc2FnZUtpbmQSHAoYTUVTU0FHRV9LSU5EX1VOU1BFQ0lGSUVEEAASFQoRTUVTU0FHRV9LSU5EX1RFWFQQARIVChFNRVNTQUdFX0tJTkRfTk9URRACEhkKFU1FU1NBR0VfS0lORF9BQ1RJVklUWRADMq8VChNDb252ZXJzYXRpb25TZXJ2aWNlEogBChFMaXN0Q29udmVyc2F0aW9ucxIjLnRhbmRlbS52MS5MaXN0Q29udmVyc2F0aW9uc1JlcXVlc3QaJC50YW5kZW0udjEuTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKIAQoPR2V0Q29udmVyc2F0aW9uEiEudGFuZGVtLnYxLkdldENvbnZlcnNhdGlvblJlcXVlc3QaIi50YW5kZW0udjEuR2V0Q29udmVyc2F0aW9uUmVzcG9uc2UiLpACAcrzGCcIBBIMY29udmVyc2F0aW9uGgRyZWFkIg9jb252ZXJzYXRpb25faWQSegoLU2VuZE1lc3NhZ2USHS50YW5kZW0udjEuU2VuZE1lc3NhZ2VSZXF1ZXN0Gh4udGFuZGVtLnYxLlNlbmRNZXNzYWdlUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEm4KB0FkZE5vdGUSGS50YW5kZW0udjEuQWRkTm90ZVJlcXVlc3QaGi50YW5kZW0udjEuQWRkTm90ZVJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBJ0CglTZXRUeXBpbmcSGy50YW5kZW0udjEuU2V0VHlwaW5nUmVxdWVzdBocLnRhbmRlbS52MS5TZXRUeXBpbmdSZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQScAoITWFya1JlYWQSGi50YW5kZW0udjEuTWFya1JlYWRSZXF1ZXN0GhsudGFuZGVtLnYxLk1hcmtSZWFkUmVzcG9uc2UiK8rzGCcIBBIMY29udmVyc2F0aW9uGgRyZWFkIg9jb252ZXJzYXRpb25faWQSjAEKEUNsb3NlQ29udmVyc2F0aW9uEiMudGFuZGVtLnYxLkNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBokLnRhbmRlbS52MS5DbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKPAQoSUmVvcGVuQ29udmVyc2F0aW9uEiQudGFuZGVtLnYxLlJlb3BlbkNvbnZlcnNhdGlvblJlcXVlc3QaJS50YW5kZW0udjEuUmVvcGVuQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEo8BChJTbm9vemVDb252ZXJzYXRpb24SJC50YW5kZW0udjEuU25vb3plQ29udmVyc2F0aW9uUmVxdWVzdBolLnRhbmRlbS52MS5Tbm9vemVDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSjAEKEUNsYWltQ29udmVyc2F0aW9uEiMudGFuZGVtLnYxLkNsYWltQ29udmVyc2F0aW9uUmVxdWVzdBokLnRhbmRlbS52MS5DbGFpbUNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKQAQoSQXNzaWduQ29udmVyc2F0aW9uEiQudGFuZGVtLnYxLkFzc2lnbkNvbnZlcnNhdGlvblJlcXVlc3QaJS50YW5kZW0udjEuQXNzaWduQ29udmVyc2F0aW9uUmVzcG9uc2UiLcrzGCkIBBIMY29udmVyc2F0aW9uGgZhc3NpZ24iD2NvbnZlcnNhdGlvbl9pZBKVAQoUVW5hc3NpZ25Db252ZXJzYXRpb24SJi50YW5kZW0udjEuVW5hc3NpZ25Db252ZXJzYXRpb25SZXF1ZXN0GicudGFuZGVtLnYxLlVuYXNzaWduQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEpUBChRUcmFuc2ZlckNvbnZlcnNhdGlvbhImLnRhbmRlbS52MS5UcmFuc2ZlckNvbnZlcnNhdGlvblJlcXVlc3QaJy50YW5kZW0udjEuVHJhbnNmZXJDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSlQEKFFRha2VPdmVyQ29udmVyc2F0aW9uEiYudGFuZGVtLnYxLlRha2VPdmVyQ29udmVyc2F0aW9uUmVxdWVzdBonLnRhbmRlbS52MS5UYWtlT3ZlckNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBJ6CgtTZXRQcmlvcml0eRIdLnRhbmRlbS52MS5TZXRQcmlvcml0eVJlcXVlc3QaHi50YW5kZW0udjEuU2V0UHJpb3JpdHlSZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQShgEKD1RhZ0NvbnZlcnNhdGlvbhIhLnRhbmRlbS52MS5UYWdDb252ZXJzYXRpb25SZXF1ZXN0GiIudGFuZGVtLnYxLlRhZ0NvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKMAQoRVW50YWdDb252ZXJzYXRpb24SIy50YW5kZW0udjEuVW50YWdDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlVudGFnQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEogBChBKb2luQ29udmVyc2F0aW9uEiIudGFuZGVtLnYxLkpvaW5Db252ZXJzYXRpb25SZXF1ZXN0GiMudGFuZGVtLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZSIryvMYJwgEEgxjb252ZXJzYXRpb24aBGpvaW4iD2NvbnZlcnNhdGlvbl9pZBKMAQoRTGVhdmVDb252ZXJzYXRpb24SIy50YW5kZW0udjEuTGVhdmVDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLkxlYXZlQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEmMKBVdhdGNoEhcudGFuZGVtLnYxLldhdGNoUmVxdWVzdBoYLnRhbmRlbS52MS5XYXRjaFJlc3BvbnNlIiXK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkMAFCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chx0YW5kZW0vdjEvY29udmVyc2F0aW9uLnByb3RvEgl0YW5kZW0udjEipwMKB0NvbnRhY3QSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRINCgVlbWFpbBgDIAEoCRITCgtleHRlcm5hbF9pZBgEIAEoCRJHChN2ZXJpZmllZF9hdHRyaWJ1dGVzGAUgAygLMioudGFuZGVtLnYxLkNvbnRhY3QuVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSSwoVdW52ZXJpZmllZF9hdHRyaWJ1dGVzGAYgAygLMiwudGFuZGVtLnYxLkNvbnRhY3QuVW52ZXJpZmllZEF0dHJpYnV0ZXNFbnRyeRIZChFpZGVudGl0eV92ZXJpZmllZBgHIAEoCBIaChJmaXJzdF9zZWVuX3RpbWVfbXMYCCABKAMSGQoRbGFzdF9zZWVuX3RpbWVfbXMYCSABKAMaOQoXVmVyaWZpZWRBdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ARo7ChlVbnZlcmlmaWVkQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEi6QUKDENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSKwoFc3RhdGUYAyABKA4yHC50YW5kZW0udjEuQ29udmVyc2F0aW9uU3RhdGUSIwoHY29udGFjdBgEIAEoCzISLnRhbmRlbS52MS5Db250YWN0EhgKEGFzc2lnbmVlX3VzZXJfaWQYBSABKAkSEAoIZ3JvdXBfaWQYBiABKAkSJQoIcHJpb3JpdHkYByABKA4yEy50YW5kZW0udjEuUHJpb3JpdHkSIwoHY2hhbm5lbBgIIAEoDjISLnRhbmRlbS52MS5DaGFubmVsEhAKCHBhZ2VfdXJsGAkgASgJEkAKDWN1c3RvbV9maWVsZHMYCiADKAsyKS50YW5kZW0udjEuQ29udmVyc2F0aW9uLkN1c3RvbUZpZWxkc0VudHJ5EhwKFGxhc3RfbWVzc2FnZV9wcmV2aWV3GAsgASgJEhwKFGxhc3RfbWVzc2FnZV90aW1lX21zGAwgASgDEh0KFWxhc3RfYWN0aXZpdHlfdGltZV9tcxgNIAEoAxIWCg5jcmVhdGVfdGltZV9tcxgOIAEoAxIcChRzbm9vemVfdW50aWxfdGltZV9tcxgPIAEoAxIVCg1jbG9zZV90aW1lX21zGBAgASgDEg4KBnVucmVhZBgRIAEoCBIQCghsYXN0X3NlcRgSIAEoAxIPCgd0YWdfaWRzGBMgAygJEhwKFHBhcnRpY2lwYW50X3VzZXJfaWRzGBQgAygJEhcKD3JlcXVpcmVkX3NraWxscxgVIAMoCRITCgtjc2F0X3JhdGluZxgWIAEoBRIUCgxjc2F0X2NvbW1lbnQYFyABKAkSJwoDc2xhGBggASgLMhoudGFuZGVtLnYxLkNvbnZlcnNhdGlvblNsYRozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIr8BCg9Db252ZXJzYXRpb25TbGESEQoJcG9saWN5X2lkGAEgASgJEh0KFWZpcnN0X3Jlc3BvbnNlX2R1ZV9tcxgCIAEoAxIcChRuZXh0X3Jlc3BvbnNlX2R1ZV9tcxgDIAEoAxIZChFyZXNvbHV0aW9uX2R1ZV9tcxgEIAEoAxIWCg5maXJzdF9yZXNwb25zZRgFIAEoCRIVCg1uZXh0X3Jlc3BvbnNlGAYgASgJEhIKCnJlc29sdXRpb24YByABKAkiyAMKB01lc3NhZ2USCgoCaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEiQKBGtpbmQYAyABKA4yFi50YW5kZW0udjEuTWVzc2FnZUtpbmQSKgoLYXV0aG9yX2tpbmQYBCABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBIRCglhdXRob3JfaWQYBSABKAkSEwoLYXV0aG9yX25hbWUYBiABKAkSDAoEYm9keRgHIAEoCRIQCghhY3Rpdml0eRgIIAEoCRI7Cg1hY3Rpdml0eV9kYXRhGAkgAygLMiQudGFuZGVtLnYxLk1lc3NhZ2UuQWN0aXZpdHlEYXRhRW50cnkSEQoJY2xpZW50X2lkGAogASgJEhYKDmNyZWF0ZV90aW1lX21zGAsgASgDEgsKA3NlcRgMIAEoAxIqCgthdHRhY2htZW50cxgNIAMoCzIVLnRhbmRlbS52MS5BdHRhY2htZW50EigKCmJvdF9hbnN3ZXIYDiABKAsyFC50YW5kZW0udjEuQm90QW5zd2VyGjMKEUFjdGl2aXR5RGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiVwoJQm90QW5zd2VyEhIKCmNvbmZpZGVuY2UYASABKAESJgoJY2l0YXRpb25zGAIgAygLMhMudGFuZGVtLnYxLkNpdGF0aW9uEg4KBm1ldGhvZBgDIAEoCSJaCghDaXRhdGlvbhIQCghjaHVua19pZBgBIAEoCRITCgtkb2N1bWVudF9pZBgCIAEoCRIWCg5kb2N1bWVudF90aXRsZRgDIAEoCRIPCgdoZWFkaW5nGAQgASgJIlAKCkF0dGFjaG1lbnQSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIUCgxjb250ZW50X3R5cGUYAyABKAkSEgoKc2l6ZV9ieXRlcxgEIAEoAyKuBAoSQ29udmVyc2F0aW9uRmlsdGVyEj8KBnN0YXRlcxgBIAMoDjIcLnRhbmRlbS52MS5Db252ZXJzYXRpb25TdGF0ZUIRukgOkgELEAUiB4IBBBABIAASQgoIYXNzaWduZWUYAiABKA4yJi50YW5kZW0udjEuQ29udmVyc2F0aW9uRmlsdGVyLkFzc2lnbmVlQgi6SAWCAQIQARIlChBhc3NpZ25lZV91c2VyX2lkGAMgASgJQgu6SAjYAQFyA7ABARIdCghncm91cF9pZBgEIAEoCUILukgI2AEBcgOwAQESOgoKcHJpb3JpdGllcxgFIAMoDjITLnRhbmRlbS52MS5Qcmlvcml0eUIRukgOkgELEAUiB4IBBBABIAASNwoIY2hhbm5lbHMYBiADKA4yEi50YW5kZW0udjEuQ2hhbm5lbEIRukgOkgELEAIiB4IBBBABIAASFgoEdGV4dBgHIAEoCUIIukgFcgMYyAESJgoVdXBkYXRlZF9zaW5jZV90aW1lX21zGAggASgDQge6SAQiAigAEiAKB3RhZ19pZHMYCSADKAlCD7pIDJIBCRAUIgVyA7ABASJ2CghBc3NpZ25lZRIYChRBU1NJR05FRV9VTlNQRUNJRklFRBAAEhMKD0FTU0lHTkVFX0FOWU9ORRABEg8KC0FTU0lHTkVFX01FEAISFwoTQVNTSUdORUVfVU5BU1NJR05FRBADEhEKDUFTU0lHTkVFX1VTRVIQBCKmAQoYTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESLQoGZmlsdGVyGAIgASgLMh0udGFuZGVtLnYxLkNvbnZlcnNhdGlvbkZpbHRlchIdCglwYWdlX3NpemUYAyABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgAQidAoZTGlzdENvbnZlcnNhdGlvbnNSZXNwb25zZRIuCg1jb252ZXJzYXRpb25zGAEgAygLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSDgoGY3Vyc29yGAMgASgJIngKFkdldENvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQihgEKF0dldENvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24SIwoHaGlzdG9yeRgCIAMoCzISLnRhbmRlbS52MS5NZXNzYWdlEhcKD25leHRfcGFnZV90b2tlbhgDIAEoCSKAAgoSU2VuZE1lc3NhZ2VSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGwoJY2xpZW50X2lkGAIgASgJQgi6SAVyA7ABARIXCgRib2R5GAMgASgJQgm6SAZyBCiAgAESIwoIZmlsZV9pZHMYBCADKAlCEbpIDpIBCxAKGAEiBXIDsAEBOmy6SGkaZwoNYm9keV9vcl9maWxlcxImYm9keTogd3JpdGUgYSBtZXNzYWdlIG9yIGF0dGFjaCBhIGZpbGUaLnNpemUodGhpcy5ib2R5KSA+IDAgfHwgc2l6ZSh0aGlzLmZpbGVfaWRzKSA+IDAiaQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIjCgdtZXNzYWdlGAEgASgLMhIudGFuZGVtLnYxLk1lc3NhZ2USLQoMY29udmVyc2F0aW9uGAIgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiKpAQoOQWRkTm90ZVJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIbCgljbGllbnRfaWQYAiABKAlCCLpIBXIDsAEBEhkKBGJvZHkYAyABKAlCC7pICHIGEAEogIABEisKEG1lbnRpb25fdXNlcl9pZHMYBCADKAlCEbpIDpIBCxAUGAEiBXIDsAEBEg8KB3doaXNwZXIYBSABKAgiMwoPQWRkTm90ZVJlc3BvbnNlEiAKBG5vdGUYASABKAsyEi50YW5kZW0udjEuTWVzc2FnZSJFChBTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIhMKEVNldFR5cGluZ1Jlc3BvbnNlIkoKD01hcmtSZWFkUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhQKA3NlcRgCIAEoA0IHukgEIgIoACISChBNYXJrUmVhZFJlc3BvbnNlIj0KGENsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiI+ChlSZW9wZW5Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSwoaUmVvcGVuQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJeChlTbm9vemVDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHgoNdW50aWxfdGltZV9tcxgCIAEoA0IHukgEIgIgACJLChpTbm9vemVDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIj0KGENsYWltQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUNsYWltQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJZChlBc3NpZ25Db252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiSwoaQXNzaWduQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJAChtVbmFzc2lnbkNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABASJNChxVbmFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24ioQEKG1RyYW5zZmVyQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBSAASHAoIZ3JvdXBfaWQYAyABKAlCCLpIBXIDsAEBSAASFwoEbm90ZRgEIAEoCUIJukgGcgQogIABQgsKAnRvEgW6SAIIASJNChxUcmFuc2ZlckNvbnZlcnNhdGlvblJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24iQAobVGFrZU92ZXJDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiTQocVGFrZU92ZXJDb252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uInAKGFNldFJlcXVpcmVkU2tpbGxzUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEjEKBnNraWxscxgCIAMoCUIhukgekgEbEAoYASIVchMQARggMg1eW2EtejAtOV8tXSskIkoKGVNldFJlcXVpcmVkU2tpbGxzUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJqChJTZXRQcmlvcml0eVJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIxCghwcmlvcml0eRgCIAEoDjITLnRhbmRlbS52MS5Qcmlvcml0eUIKukgHggEEEAEgACJEChNTZXRQcmlvcml0eVJlc3BvbnNlEi0KDGNvbnZlcnNhdGlvbhgBIAEoCzIXLnRhbmRlbS52MS5Db252ZXJzYXRpb24iVQoWVGFnQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhgKBnRhZ19pZBgCIAEoCUIIukgFcgOwAQEiSAoXVGFnQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJXChhVbnRhZ0NvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIYCgZ0YWdfaWQYAiABKAlCCLpIBXIDsAEBIkoKGVVudGFnQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiI8ChdKb2luQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkkKGEpvaW5Db252ZXJzYXRpb25SZXNwb25zZRItCgxjb252ZXJzYXRpb24YASABKAsyFy50YW5kZW0udjEuQ29udmVyc2F0aW9uIj0KGExlYXZlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIkoKGUxlYXZlQ29udmVyc2F0aW9uUmVzcG9uc2USLQoMY29udmVyc2F0aW9uGAEgASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbiJ3CgxXYXRjaFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIYCgZjdXJzb3IYAiABKAlCCLpIBXIDGIAEEi0KBmZpbHRlchgDIAEoCzIdLnRhbmRlbS52MS5Db252ZXJzYXRpb25GaWx0ZXIi1wIKBUV2ZW50EgoKAmlkGAEgASgJEgsKA3NlcRgCIAEoAxIMCgR0eXBlGAMgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgFIAEoAxIpCgphY3Rvcl9raW5kGAYgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEAoIYWN0b3JfaWQYByABKAkSLQoMY29udmVyc2F0aW9uGAggASgLMhcudGFuZGVtLnYxLkNvbnZlcnNhdGlvbhIjCgdtZXNzYWdlGAkgASgLMhIudGFuZGVtLnYxLk1lc3NhZ2USDgoGdHlwaW5nGAogASgIEigKBGRhdGEYCyADKAsyGi50YW5kZW0udjEuRXZlbnQuRGF0YUVudHJ5GisKCURhdGFFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIlMKDVdhdGNoUmVzcG9uc2USHwoFZXZlbnQYASABKAsyEC50YW5kZW0udjEuRXZlbnQSDgoGY3Vyc29yGAIgASgJEhEKCWhlYXJ0YmVhdBgDIAEoCCrRAQoRQ29udmVyc2F0aW9uU3RhdGUSIgoeQ09OVkVSU0FUSU9OX1NUQVRFX1VOU1BFQ0lGSUVEEAASGgoWQ09OVkVSU0FUSU9OX1NUQVRFX0JPVBABEh4KGkNPTlZFUlNBVElPTl9TVEFURV9QRU5ESU5HEAISHQoZQ09OVkVSU0FUSU9OX1NUQVRFX0FDVElWRRADEh4KGkNPTlZFUlNBVElPTl9TVEFURV9TTk9PWkVEEAQSHQoZQ09OVkVSU0FUSU9OX1NUQVRFX0NMT1NFRBAFKoYBCghQcmlvcml0eRIYChRQUklPUklUWV9VTlNQRUNJRklFRBAAEhEKDVBSSU9SSVRZX05PTkUQARIQCgxQUklPUklUWV9MT1cQAhITCg9QUklPUklUWV9NRURJVU0QAxIRCg1QUklPUklUWV9ISUdIEAQSEwoPUFJJT1JJVFlfVVJHRU5UEAUqRAoHQ2hhbm5lbBIXChNDSEFOTkVMX1VOU1BFQ0lGSUVEEAASDwoLQ0hBTk5FTF9XRUIQARIPCgtDSEFOTkVMX0FQSRACKocBCgpBdXRob3JLaW5kEhsKF0FVVEhPUl9LSU5EX1VOU1BFQ0lGSUVEEAASGAoUQVVUSE9SX0tJTkRfQ1VTVE9NRVIQARIVChFBVVRIT1JfS0lORF9BR0VOVBACEhMKD0FVVEhPUl9LSU5EX0JPVBADEhYKEkFVVEhPUl9LSU5EX1NZU1RFTRAEKnQKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfS0lORF9URVhUEAESFQoRTUVTU0FHRV9LSU5EX05PVEUQAhIZChVNRVNTQUdFX0tJTkRfQUNUSVZJVFkQAzK+FgoTQ29udmVyc2F0aW9uU2VydmljZRKIAQoRTGlzdENvbnZlcnNhdGlvbnMSIy50YW5kZW0udjEuTGlzdENvbnZlcnNhdGlvbnNSZXF1ZXN0GiQudGFuZGVtLnYxLkxpc3RDb252ZXJzYXRpb25zUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSiAEKD0dldENvbnZlcnNhdGlvbhIhLnRhbmRlbS52MS5HZXRDb252ZXJzYXRpb25SZXF1ZXN0GiIudGFuZGVtLnYxLkdldENvbnZlcnNhdGlvblJlc3BvbnNlIi6QAgHK8xgnCAQSDGNvbnZlcnNhdGlvbhoEcmVhZCIPY29udmVyc2F0aW9uX2lkEnoKC1NlbmRNZXNzYWdlEh0udGFuZGVtLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBoeLnRhbmRlbS52MS5TZW5kTWVzc2FnZVJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBJuCgdBZGROb3RlEhkudGFuZGVtLnYxLkFkZE5vdGVSZXF1ZXN0GhoudGFuZGVtLnYxLkFkZE5vdGVSZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSdAoJU2V0VHlwaW5nEhsudGFuZGVtLnYxLlNldFR5cGluZ1JlcXVlc3QaHC50YW5kZW0udjEuU2V0VHlwaW5nUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEnAKCE1hcmtSZWFkEhoudGFuZGVtLnYxLk1hcmtSZWFkUmVxdWVzdBobLnRhbmRlbS52MS5NYXJrUmVhZFJlc3BvbnNlIivK8xgnCAQSDGNvbnZlcnNhdGlvbhoEcmVhZCIPY29udmVyc2F0aW9uX2lkEowBChFDbG9zZUNvbnZlcnNhdGlvbhIjLnRhbmRlbS52MS5DbG9zZUNvbnZlcnNhdGlvblJlcXVlc3QaJC50YW5kZW0udjEuQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSjwEKElJlb3BlbkNvbnZlcnNhdGlvbhIkLnRhbmRlbS52MS5SZW9wZW5Db252ZXJzYXRpb25SZXF1ZXN0GiUudGFuZGVtLnYxLlJlb3BlbkNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKPAQoSU25vb3plQ29udmVyc2F0aW9uEiQudGFuZGVtLnYxLlNub296ZUNvbnZlcnNhdGlvblJlcXVlc3QaJS50YW5kZW0udjEuU25vb3plQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEowBChFDbGFpbUNvbnZlcnNhdGlvbhIjLnRhbmRlbS52MS5DbGFpbUNvbnZlcnNhdGlvblJlcXVlc3QaJC50YW5kZW0udjEuQ2xhaW1Db252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSkAEKEkFzc2lnbkNvbnZlcnNhdGlvbhIkLnRhbmRlbS52MS5Bc3NpZ25Db252ZXJzYXRpb25SZXF1ZXN0GiUudGFuZGVtLnYxLkFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlIi3K8xgpCAQSDGNvbnZlcnNhdGlvbhoGYXNzaWduIg9jb252ZXJzYXRpb25faWQSlQEKFFVuYXNzaWduQ29udmVyc2F0aW9uEiYudGFuZGVtLnYxLlVuYXNzaWduQ29udmVyc2F0aW9uUmVxdWVzdBonLnRhbmRlbS52MS5VbmFzc2lnbkNvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKVAQoUVHJhbnNmZXJDb252ZXJzYXRpb24SJi50YW5kZW0udjEuVHJhbnNmZXJDb252ZXJzYXRpb25SZXF1ZXN0GicudGFuZGVtLnYxLlRyYW5zZmVyQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEpUBChRUYWtlT3ZlckNvbnZlcnNhdGlvbhImLnRhbmRlbS52MS5UYWtlT3ZlckNvbnZlcnNhdGlvblJlcXVlc3QaJy50YW5kZW0udjEuVGFrZU92ZXJDb252ZXJzYXRpb25SZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQSegoLU2V0UHJpb3JpdHkSHS50YW5kZW0udjEuU2V0UHJpb3JpdHlSZXF1ZXN0Gh4udGFuZGVtLnYxLlNldFByaW9yaXR5UmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEowBChFTZXRSZXF1aXJlZFNraWxscxIjLnRhbmRlbS52MS5TZXRSZXF1aXJlZFNraWxsc1JlcXVlc3QaJC50YW5kZW0udjEuU2V0UmVxdWlyZWRTa2lsbHNSZXNwb25zZSIsyvMYKAgEEgxjb252ZXJzYXRpb24aBXJlcGx5Ig9jb252ZXJzYXRpb25faWQShgEKD1RhZ0NvbnZlcnNhdGlvbhIhLnRhbmRlbS52MS5UYWdDb252ZXJzYXRpb25SZXF1ZXN0GiIudGFuZGVtLnYxLlRhZ0NvbnZlcnNhdGlvblJlc3BvbnNlIizK8xgoCAQSDGNvbnZlcnNhdGlvbhoFcmVwbHkiD2NvbnZlcnNhdGlvbl9pZBKMAQoRVW50YWdDb252ZXJzYXRpb24SIy50YW5kZW0udjEuVW50YWdDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlVudGFnQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEogBChBKb2luQ29udmVyc2F0aW9uEiIudGFuZGVtLnYxLkpvaW5Db252ZXJzYXRpb25SZXF1ZXN0GiMudGFuZGVtLnYxLkpvaW5Db252ZXJzYXRpb25SZXNwb25zZSIryvMYJwgEEgxjb252ZXJzYXRpb24aBGpvaW4iD2NvbnZlcnNhdGlvbl9pZBKMAQoRTGVhdmVDb252ZXJzYXRpb24SIy50YW5kZW0udjEuTGVhdmVDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLkxlYXZlQ29udmVyc2F0aW9uUmVzcG9uc2UiLMrzGCgIBBIMY29udmVyc2F0aW9uGgVyZXBseSIPY29udmVyc2F0aW9uX2lkEmMKBVdhdGNoEhcudGFuZGVtLnYxLldhdGNoUmVxdWVzdBoYLnRhbmRlbS52MS5XYXRjaFJlc3BvbnNlIiXK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkMAFCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.Contact
@@ -192,6 +192,32 @@ export type Conversation = Message$1<"tandem.v1.Conversation"> & {
    * @generated from field: repeated string participant_user_ids = 20;
    */
   participantUserIds: string[];
+
+  /**
+   * Skills an agent needs to be routed this conversation (all of them).
+   *
+   * @generated from field: repeated string required_skills = 21;
+   */
+  requiredSkills: string[];
+
+  /**
+   * The customer's rating after close (1 to 5; 0 when not rated).
+   *
+   * @generated from field: int32 csat_rating = 22;
+   */
+  csatRating: number;
+
+  /**
+   * @generated from field: string csat_comment = 23;
+   */
+  csatComment: string;
+
+  /**
+   * The SLA clocks, when a policy applies.
+   *
+   * @generated from field: tandem.v1.ConversationSla sla = 24;
+   */
+  sla?: ConversationSla | undefined;
 };
 
 /**
@@ -200,6 +226,58 @@ export type Conversation = Message$1<"tandem.v1.Conversation"> & {
  */
 export const ConversationSchema: GenMessage<Conversation> = /*@__PURE__*/
   messageDesc(file_tandem_v1_conversation, 1);
+
+/**
+ * ConversationSla is a conversation's SLA deadlines (absolute, UTC unix
+ * milliseconds; 0 when not running) and outcomes.
+ *
+ * @generated from message tandem.v1.ConversationSla
+ */
+export type ConversationSla = Message$1<"tandem.v1.ConversationSla"> & {
+  /**
+   * @generated from field: string policy_id = 1;
+   */
+  policyId: string;
+
+  /**
+   * @generated from field: int64 first_response_due_ms = 2;
+   */
+  firstResponseDueMs: bigint;
+
+  /**
+   * @generated from field: int64 next_response_due_ms = 3;
+   */
+  nextResponseDueMs: bigint;
+
+  /**
+   * @generated from field: int64 resolution_due_ms = 4;
+   */
+  resolutionDueMs: bigint;
+
+  /**
+   * "met", "missed" or "" while open, per target.
+   *
+   * @generated from field: string first_response = 5;
+   */
+  firstResponse: string;
+
+  /**
+   * @generated from field: string next_response = 6;
+   */
+  nextResponse: string;
+
+  /**
+   * @generated from field: string resolution = 7;
+   */
+  resolution: string;
+};
+
+/**
+ * Describes the message tandem.v1.ConversationSla.
+ * Use `create(ConversationSlaSchema)` to create a new message.
+ */
+export const ConversationSlaSchema: GenMessage<ConversationSla> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 2);
 
 /**
  * @generated from message tandem.v1.Message
@@ -270,6 +348,20 @@ export type Message = Message$1<"tandem.v1.Message"> & {
    * @generated from field: int64 seq = 12;
    */
   seq: bigint;
+
+  /**
+   * Files sent with the message.
+   *
+   * @generated from field: repeated tandem.v1.Attachment attachments = 13;
+   */
+  attachments: Attachment[];
+
+  /**
+   * For the AI agent's replies: how sure it was and what it cited.
+   *
+   * @generated from field: tandem.v1.BotAnswer bot_answer = 14;
+   */
+  botAnswer?: BotAnswer | undefined;
 };
 
 /**
@@ -277,7 +369,117 @@ export type Message = Message$1<"tandem.v1.Message"> & {
  * Use `create(MessageSchema)` to create a new message.
  */
 export const MessageSchema: GenMessage<Message> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 2);
+  messageDesc(file_tandem_v1_conversation, 3);
+
+/**
+ * BotAnswer is what the AI agent based a reply on.
+ *
+ * @generated from message tandem.v1.BotAnswer
+ */
+export type BotAnswer = Message$1<"tandem.v1.BotAnswer"> & {
+  /**
+   * From 0 to 1.
+   *
+   * @generated from field: double confidence = 1;
+   */
+  confidence: number;
+
+  /**
+   * @generated from field: repeated tandem.v1.Citation citations = 2;
+   */
+  citations: Citation[];
+
+  /**
+   * "llm" or "extractive".
+   *
+   * @generated from field: string method = 3;
+   */
+  method: string;
+};
+
+/**
+ * Describes the message tandem.v1.BotAnswer.
+ * Use `create(BotAnswerSchema)` to create a new message.
+ */
+export const BotAnswerSchema: GenMessage<BotAnswer> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 4);
+
+/**
+ * Citation is a knowledge-base passage a reply is grounded in.
+ *
+ * @generated from message tandem.v1.Citation
+ */
+export type Citation = Message$1<"tandem.v1.Citation"> & {
+  /**
+   * @generated from field: string chunk_id = 1;
+   */
+  chunkId: string;
+
+  /**
+   * @generated from field: string document_id = 2;
+   */
+  documentId: string;
+
+  /**
+   * @generated from field: string document_title = 3;
+   */
+  documentTitle: string;
+
+  /**
+   * @generated from field: string heading = 4;
+   */
+  heading: string;
+};
+
+/**
+ * Describes the message tandem.v1.Citation.
+ * Use `create(CitationSchema)` to create a new message.
+ */
+export const CitationSchema: GenMessage<Citation> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 5);
+
+/**
+ * Attachment is a file sent with a message. Files are uploaded with
+ * `POST /files?conversation_id=&name=&client_id=` (the raw bytes as the
+ * body, at most 10 MiB = 10,485,760 bytes, with the same bearer credential
+ * as the API), which answers this message as JSON; a message then names
+ * them in file_ids. `GET /files/{id}` downloads one, as an attachment, to
+ * callers who may see its conversation.
+ *
+ * @generated from message tandem.v1.Attachment
+ */
+export type Attachment = Message$1<"tandem.v1.Attachment"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The name it was uploaded under; metadata only, never a path.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The type the server found by sniffing the content.
+   *
+   * @generated from field: string content_type = 3;
+   */
+  contentType: string;
+
+  /**
+   * @generated from field: int64 size_bytes = 4;
+   */
+  sizeBytes: bigint;
+};
+
+/**
+ * Describes the message tandem.v1.Attachment.
+ * Use `create(AttachmentSchema)` to create a new message.
+ */
+export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 6);
 
 /**
  * ConversationFilter selects conversations in lists and streams.
@@ -344,7 +546,7 @@ export type ConversationFilter = Message$1<"tandem.v1.ConversationFilter"> & {
  * Use `create(ConversationFilterSchema)` to create a new message.
  */
 export const ConversationFilterSchema: GenMessage<ConversationFilter> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 3);
+  messageDesc(file_tandem_v1_conversation, 7);
 
 /**
  * @generated from enum tandem.v1.ConversationFilter.Assignee
@@ -382,7 +584,7 @@ export enum ConversationFilter_Assignee {
  * Describes the enum tandem.v1.ConversationFilter.Assignee.
  */
 export const ConversationFilter_AssigneeSchema: GenEnum<ConversationFilter_Assignee> = /*@__PURE__*/
-  enumDesc(file_tandem_v1_conversation, 3, 0);
+  enumDesc(file_tandem_v1_conversation, 7, 0);
 
 /**
  * @generated from message tandem.v1.ListConversationsRequest
@@ -414,7 +616,7 @@ export type ListConversationsRequest = Message$1<"tandem.v1.ListConversationsReq
  * Use `create(ListConversationsRequestSchema)` to create a new message.
  */
 export const ListConversationsRequestSchema: GenMessage<ListConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 4);
+  messageDesc(file_tandem_v1_conversation, 8);
 
 /**
  * @generated from message tandem.v1.ListConversationsResponse
@@ -443,7 +645,7 @@ export type ListConversationsResponse = Message$1<"tandem.v1.ListConversationsRe
  * Use `create(ListConversationsResponseSchema)` to create a new message.
  */
 export const ListConversationsResponseSchema: GenMessage<ListConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 5);
+  messageDesc(file_tandem_v1_conversation, 9);
 
 /**
  * @generated from message tandem.v1.GetConversationRequest
@@ -472,7 +674,7 @@ export type GetConversationRequest = Message$1<"tandem.v1.GetConversationRequest
  * Use `create(GetConversationRequestSchema)` to create a new message.
  */
 export const GetConversationRequestSchema: GenMessage<GetConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 6);
+  messageDesc(file_tandem_v1_conversation, 10);
 
 /**
  * @generated from message tandem.v1.GetConversationResponse
@@ -503,7 +705,7 @@ export type GetConversationResponse = Message$1<"tandem.v1.GetConversationRespon
  * Use `create(GetConversationResponseSchema)` to create a new message.
  */
 export const GetConversationResponseSchema: GenMessage<GetConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 7);
+  messageDesc(file_tandem_v1_conversation, 11);
 
 /**
  * @generated from message tandem.v1.SendMessageRequest
@@ -522,9 +724,18 @@ export type SendMessageRequest = Message$1<"tandem.v1.SendMessageRequest"> & {
   clientId: string;
 
   /**
+   * May be empty when files are attached.
+   *
    * @generated from field: string body = 3;
    */
   body: string;
+
+  /**
+   * Files the caller uploaded to this conversation and not sent yet.
+   *
+   * @generated from field: repeated string file_ids = 4;
+   */
+  fileIds: string[];
 };
 
 /**
@@ -532,7 +743,7 @@ export type SendMessageRequest = Message$1<"tandem.v1.SendMessageRequest"> & {
  * Use `create(SendMessageRequestSchema)` to create a new message.
  */
 export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 8);
+  messageDesc(file_tandem_v1_conversation, 12);
 
 /**
  * @generated from message tandem.v1.SendMessageResponse
@@ -554,7 +765,7 @@ export type SendMessageResponse = Message$1<"tandem.v1.SendMessageResponse"> & {
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 9);
+  messageDesc(file_tandem_v1_conversation, 13);
 
 /**
  * @generated from message tandem.v1.AddNoteRequest
@@ -596,7 +807,7 @@ export type AddNoteRequest = Message$1<"tandem.v1.AddNoteRequest"> & {
  * Use `create(AddNoteRequestSchema)` to create a new message.
  */
 export const AddNoteRequestSchema: GenMessage<AddNoteRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 10);
+  messageDesc(file_tandem_v1_conversation, 14);
 
 /**
  * @generated from message tandem.v1.AddNoteResponse
@@ -613,7 +824,7 @@ export type AddNoteResponse = Message$1<"tandem.v1.AddNoteResponse"> & {
  * Use `create(AddNoteResponseSchema)` to create a new message.
  */
 export const AddNoteResponseSchema: GenMessage<AddNoteResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 11);
+  messageDesc(file_tandem_v1_conversation, 15);
 
 /**
  * @generated from message tandem.v1.SetTypingRequest
@@ -635,7 +846,7 @@ export type SetTypingRequest = Message$1<"tandem.v1.SetTypingRequest"> & {
  * Use `create(SetTypingRequestSchema)` to create a new message.
  */
 export const SetTypingRequestSchema: GenMessage<SetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 12);
+  messageDesc(file_tandem_v1_conversation, 16);
 
 /**
  * @generated from message tandem.v1.SetTypingResponse
@@ -648,7 +859,7 @@ export type SetTypingResponse = Message$1<"tandem.v1.SetTypingResponse"> & {
  * Use `create(SetTypingResponseSchema)` to create a new message.
  */
 export const SetTypingResponseSchema: GenMessage<SetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 13);
+  messageDesc(file_tandem_v1_conversation, 17);
 
 /**
  * @generated from message tandem.v1.MarkReadRequest
@@ -672,7 +883,7 @@ export type MarkReadRequest = Message$1<"tandem.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 14);
+  messageDesc(file_tandem_v1_conversation, 18);
 
 /**
  * @generated from message tandem.v1.MarkReadResponse
@@ -685,7 +896,7 @@ export type MarkReadResponse = Message$1<"tandem.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 15);
+  messageDesc(file_tandem_v1_conversation, 19);
 
 /**
  * @generated from message tandem.v1.CloseConversationRequest
@@ -702,7 +913,7 @@ export type CloseConversationRequest = Message$1<"tandem.v1.CloseConversationReq
  * Use `create(CloseConversationRequestSchema)` to create a new message.
  */
 export const CloseConversationRequestSchema: GenMessage<CloseConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 16);
+  messageDesc(file_tandem_v1_conversation, 20);
 
 /**
  * @generated from message tandem.v1.CloseConversationResponse
@@ -719,7 +930,7 @@ export type CloseConversationResponse = Message$1<"tandem.v1.CloseConversationRe
  * Use `create(CloseConversationResponseSchema)` to create a new message.
  */
 export const CloseConversationResponseSchema: GenMessage<CloseConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 17);
+  messageDesc(file_tandem_v1_conversation, 21);
 
 /**
  * @generated from message tandem.v1.ReopenConversationRequest
@@ -736,7 +947,7 @@ export type ReopenConversationRequest = Message$1<"tandem.v1.ReopenConversationR
  * Use `create(ReopenConversationRequestSchema)` to create a new message.
  */
 export const ReopenConversationRequestSchema: GenMessage<ReopenConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 18);
+  messageDesc(file_tandem_v1_conversation, 22);
 
 /**
  * @generated from message tandem.v1.ReopenConversationResponse
@@ -753,7 +964,7 @@ export type ReopenConversationResponse = Message$1<"tandem.v1.ReopenConversation
  * Use `create(ReopenConversationResponseSchema)` to create a new message.
  */
 export const ReopenConversationResponseSchema: GenMessage<ReopenConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 19);
+  messageDesc(file_tandem_v1_conversation, 23);
 
 /**
  * @generated from message tandem.v1.SnoozeConversationRequest
@@ -775,7 +986,7 @@ export type SnoozeConversationRequest = Message$1<"tandem.v1.SnoozeConversationR
  * Use `create(SnoozeConversationRequestSchema)` to create a new message.
  */
 export const SnoozeConversationRequestSchema: GenMessage<SnoozeConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 20);
+  messageDesc(file_tandem_v1_conversation, 24);
 
 /**
  * @generated from message tandem.v1.SnoozeConversationResponse
@@ -792,7 +1003,7 @@ export type SnoozeConversationResponse = Message$1<"tandem.v1.SnoozeConversation
  * Use `create(SnoozeConversationResponseSchema)` to create a new message.
  */
 export const SnoozeConversationResponseSchema: GenMessage<SnoozeConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 21);
+  messageDesc(file_tandem_v1_conversation, 25);
 
 /**
  * @generated from message tandem.v1.ClaimConversationRequest
@@ -809,7 +1020,7 @@ export type ClaimConversationRequest = Message$1<"tandem.v1.ClaimConversationReq
  * Use `create(ClaimConversationRequestSchema)` to create a new message.
  */
 export const ClaimConversationRequestSchema: GenMessage<ClaimConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 22);
+  messageDesc(file_tandem_v1_conversation, 26);
 
 /**
  * @generated from message tandem.v1.ClaimConversationResponse
@@ -826,7 +1037,7 @@ export type ClaimConversationResponse = Message$1<"tandem.v1.ClaimConversationRe
  * Use `create(ClaimConversationResponseSchema)` to create a new message.
  */
 export const ClaimConversationResponseSchema: GenMessage<ClaimConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 23);
+  messageDesc(file_tandem_v1_conversation, 27);
 
 /**
  * @generated from message tandem.v1.AssignConversationRequest
@@ -848,7 +1059,7 @@ export type AssignConversationRequest = Message$1<"tandem.v1.AssignConversationR
  * Use `create(AssignConversationRequestSchema)` to create a new message.
  */
 export const AssignConversationRequestSchema: GenMessage<AssignConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 24);
+  messageDesc(file_tandem_v1_conversation, 28);
 
 /**
  * @generated from message tandem.v1.AssignConversationResponse
@@ -865,7 +1076,7 @@ export type AssignConversationResponse = Message$1<"tandem.v1.AssignConversation
  * Use `create(AssignConversationResponseSchema)` to create a new message.
  */
 export const AssignConversationResponseSchema: GenMessage<AssignConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 25);
+  messageDesc(file_tandem_v1_conversation, 29);
 
 /**
  * @generated from message tandem.v1.UnassignConversationRequest
@@ -882,7 +1093,7 @@ export type UnassignConversationRequest = Message$1<"tandem.v1.UnassignConversat
  * Use `create(UnassignConversationRequestSchema)` to create a new message.
  */
 export const UnassignConversationRequestSchema: GenMessage<UnassignConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 26);
+  messageDesc(file_tandem_v1_conversation, 30);
 
 /**
  * @generated from message tandem.v1.UnassignConversationResponse
@@ -899,7 +1110,7 @@ export type UnassignConversationResponse = Message$1<"tandem.v1.UnassignConversa
  * Use `create(UnassignConversationResponseSchema)` to create a new message.
  */
 export const UnassignConversationResponseSchema: GenMessage<UnassignConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 27);
+  messageDesc(file_tandem_v1_conversation, 31);
 
 /**
  * @generated from message tandem.v1.TransferConversationRequest
@@ -942,7 +1153,7 @@ export type TransferConversationRequest = Message$1<"tandem.v1.TransferConversat
  * Use `create(TransferConversationRequestSchema)` to create a new message.
  */
 export const TransferConversationRequestSchema: GenMessage<TransferConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 28);
+  messageDesc(file_tandem_v1_conversation, 32);
 
 /**
  * @generated from message tandem.v1.TransferConversationResponse
@@ -959,7 +1170,7 @@ export type TransferConversationResponse = Message$1<"tandem.v1.TransferConversa
  * Use `create(TransferConversationResponseSchema)` to create a new message.
  */
 export const TransferConversationResponseSchema: GenMessage<TransferConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 29);
+  messageDesc(file_tandem_v1_conversation, 33);
 
 /**
  * @generated from message tandem.v1.TakeOverConversationRequest
@@ -976,7 +1187,7 @@ export type TakeOverConversationRequest = Message$1<"tandem.v1.TakeOverConversat
  * Use `create(TakeOverConversationRequestSchema)` to create a new message.
  */
 export const TakeOverConversationRequestSchema: GenMessage<TakeOverConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 30);
+  messageDesc(file_tandem_v1_conversation, 34);
 
 /**
  * @generated from message tandem.v1.TakeOverConversationResponse
@@ -993,7 +1204,48 @@ export type TakeOverConversationResponse = Message$1<"tandem.v1.TakeOverConversa
  * Use `create(TakeOverConversationResponseSchema)` to create a new message.
  */
 export const TakeOverConversationResponseSchema: GenMessage<TakeOverConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 31);
+  messageDesc(file_tandem_v1_conversation, 35);
+
+/**
+ * @generated from message tandem.v1.SetRequiredSkillsRequest
+ */
+export type SetRequiredSkillsRequest = Message$1<"tandem.v1.SetRequiredSkillsRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * Replaces the list; empty clears it.
+   *
+   * @generated from field: repeated string skills = 2;
+   */
+  skills: string[];
+};
+
+/**
+ * Describes the message tandem.v1.SetRequiredSkillsRequest.
+ * Use `create(SetRequiredSkillsRequestSchema)` to create a new message.
+ */
+export const SetRequiredSkillsRequestSchema: GenMessage<SetRequiredSkillsRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 36);
+
+/**
+ * @generated from message tandem.v1.SetRequiredSkillsResponse
+ */
+export type SetRequiredSkillsResponse = Message$1<"tandem.v1.SetRequiredSkillsResponse"> & {
+  /**
+   * @generated from field: tandem.v1.Conversation conversation = 1;
+   */
+  conversation?: Conversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.SetRequiredSkillsResponse.
+ * Use `create(SetRequiredSkillsResponseSchema)` to create a new message.
+ */
+export const SetRequiredSkillsResponseSchema: GenMessage<SetRequiredSkillsResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_conversation, 37);
 
 /**
  * @generated from message tandem.v1.SetPriorityRequest
@@ -1015,7 +1267,7 @@ export type SetPriorityRequest = Message$1<"tandem.v1.SetPriorityRequest"> & {
  * Use `create(SetPriorityRequestSchema)` to create a new message.
  */
 export const SetPriorityRequestSchema: GenMessage<SetPriorityRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 32);
+  messageDesc(file_tandem_v1_conversation, 38);
 
 /**
  * @generated from message tandem.v1.SetPriorityResponse
@@ -1032,7 +1284,7 @@ export type SetPriorityResponse = Message$1<"tandem.v1.SetPriorityResponse"> & {
  * Use `create(SetPriorityResponseSchema)` to create a new message.
  */
 export const SetPriorityResponseSchema: GenMessage<SetPriorityResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 33);
+  messageDesc(file_tandem_v1_conversation, 39);
 
 /**
  * @generated from message tandem.v1.TagConversationRequest
@@ -1054,7 +1306,7 @@ export type TagConversationRequest = Message$1<"tandem.v1.TagConversationRequest
  * Use `create(TagConversationRequestSchema)` to create a new message.
  */
 export const TagConversationRequestSchema: GenMessage<TagConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 34);
+  messageDesc(file_tandem_v1_conversation, 40);
 
 /**
  * @generated from message tandem.v1.TagConversationResponse
@@ -1071,7 +1323,7 @@ export type TagConversationResponse = Message$1<"tandem.v1.TagConversationRespon
  * Use `create(TagConversationResponseSchema)` to create a new message.
  */
 export const TagConversationResponseSchema: GenMessage<TagConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 35);
+  messageDesc(file_tandem_v1_conversation, 41);
 
 /**
  * @generated from message tandem.v1.UntagConversationRequest
@@ -1093,7 +1345,7 @@ export type UntagConversationRequest = Message$1<"tandem.v1.UntagConversationReq
  * Use `create(UntagConversationRequestSchema)` to create a new message.
  */
 export const UntagConversationRequestSchema: GenMessage<UntagConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 36);
+  messageDesc(file_tandem_v1_conversation, 42);
 
 /**
  * @generated from message tandem.v1.UntagConversationResponse
@@ -1110,7 +1362,7 @@ export type UntagConversationResponse = Message$1<"tandem.v1.UntagConversationRe
  * Use `create(UntagConversationResponseSchema)` to create a new message.
  */
 export const UntagConversationResponseSchema: GenMessage<UntagConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 37);
+  messageDesc(file_tandem_v1_conversation, 43);
 
 /**
  * @generated from message tandem.v1.JoinConversationRequest
@@ -1127,7 +1379,7 @@ export type JoinConversationRequest = Message$1<"tandem.v1.JoinConversationReque
  * Use `create(JoinConversationRequestSchema)` to create a new message.
  */
 export const JoinConversationRequestSchema: GenMessage<JoinConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 38);
+  messageDesc(file_tandem_v1_conversation, 44);
 
 /**
  * @generated from message tandem.v1.JoinConversationResponse
@@ -1144,7 +1396,7 @@ export type JoinConversationResponse = Message$1<"tandem.v1.JoinConversationResp
  * Use `create(JoinConversationResponseSchema)` to create a new message.
  */
 export const JoinConversationResponseSchema: GenMessage<JoinConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 39);
+  messageDesc(file_tandem_v1_conversation, 45);
 
 /**
  * @generated from message tandem.v1.LeaveConversationRequest
@@ -1161,7 +1413,7 @@ export type LeaveConversationRequest = Message$1<"tandem.v1.LeaveConversationReq
  * Use `create(LeaveConversationRequestSchema)` to create a new message.
  */
 export const LeaveConversationRequestSchema: GenMessage<LeaveConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 40);
+  messageDesc(file_tandem_v1_conversation, 46);
 
 /**
  * @generated from message tandem.v1.LeaveConversationResponse
@@ -1178,7 +1430,7 @@ export type LeaveConversationResponse = Message$1<"tandem.v1.LeaveConversationRe
  * Use `create(LeaveConversationResponseSchema)` to create a new message.
  */
 export const LeaveConversationResponseSchema: GenMessage<LeaveConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 41);
+  messageDesc(file_tandem_v1_conversation, 47);
 
 /**
  * @generated from message tandem.v1.WatchRequest
@@ -1211,7 +1463,7 @@ export type WatchRequest = Message$1<"tandem.v1.WatchRequest"> & {
  * Use `create(WatchRequestSchema)` to create a new message.
  */
 export const WatchRequestSchema: GenMessage<WatchRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 42);
+  messageDesc(file_tandem_v1_conversation, 48);
 
 /**
  * Event is one change in a workspace.
@@ -1293,7 +1545,7 @@ export type Event = Message$1<"tandem.v1.Event"> & {
  * Use `create(EventSchema)` to create a new message.
  */
 export const EventSchema: GenMessage<Event> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 43);
+  messageDesc(file_tandem_v1_conversation, 49);
 
 /**
  * @generated from message tandem.v1.WatchResponse
@@ -1324,7 +1576,7 @@ export type WatchResponse = Message$1<"tandem.v1.WatchResponse"> & {
  * Use `create(WatchResponseSchema)` to create a new message.
  */
 export const WatchResponseSchema: GenMessage<WatchResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_conversation, 44);
+  messageDesc(file_tandem_v1_conversation, 50);
 
 /**
  * ConversationState is where a conversation stands. The server owns the
@@ -1694,6 +1946,17 @@ export const ConversationService: GenService<{
     methodKind: "unary";
     input: typeof SetPriorityRequestSchema;
     output: typeof SetPriorityResponseSchema;
+  },
+  /**
+   * SetRequiredSkills sets the skills (languages, product areas) an agent
+   * needs for auto-assignment to route the conversation to them.
+   *
+   * @generated from rpc tandem.v1.ConversationService.SetRequiredSkills
+   */
+  setRequiredSkills: {
+    methodKind: "unary";
+    input: typeof SetRequiredSkillsRequestSchema;
+    output: typeof SetRequiredSkillsResponseSchema;
   },
   /**
    * TagConversation puts a tag on the conversation (no-op when it is there).

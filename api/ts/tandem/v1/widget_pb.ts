@@ -6,15 +6,291 @@ import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegen
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { file_tandem_v1_authz } from "./authz_pb.js";
-import type { AuthorKind, ConversationState, MessageKind } from "./conversation_pb.js";
+import type { Attachment, AuthorKind, Citation, ConversationState, MessageKind } from "./conversation_pb.js";
 import { file_tandem_v1_conversation } from "./conversation_pb.js";
+import type { WidgetSettings } from "./workspace_pb.js";
+import { file_tandem_v1_workspace } from "./workspace_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file tandem/v1/widget.proto.
  */
 export const file_tandem_v1_widget: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0YW5kZW0vdjEvd2lkZ2V0LnByb3RvEgl0YW5kZW0udjEijgEKEldpZGdldENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIrCgVzdGF0ZRgCIAEoDjIcLnRhbmRlbS52MS5Db252ZXJzYXRpb25TdGF0ZRIWCg5jcmVhdGVfdGltZV9tcxgDIAEoAxIVCg1jbG9zZV90aW1lX21zGAQgASgDEhAKCGxhc3Rfc2VxGAUgASgDItoBCg1XaWRnZXRNZXNzYWdlEgoKAmlkGAEgASgJEiQKBGtpbmQYAiABKA4yFi50YW5kZW0udjEuTWVzc2FnZUtpbmQSKgoLYXV0aG9yX2tpbmQYAyABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBITCgthdXRob3JfbmFtZRgEIAEoCRIMCgRib2R5GAUgASgJEhAKCGFjdGl2aXR5GAYgASgJEhEKCWNsaWVudF9pZBgHIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgIIAEoAxILCgNzZXEYCSABKAMiiAIKC1dpZGdldEV2ZW50EgsKA3NlcRgBIAEoAxIMCgR0eXBlGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAxIzCgxjb252ZXJzYXRpb24YBSABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYBiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIOCgZ0eXBpbmcYByABKAgSKQoKYWN0b3Jfa2luZBgIIAEoDjIVLnRhbmRlbS52MS5BdXRob3JLaW5kEhIKCmFjdG9yX25hbWUYCSABKAkiwAIKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSHQoKcHVibGljX2tleRgBIAEoCUIJukgGcgQQARhAEh8KDWlkZW50aXR5X2pzb24YAiABKAlCCLpIBXIDKIBAEiQKEmlkZW50aXR5X3NpZ25hdHVyZRgDIAEoCUIIukgFcgMYgAESFQoEbmFtZRgEIAEoCUIHukgEcgIYZBIcCgVlbWFpbBgFIAEoCUINukgK2AEBcgUY/gFgARJbCgphdHRyaWJ1dGVzGAYgAygLMi4udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuQXR0cmlidXRlc0VudHJ5Qhe6SBSaAREQMiIGcgQQARhAKgVyAxiACBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKEAQoUU3RhcnRTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFgoOZXhwaXJlX3RpbWVfbXMYAiABKAMSEgoKY29udGFjdF9pZBgDIAEoCRIZChFpZGVudGl0eV92ZXJpZmllZBgEIAEoCBIWCg53b3Jrc3BhY2VfbmFtZRgFIAEoCSKIAgoYU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0EhsKCWNsaWVudF9pZBgBIAEoCUIIukgFcgOwAQESGgoIcGFnZV91cmwYAiABKAlCCLpIBXIDGIAQEmUKDWN1c3RvbV9maWVsZHMYAyADKAsyNS50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5Qhe6SBSaAREQFCIGcgQQARhAKgVyAxiACBIXCgRib2R5GAQgASgJQgm6SAZyBCiAgAEaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ7ChlTdGFydENvbnZlcnNhdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24SKQoHbWVzc2FnZRgCIAEoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlIhwKGkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0IlMKG0xpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZRI0Cg1jb252ZXJzYXRpb25zGAEgAygLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiJ8Ch9XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGwoJY2xpZW50X2lkGAIgASgJQgi6SAVyA7ABARIZCgRib2R5GAMgASgJQgu6SAhyBhABKICAASKCAQogV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVzcG9uc2USKQoHbWVzc2FnZRgBIAEoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEjMKDGNvbnZlcnNhdGlvbhgCIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24idQoTTGlzdE1lc3NhZ2VzUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJrChRMaXN0TWVzc2FnZXNSZXNwb25zZRIqCghtZXNzYWdlcxgBIAMoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkiWAoZV2lkZ2V0U2VydmljZVdhdGNoUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhgKBmN1cnNvchgCIAEoCUIIukgFcgMYgAQiZgoaV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi50YW5kZW0udjEuV2lkZ2V0RXZlbnQSDgoGY3Vyc29yGAIgASgJEhEKCWhlYXJ0YmVhdBgDIAEoCCJSCh1XaWRnZXRTZXJ2aWNlU2V0VHlwaW5nUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEg4KBnR5cGluZxgCIAEoCCIgCh5XaWRnZXRTZXJ2aWNlU2V0VHlwaW5nUmVzcG9uc2UiSgolV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIl0KJldpZGdldFNlcnZpY2VDbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24y9wcKDVdpZGdldFNlcnZpY2USVwoMU3RhcnRTZXNzaW9uEh4udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QaHy50YW5kZW0udjEuU3RhcnRTZXNzaW9uUmVzcG9uc2UiBsrzGAIIARJmChFTdGFydENvbnZlcnNhdGlvbhIjLnRhbmRlbS52MS5TdGFydENvbnZlcnNhdGlvblJlcXVlc3QaJC50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXNwb25zZSIGyvMYAggFEm8KE0xpc3RNeUNvbnZlcnNhdGlvbnMSJS50YW5kZW0udjEuTGlzdE15Q29udmVyc2F0aW9uc1JlcXVlc3QaJi50YW5kZW0udjEuTGlzdE15Q29udmVyc2F0aW9uc1Jlc3BvbnNlIgmQAgHK8xgCCAUSjQEKC1NlbmRNZXNzYWdlEioudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlcXVlc3QaKy50YW5kZW0udjEuV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSeQoMTGlzdE1lc3NhZ2VzEh4udGFuZGVtLnYxLkxpc3RNZXNzYWdlc1JlcXVlc3QaHy50YW5kZW0udjEuTGlzdE1lc3NhZ2VzUmVzcG9uc2UiKJACAcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSfQoFV2F0Y2gSJC50YW5kZW0udjEuV2lkZ2V0U2VydmljZVdhdGNoUmVxdWVzdBolLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlV2F0Y2hSZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZDABEocBCglTZXRUeXBpbmcSKC50YW5kZW0udjEuV2lkZ2V0U2VydmljZVNldFR5cGluZ1JlcXVlc3QaKS50YW5kZW0udjEuV2lkZ2V0U2VydmljZVNldFR5cGluZ1Jlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEp8BChFDbG9zZUNvbnZlcnNhdGlvbhIwLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0GjEudGFuZGVtLnYxLldpZGdldFNlcnZpY2VDbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz, file_tandem_v1_conversation]);
+  fileDesc("ChZ0YW5kZW0vdjEvd2lkZ2V0LnByb3RvEgl0YW5kZW0udjEiGAoWR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdCI8CgtXaWRnZXRHcm91cBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIocCChdHZXRXaWRnZXRDb25maWdSZXNwb25zZRIWCg53b3Jrc3BhY2VfbmFtZRgBIAEoCRIrCghzZXR0aW5ncxgCIAEoCzIZLnRhbmRlbS52MS5XaWRnZXRTZXR0aW5ncxITCgtib3RfZW5hYmxlZBgDIAEoCBIQCghib3RfbmFtZRgEIAEoCRIQCghncmVldGluZxgFIAEoCRImCgZncm91cHMYBiADKAsyFi50YW5kZW0udjEuV2lkZ2V0R3JvdXASFgoObWF4X2ZpbGVfYnl0ZXMYByABKAMSFQoNYWdlbnRzX29ubGluZRgIIAEoCBIXCg9vZmZsaW5lX21lc3NhZ2UYCSABKAkicgoXUmF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgZyYXRpbmcYAiABKAVCCbpIBhoEGAUoARIZCgdjb21tZW50GAMgASgJQgi6SAVyAxjQDyJPChhSYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiI4ChNSZXF1ZXN0SHVtYW5SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSwoUUmVxdWVzdEh1bWFuUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiInCiVXaWRnZXRTZXJ2aWNlTGlzdEN1c3RvbUFjdGlvbnNSZXF1ZXN0Ii8KEldpZGdldEN1c3RvbUFjdGlvbhIKCgJpZBgBIAEoCRINCgVsYWJlbBgCIAEoCSJYCiZXaWRnZXRTZXJ2aWNlTGlzdEN1c3RvbUFjdGlvbnNSZXNwb25zZRIuCgdhY3Rpb25zGAEgAygLMh0udGFuZGVtLnYxLldpZGdldEN1c3RvbUFjdGlvbiJhChhQcmVzc0N1c3RvbUFjdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIiChBjdXN0b21fYWN0aW9uX2lkGAIgASgJQgi6SAVyA7ABASJQChlQcmVzc0N1c3RvbUFjdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24iowEKEldpZGdldENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIrCgVzdGF0ZRgCIAEoDjIcLnRhbmRlbS52MS5Db252ZXJzYXRpb25TdGF0ZRIWCg5jcmVhdGVfdGltZV9tcxgDIAEoAxIVCg1jbG9zZV90aW1lX21zGAQgASgDEhAKCGxhc3Rfc2VxGAUgASgDEhMKC2NzYXRfcmF0aW5nGAYgASgFIq4CCg1XaWRnZXRNZXNzYWdlEgoKAmlkGAEgASgJEiQKBGtpbmQYAiABKA4yFi50YW5kZW0udjEuTWVzc2FnZUtpbmQSKgoLYXV0aG9yX2tpbmQYAyABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBITCgthdXRob3JfbmFtZRgEIAEoCRIMCgRib2R5GAUgASgJEhAKCGFjdGl2aXR5GAYgASgJEhEKCWNsaWVudF9pZBgHIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgIIAEoAxILCgNzZXEYCSABKAMSKgoLYXR0YWNobWVudHMYCiADKAsyFS50YW5kZW0udjEuQXR0YWNobWVudBImCgljaXRhdGlvbnMYCyADKAsyEy50YW5kZW0udjEuQ2l0YXRpb24iiAIKC1dpZGdldEV2ZW50EgsKA3NlcRgBIAEoAxIMCgR0eXBlGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAxIzCgxjb252ZXJzYXRpb24YBSABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYBiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIOCgZ0eXBpbmcYByABKAgSKQoKYWN0b3Jfa2luZBgIIAEoDjIVLnRhbmRlbS52MS5BdXRob3JLaW5kEhIKCmFjdG9yX25hbWUYCSABKAkiwAIKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSHQoKcHVibGljX2tleRgBIAEoCUIJukgGcgQQARhAEh8KDWlkZW50aXR5X2pzb24YAiABKAlCCLpIBXIDKIBAEiQKEmlkZW50aXR5X3NpZ25hdHVyZRgDIAEoCUIIukgFcgMYgAESFQoEbmFtZRgEIAEoCUIHukgEcgIYZBIcCgVlbWFpbBgFIAEoCUINukgK2AEBcgUY/gFgARJbCgphdHRyaWJ1dGVzGAYgAygLMi4udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuQXR0cmlidXRlc0VudHJ5Qhe6SBSaAREQMiIGcgQQARhAKgVyAxiACBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKEAQoUU3RhcnRTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFgoOZXhwaXJlX3RpbWVfbXMYAiABKAMSEgoKY29udGFjdF9pZBgDIAEoCRIZChFpZGVudGl0eV92ZXJpZmllZBgEIAEoCBIWCg53b3Jrc3BhY2VfbmFtZRgFIAEoCSKnAgoYU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0EhsKCWNsaWVudF9pZBgBIAEoCUIIukgFcgOwAQESGgoIcGFnZV91cmwYAiABKAlCCLpIBXIDGIAQEmUKDWN1c3RvbV9maWVsZHMYAyADKAsyNS50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5Qhe6SBSaAREQFCIGcgQQARhAKgVyAxiACBIXCgRib2R5GAQgASgJQgm6SAZyBCiAgAESHQoIZ3JvdXBfaWQYBSABKAlCC7pICNgBAXIDsAEBGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiewoZU3RhcnRDb252ZXJzYXRpb25SZXNwb25zZRIzCgxjb252ZXJzYXRpb24YASABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYAiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZSIcChpMaXN0TXlDb252ZXJzYXRpb25zUmVxdWVzdCJTChtMaXN0TXlDb252ZXJzYXRpb25zUmVzcG9uc2USNAoNY29udmVyc2F0aW9ucxgBIAMoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24ijQIKH1dpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIbCgljbGllbnRfaWQYAiABKAlCCLpIBXIDsAEBEhcKBGJvZHkYAyABKAlCCbpIBnIEKICAARIjCghmaWxlX2lkcxgEIAMoCUIRukgOkgELEAoYASIFcgOwAQE6bLpIaRpnCg1ib2R5X29yX2ZpbGVzEiZib2R5OiB3cml0ZSBhIG1lc3NhZ2Ugb3IgYXR0YWNoIGEgZmlsZRouc2l6ZSh0aGlzLmJvZHkpID4gMCB8fCBzaXplKHRoaXMuZmlsZV9pZHMpID4gMCKCAQogV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVzcG9uc2USKQoHbWVzc2FnZRgBIAEoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEjMKDGNvbnZlcnNhdGlvbhgCIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24idQoTTGlzdE1lc3NhZ2VzUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJrChRMaXN0TWVzc2FnZXNSZXNwb25zZRIqCghtZXNzYWdlcxgBIAMoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkiWAoZV2lkZ2V0U2VydmljZVdhdGNoUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhgKBmN1cnNvchgCIAEoCUIIukgFcgMYgAQijQEKGldpZGdldFNlcnZpY2VXYXRjaFJlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYudGFuZGVtLnYxLldpZGdldEV2ZW50Eg4KBmN1cnNvchgCIAEoCRIRCgloZWFydGJlYXQYAyABKAgSJQoFcXVldWUYBCABKAsyFi50YW5kZW0udjEuUXVldWVTdGF0dXMiUAoLUXVldWVTdGF0dXMSEAoIcG9zaXRpb24YASABKAUSGAoQZXhwZWN0ZWRfd2FpdF9tcxgCIAEoAxIVCg1hZ2VudHNfb25saW5lGAMgASgIIlIKHVdpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIiAKHldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSJKCiVXaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiXQomV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbjLnDAoNV2lkZ2V0U2VydmljZRJjCg9HZXRXaWRnZXRDb25maWcSIS50YW5kZW0udjEuR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdBoiLnRhbmRlbS52MS5HZXRXaWRnZXRDb25maWdSZXNwb25zZSIJkAIByvMYAggFElcKDFN0YXJ0U2Vzc2lvbhIeLnRhbmRlbS52MS5TdGFydFNlc3Npb25SZXF1ZXN0Gh8udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlIgbK8xgCCAESZgoRU3RhcnRDb252ZXJzYXRpb24SIy50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlN0YXJ0Q29udmVyc2F0aW9uUmVzcG9uc2UiBsrzGAIIBRJvChNMaXN0TXlDb252ZXJzYXRpb25zEiUudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0GiYudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZSIJkAIByvMYAggFEo0BCgtTZW5kTWVzc2FnZRIqLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXF1ZXN0GisudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEnkKDExpc3RNZXNzYWdlcxIeLnRhbmRlbS52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0Gh8udGFuZGVtLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIiiQAgHK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEn0KBVdhdGNoEiQudGFuZGVtLnYxLldpZGdldFNlcnZpY2VXYXRjaFJlcXVlc3QaJS50YW5kZW0udjEuV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQwARKHAQoJU2V0VHlwaW5nEigudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0GikudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKfAQoRQ2xvc2VDb252ZXJzYXRpb24SMC50YW5kZW0udjEuV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBoxLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKCAQoQUmF0ZUNvbnZlcnNhdGlvbhIiLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVxdWVzdBojLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSdgoMUmVxdWVzdEh1bWFuEh4udGFuZGVtLnYxLlJlcXVlc3RIdW1hblJlcXVlc3QaHy50YW5kZW0udjEuUmVxdWVzdEh1bWFuUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSgwEKEUxpc3RDdXN0b21BY3Rpb25zEjAudGFuZGVtLnYxLldpZGdldFNlcnZpY2VMaXN0Q3VzdG9tQWN0aW9uc1JlcXVlc3QaMS50YW5kZW0udjEuV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVzcG9uc2UiCZACAcrzGAIIBRKFAQoRUHJlc3NDdXN0b21BY3Rpb24SIy50YW5kZW0udjEuUHJlc3NDdXN0b21BY3Rpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlByZXNzQ3VzdG9tQWN0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWRCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz, file_tandem_v1_conversation, file_tandem_v1_workspace]);
+
+/**
+ * @generated from message tandem.v1.GetWidgetConfigRequest
+ */
+export type GetWidgetConfigRequest = Message<"tandem.v1.GetWidgetConfigRequest"> & {
+};
+
+/**
+ * Describes the message tandem.v1.GetWidgetConfigRequest.
+ * Use `create(GetWidgetConfigRequestSchema)` to create a new message.
+ */
+export const GetWidgetConfigRequestSchema: GenMessage<GetWidgetConfigRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 0);
+
+/**
+ * @generated from message tandem.v1.WidgetGroup
+ */
+export type WidgetGroup = Message<"tandem.v1.WidgetGroup"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message tandem.v1.WidgetGroup.
+ * Use `create(WidgetGroupSchema)` to create a new message.
+ */
+export const WidgetGroupSchema: GenMessage<WidgetGroup> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 1);
+
+/**
+ * @generated from message tandem.v1.GetWidgetConfigResponse
+ */
+export type GetWidgetConfigResponse = Message<"tandem.v1.GetWidgetConfigResponse"> & {
+  /**
+   * @generated from field: string workspace_name = 1;
+   */
+  workspaceName: string;
+
+  /**
+   * @generated from field: tandem.v1.WidgetSettings settings = 2;
+   */
+  settings?: WidgetSettings | undefined;
+
+  /**
+   * @generated from field: bool bot_enabled = 3;
+   */
+  botEnabled: boolean;
+
+  /**
+   * @generated from field: string bot_name = 4;
+   */
+  botName: string;
+
+  /**
+   * @generated from field: string greeting = 5;
+   */
+  greeting: string;
+
+  /**
+   * The departments to choose from (when settings.choose_group).
+   *
+   * @generated from field: repeated tandem.v1.WidgetGroup groups = 6;
+   */
+  groups: WidgetGroup[];
+
+  /**
+   * The largest file accepted (0 when files are off).
+   *
+   * @generated from field: int64 max_file_bytes = 7;
+   */
+  maxFileBytes: bigint;
+
+  /**
+   * Whether an agent is online now (else the widget shows the offline note).
+   *
+   * @generated from field: bool agents_online = 8;
+   */
+  agentsOnline: boolean;
+
+  /**
+   * @generated from field: string offline_message = 9;
+   */
+  offlineMessage: string;
+};
+
+/**
+ * Describes the message tandem.v1.GetWidgetConfigResponse.
+ * Use `create(GetWidgetConfigResponseSchema)` to create a new message.
+ */
+export const GetWidgetConfigResponseSchema: GenMessage<GetWidgetConfigResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 2);
+
+/**
+ * @generated from message tandem.v1.RateConversationRequest
+ */
+export type RateConversationRequest = Message<"tandem.v1.RateConversationRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: int32 rating = 2;
+   */
+  rating: number;
+
+  /**
+   * @generated from field: string comment = 3;
+   */
+  comment: string;
+};
+
+/**
+ * Describes the message tandem.v1.RateConversationRequest.
+ * Use `create(RateConversationRequestSchema)` to create a new message.
+ */
+export const RateConversationRequestSchema: GenMessage<RateConversationRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 3);
+
+/**
+ * @generated from message tandem.v1.RateConversationResponse
+ */
+export type RateConversationResponse = Message<"tandem.v1.RateConversationResponse"> & {
+  /**
+   * @generated from field: tandem.v1.WidgetConversation conversation = 1;
+   */
+  conversation?: WidgetConversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.RateConversationResponse.
+ * Use `create(RateConversationResponseSchema)` to create a new message.
+ */
+export const RateConversationResponseSchema: GenMessage<RateConversationResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 4);
+
+/**
+ * @generated from message tandem.v1.RequestHumanRequest
+ */
+export type RequestHumanRequest = Message<"tandem.v1.RequestHumanRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+};
+
+/**
+ * Describes the message tandem.v1.RequestHumanRequest.
+ * Use `create(RequestHumanRequestSchema)` to create a new message.
+ */
+export const RequestHumanRequestSchema: GenMessage<RequestHumanRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 5);
+
+/**
+ * @generated from message tandem.v1.RequestHumanResponse
+ */
+export type RequestHumanResponse = Message<"tandem.v1.RequestHumanResponse"> & {
+  /**
+   * @generated from field: tandem.v1.WidgetConversation conversation = 1;
+   */
+  conversation?: WidgetConversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.RequestHumanResponse.
+ * Use `create(RequestHumanResponseSchema)` to create a new message.
+ */
+export const RequestHumanResponseSchema: GenMessage<RequestHumanResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 6);
+
+/**
+ * @generated from message tandem.v1.WidgetServiceListCustomActionsRequest
+ */
+export type WidgetServiceListCustomActionsRequest = Message<"tandem.v1.WidgetServiceListCustomActionsRequest"> & {
+};
+
+/**
+ * Describes the message tandem.v1.WidgetServiceListCustomActionsRequest.
+ * Use `create(WidgetServiceListCustomActionsRequestSchema)` to create a new message.
+ */
+export const WidgetServiceListCustomActionsRequestSchema: GenMessage<WidgetServiceListCustomActionsRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 7);
+
+/**
+ * WidgetCustomAction is a button as the widget shows it.
+ *
+ * @generated from message tandem.v1.WidgetCustomAction
+ */
+export type WidgetCustomAction = Message<"tandem.v1.WidgetCustomAction"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: string label = 2;
+   */
+  label: string;
+};
+
+/**
+ * Describes the message tandem.v1.WidgetCustomAction.
+ * Use `create(WidgetCustomActionSchema)` to create a new message.
+ */
+export const WidgetCustomActionSchema: GenMessage<WidgetCustomAction> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 8);
+
+/**
+ * @generated from message tandem.v1.WidgetServiceListCustomActionsResponse
+ */
+export type WidgetServiceListCustomActionsResponse = Message<"tandem.v1.WidgetServiceListCustomActionsResponse"> & {
+  /**
+   * @generated from field: repeated tandem.v1.WidgetCustomAction actions = 1;
+   */
+  actions: WidgetCustomAction[];
+};
+
+/**
+ * Describes the message tandem.v1.WidgetServiceListCustomActionsResponse.
+ * Use `create(WidgetServiceListCustomActionsResponseSchema)` to create a new message.
+ */
+export const WidgetServiceListCustomActionsResponseSchema: GenMessage<WidgetServiceListCustomActionsResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 9);
+
+/**
+ * @generated from message tandem.v1.PressCustomActionRequest
+ */
+export type PressCustomActionRequest = Message<"tandem.v1.PressCustomActionRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * @generated from field: string custom_action_id = 2;
+   */
+  customActionId: string;
+};
+
+/**
+ * Describes the message tandem.v1.PressCustomActionRequest.
+ * Use `create(PressCustomActionRequestSchema)` to create a new message.
+ */
+export const PressCustomActionRequestSchema: GenMessage<PressCustomActionRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 10);
+
+/**
+ * @generated from message tandem.v1.PressCustomActionResponse
+ */
+export type PressCustomActionResponse = Message<"tandem.v1.PressCustomActionResponse"> & {
+  /**
+   * @generated from field: tandem.v1.WidgetConversation conversation = 1;
+   */
+  conversation?: WidgetConversation | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.PressCustomActionResponse.
+ * Use `create(PressCustomActionResponseSchema)` to create a new message.
+ */
+export const PressCustomActionResponseSchema: GenMessage<PressCustomActionResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 11);
 
 /**
  * WidgetConversation is a conversation as its customer sees it.
@@ -46,6 +322,13 @@ export type WidgetConversation = Message<"tandem.v1.WidgetConversation"> & {
    * @generated from field: int64 last_seq = 5;
    */
   lastSeq: bigint;
+
+  /**
+   * The customer's rating, once given (0 before).
+   *
+   * @generated from field: int32 csat_rating = 6;
+   */
+  csatRating: number;
 };
 
 /**
@@ -53,7 +336,7 @@ export type WidgetConversation = Message<"tandem.v1.WidgetConversation"> & {
  * Use `create(WidgetConversationSchema)` to create a new message.
  */
 export const WidgetConversationSchema: GenMessage<WidgetConversation> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 0);
+  messageDesc(file_tandem_v1_widget, 12);
 
 /**
  * WidgetMessage is a history item as the customer sees it.
@@ -107,6 +390,20 @@ export type WidgetMessage = Message<"tandem.v1.WidgetMessage"> & {
    * @generated from field: int64 seq = 9;
    */
   seq: bigint;
+
+  /**
+   * Files sent with the message.
+   *
+   * @generated from field: repeated tandem.v1.Attachment attachments = 10;
+   */
+  attachments: Attachment[];
+
+  /**
+   * The sources an AI agent's answer cites.
+   *
+   * @generated from field: repeated tandem.v1.Citation citations = 11;
+   */
+  citations: Citation[];
 };
 
 /**
@@ -114,7 +411,7 @@ export type WidgetMessage = Message<"tandem.v1.WidgetMessage"> & {
  * Use `create(WidgetMessageSchema)` to create a new message.
  */
 export const WidgetMessageSchema: GenMessage<WidgetMessage> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 1);
+  messageDesc(file_tandem_v1_widget, 13);
 
 /**
  * @generated from message tandem.v1.WidgetEvent
@@ -171,7 +468,7 @@ export type WidgetEvent = Message<"tandem.v1.WidgetEvent"> & {
  * Use `create(WidgetEventSchema)` to create a new message.
  */
 export const WidgetEventSchema: GenMessage<WidgetEvent> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 2);
+  messageDesc(file_tandem_v1_widget, 14);
 
 /**
  * @generated from message tandem.v1.StartSessionRequest
@@ -218,7 +515,7 @@ export type StartSessionRequest = Message<"tandem.v1.StartSessionRequest"> & {
  * Use `create(StartSessionRequestSchema)` to create a new message.
  */
 export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 3);
+  messageDesc(file_tandem_v1_widget, 15);
 
 /**
  * @generated from message tandem.v1.StartSessionResponse
@@ -257,7 +554,7 @@ export type StartSessionResponse = Message<"tandem.v1.StartSessionResponse"> & {
  * Use `create(StartSessionResponseSchema)` to create a new message.
  */
 export const StartSessionResponseSchema: GenMessage<StartSessionResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 4);
+  messageDesc(file_tandem_v1_widget, 16);
 
 /**
  * @generated from message tandem.v1.StartConversationRequest
@@ -284,6 +581,13 @@ export type StartConversationRequest = Message<"tandem.v1.StartConversationReque
    * @generated from field: string body = 4;
    */
   body: string;
+
+  /**
+   * The department chosen, when the workspace lets customers choose.
+   *
+   * @generated from field: string group_id = 5;
+   */
+  groupId: string;
 };
 
 /**
@@ -291,7 +595,7 @@ export type StartConversationRequest = Message<"tandem.v1.StartConversationReque
  * Use `create(StartConversationRequestSchema)` to create a new message.
  */
 export const StartConversationRequestSchema: GenMessage<StartConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 5);
+  messageDesc(file_tandem_v1_widget, 17);
 
 /**
  * @generated from message tandem.v1.StartConversationResponse
@@ -315,7 +619,7 @@ export type StartConversationResponse = Message<"tandem.v1.StartConversationResp
  * Use `create(StartConversationResponseSchema)` to create a new message.
  */
 export const StartConversationResponseSchema: GenMessage<StartConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 6);
+  messageDesc(file_tandem_v1_widget, 18);
 
 /**
  * @generated from message tandem.v1.ListMyConversationsRequest
@@ -328,7 +632,7 @@ export type ListMyConversationsRequest = Message<"tandem.v1.ListMyConversationsR
  * Use `create(ListMyConversationsRequestSchema)` to create a new message.
  */
 export const ListMyConversationsRequestSchema: GenMessage<ListMyConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 7);
+  messageDesc(file_tandem_v1_widget, 19);
 
 /**
  * @generated from message tandem.v1.ListMyConversationsResponse
@@ -345,7 +649,7 @@ export type ListMyConversationsResponse = Message<"tandem.v1.ListMyConversations
  * Use `create(ListMyConversationsResponseSchema)` to create a new message.
  */
 export const ListMyConversationsResponseSchema: GenMessage<ListMyConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 8);
+  messageDesc(file_tandem_v1_widget, 20);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSendMessageRequest
@@ -362,9 +666,19 @@ export type WidgetServiceSendMessageRequest = Message<"tandem.v1.WidgetServiceSe
   clientId: string;
 
   /**
+   * May be empty when files are attached.
+   *
    * @generated from field: string body = 3;
    */
   body: string;
+
+  /**
+   * Files the visitor uploaded to this conversation and not sent yet
+   * (see Attachment).
+   *
+   * @generated from field: repeated string file_ids = 4;
+   */
+  fileIds: string[];
 };
 
 /**
@@ -372,7 +686,7 @@ export type WidgetServiceSendMessageRequest = Message<"tandem.v1.WidgetServiceSe
  * Use `create(WidgetServiceSendMessageRequestSchema)` to create a new message.
  */
 export const WidgetServiceSendMessageRequestSchema: GenMessage<WidgetServiceSendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 9);
+  messageDesc(file_tandem_v1_widget, 21);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSendMessageResponse
@@ -394,7 +708,7 @@ export type WidgetServiceSendMessageResponse = Message<"tandem.v1.WidgetServiceS
  * Use `create(WidgetServiceSendMessageResponseSchema)` to create a new message.
  */
 export const WidgetServiceSendMessageResponseSchema: GenMessage<WidgetServiceSendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 10);
+  messageDesc(file_tandem_v1_widget, 22);
 
 /**
  * @generated from message tandem.v1.ListMessagesRequest
@@ -421,7 +735,7 @@ export type ListMessagesRequest = Message<"tandem.v1.ListMessagesRequest"> & {
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 11);
+  messageDesc(file_tandem_v1_widget, 23);
 
 /**
  * @generated from message tandem.v1.ListMessagesResponse
@@ -452,7 +766,7 @@ export type ListMessagesResponse = Message<"tandem.v1.ListMessagesResponse"> & {
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 12);
+  messageDesc(file_tandem_v1_widget, 24);
 
 /**
  * @generated from message tandem.v1.WidgetServiceWatchRequest
@@ -474,7 +788,7 @@ export type WidgetServiceWatchRequest = Message<"tandem.v1.WidgetServiceWatchReq
  * Use `create(WidgetServiceWatchRequestSchema)` to create a new message.
  */
 export const WidgetServiceWatchRequestSchema: GenMessage<WidgetServiceWatchRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 13);
+  messageDesc(file_tandem_v1_widget, 25);
 
 /**
  * @generated from message tandem.v1.WidgetServiceWatchResponse
@@ -494,6 +808,14 @@ export type WidgetServiceWatchResponse = Message<"tandem.v1.WidgetServiceWatchRe
    * @generated from field: bool heartbeat = 3;
    */
   heartbeat: boolean;
+
+  /**
+   * While the conversation waits for a person: where it stands, sent when
+   * the stream opens, when it changes and with heartbeats.
+   *
+   * @generated from field: tandem.v1.QueueStatus queue = 4;
+   */
+  queue?: QueueStatus | undefined;
 };
 
 /**
@@ -501,7 +823,40 @@ export type WidgetServiceWatchResponse = Message<"tandem.v1.WidgetServiceWatchRe
  * Use `create(WidgetServiceWatchResponseSchema)` to create a new message.
  */
 export const WidgetServiceWatchResponseSchema: GenMessage<WidgetServiceWatchResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 14);
+  messageDesc(file_tandem_v1_widget, 26);
+
+/**
+ * QueueStatus is a waiting conversation's place in the queue.
+ *
+ * @generated from message tandem.v1.QueueStatus
+ */
+export type QueueStatus = Message<"tandem.v1.QueueStatus"> & {
+  /**
+   * 1 when next.
+   *
+   * @generated from field: int32 position = 1;
+   */
+  position: number;
+
+  /**
+   * The expected wait from the team's recent pace; 0 when unknown.
+   *
+   * @generated from field: int64 expected_wait_ms = 2;
+   */
+  expectedWaitMs: bigint;
+
+  /**
+   * @generated from field: bool agents_online = 3;
+   */
+  agentsOnline: boolean;
+};
+
+/**
+ * Describes the message tandem.v1.QueueStatus.
+ * Use `create(QueueStatusSchema)` to create a new message.
+ */
+export const QueueStatusSchema: GenMessage<QueueStatus> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 27);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSetTypingRequest
@@ -523,7 +878,7 @@ export type WidgetServiceSetTypingRequest = Message<"tandem.v1.WidgetServiceSetT
  * Use `create(WidgetServiceSetTypingRequestSchema)` to create a new message.
  */
 export const WidgetServiceSetTypingRequestSchema: GenMessage<WidgetServiceSetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 15);
+  messageDesc(file_tandem_v1_widget, 28);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSetTypingResponse
@@ -536,7 +891,7 @@ export type WidgetServiceSetTypingResponse = Message<"tandem.v1.WidgetServiceSet
  * Use `create(WidgetServiceSetTypingResponseSchema)` to create a new message.
  */
 export const WidgetServiceSetTypingResponseSchema: GenMessage<WidgetServiceSetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 16);
+  messageDesc(file_tandem_v1_widget, 29);
 
 /**
  * @generated from message tandem.v1.WidgetServiceCloseConversationRequest
@@ -553,7 +908,7 @@ export type WidgetServiceCloseConversationRequest = Message<"tandem.v1.WidgetSer
  * Use `create(WidgetServiceCloseConversationRequestSchema)` to create a new message.
  */
 export const WidgetServiceCloseConversationRequestSchema: GenMessage<WidgetServiceCloseConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 17);
+  messageDesc(file_tandem_v1_widget, 30);
 
 /**
  * @generated from message tandem.v1.WidgetServiceCloseConversationResponse
@@ -570,7 +925,7 @@ export type WidgetServiceCloseConversationResponse = Message<"tandem.v1.WidgetSe
  * Use `create(WidgetServiceCloseConversationResponseSchema)` to create a new message.
  */
 export const WidgetServiceCloseConversationResponseSchema: GenMessage<WidgetServiceCloseConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 18);
+  messageDesc(file_tandem_v1_widget, 31);
 
 /**
  * WidgetService is the customers' side: what the web chat widget (or any
@@ -581,6 +936,18 @@ export const WidgetServiceCloseConversationResponseSchema: GenMessage<WidgetServ
  * @generated from service tandem.v1.WidgetService
  */
 export const WidgetService: GenService<{
+  /**
+   * GetWidgetConfig returns what the widget shows before and around a chat:
+   * the workspace's widget settings, the AI agent's name and greeting, the
+   * departments to choose from, the file limit and whether anyone is online.
+   *
+   * @generated from rpc tandem.v1.WidgetService.GetWidgetConfig
+   */
+  getWidgetConfig: {
+    methodKind: "unary";
+    input: typeof GetWidgetConfigRequestSchema;
+    output: typeof GetWidgetConfigResponseSchema;
+  },
   /**
    * StartSession gives a visitor token for a workspace's widget. A store may
    * vouch for the shopper: identity_json signed with the workspace's widget
@@ -659,6 +1026,50 @@ export const WidgetService: GenService<{
     methodKind: "unary";
     input: typeof WidgetServiceCloseConversationRequestSchema;
     output: typeof WidgetServiceCloseConversationResponseSchema;
+  },
+  /**
+   * RateConversation records the customer's satisfaction (1 to 5, with an
+   * optional comment) once, after the conversation closed and within the
+   * rating window (a week).
+   *
+   * @generated from rpc tandem.v1.WidgetService.RateConversation
+   */
+  rateConversation: {
+    methodKind: "unary";
+    input: typeof RateConversationRequestSchema;
+    output: typeof RateConversationResponseSchema;
+  },
+  /**
+   * RequestHuman hands the conversation from the AI agent to the team (the
+   * "Talk to a person" button). Asking again changes nothing.
+   *
+   * @generated from rpc tandem.v1.WidgetService.RequestHuman
+   */
+  requestHuman: {
+    methodKind: "unary";
+    input: typeof RequestHumanRequestSchema;
+    output: typeof RequestHumanResponseSchema;
+  },
+  /**
+   * ListCustomActions lists the buttons the widget shows in a chat ("Talk
+   * to a person", "Track my order"), in their order.
+   *
+   * @generated from rpc tandem.v1.WidgetService.ListCustomActions
+   */
+  listCustomActions: {
+    methodKind: "unary";
+    input: typeof WidgetServiceListCustomActionsRequestSchema;
+    output: typeof WidgetServiceListCustomActionsResponseSchema;
+  },
+  /**
+   * PressCustomAction runs a button's actions in the visitor's conversation.
+   *
+   * @generated from rpc tandem.v1.WidgetService.PressCustomAction
+   */
+  pressCustomAction: {
+    methodKind: "unary";
+    input: typeof PressCustomActionRequestSchema;
+    output: typeof PressCustomActionResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tandem_v1_widget, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/workspace.proto.
  */
 export const file_tandem_v1_workspace: GenFile = /*@__PURE__*/
-  fileDesc("Chl0YW5kZW0vdjEvd29ya3NwYWNlLnByb3RvEgl0YW5kZW0udjEiaQoJV29ya3NwYWNlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEgoKcHVibGljX2tleRgDIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAxIWCg51cGRhdGVfdGltZV9tcxgFIAEoAyJzCgZNZW1iZXISDwoHdXNlcl9pZBgBIAEoCRINCgVlbWFpbBgCIAEoCRIUCgxkaXNwbGF5X25hbWUYAyABKAkSHQoEcm9sZRgEIAEoDjIPLnRhbmRlbS52MS5Sb2xlEhQKDGpvaW5fdGltZV9tcxgFIAEoAyJ9CgVHcm91cBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIXCg9tZW1iZXJfdXNlcl9pZHMYBSADKAkSFgoOY3JlYXRlX3RpbWVfbXMYBiABKAMiMQoWQ3JlYXRlV29ya3NwYWNlUmVxdWVzdBIXCgRuYW1lGAEgASgJQgm6SAZyBBABGGQiQgoXQ3JlYXRlV29ya3NwYWNlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZSJUChVMaXN0V29ya3NwYWNlc1JlcXVlc3QSHQoJcGFnZV9zaXplGAEgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAiABKAlCCLpIBXIDGIAEIlsKFkxpc3RXb3Jrc3BhY2VzUmVzcG9uc2USKAoKd29ya3NwYWNlcxgBIAMoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIjUKE0dldFdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABASI/ChRHZXRXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlIl8KFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBAUIHCgVfbmFtZSJCChdVcGRhdGVXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlInsKE0ludml0ZU1lbWJlclJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgVlbWFpbBgCIAEoCUIKukgHcgUY/gFgARIpCgRyb2xlGAMgASgOMg8udGFuZGVtLnYxLlJvbGVCCrpIB4IBBBABIAAiRAoUSW52aXRlTWVtYmVyUmVzcG9uc2USFAoMaW52aXRlX3Rva2VuGAEgASgJEhYKDmV4cGlyZV90aW1lX21zGAIgASgDInQKE0FjY2VwdEludml0ZVJlcXVlc3QSIAoMaW52aXRlX3Rva2VuGAEgASgJQgq6SAdyBRAQGIABEh0KDGRpc3BsYXlfbmFtZRgCIAEoCUIHukgEcgIYZBIcCghwYXNzd29yZBgDIAEoCUIKukgHcgUQARiAAiJmChRBY2NlcHRJbnZpdGVSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlEg0KBXRva2VuGAIgASgJEhYKDmV4cGlyZV90aW1lX21zGAMgASgDInEKEkxpc3RNZW1iZXJzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJSChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiIKB21lbWJlcnMYASADKAsyES50YW5kZW0udjEuTWVtYmVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ/ChdVcGRhdGVNZW1iZXJSb2xlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBEikKBHJvbGUYAyABKA4yDy50YW5kZW0udjEuUm9sZUIKukgHggEEEAEgACI9ChhVcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USIQoGbWVtYmVyGAEgASgLMhEudGFuZGVtLnYxLk1lbWJlciJQChNSZW1vdmVNZW1iZXJSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UibAoSQ3JlYXRlR3JvdXBSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjoByI2ChNDcmVhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwInAKEUxpc3RHcm91cHNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIk8KEkxpc3RHcm91cHNSZXNwb25zZRIgCgZncm91cHMYASADKAsyEC50YW5kZW0udjEuR3JvdXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIosBChJVcGRhdGVHcm91cFJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhwKBG5hbWUYAiABKAlCCbpIBnIEEAEYZEgAiAEBEiIKC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjoB0gBiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbiI2ChNVcGRhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwIjAKEkRlbGV0ZUdyb3VwUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQEiFQoTRGVsZXRlR3JvdXBSZXNwb25zZSJOChVBZGRHcm91cE1lbWJlclJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIjkKFkFkZEdyb3VwTWVtYmVyUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAiUQoYUmVtb3ZlR3JvdXBNZW1iZXJSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABASI8ChlSZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwKmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfQUdFTlQQARITCg9ST0xFX1NVUEVSVklTT1IQAhIOCgpST0xFX0FETUlOEAMSDgoKUk9MRV9PV05FUhAEMoUOChBXb3Jrc3BhY2VTZXJ2aWNlEmAKD0NyZWF0ZVdvcmtzcGFjZRIhLnRhbmRlbS52MS5DcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0GiIudGFuZGVtLnYxLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlIgbK8xgCCAISYAoOTGlzdFdvcmtzcGFjZXMSIC50YW5kZW0udjEuTGlzdFdvcmtzcGFjZXNSZXF1ZXN0GiEudGFuZGVtLnYxLkxpc3RXb3Jrc3BhY2VzUmVzcG9uc2UiCZACAcrzGAIIAxJ5CgxHZXRXb3Jrc3BhY2USHi50YW5kZW0udjEuR2V0V29ya3NwYWNlUmVxdWVzdBofLnRhbmRlbS52MS5HZXRXb3Jrc3BhY2VSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKBAQoPVXBkYXRlV29ya3NwYWNlEiEudGFuZGVtLnYxLlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QaIi50YW5kZW0udjEuVXBkYXRlV29ya3NwYWNlUmVzcG9uc2UiJ8rzGCMIBBIJd29ya3NwYWNlGgZ1cGRhdGUiDHdvcmtzcGFjZV9pZBKAAQoMSW52aXRlTWVtYmVyEh4udGFuZGVtLnYxLkludml0ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuSW52aXRlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkElcKDEFjY2VwdEludml0ZRIeLnRhbmRlbS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0Gh8udGFuZGVtLnYxLkFjY2VwdEludml0ZVJlc3BvbnNlIgbK8xgCCAESdgoLTGlzdE1lbWJlcnMSHS50YW5kZW0udjEuTGlzdE1lbWJlcnNSZXF1ZXN0Gh4udGFuZGVtLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSjAEKEFVwZGF0ZU1lbWJlclJvbGUSIi50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaIy50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBKAAQoMUmVtb3ZlTWVtYmVyEh4udGFuZGVtLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkEnwKC0NyZWF0ZUdyb3VwEh0udGFuZGVtLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5DcmVhdGVHcm91cFJlc3BvbnNlIi7K8xgqCAQSCXdvcmtzcGFjZRoNbWFuYWdlX2dyb3VwcyIMd29ya3NwYWNlX2lkEnMKCkxpc3RHcm91cHMSHC50YW5kZW0udjEuTGlzdEdyb3Vwc1JlcXVlc3QaHS50YW5kZW0udjEuTGlzdEdyb3Vwc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEm0KC1VwZGF0ZUdyb3VwEh0udGFuZGVtLnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5VcGRhdGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEm0KC0RlbGV0ZUdyb3VwEh0udGFuZGVtLnYxLkRlbGV0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5EZWxldGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEnYKDkFkZEdyb3VwTWVtYmVyEiAudGFuZGVtLnYxLkFkZEdyb3VwTWVtYmVyUmVxdWVzdBohLnRhbmRlbS52MS5BZGRHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEn8KEVJlbW92ZUdyb3VwTWVtYmVyEiMudGFuZGVtLnYxLlJlbW92ZUdyb3VwTWVtYmVyUmVxdWVzdBokLnRhbmRlbS52MS5SZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chl0YW5kZW0vdjEvd29ya3NwYWNlLnByb3RvEgl0YW5kZW0udjEilAEKCVdvcmtzcGFjZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnB1YmxpY19rZXkYAyABKAkSFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMSFgoOdXBkYXRlX3RpbWVfbXMYBSABKAMSKQoGd2lkZ2V0GAYgASgLMhkudGFuZGVtLnYxLldpZGdldFNldHRpbmdzIpMBCg5XaWRnZXRTZXR0aW5ncxIUCgxjaG9vc2VfZ3JvdXAYASABKAgSEAoIYXNrX25hbWUYAiABKAgSEQoJYXNrX2VtYWlsGAMgASgIEhMKC2FsbG93X2ZpbGVzGAQgASgIEjEKDGFjY2VudF9jb2xvchgFIAEoCUIbukgYchYyFF4oI1swLTlhLWZBLUZdezZ9KT8kInMKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIdCgRyb2xlGAQgASgOMg8udGFuZGVtLnYxLlJvbGUSFAoMam9pbl90aW1lX21zGAUgASgDIpoBCgVHcm91cBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIXCg9tZW1iZXJfdXNlcl9pZHMYBSADKAkSFgoOY3JlYXRlX3RpbWVfbXMYBiABKAMSGwoTbWF4X2NoYXRzX3Blcl9hZ2VudBgHIAEoBSIxChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYZCJCChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlIlQKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiWwoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIoCgp3b3Jrc3BhY2VzGAEgAygLMhQudGFuZGVtLnYxLldvcmtzcGFjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoTR2V0V29ya3NwYWNlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIj8KFEdldFdvcmtzcGFjZVJlc3BvbnNlEicKCXdvcmtzcGFjZRgBIAEoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2UiigEKFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBARIpCgZ3aWRnZXQYAyABKAsyGS50YW5kZW0udjEuV2lkZ2V0U2V0dGluZ3NCBwoFX25hbWUiQgoXVXBkYXRlV29ya3NwYWNlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZSJ7ChNJbnZpdGVNZW1iZXJSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESKQoEcm9sZRgDIAEoDjIPLnRhbmRlbS52MS5Sb2xlQgq6SAeCAQQQASAAIkQKFEludml0ZU1lbWJlclJlc3BvbnNlEhQKDGludml0ZV90b2tlbhgBIAEoCRIWCg5leHBpcmVfdGltZV9tcxgCIAEoAyJ0ChNBY2NlcHRJbnZpdGVSZXF1ZXN0EiAKDGludml0ZV90b2tlbhgBIAEoCUIKukgHcgUQEBiAARIdCgxkaXNwbGF5X25hbWUYAiABKAlCB7pIBHICGGQSHAoIcGFzc3dvcmQYAyABKAlCCrpIB3IFEAEYgAIiZgoUQWNjZXB0SW52aXRlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZRINCgV0b2tlbhgCIAEoCRIWCg5leHBpcmVfdGltZV9tcxgDIAEoAyJxChJMaXN0TWVtYmVyc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiUgoTTGlzdE1lbWJlcnNSZXNwb25zZRIiCgdtZW1iZXJzGAEgAygLMhEudGFuZGVtLnYxLk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkifwoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABARIpCgRyb2xlGAMgASgOMg8udGFuZGVtLnYxLlJvbGVCCrpIB4IBBBABIAAiPQoYVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEiEKBm1lbWJlchgBIAEoCzIRLnRhbmRlbS52MS5NZW1iZXIiUAoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlIpQBChJDcmVhdGVHcm91cFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIXCgRuYW1lGAIgASgJQgm6SAZyBBABGGQSHQoLZGVzY3JpcHRpb24YAyABKAlCCLpIBXIDGOgHEiYKE21heF9jaGF0c19wZXJfYWdlbnQYBCABKAVCCbpIBhoEGDIoACI2ChNDcmVhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwInAKEUxpc3RHcm91cHNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIk8KEkxpc3RHcm91cHNSZXNwb25zZRIgCgZncm91cHMYASADKAsyEC50YW5kZW0udjEuR3JvdXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItABChJVcGRhdGVHcm91cFJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhwKBG5hbWUYAiABKAlCCbpIBnIEEAEYZEgAiAEBEiIKC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjoB0gBiAEBEisKE21heF9jaGF0c19wZXJfYWdlbnQYBCABKAVCCbpIBhoEGDIoAEgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIWChRfbWF4X2NoYXRzX3Blcl9hZ2VudCI2ChNVcGRhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwIjAKEkRlbGV0ZUdyb3VwUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQEiFQoTRGVsZXRlR3JvdXBSZXNwb25zZSJOChVBZGRHcm91cE1lbWJlclJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIjkKFkFkZEdyb3VwTWVtYmVyUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAiUQoYUmVtb3ZlR3JvdXBNZW1iZXJSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABASI8ChlSZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwKmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfQUdFTlQQARITCg9ST0xFX1NVUEVSVklTT1IQAhIOCgpST0xFX0FETUlOEAMSDgoKUk9MRV9PV05FUhAEMoUOChBXb3Jrc3BhY2VTZXJ2aWNlEmAKD0NyZWF0ZVdvcmtzcGFjZRIhLnRhbmRlbS52MS5DcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0GiIudGFuZGVtLnYxLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlIgbK8xgCCAISYAoOTGlzdFdvcmtzcGFjZXMSIC50YW5kZW0udjEuTGlzdFdvcmtzcGFjZXNSZXF1ZXN0GiEudGFuZGVtLnYxLkxpc3RXb3Jrc3BhY2VzUmVzcG9uc2UiCZACAcrzGAIIAxJ5CgxHZXRXb3Jrc3BhY2USHi50YW5kZW0udjEuR2V0V29ya3NwYWNlUmVxdWVzdBofLnRhbmRlbS52MS5HZXRXb3Jrc3BhY2VSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKBAQoPVXBkYXRlV29ya3NwYWNlEiEudGFuZGVtLnYxLlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QaIi50YW5kZW0udjEuVXBkYXRlV29ya3NwYWNlUmVzcG9uc2UiJ8rzGCMIBBIJd29ya3NwYWNlGgZ1cGRhdGUiDHdvcmtzcGFjZV9pZBKAAQoMSW52aXRlTWVtYmVyEh4udGFuZGVtLnYxLkludml0ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuSW52aXRlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkElcKDEFjY2VwdEludml0ZRIeLnRhbmRlbS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0Gh8udGFuZGVtLnYxLkFjY2VwdEludml0ZVJlc3BvbnNlIgbK8xgCCAESdgoLTGlzdE1lbWJlcnMSHS50YW5kZW0udjEuTGlzdE1lbWJlcnNSZXF1ZXN0Gh4udGFuZGVtLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSjAEKEFVwZGF0ZU1lbWJlclJvbGUSIi50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaIy50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBKAAQoMUmVtb3ZlTWVtYmVyEh4udGFuZGVtLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkEnwKC0NyZWF0ZUdyb3VwEh0udGFuZGVtLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5DcmVhdGVHcm91cFJlc3BvbnNlIi7K8xgqCAQSCXdvcmtzcGFjZRoNbWFuYWdlX2dyb3VwcyIMd29ya3NwYWNlX2lkEnMKCkxpc3RHcm91cHMSHC50YW5kZW0udjEuTGlzdEdyb3Vwc1JlcXVlc3QaHS50YW5kZW0udjEuTGlzdEdyb3Vwc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEm0KC1VwZGF0ZUdyb3VwEh0udGFuZGVtLnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5VcGRhdGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEm0KC0RlbGV0ZUdyb3VwEh0udGFuZGVtLnYxLkRlbGV0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5EZWxldGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEnYKDkFkZEdyb3VwTWVtYmVyEiAudGFuZGVtLnYxLkFkZEdyb3VwTWVtYmVyUmVxdWVzdBohLnRhbmRlbS52MS5BZGRHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEn8KEVJlbW92ZUdyb3VwTWVtYmVyEiMudGFuZGVtLnYxLlJlbW92ZUdyb3VwTWVtYmVyUmVxdWVzdBokLnRhbmRlbS52MS5SZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.Workspace
@@ -44,6 +44,13 @@ export type Workspace = Message<"tandem.v1.Workspace"> & {
    * @generated from field: int64 update_time_ms = 5;
    */
   updateTimeMs: bigint;
+
+  /**
+   * How the workspace's web widget looks and what it asks.
+   *
+   * @generated from field: tandem.v1.WidgetSettings widget = 6;
+   */
+  widget?: WidgetSettings | undefined;
 };
 
 /**
@@ -52,6 +59,53 @@ export type Workspace = Message<"tandem.v1.Workspace"> & {
  */
 export const WorkspaceSchema: GenMessage<Workspace> = /*@__PURE__*/
   messageDesc(file_tandem_v1_workspace, 0);
+
+/**
+ * WidgetSettings are a workspace's web widget options.
+ *
+ * @generated from message tandem.v1.WidgetSettings
+ */
+export type WidgetSettings = Message<"tandem.v1.WidgetSettings"> & {
+  /**
+   * Customers choose a department (group) before chatting.
+   *
+   * @generated from field: bool choose_group = 1;
+   */
+  chooseGroup: boolean;
+
+  /**
+   * Pre-chat fields asked before the first message.
+   *
+   * @generated from field: bool ask_name = 2;
+   */
+  askName: boolean;
+
+  /**
+   * @generated from field: bool ask_email = 3;
+   */
+  askEmail: boolean;
+
+  /**
+   * Customers may attach files.
+   *
+   * @generated from field: bool allow_files = 4;
+   */
+  allowFiles: boolean;
+
+  /**
+   * The widget's accent color, "#rrggbb"; empty for the default.
+   *
+   * @generated from field: string accent_color = 5;
+   */
+  accentColor: string;
+};
+
+/**
+ * Describes the message tandem.v1.WidgetSettings.
+ * Use `create(WidgetSettingsSchema)` to create a new message.
+ */
+export const WidgetSettingsSchema: GenMessage<WidgetSettings> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 1);
 
 /**
  * @generated from message tandem.v1.Member
@@ -88,7 +142,7 @@ export type Member = Message<"tandem.v1.Member"> & {
  * Use `create(MemberSchema)` to create a new message.
  */
 export const MemberSchema: GenMessage<Member> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 1);
+  messageDesc(file_tandem_v1_workspace, 2);
 
 /**
  * @generated from message tandem.v1.Group
@@ -123,6 +177,14 @@ export type Group = Message<"tandem.v1.Group"> & {
    * @generated from field: int64 create_time_ms = 6;
    */
   createTimeMs: bigint;
+
+  /**
+   * The most chats a member may hold when auto-assignment gives them one of
+   * this group's conversations; 0 leaves each agent's own capacity.
+   *
+   * @generated from field: int32 max_chats_per_agent = 7;
+   */
+  maxChatsPerAgent: number;
 };
 
 /**
@@ -130,7 +192,7 @@ export type Group = Message<"tandem.v1.Group"> & {
  * Use `create(GroupSchema)` to create a new message.
  */
 export const GroupSchema: GenMessage<Group> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 2);
+  messageDesc(file_tandem_v1_workspace, 3);
 
 /**
  * @generated from message tandem.v1.CreateWorkspaceRequest
@@ -147,7 +209,7 @@ export type CreateWorkspaceRequest = Message<"tandem.v1.CreateWorkspaceRequest">
  * Use `create(CreateWorkspaceRequestSchema)` to create a new message.
  */
 export const CreateWorkspaceRequestSchema: GenMessage<CreateWorkspaceRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 3);
+  messageDesc(file_tandem_v1_workspace, 4);
 
 /**
  * @generated from message tandem.v1.CreateWorkspaceResponse
@@ -164,7 +226,7 @@ export type CreateWorkspaceResponse = Message<"tandem.v1.CreateWorkspaceResponse
  * Use `create(CreateWorkspaceResponseSchema)` to create a new message.
  */
 export const CreateWorkspaceResponseSchema: GenMessage<CreateWorkspaceResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 4);
+  messageDesc(file_tandem_v1_workspace, 5);
 
 /**
  * @generated from message tandem.v1.ListWorkspacesRequest
@@ -186,7 +248,7 @@ export type ListWorkspacesRequest = Message<"tandem.v1.ListWorkspacesRequest"> &
  * Use `create(ListWorkspacesRequestSchema)` to create a new message.
  */
 export const ListWorkspacesRequestSchema: GenMessage<ListWorkspacesRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 5);
+  messageDesc(file_tandem_v1_workspace, 6);
 
 /**
  * @generated from message tandem.v1.ListWorkspacesResponse
@@ -208,7 +270,7 @@ export type ListWorkspacesResponse = Message<"tandem.v1.ListWorkspacesResponse">
  * Use `create(ListWorkspacesResponseSchema)` to create a new message.
  */
 export const ListWorkspacesResponseSchema: GenMessage<ListWorkspacesResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 6);
+  messageDesc(file_tandem_v1_workspace, 7);
 
 /**
  * @generated from message tandem.v1.GetWorkspaceRequest
@@ -225,7 +287,7 @@ export type GetWorkspaceRequest = Message<"tandem.v1.GetWorkspaceRequest"> & {
  * Use `create(GetWorkspaceRequestSchema)` to create a new message.
  */
 export const GetWorkspaceRequestSchema: GenMessage<GetWorkspaceRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 7);
+  messageDesc(file_tandem_v1_workspace, 8);
 
 /**
  * @generated from message tandem.v1.GetWorkspaceResponse
@@ -242,7 +304,7 @@ export type GetWorkspaceResponse = Message<"tandem.v1.GetWorkspaceResponse"> & {
  * Use `create(GetWorkspaceResponseSchema)` to create a new message.
  */
 export const GetWorkspaceResponseSchema: GenMessage<GetWorkspaceResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 8);
+  messageDesc(file_tandem_v1_workspace, 9);
 
 /**
  * @generated from message tandem.v1.UpdateWorkspaceRequest
@@ -259,6 +321,13 @@ export type UpdateWorkspaceRequest = Message<"tandem.v1.UpdateWorkspaceRequest">
    * @generated from field: optional string name = 2;
    */
   name?: string | undefined;
+
+  /**
+   * The new widget settings (all of them); unchanged when absent.
+   *
+   * @generated from field: tandem.v1.WidgetSettings widget = 3;
+   */
+  widget?: WidgetSettings | undefined;
 };
 
 /**
@@ -266,7 +335,7 @@ export type UpdateWorkspaceRequest = Message<"tandem.v1.UpdateWorkspaceRequest">
  * Use `create(UpdateWorkspaceRequestSchema)` to create a new message.
  */
 export const UpdateWorkspaceRequestSchema: GenMessage<UpdateWorkspaceRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 9);
+  messageDesc(file_tandem_v1_workspace, 10);
 
 /**
  * @generated from message tandem.v1.UpdateWorkspaceResponse
@@ -283,7 +352,7 @@ export type UpdateWorkspaceResponse = Message<"tandem.v1.UpdateWorkspaceResponse
  * Use `create(UpdateWorkspaceResponseSchema)` to create a new message.
  */
 export const UpdateWorkspaceResponseSchema: GenMessage<UpdateWorkspaceResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 10);
+  messageDesc(file_tandem_v1_workspace, 11);
 
 /**
  * @generated from message tandem.v1.InviteMemberRequest
@@ -310,7 +379,7 @@ export type InviteMemberRequest = Message<"tandem.v1.InviteMemberRequest"> & {
  * Use `create(InviteMemberRequestSchema)` to create a new message.
  */
 export const InviteMemberRequestSchema: GenMessage<InviteMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 11);
+  messageDesc(file_tandem_v1_workspace, 12);
 
 /**
  * @generated from message tandem.v1.InviteMemberResponse
@@ -334,7 +403,7 @@ export type InviteMemberResponse = Message<"tandem.v1.InviteMemberResponse"> & {
  * Use `create(InviteMemberResponseSchema)` to create a new message.
  */
 export const InviteMemberResponseSchema: GenMessage<InviteMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 12);
+  messageDesc(file_tandem_v1_workspace, 13);
 
 /**
  * @generated from message tandem.v1.AcceptInviteRequest
@@ -363,7 +432,7 @@ export type AcceptInviteRequest = Message<"tandem.v1.AcceptInviteRequest"> & {
  * Use `create(AcceptInviteRequestSchema)` to create a new message.
  */
 export const AcceptInviteRequestSchema: GenMessage<AcceptInviteRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 13);
+  messageDesc(file_tandem_v1_workspace, 14);
 
 /**
  * @generated from message tandem.v1.AcceptInviteResponse
@@ -392,7 +461,7 @@ export type AcceptInviteResponse = Message<"tandem.v1.AcceptInviteResponse"> & {
  * Use `create(AcceptInviteResponseSchema)` to create a new message.
  */
 export const AcceptInviteResponseSchema: GenMessage<AcceptInviteResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 14);
+  messageDesc(file_tandem_v1_workspace, 15);
 
 /**
  * @generated from message tandem.v1.ListMembersRequest
@@ -419,7 +488,7 @@ export type ListMembersRequest = Message<"tandem.v1.ListMembersRequest"> & {
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 15);
+  messageDesc(file_tandem_v1_workspace, 16);
 
 /**
  * @generated from message tandem.v1.ListMembersResponse
@@ -441,7 +510,7 @@ export type ListMembersResponse = Message<"tandem.v1.ListMembersResponse"> & {
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 16);
+  messageDesc(file_tandem_v1_workspace, 17);
 
 /**
  * @generated from message tandem.v1.UpdateMemberRoleRequest
@@ -468,7 +537,7 @@ export type UpdateMemberRoleRequest = Message<"tandem.v1.UpdateMemberRoleRequest
  * Use `create(UpdateMemberRoleRequestSchema)` to create a new message.
  */
 export const UpdateMemberRoleRequestSchema: GenMessage<UpdateMemberRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 17);
+  messageDesc(file_tandem_v1_workspace, 18);
 
 /**
  * @generated from message tandem.v1.UpdateMemberRoleResponse
@@ -485,7 +554,7 @@ export type UpdateMemberRoleResponse = Message<"tandem.v1.UpdateMemberRoleRespon
  * Use `create(UpdateMemberRoleResponseSchema)` to create a new message.
  */
 export const UpdateMemberRoleResponseSchema: GenMessage<UpdateMemberRoleResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 18);
+  messageDesc(file_tandem_v1_workspace, 19);
 
 /**
  * @generated from message tandem.v1.RemoveMemberRequest
@@ -507,7 +576,7 @@ export type RemoveMemberRequest = Message<"tandem.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 19);
+  messageDesc(file_tandem_v1_workspace, 20);
 
 /**
  * @generated from message tandem.v1.RemoveMemberResponse
@@ -520,7 +589,7 @@ export type RemoveMemberResponse = Message<"tandem.v1.RemoveMemberResponse"> & {
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 20);
+  messageDesc(file_tandem_v1_workspace, 21);
 
 /**
  * @generated from message tandem.v1.CreateGroupRequest
@@ -540,6 +609,13 @@ export type CreateGroupRequest = Message<"tandem.v1.CreateGroupRequest"> & {
    * @generated from field: string description = 3;
    */
   description: string;
+
+  /**
+   * See Group.max_chats_per_agent.
+   *
+   * @generated from field: int32 max_chats_per_agent = 4;
+   */
+  maxChatsPerAgent: number;
 };
 
 /**
@@ -547,7 +623,7 @@ export type CreateGroupRequest = Message<"tandem.v1.CreateGroupRequest"> & {
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 21);
+  messageDesc(file_tandem_v1_workspace, 22);
 
 /**
  * @generated from message tandem.v1.CreateGroupResponse
@@ -564,7 +640,7 @@ export type CreateGroupResponse = Message<"tandem.v1.CreateGroupResponse"> & {
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 22);
+  messageDesc(file_tandem_v1_workspace, 23);
 
 /**
  * @generated from message tandem.v1.ListGroupsRequest
@@ -591,7 +667,7 @@ export type ListGroupsRequest = Message<"tandem.v1.ListGroupsRequest"> & {
  * Use `create(ListGroupsRequestSchema)` to create a new message.
  */
 export const ListGroupsRequestSchema: GenMessage<ListGroupsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 23);
+  messageDesc(file_tandem_v1_workspace, 24);
 
 /**
  * @generated from message tandem.v1.ListGroupsResponse
@@ -613,7 +689,7 @@ export type ListGroupsResponse = Message<"tandem.v1.ListGroupsResponse"> & {
  * Use `create(ListGroupsResponseSchema)` to create a new message.
  */
 export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 24);
+  messageDesc(file_tandem_v1_workspace, 25);
 
 /**
  * @generated from message tandem.v1.UpdateGroupRequest
@@ -633,6 +709,13 @@ export type UpdateGroupRequest = Message<"tandem.v1.UpdateGroupRequest"> & {
    * @generated from field: optional string description = 3;
    */
   description?: string | undefined;
+
+  /**
+   * See Group.max_chats_per_agent; unchanged when absent.
+   *
+   * @generated from field: optional int32 max_chats_per_agent = 4;
+   */
+  maxChatsPerAgent?: number | undefined;
 };
 
 /**
@@ -640,7 +723,7 @@ export type UpdateGroupRequest = Message<"tandem.v1.UpdateGroupRequest"> & {
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 25);
+  messageDesc(file_tandem_v1_workspace, 26);
 
 /**
  * @generated from message tandem.v1.UpdateGroupResponse
@@ -657,7 +740,7 @@ export type UpdateGroupResponse = Message<"tandem.v1.UpdateGroupResponse"> & {
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 26);
+  messageDesc(file_tandem_v1_workspace, 27);
 
 /**
  * @generated from message tandem.v1.DeleteGroupRequest
@@ -674,7 +757,7 @@ export type DeleteGroupRequest = Message<"tandem.v1.DeleteGroupRequest"> & {
  * Use `create(DeleteGroupRequestSchema)` to create a new message.
  */
 export const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 27);
+  messageDesc(file_tandem_v1_workspace, 28);
 
 /**
  * @generated from message tandem.v1.DeleteGroupResponse
@@ -687,7 +770,7 @@ export type DeleteGroupResponse = Message<"tandem.v1.DeleteGroupResponse"> & {
  * Use `create(DeleteGroupResponseSchema)` to create a new message.
  */
 export const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 28);
+  messageDesc(file_tandem_v1_workspace, 29);
 
 /**
  * @generated from message tandem.v1.AddGroupMemberRequest
@@ -709,7 +792,7 @@ export type AddGroupMemberRequest = Message<"tandem.v1.AddGroupMemberRequest"> &
  * Use `create(AddGroupMemberRequestSchema)` to create a new message.
  */
 export const AddGroupMemberRequestSchema: GenMessage<AddGroupMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 29);
+  messageDesc(file_tandem_v1_workspace, 30);
 
 /**
  * @generated from message tandem.v1.AddGroupMemberResponse
@@ -726,7 +809,7 @@ export type AddGroupMemberResponse = Message<"tandem.v1.AddGroupMemberResponse">
  * Use `create(AddGroupMemberResponseSchema)` to create a new message.
  */
 export const AddGroupMemberResponseSchema: GenMessage<AddGroupMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 30);
+  messageDesc(file_tandem_v1_workspace, 31);
 
 /**
  * @generated from message tandem.v1.RemoveGroupMemberRequest
@@ -748,7 +831,7 @@ export type RemoveGroupMemberRequest = Message<"tandem.v1.RemoveGroupMemberReque
  * Use `create(RemoveGroupMemberRequestSchema)` to create a new message.
  */
 export const RemoveGroupMemberRequestSchema: GenMessage<RemoveGroupMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 31);
+  messageDesc(file_tandem_v1_workspace, 32);
 
 /**
  * @generated from message tandem.v1.RemoveGroupMemberResponse
@@ -765,7 +848,7 @@ export type RemoveGroupMemberResponse = Message<"tandem.v1.RemoveGroupMemberResp
  * Use `create(RemoveGroupMemberResponseSchema)` to create a new message.
  */
 export const RemoveGroupMemberResponseSchema: GenMessage<RemoveGroupMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 32);
+  messageDesc(file_tandem_v1_workspace, 33);
 
 /**
  * Role is a member's role in a workspace; each role can do all that the
