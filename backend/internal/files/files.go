@@ -1,0 +1,110 @@
+// Package files keeps the files customers and agents send in conversations:
+// uploads are streamed into a blob store (a local directory by default, an
+// S3-compatible bucket when configured) under server-made keys, typed by
+// their content, never by their name, and served only to callers who may see
+// their conversation.
+package files
+
+import (
+	"database/sql"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+)
+
+// MaxSize is the largest file accepted: 10 MiB (10,485,760 bytes).
+const MaxSize = 10 << 20
+
+// File is an uploaded file.
+type File struct {
+	ID             string         `db:"id"`
+	WorkspaceID    string         `db:"workspace_id"`
+	ConversationID string         `db:"conversation_id"`
+	UploaderKind   string         `db:"uploader_kind"`
+	UploaderID     string         `db:"uploader_id"`
+	ClientID       string         `db:"client_id"`
+	Name           string         `db:"name"`
+	ContentType    string         `db:"content_type"`
+	Size           int64          `db:"size_bytes"`
+	SHA256         string         `db:"sha256"`
+	BlobKey        string         `db:"blob_key"`
+	MessageID      sql.NullString `db:"message_id"`
+	CreatedAt      int64          `db:"created_at"`
+}
+
+// Sent reports whether a message carries the file.
+func (f *File) Sent() bool { return f.MessageID.Valid }
+
+// accepted maps each accepted content type, as sniffed, to the type the file
+// is served with. Anything else (HTML, SVG, scripts, executables, archives)
+// is refused.
+var accepted = map[string]string{
+	"application/pdf": "application/pdf",
+	"image/png":       "image/png",
+	"image/jpeg":      "image/jpeg",
+	"image/gif":       "image/gif",
+	"image/webp":      "image/webp",
+	"text/plain":      "text/plain; charset=utf-8",
+	"text/csv":        "text/csv; charset=utf-8",
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+	"application/vnd.oasis.opendocument.text":                                   "application/vnd.oasis.opendocument.text",
+	"application/vnd.oasis.opendocument.spreadsheet":                            "application/vnd.oasis.opendocument.spreadsheet",
+	"application/vnd.oasis.opendocument.presentation":                           "application/vnd.oasis.opendocument.presentation",
+	"application/msword":            "application/msword",
+	"application/vnd.ms-excel":      "application/vnd.ms-excel",
+	"application/vnd.ms-powerpoint": "application/vnd.ms-powerpoint",
+	// Voice messages. A WebM or Ogg recording sniffs as video when the
+	// container does not say it holds audio only; both are served as audio.
+	"audio/webm":  "audio/webm",
+	"video/webm":  "audio/webm",
+	"audio/ogg":   "audio/ogg",
+	"video/ogg":   "audio/ogg",
+	"audio/mpeg":  "audio/mpeg",
+	"audio/mp4":   "audio/mp4",
+	"audio/x-m4a": "audio/mp4",
+}
+
+// Errors of uploads and downloads.
+var (
+	ErrEmpty         = apperr.Invalid("body", "the file is empty")
+	ErrTooBig        = &apperr.Error{Kind: apperr.ResourceExhausted, Field: "body", Public: "the file is larger than the 10 MiB (10,485,760 bytes) limit"}
+	ErrClientIDReuse = apperr.New(apperr.AlreadyExists, "client_id: already used for another file")
+	ErrNotAttachable = apperr.Invalid("file_ids", "name files you uploaded to this conversation and have not sent yet")
+)
+
+func errCutOff(err error) error {
+	return apperr.Wrap(apperr.InvalidArgument, "body: the upload was cut off", err)
+}
+
+func errType(sniffed string) error {
+	return apperr.Invalid("body", "files of type "+sniffed+" are not accepted: send a PDF, an image (PNG, JPEG, GIF, WebP), "+
+		"plain text, CSV, an Office document or a voice message (WebM, Ogg, MP3, M4A)")
+}
+
+// CheckName accepts a file name that is only a name: no path parts, no
+// control characters, at most 255 bytes of valid UTF-8.
+func CheckName(name string) error {
+	switch {
+	case name == "" || strings.TrimSpace(name) == "":
+		return apperr.Invalid("name", "is required")
+	case len(name) > 255:
+		return apperr.Invalid("name", "must be at most 255 bytes")
+	case !utf8.ValidString(name):
+		return apperr.Invalid("name", "must be valid UTF-8")
+	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return apperr.Invalid("name", "must be a file name without path parts")
+	case strings.ContainsFunc(name, func(r rune) bool { return unicode.IsControl(r) || r == '\u202e' || r == '\u202d' }):
+		return apperr.Invalid("name", "must not contain control or direction-override characters")
+	}
+	return nil
+}
+
+// Attachment is the file as a message shows it.
+func (f *File) Attachment() conversation.Attachment {
+	return conversation.Attachment{ID: f.ID, Name: f.Name, ContentType: f.ContentType, Size: f.Size}
+}

@@ -1,0 +1,285 @@
+package files
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gabriel-vasile/mimetype"
+	"github.com/google/uuid"
+	"gocloud.dev/blob"
+	"gocloud.dev/blob/fileblob"
+	"gocloud.dev/gcerrors"
+
+	// Bucket URLs: file:// (local), mem:// (tests) and s3:// (any
+	// S3-compatible store, with endpoint= for non-AWS ones).
+	_ "gocloud.dev/blob/memblob"
+	_ "gocloud.dev/blob/s3blob"
+
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// sniffLen is how much of a file decides its type.
+const sniffLen = 3072
+
+// OpenBucket opens the blob store: the bucket URL when one is configured
+// (s3://bucket?region=...&endpoint=..., file:///path, mem://), else the
+// directory "files" under dataDir.
+func OpenBucket(ctx context.Context, url, dataDir string) (*blob.Bucket, error) {
+	if url != "" {
+		b, err := blob.OpenBucket(ctx, url)
+		if err != nil {
+			return nil, fmt.Errorf("open blob store %s: %w", url, err)
+		}
+		return b, nil
+	}
+	dir := filepath.Join(dataDir, "files")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create file directory: %w", err)
+	}
+	return fileblob.OpenBucket(dir, &fileblob.Options{NoTempDir: true})
+}
+
+// Service stores and serves files.
+type Service struct {
+	db     *store.DB
+	bucket *blob.Bucket
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns a Service keeping objects in bucket.
+func NewService(db *store.DB, bucket *blob.Bucket, logger *slog.Logger) *Service {
+	return &Service{db: db, bucket: bucket, logger: logger, now: time.Now}
+}
+
+// Upload is who uploads what, where.
+type Upload struct {
+	WorkspaceID    string
+	ConversationID string
+	UploaderKind   string
+	UploaderID     string
+	ClientID       string
+	Name           string
+}
+
+// Put stores the body read from r. The type is sniffed from the content;
+// the name is only metadata. A retry with the same client id returns the
+// first file and stores nothing; the same id with other content is refused.
+func (s *Service) Put(ctx context.Context, up Upload, r io.Reader) (File, error) {
+	if err := CheckName(up.Name); err != nil {
+		return File{}, err
+	}
+	if prev, err := s.byClientID(ctx, s.db, up.WorkspaceID, up.ClientID); err == nil {
+		return s.retried(prev, up, r)
+	} else if !store.ErrNoRows(err) {
+		return File{}, err
+	}
+
+	head := make([]byte, sniffLen)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return File{}, errCutOff(err)
+	}
+	head = head[:n]
+	if n == 0 {
+		return File{}, ErrEmpty
+	}
+	served, err := sniff(head)
+	if err != nil {
+		return File{}, err
+	}
+
+	f := File{ID: uuid.NewString(), WorkspaceID: up.WorkspaceID, ConversationID: up.ConversationID,
+		UploaderKind: up.UploaderKind, UploaderID: up.UploaderID, ClientID: up.ClientID, Name: up.Name,
+		ContentType: served, CreatedAt: store.NowMillis(s.now())}
+	f.BlobKey = "ws/" + f.WorkspaceID + "/" + f.ID
+	if f.Size, f.SHA256, err = s.write(ctx, f.BlobKey, served, io.MultiReader(bytes.NewReader(head), r)); err != nil {
+		return File{}, err
+	}
+	if err := insertFile(ctx, s.db, &f); err != nil {
+		s.remove(f.BlobKey)
+		if s.db.Dialect.IsUniqueViolation(err) { // a concurrent retry won
+			prev, perr := s.byClientID(ctx, s.db, up.WorkspaceID, up.ClientID)
+			if perr != nil {
+				return File{}, perr
+			}
+			if prev.SHA256 != f.SHA256 || !sameUpload(prev, up) {
+				return File{}, ErrClientIDReuse
+			}
+			return prev, nil
+		}
+		return File{}, fmt.Errorf("record file: %w", err)
+	}
+	return f, nil
+}
+
+// write streams r into the bucket under key, counting and hashing it, and
+// removes what it wrote when the body is too big or cut off.
+func (s *Service) write(ctx context.Context, key, contentType string, r io.Reader) (int64, string, error) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: contentType})
+	if err != nil {
+		return 0, "", fmt.Errorf("open blob: %w", err)
+	}
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, MaxSize+1))
+	switch {
+	case err == nil && n > MaxSize:
+		err = ErrTooBig
+	case err != nil:
+		err = errCutOff(err)
+	}
+	if err != nil {
+		cancel() // abandons the object: nothing is stored
+		_ = w.Close()
+		s.remove(key)
+		return 0, "", err
+	}
+	if err := w.Close(); err != nil {
+		s.remove(key)
+		return 0, "", fmt.Errorf("store blob: %w", err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// retried answers a retry of an upload that is already stored: the same
+// file when the body matches, AlreadyExists when it does not.
+func (s *Service) retried(prev File, up Upload, r io.Reader) (File, error) {
+	if !sameUpload(prev, up) {
+		return File{}, ErrClientIDReuse
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, io.LimitReader(r, MaxSize+1))
+	if err != nil {
+		return File{}, errCutOff(err)
+	}
+	if n != prev.Size || hex.EncodeToString(h.Sum(nil)) != prev.SHA256 {
+		return File{}, ErrClientIDReuse
+	}
+	return prev, nil
+}
+
+func sameUpload(f File, up Upload) bool {
+	return f.ConversationID == up.ConversationID && f.UploaderKind == up.UploaderKind &&
+		f.UploaderID == up.UploaderID && f.Name == up.Name
+}
+
+// remove deletes an object, best effort: an object without a row is only
+// wasted space.
+func (s *Service) remove(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.bucket.Delete(ctx, key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+		s.logger.Warn("remove blob", "key", key, "err", err)
+	}
+}
+
+// Get returns a file's record.
+func (s *Service) Get(ctx context.Context, id string) (File, error) {
+	f, err := fileByID(ctx, s.db, id)
+	if store.ErrNoRows(err) {
+		return File{}, apperr.ErrNotFound
+	}
+	return f, err
+}
+
+// Open returns a reader of a file's content.
+func (s *Service) Open(ctx context.Context, f File) (io.ReadCloser, error) {
+	r, err := s.bucket.NewReader(ctx, f.BlobKey, nil)
+	if gcerrors.Code(err) == gcerrors.NotFound {
+		return nil, apperr.ErrNotFound
+	}
+	return r, err
+}
+
+// Attach binds the uploader's pending files of the conversation to a
+// message, inside the message's transaction, and returns them in the order
+// named. Any file that is not such a pending upload fails the whole send.
+func (s *Service) Attach(ctx context.Context, tx *store.Tx, conversationID, uploaderKind, uploaderID, messageID string, fileIDs []string) ([]conversation.Attachment, error) {
+	out := make([]conversation.Attachment, 0, len(fileIDs))
+	for _, id := range fileIDs {
+		f, err := fileByID(ctx, tx, id)
+		if store.ErrNoRows(err) || (err == nil && (f.ConversationID != conversationID || f.UploaderKind != uploaderKind ||
+			f.UploaderID != uploaderID || f.Sent())) {
+			return nil, ErrNotAttachable
+		}
+		if err != nil {
+			return nil, fmt.Errorf("load file: %w", err)
+		}
+		if err := markSent(ctx, tx, id, messageID); err != nil {
+			return nil, err
+		}
+		out = append(out, f.Attachment())
+	}
+	return out, nil
+}
+
+// Sweep deletes uploads never sent within maxAge: the row first, so that a
+// message attaching one at the same moment either wins (and the object
+// stays) or finds it gone.
+func (s *Service) Sweep(ctx context.Context, maxAge time.Duration) (int, error) {
+	stale, err := pendingBefore(ctx, s.db, store.NowMillis(s.now().Add(-maxAge)))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, f := range stale {
+		deleted, err := deletePending(ctx, s.db, f.ID)
+		if err != nil {
+			return n, err
+		}
+		if deleted {
+			s.remove(f.BlobKey)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// RunSweeper sweeps every interval until ctx ends.
+func (s *Service) RunSweeper(ctx context.Context) error {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := s.Sweep(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
+			s.logger.Warn("sweep unsent files", "err", err)
+		} else if n > 0 {
+			s.logger.Info("swept unsent files", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) byClientID(ctx context.Context, q store.Querier, workspaceID, clientID string) (File, error) {
+	return fileByClientID(ctx, q, workspaceID, clientID)
+}
+
+// sniff returns the type a file is served with, decided by its first bytes.
+func sniff(head []byte) (string, error) {
+	sniffed, _, _ := strings.Cut(mimetype.Detect(head).String(), ";")
+	served, ok := accepted[sniffed]
+	if !ok {
+		return "", errType(sniffed)
+	}
+	return served, nil
+}
+
+// Bucket is the blob store the files live in.
+func (s *Service) Bucket() *blob.Bucket { return s.bucket }
