@@ -1,0 +1,11 @@
+package knowledge
+
+// IndexBuilds is the number of indexes the service has built, for tests.
+func (s *Service) IndexBuilds() int64 { return s.indexes.builds.Load() }
+
+// CachedIndexes is the number of workspace indexes held in memory.
+func (s *Service) CachedIndexes() int {
+	s.indexes.mu.Lock()
+	defer s.indexes.mu.Unlock()
+	return s.indexes.recent.Len()
+}

@@ -1,0 +1,216 @@
+package knowledge
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"path"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Section is a run of paragraphs under one heading path.
+type Section struct {
+	// Heading is the path of headings above the paragraphs, outermost
+	// first; empty before the first heading.
+	Heading []string
+	// Paragraphs are the section's paragraphs of visible text, in order.
+	Paragraphs []string
+}
+
+// Parsed is the visible text of a document.
+type Parsed struct {
+	// Format is the format the content was read as.
+	Format Format
+	// Title is the document's own title (an HTML <title>, else its first
+	// heading), or "" when it has none.
+	Title    string
+	Sections []Section
+}
+
+// Parse reads a document's visible text in the format, which Unspecified
+// detects from the content and the file name (see Detect). Everything that
+// a reader of the rendered document would not see is left out: HTML
+// scripts, styles, hidden elements and comments, control and invisible
+// format characters (zero-width spaces, bidi overrides, tag characters).
+// Errors name the content field.
+func Parse(ctx context.Context, format Format, filename string, content []byte) (Parsed, error) {
+	if format == FormatUnspecified {
+		var err error
+		if format, err = Detect(filename, content); err != nil {
+			return Parsed{}, err
+		}
+	}
+	var (
+		p   Parsed
+		err error
+	)
+	switch format {
+	case FormatPDF:
+		p, err = parsePDF(ctx, content)
+	case FormatHTML:
+		if !utf8.Valid(content) {
+			return Parsed{}, errNotUTF8
+		}
+		p = parseHTML(content)
+	case FormatMarkdown:
+		if !utf8.Valid(content) {
+			return Parsed{}, errNotUTF8
+		}
+		p, err = parseMarkdown(content)
+	case FormatText:
+		if !utf8.Valid(content) {
+			return Parsed{}, errNotUTF8
+		}
+		p = parseText(content)
+	default:
+		return Parsed{}, errFormat
+	}
+	if err != nil {
+		return Parsed{}, err
+	}
+	p.Format = format
+	if len(p.Sections) == 0 {
+		if format == FormatPDF {
+			return Parsed{}, errNoPDFText
+		}
+		return Parsed{}, errNoText
+	}
+	return p, nil
+}
+
+// Detect tells a document's format from its content and name: the PDF
+// magic; Markdown by a .md or .markdown name (checked before HTML, as
+// Markdown may start with HTML); HTML by sniffing, a leading doctype or
+// <html> tag, or an .html name; any other UTF-8 as plain text.
+func Detect(filename string, content []byte) (Format, error) {
+	if bytes.HasPrefix(content, []byte("%PDF-")) {
+		return FormatPDF, nil
+	}
+	head := bytes.TrimLeft(bytes.TrimPrefix(content, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(head) > 512 {
+		head = head[:512]
+	}
+	ext := strings.ToLower(path.Ext(filename))
+	lower := bytes.ToLower(head)
+	switch {
+	case (ext == ".md" || ext == ".markdown") && utf8.Valid(content):
+		// Markdown may itself start with HTML, which it passes through.
+		return FormatMarkdown, nil
+	case bytes.HasPrefix(lower, []byte("<!doctype html")) || bytes.HasPrefix(lower, []byte("<html")) ||
+		strings.HasPrefix(http.DetectContentType(content), "text/html"):
+		return FormatHTML, nil
+	case !utf8.Valid(content):
+		return "", errFormat
+	case ext == ".html" || ext == ".htm":
+		return FormatHTML, nil
+	}
+	return FormatText, nil
+}
+
+// parseText reads plain text: paragraphs are separated by blank lines and
+// keep their line breaks; there are no headings.
+func parseText(content []byte) Parsed {
+	var b builder
+	var para []string
+	flush := func() {
+		b.paragraph(strings.Join(para, "\n"))
+		para = para[:0]
+	}
+	for line := range strings.Lines(cleanText(string(content))) {
+		line = collapseSpaces(line)
+		if line == "" {
+			flush()
+			continue
+		}
+		para = append(para, line)
+	}
+	flush()
+	return b.parsed()
+}
+
+// builder collects sections from a stream of headings and paragraphs.
+type builder struct {
+	title    string
+	levels   []int    // the levels of the open headings
+	path     []string // their texts
+	sections []Section
+	open     bool // whether the last section is under the current path
+}
+
+// Limits of a heading path as stored.
+const (
+	maxHeadingPart = 200  // characters of one heading
+	maxHeading     = 1000 // characters of a whole path
+)
+
+// heading opens a heading of the level (1 for the outermost): it closes the
+// open headings of its level and below.
+func (b *builder) heading(level int, text string) {
+	text = truncate(collapseSpaces(cleanText(text)), maxHeadingPart)
+	if text == "" {
+		return
+	}
+	if b.title == "" {
+		b.title = text
+	}
+	for len(b.levels) > 0 && b.levels[len(b.levels)-1] >= level {
+		b.levels, b.path = b.levels[:len(b.levels)-1], b.path[:len(b.path)-1]
+	}
+	b.levels, b.path = append(b.levels, level), append(b.path, text)
+	b.open = false
+}
+
+// paragraph adds a paragraph of text (already cleaned, with its spaces as
+// they should stay) under the current headings.
+func (b *builder) paragraph(text string) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return
+	}
+	if !b.open {
+		b.sections = append(b.sections, Section{Heading: append([]string(nil), b.path...)})
+		b.open = true
+	}
+	last := &b.sections[len(b.sections)-1]
+	last.Paragraphs = append(last.Paragraphs, text)
+}
+
+func (b *builder) parsed() Parsed {
+	return Parsed{Title: truncate(b.title, MaxTitle), Sections: b.sections}
+}
+
+// cleanText drops what a reader cannot see, or what is not text: control
+// characters but newline and tab (carriage returns become newlines),
+// invalid UTF-8, and Unicode format characters (zero-width spaces and
+// joiners, bidi controls, tag characters), which can hide instructions.
+func cleanText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\n' || r == '\t':
+			return r
+		case r == '\r' || r == '\f' || r == '\v':
+			return '\n'
+		case r == utf8.RuneError, unicode.IsControl(r), unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// collapseSpaces turns every run of spaces, tabs and other horizontal
+// white space into one space and trims the ends; it keeps nothing else.
+// Newlines count as spaces too: callers split lines first.
+func collapseSpaces(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// truncate cuts s to at most n characters.
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return strings.TrimSpace(string([]rune(s)[:n]))
+}

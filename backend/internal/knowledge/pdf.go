@@ -1,0 +1,255 @@
+package knowledge
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ledongthuc/pdf"
+)
+
+// Bounds on reading a PDF, which is untrusted input to a parser that was
+// not written for it: a small file can hold a deep page tree, a stream that
+// inflates to gigabytes, or content that never ends.
+const (
+	maxPDFPages   = 500
+	maxPDFText    = 2 << 20  // bytes of extracted text
+	maxPDFDecoded = 64 << 20 // bytes of decoded content and font streams
+	maxPDFNodes   = 10000    // page tree nodes visited
+	maxPDFDepth   = 64       // page tree depth
+	pdfTimeout    = 20 * time.Second
+)
+
+// errPDFStop aborts an extraction from inside the content interpreter.
+type errPDFStop struct{ err error }
+
+// parsePDF extracts a PDF's text, a paragraph per page, in page order. The
+// extraction runs on its own goroutine so that the upload can give up at
+// the deadline; that goroutine checks the deadline between every few
+// operators and ends soon after it (or, on a parser bug, when the parser
+// returns). A parser panic is an unreadable PDF, not a crash.
+func parsePDF(ctx context.Context, content []byte) (Parsed, error) {
+	ctx, cancel := context.WithTimeout(ctx, pdfTimeout)
+	defer cancel()
+	type result struct {
+		pages []string
+		err   error
+	}
+	done := make(chan result, 1) // buffered: the goroutine never waits for a reader
+	go func() {
+		pages, err := extractPDF(ctx, content)
+		done <- result{pages, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		r.err = ctx.Err()
+	}
+	switch {
+	case errors.Is(r.err, context.DeadlineExceeded):
+		return Parsed{}, errPDFSlow
+	case r.err != nil:
+		return Parsed{}, r.err
+	}
+	var b builder
+	for _, page := range r.pages {
+		b.paragraph(page)
+	}
+	return b.parsed(), nil
+}
+
+// extractPDF returns the cleaned text of each page.
+func extractPDF(ctx context.Context, content []byte) (pages []string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if stop, ok := p.(errPDFStop); ok {
+				pages, err = nil, stop.err
+				return
+			}
+			pages, err = nil, pdfUnreadable(fmt.Errorf("pdf parser panic: %v", p))
+		}
+	}()
+	r, err := pdf.NewReader(bytes.NewReader(content), int64(len(content)))
+	if errors.Is(err, pdf.ErrInvalidPassword) {
+		return nil, errPDFEncrypted
+	}
+	if err != nil {
+		return nil, pdfUnreadable(err)
+	}
+	list, err := pageList(r.Trailer().Key("Root").Key("Pages"))
+	if err != nil {
+		return nil, err
+	}
+	x := extractor{ctx: ctx, decoded: maxPDFDecoded, text: maxPDFText}
+	for _, p := range list {
+		t, err := x.page(p)
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, t)
+	}
+	return pages, nil
+}
+
+// pageList walks the page tree in order, within bounds, so that a cyclic
+// or absurdly deep tree ends rather than loops.
+func pageList(root pdf.Value) ([]pdf.Page, error) {
+	var pages []pdf.Page
+	nodes := 0
+	var walk func(v pdf.Value, depth int) error
+	walk = func(v pdf.Value, depth int) error {
+		if nodes++; nodes > maxPDFNodes || depth > maxPDFDepth {
+			return pdfUnreadable(errors.New("page tree too large or cyclic"))
+		}
+		kids := v.Key("Kids")
+		if v.Key("Type").Name() == "Pages" || (v.Key("Type").Name() == "" && kids.Kind() == pdf.Array) {
+			for i := range kids.Len() {
+				if err := walk(kids.Index(i), depth+1); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if len(pages) == maxPDFPages {
+			return errPDFPages
+		}
+		pages = append(pages, pdf.Page{V: v})
+		return nil
+	}
+	if err := walk(root, 0); err != nil {
+		return nil, err
+	}
+	return pages, nil
+}
+
+// extractor reads pages' text within the document's budgets.
+type extractor struct {
+	ctx     context.Context
+	decoded int64 // bytes of streams still allowed to be decoded
+	text    int   // bytes of text still allowed
+	ops     int
+}
+
+// page returns the text of one page, its lines joined by newlines. The
+// page's content and font streams are measured before they are
+// interpreted, so that no stream past the decoded budget is ever held. A
+// page the parser cannot read yields no text; the others still count.
+func (x *extractor) page(p pdf.Page) (text string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			text, err = "", nil
+			if stop, ok := r.(errPDFStop); ok {
+				err = stop.err
+			}
+		}
+	}()
+	if err := x.ctx.Err(); err != nil {
+		return "", err
+	}
+	contents := p.V.Key("Contents")
+	if err := x.measure(contents); err != nil {
+		return "", err
+	}
+	fonts := map[string]*pdf.Font{}
+	for _, name := range p.Fonts() {
+		f := p.Font(name)
+		if err := x.measure(f.V.Key("ToUnicode")); err != nil {
+			return "", err
+		}
+		fonts[name] = &f
+	}
+	if contents.Kind() == pdf.Null {
+		return "", nil
+	}
+	var out strings.Builder
+	var enc pdf.TextEncoding = nopEncoding{}
+	show := func(s string) {
+		if x.text -= len(s); x.text < 0 {
+			panic(errPDFStop{errPDFText})
+		}
+		out.WriteString(s)
+	}
+	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
+		if x.ops++; x.ops%256 == 0 && x.ctx.Err() != nil {
+			panic(errPDFStop{x.ctx.Err()})
+		}
+		args := make([]pdf.Value, stk.Len())
+		for i := len(args) - 1; i >= 0; i-- {
+			args[i] = stk.Pop()
+		}
+		switch op {
+		case "BT", "T*":
+			show("\n")
+		case "Td", "TD":
+			if len(args) == 2 && args[1].Float64() != 0 {
+				show("\n")
+			}
+		case "Tf":
+			enc = nopEncoding{}
+			if len(args) == 2 {
+				if f, ok := fonts[args[0].Name()]; ok {
+					enc = f.Encoder()
+				}
+			}
+		case "Tj", "'", "\"":
+			if len(args) > 0 {
+				if op != "Tj" {
+					show("\n")
+				}
+				show(enc.Decode(args[len(args)-1].RawString()))
+			}
+		case "TJ":
+			if len(args) == 1 {
+				for i := range args[0].Len() {
+					switch v := args[0].Index(i); v.Kind() {
+					case pdf.String:
+						show(enc.Decode(v.RawString()))
+					case pdf.Integer, pdf.Real:
+						// A wide negative adjustment is how many PDFs space words.
+						if v.Float64() <= -200 {
+							show(" ")
+						}
+					}
+				}
+			}
+		}
+	})
+	var lines []string
+	for _, l := range strings.Split(cleanText(out.String()), "\n") {
+		if l = collapseSpaces(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "\n"), nil
+}
+
+// measure decodes the stream (or array of streams) v into nothing, charging
+// its size to the budget, and fails once the budget is spent.
+func (x *extractor) measure(v pdf.Value) error {
+	switch v.Kind() {
+	case pdf.Array:
+		for i := range v.Len() {
+			if err := x.measure(v.Index(i)); err != nil {
+				return err
+			}
+		}
+	case pdf.Stream:
+		rd := v.Reader()
+		n, _ := io.Copy(io.Discard, io.LimitReader(rd, x.decoded+1))
+		_ = rd.Close()
+		if x.decoded -= n; x.decoded < 0 {
+			return errPDFDecoded
+		}
+	}
+	return x.ctx.Err()
+}
+
+// nopEncoding reads text in a font it does not know as bytes.
+type nopEncoding struct{}
+
+func (nopEncoding) Decode(raw string) string { return raw }
