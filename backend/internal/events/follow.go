@@ -21,17 +21,26 @@ type Sink struct {
 
 // Follower streams a workspace's log to readers.
 type Follower struct {
-	log       *Log
-	hub       *Hub
-	heartbeat time.Duration
-	batch     int
-	draining  <-chan struct{}
+	log         *Log
+	hub         *Hub
+	heartbeat   time.Duration
+	batch       int
+	draining    <-chan struct{}
+	sendTimeout time.Duration
+	recent      *recent
 }
 
 // NewFollower returns a follower that sends heartbeats at the interval and
 // ends its streams when draining closes.
 func NewFollower(log *Log, hub *Hub, heartbeat time.Duration, draining <-chan struct{}) *Follower {
-	return &Follower{log: log, hub: hub, heartbeat: heartbeat, batch: 256, draining: draining}
+	return &Follower{log: log, hub: hub, heartbeat: heartbeat, batch: 256, draining: draining, recent: newRecent(log)}
+}
+
+// WithSendTimeout makes the follower cut off readers that do not keep up
+// (see sendGuard); zero leaves them be. It returns f.
+func (f *Follower) WithSendTimeout(d time.Duration) *Follower {
+	f.sendTimeout = d
+	return f
 }
 
 // Start resolves where a stream starts: after the cursor, checked for the
@@ -60,6 +69,16 @@ func (f *Follower) Head(ctx context.Context, workspaceID string) (int64, error) 
 func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID string, after int64, sink Sink) error {
 	sub := f.hub.Subscribe(workspaceID)
 	defer sub.Close()
+	// Followers of a whole workspace share its newest events (see recent);
+	// a conversation's follower reads its own.
+	read := func(after int64) ([]Event, error) {
+		return f.log.ReadAfter(ctx, workspaceID, after, conversationID, f.batch)
+	}
+	if conversationID == "" {
+		w := f.recent.acquire(workspaceID)
+		defer f.recent.release(workspaceID)
+		read = func(after int64) ([]Event, error) { return f.recent.read(ctx, w, workspaceID, after, f.batch) }
+	}
 	head, err := f.log.Head(ctx, workspaceID)
 	if err != nil {
 		return err
@@ -70,17 +89,24 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	case after < head.Pruned:
 		return ErrResync("cursor is older than the event retention")
 	}
+	guard := newSendGuard(ctx, f.sendTimeout)
+	defer guard.stop()
 	// A first heartbeat at once: it sends the response headers (a client's
 	// Watch call returns only then) and gives a client that started "from
 	// now" its cursor.
-	if err := sink.Heartbeat(after); err != nil {
+	if err := guard.send(func() error { return sink.Heartbeat(after) }); err != nil {
 		return err
 	}
 	heartbeat := time.NewTicker(f.heartbeat)
 	defer heartbeat.Stop()
+	// The log is read at the start and after each wake-up, never on a
+	// heartbeat or a typing event: with thousands of idle streams those
+	// reads were most of an idle replica's work, and every commit wakes its
+	// readers (the hub's poller catches what a broker loses).
+	unread := true
 	for {
-		for {
-			evs, err := f.log.ReadAfter(ctx, workspaceID, after, conversationID, f.batch)
+		for unread {
+			evs, err := read(after)
 			if err != nil {
 				return err
 			}
@@ -98,14 +124,12 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 				}
 			}
 			for _, ev := range evs {
-				if err := sink.Event(ev); err != nil {
+				if err := guard.send(func() error { return sink.Event(ev) }); err != nil {
 					return err
 				}
 				after = ev.Seq
 			}
-			if len(evs) < f.batch {
-				break
-			}
+			unread = len(evs) == f.batch
 		}
 		select {
 		case <-ctx.Done():
@@ -113,14 +137,83 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 		case <-f.draining:
 			return apperr.New(apperr.Unavailable, "the server is restarting: reconnect with your cursor").WithDetail(Reconnect)
 		case <-sub.Wake:
+			unread = true
 		case e := <-sub.Ephemeral:
-			if err := sink.Ephemeral(e); err != nil {
+			if err := guard.send(func() error { return sink.Ephemeral(e) }); err != nil {
 				return err
 			}
 		case <-heartbeat.C:
-			if err := sink.Heartbeat(after); err != nil {
+			if err := guard.send(func() error { return sink.Heartbeat(after) }); err != nil {
 				return err
 			}
 		}
+	}
+}
+
+// WriteDeadliner is the part of http.ResponseController a stream needs to
+// abort a write its client stopped reading.
+type WriteDeadliner interface {
+	SetWriteDeadline(deadline time.Time) error
+}
+
+type deadlinerKey struct{}
+
+// WithWriteDeadliner gives the stream served under ctx a way to abort a
+// blocked write (the server sets one on every request).
+func WithWriteDeadliner(ctx context.Context, d WriteDeadliner) context.Context {
+	return context.WithValue(ctx, deadlinerKey{}, d)
+}
+
+// sendGuard cuts off a reader that does not keep up, so that it holds no
+// server resources for long and knows to resume. Sends block only when the
+// client stopped reading and the transport's buffers are full; a send that
+// stayed blocked longer than the timeout ends the stream, once it
+// completes, with Unavailable and the RECONNECT reason (the client reads
+// what was buffered, then resumes from its last cursor, losing nothing). A
+// send blocked three times as long is aborted at the transport, which frees
+// the stream even if its client never reads again.
+type sendGuard struct {
+	timeout time.Duration
+	abort   *time.Timer // nil when the request offers no WriteDeadliner
+}
+
+func newSendGuard(ctx context.Context, timeout time.Duration) *sendGuard {
+	if timeout <= 0 {
+		return nil
+	}
+	g := &sendGuard{timeout: timeout}
+	if d, ok := ctx.Value(deadlinerKey{}).(WriteDeadliner); ok {
+		g.abort = time.AfterFunc(time.Hour, func() { _ = d.SetWriteDeadline(time.Now()) })
+		g.abort.Stop()
+	}
+	return g
+}
+
+// errFellBehind ends the stream of a reader that blocked a send too long.
+func errFellBehind() error {
+	return apperr.New(apperr.Unavailable, "this stream fell behind: reconnect with your cursor").WithDetail(Reconnect)
+}
+
+func (g *sendGuard) send(fn func() error) error {
+	if g == nil {
+		return fn()
+	}
+	start := time.Now()
+	if g.abort != nil {
+		g.abort.Reset(3 * g.timeout)
+	}
+	err := fn()
+	if g.abort != nil {
+		g.abort.Stop()
+	}
+	if err == nil && time.Since(start) > g.timeout {
+		err = errFellBehind()
+	}
+	return err
+}
+
+func (g *sendGuard) stop() {
+	if g != nil && g.abort != nil {
+		g.abort.Stop()
 	}
 }

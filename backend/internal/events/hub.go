@@ -73,7 +73,7 @@ func (h *Hub) SetBroker(b Broker) {
 // Subscribe starts waking the caller for the workspace. Subscribe before
 // reading the log, so that no wake-up falls between the read and the wait.
 func (h *Hub) Subscribe(workspaceID string) *Subscription {
-	s := &Subscription{wake: make(chan struct{}, 1), eph: make(chan Ephemeral, 64), hub: h, ws: workspaceID}
+	s := &Subscription{wake: make(chan struct{}, 1), eph: make(chan Ephemeral, 8), hub: h, ws: workspaceID}
 	s.Wake, s.Ephemeral = s.wake, s.eph
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -84,11 +84,15 @@ func (h *Hub) Subscribe(workspaceID string) *Subscription {
 	return s
 }
 
-// Close stops the subscription.
+// Close stops the subscription and closes its Wake channel.
 func (s *Subscription) Close() {
 	h := s.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if _, ok := h.subs[s.ws][s]; !ok {
+		return // closed before
+	}
+	close(s.wake)
 	delete(h.subs[s.ws], s)
 	if len(h.subs[s.ws]) == 0 {
 		delete(h.subs, s.ws)

@@ -1,0 +1,205 @@
+package events
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Reactor feeds each event of the workspaces it is given, in seq order, to a
+// handler: the spine of the server's own reactions (the AI agent, automation
+// rules, SLA clocks). Its position in each workspace's log is kept in
+// reactor_cursors, so a restart resumes where it stopped; one replica at a
+// time reacts in a workspace, under a lease. Delivery is at least once: a
+// handler must be idempotent, since after a crash it may see an event again.
+type Reactor struct {
+	name       string
+	log        *Log
+	hub        *Hub
+	db         *store.DB
+	handle     func(ctx context.Context, ev Event) error
+	workspaces func(ctx context.Context) ([]string, error)
+	logger     *slog.Logger
+	replica    string
+	now        func() time.Time
+
+	mu   sync.Mutex
+	subs map[string]*Subscription
+}
+
+// NewReactor returns a reactor named name (its cursor key) that reacts in
+// the workspaces listed by workspaces, calling handle for each event.
+func NewReactor(name string, log *Log, hub *Hub, workspaces func(ctx context.Context) ([]string, error),
+	handle func(ctx context.Context, ev Event) error, logger *slog.Logger) *Reactor {
+	return &Reactor{name: name, log: log, hub: hub, db: log.db, handle: handle, workspaces: workspaces,
+		logger: logger.With("reactor", name), replica: uuid.NewString(), now: time.Now, subs: map[string]*Subscription{}}
+}
+
+// Run reacts until ctx ends: at once when a workspace it holds commits an
+// event (on any replica), and every interval in any case, which is also when
+// it takes up workspaces and leases.
+func (r *Reactor) Run(ctx context.Context, every time.Duration) error {
+	poke := make(chan struct{}, 1)
+	defer r.closeSubs()
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		ids, err := r.workspaces(ctx)
+		if err != nil && ctx.Err() == nil {
+			r.logger.Warn("list workspaces", "err", err)
+		}
+		for _, ws := range ids {
+			if !r.lease(ctx, ws, 3*every) {
+				r.unsubscribe(ws)
+				continue
+			}
+			r.subscribe(ctx, ws, poke)
+			if err := r.Drain(ctx, ws); err != nil && ctx.Err() == nil {
+				r.logger.Warn("react", "workspace_id", ws, "err", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		case <-poke:
+		}
+	}
+}
+
+// Drain handles every event of the workspace after the reactor's cursor,
+// moving the cursor past each one handled. It stops at the first handler
+// error, to retry from there next time.
+func (r *Reactor) Drain(ctx context.Context, workspaceID string) error {
+	after, err := r.cursor(ctx, workspaceID)
+	if err != nil {
+		return err
+	}
+	for {
+		evs, err := r.log.ReadAfter(ctx, workspaceID, after, "", 200)
+		if err != nil || len(evs) == 0 {
+			return err
+		}
+		for _, ev := range evs {
+			if err := r.handle(ctx, ev); err != nil {
+				return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
+			}
+			after = ev.Seq
+			if _, err := r.db.ExecContext(ctx, `UPDATE reactor_cursors SET seq = ? WHERE name = ? AND workspace_id = ? AND seq < ?`,
+				after, r.name, workspaceID, after); err != nil {
+				return fmt.Errorf("move cursor: %w", err)
+			}
+		}
+	}
+}
+
+// startGrace is how far back a reactor meeting a workspace for the first
+// time reaches: it reacts to the last minute's events (a new workspace's
+// first ones), not to older history.
+const startGrace = time.Minute
+
+// cursor returns where the reactor is in the workspace's log; see startGrace
+// for a workspace it never saw.
+func (r *Reactor) cursor(ctx context.Context, workspaceID string) (int64, error) {
+	var seq int64
+	err := r.db.GetContext(ctx, &seq, `SELECT seq FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, r.name, workspaceID)
+	if err == nil || !store.ErrNoRows(err) {
+		return seq, err
+	}
+	var start int64
+	if err := r.db.GetContext(ctx, &start, `SELECT COALESCE(MAX(seq), 0) FROM events WHERE workspace_id = ? AND created_at < ?`,
+		workspaceID, store.NowMillis(r.now().Add(-startGrace))); err != nil {
+		return 0, fmt.Errorf("find start: %w", err)
+	}
+	if _, err := r.db.ExecContext(ctx, `INSERT INTO reactor_cursors (name, workspace_id, seq, lease_owner, lease_until)
+		VALUES (?, ?, ?, '', 0)`, r.name, workspaceID, start); err != nil && !r.db.Dialect.IsUniqueViolation(err) {
+		return 0, fmt.Errorf("start cursor: %w", err)
+	}
+	err = r.db.GetContext(ctx, &seq, `SELECT seq FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, r.name, workspaceID)
+	return seq, err
+}
+
+// lease takes or renews this replica's right to react in the workspace.
+func (r *Reactor) lease(ctx context.Context, workspaceID string, d time.Duration) bool {
+	if _, err := r.cursor(ctx, workspaceID); err != nil {
+		return false
+	}
+	now := store.NowMillis(r.now())
+	res, err := r.db.ExecContext(ctx, `UPDATE reactor_cursors SET lease_owner = ?, lease_until = ?
+		WHERE name = ? AND workspace_id = ? AND (lease_owner = ? OR lease_until < ?)`,
+		r.replica, now+d.Milliseconds(), r.name, workspaceID, r.replica, now)
+	if err != nil {
+		return false
+	}
+	n, _ := res.RowsAffected()
+	return n == 1
+}
+
+// subscribe makes commits in the workspace poke the run loop.
+func (r *Reactor) subscribe(ctx context.Context, workspaceID string, poke chan<- struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.subs[workspaceID] != nil {
+		return
+	}
+	sub := r.hub.Subscribe(workspaceID)
+	r.subs[workspaceID] = sub
+	go func() { // ends when the subscription is closed (or ctx ends)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case _, ok := <-sub.Wake:
+				if !ok {
+					return
+				}
+				select {
+				case poke <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+}
+
+func (r *Reactor) unsubscribe(workspaceID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sub := r.subs[workspaceID]; sub != nil {
+		sub.Close()
+		delete(r.subs, workspaceID)
+	}
+}
+
+func (r *Reactor) closeSubs() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for ws, sub := range r.subs {
+		sub.Close()
+		delete(r.subs, ws)
+	}
+}
+
+// StartCursor makes the named reactor start after seq in the workspace,
+// inside the caller's transaction, unless it has a cursor there already:
+// a feature turned on by an event reacts to everything after that event.
+func StartCursor(ctx context.Context, tx *store.Tx, name, workspaceID string, seq int64) error {
+	var n int
+	if err := tx.GetContext(ctx, &n, `SELECT COUNT(*) FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, name, workspaceID); err != nil {
+		return fmt.Errorf("find cursor: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO reactor_cursors (name, workspace_id, seq, lease_owner, lease_until)
+		VALUES (?, ?, ?, '', 0)`, name, workspaceID, seq); err != nil {
+		return fmt.Errorf("start cursor: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package events
+
+import (
+	"context"
+	"sync"
+)
+
+// recent keeps the newest events of each workspace this replica's streams
+// follow, so that a commit's wake-up, which wakes every follower of the
+// workspace at once, costs one database read instead of one per follower
+// (and a resume storm one read per workspace instead of one per stream).
+//
+// A window only ever holds a contiguous run of a workspace's log, as read
+// from the database in order, so serving a follower from it is the same as
+// reading the log. It may lag the log: a follower that has read all it
+// holds reads the database (and extends it); and since every commit wakes
+// every follower after it commits, a follower served from a lagging window
+// reads again, and sees the rest, on its next wake-up.
+type recent struct {
+	log *Log
+
+	mu sync.Mutex
+	ws map[string]*window
+}
+
+// window is one workspace's newest events.
+type window struct {
+	refs int        // followers of the workspace; guarded by recent.mu
+	mu   sync.Mutex // one database read at a time per workspace
+	evs  []Event    // contiguous seqs, ascending
+}
+
+// The window keeps at most this many events, none more than windowAge
+// milliseconds older than its newest: enough for the followers a wake-up
+// sets off, never a copy of the log.
+const (
+	windowEvents = 256
+	windowAge    = 10_000
+)
+
+func newRecent(log *Log) *recent { return &recent{log: log, ws: map[string]*window{}} }
+
+// acquire returns the workspace's window for one more follower.
+func (r *recent) acquire(workspaceID string) *window {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w := r.ws[workspaceID]
+	if w == nil {
+		w = &window{}
+		r.ws[workspaceID] = w
+	}
+	w.refs++
+	return w
+}
+
+// release drops a follower; the last one's leaving drops the window.
+func (r *recent) release(workspaceID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if w := r.ws[workspaceID]; w != nil {
+		if w.refs--; w.refs <= 0 {
+			delete(r.ws, workspaceID)
+		}
+	}
+}
+
+// read returns up to limit events of the workspace with seq > after, from
+// the window when it holds the next one, else from the database.
+func (r *recent) read(ctx context.Context, w *window, workspaceID string, after int64, limit int) ([]Event, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if n := len(w.evs); n > 0 && after >= w.evs[0].Seq-1 && after < w.evs[n-1].Seq {
+		i := int(after - (w.evs[0].Seq - 1))
+		return append([]Event(nil), w.evs[i:min(n, i+limit)]...), nil
+	}
+	evs, err := r.log.ReadAfter(ctx, workspaceID, after, "", limit)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) > 0 && evs[0].Seq == after+1 { // contiguous with the cursor: nothing pruned in between
+		w.remember(evs)
+	}
+	return evs, nil
+}
+
+// remember adds events read from the log (contiguous, starting at some seq
+// s) to the window: appended when they continue it, replacing it when they
+// start past its end.
+func (w *window) remember(evs []Event) {
+	if n := len(w.evs); n > 0 {
+		last := w.evs[n-1].Seq
+		switch {
+		case evs[len(evs)-1].Seq <= last:
+			return // nothing new
+		case evs[0].Seq <= last+1:
+			evs = evs[last+1-evs[0].Seq:]
+		default:
+			w.evs = w.evs[:0] // a gap: start over from these
+		}
+	}
+	w.evs = append(w.evs, evs...)
+	newest := w.evs[len(w.evs)-1].CreatedAt
+	drop := max(0, len(w.evs)-windowEvents)
+	for drop < len(w.evs)-1 && newest-w.evs[drop].CreatedAt > windowAge {
+		drop++
+	}
+	if drop > 0 {
+		w.evs = append([]Event(nil), w.evs[drop:]...)
+	}
+}
