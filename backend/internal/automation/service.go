@@ -1,0 +1,282 @@
+package automation
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/canned"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/tag"
+)
+
+// HandOffFunc is the one handoff operation (bot.Service.HandOff).
+type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error)
+
+// Deps are the services rules read and act through.
+type Deps struct {
+	Conversations *conversation.Service
+	Contacts      *contact.Service
+	Tags          *tag.Service
+	Canned        *canned.Service
+	HandOff       HandOffFunc
+}
+
+// Options tune the service.
+type Options struct {
+	Now func() time.Time
+	// Webhooks configure webhook calls.
+	Webhooks Webhooks
+	// MaxRunsPerMinute stops rules acting on one conversation more often
+	// than this in a minute (loop protection); 0 means 20.
+	MaxRunsPerMinute int
+}
+
+// Webhooks configure webhook calls.
+type Webhooks struct {
+	// Client makes the calls: the SSRF-safe outbound client. Without one
+	// every call is refused (and dead-lettered).
+	Client *http.Client
+	// Timeout bounds a call (default 10 s); RetryBase is the first retry's
+	// delay (default 30 s), doubled for each next one.
+	Timeout, RetryBase time.Duration
+}
+
+// Service runs automation rules and custom actions.
+type Service struct {
+	hooks   Webhooks
+	db      *store.DB
+	log     *events.Log
+	deps    Deps
+	logger  *slog.Logger
+	now     func() time.Time
+	maxRuns int
+	reactor *events.Reactor
+}
+
+// NewService returns the automation service with its rule engine reactor.
+func NewService(db *store.DB, log *events.Log, hub *events.Hub, deps Deps, opts Options, logger *slog.Logger) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxRunsPerMinute <= 0 {
+		opts.MaxRunsPerMinute = 20
+	}
+	s := &Service{db: db, log: log, deps: deps, logger: logger, now: opts.Now, maxRuns: opts.MaxRunsPerMinute, hooks: opts.Webhooks}
+	s.reactor = events.NewReactor(ReactorName, log, hub, s.Workspaces, s.React, logger)
+	return s
+}
+
+// Reactor is the rule engine's reactor (server.Run runs it; tests drain it).
+func (s *Service) Reactor() *events.Reactor { return s.reactor }
+
+// Workspaces lists the workspaces with an enabled rule: where rules react.
+func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.db.SelectContext(ctx, &ids, `SELECT DISTINCT workspace_id FROM automation_rules WHERE enabled = 1`)
+	return ids, err
+}
+
+// Settle lets the rules react to everything up to now in the event's
+// workspace, before the AI agent answers a customer message: a rule that
+// hands "refund" off must win over the AI agent answering it. Events the
+// rules already saw are not acted on twice.
+func (s *Service) Settle(ctx context.Context, ev events.Event) error {
+	if ev.Type != "message.created" {
+		return nil
+	}
+	var n int
+	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM automation_rules WHERE workspace_id = ? AND enabled = 1`, ev.WorkspaceID); err != nil {
+		return fmt.Errorf("count rules: %w", err)
+	}
+	if n == 0 {
+		return nil
+	}
+	return s.reactor.Drain(ctx, ev.WorkspaceID)
+}
+
+var triggers = []string{TriggerConversationCreated, TriggerCustomerMessage, TriggerAgentMessage, TriggerStateChanged,
+	TriggerTagAdded, TriggerHandoff, TriggerSLAWarning, TriggerSLABreach, TriggerNoAgentReply, TriggerNoCustomerReply, TriggerPendingFor}
+
+// delayed reports whether a trigger is a delayed one.
+func delayed(trigger string) bool {
+	return trigger == TriggerNoAgentReply || trigger == TriggerNoCustomerReply || trigger == TriggerPendingFor
+}
+
+// checkSpec validates a rule.
+func checkSpec(spec *RuleSpec) error {
+	spec.Name = strings.TrimSpace(spec.Name)
+	if spec.Name == "" || len(spec.Name) > 100 {
+		return apperr.Invalid("rule.name", "must be 1 to 100 characters")
+	}
+	if !slices.Contains(triggers, spec.Trigger) {
+		return apperr.Invalid("rule.trigger", "is not a trigger")
+	}
+	if delayed(spec.Trigger) != (spec.DelayMinutes > 0) || spec.DelayMinutes > 43200 {
+		return apperr.Invalid("rule.delay_minutes", "delayed triggers need 1 to 43200 minutes, and only they take a delay")
+	}
+	if err := checkConditions(spec.Conditions, 0); err != nil {
+		return err
+	}
+	if len(spec.Actions) == 0 {
+		return apperr.Invalid("rule.actions", "a rule needs an action")
+	}
+	return checkActions(spec.Actions, false)
+}
+
+// CreateRule adds a rule at the end of the workspace's order.
+func (s *Service) CreateRule(ctx context.Context, actor *access.Principal, workspaceID string, spec RuleSpec) (Rule, error) {
+	if err := checkSpec(&spec); err != nil {
+		return Rule{}, err
+	}
+	now := store.NowMillis(s.now())
+	r := Rule{ID: uuid.NewString(), WorkspaceID: workspaceID, Name: spec.Name, Enabled: spec.Enabled, Trigger: spec.Trigger,
+		DelayMinutes: spec.DelayMinutes, Conditions: spec.Conditions, Actions: spec.Actions, CreatedAt: now, UpdatedAt: now}
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r.Position, err = nextPosition(ctx, tx, "automation_rules", workspaceID); err != nil {
+			return fmt.Errorf("rule position: %w", err)
+		}
+		if err := insertRule(ctx, tx, &r); err != nil {
+			return fmt.Errorf("insert rule: %w", err)
+		}
+		return s.ruleEvent(ctx, tx, actor, "automation.rule_created", &r)
+	})
+	return r, err
+}
+
+// ruleEvent records a change to a rule for admins; a rule turned on reacts
+// to what happens after it.
+func (s *Service) ruleEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, r *Rule) error {
+	payload, err := json.Marshal(map[string]any{"rule": r})
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", typ, err)
+	}
+	kind, id := actor.Actor()
+	ev := &events.Event{WorkspaceID: r.WorkspaceID, Type: typ, ActorKind: kind, ActorID: id, Visibility: events.Admins, Payload: payload}
+	if err := s.log.Append(ctx, tx, ev); err != nil {
+		return err
+	}
+	if !r.Enabled {
+		return nil
+	}
+	return events.StartCursor(ctx, tx, ReactorName, r.WorkspaceID, ev.Seq)
+}
+
+// Rules lists the workspace's rules in the order they run.
+func (s *Service) Rules(ctx context.Context, workspaceID string) ([]Rule, error) {
+	rs, err := rulesOf(ctx, s.db, workspaceID, "")
+	if err != nil {
+		return nil, fmt.Errorf("list rules: %w", err)
+	}
+	return rs, nil
+}
+
+// UpdateRule replaces a rule's spec.
+func (s *Service) UpdateRule(ctx context.Context, actor *access.Principal, id string, spec RuleSpec) (Rule, error) {
+	if err := checkSpec(&spec); err != nil {
+		return Rule{}, err
+	}
+	var r Rule
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		if r, err = s.lockRule(ctx, tx, id); err != nil {
+			return err
+		}
+		r.Name, r.Enabled, r.Trigger, r.Conditions, r.Actions = spec.Name, spec.Enabled, spec.Trigger, spec.Conditions, spec.Actions
+		r.DelayMinutes = spec.DelayMinutes
+		r.UpdatedAt = store.NowMillis(s.now())
+		if err := updateRule(ctx, tx, &r); err != nil {
+			return fmt.Errorf("update rule: %w", err)
+		}
+		return s.ruleEvent(ctx, tx, actor, "automation.rule_updated", &r)
+	})
+	return r, err
+}
+
+// DeleteRule removes a rule.
+func (s *Service) DeleteRule(ctx context.Context, actor *access.Principal, id string) error {
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		r, err := s.lockRule(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM automation_rules WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("delete rule: %w", err)
+		}
+		r.Enabled = false
+		return s.ruleEvent(ctx, tx, actor, "automation.rule_deleted", &r)
+	})
+}
+
+// ReorderRules sets the order the workspace's rules run in: ids must name
+// each of its rules once.
+func (s *Service) ReorderRules(ctx context.Context, actor *access.Principal, workspaceID string, ids []string) ([]Rule, error) {
+	var out []Rule
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		rs, err := rulesOf(ctx, tx, workspaceID, tx.Dialect.ForUpdate())
+		if err != nil {
+			return fmt.Errorf("list rules: %w", err)
+		}
+		byID := map[string]Rule{}
+		for _, r := range rs {
+			byID[r.ID] = r
+		}
+		if len(ids) != len(rs) {
+			return apperr.Invalid("rule_ids", "must name each of the workspace's rules once")
+		}
+		now := store.NowMillis(s.now())
+		for i, id := range ids {
+			r, ok := byID[id]
+			if !ok {
+				return apperr.Invalid("rule_ids", "must name each of the workspace's rules once")
+			}
+			delete(byID, id)
+			r.Position, r.UpdatedAt = i, now
+			if err := updateRule(ctx, tx, &r); err != nil {
+				return fmt.Errorf("move rule: %w", err)
+			}
+			out = append(out, r)
+		}
+		payload, _ := json.Marshal(map[string]any{"rule_ids": ids})
+		kind, id := actor.Actor()
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "automation.rules_reordered",
+			ActorKind: kind, ActorID: id, Visibility: events.Admins, Payload: payload})
+	})
+	return out, err
+}
+
+func (s *Service) lockRule(ctx context.Context, tx *store.Tx, id string) (Rule, error) {
+	r, err := ruleByID(ctx, tx, id, tx.Dialect.ForUpdate())
+	if store.ErrNoRows(err) {
+		return Rule{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return Rule{}, fmt.Errorf("load rule: %w", err)
+	}
+	return r, nil
+}
+
+// RuleWorkspace resolves a rule id to its workspace, for authorization.
+func (s *Service) RuleWorkspace(ctx context.Context, id string) (string, error) {
+	r, err := ruleByID(ctx, s.db, id, "")
+	if store.ErrNoRows(err) {
+		return "", apperr.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve rule: %w", err)
+	}
+	return r.WorkspaceID, nil
+}

@@ -1,0 +1,346 @@
+package automation
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/outbound"
+	"github.com/tandem-inbox/tandem/backend/internal/page"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Webhook delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryDead      = "dead"
+)
+
+// Headers of a webhook call.
+const (
+	HeaderEventID   = "X-Tandem-Event-Id"
+	HeaderTimestamp = "X-Tandem-Timestamp"
+	HeaderSignature = "X-Tandem-Signature"
+)
+
+// maxAttempts is how many times a delivery is tried before it is dead.
+const maxAttempts = 8
+
+// Delivery is one webhook call and where it stands.
+type Delivery struct {
+	ID             string `db:"id"`
+	WorkspaceID    string `db:"workspace_id"`
+	SourceID       string `db:"source_id"`
+	ConversationID string `db:"conversation_id"`
+	URL            string `db:"url"`
+	Secret         string `db:"secret"`
+	Payload        string `db:"payload"`
+	Status         string `db:"status"`
+	Attempts       int    `db:"attempts"`
+	NextAttemptAt  int64  `db:"next_attempt_at"`
+	LeaseUntil     int64  `db:"lease_until"`
+	LastStatusCode int    `db:"last_status_code"`
+	LastError      string `db:"last_error"`
+	CreatedAt      int64  `db:"created_at"`
+	UpdatedAt      int64  `db:"updated_at"`
+	DeliveredAt    int64  `db:"delivered_at"`
+}
+
+const deliveryColumns = `id, workspace_id, source_id, conversation_id, url, secret, payload, status, attempts, next_attempt_at,
+	lease_until, last_status_code, last_error, created_at, updated_at, delivered_at`
+
+// Sign is the signature header value of a call: "sha256=" and the hex
+// HMAC-SHA256, keyed with the secret, of the timestamp, a dot and the body.
+func Sign(secret, timestamp string, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(timestamp))
+	m.Write([]byte("."))
+	m.Write(body)
+	return "sha256=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// webhookBody is what a webhook call says: the conversation (no notes, no
+// agents' details) and what made the call.
+type webhookBody struct {
+	ID           string         `json:"id"`
+	Type         string         `json:"type"`
+	WorkspaceID  string         `json:"workspace_id"`
+	CreatedAt    int64          `json:"created_at"`
+	Source       webhookSource  `json:"source"`
+	Trigger      *webhookEvent  `json:"trigger,omitempty"`
+	Conversation webhookConv    `json:"conversation"`
+	Message      *webhookSpoken `json:"message,omitempty"`
+}
+
+type webhookSource struct {
+	Kind string `json:"kind"` // "rule" or "custom_action"
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+type webhookEvent struct {
+	EventID string `json:"event_id"`
+	Type    string `json:"type"`
+}
+
+type webhookConv struct {
+	ID            string `json:"id"`
+	State         string `json:"state"`
+	Priority      string `json:"priority"`
+	Channel       string `json:"channel"`
+	PageURL       string `json:"page_url"`
+	ContactID     string `json:"contact_id"`
+	GroupID       string `json:"group_id,omitempty"`
+	HandoffReason string `json:"handoff_reason,omitempty"`
+}
+
+type webhookSpoken struct {
+	ID   string `json:"id"`
+	Body string `json:"body"`
+}
+
+// enqueue stores a webhook call for the deliverer, once per id.
+func (x *exec) enqueue(ctx context.Context, i int, a Action) error {
+	if err := outbound.CheckURL(a.Value); err != nil {
+		return apperr.Invalid("url", err.Error())
+	}
+	c, err := x.s.deps.Conversations.Get(ctx, x.conv.WorkspaceID, x.conv.ID)
+	if err != nil {
+		return err
+	}
+	id, now := x.clientID(i), store.NowMillis(x.s.now())
+	body := webhookBody{ID: id, Type: "automation.webhook", WorkspaceID: c.WorkspaceID, CreatedAt: now, Source: x.source,
+		Trigger: x.trigger, Conversation: webhookConv{ID: c.ID, State: string(c.State), Priority: c.Priority, Channel: c.Channel,
+			PageURL: c.PageURL, ContactID: c.ContactID, GroupID: c.GroupID, HandoffReason: c.HandoffReason}}
+	if x.message != nil {
+		body.Message = &webhookSpoken{ID: x.message.ID, Body: x.message.Body}
+	}
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("encode webhook: %w", err)
+	}
+	_, err = x.s.db.ExecContext(ctx, x.s.db.Dialect.InsertIgnore()+` INTO webhook_deliveries (`+deliveryColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, '', ?, ?, 0)`,
+		id, c.WorkspaceID, x.source.ID, c.ID, a.Value, a.Secret, string(payload), DeliveryPending, now, now, now)
+	if err != nil {
+		return fmt.Errorf("enqueue webhook: %w", err)
+	}
+	return nil
+}
+
+// RunWebhooks delivers due webhook calls every interval until ctx ends.
+func (s *Service) RunWebhooks(ctx context.Context, every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
+				s.logger.Warn("deliver webhooks", "err", err)
+			}
+		}
+	}
+}
+
+// DeliverDue makes the attempts that are due, each claimed under a lease so
+// that replicas never make the same attempt twice at once. It returns how
+// many it made.
+func (s *Service) DeliverDue(ctx context.Context) (int, error) {
+	now := store.NowMillis(s.now())
+	var ids []string
+	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM webhook_deliveries WHERE status = ? AND next_attempt_at <= ?
+		AND lease_until < ? ORDER BY next_attempt_at LIMIT 20`, DeliveryPending, now, now); err != nil {
+		return 0, fmt.Errorf("find due webhooks: %w", err)
+	}
+	made := 0
+	for _, id := range ids {
+		lease := now + (s.webhookTimeout() + 30*time.Second).Milliseconds()
+		res, err := s.db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = ? AND lease_until < ?`,
+			lease, id, DeliveryPending, now)
+		if err != nil {
+			return made, fmt.Errorf("claim webhook: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			continue // another replica has it
+		}
+		var d Delivery
+		if err := s.db.GetContext(ctx, &d, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = ?`, id); err != nil {
+			return made, fmt.Errorf("load webhook: %w", err)
+		}
+		if err := s.attempt(ctx, &d); err != nil {
+			return made, err
+		}
+		made++
+	}
+	return made, nil
+}
+
+func (s *Service) webhookTimeout() time.Duration {
+	if s.hooks.Timeout > 0 {
+		return s.hooks.Timeout
+	}
+	return 10 * time.Second
+}
+
+// attempt makes one call and records its outcome: delivered on a 2xx; dead
+// when the address is refused or the attempts are used up (an event tells
+// admins); otherwise pending again after an exponential backoff.
+func (s *Service) attempt(ctx context.Context, d *Delivery) error {
+	code, callErr := s.call(ctx, d)
+	now := s.now()
+	d.Attempts++
+	d.LastStatusCode, d.LeaseUntil, d.UpdatedAt = code, 0, store.NowMillis(now)
+	d.LastError = ""
+	switch {
+	case callErr == nil && code >= 200 && code < 300:
+		d.Status, d.DeliveredAt = DeliveryDelivered, d.UpdatedAt
+	case outbound.Refused(callErr) || d.Attempts >= maxAttempts:
+		d.Status = DeliveryDead
+	default:
+		d.Status = DeliveryPending
+		d.NextAttemptAt = store.NowMillis(now.Add(s.retryBase() << min(d.Attempts-1, 20)))
+	}
+	if callErr != nil {
+		d.LastError = truncate(callErr.Error(), 500)
+	} else if d.Status != DeliveryDelivered {
+		d.LastError = fmt.Sprintf("the receiver answered %d", code)
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = 0,
+			last_status_code = ?, last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ?`,
+			d.Status, d.Attempts, d.NextAttemptAt, d.LastStatusCode, d.LastError, d.UpdatedAt, d.DeliveredAt, d.ID); err != nil {
+			return fmt.Errorf("record webhook attempt: %w", err)
+		}
+		if d.Status != DeliveryDead {
+			return nil
+		}
+		payload, _ := json.Marshal(map[string]any{"data": map[string]string{"delivery_id": d.ID, "url": d.URL,
+			"source_id": d.SourceID, "error": d.LastError}})
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: "automation.webhook_dead",
+			ConversationID: d.ConversationID, ActorKind: events.ActorSystem, Visibility: events.Admins, Payload: payload})
+	})
+}
+
+func (s *Service) retryBase() time.Duration {
+	if s.hooks.RetryBase > 0 {
+		return s.hooks.RetryBase
+	}
+	return 30 * time.Second
+}
+
+// call POSTs the delivery through the SSRF-safe client.
+func (s *Service) call(ctx context.Context, d *Delivery) (int, error) {
+	if s.hooks.Client == nil {
+		return 0, fmt.Errorf("%w: no webhook client", outbound.ErrRefused)
+	}
+	if err := outbound.CheckURL(d.URL); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.webhookTimeout())
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader([]byte(d.Payload)))
+	if err != nil {
+		return 0, fmt.Errorf("%w: %v", outbound.ErrRefused, err)
+	}
+	ts := strconv.FormatInt(s.now().Unix(), 10)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "Tandem-Webhook/1")
+	req.Header.Set(HeaderEventID, d.ID)
+	req.Header.Set(HeaderTimestamp, ts)
+	req.Header.Set(HeaderSignature, Sign(d.Secret, ts, []byte(d.Payload)))
+	resp, err := s.hooks.Client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // a bounded read, so the connection can be reused
+	return resp.StatusCode, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Deliveries pages through the workspace's webhook calls, newest first,
+// optionally of one status.
+func (s *Service) Deliveries(ctx context.Context, workspaceID, status string, size int32, token string) ([]Delivery, string, error) {
+	limit := page.Size(size)
+	beforeAt, beforeID := int64(1<<62-1), ""
+	if _, err := page.Decode(token, &beforeAt, &beforeID); err != nil {
+		return nil, "", err
+	}
+	q := `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE workspace_id = ?
+		AND (created_at < ? OR (created_at = ? AND id < ?))`
+	args := []any{workspaceID, beforeAt, beforeAt, beforeID}
+	if token == "" {
+		q = `SELECT ` + deliveryColumns + ` FROM webhook_deliveries WHERE workspace_id = ?`
+		args = []any{workspaceID}
+	}
+	if status != "" {
+		q += ` AND status = ?`
+		args = append(args, status)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	var ds []Delivery
+	if err := s.db.SelectContext(ctx, &ds, q, append(args, limit+1)...); err != nil {
+		return nil, "", fmt.Errorf("list webhooks: %w", err)
+	}
+	ds, next := page.Cut(ds, limit, func(d Delivery) []any { return []any{d.CreatedAt, d.ID} })
+	return ds, next, nil
+}
+
+// Redeliver queues a delivery again, now, with a fresh set of attempts.
+func (s *Service) Redeliver(ctx context.Context, actor *access.Principal, id string) (Delivery, error) {
+	var d Delivery
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.GetContext(ctx, &d, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = ?`+tx.Dialect.ForUpdate(), id)
+		if store.ErrNoRows(err) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("load webhook: %w", err)
+		}
+		now := store.NowMillis(s.now())
+		d.Status, d.Attempts, d.NextAttemptAt, d.LeaseUntil, d.UpdatedAt = DeliveryPending, 0, now, 0, now
+		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = 0, next_attempt_at = ?, lease_until = 0,
+			updated_at = ? WHERE id = ?`, d.Status, now, now, id); err != nil {
+			return fmt.Errorf("redeliver webhook: %w", err)
+		}
+		payload, _ := json.Marshal(map[string]any{"data": map[string]string{"delivery_id": d.ID, "url": d.URL}})
+		kind, aid := actor.Actor()
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: "automation.webhook_redelivered",
+			ConversationID: d.ConversationID, ActorKind: kind, ActorID: aid, Visibility: events.Admins, Payload: payload})
+	})
+	return d, err
+}
+
+// DeliveryWorkspace resolves a delivery id to its workspace, for
+// authorization.
+func (s *Service) DeliveryWorkspace(ctx context.Context, id string) (string, error) {
+	var ws string
+	err := s.db.GetContext(ctx, &ws, `SELECT workspace_id FROM webhook_deliveries WHERE id = ?`, id)
+	if store.ErrNoRows(err) {
+		return "", apperr.ErrNotFound
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve webhook: %w", err)
+	}
+	return ws, nil
+}

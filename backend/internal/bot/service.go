@@ -1,0 +1,268 @@
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/page"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/tag"
+)
+
+// Retriever finds a workspace's passages for a question (knowledge.Service).
+type Retriever interface {
+	Retrieve(ctx context.Context, workspaceID, query string, k int) ([]knowledge.Hit, error)
+}
+
+// Deps are the services the AI agent acts through.
+type Deps struct {
+	Conversations *conversation.Service
+	Knowledge     Retriever
+	Tags          *tag.Service
+	// OnlineAgents counts the workspace's agents online now.
+	OnlineAgents func(ctx context.Context, workspaceID string) (int, error)
+	// LLM answers when set; nil answers with the best passage.
+	LLM *LLM
+}
+
+// Service runs the AI agents.
+type Service struct {
+	db     *store.DB
+	log    *events.Log
+	deps   Deps
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns the AI agent service.
+func NewService(db *store.DB, log *events.Log, deps Deps, logger *slog.Logger) *Service {
+	return &Service{db: db, log: log, deps: deps, logger: logger, now: time.Now}
+}
+
+// React is the AI agent's reactor handler: it answers each customer message
+// of a conversation it has, once, or hands the conversation off.
+func (s *Service) React(ctx context.Context, ev events.Event) error {
+	if ev.Type != "message.created" || ev.ConversationID == "" {
+		return nil
+	}
+	var pl conversation.Payload
+	if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	msg := pl.Message
+	if msg == nil || msg.AuthorKind != conversation.AuthorCustomer || msg.Kind != conversation.KindText {
+		return nil
+	}
+	conv, err := s.deps.Conversations.Get(ctx, ev.WorkspaceID, ev.ConversationID)
+	if err != nil || conv.State != conversation.StateBot {
+		return err // not (or no longer) the AI agent's
+	}
+	if done, err := s.deps.Conversations.Answered(ctx, ev.WorkspaceID, msg.ID); err != nil || done {
+		return err
+	}
+	st, err := s.Settings(ctx, ev.WorkspaceID)
+	if err != nil {
+		return err
+	}
+	bot := access.Bot(ev.WorkspaceID, st.Name)
+	if !st.Enabled {
+		return s.handOff(ctx, bot, st, conv, answer{handoff: conversation.HandoffBotError, detail: "the AI agent is turned off", question: msg.Body})
+	}
+	a, err := s.answer(ctx, st, conv, msg)
+	if err != nil {
+		return err
+	}
+	if a.handoff != "" {
+		return s.handOff(ctx, bot, st, conv, a)
+	}
+	_, err = s.deps.Conversations.PostBot(ctx, bot, ev.WorkspaceID, conv.ID, msg.ID, a.text, a.info)
+	if err == conversation.ErrNotBot {
+		return nil // a person took it over meanwhile: stay silent
+	}
+	return err
+}
+
+// answer works out what to say to a customer message.
+func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Conversation, msg *conversation.Message) (answer, error) {
+	question := strings.TrimSpace(msg.Body)
+	if question == "" {
+		return answer{handoff: conversation.HandoffLowConfidence, detail: "the customer sent a file", question: question}, nil
+	}
+	history, repeated, err := s.history(ctx, conv.ID, msg)
+	if err != nil {
+		return answer{}, err
+	}
+	if repeated {
+		return answer{handoff: conversation.HandoffRepeated, detail: "the customer asked again", question: question}, nil
+	}
+	if len(terms(question)) == 0 { // "hi", "thanks": nothing to look up
+		return smallTalk(question), nil
+	}
+	hits, err := s.deps.Knowledge.Retrieve(ctx, conv.WorkspaceID, question, 4)
+	if err != nil {
+		return answer{handoff: conversation.HandoffBotError, detail: "knowledge search failed", question: question}, nil
+	}
+	if s.deps.LLM == nil || len(hits) == 0 {
+		return extractive(question, hits, st.Threshold), nil
+	}
+	return s.deps.LLM.ask(ctx, st, question, history, hits), nil
+}
+
+// history returns the recent public turns before msg, and whether the
+// customer already asked the same thing (and was answered) before.
+func (s *Service) history(ctx context.Context, conversationID string, msg *conversation.Message) ([]turn, bool, error) {
+	msgs, _, err := s.deps.Conversations.History(ctx, conversationID, 20, "", true)
+	if err != nil {
+		return nil, false, err
+	}
+	var turns []turn
+	repeated := false
+	same := normalize(msg.Body)
+	for _, m := range msgs { // newest first
+		if m.Kind != conversation.KindText || m.ID == msg.ID || m.Seq > msg.Seq {
+			continue
+		}
+		if m.AuthorKind == conversation.AuthorCustomer && normalize(m.Body) == same {
+			repeated = true
+		}
+		if len(turns) < 6 {
+			turns = append([]turn{{From: m.AuthorKind, Text: m.Body}}, turns...)
+		}
+	}
+	return turns, repeated, nil
+}
+
+func normalize(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return r == ' ' || r == '?' || r == '!' || r == '.' || r == ',' || r == '\n'
+	}), " ")
+}
+
+// HandOff hands the conversation from the AI agent to the team for the
+// reason: the one path every trigger takes (the AI agent itself, rules,
+// custom actions, the customer's "Talk to a person"). It reports whether it
+// did (false when the AI agent no longer had the conversation).
+func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error) {
+	st, err := s.Settings(ctx, workspaceID)
+	if err != nil {
+		return false, err
+	}
+	conv, err := s.deps.Conversations.Get(ctx, workspaceID, conversationID)
+	if err != nil {
+		return false, err
+	}
+	return s.handOffAs(ctx, p, st, conv, answer{handoff: reason, detail: detail, question: question})
+}
+
+func (s *Service) handOff(ctx context.Context, bot *access.Principal, st Settings, conv conversation.Conversation, a answer) error {
+	_, err := s.handOffAs(ctx, bot, st, conv, a)
+	return err
+}
+
+func (s *Service) handOffAs(ctx context.Context, p *access.Principal, st Settings, conv conversation.Conversation, a answer) (bool, error) {
+	if conv.State != conversation.StateBot {
+		return false, nil
+	}
+	h := conversation.Handoff{Reason: a.handoff, Detail: a.detail, Question: a.question, Message: st.HandoffMessage}
+	if online, err := s.deps.OnlineAgents(ctx, conv.WorkspaceID); err == nil && online == 0 {
+		h.Message = st.OfflineMessage
+	}
+	h.Message = strings.TrimSpace(strings.ReplaceAll(h.Message, "{{wait}}", s.wait(ctx, conv)))
+	if st.HandoffTag != "" {
+		t, err := s.deps.Tags.Ensure(ctx, access.Bot(conv.WorkspaceID, st.Name), conv.WorkspaceID, st.HandoffTag)
+		if err != nil {
+			return false, err
+		}
+		h.TagID, h.TagName = t.ID, t.Name
+	}
+	// The message speaks as the AI agent, whoever triggered the handoff.
+	return s.deps.Conversations.HandOff(ctx, withName(p, st.Name), conv.WorkspaceID, conv.ID, h)
+}
+
+// withName keeps rule and visitor actors, and names the AI agent.
+func withName(p *access.Principal, name string) *access.Principal {
+	if p.Kind == access.KindBot {
+		return access.Bot(p.WorkspaceID, name)
+	}
+	return p
+}
+
+// wait says where the conversation will stand in the queue.
+func (s *Service) wait(ctx context.Context, conv conversation.Conversation) string {
+	queue, err := s.deps.Conversations.Queue(ctx, conv.WorkspaceID, 500)
+	if err != nil {
+		return ""
+	}
+	ahead := 0
+	for _, c := range queue {
+		if c.CreatedAt < conv.CreatedAt || (c.CreatedAt == conv.CreatedAt && c.ID < conv.ID) {
+			ahead++
+		}
+	}
+	if ahead == 0 {
+		return "You are next in line."
+	}
+	return fmt.Sprintf("There are %d conversations ahead of you.", ahead)
+}
+
+// Handoff is one recorded handoff.
+type Handoff struct {
+	ID             string `db:"id"`
+	ConversationID string `db:"conversation_id"`
+	Reason         string `db:"reason"`
+	Detail         string `db:"detail"`
+	Question       string `db:"question"`
+	CreatedAt      int64  `db:"created_at"`
+}
+
+// Handoffs pages through the workspace's handoffs in [from, until), newest
+// first, optionally of one reason, and counts all of them by reason.
+func (s *Service) Handoffs(ctx context.Context, workspaceID string, from, until int64, reason string, size int32, token string) ([]Handoff, string, map[string]int64, error) {
+	if until <= 0 {
+		until = 1<<62 - 1
+	}
+	limit := page.Size(size)
+	beforeAt, beforeID := until, ""
+	if _, err := page.Decode(token, &beforeAt, &beforeID); err != nil {
+		return nil, "", nil, err
+	}
+	q := `SELECT id, conversation_id, reason, detail, question, created_at FROM handoffs
+		WHERE workspace_id = ? AND created_at >= ? AND (created_at < ? OR (created_at = ? AND id < ?))`
+	args := []any{workspaceID, from, beforeAt, beforeAt, beforeID}
+	if token == "" {
+		q = `SELECT id, conversation_id, reason, detail, question, created_at FROM handoffs
+			WHERE workspace_id = ? AND created_at >= ? AND created_at < ?`
+		args = []any{workspaceID, from, until}
+	}
+	if reason != "" {
+		q += ` AND reason = ?`
+		args = append(args, reason)
+	}
+	q += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	var hs []Handoff
+	if err := s.db.SelectContext(ctx, &hs, q, append(args, limit+1)...); err != nil {
+		return nil, "", nil, fmt.Errorf("list handoffs: %w", err)
+	}
+	hs, next := page.Cut(hs, limit, func(h Handoff) []any { return []any{h.CreatedAt, h.ID} })
+	var counts []struct {
+		Reason string `db:"reason"`
+		N      int64  `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &counts, `SELECT reason, COUNT(*) AS n FROM handoffs
+		WHERE workspace_id = ? AND created_at >= ? AND created_at < ? GROUP BY reason`, workspaceID, from, until); err != nil {
+		return nil, "", nil, fmt.Errorf("count handoffs: %w", err)
+	}
+	byReason := map[string]int64{}
+	for _, c := range counts {
+		byReason[c.Reason] = c.N
+	}
+	return hs, next, byReason, nil
+}

@@ -1,0 +1,141 @@
+// Package bot is each workspace's AI agent: it answers customers in
+// conversations in the bot state from the workspace's knowledge base, with
+// an OpenAI-compatible model when one is configured and with the best
+// passage otherwise, and hands the conversation to the team (one operation
+// for every trigger) when it is not confident, when the model fails, when a
+// customer repeats themselves or asks for a person.
+//
+// Tables owned: bot_settings (handoffs and conversations.handoff_reason are
+// written by the conversation package's HandOff).
+// Events emitted: bot.settings_updated; through conversations, the AI
+// agent's messages and conversation.handoff.
+package bot
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Settings are a workspace's AI agent settings.
+type Settings struct {
+	WorkspaceID    string  `db:"workspace_id" json:"workspace_id"`
+	Enabled        bool    `db:"enabled" json:"enabled"`
+	Name           string  `db:"name" json:"name"`
+	Greeting       string  `db:"greeting" json:"greeting"`
+	Instructions   string  `db:"instructions" json:"-"`
+	Threshold      float64 `db:"confidence_threshold" json:"confidence_threshold"`
+	HandoffMessage string  `db:"handoff_message" json:"handoff_message"`
+	OfflineMessage string  `db:"offline_message" json:"offline_message"`
+	HandoffTag     string  `db:"handoff_tag" json:"handoff_tag"`
+	UpdatedAt      int64   `db:"updated_at" json:"updated_at"`
+}
+
+// ReactorName names the AI agent's reactor (its cursors).
+const ReactorName = "bot"
+
+// Defaults are the settings of a workspace that never changed them: the AI
+// agent is off until an admin turns it on (there is nothing to answer from
+// before documents are uploaded).
+func Defaults(workspaceID string) Settings {
+	return Settings{
+		WorkspaceID:    workspaceID,
+		Name:           "Tandem AI",
+		Greeting:       "Hi! I'm the virtual assistant. Ask me anything, or press \"Talk to a person\" at any time.",
+		Threshold:      0.5,
+		HandoffMessage: "Thanks for your patience: a person from our team will be with you shortly. {{wait}}",
+		OfflineMessage: "Our team is offline right now. Leave your message here and we will get back to you.",
+		HandoffTag:     "handoff",
+	}
+}
+
+// Patch changes some settings; nil fields stay.
+type Patch struct {
+	Enabled                                                           *bool
+	Name, Greeting, Instructions, HandoffMessage, OfflineMessage, Tag *string
+	Threshold                                                         *float64
+}
+
+const columns = `workspace_id, enabled, name, greeting, instructions, confidence_threshold, handoff_message,
+	offline_message, handoff_tag, updated_at`
+
+// Settings returns the workspace's settings.
+func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, error) {
+	var st Settings
+	err := s.db.GetContext(ctx, &st, `SELECT `+columns+` FROM bot_settings WHERE workspace_id = ?`, workspaceID)
+	if store.ErrNoRows(err) {
+		return Defaults(workspaceID), nil
+	}
+	return st, err
+}
+
+// Enabled reports whether the workspace's AI agent takes new conversations.
+func (s *Service) Enabled(ctx context.Context, workspaceID string) (bool, error) {
+	st, err := s.Settings(ctx, workspaceID)
+	return st.Enabled, err
+}
+
+// Workspaces lists the workspaces whose AI agent is on: where it reacts.
+func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.db.SelectContext(ctx, &ids, `SELECT workspace_id FROM bot_settings WHERE enabled = 1`)
+	return ids, err
+}
+
+// Update changes the workspace's settings.
+func (s *Service) Update(ctx context.Context, actor *access.Principal, workspaceID string, p Patch) (Settings, error) {
+	var st Settings
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		err := tx.GetContext(ctx, &st, `SELECT `+columns+` FROM bot_settings WHERE workspace_id = ?`+tx.Dialect.ForUpdate(), workspaceID)
+		exists := err == nil
+		if store.ErrNoRows(err) {
+			st = Defaults(workspaceID)
+		} else if err != nil {
+			return fmt.Errorf("load bot settings: %w", err)
+		}
+		set(&st.Enabled, p.Enabled)
+		set(&st.Name, p.Name)
+		set(&st.Greeting, p.Greeting)
+		set(&st.Instructions, p.Instructions)
+		set(&st.HandoffMessage, p.HandoffMessage)
+		set(&st.OfflineMessage, p.OfflineMessage)
+		set(&st.HandoffTag, p.Tag)
+		set(&st.Threshold, p.Threshold)
+		st.UpdatedAt = store.NowMillis(s.now())
+		if exists {
+			_, err = tx.ExecContext(ctx, `UPDATE bot_settings SET enabled = ?, name = ?, greeting = ?, instructions = ?,
+				confidence_threshold = ?, handoff_message = ?, offline_message = ?, handoff_tag = ?, updated_at = ? WHERE workspace_id = ?`,
+				st.Enabled, st.Name, st.Greeting, st.Instructions, st.Threshold, st.HandoffMessage, st.OfflineMessage, st.HandoffTag,
+				st.UpdatedAt, workspaceID)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO bot_settings (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				workspaceID, st.Enabled, st.Name, st.Greeting, st.Instructions, st.Threshold, st.HandoffMessage, st.OfflineMessage,
+				st.HandoffTag, st.UpdatedAt)
+		}
+		if err != nil {
+			return fmt.Errorf("save bot settings: %w", err)
+		}
+		payload, _ := json.Marshal(st)
+		kind, id := actor.Actor()
+		ev := &events.Event{WorkspaceID: workspaceID, Type: "bot.settings_updated", ActorKind: kind,
+			ActorID: id, Visibility: events.Admins, Payload: payload}
+		if err := s.log.Append(ctx, tx, ev); err != nil {
+			return err
+		}
+		if !st.Enabled {
+			return nil
+		}
+		return events.StartCursor(ctx, tx, ReactorName, workspaceID, ev.Seq)
+	})
+	return st, err
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
