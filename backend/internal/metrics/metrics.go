@@ -1,4 +1,6 @@
-// Package metrics holds Tandem's Prometheus registry and the RPC metrics.
+// Package metrics holds Tandem's Prometheus registry: the RPC metrics, the
+// inbox counters kept from the event log (Domain) and the inboxes' state read
+// at scrape time (State).
 // Names follow tandem_<noun>_<unit>; labels are bounded (procedure names and
 // codes, never ids).
 package metrics
@@ -14,13 +16,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
-// NewRegistry returns a registry with the Go runtime, process and DB pool collectors.
+// NewRegistry returns a registry with the Go runtime, process and DB pool
+// collectors, and the inboxes' state (State).
 func NewRegistry(db *sql.DB) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db, "tandem"),
+		NewState(db),
 	)
 	return reg
 }

@@ -1,0 +1,235 @@
+// Package notify turns what happens in a workspace into each member's
+// notifications: new conversations in their groups, assignments, handoffs
+// from the AI agent, mentions, customer messages in conversations they own
+// or joined, SLA warnings and breaches, and CSAT ratings. Unassigned
+// conversations notify their group (everyone when they have none); assigned
+// ones notify only their owner. Members turn types off per workspace.
+//
+// Tables owned: notifications, notification_prefs.
+// Events emitted: notification.created (visible to its member alone, so
+// their Watch stream carries it).
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Types of notifications.
+const (
+	NewConversation = "new_conversation"
+	Assigned        = "assigned"
+	Handoff         = "handoff"
+	Mention         = "mention"
+	NewMessage      = "new_message"
+	SLAWarning      = "sla_warning"
+	SLABreach       = "sla_breach"
+	CSAT            = "csat"
+)
+
+// Types lists every type.
+var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT}
+
+// ReactorName names the notify reactor (its cursors).
+const ReactorName = "notify"
+
+// Notification is one member's notification.
+type Notification struct {
+	ID             string `db:"id" json:"id"`
+	WorkspaceID    string `db:"workspace_id" json:"workspace_id"`
+	UserID         string `db:"user_id" json:"user_id"`
+	Type           string `db:"type" json:"type"`
+	ConversationID string `db:"conversation_id" json:"conversation_id"`
+	Title          string `db:"title" json:"title"`
+	Body           string `db:"body" json:"body"`
+	EventID        string `db:"event_id" json:"-"`
+	CreatedAt      int64  `db:"created_at" json:"created_at"`
+	ReadAt         int64  `db:"read_at" json:"read_at"`
+}
+
+// People says who is in a workspace and its groups (the workspace package).
+type People struct {
+	GroupMembers func(ctx context.Context, groupID string) ([]string, error)
+	Members      func(ctx context.Context, workspaceID string) ([]string, error)
+}
+
+// Service keeps notifications.
+type Service struct {
+	db     *store.DB
+	log    *events.Log
+	people People
+	logger *slog.Logger
+	now    func() time.Time
+}
+
+// NewService returns the notification service.
+func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logger) *Service {
+	return &Service{db: db, log: log, people: people, logger: logger, now: time.Now}
+}
+
+// Workspaces lists every workspace: notifications are always on.
+func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
+	var ids []string
+	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM workspaces`)
+	return ids, err
+}
+
+// React is the notify reactor's handler: it works out who hears of the event
+// and notifies them, once each (a retry finds the notification there).
+func (s *Service) React(ctx context.Context, ev events.Event) error {
+	var pl conversation.Payload
+	switch ev.Type {
+	case "conversation.created", "conversation.handoff", "conversation.assigned", "member.mentioned",
+		"message.created", "csat.received", "sla.warning", "sla.breach":
+		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			return fmt.Errorf("decode event: %w", err)
+		}
+	default:
+		return nil
+	}
+	conv := pl.Conversation
+	var (
+		to          []string
+		typ         string
+		title, body string
+		err         error
+	)
+	switch ev.Type {
+	case "conversation.created":
+		if conv == nil || conv.State == conversation.StateBot {
+			return nil // the AI agent has it; its handoff notifies
+		}
+		typ, title, body = NewConversation, "New conversation", conv.LastMessagePreview
+		to, err = s.audience(ctx, conv)
+	case "conversation.handoff":
+		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"])
+		to, err = s.audience(ctx, conv)
+	case "conversation.assigned":
+		typ, title, body = Assigned, "Conversation assigned to you", conv.LastMessagePreview
+		to = []string{pl.Data["assignee_id"]}
+	case "member.mentioned":
+		typ, title = Mention, "You were mentioned"
+		if pl.Message != nil {
+			title, body = pl.Message.AuthorName+" mentioned you", pl.Message.Body
+		}
+		to = []string{pl.UserID}
+	case "message.created":
+		if pl.Message == nil || pl.Message.AuthorKind != conversation.AuthorCustomer || conv == nil || conv.AssigneeID == "" {
+			return nil
+		}
+		typ, title, body = NewMessage, "New message from "+pl.Message.AuthorName, pl.Message.Body
+		to = append([]string{conv.AssigneeID}, conv.ParticipantIDs...)
+	case "csat.received":
+		typ, title, body = CSAT, "Rated "+pl.Data["rating"]+"/5", pl.Data["comment"]
+		if conv != nil && conv.AssigneeID != "" {
+			to = []string{conv.AssigneeID}
+		}
+	case "sla.warning", "sla.breach":
+		typ, title, body = SLAWarning, "SLA deadline close", pl.Data["target"]
+		if ev.Type == "sla.breach" {
+			typ, title = SLABreach, "SLA deadline missed"
+		}
+		to, err = s.audience(ctx, conv)
+	}
+	if err != nil {
+		return err
+	}
+	// Nobody hears of what they did themselves.
+	if ev.ActorKind == events.ActorUser {
+		to = slices.DeleteFunc(to, func(u string) bool { return u == ev.ActorID })
+	}
+	convID := ev.ConversationID
+	return s.notify(ctx, ev, to, typ, convID, title, clip(body, 500))
+}
+
+// audience is who hears of a conversation: its owner when it has one, else
+// its group's members, else every member of the workspace.
+func (s *Service) audience(ctx context.Context, conv *conversation.Conversation) ([]string, error) {
+	switch {
+	case conv == nil:
+		return nil, nil
+	case conv.AssigneeID != "":
+		return []string{conv.AssigneeID}, nil
+	case conv.GroupID != "":
+		return s.people.GroupMembers(ctx, conv.GroupID)
+	}
+	return s.people.Members(ctx, conv.WorkspaceID)
+}
+
+// notify stores the notification for each member who has the type on, with
+// its notification.created event, skipping those who have it already.
+func (s *Service) notify(ctx context.Context, ev events.Event, to []string, typ, convID, title, body string) error {
+	slices.Sort(to)
+	to = slices.Compact(to)
+	for _, userID := range to {
+		if userID == "" {
+			continue
+		}
+		on, err := s.enabled(ctx, ev.WorkspaceID, userID, typ)
+		if err != nil {
+			return err
+		}
+		if !on {
+			continue
+		}
+		n := Notification{ID: uuid.NewString(), WorkspaceID: ev.WorkspaceID, UserID: userID, Type: typ, ConversationID: convID,
+			Title: clip(title, 200), Body: body, EventID: ev.ID, CreatedAt: store.NowMillis(s.now())}
+		err = s.db.InTx(ctx, func(tx *store.Tx) error {
+			var n0 int
+			if err := tx.GetContext(ctx, &n0, `SELECT COUNT(*) FROM notifications WHERE user_id = ? AND event_id = ? AND type = ?`,
+				userID, ev.ID, typ); err != nil || n0 > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (id, workspace_id, user_id, type, conversation_id, title, body,
+				event_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, n.ID, n.WorkspaceID, n.UserID, n.Type, n.ConversationID,
+				n.Title, n.Body, n.EventID, n.CreatedAt); err != nil {
+				return fmt.Errorf("insert notification: %w", err)
+			}
+			payload, _ := json.Marshal(map[string]any{"user_id": userID, "data": map[string]string{
+				"notification_id": n.ID, "type": typ, "conversation_id": convID, "title": n.Title, "body": n.Body}})
+			return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ev.WorkspaceID, Type: "notification.created",
+				ActorKind: events.ActorSystem, Visibility: events.Direct, Payload: payload})
+		})
+		if err != nil && !s.db.Dialect.IsUniqueViolation(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+func reasonText(reason string) string {
+	switch reason {
+	case conversation.HandoffCustomerRequest:
+		return "The customer asked for a person."
+	case conversation.HandoffKeywordRule, conversation.HandoffAttributeRule:
+		return "A rule sent it to the team."
+	case conversation.HandoffLowConfidence:
+		return "The AI agent was not sure of the answer."
+	case conversation.HandoffBotError:
+		return "The AI agent could not answer."
+	case conversation.HandoffRepeated:
+		return "The customer asked the same thing again."
+	}
+	return strings.ReplaceAll(reason, "_", " ")
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
