@@ -61,6 +61,12 @@ const (
 	KindUser Kind = iota + 1
 	KindAPIKey
 	KindVisitor
+	// KindBot is a workspace's AI agent and KindRule an automation rule:
+	// the server's own actors. No credential ever authenticates as them.
+	KindBot
+	KindRule
+	// KindSystem is the server itself (SLA clocks, timers).
+	KindSystem
 )
 
 // Principal is an authenticated caller.
@@ -80,6 +86,24 @@ type Principal struct {
 	Role Role
 	// ExpiresAt is when the credential stops working (unix ms).
 	ExpiresAt int64
+	// RuleID and Name name a KindRule or KindBot actor.
+	RuleID string
+	Name   string
+}
+
+// Bot is the AI agent of the workspace acting under the name.
+func Bot(workspaceID, name string) *Principal {
+	return &Principal{Kind: KindBot, WorkspaceID: workspaceID, Name: name}
+}
+
+// System is the server acting in a workspace under the name ("SLA").
+func System(workspaceID, name string) *Principal {
+	return &Principal{Kind: KindSystem, WorkspaceID: workspaceID, Name: name}
+}
+
+// Rule is the automation rule acting in its workspace.
+func Rule(workspaceID, ruleID, name string) *Principal {
+	return &Principal{Kind: KindRule, WorkspaceID: workspaceID, RuleID: ruleID, Name: name}
 }
 
 // ActorKind and ActorID name the principal in the event log.
@@ -89,6 +113,12 @@ func (p *Principal) Actor() (kind, id string) {
 		return "api_key", p.APIKeyID
 	case KindVisitor:
 		return "visitor", p.VisitorID
+	case KindBot:
+		return "bot", ""
+	case KindRule:
+		return "rule", p.RuleID
+	case KindSystem:
+		return "system", ""
 	default:
 		return "user", p.UserID
 	}

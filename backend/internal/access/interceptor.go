@@ -19,31 +19,44 @@ import (
 // apperr of kind Unauthenticated.
 type AuthFunc func(ctx context.Context, secret string) (*Principal, error)
 
-var errUnauthenticated = apperr.New(apperr.Unauthenticated, "sign in first: send a valid credential as 'Authorization: Bearer <token>'")
+// ErrUnauthenticated is the answer to a call that needs credentials and has
+// none or a bad one.
+var ErrUnauthenticated = apperr.New(apperr.Unauthenticated, "sign in first: send a valid credential as 'Authorization: Bearer <token>'")
+
+// Authenticator turns an Authorization header into a principal, choosing
+// the AuthFunc by the credential's prefix.
+type Authenticator map[string]AuthFunc
+
+// Authenticate returns the principal of a "Bearer <secret>" header: nil for
+// an empty header (an anonymous caller), an Unauthenticated error for a bad
+// credential.
+func (a Authenticator) Authenticate(ctx context.Context, header string) (*Principal, error) {
+	if header == "" {
+		return nil, nil
+	}
+	secret, ok := strings.CutPrefix(header, "Bearer ")
+	if !ok || secret == "" {
+		return nil, ErrUnauthenticated
+	}
+	for prefix, fn := range a {
+		if strings.HasPrefix(secret, prefix) {
+			return fn(ctx, secret)
+		}
+	}
+	return nil, ErrUnauthenticated
+}
 
 // NewAuthnInterceptor authenticates the bearer credential of each call, if
-// any, choosing the AuthFunc by the credential's prefix. A call without a
-// credential proceeds anonymously (the authz interceptor decides whether that
-// is allowed); a call with a bad one fails at once.
-func NewAuthnInterceptor(byPrefix map[string]AuthFunc) connect.Interceptor {
+// any. A call without a credential proceeds anonymously (the authz
+// interceptor decides whether that is allowed); a call with a bad one fails
+// at once.
+func NewAuthnInterceptor(a Authenticator) connect.Interceptor {
 	authenticate := func(ctx context.Context, header string) (context.Context, error) {
-		if header == "" {
-			return ctx, nil
+		p, err := a.Authenticate(ctx, header)
+		if err != nil || p == nil {
+			return ctx, err
 		}
-		secret, ok := strings.CutPrefix(header, "Bearer ")
-		if !ok || secret == "" {
-			return nil, errUnauthenticated
-		}
-		for prefix, fn := range byPrefix {
-			if strings.HasPrefix(secret, prefix) {
-				p, err := fn(ctx, secret)
-				if err != nil {
-					return nil, err
-				}
-				return WithPrincipal(ctx, p), nil
-			}
-		}
-		return nil, errUnauthenticated
+		return WithPrincipal(ctx, p), nil
 	}
 	return &authnInterceptor{authenticate: authenticate}
 }
@@ -127,17 +140,17 @@ func (i *authzInterceptor) check(ctx context.Context, rule *tandemv1.AuthzRule, 
 		return nil, nil
 	case tandemv1.Access_ACCESS_USER:
 		if p == nil || p.Kind != KindUser {
-			return nil, errUnauthenticated
+			return nil, ErrUnauthenticated
 		}
 		return nil, nil
 	case tandemv1.Access_ACCESS_PRINCIPAL:
 		if p == nil || p.Kind == KindVisitor {
-			return nil, errUnauthenticated
+			return nil, ErrUnauthenticated
 		}
 		return nil, nil
 	case tandemv1.Access_ACCESS_VISITOR:
 		if p == nil || p.Kind != KindVisitor {
-			return nil, errUnauthenticated
+			return nil, ErrUnauthenticated
 		}
 		if rule.GetResource() != "" {
 			id, err := idField(msg, rule.GetIdField())
@@ -151,7 +164,7 @@ func (i *authzInterceptor) check(ctx context.Context, rule *tandemv1.AuthzRule, 
 		return &Scope{WorkspaceID: p.WorkspaceID}, nil
 	case tandemv1.Access_ACCESS_WORKSPACE:
 		if p == nil || p.Kind == KindVisitor {
-			return nil, errUnauthenticated
+			return nil, ErrUnauthenticated
 		}
 		id, err := idField(msg, rule.GetIdField())
 		if err != nil {

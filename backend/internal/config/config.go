@@ -11,10 +11,13 @@ import (
 	"log/slog"
 	"net"
 	"net/mail"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 )
 
 // Config is everything tandemd is told at start.
@@ -35,10 +38,33 @@ type Config struct {
 	MaxRequestBytes int
 	RequestTimeout  time.Duration
 	NATSURL         string
+	BlobURL         string
+	LLMURL          string
+	LLMModel        string
+	LLMAPIKey       string
+	LLMTimeout      time.Duration
 	PollInterval    time.Duration
 	Heartbeat       time.Duration
 	EventRetention  time.Duration
 	RoutingInterval time.Duration
+	// Reactors runs the server's reactions (AI agent, rules, notifications,
+	// SLA clocks, metrics) on this replica.
+	Reactors bool
+	// MetricsWorkspaceLabel labels inbox metrics with workspace names.
+	MetricsWorkspaceLabel bool
+	// StreamSendTimeout cuts off a stream whose client stopped reading.
+	StreamSendTimeout time.Duration
+	// WidgetRate and WidgetBurst limit each widget visitor session (and the
+	// sessions started from one client IP); a zero rate turns the limit off.
+	WidgetRate  float64
+	WidgetBurst int
+	// WebhookAllow opens these address ranges to webhooks, which otherwise
+	// reach only public addresses.
+	WebhookAllow []netip.Prefix
+	// WebhookTimeout bounds one webhook call; WebhookRetryBase is the first
+	// retry's delay, doubled for each next one.
+	WebhookTimeout   time.Duration
+	WebhookRetryBase time.Duration
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -64,11 +90,24 @@ func settings() []setting {
 		{"shutdown-timeout", "TANDEM_SHUTDOWN_TIMEOUT", "15s", "how long in-flight calls may take to finish on shutdown"},
 		{"max-request-bytes", "TANDEM_MAX_REQUEST_BYTES", "1048576", "largest request message accepted, in bytes"},
 		{"request-timeout", "TANDEM_REQUEST_TIMEOUT", "30s", "deadline of a unary call that sets none"},
+		{"blob-url", "TANDEM_BLOB_URL", "", "bucket for uploaded files (s3://bucket?region=r&endpoint=https://host for any S3-compatible store); empty keeps them under the data directory"},
+		{"llm-url", "TANDEM_LLM_URL", "", "OpenAI-compatible API base for the AI agent (http://127.0.0.1:11434/v1 for Ollama); empty answers with the best passage"},
+		{"llm-model", "TANDEM_LLM_MODEL", "", "model name the AI agent asks (required with --llm-url)"},
+		{"llm-api-key", "TANDEM_LLM_API_KEY", "", "bearer key for the LLM API, if it needs one"},
+		{"llm-timeout", "TANDEM_LLM_TIMEOUT", "20s", "longest the AI agent waits for the model before handing off"},
+		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications and SLA clocks on this replica (false: serve the API only)"},
+		{"metrics-workspace-label", "TANDEM_METRICS_WORKSPACE_LABEL", "false", "label inbox metrics with the workspace's name (only with few workspaces: every workspace adds series)"},
 		{"nats-url", "TANDEM_NATS_URL", "", "NATS server carrying wake-ups between replicas (nats://127.0.0.1:4222); empty for one node"},
 		{"poll-interval", "TANDEM_POLL_INTERVAL", "1s", "how often streams check the log when no wake-up came (bounds delay when NATS is down)"},
 		{"heartbeat", "TANDEM_HEARTBEAT", "15s", "interval of stream heartbeats (and of credential re-checks on streams)"},
 		{"event-retention", "TANDEM_EVENT_RETENTION", "168h", "how long the event log keeps events for resuming streams"},
 		{"routing-interval", "TANDEM_ROUTING_INTERVAL", "1s", "how often automatic assignment looks at the queues"},
+		{"stream-send-timeout", "TANDEM_STREAM_SEND_TIMEOUT", "10s", "a stream whose client reads nothing for this long is ended (resumably, with RECONNECT); 0 never"},
+		{"widget-rate", "TANDEM_WIDGET_RATE", "20", "widget calls per second allowed to each visitor session, and new sessions per second to each client IP; 0 for no limit"},
+		{"widget-burst", "TANDEM_WIDGET_BURST", "100", "widget calls a visitor session (or sessions a client IP) may make at once above the rate"},
+		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
+		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
+		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
 	}
 }
 
@@ -103,7 +142,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	get := func(name string) string { return strings.TrimSpace(*values[name]) }
 
 	c := Config{
-		Addr: get("addr"), DataDir: get("data-dir"), DatabaseURL: get("database-url"),
+		Addr: get("addr"), DataDir: get("data-dir"), DatabaseURL: get("database-url"), BlobURL: get("blob-url"),
+		LLMURL: get("llm-url"), LLMModel: get("llm-model"), LLMAPIKey: get("llm-api-key"),
 		TLSCert: get("tls-cert"), TLSKey: get("tls-key"),
 		BootstrapEmail: get("bootstrap-email"), BootstrapPass: *values["bootstrap-password"],
 		LogFormat: get("log-format"),
@@ -127,8 +167,14 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 			bad("addr", "host %q does not resolve", host)
 		}
 	}
-	if c.DatabaseURL == "" && c.DataDir == "" {
-		bad("data-dir", "is required when no database URL is given")
+	if c.LLMURL != "" && !strings.HasPrefix(c.LLMURL, "http://") && !strings.HasPrefix(c.LLMURL, "https://") {
+		bad("llm-url", "%q is not an http(s) URL", c.LLMURL)
+	}
+	if (c.LLMURL == "") != (c.LLMModel == "") {
+		bad("llm-model", "--llm-url and --llm-model go together")
+	}
+	if c.DataDir == "" && (c.DatabaseURL == "" || c.BlobURL == "") {
+		bad("data-dir", "is required unless both a database URL and a blob URL are given")
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "mysql://") && !strings.Contains(c.DatabaseURL, "@tcp(") && !strings.Contains(c.DatabaseURL, "@unix(") {
 		bad("database-url", "must be mysql://user:pass@host:3306/db or a go-sql-driver DSN like user:pass@tcp(host:3306)/db")
@@ -161,6 +207,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		}
 	}
 	var err error
+	if c.MetricsWorkspaceLabel, err = strconv.ParseBool(get("metrics-workspace-label")); err != nil {
+		bad("metrics-workspace-label", "%q is not true or false", get("metrics-workspace-label"))
+	}
+	if c.Reactors, err = strconv.ParseBool(get("reactors")); err != nil {
+		bad("reactors", "%q is not true or false", get("reactors"))
+	}
 	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
 		bad("demo", "%q is not true or false", get("demo"))
 	}
@@ -180,16 +232,29 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.SessionTTL = duration("session-ttl", time.Minute)
 	c.ShutdownTimeout = duration("shutdown-timeout", 0)
 	c.RequestTimeout = duration("request-timeout", time.Second)
+	c.LLMTimeout = duration("llm-timeout", time.Second)
 	c.PollInterval = duration("poll-interval", 10*time.Millisecond)
 	c.Heartbeat = duration("heartbeat", 100*time.Millisecond)
 	c.EventRetention = duration("event-retention", time.Minute)
 	c.RoutingInterval = duration("routing-interval", 10*time.Millisecond)
+	c.StreamSendTimeout = duration("stream-send-timeout", 0)
+	if c.WidgetRate, err = strconv.ParseFloat(get("widget-rate"), 64); err != nil || c.WidgetRate < 0 {
+		bad("widget-rate", "%q is not a number of calls per second of at least 0", get("widget-rate"))
+	}
+	if c.WidgetBurst, err = strconv.Atoi(get("widget-burst")); err != nil || c.WidgetBurst < 1 {
+		bad("widget-burst", "%q is not a whole number of at least 1", get("widget-burst"))
+	}
 	if c.NATSURL = get("nats-url"); c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
 		bad("nats-url", "%q is not a nats:// URL", c.NATSURL)
 	}
 	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
 		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))
 	}
+	if c.WebhookAllow, err = outbound.ParseAllow(get("webhook-allow")); err != nil {
+		bad("webhook-allow", "%v", err)
+	}
+	c.WebhookTimeout = duration("webhook-timeout", time.Second)
+	c.WebhookRetryBase = duration("webhook-retry-base", time.Millisecond)
 	return c, errors.Join(errs...)
 }
 

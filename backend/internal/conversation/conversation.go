@@ -11,7 +11,11 @@
 package conversation
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -68,12 +72,48 @@ type Conversation struct {
 	CreatedAt          int64         `db:"created_at" json:"created_at"`
 	UpdatedAt          int64         `db:"updated_at" json:"updated_at"`
 
+	// ClosedFrom is the state it was closed from (bot: the AI agent
+	// resolved it).
+	ClosedFrom State `db:"closed_from" json:"closed_from,omitempty"`
+	// HandoffReason is why it last left the AI agent.
+	HandoffReason string `db:"handoff_reason" json:"handoff_reason,omitempty"`
+	// SkillsText lists the skills an agent needs for it, comma-separated.
+	SkillsText string `db:"skills" json:"skills,omitempty"`
+	// CSAT is the customer's rating after close (0 until rated).
+	CSATRating  int    `db:"csat_rating" json:"csat_rating,omitempty"`
+	CSATComment string `db:"csat_comment" json:"csat_comment,omitempty"`
+	CSATAt      int64  `db:"csat_at" json:"csat_at,omitempty"`
+	// SLA is its service-level clocks and outcomes.
+	SLA
+
 	// Unread is per reader: set by List for its caller.
 	Unread bool `db:"unread" json:"-"`
 	// TagIDs are the tags on the conversation (from conversation_tags).
 	TagIDs []string `db:"-" json:"tag_ids,omitempty"`
 	// ParticipantIDs are agents who joined besides the owner.
 	ParticipantIDs []string `db:"-" json:"participant_ids,omitempty"`
+}
+
+// SLA is a conversation's service-level clocks: deadlines as UTC unix ms
+// (0 when not running) and outcomes per target ("", "met", "missed").
+type SLA struct {
+	PolicyID         string `db:"sla_policy_id" json:"sla_policy_id,omitempty"`
+	FirstResponseDue int64  `db:"first_response_due" json:"first_response_due,omitempty"`
+	NextResponseDue  int64  `db:"next_response_due" json:"next_response_due,omitempty"`
+	ResolutionDue    int64  `db:"resolution_due" json:"resolution_due,omitempty"`
+	FirstResponse    string `db:"sla_first_response" json:"sla_first_response,omitempty"`
+	NextResponse     string `db:"sla_next_response" json:"sla_next_response,omitempty"`
+	Resolution       string `db:"sla_resolution" json:"sla_resolution,omitempty"`
+	// FirstResponseAt is when an agent first answered.
+	FirstResponseAt int64 `db:"first_response_at" json:"first_response_at,omitempty"`
+}
+
+// Skills lists the skills an agent needs to be routed the conversation.
+func (c *Conversation) Skills() []string {
+	if c.SkillsText == "" {
+		return nil
+	}
+	return strings.Split(c.SkillsText, ",")
 }
 
 // takesPart reports whether the user owns or has joined the conversation.
@@ -112,6 +152,61 @@ type Message struct {
 	ActivityData   store.JSONMap `db:"activity_data" json:"activity_data,omitempty"`
 	ClientID       string        `db:"client_id" json:"client_id"`
 	CreatedAt      int64         `db:"created_at" json:"created_at"`
+	Meta           Meta          `db:"meta" json:"meta,omitzero"`
+}
+
+// Meta is what a message carries besides its text, stored as JSON that SQL
+// never looks into.
+type Meta struct {
+	Attachments []Attachment `json:"attachments,omitempty"`
+	// Bot is set on the AI agent's answers.
+	Bot *BotAnswer `json:"bot,omitempty"`
+}
+
+// BotAnswer is what the AI agent based an answer on.
+type BotAnswer struct {
+	Confidence float64    `json:"confidence"`
+	Citations  []Citation `json:"citations,omitempty"`
+	Method     string     `json:"method"` // "llm" or "extractive"
+}
+
+// Citation is a knowledge-base passage an answer cites.
+type Citation struct {
+	ChunkID       string `json:"chunk_id"`
+	DocumentID    string `json:"document_id"`
+	DocumentTitle string `json:"document_title"`
+	Heading       string `json:"heading,omitempty"`
+}
+
+// Attachment is a file sent with a message.
+type Attachment struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+}
+
+// Value implements driver.Valuer: NULL for an empty Meta.
+func (m Meta) Value() (driver.Value, error) {
+	if len(m.Attachments) == 0 && m.Bot == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(m)
+	return string(b), err
+}
+
+// Scan implements sql.Scanner.
+func (m *Meta) Scan(src any) error {
+	*m = Meta{}
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		return json.Unmarshal([]byte(v), m)
+	case []byte:
+		return json.Unmarshal(v, m)
+	}
+	return fmt.Errorf("Meta: cannot scan %T", src)
 }
 
 // Before is what a conversation event's conversation was before the change,
@@ -137,15 +232,16 @@ type Payload struct {
 	APIKeyID string `json:"api_key_id,omitempty"`
 }
 
-// preview is the start of a message for inbox lists, cut on a rune boundary.
-func preview(body string) string {
-	const max = 255
-	if len(body) <= max {
-		return body
+// preview is the start of a message for inbox lists.
+func preview(body string) string { return truncate(body, 255) }
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
-	return body[:cut]
+	return s[:n]
 }

@@ -21,6 +21,8 @@ type Streams struct {
 	Roles access.MembershipLookup
 	// Credentials re-checks a principal's credential on heartbeats.
 	Credentials func(ctx context.Context, p *access.Principal) error
+	// Seen records that a member's app is connected (presence.Activity.Seen).
+	Seen func(ctx context.Context, workspaceID, userID string) error
 }
 
 // Handler serves tandem.v1.ConversationService.
@@ -28,13 +30,14 @@ type Handler struct {
 	svc      *Service
 	contacts *contact.Service
 	streams  Streams
+	events   *eventCache
 }
 
 var _ tandemv1connect.ConversationServiceHandler = (*Handler)(nil)
 
 // NewHandler returns the ConversationService handler.
 func NewHandler(svc *Service, contacts *contact.Service, streams Streams) *Handler {
-	return &Handler{svc: svc, contacts: contacts, streams: streams}
+	return &Handler{svc: svc, contacts: contacts, streams: streams, events: newEventCache()}
 }
 
 // withContacts converts conversations, loading their contacts in one query.
@@ -119,8 +122,8 @@ func (h *Handler) GetConversation(ctx context.Context, req *tandemv1.GetConversa
 
 // SendMessage implements ConversationService.SendMessage.
 func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.SendMessageRequest) (*tandemv1.SendMessageResponse, error) {
-	m, c, err := h.svc.Post(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
-		req.GetClientId(), req.GetBody(), KindText)
+	m, c, err := h.svc.PostFiles(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),
+		req.GetClientId(), req.GetBody(), req.GetFileIds())
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +247,16 @@ func (h *Handler) TakeOverConversation(ctx context.Context, req *tandemv1.TakeOv
 	}
 	conv, err := h.one(ctx, c)
 	return &tandemv1.TakeOverConversationResponse{Conversation: conv}, err
+}
+
+// SetRequiredSkills implements ConversationService.SetRequiredSkills.
+func (h *Handler) SetRequiredSkills(ctx context.Context, req *tandemv1.SetRequiredSkillsRequest) (*tandemv1.SetRequiredSkillsResponse, error) {
+	c, err := h.svc.SetSkills(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetSkills())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.SetRequiredSkillsResponse{Conversation: conv}, err
 }
 
 // SetPriority implements ConversationService.SetPriority.

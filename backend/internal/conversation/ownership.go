@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -46,6 +48,11 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 	}
 	if conv.State != StateActive && !CanMove(conv.State, StateActive) {
 		return errIllegal(conv.State, StateActive)
+	}
+	if conv.State == StateBot { // a person takes it from the AI agent
+		if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: userName}); err != nil {
+			return err
+		}
 	}
 	prev := before(conv)
 	conv.AssigneeID, conv.State = userID, StateActive
@@ -237,5 +244,22 @@ func (s *Service) SetPriority(ctx context.Context, p *access.Principal, workspac
 		data := map[string]string{"from": prev.Priority, "to": priority}
 		return s.record(ctx, tx, conv, prev, "conversation.priority_changed", events.Agents, actor,
 			activity(conv, actor, "priority_changed", data, events.Agents), data)
+	})
+}
+
+// SetSkills sets the skills an agent needs to be routed the conversation.
+func (s *Service) SetSkills(ctx context.Context, p *access.Principal, workspaceID, id string, skills []string) (Conversation, error) {
+	skills = slices.Clone(skills)
+	slices.Sort(skills)
+	text := strings.Join(slices.Compact(skills), ",")
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if conv.SkillsText == text {
+			return nil
+		}
+		prev := before(conv)
+		data := map[string]string{"from": conv.SkillsText, "to": text}
+		conv.SkillsText = text
+		return s.record(ctx, tx, conv, prev, "conversation.skills_changed", events.Agents, actor,
+			activity(conv, actor, "skills_changed", data, events.Agents), data)
 	})
 }

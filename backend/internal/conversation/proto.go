@@ -29,6 +29,9 @@ var priorityToProto = map[string]tandemv1.Priority{
 	"high": tandemv1.Priority_PRIORITY_HIGH, "urgent": tandemv1.Priority_PRIORITY_URGENT,
 }
 
+// PriorityToProto converts a priority for the API.
+func PriorityToProto(p string) tandemv1.Priority { return priorityToProto[p] }
+
 // PriorityFromProto converts an API priority.
 func PriorityFromProto(p tandemv1.Priority) string {
 	for k, v := range priorityToProto {
@@ -73,7 +76,12 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
-		ParticipantUserIds: c.ParticipantIDs}
+		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment}
+	if c.PolicyID != "" {
+		out.Sla = &tandemv1.ConversationSla{PolicyId: c.PolicyID, FirstResponseDueMs: c.FirstResponseDue,
+			NextResponseDueMs: c.NextResponseDue, ResolutionDueMs: c.ResolutionDue, FirstResponse: c.FirstResponse,
+			NextResponse: c.NextResponse, Resolution: c.Resolution}
+	}
 	if ct != nil {
 		out.Contact = contact.ToProto(ct)
 	}
@@ -84,20 +92,57 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 func MessageToProto(m *Message) *tandemv1.Message {
 	return &tandemv1.Message{Id: m.ID, ConversationId: m.ConversationID, Kind: kindToProto[m.Kind],
 		AuthorKind: authorToProto[m.AuthorKind], AuthorId: m.AuthorID, AuthorName: m.AuthorName, Body: m.Body,
-		Activity: m.Activity, ActivityData: m.ActivityData, ClientId: m.ClientID, CreateTimeMs: m.CreatedAt, Seq: m.Seq}
+		Activity: m.Activity, ActivityData: m.ActivityData, ClientId: m.ClientID, CreateTimeMs: m.CreatedAt, Seq: m.Seq,
+		Attachments: attachmentsToProto(m.Meta.Attachments), BotAnswer: botAnswerToProto(m.Meta.Bot)}
+}
+
+func botAnswerToProto(b *BotAnswer) *tandemv1.BotAnswer {
+	if b == nil {
+		return nil
+	}
+	return &tandemv1.BotAnswer{Confidence: b.Confidence, Method: b.Method, Citations: citationsToProto(b.Citations)}
+}
+
+func citationsToProto(cs []Citation) []*tandemv1.Citation {
+	out := make([]*tandemv1.Citation, len(cs))
+	for i, c := range cs {
+		out[i] = &tandemv1.Citation{ChunkId: c.ChunkID, DocumentId: c.DocumentID, DocumentTitle: c.DocumentTitle, Heading: c.Heading}
+	}
+	return out
+}
+
+func attachmentsToProto(as []Attachment) []*tandemv1.Attachment {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]*tandemv1.Attachment, len(as))
+	for i, a := range as {
+		out[i] = AttachmentToProto(a)
+	}
+	return out
+}
+
+// AttachmentToProto converts an attachment.
+func AttachmentToProto(a Attachment) *tandemv1.Attachment {
+	return &tandemv1.Attachment{Id: a.ID, Name: a.Name, ContentType: a.ContentType, SizeBytes: a.Size}
 }
 
 // WidgetConversationToProto converts a conversation for its customer.
 func WidgetConversationToProto(c *Conversation) *tandemv1.WidgetConversation {
 	return &tandemv1.WidgetConversation{Id: c.ID, State: StateToProto(c.State), CreateTimeMs: c.CreatedAt,
-		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq}
+		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq, CsatRating: int32(c.CSATRating)}
 }
 
 // WidgetMessageToProto converts a public history item for the customer:
 // no author ids, no activity details.
 func WidgetMessageToProto(m *Message) *tandemv1.WidgetMessage {
-	return &tandemv1.WidgetMessage{Id: m.ID, Kind: kindToProto[m.Kind], AuthorKind: authorToProto[m.AuthorKind],
-		AuthorName: m.AuthorName, Body: m.Body, Activity: m.Activity, ClientId: m.ClientID, CreateTimeMs: m.CreatedAt, Seq: m.Seq}
+	out := &tandemv1.WidgetMessage{Id: m.ID, Kind: kindToProto[m.Kind], AuthorKind: authorToProto[m.AuthorKind],
+		AuthorName: m.AuthorName, Body: m.Body, Activity: m.Activity, ClientId: m.ClientID, CreateTimeMs: m.CreatedAt, Seq: m.Seq,
+		Attachments: attachmentsToProto(m.Meta.Attachments)}
+	if m.Meta.Bot != nil {
+		out.Citations = citationsToProto(m.Meta.Bot.Citations)
+	}
+	return out
 }
 
 // FilterFromProto converts a list or stream filter.

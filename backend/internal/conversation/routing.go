@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -86,4 +87,30 @@ func (s *Service) ExpireRouted(ctx context.Context, workspaceID string, cutoff i
 		}
 	}
 	return n, nil
+}
+
+// QueuePosition is where a waiting conversation stands in its workspace's
+// queue (1 when next), or 0 when it is not waiting.
+func (s *Service) QueuePosition(ctx context.Context, workspaceID, id string) (int, error) {
+	queue, err := s.Queue(ctx, workspaceID, 500)
+	if err != nil {
+		return 0, err
+	}
+	for i, c := range queue {
+		if c.ID == id {
+			return i + 1, nil
+		}
+	}
+	return 0, nil
+}
+
+// Pace is the time between assignments over the window just past (0 when
+// there were none): how fast the queue moves.
+func (s *Service) Pace(ctx context.Context, workspaceID string, window time.Duration) (time.Duration, error) {
+	var n int64
+	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND assigned_at >= ?`,
+		workspaceID, store.NowMillis(s.now().Add(-window))); err != nil || n == 0 {
+		return 0, err
+	}
+	return window / time.Duration(n), nil
 }

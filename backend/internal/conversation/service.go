@@ -20,6 +20,17 @@ import (
 // Options tune the service.
 type Options struct {
 	Now func() time.Time
+	// Attacher binds uploaded files to messages; nil refuses attachments.
+	Attacher Attacher
+	// BotEnabled reports whether the workspace's AI agent takes new
+	// conversations (they start in the bot state); nil means never.
+	BotEnabled func(ctx context.Context, workspaceID string) (bool, error)
+}
+
+// Attacher binds a principal's uploaded, unsent files of a conversation to
+// a message, inside the message's transaction.
+type Attacher interface {
+	Attach(ctx context.Context, tx *store.Tx, conversationID, uploaderKind, uploaderID, messageID string, fileIDs []string) ([]Attachment, error)
 }
 
 // Service runs conversations: every method is one transaction that changes
@@ -31,7 +42,10 @@ type Service struct {
 	accounts *account.Service
 	contacts *contact.Service
 	dir      Directory
-	now      func() time.Time
+	attacher Attacher
+	// botEnabled: see Options.BotEnabled.
+	botEnabled func(ctx context.Context, workspaceID string) (bool, error)
+	now        func() time.Time
 }
 
 // NewService returns the conversation service.
@@ -39,7 +53,8 @@ func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *accoun
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, dir: dir, now: opts.Now}
+	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, dir: dir, now: opts.Now,
+		attacher: opts.Attacher, botEnabled: opts.BotEnabled}
 }
 
 // Actor is who acts, as the history names them.
@@ -73,6 +88,12 @@ func (s *Service) ActorOf(ctx context.Context, p *access.Principal) (Actor, erro
 			return Actor{}, err
 		}
 		return Actor{EventKind: events.ActorVisitor, AuthorKind: AuthorCustomer, ID: c.ID, Name: c.DisplayName()}, nil
+	case access.KindBot:
+		return Actor{EventKind: events.ActorBot, AuthorKind: AuthorBot, ID: "bot", Name: p.Name}, nil
+	case access.KindRule:
+		return Actor{EventKind: events.ActorRule, AuthorKind: AuthorSystem, ID: p.RuleID, Name: p.Name}, nil
+	case access.KindSystem:
+		return Actor{EventKind: events.ActorSystem, AuthorKind: AuthorSystem, Name: p.Name}, nil
 	}
 	return Actor{}, errors.New("unknown principal kind")
 }
@@ -81,7 +102,10 @@ func (s *Service) ActorOf(ctx context.Context, p *access.Principal) (Actor, erro
 // adds, if any) and saves conv: the last steps of every mutating transaction.
 func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, before *Before, typ string, vis events.Visibility, actor Actor, msg *Message, data map[string]string) error {
 	now := store.NowMillis(s.now())
-	conv.LastActivityAt, conv.UpdatedAt = now, now
+	conv.UpdatedAt = now
+	if typ != slaUpdated { // the clocks' bookkeeping is not activity: it does not reorder inboxes
+		conv.LastActivityAt = now
+	}
 	ev := &events.Event{WorkspaceID: conv.WorkspaceID, Type: typ, ConversationID: conv.ID,
 		ActorKind: actor.EventKind, ActorID: actor.ID, Visibility: vis}
 	err := s.log.AppendWith(ctx, tx, ev, func(seq int64) ([]byte, error) {
@@ -127,7 +151,7 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to
 	conv.State = to
 	switch to {
 	case StateClosed:
-		conv.ClosedAt = store.NowMillis(s.now())
+		conv.ClosedAt, conv.ClosedFrom = store.NowMillis(s.now()), from
 		conv.SnoozedUntil, conv.StateBeforeSnooze = 0, ""
 	case StateSnoozed:
 		conv.StateBeforeSnooze = from
@@ -166,9 +190,21 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string
 // Start opens a conversation for a visitor, with its first message if body
 // is set. A retry with the same client id returns the original.
 func (s *Service) Start(ctx context.Context, p *access.Principal, clientID, pageURL string, fields map[string]string, body string) (Conversation, *Message, error) {
+	return s.StartInGroup(ctx, p, clientID, pageURL, fields, body, "")
+}
+
+// StartInGroup is Start in a department the customer chose ("" for none).
+func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientID, pageURL string, fields map[string]string, body, groupID string) (Conversation, *Message, error) {
 	actor, err := s.ActorOf(ctx, p)
 	if err != nil {
 		return Conversation{}, nil, err
+	}
+	if groupID != "" {
+		if ws, err := s.dir.GroupWorkspace(ctx, groupID); apperr.Is(err, apperr.NotFound) || (err == nil && ws != p.WorkspaceID) {
+			return Conversation{}, nil, ErrNotGroup
+		} else if err != nil {
+			return Conversation{}, nil, err
+		}
 	}
 	if existing, err := conversationByClientID(ctx, s.db, p.WorkspaceID, clientID); err == nil {
 		if existing.ContactID != p.VisitorID {
@@ -176,9 +212,17 @@ func (s *Service) Start(ctx context.Context, p *access.Principal, clientID, page
 		}
 		return existing, nil, nil
 	}
+	state := StatePending
+	if s.botEnabled != nil {
+		if on, err := s.botEnabled(ctx, p.WorkspaceID); err != nil {
+			return Conversation{}, nil, err
+		} else if on {
+			state = StateBot
+		}
+	}
 	now := store.NowMillis(s.now())
 	conv := Conversation{ID: uuid.NewString(), WorkspaceID: p.WorkspaceID, ContactID: p.VisitorID, ClientID: clientID,
-		State: StatePending, Priority: "none", Channel: "web", PageURL: pageURL, CustomFields: fields,
+		State: state, GroupID: groupID, Priority: "none", Channel: "web", PageURL: pageURL, CustomFields: fields,
 		LastActivityAt: now, CreatedAt: now, UpdatedAt: now}
 	var first *Message
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -222,6 +266,24 @@ var errDuplicate = errors.New("already done")
 // unowned bot or pending conversation makes them its owner.
 func (s *Service) Post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string) (Message, Conversation, error) {
 	return s.post(ctx, p, workspaceID, conversationID, clientID, body, kind, nil, nil)
+}
+
+// PostFiles is Post for a message that carries the principal's uploaded
+// files (and maybe no text).
+func (s *Service) PostFiles(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body string, fileIDs []string) (Message, Conversation, error) {
+	if len(fileIDs) == 0 {
+		return s.Post(ctx, p, workspaceID, conversationID, clientID, body, KindText)
+	}
+	if s.attacher == nil {
+		return Message{}, Conversation{}, apperr.Invalid("file_ids", "this server does not take files")
+	}
+	kind, id := p.Actor()
+	attach := func(ctx context.Context, tx *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
+		as, err := s.attacher.Attach(ctx, tx, conv.ID, kind, id, msg.ID, fileIDs)
+		msg.Meta.Attachments = as
+		return err
+	}
+	return s.post(ctx, p, workspaceID, conversationID, clientID, body, KindText, attach, nil)
 }
 
 // postHook runs inside a post's transaction: before the message is
@@ -332,7 +394,12 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 	switch conv.State {
 	case StateBot, StatePending:
 		if conv.AssigneeID == "" && actor.UserID != "" {
-			conv.AssigneeID = actor.UserID
+			if conv.State == StateBot {
+				if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: actor.Name}); err != nil {
+					return err
+				}
+			}
+			conv.AssigneeID, conv.AssignedAt = actor.UserID, store.NowMillis(s.now())
 			return s.move(ctx, tx, conv, StateActive, actor, "agent_reply")
 		}
 	}

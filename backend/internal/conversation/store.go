@@ -9,14 +9,18 @@ import (
 
 const convColumns = `id, workspace_id, contact_id, client_id, state, assignee_id, group_id, priority, channel, page_url,
 	custom_fields, last_message_preview, last_message_at, last_activity_at, last_seq, snoozed_until, state_before_snooze,
-	closed_at, created_at, updated_at, assigned_at, routed_at, last_routed_to`
+	closed_at, created_at, updated_at, assigned_at, routed_at, last_routed_to, skills, handoff_reason,
+	csat_rating, csat_comment, csat_at, sla_policy_id, first_response_due, next_response_due, resolution_due,
+	sla_first_response, sla_next_response, sla_resolution, first_response_at, closed_from`
 
 func insertConversation(ctx context.Context, q store.Querier, c *Conversation) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.WorkspaceID, c.ContactID, c.ClientID, c.State, c.AssigneeID, c.GroupID, c.Priority, c.Channel, c.PageURL,
 		c.CustomFields, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq, c.SnoozedUntil, c.StateBeforeSnooze,
-		c.ClosedAt, c.CreatedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo)
+		c.ClosedAt, c.CreatedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo, c.SkillsText, c.HandoffReason,
+		c.CSATRating, c.CSATComment, c.CSATAt, c.PolicyID, c.FirstResponseDue, c.NextResponseDue, c.ResolutionDue,
+		c.FirstResponse, c.NextResponse, c.Resolution, c.FirstResponseAt, c.ClosedFrom)
 	return err
 }
 
@@ -24,9 +28,13 @@ func insertConversation(ctx context.Context, q store.Querier, c *Conversation) e
 func saveConversation(ctx context.Context, q store.Querier, c *Conversation) error {
 	_, err := q.ExecContext(ctx, `UPDATE conversations SET state = ?, assignee_id = ?, group_id = ?, priority = ?,
 		last_message_preview = ?, last_message_at = ?, last_activity_at = ?, last_seq = ?, snoozed_until = ?,
-		state_before_snooze = ?, closed_at = ?, updated_at = ?, assigned_at = ?, routed_at = ?, last_routed_to = ? WHERE id = ?`,
+		state_before_snooze = ?, closed_at = ?, updated_at = ?, assigned_at = ?, routed_at = ?, last_routed_to = ?, skills = ?, handoff_reason = ?,
+		csat_rating = ?, csat_comment = ?, csat_at = ?, sla_policy_id = ?, first_response_due = ?, next_response_due = ?,
+		resolution_due = ?, sla_first_response = ?, sla_next_response = ?, sla_resolution = ?, first_response_at = ?, closed_from = ? WHERE id = ?`,
 		c.State, c.AssigneeID, c.GroupID, c.Priority, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq,
-		c.SnoozedUntil, c.StateBeforeSnooze, c.ClosedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo, c.ID)
+		c.SnoozedUntil, c.StateBeforeSnooze, c.ClosedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo, c.SkillsText, c.HandoffReason,
+		c.CSATRating, c.CSATComment, c.CSATAt, c.PolicyID, c.FirstResponseDue, c.NextResponseDue,
+		c.ResolutionDue, c.FirstResponse, c.NextResponse, c.Resolution, c.FirstResponseAt, c.ClosedFrom, c.ID)
 	return err
 }
 
@@ -43,12 +51,12 @@ func conversationByClientID(ctx context.Context, q store.Querier, workspaceID, c
 }
 
 const messageColumns = `id, workspace_id, conversation_id, seq, kind, visibility, author_kind, author_id, author_name, body,
-	activity, activity_data, client_id, created_at`
+	activity, activity_data, client_id, created_at, meta`
 
 func insertMessage(ctx context.Context, q store.Querier, m *Message) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.WorkspaceID, m.ConversationID, m.Seq, m.Kind, m.Visibility, m.AuthorKind, m.AuthorID, m.AuthorName, m.Body,
-		m.Activity, m.ActivityData, m.ClientID, m.CreatedAt)
+		m.Activity, m.ActivityData, m.ClientID, m.CreatedAt, m.Meta)
 	return err
 }
 

@@ -31,19 +31,24 @@ func (s *Service) Tag(ctx context.Context, p *access.Principal, workspaceID, id,
 		return Conversation{}, err
 	}
 	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
-		if slices.Contains(conv.TagIDs, tagID) {
-			return nil
-		}
-		prev := before(conv)
-		if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_tags (conversation_id, tag_id, workspace_id, applied_by_kind, applied_by_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?)`, conv.ID, tagID, workspaceID, actor.EventKind, actor.ID, store.NowMillis(s.now())); err != nil {
-			return fmt.Errorf("tag conversation: %w", err)
-		}
-		conv.TagIDs = append(conv.TagIDs, tagID)
-		data := map[string]string{"tag_id": tagID, "tag_name": name}
-		return s.record(ctx, tx, conv, prev, "conversation.tagged", events.Agents, actor,
-			activity(conv, actor, "tagged", data, events.Agents), data)
+		return s.addTag(ctx, tx, conv, actor, tagID, name)
 	})
+}
+
+// addTag tags the locked conversation, unless the tag is there.
+func (s *Service) addTag(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, tagID, name string) error {
+	if slices.Contains(conv.TagIDs, tagID) {
+		return nil
+	}
+	prev := before(conv)
+	if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_tags (conversation_id, tag_id, workspace_id, applied_by_kind, applied_by_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`, conv.ID, tagID, conv.WorkspaceID, actor.EventKind, actor.ID, store.NowMillis(s.now())); err != nil {
+		return fmt.Errorf("tag conversation: %w", err)
+	}
+	conv.TagIDs = append(conv.TagIDs, tagID)
+	data := map[string]string{"tag_id": tagID, "tag_name": name}
+	return s.record(ctx, tx, conv, prev, "conversation.tagged", events.Agents, actor,
+		activity(conv, actor, "tagged", data, events.Agents), data)
 }
 
 // Untag takes a tag off the conversation; an absent tag is left absent.

@@ -2,7 +2,6 @@ package conversation
 
 import (
 	"context"
-	"encoding/json"
 
 	"connectrpc.com/connect"
 
@@ -41,15 +40,13 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 	}
 	role := scope.Role
 	filter := FilterFromProto(req.GetFilter())
-	contacts := map[string]*tandemv1.Contact{}
 	sink := events.Sink{
 		Event: func(ev events.Event) error {
-			// Every event's payload decodes as a Payload: conversation events
-			// fill its conversation fields, membership events its ids.
-			var pl Payload
-			if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+			ce, err := h.events.get(ctx, h, &ev)
+			if err != nil {
 				return err
 			}
+			pl := &ce.pl // shared with the other streams: read only
 			switch ev.Type {
 			case "member.removed":
 				if pl.UserID == p.UserID {
@@ -66,17 +63,13 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
 				}
 			}
-			if !visible(&ev, &pl, role, p) {
+			if !visible(&ev, pl, role, p) {
 				return nil
 			}
-			if pl.Conversation != nil && !inView(filter, &pl, p.UserID) {
+			if pl.Conversation != nil && !inView(filter, pl, p.UserID) {
 				return nil
 			}
-			out, err := h.eventToProto(ctx, &ev, &pl, contacts)
-			if err != nil {
-				return err
-			}
-			return stream.Send(&tandemv1.WatchResponse{Event: out, Cursor: h.streams.Cursors.Make(ws, key, ev.Seq)})
+			return stream.Send(&tandemv1.WatchResponse{Event: ce.out, Cursor: h.streams.Cursors.Make(ws, key, ev.Seq)})
 		},
 		Ephemeral: func(e events.Ephemeral) error {
 			if e.Visibility == events.Admins && !role.AtLeast(access.RoleAdmin) {
@@ -95,6 +88,10 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			}
 			if _, err := h.currentRole(ctx, p, ws); err != nil {
 				return err
+			}
+			if p.Kind == access.KindUser && h.streams.Seen != nil {
+				// Best effort: a missed mark only risks an early "offline".
+				_ = h.streams.Seen(ctx, ws, p.UserID)
 			}
 			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.streams.Cursors.Make(ws, key, seq)})
 		},

@@ -10,9 +10,15 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/automation"
+	"github.com/tandem-inbox/tandem/backend/internal/bot"
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/sla"
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
@@ -33,6 +39,13 @@ type Services struct {
 	Conversations *conversation.Service
 	Tags          *tag.Service
 	Canned        *canned.Service
+	Knowledge     *knowledge.Service
+	Bot           *bot.Service
+	Presence      *presence.Service
+	SLA           *sla.Service
+	Files         *files.Service
+	// Automation seeds rules and the "Talk to a person" button, when set.
+	Automation *automation.Service
 }
 
 // Seeded is what the demo holds.
@@ -87,7 +100,7 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 		{"Billing", "Payments, refunds, invoices and chargebacks"},
 	}
 	for _, g := range groups {
-		group, err := svc.Workspaces.CreateGroup(ctx, ownerP, scope, g.name, g.description)
+		group, err := svc.Workspaces.CreateGroup(ctx, ownerP, scope, g.name, g.description, 3)
 		if err != nil {
 			return d, fmt.Errorf("demo group %s: %w", g.name, err)
 		}
@@ -108,6 +121,15 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 	}
 	if err := seedConversations(ctx, svc, d.Workspace, ownerP, agentP); err != nil {
 		return d, fmt.Errorf("demo conversations: %w", err)
+	}
+	if err := seedTeam(ctx, svc, d.Workspace, ownerP, agentP); err != nil {
+		return d, err
+	}
+	if err := seedAI(ctx, svc, d.Workspace, ownerP); err != nil {
+		return d, err
+	}
+	if err := seedAutomation(ctx, svc, d.Workspace, ownerP); err != nil {
+		return d, err
 	}
 	announce(out, addr, d)
 	return d, nil

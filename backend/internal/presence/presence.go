@@ -30,6 +30,10 @@ type Agent struct {
 	SkillsText      string `db:"skills" json:"-"`
 	StatusChangedAt int64  `db:"status_changed_at" json:"status_changed_at"`
 	UpdatedAt       int64  `db:"updated_at" json:"updated_at"`
+	// LastSeenAt is when the agent's app last showed it was connected.
+	LastSeenAt int64 `db:"last_seen_at" json:"-"`
+	// AutoOffline is set when inactivity, not the agent, took them offline.
+	AutoOffline bool `db:"auto_offline" json:"-"`
 }
 
 // Skills lists the agent's skills.

@@ -13,7 +13,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-const columns = `workspace_id, user_id, status, max_chats, skills, status_changed_at, updated_at`
+const columns = `workspace_id, user_id, status, max_chats, skills, status_changed_at, updated_at, last_seen_at, auto_offline`
 
 // Service manages presence.
 type Service struct {
@@ -44,18 +44,29 @@ func get(ctx context.Context, tx *store.Tx, workspaceID, userID string) (Agent, 
 
 func save(ctx context.Context, tx *store.Tx, a Agent, exists bool) error {
 	if exists {
-		_, err := tx.ExecContext(ctx, `UPDATE agent_status SET status = ?, max_chats = ?, skills = ?, status_changed_at = ?, updated_at = ?
-			WHERE workspace_id = ? AND user_id = ?`, a.Status, a.MaxChats, a.SkillsText, a.StatusChangedAt, a.UpdatedAt, a.WorkspaceID, a.UserID)
+		_, err := tx.ExecContext(ctx, `UPDATE agent_status SET status = ?, max_chats = ?, skills = ?, status_changed_at = ?, updated_at = ?,
+			last_seen_at = ?, auto_offline = ? WHERE workspace_id = ? AND user_id = ?`, a.Status, a.MaxChats, a.SkillsText,
+			a.StatusChangedAt, a.UpdatedAt, a.LastSeenAt, a.AutoOffline, a.WorkspaceID, a.UserID)
 		return err
 	}
-	_, err := tx.ExecContext(ctx, `INSERT INTO agent_status (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		a.WorkspaceID, a.UserID, a.Status, a.MaxChats, a.SkillsText, a.StatusChangedAt, a.UpdatedAt)
+	_, err := tx.ExecContext(ctx, `INSERT INTO agent_status (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.WorkspaceID, a.UserID, a.Status, a.MaxChats, a.SkillsText, a.StatusChangedAt, a.UpdatedAt, a.LastSeenAt, a.AutoOffline)
 	return err
 }
 
 func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, a Agent) error {
-	payload, _ := json.Marshal(map[string]any{"user_id": a.UserID, "status": a.Status, "max_chats": a.MaxChats, "skills": a.Skills()})
 	kind, id := actor.Actor()
+	return s.record(ctx, tx, kind, id, typ, a, "")
+}
+
+// record appends a presence event; reason says why the system changed a
+// status ("inactive", "reconnected").
+func (s *Service) record(ctx context.Context, tx *store.Tx, kind, id, typ string, a Agent, reason string) error {
+	data := map[string]any{"user_id": a.UserID, "status": a.Status, "max_chats": a.MaxChats, "skills": a.Skills()}
+	if reason != "" {
+		data["reason"] = reason
+	}
+	payload, _ := json.Marshal(data)
 	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: a.WorkspaceID, Type: typ, ActorKind: kind, ActorID: id,
 		Visibility: events.Agents, Payload: payload})
 }
@@ -74,11 +85,12 @@ func (s *Service) SetStatus(ctx context.Context, p *access.Principal, workspaceI
 		if a, exists, err = get(ctx, tx, workspaceID, p.UserID); err != nil {
 			return fmt.Errorf("load presence: %w", err)
 		}
-		if exists && a.Status == status {
-			return nil
-		}
 		now := store.NowMillis(s.now())
-		a.Status, a.StatusChangedAt, a.UpdatedAt = status, now, now
+		a.LastSeenAt = now // whoever sets a status is there
+		if exists && a.Status == status && !a.AutoOffline {
+			return save(ctx, tx, a, exists)
+		}
+		a.Status, a.StatusChangedAt, a.UpdatedAt, a.AutoOffline = status, now, now, false
 		if err := save(ctx, tx, a, exists); err != nil {
 			return fmt.Errorf("save presence: %w", err)
 		}
@@ -146,4 +158,11 @@ func (s *Service) Online(ctx context.Context, workspaceID, userID string) (bool,
 		return false, nil
 	}
 	return status == Online, err
+}
+
+// OnlineCount counts the workspace's agents online now.
+func (s *Service) OnlineCount(ctx context.Context, workspaceID string) (int, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM agent_status WHERE workspace_id = ? AND status = 'online'`, workspaceID)
+	return n, err
 }

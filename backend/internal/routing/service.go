@@ -23,20 +23,21 @@ type Service struct {
 	log      *events.Log
 	convs    *conversation.Service
 	presence *presence.Service
-	// groupMembers lists a group's members (the workspace package's).
-	groupMembers func(ctx context.Context, groupID string) ([]string, error)
-	now          func() time.Time
-	replica      string
-	logger       *slog.Logger
+	// groups returns a group's members and its cap on each member's chats
+	// (the workspace package's GroupRouting).
+	groups  func(ctx context.Context, groupID string) ([]string, int, error)
+	now     func() time.Time
+	replica string
+	logger  *slog.Logger
 }
 
 // NewService returns the routing service.
 func NewService(db *store.DB, log *events.Log, convs *conversation.Service, pres *presence.Service,
-	groupMembers func(ctx context.Context, groupID string) ([]string, error), now func() time.Time, logger *slog.Logger) *Service {
+	groups func(ctx context.Context, groupID string) ([]string, int, error), now func() time.Time, logger *slog.Logger) *Service {
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, log: log, convs: convs, presence: pres, groupMembers: groupMembers, now: now,
+	return &Service{db: db, log: log, convs: convs, presence: pres, groups: groups, now: now,
 		replica: uuid.NewString(), logger: logger}
 }
 
@@ -79,6 +80,23 @@ type candidate struct {
 	open     int
 	max      int
 	lastTime int64
+	skills   map[string]bool
+}
+
+// has reports whether the agent has every skill.
+func (c *candidate) has(skills []string) bool {
+	for _, s := range skills {
+		if !c.skills[s] {
+			return false
+		}
+	}
+	return true
+}
+
+// group is what routing knows of a group.
+type group struct {
+	members map[string]bool
+	max     int
 }
 
 // Route runs one routing pass over a workspace: it returns expired chats to
@@ -114,31 +132,38 @@ func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
 	pool := map[string]*candidate{}
 	for id, a := range agents {
 		if a.Status == presence.Online {
-			pool[id] = &candidate{userID: id, open: open[id], max: a.MaxChats, lastTime: last[id]}
+			c := &candidate{userID: id, open: open[id], max: a.MaxChats, lastTime: last[id], skills: map[string]bool{}}
+			for _, sk := range a.Skills() {
+				c.skills[sk] = true
+			}
+			pool[id] = c
 		}
 	}
-	groups := map[string]map[string]bool{}
+	groups := map[string]*group{}
 	assigned := 0
 	for _, conv := range queue {
+		var g *group
+		if conv.GroupID != "" {
+			if g = groups[conv.GroupID]; g == nil {
+				ids, max, err := s.groups(ctx, conv.GroupID)
+				if err != nil {
+					return assigned, err
+				}
+				g = &group{members: map[string]bool{}, max: max}
+				for _, id := range ids {
+					g.members[id] = true
+				}
+				groups[conv.GroupID] = g
+			}
+		}
+		needs := conv.Skills()
 		var eligible []*candidate
 		for _, c := range pool {
-			if c.open >= c.max {
+			switch {
+			case c.open >= c.max,
+				g != nil && (!g.members[c.userID] || (g.max > 0 && c.open >= g.max)),
+				!c.has(needs):
 				continue
-			}
-			if conv.GroupID != "" {
-				if groups[conv.GroupID] == nil {
-					ids, err := s.groupMembers(ctx, conv.GroupID)
-					if err != nil {
-						return assigned, err
-					}
-					groups[conv.GroupID] = map[string]bool{}
-					for _, id := range ids {
-						groups[conv.GroupID][id] = true
-					}
-				}
-				if !groups[conv.GroupID][c.userID] {
-					continue
-				}
 			}
 			eligible = append(eligible, c)
 		}

@@ -47,13 +47,19 @@ type Server struct {
 
 // TestConfig is the configuration tests start from.
 func TestConfig(opts store.Options) config.Config {
+	blobURL := ""
+	if opts.DataDir == "" {
+		blobURL = "mem://" // MySQL tests have no data directory
+	}
 	return config.Config{
-		Addr: "127.0.0.1:0", DataDir: opts.DataDir, DatabaseURL: opts.URL,
+		BlobURL: blobURL,
+		Addr:    "127.0.0.1:0", DataDir: opts.DataDir, DatabaseURL: opts.URL,
 		LogLevel: slog.LevelWarn, LogFormat: "text", SessionTTL: time.Hour,
 		ShutdownTimeout: 5 * time.Second, MaxRequestBytes: 1 << 20, RequestTimeout: 30 * time.Second,
 		PollInterval: 200 * time.Millisecond, Heartbeat: 2 * time.Second, EventRetention: 168 * time.Hour,
 		// Tests route by calling Route; TestRoutingLoop turns the loop on.
 		RoutingInterval: time.Hour,
+		Reactors:        true,
 	}
 }
 
@@ -128,7 +134,13 @@ type Clients struct {
 	Contact      tandemv1connect.ContactServiceClient
 	Presence     tandemv1connect.PresenceServiceClient
 	Canned       tandemv1connect.CannedResponseServiceClient
+	Knowledge    tandemv1connect.KnowledgeServiceClient
+	Bot          tandemv1connect.BotServiceClient
+	Notification tandemv1connect.NotificationServiceClient
+	SLA          tandemv1connect.SlaServiceClient
+	Stats        tandemv1connect.StatsServiceClient
 	Routing      tandemv1connect.RoutingServiceClient
+	Automation   tandemv1connect.AutomationServiceClient
 }
 
 // Clients returns the generated clients over protocol p, made once per
@@ -159,7 +171,13 @@ func ClientsFor(url string, p Protocol) Clients {
 		Contact:      tandemv1connect.NewContactServiceClient(hc, url, opts...),
 		Presence:     tandemv1connect.NewPresenceServiceClient(hc, url, opts...),
 		Canned:       tandemv1connect.NewCannedResponseServiceClient(hc, url, opts...),
+		Knowledge:    tandemv1connect.NewKnowledgeServiceClient(hc, url, opts...),
+		Bot:          tandemv1connect.NewBotServiceClient(hc, url, opts...),
+		Notification: tandemv1connect.NewNotificationServiceClient(hc, url, opts...),
+		SLA:          tandemv1connect.NewSlaServiceClient(hc, url, opts...),
+		Stats:        tandemv1connect.NewStatsServiceClient(hc, url, opts...),
 		Routing:      tandemv1connect.NewRoutingServiceClient(hc, url, opts...),
+		Automation:   tandemv1connect.NewAutomationServiceClient(hc, url, opts...),
 	}
 }
 

@@ -21,9 +21,20 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		}
 	}
 	if s.cfg.Demo {
-		if _, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned}, s.cfg.Addr, os.Stdout); err != nil {
+		d, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned,
+			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation}, s.cfg.Addr, os.Stdout)
+		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
+		s.demoKey.Store(&d.Workspace.PublicKey)
 	}
 	return nil
+}
+
+// demoWidgetKey is the demo workspace's widget key, once seeded.
+func (s *Server) demoWidgetKey() string {
+	if k := s.demoKey.Load(); k != nil {
+		return *k
+	}
+	return ""
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,18 +28,28 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/automation"
+	"github.com/tandem-inbox/tandem/backend/internal/bot"
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
+	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
 	"github.com/tandem-inbox/tandem/backend/internal/routing"
+	"github.com/tandem-inbox/tandem/backend/internal/sla"
+	"github.com/tandem-inbox/tandem/backend/internal/stats"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/widget"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+	webwidget "github.com/tandem-inbox/tandem/backend/widget"
 )
 
 // Server is a running tandemd: its store, services and HTTP handler.
@@ -54,6 +65,16 @@ type Server struct {
 	hub      *events.Hub
 	nats     *events.NATS
 	pruner   *events.Pruner
+	// botReactor runs the AI agents.
+	botReactor *events.Reactor
+	// notifyReactor turns events into members' notifications.
+	notifyReactor *events.Reactor
+	// slaReactor runs the SLA clocks.
+	slaReactor *events.Reactor
+	// metricsReactor counts what happens for Prometheus.
+	metricsReactor *events.Reactor
+	// demoKey is the demo workspace's widget key, set by Bootstrap.
+	demoKey atomic.Pointer[string]
 
 	Accounts      *account.Service
 	Workspaces    *workspace.Service
@@ -62,6 +83,13 @@ type Server struct {
 	Tags          *tag.Service
 	Presence      *presence.Service
 	Canned        *canned.Service
+	Knowledge     *knowledge.Service
+	Bot           *bot.Service
+	Automation    *automation.Service
+	Notify        *notify.Service
+	SLA           *sla.Service
+	Stats         *stats.Service
+	Files         *files.Service
 	Routing       *routing.Service
 }
 
@@ -94,6 +122,12 @@ func Services() []string {
 		tandemv1connect.ContactServiceName,
 		tandemv1connect.PresenceServiceName,
 		tandemv1connect.CannedResponseServiceName,
+		tandemv1connect.KnowledgeServiceName,
+		tandemv1connect.BotServiceName,
+		tandemv1connect.AutomationServiceName,
+		tandemv1connect.NotificationServiceName,
+		tandemv1connect.SlaServiceName,
+		tandemv1connect.StatsServiceName,
 		tandemv1connect.RoutingServiceName,
 	}
 }
@@ -120,17 +154,73 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		}
 	}
 	s.pruner = events.NewPruner(db, cfg.EventRetention, time.Hour, nil, logger)
-	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain)
+	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain).WithSendTimeout(cfg.StreamSendTimeout)
 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
-	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence}, conversation.Options{})
-	s.Routing = routing.NewService(db, log, s.Conversations, s.Presence, s.Workspaces.GroupMembers, nil, logger)
+	bucket, err := files.OpenBucket(ctx, cfg.BlobURL, cfg.DataDir)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.Files = files.NewService(db, bucket, logger)
+	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence},
+		conversation.Options{Attacher: s.Files, BotEnabled: func(ctx context.Context, ws string) (bool, error) { return s.Bot.Enabled(ctx, ws) }})
+	s.Routing = routing.NewService(db, log, s.Conversations, s.Presence, s.Workspaces.GroupRouting, nil, logger)
 	s.Canned = canned.NewService(db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
+	s.Knowledge = knowledge.NewService(db, log, knowledge.Options{})
+	var llm *bot.LLM
+	if cfg.LLMURL != "" {
+		llm = bot.NewLLM(cfg.LLMURL, cfg.LLMModel, cfg.LLMAPIKey, cfg.LLMTimeout)
+	}
+	s.Bot = bot.NewService(db, log, bot.Deps{Conversations: s.Conversations, Knowledge: s.Knowledge, Tags: s.Tags,
+		OnlineAgents: s.Presence.OnlineCount, LLM: llm}, logger)
+	s.Notify = notify.NewService(db, log, notify.People{GroupMembers: s.Workspaces.GroupMembers,
+		Members: func(ctx context.Context, ws string) ([]string, error) {
+			ms, err := s.Workspaces.AllMembers(ctx, ws)
+			ids := make([]string, len(ms))
+			for i, m := range ms {
+				ids[i] = m.UserID
+			}
+			return ids, err
+		}}, logger)
+	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.Workspaces, s.Notify.React, logger)
+	s.Automation = automation.NewService(db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
+		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
+		Client:  outbound.NewClient(outbound.Options{Allow: cfg.WebhookAllow, Timeout: cfg.WebhookTimeout}),
+		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase,
+	}}, logger)
+	// Rules get their say before the AI agent answers a customer message: a
+	// rule that hands "refund" off wins over the AI agent answering it.
+	s.SLA = sla.NewService(db, log, s.Conversations, logger)
+	s.Stats = stats.NewService(db, s.Presence.OnlineCount, func(ctx context.Context, ws string) (map[string]string, error) {
+		ms, err := s.Workspaces.AllMembers(ctx, ws)
+		names := make(map[string]string, len(ms))
+		for _, m := range ms {
+			names[m.UserID] = m.DisplayName
+		}
+		return names, err
+	})
+	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.SLA.Workspaces, s.SLA.React, logger)
+	var workspaceName func(ctx context.Context, id string) (string, error)
+	if cfg.MetricsWorkspaceLabel {
+		workspaceName = func(ctx context.Context, id string) (string, error) {
+			w, err := s.Workspaces.Get(ctx, id)
+			return w.Name, err
+		}
+	}
+	s.metricsReactor = events.NewReactor(metrics.ReactorName, log, s.hub, s.Notify.Workspaces,
+		metrics.NewDomain(s.registry, workspaceName).React, logger)
+	s.botReactor = events.NewReactor(bot.ReactorName, log, s.hub, s.Bot.Workspaces, func(ctx context.Context, ev events.Event) error {
+		if err := s.Automation.Settle(ctx, ev); err != nil {
+			return err
+		}
+		return s.Bot.React(ctx, ev)
+	}, logger)
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
@@ -144,21 +234,29 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	authz.Register("tag", s.Tags.WorkspaceOf)
 	authz.Register("contact", s.Contacts.WorkspaceOf)
 	authz.Register("canned_response", s.Canned.WorkspaceOf)
+	authz.Register("knowledge_document", s.Knowledge.WorkspaceOf)
+	authz.Register("sla_policy", s.SLA.WorkspaceOf)
+	authz.Register("automation_rule", s.Automation.RuleWorkspace)
+	authz.Register("custom_action", s.Automation.CustomActionWorkspace)
+	authz.Register("webhook_delivery", s.Automation.DeliveryWorkspace)
 	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
 
+	authn := access.Authenticator{
+		access.PrefixSession: s.Accounts.AuthenticateSession,
+		access.PrefixAPIKey:  s.Accounts.AuthenticateAPIKey,
+		access.PrefixVisitor: s.Contacts.AuthenticateVisitor,
+	}
 	rpcMetrics := metrics.NewRPC(s.registry)
 	// Outermost first: recover (a handler option), metrics, logging and
-	// error mapping, authentication, validation, authorization.
+	// error mapping, authentication, widget rate limits, validation,
+	// authorization.
 	opts := []connect.HandlerOption{
 		connect.WithRecover(s.recovered),
 		connect.WithInterceptors(
 			rpcMetrics.Interceptor(),
 			edgeInterceptor{logger: logger, timeout: cfg.RequestTimeout},
-			access.NewAuthnInterceptor(map[string]access.AuthFunc{
-				access.PrefixSession: s.Accounts.AuthenticateSession,
-				access.PrefixAPIKey:  s.Accounts.AuthenticateAPIKey,
-				access.PrefixVisitor: s.Contacts.AuthenticateVisitor,
-			}),
+			access.NewAuthnInterceptor(authn),
+			newVisitorLimiter(cfg.WidgetRate, cfg.WidgetBurst),
 			validate.NewInterceptor(),
 			access.NewAuthzInterceptor(authz),
 		),
@@ -172,6 +270,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
 	conversations := conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
 		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Credentials: s.Accounts.StillValid,
+		Seen: s.Presence.NewActivity().Seen,
 	})
 	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversations, opts...))
 	mux.Handle(tandemv1connect.NewPresenceServiceHandler(presence.NewHandler(s.Presence, presence.Sources{
@@ -187,9 +286,32 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}), opts...))
 	mux.Handle(tandemv1connect.NewRoutingServiceHandler(routing.NewHandler(s.Routing), opts...))
 	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(s.Canned), opts...))
+	// Documents are uploaded whole, up to 8 MiB of content per request.
+	mux.Handle(tandemv1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(s.Knowledge),
+		append(slices.Clip(opts), connect.WithReadMaxBytes(10<<20))...))
 	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
-	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors), opts...))
+	mux.Handle(tandemv1connect.NewBotServiceHandler(bot.NewHandler(s.Bot), opts...))
+	mux.Handle(tandemv1connect.NewAutomationServiceHandler(automation.NewHandler(s.Automation), opts...))
+	mux.Handle(tandemv1connect.NewNotificationServiceHandler(notify.NewHandler(s.Notify), opts...))
+	mux.Handle(tandemv1connect.NewSlaServiceHandler(sla.NewHandler(s.SLA), opts...))
+	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.Stats), opts...))
+	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors, s.Bot.HandOff, widget.ConfigSources{
+		Workspace: s.Workspaces.Get, Groups: s.Workspaces.AllGroups, Bot: s.Bot.Settings, OnlineAgents: s.Presence.OnlineCount,
+	}).WithButtons(buttons{s.Automation}), opts...))
+
+	files.NewHandler(s.Files, authn, authz, func(r *http.Request, err error) {
+		if apperr.KindOf(err) == apperr.Internal {
+			logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
+		}
+	}).Register(mux)
+
+	// The web chat widget (/widget.js, /widget/...) and, with --demo, the demo store at /.
+	web, err := webwidget.New(webwidget.Options{Demo: cfg.Demo, DemoKey: s.demoWidgetKey})
+	if err != nil {
+		return nil, fmt.Errorf("widget bundle: %w", err)
+	}
+	web.Register(mux)
 
 	reflector := grpcreflect.NewStaticReflector(Services()...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
@@ -209,6 +331,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			MaxAge:         7200,
 		}).Handler(s.handler)
 	}
+	s.handler = withWriteDeadliner(s.handler)
 	s.handler = withRequestID(s.handler) // outermost: CORS answers preflights itself
 	return s, nil
 }
@@ -241,10 +364,22 @@ func (s *Server) DB() *store.DB { return s.db }
 // Registry is the server's Prometheus registry.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
+// BotReactor is the reactor running the AI agents (tests drain it).
+func (s *Server) BotReactor() *events.Reactor { return s.botReactor }
+
+// SLAReactor is the reactor running the SLA clocks (tests drain it).
+func (s *Server) SLAReactor() *events.Reactor { return s.slaReactor }
+
+// NotifyReactor is the reactor making notifications (tests drain it).
+func (s *Server) NotifyReactor() *events.Reactor { return s.notifyReactor }
+
 // Close releases the broker connection and the store.
 func (s *Server) Close() error {
 	if s.nats != nil {
 		s.nats.Close()
+	}
+	if s.Knowledge != nil {
+		s.Knowledge.Close()
 	}
 	return s.db.Close()
 }
@@ -281,10 +416,26 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for _, run := range []func(context.Context) error{
 		s.hub.Run,
 		s.pruner.Run,
+		s.Files.RunSweeper,
+		func(ctx context.Context) error { return s.Presence.RunExpiry(ctx, 30*time.Second) },
 		func(ctx context.Context) error { return s.Conversations.RunSnoozeWaker(ctx, 5*time.Second) },
 		func(ctx context.Context) error { return s.Routing.Run(ctx, s.cfg.RoutingInterval) },
 	} {
 		wg.Go(func() { _ = run(background) })
+	}
+	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
+		for _, run := range []func(context.Context) error{
+			func(ctx context.Context) error { return s.botReactor.Run(ctx, time.Second) },
+			func(ctx context.Context) error { return s.Automation.Reactor().Run(ctx, time.Second) },
+			func(ctx context.Context) error { return s.Automation.RunWebhooks(ctx, time.Second) },
+			func(ctx context.Context) error { return s.Automation.RunTimers(ctx, 5*time.Second) },
+			func(ctx context.Context) error { return s.notifyReactor.Run(ctx, time.Second) },
+			func(ctx context.Context) error { return s.slaReactor.Run(ctx, time.Second) },
+			func(ctx context.Context) error { return s.SLA.RunTimers(ctx, time.Second) },
+			func(ctx context.Context) error { return s.metricsReactor.Run(ctx, time.Second) },
+		} {
+			wg.Go(func() { _ = run(background) })
+		}
 	}
 	defer func() { stop(); wg.Wait() }()
 

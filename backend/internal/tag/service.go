@@ -3,6 +3,7 @@ package tag
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -163,4 +164,23 @@ func (s *Service) Get(ctx context.Context, id string) (Tag, error) { return get(
 func (s *Service) WorkspaceOf(ctx context.Context, id string) (string, error) {
 	t, err := get(ctx, s.db, id)
 	return t.WorkspaceID, err
+}
+
+// Ensure returns the workspace's tag of that name, creating it (as the
+// actor) when there is none: how the AI agent and rules tag by name.
+func (s *Service) Ensure(ctx context.Context, actor *access.Principal, workspaceID, name string) (Tag, error) {
+	clean, err := cleanName(name)
+	if err != nil {
+		return Tag{}, err
+	}
+	var t Tag
+	err = s.db.GetContext(ctx, &t, `SELECT `+columns+` FROM tags WHERE workspace_id = ? AND name = ?`, workspaceID, clean)
+	if err == nil || !store.ErrNoRows(err) {
+		return t, err
+	}
+	t, err = s.Create(ctx, actor, workspaceID, clean, "#6b7280", "")
+	if errors.Is(err, ErrNameTaken) { // created at the same moment elsewhere
+		err = s.db.GetContext(ctx, &t, `SELECT `+columns+` FROM tags WHERE workspace_id = ? AND name = ?`, workspaceID, clean)
+	}
+	return t, err
 }

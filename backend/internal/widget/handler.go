@@ -15,9 +15,12 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/bot"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 // Handler serves tandem.v1.WidgetService.
@@ -26,13 +29,85 @@ type Handler struct {
 	conversations *conversation.Service
 	follower      *events.Follower
 	cursors       *events.Cursors
+	handOff       HandOffFunc
+	config        ConfigSources
+	buttons       Buttons // custom actions; see actions.go
 }
 
 var _ tandemv1connect.WidgetServiceHandler = (*Handler)(nil)
 
 // NewHandler returns the WidgetService handler.
-func NewHandler(contacts *contact.Service, conversations *conversation.Service, follower *events.Follower, cursors *events.Cursors) *Handler {
-	return &Handler{contacts: contacts, conversations: conversations, follower: follower, cursors: cursors}
+func NewHandler(contacts *contact.Service, conversations *conversation.Service, follower *events.Follower, cursors *events.Cursors,
+	handOff HandOffFunc, config ConfigSources) *Handler {
+	return &Handler{contacts: contacts, conversations: conversations, follower: follower, cursors: cursors, handOff: handOff, config: config}
+}
+
+// ConfigSources are what GetWidgetConfig reads.
+type ConfigSources struct {
+	Workspace    func(ctx context.Context, id string) (workspace.Workspace, error)
+	Groups       func(ctx context.Context, workspaceID string) ([]workspace.Group, error)
+	Bot          func(ctx context.Context, workspaceID string) (bot.Settings, error)
+	OnlineAgents func(ctx context.Context, workspaceID string) (int, error)
+}
+
+// GetWidgetConfig implements WidgetService.GetWidgetConfig.
+func (h *Handler) GetWidgetConfig(ctx context.Context, _ *tandemv1.GetWidgetConfigRequest) (*tandemv1.GetWidgetConfigResponse, error) {
+	ws := access.PrincipalFrom(ctx).WorkspaceID
+	w, err := h.config.Workspace(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	st, err := h.config.Bot(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	online, err := h.config.OnlineAgents(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tandemv1.GetWidgetConfigResponse{WorkspaceName: w.Name, Settings: workspace.WidgetToProto(w.Widget),
+		BotEnabled: st.Enabled, BotName: st.Name, Greeting: st.Greeting, AgentsOnline: online > 0, OfflineMessage: st.OfflineMessage}
+	if w.Widget.AllowFiles {
+		resp.MaxFileBytes = files.MaxSize
+	}
+	if w.Widget.ChooseGroup {
+		gs, err := h.config.Groups(ctx, ws)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range gs {
+			resp.Groups = append(resp.Groups, &tandemv1.WidgetGroup{Id: g.ID, Name: g.Name, Description: g.Description})
+		}
+	}
+	return resp, nil
+}
+
+// HandOffFunc hands a conversation from the AI agent to the team
+// (bot.Service.HandOff).
+type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error)
+
+// RateConversation implements WidgetService.RateConversation.
+func (h *Handler) RateConversation(ctx context.Context, req *tandemv1.RateConversationRequest) (*tandemv1.RateConversationResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	c, err := h.conversations.Rate(ctx, p, p.WorkspaceID, req.GetConversationId(), int(req.GetRating()), req.GetComment())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.RateConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
+}
+
+// RequestHuman implements WidgetService.RequestHuman.
+func (h *Handler) RequestHuman(ctx context.Context, req *tandemv1.RequestHumanRequest) (*tandemv1.RequestHumanResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	if _, err := h.handOff(ctx, p, p.WorkspaceID, req.GetConversationId(), conversation.HandoffCustomerRequest,
+		"the customer asked for a person", ""); err != nil {
+		return nil, err
+	}
+	c, err := h.conversations.Get(ctx, p.WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.RequestHumanResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
 }
 
 func key(p *access.Principal) string { return "v:" + p.VisitorID }
@@ -50,7 +125,8 @@ func (h *Handler) StartSession(ctx context.Context, req *tandemv1.StartSessionRe
 
 // StartConversation implements WidgetService.StartConversation.
 func (h *Handler) StartConversation(ctx context.Context, req *tandemv1.StartConversationRequest) (*tandemv1.StartConversationResponse, error) {
-	c, m, err := h.conversations.Start(ctx, access.PrincipalFrom(ctx), req.GetClientId(), req.GetPageUrl(), req.GetCustomFields(), req.GetBody())
+	c, m, err := h.conversations.StartInGroup(ctx, access.PrincipalFrom(ctx), req.GetClientId(), req.GetPageUrl(), req.GetCustomFields(),
+		req.GetBody(), req.GetGroupId())
 	if err != nil {
 		return nil, err
 	}
@@ -77,7 +153,7 @@ func (h *Handler) ListMyConversations(ctx context.Context, _ *tandemv1.ListMyCon
 // SendMessage implements WidgetService.SendMessage.
 func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.WidgetServiceSendMessageRequest) (*tandemv1.WidgetServiceSendMessageResponse, error) {
 	p := access.PrincipalFrom(ctx)
-	m, c, err := h.conversations.Post(ctx, p, p.WorkspaceID, req.GetConversationId(), req.GetClientId(), req.GetBody(), conversation.KindText)
+	m, c, err := h.conversations.PostFiles(ctx, p, p.WorkspaceID, req.GetConversationId(), req.GetClientId(), req.GetBody(), req.GetFileIds())
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +209,13 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 				out.Message = conversation.WidgetMessageToProto(pl.Message)
 				out.ActorName = pl.Message.AuthorName
 			}
-			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: out, Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq)})
+			resp := &tandemv1.WidgetServiceWatchResponse{Event: out, Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq)}
+			if pl.Conversation != nil { // its state changed: where does it stand now?
+				if resp.Queue, err = h.queueStatus(ctx, p.WorkspaceID, convID); err != nil {
+					return err
+				}
+			}
+			return stream.Send(resp)
 		},
 		Ephemeral: func(e events.Ephemeral) error {
 			if e.Visibility != events.Public || e.ConversationID != convID {
@@ -147,9 +229,30 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 			if p.ExpiresAt != 0 && p.ExpiresAt <= time.Now().UnixMilli() {
 				return apperr.New(apperr.Unauthenticated, "this chat session has expired; start a new one")
 			}
-			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Heartbeat: true, Cursor: h.cursors.Make(p.WorkspaceID, key(p), seq)})
+			q, err := h.queueStatus(ctx, p.WorkspaceID, convID)
+			if err != nil {
+				return err
+			}
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Heartbeat: true, Cursor: h.cursors.Make(p.WorkspaceID, key(p), seq), Queue: q})
 		},
 	})
+}
+
+// queueStatus says where a waiting conversation stands (nil when it is not
+// waiting for a person).
+func (h *Handler) queueStatus(ctx context.Context, workspaceID, id string) (*tandemv1.QueueStatus, error) {
+	pos, err := h.conversations.QueuePosition(ctx, workspaceID, id)
+	if err != nil || pos == 0 {
+		return nil, err
+	}
+	q := &tandemv1.QueueStatus{Position: int32(pos)}
+	if pace, err := h.conversations.Pace(ctx, workspaceID, time.Hour); err == nil && pace > 0 {
+		q.ExpectedWaitMs = (time.Duration(pos) * pace).Milliseconds()
+	}
+	if n, err := h.config.OnlineAgents(ctx, workspaceID); err == nil {
+		q.AgentsOnline = n > 0
+	}
+	return q, nil
 }
 
 // SetTyping implements WidgetService.SetTyping.

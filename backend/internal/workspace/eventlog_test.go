@@ -45,12 +45,12 @@ func TestEventLog(t *testing.T) {
 					{"member.added", events.Agents, map[string]string{"user_id": owner.ID, "role": "owner"}},
 				}
 			}},
-			{"rename workspace", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name); return err }, nil,
+			{"rename workspace", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name, nil); return err }, nil,
 				func() []wantEvent {
 					return []wantEvent{{"workspace.updated", events.Agents, map[string]string{"name": name}}}
 				}},
-			{"rename to the same name", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name); return err }, nil, nil},
-			{"update nothing", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, nil); return err }, nil, nil},
+			{"rename to the same name", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name, nil); return err }, nil, nil},
+			{"update nothing", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, nil, nil); return err }, nil, nil},
 			{"invite", owner, func() error {
 				var err error
 				token, _, err = e.svc.Invite(e.ctx, as(owner), ownerS(), joiner.Email, access.RoleAgent)
@@ -83,16 +83,16 @@ func TestEventLog(t *testing.T) {
 			}, workspace.ErrLastOwner, nil},
 			{"create group", owner, func() error {
 				var err error
-				g, err = e.svc.CreateGroup(e.ctx, as(owner), ownerS(), "Sales", "")
+				g, err = e.svc.CreateGroup(e.ctx, as(owner), ownerS(), "Sales", "", 0)
 				return err
 			}, nil, func() []wantEvent {
 				return []wantEvent{{"group.created", events.Agents, map[string]string{"group_id": g.ID, "name": "Sales"}}}
 			}},
 			{"create a taken group name", owner, func() error {
-				_, err := e.svc.CreateGroup(e.ctx, as(owner), ownerS(), "Sales", "")
+				_, err := e.svc.CreateGroup(e.ctx, as(owner), ownerS(), "Sales", "", 0)
 				return err
 			}, workspace.ErrGroupNameTaken, nil},
-			{"update group", owner, func() error { _, err := e.svc.UpdateGroup(e.ctx, as(owner), g.ID, &gname, nil); return err }, nil,
+			{"update group", owner, func() error { _, err := e.svc.UpdateGroup(e.ctx, as(owner), g.ID, &gname, nil, nil); return err }, nil,
 				func() []wantEvent {
 					return []wantEvent{{"group.updated", events.Agents, map[string]string{"group_id": g.ID, "name": gname}}}
 				}},

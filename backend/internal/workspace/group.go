@@ -15,14 +15,14 @@ import (
 )
 
 // CreateGroup adds a group to the scope's workspace.
-func (s *Service) CreateGroup(ctx context.Context, actor *access.Principal, scope *access.Scope, name, description string) (Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, actor *access.Principal, scope *access.Scope, name, description string, maxChatsPerAgent int) (Group, error) {
 	name, err := groupName(name)
 	if err != nil {
 		return Group{}, err
 	}
 	now := store.NowMillis(s.now())
 	g := Group{ID: uuid.NewString(), WorkspaceID: scope.WorkspaceID, Name: name, Description: description,
-		CreatedAt: now, UpdatedAt: now}
+		MaxChatsPerAgent: maxChatsPerAgent, CreatedAt: now, UpdatedAt: now}
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := insertGroup(ctx, tx, &g); err != nil {
 			if tx.Dialect.IsUniqueViolation(err) {
@@ -80,7 +80,7 @@ func (s *Service) group(ctx context.Context, q store.Querier, id string) (Group,
 }
 
 // UpdateGroup renames or redescribes a group; nil fields stay.
-func (s *Service) UpdateGroup(ctx context.Context, actor *access.Principal, id string, name, description *string) (Group, error) {
+func (s *Service) UpdateGroup(ctx context.Context, actor *access.Principal, id string, name, description *string, maxChatsPerAgent *int) (Group, error) {
 	var g Group
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
@@ -94,6 +94,9 @@ func (s *Service) UpdateGroup(ctx context.Context, actor *access.Principal, id s
 		}
 		if description != nil {
 			g.Description = *description
+		}
+		if maxChatsPerAgent != nil {
+			g.MaxChatsPerAgent = *maxChatsPerAgent
 		}
 		g.UpdatedAt = store.NowMillis(s.now())
 		if err := updateGroup(ctx, tx, &g); err != nil {
@@ -209,4 +212,25 @@ func (s *Service) GroupMembers(ctx context.Context, groupID string) ([]string, e
 		return nil, fmt.Errorf("group members: %w", err)
 	}
 	return m[groupID], nil
+}
+
+// GroupRouting returns what routing needs of a group: its members and the
+// cap on each member's chats (0 for none).
+func (s *Service) GroupRouting(ctx context.Context, groupID string) ([]string, int, error) {
+	g, err := groupByID(ctx, s.db, groupID)
+	if err != nil {
+		return nil, 0, fmt.Errorf("group: %w", err)
+	}
+	members, err := s.GroupMembers(ctx, groupID)
+	return members, g.MaxChatsPerAgent, err
+}
+
+// AllGroups lists the workspace's groups by name, without their members
+// (at most 200: what a customer could choose from).
+func (s *Service) AllGroups(ctx context.Context, workspaceID string) ([]Group, error) {
+	gs, err := groupsPage(ctx, s.db, workspaceID, "", "", 200)
+	if err != nil {
+		return nil, fmt.Errorf("list groups: %w", err)
+	}
+	return gs, nil
 }

@@ -23,7 +23,7 @@ func TestGroups(t *testing.T) {
 		stranger := e.member(t, w2, owner2, "stranger", access.RoleAgent)
 		create := func(w workspace.Workspace, actor account.User, name string) func() error {
 			return func() error {
-				_, err := e.svc.CreateGroup(e.ctx, as(actor), scope(w, access.RoleOwner), name, "")
+				_, err := e.svc.CreateGroup(e.ctx, as(actor), scope(w, access.RoleOwner), name, "", 0)
 				return err
 			}
 		}
@@ -32,18 +32,18 @@ func TestGroups(t *testing.T) {
 			e.ok(t, create(w, owner, "Sales"), "group.created")
 			e.refused(t, workspace.ErrGroupNameTaken, create(w, owner, "Sales"))
 			e.ok(t, create(w2, owner2, "Sales"), "group.created") // names are per workspace
-			support, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Support", "")
+			support, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Support", "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			taken := "Sales"
 			e.refused(t, workspace.ErrGroupNameTaken, func() error {
-				_, err := e.svc.UpdateGroup(e.ctx, as(owner), support.ID, &taken, nil)
+				_, err := e.svc.UpdateGroup(e.ctx, as(owner), support.ID, &taken, nil, nil)
 				return err
 			})
 		})
 
-		g, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Billing", "")
+		g, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Billing", "", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,13 +72,13 @@ func TestGroups(t *testing.T) {
 
 		t.Run("removing a member empties their groups", func(t *testing.T) {
 			leaver := e.member(t, w, owner, "leaver", access.RoleAgent)
-			g2, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Returns", "")
+			g2, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Returns", "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The leaver is also in a group of the other workspace, which stays.
 			e.join(t, w2, owner2, leaver, access.RoleAgent)
-			other, err := e.svc.CreateGroup(e.ctx, as(owner2), scope(w2, access.RoleOwner), "Elsewhere", "")
+			other, err := e.svc.CreateGroup(e.ctx, as(owner2), scope(w2, access.RoleOwner), "Elsewhere", "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -132,10 +132,10 @@ func TestGroupNamesAgreeAcrossDialects(t *testing.T) {
 		owner := e.user(t, "owner")
 		for _, p := range pairs {
 			w := e.workspace(t, owner)
-			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[0], ""); err != nil {
+			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[0], "", 0); err != nil {
 				t.Fatal(err)
 			}
-			_, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[1], "")
+			_, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[1], "", 0)
 			answers[d] = append(answers[d], fmt.Sprintf("%q then %q: %v", p[0], p[1], err))
 		}
 	}

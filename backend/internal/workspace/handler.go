@@ -51,7 +51,12 @@ func (h *Handler) GetWorkspace(ctx context.Context, _ *tandemv1.GetWorkspaceRequ
 
 // UpdateWorkspace implements WorkspaceService.UpdateWorkspace.
 func (h *Handler) UpdateWorkspace(ctx context.Context, req *tandemv1.UpdateWorkspaceRequest) (*tandemv1.UpdateWorkspaceResponse, error) {
-	w, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.Name)
+	var widget *WidgetSettings
+	if ws := req.GetWidget(); ws != nil {
+		widget = &WidgetSettings{ChooseGroup: ws.GetChooseGroup(), AskName: ws.GetAskName(), AskEmail: ws.GetAskEmail(),
+			AllowFiles: ws.GetAllowFiles(), AccentColor: ws.GetAccentColor()}
+	}
+	w, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.Name, widget)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +115,7 @@ func (h *Handler) RemoveMember(ctx context.Context, req *tandemv1.RemoveMemberRe
 
 // CreateGroup implements WorkspaceService.CreateGroup.
 func (h *Handler) CreateGroup(ctx context.Context, req *tandemv1.CreateGroupRequest) (*tandemv1.CreateGroupResponse, error) {
-	g, err := h.svc.CreateGroup(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx), req.GetName(), req.GetDescription())
+	g, err := h.svc.CreateGroup(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx), req.GetName(), req.GetDescription(), int(req.GetMaxChatsPerAgent()))
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +137,7 @@ func (h *Handler) ListGroups(ctx context.Context, req *tandemv1.ListGroupsReques
 
 // UpdateGroup implements WorkspaceService.UpdateGroup.
 func (h *Handler) UpdateGroup(ctx context.Context, req *tandemv1.UpdateGroupRequest) (*tandemv1.UpdateGroupResponse, error) {
-	g, err := h.svc.UpdateGroup(ctx, access.PrincipalFrom(ctx), req.GetGroupId(), req.Name, req.Description)
+	g, err := h.svc.UpdateGroup(ctx, access.PrincipalFrom(ctx), req.GetGroupId(), req.Name, req.Description, optInt(req.MaxChatsPerAgent))
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +172,14 @@ func (h *Handler) RemoveGroupMember(ctx context.Context, req *tandemv1.RemoveGro
 
 // ToProto converts a workspace for the API (never its widget secret).
 func ToProto(w Workspace) *tandemv1.Workspace {
-	return &tandemv1.Workspace{Id: w.ID, Name: w.Name, PublicKey: w.PublicKey, CreateTimeMs: w.CreatedAt, UpdateTimeMs: w.UpdatedAt}
+	return &tandemv1.Workspace{Id: w.ID, Name: w.Name, PublicKey: w.PublicKey, CreateTimeMs: w.CreatedAt, UpdateTimeMs: w.UpdatedAt,
+		Widget: WidgetToProto(w.Widget)}
+}
+
+// WidgetToProto converts widget settings.
+func WidgetToProto(ws WidgetSettings) *tandemv1.WidgetSettings {
+	return &tandemv1.WidgetSettings{ChooseGroup: ws.ChooseGroup, AskName: ws.AskName, AskEmail: ws.AskEmail,
+		AllowFiles: ws.AllowFiles, AccentColor: ws.AccentColor}
 }
 
 // MemberToProto converts a member for the API.
@@ -178,5 +190,13 @@ func MemberToProto(m Member) *tandemv1.Member {
 // GroupToProto converts a group for the API.
 func GroupToProto(g Group) *tandemv1.Group {
 	return &tandemv1.Group{Id: g.ID, WorkspaceId: g.WorkspaceID, Name: g.Name, Description: g.Description,
-		MemberUserIds: g.MemberIDs, CreateTimeMs: g.CreatedAt}
+		MemberUserIds: g.MemberIDs, CreateTimeMs: g.CreatedAt, MaxChatsPerAgent: int32(g.MaxChatsPerAgent)}
+}
+
+func optInt(v *int32) *int {
+	if v == nil {
+		return nil
+	}
+	n := int(*v)
+	return &n
 }

@@ -77,7 +77,7 @@ func TestPagination(t *testing.T) {
 		}
 		var gs []string
 		for _, name := range []string{"Sales", "billing", "Billing", "Ops 2", "Ops", "Zoë", "Zoe", "returns"} {
-			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), name, ""); err != nil {
+			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), name, "", 0); err != nil {
 				t.Fatal(err)
 			}
 			gs = append(gs, name)

@@ -68,7 +68,7 @@ func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, workspaceID str
 // Create makes a workspace owned by the user.
 func (s *Service) Create(ctx context.Context, actor *access.Principal, name string) (Workspace, error) {
 	now := store.NowMillis(s.now())
-	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16),
+	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16), Widget: DefaultWidget,
 		WidgetSecret: randomHex(32), CreatedAt: now, UpdatedAt: now}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := insertWorkspace(ctx, tx, &w); err != nil {
@@ -128,18 +128,25 @@ func (s *Service) Get(ctx context.Context, id string) (Workspace, error) {
 }
 
 // Update changes a workspace's settings; nil fields stay as they are.
-func (s *Service) Update(ctx context.Context, actor *access.Principal, id string, name *string) (Workspace, error) {
+func (s *Service) Update(ctx context.Context, actor *access.Principal, id string, name *string, widget *WidgetSettings) (Workspace, error) {
 	var w Workspace
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if w, err = workspaceByID(ctx, tx, id); err != nil {
 			return fmt.Errorf("get workspace: %w", err)
 		}
-		if name == nil || *name == w.Name {
+		before := w
+		if name != nil {
+			w.Name = *name
+		}
+		if widget != nil {
+			w.Widget = *widget
+		}
+		if w.Name == before.Name && w.Widget == before.Widget {
 			return nil
 		}
-		w.Name, w.UpdatedAt = *name, store.NowMillis(s.now())
-		if err := updateWorkspaceName(ctx, tx, id, w.Name, w.UpdatedAt); err != nil {
+		w.UpdatedAt = store.NowMillis(s.now())
+		if err := updateWorkspace(ctx, tx, &w); err != nil {
 			return fmt.Errorf("update workspace: %w", err)
 		}
 		return s.appendEvent(ctx, tx, id, actor, "workspace.updated", events.Agents, map[string]string{"name": w.Name})

@@ -7,11 +7,11 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-const workspaceColumns = `id, name, public_key, widget_secret, created_at, updated_at`
+const workspaceColumns = `id, name, public_key, widget_secret, created_at, updated_at, widget_settings`
 
 func insertWorkspace(ctx context.Context, q store.Querier, w *Workspace) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`, last_seq) VALUES (?, ?, ?, ?, ?, ?, 0)`,
-		w.ID, w.Name, w.PublicKey, w.WidgetSecret, w.CreatedAt, w.UpdatedAt)
+	_, err := q.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
+		w.ID, w.Name, w.PublicKey, w.WidgetSecret, w.CreatedAt, w.UpdatedAt, w.Widget)
 	return err
 }
 
@@ -21,8 +21,9 @@ func workspaceByID(ctx context.Context, q store.Querier, id string) (Workspace, 
 	return w, err
 }
 
-func updateWorkspaceName(ctx context.Context, q store.Querier, id, name string, now int64) error {
-	_, err := q.ExecContext(ctx, `UPDATE workspaces SET name = ?, updated_at = ? WHERE id = ?`, name, now, id)
+func updateWorkspace(ctx context.Context, q store.Querier, w *Workspace) error {
+	_, err := q.ExecContext(ctx, `UPDATE workspaces SET name = ?, widget_settings = ?, updated_at = ? WHERE id = ?`,
+		w.Name, w.Widget, w.UpdatedAt, w.ID)
 	return err
 }
 
@@ -119,11 +120,11 @@ func markInviteAccepted(ctx context.Context, q store.Querier, id, userID string,
 	return err
 }
 
-const groupColumns = `id, workspace_id, name, description, created_at, updated_at`
+const groupColumns = `id, workspace_id, name, description, created_at, updated_at, max_chats_per_agent`
 
 func insertGroup(ctx context.Context, q store.Querier, g *Group) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO agent_groups (`+groupColumns+`) VALUES (?, ?, ?, ?, ?, ?)`,
-		g.ID, g.WorkspaceID, g.Name, g.Description, g.CreatedAt, g.UpdatedAt)
+	_, err := q.ExecContext(ctx, `INSERT INTO agent_groups (`+groupColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		g.ID, g.WorkspaceID, g.Name, g.Description, g.CreatedAt, g.UpdatedAt, g.MaxChatsPerAgent)
 	return err
 }
 
@@ -141,8 +142,8 @@ func groupsPage(ctx context.Context, q store.Querier, workspaceID, afterName, af
 }
 
 func updateGroup(ctx context.Context, q store.Querier, g *Group) error {
-	_, err := q.ExecContext(ctx, `UPDATE agent_groups SET name = ?, description = ?, updated_at = ? WHERE id = ?`,
-		g.Name, g.Description, g.UpdatedAt, g.ID)
+	_, err := q.ExecContext(ctx, `UPDATE agent_groups SET name = ?, description = ?, max_chats_per_agent = ?, updated_at = ? WHERE id = ?`,
+		g.Name, g.Description, g.MaxChatsPerAgent, g.UpdatedAt, g.ID)
 	return err
 }
 

@@ -9,7 +9,13 @@
 // group.updated, group.deleted, group.member_added, group.member_removed.
 package workspace
 
-import "github.com/tandem-inbox/tandem/backend/internal/access"
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+)
 
 // Workspace is one support team's space: its inbox, AI agent and settings.
 type Workspace struct {
@@ -19,6 +25,40 @@ type Workspace struct {
 	WidgetSecret string `db:"widget_secret"`
 	CreatedAt    int64  `db:"created_at"`
 	UpdatedAt    int64  `db:"updated_at"`
+	// Widget holds the web widget's options.
+	Widget WidgetSettings `db:"widget_settings"`
+}
+
+// WidgetSettings are a workspace's web widget options.
+type WidgetSettings struct {
+	ChooseGroup bool   `json:"choose_group"`
+	AskName     bool   `json:"ask_name"`
+	AskEmail    bool   `json:"ask_email"`
+	AllowFiles  bool   `json:"allow_files"`
+	AccentColor string `json:"accent_color"`
+}
+
+// DefaultWidget is how a new workspace's widget behaves.
+var DefaultWidget = WidgetSettings{AllowFiles: true}
+
+// Value implements driver.Valuer.
+func (w WidgetSettings) Value() (driver.Value, error) {
+	b, err := json.Marshal(w)
+	return string(b), err
+}
+
+// Scan implements sql.Scanner; NULL is the default settings.
+func (w *WidgetSettings) Scan(src any) error {
+	*w = DefaultWidget
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		return json.Unmarshal([]byte(v), w)
+	case []byte:
+		return json.Unmarshal(v, w)
+	}
+	return fmt.Errorf("WidgetSettings: cannot scan %T", src)
 }
 
 // Member is a user's membership in a workspace.
@@ -51,7 +91,10 @@ type Group struct {
 	WorkspaceID string `db:"workspace_id"`
 	Name        string `db:"name"`
 	Description string `db:"description"`
-	CreatedAt   int64  `db:"created_at"`
-	UpdatedAt   int64  `db:"updated_at"`
-	MemberIDs   []string
+	// MaxChatsPerAgent caps a member's chats when routing gives them one of
+	// the group's conversations; 0 for no cap beyond their own.
+	MaxChatsPerAgent int   `db:"max_chats_per_agent"`
+	CreatedAt        int64 `db:"created_at"`
+	UpdatedAt        int64 `db:"updated_at"`
+	MemberIDs        []string
 }
