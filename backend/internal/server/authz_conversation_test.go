@@ -215,6 +215,12 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				_, err := c.Conversation.SetPriority(ctx, &tandemv1.SetPriorityRequest{ConversationId: id, Priority: tandemv1.Priority_PRIORITY_HIGH})
 				return err
 			}
+		}, "/tandem.v1.ConversationService/SetRequiredSkills": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Conversation.SetRequiredSkills(ctx, &tandemv1.SetRequiredSkillsRequest{ConversationId: id, Skills: []string{"de"}})
+				return err
+			}
 		},
 		"/tandem.v1.ConversationService/TagConversation": func(tg target) call {
 			conv, tag := agentConv(tg), w.tag(w.w1)

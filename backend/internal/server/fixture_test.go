@@ -182,7 +182,7 @@ func (w *world) group(ws workspace.Workspace) workspace.Group {
 	if ws.ID == w.w2.ID {
 		owner = w.principal("w2owner")
 	}
-	g, err := w.srv.Workspaces.CreateGroup(w.ctx, owner, w.ownerScope(ws), unique("group "), "")
+	g, err := w.srv.Workspaces.CreateGroup(w.ctx, owner, w.ownerScope(ws), unique("group "), "", 0)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -1,7 +1,10 @@
 package server_test
 
 import (
+	"context"
+	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -113,6 +116,72 @@ func TestReopenByCustomer(t *testing.T) {
 		}
 		if st := reopen(false).GetState(); st != tandemv1.ConversationState_CONVERSATION_STATE_PENDING {
 			t.Errorf("owner offline: state %v, want pending", st)
+		}
+	})
+}
+
+// TestPresenceInactivity: an online agent whose app has no stream open goes
+// offline (with an event saying why) and comes back online when a stream
+// opens again; one with a stream open stays online.
+func TestPresenceInactivity(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		agent := w.as("agent")
+		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
+			t.Fatal(err)
+		}
+		online := func() bool {
+			ok, err := w.srv.Presence.Online(w.ctx, w.w1.ID, w.users["agent"].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		// Nothing seen after this instant yet: an expiry up to a minute ago
+		// leaves the agent alone.
+		if n, err := w.srv.Presence.ExpireInactive(w.ctx, time.Now().Add(-time.Minute)); err != nil || n != 0 || !online() {
+			t.Fatalf("expired %d (%v), online %v", n, err, online())
+		}
+		if n, err := w.srv.Presence.ExpireInactive(w.ctx, time.Now().Add(time.Second)); err != nil || n != 1 || online() {
+			t.Fatalf("expired %d (%v), online %v", n, err, online())
+		}
+		if n, err := w.srv.Presence.ExpireInactive(w.ctx, time.Now().Add(time.Second)); err != nil || n != 0 {
+			t.Fatalf("expired again: %d (%v)", n, err)
+		}
+		var payload string
+		if err := w.srv.DB().GetContext(w.ctx, &payload, `SELECT payload FROM events WHERE workspace_id = ? AND type = 'presence.changed'
+			ORDER BY seq DESC LIMIT 1`, w.w1.ID); err != nil || !strings.Contains(payload, `"reason":"inactive"`) || !strings.Contains(payload, `"offline"`) {
+			t.Fatalf("last presence event %s (%v)", payload, err)
+		}
+
+		// The app reconnects: its stream's first heartbeat brings the agent back.
+		ctx, cancel := context.WithCancel(agent)
+		defer cancel()
+		stream, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.w1.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !stream.Receive() {
+			t.Fatal(stream.Err())
+		}
+		if !online() {
+			t.Fatal("a reconnected agent is still offline")
+		}
+		if err := w.srv.DB().GetContext(w.ctx, &payload, `SELECT payload FROM events WHERE workspace_id = ? AND type = 'presence.changed'
+			ORDER BY seq DESC LIMIT 1`, w.w1.ID); err != nil || !strings.Contains(payload, `"reason":"reconnected"`) {
+			t.Fatalf("last presence event %s (%v)", payload, err)
+		}
+		// An agent who chose to go offline is never brought back by a stream.
+		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE}); err != nil {
+			t.Fatal(err)
+		}
+		stream2, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.w1.ID})
+		if err != nil || !stream2.Receive() {
+			t.Fatal(err, stream2.Err())
+		}
+		if online() {
+			t.Fatal("an agent who went offline was brought online by a stream")
 		}
 	})
 }

@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"connectrpc.com/grpcreflect"
+	"github.com/google/uuid"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
@@ -132,6 +134,46 @@ func TestDemo(t *testing.T) {
 		if states[st] != 1 {
 			t.Errorf("demo has %d %v conversations, want 1 (seeded twice, or not at all?)", states[st], st)
 		}
+	}
+
+	// A customer asks the demo store a question and the AI agent answers
+	// from the demo documents, citing them.
+	ws, err := c.Workspace.GetWorkspace(authed, &tandemv1.GetWorkspaceRequest{WorkspaceId: demoWS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: ws.GetWorkspace().GetPublicKey(), Name: "Casey"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vctx := rpctest.WithToken(ctx, sess.GetToken())
+	started, err := c.Widget.StartConversation(vctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(),
+		Body: "How long does standard delivery take?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		msgs, err := c.Widget.ListMessages(vctx, &tandemv1.ListMessagesRequest{ConversationId: started.GetConversation().GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		answered := false
+		for _, m := range msgs.GetMessages() {
+			if m.GetAuthorKind() == tandemv1.AuthorKind_AUTHOR_KIND_BOT && len(m.GetCitations()) > 0 {
+				answered = strings.Contains(m.GetBody(), "2 to 4 business days") && m.GetAuthorName() == "Ava"
+				if !answered {
+					t.Fatalf("the demo AI agent answered %q as %q", m.GetBody(), m.GetAuthorName())
+				}
+			}
+		}
+		if answered {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo AI agent did not answer within 15s: %v", msgs.GetMessages())
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

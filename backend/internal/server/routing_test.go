@@ -4,7 +4,9 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
@@ -192,4 +194,103 @@ func TestRoutingLoop(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestRoutingSkillsAndGroupLimits routes by needed skills (an agent must
+// have all of them) and by a group's cap on each member's chats.
+func TestRoutingSkillsAndGroupLimits(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		tokens := w.agentTokens(2)
+		var german, english string
+		for id, token := range tokens {
+			ctx := rpctest.WithToken(w.ctx, token)
+			skills := []string{"en", "billing"}
+			if german == "" {
+				german, skills = id, []string{"de", "en"}
+			} else {
+				english = id
+			}
+			if _, err := c.Presence.SetAgentSettings(ctx, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.w1.ID, MaxChats: 10, Skills: skills}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Presence.SetPresence(ctx, &tandemv1.SetPresenceRequest{WorkspaceId: w.w1.ID,
+				Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := c.Routing.UpdateRoutingSettings(w.as("admin"), &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.w1.ID,
+			Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED}); err != nil {
+			t.Fatal(err)
+		}
+		needs := func(skills ...string) string {
+			conv := w.conversation(w.visitor)
+			resp, err := c.Conversation.SetRequiredSkills(w.as("agent"), &tandemv1.SetRequiredSkillsRequest{ConversationId: conv.ID, Skills: skills})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := resp.GetConversation().GetRequiredSkills(); len(got) != len(skills) {
+				t.Fatalf("required skills = %v, want %v", got, skills)
+			}
+			return conv.ID
+		}
+		assignee := func(id string) string {
+			got, err := w.srv.Conversations.Get(w.ctx, w.w1.ID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got.AssigneeID
+		}
+		de, billing, nobody := needs("de"), needs("billing", "en"), needs("de", "billing")
+		if _, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil {
+			t.Fatal(err)
+		}
+		if assignee(de) != german || assignee(billing) != english || assignee(nobody) != "" {
+			t.Fatalf("de -> %s, billing -> %s, de+billing -> %q; want %s, %s and nobody",
+				assignee(de), assignee(billing), assignee(nobody), german, english)
+		}
+		_, err := c.Conversation.SetRequiredSkills(w.as("agent"), &tandemv1.SetRequiredSkillsRequest{ConversationId: de, Skills: []string{"Not A Skill"}})
+		wantCode(t, err, connect.CodeInvalidArgument)
+
+		// A group whose members take at most 2 chats when routed its own.
+		g, err := c.Workspace.CreateGroup(w.as("admin"), &tandemv1.CreateGroupRequest{WorkspaceId: w.w1.ID, Name: "VIP", MaxChatsPerAgent: 2})
+		if err != nil || g.GetGroup().GetMaxChatsPerAgent() != 2 {
+			t.Fatalf("create group: %v %v", g, err)
+		}
+		for id := range tokens {
+			if _, err := c.Workspace.AddGroupMember(w.as("admin"), &tandemv1.AddGroupMemberRequest{GroupId: g.GetGroup().GetId(), UserId: id}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var vip []string
+		for range 5 {
+			conv := w.conversation(w.visitor)
+			if _, err := c.Conversation.TransferConversation(w.as("supervisor"), &tandemv1.TransferConversationRequest{
+				ConversationId: conv.ID, To: &tandemv1.TransferConversationRequest_GroupId{GroupId: g.GetGroup().GetId()}}); err != nil {
+				t.Fatal(err)
+			}
+			vip = append(vip, conv.ID)
+		}
+		if _, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil {
+			t.Fatal(err)
+		}
+		// Each agent already holds one chat: one more each fits under the cap.
+		routed := 0
+		for _, id := range vip {
+			if assignee(id) != "" {
+				routed++
+			}
+		}
+		if routed != 2 {
+			t.Fatalf("%d VIP chats routed, want 2 (cap 2, each agent holding 1)", routed)
+		}
+		if _, err := c.Workspace.UpdateGroup(w.as("admin"), &tandemv1.UpdateGroupRequest{GroupId: g.GetGroup().GetId(),
+			MaxChatsPerAgent: proto.Int32(0)}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.srv.Routing.Route(w.ctx, w.w1.ID); err != nil || n != 3 {
+			t.Fatalf("after lifting the cap routed %d, want 3 (%v)", n, err)
+		}
+	})
 }

@@ -1,11 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/proto"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
@@ -103,4 +106,83 @@ func TestMessageSizeCap(t *testing.T) {
 	if after := storetest.Count(t, w.srv.DB(), "messages", ""); after != before {
 		t.Fatal("an oversized message was stored")
 	}
+}
+
+// TestWidgetConfig: the widget reads its workspace's settings, the AI
+// agent's greeting and the departments to choose from, and starts a
+// conversation in the department chosen (only one of its own workspace).
+func TestWidgetConfig(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		g := w.group(w.w1)
+		if _, err := c.Workspace.UpdateWorkspace(w.as("admin"), &tandemv1.UpdateWorkspaceRequest{WorkspaceId: w.w1.ID,
+			Widget: &tandemv1.WidgetSettings{ChooseGroup: true, AskEmail: true, AccentColor: "#0f766e"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Bot.UpdateBotSettings(w.as("admin"), &tandemv1.UpdateBotSettingsRequest{WorkspaceId: w.w1.ID,
+			Enabled: proto.Bool(true), Greeting: proto.String("Hello from Ava")}); err != nil {
+			t.Fatal(err)
+		}
+		vctx := rpctest.WithToken(w.ctx, w.visitorToken)
+		cfg, err := c.Widget.GetWidgetConfig(vctx, &tandemv1.GetWidgetConfigRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !cfg.GetBotEnabled() || cfg.GetGreeting() != "Hello from Ava" || cfg.GetSettings().GetAccentColor() != "#0f766e" ||
+			!cfg.GetSettings().GetAskEmail() || cfg.GetMaxFileBytes() != 0 || len(cfg.GetGroups()) != 1 || cfg.GetGroups()[0].GetId() != g.ID {
+			t.Fatalf("config = %v", cfg)
+		}
+		started, err := c.Widget.StartConversation(vctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), GroupId: g.ID, Body: "hi"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := w.state(started.GetConversation().GetId()); got.GroupID != g.ID || got.State != "bot" {
+			t.Fatalf("started in group %q, state %s", got.GroupID, got.State)
+		}
+		_, err = c.Widget.StartConversation(vctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), GroupId: w.group(w.w2).ID})
+		wantCode(t, err, connect.CodeInvalidArgument)
+	})
+}
+
+// TestQueueStatus: a waiting customer's stream says where they stand, and
+// says nothing once a person has the conversation.
+func TestQueueStatus(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		first, second := w.conversation(w.visitor), w.conversation(w.other)
+		watch := func(token, id string) *tandemv1.QueueStatus {
+			t.Helper()
+			ctx, cancel := context.WithTimeout(rpctest.WithToken(w.ctx, token), 10*time.Second)
+			defer cancel()
+			stream, err := c.Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stream.Close()
+			for stream.Receive() {
+				if stream.Msg().GetHeartbeat() {
+					return stream.Msg().GetQueue()
+				}
+			}
+			t.Fatalf("no heartbeat: %v", stream.Err())
+			return nil
+		}
+		if q := watch(w.visitorToken, first.ID); q.GetPosition() != 1 || q.GetAgentsOnline() {
+			t.Errorf("first in line: %v", q)
+		}
+		if q := watch(w.tokenOf(w.other), second.ID); q.GetPosition() != 2 {
+			t.Errorf("second in line: %v", q)
+		}
+		if _, err := c.Conversation.ClaimConversation(w.as("agent"), &tandemv1.ClaimConversationRequest{ConversationId: first.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if q := watch(w.visitorToken, first.ID); q != nil {
+			t.Errorf("claimed conversation still queued: %v", q)
+		}
+		if q := watch(w.tokenOf(w.other), second.ID); q.GetPosition() != 1 || q.GetExpectedWaitMs() <= 0 {
+			t.Errorf("after the first was taken: %v (the last hour's pace gives an expected wait)", q)
+		}
+	})
 }

@@ -1,0 +1,89 @@
+package server_test
+
+import (
+	"io"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// TestDemoFirstMinute is the "done when" on the demo data: a
+// question the documents cover gets a cited answer; a refund request, the
+// "Talk to a person" button and a cart of 250 each land the chat in the
+// human queue with the right tag and reason.
+func TestDemoFirstMinute(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		srv := rpctest.Start(t, opts)
+		d, err := demo.Seed(t.Context(), demo.Services{Accounts: srv.Accounts, Workspaces: srv.Workspaces, Contacts: srv.Contacts,
+			Conversations: srv.Conversations, Tags: srv.Tags, Canned: srv.Canned, Knowledge: srv.Knowledge, Bot: srv.Bot,
+			Presence: srv.Presence, SLA: srv.SLA, Files: srv.Files, Automation: srv.Automation}, "", io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := &world{t: t, srv: srv, ctx: t.Context(), w1: d.Workspace}
+		sess, err := srv.Contacts.StartSession(w.ctx, contact.SessionRequest{PublicKey: d.Workspace.PublicKey, Name: "Sam"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		visitor, err := srv.Contacts.AuthenticateVisitor(w.ctx, sess.Token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := func(body string, fields map[string]string) conversation.Conversation {
+			c, _, err := srv.Conversations.Start(w.ctx, visitor, uuid.NewString(), "https://shop.example/", fields, body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+
+		answered := start("How long does standard delivery take?", nil)
+		if a := w.botAnswer(answered.ID); a == nil || len(a.Meta.Bot.Citations) == 0 {
+			t.Fatalf("no cited answer: %v", a)
+		}
+
+		refund := start("I want a refund for my last order", nil)
+		if a := w.botAnswer(refund.ID); a != nil {
+			t.Fatalf("the AI agent answered a refund request: %q", a.Body)
+		}
+		cart := start("Hello", map[string]string{"cart_value": "250"})
+		w.botAnswer(cart.ID)
+
+		widget := srv.Clients(rpctest.Connect).Widget
+		ctx := rpctest.WithToken(w.ctx, sess.Token)
+		buttons, err := widget.ListCustomActions(ctx, &tandemv1.WidgetServiceListCustomActionsRequest{})
+		if err != nil || len(buttons.GetActions()) != 1 || buttons.GetActions()[0].GetLabel() != "Talk to a person" {
+			t.Fatalf("buttons %v (%v)", buttons.GetActions(), err)
+		}
+		if _, err := widget.PressCustomAction(ctx, &tandemv1.PressCustomActionRequest{ConversationId: answered.ID,
+			CustomActionId: buttons.GetActions()[0].GetId()}); err != nil {
+			t.Fatal(err)
+		}
+
+		for _, tc := range []struct {
+			conv   conversation.Conversation
+			reason string
+			tag    string
+		}{
+			{refund, conversation.HandoffKeywordRule, "billing"},
+			{cart, conversation.HandoffAttributeRule, "big cart"},
+			{answered, conversation.HandoffCustomerRequest, "handoff"},
+		} {
+			c := w.state(tc.conv.ID)
+			if c.State != conversation.StatePending || !slices.Equal(w.handoffs(c.ID), []string{tc.reason}) ||
+				!slices.Contains(w.tagNames(c.ID), tc.tag) {
+				t.Errorf("%q: state %s, handoffs %v, tags %v; want pending, %s, %s", tc.conv.LastMessagePreview, c.State,
+					w.handoffs(c.ID), w.tagNames(c.ID), tc.reason, tc.tag)
+			}
+		}
+	})
+}

@@ -1,0 +1,229 @@
+package server_test
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// notified drains the notify reactor and returns, per member name, the
+// types of their notifications about the conversation.
+func (w *world) notified(conversationID string, names ...string) map[string][]string {
+	w.t.Helper()
+	if err := w.srv.NotifyReactor().Drain(w.ctx, w.w1.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, name := range names {
+		var types []string
+		if err := w.srv.DB().SelectContext(w.ctx, &types, `SELECT type FROM notifications WHERE user_id = ? AND conversation_id = ?
+			ORDER BY created_at, type`, w.users[name].ID, conversationID); err != nil {
+			w.t.Fatal(err)
+		}
+		out[name] = types
+	}
+	return out
+}
+
+// TestNotifications: who hears of what. Unassigned conversations notify
+// their group (everyone without one), assigned ones their owner (and those
+// who joined); mentions the mentioned; nobody hears of their own doing;
+// preferences turn types off; the Watch stream carries each member's own
+// notifications and nobody else's; marking read counts down.
+func TestNotifications(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		everyone := []string{"owner", "admin", "supervisor", "agent"}
+
+		// The agent watches; the stream must carry their notifications only.
+		ctx, cancel := context.WithTimeout(w.as("agent"), 30*time.Second)
+		defer cancel()
+		stream, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.w1.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan map[string]string, 100)
+		go func() {
+			for stream.Receive() {
+				if ev := stream.Msg().GetEvent(); ev.GetType() == "notification.created" {
+					got <- ev.GetData()
+				}
+			}
+		}()
+
+		open := w.conversation(w.visitor) // no group: everyone hears
+		n := w.notified(open.ID, everyone...)
+		for _, name := range everyone {
+			if !slices.Equal(n[name], []string{notify.NewConversation}) {
+				t.Errorf("%s: %v, want a new-conversation notification", name, n[name])
+			}
+		}
+		select {
+		case d := <-got:
+			if d["type"] != notify.NewConversation || d["conversation_id"] != open.ID || d["user_id"] != w.users["agent"].ID {
+				t.Errorf("stream notification = %v", d)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the agent's stream carried no notification")
+		}
+
+		// A conversation in a group notifies its members only.
+		g := w.group(w.w1)
+		if _, err := c.Workspace.AddGroupMember(w.as("admin"), &tandemv1.AddGroupMemberRequest{GroupId: g.ID, UserId: w.users["supervisor"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		grouped := w.conversation(w.visitor)
+		if _, err := c.Conversation.TransferConversation(w.as("admin"), &tandemv1.TransferConversationRequest{ConversationId: grouped.ID,
+			To: &tandemv1.TransferConversationRequest_GroupId{GroupId: g.ID}}); err != nil {
+			t.Fatal(err)
+		}
+
+		// Assigned: the owner hears; they then hear of the customer's
+		// messages, and so does a supervisor who joins; the agent who
+		// assigned themselves hears nothing of it.
+		if _, err := c.Conversation.AssignConversation(w.as("admin"), &tandemv1.AssignConversationRequest{ConversationId: open.ID,
+			UserId: w.users["agent"].ID}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Conversation.JoinConversation(w.as("supervisor"), &tandemv1.JoinConversationRequest{ConversationId: open.ID}); err != nil {
+			t.Fatal(err)
+		}
+		vctx := rpctest.WithToken(w.ctx, w.visitorToken)
+		if _, err := c.Widget.SendMessage(vctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: open.ID,
+			ClientId: uuid.NewString(), Body: "where is my parcel?"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Conversation.AddNote(w.as("supervisor"), &tandemv1.AddNoteRequest{ConversationId: open.ID, ClientId: uuid.NewString(),
+			Body: "@agent please check the carrier", MentionUserIds: []string{w.users["agent"].ID}}); err != nil {
+			t.Fatal(err)
+		}
+		n = w.notified(open.ID, everyone...)
+		want := map[string][]string{
+			"agent":      {notify.Assigned, notify.Mention, notify.NewConversation, notify.NewMessage},
+			"supervisor": {notify.NewConversation, notify.NewMessage},
+			"admin":      {notify.NewConversation},
+			"owner":      {notify.NewConversation},
+		}
+		for name, types := range want {
+			slices.Sort(n[name])
+			if !slices.Equal(n[name], types) {
+				t.Errorf("%s: %v, want %v", name, n[name], types)
+			}
+		}
+		// The grouped conversation: the group's member heard, others did
+		// not hear twice (the transfer is not a new conversation).
+		n = w.notified(grouped.ID, everyone...)
+		if !slices.Equal(n["agent"], []string{notify.NewConversation}) {
+			t.Errorf("agent on the grouped conversation: %v", n["agent"])
+		}
+
+		// Preferences: the agent turns new messages off.
+		if _, err := c.Notification.UpdateNotificationPreferences(w.as("agent"), &tandemv1.UpdateNotificationPreferencesRequest{
+			WorkspaceId: w.w1.ID, Preferences: []*tandemv1.NotificationPreference{{
+				Type: tandemv1.NotificationType_NOTIFICATION_TYPE_NEW_MESSAGE, Enabled: false}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Widget.SendMessage(vctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: open.ID,
+			ClientId: uuid.NewString(), Body: "hello?"}); err != nil {
+			t.Fatal(err)
+		}
+		n = w.notified(open.ID, "agent", "supervisor")
+		if len(n["agent"]) != 4 || len(n["supervisor"]) != 3 {
+			t.Errorf("after turning new messages off: %v", n)
+		}
+
+		// The inbox: list, unread count, mark read.
+		list, err := c.Notification.ListNotifications(w.as("agent"), &tandemv1.ListNotificationsRequest{WorkspaceId: w.w1.ID, PageSize: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.GetNotifications()) != 2 || list.GetNextPageToken() == "" || list.GetUnreadCount() != 5 {
+			t.Fatalf("list = %d notifications, next %q, unread %d", len(list.GetNotifications()), list.GetNextPageToken(), list.GetUnreadCount())
+		}
+		read, err := c.Notification.MarkNotificationsRead(w.as("agent"), &tandemv1.MarkNotificationsReadRequest{WorkspaceId: w.w1.ID,
+			NotificationIds: []string{list.GetNotifications()[0].GetId()}})
+		if err != nil || read.GetUnreadCount() != 4 {
+			t.Fatalf("mark one read: %v %v", read, err)
+		}
+		if read, err = c.Notification.MarkNotificationsRead(w.as("agent"), &tandemv1.MarkNotificationsReadRequest{WorkspaceId: w.w1.ID}); err != nil || read.GetUnreadCount() != 0 {
+			t.Fatalf("mark all read: %v %v", read, err)
+		}
+		// Another member's notification ids are not the caller's to mark.
+		other, _ := c.Notification.ListNotifications(w.as("owner"), &tandemv1.ListNotificationsRequest{WorkspaceId: w.w1.ID})
+		if _, err := c.Notification.MarkNotificationsRead(w.as("agent"), &tandemv1.MarkNotificationsReadRequest{WorkspaceId: w.w1.ID,
+			NotificationIds: []string{other.GetNotifications()[0].GetId()}}); err != nil {
+			t.Fatal(err)
+		}
+		if still, _ := c.Notification.ListNotifications(w.as("owner"), &tandemv1.ListNotificationsRequest{WorkspaceId: w.w1.ID, UnreadOnly: true}); still.GetUnreadCount() != other.GetUnreadCount() {
+			t.Errorf("the agent marked the owner's notification read")
+		}
+		// Another workspace's conversations notify nobody here.
+		foreign := w.conversation(w.w2visitor)
+		if err := w.srv.NotifyReactor().Drain(w.ctx, w.w2.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range everyone {
+			if n := storetest.Count(t, w.srv.DB(), "notifications", "user_id = ? AND conversation_id = ?", w.users[name].ID, foreign.ID); n != 0 {
+				t.Errorf("%s of W1 was notified of a W2 conversation", name)
+			}
+		}
+		if n := storetest.Count(t, w.srv.DB(), "notifications", "user_id = ? AND conversation_id = ?", w.users["w2owner"].ID, foreign.ID); n != 1 {
+			t.Errorf("W2's owner got %d notifications of its new conversation", n)
+		}
+		// The stream never carried anyone else's notification.
+		for len(got) > 0 {
+			if d := <-got; d["user_id"] != w.users["agent"].ID {
+				t.Errorf("the agent's stream carried %v", d)
+			}
+		}
+		_, err = c.Notification.ListNotifications(rpctest.WithToken(w.ctx, w.keys["admin"]), &tandemv1.ListNotificationsRequest{WorkspaceId: w.w1.ID})
+		wantCode(t, err, connect.CodeFailedPrecondition)
+	})
+}
+
+// TestCSAT: the customer rates a closed conversation once; the owner is
+// notified; an open conversation or a second rating is refused.
+func TestCSAT(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		conv := w.conversation(w.visitor)
+		vctx := rpctest.WithToken(w.ctx, w.visitorToken)
+		if _, err := c.Conversation.ClaimConversation(w.as("agent"), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := c.Widget.RateConversation(vctx, &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 5})
+		wantCode(t, err, connect.CodeFailedPrecondition)
+		if _, err := c.Conversation.CloseConversation(w.as("agent"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Widget.RateConversation(vctx, &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 6})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		rated, err := c.Widget.RateConversation(vctx, &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 4, Comment: "quick and kind"})
+		if err != nil || rated.GetConversation().GetCsatRating() != 4 {
+			t.Fatalf("rate: %v %v", rated, err)
+		}
+		_, err = c.Widget.RateConversation(vctx, &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 1})
+		wantCode(t, err, connect.CodeAlreadyExists)
+		got, err := c.Conversation.GetConversation(w.as("agent"), &tandemv1.GetConversationRequest{ConversationId: conv.ID})
+		if err != nil || got.GetConversation().GetCsatRating() != 4 || got.GetConversation().GetCsatComment() != "quick and kind" {
+			t.Fatalf("conversation after rating: %v %v", got.GetConversation(), err)
+		}
+		if n := w.notified(conv.ID, "agent"); !slices.Contains(n["agent"], notify.CSAT) {
+			t.Errorf("the owner was not told of the rating: %v", n["agent"])
+		}
+		_, err = c.Widget.RateConversation(rpctest.WithToken(w.ctx, w.tokenOf(w.other)), &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 1})
+		wantCode(t, err, connect.CodeNotFound)
+	})
+}
