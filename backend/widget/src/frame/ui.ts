@@ -1,0 +1,88 @@
+// The widget's static DOM: launcher, panel, list, composer, and the parts
+// shown on demand. Built once; app.ts fills and toggles the parts.
+
+import { h, icon } from "./dom";
+import { strings } from "./strings";
+
+/** UI holds the elements app.ts works with. */
+export interface UI {
+  root: HTMLElement;
+  launcher: HTMLButtonElement;
+  badge: HTMLElement;
+  panel: HTMLElement;
+  title: HTMLElement;
+  subtitle: HTMLElement;
+  endButton: HTMLButtonElement;
+  closeButton: HTMLButtonElement;
+  connection: HTMLElement;
+  notice: HTMLElement;
+  greeting: HTMLElement;
+  list: HTMLOListElement;
+  typing: HTMLElement;
+  queue: HTMLElement;
+  actions: HTMLElement;
+  prechat: HTMLElement;
+  nameInput: HTMLInputElement;
+  nameField: HTMLElement;
+  emailInput: HTMLInputElement;
+  emailField: HTMLElement;
+  groupSelect: HTMLSelectElement;
+  groupField: HTMLElement;
+  csat: HTMLElement;
+  composer: HTMLFormElement;
+  textarea: HTMLTextAreaElement;
+  attachButton: HTMLButtonElement;
+  fileInput: HTMLInputElement;
+  sendButton: HTMLButtonElement;
+  upload: HTMLElement;
+  fileHint: HTMLElement;
+}
+
+/** buildUI creates the widget's DOM inside root. */
+export function buildUI(root: HTMLElement): UI {
+  const title = h("h1", { id: "tw-title", class: "title" });
+  const subtitle = h("p", { class: "subtitle", id: "tw-subtitle" });
+  const endButton = h("button", { type: "button", class: "header-button end", hidden: true }, strings.endChat);
+  const closeButton = h("button", { type: "button", class: "header-button close", "aria-label": strings.close }, icon("close"));
+  const header = h("header", { class: "header" }, h("div", { class: "heading" }, title, subtitle), endButton, closeButton);
+
+  const connection = h("div", { class: "connection", role: "status", "aria-live": "polite" });
+  const notice = h("div", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
+  const greeting = h("div", { class: "greeting", hidden: true });
+  const list = h("ol", { class: "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": strings.panelTitle(""), tabindex: "0" });
+  const typing = h("div", { class: "typing", "aria-live": "polite" });
+  const queue = h("div", { class: "queue", role: "status", "aria-live": "polite", hidden: true });
+  const actions = h("div", { class: "actions", hidden: true });
+
+  const nameInput = h("input", { id: "tw-name", type: "text", autocomplete: "name", maxlength: "100" });
+  const emailInput = h("input", { id: "tw-email", type: "email", autocomplete: "email", maxlength: "254" });
+  const groupSelect = h("select", { id: "tw-group" });
+  const nameField = h("div", { class: "field" }, h("label", { for: "tw-name" }, strings.nameLabel), nameInput);
+  const emailField = h("div", { class: "field" }, h("label", { for: "tw-email" }, strings.emailLabel), emailInput);
+  const groupField = h("div", { class: "field" }, h("label", { for: "tw-group" }, strings.groupLabel), groupSelect);
+  const prechat = h("fieldset", { class: "prechat", hidden: true }, h("legend", {}, strings.prechatIntro), nameField, emailField, groupField);
+
+  const csat = h("div", { class: "csat", role: "group", "aria-label": strings.csatQuestion, hidden: true });
+
+  const textarea = h("textarea", { id: "tw-input", rows: "1", placeholder: strings.composerPlaceholder, "aria-label": strings.composerLabel, maxlength: "16000" });
+  const fileInput = h("input", { type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
+  const attachButton = h("button", { type: "button", class: "attach", "aria-label": strings.attach, title: strings.attach, hidden: true }, icon("attach"));
+  const sendButton = h("button", { type: "submit", class: "send", "aria-label": strings.send, title: strings.send }, icon("send"));
+  const upload = h("div", { class: "upload", role: "status", "aria-live": "polite", hidden: true });
+  const fileHint = h("span", { class: "file-hint visually-hidden" });
+  const composer = h("form", { class: "composer", novalidate: true },
+    h("div", { class: "composer-row" }, attachButton, textarea, sendButton), fileInput, fileHint);
+
+  const panel = h("section", { class: "panel", role: "dialog", "aria-labelledby": "tw-title", "aria-describedby": "tw-subtitle", hidden: true },
+    header, connection, notice, h("div", { class: "scroll" }, greeting, list, typing), queue, actions, prechat, csat, upload, composer);
+
+  const badge = h("span", { class: "badge", hidden: true });
+  const launcher = h("button", { type: "button", class: "launcher", "aria-label": strings.launcherOpen, "aria-expanded": "false" }, icon("chat"), icon("close"), badge);
+
+  root.append(panel, launcher);
+  return {
+    root, launcher, badge, panel, title, subtitle, endButton, closeButton, connection, notice, greeting, list, typing, queue, actions,
+    prechat, nameInput, nameField, emailInput, emailField, groupSelect, groupField, csat, composer, textarea, attachButton, fileInput,
+    sendButton, upload, fileHint,
+  };
+}

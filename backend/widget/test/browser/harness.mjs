@@ -1,0 +1,145 @@
+// Test plumbing: a real tandemd (--demo, fresh data dir, free port), a
+// headless Debian Chromium driven by playwright-core, and an agent acting
+// through the Connect JSON API.
+
+import { spawn, execFileSync } from "node:child_process";
+import { mkdtempSync, mkdirSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const widgetDir = resolve(here, "../..");
+export const backendDir = resolve(widgetDir, "..");
+export const artifactsDir = join(widgetDir, "artifacts");
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.on("error", rej);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+/** buildTandemd compiles tandemd once (TANDEMD_BIN skips it). */
+export function buildTandemd() {
+  if (process.env.TANDEMD_BIN) return process.env.TANDEMD_BIN;
+  const dir = mkdtempSync(join(tmpdir(), "tandemd-bin-"));
+  const bin = join(dir, "tandemd");
+  execFileSync("go", ["build", "-o", bin, "./cmd/tandemd"], { cwd: backendDir, stdio: "inherit" });
+  return bin;
+}
+
+/** startTandemd runs tandemd --demo and resolves when the demo page answers. */
+export async function startTandemd(bin) {
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-widget-test-"));
+  const url = `http://127.0.0.1:${port}`;
+  const proc = spawn(bin, ["--demo"], {
+    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_ADDR: `127.0.0.1:${port}`, TANDEM_DATABASE_URL: "", TANDEM_NATS_URL: "", TANDEM_HEARTBEAT: "2s", TANDEM_LOG_LEVEL: "warn" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  proc.stdout.on("data", (b) => (out += b));
+  proc.stderr.on("data", (b) => (out += b));
+  const deadline = Date.now() + 60000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`tandemd exited ${proc.exitCode}:\n${out}`);
+    try {
+      const res = await fetch(`${url}/`);
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error(`tandemd did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const key = /widget key (pk_[0-9a-f]+)/.exec(out)?.[1];
+  return {
+    url,
+    key,
+    log: () => out,
+    async stop() {
+      proc.kill("SIGTERM");
+      await new Promise((r) => (proc.exitCode !== null ? r() : proc.once("exit", r)));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** launchBrowser starts the system Chromium headless (no downloads). */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** Agent acts for a team member through the Connect JSON API. */
+export class Agent {
+  constructor(url) {
+    this.url = url;
+    this.token = "";
+  }
+
+  async call(service, method, body) {
+    const res = await fetch(`${this.url}/tandem.v1.${service}/${method}`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", ...(this.token ? { Authorization: `Bearer ${this.token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${service}/${method}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  async login(email = "agent@demo.tandem", password = "tandem-demo") {
+    this.token = (await this.call("AuthService", "Login", { email, password })).token;
+    return this;
+  }
+
+  takeOver(conversationId) {
+    return this.call("ConversationService", "TakeOverConversation", { conversationId });
+  }
+
+  say(conversationId, body) {
+    return this.call("ConversationService", "SendMessage", { conversationId, clientId: crypto.randomUUID(), body });
+  }
+
+  async history(conversationId) {
+    const res = await this.call("ConversationService", "GetConversation", { conversationId, pageSize: 200 });
+    return res;
+  }
+}
+
+/** openWidget loads the demo store and opens the chat; it returns the frame locator. */
+export async function openWidget(page, url) {
+  await page.goto(`${url}/`, { waitUntil: "domcontentloaded" });
+  const frame = page.frameLocator("iframe[data-tandem-widget]");
+  await frame.locator("button.launcher").click();
+  await frame.locator("section.panel[role=dialog]").waitFor({ state: "visible" });
+  await frame.locator("#tw-input").waitFor({ state: "visible" });
+  return frame;
+}
+
+/** conversationId reads the chat's conversation id from the frame's storage. */
+export async function conversationId(page, key) {
+  const frame = page.frames().find((f) => f.url().includes("/widget/frame"));
+  if (!frame) throw new Error("no widget frame");
+  for (let i = 0; i < 100; i++) {
+    const id = await frame.evaluate((k) => localStorage.getItem(`tandem:${k}:conversation`), key);
+    if (id) return id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("no conversation id in storage");
+}
+
+export function ensureArtifacts() {
+  mkdirSync(artifactsDir, { recursive: true });
+  return artifactsDir;
+}
