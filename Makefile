@@ -19,12 +19,31 @@ run: ## run tandemd on the embedded SQLite store with demo data
 TANDEM_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
 
 .PHONY: test
-test: vet ## run every test, on SQLite and on MariaDB/MySQL, under the race detector
+test: vet widget-test ## run every test, on SQLite and on MariaDB/MySQL, under the race detector
 	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go test -race -count=1 -timeout 25m ./...
 
 .PHONY: test-sqlite
 test-sqlite: vet ## run every test on SQLite only (no database server needed)
 	cd backend && TANDEM_TEST_MYSQL_DSN= go test -race -count=1 -timeout 25m ./...
+
+.PHONY: widget
+widget: ## build the web widget into backend/widget/dist (committed; tandemd embeds it)
+	cd backend/widget && npm ci --no-audit --no-fund --loglevel=error && npm run build
+
+.PHONY: check-widget
+check-widget: widget ## fail when the committed widget bundle is stale
+	@git diff --exit-code --stat -- backend/widget/dist || (echo "widget bundle is stale: run make widget and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- backend/widget/dist)" || (git status --porcelain -- backend/widget/dist; echo "untracked widget files: run make widget and commit" >&2; exit 1)
+
+.PHONY: widget-test
+widget-test: ## the widget's unit tests (vitest)
+	@[ -d backend/widget/node_modules ] || (cd backend/widget && npm ci --no-audit --no-fund --loglevel=error)
+	cd backend/widget && npm test
+
+.PHONY: test-browser
+test-browser: ## the widget in headless Chromium against a real tandemd --demo (needs /usr/bin/chromium)
+	@[ -d backend/widget/node_modules ] || (cd backend/widget && npm ci --no-audit --no-fund --loglevel=error)
+	cd backend/widget && npm run test:browser
 
 .PHONY: vet
 vet: ## gofmt and go vet
