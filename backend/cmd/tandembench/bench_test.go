@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// TestShortRun builds the tool and runs every scenario with -short against
+// the test MySQL server: each must run, print its result lines, and keep
+// the correctness checks (nothing lost, doubled or out of order). The
+// performance numbers of a short run mean nothing and are not checked.
+func TestShortRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the load tool with tandemd replicas")
+	}
+	dsn := os.Getenv(storetest.EnvMySQL)
+	if dsn == "" {
+		t.Skipf("%s is not set: the scenarios need MySQL", storetest.EnvMySQL)
+	}
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		if _, err := os.Stat("/usr/sbin/nats-server"); err != nil {
+			t.Skip("nats-server is not installed: S2 and S6 need it")
+		}
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "tandembench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	jsonPath := filepath.Join(dir, "out.json")
+	// End the tool (and, through it, its servers) before the test's own
+	// deadline, so that a slow machine fails with the tool's output.
+	ctx := t.Context()
+	if deadline, ok := t.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline.Add(-30*time.Second))
+		defer cancel()
+	}
+	cmd := exec.CommandContext(ctx, bin, "-short", "-dsn", dsn, "-json", jsonPath)
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 20 * time.Second
+	out, err := cmd.Output()
+	t.Logf("tandembench -short:\n%s", out)
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("tandembench: %v\n%s", err, stderr)
+	}
+
+	// Every scenario printed result lines of the documented shape.
+	lines := map[string][]string{}
+	sc := bufio.NewScanner(strings.NewReader(string(out)))
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 7 || (f[6] != "PASS" && f[6] != "MISS") {
+			t.Errorf("malformed result line %q: want scenario metric baseline tandem ratio target PASS|MISS", line)
+			continue
+		}
+		lines[f[0]] = append(lines[f[0]], line)
+	}
+	for _, s := range scenarios() {
+		if len(lines[s.name]) == 0 {
+			t.Errorf("%s printed no result lines", s.name)
+		}
+	}
+
+	// The correctness checks hold even in a short run.
+	var report Report
+	b, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatalf("JSON report: %v", err)
+	}
+	if len(report.Errors) > 0 {
+		t.Errorf("scenarios failed: %v", report.Errors)
+	}
+	correctness := map[string]bool{"lost": true, "duplicated": true, "out_of_order": true, "gaps": true, "duplicates": true}
+	seen := 0
+	for _, r := range report.Results {
+		for _, c := range r.Checks {
+			if correctness[c.Metric] {
+				seen++
+				if !c.Pass {
+					t.Errorf("%s %s = %v: nothing may be lost, doubled or reordered", r.Scenario, c.Metric, c.Tandem)
+				}
+			}
+		}
+		for _, p := range r.Phases {
+			if p.System != "tandem" {
+				continue
+			}
+			// (Failed sends are not counted: a send that times out on a
+			// starved machine was never acknowledged, so nothing is lost.)
+			for _, k := range []string{"lost", "duplicated", "out_of_order"} {
+				if v := p.Extra[k]; v != 0 {
+					t.Errorf("%s %s: %s = %v", r.Scenario, p.Name, k, v)
+				}
+			}
+		}
+	}
+	if seen < 6 {
+		t.Errorf("only %d correctness checks reported (S2 and S6 report lost/gaps, duplicates and order)", seen)
+	}
+}

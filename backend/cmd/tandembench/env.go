@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/server"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+const (
+	ownerEmail    = "bench-owner@example.test"
+	ownerPassword = "bench password 1234"
+)
+
+// env is what every scenario shares: the options, a scratch directory and
+// the tandemd binary.
+type env struct {
+	o      options
+	logger *slog.Logger
+	dir    string
+	bin    string
+	self   string // this binary, which also serves the bare baseline
+	// lastOutput is the tail of what the last stage's processes printed,
+	// for the report of a scenario that failed.
+	lastOutput string
+}
+
+func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
+	if _, err := store.MySQLConfig(o.dsn); err != nil {
+		return nil, fmt.Errorf("-dsn: %w", err)
+	}
+	dir, err := os.MkdirTemp("", "tandembench-")
+	if err != nil {
+		return nil, err
+	}
+	e := &env{o: o, logger: logger, dir: dir, bin: o.tandemd}
+	if e.self, err = os.Executable(); err != nil {
+		e.close()
+		return nil, err
+	}
+	switch {
+	case o.pprofDir != "":
+		logger.Info("building tandemdprof")
+		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
+			e.close()
+			return nil, err
+		}
+		if e.bin, err = buildProfiled(ctx, dir); err != nil {
+			e.close()
+			return nil, err
+		}
+	case e.bin == "":
+		logger.Info("building tandemd")
+		if e.bin, err = faulttest.BuildTandemd(ctx, dir); err != nil {
+			e.close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+func (e *env) close() { _ = os.RemoveAll(e.dir) }
+
+// pick returns short in -short runs, full otherwise.
+func pick[T any](e *env, full, short T) T {
+	if e.o.short {
+		return short
+	}
+	return full
+}
+
+// stage is one scenario's world: its own database, and the processes it
+// starts, all removed by close.
+type stage struct {
+	e        *env
+	db       *faulttest.Database
+	nats     *faulttest.NATS
+	replicas []*faulttest.Tandemd
+	owner    *faulttest.Owner
+	bare     *faulttest.Process
+	inproc   *server.Server
+	pprof    map[*faulttest.Tandemd]string // profiler address of each replica, with -pprof
+}
+
+func (e *env) newStage(ctx context.Context) (*stage, error) {
+	db, err := faulttest.CreateDatabase(ctx, e.o.dsn, "tandem_bench")
+	if err != nil {
+		return nil, err
+	}
+	return &stage{e: e, db: db, pprof: map[*faulttest.Tandemd]string{}}, nil
+}
+
+func (s *stage) close() {
+	var out strings.Builder
+	for _, r := range s.replicas {
+		r.Kill()
+		fmt.Fprintf(&out, "--- tandemd %s:\n%s\n", r.Addr, tail(r.Output(), 2000))
+	}
+	s.e.lastOutput = out.String()
+	if s.bare != nil {
+		s.bare.Kill()
+	}
+	if s.nats != nil {
+		s.nats.Kill()
+	}
+	if s.inproc != nil {
+		_ = s.inproc.Close()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := s.db.Drop(ctx); err != nil {
+		s.e.logger.Warn("drop database", "name", s.db.Name, "error", err)
+	}
+}
+
+func (s *stage) startNATS(ctx context.Context) error {
+	n, err := faulttest.StartNATS(ctx)
+	if err != nil {
+		return err
+	}
+	s.nats = n
+	return nil
+}
+
+// startReplicas starts n tandemd processes on the stage's database (and its
+// NATS, if started) with production defaults but for the extra settings,
+// then signs the bootstrap owner in. Widget rate limits are off (the load
+// comes from one IP and a few visitors), and so are the reactors.
+func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]string) error {
+	for range n {
+		env := map[string]string{
+			"TANDEM_DATABASE_URL":       s.db.URL,
+			"TANDEM_DATA_DIR":           s.e.dir,
+			"TANDEM_BOOTSTRAP_EMAIL":    ownerEmail,
+			"TANDEM_BOOTSTRAP_PASSWORD": ownerPassword,
+			"TANDEM_WIDGET_RATE":        "0",
+			"TANDEM_LOG_LEVEL":          "error",
+			// The paths the scenarios measure, without the AI agent and
+			// rules reacting to every customer message.
+			"TANDEM_REACTORS": "false",
+		}
+		if s.nats != nil {
+			env["TANDEM_NATS_URL"] = s.nats.URL()
+		}
+		for k, v := range extra {
+			env[k] = v
+		}
+		var pprofAddr string
+		if s.e.o.pprofDir != "" {
+			a, err := faulttest.FreeAddr()
+			if err != nil {
+				return err
+			}
+			pprofAddr, env["TANDEMBENCH_PPROF_ADDR"] = a, a
+		}
+		addr, err := faulttest.FreeAddr()
+		if err != nil {
+			return err
+		}
+		r, err := faulttest.StartTandemd(ctx, s.e.bin, addr, env)
+		if err != nil {
+			return err
+		}
+		s.replicas = append(s.replicas, r)
+		s.pprof[r] = pprofAddr
+	}
+	var err error
+	s.owner, err = faulttest.Login(ctx, s.replicas[0].URL, ownerEmail, ownerPassword)
+	return err
+}
+
+// inProcess builds Tandem's services in this process on the stage's
+// database (a pool configured like tandemd's), without serving them: the
+// baseline that runs the same transactions with no RPC layer.
+func (s *stage) inProcess(ctx context.Context) (*server.Server, error) {
+	cfg := rpctest.TestConfig(store.Options{URL: s.db.URL})
+	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return nil, err
+	}
+	s.inproc = srv
+	return srv, nil
+}
+
+// sqlDB opens a plain database/sql pool on the stage's database, sized
+// like tandemd's.
+func (s *stage) sqlDB() (*sql.DB, error) {
+	cfg, err := store.MySQLConfig(s.db.URL)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(32)
+	db.SetMaxIdleConns(32)
+	return db, nil
+}
+
+// tail is the end of s, at most n bytes.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "..." + s[len(s)-n:]
+}
+
+// commit is the checkout's commit, for the report.
+func commit() string {
+	_, file, _, _ := runtime.Caller(0)
+	out, err := exec.Command("git", "-C", filepath.Dir(file), "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "unknown"
+	}
+	return strings.TrimSpace(string(out))
+}

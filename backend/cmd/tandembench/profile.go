@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+)
+
+// buildProfiled builds tandemdprof (tandemd with net/http/pprof) into dir.
+func buildProfiled(ctx context.Context, dir string) (string, error) {
+	_, file, _, _ := runtime.Caller(0)
+	out := filepath.Join(dir, "tandemdprof")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./tandemdprof")
+	cmd.Dir = filepath.Dir(file)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tandemdprof: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// profile starts a CPU profile of replica r for d when the run profiles
+// (-pprof DIR); the returned function waits for it and takes a heap
+// profile, writing DIR/<label>.cpu.pprof and DIR/<label>.heap.pprof.
+func (s *stage) profile(label string, r *faulttest.Tandemd, d time.Duration) func() {
+	addr := s.pprof[r]
+	if addr == "" {
+		return func() {}
+	}
+	dir := s.e.o.pprofDir
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		secs := int(math.Max(1, math.Round(d.Seconds())))
+		s.fetch(fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), filepath.Join(dir, label+".cpu.pprof"), d+30*time.Second)
+	}()
+	return func() {
+		<-done
+		s.fetch("http://"+addr+"/debug/pprof/heap", filepath.Join(dir, label+".heap.pprof"), 30*time.Second)
+	}
+}
+
+func (s *stage) fetch(url, path string, timeout time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.e.logger.Warn("profile", "url", url, "error", err)
+		return
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		s.e.logger.Warn("profile", "path", path, "error", err)
+		return
+	}
+	defer f.Close()
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		s.e.logger.Warn("profile", "path", path, "error", err)
+	}
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Report is everything one run measured.
+type Report struct {
+	Started time.Time `json:"started"`
+	Short   bool      `json:"short"`
+	Machine string    `json:"machine"`
+	Commit  string    `json:"commit"`
+	Results []*Result `json:"results"`
+	Errors  []string  `json:"errors,omitempty"`
+}
+
+// Result is what one scenario measured: its checked metrics and the details
+// behind them.
+type Result struct {
+	Scenario string   `json:"scenario"`
+	Seconds  float64  `json:"seconds"`
+	Checks   []Check  `json:"checks"`
+	Phases   []Phase  `json:"phases"`
+	Notes    []string `json:"notes,omitempty"`
+}
+
+// Check is one result line: a metric measured on the baseline and on Tandem
+// and the target Tandem must meet, as a ratio to the baseline or as an
+// absolute value.
+type Check struct {
+	Metric   string   `json:"metric"`
+	Baseline *float64 `json:"baseline"`
+	Tandem   float64  `json:"tandem"`
+	Ratio    *float64 `json:"ratio"`
+	Target   string   `json:"target"`
+	Pass     bool     `json:"pass"`
+}
+
+// Phase is one measured run of one system: the numbers behind the checks.
+type Phase struct {
+	Name string `json:"name"`
+	// System is "baseline" or "tandem".
+	System    string   `json:"system"`
+	Ops       int64    `json:"ops"`
+	Seconds   float64  `json:"seconds"`
+	PerSecond float64  `json:"per_second"`
+	Latency   *Summary `json:"latency_ms,omitempty"`
+	// CPUPerOpMicros is server CPU (user+system) per operation.
+	CPUPerOpMicros float64 `json:"server_cpu_us_per_op,omitempty"`
+	// CPUCores is server CPU over wall time, in cores.
+	CPUCores float64            `json:"server_cpu_cores,omitempty"`
+	RSSMiB   float64            `json:"server_rss_mib,omitempty"`
+	Extra    map[string]float64 `json:"extra,omitempty"`
+}
+
+func ptr(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+// ratioCheck compares tandem/baseline with a bound: atLeast for "higher is
+// better" metrics, else at most.
+func ratioCheck(metric string, baseline, tandem, bound float64, atLeast bool) Check {
+	r := tandem / baseline
+	c := Check{Metric: metric, Baseline: ptr(baseline), Tandem: tandem, Ratio: ptr(r)}
+	if atLeast {
+		c.Target, c.Pass = fmt.Sprintf(">=%.2fx", bound), r >= bound
+	} else {
+		c.Target, c.Pass = fmt.Sprintf("<=%.2fx", bound), r <= bound
+	}
+	if baseline == 0 && tandem == 0 && !atLeast { // both perfect (a count of errors, a latency of nothing)
+		c.Ratio, c.Pass = ptr(1), true
+	}
+	return c
+}
+
+// absCheck compares Tandem's value with an absolute bound; the baseline's
+// value (NaN when there is none) is shown for reference.
+func absCheck(metric string, baseline, tandem, bound float64, atLeast bool) Check {
+	c := Check{Metric: metric, Baseline: ptr(baseline), Tandem: tandem}
+	if atLeast {
+		c.Target, c.Pass = fmt.Sprintf(">=%s", num(bound)), tandem >= bound
+	} else {
+		c.Target, c.Pass = fmt.Sprintf("<=%s", num(bound)), tandem <= bound
+	}
+	return c
+}
+
+// nanF is "no value", shown as "-".
+func nanF() float64 { return math.NaN() }
+
+func num(v float64) string {
+	switch {
+	case math.IsNaN(v):
+		return "-"
+	case v == math.Trunc(v) && math.Abs(v) < 1e9:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 10:
+		return fmt.Sprintf("%.1f", v)
+	default:
+		return fmt.Sprintf("%.2f", v)
+	}
+}
+
+func opt(p *float64) string {
+	if p == nil {
+		return "-"
+	}
+	return num(*p)
+}
+
+func (r *Result) print(w io.Writer) {
+	for _, p := range r.Phases {
+		var b strings.Builder
+		fmt.Fprintf(&b, "# %s %-22s %-8s %8s ops %7.1fs %9s/s", r.Scenario, p.Name, p.System, num(float64(p.Ops)), p.Seconds, num(p.PerSecond))
+		if p.Latency != nil {
+			l := p.Latency
+			fmt.Fprintf(&b, "  ms p50 %s p95 %s p99 %s p99.9 %s max %s", num(l.P50), num(l.P95), num(l.P99), num(l.P999), num(l.Max))
+		}
+		if p.CPUPerOpMicros > 0 {
+			fmt.Fprintf(&b, "  cpu/op %sus", num(p.CPUPerOpMicros))
+		}
+		if p.CPUCores > 0 {
+			fmt.Fprintf(&b, "  cpu %s cores", num(p.CPUCores))
+		}
+		if p.RSSMiB > 0 {
+			fmt.Fprintf(&b, "  rss %sMiB", num(p.RSSMiB))
+		}
+		for k, v := range p.Extra {
+			fmt.Fprintf(&b, "  %s %s", k, num(v))
+		}
+		fmt.Fprintln(w, b.String())
+	}
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "# %s note: %s\n", r.Scenario, n)
+	}
+	for _, c := range r.Checks {
+		result := "MISS"
+		if c.Pass {
+			result = "PASS"
+		}
+		ratio := "-"
+		if c.Ratio != nil {
+			ratio = fmt.Sprintf("%.2fx", *c.Ratio)
+		}
+		fmt.Fprintf(w, "%s %s %s %s %s %s %s\n", r.Scenario, c.Metric, opt(c.Baseline), num(c.Tandem), ratio, c.Target, result)
+	}
+}
+
+func (r *Report) write(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// machine describes where the run happened.
+func machine() string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s, %d cores (%s), %s/%s, %s", host, runtime.NumCPU(), model, runtime.GOOS, runtime.GOARCH, runtime.Version())
+}

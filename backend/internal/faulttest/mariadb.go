@@ -1,0 +1,99 @@
+package faulttest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+)
+
+// MariaDB is a private, throw-away mariadbd with its own data directory and
+// port, durable at commit (innodb_flush_log_at_trx_commit=1), that a test may
+// kill and start again. It never touches a machine's shared server.
+type MariaDB struct {
+	*Process
+	Addr string
+	bin  string
+	dir  string
+}
+
+// StartMariaDB initializes a data directory under dir and starts mariadbd on
+// a free loopback port. It returns an error wrapping ErrMissing when
+// MariaDB's server binaries are not installed.
+func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
+	bin, err := lookBin("mariadbd", "/usr/sbin/mariadbd")
+	if err != nil {
+		return nil, err
+	}
+	install, err := lookBin("mariadb-install-db", "/usr/bin/mariadb-install-db")
+	if err != nil {
+		return nil, err
+	}
+	data := filepath.Join(dir, "data")
+	cmd := exec.CommandContext(ctx, install, "--no-defaults", "--user="+currentUser(), "--datadir="+data,
+		"--auth-root-authentication-method=normal", "--skip-test-db")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
+	}
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	m := &MariaDB{Addr: addr, bin: bin, dir: dir}
+	return m, m.Start(ctx)
+}
+
+func currentUser() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "root"
+}
+
+// Start runs mariadbd (again, after a kill: InnoDB recovers from its log)
+// and waits until it accepts queries.
+func (m *MariaDB) Start(ctx context.Context) error {
+	if m.Process != nil && !m.Process.Exited() {
+		return nil
+	}
+	_, port, _ := strings.Cut(m.Addr, ":")
+	args := []string{"--no-defaults", "--user=" + currentUser(), "--datadir=" + filepath.Join(m.dir, "data"),
+		"--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"),
+		"--port=" + port, "--bind-address=127.0.0.1", "--skip-log-bin", "--skip-name-resolve",
+		"--innodb-flush-log-at-trx-commit=1", "--innodb-buffer-pool-size=64M", "--max-connections=200"}
+	p, err := StartProcess("mariadbd "+m.Addr, m.bin, args, nil)
+	if err != nil {
+		return err
+	}
+	m.Process = p
+	if err := p.waitUntil(ctx, 60*time.Second, m.answers); err != nil {
+		p.Kill()
+		return err
+	}
+	return nil
+}
+
+func (m *MariaDB) answers(ctx context.Context) bool {
+	db, err := sql.Open("mysql", m.DSN(""))
+	if err != nil {
+		return false
+	}
+	defer db.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	return db.PingContext(ctx) == nil
+}
+
+// DSN is the go-sql-driver DSN of database name on this server (as root).
+func (m *MariaDB) DSN(name string) string {
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Net, cfg.Addr, cfg.DBName = "root", "tcp", m.Addr, name
+	cfg.Timeout = 2 * time.Second
+	return cfg.FormatDSN()
+}

@@ -1,0 +1,65 @@
+package faulttest
+
+import (
+	"bufio"
+	"context"
+	"net"
+	"strings"
+	"time"
+)
+
+// NATS is a private nats-server on a fixed loopback port, so that it can be
+// killed and started again where its clients reconnect.
+type NATS struct {
+	*Process
+	Addr string
+	bin  string
+}
+
+// StartNATS starts a nats-server on a free loopback port. It returns an
+// error wrapping ErrMissing when nats-server is not installed.
+func StartNATS(ctx context.Context) (*NATS, error) {
+	bin, err := lookBin("nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server")
+	if err != nil {
+		return nil, err
+	}
+	addr, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	n := &NATS{Addr: addr, bin: bin}
+	return n, n.Start(ctx)
+}
+
+// URL is where clients reach the server.
+func (n *NATS) URL() string { return "nats://" + n.Addr }
+
+// Start runs the server (again) and waits until it greets a client.
+func (n *NATS) Start(ctx context.Context) error {
+	if n.Process != nil && !n.Process.Exited() {
+		return nil
+	}
+	host, port, _ := net.SplitHostPort(n.Addr)
+	p, err := StartProcess("nats-server "+n.Addr, n.bin, []string{"-a", host, "-p", port}, nil)
+	if err != nil {
+		return err
+	}
+	n.Process = p
+	if err := p.waitUntil(ctx, 10*time.Second, func(context.Context) bool { return greets(n.Addr) }); err != nil {
+		p.Kill()
+		return err
+	}
+	return nil
+}
+
+// greets reports whether a NATS server answers a connection with its INFO line.
+func greets(addr string) bool {
+	c, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "INFO ")
+}

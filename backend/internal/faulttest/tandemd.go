@@ -1,0 +1,86 @@
+package faulttest
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"time"
+)
+
+var (
+	buildMu   sync.Mutex
+	buildPath string
+)
+
+// BuildTandemd builds tandemd from this checkout into dir (once per
+// process) and returns the binary's path.
+func BuildTandemd(ctx context.Context, dir string) (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if buildPath != "" {
+		if _, err := os.Stat(buildPath); err == nil {
+			return buildPath, nil
+		}
+	}
+	_, file, _, _ := runtime.Caller(0)
+	backend := filepath.Join(filepath.Dir(file), "..", "..")
+	out := filepath.Join(dir, "tandemd")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd")
+	cmd.Dir = backend
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tandemd: %v\n%s", err, b)
+	}
+	buildPath = out
+	return out, nil
+}
+
+// Tandemd is a tandemd process serving on a loopback address.
+type Tandemd struct {
+	*Process
+	Addr string
+	URL  string
+	bin  string
+	env  map[string]string
+}
+
+// StartTandemd runs the tandemd binary on addr with the TANDEM_*
+// environment and waits until /readyz answers.
+func StartTandemd(ctx context.Context, bin, addr string, env map[string]string) (*Tandemd, error) {
+	t := &Tandemd{Addr: addr, URL: "http://" + addr, bin: bin, env: maps.Clone(env)}
+	return t, t.start(ctx)
+}
+
+func (t *Tandemd) start(ctx context.Context) error {
+	p, err := StartProcess("tandemd "+t.Addr, t.bin, []string{"--addr", t.Addr}, t.env)
+	if err != nil {
+		return err
+	}
+	t.Process = p
+	client := &http.Client{Timeout: time.Second}
+	if err := p.waitUntil(ctx, 60*time.Second, func(ctx context.Context) bool {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, t.URL+"/readyz", nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			return false
+		}
+		_ = resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}); err != nil {
+		p.Kill()
+		return err
+	}
+	return nil
+}
+
+// Restart starts the same tandemd again, on the same address, after it was
+// killed or stopped.
+func (t *Tandemd) Restart(ctx context.Context) error {
+	t.Kill()
+	return t.start(ctx)
+}
