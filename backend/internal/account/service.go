@@ -316,28 +316,3 @@ func (s *Service) AuthenticateAPIKey(ctx context.Context, secret string) (*acces
 	return &access.Principal{Kind: access.KindAPIKey, APIKeyID: k.ID, UserID: k.CreatedBy,
 		WorkspaceID: k.WorkspaceID, Role: k.Role, ExpiresAt: k.ExpiresAt}, nil
 }
-
-// StillValid re-checks a principal's credential, for long-lived streams: a
-// session or key revoked, expired or whose user was disabled since the
-// stream opened fails with Unauthenticated.
-func (s *Service) StillValid(ctx context.Context, p *access.Principal) error {
-	now := store.NowMillis(s.now())
-	if p.ExpiresAt != 0 && p.ExpiresAt <= now {
-		return ErrSessionInvalid
-	}
-	var revoked, disabled int64
-	var err error
-	switch p.Kind {
-	case access.KindUser:
-		err = s.db.QueryRowxContext(ctx, `SELECT s.revoked_at, u.disabled_at FROM sessions s JOIN users u ON u.id = s.user_id
-			WHERE s.id = ?`, p.SessionID).Scan(&revoked, &disabled)
-	case access.KindAPIKey:
-		err = s.db.QueryRowxContext(ctx, `SELECT revoked_at, 0 FROM api_keys WHERE id = ?`, p.APIKeyID).Scan(&revoked, &disabled)
-	default:
-		return nil
-	}
-	if store.ErrNoRows(err) || (err == nil && (revoked != 0 || disabled != 0)) {
-		return ErrSessionInvalid
-	}
-	return err
-}

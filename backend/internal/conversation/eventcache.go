@@ -19,24 +19,32 @@ import (
 // without it each stream would decode the payload and query the contact
 // itself. Concurrent first uses share one conversion; failures are not
 // kept.
+//
+// It keeps the newest conversions up to a budget in bytes: enough for the
+// events a resume storm reads back across many workspaces at once, whose
+// streams would otherwise convert (and query the contact of) the same
+// events again and again (tandembench S6).
 type eventCache struct {
 	flight singleflight.Group
 
 	mu    sync.Mutex
 	byID  map[string]*convertedEvent
-	order [eventCacheSize]string // a ring of ids; the oldest at next
-	next  int
+	fifo  []string // ids, oldest first
+	bytes int
 }
 
 // convertedEvent is an event as streams use it; shared, never modified.
 type convertedEvent struct {
-	pl  Payload
-	out *tandemv1.Event
+	pl   Payload
+	out  *tandemv1.Event
+	size int // what it holds, roughly: the payload twice (decoded and as proto)
 }
 
-// eventCacheSize bounds the cache to the events a wake-up sets off, not a
-// log: at most 256 events (4 MB of the largest messages).
-const eventCacheSize = 256
+// The cache's budget: 16 MiB, and at most 16k events.
+const (
+	eventCacheBytes  = 16 << 20
+	eventCacheEvents = 16 << 10
+)
 
 func newEventCache() *eventCache { return &eventCache{byID: map[string]*convertedEvent{}} }
 
@@ -49,7 +57,7 @@ func (c *eventCache) get(ctx context.Context, h *Handler, ev *events.Event) (*co
 		return got, nil
 	}
 	v, err, _ := c.flight.Do(ev.ID, func() (any, error) {
-		ce := &convertedEvent{}
+		ce := &convertedEvent{size: 2*len(ev.Payload) + 512}
 		// Every event's payload decodes as a Payload: conversation events
 		// fill its conversation fields, membership events its ids.
 		if err := json.Unmarshal(ev.Payload, &ce.pl); err != nil {
@@ -78,10 +86,13 @@ func (c *eventCache) put(id string, ce *convertedEvent) {
 	if _, ok := c.byID[id]; ok {
 		return
 	}
-	if old := c.order[c.next]; old != "" {
+	c.byID[id] = ce
+	c.fifo = append(c.fifo, id)
+	c.bytes += ce.size
+	for c.bytes > eventCacheBytes || len(c.fifo) > eventCacheEvents {
+		old := c.fifo[0]
+		c.fifo = c.fifo[1:]
+		c.bytes -= c.byID[old].size
 		delete(c.byID, old)
 	}
-	c.byID[id] = ce
-	c.order[c.next] = id
-	c.next = (c.next + 1) % eventCacheSize
 }

@@ -19,8 +19,10 @@ type Streams struct {
 	Cursors  *events.Cursors
 	// Roles reads a member's current role (workspace.Service.Role).
 	Roles access.MembershipLookup
-	// Credentials re-checks a principal's credential on heartbeats.
-	Credentials func(ctx context.Context, p *access.Principal) error
+	// Guard returns a context that ends, with the reason as its cause,
+	// when p may no longer read the workspace (account.StreamGuard.Guard),
+	// and its release.
+	Guard func(ctx context.Context, p *access.Principal, workspaceID string) (context.Context, func())
 	// Seen records that a member's app is connected (presence.Activity.Seen).
 	Seen func(ctx context.Context, workspaceID, userID string) error
 }

@@ -2,6 +2,7 @@ package conversation
 
 import (
 	"context"
+	"errors"
 
 	"connectrpc.com/connect"
 
@@ -38,6 +39,8 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 	if err != nil {
 		return err
 	}
+	ctx, release := h.streams.Guard(ctx, p, ws)
+	defer release()
 	role := scope.Role
 	filter := FilterFromProto(req.GetFilter())
 	sink := events.Sink{
@@ -83,12 +86,6 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 				Data: map[string]string{"actor_name": e.ActorName}}})
 		},
 		Heartbeat: func(seq int64) error {
-			if err := h.streams.Credentials(ctx, p); err != nil {
-				return err
-			}
-			if _, err := h.currentRole(ctx, p, ws); err != nil {
-				return err
-			}
 			if p.Kind == access.KindUser && h.streams.Seen != nil {
 				// Best effort: a missed mark only risks an early "offline".
 				_ = h.streams.Seen(ctx, ws, p.UserID)
@@ -96,7 +93,11 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.streams.Cursors.Make(ws, key, seq)})
 		},
 	}
-	return h.streams.Follower.Follow(ctx, ws, "", after, sink)
+	err = h.streams.Follower.Follow(ctx, ws, "", after, sink)
+	if cause := context.Cause(ctx); errors.Is(err, context.Canceled) && !errors.Is(cause, context.Canceled) {
+		return cause // the guard's reason
+	}
+	return err
 }
 
 // currentRole reads the principal's role in the workspace now.

@@ -102,6 +102,64 @@ func TestSessionExpiry(t *testing.T) {
 	})
 }
 
+// TestStreamEndsWithAccess: an open Watch ends with Unauthenticated within
+// 5 s of its session's sign-out or expiry (the stream guard's batched
+// re-checks), while the same user's other session streams on.
+func TestStreamEndsWithAccess(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		srv := rpctest.Start(t, opts, quiet, func(c *config.Config) { c.SessionTTL = 8 * time.Second })
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		u, _, err := srv.Accounts.EnsureUser(ctx, unique("streamer")+"@example.test", "", testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := srv.Clients(rpctest.GRPC)
+		login := func() *tandemv1.LoginResponse {
+			res, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+			wantCode(t, err, 0)
+			return res
+		}
+		a, b := login(), login()
+		ws, err := c.Workspace.CreateWorkspace(rpctest.WithToken(ctx, a.GetToken()), &tandemv1.CreateWorkspaceRequest{Name: unique("ws ")})
+		wantCode(t, err, 0)
+		watch := func(token string) <-chan error {
+			stream, err := c.Conversation.Watch(rpctest.WithToken(ctx, token), &tandemv1.WatchRequest{WorkspaceId: ws.GetWorkspace().GetId()})
+			wantCode(t, err, 0)
+			ended := make(chan error, 1)
+			go func() {
+				for stream.Receive() {
+				}
+				ended <- stream.Err()
+			}()
+			return ended
+		}
+		aEnded, bEnded := watch(a.GetToken()), watch(b.GetToken())
+
+		_, err = c.Auth.Logout(rpctest.WithToken(ctx, b.GetToken()), &tandemv1.LogoutRequest{})
+		wantCode(t, err, 0)
+		select {
+		case err := <-bEnded:
+			wantCode(t, err, connect.CodeUnauthenticated)
+		case <-time.After(5 * time.Second):
+			t.Fatal("the signed-out session's stream is still open after 5 s")
+		}
+		expiry := time.UnixMilli(a.GetExpireTimeMs())
+		select {
+		case err := <-aEnded:
+			if time.Now().Before(expiry) {
+				t.Fatalf("the other session's stream ended before its expiry: %v", err)
+			}
+			wantCode(t, err, connect.CodeUnauthenticated)
+			if late := time.Since(expiry); late > 5*time.Second {
+				t.Errorf("the expired session's stream ended %v after its expiry, want within 5 s", late)
+			}
+		case <-time.After(time.Until(expiry) + 5*time.Second):
+			t.Fatal("the expired session's stream is still open 5 s after its expiry")
+		}
+	})
+}
+
 // TestChangePasswordRevokesSessions checks that every session of the user ends.
 func TestChangePasswordRevokesSessions(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {

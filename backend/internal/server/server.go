@@ -65,6 +65,8 @@ type Server struct {
 	hub      *events.Hub
 	nats     *events.NATS
 	pruner   *events.Pruner
+	// streamGuard ends the agent streams whose callers lost access.
+	streamGuard *account.StreamGuard
 	// botReactor runs the AI agents.
 	botReactor *events.Reactor
 	// notifyReactor turns events into members' notifications.
@@ -158,6 +160,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
+	// Streams are re-checked at least once a heartbeat, and within 5 s of
+	// a sign-out or an expiry.
+	s.streamGuard = s.Accounts.NewStreamGuard(min(cfg.Heartbeat, 5*time.Second), s.Workspaces.LiveMembers, logger)
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
@@ -269,7 +274,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.Accounts, s.Workspaces), opts...))
 	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
 	conversations := conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
-		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Credentials: s.Accounts.StillValid,
+		Follower: follower, Cursors: cursors, Roles: s.Workspaces.Role, Guard: s.streamGuard.Guard,
 		Seen: s.Presence.NewActivity().Seen,
 	})
 	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversations, opts...))
@@ -417,6 +422,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.hub.Run,
 		s.pruner.Run,
 		s.Files.RunSweeper,
+		s.streamGuard.Run,
 		func(ctx context.Context) error { return s.Presence.RunExpiry(ctx, 30*time.Second) },
 		func(ctx context.Context) error { return s.Conversations.RunSnoozeWaker(ctx, 5*time.Second) },
 		func(ctx context.Context) error { return s.Routing.Run(ctx, s.cfg.RoutingInterval) },

@@ -1,7 +1,10 @@
 package store
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-sql-driver/mysql"
@@ -106,4 +109,29 @@ func Prefixed(prefix, columns string) string {
 // ESCAPE '!': its own % and _ stop being wildcards.
 func LikeEscape(text string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(text)
+}
+
+// inBatch bounds the ids of one FoundIn query.
+const inBatch = 500
+
+// FoundIn runs query over ids in batches and returns the ids it found: the
+// query selects one id column, takes args first and ends with "IN (%s)",
+// which becomes the batch's placeholders.
+func FoundIn(ctx context.Context, q Querier, query string, ids []string, args ...any) (map[string]bool, error) {
+	found := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += inBatch {
+		batch := ids[start:min(start+inBatch, len(ids))]
+		all := append(slices.Clip(args), make([]any, 0, len(batch))...)
+		for _, id := range batch {
+			all = append(all, id)
+		}
+		var got []string
+		if err := q.SelectContext(ctx, &got, fmt.Sprintf(query, Placeholders(len(batch))), all...); err != nil {
+			return nil, err
+		}
+		for _, id := range got {
+			found[id] = true
+		}
+	}
+	return found, nil
 }

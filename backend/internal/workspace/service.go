@@ -337,6 +337,18 @@ func (s *Service) Role(ctx context.Context, workspaceID, userID string) (access.
 	return access.ParseRole(string(r))
 }
 
+// LiveMembers returns which of the users are members of the workspace and
+// not disabled (account.StreamGuard asks for all of a replica's streams at
+// once).
+func (s *Service) LiveMembers(ctx context.Context, workspaceID string, userIDs []string) (map[string]bool, error) {
+	found, err := store.FoundIn(ctx, s.db, `SELECT m.user_id FROM members m JOIN users u ON u.id = m.user_id
+		WHERE m.workspace_id = ? AND u.disabled_at = 0 AND m.user_id IN (%s)`, userIDs, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("live members: %w", err)
+	}
+	return found, nil
+}
+
 // Memberships lists a user's workspaces and roles.
 func (s *Service) Memberships(ctx context.Context, userID string) ([]account.Membership, error) {
 	rows, err := membershipsOfUser(ctx, s.db, userID)
