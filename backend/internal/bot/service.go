@@ -171,7 +171,7 @@ func (s *Service) handOffAs(ctx context.Context, p *access.Principal, st Setting
 	if conv.State != conversation.StateBot {
 		return false, nil
 	}
-	h := conversation.Handoff{Reason: a.handoff, Detail: a.detail, Question: a.question, Message: st.HandoffMessage}
+	h := conversation.Handoff{Reason: a.handoff, Detail: a.detail, Question: a.question, Message: st.HandoffMessage, AgentName: st.Name}
 	if online, err := s.deps.OnlineAgents(ctx, conv.WorkspaceID); err == nil && online == 0 {
 		h.Message = st.OfflineMessage
 	}
@@ -183,7 +183,6 @@ func (s *Service) handOffAs(ctx context.Context, p *access.Principal, st Setting
 		}
 		h.TagID, h.TagName = t.ID, t.Name
 	}
-	// The message speaks as the AI agent, whoever triggered the handoff.
 	return s.deps.Conversations.HandOff(ctx, withName(p, st.Name), conv.WorkspaceID, conv.ID, h)
 }
 

@@ -75,6 +75,9 @@ type Handoff struct {
 	TagID, TagName string
 	// Message is said to the customer, when set.
 	Message string
+	// AgentName names the AI agent, who tags the conversation and says the
+	// message whoever triggered the handoff (the customer, a rule, itself).
+	AgentName string
 }
 
 // HandOff moves a conversation from the AI agent to the team: to pending
@@ -92,8 +95,12 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 		if err := s.recordHandoff(ctx, tx, conv, h); err != nil {
 			return err
 		}
+		agent, err := s.ActorOf(ctx, access.Bot(conv.WorkspaceID, h.AgentName))
+		if err != nil {
+			return err
+		}
 		if h.TagID != "" {
-			if err := s.addTag(ctx, tx, conv, actor, h.TagID, h.TagName); err != nil {
+			if err := s.addTag(ctx, tx, conv, agent, h.TagID, h.TagName); err != nil {
 				return err
 			}
 		}
@@ -108,9 +115,9 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 			return nil
 		}
 		msg := &Message{ID: uuid.NewString(), WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, Kind: KindText,
-			Visibility: string(events.Public), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
+			Visibility: string(events.Public), AuthorKind: agent.AuthorKind, AuthorID: agent.ID, AuthorName: agent.Name,
 			Body: h.Message, ClientID: uuid.NewString()}
-		return s.record(ctx, tx, conv, nil, "message.created", events.Public, actor, msg, nil)
+		return s.record(ctx, tx, conv, nil, "message.created", events.Public, agent, msg, nil)
 	})
 	return done, err
 }

@@ -218,6 +218,14 @@ func TestHandoffTriggers(t *testing.T) {
 				t.Fatalf("request human: %v %v", resp, err)
 			}
 		}
+		// The customer asked, but the AI agent says what happens next.
+		history, err := c.Widget.ListMessages(vctx, &tandemv1.ListMessagesRequest{ConversationId: asked.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := history.GetMessages()[0]; last.GetAuthorKind() != tandemv1.AuthorKind_AUTHOR_KIND_BOT || last.GetBody() == "" {
+			t.Errorf("the handoff message came from %v %q: %q, want the AI agent", last.GetAuthorKind(), last.GetAuthorName(), last.GetBody())
+		}
 		// Low confidence, and the same question twice.
 		unsure, _ := w.ask("Is the moon made of cheese?")
 		repeated, a := w.ask("How long does standard shipping take?")
