@@ -333,6 +333,103 @@ func (x *RateConversationResponse) GetConversation() *WidgetConversation {
 	return nil
 }
 
+type UpdateVisitorRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Set only the fields to change; an empty attribute value removes it.
+	Name          *string           `protobuf:"bytes,1,opt,name=name,proto3,oneof" json:"name,omitempty"`
+	Email         *string           `protobuf:"bytes,2,opt,name=email,proto3,oneof" json:"email,omitempty"`
+	Attributes    map[string]string `protobuf:"bytes,3,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateVisitorRequest) Reset() {
+	*x = UpdateVisitorRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateVisitorRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateVisitorRequest) ProtoMessage() {}
+
+func (x *UpdateVisitorRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateVisitorRequest.ProtoReflect.Descriptor instead.
+func (*UpdateVisitorRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *UpdateVisitorRequest) GetName() string {
+	if x != nil && x.Name != nil {
+		return *x.Name
+	}
+	return ""
+}
+
+func (x *UpdateVisitorRequest) GetEmail() string {
+	if x != nil && x.Email != nil {
+		return *x.Email
+	}
+	return ""
+}
+
+func (x *UpdateVisitorRequest) GetAttributes() map[string]string {
+	if x != nil {
+		return x.Attributes
+	}
+	return nil
+}
+
+type UpdateVisitorResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateVisitorResponse) Reset() {
+	*x = UpdateVisitorResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateVisitorResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateVisitorResponse) ProtoMessage() {}
+
+func (x *UpdateVisitorResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateVisitorResponse.ProtoReflect.Descriptor instead.
+func (*UpdateVisitorResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{6}
+}
+
 type RequestHumanRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -342,7 +439,7 @@ type RequestHumanRequest struct {
 
 func (x *RequestHumanRequest) Reset() {
 	*x = RequestHumanRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	mi := &file_tandem_v1_widget_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +451,7 @@ func (x *RequestHumanRequest) String() string {
 func (*RequestHumanRequest) ProtoMessage() {}
 
 func (x *RequestHumanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[5]
+	mi := &file_tandem_v1_widget_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +464,7 @@ func (x *RequestHumanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestHumanRequest.ProtoReflect.Descriptor instead.
 func (*RequestHumanRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{5}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *RequestHumanRequest) GetConversationId() string {
@@ -386,7 +483,7 @@ type RequestHumanResponse struct {
 
 func (x *RequestHumanResponse) Reset() {
 	*x = RequestHumanResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	mi := &file_tandem_v1_widget_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -398,7 +495,7 @@ func (x *RequestHumanResponse) String() string {
 func (*RequestHumanResponse) ProtoMessage() {}
 
 func (x *RequestHumanResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[6]
+	mi := &file_tandem_v1_widget_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -411,7 +508,7 @@ func (x *RequestHumanResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestHumanResponse.ProtoReflect.Descriptor instead.
 func (*RequestHumanResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{6}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RequestHumanResponse) GetConversation() *WidgetConversation {
@@ -429,7 +526,7 @@ type WidgetServiceListCustomActionsRequest struct {
 
 func (x *WidgetServiceListCustomActionsRequest) Reset() {
 	*x = WidgetServiceListCustomActionsRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[7]
+	mi := &file_tandem_v1_widget_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -441,7 +538,7 @@ func (x *WidgetServiceListCustomActionsRequest) String() string {
 func (*WidgetServiceListCustomActionsRequest) ProtoMessage() {}
 
 func (x *WidgetServiceListCustomActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[7]
+	mi := &file_tandem_v1_widget_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -454,7 +551,7 @@ func (x *WidgetServiceListCustomActionsRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use WidgetServiceListCustomActionsRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceListCustomActionsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{7}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{9}
 }
 
 // WidgetCustomAction is a button as the widget shows it.
@@ -468,7 +565,7 @@ type WidgetCustomAction struct {
 
 func (x *WidgetCustomAction) Reset() {
 	*x = WidgetCustomAction{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[8]
+	mi := &file_tandem_v1_widget_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -480,7 +577,7 @@ func (x *WidgetCustomAction) String() string {
 func (*WidgetCustomAction) ProtoMessage() {}
 
 func (x *WidgetCustomAction) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[8]
+	mi := &file_tandem_v1_widget_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -493,7 +590,7 @@ func (x *WidgetCustomAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetCustomAction.ProtoReflect.Descriptor instead.
 func (*WidgetCustomAction) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{8}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *WidgetCustomAction) GetId() string {
@@ -519,7 +616,7 @@ type WidgetServiceListCustomActionsResponse struct {
 
 func (x *WidgetServiceListCustomActionsResponse) Reset() {
 	*x = WidgetServiceListCustomActionsResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[9]
+	mi := &file_tandem_v1_widget_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -531,7 +628,7 @@ func (x *WidgetServiceListCustomActionsResponse) String() string {
 func (*WidgetServiceListCustomActionsResponse) ProtoMessage() {}
 
 func (x *WidgetServiceListCustomActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[9]
+	mi := &file_tandem_v1_widget_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -544,7 +641,7 @@ func (x *WidgetServiceListCustomActionsResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use WidgetServiceListCustomActionsResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceListCustomActionsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{9}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *WidgetServiceListCustomActionsResponse) GetActions() []*WidgetCustomAction {
@@ -564,7 +661,7 @@ type PressCustomActionRequest struct {
 
 func (x *PressCustomActionRequest) Reset() {
 	*x = PressCustomActionRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[10]
+	mi := &file_tandem_v1_widget_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -576,7 +673,7 @@ func (x *PressCustomActionRequest) String() string {
 func (*PressCustomActionRequest) ProtoMessage() {}
 
 func (x *PressCustomActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[10]
+	mi := &file_tandem_v1_widget_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -589,7 +686,7 @@ func (x *PressCustomActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PressCustomActionRequest.ProtoReflect.Descriptor instead.
 func (*PressCustomActionRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{10}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *PressCustomActionRequest) GetConversationId() string {
@@ -615,7 +712,7 @@ type PressCustomActionResponse struct {
 
 func (x *PressCustomActionResponse) Reset() {
 	*x = PressCustomActionResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	mi := &file_tandem_v1_widget_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -627,7 +724,7 @@ func (x *PressCustomActionResponse) String() string {
 func (*PressCustomActionResponse) ProtoMessage() {}
 
 func (x *PressCustomActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	mi := &file_tandem_v1_widget_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -640,7 +737,7 @@ func (x *PressCustomActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PressCustomActionResponse.ProtoReflect.Descriptor instead.
 func (*PressCustomActionResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *PressCustomActionResponse) GetConversation() *WidgetConversation {
@@ -666,7 +763,7 @@ type WidgetConversation struct {
 
 func (x *WidgetConversation) Reset() {
 	*x = WidgetConversation{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	mi := &file_tandem_v1_widget_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -678,7 +775,7 @@ func (x *WidgetConversation) String() string {
 func (*WidgetConversation) ProtoMessage() {}
 
 func (x *WidgetConversation) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	mi := &file_tandem_v1_widget_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -691,7 +788,7 @@ func (x *WidgetConversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetConversation.ProtoReflect.Descriptor instead.
 func (*WidgetConversation) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WidgetConversation) GetId() string {
@@ -759,7 +856,7 @@ type WidgetMessage struct {
 
 func (x *WidgetMessage) Reset() {
 	*x = WidgetMessage{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[13]
+	mi := &file_tandem_v1_widget_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -771,7 +868,7 @@ func (x *WidgetMessage) String() string {
 func (*WidgetMessage) ProtoMessage() {}
 
 func (x *WidgetMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[13]
+	mi := &file_tandem_v1_widget_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -784,7 +881,7 @@ func (x *WidgetMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetMessage.ProtoReflect.Descriptor instead.
 func (*WidgetMessage) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WidgetMessage) GetId() string {
@@ -881,7 +978,7 @@ type WidgetEvent struct {
 
 func (x *WidgetEvent) Reset() {
 	*x = WidgetEvent{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[14]
+	mi := &file_tandem_v1_widget_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -893,7 +990,7 @@ func (x *WidgetEvent) String() string {
 func (*WidgetEvent) ProtoMessage() {}
 
 func (x *WidgetEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[14]
+	mi := &file_tandem_v1_widget_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -906,7 +1003,7 @@ func (x *WidgetEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetEvent.ProtoReflect.Descriptor instead.
 func (*WidgetEvent) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *WidgetEvent) GetSeq() int64 {
@@ -989,7 +1086,7 @@ type StartSessionRequest struct {
 
 func (x *StartSessionRequest) Reset() {
 	*x = StartSessionRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[15]
+	mi := &file_tandem_v1_widget_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1001,7 +1098,7 @@ func (x *StartSessionRequest) String() string {
 func (*StartSessionRequest) ProtoMessage() {}
 
 func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[15]
+	mi := &file_tandem_v1_widget_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1014,7 +1111,7 @@ func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartSessionRequest.ProtoReflect.Descriptor instead.
 func (*StartSessionRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *StartSessionRequest) GetPublicKey() string {
@@ -1073,7 +1170,7 @@ type StartSessionResponse struct {
 
 func (x *StartSessionResponse) Reset() {
 	*x = StartSessionResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[16]
+	mi := &file_tandem_v1_widget_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1085,7 +1182,7 @@ func (x *StartSessionResponse) String() string {
 func (*StartSessionResponse) ProtoMessage() {}
 
 func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[16]
+	mi := &file_tandem_v1_widget_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1098,7 +1195,7 @@ func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartSessionResponse.ProtoReflect.Descriptor instead.
 func (*StartSessionResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *StartSessionResponse) GetToken() string {
@@ -1151,7 +1248,7 @@ type StartConversationRequest struct {
 
 func (x *StartConversationRequest) Reset() {
 	*x = StartConversationRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[17]
+	mi := &file_tandem_v1_widget_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1163,7 +1260,7 @@ func (x *StartConversationRequest) String() string {
 func (*StartConversationRequest) ProtoMessage() {}
 
 func (x *StartConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[17]
+	mi := &file_tandem_v1_widget_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1176,7 +1273,7 @@ func (x *StartConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartConversationRequest.ProtoReflect.Descriptor instead.
 func (*StartConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *StartConversationRequest) GetClientId() string {
@@ -1225,7 +1322,7 @@ type StartConversationResponse struct {
 
 func (x *StartConversationResponse) Reset() {
 	*x = StartConversationResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[18]
+	mi := &file_tandem_v1_widget_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1237,7 +1334,7 @@ func (x *StartConversationResponse) String() string {
 func (*StartConversationResponse) ProtoMessage() {}
 
 func (x *StartConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[18]
+	mi := &file_tandem_v1_widget_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1250,7 +1347,7 @@ func (x *StartConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartConversationResponse.ProtoReflect.Descriptor instead.
 func (*StartConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *StartConversationResponse) GetConversation() *WidgetConversation {
@@ -1275,7 +1372,7 @@ type ListMyConversationsRequest struct {
 
 func (x *ListMyConversationsRequest) Reset() {
 	*x = ListMyConversationsRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[19]
+	mi := &file_tandem_v1_widget_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1287,7 +1384,7 @@ func (x *ListMyConversationsRequest) String() string {
 func (*ListMyConversationsRequest) ProtoMessage() {}
 
 func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[19]
+	mi := &file_tandem_v1_widget_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1300,7 +1397,7 @@ func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{19}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{21}
 }
 
 type ListMyConversationsResponse struct {
@@ -1312,7 +1409,7 @@ type ListMyConversationsResponse struct {
 
 func (x *ListMyConversationsResponse) Reset() {
 	*x = ListMyConversationsResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[20]
+	mi := &file_tandem_v1_widget_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1324,7 +1421,7 @@ func (x *ListMyConversationsResponse) String() string {
 func (*ListMyConversationsResponse) ProtoMessage() {}
 
 func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[20]
+	mi := &file_tandem_v1_widget_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1337,7 +1434,7 @@ func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{20}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListMyConversationsResponse) GetConversations() []*WidgetConversation {
@@ -1362,7 +1459,7 @@ type WidgetServiceSendMessageRequest struct {
 
 func (x *WidgetServiceSendMessageRequest) Reset() {
 	*x = WidgetServiceSendMessageRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[21]
+	mi := &file_tandem_v1_widget_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1374,7 +1471,7 @@ func (x *WidgetServiceSendMessageRequest) String() string {
 func (*WidgetServiceSendMessageRequest) ProtoMessage() {}
 
 func (x *WidgetServiceSendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[21]
+	mi := &file_tandem_v1_widget_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1387,7 +1484,7 @@ func (x *WidgetServiceSendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSendMessageRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{21}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *WidgetServiceSendMessageRequest) GetConversationId() string {
@@ -1428,7 +1525,7 @@ type WidgetServiceSendMessageResponse struct {
 
 func (x *WidgetServiceSendMessageResponse) Reset() {
 	*x = WidgetServiceSendMessageResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[22]
+	mi := &file_tandem_v1_widget_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1440,7 +1537,7 @@ func (x *WidgetServiceSendMessageResponse) String() string {
 func (*WidgetServiceSendMessageResponse) ProtoMessage() {}
 
 func (x *WidgetServiceSendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[22]
+	mi := &file_tandem_v1_widget_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1453,7 +1550,7 @@ func (x *WidgetServiceSendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSendMessageResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WidgetServiceSendMessageResponse) GetMessage() *WidgetMessage {
@@ -1481,7 +1578,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[23]
+	mi := &file_tandem_v1_widget_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1493,7 +1590,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[23]
+	mi := &file_tandem_v1_widget_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1506,7 +1603,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *ListMessagesRequest) GetConversationId() string {
@@ -1543,7 +1640,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[24]
+	mi := &file_tandem_v1_widget_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1555,7 +1652,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[24]
+	mi := &file_tandem_v1_widget_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1568,7 +1665,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*WidgetMessage {
@@ -1602,7 +1699,7 @@ type WidgetServiceWatchRequest struct {
 
 func (x *WidgetServiceWatchRequest) Reset() {
 	*x = WidgetServiceWatchRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[25]
+	mi := &file_tandem_v1_widget_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1711,7 @@ func (x *WidgetServiceWatchRequest) String() string {
 func (*WidgetServiceWatchRequest) ProtoMessage() {}
 
 func (x *WidgetServiceWatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[25]
+	mi := &file_tandem_v1_widget_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1724,7 @@ func (x *WidgetServiceWatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceWatchRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceWatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WidgetServiceWatchRequest) GetConversationId() string {
@@ -1658,7 +1755,7 @@ type WidgetServiceWatchResponse struct {
 
 func (x *WidgetServiceWatchResponse) Reset() {
 	*x = WidgetServiceWatchResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[26]
+	mi := &file_tandem_v1_widget_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1670,7 +1767,7 @@ func (x *WidgetServiceWatchResponse) String() string {
 func (*WidgetServiceWatchResponse) ProtoMessage() {}
 
 func (x *WidgetServiceWatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[26]
+	mi := &file_tandem_v1_widget_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1683,7 +1780,7 @@ func (x *WidgetServiceWatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceWatchResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceWatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WidgetServiceWatchResponse) GetEvent() *WidgetEvent {
@@ -1728,7 +1825,7 @@ type QueueStatus struct {
 
 func (x *QueueStatus) Reset() {
 	*x = QueueStatus{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[27]
+	mi := &file_tandem_v1_widget_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1740,7 +1837,7 @@ func (x *QueueStatus) String() string {
 func (*QueueStatus) ProtoMessage() {}
 
 func (x *QueueStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[27]
+	mi := &file_tandem_v1_widget_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1753,7 +1850,7 @@ func (x *QueueStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
 func (*QueueStatus) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *QueueStatus) GetPosition() int32 {
@@ -1787,7 +1884,7 @@ type WidgetServiceSetTypingRequest struct {
 
 func (x *WidgetServiceSetTypingRequest) Reset() {
 	*x = WidgetServiceSetTypingRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[28]
+	mi := &file_tandem_v1_widget_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1799,7 +1896,7 @@ func (x *WidgetServiceSetTypingRequest) String() string {
 func (*WidgetServiceSetTypingRequest) ProtoMessage() {}
 
 func (x *WidgetServiceSetTypingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[28]
+	mi := &file_tandem_v1_widget_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1812,7 +1909,7 @@ func (x *WidgetServiceSetTypingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSetTypingRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSetTypingRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *WidgetServiceSetTypingRequest) GetConversationId() string {
@@ -1837,7 +1934,7 @@ type WidgetServiceSetTypingResponse struct {
 
 func (x *WidgetServiceSetTypingResponse) Reset() {
 	*x = WidgetServiceSetTypingResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[29]
+	mi := &file_tandem_v1_widget_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +1946,7 @@ func (x *WidgetServiceSetTypingResponse) String() string {
 func (*WidgetServiceSetTypingResponse) ProtoMessage() {}
 
 func (x *WidgetServiceSetTypingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[29]
+	mi := &file_tandem_v1_widget_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +1959,7 @@ func (x *WidgetServiceSetTypingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSetTypingResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSetTypingResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{31}
 }
 
 type WidgetServiceCloseConversationRequest struct {
@@ -1874,7 +1971,7 @@ type WidgetServiceCloseConversationRequest struct {
 
 func (x *WidgetServiceCloseConversationRequest) Reset() {
 	*x = WidgetServiceCloseConversationRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[30]
+	mi := &file_tandem_v1_widget_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1886,7 +1983,7 @@ func (x *WidgetServiceCloseConversationRequest) String() string {
 func (*WidgetServiceCloseConversationRequest) ProtoMessage() {}
 
 func (x *WidgetServiceCloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[30]
+	mi := &file_tandem_v1_widget_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1899,7 +1996,7 @@ func (x *WidgetServiceCloseConversationRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use WidgetServiceCloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceCloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WidgetServiceCloseConversationRequest) GetConversationId() string {
@@ -1918,7 +2015,7 @@ type WidgetServiceCloseConversationResponse struct {
 
 func (x *WidgetServiceCloseConversationResponse) Reset() {
 	*x = WidgetServiceCloseConversationResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[31]
+	mi := &file_tandem_v1_widget_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1930,7 +2027,7 @@ func (x *WidgetServiceCloseConversationResponse) String() string {
 func (*WidgetServiceCloseConversationResponse) ProtoMessage() {}
 
 func (x *WidgetServiceCloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[31]
+	mi := &file_tandem_v1_widget_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1943,7 +2040,7 @@ func (x *WidgetServiceCloseConversationResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use WidgetServiceCloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceCloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *WidgetServiceCloseConversationResponse) GetConversation() *WidgetConversation {
@@ -1979,7 +2076,20 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x06rating\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x06rating\x12\"\n" +
 	"\acomment\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xd0\x0fR\acomment\"]\n" +
 	"\x18RateConversationResponse\x12A\n" +
-	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"H\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\x9b\x02\n" +
+	"\x14UpdateVisitorRequest\x12 \n" +
+	"\x04name\x18\x01 \x01(\tB\a\xbaH\x04r\x02\x18dH\x00R\x04name\x88\x01\x01\x12%\n" +
+	"\x05email\x18\x02 \x01(\tB\n" +
+	"\xbaH\ar\x05\x18\xfe\x01`\x01H\x01R\x05email\x88\x01\x01\x12h\n" +
+	"\n" +
+	"attributes\x18\x03 \x03(\v2/.tandem.v1.UpdateVisitorRequest.AttributesEntryB\x17\xbaH\x14\x9a\x01\x11\x102\"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\x80\bR\n" +
+	"attributes\x1a=\n" +
+	"\x0fAttributesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\a\n" +
+	"\x05_nameB\b\n" +
+	"\x06_email\"\x17\n" +
+	"\x15UpdateVisitorResponse\"H\n" +
 	"\x13RequestHumanRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"Y\n" +
 	"\x14RequestHumanResponse\x12A\n" +
@@ -2105,7 +2215,7 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"%WidgetServiceCloseConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"k\n" +
 	"&WidgetServiceCloseConversationResponse\x12A\n" +
-	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation2\xe7\f\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation2\xc6\r\n" +
 	"\rWidgetService\x12c\n" +
 	"\x0fGetWidgetConfig\x12!.tandem.v1.GetWidgetConfigRequest\x1a\".tandem.v1.GetWidgetConfigResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12W\n" +
 	"\fStartSession\x12\x1e.tandem.v1.StartSessionRequest\x1a\x1f.tandem.v1.StartSessionResponse\"\x06\xca\xf3\x18\x02\b\x01\x12f\n" +
@@ -2117,7 +2227,8 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\tSetTyping\x12(.tandem.v1.WidgetServiceSetTypingRequest\x1a).tandem.v1.WidgetServiceSetTypingResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x9f\x01\n" +
 	"\x11CloseConversation\x120.tandem.v1.WidgetServiceCloseConversationRequest\x1a1.tandem.v1.WidgetServiceCloseConversationResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x82\x01\n" +
 	"\x10RateConversation\x12\".tandem.v1.RateConversationRequest\x1a#.tandem.v1.RateConversationResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12v\n" +
-	"\fRequestHuman\x12\x1e.tandem.v1.RequestHumanRequest\x1a\x1f.tandem.v1.RequestHumanResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x83\x01\n" +
+	"\fRequestHuman\x12\x1e.tandem.v1.RequestHumanRequest\x1a\x1f.tandem.v1.RequestHumanResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12]\n" +
+	"\rUpdateVisitor\x12\x1f.tandem.v1.UpdateVisitorRequest\x1a .tandem.v1.UpdateVisitorResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x02\x12\x83\x01\n" +
 	"\x11ListCustomActions\x120.tandem.v1.WidgetServiceListCustomActionsRequest\x1a1.tandem.v1.WidgetServiceListCustomActionsResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12\x85\x01\n" +
 	"\x11PressCustomAction\x12#.tandem.v1.PressCustomActionRequest\x1a$.tandem.v1.PressCustomActionResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
@@ -2133,106 +2244,112 @@ func file_tandem_v1_widget_proto_rawDescGZIP() []byte {
 	return file_tandem_v1_widget_proto_rawDescData
 }
 
-var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_tandem_v1_widget_proto_goTypes = []any{
 	(*GetWidgetConfigRequest)(nil),                 // 0: tandem.v1.GetWidgetConfigRequest
 	(*WidgetGroup)(nil),                            // 1: tandem.v1.WidgetGroup
 	(*GetWidgetConfigResponse)(nil),                // 2: tandem.v1.GetWidgetConfigResponse
 	(*RateConversationRequest)(nil),                // 3: tandem.v1.RateConversationRequest
 	(*RateConversationResponse)(nil),               // 4: tandem.v1.RateConversationResponse
-	(*RequestHumanRequest)(nil),                    // 5: tandem.v1.RequestHumanRequest
-	(*RequestHumanResponse)(nil),                   // 6: tandem.v1.RequestHumanResponse
-	(*WidgetServiceListCustomActionsRequest)(nil),  // 7: tandem.v1.WidgetServiceListCustomActionsRequest
-	(*WidgetCustomAction)(nil),                     // 8: tandem.v1.WidgetCustomAction
-	(*WidgetServiceListCustomActionsResponse)(nil), // 9: tandem.v1.WidgetServiceListCustomActionsResponse
-	(*PressCustomActionRequest)(nil),               // 10: tandem.v1.PressCustomActionRequest
-	(*PressCustomActionResponse)(nil),              // 11: tandem.v1.PressCustomActionResponse
-	(*WidgetConversation)(nil),                     // 12: tandem.v1.WidgetConversation
-	(*WidgetMessage)(nil),                          // 13: tandem.v1.WidgetMessage
-	(*WidgetEvent)(nil),                            // 14: tandem.v1.WidgetEvent
-	(*StartSessionRequest)(nil),                    // 15: tandem.v1.StartSessionRequest
-	(*StartSessionResponse)(nil),                   // 16: tandem.v1.StartSessionResponse
-	(*StartConversationRequest)(nil),               // 17: tandem.v1.StartConversationRequest
-	(*StartConversationResponse)(nil),              // 18: tandem.v1.StartConversationResponse
-	(*ListMyConversationsRequest)(nil),             // 19: tandem.v1.ListMyConversationsRequest
-	(*ListMyConversationsResponse)(nil),            // 20: tandem.v1.ListMyConversationsResponse
-	(*WidgetServiceSendMessageRequest)(nil),        // 21: tandem.v1.WidgetServiceSendMessageRequest
-	(*WidgetServiceSendMessageResponse)(nil),       // 22: tandem.v1.WidgetServiceSendMessageResponse
-	(*ListMessagesRequest)(nil),                    // 23: tandem.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),                   // 24: tandem.v1.ListMessagesResponse
-	(*WidgetServiceWatchRequest)(nil),              // 25: tandem.v1.WidgetServiceWatchRequest
-	(*WidgetServiceWatchResponse)(nil),             // 26: tandem.v1.WidgetServiceWatchResponse
-	(*QueueStatus)(nil),                            // 27: tandem.v1.QueueStatus
-	(*WidgetServiceSetTypingRequest)(nil),          // 28: tandem.v1.WidgetServiceSetTypingRequest
-	(*WidgetServiceSetTypingResponse)(nil),         // 29: tandem.v1.WidgetServiceSetTypingResponse
-	(*WidgetServiceCloseConversationRequest)(nil),  // 30: tandem.v1.WidgetServiceCloseConversationRequest
-	(*WidgetServiceCloseConversationResponse)(nil), // 31: tandem.v1.WidgetServiceCloseConversationResponse
-	nil,                    // 32: tandem.v1.StartSessionRequest.AttributesEntry
-	nil,                    // 33: tandem.v1.StartConversationRequest.CustomFieldsEntry
-	(*WidgetSettings)(nil), // 34: tandem.v1.WidgetSettings
-	(ConversationState)(0), // 35: tandem.v1.ConversationState
-	(MessageKind)(0),       // 36: tandem.v1.MessageKind
-	(AuthorKind)(0),        // 37: tandem.v1.AuthorKind
-	(*Attachment)(nil),     // 38: tandem.v1.Attachment
-	(*Citation)(nil),       // 39: tandem.v1.Citation
+	(*UpdateVisitorRequest)(nil),                   // 5: tandem.v1.UpdateVisitorRequest
+	(*UpdateVisitorResponse)(nil),                  // 6: tandem.v1.UpdateVisitorResponse
+	(*RequestHumanRequest)(nil),                    // 7: tandem.v1.RequestHumanRequest
+	(*RequestHumanResponse)(nil),                   // 8: tandem.v1.RequestHumanResponse
+	(*WidgetServiceListCustomActionsRequest)(nil),  // 9: tandem.v1.WidgetServiceListCustomActionsRequest
+	(*WidgetCustomAction)(nil),                     // 10: tandem.v1.WidgetCustomAction
+	(*WidgetServiceListCustomActionsResponse)(nil), // 11: tandem.v1.WidgetServiceListCustomActionsResponse
+	(*PressCustomActionRequest)(nil),               // 12: tandem.v1.PressCustomActionRequest
+	(*PressCustomActionResponse)(nil),              // 13: tandem.v1.PressCustomActionResponse
+	(*WidgetConversation)(nil),                     // 14: tandem.v1.WidgetConversation
+	(*WidgetMessage)(nil),                          // 15: tandem.v1.WidgetMessage
+	(*WidgetEvent)(nil),                            // 16: tandem.v1.WidgetEvent
+	(*StartSessionRequest)(nil),                    // 17: tandem.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),                   // 18: tandem.v1.StartSessionResponse
+	(*StartConversationRequest)(nil),               // 19: tandem.v1.StartConversationRequest
+	(*StartConversationResponse)(nil),              // 20: tandem.v1.StartConversationResponse
+	(*ListMyConversationsRequest)(nil),             // 21: tandem.v1.ListMyConversationsRequest
+	(*ListMyConversationsResponse)(nil),            // 22: tandem.v1.ListMyConversationsResponse
+	(*WidgetServiceSendMessageRequest)(nil),        // 23: tandem.v1.WidgetServiceSendMessageRequest
+	(*WidgetServiceSendMessageResponse)(nil),       // 24: tandem.v1.WidgetServiceSendMessageResponse
+	(*ListMessagesRequest)(nil),                    // 25: tandem.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),                   // 26: tandem.v1.ListMessagesResponse
+	(*WidgetServiceWatchRequest)(nil),              // 27: tandem.v1.WidgetServiceWatchRequest
+	(*WidgetServiceWatchResponse)(nil),             // 28: tandem.v1.WidgetServiceWatchResponse
+	(*QueueStatus)(nil),                            // 29: tandem.v1.QueueStatus
+	(*WidgetServiceSetTypingRequest)(nil),          // 30: tandem.v1.WidgetServiceSetTypingRequest
+	(*WidgetServiceSetTypingResponse)(nil),         // 31: tandem.v1.WidgetServiceSetTypingResponse
+	(*WidgetServiceCloseConversationRequest)(nil),  // 32: tandem.v1.WidgetServiceCloseConversationRequest
+	(*WidgetServiceCloseConversationResponse)(nil), // 33: tandem.v1.WidgetServiceCloseConversationResponse
+	nil,                    // 34: tandem.v1.UpdateVisitorRequest.AttributesEntry
+	nil,                    // 35: tandem.v1.StartSessionRequest.AttributesEntry
+	nil,                    // 36: tandem.v1.StartConversationRequest.CustomFieldsEntry
+	(*WidgetSettings)(nil), // 37: tandem.v1.WidgetSettings
+	(ConversationState)(0), // 38: tandem.v1.ConversationState
+	(MessageKind)(0),       // 39: tandem.v1.MessageKind
+	(AuthorKind)(0),        // 40: tandem.v1.AuthorKind
+	(*Attachment)(nil),     // 41: tandem.v1.Attachment
+	(*Citation)(nil),       // 42: tandem.v1.Citation
 }
 var file_tandem_v1_widget_proto_depIdxs = []int32{
-	34, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
+	37, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
 	1,  // 1: tandem.v1.GetWidgetConfigResponse.groups:type_name -> tandem.v1.WidgetGroup
-	12, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	12, // 3: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	8,  // 4: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
-	12, // 5: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	35, // 6: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
-	36, // 7: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
-	37, // 8: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
-	38, // 9: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
-	39, // 10: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
-	12, // 11: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
-	13, // 12: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
-	37, // 13: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
-	32, // 14: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
-	33, // 15: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
-	12, // 16: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	13, // 17: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
-	12, // 18: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
-	13, // 19: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
-	12, // 20: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	13, // 21: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
-	14, // 22: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
-	27, // 23: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
-	12, // 24: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	0,  // 25: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
-	15, // 26: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
-	17, // 27: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
-	19, // 28: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
-	21, // 29: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
-	23, // 30: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
-	25, // 31: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
-	28, // 32: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
-	30, // 33: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
-	3,  // 34: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
-	5,  // 35: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
-	7,  // 36: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
-	10, // 37: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
-	2,  // 38: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
-	16, // 39: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
-	18, // 40: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
-	20, // 41: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
-	22, // 42: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
-	24, // 43: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
-	26, // 44: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
-	29, // 45: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
-	31, // 46: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
-	4,  // 47: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
-	6,  // 48: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
-	9,  // 49: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
-	11, // 50: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
-	38, // [38:51] is the sub-list for method output_type
-	25, // [25:38] is the sub-list for method input_type
-	25, // [25:25] is the sub-list for extension type_name
-	25, // [25:25] is the sub-list for extension extendee
-	0,  // [0:25] is the sub-list for field type_name
+	14, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	34, // 3: tandem.v1.UpdateVisitorRequest.attributes:type_name -> tandem.v1.UpdateVisitorRequest.AttributesEntry
+	14, // 4: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	10, // 5: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
+	14, // 6: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	38, // 7: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
+	39, // 8: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
+	40, // 9: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
+	41, // 10: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
+	42, // 11: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
+	14, // 12: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
+	15, // 13: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
+	40, // 14: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
+	35, // 15: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
+	36, // 16: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
+	14, // 17: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	15, // 18: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
+	14, // 19: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
+	15, // 20: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
+	14, // 21: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	15, // 22: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
+	16, // 23: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
+	29, // 24: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
+	14, // 25: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	0,  // 26: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
+	17, // 27: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
+	19, // 28: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
+	21, // 29: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
+	23, // 30: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
+	25, // 31: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
+	27, // 32: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
+	30, // 33: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
+	32, // 34: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
+	3,  // 35: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
+	7,  // 36: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
+	5,  // 37: tandem.v1.WidgetService.UpdateVisitor:input_type -> tandem.v1.UpdateVisitorRequest
+	9,  // 38: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
+	12, // 39: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
+	2,  // 40: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
+	18, // 41: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
+	20, // 42: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
+	22, // 43: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
+	24, // 44: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
+	26, // 45: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
+	28, // 46: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
+	31, // 47: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
+	33, // 48: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
+	4,  // 49: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
+	8,  // 50: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
+	6,  // 51: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
+	11, // 52: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
+	13, // 53: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
+	40, // [40:54] is the sub-list for method output_type
+	26, // [26:40] is the sub-list for method input_type
+	26, // [26:26] is the sub-list for extension type_name
+	26, // [26:26] is the sub-list for extension extendee
+	0,  // [0:26] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_widget_proto_init() }
@@ -2243,13 +2360,14 @@ func file_tandem_v1_widget_proto_init() {
 	file_tandem_v1_authz_proto_init()
 	file_tandem_v1_conversation_proto_init()
 	file_tandem_v1_workspace_proto_init()
+	file_tandem_v1_widget_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_widget_proto_rawDesc), len(file_tandem_v1_widget_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -20,6 +20,7 @@ func init() {
 			"/tandem.v1.BotService/ListHandoffs":       member(access.RoleAgent),
 			"/tandem.v1.WidgetService/RequestHuman":    visitorsOwn,
 			"/tandem.v1.WidgetService/GetWidgetConfig": visitorOnly,
+			"/tandem.v1.WidgetService/UpdateVisitor":   visitorOnly,
 		},
 		fixtures: botFixtures,
 		digest: []string{
@@ -49,6 +50,12 @@ func botFixtures(w *world) map[string]func(tg target) call {
 			id := w.targetWorkspace(tg)
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Bot.ListHandoffs(ctx, &tandemv1.ListHandoffsRequest{WorkspaceId: id})
+				return err
+			}
+		},
+		"/tandem.v1.WidgetService/UpdateVisitor": func(target) call {
+			return func(ctx context.Context, c rpctest.Clients) error {
+				_, err := c.Widget.UpdateVisitor(ctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"cart_total": "42"}})
 				return err
 			}
 		},

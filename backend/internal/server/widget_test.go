@@ -186,3 +186,50 @@ func TestQueueStatus(t *testing.T) {
 		}
 	})
 }
+
+// TestUpdateVisitor: a visitor tells their name, email and the store's
+// unsigned attributes mid-session (pre-chat fields, a cart that changes),
+// in the same contact; what the store signed cannot be changed that way.
+func TestUpdateVisitor(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.srv.Clients(rpctest.Connect)
+		vctx := rpctest.WithToken(w.ctx, w.visitorToken)
+		name, email := "Pat Shopper", "Pat@Example.com"
+		_, err := c.Widget.UpdateVisitor(vctx, &tandemv1.UpdateVisitorRequest{Name: &name, Email: &email,
+			Attributes: map[string]string{"cart_total": "250", "page": "checkout"}})
+		wantCode(t, err, 0)
+		_, err = c.Widget.UpdateVisitor(vctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"page": ""}})
+		wantCode(t, err, 0)
+		got, err := w.srv.Contacts.Get(w.ctx, w.w1.ID, w.visitor.VisitorID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Name != name || got.Email != "pat@example.com" || got.Unverified["cart_total"] != "250" || got.Unverified["page"] != "" {
+			t.Errorf("contact after updates: %q %q %v", got.Name, got.Email, got.Unverified)
+		}
+		bad := "not an email"
+		_, err = c.Widget.UpdateVisitor(vctx, &tandemv1.UpdateVisitorRequest{Email: &bad})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		if err != nil && !strings.Contains(err.Error(), "email") {
+			t.Errorf("error does not name the field: %v", err)
+		}
+
+		// A shopper the store signed in keeps the name and attributes it vouched for.
+		ws, err := w.srv.Workspaces.Get(w.ctx, w.w1.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		identity := `{"external_id":"cust-77","name":"Vera","attributes":{"vip":true}}`
+		signed, err := c.Widget.StartSession(w.ctx, &tandemv1.StartSessionRequest{PublicKey: ws.PublicKey, IdentityJson: identity,
+			IdentitySignature: contact.Sign(ws.WidgetSecret, identity)})
+		wantCode(t, err, 0)
+		sctx := rpctest.WithToken(w.ctx, signed.GetToken())
+		_, err = c.Widget.UpdateVisitor(sctx, &tandemv1.UpdateVisitorRequest{Name: &name})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		_, err = c.Widget.UpdateVisitor(sctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"vip": "false"}})
+		wantCode(t, err, connect.CodeInvalidArgument)
+		_, err = c.Widget.UpdateVisitor(sctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"cart_total": "99"}})
+		wantCode(t, err, 0)
+	})
+}

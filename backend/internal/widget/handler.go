@@ -96,6 +96,28 @@ func (h *Handler) RateConversation(ctx context.Context, req *tandemv1.RateConver
 	return &tandemv1.RateConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
 }
 
+// UpdateVisitor implements WidgetService.UpdateVisitor.
+func (h *Handler) UpdateVisitor(ctx context.Context, req *tandemv1.UpdateVisitorRequest) (*tandemv1.UpdateVisitorResponse, error) {
+	p := access.PrincipalFrom(ctx)
+	if req.Name != nil || req.Email != nil {
+		c, err := h.contacts.Get(ctx, p.WorkspaceID, p.VisitorID)
+		if err != nil {
+			return nil, err
+		}
+		if c.IdentityVerified {
+			field := "name"
+			if req.Name == nil {
+				field = "email"
+			}
+			return nil, apperr.Invalid(field, "the store signed who you are, and your name and email come from it")
+		}
+	}
+	if _, err := h.contacts.Update(ctx, p, p.WorkspaceID, p.VisitorID, req.Name, req.Email, req.GetAttributes()); err != nil {
+		return nil, err
+	}
+	return &tandemv1.UpdateVisitorResponse{}, nil
+}
+
 // RequestHuman implements WidgetService.RequestHuman.
 func (h *Handler) RequestHuman(ctx context.Context, req *tandemv1.RequestHumanRequest) (*tandemv1.RequestHumanResponse, error) {
 	p := access.PrincipalFrom(ctx)

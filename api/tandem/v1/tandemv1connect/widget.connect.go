@@ -64,6 +64,9 @@ const (
 	// WidgetServiceRequestHumanProcedure is the fully-qualified name of the WidgetService's
 	// RequestHuman RPC.
 	WidgetServiceRequestHumanProcedure = "/tandem.v1.WidgetService/RequestHuman"
+	// WidgetServiceUpdateVisitorProcedure is the fully-qualified name of the WidgetService's
+	// UpdateVisitor RPC.
+	WidgetServiceUpdateVisitorProcedure = "/tandem.v1.WidgetService/UpdateVisitor"
 	// WidgetServiceListCustomActionsProcedure is the fully-qualified name of the WidgetService's
 	// ListCustomActions RPC.
 	WidgetServiceListCustomActionsProcedure = "/tandem.v1.WidgetService/ListCustomActions"
@@ -103,6 +106,11 @@ type WidgetServiceClient interface {
 	// RequestHuman hands the conversation from the AI agent to the team (the
 	// "Talk to a person" button). Asking again changes nothing.
 	RequestHuman(context.Context, *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error)
+	// UpdateVisitor changes what the visitor tells about themselves in this
+	// session: pre-chat name and email, and the store's unsigned attributes
+	// (Tandem.setAttributes: a cart's value as it changes). Rules see the new
+	// values from the next event on. Fields the store signed stay as signed.
+	UpdateVisitor(context.Context, *v1.UpdateVisitorRequest) (*v1.UpdateVisitorResponse, error)
 	// ListCustomActions lists the buttons the widget shows in a chat ("Talk
 	// to a person", "Track my order"), in their order.
 	ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error)
@@ -190,6 +198,13 @@ func NewWidgetServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithSchema(widgetServiceMethods.ByName("RequestHuman")),
 			connect.WithClientOptions(opts...),
 		),
+		updateVisitor: connect.NewClient[v1.UpdateVisitorRequest, v1.UpdateVisitorResponse](
+			httpClient,
+			baseURL+WidgetServiceUpdateVisitorProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("UpdateVisitor")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		listCustomActions: connect.NewClient[v1.WidgetServiceListCustomActionsRequest, v1.WidgetServiceListCustomActionsResponse](
 			httpClient,
 			baseURL+WidgetServiceListCustomActionsProcedure,
@@ -219,6 +234,7 @@ type widgetServiceClient struct {
 	closeConversation   *connect.Client[v1.WidgetServiceCloseConversationRequest, v1.WidgetServiceCloseConversationResponse]
 	rateConversation    *connect.Client[v1.RateConversationRequest, v1.RateConversationResponse]
 	requestHuman        *connect.Client[v1.RequestHumanRequest, v1.RequestHumanResponse]
+	updateVisitor       *connect.Client[v1.UpdateVisitorRequest, v1.UpdateVisitorResponse]
 	listCustomActions   *connect.Client[v1.WidgetServiceListCustomActionsRequest, v1.WidgetServiceListCustomActionsResponse]
 	pressCustomAction   *connect.Client[v1.PressCustomActionRequest, v1.PressCustomActionResponse]
 }
@@ -318,6 +334,15 @@ func (c *widgetServiceClient) RequestHuman(ctx context.Context, req *v1.RequestH
 	return nil, err
 }
 
+// UpdateVisitor calls tandem.v1.WidgetService.UpdateVisitor.
+func (c *widgetServiceClient) UpdateVisitor(ctx context.Context, req *v1.UpdateVisitorRequest) (*v1.UpdateVisitorResponse, error) {
+	response, err := c.updateVisitor.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // ListCustomActions calls tandem.v1.WidgetService.ListCustomActions.
 func (c *widgetServiceClient) ListCustomActions(ctx context.Context, req *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error) {
 	response, err := c.listCustomActions.CallUnary(ctx, connect.NewRequest(req))
@@ -367,6 +392,11 @@ type WidgetServiceHandler interface {
 	// RequestHuman hands the conversation from the AI agent to the team (the
 	// "Talk to a person" button). Asking again changes nothing.
 	RequestHuman(context.Context, *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error)
+	// UpdateVisitor changes what the visitor tells about themselves in this
+	// session: pre-chat name and email, and the store's unsigned attributes
+	// (Tandem.setAttributes: a cart's value as it changes). Rules see the new
+	// values from the next event on. Fields the store signed stay as signed.
+	UpdateVisitor(context.Context, *v1.UpdateVisitorRequest) (*v1.UpdateVisitorResponse, error)
 	// ListCustomActions lists the buttons the widget shows in a chat ("Talk
 	// to a person", "Track my order"), in their order.
 	ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error)
@@ -450,6 +480,13 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 		connect.WithSchema(widgetServiceMethods.ByName("RequestHuman")),
 		connect.WithHandlerOptions(opts...),
 	)
+	widgetServiceUpdateVisitorHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceUpdateVisitorProcedure,
+		svc.UpdateVisitor,
+		connect.WithSchema(widgetServiceMethods.ByName("UpdateVisitor")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	widgetServiceListCustomActionsHandler := connect.NewUnaryHandlerSimple(
 		WidgetServiceListCustomActionsProcedure,
 		svc.ListCustomActions,
@@ -487,6 +524,8 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 			widgetServiceRateConversationHandler.ServeHTTP(w, r)
 		case WidgetServiceRequestHumanProcedure:
 			widgetServiceRequestHumanHandler.ServeHTTP(w, r)
+		case WidgetServiceUpdateVisitorProcedure:
+			widgetServiceUpdateVisitorHandler.ServeHTTP(w, r)
 		case WidgetServiceListCustomActionsProcedure:
 			widgetServiceListCustomActionsHandler.ServeHTTP(w, r)
 		case WidgetServicePressCustomActionProcedure:
@@ -542,6 +581,10 @@ func (UnimplementedWidgetServiceHandler) RateConversation(context.Context, *v1.R
 
 func (UnimplementedWidgetServiceHandler) RequestHuman(context.Context, *v1.RequestHumanRequest) (*v1.RequestHumanResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.RequestHuman is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) UpdateVisitor(context.Context, *v1.UpdateVisitorRequest) (*v1.UpdateVisitorResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.UpdateVisitor is not implemented"))
 }
 
 func (UnimplementedWidgetServiceHandler) ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error) {

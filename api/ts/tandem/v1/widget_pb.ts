@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/widget.proto.
  */
 export const file_tandem_v1_widget: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0YW5kZW0vdjEvd2lkZ2V0LnByb3RvEgl0YW5kZW0udjEiGAoWR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdCI8CgtXaWRnZXRHcm91cBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIocCChdHZXRXaWRnZXRDb25maWdSZXNwb25zZRIWCg53b3Jrc3BhY2VfbmFtZRgBIAEoCRIrCghzZXR0aW5ncxgCIAEoCzIZLnRhbmRlbS52MS5XaWRnZXRTZXR0aW5ncxITCgtib3RfZW5hYmxlZBgDIAEoCBIQCghib3RfbmFtZRgEIAEoCRIQCghncmVldGluZxgFIAEoCRImCgZncm91cHMYBiADKAsyFi50YW5kZW0udjEuV2lkZ2V0R3JvdXASFgoObWF4X2ZpbGVfYnl0ZXMYByABKAMSFQoNYWdlbnRzX29ubGluZRgIIAEoCBIXCg9vZmZsaW5lX21lc3NhZ2UYCSABKAkicgoXUmF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgZyYXRpbmcYAiABKAVCCbpIBhoEGAUoARIZCgdjb21tZW50GAMgASgJQgi6SAVyAxjQDyJPChhSYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiI4ChNSZXF1ZXN0SHVtYW5SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiSwoUUmVxdWVzdEh1bWFuUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiInCiVXaWRnZXRTZXJ2aWNlTGlzdEN1c3RvbUFjdGlvbnNSZXF1ZXN0Ii8KEldpZGdldEN1c3RvbUFjdGlvbhIKCgJpZBgBIAEoCRINCgVsYWJlbBgCIAEoCSJYCiZXaWRnZXRTZXJ2aWNlTGlzdEN1c3RvbUFjdGlvbnNSZXNwb25zZRIuCgdhY3Rpb25zGAEgAygLMh0udGFuZGVtLnYxLldpZGdldEN1c3RvbUFjdGlvbiJhChhQcmVzc0N1c3RvbUFjdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIiChBjdXN0b21fYWN0aW9uX2lkGAIgASgJQgi6SAVyA7ABASJQChlQcmVzc0N1c3RvbUFjdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24iowEKEldpZGdldENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIrCgVzdGF0ZRgCIAEoDjIcLnRhbmRlbS52MS5Db252ZXJzYXRpb25TdGF0ZRIWCg5jcmVhdGVfdGltZV9tcxgDIAEoAxIVCg1jbG9zZV90aW1lX21zGAQgASgDEhAKCGxhc3Rfc2VxGAUgASgDEhMKC2NzYXRfcmF0aW5nGAYgASgFIq4CCg1XaWRnZXRNZXNzYWdlEgoKAmlkGAEgASgJEiQKBGtpbmQYAiABKA4yFi50YW5kZW0udjEuTWVzc2FnZUtpbmQSKgoLYXV0aG9yX2tpbmQYAyABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBITCgthdXRob3JfbmFtZRgEIAEoCRIMCgRib2R5GAUgASgJEhAKCGFjdGl2aXR5GAYgASgJEhEKCWNsaWVudF9pZBgHIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgIIAEoAxILCgNzZXEYCSABKAMSKgoLYXR0YWNobWVudHMYCiADKAsyFS50YW5kZW0udjEuQXR0YWNobWVudBImCgljaXRhdGlvbnMYCyADKAsyEy50YW5kZW0udjEuQ2l0YXRpb24iiAIKC1dpZGdldEV2ZW50EgsKA3NlcRgBIAEoAxIMCgR0eXBlGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAxIzCgxjb252ZXJzYXRpb24YBSABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYBiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIOCgZ0eXBpbmcYByABKAgSKQoKYWN0b3Jfa2luZBgIIAEoDjIVLnRhbmRlbS52MS5BdXRob3JLaW5kEhIKCmFjdG9yX25hbWUYCSABKAkiwAIKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSHQoKcHVibGljX2tleRgBIAEoCUIJukgGcgQQARhAEh8KDWlkZW50aXR5X2pzb24YAiABKAlCCLpIBXIDKIBAEiQKEmlkZW50aXR5X3NpZ25hdHVyZRgDIAEoCUIIukgFcgMYgAESFQoEbmFtZRgEIAEoCUIHukgEcgIYZBIcCgVlbWFpbBgFIAEoCUINukgK2AEBcgUY/gFgARJbCgphdHRyaWJ1dGVzGAYgAygLMi4udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuQXR0cmlidXRlc0VudHJ5Qhe6SBSaAREQMiIGcgQQARhAKgVyAxiACBoxCg9BdHRyaWJ1dGVzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASKEAQoUU3RhcnRTZXNzaW9uUmVzcG9uc2USDQoFdG9rZW4YASABKAkSFgoOZXhwaXJlX3RpbWVfbXMYAiABKAMSEgoKY29udGFjdF9pZBgDIAEoCRIZChFpZGVudGl0eV92ZXJpZmllZBgEIAEoCBIWCg53b3Jrc3BhY2VfbmFtZRgFIAEoCSKnAgoYU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0EhsKCWNsaWVudF9pZBgBIAEoCUIIukgFcgOwAQESGgoIcGFnZV91cmwYAiABKAlCCLpIBXIDGIAQEmUKDWN1c3RvbV9maWVsZHMYAyADKAsyNS50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0LkN1c3RvbUZpZWxkc0VudHJ5Qhe6SBSaAREQFCIGcgQQARhAKgVyAxiACBIXCgRib2R5GAQgASgJQgm6SAZyBCiAgAESHQoIZ3JvdXBfaWQYBSABKAlCC7pICNgBAXIDsAEBGjMKEUN1c3RvbUZpZWxkc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiewoZU3RhcnRDb252ZXJzYXRpb25SZXNwb25zZRIzCgxjb252ZXJzYXRpb24YASABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYAiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZSIcChpMaXN0TXlDb252ZXJzYXRpb25zUmVxdWVzdCJTChtMaXN0TXlDb252ZXJzYXRpb25zUmVzcG9uc2USNAoNY29udmVyc2F0aW9ucxgBIAMoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24ijQIKH1dpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIbCgljbGllbnRfaWQYAiABKAlCCLpIBXIDsAEBEhcKBGJvZHkYAyABKAlCCbpIBnIEKICAARIjCghmaWxlX2lkcxgEIAMoCUIRukgOkgELEAoYASIFcgOwAQE6bLpIaRpnCg1ib2R5X29yX2ZpbGVzEiZib2R5OiB3cml0ZSBhIG1lc3NhZ2Ugb3IgYXR0YWNoIGEgZmlsZRouc2l6ZSh0aGlzLmJvZHkpID4gMCB8fCBzaXplKHRoaXMuZmlsZV9pZHMpID4gMCKCAQogV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVzcG9uc2USKQoHbWVzc2FnZRgBIAEoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEjMKDGNvbnZlcnNhdGlvbhgCIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24idQoTTGlzdE1lc3NhZ2VzUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJrChRMaXN0TWVzc2FnZXNSZXNwb25zZRIqCghtZXNzYWdlcxgBIAMoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkiWAoZV2lkZ2V0U2VydmljZVdhdGNoUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhgKBmN1cnNvchgCIAEoCUIIukgFcgMYgAQijQEKGldpZGdldFNlcnZpY2VXYXRjaFJlc3BvbnNlEiUKBWV2ZW50GAEgASgLMhYudGFuZGVtLnYxLldpZGdldEV2ZW50Eg4KBmN1cnNvchgCIAEoCRIRCgloZWFydGJlYXQYAyABKAgSJQoFcXVldWUYBCABKAsyFi50YW5kZW0udjEuUXVldWVTdGF0dXMiUAoLUXVldWVTdGF0dXMSEAoIcG9zaXRpb24YASABKAUSGAoQZXhwZWN0ZWRfd2FpdF9tcxgCIAEoAxIVCg1hZ2VudHNfb25saW5lGAMgASgIIlIKHVdpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIiAKHldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSJKCiVXaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiXQomV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbjLnDAoNV2lkZ2V0U2VydmljZRJjCg9HZXRXaWRnZXRDb25maWcSIS50YW5kZW0udjEuR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdBoiLnRhbmRlbS52MS5HZXRXaWRnZXRDb25maWdSZXNwb25zZSIJkAIByvMYAggFElcKDFN0YXJ0U2Vzc2lvbhIeLnRhbmRlbS52MS5TdGFydFNlc3Npb25SZXF1ZXN0Gh8udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlIgbK8xgCCAESZgoRU3RhcnRDb252ZXJzYXRpb24SIy50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlN0YXJ0Q29udmVyc2F0aW9uUmVzcG9uc2UiBsrzGAIIBRJvChNMaXN0TXlDb252ZXJzYXRpb25zEiUudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0GiYudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZSIJkAIByvMYAggFEo0BCgtTZW5kTWVzc2FnZRIqLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXF1ZXN0GisudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEnkKDExpc3RNZXNzYWdlcxIeLnRhbmRlbS52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0Gh8udGFuZGVtLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIiiQAgHK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEn0KBVdhdGNoEiQudGFuZGVtLnYxLldpZGdldFNlcnZpY2VXYXRjaFJlcXVlc3QaJS50YW5kZW0udjEuV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQwARKHAQoJU2V0VHlwaW5nEigudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0GikudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKfAQoRQ2xvc2VDb252ZXJzYXRpb24SMC50YW5kZW0udjEuV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBoxLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKCAQoQUmF0ZUNvbnZlcnNhdGlvbhIiLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVxdWVzdBojLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSdgoMUmVxdWVzdEh1bWFuEh4udGFuZGVtLnYxLlJlcXVlc3RIdW1hblJlcXVlc3QaHy50YW5kZW0udjEuUmVxdWVzdEh1bWFuUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSgwEKEUxpc3RDdXN0b21BY3Rpb25zEjAudGFuZGVtLnYxLldpZGdldFNlcnZpY2VMaXN0Q3VzdG9tQWN0aW9uc1JlcXVlc3QaMS50YW5kZW0udjEuV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVzcG9uc2UiCZACAcrzGAIIBRKFAQoRUHJlc3NDdXN0b21BY3Rpb24SIy50YW5kZW0udjEuUHJlc3NDdXN0b21BY3Rpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlByZXNzQ3VzdG9tQWN0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWRCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz, file_tandem_v1_conversation, file_tandem_v1_workspace]);
+  fileDesc("ChZ0YW5kZW0vdjEvd2lkZ2V0LnByb3RvEgl0YW5kZW0udjEiGAoWR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdCI8CgtXaWRnZXRHcm91cBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIocCChdHZXRXaWRnZXRDb25maWdSZXNwb25zZRIWCg53b3Jrc3BhY2VfbmFtZRgBIAEoCRIrCghzZXR0aW5ncxgCIAEoCzIZLnRhbmRlbS52MS5XaWRnZXRTZXR0aW5ncxITCgtib3RfZW5hYmxlZBgDIAEoCBIQCghib3RfbmFtZRgEIAEoCRIQCghncmVldGluZxgFIAEoCRImCgZncm91cHMYBiADKAsyFi50YW5kZW0udjEuV2lkZ2V0R3JvdXASFgoObWF4X2ZpbGVfYnl0ZXMYByABKAMSFQoNYWdlbnRzX29ubGluZRgIIAEoCBIXCg9vZmZsaW5lX21lc3NhZ2UYCSABKAkicgoXUmF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgZyYXRpbmcYAiABKAVCCbpIBhoEGAUoARIZCgdjb21tZW50GAMgASgJQgi6SAVyAxjQDyJPChhSYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiL2AQoUVXBkYXRlVmlzaXRvclJlcXVlc3QSGgoEbmFtZRgBIAEoCUIHukgEcgIYZEgAiAEBEh4KBWVtYWlsGAIgASgJQgq6SAdyBRj+AWABSAGIAQESXAoKYXR0cmlidXRlcxgDIAMoCzIvLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVxdWVzdC5BdHRyaWJ1dGVzRW50cnlCF7pIFJoBERAyIgZyBBABGEAqBXIDGIAIGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9uYW1lQggKBl9lbWFpbCIXChVVcGRhdGVWaXNpdG9yUmVzcG9uc2UiOAoTUmVxdWVzdEh1bWFuUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIksKFFJlcXVlc3RIdW1hblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24iJwolV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVxdWVzdCIvChJXaWRnZXRDdXN0b21BY3Rpb24SCgoCaWQYASABKAkSDQoFbGFiZWwYAiABKAkiWAomV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVzcG9uc2USLgoHYWN0aW9ucxgBIAMoCzIdLnRhbmRlbS52MS5XaWRnZXRDdXN0b21BY3Rpb24iYQoYUHJlc3NDdXN0b21BY3Rpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESIgoQY3VzdG9tX2FjdGlvbl9pZBgCIAEoCUIIukgFcgOwAQEiUAoZUHJlc3NDdXN0b21BY3Rpb25SZXNwb25zZRIzCgxjb252ZXJzYXRpb24YASABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uIqMBChJXaWRnZXRDb252ZXJzYXRpb24SCgoCaWQYASABKAkSKwoFc3RhdGUYAiABKA4yHC50YW5kZW0udjEuQ29udmVyc2F0aW9uU3RhdGUSFgoOY3JlYXRlX3RpbWVfbXMYAyABKAMSFQoNY2xvc2VfdGltZV9tcxgEIAEoAxIQCghsYXN0X3NlcRgFIAEoAxITCgtjc2F0X3JhdGluZxgGIAEoBSKuAgoNV2lkZ2V0TWVzc2FnZRIKCgJpZBgBIAEoCRIkCgRraW5kGAIgASgOMhYudGFuZGVtLnYxLk1lc3NhZ2VLaW5kEioKC2F1dGhvcl9raW5kGAMgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEwoLYXV0aG9yX25hbWUYBCABKAkSDAoEYm9keRgFIAEoCRIQCghhY3Rpdml0eRgGIAEoCRIRCgljbGllbnRfaWQYByABKAkSFgoOY3JlYXRlX3RpbWVfbXMYCCABKAMSCwoDc2VxGAkgASgDEioKC2F0dGFjaG1lbnRzGAogAygLMhUudGFuZGVtLnYxLkF0dGFjaG1lbnQSJgoJY2l0YXRpb25zGAsgAygLMhMudGFuZGVtLnYxLkNpdGF0aW9uIogCCgtXaWRnZXRFdmVudBILCgNzZXEYASABKAMSDAoEdHlwZRgCIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAyABKAkSFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMSMwoMY29udmVyc2F0aW9uGAUgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbhIpCgdtZXNzYWdlGAYgASgLMhgudGFuZGVtLnYxLldpZGdldE1lc3NhZ2USDgoGdHlwaW5nGAcgASgIEikKCmFjdG9yX2tpbmQYCCABKA4yFS50YW5kZW0udjEuQXV0aG9yS2luZBISCgphY3Rvcl9uYW1lGAkgASgJIsACChNTdGFydFNlc3Npb25SZXF1ZXN0Eh0KCnB1YmxpY19rZXkYASABKAlCCbpIBnIEEAEYQBIfCg1pZGVudGl0eV9qc29uGAIgASgJQgi6SAVyAyiAQBIkChJpZGVudGl0eV9zaWduYXR1cmUYAyABKAlCCLpIBXIDGIABEhUKBG5hbWUYBCABKAlCB7pIBHICGGQSHAoFZW1haWwYBSABKAlCDbpICtgBAXIFGP4BYAESWwoKYXR0cmlidXRlcxgGIAMoCzIuLnRhbmRlbS52MS5TdGFydFNlc3Npb25SZXF1ZXN0LkF0dHJpYnV0ZXNFbnRyeUIXukgUmgEREDIiBnIEEAEYQCoFcgMYgAgaMQoPQXR0cmlidXRlc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEihAEKFFN0YXJ0U2Vzc2lvblJlc3BvbnNlEg0KBXRva2VuGAEgASgJEhYKDmV4cGlyZV90aW1lX21zGAIgASgDEhIKCmNvbnRhY3RfaWQYAyABKAkSGQoRaWRlbnRpdHlfdmVyaWZpZWQYBCABKAgSFgoOd29ya3NwYWNlX25hbWUYBSABKAkipwIKGFN0YXJ0Q29udmVyc2F0aW9uUmVxdWVzdBIbCgljbGllbnRfaWQYASABKAlCCLpIBXIDsAEBEhoKCHBhZ2VfdXJsGAIgASgJQgi6SAVyAxiAEBJlCg1jdXN0b21fZmllbGRzGAMgAygLMjUudGFuZGVtLnYxLlN0YXJ0Q29udmVyc2F0aW9uUmVxdWVzdC5DdXN0b21GaWVsZHNFbnRyeUIXukgUmgEREBQiBnIEEAEYQCoFcgMYgAgSFwoEYm9keRgEIAEoCUIJukgGcgQogIABEh0KCGdyb3VwX2lkGAUgASgJQgu6SAjYAQFyA7ABARozChFDdXN0b21GaWVsZHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBInsKGVN0YXJ0Q29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbhIpCgdtZXNzYWdlGAIgASgLMhgudGFuZGVtLnYxLldpZGdldE1lc3NhZ2UiHAoaTGlzdE15Q29udmVyc2F0aW9uc1JlcXVlc3QiUwobTGlzdE15Q29udmVyc2F0aW9uc1Jlc3BvbnNlEjQKDWNvbnZlcnNhdGlvbnMYASADKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uIo0CCh9XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGwoJY2xpZW50X2lkGAIgASgJQgi6SAVyA7ABARIXCgRib2R5GAMgASgJQgm6SAZyBCiAgAESIwoIZmlsZV9pZHMYBCADKAlCEbpIDpIBCxAKGAEiBXIDsAEBOmy6SGkaZwoNYm9keV9vcl9maWxlcxImYm9keTogd3JpdGUgYSBtZXNzYWdlIG9yIGF0dGFjaCBhIGZpbGUaLnNpemUodGhpcy5ib2R5KSA+IDAgfHwgc2l6ZSh0aGlzLmZpbGVfaWRzKSA+IDAiggEKIFdpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlc3BvbnNlEikKB21lc3NhZ2UYASABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIzCgxjb252ZXJzYXRpb24YAiABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uInUKE0xpc3RNZXNzYWdlc1JlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiawoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USKgoIbWVzc2FnZXMYASADKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSDgoGY3Vyc29yGAMgASgJIlgKGVdpZGdldFNlcnZpY2VXYXRjaFJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIYCgZjdXJzb3IYAiABKAlCCLpIBXIDGIAEIo0BChpXaWRnZXRTZXJ2aWNlV2F0Y2hSZXNwb25zZRIlCgVldmVudBgBIAEoCzIWLnRhbmRlbS52MS5XaWRnZXRFdmVudBIOCgZjdXJzb3IYAiABKAkSEQoJaGVhcnRiZWF0GAMgASgIEiUKBXF1ZXVlGAQgASgLMhYudGFuZGVtLnYxLlF1ZXVlU3RhdHVzIlAKC1F1ZXVlU3RhdHVzEhAKCHBvc2l0aW9uGAEgASgFEhgKEGV4cGVjdGVkX3dhaXRfbXMYAiABKAMSFQoNYWdlbnRzX29ubGluZRgDIAEoCCJSCh1XaWRnZXRTZXJ2aWNlU2V0VHlwaW5nUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEg4KBnR5cGluZxgCIAEoCCIgCh5XaWRnZXRTZXJ2aWNlU2V0VHlwaW5nUmVzcG9uc2UiSgolV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIl0KJldpZGdldFNlcnZpY2VDbG9zZUNvbnZlcnNhdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24yxg0KDVdpZGdldFNlcnZpY2USYwoPR2V0V2lkZ2V0Q29uZmlnEiEudGFuZGVtLnYxLkdldFdpZGdldENvbmZpZ1JlcXVlc3QaIi50YW5kZW0udjEuR2V0V2lkZ2V0Q29uZmlnUmVzcG9uc2UiCZACAcrzGAIIBRJXCgxTdGFydFNlc3Npb24SHi50YW5kZW0udjEuU3RhcnRTZXNzaW9uUmVxdWVzdBofLnRhbmRlbS52MS5TdGFydFNlc3Npb25SZXNwb25zZSIGyvMYAggBEmYKEVN0YXJ0Q29udmVyc2F0aW9uEiMudGFuZGVtLnYxLlN0YXJ0Q29udmVyc2F0aW9uUmVxdWVzdBokLnRhbmRlbS52MS5TdGFydENvbnZlcnNhdGlvblJlc3BvbnNlIgbK8xgCCAUSbwoTTGlzdE15Q29udmVyc2F0aW9ucxIlLnRhbmRlbS52MS5MaXN0TXlDb252ZXJzYXRpb25zUmVxdWVzdBomLnRhbmRlbS52MS5MaXN0TXlDb252ZXJzYXRpb25zUmVzcG9uc2UiCZACAcrzGAIIBRKNAQoLU2VuZE1lc3NhZ2USKi50YW5kZW0udjEuV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVxdWVzdBorLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBJ5CgxMaXN0TWVzc2FnZXMSHi50YW5kZW0udjEuTGlzdE1lc3NhZ2VzUmVxdWVzdBofLnRhbmRlbS52MS5MaXN0TWVzc2FnZXNSZXNwb25zZSIokAIByvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBJ9CgVXYXRjaBIkLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlV2F0Y2hSZXF1ZXN0GiUudGFuZGVtLnYxLldpZGdldFNlcnZpY2VXYXRjaFJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkMAEShwEKCVNldFR5cGluZxIoLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2V0VHlwaW5nUmVxdWVzdBopLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2V0VHlwaW5nUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSnwEKEUNsb3NlQ29udmVyc2F0aW9uEjAudGFuZGVtLnYxLldpZGdldFNlcnZpY2VDbG9zZUNvbnZlcnNhdGlvblJlcXVlc3QaMS50YW5kZW0udjEuV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSggEKEFJhdGVDb252ZXJzYXRpb24SIi50YW5kZW0udjEuUmF0ZUNvbnZlcnNhdGlvblJlcXVlc3QaIy50YW5kZW0udjEuUmF0ZUNvbnZlcnNhdGlvblJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEnYKDFJlcXVlc3RIdW1hbhIeLnRhbmRlbS52MS5SZXF1ZXN0SHVtYW5SZXF1ZXN0Gh8udGFuZGVtLnYxLlJlcXVlc3RIdW1hblJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEl0KDVVwZGF0ZVZpc2l0b3ISHy50YW5kZW0udjEuVXBkYXRlVmlzaXRvclJlcXVlc3QaIC50YW5kZW0udjEuVXBkYXRlVmlzaXRvclJlc3BvbnNlIgmQAgLK8xgCCAUSgwEKEUxpc3RDdXN0b21BY3Rpb25zEjAudGFuZGVtLnYxLldpZGdldFNlcnZpY2VMaXN0Q3VzdG9tQWN0aW9uc1JlcXVlc3QaMS50YW5kZW0udjEuV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVzcG9uc2UiCZACAcrzGAIIBRKFAQoRUHJlc3NDdXN0b21BY3Rpb24SIy50YW5kZW0udjEuUHJlc3NDdXN0b21BY3Rpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlByZXNzQ3VzdG9tQWN0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWRCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz, file_tandem_v1_conversation, file_tandem_v1_workspace]);
 
 /**
  * @generated from message tandem.v1.GetWidgetConfigRequest
@@ -166,6 +166,48 @@ export const RateConversationResponseSchema: GenMessage<RateConversationResponse
   messageDesc(file_tandem_v1_widget, 4);
 
 /**
+ * @generated from message tandem.v1.UpdateVisitorRequest
+ */
+export type UpdateVisitorRequest = Message<"tandem.v1.UpdateVisitorRequest"> & {
+  /**
+   * Set only the fields to change; an empty attribute value removes it.
+   *
+   * @generated from field: optional string name = 1;
+   */
+  name?: string | undefined;
+
+  /**
+   * @generated from field: optional string email = 2;
+   */
+  email?: string | undefined;
+
+  /**
+   * @generated from field: map<string, string> attributes = 3;
+   */
+  attributes: { [key: string]: string };
+};
+
+/**
+ * Describes the message tandem.v1.UpdateVisitorRequest.
+ * Use `create(UpdateVisitorRequestSchema)` to create a new message.
+ */
+export const UpdateVisitorRequestSchema: GenMessage<UpdateVisitorRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 5);
+
+/**
+ * @generated from message tandem.v1.UpdateVisitorResponse
+ */
+export type UpdateVisitorResponse = Message<"tandem.v1.UpdateVisitorResponse"> & {
+};
+
+/**
+ * Describes the message tandem.v1.UpdateVisitorResponse.
+ * Use `create(UpdateVisitorResponseSchema)` to create a new message.
+ */
+export const UpdateVisitorResponseSchema: GenMessage<UpdateVisitorResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 6);
+
+/**
  * @generated from message tandem.v1.RequestHumanRequest
  */
 export type RequestHumanRequest = Message<"tandem.v1.RequestHumanRequest"> & {
@@ -180,7 +222,7 @@ export type RequestHumanRequest = Message<"tandem.v1.RequestHumanRequest"> & {
  * Use `create(RequestHumanRequestSchema)` to create a new message.
  */
 export const RequestHumanRequestSchema: GenMessage<RequestHumanRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 5);
+  messageDesc(file_tandem_v1_widget, 7);
 
 /**
  * @generated from message tandem.v1.RequestHumanResponse
@@ -197,7 +239,7 @@ export type RequestHumanResponse = Message<"tandem.v1.RequestHumanResponse"> & {
  * Use `create(RequestHumanResponseSchema)` to create a new message.
  */
 export const RequestHumanResponseSchema: GenMessage<RequestHumanResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 6);
+  messageDesc(file_tandem_v1_widget, 8);
 
 /**
  * @generated from message tandem.v1.WidgetServiceListCustomActionsRequest
@@ -210,7 +252,7 @@ export type WidgetServiceListCustomActionsRequest = Message<"tandem.v1.WidgetSer
  * Use `create(WidgetServiceListCustomActionsRequestSchema)` to create a new message.
  */
 export const WidgetServiceListCustomActionsRequestSchema: GenMessage<WidgetServiceListCustomActionsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 7);
+  messageDesc(file_tandem_v1_widget, 9);
 
 /**
  * WidgetCustomAction is a button as the widget shows it.
@@ -234,7 +276,7 @@ export type WidgetCustomAction = Message<"tandem.v1.WidgetCustomAction"> & {
  * Use `create(WidgetCustomActionSchema)` to create a new message.
  */
 export const WidgetCustomActionSchema: GenMessage<WidgetCustomAction> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 8);
+  messageDesc(file_tandem_v1_widget, 10);
 
 /**
  * @generated from message tandem.v1.WidgetServiceListCustomActionsResponse
@@ -251,7 +293,7 @@ export type WidgetServiceListCustomActionsResponse = Message<"tandem.v1.WidgetSe
  * Use `create(WidgetServiceListCustomActionsResponseSchema)` to create a new message.
  */
 export const WidgetServiceListCustomActionsResponseSchema: GenMessage<WidgetServiceListCustomActionsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 9);
+  messageDesc(file_tandem_v1_widget, 11);
 
 /**
  * @generated from message tandem.v1.PressCustomActionRequest
@@ -273,7 +315,7 @@ export type PressCustomActionRequest = Message<"tandem.v1.PressCustomActionReque
  * Use `create(PressCustomActionRequestSchema)` to create a new message.
  */
 export const PressCustomActionRequestSchema: GenMessage<PressCustomActionRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 10);
+  messageDesc(file_tandem_v1_widget, 12);
 
 /**
  * @generated from message tandem.v1.PressCustomActionResponse
@@ -290,7 +332,7 @@ export type PressCustomActionResponse = Message<"tandem.v1.PressCustomActionResp
  * Use `create(PressCustomActionResponseSchema)` to create a new message.
  */
 export const PressCustomActionResponseSchema: GenMessage<PressCustomActionResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 11);
+  messageDesc(file_tandem_v1_widget, 13);
 
 /**
  * WidgetConversation is a conversation as its customer sees it.
@@ -336,7 +378,7 @@ export type WidgetConversation = Message<"tandem.v1.WidgetConversation"> & {
  * Use `create(WidgetConversationSchema)` to create a new message.
  */
 export const WidgetConversationSchema: GenMessage<WidgetConversation> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 12);
+  messageDesc(file_tandem_v1_widget, 14);
 
 /**
  * WidgetMessage is a history item as the customer sees it.
@@ -411,7 +453,7 @@ export type WidgetMessage = Message<"tandem.v1.WidgetMessage"> & {
  * Use `create(WidgetMessageSchema)` to create a new message.
  */
 export const WidgetMessageSchema: GenMessage<WidgetMessage> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 13);
+  messageDesc(file_tandem_v1_widget, 15);
 
 /**
  * @generated from message tandem.v1.WidgetEvent
@@ -468,7 +510,7 @@ export type WidgetEvent = Message<"tandem.v1.WidgetEvent"> & {
  * Use `create(WidgetEventSchema)` to create a new message.
  */
 export const WidgetEventSchema: GenMessage<WidgetEvent> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 14);
+  messageDesc(file_tandem_v1_widget, 16);
 
 /**
  * @generated from message tandem.v1.StartSessionRequest
@@ -515,7 +557,7 @@ export type StartSessionRequest = Message<"tandem.v1.StartSessionRequest"> & {
  * Use `create(StartSessionRequestSchema)` to create a new message.
  */
 export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 15);
+  messageDesc(file_tandem_v1_widget, 17);
 
 /**
  * @generated from message tandem.v1.StartSessionResponse
@@ -554,7 +596,7 @@ export type StartSessionResponse = Message<"tandem.v1.StartSessionResponse"> & {
  * Use `create(StartSessionResponseSchema)` to create a new message.
  */
 export const StartSessionResponseSchema: GenMessage<StartSessionResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 16);
+  messageDesc(file_tandem_v1_widget, 18);
 
 /**
  * @generated from message tandem.v1.StartConversationRequest
@@ -595,7 +637,7 @@ export type StartConversationRequest = Message<"tandem.v1.StartConversationReque
  * Use `create(StartConversationRequestSchema)` to create a new message.
  */
 export const StartConversationRequestSchema: GenMessage<StartConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 17);
+  messageDesc(file_tandem_v1_widget, 19);
 
 /**
  * @generated from message tandem.v1.StartConversationResponse
@@ -619,7 +661,7 @@ export type StartConversationResponse = Message<"tandem.v1.StartConversationResp
  * Use `create(StartConversationResponseSchema)` to create a new message.
  */
 export const StartConversationResponseSchema: GenMessage<StartConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 18);
+  messageDesc(file_tandem_v1_widget, 20);
 
 /**
  * @generated from message tandem.v1.ListMyConversationsRequest
@@ -632,7 +674,7 @@ export type ListMyConversationsRequest = Message<"tandem.v1.ListMyConversationsR
  * Use `create(ListMyConversationsRequestSchema)` to create a new message.
  */
 export const ListMyConversationsRequestSchema: GenMessage<ListMyConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 19);
+  messageDesc(file_tandem_v1_widget, 21);
 
 /**
  * @generated from message tandem.v1.ListMyConversationsResponse
@@ -649,7 +691,7 @@ export type ListMyConversationsResponse = Message<"tandem.v1.ListMyConversations
  * Use `create(ListMyConversationsResponseSchema)` to create a new message.
  */
 export const ListMyConversationsResponseSchema: GenMessage<ListMyConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 20);
+  messageDesc(file_tandem_v1_widget, 22);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSendMessageRequest
@@ -686,7 +728,7 @@ export type WidgetServiceSendMessageRequest = Message<"tandem.v1.WidgetServiceSe
  * Use `create(WidgetServiceSendMessageRequestSchema)` to create a new message.
  */
 export const WidgetServiceSendMessageRequestSchema: GenMessage<WidgetServiceSendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 21);
+  messageDesc(file_tandem_v1_widget, 23);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSendMessageResponse
@@ -708,7 +750,7 @@ export type WidgetServiceSendMessageResponse = Message<"tandem.v1.WidgetServiceS
  * Use `create(WidgetServiceSendMessageResponseSchema)` to create a new message.
  */
 export const WidgetServiceSendMessageResponseSchema: GenMessage<WidgetServiceSendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 22);
+  messageDesc(file_tandem_v1_widget, 24);
 
 /**
  * @generated from message tandem.v1.ListMessagesRequest
@@ -735,7 +777,7 @@ export type ListMessagesRequest = Message<"tandem.v1.ListMessagesRequest"> & {
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 23);
+  messageDesc(file_tandem_v1_widget, 25);
 
 /**
  * @generated from message tandem.v1.ListMessagesResponse
@@ -766,7 +808,7 @@ export type ListMessagesResponse = Message<"tandem.v1.ListMessagesResponse"> & {
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 24);
+  messageDesc(file_tandem_v1_widget, 26);
 
 /**
  * @generated from message tandem.v1.WidgetServiceWatchRequest
@@ -788,7 +830,7 @@ export type WidgetServiceWatchRequest = Message<"tandem.v1.WidgetServiceWatchReq
  * Use `create(WidgetServiceWatchRequestSchema)` to create a new message.
  */
 export const WidgetServiceWatchRequestSchema: GenMessage<WidgetServiceWatchRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 25);
+  messageDesc(file_tandem_v1_widget, 27);
 
 /**
  * @generated from message tandem.v1.WidgetServiceWatchResponse
@@ -823,7 +865,7 @@ export type WidgetServiceWatchResponse = Message<"tandem.v1.WidgetServiceWatchRe
  * Use `create(WidgetServiceWatchResponseSchema)` to create a new message.
  */
 export const WidgetServiceWatchResponseSchema: GenMessage<WidgetServiceWatchResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 26);
+  messageDesc(file_tandem_v1_widget, 28);
 
 /**
  * QueueStatus is a waiting conversation's place in the queue.
@@ -856,7 +898,7 @@ export type QueueStatus = Message<"tandem.v1.QueueStatus"> & {
  * Use `create(QueueStatusSchema)` to create a new message.
  */
 export const QueueStatusSchema: GenMessage<QueueStatus> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 27);
+  messageDesc(file_tandem_v1_widget, 29);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSetTypingRequest
@@ -878,7 +920,7 @@ export type WidgetServiceSetTypingRequest = Message<"tandem.v1.WidgetServiceSetT
  * Use `create(WidgetServiceSetTypingRequestSchema)` to create a new message.
  */
 export const WidgetServiceSetTypingRequestSchema: GenMessage<WidgetServiceSetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 28);
+  messageDesc(file_tandem_v1_widget, 30);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSetTypingResponse
@@ -891,7 +933,7 @@ export type WidgetServiceSetTypingResponse = Message<"tandem.v1.WidgetServiceSet
  * Use `create(WidgetServiceSetTypingResponseSchema)` to create a new message.
  */
 export const WidgetServiceSetTypingResponseSchema: GenMessage<WidgetServiceSetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 29);
+  messageDesc(file_tandem_v1_widget, 31);
 
 /**
  * @generated from message tandem.v1.WidgetServiceCloseConversationRequest
@@ -908,7 +950,7 @@ export type WidgetServiceCloseConversationRequest = Message<"tandem.v1.WidgetSer
  * Use `create(WidgetServiceCloseConversationRequestSchema)` to create a new message.
  */
 export const WidgetServiceCloseConversationRequestSchema: GenMessage<WidgetServiceCloseConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 30);
+  messageDesc(file_tandem_v1_widget, 32);
 
 /**
  * @generated from message tandem.v1.WidgetServiceCloseConversationResponse
@@ -925,7 +967,7 @@ export type WidgetServiceCloseConversationResponse = Message<"tandem.v1.WidgetSe
  * Use `create(WidgetServiceCloseConversationResponseSchema)` to create a new message.
  */
 export const WidgetServiceCloseConversationResponseSchema: GenMessage<WidgetServiceCloseConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 31);
+  messageDesc(file_tandem_v1_widget, 33);
 
 /**
  * WidgetService is the customers' side: what the web chat widget (or any
@@ -1049,6 +1091,19 @@ export const WidgetService: GenService<{
     methodKind: "unary";
     input: typeof RequestHumanRequestSchema;
     output: typeof RequestHumanResponseSchema;
+  },
+  /**
+   * UpdateVisitor changes what the visitor tells about themselves in this
+   * session: pre-chat name and email, and the store's unsigned attributes
+   * (Tandem.setAttributes: a cart's value as it changes). Rules see the new
+   * values from the next event on. Fields the store signed stay as signed.
+   *
+   * @generated from rpc tandem.v1.WidgetService.UpdateVisitor
+   */
+  updateVisitor: {
+    methodKind: "unary";
+    input: typeof UpdateVisitorRequestSchema;
+    output: typeof UpdateVisitorResponseSchema;
   },
   /**
    * ListCustomActions lists the buttons the widget shows in a chat ("Talk

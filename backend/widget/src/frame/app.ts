@@ -96,9 +96,8 @@ export class App {
     return this.ready;
   }
 
-  private async ensureSession(prechat?: { name: string; email: string }): Promise<void> {
-    const want = prechat && (prechat.name || prechat.email) ? { ...this.identity, ...prechat } : this.identity;
-    const fp = fingerprint(want);
+  private async ensureSession(): Promise<void> {
+    const fp = fingerprint(this.identity);
     // An anonymous page keeps whatever session this browser has; a store
     // that names a different shopper gets a new one.
     if (this.saved.token && (fp === "" || this.saved.identity === fp)) {
@@ -107,17 +106,17 @@ export class App {
     }
     const res = await this.api.client.startSession({
       publicKey: this.opts.publicKey,
-      name: want?.name ?? "",
-      email: want?.email ?? "",
-      attributes: { ...this.attributes, ...(want?.attributes ?? {}) },
-      identityJson: want?.identityJson ?? "",
-      identitySignature: want?.signature ?? "",
+      name: this.identity?.name ?? "",
+      email: this.identity?.email ?? "",
+      attributes: { ...this.attributes, ...(this.identity?.attributes ?? {}) },
+      identityJson: this.identity?.identityJson ?? "",
+      identitySignature: this.identity?.signature ?? "",
     });
-    const changedPerson = this.saved.token !== "" && !prechat;
+    const changedPerson = this.saved.token !== "";
     this.saved.token = res.token;
     this.saved.identity = fp;
     this.api.token = res.token;
-    if (want?.name) this.saved.customerName = want.name;
+    if (this.identity?.name) this.saved.customerName = this.identity.name;
     if (changedPerson) this.resetConversation();
   }
 
@@ -377,15 +376,18 @@ export class App {
     this.sync();
   }
 
-  /** prepareForChat starts a session (with the pre-chat name and email) before the first message. */
+  /** prepareForChat makes sure of the session, and sends the pre-chat name and email, before the first message. */
   private async prepareForChat(): Promise<void> {
     if (!this.conv && !this.ui.prechat.hidden) {
       const name = this.ui.nameInput.value.trim();
       const email = this.ui.emailInput.value.trim();
+      await this.prepare();
       if (name || email) {
-        await this.ensureSession({ name, email });
-        this.ready = null;
+        // The same session and contact: the visitor tells who they are.
+        await this.api.client.updateVisitor({ name: name || undefined, email: email || undefined });
+        if (name) this.saved.customerName = name;
       }
+      return;
     }
     await this.prepare();
   }
@@ -539,9 +541,14 @@ export class App {
   }
 
   setAttributes(attrs: Record<string, string>): void {
-    // The API takes attributes when a session starts and custom fields when
-    // a conversation starts; later changes apply to the next of those.
+    // Kept for the next session and conversation, and told to this one at
+    // once: rules (a cart over $200) see the values as they change.
     this.attributes = { ...this.attributes, ...attrs };
+    if (this.api.token) {
+      this.api.client.updateVisitor({ attributes: attrs }).catch(() => {
+        // Best effort: the next session or conversation carries them.
+      });
+    }
   }
 
   setOpen(open: boolean): void {

@@ -87,6 +87,14 @@ describe("web chat widget", () => {
       await answer.waitFor();
       await assert.doesNotReject(answer.locator(".sources .source", { hasText: "Delivery times" }).waitFor());
       assert.equal(await frame.locator(".msg.from-customer .delivery", { hasText: "Sent" }).count(), 1);
+      // The pre-chat name names this visitor's contact; the store's
+      // Tandem.setAttributes reaches it mid-chat (a cart that grew).
+      const id = await conversationId(page, server.key);
+      const agent = await new Agent(server.url).login();
+      assert.equal((await agent.history(id)).conversation.contact.name, "Sam Shopper");
+      await page.evaluate(() => window.Tandem.setAttributes({ cart_total: "250" }));
+      await eventually(async () => (await agent.history(id)).conversation.contact.unverifiedAttributes?.cart_total === "250",
+        "the cart total on the contact");
       assert.deepEqual(errors, []);
     } finally {
       await context.close();
