@@ -1,0 +1,41 @@
+// Decoding of the API data Go hands over as protobuf JSON, into the types
+// generated from the protos (api/ts). Unknown fields are ignored so that a
+// newer server never breaks an older app.
+import { fromJson, type JsonValue } from "@bufbuild/protobuf";
+import { ContactSchema, ConversationSchema, EventSchema, MessageSchema } from "@api/conversation_pb.js";
+import type { Contact, Conversation, ConversationSla, Event, Message } from "@api/conversation_pb.js";
+import { GroupSchema, MemberSchema } from "@api/workspace_pb.js";
+import type { Group, Member } from "@api/workspace_pb.js";
+import { TagSchema } from "@api/tag_pb.js";
+import type { Tag } from "@api/tag_pb.js";
+import { CannedResponseSchema } from "@api/canned_pb.js";
+import type { CannedResponse } from "@api/canned_pb.js";
+import { AgentStatusSchema } from "@api/presence_pb.js";
+import type { AgentStatus } from "@api/presence_pb.js";
+import { GetOverviewResponseSchema } from "@api/stats_pb.js";
+import type { GetOverviewResponse } from "@api/stats_pb.js";
+
+export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, Event, GetOverviewResponse, Group, Member, Message, Tag };
+export { AuthorKind, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
+export { PresenceStatus } from "@api/presence_pb.js";
+export { Role } from "@api/workspace_pb.js";
+
+const opts = { ignoreUnknownFields: true };
+
+export const decode = {
+  conversation: (j: unknown): Conversation => fromJson(ConversationSchema, j as JsonValue, opts),
+  message: (j: unknown): Message => fromJson(MessageSchema, j as JsonValue, opts),
+  event: (j: unknown): Event => fromJson(EventSchema, j as JsonValue, opts),
+  contact: (j: unknown): Contact => fromJson(ContactSchema, j as JsonValue, opts),
+  member: (j: unknown): Member => fromJson(MemberSchema, j as JsonValue, opts),
+  group: (j: unknown): Group => fromJson(GroupSchema, j as JsonValue, opts),
+  tag: (j: unknown): Tag => fromJson(TagSchema, j as JsonValue, opts),
+  canned: (j: unknown): CannedResponse => fromJson(CannedResponseSchema, j as JsonValue, opts),
+  agent: (j: unknown): AgentStatus => fromJson(AgentStatusSchema, j as JsonValue, opts),
+  overview: (j: unknown): GetOverviewResponse => fromJson(GetOverviewResponseSchema, j as JsonValue, opts),
+};
+
+/** ms turns a protobuf int64 (a bigint) into a number of milliseconds. */
+export function ms(v: bigint): number {
+  return Number(v);
+}

@@ -1,0 +1,189 @@
+// The bridge to Go: the methods internal/app binds (window.go.app.App) and
+// the events it emits (window.runtime). A Go test
+// (internal/app/bridge_test.go) checks that Bound lists exactly the
+// exported methods of app.App.
+
+/** What an error from Go says: a kind and a message in plain words. */
+export type ErrorKind =
+  | "offline"
+  | "timeout"
+  | "signed_out"
+  | "forbidden"
+  | "not_found"
+  | "conflict"
+  | "invalid"
+  | "resync"
+  | "canceled"
+  | "internal";
+
+export interface AppError {
+  kind: ErrorKind;
+  message: string;
+  reason?: string;
+}
+
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  role: string;
+}
+
+export interface SessionView {
+  signed_in: boolean;
+  server: string;
+  email: string;
+  user_id: string;
+  user_name: string;
+  ready: boolean;
+  workspaces: WorkspaceView[] | null;
+  workspace_id: string;
+  role: string;
+  connection: "connecting" | "live" | "offline";
+  connection_message: string;
+  notice: string;
+  token_storage: "" | "keychain" | "file";
+}
+
+export interface PickedFile {
+  id: string;
+  name: string;
+  size: number;
+}
+
+export interface OutboxFile {
+  client_id: string;
+  name: string;
+  size: number;
+}
+
+export type OutboxState = "queued" | "delivered" | "failed" | "discarded";
+
+export interface OutboxItem {
+  server: string;
+  user_id: string;
+  workspace_id: string;
+  conversation_id: string;
+  kind: "reply" | "note";
+  body: string;
+  mentions?: string[] | null;
+  whisper?: boolean;
+  files?: OutboxFile[] | null;
+  client_id: string;
+  state: OutboxState;
+  reason?: string;
+  message_id?: string;
+  order: number;
+  create_time_ms: number;
+  update_time_ms: number;
+}
+
+export interface DirectoryView {
+  members: unknown[];
+  groups: unknown[];
+  tags: unknown[];
+  my_groups: string[];
+}
+
+export interface ConversationView {
+  conversation: unknown;
+  history: unknown[];
+  more: string;
+}
+
+export interface ContactView {
+  contact: unknown;
+  conversations: unknown[];
+}
+
+/** The Go methods, one for one with internal/app's App. */
+export interface Bound {
+  State(): Promise<SessionView>;
+  SignIn(server: string, email: string, password: string): Promise<SessionView>;
+  SignOut(): Promise<SessionView>;
+  SwitchWorkspace(workspaceId: string): Promise<SessionView>;
+  Outbox(): Promise<OutboxItem[]>;
+  Conversations(): Promise<unknown[]>;
+  Directory(): Promise<DirectoryView>;
+  Search(text: string): Promise<unknown[]>;
+  Closed(): Promise<unknown[]>;
+  Open(conversationId: string): Promise<ConversationView>;
+  MarkRead(conversationId: string): Promise<void>;
+  Older(conversationId: string, pageToken: string): Promise<ConversationView>;
+  Contact(contactId: string): Promise<ContactView>;
+  Reply(conversationId: string, body: string, fileIds: string[]): Promise<OutboxItem>;
+  Note(conversationId: string, body: string, mentions: string[], whisper: boolean): Promise<OutboxItem>;
+  Retry(clientId: string): Promise<OutboxItem>;
+  Discard(clientId: string): Promise<OutboxItem>;
+  Typing(conversationId: string, typing: boolean): Promise<void>;
+  CannedResponses(query: string): Promise<unknown[]>;
+  RenderCanned(cannedResponseId: string, conversationId: string): Promise<string>;
+  Claim(conversationId: string): Promise<unknown>;
+  TakeOver(conversationId: string): Promise<unknown>;
+  Transfer(conversationId: string, userId: string, groupId: string, note: string): Promise<unknown>;
+  Join(conversationId: string): Promise<unknown>;
+  Leave(conversationId: string): Promise<unknown>;
+  Tag(conversationId: string, tagId: string): Promise<unknown>;
+  Untag(conversationId: string, tagId: string): Promise<unknown>;
+  SetPriority(conversationId: string, priority: number): Promise<unknown>;
+  Snooze(conversationId: string, untilMs: number): Promise<unknown>;
+  Close(conversationId: string): Promise<unknown>;
+  Reopen(conversationId: string): Promise<unknown>;
+  Agents(): Promise<unknown[]>;
+  SetStatus(status: "online" | "away"): Promise<unknown>;
+  SetCapacity(maxChats: number): Promise<unknown>;
+  NotificationPrefs(): Promise<Record<string, boolean>>;
+  SetNotificationPref(kind: string, on: boolean): Promise<Record<string, boolean>>;
+  Overview(): Promise<unknown>;
+  OpenLink(url: string): Promise<void>;
+  PickFiles(): Promise<PickedFile[]>;
+  SaveAttachment(attachmentId: string, name: string): Promise<string>;
+  OpenSaved(path: string): Promise<void>;
+}
+
+/** The events Go emits, with what each carries. */
+export interface Events {
+  session: SessionView;
+  "inbox:event": unknown;
+  "inbox:reset": string;
+  outbox: OutboxItem;
+  open: string;
+}
+
+interface WailsWindow {
+  go?: { app?: { App?: Bound } };
+  runtime?: { EventsOn(name: string, cb: (data: unknown) => void): () => void };
+}
+
+const w = globalThis as unknown as WailsWindow;
+
+/** isAppError tells an error from Go from anything else thrown. */
+export function isAppError(e: unknown): e is AppError {
+  return typeof e === "object" && e !== null && "kind" in e && "message" in e;
+}
+
+function asAppError(e: unknown): AppError {
+  if (isAppError(e)) return e;
+  if (typeof e === "string") return { kind: "internal", message: e };
+  if (e instanceof Error) return { kind: "internal", message: e.message };
+  return { kind: "internal", message: "Something went wrong." };
+}
+
+/**
+ * go calls a bound method; a rejection always carries an AppError.
+ */
+export async function go<K extends keyof Bound>(name: K, ...args: Parameters<Bound[K]>): Promise<Awaited<ReturnType<Bound[K]>>> {
+  const app = w.go?.app?.App;
+  if (!app) throw { kind: "internal", message: "The app's Go side is not available (open the app, not this page)." } satisfies AppError;
+  const fn = app[name] as (...a: unknown[]) => Promise<Awaited<ReturnType<Bound[K]>>>;
+  try {
+    return await fn(...args);
+  } catch (e) {
+    throw asAppError(e);
+  }
+}
+
+/** on subscribes to an event from Go and returns the unsubscribe function. */
+export function on<K extends keyof Events>(name: K, cb: (data: Events[K]) => void): () => void {
+  if (!w.runtime) return () => {};
+  return w.runtime.EventsOn(name, (data) => cb(data as Events[K]));
+}

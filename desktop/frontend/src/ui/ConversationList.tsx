@@ -1,0 +1,89 @@
+import { useEffect, useState } from "preact/hooks";
+import { ConversationState, Priority, type Conversation } from "../api";
+import { ago } from "../logic/format";
+import { fixedViews, isQueue, waitingSince } from "../logic/views";
+import { directory, fetched, me, query, search, select, selected, shown, view } from "../state";
+import { Sla } from "./Sla";
+
+const stateLabel: Record<number, string> = {
+  [ConversationState.BOT]: "AI",
+  [ConversationState.PENDING]: "Waiting",
+  [ConversationState.ACTIVE]: "Active",
+  [ConversationState.SNOOZED]: "Snoozed",
+  [ConversationState.CLOSED]: "Closed",
+};
+
+/** searchBox is the search field, focused by the "/" shortcut. */
+export const searchBoxId = "search";
+
+export function ConversationList() {
+  const [text, setText] = useState(query.value);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), 15_000);
+    return () => clearInterval(t);
+  }, []);
+  const v = view.value;
+  const rows = shown.value;
+  const title =
+    v === "search"
+      ? `Search: ${query.value}`
+      : (fixedViews.find((f) => f.id === v)?.label ??
+        (v.startsWith("group:") ? directory.value.names.get(v.slice(6)) : directory.value.tags.find((t) => `tag:${t.id}` === v)?.name) ??
+        "");
+  const loading = (v === "search" || v === "closed") && fetched.value === null;
+  return (
+    <section class="list" aria-label="Conversations">
+      <form
+        class="search"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          const found = await search(text);
+          (document.activeElement as HTMLElement | null)?.blur();
+          if (found[0]) void select(found[0].id);
+        }}
+      >
+        <input id={searchBoxId} type="search" placeholder="Search messages  ( / )" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      </form>
+      <h2>{title}</h2>
+      {loading && <p class="empty">Loading…</p>}
+      {!loading && rows.length === 0 && <p class="empty">Nothing here.</p>}
+      <ul>
+        {rows.map((c) => (
+          <Row key={c.id} c={c} now={now} queue={isQueue(v)} />
+        ))}
+      </ul>
+    </section>
+  );
+}
+
+function Row({ c, now, queue }: { c: Conversation; now: number; queue: boolean }) {
+  const name = c.contact?.name || c.contact?.email || "Customer";
+  const owner = c.assigneeUserId === me.value ? "You" : directory.value.names.get(c.assigneeUserId) ?? "";
+  const time = queue ? waitingSince(c) : Number(c.lastActivityTimeMs);
+  return (
+    <li>
+      <button
+        class={["row-item", selected.value === c.id ? "current" : "", c.unread ? "unread" : ""].join(" ")}
+        onClick={() => void select(c.id)}
+        aria-current={selected.value === c.id}
+        data-id={c.id}
+      >
+        <span class="who">
+          {c.unread && <i class="unread-dot" aria-label="unread" />}
+          {name}
+        </span>
+        <span class="when" title={queue ? "waiting for" : "last activity"}>
+          {ago(time, now)}
+        </span>
+        <span class="preview">{c.lastMessagePreview}</span>
+        <span class="meta">
+          <span class={`state s${c.state}`}>{stateLabel[c.state] ?? ""}</span>
+          {c.priority >= Priority.HIGH && <span class={`prio p${c.priority}`}>{c.priority === Priority.URGENT ? "Urgent" : "High"}</span>}
+          {owner && <span class="owner">{owner}</span>}
+          <Sla c={c} now={now} />
+        </span>
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,60 @@
+import { useEffect, useState } from "preact/hooks";
+import { decode, type AgentStatus } from "../api";
+import { go } from "../bridge";
+import { act, session } from "../state";
+
+const labels: Record<string, string> = {
+  new_conversation: "New conversations in my groups",
+  handoff: "Handoffs from the AI agent",
+  assigned: "Conversations assigned to me",
+  mention: "Mentions in notes",
+  new_message: "Customer messages in my conversations",
+  sla_warning: "SLA deadlines coming up",
+  sla_breach: "SLA deadlines missed",
+  csat: "Customer ratings",
+};
+
+export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | null; onAgent: (a: AgentStatus) => void; onClose: () => void }) {
+  const [prefs, setPrefs] = useState<Record<string, boolean>>({});
+  const [capacity, setCapacity] = useState(agent?.maxChats ?? 5);
+  useEffect(() => void act(() => go("NotificationPrefs")).then((p) => p && setPrefs(p)), []);
+  const s = session.value!;
+  return (
+    <div class="popover" role="dialog" aria-label="Settings" onKeyDown={(e) => e.key === "Escape" && onClose()}>
+      <p class="hint">
+        Signed in as {s.email} on {s.server}
+        {s.token_storage === "file" ? " (no system keychain here: the session is kept in a private file)" : ""}.
+      </p>
+      <fieldset>
+        <legend>Notify me of</legend>
+        {Object.keys(prefs).map((k) => (
+          <label key={k} class="check">
+            <input
+              type="checkbox"
+              checked={prefs[k] ?? true}
+              onChange={(e) => void act(() => go("SetNotificationPref", k, e.currentTarget.checked)).then((p) => p && setPrefs(p))}
+            />
+            {labels[k] ?? k.replaceAll("_", " ")}
+          </label>
+        ))}
+      </fieldset>
+      <form
+        class="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(() => go("SetCapacity", capacity)).then((raw) => raw && onAgent(decode.agent(raw)));
+        }}
+      >
+        <label>
+          Chats I take at once
+          <input type="number" min={1} max={50} value={capacity} onInput={(e) => setCapacity(Number(e.currentTarget.value))} />
+        </label>
+        <button type="submit">Save</button>
+      </form>
+      <div class="row end">
+        <button onClick={() => void act(() => go("SignOut")).then((v) => v && (session.value = v))}>Sign out</button>
+        <button onClick={onClose}>Close</button>
+      </div>
+    </div>
+  );
+}
