@@ -19,8 +19,14 @@ run: ## run tandemd on the embedded SQLite store with demo data
 TANDEM_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
 
 .PHONY: test
-test: vet widget-test ## run every test, on SQLite and on MariaDB/MySQL, under the race detector
+test: vet widget-test ## run every test: Go on SQLite and MariaDB/MySQL under the race detector, the widget in Chromium, the desktop app (in a real window under Xvfb)
 	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go test -race -count=1 -timeout 25m ./...
+	$(MAKE) test-browser
+	$(MAKE) -C desktop test test-window
+
+.PHONY: bench
+bench: ## every benchmark scenario at full size against same-run baselines (docs/BENCHMARKS.md)
+	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go run ./cmd/tandembench -json ../bench.json
 
 .PHONY: test-sqlite
 test-sqlite: vet ## run every test on SQLite only (no database server needed)
