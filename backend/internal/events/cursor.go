@@ -9,6 +9,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"sync"
 
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -29,6 +31,7 @@ func ErrResync(why string) error {
 type Cursors struct {
 	key   []byte
 	epoch []byte
+	macs  sync.Pool // keyed HMACs to reuse: a catch-up makes one cursor per event and stream
 }
 
 // LoadCursors reads (creating on first use) the cursor key and the database
@@ -73,7 +76,14 @@ func (c *Cursors) Make(workspaceID, principal string, seq int64) string {
 }
 
 func (c *Cursors) mac(b []byte, workspaceID, principal string) []byte {
-	m := hmac.New(sha256.New, c.key)
+	m, _ := c.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, c.key)
+	}
+	defer func() {
+		m.Reset()
+		c.macs.Put(m)
+	}()
 	m.Write(b)
 	m.Write([]byte{0})
 	m.Write([]byte(workspaceID))

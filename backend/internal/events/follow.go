@@ -91,6 +91,7 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	}
 	guard := newSendGuard(ctx, f.sendTimeout)
 	defer guard.stop()
+	flushes := newBatch(ctx)
 	// A first heartbeat at once: it sends the response headers (a client's
 	// Watch call returns only then) and gives a client that started "from
 	// now" its cursor.
@@ -123,11 +124,15 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 					return ErrResync("events after the cursor were pruned")
 				}
 			}
+			flushes.hold(len(evs))
 			for _, ev := range evs {
 				if err := guard.send(func() error { return sink.Event(ev) }); err != nil {
 					return err
 				}
 				after = ev.Seq
+			}
+			if err := guard.send(func() error { return flushes.release(len(evs)) }); err != nil {
+				return err
 			}
 			unread = len(evs) == f.batch
 		}
@@ -150,18 +155,45 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	}
 }
 
-// WriteDeadliner is the part of http.ResponseController a stream needs to
-// abort a write its client stopped reading.
-type WriteDeadliner interface {
+// StreamWriter is what a stream needs of its transport besides sending.
+type StreamWriter interface {
+	// SetWriteDeadline aborts a write its client stopped reading.
 	SetWriteDeadline(deadline time.Time) error
+	// HoldFlushes makes the flush after each message wait until
+	// ReleaseFlushes, which flushes once: a batch of events goes out in a
+	// few large writes instead of one write per event and stream, which
+	// was most of what a resume storm cost (tandembench S6).
+	HoldFlushes()
+	ReleaseFlushes() error
 }
 
-type deadlinerKey struct{}
+type writerKey struct{}
 
-// WithWriteDeadliner gives the stream served under ctx a way to abort a
-// blocked write (the server sets one on every request).
-func WithWriteDeadliner(ctx context.Context, d WriteDeadliner) context.Context {
-	return context.WithValue(ctx, deadlinerKey{}, d)
+// WithStreamWriter gives the stream served under ctx its transport's
+// writer (the server sets one on every request).
+func WithStreamWriter(ctx context.Context, w StreamWriter) context.Context {
+	return context.WithValue(ctx, writerKey{}, w)
+}
+
+// batch holds back flushes while a stream sends a batch of events.
+type batch struct{ w StreamWriter }
+
+func newBatch(ctx context.Context) batch {
+	w, _ := ctx.Value(writerKey{}).(StreamWriter)
+	return batch{w: w}
+}
+
+func (b batch) hold(n int) {
+	if b.w != nil && n > 1 {
+		b.w.HoldFlushes()
+	}
+}
+
+func (b batch) release(n int) error {
+	if b.w != nil && n > 1 {
+		return b.w.ReleaseFlushes()
+	}
+	return nil
 }
 
 // sendGuard cuts off a reader that does not keep up, so that it holds no
@@ -174,7 +206,7 @@ func WithWriteDeadliner(ctx context.Context, d WriteDeadliner) context.Context {
 // the stream even if its client never reads again.
 type sendGuard struct {
 	timeout time.Duration
-	abort   *time.Timer // nil when the request offers no WriteDeadliner
+	abort   *time.Timer // nil when the request offers no StreamWriter
 }
 
 func newSendGuard(ctx context.Context, timeout time.Duration) *sendGuard {
@@ -182,7 +214,7 @@ func newSendGuard(ctx context.Context, timeout time.Duration) *sendGuard {
 		return nil
 	}
 	g := &sendGuard{timeout: timeout}
-	if d, ok := ctx.Value(deadlinerKey{}).(WriteDeadliner); ok {
+	if d, ok := ctx.Value(writerKey{}).(StreamWriter); ok {
 		g.abort = time.AfterFunc(time.Hour, func() { _ = d.SetWriteDeadline(time.Now()) })
 		g.abort.Stop()
 	}

@@ -32,10 +32,12 @@ type window struct {
 
 // The window keeps at most this many events, none more than windowAge
 // milliseconds older than its newest: enough for the followers a wake-up
-// sets off, never a copy of the log.
+// sets off, and for those resuming together after a replica's loss (a
+// minute of a workspace's events, which they would otherwise each read from
+// the database: tandembench S6), never a copy of the log.
 const (
 	windowEvents = 256
-	windowAge    = 10_000
+	windowAge    = 60_000
 )
 
 func newRecent(log *Log) *recent { return &recent{log: log, ws: map[string]*window{}} }

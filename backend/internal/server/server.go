@@ -336,7 +336,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			MaxAge:         7200,
 		}).Handler(s.handler)
 	}
-	s.handler = withWriteDeadliner(s.handler)
+	s.handler = withStreamWriter(s.handler)
 	s.handler = withRequestID(s.handler) // outermost: CORS answers preflights itself
 	return s, nil
 }
