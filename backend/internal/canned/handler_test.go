@@ -3,12 +3,10 @@ package canned_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
-	"connectrpc.com/validate"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -16,48 +14,20 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
+	"github.com/tandem-inbox/tandem/backend/internal/handlertest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
-
-// caller stands in for authentication and authorization, which the server
-// package tests: every call is made as the principal with the scope.
-type caller struct {
-	p  *access.Principal
-	sc *access.Scope
-}
-
-func (c *caller) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		resp, err := next(access.WithScope(access.WithPrincipal(ctx, c.p), c.sc), req)
-		if err != nil {
-			ce, _ := apperr.ToConnect(err)
-			return nil, ce
-		}
-		return resp, nil
-	}
-}
-
-func (c *caller) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (c *caller) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
-}
 
 // TestHandler runs the generated client against the handler behind the
 // validation interceptor, on SQLite (the service tests cover both databases).
 func TestHandler(t *testing.T) {
 	e := newEnv(t, storetest.New(t, "sqlite"))
-	who := &caller{p: as(e.sup), sc: scope(e.w1, access.RoleSupervisor)}
-	mux := http.NewServeMux()
-	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(e.svc),
-		connect.WithInterceptors(who, validate.NewInterceptor())))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client := tandemv1connect.NewCannedResponseServiceClient(srv.Client(), srv.URL)
+	who := &handlertest.Caller{P: as(e.sup), Scope: scope(e.w1, access.RoleSupervisor)}
+	url, hc := handlertest.Serve(t, who, func(opts ...connect.HandlerOption) (string, http.Handler) {
+		return tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(e.svc), opts...)
+	})
+	client := tandemv1connect.NewCannedResponseServiceClient(hc, url)
 	ctx := context.Background()
 	code := func(err error) connect.Code {
 		if err == nil {
@@ -153,7 +123,7 @@ func TestHandler(t *testing.T) {
 
 	// An agent may not create workspace-wide responses, and does not see
 	// the supervisor's personal one.
-	who.p, who.sc = as(e.agent), scope(e.w1, access.RoleAgent)
+	who.P, who.Scope = as(e.agent), scope(e.w1, access.RoleAgent)
 	if _, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID,
 		Shortcut: "wide", Title: "T", Body: "B"}); code(err) != connect.CodePermissionDenied {
 		t.Errorf("agent creating workspace-wide: %v", err)

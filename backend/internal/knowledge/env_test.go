@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
@@ -103,51 +104,18 @@ func (e *env) upload(t *testing.T, w workspace.Workspace, filename, content stri
 }
 
 // eventRow is one row of the log.
-type eventRow struct {
-	Key        string            `db:"k"`
-	Workspace  string            `db:"workspace_id"`
-	Type       string            `db:"type"`
-	ActorKind  string            `db:"actor_kind"`
-	ActorID    string            `db:"actor_id"`
-	Visibility events.Visibility `db:"visibility"`
-	Payload    string            `db:"payload"`
-}
+type eventRow = storetest.EventRow
 
 func (e *env) events(t *testing.T) []eventRow {
 	t.Helper()
-	var rows []eventRow
-	if err := e.db.SelectContext(e.ctx, &rows, `SELECT id AS k, workspace_id, type, actor_kind, actor_id, visibility, payload
-		FROM events ORDER BY workspace_id, seq`); err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return storetest.Events(t, e.db)
 }
 
 // ok runs fn, which must succeed, and returns the one event it appended,
 // which must be of the type (no type: it must append none).
 func (e *env) ok(t *testing.T, typ string, fn func() error) eventRow {
 	t.Helper()
-	before := map[string]bool{}
-	for _, r := range e.events(t) {
-		before[r.Key] = true
-	}
-	if err := fn(); err != nil {
-		t.Fatalf("unexpected error: %v", err)
-	}
-	var added []eventRow
-	for _, r := range e.events(t) {
-		if !before[r.Key] {
-			added = append(added, r)
-		}
-	}
-	switch {
-	case typ == "" && len(added) == 0:
-		return eventRow{}
-	case typ != "" && len(added) == 1 && added[0].Type == typ:
-		return added[0]
-	}
-	t.Fatalf("appended %+v, want one %q event", added, typ)
-	return eventRow{}
+	return storetest.Appends(t, e.db, typ, fn)
 }
 
 // refused runs fn, which must fail as match says, and checks that it

@@ -3,12 +3,10 @@ package knowledge_test
 import (
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"connectrpc.com/connect"
-	"connectrpc.com/validate"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -16,48 +14,20 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/handlertest"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
-
-// caller stands in for authentication and authorization, which the server
-// package tests: every call is made as the principal with the scope.
-type caller struct {
-	p  *access.Principal
-	sc *access.Scope
-}
-
-func (c *caller) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
-	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
-		resp, err := next(access.WithScope(access.WithPrincipal(ctx, c.p), c.sc), req)
-		if err != nil {
-			ce, _ := apperr.ToConnect(err)
-			return nil, ce
-		}
-		return resp, nil
-	}
-}
-
-func (c *caller) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
-	return next
-}
-
-func (c *caller) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
-	return next
-}
 
 // TestHandler runs the generated client against the handler behind the
 // validation interceptor, on SQLite (the service tests cover both databases).
 func TestHandler(t *testing.T) {
 	e := newEnv(t, storetest.New(t, "sqlite"))
-	who := &caller{p: e.owner, sc: &access.Scope{WorkspaceID: e.w1.ID, Role: access.RoleOwner}}
-	mux := http.NewServeMux()
-	mux.Handle(tandemv1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(e.svc),
-		connect.WithInterceptors(who, validate.NewInterceptor())))
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	client := tandemv1connect.NewKnowledgeServiceClient(srv.Client(), srv.URL)
+	who := &handlertest.Caller{P: e.owner, Scope: &access.Scope{WorkspaceID: e.w1.ID, Role: access.RoleOwner}}
+	url, hc := handlertest.Serve(t, who, func(opts ...connect.HandlerOption) (string, http.Handler) {
+		return tandemv1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(e.svc), opts...)
+	})
+	client := tandemv1connect.NewKnowledgeServiceClient(hc, url)
 	ctx := context.Background()
 
 	pdf := makePDF(t, "", []string{"Returns", "You can return an item within 30 days."})

@@ -1,0 +1,58 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// EventRow is one row of the event log, as tests compare them.
+type EventRow struct {
+	Key        string            `db:"k"`
+	Workspace  string            `db:"workspace_id"`
+	Type       string            `db:"type"`
+	ActorKind  string            `db:"actor_kind"`
+	ActorID    string            `db:"actor_id"`
+	Visibility events.Visibility `db:"visibility"`
+	Payload    string            `db:"payload"`
+}
+
+// Events reads the whole event log, by workspace and seq.
+func Events(t testing.TB, db *store.DB) []EventRow {
+	t.Helper()
+	var rows []EventRow
+	if err := db.SelectContext(context.Background(), &rows, `SELECT id AS k, workspace_id, type, actor_kind, actor_id, visibility, payload
+		FROM events ORDER BY workspace_id, seq`); err != nil {
+		t.Fatal(err)
+	}
+	return rows
+}
+
+// Appends runs fn, which must succeed, and returns the one event it
+// appended, which must be of the type (no type: it must append none).
+func Appends(t testing.TB, db *store.DB, typ string, fn func() error) EventRow {
+	t.Helper()
+	before := map[string]bool{}
+	for _, r := range Events(t, db) {
+		before[r.Key] = true
+	}
+	if err := fn(); err != nil {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	var added []EventRow
+	for _, r := range Events(t, db) {
+		if !before[r.Key] {
+			added = append(added, r)
+		}
+	}
+	switch {
+	case typ == "" && len(added) == 0:
+		return EventRow{}
+	case typ != "" && len(added) == 1 && added[0].Type == typ:
+		return added[0]
+	}
+	t.Fatalf("appended %+v, want one %q event", added, typ)
+	return EventRow{}
+}
