@@ -40,9 +40,9 @@ type convertedEvent struct {
 	size int // what it holds, roughly: the payload twice (decoded and as proto)
 }
 
-// The cache's budget: 16 MiB, and at most 16k events.
+// The cache's budget: 8 MiB, and at most 16k events.
 const (
-	eventCacheBytes  = 16 << 20
+	eventCacheBytes  = 8 << 20
 	eventCacheEvents = 16 << 10
 )
 
