@@ -2,11 +2,9 @@ package account
 
 import (
 	"context"
-	"log/slog"
 	"maps"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -31,8 +29,6 @@ type MemberCheck func(ctx context.Context, workspaceID string, userIDs []string)
 type StreamGuard struct {
 	s       *Service
 	members MemberCheck
-	every   time.Duration
-	logger  *slog.Logger
 
 	mu   sync.Mutex
 	open map[*guarded]struct{}
@@ -44,10 +40,9 @@ type guarded struct {
 	cancel context.CancelCauseFunc
 }
 
-// NewStreamGuard returns a guard that checks every open stream each
-// interval once Run runs.
-func (s *Service) NewStreamGuard(every time.Duration, members MemberCheck, logger *slog.Logger) *StreamGuard {
-	return &StreamGuard{s: s, members: members, every: every, logger: logger, open: map[*guarded]struct{}{}}
+// NewStreamGuard returns a guard of streams; Check runs a pass.
+func (s *Service) NewStreamGuard(members MemberCheck) *StreamGuard {
+	return &StreamGuard{s: s, members: members, open: map[*guarded]struct{}{}}
 }
 
 // Guard returns a context that ends when p may no longer read the
@@ -67,25 +62,10 @@ func (g *StreamGuard) Guard(ctx context.Context, p *access.Principal, workspaceI
 	}
 }
 
-// Run checks the open streams each interval until ctx ends. A pass that
-// cannot read the database ends no stream: their reads fail on their own.
-func (g *StreamGuard) Run(ctx context.Context) error {
-	t := time.NewTicker(g.every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-		if err := g.Check(ctx); err != nil && ctx.Err() == nil {
-			g.logger.Warn("re-checking streams", "err", err)
-		}
-	}
-}
-
-// Check runs one pass over the open streams.
-func (g *StreamGuard) Check(ctx context.Context) error {
+// Check runs one pass over the open streams and returns how many it
+// ended. A pass that cannot read the database ends none: their reads fail
+// on their own.
+func (g *StreamGuard) Check(ctx context.Context) (int, error) {
 	g.mu.Lock()
 	open := make([]*guarded, 0, len(g.open))
 	for e := range g.open {
@@ -93,7 +73,7 @@ func (g *StreamGuard) Check(ctx context.Context) error {
 	}
 	g.mu.Unlock()
 	if len(open) == 0 {
-		return nil
+		return 0, nil
 	}
 	sessions, keys := set{}, set{}
 	users := map[string]set{} // workspace id -> user ids
@@ -112,30 +92,33 @@ func (g *StreamGuard) Check(ctx context.Context) error {
 	liveSessions, err := store.FoundIn(ctx, g.s.db, `SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.revoked_at = 0 AND u.disabled_at = 0 AND s.id IN (%s)`, sessions.list())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	liveKeys, err := store.FoundIn(ctx, g.s.db, `SELECT id FROM api_keys WHERE revoked_at = 0 AND id IN (%s)`, keys.list())
 	if err != nil {
-		return err
+		return 0, err
 	}
 	members := map[string]map[string]bool{}
 	for ws, ids := range users {
 		if members[ws], err = g.members(ctx, ws, ids.list()); err != nil {
-			return err
+			return 0, err
 		}
 	}
 	now := store.NowMillis(g.s.now())
+	ended := 0
 	for _, e := range open {
 		switch {
 		case e.p.ExpiresAt != 0 && e.p.ExpiresAt <= now,
 			e.p.Kind == access.KindUser && !liveSessions[e.p.SessionID],
 			e.p.Kind == access.KindAPIKey && !liveKeys[e.p.APIKeyID]:
 			e.cancel(ErrSessionInvalid)
+			ended++
 		case !members[e.ws][e.p.UserID]:
 			e.cancel(ErrNoLongerMember)
+			ended++
 		}
 	}
-	return nil
+	return ended, nil
 }
 
 type set map[string]struct{}

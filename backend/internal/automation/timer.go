@@ -117,23 +117,6 @@ func (s *Service) cancelTimer(ctx context.Context, ruleID, conversationID string
 	return nil
 }
 
-// RunTimers fires due delayed rules every interval until ctx ends. A due
-// time that passed while no replica ran fires at the next start.
-func (s *Service) RunTimers(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if _, err := s.FireDue(ctx, s.now()); err != nil && ctx.Err() == nil {
-				s.logger.Warn("fire delayed rules", "err", err)
-			}
-		}
-	}
-}
-
 // FireDue fires the timers due at now, each claimed under a lease (a
 // conditional update) so that one replica fires it, and deleted once done;
 // it returns how many rules acted.

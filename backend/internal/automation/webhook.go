@@ -140,22 +140,6 @@ func (x *exec) enqueue(ctx context.Context, i int, a Action) error {
 	return nil
 }
 
-// RunWebhooks delivers due webhook calls every interval until ctx ends.
-func (s *Service) RunWebhooks(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			if _, err := s.DeliverDue(ctx); err != nil && ctx.Err() == nil {
-				s.logger.Warn("deliver webhooks", "err", err)
-			}
-		}
-	}
-}
-
 // DeliverDue makes the attempts that are due, each claimed under a lease so
 // that replicas never make the same attempt twice at once. It returns how
 // many it made.

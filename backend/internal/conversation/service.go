@@ -498,20 +498,6 @@ func (s *Service) WakeDue(ctx context.Context) (int, error) {
 	return woken, nil
 }
 
-// RunSnoozeWaker wakes due snoozed conversations every interval until ctx ends.
-func (s *Service) RunSnoozeWaker(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			_, _ = s.WakeDue(ctx) // a failure is retried on the next tick
-		}
-	}
-}
-
 // MarkRead moves the user's read marker of the conversation to seq (0: its end).
 func (s *Service) MarkRead(ctx context.Context, p *access.Principal, workspaceID, id string, seq int64) error {
 	if p.Kind != access.KindUser {

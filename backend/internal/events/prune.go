@@ -3,7 +3,6 @@ package events
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -15,35 +14,15 @@ import (
 type Pruner struct {
 	db        *store.DB
 	retention time.Duration
-	every     time.Duration
 	now       func() time.Time
-	logger    *slog.Logger
 }
 
-// NewPruner returns a pruner keeping events for retention, running every interval.
-func NewPruner(db *store.DB, retention, every time.Duration, now func() time.Time, logger *slog.Logger) *Pruner {
+// NewPruner returns a pruner keeping events for retention.
+func NewPruner(db *store.DB, retention time.Duration, now func() time.Time) *Pruner {
 	if now == nil {
 		now = time.Now
 	}
-	return &Pruner{db: db, retention: retention, every: every, now: now, logger: logger}
-}
-
-// Run prunes until ctx ends.
-func (p *Pruner) Run(ctx context.Context) error {
-	t := time.NewTicker(p.every)
-	defer t.Stop()
-	for {
-		if n, err := p.Prune(ctx); err != nil {
-			p.logger.WarnContext(ctx, "prune events", "error", err)
-		} else if n > 0 {
-			p.logger.InfoContext(ctx, "pruned events", "count", n, "retention", p.retention)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	return &Pruner{db: db, retention: retention, now: now}
 }
 
 // Prune deletes the events older than the retention and returns how many.

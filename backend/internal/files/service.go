@@ -249,24 +249,6 @@ func (s *Service) Sweep(ctx context.Context, maxAge time.Duration) (int, error) 
 	return n, nil
 }
 
-// RunSweeper sweeps every interval until ctx ends.
-func (s *Service) RunSweeper(ctx context.Context) error {
-	t := time.NewTicker(time.Hour)
-	defer t.Stop()
-	for {
-		if n, err := s.Sweep(ctx, 24*time.Hour); err != nil && ctx.Err() == nil {
-			s.logger.Warn("sweep unsent files", "err", err)
-		} else if n > 0 {
-			s.logger.Info("swept unsent files", "count", n)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}
-
 func (s *Service) byClientID(ctx context.Context, q store.Querier, workspaceID, clientID string) (File, error) {
 	return fileByClientID(ctx, q, workspaceID, clientID)
 }

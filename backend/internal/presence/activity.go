@@ -109,17 +109,3 @@ func (s *Service) ExpireInactive(ctx context.Context, before time.Time) (int, er
 	}
 	return n, nil
 }
-
-// RunExpiry takes inactive agents offline every interval until ctx ends.
-func (s *Service) RunExpiry(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-			_, _ = s.ExpireInactive(ctx, s.now().Add(-InactiveAfter))
-		}
-	}
-}

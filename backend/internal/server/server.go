@@ -155,14 +155,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			return nil, err
 		}
 	}
-	s.pruner = events.NewPruner(db, cfg.EventRetention, time.Hour, nil, logger)
+	s.pruner = events.NewPruner(db, cfg.EventRetention, nil)
 	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain).WithSendTimeout(cfg.StreamSendTimeout)
 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
-	// Streams are re-checked at least once a heartbeat, and within 5 s of
-	// a sign-out or an expiry.
-	s.streamGuard = s.Accounts.NewStreamGuard(min(cfg.Heartbeat, 5*time.Second), s.Workspaces.LiveMembers, logger)
+	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
@@ -420,27 +418,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{
 		s.hub.Run,
-		s.pruner.Run,
-		s.Files.RunSweeper,
-		s.streamGuard.Run,
-		func(ctx context.Context) error { return s.Presence.RunExpiry(ctx, 30*time.Second) },
-		func(ctx context.Context) error { return s.Conversations.RunSnoozeWaker(ctx, 5*time.Second) },
 		func(ctx context.Context) error { return s.Routing.Run(ctx, s.cfg.RoutingInterval) },
 	} {
 		wg.Go(func() { _ = run(background) })
 	}
+	for _, j := range s.jobs() {
+		wg.Go(func() { repeat(background, s.logger, j) })
+	}
 	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
-		for _, run := range []func(context.Context) error{
-			func(ctx context.Context) error { return s.botReactor.Run(ctx, time.Second) },
-			func(ctx context.Context) error { return s.Automation.Reactor().Run(ctx, time.Second) },
-			func(ctx context.Context) error { return s.Automation.RunWebhooks(ctx, time.Second) },
-			func(ctx context.Context) error { return s.Automation.RunTimers(ctx, 5*time.Second) },
-			func(ctx context.Context) error { return s.notifyReactor.Run(ctx, time.Second) },
-			func(ctx context.Context) error { return s.slaReactor.Run(ctx, time.Second) },
-			func(ctx context.Context) error { return s.SLA.RunTimers(ctx, time.Second) },
-			func(ctx context.Context) error { return s.metricsReactor.Run(ctx, time.Second) },
-		} {
-			wg.Go(func() { _ = run(background) })
+		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor} {
+			wg.Go(func() { _ = r.Run(background, time.Second) })
 		}
 	}
 	defer func() { stop(); wg.Wait() }()

@@ -174,7 +174,7 @@ func TestResyncRequired(t *testing.T) {
 		} {
 			if name == "older than retention" {
 				// Every event so far is past retention: prune them all.
-				pruner := events.NewPruner(w.srv.DB(), time.Minute, time.Hour, func() time.Time { return time.Now().Add(time.Hour) }, nil)
+				pruner := events.NewPruner(w.srv.DB(), time.Minute, func() time.Time { return time.Now().Add(time.Hour) })
 				if _, err := pruner.Prune(w.ctx); err != nil {
 					t.Fatal(err)
 				}

@@ -303,20 +303,3 @@ func (s *Service) FireDue(ctx context.Context) (int, error) {
 	}
 	return fired, nil
 }
-
-// RunTimers fires due timers every interval until ctx ends; the first scan
-// at start fires whatever fell due while no replica ran.
-func (s *Service) RunTimers(ctx context.Context, every time.Duration) error {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		if _, err := s.FireDue(ctx); err != nil && ctx.Err() == nil {
-			s.logger.Warn("fire SLA timers", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
-}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/presence"
+)
+
+// job is background work every replica repeats: one pass, which returns
+// how much it did. The first pass runs at start, so work that fell due
+// while no replica ran is done then.
+type job struct {
+	name  string
+	every time.Duration
+	pass  func(context.Context) (int, error)
+}
+
+// repeat runs the job's passes until ctx ends; a failed pass is logged and
+// the next one retries.
+func repeat(ctx context.Context, logger *slog.Logger, j job) {
+	t := time.NewTicker(j.every)
+	defer t.Stop()
+	for {
+		n, err := j.pass(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			logger.Warn(j.name, "err", err)
+		case n > 0:
+			logger.Debug(j.name, "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// jobs are the server's background passes. Those that act on the
+// workspace's behalf (rules' timers and webhooks, SLA timers) run only on
+// replicas that run reactions; each claims its rows, so replicas running
+// the same job never do the same work twice.
+func (s *Server) jobs() []job {
+	jobs := []job{
+		{"prune events", time.Hour, func(ctx context.Context) (int, error) {
+			n, err := s.pruner.Prune(ctx)
+			return int(n), err
+		}},
+		{"sweep unsent files", time.Hour, func(ctx context.Context) (int, error) { return s.Files.Sweep(ctx, 24*time.Hour) }},
+		// At least once a heartbeat, and within 5 s of a sign-out or an expiry.
+		{"re-check streams", min(s.cfg.Heartbeat, 5*time.Second), s.streamGuard.Check},
+		{"take inactive agents offline", 30 * time.Second, func(ctx context.Context) (int, error) {
+			return s.Presence.ExpireInactive(ctx, time.Now().Add(-presence.InactiveAfter))
+		}},
+		{"wake snoozed conversations", 5 * time.Second, s.Conversations.WakeDue},
+	}
+	if s.cfg.Reactors {
+		jobs = append(jobs,
+			job{"deliver webhooks", time.Second, s.Automation.DeliverDue},
+			job{"fire rule timers", 5 * time.Second, func(ctx context.Context) (int, error) { return s.Automation.FireDue(ctx, time.Now()) }},
+			job{"fire SLA timers", time.Second, s.SLA.FireDue},
+		)
+	}
+	return jobs
+}
