@@ -8,6 +8,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
@@ -53,7 +54,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			switch ev.Type {
 			case "member.removed":
 				if pl.UserID == p.UserID {
-					return apperr.New(apperr.NotFound, "you are no longer a member of this workspace")
+					return account.ErrNoLongerMember
 				}
 			case "member.role_changed":
 				if pl.UserID == p.UserID {
@@ -104,7 +105,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 func (h *Handler) currentRole(ctx context.Context, p *access.Principal, ws string) (access.Role, error) {
 	role, err := h.streams.Roles(ctx, ws, p.UserID)
 	if apperr.Is(err, apperr.NotFound) {
-		return "", apperr.New(apperr.NotFound, "you are no longer a member of this workspace")
+		return "", account.ErrNoLongerMember
 	}
 	if err != nil {
 		return "", err
