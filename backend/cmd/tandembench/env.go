@@ -52,7 +52,7 @@ func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
 	}
 	switch {
 	case o.pprofDir != "":
-		logger.Info("building tandemdprof")
+		logger.Info("building tandemd -tags pprof")
 		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
 			e.close()
 			return nil, err

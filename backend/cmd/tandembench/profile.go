@@ -15,14 +15,14 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 )
 
-// buildProfiled builds tandemdprof (tandemd with net/http/pprof) into dir.
+// buildProfiled builds tandemd with its profiler (-tags pprof) into dir.
 func buildProfiled(ctx context.Context, dir string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
 	out := filepath.Join(dir, "tandemdprof")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./tandemdprof")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "pprof", "-o", out, "../tandemd")
 	cmd.Dir = filepath.Dir(file)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemdprof: %v\n%s", err, b)
+		return "", fmt.Errorf("build tandemd -tags pprof: %v\n%s", err, b)
 	}
 	return out, nil
 }
