@@ -210,9 +210,23 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 	if err != nil {
 		return err
 	}
+	// Where a waiting conversation stands changes with the others in the
+	// queue, so heartbeats refresh it; one that is not waiting can only
+	// start to with an event of its own, after which they look again.
+	// Streams of customers who wait for no one cost no queries.
+	waiting := true // unknown until the first look
+	queue := func() (*tandemv1.QueueStatus, error) {
+		q, err := h.queueStatus(ctx, p.WorkspaceID, convID)
+		waiting = q != nil
+		return q, err
+	}
 	return h.follower.Follow(ctx, p.WorkspaceID, convID, after, events.Sink{
 		Event: func(ev events.Event) error {
-			if ev.Visibility != events.Public || ev.ConversationID != convID {
+			if ev.ConversationID != convID {
+				return nil
+			}
+			if ev.Visibility != events.Public {
+				waiting = true // a change the customer does not see (a handoff, a transfer): look again
 				return nil
 			}
 			var pl conversation.Payload
@@ -233,7 +247,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 			}
 			resp := &tandemv1.WidgetServiceWatchResponse{Event: out, Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq)}
 			if pl.Conversation != nil { // its state changed: where does it stand now?
-				if resp.Queue, err = h.queueStatus(ctx, p.WorkspaceID, convID); err != nil {
+				if resp.Queue, err = queue(); err != nil {
 					return err
 				}
 			}
@@ -251,9 +265,12 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 			if p.ExpiresAt != 0 && p.ExpiresAt <= time.Now().UnixMilli() {
 				return apperr.New(apperr.Unauthenticated, "this chat session has expired; start a new one")
 			}
-			q, err := h.queueStatus(ctx, p.WorkspaceID, convID)
-			if err != nil {
-				return err
+			var q *tandemv1.QueueStatus
+			if waiting {
+				var err error
+				if q, err = queue(); err != nil {
+					return err
+				}
 			}
 			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Heartbeat: true, Cursor: h.cursors.Make(p.WorkspaceID, key(p), seq), Queue: q})
 		},
