@@ -100,21 +100,6 @@ func scope(w workspace.Workspace, r access.Role) *access.Scope {
 	return &access.Scope{WorkspaceID: w.ID, Role: r}
 }
 
-// eventRow is one row of the log.
-type eventRow = storetest.EventRow
-
-func (e *env) events(t *testing.T) []eventRow {
-	t.Helper()
-	return storetest.Events(t, e.db)
-}
-
-// ok runs fn, which must succeed, and returns the one event it appended,
-// which must be of the type (no type: it must append none).
-func (e *env) ok(t *testing.T, typ string, fn func() error) eventRow {
-	t.Helper()
-	return storetest.Appends(t, e.db, typ, fn)
-}
-
 // refused runs fn, which must fail as match says, and checks that it changed
 // no canned response and appended no event.
 func (e *env) refused(t *testing.T, match func(error) bool, fn func() error) {
@@ -142,7 +127,7 @@ func (e *env) snapshot(t *testing.T) []string {
 		out = append(out, fmt.Sprintf("%+v", r))
 	}
 	sort.Strings(out)
-	return append(out, fmt.Sprint(len(e.events(t)), " events"))
+	return append(out, fmt.Sprint(len(storetest.Events(t, e.db)), " events"))
 }
 
 func is(kind apperr.Kind) func(error) bool {
@@ -160,7 +145,7 @@ func isInvalid(field string) func(error) bool {
 func (e *env) create(t *testing.T, p *access.Principal, sc *access.Scope, shortcut, title, body string, personal bool) canned.Response {
 	t.Helper()
 	var r canned.Response
-	e.ok(t, "canned_response.created", func() (err error) {
+	storetest.Appends(t, e.db, "canned_response.created", func() (err error) {
 		r, err = e.svc.Create(e.ctx, p, sc, shortcut, title, body, personal)
 		return err
 	})

@@ -26,7 +26,7 @@ func TestCreateListSearch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		sup, agent := scope(e.w1, access.RoleSupervisor), scope(e.w1, access.RoleAgent)
-		ev := e.ok(t, "canned_response.created", func() error {
+		ev := storetest.Appends(t, e.db, "canned_response.created", func() error {
 			r, err := e.svc.Create(e.ctx, as(e.sup), sup, "refund", "  Refund policy ", "Refunds take 5 days, {{customer.name}}.", false)
 			if r.Title != "Refund policy" || r.OwnerUserID != "" || r.CreatedBy != e.sup.ID || r.CreatedAt != t0.UnixMilli() {
 				t.Errorf("created %+v", r)
@@ -119,7 +119,7 @@ func TestShortcutsAndFields(t *testing.T) {
 			_, err := e.svc.Update(e.ctx, as(e.agent), agent, greet.ID, ptr("refund"), nil, nil)
 			return err
 		})
-		e.ok(t, "canned_response.updated", func() error {
+		storetest.Appends(t, e.db, "canned_response.updated", func() error {
 			_, err := e.svc.Update(e.ctx, as(e.agent), agent, greet.ID, ptr("hello"), nil, nil)
 			return err
 		})
@@ -180,7 +180,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 			return err
 		})
 		e.refused(t, denied, func() error { return e.svc.Delete(e.ctx, as(e.agent), agent, wide.ID) })
-		ev := e.ok(t, "canned_response.updated", func() error {
+		ev := storetest.Appends(t, e.db, "canned_response.updated", func() error {
 			r, err := e.svc.Update(e.ctx, e.adminKey, scope(e.w1, access.RoleAdmin), wide.ID, nil, ptr("Refunds"), ptr("New body"))
 			if r.Title != "Refunds" || r.Body != "New body" || r.Shortcut != "refund" {
 				t.Errorf("updated %+v", r)
@@ -190,7 +190,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 		if ev.ActorKind != events.ActorAPIKey || ev.ActorID != e.adminKey.APIKeyID || ev.Visibility != events.Agents {
 			t.Errorf("event %+v", ev)
 		}
-		e.ok(t, "", func() error { // nothing changes: nothing written
+		storetest.Appends(t, e.db, "", func() error { // nothing changes: nothing written
 			_, err := e.svc.Update(e.ctx, as(e.sup), sup, wide.ID, ptr("refund"), ptr("Refunds"), nil)
 			return err
 		})
@@ -201,7 +201,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 			return err
 		})
 		var mine canned.Response
-		ev = e.ok(t, "canned_response.created", func() (err error) {
+		ev = storetest.Appends(t, e.db, "canned_response.created", func() (err error) {
 			mine, err = e.svc.Create(e.ctx, as(e.agent), agent, "mine", "Mine", "Body", true)
 			return err
 		})
@@ -241,18 +241,18 @@ func TestWhoMayDoWhat(t *testing.T) {
 			}
 			e.refused(t, notFound, func() error { return e.svc.Delete(e.ctx, e.w2Owner, sc, id) })
 		}
-		ev = e.ok(t, "canned_response.updated", func() error {
+		ev = storetest.Appends(t, e.db, "canned_response.updated", func() error {
 			_, err := e.svc.Update(e.ctx, as(e.agent), agent, mine.ID, nil, nil, ptr("Better body"))
 			return err
 		})
 		if ev.Visibility != events.Self {
 			t.Errorf("personal update event %+v", ev)
 		}
-		ev = e.ok(t, "canned_response.deleted", func() error { return e.svc.Delete(e.ctx, as(e.agent), agent, mine.ID) })
+		ev = storetest.Appends(t, e.db, "canned_response.deleted", func() error { return e.svc.Delete(e.ctx, as(e.agent), agent, mine.ID) })
 		if ev.Visibility != events.Self {
 			t.Errorf("personal delete event %+v", ev)
 		}
-		e.ok(t, "canned_response.deleted", func() error { return e.svc.Delete(e.ctx, as(e.sup), sup, wide.ID) })
+		storetest.Appends(t, e.db, "canned_response.deleted", func() error { return e.svc.Delete(e.ctx, as(e.sup), sup, wide.ID) })
 		e.refused(t, notFound, func() error { return e.svc.Delete(e.ctx, as(e.sup), sup, wide.ID) })
 
 		// The resolver the authorizer uses.
@@ -283,7 +283,7 @@ func TestRenderConversation(t *testing.T) {
 			p     *access.Principal
 			agent string
 		}{{as(e.agent), "Grace"}, {as(e.sup), "Sam"}, {e.agentKey, ""}} {
-			e.ok(t, "", func() error {
+			storetest.Appends(t, e.db, "", func() error {
 				got, err := e.svc.Render(e.ctx, tt.p, agent, r.ID, conv.ID)
 				if diff := cmp.Diff(want(tt.agent), got); err == nil && diff != "" {
 					t.Errorf("rendered (-want +got):\n%s", diff)
@@ -358,8 +358,8 @@ func TestRenderFakes(t *testing.T) {
 		}
 	}
 	var payload map[string]map[string]string
-	var created eventRow
-	for _, ev := range e.events(t) {
+	var created storetest.EventRow
+	for _, ev := range storetest.Events(t, e.db) {
 		if ev.Type == "canned_response.created" {
 			created = ev
 		}

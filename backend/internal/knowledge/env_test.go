@@ -96,26 +96,11 @@ func (e *env) upload(t *testing.T, w workspace.Workspace, filename, content stri
 		p = e.w2Owner
 	}
 	var d knowledge.Document
-	e.ok(t, "knowledge.document_created", func() (err error) {
+	storetest.Appends(t, e.db, "knowledge.document_created", func() (err error) {
 		d, err = e.svc.Upload(e.ctx, p, w.ID, knowledge.Upload{Filename: filename, Content: []byte(content)})
 		return err
 	})
 	return d
-}
-
-// eventRow is one row of the log.
-type eventRow = storetest.EventRow
-
-func (e *env) events(t *testing.T) []eventRow {
-	t.Helper()
-	return storetest.Events(t, e.db)
-}
-
-// ok runs fn, which must succeed, and returns the one event it appended,
-// which must be of the type (no type: it must append none).
-func (e *env) ok(t *testing.T, typ string, fn func() error) eventRow {
-	t.Helper()
-	return storetest.Appends(t, e.db, typ, fn)
 }
 
 // refused runs fn, which must fail as match says, and checks that it
@@ -157,7 +142,7 @@ func (e *env) snapshot(t *testing.T) []string {
 		_ = rows.Close()
 	}
 	sort.Strings(out)
-	return append(out, fmt.Sprint(len(e.events(t)), " events"))
+	return append(out, fmt.Sprint(len(storetest.Events(t, e.db)), " events"))
 }
 
 // revision is the stored knowledge revision of w.

@@ -27,7 +27,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		var d knowledge.Document
-		ev := e.ok(t, "knowledge.document_created", func() (err error) {
+		ev := storetest.Appends(t, e.db, "knowledge.document_created", func() (err error) {
 			d, err = e.svc.Upload(e.ctx, e.adminKey, e.w1.ID, knowledge.Upload{Filename: " faq.html ", Content: []byte(faqHTML)})
 			return err
 		})
@@ -73,7 +73,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 		// Replace keeps the id and the title unless given; re-chunks.
 		var r knowledge.Document
 		md := "# Returns\n\nNow 60 days.\n\n# Exchanges\n\nFree."
-		e.ok(t, "knowledge.document_updated", func() (err error) {
+		storetest.Appends(t, e.db, "knowledge.document_updated", func() (err error) {
 			r, err = e.svc.Replace(e.ctx, e.owner, e.w1.ID, d.ID, knowledge.Replacement{Filename: "faq.md", Content: []byte(md)})
 			return err
 		})
@@ -93,11 +93,11 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 			t.Error("replace did not bump the revision")
 		}
 		// The same replacement again changes nothing.
-		e.ok(t, "", func() error {
+		storetest.Appends(t, e.db, "", func() error {
 			_, err := e.svc.Replace(e.ctx, e.owner, e.w1.ID, d.ID, knowledge.Replacement{Filename: "faq.md", Content: []byte(md)})
 			return err
 		})
-		e.ok(t, "knowledge.document_updated", func() (err error) {
+		storetest.Appends(t, e.db, "knowledge.document_updated", func() (err error) {
 			r, err = e.svc.Replace(e.ctx, e.owner, e.w1.ID, d.ID, knowledge.Replacement{Title: ptr("  Returns guide "),
 				Filename: "faq.md", Content: []byte(md)})
 			return err
@@ -107,7 +107,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 		}
 
 		e.refused(t, is(apperr.NotFound), func() error { return e.svc.Delete(e.ctx, e.w2Owner, e.w2.ID, d.ID) })
-		e.ok(t, "knowledge.document_deleted", func() error { return e.svc.Delete(e.ctx, e.owner, e.w1.ID, d.ID) })
+		storetest.Appends(t, e.db, "knowledge.document_deleted", func() error { return e.svc.Delete(e.ctx, e.owner, e.w1.ID, d.ID) })
 		if n := storetest.Count(t, db, "knowledge_chunks", "document_id = ?", d.ID); n != 0 {
 			t.Errorf("%d chunks left after delete", n)
 		}
@@ -146,11 +146,11 @@ func TestUploadIdempotent(t *testing.T) {
 		id := uuid.NewString()
 		up := knowledge.Upload{Filename: "faq.html", Content: []byte(faqHTML), ClientID: id}
 		var first knowledge.Document
-		e.ok(t, "knowledge.document_created", func() (err error) {
+		storetest.Appends(t, e.db, "knowledge.document_created", func() (err error) {
 			first, err = e.svc.Upload(e.ctx, e.owner, e.w1.ID, up)
 			return err
 		})
-		e.ok(t, "", func() error {
+		storetest.Appends(t, e.db, "", func() error {
 			again, err := e.svc.Upload(e.ctx, e.owner, e.w1.ID, up)
 			if err == nil && again != first {
 				t.Errorf("retry returned %+v, want the first %+v", again, first)
