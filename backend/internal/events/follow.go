@@ -2,6 +2,9 @@ package events
 
 import (
 	"context"
+	"log/slog"
+	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -28,13 +31,24 @@ type Follower struct {
 	draining    <-chan struct{}
 	sendTimeout time.Duration
 	recent      *recent
+	flusher     *flusher
+	logger      *slog.Logger
+	gaps        atomic.Uint64
 }
 
 // NewFollower returns a follower that sends heartbeats at the interval and
 // ends its streams when draining closes.
-func NewFollower(log *Log, hub *Hub, heartbeat time.Duration, draining <-chan struct{}) *Follower {
-	return &Follower{log: log, hub: hub, heartbeat: heartbeat, batch: 256, draining: draining, recent: newRecent(log)}
+func NewFollower(log *Log, hub *Hub, heartbeat time.Duration, draining <-chan struct{}, logger *slog.Logger) *Follower {
+	f := &Follower{log: log, hub: hub, heartbeat: heartbeat, batch: 256, draining: draining,
+		flusher: newFlusher(log.db), logger: logger}
+	f.recent = newRecent(log, hub.Acked, f.durable)
+	return f
 }
+
+// Gaps counts the events a stream would have sent out of order (skipping
+// or repeating one) and resynced instead: a broken promise of the spine,
+// for an alert (tandem_stream_gaps_total).
+func (f *Follower) Gaps() uint64 { return f.gaps.Load() }
 
 // WithSendTimeout makes the follower cut off readers that do not keep up
 // (see sendGuard); zero leaves them be. It returns f.
@@ -52,10 +66,72 @@ func (f *Follower) Start(ctx context.Context, c *Cursors, cursor, workspaceID, p
 	return c.Parse(cursor, workspaceID, principal)
 }
 
-// Head returns the workspace's newest seq: the position a snapshot read now reflects.
+// Head returns the workspace's newest seq: the position a snapshot read now
+// reflects. It is durable (see flusher): a cursor made from it never points
+// at an event a database crash could take back and give to another commit.
 func (f *Follower) Head(ctx context.Context, workspaceID string) (int64, error) {
-	h, err := f.log.Head(ctx, workspaceID)
-	return h.Last, err
+	for range 3 {
+		// Acked before the read: a commit acknowledged before a read began
+		// is durable whatever happens to the database during it.
+		acked := f.hub.Acked(workspaceID)
+		h, err := f.log.Head(ctx, workspaceID)
+		// An event retention pruned is long durable.
+		if err != nil || h.Last <= max(acked, h.Pruned) {
+			return h.Last, err
+		}
+		ok, err := f.confirm(ctx, workspaceID, h.Last, h.LastID)
+		if ok || err != nil {
+			return h.Last, err
+		}
+	}
+	return 0, apperr.New(apperr.Unavailable, "the event log is recovering: try again")
+}
+
+// durable returns the events of evs (read from the workspace's log in seq
+// order) that are durable, and whether the log lost events after them,
+// which a reader should read again. Events up to acked, the newest seq the
+// hub knew to be acknowledged before the read began, are; beyond it, one
+// flush makes the rest durable unless the database lost them before it,
+// which the newest one's id tells. (acked must come from before the read:
+// after it, a crash and a new commit under a lost event's seq could have
+// moved it.)
+func (f *Follower) durable(ctx context.Context, workspaceID string, acked int64, evs []Event) ([]Event, bool, error) {
+	if len(evs) == 0 {
+		return evs, false, nil
+	}
+	last := evs[len(evs)-1]
+	if last.Seq <= acked {
+		return evs, false, nil
+	}
+	ok, err := f.confirm(ctx, workspaceID, last.Seq, last.ID)
+	if err != nil {
+		return nil, false, err
+	}
+	if ok {
+		return evs, false, nil
+	}
+	f.logger.Warn("the event log lost commits that were visible but not yet durable (a database crash); reading it again",
+		"workspace_id", workspaceID, "lost_from_seq", acked+1, "read_up_to_seq", last.Seq)
+	keep := sort.Search(len(evs), func(i int) bool { return evs[i].Seq > acked })
+	return evs[:keep], true, nil
+}
+
+// confirm makes the event (seq, id) of the workspace durable, reporting
+// false when the log no longer holds it (lost in a crash, its seq maybe
+// taken by another event). Within a workspace commit order is seq order, so
+// everything up to seq is durable along with it.
+func (f *Follower) confirm(ctx context.Context, workspaceID string, seq int64, id string) (bool, error) {
+	if err := f.flusher.flush(ctx); err != nil {
+		return false, err
+	}
+	// The flush may have reached a restarted database, after the crash
+	// that lost what was read: only the event's being there still proves
+	// it durable.
+	ok, err := f.log.holds(ctx, workspaceID, seq, id)
+	if ok {
+		f.hub.ack(workspaceID, seq)
+	}
+	return ok, err
 }
 
 // Follow delivers every event of the workspace (of one conversation, if
@@ -64,20 +140,27 @@ func (f *Follower) Head(ctx context.Context, workspaceID string) (int64, error) 
 //
 // Nothing is skipped: within a workspace, seq order is commit order, so
 // reading "seq > last delivered" after each wake-up sees every committed
-// event exactly once. A cursor behind retention, or ahead of the log, is
-// refused with ErrResync rather than silently skipping.
+// event exactly once; and only durable events go out (see flusher), so a
+// database crash cannot take one back and give its seq to another. A
+// cursor behind retention, or ahead of the log, is refused with ErrResync
+// rather than silently skipping, and so is a read out of order (inOrder).
 func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID string, after int64, sink Sink) error {
 	sub := f.hub.Subscribe(workspaceID)
 	defer sub.Close()
 	// Followers of a whole workspace share its newest events (see recent);
 	// a conversation's follower reads its own.
-	read := func(after int64) ([]Event, error) {
-		return f.log.ReadAfter(ctx, workspaceID, after, conversationID, f.batch)
+	read := func(after int64) ([]Event, bool, error) {
+		acked := f.hub.Acked(workspaceID)
+		evs, err := f.log.ReadAfter(ctx, workspaceID, after, conversationID, f.batch)
+		if err != nil {
+			return nil, false, err
+		}
+		return f.durable(ctx, workspaceID, acked, evs)
 	}
 	if conversationID == "" {
 		w := f.recent.acquire(workspaceID)
 		defer f.recent.release(workspaceID)
-		read = func(after int64) ([]Event, error) { return f.recent.read(ctx, w, workspaceID, after, f.batch) }
+		read = func(after int64) ([]Event, bool, error) { return f.recent.read(ctx, w, workspaceID, after, f.batch) }
 	}
 	head, err := f.log.Head(ctx, workspaceID)
 	if err != nil {
@@ -107,22 +190,12 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	unread := true
 	for {
 		for unread {
-			evs, err := read(after)
+			evs, lost, err := read(after)
 			if err != nil {
 				return err
 			}
-			if len(evs) > 0 && evs[0].Seq != after+1 {
-				// A workspace's seqs have no gaps, so a gap means retention
-				// pruned events this reader has not seen. (A conversation's
-				// events have gaps; ask the log head instead.)
-				if conversationID == "" {
-					return ErrResync("events after the cursor were pruned")
-				}
-				if h, err := f.log.Head(ctx, workspaceID); err != nil {
-					return err
-				} else if after < h.Pruned {
-					return ErrResync("events after the cursor were pruned")
-				}
+			if err := f.inOrder(ctx, workspaceID, conversationID, after, evs); err != nil {
+				return err
 			}
 			flushes.hold(len(evs))
 			for _, ev := range evs {
@@ -134,7 +207,7 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 			if err := guard.send(func() error { return flushes.release(len(evs)) }); err != nil {
 				return err
 			}
-			unread = len(evs) == f.batch
+			unread = lost || len(evs) == f.batch
 		}
 		select {
 		case <-ctx.Done():
@@ -153,6 +226,40 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 			}
 		}
 	}
+}
+
+// inOrder checks the promise a stream keeps: the events it sends next
+// follow its cursor with nothing skipped or repeated. A workspace's seqs
+// have no gaps, so its stream expects exactly after+1, after+2, ...; a
+// conversation's stream, strictly rising seqs. The first event past a
+// cursor that retention overtook is a resync, as for any pruned cursor;
+// anything else out of order is a defect of the spine: it is logged and
+// counted (tandem_stream_gaps_total) and the client resyncs rather than
+// silently missing or doubling an event.
+func (f *Follower) inOrder(ctx context.Context, workspaceID, conversationID string, after int64, evs []Event) error {
+	prev := after
+	for i, ev := range evs {
+		ok := ev.Seq == prev+1 || (conversationID != "" && ev.Seq > prev)
+		if i == 0 && ev.Seq > after+1 {
+			// Seqs between the cursor and the first event are missing: other
+			// conversations' (for a conversation's stream), or pruned ones.
+			h, err := f.log.Head(ctx, workspaceID)
+			if err != nil {
+				return err
+			}
+			if after < h.Pruned {
+				return ErrResync("events after the cursor were pruned")
+			}
+		}
+		if !ok {
+			f.gaps.Add(1)
+			f.logger.Error("a stream would have skipped or repeated an event; the client resyncs",
+				"workspace_id", workspaceID, "conversation_id", conversationID, "after_seq", prev, "next_seq", ev.Seq)
+			return ErrResync("the stream lost its place in the event log")
+		}
+		prev = ev.Seq
+	}
+	return nil
 }
 
 // StreamWriter is what a stream needs of its transport besides sending.

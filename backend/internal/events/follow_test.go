@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -68,7 +69,7 @@ func TestLateCommit(t *testing.T) {
 			ctx := context.Background()
 			hub := events.NewHub(db, time.Hour) // no polling: only wake-ups and reads
 			log := events.NewLog(db, hub, nil)
-			f := events.NewFollower(log, hub, time.Hour, nil)
+			f := events.NewFollower(log, hub, time.Hour, nil, slog.New(slog.DiscardHandler))
 			ws := newWorkspace(t, db)
 			got := follow(t, f, ws, 0)
 

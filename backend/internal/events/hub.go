@@ -41,6 +41,11 @@ type Hub struct {
 	broker Broker
 	subs   map[string]map[*Subscription]struct{}
 	known  map[string]int64 // newest seq this hub has woken readers for
+	// acked is the newest seq of each watched workspace whose commit is
+	// known to have returned (here, on another replica, or in a reader's
+	// flush), hence durable: readers pass on events up to it without a
+	// flush of their own (see flusher).
+	acked map[string]int64
 }
 
 // Subscription is one reader's wake-up line.
@@ -60,7 +65,8 @@ type Subscription struct {
 // NewHub returns a hub that polls the log heads of watched workspaces every
 // poll interval.
 func NewHub(db *store.DB, poll time.Duration) *Hub {
-	return &Hub{db: db, poll: poll, subs: map[string]map[*Subscription]struct{}{}, known: map[string]int64{}}
+	return &Hub{db: db, poll: poll, subs: map[string]map[*Subscription]struct{}{},
+		known: map[string]int64{}, acked: map[string]int64{}}
 }
 
 // SetBroker connects the hub to the other replicas.
@@ -97,11 +103,12 @@ func (s *Subscription) Close() {
 	if len(h.subs[s.ws]) == 0 {
 		delete(h.subs, s.ws)
 		delete(h.known, s.ws)
+		delete(h.acked, s.ws)
 	}
 }
 
-// Notify is told of a local commit: it wakes local readers and the other
-// replicas.
+// Notify is told of a local commit, once it has returned: it wakes local
+// readers and the other replicas.
 func (h *Hub) Notify(workspaceID string, seq int64) {
 	h.Deliver(workspaceID, seq)
 	h.mu.Lock()
@@ -112,8 +119,15 @@ func (h *Hub) Notify(workspaceID string, seq int64) {
 	}
 }
 
-// Deliver wakes the local readers of the workspace.
+// Deliver wakes the local readers of the workspace for a commit, up to
+// seq, that has returned (here or on another replica).
 func (h *Hub) Deliver(workspaceID string, seq int64) {
+	h.wake(workspaceID, seq, true)
+}
+
+// wake wakes the local readers of the workspace, whose log reached seq; a
+// commit that returned also moves the acknowledged seq.
+func (h *Hub) wake(workspaceID string, seq int64, returned bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	subs := h.subs[workspaceID]
@@ -123,11 +137,32 @@ func (h *Hub) Deliver(workspaceID string, seq int64) {
 	if seq > h.known[workspaceID] {
 		h.known[workspaceID] = seq
 	}
+	if returned && seq > h.acked[workspaceID] {
+		h.acked[workspaceID] = seq
+	}
 	for s := range subs {
 		select {
 		case s.wake <- struct{}{}:
 		default: // a wake-up is already pending; the reader reads everything new
 		}
+	}
+}
+
+// Acked returns the newest seq of the workspace known to be durable (0 when
+// the hub knows none: it keeps track only while the workspace is watched).
+func (h *Hub) Acked(workspaceID string) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.acked[workspaceID]
+}
+
+// ack records that the workspace's log is durable up to seq (a reader's
+// flush proved it).
+func (h *Hub) ack(workspaceID string, seq int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, watched := h.subs[workspaceID]; watched && seq > h.acked[workspaceID] {
+		h.acked[workspaceID] = seq
 	}
 }
 
@@ -185,7 +220,8 @@ func (h *Hub) Run(ctx context.Context) error {
 			behind := seq > h.known[ws]
 			h.mu.Unlock()
 			if behind {
-				h.Deliver(ws, seq)
+				// Read, not acknowledged: the commit may not be durable yet.
+				h.wake(ws, seq, false)
 			}
 		}
 	}

@@ -25,17 +25,31 @@ func (l *Log) ReadAfter(ctx context.Context, workspaceID string, after int64, co
 	return evs, nil
 }
 
-// Head is a workspace's newest seq and the highest seq pruned by retention.
+// Head is a workspace's newest seq, its event's id ("" when there is none)
+// and the highest seq pruned by retention.
 type Head struct {
-	Last   int64 `db:"last_seq"`
-	Pruned int64 `db:"pruned_seq"`
+	Last   int64  `db:"last_seq"`
+	LastID string `db:"last_id"`
+	Pruned int64  `db:"pruned_seq"`
 }
 
 // Head reads a workspace's log head.
 func (l *Log) Head(ctx context.Context, workspaceID string) (Head, error) {
 	var h Head
-	if err := l.db.GetContext(ctx, &h, `SELECT last_seq, pruned_seq FROM workspaces WHERE id = ?`, workspaceID); err != nil {
+	if err := l.db.GetContext(ctx, &h, `SELECT w.last_seq, COALESCE(e.id, '') AS last_id, w.pruned_seq
+		FROM workspaces w LEFT JOIN events e ON e.workspace_id = w.id AND e.seq = w.last_seq
+		WHERE w.id = ?`, workspaceID); err != nil {
 		return Head{}, fmt.Errorf("read log head: %w", err)
 	}
 	return h, nil
+}
+
+// holds reports whether the workspace's event seq is still the event id.
+func (l *Log) holds(ctx context.Context, workspaceID string, seq int64, id string) (bool, error) {
+	var n int
+	if err := l.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM events WHERE workspace_id = ? AND seq = ? AND id = ?`,
+		workspaceID, seq, id); err != nil {
+		return false, fmt.Errorf("check event %d: %w", seq, err)
+	}
+	return n == 1, nil
 }

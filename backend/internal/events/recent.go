@@ -18,6 +18,10 @@ import (
 // reads again, and sees the rest, on its next wake-up.
 type recent struct {
 	log *Log
+	// durable keeps what a read may pass on (Follower.durable): a window
+	// holds only durable events.
+	durable func(ctx context.Context, workspaceID string, acked int64, evs []Event) ([]Event, bool, error)
+	acked   func(workspaceID string) int64 // Hub.Acked
 
 	mu sync.Mutex
 	ws map[string]*window
@@ -40,7 +44,9 @@ const (
 	windowAge    = 60_000
 )
 
-func newRecent(log *Log) *recent { return &recent{log: log, ws: map[string]*window{}} }
+func newRecent(log *Log, acked func(string) int64, durable func(context.Context, string, int64, []Event) ([]Event, bool, error)) *recent {
+	return &recent{log: log, acked: acked, durable: durable, ws: map[string]*window{}}
+}
 
 // acquire returns the workspace's window for one more follower.
 func (r *recent) acquire(workspaceID string) *window {
@@ -66,23 +72,29 @@ func (r *recent) release(workspaceID string) {
 	}
 }
 
-// read returns up to limit events of the workspace with seq > after, from
-// the window when it holds the next one, else from the database.
-func (r *recent) read(ctx context.Context, w *window, workspaceID string, after int64, limit int) ([]Event, error) {
+// read returns up to limit durable events of the workspace with seq >
+// after, from the window when it holds the next one, else from the
+// database; and, like Follower.durable, whether to read again.
+func (r *recent) read(ctx context.Context, w *window, workspaceID string, after int64, limit int) ([]Event, bool, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if n := len(w.evs); n > 0 && after >= w.evs[0].Seq-1 && after < w.evs[n-1].Seq {
 		i := int(after - (w.evs[0].Seq - 1))
-		return append([]Event(nil), w.evs[i:min(n, i+limit)]...), nil
+		return append([]Event(nil), w.evs[i:min(n, i+limit)]...), false, nil
 	}
+	acked := r.acked(workspaceID)
 	evs, err := r.log.ReadAfter(ctx, workspaceID, after, "", limit)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	evs, lost, err := r.durable(ctx, workspaceID, acked, evs)
+	if err != nil {
+		return nil, false, err
 	}
 	if len(evs) > 0 && evs[0].Seq == after+1 { // contiguous with the cursor: nothing pruned in between
 		w.remember(evs)
 	}
-	return evs, nil
+	return evs, lost, nil
 }
 
 // remember adds events read from the log (contiguous, starting at some seq

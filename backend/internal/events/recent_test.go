@@ -2,6 +2,7 @@ package events_test
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -21,7 +22,7 @@ func TestFollowersShareRecentEvents(t *testing.T) {
 		ctx := context.Background()
 		hub := events.NewHub(db, time.Hour) // no polling: only wake-ups and reads
 		log := events.NewLog(db, hub, nil)
-		f := events.NewFollower(log, hub, time.Hour, nil)
+		f := events.NewFollower(log, hub, time.Hour, nil, slog.New(slog.DiscardHandler))
 		ws := newWorkspace(t, db)
 		for range 20 {
 			if err := appendOther(ctx, db, log, ws); err != nil {

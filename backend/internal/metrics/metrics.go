@@ -98,3 +98,13 @@ func (i rpcInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) 
 		return err
 	}
 }
+
+// RegisterStreamGaps registers tandem_stream_gaps_total, read from gaps: the
+// events streams would have sent out of order and resynced instead. Any
+// increase is a defect of the event spine (see events.Follower.Gaps).
+func RegisterStreamGaps(reg prometheus.Registerer, gaps func() uint64) {
+	reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "tandem_stream_gaps_total",
+		Help: "Events a stream would have skipped or repeated; the stream resynced instead. Should stay 0.",
+	}, func() float64 { return float64(gaps()) }))
+}

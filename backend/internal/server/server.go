@@ -156,7 +156,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		}
 	}
 	s.pruner = events.NewPruner(db, cfg.EventRetention, nil)
-	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain).WithSendTimeout(cfg.StreamSendTimeout)
+	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain, logger).WithSendTimeout(cfg.StreamSendTimeout)
+	metrics.RegisterStreamGaps(s.registry, follower.Gaps)
 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
 	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})

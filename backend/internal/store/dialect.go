@@ -29,6 +29,13 @@ type Dialect interface {
 	// IsRetryable reports a deadlock or lock timeout after which the whole
 	// transaction may be run again.
 	IsRetryable(err error) bool
+	// VisibleBeforeDurable reports that other transactions can read a commit
+	// before it is durable. InnoDB makes a commit visible, releases its locks,
+	// and only then flushes its redo log; without a synced binary log to
+	// recover it from, a crash in between loses a commit that others already
+	// read, and the next commit reuses its keys (the event log's seq). SQLite
+	// syncs its WAL before it publishes a commit.
+	VisibleBeforeDurable() bool
 }
 
 type sqliteDialect struct{}
@@ -37,6 +44,8 @@ func (sqliteDialect) Name() string         { return "sqlite" }
 func (sqliteDialect) ForUpdate() string    { return "" }
 func (sqliteDialect) SkipLocked() string   { return "" }
 func (sqliteDialect) InsertIgnore() string { return "INSERT OR IGNORE" }
+
+func (sqliteDialect) VisibleBeforeDurable() bool { return false }
 
 func (sqliteDialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
@@ -64,6 +73,8 @@ func (mysqlDialect) Name() string         { return "mysql" }
 func (mysqlDialect) ForUpdate() string    { return " FOR UPDATE" }
 func (mysqlDialect) SkipLocked() string   { return " FOR UPDATE SKIP LOCKED" }
 func (mysqlDialect) InsertIgnore() string { return "INSERT IGNORE" }
+
+func (mysqlDialect) VisibleBeforeDurable() bool { return true }
 
 // MySQL error numbers.
 const (
