@@ -2,11 +2,13 @@ package events_test
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -215,4 +217,36 @@ func quietEvents(t *testing.T, ch <-chan events.Event) {
 		t.Fatalf("unexpected %s at seq %d", e.Type, e.Seq)
 	case <-time.After(300 * time.Millisecond):
 	}
+}
+
+// TestStreamGapResyncs breaks the log under a stream (an event missing from
+// the middle that retention did not prune): rather than skip it, the stream
+// logs it, counts it for tandem_stream_gaps_total and ends with a resync.
+func TestStreamGapResyncs(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		l := newCrashLab(t, db)
+		var evs []events.Event
+		for range 5 {
+			evs = append(evs, l.append(l.acked, "test.b"))
+		}
+		storetest.MustExec(t, db, `DELETE FROM events WHERE workspace_id = ? AND seq = ?`, l.ws, evs[2].Seq)
+		var sent []int64
+		err := l.f.Follow(context.Background(), l.ws, "", evs[0].Seq, events.Sink{
+			Event:     func(ev events.Event) error { sent = append(sent, ev.Seq); return nil },
+			Ephemeral: func(events.Ephemeral) error { return nil },
+			Heartbeat: func(int64) error { return nil },
+		})
+		var ae *apperr.Error
+		if !errors.As(err, &ae) || ae.Detail != events.ResyncRequired {
+			t.Fatalf("follow across a gap: %v, want a resync", err)
+		}
+		for i, seq := range sent {
+			if seq != evs[1].Seq+int64(i) || seq >= evs[2].Seq {
+				t.Fatalf("sent %v across the gap at %d", sent, evs[2].Seq)
+			}
+		}
+		if g := l.f.Gaps(); g != 1 {
+			t.Fatalf("gaps counted %d, want 1", g)
+		}
+	})
 }

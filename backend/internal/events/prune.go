@@ -38,7 +38,7 @@ func (p *Pruner) Prune(ctx context.Context) (int64, error) {
 	}
 	var total int64
 	for _, r := range rows {
-		if _, err := p.db.ExecContext(ctx, `UPDATE workspaces SET pruned_seq = ? WHERE id = ? AND pruned_seq < ?`,
+		if _, err := p.exec(ctx, `UPDATE workspaces SET pruned_seq = ? WHERE id = ? AND pruned_seq < ?`,
 			r.Seq, r.WorkspaceID, r.Seq); err != nil {
 			return total, fmt.Errorf("mark pruned: %w", err)
 		}
@@ -48,12 +48,11 @@ func (p *Pruner) Prune(ctx context.Context) (int64, error) {
 		}
 		// In ranges of seqs, so that no statement holds its locks for long.
 		for upTo := lowest + 1000; ; upTo += 1000 {
-			res, err := p.db.ExecContext(ctx, `DELETE FROM events WHERE workspace_id = ? AND seq <= ?`,
+			n, err := p.exec(ctx, `DELETE FROM events WHERE workspace_id = ? AND seq <= ?`,
 				r.WorkspaceID, min(upTo, r.Seq))
 			if err != nil {
 				return total, fmt.Errorf("delete old events: %w", err)
 			}
-			n, _ := res.RowsAffected()
 			total += n
 			if upTo >= r.Seq {
 				break
@@ -61,4 +60,20 @@ func (p *Pruner) Prune(ctx context.Context) (int64, error) {
 		}
 	}
 	return total, nil
+}
+
+// exec runs one statement in its own transaction, retried like every write
+// (store.DB.InTx): the pruner's writes race the workspace's own, and lose
+// deadlocks to them on MySQL. It returns the rows affected.
+func (p *Pruner) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := p.db.InTx(ctx, func(tx *store.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
 }

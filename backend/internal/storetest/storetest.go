@@ -101,10 +101,16 @@ func Options(t testing.TB, dialect string) store.Options {
 	return store.Options{URL: own.FormatDSN()}
 }
 
-// MustExec runs a statement or fails the test.
+// MustExec runs a statement or fails the test. It runs in a transaction
+// retried as the server's own are (store.DB.InTx), since a test's write may
+// race the server's background work into a deadlock on MySQL.
 func MustExec(t testing.TB, db *store.DB, query string, args ...any) {
 	t.Helper()
-	if _, err := db.ExecContext(context.Background(), query, args...); err != nil {
+	err := db.InTx(context.Background(), func(tx *store.Tx) error {
+		_, err := tx.ExecContext(context.Background(), query, args...)
+		return err
+	})
+	if err != nil {
 		t.Fatalf("%s: %v", query, err)
 	}
 }
