@@ -41,10 +41,12 @@ type Hub struct {
 	broker Broker
 	subs   map[string]map[*Subscription]struct{}
 	known  map[string]int64 // newest seq this hub has woken readers for
-	// acked is the newest seq of each watched workspace whose commit is
-	// known to have returned (here, on another replica, or in a reader's
-	// flush), hence durable: readers pass on events up to it without a
-	// flush of their own (see flusher).
+	// acked is the newest seq of a workspace whose commit is known to have
+	// returned (here, on another replica, or in a reader's flush), hence
+	// durable: readers pass on events up to it without a flush of their own
+	// (see flusher). A durable event stays durable, so an entry outlives
+	// the workspace's streams (its snapshot reads need it too); the map is
+	// a cache, emptied when it reaches ackedCap workspaces.
 	acked map[string]int64
 }
 
@@ -103,7 +105,6 @@ func (s *Subscription) Close() {
 	if len(h.subs[s.ws]) == 0 {
 		delete(h.subs, s.ws)
 		delete(h.known, s.ws)
-		delete(h.acked, s.ws)
 	}
 }
 
@@ -149,21 +150,28 @@ func (h *Hub) wake(workspaceID string, seq int64, returned bool) {
 }
 
 // Acked returns the newest seq of the workspace known to be durable (0 when
-// the hub knows none: it keeps track only while the workspace is watched).
+// the hub knows none).
 func (h *Hub) Acked(workspaceID string) int64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.acked[workspaceID]
 }
 
+// ackedCap bounds the workspaces Hub.acked remembers (about 64 bytes each).
+const ackedCap = 1 << 16
+
 // ack records that the workspace's log is durable up to seq (a reader's
 // flush proved it).
 func (h *Hub) ack(workspaceID string, seq int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if _, watched := h.subs[workspaceID]; watched && seq > h.acked[workspaceID] {
-		h.acked[workspaceID] = seq
+	if seq <= h.acked[workspaceID] {
+		return
 	}
+	if _, ok := h.acked[workspaceID]; !ok && len(h.acked) >= ackedCap {
+		clear(h.acked) // forgetting costs only flushes
+	}
+	h.acked[workspaceID] = seq
 }
 
 // Publish sends an ephemeral event to local readers and other replicas.
