@@ -158,7 +158,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Type", f.ContentType)
 	hd.Set("Content-Length", strconv.FormatInt(f.Size, 10))
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.ServedName()}))
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	hd.Set("Cache-Control", "private, no-store")
