@@ -27,7 +27,7 @@ func bodyLimit(path string, maxRequestBytes int) int64 {
 // byte every few seconds holds a connection and a goroutine for as long as
 // the client likes). A POST that is not a stream must deliver its body
 // within perMiB for each MiB its route accepts (at least one); once the
-// body is read, the deadline is lifted, so that a slow handler is not cut
+// body is read to its end, the deadline is lifted, so that a slow handler is not cut
 // off. Streams are exempt: their requests stay open by design. A zero
 // perMiB turns the deadline off.
 func withBodyDeadline(next http.Handler, perMiB time.Duration, maxRequestBytes int) http.Handler {
@@ -49,8 +49,9 @@ func withBodyDeadline(next http.Handler, perMiB time.Duration, maxRequestBytes i
 	})
 }
 
-// deadlineBody lifts the read deadline when the body is read to its end or
-// closed.
+// deadlineBody lifts the read deadline when the body is read to its end.
+// Closing it early keeps the deadline: the server then reads (discards) the
+// rest of the body itself, which must not wait on a trickle either.
 type deadlineBody struct {
 	io.ReadCloser
 	once sync.Once
@@ -63,11 +64,6 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		b.once.Do(b.lift)
 	}
 	return n, err
-}
-
-func (b *deadlineBody) Close() error {
-	b.once.Do(b.lift)
-	return b.ReadCloser.Close()
 }
 
 // streamingProcedures lists the paths of the RPCs that stream.
