@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -65,6 +66,29 @@ type Config struct {
 	// retry's delay, doubled for each next one.
 	WebhookTimeout   time.Duration
 	WebhookRetryBase time.Duration
+	// WidgetSessionsPerMinute and WidgetSessionBurst limit the widget
+	// sessions one client IP starts; a zero rate turns the limit off.
+	WidgetSessionsPerMinute float64
+	WidgetSessionBurst      int
+	// WidgetMaxOpenConversations caps a visitor's conversations that are
+	// not closed; 0 means no cap.
+	WidgetMaxOpenConversations int
+	// UploadsPerMinute and UploadBurst limit each uploader's POST /files.
+	UploadsPerMinute float64
+	UploadBurst      int
+	// Upload quotas in bytes (0: none): per visitor and per workspace per
+	// day, per conversation in all.
+	UploadQuotaVisitor      int64
+	UploadQuotaConversation int64
+	UploadQuotaWorkspace    int64
+	// UploadPendingTTL is how long an upload no message carries is kept.
+	UploadPendingTTL time.Duration
+	// DiskReserve is the free space under which uploads are refused.
+	DiskReserve int64
+	// BodyTimeout is how long a request body may take to arrive, per MiB
+	// of the largest body its route accepts (at least one MiB); streams
+	// are exempt.
+	BodyTimeout time.Duration
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -108,6 +132,17 @@ func settings() []setting {
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
+		{"widget-sessions-per-minute", "TANDEM_WIDGET_SESSIONS_PER_MINUTE", "10", "new widget sessions per minute allowed to each client IP; 0 for no limit"},
+		{"widget-session-burst", "TANDEM_WIDGET_SESSION_BURST", "30", "widget sessions a client IP may start at once above that rate"},
+		{"widget-max-open-conversations", "TANDEM_WIDGET_MAX_OPEN_CONVERSATIONS", "5", "conversations a widget visitor may have open (not closed) at once; 0 for no cap"},
+		{"uploads-per-minute", "TANDEM_UPLOADS_PER_MINUTE", "20", "file uploads per minute allowed to each visitor, member or API key; 0 for no limit"},
+		{"upload-burst", "TANDEM_UPLOAD_BURST", "10", "file uploads one may make at once above that rate"},
+		{"upload-quota-visitor", "TANDEM_UPLOAD_QUOTA_VISITOR", "100MiB", "bytes of files one widget visitor may upload per 24 hours; 0 for no quota"},
+		{"upload-quota-conversation", "TANDEM_UPLOAD_QUOTA_CONVERSATION", "200MiB", "bytes of files one conversation may hold; 0 for no quota"},
+		{"upload-quota-workspace", "TANDEM_UPLOAD_QUOTA_WORKSPACE", "5GiB", "bytes of files one workspace may take in per 24 hours; 0 for no quota"},
+		{"upload-pending-ttl", "TANDEM_UPLOAD_PENDING_TTL", "2h", "how long an uploaded file that no message carries is kept"},
+		{"disk-reserve", "TANDEM_DISK_RESERVE", "1GiB", "free space on the files directory's disk under which uploads are refused (local files only); 0 for no check"},
+		{"body-timeout", "TANDEM_BODY_TIMEOUT", "30s", "how long a request body may take to arrive, per MiB its route accepts (1 MiB calls 30s, 10 MiB uploads 5m); streams are exempt"},
 	}
 }
 
@@ -255,7 +290,54 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
 	c.WebhookRetryBase = duration("webhook-retry-base", time.Millisecond)
+	number := func(name string) float64 {
+		f, err := strconv.ParseFloat(get(name), 64)
+		if err != nil || f < 0 {
+			bad(name, "%q is not a number of at least 0", get(name))
+		}
+		return f
+	}
+	whole := func(name string, min int) int {
+		n, err := strconv.Atoi(get(name))
+		if err != nil || n < min {
+			bad(name, "%q is not a whole number of at least %d", get(name), min)
+		}
+		return n
+	}
+	size := func(name string) int64 {
+		n, err := parseBytes(get(name))
+		if err != nil {
+			bad(name, "%q is not a size in bytes (like 1048576, 100MiB or 5GiB)", get(name))
+		}
+		return n
+	}
+	c.WidgetSessionsPerMinute = number("widget-sessions-per-minute")
+	c.WidgetSessionBurst = whole("widget-session-burst", 1)
+	c.WidgetMaxOpenConversations = whole("widget-max-open-conversations", 0)
+	c.UploadsPerMinute = number("uploads-per-minute")
+	c.UploadBurst = whole("upload-burst", 1)
+	c.UploadQuotaVisitor = size("upload-quota-visitor")
+	c.UploadQuotaConversation = size("upload-quota-conversation")
+	c.UploadQuotaWorkspace = size("upload-quota-workspace")
+	c.UploadPendingTTL = duration("upload-pending-ttl", time.Minute)
+	c.DiskReserve = size("disk-reserve")
+	c.BodyTimeout = duration("body-timeout", time.Second)
 	return c, errors.Join(errs...)
+}
+
+// parseBytes reads a size: a whole number of bytes, or of KiB, MiB or GiB.
+func parseBytes(s string) (int64, error) {
+	mult := int64(1)
+	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
+		if strings.HasSuffix(s, suffix) {
+			s, mult = strings.TrimSpace(strings.TrimSuffix(s, suffix)), m
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return n * mult, nil
 }
 
 // Logger builds the process logger the configuration asks for.

@@ -25,6 +25,9 @@ type Options struct {
 	// BotEnabled reports whether the workspace's AI agent takes new
 	// conversations (they start in the bot state); nil means never.
 	BotEnabled func(ctx context.Context, workspaceID string) (bool, error)
+	// MaxOpenPerVisitor caps a visitor's conversations that are not
+	// closed: starting one more is ResourceExhausted. 0 means no cap.
+	MaxOpenPerVisitor int
 }
 
 // Attacher binds a principal's uploaded, unsent files of a conversation to
@@ -45,6 +48,7 @@ type Service struct {
 	attacher Attacher
 	// botEnabled: see Options.BotEnabled.
 	botEnabled func(ctx context.Context, workspaceID string) (bool, error)
+	maxOpen    int
 	now        func() time.Time
 }
 
@@ -54,7 +58,7 @@ func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *accoun
 		opts.Now = time.Now
 	}
 	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, dir: dir, now: opts.Now,
-		attacher: opts.Attacher, botEnabled: opts.BotEnabled}
+		attacher: opts.Attacher, botEnabled: opts.BotEnabled, maxOpen: opts.MaxOpenPerVisitor}
 }
 
 // Actor is who acts, as the history names them.
@@ -226,6 +230,17 @@ func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientI
 		LastActivityAt: now, CreatedAt: now, UpdatedAt: now}
 	var first *Message
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		if s.maxOpen > 0 {
+			// Locked on MySQL, so that concurrent starts see each other.
+			n, err := openOfContact(ctx, tx, p.VisitorID, tx.Dialect.ForUpdate())
+			if err != nil {
+				return fmt.Errorf("count open conversations: %w", err)
+			}
+			if n >= s.maxOpen {
+				return apperr.Newf(apperr.ResourceExhausted,
+					"you have %d open conversations, the most allowed: continue in one of them, or close one first", n)
+			}
+		}
 		c := conv
 		if err := insertConversation(ctx, tx, &c); err != nil {
 			return err

@@ -44,6 +44,13 @@ func getConversation(ctx context.Context, q store.Querier, id, lock string) (Con
 	return c, err
 }
 
+// openOfContact counts the contact's conversations that are not closed.
+func openOfContact(ctx context.Context, q store.Querier, contactID, lock string) (int, error) {
+	var n int
+	err := q.GetContext(ctx, &n, `SELECT COUNT(*) FROM conversations WHERE contact_id = ? AND state <> ?`+lock, contactID, StateClosed)
+	return n, err
+}
+
 func conversationByClientID(ctx context.Context, q store.Querier, workspaceID, clientID string) (Conversation, error) {
 	var c Conversation
 	err := q.GetContext(ctx, &c, `SELECT `+convColumns+` FROM conversations WHERE workspace_id = ? AND client_id = ?`, workspaceID, clientID)

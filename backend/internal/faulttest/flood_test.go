@@ -32,7 +32,10 @@ func TestVisitorFloodRateLimited(t *testing.T) {
 		burst     = 5
 	)
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		srv := rpctest.Start(t, opts, func(c *config.Config) { c.WidgetRate, c.WidgetBurst = perSecond, burst })
+		srv := rpctest.Start(t, opts, func(c *config.Config) {
+			c.WidgetRate, c.WidgetBurst = perSecond, burst
+			c.WidgetSessionsPerMinute, c.WidgetSessionBurst = 60*perSecond, burst
+		})
 		ctx := context.Background()
 		owner, _, err := srv.Accounts.EnsureUser(ctx, "flood-owner@example.test", "Owner", ownerPassword)
 		if err != nil {

@@ -7,6 +7,7 @@ package files
 
 import (
 	"database/sql"
+	"path"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -104,7 +105,56 @@ func CheckName(name string) error {
 	return nil
 }
 
-// Attachment is the file as a message shows it.
+// Attachment is the file as a message shows it, under its served name.
 func (f *File) Attachment() conversation.Attachment {
-	return conversation.Attachment{ID: f.ID, Name: f.Name, ContentType: f.ContentType, Size: f.Size}
+	return conversation.Attachment{ID: f.ID, Name: f.ServedName(), ContentType: f.ContentType, Size: f.Size}
+}
+
+// extensions lists, for each type a file is served with, the extensions a
+// name of that type may end in; the first is the one given to a name that
+// ends in none of them.
+var extensions = map[string][]string{
+	"application/pdf": {".pdf"},
+	"image/png":       {".png"},
+	"image/jpeg":      {".jpg", ".jpeg", ".jpe", ".jfif"},
+	"image/gif":       {".gif"},
+	"image/webp":      {".webp"},
+	"text/plain":      {".txt", ".text", ".log"},
+	"text/csv":        {".csv"},
+	"application/vnd.openxmlformats-officedocument.wordprocessingml.document":   {".docx"},
+	"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet":         {".xlsx"},
+	"application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
+	"application/vnd.oasis.opendocument.text":                                   {".odt"},
+	"application/vnd.oasis.opendocument.spreadsheet":                            {".ods"},
+	"application/vnd.oasis.opendocument.presentation":                           {".odp"},
+	"application/msword":            {".doc"},
+	"application/vnd.ms-excel":      {".xls"},
+	"application/vnd.ms-powerpoint": {".ppt"},
+	"audio/webm":                    {".webm", ".weba"},
+	"audio/ogg":                     {".ogg", ".oga", ".opus"},
+	"audio/mpeg":                    {".mp3"},
+	"audio/mp4":                     {".m4a", ".mp4"},
+}
+
+// ServedName is the name a file is shown and downloaded under: its name
+// with the extension of the type its content was sniffed as, so that text
+// named invoice.html downloads as invoice.txt and no browser or desktop
+// opens it by the name's type.
+func (f *File) ServedName() string {
+	typ, _, _ := strings.Cut(f.ContentType, ";")
+	exts := extensions[strings.TrimSpace(typ)]
+	if len(exts) == 0 {
+		return f.Name
+	}
+	ext := path.Ext(f.Name)
+	for _, e := range exts {
+		if strings.EqualFold(ext, e) {
+			return f.Name
+		}
+	}
+	base := strings.TrimSuffix(f.Name, ext)
+	if strings.Trim(base, ".") == "" {
+		base = "file"
+	}
+	return base + exts[0]
 }

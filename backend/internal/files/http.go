@@ -7,7 +7,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -17,10 +16,6 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 )
-
-// uploadDeadline bounds how long one upload may take to arrive, so that a
-// client trickling bytes cannot hold a connection forever.
-const uploadDeadline = 5 * time.Minute
 
 // Handler serves POST /files and GET /files/{id}. Callers authenticate with
 // the same bearer credentials as the API; uploads and downloads are
@@ -32,6 +27,7 @@ type Handler struct {
 	authz  *access.Authorizer
 	errors *connect.ErrorWriter
 	onErr  func(r *http.Request, err error)
+	policy Policy
 }
 
 // NewHandler returns the files HTTP handler. onErr sees every error before
@@ -80,7 +76,6 @@ func (h *Handler) conversationWorkspace(ctx context.Context, p *access.Principal
 }
 
 func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(uploadDeadline))
 	p, err := h.principal(r)
 	if err != nil {
 		h.fail(w, r, err)
@@ -109,11 +104,16 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	if err := h.admit(r.Context(), p, workspaceID, conversationID); err != nil {
+		w.Header().Set("Connection", "close") // the body is not read
+		h.fail(w, r, err)
+		return
+	}
 	kind, id := p.Actor()
 	f, err := h.svc.Put(r.Context(), Upload{WorkspaceID: workspaceID, ConversationID: conversationID,
 		UploaderKind: kind, UploaderID: id, ClientID: clientID, Name: name}, r.Body)
 	if err != nil {
-		if errors.Is(err, ErrTooBig) {
+		if errors.Is(err, ErrTooBig) || apperr.KindOf(err) == apperr.ResourceExhausted {
 			w.Header().Set("Connection", "close") // the rest of the body is not read
 		}
 		h.fail(w, r, err)
@@ -158,7 +158,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Type", f.ContentType)
 	hd.Set("Content-Length", strconv.FormatInt(f.Size, 10))
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.ServedName()}))
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	hd.Set("Cache-Control", "private, no-store")

@@ -57,6 +57,7 @@ type Service struct {
 	bucket *blob.Bucket
 	logger *slog.Logger
 	now    func() time.Time
+	limits Limits
 }
 
 // NewService returns a Service keeping objects in bucket.
@@ -86,6 +87,12 @@ func (s *Service) Put(ctx context.Context, up Upload, r io.Reader) (File, error)
 	} else if !store.ErrNoRows(err) {
 		return File{}, err
 	}
+	if err := s.checkDisk(); err != nil {
+		return File{}, err
+	}
+	if err := s.checkQuotas(ctx, up, 1); err != nil { // a quota already used up
+		return File{}, err
+	}
 
 	head := make([]byte, sniffLen)
 	n, err := io.ReadFull(r, head)
@@ -106,6 +113,10 @@ func (s *Service) Put(ctx context.Context, up Upload, r io.Reader) (File, error)
 		ContentType: served, CreatedAt: store.NowMillis(s.now())}
 	f.BlobKey = "ws/" + f.WorkspaceID + "/" + f.ID
 	if f.Size, f.SHA256, err = s.write(ctx, f.BlobKey, served, io.MultiReader(bytes.NewReader(head), r)); err != nil {
+		return File{}, err
+	}
+	if err := s.checkQuotas(ctx, up, f.Size); err != nil {
+		s.remove(f.BlobKey)
 		return File{}, err
 	}
 	if err := insertFile(ctx, s.db, &f); err != nil {

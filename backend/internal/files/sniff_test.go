@@ -3,6 +3,7 @@ package files
 import (
 	"archive/zip"
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -52,6 +53,16 @@ func TestSniff(t *testing.T) {
 		got, err := sniff(tc.head)
 		if got != tc.want || (tc.want == "") != (err != nil) {
 			t.Errorf("%s: sniff = %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// Every type a file is served with has the extensions of its served name.
+func TestServedTypesHaveExtensions(t *testing.T) {
+	for _, served := range accepted {
+		typ, _, _ := strings.Cut(served, ";")
+		if len(extensions[typ]) == 0 {
+			t.Errorf("no extension for %s", typ)
 		}
 	}
 }

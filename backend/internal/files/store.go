@@ -57,3 +57,27 @@ func deletePending(ctx context.Context, q store.Querier, id string) (bool, error
 	n, err := res.RowsAffected()
 	return n == 1, err
 }
+
+// uploadedBy is the bytes the uploader put into the workspace since the
+// instant (unix ms), sent or not.
+func uploadedBy(ctx context.Context, q store.Querier, workspaceID, kind, id string, since int64) (int64, error) {
+	var n int64
+	err := q.GetContext(ctx, &n, `SELECT COALESCE(SUM(size_bytes), 0) FROM files
+		WHERE uploader_kind = ? AND uploader_id = ? AND workspace_id = ? AND created_at >= ?`, kind, id, workspaceID, since)
+	return n, err
+}
+
+// uploadedTo is the bytes of every file of the conversation.
+func uploadedTo(ctx context.Context, q store.Querier, conversationID string) (int64, error) {
+	var n int64
+	err := q.GetContext(ctx, &n, `SELECT COALESCE(SUM(size_bytes), 0) FROM files WHERE conversation_id = ?`, conversationID)
+	return n, err
+}
+
+// uploadedIn is the bytes uploaded into the workspace since the instant.
+func uploadedIn(ctx context.Context, q store.Querier, workspaceID string, since int64) (int64, error) {
+	var n int64
+	err := q.GetContext(ctx, &n, `SELECT COALESCE(SUM(size_bytes), 0) FROM files WHERE workspace_id = ? AND created_at >= ?`,
+		workspaceID, since)
+	return n, err
+}

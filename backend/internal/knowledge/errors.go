@@ -18,6 +18,12 @@ var (
 	errPDFDecoded    = apperr.Invalid("content", "the PDF's content is too large once decompressed")
 	errPDFSlow       = apperr.Invalid("content", "the PDF took too long to read")
 	errTooManyChunks = apperr.Invalid("content", "is too long: it makes more than 10000 passages")
+	errTooMuchText   = apperr.Invalid("content", "holds more than 8 MiB of text")
+	errParseSlow     = apperr.Invalid("content", "took longer than 20 seconds to read")
+	errMarkdownDepth = apperr.Invalid("content", "nests block quotes and lists more than 32 deep")
+	errTableColumns  = apperr.Invalid("content", "has a table of more than 128 columns")
+	errRendered      = apperr.Invalid("content", "renders to more than 16 MiB of HTML (or 4 times its size)")
+	errHTMLDepth     = apperr.Invalid("content", "nests HTML elements more than 512 deep")
 )
 
 // pdfUnreadable is the answer for a PDF the parser fails on; the cause is

@@ -9,3 +9,9 @@ func (s *Service) CachedIndexes() int {
 	defer s.indexes.mu.Unlock()
 	return s.indexes.recent.Len()
 }
+
+// HoldParse takes a parse slot until the returned func is called.
+func (s *Service) HoldParse() func() {
+	s.parses <- struct{}{}
+	return func() { <-s.parses }
+}

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"bytes"
+	"context"
 	"strconv"
 	"strings"
 
@@ -16,20 +17,44 @@ import (
 // and elements hidden by the hidden attribute, aria-hidden="true" or an
 // inline style (display:none, visibility:hidden, a zero font size or
 // opacity). Image alt text is not read either.
-func parseHTML(content []byte) Parsed {
-	doc, err := html.Parse(bytes.NewReader(content))
-	if err != nil {
-		// html.Parse only fails on read errors, which a byte slice has none of.
-		return Parsed{}
+//
+// The parser reads the content a few KiB at a time and stops once ctx is
+// done; it refuses elements nested more than 512 deep (as browsers cap
+// them), which also bounds its time.
+func parseHTML(ctx context.Context, content []byte) (Parsed, error) {
+	doc, err := html.Parse(&ctxReader{ctx: ctx, r: bytes.NewReader(content)})
+	switch {
+	case ctx.Err() != nil:
+		return Parsed{}, ctx.Err()
+	case err != nil:
+		// Read errors are ctx's; the parser's only other failure is its
+		// bound on the stack of open elements.
+		return Parsed{}, errHTMLDepth
 	}
-	w := htmlWalker{}
+	w := htmlWalker{b: builder{ctx: ctx}}
 	w.walk(doc)
 	w.flush()
+	if w.b.err != nil {
+		return Parsed{}, w.b.err
+	}
 	p := w.b.parsed()
 	if t := truncate(collapseSpaces(cleanText(w.title)), MaxTitle); t != "" {
 		p.Title = t
 	}
-	return p
+	return p, nil
+}
+
+// ctxReader reads at most 4 KiB at a time and fails once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   *bytes.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p[:min(len(p), 4<<10)])
 }
 
 type htmlWalker struct {
@@ -136,7 +161,7 @@ func (w *htmlWalker) walk(n *html.Node) {
 
 // innerText is the visible text inside n, on one line.
 func innerText(n *html.Node) string {
-	var in htmlWalker
+	var in htmlWalker // bounded by the document's own text
 	in.children(n)
 	in.flush()
 	var parts []string

@@ -3,11 +3,24 @@ package knowledge
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"path"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
+)
+
+// Bounds on every parse, whatever the format: a document is untrusted
+// input, and its parse must end soon, whether it finishes or not.
+const (
+	// parseTimeout is the longest one document may take to read; the
+	// bounds below keep any document well within it.
+	parseTimeout = 20 * time.Second
+	// maxParsedText is the most visible text a document may hold, in
+	// bytes (MaxChunks full chunks hold about as much).
+	maxParsedText = 8 << 20
 )
 
 // Section is a run of paragraphs under one heading path.
@@ -35,7 +48,31 @@ type Parsed struct {
 // scripts, styles, hidden elements and comments, control and invisible
 // format characters (zero-width spaces, bidi overrides, tag characters).
 // Errors name the content field.
+//
+// The parse is bounded: it gives up after parseTimeout (InvalidArgument),
+// stops as soon as ctx ends (with ctx's error), and refuses documents past
+// the bounds of nesting, table width and output of each format, naming
+// the bound.
 func Parse(ctx context.Context, format Format, filename string, content []byte) (Parsed, error) {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, parseTimeout)
+	defer cancel()
+	p, err := parse(ctx, format, filename, content)
+	switch {
+	case err == nil:
+		return p, nil
+	case parent.Err() != nil:
+		return Parsed{}, parent.Err()
+	case errors.Is(err, context.DeadlineExceeded):
+		if format == FormatPDF || p.Format == FormatPDF {
+			return Parsed{}, errPDFSlow
+		}
+		return Parsed{}, errParseSlow
+	}
+	return Parsed{}, err
+}
+
+func parse(ctx context.Context, format Format, filename string, content []byte) (Parsed, error) {
 	if format == FormatUnspecified {
 		var err error
 		if format, err = Detect(filename, content); err != nil {
@@ -53,22 +90,22 @@ func Parse(ctx context.Context, format Format, filename string, content []byte) 
 		if !utf8.Valid(content) {
 			return Parsed{}, errNotUTF8
 		}
-		p = parseHTML(content)
+		p, err = parseHTML(ctx, content)
 	case FormatMarkdown:
 		if !utf8.Valid(content) {
 			return Parsed{}, errNotUTF8
 		}
-		p, err = parseMarkdown(content)
+		p, err = parseMarkdown(ctx, content)
 	case FormatText:
 		if !utf8.Valid(content) {
 			return Parsed{}, errNotUTF8
 		}
-		p = parseText(content)
+		p, err = parseText(ctx, content)
 	default:
 		return Parsed{}, errFormat
 	}
 	if err != nil {
-		return Parsed{}, err
+		return Parsed{Format: format}, err
 	}
 	p.Format = format
 	if len(p.Sections) == 0 {
@@ -111,8 +148,8 @@ func Detect(filename string, content []byte) (Format, error) {
 
 // parseText reads plain text: paragraphs are separated by blank lines and
 // keep their line breaks; there are no headings.
-func parseText(content []byte) Parsed {
-	var b builder
+func parseText(ctx context.Context, content []byte) (Parsed, error) {
+	b := builder{ctx: ctx}
 	var para []string
 	flush := func() {
 		b.paragraph(strings.Join(para, "\n"))
@@ -127,11 +164,17 @@ func parseText(content []byte) Parsed {
 		para = append(para, line)
 	}
 	flush()
-	return b.parsed()
+	return b.parsed(), b.err
 }
 
 // builder collects sections from a stream of headings and paragraphs.
 type builder struct {
+	// ctx, when set, is looked at every few paragraphs; once it is done,
+	// or the text passes maxParsedText, err is set and no more is kept.
+	ctx      context.Context
+	err      error
+	size     int // bytes of text kept
+	n        int // paragraphs seen
 	title    string
 	levels   []int    // the levels of the open headings
 	path     []string // their texts
@@ -166,7 +209,19 @@ func (b *builder) heading(level int, text string) {
 // they should stay) under the current headings.
 func (b *builder) paragraph(text string) {
 	text = strings.TrimSpace(text)
-	if text == "" {
+	if text == "" || b.err != nil {
+		return
+	}
+	if b.size += len(text); b.size > maxParsedText {
+		b.err = errTooMuchText
+		return
+	}
+	if b.n++; b.ctx != nil && b.n%64 == 0 && b.ctx.Err() != nil {
+		b.err = b.ctx.Err()
+		return
+	}
+	if !b.open && len(b.sections) == MaxChunks { // every section makes a chunk at least
+		b.err = errTooManyChunks
 		return
 	}
 	if !b.open {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/ledongthuc/pdf"
 )
@@ -21,7 +20,6 @@ const (
 	maxPDFDecoded = 64 << 20 // bytes of decoded content and font streams
 	maxPDFNodes   = 10000    // page tree nodes visited
 	maxPDFDepth   = 64       // page tree depth
-	pdfTimeout    = 20 * time.Second
 )
 
 // errPDFStop aborts an extraction from inside the content interpreter.
@@ -31,10 +29,9 @@ type errPDFStop struct{ err error }
 // extraction runs on its own goroutine so that the upload can give up at
 // the deadline; that goroutine checks the deadline between every few
 // operators and ends soon after it (or, on a parser bug, when the parser
-// returns). A parser panic is an unreadable PDF, not a crash.
+// returns). A parser panic is an unreadable PDF, not a crash. The deadline
+// is Parse's.
 func parsePDF(ctx context.Context, content []byte) (Parsed, error) {
-	ctx, cancel := context.WithTimeout(ctx, pdfTimeout)
-	defer cancel()
 	type result struct {
 		pages []string
 		err   error
@@ -50,17 +47,14 @@ func parsePDF(ctx context.Context, content []byte) (Parsed, error) {
 	case <-ctx.Done():
 		r.err = ctx.Err()
 	}
-	switch {
-	case errors.Is(r.err, context.DeadlineExceeded):
-		return Parsed{}, errPDFSlow
-	case r.err != nil:
+	if r.err != nil {
 		return Parsed{}, r.err
 	}
-	var b builder
+	b := builder{ctx: ctx}
 	for _, page := range r.pages {
 		b.paragraph(page)
 	}
-	return b.parsed(), nil
+	return b.parsed(), b.err
 }
 
 // extractPDF returns the cleaned text of each page.

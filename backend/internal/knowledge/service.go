@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -27,6 +28,9 @@ type Options struct {
 	// MaxIndexes bounds how many workspaces' search indexes are kept in
 	// memory (least recently used go first); 0 means 256.
 	MaxIndexes int
+	// MaxParses bounds how many documents are parsed at once (others wait
+	// for a turn, within their deadline); 0 means one per core.
+	MaxParses int
 }
 
 // Service manages knowledge documents and retrieves from them.
@@ -35,6 +39,7 @@ type Service struct {
 	log     *events.Log
 	now     func() time.Time
 	indexes *indexes
+	parses  chan struct{} // a token per parse running
 }
 
 // NewService returns the knowledge service. Close releases its indexes.
@@ -45,7 +50,24 @@ func NewService(db *store.DB, log *events.Log, opts Options) *Service {
 	if opts.MaxIndexes <= 0 {
 		opts.MaxIndexes = 256
 	}
-	return &Service{db: db, log: log, now: opts.Now, indexes: newIndexes(db, opts.MaxIndexes)}
+	if opts.MaxParses <= 0 {
+		opts.MaxParses = runtime.GOMAXPROCS(0)
+	}
+	return &Service{db: db, log: log, now: opts.Now, indexes: newIndexes(db, opts.MaxIndexes),
+		parses: make(chan struct{}, opts.MaxParses)}
+}
+
+// parse runs Parse once a parse slot is free: parsing is CPU work, and a
+// burst of uploads must not take every core. A caller whose context ends
+// while waiting gets its error.
+func (s *Service) parse(ctx context.Context, format Format, filename string, content []byte) (Parsed, error) {
+	select {
+	case s.parses <- struct{}{}:
+	case <-ctx.Done():
+		return Parsed{}, ctx.Err()
+	}
+	defer func() { <-s.parses }()
+	return Parse(ctx, format, filename, content)
 }
 
 // Close releases the in-memory indexes; retrievals fail after it.
@@ -89,7 +111,7 @@ func (s *Service) Upload(ctx context.Context, actor *access.Principal, workspace
 			return d, err
 		}
 	}
-	parsed, err := Parse(ctx, u.Format, filename, u.Content)
+	parsed, err := s.parse(ctx, u.Format, filename, u.Content)
 	if err != nil {
 		return Document{}, err
 	}
@@ -206,7 +228,7 @@ func (s *Service) Replace(ctx context.Context, actor *access.Principal, workspac
 	if err := checkContent(r.Content); err != nil {
 		return Document{}, err
 	}
-	parsed, err := Parse(ctx, r.Format, filename, r.Content)
+	parsed, err := s.parse(ctx, r.Format, filename, r.Content)
 	if err != nil {
 		return Document{}, err
 	}

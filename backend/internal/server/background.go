@@ -43,12 +43,16 @@ func repeat(ctx context.Context, logger *slog.Logger, j job) {
 // replicas that run reactions; each claims its rows, so replicas running
 // the same job never do the same work twice.
 func (s *Server) jobs() []job {
+	pendingTTL := s.cfg.UploadPendingTTL
+	if pendingTTL <= 0 {
+		pendingTTL = 2 * time.Hour
+	}
 	jobs := []job{
 		{"prune events", time.Hour, func(ctx context.Context) (int, error) {
 			n, err := s.pruner.Prune(ctx)
 			return int(n), err
 		}},
-		{"sweep unsent files", time.Hour, func(ctx context.Context) (int, error) { return s.Files.Sweep(ctx, 24*time.Hour) }},
+		{"sweep unsent files", min(pendingTTL/4, 10*time.Minute), func(ctx context.Context) (int, error) { return s.Files.Sweep(ctx, pendingTTL) }},
 		// At least once a heartbeat, and within 5 s of a sign-out or an expiry.
 		{"re-check streams", min(s.cfg.Heartbeat, 5*time.Second), s.streamGuard.Check},
 		{"take inactive agents offline", 30 * time.Second, func(ctx context.Context) (int, error) {

@@ -170,9 +170,12 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		s.Close()
 		return nil, err
 	}
-	s.Files = files.NewService(db, bucket, logger)
+	s.Files = files.NewService(db, bucket, logger).WithLimits(files.Limits{VisitorBytes: cfg.UploadQuotaVisitor,
+		ConversationBytes: cfg.UploadQuotaConversation, WorkspaceBytes: cfg.UploadQuotaWorkspace,
+		DiskReserve: cfg.DiskReserve, Dir: files.LocalDir(cfg.BlobURL, cfg.DataDir)})
 	s.Conversations = conversation.NewService(db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence},
-		conversation.Options{Attacher: s.Files, BotEnabled: func(ctx context.Context, ws string) (bool, error) { return s.Bot.Enabled(ctx, ws) }})
+		conversation.Options{Attacher: s.Files, BotEnabled: func(ctx context.Context, ws string) (bool, error) { return s.Bot.Enabled(ctx, ws) },
+			MaxOpenPerVisitor: cfg.WidgetMaxOpenConversations})
 	s.Routing = routing.NewService(db, log, s.Conversations, s.Presence, s.Workspaces.GroupRouting, nil, logger)
 	s.Canned = canned.NewService(db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
@@ -251,6 +254,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		access.PrefixVisitor: s.Contacts.AuthenticateVisitor,
 	}
 	rpcMetrics := metrics.NewRPC(s.registry)
+	widgetLimit := newVisitorLimiter(cfg.WidgetRate, cfg.WidgetBurst, cfg.WidgetSessionsPerMinute, cfg.WidgetSessionBurst)
 	// Outermost first: recover (a handler option), metrics, logging and
 	// error mapping, authentication, widget rate limits, validation,
 	// authorization.
@@ -260,7 +264,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			rpcMetrics.Interceptor(),
 			edgeInterceptor{logger: logger, timeout: cfg.RequestTimeout},
 			access.NewAuthnInterceptor(authn),
-			newVisitorLimiter(cfg.WidgetRate, cfg.WidgetBurst),
+			widgetLimit,
 			validate.NewInterceptor(),
 			access.NewAuthzInterceptor(authz),
 		),
@@ -308,7 +312,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		if apperr.KindOf(err) == apperr.Internal {
 			logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-	}).Register(mux)
+	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, newVisitorLimiter(cfg.UploadsPerMinute/60, cfg.UploadBurst, 0, 1)))).Register(mux)
 
 	// The web chat widget (/widget.js, /widget/...) and, with --demo, the demo store at /.
 	web, err := webwidget.New(webwidget.Options{Demo: cfg.Demo, DemoKey: s.demoWidgetKey})
@@ -335,6 +339,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			MaxAge:         7200,
 		}).Handler(s.handler)
 	}
+	s.handler = withBodyDeadline(s.handler, cfg.BodyTimeout, cfg.MaxRequestBytes)
 	s.handler = withStreamWriter(s.handler)
 	s.handler = withRequestID(s.handler) // outermost: CORS answers preflights itself
 	return s, nil

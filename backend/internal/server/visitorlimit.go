@@ -18,12 +18,16 @@ import (
 
 // visitorLimiter rate-limits the public widget API: each visitor session
 // has a token bucket for its calls (stream opens included), and each client
-// IP one for the sessions it starts, so that one flooding visitor gets
-// ResourceExhausted (with Retry-After) while everyone else is served as
-// usual. Limits are per replica.
+// IP one, tighter, for the sessions it starts (each makes a contact and an
+// event), so that one flooding visitor gets ResourceExhausted (with
+// Retry-After) while everyone else is served as usual. Limits are per
+// replica.
 type visitorLimiter struct {
 	limit rate.Limit
 	burst int
+	// ipLimit and ipBurst are the buckets of client IPs (keys "ip:...").
+	ipLimit rate.Limit
+	ipBurst int
 
 	mu      sync.Mutex
 	buckets map[string]*visitorBucket
@@ -37,22 +41,38 @@ type visitorBucket struct {
 // maxVisitorKeys bounds the memory a flood of distinct keys can take.
 const maxVisitorKeys = 200_000
 
-// newVisitorLimiter returns the limiter interceptor; a zero rate turns it
-// into a no-op.
-func newVisitorLimiter(perSecond float64, burst int) *visitorLimiter {
-	return &visitorLimiter{limit: rate.Limit(perSecond), burst: burst, buckets: map[string]*visitorBucket{}}
+// newVisitorLimiter returns the limiter interceptor: perSecond and burst
+// for each session, sessionsPerMinute and sessionBurst for each client IP.
+// A zero rate turns its limit off.
+func newVisitorLimiter(perSecond float64, burst int, sessionsPerMinute float64, sessionBurst int) *visitorLimiter {
+	return &visitorLimiter{limit: rate.Limit(perSecond), burst: burst, ipLimit: rate.Limit(sessionsPerMinute / 60),
+		ipBurst: max(sessionBurst, 1), buckets: map[string]*visitorBucket{}}
 }
 
 // key names the bucket a widget call draws from, or "" for calls the
 // limiter leaves alone (other services).
 func (l *visitorLimiter) key(ctx context.Context, procedure string) string {
-	if l.limit <= 0 || !strings.HasPrefix(procedure, "/"+tandemv1connect.WidgetServiceName+"/") {
+	if !strings.HasPrefix(procedure, "/"+tandemv1connect.WidgetServiceName+"/") {
 		return ""
 	}
 	if p := access.PrincipalFrom(ctx); p != nil && p.Kind == access.KindVisitor {
+		if l.limit <= 0 {
+			return ""
+		}
 		return "session:" + p.SessionID
 	}
+	if l.ipLimit <= 0 {
+		return ""
+	}
 	return "ip:" + access.ClientIP(ctx)
+}
+
+// bucketOf is the rate and burst of key's bucket.
+func (l *visitorLimiter) bucketOf(key string) (rate.Limit, int) {
+	if strings.HasPrefix(key, "ip:") {
+		return l.ipLimit, l.ipBurst
+	}
+	return l.limit, l.burst
 }
 
 // allow takes a token from key's bucket, or says how long to wait for one.
@@ -64,7 +84,7 @@ func (l *visitorLimiter) allow(key string, now time.Time) (bool, time.Duration) 
 		if len(l.buckets) >= maxVisitorKeys {
 			l.prune(now)
 		}
-		b = &visitorBucket{lim: rate.NewLimiter(l.limit, l.burst)}
+		b = &visitorBucket{lim: rate.NewLimiter(l.bucketOf(key))}
 		l.buckets[key] = b
 	}
 	b.seen = now
@@ -78,9 +98,9 @@ func (l *visitorLimiter) allow(key string, now time.Time) (bool, time.Duration) 
 
 // prune forgets buckets idle long enough to be full again.
 func (l *visitorLimiter) prune(now time.Time) {
-	full := time.Duration(float64(l.burst) / float64(l.limit) * float64(time.Second))
 	for k, b := range l.buckets {
-		if now.Sub(b.seen) > full {
+		limit, burst := l.bucketOf(k)
+		if full := time.Duration(float64(burst) / float64(limit) * float64(time.Second)); now.Sub(b.seen) > full {
 			delete(l.buckets, k)
 		}
 	}
@@ -90,7 +110,12 @@ func (l *visitorLimiter) prune(now time.Time) {
 }
 
 func (l *visitorLimiter) check(ctx context.Context, procedure string) error {
-	key := l.key(ctx, procedure)
+	return l.checkKey(l.key(ctx, procedure))
+}
+
+// checkKey takes a token from key's bucket ("" takes none), or answers
+// ResourceExhausted with how long to wait.
+func (l *visitorLimiter) checkKey(key string) error {
 	if key == "" {
 		return nil
 	}
@@ -125,5 +150,24 @@ func (l *visitorLimiter) WrapStreamingHandler(next connect.StreamingHandlerFunc)
 			return err
 		}
 		return next(ctx, conn)
+	}
+}
+
+// uploadLimit rate-limits POST /files: a visitor's upload draws from its
+// session's widget bucket like any widget call, and every uploader
+// (visitor, member or API key) also from an upload bucket of its own in
+// uploads.
+func uploadLimit(widget, uploads *visitorLimiter) func(ctx context.Context, p *access.Principal) error {
+	return func(_ context.Context, p *access.Principal) error {
+		if p.Kind == access.KindVisitor && widget.limit > 0 {
+			if err := widget.checkKey("session:" + p.SessionID); err != nil {
+				return err
+			}
+		}
+		if uploads.limit <= 0 {
+			return nil
+		}
+		kind, id := p.Actor()
+		return uploads.checkKey("upload:" + kind + ":" + id)
 	}
 }

@@ -175,6 +175,16 @@ func (h *Handler) ListMyConversations(ctx context.Context, _ *tandemv1.ListMyCon
 // SendMessage implements WidgetService.SendMessage.
 func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.WidgetServiceSendMessageRequest) (*tandemv1.WidgetServiceSendMessageResponse, error) {
 	p := access.PrincipalFrom(ctx)
+	if len(req.GetFileIds()) > 0 {
+		// The workspace may have turned files off after they were uploaded.
+		w, err := h.config.Workspace(ctx, p.WorkspaceID)
+		if err != nil {
+			return nil, err
+		}
+		if !w.Widget.AllowFiles {
+			return nil, files.ErrFilesOff
+		}
+	}
 	m, c, err := h.conversations.PostFiles(ctx, p, p.WorkspaceID, req.GetConversationId(), req.GetClientId(), req.GetBody(), req.GetFileIds())
 	if err != nil {
 		return nil, err
