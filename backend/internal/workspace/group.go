@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/page"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -199,10 +200,7 @@ func (s *Service) GroupWorkspace(ctx context.Context, id string) (string, error)
 // agree on which names collide.
 func groupName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", apperr.Invalid("name", "must not be blank")
-	}
-	return name, nil
+	return name, naming.Check("name", name)
 }
 
 // GroupMembers lists the user ids of a group's members.
