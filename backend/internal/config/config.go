@@ -65,6 +65,16 @@ type Config struct {
 	// retry's delay, doubled for each next one.
 	WebhookTimeout   time.Duration
 	WebhookRetryBase time.Duration
+	// DemoForce allows --demo, whose passwords are public, on an address
+	// other than loopback.
+	DemoForce bool
+	// TrustedProxies may name the client with X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// PasswordHashConcurrency caps the argon2 hashes running at once; 0
+	// means one per CPU.
+	PasswordHashConcurrency int
+	// MaxWorkspacesPerUser caps the workspaces one user may own.
+	MaxWorkspacesPerUser int
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -83,7 +93,8 @@ func settings() []setting {
 		{"cors-origins", "TANDEM_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://shop.example)"},
 		{"bootstrap-email", "TANDEM_BOOTSTRAP_EMAIL", "", "email of the owner account created on first start"},
 		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters)"},
-		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in"},
+		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in (loopback addresses only, unless --demo-force)"},
+		{"demo-force", "TANDEM_DEMO_FORCE", "false", "allow --demo on a non-loopback address although everyone knows its passwords"},
 		{"log-level", "TANDEM_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"log-format", "TANDEM_LOG_FORMAT", "text", "text or json"},
 		{"session-ttl", "TANDEM_SESSION_TTL", "720h", "lifetime of a sign-in session"},
@@ -108,6 +119,9 @@ func settings() []setting {
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
+		{"trusted-proxies", "TANDEM_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs); empty trusts no header"},
+		{"password-hash-concurrency", "TANDEM_PASSWORD_HASH_CONCURRENCY", "0", "password hashes (argon2id, 19 MiB each) run at once server-wide; 0 for one per CPU"},
+		{"max-workspaces-per-user", "TANDEM_MAX_WORKSPACES_PER_USER", "20", "workspaces one user may own; creating another is refused"},
 	}
 }
 
@@ -127,10 +141,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		fmt.Fprintln(usage, "Usage: tandemd [flags]\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	// --demo is a boolean flag: accept it bare.
+	// --demo and --demo-force are boolean flags: accept them bare.
 	for i, a := range args {
-		if a == "--demo" || a == "-demo" {
+		switch a {
+		case "--demo", "-demo":
 			args[i] = "--demo=true"
+		case "--demo-force", "-demo-force":
+			args[i] = "--demo-force=true"
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -216,6 +233,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
 		bad("demo", "%q is not true or false", get("demo"))
 	}
+	if c.DemoForce, err = strconv.ParseBool(get("demo-force")); err != nil {
+		bad("demo-force", "%q is not true or false", get("demo-force"))
+	}
+	if c.Demo && !c.DemoForce && !loopback(c.Addr) {
+		bad("demo", "the demo's passwords are public: serve it on a loopback address (--addr 127.0.0.1:8080), or add --demo-force to expose it on %q anyway", c.Addr)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
 		bad("log-level", "%q is not debug, info, warn or error", get("log-level"))
 	}
@@ -255,7 +278,30 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
 	c.WebhookRetryBase = duration("webhook-retry-base", time.Millisecond)
+	if c.TrustedProxies, err = outbound.ParseAllow(get("trusted-proxies")); err != nil {
+		bad("trusted-proxies", "%v", err)
+	}
+	if c.PasswordHashConcurrency, err = strconv.Atoi(get("password-hash-concurrency")); err != nil || c.PasswordHashConcurrency < 0 {
+		bad("password-hash-concurrency", "%q is not a whole number of at least 0", get("password-hash-concurrency"))
+	}
+	if c.MaxWorkspacesPerUser, err = strconv.Atoi(get("max-workspaces-per-user")); err != nil || c.MaxWorkspacesPerUser < 1 {
+		bad("max-workspaces-per-user", "%q is not a whole number of at least 1", get("max-workspaces-per-user"))
+	}
 	return c, errors.Join(errs...)
+}
+
+// loopback reports whether a listen address (host:port) is reachable only
+// from this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Logger builds the process logger the configuration asks for.

@@ -158,8 +158,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.pruner = events.NewPruner(db, cfg.EventRetention, nil)
 	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain).WithSendTimeout(cfg.StreamSendTimeout)
 
-	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
-	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
+	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL,
+		Hasher: access.NewHasher(cfg.PasswordHashConcurrency, 0)})
+	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{MaxOwnedWorkspaces: cfg.MaxWorkspacesPerUser})
 	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
@@ -335,6 +336,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		}).Handler(s.handler)
 	}
 	s.handler = withStreamWriter(s.handler)
+	s.handler = access.TrustedProxies(cfg.TrustedProxies).Middleware(s.handler)
 	s.handler = withRequestID(s.handler) // outermost: CORS answers preflights itself
 	return s, nil
 }
