@@ -34,7 +34,8 @@ func CheckPassword(field, password string, userInputs ...string) error {
 	}
 	var inputs []string
 	for _, in := range userInputs {
-		in, _, _ = strings.Cut(in, "@") // a shared domain is not the user's
+		in, _, _ = strings.Cut(strings.ToLower(in), "@") // a shared domain is not the user's
+		inputs = append(inputs, in)
 		for _, w := range strings.FieldsFunc(strings.ToLower(in), func(r rune) bool { return r == '@' || r == '.' || r == ' ' }) {
 			if len(w) >= 3 {
 				inputs = append(inputs, w)
