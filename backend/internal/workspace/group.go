@@ -199,8 +199,10 @@ func (s *Service) GroupWorkspace(ctx context.Context, id string) (string, error)
 // spaces and SQLite does not, so names are stored without them and both
 // agree on which names collide.
 func groupName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	return name, naming.Check("name", name)
+	if err := naming.Check("name", name); err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(name), nil
 }
 
 // GroupMembers lists the user ids of a group's members.
