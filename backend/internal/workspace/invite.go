@@ -83,7 +83,14 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *access.Principal, a A
 		}
 		return Workspace{}, account.Issued{}, ErrInviteInvalid
 	}
-	done, err := s.accounts.Attempt(account.PairKey(inv.Email, a.ClientIP), a.ClientIP)
+	// Anonymous attempts count against the invited account from this
+	// client; a signed-in caller's against themselves, so that someone
+	// hammering the invitation does not hold up its rightful owner.
+	key := account.PairKey(inv.Email, a.ClientIP)
+	if actor != nil && actor.Kind == access.KindUser {
+		key = "accept-invite|" + actor.UserID
+	}
+	done, err := s.accounts.Attempt(key, a.ClientIP)
 	if err != nil {
 		return Workspace{}, account.Issued{}, err
 	}
