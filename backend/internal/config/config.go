@@ -92,7 +92,7 @@ func settings() []setting {
 		{"tls-key", "TANDEM_TLS_KEY", "", "TLS private key file"},
 		{"cors-origins", "TANDEM_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://shop.example)"},
 		{"bootstrap-email", "TANDEM_BOOTSTRAP_EMAIL", "", "email of the owner account created on first start"},
-		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters)"},
+		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters, not a common or pattern password)"},
 		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in (loopback addresses only, unless --demo-force)"},
 		{"demo-force", "TANDEM_DEMO_FORCE", "false", "allow --demo on a non-loopback address although everyone knows its passwords"},
 		{"log-level", "TANDEM_LOG_LEVEL", "info", "debug, info, warn or error"},
