@@ -116,11 +116,8 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *access.Principal, a A
 	case !errors.Is(err, apperr.ErrNotFound):
 		return Workspace{}, account.Issued{}, err
 	}
-	if actor != nil && actor.Kind == access.KindUser {
-		// Signed in, but the invitation is for an email without an account:
-		// it is someone else's.
-		return Workspace{}, account.Issued{}, s.failed(ctx, inv, ErrInviteForOther)
-	}
+	// No account has the email: whoever holds the token (signed in or not)
+	// makes it, as the invitation's email proves nothing more either way.
 	hash, err := s.accounts.HashNewPassword(ctx, "password", a.Password, inv.Email, a.DisplayName)
 	if err != nil {
 		return Workspace{}, account.Issued{}, err
