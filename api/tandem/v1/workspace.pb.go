@@ -918,8 +918,10 @@ func (x *InviteMemberResponse) GetExpireTimeMs() int64 {
 type AcceptInviteRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	InviteToken string                 `protobuf:"bytes,1,opt,name=invite_token,json=inviteToken,proto3" json:"invite_token,omitempty"`
-	// Required when no account exists yet for the invited email.
-	DisplayName   string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Used when no account exists yet for the invited email.
+	DisplayName string `protobuf:"bytes,2,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// Required when no account exists yet for the invited email (at least 10
+	// characters and not easy to guess); ignored otherwise.
 	Password      string `protobuf:"bytes,3,opt,name=password,proto3" json:"password,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -979,7 +981,8 @@ func (x *AcceptInviteRequest) GetPassword() string {
 type AcceptInviteResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Workspace *Workspace             `protobuf:"bytes,1,opt,name=workspace,proto3" json:"workspace,omitempty"`
-	// A session for the invitee.
+	// A session for a newly created account; empty when an existing account
+	// accepted (it is already signed in).
 	Token         string `protobuf:"bytes,2,opt,name=token,proto3" json:"token,omitempty"`
 	ExpireTimeMs  int64  `protobuf:"varint,3,opt,name=expire_time_ms,json=expireTimeMs,proto3" json:"expire_time_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -2019,13 +2022,12 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04role\"_\n" +
 	"\x14InviteMemberResponse\x12!\n" +
 	"\finvite_token\x18\x01 \x01(\tR\vinviteToken\x12$\n" +
-	"\x0eexpire_time_ms\x18\x02 \x01(\x03R\fexpireTimeMs\"\x98\x01\n" +
+	"\x0eexpire_time_ms\x18\x02 \x01(\x03R\fexpireTimeMs\"\x96\x01\n" +
 	"\x13AcceptInviteRequest\x12-\n" +
 	"\finvite_token\x18\x01 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x10\x18\x80\x01R\vinviteToken\x12*\n" +
-	"\fdisplay_name\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\vdisplayName\x12&\n" +
-	"\bpassword\x18\x03 \x01(\tB\n" +
-	"\xbaH\ar\x05\x10\x01\x18\x80\x02R\bpassword\"\x86\x01\n" +
+	"\fdisplay_name\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\vdisplayName\x12$\n" +
+	"\bpassword\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\bpassword\"\x86\x01\n" +
 	"\x14AcceptInviteResponse\x122\n" +
 	"\tworkspace\x18\x01 \x01(\v2\x14.tandem.v1.WorkspaceR\tworkspace\x12\x14\n" +
 	"\x05token\x18\x02 \x01(\tR\x05token\x12$\n" +

@@ -146,7 +146,9 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 			"TANDEM_BOOTSTRAP_EMAIL":    ownerEmail,
 			"TANDEM_BOOTSTRAP_PASSWORD": ownerPassword,
 			"TANDEM_WIDGET_RATE":        "0",
-			"TANDEM_LOG_LEVEL":          "error",
+			// One owner makes every scenario's workspaces.
+			"TANDEM_MAX_WORKSPACES_PER_USER": "1000000",
+			"TANDEM_LOG_LEVEL":               "error",
 			// The paths the scenarios measure, without the AI agent and
 			// rules reacting to every customer message.
 			"TANDEM_REACTORS": "false",

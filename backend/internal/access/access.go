@@ -13,6 +13,7 @@ package access
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 )
 
 // Role is a member's role in a workspace.
@@ -140,6 +141,9 @@ type scopeHolder struct{ scope *Scope }
 
 // WithPrincipal returns ctx carrying p.
 func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	if slot, ok := ctx.Value(callerKey{}).(*atomic.Pointer[Principal]); ok {
+		slot.Store(p)
+	}
 	return context.WithValue(ctx, principalKey{}, p)
 }
 

@@ -1,11 +1,6 @@
 package access
 
 import (
-	"context"
-	"net"
-
-	"connectrpc.com/connect"
-
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 )
 
@@ -38,18 +33,4 @@ func RoleToProto(r Role) tandemv1.Role {
 		return tandemv1.Role_ROLE_AGENT
 	}
 	return tandemv1.Role_ROLE_UNSPECIFIED
-}
-
-// ClientIP is the address of the caller's end of the connection. Proxy
-// headers are not trusted.
-func ClientIP(ctx context.Context) string {
-	info, ok := connect.CallInfoForHandlerContext(ctx)
-	if !ok {
-		return ""
-	}
-	addr := info.Peer().Addr
-	if host, _, err := net.SplitHostPort(addr); err == nil {
-		return host
-	}
-	return addr
 }

@@ -13,4 +13,6 @@ var (
 	ErrSessionInvalid = apperr.New(apperr.Unauthenticated, "your session has expired or was revoked; sign in again")
 	// ErrEmailTaken answers creating a user whose email is in use.
 	ErrEmailTaken = apperr.New(apperr.AlreadyExists, "an account with this email already exists")
+	// ErrKeyOutranks answers revoking an API key whose role is above the caller's.
+	ErrKeyOutranks = apperr.New(apperr.PermissionDenied, "this API key's role is higher than yours")
 )

@@ -91,7 +91,8 @@ func (h *Handler) WhoAmI(ctx context.Context, _ *tandemv1.WhoAmIRequest) (*tande
 
 // ChangePassword implements AuthService.ChangePassword.
 func (h *Handler) ChangePassword(ctx context.Context, req *tandemv1.ChangePasswordRequest) (*tandemv1.ChangePasswordResponse, error) {
-	issued, err := h.svc.ChangePassword(ctx, access.PrincipalFrom(ctx).UserID, req.GetCurrentPassword(), req.GetNewPassword())
+	issued, err := h.svc.ChangePassword(ctx, access.PrincipalFrom(ctx).UserID, req.GetCurrentPassword(), req.GetNewPassword(),
+		access.ClientIP(ctx))
 	if err != nil {
 		return nil, err
 	}

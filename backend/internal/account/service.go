@@ -3,6 +3,7 @@ package account
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -21,6 +23,9 @@ type Options struct {
 	SessionTTL time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Hasher runs every password hash of the server; nil means one with a
+	// slot per CPU.
+	Hasher *access.Hasher
 }
 
 // Service manages users, sessions and API keys.
@@ -29,8 +34,9 @@ type Service struct {
 	log        *events.Log
 	now        func() time.Time
 	sessionTTL time.Duration
-	perEmail   *limiter
-	perIP      *limiter
+	hasher     *access.Hasher
+	perClient  *limiter
+	attempts   *backoff
 }
 
 // NewService returns the account service.
@@ -41,96 +47,149 @@ func NewService(db *store.DB, log *events.Log, opts Options) *Service {
 	if opts.SessionTTL == 0 {
 		opts.SessionTTL = 30 * 24 * time.Hour
 	}
+	if opts.Hasher == nil {
+		opts.Hasher = access.NewHasher(0, 0)
+	}
 	return &Service{
-		db: db, log: log, now: opts.Now, sessionTTL: opts.SessionTTL,
-		// Five tries at once per account, then one every 12 s; thirty per
-		// address, then one every 2 s. Enough for people, not for guessing.
-		perEmail: newLimiter(12*time.Second, 5),
-		perIP:    newLimiter(2*time.Second, 30),
+		db: db, log: log, now: opts.Now, sessionTTL: opts.SessionTTL, hasher: opts.Hasher,
+		// Thirty credential attempts at once per client address, then one
+		// every 2 s, whatever the accounts. Per account and client together,
+		// five free tries, then waits doubling from 1 s up to 15 min: an
+		// attacker slows only their own pair, never the owner elsewhere.
+		perClient: newLimiter(2*time.Second, 30),
+		attempts:  newBackoff(5, time.Second, 15*time.Minute),
 	}
 }
+
+// Hasher is the server's password hasher.
+func (s *Service) Hasher() *access.Hasher { return s.hasher }
+
+// Attempt admits one credential check: key names what is being guessed
+// (an account with the client, or a user for a signed-in check; "" for
+// none) and client the caller's address, limited on its own too ("" for
+// an in-process caller). It fails with
+// ErrTooManyAttempts; otherwise report the outcome with done, a success
+// clearing the key's backoff.
+func (s *Service) Attempt(key, client string) (done func(ok bool), err error) {
+	now := s.now()
+	if client != "" && !s.perClient.allow(client, now) {
+		return nil, ErrTooManyAttempts
+	}
+	if key != "" {
+		if _, ok := s.attempts.begin(key, now); !ok {
+			return nil, ErrTooManyAttempts
+		}
+	}
+	return func(ok bool) {
+		if ok {
+			s.attempts.succeeded(key)
+		}
+	}, nil
+}
+
+// PairKey is the Attempt key of an account tried from a client.
+func PairKey(email, client string) string { return NormalizeEmail(email) + "|" + client }
 
 // NormalizeEmail is the stored form of an email address.
 func NormalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
 
-// EnsureUser creates the user unless one with the email exists; it reports
-// whether it created one. Used to bootstrap the first owner.
-func (s *Service) EnsureUser(ctx context.Context, email, displayName, password string) (User, bool, error) {
-	var (
-		u       User
-		created bool
-	)
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		u, created, err = s.FindOrCreateUserTx(ctx, tx, email, displayName, password, false)
-		return err
-	})
-	return u, created, err
+// HashNewPassword checks a new password against the policy (field names
+// it in the error) and hashes it, outside any transaction: argon2 takes
+// tens of milliseconds that no lock should wait for.
+func (s *Service) HashNewPassword(ctx context.Context, field, password string, userInputs ...string) (string, error) {
+	if err := CheckPassword(field, password, userInputs...); err != nil {
+		return "", err
+	}
+	return s.hasher.Hash(ctx, password)
 }
 
-// FindOrCreateUserTx returns the user with the email, creating it with the
-// display name and password when there is none. With checkPassword, an
-// existing user's password must match. It runs in the caller's transaction.
-func (s *Service) FindOrCreateUserTx(ctx context.Context, tx *store.Tx, email, displayName, password string, checkPassword bool) (User, bool, error) {
+// EnsureUser creates the user unless one with the email exists; it reports
+// whether it created one. Used to bootstrap the first owner and the demo.
+func (s *Service) EnsureUser(ctx context.Context, email, displayName, password string) (User, bool, error) {
 	email = NormalizeEmail(email)
-	u, err := userByEmail(ctx, tx, email)
-	switch {
-	case err == nil:
-		if checkPassword {
-			ok, err := access.CheckPassword(u.PasswordHash, password)
-			if err != nil {
-				return User{}, false, fmt.Errorf("check password of %s: %w", u.ID, err)
-			}
-			if !ok || u.DisabledAt != 0 {
-				return User{}, false, ErrBadCredentials
-			}
-		}
+	if u, err := userByEmail(ctx, s.db, email); err == nil {
 		return u, false, nil
-	case !store.ErrNoRows(err):
+	} else if !store.ErrNoRows(err) {
 		return User{}, false, fmt.Errorf("find user: %w", err)
 	}
+	hash, err := s.HashNewPassword(ctx, "password", password, email, displayName)
+	if err != nil {
+		return User{}, false, err
+	}
+	var u User
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		u, err = s.CreateUserTx(ctx, tx, email, displayName, hash)
+		return err
+	})
+	if errors.Is(err, ErrEmailTaken) { // created meanwhile
+		u, err = userByEmail(ctx, s.db, email)
+		return u, false, err
+	}
+	return u, err == nil, err
+}
+
+// UserByEmail returns the user with the email, or apperr.ErrNotFound.
+func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
+	u, err := userByEmail(ctx, s.db, NormalizeEmail(email))
+	if store.ErrNoRows(err) {
+		return User{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("find user: %w", err)
+	}
+	return u, nil
+}
+
+// CreateUserTx creates a user with an already checked and hashed password
+// (HashNewPassword) in the caller's transaction; an empty display name
+// becomes the email's local part. ErrEmailTaken when the email is in use.
+func (s *Service) CreateUserTx(ctx context.Context, tx *store.Tx, email, displayName, passwordHash string) (User, error) {
+	email = NormalizeEmail(email)
 	if displayName == "" {
 		displayName = strings.SplitN(email, "@", 2)[0]
-	}
-	if len(password) < 10 {
-		return User{}, false, apperr.Invalid("password", "must be at least 10 characters")
+	} else if err := naming.Check("display_name", displayName); err != nil {
+		return User{}, err
 	}
 	now := store.NowMillis(s.now())
-	u = User{ID: uuid.NewString(), Email: email, DisplayName: displayName,
-		PasswordHash: access.HashPassword(password), CreatedAt: now, UpdatedAt: now}
+	u := User{ID: uuid.NewString(), Email: email, DisplayName: displayName,
+		PasswordHash: passwordHash, CreatedAt: now, UpdatedAt: now}
 	if err := insertUser(ctx, tx, &u); err != nil {
 		if tx.Dialect.IsUniqueViolation(err) {
-			return User{}, false, ErrEmailTaken
+			return User{}, ErrEmailTaken
 		}
-		return User{}, false, fmt.Errorf("insert user: %w", err)
+		return User{}, fmt.Errorf("insert user: %w", err)
 	}
-	return u, true, nil
+	return u, nil
 }
 
 // Login checks an email and password and opens a session. Attempts are
-// limited per account and per client address; a wrong email and a wrong
-// password get the same answer in about the same time.
+// limited per client address and per account and client together (see
+// Attempt); a wrong email and a wrong password get the same answer in
+// about the same time.
 func (s *Service) Login(ctx context.Context, email, password, clientIP string) (Issued, error) {
 	email = NormalizeEmail(email)
-	now := s.now()
-	if !s.perIP.allow(clientIP, now) || !s.perEmail.allow(email, now) {
-		return Issued{}, ErrTooManyAttempts
+	done, err := s.Attempt(PairKey(email, clientIP), clientIP)
+	if err != nil {
+		return Issued{}, err
 	}
 	u, err := userByEmail(ctx, s.db, email)
 	if store.ErrNoRows(err) {
-		access.CheckNoPassword(password)
+		if err := s.hasher.CheckNone(ctx, password); err != nil {
+			return Issued{}, err
+		}
 		return Issued{}, ErrBadCredentials
 	}
 	if err != nil {
 		return Issued{}, fmt.Errorf("login: %w", err)
 	}
-	ok, err := access.CheckPassword(u.PasswordHash, password)
+	ok, err := s.hasher.Check(ctx, u.PasswordHash, password)
 	if err != nil {
 		return Issued{}, fmt.Errorf("login %s: %w", u.ID, err)
 	}
 	if !ok || u.DisabledAt != 0 {
 		return Issued{}, ErrBadCredentials
 	}
+	done(true)
 	return s.NewSession(ctx, u)
 }
 
@@ -178,20 +237,30 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 }
 
 // ChangePassword checks the current password, sets the new one, revokes
-// every session of the user and opens a fresh one for the caller.
-func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (Issued, error) {
+// every session of the user and opens a fresh one for the caller. Checks
+// of the current password are limited per user (a stolen session cannot
+// guess on) and per client address.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next, clientIP string) (Issued, error) {
+	done, err := s.Attempt("change-password|"+userID, clientIP)
+	if err != nil {
+		return Issued{}, err
+	}
 	u, err := userByID(ctx, s.db, userID)
 	if err != nil {
 		return Issued{}, fmt.Errorf("change password: %w", err)
 	}
-	ok, err := access.CheckPassword(u.PasswordHash, current)
+	ok, err := s.hasher.Check(ctx, u.PasswordHash, current)
 	if err != nil {
 		return Issued{}, fmt.Errorf("change password of %s: %w", userID, err)
 	}
 	if !ok {
 		return Issued{}, apperr.Invalid("current_password", "is incorrect")
 	}
-	hash := access.HashPassword(next)
+	done(true)
+	hash, err := s.HashNewPassword(ctx, "new_password", next, u.Email, u.DisplayName)
+	if err != nil {
+		return Issued{}, err
+	}
 	var issued Issued
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.NowMillis(s.now())
@@ -221,6 +290,9 @@ func (s *Service) User(ctx context.Context, id string) (User, error) {
 func (s *Service) CreateAPIKey(ctx context.Context, actor *access.Principal, scope *access.Scope, name string, role access.Role, ttl time.Duration) (APIKey, string, error) {
 	if role.Rank() > scope.Role.Rank() {
 		return APIKey{}, "", apperr.Invalid("role", "cannot be higher than your own role")
+	}
+	if err := naming.Check("name", name); err != nil {
+		return APIKey{}, "", err
 	}
 	secret, hash := access.NewSecret(access.PrefixAPIKey)
 	now := s.now()
@@ -254,7 +326,8 @@ func (s *Service) APIKeys(ctx context.Context, workspaceID string) ([]APIKey, er
 	return apiKeysOfWorkspace(ctx, s.db, workspaceID)
 }
 
-// RevokeAPIKey revokes a key of the scope's workspace.
+// RevokeAPIKey revokes a key of the scope's workspace. Keys follow the
+// role hierarchy: nobody revokes a key whose role is above their own.
 func (s *Service) RevokeAPIKey(ctx context.Context, actor *access.Principal, scope *access.Scope, id string) error {
 	return s.db.InTx(ctx, func(tx *store.Tx) error {
 		k, err := apiKeyByID(ctx, tx, id)
@@ -263,6 +336,9 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor *access.Principal, sco
 		}
 		if err != nil {
 			return fmt.Errorf("revoke api key: %w", err)
+		}
+		if k.Role.Rank() > scope.Role.Rank() {
+			return ErrKeyOutranks
 		}
 		revoked, err := revokeAPIKey(ctx, tx, id, store.NowMillis(s.now()))
 		if err != nil || !revoked { // already revoked: nothing to do, no event

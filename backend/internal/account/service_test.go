@@ -206,7 +206,7 @@ func TestChangePassword(t *testing.T) {
 		a, b, c := e.session(t, u), e.session(t, u), e.session(t, other)
 		const next = "a brand new secret"
 
-		_, err := e.svc.ChangePassword(e.ctx, u.ID, "not the password", next)
+		_, err := e.svc.ChangePassword(e.ctx, u.ID, "not the password", next, "")
 		var ae *apperr.Error
 		if !errors.As(err, &ae) || ae.Kind != apperr.InvalidArgument || ae.Field != "current_password" {
 			t.Fatalf("wrong current password: %v", err)
@@ -215,7 +215,7 @@ func TestChangePassword(t *testing.T) {
 			t.Fatal("a refused password change revoked sessions")
 		}
 
-		issued, err := e.svc.ChangePassword(e.ctx, u.ID, password, next)
+		issued, err := e.svc.ChangePassword(e.ctx, u.ID, password, next, "")
 		if err != nil {
 			t.Fatal(err)
 		}

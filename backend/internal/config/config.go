@@ -89,6 +89,16 @@ type Config struct {
 	// of the largest body its route accepts (at least one MiB); streams
 	// are exempt.
 	BodyTimeout time.Duration
+	// DemoForce allows --demo, whose passwords are public, on an address
+	// other than loopback.
+	DemoForce bool
+	// TrustedProxies may name the client with X-Forwarded-For.
+	TrustedProxies []netip.Prefix
+	// PasswordHashConcurrency caps the argon2 hashes running at once; 0
+	// means one per CPU.
+	PasswordHashConcurrency int
+	// MaxWorkspacesPerUser caps the workspaces one user may own.
+	MaxWorkspacesPerUser int
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -106,8 +116,9 @@ func settings() []setting {
 		{"tls-key", "TANDEM_TLS_KEY", "", "TLS private key file"},
 		{"cors-origins", "TANDEM_CORS_ORIGINS", "", "comma-separated browser origins allowed to call the API (e.g. https://shop.example)"},
 		{"bootstrap-email", "TANDEM_BOOTSTRAP_EMAIL", "", "email of the owner account created on first start"},
-		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters)"},
-		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in"},
+		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters, not a common or pattern password)"},
+		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in (loopback addresses only, unless --demo-force)"},
+		{"demo-force", "TANDEM_DEMO_FORCE", "false", "allow --demo on a non-loopback address although everyone knows its passwords"},
 		{"log-level", "TANDEM_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"log-format", "TANDEM_LOG_FORMAT", "text", "text or json"},
 		{"session-ttl", "TANDEM_SESSION_TTL", "720h", "lifetime of a sign-in session"},
@@ -143,6 +154,9 @@ func settings() []setting {
 		{"upload-pending-ttl", "TANDEM_UPLOAD_PENDING_TTL", "2h", "how long an uploaded file that no message carries is kept"},
 		{"disk-reserve", "TANDEM_DISK_RESERVE", "1GiB", "free space on the files directory's disk under which uploads are refused (local files only); 0 for no check"},
 		{"body-timeout", "TANDEM_BODY_TIMEOUT", "30s", "how long a request body may take to arrive, per MiB its route accepts (1 MiB calls 30s, 10 MiB uploads 5m); streams are exempt"},
+		{"trusted-proxies", "TANDEM_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs); empty trusts no header"},
+		{"password-hash-concurrency", "TANDEM_PASSWORD_HASH_CONCURRENCY", "0", "password hashes (argon2id, 19 MiB each) run at once server-wide; 0 for one per CPU"},
+		{"max-workspaces-per-user", "TANDEM_MAX_WORKSPACES_PER_USER", "20", "workspaces one user may own; creating another is refused"},
 	}
 }
 
@@ -162,10 +176,13 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		fmt.Fprintln(usage, "Usage: tandemd [flags]\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	// --demo is a boolean flag: accept it bare.
+	// --demo and --demo-force are boolean flags: accept them bare.
 	for i, a := range args {
-		if a == "--demo" || a == "-demo" {
+		switch a {
+		case "--demo", "-demo":
 			args[i] = "--demo=true"
+		case "--demo-force", "-demo-force":
+			args[i] = "--demo-force=true"
 		}
 	}
 	if err := fs.Parse(args); err != nil {
@@ -251,6 +268,12 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
 		bad("demo", "%q is not true or false", get("demo"))
 	}
+	if c.DemoForce, err = strconv.ParseBool(get("demo-force")); err != nil {
+		bad("demo-force", "%q is not true or false", get("demo-force"))
+	}
+	if c.Demo && !c.DemoForce && !loopback(c.Addr) {
+		bad("demo", "the demo's passwords are public: serve it on a loopback address (--addr 127.0.0.1:8080), or add --demo-force to expose it on %q anyway", c.Addr)
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(get("log-level"))); err != nil {
 		bad("log-level", "%q is not debug, info, warn or error", get("log-level"))
 	}
@@ -322,6 +345,11 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.UploadPendingTTL = duration("upload-pending-ttl", time.Minute)
 	c.DiskReserve = size("disk-reserve")
 	c.BodyTimeout = duration("body-timeout", time.Second)
+	if c.TrustedProxies, err = outbound.ParseAllow(get("trusted-proxies")); err != nil {
+		bad("trusted-proxies", "%v", err)
+	}
+	c.PasswordHashConcurrency = whole("password-hash-concurrency", 0)
+	c.MaxWorkspacesPerUser = whole("max-workspaces-per-user", 1)
 	return c, errors.Join(errs...)
 }
 
@@ -338,6 +366,20 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
 	return n * mult, nil
+}
+
+// loopback reports whether a listen address (host:port) is reachable only
+// from this machine.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Logger builds the process logger the configuration asks for.

@@ -59,3 +59,59 @@ func TestInvalid(t *testing.T) {
 		}
 	}
 }
+
+// TestSecurityDemoLoopbackOnly (issue 14 item 18): --demo, whose passwords
+// are public, starts only on a loopback address unless forced.
+func TestSecurityDemoLoopbackOnly(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		ok   bool
+	}{
+		{args: []string{"--demo"}, ok: true}, // the default address is loopback
+		{args: []string{"--demo", "--addr", "127.0.0.1:8080"}, ok: true},
+		{args: []string{"--demo", "--addr", "[::1]:8080"}, ok: true},
+		{args: []string{"--demo", "--addr", "localhost:8080"}, ok: true},
+		{args: []string{"--demo", "--addr", "0.0.0.0:8080"}},
+		{args: []string{"--demo", "--addr", ":8080"}},
+		{args: []string{"--demo", "--addr", "[::]:8080"}},
+		{env: map[string]string{"TANDEM_DEMO": "true", "TANDEM_ADDR": "0.0.0.0:8080"}},
+		{args: []string{"--demo", "--demo-force", "--addr", "0.0.0.0:8080"}, ok: true},
+		{env: map[string]string{"TANDEM_DEMO": "true", "TANDEM_DEMO_FORCE": "true", "TANDEM_ADDR": ":8080"}, ok: true},
+		{args: []string{"--addr", "0.0.0.0:8080"}, ok: true}, // no demo: no concern
+	} {
+		_, err := Load(tc.args, env(tc.env), io.Discard)
+		if tc.ok && err != nil {
+			t.Errorf("%v %v: %v", tc.args, tc.env, err)
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "--demo-force")) {
+			t.Errorf("%v %v: err = %v, want a refusal naming --demo-force", tc.args, tc.env, err)
+		}
+	}
+}
+
+// TestSecuritySettings checks the issue 14 settings' defaults and parsing.
+func TestSecuritySettings(t *testing.T) {
+	c, err := Load(nil, env(nil), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 0 || c.PasswordHashConcurrency != 0 || c.MaxWorkspacesPerUser != 20 || c.DemoForce {
+		t.Fatalf("defaults: proxies %v, hash concurrency %d, workspaces %d, demo force %v",
+			c.TrustedProxies, c.PasswordHashConcurrency, c.MaxWorkspacesPerUser, c.DemoForce)
+	}
+	c, err = Load(nil, env(map[string]string{"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+		"TANDEM_PASSWORD_HASH_CONCURRENCY": "3", "TANDEM_MAX_WORKSPACES_PER_USER": "5"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) != 2 || c.TrustedProxies[1].String() != "127.0.0.1/32" || c.PasswordHashConcurrency != 3 || c.MaxWorkspacesPerUser != 5 {
+		t.Fatalf("parsed: %v %d %d", c.TrustedProxies, c.PasswordHashConcurrency, c.MaxWorkspacesPerUser)
+	}
+	for k, v := range map[string]string{"TANDEM_TRUSTED_PROXIES": "proxy.local", "TANDEM_PASSWORD_HASH_CONCURRENCY": "-1",
+		"TANDEM_MAX_WORKSPACES_PER_USER": "0"} {
+		if _, err := Load(nil, env(map[string]string{k: v}), io.Discard); err == nil || !strings.Contains(err.Error(), k) {
+			t.Errorf("%s=%s: %v, want an error naming it", k, v, err)
+		}
+	}
+}

@@ -91,7 +91,8 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 	if err != nil {
 		return d, fmt.Errorf("demo invite: %w", err)
 	}
-	if _, _, err := svc.Workspaces.AcceptInvite(ctx, token, "", Password); err != nil {
+	agentP := &access.Principal{Kind: access.KindUser, UserID: agent.ID}
+	if _, _, err := svc.Workspaces.AcceptInvite(ctx, agentP, workspace.Acceptance{Token: token}); err != nil {
 		return d, fmt.Errorf("demo accept invite: %w", err)
 	}
 	groups := []struct{ name, description string }{
@@ -110,7 +111,6 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 			}
 		}
 	}
-	agentP := &access.Principal{Kind: access.KindUser, UserID: agent.ID}
 	for _, r := range []struct{ shortcut, title, body string }{
 		{"refund", "Refund policy", "Hi {{customer.name}}, you can return any item within 30 days for a full refund. I've started it for you: order {{customer.order_id}}."},
 		{"shipping", "Shipping times", "Hi {{customer.name}}! Orders ship within 1 business day; delivery takes 2-4 days. - {{agent.name}}"},

@@ -67,13 +67,19 @@ func TestConfig(opts store.Options) config.Config {
 // Edit adjusts the configuration first.
 func Start(t testing.TB, opts store.Options, edit ...func(*config.Config)) *Server {
 	t.Helper()
-	cfg := TestConfig(opts)
-	for _, e := range edit {
-		e(&cfg)
-	}
 	var logOut io.Writer = io.Discard
 	if os.Getenv("TANDEM_TEST_LOG") != "" {
 		logOut = os.Stderr
+	}
+	return StartLogging(t, opts, logOut, edit...)
+}
+
+// StartLogging is Start with the server's log written to logOut.
+func StartLogging(t testing.TB, opts store.Options, logOut io.Writer, edit ...func(*config.Config)) *Server {
+	t.Helper()
+	cfg := TestConfig(opts)
+	for _, e := range edit {
+		e(&cfg)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s, err := server.New(ctx, cfg, cfg.Logger(logOut))

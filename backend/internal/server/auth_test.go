@@ -256,8 +256,9 @@ func TestAPIKeyFollowsCreator(t *testing.T) {
 	})
 }
 
-// TestLoginRateLimit makes many attempts for one account at once: beyond the
-// limit they are refused with ResourceExhausted, even the right password.
+// TestLoginRateLimit makes many attempts for one account from one client at
+// once: beyond the free tries they are refused with ResourceExhausted
+// (TestSecurityLoginNoOwnerLockout: another client is not).
 func TestLoginRateLimit(t *testing.T) {
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	u, _, err := srv.Accounts.EnsureUser(context.Background(), "target@example.test", "", testPassword)
@@ -285,6 +286,4 @@ func TestLoginRateLimit(t *testing.T) {
 	if limited != cap(codes)-5 {
 		t.Errorf("%d of %d attempts limited, want all but the burst of 5", limited, cap(codes))
 	}
-	_, err = c.Auth.Login(context.Background(), &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
-	wantCode(t, err, connect.CodeResourceExhausted)
 }

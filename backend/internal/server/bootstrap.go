@@ -21,6 +21,9 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		}
 	}
 	if s.cfg.Demo {
+		if s.cfg.DemoForce {
+			s.logger.WarnContext(ctx, "demo data on a forced address: anyone who can reach it can sign in with the public demo passwords", "addr", s.cfg.Addr)
+		}
 		d, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned,
 			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation}, s.cfg.Addr, os.Stdout)
 		if err != nil {

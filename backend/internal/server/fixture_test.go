@@ -157,7 +157,8 @@ func (w *world) join(ws workspace.Workspace, u account.User, role access.Role) {
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	if _, _, err := w.srv.Workspaces.AcceptInvite(w.ctx, token, "", testPassword); err != nil {
+	if _, _, err := w.srv.Workspaces.AcceptInvite(w.ctx, &access.Principal{Kind: access.KindUser, UserID: u.ID},
+		workspace.Acceptance{Token: token}); err != nil {
 		w.t.Fatal(err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"connectrpc.com/connect"
 
+	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 )
 
@@ -54,7 +55,10 @@ type edgeInterceptor struct {
 	timeout time.Duration
 }
 
-func (i edgeInterceptor) finish(ctx context.Context, procedure string, start time.Time, err error) error {
+// finish logs a call once. A failed call's line names who made it (as
+// authentication found them, further in) and from which address, so that
+// denials can be traced; denials log at warn.
+func (i edgeInterceptor) finish(ctx context.Context, procedure string, start time.Time, caller func() *access.Principal, err error) error {
 	id := RequestID(ctx)
 	if err == nil {
 		i.logger.DebugContext(ctx, "rpc", "procedure", procedure, "request_id", id, "duration", time.Since(start))
@@ -62,10 +66,14 @@ func (i edgeInterceptor) finish(ctx context.Context, procedure string, start tim
 	}
 	ce, fault := apperr.ToConnect(err)
 	level := slog.LevelInfo
-	if fault {
+	switch {
+	case fault:
 		level = slog.LevelError
+	case ce.Code() == connect.CodePermissionDenied || ce.Code() == connect.CodeUnauthenticated:
+		level = slog.LevelWarn
 	}
 	i.logger.Log(ctx, level, "rpc", "procedure", procedure, "request_id", id, "code", ce.Code().String(),
+		"principal", access.Describe(caller()), "client_ip", access.ClientIP(ctx),
 		"duration", time.Since(start), "error", err)
 	return ce
 }
@@ -81,8 +89,9 @@ func (i edgeInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 			ctx, cancel = context.WithTimeout(ctx, i.timeout)
 			defer cancel()
 		}
+		ctx, caller := access.RecordCaller(ctx)
 		resp, err := next(ctx, req)
-		if err = i.finish(ctx, req.Spec().Procedure, start, err); err != nil {
+		if err = i.finish(ctx, req.Spec().Procedure, start, caller, err); err != nil {
 			return nil, err
 		}
 		return resp, nil
@@ -96,6 +105,8 @@ func (i edgeInterceptor) WrapStreamingClient(next connect.StreamingClientFunc) c
 func (i edgeInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
 		start := time.Now()
-		return i.finish(ctx, conn.Spec().Procedure, start, next(ctx, conn))
+		ctx, caller := access.RecordCaller(ctx)
+		err := next(ctx, conn)
+		return i.finish(ctx, conn.Spec().Procedure, start, caller, err)
 	}
 }

@@ -159,8 +159,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain, logger).WithSendTimeout(cfg.StreamSendTimeout)
 	metrics.RegisterStreamGaps(s.registry, follower.Gaps)
 
-	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
-	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
+	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL,
+		Hasher: access.NewHasher(cfg.PasswordHashConcurrency, 0)})
+	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{MaxOwnedWorkspaces: cfg.MaxWorkspacesPerUser})
 	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
 	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
 	s.Tags = tag.NewService(db, log, nil)
@@ -341,6 +342,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	s.handler = withBodyDeadline(s.handler, cfg.BodyTimeout, cfg.MaxRequestBytes)
 	s.handler = withStreamWriter(s.handler)
+	s.handler = access.TrustedProxies(cfg.TrustedProxies).Middleware(s.handler)
 	s.handler = withRequestID(s.handler) // outermost: CORS answers preflights itself
 	return s, nil
 }

@@ -112,7 +112,8 @@ func (e *env) invite(t testing.TB, w workspace.Workspace, inviter account.User, 
 // member signs a new account up into w with the role, invited by owner.
 func (e *env) member(t testing.TB, w workspace.Workspace, owner account.User, name string, role access.Role) account.User {
 	t.Helper()
-	_, issued, err := e.svc.AcceptInvite(e.ctx, e.invite(t, w, owner, e.email(name), role), name, password)
+	_, issued, err := e.svc.AcceptInvite(e.ctx, nil, workspace.Acceptance{Token: e.invite(t, w, owner, e.email(name), role),
+		DisplayName: name, Password: password})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,7 +123,7 @@ func (e *env) member(t testing.TB, w workspace.Workspace, owner account.User, na
 // join brings an existing account into w.
 func (e *env) join(t testing.TB, w workspace.Workspace, owner, u account.User, role access.Role) {
 	t.Helper()
-	if _, _, err := e.svc.AcceptInvite(e.ctx, e.invite(t, w, owner, u.Email, role), "", password); err != nil {
+	if _, _, err := e.svc.AcceptInvite(e.ctx, as(u), workspace.Acceptance{Token: e.invite(t, w, owner, u.Email, role)}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -58,11 +58,17 @@ func TestEventLog(t *testing.T) {
 			}, nil, func() []wantEvent {
 				return []wantEvent{{"member.invited", events.Admins, map[string]string{"invite_id": "*", "email": joiner.Email, "role": "agent"}}}
 			}},
-			{"accept", joiner, func() error { _, _, err := e.svc.AcceptInvite(e.ctx, token, "", password); return err }, nil,
+			{"accept", joiner, func() error {
+				_, _, err := e.svc.AcceptInvite(e.ctx, as(joiner), workspace.Acceptance{Token: token})
+				return err
+			}, nil,
 				func() []wantEvent {
 					return []wantEvent{{"member.added", events.Agents, map[string]string{"user_id": joiner.ID, "role": "agent", "invite_id": "*"}}}
 				}},
-			{"accept again", joiner, func() error { _, _, err := e.svc.AcceptInvite(e.ctx, token, "", password); return err }, workspace.ErrInviteInvalid, nil},
+			{"accept again", joiner, func() error {
+				_, _, err := e.svc.AcceptInvite(e.ctx, as(joiner), workspace.Acceptance{Token: token})
+				return err
+			}, workspace.ErrInviteInvalid, nil},
 			{"invite a member", owner, func() error {
 				_, _, err := e.svc.Invite(e.ctx, as(owner), ownerS(), joiner.Email, access.RoleAgent)
 				return err

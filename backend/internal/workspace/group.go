@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/page"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -198,11 +199,10 @@ func (s *Service) GroupWorkspace(ctx context.Context, id string) (string, error)
 // spaces and SQLite does not, so names are stored without them and both
 // agree on which names collide.
 func groupName(name string) (string, error) {
-	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", apperr.Invalid("name", "must not be blank")
+	if err := naming.Check("name", name); err != nil {
+		return "", err
 	}
-	return name, nil
+	return strings.TrimSpace(name), nil
 }
 
 // GroupMembers lists the user ids of a group's members.

@@ -75,7 +75,8 @@ func (h *Handler) InviteMember(ctx context.Context, req *tandemv1.InviteMemberRe
 
 // AcceptInvite implements WorkspaceService.AcceptInvite.
 func (h *Handler) AcceptInvite(ctx context.Context, req *tandemv1.AcceptInviteRequest) (*tandemv1.AcceptInviteResponse, error) {
-	w, issued, err := h.svc.AcceptInvite(ctx, req.GetInviteToken(), req.GetDisplayName(), req.GetPassword())
+	w, issued, err := h.svc.AcceptInvite(ctx, access.PrincipalFrom(ctx), Acceptance{Token: req.GetInviteToken(),
+		DisplayName: req.GetDisplayName(), Password: req.GetPassword(), ClientIP: access.ClientIP(ctx)})
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,10 @@ func TestInvites(t *testing.T) {
 		owner := e.user(t, "owner")
 		w := e.workspace(t, owner)
 		accept := func(token, pw string) func() error {
-			return func() error { _, _, err := e.svc.AcceptInvite(e.ctx, token, "New Person", pw); return err }
+			return func() error {
+				_, _, err := e.svc.AcceptInvite(e.ctx, nil, workspace.Acceptance{Token: token, DisplayName: "New Person", Password: pw})
+				return err
+			}
 		}
 
 		t.Run("single use", func(t *testing.T) {
@@ -31,7 +34,7 @@ func TestInvites(t *testing.T) {
 			)
 			added := e.ok(t, func() error {
 				var err error
-				got, issued, err = e.svc.AcceptInvite(e.ctx, token, "New Person", password)
+				got, issued, err = e.svc.AcceptInvite(e.ctx, nil, workspace.Acceptance{Token: token, DisplayName: "New Person", Password: password})
 				return err
 			}, "member.added")
 			if got.ID != w.ID || issued.User.DisplayName != "New Person" || e.roleOf(t, w, issued.User) != access.RoleSupervisor {
@@ -133,19 +136,26 @@ func TestInvites(t *testing.T) {
 		})
 
 		t.Run("existing account", func(t *testing.T) {
-			u := e.user(t, "existing")
+			u, other := e.user(t, "existing"), e.user(t, "other")
 			token := e.invite(t, w, owner, strings.ToUpper(u.Email), access.RoleAgent)
-			e.refused(t, account.ErrBadCredentials, accept(token, "not the password"))
-			e.refused(t, account.ErrBadCredentials, accept(token, ""))
+			acceptAs := func(p *access.Principal, pw string) func() error {
+				return func() error {
+					_, _, err := e.svc.AcceptInvite(e.ctx, p, workspace.Acceptance{Token: token, DisplayName: "Another Name", Password: pw})
+					return err
+				}
+			}
+			// Without signing in, even the right password does not join.
+			e.refused(t, workspace.ErrSignInToAccept, acceptAs(nil, password))
+			e.refused(t, workspace.ErrInviteForOther, acceptAs(as(other), password))
 			users := storetest.Count(t, db, "users", "")
 			var issued account.Issued
 			e.ok(t, func() error {
 				var err error
-				_, issued, err = e.svc.AcceptInvite(e.ctx, token, "Another Name", password)
+				_, issued, err = e.svc.AcceptInvite(e.ctx, as(u), workspace.Acceptance{Token: token, DisplayName: "Another Name"})
 				return err
 			}, "member.added")
-			if issued.User.ID != u.ID || issued.User.DisplayName != u.DisplayName {
-				t.Errorf("joined as %+v, want the existing account %+v unchanged", issued.User, u)
+			if issued.User.ID != u.ID || issued.User.DisplayName != u.DisplayName || issued.Token != "" {
+				t.Errorf("joined as %+v with token %q, want the existing account %+v unchanged and no new session", issued.User, issued.Token, u)
 			}
 			if n := storetest.Count(t, db, "users", ""); n != users {
 				t.Errorf("%d users after accepting with an existing account, want %d", n, users)
@@ -155,7 +165,11 @@ func TestInvites(t *testing.T) {
 		t.Run("existing disabled account", func(t *testing.T) {
 			u := e.user(t, "disabled")
 			storetest.MustExec(t, db, `UPDATE users SET disabled_at = ? WHERE id = ?`, t0.UnixMilli(), u.ID)
-			e.refused(t, account.ErrBadCredentials, accept(e.invite(t, w, owner, u.Email, access.RoleAgent), password))
+			token := e.invite(t, w, owner, u.Email, access.RoleAgent)
+			e.refused(t, workspace.ErrInviteInvalid, func() error {
+				_, _, err := e.svc.AcceptInvite(e.ctx, as(u), workspace.Acceptance{Token: token})
+				return err
+			})
 		})
 
 		t.Run("new account needs a real password", func(t *testing.T) {
@@ -183,11 +197,12 @@ func TestAlreadyMember(t *testing.T) {
 		// Two invitations for one person: the second is refused once the first is used.
 		email := e.email("twice")
 		first, second := e.invite(t, w, owner, email, access.RoleAgent), e.invite(t, w, owner, email, access.RoleAdmin)
-		if _, _, err := e.svc.AcceptInvite(e.ctx, first, "", password); err != nil {
+		_, issued, err := e.svc.AcceptInvite(e.ctx, nil, workspace.Acceptance{Token: first, Password: password})
+		if err != nil {
 			t.Fatal(err)
 		}
 		e.refused(t, workspace.ErrAlreadyMember, func() error {
-			_, _, err := e.svc.AcceptInvite(e.ctx, second, "", password)
+			_, _, err := e.svc.AcceptInvite(e.ctx, as(issued.User), workspace.Acceptance{Token: second})
 			return err
 		})
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/page"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -25,7 +26,14 @@ const InviteTTL = 7 * 24 * time.Hour
 type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// MaxOwnedWorkspaces caps the workspaces one user may own when creating
+	// another; 0 means DefaultMaxOwnedWorkspaces.
+	MaxOwnedWorkspaces int
 }
+
+// DefaultMaxOwnedWorkspaces is how many workspaces a user may own unless
+// configured otherwise.
+const DefaultMaxOwnedWorkspaces = 20
 
 // Service manages workspaces, members, invitations and groups.
 type Service struct {
@@ -33,6 +41,8 @@ type Service struct {
 	log      *events.Log
 	accounts *account.Service
 	now      func() time.Time
+	maxOwned int
+	failures *inviteFailures
 }
 
 // NewService returns the workspace service.
@@ -40,7 +50,11 @@ func NewService(db *store.DB, log *events.Log, accounts *account.Service, opts O
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, accounts: accounts, now: opts.Now}
+	if opts.MaxOwnedWorkspaces <= 0 {
+		opts.MaxOwnedWorkspaces = DefaultMaxOwnedWorkspaces
+	}
+	return &Service{db: db, log: log, accounts: accounts, now: opts.Now, maxOwned: opts.MaxOwnedWorkspaces,
+		failures: newInviteFailures()}
 }
 
 func randomHex(n int) string {
@@ -65,12 +79,23 @@ func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, workspaceID str
 		Visibility: vis, Payload: b})
 }
 
-// Create makes a workspace owned by the user.
+// Create makes a workspace owned by the user, who may own at most the
+// configured number of workspaces.
 func (s *Service) Create(ctx context.Context, actor *access.Principal, name string) (Workspace, error) {
+	if err := naming.Check("name", name); err != nil {
+		return Workspace{}, err
+	}
 	now := store.NowMillis(s.now())
 	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16), Widget: DefaultWidget,
 		WidgetSecret: randomHex(32), CreatedAt: now, UpdatedAt: now}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		owned, err := ownedCount(ctx, tx, actor.UserID)
+		if err != nil {
+			return fmt.Errorf("count owned workspaces: %w", err)
+		}
+		if owned >= s.maxOwned {
+			return apperr.Newf(apperr.ResourceExhausted, "you own %d workspaces, the most allowed; delete or hand one over first", owned)
+		}
 		if err := insertWorkspace(ctx, tx, &w); err != nil {
 			return fmt.Errorf("insert workspace: %w", err)
 		}
@@ -137,6 +162,9 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, id string
 		}
 		before := w
 		if name != nil {
+			if err := naming.Check("name", *name); err != nil {
+				return err
+			}
 			w.Name = *name
 		}
 		if widget != nil {
@@ -152,93 +180,6 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, id string
 		return s.appendEvent(ctx, tx, id, actor, "workspace.updated", events.Agents, map[string]string{"name": w.Name})
 	})
 	return w, err
-}
-
-// Invite creates a single-use invitation for the email, with a role no
-// higher than the inviter's, and returns its token.
-func (s *Service) Invite(ctx context.Context, actor *access.Principal, scope *access.Scope, email string, role access.Role) (string, int64, error) {
-	if role.Rank() > scope.Role.Rank() {
-		return "", 0, ErrRoleTooHigh
-	}
-	email = account.NormalizeEmail(email)
-	token, hash := access.NewSecret(access.PrefixInvite)
-	now := s.now()
-	inv := Invite{ID: uuid.NewString(), WorkspaceID: scope.WorkspaceID, Email: email, Role: role, TokenHash: hash,
-		InvitedBy: actor.UserID, CreatedAt: store.NowMillis(now), ExpiresAt: store.NowMillis(now.Add(InviteTTL))}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var existing int
-		if err := tx.GetContext(ctx, &existing, `SELECT COUNT(*) FROM members m JOIN users u ON u.id = m.user_id
-			WHERE m.workspace_id = ? AND u.email = ?`, scope.WorkspaceID, email); err != nil {
-			return fmt.Errorf("check member: %w", err)
-		}
-		if existing > 0 {
-			return ErrAlreadyMember
-		}
-		if err := insertInvite(ctx, tx, &inv); err != nil {
-			return fmt.Errorf("insert invite: %w", err)
-		}
-		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.invited", events.Admins,
-			map[string]string{"invite_id": inv.ID, "email": email, "role": string(role)})
-	})
-	if err != nil {
-		return "", 0, err
-	}
-	return token, inv.ExpiresAt, nil
-}
-
-// AcceptInvite joins the invitation's workspace as the invited email's user,
-// creating the account when there is none (an existing account must give its
-// password), and opens a session. The invitation is used up.
-func (s *Service) AcceptInvite(ctx context.Context, token, displayName, password string) (Workspace, account.Issued, error) {
-	var (
-		w      Workspace
-		issued account.Issued
-	)
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		inv, err := inviteByHash(ctx, tx, access.HashSecret(token))
-		if store.ErrNoRows(err) {
-			return ErrInviteInvalid
-		}
-		if err != nil {
-			return fmt.Errorf("find invite: %w", err)
-		}
-		now := store.NowMillis(s.now())
-		if inv.AcceptedAt != 0 || inv.ExpiresAt <= now {
-			return ErrInviteInvalid
-		}
-		// The inviter's role may have dropped since: an invite never grants
-		// more than its inviter holds now.
-		inviterRole, err := liveRole(ctx, tx, inv.WorkspaceID, inv.InvitedBy)
-		if store.ErrNoRows(err) || (err == nil && inviterRole.Rank() < inv.Role.Rank()) || (err == nil && !inviterRole.AtLeast(access.RoleAdmin)) {
-			return ErrInviteInvalid
-		}
-		if err != nil {
-			return fmt.Errorf("inviter role: %w", err)
-		}
-		u, _, err := s.accounts.FindOrCreateUserTx(ctx, tx, inv.Email, displayName, password, true)
-		if err != nil {
-			return err
-		}
-		if err := insertMember(ctx, tx, inv.WorkspaceID, u.ID, inv.Role, now); err != nil {
-			if tx.Dialect.IsUniqueViolation(err) {
-				return ErrAlreadyMember
-			}
-			return fmt.Errorf("insert member: %w", err)
-		}
-		if err := markInviteAccepted(ctx, tx, inv.ID, u.ID, now); err != nil {
-			return fmt.Errorf("accept invite: %w", err)
-		}
-		if w, err = workspaceByID(ctx, tx, inv.WorkspaceID); err != nil {
-			return fmt.Errorf("get workspace: %w", err)
-		}
-		if issued, err = s.accounts.NewSessionTx(ctx, tx, u); err != nil {
-			return err
-		}
-		actor := &access.Principal{Kind: access.KindUser, UserID: u.ID}
-		return s.appendEvent(ctx, tx, inv.WorkspaceID, actor, "member.added", events.Agents,
-			map[string]string{"user_id": u.ID, "role": string(inv.Role), "invite_id": inv.ID})
-	})
-	return w, issued, err
 }
 
 // Members pages through a workspace's members.

@@ -109,10 +109,25 @@ func insertInvite(ctx context.Context, q store.Querier, inv *Invite) error {
 	return err
 }
 
-func inviteByHash(ctx context.Context, tx *store.Tx, hash []byte) (Invite, error) {
+func inviteByHash(ctx context.Context, q store.Querier, hash []byte, lock string) (Invite, error) {
 	var inv Invite
-	err := tx.GetContext(ctx, &inv, `SELECT `+inviteColumns+` FROM invites WHERE token_hash = ?`+tx.Dialect.ForUpdate(), hash)
+	err := q.GetContext(ctx, &inv, `SELECT `+inviteColumns+` FROM invites WHERE token_hash = ?`+lock, hash)
 	return inv, err
+}
+
+// expireInvite ends a pending invitation now.
+func expireInvite(ctx context.Context, q store.Querier, id string, now int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE invites SET expires_at = ? WHERE id = ? AND accepted_at = 0 AND expires_at > ?`, now, id, now)
+	return err
+}
+
+// ownedCount counts the workspaces the user owns, locking those rows (and,
+// on MySQL, the gap after them) so that concurrent creations queue.
+func ownedCount(ctx context.Context, tx *store.Tx, userID string) (int, error) {
+	var ids []string
+	err := tx.SelectContext(ctx, &ids, `SELECT workspace_id FROM members WHERE user_id = ? AND role = ?`+tx.Dialect.ForUpdate(),
+		userID, access.RoleOwner)
+	return len(ids), err
 }
 
 func markInviteAccepted(ctx context.Context, q store.Querier, id, userID string, now int64) error {

@@ -92,8 +92,11 @@ type WorkspaceServiceClient interface {
 	// role no higher than the inviter's.
 	InviteMember(context.Context, *v1.InviteMemberRequest) (*v1.InviteMemberResponse, error)
 	// AcceptInvite joins the invitation's workspace. When an account with the
-	// invited email exists, its password must be given; otherwise the account
-	// is created with the given display name and password.
+	// invited email exists, the caller must be signed in as it (no password is
+	// checked here and no session is returned); otherwise the account is
+	// created with the given display name and password and a session for it is
+	// returned. Attempts are rate limited, and an invitation dies after a few
+	// failed ones.
 	AcceptInvite(context.Context, *v1.AcceptInviteRequest) (*v1.AcceptInviteResponse, error)
 	ListMembers(context.Context, *v1.ListMembersRequest) (*v1.ListMembersResponse, error)
 	UpdateMemberRole(context.Context, *v1.UpdateMemberRoleRequest) (*v1.UpdateMemberRoleResponse, error)
@@ -380,8 +383,11 @@ type WorkspaceServiceHandler interface {
 	// role no higher than the inviter's.
 	InviteMember(context.Context, *v1.InviteMemberRequest) (*v1.InviteMemberResponse, error)
 	// AcceptInvite joins the invitation's workspace. When an account with the
-	// invited email exists, its password must be given; otherwise the account
-	// is created with the given display name and password.
+	// invited email exists, the caller must be signed in as it (no password is
+	// checked here and no session is returned); otherwise the account is
+	// created with the given display name and password and a session for it is
+	// returned. Attempts are rate limited, and an invitation dies after a few
+	// failed ones.
 	AcceptInvite(context.Context, *v1.AcceptInviteRequest) (*v1.AcceptInviteResponse, error)
 	ListMembers(context.Context, *v1.ListMembersRequest) (*v1.ListMembersResponse, error)
 	UpdateMemberRole(context.Context, *v1.UpdateMemberRoleRequest) (*v1.UpdateMemberRoleResponse, error)
