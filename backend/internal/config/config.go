@@ -65,6 +65,9 @@ type Config struct {
 	// retry's delay, doubled for each next one.
 	WebhookTimeout   time.Duration
 	WebhookRetryBase time.Duration
+	// MetricsAddr is the one listener /metrics is served on ("" for none):
+	// never the API port, whose clients must not read business volumes.
+	MetricsAddr string
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -108,6 +111,7 @@ func settings() []setting {
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
+		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
 }
 
@@ -255,6 +259,15 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
 	c.WebhookRetryBase = duration("webhook-retry-base", time.Millisecond)
+	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		bad("metrics-addr", "%q is not host:port (or off)", c.MetricsAddr)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		bad("metrics-addr", "port %q is not a number from 0 to 65535", port)
+	} else if c.MetricsAddr == c.Addr {
+		bad("metrics-addr", "must differ from --addr: metrics are never served on the API port")
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -22,7 +22,6 @@ import (
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/validate"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
@@ -322,7 +321,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.Handle(grpchealth.NewHandler(s.health))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	// /metrics has its own listener (metrics.go), never this one.
 
 	s.handler = mux
 	if len(cfg.CORSOrigins) > 0 {
@@ -473,5 +472,13 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return s.Serve(ctx, ln)
+	if cfg.MetricsAddr == "" {
+		return s.Serve(ctx, ln)
+	}
+	mln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen on %s for metrics: %w", cfg.MetricsAddr, err)
+	}
+	return s.serveWithMetrics(ctx, ln, mln)
 }
