@@ -195,6 +195,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
 		Client:  outbound.NewClient(outbound.Options{Allow: cfg.WebhookAllow, Timeout: cfg.WebhookTimeout}),
 		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase,
+		// The save-time check of webhook URLs applies the allowlist too.
+		Allow: cfg.WebhookAllow,
 	}}, logger)
 	// Rules get their say before the AI agent answers a customer message: a
 	// rule that hands "refund" off wins over the AI agent answering it.
