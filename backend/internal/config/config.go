@@ -68,6 +68,10 @@ type Config struct {
 	// MetricsAddr is the one listener /metrics is served on ("" for none):
 	// never the API port, whose clients must not read business volumes.
 	MetricsAddr string
+	// MaxStreamsPerVisitor, MaxStreamsPerMember and MaxStreamsPerAddress
+	// cap the streams open at once per widget visitor, per member (or API
+	// key) and per client address, on each replica; 0 is no cap.
+	MaxStreamsPerVisitor, MaxStreamsPerMember, MaxStreamsPerAddress int
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -111,6 +115,9 @@ func settings() []setting {
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
+		{"max-streams-per-visitor", "TANDEM_MAX_STREAMS_PER_VISITOR", "5", "streams (widget Watch) one widget visitor may hold open at once; 0 for no cap"},
+		{"max-streams-per-member", "TANDEM_MAX_STREAMS_PER_MEMBER", "20", "streams (Watch) one member or API key may hold open at once; 0 for no cap"},
+		{"max-streams-per-address", "TANDEM_MAX_STREAMS_PER_ADDRESS", "200", "streams one client address may hold open at once, whoever opens them; 0 for no cap"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
 }
@@ -259,6 +266,15 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
 	c.WebhookRetryBase = duration("webhook-retry-base", time.Millisecond)
+	for _, n := range []struct {
+		name string
+		v    *int
+	}{{"max-streams-per-visitor", &c.MaxStreamsPerVisitor}, {"max-streams-per-member", &c.MaxStreamsPerMember},
+		{"max-streams-per-address", &c.MaxStreamsPerAddress}} {
+		if *n.v, err = strconv.Atoi(get(n.name)); err != nil || *n.v < 0 {
+			bad(n.name, "%q is not a whole number of at least 0", get(n.name))
+		}
+	}
 	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr == "off" {
 		c.MetricsAddr = ""
 	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
