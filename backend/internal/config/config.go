@@ -72,6 +72,12 @@ type Config struct {
 	// cap the streams open at once per widget visitor, per member (or API
 	// key) and per client address, on each replica; 0 is no cap.
 	MaxStreamsPerVisitor, MaxStreamsPerMember, MaxStreamsPerAddress int
+	// IdentityMaxAge is the longest a store-signed widget identity may live
+	// (exp - iat); IdentityClockSkew is how far the store's clock may run
+	// ahead of or behind ours.
+	IdentityMaxAge, IdentityClockSkew time.Duration
+	// WidgetSecretGrace is how long a rotated widget secret stays valid.
+	WidgetSecretGrace time.Duration
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -118,6 +124,9 @@ func settings() []setting {
 		{"max-streams-per-visitor", "TANDEM_MAX_STREAMS_PER_VISITOR", "5", "streams (widget Watch) one widget visitor may hold open at once; 0 for no cap"},
 		{"max-streams-per-member", "TANDEM_MAX_STREAMS_PER_MEMBER", "20", "streams (Watch) one member or API key may hold open at once; 0 for no cap"},
 		{"max-streams-per-address", "TANDEM_MAX_STREAMS_PER_ADDRESS", "200", "streams one client address may hold open at once, whoever opens them; 0 for no cap"},
+		{"identity-max-age", "TANDEM_IDENTITY_MAX_AGE", "24h", "longest lifetime (exp - iat) of a store-signed widget identity; longer ones are refused"},
+		{"identity-clock-skew", "TANDEM_IDENTITY_CLOCK_SKEW", "2m", "how far a store's clock may differ from the server's when checking a signed identity's iat and exp"},
+		{"widget-secret-grace", "TANDEM_WIDGET_SECRET_GRACE", "24h", "how long a rotated widget secret still verifies identities (RotateWidgetSecret); 0 retires it at once"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
 }
@@ -275,6 +284,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 			bad(n.name, "%q is not a whole number of at least 0", get(n.name))
 		}
 	}
+	c.IdentityMaxAge = duration("identity-max-age", time.Minute)
+	c.IdentityClockSkew = duration("identity-clock-skew", 0)
+	c.WidgetSecretGrace = duration("widget-secret-grace", 0)
 	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr == "off" {
 		c.MetricsAddr = ""
 	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -63,6 +63,7 @@ func TestConfig(opts store.Options) config.Config {
 		// Tests route by calling Route; TestRoutingLoop turns the loop on.
 		RoutingInterval: time.Hour,
 		Reactors:        true,
+		IdentityMaxAge:  24 * time.Hour, IdentityClockSkew: 2 * time.Minute, WidgetSecretGrace: 24 * time.Hour,
 	}
 }
 

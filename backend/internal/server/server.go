@@ -158,9 +158,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	follower := events.NewFollower(log, s.hub, cfg.Heartbeat, s.drain).WithSendTimeout(cfg.StreamSendTimeout)
 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL})
-	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{})
+	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{WidgetSecretGrace: cfg.WidgetSecretGrace})
 	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
-	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
+	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{IdentityMaxAge: cfg.IdentityMaxAge, ClockSkew: cfg.IdentityClockSkew})
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
 	bucket, err := files.OpenBucket(ctx, cfg.BlobURL, cfg.DataDir)

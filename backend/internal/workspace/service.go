@@ -25,6 +25,9 @@ const InviteTTL = 7 * 24 * time.Hour
 type Options struct {
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// WidgetSecretGrace is how long a rotated widget secret stays valid
+	// (tandemd's default is a day); 0 retires it at once.
+	WidgetSecretGrace time.Duration
 }
 
 // Service manages workspaces, members, invitations and groups.
@@ -33,6 +36,8 @@ type Service struct {
 	log      *events.Log
 	accounts *account.Service
 	now      func() time.Time
+	// secretGrace is Options.WidgetSecretGrace.
+	secretGrace time.Duration
 }
 
 // NewService returns the workspace service.
@@ -40,7 +45,7 @@ func NewService(db *store.DB, log *events.Log, accounts *account.Service, opts O
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, accounts: accounts, now: opts.Now}
+	return &Service{db: db, log: log, accounts: accounts, now: opts.Now, secretGrace: opts.WidgetSecretGrace}
 }
 
 func randomHex(n int) string {

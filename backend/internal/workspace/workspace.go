@@ -27,6 +27,10 @@ type Workspace struct {
 	UpdatedAt    int64  `db:"updated_at"`
 	// Widget holds the web widget's options.
 	Widget WidgetSettings `db:"widget_settings"`
+	// PreviousWidgetSecret is the secret the last rotation replaced, still
+	// accepted until PreviousWidgetSecretExpiresAt (unix ms).
+	PreviousWidgetSecret          string `db:"previous_widget_secret"`
+	PreviousWidgetSecretExpiresAt int64  `db:"previous_widget_secret_expires_at"`
 }
 
 // WidgetSettings are a workspace's web widget options.

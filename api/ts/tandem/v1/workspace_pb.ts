@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/workspace.proto.
  */
 export const file_tandem_v1_workspace: GenFile = /*@__PURE__*/
-  fileDesc("Chl0YW5kZW0vdjEvd29ya3NwYWNlLnByb3RvEgl0YW5kZW0udjEilAEKCVdvcmtzcGFjZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnB1YmxpY19rZXkYAyABKAkSFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMSFgoOdXBkYXRlX3RpbWVfbXMYBSABKAMSKQoGd2lkZ2V0GAYgASgLMhkudGFuZGVtLnYxLldpZGdldFNldHRpbmdzIpMBCg5XaWRnZXRTZXR0aW5ncxIUCgxjaG9vc2VfZ3JvdXAYASABKAgSEAoIYXNrX25hbWUYAiABKAgSEQoJYXNrX2VtYWlsGAMgASgIEhMKC2FsbG93X2ZpbGVzGAQgASgIEjEKDGFjY2VudF9jb2xvchgFIAEoCUIbukgYchYyFF4oI1swLTlhLWZBLUZdezZ9KT8kInMKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIdCgRyb2xlGAQgASgOMg8udGFuZGVtLnYxLlJvbGUSFAoMam9pbl90aW1lX21zGAUgASgDIpoBCgVHcm91cBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIXCg9tZW1iZXJfdXNlcl9pZHMYBSADKAkSFgoOY3JlYXRlX3RpbWVfbXMYBiABKAMSGwoTbWF4X2NoYXRzX3Blcl9hZ2VudBgHIAEoBSIxChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYZCJCChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlIlQKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiWwoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIoCgp3b3Jrc3BhY2VzGAEgAygLMhQudGFuZGVtLnYxLldvcmtzcGFjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoTR2V0V29ya3NwYWNlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIj8KFEdldFdvcmtzcGFjZVJlc3BvbnNlEicKCXdvcmtzcGFjZRgBIAEoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2UiigEKFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBARIpCgZ3aWRnZXQYAyABKAsyGS50YW5kZW0udjEuV2lkZ2V0U2V0dGluZ3NCBwoFX25hbWUiQgoXVXBkYXRlV29ya3NwYWNlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZSJ7ChNJbnZpdGVNZW1iZXJSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESKQoEcm9sZRgDIAEoDjIPLnRhbmRlbS52MS5Sb2xlQgq6SAeCAQQQASAAIkQKFEludml0ZU1lbWJlclJlc3BvbnNlEhQKDGludml0ZV90b2tlbhgBIAEoCRIWCg5leHBpcmVfdGltZV9tcxgCIAEoAyJ0ChNBY2NlcHRJbnZpdGVSZXF1ZXN0EiAKDGludml0ZV90b2tlbhgBIAEoCUIKukgHcgUQEBiAARIdCgxkaXNwbGF5X25hbWUYAiABKAlCB7pIBHICGGQSHAoIcGFzc3dvcmQYAyABKAlCCrpIB3IFEAEYgAIiZgoUQWNjZXB0SW52aXRlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZRINCgV0b2tlbhgCIAEoCRIWCg5leHBpcmVfdGltZV9tcxgDIAEoAyJxChJMaXN0TWVtYmVyc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiUgoTTGlzdE1lbWJlcnNSZXNwb25zZRIiCgdtZW1iZXJzGAEgAygLMhEudGFuZGVtLnYxLk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkifwoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABARIpCgRyb2xlGAMgASgOMg8udGFuZGVtLnYxLlJvbGVCCrpIB4IBBBABIAAiPQoYVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEiEKBm1lbWJlchgBIAEoCzIRLnRhbmRlbS52MS5NZW1iZXIiUAoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlIpQBChJDcmVhdGVHcm91cFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIXCgRuYW1lGAIgASgJQgm6SAZyBBABGGQSHQoLZGVzY3JpcHRpb24YAyABKAlCCLpIBXIDGOgHEiYKE21heF9jaGF0c19wZXJfYWdlbnQYBCABKAVCCbpIBhoEGDIoACI2ChNDcmVhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwInAKEUxpc3RHcm91cHNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIk8KEkxpc3RHcm91cHNSZXNwb25zZRIgCgZncm91cHMYASADKAsyEC50YW5kZW0udjEuR3JvdXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItABChJVcGRhdGVHcm91cFJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhwKBG5hbWUYAiABKAlCCbpIBnIEEAEYZEgAiAEBEiIKC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjoB0gBiAEBEisKE21heF9jaGF0c19wZXJfYWdlbnQYBCABKAVCCbpIBhoEGDIoAEgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIWChRfbWF4X2NoYXRzX3Blcl9hZ2VudCI2ChNVcGRhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwIjAKEkRlbGV0ZUdyb3VwUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQEiFQoTRGVsZXRlR3JvdXBSZXNwb25zZSJOChVBZGRHcm91cE1lbWJlclJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIjkKFkFkZEdyb3VwTWVtYmVyUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAiUQoYUmVtb3ZlR3JvdXBNZW1iZXJSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABASI8ChlSZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwKmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfQUdFTlQQARITCg9ST0xFX1NVUEVSVklTT1IQAhIOCgpST0xFX0FETUlOEAMSDgoKUk9MRV9PV05FUhAEMoUOChBXb3Jrc3BhY2VTZXJ2aWNlEmAKD0NyZWF0ZVdvcmtzcGFjZRIhLnRhbmRlbS52MS5DcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0GiIudGFuZGVtLnYxLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlIgbK8xgCCAISYAoOTGlzdFdvcmtzcGFjZXMSIC50YW5kZW0udjEuTGlzdFdvcmtzcGFjZXNSZXF1ZXN0GiEudGFuZGVtLnYxLkxpc3RXb3Jrc3BhY2VzUmVzcG9uc2UiCZACAcrzGAIIAxJ5CgxHZXRXb3Jrc3BhY2USHi50YW5kZW0udjEuR2V0V29ya3NwYWNlUmVxdWVzdBofLnRhbmRlbS52MS5HZXRXb3Jrc3BhY2VSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKBAQoPVXBkYXRlV29ya3NwYWNlEiEudGFuZGVtLnYxLlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QaIi50YW5kZW0udjEuVXBkYXRlV29ya3NwYWNlUmVzcG9uc2UiJ8rzGCMIBBIJd29ya3NwYWNlGgZ1cGRhdGUiDHdvcmtzcGFjZV9pZBKAAQoMSW52aXRlTWVtYmVyEh4udGFuZGVtLnYxLkludml0ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuSW52aXRlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkElcKDEFjY2VwdEludml0ZRIeLnRhbmRlbS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0Gh8udGFuZGVtLnYxLkFjY2VwdEludml0ZVJlc3BvbnNlIgbK8xgCCAESdgoLTGlzdE1lbWJlcnMSHS50YW5kZW0udjEuTGlzdE1lbWJlcnNSZXF1ZXN0Gh4udGFuZGVtLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSjAEKEFVwZGF0ZU1lbWJlclJvbGUSIi50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaIy50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBKAAQoMUmVtb3ZlTWVtYmVyEh4udGFuZGVtLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkEnwKC0NyZWF0ZUdyb3VwEh0udGFuZGVtLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5DcmVhdGVHcm91cFJlc3BvbnNlIi7K8xgqCAQSCXdvcmtzcGFjZRoNbWFuYWdlX2dyb3VwcyIMd29ya3NwYWNlX2lkEnMKCkxpc3RHcm91cHMSHC50YW5kZW0udjEuTGlzdEdyb3Vwc1JlcXVlc3QaHS50YW5kZW0udjEuTGlzdEdyb3Vwc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEm0KC1VwZGF0ZUdyb3VwEh0udGFuZGVtLnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5VcGRhdGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEm0KC0RlbGV0ZUdyb3VwEh0udGFuZGVtLnYxLkRlbGV0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5EZWxldGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEnYKDkFkZEdyb3VwTWVtYmVyEiAudGFuZGVtLnYxLkFkZEdyb3VwTWVtYmVyUmVxdWVzdBohLnRhbmRlbS52MS5BZGRHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEn8KEVJlbW92ZUdyb3VwTWVtYmVyEiMudGFuZGVtLnYxLlJlbW92ZUdyb3VwTWVtYmVyUmVxdWVzdBokLnRhbmRlbS52MS5SZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chl0YW5kZW0vdjEvd29ya3NwYWNlLnByb3RvEgl0YW5kZW0udjEilAEKCVdvcmtzcGFjZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnB1YmxpY19rZXkYAyABKAkSFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMSFgoOdXBkYXRlX3RpbWVfbXMYBSABKAMSKQoGd2lkZ2V0GAYgASgLMhkudGFuZGVtLnYxLldpZGdldFNldHRpbmdzIpMBCg5XaWRnZXRTZXR0aW5ncxIUCgxjaG9vc2VfZ3JvdXAYASABKAgSEAoIYXNrX25hbWUYAiABKAgSEQoJYXNrX2VtYWlsGAMgASgIEhMKC2FsbG93X2ZpbGVzGAQgASgIEjEKDGFjY2VudF9jb2xvchgFIAEoCUIbukgYchYyFF4oI1swLTlhLWZBLUZdezZ9KT8kInMKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIdCgRyb2xlGAQgASgOMg8udGFuZGVtLnYxLlJvbGUSFAoMam9pbl90aW1lX21zGAUgASgDIpoBCgVHcm91cBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIXCg9tZW1iZXJfdXNlcl9pZHMYBSADKAkSFgoOY3JlYXRlX3RpbWVfbXMYBiABKAMSGwoTbWF4X2NoYXRzX3Blcl9hZ2VudBgHIAEoBSIxChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYZCJCChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlIlQKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiWwoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIoCgp3b3Jrc3BhY2VzGAEgAygLMhQudGFuZGVtLnYxLldvcmtzcGFjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoTR2V0V29ya3NwYWNlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIj8KFEdldFdvcmtzcGFjZVJlc3BvbnNlEicKCXdvcmtzcGFjZRgBIAEoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2UiigEKFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBARIpCgZ3aWRnZXQYAyABKAsyGS50YW5kZW0udjEuV2lkZ2V0U2V0dGluZ3NCBwoFX25hbWUiQgoXVXBkYXRlV29ya3NwYWNlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZSI4ChZHZXRXaWRnZXRTZWNyZXRSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiSgoXR2V0V2lkZ2V0U2VjcmV0UmVzcG9uc2USDgoGc2VjcmV0GAEgASgJEh8KF3ByZXZpb3VzX2V4cGlyZV90aW1lX21zGAIgASgDIlQKGVJvdGF0ZVdpZGdldFNlY3JldFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIXCg9yZXZva2VfcHJldmlvdXMYAiABKAgiTQoaUm90YXRlV2lkZ2V0U2VjcmV0UmVzcG9uc2USDgoGc2VjcmV0GAEgASgJEh8KF3ByZXZpb3VzX2V4cGlyZV90aW1lX21zGAIgASgDInsKE0ludml0ZU1lbWJlclJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgVlbWFpbBgCIAEoCUIKukgHcgUY/gFgARIpCgRyb2xlGAMgASgOMg8udGFuZGVtLnYxLlJvbGVCCrpIB4IBBBABIAAiRAoUSW52aXRlTWVtYmVyUmVzcG9uc2USFAoMaW52aXRlX3Rva2VuGAEgASgJEhYKDmV4cGlyZV90aW1lX21zGAIgASgDInQKE0FjY2VwdEludml0ZVJlcXVlc3QSIAoMaW52aXRlX3Rva2VuGAEgASgJQgq6SAdyBRAQGIABEh0KDGRpc3BsYXlfbmFtZRgCIAEoCUIHukgEcgIYZBIcCghwYXNzd29yZBgDIAEoCUIKukgHcgUQARiAAiJmChRBY2NlcHRJbnZpdGVSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlEg0KBXRva2VuGAIgASgJEhYKDmV4cGlyZV90aW1lX21zGAMgASgDInEKEkxpc3RNZW1iZXJzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJSChNMaXN0TWVtYmVyc1Jlc3BvbnNlEiIKB21lbWJlcnMYASADKAsyES50YW5kZW0udjEuTWVtYmVyEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJ/ChdVcGRhdGVNZW1iZXJSb2xlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBEikKBHJvbGUYAyABKA4yDy50YW5kZW0udjEuUm9sZUIKukgHggEEEAEgACI9ChhVcGRhdGVNZW1iZXJSb2xlUmVzcG9uc2USIQoGbWVtYmVyGAEgASgLMhEudGFuZGVtLnYxLk1lbWJlciJQChNSZW1vdmVNZW1iZXJSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiFgoUUmVtb3ZlTWVtYmVyUmVzcG9uc2UilAEKEkNyZWF0ZUdyb3VwUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhcKBG5hbWUYAiABKAlCCbpIBnIEEAEYZBIdCgtkZXNjcmlwdGlvbhgDIAEoCUIIukgFcgMY6AcSJgoTbWF4X2NoYXRzX3Blcl9hZ2VudBgEIAEoBUIJukgGGgQYMigAIjYKE0NyZWF0ZUdyb3VwUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAicAoRTGlzdEdyb3Vwc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiTwoSTGlzdEdyb3Vwc1Jlc3BvbnNlEiAKBmdyb3VwcxgBIAMoCzIQLnRhbmRlbS52MS5Hcm91cBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAki0AEKElVwZGF0ZUdyb3VwUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQESHAoEbmFtZRgCIAEoCUIJukgGcgQQARhkSACIAQESIgoLZGVzY3JpcHRpb24YAyABKAlCCLpIBXIDGOgHSAGIAQESKwoTbWF4X2NoYXRzX3Blcl9hZ2VudBgEIAEoBUIJukgGGgQYMigASAKIAQFCBwoFX25hbWVCDgoMX2Rlc2NyaXB0aW9uQhYKFF9tYXhfY2hhdHNfcGVyX2FnZW50IjYKE1VwZGF0ZUdyb3VwUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAiMAoSRGVsZXRlR3JvdXBSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABASIVChNEZWxldGVHcm91cFJlc3BvbnNlIk4KFUFkZEdyb3VwTWVtYmVyUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiOQoWQWRkR3JvdXBNZW1iZXJSZXNwb25zZRIfCgVncm91cBgBIAEoCzIQLnRhbmRlbS52MS5Hcm91cCJRChhSZW1vdmVHcm91cE1lbWJlclJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIjwKGVJlbW92ZUdyb3VwTWVtYmVyUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAqYQoEUm9sZRIUChBST0xFX1VOU1BFQ0lGSUVEEAASDgoKUk9MRV9BR0VOVBABEhMKD1JPTEVfU1VQRVJWSVNPUhACEg4KClJPTEVfQURNSU4QAxIOCgpST0xFX09XTkVSEAQytRAKEFdvcmtzcGFjZVNlcnZpY2USYAoPQ3JlYXRlV29ya3NwYWNlEiEudGFuZGVtLnYxLkNyZWF0ZVdvcmtzcGFjZVJlcXVlc3QaIi50YW5kZW0udjEuQ3JlYXRlV29ya3NwYWNlUmVzcG9uc2UiBsrzGAIIAhJgCg5MaXN0V29ya3NwYWNlcxIgLnRhbmRlbS52MS5MaXN0V29ya3NwYWNlc1JlcXVlc3QaIS50YW5kZW0udjEuTGlzdFdvcmtzcGFjZXNSZXNwb25zZSIJkAIByvMYAggDEnkKDEdldFdvcmtzcGFjZRIeLnRhbmRlbS52MS5HZXRXb3Jrc3BhY2VSZXF1ZXN0Gh8udGFuZGVtLnYxLkdldFdvcmtzcGFjZVJlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEoEBCg9VcGRhdGVXb3Jrc3BhY2USIS50YW5kZW0udjEuVXBkYXRlV29ya3NwYWNlUmVxdWVzdBoiLnRhbmRlbS52MS5VcGRhdGVXb3Jrc3BhY2VSZXNwb25zZSInyvMYIwgEEgl3b3Jrc3BhY2UaBnVwZGF0ZSIMd29ya3NwYWNlX2lkEpIBCg9HZXRXaWRnZXRTZWNyZXQSIS50YW5kZW0udjEuR2V0V2lkZ2V0U2VjcmV0UmVxdWVzdBoiLnRhbmRlbS52MS5HZXRXaWRnZXRTZWNyZXRSZXNwb25zZSI4kAIByvMYMQgEEgl3b3Jrc3BhY2UaFG1hbmFnZV93aWRnZXRfc2VjcmV0Igx3b3Jrc3BhY2VfaWQSmAEKElJvdGF0ZVdpZGdldFNlY3JldBIkLnRhbmRlbS52MS5Sb3RhdGVXaWRnZXRTZWNyZXRSZXF1ZXN0GiUudGFuZGVtLnYxLlJvdGF0ZVdpZGdldFNlY3JldFJlc3BvbnNlIjXK8xgxCAQSCXdvcmtzcGFjZRoUbWFuYWdlX3dpZGdldF9zZWNyZXQiDHdvcmtzcGFjZV9pZBKAAQoMSW52aXRlTWVtYmVyEh4udGFuZGVtLnYxLkludml0ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuSW52aXRlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkElcKDEFjY2VwdEludml0ZRIeLnRhbmRlbS52MS5BY2NlcHRJbnZpdGVSZXF1ZXN0Gh8udGFuZGVtLnYxLkFjY2VwdEludml0ZVJlc3BvbnNlIgbK8xgCCAESdgoLTGlzdE1lbWJlcnMSHS50YW5kZW0udjEuTGlzdE1lbWJlcnNSZXF1ZXN0Gh4udGFuZGVtLnYxLkxpc3RNZW1iZXJzUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSjAEKEFVwZGF0ZU1lbWJlclJvbGUSIi50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QaIy50YW5kZW0udjEuVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBKAAQoMUmVtb3ZlTWVtYmVyEh4udGFuZGVtLnYxLlJlbW92ZU1lbWJlclJlcXVlc3QaHy50YW5kZW0udjEuUmVtb3ZlTWVtYmVyUmVzcG9uc2UiL8rzGCsIBBIJd29ya3NwYWNlGg5tYW5hZ2VfbWVtYmVycyIMd29ya3NwYWNlX2lkEnwKC0NyZWF0ZUdyb3VwEh0udGFuZGVtLnYxLkNyZWF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5DcmVhdGVHcm91cFJlc3BvbnNlIi7K8xgqCAQSCXdvcmtzcGFjZRoNbWFuYWdlX2dyb3VwcyIMd29ya3NwYWNlX2lkEnMKCkxpc3RHcm91cHMSHC50YW5kZW0udjEuTGlzdEdyb3Vwc1JlcXVlc3QaHS50YW5kZW0udjEuTGlzdEdyb3Vwc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEm0KC1VwZGF0ZUdyb3VwEh0udGFuZGVtLnYxLlVwZGF0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5VcGRhdGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEm0KC0RlbGV0ZUdyb3VwEh0udGFuZGVtLnYxLkRlbGV0ZUdyb3VwUmVxdWVzdBoeLnRhbmRlbS52MS5EZWxldGVHcm91cFJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEnYKDkFkZEdyb3VwTWVtYmVyEiAudGFuZGVtLnYxLkFkZEdyb3VwTWVtYmVyUmVxdWVzdBohLnRhbmRlbS52MS5BZGRHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkEn8KEVJlbW92ZUdyb3VwTWVtYmVyEiMudGFuZGVtLnYxLlJlbW92ZUdyb3VwTWVtYmVyUmVxdWVzdBokLnRhbmRlbS52MS5SZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlIh/K8xgbCAQSBWdyb3VwGgZtYW5hZ2UiCGdyb3VwX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.Workspace
@@ -355,6 +355,102 @@ export const UpdateWorkspaceResponseSchema: GenMessage<UpdateWorkspaceResponse> 
   messageDesc(file_tandem_v1_workspace, 11);
 
 /**
+ * @generated from message tandem.v1.GetWidgetSecretRequest
+ */
+export type GetWidgetSecretRequest = Message<"tandem.v1.GetWidgetSecretRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message tandem.v1.GetWidgetSecretRequest.
+ * Use `create(GetWidgetSecretRequestSchema)` to create a new message.
+ */
+export const GetWidgetSecretRequestSchema: GenMessage<GetWidgetSecretRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 12);
+
+/**
+ * @generated from message tandem.v1.GetWidgetSecretResponse
+ */
+export type GetWidgetSecretResponse = Message<"tandem.v1.GetWidgetSecretResponse"> & {
+  /**
+   * The secret stores sign identities with (hex HMAC-SHA256 of the exact
+   * identity_json bytes). Keep it on the store's server, never in a page.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * Until when signatures made with the previous secret are still accepted;
+   * 0 when none is.
+   *
+   * @generated from field: int64 previous_expire_time_ms = 2;
+   */
+  previousExpireTimeMs: bigint;
+};
+
+/**
+ * Describes the message tandem.v1.GetWidgetSecretResponse.
+ * Use `create(GetWidgetSecretResponseSchema)` to create a new message.
+ */
+export const GetWidgetSecretResponseSchema: GenMessage<GetWidgetSecretResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 13);
+
+/**
+ * @generated from message tandem.v1.RotateWidgetSecretRequest
+ */
+export type RotateWidgetSecretRequest = Message<"tandem.v1.RotateWidgetSecretRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * The replaced secret stops working at once instead of after the grace
+   * period: for a secret that leaked.
+   *
+   * @generated from field: bool revoke_previous = 2;
+   */
+  revokePrevious: boolean;
+};
+
+/**
+ * Describes the message tandem.v1.RotateWidgetSecretRequest.
+ * Use `create(RotateWidgetSecretRequestSchema)` to create a new message.
+ */
+export const RotateWidgetSecretRequestSchema: GenMessage<RotateWidgetSecretRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 14);
+
+/**
+ * @generated from message tandem.v1.RotateWidgetSecretResponse
+ */
+export type RotateWidgetSecretResponse = Message<"tandem.v1.RotateWidgetSecretResponse"> & {
+  /**
+   * The new secret.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * Until when the replaced secret is still accepted; 0 when it is not.
+   *
+   * @generated from field: int64 previous_expire_time_ms = 2;
+   */
+  previousExpireTimeMs: bigint;
+};
+
+/**
+ * Describes the message tandem.v1.RotateWidgetSecretResponse.
+ * Use `create(RotateWidgetSecretResponseSchema)` to create a new message.
+ */
+export const RotateWidgetSecretResponseSchema: GenMessage<RotateWidgetSecretResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 15);
+
+/**
  * @generated from message tandem.v1.InviteMemberRequest
  */
 export type InviteMemberRequest = Message<"tandem.v1.InviteMemberRequest"> & {
@@ -379,7 +475,7 @@ export type InviteMemberRequest = Message<"tandem.v1.InviteMemberRequest"> & {
  * Use `create(InviteMemberRequestSchema)` to create a new message.
  */
 export const InviteMemberRequestSchema: GenMessage<InviteMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 12);
+  messageDesc(file_tandem_v1_workspace, 16);
 
 /**
  * @generated from message tandem.v1.InviteMemberResponse
@@ -403,7 +499,7 @@ export type InviteMemberResponse = Message<"tandem.v1.InviteMemberResponse"> & {
  * Use `create(InviteMemberResponseSchema)` to create a new message.
  */
 export const InviteMemberResponseSchema: GenMessage<InviteMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 13);
+  messageDesc(file_tandem_v1_workspace, 17);
 
 /**
  * @generated from message tandem.v1.AcceptInviteRequest
@@ -432,7 +528,7 @@ export type AcceptInviteRequest = Message<"tandem.v1.AcceptInviteRequest"> & {
  * Use `create(AcceptInviteRequestSchema)` to create a new message.
  */
 export const AcceptInviteRequestSchema: GenMessage<AcceptInviteRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 14);
+  messageDesc(file_tandem_v1_workspace, 18);
 
 /**
  * @generated from message tandem.v1.AcceptInviteResponse
@@ -461,7 +557,7 @@ export type AcceptInviteResponse = Message<"tandem.v1.AcceptInviteResponse"> & {
  * Use `create(AcceptInviteResponseSchema)` to create a new message.
  */
 export const AcceptInviteResponseSchema: GenMessage<AcceptInviteResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 15);
+  messageDesc(file_tandem_v1_workspace, 19);
 
 /**
  * @generated from message tandem.v1.ListMembersRequest
@@ -488,7 +584,7 @@ export type ListMembersRequest = Message<"tandem.v1.ListMembersRequest"> & {
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 16);
+  messageDesc(file_tandem_v1_workspace, 20);
 
 /**
  * @generated from message tandem.v1.ListMembersResponse
@@ -510,7 +606,7 @@ export type ListMembersResponse = Message<"tandem.v1.ListMembersResponse"> & {
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 17);
+  messageDesc(file_tandem_v1_workspace, 21);
 
 /**
  * @generated from message tandem.v1.UpdateMemberRoleRequest
@@ -537,7 +633,7 @@ export type UpdateMemberRoleRequest = Message<"tandem.v1.UpdateMemberRoleRequest
  * Use `create(UpdateMemberRoleRequestSchema)` to create a new message.
  */
 export const UpdateMemberRoleRequestSchema: GenMessage<UpdateMemberRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 18);
+  messageDesc(file_tandem_v1_workspace, 22);
 
 /**
  * @generated from message tandem.v1.UpdateMemberRoleResponse
@@ -554,7 +650,7 @@ export type UpdateMemberRoleResponse = Message<"tandem.v1.UpdateMemberRoleRespon
  * Use `create(UpdateMemberRoleResponseSchema)` to create a new message.
  */
 export const UpdateMemberRoleResponseSchema: GenMessage<UpdateMemberRoleResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 19);
+  messageDesc(file_tandem_v1_workspace, 23);
 
 /**
  * @generated from message tandem.v1.RemoveMemberRequest
@@ -576,7 +672,7 @@ export type RemoveMemberRequest = Message<"tandem.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 20);
+  messageDesc(file_tandem_v1_workspace, 24);
 
 /**
  * @generated from message tandem.v1.RemoveMemberResponse
@@ -589,7 +685,7 @@ export type RemoveMemberResponse = Message<"tandem.v1.RemoveMemberResponse"> & {
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 21);
+  messageDesc(file_tandem_v1_workspace, 25);
 
 /**
  * @generated from message tandem.v1.CreateGroupRequest
@@ -623,7 +719,7 @@ export type CreateGroupRequest = Message<"tandem.v1.CreateGroupRequest"> & {
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 22);
+  messageDesc(file_tandem_v1_workspace, 26);
 
 /**
  * @generated from message tandem.v1.CreateGroupResponse
@@ -640,7 +736,7 @@ export type CreateGroupResponse = Message<"tandem.v1.CreateGroupResponse"> & {
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 23);
+  messageDesc(file_tandem_v1_workspace, 27);
 
 /**
  * @generated from message tandem.v1.ListGroupsRequest
@@ -667,7 +763,7 @@ export type ListGroupsRequest = Message<"tandem.v1.ListGroupsRequest"> & {
  * Use `create(ListGroupsRequestSchema)` to create a new message.
  */
 export const ListGroupsRequestSchema: GenMessage<ListGroupsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 24);
+  messageDesc(file_tandem_v1_workspace, 28);
 
 /**
  * @generated from message tandem.v1.ListGroupsResponse
@@ -689,7 +785,7 @@ export type ListGroupsResponse = Message<"tandem.v1.ListGroupsResponse"> & {
  * Use `create(ListGroupsResponseSchema)` to create a new message.
  */
 export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 25);
+  messageDesc(file_tandem_v1_workspace, 29);
 
 /**
  * @generated from message tandem.v1.UpdateGroupRequest
@@ -723,7 +819,7 @@ export type UpdateGroupRequest = Message<"tandem.v1.UpdateGroupRequest"> & {
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 26);
+  messageDesc(file_tandem_v1_workspace, 30);
 
 /**
  * @generated from message tandem.v1.UpdateGroupResponse
@@ -740,7 +836,7 @@ export type UpdateGroupResponse = Message<"tandem.v1.UpdateGroupResponse"> & {
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 27);
+  messageDesc(file_tandem_v1_workspace, 31);
 
 /**
  * @generated from message tandem.v1.DeleteGroupRequest
@@ -757,7 +853,7 @@ export type DeleteGroupRequest = Message<"tandem.v1.DeleteGroupRequest"> & {
  * Use `create(DeleteGroupRequestSchema)` to create a new message.
  */
 export const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 28);
+  messageDesc(file_tandem_v1_workspace, 32);
 
 /**
  * @generated from message tandem.v1.DeleteGroupResponse
@@ -770,7 +866,7 @@ export type DeleteGroupResponse = Message<"tandem.v1.DeleteGroupResponse"> & {
  * Use `create(DeleteGroupResponseSchema)` to create a new message.
  */
 export const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 29);
+  messageDesc(file_tandem_v1_workspace, 33);
 
 /**
  * @generated from message tandem.v1.AddGroupMemberRequest
@@ -792,7 +888,7 @@ export type AddGroupMemberRequest = Message<"tandem.v1.AddGroupMemberRequest"> &
  * Use `create(AddGroupMemberRequestSchema)` to create a new message.
  */
 export const AddGroupMemberRequestSchema: GenMessage<AddGroupMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 30);
+  messageDesc(file_tandem_v1_workspace, 34);
 
 /**
  * @generated from message tandem.v1.AddGroupMemberResponse
@@ -809,7 +905,7 @@ export type AddGroupMemberResponse = Message<"tandem.v1.AddGroupMemberResponse">
  * Use `create(AddGroupMemberResponseSchema)` to create a new message.
  */
 export const AddGroupMemberResponseSchema: GenMessage<AddGroupMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 31);
+  messageDesc(file_tandem_v1_workspace, 35);
 
 /**
  * @generated from message tandem.v1.RemoveGroupMemberRequest
@@ -831,7 +927,7 @@ export type RemoveGroupMemberRequest = Message<"tandem.v1.RemoveGroupMemberReque
  * Use `create(RemoveGroupMemberRequestSchema)` to create a new message.
  */
 export const RemoveGroupMemberRequestSchema: GenMessage<RemoveGroupMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 32);
+  messageDesc(file_tandem_v1_workspace, 36);
 
 /**
  * @generated from message tandem.v1.RemoveGroupMemberResponse
@@ -848,7 +944,7 @@ export type RemoveGroupMemberResponse = Message<"tandem.v1.RemoveGroupMemberResp
  * Use `create(RemoveGroupMemberResponseSchema)` to create a new message.
  */
 export const RemoveGroupMemberResponseSchema: GenMessage<RemoveGroupMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 33);
+  messageDesc(file_tandem_v1_workspace, 37);
 
 /**
  * Role is a member's role in a workspace; each role can do all that the
@@ -930,6 +1026,31 @@ export const WorkspaceService: GenService<{
     methodKind: "unary";
     input: typeof UpdateWorkspaceRequestSchema;
     output: typeof UpdateWorkspaceResponseSchema;
+  },
+  /**
+   * GetWidgetSecret returns the workspace's widget secret, with which a store
+   * signs the identities it vouches for (see StartSession), and until when
+   * the secret it replaced is still accepted.
+   *
+   * @generated from rpc tandem.v1.WorkspaceService.GetWidgetSecret
+   */
+  getWidgetSecret: {
+    methodKind: "unary";
+    input: typeof GetWidgetSecretRequestSchema;
+    output: typeof GetWidgetSecretResponseSchema;
+  },
+  /**
+   * RotateWidgetSecret replaces the widget secret with a new random one. The
+   * old one stays valid for the server's grace period (so stores can switch
+   * over), or ends at once with revoke_previous (for a leaked secret). A
+   * secret replaced earlier and still in its grace period ends at once.
+   *
+   * @generated from rpc tandem.v1.WorkspaceService.RotateWidgetSecret
+   */
+  rotateWidgetSecret: {
+    methodKind: "unary";
+    input: typeof RotateWidgetSecretRequestSchema;
+    output: typeof RotateWidgetSecretResponseSchema;
   },
   /**
    * InviteMember creates a single-use invitation, valid for seven days, for a
