@@ -3,6 +3,7 @@ package workspace
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -72,7 +73,7 @@ func (s *Service) RotateWidgetSecret(ctx context.Context, actor *access.Principa
 		out = w.widgetSecret(w.UpdatedAt)
 		// The event says that and when, never the secret.
 		return s.appendEvent(ctx, tx, id, actor, "workspace.widget_secret_rotated", events.Admins,
-			map[string]any{"previous_expire_time_ms": out.PreviousExpiresAt})
+			map[string]string{"previous_expire_time_ms": strconv.FormatInt(out.PreviousExpiresAt, 10)})
 	})
 	return out, err
 }

@@ -6,7 +6,8 @@
 // invites, agent_groups, group_members.
 // Events emitted: workspace.created, workspace.updated, member.invited,
 // member.added, member.role_changed, member.removed, group.created,
-// group.updated, group.deleted, group.member_added, group.member_removed.
+// group.updated, group.deleted, group.member_added, group.member_removed,
+// workspace.widget_secret_rotated.
 package workspace
 
 import (
