@@ -90,14 +90,14 @@ func TestDashboards(t *testing.T) {
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	traffic(t, srv)
 
-	resp, err := http.Get(srv.URL + "/metrics")
+	resp, err := http.Get(srv.MetricsURL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
 	exposition, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 
-	u, _ := url.Parse(srv.URL)
+	u, _ := url.Parse(srv.MetricsURL)
 	dir := t.TempDir()
 	cfg := fmt.Sprintf("global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tandem\n    static_configs:\n      - targets: [%q]\n", u.Host)
 	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg), 0o600); err != nil {
@@ -231,7 +231,7 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(srv.URL + "/metrics")
+		resp, err := http.Get(srv.MetricsURL + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

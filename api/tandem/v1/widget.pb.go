@@ -1073,8 +1073,8 @@ type StartSessionRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The workspace's widget key (Workspace.public_key).
 	PublicKey string `protobuf:"bytes,1,opt,name=public_key,json=publicKey,proto3" json:"public_key,omitempty"`
-	// JSON object {"external_id", "name", "email", "attributes": {...}}
-	// signed by the store.
+	// JSON object {"external_id", "name", "email", "attributes": {...},
+	// "iat": issued-at, "exp": expiry (both unix seconds)} signed by the store.
 	IdentityJson      string            `protobuf:"bytes,2,opt,name=identity_json,json=identityJson,proto3" json:"identity_json,omitempty"`
 	IdentitySignature string            `protobuf:"bytes,3,opt,name=identity_signature,json=identitySignature,proto3" json:"identity_signature,omitempty"`
 	Name              string            `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`

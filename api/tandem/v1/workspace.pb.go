@@ -802,6 +802,214 @@ func (x *UpdateWorkspaceResponse) GetWorkspace() *Workspace {
 	return nil
 }
 
+type GetWidgetSecretRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceId   string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetWidgetSecretRequest) Reset() {
+	*x = GetWidgetSecretRequest{}
+	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWidgetSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWidgetSecretRequest) ProtoMessage() {}
+
+func (x *GetWidgetSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWidgetSecretRequest.ProtoReflect.Descriptor instead.
+func (*GetWidgetSecretRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetWidgetSecretRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+type GetWidgetSecretResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The secret stores sign identities with (hex HMAC-SHA256 of the exact
+	// identity_json bytes). Keep it on the store's server, never in a page.
+	Secret string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Until when signatures made with the previous secret are still accepted;
+	// 0 when none is.
+	PreviousExpireTimeMs int64 `protobuf:"varint,2,opt,name=previous_expire_time_ms,json=previousExpireTimeMs,proto3" json:"previous_expire_time_ms,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *GetWidgetSecretResponse) Reset() {
+	*x = GetWidgetSecretResponse{}
+	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetWidgetSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetWidgetSecretResponse) ProtoMessage() {}
+
+func (x *GetWidgetSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetWidgetSecretResponse.ProtoReflect.Descriptor instead.
+func (*GetWidgetSecretResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetWidgetSecretResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *GetWidgetSecretResponse) GetPreviousExpireTimeMs() int64 {
+	if x != nil {
+		return x.PreviousExpireTimeMs
+	}
+	return 0
+}
+
+type RotateWidgetSecretRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// The replaced secret stops working at once instead of after the grace
+	// period: for a secret that leaked.
+	RevokePrevious bool `protobuf:"varint,2,opt,name=revoke_previous,json=revokePrevious,proto3" json:"revoke_previous,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *RotateWidgetSecretRequest) Reset() {
+	*x = RotateWidgetSecretRequest{}
+	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateWidgetSecretRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateWidgetSecretRequest) ProtoMessage() {}
+
+func (x *RotateWidgetSecretRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateWidgetSecretRequest.ProtoReflect.Descriptor instead.
+func (*RotateWidgetSecretRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *RotateWidgetSecretRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *RotateWidgetSecretRequest) GetRevokePrevious() bool {
+	if x != nil {
+		return x.RevokePrevious
+	}
+	return false
+}
+
+type RotateWidgetSecretResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The new secret.
+	Secret string `protobuf:"bytes,1,opt,name=secret,proto3" json:"secret,omitempty"`
+	// Until when the replaced secret is still accepted; 0 when it is not.
+	PreviousExpireTimeMs int64 `protobuf:"varint,2,opt,name=previous_expire_time_ms,json=previousExpireTimeMs,proto3" json:"previous_expire_time_ms,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *RotateWidgetSecretResponse) Reset() {
+	*x = RotateWidgetSecretResponse{}
+	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RotateWidgetSecretResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RotateWidgetSecretResponse) ProtoMessage() {}
+
+func (x *RotateWidgetSecretResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RotateWidgetSecretResponse.ProtoReflect.Descriptor instead.
+func (*RotateWidgetSecretResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *RotateWidgetSecretResponse) GetSecret() string {
+	if x != nil {
+		return x.Secret
+	}
+	return ""
+}
+
+func (x *RotateWidgetSecretResponse) GetPreviousExpireTimeMs() int64 {
+	if x != nil {
+		return x.PreviousExpireTimeMs
+	}
+	return 0
+}
+
 type InviteMemberRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId   string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -813,7 +1021,7 @@ type InviteMemberRequest struct {
 
 func (x *InviteMemberRequest) Reset() {
 	*x = InviteMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -825,7 +1033,7 @@ func (x *InviteMemberRequest) String() string {
 func (*InviteMemberRequest) ProtoMessage() {}
 
 func (x *InviteMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[12]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -838,7 +1046,7 @@ func (x *InviteMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteMemberRequest.ProtoReflect.Descriptor instead.
 func (*InviteMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *InviteMemberRequest) GetWorkspaceId() string {
@@ -873,7 +1081,7 @@ type InviteMemberResponse struct {
 
 func (x *InviteMemberResponse) Reset() {
 	*x = InviteMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -885,7 +1093,7 @@ func (x *InviteMemberResponse) String() string {
 func (*InviteMemberResponse) ProtoMessage() {}
 
 func (x *InviteMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[13]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -898,7 +1106,7 @@ func (x *InviteMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InviteMemberResponse.ProtoReflect.Descriptor instead.
 func (*InviteMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *InviteMemberResponse) GetInviteToken() string {
@@ -929,7 +1137,7 @@ type AcceptInviteRequest struct {
 
 func (x *AcceptInviteRequest) Reset() {
 	*x = AcceptInviteRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1149,7 @@ func (x *AcceptInviteRequest) String() string {
 func (*AcceptInviteRequest) ProtoMessage() {}
 
 func (x *AcceptInviteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[14]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1162,7 @@ func (x *AcceptInviteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptInviteRequest.ProtoReflect.Descriptor instead.
 func (*AcceptInviteRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *AcceptInviteRequest) GetInviteToken() string {
@@ -991,7 +1199,7 @@ type AcceptInviteResponse struct {
 
 func (x *AcceptInviteResponse) Reset() {
 	*x = AcceptInviteResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1211,7 @@ func (x *AcceptInviteResponse) String() string {
 func (*AcceptInviteResponse) ProtoMessage() {}
 
 func (x *AcceptInviteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[15]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1224,7 @@ func (x *AcceptInviteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AcceptInviteResponse.ProtoReflect.Descriptor instead.
 func (*AcceptInviteResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *AcceptInviteResponse) GetWorkspace() *Workspace {
@@ -1051,7 +1259,7 @@ type ListMembersRequest struct {
 
 func (x *ListMembersRequest) Reset() {
 	*x = ListMembersRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1063,7 +1271,7 @@ func (x *ListMembersRequest) String() string {
 func (*ListMembersRequest) ProtoMessage() {}
 
 func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[16]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1076,7 +1284,7 @@ func (x *ListMembersRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersRequest.ProtoReflect.Descriptor instead.
 func (*ListMembersRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ListMembersRequest) GetWorkspaceId() string {
@@ -1110,7 +1318,7 @@ type ListMembersResponse struct {
 
 func (x *ListMembersResponse) Reset() {
 	*x = ListMembersResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1330,7 @@ func (x *ListMembersResponse) String() string {
 func (*ListMembersResponse) ProtoMessage() {}
 
 func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[17]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1343,7 @@ func (x *ListMembersResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMembersResponse.ProtoReflect.Descriptor instead.
 func (*ListMembersResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ListMembersResponse) GetMembers() []*Member {
@@ -1163,7 +1371,7 @@ type UpdateMemberRoleRequest struct {
 
 func (x *UpdateMemberRoleRequest) Reset() {
 	*x = UpdateMemberRoleRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1175,7 +1383,7 @@ func (x *UpdateMemberRoleRequest) String() string {
 func (*UpdateMemberRoleRequest) ProtoMessage() {}
 
 func (x *UpdateMemberRoleRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[18]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1188,7 +1396,7 @@ func (x *UpdateMemberRoleRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRoleRequest.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRoleRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *UpdateMemberRoleRequest) GetWorkspaceId() string {
@@ -1221,7 +1429,7 @@ type UpdateMemberRoleResponse struct {
 
 func (x *UpdateMemberRoleResponse) Reset() {
 	*x = UpdateMemberRoleResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1233,7 +1441,7 @@ func (x *UpdateMemberRoleResponse) String() string {
 func (*UpdateMemberRoleResponse) ProtoMessage() {}
 
 func (x *UpdateMemberRoleResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[19]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1246,7 +1454,7 @@ func (x *UpdateMemberRoleResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateMemberRoleResponse.ProtoReflect.Descriptor instead.
 func (*UpdateMemberRoleResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{19}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *UpdateMemberRoleResponse) GetMember() *Member {
@@ -1266,7 +1474,7 @@ type RemoveMemberRequest struct {
 
 func (x *RemoveMemberRequest) Reset() {
 	*x = RemoveMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1278,7 +1486,7 @@ func (x *RemoveMemberRequest) String() string {
 func (*RemoveMemberRequest) ProtoMessage() {}
 
 func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[20]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1291,7 +1499,7 @@ func (x *RemoveMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{20}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *RemoveMemberRequest) GetWorkspaceId() string {
@@ -1316,7 +1524,7 @@ type RemoveMemberResponse struct {
 
 func (x *RemoveMemberResponse) Reset() {
 	*x = RemoveMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1328,7 +1536,7 @@ func (x *RemoveMemberResponse) String() string {
 func (*RemoveMemberResponse) ProtoMessage() {}
 
 func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[21]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1341,7 +1549,7 @@ func (x *RemoveMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{21}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{25}
 }
 
 type CreateGroupRequest struct {
@@ -1357,7 +1565,7 @@ type CreateGroupRequest struct {
 
 func (x *CreateGroupRequest) Reset() {
 	*x = CreateGroupRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1369,7 +1577,7 @@ func (x *CreateGroupRequest) String() string {
 func (*CreateGroupRequest) ProtoMessage() {}
 
 func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[22]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1382,7 +1590,7 @@ func (x *CreateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupRequest.ProtoReflect.Descriptor instead.
 func (*CreateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *CreateGroupRequest) GetWorkspaceId() string {
@@ -1422,7 +1630,7 @@ type CreateGroupResponse struct {
 
 func (x *CreateGroupResponse) Reset() {
 	*x = CreateGroupResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1434,7 +1642,7 @@ func (x *CreateGroupResponse) String() string {
 func (*CreateGroupResponse) ProtoMessage() {}
 
 func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[23]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1447,7 +1655,7 @@ func (x *CreateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateGroupResponse.ProtoReflect.Descriptor instead.
 func (*CreateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateGroupResponse) GetGroup() *Group {
@@ -1468,7 +1676,7 @@ type ListGroupsRequest struct {
 
 func (x *ListGroupsRequest) Reset() {
 	*x = ListGroupsRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1688,7 @@ func (x *ListGroupsRequest) String() string {
 func (*ListGroupsRequest) ProtoMessage() {}
 
 func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[24]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1701,7 @@ func (x *ListGroupsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsRequest.ProtoReflect.Descriptor instead.
 func (*ListGroupsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ListGroupsRequest) GetWorkspaceId() string {
@@ -1527,7 +1735,7 @@ type ListGroupsResponse struct {
 
 func (x *ListGroupsResponse) Reset() {
 	*x = ListGroupsResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1539,7 +1747,7 @@ func (x *ListGroupsResponse) String() string {
 func (*ListGroupsResponse) ProtoMessage() {}
 
 func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[25]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1552,7 +1760,7 @@ func (x *ListGroupsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListGroupsResponse.ProtoReflect.Descriptor instead.
 func (*ListGroupsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListGroupsResponse) GetGroups() []*Group {
@@ -1582,7 +1790,7 @@ type UpdateGroupRequest struct {
 
 func (x *UpdateGroupRequest) Reset() {
 	*x = UpdateGroupRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1594,7 +1802,7 @@ func (x *UpdateGroupRequest) String() string {
 func (*UpdateGroupRequest) ProtoMessage() {}
 
 func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[26]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1607,7 +1815,7 @@ func (x *UpdateGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupRequest.ProtoReflect.Descriptor instead.
 func (*UpdateGroupRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *UpdateGroupRequest) GetGroupId() string {
@@ -1647,7 +1855,7 @@ type UpdateGroupResponse struct {
 
 func (x *UpdateGroupResponse) Reset() {
 	*x = UpdateGroupResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1867,7 @@ func (x *UpdateGroupResponse) String() string {
 func (*UpdateGroupResponse) ProtoMessage() {}
 
 func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[27]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1880,7 @@ func (x *UpdateGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateGroupResponse.ProtoReflect.Descriptor instead.
 func (*UpdateGroupResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UpdateGroupResponse) GetGroup() *Group {
@@ -1691,7 +1899,7 @@ type DeleteGroupRequest struct {
 
 func (x *DeleteGroupRequest) Reset() {
 	*x = DeleteGroupRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1703,7 +1911,7 @@ func (x *DeleteGroupRequest) String() string {
 func (*DeleteGroupRequest) ProtoMessage() {}
 
 func (x *DeleteGroupRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[28]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1716,7 +1924,7 @@ func (x *DeleteGroupRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroupRequest.ProtoReflect.Descriptor instead.
 func (*DeleteGroupRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DeleteGroupRequest) GetGroupId() string {
@@ -1734,7 +1942,7 @@ type DeleteGroupResponse struct {
 
 func (x *DeleteGroupResponse) Reset() {
 	*x = DeleteGroupResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1746,7 +1954,7 @@ func (x *DeleteGroupResponse) String() string {
 func (*DeleteGroupResponse) ProtoMessage() {}
 
 func (x *DeleteGroupResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[29]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1759,7 +1967,7 @@ func (x *DeleteGroupResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteGroupResponse.ProtoReflect.Descriptor instead.
 func (*DeleteGroupResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{33}
 }
 
 type AddGroupMemberRequest struct {
@@ -1772,7 +1980,7 @@ type AddGroupMemberRequest struct {
 
 func (x *AddGroupMemberRequest) Reset() {
 	*x = AddGroupMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +1992,7 @@ func (x *AddGroupMemberRequest) String() string {
 func (*AddGroupMemberRequest) ProtoMessage() {}
 
 func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[30]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +2005,7 @@ func (x *AddGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AddGroupMemberRequest) GetGroupId() string {
@@ -1823,7 +2031,7 @@ type AddGroupMemberResponse struct {
 
 func (x *AddGroupMemberResponse) Reset() {
 	*x = AddGroupMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1835,7 +2043,7 @@ func (x *AddGroupMemberResponse) String() string {
 func (*AddGroupMemberResponse) ProtoMessage() {}
 
 func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[31]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1848,7 +2056,7 @@ func (x *AddGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*AddGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *AddGroupMemberResponse) GetGroup() *Group {
@@ -1868,7 +2076,7 @@ type RemoveGroupMemberRequest struct {
 
 func (x *RemoveGroupMemberRequest) Reset() {
 	*x = RemoveGroupMemberRequest{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1880,7 +2088,7 @@ func (x *RemoveGroupMemberRequest) String() string {
 func (*RemoveGroupMemberRequest) ProtoMessage() {}
 
 func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[32]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1893,7 +2101,7 @@ func (x *RemoveGroupMemberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberRequest.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{32}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *RemoveGroupMemberRequest) GetGroupId() string {
@@ -1919,7 +2127,7 @@ type RemoveGroupMemberResponse struct {
 
 func (x *RemoveGroupMemberResponse) Reset() {
 	*x = RemoveGroupMemberResponse{}
-	mi := &file_tandem_v1_workspace_proto_msgTypes[33]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1931,7 +2139,7 @@ func (x *RemoveGroupMemberResponse) String() string {
 func (*RemoveGroupMemberResponse) ProtoMessage() {}
 
 func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_workspace_proto_msgTypes[33]
+	mi := &file_tandem_v1_workspace_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1944,7 +2152,7 @@ func (x *RemoveGroupMemberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RemoveGroupMemberResponse.ProtoReflect.Descriptor instead.
 func (*RemoveGroupMemberResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{33}
+	return file_tandem_v1_workspace_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *RemoveGroupMemberResponse) GetGroup() *Group {
@@ -2013,7 +2221,18 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"\x06widget\x18\x03 \x01(\v2\x19.tandem.v1.WidgetSettingsR\x06widgetB\a\n" +
 	"\x05_name\"M\n" +
 	"\x17UpdateWorkspaceResponse\x122\n" +
-	"\tworkspace\x18\x01 \x01(\v2\x14.tandem.v1.WorkspaceR\tworkspace\"\x95\x01\n" +
+	"\tworkspace\x18\x01 \x01(\v2\x14.tandem.v1.WorkspaceR\tworkspace\"E\n" +
+	"\x16GetWidgetSecretRequest\x12+\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"h\n" +
+	"\x17GetWidgetSecretResponse\x12\x16\n" +
+	"\x06secret\x18\x01 \x01(\tR\x06secret\x125\n" +
+	"\x17previous_expire_time_ms\x18\x02 \x01(\x03R\x14previousExpireTimeMs\"q\n" +
+	"\x19RotateWidgetSecretRequest\x12+\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12'\n" +
+	"\x0frevoke_previous\x18\x02 \x01(\bR\x0erevokePrevious\"k\n" +
+	"\x1aRotateWidgetSecretResponse\x12\x16\n" +
+	"\x06secret\x18\x01 \x01(\tR\x06secret\x125\n" +
+	"\x17previous_expire_time_ms\x18\x02 \x01(\x03R\x14previousExpireTimeMs\"\x95\x01\n" +
 	"\x13InviteMemberRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12 \n" +
 	"\x05email\x18\x02 \x01(\tB\n" +
@@ -2099,12 +2318,14 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"\n" +
 	"ROLE_ADMIN\x10\x03\x12\x0e\n" +
 	"\n" +
-	"ROLE_OWNER\x10\x042\x85\x0e\n" +
+	"ROLE_OWNER\x10\x042\xb5\x10\n" +
 	"\x10WorkspaceService\x12`\n" +
 	"\x0fCreateWorkspace\x12!.tandem.v1.CreateWorkspaceRequest\x1a\".tandem.v1.CreateWorkspaceResponse\"\x06\xca\xf3\x18\x02\b\x02\x12`\n" +
 	"\x0eListWorkspaces\x12 .tandem.v1.ListWorkspacesRequest\x1a!.tandem.v1.ListWorkspacesResponse\"\t\xca\xf3\x18\x02\b\x03\x90\x02\x01\x12y\n" +
 	"\fGetWorkspace\x12\x1e.tandem.v1.GetWorkspaceRequest\x1a\x1f.tandem.v1.GetWorkspaceResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x81\x01\n" +
-	"\x0fUpdateWorkspace\x12!.tandem.v1.UpdateWorkspaceRequest\x1a\".tandem.v1.UpdateWorkspaceResponse\"'\xca\xf3\x18#\b\x04\x12\tworkspace\x1a\x06update\"\fworkspace_id\x12\x80\x01\n" +
+	"\x0fUpdateWorkspace\x12!.tandem.v1.UpdateWorkspaceRequest\x1a\".tandem.v1.UpdateWorkspaceResponse\"'\xca\xf3\x18#\b\x04\x12\tworkspace\x1a\x06update\"\fworkspace_id\x12\x92\x01\n" +
+	"\x0fGetWidgetSecret\x12!.tandem.v1.GetWidgetSecretRequest\x1a\".tandem.v1.GetWidgetSecretResponse\"8\xca\xf3\x181\b\x04\x12\tworkspace\x1a\x14manage_widget_secret\"\fworkspace_id\x90\x02\x01\x12\x98\x01\n" +
+	"\x12RotateWidgetSecret\x12$.tandem.v1.RotateWidgetSecretRequest\x1a%.tandem.v1.RotateWidgetSecretResponse\"5\xca\xf3\x181\b\x04\x12\tworkspace\x1a\x14manage_widget_secret\"\fworkspace_id\x12\x80\x01\n" +
 	"\fInviteMember\x12\x1e.tandem.v1.InviteMemberRequest\x1a\x1f.tandem.v1.InviteMemberResponse\"/\xca\xf3\x18+\b\x04\x12\tworkspace\x1a\x0emanage_members\"\fworkspace_id\x12W\n" +
 	"\fAcceptInvite\x12\x1e.tandem.v1.AcceptInviteRequest\x1a\x1f.tandem.v1.AcceptInviteResponse\"\x06\xca\xf3\x18\x02\b\x01\x12v\n" +
 	"\vListMembers\x12\x1d.tandem.v1.ListMembersRequest\x1a\x1e.tandem.v1.ListMembersResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x8c\x01\n" +
@@ -2131,43 +2352,47 @@ func file_tandem_v1_workspace_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_workspace_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_tandem_v1_workspace_proto_msgTypes = make([]protoimpl.MessageInfo, 38)
 var file_tandem_v1_workspace_proto_goTypes = []any{
-	(Role)(0),                         // 0: tandem.v1.Role
-	(*Workspace)(nil),                 // 1: tandem.v1.Workspace
-	(*WidgetSettings)(nil),            // 2: tandem.v1.WidgetSettings
-	(*Member)(nil),                    // 3: tandem.v1.Member
-	(*Group)(nil),                     // 4: tandem.v1.Group
-	(*CreateWorkspaceRequest)(nil),    // 5: tandem.v1.CreateWorkspaceRequest
-	(*CreateWorkspaceResponse)(nil),   // 6: tandem.v1.CreateWorkspaceResponse
-	(*ListWorkspacesRequest)(nil),     // 7: tandem.v1.ListWorkspacesRequest
-	(*ListWorkspacesResponse)(nil),    // 8: tandem.v1.ListWorkspacesResponse
-	(*GetWorkspaceRequest)(nil),       // 9: tandem.v1.GetWorkspaceRequest
-	(*GetWorkspaceResponse)(nil),      // 10: tandem.v1.GetWorkspaceResponse
-	(*UpdateWorkspaceRequest)(nil),    // 11: tandem.v1.UpdateWorkspaceRequest
-	(*UpdateWorkspaceResponse)(nil),   // 12: tandem.v1.UpdateWorkspaceResponse
-	(*InviteMemberRequest)(nil),       // 13: tandem.v1.InviteMemberRequest
-	(*InviteMemberResponse)(nil),      // 14: tandem.v1.InviteMemberResponse
-	(*AcceptInviteRequest)(nil),       // 15: tandem.v1.AcceptInviteRequest
-	(*AcceptInviteResponse)(nil),      // 16: tandem.v1.AcceptInviteResponse
-	(*ListMembersRequest)(nil),        // 17: tandem.v1.ListMembersRequest
-	(*ListMembersResponse)(nil),       // 18: tandem.v1.ListMembersResponse
-	(*UpdateMemberRoleRequest)(nil),   // 19: tandem.v1.UpdateMemberRoleRequest
-	(*UpdateMemberRoleResponse)(nil),  // 20: tandem.v1.UpdateMemberRoleResponse
-	(*RemoveMemberRequest)(nil),       // 21: tandem.v1.RemoveMemberRequest
-	(*RemoveMemberResponse)(nil),      // 22: tandem.v1.RemoveMemberResponse
-	(*CreateGroupRequest)(nil),        // 23: tandem.v1.CreateGroupRequest
-	(*CreateGroupResponse)(nil),       // 24: tandem.v1.CreateGroupResponse
-	(*ListGroupsRequest)(nil),         // 25: tandem.v1.ListGroupsRequest
-	(*ListGroupsResponse)(nil),        // 26: tandem.v1.ListGroupsResponse
-	(*UpdateGroupRequest)(nil),        // 27: tandem.v1.UpdateGroupRequest
-	(*UpdateGroupResponse)(nil),       // 28: tandem.v1.UpdateGroupResponse
-	(*DeleteGroupRequest)(nil),        // 29: tandem.v1.DeleteGroupRequest
-	(*DeleteGroupResponse)(nil),       // 30: tandem.v1.DeleteGroupResponse
-	(*AddGroupMemberRequest)(nil),     // 31: tandem.v1.AddGroupMemberRequest
-	(*AddGroupMemberResponse)(nil),    // 32: tandem.v1.AddGroupMemberResponse
-	(*RemoveGroupMemberRequest)(nil),  // 33: tandem.v1.RemoveGroupMemberRequest
-	(*RemoveGroupMemberResponse)(nil), // 34: tandem.v1.RemoveGroupMemberResponse
+	(Role)(0),                          // 0: tandem.v1.Role
+	(*Workspace)(nil),                  // 1: tandem.v1.Workspace
+	(*WidgetSettings)(nil),             // 2: tandem.v1.WidgetSettings
+	(*Member)(nil),                     // 3: tandem.v1.Member
+	(*Group)(nil),                      // 4: tandem.v1.Group
+	(*CreateWorkspaceRequest)(nil),     // 5: tandem.v1.CreateWorkspaceRequest
+	(*CreateWorkspaceResponse)(nil),    // 6: tandem.v1.CreateWorkspaceResponse
+	(*ListWorkspacesRequest)(nil),      // 7: tandem.v1.ListWorkspacesRequest
+	(*ListWorkspacesResponse)(nil),     // 8: tandem.v1.ListWorkspacesResponse
+	(*GetWorkspaceRequest)(nil),        // 9: tandem.v1.GetWorkspaceRequest
+	(*GetWorkspaceResponse)(nil),       // 10: tandem.v1.GetWorkspaceResponse
+	(*UpdateWorkspaceRequest)(nil),     // 11: tandem.v1.UpdateWorkspaceRequest
+	(*UpdateWorkspaceResponse)(nil),    // 12: tandem.v1.UpdateWorkspaceResponse
+	(*GetWidgetSecretRequest)(nil),     // 13: tandem.v1.GetWidgetSecretRequest
+	(*GetWidgetSecretResponse)(nil),    // 14: tandem.v1.GetWidgetSecretResponse
+	(*RotateWidgetSecretRequest)(nil),  // 15: tandem.v1.RotateWidgetSecretRequest
+	(*RotateWidgetSecretResponse)(nil), // 16: tandem.v1.RotateWidgetSecretResponse
+	(*InviteMemberRequest)(nil),        // 17: tandem.v1.InviteMemberRequest
+	(*InviteMemberResponse)(nil),       // 18: tandem.v1.InviteMemberResponse
+	(*AcceptInviteRequest)(nil),        // 19: tandem.v1.AcceptInviteRequest
+	(*AcceptInviteResponse)(nil),       // 20: tandem.v1.AcceptInviteResponse
+	(*ListMembersRequest)(nil),         // 21: tandem.v1.ListMembersRequest
+	(*ListMembersResponse)(nil),        // 22: tandem.v1.ListMembersResponse
+	(*UpdateMemberRoleRequest)(nil),    // 23: tandem.v1.UpdateMemberRoleRequest
+	(*UpdateMemberRoleResponse)(nil),   // 24: tandem.v1.UpdateMemberRoleResponse
+	(*RemoveMemberRequest)(nil),        // 25: tandem.v1.RemoveMemberRequest
+	(*RemoveMemberResponse)(nil),       // 26: tandem.v1.RemoveMemberResponse
+	(*CreateGroupRequest)(nil),         // 27: tandem.v1.CreateGroupRequest
+	(*CreateGroupResponse)(nil),        // 28: tandem.v1.CreateGroupResponse
+	(*ListGroupsRequest)(nil),          // 29: tandem.v1.ListGroupsRequest
+	(*ListGroupsResponse)(nil),         // 30: tandem.v1.ListGroupsResponse
+	(*UpdateGroupRequest)(nil),         // 31: tandem.v1.UpdateGroupRequest
+	(*UpdateGroupResponse)(nil),        // 32: tandem.v1.UpdateGroupResponse
+	(*DeleteGroupRequest)(nil),         // 33: tandem.v1.DeleteGroupRequest
+	(*DeleteGroupResponse)(nil),        // 34: tandem.v1.DeleteGroupResponse
+	(*AddGroupMemberRequest)(nil),      // 35: tandem.v1.AddGroupMemberRequest
+	(*AddGroupMemberResponse)(nil),     // 36: tandem.v1.AddGroupMemberResponse
+	(*RemoveGroupMemberRequest)(nil),   // 37: tandem.v1.RemoveGroupMemberRequest
+	(*RemoveGroupMemberResponse)(nil),  // 38: tandem.v1.RemoveGroupMemberResponse
 }
 var file_tandem_v1_workspace_proto_depIdxs = []int32{
 	2,  // 0: tandem.v1.Workspace.widget:type_name -> tandem.v1.WidgetSettings
@@ -2191,34 +2416,38 @@ var file_tandem_v1_workspace_proto_depIdxs = []int32{
 	7,  // 18: tandem.v1.WorkspaceService.ListWorkspaces:input_type -> tandem.v1.ListWorkspacesRequest
 	9,  // 19: tandem.v1.WorkspaceService.GetWorkspace:input_type -> tandem.v1.GetWorkspaceRequest
 	11, // 20: tandem.v1.WorkspaceService.UpdateWorkspace:input_type -> tandem.v1.UpdateWorkspaceRequest
-	13, // 21: tandem.v1.WorkspaceService.InviteMember:input_type -> tandem.v1.InviteMemberRequest
-	15, // 22: tandem.v1.WorkspaceService.AcceptInvite:input_type -> tandem.v1.AcceptInviteRequest
-	17, // 23: tandem.v1.WorkspaceService.ListMembers:input_type -> tandem.v1.ListMembersRequest
-	19, // 24: tandem.v1.WorkspaceService.UpdateMemberRole:input_type -> tandem.v1.UpdateMemberRoleRequest
-	21, // 25: tandem.v1.WorkspaceService.RemoveMember:input_type -> tandem.v1.RemoveMemberRequest
-	23, // 26: tandem.v1.WorkspaceService.CreateGroup:input_type -> tandem.v1.CreateGroupRequest
-	25, // 27: tandem.v1.WorkspaceService.ListGroups:input_type -> tandem.v1.ListGroupsRequest
-	27, // 28: tandem.v1.WorkspaceService.UpdateGroup:input_type -> tandem.v1.UpdateGroupRequest
-	29, // 29: tandem.v1.WorkspaceService.DeleteGroup:input_type -> tandem.v1.DeleteGroupRequest
-	31, // 30: tandem.v1.WorkspaceService.AddGroupMember:input_type -> tandem.v1.AddGroupMemberRequest
-	33, // 31: tandem.v1.WorkspaceService.RemoveGroupMember:input_type -> tandem.v1.RemoveGroupMemberRequest
-	6,  // 32: tandem.v1.WorkspaceService.CreateWorkspace:output_type -> tandem.v1.CreateWorkspaceResponse
-	8,  // 33: tandem.v1.WorkspaceService.ListWorkspaces:output_type -> tandem.v1.ListWorkspacesResponse
-	10, // 34: tandem.v1.WorkspaceService.GetWorkspace:output_type -> tandem.v1.GetWorkspaceResponse
-	12, // 35: tandem.v1.WorkspaceService.UpdateWorkspace:output_type -> tandem.v1.UpdateWorkspaceResponse
-	14, // 36: tandem.v1.WorkspaceService.InviteMember:output_type -> tandem.v1.InviteMemberResponse
-	16, // 37: tandem.v1.WorkspaceService.AcceptInvite:output_type -> tandem.v1.AcceptInviteResponse
-	18, // 38: tandem.v1.WorkspaceService.ListMembers:output_type -> tandem.v1.ListMembersResponse
-	20, // 39: tandem.v1.WorkspaceService.UpdateMemberRole:output_type -> tandem.v1.UpdateMemberRoleResponse
-	22, // 40: tandem.v1.WorkspaceService.RemoveMember:output_type -> tandem.v1.RemoveMemberResponse
-	24, // 41: tandem.v1.WorkspaceService.CreateGroup:output_type -> tandem.v1.CreateGroupResponse
-	26, // 42: tandem.v1.WorkspaceService.ListGroups:output_type -> tandem.v1.ListGroupsResponse
-	28, // 43: tandem.v1.WorkspaceService.UpdateGroup:output_type -> tandem.v1.UpdateGroupResponse
-	30, // 44: tandem.v1.WorkspaceService.DeleteGroup:output_type -> tandem.v1.DeleteGroupResponse
-	32, // 45: tandem.v1.WorkspaceService.AddGroupMember:output_type -> tandem.v1.AddGroupMemberResponse
-	34, // 46: tandem.v1.WorkspaceService.RemoveGroupMember:output_type -> tandem.v1.RemoveGroupMemberResponse
-	32, // [32:47] is the sub-list for method output_type
-	17, // [17:32] is the sub-list for method input_type
+	13, // 21: tandem.v1.WorkspaceService.GetWidgetSecret:input_type -> tandem.v1.GetWidgetSecretRequest
+	15, // 22: tandem.v1.WorkspaceService.RotateWidgetSecret:input_type -> tandem.v1.RotateWidgetSecretRequest
+	17, // 23: tandem.v1.WorkspaceService.InviteMember:input_type -> tandem.v1.InviteMemberRequest
+	19, // 24: tandem.v1.WorkspaceService.AcceptInvite:input_type -> tandem.v1.AcceptInviteRequest
+	21, // 25: tandem.v1.WorkspaceService.ListMembers:input_type -> tandem.v1.ListMembersRequest
+	23, // 26: tandem.v1.WorkspaceService.UpdateMemberRole:input_type -> tandem.v1.UpdateMemberRoleRequest
+	25, // 27: tandem.v1.WorkspaceService.RemoveMember:input_type -> tandem.v1.RemoveMemberRequest
+	27, // 28: tandem.v1.WorkspaceService.CreateGroup:input_type -> tandem.v1.CreateGroupRequest
+	29, // 29: tandem.v1.WorkspaceService.ListGroups:input_type -> tandem.v1.ListGroupsRequest
+	31, // 30: tandem.v1.WorkspaceService.UpdateGroup:input_type -> tandem.v1.UpdateGroupRequest
+	33, // 31: tandem.v1.WorkspaceService.DeleteGroup:input_type -> tandem.v1.DeleteGroupRequest
+	35, // 32: tandem.v1.WorkspaceService.AddGroupMember:input_type -> tandem.v1.AddGroupMemberRequest
+	37, // 33: tandem.v1.WorkspaceService.RemoveGroupMember:input_type -> tandem.v1.RemoveGroupMemberRequest
+	6,  // 34: tandem.v1.WorkspaceService.CreateWorkspace:output_type -> tandem.v1.CreateWorkspaceResponse
+	8,  // 35: tandem.v1.WorkspaceService.ListWorkspaces:output_type -> tandem.v1.ListWorkspacesResponse
+	10, // 36: tandem.v1.WorkspaceService.GetWorkspace:output_type -> tandem.v1.GetWorkspaceResponse
+	12, // 37: tandem.v1.WorkspaceService.UpdateWorkspace:output_type -> tandem.v1.UpdateWorkspaceResponse
+	14, // 38: tandem.v1.WorkspaceService.GetWidgetSecret:output_type -> tandem.v1.GetWidgetSecretResponse
+	16, // 39: tandem.v1.WorkspaceService.RotateWidgetSecret:output_type -> tandem.v1.RotateWidgetSecretResponse
+	18, // 40: tandem.v1.WorkspaceService.InviteMember:output_type -> tandem.v1.InviteMemberResponse
+	20, // 41: tandem.v1.WorkspaceService.AcceptInvite:output_type -> tandem.v1.AcceptInviteResponse
+	22, // 42: tandem.v1.WorkspaceService.ListMembers:output_type -> tandem.v1.ListMembersResponse
+	24, // 43: tandem.v1.WorkspaceService.UpdateMemberRole:output_type -> tandem.v1.UpdateMemberRoleResponse
+	26, // 44: tandem.v1.WorkspaceService.RemoveMember:output_type -> tandem.v1.RemoveMemberResponse
+	28, // 45: tandem.v1.WorkspaceService.CreateGroup:output_type -> tandem.v1.CreateGroupResponse
+	30, // 46: tandem.v1.WorkspaceService.ListGroups:output_type -> tandem.v1.ListGroupsResponse
+	32, // 47: tandem.v1.WorkspaceService.UpdateGroup:output_type -> tandem.v1.UpdateGroupResponse
+	34, // 48: tandem.v1.WorkspaceService.DeleteGroup:output_type -> tandem.v1.DeleteGroupResponse
+	36, // 49: tandem.v1.WorkspaceService.AddGroupMember:output_type -> tandem.v1.AddGroupMemberResponse
+	38, // 50: tandem.v1.WorkspaceService.RemoveGroupMember:output_type -> tandem.v1.RemoveGroupMemberResponse
+	34, // [34:51] is the sub-list for method output_type
+	17, // [17:34] is the sub-list for method input_type
 	17, // [17:17] is the sub-list for extension type_name
 	17, // [17:17] is the sub-list for extension extendee
 	0,  // [0:17] is the sub-list for field type_name
@@ -2231,14 +2460,14 @@ func file_tandem_v1_workspace_proto_init() {
 	}
 	file_tandem_v1_authz_proto_init()
 	file_tandem_v1_workspace_proto_msgTypes[10].OneofWrappers = []any{}
-	file_tandem_v1_workspace_proto_msgTypes[26].OneofWrappers = []any{}
+	file_tandem_v1_workspace_proto_msgTypes[30].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_workspace_proto_rawDesc), len(file_tandem_v1_workspace_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   34,
+			NumMessages:   38,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -45,7 +45,7 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 		if err := r.Restart(ctx); err != nil {
 			return nil, err
 		}
-		return s3Phase(ctx, r.Process, r.URL, s.owner.Token, wss, streams, idle, func() func() {
+		return s3Phase(ctx, r.Process, r.URL, r.MetricsURL, s.owner.Token, wss, streams, idle, func() func() {
 			return s.profile(fmt.Sprintf("S3-idle-%d", round), r, idle)
 		})
 	}
@@ -57,7 +57,7 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		m, err := s3Phase(ctx, s.bare, url, "", wss, streams, idle, func() func() { return func() {} })
+		m, err := s3Phase(ctx, s.bare, url, "", "", wss, streams, idle, func() func() { return func() {} })
 		s.bare.Kill()
 		return m, err
 	}
@@ -81,11 +81,12 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 	return res, nil
 }
 
-// s3Phase opens the streams on the server at url (process p), lets them sit
+// s3Phase opens the streams on the server at url (process p; its metrics
+// at metricsURL, "" for none), lets them sit
 // idle, and measures: extra grew_kib (resident memory added by the
 // streams), streams; cpu and elapsed over the idle window only. profile
 // starts a profile of the idle window and returns what ends it.
-func s3Phase(ctx context.Context, p *faulttest.Process, url, token string, wss []faulttest.Workspace, n int, idle time.Duration,
+func s3Phase(ctx context.Context, p *faulttest.Process, url, metricsURL, token string, wss []faulttest.Workspace, n int, idle time.Duration,
 	profile func() func()) (*measure, error) {
 	client := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), url, rpctest.ClientOptions(rpctest.GRPC)...)
 	time.Sleep(time.Second) // let the fresh process settle
@@ -131,11 +132,13 @@ func s3Phase(ctx context.Context, p *faulttest.Process, url, token string, wss [
 	m.extra["grew_kib"] = float64(m.rss-before) / 1024
 	m.extra["max_rss_before_mib"] = float64(before) / (1 << 20)
 	// Only tandemd exports these: where its memory per stream goes.
-	if h, err := faulttest.Metric(ctx, url, "go_memstats_heap_inuse_bytes"); err == nil {
-		m.extra["max_heap_inuse_mib"] = h / (1 << 20)
-	}
-	if h, err := faulttest.Metric(ctx, url, "go_memstats_stack_inuse_bytes"); err == nil {
-		m.extra["max_stack_inuse_mib"] = h / (1 << 20)
+	if metricsURL != "" {
+		if h, err := faulttest.Metric(ctx, metricsURL, "go_memstats_heap_inuse_bytes"); err == nil {
+			m.extra["max_heap_inuse_mib"] = h / (1 << 20)
+		}
+		if h, err := faulttest.Metric(ctx, metricsURL, "go_memstats_stack_inuse_bytes"); err == nil {
+			m.extra["max_stack_inuse_mib"] = h / (1 << 20)
+		}
 	}
 	for _, st := range open {
 		if st.Err() != nil {

@@ -31,6 +31,9 @@ func (s *Service) CreateCustomAction(ctx context.Context, actor *access.Principa
 	if err := checkActionSpec(&spec); err != nil {
 		return CustomAction{}, err
 	}
+	if err := s.checkDestinations(ctx, "action", spec.Actions); err != nil {
+		return CustomAction{}, err
+	}
 	now := store.NowMillis(s.now())
 	a := CustomAction{ID: uuid.NewString(), WorkspaceID: workspaceID, Label: spec.Label, Enabled: spec.Enabled,
 		Actions: spec.Actions, CreatedAt: now, UpdatedAt: now}
@@ -69,6 +72,9 @@ func (s *Service) CustomActions(ctx context.Context, workspaceID string) ([]Cust
 // UpdateCustomAction replaces a button's spec.
 func (s *Service) UpdateCustomAction(ctx context.Context, actor *access.Principal, id string, spec CustomActionSpec) (CustomAction, error) {
 	if err := checkActionSpec(&spec); err != nil {
+		return CustomAction{}, err
+	}
+	if err := s.checkDestinations(ctx, "action", spec.Actions); err != nil {
 		return CustomAction{}, err
 	}
 	var a CustomAction

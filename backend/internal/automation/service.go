@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 )
@@ -52,6 +54,26 @@ type Webhooks struct {
 	// Timeout bounds a call (default 10 s); RetryBase is the first retry's
 	// delay (default 30 s), doubled for each next one.
 	Timeout, RetryBase time.Duration
+	// Allow is the client's allowlist, which the save-time check of webhook
+	// URLs applies too; Resolver looks hosts up for it (nil: the system's).
+	Allow    []netip.Prefix
+	Resolver outbound.Resolver
+}
+
+// checkDestinations refuses, when a rule or button is saved, webhook URLs
+// whose host is or resolves to an address calls may not reach (the dialer
+// refuses them again at call time). field prefixes the field named.
+func (s *Service) checkDestinations(ctx context.Context, field string, as []Action) error {
+	for i, a := range as {
+		if a.Kind != ActWebhook {
+			continue
+		}
+		if err := outbound.CheckDestination(ctx, a.Value, s.hooks.Allow, s.hooks.Resolver); err != nil {
+			return apperr.Invalid(fmt.Sprintf("%s.actions[%d].call_webhook.url", field, i),
+				"must reach a public address: the host is or resolves to a loopback, private, link-local or metadata address")
+		}
+	}
+	return nil
 }
 
 // Service runs automation rules and custom actions.
@@ -141,6 +163,9 @@ func (s *Service) CreateRule(ctx context.Context, actor *access.Principal, works
 	if err := checkSpec(&spec); err != nil {
 		return Rule{}, err
 	}
+	if err := s.checkDestinations(ctx, "rule", spec.Actions); err != nil {
+		return Rule{}, err
+	}
 	now := store.NowMillis(s.now())
 	r := Rule{ID: uuid.NewString(), WorkspaceID: workspaceID, Name: spec.Name, Enabled: spec.Enabled, Trigger: spec.Trigger,
 		DelayMinutes: spec.DelayMinutes, Conditions: spec.Conditions, Actions: spec.Actions, CreatedAt: now, UpdatedAt: now}
@@ -187,6 +212,9 @@ func (s *Service) Rules(ctx context.Context, workspaceID string) ([]Rule, error)
 // UpdateRule replaces a rule's spec.
 func (s *Service) UpdateRule(ctx context.Context, actor *access.Principal, id string, spec RuleSpec) (Rule, error) {
 	if err := checkSpec(&spec); err != nil {
+		return Rule{}, err
+	}
+	if err := s.checkDestinations(ctx, "rule", spec.Actions); err != nil {
 		return Rule{}, err
 	}
 	var r Rule

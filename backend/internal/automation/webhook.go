@@ -199,7 +199,10 @@ func (s *Service) attempt(ctx context.Context, d *Delivery) error {
 		d.NextAttemptAt = store.NowMillis(now.Add(s.retryBase() << min(d.Attempts-1, 20)))
 	}
 	if callErr != nil {
-		d.LastError = truncate(callErr.Error(), 500)
+		// Tenants' admins read last_error: the words, never the resolved
+		// addresses the cause carries (operators get those in the log).
+		d.LastError = outbound.Describe(callErr)
+		s.logger.DebugContext(ctx, "webhook call failed", "delivery_id", d.ID, "err", callErr)
 	} else if d.Status != DeliveryDelivered {
 		d.LastError = fmt.Sprintf("the receiver answered %d", code)
 	}

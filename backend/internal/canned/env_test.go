@@ -183,8 +183,8 @@ func ptr[T any](v T) *T { return &v }
 // themselves.
 func (e *env) conversation(t *testing.T, w workspace.Workspace) conversation.Conversation {
 	t.Helper()
-	identity := fmt.Sprintf(`{"external_id":%q,"name":"Ada Lovelace","email":"ada@example.test","attributes":{"plan":"pro","vip":true}}`,
-		uuid.NewString())
+	identity := fmt.Sprintf(`{"external_id":%q,"name":"Ada Lovelace","email":"ada@example.test","attributes":{"plan":"pro","vip":true},"iat":%d,"exp":%d}`,
+		uuid.NewString(), t0.Unix(), t0.Add(time.Hour).Unix())
 	sess, err := e.contacts.StartSession(e.ctx, contact.SessionRequest{PublicKey: w.PublicKey, IdentityJSON: identity,
 		IdentitySignature: contact.Sign(w.WidgetSecret, identity), Attributes: map[string]string{"plan": "free", "color": "blue"}})
 	if err != nil {

@@ -99,6 +99,19 @@ type Config struct {
 	PasswordHashConcurrency int
 	// MaxWorkspacesPerUser caps the workspaces one user may own.
 	MaxWorkspacesPerUser int
+	// MetricsAddr is the one listener /metrics is served on ("" for none):
+	// never the API port, whose clients must not read business volumes.
+	MetricsAddr string
+	// MaxStreamsPerVisitor, MaxStreamsPerMember and MaxStreamsPerAddress
+	// cap the streams open at once per widget visitor, per member (or API
+	// key) and per client address, on each replica; 0 is no cap.
+	MaxStreamsPerVisitor, MaxStreamsPerMember, MaxStreamsPerAddress int
+	// IdentityMaxAge is the longest a store-signed widget identity may live
+	// (exp - iat); IdentityClockSkew is how far the store's clock may run
+	// ahead of or behind ours.
+	IdentityMaxAge, IdentityClockSkew time.Duration
+	// WidgetSecretGrace is how long a rotated widget secret stays valid.
+	WidgetSecretGrace time.Duration
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -157,6 +170,13 @@ func settings() []setting {
 		{"trusted-proxies", "TANDEM_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (for rate limits and logs); empty trusts no header"},
 		{"password-hash-concurrency", "TANDEM_PASSWORD_HASH_CONCURRENCY", "0", "password hashes (argon2id, 19 MiB each) run at once server-wide; 0 for one per CPU"},
 		{"max-workspaces-per-user", "TANDEM_MAX_WORKSPACES_PER_USER", "20", "workspaces one user may own; creating another is refused"},
+		{"max-streams-per-visitor", "TANDEM_MAX_STREAMS_PER_VISITOR", "5", "streams (widget Watch) one widget visitor may hold open at once; 0 for no cap"},
+		{"max-streams-per-member", "TANDEM_MAX_STREAMS_PER_MEMBER", "20", "streams (Watch) one member or API key may hold open at once; 0 for no cap"},
+		{"max-streams-per-address", "TANDEM_MAX_STREAMS_PER_ADDRESS", "200", "streams one client address may hold open at once, whoever opens them; 0 for no cap"},
+		{"identity-max-age", "TANDEM_IDENTITY_MAX_AGE", "24h", "longest lifetime (exp - iat) of a store-signed widget identity; longer ones are refused"},
+		{"identity-clock-skew", "TANDEM_IDENTITY_CLOCK_SKEW", "2m", "how far a store's clock may differ from the server's when checking a signed identity's iat and exp"},
+		{"widget-secret-grace", "TANDEM_WIDGET_SECRET_GRACE", "24h", "how long a rotated widget secret still verifies identities (RotateWidgetSecret); 0 retires it at once"},
+		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
 }
 
@@ -350,6 +370,21 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	c.PasswordHashConcurrency = whole("password-hash-concurrency", 0)
 	c.MaxWorkspacesPerUser = whole("max-workspaces-per-user", 1)
+	c.MaxStreamsPerVisitor = whole("max-streams-per-visitor", 0)
+	c.MaxStreamsPerMember = whole("max-streams-per-member", 0)
+	c.MaxStreamsPerAddress = whole("max-streams-per-address", 0)
+	c.IdentityMaxAge = duration("identity-max-age", time.Minute)
+	c.IdentityClockSkew = duration("identity-clock-skew", 0)
+	c.WidgetSecretGrace = duration("widget-secret-grace", 0)
+	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr == "off" {
+		c.MetricsAddr = ""
+	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+		bad("metrics-addr", "%q is not host:port (or off)", c.MetricsAddr)
+	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		bad("metrics-addr", "port %q is not a number from 0 to 65535", port)
+	} else if c.MetricsAddr == c.Addr {
+		bad("metrics-addr", "must differ from --addr: metrics are never served on the API port")
+	}
 	return c, errors.Join(errs...)
 }
 

@@ -46,6 +46,11 @@ type Identity struct {
 	Name       string         `json:"name"`
 	Email      string         `json:"email"`
 	Attributes map[string]any `json:"attributes"`
+	// IssuedAt and Expires (unix seconds) bound when the identity may start
+	// a session, so a signed identity copied from a page cannot be replayed
+	// later; both are required.
+	IssuedAt int64 `json:"iat"`
+	Expires  int64 `json:"exp"`
 }
 
 // Session is a new visitor session.

@@ -2,9 +2,6 @@ package contact
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,9 +21,19 @@ import (
 // VisitorSessionTTL is how long a widget keeps its visitor token.
 const VisitorSessionTTL = 90 * 24 * time.Hour
 
+// DefaultIdentityMaxAge is the longest lifetime (exp - iat) of a signed
+// identity when Options leave IdentityMaxAge unset.
+const DefaultIdentityMaxAge = 24 * time.Hour
+
 // Options tune the service.
 type Options struct {
 	Now func() time.Time
+	// IdentityMaxAge is the longest lifetime (exp - iat) of a signed
+	// identity; 0 means DefaultIdentityMaxAge.
+	IdentityMaxAge time.Duration
+	// ClockSkew is how far a store's clock may be off when its identity's
+	// iat and exp are checked.
+	ClockSkew time.Duration
 }
 
 // Service manages contacts and visitor sessions.
@@ -35,6 +42,8 @@ type Service struct {
 	log        *events.Log
 	workspaces *workspace.Service
 	now        func() time.Time
+	maxAge     time.Duration
+	skew       time.Duration
 }
 
 // NewService returns the contact service.
@@ -42,15 +51,10 @@ func NewService(db *store.DB, log *events.Log, workspaces *workspace.Service, op
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, workspaces: workspaces, now: opts.Now}
-}
-
-// Sign is how a store signs an identity: hex HMAC-SHA256 of the exact JSON
-// bytes with the workspace's widget secret.
-func Sign(secret, identityJSON string) string {
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write([]byte(identityJSON))
-	return hex.EncodeToString(m.Sum(nil))
+	if opts.IdentityMaxAge <= 0 {
+		opts.IdentityMaxAge = DefaultIdentityMaxAge
+	}
+	return &Service{db: db, log: log, workspaces: workspaces, now: opts.Now, maxAge: opts.IdentityMaxAge, skew: max(opts.ClockSkew, 0)}
 }
 
 // SessionRequest is what a widget sends to start a session.
@@ -73,16 +77,8 @@ func (s *Service) StartSession(ctx context.Context, req SessionRequest) (Session
 	}
 	var id *Identity
 	if req.IdentityJSON != "" || req.IdentitySignature != "" {
-		want := Sign(ws.WidgetSecret, req.IdentityJSON)
-		if !hmac.Equal([]byte(strings.ToLower(req.IdentitySignature)), []byte(want)) {
-			return Session{}, apperr.Invalid("identity_signature", "does not match identity_json: sign it with the workspace's widget secret")
-		}
-		id = &Identity{}
-		if err := json.Unmarshal([]byte(req.IdentityJSON), id); err != nil {
-			return Session{}, apperr.Invalid("identity_json", "is not a JSON object with external_id, name, email and attributes")
-		}
-		if id.ExternalID == "" {
-			return Session{}, apperr.Invalid("identity_json", "has no external_id")
+		if id, err = s.verifyIdentity(ws, req.IdentityJSON, req.IdentitySignature); err != nil {
+			return Session{}, err
 		}
 	}
 	now := store.NowMillis(s.now())

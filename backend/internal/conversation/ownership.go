@@ -32,7 +32,64 @@ var (
 	ErrNotGroup    = apperr.Invalid("group_id", "is not a group of this workspace")
 	ErrPeopleOnly  = apperr.New(apperr.FailedPrecondition, "only a signed-in person can own a conversation")
 	ErrNotAssigned = apperr.New(apperr.FailedPrecondition, "this conversation has no owner")
+	// ErrNotYours refuses an agent who would change or end a colleague's
+	// ownership of a conversation.
+	ErrNotYours = apperr.New(apperr.PermissionDenied, "another member owns this conversation: only supervisors and above can change or end it")
 )
+
+// mayChangeOwner is the one ownership rule, for every operation that changes
+// or ends who owns conv (assign, transfer, unassign, snooze, close, reopen,
+// take over): agents act on unowned conversations and their own; supervisors
+// and above (people or API keys) on anyone's. role is the caller's role in
+// conv's workspace. Visitors reach only their own conversations (authz), and
+// the server's own actors (AI agent, rules, SLA clocks) act for the workspace:
+// the rule binds neither.
+func mayChangeOwner(p *access.Principal, role access.Role, conv *Conversation) error {
+	if p.Kind != access.KindUser && p.Kind != access.KindAPIKey {
+		return nil
+	}
+	if conv.AssigneeID == "" || role.AtLeast(access.RoleSupervisor) ||
+		(p.Kind == access.KindUser && conv.AssigneeID == p.UserID) {
+		return nil
+	}
+	return ErrNotYours
+}
+
+// roleOf is the caller's role in the workspace for the ownership rule: the
+// authorized call's scope when it has one (read by the authz interceptor
+// from the database this very call), else the API key's role or the
+// member's current role. It is read before any transaction starts.
+func (s *Service) roleOf(ctx context.Context, p *access.Principal, workspaceID string) (access.Role, error) {
+	if sc := access.ScopeFrom(ctx); sc != nil && sc.WorkspaceID == workspaceID {
+		return sc.Role, nil
+	}
+	switch p.Kind {
+	case access.KindAPIKey:
+		return p.Role, nil
+	case access.KindUser:
+		r, err := s.dir.Role(ctx, workspaceID, p.UserID)
+		if apperr.Is(err, apperr.NotFound) {
+			return "", nil
+		}
+		return r, err
+	}
+	return "", nil
+}
+
+// changeOwned is change for operations that change or end the ownership of
+// the conversation: it applies mayChangeOwner to the locked row first.
+func (s *Service) changeOwned(ctx context.Context, p *access.Principal, workspaceID, id string, change func(tx *store.Tx, conv *Conversation, actor Actor) error) (Conversation, error) {
+	role, err := s.roleOf(ctx, p, workspaceID)
+	if err != nil {
+		return Conversation{}, err
+	}
+	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if err := mayChangeOwner(p, role, conv); err != nil {
+			return err
+		}
+		return change(tx, conv, actor)
+	})
+}
 
 func before(c *Conversation) *Before {
 	return &Before{State: c.State, AssigneeID: c.AssigneeID, GroupID: c.GroupID, Priority: c.Priority,
@@ -124,7 +181,7 @@ func (s *Service) Assign(ctx context.Context, p *access.Principal, workspaceID, 
 	if err != nil {
 		return Conversation{}, err
 	}
-	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.AssigneeID == userID {
 			return nil
 		}
@@ -146,7 +203,7 @@ func (s *Service) memberName(ctx context.Context, workspaceID, userID string) (s
 
 // Unassign puts an owned conversation back in its queue.
 func (s *Service) Unassign(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
-	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.AssigneeID == "" {
 			return ErrNotAssigned
 		}
@@ -191,7 +248,7 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID
 	default:
 		return Conversation{}, apperr.Invalid("to", "name a user_id or a group_id")
 	}
-	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if note != "" {
 			n := &Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: KindNote,
 				Visibility: string(events.Agents), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
@@ -217,14 +274,11 @@ func (s *Service) TakeOver(ctx context.Context, p *access.Principal, scope *acce
 		return Conversation{}, ErrPeopleOnly
 	}
 	return s.change(ctx, p, scope.WorkspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
-		switch conv.AssigneeID {
-		case p.UserID:
+		if conv.AssigneeID == p.UserID {
 			return nil
-		case "":
-		default:
-			if !scope.Role.AtLeast(access.RoleSupervisor) {
-				return apperr.New(apperr.PermissionDenied, "only supervisors can take over another agent's conversation")
-			}
+		}
+		if err := mayChangeOwner(p, scope.Role, conv); err != nil {
+			return err
 		}
 		return s.own(ctx, tx, conv, actor, p.UserID, actor.Name, "takeover")
 	})

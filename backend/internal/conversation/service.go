@@ -459,10 +459,11 @@ func (s *Service) Snooze(ctx context.Context, p *access.Principal, workspaceID, 
 	}, "snoozed")
 }
 
-// transition runs one state change: decide picks the target state from the
+// transition runs one state change, under the ownership rule (each of them
+// ends or changes the owner's hold): decide picks the target state from the
 // locked conversation (or refuses), and the machine must allow it.
 func (s *Service) transition(ctx context.Context, p *access.Principal, workspaceID, id string, decide func(*Conversation) (State, error), reason string) (Conversation, error) {
-	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		from := conv.State
 		to, err := decide(conv)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Metric scrapes the tandemd at url and sums the samples of the named
+// Metric scrapes the tandemd metrics listener at url (Tandemd.MetricsURL) and sums the samples of the named
 // metric whose labels contain every one of the label fragments (such as
 // `procedure="/tandem.v1.ConversationService/Watch"`).
 func Metric(ctx context.Context, url, name string, labels ...string) (float64, error) {

@@ -99,7 +99,7 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	}
 	pauser, stuck := c.slowReader(t, r.URL, cursor), c.slowReader(t, r.URL, cursor)
 	watching := func() float64 {
-		n, err := faulttest.Metric(t.Context(), r.URL, "tandem_rpc_streams_active", `ConversationService/Watch`)
+		n, err := faulttest.Metric(t.Context(), r.MetricsURL, "tandem_rpc_streams_active", `ConversationService/Watch`)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,12 +47,26 @@ type Tandemd struct {
 	URL  string
 	bin  string
 	env  map[string]string
+
+	// MetricsURL is where its /metrics is served (TANDEM_METRICS_ADDR).
+	MetricsURL string
 }
 
 // StartTandemd runs the tandemd binary on addr with the TANDEM_*
 // environment and waits until /readyz answers.
 func StartTandemd(ctx context.Context, bin, addr string, env map[string]string) (*Tandemd, error) {
 	t := &Tandemd{Addr: addr, URL: "http://" + addr, bin: bin, env: maps.Clone(env)}
+	if t.env == nil {
+		t.env = map[string]string{}
+	}
+	if _, ok := t.env["TANDEM_METRICS_ADDR"]; !ok { // replicas side by side each need their own
+		m, err := FreeAddr()
+		if err != nil {
+			return nil, err
+		}
+		t.env["TANDEM_METRICS_ADDR"] = m
+	}
+	t.MetricsURL = "http://" + t.env["TANDEM_METRICS_ADDR"]
 	return t, t.start(ctx)
 }
 

@@ -53,6 +53,9 @@ type Process struct {
 	cmd  *exec.Cmd
 	out  *syncBuffer
 	done chan error
+
+	// MetricsURL is the process's /metrics listener (TANDEM_METRICS_ADDR).
+	MetricsURL string
 }
 
 type syncBuffer struct {
@@ -89,10 +92,15 @@ func StartProcess(t testing.TB, addr string, env map[string]string, args ...stri
 	t.Helper()
 	cmd := exec.Command(Binary(t), append([]string{"--addr", addr}, args...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
+	metricsAddr, ok := env["TANDEM_METRICS_ADDR"]
+	if !ok { // processes side by side each need their own
+		metricsAddr = FreeAddr(t)
+		cmd.Env = append(cmd.Env, "TANDEM_METRICS_ADDR="+metricsAddr)
+	}
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &Process{URL: "http://" + addr, Addr: addr, cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &Process{URL: "http://" + addr, Addr: addr, MetricsURL: "http://" + metricsAddr, cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

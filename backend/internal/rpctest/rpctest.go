@@ -38,8 +38,11 @@ func Protocols() []Protocol { return []Protocol{Connect, GRPC, GRPCWeb} }
 // Server is a tandemd serving on loopback for one test.
 type Server struct {
 	*server.Server
-	URL    string
-	Config config.Config
+	URL string
+	// MetricsURL is where /metrics is served: its own loopback listener,
+	// as TANDEM_METRICS_ADDR gives tandemd one.
+	MetricsURL string
+	Config     config.Config
 
 	mu      sync.Mutex
 	clients map[Protocol]Clients
@@ -60,6 +63,7 @@ func TestConfig(opts store.Options) config.Config {
 		// Tests route by calling Route; TestRoutingLoop turns the loop on.
 		RoutingInterval: time.Hour,
 		Reactors:        true,
+		IdentityMaxAge:  24 * time.Hour, IdentityClockSkew: 2 * time.Minute, WidgetSecretGrace: 24 * time.Hour,
 	}
 }
 
@@ -92,16 +96,25 @@ func StartLogging(t testing.TB, opts store.Options, logOut io.Writer, edit ...fu
 		cancel()
 		t.Fatalf("listen: %v", err)
 	}
-	done := make(chan error, 1)
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		cancel()
+		t.Fatalf("listen: %v", err)
+	}
+	done, metricsDone := make(chan error, 1), make(chan error, 1)
 	go func() { done <- s.Serve(ctx, ln) }()
+	go func() { metricsDone <- s.ServeMetrics(ctx, mln) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+		if err := <-metricsDone; err != nil {
+			t.Errorf("serve metrics: %v", err)
+		}
 		_ = s.Close()
 	})
-	return &Server{Server: s, URL: "http://" + ln.Addr().String(), Config: cfg}
+	return &Server{Server: s, URL: "http://" + ln.Addr().String(), MetricsURL: "http://" + mln.Addr().String(), Config: cfg}
 }
 
 // HTTPClient returns a client for the protocol: gRPC needs HTTP/2 (here

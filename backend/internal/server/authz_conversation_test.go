@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -16,13 +17,19 @@ import (
 // WidgetService. Agent procedures target a conversation of W1 (own), of W2
 // (foreign) or none; widget procedures a conversation of the calling visitor
 // (own), of another visitor of the same workspace (foreign) or none.
+//
+// Agent procedures are also called on a conversation of W1 that a colleague
+// owns (colleagues), to show the ownership rule: see colleagueConversation.
 func conversationFixtures(w *world) map[string]func(tg target) call {
+	colleague := &access.Principal{Kind: access.KindUser, UserID: w.quickMember(w.w1, access.RoleAgent)}
 	agentConv := func(tg target) conversation.Conversation {
 		switch tg {
 		case own:
 			return w.conversation(w.visitor)
 		case foreign:
 			return w.conversation(w.w2visitor)
+		case colleagues:
+			return w.colleagueConversation(colleague)
 		}
 		return conversation.Conversation{ID: uuid.NewString()}
 	}
@@ -176,8 +183,8 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.ConversationService/UnassignConversation": func(tg target) call {
 			conv := agentConv(tg)
-			if tg != missing {
-				owner := w.principal("owner")
+			if tg == own || tg == foreign {
+				owner := w.principal("agent") // the agent's own; everyone above may too
 				if tg == foreign {
 					owner = w.principal("w2owner")
 				}
@@ -193,7 +200,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.ConversationService/TransferConversation": func(tg target) call {
 			conv := agentConv(tg)
 			group := uuid.NewString()
-			if tg == own {
+			if tg == own || tg == colleagues {
 				group = w.group(w.w1).ID
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
@@ -231,7 +238,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.ConversationService/UntagConversation": func(tg target) call {
 			conv, tag := agentConv(tg), w.tag(w.w1)
-			if tg == own {
+			if tg == own || tg == colleagues {
 				if _, err := w.srv.Conversations.Tag(w.ctx, ownerP, w.w1.ID, conv.ID, tag); err != nil {
 					w.t.Fatal(err)
 				}
@@ -413,4 +420,21 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 	}
+}
+
+// colleaguePage marks the conversations the matrix gives a colleague.
+const colleaguePage = "https://shop.example/colleague"
+
+// colleagueConversation starts a conversation of W1's visitor that the
+// colleague then claims.
+func (w *world) colleagueConversation(colleague *access.Principal) conversation.Conversation {
+	w.t.Helper()
+	c, _, err := w.srv.Conversations.Start(w.ctx, w.visitor, uuid.NewString(), colleaguePage, nil, "hello "+unique(""))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	if c, err = w.srv.Conversations.Claim(w.ctx, colleague, w.w1.ID, c.ID); err != nil {
+		w.t.Fatal(err)
+	}
+	return c
 }

@@ -30,6 +30,12 @@ type policy struct {
 	// people: only signed-in people may do it; an authorized API key is
 	// refused by the domain with FailedPrecondition.
 	people bool
+	// owning: it changes or ends the conversation's ownership, so on a
+	// colleague's conversation only supervisors and above may do it.
+	owning bool
+	// ownedOnly: it needs an owned conversation (the own fixture is the
+	// agent's), so an agent's API key, never an owner, may not do it.
+	ownedOnly bool
 }
 
 var (
@@ -45,6 +51,12 @@ func member(r access.Role) policy {
 // people is member for signed-in people only.
 func people(r access.Role) policy {
 	return policy{access: tandemv1.Access_ACCESS_WORKSPACE, minRole: r, people: true}
+}
+
+// owning is member for procedures under the ownership rule: agents act on
+// unowned conversations and their own, supervisors and above on anyone's.
+func owning(r access.Role) policy {
+	return policy{access: tandemv1.Access_ACCESS_WORKSPACE, minRole: r, owning: true}
 }
 
 var (
@@ -87,15 +99,15 @@ var authzTable = map[string]policy{
 	"/tandem.v1.ConversationService/AddNote":              member(access.RoleAgent),
 	"/tandem.v1.ConversationService/SetTyping":            member(access.RoleAgent),
 	"/tandem.v1.ConversationService/MarkRead":             member(access.RoleAgent),
-	"/tandem.v1.ConversationService/CloseConversation":    member(access.RoleAgent),
-	"/tandem.v1.ConversationService/ReopenConversation":   member(access.RoleAgent),
-	"/tandem.v1.ConversationService/SnoozeConversation":   member(access.RoleAgent),
+	"/tandem.v1.ConversationService/CloseConversation":    owning(access.RoleAgent),
+	"/tandem.v1.ConversationService/ReopenConversation":   owning(access.RoleAgent),
+	"/tandem.v1.ConversationService/SnoozeConversation":   owning(access.RoleAgent),
 	"/tandem.v1.ConversationService/Watch":                member(access.RoleAgent),
 	"/tandem.v1.ConversationService/ClaimConversation":    {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
-	"/tandem.v1.ConversationService/AssignConversation":   member(access.RoleAgent),
-	"/tandem.v1.ConversationService/UnassignConversation": member(access.RoleAgent),
-	"/tandem.v1.ConversationService/TransferConversation": member(access.RoleAgent),
-	"/tandem.v1.ConversationService/TakeOverConversation": {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},
+	"/tandem.v1.ConversationService/AssignConversation":   owning(access.RoleAgent),
+	"/tandem.v1.ConversationService/UnassignConversation": {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, owning: true, ownedOnly: true},
+	"/tandem.v1.ConversationService/TransferConversation": owning(access.RoleAgent),
+	"/tandem.v1.ConversationService/TakeOverConversation": {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true, owning: true},
 	"/tandem.v1.ConversationService/SetPriority":          member(access.RoleAgent),
 	"/tandem.v1.ConversationService/SetRequiredSkills":    member(access.RoleAgent),
 	"/tandem.v1.ConversationService/TagConversation":      member(access.RoleAgent),
@@ -167,9 +179,13 @@ const (
 	own target = iota
 	foreign
 	missing
+	// colleagues is a conversation of W1 owned by another member (an
+	// agent none of the callers is): every procedure on a conversation is
+	// also called on one.
+	colleagues
 )
 
-func (t target) String() string { return [...]string{"own", "foreign", "missing"}[t] }
+func (t target) String() string { return [...]string{"own", "foreign", "missing", "colleague's"}[t] }
 
 // caller is one kind of principal in the matrix.
 type caller struct {
@@ -221,11 +237,14 @@ func (p policy) expect(c caller, tg target) connect.Code {
 	switch {
 	case c.anon || c.visitor:
 		return connect.CodeUnauthenticated
-	case tg != own || !c.member:
+	case (tg != own && tg != colleagues) || !c.member:
 		return connect.CodeNotFound
 	case c.role.AtLeast(p.minRole):
 		if p.people && !c.user {
 			return connect.CodeFailedPrecondition
+		}
+		if (tg == colleagues && p.owning || p.ownedOnly && !c.user) && !c.role.AtLeast(access.RoleSupervisor) {
+			return connect.CodePermissionDenied
 		}
 		return 0
 	}
@@ -499,6 +518,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if pol.access == tandemv1.Access_ACCESS_WORKSPACE || pol == visitorsOwn {
 				targets = []target{own, foreign, missing}
 			}
+			onConversation := pol.access == tandemv1.Access_ACCESS_WORKSPACE && rule.GetResource() == "conversation"
+			if onConversation {
+				targets = append(targets, colleagues)
+			} else if pol.owning {
+				t.Errorf("%s is under the ownership rule but does not act on a conversation", proc)
+			}
 			// Every call's objects are made first; then no call may change
 			// W2, whose rows are compared once around the procedure's calls
 			// instead of around each of thousands.
@@ -514,10 +539,27 @@ func TestAuthorizationMatrix(t *testing.T) {
 				for j, tg := range targets {
 					p := rpctest.Protocols()[n%3]
 					n++
+					// Below supervisor, no call may change or end a
+					// colleague's ownership, whatever the procedure.
+					guard := tg == colleagues && !c.role.AtLeast(access.RoleSupervisor)
+					var held string
+					if guard {
+						held = w.colleagueHold()
+					}
 					err := sends[i][j](w.callerCtx(c), w.srv.Clients(p))
 					want := pol.expect(c, tg)
-					if got := connect.CodeOf(err); (err == nil && want != 0) || (err != nil && got != want) {
+					got := connect.CodeOf(err)
+					// Procedures outside the ownership rule may have their own
+					// reasons to refuse on someone else's conversation
+					// (replying without joining, claiming an owned one).
+					otherRule := tg == colleagues && !pol.owning && want == 0 && got == connect.CodeFailedPrecondition
+					if !otherRule && ((err == nil && want != 0) || (err != nil && got != want)) {
 						t.Errorf("%s as %s on %s object over %s: got %v, want %v", proc, c.name, tg, p, errOrOK(err), codeOrOK(want))
+					}
+					if guard {
+						if now := w.colleagueHold(); now != held {
+							t.Errorf("%s as %s changed a colleague's ownership:\n%s\n->\n%s", proc, c.name, held, now)
+						}
 					}
 					if err != nil {
 						msg := err.Error()
@@ -591,6 +633,23 @@ func (w *world) apiKey(ws workspace.Workspace) string {
 		w.t.Fatal(err)
 	}
 	return k.ID
+}
+
+// colleagueHold is a fingerprint of the ownership of every conversation the
+// matrix gave W1's colleague.
+func (w *world) colleagueHold() string {
+	w.t.Helper()
+	var rows []struct {
+		ID           string `db:"id"`
+		State        string `db:"state"`
+		AssigneeID   string `db:"assignee_id"`
+		SnoozedUntil int64  `db:"snoozed_until"`
+	}
+	if err := w.srv.DB().SelectContext(w.ctx, &rows, `SELECT id, state, assignee_id, snoozed_until FROM conversations
+		WHERE workspace_id = ? AND page_url = ? ORDER BY id`, w.w1.ID, colleaguePage); err != nil {
+		w.t.Fatal(err)
+	}
+	return fmt.Sprint(rows)
 }
 
 // digest is a fingerprint of everything a workspace holds.

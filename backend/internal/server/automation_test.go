@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/go-cmp/cmp"
@@ -59,7 +60,8 @@ func (w *world) tagNames(id string) []string {
 // signed, with the attributes.
 func (w *world) signedVisitor(attrs map[string]any) *access.Principal {
 	w.t.Helper()
-	b, _ := json.Marshal(contact.Identity{ExternalID: unique("shopper-"), Name: "Shopper", Attributes: attrs})
+	b, _ := json.Marshal(contact.Identity{ExternalID: unique("shopper-"), Name: "Shopper", Attributes: attrs,
+		IssuedAt: time.Now().Unix(), Expires: time.Now().Add(time.Hour).Unix()})
 	sess, err := w.srv.Contacts.StartSession(w.ctx, contact.SessionRequest{PublicKey: w.w1.PublicKey,
 		IdentityJSON: string(b), IdentitySignature: contact.Sign(w.w1.WidgetSecret, string(b))})
 	if err != nil {

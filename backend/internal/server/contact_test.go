@@ -23,7 +23,7 @@ func TestContacts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		identity := `{"external_id":"CRM_7%","name":"Vera Lindqvist","email":"vera@example.com","attributes":{"vip":true}}`
+		identity := stamped(`{"external_id":"CRM_7%","name":"Vera Lindqvist","email":"vera@example.com","attributes":{"vip":true}}`)
 		sess, err := w.srv.Contacts.StartSession(w.ctx, contact.SessionRequest{PublicKey: ws.PublicKey, IdentityJSON: identity,
 			IdentitySignature: contact.Sign(ws.WidgetSecret, identity), Attributes: map[string]string{"language": "sv"}})
 		if err != nil {

@@ -334,7 +334,7 @@ func TestMetrics(t *testing.T) {
 		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: "wrong password"})
 		wantCode(t, err, connect.CodeUnauthenticated)
 
-		resp, body := do(t, http.DefaultClient, http.MethodGet, srv.URL+"/metrics", nil, "")
+		resp, body := do(t, http.DefaultClient, http.MethodGet, srv.MetricsURL+"/metrics", nil, "")
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /metrics: %d %s", resp.StatusCode, body)
 		}
@@ -443,7 +443,6 @@ func TestRequestID(t *testing.T) {
 	}{
 		{"liveness", http.MethodGet, "/healthz", "", ""},
 		{"readiness", http.MethodGet, "/readyz", "", ""},
-		{"metrics", http.MethodGet, "/metrics", "", ""},
 		{"health check", http.MethodPost, "/grpc.health.v1.Health/Check", "application/json", "{}"},
 		{"malformed request", http.MethodPost, "/tandem.v1.AuthService/Login", "application/json", `{"email": `},
 		{"unknown procedure", http.MethodPost, "/tandem.v1.AuthService/NoSuchMethod", "application/json", "{}"},

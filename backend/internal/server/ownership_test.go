@@ -210,3 +210,93 @@ func TestOwnership(t *testing.T) {
 		wantCode(t, err, connect.CodeFailedPrecondition)
 	})
 }
+
+// TestSecurityOwnershipRule (issue 14, item 6): an agent may not assign to
+// themselves, transfer, unassign, snooze, close or reopen a colleague's
+// conversation; a supervisor may; an agent still may on their own and on
+// unowned ones.
+func TestSecurityOwnershipRule(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		colleague := &access.Principal{Kind: access.KindUser, UserID: w.quickMember(w.w1, access.RoleAgent)}
+		agentID, group := w.users["agent"].ID, w.group(w.w1).ID
+		until := time.Now().Add(time.Hour).UnixMilli()
+		ops := map[string]func(ctx context.Context, c rpctest.Clients, id string) error{
+			"assign self": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.AssignConversation(ctx, &tandemv1.AssignConversationRequest{ConversationId: id, UserId: agentID})
+				return err
+			},
+			"transfer to self": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: id,
+					To: &tandemv1.TransferConversationRequest_UserId{UserId: agentID}})
+				return err
+			},
+			"transfer to group": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: id,
+					To: &tandemv1.TransferConversationRequest_GroupId{GroupId: group}})
+				return err
+			},
+			"unassign": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.UnassignConversation(ctx, &tandemv1.UnassignConversationRequest{ConversationId: id})
+				return err
+			},
+			"snooze": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.SnoozeConversation(ctx, &tandemv1.SnoozeConversationRequest{ConversationId: id, UntilTimeMs: until})
+				return err
+			},
+			"close": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.CloseConversation(ctx, &tandemv1.CloseConversationRequest{ConversationId: id})
+				return err
+			},
+			"reopen": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.ReopenConversation(ctx, &tandemv1.ReopenConversationRequest{ConversationId: id})
+				return err
+			},
+			"take over": func(ctx context.Context, c rpctest.Clients, id string) error {
+				_, err := c.Conversation.TakeOverConversation(ctx, &tandemv1.TakeOverConversationRequest{ConversationId: id})
+				return err
+			},
+		}
+		// held makes a conversation owned by owner (nil: unowned), closed
+		// first for reopen.
+		held := func(name string, owner *access.Principal) string {
+			c := w.conversation(w.visitor)
+			if owner != nil {
+				if _, err := w.srv.Conversations.Claim(w.ctx, owner, w.w1.ID, c.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if name == "reopen" {
+				if _, err := w.srv.Conversations.Close(w.ctx, w.principal("owner"), w.w1.ID, c.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			return c.ID
+		}
+		client := w.srv.Clients(rpctest.Protocols()[0])
+		for name, op := range ops {
+			id := held(name, colleague)
+			if err := op(w.as("agent"), client, id); connect.CodeOf(err) != connect.CodePermissionDenied {
+				t.Errorf("agent %s on a colleague's conversation: got %v, want PermissionDenied", name, err)
+			}
+			c, err := w.srv.Conversations.Get(w.ctx, w.w1.ID, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.AssigneeID != colleague.UserID {
+				t.Errorf("agent %s on a colleague's conversation: owner now %q", name, c.AssigneeID)
+			}
+			if err := op(w.as("supervisor"), client, held(name, colleague)); err != nil {
+				t.Errorf("supervisor %s on a colleague's conversation: %v", name, err)
+			}
+			if err := op(w.as("agent"), client, held(name, w.principal("agent"))); err != nil {
+				t.Errorf("agent %s on their own conversation: %v", name, err)
+			}
+			if name != "unassign" { // an unowned conversation has nothing to unassign
+				if err := op(w.as("agent"), client, held(name, nil)); err != nil {
+					t.Errorf("agent %s on an unowned conversation: %v", name, err)
+				}
+			}
+		}
+	})
+}

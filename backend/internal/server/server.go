@@ -22,7 +22,6 @@ import (
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/validate"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/rs/cors"
 
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
@@ -161,9 +160,10 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 
 	s.Accounts = account.NewService(db, log, account.Options{SessionTTL: cfg.SessionTTL,
 		Hasher: access.NewHasher(cfg.PasswordHashConcurrency, 0)})
-	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{MaxOwnedWorkspaces: cfg.MaxWorkspacesPerUser})
+	s.Workspaces = workspace.NewService(db, log, s.Accounts, workspace.Options{MaxOwnedWorkspaces: cfg.MaxWorkspacesPerUser,
+		WidgetSecretGrace: cfg.WidgetSecretGrace})
 	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
-	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{})
+	s.Contacts = contact.NewService(db, log, s.Workspaces, contact.Options{IdentityMaxAge: cfg.IdentityMaxAge, ClockSkew: cfg.IdentityClockSkew})
 	s.Tags = tag.NewService(db, log, nil)
 	s.Presence = presence.NewService(db, log, s.Workspaces.Role, nil)
 	bucket, err := files.OpenBucket(ctx, cfg.BlobURL, cfg.DataDir)
@@ -201,6 +201,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
 		Client:  outbound.NewClient(outbound.Options{Allow: cfg.WebhookAllow, Timeout: cfg.WebhookTimeout}),
 		Timeout: cfg.WebhookTimeout, RetryBase: cfg.WebhookRetryBase,
+		// The save-time check of webhook URLs applies the allowlist too.
+		Allow: cfg.WebhookAllow,
 	}}, logger)
 	// Rules get their say before the AI agent answers a customer message: a
 	// rule that hands "refund" off wins over the AI agent answering it.
@@ -266,6 +268,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			edgeInterceptor{logger: logger, timeout: cfg.RequestTimeout},
 			access.NewAuthnInterceptor(authn),
 			widgetLimit,
+			newStreamLimiter(streamLimits{PerVisitor: cfg.MaxStreamsPerVisitor, PerMember: cfg.MaxStreamsPerMember, PerAddress: cfg.MaxStreamsPerAddress}),
 			validate.NewInterceptor(),
 			access.NewAuthzInterceptor(authz),
 		),
@@ -328,7 +331,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.Handle(grpchealth.NewHandler(s.health))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", s.ready)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	// /metrics has its own listener (metrics.go), never this one.
 
 	s.handler = mux
 	if len(cfg.CORSOrigins) > 0 {
@@ -481,5 +484,13 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	return s.Serve(ctx, ln)
+	if cfg.MetricsAddr == "" {
+		return s.Serve(ctx, ln)
+	}
+	mln, err := net.Listen("tcp", cfg.MetricsAddr)
+	if err != nil {
+		_ = ln.Close()
+		return fmt.Errorf("listen on %s for metrics: %w", cfg.MetricsAddr, err)
+	}
+	return s.serveWithMetrics(ctx, ln, mln)
 }

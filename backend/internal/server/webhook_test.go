@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"connectrpc.com/connect"
+	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
@@ -196,7 +197,9 @@ func TestWebhookDelivery(t *testing.T) {
 // TestWebhookSSRF: with no allowlist, webhooks to loopback (in every
 // spelling), private, link-local and metadata addresses, and names that
 // resolve to loopback, are refused at connect time and dead-lettered at
-// once; the receiver hears nothing.
+// once; the receiver hears nothing. (Saving such a URL is refused already,
+// see TestSecurityWebhookSaveTimeRefusal: these deliveries stand for URLs
+// saved before, or names re-pointed after, the save-time check.)
 func TestWebhookSSRF(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts))
@@ -205,18 +208,9 @@ func TestWebhookSSRF(t *testing.T) {
 		targets := []string{"http://127.0.0.1:" + port + "/", "http://localhost:" + port + "/", "http://[::1]:" + port + "/",
 			"http://[::ffff:127.0.0.1]:" + port + "/", "http://[::ffff:7f00:1]:" + port + "/", "http://10.0.0.1/", "http://169.254.169.254/latest/meta-data/",
 			"http://[::ffff:a9fe:a9fe]/", "http://192.168.0.1/", "http://100.64.0.1/"}
-		for i, target := range targets {
-			// Through the service: the API's URI check already refuses some of these spellings.
-			word := "case" + string(rune('a'+i))
-			if _, err := w.srv.Automation.CreateRule(w.ctx, w.principal("admin"), w.w1.ID, automation.RuleSpec{Name: "hook " + target,
-				Enabled: true, Trigger: automation.TriggerCustomerMessage,
-				Conditions: automation.Conditions{{Kind: automation.CondText, Words: []string{word}}},
-				Actions:    automation.Actions{{Kind: automation.ActWebhook, Value: target, Secret: hookSecret}}}); err != nil {
-				t.Fatalf("%s: %v", target, err)
-			}
-			w.conversation2(w.visitor, word)
+		for _, target := range targets {
+			w.pendingDelivery(target)
 		}
-		w.runRules()
 		ds := w.deliveries(0)
 		if len(ds) != len(targets) {
 			t.Fatalf("%d deliveries, want %d", len(ds), len(targets))
@@ -229,6 +223,82 @@ func TestWebhookSSRF(t *testing.T) {
 		}
 		if r.count() != 0 {
 			t.Fatalf("the receiver got %d calls", r.count())
+		}
+	})
+}
+
+// pendingDelivery stores a webhook delivery to url in W1, due now, as the
+// rule engine would, and returns its id.
+func (w *world) pendingDelivery(url string) string {
+	w.t.Helper()
+	id := uuid.NewString()
+	storetest.MustExec(w.t, w.srv.DB(), `INSERT INTO webhook_deliveries (id, workspace_id, source_id, conversation_id, url,
+		secret, payload, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at, delivered_at)
+		VALUES (?, ?, ?, ?, ?, ?, '{}', 'pending', 0, 0, 0, 0, '', 1, 1, 0)`,
+		id, w.w1.ID, uuid.NewString(), uuid.NewString(), url, hookSecret)
+	return id
+}
+
+// TestSecurityWebhookSaveTimeRefusal (issue 14, item 15): rules and
+// buttons whose webhook URL is, or resolves to, a loopback, private,
+// link-local or metadata address are refused when saved, with
+// InvalidArgument naming the field and no resolved address; the allowlist
+// (TANDEM_WEBHOOK_ALLOW) still opens ranges, as tests' loopback receivers
+// need; and a delivery's last_error never shows the resolved address.
+func TestSecurityWebhookSaveTimeRefusal(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := worldOn(t, rpctest.Start(t, opts))
+		c := w.srv.Clients(rpctest.Connect)
+		targets := []string{"http://127.0.0.1:9/", "http://localhost:9/hook", "http://[::1]:9/", "http://[::ffff:7f00:1]:9/",
+			"http://10.0.0.1/", "http://172.16.3.4/", "http://192.168.0.1/", "http://100.64.0.1/", "http://169.254.169.254/latest/meta-data/",
+			"http://[::ffff:a9fe:a9fe]/", "http://[fd00:ec2::254]/", "http://[fe80::1]/", "http://0.0.0.0/", "https://localhost./x"}
+		rule := w.rule(webhookRule("public", "publicword", "https://hooks.example.com/tandem"))
+		for _, target := range targets {
+			checks := map[string]error{}
+			_, checks["create rule"] = c.Automation.CreateRule(w.as("admin"), &tandemv1.CreateRuleRequest{WorkspaceId: w.w1.ID,
+				Rule: webhookRule("hook", "word", target)})
+			_, checks["update rule"] = c.Automation.UpdateRule(w.as("admin"), &tandemv1.UpdateRuleRequest{RuleId: rule.GetId(),
+				Rule: webhookRule("hook", "word", target)})
+			_, checks["create button"] = c.Automation.CreateCustomAction(w.as("admin"), &tandemv1.CreateCustomActionRequest{WorkspaceId: w.w1.ID,
+				Action: &tandemv1.CustomActionSpec{Label: "Hook", Enabled: true, Actions: webhookRule("", "", target).GetActions()}})
+			for what, err := range checks {
+				if connect.CodeOf(err) != connect.CodeInvalidArgument {
+					t.Errorf("%s with %s: %v, want InvalidArgument", what, target, err)
+					continue
+				}
+				msg := err.Error()
+				if !strings.Contains(msg, "call_webhook.url") || !strings.Contains(msg, "public address") {
+					t.Errorf("%s with %s: %q does not name the field and the reason", what, target, msg)
+				}
+				if strings.Contains(target, "localhost") && (strings.Contains(msg, "127.0.0.1") || strings.Contains(msg, "::1")) {
+					t.Errorf("%s with %s: the error shows the resolved address: %q", what, target, msg)
+				}
+			}
+		}
+
+		// The allowlist opens loopback at save and call time alike (on a
+		// database of its own: servers on one database deliver each other's).
+		dialect := "sqlite"
+		if opts.URL != "" {
+			dialect = "mysql"
+		}
+		open := worldOn(t, rpctest.Start(t, storetest.Options(t, dialect), func(c *config.Config) {
+			c.WebhookAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		}))
+		r := newReceiver(t)
+		open.rule(webhookRule("Tell the shop", "refund", r.srv.URL+"/hooks"))
+
+		// last_error: the words, not the resolved address or port.
+		port := r.srv.URL[strings.LastIndex(r.srv.URL, ":")+1:]
+		refused := w.pendingDelivery("http://localhost:" + port + "/")
+		closed := open.pendingDelivery("http://127.0.0.1:1/") // allowed, nothing listens
+		for _, d := range []*tandemv1.WebhookDelivery{
+			w.settle(refused, tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_DEAD),
+			open.settle(closed, tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_PENDING),
+		} {
+			if e := d.GetLastError(); e == "" || strings.Contains(e, "127.0.0.1") || strings.Contains(e, "::1") || strings.Contains(e, port) {
+				t.Errorf("delivery to %s: last_error %q", d.GetUrl(), e)
+			}
 		}
 	})
 }

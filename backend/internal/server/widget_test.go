@@ -29,7 +29,7 @@ func TestSignedIdentity(t *testing.T) {
 			t.Fatal(err)
 		}
 		c := w.srv.Clients(rpctest.GRPCWeb)
-		identity := `{"external_id":"cust-42","name":"Vera","email":"Vera@Example.com","attributes":{"vip":true,"cart_value":250,"vendor_tier":"gold"}}`
+		identity := stamped(`{"external_id":"cust-42","name":"Vera","email":"Vera@Example.com","attributes":{"vip":true,"cart_value":250,"vendor_tier":"gold"}}`)
 		sig := contact.Sign(ws.WidgetSecret, identity)
 
 		first, err := c.Widget.StartSession(w.ctx, &tandemv1.StartSessionRequest{PublicKey: ws.PublicKey, IdentityJson: identity,
@@ -220,7 +220,7 @@ func TestUpdateVisitor(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		identity := `{"external_id":"cust-77","name":"Vera","attributes":{"vip":true}}`
+		identity := stamped(`{"external_id":"cust-77","name":"Vera","attributes":{"vip":true}}`)
 		signed, err := c.Widget.StartSession(w.ctx, &tandemv1.StartSessionRequest{PublicKey: ws.PublicKey, IdentityJson: identity,
 			IdentitySignature: contact.Sign(ws.WidgetSecret, identity)})
 		wantCode(t, err, 0)

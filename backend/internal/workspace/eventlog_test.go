@@ -49,6 +49,10 @@ func TestEventLog(t *testing.T) {
 				func() []wantEvent {
 					return []wantEvent{{"workspace.updated", events.Agents, map[string]string{"name": name}}}
 				}},
+			{"rotate widget secret", owner, func() error { _, err := e.svc.RotateWidgetSecret(e.ctx, as(owner), w.ID, false); return err }, nil,
+				func() []wantEvent {
+					return []wantEvent{{"workspace.widget_secret_rotated", events.Admins, map[string]string{"previous_expire_time_ms": "0"}}}
+				}},
 			{"rename to the same name", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name, nil); return err }, nil, nil},
 			{"update nothing", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, nil, nil); return err }, nil, nil},
 			{"invite", owner, func() error {

@@ -201,3 +201,21 @@ func optInt(v *int32) *int {
 	n := int(*v)
 	return &n
 }
+
+// GetWidgetSecret implements WorkspaceService.GetWidgetSecret.
+func (h *Handler) GetWidgetSecret(ctx context.Context, _ *tandemv1.GetWidgetSecretRequest) (*tandemv1.GetWidgetSecretResponse, error) {
+	s, err := h.svc.GetWidgetSecret(ctx, access.ScopeFrom(ctx).WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.GetWidgetSecretResponse{Secret: s.Secret, PreviousExpireTimeMs: s.PreviousExpiresAt}, nil
+}
+
+// RotateWidgetSecret implements WorkspaceService.RotateWidgetSecret.
+func (h *Handler) RotateWidgetSecret(ctx context.Context, req *tandemv1.RotateWidgetSecretRequest) (*tandemv1.RotateWidgetSecretResponse, error) {
+	s, err := h.svc.RotateWidgetSecret(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetRevokePrevious())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.RotateWidgetSecretResponse{Secret: s.Secret, PreviousExpireTimeMs: s.PreviousExpiresAt}, nil
+}

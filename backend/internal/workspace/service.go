@@ -29,6 +29,9 @@ type Options struct {
 	// MaxOwnedWorkspaces caps the workspaces one user may own when creating
 	// another; 0 means DefaultMaxOwnedWorkspaces.
 	MaxOwnedWorkspaces int
+	// WidgetSecretGrace is how long a rotated widget secret stays valid
+	// (tandemd's default is a day); 0 retires it at once.
+	WidgetSecretGrace time.Duration
 }
 
 // DefaultMaxOwnedWorkspaces is how many workspaces a user may own unless
@@ -43,6 +46,8 @@ type Service struct {
 	now      func() time.Time
 	maxOwned int
 	failures *inviteFailures
+	// secretGrace is Options.WidgetSecretGrace.
+	secretGrace time.Duration
 }
 
 // NewService returns the workspace service.
@@ -54,7 +59,7 @@ func NewService(db *store.DB, log *events.Log, accounts *account.Service, opts O
 		opts.MaxOwnedWorkspaces = DefaultMaxOwnedWorkspaces
 	}
 	return &Service{db: db, log: log, accounts: accounts, now: opts.Now, maxOwned: opts.MaxOwnedWorkspaces,
-		failures: newInviteFailures()}
+		failures: newInviteFailures(), secretGrace: opts.WidgetSecretGrace}
 }
 
 func randomHex(n int) string {

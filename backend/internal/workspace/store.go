@@ -7,11 +7,13 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-const workspaceColumns = `id, name, public_key, widget_secret, created_at, updated_at, widget_settings`
+const workspaceColumns = `id, name, public_key, widget_secret, created_at, updated_at, widget_settings,
+	previous_widget_secret, previous_widget_secret_expires_at`
 
 func insertWorkspace(ctx context.Context, q store.Querier, w *Workspace) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, 0)`,
-		w.ID, w.Name, w.PublicKey, w.WidgetSecret, w.CreatedAt, w.UpdatedAt, w.Widget)
+	_, err := q.ExecContext(ctx, `INSERT INTO workspaces (`+workspaceColumns+`, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+		w.ID, w.Name, w.PublicKey, w.WidgetSecret, w.CreatedAt, w.UpdatedAt, w.Widget,
+		w.PreviousWidgetSecret, w.PreviousWidgetSecretExpiresAt)
 	return err
 }
 
@@ -19,6 +21,19 @@ func workspaceByID(ctx context.Context, q store.Querier, id string) (Workspace, 
 	var w Workspace
 	err := q.GetContext(ctx, &w, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`, id)
 	return w, err
+}
+
+func workspaceForUpdate(ctx context.Context, tx *store.Tx, id string) (Workspace, error) {
+	var w Workspace
+	err := tx.GetContext(ctx, &w, `SELECT `+workspaceColumns+` FROM workspaces WHERE id = ?`+tx.Dialect.ForUpdate(), id)
+	return w, err
+}
+
+func setWidgetSecret(ctx context.Context, q store.Querier, w *Workspace) error {
+	_, err := q.ExecContext(ctx, `UPDATE workspaces SET widget_secret = ?, previous_widget_secret = ?,
+		previous_widget_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
+		w.WidgetSecret, w.PreviousWidgetSecret, w.PreviousWidgetSecretExpiresAt, w.UpdatedAt, w.ID)
+	return err
 }
 
 func updateWorkspace(ctx context.Context, q store.Querier, w *Workspace) error {

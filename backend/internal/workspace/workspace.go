@@ -6,7 +6,8 @@
 // invites, agent_groups, group_members.
 // Events emitted: workspace.created, workspace.updated, member.invited,
 // member.added, member.role_changed, member.removed, group.created,
-// group.updated, group.deleted, group.member_added, group.member_removed.
+// group.updated, group.deleted, group.member_added, group.member_removed,
+// workspace.widget_secret_rotated.
 package workspace
 
 import (
@@ -27,6 +28,10 @@ type Workspace struct {
 	UpdatedAt    int64  `db:"updated_at"`
 	// Widget holds the web widget's options.
 	Widget WidgetSettings `db:"widget_settings"`
+	// PreviousWidgetSecret is the secret the last rotation replaced, still
+	// accepted until PreviousWidgetSecretExpiresAt (unix ms).
+	PreviousWidgetSecret          string `db:"previous_widget_secret"`
+	PreviousWidgetSecretExpiresAt int64  `db:"previous_widget_secret_expires_at"`
 }
 
 // WidgetSettings are a workspace's web widget options.

@@ -84,7 +84,9 @@ type WidgetServiceClient interface {
 	// StartSession gives a visitor token for a workspace's widget. A store may
 	// vouch for the shopper: identity_json signed with the workspace's widget
 	// secret (hex HMAC-SHA256 of the exact bytes) makes its fields verified;
-	// the plain name, email and attributes are kept but marked unverified.
+	// the plain name, email and attributes are kept but marked unverified. A
+	// signed identity carries "iat" and "exp" (unix seconds) and is refused
+	// once expired, or when it claims to live longer than the server allows.
 	StartSession(context.Context, *v1.StartSessionRequest) (*v1.StartSessionResponse, error)
 	// StartConversation opens a conversation for the visitor, optionally with
 	// its first message. A retry with the same client_id returns the first.
@@ -370,7 +372,9 @@ type WidgetServiceHandler interface {
 	// StartSession gives a visitor token for a workspace's widget. A store may
 	// vouch for the shopper: identity_json signed with the workspace's widget
 	// secret (hex HMAC-SHA256 of the exact bytes) makes its fields verified;
-	// the plain name, email and attributes are kept but marked unverified.
+	// the plain name, email and attributes are kept but marked unverified. A
+	// signed identity carries "iat" and "exp" (unix seconds) and is refused
+	// once expired, or when it claims to live longer than the server allows.
 	StartSession(context.Context, *v1.StartSessionRequest) (*v1.StartSessionResponse, error)
 	// StartConversation opens a conversation for the visitor, optionally with
 	// its first message. A retry with the same client_id returns the first.

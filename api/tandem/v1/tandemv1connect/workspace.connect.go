@@ -45,6 +45,12 @@ const (
 	// WorkspaceServiceUpdateWorkspaceProcedure is the fully-qualified name of the WorkspaceService's
 	// UpdateWorkspace RPC.
 	WorkspaceServiceUpdateWorkspaceProcedure = "/tandem.v1.WorkspaceService/UpdateWorkspace"
+	// WorkspaceServiceGetWidgetSecretProcedure is the fully-qualified name of the WorkspaceService's
+	// GetWidgetSecret RPC.
+	WorkspaceServiceGetWidgetSecretProcedure = "/tandem.v1.WorkspaceService/GetWidgetSecret"
+	// WorkspaceServiceRotateWidgetSecretProcedure is the fully-qualified name of the WorkspaceService's
+	// RotateWidgetSecret RPC.
+	WorkspaceServiceRotateWidgetSecretProcedure = "/tandem.v1.WorkspaceService/RotateWidgetSecret"
 	// WorkspaceServiceInviteMemberProcedure is the fully-qualified name of the WorkspaceService's
 	// InviteMember RPC.
 	WorkspaceServiceInviteMemberProcedure = "/tandem.v1.WorkspaceService/InviteMember"
@@ -88,6 +94,15 @@ type WorkspaceServiceClient interface {
 	ListWorkspaces(context.Context, *v1.ListWorkspacesRequest) (*v1.ListWorkspacesResponse, error)
 	GetWorkspace(context.Context, *v1.GetWorkspaceRequest) (*v1.GetWorkspaceResponse, error)
 	UpdateWorkspace(context.Context, *v1.UpdateWorkspaceRequest) (*v1.UpdateWorkspaceResponse, error)
+	// GetWidgetSecret returns the workspace's widget secret, with which a store
+	// signs the identities it vouches for (see StartSession), and until when
+	// the secret it replaced is still accepted.
+	GetWidgetSecret(context.Context, *v1.GetWidgetSecretRequest) (*v1.GetWidgetSecretResponse, error)
+	// RotateWidgetSecret replaces the widget secret with a new random one. The
+	// old one stays valid for the server's grace period (so stores can switch
+	// over), or ends at once with revoke_previous (for a leaked secret). A
+	// secret replaced earlier and still in its grace period ends at once.
+	RotateWidgetSecret(context.Context, *v1.RotateWidgetSecretRequest) (*v1.RotateWidgetSecretResponse, error)
 	// InviteMember creates a single-use invitation, valid for seven days, for a
 	// role no higher than the inviter's.
 	InviteMember(context.Context, *v1.InviteMemberRequest) (*v1.InviteMemberResponse, error)
@@ -144,6 +159,19 @@ func NewWorkspaceServiceClient(httpClient connect.HTTPClient, baseURL string, op
 			httpClient,
 			baseURL+WorkspaceServiceUpdateWorkspaceProcedure,
 			connect.WithSchema(workspaceServiceMethods.ByName("UpdateWorkspace")),
+			connect.WithClientOptions(opts...),
+		),
+		getWidgetSecret: connect.NewClient[v1.GetWidgetSecretRequest, v1.GetWidgetSecretResponse](
+			httpClient,
+			baseURL+WorkspaceServiceGetWidgetSecretProcedure,
+			connect.WithSchema(workspaceServiceMethods.ByName("GetWidgetSecret")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		rotateWidgetSecret: connect.NewClient[v1.RotateWidgetSecretRequest, v1.RotateWidgetSecretResponse](
+			httpClient,
+			baseURL+WorkspaceServiceRotateWidgetSecretProcedure,
+			connect.WithSchema(workspaceServiceMethods.ByName("RotateWidgetSecret")),
 			connect.WithClientOptions(opts...),
 		),
 		inviteMember: connect.NewClient[v1.InviteMemberRequest, v1.InviteMemberResponse](
@@ -219,21 +247,23 @@ func NewWorkspaceServiceClient(httpClient connect.HTTPClient, baseURL string, op
 
 // workspaceServiceClient implements WorkspaceServiceClient.
 type workspaceServiceClient struct {
-	createWorkspace   *connect.Client[v1.CreateWorkspaceRequest, v1.CreateWorkspaceResponse]
-	listWorkspaces    *connect.Client[v1.ListWorkspacesRequest, v1.ListWorkspacesResponse]
-	getWorkspace      *connect.Client[v1.GetWorkspaceRequest, v1.GetWorkspaceResponse]
-	updateWorkspace   *connect.Client[v1.UpdateWorkspaceRequest, v1.UpdateWorkspaceResponse]
-	inviteMember      *connect.Client[v1.InviteMemberRequest, v1.InviteMemberResponse]
-	acceptInvite      *connect.Client[v1.AcceptInviteRequest, v1.AcceptInviteResponse]
-	listMembers       *connect.Client[v1.ListMembersRequest, v1.ListMembersResponse]
-	updateMemberRole  *connect.Client[v1.UpdateMemberRoleRequest, v1.UpdateMemberRoleResponse]
-	removeMember      *connect.Client[v1.RemoveMemberRequest, v1.RemoveMemberResponse]
-	createGroup       *connect.Client[v1.CreateGroupRequest, v1.CreateGroupResponse]
-	listGroups        *connect.Client[v1.ListGroupsRequest, v1.ListGroupsResponse]
-	updateGroup       *connect.Client[v1.UpdateGroupRequest, v1.UpdateGroupResponse]
-	deleteGroup       *connect.Client[v1.DeleteGroupRequest, v1.DeleteGroupResponse]
-	addGroupMember    *connect.Client[v1.AddGroupMemberRequest, v1.AddGroupMemberResponse]
-	removeGroupMember *connect.Client[v1.RemoveGroupMemberRequest, v1.RemoveGroupMemberResponse]
+	createWorkspace    *connect.Client[v1.CreateWorkspaceRequest, v1.CreateWorkspaceResponse]
+	listWorkspaces     *connect.Client[v1.ListWorkspacesRequest, v1.ListWorkspacesResponse]
+	getWorkspace       *connect.Client[v1.GetWorkspaceRequest, v1.GetWorkspaceResponse]
+	updateWorkspace    *connect.Client[v1.UpdateWorkspaceRequest, v1.UpdateWorkspaceResponse]
+	getWidgetSecret    *connect.Client[v1.GetWidgetSecretRequest, v1.GetWidgetSecretResponse]
+	rotateWidgetSecret *connect.Client[v1.RotateWidgetSecretRequest, v1.RotateWidgetSecretResponse]
+	inviteMember       *connect.Client[v1.InviteMemberRequest, v1.InviteMemberResponse]
+	acceptInvite       *connect.Client[v1.AcceptInviteRequest, v1.AcceptInviteResponse]
+	listMembers        *connect.Client[v1.ListMembersRequest, v1.ListMembersResponse]
+	updateMemberRole   *connect.Client[v1.UpdateMemberRoleRequest, v1.UpdateMemberRoleResponse]
+	removeMember       *connect.Client[v1.RemoveMemberRequest, v1.RemoveMemberResponse]
+	createGroup        *connect.Client[v1.CreateGroupRequest, v1.CreateGroupResponse]
+	listGroups         *connect.Client[v1.ListGroupsRequest, v1.ListGroupsResponse]
+	updateGroup        *connect.Client[v1.UpdateGroupRequest, v1.UpdateGroupResponse]
+	deleteGroup        *connect.Client[v1.DeleteGroupRequest, v1.DeleteGroupResponse]
+	addGroupMember     *connect.Client[v1.AddGroupMemberRequest, v1.AddGroupMemberResponse]
+	removeGroupMember  *connect.Client[v1.RemoveGroupMemberRequest, v1.RemoveGroupMemberResponse]
 }
 
 // CreateWorkspace calls tandem.v1.WorkspaceService.CreateWorkspace.
@@ -266,6 +296,24 @@ func (c *workspaceServiceClient) GetWorkspace(ctx context.Context, req *v1.GetWo
 // UpdateWorkspace calls tandem.v1.WorkspaceService.UpdateWorkspace.
 func (c *workspaceServiceClient) UpdateWorkspace(ctx context.Context, req *v1.UpdateWorkspaceRequest) (*v1.UpdateWorkspaceResponse, error) {
 	response, err := c.updateWorkspace.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// GetWidgetSecret calls tandem.v1.WorkspaceService.GetWidgetSecret.
+func (c *workspaceServiceClient) GetWidgetSecret(ctx context.Context, req *v1.GetWidgetSecretRequest) (*v1.GetWidgetSecretResponse, error) {
+	response, err := c.getWidgetSecret.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// RotateWidgetSecret calls tandem.v1.WorkspaceService.RotateWidgetSecret.
+func (c *workspaceServiceClient) RotateWidgetSecret(ctx context.Context, req *v1.RotateWidgetSecretRequest) (*v1.RotateWidgetSecretResponse, error) {
+	response, err := c.rotateWidgetSecret.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -379,6 +427,15 @@ type WorkspaceServiceHandler interface {
 	ListWorkspaces(context.Context, *v1.ListWorkspacesRequest) (*v1.ListWorkspacesResponse, error)
 	GetWorkspace(context.Context, *v1.GetWorkspaceRequest) (*v1.GetWorkspaceResponse, error)
 	UpdateWorkspace(context.Context, *v1.UpdateWorkspaceRequest) (*v1.UpdateWorkspaceResponse, error)
+	// GetWidgetSecret returns the workspace's widget secret, with which a store
+	// signs the identities it vouches for (see StartSession), and until when
+	// the secret it replaced is still accepted.
+	GetWidgetSecret(context.Context, *v1.GetWidgetSecretRequest) (*v1.GetWidgetSecretResponse, error)
+	// RotateWidgetSecret replaces the widget secret with a new random one. The
+	// old one stays valid for the server's grace period (so stores can switch
+	// over), or ends at once with revoke_previous (for a leaked secret). A
+	// secret replaced earlier and still in its grace period ends at once.
+	RotateWidgetSecret(context.Context, *v1.RotateWidgetSecretRequest) (*v1.RotateWidgetSecretResponse, error)
 	// InviteMember creates a single-use invitation, valid for seven days, for a
 	// role no higher than the inviter's.
 	InviteMember(context.Context, *v1.InviteMemberRequest) (*v1.InviteMemberResponse, error)
@@ -431,6 +488,19 @@ func NewWorkspaceServiceHandler(svc WorkspaceServiceHandler, opts ...connect.Han
 		WorkspaceServiceUpdateWorkspaceProcedure,
 		svc.UpdateWorkspace,
 		connect.WithSchema(workspaceServiceMethods.ByName("UpdateWorkspace")),
+		connect.WithHandlerOptions(opts...),
+	)
+	workspaceServiceGetWidgetSecretHandler := connect.NewUnaryHandlerSimple(
+		WorkspaceServiceGetWidgetSecretProcedure,
+		svc.GetWidgetSecret,
+		connect.WithSchema(workspaceServiceMethods.ByName("GetWidgetSecret")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	workspaceServiceRotateWidgetSecretHandler := connect.NewUnaryHandlerSimple(
+		WorkspaceServiceRotateWidgetSecretProcedure,
+		svc.RotateWidgetSecret,
+		connect.WithSchema(workspaceServiceMethods.ByName("RotateWidgetSecret")),
 		connect.WithHandlerOptions(opts...),
 	)
 	workspaceServiceInviteMemberHandler := connect.NewUnaryHandlerSimple(
@@ -511,6 +581,10 @@ func NewWorkspaceServiceHandler(svc WorkspaceServiceHandler, opts ...connect.Han
 			workspaceServiceGetWorkspaceHandler.ServeHTTP(w, r)
 		case WorkspaceServiceUpdateWorkspaceProcedure:
 			workspaceServiceUpdateWorkspaceHandler.ServeHTTP(w, r)
+		case WorkspaceServiceGetWidgetSecretProcedure:
+			workspaceServiceGetWidgetSecretHandler.ServeHTTP(w, r)
+		case WorkspaceServiceRotateWidgetSecretProcedure:
+			workspaceServiceRotateWidgetSecretHandler.ServeHTTP(w, r)
 		case WorkspaceServiceInviteMemberProcedure:
 			workspaceServiceInviteMemberHandler.ServeHTTP(w, r)
 		case WorkspaceServiceAcceptInviteProcedure:
@@ -556,6 +630,14 @@ func (UnimplementedWorkspaceServiceHandler) GetWorkspace(context.Context, *v1.Ge
 
 func (UnimplementedWorkspaceServiceHandler) UpdateWorkspace(context.Context, *v1.UpdateWorkspaceRequest) (*v1.UpdateWorkspaceResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WorkspaceService.UpdateWorkspace is not implemented"))
+}
+
+func (UnimplementedWorkspaceServiceHandler) GetWidgetSecret(context.Context, *v1.GetWidgetSecretRequest) (*v1.GetWidgetSecretResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WorkspaceService.GetWidgetSecret is not implemented"))
+}
+
+func (UnimplementedWorkspaceServiceHandler) RotateWidgetSecret(context.Context, *v1.RotateWidgetSecretRequest) (*v1.RotateWidgetSecretResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WorkspaceService.RotateWidgetSecret is not implemented"))
 }
 
 func (UnimplementedWorkspaceServiceHandler) InviteMember(context.Context, *v1.InviteMemberRequest) (*v1.InviteMemberResponse, error) {

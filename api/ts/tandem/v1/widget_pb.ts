@@ -524,8 +524,8 @@ export type StartSessionRequest = Message<"tandem.v1.StartSessionRequest"> & {
   publicKey: string;
 
   /**
-   * JSON object {"external_id", "name", "email", "attributes": {...}}
-   * signed by the store.
+   * JSON object {"external_id", "name", "email", "attributes": {...},
+   * "iat": issued-at, "exp": expiry (both unix seconds)} signed by the store.
    *
    * @generated from field: string identity_json = 2;
    */
@@ -994,7 +994,9 @@ export const WidgetService: GenService<{
    * StartSession gives a visitor token for a workspace's widget. A store may
    * vouch for the shopper: identity_json signed with the workspace's widget
    * secret (hex HMAC-SHA256 of the exact bytes) makes its fields verified;
-   * the plain name, email and attributes are kept but marked unverified.
+   * the plain name, email and attributes are kept but marked unverified. A
+   * signed identity carries "iat" and "exp" (unix seconds) and is refused
+   * once expired, or when it claims to live longer than the server allows.
    *
    * @generated from rpc tandem.v1.WidgetService.StartSession
    */

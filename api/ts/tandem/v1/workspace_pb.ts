@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/workspace.proto.
  */
 export const file_tandem_v1_workspace: GenFile = /*@__PURE__*/
-  fileDesc("Chl0YW5kZW0vdjEvd29ya3NwYWNlLnByb3RvEgl0YW5kZW0udjEilAEKCVdvcmtzcGFjZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnB1YmxpY19rZXkYAyABKAkSFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMSFgoOdXBkYXRlX3RpbWVfbXMYBSABKAMSKQoGd2lkZ2V0GAYgASgLMhkudGFuZGVtLnYxLldpZGdldFNldHRpbmdzIpMBCg5XaWRnZXRTZXR0aW5ncxIUCgxjaG9vc2VfZ3JvdXAYASABKAgSEAoIYXNrX25hbWUYAiABKAgSEQoJYXNrX2VtYWlsGAMgASgIEhMKC2FsbG93X2ZpbGVzGAQgASgIEjEKDGFjY2VudF9jb2xvchgFIAEoCUIbukgYchYyFF4oI1swLTlhLWZBLUZdezZ9KT8kInMKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIdCgRyb2xlGAQgASgOMg8udGFuZGVtLnYxLlJvbGUSFAoMam9pbl90aW1lX21zGAUgASgDIpoBCgVHcm91cBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIXCg9tZW1iZXJfdXNlcl9pZHMYBSADKAkSFgoOY3JlYXRlX3RpbWVfbXMYBiABKAMSGwoTbWF4X2NoYXRzX3Blcl9hZ2VudBgHIAEoBSIxChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYZCJCChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlIlQKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiWwoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIoCgp3b3Jrc3BhY2VzGAEgAygLMhQudGFuZGVtLnYxLldvcmtzcGFjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoTR2V0V29ya3NwYWNlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIj8KFEdldFdvcmtzcGFjZVJlc3BvbnNlEicKCXdvcmtzcGFjZRgBIAEoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2UiigEKFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBARIpCgZ3aWRnZXQYAyABKAsyGS50YW5kZW0udjEuV2lkZ2V0U2V0dGluZ3NCBwoFX25hbWUiQgoXVXBkYXRlV29ya3NwYWNlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZSJ7ChNJbnZpdGVNZW1iZXJSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESGQoFZW1haWwYAiABKAlCCrpIB3IFGP4BYAESKQoEcm9sZRgDIAEoDjIPLnRhbmRlbS52MS5Sb2xlQgq6SAeCAQQQASAAIkQKFEludml0ZU1lbWJlclJlc3BvbnNlEhQKDGludml0ZV90b2tlbhgBIAEoCRIWCg5leHBpcmVfdGltZV9tcxgCIAEoAyJyChNBY2NlcHRJbnZpdGVSZXF1ZXN0EiAKDGludml0ZV90b2tlbhgBIAEoCUIKukgHcgUQEBiAARIdCgxkaXNwbGF5X25hbWUYAiABKAlCB7pIBHICGGQSGgoIcGFzc3dvcmQYAyABKAlCCLpIBXIDGIACImYKFEFjY2VwdEludml0ZVJlc3BvbnNlEicKCXdvcmtzcGFjZRgBIAEoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2USDQoFdG9rZW4YAiABKAkSFgoOZXhwaXJlX3RpbWVfbXMYAyABKAMicQoSTGlzdE1lbWJlcnNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIlIKE0xpc3RNZW1iZXJzUmVzcG9uc2USIgoHbWVtYmVycxgBIAMoCzIRLnRhbmRlbS52MS5NZW1iZXISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIn8KF1VwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQESKQoEcm9sZRgDIAEoDjIPLnRhbmRlbS52MS5Sb2xlQgq6SAeCAQQQASAAIj0KGFVwZGF0ZU1lbWJlclJvbGVSZXNwb25zZRIhCgZtZW1iZXIYASABKAsyES50YW5kZW0udjEuTWVtYmVyIlAKE1JlbW92ZU1lbWJlclJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABASIWChRSZW1vdmVNZW1iZXJSZXNwb25zZSKUAQoSQ3JlYXRlR3JvdXBSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEh0KC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjoBxImChNtYXhfY2hhdHNfcGVyX2FnZW50GAQgASgFQgm6SAYaBBgyKAAiNgoTQ3JlYXRlR3JvdXBSZXNwb25zZRIfCgVncm91cBgBIAEoCzIQLnRhbmRlbS52MS5Hcm91cCJwChFMaXN0R3JvdXBzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh0KCXBhZ2Vfc2l6ZRgCIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJPChJMaXN0R3JvdXBzUmVzcG9uc2USIAoGZ3JvdXBzGAEgAygLMhAudGFuZGVtLnYxLkdyb3VwEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSLQAQoSVXBkYXRlR3JvdXBSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBARIiCgtkZXNjcmlwdGlvbhgDIAEoCUIIukgFcgMY6AdIAYgBARIrChNtYXhfY2hhdHNfcGVyX2FnZW50GAQgASgFQgm6SAYaBBgyKABIAogBAUIHCgVfbmFtZUIOCgxfZGVzY3JpcHRpb25CFgoUX21heF9jaGF0c19wZXJfYWdlbnQiNgoTVXBkYXRlR3JvdXBSZXNwb25zZRIfCgVncm91cBgBIAEoCzIQLnRhbmRlbS52MS5Hcm91cCIwChJEZWxldGVHcm91cFJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBIhUKE0RlbGV0ZUdyb3VwUmVzcG9uc2UiTgoVQWRkR3JvdXBNZW1iZXJSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABASI5ChZBZGRHcm91cE1lbWJlclJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwIlEKGFJlbW92ZUdyb3VwTWVtYmVyUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQESGQoHdXNlcl9pZBgCIAEoCUIIukgFcgOwAQEiPAoZUmVtb3ZlR3JvdXBNZW1iZXJSZXNwb25zZRIfCgVncm91cBgBIAEoCzIQLnRhbmRlbS52MS5Hcm91cCphCgRSb2xlEhQKEFJPTEVfVU5TUEVDSUZJRUQQABIOCgpST0xFX0FHRU5UEAESEwoPUk9MRV9TVVBFUlZJU09SEAISDgoKUk9MRV9BRE1JThADEg4KClJPTEVfT1dORVIQBDKFDgoQV29ya3NwYWNlU2VydmljZRJgCg9DcmVhdGVXb3Jrc3BhY2USIS50YW5kZW0udjEuQ3JlYXRlV29ya3NwYWNlUmVxdWVzdBoiLnRhbmRlbS52MS5DcmVhdGVXb3Jrc3BhY2VSZXNwb25zZSIGyvMYAggCEmAKDkxpc3RXb3Jrc3BhY2VzEiAudGFuZGVtLnYxLkxpc3RXb3Jrc3BhY2VzUmVxdWVzdBohLnRhbmRlbS52MS5MaXN0V29ya3NwYWNlc1Jlc3BvbnNlIgmQAgHK8xgCCAMSeQoMR2V0V29ya3NwYWNlEh4udGFuZGVtLnYxLkdldFdvcmtzcGFjZVJlcXVlc3QaHy50YW5kZW0udjEuR2V0V29ya3NwYWNlUmVzcG9uc2UiKJACAcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSgQEKD1VwZGF0ZVdvcmtzcGFjZRIhLnRhbmRlbS52MS5VcGRhdGVXb3Jrc3BhY2VSZXF1ZXN0GiIudGFuZGVtLnYxLlVwZGF0ZVdvcmtzcGFjZVJlc3BvbnNlIifK8xgjCAQSCXdvcmtzcGFjZRoGdXBkYXRlIgx3b3Jrc3BhY2VfaWQSgAEKDEludml0ZU1lbWJlchIeLnRhbmRlbS52MS5JbnZpdGVNZW1iZXJSZXF1ZXN0Gh8udGFuZGVtLnYxLkludml0ZU1lbWJlclJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBJXCgxBY2NlcHRJbnZpdGUSHi50YW5kZW0udjEuQWNjZXB0SW52aXRlUmVxdWVzdBofLnRhbmRlbS52MS5BY2NlcHRJbnZpdGVSZXNwb25zZSIGyvMYAggBEnYKC0xpc3RNZW1iZXJzEh0udGFuZGVtLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBoeLnRhbmRlbS52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEowBChBVcGRhdGVNZW1iZXJSb2xlEiIudGFuZGVtLnYxLlVwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0GiMudGFuZGVtLnYxLlVwZGF0ZU1lbWJlclJvbGVSZXNwb25zZSIvyvMYKwgEEgl3b3Jrc3BhY2UaDm1hbmFnZV9tZW1iZXJzIgx3b3Jrc3BhY2VfaWQSgAEKDFJlbW92ZU1lbWJlchIeLnRhbmRlbS52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0Gh8udGFuZGVtLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBJ8CgtDcmVhdGVHcm91cBIdLnRhbmRlbS52MS5DcmVhdGVHcm91cFJlcXVlc3QaHi50YW5kZW0udjEuQ3JlYXRlR3JvdXBSZXNwb25zZSIuyvMYKggEEgl3b3Jrc3BhY2UaDW1hbmFnZV9ncm91cHMiDHdvcmtzcGFjZV9pZBJzCgpMaXN0R3JvdXBzEhwudGFuZGVtLnYxLkxpc3RHcm91cHNSZXF1ZXN0Gh0udGFuZGVtLnYxLkxpc3RHcm91cHNSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBJtCgtVcGRhdGVHcm91cBIdLnRhbmRlbS52MS5VcGRhdGVHcm91cFJlcXVlc3QaHi50YW5kZW0udjEuVXBkYXRlR3JvdXBSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZBJtCgtEZWxldGVHcm91cBIdLnRhbmRlbS52MS5EZWxldGVHcm91cFJlcXVlc3QaHi50YW5kZW0udjEuRGVsZXRlR3JvdXBSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZBJ2Cg5BZGRHcm91cE1lbWJlchIgLnRhbmRlbS52MS5BZGRHcm91cE1lbWJlclJlcXVlc3QaIS50YW5kZW0udjEuQWRkR3JvdXBNZW1iZXJSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZBJ/ChFSZW1vdmVHcm91cE1lbWJlchIjLnRhbmRlbS52MS5SZW1vdmVHcm91cE1lbWJlclJlcXVlc3QaJC50YW5kZW0udjEuUmVtb3ZlR3JvdXBNZW1iZXJSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chl0YW5kZW0vdjEvd29ya3NwYWNlLnByb3RvEgl0YW5kZW0udjEilAEKCVdvcmtzcGFjZRIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhIKCnB1YmxpY19rZXkYAyABKAkSFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMSFgoOdXBkYXRlX3RpbWVfbXMYBSABKAMSKQoGd2lkZ2V0GAYgASgLMhkudGFuZGVtLnYxLldpZGdldFNldHRpbmdzIpMBCg5XaWRnZXRTZXR0aW5ncxIUCgxjaG9vc2VfZ3JvdXAYASABKAgSEAoIYXNrX25hbWUYAiABKAgSEQoJYXNrX2VtYWlsGAMgASgIEhMKC2FsbG93X2ZpbGVzGAQgASgIEjEKDGFjY2VudF9jb2xvchgFIAEoCUIbukgYchYyFF4oI1swLTlhLWZBLUZdezZ9KT8kInMKBk1lbWJlchIPCgd1c2VyX2lkGAEgASgJEg0KBWVtYWlsGAIgASgJEhQKDGRpc3BsYXlfbmFtZRgDIAEoCRIdCgRyb2xlGAQgASgOMg8udGFuZGVtLnYxLlJvbGUSFAoMam9pbl90aW1lX21zGAUgASgDIpoBCgVHcm91cBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRITCgtkZXNjcmlwdGlvbhgEIAEoCRIXCg9tZW1iZXJfdXNlcl9pZHMYBSADKAkSFgoOY3JlYXRlX3RpbWVfbXMYBiABKAMSGwoTbWF4X2NoYXRzX3Blcl9hZ2VudBgHIAEoBSIxChZDcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0EhcKBG5hbWUYASABKAlCCbpIBnIEEAEYZCJCChdDcmVhdGVXb3Jrc3BhY2VSZXNwb25zZRInCgl3b3Jrc3BhY2UYASABKAsyFC50YW5kZW0udjEuV29ya3NwYWNlIlQKFUxpc3RXb3Jrc3BhY2VzUmVxdWVzdBIdCglwYWdlX3NpemUYASABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgCIAEoCUIIukgFcgMYgAQiWwoWTGlzdFdvcmtzcGFjZXNSZXNwb25zZRIoCgp3b3Jrc3BhY2VzGAEgAygLMhQudGFuZGVtLnYxLldvcmtzcGFjZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiNQoTR2V0V29ya3NwYWNlUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIj8KFEdldFdvcmtzcGFjZVJlc3BvbnNlEicKCXdvcmtzcGFjZRgBIAEoCzIULnRhbmRlbS52MS5Xb3Jrc3BhY2UiigEKFlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIcCgRuYW1lGAIgASgJQgm6SAZyBBABGGRIAIgBARIpCgZ3aWRnZXQYAyABKAsyGS50YW5kZW0udjEuV2lkZ2V0U2V0dGluZ3NCBwoFX25hbWUiQgoXVXBkYXRlV29ya3NwYWNlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZSI4ChZHZXRXaWRnZXRTZWNyZXRSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiSgoXR2V0V2lkZ2V0U2VjcmV0UmVzcG9uc2USDgoGc2VjcmV0GAEgASgJEh8KF3ByZXZpb3VzX2V4cGlyZV90aW1lX21zGAIgASgDIlQKGVJvdGF0ZVdpZGdldFNlY3JldFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIXCg9yZXZva2VfcHJldmlvdXMYAiABKAgiTQoaUm90YXRlV2lkZ2V0U2VjcmV0UmVzcG9uc2USDgoGc2VjcmV0GAEgASgJEh8KF3ByZXZpb3VzX2V4cGlyZV90aW1lX21zGAIgASgDInsKE0ludml0ZU1lbWJlclJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgVlbWFpbBgCIAEoCUIKukgHcgUY/gFgARIpCgRyb2xlGAMgASgOMg8udGFuZGVtLnYxLlJvbGVCCrpIB4IBBBABIAAiRAoUSW52aXRlTWVtYmVyUmVzcG9uc2USFAoMaW52aXRlX3Rva2VuGAEgASgJEhYKDmV4cGlyZV90aW1lX21zGAIgASgDInIKE0FjY2VwdEludml0ZVJlcXVlc3QSIAoMaW52aXRlX3Rva2VuGAEgASgJQgq6SAdyBRAQGIABEh0KDGRpc3BsYXlfbmFtZRgCIAEoCUIHukgEcgIYZBIaCghwYXNzd29yZBgDIAEoCUIIukgFcgMYgAIiZgoUQWNjZXB0SW52aXRlUmVzcG9uc2USJwoJd29ya3NwYWNlGAEgASgLMhQudGFuZGVtLnYxLldvcmtzcGFjZRINCgV0b2tlbhgCIAEoCRIWCg5leHBpcmVfdGltZV9tcxgDIAEoAyJxChJMaXN0TWVtYmVyc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIdCglwYWdlX3NpemUYAiABKAVCCrpIBxoFGMgBKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiUgoTTGlzdE1lbWJlcnNSZXNwb25zZRIiCgdtZW1iZXJzGAEgAygLMhEudGFuZGVtLnYxLk1lbWJlchIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkifwoXVXBkYXRlTWVtYmVyUm9sZVJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABARIpCgRyb2xlGAMgASgOMg8udGFuZGVtLnYxLlJvbGVCCrpIB4IBBBABIAAiPQoYVXBkYXRlTWVtYmVyUm9sZVJlc3BvbnNlEiEKBm1lbWJlchgBIAEoCzIRLnRhbmRlbS52MS5NZW1iZXIiUAoTUmVtb3ZlTWVtYmVyUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIhYKFFJlbW92ZU1lbWJlclJlc3BvbnNlIpQBChJDcmVhdGVHcm91cFJlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIXCgRuYW1lGAIgASgJQgm6SAZyBBABGGQSHQoLZGVzY3JpcHRpb24YAyABKAlCCLpIBXIDGOgHEiYKE21heF9jaGF0c19wZXJfYWdlbnQYBCABKAVCCbpIBhoEGDIoACI2ChNDcmVhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwInAKEUxpc3RHcm91cHNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIk8KEkxpc3RHcm91cHNSZXNwb25zZRIgCgZncm91cHMYASADKAsyEC50YW5kZW0udjEuR3JvdXASFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJItABChJVcGRhdGVHcm91cFJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhwKBG5hbWUYAiABKAlCCbpIBnIEEAEYZEgAiAEBEiIKC2Rlc2NyaXB0aW9uGAMgASgJQgi6SAVyAxjoB0gBiAEBEisKE21heF9jaGF0c19wZXJfYWdlbnQYBCABKAVCCbpIBhoEGDIoAEgCiAEBQgcKBV9uYW1lQg4KDF9kZXNjcmlwdGlvbkIWChRfbWF4X2NoYXRzX3Blcl9hZ2VudCI2ChNVcGRhdGVHcm91cFJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwIjAKEkRlbGV0ZUdyb3VwUmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgOwAQEiFQoTRGVsZXRlR3JvdXBSZXNwb25zZSJOChVBZGRHcm91cE1lbWJlclJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDsAEBEhkKB3VzZXJfaWQYAiABKAlCCLpIBXIDsAEBIjkKFkFkZEdyb3VwTWVtYmVyUmVzcG9uc2USHwoFZ3JvdXAYASABKAsyEC50YW5kZW0udjEuR3JvdXAiUQoYUmVtb3ZlR3JvdXBNZW1iZXJSZXF1ZXN0EhoKCGdyb3VwX2lkGAEgASgJQgi6SAVyA7ABARIZCgd1c2VyX2lkGAIgASgJQgi6SAVyA7ABASI8ChlSZW1vdmVHcm91cE1lbWJlclJlc3BvbnNlEh8KBWdyb3VwGAEgASgLMhAudGFuZGVtLnYxLkdyb3VwKmEKBFJvbGUSFAoQUk9MRV9VTlNQRUNJRklFRBAAEg4KClJPTEVfQUdFTlQQARITCg9ST0xFX1NVUEVSVklTT1IQAhIOCgpST0xFX0FETUlOEAMSDgoKUk9MRV9PV05FUhAEMrUQChBXb3Jrc3BhY2VTZXJ2aWNlEmAKD0NyZWF0ZVdvcmtzcGFjZRIhLnRhbmRlbS52MS5DcmVhdGVXb3Jrc3BhY2VSZXF1ZXN0GiIudGFuZGVtLnYxLkNyZWF0ZVdvcmtzcGFjZVJlc3BvbnNlIgbK8xgCCAISYAoOTGlzdFdvcmtzcGFjZXMSIC50YW5kZW0udjEuTGlzdFdvcmtzcGFjZXNSZXF1ZXN0GiEudGFuZGVtLnYxLkxpc3RXb3Jrc3BhY2VzUmVzcG9uc2UiCZACAcrzGAIIAxJ5CgxHZXRXb3Jrc3BhY2USHi50YW5kZW0udjEuR2V0V29ya3NwYWNlUmVxdWVzdBofLnRhbmRlbS52MS5HZXRXb3Jrc3BhY2VSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKBAQoPVXBkYXRlV29ya3NwYWNlEiEudGFuZGVtLnYxLlVwZGF0ZVdvcmtzcGFjZVJlcXVlc3QaIi50YW5kZW0udjEuVXBkYXRlV29ya3NwYWNlUmVzcG9uc2UiJ8rzGCMIBBIJd29ya3NwYWNlGgZ1cGRhdGUiDHdvcmtzcGFjZV9pZBKSAQoPR2V0V2lkZ2V0U2VjcmV0EiEudGFuZGVtLnYxLkdldFdpZGdldFNlY3JldFJlcXVlc3QaIi50YW5kZW0udjEuR2V0V2lkZ2V0U2VjcmV0UmVzcG9uc2UiOJACAcrzGDEIBBIJd29ya3NwYWNlGhRtYW5hZ2Vfd2lkZ2V0X3NlY3JldCIMd29ya3NwYWNlX2lkEpgBChJSb3RhdGVXaWRnZXRTZWNyZXQSJC50YW5kZW0udjEuUm90YXRlV2lkZ2V0U2VjcmV0UmVxdWVzdBolLnRhbmRlbS52MS5Sb3RhdGVXaWRnZXRTZWNyZXRSZXNwb25zZSI1yvMYMQgEEgl3b3Jrc3BhY2UaFG1hbmFnZV93aWRnZXRfc2VjcmV0Igx3b3Jrc3BhY2VfaWQSgAEKDEludml0ZU1lbWJlchIeLnRhbmRlbS52MS5JbnZpdGVNZW1iZXJSZXF1ZXN0Gh8udGFuZGVtLnYxLkludml0ZU1lbWJlclJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBJXCgxBY2NlcHRJbnZpdGUSHi50YW5kZW0udjEuQWNjZXB0SW52aXRlUmVxdWVzdBofLnRhbmRlbS52MS5BY2NlcHRJbnZpdGVSZXNwb25zZSIGyvMYAggBEnYKC0xpc3RNZW1iZXJzEh0udGFuZGVtLnYxLkxpc3RNZW1iZXJzUmVxdWVzdBoeLnRhbmRlbS52MS5MaXN0TWVtYmVyc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEowBChBVcGRhdGVNZW1iZXJSb2xlEiIudGFuZGVtLnYxLlVwZGF0ZU1lbWJlclJvbGVSZXF1ZXN0GiMudGFuZGVtLnYxLlVwZGF0ZU1lbWJlclJvbGVSZXNwb25zZSIvyvMYKwgEEgl3b3Jrc3BhY2UaDm1hbmFnZV9tZW1iZXJzIgx3b3Jrc3BhY2VfaWQSgAEKDFJlbW92ZU1lbWJlchIeLnRhbmRlbS52MS5SZW1vdmVNZW1iZXJSZXF1ZXN0Gh8udGFuZGVtLnYxLlJlbW92ZU1lbWJlclJlc3BvbnNlIi/K8xgrCAQSCXdvcmtzcGFjZRoObWFuYWdlX21lbWJlcnMiDHdvcmtzcGFjZV9pZBJ8CgtDcmVhdGVHcm91cBIdLnRhbmRlbS52MS5DcmVhdGVHcm91cFJlcXVlc3QaHi50YW5kZW0udjEuQ3JlYXRlR3JvdXBSZXNwb25zZSIuyvMYKggEEgl3b3Jrc3BhY2UaDW1hbmFnZV9ncm91cHMiDHdvcmtzcGFjZV9pZBJzCgpMaXN0R3JvdXBzEhwudGFuZGVtLnYxLkxpc3RHcm91cHNSZXF1ZXN0Gh0udGFuZGVtLnYxLkxpc3RHcm91cHNSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBJtCgtVcGRhdGVHcm91cBIdLnRhbmRlbS52MS5VcGRhdGVHcm91cFJlcXVlc3QaHi50YW5kZW0udjEuVXBkYXRlR3JvdXBSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZBJtCgtEZWxldGVHcm91cBIdLnRhbmRlbS52MS5EZWxldGVHcm91cFJlcXVlc3QaHi50YW5kZW0udjEuRGVsZXRlR3JvdXBSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZBJ2Cg5BZGRHcm91cE1lbWJlchIgLnRhbmRlbS52MS5BZGRHcm91cE1lbWJlclJlcXVlc3QaIS50YW5kZW0udjEuQWRkR3JvdXBNZW1iZXJSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZBJ/ChFSZW1vdmVHcm91cE1lbWJlchIjLnRhbmRlbS52MS5SZW1vdmVHcm91cE1lbWJlclJlcXVlc3QaJC50YW5kZW0udjEuUmVtb3ZlR3JvdXBNZW1iZXJSZXNwb25zZSIfyvMYGwgEEgVncm91cBoGbWFuYWdlIghncm91cF9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.Workspace
@@ -355,6 +355,102 @@ export const UpdateWorkspaceResponseSchema: GenMessage<UpdateWorkspaceResponse> 
   messageDesc(file_tandem_v1_workspace, 11);
 
 /**
+ * @generated from message tandem.v1.GetWidgetSecretRequest
+ */
+export type GetWidgetSecretRequest = Message<"tandem.v1.GetWidgetSecretRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message tandem.v1.GetWidgetSecretRequest.
+ * Use `create(GetWidgetSecretRequestSchema)` to create a new message.
+ */
+export const GetWidgetSecretRequestSchema: GenMessage<GetWidgetSecretRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 12);
+
+/**
+ * @generated from message tandem.v1.GetWidgetSecretResponse
+ */
+export type GetWidgetSecretResponse = Message<"tandem.v1.GetWidgetSecretResponse"> & {
+  /**
+   * The secret stores sign identities with (hex HMAC-SHA256 of the exact
+   * identity_json bytes). Keep it on the store's server, never in a page.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * Until when signatures made with the previous secret are still accepted;
+   * 0 when none is.
+   *
+   * @generated from field: int64 previous_expire_time_ms = 2;
+   */
+  previousExpireTimeMs: bigint;
+};
+
+/**
+ * Describes the message tandem.v1.GetWidgetSecretResponse.
+ * Use `create(GetWidgetSecretResponseSchema)` to create a new message.
+ */
+export const GetWidgetSecretResponseSchema: GenMessage<GetWidgetSecretResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 13);
+
+/**
+ * @generated from message tandem.v1.RotateWidgetSecretRequest
+ */
+export type RotateWidgetSecretRequest = Message<"tandem.v1.RotateWidgetSecretRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * The replaced secret stops working at once instead of after the grace
+   * period: for a secret that leaked.
+   *
+   * @generated from field: bool revoke_previous = 2;
+   */
+  revokePrevious: boolean;
+};
+
+/**
+ * Describes the message tandem.v1.RotateWidgetSecretRequest.
+ * Use `create(RotateWidgetSecretRequestSchema)` to create a new message.
+ */
+export const RotateWidgetSecretRequestSchema: GenMessage<RotateWidgetSecretRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 14);
+
+/**
+ * @generated from message tandem.v1.RotateWidgetSecretResponse
+ */
+export type RotateWidgetSecretResponse = Message<"tandem.v1.RotateWidgetSecretResponse"> & {
+  /**
+   * The new secret.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+
+  /**
+   * Until when the replaced secret is still accepted; 0 when it is not.
+   *
+   * @generated from field: int64 previous_expire_time_ms = 2;
+   */
+  previousExpireTimeMs: bigint;
+};
+
+/**
+ * Describes the message tandem.v1.RotateWidgetSecretResponse.
+ * Use `create(RotateWidgetSecretResponseSchema)` to create a new message.
+ */
+export const RotateWidgetSecretResponseSchema: GenMessage<RotateWidgetSecretResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_workspace, 15);
+
+/**
  * @generated from message tandem.v1.InviteMemberRequest
  */
 export type InviteMemberRequest = Message<"tandem.v1.InviteMemberRequest"> & {
@@ -379,7 +475,7 @@ export type InviteMemberRequest = Message<"tandem.v1.InviteMemberRequest"> & {
  * Use `create(InviteMemberRequestSchema)` to create a new message.
  */
 export const InviteMemberRequestSchema: GenMessage<InviteMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 12);
+  messageDesc(file_tandem_v1_workspace, 16);
 
 /**
  * @generated from message tandem.v1.InviteMemberResponse
@@ -403,7 +499,7 @@ export type InviteMemberResponse = Message<"tandem.v1.InviteMemberResponse"> & {
  * Use `create(InviteMemberResponseSchema)` to create a new message.
  */
 export const InviteMemberResponseSchema: GenMessage<InviteMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 13);
+  messageDesc(file_tandem_v1_workspace, 17);
 
 /**
  * @generated from message tandem.v1.AcceptInviteRequest
@@ -435,7 +531,7 @@ export type AcceptInviteRequest = Message<"tandem.v1.AcceptInviteRequest"> & {
  * Use `create(AcceptInviteRequestSchema)` to create a new message.
  */
 export const AcceptInviteRequestSchema: GenMessage<AcceptInviteRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 14);
+  messageDesc(file_tandem_v1_workspace, 18);
 
 /**
  * @generated from message tandem.v1.AcceptInviteResponse
@@ -465,7 +561,7 @@ export type AcceptInviteResponse = Message<"tandem.v1.AcceptInviteResponse"> & {
  * Use `create(AcceptInviteResponseSchema)` to create a new message.
  */
 export const AcceptInviteResponseSchema: GenMessage<AcceptInviteResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 15);
+  messageDesc(file_tandem_v1_workspace, 19);
 
 /**
  * @generated from message tandem.v1.ListMembersRequest
@@ -492,7 +588,7 @@ export type ListMembersRequest = Message<"tandem.v1.ListMembersRequest"> & {
  * Use `create(ListMembersRequestSchema)` to create a new message.
  */
 export const ListMembersRequestSchema: GenMessage<ListMembersRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 16);
+  messageDesc(file_tandem_v1_workspace, 20);
 
 /**
  * @generated from message tandem.v1.ListMembersResponse
@@ -514,7 +610,7 @@ export type ListMembersResponse = Message<"tandem.v1.ListMembersResponse"> & {
  * Use `create(ListMembersResponseSchema)` to create a new message.
  */
 export const ListMembersResponseSchema: GenMessage<ListMembersResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 17);
+  messageDesc(file_tandem_v1_workspace, 21);
 
 /**
  * @generated from message tandem.v1.UpdateMemberRoleRequest
@@ -541,7 +637,7 @@ export type UpdateMemberRoleRequest = Message<"tandem.v1.UpdateMemberRoleRequest
  * Use `create(UpdateMemberRoleRequestSchema)` to create a new message.
  */
 export const UpdateMemberRoleRequestSchema: GenMessage<UpdateMemberRoleRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 18);
+  messageDesc(file_tandem_v1_workspace, 22);
 
 /**
  * @generated from message tandem.v1.UpdateMemberRoleResponse
@@ -558,7 +654,7 @@ export type UpdateMemberRoleResponse = Message<"tandem.v1.UpdateMemberRoleRespon
  * Use `create(UpdateMemberRoleResponseSchema)` to create a new message.
  */
 export const UpdateMemberRoleResponseSchema: GenMessage<UpdateMemberRoleResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 19);
+  messageDesc(file_tandem_v1_workspace, 23);
 
 /**
  * @generated from message tandem.v1.RemoveMemberRequest
@@ -580,7 +676,7 @@ export type RemoveMemberRequest = Message<"tandem.v1.RemoveMemberRequest"> & {
  * Use `create(RemoveMemberRequestSchema)` to create a new message.
  */
 export const RemoveMemberRequestSchema: GenMessage<RemoveMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 20);
+  messageDesc(file_tandem_v1_workspace, 24);
 
 /**
  * @generated from message tandem.v1.RemoveMemberResponse
@@ -593,7 +689,7 @@ export type RemoveMemberResponse = Message<"tandem.v1.RemoveMemberResponse"> & {
  * Use `create(RemoveMemberResponseSchema)` to create a new message.
  */
 export const RemoveMemberResponseSchema: GenMessage<RemoveMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 21);
+  messageDesc(file_tandem_v1_workspace, 25);
 
 /**
  * @generated from message tandem.v1.CreateGroupRequest
@@ -627,7 +723,7 @@ export type CreateGroupRequest = Message<"tandem.v1.CreateGroupRequest"> & {
  * Use `create(CreateGroupRequestSchema)` to create a new message.
  */
 export const CreateGroupRequestSchema: GenMessage<CreateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 22);
+  messageDesc(file_tandem_v1_workspace, 26);
 
 /**
  * @generated from message tandem.v1.CreateGroupResponse
@@ -644,7 +740,7 @@ export type CreateGroupResponse = Message<"tandem.v1.CreateGroupResponse"> & {
  * Use `create(CreateGroupResponseSchema)` to create a new message.
  */
 export const CreateGroupResponseSchema: GenMessage<CreateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 23);
+  messageDesc(file_tandem_v1_workspace, 27);
 
 /**
  * @generated from message tandem.v1.ListGroupsRequest
@@ -671,7 +767,7 @@ export type ListGroupsRequest = Message<"tandem.v1.ListGroupsRequest"> & {
  * Use `create(ListGroupsRequestSchema)` to create a new message.
  */
 export const ListGroupsRequestSchema: GenMessage<ListGroupsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 24);
+  messageDesc(file_tandem_v1_workspace, 28);
 
 /**
  * @generated from message tandem.v1.ListGroupsResponse
@@ -693,7 +789,7 @@ export type ListGroupsResponse = Message<"tandem.v1.ListGroupsResponse"> & {
  * Use `create(ListGroupsResponseSchema)` to create a new message.
  */
 export const ListGroupsResponseSchema: GenMessage<ListGroupsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 25);
+  messageDesc(file_tandem_v1_workspace, 29);
 
 /**
  * @generated from message tandem.v1.UpdateGroupRequest
@@ -727,7 +823,7 @@ export type UpdateGroupRequest = Message<"tandem.v1.UpdateGroupRequest"> & {
  * Use `create(UpdateGroupRequestSchema)` to create a new message.
  */
 export const UpdateGroupRequestSchema: GenMessage<UpdateGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 26);
+  messageDesc(file_tandem_v1_workspace, 30);
 
 /**
  * @generated from message tandem.v1.UpdateGroupResponse
@@ -744,7 +840,7 @@ export type UpdateGroupResponse = Message<"tandem.v1.UpdateGroupResponse"> & {
  * Use `create(UpdateGroupResponseSchema)` to create a new message.
  */
 export const UpdateGroupResponseSchema: GenMessage<UpdateGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 27);
+  messageDesc(file_tandem_v1_workspace, 31);
 
 /**
  * @generated from message tandem.v1.DeleteGroupRequest
@@ -761,7 +857,7 @@ export type DeleteGroupRequest = Message<"tandem.v1.DeleteGroupRequest"> & {
  * Use `create(DeleteGroupRequestSchema)` to create a new message.
  */
 export const DeleteGroupRequestSchema: GenMessage<DeleteGroupRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 28);
+  messageDesc(file_tandem_v1_workspace, 32);
 
 /**
  * @generated from message tandem.v1.DeleteGroupResponse
@@ -774,7 +870,7 @@ export type DeleteGroupResponse = Message<"tandem.v1.DeleteGroupResponse"> & {
  * Use `create(DeleteGroupResponseSchema)` to create a new message.
  */
 export const DeleteGroupResponseSchema: GenMessage<DeleteGroupResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 29);
+  messageDesc(file_tandem_v1_workspace, 33);
 
 /**
  * @generated from message tandem.v1.AddGroupMemberRequest
@@ -796,7 +892,7 @@ export type AddGroupMemberRequest = Message<"tandem.v1.AddGroupMemberRequest"> &
  * Use `create(AddGroupMemberRequestSchema)` to create a new message.
  */
 export const AddGroupMemberRequestSchema: GenMessage<AddGroupMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 30);
+  messageDesc(file_tandem_v1_workspace, 34);
 
 /**
  * @generated from message tandem.v1.AddGroupMemberResponse
@@ -813,7 +909,7 @@ export type AddGroupMemberResponse = Message<"tandem.v1.AddGroupMemberResponse">
  * Use `create(AddGroupMemberResponseSchema)` to create a new message.
  */
 export const AddGroupMemberResponseSchema: GenMessage<AddGroupMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 31);
+  messageDesc(file_tandem_v1_workspace, 35);
 
 /**
  * @generated from message tandem.v1.RemoveGroupMemberRequest
@@ -835,7 +931,7 @@ export type RemoveGroupMemberRequest = Message<"tandem.v1.RemoveGroupMemberReque
  * Use `create(RemoveGroupMemberRequestSchema)` to create a new message.
  */
 export const RemoveGroupMemberRequestSchema: GenMessage<RemoveGroupMemberRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 32);
+  messageDesc(file_tandem_v1_workspace, 36);
 
 /**
  * @generated from message tandem.v1.RemoveGroupMemberResponse
@@ -852,7 +948,7 @@ export type RemoveGroupMemberResponse = Message<"tandem.v1.RemoveGroupMemberResp
  * Use `create(RemoveGroupMemberResponseSchema)` to create a new message.
  */
 export const RemoveGroupMemberResponseSchema: GenMessage<RemoveGroupMemberResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_workspace, 33);
+  messageDesc(file_tandem_v1_workspace, 37);
 
 /**
  * Role is a member's role in a workspace; each role can do all that the
@@ -934,6 +1030,31 @@ export const WorkspaceService: GenService<{
     methodKind: "unary";
     input: typeof UpdateWorkspaceRequestSchema;
     output: typeof UpdateWorkspaceResponseSchema;
+  },
+  /**
+   * GetWidgetSecret returns the workspace's widget secret, with which a store
+   * signs the identities it vouches for (see StartSession), and until when
+   * the secret it replaced is still accepted.
+   *
+   * @generated from rpc tandem.v1.WorkspaceService.GetWidgetSecret
+   */
+  getWidgetSecret: {
+    methodKind: "unary";
+    input: typeof GetWidgetSecretRequestSchema;
+    output: typeof GetWidgetSecretResponseSchema;
+  },
+  /**
+   * RotateWidgetSecret replaces the widget secret with a new random one. The
+   * old one stays valid for the server's grace period (so stores can switch
+   * over), or ends at once with revoke_previous (for a leaked secret). A
+   * secret replaced earlier and still in its grace period ends at once.
+   *
+   * @generated from rpc tandem.v1.WorkspaceService.RotateWidgetSecret
+   */
+  rotateWidgetSecret: {
+    methodKind: "unary";
+    input: typeof RotateWidgetSecretRequestSchema;
+    output: typeof RotateWidgetSecretResponseSchema;
   },
   /**
    * InviteMember creates a single-use invitation, valid for seven days, for a
