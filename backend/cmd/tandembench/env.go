@@ -136,8 +136,9 @@ func (s *stage) startNATS(ctx context.Context) error {
 
 // startReplicas starts n tandemd processes on the stage's database (and its
 // NATS, if started) with production defaults but for the extra settings,
-// then signs the bootstrap owner in. Widget rate limits are off (the load
-// comes from one IP and a few visitors), and so are the reactors.
+// then signs the bootstrap owner in. Widget rate limits and abuse caps are
+// off (the load comes from one IP and a few principals), and so are the
+// reactors.
 func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]string) error {
 	for range n {
 		env := map[string]string{
@@ -146,6 +147,13 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 			"TANDEM_BOOTSTRAP_EMAIL":    ownerEmail,
 			"TANDEM_BOOTSTRAP_PASSWORD": ownerPassword,
 			"TANDEM_WIDGET_RATE":        "0",
+			// Nor are abuse limits made for the internet: the scenarios
+			// open thousands of streams and sessions as a few principals.
+			"TANDEM_WIDGET_SESSIONS_PER_MINUTE":    "0",
+			"TANDEM_WIDGET_MAX_OPEN_CONVERSATIONS": "0",
+			"TANDEM_MAX_STREAMS_PER_VISITOR":       "0",
+			"TANDEM_MAX_STREAMS_PER_MEMBER":        "0",
+			"TANDEM_MAX_STREAMS_PER_ADDRESS":       "0",
 			// One owner makes every scenario's workspaces.
 			"TANDEM_MAX_WORKSPACES_PER_USER": "1000000",
 			"TANDEM_LOG_LEVEL":               "error",

@@ -98,7 +98,9 @@ func (s *seeder) growTo(ctx context.Context, total int) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.db.ExecContext(ctx, `UPDATE workspaces SET last_seq = ? WHERE id = ?`, s.seq, s.workspaceID)
+	// The messages come without their events, as if retention had pruned
+	// them: the log's head says so.
+	_, err = s.db.ExecContext(ctx, `UPDATE workspaces SET last_seq = ?, pruned_seq = ? WHERE id = ?`, s.seq, s.seq, s.workspaceID)
 	return err
 }
 

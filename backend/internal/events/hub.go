@@ -131,15 +131,15 @@ func (h *Hub) Deliver(workspaceID string, seq int64) {
 func (h *Hub) wake(workspaceID string, seq int64, returned bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if returned {
+		h.ackLocked(workspaceID, seq) // for later readers and snapshot reads, watched or not
+	}
 	subs := h.subs[workspaceID]
 	if len(subs) == 0 {
 		return
 	}
 	if seq > h.known[workspaceID] {
 		h.known[workspaceID] = seq
-	}
-	if returned && seq > h.acked[workspaceID] {
-		h.acked[workspaceID] = seq
 	}
 	for s := range subs {
 		select {
@@ -165,6 +165,10 @@ const ackedCap = 1 << 16
 func (h *Hub) ack(workspaceID string, seq int64) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.ackLocked(workspaceID, seq)
+}
+
+func (h *Hub) ackLocked(workspaceID string, seq int64) {
 	if seq <= h.acked[workspaceID] {
 		return
 	}
