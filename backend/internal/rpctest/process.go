@@ -51,25 +51,27 @@ type Process struct {
 	URL  string
 	Addr string
 	cmd  *exec.Cmd
-	out  *syncBuffer
+	out  *SyncBuffer
 	done chan error
 
 	// MetricsURL is the process's /metrics listener (TANDEM_METRICS_ADDR).
 	MetricsURL string
 }
 
-type syncBuffer struct {
+// SyncBuffer is an output sink safe for concurrent writers (a process's
+// output, a server's log) that tests read while they run.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
+func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.Write(p)
 }
 
-func (s *syncBuffer) String() string {
+func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
@@ -100,7 +102,7 @@ func StartProcess(t testing.TB, addr string, env map[string]string, args ...stri
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	p := &Process{URL: "http://" + addr, Addr: addr, MetricsURL: "http://" + metricsAddr, cmd: cmd, out: &syncBuffer{}, done: make(chan error, 1)}
+	p := &Process{URL: "http://" + addr, Addr: addr, MetricsURL: "http://" + metricsAddr, cmd: cmd, out: &SyncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

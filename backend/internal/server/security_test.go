@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"net/netip"
 	"strings"
@@ -190,28 +189,10 @@ func TestSecurityTrustedProxies(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestSecurityDeniedCallsLogged (issue 14 item 18): a denied call's log
 // line names the principal and the client address.
 func TestSecurityDeniedCallsLogged(t *testing.T) {
-	var logs syncBuffer
+	var logs rpctest.SyncBuffer
 	srv := rpctest.StartLogging(t, storetest.Options(t, "sqlite"), &logs, func(c *config.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
