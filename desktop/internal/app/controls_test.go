@@ -98,7 +98,7 @@ func TestControls(t *testing.T) {
 	raw, err = boss.app.TakeOver(id)
 	step("supervisor takes over", raw, err, func(c *tandemv1.Conversation) bool { return c.GetAssigneeUserId() != av.UserID })
 	_, err = agent.app.TakeOver(id)
-	if e := apiclient.From(err); e.Kind != apiclient.KindForbidden || !strings.Contains(e.Message, "Only supervisors") {
+	if e := apiclient.From(err); e.Kind != apiclient.KindForbidden || !strings.Contains(strings.ToLower(e.Message), "only supervisors") {
 		t.Fatalf("agent takes over from a teammate = %+v", e)
 	}
 	until := time.Now().Add(time.Hour).UnixMilli()

@@ -103,6 +103,7 @@ func (s *Server) start(t testing.TB) {
 		"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
 		"TANDEM_ADDR=" + s.Addr, "TANDEM_DATA_DIR=" + s.DataDir,
 		"TANDEM_HEARTBEAT=1s", "TANDEM_POLL_INTERVAL=200ms", "TANDEM_LOG_LEVEL=warn",
+		"TANDEM_METRICS_ADDR=off", // servers side by side would share its port
 	}
 	for k, v := range s.env {
 		cmd.Env = append(cmd.Env, k+"="+v)

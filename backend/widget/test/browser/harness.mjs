@@ -41,7 +41,7 @@ export async function startTandemd(bin) {
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-widget-test-"));
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(bin, ["--demo"], {
-    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_ADDR: `127.0.0.1:${port}`, TANDEM_DATABASE_URL: "", TANDEM_NATS_URL: "", TANDEM_HEARTBEAT: "2s", TANDEM_LOG_LEVEL: "warn" },
+    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_ADDR: `127.0.0.1:${port}`, TANDEM_DATABASE_URL: "", TANDEM_NATS_URL: "", TANDEM_HEARTBEAT: "2s", TANDEM_LOG_LEVEL: "warn", TANDEM_METRICS_ADDR: "off" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
