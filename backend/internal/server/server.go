@@ -325,7 +325,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	web.Register(mux)
 
-	reflector := grpcreflect.NewStaticReflector(Services()...)
+	// Reflection lists the health service too, so `grpcurl list` and
+	// `buf curl --list-methods` show every service the port answers.
+	reflector := grpcreflect.NewStaticReflector(append(Services(), grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(s.health))
