@@ -474,6 +474,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Run is tandemd: it builds the server, creates the bootstrap owner and the
 // demo data when asked, listens and serves until ctx ends.
 func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	if cfg.DemoReset {
+		if err := resetDemo(ctx, cfg, logger); err != nil {
+			return err
+		}
+	}
 	s, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err
