@@ -13,7 +13,8 @@ import (
 )
 
 // Bootstrap creates the configured first owner account (once) and, with
-// --demo, the demo data.
+// --demo, the demo data; with neither and no account yet, it prints the
+// one-time setup link.
 func (s *Server) Bootstrap(ctx context.Context) error {
 	if s.cfg.BootstrapEmail != "" {
 		u, created, err := s.Accounts.EnsureUser(ctx, s.cfg.BootstrapEmail, "", s.cfg.BootstrapPass)
@@ -38,6 +39,10 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		s.demoKey.Store(&d.Workspace.PublicKey)
+		return nil
+	}
+	if s.cfg.BootstrapEmail == "" {
+		return s.offerSetup(ctx)
 	}
 	return nil
 }

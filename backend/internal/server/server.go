@@ -74,6 +74,8 @@ type Server struct {
 	slaReactor *events.Reactor
 	// metricsReactor counts what happens for Prometheus.
 	metricsReactor *events.Reactor
+	// setup is the first start's one-time setup link.
+	setup setup
 	// demoKey is the demo workspace's widget key, set by Bootstrap.
 	demoKey atomic.Pointer[string]
 
@@ -324,6 +326,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		return nil, fmt.Errorf("widget bundle: %w", err)
 	}
 	web.Register(mux)
+	s.mountSetup(mux)
 
 	// Reflection lists the health service too, so `grpcurl list` and
 	// `buf curl --list-methods` show every service the port answers.
