@@ -10,16 +10,26 @@ BUF := api/node_modules/.bin/buf
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
 
+# `make run ARGS=--demo-reset` starts the demo afresh.
+ARGS ?=
+
 .PHONY: run
-run: ## run tandemd on the embedded SQLite store with demo data
-	cd backend && go run ./cmd/tandemd --demo
+run: ## run tandemd on the embedded SQLite store (backend/tandem-data) with demo data; ARGS=--demo-reset starts it afresh
+	@echo "building tandemd... (the first build takes a minute or two)"
+	@mkdir -p .bin
+	cd backend && go build -o ../.bin/tandemd ./cmd/tandemd
+	cd backend && exec ../.bin/tandemd --demo $(ARGS)
 
 # The MySQL/MariaDB the tests use besides SQLite; each test makes and drops
 # its own database there. `make test-sqlite` runs without one.
 TANDEM_TEST_MYSQL_DSN ?= root@tcp(127.0.0.1:3306)/test
 
+.PHONY: test-env
+test-env: ## install (apt, asks for sudo if needed) and start what make test needs; quick when all is there
+	@TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' bash .ci/setup
+
 .PHONY: test
-test: vet widget-test ## run every test: Go on SQLite and MariaDB/MySQL under the race detector, the widget in Chromium, the desktop app (in a real window under Xvfb)
+test: test-env buf vet widget-test ## set up (test-env), then run every test: Go on SQLite and MariaDB/MySQL under the race detector, the widget in Chromium, the desktop app (in a real window under Xvfb)
 	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go test -race -count=1 -timeout 25m ./...
 	$(MAKE) test-browser
 	$(MAKE) -C desktop test test-window
@@ -62,10 +72,14 @@ tools: ## install the pinned code generators (Go plugins into .bin, buf and prot
 	cd api && go build -o ../.bin/protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go
 	cd api && go build -o ../.bin/protoc-gen-connect-go connectrpc.com/connect/cmd/protoc-gen-connect-go
 	cd api && npm install --no-audit --no-fund --loglevel=error
-	@[ "$$($(BUF) --version 2>/dev/null)" = "$(BUF_VERSION)" ] || (cd api && npm install --no-save --no-audit --no-fund --loglevel=error @bufbuild/buf@$(BUF_VERSION))
+	@$(MAKE) --no-print-directory buf
 	@dir=$$(cd backend && go mod download -json github.com/bufbuild/protovalidate@$(PROTOVALIDATE_VERSION) | sed -n 's/.*"Dir": "\(.*\)".*/\1/p'); \
 	  mkdir -p .buf-deps/protovalidate/buf/validate; \
 	  install -m 0644 $$dir/proto/protovalidate/buf/validate/validate.proto .buf-deps/protovalidate/buf/validate/
+
+.PHONY: buf
+buf: ## install the pinned buf into api/node_modules/.bin (for buf curl and codegen)
+	@[ "$$($(BUF) --version 2>/dev/null)" = "$(BUF_VERSION)" ] || (cd api && npm install --no-save --no-audit --no-fund --loglevel=error @bufbuild/buf@$(BUF_VERSION))
 
 .PHONY: generate
 generate: tools ## lint the protos and regenerate api/ (Go and TypeScript)

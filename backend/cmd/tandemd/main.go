@@ -1,4 +1,5 @@
-// Command tandemd is Tandem's server.
+// Command tandemd is Tandem's server; `tandemd user create` makes an
+// account for scripted installs.
 package main
 
 import (
@@ -15,6 +16,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "user" {
+		os.Exit(userCommand(os.Args[2:]))
+	}
 	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return

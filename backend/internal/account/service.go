@@ -128,6 +128,20 @@ func (s *Service) EnsureUser(ctx context.Context, email, displayName, password s
 	return u, err == nil, err
 }
 
+// HasUsers reports whether any account exists, read through q (the
+// service's database, or a transaction). A server without one offers a
+// one-time setup link for its first owner.
+func (s *Service) HasUsers(ctx context.Context, q store.Querier) (bool, error) {
+	if q == nil {
+		q = s.db
+	}
+	ok, err := anyUser(ctx, q)
+	if err != nil {
+		return false, fmt.Errorf("find any user: %w", err)
+	}
+	return ok, nil
+}
+
 // UserByEmail returns the user with the email, or apperr.ErrNotFound.
 func (s *Service) UserByEmail(ctx context.Context, email string) (User, error) {
 	u, err := userByEmail(ctx, s.db, NormalizeEmail(email))

@@ -108,3 +108,9 @@ func touchAPIKey(ctx context.Context, q store.Querier, id string, now int64) err
 	_, err := q.ExecContext(ctx, `UPDATE api_keys SET last_used_at = ? WHERE id = ?`, now, id)
 	return err
 }
+
+func anyUser(ctx context.Context, q store.Querier) (bool, error) {
+	var ids []string
+	err := q.SelectContext(ctx, &ids, `SELECT id FROM users LIMIT 1`)
+	return len(ids) > 0, err
+}

@@ -89,6 +89,9 @@ type Config struct {
 	// of the largest body its route accepts (at least one MiB); streams
 	// are exempt.
 	BodyTimeout time.Duration
+	// DemoReset deletes the embedded database and files before the demo
+	// is seeded afresh (it implies Demo; embedded store only).
+	DemoReset bool
 	// DemoForce allows --demo, whose passwords are public, on an address
 	// other than loopback.
 	DemoForce bool
@@ -131,6 +134,7 @@ func settings() []setting {
 		{"bootstrap-email", "TANDEM_BOOTSTRAP_EMAIL", "", "email of the owner account created on first start"},
 		{"bootstrap-password", "TANDEM_BOOTSTRAP_PASSWORD", "", "password of that owner account (at least 10 characters, not a common or pattern password)"},
 		{"demo", "TANDEM_DEMO", "false", "seed a demo workspace and print how to sign in (loopback addresses only, unless --demo-force)"},
+		{"demo-reset", "TANDEM_DEMO_RESET", "false", "start the demo afresh: delete the embedded database and files in --data-dir, then seed the demo (implies --demo; not with --database-url)"},
 		{"demo-force", "TANDEM_DEMO_FORCE", "false", "allow --demo on a non-loopback address although everyone knows its passwords"},
 		{"log-level", "TANDEM_LOG_LEVEL", "info", "debug, info, warn or error"},
 		{"log-format", "TANDEM_LOG_FORMAT", "text", "text or json"},
@@ -193,14 +197,16 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		values[s.flag] = fs.String(s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: tandemd [flags]\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
+		fmt.Fprintln(usage, "Usage: tandemd [flags]\n       tandemd user create --email EMAIL [flags]   (an account for scripted installs; see its --help)\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	// --demo and --demo-force are boolean flags: accept them bare.
+	// --demo, --demo-reset and --demo-force are boolean flags: accept them bare.
 	for i, a := range args {
 		switch a {
 		case "--demo", "-demo":
 			args[i] = "--demo=true"
+		case "--demo-reset", "-demo-reset":
+			args[i] = "--demo-reset=true"
 		case "--demo-force", "-demo-force":
 			args[i] = "--demo-force=true"
 		}
@@ -287,6 +293,15 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	if c.Demo, err = strconv.ParseBool(get("demo")); err != nil {
 		bad("demo", "%q is not true or false", get("demo"))
+	}
+	if c.DemoReset, err = strconv.ParseBool(get("demo-reset")); err != nil {
+		bad("demo-reset", "%q is not true or false", get("demo-reset"))
+	}
+	if c.DemoReset {
+		c.Demo = true
+		if c.DatabaseURL != "" {
+			bad("demo-reset", "resets only the embedded database in --data-dir; with --database-url, drop and recreate that database yourself")
+		}
 	}
 	if c.DemoForce, err = strconv.ParseBool(get("demo-force")); err != nil {
 		bad("demo-force", "%q is not true or false", get("demo-force"))

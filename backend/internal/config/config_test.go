@@ -115,3 +115,23 @@ func TestSecuritySettings(t *testing.T) {
 		}
 	}
 }
+
+// TestDemoReset (issue 15 item 20): --demo-reset implies --demo and is
+// refused with a database URL, whose data it would not reset.
+func TestDemoReset(t *testing.T) {
+	c, err := Load([]string{"--demo-reset"}, env(nil), io.Discard)
+	if err != nil || !c.DemoReset || !c.Demo {
+		t.Fatalf("--demo-reset: %+v, %v; want DemoReset and Demo", c, err)
+	}
+	c, err = Load(nil, env(map[string]string{"TANDEM_DEMO_RESET": "true"}), io.Discard)
+	if err != nil || !c.DemoReset || !c.Demo {
+		t.Fatalf("TANDEM_DEMO_RESET: DemoReset %v, Demo %v, %v", c.DemoReset, c.Demo, err)
+	}
+	if c, err := Load(nil, env(nil), io.Discard); err != nil || c.DemoReset {
+		t.Fatalf("default: DemoReset %v, %v", c.DemoReset, err)
+	}
+	_, err = Load([]string{"--demo-reset", "--database-url", "mysql://root@127.0.0.1:3306/tandem"}, env(nil), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--demo-reset (TANDEM_DEMO_RESET)") {
+		t.Fatalf("--demo-reset with a database URL: %v, want a refusal naming the flag", err)
+	}
+}

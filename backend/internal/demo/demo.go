@@ -55,8 +55,17 @@ type Seeded struct {
 	Agent     account.User
 }
 
+// Banner is where the demo runs, for what Seed prints.
+type Banner struct {
+	// Addr is the API's listen address (host:port).
+	Addr string
+	// DataDir is the embedded store's directory; empty when the demo runs
+	// on a database server.
+	DataDir string
+}
+
 // Seed creates the demo data unless it exists, and tells out how to sign in.
-func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded, error) {
+func Seed(ctx context.Context, svc Services, where Banner, out io.Writer) (Seeded, error) {
 	var d Seeded
 	owner, _, err := svc.Accounts.EnsureUser(ctx, OwnerEmail, "Olivia Owner", Password)
 	if err != nil {
@@ -78,7 +87,7 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 			if d.Workspace, err = svc.Workspaces.Get(ctx, m.WorkspaceID); err != nil {
 				return d, err
 			}
-			announce(out, addr, d)
+			announce(out, where, d)
 			return d, nil
 		}
 	}
@@ -131,17 +140,25 @@ func Seed(ctx context.Context, svc Services, addr string, out io.Writer) (Seeded
 	if err := seedAutomation(ctx, svc, d.Workspace, ownerP); err != nil {
 		return d, err
 	}
-	announce(out, addr, d)
+	announce(out, where, d)
 	return d, nil
 }
 
-func announce(out io.Writer, addr string, d Seeded) {
+func announce(out io.Writer, where Banner, d Seeded) {
 	fmt.Fprintf(out, `
 Tandem demo is ready on http://%s
   workspace  %s (id %s, widget key %s)
   sign in    %s / %s  (owner)
              %s / %s  (agent)
-  try        buf curl --protocol grpc --http2-prior-knowledge --list-methods http://%s
-             (README.md shows how to watch the inbox live and chat as a customer)
-`, addr, d.Workspace.Name, d.Workspace.ID, d.Workspace.PublicKey, OwnerEmail, Password, AgentEmail, Password, addr)
+`, where.Addr, d.Workspace.Name, d.Workspace.ID, d.Workspace.PublicKey, OwnerEmail, Password, AgentEmail, Password)
+	if where.DataDir != "" {
+		fmt.Fprintf(out, "  data       %s  (kept across restarts; --demo-reset starts the demo afresh)\n", where.DataDir)
+	}
+	fmt.Fprintf(out, `  try        %s --list-methods http://%s
+             (from the repository root: `+"`make tools`"+` installs the pinned buf there, or use any buf on your PATH;
+              README.md shows how to watch the inbox live and chat as a customer)
+`, BufCurl, where.Addr)
 }
+
+// BufCurl is the banner's buf curl command, run from the repository root.
+const BufCurl = "api/node_modules/.bin/buf curl --protocol grpc --http2-prior-knowledge"

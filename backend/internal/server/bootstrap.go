@@ -3,13 +3,18 @@ package server
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"path/filepath"
 
+	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
 )
 
 // Bootstrap creates the configured first owner account (once) and, with
-// --demo, the demo data.
+// --demo, the demo data; with neither and no account yet, it prints the
+// one-time setup link.
 func (s *Server) Bootstrap(ctx context.Context) error {
 	if s.cfg.BootstrapEmail != "" {
 		u, created, err := s.Accounts.EnsureUser(ctx, s.cfg.BootstrapEmail, "", s.cfg.BootstrapPass)
@@ -24,12 +29,20 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		if s.cfg.DemoForce {
 			s.logger.WarnContext(ctx, "demo data on a forced address: anyone who can reach it can sign in with the public demo passwords", "addr", s.cfg.Addr)
 		}
+		where := demo.Banner{Addr: s.cfg.Addr}
+		if s.cfg.DatabaseURL == "" {
+			where.DataDir, _ = filepath.Abs(s.cfg.DataDir)
+		}
 		d, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned,
-			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation}, s.cfg.Addr, os.Stdout)
+			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation}, where, os.Stdout)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		s.demoKey.Store(&d.Workspace.PublicKey)
+		return nil
+	}
+	if s.cfg.BootstrapEmail == "" {
+		return s.offerSetup(ctx)
 	}
 	return nil
 }
@@ -40,4 +53,24 @@ func (s *Server) demoWidgetKey() string {
 		return *k
 	}
 	return ""
+}
+
+// resetDemo deletes the embedded database and files of earlier runs
+// (--demo-reset), before the store is opened and the demo seeded afresh.
+func resetDemo(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("demo reset: %w", err)
+	}
+	filesDir := ""
+	if cfg.BlobURL == "" { // files kept elsewhere are not the data directory's
+		filesDir = files.LocalDir("", dir)
+	}
+	deleted, err := demo.Reset(dir, filesDir)
+	if err != nil {
+		return err
+	}
+	logger.WarnContext(ctx, "demo reset: deleted the embedded database and uploaded files of earlier runs; seeding the demo afresh",
+		"data_dir", dir, "deleted", deleted)
+	return nil
 }

@@ -25,7 +25,7 @@ func TestDemoFirstMinute(t *testing.T) {
 		srv := rpctest.Start(t, opts)
 		d, err := demo.Seed(t.Context(), demo.Services{Accounts: srv.Accounts, Workspaces: srv.Workspaces, Contacts: srv.Contacts,
 			Conversations: srv.Conversations, Tags: srv.Tags, Canned: srv.Canned, Knowledge: srv.Knowledge, Bot: srv.Bot,
-			Presence: srv.Presence, SLA: srv.SLA, Files: srv.Files, Automation: srv.Automation}, "", io.Discard)
+			Presence: srv.Presence, SLA: srv.SLA, Files: srv.Files, Automation: srv.Automation}, demo.Banner{}, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}

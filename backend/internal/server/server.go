@@ -74,6 +74,8 @@ type Server struct {
 	slaReactor *events.Reactor
 	// metricsReactor counts what happens for Prometheus.
 	metricsReactor *events.Reactor
+	// setup is the first start's one-time setup link.
+	setup setup
 	// demoKey is the demo workspace's widget key, set by Bootstrap.
 	demoKey atomic.Pointer[string]
 
@@ -324,8 +326,11 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		return nil, fmt.Errorf("widget bundle: %w", err)
 	}
 	web.Register(mux)
+	s.mountSetup(mux)
 
-	reflector := grpcreflect.NewStaticReflector(Services()...)
+	// Reflection lists the health service too, so `grpcurl list` and
+	// `buf curl --list-methods` show every service the port answers.
+	reflector := grpcreflect.NewStaticReflector(append(Services(), grpchealth.HealthV1ServiceName)...)
 	mux.Handle(grpcreflect.NewHandlerV1(reflector))
 	mux.Handle(grpcreflect.NewHandlerV1Alpha(reflector))
 	mux.Handle(grpchealth.NewHandler(s.health))
@@ -472,6 +477,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // Run is tandemd: it builds the server, creates the bootstrap owner and the
 // demo data when asked, listens and serves until ctx ends.
 func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
+	if cfg.DemoReset {
+		if err := resetDemo(ctx, cfg, logger); err != nil {
+			return err
+		}
+	}
 	s, err := New(ctx, cfg, logger)
 	if err != nil {
 		return err

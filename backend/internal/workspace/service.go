@@ -90,30 +90,39 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, name stri
 	if err := naming.Check("name", name); err != nil {
 		return Workspace{}, err
 	}
+	var w Workspace
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		w, err = s.createTx(ctx, tx, actor, name)
+		return err
+	})
+	return w, err
+}
+
+// createTx makes the workspace owned by the actor in the caller's
+// transaction.
+func (s *Service) createTx(ctx context.Context, tx *store.Tx, actor *access.Principal, name string) (Workspace, error) {
 	now := store.NowMillis(s.now())
 	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16), Widget: DefaultWidget,
 		WidgetSecret: randomHex(32), CreatedAt: now, UpdatedAt: now}
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		owned, err := ownedCount(ctx, tx, actor.UserID)
-		if err != nil {
-			return fmt.Errorf("count owned workspaces: %w", err)
-		}
-		if owned >= s.maxOwned {
-			return apperr.Newf(apperr.ResourceExhausted, "you own %d workspaces, the most allowed; delete or hand one over first", owned)
-		}
-		if err := insertWorkspace(ctx, tx, &w); err != nil {
-			return fmt.Errorf("insert workspace: %w", err)
-		}
-		if err := insertMember(ctx, tx, w.ID, actor.UserID, access.RoleOwner, now); err != nil {
-			return fmt.Errorf("insert owner: %w", err)
-		}
-		if err := s.appendEvent(ctx, tx, w.ID, actor, "workspace.created", events.Agents, map[string]string{"name": name}); err != nil {
-			return err
-		}
-		return s.appendEvent(ctx, tx, w.ID, actor, "member.added", events.Agents,
-			map[string]string{"user_id": actor.UserID, "role": string(access.RoleOwner)})
-	})
-	return w, err
+	owned, err := ownedCount(ctx, tx, actor.UserID)
+	if err != nil {
+		return w, fmt.Errorf("count owned workspaces: %w", err)
+	}
+	if owned >= s.maxOwned {
+		return w, apperr.Newf(apperr.ResourceExhausted, "you own %d workspaces, the most allowed; delete or hand one over first", owned)
+	}
+	if err := insertWorkspace(ctx, tx, &w); err != nil {
+		return w, fmt.Errorf("insert workspace: %w", err)
+	}
+	if err := insertMember(ctx, tx, w.ID, actor.UserID, access.RoleOwner, now); err != nil {
+		return w, fmt.Errorf("insert owner: %w", err)
+	}
+	if err := s.appendEvent(ctx, tx, w.ID, actor, "workspace.created", events.Agents, map[string]string{"name": name}); err != nil {
+		return w, err
+	}
+	return w, s.appendEvent(ctx, tx, w.ID, actor, "member.added", events.Agents,
+		map[string]string{"user_id": actor.UserID, "role": string(access.RoleOwner)})
 }
 
 // List pages through the workspaces the principal belongs to: a user's

@@ -218,3 +218,9 @@ func groupMemberIDs(ctx context.Context, q store.Querier, groupIDs []string) (ma
 	}
 	return out, err
 }
+
+func workspacesByName(ctx context.Context, q store.Querier, name string) ([]Workspace, error) {
+	var ws []Workspace
+	err := q.SelectContext(ctx, &ws, `SELECT `+workspaceColumns+` FROM workspaces WHERE name = ? ORDER BY created_at LIMIT 2`, name)
+	return ws, err
+}
