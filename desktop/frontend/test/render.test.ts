@@ -1,12 +1,9 @@
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import cases from "../../../backend/internal/canned/testdata/render_cases.json";
 import { describe, expect, it } from "vitest";
 import { render, variables } from "../src/logic/canned";
 
 // The cases the server's renderer passes too (backend/internal/canned/render_test.go).
-const file = JSON.parse(
-  readFileSync(fileURLToPath(new URL("../../../backend/internal/canned/testdata/render_cases.json", import.meta.url)), "utf8"),
-) as { vars: Record<string, string>; cases: { name: string; body: string; want: string; unresolved: string[] }[] };
+const file = cases as { vars: Record<string, string>; cases: { name: string; body: string; want: string; unresolved: string[] }[] };
 
 describe("canned rendering agrees with the server", () => {
   for (const c of file.cases) {
