@@ -81,6 +81,9 @@ export async function act<T>(f: () => Promise<T>): Promise<T | undefined> {
 }
 
 function upsert(c: Conversation): void {
+  // A control's answer may come before its stream event: either one can
+  // change the agent's open chats.
+  if (touchesMine("", {}, conversations.value.get(c.id), c, me.value)) refreshMine();
   const next = new Map(conversations.value);
   next.set(c.id, c);
   conversations.value = next;
@@ -141,9 +144,7 @@ function onEvent(raw: unknown): void {
     typing.value = applyTyping(typing.value, ev.conversationId, ev.actorId, ev.data["actor_name"] ?? "", ev.typing, Date.now());
     return;
   }
-  if (touchesMine(ev.type, ev.data, ev.conversation ? conversations.value.get(ev.conversation.id) : undefined, ev.conversation, me.value)) {
-    refreshMine();
-  }
+  if (!ev.conversation && touchesMine(ev.type, ev.data, undefined, undefined, me.value)) refreshMine(); // presence, settings
   if (ev.conversation) {
     upsert(ev.conversation);
     refreshStats();
