@@ -63,8 +63,8 @@ func run() error {
 		Title:     "Tandem",
 		Width:     1360,
 		Height:    860,
-		MinWidth:  1024,
-		MinHeight: 640,
+		MinWidth:  360,
+		MinHeight: 560,
 		AssetServer: &assetserver.Options{
 			Assets: assets,
 		},

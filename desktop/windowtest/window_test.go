@@ -132,6 +132,22 @@ func TestWindow(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	x.screenshot(filepath.Join(artifacts, "conversation.png"))
 
+	// Issue 15 (items 7, 8, 11): the same conversation at 1280x800 and at a
+	// phone's 390x844 (the window's minimum width is 360): the action bar
+	// keeps one row ("More" holds the rest), the presence chip counts the
+	// chat just taken over, the customer is named and previewed by their
+	// own words. Then the Pending view at phone size, and back.
+	x.resize(win, 1280, 800)
+	x.screenshot(filepath.Join(artifacts, "conversation-1280x800.png"))
+	x.resize(win, 390, 844)
+	x.screenshot(filepath.Join(artifacts, "conversation-390x844.png"))
+	x.keys(win, "Escape", "g", "p")
+	time.Sleep(time.Second)
+	x.resize(win, 1280, 800)
+	x.keys(win, "g", "p")
+	time.Sleep(time.Second)
+	x.screenshot(filepath.Join(artifacts, "pending-1280x800.png"))
+
 	// Another customer asks for a person: the AI agent escalates the
 	// conversation, and the server's notification becomes a native one on
 	// the session bus.

@@ -122,3 +122,10 @@ func (x x) screenshot(path string) {
 	x.must("import", "-window", "root", path)
 	x.t.Logf("screenshot %s", path)
 }
+
+// resize sets the window's size (there is no window manager to refuse).
+func (x x) resize(win string, w, h int) {
+	x.t.Helper()
+	x.must("xdotool", "windowsize", "--sync", win, fmt.Sprint(w), fmt.Sprint(h))
+	time.Sleep(1500 * time.Millisecond) // WebKit lays out again
+}

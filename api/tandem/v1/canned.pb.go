@@ -629,7 +629,10 @@ func (x *RenderCannedResponseRequest) GetConversationId() string {
 type RenderCannedResponseResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The body with its variables filled in.
-	Text          string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// Variables that had no value and no fallback, so rendered as nothing
+	// ("customer.name"), for the agent to check before sending.
+	Unresolved    []string `protobuf:"bytes,2,rep,name=unresolved,proto3" json:"unresolved,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -669,6 +672,13 @@ func (x *RenderCannedResponseResponse) GetText() string {
 		return x.Text
 	}
 	return ""
+}
+
+func (x *RenderCannedResponseResponse) GetUnresolved() []string {
+	if x != nil {
+		return x.Unresolved
+	}
+	return nil
 }
 
 var File_tandem_v1_canned_proto protoreflect.FileDescriptor
@@ -720,9 +730,12 @@ const file_tandem_v1_canned_proto_rawDesc = "" +
 	"\x1cDeleteCannedResponseResponse\"\x88\x01\n" +
 	"\x1bRenderCannedResponseRequest\x126\n" +
 	"\x12canned_response_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x10cannedResponseId\x121\n" +
-	"\x0fconversation_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"2\n" +
+	"\x0fconversation_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"R\n" +
 	"\x1cRenderCannedResponseResponse\x12\x12\n" +
-	"\x04text\x18\x01 \x01(\tR\x04text2\x93\x06\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x1e\n" +
+	"\n" +
+	"unresolved\x18\x02 \x03(\tR\n" +
+	"unresolved2\x93\x06\n" +
 	"\x15CannedResponseService\x12\x8e\x01\n" +
 	"\x14CreateCannedResponse\x12&.tandem.v1.CreateCannedResponseRequest\x1a'.tandem.v1.CreateCannedResponseResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x12\x8e\x01\n" +
 	"\x13ListCannedResponses\x12%.tandem.v1.ListCannedResponsesRequest\x1a&.tandem.v1.ListCannedResponsesResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x9a\x01\n" +

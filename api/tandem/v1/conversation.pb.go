@@ -307,6 +307,66 @@ func (MessageKind) EnumDescriptor() ([]byte, []int) {
 	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{4}
 }
 
+// ConversationOutcome is how a conversation ended.
+type ConversationOutcome int32
+
+const (
+	ConversationOutcome_CONVERSATION_OUTCOME_UNSPECIFIED ConversationOutcome = 0
+	// Not closed yet.
+	ConversationOutcome_CONVERSATION_OUTCOME_OPEN ConversationOutcome = 1
+	// Closed while the AI agent had it: no person was needed.
+	ConversationOutcome_CONVERSATION_OUTCOME_RESOLVED_BY_AI ConversationOutcome = 2
+	// Closed after a person of the team answered.
+	ConversationOutcome_CONVERSATION_OUTCOME_RESOLVED_BY_AGENT ConversationOutcome = 3
+	// Closed while waiting for the team, before anyone answered.
+	ConversationOutcome_CONVERSATION_OUTCOME_ABANDONED ConversationOutcome = 4
+)
+
+// Enum value maps for ConversationOutcome.
+var (
+	ConversationOutcome_name = map[int32]string{
+		0: "CONVERSATION_OUTCOME_UNSPECIFIED",
+		1: "CONVERSATION_OUTCOME_OPEN",
+		2: "CONVERSATION_OUTCOME_RESOLVED_BY_AI",
+		3: "CONVERSATION_OUTCOME_RESOLVED_BY_AGENT",
+		4: "CONVERSATION_OUTCOME_ABANDONED",
+	}
+	ConversationOutcome_value = map[string]int32{
+		"CONVERSATION_OUTCOME_UNSPECIFIED":       0,
+		"CONVERSATION_OUTCOME_OPEN":              1,
+		"CONVERSATION_OUTCOME_RESOLVED_BY_AI":    2,
+		"CONVERSATION_OUTCOME_RESOLVED_BY_AGENT": 3,
+		"CONVERSATION_OUTCOME_ABANDONED":         4,
+	}
+)
+
+func (x ConversationOutcome) Enum() *ConversationOutcome {
+	p := new(ConversationOutcome)
+	*p = x
+	return p
+}
+
+func (x ConversationOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ConversationOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_v1_conversation_proto_enumTypes[5].Descriptor()
+}
+
+func (ConversationOutcome) Type() protoreflect.EnumType {
+	return &file_tandem_v1_conversation_proto_enumTypes[5]
+}
+
+func (x ConversationOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ConversationOutcome.Descriptor instead.
+func (ConversationOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{5}
+}
+
 type ConversationFilter_Assignee int32
 
 const (
@@ -347,11 +407,11 @@ func (x ConversationFilter_Assignee) String() string {
 }
 
 func (ConversationFilter_Assignee) Descriptor() protoreflect.EnumDescriptor {
-	return file_tandem_v1_conversation_proto_enumTypes[5].Descriptor()
+	return file_tandem_v1_conversation_proto_enumTypes[6].Descriptor()
 }
 
 func (ConversationFilter_Assignee) Type() protoreflect.EnumType {
-	return &file_tandem_v1_conversation_proto_enumTypes[5]
+	return &file_tandem_v1_conversation_proto_enumTypes[6]
 }
 
 func (x ConversationFilter_Assignee) Number() protoreflect.EnumNumber {
@@ -360,7 +420,7 @@ func (x ConversationFilter_Assignee) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ConversationFilter_Assignee.Descriptor instead.
 func (ConversationFilter_Assignee) EnumDescriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{7, 0}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{8, 0}
 }
 
 type Contact struct {
@@ -376,8 +436,23 @@ type Contact struct {
 	IdentityVerified     bool              `protobuf:"varint,7,opt,name=identity_verified,json=identityVerified,proto3" json:"identity_verified,omitempty"`
 	FirstSeenTimeMs      int64             `protobuf:"varint,8,opt,name=first_seen_time_ms,json=firstSeenTimeMs,proto3" json:"first_seen_time_ms,omitempty"`
 	LastSeenTimeMs       int64             `protobuf:"varint,9,opt,name=last_seen_time_ms,json=lastSeenTimeMs,proto3" json:"last_seen_time_ms,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// How every client names the contact: their name, else their email, else
+	// a generated name that is stable for the contact ("Teal Otter"), so two
+	// anonymous visitors are told apart the same way everywhere.
+	DisplayName string `protobuf:"bytes,20,opt,name=display_name,json=displayName,proto3" json:"display_name,omitempty"`
+	// The browser's user agent when the visitor last started a session, and
+	// what it says, parsed by the server ("Firefox 128", "macOS", "Desktop").
+	UserAgent string `protobuf:"bytes,21,opt,name=user_agent,json=userAgent,proto3" json:"user_agent,omitempty"`
+	Browser   string `protobuf:"bytes,22,opt,name=browser,proto3" json:"browser,omitempty"`
+	Os        string `protobuf:"bytes,23,opt,name=os,proto3" json:"os,omitempty"`
+	// "Desktop", "Phone", "Tablet" or "" when unknown.
+	Device string `protobuf:"bytes,24,opt,name=device,proto3" json:"device,omitempty"`
+	// The visitor's IANA time zone ("Europe/Berlin"), as their browser said.
+	TimeZone string `protobuf:"bytes,25,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// Pages the visitor was on when they opened the chat, newest first.
+	PagesVisited  []*PageVisit `protobuf:"bytes,26,rep,name=pages_visited,json=pagesVisited,proto3" json:"pages_visited,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Contact) Reset() {
@@ -473,6 +548,108 @@ func (x *Contact) GetLastSeenTimeMs() int64 {
 	return 0
 }
 
+func (x *Contact) GetDisplayName() string {
+	if x != nil {
+		return x.DisplayName
+	}
+	return ""
+}
+
+func (x *Contact) GetUserAgent() string {
+	if x != nil {
+		return x.UserAgent
+	}
+	return ""
+}
+
+func (x *Contact) GetBrowser() string {
+	if x != nil {
+		return x.Browser
+	}
+	return ""
+}
+
+func (x *Contact) GetOs() string {
+	if x != nil {
+		return x.Os
+	}
+	return ""
+}
+
+func (x *Contact) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *Contact) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *Contact) GetPagesVisited() []*PageVisit {
+	if x != nil {
+		return x.PagesVisited
+	}
+	return nil
+}
+
+// PageVisit is a page a visitor was seen on.
+type PageVisit struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Url           string                 `protobuf:"bytes,1,opt,name=url,proto3" json:"url,omitempty"`
+	TimeMs        int64                  `protobuf:"varint,2,opt,name=time_ms,json=timeMs,proto3" json:"time_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PageVisit) Reset() {
+	*x = PageVisit{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PageVisit) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PageVisit) ProtoMessage() {}
+
+func (x *PageVisit) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PageVisit.ProtoReflect.Descriptor instead.
+func (*PageVisit) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *PageVisit) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *PageVisit) GetTimeMs() int64 {
+	if x != nil {
+		return x.TimeMs
+	}
+	return 0
+}
+
 type Conversation struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -508,14 +685,19 @@ type Conversation struct {
 	CsatRating  int32  `protobuf:"varint,22,opt,name=csat_rating,json=csatRating,proto3" json:"csat_rating,omitempty"`
 	CsatComment string `protobuf:"bytes,23,opt,name=csat_comment,json=csatComment,proto3" json:"csat_comment,omitempty"`
 	// The SLA clocks, when a policy applies.
-	Sla           *ConversationSla `protobuf:"bytes,24,opt,name=sla,proto3" json:"sla,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Sla *ConversationSla `protobuf:"bytes,24,opt,name=sla,proto3" json:"sla,omitempty"`
+	// The customer's latest message, for inbox previews of what they asked
+	// (last_message_preview may be the AI agent's or a teammate's words).
+	LastCustomerMessagePreview string              `protobuf:"bytes,30,opt,name=last_customer_message_preview,json=lastCustomerMessagePreview,proto3" json:"last_customer_message_preview,omitempty"`
+	LastCustomerMessageTimeMs  int64               `protobuf:"varint,31,opt,name=last_customer_message_time_ms,json=lastCustomerMessageTimeMs,proto3" json:"last_customer_message_time_ms,omitempty"`
+	Outcome                    ConversationOutcome `protobuf:"varint,32,opt,name=outcome,proto3,enum=tandem.v1.ConversationOutcome" json:"outcome,omitempty"`
+	unknownFields              protoimpl.UnknownFields
+	sizeCache                  protoimpl.SizeCache
 }
 
 func (x *Conversation) Reset() {
 	*x = Conversation{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[1]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -527,7 +709,7 @@ func (x *Conversation) String() string {
 func (*Conversation) ProtoMessage() {}
 
 func (x *Conversation) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[1]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -540,7 +722,7 @@ func (x *Conversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Conversation.ProtoReflect.Descriptor instead.
 func (*Conversation) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{1}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Conversation) GetId() string {
@@ -711,6 +893,27 @@ func (x *Conversation) GetSla() *ConversationSla {
 	return nil
 }
 
+func (x *Conversation) GetLastCustomerMessagePreview() string {
+	if x != nil {
+		return x.LastCustomerMessagePreview
+	}
+	return ""
+}
+
+func (x *Conversation) GetLastCustomerMessageTimeMs() int64 {
+	if x != nil {
+		return x.LastCustomerMessageTimeMs
+	}
+	return 0
+}
+
+func (x *Conversation) GetOutcome() ConversationOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return ConversationOutcome_CONVERSATION_OUTCOME_UNSPECIFIED
+}
+
 // ConversationSla is a conversation's SLA deadlines (absolute, UTC unix
 // milliseconds; 0 when not running) and outcomes.
 type ConversationSla struct {
@@ -729,7 +932,7 @@ type ConversationSla struct {
 
 func (x *ConversationSla) Reset() {
 	*x = ConversationSla{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -741,7 +944,7 @@ func (x *ConversationSla) String() string {
 func (*ConversationSla) ProtoMessage() {}
 
 func (x *ConversationSla) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[2]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -754,7 +957,7 @@ func (x *ConversationSla) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationSla.ProtoReflect.Descriptor instead.
 func (*ConversationSla) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{2}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ConversationSla) GetPolicyId() string {
@@ -833,7 +1036,7 @@ type Message struct {
 
 func (x *Message) Reset() {
 	*x = Message{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -845,7 +1048,7 @@ func (x *Message) String() string {
 func (*Message) ProtoMessage() {}
 
 func (x *Message) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[3]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -858,7 +1061,7 @@ func (x *Message) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Message.ProtoReflect.Descriptor instead.
 func (*Message) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{3}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Message) GetId() string {
@@ -973,7 +1176,7 @@ type BotAnswer struct {
 
 func (x *BotAnswer) Reset() {
 	*x = BotAnswer{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1188,7 @@ func (x *BotAnswer) String() string {
 func (*BotAnswer) ProtoMessage() {}
 
 func (x *BotAnswer) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[4]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1201,7 @@ func (x *BotAnswer) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BotAnswer.ProtoReflect.Descriptor instead.
 func (*BotAnswer) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{4}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *BotAnswer) GetConfidence() float64 {
@@ -1035,7 +1238,7 @@ type Citation struct {
 
 func (x *Citation) Reset() {
 	*x = Citation{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1047,7 +1250,7 @@ func (x *Citation) String() string {
 func (*Citation) ProtoMessage() {}
 
 func (x *Citation) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[5]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1060,7 +1263,7 @@ func (x *Citation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Citation.ProtoReflect.Descriptor instead.
 func (*Citation) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{5}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Citation) GetChunkId() string {
@@ -1111,7 +1314,7 @@ type Attachment struct {
 
 func (x *Attachment) Reset() {
 	*x = Attachment{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1123,7 +1326,7 @@ func (x *Attachment) String() string {
 func (*Attachment) ProtoMessage() {}
 
 func (x *Attachment) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[6]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1136,7 +1339,7 @@ func (x *Attachment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Attachment.ProtoReflect.Descriptor instead.
 func (*Attachment) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{6}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Attachment) GetId() string {
@@ -1189,7 +1392,7 @@ type ConversationFilter struct {
 
 func (x *ConversationFilter) Reset() {
 	*x = ConversationFilter{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1201,7 +1404,7 @@ func (x *ConversationFilter) String() string {
 func (*ConversationFilter) ProtoMessage() {}
 
 func (x *ConversationFilter) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[7]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1214,7 +1417,7 @@ func (x *ConversationFilter) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConversationFilter.ProtoReflect.Descriptor instead.
 func (*ConversationFilter) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{7}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ConversationFilter) GetStates() []ConversationState {
@@ -1292,7 +1495,7 @@ type ListConversationsRequest struct {
 
 func (x *ListConversationsRequest) Reset() {
 	*x = ListConversationsRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1304,7 +1507,7 @@ func (x *ListConversationsRequest) String() string {
 func (*ListConversationsRequest) ProtoMessage() {}
 
 func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[8]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1317,7 +1520,7 @@ func (x *ListConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{8}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ListConversationsRequest) GetWorkspaceId() string {
@@ -1360,7 +1563,7 @@ type ListConversationsResponse struct {
 
 func (x *ListConversationsResponse) Reset() {
 	*x = ListConversationsResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1575,7 @@ func (x *ListConversationsResponse) String() string {
 func (*ListConversationsResponse) ProtoMessage() {}
 
 func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[9]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1588,7 @@ func (x *ListConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{9}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListConversationsResponse) GetConversations() []*Conversation {
@@ -1421,7 +1624,7 @@ type GetConversationRequest struct {
 
 func (x *GetConversationRequest) Reset() {
 	*x = GetConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1433,7 +1636,7 @@ func (x *GetConversationRequest) String() string {
 func (*GetConversationRequest) ProtoMessage() {}
 
 func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[10]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1446,7 +1649,7 @@ func (x *GetConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationRequest.ProtoReflect.Descriptor instead.
 func (*GetConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{10}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetConversationRequest) GetConversationId() string {
@@ -1483,7 +1686,7 @@ type GetConversationResponse struct {
 
 func (x *GetConversationResponse) Reset() {
 	*x = GetConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1495,7 +1698,7 @@ func (x *GetConversationResponse) String() string {
 func (*GetConversationResponse) ProtoMessage() {}
 
 func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[11]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1508,7 +1711,7 @@ func (x *GetConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConversationResponse.ProtoReflect.Descriptor instead.
 func (*GetConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *GetConversationResponse) GetConversation() *Conversation {
@@ -1547,7 +1750,7 @@ type SendMessageRequest struct {
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1559,7 +1762,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[12]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1572,7 +1775,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *SendMessageRequest) GetConversationId() string {
@@ -1613,7 +1816,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1625,7 +1828,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[13]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1638,7 +1841,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *SendMessageResponse) GetMessage() *Message {
@@ -1671,7 +1874,7 @@ type AddNoteRequest struct {
 
 func (x *AddNoteRequest) Reset() {
 	*x = AddNoteRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1683,7 +1886,7 @@ func (x *AddNoteRequest) String() string {
 func (*AddNoteRequest) ProtoMessage() {}
 
 func (x *AddNoteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[14]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1696,7 +1899,7 @@ func (x *AddNoteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddNoteRequest.ProtoReflect.Descriptor instead.
 func (*AddNoteRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *AddNoteRequest) GetConversationId() string {
@@ -1743,7 +1946,7 @@ type AddNoteResponse struct {
 
 func (x *AddNoteResponse) Reset() {
 	*x = AddNoteResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1755,7 +1958,7 @@ func (x *AddNoteResponse) String() string {
 func (*AddNoteResponse) ProtoMessage() {}
 
 func (x *AddNoteResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[15]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1768,7 +1971,7 @@ func (x *AddNoteResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AddNoteResponse.ProtoReflect.Descriptor instead.
 func (*AddNoteResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *AddNoteResponse) GetNote() *Message {
@@ -1788,7 +1991,7 @@ type SetTypingRequest struct {
 
 func (x *SetTypingRequest) Reset() {
 	*x = SetTypingRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1800,7 +2003,7 @@ func (x *SetTypingRequest) String() string {
 func (*SetTypingRequest) ProtoMessage() {}
 
 func (x *SetTypingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[16]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1813,7 +2016,7 @@ func (x *SetTypingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTypingRequest.ProtoReflect.Descriptor instead.
 func (*SetTypingRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SetTypingRequest) GetConversationId() string {
@@ -1838,7 +2041,7 @@ type SetTypingResponse struct {
 
 func (x *SetTypingResponse) Reset() {
 	*x = SetTypingResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +2053,7 @@ func (x *SetTypingResponse) String() string {
 func (*SetTypingResponse) ProtoMessage() {}
 
 func (x *SetTypingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[17]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +2066,7 @@ func (x *SetTypingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetTypingResponse.ProtoReflect.Descriptor instead.
 func (*SetTypingResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{18}
 }
 
 type MarkReadRequest struct {
@@ -1877,7 +2080,7 @@ type MarkReadRequest struct {
 
 func (x *MarkReadRequest) Reset() {
 	*x = MarkReadRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1889,7 +2092,7 @@ func (x *MarkReadRequest) String() string {
 func (*MarkReadRequest) ProtoMessage() {}
 
 func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[18]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1902,7 +2105,7 @@ func (x *MarkReadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadRequest.ProtoReflect.Descriptor instead.
 func (*MarkReadRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *MarkReadRequest) GetConversationId() string {
@@ -1927,7 +2130,7 @@ type MarkReadResponse struct {
 
 func (x *MarkReadResponse) Reset() {
 	*x = MarkReadResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1939,7 +2142,7 @@ func (x *MarkReadResponse) String() string {
 func (*MarkReadResponse) ProtoMessage() {}
 
 func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[19]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1952,7 +2155,7 @@ func (x *MarkReadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MarkReadResponse.ProtoReflect.Descriptor instead.
 func (*MarkReadResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{19}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{20}
 }
 
 type CloseConversationRequest struct {
@@ -1964,7 +2167,7 @@ type CloseConversationRequest struct {
 
 func (x *CloseConversationRequest) Reset() {
 	*x = CloseConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1976,7 +2179,7 @@ func (x *CloseConversationRequest) String() string {
 func (*CloseConversationRequest) ProtoMessage() {}
 
 func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[20]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1989,7 +2192,7 @@ func (x *CloseConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*CloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{20}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CloseConversationRequest) GetConversationId() string {
@@ -2008,7 +2211,7 @@ type CloseConversationResponse struct {
 
 func (x *CloseConversationResponse) Reset() {
 	*x = CloseConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2223,7 @@ func (x *CloseConversationResponse) String() string {
 func (*CloseConversationResponse) ProtoMessage() {}
 
 func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[21]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2236,7 @@ func (x *CloseConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*CloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{21}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CloseConversationResponse) GetConversation() *Conversation {
@@ -2052,7 +2255,7 @@ type ReopenConversationRequest struct {
 
 func (x *ReopenConversationRequest) Reset() {
 	*x = ReopenConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2064,7 +2267,7 @@ func (x *ReopenConversationRequest) String() string {
 func (*ReopenConversationRequest) ProtoMessage() {}
 
 func (x *ReopenConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[22]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2077,7 +2280,7 @@ func (x *ReopenConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenConversationRequest.ProtoReflect.Descriptor instead.
 func (*ReopenConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ReopenConversationRequest) GetConversationId() string {
@@ -2096,7 +2299,7 @@ type ReopenConversationResponse struct {
 
 func (x *ReopenConversationResponse) Reset() {
 	*x = ReopenConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2108,7 +2311,7 @@ func (x *ReopenConversationResponse) String() string {
 func (*ReopenConversationResponse) ProtoMessage() {}
 
 func (x *ReopenConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[23]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2121,7 +2324,7 @@ func (x *ReopenConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReopenConversationResponse.ProtoReflect.Descriptor instead.
 func (*ReopenConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ReopenConversationResponse) GetConversation() *Conversation {
@@ -2141,7 +2344,7 @@ type SnoozeConversationRequest struct {
 
 func (x *SnoozeConversationRequest) Reset() {
 	*x = SnoozeConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2153,7 +2356,7 @@ func (x *SnoozeConversationRequest) String() string {
 func (*SnoozeConversationRequest) ProtoMessage() {}
 
 func (x *SnoozeConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[24]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2166,7 +2369,7 @@ func (x *SnoozeConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnoozeConversationRequest.ProtoReflect.Descriptor instead.
 func (*SnoozeConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SnoozeConversationRequest) GetConversationId() string {
@@ -2192,7 +2395,7 @@ type SnoozeConversationResponse struct {
 
 func (x *SnoozeConversationResponse) Reset() {
 	*x = SnoozeConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2204,7 +2407,7 @@ func (x *SnoozeConversationResponse) String() string {
 func (*SnoozeConversationResponse) ProtoMessage() {}
 
 func (x *SnoozeConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2217,7 +2420,7 @@ func (x *SnoozeConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnoozeConversationResponse.ProtoReflect.Descriptor instead.
 func (*SnoozeConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SnoozeConversationResponse) GetConversation() *Conversation {
@@ -2236,7 +2439,7 @@ type ClaimConversationRequest struct {
 
 func (x *ClaimConversationRequest) Reset() {
 	*x = ClaimConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +2451,7 @@ func (x *ClaimConversationRequest) String() string {
 func (*ClaimConversationRequest) ProtoMessage() {}
 
 func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2464,7 @@ func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimConversationRequest.ProtoReflect.Descriptor instead.
 func (*ClaimConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ClaimConversationRequest) GetConversationId() string {
@@ -2280,7 +2483,7 @@ type ClaimConversationResponse struct {
 
 func (x *ClaimConversationResponse) Reset() {
 	*x = ClaimConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2292,7 +2495,7 @@ func (x *ClaimConversationResponse) String() string {
 func (*ClaimConversationResponse) ProtoMessage() {}
 
 func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2305,7 +2508,7 @@ func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimConversationResponse.ProtoReflect.Descriptor instead.
 func (*ClaimConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ClaimConversationResponse) GetConversation() *Conversation {
@@ -2325,7 +2528,7 @@ type AssignConversationRequest struct {
 
 func (x *AssignConversationRequest) Reset() {
 	*x = AssignConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2337,7 +2540,7 @@ func (x *AssignConversationRequest) String() string {
 func (*AssignConversationRequest) ProtoMessage() {}
 
 func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2350,7 +2553,7 @@ func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignConversationRequest.ProtoReflect.Descriptor instead.
 func (*AssignConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *AssignConversationRequest) GetConversationId() string {
@@ -2376,7 +2579,7 @@ type AssignConversationResponse struct {
 
 func (x *AssignConversationResponse) Reset() {
 	*x = AssignConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2388,7 +2591,7 @@ func (x *AssignConversationResponse) String() string {
 func (*AssignConversationResponse) ProtoMessage() {}
 
 func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2401,7 +2604,7 @@ func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignConversationResponse.ProtoReflect.Descriptor instead.
 func (*AssignConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *AssignConversationResponse) GetConversation() *Conversation {
@@ -2420,7 +2623,7 @@ type UnassignConversationRequest struct {
 
 func (x *UnassignConversationRequest) Reset() {
 	*x = UnassignConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2432,7 +2635,7 @@ func (x *UnassignConversationRequest) String() string {
 func (*UnassignConversationRequest) ProtoMessage() {}
 
 func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2445,7 +2648,7 @@ func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnassignConversationRequest.ProtoReflect.Descriptor instead.
 func (*UnassignConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UnassignConversationRequest) GetConversationId() string {
@@ -2464,7 +2667,7 @@ type UnassignConversationResponse struct {
 
 func (x *UnassignConversationResponse) Reset() {
 	*x = UnassignConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2476,7 +2679,7 @@ func (x *UnassignConversationResponse) String() string {
 func (*UnassignConversationResponse) ProtoMessage() {}
 
 func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2489,7 +2692,7 @@ func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnassignConversationResponse.ProtoReflect.Descriptor instead.
 func (*UnassignConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *UnassignConversationResponse) GetConversation() *Conversation {
@@ -2517,7 +2720,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +2732,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +2745,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2609,7 +2812,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2621,7 +2824,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2634,7 +2837,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *TransferConversationResponse) GetConversation() *Conversation {
@@ -2653,7 +2856,7 @@ type TakeOverConversationRequest struct {
 
 func (x *TakeOverConversationRequest) Reset() {
 	*x = TakeOverConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +2868,7 @@ func (x *TakeOverConversationRequest) String() string {
 func (*TakeOverConversationRequest) ProtoMessage() {}
 
 func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +2881,7 @@ func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOverConversationRequest.ProtoReflect.Descriptor instead.
 func (*TakeOverConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TakeOverConversationRequest) GetConversationId() string {
@@ -2697,7 +2900,7 @@ type TakeOverConversationResponse struct {
 
 func (x *TakeOverConversationResponse) Reset() {
 	*x = TakeOverConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2709,7 +2912,7 @@ func (x *TakeOverConversationResponse) String() string {
 func (*TakeOverConversationResponse) ProtoMessage() {}
 
 func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2722,7 +2925,7 @@ func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOverConversationResponse.ProtoReflect.Descriptor instead.
 func (*TakeOverConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *TakeOverConversationResponse) GetConversation() *Conversation {
@@ -2743,7 +2946,7 @@ type SetRequiredSkillsRequest struct {
 
 func (x *SetRequiredSkillsRequest) Reset() {
 	*x = SetRequiredSkillsRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2755,7 +2958,7 @@ func (x *SetRequiredSkillsRequest) String() string {
 func (*SetRequiredSkillsRequest) ProtoMessage() {}
 
 func (x *SetRequiredSkillsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2768,7 +2971,7 @@ func (x *SetRequiredSkillsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequiredSkillsRequest.ProtoReflect.Descriptor instead.
 func (*SetRequiredSkillsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *SetRequiredSkillsRequest) GetConversationId() string {
@@ -2794,7 +2997,7 @@ type SetRequiredSkillsResponse struct {
 
 func (x *SetRequiredSkillsResponse) Reset() {
 	*x = SetRequiredSkillsResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +3009,7 @@ func (x *SetRequiredSkillsResponse) String() string {
 func (*SetRequiredSkillsResponse) ProtoMessage() {}
 
 func (x *SetRequiredSkillsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +3022,7 @@ func (x *SetRequiredSkillsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequiredSkillsResponse.ProtoReflect.Descriptor instead.
 func (*SetRequiredSkillsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SetRequiredSkillsResponse) GetConversation() *Conversation {
@@ -2839,7 +3042,7 @@ type SetPriorityRequest struct {
 
 func (x *SetPriorityRequest) Reset() {
 	*x = SetPriorityRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2851,7 +3054,7 @@ func (x *SetPriorityRequest) String() string {
 func (*SetPriorityRequest) ProtoMessage() {}
 
 func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2864,7 +3067,7 @@ func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPriorityRequest.ProtoReflect.Descriptor instead.
 func (*SetPriorityRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SetPriorityRequest) GetConversationId() string {
@@ -2890,7 +3093,7 @@ type SetPriorityResponse struct {
 
 func (x *SetPriorityResponse) Reset() {
 	*x = SetPriorityResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2902,7 +3105,7 @@ func (x *SetPriorityResponse) String() string {
 func (*SetPriorityResponse) ProtoMessage() {}
 
 func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2915,7 +3118,7 @@ func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPriorityResponse.ProtoReflect.Descriptor instead.
 func (*SetPriorityResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SetPriorityResponse) GetConversation() *Conversation {
@@ -2935,7 +3138,7 @@ type TagConversationRequest struct {
 
 func (x *TagConversationRequest) Reset() {
 	*x = TagConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2947,7 +3150,7 @@ func (x *TagConversationRequest) String() string {
 func (*TagConversationRequest) ProtoMessage() {}
 
 func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2960,7 +3163,7 @@ func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagConversationRequest.ProtoReflect.Descriptor instead.
 func (*TagConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *TagConversationRequest) GetConversationId() string {
@@ -2986,7 +3189,7 @@ type TagConversationResponse struct {
 
 func (x *TagConversationResponse) Reset() {
 	*x = TagConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2998,7 +3201,7 @@ func (x *TagConversationResponse) String() string {
 func (*TagConversationResponse) ProtoMessage() {}
 
 func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3011,7 +3214,7 @@ func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagConversationResponse.ProtoReflect.Descriptor instead.
 func (*TagConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *TagConversationResponse) GetConversation() *Conversation {
@@ -3031,7 +3234,7 @@ type UntagConversationRequest struct {
 
 func (x *UntagConversationRequest) Reset() {
 	*x = UntagConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3043,7 +3246,7 @@ func (x *UntagConversationRequest) String() string {
 func (*UntagConversationRequest) ProtoMessage() {}
 
 func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3056,7 +3259,7 @@ func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagConversationRequest.ProtoReflect.Descriptor instead.
 func (*UntagConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *UntagConversationRequest) GetConversationId() string {
@@ -3082,7 +3285,7 @@ type UntagConversationResponse struct {
 
 func (x *UntagConversationResponse) Reset() {
 	*x = UntagConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3094,7 +3297,7 @@ func (x *UntagConversationResponse) String() string {
 func (*UntagConversationResponse) ProtoMessage() {}
 
 func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3107,7 +3310,7 @@ func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagConversationResponse.ProtoReflect.Descriptor instead.
 func (*UntagConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *UntagConversationResponse) GetConversation() *Conversation {
@@ -3126,7 +3329,7 @@ type JoinConversationRequest struct {
 
 func (x *JoinConversationRequest) Reset() {
 	*x = JoinConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3138,7 +3341,7 @@ func (x *JoinConversationRequest) String() string {
 func (*JoinConversationRequest) ProtoMessage() {}
 
 func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3151,7 +3354,7 @@ func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinConversationRequest.ProtoReflect.Descriptor instead.
 func (*JoinConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *JoinConversationRequest) GetConversationId() string {
@@ -3170,7 +3373,7 @@ type JoinConversationResponse struct {
 
 func (x *JoinConversationResponse) Reset() {
 	*x = JoinConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3182,7 +3385,7 @@ func (x *JoinConversationResponse) String() string {
 func (*JoinConversationResponse) ProtoMessage() {}
 
 func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3195,7 +3398,7 @@ func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinConversationResponse.ProtoReflect.Descriptor instead.
 func (*JoinConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{45}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *JoinConversationResponse) GetConversation() *Conversation {
@@ -3214,7 +3417,7 @@ type LeaveConversationRequest struct {
 
 func (x *LeaveConversationRequest) Reset() {
 	*x = LeaveConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3226,7 +3429,7 @@ func (x *LeaveConversationRequest) String() string {
 func (*LeaveConversationRequest) ProtoMessage() {}
 
 func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3239,7 +3442,7 @@ func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveConversationRequest.ProtoReflect.Descriptor instead.
 func (*LeaveConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{46}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *LeaveConversationRequest) GetConversationId() string {
@@ -3258,7 +3461,7 @@ type LeaveConversationResponse struct {
 
 func (x *LeaveConversationResponse) Reset() {
 	*x = LeaveConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3270,7 +3473,7 @@ func (x *LeaveConversationResponse) String() string {
 func (*LeaveConversationResponse) ProtoMessage() {}
 
 func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3283,7 +3486,7 @@ func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveConversationResponse.ProtoReflect.Descriptor instead.
 func (*LeaveConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{47}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *LeaveConversationResponse) GetConversation() *Conversation {
@@ -3308,7 +3511,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3320,7 +3523,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3333,7 +3536,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{48}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *WatchRequest) GetWorkspaceId() string {
@@ -3384,7 +3587,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3396,7 +3599,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3409,7 +3612,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{49}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *Event) GetId() string {
@@ -3502,7 +3705,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3514,7 +3717,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3527,7 +3730,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{50}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *WatchResponse) GetEvent() *Event {
@@ -3555,7 +3758,7 @@ var File_tandem_v1_conversation_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\n" +
-	"\x1ctandem/v1/conversation.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xb9\x04\n" +
+	"\x1ctandem/v1/conversation.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x95\x06\n" +
 	"\aContact\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x14\n" +
@@ -3566,13 +3769,24 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x15unverified_attributes\x18\x06 \x03(\v2,.tandem.v1.Contact.UnverifiedAttributesEntryR\x14unverifiedAttributes\x12+\n" +
 	"\x11identity_verified\x18\a \x01(\bR\x10identityVerified\x12+\n" +
 	"\x12first_seen_time_ms\x18\b \x01(\x03R\x0ffirstSeenTimeMs\x12)\n" +
-	"\x11last_seen_time_ms\x18\t \x01(\x03R\x0elastSeenTimeMs\x1aE\n" +
+	"\x11last_seen_time_ms\x18\t \x01(\x03R\x0elastSeenTimeMs\x12!\n" +
+	"\fdisplay_name\x18\x14 \x01(\tR\vdisplayName\x12\x1d\n" +
+	"\n" +
+	"user_agent\x18\x15 \x01(\tR\tuserAgent\x12\x18\n" +
+	"\abrowser\x18\x16 \x01(\tR\abrowser\x12\x0e\n" +
+	"\x02os\x18\x17 \x01(\tR\x02os\x12\x16\n" +
+	"\x06device\x18\x18 \x01(\tR\x06device\x12\x1b\n" +
+	"\ttime_zone\x18\x19 \x01(\tR\btimeZone\x129\n" +
+	"\rpages_visited\x18\x1a \x03(\v2\x14.tandem.v1.PageVisitR\fpagesVisited\x1aE\n" +
 	"\x17VerifiedAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aG\n" +
 	"\x19UnverifiedAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9d\b\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"6\n" +
+	"\tPageVisit\x12\x10\n" +
+	"\x03url\x18\x01 \x01(\tR\x03url\x12\x17\n" +
+	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\"\xdc\t\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x122\n" +
@@ -3599,7 +3813,10 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\vcsat_rating\x18\x16 \x01(\x05R\n" +
 	"csatRating\x12!\n" +
 	"\fcsat_comment\x18\x17 \x01(\tR\vcsatComment\x12,\n" +
-	"\x03sla\x18\x18 \x01(\v2\x1a.tandem.v1.ConversationSlaR\x03sla\x1a?\n" +
+	"\x03sla\x18\x18 \x01(\v2\x1a.tandem.v1.ConversationSlaR\x03sla\x12A\n" +
+	"\x1dlast_customer_message_preview\x18\x1e \x01(\tR\x1alastCustomerMessagePreview\x12@\n" +
+	"\x1dlast_customer_message_time_ms\x18\x1f \x01(\x03R\x19lastCustomerMessageTimeMs\x128\n" +
+	"\aoutcome\x18  \x01(\x0e2\x1e.tandem.v1.ConversationOutcomeR\aoutcome\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaa\x02\n" +
@@ -3841,7 +4058,13 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x18MESSAGE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11MESSAGE_KIND_TEXT\x10\x01\x12\x15\n" +
 	"\x11MESSAGE_KIND_NOTE\x10\x02\x12\x19\n" +
-	"\x15MESSAGE_KIND_ACTIVITY\x10\x032\xbe\x16\n" +
+	"\x15MESSAGE_KIND_ACTIVITY\x10\x03*\xd3\x01\n" +
+	"\x13ConversationOutcome\x12$\n" +
+	" CONVERSATION_OUTCOME_UNSPECIFIED\x10\x00\x12\x1d\n" +
+	"\x19CONVERSATION_OUTCOME_OPEN\x10\x01\x12'\n" +
+	"#CONVERSATION_OUTCOME_RESOLVED_BY_AI\x10\x02\x12*\n" +
+	"&CONVERSATION_OUTCOME_RESOLVED_BY_AGENT\x10\x03\x12\"\n" +
+	"\x1eCONVERSATION_OUTCOME_ABANDONED\x10\x042\xbe\x16\n" +
 	"\x13ConversationService\x12\x88\x01\n" +
 	"\x11ListConversations\x12#.tandem.v1.ListConversationsRequest\x1a$.tandem.v1.ListConversationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x0fGetConversation\x12!.tandem.v1.GetConversationRequest\x1a\".tandem.v1.GetConversationResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12z\n" +
@@ -3877,166 +4100,170 @@ func file_tandem_v1_conversation_proto_rawDescGZIP() []byte {
 	return file_tandem_v1_conversation_proto_rawDescData
 }
 
-var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
+var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_tandem_v1_conversation_proto_goTypes = []any{
 	(ConversationState)(0),               // 0: tandem.v1.ConversationState
 	(Priority)(0),                        // 1: tandem.v1.Priority
 	(Channel)(0),                         // 2: tandem.v1.Channel
 	(AuthorKind)(0),                      // 3: tandem.v1.AuthorKind
 	(MessageKind)(0),                     // 4: tandem.v1.MessageKind
-	(ConversationFilter_Assignee)(0),     // 5: tandem.v1.ConversationFilter.Assignee
-	(*Contact)(nil),                      // 6: tandem.v1.Contact
-	(*Conversation)(nil),                 // 7: tandem.v1.Conversation
-	(*ConversationSla)(nil),              // 8: tandem.v1.ConversationSla
-	(*Message)(nil),                      // 9: tandem.v1.Message
-	(*BotAnswer)(nil),                    // 10: tandem.v1.BotAnswer
-	(*Citation)(nil),                     // 11: tandem.v1.Citation
-	(*Attachment)(nil),                   // 12: tandem.v1.Attachment
-	(*ConversationFilter)(nil),           // 13: tandem.v1.ConversationFilter
-	(*ListConversationsRequest)(nil),     // 14: tandem.v1.ListConversationsRequest
-	(*ListConversationsResponse)(nil),    // 15: tandem.v1.ListConversationsResponse
-	(*GetConversationRequest)(nil),       // 16: tandem.v1.GetConversationRequest
-	(*GetConversationResponse)(nil),      // 17: tandem.v1.GetConversationResponse
-	(*SendMessageRequest)(nil),           // 18: tandem.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),          // 19: tandem.v1.SendMessageResponse
-	(*AddNoteRequest)(nil),               // 20: tandem.v1.AddNoteRequest
-	(*AddNoteResponse)(nil),              // 21: tandem.v1.AddNoteResponse
-	(*SetTypingRequest)(nil),             // 22: tandem.v1.SetTypingRequest
-	(*SetTypingResponse)(nil),            // 23: tandem.v1.SetTypingResponse
-	(*MarkReadRequest)(nil),              // 24: tandem.v1.MarkReadRequest
-	(*MarkReadResponse)(nil),             // 25: tandem.v1.MarkReadResponse
-	(*CloseConversationRequest)(nil),     // 26: tandem.v1.CloseConversationRequest
-	(*CloseConversationResponse)(nil),    // 27: tandem.v1.CloseConversationResponse
-	(*ReopenConversationRequest)(nil),    // 28: tandem.v1.ReopenConversationRequest
-	(*ReopenConversationResponse)(nil),   // 29: tandem.v1.ReopenConversationResponse
-	(*SnoozeConversationRequest)(nil),    // 30: tandem.v1.SnoozeConversationRequest
-	(*SnoozeConversationResponse)(nil),   // 31: tandem.v1.SnoozeConversationResponse
-	(*ClaimConversationRequest)(nil),     // 32: tandem.v1.ClaimConversationRequest
-	(*ClaimConversationResponse)(nil),    // 33: tandem.v1.ClaimConversationResponse
-	(*AssignConversationRequest)(nil),    // 34: tandem.v1.AssignConversationRequest
-	(*AssignConversationResponse)(nil),   // 35: tandem.v1.AssignConversationResponse
-	(*UnassignConversationRequest)(nil),  // 36: tandem.v1.UnassignConversationRequest
-	(*UnassignConversationResponse)(nil), // 37: tandem.v1.UnassignConversationResponse
-	(*TransferConversationRequest)(nil),  // 38: tandem.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 39: tandem.v1.TransferConversationResponse
-	(*TakeOverConversationRequest)(nil),  // 40: tandem.v1.TakeOverConversationRequest
-	(*TakeOverConversationResponse)(nil), // 41: tandem.v1.TakeOverConversationResponse
-	(*SetRequiredSkillsRequest)(nil),     // 42: tandem.v1.SetRequiredSkillsRequest
-	(*SetRequiredSkillsResponse)(nil),    // 43: tandem.v1.SetRequiredSkillsResponse
-	(*SetPriorityRequest)(nil),           // 44: tandem.v1.SetPriorityRequest
-	(*SetPriorityResponse)(nil),          // 45: tandem.v1.SetPriorityResponse
-	(*TagConversationRequest)(nil),       // 46: tandem.v1.TagConversationRequest
-	(*TagConversationResponse)(nil),      // 47: tandem.v1.TagConversationResponse
-	(*UntagConversationRequest)(nil),     // 48: tandem.v1.UntagConversationRequest
-	(*UntagConversationResponse)(nil),    // 49: tandem.v1.UntagConversationResponse
-	(*JoinConversationRequest)(nil),      // 50: tandem.v1.JoinConversationRequest
-	(*JoinConversationResponse)(nil),     // 51: tandem.v1.JoinConversationResponse
-	(*LeaveConversationRequest)(nil),     // 52: tandem.v1.LeaveConversationRequest
-	(*LeaveConversationResponse)(nil),    // 53: tandem.v1.LeaveConversationResponse
-	(*WatchRequest)(nil),                 // 54: tandem.v1.WatchRequest
-	(*Event)(nil),                        // 55: tandem.v1.Event
-	(*WatchResponse)(nil),                // 56: tandem.v1.WatchResponse
-	nil,                                  // 57: tandem.v1.Contact.VerifiedAttributesEntry
-	nil,                                  // 58: tandem.v1.Contact.UnverifiedAttributesEntry
-	nil,                                  // 59: tandem.v1.Conversation.CustomFieldsEntry
-	nil,                                  // 60: tandem.v1.Message.ActivityDataEntry
-	nil,                                  // 61: tandem.v1.Event.DataEntry
+	(ConversationOutcome)(0),             // 5: tandem.v1.ConversationOutcome
+	(ConversationFilter_Assignee)(0),     // 6: tandem.v1.ConversationFilter.Assignee
+	(*Contact)(nil),                      // 7: tandem.v1.Contact
+	(*PageVisit)(nil),                    // 8: tandem.v1.PageVisit
+	(*Conversation)(nil),                 // 9: tandem.v1.Conversation
+	(*ConversationSla)(nil),              // 10: tandem.v1.ConversationSla
+	(*Message)(nil),                      // 11: tandem.v1.Message
+	(*BotAnswer)(nil),                    // 12: tandem.v1.BotAnswer
+	(*Citation)(nil),                     // 13: tandem.v1.Citation
+	(*Attachment)(nil),                   // 14: tandem.v1.Attachment
+	(*ConversationFilter)(nil),           // 15: tandem.v1.ConversationFilter
+	(*ListConversationsRequest)(nil),     // 16: tandem.v1.ListConversationsRequest
+	(*ListConversationsResponse)(nil),    // 17: tandem.v1.ListConversationsResponse
+	(*GetConversationRequest)(nil),       // 18: tandem.v1.GetConversationRequest
+	(*GetConversationResponse)(nil),      // 19: tandem.v1.GetConversationResponse
+	(*SendMessageRequest)(nil),           // 20: tandem.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),          // 21: tandem.v1.SendMessageResponse
+	(*AddNoteRequest)(nil),               // 22: tandem.v1.AddNoteRequest
+	(*AddNoteResponse)(nil),              // 23: tandem.v1.AddNoteResponse
+	(*SetTypingRequest)(nil),             // 24: tandem.v1.SetTypingRequest
+	(*SetTypingResponse)(nil),            // 25: tandem.v1.SetTypingResponse
+	(*MarkReadRequest)(nil),              // 26: tandem.v1.MarkReadRequest
+	(*MarkReadResponse)(nil),             // 27: tandem.v1.MarkReadResponse
+	(*CloseConversationRequest)(nil),     // 28: tandem.v1.CloseConversationRequest
+	(*CloseConversationResponse)(nil),    // 29: tandem.v1.CloseConversationResponse
+	(*ReopenConversationRequest)(nil),    // 30: tandem.v1.ReopenConversationRequest
+	(*ReopenConversationResponse)(nil),   // 31: tandem.v1.ReopenConversationResponse
+	(*SnoozeConversationRequest)(nil),    // 32: tandem.v1.SnoozeConversationRequest
+	(*SnoozeConversationResponse)(nil),   // 33: tandem.v1.SnoozeConversationResponse
+	(*ClaimConversationRequest)(nil),     // 34: tandem.v1.ClaimConversationRequest
+	(*ClaimConversationResponse)(nil),    // 35: tandem.v1.ClaimConversationResponse
+	(*AssignConversationRequest)(nil),    // 36: tandem.v1.AssignConversationRequest
+	(*AssignConversationResponse)(nil),   // 37: tandem.v1.AssignConversationResponse
+	(*UnassignConversationRequest)(nil),  // 38: tandem.v1.UnassignConversationRequest
+	(*UnassignConversationResponse)(nil), // 39: tandem.v1.UnassignConversationResponse
+	(*TransferConversationRequest)(nil),  // 40: tandem.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 41: tandem.v1.TransferConversationResponse
+	(*TakeOverConversationRequest)(nil),  // 42: tandem.v1.TakeOverConversationRequest
+	(*TakeOverConversationResponse)(nil), // 43: tandem.v1.TakeOverConversationResponse
+	(*SetRequiredSkillsRequest)(nil),     // 44: tandem.v1.SetRequiredSkillsRequest
+	(*SetRequiredSkillsResponse)(nil),    // 45: tandem.v1.SetRequiredSkillsResponse
+	(*SetPriorityRequest)(nil),           // 46: tandem.v1.SetPriorityRequest
+	(*SetPriorityResponse)(nil),          // 47: tandem.v1.SetPriorityResponse
+	(*TagConversationRequest)(nil),       // 48: tandem.v1.TagConversationRequest
+	(*TagConversationResponse)(nil),      // 49: tandem.v1.TagConversationResponse
+	(*UntagConversationRequest)(nil),     // 50: tandem.v1.UntagConversationRequest
+	(*UntagConversationResponse)(nil),    // 51: tandem.v1.UntagConversationResponse
+	(*JoinConversationRequest)(nil),      // 52: tandem.v1.JoinConversationRequest
+	(*JoinConversationResponse)(nil),     // 53: tandem.v1.JoinConversationResponse
+	(*LeaveConversationRequest)(nil),     // 54: tandem.v1.LeaveConversationRequest
+	(*LeaveConversationResponse)(nil),    // 55: tandem.v1.LeaveConversationResponse
+	(*WatchRequest)(nil),                 // 56: tandem.v1.WatchRequest
+	(*Event)(nil),                        // 57: tandem.v1.Event
+	(*WatchResponse)(nil),                // 58: tandem.v1.WatchResponse
+	nil,                                  // 59: tandem.v1.Contact.VerifiedAttributesEntry
+	nil,                                  // 60: tandem.v1.Contact.UnverifiedAttributesEntry
+	nil,                                  // 61: tandem.v1.Conversation.CustomFieldsEntry
+	nil,                                  // 62: tandem.v1.Message.ActivityDataEntry
+	nil,                                  // 63: tandem.v1.Event.DataEntry
 }
 var file_tandem_v1_conversation_proto_depIdxs = []int32{
-	57, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
-	58, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
-	0,  // 2: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
-	6,  // 3: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
-	1,  // 4: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
-	2,  // 5: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
-	59, // 6: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
-	8,  // 7: tandem.v1.Conversation.sla:type_name -> tandem.v1.ConversationSla
-	4,  // 8: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
-	3,  // 9: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
-	60, // 10: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
-	12, // 11: tandem.v1.Message.attachments:type_name -> tandem.v1.Attachment
-	10, // 12: tandem.v1.Message.bot_answer:type_name -> tandem.v1.BotAnswer
-	11, // 13: tandem.v1.BotAnswer.citations:type_name -> tandem.v1.Citation
-	0,  // 14: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
-	5,  // 15: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
-	1,  // 16: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
-	2,  // 17: tandem.v1.ConversationFilter.channels:type_name -> tandem.v1.Channel
-	13, // 18: tandem.v1.ListConversationsRequest.filter:type_name -> tandem.v1.ConversationFilter
-	7,  // 19: tandem.v1.ListConversationsResponse.conversations:type_name -> tandem.v1.Conversation
-	7,  // 20: tandem.v1.GetConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 21: tandem.v1.GetConversationResponse.history:type_name -> tandem.v1.Message
-	9,  // 22: tandem.v1.SendMessageResponse.message:type_name -> tandem.v1.Message
-	7,  // 23: tandem.v1.SendMessageResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 24: tandem.v1.AddNoteResponse.note:type_name -> tandem.v1.Message
-	7,  // 25: tandem.v1.CloseConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 26: tandem.v1.ReopenConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 27: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 28: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 29: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 30: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 31: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 32: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 33: tandem.v1.SetRequiredSkillsResponse.conversation:type_name -> tandem.v1.Conversation
-	1,  // 34: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
-	7,  // 35: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 36: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 37: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 38: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	7,  // 39: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	13, // 40: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
-	3,  // 41: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
-	7,  // 42: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
-	9,  // 43: tandem.v1.Event.message:type_name -> tandem.v1.Message
-	61, // 44: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
-	55, // 45: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
-	14, // 46: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
-	16, // 47: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
-	18, // 48: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
-	20, // 49: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
-	22, // 50: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
-	24, // 51: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
-	26, // 52: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
-	28, // 53: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
-	30, // 54: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
-	32, // 55: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
-	34, // 56: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
-	36, // 57: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
-	38, // 58: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
-	40, // 59: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
-	44, // 60: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
-	42, // 61: tandem.v1.ConversationService.SetRequiredSkills:input_type -> tandem.v1.SetRequiredSkillsRequest
-	46, // 62: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
-	48, // 63: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
-	50, // 64: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
-	52, // 65: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
-	54, // 66: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
-	15, // 67: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
-	17, // 68: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
-	19, // 69: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
-	21, // 70: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
-	23, // 71: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
-	25, // 72: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
-	27, // 73: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
-	29, // 74: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
-	31, // 75: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
-	33, // 76: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
-	35, // 77: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
-	37, // 78: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
-	39, // 79: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
-	41, // 80: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
-	45, // 81: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
-	43, // 82: tandem.v1.ConversationService.SetRequiredSkills:output_type -> tandem.v1.SetRequiredSkillsResponse
-	47, // 83: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
-	49, // 84: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
-	51, // 85: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
-	53, // 86: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
-	56, // 87: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
-	67, // [67:88] is the sub-list for method output_type
-	46, // [46:67] is the sub-list for method input_type
-	46, // [46:46] is the sub-list for extension type_name
-	46, // [46:46] is the sub-list for extension extendee
-	0,  // [0:46] is the sub-list for field type_name
+	59, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
+	60, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
+	8,  // 2: tandem.v1.Contact.pages_visited:type_name -> tandem.v1.PageVisit
+	0,  // 3: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
+	7,  // 4: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
+	1,  // 5: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
+	2,  // 6: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
+	61, // 7: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
+	10, // 8: tandem.v1.Conversation.sla:type_name -> tandem.v1.ConversationSla
+	5,  // 9: tandem.v1.Conversation.outcome:type_name -> tandem.v1.ConversationOutcome
+	4,  // 10: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
+	3,  // 11: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
+	62, // 12: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
+	14, // 13: tandem.v1.Message.attachments:type_name -> tandem.v1.Attachment
+	12, // 14: tandem.v1.Message.bot_answer:type_name -> tandem.v1.BotAnswer
+	13, // 15: tandem.v1.BotAnswer.citations:type_name -> tandem.v1.Citation
+	0,  // 16: tandem.v1.ConversationFilter.states:type_name -> tandem.v1.ConversationState
+	6,  // 17: tandem.v1.ConversationFilter.assignee:type_name -> tandem.v1.ConversationFilter.Assignee
+	1,  // 18: tandem.v1.ConversationFilter.priorities:type_name -> tandem.v1.Priority
+	2,  // 19: tandem.v1.ConversationFilter.channels:type_name -> tandem.v1.Channel
+	15, // 20: tandem.v1.ListConversationsRequest.filter:type_name -> tandem.v1.ConversationFilter
+	9,  // 21: tandem.v1.ListConversationsResponse.conversations:type_name -> tandem.v1.Conversation
+	9,  // 22: tandem.v1.GetConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	11, // 23: tandem.v1.GetConversationResponse.history:type_name -> tandem.v1.Message
+	11, // 24: tandem.v1.SendMessageResponse.message:type_name -> tandem.v1.Message
+	9,  // 25: tandem.v1.SendMessageResponse.conversation:type_name -> tandem.v1.Conversation
+	11, // 26: tandem.v1.AddNoteResponse.note:type_name -> tandem.v1.Message
+	9,  // 27: tandem.v1.CloseConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 28: tandem.v1.ReopenConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 29: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 30: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 31: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 32: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 33: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 34: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 35: tandem.v1.SetRequiredSkillsResponse.conversation:type_name -> tandem.v1.Conversation
+	1,  // 36: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
+	9,  // 37: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 38: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 39: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 40: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 41: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	15, // 42: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
+	3,  // 43: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
+	9,  // 44: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
+	11, // 45: tandem.v1.Event.message:type_name -> tandem.v1.Message
+	63, // 46: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
+	57, // 47: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
+	16, // 48: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
+	18, // 49: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
+	20, // 50: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
+	22, // 51: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
+	24, // 52: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
+	26, // 53: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
+	28, // 54: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
+	30, // 55: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
+	32, // 56: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
+	34, // 57: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
+	36, // 58: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
+	38, // 59: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
+	40, // 60: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
+	42, // 61: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
+	46, // 62: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
+	44, // 63: tandem.v1.ConversationService.SetRequiredSkills:input_type -> tandem.v1.SetRequiredSkillsRequest
+	48, // 64: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
+	50, // 65: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
+	52, // 66: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
+	54, // 67: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
+	56, // 68: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
+	17, // 69: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
+	19, // 70: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
+	21, // 71: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
+	23, // 72: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
+	25, // 73: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
+	27, // 74: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
+	29, // 75: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
+	31, // 76: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
+	33, // 77: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
+	35, // 78: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
+	37, // 79: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
+	39, // 80: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
+	41, // 81: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
+	43, // 82: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
+	47, // 83: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
+	45, // 84: tandem.v1.ConversationService.SetRequiredSkills:output_type -> tandem.v1.SetRequiredSkillsResponse
+	49, // 85: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
+	51, // 86: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
+	53, // 87: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
+	55, // 88: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
+	58, // 89: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
+	69, // [69:90] is the sub-list for method output_type
+	48, // [48:69] is the sub-list for method input_type
+	48, // [48:48] is the sub-list for extension type_name
+	48, // [48:48] is the sub-list for extension extendee
+	0,  // [0:48] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_conversation_proto_init() }
@@ -4045,7 +4272,7 @@ func file_tandem_v1_conversation_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
-	file_tandem_v1_conversation_proto_msgTypes[32].OneofWrappers = []any{
+	file_tandem_v1_conversation_proto_msgTypes[33].OneofWrappers = []any{
 		(*TransferConversationRequest_UserId)(nil),
 		(*TransferConversationRequest_GroupId)(nil),
 	}
@@ -4054,8 +4281,8 @@ func file_tandem_v1_conversation_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_conversation_proto_rawDesc), len(file_tandem_v1_conversation_proto_rawDesc)),
-			NumEnums:      6,
-			NumMessages:   56,
+			NumEnums:      7,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

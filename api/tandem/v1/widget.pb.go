@@ -1080,8 +1080,13 @@ type StartSessionRequest struct {
 	Name              string            `protobuf:"bytes,4,opt,name=name,proto3" json:"name,omitempty"`
 	Email             string            `protobuf:"bytes,5,opt,name=email,proto3" json:"email,omitempty"`
 	Attributes        map[string]string `protobuf:"bytes,6,rep,name=attributes,proto3" json:"attributes,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The visitor's IANA time zone (Intl.DateTimeFormat().resolvedOptions().timeZone),
+	// so agents see their local time.
+	TimeZone string `protobuf:"bytes,7,opt,name=time_zone,json=timeZone,proto3" json:"time_zone,omitempty"`
+	// The page the widget runs on.
+	PageUrl       string `protobuf:"bytes,8,opt,name=page_url,json=pageUrl,proto3" json:"page_url,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StartSessionRequest) Reset() {
@@ -1154,6 +1159,20 @@ func (x *StartSessionRequest) GetAttributes() map[string]string {
 		return x.Attributes
 	}
 	return nil
+}
+
+func (x *StartSessionRequest) GetTimeZone() string {
+	if x != nil {
+		return x.TimeZone
+	}
+	return ""
+}
+
+func (x *StartSessionRequest) GetPageUrl() string {
+	if x != nil {
+		return x.PageUrl
+	}
+	return ""
 }
 
 type StartSessionResponse struct {
@@ -2139,7 +2158,7 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\n" +
 	"actor_kind\x18\b \x01(\x0e2\x15.tandem.v1.AuthorKindR\tactorKind\x12\x1d\n" +
 	"\n" +
-	"actor_name\x18\t \x01(\tR\tactorName\"\x91\x03\n" +
+	"actor_name\x18\t \x01(\tR\tactorName\"\xdc\x03\n" +
 	"\x13StartSessionRequest\x12(\n" +
 	"\n" +
 	"public_key\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18@R\tpublicKey\x12-\n" +
@@ -2150,7 +2169,9 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\xd8\x01\x01r\x05\x18\xfe\x01`\x01R\x05email\x12g\n" +
 	"\n" +
 	"attributes\x18\x06 \x03(\v2..tandem.v1.StartSessionRequest.AttributesEntryB\x17\xbaH\x14\x9a\x01\x11\x102\"\x06r\x04\x10\x01\x18@*\x05r\x03\x18\x80\bR\n" +
-	"attributes\x1a=\n" +
+	"attributes\x12$\n" +
+	"\ttime_zone\x18\a \x01(\tB\a\xbaH\x04r\x02\x18@R\btimeZone\x12#\n" +
+	"\bpage_url\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x10R\apageUrl\x1a=\n" +
 	"\x0fAttributesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc5\x01\n" +

@@ -62,12 +62,12 @@ func (h *Handler) DeleteCannedResponse(ctx context.Context, req *tandemv1.Delete
 
 // RenderCannedResponse implements CannedResponseService.RenderCannedResponse.
 func (h *Handler) RenderCannedResponse(ctx context.Context, req *tandemv1.RenderCannedResponseRequest) (*tandemv1.RenderCannedResponseResponse, error) {
-	text, err := h.svc.Render(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx), req.GetCannedResponseId(),
+	out, err := h.svc.RenderDetail(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx), req.GetCannedResponseId(),
 		req.GetConversationId())
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.RenderCannedResponseResponse{Text: text}, nil
+	return &tandemv1.RenderCannedResponseResponse{Text: out.Text, Unresolved: out.Unresolved}, nil
 }
 
 // ToProto converts a response for the API.

@@ -3,6 +3,7 @@ package canned_test
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
@@ -66,8 +67,18 @@ func TestHandler(t *testing.T) {
 	}
 	conv := e.conversation(t, e.w1)
 	rendered, err := client.RenderCannedResponse(ctx, &tandemv1.RenderCannedResponseRequest{CannedResponseId: r.GetId(), ConversationId: conv.ID})
-	if err != nil || rendered.GetText() != "Hi Ada Lovelace" {
+	if err != nil || rendered.GetText() != "Hi Ada Lovelace" || len(rendered.GetUnresolved()) != 0 {
 		t.Errorf("render: %v, %v", rendered, err)
+	}
+	// Fallbacks, and empty variables named for the agent to check.
+	gaps, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID, Shortcut: "gaps",
+		Title: "Gaps", Body: "Hi {{customer.nickname | there}}, order {{customer.order_id}}!"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err = client.RenderCannedResponse(ctx, &tandemv1.RenderCannedResponseRequest{CannedResponseId: gaps.GetCannedResponse().GetId(), ConversationId: conv.ID})
+	if err != nil || rendered.GetText() != "Hi there, order!" || !slices.Equal(rendered.GetUnresolved(), []string{"customer.order_id"}) {
+		t.Errorf("render with gaps: %v, %v", rendered, err)
 	}
 
 	for _, tt := range []struct {

@@ -1,10 +1,13 @@
 package canned_test
 
 import (
+	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
@@ -57,7 +60,8 @@ func TestRender(t *testing.T) {
 		{"close without open", "}} {{customer.name}} }}", "}} Ada }}"},
 		{"empty segment kept", "{{customer..name}} {{.name}} {{customer.}}", "{{customer..name}} {{.name}} {{customer.}}"},
 		{"leading digit kept", "{{1customer.name}}", "{{1customer.name}}"},
-		{"symbols kept", "{{customer.na$me}} {{customer.name|upper}}", "{{customer.na$me}} {{customer.name|upper}}"},
+		{"symbols kept", "{{customer.na$me}} {{customer.na$me|x}}", "{{customer.na$me}} {{customer.na$me|x}}"},
+		{"fallback not needed", "{{customer.name|upper}}", "Ada"},
 		{"template code kept", `{{ .Exec "rm" }} {{printf "%s" 1}}`, `{{ .Exec "rm" }} {{printf "%s" 1}}`},
 		{"newlines kept", "Hi {{customer.name}},\n\nThanks!\n", "Hi Ada,\n\nThanks!\n"},
 	}
@@ -69,7 +73,7 @@ func TestRender(t *testing.T) {
 		})
 	}
 	t.Run("nil vars", func(t *testing.T) {
-		if got := canned.Render("Hi {{customer.name}}, {{x}}", nil); got != "Hi , {{x}}" {
+		if got := canned.Render("Hi {{customer.name}}, {{x}}", nil); got != "Hi, {{x}}" {
 			t.Errorf("got %q", got)
 		}
 	})
@@ -85,6 +89,36 @@ func TestRender(t *testing.T) {
 			t.Errorf("got %q", got)
 		}
 	})
+}
+
+// TestRenderShared runs the cases the desktop app's preview renderer must
+// also pass (desktop/frontend/test/canned.test.ts reads the same file).
+func TestRenderShared(t *testing.T) {
+	raw, err := os.ReadFile("testdata/render_cases.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file struct {
+		Vars  map[string]string `json:"vars"`
+		Cases []struct {
+			Name, Body, Want string
+			Unresolved       []string
+		} `json:"cases"`
+	}
+	if err := json.Unmarshal(raw, &file); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range file.Cases {
+		t.Run(tt.Name, func(t *testing.T) {
+			got := canned.RenderDetail(tt.Body, file.Vars)
+			if got.Text != tt.Want {
+				t.Errorf("RenderDetail(%q) = %q, want %q", tt.Body, got.Text, tt.Want)
+			}
+			if diff := cmp.Diff(tt.Unresolved, got.Unresolved, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("unresolved (-want +got):\n%s", diff)
+			}
+		})
+	}
 }
 
 func TestVariables(t *testing.T) {

@@ -197,22 +197,28 @@ func (s *Service) Get(ctx context.Context, p *access.Principal, scope *access.Sc
 // Render fills a response's variables for a conversation of its workspace,
 // as the calling agent would send it.
 func (s *Service) Render(ctx context.Context, p *access.Principal, scope *access.Scope, id, conversationID string) (string, error) {
+	r, err := s.RenderDetail(ctx, p, scope, id, conversationID)
+	return r.Text, err
+}
+
+// RenderDetail is Render, also naming the variables that rendered empty.
+func (s *Service) RenderDetail(ctx context.Context, p *access.Principal, scope *access.Scope, id, conversationID string) (Rendered, error) {
 	r, err := s.visible(ctx, s.db, p, scope, id, "")
 	if err != nil {
-		return "", err
+		return Rendered{}, err
 	}
 	conv, err := s.src.Conversations.Get(ctx, r.WorkspaceID, conversationID)
 	if apperr.Is(err, apperr.NotFound) {
-		return "", ErrNotConversation
+		return Rendered{}, ErrNotConversation
 	}
 	if err != nil {
-		return "", fmt.Errorf("render: %w", err)
+		return Rendered{}, fmt.Errorf("render: %w", err)
 	}
 	// A conversation's contact is not expected to vanish; if it has, the
 	// customer's variables render empty rather than the call failing.
 	c, err := s.src.Contacts.Get(ctx, r.WorkspaceID, conv.ContactID)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
-		return "", fmt.Errorf("render: %w", err)
+		return Rendered{}, fmt.Errorf("render: %w", err)
 	}
 	// An API key has no name of its own to sign with: {{agent.name}} is
 	// empty when an integration renders.
@@ -220,15 +226,15 @@ func (s *Service) Render(ctx context.Context, p *access.Principal, scope *access
 	if p.Kind == access.KindUser {
 		u, err := s.src.Users.User(ctx, p.UserID)
 		if err != nil {
-			return "", fmt.Errorf("render: %w", err)
+			return Rendered{}, fmt.Errorf("render: %w", err)
 		}
 		agent = u.DisplayName
 	}
 	w, err := s.src.Workspaces.Get(ctx, r.WorkspaceID)
 	if err != nil {
-		return "", fmt.Errorf("render: %w", err)
+		return Rendered{}, fmt.Errorf("render: %w", err)
 	}
-	return Render(r.Body, Variables(c, agent, conv.ID, w.Name)), nil
+	return RenderDetail(r.Body, Variables(c, agent, conv.ID, w.Name)), nil
 }
 
 // WorkspaceOf resolves a response id to its workspace, for authorization.

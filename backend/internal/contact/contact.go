@@ -8,7 +8,11 @@
 // Events emitted: contact.created, contact.updated.
 package contact
 
-import "github.com/tandem-inbox/tandem/backend/internal/store"
+import (
+	"unicode/utf8"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
 
 // Contact is a customer of a workspace.
 type Contact struct {
@@ -22,14 +26,63 @@ type Contact struct {
 	CreatedAt        int64   `db:"created_at" json:"created_at"`
 	UpdatedAt        int64   `db:"updated_at" json:"updated_at"`
 	LastSeenAt       int64   `db:"last_seen_at" json:"last_seen_at"`
+	// UserAgent is the browser's, from its latest widget session.
+	UserAgent string `db:"user_agent" json:"user_agent,omitempty"`
+	// TimeZone is the IANA zone the browser said it is in.
+	TimeZone string `db:"time_zone" json:"time_zone,omitempty"`
+	// PagesJSON is Pages as stored.
+	PagesJSON string `db:"pages" json:"-"`
 
 	// Verified and Unverified are the attributes, split by whether the
 	// store vouched for them.
 	Verified   store.JSONMap `db:"-" json:"verified,omitempty"`
 	Unverified store.JSONMap `db:"-" json:"unverified,omitempty"`
+	// Pages are where the visitor was when they started a session or a
+	// conversation, newest first, at most MaxPages.
+	Pages []PageVisit `db:"-" json:"pages,omitempty"`
 }
 
-// DisplayName is how agents and the widget name the contact.
+// PageVisit is a page a visitor was seen on.
+type PageVisit struct {
+	URL string `json:"url"`
+	At  int64  `json:"at"`
+}
+
+// MaxPages bounds the pages a contact remembers; maxPageURL the bytes of each.
+const (
+	MaxPages   = 10
+	maxPageURL = 300
+)
+
+// addPage records a visit to url at the front of the list, once per URL.
+func (c *Contact) addPage(url string, at int64) {
+	if url == "" {
+		return
+	}
+	url = truncate(url, maxPageURL)
+	pages := []PageVisit{{URL: url, At: at}}
+	for _, p := range c.Pages {
+		if p.URL != url && len(pages) < MaxPages {
+			pages = append(pages, p)
+		}
+	}
+	c.Pages = pages
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// DisplayName is how agents and the widget name the contact: their name,
+// else their email, else a name generated from their id ("Teal Otter"),
+// the same in every list, thread and notification.
 func (c Contact) DisplayName() string {
 	if c.Name != "" {
 		return c.Name
@@ -37,7 +90,7 @@ func (c Contact) DisplayName() string {
 	if c.Email != "" {
 		return c.Email
 	}
-	return "Visitor"
+	return GeneratedName(c.ID)
 }
 
 // Identity is what a store vouches for, as the JSON it signs.

@@ -29,9 +29,14 @@ func NewHandler(svc *Service, conversations ConversationsOf) *Handler {
 func ToProto(c *Contact) *tandemv1.Contact {
 	out := &tandemv1.Contact{Id: c.ID, Name: c.Name, Email: c.Email, VerifiedAttributes: c.Verified,
 		UnverifiedAttributes: c.Unverified, IdentityVerified: c.IdentityVerified, FirstSeenTimeMs: c.CreatedAt,
-		LastSeenTimeMs: c.LastSeenAt}
+		LastSeenTimeMs: c.LastSeenAt, DisplayName: c.DisplayName(), UserAgent: c.UserAgent, TimeZone: c.TimeZone}
 	if c.ExternalID != nil {
 		out.ExternalId = *c.ExternalID
+	}
+	d := ParseUserAgent(c.UserAgent)
+	out.Browser, out.Os, out.Device = d.Browser, d.OS, d.Kind
+	for _, p := range c.Pages {
+		out.PagesVisited = append(out.PagesVisited, &tandemv1.PageVisit{Url: p.URL, TimeMs: p.At})
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -64,6 +65,9 @@ type SessionRequest struct {
 	IdentitySignature string
 	Name, Email       string
 	Attributes        map[string]string
+	// What the browser says of itself: its User-Agent header, its IANA
+	// time zone and the page the widget runs on.
+	UserAgent, TimeZone, PageURL string
 }
 
 // StartSession opens a visitor session for the workspace with the public
@@ -118,6 +122,7 @@ func (s *Service) startSession(ctx context.Context, ws workspace.Workspace, req 
 		}
 		c.apply(req, id)
 		c.UpdatedAt, c.LastSeenAt = now, now
+		c.addPage(req.PageURL, now)
 		if created {
 			if err := insertContact(ctx, tx, &c); err != nil {
 				if tx.Dialect.IsUniqueViolation(err) {
@@ -178,6 +183,44 @@ func (c *Contact) apply(req SessionRequest, id *Identity) {
 			c.Unverified[k] = v
 		}
 	}
+	if req.UserAgent != "" {
+		c.UserAgent = truncate(req.UserAgent, 512)
+	}
+	if timeZonePattern.MatchString(req.TimeZone) {
+		c.TimeZone = req.TimeZone
+	}
+}
+
+// timeZonePattern is the shape of an IANA zone name ("Europe/Berlin",
+// "America/Argentina/Buenos_Aires", "UTC", "Etc/GMT+5"); anything else a
+// browser sends is dropped.
+var timeZonePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$`)
+
+// Visited records that the visitor was on a page (when they started a
+// conversation there), for agents looking at their profile.
+func (s *Service) Visited(ctx context.Context, actor *access.Principal, workspaceID, id, url string) error {
+	if url == "" {
+		return nil
+	}
+	return s.db.InTx(ctx, func(tx *store.Tx) error {
+		c, err := getContact(ctx, tx, `id = ? AND workspace_id = ?`+tx.Dialect.ForUpdate(), id, workspaceID)
+		if store.ErrNoRows(err) {
+			return apperr.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("load contact: %w", err)
+		}
+		now := store.NowMillis(s.now())
+		c.addPage(url, now)
+		c.UpdatedAt, c.LastSeenAt = now, now
+		if err := updateContact(ctx, tx, &c); err != nil {
+			return fmt.Errorf("update contact: %w", err)
+		}
+		payload, _ := json.Marshal(map[string]any{"contact": c})
+		kind, actorID := actor.Actor()
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "contact.updated", ActorKind: kind, ActorID: actorID,
+			Visibility: events.Agents, Payload: payload})
+	})
 }
 
 func attributeString(v any) string {

@@ -8,7 +8,8 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-const contactColumns = `id, workspace_id, external_id, name, email, attributes, identity_verified, created_at, updated_at, last_seen_at`
+const contactColumns = `id, workspace_id, external_id, name, email, attributes, identity_verified, created_at, updated_at, last_seen_at,
+	user_agent, time_zone, pages`
 
 // attributes is the stored form: each attribute with whether it is verified.
 type attributes struct {
@@ -19,6 +20,11 @@ type attributes struct {
 func (c *Contact) encode() {
 	b, _ := json.Marshal(attributes{Verified: c.Verified, Unverified: c.Unverified})
 	c.AttributesJSON = string(b)
+	c.PagesJSON = ""
+	if len(c.Pages) > 0 {
+		b, _ = json.Marshal(c.Pages)
+		c.PagesJSON = string(b)
+	}
 }
 
 func (c *Contact) decode() error {
@@ -29,21 +35,28 @@ func (c *Contact) decode() error {
 		}
 	}
 	c.Verified, c.Unverified = a.Verified, a.Unverified
+	c.Pages = nil
+	if c.PagesJSON != "" {
+		if err := json.Unmarshal([]byte(c.PagesJSON), &c.Pages); err != nil {
+			return fmt.Errorf("contact %s pages: %w", c.ID, err)
+		}
+	}
 	return nil
 }
 
 func insertContact(ctx context.Context, q store.Querier, c *Contact) error {
 	c.encode()
-	_, err := q.ExecContext(ctx, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.ID, c.WorkspaceID, c.ExternalID, c.Name, c.Email, c.AttributesJSON, c.IdentityVerified, c.CreatedAt, c.UpdatedAt, c.LastSeenAt)
+	_, err := q.ExecContext(ctx, `INSERT INTO contacts (`+contactColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.ID, c.WorkspaceID, c.ExternalID, c.Name, c.Email, c.AttributesJSON, c.IdentityVerified, c.CreatedAt, c.UpdatedAt, c.LastSeenAt,
+		c.UserAgent, c.TimeZone, c.PagesJSON)
 	return err
 }
 
 func updateContact(ctx context.Context, q store.Querier, c *Contact) error {
 	c.encode()
 	_, err := q.ExecContext(ctx, `UPDATE contacts SET name = ?, email = ?, attributes = ?, identity_verified = ?,
-		updated_at = ?, last_seen_at = ? WHERE id = ?`,
-		c.Name, c.Email, c.AttributesJSON, c.IdentityVerified, c.UpdatedAt, c.LastSeenAt, c.ID)
+		updated_at = ?, last_seen_at = ?, user_agent = ?, time_zone = ?, pages = ? WHERE id = ?`,
+		c.Name, c.Email, c.AttributesJSON, c.IdentityVerified, c.UpdatedAt, c.LastSeenAt, c.UserAgent, c.TimeZone, c.PagesJSON, c.ID)
 	return err
 }
 

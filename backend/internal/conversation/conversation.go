@@ -61,16 +61,20 @@ type Conversation struct {
 	CustomFields       store.JSONMap `db:"custom_fields" json:"custom_fields,omitempty"`
 	LastMessagePreview string        `db:"last_message_preview" json:"last_message_preview"`
 	LastMessageAt      int64         `db:"last_message_at" json:"last_message_at"`
-	LastActivityAt     int64         `db:"last_activity_at" json:"last_activity_at"`
-	LastSeq            int64         `db:"last_seq" json:"last_seq"`
-	SnoozedUntil       int64         `db:"snoozed_until" json:"snoozed_until"`
-	StateBeforeSnooze  State         `db:"state_before_snooze" json:"state_before_snooze"`
-	ClosedAt           int64         `db:"closed_at" json:"closed_at"`
-	AssignedAt         int64         `db:"assigned_at" json:"assigned_at"`
-	RoutedAt           int64         `db:"routed_at" json:"routed_at"`
-	LastRoutedTo       string        `db:"last_routed_to" json:"last_routed_to"`
-	CreatedAt          int64         `db:"created_at" json:"created_at"`
-	UpdatedAt          int64         `db:"updated_at" json:"updated_at"`
+	// LastCustomerPreview is the customer's own latest words, for inbox
+	// previews of what they asked.
+	LastCustomerPreview string `db:"last_customer_preview" json:"last_customer_preview,omitempty"`
+	LastCustomerAt      int64  `db:"last_customer_at" json:"last_customer_at,omitempty"`
+	LastActivityAt      int64  `db:"last_activity_at" json:"last_activity_at"`
+	LastSeq             int64  `db:"last_seq" json:"last_seq"`
+	SnoozedUntil        int64  `db:"snoozed_until" json:"snoozed_until"`
+	StateBeforeSnooze   State  `db:"state_before_snooze" json:"state_before_snooze"`
+	ClosedAt            int64  `db:"closed_at" json:"closed_at"`
+	AssignedAt          int64  `db:"assigned_at" json:"assigned_at"`
+	RoutedAt            int64  `db:"routed_at" json:"routed_at"`
+	LastRoutedTo        string `db:"last_routed_to" json:"last_routed_to"`
+	CreatedAt           int64  `db:"created_at" json:"created_at"`
+	UpdatedAt           int64  `db:"updated_at" json:"updated_at"`
 
 	// ClosedFrom is the state it was closed from (bot: the AI agent
 	// resolved it).
@@ -244,4 +248,31 @@ func truncate(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// Outcome is how a conversation ended, for an agent looking at a customer's
+// past conversations.
+type Outcome string
+
+// The outcomes.
+const (
+	OutcomeOpen            Outcome = "open"
+	OutcomeResolvedByAI    Outcome = "resolved_by_ai"
+	OutcomeResolvedByAgent Outcome = "resolved_by_agent"
+	OutcomeAbandoned       Outcome = "abandoned"
+)
+
+// Outcome says how the conversation ended: still open; closed while the AI
+// agent had it; closed after a person answered; or closed before anyone of
+// the team answered (the customer gave up, or it was dropped).
+func (c *Conversation) Outcome() Outcome {
+	switch {
+	case c.State != StateClosed:
+		return OutcomeOpen
+	case c.ClosedFrom == StateBot:
+		return OutcomeResolvedByAI
+	case c.FirstResponseAt > 0:
+		return OutcomeResolvedByAgent
+	}
+	return OutcomeAbandoned
 }

@@ -69,6 +69,11 @@ var kindToProto = map[string]tandemv1.MessageKind{
 	KindActivity: tandemv1.MessageKind_MESSAGE_KIND_ACTIVITY,
 }
 
+var outcomeToProto = map[Outcome]tandemv1.ConversationOutcome{
+	OutcomeOpen: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_OPEN, OutcomeResolvedByAI: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_RESOLVED_BY_AI,
+	OutcomeResolvedByAgent: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_RESOLVED_BY_AGENT, OutcomeAbandoned: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_ABANDONED,
+}
+
 // ToProto converts a conversation for agents.
 func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 	out := &tandemv1.Conversation{Id: c.ID, WorkspaceId: c.WorkspaceID, State: StateToProto(c.State), AssigneeUserId: c.AssigneeID,
@@ -76,7 +81,8 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
-		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment}
+		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment,
+		LastCustomerMessagePreview: c.LastCustomerPreview, LastCustomerMessageTimeMs: c.LastCustomerAt, Outcome: outcomeToProto[c.Outcome()]}
 	if c.PolicyID != "" {
 		out.Sla = &tandemv1.ConversationSla{PolicyId: c.PolicyID, FirstResponseDueMs: c.FirstResponseDue,
 			NextResponseDueMs: c.NextResponseDue, ResolutionDueMs: c.ResolutionDue, FirstResponse: c.FirstResponse,

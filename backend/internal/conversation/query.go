@@ -102,6 +102,10 @@ func anyOf(want, have []string) bool {
 	return false
 }
 
+// maxSearchContacts bounds the customers a text search matches by name,
+// email or external id (the most recently seen first).
+const maxSearchContacts = 200
+
 // List pages through the workspace's conversations in the filter, most
 // recently active first, each marked unread or not for the reader.
 func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter, size int32, token string) ([]Conversation, string, error) {
@@ -158,9 +162,22 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		}
 	}
 	if f.Text != "" {
-		where = append(where, `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
-			AND m.body LIKE ? ESCAPE '!')`)
+		// The text is in a message, or in the customer's name, email or
+		// external id (the contact package finds those, in this workspace).
+		matched, err := s.contacts.Search(ctx, workspaceID, f.Text, maxSearchContacts)
+		if err != nil {
+			return nil, "", err
+		}
+		cond := `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
+			AND m.body LIKE ? ESCAPE '!')`
 		args = append(args, "%"+store.LikeEscape(f.Text)+"%")
+		if len(matched) > 0 {
+			cond += ` OR c.contact_id IN (` + store.Placeholders(len(matched)) + `)`
+			for _, ct := range matched {
+				args = append(args, ct.ID)
+			}
+		}
+		where = append(where, "("+cond+")")
 	}
 	if resume {
 		where = append(where, "(c.last_activity_at < ? OR (c.last_activity_at = ? AND c.id < ?))")

@@ -118,6 +118,9 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, 
 			conv.LastSeq = seq
 			if msg.Kind == KindText {
 				conv.LastMessagePreview, conv.LastMessageAt = preview(msg.Body), now
+				if msg.AuthorKind == AuthorCustomer {
+					conv.LastCustomerPreview, conv.LastCustomerAt = preview(msg.Body), now
+				}
 			}
 		}
 		return json.Marshal(Payload{Conversation: conv, Message: msg, Before: before, Data: data})

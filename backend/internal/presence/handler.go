@@ -54,7 +54,11 @@ func (h *Handler) SetPresence(ctx context.Context, req *tandemv1.SetPresenceRequ
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.SetPresenceResponse{Agent: toProto(a, "", 0)}, nil
+	out, err := h.full(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.SetPresenceResponse{Agent: out}, nil
 }
 
 // SetAgentSettings implements PresenceService.SetAgentSettings.
@@ -63,7 +67,32 @@ func (h *Handler) SetAgentSettings(ctx context.Context, req *tandemv1.SetAgentSe
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.SetAgentSettingsResponse{Agent: toProto(a, "", 0)}, nil
+	out, err := h.full(ctx, a)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.SetAgentSettingsResponse{Agent: out}, nil
+}
+
+// full converts an agent's changed presence with what ListAgents shows of
+// them too, their name and open chats: a client showing "2/4 chats" keeps
+// the server's count rather than a zero.
+func (h *Handler) full(ctx context.Context, a Agent) (*tandemv1.AgentStatus, error) {
+	members, err := h.src.Members(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	name := ""
+	for _, m := range members {
+		if m.UserID == a.UserID {
+			name = m.DisplayName
+		}
+	}
+	open, err := h.src.OpenChats(ctx, a.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return toProto(a, name, open[a.UserID]), nil
 }
 
 // ListAgents implements PresenceService.ListAgents.

@@ -132,12 +132,21 @@ func (h *Handler) RequestHuman(ctx context.Context, req *tandemv1.RequestHumanRe
 	return &tandemv1.RequestHumanResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
 }
 
+// userAgent is the caller's User-Agent header: a browser's, for the widget.
+func userAgent(ctx context.Context) string {
+	if info, ok := connect.CallInfoForHandlerContext(ctx); ok {
+		return info.RequestHeader().Get("User-Agent")
+	}
+	return ""
+}
+
 func key(p *access.Principal) string { return "v:" + p.VisitorID }
 
 // StartSession implements WidgetService.StartSession.
 func (h *Handler) StartSession(ctx context.Context, req *tandemv1.StartSessionRequest) (*tandemv1.StartSessionResponse, error) {
 	s, err := h.contacts.StartSession(ctx, contact.SessionRequest{PublicKey: req.GetPublicKey(), IdentityJSON: req.GetIdentityJson(),
-		IdentitySignature: req.GetIdentitySignature(), Name: req.GetName(), Email: req.GetEmail(), Attributes: req.GetAttributes()})
+		IdentitySignature: req.GetIdentitySignature(), Name: req.GetName(), Email: req.GetEmail(), Attributes: req.GetAttributes(),
+		UserAgent: userAgent(ctx), TimeZone: req.GetTimeZone(), PageURL: req.GetPageUrl()})
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +160,12 @@ func (h *Handler) StartConversation(ctx context.Context, req *tandemv1.StartConv
 		req.GetBody(), req.GetGroupId())
 	if err != nil {
 		return nil, err
+	}
+	if req.GetPageUrl() != "" { // remembered for the profile (a retry only moves it to the front again)
+		p := access.PrincipalFrom(ctx)
+		if err := h.contacts.Visited(ctx, p, p.WorkspaceID, p.VisitorID, req.GetPageUrl()); err != nil {
+			return nil, err
+		}
 	}
 	resp := &tandemv1.StartConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}
 	if m != nil {

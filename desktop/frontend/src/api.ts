@@ -16,7 +16,7 @@ import { GetOverviewResponseSchema } from "@api/stats_pb.js";
 import type { GetOverviewResponse } from "@api/stats_pb.js";
 
 export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, Event, GetOverviewResponse, Group, Member, Message, Tag };
-export { AuthorKind, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
+export { AuthorKind, ConversationOutcome, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
 export { PresenceStatus } from "@api/presence_pb.js";
 export { Role } from "@api/workspace_pb.js";
 

@@ -129,7 +129,7 @@ export interface Bound {
   Close(conversationId: string): Promise<unknown>;
   Reopen(conversationId: string): Promise<unknown>;
   Agents(): Promise<unknown[]>;
-  SetStatus(status: "online" | "away"): Promise<unknown>;
+  SetStatus(status: "online" | "away" | "offline"): Promise<unknown>;
   SetCapacity(maxChats: number): Promise<unknown>;
   NotificationPrefs(): Promise<Record<string, boolean>>;
   SetNotificationPref(kind: string, on: boolean): Promise<Record<string, boolean>>;

@@ -2,11 +2,12 @@
 // read. Every change of data comes from Go (calls or events); this module
 // only keeps it for rendering.
 import { batch, computed, signal } from "@preact/signals";
-import { decode, type Contact, type Conversation, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
+import { decode, type AgentStatus, type Contact, type Conversation, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
 import { go, on, type OutboxItem, type SessionView } from "./bridge";
 import { plain } from "./logic/errors";
 import { merge as mergeHistory } from "./logic/history";
 import { merge as mergeOutbox } from "./logic/outbox";
+import { debounce, touchesMine } from "./logic/presence";
 import { applyTyping, type Typing } from "./logic/typing";
 import { list, type ViewId } from "./logic/views";
 
@@ -42,6 +43,8 @@ export const toast = signal<string | null>(null);
 /** The server's overview strip (StatsService), refreshed as the inbox changes. */
 export const stats = signal<GetOverviewResponse | null>(null);
 export const busy = signal(false);
+/** The signed-in agent's presence as the server counts it (status, open chats, capacity). */
+export const myAgent = signal<AgentStatus | null>(null);
 
 export const me = computed(() => session.value?.user_id ?? "");
 export const online = computed(() => session.value?.connection === "live");
@@ -78,6 +81,9 @@ export async function act<T>(f: () => Promise<T>): Promise<T | undefined> {
 }
 
 function upsert(c: Conversation): void {
+  // A control's answer may come before its stream event: either one can
+  // change the agent's open chats.
+  if (touchesMine("", {}, conversations.value.get(c.id), c, me.value)) refreshMine();
   const next = new Map(conversations.value);
   next.set(c.id, c);
   conversations.value = next;
@@ -104,7 +110,19 @@ export async function loadInbox(): Promise<void> {
     outbox.value = new Map(items.map((i) => [i.client_id, i]));
   });
   stats.value = decode.overview(await go("Overview"));
+  await loadMine();
 }
+
+/** loadMine reads the agent's presence and open chats from the server. */
+export async function loadMine(): Promise<void> {
+  const me = session.value?.user_id;
+  const list = await go("Agents");
+  const found = list.map(decode.agent).find((a) => a.userId === me);
+  if (found) myAgent.value = found;
+}
+
+/** refreshMine reloads the count soon after the stream says it may have changed. */
+const refreshMine = debounce(() => void loadMine().catch(() => undefined), 400);
 
 let statsTimer: ReturnType<typeof setTimeout> | null = null;
 
@@ -126,6 +144,7 @@ function onEvent(raw: unknown): void {
     typing.value = applyTyping(typing.value, ev.conversationId, ev.actorId, ev.data["actor_name"] ?? "", ev.typing, Date.now());
     return;
   }
+  if (!ev.conversation && touchesMine(ev.type, ev.data, undefined, undefined, me.value)) refreshMine(); // presence, settings
   if (ev.conversation) {
     upsert(ev.conversation);
     refreshStats();

@@ -23,7 +23,7 @@ func (a *App) Agents() ([]json.RawMessage, error) {
 	return wires(res.GetAgents()), nil
 }
 
-// SetStatus sets the agent's presence: "online" or "away".
+// SetStatus sets the agent's presence: "online", "away" or "offline".
 func (a *App) SetStatus(status string) (json.RawMessage, error) {
 	var st tandemv1.PresenceStatus
 	switch status {
@@ -31,8 +31,10 @@ func (a *App) SetStatus(status string) (json.RawMessage, error) {
 		st = tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
 	case "away":
 		st = tandemv1.PresenceStatus_PRESENCE_STATUS_AWAY
+	case "offline":
+		st = tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE
 	default:
-		return nil, apiclient.Errorf(apiclient.KindInvalid, "Choose online or away.")
+		return nil, apiclient.Errorf(apiclient.KindInvalid, "Choose online, away or offline.")
 	}
 	sess, ws, err := a.c.current()
 	if err != nil {

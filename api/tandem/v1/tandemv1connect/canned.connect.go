@@ -67,7 +67,10 @@ type CannedResponseServiceClient interface {
 	// RenderCannedResponse fills a reply's variables for a conversation of the
 	// same workspace: {{customer.name}}, {{customer.email}},
 	// {{customer.<attribute>}}, {{agent.name}}, {{conversation.id}} and
-	// {{workspace.name}}. A variable without a value renders empty.
+	// {{workspace.name}}. A variable may carry a fallback for when it has no
+	// value ({{customer.name | there}}); one with neither renders empty, and
+	// the space before it goes when punctuation follows ("Hi {{customer.name}}!"
+	// renders "Hi!").
 	RenderCannedResponse(context.Context, *v1.RenderCannedResponseRequest) (*v1.RenderCannedResponseResponse, error)
 }
 
@@ -188,7 +191,10 @@ type CannedResponseServiceHandler interface {
 	// RenderCannedResponse fills a reply's variables for a conversation of the
 	// same workspace: {{customer.name}}, {{customer.email}},
 	// {{customer.<attribute>}}, {{agent.name}}, {{conversation.id}} and
-	// {{workspace.name}}. A variable without a value renders empty.
+	// {{workspace.name}}. A variable may carry a fallback for when it has no
+	// value ({{customer.name | there}}); one with neither renders empty, and
+	// the space before it goes when punctuation follows ("Hi {{customer.name}}!"
+	// renders "Hi!").
 	RenderCannedResponse(context.Context, *v1.RenderCannedResponseRequest) (*v1.RenderCannedResponseResponse, error)
 }
 

@@ -111,6 +111,9 @@ export class App {
       attributes: { ...this.attributes, ...(this.identity?.attributes ?? {}) },
       identityJson: this.identity?.identityJson ?? "",
       identitySignature: this.identity?.signature ?? "",
+      // For the agents' profile of the visitor: their local time and the page.
+      timeZone: localTimeZone(),
+      pageUrl: this.pageUrl.slice(0, 2048),
     });
     const changedPerson = this.saved.token !== "";
     this.saved.token = res.token;
@@ -757,5 +760,14 @@ export class App {
     const t = this.ui.textarea;
     t.style.height = "auto";
     t.style.height = `${Math.min(t.scrollHeight, 140)}px`;
+  }
+}
+
+/** localTimeZone is the browser's IANA time zone, or "" when it will not say. */
+function localTimeZone(): string {
+  try {
+    return (Intl.DateTimeFormat().resolvedOptions().timeZone ?? "").slice(0, 64);
+  } catch {
+    return "";
   }
 }

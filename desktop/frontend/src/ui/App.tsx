@@ -105,7 +105,7 @@ export function App() {
           <p class="hint">Anything you queued is kept and sent when the server answers.</p>
         </main>
       ) : (
-        <main class="panes">
+        <main class={opened.value ? "panes has-open" : "panes"}>
           <Sidebar />
           <ConversationList />
           <ConversationView />

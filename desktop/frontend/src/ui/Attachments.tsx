@@ -19,7 +19,7 @@ function File({ a }: { a: Attachment }) {
   const [saved, setSaved] = useState("");
   return (
     <li>
-      📎 {a.name} <span class="hint">{size(Number(a.sizeBytes))}</span>
+      <PaperclipIcon /> {a.name} <span class="hint">{size(Number(a.sizeBytes))}</span>
       {saved ? (
         <>
           <span class="hint"> saved to {saved}</span>
@@ -29,5 +29,14 @@ function File({ a }: { a: Attachment }) {
         <button onClick={() => void act(() => go("SaveAttachment", a.id, a.name)).then((p) => p && setSaved(p))}>Save…</button>
       )}
     </li>
+  );
+}
+
+/** PaperclipIcon is the attachment mark, drawn inline (no icon font to go missing). */
+export function PaperclipIcon() {
+  return (
+    <svg class="icon" width="14" height="14" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" aria-hidden="true">
+      <path d="M21.44 11.05l-9.19 9.19a6 6 0 0 1-8.49-8.49l9.19-9.19a4 4 0 0 1 5.66 5.66l-9.2 9.19a2 2 0 0 1-2.83-2.83l8.49-8.48" />
+    </svg>
   );
 }

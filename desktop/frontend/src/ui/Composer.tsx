@@ -3,9 +3,10 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { decode, type CannedResponse, type Member } from "../api";
 import { go, type PickedFile } from "../bridge";
 import { size } from "../logic/format";
-import { insert, rank, slashQuery, type SlashQuery } from "../logic/canned";
+import { insert, rank, render, slashQuery, variables, type SlashQuery } from "../logic/canned";
 import { mentionQuery, mentioned, suggest } from "../logic/mentions";
-import { act, directory, me, opened } from "../state";
+import { act, directory, me, opened, session } from "../state";
+import { PaperclipIcon } from "./Attachments";
 import { supervises } from "./Controls";
 
 /** The composer's mode, drafts per conversation, and requests from shortcuts. */
@@ -192,6 +193,7 @@ export function Composer() {
             </li>
           )}
           {picker.items.length === 0 && <li class="hint">No match</li>}
+          {picker.kind === "canned" && picker.items[picker.index] && <CannedPreview body={picker.items[picker.index]!.body} />}
           {picker.items.map((it, i) => (
             <li key={"id" in it ? it.id : it.userId} role="option" aria-selected={i === picker.index}>
               <button onMouseDown={(e) => e.preventDefault()} onClick={() => void choose(picker, i)}>
@@ -223,7 +225,7 @@ export function Composer() {
         <ul class="files" aria-label="Attached files">
           {files.map((f) => (
             <li key={f.id}>
-              📎 {f.name} <span class="hint">{size(f.size)}</span>
+              <PaperclipIcon /> {f.name} <span class="hint">{size(f.size)}</span>
               <button aria-label={`Remove ${f.name}`} onClick={() => setFiles(files.filter((x) => x.id !== f.id))}>
                 ×
               </button>
@@ -234,7 +236,7 @@ export function Composer() {
       <div class="row end">
         {!note && (
           <button class="attach" onClick={() => void act(() => go("PickFiles")).then((more) => more && setFiles([...files, ...more].slice(0, 10)))}>
-            Attach…
+            <PaperclipIcon /> Attach…
           </button>
         )}
         <span class="hint">Ctrl+Enter to send</span>
@@ -243,5 +245,31 @@ export function Composer() {
         </button>
       </div>
     </div>
+  );
+}
+
+/**
+ * CannedPreview shows a canned reply as it will be sent to the open
+ * conversation, with each variable that has no value (and no fallback)
+ * highlighted, so the agent sees the gap before sending.
+ */
+function CannedPreview({ body }: { body: string }) {
+  const o = opened.value;
+  const s = session.value;
+  const ws = s?.workspaces?.find((w) => w.id === s.workspace_id)?.name ?? "";
+  const r = render(body, variables(o?.contact ?? o?.conversation.contact ?? null, s?.user_name ?? "", o?.conversation.id ?? "", ws));
+  return (
+    <li class="canned-preview" aria-label="Preview">
+      {r.segments.map((seg, i) =>
+        "text" in seg ? (
+          <span key={i}>{seg.text}</span>
+        ) : (
+          <mark key={i} class="unresolved" title="No value for this customer: it will be left out">
+            {`{{${seg.unresolved}}}`}
+          </mark>
+        ),
+      )}
+      {r.unresolved.length > 0 && <p class="hint">Highlighted: no value for this customer, left out when sent. Add a fallback like {"{{customer.name | there}}"}.</p>}
+    </li>
   );
 }

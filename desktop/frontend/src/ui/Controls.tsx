@@ -1,4 +1,4 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ConversationState, Priority, type Conversation } from "../api";
 import { go } from "../bridge";
 import { act, changed, directory, me, session } from "../state";
@@ -32,44 +32,77 @@ function snoozeOptions(now: Date): [string, number][] {
   ];
 }
 
+type Dialog = "more" | "transfer" | "tags" | "snooze" | null;
+
+/**
+ * Controls is the conversation's action bar: the main actions (claim, take
+ * over, close) as buttons and the rest in a "More" menu, so it stays one
+ * row at any window width. A popover closes on Esc and when another
+ * conversation opens (the bar is keyed by conversation). Shortcuts are
+ * named in aria-keyshortcuts and the sheet, not in title tooltips, which
+ * WebKitGTK leaves floating when their button disappears.
+ */
 export function Controls({ c }: { c: Conversation }) {
-  const [dialog, setDialog] = useState<"transfer" | "tags" | "snooze" | null>(null);
+  const [dialog, setDialog] = useState<Dialog>(null);
+  useEffect(() => {
+    if (!dialog) return;
+    const close = (e: KeyboardEvent) => {
+      if (e.key !== "Escape") return;
+      e.preventDefault();
+      setDialog(null);
+    };
+    window.addEventListener("keydown", close, true);
+    return () => window.removeEventListener("keydown", close, true);
+  }, [dialog]);
   const closed = c.state === ConversationState.CLOSED;
   const mine = c.assigneeUserId === me.value;
   const joined = c.participantUserIds.includes(me.value);
   const run = (f: () => Promise<unknown>) => void act(f).then(changed);
+  const item = (label: string, f: () => void) => (
+    <button role="menuitem" onClick={f}>
+      {label}
+    </button>
+  );
   return (
     <div class="controls" role="toolbar" aria-label="Conversation controls">
       {!closed && !c.assigneeUserId && c.state !== ConversationState.BOT && (
-        <button onClick={() => run(() => go("Claim", c.id))} title="Claim (c)">
-          Claim
+        <button onClick={() => run(() => go("Claim", c.id))} aria-keyshortcuts="c">
+          Claim <kbd>c</kbd>
         </button>
       )}
       {!closed && !mine && (c.assigneeUserId === "" || supervises()) && (
-        <button class="primary" onClick={() => run(() => go("TakeOver", c.id))} title="Take over (t)">
-          Take over
+        <button class="primary" onClick={() => run(() => go("TakeOver", c.id))} aria-keyshortcuts="t">
+          Take over <kbd>t</kbd>
         </button>
       )}
-      {!closed && supervises() && !mine && !joined && c.assigneeUserId !== "" && (
-        <button onClick={() => run(() => go("Join", c.id))}>Join</button>
-      )}
-      {joined && <button onClick={() => run(() => go("Leave", c.id))}>Leave</button>}
-      {!closed && <button onClick={() => setDialog(dialog === "transfer" ? null : "transfer")}>Transfer…</button>}
-      <button onClick={() => setDialog(dialog === "tags" ? null : "tags")}>Tags…</button>
-      <select aria-label="Priority" value={c.priority === Priority.UNSPECIFIED ? Priority.NONE : c.priority} onChange={(e) => run(() => go("SetPriority", c.id, Number(e.currentTarget.value)))}>
-        {priorities.map(([p, label]) => (
-          <option key={p} value={p}>
-            {label}
-          </option>
-        ))}
-      </select>
-      {!closed && <button onClick={() => setDialog(dialog === "snooze" ? null : "snooze")}>Snooze…</button>}
       {closed ? (
         <button onClick={() => run(() => go("Reopen", c.id))}>Reopen</button>
       ) : (
-        <button onClick={() => run(() => go("Close", c.id))} title="Close (x)">
-          Close
+        <button onClick={() => run(() => go("Close", c.id))} aria-keyshortcuts="x">
+          Close <kbd>x</kbd>
         </button>
+      )}
+      <button aria-haspopup="menu" aria-expanded={dialog === "more"} onClick={() => setDialog(dialog ? null : "more")} id="more-actions">
+        More ▾
+      </button>
+      {dialog === "more" && (
+        <div class="popover menu" role="menu" aria-label="More actions">
+          {!closed && supervises() && !mine && !joined && c.assigneeUserId !== "" && item("Join", () => (setDialog(null), run(() => go("Join", c.id))))}
+          {joined && item("Leave", () => (setDialog(null), run(() => go("Leave", c.id))))}
+          {!closed && item("Transfer…", () => setDialog("transfer"))}
+          {item("Tags…", () => setDialog("tags"))}
+          {!closed && item("Snooze…", () => setDialog("snooze"))}
+          <label>
+            Priority{" "}
+            <select aria-label="Priority" value={c.priority === Priority.UNSPECIFIED ? Priority.NONE : c.priority} onChange={(e) => run(() => go("SetPriority", c.id, Number(e.currentTarget.value)))}>
+              {priorities.map(([p, label]) => (
+                <option key={p} value={p}>
+                  {label}
+                </option>
+              ))}
+            </select>
+          </label>
+        </div>
       )}
       {dialog === "transfer" && <Transfer c={c} done={() => setDialog(null)} />}
       {dialog === "tags" && <Tags c={c} />}

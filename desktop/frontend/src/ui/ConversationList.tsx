@@ -1,6 +1,8 @@
-import { useEffect, useState } from "preact/hooks";
+import { useEffect, useMemo, useState } from "preact/hooks";
 import { ConversationState, Priority, type Conversation } from "../api";
+import { customerName, pageLabel, preview } from "../logic/customer";
 import { ago } from "../logic/format";
+import { debounce } from "../logic/presence";
 import { fixedViews, isQueue, waitingSince } from "../logic/views";
 import { directory, fetched, me, query, search, select, selected, shown, view } from "../state";
 import { Sla } from "./Sla";
@@ -23,6 +25,9 @@ export function ConversationList() {
     const t = setInterval(() => setNow(Date.now()), 15_000);
     return () => clearInterval(t);
   }, []);
+  // The search runs as the agent types, 250 ms after the last key.
+  const live = useMemo(() => debounce((q: string) => void search(q), 250), []);
+  useEffect(() => () => live.cancel(), [live]);
   const v = view.value;
   const rows = shown.value;
   const title =
@@ -38,12 +43,24 @@ export function ConversationList() {
         class="search"
         onSubmit={async (e) => {
           e.preventDefault();
+          live.cancel();
           const found = await search(text);
           (document.activeElement as HTMLElement | null)?.blur();
           if (found[0]) void select(found[0].id);
         }}
       >
-        <input id={searchBoxId} type="search" placeholder="Search messages  ( / )" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <input
+          id={searchBoxId}
+          type="search"
+          placeholder="Search messages, names, emails  ( / )"
+          value={text}
+          onInput={(e) => {
+            const q = e.currentTarget.value;
+            setText(q);
+            if (q.trim()) live(q);
+            else live.cancel();
+          }}
+        />
       </form>
       <h2>{title}</h2>
       {loading && <p class="empty">Loading…</p>}
@@ -58,7 +75,8 @@ export function ConversationList() {
 }
 
 function Row({ c, now, queue }: { c: Conversation; now: number; queue: boolean }) {
-  const name = c.contact?.name || c.contact?.email || "Customer";
+  const name = customerName(c.contact);
+  const where = !c.contact?.name && !c.contact?.email && c.pageUrl ? pageLabel(c.pageUrl) : "";
   const owner = c.assigneeUserId === me.value ? "You" : directory.value.names.get(c.assigneeUserId) ?? "";
   const time = queue ? waitingSince(c) : Number(c.lastActivityTimeMs);
   return (
@@ -72,11 +90,12 @@ function Row({ c, now, queue }: { c: Conversation; now: number; queue: boolean }
         <span class="who">
           {c.unread && <i class="unread-dot" aria-label="unread" />}
           {name}
+          {where && <span class="where"> · {where}</span>}
         </span>
         <span class="when" title={queue ? "waiting for" : "last activity"}>
           {ago(time, now)}
         </span>
-        <span class="preview">{c.lastMessagePreview}</span>
+        <span class="preview">{preview(c)}</span>
         <span class="meta">
           <span class={`state s${c.state}`}>{stateLabel[c.state] ?? ""}</span>
           {c.priority >= Priority.HIGH && <span class={`prio p${c.priority}`}>{c.priority === Priority.URGENT ? "Urgent" : "High"}</span>}

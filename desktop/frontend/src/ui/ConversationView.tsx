@@ -1,6 +1,7 @@
 import { ConversationState } from "../api";
+import { customerName } from "../logic/customer";
 import { typingLine } from "../logic/typing";
-import { directory, me, opened, typing } from "../state";
+import { directory, me, opened, select, typing } from "../state";
 import { Composer } from "./Composer";
 import { Controls } from "./Controls";
 import { History } from "./History";
@@ -34,7 +35,12 @@ export function ConversationView() {
     <>
       <section class="conversation" aria-label="Conversation">
         <header>
-          <h2>{c.contact?.name || c.contact?.email || "Customer"}</h2>
+          <h2>
+            <button class="back" onClick={() => void select(null)} aria-label="Back to the inbox">
+              ←
+            </button>
+            {customerName(o.contact ?? c.contact)}
+          </h2>
           <p class="hint">
             {states[c.state]}
             {owner && ` · owned by ${owner}`}
@@ -55,7 +61,7 @@ export function ConversationView() {
               ))}
             </p>
           )}
-          <Controls c={c} />
+          <Controls key={c.id} c={c} />
         </header>
         <History />
         <p class="typing" aria-live="polite">

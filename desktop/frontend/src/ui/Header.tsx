@@ -3,13 +3,15 @@ import { decode, PresenceStatus, type AgentStatus } from "../api";
 import { go } from "../bridge";
 import { duration } from "../logic/format";
 import { overview } from "../logic/overview";
-import { act, conversations, me, refreshStats, session, stats } from "../state";
+import { act, conversations, me, myAgent, refreshStats, session, stats } from "../state";
 import { Settings } from "./Settings";
 
 export function Header() {
   const s = session.value!;
-  const [mine, setMine] = useState<AgentStatus | null>(null);
+  const mine = myAgent.value;
+  const setMine = (a: AgentStatus) => (myAgent.value = a);
   const [settings, setSettings] = useState(false);
+  const [menu, setMenu] = useState(false);
   const [now, setNow] = useState(Date.now());
   useEffect(() => {
     const t = setInterval(() => {
@@ -19,15 +21,13 @@ export function Header() {
     return () => clearInterval(t);
   }, []);
   useEffect(() => {
-    if (!s.ready) return;
-    void act(() => go("Agents")).then((list) => {
-      const found = list?.map(decode.agent).find((a) => a.userId === s.user_id);
-      if (found) setMine(found);
-    });
-  }, [s.ready, s.workspace_id]);
+    if (!menu) return;
+    const close = (e: KeyboardEvent) => e.key === "Escape" && setMenu(false);
+    window.addEventListener("keydown", close);
+    return () => window.removeEventListener("keydown", close);
+  }, [menu]);
   const o = overview(conversations.value.values(), me.value, now);
   const st = stats.value;
-  const away = mine?.status === PresenceStatus.AWAY;
   const conn = s.connection === "live" ? "Live" : s.connection === "connecting" ? "Connecting…" : "Offline";
   return (
     <header class="top">
@@ -74,20 +74,68 @@ export function Header() {
       <span class={`conn ${s.connection}`} title={s.connection_message || conn}>
         ● {conn}
       </span>
-      <button
-        class={away ? "presence away" : "presence"}
-        title="Switch between online and away"
-        onClick={() =>
-          void act(() => go("SetStatus", away ? "online" : "away")).then((raw) => raw && setMine(decode.agent(raw)))
-        }
-      >
-        {away ? "Away" : "Online"}
-        {mine ? ` · ${mine.openChats}/${mine.maxChats} chats` : ""}
-      </button>
+      <PresenceChip agent={mine} open={menu} setOpen={setMenu} onAgent={setMine} />
       <button onClick={() => setSettings(!settings)} aria-expanded={settings}>
         {s.user_name || s.email} ▾
       </button>
       {settings && <Settings agent={mine} onAgent={setMine} onClose={() => setSettings(false)} />}
     </header>
+  );
+}
+
+const statuses: [PresenceStatus, "online" | "away" | "offline", string][] = [
+  [PresenceStatus.ONLINE, "online", "Online"],
+  [PresenceStatus.AWAY, "away", "Away"],
+  [PresenceStatus.OFFLINE, "offline", "Offline"],
+];
+
+/** PresenceChip shows status and open chats (the server's count) and opens a menu to change them. */
+function PresenceChip({ agent, open, setOpen, onAgent }: { agent: AgentStatus | null; open: boolean; setOpen: (o: boolean) => void; onAgent: (a: AgentStatus) => void }) {
+  const label = statuses.find(([st]) => st === agent?.status)?.[2] ?? "Offline";
+  const cls = agent?.status === PresenceStatus.ONLINE ? "online" : agent?.status === PresenceStatus.AWAY ? "away" : "offline";
+  const [cap, setCap] = useState(String(agent?.maxChats ?? ""));
+  useEffect(() => setCap(String(agent?.maxChats ?? "")), [agent?.maxChats, open]);
+  return (
+    <div class="presence-wrap">
+      <button class={`presence ${cls}`} aria-haspopup="menu" aria-expanded={open} onClick={() => setOpen(!open)} id="presence-chip">
+        {label}
+        {agent ? ` · ${agent.openChats}/${agent.maxChats} chats` : ""} ▾
+      </button>
+      {open && (
+        <div class="popover presence-menu" role="menu" aria-label="Presence">
+          {statuses.map(([st, name, text]) => (
+            <button
+              key={name}
+              role="menuitemradio"
+              aria-checked={agent?.status === st}
+              onClick={() => {
+                setOpen(false);
+                void act(() => go("SetStatus", name)).then((raw) => raw && onAgent(decode.agent(raw)));
+              }}
+            >
+              <i class={`dot ${name}`} /> {text}
+            </button>
+          ))}
+          <form
+            class="row"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const n = Number(cap);
+              void act(() => go("SetCapacity", n)).then((raw) => {
+                if (!raw) return;
+                onAgent(decode.agent(raw));
+                setOpen(false);
+              });
+            }}
+          >
+            <label>
+              Capacity{" "}
+              <input type="number" min={1} max={50} value={cap} onInput={(e) => setCap(e.currentTarget.value)} aria-label="Most chats at once" />
+            </label>
+            <button type="submit">Set</button>
+          </form>
+        </div>
+      )}
+    </div>
   );
 }

@@ -1,8 +1,9 @@
 import { useEffect, useRef } from "preact/hooks";
 import type { Message } from "../api";
 import { go } from "../bridge";
+import { customerName } from "../logic/customer";
 import { clock, size } from "../logic/format";
-import { Attachments } from "./Attachments";
+import { Attachments, PaperclipIcon } from "./Attachments";
 import { activityText, kindOf } from "../logic/history";
 import { describe, pending } from "../logic/outbox";
 import { act, directory, online, opened, outbox, older, session } from "../state";
@@ -37,7 +38,7 @@ export function History() {
             </div>
             {(it.files ?? []).map((f) => (
               <div key={f.client_id} class="file">
-                📎 {f.name} <span class="hint">{size(f.size)}</span>
+                <PaperclipIcon /> {f.name} <span class="hint">{size(f.size)}</span>
               </div>
             ))}
             <div class="status">
@@ -82,7 +83,7 @@ function Item({ m, now, names }: { m: Message; now: number; names: Map<string, s
   return (
     <div class={`msg ${kind}`}>
       <div class="author">
-        {m.authorName || (kind === "customer" ? "Customer" : "Agent")}
+        {kind === "customer" ? customerName(opened.value?.contact ?? opened.value?.conversation.contact) : m.authorName || "Agent"}
         {kind === "bot" && <span class="badge">AI</span>}
         {(kind === "note" || kind === "whisper") && <span class="badge">{kindLabel[kind]}</span>}
         <time>{time}</time>

@@ -1,0 +1,50 @@
+// How the inbox names and previews a customer. The server generates a
+// stable name for anonymous visitors (Contact.display_name, "Teal Otter"),
+// so every client shows the same one; these only choose what to show.
+import type { Contact, Conversation } from "../api";
+import { ConversationOutcome } from "../api";
+
+/** customerName is the contact's name as the server says to show it. */
+export function customerName(c: Contact | undefined | null): string {
+  if (!c) return "Customer";
+  return c.displayName || c.name || c.email || "Customer";
+}
+
+/** preview is what a row shows: the customer's own last words, else the latest message. */
+export function preview(c: Conversation): string {
+  return c.lastCustomerMessagePreview || c.lastMessagePreview;
+}
+
+/** pageLabel shortens a page URL to host and path ("shop.example/cart"). */
+export function pageLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    const path = u.pathname === "/" ? "" : u.pathname;
+    return u.host + path;
+  } catch {
+    return url;
+  }
+}
+
+const outcomes: Record<number, string> = {
+  [ConversationOutcome.OPEN]: "open",
+  [ConversationOutcome.RESOLVED_BY_AI]: "resolved by AI",
+  [ConversationOutcome.RESOLVED_BY_AGENT]: "resolved by an agent",
+  [ConversationOutcome.ABANDONED]: "abandoned",
+};
+
+/** outcomeLabel says how a past conversation ended. */
+export function outcomeLabel(o: ConversationOutcome): string {
+  return outcomes[o] ?? "";
+}
+
+/** localTime is the time now in the visitor's IANA zone ("14:05 (Europe/Berlin)"), or "" when unknown. */
+export function localTime(timeZone: string, now: Date): string {
+  if (!timeZone) return "";
+  try {
+    const t = new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", weekday: "short" }).format(now);
+    return `${t} (${timeZone})`;
+  } catch {
+    return "";
+  }
+}
