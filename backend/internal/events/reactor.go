@@ -3,6 +3,7 @@ package events
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"sync"
 	"time"
@@ -31,6 +32,13 @@ type Reactor struct {
 
 	mu   sync.Mutex
 	subs map[string]*Subscription
+
+	// draining serializes Drain per workspace in this process (the loop,
+	// and Settle before the AI agent answers, both drain): two drains
+	// handling one workspace's events side by side would let a slower one
+	// redo an old event after a newer one undid its effect. A fixed set of
+	// stripes keeps this constant in size however many workspaces exist.
+	draining [64]sync.Mutex
 }
 
 // NewReactor returns a reactor named name (its cursor key) that reacts in
@@ -77,6 +85,9 @@ func (r *Reactor) Run(ctx context.Context, every time.Duration) error {
 // moving the cursor past each one handled. It stops at the first handler
 // error, to retry from there next time.
 func (r *Reactor) Drain(ctx context.Context, workspaceID string) error {
+	mu := &r.draining[stripe(workspaceID, len(r.draining))]
+	mu.Lock()
+	defer mu.Unlock()
 	after, err := r.cursor(ctx, workspaceID)
 	if err != nil {
 		return err
@@ -97,6 +108,13 @@ func (r *Reactor) Drain(ctx context.Context, workspaceID string) error {
 			}
 		}
 	}
+}
+
+// stripe maps a key to one of n stripes (FNV-1a).
+func stripe(key string, n int) int {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	return int(h.Sum32() % uint32(n))
 }
 
 // startGrace is how far back a reactor meeting a workspace for the first
