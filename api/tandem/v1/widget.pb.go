@@ -831,12 +831,10 @@ type WidgetConversation struct {
 	// The customer's rating, once given (0 before).
 	CsatRating int32 `protobuf:"varint,6,opt,name=csat_rating,json=csatRating,proto3" json:"csat_rating,omitempty"`
 	// The person helping now: the assigned agent's display name ("" while
-	// nobody is assigned).
-	AgentName string `protobuf:"bytes,7,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
-	// The assigned agent's avatar (an http or https URL), when they have one.
-	AgentAvatarUrl string `protobuf:"bytes,8,opt,name=agent_avatar_url,json=agentAvatarUrl,proto3" json:"agent_avatar_url,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// nobody is assigned). The widget shows it with their initials.
+	AgentName     string `protobuf:"bytes,7,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *WidgetConversation) Reset() {
@@ -914,13 +912,6 @@ func (x *WidgetConversation) GetCsatRating() int32 {
 func (x *WidgetConversation) GetAgentName() string {
 	if x != nil {
 		return x.AgentName
-	}
-	return ""
-}
-
-func (x *WidgetConversation) GetAgentAvatarUrl() string {
-	if x != nil {
-		return x.AgentAvatarUrl
 	}
 	return ""
 }
@@ -2227,7 +2218,7 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x122\n" +
 	"\x10custom_action_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0ecustomActionId\"^\n" +
 	"\x19PressCustomActionResponse\x12A\n" +
-	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\xa7\x02\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\xfd\x01\n" +
 	"\x12WidgetConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1c.tandem.v1.ConversationStateR\x05state\x12$\n" +
@@ -2237,8 +2228,7 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\vcsat_rating\x18\x06 \x01(\x05R\n" +
 	"csatRating\x12\x1d\n" +
 	"\n" +
-	"agent_name\x18\a \x01(\tR\tagentName\x12(\n" +
-	"\x10agent_avatar_url\x18\b \x01(\tR\x0eagentAvatarUrl\"\xcb\x03\n" +
+	"agent_name\x18\a \x01(\tR\tagentName\"\xcb\x03\n" +
 	"\rWidgetMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.tandem.v1.MessageKindR\x04kind\x126\n" +
