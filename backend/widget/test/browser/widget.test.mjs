@@ -185,7 +185,7 @@ describe("web chat widget", () => {
       assert.equal(await frame.locator(".msg.from-agent .body", { hasText: img }).textContent(), img);
       assert.equal(await frame.locator(".msg.from-agent .body", { hasText: script }).textContent(), script);
       assert.equal(await frame.locator(".messages img, .messages script").count(), 0);
-      const anchors = frame.locator(".messages a");
+      const anchors = frame.locator(".messages .msg.from-agent a"); // (the AI answer's source is a link of its own)
       assert.equal(await anchors.count(), 1, "only the http(s) URL is a link");
       assert.equal(await anchors.getAttribute("href"), "https://example.com/help?a=1");
       assert.equal(await anchors.getAttribute("rel"), "noopener noreferrer nofollow");
