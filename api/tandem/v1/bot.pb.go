@@ -112,10 +112,14 @@ type BotSettings struct {
 	// Said instead when no agent is online.
 	OfflineMessage string `protobuf:"bytes,8,opt,name=offline_message,json=offlineMessage,proto3" json:"offline_message,omitempty"`
 	// The tag a handed-off conversation gets.
-	HandoffTag    string `protobuf:"bytes,9,opt,name=handoff_tag,json=handoffTag,proto3" json:"handoff_tag,omitempty"`
-	UpdateTimeMs  int64  `protobuf:"varint,10,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	HandoffTag   string `protobuf:"bytes,9,opt,name=handoff_tag,json=handoffTag,proto3" json:"handoff_tag,omitempty"`
+	UpdateTimeMs int64  `protobuf:"varint,10,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	// While a handed-off conversation waits for a person, the AI agent still
+	// answers the customer's questions it can answer confidently (marked as
+	// the AI assistant's); it stays silent on the others. On by default.
+	AnswerWhileWaiting bool `protobuf:"varint,11,opt,name=answer_while_waiting,json=answerWhileWaiting,proto3" json:"answer_while_waiting,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *BotSettings) Reset() {
@@ -218,6 +222,13 @@ func (x *BotSettings) GetUpdateTimeMs() int64 {
 	return 0
 }
 
+func (x *BotSettings) GetAnswerWhileWaiting() bool {
+	if x != nil {
+		return x.AnswerWhileWaiting
+	}
+	return false
+}
+
 type GetBotSettingsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId   string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -318,6 +329,7 @@ type UpdateBotSettingsRequest struct {
 	HandoffMessage      *string  `protobuf:"bytes,7,opt,name=handoff_message,json=handoffMessage,proto3,oneof" json:"handoff_message,omitempty"`
 	OfflineMessage      *string  `protobuf:"bytes,8,opt,name=offline_message,json=offlineMessage,proto3,oneof" json:"offline_message,omitempty"`
 	HandoffTag          *string  `protobuf:"bytes,9,opt,name=handoff_tag,json=handoffTag,proto3,oneof" json:"handoff_tag,omitempty"`
+	AnswerWhileWaiting  *bool    `protobuf:"varint,10,opt,name=answer_while_waiting,json=answerWhileWaiting,proto3,oneof" json:"answer_while_waiting,omitempty"`
 	unknownFields       protoimpl.UnknownFields
 	sizeCache           protoimpl.SizeCache
 }
@@ -413,6 +425,13 @@ func (x *UpdateBotSettingsRequest) GetHandoffTag() string {
 		return *x.HandoffTag
 	}
 	return ""
+}
+
+func (x *UpdateBotSettingsRequest) GetAnswerWhileWaiting() bool {
+	if x != nil && x.AnswerWhileWaiting != nil {
+		return *x.AnswerWhileWaiting
+	}
+	return false
 }
 
 type UpdateBotSettingsResponse struct {
@@ -1084,7 +1103,7 @@ var File_tandem_v1_bot_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\n" +
-	"\x13tandem/v1/bot.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xea\x02\n" +
+	"\x13tandem/v1/bot.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x9c\x03\n" +
 	"\vBotSettings\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x12\n" +
@@ -1097,11 +1116,12 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\vhandoff_tag\x18\t \x01(\tR\n" +
 	"handoffTag\x12$\n" +
 	"\x0eupdate_time_ms\x18\n" +
-	" \x01(\x03R\fupdateTimeMs\"D\n" +
+	" \x01(\x03R\fupdateTimeMs\x120\n" +
+	"\x14answer_while_waiting\x18\v \x01(\bR\x12answerWhileWaiting\"D\n" +
 	"\x15GetBotSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"L\n" +
 	"\x16GetBotSettingsResponse\x122\n" +
-	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\xe2\x04\n" +
+	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\xb2\x05\n" +
 	"\x18UpdateBotSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
 	"\aenabled\x18\x02 \x01(\bH\x00R\aenabled\x88\x01\x01\x12\"\n" +
@@ -1114,7 +1134,9 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x0foffline_message\x18\b \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xe8\aH\x06R\x0eofflineMessage\x88\x01\x01\x12/\n" +
 	"\vhandoff_tag\x18\t \x01(\tB\t\xbaH\x06r\x04\x10\x01\x182H\aR\n" +
-	"handoffTag\x88\x01\x01B\n" +
+	"handoffTag\x88\x01\x01\x125\n" +
+	"\x14answer_while_waiting\x18\n" +
+	" \x01(\bH\bR\x12answerWhileWaiting\x88\x01\x01B\n" +
 	"\n" +
 	"\b_enabledB\a\n" +
 	"\x05_nameB\v\n" +
@@ -1123,7 +1145,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x15_confidence_thresholdB\x12\n" +
 	"\x10_handoff_messageB\x12\n" +
 	"\x10_offline_messageB\x0e\n" +
-	"\f_handoff_tag\"O\n" +
+	"\f_handoff_tagB\x17\n" +
+	"\x15_answer_while_waiting\"O\n" +
 	"\x19UpdateBotSettingsResponse\x122\n" +
 	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\xce\x01\n" +
 	"\aHandoff\x12\x0e\n" +

@@ -1232,6 +1232,8 @@ type Citation struct {
 	DocumentId    string                 `protobuf:"bytes,2,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
 	DocumentTitle string                 `protobuf:"bytes,3,opt,name=document_title,json=documentTitle,proto3" json:"document_title,omitempty"`
 	Heading       string                 `protobuf:"bytes,4,opt,name=heading,proto3" json:"heading,omitempty"`
+	// The document's public address (http or https), when it has one.
+	Url           string `protobuf:"bytes,5,opt,name=url,proto3" json:"url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1290,6 +1292,13 @@ func (x *Citation) GetDocumentTitle() string {
 func (x *Citation) GetHeading() string {
 	if x != nil {
 		return x.Heading
+	}
+	return ""
+}
+
+func (x *Citation) GetUrl() string {
+	if x != nil {
+		return x.Url
 	}
 	return ""
 }
@@ -3857,13 +3866,14 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"confidence\x18\x01 \x01(\x01R\n" +
 	"confidence\x121\n" +
 	"\tcitations\x18\x02 \x03(\v2\x13.tandem.v1.CitationR\tcitations\x12\x16\n" +
-	"\x06method\x18\x03 \x01(\tR\x06method\"\x87\x01\n" +
+	"\x06method\x18\x03 \x01(\tR\x06method\"\x99\x01\n" +
 	"\bCitation\x12\x19\n" +
 	"\bchunk_id\x18\x01 \x01(\tR\achunkId\x12\x1f\n" +
 	"\vdocument_id\x18\x02 \x01(\tR\n" +
 	"documentId\x12%\n" +
 	"\x0edocument_title\x18\x03 \x01(\tR\rdocumentTitle\x12\x18\n" +
-	"\aheading\x18\x04 \x01(\tR\aheading\"r\n" +
+	"\aheading\x18\x04 \x01(\tR\aheading\x12\x10\n" +
+	"\x03url\x18\x05 \x01(\tR\x03url\"r\n" +
 	"\n" +
 	"Attachment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +

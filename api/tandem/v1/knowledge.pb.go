@@ -89,9 +89,12 @@ type KnowledgeDocument struct {
 	SizeBytes  int64 `protobuf:"varint,6,opt,name=size_bytes,json=sizeBytes,proto3" json:"size_bytes,omitempty"`
 	ChunkCount int32 `protobuf:"varint,7,opt,name=chunk_count,json=chunkCount,proto3" json:"chunk_count,omitempty"`
 	// The user who uploaded it (for an API key, the key's creator).
-	CreatedBy     string `protobuf:"bytes,8,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
-	CreateTimeMs  int64  `protobuf:"varint,9,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
-	UpdateTimeMs  int64  `protobuf:"varint,10,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	CreatedBy    string `protobuf:"bytes,8,opt,name=created_by,json=createdBy,proto3" json:"created_by,omitempty"`
+	CreateTimeMs int64  `protobuf:"varint,9,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
+	UpdateTimeMs int64  `protobuf:"varint,10,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	// Where customers can read it (http or https); the widget links the AI
+	// agent's citations of it there. Empty when it has no public address.
+	SourceUrl     string `protobuf:"bytes,11,opt,name=source_url,json=sourceUrl,proto3" json:"source_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -196,6 +199,13 @@ func (x *KnowledgeDocument) GetUpdateTimeMs() int64 {
 	return 0
 }
 
+func (x *KnowledgeDocument) GetSourceUrl() string {
+	if x != nil {
+		return x.SourceUrl
+	}
+	return ""
+}
+
 // KnowledgeChunk is one retrievable passage of a document.
 type KnowledgeChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -287,7 +297,9 @@ type UploadDocumentRequest struct {
 	Format  DocumentFormat `protobuf:"varint,4,opt,name=format,proto3,enum=tandem.v1.DocumentFormat" json:"format,omitempty"`
 	Content []byte         `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
 	// A client-generated id that makes retries safe.
-	ClientId      string `protobuf:"bytes,6,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	ClientId string `protobuf:"bytes,6,opt,name=client_id,json=clientId,proto3" json:"client_id,omitempty"`
+	// Where customers can read it: an http or https URL, optional.
+	SourceUrl     string `protobuf:"bytes,7,opt,name=source_url,json=sourceUrl,proto3" json:"source_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -360,6 +372,13 @@ func (x *UploadDocumentRequest) GetContent() []byte {
 func (x *UploadDocumentRequest) GetClientId() string {
 	if x != nil {
 		return x.ClientId
+	}
+	return ""
+}
+
+func (x *UploadDocumentRequest) GetSourceUrl() string {
+	if x != nil {
+		return x.SourceUrl
 	}
 	return ""
 }
@@ -620,10 +639,12 @@ type ReplaceDocumentRequest struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
 	DocumentId string                 `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
 	// The new title; unchanged when absent.
-	Title         *string        `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
-	Filename      string         `protobuf:"bytes,3,opt,name=filename,proto3" json:"filename,omitempty"`
-	Format        DocumentFormat `protobuf:"varint,4,opt,name=format,proto3,enum=tandem.v1.DocumentFormat" json:"format,omitempty"`
-	Content       []byte         `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	Title    *string        `protobuf:"bytes,2,opt,name=title,proto3,oneof" json:"title,omitempty"`
+	Filename string         `protobuf:"bytes,3,opt,name=filename,proto3" json:"filename,omitempty"`
+	Format   DocumentFormat `protobuf:"varint,4,opt,name=format,proto3,enum=tandem.v1.DocumentFormat" json:"format,omitempty"`
+	Content  []byte         `protobuf:"bytes,5,opt,name=content,proto3" json:"content,omitempty"`
+	// The new public address; unchanged when absent, removed when empty.
+	SourceUrl     *string `protobuf:"bytes,6,opt,name=source_url,json=sourceUrl,proto3,oneof" json:"source_url,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -691,6 +712,13 @@ func (x *ReplaceDocumentRequest) GetContent() []byte {
 		return x.Content
 	}
 	return nil
+}
+
+func (x *ReplaceDocumentRequest) GetSourceUrl() string {
+	if x != nil && x.SourceUrl != nil {
+		return *x.SourceUrl
+	}
+	return ""
 }
 
 type ReplaceDocumentResponse struct {
@@ -987,7 +1015,7 @@ var File_tandem_v1_knowledge_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"\n" +
-	"\x19tandem/v1/knowledge.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xd6\x02\n" +
+	"\x19tandem/v1/knowledge.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xf5\x02\n" +
 	"\x11KnowledgeDocument\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x14\n" +
@@ -1002,14 +1030,16 @@ const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"created_by\x18\b \x01(\tR\tcreatedBy\x12$\n" +
 	"\x0ecreate_time_ms\x18\t \x01(\x03R\fcreateTimeMs\x12$\n" +
 	"\x0eupdate_time_ms\x18\n" +
-	" \x01(\x03R\fupdateTimeMs\"\x8b\x01\n" +
+	" \x01(\x03R\fupdateTimeMs\x12\x1d\n" +
+	"\n" +
+	"source_url\x18\v \x01(\tR\tsourceUrl\"\x8b\x01\n" +
 	"\x0eKnowledgeChunk\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vdocument_id\x18\x02 \x01(\tR\n" +
 	"documentId\x12\x1a\n" +
 	"\bposition\x18\x03 \x01(\x05R\bposition\x12\x18\n" +
 	"\aheading\x18\x04 \x01(\tR\aheading\x12\x12\n" +
-	"\x04text\x18\x05 \x01(\tR\x04text\"\x9b\x02\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\"\xe5\x02\n" +
 	"\x15UploadDocumentRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1e\n" +
 	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12&\n" +
@@ -1017,7 +1047,9 @@ const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\bfilename\x12;\n" +
 	"\x06format\x18\x04 \x01(\x0e2\x19.tandem.v1.DocumentFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12&\n" +
 	"\acontent\x18\x05 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x04R\acontent\x12(\n" +
-	"\tclient_id\x18\x06 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bclientId\"R\n" +
+	"\tclient_id\x18\x06 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\bclientId\x12H\n" +
+	"\n" +
+	"source_url\x18\a \x01(\tB)\xbaH&\xd8\x01\x01r!\x18\x80\x102\x19^[hH][tT][tT][pP][sS]?://\x88\x01\x01R\tsourceUrl\"R\n" +
 	"\x16UploadDocumentResponse\x128\n" +
 	"\bdocument\x18\x01 \x01(\v2\x1c.tandem.v1.KnowledgeDocumentR\bdocument\"\x95\x01\n" +
 	"\x14ListDocumentsRequest\x12+\n" +
@@ -1034,7 +1066,7 @@ const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"documentId\"\x82\x01\n" +
 	"\x13GetDocumentResponse\x128\n" +
 	"\bdocument\x18\x01 \x01(\v2\x1c.tandem.v1.KnowledgeDocumentR\bdocument\x121\n" +
-	"\x06chunks\x18\x02 \x03(\v2\x19.tandem.v1.KnowledgeChunkR\x06chunks\"\x81\x02\n" +
+	"\x06chunks\x18\x02 \x03(\v2\x19.tandem.v1.KnowledgeChunkR\x06chunks\"\xba\x03\n" +
 	"\x16ReplaceDocumentRequest\x12)\n" +
 	"\vdocument_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\n" +
 	"documentId\x12%\n" +
@@ -1043,8 +1075,13 @@ const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"\bfilename\x18\x03 \x01(\tB\n" +
 	"\xbaH\ar\x05\x10\x01\x18\xff\x01R\bfilename\x12;\n" +
 	"\x06format\x18\x04 \x01(\x0e2\x19.tandem.v1.DocumentFormatB\b\xbaH\x05\x82\x01\x02\x10\x01R\x06format\x12&\n" +
-	"\acontent\x18\x05 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x04R\acontentB\b\n" +
-	"\x06_title\"S\n" +
+	"\acontent\x18\x05 \x01(\fB\f\xbaH\tz\a\x10\x01\x18\x80\x80\x80\x04R\acontent\x12\xa7\x01\n" +
+	"\n" +
+	"source_url\x18\x06 \x01(\tB\x82\x01\xbaH\x7f\xba\x01w\n" +
+	"\n" +
+	"source_url\x12\x1ean http or https URL, or empty\x1aIthis == '' || (this.isUri() && this.matches('^[hH][tT][tT][pP][sS]?://'))r\x03\x18\x80\x10H\x01R\tsourceUrl\x88\x01\x01B\b\n" +
+	"\x06_titleB\r\n" +
+	"\v_source_url\"S\n" +
 	"\x17ReplaceDocumentResponse\x128\n" +
 	"\bdocument\x18\x01 \x01(\v2\x1c.tandem.v1.KnowledgeDocumentR\bdocument\"B\n" +
 	"\x15DeleteDocumentRequest\x12)\n" +

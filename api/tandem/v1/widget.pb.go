@@ -22,6 +22,69 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// QueueWait is an expected wait as a range.
+type QueueWait int32
+
+const (
+	QueueWait_QUEUE_WAIT_UNSPECIFIED QueueWait = 0
+	// Under about 5 minutes.
+	QueueWait_QUEUE_WAIT_FEW_MINUTES      QueueWait = 1
+	QueueWait_QUEUE_WAIT_5_TO_10_MINUTES  QueueWait = 2
+	QueueWait_QUEUE_WAIT_10_TO_20_MINUTES QueueWait = 3
+	QueueWait_QUEUE_WAIT_20_TO_40_MINUTES QueueWait = 4
+	QueueWait_QUEUE_WAIT_WITHIN_HOUR      QueueWait = 5
+	QueueWait_QUEUE_WAIT_OVER_HOUR        QueueWait = 6
+)
+
+// Enum value maps for QueueWait.
+var (
+	QueueWait_name = map[int32]string{
+		0: "QUEUE_WAIT_UNSPECIFIED",
+		1: "QUEUE_WAIT_FEW_MINUTES",
+		2: "QUEUE_WAIT_5_TO_10_MINUTES",
+		3: "QUEUE_WAIT_10_TO_20_MINUTES",
+		4: "QUEUE_WAIT_20_TO_40_MINUTES",
+		5: "QUEUE_WAIT_WITHIN_HOUR",
+		6: "QUEUE_WAIT_OVER_HOUR",
+	}
+	QueueWait_value = map[string]int32{
+		"QUEUE_WAIT_UNSPECIFIED":      0,
+		"QUEUE_WAIT_FEW_MINUTES":      1,
+		"QUEUE_WAIT_5_TO_10_MINUTES":  2,
+		"QUEUE_WAIT_10_TO_20_MINUTES": 3,
+		"QUEUE_WAIT_20_TO_40_MINUTES": 4,
+		"QUEUE_WAIT_WITHIN_HOUR":      5,
+		"QUEUE_WAIT_OVER_HOUR":        6,
+	}
+)
+
+func (x QueueWait) Enum() *QueueWait {
+	p := new(QueueWait)
+	*p = x
+	return p
+}
+
+func (x QueueWait) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QueueWait) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_v1_widget_proto_enumTypes[0].Descriptor()
+}
+
+func (QueueWait) Type() protoreflect.EnumType {
+	return &file_tandem_v1_widget_proto_enumTypes[0]
+}
+
+func (x QueueWait) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QueueWait.Descriptor instead.
+func (QueueWait) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{0}
+}
+
 type GetWidgetConfigRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -556,9 +619,12 @@ func (*WidgetServiceListCustomActionsRequest) Descriptor() ([]byte, []int) {
 
 // WidgetCustomAction is a button as the widget shows it.
 type WidgetCustomAction struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
-	Label         string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Id    string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Label string                 `protobuf:"bytes,2,opt,name=label,proto3" json:"label,omitempty"`
+	// Pressing it hands the chat to the team (the widget hides it once the
+	// chat is with the team).
+	HandsOff      bool `protobuf:"varint,3,opt,name=hands_off,json=handsOff,proto3" json:"hands_off,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -605,6 +671,13 @@ func (x *WidgetCustomAction) GetLabel() string {
 		return x.Label
 	}
 	return ""
+}
+
+func (x *WidgetCustomAction) GetHandsOff() bool {
+	if x != nil {
+		return x.HandsOff
+	}
+	return false
 }
 
 type WidgetServiceListCustomActionsResponse struct {
@@ -756,7 +829,10 @@ type WidgetConversation struct {
 	CloseTimeMs  int64                  `protobuf:"varint,4,opt,name=close_time_ms,json=closeTimeMs,proto3" json:"close_time_ms,omitempty"`
 	LastSeq      int64                  `protobuf:"varint,5,opt,name=last_seq,json=lastSeq,proto3" json:"last_seq,omitempty"`
 	// The customer's rating, once given (0 before).
-	CsatRating    int32 `protobuf:"varint,6,opt,name=csat_rating,json=csatRating,proto3" json:"csat_rating,omitempty"`
+	CsatRating int32 `protobuf:"varint,6,opt,name=csat_rating,json=csatRating,proto3" json:"csat_rating,omitempty"`
+	// The person helping now: the assigned agent's display name ("" while
+	// nobody is assigned). The widget shows it with their initials.
+	AgentName     string `protobuf:"bytes,7,opt,name=agent_name,json=agentName,proto3" json:"agent_name,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -833,6 +909,13 @@ func (x *WidgetConversation) GetCsatRating() int32 {
 	return 0
 }
 
+func (x *WidgetConversation) GetAgentName() string {
+	if x != nil {
+		return x.AgentName
+	}
+	return ""
+}
+
 // WidgetMessage is a history item as the customer sees it.
 type WidgetMessage struct {
 	state      protoimpl.MessageState `protogen:"open.v1"`
@@ -849,9 +932,11 @@ type WidgetMessage struct {
 	// Files sent with the message.
 	Attachments []*Attachment `protobuf:"bytes,10,rep,name=attachments,proto3" json:"attachments,omitempty"`
 	// The sources an AI agent's answer cites.
-	Citations     []*Citation `protobuf:"bytes,11,rep,name=citations,proto3" json:"citations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Citations []*Citation `protobuf:"bytes,11,rep,name=citations,proto3" json:"citations,omitempty"`
+	// The AI agent answered while the conversation waited for a person.
+	AnsweredWhileWaiting bool `protobuf:"varint,12,opt,name=answered_while_waiting,json=answeredWhileWaiting,proto3" json:"answered_while_waiting,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *WidgetMessage) Reset() {
@@ -959,6 +1044,13 @@ func (x *WidgetMessage) GetCitations() []*Citation {
 		return x.Citations
 	}
 	return nil
+}
+
+func (x *WidgetMessage) GetAnsweredWhileWaiting() bool {
+	if x != nil {
+		return x.AnsweredWhileWaiting
+	}
+	return false
 }
 
 type WidgetEvent struct {
@@ -1835,11 +1927,18 @@ type QueueStatus struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// 1 when next.
 	Position int32 `protobuf:"varint,1,opt,name=position,proto3" json:"position,omitempty"`
-	// The expected wait from the team's recent pace; 0 when unknown.
+	// The expected wait from the team's recently measured pick-up times; 0
+	// when unknown or when nobody is online.
 	ExpectedWaitMs int64 `protobuf:"varint,2,opt,name=expected_wait_ms,json=expectedWaitMs,proto3" json:"expected_wait_ms,omitempty"`
 	AgentsOnline   bool  `protobuf:"varint,3,opt,name=agents_online,json=agentsOnline,proto3" json:"agents_online,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The expected wait as an honest range; unspecified when unknown or when
+	// nobody from the team is online (then there is no estimate to give).
+	Wait QueueWait `protobuf:"varint,4,opt,name=wait,proto3,enum=tandem.v1.QueueWait" json:"wait,omitempty"`
+	// Whether the customer's contact has an email address (the team can
+	// reply by email too; else the widget may ask for one).
+	EmailKnown    bool `protobuf:"varint,5,opt,name=email_known,json=emailKnown,proto3" json:"email_known,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *QueueStatus) Reset() {
@@ -1889,6 +1988,20 @@ func (x *QueueStatus) GetExpectedWaitMs() int64 {
 func (x *QueueStatus) GetAgentsOnline() bool {
 	if x != nil {
 		return x.AgentsOnline
+	}
+	return false
+}
+
+func (x *QueueStatus) GetWait() QueueWait {
+	if x != nil {
+		return x.Wait
+	}
+	return QueueWait_QUEUE_WAIT_UNSPECIFIED
+}
+
+func (x *QueueStatus) GetEmailKnown() bool {
+	if x != nil {
+		return x.EmailKnown
 	}
 	return false
 }
@@ -2113,17 +2226,18 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"Y\n" +
 	"\x14RequestHumanResponse\x12A\n" +
 	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"'\n" +
-	"%WidgetServiceListCustomActionsRequest\":\n" +
+	"%WidgetServiceListCustomActionsRequest\"W\n" +
 	"\x12WidgetCustomAction\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
-	"\x05label\x18\x02 \x01(\tR\x05label\"a\n" +
+	"\x05label\x18\x02 \x01(\tR\x05label\x12\x1b\n" +
+	"\thands_off\x18\x03 \x01(\bR\bhandsOff\"a\n" +
 	"&WidgetServiceListCustomActionsResponse\x127\n" +
 	"\aactions\x18\x01 \x03(\v2\x1d.tandem.v1.WidgetCustomActionR\aactions\"\x81\x01\n" +
 	"\x18PressCustomActionRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x122\n" +
 	"\x10custom_action_id\x18\x02 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0ecustomActionId\"^\n" +
 	"\x19PressCustomActionResponse\x12A\n" +
-	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\xde\x01\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"\xfd\x01\n" +
 	"\x12WidgetConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x122\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1c.tandem.v1.ConversationStateR\x05state\x12$\n" +
@@ -2131,7 +2245,9 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\rclose_time_ms\x18\x04 \x01(\x03R\vcloseTimeMs\x12\x19\n" +
 	"\blast_seq\x18\x05 \x01(\x03R\alastSeq\x12\x1f\n" +
 	"\vcsat_rating\x18\x06 \x01(\x05R\n" +
-	"csatRating\"\x95\x03\n" +
+	"csatRating\x12\x1d\n" +
+	"\n" +
+	"agent_name\x18\a \x01(\tR\tagentName\"\xcb\x03\n" +
 	"\rWidgetMessage\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x16.tandem.v1.MessageKindR\x04kind\x126\n" +
@@ -2146,7 +2262,8 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x03seq\x18\t \x01(\x03R\x03seq\x127\n" +
 	"\vattachments\x18\n" +
 	" \x03(\v2\x15.tandem.v1.AttachmentR\vattachments\x121\n" +
-	"\tcitations\x18\v \x03(\v2\x13.tandem.v1.CitationR\tcitations\"\xe6\x02\n" +
+	"\tcitations\x18\v \x03(\v2\x13.tandem.v1.CitationR\tcitations\x124\n" +
+	"\x16answered_while_waiting\x18\f \x01(\bR\x14answeredWhileWaiting\"\xe6\x02\n" +
 	"\vWidgetEvent\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x03R\x03seq\x12\x12\n" +
 	"\x04type\x18\x02 \x01(\tR\x04type\x12'\n" +
@@ -2224,11 +2341,14 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x05event\x18\x01 \x01(\v2\x16.tandem.v1.WidgetEventR\x05event\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x1c\n" +
 	"\theartbeat\x18\x03 \x01(\bR\theartbeat\x12,\n" +
-	"\x05queue\x18\x04 \x01(\v2\x16.tandem.v1.QueueStatusR\x05queue\"x\n" +
+	"\x05queue\x18\x04 \x01(\v2\x16.tandem.v1.QueueStatusR\x05queue\"\xc3\x01\n" +
 	"\vQueueStatus\x12\x1a\n" +
 	"\bposition\x18\x01 \x01(\x05R\bposition\x12(\n" +
 	"\x10expected_wait_ms\x18\x02 \x01(\x03R\x0eexpectedWaitMs\x12#\n" +
-	"\ragents_online\x18\x03 \x01(\bR\fagentsOnline\"j\n" +
+	"\ragents_online\x18\x03 \x01(\bR\fagentsOnline\x12(\n" +
+	"\x04wait\x18\x04 \x01(\x0e2\x14.tandem.v1.QueueWaitR\x04wait\x12\x1f\n" +
+	"\vemail_known\x18\x05 \x01(\bR\n" +
+	"emailKnown\"j\n" +
 	"\x1dWidgetServiceSetTypingRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x16\n" +
 	"\x06typing\x18\x02 \x01(\bR\x06typing\" \n" +
@@ -2236,7 +2356,15 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"%WidgetServiceCloseConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"k\n" +
 	"&WidgetServiceCloseConversationResponse\x12A\n" +
-	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation2\xc6\r\n" +
+	"\fconversation\x18\x01 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation*\xdb\x01\n" +
+	"\tQueueWait\x12\x1a\n" +
+	"\x16QUEUE_WAIT_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16QUEUE_WAIT_FEW_MINUTES\x10\x01\x12\x1e\n" +
+	"\x1aQUEUE_WAIT_5_TO_10_MINUTES\x10\x02\x12\x1f\n" +
+	"\x1bQUEUE_WAIT_10_TO_20_MINUTES\x10\x03\x12\x1f\n" +
+	"\x1bQUEUE_WAIT_20_TO_40_MINUTES\x10\x04\x12\x1a\n" +
+	"\x16QUEUE_WAIT_WITHIN_HOUR\x10\x05\x12\x18\n" +
+	"\x14QUEUE_WAIT_OVER_HOUR\x10\x062\xc6\r\n" +
 	"\rWidgetService\x12c\n" +
 	"\x0fGetWidgetConfig\x12!.tandem.v1.GetWidgetConfigRequest\x1a\".tandem.v1.GetWidgetConfigResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12W\n" +
 	"\fStartSession\x12\x1e.tandem.v1.StartSessionRequest\x1a\x1f.tandem.v1.StartSessionResponse\"\x06\xca\xf3\x18\x02\b\x01\x12f\n" +
@@ -2265,112 +2393,115 @@ func file_tandem_v1_widget_proto_rawDescGZIP() []byte {
 	return file_tandem_v1_widget_proto_rawDescData
 }
 
+var file_tandem_v1_widget_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
 var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_tandem_v1_widget_proto_goTypes = []any{
-	(*GetWidgetConfigRequest)(nil),                 // 0: tandem.v1.GetWidgetConfigRequest
-	(*WidgetGroup)(nil),                            // 1: tandem.v1.WidgetGroup
-	(*GetWidgetConfigResponse)(nil),                // 2: tandem.v1.GetWidgetConfigResponse
-	(*RateConversationRequest)(nil),                // 3: tandem.v1.RateConversationRequest
-	(*RateConversationResponse)(nil),               // 4: tandem.v1.RateConversationResponse
-	(*UpdateVisitorRequest)(nil),                   // 5: tandem.v1.UpdateVisitorRequest
-	(*UpdateVisitorResponse)(nil),                  // 6: tandem.v1.UpdateVisitorResponse
-	(*RequestHumanRequest)(nil),                    // 7: tandem.v1.RequestHumanRequest
-	(*RequestHumanResponse)(nil),                   // 8: tandem.v1.RequestHumanResponse
-	(*WidgetServiceListCustomActionsRequest)(nil),  // 9: tandem.v1.WidgetServiceListCustomActionsRequest
-	(*WidgetCustomAction)(nil),                     // 10: tandem.v1.WidgetCustomAction
-	(*WidgetServiceListCustomActionsResponse)(nil), // 11: tandem.v1.WidgetServiceListCustomActionsResponse
-	(*PressCustomActionRequest)(nil),               // 12: tandem.v1.PressCustomActionRequest
-	(*PressCustomActionResponse)(nil),              // 13: tandem.v1.PressCustomActionResponse
-	(*WidgetConversation)(nil),                     // 14: tandem.v1.WidgetConversation
-	(*WidgetMessage)(nil),                          // 15: tandem.v1.WidgetMessage
-	(*WidgetEvent)(nil),                            // 16: tandem.v1.WidgetEvent
-	(*StartSessionRequest)(nil),                    // 17: tandem.v1.StartSessionRequest
-	(*StartSessionResponse)(nil),                   // 18: tandem.v1.StartSessionResponse
-	(*StartConversationRequest)(nil),               // 19: tandem.v1.StartConversationRequest
-	(*StartConversationResponse)(nil),              // 20: tandem.v1.StartConversationResponse
-	(*ListMyConversationsRequest)(nil),             // 21: tandem.v1.ListMyConversationsRequest
-	(*ListMyConversationsResponse)(nil),            // 22: tandem.v1.ListMyConversationsResponse
-	(*WidgetServiceSendMessageRequest)(nil),        // 23: tandem.v1.WidgetServiceSendMessageRequest
-	(*WidgetServiceSendMessageResponse)(nil),       // 24: tandem.v1.WidgetServiceSendMessageResponse
-	(*ListMessagesRequest)(nil),                    // 25: tandem.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),                   // 26: tandem.v1.ListMessagesResponse
-	(*WidgetServiceWatchRequest)(nil),              // 27: tandem.v1.WidgetServiceWatchRequest
-	(*WidgetServiceWatchResponse)(nil),             // 28: tandem.v1.WidgetServiceWatchResponse
-	(*QueueStatus)(nil),                            // 29: tandem.v1.QueueStatus
-	(*WidgetServiceSetTypingRequest)(nil),          // 30: tandem.v1.WidgetServiceSetTypingRequest
-	(*WidgetServiceSetTypingResponse)(nil),         // 31: tandem.v1.WidgetServiceSetTypingResponse
-	(*WidgetServiceCloseConversationRequest)(nil),  // 32: tandem.v1.WidgetServiceCloseConversationRequest
-	(*WidgetServiceCloseConversationResponse)(nil), // 33: tandem.v1.WidgetServiceCloseConversationResponse
-	nil,                    // 34: tandem.v1.UpdateVisitorRequest.AttributesEntry
-	nil,                    // 35: tandem.v1.StartSessionRequest.AttributesEntry
-	nil,                    // 36: tandem.v1.StartConversationRequest.CustomFieldsEntry
-	(*WidgetSettings)(nil), // 37: tandem.v1.WidgetSettings
-	(ConversationState)(0), // 38: tandem.v1.ConversationState
-	(MessageKind)(0),       // 39: tandem.v1.MessageKind
-	(AuthorKind)(0),        // 40: tandem.v1.AuthorKind
-	(*Attachment)(nil),     // 41: tandem.v1.Attachment
-	(*Citation)(nil),       // 42: tandem.v1.Citation
+	(QueueWait)(0),                                 // 0: tandem.v1.QueueWait
+	(*GetWidgetConfigRequest)(nil),                 // 1: tandem.v1.GetWidgetConfigRequest
+	(*WidgetGroup)(nil),                            // 2: tandem.v1.WidgetGroup
+	(*GetWidgetConfigResponse)(nil),                // 3: tandem.v1.GetWidgetConfigResponse
+	(*RateConversationRequest)(nil),                // 4: tandem.v1.RateConversationRequest
+	(*RateConversationResponse)(nil),               // 5: tandem.v1.RateConversationResponse
+	(*UpdateVisitorRequest)(nil),                   // 6: tandem.v1.UpdateVisitorRequest
+	(*UpdateVisitorResponse)(nil),                  // 7: tandem.v1.UpdateVisitorResponse
+	(*RequestHumanRequest)(nil),                    // 8: tandem.v1.RequestHumanRequest
+	(*RequestHumanResponse)(nil),                   // 9: tandem.v1.RequestHumanResponse
+	(*WidgetServiceListCustomActionsRequest)(nil),  // 10: tandem.v1.WidgetServiceListCustomActionsRequest
+	(*WidgetCustomAction)(nil),                     // 11: tandem.v1.WidgetCustomAction
+	(*WidgetServiceListCustomActionsResponse)(nil), // 12: tandem.v1.WidgetServiceListCustomActionsResponse
+	(*PressCustomActionRequest)(nil),               // 13: tandem.v1.PressCustomActionRequest
+	(*PressCustomActionResponse)(nil),              // 14: tandem.v1.PressCustomActionResponse
+	(*WidgetConversation)(nil),                     // 15: tandem.v1.WidgetConversation
+	(*WidgetMessage)(nil),                          // 16: tandem.v1.WidgetMessage
+	(*WidgetEvent)(nil),                            // 17: tandem.v1.WidgetEvent
+	(*StartSessionRequest)(nil),                    // 18: tandem.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),                   // 19: tandem.v1.StartSessionResponse
+	(*StartConversationRequest)(nil),               // 20: tandem.v1.StartConversationRequest
+	(*StartConversationResponse)(nil),              // 21: tandem.v1.StartConversationResponse
+	(*ListMyConversationsRequest)(nil),             // 22: tandem.v1.ListMyConversationsRequest
+	(*ListMyConversationsResponse)(nil),            // 23: tandem.v1.ListMyConversationsResponse
+	(*WidgetServiceSendMessageRequest)(nil),        // 24: tandem.v1.WidgetServiceSendMessageRequest
+	(*WidgetServiceSendMessageResponse)(nil),       // 25: tandem.v1.WidgetServiceSendMessageResponse
+	(*ListMessagesRequest)(nil),                    // 26: tandem.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),                   // 27: tandem.v1.ListMessagesResponse
+	(*WidgetServiceWatchRequest)(nil),              // 28: tandem.v1.WidgetServiceWatchRequest
+	(*WidgetServiceWatchResponse)(nil),             // 29: tandem.v1.WidgetServiceWatchResponse
+	(*QueueStatus)(nil),                            // 30: tandem.v1.QueueStatus
+	(*WidgetServiceSetTypingRequest)(nil),          // 31: tandem.v1.WidgetServiceSetTypingRequest
+	(*WidgetServiceSetTypingResponse)(nil),         // 32: tandem.v1.WidgetServiceSetTypingResponse
+	(*WidgetServiceCloseConversationRequest)(nil),  // 33: tandem.v1.WidgetServiceCloseConversationRequest
+	(*WidgetServiceCloseConversationResponse)(nil), // 34: tandem.v1.WidgetServiceCloseConversationResponse
+	nil,                    // 35: tandem.v1.UpdateVisitorRequest.AttributesEntry
+	nil,                    // 36: tandem.v1.StartSessionRequest.AttributesEntry
+	nil,                    // 37: tandem.v1.StartConversationRequest.CustomFieldsEntry
+	(*WidgetSettings)(nil), // 38: tandem.v1.WidgetSettings
+	(ConversationState)(0), // 39: tandem.v1.ConversationState
+	(MessageKind)(0),       // 40: tandem.v1.MessageKind
+	(AuthorKind)(0),        // 41: tandem.v1.AuthorKind
+	(*Attachment)(nil),     // 42: tandem.v1.Attachment
+	(*Citation)(nil),       // 43: tandem.v1.Citation
 }
 var file_tandem_v1_widget_proto_depIdxs = []int32{
-	37, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
-	1,  // 1: tandem.v1.GetWidgetConfigResponse.groups:type_name -> tandem.v1.WidgetGroup
-	14, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	34, // 3: tandem.v1.UpdateVisitorRequest.attributes:type_name -> tandem.v1.UpdateVisitorRequest.AttributesEntry
-	14, // 4: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	10, // 5: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
-	14, // 6: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	38, // 7: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
-	39, // 8: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
-	40, // 9: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
-	41, // 10: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
-	42, // 11: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
-	14, // 12: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
-	15, // 13: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
-	40, // 14: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
-	35, // 15: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
-	36, // 16: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
-	14, // 17: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	15, // 18: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
-	14, // 19: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
-	15, // 20: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
-	14, // 21: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	15, // 22: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
-	16, // 23: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
-	29, // 24: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
-	14, // 25: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	0,  // 26: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
-	17, // 27: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
-	19, // 28: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
-	21, // 29: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
-	23, // 30: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
-	25, // 31: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
-	27, // 32: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
-	30, // 33: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
-	32, // 34: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
-	3,  // 35: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
-	7,  // 36: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
-	5,  // 37: tandem.v1.WidgetService.UpdateVisitor:input_type -> tandem.v1.UpdateVisitorRequest
-	9,  // 38: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
-	12, // 39: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
-	2,  // 40: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
-	18, // 41: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
-	20, // 42: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
-	22, // 43: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
-	24, // 44: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
-	26, // 45: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
-	28, // 46: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
-	31, // 47: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
-	33, // 48: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
-	4,  // 49: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
-	8,  // 50: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
-	6,  // 51: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
-	11, // 52: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
-	13, // 53: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
-	40, // [40:54] is the sub-list for method output_type
-	26, // [26:40] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	38, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
+	2,  // 1: tandem.v1.GetWidgetConfigResponse.groups:type_name -> tandem.v1.WidgetGroup
+	15, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	35, // 3: tandem.v1.UpdateVisitorRequest.attributes:type_name -> tandem.v1.UpdateVisitorRequest.AttributesEntry
+	15, // 4: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	11, // 5: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
+	15, // 6: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	39, // 7: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
+	40, // 8: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
+	41, // 9: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
+	42, // 10: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
+	43, // 11: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
+	15, // 12: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
+	16, // 13: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
+	41, // 14: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
+	36, // 15: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
+	37, // 16: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
+	15, // 17: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	16, // 18: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
+	15, // 19: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
+	16, // 20: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
+	15, // 21: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	16, // 22: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
+	17, // 23: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
+	30, // 24: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
+	0,  // 25: tandem.v1.QueueStatus.wait:type_name -> tandem.v1.QueueWait
+	15, // 26: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	1,  // 27: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
+	18, // 28: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
+	20, // 29: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
+	22, // 30: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
+	24, // 31: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
+	26, // 32: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
+	28, // 33: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
+	31, // 34: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
+	33, // 35: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
+	4,  // 36: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
+	8,  // 37: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
+	6,  // 38: tandem.v1.WidgetService.UpdateVisitor:input_type -> tandem.v1.UpdateVisitorRequest
+	10, // 39: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
+	13, // 40: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
+	3,  // 41: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
+	19, // 42: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
+	21, // 43: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
+	23, // 44: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
+	25, // 45: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
+	27, // 46: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
+	29, // 47: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
+	32, // 48: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
+	34, // 49: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
+	5,  // 50: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
+	9,  // 51: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
+	7,  // 52: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
+	12, // 53: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
+	14, // 54: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
+	41, // [41:55] is the sub-list for method output_type
+	27, // [27:41] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_widget_proto_init() }
@@ -2387,13 +2518,14 @@ func file_tandem_v1_widget_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_widget_proto_rawDesc), len(file_tandem_v1_widget_proto_rawDesc)),
-			NumEnums:      0,
+			NumEnums:      1,
 			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_tandem_v1_widget_proto_goTypes,
 		DependencyIndexes: file_tandem_v1_widget_proto_depIdxs,
+		EnumInfos:         file_tandem_v1_widget_proto_enumTypes,
 		MessageInfos:      file_tandem_v1_widget_proto_msgTypes,
 	}.Build()
 	File_tandem_v1_widget_proto = out.File

@@ -93,7 +93,7 @@ func grounding(text string, cited []knowledge.Hit) float64 {
 }
 
 func citation(h knowledge.Hit) conversation.Citation {
-	return conversation.Citation{ChunkID: h.ChunkID, DocumentID: h.DocumentID, DocumentTitle: h.Title, Heading: h.Heading}
+	return conversation.Citation{ChunkID: h.ChunkID, DocumentID: h.DocumentID, DocumentTitle: h.Title, Heading: h.Heading, URL: h.URL}
 }
 
 // extractive answers with the best passage, as confident as the passage

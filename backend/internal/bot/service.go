@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -62,8 +63,12 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		return nil
 	}
 	conv, err := s.deps.Conversations.Get(ctx, ev.WorkspaceID, ev.ConversationID)
-	if err != nil || conv.State != conversation.StateBot {
-		return err // not (or no longer) the AI agent's
+	if err != nil {
+		return err
+	}
+	waiting := conv.State == conversation.StatePending && conv.AssigneeID == ""
+	if conv.State != conversation.StateBot && !waiting {
+		return nil // not (or no longer) the AI agent's, and no one waits
 	}
 	if done, err := s.deps.Conversations.Answered(ctx, ev.WorkspaceID, msg.ID); err != nil || done {
 		return err
@@ -71,6 +76,9 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	st, err := s.Settings(ctx, ev.WorkspaceID)
 	if err != nil {
 		return err
+	}
+	if waiting {
+		return s.answerWhileWaiting(ctx, st, conv, msg)
 	}
 	bot := access.Bot(ev.WorkspaceID, st.Name)
 	if !st.Enabled {
@@ -89,6 +97,37 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	}
 	return err
 }
+
+// answerWhileWaiting answers a customer message in a conversation that
+// waits for a person, when the workspace allows it and the AI agent is
+// confident; otherwise it says nothing (the person will answer). Only
+// messages written after the handoff count: a rule that handed off on this
+// very message meant a person to answer it.
+func (s *Service) answerWhileWaiting(ctx context.Context, st Settings, conv conversation.Conversation, msg *conversation.Message) error {
+	if !st.Enabled || !st.AnswerWhileWaiting {
+		return nil
+	}
+	if after, err := s.deps.Conversations.HandedOffBefore(ctx, conv.WorkspaceID, conv.ID, msg.Seq); err != nil || !after {
+		return err
+	}
+	a, err := s.answer(ctx, st, conv, msg)
+	if err != nil {
+		return err
+	}
+	if a.handoff != "" || a.info.Method == "small_talk" || a.text == "" {
+		return nil // not confident (or nothing to look up): no extra message
+	}
+	_, err = s.deps.Conversations.PostBotWhileWaiting(ctx, access.Bot(conv.WorkspaceID, st.Name), conv.WorkspaceID, conv.ID, msg.ID, a.text, a.info)
+	if errors.Is(err, conversation.ErrNotWaiting) {
+		return nil // a person took it meanwhile
+	}
+	return err
+}
+
+// lowConfidenceLead opens the message of a handoff for low confidence: the
+// customer hears that the AI agent could not answer, not only that the team
+// is busy or away.
+const lowConfidenceLead = "Sorry, I can't answer this one with confidence, so I've passed your question to a person from our team, who will follow up here."
 
 // answer works out what to say to a customer message.
 func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Conversation, msg *conversation.Message) (answer, error) {
@@ -175,6 +214,9 @@ func (s *Service) handOffAs(ctx context.Context, p *access.Principal, st Setting
 	if online, err := s.deps.OnlineAgents(ctx, conv.WorkspaceID); err == nil && online == 0 {
 		h.Message = st.OfflineMessage
 	}
+	if a.handoff == conversation.HandoffLowConfidence {
+		h.Message = lowConfidenceLead + " " + h.Message
+	}
 	h.Message = strings.TrimSpace(strings.ReplaceAll(h.Message, "{{wait}}", s.wait(ctx, conv)))
 	if st.HandoffTag != "" {
 		t, err := s.deps.Tags.Ensure(ctx, access.Bot(conv.WorkspaceID, st.Name), conv.WorkspaceID, st.HandoffTag)
@@ -208,6 +250,9 @@ func (s *Service) wait(ctx context.Context, conv conversation.Conversation) stri
 	}
 	if ahead == 0 {
 		return "You are next in line."
+	}
+	if ahead == 1 {
+		return "There is 1 conversation ahead of you."
 	}
 	return fmt.Sprintf("There are %d conversations ahead of you.", ahead)
 }

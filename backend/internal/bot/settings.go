@@ -32,7 +32,10 @@ type Settings struct {
 	HandoffMessage string  `db:"handoff_message" json:"handoff_message"`
 	OfflineMessage string  `db:"offline_message" json:"offline_message"`
 	HandoffTag     string  `db:"handoff_tag" json:"handoff_tag"`
-	UpdatedAt      int64   `db:"updated_at" json:"updated_at"`
+	// AnswerWhileWaiting lets the AI agent answer, while a handed-off
+	// conversation waits for a person, the questions it is confident about.
+	AnswerWhileWaiting bool  `db:"answer_while_waiting" json:"answer_while_waiting"`
+	UpdatedAt          int64 `db:"updated_at" json:"updated_at"`
 }
 
 // ReactorName names the AI agent's reactor (its cursors).
@@ -50,18 +53,20 @@ func Defaults(workspaceID string) Settings {
 		HandoffMessage: "Thanks for your patience: a person from our team will be with you shortly. {{wait}}",
 		OfflineMessage: "Our team is offline right now. Leave your message here and we will get back to you.",
 		HandoffTag:     "handoff",
+
+		AnswerWhileWaiting: true,
 	}
 }
 
 // Patch changes some settings; nil fields stay.
 type Patch struct {
-	Enabled                                                           *bool
+	Enabled, AnswerWhileWaiting                                       *bool
 	Name, Greeting, Instructions, HandoffMessage, OfflineMessage, Tag *string
 	Threshold                                                         *float64
 }
 
 const columns = `workspace_id, enabled, name, greeting, instructions, confidence_threshold, handoff_message,
-	offline_message, handoff_tag, updated_at`
+	offline_message, handoff_tag, answer_while_waiting, updated_at`
 
 // Settings returns the workspace's settings.
 func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, error) {
@@ -105,16 +110,18 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 		set(&st.OfflineMessage, p.OfflineMessage)
 		set(&st.HandoffTag, p.Tag)
 		set(&st.Threshold, p.Threshold)
+		set(&st.AnswerWhileWaiting, p.AnswerWhileWaiting)
 		st.UpdatedAt = store.NowMillis(s.now())
 		if exists {
 			_, err = tx.ExecContext(ctx, `UPDATE bot_settings SET enabled = ?, name = ?, greeting = ?, instructions = ?,
-				confidence_threshold = ?, handoff_message = ?, offline_message = ?, handoff_tag = ?, updated_at = ? WHERE workspace_id = ?`,
+				confidence_threshold = ?, handoff_message = ?, offline_message = ?, handoff_tag = ?, answer_while_waiting = ?,
+				updated_at = ? WHERE workspace_id = ?`,
 				st.Enabled, st.Name, st.Greeting, st.Instructions, st.Threshold, st.HandoffMessage, st.OfflineMessage, st.HandoffTag,
-				st.UpdatedAt, workspaceID)
+				st.AnswerWhileWaiting, st.UpdatedAt, workspaceID)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO bot_settings (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err = tx.ExecContext(ctx, `INSERT INTO bot_settings (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				workspaceID, st.Enabled, st.Name, st.Greeting, st.Instructions, st.Threshold, st.HandoffMessage, st.OfflineMessage,
-				st.HandoffTag, st.UpdatedAt)
+				st.HandoffTag, st.AnswerWhileWaiting, st.UpdatedAt)
 		}
 		if err != nil {
 			return fmt.Errorf("save bot settings: %w", err)

@@ -55,6 +55,43 @@ func (s *Service) PostBot(ctx context.Context, bot *access.Principal, workspaceI
 	return m, err
 }
 
+// ErrNotWaiting refuses an AI agent's answer while waiting in a conversation
+// that no longer waits for a person (someone took it).
+var ErrNotWaiting = apperr.New(apperr.FailedPrecondition, "the conversation no longer waits for a person")
+
+// PostBotWhileWaiting posts the AI agent's answer to a customer message
+// while the conversation waits for a person after a handoff: refused unless
+// it is pending and unassigned at that moment, marked as given while waiting,
+// and at most one per message.
+func (s *Service) PostBotWhileWaiting(ctx context.Context, bot *access.Principal, workspaceID, conversationID, replyTo, body string, answer BotAnswer) (Message, error) {
+	answer.WhileWaiting = true
+	mustWait := func(ctx context.Context, tx *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
+		if conv.State != StatePending || conv.AssigneeID != "" {
+			return ErrNotWaiting
+		}
+		msg.Meta.Bot = &answer
+		return nil
+	}
+	m, _, err := s.post(ctx, bot, workspaceID, conversationID, ReplyClientID(replyTo), body, KindText, mustWait, nil)
+	if errors.Is(err, ErrClientIDReused) {
+		return messageByClientID(ctx, s.db, workspaceID, ReplyClientID(replyTo))
+	}
+	return m, err
+}
+
+// HandedOffBefore reports whether the conversation was handed from the AI
+// agent to the team before the message at seq (and not, say, by a rule
+// reacting to that very message).
+func (s *Service) HandedOffBefore(ctx context.Context, workspaceID, conversationID string, seq int64) (bool, error) {
+	var n int
+	err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM messages WHERE workspace_id = ? AND conversation_id = ?
+		AND kind = ? AND activity = 'handoff' AND seq < ?`, workspaceID, conversationID, KindActivity, seq)
+	if err != nil {
+		return false, fmt.Errorf("find handoff: %w", err)
+	}
+	return n > 0, nil
+}
+
 // Answered reports whether the AI agent already answered the message.
 func (s *Service) Answered(ctx context.Context, workspaceID, messageID string) (bool, error) {
 	_, err := messageByClientID(ctx, s.db, workspaceID, ReplyClientID(messageID))

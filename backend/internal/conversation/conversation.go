@@ -172,6 +172,9 @@ type BotAnswer struct {
 	Confidence float64    `json:"confidence"`
 	Citations  []Citation `json:"citations,omitempty"`
 	Method     string     `json:"method"` // "llm" or "extractive"
+	// WhileWaiting marks an answer given while the conversation waited for
+	// a person (the workspace lets the AI agent answer meanwhile).
+	WhileWaiting bool `json:"while_waiting,omitempty"`
 }
 
 // Citation is a knowledge-base passage an answer cites.
@@ -180,6 +183,8 @@ type Citation struct {
 	DocumentID    string `json:"document_id"`
 	DocumentTitle string `json:"document_title"`
 	Heading       string `json:"heading,omitempty"`
+	// URL is the document's public address (http or https), if any.
+	URL string `json:"url,omitempty"`
 }
 
 // Attachment is a file sent with a message.

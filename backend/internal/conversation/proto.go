@@ -112,7 +112,8 @@ func botAnswerToProto(b *BotAnswer) *tandemv1.BotAnswer {
 func citationsToProto(cs []Citation) []*tandemv1.Citation {
 	out := make([]*tandemv1.Citation, len(cs))
 	for i, c := range cs {
-		out[i] = &tandemv1.Citation{ChunkId: c.ChunkID, DocumentId: c.DocumentID, DocumentTitle: c.DocumentTitle, Heading: c.Heading}
+		out[i] = &tandemv1.Citation{ChunkId: c.ChunkID, DocumentId: c.DocumentID, DocumentTitle: c.DocumentTitle, Heading: c.Heading,
+			Url: c.URL}
 	}
 	return out
 }
@@ -147,6 +148,7 @@ func WidgetMessageToProto(m *Message) *tandemv1.WidgetMessage {
 		Attachments: attachmentsToProto(m.Meta.Attachments)}
 	if m.Meta.Bot != nil {
 		out.Citations = citationsToProto(m.Meta.Bot.Citations)
+		out.AnsweredWhileWaiting = m.Meta.Bot.WhileWaiting
 	}
 	return out
 }

@@ -104,13 +104,46 @@ func (s *Service) QueuePosition(ctx context.Context, workspaceID, id string) (in
 	return 0, nil
 }
 
-// Pace is the time between assignments over the window just past (0 when
-// there were none): how fast the queue moves.
-func (s *Service) Pace(ctx context.Context, workspaceID string, window time.Duration) (time.Duration, error) {
-	var n int64
-	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ? AND assigned_at >= ?`,
-		workspaceID, store.NowMillis(s.now().Add(-window))); err != nil || n == 0 {
-		return 0, err
+// PickupTimes are how long the workspace's most recent conversations (at
+// most limit, handed to the team since the given time) waited for a person:
+// from the handoff (or, for a conversation that never had the AI agent,
+// from its start) to the first of its assignment and an agent's first
+// reply. Conversations still waiting are not counted.
+func (s *Service) PickupTimes(ctx context.Context, workspaceID string, since time.Time, limit int) ([]time.Duration, error) {
+	var rows []struct {
+		Queued       int64 `db:"queued"`
+		Assigned     int64 `db:"assigned_at"`
+		FirstReplied int64 `db:"first_response_at"`
 	}
-	return window / time.Duration(n), nil
+	from := store.NowMillis(since)
+	if err := s.db.SelectContext(ctx, &rows, `SELECT h.created_at AS queued, c.assigned_at, c.first_response_at
+		FROM handoffs h JOIN conversations c ON c.id = h.conversation_id
+		WHERE h.workspace_id = ? AND h.created_at >= ? AND h.reason <> ? AND (c.assigned_at >= h.created_at OR c.first_response_at >= h.created_at)
+		ORDER BY h.created_at DESC LIMIT ?`, workspaceID, from, HandoffAgentTakeover, limit); err != nil {
+		return nil, fmt.Errorf("pick-up times: %w", err)
+	}
+	var direct []struct {
+		Queued       int64 `db:"queued"`
+		Assigned     int64 `db:"assigned_at"`
+		FirstReplied int64 `db:"first_response_at"`
+	}
+	if err := s.db.SelectContext(ctx, &direct, `SELECT created_at AS queued, assigned_at, first_response_at FROM conversations
+		WHERE workspace_id = ? AND created_at >= ? AND handoff_reason = '' AND (assigned_at > 0 OR first_response_at > 0)
+		ORDER BY created_at DESC LIMIT ?`, workspaceID, from, limit); err != nil {
+		return nil, fmt.Errorf("pick-up times: %w", err)
+	}
+	rows = append(rows, direct...)
+	out := make([]time.Duration, 0, len(rows))
+	for _, r := range rows {
+		at := int64(0)
+		for _, t := range []int64{r.Assigned, r.FirstReplied} {
+			if t >= r.Queued && (at == 0 || t < at) {
+				at = t
+			}
+		}
+		if at > 0 {
+			out = append(out, time.Duration(at-r.Queued)*time.Millisecond)
+		}
+	}
+	return out, nil
 }

@@ -11,8 +11,10 @@ import (
 )
 
 // documents are the demo store's help center, which the AI agent answers from.
-var documents = []struct{ name, body string }{
-	{"return-policy.md", `# Return policy
+// documents are the demo knowledge base; url is where a store would publish
+// each (the widget links the AI agent's sources there).
+var documents = []struct{ name, url, body string }{
+	{"return-policy.md", "https://example.com/help/returns", `# Return policy
 
 ## Returns
 You can return any item within 30 days of delivery for a full refund. Items must be unused and in their original packaging.
@@ -23,7 +25,7 @@ Refunds go back to the original payment method within 5 business days after the 
 
 ## Exchanges
 To exchange an item for another size or color, return it and place a new order; we ship exchanges first, free of charge.`},
-	{"shipping.md", `# Shipping times
+	{"shipping.md", "https://example.com/help/shipping", `# Shipping times
 
 ## Delivery times
 Orders ship within 1 business day. Standard delivery takes 2 to 4 business days; express delivery takes 1 business day.
@@ -36,7 +38,7 @@ We ship to the EU, the UK and Canada. International delivery takes 7 to 14 busin
 
 ## Tracking your order
 Every order gets a tracking number by email as soon as the parcel leaves our warehouse.`},
-	{"supplier-faq.md", `# Supplier FAQ
+	{"supplier-faq.md", "", `# Supplier FAQ
 
 ## Becoming a supplier
 Suppliers apply through the partner portal with their company details and catalog. We review applications within 10 business days.
@@ -52,7 +54,7 @@ Suppliers update prices and stock in the partner portal; changes show in the sto
 // and lets customers pick a department in the widget.
 func seedAI(ctx context.Context, svc Services, ws workspace.Workspace, owner *access.Principal) error {
 	for _, doc := range documents {
-		if _, err := svc.Knowledge.Upload(ctx, owner, ws.ID, knowledge.Upload{Filename: doc.name, Content: []byte(doc.body)}); err != nil {
+		if _, err := svc.Knowledge.Upload(ctx, owner, ws.ID, knowledge.Upload{Filename: doc.name, Content: []byte(doc.body), SourceURL: doc.url}); err != nil {
 			return fmt.Errorf("demo document %s: %w", doc.name, err)
 		}
 	}

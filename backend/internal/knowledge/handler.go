@@ -21,7 +21,7 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 // UploadDocument implements KnowledgeService.UploadDocument.
 func (h *Handler) UploadDocument(ctx context.Context, req *tandemv1.UploadDocumentRequest) (*tandemv1.UploadDocumentResponse, error) {
 	d, err := h.svc.Upload(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, Upload{
-		Title: req.GetTitle(), Filename: req.GetFilename(), Format: formatFromProto(req.GetFormat()),
+		Title: req.GetTitle(), Filename: req.GetFilename(), Format: formatFromProto(req.GetFormat()), SourceURL: req.GetSourceUrl(),
 		Content: req.GetContent(), ClientID: req.GetClientId(),
 	})
 	if err != nil {
@@ -60,6 +60,7 @@ func (h *Handler) GetDocument(ctx context.Context, req *tandemv1.GetDocumentRequ
 func (h *Handler) ReplaceDocument(ctx context.Context, req *tandemv1.ReplaceDocumentRequest) (*tandemv1.ReplaceDocumentResponse, error) {
 	d, err := h.svc.Replace(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetDocumentId(), Replacement{
 		Title: req.Title, Filename: req.GetFilename(), Format: formatFromProto(req.GetFormat()), Content: req.GetContent(),
+		SourceURL: req.SourceUrl,
 	})
 	if err != nil {
 		return nil, err
@@ -95,7 +96,7 @@ func (h *Handler) SearchKnowledge(ctx context.Context, req *tandemv1.SearchKnowl
 func ToProto(d Document) *tandemv1.KnowledgeDocument {
 	return &tandemv1.KnowledgeDocument{Id: d.ID, WorkspaceId: d.WorkspaceID, Title: d.Title, Filename: d.Filename,
 		Format: formatToProto(d.Format), SizeBytes: d.SizeBytes, ChunkCount: int32(d.ChunkCount), CreatedBy: d.CreatedBy,
-		CreateTimeMs: d.CreatedAt, UpdateTimeMs: d.UpdatedAt}
+		CreateTimeMs: d.CreatedAt, UpdateTimeMs: d.UpdatedAt, SourceUrl: d.SourceURL}
 }
 
 func chunkToProto(c Chunk) *tandemv1.KnowledgeChunk {

@@ -235,7 +235,7 @@ func (x *indexes) build(ctx context.Context, workspaceID string) (*wsIndex, erro
 	batch := idx.NewBatch()
 	err = eachIndexRow(ctx, x.db, workspaceID, func(r indexRow) error {
 		id := ChunkID(r.DocumentID, r.Position)
-		w.chunks[id] = Hit{ChunkID: id, DocumentID: r.DocumentID, Position: r.Position, Title: r.Title, Heading: r.Heading, Text: r.Text}
+		w.chunks[id] = Hit{ChunkID: id, DocumentID: r.DocumentID, Position: r.Position, Title: r.Title, Heading: r.Heading, Text: r.Text, URL: r.URL}
 		if err := batch.Index(id, map[string]any{"text": r.Text, "heading": r.Heading, "title": r.Title}); err != nil {
 			return err
 		}

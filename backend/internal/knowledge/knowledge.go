@@ -44,6 +44,8 @@ type Document struct {
 	// ContentSHA256 is the hex SHA-256 of the uploaded content.
 	ContentSHA256 string `db:"content_sha256"`
 	ChunkCount    int    `db:"chunk_count"`
+	// SourceURL is where customers can read it (http or https), or "".
+	SourceURL string `db:"source_url"`
 	// CreatedBy is the user who uploaded it; for an API key, the key's
 	// creator (the event log names the key itself).
 	CreatedBy string `db:"created_by"`
@@ -78,6 +80,8 @@ type Hit struct {
 	Title      string
 	Heading    string
 	Text       string
+	// URL is the document's public address (http or https), or "".
+	URL string
 	// Score is the BM25 ranking score: higher is better, comparable only
 	// within one retrieval.
 	Score float64

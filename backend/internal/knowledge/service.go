@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -85,6 +86,8 @@ type Upload struct {
 	// ClientID, when set, makes retries safe: an upload with a client id
 	// already used returns that document if it was the same upload.
 	ClientID string
+	// SourceURL is where customers can read it: http or https, or "".
+	SourceURL string
 }
 
 // Upload parses, chunks and stores a document in the workspace.
@@ -100,6 +103,10 @@ func (s *Service) Upload(ctx context.Context, actor *access.Principal, workspace
 		}
 	}
 	if err := checkContent(u.Content); err != nil {
+		return Document{}, err
+	}
+	sourceURL, err := cleanSourceURL(u.SourceURL)
+	if err != nil {
 		return Document{}, err
 	}
 	if u.ClientID != "" && uuid.Validate(u.ClientID) != nil {
@@ -124,7 +131,7 @@ func (s *Service) Upload(ctx context.Context, actor *access.Principal, workspace
 	now := store.NowMillis(s.now())
 	d := Document{ID: uuid.NewString(), WorkspaceID: workspaceID, Title: title, Filename: filename, Format: parsed.Format,
 		SizeBytes: int64(len(u.Content)), ContentSHA256: sha256Hex(u.Content), CreatedBy: actor.UserID,
-		CreatedAt: now, UpdatedAt: now}
+		CreatedAt: now, UpdatedAt: now, SourceURL: sourceURL}
 	chunks := Split(d.ID, parsed.Sections)
 	if len(chunks) > MaxChunks {
 		return Document{}, errTooManyChunks
@@ -209,6 +216,8 @@ type Replacement struct {
 	Filename string
 	Format   Format
 	Content  []byte
+	// SourceURL is the new public address; nil keeps it, "" removes it.
+	SourceURL *string
 }
 
 // Replace replaces a document's content (and title, if given) and
@@ -228,6 +237,12 @@ func (s *Service) Replace(ctx context.Context, actor *access.Principal, workspac
 	if err := checkContent(r.Content); err != nil {
 		return Document{}, err
 	}
+	var sourceURL string
+	if r.SourceURL != nil {
+		if sourceURL, err = cleanSourceURL(*r.SourceURL); err != nil {
+			return Document{}, err
+		}
+	}
 	parsed, err := s.parse(ctx, r.Format, filename, r.Content)
 	if err != nil {
 		return Document{}, err
@@ -245,6 +260,9 @@ func (s *Service) Replace(ctx context.Context, actor *access.Principal, workspac
 		before := d
 		if r.Title != nil {
 			d.Title = title
+		}
+		if r.SourceURL != nil {
+			d.SourceURL = sourceURL
 		}
 		d.Filename, d.Format = filename, parsed.Format
 		d.SizeBytes, d.ContentSHA256, d.ChunkCount = int64(len(r.Content)), sha256Hex(r.Content), len(chunks)
@@ -376,6 +394,24 @@ func cleanTitle(t string) (string, error) {
 		return "", apperr.Invalid("title", "must be one line of text")
 	}
 	return t, nil
+}
+
+// cleanSourceURL checks a document's public address: empty, or an absolute
+// http or https URL of at most 2048 bytes (never javascript: and the like,
+// since the widget links to it).
+func cleanSourceURL(raw string) (string, error) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case len(raw) > 2048:
+		return "", apperr.Invalid("source_url", "must be at most 2048 bytes")
+	case err != nil, u.Host == "", u.Scheme != "http" && u.Scheme != "https", u.User != nil:
+		return "", apperr.Invalid("source_url", "must be an http or https URL")
+	}
+	return u.String(), nil
 }
 
 // cleanFilename trims a file name and checks it is 1 to 255 characters of

@@ -8,7 +8,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-const docColumns = `id, workspace_id, title, filename, format, size_bytes, content_sha256, chunk_count, created_by, created_at, updated_at`
+const docColumns = `id, workspace_id, title, filename, format, size_bytes, content_sha256, chunk_count, created_by, created_at, updated_at, source_url`
 
 // stored is a document row with its upload fingerprint.
 type stored struct {
@@ -24,9 +24,9 @@ func insertDocument(ctx context.Context, q store.Querier, d *Document, clientID,
 		client = clientID
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO knowledge_documents (`+docColumns+`, upload_sha256, client_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.WorkspaceID, d.Title, d.Filename, d.Format, d.SizeBytes, d.ContentSHA256, d.ChunkCount, d.CreatedBy,
-		d.CreatedAt, d.UpdatedAt, uploadSHA256, client)
+		d.CreatedAt, d.UpdatedAt, d.SourceURL, uploadSHA256, client)
 	return err
 }
 
@@ -45,8 +45,8 @@ func documentByClientID(ctx context.Context, q store.Querier, workspaceID, clien
 
 func updateDocument(ctx context.Context, q store.Querier, d *Document) error {
 	_, err := q.ExecContext(ctx, `UPDATE knowledge_documents SET title = ?, filename = ?, format = ?, size_bytes = ?,
-		content_sha256 = ?, chunk_count = ?, updated_at = ? WHERE id = ?`,
-		d.Title, d.Filename, d.Format, d.SizeBytes, d.ContentSHA256, d.ChunkCount, d.UpdatedAt, d.ID)
+		content_sha256 = ?, chunk_count = ?, updated_at = ?, source_url = ? WHERE id = ?`,
+		d.Title, d.Filename, d.Format, d.SizeBytes, d.ContentSHA256, d.ChunkCount, d.UpdatedAt, d.SourceURL, d.ID)
 	return err
 }
 
@@ -151,12 +151,13 @@ type indexRow struct {
 	Heading    string `db:"heading"`
 	Text       string `db:"text"`
 	Title      string `db:"title"`
+	URL        string `db:"source_url"`
 }
 
 // eachIndexRow calls fn with every chunk of the workspace, with its
 // document's title, reading the rows as a stream.
 func eachIndexRow(ctx context.Context, q store.Querier, workspaceID string, fn func(indexRow) error) error {
-	rows, err := q.QueryxContext(ctx, `SELECT c.document_id, c.position, c.heading, c.text, d.title
+	rows, err := q.QueryxContext(ctx, `SELECT c.document_id, c.position, c.heading, c.text, d.title, d.source_url
 		FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
 		WHERE c.workspace_id = ? ORDER BY c.document_id, c.position`, workspaceID)
 	if err != nil {

@@ -15,6 +15,15 @@ func (b buttons) WidgetButtons(ctx context.Context, workspaceID string) ([]widge
 	out := make([]widget.Button, len(as))
 	for i, a := range as {
 		out[i] = widget.Button{ID: a.ID, Label: a.Label}
+		for _, x := range a.Actions {
+			out[i].HandsOff = out[i].HandsOff || x.Kind == automation.ActHandOff
+		}
 	}
 	return out, err
+}
+
+// agentName is the display name the widget shows for the agent helping.
+func (s *Server) agentName(ctx context.Context, userID string) (string, error) {
+	u, err := s.Accounts.User(ctx, userID)
+	return u.DisplayName, err
 }

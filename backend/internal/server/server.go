@@ -312,6 +312,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.Stats), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, follower, cursors, s.Bot.HandOff, widget.ConfigSources{
 		Workspace: s.Workspaces.Get, Groups: s.Workspaces.AllGroups, Bot: s.Bot.Settings, OnlineAgents: s.Presence.OnlineCount,
+		AgentName: s.agentName,
 	}).WithButtons(buttons{s.Automation}), opts...))
 
 	files.NewHandler(s.Files, authn, authz, func(r *http.Request, err error) {

@@ -6,13 +6,14 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
-	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 )
 
 // Button is a custom action as the widget shows it.
 type Button struct {
 	ID    string
 	Label string
+	// HandsOff is set when pressing it hands the chat to the team.
+	HandsOff bool
 }
 
 // Buttons are the workspace's custom actions (the automation package):
@@ -39,7 +40,7 @@ func (h *Handler) ListCustomActions(ctx context.Context, _ *tandemv1.WidgetServi
 		return nil, err
 	}
 	for _, b := range bs {
-		resp.Actions = append(resp.Actions, &tandemv1.WidgetCustomAction{Id: b.ID, Label: b.Label})
+		resp.Actions = append(resp.Actions, &tandemv1.WidgetCustomAction{Id: b.ID, Label: b.Label, HandsOff: b.HandsOff})
 	}
 	return resp, nil
 }
@@ -57,5 +58,5 @@ func (h *Handler) PressCustomAction(ctx context.Context, req *tandemv1.PressCust
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.PressCustomActionResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
+	return &tandemv1.PressCustomActionResponse{Conversation: h.widgetConv(ctx, &c)}, nil
 }

@@ -48,6 +48,20 @@ type ConfigSources struct {
 	Groups       func(ctx context.Context, workspaceID string) ([]workspace.Group, error)
 	Bot          func(ctx context.Context, workspaceID string) (bot.Settings, error)
 	OnlineAgents func(ctx context.Context, workspaceID string) (int, error)
+	// AgentName names the person helping: a user's display name.
+	AgentName func(ctx context.Context, userID string) (string, error)
+}
+
+// widgetConv converts a conversation for its customer, with the name of the
+// agent helping now (looked up; a missing user leaves it blank).
+func (h *Handler) widgetConv(ctx context.Context, c *conversation.Conversation) *tandemv1.WidgetConversation {
+	out := conversation.WidgetConversationToProto(c)
+	if c.AssigneeID != "" && c.State != conversation.StateBot && h.config.AgentName != nil {
+		if name, err := h.config.AgentName(ctx, c.AssigneeID); err == nil {
+			out.AgentName = name
+		}
+	}
+	return out
 }
 
 // GetWidgetConfig implements WidgetService.GetWidgetConfig.
@@ -93,7 +107,7 @@ func (h *Handler) RateConversation(ctx context.Context, req *tandemv1.RateConver
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.RateConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
+	return &tandemv1.RateConversationResponse{Conversation: h.widgetConv(ctx, &c)}, nil
 }
 
 // UpdateVisitor implements WidgetService.UpdateVisitor.
@@ -129,7 +143,7 @@ func (h *Handler) RequestHuman(ctx context.Context, req *tandemv1.RequestHumanRe
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.RequestHumanResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
+	return &tandemv1.RequestHumanResponse{Conversation: h.widgetConv(ctx, &c)}, nil
 }
 
 // userAgent is the caller's User-Agent header: a browser's, for the widget.
@@ -167,7 +181,7 @@ func (h *Handler) StartConversation(ctx context.Context, req *tandemv1.StartConv
 			return nil, err
 		}
 	}
-	resp := &tandemv1.StartConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}
+	resp := &tandemv1.StartConversationResponse{Conversation: h.widgetConv(ctx, &c)}
 	if m != nil {
 		resp.Message = conversation.WidgetMessageToProto(m)
 	}
@@ -182,7 +196,7 @@ func (h *Handler) ListMyConversations(ctx context.Context, _ *tandemv1.ListMyCon
 	}
 	resp := &tandemv1.ListMyConversationsResponse{}
 	for i := range cs {
-		resp.Conversations = append(resp.Conversations, conversation.WidgetConversationToProto(&cs[i]))
+		resp.Conversations = append(resp.Conversations, h.widgetConv(ctx, &cs[i]))
 	}
 	return resp, nil
 }
@@ -205,7 +219,7 @@ func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.WidgetServiceSe
 		return nil, err
 	}
 	return &tandemv1.WidgetServiceSendMessageResponse{Message: conversation.WidgetMessageToProto(&m),
-		Conversation: conversation.WidgetConversationToProto(&c)}, nil
+		Conversation: h.widgetConv(ctx, &c)}, nil
 }
 
 // ListMessages implements WidgetService.ListMessages.
@@ -241,27 +255,52 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 	// Streams of customers who wait for no one cost no queries.
 	waiting := true // unknown until the first look
 	queue := func() (*tandemv1.QueueStatus, error) {
-		q, err := h.queueStatus(ctx, p.WorkspaceID, convID)
+		q, err := h.queueStatus(ctx, p.WorkspaceID, p.VisitorID, convID)
 		waiting = q != nil
 		return q, err
+	}
+	// Changes the customer does not see as such (a handoff, an assignment,
+	// a transfer) still change who helps them: those events pass on the
+	// conversation alone, when what the customer sees of it changed.
+	var shown *tandemv1.WidgetConversation
+	changed := func(c *tandemv1.WidgetConversation) bool {
+		if shown != nil && shown.GetState() == c.GetState() && shown.GetAgentName() == c.GetAgentName() {
+			return false
+		}
+		shown = c
+		return true
 	}
 	return h.follower.Follow(ctx, p.WorkspaceID, convID, after, events.Sink{
 		Event: func(ev events.Event) error {
 			if ev.ConversationID != convID {
 				return nil
 			}
-			if ev.Visibility != events.Public {
-				waiting = true // a change the customer does not see (a handoff, a transfer): look again
-				return nil
-			}
 			var pl conversation.Payload
 			if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 				return err
 			}
+			if ev.Visibility != events.Public {
+				waiting = true // a change the customer does not see (a handoff, a transfer): look again
+				if pl.Conversation == nil || pl.Conversation.ID != convID {
+					return nil
+				}
+				c := h.widgetConv(ctx, pl.Conversation)
+				if !changed(c) {
+					return nil
+				}
+				resp := &tandemv1.WidgetServiceWatchResponse{Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq),
+					Event: &tandemv1.WidgetEvent{Seq: ev.Seq, Type: "conversation.changed", ConversationId: convID, CreateTimeMs: ev.CreatedAt,
+						Conversation: c}}
+				if resp.Queue, err = queue(); err != nil {
+					return err
+				}
+				return stream.Send(resp)
+			}
 			out := &tandemv1.WidgetEvent{Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
 				ActorKind: conversation.AuthorToProto(ev.ActorKind)}
 			if pl.Conversation != nil {
-				out.Conversation = conversation.WidgetConversationToProto(pl.Conversation)
+				out.Conversation = h.widgetConv(ctx, pl.Conversation)
+				changed(out.Conversation)
 			}
 			if pl.Message != nil {
 				if pl.Message.Visibility != string(events.Public) {
@@ -303,18 +342,30 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 }
 
 // queueStatus says where a waiting conversation stands (nil when it is not
-// waiting for a person).
-func (h *Handler) queueStatus(ctx context.Context, workspaceID, id string) (*tandemv1.QueueStatus, error) {
+// waiting for a person): its place, whether anyone is online, the expected
+// wait from the team's measured pick-up times (none while nobody is online),
+// and whether the team can also answer the visitor by email.
+func (h *Handler) queueStatus(ctx context.Context, workspaceID, visitorID, id string) (*tandemv1.QueueStatus, error) {
 	pos, err := h.conversations.QueuePosition(ctx, workspaceID, id)
 	if err != nil || pos == 0 {
 		return nil, err
 	}
 	q := &tandemv1.QueueStatus{Position: int32(pos)}
-	if pace, err := h.conversations.Pace(ctx, workspaceID, time.Hour); err == nil && pace > 0 {
-		q.ExpectedWaitMs = (time.Duration(pos) * pace).Milliseconds()
+	online, err := h.config.OnlineAgents(ctx, workspaceID)
+	if err != nil {
+		return nil, err
 	}
-	if n, err := h.config.OnlineAgents(ctx, workspaceID); err == nil {
-		q.AgentsOnline = n > 0
+	q.AgentsOnline = online > 0
+	if online > 0 {
+		pickups, err := h.conversations.PickupTimes(ctx, workspaceID, time.Now().Add(-waitWindow), waitSamples)
+		if err != nil {
+			return nil, err
+		}
+		est, wait := EstimateWait(pickups, pos, online)
+		q.ExpectedWaitMs, q.Wait = est.Milliseconds(), wait
+	}
+	if c, err := h.contacts.Get(ctx, workspaceID, visitorID); err == nil {
+		q.EmailKnown = c.Email != ""
 	}
 	return q, nil
 }
@@ -335,5 +386,5 @@ func (h *Handler) CloseConversation(ctx context.Context, req *tandemv1.WidgetSer
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.WidgetServiceCloseConversationResponse{Conversation: conversation.WidgetConversationToProto(&c)}, nil
+	return &tandemv1.WidgetServiceCloseConversationResponse{Conversation: h.widgetConv(ctx, &c)}, nil
 }

@@ -12,8 +12,9 @@ import type {
 import type { FrameToHost, Identity } from "../protocol";
 import { Api, plainWords, retryable, uuid } from "./api";
 import { toRow } from "./convert";
-import { clear, h } from "./dom";
+import { clear, h, initials } from "./dom";
 import { Outbox, type OutboxItem } from "./outbox";
+import { queueView } from "./queue";
 import { renderRow } from "./render";
 import { fingerprint, Saved } from "./session";
 import { strings } from "./strings";
@@ -55,6 +56,10 @@ export class App {
   private typingSent = 0;
   private typingHide = 0;
   private rated = false;
+  /** stuck: the list follows new messages (false once the customer scrolls up on purpose). */
+  private stuck = true;
+  /** emailGiven is the address the visitor left in the queue banner. */
+  private emailGiven = "";
 
   constructor(
     private readonly ui: UI,
@@ -146,7 +151,6 @@ export class App {
     const ui = this.ui;
     ui.title.textContent = strings.panelTitle(c.workspaceName);
     ui.list.setAttribute("aria-label", strings.panelTitle(c.workspaceName));
-    ui.subtitle.textContent = c.botEnabled && c.botName ? `${c.botName} · AI agent` : "";
     const accent = c.settings?.accentColor ?? "";
     if (/^#[0-9a-fA-F]{6}$/.test(accent)) document.documentElement.style.setProperty("--accent", accent);
     ui.greeting.textContent = c.greeting || strings.greetingFallback;
@@ -335,6 +339,7 @@ export class App {
     const item: OutboxItem = { clientId: uuid(), conversationId: this.conv?.id ?? "", body: text, createdAt: Date.now(), starts: !this.conv && !this.outbox.items().some((i) => i.starts) };
     this.outbox.add(item);
     this.timeline.addPending(item.clientId, text, strings.you, item.createdAt, navigator.onLine ? "sending" : "queued");
+    this.stuck = true;
     this.sync();
     this.stopTyping();
     void this.flush();
@@ -437,8 +442,8 @@ export class App {
     try {
       const conv = await this.ensureConversation();
       const res = await this.api.client.requestHuman({ conversationId: conv.id });
+      // The AI agent's handoff message and the queue banner say what happens next.
       if (res.conversation) this.setConversation(res.conversation);
-      this.showNotice(this.config && !this.config.agentsOnline ? this.config.offlineMessage || strings.offlineDefault : strings.handoffRequested);
     } catch (err) {
       this.showNotice(plainWords(err));
     }
@@ -591,7 +596,7 @@ export class App {
   /** sync brings the list in line with the timeline, reusing elements so screen readers hear only new rows. */
   private sync(): void {
     const list = this.ui.list;
-    const nearBottom = this.scrollBox().scrollHeight - this.scrollBox().scrollTop - this.scrollBox().clientHeight < 80;
+    let added = 0;
     let prev: Element | null = null;
     const keep = new Set<string>();
     for (const row of this.timeline.list()) {
@@ -601,6 +606,7 @@ export class App {
         const el = renderRow(row, { download: (f) => void this.download(f), retry: (x) => this.retry(x) });
         if (r?.el && el) r.el.replaceWith(el);
         else r?.el?.remove();
+        if (!r && el) added++;
         r = { el, version: row.version };
         this.rendered.set(row.key, r);
       }
@@ -615,16 +621,21 @@ export class App {
         this.rendered.delete(key);
       }
     }
-    if (nearBottom) this.scrollDown();
-  }
-
-  private scrollBox(): HTMLElement {
-    return this.ui.list.parentElement as HTMLElement;
+    if (this.stuck) this.scrollDown();
+    else if (added > 0) this.ui.newMessages.hidden = false;
   }
 
   private scrollDown(): void {
-    const box = this.scrollBox();
+    const box = this.ui.scrollBox;
     box.scrollTop = box.scrollHeight;
+    this.ui.newMessages.hidden = true;
+  }
+
+  /** onScroll notes whether the customer left the bottom on purpose (then new messages show a pill instead of moving the list). */
+  private onScroll(): void {
+    const box = this.ui.scrollBox;
+    this.stuck = box.scrollHeight - box.scrollTop - box.clientHeight < 24;
+    if (this.stuck) this.ui.newMessages.hidden = true;
   }
 
   private updateQueue(): void {
@@ -632,15 +643,64 @@ export class App {
     const ui = this.ui;
     if (!q || !this.conv || this.conv.state !== ConversationState.PENDING) {
       ui.queue.hidden = true;
-      ui.queue.textContent = "";
+      ui.queueText.textContent = "";
       return;
     }
-    const parts = [strings.queuePosition(q.position)];
-    const wait = Number(q.expectedWaitMs);
-    if (wait > 0) parts.push(strings.queueWait(Math.max(1, Math.round(wait / 60000))));
-    if (!q.agentsOnline) parts.push(strings.queueNobodyOnline);
-    ui.queue.textContent = parts.join(" ");
+    const view = queueView(q, this.emailGiven !== "");
+    ui.queueText.textContent = view.lines.join(" ");
+    ui.emailForm.hidden = !view.askEmail;
+    if (this.emailGiven) ui.emailNote.textContent = strings.emailSaved(this.emailGiven);
+    ui.emailNote.hidden = !ui.emailNote.textContent;
     ui.queue.hidden = false;
+  }
+
+  /** saveEmail keeps the address the visitor left while the team is away, on their contact. */
+  private async saveEmail(): Promise<void> {
+    const input = this.ui.emailAsk;
+    const email = input.value.trim();
+    if (!email || !input.checkValidity()) {
+      input.setAttribute("aria-invalid", "true");
+      this.ui.emailNote.textContent = strings.emailInvalid;
+      this.ui.emailNote.hidden = false;
+      return;
+    }
+    try {
+      await this.api.client.updateVisitor({ email });
+      input.removeAttribute("aria-invalid");
+      this.emailGiven = email;
+      this.updateQueue();
+    } catch (err) {
+      input.setAttribute("aria-invalid", "true");
+      this.ui.emailNote.textContent = ConnectError.from(err).code === Code.InvalidArgument ? strings.emailInvalid : plainWords(err);
+      this.ui.emailNote.hidden = false;
+    }
+  }
+
+  /** updateHelper shows who is helping now: the agent, the team (while queued) or the AI assistant. */
+  private updateHelper(): void {
+    const ui = this.ui;
+    const c = this.config;
+    const conv = this.conv;
+    let text = "";
+    let avatar = "";
+    let kind = "";
+    if (conv?.agentName) {
+      text = `${conv.agentName} · ${strings.helperAgent}`;
+      avatar = initials(conv.agentName);
+      kind = "agent";
+    } else if (conv && conv.state !== ConversationState.BOT && conv.state !== ConversationState.CLOSED) {
+      text = strings.waitingForTeam;
+      kind = "team";
+    } else if (c?.botEnabled && c.botName && (!conv || conv.state === ConversationState.BOT)) {
+      text = strings.helperBot(c.botName);
+      avatar = initials(c.botName);
+      kind = "bot";
+    }
+    ui.subtitle.textContent = text;
+    ui.helperAvatar.textContent = avatar;
+    ui.helperAvatar.hidden = !avatar;
+    ui.helperAvatar.className = `avatar helper-avatar avatar-${kind || "none"}`;
+    ui.panel.dataset.helper = kind;
   }
 
   /** updateChrome shows the parts that depend on the conversation's state. */
@@ -658,16 +718,19 @@ export class App {
     ui.emailField.hidden = !askEmail;
     ui.groupField.hidden = !askGroup;
     ui.prechat.hidden = !!this.conv || !c || !(askName || askEmail || askGroup);
-    // Buttons: the workspace's custom actions, or "Talk to a person" while the AI agent has the chat.
+    // Buttons: the workspace's custom actions, or "Talk to a person" while
+    // the AI agent has the chat; once with the team, none that hand off.
     clear(ui.actions);
+    const withAI = !this.conv || state === ConversationState.BOT;
     if (c && !closed) {
       if (this.actions.length > 0) {
         for (const a of this.actions) {
+          if (a.handsOff && !withAI) continue;
           const b = h("button", { type: "button", class: "action" }, a.label);
           b.addEventListener("click", () => void this.press(a));
           ui.actions.appendChild(b);
         }
-      } else if (c.botEnabled && (!this.conv || state === ConversationState.BOT)) {
+      } else if (c.botEnabled && withAI) {
         const b = h("button", { type: "button", class: "action talk" }, strings.talkToPerson);
         b.addEventListener("click", () => void this.requestHuman());
         ui.actions.appendChild(b);
@@ -679,6 +742,7 @@ export class App {
     // Composer off once closed; rating prompt instead.
     ui.composer.hidden = closed;
     this.renderCsat(closed);
+    this.updateHelper();
     this.updateQueue();
   }
 
@@ -751,6 +815,25 @@ export class App {
       const f = ui.fileInput.files?.[0];
       ui.fileInput.value = "";
       if (f) void this.attach(f);
+    });
+    ui.scrollBox.addEventListener("scroll", () => this.onScroll(), { passive: true });
+    ui.newMessages.addEventListener("click", () => {
+      this.stuck = true;
+      this.scrollDown();
+      ui.textarea.focus();
+    });
+    // Banners and notices that come and go resize the list's box: keep the
+    // newest message in view while following.
+    if (typeof ResizeObserver === "function") {
+      const follow = new ResizeObserver(() => {
+        if (this.stuck) this.scrollDown();
+      });
+      follow.observe(ui.scrollBox);
+      follow.observe(ui.list);
+    }
+    ui.emailForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void this.saveEmail();
     });
     window.addEventListener("online", () => this.online());
     window.addEventListener("offline", () => this.setConnected(false));

@@ -30,6 +30,7 @@ export function toRow(m: WidgetMessage): ServerRow {
     body: m.body,
     createdAt: Number(m.createTimeMs),
     attachments: m.attachments.map((a) => ({ id: a.id, name: a.name, contentType: a.contentType, size: Number(a.sizeBytes) })),
-    citations: m.citations.map((c) => ({ title: c.documentTitle, heading: c.heading })),
+    citations: m.citations.map((c) => ({ title: c.documentTitle, heading: c.heading, url: c.url })),
+    whileWaiting: m.answeredWhileWaiting,
   };
 }

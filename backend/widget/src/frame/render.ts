@@ -29,6 +29,17 @@ export function bodyNode(text: string): HTMLElement {
   return p;
 }
 
+/** safeHref returns an absolute http(s) URL, or "" for anything else (javascript:, relative, junk). */
+export function safeHref(url: string): string {
+  if (!url) return "";
+  try {
+    const u = new URL(url);
+    return u.protocol === "https:" || u.protocol === "http:" ? u.href : "";
+  } catch {
+    return "";
+  }
+}
+
 function activityText(row: Row): string {
   switch (row.activity) {
     case "agent_joined":
@@ -55,8 +66,9 @@ export function renderRow(row: Row, hooks: RowHooks): HTMLElement | null {
     li.appendChild(h("span", { class: `avatar avatar-${row.author}`, "aria-hidden": "true" }, initials(row.authorName || "?")));
   }
   const bubble = h("div", { class: "bubble" });
-  const who = mine ? strings.you : row.authorName;
+  const who = mine ? strings.you : row.author === "bot" ? strings.helperBot(row.authorName) : row.authorName;
   bubble.appendChild(h("span", { class: "author" }, who));
+  if (row.author === "bot" && row.whileWaiting) bubble.appendChild(h("span", { class: "while-waiting" }, strings.answeredWhileWaiting));
   if (row.body) bubble.appendChild(bodyNode(row.body));
   if (row.attachments.length) {
     const ul = h("ul", { class: "files" });
@@ -74,7 +86,8 @@ export function renderRow(row: Row, hooks: RowHooks): HTMLElement | null {
       const label = c.heading || c.title;
       if (seen.has(label)) continue;
       seen.add(label);
-      ul.appendChild(h("li", { class: "source" }, label));
+      const href = safeHref(c.url);
+      ul.appendChild(h("li", { class: "source" }, href ? h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, label) : label));
     }
     bubble.appendChild(h("div", { class: "citations" }, h("span", { class: "sources-label" }, `${strings.sources}:`), ul));
   }

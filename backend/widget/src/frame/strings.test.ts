@@ -11,8 +11,9 @@ describe("strings", () => {
   test("plurals and names", () => {
     expect(strings.unread(1)).toBe("1 unread message");
     expect(strings.unread(3)).toBe("3 unread messages");
-    expect(strings.queuePosition(1)).toMatch(/next/);
-    expect(strings.queuePosition(4)).toMatch(/number 4/);
+    expect(strings.queuePosition(1)).toBe("You're next in line.");
+    expect(strings.queuePosition(2)).toBe("There is 1 person ahead of you.");
+    expect(strings.queuePosition(6)).toBe("There are 5 people ahead of you.");
     expect(strings.personJoined("Alex Agent")).toBe("Alex Agent joined the chat");
     expect(strings.personJoined("")).toBe("A person joined the chat");
   });

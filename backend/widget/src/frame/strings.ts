@@ -1,6 +1,8 @@
 // Every string the widget shows, in one place for translation. Functions
 // take the values they interpolate; nothing here is HTML.
 
+const plural = new Intl.PluralRules("en");
+
 export const strings = {
   launcherOpen: "Open chat",
   launcherClose: "Close chat",
@@ -33,9 +35,38 @@ export const strings = {
   deliveryQueued: "Waiting for connection…",
   deliveryFailed: "Not sent",
   retry: "Retry",
-  queuePosition: (n: number) => (n === 1 ? "You're next in line." : `You're number ${n} in line.`),
-  queueWait: (minutes: number) => (minutes <= 1 ? "Expected wait: about a minute." : `Expected wait: about ${minutes} minutes.`),
-  queueNobodyOnline: "No one from the team is online right now; we'll answer as soon as someone is.",
+  /** queuePosition says where a waiting chat stands: 1 is next; the others count who is ahead, with English plural rules. */
+  queuePosition: (position: number) => {
+    if (position <= 1) return "You're next in line.";
+    const ahead = position - 1;
+    return plural.select(ahead) === "one" ? "There is 1 person ahead of you." : `There are ${ahead} people ahead of you.`;
+  },
+  /** queueWait says a measured wait range (see QueueWait), or "" when there is none to give. */
+  queueWait: (range: "few" | "5-10" | "10-20" | "20-40" | "hour" | "over" | "") =>
+    ({
+      few: "Expected wait: a few minutes.",
+      "5-10": "Expected wait: about 5-10 minutes.",
+      "10-20": "Expected wait: about 10-20 minutes.",
+      "20-40": "Expected wait: about 20-40 minutes.",
+      hour: "Expected wait: within the hour.",
+      over: "Expected wait: more than an hour.",
+      "": "",
+    })[range],
+  queueAway: (emailKnown: boolean) =>
+    emailKnown
+      ? "Our team is away right now. They will reply in this chat and by email as soon as they are back."
+      : "Our team is away right now. They will reply in this chat as soon as they are back.",
+  askEmail: "Leave your email so they can reach you there too:",
+  emailPlaceholder: "you@example.com",
+  saveEmail: "Save",
+  emailSaved: (email: string) => `Thanks! They will also reply to ${email}.`,
+  emailInvalid: "Please enter a valid email address.",
+  waitingForTeam: "Waiting for the team",
+  aiAssistant: "AI assistant",
+  helperBot: (name: string) => `${name} · AI assistant`,
+  helperAgent: "Support team",
+  answeredWhileWaiting: "Answered by the AI assistant while you wait for a person",
+  newMessages: "New messages",
   offlineDefault: "Our team is offline right now. Leave a message and we'll get back to you.",
   connectionLost: "Connection lost. Reconnecting…",
   connectionBack: "Connected again.",

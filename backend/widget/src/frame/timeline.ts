@@ -18,6 +18,8 @@ export interface FileRef {
 export interface Source {
   title: string;
   heading: string;
+  /** The document's public address: only http(s) ones become links. */
+  url: string;
 }
 
 /** One row of the message list. */
@@ -36,6 +38,8 @@ export interface Row {
   createdAt: number;
   attachments: FileRef[];
   citations: Source[];
+  /** The AI agent answered while the chat waited for a person. */
+  whileWaiting?: boolean;
   delivery?: Delivery;
   error?: string;
   /** Bumped on every change, so views know what to redraw. */

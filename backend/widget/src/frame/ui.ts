@@ -12,6 +12,7 @@ export interface UI {
   panel: HTMLElement;
   title: HTMLElement;
   subtitle: HTMLElement;
+  helperAvatar: HTMLElement;
   endButton: HTMLButtonElement;
   closeButton: HTMLButtonElement;
   connection: HTMLElement;
@@ -20,6 +21,12 @@ export interface UI {
   list: HTMLOListElement;
   typing: HTMLElement;
   queue: HTMLElement;
+  queueText: HTMLElement;
+  emailForm: HTMLFormElement;
+  emailAsk: HTMLInputElement;
+  emailNote: HTMLElement;
+  scrollBox: HTMLElement;
+  newMessages: HTMLButtonElement;
   actions: HTMLElement;
   prechat: HTMLElement;
   nameInput: HTMLInputElement;
@@ -44,14 +51,23 @@ export function buildUI(root: HTMLElement): UI {
   const subtitle = h("p", { class: "subtitle", id: "tw-subtitle" });
   const endButton = h("button", { type: "button", class: "header-button end", hidden: true }, strings.endChat);
   const closeButton = h("button", { type: "button", class: "header-button close", "aria-label": strings.close }, icon("close"));
-  const header = h("header", { class: "header" }, h("div", { class: "heading" }, title, subtitle), endButton, closeButton);
+  // Who is helping now: the AI assistant, the team (while queued) or the agent.
+  const helperAvatar = h("span", { class: "avatar helper-avatar", "aria-hidden": "true", hidden: true });
+  const header = h("header", { class: "header" }, helperAvatar, h("div", { class: "heading" }, title, subtitle), endButton, closeButton);
 
   const connection = h("div", { class: "connection", role: "status", "aria-live": "polite" });
   const notice = h("div", { class: "notice", role: "status", "aria-live": "polite", hidden: true });
   const greeting = h("div", { class: "greeting", hidden: true });
   const list = h("ol", { class: "messages", role: "log", "aria-live": "polite", "aria-relevant": "additions", "aria-label": strings.panelTitle(""), tabindex: "0" });
   const typing = h("div", { class: "typing", "aria-live": "polite" });
-  const queue = h("div", { class: "queue", role: "status", "aria-live": "polite", hidden: true });
+  const queueText = h("p", { class: "queue-text", role: "status", "aria-live": "polite" });
+  const emailAsk = h("input", { id: "tw-queue-email", type: "email", autocomplete: "email", maxlength: "254", placeholder: strings.emailPlaceholder, required: true });
+  const emailNote = h("p", { class: "queue-email-note", role: "status", "aria-live": "polite" });
+  const emailForm = h("form", { class: "queue-email", novalidate: true, hidden: true },
+    h("label", { for: "tw-queue-email" }, strings.askEmail),
+    h("div", { class: "queue-email-row" }, emailAsk, h("button", { type: "submit", class: "primary" }, strings.saveEmail)));
+  const queue = h("div", { class: "queue", hidden: true }, queueText, emailForm, emailNote);
+  const newMessages = h("button", { type: "button", class: "new-messages", hidden: true }, strings.newMessages);
   const actions = h("div", { class: "actions", hidden: true });
 
   const nameInput = h("input", { id: "tw-name", type: "text", autocomplete: "name", maxlength: "100" });
@@ -73,15 +89,18 @@ export function buildUI(root: HTMLElement): UI {
   const composer = h("form", { class: "composer", novalidate: true },
     h("div", { class: "composer-row" }, attachButton, textarea, sendButton), fileInput, fileHint);
 
+  // The pre-chat form scrolls with the greeting, above the buttons, so a
+  // short screen never squeezes it under them.
+  const scrollBox = h("div", { class: "scroll" }, greeting, prechat, list, typing);
   const panel = h("section", { class: "panel", role: "dialog", "aria-labelledby": "tw-title", "aria-describedby": "tw-subtitle", hidden: true },
-    header, connection, notice, h("div", { class: "scroll" }, greeting, list, typing), queue, actions, prechat, csat, upload, composer);
+    header, connection, notice, h("div", { class: "scroll-wrap" }, scrollBox, newMessages), queue, actions, csat, upload, composer);
 
   const badge = h("span", { class: "badge", hidden: true });
   const launcher = h("button", { type: "button", class: "launcher", "aria-label": strings.launcherOpen, "aria-expanded": "false" }, icon("chat"), icon("close"), badge);
 
   root.append(panel, launcher);
   return {
-    root, launcher, badge, panel, title, subtitle, endButton, closeButton, connection, notice, greeting, list, typing, queue, actions,
+    root, launcher, badge, panel, title, subtitle, helperAvatar, queueText, emailForm, emailAsk, emailNote, scrollBox, newMessages, endButton, closeButton, connection, notice, greeting, list, typing, queue, actions,
     prechat, nameInput, nameField, emailInput, emailField, groupSelect, groupField, csat, composer, textarea, attachButton, fileInput,
     sendButton, upload, fileHint,
   };

@@ -93,7 +93,7 @@ function main(): void {
       s.setProperty("width", "100vw", "important");
       s.setProperty("height", "100%", "important");
     } else {
-      s.setProperty("width", "420px", "important");
+      s.setProperty("width", "456px", "important"); // a 396px panel and the room its shadow needs (widget.css)
       s.setProperty("height", "min(720px, 100vh)", "important");
     }
   };

@@ -1,0 +1,33 @@
+import { describe, expect, test } from "vitest";
+import { QueueWait } from "../../../../api/ts/tandem/v1/widget_pb.js";
+import { queueView } from "./queue";
+
+describe("queue banner", () => {
+  test("with the team online: place with plural rules, and the measured range", () => {
+    expect(queueView({ position: 2, agentsOnline: true, wait: QueueWait.QUEUE_WAIT_10_TO_20_MINUTES, emailKnown: false })).toEqual({
+      lines: ["There is 1 person ahead of you.", "Expected wait: about 10-20 minutes."],
+      askEmail: false,
+    });
+    expect(queueView({ position: 6, agentsOnline: true, wait: QueueWait.QUEUE_WAIT_FEW_MINUTES, emailKnown: false }).lines).toEqual([
+      "There are 5 people ahead of you.",
+      "Expected wait: a few minutes.",
+    ]);
+    // No measured pick-ups yet: no estimate rather than a made-up one.
+    expect(queueView({ position: 1, agentsOnline: true, wait: QueueWait.QUEUE_WAIT_UNSPECIFIED, emailKnown: false }).lines).toEqual([
+      "You're next in line.",
+    ]);
+  });
+
+  test("with nobody online: no wait estimate, say how they will reply, ask for an email when none is known", () => {
+    const away = queueView({ position: 6, agentsOnline: false, wait: QueueWait.QUEUE_WAIT_OVER_HOUR, emailKnown: false });
+    expect(away.askEmail).toBe(true);
+    expect(away.lines.join(" ")).toMatch(/away/);
+    expect(away.lines.join(" ")).toMatch(/in this chat/);
+    expect(away.lines.join(" ")).not.toMatch(/wait|line|ahead|minutes/i);
+    const known = queueView({ position: 6, agentsOnline: false, wait: QueueWait.QUEUE_WAIT_UNSPECIFIED, emailKnown: true });
+    expect(known.askEmail).toBe(false);
+    expect(known.lines.join(" ")).toMatch(/by email/);
+    // An address given in this page counts too.
+    expect(queueView({ position: 1, agentsOnline: false, wait: 0, emailKnown: false }, true).askEmail).toBe(false);
+  });
+});
