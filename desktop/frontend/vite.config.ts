@@ -14,5 +14,5 @@ export default defineConfig({
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   server: { port: 5173, strictPort: true, fs: { allow: [".", api] } },
   build: { outDir: "dist", emptyOutDir: true, sourcemap: false, target: "es2022" },
-  test: { environment: "node", include: ["test/**/*.test.ts"] },
+  test: { environment: "node", include: ["test/**/*.test.ts", "test/**/*.test.tsx"] },
 });
