@@ -26,8 +26,8 @@ after(async () => {
 });
 
 /** newPage opens a fresh browser context (its own storage: a new visitor). */
-async function newPage(viewport = { width: 1280, height: 800 }) {
-  const context = await browser.newContext({ viewport });
+async function newPage(viewport = { width: 1280, height: 800 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   page.setDefaultTimeout(TIMEOUT);
   const errors = [];
@@ -78,7 +78,8 @@ describe("web chat widget", () => {
   });
 
   test("a customer asks a question from the knowledge base and sees a cited AI answer", async () => {
-    const { context, page, errors } = await newPage();
+    // A shopper far from the server: the agents' profile shows their local time.
+    const { context, page, errors } = await newPage(undefined, { timezoneId: "Asia/Tokyo" });
     try {
       const frame = await openWidget(page, server.url);
       await frame.locator("#tw-name").fill("Sam Shopper");
@@ -91,7 +92,9 @@ describe("web chat widget", () => {
       // Tandem.setAttributes reaches it mid-chat (a cart that grew).
       const id = await conversationId(page, server.key);
       const agent = await new Agent(server.url).login();
-      assert.equal((await agent.history(id)).conversation.contact.name, "Sam Shopper");
+      const contact = (await agent.history(id)).conversation.contact;
+      assert.equal(contact.name, "Sam Shopper");
+      assert.equal(contact.timeZone, "Asia/Tokyo", "the browser's time zone on the contact");
       await page.evaluate(() => window.Tandem.setAttributes({ cart_total: "250" }));
       await eventually(async () => (await agent.history(id)).conversation.contact.unverifiedAttributes?.cart_total === "250",
         "the cart total on the contact");
