@@ -9,8 +9,6 @@
 package contact
 
 import (
-	"unicode/utf8"
-
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -59,7 +57,7 @@ func (c *Contact) addPage(url string, at int64) {
 	if url == "" {
 		return
 	}
-	url = truncate(url, maxPageURL)
+	url = store.Truncate(url, maxPageURL)
 	pages := []PageVisit{{URL: url, At: at}}
 	for _, p := range c.Pages {
 		if p.URL != url && len(pages) < MaxPages {
@@ -67,17 +65,6 @@ func (c *Contact) addPage(url string, at int64) {
 		}
 	}
 	c.Pages = pages
-}
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // DisplayName is how agents and the widget name the contact: their name,

@@ -184,7 +184,7 @@ func (c *Contact) apply(req SessionRequest, id *Identity) {
 		}
 	}
 	if req.UserAgent != "" {
-		c.UserAgent = truncate(req.UserAgent, 512)
+		c.UserAgent = store.Truncate(req.UserAgent, 512)
 	}
 	if timeZonePattern.MatchString(req.TimeZone) {
 		c.TimeZone = req.TimeZone
@@ -202,17 +202,32 @@ func (s *Service) Visited(ctx context.Context, actor *access.Principal, workspac
 	if url == "" {
 		return nil
 	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		c, err := getContact(ctx, tx, `id = ? AND workspace_id = ?`+tx.Dialect.ForUpdate(), id, workspaceID)
+	_, err := s.edit(ctx, actor, workspaceID, id, func(c *Contact) error {
+		now := store.NowMillis(s.now())
+		c.addPage(url, now)
+		c.LastSeenAt = now
+		return nil
+	})
+	return err
+}
+
+// edit changes a contact under its row lock with change, and logs
+// contact.updated in the same transaction.
+func (s *Service) edit(ctx context.Context, actor *access.Principal, workspaceID, id string, change func(*Contact) error) (Contact, error) {
+	var c Contact
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		var err error
+		c, err = getContact(ctx, tx, `id = ? AND workspace_id = ?`+tx.Dialect.ForUpdate(), id, workspaceID)
 		if store.ErrNoRows(err) {
 			return apperr.ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("load contact: %w", err)
 		}
-		now := store.NowMillis(s.now())
-		c.addPage(url, now)
-		c.UpdatedAt, c.LastSeenAt = now, now
+		if err := change(&c); err != nil {
+			return err
+		}
+		c.UpdatedAt = store.NowMillis(s.now())
 		if err := updateContact(ctx, tx, &c); err != nil {
 			return fmt.Errorf("update contact: %w", err)
 		}
@@ -221,6 +236,7 @@ func (s *Service) Visited(ctx context.Context, actor *access.Principal, workspac
 		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "contact.updated", ActorKind: kind, ActorID: actorID,
 			Visibility: events.Agents, Payload: payload})
 	})
+	return c, err
 }
 
 func attributeString(v any) string {
@@ -279,16 +295,7 @@ func (s *Service) ByIDs(ctx context.Context, ids []string) (map[string]Contact, 
 // Update edits what agents may: name, email and unverified attributes (an
 // empty value removes one). Verified fields stay as the store vouched.
 func (s *Service) Update(ctx context.Context, actor *access.Principal, workspaceID, id string, name, email *string, attrs map[string]string) (Contact, error) {
-	var c Contact
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
-		var err error
-		c, err = getContact(ctx, tx, `id = ? AND workspace_id = ?`+tx.Dialect.ForUpdate(), id, workspaceID)
-		if store.ErrNoRows(err) {
-			return apperr.ErrNotFound
-		}
-		if err != nil {
-			return fmt.Errorf("load contact: %w", err)
-		}
+	return s.edit(ctx, actor, workspaceID, id, func(c *Contact) error {
 		if name != nil {
 			c.Name = strings.TrimSpace(*name)
 		}
@@ -308,16 +315,8 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 				c.Unverified[k] = v
 			}
 		}
-		c.UpdatedAt = store.NowMillis(s.now())
-		if err := updateContact(ctx, tx, &c); err != nil {
-			return fmt.Errorf("update contact: %w", err)
-		}
-		payload, _ := json.Marshal(map[string]any{"contact": c})
-		kind, actorID := actor.Actor()
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "contact.updated", ActorKind: kind, ActorID: actorID,
-			Visibility: events.Agents, Payload: payload})
+		return nil
 	})
-	return c, err
 }
 
 // Search finds a workspace's contacts whose name, email or external id

@@ -164,7 +164,7 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 func (s *Service) recordHandoff(ctx context.Context, tx *store.Tx, conv *Conversation, h Handoff) error {
 	conv.HandoffReason = h.Reason
 	_, err := tx.ExecContext(ctx, `INSERT INTO handoffs (id, workspace_id, conversation_id, reason, detail, question, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, uuid.NewString(), conv.WorkspaceID, conv.ID, h.Reason, truncate(h.Detail, 500),
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, uuid.NewString(), conv.WorkspaceID, conv.ID, h.Reason, store.Truncate(h.Detail, 500),
 		h.Question, store.NowMillis(s.now()))
 	if err != nil {
 		return fmt.Errorf("record handoff: %w", err)

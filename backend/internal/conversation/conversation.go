@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -242,18 +241,7 @@ type Payload struct {
 }
 
 // preview is the start of a message for inbox lists.
-func preview(body string) string { return truncate(body, 255) }
-
-// truncate cuts s to at most n bytes on a rune boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
+func preview(body string) string { return store.Truncate(body, 255) }
 
 // Outcome is how a conversation ended, for an agent looking at a customer's
 // past conversations.

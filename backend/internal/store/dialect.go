@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 	"modernc.org/sqlite"
@@ -120,6 +121,17 @@ func Prefixed(prefix, columns string) string {
 // ESCAPE '!': its own % and _ stop being wildcards.
 func LikeEscape(text string) string {
 	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(text)
+}
+
+// Truncate cuts s to fit a column of n bytes, on a rune boundary.
+func Truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // inBatch bounds the ids of one FoundIn query.

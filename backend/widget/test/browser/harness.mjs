@@ -143,3 +143,38 @@ export function ensureArtifacts() {
   mkdirSync(artifactsDir, { recursive: true });
   return artifactsDir;
 }
+
+/** TIMEOUT is generous: CI machines are shared and slow. */
+export const TIMEOUT = Number(process.env.WIDGET_TEST_TIMEOUT ?? 30000);
+
+/** newPage opens a fresh browser context (its own storage: a new visitor). */
+export async function newPage(browser, viewport = { width: 1280, height: 800 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
+  const page = await context.newPage();
+  page.setDefaultTimeout(TIMEOUT);
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  return { context, page, errors };
+}
+
+/** ask types text into the widget and sends it. */
+export async function ask(frame, text) {
+  await frame.locator("#tw-input").fill(text);
+  await frame.locator("#tw-input").press("Enter");
+}
+
+/** eventually polls fn until it returns a truthy value, or fails naming what. */
+export async function eventually(fn, what, ms = TIMEOUT) {
+  const deadline = Date.now() + ms;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}

@@ -9,12 +9,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
-import { Agent, buildTandemd, conversationId, ensureArtifacts, launchBrowser, openWidget, startTandemd } from "./harness.mjs";
+import { Agent, ask, buildTandemd, conversationId, ensureArtifacts, eventually, launchBrowser, newPage as openPage, openWidget, startTandemd } from "./harness.mjs";
 
-const TIMEOUT = Number(process.env.WIDGET_TEST_TIMEOUT ?? 30000);
 const SIZES = [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]];
 let server;
 let browser;
+const newPage = (viewport, options) => openPage(browser, viewport, options);
 
 before(async () => {
   server = await startTandemd(buildTandemd());
@@ -27,34 +27,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function newPage(viewport) {
-  const context = await browser.newContext({ viewport });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e));
-  return { context, page, errors };
-}
 
-async function ask(frame, text) {
-  await frame.locator("#tw-input").fill(text);
-  await frame.locator("#tw-input").press("Enter");
-}
 
-async function eventually(fn, what, ms = TIMEOUT) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 /** inView reports whether the element is wholly inside the message list's visible box. */
 function inView(locator) {

@@ -6,12 +6,11 @@ import { after, before, describe, test } from "node:test";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Agent, buildTandemd, conversationId, ensureArtifacts, launchBrowser, openWidget, startTandemd } from "./harness.mjs";
+import { Agent, ask, buildTandemd, conversationId, ensureArtifacts, eventually, launchBrowser, newPage as openPage, openWidget, startTandemd } from "./harness.mjs";
 
-// Generous: CI machines are shared and slow.
-const TIMEOUT = Number(process.env.WIDGET_TEST_TIMEOUT ?? 30000);
 let server;
 let browser;
+const newPage = (viewport, options) => openPage(browser, viewport, options);
 
 before(async () => {
   const bin = buildTandemd();
@@ -25,40 +24,13 @@ after(async () => {
   await server?.stop();
 });
 
-/** newPage opens a fresh browser context (its own storage: a new visitor). */
-async function newPage(viewport = { width: 1280, height: 800 }, options = {}) {
-  const context = await browser.newContext({ viewport, ...options });
-  const page = await context.newPage();
-  page.setDefaultTimeout(TIMEOUT);
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(e));
-  return { context, page, errors };
-}
 
-async function ask(frame, text) {
-  await frame.locator("#tw-input").fill(text);
-  await frame.locator("#tw-input").press("Enter");
-}
 
 /** count how many list rows contain exactly this text as a message body. */
 async function countBodies(frame, text) {
   return frame.locator(".messages .body", { hasText: text }).count();
 }
 
-async function eventually(fn, what, ms = TIMEOUT) {
-  const deadline = Date.now() + ms;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
 
 describe("web chat widget", () => {
   test("the demo page embeds the widget in a locked-down frame", async () => {
