@@ -1744,7 +1744,11 @@ type ListMessagesResponse struct {
 	Messages      []*WidgetMessage `protobuf:"bytes,1,rep,name=messages,proto3" json:"messages,omitempty"`
 	NextPageToken string           `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	// The position the page reflects; Watch from here.
-	Cursor        string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	Cursor string `protobuf:"bytes,3,opt,name=cursor,proto3" json:"cursor,omitempty"`
+	// The conversation as of that position at least (its state and who
+	// helps), on the first page: changes made before the stream opens reach
+	// the customer through it.
+	Conversation  *WidgetConversation `protobuf:"bytes,4,opt,name=conversation,proto3" json:"conversation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1798,6 +1802,13 @@ func (x *ListMessagesResponse) GetCursor() string {
 		return x.Cursor
 	}
 	return ""
+}
+
+func (x *ListMessagesResponse) GetConversation() *WidgetConversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
 }
 
 type WidgetServiceWatchRequest struct {
@@ -2329,11 +2340,12 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\tpage_size\x18\x02 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12'\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\x8c\x01\n" +
+	"page_token\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\tpageToken\"\xcf\x01\n" +
 	"\x14ListMessagesResponse\x124\n" +
 	"\bmessages\x18\x01 \x03(\v2\x18.tandem.v1.WidgetMessageR\bmessages\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x12\x16\n" +
-	"\x06cursor\x18\x03 \x01(\tR\x06cursor\"p\n" +
+	"\x06cursor\x18\x03 \x01(\tR\x06cursor\x12A\n" +
+	"\fconversation\x18\x04 \x01(\v2\x1d.tandem.v1.WidgetConversationR\fconversation\"p\n" +
 	"\x19WidgetServiceWatchRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12 \n" +
 	"\x06cursor\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x04R\x06cursor\"\xae\x01\n" +
@@ -2465,43 +2477,44 @@ var file_tandem_v1_widget_proto_depIdxs = []int32{
 	16, // 20: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
 	15, // 21: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
 	16, // 22: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
-	17, // 23: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
-	30, // 24: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
-	0,  // 25: tandem.v1.QueueStatus.wait:type_name -> tandem.v1.QueueWait
-	15, // 26: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	1,  // 27: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
-	18, // 28: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
-	20, // 29: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
-	22, // 30: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
-	24, // 31: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
-	26, // 32: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
-	28, // 33: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
-	31, // 34: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
-	33, // 35: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
-	4,  // 36: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
-	8,  // 37: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
-	6,  // 38: tandem.v1.WidgetService.UpdateVisitor:input_type -> tandem.v1.UpdateVisitorRequest
-	10, // 39: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
-	13, // 40: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
-	3,  // 41: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
-	19, // 42: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
-	21, // 43: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
-	23, // 44: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
-	25, // 45: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
-	27, // 46: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
-	29, // 47: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
-	32, // 48: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
-	34, // 49: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
-	5,  // 50: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
-	9,  // 51: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
-	7,  // 52: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
-	12, // 53: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
-	14, // 54: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
-	41, // [41:55] is the sub-list for method output_type
-	27, // [27:41] is the sub-list for method input_type
-	27, // [27:27] is the sub-list for extension type_name
-	27, // [27:27] is the sub-list for extension extendee
-	0,  // [0:27] is the sub-list for field type_name
+	15, // 23: tandem.v1.ListMessagesResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	17, // 24: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
+	30, // 25: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
+	0,  // 26: tandem.v1.QueueStatus.wait:type_name -> tandem.v1.QueueWait
+	15, // 27: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	1,  // 28: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
+	18, // 29: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
+	20, // 30: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
+	22, // 31: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
+	24, // 32: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
+	26, // 33: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
+	28, // 34: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
+	31, // 35: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
+	33, // 36: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
+	4,  // 37: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
+	8,  // 38: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
+	6,  // 39: tandem.v1.WidgetService.UpdateVisitor:input_type -> tandem.v1.UpdateVisitorRequest
+	10, // 40: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
+	13, // 41: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
+	3,  // 42: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
+	19, // 43: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
+	21, // 44: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
+	23, // 45: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
+	25, // 46: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
+	27, // 47: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
+	29, // 48: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
+	32, // 49: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
+	34, // 50: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
+	5,  // 51: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
+	9,  // 52: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
+	7,  // 53: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
+	12, // 54: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
+	14, // 55: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
+	42, // [42:56] is the sub-list for method output_type
+	28, // [28:42] is the sub-list for method input_type
+	28, // [28:28] is the sub-list for extension type_name
+	28, // [28:28] is the sub-list for extension extendee
+	0,  // [0:28] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_widget_proto_init() }

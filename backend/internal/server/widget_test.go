@@ -234,3 +234,33 @@ func TestUpdateVisitor(t *testing.T) {
 		wantCode(t, err, 0)
 	})
 }
+
+// TestHistoryCarriesConversation: a handoff made before the customer's stream
+// opens shows in the first page of history, whose conversation is the one
+// the cursor reflects (the widget then said "Ava · AI assistant" over a chat
+// already waiting for the team).
+func TestHistoryCarriesConversation(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := botWorld(t, rpctest.Start(t, opts, quiet))
+		c := w.srv.Clients(rpctest.Connect)
+		vctx := rpctest.WithToken(w.ctx, w.visitorToken)
+		conv, answer := w.ask("Is the moon made of cheese?") // no document says: a low-confidence handoff
+		if answer != nil {
+			t.Fatalf("the AI agent answered %q", answer.Body)
+		}
+		page, err := c.Widget.ListMessages(vctx, &tandemv1.ListMessagesRequest{ConversationId: conv.ID, PageSize: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := page.GetConversation(); got.GetId() != conv.ID || got.GetState() != tandemv1.ConversationState_CONVERSATION_STATE_PENDING {
+			t.Fatalf("history's conversation = %v, want %s pending", got, conv.ID)
+		}
+		if page.GetNextPageToken() == "" {
+			t.Fatal("one message per page should leave more")
+		}
+		older, err := c.Widget.ListMessages(vctx, &tandemv1.ListMessagesRequest{ConversationId: conv.ID, PageSize: 1, PageToken: page.GetNextPageToken()})
+		if err != nil || older.GetConversation() != nil {
+			t.Fatalf("an older page carries %v, %v; want no conversation", older.GetConversation(), err)
+		}
+	})
+}

@@ -237,6 +237,13 @@ func (h *Handler) ListMessages(ctx context.Context, req *tandemv1.ListMessagesRe
 	for i := range ms {
 		resp.Messages = append(resp.Messages, conversation.WidgetMessageToProto(&ms[i]))
 	}
+	if req.GetPageToken() == "" { // read after head: no older than the cursor
+		c, err := h.conversations.Get(ctx, p.WorkspaceID, req.GetConversationId())
+		if err != nil {
+			return nil, err
+		}
+		resp.Conversation = h.widgetConv(ctx, &c)
+	}
 	return resp, nil
 }
 

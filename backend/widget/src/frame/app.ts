@@ -202,6 +202,8 @@ export class App {
   private async loadHistory(): Promise<void> {
     if (!this.conv) return;
     const res = await this.api.client.listMessages({ conversationId: this.conv.id, pageSize: 100 });
+    // A handoff or an assignment made before the stream opens shows only here.
+    if (res.conversation?.id === this.conv.id) this.setConversation(res.conversation);
     for (const m of [...res.messages].reverse()) this.timeline.upsert(toRow(m));
     this.cursor = res.cursor;
     this.sync();
