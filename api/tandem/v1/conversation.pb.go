@@ -1876,6 +1876,8 @@ type AddNoteRequest struct {
 	// gets a member.mentioned event.
 	MentionUserIds []string `protobuf:"bytes,4,rep,name=mention_user_ids,json=mentionUserIds,proto3" json:"mention_user_ids,omitempty"`
 	// A whisper: addressed to the conversation's owner (supervisors and up).
+	// Only its author, the owner and supervisors and up ever read it; it may
+	// mention only them, and the owner gets a WHISPER notification.
 	Whisper       bool `protobuf:"varint,5,opt,name=whisper,proto3" json:"whisper,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

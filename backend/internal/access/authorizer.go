@@ -155,7 +155,42 @@ func (a *Authorizer) Authorize(ctx context.Context, p *Principal, resource, id, 
 		return nil, fmt.Errorf("enforce: %w", err)
 	}
 	if !ok {
-		return nil, apperr.Newf(apperr.PermissionDenied, "your role (%s) may not %s this %s", role, strings.ReplaceAll(action, "_", " "), strings.ReplaceAll(resource, "_", " "))
+		return nil, apperr.New(apperr.PermissionDenied, deniedText(role, resource, action))
 	}
 	return &Scope{WorkspaceID: workspaceID, Role: role}, nil
 }
+
+// deniedText says in plain words what the role may not do: "your role
+// (agent) may not manage knowledge in this workspace", "... may not reply
+// to this conversation", "... may not manage this SLA policy".
+func deniedText(role Role, resource, action string) string {
+	what, ok := deniedActions[action]
+	if !ok {
+		what = strings.ReplaceAll(action, "_", " ")
+	}
+	noun, ok := deniedNouns[resource]
+	if !ok {
+		noun = strings.ReplaceAll(resource, "_", " ")
+	}
+	if resource == "workspace" && strings.Contains(action, "_") {
+		// An action on what the workspace holds: "manage tags in this workspace".
+		return fmt.Sprintf("your role (%s) may not %s in this %s", role, what, noun)
+	}
+	return fmt.Sprintf("your role (%s) may not %s this %s", role, what, noun)
+}
+
+// deniedActions and deniedNouns spell out the authz rules' actions and
+// resources where their names alone do not read as English.
+var (
+	deniedActions = map[string]string{ //nolint:gochecknoglobals // constant tables
+		"reply":                "reply to",
+		"manage_api_keys":      "manage API keys",
+		"manage_bot":           "manage the AI agent",
+		"manage_sla":           "manage SLA policies",
+		"manage_widget_secret": "manage the widget secret",
+	}
+	deniedNouns = map[string]string{ //nolint:gochecknoglobals // constant tables
+		"api_key":    "API key",
+		"sla_policy": "SLA policy",
+	}
+)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 )
 
 // DryRunMatch is a conversation a rule would have acted on.
@@ -113,7 +114,7 @@ func effects(spec RuleSpec, c conversation.Conversation) []string {
 		case ActClose:
 			e = "close it"
 		case ActSnooze:
-			e = fmt.Sprintf("snooze it for %d minutes", a.Minutes)
+			e = "snooze it for " + naming.Count(a.Minutes, "minute")
 		case ActWebhook:
 			e = "call the webhook " + a.Value
 		default:

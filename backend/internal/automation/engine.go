@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -155,7 +156,7 @@ func (s *Service) tooBusy(ctx context.Context, conv *conversation.Conversation) 
 	minute := now.Unix() / 60
 	clientID := uuid.NewSHA1(loopNamespace, fmt.Appendf(nil, "%s:%d", conv.ID, minute)).String()
 	p := access.Rule(conv.WorkspaceID, "", "Automation")
-	body := fmt.Sprintf("Automation paused on this conversation: rules acted %d times within a minute, which looks like a loop. Check the rules that act here.", s.maxRuns)
+	body := fmt.Sprintf("Automation paused on this conversation: rules acted %s within a minute, which looks like a loop. Check the rules that act here.", naming.Count(s.maxRuns, "time"))
 	_, _, err = s.deps.Conversations.Post(ctx, p, conv.WorkspaceID, conv.ID, clientID, body, conversation.KindNote)
 	if err != nil && !apperr.Is(err, apperr.FailedPrecondition) && !apperr.Is(err, apperr.AlreadyExists) {
 		return true, fmt.Errorf("note the loop: %w", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -187,7 +188,7 @@ func (s *Service) fire(ctx context.Context, tm Timer) (bool, error) {
 		return false, err
 	}
 	x := exec{s: s, p: access.Rule(r.WorkspaceID, r.ID, r.Name), conv: &conv, key: r.ID + ":" + runID,
-		handoffReason: ruleReason(r.Conditions), detail: fmt.Sprintf("rule %q after %d minutes", r.Name, r.DelayMinutes),
+		handoffReason: ruleReason(r.Conditions), detail: fmt.Sprintf("rule %q after %s", r.Name, naming.Count(r.DelayMinutes, "minute")),
 		source: webhookSource{Kind: "rule", ID: r.ID, Name: r.Name}, trigger: &webhookEvent{EventID: tm.ArmedBy, Type: r.Trigger}}
 	for i, a := range r.Actions {
 		if err := x.do(ctx, i, a); err != nil {

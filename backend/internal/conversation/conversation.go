@@ -17,6 +17,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -156,6 +158,60 @@ type Message struct {
 	ClientID       string        `db:"client_id" json:"client_id"`
 	CreatedAt      int64         `db:"created_at" json:"created_at"`
 	Meta           Meta          `db:"meta" json:"meta,omitzero"`
+	// WhisperTo is the member a whisper is addressed to (see Whisper).
+	WhisperTo string `db:"whisper_to" json:"whisper_to,omitempty"`
+}
+
+// Whisper is the visibility of a whisper, on its message row and its
+// note.created event: an internal note that only its author, the member it
+// is addressed to (the conversation's owner when it was written) and
+// supervisors and up may read. It is this package's own visibility: only
+// its events carry it, and only its streams and queries read it (the
+// customer's stream, which passes public events alone, never does).
+const Whisper events.Visibility = "whisper"
+
+// Addressee is the member a whisper is addressed to ("" for any other
+// message). Whispers written before the whisper_to column name them in
+// their activity data only.
+func (m *Message) Addressee() string {
+	if m.WhisperTo != "" {
+		return m.WhisperTo
+	}
+	return m.ActivityData["whisper_to"]
+}
+
+// Reader is who reads a conversation's history, in the terms whispers are
+// kept by: their author, their addressee and supervisors and up read them,
+// nobody else.
+type Reader struct {
+	// ID is the reader's user id (an API key's id for a key).
+	ID string
+	// Supervises is set for supervisors and up.
+	Supervises bool
+}
+
+// ReaderOf is the principal, with its role in the workspace, as a reader.
+func ReaderOf(p *access.Principal, role access.Role) Reader {
+	r := Reader{Supervises: role.AtLeast(access.RoleSupervisor)}
+	switch p.Kind {
+	case access.KindUser:
+		r.ID = p.UserID
+	case access.KindAPIKey:
+		r.ID = p.APIKeyID
+	}
+	return r
+}
+
+// mayRead reports whether the reader may read a whisper by author to
+// addressee.
+func (r Reader) mayRead(author, addressee string) bool {
+	return r.Supervises || (r.ID != "" && (r.ID == author || r.ID == addressee))
+}
+
+// Sees reports whether the reader may read the message (of a conversation
+// of their workspace): anything but another's whisper.
+func (r Reader) Sees(m *Message) bool {
+	return events.Visibility(m.Visibility) != Whisper || r.mayRead(m.AuthorID, m.Addressee())
 }
 
 // Meta is what a message carries besides its text, stored as JSON that SQL

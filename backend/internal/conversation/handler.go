@@ -88,7 +88,9 @@ func (h *Handler) ListConversations(ctx context.Context, req *tandemv1.ListConve
 	if err != nil {
 		return nil, err
 	}
-	cs, next, err := h.svc.List(ctx, scope.WorkspaceID, p.UserID, FilterFromProto(req.GetFilter()), req.GetPageSize(), req.GetPageToken())
+	f := FilterFromProto(req.GetFilter())
+	f.Reader = ReaderOf(p, scope.Role)
+	cs, next, err := h.svc.List(ctx, scope.WorkspaceID, p.UserID, f, req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
@@ -102,12 +104,12 @@ func (h *Handler) ListConversations(ctx context.Context, req *tandemv1.ListConve
 
 // GetConversation implements ConversationService.GetConversation.
 func (h *Handler) GetConversation(ctx context.Context, req *tandemv1.GetConversationRequest) (*tandemv1.GetConversationResponse, error) {
-	scope := access.ScopeFrom(ctx)
+	p, scope := access.PrincipalFrom(ctx), access.ScopeFrom(ctx)
 	c, err := h.svc.Get(ctx, scope.WorkspaceID, req.GetConversationId())
 	if err != nil {
 		return nil, err
 	}
-	ms, next, err := h.svc.History(ctx, c.ID, req.GetPageSize(), req.GetPageToken(), false)
+	ms, next, err := h.svc.HistoryFor(ctx, c.ID, req.GetPageSize(), req.GetPageToken(), ReaderOf(p, scope.Role))
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,9 @@ var (
 	ErrNotGroup    = apperr.Invalid("group_id", "is not a group of this workspace")
 	ErrPeopleOnly  = apperr.New(apperr.FailedPrecondition, "only a signed-in person can own a conversation")
 	ErrNotAssigned = apperr.New(apperr.FailedPrecondition, "this conversation has no owner")
+	// ErrClaimClosed refuses a claim of a closed conversation, whoever
+	// owned it last.
+	ErrClaimClosed = apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it to claim it")
 	// ErrNotYours refuses an agent who would change or end a colleague's
 	// ownership of a conversation.
 	ErrNotYours = apperr.New(apperr.PermissionDenied, "another member owns this conversation: only supervisors and above can change or end it")
@@ -141,7 +144,8 @@ func (s *Service) change(ctx context.Context, p *access.Principal, workspaceID, 
 	return conv, err
 }
 
-// Claim makes the caller the owner of an unowned conversation. The row lock
+// Claim makes the caller the owner of an unowned conversation (not a closed
+// one, which must be reopened first, whoever owned it last). The row lock
 // makes racing claims take turns: the first wins, the others find an owner
 // and are told who.
 func (s *Service) Claim(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
@@ -150,6 +154,9 @@ func (s *Service) Claim(ctx context.Context, p *access.Principal, workspaceID, i
 	}
 	var winner string
 	conv, err := s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if conv.State == StateClosed { // its last owner is no claim on it
+			return ErrClaimClosed
+		}
 		switch conv.AssigneeID {
 		case p.UserID:
 			return nil // claimed already: no change, no event

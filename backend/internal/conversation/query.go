@@ -24,8 +24,22 @@ func (s *Service) Get(ctx context.Context, workspaceID, id string) (Conversation
 }
 
 // History pages backwards through a conversation's items, newest first;
-// publicOnly keeps what the customer may see.
+// publicOnly keeps what the customer may see, else whispers are kept too
+// (for the workspace's own processes: see HistoryFor for people).
 func (s *Service) History(ctx context.Context, id string, size int32, token string, publicOnly bool) ([]Message, string, error) {
+	if publicOnly {
+		return s.history(ctx, id, size, token, nil)
+	}
+	return s.history(ctx, id, size, token, &Reader{Supervises: true})
+}
+
+// HistoryFor is History as the reader may read it: whispers only for their
+// author, their addressee and supervisors.
+func (s *Service) HistoryFor(ctx context.Context, id string, size int32, token string, r Reader) ([]Message, string, error) {
+	return s.history(ctx, id, size, token, &r)
+}
+
+func (s *Service) history(ctx context.Context, id string, size int32, token string, r *Reader) ([]Message, string, error) {
 	var before int64
 	if ok, err := page.Decode(token, &before); err != nil {
 		return nil, "", err
@@ -33,7 +47,7 @@ func (s *Service) History(ctx context.Context, id string, size int32, token stri
 		before = 1 << 62
 	}
 	limit := page.Size(size)
-	ms, err := history(ctx, s.db, id, before, publicOnly, limit+1)
+	ms, err := history(ctx, s.db, id, before, r, limit+1)
 	if err != nil {
 		return nil, "", fmt.Errorf("history: %w", err)
 	}
@@ -52,6 +66,9 @@ type Filter struct {
 	Text       string
 	Since      int64
 	TagIDs     []string // any of them
+	// Reader is who searches: Text finds words in whispers only for those
+	// who may read them (the zero Reader reads none).
+	Reader Reader
 }
 
 // Matches reports whether a conversation is in the filter (but for Text,
@@ -168,9 +185,12 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		if err != nil {
 			return nil, "", err
 		}
+		// Whispers match only for those who may read them.
+		whispers, more := f.Reader.whispers("m.")
 		cond := `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
-			AND m.body LIKE ? ESCAPE '!')`
+			AND m.body LIKE ? ESCAPE '!'` + whispers + `)`
 		args = append(args, "%"+store.LikeEscape(f.Text)+"%")
+		args = append(args, more...)
 		if len(matched) > 0 {
 			cond += ` OR c.contact_id IN (` + store.Placeholders(len(matched)) + `)`
 			for _, ct := range matched {

@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -241,10 +242,17 @@ func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientI
 			}
 			if n >= s.maxOpen {
 				return apperr.Newf(apperr.ResourceExhausted,
-					"you have %d open conversations, the most allowed: continue in one of them, or close one first", n)
+					"you have %s, the most allowed: continue in one of them, or close one first", naming.Count(n, "open conversation"))
 			}
 		}
 		c := conv
+		if body != "" {
+			// The first words are part of the conversation as it starts:
+			// who hears of it then (a new-conversation notification) reads
+			// them there.
+			c.LastMessagePreview, c.LastMessageAt = preview(body), now
+			c.LastCustomerPreview, c.LastCustomerAt = preview(body), now
+		}
 		if err := insertConversation(ctx, tx, &c); err != nil {
 			return err
 		}
@@ -356,7 +364,9 @@ func (s *Service) post(ctx context.Context, p *access.Principal, workspaceID, co
 				return err
 			}
 		}
-		if err := s.record(ctx, tx, &conv, nil, typ, vis, actor, &msg, nil); err != nil {
+		// A hook may narrow who sees the message (a whisper): its event
+		// is seen by the same.
+		if err := s.record(ctx, tx, &conv, nil, typ, events.Visibility(msg.Visibility), actor, &msg, nil); err != nil {
 			return err
 		}
 		if after != nil {

@@ -60,12 +60,12 @@ func conversationByClientID(ctx context.Context, q store.Querier, workspaceID, c
 }
 
 const messageColumns = `id, workspace_id, conversation_id, seq, kind, visibility, author_kind, author_id, author_name, body,
-	activity, activity_data, client_id, created_at, meta`
+	activity, activity_data, client_id, created_at, meta, whisper_to`
 
 func insertMessage(ctx context.Context, q store.Querier, m *Message) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO messages (`+messageColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.WorkspaceID, m.ConversationID, m.Seq, m.Kind, m.Visibility, m.AuthorKind, m.AuthorID, m.AuthorName, m.Body,
-		m.Activity, m.ActivityData, m.ClientID, m.CreatedAt, m.Meta)
+		m.Activity, m.ActivityData, m.ClientID, m.CreatedAt, m.Meta, m.WhisperTo)
 	return err
 }
 
@@ -75,15 +75,33 @@ func messageByClientID(ctx context.Context, q store.Querier, workspaceID, client
 	return m, err
 }
 
-// history pages backwards through a conversation's items with seq < before.
-func history(ctx context.Context, q store.Querier, conversationID string, before int64, publicOnly bool, limit int) ([]Message, error) {
+// history pages backwards through a conversation's items with seq < before:
+// the public ones when r is nil, else those the reader may read.
+func history(ctx context.Context, q store.Querier, conversationID string, before int64, r *Reader, limit int) ([]Message, error) {
 	query := `SELECT ` + messageColumns + ` FROM messages WHERE conversation_id = ? AND seq < ?`
-	if publicOnly {
+	args := []any{conversationID, before}
+	if r == nil {
 		query += ` AND visibility = 'public'`
+	} else {
+		cond, more := r.whispers("")
+		query += cond
+		args = append(args, more...)
 	}
 	var ms []Message
-	err := q.SelectContext(ctx, &ms, query+` ORDER BY seq DESC LIMIT ?`, conversationID, before, limit)
+	err := q.SelectContext(ctx, &ms, query+` ORDER BY seq DESC LIMIT ?`, append(args, limit)...)
 	return ms, err
+}
+
+// whispers is the condition (with its arguments) that keeps the messages
+// (columns prefixed with prefix) to those the reader may read.
+func (r Reader) whispers(prefix string) (string, []any) {
+	switch {
+	case r.Supervises:
+		return "", nil
+	case r.ID == "":
+		return ` AND ` + prefix + `visibility <> 'whisper'`, nil
+	}
+	return ` AND (` + prefix + `visibility <> 'whisper' OR ` + prefix + `author_id = ? OR ` + prefix + `whisper_to = ?)`, []any{r.ID, r.ID}
 }
 
 // setRead moves a reader's marker forward (never back).

@@ -70,24 +70,45 @@ type NoteOptions struct {
 }
 
 // Note adds an internal note: mentioned members each get a direct
-// member.mentioned event; a whisper (supervisors and up) is addressed to the
-// owner. Neither is ever shown to the customer.
+// member.mentioned event. A whisper (supervisors and up) is addressed to the
+// owner: only its author, the owner and supervisors and up may read it (see
+// Whisper), so it may mention only them, and the owner hears of it by the
+// whisper itself. Neither is ever shown to the customer.
 func (s *Service) Note(ctx context.Context, p *access.Principal, scope *access.Scope, id, clientID, body string, opts NoteOptions) (Message, Conversation, error) {
 	if opts.Whisper && !scope.Role.AtLeast(access.RoleSupervisor) {
 		return Message{}, Conversation{}, apperr.New(apperr.PermissionDenied, "only supervisors can whisper")
 	}
+	// Roles are read before the transaction, which must not wait on other
+	// connections.
+	supervises := map[string]bool{}
 	for _, u := range opts.Mentions {
-		if _, err := s.dir.Role(ctx, scope.WorkspaceID, u); apperr.Is(err, apperr.NotFound) {
+		role, err := s.dir.Role(ctx, scope.WorkspaceID, u)
+		if apperr.Is(err, apperr.NotFound) {
 			return Message{}, Conversation{}, apperr.Invalid("mention_user_ids", "names someone who is not a member of this workspace")
 		} else if err != nil {
 			return Message{}, Conversation{}, err
 		}
+		supervises[u] = role.AtLeast(access.RoleSupervisor)
 	}
+	var mentions []string // who gets a member.mentioned event
 	extra := func(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, msg *Message) error {
+		mentions = opts.Mentions
 		if opts.Whisper {
 			if conv.AssigneeID == "" {
 				return apperr.New(apperr.FailedPrecondition, "nobody owns this conversation: there is nobody to whisper to")
 			}
+			mentions = nil
+			for _, u := range opts.Mentions {
+				switch {
+				case u == conv.AssigneeID || u == actor.UserID:
+					// The owner hears of the whisper itself; the author wrote it.
+				case supervises[u]:
+					mentions = append(mentions, u)
+				default:
+					return apperr.Invalid("mention_user_ids", "names someone who may not read a whisper: only the owner and supervisors can")
+				}
+			}
+			msg.Visibility, msg.WhisperTo = string(Whisper), conv.AssigneeID
 			msg.ActivityData = store.JSONMap{"whisper_to": conv.AssigneeID}
 		}
 		if len(opts.Mentions) > 0 {
@@ -100,7 +121,7 @@ func (s *Service) Note(ctx context.Context, p *access.Principal, scope *access.S
 		return nil
 	}
 	after := func(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, msg *Message) error {
-		for _, u := range opts.Mentions {
+		for _, u := range mentions {
 			payload, _ := json.Marshal(Payload{Message: msg, UserID: u, Data: map[string]string{"user_id": u}})
 			if err := s.log.Append(ctx, tx, &events.Event{WorkspaceID: scope.WorkspaceID, Type: "member.mentioned",
 				ConversationID: conv.ID, ActorKind: actor.EventKind, ActorID: actor.ID, Visibility: events.Direct, Payload: payload}); err != nil {

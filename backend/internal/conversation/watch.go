@@ -26,6 +26,8 @@ func visible(ev *events.Event, pl *Payload, role access.Role, p *access.Principa
 		return ev.ActorKind == events.ActorUser && ev.ActorID == p.UserID && p.Kind == access.KindUser
 	case events.Direct:
 		return p.Kind == access.KindUser && pl.UserID == p.UserID
+	case Whisper:
+		return pl.Message != nil && ReaderOf(p, role).mayRead(pl.Message.AuthorID, pl.Message.Addressee())
 	}
 	return false
 }

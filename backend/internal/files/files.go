@@ -72,8 +72,11 @@ var accepted = map[string]string{
 
 // Errors of uploads and downloads.
 var (
-	ErrEmpty         = apperr.Invalid("body", "the file is empty")
-	ErrTooBig        = &apperr.Error{Kind: apperr.ResourceExhausted, Field: "body", Public: "the file is larger than the 10 MiB (10,485,760 bytes) limit"}
+	ErrEmpty = apperr.Invalid("body", "the file is empty")
+	// ErrTooBig answers HTTP 413 with the code invalid_argument: clients
+	// take resource_exhausted (HTTP 429) to mean "slow down and retry",
+	// which cannot help a file that is too large.
+	ErrTooBig        = apperr.Invalid("body", "the file is larger than the 10 MiB (10,485,760 bytes) limit: send a smaller one")
 	ErrClientIDReuse = apperr.New(apperr.AlreadyExists, "client_id: already used for another file")
 	ErrNotAttachable = apperr.Invalid("file_ids", "name files you uploaded to this conversation and have not sent yet")
 )

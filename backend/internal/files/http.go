@@ -2,6 +2,7 @@ package files
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
@@ -47,7 +48,25 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		h.onErr(r, err)
 	}
 	cerr, _ := apperr.ToConnect(err)
+	if errors.Is(err, ErrTooBig) {
+		writeTooLarge(w, cerr)
+		return
+	}
 	_ = h.errors.Write(w, r, cerr)
+}
+
+// writeTooLarge answers 413 Content Too Large with the error as JSON in the
+// Connect shape every other answer of the files routes has, so that
+// clients read its code and message the same way.
+func writeTooLarge(w http.ResponseWriter, cerr *connect.Error) {
+	body, _ := json.Marshal(struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	}{cerr.Code().String(), cerr.Message()})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusRequestEntityTooLarge)
+	_, _ = w.Write(body)
 }
 
 // principal authenticates the request; every files route needs one.
@@ -96,6 +115,7 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.ContentLength > MaxSize {
+		w.Header().Set("Connection", "close") // the body is not read
 		h.fail(w, r, ErrTooBig)
 		return
 	}

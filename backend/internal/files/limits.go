@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -58,7 +59,7 @@ func formatBytes(n int64) string {
 	case n >= 1<<20 && n%(1<<20) == 0:
 		return strconv.FormatInt(n>>20, 10) + " MiB"
 	}
-	return strconv.FormatInt(n, 10) + " bytes"
+	return naming.Count(n, "byte")
 }
 
 // WithLimits sets the service's upload limits.

@@ -47,3 +47,14 @@ func TestSecurityNameCheck(t *testing.T) {
 		}
 	}
 }
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 conversations"}, {1, "1 conversation"}, {2, "2 conversations"}} {
+		if got := naming.Count(tc.n, "conversation"); got != tc.want {
+			t.Errorf("Count(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
+}

@@ -1,9 +1,10 @@
 // Package notify turns what happens in a workspace into each member's
-// notifications: new conversations in their groups, assignments, handoffs
-// from the AI agent, mentions, customer messages in conversations they own
-// or joined, SLA warnings and breaches, and CSAT ratings. Unassigned
-// conversations notify their group (everyone when they have none); assigned
-// ones notify only their owner. Members turn types off per workspace.
+// notifications: new conversations in their groups (and conversations
+// transferred to them), assignments, handoffs from the AI agent, mentions,
+// whispers to them, customer messages in conversations they own or joined,
+// SLA warnings and breaches, and CSAT ratings. Unassigned conversations
+// notify their group (everyone when they have none); assigned ones notify
+// only their owner. Members turn types off per workspace.
 //
 // Tables owned: notifications, notification_prefs.
 // Events emitted: notification.created (visible to its member alone, so
@@ -36,10 +37,11 @@ const (
 	SLAWarning      = "sla_warning"
 	SLABreach       = "sla_breach"
 	CSAT            = "csat"
+	Whisper         = "whisper"
 )
 
 // Types lists every type.
-var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT}
+var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT, Whisper}
 
 // ReactorName names the notify reactor (its cursors).
 const ReactorName = "notify"
@@ -90,8 +92,8 @@ func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
 func (s *Service) React(ctx context.Context, ev events.Event) error {
 	var pl conversation.Payload
 	switch ev.Type {
-	case "conversation.created", "conversation.handoff", "conversation.assigned", "member.mentioned",
-		"message.created", "csat.received", "sla.warning", "sla.breach":
+	case "conversation.created", "conversation.handoff", "conversation.assigned", "conversation.transferred", "member.mentioned",
+		"message.created", "note.created", "csat.received", "sla.warning", "sla.breach":
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
@@ -110,7 +112,18 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		if conv == nil || conv.State == conversation.StateBot {
 			return nil // the AI agent has it; its handoff notifies
 		}
-		typ, title, body = NewConversation, "New conversation", conv.LastMessagePreview
+		typ, title, body = NewConversation, "New conversation", shorten(customerWords(conv))
+		to, err = s.audience(ctx, conv)
+	case "conversation.transferred":
+		// To a group's queue: its members hear of it as of a new
+		// conversation there (a transfer to a person is an assignment).
+		if conv == nil || conv.AssigneeID != "" {
+			return nil
+		}
+		typ, title, body = NewConversation, "Conversation transferred to your group", shorten(customerWords(conv))
+		if pl.Message != nil && pl.Message.AuthorName != "" {
+			title = pl.Message.AuthorName + " transferred a conversation to your group"
+		}
 		to, err = s.audience(ctx, conv)
 	case "conversation.handoff":
 		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"])
@@ -124,6 +137,14 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 			title, body = pl.Message.AuthorName+" mentioned you", pl.Message.Body
 		}
 		to = []string{pl.UserID}
+	case "note.created":
+		// A whisper notifies the member it is addressed to, who alone
+		// (with its author and supervisors) may read it.
+		if pl.Message == nil || ev.Visibility != conversation.Whisper {
+			return nil
+		}
+		typ, title, body = Whisper, pl.Message.AuthorName+" whispered to you", pl.Message.Body
+		to = []string{pl.Message.Addressee()}
 	case "message.created":
 		if pl.Message == nil || pl.Message.AuthorKind != conversation.AuthorCustomer || conv == nil || conv.AssigneeID == "" {
 			return nil
@@ -222,6 +243,34 @@ func reasonText(reason string) string {
 		return "The customer asked the same thing again."
 	}
 	return strings.ReplaceAll(reason, "_", " ")
+}
+
+// customerWords is what the customer said last, for a notification about
+// their conversation (the latest message of anyone's when they said
+// nothing yet).
+func customerWords(conv *conversation.Conversation) string {
+	if conv.LastCustomerPreview != "" {
+		return conv.LastCustomerPreview
+	}
+	return conv.LastMessagePreview
+}
+
+// shortLen is how many characters a notification quotes of a customer.
+const shortLen = 120
+
+// shorten quotes words at a glance: one line, at most shortLen
+// characters, cut at a word where it can be, with an ellipsis when cut.
+func shorten(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := []rune(s)
+	if len(r) <= shortLen {
+		return s
+	}
+	cut := string(r[:shortLen-1])
+	if i := strings.LastIndexByte(cut, ' '); i > shortLen/2 {
+		cut = cut[:i]
+	}
+	return strings.TrimRight(cut, " ,.;:") + "…"
 }
 
 func clip(s string, n int) string {

@@ -148,7 +148,7 @@ func TestFiles(t *testing.T) {
 				t.Fatalf("10 MiB upload = %+v", ok)
 			}
 			big := w.upload(w.visitorToken, conv.ID, uuid.NewString(), "big.txt", bytes.Repeat([]byte("a"), files.MaxSize+1))
-			if big.code != "resource_exhausted" || !strings.Contains(big.msg, "10 MiB") {
+			if big.status != http.StatusRequestEntityTooLarge || big.code != "invalid_argument" || !strings.Contains(big.msg, "10 MiB") {
 				t.Fatalf("10 MiB + 1 upload = %+v", big)
 			}
 		})

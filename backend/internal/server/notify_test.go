@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -225,5 +227,91 @@ func TestCSAT(t *testing.T) {
 		}
 		_, err = c.Widget.RateConversation(rpctest.WithToken(w.ctx, w.tokenOf(w.other)), &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 1})
 		wantCode(t, err, connect.CodeNotFound)
+	})
+}
+
+// TestGroupTransferNotifies (issue 15 item 14): a transfer to a group's
+// queue notifies the group's members (as a new conversation there, naming
+// who transferred it and quoting the customer), not the one who
+// transferred it, nor anyone outside the group.
+func TestGroupTransferNotifies(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := worldOn(t, rpctest.Start(t, opts, quiet)) // only the test drains the reactors
+		c := w.srv.Clients(rpctest.Connect)
+		w.users["agent2"] = w.newUser("agent2")
+		w.join(w.w1, w.users["agent2"], access.RoleAgent)
+		g := w.group(w.w1)
+		for _, name := range []string{"agent", "agent2", "supervisor"} {
+			if _, err := w.srv.Workspaces.AddGroupMember(w.ctx, w.principal("owner"), g.ID, w.users[name].ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		conv := w.conversation(w.visitor)
+		if _, err := c.Conversation.ClaimConversation(w.as("supervisor"), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
+			t.Fatal(err)
+		}
+		before := w.notified(conv.ID, "agent", "agent2", "supervisor", "admin")
+		if _, err := c.Conversation.TransferConversation(w.as("supervisor"), &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
+			To: &tandemv1.TransferConversationRequest_GroupId{GroupId: g.ID}}); err != nil {
+			t.Fatal(err)
+		}
+		after := w.notified(conv.ID, "agent", "agent2", "supervisor", "admin")
+		for _, name := range []string{"agent", "agent2", "supervisor", "admin"} {
+			got := len(after[name]) - len(before[name])
+			want := 0
+			if name == "agent" || name == "agent2" {
+				want = 1
+			}
+			if got != want {
+				t.Errorf("%s: %d notifications of the transfer (%v), want %d", name, got, after[name], want)
+			}
+		}
+		var n struct {
+			Type  string `db:"type"`
+			Title string `db:"title"`
+			Body  string `db:"body"`
+		}
+		if err := w.srv.DB().GetContext(w.ctx, &n, `SELECT type, title, body FROM notifications WHERE user_id = ? AND conversation_id = ?
+			ORDER BY created_at DESC LIMIT 1`, w.users["agent2"].ID, conv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n.Type != notify.NewConversation || n.Title != "supervisor transferred a conversation to your group" || n.Body != conv.LastCustomerPreview {
+			t.Errorf("the transfer's notification = %+v (the customer said %q)", n, conv.LastCustomerPreview)
+		}
+	})
+}
+
+// TestNewConversationNotificationBody (issue 15 item 14): a new
+// conversation's notification quotes the customer's first words, on one
+// line and shortened when they are long.
+func TestNewConversationNotificationBody(t *testing.T) {
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := worldOn(t, rpctest.Start(t, opts, quiet)) // only the test drains the reactors
+		for _, tc := range []struct{ said, want string }{
+			{"Where is my order #1234?", "Where is my order #1234?"},
+			{"Hello,\n  my parcel   never came", "Hello, my parcel never came"},
+			{strings.Repeat("word ", 40), strings.TrimSpace(strings.Repeat("word ", 23)) + "…"},
+		} {
+			conv, _, err := w.srv.Conversations.Start(w.ctx, w.visitor, uuid.NewString(), "https://shop.example/", nil, tc.said)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.srv.NotifyReactor().Drain(w.ctx, w.w1.ID); err != nil {
+				t.Fatal(err)
+			}
+			var bodies []string
+			if err := w.srv.DB().SelectContext(w.ctx, &bodies, `SELECT body FROM notifications WHERE conversation_id = ? AND type = ?`,
+				conv.ID, notify.NewConversation); err != nil {
+				t.Fatal(err)
+			}
+			if len(bodies) == 0 {
+				t.Fatalf("%q: nobody was notified", tc.said)
+			}
+			for _, b := range bodies {
+				if b != tc.want {
+					t.Errorf("new-conversation notification body = %q, want %q", b, tc.want)
+				}
+			}
+		}
 	})
 }

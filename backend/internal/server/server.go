@@ -300,9 +300,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}), opts...))
 	mux.Handle(tandemv1connect.NewRoutingServiceHandler(routing.NewHandler(s.Routing), opts...))
 	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(s.Canned), opts...))
-	// Documents are uploaded whole, up to 8 MiB of content per request.
 	mux.Handle(tandemv1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(s.Knowledge),
-		append(slices.Clip(opts), connect.WithReadMaxBytes(10<<20))...))
+		append(slices.Clip(opts), connect.WithReadMaxBytes(knowledgeReadMaxBytes))...))
 	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
 	mux.Handle(tandemv1connect.NewBotServiceHandler(bot.NewHandler(s.Bot), opts...))
@@ -339,7 +338,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	mux.HandleFunc("GET /readyz", s.ready)
 	// /metrics has its own listener (metrics.go), never this one.
 
-	s.handler = mux
+	s.handler = withTooLarge(mux, cfg.MaxRequestBytes) // inside CORS: a browser must be able to read the 413
 	if len(cfg.CORSOrigins) > 0 {
 		s.handler = cors.New(cors.Options{
 			AllowedOrigins: cfg.CORSOrigins,

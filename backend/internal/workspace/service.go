@@ -110,7 +110,7 @@ func (s *Service) createTx(ctx context.Context, tx *store.Tx, actor *access.Prin
 		return w, fmt.Errorf("count owned workspaces: %w", err)
 	}
 	if owned >= s.maxOwned {
-		return w, apperr.Newf(apperr.ResourceExhausted, "you own %d workspaces, the most allowed; delete or hand one over first", owned)
+		return w, apperr.Newf(apperr.ResourceExhausted, "you own %s, the most allowed; delete or hand one over first", naming.Count(owned, "workspace"))
 	}
 	if err := insertWorkspace(ctx, tx, &w); err != nil {
 		return w, fmt.Errorf("insert workspace: %w", err)

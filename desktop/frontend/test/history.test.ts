@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AuthorKind, MessageKind } from "../src/api";
-import { activityText, kindOf, merge } from "../src/logic/history";
+import { activityText, kindOf, merge, noteLabel } from "../src/logic/history";
 import { msg } from "./fixtures";
 
 describe("history", () => {
@@ -9,6 +9,14 @@ describe("history", () => {
     const merged = merge(page, [msg({ id: "c", seq: 2n }), msg({ id: "b", seq: 3n, body: "again" })]);
     expect(merged.map((m) => m.id)).toEqual(["a", "c", "b"]);
     expect(merged[2]!.body).toBe("again");
+  });
+
+  it("labels a whisper with whom it is addressed to (issue 15 item 13)", () => {
+    const names = new Map([["u1", "Ada"]]);
+    expect(noteLabel(msg({ kind: MessageKind.NOTE }), names, "me")).toBe("Internal note");
+    expect(noteLabel(msg({ kind: MessageKind.NOTE, activityData: { whisper_to: "u1" } }), names, "me")).toBe("Whisper to Ada");
+    expect(noteLabel(msg({ kind: MessageKind.NOTE, activityData: { whisper_to: "u1" } }), names, "u1")).toBe("Whisper to you");
+    expect(noteLabel(msg({ kind: MessageKind.NOTE, activityData: { whisper_to: "u9" } }), names, "me")).toBe("Whisper to the owner");
   });
 
   it("tells items apart", () => {

@@ -893,6 +893,8 @@ export type AddNoteRequest = Message$1<"tandem.v1.AddNoteRequest"> & {
 
   /**
    * A whisper: addressed to the conversation's owner (supervisors and up).
+   * Only its author, the owner and supervisors and up ever read it; it may
+   * mention only them, and the owner gets a WHISPER notification.
    *
    * @generated from field: bool whisper = 5;
    */

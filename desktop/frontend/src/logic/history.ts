@@ -25,6 +25,18 @@ export function kindOf(m: Message): Kind {
   }
 }
 
+/**
+ * noteLabel is the badge of a note: "Internal note", or for a whisper whom
+ * it is addressed to ("Whisper to Ada", "Whisper to you"). Only its author,
+ * its addressee and supervisors ever receive a whisper.
+ */
+export function noteLabel(m: Message, names: Map<string, string>, me: string): string {
+  const to = m.activityData["whisper_to"];
+  if (!to) return "Internal note";
+  if (to === me) return "Whisper to you";
+  return `Whisper to ${names.get(to) ?? "the owner"}`;
+}
+
 const states: Record<string, string> = {
   bot: "the AI agent",
   pending: "the queue",

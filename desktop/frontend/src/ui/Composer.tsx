@@ -175,7 +175,8 @@ export function Composer() {
         </button>
         {canWhisper && (
           <label class="check">
-            <input type="checkbox" checked={whisper} onChange={(e) => setWhisper(e.currentTarget.checked)} /> Whisper to the owner
+            <input type="checkbox" checked={whisper} onChange={(e) => setWhisper(e.currentTarget.checked)} /> Whisper to{" "}
+            {directory.value.names.get(o.conversation.assigneeUserId) ?? "the owner"}
           </label>
         )}
       </div>

@@ -4,13 +4,11 @@ import { go } from "../bridge";
 import { customerName } from "../logic/customer";
 import { clock, size } from "../logic/format";
 import { Attachments, PaperclipIcon } from "./Attachments";
-import { activityText, kindOf } from "../logic/history";
+import { activityText, kindOf, noteLabel } from "../logic/history";
 import { describe, pending } from "../logic/outbox";
-import { act, directory, online, opened, outbox, older, session } from "../state";
+import { act, directory, me, online, opened, outbox, older, session } from "../state";
 import { Text } from "./Text";
 import { editDraft } from "./Composer";
-
-const kindLabel = { note: "Internal note", whisper: "Whisper to the owner" } as const;
 
 export function History() {
   const o = opened.value!;
@@ -85,7 +83,7 @@ function Item({ m, now, names }: { m: Message; now: number; names: Map<string, s
       <div class="author">
         {kind === "customer" ? customerName(opened.value?.contact ?? opened.value?.conversation.contact) : m.authorName || "Agent"}
         {kind === "bot" && <span class="badge">AI</span>}
-        {(kind === "note" || kind === "whisper") && <span class="badge">{kindLabel[kind]}</span>}
+        {(kind === "note" || kind === "whisper") && <span class="badge">{noteLabel(m, names, me.value)}</span>}
         <time>{time}</time>
       </div>
       <div class="body">
