@@ -221,3 +221,14 @@ func StartCursor(ctx context.Context, tx *store.Tx, name, workspaceID string, se
 	}
 	return nil
 }
+
+// CursorAt returns where the named reactor stands in the workspace's log:
+// the seq of the last event it handled (0 when it has no cursor there).
+func CursorAt(ctx context.Context, q store.Querier, name, workspaceID string) (int64, error) {
+	var seq int64
+	err := q.GetContext(ctx, &seq, `SELECT seq FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, name, workspaceID)
+	if store.ErrNoRows(err) {
+		return 0, nil
+	}
+	return seq, err
+}

@@ -393,6 +393,9 @@ func (s *Server) SLAReactor() *events.Reactor { return s.slaReactor }
 // NotifyReactor is the reactor making notifications (tests drain it).
 func (s *Server) NotifyReactor() *events.Reactor { return s.notifyReactor }
 
+// MetricsReactor is the reactor counting for Prometheus (tests drain it).
+func (s *Server) MetricsReactor() *events.Reactor { return s.metricsReactor }
+
 // Close releases the broker connection and the store.
 func (s *Server) Close() error {
 	if s.nats != nil {
