@@ -106,10 +106,12 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 	if conv.State != StateActive && !CanMove(conv.State, StateActive) {
 		return errIllegal(conv.State, StateActive)
 	}
+	var extra map[string]string
 	if conv.State == StateBot { // a person takes it from the AI agent
 		if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: userName}); err != nil {
 			return err
 		}
+		extra = map[string]string{DataHandoff: HandoffAgentTakeover}
 	}
 	prev := before(conv)
 	conv.AssigneeID, conv.State = userID, StateActive
@@ -120,7 +122,7 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 	}
 	data := map[string]string{"assignee_id": userID, "assignee_name": userName, "how": how, "from": string(prev.State)}
 	return s.record(ctx, tx, conv, prev, "conversation.assigned", events.Public, actor,
-		activity(conv, actor, "agent_joined", data, events.Public), data)
+		activity(conv, actor, "agent_joined", data, events.Public), withData(data, extra))
 }
 
 // change runs one change of a conversation: it names the actor, locks the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -153,6 +154,12 @@ func activity(conv *Conversation, actor Actor, what string, data map[string]stri
 
 // move changes conv's state (the caller checked CanMove) and records it.
 func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string) error {
+	return s.moveWith(ctx, tx, conv, to, actor, reason, nil)
+}
+
+// moveWith is move with more details for the event's data (not for the
+// history's record of it).
+func (s *Service) moveWith(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string, extra map[string]string) error {
 	prev := before(conv)
 	from := conv.State
 	conv.State = to
@@ -176,7 +183,18 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to
 		data["assignee_id"] = conv.AssigneeID
 	}
 	return s.record(ctx, tx, conv, prev, "conversation.state_changed", events.Public, actor,
-		activity(conv, actor, "state_changed", data, events.Public), data)
+		activity(conv, actor, "state_changed", data, events.Public), withData(data, extra))
+}
+
+// withData returns data with extra's entries added (data itself when there
+// are none).
+func withData(data, extra map[string]string) map[string]string {
+	if len(extra) == 0 {
+		return data
+	}
+	out := maps.Clone(data)
+	maps.Copy(out, extra)
+	return out
 }
 
 // lock loads a conversation of the workspace (with its tags) for update.
@@ -412,13 +430,15 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 	switch conv.State {
 	case StateBot, StatePending:
 		if conv.AssigneeID == "" && actor.UserID != "" {
+			var extra map[string]string
 			if conv.State == StateBot {
 				if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: actor.Name}); err != nil {
 					return err
 				}
+				extra = map[string]string{DataHandoff: HandoffAgentTakeover}
 			}
 			conv.AssigneeID, conv.AssignedAt = actor.UserID, store.NowMillis(s.now())
-			return s.move(ctx, tx, conv, StateActive, actor, "agent_reply")
+			return s.moveWith(ctx, tx, conv, StateActive, actor, "agent_reply", extra)
 		}
 	}
 	return nil

@@ -141,7 +141,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB),
+	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB,
+		bot.ReactorName, automation.ReactorName, notify.ReactorName, sla.ReactorName, metrics.ReactorName),
 		health: grpchealth.NewStaticChecker(Services()...), drain: make(chan struct{})}
 	s.hub = events.NewHub(db, cfg.PollInterval)
 	log := events.NewLog(db, s.hub, nil)
@@ -232,7 +233,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			return err
 		}
 		return s.Bot.React(ctx, ev)
-	}, logger)
+	}, logger).Gated() // where the AI agent is off it has no cursor: no lag
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
