@@ -106,6 +106,7 @@ func (s *Service) ActorOf(ctx context.Context, p *access.Principal) (Actor, erro
 // record appends the event of a change to conv (and the history item it
 // adds, if any) and saves conv: the last steps of every mutating transaction.
 func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, before *Before, typ string, vis events.Visibility, actor Actor, msg *Message, data map[string]string) error {
+	settleRouting(conv)
 	now := store.NowMillis(s.now())
 	conv.UpdatedAt = now
 	if typ != slaUpdated { // the clocks' bookkeeping is not activity: it does not reorder inboxes
@@ -143,6 +144,19 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, 
 		return fmt.Errorf("save conversation: %w", err)
 	}
 	return nil
+}
+
+// settleRouting keeps what routing remembers of a conversation waiting in
+// the queue to while it waits there: once someone owns it (a person or the
+// router) it needs no attention and nobody's timeout is held against it;
+// once it closes, its re-routes start again from none.
+func settleRouting(conv *Conversation) {
+	if conv.AssigneeID != "" || conv.State == StateClosed {
+		conv.NeedsAttention, conv.LapsedBy = false, ""
+	}
+	if conv.State == StateClosed {
+		conv.Reroutes = 0
+	}
 }
 
 // activity builds the history record of a change.
@@ -425,7 +439,7 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 		return apperr.New(apperr.FailedPrecondition, "another agent owns this conversation: join it or take it over to reply")
 	}
 	if actor.UserID != "" && actor.UserID == conv.AssigneeID {
-		conv.RoutedAt = 0 // the owner answered: no reply timeout any more
+		conv.RoutedAt, conv.Reroutes = 0, 0 // the owner answered: no reply timeout any more
 	}
 	switch conv.State {
 	case StateBot, StatePending:

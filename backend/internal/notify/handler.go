@@ -26,6 +26,7 @@ var typeToProto = map[string]tandemv1.NotificationType{
 	SLAWarning:      tandemv1.NotificationType_NOTIFICATION_TYPE_SLA_WARNING,
 	SLABreach:       tandemv1.NotificationType_NOTIFICATION_TYPE_SLA_BREACH,
 	CSAT:            tandemv1.NotificationType_NOTIFICATION_TYPE_CSAT,
+	NeedsAttention:  tandemv1.NotificationType_NOTIFICATION_TYPE_NEEDS_ATTENTION,
 }
 
 func typeFromProto(t tandemv1.NotificationType) string {

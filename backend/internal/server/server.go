@@ -198,6 +198,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 				ids[i] = m.UserID
 			}
 			return ids, err
+		},
+		Supervisors: func(ctx context.Context, ws string) ([]string, error) {
+			ms, err := s.Workspaces.AllMembers(ctx, ws)
+			var ids []string
+			for _, m := range ms {
+				if m.Role.AtLeast(access.RoleSupervisor) {
+					ids = append(ids, m.UserID)
+				}
+			}
+			return ids, err
 		}}, logger)
 	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.Workspaces, s.Notify.React, logger)
 	s.Automation = automation.NewService(db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
