@@ -1,18 +1,8 @@
 import { useEffect, useState } from "preact/hooks";
 import { decode, type AgentStatus } from "../api";
 import { go } from "../bridge";
+import { notificationLabel } from "../logic/notifications";
 import { act, session } from "../state";
-
-const labels: Record<string, string> = {
-  new_conversation: "New conversations in my groups",
-  handoff: "Handoffs from the AI agent",
-  assigned: "Conversations assigned to me",
-  mention: "Mentions in notes",
-  new_message: "Customer messages in my conversations",
-  sla_warning: "SLA deadlines coming up",
-  sla_breach: "SLA deadlines missed",
-  csat: "Customer ratings",
-};
 
 export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | null; onAgent: (a: AgentStatus) => void; onClose: () => void }) {
   const [prefs, setPrefs] = useState<Record<string, boolean>>({});
@@ -34,7 +24,7 @@ export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | nul
               checked={prefs[k] ?? true}
               onChange={(e) => void act(() => go("SetNotificationPref", k, e.currentTarget.checked)).then((p) => p && setPrefs(p))}
             />
-            {labels[k] ?? k.replaceAll("_", " ")}
+            {notificationLabel(k)}
           </label>
         ))}
       </fieldset>
