@@ -451,7 +451,7 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 				}
 				extra = map[string]string{DataHandoff: HandoffAgentTakeover}
 			}
-			conv.AssigneeID, conv.AssignedAt = actor.UserID, store.NowMillis(s.now())
+			conv.AssigneeID, conv.AssignedAt, conv.Reroutes = actor.UserID, store.NowMillis(s.now()), 0
 			return s.moveWith(ctx, tx, conv, StateActive, actor, "agent_reply", extra)
 		}
 	}
