@@ -73,6 +73,9 @@ type Conversation struct {
 	AssignedAt          int64  `db:"assigned_at" json:"assigned_at"`
 	RoutedAt            int64  `db:"routed_at" json:"routed_at"`
 	LastRoutedTo        string `db:"last_routed_to" json:"last_routed_to"`
+	CreatedAt           int64  `db:"created_at" json:"created_at"`
+	UpdatedAt           int64  `db:"updated_at" json:"updated_at"`
+
 	// Reroutes counts the times the reply timeout sent it back to the
 	// queue since a person last took it or answered it, or it closed.
 	Reroutes int `db:"reroutes" json:"reroutes,omitempty"`
@@ -81,9 +84,7 @@ type Conversation struct {
 	LapsedBy string `db:"lapsed_by" json:"lapsed_by,omitempty"`
 	// NeedsAttention is set when routing gave up on it (too many
 	// re-routes): it waits in the queue for a person, not for the router.
-	NeedsAttention bool  `db:"needs_attention" json:"needs_attention,omitempty"`
-	CreatedAt      int64 `db:"created_at" json:"created_at"`
-	UpdatedAt      int64 `db:"updated_at" json:"updated_at"`
+	NeedsAttention bool `db:"needs_attention" json:"needs_attention,omitempty"`
 
 	// ClosedFrom is the state it was closed from (bot: the AI agent
 	// resolved it).

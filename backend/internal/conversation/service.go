@@ -146,10 +146,10 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, 
 	return nil
 }
 
-// settleRouting keeps what routing remembers of a conversation waiting in
-// the queue to while it waits there: once someone owns it (a person or the
-// router) it needs no attention and nobody's timeout is held against it;
-// once it closes, its re-routes start again from none.
+// settleRouting bounds what routing remembers of a waiting conversation to
+// the wait: once someone owns it (a person or the router) it needs no
+// attention and nobody's lapse is held against it; once it closes, its
+// re-routes count from none again.
 func settleRouting(conv *Conversation) {
 	if conv.AssigneeID != "" || conv.State == StateClosed {
 		conv.NeedsAttention, conv.LapsedBy = false, ""
