@@ -41,13 +41,15 @@ const (
 	RuleTrigger_RULE_TRIGGER_HANDOFF RuleTrigger = 6
 	// Delayed triggers fire delay_minutes after they are armed, once, unless
 	// cancelled first.
-	// The customer wrote and no agent answered: armed by a customer message,
-	// cancelled by an agent's message or when the conversation is closed or
-	// snoozed.
+	// The customer waits for the team and no agent answered. Armed only
+	// while the conversation is with the team (pending or active): by a
+	// customer message, or by the handoff from the AI agent; never while the
+	// AI agent has it. Cancelled by an agent's message or when the
+	// conversation is closed or snoozed.
 	RuleTrigger_RULE_TRIGGER_NO_AGENT_REPLY RuleTrigger = 7
 	// An agent wrote and the customer did not answer: armed (again) by each
-	// agent message, cancelled by a customer message or when the
-	// conversation is closed or snoozed.
+	// agent message while the conversation is with the team, cancelled by a
+	// customer message or when the conversation is closed or snoozed.
 	RuleTrigger_RULE_TRIGGER_NO_CUSTOMER_REPLY RuleTrigger = 8
 	// The conversation waited in the queue: armed when it becomes pending,
 	// cancelled when it leaves pending.

@@ -691,8 +691,13 @@ type Conversation struct {
 	LastCustomerMessagePreview string              `protobuf:"bytes,30,opt,name=last_customer_message_preview,json=lastCustomerMessagePreview,proto3" json:"last_customer_message_preview,omitempty"`
 	LastCustomerMessageTimeMs  int64               `protobuf:"varint,31,opt,name=last_customer_message_time_ms,json=lastCustomerMessageTimeMs,proto3" json:"last_customer_message_time_ms,omitempty"`
 	Outcome                    ConversationOutcome `protobuf:"varint,32,opt,name=outcome,proto3,enum=tandem.v1.ConversationOutcome" json:"outcome,omitempty"`
-	unknownFields              protoimpl.UnknownFields
-	sizeCache                  protoimpl.SizeCache
+	// Set when automatic assignment gave up on it: its agents let the reply
+	// timeout lapse more often than the workspace's routing allows
+	// (RoutingSettings.max_reroutes), so it waits in the queue for a person
+	// to take it. Cleared when someone takes it or it is assigned or closed.
+	NeedsAttention bool `protobuf:"varint,33,opt,name=needs_attention,json=needsAttention,proto3" json:"needs_attention,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Conversation) Reset() {
@@ -912,6 +917,13 @@ func (x *Conversation) GetOutcome() ConversationOutcome {
 		return x.Outcome
 	}
 	return ConversationOutcome_CONVERSATION_OUTCOME_UNSPECIFIED
+}
+
+func (x *Conversation) GetNeedsAttention() bool {
+	if x != nil {
+		return x.NeedsAttention
+	}
+	return false
 }
 
 // ConversationSla is a conversation's SLA deadlines (absolute, UTC unix
@@ -3797,7 +3809,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"6\n" +
 	"\tPageVisit\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x17\n" +
-	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\"\xdc\t\n" +
+	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\"\x85\n" +
+	"\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x122\n" +
@@ -3827,7 +3840,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x03sla\x18\x18 \x01(\v2\x1a.tandem.v1.ConversationSlaR\x03sla\x12A\n" +
 	"\x1dlast_customer_message_preview\x18\x1e \x01(\tR\x1alastCustomerMessagePreview\x12@\n" +
 	"\x1dlast_customer_message_time_ms\x18\x1f \x01(\x03R\x19lastCustomerMessageTimeMs\x128\n" +
-	"\aoutcome\x18  \x01(\x0e2\x1e.tandem.v1.ConversationOutcomeR\aoutcome\x1a?\n" +
+	"\aoutcome\x18  \x01(\x0e2\x1e.tandem.v1.ConversationOutcomeR\aoutcome\x12'\n" +
+	"\x0fneeds_attention\x18! \x01(\bR\x0eneedsAttention\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaa\x02\n" +

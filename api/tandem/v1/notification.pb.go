@@ -36,21 +36,25 @@ const (
 	NotificationType_NOTIFICATION_TYPE_CSAT             NotificationType = 8
 	// A supervisor whispered to the member, the owner of a conversation.
 	NotificationType_NOTIFICATION_TYPE_WHISPER NotificationType = 9
+	// For supervisors and up: automatic assignment gave up on a conversation
+	// (Conversation.needs_attention).
+	NotificationType_NOTIFICATION_TYPE_NEEDS_ATTENTION NotificationType = 10
 )
 
 // Enum value maps for NotificationType.
 var (
 	NotificationType_name = map[int32]string{
-		0: "NOTIFICATION_TYPE_UNSPECIFIED",
-		1: "NOTIFICATION_TYPE_NEW_CONVERSATION",
-		2: "NOTIFICATION_TYPE_ASSIGNED",
-		3: "NOTIFICATION_TYPE_HANDOFF",
-		4: "NOTIFICATION_TYPE_MENTION",
-		5: "NOTIFICATION_TYPE_NEW_MESSAGE",
-		6: "NOTIFICATION_TYPE_SLA_WARNING",
-		7: "NOTIFICATION_TYPE_SLA_BREACH",
-		8: "NOTIFICATION_TYPE_CSAT",
-		9: "NOTIFICATION_TYPE_WHISPER",
+		0:  "NOTIFICATION_TYPE_UNSPECIFIED",
+		1:  "NOTIFICATION_TYPE_NEW_CONVERSATION",
+		2:  "NOTIFICATION_TYPE_ASSIGNED",
+		3:  "NOTIFICATION_TYPE_HANDOFF",
+		4:  "NOTIFICATION_TYPE_MENTION",
+		5:  "NOTIFICATION_TYPE_NEW_MESSAGE",
+		6:  "NOTIFICATION_TYPE_SLA_WARNING",
+		7:  "NOTIFICATION_TYPE_SLA_BREACH",
+		8:  "NOTIFICATION_TYPE_CSAT",
+		9:  "NOTIFICATION_TYPE_WHISPER",
+		10: "NOTIFICATION_TYPE_NEEDS_ATTENTION",
 	}
 	NotificationType_value = map[string]int32{
 		"NOTIFICATION_TYPE_UNSPECIFIED":      0,
@@ -63,6 +67,7 @@ var (
 		"NOTIFICATION_TYPE_SLA_BREACH":       7,
 		"NOTIFICATION_TYPE_CSAT":             8,
 		"NOTIFICATION_TYPE_WHISPER":          9,
+		"NOTIFICATION_TYPE_NEEDS_ATTENTION":  10,
 	}
 )
 
@@ -702,7 +707,7 @@ const file_tandem_v1_notification_proto_rawDesc = "" +
 	"\vpreferences\x18\x02 \x03(\v2!.tandem.v1.NotificationPreferenceB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\vpreferences\"l\n" +
 	"%UpdateNotificationPreferencesResponse\x12C\n" +
-	"\vpreferences\x18\x01 \x03(\v2!.tandem.v1.NotificationPreferenceR\vpreferences*\xde\x02\n" +
+	"\vpreferences\x18\x01 \x03(\v2!.tandem.v1.NotificationPreferenceR\vpreferences*\x85\x03\n" +
 	"\x10NotificationType\x12!\n" +
 	"\x1dNOTIFICATION_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"NOTIFICATION_TYPE_NEW_CONVERSATION\x10\x01\x12\x1e\n" +
@@ -713,7 +718,9 @@ const file_tandem_v1_notification_proto_rawDesc = "" +
 	"\x1dNOTIFICATION_TYPE_SLA_WARNING\x10\x06\x12 \n" +
 	"\x1cNOTIFICATION_TYPE_SLA_BREACH\x10\a\x12\x1a\n" +
 	"\x16NOTIFICATION_TYPE_CSAT\x10\b\x12\x1d\n" +
-	"\x19NOTIFICATION_TYPE_WHISPER\x10\t2\x86\x05\n" +
+	"\x19NOTIFICATION_TYPE_WHISPER\x10\t\x12%\n" +
+	"!NOTIFICATION_TYPE_NEEDS_ATTENTION\x10\n" +
+	"2\x86\x05\n" +
 	"\x13NotificationService\x12\x88\x01\n" +
 	"\x11ListNotifications\x12#.tandem.v1.ListNotificationsRequest\x1a$.tandem.v1.ListNotificationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x91\x01\n" +
 	"\x15MarkNotificationsRead\x12'.tandem.v1.MarkNotificationsReadRequest\x1a(.tandem.v1.MarkNotificationsReadResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x12\xa3\x01\n" +

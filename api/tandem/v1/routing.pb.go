@@ -84,8 +84,13 @@ type RoutingSettings struct {
 	// An auto-assigned chat whose agent has not replied within this time goes
 	// back to the queue and to the next agent; 0 turns that off.
 	ReplyTimeoutSeconds int32 `protobuf:"varint,2,opt,name=reply_timeout_seconds,json=replyTimeoutSeconds,proto3" json:"reply_timeout_seconds,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// How often one conversation may go back to the queue by the reply
+	// timeout and to another agent; after that it stays in the queue with
+	// Conversation.needs_attention set and supervisors are notified. A
+	// conversation never goes back to the agent whose timeout it just was.
+	MaxReroutes   int32 `protobuf:"varint,3,opt,name=max_reroutes,json=maxReroutes,proto3" json:"max_reroutes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RoutingSettings) Reset() {
@@ -128,6 +133,13 @@ func (x *RoutingSettings) GetMode() RoutingMode {
 func (x *RoutingSettings) GetReplyTimeoutSeconds() int32 {
 	if x != nil {
 		return x.ReplyTimeoutSeconds
+	}
+	return 0
+}
+
+func (x *RoutingSettings) GetMaxReroutes() int32 {
+	if x != nil {
+		return x.MaxReroutes
 	}
 	return 0
 }
@@ -225,8 +237,10 @@ type UpdateRoutingSettingsRequest struct {
 	WorkspaceId         string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	Mode                RoutingMode            `protobuf:"varint,2,opt,name=mode,proto3,enum=tandem.v1.RoutingMode" json:"mode,omitempty"`
 	ReplyTimeoutSeconds int32                  `protobuf:"varint,3,opt,name=reply_timeout_seconds,json=replyTimeoutSeconds,proto3" json:"reply_timeout_seconds,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Unset keeps the current cap (3 when never set).
+	MaxReroutes   *int32 `protobuf:"varint,4,opt,name=max_reroutes,json=maxReroutes,proto3,oneof" json:"max_reroutes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateRoutingSettingsRequest) Reset() {
@@ -280,6 +294,13 @@ func (x *UpdateRoutingSettingsRequest) GetReplyTimeoutSeconds() int32 {
 	return 0
 }
 
+func (x *UpdateRoutingSettingsRequest) GetMaxReroutes() int32 {
+	if x != nil && x.MaxReroutes != nil {
+		return *x.MaxReroutes
+	}
+	return 0
+}
+
 type UpdateRoutingSettingsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Settings      *RoutingSettings       `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
@@ -328,19 +349,22 @@ var File_tandem_v1_routing_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x17tandem/v1/routing.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"q\n" +
+	"\x17tandem/v1/routing.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x94\x01\n" +
 	"\x0fRoutingSettings\x12*\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x16.tandem.v1.RoutingModeR\x04mode\x122\n" +
-	"\x15reply_timeout_seconds\x18\x02 \x01(\x05R\x13replyTimeoutSeconds\"H\n" +
+	"\x15reply_timeout_seconds\x18\x02 \x01(\x05R\x13replyTimeoutSeconds\x12!\n" +
+	"\fmax_reroutes\x18\x03 \x01(\x05R\vmaxReroutes\"H\n" +
 	"\x19GetRoutingSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"T\n" +
 	"\x1aGetRoutingSettingsResponse\x126\n" +
-	"\bsettings\x18\x01 \x01(\v2\x1a.tandem.v1.RoutingSettingsR\bsettings\"\xc4\x01\n" +
+	"\bsettings\x18\x01 \x01(\v2\x1a.tandem.v1.RoutingSettingsR\bsettings\"\x88\x02\n" +
 	"\x1cUpdateRoutingSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x126\n" +
 	"\x04mode\x18\x02 \x01(\x0e2\x16.tandem.v1.RoutingModeB\n" +
 	"\xbaH\a\x82\x01\x04\x10\x01 \x00R\x04mode\x12?\n" +
-	"\x15reply_timeout_seconds\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\x80\xa3\x05(\x00R\x13replyTimeoutSeconds\"W\n" +
+	"\x15reply_timeout_seconds\x18\x03 \x01(\x05B\v\xbaH\b\x1a\x06\x18\x80\xa3\x05(\x00R\x13replyTimeoutSeconds\x121\n" +
+	"\fmax_reroutes\x18\x04 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x14(\x00H\x00R\vmaxReroutes\x88\x01\x01B\x0f\n" +
+	"\r_max_reroutes\"W\n" +
 	"\x1dUpdateRoutingSettingsResponse\x126\n" +
 	"\bsettings\x18\x01 \x01(\v2\x1a.tandem.v1.RoutingSettingsR\bsettings*z\n" +
 	"\vRoutingMode\x12\x1c\n" +
@@ -396,6 +420,7 @@ func file_tandem_v1_routing_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
+	file_tandem_v1_routing_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{

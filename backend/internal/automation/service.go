@@ -97,7 +97,7 @@ func NewService(db *store.DB, log *events.Log, hub *events.Hub, deps Deps, opts 
 		opts.MaxRunsPerMinute = 20
 	}
 	s := &Service{db: db, log: log, deps: deps, logger: logger, now: opts.Now, maxRuns: opts.MaxRunsPerMinute, hooks: opts.Webhooks}
-	s.reactor = events.NewReactor(ReactorName, log, hub, s.Workspaces, s.React, logger)
+	s.reactor = events.NewReactor(ReactorName, log, hub, s.Workspaces, s.React, logger).Gated()
 	return s
 }
 
@@ -183,7 +183,10 @@ func (s *Service) CreateRule(ctx context.Context, actor *access.Principal, works
 }
 
 // ruleEvent records a change to a rule for admins; a rule turned on reacts
-// to what happens after it.
+// to what happens after it, and when the workspace's last enabled rule is
+// turned off (or deleted) the engine, gated, stops reacting there. The
+// workspace row the event locks serializes rule changes, and the count is a
+// locking read, so two changes at once cannot both miss each other.
 func (s *Service) ruleEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, r *Rule) error {
 	payload, err := json.Marshal(map[string]any{"rule": r})
 	if err != nil {
@@ -194,10 +197,18 @@ func (s *Service) ruleEvent(ctx context.Context, tx *store.Tx, actor *access.Pri
 	if err := s.log.Append(ctx, tx, ev); err != nil {
 		return err
 	}
-	if !r.Enabled {
+	if r.Enabled {
+		return events.StartCursor(ctx, tx, ReactorName, r.WorkspaceID, ev.Seq)
+	}
+	var enabled int
+	if err := tx.GetContext(ctx, &enabled, `SELECT COUNT(*) FROM automation_rules WHERE workspace_id = ? AND enabled = 1`+
+		tx.Dialect.ForUpdate(), r.WorkspaceID); err != nil {
+		return fmt.Errorf("count enabled rules: %w", err)
+	}
+	if enabled > 0 {
 		return nil
 	}
-	return events.StartCursor(ctx, tx, ReactorName, r.WorkspaceID, ev.Seq)
+	return events.StopCursor(ctx, tx, ReactorName, r.WorkspaceID)
 }
 
 // Rules lists the workspace's rules in the order they run.

@@ -20,7 +20,15 @@ import (
 // in until it fires.
 const (
 	armedPending = "pending" // pending_for: still in the queue
-	armedOpen    = "open"    // reply timers: neither closed nor snoozed
+	// armedTeam is the reply timers' state: the conversation is with the
+	// team (waiting in the queue or assigned), neither with the AI agent
+	// nor snoozed nor closed. Replies are the team's business only there:
+	// a chat the AI agent answers, and that never reaches the team, never
+	// waits for an agent's reply.
+	armedTeam = "team"
+	// armedOpen is the reply timers' state before armedTeam; timers armed
+	// with it are kept to armedTeam's rule.
+	armedOpen = "open"
 )
 
 // stillArmed reports whether a conversation in the state keeps a timer of
@@ -29,7 +37,12 @@ func stillArmed(armed string, state conversation.State) bool {
 	if armed == armedPending {
 		return state == conversation.StatePending
 	}
-	return state != conversation.StateClosed && state != conversation.StateSnoozed
+	return withTeam(state)
+}
+
+// withTeam reports whether a conversation in the state is with the team.
+func withTeam(state conversation.State) bool {
+	return state == conversation.StatePending || state == conversation.StateActive
 }
 
 // Timer is an armed delayed rule.
@@ -53,7 +66,7 @@ func (s *Service) arm(ctx context.Context, rules []Rule, ev events.Event, pl *co
 	}
 	state := pl.Conversation.State
 	// Leaving the state that armed a timer cancels it.
-	for _, armed := range []string{armedPending, armedOpen} {
+	for _, armed := range []string{armedPending, armedTeam, armedOpen} {
 		if stillArmed(armed, state) {
 			continue
 		}
@@ -66,6 +79,10 @@ func (s *Service) arm(ctx context.Context, rules []Rule, ev events.Event, pl *co
 	// conversation, or a change whose before-state was not pending.
 	enteredPending := state == conversation.StatePending &&
 		(ev.Type == "conversation.created" || (pl.Before != nil && pl.Before.State != conversation.StatePending))
+	// no_agent_reply is armed by the conversation reaching the team from
+	// the AI agent (a handoff, a takeover): its customer waits for a person
+	// from then on.
+	reachedTeam := withTeam(state) && pl.Before != nil && pl.Before.State == conversation.StateBot
 	author := ""
 	if ev.Type == "message.created" && pl.Message != nil && pl.Message.Kind == conversation.KindText {
 		author = pl.Message.AuthorKind
@@ -79,13 +96,13 @@ func (s *Service) arm(ctx context.Context, rules []Rule, ev events.Event, pl *co
 		switch {
 		case r.Trigger == TriggerPendingFor && enteredPending:
 			err = s.setTimer(ctx, r, ev, armedPending, due, false)
-		case r.Trigger == TriggerNoAgentReply && author == conversation.AuthorCustomer && stillArmed(armedOpen, state):
-			err = s.setTimer(ctx, r, ev, armedOpen, due, false) // the first unanswered message counts
+		case r.Trigger == TriggerNoAgentReply && (author == conversation.AuthorCustomer || reachedTeam) && withTeam(state):
+			err = s.setTimer(ctx, r, ev, armedTeam, due, false) // the first unanswered message (or the handoff) counts
 		case r.Trigger == TriggerNoAgentReply && author == conversation.AuthorAgent,
 			r.Trigger == TriggerNoCustomerReply && author == conversation.AuthorCustomer:
 			err = s.cancelTimer(ctx, r.ID, ev.ConversationID)
-		case r.Trigger == TriggerNoCustomerReply && author == conversation.AuthorAgent && stillArmed(armedOpen, state):
-			err = s.setTimer(ctx, r, ev, armedOpen, due, true) // the latest agent message counts
+		case r.Trigger == TriggerNoCustomerReply && author == conversation.AuthorAgent && withTeam(state):
+			err = s.setTimer(ctx, r, ev, armedTeam, due, true) // the latest agent message counts
 		}
 		if err != nil {
 			return err

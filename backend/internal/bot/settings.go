@@ -133,8 +133,8 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 		if err := s.log.Append(ctx, tx, ev); err != nil {
 			return err
 		}
-		if !st.Enabled {
-			return nil
+		if !st.Enabled { // off: its reactor has nothing to do here (it is gated)
+			return events.StopCursor(ctx, tx, ReactorName, workspaceID)
 		}
 		return events.StartCursor(ctx, tx, ReactorName, workspaceID, ev.Seq)
 	})

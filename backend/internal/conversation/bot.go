@@ -24,6 +24,13 @@ const (
 	HandoffAgentTakeover   = "agent_takeover"
 )
 
+// DataHandoff is the key, in the data of an event that takes a conversation
+// from the AI agent without a conversation.handoff event (a person's
+// takeover: conversation.assigned, or conversation.state_changed by their
+// reply), of the handoff's reason: every row of handoffs has one event that
+// says so, which metrics count.
+const DataHandoff = "handoff"
+
 // ErrNotBot refuses an AI agent's reply in a conversation the AI agent no
 // longer has: the server, not the UI, keeps it silent after a handoff.
 var ErrNotBot = apperr.New(apperr.FailedPrecondition, "the AI agent no longer answers in this conversation")

@@ -77,6 +77,16 @@ type Conversation struct {
 	CreatedAt           int64  `db:"created_at" json:"created_at"`
 	UpdatedAt           int64  `db:"updated_at" json:"updated_at"`
 
+	// Reroutes counts the times the reply timeout sent it back to the
+	// queue since a person last took it or answered it, or it closed.
+	Reroutes int `db:"reroutes" json:"reroutes,omitempty"`
+	// LapsedBy is the agent whose reply timeout just sent it back to the
+	// queue: routing never gives it to them again while it waits.
+	LapsedBy string `db:"lapsed_by" json:"lapsed_by,omitempty"`
+	// NeedsAttention is set when routing gave up on it (too many
+	// re-routes): it waits in the queue for a person, not for the router.
+	NeedsAttention bool `db:"needs_attention" json:"needs_attention,omitempty"`
+
 	// ClosedFrom is the state it was closed from (bot: the AI agent
 	// resolved it).
 	ClosedFrom State `db:"closed_from" json:"closed_from,omitempty"`

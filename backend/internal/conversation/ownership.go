@@ -109,10 +109,12 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 	if conv.State != StateActive && !CanMove(conv.State, StateActive) {
 		return errIllegal(conv.State, StateActive)
 	}
+	var extra map[string]string
 	if conv.State == StateBot { // a person takes it from the AI agent
 		if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: userName}); err != nil {
 			return err
 		}
+		extra = map[string]string{DataHandoff: HandoffAgentTakeover}
 	}
 	prev := before(conv)
 	conv.AssigneeID, conv.State = userID, StateActive
@@ -120,10 +122,12 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 	conv.AssignedAt, conv.RoutedAt = store.NowMillis(s.now()), 0
 	if how == "auto" {
 		conv.RoutedAt, conv.LastRoutedTo = conv.AssignedAt, userID
+	} else {
+		conv.Reroutes = 0 // a person chose its owner: the router's count starts again
 	}
 	data := map[string]string{"assignee_id": userID, "assignee_name": userName, "how": how, "from": string(prev.State)}
 	return s.record(ctx, tx, conv, prev, "conversation.assigned", events.Public, actor,
-		activity(conv, actor, "agent_joined", data, events.Public), data)
+		activity(conv, actor, "agent_joined", data, events.Public), withData(data, extra))
 }
 
 // change runs one change of a conversation: it names the actor, locks the
@@ -221,6 +225,13 @@ func (s *Service) Unassign(ctx context.Context, p *access.Principal, workspaceID
 // toQueue clears the owner and puts conv in the group's queue (pending),
 // recording it for agents only.
 func (s *Service) toQueue(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID, typ, what string, data map[string]string) error {
+	return s.toQueueThen(ctx, tx, conv, actor, groupID, typ, what, data, nil)
+}
+
+// toQueueThen is toQueue with more to change of the queued conversation
+// (then, when set) in the same record.
+func (s *Service) toQueueThen(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID, typ, what string,
+	data map[string]string, then func(c *Conversation)) error {
 	if conv.State == StateClosed {
 		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it first")
 	}
@@ -232,6 +243,9 @@ func (s *Service) toQueue(ctx context.Context, tx *store.Tx, conv *Conversation,
 	conv.AssigneeID, conv.GroupID, conv.RoutedAt = "", groupID, 0
 	if conv.State != StateSnoozed {
 		conv.State = StatePending
+	}
+	if then != nil {
+		then(conv)
 	}
 	return s.record(ctx, tx, conv, prev, typ, events.Agents, actor, activity(conv, actor, what, data, events.Agents), data)
 }

@@ -82,7 +82,8 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
 		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment,
-		LastCustomerMessagePreview: c.LastCustomerPreview, LastCustomerMessageTimeMs: c.LastCustomerAt, Outcome: outcomeToProto[c.Outcome()]}
+		LastCustomerMessagePreview: c.LastCustomerPreview, LastCustomerMessageTimeMs: c.LastCustomerAt, Outcome: outcomeToProto[c.Outcome()],
+		NeedsAttention: c.NeedsAttention}
 	if c.PolicyID != "" {
 		out.Sla = &tandemv1.ConversationSla{PolicyId: c.PolicyID, FirstResponseDueMs: c.FirstResponseDue,
 			NextResponseDueMs: c.NextResponseDue, ResolutionDueMs: c.ResolutionDue, FirstResponse: c.FirstResponse,

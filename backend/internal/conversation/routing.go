@@ -3,6 +3,7 @@ package conversation
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/events"
@@ -44,7 +45,9 @@ func (s *Service) LastAssigned(ctx context.Context, workspaceID string) (map[str
 var router = Actor{EventKind: events.ActorSystem, AuthorKind: AuthorSystem, ID: "router", Name: "Tandem"}
 
 // AutoAssign gives a waiting conversation to the agent, if it is still
-// waiting (a person may have claimed it meanwhile); it reports whether it did.
+// waiting for the router (a person may have claimed it meanwhile, routing
+// may have given up on it) and the agent is not the one whose reply timeout
+// just sent it back; it reports whether it did.
 func (s *Service) AutoAssign(ctx context.Context, workspaceID, id, userID string) (bool, error) {
 	u, err := s.accounts.User(ctx, userID)
 	if err != nil {
@@ -52,8 +55,9 @@ func (s *Service) AutoAssign(ctx context.Context, workspaceID, id, userID string
 	}
 	done := false
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
+		done = false
 		conv, err := s.lock(ctx, tx, workspaceID, id)
-		if err != nil || conv.State != StatePending || conv.AssigneeID != "" {
+		if err != nil || conv.State != StatePending || conv.AssigneeID != "" || conv.NeedsAttention || conv.LapsedBy == userID {
 			return err
 		}
 		done = true
@@ -64,8 +68,12 @@ func (s *Service) AutoAssign(ctx context.Context, workspaceID, id, userID string
 
 // ExpireRouted puts back in the queue the conversations the router gave an
 // agent at or before cutoff who has not replied since; the router then
-// offers them to someone else. It returns how many.
-func (s *Service) ExpireRouted(ctx context.Context, workspaceID string, cutoff int64) (int, error) {
+// offers them to someone else, never to that agent. Each time counts as a
+// re-route: past maxReroutes the conversation waits in the queue flagged as
+// needing attention (its event says so, for supervisors' notifications) and
+// the router leaves it to people. The row lock makes each lapse count once,
+// whichever replica sees it. It returns how many went back.
+func (s *Service) ExpireRouted(ctx context.Context, workspaceID string, cutoff int64, maxReroutes int) (int, error) {
 	var ids []string
 	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM conversations WHERE workspace_id = ? AND state = 'active'
 		AND routed_at > 0 AND routed_at <= ?`, workspaceID, cutoff); err != nil {
@@ -73,21 +81,37 @@ func (s *Service) ExpireRouted(ctx context.Context, workspaceID string, cutoff i
 	}
 	n := 0
 	for _, id := range ids {
+		expired := false
 		err := s.db.InTx(ctx, func(tx *store.Tx) error {
+			expired = false
 			conv, err := s.lock(ctx, tx, workspaceID, id)
 			if err != nil || conv.State != StateActive || conv.RoutedAt == 0 || conv.RoutedAt > cutoff {
 				return err
 			}
-			n++
-			return s.toQueue(ctx, tx, &conv, router, conv.GroupID, "conversation.unassigned", "unassigned",
-				map[string]string{"reason": "reply_timeout"})
+			expired = true
+			conv.Reroutes++
+			data := map[string]string{"reason": "reply_timeout", "reroutes": strconv.Itoa(conv.Reroutes)}
+			lapsed := conv.AssigneeID
+			if conv.Reroutes > maxReroutes {
+				data[DataNeedsAttention] = "true"
+			}
+			return s.toQueueThen(ctx, tx, &conv, router, conv.GroupID, "conversation.unassigned", "unassigned", data, func(c *Conversation) {
+				c.LapsedBy, c.NeedsAttention = lapsed, data[DataNeedsAttention] == "true"
+			})
 		})
 		if err != nil {
 			return n, err
 		}
+		if expired {
+			n++
+		}
 	}
 	return n, nil
 }
+
+// DataNeedsAttention is the key, in the data of the conversation.unassigned
+// event by which routing gives up on a conversation, set to "true".
+const DataNeedsAttention = "needs_attention"
 
 // QueuePosition is where a waiting conversation stands in its workspace's
 // queue (1 when next), or 0 when it is not waiting.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,6 +107,7 @@ func (s *Service) ActorOf(ctx context.Context, p *access.Principal) (Actor, erro
 // record appends the event of a change to conv (and the history item it
 // adds, if any) and saves conv: the last steps of every mutating transaction.
 func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, before *Before, typ string, vis events.Visibility, actor Actor, msg *Message, data map[string]string) error {
+	settleRouting(conv)
 	now := store.NowMillis(s.now())
 	conv.UpdatedAt = now
 	if typ != slaUpdated { // the clocks' bookkeeping is not activity: it does not reorder inboxes
@@ -145,6 +147,19 @@ func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, 
 	return nil
 }
 
+// settleRouting bounds what routing remembers of a waiting conversation to
+// the wait: once someone owns it (a person or the router) it needs no
+// attention and nobody's lapse is held against it; once it closes, its
+// re-routes count from none again.
+func settleRouting(conv *Conversation) {
+	if conv.AssigneeID != "" || conv.State == StateClosed {
+		conv.NeedsAttention, conv.LapsedBy = false, ""
+	}
+	if conv.State == StateClosed {
+		conv.Reroutes = 0
+	}
+}
+
 // activity builds the history record of a change.
 func activity(conv *Conversation, actor Actor, what string, data map[string]string, vis events.Visibility) *Message {
 	return &Message{ID: uuid.NewString(), WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, Kind: KindActivity,
@@ -154,6 +169,12 @@ func activity(conv *Conversation, actor Actor, what string, data map[string]stri
 
 // move changes conv's state (the caller checked CanMove) and records it.
 func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string) error {
+	return s.moveWith(ctx, tx, conv, to, actor, reason, nil)
+}
+
+// moveWith is move with more details for the event's data (not for the
+// history's record of it).
+func (s *Service) moveWith(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string, extra map[string]string) error {
 	prev := before(conv)
 	from := conv.State
 	conv.State = to
@@ -177,7 +198,18 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to
 		data["assignee_id"] = conv.AssigneeID
 	}
 	return s.record(ctx, tx, conv, prev, "conversation.state_changed", events.Public, actor,
-		activity(conv, actor, "state_changed", data, events.Public), data)
+		activity(conv, actor, "state_changed", data, events.Public), withData(data, extra))
+}
+
+// withData returns data with extra's entries added (data itself when there
+// are none).
+func withData(data, extra map[string]string) map[string]string {
+	if len(extra) == 0 {
+		return data
+	}
+	out := maps.Clone(data)
+	maps.Copy(out, extra)
+	return out
 }
 
 // lock loads a conversation of the workspace (with its tags) for update.
@@ -417,18 +449,20 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 		return apperr.New(apperr.FailedPrecondition, "another agent owns this conversation: join it or take it over to reply")
 	}
 	if actor.UserID != "" && actor.UserID == conv.AssigneeID {
-		conv.RoutedAt = 0 // the owner answered: no reply timeout any more
+		conv.RoutedAt, conv.Reroutes = 0, 0 // the owner answered: no reply timeout any more
 	}
 	switch conv.State {
 	case StateBot, StatePending:
 		if conv.AssigneeID == "" && actor.UserID != "" {
+			var extra map[string]string
 			if conv.State == StateBot {
 				if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: actor.Name}); err != nil {
 					return err
 				}
+				extra = map[string]string{DataHandoff: HandoffAgentTakeover}
 			}
-			conv.AssigneeID, conv.AssignedAt = actor.UserID, store.NowMillis(s.now())
-			return s.move(ctx, tx, conv, StateActive, actor, "agent_reply")
+			conv.AssigneeID, conv.AssignedAt, conv.Reroutes = actor.UserID, store.NowMillis(s.now()), 0
+			return s.moveWith(ctx, tx, conv, StateActive, actor, "agent_reply", extra)
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package events
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
@@ -29,6 +30,9 @@ type Reactor struct {
 	logger     *slog.Logger
 	replica    string
 	now        func() time.Time
+	// gated: the reactor reacts only where its feature made it a cursor
+	// (see Gated).
+	gated bool
 
 	mu   sync.Mutex
 	subs map[string]*Subscription
@@ -48,6 +52,23 @@ func NewReactor(name string, log *Log, hub *Hub, workspaces func(ctx context.Con
 	return &Reactor{name: name, log: log, hub: hub, db: log.db, handle: handle, workspaces: workspaces,
 		logger: logger.With("reactor", name), replica: uuid.NewString(), now: time.Now, subs: map[string]*Subscription{}}
 }
+
+// Gated makes the reactor react only in the workspaces where its feature
+// is on: where the feature, turned on, made the reactor a cursor
+// (StartCursor, in the transaction that turns it on) until, turned off, it
+// dropped it (StopCursor, likewise). Where the feature is off the reactor
+// has no cursor, hence no lag behind the log (tandem_reactor_lag_events
+// counts cursors' lag), and costs nothing: no per-workspace pass ever
+// advances cursors of idle workspaces. An ungated reactor (on everywhere)
+// makes its own cursor where it first reacts. It returns r.
+func (r *Reactor) Gated() *Reactor {
+	r.gated = true
+	return r
+}
+
+// errNoCursor is a gated reactor's answer for a workspace where its feature
+// is off.
+var errNoCursor = errors.New("no cursor: the reactor's feature is off in the workspace")
 
 // Run reacts until ctx ends: at once when a workspace it holds commits an
 // event (on any replica), and every interval in any case, which is also when
@@ -89,6 +110,9 @@ func (r *Reactor) Drain(ctx context.Context, workspaceID string) error {
 	mu.Lock()
 	defer mu.Unlock()
 	after, err := r.cursor(ctx, workspaceID)
+	if errors.Is(err, errNoCursor) {
+		return nil // off here: nothing to do
+	}
 	if err != nil {
 		return err
 	}
@@ -129,6 +153,9 @@ func (r *Reactor) cursor(ctx context.Context, workspaceID string) (int64, error)
 	err := r.db.GetContext(ctx, &seq, `SELECT seq FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, r.name, workspaceID)
 	if err == nil || !store.ErrNoRows(err) {
 		return seq, err
+	}
+	if r.gated {
+		return 0, errNoCursor
 	}
 	var start int64
 	if err := r.db.GetContext(ctx, &start, `SELECT COALESCE(MAX(seq), 0) FROM events WHERE workspace_id = ? AND created_at < ?`,
@@ -220,4 +247,25 @@ func StartCursor(ctx context.Context, tx *store.Tx, name, workspaceID string, se
 		return fmt.Errorf("start cursor: %w", err)
 	}
 	return nil
+}
+
+// StopCursor drops the named reactor's cursor in the workspace, inside the
+// caller's transaction: a feature turned off by an event leaves its (gated)
+// reactor nothing to do there, and nothing to lag behind.
+func StopCursor(ctx context.Context, tx *store.Tx, name, workspaceID string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, name, workspaceID); err != nil {
+		return fmt.Errorf("stop cursor: %w", err)
+	}
+	return nil
+}
+
+// CursorAt returns where the named reactor stands in the workspace's log:
+// the seq of the last event it handled (0 when it has no cursor there).
+func CursorAt(ctx context.Context, q store.Querier, name, workspaceID string) (int64, error) {
+	var seq int64
+	err := q.GetContext(ctx, &seq, `SELECT seq FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, name, workspaceID)
+	if store.ErrNoRows(err) {
+		return 0, nil
+	}
+	return seq, err
 }

@@ -137,7 +137,8 @@ func (d *Domain) labels(ctx context.Context, workspaceID string, values ...strin
 func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	switch ev.Type {
 	case "conversation.created", "conversation.state_changed", "conversation.handoff", "message.created",
-		"sla.warning", "sla.breach", "csat.received", "conversation.tagged", "conversation.sla_updated":
+		"sla.warning", "sla.breach", "csat.received", "conversation.tagged", "conversation.sla_updated",
+		"conversation.assigned":
 	default:
 		return nil
 	}
@@ -147,6 +148,12 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	}
 	c := pl.Conversation
 	l := func(values ...string) []string { return d.labels(ctx, ev.WorkspaceID, values...) }
+	// A person taking a conversation from the AI agent is a handoff too
+	// (agent_takeover), recorded on the assignment or the state change it
+	// is: one count for each handoff ListHandoffs lists.
+	if r := pl.Data[conversation.DataHandoff]; r != "" && ev.Type != "conversation.handoff" {
+		d.handoffs.WithLabelValues(l(r)...).Inc()
+	}
 	switch ev.Type {
 	case "conversation.created":
 		if c != nil {

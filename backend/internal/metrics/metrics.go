@@ -17,14 +17,15 @@ import (
 )
 
 // NewRegistry returns a registry with the Go runtime, process and DB pool
-// collectors, and the inboxes' state (State).
-func NewRegistry(db *sql.DB) *prometheus.Registry {
+// collectors, and the inboxes' state (State) with the lag of the named
+// reactors.
+func NewRegistry(db *sql.DB, reactors ...string) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewDBStatsCollector(db, "tandem"),
-		NewState(db),
+		NewState(db, reactors...),
 	)
 	return reg
 }

@@ -14,12 +14,16 @@ import (
 type State struct {
 	db                                                       *sql.DB
 	conversations, agentsOnline, queueLength, queueWait, lag *prometheus.Desc
+	// reactors are the reactors whose lag is always reported (0 where
+	// none has a cursor: a gated reactor whose feature is off everywhere).
+	reactors []string
 }
 
-// NewState returns the collector (register it on the server's registry).
-func NewState(db *sql.DB) *State {
+// NewState returns the collector (register it on the server's registry),
+// reporting the lag of the named reactors.
+func NewState(db *sql.DB, reactors ...string) *State {
 	return &State{
-		db: db,
+		db: db, reactors: reactors,
 		conversations: prometheus.NewDesc("tandem_conversations_open", "Conversations not closed, by state.",
 			[]string{"state"}, nil),
 		agentsOnline: prometheus.NewDesc("tandem_agents_online", "Agents whose status is online.", nil, nil),
@@ -65,17 +69,30 @@ func (s *State) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(s.queueWait, prometheus.GaugeValue, wait)
 	}
+	// A reactor lags by the events past its cursors; it has cursors only
+	// where it has work (gated reactors drop theirs where their feature is
+	// off), so a reactor with nothing to do lags by 0.
 	rows, err := s.db.QueryContext(ctx, `SELECT r.name, SUM(w.last_seq - r.seq) FROM reactor_cursors r JOIN workspaces w ON w.id = r.workspace_id
 		GROUP BY r.name`)
 	if err != nil {
 		return
 	}
 	defer rows.Close()
+	lag := make(map[string]float64, len(s.reactors))
+	for _, name := range s.reactors {
+		lag[name] = 0
+	}
 	for rows.Next() {
 		var name string
-		var lag float64
-		if rows.Scan(&name, &lag) == nil {
-			ch <- prometheus.MustNewConstMetric(s.lag, prometheus.GaugeValue, lag, name)
+		var n float64
+		if rows.Scan(&name, &n) == nil {
+			lag[name] = n
 		}
+	}
+	if rows.Err() != nil {
+		return
+	}
+	for name, n := range lag {
+		ch <- prometheus.MustNewConstMetric(s.lag, prometheus.GaugeValue, n, name)
 	}
 }

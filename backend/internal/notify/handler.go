@@ -27,6 +27,7 @@ var typeToProto = map[string]tandemv1.NotificationType{
 	SLABreach:       tandemv1.NotificationType_NOTIFICATION_TYPE_SLA_BREACH,
 	CSAT:            tandemv1.NotificationType_NOTIFICATION_TYPE_CSAT,
 	Whisper:         tandemv1.NotificationType_NOTIFICATION_TYPE_WHISPER,
+	NeedsAttention:  tandemv1.NotificationType_NOTIFICATION_TYPE_NEEDS_ATTENTION,
 }
 
 func typeFromProto(t tandemv1.NotificationType) string {

@@ -38,10 +38,14 @@ const (
 	SLABreach       = "sla_breach"
 	CSAT            = "csat"
 	Whisper         = "whisper"
+	// NeedsAttention tells supervisors that routing gave up on a
+	// conversation (too many reply timeouts): it waits for a person.
+	NeedsAttention = "needs_attention"
 )
 
 // Types lists every type.
-var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT, Whisper}
+var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT, Whisper,
+	NeedsAttention}
 
 // ReactorName names the notify reactor (its cursors).
 const ReactorName = "notify"
@@ -64,6 +68,8 @@ type Notification struct {
 type People struct {
 	GroupMembers func(ctx context.Context, groupID string) ([]string, error)
 	Members      func(ctx context.Context, workspaceID string) ([]string, error)
+	// Supervisors lists the members who are supervisors or above.
+	Supervisors func(ctx context.Context, workspaceID string) ([]string, error)
 }
 
 // Service keeps notifications.
@@ -93,7 +99,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	var pl conversation.Payload
 	switch ev.Type {
 	case "conversation.created", "conversation.handoff", "conversation.assigned", "conversation.transferred", "member.mentioned",
-		"message.created", "note.created", "csat.received", "sla.warning", "sla.breach":
+		"message.created", "note.created", "csat.received", "sla.warning", "sla.breach", "conversation.unassigned":
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
@@ -156,6 +162,13 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		if conv != nil && conv.AssigneeID != "" {
 			to = []string{conv.AssigneeID}
 		}
+	case "conversation.unassigned":
+		if pl.Data[conversation.DataNeedsAttention] != "true" {
+			return nil
+		}
+		typ, title = NeedsAttention, "A conversation needs attention"
+		body = fmt.Sprintf("Nobody replied in time the %s times it was assigned: it waits in the queue for someone to take it.", pl.Data["reroutes"])
+		to, err = s.people.Supervisors(ctx, ev.WorkspaceID)
 	case "sla.warning", "sla.breach":
 		typ, title, body = SLAWarning, "SLA deadline close", pl.Data["target"]
 		if ev.Type == "sla.breach" {

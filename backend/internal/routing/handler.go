@@ -20,7 +20,8 @@ var modes = map[Mode]tandemv1.RoutingMode{Off: tandemv1.RoutingMode_ROUTING_MODE
 	Balanced: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, RoundRobin: tandemv1.RoutingMode_ROUTING_MODE_ROUND_ROBIN}
 
 func toProto(st Settings) *tandemv1.RoutingSettings {
-	return &tandemv1.RoutingSettings{Mode: modes[st.Mode], ReplyTimeoutSeconds: int32(st.ReplyTimeoutSeconds)}
+	return &tandemv1.RoutingSettings{Mode: modes[st.Mode], ReplyTimeoutSeconds: int32(st.ReplyTimeoutSeconds),
+		MaxReroutes: int32(st.MaxReroutes)}
 }
 
 // GetRoutingSettings implements RoutingService.GetRoutingSettings.
@@ -40,7 +41,12 @@ func (h *Handler) UpdateRoutingSettings(ctx context.Context, req *tandemv1.Updat
 			st.Mode = m
 		}
 	}
-	st, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), st)
+	var maxReroutes *int
+	if req.MaxReroutes != nil {
+		n := int(req.GetMaxReroutes())
+		maxReroutes = &n
+	}
+	st, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), st, maxReroutes)
 	if err != nil {
 		return nil, err
 	}

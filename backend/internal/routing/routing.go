@@ -2,7 +2,9 @@
 // balanced (fewest open chats first) or round-robin, only to online agents
 // under their capacity (and in the conversation's group, when it has one),
 // most urgent and longest-waiting conversations first. A chat whose agent
-// does not reply in time goes back to the queue and to someone else.
+// does not reply in time goes back to the queue and to someone else (never
+// to them again while it waits), a few times at most: then it waits in the
+// queue for a person, flagged as needing attention.
 //
 // One replica routes a workspace at a time (a lease in routing_settings), so
 // two replicas never both hand out the same capacity. Assignments go through
@@ -29,4 +31,14 @@ type Settings struct {
 	WorkspaceID         string `db:"workspace_id" json:"workspace_id"`
 	Mode                Mode   `db:"mode" json:"mode"`
 	ReplyTimeoutSeconds int    `db:"reply_timeout_seconds" json:"reply_timeout_seconds"`
+	// MaxReroutes caps how often the reply timeout sends one conversation
+	// back to the queue and on to another agent; past it the conversation
+	// waits in the queue needing attention, and supervisors hear of it.
+	MaxReroutes int `db:"max_reroutes" json:"max_reroutes"`
 }
+
+// Re-route caps: the default, and the most a workspace may allow.
+const (
+	DefaultMaxReroutes = 3
+	MaxMaxReroutes     = 20
+)

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
@@ -41,30 +42,53 @@ func NewService(db *store.DB, log *events.Log, convs *conversation.Service, pres
 		replica: uuid.NewString(), logger: logger}
 }
 
+// SetClock replaces the clock that decides which replies are overdue: for
+// tests and tools, before the service runs.
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
 // Settings returns a workspace's settings (off when never set).
 func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, error) {
 	var st Settings
-	err := s.db.GetContext(ctx, &st, `SELECT workspace_id, mode, reply_timeout_seconds FROM routing_settings WHERE workspace_id = ?`, workspaceID)
+	err := s.db.GetContext(ctx, &st, `SELECT workspace_id, mode, reply_timeout_seconds, max_reroutes FROM routing_settings
+		WHERE workspace_id = ?`, workspaceID)
 	if store.ErrNoRows(err) {
-		return Settings{WorkspaceID: workspaceID, Mode: Off}, nil
+		return Settings{WorkspaceID: workspaceID, Mode: Off, MaxReroutes: DefaultMaxReroutes}, nil
 	}
 	return st, err
 }
 
-// Update sets a workspace's routing.
-func (s *Service) Update(ctx context.Context, actor *access.Principal, st Settings) (Settings, error) {
+// Update sets a workspace's routing; a nil maxReroutes keeps the current
+// cap.
+func (s *Service) Update(ctx context.Context, actor *access.Principal, st Settings, maxReroutes *int) (Settings, error) {
+	if st.ReplyTimeoutSeconds < 0 {
+		return Settings{}, apperr.Invalid("reply_timeout_seconds", "must not be negative")
+	}
+	if maxReroutes != nil && (*maxReroutes < 0 || *maxReroutes > MaxMaxReroutes) {
+		return Settings{}, apperr.Invalid("max_reroutes", fmt.Sprintf("must be from 0 to %d", MaxMaxReroutes))
+	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		now := store.NowMillis(s.now())
-		res, err := tx.ExecContext(ctx, `UPDATE routing_settings SET mode = ?, reply_timeout_seconds = ?, updated_at = ? WHERE workspace_id = ?`,
-			st.Mode, st.ReplyTimeoutSeconds, now, st.WorkspaceID)
-		if err != nil {
-			return fmt.Errorf("update routing: %w", err)
+		var current []int
+		if err := tx.SelectContext(ctx, &current, `SELECT max_reroutes FROM routing_settings WHERE workspace_id = ?`+tx.Dialect.ForUpdate(),
+			st.WorkspaceID); err != nil {
+			return fmt.Errorf("load routing: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO routing_settings (workspace_id, mode, reply_timeout_seconds, updated_at)
-				VALUES (?, ?, ?, ?)`, st.WorkspaceID, st.Mode, st.ReplyTimeoutSeconds, now); err != nil {
-				return fmt.Errorf("insert routing: %w", err)
+		switch {
+		case maxReroutes != nil:
+			st.MaxReroutes = *maxReroutes
+		case len(current) == 1:
+			st.MaxReroutes = current[0]
+		default:
+			st.MaxReroutes = DefaultMaxReroutes
+		}
+		if len(current) == 1 {
+			if _, err := tx.ExecContext(ctx, `UPDATE routing_settings SET mode = ?, reply_timeout_seconds = ?, max_reroutes = ?, updated_at = ?
+				WHERE workspace_id = ?`, st.Mode, st.ReplyTimeoutSeconds, st.MaxReroutes, now, st.WorkspaceID); err != nil {
+				return fmt.Errorf("update routing: %w", err)
 			}
+		} else if _, err := tx.ExecContext(ctx, `INSERT INTO routing_settings (workspace_id, mode, reply_timeout_seconds, max_reroutes, updated_at)
+			VALUES (?, ?, ?, ?, ?)`, st.WorkspaceID, st.Mode, st.ReplyTimeoutSeconds, st.MaxReroutes, now); err != nil {
+			return fmt.Errorf("insert routing: %w", err)
 		}
 		payload, _ := json.Marshal(st)
 		kind, id := actor.Actor()
@@ -109,7 +133,7 @@ func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
 	}
 	if st.ReplyTimeoutSeconds > 0 {
 		cutoff := store.NowMillis(s.now().Add(-time.Duration(st.ReplyTimeoutSeconds) * time.Second))
-		if _, err := s.convs.ExpireRouted(ctx, workspaceID, cutoff); err != nil {
+		if _, err := s.convs.ExpireRouted(ctx, workspaceID, cutoff, st.MaxReroutes); err != nil {
 			return 0, err
 		}
 	}
@@ -142,6 +166,9 @@ func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
 	groups := map[string]*group{}
 	assigned := 0
 	for _, conv := range queue {
+		if conv.NeedsAttention {
+			continue // routing gave up on it: it waits for a person
+		}
 		var g *group
 		if conv.GroupID != "" {
 			if g = groups[conv.GroupID]; g == nil {
@@ -156,19 +183,9 @@ func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
 				groups[conv.GroupID] = g
 			}
 		}
-		needs := conv.Skills()
-		var eligible []*candidate
-		for _, c := range pool {
-			switch {
-			case c.open >= c.max,
-				g != nil && (!g.members[c.userID] || (g.max > 0 && c.open >= g.max)),
-				!c.has(needs):
-				continue
-			}
-			eligible = append(eligible, c)
-		}
-		// The agent who let it time out goes last.
-		pick := choose(eligible, st.Mode, conv.LastRoutedTo)
+		// The agent whose timeout it just was is not eligible (even alone:
+		// it waits in the queue); the one last routed it goes last.
+		pick := choose(eligible(pool, g, conv.Skills(), conv.LapsedBy), st.Mode, conv.LastRoutedTo)
 		if pick == nil {
 			continue // nobody can take this one now; a later one may fit someone
 		}
@@ -183,6 +200,25 @@ func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
 		}
 	}
 	return assigned, nil
+}
+
+// eligible lists the agents of the pool who can take a conversation: under
+// their capacity (and the group's cap, in its group when it has one), with
+// every skill it needs, and not the agent whose reply timeout just sent it
+// back (lapsed).
+func eligible(pool map[string]*candidate, g *group, needs []string, lapsed string) []*candidate {
+	var out []*candidate
+	for _, c := range pool {
+		switch {
+		case c.open >= c.max,
+			g != nil && (!g.members[c.userID] || (g.max > 0 && c.open >= g.max)),
+			!c.has(needs),
+			lapsed != "" && c.userID == lapsed:
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // choose picks the agent for the mode: balanced, the fewest open chats, ties

@@ -141,7 +141,8 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB),
+	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB,
+		bot.ReactorName, automation.ReactorName, notify.ReactorName, sla.ReactorName, metrics.ReactorName),
 		health: grpchealth.NewStaticChecker(Services()...), drain: make(chan struct{})}
 	s.hub = events.NewHub(db, cfg.PollInterval)
 	log := events.NewLog(db, s.hub, nil)
@@ -197,6 +198,16 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 				ids[i] = m.UserID
 			}
 			return ids, err
+		},
+		Supervisors: func(ctx context.Context, ws string) ([]string, error) {
+			ms, err := s.Workspaces.AllMembers(ctx, ws)
+			var ids []string
+			for _, m := range ms {
+				if m.Role.AtLeast(access.RoleSupervisor) {
+					ids = append(ids, m.UserID)
+				}
+			}
+			return ids, err
 		}}, logger)
 	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.Workspaces, s.Notify.React, logger)
 	s.Automation = automation.NewService(db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
@@ -232,7 +243,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			return err
 		}
 		return s.Bot.React(ctx, ev)
-	}, logger)
+	}, logger).Gated() // where the AI agent is off it has no cursor: no lag
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
@@ -391,6 +402,9 @@ func (s *Server) SLAReactor() *events.Reactor { return s.slaReactor }
 
 // NotifyReactor is the reactor making notifications (tests drain it).
 func (s *Server) NotifyReactor() *events.Reactor { return s.notifyReactor }
+
+// MetricsReactor is the reactor counting for Prometheus (tests drain it).
+func (s *Server) MetricsReactor() *events.Reactor { return s.metricsReactor }
 
 // Close releases the broker connection and the store.
 func (s *Server) Close() error {

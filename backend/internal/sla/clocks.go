@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -162,8 +163,13 @@ func (s *Service) answered(ctx context.Context, conv conversation.Conversation, 
 			data[FirstResponse] = c.FirstResponse
 		}
 		if c.NextResponseDue != 0 {
-			c.NextResponse, c.NextResponseDue = outcome(at, c.NextResponseDue), 0
-			data[NextResponse] = c.NextResponse
+			if c.NextResponse == "" {
+				c.NextResponse = outcome(at, c.NextResponseDue)
+				data[NextResponse] = c.NextResponse
+			} else { // missed at the breach: counted then, not again
+				data["stopped"] = NextResponse
+			}
+			c.NextResponseDue = 0
 		}
 		if len(data) == 0 {
 			return nil
@@ -181,11 +187,19 @@ func (s *Service) resolved(ctx context.Context, conv conversation.Conversation, 
 		return nil
 	}
 	if _, err := s.convs.SetSLA(ctx, conv.WorkspaceID, conv.ID, func(c *conversation.Conversation) map[string]string {
-		if c.ResolutionDue == 0 || c.Resolution != "" {
+		data := map[string]string{}
+		if c.ResolutionDue != 0 && c.Resolution == "" { // else missed at the breach: counted then, not again
+			c.Resolution = outcome(at, c.ResolutionDue)
+			data[Resolution] = c.Resolution
+		}
+		if c.NextResponseDue != 0 {
+			c.NextResponseDue = 0
+			data["stopped"] = NextResponse
+		}
+		if len(data) == 0 {
 			return nil
 		}
-		c.Resolution, c.NextResponseDue = outcome(at, c.ResolutionDue), 0
-		return map[string]string{Resolution: c.Resolution}
+		return data
 	}); err != nil {
 		return err
 	}
@@ -245,17 +259,10 @@ func (s *Service) cancel(ctx context.Context, conversationID string, targets ...
 
 // FireDue fires every timer due by now that no replica fired yet, each
 // exactly once: the replica whose conditional update claims the row appends
-// the sla.warning or sla.breach event in the same transaction. It returns
-// how many it fired.
+// the sla.warning or sla.breach event in the same transaction (see fire).
+// It returns how many it fired.
 func (s *Service) FireDue(ctx context.Context) (int, error) {
-	var due []struct {
-		ID             string `db:"id"`
-		WorkspaceID    string `db:"workspace_id"`
-		ConversationID string `db:"conversation_id"`
-		Target         string `db:"target"`
-		Kind           string `db:"kind"`
-		DueAt          int64  `db:"due_at"`
-	}
+	var due []dueTimer
 	now := store.NowMillis(s.now())
 	if err := s.db.SelectContext(ctx, &due, `SELECT id, workspace_id, conversation_id, target, kind, due_at FROM sla_timers
 		WHERE fired_at = 0 AND due_at <= ? ORDER BY due_at LIMIT 200`, now); err != nil {
@@ -274,30 +281,14 @@ func (s *Service) FireDue(ctx context.Context) (int, error) {
 			fired++
 			continue
 		}
-		conv, err := s.convs.Get(ctx, t.WorkspaceID, t.ConversationID)
-		if err != nil {
-			return fired, err
+		ok, err := s.fire(ctx, t, now)
+		if apperr.Is(err, apperr.NotFound) { // the conversation is gone: so is its clock
+			_, err = s.db.ExecContext(ctx, `UPDATE sla_timers SET fired_at = ? WHERE id = ? AND fired_at = 0`, now, t.ID)
 		}
-		payload, _ := json.Marshal(conversation.Payload{Conversation: &conv, Data: map[string]string{
-			"target": t.Target, "kind": t.Kind, "due_at": fmt.Sprint(t.DueAt)}})
-		claimed := false
-		err = s.db.InTx(ctx, func(tx *store.Tx) error {
-			res, err := tx.ExecContext(ctx, `UPDATE sla_timers SET fired_at = ? WHERE id = ? AND fired_at = 0`, now, t.ID)
-			if err != nil {
-				return err
-			}
-			if n, _ := res.RowsAffected(); n != 1 {
-				claimed = false
-				return nil // another replica fired it
-			}
-			claimed = true
-			return s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: "sla." + t.Kind, ConversationID: t.ConversationID,
-				ActorKind: events.ActorSystem, Visibility: events.Agents, Payload: payload})
-		})
 		if err != nil {
 			return fired, fmt.Errorf("fire timer: %w", err)
 		}
-		if claimed {
+		if ok {
 			fired++
 		}
 	}

@@ -6,7 +6,8 @@
 // hours when the policy says so. Warnings and breaches are timer rows that
 // one replica claims and fires exactly once, even after every replica was
 // down at the due instant; each target's outcome is kept on the
-// conversation (conversation.SetSLA).
+// conversation (conversation.SetSLA): met when settled in time, missed at
+// the breach itself (in the breach's own commit), never counted twice.
 //
 // Tables owned: sla_policies, business_hours, sla_timers.
 // Events emitted: sla.policy_changed, sla.hours_changed, sla.warning,

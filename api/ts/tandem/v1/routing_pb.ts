@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/routing.proto.
  */
 export const file_tandem_v1_routing: GenFile = /*@__PURE__*/
-  fileDesc("Chd0YW5kZW0vdjEvcm91dGluZy5wcm90bxIJdGFuZGVtLnYxIlYKD1JvdXRpbmdTZXR0aW5ncxIkCgRtb2RlGAEgASgOMhYudGFuZGVtLnYxLlJvdXRpbmdNb2RlEh0KFXJlcGx5X3RpbWVvdXRfc2Vjb25kcxgCIAEoBSI7ChlHZXRSb3V0aW5nU2V0dGluZ3NSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiSgoaR2V0Um91dGluZ1NldHRpbmdzUmVzcG9uc2USLAoIc2V0dGluZ3MYASABKAsyGi50YW5kZW0udjEuUm91dGluZ1NldHRpbmdzIpwBChxVcGRhdGVSb3V0aW5nU2V0dGluZ3NSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESMAoEbW9kZRgCIAEoDjIWLnRhbmRlbS52MS5Sb3V0aW5nTW9kZUIKukgHggEEEAEgABIqChVyZXBseV90aW1lb3V0X3NlY29uZHMYAyABKAVCC7pICBoGGICjBSgAIk0KHVVwZGF0ZVJvdXRpbmdTZXR0aW5nc1Jlc3BvbnNlEiwKCHNldHRpbmdzGAEgASgLMhoudGFuZGVtLnYxLlJvdXRpbmdTZXR0aW5ncyp6CgtSb3V0aW5nTW9kZRIcChhST1VUSU5HX01PREVfVU5TUEVDSUZJRUQQABIUChBST1VUSU5HX01PREVfT0ZGEAESGQoVUk9VVElOR19NT0RFX0JBTEFOQ0VEEAISHAoYUk9VVElOR19NT0RFX1JPVU5EX1JPQklOEAMytAIKDlJvdXRpbmdTZXJ2aWNlEosBChJHZXRSb3V0aW5nU2V0dGluZ3MSJC50YW5kZW0udjEuR2V0Um91dGluZ1NldHRpbmdzUmVxdWVzdBolLnRhbmRlbS52MS5HZXRSb3V0aW5nU2V0dGluZ3NSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKTAQoVVXBkYXRlUm91dGluZ1NldHRpbmdzEicudGFuZGVtLnYxLlVwZGF0ZVJvdXRpbmdTZXR0aW5nc1JlcXVlc3QaKC50YW5kZW0udjEuVXBkYXRlUm91dGluZ1NldHRpbmdzUmVzcG9uc2UiJ8rzGCMIBBIJd29ya3NwYWNlGgZ1cGRhdGUiDHdvcmtzcGFjZV9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chd0YW5kZW0vdjEvcm91dGluZy5wcm90bxIJdGFuZGVtLnYxImwKD1JvdXRpbmdTZXR0aW5ncxIkCgRtb2RlGAEgASgOMhYudGFuZGVtLnYxLlJvdXRpbmdNb2RlEh0KFXJlcGx5X3RpbWVvdXRfc2Vjb25kcxgCIAEoBRIUCgxtYXhfcmVyb3V0ZXMYAyABKAUiOwoZR2V0Um91dGluZ1NldHRpbmdzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIkoKGkdldFJvdXRpbmdTZXR0aW5nc1Jlc3BvbnNlEiwKCHNldHRpbmdzGAEgASgLMhoudGFuZGVtLnYxLlJvdXRpbmdTZXR0aW5ncyLTAQocVXBkYXRlUm91dGluZ1NldHRpbmdzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEjAKBG1vZGUYAiABKA4yFi50YW5kZW0udjEuUm91dGluZ01vZGVCCrpIB4IBBBABIAASKgoVcmVwbHlfdGltZW91dF9zZWNvbmRzGAMgASgFQgu6SAgaBhiAowUoABIkCgxtYXhfcmVyb3V0ZXMYBCABKAVCCbpIBhoEGBQoAEgAiAEBQg8KDV9tYXhfcmVyb3V0ZXMiTQodVXBkYXRlUm91dGluZ1NldHRpbmdzUmVzcG9uc2USLAoIc2V0dGluZ3MYASABKAsyGi50YW5kZW0udjEuUm91dGluZ1NldHRpbmdzKnoKC1JvdXRpbmdNb2RlEhwKGFJPVVRJTkdfTU9ERV9VTlNQRUNJRklFRBAAEhQKEFJPVVRJTkdfTU9ERV9PRkYQARIZChVST1VUSU5HX01PREVfQkFMQU5DRUQQAhIcChhST1VUSU5HX01PREVfUk9VTkRfUk9CSU4QAzK0AgoOUm91dGluZ1NlcnZpY2USiwEKEkdldFJvdXRpbmdTZXR0aW5ncxIkLnRhbmRlbS52MS5HZXRSb3V0aW5nU2V0dGluZ3NSZXF1ZXN0GiUudGFuZGVtLnYxLkdldFJvdXRpbmdTZXR0aW5nc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEpMBChVVcGRhdGVSb3V0aW5nU2V0dGluZ3MSJy50YW5kZW0udjEuVXBkYXRlUm91dGluZ1NldHRpbmdzUmVxdWVzdBooLnRhbmRlbS52MS5VcGRhdGVSb3V0aW5nU2V0dGluZ3NSZXNwb25zZSInyvMYIwgEEgl3b3Jrc3BhY2UaBnVwZGF0ZSIMd29ya3NwYWNlX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.RoutingSettings
@@ -30,6 +30,16 @@ export type RoutingSettings = Message<"tandem.v1.RoutingSettings"> & {
    * @generated from field: int32 reply_timeout_seconds = 2;
    */
   replyTimeoutSeconds: number;
+
+  /**
+   * How often one conversation may go back to the queue by the reply
+   * timeout and to another agent; after that it stays in the queue with
+   * Conversation.needs_attention set and supervisors are notified. A
+   * conversation never goes back to the agent whose timeout it just was.
+   *
+   * @generated from field: int32 max_reroutes = 3;
+   */
+  maxReroutes: number;
 };
 
 /**
@@ -91,6 +101,13 @@ export type UpdateRoutingSettingsRequest = Message<"tandem.v1.UpdateRoutingSetti
    * @generated from field: int32 reply_timeout_seconds = 3;
    */
   replyTimeoutSeconds: number;
+
+  /**
+   * Unset keeps the current cap (3 when never set).
+   *
+   * @generated from field: optional int32 max_reroutes = 4;
+   */
+  maxReroutes?: number | undefined;
 };
 
 /**

@@ -1,6 +1,9 @@
-// Notification types as the agent reads them in Settings ("Notify me of").
+// Notification types in plain words, for the member's settings. The server
+// names each type as its NotificationType, lowercased ("sla_breach"); every
+// type it has gets a label here (a test checks).
 
-const labels: Record<string, string> = {
+/** The labels of the notification types, by the server's names. */
+export const notificationLabels: Readonly<Record<string, string>> = {
   new_conversation: "New conversations in my groups",
   handoff: "Handoffs from the AI agent",
   assigned: "Conversations assigned to me",
@@ -10,9 +13,10 @@ const labels: Record<string, string> = {
   sla_warning: "SLA deadlines coming up",
   sla_breach: "SLA deadlines missed",
   csat: "Customer ratings",
+  needs_attention: "Conversations nobody picked up in time (supervisors)",
 };
 
-/** notificationLabel names a notification type (the server's name, such as "sla_warning"). */
-export function notificationLabel(type: string): string {
-  return labels[type] ?? type.replaceAll("_", " ");
+/** notificationLabel is a notification type's label (its name in words when it has none yet). */
+export function notificationLabel(kind: string): string {
+  return notificationLabels[kind] ?? kind.replaceAll("_", " ");
 }

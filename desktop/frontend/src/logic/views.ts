@@ -56,6 +56,19 @@ export function isQueue(view: ViewId): boolean {
 
 const rank = (p: Priority) => (p === Priority.UNSPECIFIED ? Priority.NONE : p);
 
+/**
+ * attention is the inbox row's flag for a conversation automatic assignment
+ * gave up on (its agents let the reply time out too often): it waits in the
+ * queue for someone to take it. "" when it needs none; the server clears the
+ * flag when someone takes it, it is assigned or it closes.
+ */
+export function attention(c: Conversation): string {
+  return c.needsAttention && c.assigneeUserId === "" && c.state !== ConversationState.CLOSED ? "Needs attention" : "";
+}
+
+/** attentionHint says why, for the flag's tooltip. */
+export const attentionHint = "Nobody replied in time when it was assigned, so it is no longer assigned automatically: take it or assign it.";
+
 /** waitingSince is when the customer started waiting: their last message, else the start. */
 export function waitingSince(c: Conversation): number {
   return Number(c.lastMessageTimeMs || c.createTimeMs);

@@ -3,7 +3,7 @@ import { ConversationState, Priority, type Conversation } from "../api";
 import { customerName, pageLabel, preview } from "../logic/customer";
 import { ago } from "../logic/format";
 import { debounce } from "../logic/presence";
-import { fixedViews, isQueue, waitingSince } from "../logic/views";
+import { attention, attentionHint, fixedViews, isQueue, waitingSince } from "../logic/views";
 import { directory, fetched, me, query, search, select, selected, shown, view } from "../state";
 import { Sla } from "./Sla";
 
@@ -79,6 +79,7 @@ function Row({ c, now, queue }: { c: Conversation; now: number; queue: boolean }
   const where = !c.contact?.name && !c.contact?.email && c.pageUrl ? pageLabel(c.pageUrl) : "";
   const owner = c.assigneeUserId === me.value ? "You" : directory.value.names.get(c.assigneeUserId) ?? "";
   const time = queue ? waitingSince(c) : Number(c.lastActivityTimeMs);
+  const flag = attention(c);
   return (
     <li>
       <button
@@ -98,6 +99,11 @@ function Row({ c, now, queue }: { c: Conversation; now: number; queue: boolean }
         <span class="preview">{preview(c)}</span>
         <span class="meta">
           <span class={`state s${c.state}`}>{stateLabel[c.state] ?? ""}</span>
+          {flag && (
+            <span class="attention" title={attentionHint}>
+              {flag}
+            </span>
+          )}
           {c.priority >= Priority.HIGH && <span class={`prio p${c.priority}`}>{c.priority === Priority.URGENT ? "Urgent" : "High"}</span>}
           {owner && <span class="owner">{owner}</span>}
           <Sla c={c} now={now} />
