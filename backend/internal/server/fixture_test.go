@@ -192,3 +192,13 @@ func (w *world) group(ws workspace.Workspace) workspace.Group {
 
 // roleProto converts for requests.
 func roleProto(r access.Role) tandemv1.Role { return access.RoleToProto(r) }
+
+// sla is the conversation's SLA as an agent reads it.
+func (w *world) sla(conversationID string) *tandemv1.ConversationSla {
+	w.t.Helper()
+	got, err := w.srv.Clients(rpctest.Connect).Conversation.GetConversation(w.as("agent"), &tandemv1.GetConversationRequest{ConversationId: conversationID})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return got.GetConversation().GetSla()
+}

@@ -54,14 +54,6 @@ func TestSLAMissedAtBreach(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		slaOf := func(id string) *tandemv1.ConversationSla {
-			t.Helper()
-			got, err := c.Conversation.GetConversation(w.as("agent"), &tandemv1.GetConversationRequest{ConversationId: id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return got.GetConversation().GetSla()
-		}
 		report := func() map[string][2]int64 {
 			t.Helper()
 			r, err := c.Stats.GetReport(w.as("admin"), &tandemv1.GetReportRequest{WorkspaceId: w.w1.ID, StartTimeMs: 1,
@@ -114,7 +106,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		late := w.conversation(w.visitor)
 		drain()
 		fireAt(2 * time.Minute) // nobody answered within the minute
-		if s := slaOf(late.ID); s.GetFirstResponse() != "missed" {
+		if s := w.sla(late.ID); s.GetFirstResponse() != "missed" {
 			t.Fatalf("right after the breach: %v, want first_response missed", s)
 		}
 		if got := report()["first_response"]; got != [2]int64{0, 1} {
@@ -127,7 +119,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		// The late reply leaves it missed, once.
 		agentSays(late.ID)
 		drain()
-		if s := slaOf(late.ID); s.GetFirstResponse() != "missed" {
+		if s := w.sla(late.ID); s.GetFirstResponse() != "missed" {
 			t.Fatalf("after the late reply: %v", s)
 		}
 		// The customer writes again and waits past the next-response target.
@@ -137,12 +129,12 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		}
 		drain()
 		fireAt(4 * time.Minute)
-		if s := slaOf(late.ID); s.GetNextResponse() != "missed" || s.GetNextResponseDueMs() == 0 {
+		if s := w.sla(late.ID); s.GetNextResponse() != "missed" || s.GetNextResponseDueMs() == 0 {
 			t.Fatalf("right after the next-response breach: %v, want missed with its deadline shown", s)
 		}
 		agentSays(late.ID)
 		drain()
-		if s := slaOf(late.ID); s.GetNextResponse() != "missed" || s.GetNextResponseDueMs() != 0 {
+		if s := w.sla(late.ID); s.GetNextResponse() != "missed" || s.GetNextResponseDueMs() != 0 {
 			t.Fatalf("after the second late reply: %v, want missed and the clock stopped", s)
 		}
 		for target, want := range map[string][2]int64{"first_response": {0, 1}, "next_response": {0, 1}} {
@@ -167,7 +159,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		}
 		drain()
 		fireAt(75 * time.Second)
-		if s := slaOf(prompt.ID); s.GetFirstResponse() != "met" {
+		if s := w.sla(prompt.ID); s.GetFirstResponse() != "met" {
 			t.Fatalf("answered in time: %v", s)
 		}
 		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type IN ('sla.breach', 'sla.warning')", prompt.ID); n != 0 {

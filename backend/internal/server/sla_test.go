@@ -46,18 +46,10 @@ func TestSLA(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		slaOf := func(id string) *tandemv1.ConversationSla {
-			t.Helper()
-			got, err := c.Conversation.GetConversation(w.as("agent"), &tandemv1.GetConversationRequest{ConversationId: id})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return got.GetConversation().GetSla()
-		}
 
 		late, onTime := w.conversation(w.visitor), w.conversation(w.other)
 		drain()
-		s := slaOf(late.ID)
+		s := w.sla(late.ID)
 		if s.GetPolicyId() != fast.GetPolicy().GetId() || s.GetFirstResponseDueMs() < late.CreatedAt || s.GetFirstResponseDueMs() > late.CreatedAt+4000 ||
 			s.GetResolutionDueMs() == 0 || s.GetNextResponseDueMs() != 0 {
 			t.Fatalf("sla = %v (created %d)", s, late.CreatedAt)
@@ -107,10 +99,10 @@ func TestSLA(t *testing.T) {
 			t.Fatal(err)
 		}
 		drain()
-		if s := slaOf(late.ID); s.GetFirstResponse() != "missed" {
+		if s := w.sla(late.ID); s.GetFirstResponse() != "missed" {
 			t.Errorf("late first response: %v", s)
 		}
-		s = slaOf(onTime.ID)
+		s = w.sla(onTime.ID)
 		if s.GetFirstResponse() != "met" || s.GetNextResponseDueMs() == 0 {
 			t.Errorf("on-time conversation after the customer wrote again: %v", s)
 		}
@@ -118,7 +110,7 @@ func TestSLA(t *testing.T) {
 			t.Fatal(err)
 		}
 		drain()
-		if s := slaOf(onTime.ID); s.GetResolution() != "met" || s.GetNextResponseDueMs() != 0 {
+		if s := w.sla(onTime.ID); s.GetResolution() != "met" || s.GetNextResponseDueMs() != 0 {
 			t.Errorf("closed conversation: %v", s)
 		}
 		if n := storetest.Count(t, srv.DB(), "sla_timers", "conversation_id = ? AND fired_at = 0", onTime.ID); n != 0 {
