@@ -94,9 +94,15 @@ type KnowledgeDocument struct {
 	UpdateTimeMs int64  `protobuf:"varint,10,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
 	// Where customers can read it (http or https); the widget links the AI
 	// agent's citations of it there. Empty when it has no public address.
-	SourceUrl     string `protobuf:"bytes,11,opt,name=source_url,json=sourceUrl,proto3" json:"source_url,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	SourceUrl string `protobuf:"bytes,11,opt,name=source_url,json=sourceUrl,proto3" json:"source_url,omitempty"`
+	// The language its text is written in (ISO 639-1, "en"), as detected at
+	// upload; empty when too little text to tell.
+	Language string `protobuf:"bytes,12,opt,name=language,proto3" json:"language,omitempty"`
+	// How many of its passages address the AI agent or try to instruct it:
+	// they are never quoted to customers nor given to a model.
+	FlaggedChunkCount int32 `protobuf:"varint,13,opt,name=flagged_chunk_count,json=flaggedChunkCount,proto3" json:"flagged_chunk_count,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *KnowledgeDocument) Reset() {
@@ -206,6 +212,20 @@ func (x *KnowledgeDocument) GetSourceUrl() string {
 	return ""
 }
 
+func (x *KnowledgeDocument) GetLanguage() string {
+	if x != nil {
+		return x.Language
+	}
+	return ""
+}
+
+func (x *KnowledgeDocument) GetFlaggedChunkCount() int32 {
+	if x != nil {
+		return x.FlaggedChunkCount
+	}
+	return 0
+}
+
 // KnowledgeChunk is one retrievable passage of a document.
 type KnowledgeChunk struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -215,8 +235,11 @@ type KnowledgeChunk struct {
 	// Its place in the document, from 0.
 	Position int32 `protobuf:"varint,3,opt,name=position,proto3" json:"position,omitempty"`
 	// The heading path it sits under ("Returns > Refunds"), if any.
-	Heading       string `protobuf:"bytes,4,opt,name=heading,proto3" json:"heading,omitempty"`
-	Text          string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	Heading string `protobuf:"bytes,4,opt,name=heading,proto3" json:"heading,omitempty"`
+	Text    string `protobuf:"bytes,5,opt,name=text,proto3" json:"text,omitempty"`
+	// Why the AI agent never uses this passage (it addresses the assistant or
+	// gives it instructions), or empty when it may.
+	FlagReason    string `protobuf:"bytes,6,opt,name=flag_reason,json=flagReason,proto3" json:"flag_reason,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -282,6 +305,13 @@ func (x *KnowledgeChunk) GetHeading() string {
 func (x *KnowledgeChunk) GetText() string {
 	if x != nil {
 		return x.Text
+	}
+	return ""
+}
+
+func (x *KnowledgeChunk) GetFlagReason() string {
+	if x != nil {
+		return x.FlagReason
 	}
 	return ""
 }
@@ -1015,7 +1045,7 @@ var File_tandem_v1_knowledge_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"\n" +
-	"\x19tandem/v1/knowledge.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xf5\x02\n" +
+	"\x19tandem/v1/knowledge.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xc1\x03\n" +
 	"\x11KnowledgeDocument\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x14\n" +
@@ -1032,14 +1062,18 @@ const file_tandem_v1_knowledge_proto_rawDesc = "" +
 	"\x0eupdate_time_ms\x18\n" +
 	" \x01(\x03R\fupdateTimeMs\x12\x1d\n" +
 	"\n" +
-	"source_url\x18\v \x01(\tR\tsourceUrl\"\x8b\x01\n" +
+	"source_url\x18\v \x01(\tR\tsourceUrl\x12\x1a\n" +
+	"\blanguage\x18\f \x01(\tR\blanguage\x12.\n" +
+	"\x13flagged_chunk_count\x18\r \x01(\x05R\x11flaggedChunkCount\"\xac\x01\n" +
 	"\x0eKnowledgeChunk\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1f\n" +
 	"\vdocument_id\x18\x02 \x01(\tR\n" +
 	"documentId\x12\x1a\n" +
 	"\bposition\x18\x03 \x01(\x05R\bposition\x12\x18\n" +
 	"\aheading\x18\x04 \x01(\tR\aheading\x12\x12\n" +
-	"\x04text\x18\x05 \x01(\tR\x04text\"\xe5\x02\n" +
+	"\x04text\x18\x05 \x01(\tR\x04text\x12\x1f\n" +
+	"\vflag_reason\x18\x06 \x01(\tR\n" +
+	"flagReason\"\xe5\x02\n" +
 	"\x15UploadDocumentRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1e\n" +
 	"\x05title\x18\x02 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x05title\x12&\n" +
