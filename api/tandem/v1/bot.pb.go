@@ -41,6 +41,9 @@ const (
 	HandoffReason_HANDOFF_REASON_REPEATED_QUESTION HandoffReason = 6
 	// An agent took the conversation over from the AI agent.
 	HandoffReason_HANDOFF_REASON_AGENT_TAKEOVER HandoffReason = 7
+	// A message showed a built-in escalation intent (see EscalationIntent), or
+	// the model said a person must handle it; the detail names the intent.
+	HandoffReason_HANDOFF_REASON_ESCALATION_INTENT HandoffReason = 8
 )
 
 // Enum value maps for HandoffReason.
@@ -54,6 +57,7 @@ var (
 		5: "HANDOFF_REASON_BOT_ERROR",
 		6: "HANDOFF_REASON_REPEATED_QUESTION",
 		7: "HANDOFF_REASON_AGENT_TAKEOVER",
+		8: "HANDOFF_REASON_ESCALATION_INTENT",
 	}
 	HandoffReason_value = map[string]int32{
 		"HANDOFF_REASON_UNSPECIFIED":       0,
@@ -64,6 +68,7 @@ var (
 		"HANDOFF_REASON_BOT_ERROR":         5,
 		"HANDOFF_REASON_REPEATED_QUESTION": 6,
 		"HANDOFF_REASON_AGENT_TAKEOVER":    7,
+		"HANDOFF_REASON_ESCALATION_INTENT": 8,
 	}
 )
 
@@ -118,8 +123,12 @@ type BotSettings struct {
 	// answers the customer's questions it can answer confidently (marked as
 	// the AI assistant's); it stays silent on the others. On by default.
 	AnswerWhileWaiting bool `protobuf:"varint,11,opt,name=answer_while_waiting,json=answerWhileWaiting,proto3" json:"answer_while_waiting,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The built-in escalation intents, each of which hands a conversation to
+	// the team when a customer's message shows it, in any of several
+	// languages (reason ESCALATION_INTENT): all of them, in a fixed order.
+	EscalationIntents []*EscalationIntent `protobuf:"bytes,12,rep,name=escalation_intents,json=escalationIntents,proto3" json:"escalation_intents,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *BotSettings) Reset() {
@@ -229,6 +238,169 @@ func (x *BotSettings) GetAnswerWhileWaiting() bool {
 	return false
 }
 
+func (x *BotSettings) GetEscalationIntents() []*EscalationIntent {
+	if x != nil {
+		return x.EscalationIntents
+	}
+	return nil
+}
+
+// EscalationIntent is one kind of message the AI agent never answers
+// itself: a typed request for a person, a refund demand, a chargeback,
+// fraud, a legal threat, a cancellation, clear anger.
+type EscalationIntent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The intent: "human", "refund", "chargeback", "fraud", "legal",
+	// "cancellation" or "anger".
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// What it is, for admins ("The customer asks for a person").
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// On by default; off lets the AI agent answer such messages.
+	Enabled bool `protobuf:"varint,3,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// Examples of what it matches out of the box, in several languages.
+	Examples []string `protobuf:"bytes,4,rep,name=examples,proto3" json:"examples,omitempty"`
+	// The workspace's own phrases that also show it (matched as whole words,
+	// ignoring case and accents).
+	Phrases       []string `protobuf:"bytes,5,rep,name=phrases,proto3" json:"phrases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EscalationIntent) Reset() {
+	*x = EscalationIntent{}
+	mi := &file_tandem_v1_bot_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EscalationIntent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EscalationIntent) ProtoMessage() {}
+
+func (x *EscalationIntent) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_bot_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EscalationIntent.ProtoReflect.Descriptor instead.
+func (*EscalationIntent) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *EscalationIntent) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EscalationIntent) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *EscalationIntent) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *EscalationIntent) GetExamples() []string {
+	if x != nil {
+		return x.Examples
+	}
+	return nil
+}
+
+func (x *EscalationIntent) GetPhrases() []string {
+	if x != nil {
+		return x.Phrases
+	}
+	return nil
+}
+
+// EscalationIntentUpdate changes one intent; absent fields stay.
+type EscalationIntentUpdate struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Name    string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Enabled *bool                  `protobuf:"varint,2,opt,name=enabled,proto3,oneof" json:"enabled,omitempty"`
+	// Replaces the workspace's phrases when set (clear_phrases empties them).
+	Phrases       []string `protobuf:"bytes,3,rep,name=phrases,proto3" json:"phrases,omitempty"`
+	ClearPhrases  bool     `protobuf:"varint,4,opt,name=clear_phrases,json=clearPhrases,proto3" json:"clear_phrases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EscalationIntentUpdate) Reset() {
+	*x = EscalationIntentUpdate{}
+	mi := &file_tandem_v1_bot_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EscalationIntentUpdate) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EscalationIntentUpdate) ProtoMessage() {}
+
+func (x *EscalationIntentUpdate) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_bot_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EscalationIntentUpdate.ProtoReflect.Descriptor instead.
+func (*EscalationIntentUpdate) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *EscalationIntentUpdate) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *EscalationIntentUpdate) GetEnabled() bool {
+	if x != nil && x.Enabled != nil {
+		return *x.Enabled
+	}
+	return false
+}
+
+func (x *EscalationIntentUpdate) GetPhrases() []string {
+	if x != nil {
+		return x.Phrases
+	}
+	return nil
+}
+
+func (x *EscalationIntentUpdate) GetClearPhrases() bool {
+	if x != nil {
+		return x.ClearPhrases
+	}
+	return false
+}
+
 type GetBotSettingsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId   string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -238,7 +410,7 @@ type GetBotSettingsRequest struct {
 
 func (x *GetBotSettingsRequest) Reset() {
 	*x = GetBotSettingsRequest{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[1]
+	mi := &file_tandem_v1_bot_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -250,7 +422,7 @@ func (x *GetBotSettingsRequest) String() string {
 func (*GetBotSettingsRequest) ProtoMessage() {}
 
 func (x *GetBotSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[1]
+	mi := &file_tandem_v1_bot_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -263,7 +435,7 @@ func (x *GetBotSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBotSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetBotSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{1}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetBotSettingsRequest) GetWorkspaceId() string {
@@ -282,7 +454,7 @@ type GetBotSettingsResponse struct {
 
 func (x *GetBotSettingsResponse) Reset() {
 	*x = GetBotSettingsResponse{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[2]
+	mi := &file_tandem_v1_bot_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -294,7 +466,7 @@ func (x *GetBotSettingsResponse) String() string {
 func (*GetBotSettingsResponse) ProtoMessage() {}
 
 func (x *GetBotSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[2]
+	mi := &file_tandem_v1_bot_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -307,7 +479,7 @@ func (x *GetBotSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetBotSettingsResponse.ProtoReflect.Descriptor instead.
 func (*GetBotSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{2}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *GetBotSettingsResponse) GetSettings() *BotSettings {
@@ -330,13 +502,15 @@ type UpdateBotSettingsRequest struct {
 	OfflineMessage      *string  `protobuf:"bytes,8,opt,name=offline_message,json=offlineMessage,proto3,oneof" json:"offline_message,omitempty"`
 	HandoffTag          *string  `protobuf:"bytes,9,opt,name=handoff_tag,json=handoffTag,proto3,oneof" json:"handoff_tag,omitempty"`
 	AnswerWhileWaiting  *bool    `protobuf:"varint,10,opt,name=answer_while_waiting,json=answerWhileWaiting,proto3,oneof" json:"answer_while_waiting,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// Changes to the named escalation intents; the others stay.
+	EscalationIntents []*EscalationIntentUpdate `protobuf:"bytes,11,rep,name=escalation_intents,json=escalationIntents,proto3" json:"escalation_intents,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *UpdateBotSettingsRequest) Reset() {
 	*x = UpdateBotSettingsRequest{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[3]
+	mi := &file_tandem_v1_bot_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -348,7 +522,7 @@ func (x *UpdateBotSettingsRequest) String() string {
 func (*UpdateBotSettingsRequest) ProtoMessage() {}
 
 func (x *UpdateBotSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[3]
+	mi := &file_tandem_v1_bot_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -361,7 +535,7 @@ func (x *UpdateBotSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateBotSettingsRequest.ProtoReflect.Descriptor instead.
 func (*UpdateBotSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{3}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *UpdateBotSettingsRequest) GetWorkspaceId() string {
@@ -434,6 +608,13 @@ func (x *UpdateBotSettingsRequest) GetAnswerWhileWaiting() bool {
 	return false
 }
 
+func (x *UpdateBotSettingsRequest) GetEscalationIntents() []*EscalationIntentUpdate {
+	if x != nil {
+		return x.EscalationIntents
+	}
+	return nil
+}
+
 type UpdateBotSettingsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Settings      *BotSettings           `protobuf:"bytes,1,opt,name=settings,proto3" json:"settings,omitempty"`
@@ -443,7 +624,7 @@ type UpdateBotSettingsResponse struct {
 
 func (x *UpdateBotSettingsResponse) Reset() {
 	*x = UpdateBotSettingsResponse{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[4]
+	mi := &file_tandem_v1_bot_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -455,7 +636,7 @@ func (x *UpdateBotSettingsResponse) String() string {
 func (*UpdateBotSettingsResponse) ProtoMessage() {}
 
 func (x *UpdateBotSettingsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[4]
+	mi := &file_tandem_v1_bot_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -468,7 +649,7 @@ func (x *UpdateBotSettingsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateBotSettingsResponse.ProtoReflect.Descriptor instead.
 func (*UpdateBotSettingsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{4}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *UpdateBotSettingsResponse) GetSettings() *BotSettings {
@@ -494,7 +675,7 @@ type Handoff struct {
 
 func (x *Handoff) Reset() {
 	*x = Handoff{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[5]
+	mi := &file_tandem_v1_bot_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -506,7 +687,7 @@ func (x *Handoff) String() string {
 func (*Handoff) ProtoMessage() {}
 
 func (x *Handoff) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[5]
+	mi := &file_tandem_v1_bot_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -519,7 +700,7 @@ func (x *Handoff) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Handoff.ProtoReflect.Descriptor instead.
 func (*Handoff) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{5}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Handoff) GetId() string {
@@ -580,7 +761,7 @@ type ListHandoffsRequest struct {
 
 func (x *ListHandoffsRequest) Reset() {
 	*x = ListHandoffsRequest{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[6]
+	mi := &file_tandem_v1_bot_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -592,7 +773,7 @@ func (x *ListHandoffsRequest) String() string {
 func (*ListHandoffsRequest) ProtoMessage() {}
 
 func (x *ListHandoffsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[6]
+	mi := &file_tandem_v1_bot_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -605,7 +786,7 @@ func (x *ListHandoffsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHandoffsRequest.ProtoReflect.Descriptor instead.
 func (*ListHandoffsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{6}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *ListHandoffsRequest) GetWorkspaceId() string {
@@ -660,7 +841,7 @@ type HandoffCount struct {
 
 func (x *HandoffCount) Reset() {
 	*x = HandoffCount{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[7]
+	mi := &file_tandem_v1_bot_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -672,7 +853,7 @@ func (x *HandoffCount) String() string {
 func (*HandoffCount) ProtoMessage() {}
 
 func (x *HandoffCount) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[7]
+	mi := &file_tandem_v1_bot_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -685,7 +866,7 @@ func (x *HandoffCount) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HandoffCount.ProtoReflect.Descriptor instead.
 func (*HandoffCount) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{7}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HandoffCount) GetReason() HandoffReason {
@@ -714,7 +895,7 @@ type ListHandoffsResponse struct {
 
 func (x *ListHandoffsResponse) Reset() {
 	*x = ListHandoffsResponse{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[8]
+	mi := &file_tandem_v1_bot_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -726,7 +907,7 @@ func (x *ListHandoffsResponse) String() string {
 func (*ListHandoffsResponse) ProtoMessage() {}
 
 func (x *ListHandoffsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[8]
+	mi := &file_tandem_v1_bot_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -739,7 +920,7 @@ func (x *ListHandoffsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListHandoffsResponse.ProtoReflect.Descriptor instead.
 func (*ListHandoffsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{8}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ListHandoffsResponse) GetHandoffs() []*Handoff {
@@ -775,7 +956,7 @@ type ListKnowledgeGapsRequest struct {
 
 func (x *ListKnowledgeGapsRequest) Reset() {
 	*x = ListKnowledgeGapsRequest{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[9]
+	mi := &file_tandem_v1_bot_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +968,7 @@ func (x *ListKnowledgeGapsRequest) String() string {
 func (*ListKnowledgeGapsRequest) ProtoMessage() {}
 
 func (x *ListKnowledgeGapsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[9]
+	mi := &file_tandem_v1_bot_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +981,7 @@ func (x *ListKnowledgeGapsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKnowledgeGapsRequest.ProtoReflect.Descriptor instead.
 func (*ListKnowledgeGapsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{9}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListKnowledgeGapsRequest) GetWorkspaceId() string {
@@ -837,7 +1018,7 @@ type KnowledgeGapQuestion struct {
 
 func (x *KnowledgeGapQuestion) Reset() {
 	*x = KnowledgeGapQuestion{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[10]
+	mi := &file_tandem_v1_bot_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -849,7 +1030,7 @@ func (x *KnowledgeGapQuestion) String() string {
 func (*KnowledgeGapQuestion) ProtoMessage() {}
 
 func (x *KnowledgeGapQuestion) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[10]
+	mi := &file_tandem_v1_bot_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -862,7 +1043,7 @@ func (x *KnowledgeGapQuestion) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnowledgeGapQuestion.ProtoReflect.Descriptor instead.
 func (*KnowledgeGapQuestion) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{10}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *KnowledgeGapQuestion) GetConversationId() string {
@@ -911,7 +1092,7 @@ type KnowledgeGap struct {
 
 func (x *KnowledgeGap) Reset() {
 	*x = KnowledgeGap{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[11]
+	mi := &file_tandem_v1_bot_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -923,7 +1104,7 @@ func (x *KnowledgeGap) String() string {
 func (*KnowledgeGap) ProtoMessage() {}
 
 func (x *KnowledgeGap) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[11]
+	mi := &file_tandem_v1_bot_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -936,7 +1117,7 @@ func (x *KnowledgeGap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnowledgeGap.ProtoReflect.Descriptor instead.
 func (*KnowledgeGap) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *KnowledgeGap) GetLabel() string {
@@ -988,7 +1169,7 @@ type KnowledgeGapTag struct {
 
 func (x *KnowledgeGapTag) Reset() {
 	*x = KnowledgeGapTag{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[12]
+	mi := &file_tandem_v1_bot_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1000,7 +1181,7 @@ func (x *KnowledgeGapTag) String() string {
 func (*KnowledgeGapTag) ProtoMessage() {}
 
 func (x *KnowledgeGapTag) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[12]
+	mi := &file_tandem_v1_bot_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1013,7 +1194,7 @@ func (x *KnowledgeGapTag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnowledgeGapTag.ProtoReflect.Descriptor instead.
 func (*KnowledgeGapTag) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *KnowledgeGapTag) GetTag() string {
@@ -1050,7 +1231,7 @@ type ListKnowledgeGapsResponse struct {
 
 func (x *ListKnowledgeGapsResponse) Reset() {
 	*x = ListKnowledgeGapsResponse{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[13]
+	mi := &file_tandem_v1_bot_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1243,7 @@ func (x *ListKnowledgeGapsResponse) String() string {
 func (*ListKnowledgeGapsResponse) ProtoMessage() {}
 
 func (x *ListKnowledgeGapsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[13]
+	mi := &file_tandem_v1_bot_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1256,7 @@ func (x *ListKnowledgeGapsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKnowledgeGapsResponse.ProtoReflect.Descriptor instead.
 func (*ListKnowledgeGapsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListKnowledgeGapsResponse) GetGaps() []*KnowledgeGap {
@@ -1103,7 +1284,7 @@ var File_tandem_v1_bot_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\n" +
-	"\x13tandem/v1/bot.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x9c\x03\n" +
+	"\x13tandem/v1/bot.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xe8\x03\n" +
 	"\vBotSettings\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x12\n" +
@@ -1117,11 +1298,27 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"handoffTag\x12$\n" +
 	"\x0eupdate_time_ms\x18\n" +
 	" \x01(\x03R\fupdateTimeMs\x120\n" +
-	"\x14answer_while_waiting\x18\v \x01(\bR\x12answerWhileWaiting\"D\n" +
+	"\x14answer_while_waiting\x18\v \x01(\bR\x12answerWhileWaiting\x12J\n" +
+	"\x12escalation_intents\x18\f \x03(\v2\x1b.tandem.v1.EscalationIntentR\x11escalationIntents\"\x98\x01\n" +
+	"\x10EscalationIntent\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x18\n" +
+	"\aenabled\x18\x03 \x01(\bR\aenabled\x12\x1a\n" +
+	"\bexamples\x18\x04 \x03(\tR\bexamples\x12\x18\n" +
+	"\aphrases\x18\x05 \x03(\tR\aphrases\"\xed\x01\n" +
+	"\x16EscalationIntentUpdate\x12W\n" +
+	"\x04name\x18\x01 \x01(\tBC\xbaH@r>R\x05humanR\x06refundR\n" +
+	"chargebackR\x05fraudR\x05legalR\fcancellationR\x05angerR\x04name\x12\x1d\n" +
+	"\aenabled\x18\x02 \x01(\bH\x00R\aenabled\x88\x01\x01\x12*\n" +
+	"\aphrases\x18\x03 \x03(\tB\x10\xbaH\r\x92\x01\n" +
+	"\x102\"\x06r\x04\x10\x02\x18dR\aphrases\x12#\n" +
+	"\rclear_phrases\x18\x04 \x01(\bR\fclearPhrasesB\n" +
+	"\n" +
+	"\b_enabled\"D\n" +
 	"\x15GetBotSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"L\n" +
 	"\x16GetBotSettingsResponse\x122\n" +
-	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\xb2\x05\n" +
+	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\x8e\x06\n" +
 	"\x18UpdateBotSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
 	"\aenabled\x18\x02 \x01(\bH\x00R\aenabled\x88\x01\x01\x12\"\n" +
@@ -1136,7 +1333,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\vhandoff_tag\x18\t \x01(\tB\t\xbaH\x06r\x04\x10\x01\x182H\aR\n" +
 	"handoffTag\x88\x01\x01\x125\n" +
 	"\x14answer_while_waiting\x18\n" +
-	" \x01(\bH\bR\x12answerWhileWaiting\x88\x01\x01B\n" +
+	" \x01(\bH\bR\x12answerWhileWaiting\x88\x01\x01\x12Z\n" +
+	"\x12escalation_intents\x18\v \x03(\v2!.tandem.v1.EscalationIntentUpdateB\b\xbaH\x05\x92\x01\x02\x10\x14R\x11escalationIntentsB\n" +
 	"\n" +
 	"\b_enabledB\a\n" +
 	"\x05_nameB\v\n" +
@@ -1194,7 +1392,7 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x19ListKnowledgeGapsResponse\x12+\n" +
 	"\x04gaps\x18\x01 \x03(\v2\x17.tandem.v1.KnowledgeGapR\x04gaps\x121\n" +
 	"\x06by_tag\x18\x02 \x03(\v2\x1a.tandem.v1.KnowledgeGapTagR\x05byTag\x12%\n" +
-	"\x0equestion_count\x18\x03 \x01(\x05R\rquestionCount*\xa2\x02\n" +
+	"\x0equestion_count\x18\x03 \x01(\x05R\rquestionCount*\xc8\x02\n" +
 	"\rHandoffReason\x12\x1e\n" +
 	"\x1aHANDOFF_REASON_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fHANDOFF_REASON_CUSTOMER_REQUEST\x10\x01\x12\x1f\n" +
@@ -1203,7 +1401,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x1dHANDOFF_REASON_LOW_CONFIDENCE\x10\x04\x12\x1c\n" +
 	"\x18HANDOFF_REASON_BOT_ERROR\x10\x05\x12$\n" +
 	" HANDOFF_REASON_REPEATED_QUESTION\x10\x06\x12!\n" +
-	"\x1dHANDOFF_REASON_AGENT_TAKEOVER\x10\a2\xad\x04\n" +
+	"\x1dHANDOFF_REASON_AGENT_TAKEOVER\x10\a\x12$\n" +
+	" HANDOFF_REASON_ESCALATION_INTENT\x10\b2\xad\x04\n" +
 	"\n" +
 	"BotService\x12\x7f\n" +
 	"\x0eGetBotSettings\x12 .tandem.v1.GetBotSettingsRequest\x1a!.tandem.v1.GetBotSettingsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x8b\x01\n" +
@@ -1225,49 +1424,53 @@ func file_tandem_v1_bot_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_bot_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_v1_bot_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_tandem_v1_bot_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_tandem_v1_bot_proto_goTypes = []any{
 	(HandoffReason)(0),                // 0: tandem.v1.HandoffReason
 	(*BotSettings)(nil),               // 1: tandem.v1.BotSettings
-	(*GetBotSettingsRequest)(nil),     // 2: tandem.v1.GetBotSettingsRequest
-	(*GetBotSettingsResponse)(nil),    // 3: tandem.v1.GetBotSettingsResponse
-	(*UpdateBotSettingsRequest)(nil),  // 4: tandem.v1.UpdateBotSettingsRequest
-	(*UpdateBotSettingsResponse)(nil), // 5: tandem.v1.UpdateBotSettingsResponse
-	(*Handoff)(nil),                   // 6: tandem.v1.Handoff
-	(*ListHandoffsRequest)(nil),       // 7: tandem.v1.ListHandoffsRequest
-	(*HandoffCount)(nil),              // 8: tandem.v1.HandoffCount
-	(*ListHandoffsResponse)(nil),      // 9: tandem.v1.ListHandoffsResponse
-	(*ListKnowledgeGapsRequest)(nil),  // 10: tandem.v1.ListKnowledgeGapsRequest
-	(*KnowledgeGapQuestion)(nil),      // 11: tandem.v1.KnowledgeGapQuestion
-	(*KnowledgeGap)(nil),              // 12: tandem.v1.KnowledgeGap
-	(*KnowledgeGapTag)(nil),           // 13: tandem.v1.KnowledgeGapTag
-	(*ListKnowledgeGapsResponse)(nil), // 14: tandem.v1.ListKnowledgeGapsResponse
+	(*EscalationIntent)(nil),          // 2: tandem.v1.EscalationIntent
+	(*EscalationIntentUpdate)(nil),    // 3: tandem.v1.EscalationIntentUpdate
+	(*GetBotSettingsRequest)(nil),     // 4: tandem.v1.GetBotSettingsRequest
+	(*GetBotSettingsResponse)(nil),    // 5: tandem.v1.GetBotSettingsResponse
+	(*UpdateBotSettingsRequest)(nil),  // 6: tandem.v1.UpdateBotSettingsRequest
+	(*UpdateBotSettingsResponse)(nil), // 7: tandem.v1.UpdateBotSettingsResponse
+	(*Handoff)(nil),                   // 8: tandem.v1.Handoff
+	(*ListHandoffsRequest)(nil),       // 9: tandem.v1.ListHandoffsRequest
+	(*HandoffCount)(nil),              // 10: tandem.v1.HandoffCount
+	(*ListHandoffsResponse)(nil),      // 11: tandem.v1.ListHandoffsResponse
+	(*ListKnowledgeGapsRequest)(nil),  // 12: tandem.v1.ListKnowledgeGapsRequest
+	(*KnowledgeGapQuestion)(nil),      // 13: tandem.v1.KnowledgeGapQuestion
+	(*KnowledgeGap)(nil),              // 14: tandem.v1.KnowledgeGap
+	(*KnowledgeGapTag)(nil),           // 15: tandem.v1.KnowledgeGapTag
+	(*ListKnowledgeGapsResponse)(nil), // 16: tandem.v1.ListKnowledgeGapsResponse
 }
 var file_tandem_v1_bot_proto_depIdxs = []int32{
-	1,  // 0: tandem.v1.GetBotSettingsResponse.settings:type_name -> tandem.v1.BotSettings
-	1,  // 1: tandem.v1.UpdateBotSettingsResponse.settings:type_name -> tandem.v1.BotSettings
-	0,  // 2: tandem.v1.Handoff.reason:type_name -> tandem.v1.HandoffReason
-	0,  // 3: tandem.v1.ListHandoffsRequest.reason:type_name -> tandem.v1.HandoffReason
-	0,  // 4: tandem.v1.HandoffCount.reason:type_name -> tandem.v1.HandoffReason
-	6,  // 5: tandem.v1.ListHandoffsResponse.handoffs:type_name -> tandem.v1.Handoff
-	8,  // 6: tandem.v1.ListHandoffsResponse.counts:type_name -> tandem.v1.HandoffCount
-	0,  // 7: tandem.v1.KnowledgeGapQuestion.reason:type_name -> tandem.v1.HandoffReason
-	11, // 8: tandem.v1.KnowledgeGap.questions:type_name -> tandem.v1.KnowledgeGapQuestion
-	12, // 9: tandem.v1.ListKnowledgeGapsResponse.gaps:type_name -> tandem.v1.KnowledgeGap
-	13, // 10: tandem.v1.ListKnowledgeGapsResponse.by_tag:type_name -> tandem.v1.KnowledgeGapTag
-	2,  // 11: tandem.v1.BotService.GetBotSettings:input_type -> tandem.v1.GetBotSettingsRequest
-	4,  // 12: tandem.v1.BotService.UpdateBotSettings:input_type -> tandem.v1.UpdateBotSettingsRequest
-	10, // 13: tandem.v1.BotService.ListKnowledgeGaps:input_type -> tandem.v1.ListKnowledgeGapsRequest
-	7,  // 14: tandem.v1.BotService.ListHandoffs:input_type -> tandem.v1.ListHandoffsRequest
-	3,  // 15: tandem.v1.BotService.GetBotSettings:output_type -> tandem.v1.GetBotSettingsResponse
-	5,  // 16: tandem.v1.BotService.UpdateBotSettings:output_type -> tandem.v1.UpdateBotSettingsResponse
-	14, // 17: tandem.v1.BotService.ListKnowledgeGaps:output_type -> tandem.v1.ListKnowledgeGapsResponse
-	9,  // 18: tandem.v1.BotService.ListHandoffs:output_type -> tandem.v1.ListHandoffsResponse
-	15, // [15:19] is the sub-list for method output_type
-	11, // [11:15] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	2,  // 0: tandem.v1.BotSettings.escalation_intents:type_name -> tandem.v1.EscalationIntent
+	1,  // 1: tandem.v1.GetBotSettingsResponse.settings:type_name -> tandem.v1.BotSettings
+	3,  // 2: tandem.v1.UpdateBotSettingsRequest.escalation_intents:type_name -> tandem.v1.EscalationIntentUpdate
+	1,  // 3: tandem.v1.UpdateBotSettingsResponse.settings:type_name -> tandem.v1.BotSettings
+	0,  // 4: tandem.v1.Handoff.reason:type_name -> tandem.v1.HandoffReason
+	0,  // 5: tandem.v1.ListHandoffsRequest.reason:type_name -> tandem.v1.HandoffReason
+	0,  // 6: tandem.v1.HandoffCount.reason:type_name -> tandem.v1.HandoffReason
+	8,  // 7: tandem.v1.ListHandoffsResponse.handoffs:type_name -> tandem.v1.Handoff
+	10, // 8: tandem.v1.ListHandoffsResponse.counts:type_name -> tandem.v1.HandoffCount
+	0,  // 9: tandem.v1.KnowledgeGapQuestion.reason:type_name -> tandem.v1.HandoffReason
+	13, // 10: tandem.v1.KnowledgeGap.questions:type_name -> tandem.v1.KnowledgeGapQuestion
+	14, // 11: tandem.v1.ListKnowledgeGapsResponse.gaps:type_name -> tandem.v1.KnowledgeGap
+	15, // 12: tandem.v1.ListKnowledgeGapsResponse.by_tag:type_name -> tandem.v1.KnowledgeGapTag
+	4,  // 13: tandem.v1.BotService.GetBotSettings:input_type -> tandem.v1.GetBotSettingsRequest
+	6,  // 14: tandem.v1.BotService.UpdateBotSettings:input_type -> tandem.v1.UpdateBotSettingsRequest
+	12, // 15: tandem.v1.BotService.ListKnowledgeGaps:input_type -> tandem.v1.ListKnowledgeGapsRequest
+	9,  // 16: tandem.v1.BotService.ListHandoffs:input_type -> tandem.v1.ListHandoffsRequest
+	5,  // 17: tandem.v1.BotService.GetBotSettings:output_type -> tandem.v1.GetBotSettingsResponse
+	7,  // 18: tandem.v1.BotService.UpdateBotSettings:output_type -> tandem.v1.UpdateBotSettingsResponse
+	16, // 19: tandem.v1.BotService.ListKnowledgeGaps:output_type -> tandem.v1.ListKnowledgeGapsResponse
+	11, // 20: tandem.v1.BotService.ListHandoffs:output_type -> tandem.v1.ListHandoffsResponse
+	17, // [17:21] is the sub-list for method output_type
+	13, // [13:17] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_bot_proto_init() }
@@ -1276,14 +1479,15 @@ func file_tandem_v1_bot_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
-	file_tandem_v1_bot_proto_msgTypes[3].OneofWrappers = []any{}
+	file_tandem_v1_bot_proto_msgTypes[2].OneofWrappers = []any{}
+	file_tandem_v1_bot_proto_msgTypes[5].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_bot_proto_rawDesc), len(file_tandem_v1_bot_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

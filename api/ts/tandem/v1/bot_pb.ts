@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/bot.proto.
  */
 export const file_tandem_v1_bot: GenFile = /*@__PURE__*/
-  fileDesc("ChN0YW5kZW0vdjEvYm90LnByb3RvEgl0YW5kZW0udjEihQIKC0JvdFNldHRpbmdzEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEgwKBG5hbWUYAyABKAkSEAoIZ3JlZXRpbmcYBCABKAkSFAoMaW5zdHJ1Y3Rpb25zGAUgASgJEhwKFGNvbmZpZGVuY2VfdGhyZXNob2xkGAYgASgBEhcKD2hhbmRvZmZfbWVzc2FnZRgHIAEoCRIXCg9vZmZsaW5lX21lc3NhZ2UYCCABKAkSEwoLaGFuZG9mZl90YWcYCSABKAkSFgoOdXBkYXRlX3RpbWVfbXMYCiABKAMSHAoUYW5zd2VyX3doaWxlX3dhaXRpbmcYCyABKAgiNwoVR2V0Qm90U2V0dGluZ3NSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiQgoWR2V0Qm90U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLnRhbmRlbS52MS5Cb3RTZXR0aW5ncyKpBAoYVXBkYXRlQm90U2V0dGluZ3NSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESFAoHZW5hYmxlZBgCIAEoCEgAiAEBEhwKBG5hbWUYAyABKAlCCbpIBnIEEAEYZEgBiAEBEh8KCGdyZWV0aW5nGAQgASgJQgi6SAVyAxjoB0gCiAEBEiMKDGluc3RydWN0aW9ucxgFIAEoCUIIukgFcgMYoB9IA4gBARI6ChRjb25maWRlbmNlX3RocmVzaG9sZBgGIAEoAUIXukgUEhIZAAAAAAAA8D8pAAAAAAAAAABIBIgBARIoCg9oYW5kb2ZmX21lc3NhZ2UYByABKAlCCrpIB3IFEAEY6AdIBYgBARIoCg9vZmZsaW5lX21lc3NhZ2UYCCABKAlCCrpIB3IFEAEY6AdIBogBARIjCgtoYW5kb2ZmX3RhZxgJIAEoCUIJukgGcgQQARgySAeIAQESIQoUYW5zd2VyX3doaWxlX3dhaXRpbmcYCiABKAhICIgBAUIKCghfZW5hYmxlZEIHCgVfbmFtZUILCglfZ3JlZXRpbmdCDwoNX2luc3RydWN0aW9uc0IXChVfY29uZmlkZW5jZV90aHJlc2hvbGRCEgoQX2hhbmRvZmZfbWVzc2FnZUISChBfb2ZmbGluZV9tZXNzYWdlQg4KDF9oYW5kb2ZmX3RhZ0IXChVfYW5zd2VyX3doaWxlX3dhaXRpbmciRQoZVXBkYXRlQm90U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLnRhbmRlbS52MS5Cb3RTZXR0aW5ncyKSAQoHSGFuZG9mZhIKCgJpZBgBIAEoCRIXCg9jb252ZXJzYXRpb25faWQYAiABKAkSKAoGcmVhc29uGAMgASgOMhgudGFuZGVtLnYxLkhhbmRvZmZSZWFzb24SDgoGZGV0YWlsGAQgASgJEhAKCHF1ZXN0aW9uGAUgASgJEhYKDmNyZWF0ZV90aW1lX21zGAYgASgDIuQBChNMaXN0SGFuZG9mZnNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESHgoNc3RhcnRfdGltZV9tcxgCIAEoA0IHukgEIgIoABIcCgtlbmRfdGltZV9tcxgDIAEoA0IHukgEIgIoABIyCgZyZWFzb24YBCABKA4yGC50YW5kZW0udjEuSGFuZG9mZlJlYXNvbkIIukgFggECEAESHQoJcGFnZV9zaXplGAUgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YBiABKAlCCLpIBXIDGIAEIkcKDEhhbmRvZmZDb3VudBIoCgZyZWFzb24YASABKA4yGC50YW5kZW0udjEuSGFuZG9mZlJlYXNvbhINCgVjb3VudBgCIAEoAyJ+ChRMaXN0SGFuZG9mZnNSZXNwb25zZRIkCghoYW5kb2ZmcxgBIAMoCzISLnRhbmRlbS52MS5IYW5kb2ZmEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRInCgZjb3VudHMYAyADKAsyFy50YW5kZW0udjEuSGFuZG9mZkNvdW50IngKGExpc3RLbm93bGVkZ2VHYXBzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh4KDXN0YXJ0X3RpbWVfbXMYAiABKANCB7pIBCICKAASHAoLZW5kX3RpbWVfbXMYAyABKANCB7pIBCICKAAigwEKFEtub3dsZWRnZUdhcFF1ZXN0aW9uEhcKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCRIQCghxdWVzdGlvbhgCIAEoCRIoCgZyZWFzb24YAyABKA4yGC50YW5kZW0udjEuSGFuZG9mZlJlYXNvbhIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAyJ9CgxLbm93bGVkZ2VHYXASDQoFbGFiZWwYASABKAkSDQoFdGVybXMYAiADKAkSDQoFY291bnQYAyABKAUSMgoJcXVlc3Rpb25zGAQgAygLMh8udGFuZGVtLnYxLktub3dsZWRnZUdhcFF1ZXN0aW9uEgwKBHRhZ3MYBSADKAkiRwoPS25vd2xlZGdlR2FwVGFnEgsKA3RhZxgBIAEoCRINCgVjb3VudBgCIAEoBRIYChBzYW1wbGVfcXVlc3Rpb25zGAMgAygJIoYBChlMaXN0S25vd2xlZGdlR2Fwc1Jlc3BvbnNlEiUKBGdhcHMYASADKAsyFy50YW5kZW0udjEuS25vd2xlZGdlR2FwEioKBmJ5X3RhZxgCIAMoCzIaLnRhbmRlbS52MS5Lbm93bGVkZ2VHYXBUYWcSFgoOcXVlc3Rpb25fY291bnQYAyABKAUqogIKDUhhbmRvZmZSZWFzb24SHgoaSEFORE9GRl9SRUFTT05fVU5TUEVDSUZJRUQQABIjCh9IQU5ET0ZGX1JFQVNPTl9DVVNUT01FUl9SRVFVRVNUEAESHwobSEFORE9GRl9SRUFTT05fS0VZV09SRF9SVUxFEAISIQodSEFORE9GRl9SRUFTT05fQVRUUklCVVRFX1JVTEUQAxIhCh1IQU5ET0ZGX1JFQVNPTl9MT1dfQ09ORklERU5DRRAEEhwKGEhBTkRPRkZfUkVBU09OX0JPVF9FUlJPUhAFEiQKIEhBTkRPRkZfUkVBU09OX1JFUEVBVEVEX1FVRVNUSU9OEAYSIQodSEFORE9GRl9SRUFTT05fQUdFTlRfVEFLRU9WRVIQBzKtBAoKQm90U2VydmljZRJ/Cg5HZXRCb3RTZXR0aW5ncxIgLnRhbmRlbS52MS5HZXRCb3RTZXR0aW5nc1JlcXVlc3QaIS50YW5kZW0udjEuR2V0Qm90U2V0dGluZ3NSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKLAQoRVXBkYXRlQm90U2V0dGluZ3MSIy50YW5kZW0udjEuVXBkYXRlQm90U2V0dGluZ3NSZXF1ZXN0GiQudGFuZGVtLnYxLlVwZGF0ZUJvdFNldHRpbmdzUmVzcG9uc2UiK8rzGCcIBBIJd29ya3NwYWNlGgptYW5hZ2VfYm90Igx3b3Jrc3BhY2VfaWQSlAEKEUxpc3RLbm93bGVkZ2VHYXBzEiMudGFuZGVtLnYxLkxpc3RLbm93bGVkZ2VHYXBzUmVxdWVzdBokLnRhbmRlbS52MS5MaXN0S25vd2xlZGdlR2Fwc1Jlc3BvbnNlIjSQAgHK8xgtCAQSCXdvcmtzcGFjZRoQbWFuYWdlX2tub3dsZWRnZSIMd29ya3NwYWNlX2lkEnkKDExpc3RIYW5kb2ZmcxIeLnRhbmRlbS52MS5MaXN0SGFuZG9mZnNSZXF1ZXN0Gh8udGFuZGVtLnYxLkxpc3RIYW5kb2Zmc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("ChN0YW5kZW0vdjEvYm90LnByb3RvEgl0YW5kZW0udjEivgIKC0JvdFNldHRpbmdzEhQKDHdvcmtzcGFjZV9pZBgBIAEoCRIPCgdlbmFibGVkGAIgASgIEgwKBG5hbWUYAyABKAkSEAoIZ3JlZXRpbmcYBCABKAkSFAoMaW5zdHJ1Y3Rpb25zGAUgASgJEhwKFGNvbmZpZGVuY2VfdGhyZXNob2xkGAYgASgBEhcKD2hhbmRvZmZfbWVzc2FnZRgHIAEoCRIXCg9vZmZsaW5lX21lc3NhZ2UYCCABKAkSEwoLaGFuZG9mZl90YWcYCSABKAkSFgoOdXBkYXRlX3RpbWVfbXMYCiABKAMSHAoUYW5zd2VyX3doaWxlX3dhaXRpbmcYCyABKAgSNwoSZXNjYWxhdGlvbl9pbnRlbnRzGAwgAygLMhsudGFuZGVtLnYxLkVzY2FsYXRpb25JbnRlbnQiaQoQRXNjYWxhdGlvbkludGVudBIMCgRuYW1lGAEgASgJEhMKC2Rlc2NyaXB0aW9uGAIgASgJEg8KB2VuYWJsZWQYAyABKAgSEAoIZXhhbXBsZXMYBCADKAkSDwoHcGhyYXNlcxgFIAMoCSLHAQoWRXNjYWxhdGlvbkludGVudFVwZGF0ZRJRCgRuYW1lGAEgASgJQkO6SEByPlIFaHVtYW5SBnJlZnVuZFIKY2hhcmdlYmFja1IFZnJhdWRSBWxlZ2FsUgxjYW5jZWxsYXRpb25SBWFuZ2VyEhQKB2VuYWJsZWQYAiABKAhIAIgBARIhCgdwaHJhc2VzGAMgAygJQhC6SA2SAQoQMiIGcgQQAhhkEhUKDWNsZWFyX3BocmFzZXMYBCABKAhCCgoIX2VuYWJsZWQiNwoVR2V0Qm90U2V0dGluZ3NSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiQgoWR2V0Qm90U2V0dGluZ3NSZXNwb25zZRIoCghzZXR0aW5ncxgBIAEoCzIWLnRhbmRlbS52MS5Cb3RTZXR0aW5ncyLyBAoYVXBkYXRlQm90U2V0dGluZ3NSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESFAoHZW5hYmxlZBgCIAEoCEgAiAEBEhwKBG5hbWUYAyABKAlCCbpIBnIEEAEYZEgBiAEBEh8KCGdyZWV0aW5nGAQgASgJQgi6SAVyAxjoB0gCiAEBEiMKDGluc3RydWN0aW9ucxgFIAEoCUIIukgFcgMYoB9IA4gBARI6ChRjb25maWRlbmNlX3RocmVzaG9sZBgGIAEoAUIXukgUEhIZAAAAAAAA8D8pAAAAAAAAAABIBIgBARIoCg9oYW5kb2ZmX21lc3NhZ2UYByABKAlCCrpIB3IFEAEY6AdIBYgBARIoCg9vZmZsaW5lX21lc3NhZ2UYCCABKAlCCrpIB3IFEAEY6AdIBogBARIjCgtoYW5kb2ZmX3RhZxgJIAEoCUIJukgGcgQQARgySAeIAQESIQoUYW5zd2VyX3doaWxlX3dhaXRpbmcYCiABKAhICIgBARJHChJlc2NhbGF0aW9uX2ludGVudHMYCyADKAsyIS50YW5kZW0udjEuRXNjYWxhdGlvbkludGVudFVwZGF0ZUIIukgFkgECEBRCCgoIX2VuYWJsZWRCBwoFX25hbWVCCwoJX2dyZWV0aW5nQg8KDV9pbnN0cnVjdGlvbnNCFwoVX2NvbmZpZGVuY2VfdGhyZXNob2xkQhIKEF9oYW5kb2ZmX21lc3NhZ2VCEgoQX29mZmxpbmVfbWVzc2FnZUIOCgxfaGFuZG9mZl90YWdCFwoVX2Fuc3dlcl93aGlsZV93YWl0aW5nIkUKGVVwZGF0ZUJvdFNldHRpbmdzUmVzcG9uc2USKAoIc2V0dGluZ3MYASABKAsyFi50YW5kZW0udjEuQm90U2V0dGluZ3MikgEKB0hhbmRvZmYSCgoCaWQYASABKAkSFwoPY29udmVyc2F0aW9uX2lkGAIgASgJEigKBnJlYXNvbhgDIAEoDjIYLnRhbmRlbS52MS5IYW5kb2ZmUmVhc29uEg4KBmRldGFpbBgEIAEoCRIQCghxdWVzdGlvbhgFIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgGIAEoAyLkAQoTTGlzdEhhbmRvZmZzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh4KDXN0YXJ0X3RpbWVfbXMYAiABKANCB7pIBCICKAASHAoLZW5kX3RpbWVfbXMYAyABKANCB7pIBCICKAASMgoGcmVhc29uGAQgASgOMhgudGFuZGVtLnYxLkhhbmRvZmZSZWFzb25CCLpIBYIBAhABEh0KCXBhZ2Vfc2l6ZRgFIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAYgASgJQgi6SAVyAxiABCJHCgxIYW5kb2ZmQ291bnQSKAoGcmVhc29uGAEgASgOMhgudGFuZGVtLnYxLkhhbmRvZmZSZWFzb24SDQoFY291bnQYAiABKAMifgoUTGlzdEhhbmRvZmZzUmVzcG9uc2USJAoIaGFuZG9mZnMYASADKAsyEi50YW5kZW0udjEuSGFuZG9mZhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkSJwoGY291bnRzGAMgAygLMhcudGFuZGVtLnYxLkhhbmRvZmZDb3VudCJ4ChhMaXN0S25vd2xlZGdlR2Fwc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARIeCg1zdGFydF90aW1lX21zGAIgASgDQge6SAQiAigAEhwKC2VuZF90aW1lX21zGAMgASgDQge6SAQiAigAIoMBChRLbm93bGVkZ2VHYXBRdWVzdGlvbhIXCg9jb252ZXJzYXRpb25faWQYASABKAkSEAoIcXVlc3Rpb24YAiABKAkSKAoGcmVhc29uGAMgASgOMhgudGFuZGVtLnYxLkhhbmRvZmZSZWFzb24SFgoOY3JlYXRlX3RpbWVfbXMYBCABKAMifQoMS25vd2xlZGdlR2FwEg0KBWxhYmVsGAEgASgJEg0KBXRlcm1zGAIgAygJEg0KBWNvdW50GAMgASgFEjIKCXF1ZXN0aW9ucxgEIAMoCzIfLnRhbmRlbS52MS5Lbm93bGVkZ2VHYXBRdWVzdGlvbhIMCgR0YWdzGAUgAygJIkcKD0tub3dsZWRnZUdhcFRhZxILCgN0YWcYASABKAkSDQoFY291bnQYAiABKAUSGAoQc2FtcGxlX3F1ZXN0aW9ucxgDIAMoCSKGAQoZTGlzdEtub3dsZWRnZUdhcHNSZXNwb25zZRIlCgRnYXBzGAEgAygLMhcudGFuZGVtLnYxLktub3dsZWRnZUdhcBIqCgZieV90YWcYAiADKAsyGi50YW5kZW0udjEuS25vd2xlZGdlR2FwVGFnEhYKDnF1ZXN0aW9uX2NvdW50GAMgASgFKsgCCg1IYW5kb2ZmUmVhc29uEh4KGkhBTkRPRkZfUkVBU09OX1VOU1BFQ0lGSUVEEAASIwofSEFORE9GRl9SRUFTT05fQ1VTVE9NRVJfUkVRVUVTVBABEh8KG0hBTkRPRkZfUkVBU09OX0tFWVdPUkRfUlVMRRACEiEKHUhBTkRPRkZfUkVBU09OX0FUVFJJQlVURV9SVUxFEAMSIQodSEFORE9GRl9SRUFTT05fTE9XX0NPTkZJREVOQ0UQBBIcChhIQU5ET0ZGX1JFQVNPTl9CT1RfRVJST1IQBRIkCiBIQU5ET0ZGX1JFQVNPTl9SRVBFQVRFRF9RVUVTVElPThAGEiEKHUhBTkRPRkZfUkVBU09OX0FHRU5UX1RBS0VPVkVSEAcSJAogSEFORE9GRl9SRUFTT05fRVNDQUxBVElPTl9JTlRFTlQQCDKtBAoKQm90U2VydmljZRJ/Cg5HZXRCb3RTZXR0aW5ncxIgLnRhbmRlbS52MS5HZXRCb3RTZXR0aW5nc1JlcXVlc3QaIS50YW5kZW0udjEuR2V0Qm90U2V0dGluZ3NSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKLAQoRVXBkYXRlQm90U2V0dGluZ3MSIy50YW5kZW0udjEuVXBkYXRlQm90U2V0dGluZ3NSZXF1ZXN0GiQudGFuZGVtLnYxLlVwZGF0ZUJvdFNldHRpbmdzUmVzcG9uc2UiK8rzGCcIBBIJd29ya3NwYWNlGgptYW5hZ2VfYm90Igx3b3Jrc3BhY2VfaWQSlAEKEUxpc3RLbm93bGVkZ2VHYXBzEiMudGFuZGVtLnYxLkxpc3RLbm93bGVkZ2VHYXBzUmVxdWVzdBokLnRhbmRlbS52MS5MaXN0S25vd2xlZGdlR2Fwc1Jlc3BvbnNlIjSQAgHK8xgtCAQSCXdvcmtzcGFjZRoQbWFuYWdlX2tub3dsZWRnZSIMd29ya3NwYWNlX2lkEnkKDExpc3RIYW5kb2ZmcxIeLnRhbmRlbS52MS5MaXN0SGFuZG9mZnNSZXF1ZXN0Gh8udGFuZGVtLnYxLkxpc3RIYW5kb2Zmc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.BotSettings
@@ -92,6 +92,15 @@ export type BotSettings = Message<"tandem.v1.BotSettings"> & {
    * @generated from field: bool answer_while_waiting = 11;
    */
   answerWhileWaiting: boolean;
+
+  /**
+   * The built-in escalation intents, each of which hands a conversation to
+   * the team when a customer's message shows it, in any of several
+   * languages (reason ESCALATION_INTENT): all of them, in a fixed order.
+   *
+   * @generated from field: repeated tandem.v1.EscalationIntent escalation_intents = 12;
+   */
+  escalationIntents: EscalationIntent[];
 };
 
 /**
@@ -100,6 +109,95 @@ export type BotSettings = Message<"tandem.v1.BotSettings"> & {
  */
 export const BotSettingsSchema: GenMessage<BotSettings> = /*@__PURE__*/
   messageDesc(file_tandem_v1_bot, 0);
+
+/**
+ * EscalationIntent is one kind of message the AI agent never answers
+ * itself: a typed request for a person, a refund demand, a chargeback,
+ * fraud, a legal threat, a cancellation, clear anger.
+ *
+ * @generated from message tandem.v1.EscalationIntent
+ */
+export type EscalationIntent = Message<"tandem.v1.EscalationIntent"> & {
+  /**
+   * The intent: "human", "refund", "chargeback", "fraud", "legal",
+   * "cancellation" or "anger".
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * What it is, for admins ("The customer asks for a person").
+   *
+   * @generated from field: string description = 2;
+   */
+  description: string;
+
+  /**
+   * On by default; off lets the AI agent answer such messages.
+   *
+   * @generated from field: bool enabled = 3;
+   */
+  enabled: boolean;
+
+  /**
+   * Examples of what it matches out of the box, in several languages.
+   *
+   * @generated from field: repeated string examples = 4;
+   */
+  examples: string[];
+
+  /**
+   * The workspace's own phrases that also show it (matched as whole words,
+   * ignoring case and accents).
+   *
+   * @generated from field: repeated string phrases = 5;
+   */
+  phrases: string[];
+};
+
+/**
+ * Describes the message tandem.v1.EscalationIntent.
+ * Use `create(EscalationIntentSchema)` to create a new message.
+ */
+export const EscalationIntentSchema: GenMessage<EscalationIntent> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_bot, 1);
+
+/**
+ * EscalationIntentUpdate changes one intent; absent fields stay.
+ *
+ * @generated from message tandem.v1.EscalationIntentUpdate
+ */
+export type EscalationIntentUpdate = Message<"tandem.v1.EscalationIntentUpdate"> & {
+  /**
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * @generated from field: optional bool enabled = 2;
+   */
+  enabled?: boolean | undefined;
+
+  /**
+   * Replaces the workspace's phrases when set (clear_phrases empties them).
+   *
+   * @generated from field: repeated string phrases = 3;
+   */
+  phrases: string[];
+
+  /**
+   * @generated from field: bool clear_phrases = 4;
+   */
+  clearPhrases: boolean;
+};
+
+/**
+ * Describes the message tandem.v1.EscalationIntentUpdate.
+ * Use `create(EscalationIntentUpdateSchema)` to create a new message.
+ */
+export const EscalationIntentUpdateSchema: GenMessage<EscalationIntentUpdate> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_bot, 2);
 
 /**
  * @generated from message tandem.v1.GetBotSettingsRequest
@@ -116,7 +214,7 @@ export type GetBotSettingsRequest = Message<"tandem.v1.GetBotSettingsRequest"> &
  * Use `create(GetBotSettingsRequestSchema)` to create a new message.
  */
 export const GetBotSettingsRequestSchema: GenMessage<GetBotSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 1);
+  messageDesc(file_tandem_v1_bot, 3);
 
 /**
  * @generated from message tandem.v1.GetBotSettingsResponse
@@ -133,7 +231,7 @@ export type GetBotSettingsResponse = Message<"tandem.v1.GetBotSettingsResponse">
  * Use `create(GetBotSettingsResponseSchema)` to create a new message.
  */
 export const GetBotSettingsResponseSchema: GenMessage<GetBotSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 2);
+  messageDesc(file_tandem_v1_bot, 4);
 
 /**
  * @generated from message tandem.v1.UpdateBotSettingsRequest
@@ -190,6 +288,13 @@ export type UpdateBotSettingsRequest = Message<"tandem.v1.UpdateBotSettingsReque
    * @generated from field: optional bool answer_while_waiting = 10;
    */
   answerWhileWaiting?: boolean | undefined;
+
+  /**
+   * Changes to the named escalation intents; the others stay.
+   *
+   * @generated from field: repeated tandem.v1.EscalationIntentUpdate escalation_intents = 11;
+   */
+  escalationIntents: EscalationIntentUpdate[];
 };
 
 /**
@@ -197,7 +302,7 @@ export type UpdateBotSettingsRequest = Message<"tandem.v1.UpdateBotSettingsReque
  * Use `create(UpdateBotSettingsRequestSchema)` to create a new message.
  */
 export const UpdateBotSettingsRequestSchema: GenMessage<UpdateBotSettingsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 3);
+  messageDesc(file_tandem_v1_bot, 5);
 
 /**
  * @generated from message tandem.v1.UpdateBotSettingsResponse
@@ -214,7 +319,7 @@ export type UpdateBotSettingsResponse = Message<"tandem.v1.UpdateBotSettingsResp
  * Use `create(UpdateBotSettingsResponseSchema)` to create a new message.
  */
 export const UpdateBotSettingsResponseSchema: GenMessage<UpdateBotSettingsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 4);
+  messageDesc(file_tandem_v1_bot, 6);
 
 /**
  * @generated from message tandem.v1.Handoff
@@ -260,7 +365,7 @@ export type Handoff = Message<"tandem.v1.Handoff"> & {
  * Use `create(HandoffSchema)` to create a new message.
  */
 export const HandoffSchema: GenMessage<Handoff> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 5);
+  messageDesc(file_tandem_v1_bot, 7);
 
 /**
  * @generated from message tandem.v1.ListHandoffsRequest
@@ -306,7 +411,7 @@ export type ListHandoffsRequest = Message<"tandem.v1.ListHandoffsRequest"> & {
  * Use `create(ListHandoffsRequestSchema)` to create a new message.
  */
 export const ListHandoffsRequestSchema: GenMessage<ListHandoffsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 6);
+  messageDesc(file_tandem_v1_bot, 8);
 
 /**
  * @generated from message tandem.v1.HandoffCount
@@ -328,7 +433,7 @@ export type HandoffCount = Message<"tandem.v1.HandoffCount"> & {
  * Use `create(HandoffCountSchema)` to create a new message.
  */
 export const HandoffCountSchema: GenMessage<HandoffCount> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 7);
+  messageDesc(file_tandem_v1_bot, 9);
 
 /**
  * @generated from message tandem.v1.ListHandoffsResponse
@@ -357,7 +462,7 @@ export type ListHandoffsResponse = Message<"tandem.v1.ListHandoffsResponse"> & {
  * Use `create(ListHandoffsResponseSchema)` to create a new message.
  */
 export const ListHandoffsResponseSchema: GenMessage<ListHandoffsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 8);
+  messageDesc(file_tandem_v1_bot, 10);
 
 /**
  * @generated from message tandem.v1.ListKnowledgeGapsRequest
@@ -386,7 +491,7 @@ export type ListKnowledgeGapsRequest = Message<"tandem.v1.ListKnowledgeGapsReque
  * Use `create(ListKnowledgeGapsRequestSchema)` to create a new message.
  */
 export const ListKnowledgeGapsRequestSchema: GenMessage<ListKnowledgeGapsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 9);
+  messageDesc(file_tandem_v1_bot, 11);
 
 /**
  * KnowledgeGapQuestion is one question the AI agent handed off.
@@ -420,7 +525,7 @@ export type KnowledgeGapQuestion = Message<"tandem.v1.KnowledgeGapQuestion"> & {
  * Use `create(KnowledgeGapQuestionSchema)` to create a new message.
  */
 export const KnowledgeGapQuestionSchema: GenMessage<KnowledgeGapQuestion> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 10);
+  messageDesc(file_tandem_v1_bot, 12);
 
 /**
  * KnowledgeGap is a group of similar unanswered questions.
@@ -467,7 +572,7 @@ export type KnowledgeGap = Message<"tandem.v1.KnowledgeGap"> & {
  * Use `create(KnowledgeGapSchema)` to create a new message.
  */
 export const KnowledgeGapSchema: GenMessage<KnowledgeGap> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 11);
+  messageDesc(file_tandem_v1_bot, 13);
 
 /**
  * KnowledgeGapTag counts the unanswered questions by a tag their
@@ -499,7 +604,7 @@ export type KnowledgeGapTag = Message<"tandem.v1.KnowledgeGapTag"> & {
  * Use `create(KnowledgeGapTagSchema)` to create a new message.
  */
 export const KnowledgeGapTagSchema: GenMessage<KnowledgeGapTag> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 12);
+  messageDesc(file_tandem_v1_bot, 14);
 
 /**
  * @generated from message tandem.v1.ListKnowledgeGapsResponse
@@ -530,7 +635,7 @@ export type ListKnowledgeGapsResponse = Message<"tandem.v1.ListKnowledgeGapsResp
  * Use `create(ListKnowledgeGapsResponseSchema)` to create a new message.
  */
 export const ListKnowledgeGapsResponseSchema: GenMessage<ListKnowledgeGapsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_bot, 13);
+  messageDesc(file_tandem_v1_bot, 15);
 
 /**
  * HandoffReason says why a conversation went from the AI agent to the team.
@@ -591,6 +696,14 @@ export enum HandoffReason {
    * @generated from enum value: HANDOFF_REASON_AGENT_TAKEOVER = 7;
    */
   AGENT_TAKEOVER = 7,
+
+  /**
+   * A message showed a built-in escalation intent (see EscalationIntent), or
+   * the model said a person must handle it; the detail names the intent.
+   *
+   * @generated from enum value: HANDOFF_REASON_ESCALATION_INTENT = 8;
+   */
+  ESCALATION_INTENT = 8,
 }
 
 /**
