@@ -127,8 +127,12 @@ type BotSettings struct {
 	// the team when a customer's message shows it, in any of several
 	// languages (reason ESCALATION_INTENT): all of them, in a fixed order.
 	EscalationIntents []*EscalationIntent `protobuf:"bytes,12,rep,name=escalation_intents,json=escalationIntents,proto3" json:"escalation_intents,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The workspace's own synonyms, one group per line of comma-separated
+	// words or phrases that mean the same here ("refund, money back"); they
+	// add to the built-in groups the AI agent matches questions with.
+	Synonyms      string `protobuf:"bytes,13,opt,name=synonyms,proto3" json:"synonyms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *BotSettings) Reset() {
@@ -243,6 +247,13 @@ func (x *BotSettings) GetEscalationIntents() []*EscalationIntent {
 		return x.EscalationIntents
 	}
 	return nil
+}
+
+func (x *BotSettings) GetSynonyms() string {
+	if x != nil {
+		return x.Synonyms
+	}
+	return ""
 }
 
 // EscalationIntent is one kind of message the AI agent never answers
@@ -504,8 +515,11 @@ type UpdateBotSettingsRequest struct {
 	AnswerWhileWaiting  *bool    `protobuf:"varint,10,opt,name=answer_while_waiting,json=answerWhileWaiting,proto3,oneof" json:"answer_while_waiting,omitempty"`
 	// Changes to the named escalation intents; the others stay.
 	EscalationIntents []*EscalationIntentUpdate `protobuf:"bytes,11,rep,name=escalation_intents,json=escalationIntents,proto3" json:"escalation_intents,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// Replaces the workspace's synonyms (see BotSettings.synonyms); "" clears
+	// them. At most 100 groups of 2 to 20 entries of at most 50 characters.
+	Synonyms      *string `protobuf:"bytes,12,opt,name=synonyms,proto3,oneof" json:"synonyms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *UpdateBotSettingsRequest) Reset() {
@@ -613,6 +627,13 @@ func (x *UpdateBotSettingsRequest) GetEscalationIntents() []*EscalationIntentUpd
 		return x.EscalationIntents
 	}
 	return nil
+}
+
+func (x *UpdateBotSettingsRequest) GetSynonyms() string {
+	if x != nil && x.Synonyms != nil {
+		return *x.Synonyms
+	}
+	return ""
 }
 
 type UpdateBotSettingsResponse struct {
@@ -1284,7 +1305,7 @@ var File_tandem_v1_bot_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\n" +
-	"\x13tandem/v1/bot.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xe8\x03\n" +
+	"\x13tandem/v1/bot.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x84\x04\n" +
 	"\vBotSettings\x12!\n" +
 	"\fworkspace_id\x18\x01 \x01(\tR\vworkspaceId\x12\x18\n" +
 	"\aenabled\x18\x02 \x01(\bR\aenabled\x12\x12\n" +
@@ -1299,7 +1320,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x0eupdate_time_ms\x18\n" +
 	" \x01(\x03R\fupdateTimeMs\x120\n" +
 	"\x14answer_while_waiting\x18\v \x01(\bR\x12answerWhileWaiting\x12J\n" +
-	"\x12escalation_intents\x18\f \x03(\v2\x1b.tandem.v1.EscalationIntentR\x11escalationIntents\"\x98\x01\n" +
+	"\x12escalation_intents\x18\f \x03(\v2\x1b.tandem.v1.EscalationIntentR\x11escalationIntents\x12\x1a\n" +
+	"\bsynonyms\x18\r \x01(\tR\bsynonyms\"\x98\x01\n" +
 	"\x10EscalationIntent\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x18\n" +
@@ -1318,7 +1340,7 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x15GetBotSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"L\n" +
 	"\x16GetBotSettingsResponse\x122\n" +
-	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\x8e\x06\n" +
+	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\xc7\x06\n" +
 	"\x18UpdateBotSettingsRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
 	"\aenabled\x18\x02 \x01(\bH\x00R\aenabled\x88\x01\x01\x12\"\n" +
@@ -1334,7 +1356,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"handoffTag\x88\x01\x01\x125\n" +
 	"\x14answer_while_waiting\x18\n" +
 	" \x01(\bH\bR\x12answerWhileWaiting\x88\x01\x01\x12Z\n" +
-	"\x12escalation_intents\x18\v \x03(\v2!.tandem.v1.EscalationIntentUpdateB\b\xbaH\x05\x92\x01\x02\x10\x14R\x11escalationIntentsB\n" +
+	"\x12escalation_intents\x18\v \x03(\v2!.tandem.v1.EscalationIntentUpdateB\b\xbaH\x05\x92\x01\x02\x10\x14R\x11escalationIntents\x12*\n" +
+	"\bsynonyms\x18\f \x01(\tB\t\xbaH\x06r\x04\x18\xa0\x9c\x01H\tR\bsynonyms\x88\x01\x01B\n" +
 	"\n" +
 	"\b_enabledB\a\n" +
 	"\x05_nameB\v\n" +
@@ -1344,7 +1367,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x10_handoff_messageB\x12\n" +
 	"\x10_offline_messageB\x0e\n" +
 	"\f_handoff_tagB\x17\n" +
-	"\x15_answer_while_waiting\"O\n" +
+	"\x15_answer_while_waitingB\v\n" +
+	"\t_synonyms\"O\n" +
 	"\x19UpdateBotSettingsResponse\x122\n" +
 	"\bsettings\x18\x01 \x01(\v2\x16.tandem.v1.BotSettingsR\bsettings\"\xce\x01\n" +
 	"\aHandoff\x12\x0e\n" +
