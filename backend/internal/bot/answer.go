@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 
+	porterstemmer "github.com/blevesearch/go-porterstemmer"
+
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 )
@@ -16,6 +18,10 @@ type answer struct {
 	handoff  string // a conversation.Handoff* reason when it must not answer
 	detail   string
 	question string
+	// lang is the language the customer wrote in (ISO 639-1), or "".
+	lang string
+	// noDocs: no document is written in the customer's language.
+	noDocs bool
 }
 
 // stopwords carry no meaning for matching a question to a passage.
@@ -27,13 +33,14 @@ func init() {
 		having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
 		only or other our ours out over own same she should so some such than that the their theirs them then there these
 		they this those through to too under until up very was we were what when where which while who whom why will with
-		would you your yours hi hello hey please thanks thank tell know want need get got much many also`) {
+		would you your yours hi hello hey please thanks thank tell know want need get got much many also ok okay
+		hola gracias bonjour merci hallo danke ciao grazie olá obrigado obrigada buenos buenas días dias`) {
 		stopwords[w] = true
 	}
 }
 
-// terms are the meaningful words of a text, lower-cased and crudely
-// stemmed, so that "returns" meets "return" and "shipping" meets "ship".
+// terms are the meaningful words of a text, lower-cased and stemmed, so
+// that "returns" meets "return" and "sharing" meets "share".
 func terms(text string) map[string]bool {
 	out := map[string]bool{}
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
@@ -45,31 +52,8 @@ func terms(text string) map[string]bool {
 	return out
 }
 
-func stem(w string) string {
-	for _, suffix := range []string{"ing", "ed", "es", "s"} {
-		if len(w) > len(suffix)+3 && strings.HasSuffix(w, suffix) {
-			return strings.TrimSuffix(w, suffix)
-		}
-	}
-	return w
-}
-
-// coverage is the share of the question's meaningful words that the passage
-// (its text, heading and title) contains: 0 when the question has none.
-func coverage(question string, h knowledge.Hit) float64 {
-	q := terms(question)
-	if len(q) == 0 {
-		return 0
-	}
-	have := terms(h.Title + " " + h.Heading + " " + h.Text)
-	n := 0
-	for t := range q {
-		if have[t] {
-			n++
-		}
-	}
-	return float64(n) / float64(len(q))
-}
+// stem is the Porter stem of an English word, as the index has it.
+func stem(w string) string { return porterstemmer.StemString(w) }
 
 // grounding is the share of an answer's meaningful words found in the
 // passages it cites: how far the answer says only what they say.
@@ -96,20 +80,48 @@ func citation(h knowledge.Hit) conversation.Citation {
 	return conversation.Citation{ChunkID: h.ChunkID, DocumentID: h.DocumentID, DocumentTitle: h.Title, Heading: h.Heading, URL: h.URL}
 }
 
-// extractive answers with the best passage, as confident as the passage
-// covers the question.
+// extractive answers with the sentences of the best passage that answer
+// the question, as confident as the passage is relevant to it.
 func extractive(question string, hits []knowledge.Hit, threshold float64) answer {
 	if len(hits) == 0 {
 		return answer{handoff: conversation.HandoffLowConfidence, detail: "no passage matches", question: question}
 	}
 	best := hits[0]
-	conf := coverage(question, best)
+	conf := best.Relevance
 	info := conversation.BotAnswer{Confidence: round(conf), Method: "extractive", Citations: []conversation.Citation{citation(best)}}
 	if conf < threshold {
 		return answer{info: info, handoff: conversation.HandoffLowConfidence, question: question,
-			detail: "confidence " + pct(conf) + " below " + pct(threshold)}
+			detail: "relevance " + pct(conf) + " below " + pct(threshold)}
 	}
-	return answer{text: clip(best.Text, 1200), info: info}
+	return answer{text: compose(best), info: info}
+}
+
+// compose is an answer taken from a passage: its sentences that answer the
+// question, led by the heading they sit under when they do not say what
+// they are about themselves.
+func compose(h knowledge.Hit) string {
+	text := strings.Join(h.Answer, " ")
+	if text == "" {
+		text = h.Text
+	}
+	text = clip(text, 1200)
+	parts := strings.Split(h.Heading, " > ")
+	topic := strings.TrimSpace(parts[len(parts)-1])
+	if topic == "" || h.Question != "" || sharesTerms(topic, text) {
+		return text
+	}
+	return topic + ": " + text
+}
+
+// sharesTerms reports whether b has one of a's meaningful words.
+func sharesTerms(a, b string) bool {
+	have := terms(b)
+	for t := range terms(a) {
+		if have[t] {
+			return true
+		}
+	}
+	return false
 }
 
 // smallTalk answers a message with nothing to look up: a greeting or thanks.

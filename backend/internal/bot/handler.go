@@ -22,7 +22,7 @@ func SettingsToProto(st Settings) *tandemv1.BotSettings {
 	return &tandemv1.BotSettings{WorkspaceId: st.WorkspaceID, Enabled: st.Enabled, Name: st.Name, Greeting: st.Greeting,
 		Instructions: st.Instructions, ConfidenceThreshold: st.Threshold, HandoffMessage: st.HandoffMessage,
 		OfflineMessage: st.OfflineMessage, HandoffTag: st.HandoffTag, UpdateTimeMs: st.UpdatedAt,
-		AnswerWhileWaiting: st.AnswerWhileWaiting}
+		AnswerWhileWaiting: st.AnswerWhileWaiting, Synonyms: st.Synonyms}
 }
 
 // GetBotSettings implements BotService.GetBotSettings.
@@ -39,7 +39,7 @@ func (h *Handler) UpdateBotSettings(ctx context.Context, req *tandemv1.UpdateBot
 	st, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, Patch{
 		Enabled: req.Enabled, Name: req.Name, Greeting: req.Greeting, Instructions: req.Instructions,
 		HandoffMessage: req.HandoffMessage, OfflineMessage: req.OfflineMessage, Tag: req.HandoffTag, Threshold: req.ConfidenceThreshold,
-		AnswerWhileWaiting: req.AnswerWhileWaiting,
+		AnswerWhileWaiting: req.AnswerWhileWaiting, Synonyms: req.Synonyms,
 	})
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
@@ -67,8 +68,11 @@ var errLLM = errors.New("model call failed")
 // ask sends the question, the recent conversation and the passages, and
 // checks what comes back: a structured result citing only passages it was
 // given, an answer grounded in them, and none of its own instructions.
-func (l *LLM) ask(ctx context.Context, st Settings, question string, history []turn, hits []knowledge.Hit) answer {
+func (l *LLM) ask(ctx context.Context, st Settings, question, lang string, history []turn, hits []knowledge.Hit) answer {
 	system := policy
+	if name := languageNames[lang]; name != "" {
+		system += "\nThe customer writes in " + name + ": write the answer in " + name + "."
+	}
 	if st.Instructions != "" {
 		system += "\nThe business's own guidance on tone and scope: " + st.Instructions
 	}
@@ -112,24 +116,45 @@ func (l *LLM) ask(ctx context.Context, st Settings, question string, history []t
 	case leaks(text, system):
 		return fail("the model's answer repeated its instructions")
 	}
-	info.Confidence = round(grounding(text, cited))
+	// Confidence is the lower of how relevant the cited passages are to
+	// the question and how far the answer says only what they say. An
+	// answer in another language than its passages cannot be checked
+	// word by word: its grounding is the passages' relevance.
+	relevance, grounded := 0.0, grounding(text, cited)
+	for _, h := range cited {
+		relevance = max(relevance, h.Relevance)
+	}
+	if lang != "" && !slices.ContainsFunc(cited, func(h knowledge.Hit) bool { return h.Language == lang }) {
+		grounded = relevance
+	}
+	info.Confidence = round(min(relevance, grounded))
 	if info.Confidence < st.Threshold {
 		return answer{handoff: conversation.HandoffLowConfidence, question: question, info: info,
-			detail: "answer grounded " + pct(info.Confidence) + " in its citations, below " + pct(st.Threshold)}
+			detail: "relevance " + pct(relevance) + ", grounding " + pct(grounded) + ": below " + pct(st.Threshold)}
 	}
 	return answer{text: text, info: info}
 }
 
-// leaks reports whether the answer quotes a stretch of the instructions.
+// leakWindow is how many words in a row of the instructions an answer may
+// not repeat.
+const leakWindow = 8
+
+// leaks reports whether the answer repeats a stretch of the instructions,
+// however it is cased, spaced, broken into lines or punctuated.
 func leaks(text, system string) bool {
-	lower := strings.ToLower(text)
-	words := strings.Fields(strings.ToLower(system))
-	for i := 0; i+8 <= len(words); i++ {
-		if strings.Contains(lower, strings.Join(words[i:i+8], " ")) {
+	answer := " " + strings.Join(words(text), " ") + " "
+	ws := words(system)
+	for i := 0; i+leakWindow <= len(ws); i++ {
+		if strings.Contains(answer, " "+strings.Join(ws[i:i+leakWindow], " ")+" ") {
 			return true
 		}
 	}
 	return false
+}
+
+// words are a text's words, lower-cased, without punctuation.
+func words(text string) []string {
+	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // complete calls the chat-completions endpoint and decodes the model's JSON.

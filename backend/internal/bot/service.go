@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,7 @@ import (
 
 // Retriever finds a workspace's passages for a question (knowledge.Service).
 type Retriever interface {
-	Retrieve(ctx context.Context, workspaceID, query string, k int) ([]knowledge.Hit, error)
+	Retrieve(ctx context.Context, workspaceID string, q knowledge.Query, k int) (knowledge.Result, error)
 }
 
 // Deps are the services the AI agent acts through.
@@ -124,11 +125,6 @@ func (s *Service) answerWhileWaiting(ctx context.Context, st Settings, conv conv
 	return err
 }
 
-// lowConfidenceLead opens the message of a handoff for low confidence: the
-// customer hears that the AI agent could not answer, not only that the team
-// is busy or away.
-const lowConfidenceLead = "Sorry, I can't answer this one with confidence, so I've passed your question to a person from our team, who will follow up here."
-
 // answer works out what to say to a customer message.
 func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Conversation, msg *conversation.Message) (answer, error) {
 	question := strings.TrimSpace(msg.Body)
@@ -139,20 +135,62 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 	if err != nil {
 		return answer{}, err
 	}
+	lang := knowledge.DetectLanguage(question)
 	if repeated {
-		return answer{handoff: conversation.HandoffRepeated, detail: "the customer asked again", question: question}, nil
+		return answer{handoff: conversation.HandoffRepeated, detail: "the customer asked again", question: question, lang: lang}, nil
 	}
 	if len(terms(question)) == 0 { // "hi", "thanks": nothing to look up
 		return smallTalk(question), nil
 	}
-	hits, err := s.deps.Knowledge.Retrieve(ctx, conv.WorkspaceID, question, 4)
+	q := knowledge.Query{Text: question, Context: previousQuestion(history), Synonyms: st.synonymGroups()}
+	res, err := s.deps.Knowledge.Retrieve(ctx, conv.WorkspaceID, q, 4)
 	if err != nil {
-		return answer{handoff: conversation.HandoffBotError, detail: "knowledge search failed", question: question}, nil
+		return answer{handoff: conversation.HandoffBotError, detail: "knowledge search failed", question: question, lang: lang}, nil
 	}
-	if s.deps.LLM == nil || len(hits) == 0 {
-		return extractive(question, hits, st.Threshold), nil
+	var a answer
+	switch {
+	case s.deps.LLM == nil:
+		a = extractive(question, res.Hits, st.Threshold)
+	case knowledge.FlagReason(question) != "":
+		// Never hand a model a message that tries to instruct it.
+		a = answer{handoff: conversation.HandoffLowConfidence, detail: "the message tries to instruct the AI agent", question: question}
+	case len(res.Hits) == 0 || res.Hits[0].Relevance < st.Threshold:
+		// The relevance gate: no passage answers it well enough, so no
+		// model could answer it from them.
+		a = extractive(question, res.Hits, st.Threshold)
+		a.info.Method = "llm"
+	default:
+		a = s.deps.LLM.ask(ctx, st, question, lang, history, relevant(res.Hits, st.Threshold))
 	}
-	return s.deps.LLM.ask(ctx, st, question, history, hits), nil
+	a.lang = lang
+	if a.handoff != "" && lang != "" && !slices.Contains(res.Languages, lang) {
+		a.noDocs = true
+		a.detail += "; no document is written in the customer's language (" + lang + ")"
+	}
+	return a, nil
+}
+
+// relevant are the hits worth giving a model: those at least half as
+// relevant as the threshold asks of an answer.
+func relevant(hits []knowledge.Hit, threshold float64) []knowledge.Hit {
+	var out []knowledge.Hit
+	for _, h := range hits {
+		if h.Relevance >= threshold/2 {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// previousQuestion is the customer's message before this one, which a
+// follow-up ("and for express?") leans on; "" when there is none.
+func previousQuestion(history []turn) string {
+	for i := len(history) - 1; i >= 0; i-- {
+		if history[i].From == conversation.AuthorCustomer {
+			return history[i].Text
+		}
+	}
+	return ""
 }
 
 // history returns the recent public turns before msg, and whether the
@@ -214,8 +252,11 @@ func (s *Service) handOffAs(ctx context.Context, p *access.Principal, st Setting
 	if online, err := s.deps.OnlineAgents(ctx, conv.WorkspaceID); err == nil && online == 0 {
 		h.Message = st.OfflineMessage
 	}
-	if a.handoff == conversation.HandoffLowConfidence {
-		h.Message = lowConfidenceLead + " " + h.Message
+	switch {
+	case a.noDocs:
+		h.Message = noDocumentsLead(a.lang) + " " + h.Message
+	case a.handoff == conversation.HandoffLowConfidence:
+		h.Message = lowConfidenceLead(a.lang) + " " + h.Message
 	}
 	h.Message = strings.TrimSpace(strings.ReplaceAll(h.Message, "{{wait}}", s.wait(ctx, conv)))
 	if st.HandoffTag != "" {

@@ -15,9 +15,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -34,8 +39,70 @@ type Settings struct {
 	HandoffTag     string  `db:"handoff_tag" json:"handoff_tag"`
 	// AnswerWhileWaiting lets the AI agent answer, while a handed-off
 	// conversation waits for a person, the questions it is confident about.
-	AnswerWhileWaiting bool  `db:"answer_while_waiting" json:"answer_while_waiting"`
-	UpdatedAt          int64 `db:"updated_at" json:"updated_at"`
+	AnswerWhileWaiting bool `db:"answer_while_waiting" json:"answer_while_waiting"`
+	// Synonyms are the workspace's own synonym groups, one per line of
+	// comma-separated words or phrases (see knowledge.Query.Synonyms).
+	Synonyms  string `db:"synonyms" json:"synonyms"`
+	UpdatedAt int64  `db:"updated_at" json:"updated_at"`
+}
+
+// synonymGroups are the default synonym groups and the workspace's own.
+func (st Settings) synonymGroups() [][]string {
+	groups, _ := parseSynonyms(st.Synonyms)
+	return append(slices.Clip(knowledge.DefaultSynonyms), groups...)
+}
+
+// Bounds of a workspace's synonyms.
+const (
+	maxSynonymGroups  = 100
+	maxSynonymEntries = 20
+	maxSynonymChars   = 50
+)
+
+// parseSynonyms reads synonym groups, one per line of comma-separated
+// entries; blank lines are skipped. Errors name the synonyms field.
+func parseSynonyms(text string) ([][]string, error) {
+	var groups [][]string
+	for n, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var group []string
+		for _, e := range strings.Split(line, ",") {
+			e = strings.Join(strings.Fields(e), " ")
+			switch {
+			case e == "":
+				continue
+			case utf8.RuneCountInString(e) > maxSynonymChars:
+				return nil, apperr.Invalid("synonyms", fmt.Sprintf("line %d: %q is longer than %d characters", n+1, e, maxSynonymChars))
+			}
+			group = append(group, e)
+		}
+		switch {
+		case len(group) < 2:
+			return nil, apperr.Invalid("synonyms", fmt.Sprintf("line %d: a group needs two entries or more, separated by commas", n+1))
+		case len(group) > maxSynonymEntries:
+			return nil, apperr.Invalid("synonyms", fmt.Sprintf("line %d: a group has at most %d entries", n+1, maxSynonymEntries))
+		}
+		groups = append(groups, group)
+	}
+	if len(groups) > maxSynonymGroups {
+		return nil, apperr.Invalid("synonyms", fmt.Sprintf("at most %d groups", maxSynonymGroups))
+	}
+	return groups, nil
+}
+
+// cleanSynonyms checks synonym groups and writes them one per line.
+func cleanSynonyms(text string) (string, error) {
+	groups, err := parseSynonyms(text)
+	if err != nil {
+		return "", err
+	}
+	lines := make([]string, len(groups))
+	for i, g := range groups {
+		lines[i] = strings.Join(g, ", ")
+	}
+	return strings.Join(lines, "\n"), nil
 }
 
 // ReactorName names the AI agent's reactor (its cursors).
@@ -63,10 +130,11 @@ type Patch struct {
 	Enabled, AnswerWhileWaiting                                       *bool
 	Name, Greeting, Instructions, HandoffMessage, OfflineMessage, Tag *string
 	Threshold                                                         *float64
+	Synonyms                                                          *string
 }
 
 const columns = `workspace_id, enabled, name, greeting, instructions, confidence_threshold, handoff_message,
-	offline_message, handoff_tag, answer_while_waiting, updated_at`
+	offline_message, handoff_tag, answer_while_waiting, synonyms, updated_at`
 
 // Settings returns the workspace's settings.
 func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, error) {
@@ -93,6 +161,13 @@ func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
 
 // Update changes the workspace's settings.
 func (s *Service) Update(ctx context.Context, actor *access.Principal, workspaceID string, p Patch) (Settings, error) {
+	if p.Synonyms != nil {
+		clean, err := cleanSynonyms(*p.Synonyms)
+		if err != nil {
+			return Settings{}, err
+		}
+		p.Synonyms = &clean
+	}
 	var st Settings
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		err := tx.GetContext(ctx, &st, `SELECT `+columns+` FROM bot_settings WHERE workspace_id = ?`+tx.Dialect.ForUpdate(), workspaceID)
@@ -111,17 +186,18 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 		set(&st.HandoffTag, p.Tag)
 		set(&st.Threshold, p.Threshold)
 		set(&st.AnswerWhileWaiting, p.AnswerWhileWaiting)
+		set(&st.Synonyms, p.Synonyms)
 		st.UpdatedAt = store.NowMillis(s.now())
 		if exists {
 			_, err = tx.ExecContext(ctx, `UPDATE bot_settings SET enabled = ?, name = ?, greeting = ?, instructions = ?,
 				confidence_threshold = ?, handoff_message = ?, offline_message = ?, handoff_tag = ?, answer_while_waiting = ?,
-				updated_at = ? WHERE workspace_id = ?`,
+				synonyms = ?, updated_at = ? WHERE workspace_id = ?`,
 				st.Enabled, st.Name, st.Greeting, st.Instructions, st.Threshold, st.HandoffMessage, st.OfflineMessage, st.HandoffTag,
-				st.AnswerWhileWaiting, st.UpdatedAt, workspaceID)
+				st.AnswerWhileWaiting, st.Synonyms, st.UpdatedAt, workspaceID)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO bot_settings (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			_, err = tx.ExecContext(ctx, `INSERT INTO bot_settings (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				workspaceID, st.Enabled, st.Name, st.Greeting, st.Instructions, st.Threshold, st.HandoffMessage, st.OfflineMessage,
-				st.HandoffTag, st.AnswerWhileWaiting, st.UpdatedAt)
+				st.HandoffTag, st.AnswerWhileWaiting, st.Synonyms, st.UpdatedAt)
 		}
 		if err != nil {
 			return fmt.Errorf("save bot settings: %w", err)

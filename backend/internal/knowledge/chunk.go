@@ -22,8 +22,10 @@ const (
 const headingSeparator = " > "
 
 // Split cuts a document's sections into chunks, numbered from 0, each under
-// its section's heading path. A chunk never spans two sections. The result
-// depends on nothing but the sections.
+// its section's heading path. A chunk never spans two sections. Sentences
+// that address the AI agent or try to instruct it (see FlagReason) make
+// chunks of their own, flagged, so that the rest of their section stays
+// usable. The result depends on nothing but the sections.
 func Split(documentID string, sections []Section) []Chunk {
 	var out []Chunk
 	for _, s := range sections {
@@ -37,22 +39,57 @@ func Split(documentID string, sections []Section) []Chunk {
 			}
 		}
 		for _, p := range s.Paragraphs {
-			pieces := []string{p}
-			if utf8.RuneCountInString(p) > MaxChunk {
-				pieces = splitLong(p)
-			}
-			for _, piece := range pieces {
-				n := utf8.RuneCountInString(piece)
-				if len(cur) > 0 && size+2+n > TargetChunk {
+			for _, part := range flagged(p) {
+				if part.reason != "" {
 					emit()
+					for _, piece := range pieces(part.text) {
+						out = append(out, Chunk{DocumentID: documentID, Position: len(out), Heading: heading, Text: piece, FlagReason: part.reason})
+					}
+					continue
 				}
-				if len(cur) > 0 {
-					size += 2
+				for _, piece := range pieces(part.text) {
+					n := utf8.RuneCountInString(piece)
+					if len(cur) > 0 && size+2+n > TargetChunk {
+						emit()
+					}
+					if len(cur) > 0 {
+						size += 2
+					}
+					cur, size = append(cur, piece), size+n
 				}
-				cur, size = append(cur, piece), size+n
 			}
 		}
 		emit()
+	}
+	return out
+}
+
+// pieces are a paragraph as chunk material: itself, or when longer than
+// MaxChunk, its pieces (see splitLong).
+func pieces(p string) []string {
+	if utf8.RuneCountInString(p) > MaxChunk {
+		return splitLong(p)
+	}
+	return []string{p}
+}
+
+// part is a run of a paragraph's sentences, flagged with a reason or not.
+type part struct{ text, reason string }
+
+// flagged cuts a paragraph into runs of sentences that are flagged (see
+// FlagReason) or not; a paragraph with nothing flagged is one part.
+func flagged(p string) []part {
+	if FlagReason(p) == "" {
+		return []part{{text: p}}
+	}
+	var out []part
+	for _, s := range sentences(p) {
+		reason := FlagReason(s)
+		if n := len(out); n > 0 && (out[n-1].reason == "") == (reason == "") {
+			out[n-1].text += " " + s
+			continue
+		}
+		out = append(out, part{text: s, reason: reason})
 	}
 	return out
 }

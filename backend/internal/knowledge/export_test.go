@@ -1,5 +1,7 @@
 package knowledge
 
+import "context"
+
 // IndexBuilds is the number of indexes the service has built, for tests.
 func (s *Service) IndexBuilds() int64 { return s.indexes.builds.Load() }
 
@@ -14,4 +16,10 @@ func (s *Service) CachedIndexes() int {
 func (s *Service) HoldParse() func() {
 	s.parses <- struct{}{}
 	return func() { <-s.parses }
+}
+
+// Find retrieves the k best chunks for a question alone.
+func (s *Service) Find(ctx context.Context, workspaceID, text string, k int) ([]Hit, error) {
+	res, err := s.Retrieve(ctx, workspaceID, Query{Text: text}, k)
+	return res.Hits, err
 }

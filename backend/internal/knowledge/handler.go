@@ -96,11 +96,13 @@ func (h *Handler) SearchKnowledge(ctx context.Context, req *tandemv1.SearchKnowl
 func ToProto(d Document) *tandemv1.KnowledgeDocument {
 	return &tandemv1.KnowledgeDocument{Id: d.ID, WorkspaceId: d.WorkspaceID, Title: d.Title, Filename: d.Filename,
 		Format: formatToProto(d.Format), SizeBytes: d.SizeBytes, ChunkCount: int32(d.ChunkCount), CreatedBy: d.CreatedBy,
+		Language: d.Language, FlaggedChunkCount: int32(d.FlaggedChunkCount),
 		CreateTimeMs: d.CreatedAt, UpdateTimeMs: d.UpdatedAt, SourceUrl: d.SourceURL}
 }
 
 func chunkToProto(c Chunk) *tandemv1.KnowledgeChunk {
-	return &tandemv1.KnowledgeChunk{Id: c.ID(), DocumentId: c.DocumentID, Position: int32(c.Position), Heading: c.Heading, Text: c.Text}
+	return &tandemv1.KnowledgeChunk{Id: c.ID(), DocumentId: c.DocumentID, Position: int32(c.Position), Heading: c.Heading, Text: c.Text,
+		FlagReason: c.FlagReason}
 }
 
 func formatToProto(f Format) tandemv1.DocumentFormat {

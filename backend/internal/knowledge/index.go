@@ -5,6 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -21,11 +24,19 @@ import (
 
 // Field boosts: a question's words in a document's title, or in the
 // headings a passage sits under, say more than the same words in its text.
+// An FAQ question a passage answers is the strongest match of all; a
+// misspelt word (one edit away) still counts, for much less.
 const (
-	boostText    = 1.0
-	boostHeading = 1.5
-	boostTitle   = 2.0
+	boostText     = 1.0
+	boostHeading  = 1.5
+	boostTitle    = 1.5
+	boostQuestion = 3.0
+	boostFuzzy    = 0.3
 )
+
+// fields are the indexed fields of a passage; each is indexed once per
+// language as "<field>_<language>", with that language's analyzer.
+var fields = []string{"text", "heading", "title", "question"}
 
 // indexBatch is the number of chunks indexed per bleve batch.
 const indexBatch = 1000
@@ -56,7 +67,8 @@ type wsIndex struct {
 	workspaceID string
 	revision    int64
 	idx         bleve.Index
-	chunks      map[string]Hit // by chunk id, Score unset
+	chunks      map[string]Hit        // by chunk id, Score unset
+	stats       map[string]*termStats // by language: what its passages say
 
 	refs    int
 	retired bool
@@ -67,23 +79,43 @@ func newIndexes(db *store.DB, maxIndexes int) *indexes {
 }
 
 // retrieve returns the k best chunks of the workspace for the query, from
-// an index at least as new as the workspace's stored revision.
-func (x *indexes) retrieve(ctx context.Context, workspaceID, query string, k int) ([]Hit, error) {
+// an index at least as new as the workspace's stored revision: BM25 picks
+// the candidates, and rerank orders them by what they cover of the
+// question.
+func (x *indexes) retrieve(ctx context.Context, workspaceID string, q Query, k int) (Result, error) {
 	// The revision is read before anything else: an index built after this
 	// read reflects at least this revision.
 	rev, err := revisionOf(ctx, x.db, workspaceID)
 	if err != nil {
-		return nil, fmt.Errorf("read knowledge revision: %w", err)
+		return Result{}, fmt.Errorf("read knowledge revision: %w", err)
 	}
 	if rev == 0 {
-		return nil, nil // the workspace never had a document
+		return Result{}, nil // the workspace never had a document
 	}
 	w, err := x.get(ctx, workspaceID, rev)
 	if err != nil {
-		return nil, err
+		return Result{}, err
 	}
 	defer x.release(w)
-	return w.search(ctx, query, k)
+	res := Result{Languages: slices.Sorted(maps.Keys(w.stats))}
+	var extra []string
+	for _, group := range q.Synonyms {
+		lower := strings.ToLower(q.Text)
+		if slices.ContainsFunc(group, func(p string) bool { return strings.Contains(lower, strings.ToLower(p)) }) {
+			extra = append(extra, group...)
+		}
+	}
+	text := q.Text
+	if q.Context != "" {
+		text += "\n" + q.Context
+	}
+	hits, err := w.search(ctx, text, strings.Join(extra, " "), max(k, candidates))
+	if err != nil {
+		return Result{}, err
+	}
+	hits = w.rerank(q, hits)
+	res.Hits = hits[:min(k, len(hits))]
+	return res, nil
 }
 
 // maxBuildRounds bounds how often one retrieval waits for a build: more
@@ -231,12 +263,32 @@ func (x *indexes) build(ctx context.Context, workspaceID string) (*wsIndex, erro
 	if err != nil {
 		return nil, fmt.Errorf("new knowledge index: %w", err)
 	}
-	w := &wsIndex{workspaceID: workspaceID, revision: rev, idx: idx, chunks: map[string]Hit{}}
+	w := &wsIndex{workspaceID: workspaceID, revision: rev, idx: idx, chunks: map[string]Hit{}, stats: map[string]*termStats{}}
 	batch := idx.NewBatch()
 	err = eachIndexRow(ctx, x.db, workspaceID, func(r indexRow) error {
+		if r.FlagReason != "" || FlagReason(r.Text) != "" {
+			return nil // never retrieved: never quoted, never given to a model
+		}
+		lang := r.Language
+		if lang == "" { // stored before languages were told
+			lang = DetectLanguage(r.Text)
+		}
+		lang = indexLanguage(lang)
 		id := ChunkID(r.DocumentID, r.Position)
-		w.chunks[id] = Hit{ChunkID: id, DocumentID: r.DocumentID, Position: r.Position, Title: r.Title, Heading: r.Heading, Text: r.Text, URL: r.URL}
-		if err := batch.Index(id, map[string]any{"text": r.Text, "heading": r.Heading, "title": r.Title}); err != nil {
+		hit := Hit{ChunkID: id, DocumentID: r.DocumentID, Position: r.Position, Title: r.Title, Heading: r.Heading,
+			Text: r.Text, URL: r.URL, Language: lang, Question: questionOf(r.Heading)}
+		w.chunks[id] = hit
+		st := w.stats[lang]
+		if st == nil {
+			st = newTermStats(idx.Mapping().AnalyzerNamed(analyzers[lang]))
+			w.stats[lang] = st
+		}
+		st.add(hit)
+		doc := map[string]any{}
+		for field, v := range map[string]string{"text": r.Text, "heading": r.Heading, "title": r.Title, "question": hit.Question} {
+			doc[field+"_"+lang] = v
+		}
+		if err := batch.Index(id, doc); err != nil {
 			return err
 		}
 		if batch.Size() >= indexBatch {
@@ -257,23 +309,23 @@ func (x *indexes) build(ctx context.Context, workspaceID string) (*wsIndex, erro
 	return w, nil
 }
 
-// indexMapping indexes a chunk's text, heading and title with the English
-// analyzer (lower case, stop words, Porter stemming) and ranks with BM25.
-// Nothing is stored in the index: hits are looked up in the chunk map.
+// indexMapping indexes a chunk's text, heading, title and FAQ question
+// with the analyzer of its language (lower case, stop words, stemming) and
+// ranks with BM25. Nothing is stored in the index: hits are looked up in
+// the chunk map.
 func indexMapping() mapping.IndexMapping {
-	field := func() *mapping.FieldMapping {
-		f := bleve.NewTextFieldMapping()
-		f.Analyzer = en.AnalyzerName
-		f.Store = false
-		f.IncludeInAll = false
-		f.IncludeTermVectors = false
-		f.DocValues = false
-		return f
-	}
 	doc := bleve.NewDocumentStaticMapping()
-	doc.AddFieldMappingsAt("text", field())
-	doc.AddFieldMappingsAt("heading", field())
-	doc.AddFieldMappingsAt("title", field())
+	for lang, analyzer := range analyzers {
+		for _, name := range fields {
+			f := bleve.NewTextFieldMapping()
+			f.Analyzer = analyzer
+			f.Store = false
+			f.IncludeInAll = false
+			f.IncludeTermVectors = false
+			f.DocValues = false
+			doc.AddFieldMappingsAt(name+"_"+lang, f)
+		}
+	}
 	m := bleve.NewIndexMapping()
 	m.DefaultMapping = doc
 	m.DefaultAnalyzer = en.AnalyzerName
@@ -284,17 +336,47 @@ func indexMapping() mapping.IndexMapping {
 	return m
 }
 
-// search ranks the index's chunks for the query: best first, ties in chunk
-// id order, so the same chunks and query give the same answer everywhere.
-func (w *wsIndex) search(ctx context.Context, text string, k int) ([]Hit, error) {
-	match := func(field string, boost float64) *query.MatchQuery {
+// questionOf is the FAQ question a passage answers: the innermost part of
+// its heading path when that asks a question, else "".
+func questionOf(heading string) string {
+	parts := strings.Split(heading, headingSeparator)
+	if last := parts[len(parts)-1]; questionLine(last) {
+		return last
+	}
+	return ""
+}
+
+// search ranks the index's chunks for the query text: best first, ties in
+// chunk id order, so the same chunks and query give the same answer
+// everywhere. The text is matched in every language the workspace's
+// passages are written in, each with its own analyzer, exactly and one
+// edit away (typos); extra, when given, are more words to look for (the
+// synonyms of the query's), weighed less.
+func (w *wsIndex) search(ctx context.Context, text, extra string, k int) ([]Hit, error) {
+	var qs []query.Query
+	match := func(text, field string, boost float64, fuzzy int) {
 		q := bleve.NewMatchQuery(text)
 		q.SetField(field)
 		q.SetBoost(boost)
-		return q
+		q.SetFuzziness(fuzzy)
+		qs = append(qs, q)
 	}
-	q := bleve.NewDisjunctionQuery(match("text", boostText), match("heading", boostHeading), match("title", boostTitle))
-	req := bleve.NewSearchRequestOptions(q, k, 0, false)
+	for _, lang := range slices.Sorted(maps.Keys(w.stats)) {
+		match(text, "text_"+lang, boostText, 0)
+		match(text, "heading_"+lang, boostHeading, 0)
+		match(text, "title_"+lang, boostTitle, 0)
+		match(text, "question_"+lang, boostQuestion, 0)
+		match(text, "text_"+lang, boostFuzzy, 1)
+		match(text, "question_"+lang, boostFuzzy, 1)
+		if extra != "" {
+			match(extra, "text_"+lang, boostFuzzy, 0)
+			match(extra, "heading_"+lang, boostFuzzy, 0)
+		}
+	}
+	if len(qs) == 0 {
+		return nil, nil
+	}
+	req := bleve.NewSearchRequestOptions(bleve.NewDisjunctionQuery(qs...), k, 0, false)
 	req.SortBy([]string{"-_score", "_id"})
 	res, err := w.idx.SearchInContext(ctx, req)
 	if err != nil {

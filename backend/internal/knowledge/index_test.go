@@ -37,7 +37,7 @@ func TestRetrieveRanking(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		docs := e.uploadShop(t)
-		hits, err := e.svc.Retrieve(e.ctx, e.w1.ID, "How do I return an item?", 3)
+		hits, err := e.svc.Find(e.ctx, e.w1.ID, "How do I return an item?", 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,25 +55,25 @@ func TestRetrieveRanking(t *testing.T) {
 			}
 		}
 		// The heading counts: "refund" is in one heading and its text.
-		hits, _ = e.svc.Retrieve(e.ctx, e.w1.ID, "When will I get my refund?", 1)
+		hits, _ = e.svc.Find(e.ctx, e.w1.ID, "When will I get my refund?", 1)
 		if len(hits) != 1 || hits[0].Heading != "Returns > Refunds" {
 			t.Errorf("refund question: %+v, want the Refunds chunk", hits)
 		}
 		// Stemming: "shipped" and "tracked" find "ships" and "tracking".
-		hits, _ = e.svc.Retrieve(e.ctx, e.w1.ID, "is my order tracked when shipped", 1)
+		hits, _ = e.svc.Find(e.ctx, e.w1.ID, "is my order tracked when shipped", 1)
 		if len(hits) != 1 || hits[0].Heading != "Shipping > Tracking" {
 			t.Errorf("stemmed question: %+v, want the Tracking chunk", hits)
 		}
 		// k bounds the hits; a question of stop words only finds nothing.
-		if hits, _ := e.svc.Retrieve(e.ctx, e.w1.ID, "item", 2); len(hits) != 2 {
+		if hits, _ := e.svc.Find(e.ctx, e.w1.ID, "item", 2); len(hits) != 2 {
 			t.Errorf("k=2 gave %d hits", len(hits))
 		}
-		if hits, err := e.svc.Retrieve(e.ctx, e.w1.ID, "the and of", 5); err != nil || len(hits) != 0 {
+		if hits, err := e.svc.Find(e.ctx, e.w1.ID, "the and of", 5); err != nil || len(hits) != 0 {
 			t.Errorf("stop words: %+v, %v", hits, err)
 		}
 		// The same question gives the same answer, on another replica too.
-		a, _ := e.svc.Retrieve(e.ctx, e.w1.ID, "item", 10)
-		b, _ := e.newService(t, knowledge.Options{}).Retrieve(e.ctx, e.w1.ID, "item", 10)
+		a, _ := e.svc.Find(e.ctx, e.w1.ID, "item", 10)
+		b, _ := e.newService(t, knowledge.Options{}).Find(e.ctx, e.w1.ID, "item", 10)
 		if fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("replicas rank differently:\n%v\n%v", a, b)
 		}
@@ -91,7 +91,7 @@ func TestRetrieveWorkspaceIsolation(t *testing.T) {
 		}
 		queries := []string{"How do I return an item?", "refund", "W2-CANARY", "return item refund canary", "card"}
 		for _, q := range queries {
-			hits, err := e.svc.Retrieve(e.ctx, e.w1.ID, q, 20)
+			hits, err := e.svc.Find(e.ctx, e.w1.ID, q, 20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +101,7 @@ func TestRetrieveWorkspaceIsolation(t *testing.T) {
 				}
 			}
 		}
-		if hits, _ := e.svc.Retrieve(e.ctx, e.w2.ID, "W2-CANARY", 20); len(hits) != 5 {
+		if hits, _ := e.svc.Find(e.ctx, e.w2.ID, "W2-CANARY", 20); len(hits) != 5 {
 			t.Errorf("W2 finds %d of its own chunks, want 5", len(hits))
 		}
 	})
@@ -114,13 +114,13 @@ func TestRetrieveFreshAcrossReplicas(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		other := e.newService(t, knowledge.Options{})
-		if hits, err := other.Retrieve(e.ctx, e.w1.ID, "return", 5); err != nil || len(hits) != 0 {
+		if hits, err := other.Find(e.ctx, e.w1.ID, "return", 5); err != nil || len(hits) != 0 {
 			t.Fatalf("empty workspace: %+v, %v", hits, err)
 		}
 		docs := e.uploadShop(t)
 		retrieve := func(q string) []knowledge.Hit {
 			t.Helper()
-			hits, err := other.Retrieve(e.ctx, e.w1.ID, q, 5)
+			hits, err := other.Find(e.ctx, e.w1.ID, q, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -176,7 +176,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				if hits, err := reader.Retrieve(e.ctx, e.w1.ID, "policy", 1); err != nil || len(hits) != 1 {
+				if hits, err := reader.Find(e.ctx, e.w1.ID, "policy", 1); err != nil || len(hits) != 1 {
 					t.Errorf("retrieve: %+v, %v", hits, err)
 				}
 			})
@@ -198,7 +198,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for range 10 {
-					hits, err := reader.Retrieve(e.ctx, e.w1.ID, "policy version", 3)
+					hits, err := reader.Find(e.ctx, e.w1.ID, "policy version", 3)
 					if err != nil || len(hits) != 1 || !strings.HasPrefix(hits[0].Text, "version ") {
 						t.Errorf("retrieve during replace: %+v, %v", hits, err)
 					}
@@ -206,7 +206,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		hits, err := reader.Retrieve(e.ctx, e.w1.ID, "policy", 1)
+		hits, err := reader.Find(e.ctx, e.w1.ID, "policy", 1)
 		if err != nil || len(hits) != 1 || hits[0].Text != fmt.Sprintf("version %d of the policy", versions) {
 			t.Errorf("after the replacements: %+v, %v", hits, err)
 		}
@@ -224,7 +224,7 @@ func TestRetrieveIndexLimit(t *testing.T) {
 		s := e.newService(t, knowledge.Options{MaxIndexes: 1})
 		for range 2 {
 			for _, q := range []struct{ ws, word string }{{e.w1.ID, "apples"}, {e.w2.ID, "bananas"}} {
-				if hits, err := s.Retrieve(e.ctx, q.ws, q.word, 1); err != nil || len(hits) != 1 {
+				if hits, err := s.Find(e.ctx, q.ws, q.word, 1); err != nil || len(hits) != 1 {
 					t.Errorf("retrieve %s: %+v, %v", q.word, hits, err)
 				}
 				if n := s.CachedIndexes(); n != 1 {
@@ -236,7 +236,7 @@ func TestRetrieveIndexLimit(t *testing.T) {
 			t.Errorf("%d builds, want 4 (each workspace evicts the other)", n)
 		}
 		s.Close()
-		if _, err := s.Retrieve(e.ctx, e.w1.ID, "apples", 1); err == nil {
+		if _, err := s.Find(e.ctx, e.w1.ID, "apples", 1); err == nil {
 			t.Error("retrieve after Close succeeded")
 		}
 	})

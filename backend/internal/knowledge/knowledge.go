@@ -51,6 +51,12 @@ type Document struct {
 	CreatedBy string `db:"created_by"`
 	CreatedAt int64  `db:"created_at"`
 	UpdatedAt int64  `db:"updated_at"`
+	// Language is the language its text is written in (ISO 639-1), as
+	// detected at upload, or "" when it could not be told.
+	Language string `db:"language"`
+	// FlaggedChunkCount counts its chunks the AI agent never uses (see
+	// FlagReason); read with the document, never stored.
+	FlaggedChunkCount int `db:"flagged_chunk_count"`
 }
 
 // Chunk is one retrievable passage of a document.
@@ -61,6 +67,9 @@ type Chunk struct {
 	// Heading is the heading path it sits under ("Returns > Refunds"), or "".
 	Heading string `db:"heading"`
 	Text    string `db:"text"`
+	// FlagReason says why the AI agent never uses it (it addresses the
+	// assistant or tries to instruct it; see FlagReason), or "".
+	FlagReason string `db:"flag_reason"`
 }
 
 // ID is the chunk's id, stable while its document is unchanged.
@@ -82,9 +91,20 @@ type Hit struct {
 	Text       string
 	// URL is the document's public address (http or https), or "".
 	URL string
+	// Language is the language it is indexed in (ISO 639-1).
+	Language string
+	// Question is the FAQ question it answers (its heading's last part,
+	// when that asks a question), or "".
+	Question string
 	// Score is the BM25 ranking score: higher is better, comparable only
 	// within one retrieval.
 	Score float64
+	// Relevance is the weighed share (0 to 1) of what the question asks
+	// about that the passage covers: what the AI agent's confidence is
+	// made of.
+	Relevance float64
+	// Answer are the passage's sentences that answer the question.
+	Answer []string
 }
 
 // Limits, as the API states them.

@@ -147,24 +147,85 @@ func Detect(filename string, content []byte) (Format, error) {
 }
 
 // parseText reads plain text: paragraphs are separated by blank lines and
-// keep their line breaks; there are no headings.
+// keep their line breaks. Plain text has structure without markup too, and
+// it is read as headings: a short title-like line followed by text (see
+// titleLine) is a heading, the document's first one its title (level 1) and
+// later ones its sections (level 2); a line asking a question followed by
+// its answer is an FAQ question (see builder.question).
 func parseText(ctx context.Context, content []byte) (Parsed, error) {
 	b := builder{ctx: ctx}
+	var lines []string
+	for line := range strings.Lines(cleanText(string(content))) {
+		lines = append(lines, collapseSpaces(line))
+	}
 	var para []string
 	flush := func() {
 		b.paragraph(strings.Join(para, "\n"))
 		para = para[:0]
 	}
-	for line := range strings.Lines(cleanText(string(content))) {
-		line = collapseSpaces(line)
+	headings := 0
+	for i, line := range lines {
 		if line == "" {
 			flush()
 			continue
 		}
-		para = append(para, line)
+		// A heading starts a block: the line before it ended a sentence
+		// (or there was none), and text follows it.
+		starts := len(para) == 0 || sentenceEnd(para[len(para)-1])
+		follows := i+1 < len(lines) && lines[i+1] != "" || i+2 < len(lines) && lines[i+1] == "" && lines[i+2] != ""
+		switch {
+		case starts && follows && questionLine(line):
+			flush()
+			b.question(line)
+		case starts && follows && titleLine(line):
+			flush()
+			level := 2
+			if headings == 0 && len(b.sections) == 0 {
+				level = 1
+			}
+			headings++
+			b.heading(level, strings.TrimSuffix(line, ":"))
+		default:
+			para = append(para, strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(line, "A:"), "A.")))
+		}
 	}
 	flush()
 	return b.parsed(), b.err
+}
+
+// titleLine reports a line that reads as a title: short (at most 70
+// characters and 10 words), starting with a capital letter or a digit,
+// not a list item, and not ending a sentence (a trailing colon is fine).
+func titleLine(line string) bool {
+	if utf8.RuneCountInString(line) > 70 || len(strings.Fields(line)) > 10 || sentenceEnd(line) {
+		return false
+	}
+	if strings.HasSuffix(line, ",") || strings.HasSuffix(line, ";") || strings.HasPrefix(line, "- ") ||
+		strings.HasPrefix(line, "* ") || strings.HasPrefix(line, "• ") {
+		return false
+	}
+	first, _ := utf8.DecodeRuneInString(line)
+	return unicode.IsUpper(first) || unicode.IsDigit(first) && !listNumber(line)
+}
+
+// listNumber reports a numbered list item ("1. ", "2) ").
+func listNumber(line string) bool {
+	i := strings.IndexFunc(line, func(r rune) bool { return !unicode.IsDigit(r) })
+	return i > 0 && i+1 < len(line) && (line[i] == '.' || line[i] == ')') && line[i+1] == ' '
+}
+
+// questionLine reports a line that asks a question: it ends with a
+// question mark and has at most 200 characters and two words or more.
+func questionLine(line string) bool {
+	line = strings.TrimRight(line, ` "')]”’»`)
+	return strings.HasSuffix(line, "?") && utf8.RuneCountInString(line) <= 200 && len(strings.Fields(line)) >= 2
+}
+
+// sentenceEnd reports text that ends a sentence.
+func sentenceEnd(text string) bool {
+	text = strings.TrimRight(text, ` "')]”’»`)
+	return strings.HasSuffix(text, ".") || strings.HasSuffix(text, "!") || strings.HasSuffix(text, "?") ||
+		strings.HasSuffix(text, "…")
 }
 
 // builder collects sections from a stream of headings and paragraphs.
@@ -180,6 +241,10 @@ type builder struct {
 	path     []string // their texts
 	sections []Section
 	open     bool // whether the last section is under the current path
+	// asked is the question that opened the innermost heading (see
+	// question), until a paragraph answers it; "" otherwise.
+	asked      string
+	inQuestion bool // whether the innermost heading is a question
 }
 
 // Limits of a heading path as stored.
@@ -195,14 +260,53 @@ func (b *builder) heading(level int, text string) {
 	if text == "" {
 		return
 	}
+	b.unanswered()
 	if b.title == "" {
 		b.title = text
 	}
+	b.push(level, text)
+	b.inQuestion = false
+}
+
+func (b *builder) push(level int, text string) {
 	for len(b.levels) > 0 && b.levels[len(b.levels)-1] >= level {
 		b.levels, b.path = b.levels[:len(b.levels)-1], b.path[:len(b.path)-1]
 	}
 	b.levels, b.path = append(b.levels, level), append(b.path, text)
 	b.open = false
+}
+
+// question opens an FAQ question, a line that asks a question followed by
+// its answer: a heading one level below the open ones (replacing the
+// question before it), so that each question and its answer make a passage
+// of their own, with the question as its heading.
+func (b *builder) question(text string) {
+	text = truncate(collapseSpaces(cleanText(text)), maxHeadingPart)
+	if text == "" {
+		return
+	}
+	b.unanswered()
+	text = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(text, "Q:"), "Q."))
+	level := 1
+	if n := len(b.levels); n > 0 {
+		level = b.levels[n-1] + 1
+		if b.inQuestion {
+			level--
+		}
+	}
+	b.push(level, text)
+	b.inQuestion, b.asked = true, text
+}
+
+// unanswered keeps a question nothing answered as the text it is.
+func (b *builder) unanswered() {
+	if q := b.asked; q != "" {
+		b.asked = ""
+		b.levels, b.path = b.levels[:len(b.levels)-1], b.path[:len(b.path)-1]
+		b.inQuestion = false
+		b.open = false
+		b.add(q)
+	}
 }
 
 // paragraph adds a paragraph of text (already cleaned, with its spaces as
@@ -212,6 +316,16 @@ func (b *builder) paragraph(text string) {
 	if text == "" || b.err != nil {
 		return
 	}
+	if b.asked == "" && !strings.Contains(text, "\n") && questionLine(text) {
+		b.question(text)
+		return
+	}
+	b.add(text)
+}
+
+// add adds a paragraph of text, as it is, under the current headings.
+func (b *builder) add(text string) {
+	b.asked = ""
 	if b.size += len(text); b.size > maxParsedText {
 		b.err = errTooMuchText
 		return
@@ -233,6 +347,7 @@ func (b *builder) paragraph(text string) {
 }
 
 func (b *builder) parsed() Parsed {
+	b.unanswered()
 	return Parsed{Title: truncate(b.title, MaxTitle), Sections: b.sections}
 }
 

@@ -140,10 +140,10 @@ func TestParseText(t *testing.T) {
 	in := "Opening hours\r\nMon-Fri  9\t-  5\n\n\n" +
 		"Zero\u200bwidth\u202e and tag\U000E0041 characters\x00 and \x07controls go.\n"
 	p := parse(t, knowledge.FormatUnspecified, "notes.txt", in)
-	if p.Format != knowledge.FormatText || p.Title != "" {
-		t.Errorf("format %q, title %q; want text and no title", p.Format, p.Title)
+	if p.Format != knowledge.FormatText || p.Title != "Opening hours" {
+		t.Errorf("format %q, title %q; want text, its title line", p.Format, p.Title)
 	}
-	want := []string{": Opening hours\nMon-Fri 9 - 5", ": Zerowidth and tag characters and controls go."}
+	want := []string{"Opening hours: Mon-Fri 9 - 5", "Opening hours: Zerowidth and tag characters and controls go."}
 	if diff := cmp.Diff(want, text(p)); diff != "" {
 		t.Errorf("sections (-want +got):\n%s", diff)
 	}

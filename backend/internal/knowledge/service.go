@@ -136,7 +136,7 @@ func (s *Service) Upload(ctx context.Context, actor *access.Principal, workspace
 	if len(chunks) > MaxChunks {
 		return Document{}, errTooManyChunks
 	}
-	d.ChunkCount = len(chunks)
+	d.ChunkCount, d.FlaggedChunkCount, d.Language = len(chunks), flaggedCount(chunks), documentLanguage(parsed.Sections)
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		if err := insertDocument(ctx, tx, &d, u.ClientID, fingerprint); err != nil {
 			return err
@@ -266,6 +266,7 @@ func (s *Service) Replace(ctx context.Context, actor *access.Principal, workspac
 		}
 		d.Filename, d.Format = filename, parsed.Format
 		d.SizeBytes, d.ContentSHA256, d.ChunkCount = int64(len(r.Content)), sha256Hex(r.Content), len(chunks)
+		d.FlaggedChunkCount, d.Language = flaggedCount(chunks), documentLanguage(parsed.Sections)
 		if d == before {
 			return nil
 		}
@@ -285,6 +286,17 @@ func (s *Service) Replace(ctx context.Context, actor *access.Principal, workspac
 		return s.appendEvent(ctx, tx, actor, "knowledge.document_updated", &d)
 	})
 	return d, err
+}
+
+// flaggedCount counts the chunks the AI agent never uses.
+func flaggedCount(cs []Chunk) int {
+	n := 0
+	for _, c := range cs {
+		if c.FlagReason != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // Delete removes a document and its chunks.
@@ -318,30 +330,35 @@ func (s *Service) Search(ctx context.Context, workspaceID, query string, limit i
 	case limit < 0 || limit > MaxHits:
 		return nil, apperr.Invalid("limit", "must be 0 to 20")
 	}
-	return s.Retrieve(ctx, workspaceID, query, limit)
+	res, err := s.Retrieve(ctx, workspaceID, Query{Text: query, Synonyms: DefaultSynonyms}, limit)
+	return res.Hits, err
 }
 
 // maxRetrieve bounds k in Retrieve.
 const maxRetrieve = 50
 
-// Retrieve returns the k chunks of the workspace that best match the query
-// (k <= 0 means DefaultHits; at most 50), best first, ranked by BM25 over
-// their text, headings and document title. Only the workspace's own chunks
-// can be returned: each workspace has an index of its own. The index is
-// rebuilt from the database whenever the workspace's knowledge changed
-// since it was built, on this replica or another. Retrieve does no
-// authorization: the caller (the AI agent acting in a conversation of the
-// workspace) has established it.
-func (s *Service) Retrieve(ctx context.Context, workspaceID, query string, k int) ([]Hit, error) {
+// Retrieve returns the k chunks of the workspace that best answer the
+// query (k <= 0 means DefaultHits; at most 50), best first: BM25 over
+// their text, headings, FAQ questions and document title, in each
+// passage's language, picks the candidates, which are then ordered by how
+// much of what the question asks they cover (see Hit.Relevance). Flagged
+// chunks are never returned. Only the workspace's own chunks can be
+// returned: each workspace has an index of its own. The index is rebuilt
+// from the database whenever the workspace's knowledge changed since it
+// was built, on this replica or another. Retrieve does no authorization:
+// the caller (the AI agent acting in a conversation of the workspace) has
+// established it.
+func (s *Service) Retrieve(ctx context.Context, workspaceID string, q Query, k int) (Result, error) {
 	if k <= 0 {
 		k = DefaultHits
 	}
 	k = min(k, maxRetrieve)
-	query = truncate(strings.TrimSpace(cleanText(query)), MaxQuery)
-	if query == "" {
-		return nil, nil
+	q.Text = truncate(strings.TrimSpace(cleanText(q.Text)), MaxQuery)
+	q.Context = truncate(strings.TrimSpace(cleanText(q.Context)), MaxQuery)
+	if q.Text == "" {
+		return Result{}, nil
 	}
-	return s.indexes.retrieve(ctx, workspaceID, query, k)
+	return s.indexes.retrieve(ctx, workspaceID, q, k)
 }
 
 // WorkspaceOf resolves a document id to its workspace, for authorization.

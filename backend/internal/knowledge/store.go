@@ -8,7 +8,11 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-const docColumns = `id, workspace_id, title, filename, format, size_bytes, content_sha256, chunk_count, created_by, created_at, updated_at, source_url`
+const docColumns = `id, workspace_id, title, filename, format, size_bytes, content_sha256, chunk_count, created_by, created_at, updated_at, source_url, language`
+
+// docSelect reads docColumns and counts the document's flagged chunks.
+const docSelect = `SELECT ` + docColumns + `, (SELECT COUNT(*) FROM knowledge_chunks c
+	WHERE c.document_id = knowledge_documents.id AND c.flag_reason <> '') AS flagged_chunk_count`
 
 // stored is a document row with its upload fingerprint.
 type stored struct {
@@ -24,29 +28,29 @@ func insertDocument(ctx context.Context, q store.Querier, d *Document, clientID,
 		client = clientID
 	}
 	_, err := q.ExecContext(ctx, `INSERT INTO knowledge_documents (`+docColumns+`, upload_sha256, client_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		d.ID, d.WorkspaceID, d.Title, d.Filename, d.Format, d.SizeBytes, d.ContentSHA256, d.ChunkCount, d.CreatedBy,
-		d.CreatedAt, d.UpdatedAt, d.SourceURL, uploadSHA256, client)
+		d.CreatedAt, d.UpdatedAt, d.SourceURL, d.Language, uploadSHA256, client)
 	return err
 }
 
 func documentByID(ctx context.Context, q store.Querier, id, lock string) (Document, error) {
 	var d Document
-	err := q.GetContext(ctx, &d, `SELECT `+docColumns+` FROM knowledge_documents WHERE id = ?`+lock, id)
+	err := q.GetContext(ctx, &d, docSelect+` FROM knowledge_documents WHERE id = ?`+lock, id)
 	return d, err
 }
 
 func documentByClientID(ctx context.Context, q store.Querier, workspaceID, clientID string) (stored, error) {
 	var d stored
-	err := q.GetContext(ctx, &d, `SELECT `+docColumns+`, upload_sha256 FROM knowledge_documents
+	err := q.GetContext(ctx, &d, docSelect+`, upload_sha256 FROM knowledge_documents
 		WHERE workspace_id = ? AND client_id = ?`, workspaceID, clientID)
 	return d, err
 }
 
 func updateDocument(ctx context.Context, q store.Querier, d *Document) error {
 	_, err := q.ExecContext(ctx, `UPDATE knowledge_documents SET title = ?, filename = ?, format = ?, size_bytes = ?,
-		content_sha256 = ?, chunk_count = ?, updated_at = ?, source_url = ? WHERE id = ?`,
-		d.Title, d.Filename, d.Format, d.SizeBytes, d.ContentSHA256, d.ChunkCount, d.UpdatedAt, d.SourceURL, d.ID)
+		content_sha256 = ?, chunk_count = ?, updated_at = ?, source_url = ?, language = ? WHERE id = ?`,
+		d.Title, d.Filename, d.Format, d.SizeBytes, d.ContentSHA256, d.ChunkCount, d.UpdatedAt, d.SourceURL, d.Language, d.ID)
 	return err
 }
 
@@ -67,7 +71,7 @@ func documentsPage(ctx context.Context, q store.Querier, workspaceID string, fir
 		args = append(args, beforeAt, beforeAt, beforeID)
 	}
 	var ds []Document
-	err := q.SelectContext(ctx, &ds, `SELECT `+docColumns+` FROM knowledge_documents WHERE `+where+`
+	err := q.SelectContext(ctx, &ds, docSelect+` FROM knowledge_documents WHERE `+where+`
 		ORDER BY created_at DESC, id DESC LIMIT ?`, append(args, limit)...)
 	return ds, err
 }
@@ -79,12 +83,12 @@ func insertChunks(ctx context.Context, q store.Querier, workspaceID string, cs [
 	for len(cs) > 0 {
 		n := min(len(cs), chunkBatch)
 		rows := make([]string, n)
-		args := make([]any, 0, 5*n)
+		args := make([]any, 0, 6*n)
 		for i, c := range cs[:n] {
-			rows[i] = `(?, ?, ?, ?, ?)`
-			args = append(args, c.DocumentID, c.Position, workspaceID, c.Heading, c.Text)
+			rows[i] = `(?, ?, ?, ?, ?, ?)`
+			args = append(args, c.DocumentID, c.Position, workspaceID, c.Heading, c.Text, c.FlagReason)
 		}
-		if _, err := q.ExecContext(ctx, `INSERT INTO knowledge_chunks (document_id, position, workspace_id, heading, text)
+		if _, err := q.ExecContext(ctx, `INSERT INTO knowledge_chunks (document_id, position, workspace_id, heading, text, flag_reason)
 			VALUES `+strings.Join(rows, ", "), args...); err != nil {
 			return err
 		}
@@ -100,7 +104,7 @@ func deleteChunks(ctx context.Context, q store.Querier, documentID string) error
 
 func chunksOf(ctx context.Context, q store.Querier, documentID string) ([]Chunk, error) {
 	var cs []Chunk
-	err := q.SelectContext(ctx, &cs, `SELECT document_id, position, heading, text FROM knowledge_chunks
+	err := q.SelectContext(ctx, &cs, `SELECT document_id, position, heading, text, flag_reason FROM knowledge_chunks
 		WHERE document_id = ? ORDER BY position`, documentID)
 	return cs, err
 }
@@ -152,12 +156,14 @@ type indexRow struct {
 	Text       string `db:"text"`
 	Title      string `db:"title"`
 	URL        string `db:"source_url"`
+	Language   string `db:"language"`
+	FlagReason string `db:"flag_reason"`
 }
 
 // eachIndexRow calls fn with every chunk of the workspace, with its
 // document's title, reading the rows as a stream.
 func eachIndexRow(ctx context.Context, q store.Querier, workspaceID string, fn func(indexRow) error) error {
-	rows, err := q.QueryxContext(ctx, `SELECT c.document_id, c.position, c.heading, c.text, d.title, d.source_url
+	rows, err := q.QueryxContext(ctx, `SELECT c.document_id, c.position, c.heading, c.text, d.title, d.source_url, d.language, c.flag_reason
 		FROM knowledge_chunks c JOIN knowledge_documents d ON d.id = c.document_id
 		WHERE c.workspace_id = ? ORDER BY c.document_id, c.position`, workspaceID)
 	if err != nil {

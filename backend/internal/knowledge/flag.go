@@ -1,0 +1,53 @@
+package knowledge
+
+import (
+	"regexp"
+	"strings"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// Document text is data. A passage that addresses the AI agent, or tries to
+// give it instructions, is flagged when it is stored: the AI agent never
+// quotes it and never hands it to a model, and admins see it flagged.
+// The patterns look for the shapes such text takes (in the languages most
+// documents here are written in), not for particular sentences.
+var instructionPatterns = []struct {
+	re     *regexp.Regexp
+	reason string
+}{
+	{regexp.MustCompile(`\b(ignore|disregard|forget|override|bypass)\b[^.!?\n]{0,40}\b(instructions?|rules?|prompts?|guidelines?|directives?|polic(y|ies)|programming|context)\b`),
+		"tells the AI agent to ignore its instructions"},
+	{regexp.MustCompile(`\b(system|hidden|initial|original|developer)\s+(prompt|instructions?|message)\b`),
+		"refers to the AI agent's own instructions"},
+	{regexp.MustCompile(`\b(reveal|print|show|repeat|output|disclose|leak)\b[^.!?\n]{0,30}\b(your|the)\s+(prompt|instructions|rules|configuration)\b`),
+		"asks the AI agent to reveal its instructions"},
+	{regexp.MustCompile(`\b(note|message|instructions?|attention|reminder)\s+(to|for)\s+(the\s+)?(ai|a\.i\.|assistant|chat\s?bot|bot|language model|llm|model|virtual agent)\b`),
+		"addresses the AI agent"},
+	{regexp.MustCompile(`\b(if|when)\s+you\s+are\s+(an?\s+)?(ai|assistant|chat\s?bot|bot|language model|llm)\b`),
+		"addresses the AI agent"},
+	{regexp.MustCompile(`\b(dear|hey|hello)\s+(ai|assistant|chat\s?bot|bot|model)\b`),
+		"addresses the AI agent"},
+	{regexp.MustCompile(`^\s*(ai|assistant|chat\s?bot)\s*:`),
+		"addresses the AI agent"},
+	{regexp.MustCompile(`\b(ai|assistant|chat\s?bot|bot|language model|llm|model)s?\b[^.!?\n]{0,40}\b(must|should|shall|always|never)\s+(say|tell|answer|respond|reply|recommend|claim|ask)\b`),
+		"gives the AI agent instructions"},
+	{regexp.MustCompile(`\bpretend (to be|you are)\b|\byou are no longer\b|\bnew (role|persona)\b`),
+		"tries to change the AI agent's role"},
+	{regexp.MustCompile(`\b(ignora|olvida)\b[^.!?\n]{0,40}\b(instrucciones|reglas)\b|\b(ignore[sz]?|oublie[sz]?)\b[^.!?\n]{0,40}\b(consignes|r[eè]gles)\b|\b(ignoriere|vergiss)\b[^.!?\n]{0,40}\b(anweisungen|regeln)\b|\b(ignore|esque[cç]a)\b[^.!?\n]{0,40}\b(instru[cç][oõ]es|regras)\b`),
+		"tells the AI agent to ignore its instructions"},
+	{regexp.MustCompile(`\b(asistente|assistant[e]?|assistent(e|in)?|ki|ia)\b[^.!?\n]{0,40}\b(debe|doit|muss|deve)\b`),
+		"gives the AI agent instructions"},
+}
+
+// FlagReason says why the text addresses the AI agent or tries to instruct
+// it, or "" when it does not.
+func FlagReason(text string) string {
+	lower := strings.ToLower(norm.NFKC.String(text))
+	for _, p := range instructionPatterns {
+		if p.re.MatchString(lower) {
+			return p.reason
+		}
+	}
+	return ""
+}

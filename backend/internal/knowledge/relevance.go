@@ -1,0 +1,414 @@
+package knowledge
+
+import (
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/blevesearch/bleve/v2/analysis"
+)
+
+// Query is what the AI agent looks up for a customer's message.
+type Query struct {
+	// Text is the customer's message.
+	Text string
+	// Context is what the conversation was about before it (the customer's
+	// previous question), for follow-ups such as "and for express?"; "" when
+	// there is none.
+	Context string
+	// Synonyms are groups of words or phrases that mean the same here (the
+	// defaults and the workspace's own): a passage with any of a group
+	// answers a question with another.
+	Synonyms [][]string
+}
+
+// Result is what Retrieve found.
+type Result struct {
+	// Hits are the best passages, best first.
+	Hits []Hit
+	// Languages are the languages the workspace's usable passages are
+	// written in, sorted.
+	Languages []string
+}
+
+// candidates is how many passages BM25 picks for reranking.
+const candidates = 8
+
+// Weights of a query's words. A word no passage has counts as much as a
+// rare word, discounted: it may be the question's subject that the
+// documents lack (hand off) or a detail they need not repeat. Everyday
+// words that say little about the subject ("ago", "please", "thing")
+// count for a quarter.
+const (
+	unknownWeight = 0.7
+	lowWeight     = 0.25
+	fuzzyMatch    = 0.8 // a word one edit away from the passage's
+)
+
+// termStats are what one language's passages of a workspace say: how many
+// passages have each analyzed word, and the words of no import.
+type termStats struct {
+	analyzer analysis.Analyzer
+	df       map[string]int
+	n        int
+	low      map[string]bool
+	stop     map[string]bool
+}
+
+func newTermStats(a analysis.Analyzer) *termStats {
+	st := &termStats{analyzer: a, df: map[string]int{}, low: map[string]bool{}, stop: map[string]bool{}}
+	for _, w := range strings.Fields(lowInformation) {
+		for _, t := range st.terms(w) {
+			st.low[t] = true
+		}
+	}
+	for _, w := range strings.Fields(questionWords) {
+		for _, t := range st.terms(w) {
+			st.stop[t] = true
+		}
+	}
+	return st
+}
+
+func (st *termStats) add(h Hit) {
+	st.n++
+	seen := map[string]bool{}
+	for _, t := range st.terms(h.Title + "\n" + h.Heading + "\n" + h.Text) {
+		if !seen[t] {
+			seen[t] = true
+			st.df[t]++
+		}
+	}
+}
+
+// terms are the text's words as the index analyzes them.
+func (st *termStats) terms(text string) []string {
+	var out []string
+	for _, tok := range st.analyzer.Analyze([]byte(text)) {
+		if len(tok.Term) > 0 {
+			out = append(out, string(tok.Term))
+		}
+	}
+	return out
+}
+
+func (st *termStats) set(text string) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range st.terms(text) {
+		out[t] = true
+	}
+	return out
+}
+
+func (st *termStats) idf(t string) float64 {
+	df := st.df[t]
+	if df == 0 {
+		return unknownWeight * math.Log(1+(float64(st.n)-0.5)/1.5)
+	}
+	return math.Log(1 + (float64(st.n)-float64(df)+0.5)/(float64(df)+0.5))
+}
+
+// lowInformation are everyday words of customers' messages that say little
+// about what they ask, in the languages most customers write.
+const lowInformation = `ago today yesterday tomorrow now week weeks day days month months year years time times
+	thing things something anything stuff way ways bit lot able possible also still just really actually
+	get got getting go going make made take took want wanted need needed help know tell please thanks thank hi hello hey
+	bought buy purchased can could would may might let like long soon ok okay sure one two three four five six seven
+	question questions ask asking wondering wonder hola gracias quiero necesito puedo ayuda bonjour merci veux peux
+	besoin aide hallo danke möchte brauche kann hilfe olá obrigado quero preciso posso ajuda ciao grazie voglio
+	posso aiuto`
+
+// questionWords are the function words of questions that the analyzers'
+// stop lists keep (theirs are made for documents): they never count.
+const questionWords = `i me my mine myself you your yours we us our ours he him his she her hers it its they them
+	their what which who whom whose when where why how do does did done can could would should shall will may might
+	must am is are was were be been being have has had having about any some there here this that these those
+	from with without for of in on at by to up down out off over under again then once so than too very just
+	yo mi mis me tu tus su sus nuestro qué que cuál cuándo dónde cómo por para con sin del los las una unos es son está
+	je moi mon ma mes tu ton ta tes vous votre vos nous notre quoi quel quelle quand où comment pour avec sans est
+	ich mich mein meine du dein sie ihr wir unser was welche wann wo wie warum für mit ohne ist sind
+	eu meu minha você seu sua nós nosso quando onde como porque com sem é são io mio mia tu tuo cosa quale quando dove
+	come perché con senza è sono`
+
+// concept is one thing a question asks about: a word, or a group of
+// synonyms one of which it used; a passage covers it when it has all the
+// words of one of its alternatives.
+type concept struct {
+	alts   [][]string
+	weight float64
+}
+
+// concepts analyzes a text into what it asks about, in a language.
+func (st *termStats) concepts(text string, synonyms [][]string) []concept {
+	lower := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), notWord), " ") + " "
+	var out []concept
+	for _, group := range synonyms {
+		used := false
+		for _, phrase := range group {
+			p := " " + strings.Join(strings.FieldsFunc(strings.ToLower(phrase), notWord), " ") + " "
+			if strings.TrimSpace(p) != "" && strings.Contains(lower, p) {
+				lower = strings.ReplaceAll(lower, p, " ")
+				used = true
+			}
+		}
+		if !used {
+			continue
+		}
+		c := concept{}
+		for _, phrase := range group {
+			// A phrase that is mostly function words ("how much") names
+			// the concept but is no way of saying it in a passage.
+			if alt := st.terms(phrase); len(alt) > 0 && len(alt) == len(strings.FieldsFunc(phrase, notWord)) {
+				c.alts = append(c.alts, alt)
+				for _, t := range alt {
+					c.weight = max(c.weight, st.weigh(t))
+				}
+			}
+		}
+		if len(c.alts) > 0 {
+			out = append(out, c)
+		}
+	}
+	seen := map[string]bool{}
+	for _, t := range st.terms(lower) {
+		if seen[t] || st.stop[t] || isNumber(t) && len(t) < 3 {
+			continue
+		}
+		seen[t] = true
+		c := concept{alts: [][]string{{t}}, weight: st.weigh(t)}
+		if st.df[t] == 0 {
+			if near := st.nearest(t); near != "" { // a typo of a word the passages have
+				c.alts = append(c.alts, []string{near})
+				c.weight = st.idf(near) * fuzzyMatch
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func (st *termStats) weigh(t string) float64 {
+	w := st.idf(t)
+	if st.low[t] || isNumber(t) {
+		w *= lowWeight
+	}
+	return w
+}
+
+// nearest is the passages' word one edit from t (two, for long words),
+// the most common one on a tie, or "".
+func (st *termStats) nearest(t string) string {
+	n := utf8.RuneCountInString(t)
+	if n < 4 {
+		return ""
+	}
+	limit := 1
+	if n >= 8 {
+		limit = 2
+	}
+	best, bestDF := "", 0
+	for w, df := range st.df {
+		if abs(utf8.RuneCountInString(w)-n) > limit || df < bestDF || df == bestDF && w > best {
+			continue
+		}
+		if editDistance(t, w, limit) <= limit {
+			best, bestDF = w, df
+		}
+	}
+	return best
+}
+
+// coverage is the weighed share of the concepts a set of words covers.
+func coverage(cs []concept, have map[string]bool) float64 {
+	total, got := 0.0, 0.0
+	for _, c := range cs {
+		total += c.weight
+		got += c.weight * covers(c, have)
+	}
+	if total == 0 {
+		return 0
+	}
+	return got / total
+}
+
+// covers is 1 when the words have one of the concept's alternatives,
+// fuzzyMatch when a long word of it is one edit from one of theirs, else 0.
+func covers(c concept, have map[string]bool) float64 {
+	for _, alt := range c.alts {
+		if all(alt, have) {
+			return 1
+		}
+	}
+	if t := c.alts[0]; len(t) == 1 && utf8.RuneCountInString(t[0]) >= 5 {
+		for w := range have {
+			if editDistance(t[0], w, 1) <= 1 {
+				return fuzzyMatch
+			}
+		}
+	}
+	return 0
+}
+
+func all(ts []string, have map[string]bool) bool {
+	for _, t := range ts {
+		if !have[t] {
+			return false
+		}
+	}
+	return true
+}
+
+// weight is the total weight of the concepts that say something (not
+// only everyday words).
+func weight(cs []concept, st *termStats) float64 {
+	w := 0.0
+	for _, c := range cs {
+		if t := c.alts[0]; len(t) > 1 || !st.low[t[0]] && !isNumber(t[0]) {
+			w += c.weight
+		}
+	}
+	return w
+}
+
+// rerank scores the candidates for the query, each in its own language,
+// and orders them best first: Relevance is the weighed share of what the
+// question asks about that the passage covers (the passage's text, heading,
+// FAQ question and document title); the rank adds how much of it the
+// heading alone covers, what the conversation was about, and BM25.
+func (w *wsIndex) rerank(q Query, hits []Hit) []Hit {
+	maxScore := 0.0
+	for _, h := range hits {
+		maxScore = max(maxScore, h.Score)
+	}
+	rank := map[string]float64{}
+	for i := range hits {
+		h := &hits[i]
+		st := w.stats[h.Language]
+		cur := st.concepts(q.Text, q.Synonyms)
+		ctx := st.concepts(q.Context, q.Synonyms)
+		if q.Context != "" && weight(cur, st) == 0 {
+			cur = append(cur, ctx...) // "how long does that take?": the question is the earlier one's
+		}
+		words := st.set(h.Title + "\n" + h.Heading + "\n" + h.Text)
+		parts := strings.Split(h.Heading, headingSeparator)
+		head := st.set(parts[len(parts)-1]) // its own heading, not the document's
+		h.Relevance = coverage(cur, words)
+		rank[h.ChunkID] = h.Relevance + 0.25*coverage(cur, head) + 0.1*coverage(ctx, words) + 0.05*h.Score/max(maxScore, 1e-9)
+		h.Answer = answerSentences(st, h, cur, ctx)
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		ri, rj := rank[hits[i].ChunkID], rank[hits[j].ChunkID]
+		return ri > rj || ri == rj && hits[i].ChunkID < hits[j].ChunkID
+	})
+	return hits
+}
+
+// Bounds of an answer taken from a passage.
+const (
+	maxAnswerSentences = 3
+	maxAnswerChars     = 500
+)
+
+// continuation starts a sentence that leans on the one before.
+var continuation = []string{"this ", "that ", "it ", "they ", "these ", "those ", "then ", "also ", "however", "but ",
+	"otherwise", "if so", "in that case", "esto ", "eso ", "también ", "sin embargo", "cela ", "ceci ", "ensuite",
+	"cependant", "dies", "das ", "außerdem", "jedoch"}
+
+// answerSentences picks the sentences of a passage that answer the
+// question: the one that covers most of it, with its neighbours when they
+// also speak to it or lean on it, in the passage's order, at most
+// maxAnswerSentences and about maxAnswerChars. A passage whose sentences
+// say nothing of the question (it matched by its heading) answers with its
+// opening sentences.
+func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
+	sents := sentences(h.Text)
+	if len(sents) == 0 {
+		return nil
+	}
+	score := make([]float64, len(sents))
+	best := 0
+	for i, s := range sents {
+		words := st.set(s)
+		for _, c := range cur {
+			score[i] += c.weight * covers(c, words)
+		}
+		for _, c := range ctx {
+			score[i] += 0.3 * c.weight * covers(c, words)
+		}
+		if score[i] > score[best] {
+			best = i
+		}
+	}
+	if score[best] == 0 {
+		best = 0
+	}
+	from, to := best, best+1 // [from, to)
+	size := utf8.RuneCountInString(sents[best])
+	fits := func(i int) bool { return size+1+utf8.RuneCountInString(sents[i]) <= maxAnswerChars }
+	for to-from < maxAnswerSentences {
+		switch {
+		case to < len(sents) && fits(to) && (score[to] > 0 || leans(sents[to]) || score[best] == 0 || size < 60):
+			size += 1 + utf8.RuneCountInString(sents[to])
+			to++
+		case from > 0 && fits(from-1) && (leans(sents[from]) || score[from-1] >= score[best]/2 && score[from-1] > 0):
+			from--
+			size += 1 + utf8.RuneCountInString(sents[from])
+		default:
+			return sents[from:to]
+		}
+	}
+	return sents[from:to]
+}
+
+// leans reports a sentence that leans on the one before it.
+func leans(s string) bool {
+	lower := strings.ToLower(s)
+	return slices.ContainsFunc(continuation, func(c string) bool { return strings.HasPrefix(lower, c) })
+}
+
+func notWord(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }
+
+func isNumber(t string) bool {
+	return t != "" && strings.IndexFunc(t, func(r rune) bool { return !unicode.IsDigit(r) }) < 0
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
+}
+
+// editDistance is the Levenshtein distance of a and b, or limit+1 once it
+// is sure to be more than limit.
+func editDistance(a, b string, limit int) int {
+	ra, rb := []rune(a), []rune(b)
+	if abs(len(ra)-len(rb)) > limit {
+		return limit + 1
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		low := cur[0]
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			low = min(low, cur[j])
+		}
+		if low > limit {
+			return limit + 1
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}

@@ -1,0 +1,28 @@
+package knowledge
+
+// DefaultSynonyms are the groups of words shoppers and the documents use
+// for the same thing, which every workspace has; a workspace adds its own
+// (bot settings). Each group is a handful of words or phrases, matched
+// after analysis (so "parcel" also meets "parcels").
+var DefaultSynonyms = [][]string{
+	{"refund", "money back", "reimburse", "reimbursement"},
+	{"parcel", "package", "shipment", "delivery"},
+	{"cost", "price", "fee", "charge", "how much"},
+	{"ship", "deliver", "send"},
+	{"return", "send back", "bring back", "give back"},
+	{"cancel", "cancellation", "stop subscription"},
+	{"buy", "purchase", "order"},
+	{"account", "profile", "login"},
+	{"password", "passcode"},
+	{"sign in", "log in", "login"},
+	{"broken", "damaged", "defective", "faulty"},
+	{"track", "tracking", "where is my order"},
+	{"invoice", "receipt", "bill"},
+	{"subscription", "plan", "membership"},
+	{"discount", "coupon", "promo code", "voucher"},
+	{"size", "fit", "sizing"},
+	{"exchange", "swap"},
+	{"phone", "telephone"},
+	{"email", "e-mail", "mail"},
+	{"never arrived", "not arrived", "didn't arrive", "did not arrive", "lost", "missing"},
+}
