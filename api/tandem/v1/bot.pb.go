@@ -1106,9 +1106,12 @@ type KnowledgeGap struct {
 	// The newest questions of the group (at most 10).
 	Questions []*KnowledgeGapQuestion `protobuf:"bytes,4,rep,name=questions,proto3" json:"questions,omitempty"`
 	// The tags the group's conversations got, most frequent first.
-	Tags          []string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Tags []string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty"`
+	// The passage that came closest to answering the group's label, which a
+	// document could be extended from; absent when none shares a word.
+	ClosestPassage *KnowledgeGapPassage `protobuf:"bytes,6,opt,name=closest_passage,json=closestPassage,proto3" json:"closest_passage,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *KnowledgeGap) Reset() {
@@ -1176,6 +1179,102 @@ func (x *KnowledgeGap) GetTags() []string {
 	return nil
 }
 
+func (x *KnowledgeGap) GetClosestPassage() *KnowledgeGapPassage {
+	if x != nil {
+		return x.ClosestPassage
+	}
+	return nil
+}
+
+// KnowledgeGapPassage is a passage a group of unanswered questions came
+// closest to.
+type KnowledgeGapPassage struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ChunkId       string                 `protobuf:"bytes,1,opt,name=chunk_id,json=chunkId,proto3" json:"chunk_id,omitempty"`
+	DocumentId    string                 `protobuf:"bytes,2,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	DocumentTitle string                 `protobuf:"bytes,3,opt,name=document_title,json=documentTitle,proto3" json:"document_title,omitempty"`
+	Heading       string                 `protobuf:"bytes,4,opt,name=heading,proto3" json:"heading,omitempty"`
+	// How much of the question it covers (0 to 1): below the AI agent's
+	// threshold, or the question would have been answered.
+	Relevance float64 `protobuf:"fixed64,5,opt,name=relevance,proto3" json:"relevance,omitempty"`
+	// Its opening, at most 200 characters.
+	Excerpt       string `protobuf:"bytes,6,opt,name=excerpt,proto3" json:"excerpt,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KnowledgeGapPassage) Reset() {
+	*x = KnowledgeGapPassage{}
+	mi := &file_tandem_v1_bot_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KnowledgeGapPassage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KnowledgeGapPassage) ProtoMessage() {}
+
+func (x *KnowledgeGapPassage) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_bot_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KnowledgeGapPassage.ProtoReflect.Descriptor instead.
+func (*KnowledgeGapPassage) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *KnowledgeGapPassage) GetChunkId() string {
+	if x != nil {
+		return x.ChunkId
+	}
+	return ""
+}
+
+func (x *KnowledgeGapPassage) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+func (x *KnowledgeGapPassage) GetDocumentTitle() string {
+	if x != nil {
+		return x.DocumentTitle
+	}
+	return ""
+}
+
+func (x *KnowledgeGapPassage) GetHeading() string {
+	if x != nil {
+		return x.Heading
+	}
+	return ""
+}
+
+func (x *KnowledgeGapPassage) GetRelevance() float64 {
+	if x != nil {
+		return x.Relevance
+	}
+	return 0
+}
+
+func (x *KnowledgeGapPassage) GetExcerpt() string {
+	if x != nil {
+		return x.Excerpt
+	}
+	return ""
+}
+
 // KnowledgeGapTag counts the unanswered questions by a tag their
 // conversations got.
 type KnowledgeGapTag struct {
@@ -1190,7 +1289,7 @@ type KnowledgeGapTag struct {
 
 func (x *KnowledgeGapTag) Reset() {
 	*x = KnowledgeGapTag{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[14]
+	mi := &file_tandem_v1_bot_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1202,7 +1301,7 @@ func (x *KnowledgeGapTag) String() string {
 func (*KnowledgeGapTag) ProtoMessage() {}
 
 func (x *KnowledgeGapTag) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[14]
+	mi := &file_tandem_v1_bot_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1215,7 +1314,7 @@ func (x *KnowledgeGapTag) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KnowledgeGapTag.ProtoReflect.Descriptor instead.
 func (*KnowledgeGapTag) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *KnowledgeGapTag) GetTag() string {
@@ -1252,7 +1351,7 @@ type ListKnowledgeGapsResponse struct {
 
 func (x *ListKnowledgeGapsResponse) Reset() {
 	*x = ListKnowledgeGapsResponse{}
-	mi := &file_tandem_v1_bot_proto_msgTypes[15]
+	mi := &file_tandem_v1_bot_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1363,7 @@ func (x *ListKnowledgeGapsResponse) String() string {
 func (*ListKnowledgeGapsResponse) ProtoMessage() {}
 
 func (x *ListKnowledgeGapsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_bot_proto_msgTypes[15]
+	mi := &file_tandem_v1_bot_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1376,7 @@ func (x *ListKnowledgeGapsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListKnowledgeGapsResponse.ProtoReflect.Descriptor instead.
 func (*ListKnowledgeGapsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_bot_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ListKnowledgeGapsResponse) GetGaps() []*KnowledgeGap {
@@ -1402,13 +1501,22 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12\x1a\n" +
 	"\bquestion\x18\x02 \x01(\tR\bquestion\x120\n" +
 	"\x06reason\x18\x03 \x01(\x0e2\x18.tandem.v1.HandoffReasonR\x06reason\x12$\n" +
-	"\x0ecreate_time_ms\x18\x04 \x01(\x03R\fcreateTimeMs\"\xa3\x01\n" +
+	"\x0ecreate_time_ms\x18\x04 \x01(\x03R\fcreateTimeMs\"\xec\x01\n" +
 	"\fKnowledgeGap\x12\x14\n" +
 	"\x05label\x18\x01 \x01(\tR\x05label\x12\x14\n" +
 	"\x05terms\x18\x02 \x03(\tR\x05terms\x12\x14\n" +
 	"\x05count\x18\x03 \x01(\x05R\x05count\x12=\n" +
 	"\tquestions\x18\x04 \x03(\v2\x1f.tandem.v1.KnowledgeGapQuestionR\tquestions\x12\x12\n" +
-	"\x04tags\x18\x05 \x03(\tR\x04tags\"d\n" +
+	"\x04tags\x18\x05 \x03(\tR\x04tags\x12G\n" +
+	"\x0fclosest_passage\x18\x06 \x01(\v2\x1e.tandem.v1.KnowledgeGapPassageR\x0eclosestPassage\"\xca\x01\n" +
+	"\x13KnowledgeGapPassage\x12\x19\n" +
+	"\bchunk_id\x18\x01 \x01(\tR\achunkId\x12\x1f\n" +
+	"\vdocument_id\x18\x02 \x01(\tR\n" +
+	"documentId\x12%\n" +
+	"\x0edocument_title\x18\x03 \x01(\tR\rdocumentTitle\x12\x18\n" +
+	"\aheading\x18\x04 \x01(\tR\aheading\x12\x1c\n" +
+	"\trelevance\x18\x05 \x01(\x01R\trelevance\x12\x18\n" +
+	"\aexcerpt\x18\x06 \x01(\tR\aexcerpt\"d\n" +
 	"\x0fKnowledgeGapTag\x12\x10\n" +
 	"\x03tag\x18\x01 \x01(\tR\x03tag\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x05R\x05count\x12)\n" +
@@ -1448,7 +1556,7 @@ func file_tandem_v1_bot_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_bot_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_v1_bot_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_tandem_v1_bot_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_tandem_v1_bot_proto_goTypes = []any{
 	(HandoffReason)(0),                // 0: tandem.v1.HandoffReason
 	(*BotSettings)(nil),               // 1: tandem.v1.BotSettings
@@ -1465,8 +1573,9 @@ var file_tandem_v1_bot_proto_goTypes = []any{
 	(*ListKnowledgeGapsRequest)(nil),  // 12: tandem.v1.ListKnowledgeGapsRequest
 	(*KnowledgeGapQuestion)(nil),      // 13: tandem.v1.KnowledgeGapQuestion
 	(*KnowledgeGap)(nil),              // 14: tandem.v1.KnowledgeGap
-	(*KnowledgeGapTag)(nil),           // 15: tandem.v1.KnowledgeGapTag
-	(*ListKnowledgeGapsResponse)(nil), // 16: tandem.v1.ListKnowledgeGapsResponse
+	(*KnowledgeGapPassage)(nil),       // 15: tandem.v1.KnowledgeGapPassage
+	(*KnowledgeGapTag)(nil),           // 16: tandem.v1.KnowledgeGapTag
+	(*ListKnowledgeGapsResponse)(nil), // 17: tandem.v1.ListKnowledgeGapsResponse
 }
 var file_tandem_v1_bot_proto_depIdxs = []int32{
 	2,  // 0: tandem.v1.BotSettings.escalation_intents:type_name -> tandem.v1.EscalationIntent
@@ -1480,21 +1589,22 @@ var file_tandem_v1_bot_proto_depIdxs = []int32{
 	10, // 8: tandem.v1.ListHandoffsResponse.counts:type_name -> tandem.v1.HandoffCount
 	0,  // 9: tandem.v1.KnowledgeGapQuestion.reason:type_name -> tandem.v1.HandoffReason
 	13, // 10: tandem.v1.KnowledgeGap.questions:type_name -> tandem.v1.KnowledgeGapQuestion
-	14, // 11: tandem.v1.ListKnowledgeGapsResponse.gaps:type_name -> tandem.v1.KnowledgeGap
-	15, // 12: tandem.v1.ListKnowledgeGapsResponse.by_tag:type_name -> tandem.v1.KnowledgeGapTag
-	4,  // 13: tandem.v1.BotService.GetBotSettings:input_type -> tandem.v1.GetBotSettingsRequest
-	6,  // 14: tandem.v1.BotService.UpdateBotSettings:input_type -> tandem.v1.UpdateBotSettingsRequest
-	12, // 15: tandem.v1.BotService.ListKnowledgeGaps:input_type -> tandem.v1.ListKnowledgeGapsRequest
-	9,  // 16: tandem.v1.BotService.ListHandoffs:input_type -> tandem.v1.ListHandoffsRequest
-	5,  // 17: tandem.v1.BotService.GetBotSettings:output_type -> tandem.v1.GetBotSettingsResponse
-	7,  // 18: tandem.v1.BotService.UpdateBotSettings:output_type -> tandem.v1.UpdateBotSettingsResponse
-	16, // 19: tandem.v1.BotService.ListKnowledgeGaps:output_type -> tandem.v1.ListKnowledgeGapsResponse
-	11, // 20: tandem.v1.BotService.ListHandoffs:output_type -> tandem.v1.ListHandoffsResponse
-	17, // [17:21] is the sub-list for method output_type
-	13, // [13:17] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 11: tandem.v1.KnowledgeGap.closest_passage:type_name -> tandem.v1.KnowledgeGapPassage
+	14, // 12: tandem.v1.ListKnowledgeGapsResponse.gaps:type_name -> tandem.v1.KnowledgeGap
+	16, // 13: tandem.v1.ListKnowledgeGapsResponse.by_tag:type_name -> tandem.v1.KnowledgeGapTag
+	4,  // 14: tandem.v1.BotService.GetBotSettings:input_type -> tandem.v1.GetBotSettingsRequest
+	6,  // 15: tandem.v1.BotService.UpdateBotSettings:input_type -> tandem.v1.UpdateBotSettingsRequest
+	12, // 16: tandem.v1.BotService.ListKnowledgeGaps:input_type -> tandem.v1.ListKnowledgeGapsRequest
+	9,  // 17: tandem.v1.BotService.ListHandoffs:input_type -> tandem.v1.ListHandoffsRequest
+	5,  // 18: tandem.v1.BotService.GetBotSettings:output_type -> tandem.v1.GetBotSettingsResponse
+	7,  // 19: tandem.v1.BotService.UpdateBotSettings:output_type -> tandem.v1.UpdateBotSettingsResponse
+	17, // 20: tandem.v1.BotService.ListKnowledgeGaps:output_type -> tandem.v1.ListKnowledgeGapsResponse
+	11, // 21: tandem.v1.BotService.ListHandoffs:output_type -> tandem.v1.ListHandoffsResponse
+	18, // [18:22] is the sub-list for method output_type
+	14, // [14:18] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_bot_proto_init() }
@@ -1511,7 +1621,7 @@ func file_tandem_v1_bot_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_bot_proto_rawDesc), len(file_tandem_v1_bot_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

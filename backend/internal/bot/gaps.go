@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"sort"
-	"strings"
-	"unicode"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 )
 
 // gapLimit bounds the questions a knowledge-gaps report reads.
@@ -23,7 +22,14 @@ type Gap struct {
 	Terms     []string
 	Questions []Handoff
 	Tags      []string
+	// Closest is the passage that came closest to answering the label, or
+	// nil when none shares a word with it.
+	Closest *knowledge.Hit
 }
+
+// maxClosest bounds the groups a report looks up a closest passage for
+// (the largest ones).
+const maxClosest = 20
 
 // GapTag counts unanswered questions by a tag their conversations got.
 type GapTag struct {
@@ -92,6 +98,15 @@ func (s *Service) KnowledgeGaps(ctx context.Context, workspaceID string, from, u
 		out = append(out, g.Gap)
 	}
 	sort.SliceStable(out, func(i, j int) bool { return len(out[i].Questions) > len(out[j].Questions) })
+	for i := range out[:min(len(out), maxClosest)] {
+		res, err := s.deps.Knowledge.Retrieve(ctx, workspaceID, knowledge.Query{Text: out[i].Label, Synonyms: knowledge.DefaultSynonyms}, 1)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		if len(res.Hits) > 0 && res.Hits[0].Relevance > 0 {
+			out[i].Closest = &res.Hits[0]
+		}
+	}
 	tags := make([]GapTag, 0, len(byTag))
 	for _, t := range byTag {
 		tags = append(tags, *t)
@@ -137,24 +152,12 @@ func (s *Service) conversationTags(ctx context.Context, workspaceID string, hs [
 	return out, nil
 }
 
-// stopWords are left out of similarity: they say nothing of the topic.
-var stopWords = map[string]bool{"a": true, "an": true, "the": true, "is": true, "are": true, "do": true, "does": true,
-	"can": true, "i": true, "you": true, "we": true, "my": true, "your": true, "to": true, "of": true, "for": true, "in": true,
-	"on": true, "and": true, "or": true, "it": true, "what": true, "how": true, "when": true, "where": true, "why": true,
-	"which": true, "who": true, "with": true, "be": true, "there": true, "any": true, "me": true, "have": true, "has": true,
-	"please": true, "hi": true, "hello": true, "this": true, "that": true, "at": true, "from": true, "if": true, "get": true}
-
-// contentWords are a question's topic words, lowercased, a plural s dropped.
+// contentWords are what a question is about, as the AI agent matches it
+// (see knowledge.Terms): analyzed in its language, synonyms as one word.
 func contentWords(q string) map[string]bool {
 	out := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if stopWords[w] || len(w) < 2 {
-			continue
-		}
-		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
-			w = w[:len(w)-1]
-		}
-		out[w] = true
+	for _, t := range knowledge.Terms(q) {
+		out[t] = true
 	}
 	return out
 }
@@ -210,6 +213,10 @@ func (h *Handler) ListKnowledgeGaps(ctx context.Context, req *tandemv1.ListKnowl
 	resp := &tandemv1.ListKnowledgeGapsResponse{QuestionCount: int32(n)} //nolint:gosec // at most gapLimit
 	for _, g := range gaps {
 		pg := &tandemv1.KnowledgeGap{Label: g.Label, Terms: g.Terms, Count: int32(len(g.Questions)), Tags: g.Tags} //nolint:gosec // at most gapLimit
+		if c := g.Closest; c != nil {
+			pg.ClosestPassage = &tandemv1.KnowledgeGapPassage{ChunkId: c.ChunkID, DocumentId: c.DocumentID, DocumentTitle: c.Title,
+				Heading: c.Heading, Relevance: round(c.Relevance), Excerpt: clip(c.Text, 200)}
+		}
 		for _, q := range g.Questions[:min(len(g.Questions), 10)] {
 			pg.Questions = append(pg.Questions, &tandemv1.KnowledgeGapQuestion{ConversationId: q.ConversationID, Question: q.Question,
 				Reason: ReasonToProto(q.Reason), CreateTimeMs: q.CreatedAt})

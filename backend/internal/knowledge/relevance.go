@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -411,4 +412,35 @@ func editDistance(a, b string, limit int) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(rb)]
+}
+
+// analysis holds one termStats (without passages) per language, for
+// analyzing text outside any workspace's index.
+var shared = struct {
+	once  sync.Once
+	stats map[string]*termStats
+}{}
+
+// Terms are what a text is about, as the AI agent matches it: its words
+// analyzed in its language (English when that cannot be told), without
+// function and everyday words, each synonym (see DefaultSynonyms) written
+// as the first of its group, so "money back" and "refunds" meet.
+func Terms(text string) []string {
+	shared.once.Do(func() {
+		m := indexMapping()
+		shared.stats = map[string]*termStats{}
+		for lang, name := range analyzers {
+			shared.stats[lang] = newTermStats(m.AnalyzerNamed(name))
+		}
+	})
+	st := shared.stats[indexLanguage(DetectLanguage(text))]
+	var out []string
+	for _, c := range st.concepts(text, DefaultSynonyms) {
+		t := strings.Join(c.alts[0], " ")
+		if len(c.alts[0]) == 1 && st.low[t] || isNumber(t) || slices.Contains(out, t) {
+			continue
+		}
+		out = append(out, t)
+	}
+	return out
 }

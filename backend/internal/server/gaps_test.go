@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
@@ -49,6 +50,16 @@ func TestKnowledgeGaps(t *testing.T) {
 		if top.GetCount() != 3 || top.GetLabel() != gifts[2] || !slices.Contains(top.GetTerms(), "gift") ||
 			!slices.Contains(top.GetTags(), "gift cards") {
 			t.Fatalf("top gap %v", top)
+		}
+		// The refund passage came closest to "are gift cards refundable",
+		// not close enough to answer it; nothing came near the capital of
+		// France.
+		if cp := top.GetClosestPassage(); cp == nil || !strings.Contains(cp.GetHeading(), "Refund") || cp.GetRelevance() >= 0.5 ||
+			cp.GetDocumentTitle() != "Return policy" || cp.GetExcerpt() == "" {
+			t.Errorf("closest passage of the gift cards gap: %v", cp)
+		}
+		if cp := resp.GetGaps()[1].GetClosestPassage(); cp != nil {
+			t.Errorf("closest passage to the capital of France: %v", cp)
 		}
 		if top.GetQuestions()[0].GetReason() != tandemv1.HandoffReason_HANDOFF_REASON_LOW_CONFIDENCE {
 			t.Fatalf("reason %v", top.GetQuestions()[0].GetReason())
