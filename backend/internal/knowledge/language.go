@@ -1,10 +1,14 @@
 package knowledge
 
 import (
+	"maps"
+	"slices"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/abadojack/whatlanggo"
+	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/lang/da"
 	"github.com/blevesearch/bleve/v2/analysis/lang/de"
 	"github.com/blevesearch/bleve/v2/analysis/lang/en"
@@ -19,6 +23,7 @@ import (
 	"github.com/blevesearch/bleve/v2/analysis/lang/ru"
 	"github.com/blevesearch/bleve/v2/analysis/lang/sv"
 	"github.com/blevesearch/bleve/v2/analysis/lang/tr"
+	"github.com/blevesearch/bleve/v2/registry"
 )
 
 // analyzers are the languages whose passages are indexed with their own
@@ -63,7 +68,9 @@ func DetectLanguage(text string) string {
 	}
 	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: detectable})
 	if !info.IsReliable() {
-		return ""
+		// Too short for trigrams, as chat messages often are: count the
+		// function words each language's stop list has, and its letters.
+		return voteLanguage(text)
 	}
 	code := info.Lang.Iso6391()
 	if code == "nb" {
@@ -73,6 +80,58 @@ func DetectLanguage(text string) string {
 		return ""
 	}
 	return code
+}
+
+// stopWords are each language's stop words (bleve's lists).
+var stopWords = sync.OnceValue(func() map[string]analysis.TokenMap {
+	cache := registry.NewCache()
+	out := map[string]analysis.TokenMap{}
+	for lang := range analyzers {
+		if tm, err := cache.TokenMapNamed("stop_" + lang); err == nil {
+			out[lang] = tm
+		}
+	}
+	return out
+})
+
+// letterHints are letters (and marks) that only some languages write.
+var letterHints = map[rune][]string{
+	'ñ': {"es"}, '¿': {"es"}, '¡': {"es"}, 'ã': {"pt"}, 'õ': {"pt"}, 'ç': {"pt", "fr", "tr"}, 'ß': {"de"},
+	'ä': {"de", "sv", "fi"}, 'ö': {"de", "sv", "fi", "tr"}, 'ü': {"de", "tr"}, 'è': {"fr", "it"}, 'ê': {"fr", "pt"},
+	'à': {"fr", "it", "pt"}, 'ù': {"fr", "it"}, 'œ': {"fr"}, 'å': {"sv", "da", "no"}, 'ø': {"da", "no"},
+}
+
+// voteLanguage tells a short text's language by its function words and
+// letters: the language with at least two votes and half as many again as
+// any other, or "".
+func voteLanguage(text string) string {
+	votes := map[string]float64{}
+	lists := stopWords()
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), notWord) {
+		for lang, tm := range lists {
+			if tm[w] {
+				votes[lang]++
+			}
+		}
+	}
+	for _, r := range strings.ToLower(text) {
+		for _, lang := range letterHints[r] {
+			votes[lang] += 1.5
+		}
+	}
+	best, first, second := "", 0.0, 0.0
+	for _, lang := range slices.Sorted(maps.Keys(votes)) {
+		switch v := votes[lang]; {
+		case v > first:
+			best, first, second = lang, v, first
+		case v > second:
+			second = v
+		}
+	}
+	if first < 2 || first < 1.5*second {
+		return ""
+	}
+	return best
 }
 
 // documentLanguage tells a document's language from a sample of its text

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -44,7 +45,7 @@ const candidates = 8
 // words that say little about the subject ("ago", "please", "thing")
 // count for a quarter.
 const (
-	unknownWeight = 0.7
+	unknownWeight = 1.0
 	lowWeight     = 0.25
 	fuzzyMatch    = 0.8 // a word one edit away from the passage's
 )
@@ -55,12 +56,15 @@ type termStats struct {
 	analyzer analysis.Analyzer
 	df       map[string]int
 	n        int
-	low      map[string]bool
-	stop     map[string]bool
+	// surface maps the words as the passages write them (lower-cased) to
+	// their analyzed form, for telling a misspelt word's meaning.
+	surface map[string]string
+	low     map[string]bool
+	stop    map[string]bool
 }
 
 func newTermStats(a analysis.Analyzer) *termStats {
-	st := &termStats{analyzer: a, df: map[string]int{}, low: map[string]bool{}, stop: map[string]bool{}}
+	st := &termStats{analyzer: a, df: map[string]int{}, surface: map[string]string{}, low: map[string]bool{}, stop: map[string]bool{}}
 	for _, w := range strings.Fields(lowInformation) {
 		for _, t := range st.terms(w) {
 			st.low[t] = true
@@ -77,8 +81,15 @@ func newTermStats(a analysis.Analyzer) *termStats {
 func (st *termStats) add(h Hit) {
 	st.n++
 	seen := map[string]bool{}
-	for _, t := range st.terms(h.Title + "\n" + h.Heading + "\n" + h.Text) {
-		if !seen[t] {
+	for _, w := range strings.FieldsFunc(strings.ToLower(h.Title+"\n"+h.Heading+"\n"+h.Text), notWord) {
+		t, known := st.surface[w]
+		if !known {
+			if ts := st.terms(w); len(ts) == 1 {
+				t = ts[0]
+			}
+			st.surface[w] = t
+		}
+		if t != "" && !seen[t] {
 			seen[t] = true
 			st.df[t]++
 		}
@@ -128,6 +139,9 @@ const questionWords = `i me my mine myself you your yours we us our ours he him 
 	their what which who whom whose when where why how do does did done can could would should shall will may might
 	must am is are was were be been being have has had having about any some there here this that these those
 	from with without for of in on at by to up down out off over under again then once so than too very just
+	whats what's hows wheres whens whos im i'm ive pls plz u ur hey
+	cuánto cuánta cuántos cuántas cuanto cuanta quién quien puede pueden hay
+	combien quand qui est-ce wieviel wie viel viele quanto quanta quantos quantas
 	yo mi mis me tu tus su sus nuestro qué que cuál cuándo dónde cómo por para con sin del los las una unos es son está
 	je moi mon ma mes tu ton ta tes vous votre vos nous notre quoi quel quelle quand où comment pour avec sans est
 	ich mich mein meine du dein sie ihr wir unser was welche wann wo wie warum für mit ohne ist sind
@@ -145,13 +159,21 @@ type concept struct {
 // concepts analyzes a text into what it asks about, in a language.
 func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 	lower := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), notWord), " ") + " "
+	has := st.set(lower)
+	seen := map[string]bool{} // terms a concept has taken
 	var out []concept
 	for _, group := range synonyms {
 		used := false
 		for _, phrase := range group {
 			p := " " + strings.Join(strings.FieldsFunc(strings.ToLower(phrase), notWord), " ") + " "
-			if strings.TrimSpace(p) != "" && strings.Contains(lower, p) {
+			if strings.TrimSpace(p) == "" {
+				continue
+			}
+			if strings.Contains(lower, p) {
 				lower = strings.ReplaceAll(lower, p, " ")
+				used = true
+			} else if ts := st.terms(p); len(ts) == 1 && len(strings.Fields(p)) == 1 && has[ts[0]] {
+				seen[ts[0]] = true // "kids" for "kid"
 				used = true
 			}
 		}
@@ -164,31 +186,51 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 			// the concept but is no way of saying it in a passage.
 			if alt := st.terms(phrase); len(alt) > 0 && len(alt) == len(strings.FieldsFunc(phrase, notWord)) {
 				c.alts = append(c.alts, alt)
+			}
+		}
+		// It weighs as its rarest way of saying it that the passages use,
+		// as an unknown word when they use none.
+		for _, alt := range c.alts {
+			if st.known(alt) {
 				for _, t := range alt {
 					c.weight = max(c.weight, st.weigh(t))
 				}
 			}
 		}
+		if c.weight == 0 && len(c.alts) > 0 {
+			c.weight = st.idf("")
+		}
 		if len(c.alts) > 0 {
 			out = append(out, c)
 		}
 	}
-	seen := map[string]bool{}
-	for _, t := range st.terms(lower) {
-		if seen[t] || st.stop[t] || isNumber(t) && len(t) < 3 {
-			continue
-		}
-		seen[t] = true
-		c := concept{alts: [][]string{{t}}, weight: st.weigh(t)}
-		if st.df[t] == 0 {
-			if near := st.nearest(t); near != "" { // a typo of a word the passages have
-				c.alts = append(c.alts, []string{near})
-				c.weight = st.idf(near) * fuzzyMatch
+	for _, w := range strings.Fields(lower) {
+		for _, t := range st.terms(w) {
+			if seen[t] || st.stop[t] || isNumber(t) && len(t) < 3 {
+				continue
 			}
+			seen[t] = true
+			c := concept{alts: [][]string{{t}}, weight: st.weigh(t)}
+			if st.df[t] == 0 {
+				if near := st.nearest(w); near != "" && near != t { // a typo of a word the passages have
+					c.alts = append(c.alts, []string{near})
+					c.weight = st.idf(near) * fuzzyMatch
+				}
+			}
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
 	return out
+}
+
+// known reports whether the passages have every one of the words.
+func (st *termStats) known(ts []string) bool {
+	for _, t := range ts {
+		if st.df[t] == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 func (st *termStats) weigh(t string) float64 {
@@ -199,10 +241,11 @@ func (st *termStats) weigh(t string) float64 {
 	return w
 }
 
-// nearest is the passages' word one edit from t (two, for long words),
-// the most common one on a tie, or "".
-func (st *termStats) nearest(t string) string {
-	n := utf8.RuneCountInString(t)
+// nearest is the analyzed form of the passages' word one edit from w (a
+// letter added, dropped, changed or two swapped; two edits for long
+// words), the most common one on a tie, or "".
+func (st *termStats) nearest(w string) string {
+	n := utf8.RuneCountInString(w)
 	if n < 4 {
 		return ""
 	}
@@ -211,12 +254,12 @@ func (st *termStats) nearest(t string) string {
 		limit = 2
 	}
 	best, bestDF := "", 0
-	for w, df := range st.df {
-		if abs(utf8.RuneCountInString(w)-n) > limit || df < bestDF || df == bestDF && w > best {
+	for s, t := range st.surface {
+		if t == "" || abs(utf8.RuneCountInString(s)-n) > limit {
 			continue
 		}
-		if editDistance(t, w, limit) <= limit {
-			best, bestDF = w, df
+		if df := st.df[t]; (df > bestDF || df == bestDF && t < best) && editDistance(w, s, limit) <= limit {
+			best, bestDF = t, df
 		}
 	}
 	return best
@@ -329,12 +372,17 @@ func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
 	if len(sents) == 0 {
 		return nil
 	}
+	covered := make([]map[int]bool, len(sents)) // the concepts each covers
 	score := make([]float64, len(sents))
 	best := 0
 	for i, s := range sents {
 		words := st.set(s)
-		for _, c := range cur {
-			score[i] += c.weight * covers(c, words)
+		covered[i] = map[int]bool{}
+		for k, c := range cur {
+			if m := covers(c, words); m > 0 {
+				score[i] += c.weight * m
+				covered[i][k] = true
+			}
 		}
 		for _, c := range ctx {
 			score[i] += 0.3 * c.weight * covers(c, words)
@@ -343,19 +391,27 @@ func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
 			best = i
 		}
 	}
-	if score[best] == 0 {
-		best = 0
+	have := maps.Clone(covered[best])
+	adds := func(i int) bool { // whether sentence i covers a concept the answer does not yet
+		for k := range covered[i] {
+			if !have[k] {
+				return true
+			}
+		}
+		return false
 	}
 	from, to := best, best+1 // [from, to)
 	size := utf8.RuneCountInString(sents[best])
 	fits := func(i int) bool { return size+1+utf8.RuneCountInString(sents[i]) <= maxAnswerChars }
 	for to-from < maxAnswerSentences {
 		switch {
-		case to < len(sents) && fits(to) && (score[to] > 0 || leans(sents[to]) || score[best] == 0 || size < 60):
+		case to < len(sents) && fits(to) && (adds(to) || leans(sents[to]) || score[best] == 0 || size < 40):
+			maps.Copy(have, covered[to])
 			size += 1 + utf8.RuneCountInString(sents[to])
 			to++
-		case from > 0 && fits(from-1) && (leans(sents[from]) || score[from-1] >= score[best]/2 && score[from-1] > 0):
+		case from > 0 && fits(from-1) && (leans(sents[from]) || adds(from-1)):
 			from--
+			maps.Copy(have, covered[from])
 			size += 1 + utf8.RuneCountInString(sents[from])
 		default:
 			return sents[from:to]
@@ -383,57 +439,58 @@ func abs(n int) int {
 	return n
 }
 
-// editDistance is the Levenshtein distance of a and b, or limit+1 once it
-// is sure to be more than limit.
+// editDistance is the optimal-string-alignment distance of a and b (edits
+// of one letter, and swaps of two neighbours), or limit+1 once it is sure
+// to be more than limit.
 func editDistance(a, b string, limit int) int {
 	ra, rb := []rune(a), []rune(b)
 	if abs(len(ra)-len(rb)) > limit {
 		return limit + 1
 	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
+	rows := [3][]int{make([]int, len(rb)+1), make([]int, len(rb)+1), make([]int, len(rb)+1)}
+	row := func(i int) []int { return rows[i%3] }
+	for j := range rows[0] {
+		rows[0][j] = j
 	}
 	for i := 1; i <= len(ra); i++ {
+		cur, prev := row(i), row(i-1)
 		cur[0] = i
-		low := cur[0]
+		low := i
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], row(i - 2)[j-2]+1)
+			}
 			low = min(low, cur[j])
 		}
 		if low > limit {
 			return limit + 1
 		}
-		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return row(len(ra))[len(rb)]
 }
 
-// analysis holds one termStats (without passages) per language, for
-// analyzing text outside any workspace's index.
-var shared = struct {
-	once  sync.Once
-	stats map[string]*termStats
-}{}
+// plain holds one termStats (without passages) per language, for analyzing
+// text outside any workspace's index.
+var plain = sync.OnceValue(func() map[string]*termStats {
+	m := indexMapping()
+	out := map[string]*termStats{}
+	for lang, name := range analyzers {
+		out[lang] = newTermStats(m.AnalyzerNamed(name))
+	}
+	return out
+})
 
 // Terms are what a text is about, as the AI agent matches it: its words
 // analyzed in its language (English when that cannot be told), without
 // function and everyday words, each synonym (see DefaultSynonyms) written
 // as the first of its group, so "money back" and "refunds" meet.
 func Terms(text string) []string {
-	shared.once.Do(func() {
-		m := indexMapping()
-		shared.stats = map[string]*termStats{}
-		for lang, name := range analyzers {
-			shared.stats[lang] = newTermStats(m.AnalyzerNamed(name))
-		}
-	})
-	st := shared.stats[indexLanguage(DetectLanguage(text))]
+	st := plain()[indexLanguage(DetectLanguage(text))]
 	var out []string
 	for _, c := range st.concepts(text, DefaultSynonyms) {
 		t := strings.Join(c.alts[0], " ")

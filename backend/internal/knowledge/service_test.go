@@ -33,7 +33,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 		})
 		want := knowledge.Document{ID: d.ID, WorkspaceID: e.w1.ID, Title: "Shop FAQ", Filename: "faq.html",
 			Format: knowledge.FormatHTML, SizeBytes: int64(len(faqHTML)), ContentSHA256: d.ContentSHA256, ChunkCount: 2,
-			CreatedBy: e.ownerID, CreatedAt: t0.UnixMilli(), UpdatedAt: t0.UnixMilli()}
+			CreatedBy: e.ownerID, CreatedAt: t0.UnixMilli(), UpdatedAt: t0.UnixMilli(), Language: "en"}
 		if diff := cmp.Diff(want, d); diff != "" {
 			t.Errorf("uploaded (-want +got):\n%s", diff)
 		}
@@ -78,7 +78,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 			return err
 		})
 		want.Filename, want.Format, want.SizeBytes, want.ContentSHA256, want.ChunkCount = "faq.md", knowledge.FormatMarkdown, int64(len(md)), r.ContentSHA256, 2
-		want.CreatedBy = e.ownerID
+		want.CreatedBy, want.Language = e.ownerID, "" // "Now 60 days. Free." is too short to tell
 		if diff := cmp.Diff(want, r); diff != "" {
 			t.Errorf("replaced (-want +got):\n%s", diff)
 		}

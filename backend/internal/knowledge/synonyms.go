@@ -22,6 +22,7 @@ var DefaultSynonyms = [][]string{
 	{"discount", "coupon", "promo code", "voucher"},
 	{"size", "fit", "sizing"},
 	{"exchange", "swap"},
+	{"kid", "child", "children"},
 	{"phone", "telephone"},
 	{"email", "e-mail", "mail"},
 	{"never arrived", "not arrived", "didn't arrive", "did not arrive", "lost", "missing"},

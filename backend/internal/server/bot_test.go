@@ -1,6 +1,8 @@
 package server_test
 
 import (
+	"connectrpc.com/connect"
+
 	"context"
 	"encoding/json"
 	"io"
@@ -512,5 +514,30 @@ func TestBotLLM(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("the injection handoff is not listed with its reason: %v", list.GetHandoffs())
+	}
+}
+
+// TestBotSynonyms lets a workspace teach the AI agent its customers' words:
+// a group of synonyms makes a question in them answerable, and a group it
+// cannot read is refused naming the field.
+func TestBotSynonyms(t *testing.T) {
+	w := botWorld(t, rpctest.Start(t, storetest.Options(t, "sqlite")))
+	bot := w.srv.Clients(rpctest.Connect).Bot
+	const question = "When do I get my rebate?"
+	if _, a := w.ask(question); a != nil {
+		t.Fatalf("answered %q before the workspace named its word", a.Body)
+	}
+	_, err := bot.UpdateBotSettings(w.as("admin"), &tandemv1.UpdateBotSettingsRequest{WorkspaceId: w.w1.ID, Synonyms: ptr("rebate")})
+	if connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), "synonyms") {
+		t.Fatalf("a group of one: %v", err)
+	}
+	resp, err := bot.UpdateBotSettings(w.as("admin"), &tandemv1.UpdateBotSettingsRequest{WorkspaceId: w.w1.ID,
+		Synonyms: ptr("\n  refund ,rebate,  cash back \n\nparcel, box\n")})
+	if err != nil || resp.GetSettings().GetSynonyms() != "refund, rebate, cash back\nparcel, box" {
+		t.Fatalf("synonyms %q, %v", resp.GetSettings().GetSynonyms(), err)
+	}
+	_, a := w.ask(question)
+	if a == nil || !strings.Contains(a.Body, "Refunds are issued") || strings.Contains(a.Body, "30 days of delivery") {
+		t.Fatalf("with the synonym: %+v", a)
 	}
 }

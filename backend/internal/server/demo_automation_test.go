@@ -3,6 +3,7 @@ package server_test
 import (
 	"io"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -49,6 +50,15 @@ func TestDemoFirstMinute(t *testing.T) {
 		answered := start("How long does standard delivery take?", nil)
 		if a := w.botAnswer(answered.ID); a == nil || len(a.Meta.Bot.Citations) == 0 {
 			t.Fatalf("no cited answer: %v", a)
+		}
+
+		// A shopper's wording, not the policy's: the return passage answers
+		// it, with its own sentence, not the whole section.
+		returns := start("Can I return an item I bought 3 weeks ago?", nil)
+		if a := w.botAnswer(returns.ID); a == nil || len(a.Meta.Bot.Citations) == 0 ||
+			a.Meta.Bot.Citations[0].DocumentTitle != "Return policy" || !strings.Contains(a.Body, "within 30 days") ||
+			strings.Contains(a.Body, "Refund timing") {
+			t.Fatalf("return question: %+v", a)
 		}
 
 		refund := start("I want a refund for my last order", nil)
