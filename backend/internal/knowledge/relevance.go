@@ -328,14 +328,20 @@ func (w *wsIndex) rerank(q Query, hits []Hit) []Hit {
 		maxScore = max(maxScore, h.Score)
 	}
 	rank := map[string]float64{}
+	type asked struct{ cur, ctx []concept }
+	byLanguage := map[string]asked{} // the question, analyzed in each language
 	for i := range hits {
 		h := &hits[i]
 		st := w.stats[h.Language]
-		cur := st.concepts(q.Text, q.Synonyms)
-		ctx := st.concepts(q.Context, q.Synonyms)
-		if q.Context != "" && weight(cur, st) == 0 {
-			cur = append(cur, ctx...) // "how long does that take?": the question is the earlier one's
+		a, ok := byLanguage[h.Language]
+		if !ok {
+			a = asked{st.concepts(q.Text, q.Synonyms), st.concepts(q.Context, q.Synonyms)}
+			if q.Context != "" && weight(a.cur, st) == 0 {
+				a.cur = append(a.cur, a.ctx...) // "how long does that take?": the question is the earlier one's
+			}
+			byLanguage[h.Language] = a
 		}
+		cur, ctx := a.cur, a.ctx
 		words := st.set(h.Title + "\n" + h.Heading + "\n" + h.Text)
 		parts := strings.Split(h.Heading, headingSeparator)
 		head := st.set(parts[len(parts)-1]) // its own heading, not the document's
