@@ -162,6 +162,7 @@ func (w *htmlWalker) walk(n *html.Node) {
 // innerText is the visible text inside n, on one line.
 func innerText(n *html.Node) string {
 	var in htmlWalker // bounded by the document's own text
+	in.b.literal = true
 	in.children(n)
 	in.flush()
 	var parts []string

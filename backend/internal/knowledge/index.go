@@ -105,6 +105,9 @@ func (x *indexes) retrieve(ctx context.Context, workspaceID string, q Query, k i
 			extra = append(extra, group...)
 		}
 	}
+	for _, lang := range res.Languages { // typos BM25's one edit misses ("retrun")
+		extra = append(extra, w.stats[lang].corrections(q.Text)...)
+	}
 	text := q.Text
 	if q.Context != "" {
 		text += "\n" + q.Context

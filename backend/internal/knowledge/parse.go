@@ -245,6 +245,9 @@ type builder struct {
 	// question), until a paragraph answers it; "" otherwise.
 	asked      string
 	inQuestion bool // whether the innermost heading is a question
+	// literal keeps every paragraph as it is, never as a question (for
+	// reading an element's text, such as a heading's).
+	literal bool
 }
 
 // Limits of a heading path as stored.
@@ -290,7 +293,7 @@ func (b *builder) question(text string) {
 	level := 1
 	if n := len(b.levels); n > 0 {
 		level = b.levels[n-1] + 1
-		if b.inQuestion {
+		if b.inQuestion || questionLine(b.path[n-1]) { // a question after a question replaces it
 			level--
 		}
 	}
@@ -316,7 +319,7 @@ func (b *builder) paragraph(text string) {
 	if text == "" || b.err != nil {
 		return
 	}
-	if b.asked == "" && !strings.Contains(text, "\n") && questionLine(text) {
+	if !b.literal && b.asked == "" && !strings.Contains(text, "\n") && questionLine(text) {
 		b.question(text)
 		return
 	}

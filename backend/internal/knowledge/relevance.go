@@ -3,6 +3,7 @@ package knowledge
 import (
 	"maps"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -107,12 +108,39 @@ func (st *termStats) terms(text string) []string {
 	return out
 }
 
+// set is a text's analyzed words, and the kinds of answer it holds (see
+// answerKinds).
 func (st *termStats) set(text string) map[string]bool {
 	out := map[string]bool{}
 	for _, t := range st.terms(text) {
 		out[t] = true
 	}
+	for _, k := range answerKinds {
+		if k.holds.MatchString(text) {
+			out[k.name] = true
+		}
+	}
 	return out
+}
+
+// answerKinds are kinds of answer a question may ask for, by its wording,
+// and how a passage holds one: "how long" asks for a duration, "how much"
+// for an amount. A question asking for one is covered better by the
+// passage that has one; the kind is a concept of the question.
+var answerKinds = []struct {
+	name       string
+	asks       *regexp.Regexp
+	holds      *regexp.Regexp
+	weightFrom float64 // its weight, as a share of the question's others
+}{
+	{"\x00duration",
+		regexp.MustCompile(`(?i)\b(how long|how soon|how quickly|how many (days|weeks|hours)|when (will|do|does|can|should)|cuánto (tiempo|tarda)|cuándo|wie lange|wann|combien de temps|quand|quanto tempo|quando)\b`),
+		regexp.MustCompile(`(?i)\b(\d+|one|two|three|four|five|six|seven|ten|a|un|una|uno|dos|tres)[\s-]*(to \d+ )?(business |working |calendar )?(minutes?|hours?|days?|weeks?|months?|years?|minutos?|horas?|días?|semanas?|meses|años?|stunden|tage|wochen|heures?|jours?|semaines?)\b|\b(immediately|instantly|same day|next day|overnight)\b`),
+		1},
+	{"\x00amount",
+		regexp.MustCompile(`(?i)\b(how much|cost|costs|price|prices|fee|fees|charge|charged|amount|cuánto (cuesta|cuestan|cobran|vale)|precio|coste|costo|wie viel|kosten|preis|combien|prix|tarif|quanto custa|preço)\b`),
+		regexp.MustCompile(`(?i)[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d+([.,]\d+)?\s?(usd|eur|euros?|dollars?|pounds?|gbp)\b|\bfree\b|\bgratis\b|\bgratuit`),
+		1},
 }
 
 func (st *termStats) idf(t string) float64 {
@@ -129,7 +157,7 @@ const lowInformation = `ago today yesterday tomorrow now week weeks day days mon
 	thing things something anything stuff way ways bit lot able possible also still just really actually
 	get got getting go going make made take took want wanted need needed help know tell please thanks thank hi hello hey
 	bought buy purchased can could would may might let like long soon ok okay sure one two three four five six seven
-	question questions ask asking wondering wonder hola gracias quiero necesito puedo ayuda bonjour merci veux peux
+	question questions ask asking wondering wonder certain kind sort hola gracias quiero necesito puedo ayuda bonjour merci veux peux
 	besoin aide hallo danke möchte brauche kann hilfe olá obrigado quero preciso posso ajuda ciao grazie voglio
 	posso aiuto`
 
@@ -139,7 +167,7 @@ const questionWords = `i me my mine myself you your yours we us our ours he him 
 	their what which who whom whose when where why how do does did done can could would should shall will may might
 	must am is are was were be been being have has had having about any some there here this that these those
 	from with without for of in on at by to up down out off over under again then once so than too very just
-	whats what's hows wheres whens whos im i'm ive pls plz u ur hey
+	whats what's hows wheres whens whos im i'm ive pls plz u ur hey wat wht wich whch hw abt thx
 	cuánto cuánta cuántos cuántas cuanto cuanta quién quien puede pueden hay
 	combien quand qui est-ce wieviel wie viel viele quanto quanta quantos quantas
 	yo mi mis me tu tus su sus nuestro qué que cuál cuándo dónde cómo por para con sin del los las una unos es son está
@@ -154,7 +182,15 @@ const questionWords = `i me my mine myself you your yours we us our ours he him 
 type concept struct {
 	alts   [][]string
 	weight float64
+	// novel: a word no passage uses, nor any like it; most often what the
+	// documents do not cover ("does it come in green?").
+	novel bool
 }
+
+// novelPenalty scales a passage's relevance down for each novel word of
+// the question: a passage cannot be sure to answer about what it never
+// mentions.
+const novelPenalty = 0.6
 
 // concepts analyzes a text into what it asks about, in a language.
 func (st *termStats) concepts(text string, synonyms [][]string) []concept {
@@ -204,6 +240,11 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 			out = append(out, c)
 		}
 	}
+	for _, k := range answerKinds {
+		if k.asks.MatchString(text) {
+			out = append(out, concept{alts: [][]string{{k.name}}, weight: k.weightFrom * st.idf(k.name)})
+		}
+	}
 	for _, w := range strings.Fields(lower) {
 		for _, t := range st.terms(w) {
 			if seen[t] || st.stop[t] || isNumber(t) && len(t) < 3 {
@@ -212,15 +253,32 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 			seen[t] = true
 			c := concept{alts: [][]string{{t}}, weight: st.weigh(t)}
 			if st.df[t] == 0 {
-				if near := st.nearest(w); near != "" && near != t { // a typo of a word the passages have
+				_, near := st.nearest(w)
+				switch {
+				case near != "" && near != t: // a typo of a word the passages have
 					c.alts = append(c.alts, []string{near})
 					c.weight = st.idf(near) * fuzzyMatch
+				case utf8.RuneCountInString(w) <= 3: // "u", "fle": chat speak or a typo, not a subject
+					c.weight *= lowWeight
+				case !st.low[t] && !isNumber(t) && !st.hasRelated(t):
+					c.novel = true
 				}
 			}
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// hasRelated reports whether the passages have a word related to t (see
+// related).
+func (st *termStats) hasRelated(t string) bool {
+	for w := range st.df {
+		if related(t, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // known reports whether the passages have every one of the words.
@@ -241,28 +299,44 @@ func (st *termStats) weigh(t string) float64 {
 	return w
 }
 
-// nearest is the analyzed form of the passages' word one edit from w (a
-// letter added, dropped, changed or two swapped; two edits for long
-// words), the most common one on a tie, or "".
-func (st *termStats) nearest(w string) string {
+// nearest is the passages' word one edit from w (a letter added, dropped,
+// changed or two swapped; two edits for long words), as they write it and
+// analyzed, the most common one on a tie, or "".
+func (st *termStats) nearest(w string) (surface, term string) {
 	n := utf8.RuneCountInString(w)
 	if n < 4 {
-		return ""
+		return "", ""
 	}
 	limit := 1
 	if n >= 8 {
 		limit = 2
 	}
-	best, bestDF := "", 0
+	bestDF := 0
 	for s, t := range st.surface {
 		if t == "" || abs(utf8.RuneCountInString(s)-n) > limit {
 			continue
 		}
-		if df := st.df[t]; (df > bestDF || df == bestDF && t < best) && editDistance(w, s, limit) <= limit {
-			best, bestDF = t, df
+		if df := st.df[t]; (df > bestDF || df == bestDF && s < surface) && editDistance(w, s, limit) <= limit {
+			surface, term, bestDF = s, t, df
 		}
 	}
-	return best
+	return surface, term
+}
+
+// corrections are the passages' words that the text's unknown words are
+// typos of, as the passages write them.
+func (st *termStats) corrections(text string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(text), notWord) {
+		ts := st.terms(w)
+		if len(ts) != 1 || st.df[ts[0]] > 0 || st.stop[ts[0]] {
+			continue
+		}
+		if s, _ := st.nearest(w); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // coverage is the weighed share of the concepts a set of words covers.
@@ -286,14 +360,33 @@ func covers(c concept, have map[string]bool) float64 {
 			return 1
 		}
 	}
-	if t := c.alts[0]; len(t) == 1 && utf8.RuneCountInString(t[0]) >= 5 {
+	if t := c.alts[0]; len(t) == 1 && utf8.RuneCountInString(t[0]) >= 4 {
 		for w := range have {
-			if editDistance(t[0], w, 1) <= 1 {
+			if related(t[0], w) {
 				return fuzzyMatch
 			}
 		}
 	}
 	return 0
+}
+
+// related reports words of four letters or more that are one edit apart
+// (five letters or more) or one the start of the other ("rent", "rental"):
+// the same word misspelt, or a form the stemmer did not bring together.
+func related(a, b string) bool {
+	if utf8.RuneCountInString(a) < 4 || utf8.RuneCountInString(b) < 4 {
+		return false
+	}
+	if strings.HasPrefix(a, b) || strings.HasPrefix(b, a) {
+		return true
+	}
+	return utf8.RuneCountInString(a) >= 5 && editDistance(a, b, 1) <= 1
+}
+
+func union(a, b map[string]bool) map[string]bool {
+	out := maps.Clone(a)
+	maps.Copy(out, b)
+	return out
 }
 
 func all(ts []string, have map[string]bool) bool {
@@ -342,11 +435,20 @@ func (w *wsIndex) rerank(q Query, hits []Hit) []Hit {
 			byLanguage[h.Language] = a
 		}
 		cur, ctx := a.cur, a.ctx
-		words := st.set(h.Title + "\n" + h.Heading + "\n" + h.Text)
 		parts := strings.Split(h.Heading, headingSeparator)
-		head := st.set(parts[len(parts)-1]) // its own heading, not the document's
-		h.Relevance = coverage(cur, words)
-		rank[h.ChunkID] = h.Relevance + 0.25*coverage(cur, head) + 0.1*coverage(ctx, words) + 0.05*h.Score/max(maxScore, 1e-9)
+		own := parts[len(parts)-1]
+		head := st.set(own) // its own heading, not the document's
+		words := st.set(own + "\n" + h.Text)
+		// What only the document's title and the headings above say is
+		// shared by all their passages: it counts half.
+		around := st.set(h.Title + "\n" + strings.Join(parts[:len(parts)-1], "\n"))
+		h.Relevance = (coverage(cur, words) + coverage(cur, union(words, around))) / 2
+		for _, c := range cur {
+			if c.novel {
+				h.Relevance *= novelPenalty
+			}
+		}
+		rank[h.ChunkID] = h.Relevance + 0.25*coverage(cur, head) + 0.1*coverage(ctx, union(words, around)) + 0.05*h.Score/max(maxScore, 1e-9)
 		h.Answer = answerSentences(st, h, cur, ctx)
 	}
 	sort.SliceStable(hits, func(i, j int) bool {
@@ -393,6 +495,9 @@ func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
 		for _, c := range ctx {
 			score[i] += 0.3 * c.weight * covers(c, words)
 		}
+		// A passage's first sentences tend to answer what its heading
+		// asks; later ones qualify them.
+		score[i] /= 1 + 0.15*float64(i)
 		if score[i] > score[best] {
 			best = i
 		}

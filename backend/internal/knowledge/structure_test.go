@@ -129,3 +129,17 @@ func TestDetectShortMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestQuestionHeadings keeps headings that ask a question as headings, in
+// Markdown and HTML alike.
+func TestQuestionHeadings(t *testing.T) {
+	want := []string{"FAQ > How long is the trial?: 14 days.", "FAQ > Can I extend it?: Once."}
+	for name, in := range map[string]string{
+		"faq.md":   "# FAQ\n\n## How long is the trial?\n\n14 days.\n\n## Can I extend it?\n\nOnce.\n",
+		"faq.html": "<h1>FAQ</h1><h2>How long is the trial?</h2><p>14 days.</p><dl><dt>Can I extend it?</dt><dd>Once.</dd></dl>",
+	} {
+		if diff := cmp.Diff(want, text(parse(t, knowledge.FormatUnspecified, name, in))); diff != "" {
+			t.Errorf("%s sections (-want +got):\n%s", name, diff)
+		}
+	}
+}
