@@ -38,6 +38,13 @@ test: test-env buf vet widget-test ## set up (test-env), then run every test: Go
 bench: ## every benchmark scenario at full size against same-run baselines (docs/BENCHMARKS.md)
 	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go run ./cmd/tandembench -json ../bench.json
 
+# `make eval EVAL_ARGS="-mode model -v"` passes flags to the command.
+EVAL_ARGS ?=
+
+.PHONY: eval
+eval: ## measure the AI agent on its evaluation set, without and with a (scripted) model (docs/AI.md)
+	cd backend && go run ./cmd/tandemeval $(EVAL_ARGS)
+
 .PHONY: test-sqlite
 test-sqlite: vet ## run every test on SQLite only (no database server needed)
 	cd backend && TANDEM_TEST_MYSQL_DSN= go test -race -count=1 -timeout 25m ./...
