@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/abadojack/whatlanggo"
 	"github.com/blevesearch/bleve/v2/analysis"
@@ -108,9 +109,13 @@ func voteLanguage(text string) string {
 	votes := map[string]float64{}
 	lists := stopWords()
 	for _, w := range strings.FieldsFunc(strings.ToLower(text), notWord) {
+		vote := 1.0
+		if utf8.RuneCountInString(w) <= 2 { // "do", "u", "a": in too many lists to say much
+			vote = 0.5
+		}
 		for lang, tm := range lists {
 			if tm[w] {
-				votes[lang]++
+				votes[lang] += vote
 			}
 		}
 	}

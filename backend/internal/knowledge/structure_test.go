@@ -120,8 +120,8 @@ func TestDetectShortMessages(t *testing.T) {
 		"Eu quero cancelar a minha encomenda, por favor": "pt",
 		"Wo ist mein Paket?":                             "de",
 		"Je voudrais parler à quelqu'un":                 "fr",
-		"Can I return an item I bought 3 weeks ago?":     "en",
-		"how much is express":                            "en",
+		"Can I return an item I bought 3 weeks ago?":     "", // English by default
+		"how much is express":                            "",
 		"ok thanks":                                      "",
 	} {
 		if got := knowledge.DetectLanguage(text); got != want {
