@@ -54,6 +54,10 @@ var detectable = map[whatlanggo.Lang]bool{
 // is told at all: below it, a guess is mostly noise.
 const minDetectLetters = 12
 
+// shortText is the most letters a text has for its function words to tell
+// its language before trigrams do.
+const shortText = 200
+
 // DetectLanguage tells the language a text is written in (ISO 639-1, one
 // of those with an analyzer), or "" when the text is too short or too mixed
 // to tell reliably.
@@ -67,11 +71,17 @@ func DetectLanguage(text string) string {
 	if letters < minDetectLetters {
 		return ""
 	}
+	// Trigrams (whatlanggo) tell long texts well and chat-sized ones
+	// poorly (an English question may come out French); there, the
+	// function words each language's stop list has, and its letters, are
+	// asked first.
+	voted := voteLanguage(text)
+	if voted != "" && letters < shortText {
+		return voted
+	}
 	info := whatlanggo.DetectWithOptions(text, whatlanggo.Options{Whitelist: detectable})
 	if !info.IsReliable() {
-		// Too short for trigrams, as chat messages often are: count the
-		// function words each language's stop list has, and its letters.
-		return voteLanguage(text)
+		return voted
 	}
 	code := info.Lang.Iso6391()
 	if code == "nb" {
