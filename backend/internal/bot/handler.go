@@ -19,10 +19,24 @@ func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 // SettingsToProto converts settings for the API.
 func SettingsToProto(st Settings) *tandemv1.BotSettings {
-	return &tandemv1.BotSettings{WorkspaceId: st.WorkspaceID, Enabled: st.Enabled, Name: st.Name, Greeting: st.Greeting,
+	out := &tandemv1.BotSettings{WorkspaceId: st.WorkspaceID, Enabled: st.Enabled, Name: st.Name, Greeting: st.Greeting,
 		Instructions: st.Instructions, ConfidenceThreshold: st.Threshold, HandoffMessage: st.HandoffMessage,
 		OfflineMessage: st.OfflineMessage, HandoffTag: st.HandoffTag, UpdateTimeMs: st.UpdatedAt,
 		AnswerWhileWaiting: st.AnswerWhileWaiting, Synonyms: st.Synonyms}
+	for _, in := range st.Intents {
+		out.EscalationIntents = append(out.EscalationIntents, &tandemv1.EscalationIntent{Name: in.Name,
+			Description: in.Description, Enabled: in.Enabled, Examples: in.Examples, Phrases: in.Phrases})
+	}
+	return out
+}
+
+// intentPatches converts the request's intent updates.
+func intentPatches(us []*tandemv1.EscalationIntentUpdate) []IntentPatch {
+	var out []IntentPatch
+	for _, u := range us {
+		out = append(out, IntentPatch{Name: u.GetName(), Enabled: u.Enabled, Phrases: u.GetPhrases(), Clear: u.GetClearPhrases()})
+	}
+	return out
 }
 
 // GetBotSettings implements BotService.GetBotSettings.
@@ -39,7 +53,7 @@ func (h *Handler) UpdateBotSettings(ctx context.Context, req *tandemv1.UpdateBot
 	st, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, Patch{
 		Enabled: req.Enabled, Name: req.Name, Greeting: req.Greeting, Instructions: req.Instructions,
 		HandoffMessage: req.HandoffMessage, OfflineMessage: req.OfflineMessage, Tag: req.HandoffTag, Threshold: req.ConfidenceThreshold,
-		AnswerWhileWaiting: req.AnswerWhileWaiting, Synonyms: req.Synonyms,
+		AnswerWhileWaiting: req.AnswerWhileWaiting, Synonyms: req.Synonyms, Intents: intentPatches(req.GetEscalationIntents()),
 	})
 	if err != nil {
 		return nil, err
@@ -55,6 +69,8 @@ var reasons = map[string]tandemv1.HandoffReason{
 	conversation.HandoffBotError:        tandemv1.HandoffReason_HANDOFF_REASON_BOT_ERROR,
 	conversation.HandoffRepeated:        tandemv1.HandoffReason_HANDOFF_REASON_REPEATED_QUESTION,
 	conversation.HandoffAgentTakeover:   tandemv1.HandoffReason_HANDOFF_REASON_AGENT_TAKEOVER,
+
+	conversation.HandoffEscalationIntent: tandemv1.HandoffReason_HANDOFF_REASON_ESCALATION_INTENT,
 }
 
 // ReasonToProto converts a handoff reason.

@@ -131,6 +131,9 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 	if question == "" {
 		return answer{handoff: conversation.HandoffLowConfidence, detail: "the customer sent a file", question: question}, nil
 	}
+	if a, ok := escalation(st, question); ok {
+		return a, nil
+	}
 	history, repeated, err := s.history(ctx, conv.ID, msg)
 	if err != nil {
 		return answer{}, err

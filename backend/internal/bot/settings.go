@@ -5,8 +5,9 @@
 // for every trigger) when it is not confident, when the model fails, when a
 // customer repeats themselves or asks for a person.
 //
-// Tables owned: bot_settings (handoffs and conversations.handoff_reason are
-// written by the conversation package's HandOff).
+// Tables owned: bot_settings, bot_escalation_intents (handoffs and
+// conversations.handoff_reason are written by the conversation package's
+// HandOff).
 // Events emitted: bot.settings_updated; through conversations, the AI
 // agent's messages and conversation.handoff.
 package bot
@@ -44,6 +45,8 @@ type Settings struct {
 	// comma-separated words or phrases (see knowledge.Query.Synonyms).
 	Synonyms  string `db:"synonyms" json:"synonyms"`
 	UpdatedAt int64  `db:"updated_at" json:"updated_at"`
+	// Intents are every built-in escalation intent, in their fixed order.
+	Intents []Intent `db:"-" json:"escalation_intents"`
 }
 
 // synonymGroups are the default synonym groups and the workspace's own.
@@ -122,6 +125,7 @@ func Defaults(workspaceID string) Settings {
 		HandoffTag:     "handoff",
 
 		AnswerWhileWaiting: true,
+		Intents:            defaultIntents(),
 	}
 }
 
@@ -131,18 +135,24 @@ type Patch struct {
 	Name, Greeting, Instructions, HandoffMessage, OfflineMessage, Tag *string
 	Threshold                                                         *float64
 	Synonyms                                                          *string
+	// Intents change the named escalation intents; the others stay.
+	Intents []IntentPatch
 }
 
 const columns = `workspace_id, enabled, name, greeting, instructions, confidence_threshold, handoff_message,
 	offline_message, handoff_tag, answer_while_waiting, synonyms, updated_at`
 
-// Settings returns the workspace's settings.
+// Settings returns the workspace's settings, with every escalation intent.
 func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, error) {
 	var st Settings
 	err := s.db.GetContext(ctx, &st, `SELECT `+columns+` FROM bot_settings WHERE workspace_id = ?`, workspaceID)
 	if store.ErrNoRows(err) {
-		return Defaults(workspaceID), nil
+		st, err = Defaults(workspaceID), nil
 	}
+	if err != nil {
+		return st, err
+	}
+	st.Intents, err = loadIntents(ctx, s.db, workspaceID)
 	return st, err
 }
 
@@ -167,6 +177,9 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 			return Settings{}, err
 		}
 		p.Synonyms = &clean
+	}
+	if err := checkIntentPatches(p.Intents); err != nil {
+		return Settings{}, err
 	}
 	var st Settings
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
@@ -202,6 +215,9 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 		if err != nil {
 			return fmt.Errorf("save bot settings: %w", err)
 		}
+		if st.Intents, err = updateIntents(ctx, tx, workspaceID, p.Intents, st.UpdatedAt); err != nil {
+			return err
+		}
 		payload, _ := json.Marshal(st)
 		kind, id := actor.Actor()
 		ev := &events.Event{WorkspaceID: workspaceID, Type: "bot.settings_updated", ActorKind: kind,
@@ -221,4 +237,101 @@ func set[T any](dst *T, v *T) {
 	if v != nil {
 		*dst = *v
 	}
+}
+
+// intentRow is a workspace's row of bot_escalation_intents: only intents an
+// admin changed have one.
+type intentRow struct {
+	Name    string `db:"name"`
+	Enabled bool   `db:"enabled"`
+	Phrases string `db:"phrases"` // a JSON array of strings
+}
+
+// loadIntents returns every built-in intent as the workspace has it.
+func loadIntents(ctx context.Context, q store.Querier, workspaceID string) ([]Intent, error) {
+	var rows []intentRow
+	if err := q.SelectContext(ctx, &rows, `SELECT name, enabled, phrases FROM bot_escalation_intents WHERE workspace_id = ?`,
+		workspaceID); err != nil {
+		return nil, fmt.Errorf("load escalation intents: %w", err)
+	}
+	out := defaultIntents()
+	for _, r := range rows {
+		i := slices.IndexFunc(out, func(in Intent) bool { return in.Name == r.Name })
+		if i < 0 {
+			continue // an intent no longer built in
+		}
+		out[i].Enabled = r.Enabled
+		if err := json.Unmarshal([]byte(r.Phrases), &out[i].Phrases); err != nil {
+			return nil, fmt.Errorf("escalation intent %s: phrases: %w", r.Name, err)
+		}
+	}
+	return out, nil
+}
+
+// updateIntents applies the patches in the transaction and returns every
+// intent as it now stands.
+func updateIntents(ctx context.Context, tx *store.Tx, workspaceID string, patches []IntentPatch, now int64) ([]Intent, error) {
+	intents, err := loadIntents(ctx, tx, workspaceID)
+	if err != nil || len(patches) == 0 {
+		return intents, err
+	}
+	for _, p := range patches {
+		i := slices.IndexFunc(intents, func(in Intent) bool { return in.Name == p.Name })
+		set(&intents[i].Enabled, p.Enabled)
+		if p.Clear || len(p.Phrases) > 0 {
+			intents[i].Phrases = append([]string{}, p.Phrases...)
+		}
+		phrases, _ := json.Marshal(intents[i].Phrases)
+		if _, err := tx.ExecContext(ctx, `DELETE FROM bot_escalation_intents WHERE workspace_id = ? AND name = ?`, workspaceID, p.Name); err != nil {
+			return nil, fmt.Errorf("save escalation intent %s: %w", p.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO bot_escalation_intents (workspace_id, name, enabled, phrases, updated_at)
+			VALUES (?, ?, ?, ?, ?)`, workspaceID, p.Name, intents[i].Enabled, string(phrases), now); err != nil {
+			return nil, fmt.Errorf("save escalation intent %s: %w", p.Name, err)
+		}
+	}
+	return intents, nil
+}
+
+// checkIntentPatches validates the patches, and trims (and de-duplicates)
+// their phrases in place.
+func checkIntentPatches(patches []IntentPatch) error {
+	seen := map[string]bool{}
+	for i := range patches {
+		p := &patches[i]
+		field := fmt.Sprintf("escalation_intents[%d]", i)
+		if builtinByName(p.Name) == nil {
+			return apperr.Invalid(field+".name", fmt.Sprintf("unknown escalation intent %q", p.Name))
+		}
+		if seen[p.Name] {
+			return apperr.Invalid("escalation_intents", fmt.Sprintf("the escalation intent %q is changed twice", p.Name))
+		}
+		seen[p.Name] = true
+		if p.Clear && len(p.Phrases) > 0 {
+			return apperr.Invalid(field+".clear_phrases", "send either phrases or clear_phrases, not both")
+		}
+		if len(p.Phrases) > maxPhrases {
+			return apperr.Invalid(field+".phrases", fmt.Sprintf("at most %d phrases", maxPhrases))
+		}
+		var phrases []string
+		folded := map[string]bool{}
+		for j, raw := range p.Phrases {
+			ph := strings.TrimSpace(raw)
+			n := utf8.RuneCountInString(ph)
+			switch {
+			case ph == "":
+				return apperr.Invalid(field+".phrases", fmt.Sprintf("phrase %d is blank", j+1))
+			case n < minPhraseLen || n > maxPhraseLen:
+				return apperr.Invalid(field+".phrases", fmt.Sprintf("phrase %d must be %d to %d characters", j+1, minPhraseLen, maxPhraseLen))
+			case foldText(ph) == "":
+				return apperr.Invalid(field+".phrases", fmt.Sprintf("phrase %d has no letters or digits", j+1))
+			}
+			if f := foldText(ph); !folded[f] {
+				folded[f] = true
+				phrases = append(phrases, ph)
+			}
+		}
+		p.Phrases = phrases
+	}
+	return nil
 }

@@ -22,6 +22,10 @@ const (
 	HandoffBotError        = "bot_error"
 	HandoffRepeated        = "repeated_question"
 	HandoffAgentTakeover   = "agent_takeover"
+	// HandoffEscalationIntent: a customer's message showed a built-in
+	// escalation intent (a request for a person, a refund demand, fraud, ...)
+	// or the model said a person must handle it; the detail names the intent.
+	HandoffEscalationIntent = "escalation_intent"
 )
 
 // DataHandoff is the key, in the data of an event that takes a conversation

@@ -192,6 +192,22 @@ type concept struct {
 // mentions.
 const novelPenalty = 0.6
 
+// novelPenaltyKind is the penalty when the passage holds the kind of
+// answer the question asks for (see answerKinds): the novel word is more
+// likely a detail of the question than its subject.
+const novelPenaltyKind = 0.8
+
+// answersKind reports whether the words hold a kind of answer the
+// question asks for.
+func answersKind(cs []concept, have map[string]bool) bool {
+	for _, c := range cs {
+		if t := c.alts[0]; strings.HasPrefix(t[0], "\x00") && have[t[0]] {
+			return true
+		}
+	}
+	return false
+}
+
 // concepts analyzes a text into what it asks about, in a language.
 func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 	lower := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), notWord), " ") + " "
@@ -443,9 +459,13 @@ func (w *wsIndex) rerank(q Query, hits []Hit) []Hit {
 		// shared by all their passages: it counts half.
 		around := st.set(h.Title + "\n" + strings.Join(parts[:len(parts)-1], "\n"))
 		h.Relevance = (coverage(cur, words) + coverage(cur, union(words, around))) / 2
+		penalty := novelPenalty
+		if answersKind(cur, words) { // it has what the question asks for: a duration, an amount
+			penalty = novelPenaltyKind
+		}
 		for _, c := range cur {
 			if c.novel {
-				h.Relevance *= novelPenalty
+				h.Relevance *= penalty
 			}
 		}
 		rank[h.ChunkID] = h.Relevance + 0.25*coverage(cur, head) + 0.1*coverage(ctx, union(words, around)) + 0.05*h.Score/max(maxScore, 1e-9)

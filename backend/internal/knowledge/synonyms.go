@@ -24,7 +24,7 @@ var DefaultSynonyms = [][]string{
 	{"exchange", "swap"},
 	{"kid", "child", "children"},
 	{"countries", "country", "international", "abroad", "overseas", "worldwide"},
-	{"faster", "quicker", "sooner", "express"},
+	{"fast", "faster", "quick", "quicker", "sooner", "express"},
 	{"instalments", "installments", "pay later"},
 	{"remove", "delete", "erase"},
 	{"export", "download"},

@@ -92,7 +92,8 @@ func NewDomain(reg prometheus.Registerer, workspaceName func(ctx context.Context
 		d.closed.WithLabelValues(o)
 	}
 	for _, r := range []string{conversation.HandoffCustomerRequest, conversation.HandoffKeywordRule, conversation.HandoffAttributeRule,
-		conversation.HandoffLowConfidence, conversation.HandoffBotError, conversation.HandoffRepeated, conversation.HandoffAgentTakeover} {
+		conversation.HandoffLowConfidence, conversation.HandoffBotError, conversation.HandoffRepeated, conversation.HandoffAgentTakeover,
+		conversation.HandoffEscalationIntent} {
 		d.handoffs.WithLabelValues(r)
 	}
 	for _, a := range []string{conversation.AuthorCustomer, conversation.AuthorAgent, conversation.AuthorBot, conversation.AuthorSystem} {

@@ -132,7 +132,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		}
 		to, err = s.audience(ctx, conv)
 	case "conversation.handoff":
-		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"])
+		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"], pl.Data["detail"])
 		to, err = s.audience(ctx, conv)
 	case "conversation.assigned":
 		typ, title, body = Assigned, "Conversation assigned to you", conv.LastMessagePreview
@@ -242,8 +242,13 @@ func (s *Service) notify(ctx context.Context, ev events.Event, to []string, typ,
 	return nil
 }
 
-func reasonText(reason string) string {
+func reasonText(reason, detail string) string {
 	switch reason {
+	case conversation.HandoffEscalationIntent:
+		if intent := strings.TrimPrefix(detail, "intent: "); intent != "" && intent != detail && intent != "model" {
+			return "The customer's message needs a person (" + intent + ")."
+		}
+		return "The customer's message needs a person."
 	case conversation.HandoffCustomerRequest:
 		return "The customer asked for a person."
 	case conversation.HandoffKeywordRule, conversation.HandoffAttributeRule:

@@ -43,6 +43,15 @@ describe("history", () => {
       "The AI agent handed the conversation to the team: the customer asked for a person",
     );
     expect(a("handoff", { reason: "low_confidence" })).toBe("The AI agent handed the conversation to the team: low confidence");
+    expect(a("handoff", { reason: "escalation_intent", detail: "intent: human" })).toBe(
+      "The AI agent handed the conversation to the team: Escalation: asked for a person",
+    );
+    expect(a("handoff", { reason: "escalation_intent", detail: "intent: refund" })).toBe(
+      "The AI agent handed the conversation to the team: Escalation: refund",
+    );
+    expect(a("handoff", { reason: "escalation_intent", detail: "intent: model" })).toBe(
+      "The AI agent handed the conversation to the team: Escalation: the AI model judged a person must handle it",
+    );
     expect(a("something_new", {})).toBe("Alex: something new");
   });
 });

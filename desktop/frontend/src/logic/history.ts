@@ -2,6 +2,18 @@
 // activity, in the order of the event log, each said in plain words.
 import { AuthorKind, MessageKind, type Message } from "../api";
 
+/** intentLabels name the AI agent's escalation intents, from a handoff's detail ("intent: refund"). */
+const intentLabels: Record<string, string> = {
+  human: "asked for a person",
+  refund: "refund",
+  chargeback: "chargeback",
+  fraud: "fraud",
+  legal: "legal threat",
+  cancellation: "cancellation",
+  anger: "anger",
+  model: "the AI model judged a person must handle it",
+};
+
 /** merge adds items (from a page or the stream) to a history, once each, in log order. */
 export function merge(history: Message[], items: Message[]): Message[] {
   const byId = new Map(history.map((m) => [m.id, m]));
@@ -79,6 +91,10 @@ export function activityText(m: Message, names: Map<string, string>): string {
       return `Moved to ${states[to] ?? to}`;
     }
     case "handoff": {
+      if (d["reason"] === "escalation_intent") {
+        const intent = (d["detail"] ?? "").replace(/^intent: /, "");
+        return `The AI agent handed the conversation to the team: Escalation: ${intentLabels[intent] ?? intent}`;
+      }
       const why = d["detail"] ?? (d["reason"] ?? "").replaceAll("_", " ");
       return `The AI agent handed the conversation to the team${why ? `: ${why}` : ""}`;
     }
