@@ -55,6 +55,7 @@ export function AgentSettings() {
     <form
       class="agent-settings"
       aria-label="AI agent settings"
+      noValidate
       onSubmit={(e) => {
         e.preventDefault();
         void save();
