@@ -215,6 +215,28 @@ describe("the AI agent's settings", () => {
     expect(called("UpdateBotSettings")).toEqual([[{ name: "Aria", answer_while_waiting: false }]]);
   });
 
+  it("keeps unsaved changes while another tab is looked at; Esc there closes what that tab has open, then the screens", async () => {
+    await openAdmin();
+    type(labelled("Name customers see"), "Aria");
+    act(() => button("Knowledge").click());
+    await flush();
+    act(() => button("Return policy").click());
+    await flush();
+    act(() => button("Settings").click());
+    expect(labelled("Name customers see").value).toBe("Aria");
+    expect(called("BotSettings").length).toBe(1);
+    expect((q("#agent-panel-knowledge") as HTMLElement).hidden).toBe(true);
+    act(() => button("Knowledge").click());
+    expect(q(".chunks")).not.toBeNull();
+    esc();
+    expect(q(".documents")).not.toBeNull();
+    act(() => button("Return policy").click());
+    await flush();
+    act(() => button("Settings").click());
+    esc(); // the hidden document does not take the key
+    expect(agentOpen.value).toBe(false);
+  });
+
   it("shows the server's refusal by role plainly", async () => {
     goSide({ BotSettings: async () => Promise.reject({ kind: "forbidden", message: "Your role (supervisor) may not manage the AI agent in this workspace." }) });
     await openAdmin();

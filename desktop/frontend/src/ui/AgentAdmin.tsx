@@ -27,6 +27,11 @@ export function AgentAdmin() {
   const s = session.value;
   const shown = agentOpen.value && !!s?.ready && canManageAgent(s.role);
   const [tab, setTab] = useState<Tab>("settings");
+  const [seen, setSeen] = useState<Tab[]>(["settings"]);
+  const show = (t: Tab) => {
+    setTab(t);
+    setSeen((was) => (was.includes(t) ? was : [...was, t]));
+  };
   const close = () => (agentOpen.value = false);
   useEscape(close, shown);
   const box = useRef<HTMLDivElement>(null);
@@ -40,7 +45,7 @@ export function AgentAdmin() {
     if (!step) return;
     e.preventDefault();
     const next = tabs[(i + step + tabs.length) % tabs.length]![0];
-    setTab(next);
+    show(next);
     document.getElementById(`agent-tab-${next}`)?.focus();
   };
   return (
@@ -59,18 +64,25 @@ export function AgentAdmin() {
               id={`agent-tab-${id}`}
               role="tab"
               aria-selected={tab === id}
-              aria-controls="agent-panel"
+              aria-controls={`agent-panel-${id}`}
               tabIndex={tab === id ? 0 : -1}
-              onClick={() => setTab(id)}
+              onClick={() => show(id)}
             >
               {label}
             </button>
           ))}
         </div>
-        <div class="admin-panel" id="agent-panel" role="tabpanel" aria-labelledby={`agent-tab-${tab}`} key={`${s!.workspace_id}:${tab}`}>
-          {tab === "settings" && <AgentSettings />}
-          {tab === "knowledge" && <Knowledge />}
-          {tab === "gaps" && <KnowledgeGaps />}
+        {/* Each tab stays mounted once seen, so that unsaved settings survive a look at another tab. */}
+        <div class="admin-panels" key={s!.workspace_id}>
+          {tabs
+            .filter(([id]) => seen.includes(id))
+            .map(([id]) => (
+              <div class="admin-panel" key={id} id={`agent-panel-${id}`} role="tabpanel" aria-labelledby={`agent-tab-${id}`} hidden={tab !== id}>
+                {id === "settings" && <AgentSettings />}
+                {id === "knowledge" && <Knowledge visible={tab === id} />}
+                {id === "gaps" && <KnowledgeGaps />}
+              </div>
+            ))}
         </div>
       </div>
     </div>

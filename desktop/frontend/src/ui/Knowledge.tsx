@@ -10,7 +10,7 @@ import { Problem } from "./Problem";
  * Knowledge lists the documents the AI agent answers from, adds one from a
  * file, deletes one after asking, and opens one to show its passages.
  */
-export function Knowledge() {
+export function Knowledge({ visible }: { visible: boolean }) {
   const [docs, setDocs] = useState<KnowledgeDocument[] | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [picked, setPicked] = useState<PickedFile | null>(null);
@@ -26,7 +26,7 @@ export function Knowledge() {
     return () => void (live = false);
   }, []);
 
-  if (openId) return <DocumentView id={openId} onBack={() => setOpenId(null)} />;
+  if (openId) return <DocumentView id={openId} active={visible} onBack={() => setOpenId(null)} />;
   const pick = async () => {
     setError(null);
     setStatus("");
@@ -59,6 +59,7 @@ export function Knowledge() {
       {picked && (
         <UploadForm
           file={picked}
+          active={visible}
           onCancel={() => setPicked(null)}
           onDone={(d) => {
             setPicked(null);
@@ -118,12 +119,12 @@ export function Knowledge() {
 }
 
 /** UploadForm sends a picked file, with an optional title and public address. */
-function UploadForm({ file, onCancel, onDone }: { file: PickedFile; onCancel: () => void; onDone: (d: KnowledgeDocument) => void }) {
+function UploadForm({ file, active, onCancel, onDone }: { file: PickedFile; active: boolean; onCancel: () => void; onDone: (d: KnowledgeDocument) => void }) {
   const [title, setTitle] = useState("");
   const [url, setUrl] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
-  useEscape(onCancel, !busy);
+  useEscape(onCancel, active && !busy);
   const first = useRef<HTMLInputElement>(null);
   useEffect(() => first.current?.focus(), []);
   return (
@@ -188,11 +189,11 @@ function ConfirmDelete({ doc, onCancel, onConfirm }: { doc: KnowledgeDocument; o
 }
 
 /** DocumentView shows a document's passages under their headings, flagged ones marked; Esc goes back. */
-export function DocumentView({ id, onBack }: { id: string; onBack: () => void }) {
+export function DocumentView({ id, active, onBack }: { id: string; active: boolean; onBack: () => void }) {
   const [doc, setDoc] = useState<GetDocumentResponse | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [flaggedOnly, setFlaggedOnly] = useState(false);
-  useEscape(onBack);
+  useEscape(onBack, active);
   useEffect(() => {
     let live = true;
     go("Document", id).then(
