@@ -43,6 +43,16 @@ func (s *wailsShell) PickFiles() ([]string, error) {
 	return runtime.OpenMultipleFilesDialog(s.ctx, runtime.OpenDialogOptions{Title: "Attach files (10 MB each at most)"})
 }
 
+// PickDocument asks for a document for the knowledge base.
+func (s *wailsShell) PickDocument() (string, error) {
+	return runtime.OpenFileDialog(s.ctx, runtime.OpenDialogOptions{
+		Title: "Add a document to the knowledge base (8 MB at most)",
+		Filters: []runtime.FileFilter{
+			{DisplayName: "Documents (*.txt, *.md, *.html, *.pdf)", Pattern: "*.txt;*.text;*.md;*.markdown;*.html;*.htm;*.pdf"},
+		},
+	})
+}
+
 // SaveFile asks where to save an attachment.
 func (s *wailsShell) SaveFile(suggested string) (string, error) {
 	return runtime.SaveFileDialog(s.ctx, runtime.SaveDialogOptions{Title: "Save attachment", DefaultFilename: suggested})

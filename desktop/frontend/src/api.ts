@@ -14,8 +14,15 @@ import { AgentStatusSchema } from "@api/presence_pb.js";
 import type { AgentStatus } from "@api/presence_pb.js";
 import { GetOverviewResponseSchema } from "@api/stats_pb.js";
 import type { GetOverviewResponse } from "@api/stats_pb.js";
+import { BotSettingsSchema, ListKnowledgeGapsResponseSchema } from "@api/bot_pb.js";
+import type { BotSettings, EscalationIntent, KnowledgeGap, ListKnowledgeGapsResponse } from "@api/bot_pb.js";
+import { GetDocumentResponseSchema, KnowledgeDocumentSchema } from "@api/knowledge_pb.js";
+import type { GetDocumentResponse, KnowledgeChunk, KnowledgeDocument } from "@api/knowledge_pb.js";
 
 export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, Event, GetOverviewResponse, Group, Member, Message, Tag };
+export type { BotSettings, EscalationIntent, GetDocumentResponse, KnowledgeChunk, KnowledgeDocument, KnowledgeGap, ListKnowledgeGapsResponse };
+export { HandoffReason } from "@api/bot_pb.js";
+export { DocumentFormat } from "@api/knowledge_pb.js";
 export { AuthorKind, ConversationOutcome, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
 export { PresenceStatus } from "@api/presence_pb.js";
 export { Role } from "@api/workspace_pb.js";
@@ -33,6 +40,10 @@ export const decode = {
   canned: (j: unknown): CannedResponse => fromJson(CannedResponseSchema, j as JsonValue, opts),
   agent: (j: unknown): AgentStatus => fromJson(AgentStatusSchema, j as JsonValue, opts),
   overview: (j: unknown): GetOverviewResponse => fromJson(GetOverviewResponseSchema, j as JsonValue, opts),
+  botSettings: (j: unknown): BotSettings => fromJson(BotSettingsSchema, j as JsonValue, opts),
+  gaps: (j: unknown): ListKnowledgeGapsResponse => fromJson(ListKnowledgeGapsResponseSchema, j as JsonValue, opts),
+  document: (j: unknown): KnowledgeDocument => fromJson(KnowledgeDocumentSchema, j as JsonValue, opts),
+  documentFull: (j: unknown): GetDocumentResponse => fromJson(GetDocumentResponseSchema, j as JsonValue, opts),
 };
 
 /** ms turns a protobuf int64 (a bigint) into a number of milliseconds. */

@@ -95,6 +95,25 @@ export interface ContactView {
   conversations: unknown[];
 }
 
+/** What an admin changed in the AI agent's settings (app.BotChange): absent fields stay. */
+export interface BotChange {
+  enabled?: boolean;
+  name?: string;
+  confidence_threshold?: number;
+  handoff_message?: string;
+  answer_while_waiting?: boolean;
+  /** Only the escalation intents that changed. */
+  intents?: IntentChange[];
+}
+
+/** What changed in one escalation intent (app.IntentChange). */
+export interface IntentChange {
+  name: string;
+  enabled?: boolean;
+  /** The workspace's phrases, replacing them; [] removes them all. */
+  phrases?: string[];
+}
+
 /** The Go methods, one for one with internal/app's App. */
 export interface Bound {
   State(): Promise<SessionView>;
@@ -138,6 +157,14 @@ export interface Bound {
   PickFiles(): Promise<PickedFile[]>;
   SaveAttachment(attachmentId: string, name: string): Promise<string>;
   OpenSaved(path: string): Promise<void>;
+  BotSettings(): Promise<unknown>;
+  UpdateBotSettings(change: BotChange): Promise<unknown>;
+  KnowledgeGaps(days: 7 | 30): Promise<unknown>;
+  Documents(): Promise<unknown[]>;
+  Document(documentId: string): Promise<unknown>;
+  PickDocument(): Promise<PickedFile | null>;
+  UploadDocument(fileId: string, title: string, sourceUrl: string): Promise<unknown>;
+  DeleteDocument(documentId: string): Promise<void>;
 }
 
 /** The events Go emits, with what each carries. */

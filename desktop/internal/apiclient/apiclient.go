@@ -31,6 +31,8 @@ type Client struct {
 	Presence      tandemv1connect.PresenceServiceClient
 	Notifications tandemv1connect.NotificationServiceClient
 	Stats         tandemv1connect.StatsServiceClient
+	Bot           tandemv1connect.BotServiceClient
+	Knowledge     tandemv1connect.KnowledgeServiceClient
 
 	base  string
 	http  *http.Client
@@ -74,6 +76,8 @@ func New(base string, opts Options) (*Client, error) {
 		Presence:      tandemv1connect.NewPresenceServiceClient(hc, u, o...),
 		Notifications: tandemv1connect.NewNotificationServiceClient(hc, u, o...),
 		Stats:         tandemv1connect.NewStatsServiceClient(hc, u, o...),
+		Bot:           tandemv1connect.NewBotServiceClient(hc, u, o...),
+		Knowledge:     tandemv1connect.NewKnowledgeServiceClient(hc, u, o...),
 		base:          u, http: hc, token: opts.Token, ua: opts.UserAgent,
 	}, nil
 }

@@ -46,6 +46,9 @@ type Shell interface {
 	OpenURL(url string) error
 	// PickFiles asks the person for files to attach; none when cancelled.
 	PickFiles() ([]string, error)
+	// PickDocument asks for one document for the knowledge base (text,
+	// Markdown, HTML or PDF); "" when cancelled.
+	PickDocument() (string, error)
 	// SaveFile asks where to save a file, suggesting a name; "" when cancelled.
 	SaveFile(suggested string) (string, error)
 	// OpenFile opens a saved file with the system's default application.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
@@ -26,9 +27,10 @@ type shell struct {
 	notified []notify.Notification
 	opened   []string
 	// pick is what the file chooser returns; saveAs what the save dialog does.
-	pick   []string
-	saveAs string
-	files  []string
+	pick    []string
+	pickDoc string
+	saveAs  string
+	files   []string
 }
 
 type emitted struct {
@@ -60,6 +62,12 @@ func (s *shell) PickFiles() ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.pick, nil
+}
+
+func (s *shell) PickDocument() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.pickDoc, nil
 }
 
 func (s *shell) SaveFile(string) (string, error) {
@@ -123,6 +131,13 @@ type running struct {
 // runtime would, and stops it when the test ends (or on stop).
 func launch(t *testing.T, dir string) *running {
 	t.Helper()
+	return launchVia(t, dir, nil)
+}
+
+// launchVia is launch with the app's HTTP transport replaced (nil keeps
+// the app's own).
+func launchVia(t *testing.T, dir string, rt http.RoundTripper) *running {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
@@ -131,7 +146,7 @@ func launch(t *testing.T, dir string) *running {
 	if os.Getenv("TANDEM_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	a, h, err := app.New(app.Config{Dir: dir, Shell: sh, Logger: logger, Version: "test",
+	a, h, err := app.New(app.Config{Dir: dir, Shell: sh, Logger: logger, Version: "test", Transport: rt,
 		WatchIdle: 5 * time.Second, OutboxBackoff: outbox.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)

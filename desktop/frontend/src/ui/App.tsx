@@ -7,6 +7,7 @@ import { neighbour } from "../logic/views";
 import { act, changed, opened, select, selected, session, show, shown, toast } from "../state";
 import { focusComposer, noteMode, openCanned, sendDraft } from "./Composer";
 import { ConversationList, searchBoxId } from "./ConversationList";
+import { AgentAdmin, agentOpen } from "./AgentAdmin";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
 import { ShortcutSheet, sheetOpen } from "./ShortcutSheet";
@@ -73,7 +74,8 @@ function run(action: Action): void {
 }
 
 function onKey(e: KeyboardEvent): void {
-  if (!session.value?.ready || e.defaultPrevented) return;
+  // The AI agent's screens are a modal dialog: the inbox's keys rest.
+  if (!session.value?.ready || e.defaultPrevented || agentOpen.value) return;
   const el = document.activeElement;
   const typing = el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement;
   const r = resolve(e, typing, pendingKey.value);
@@ -93,6 +95,9 @@ export function App() {
     };
   }, []);
   const s = session.value;
+  useEffect(() => {
+    if (!s?.ready) agentOpen.value = false;
+  }, [s?.ready]);
   void tick.value;
   if (!s) return <main class="loading">Starting…</main>;
   if (!s.signed_in) return <SignIn />;
@@ -117,6 +122,7 @@ export function App() {
         </div>
       )}
       <ShortcutSheet />
+      <AgentAdmin />
       <ConfirmLink />
     </div>
   );

@@ -1,8 +1,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { decode, type AgentStatus } from "../api";
 import { go } from "../bridge";
+import { canManageAgent } from "../logic/agent";
 import { notificationLabel } from "../logic/notifications";
 import { act, session } from "../state";
+import { agentOpen } from "./AgentAdmin";
 
 export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | null; onAgent: (a: AgentStatus) => void; onClose: () => void }) {
   const [prefs, setPrefs] = useState<Record<string, boolean>>({});
@@ -41,6 +43,19 @@ export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | nul
         </label>
         <button type="submit">Save</button>
       </form>
+      {canManageAgent(s.role) && (
+        <div class="row">
+          <span class="hint grow">Settings, knowledge and unanswered questions of this workspace's AI agent.</span>
+          <button
+            onClick={() => {
+              agentOpen.value = true;
+              onClose();
+            }}
+          >
+            AI agent…
+          </button>
+        </div>
+      )}
       <div class="row end">
         <button onClick={() => void act(() => go("SignOut")).then((v) => v && (session.value = v))}>Sign out</button>
         <button onClick={onClose}>Close</button>
