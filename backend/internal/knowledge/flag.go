@@ -3,6 +3,7 @@ package knowledge
 import (
 	"regexp"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
 )
@@ -43,11 +44,38 @@ var instructionPatterns = []struct {
 // FlagReason says why the text addresses the AI agent or tries to instruct
 // it, or "" when it does not.
 func FlagReason(text string) string {
-	lower := strings.ToLower(norm.NFKC.String(text))
+	lower := strings.ToLower(text)
+	if !mayInstruct(lower) {
+		return ""
+	}
+	lower = strings.ToLower(norm.NFKC.String(text))
 	for _, p := range instructionPatterns {
 		if p.re.MatchString(lower) {
 			return p.reason
 		}
 	}
 	return ""
+}
+
+// instructionWords are words every instruction pattern needs one of (in
+// some form): text without any is not read further. Most passages have
+// none, and long documents are read fast.
+var instructionWords = []string{"ignor", "disregard", "forget", "override", "bypass", "prompt", "instruction",
+	"assistant", "bot", "model", "llm", "ai", "a.i.", "pretend", "reveal", "persona", "role", "olvida", "oublie",
+	"vergiss", "esque", "asistente", "assistent", "ki", "ia", "system"}
+
+// mayInstruct reports whether lower-cased text has an instruction word,
+// or any character NFKC could turn into one (non-ASCII).
+func mayInstruct(lower string) bool {
+	for _, r := range lower {
+		if r >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for _, w := range instructionWords {
+		if strings.Contains(lower, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -252,6 +252,12 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 		if c.weight == 0 && len(c.alts) > 0 {
 			c.weight = st.idf("")
 		}
+		for _, alt := range c.alts { // "bought": an everyday word in any form
+			if len(alt) == 1 && st.low[alt[0]] {
+				c.weight = min(c.weight, st.idf("")*lowWeight)
+				break
+			}
+		}
 		if len(c.alts) > 0 {
 			out = append(out, c)
 		}

@@ -35,4 +35,9 @@ var DefaultSynonyms = [][]string{
 	{"email", "e-mail", "mail"},
 	{"never arrived", "not arrived", "didn't arrive", "did not arrive", "never came", "hasn't arrived", "has not arrived",
 		"not received", "never received", "didn't get", "lost", "missing"},
+	// Irregular forms the stemmer does not bring together.
+	{"sell", "sold"}, {"pay", "paid"}, {"send", "sent"}, {"take", "took", "taken"}, {"give", "gave", "given"},
+	{"lose", "lost"}, {"break", "broke", "broken"}, {"wear", "wore", "worn"}, {"choose", "chose", "chosen"},
+	{"keep", "kept"}, {"bring", "brought"}, {"come", "came"}, {"find", "found"}, {"leave", "left"},
+	{"buy", "bought"}, {"get", "got", "gotten"}, {"tell", "told"}, {"write", "wrote", "written"},
 }

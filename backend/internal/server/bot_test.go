@@ -439,7 +439,7 @@ func TestBotLLM(t *testing.T) {
 		reason string
 	}{
 		{"made-up citation", answerWith("Free shipping forever.", true, func([]string) []string { return []string{"nope#0"} }),
-			"Is shipping free?", conversation.HandoffBotError},
+			"How long does standard shipping take?", conversation.HandoffBotError},
 		{"server error", func(string, string) (int, string) { return http.StatusInternalServerError, "" },
 			"When will I get my refund?", conversation.HandoffBotError},
 		{"off-topic", answerWith("Roses are red.", true, first),

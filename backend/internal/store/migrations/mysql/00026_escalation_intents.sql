@@ -4,7 +4,7 @@
 -- strings); intents without a row are on, with no phrases of their own.
 CREATE TABLE bot_escalation_intents (
   workspace_id CHAR(36)    NOT NULL,
-  name         VARCHAR(32) NOT NULL,
+  name         VARCHAR(32) CHARACTER SET utf8mb4 /*M! COLLATE utf8mb4_nopad_bin */ /*!80017 COLLATE utf8mb4_0900_bin */ NOT NULL,
   enabled      TINYINT     NOT NULL,
   phrases      TEXT        NOT NULL,
   updated_at   BIGINT      NOT NULL,
