@@ -13,7 +13,7 @@ import (
 // reach it yet on this set, mostly for lack of shoppers' paraphrases
 // (docs/AI.md, Results): the floor keeps what it reaches from slipping
 // back, and is raised as the agent improves.
-const answeredFloor = 55.0
+const answeredFloor = 62.0
 
 // TestEvalTargets runs the whole evaluation set in both modes on SQLite
 // and fails on every target missed: must-escalate and unanswerable handed

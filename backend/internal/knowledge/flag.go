@@ -57,12 +57,17 @@ func FlagReason(text string) string {
 	return ""
 }
 
-// instructionWords are words every instruction pattern needs one of (in
-// some form): text without any is not read further. Most passages have
-// none, and long documents are read fast.
-var instructionWords = []string{"ignor", "disregard", "forget", "override", "bypass", "prompt", "instruction",
-	"assistant", "bot", "model", "llm", "ai", "a.i.", "pretend", "reveal", "persona", "role", "olvida", "oublie",
-	"vergiss", "esque", "asistente", "assistent", "ki", "ia", "system"}
+// instructionStems and instructionShort are words every instruction
+// pattern needs one of (in some form): text without any is not read
+// further. Most passages have none, and long documents are read fast. The
+// stems may start or end a longer word; the short words must stand alone
+// ("ai" is in most words).
+var (
+	instructionStems = []string{"ignor", "disregard", "forget", "override", "bypass", "prompt", "instruction",
+		"assistant", "chatbot", "model", "llm", "a.i.", "pretend", "reveal", "persona", "role", "olvida", "oublie",
+		"vergiss", "esque", "asistente", "assistent", "system"}
+	instructionShort = []string{"ai", "ia", "ki", "bot"}
+)
 
 // mayInstruct reports whether lower-cased text has an instruction word,
 // or any character NFKC could turn into one (non-ASCII).
@@ -72,10 +77,35 @@ func mayInstruct(lower string) bool {
 			return true
 		}
 	}
-	for _, w := range instructionWords {
+	for _, w := range instructionStems {
 		if strings.Contains(lower, w) {
 			return true
 		}
 	}
+	for _, w := range instructionShort {
+		if hasWord(lower, w) {
+			return true
+		}
+	}
 	return false
+}
+
+// hasWord reports whether ASCII text has w as a word of its own.
+func hasWord(text, w string) bool {
+	for from := 0; ; {
+		i := strings.Index(text[from:], w)
+		if i < 0 {
+			return false
+		}
+		i += from
+		end := i + len(w)
+		if (i == 0 || !asciiWord(text[i-1])) && (end == len(text) || !asciiWord(text[end])) {
+			return true
+		}
+		from = i + 1
+	}
+}
+
+func asciiWord(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '_'
 }

@@ -98,15 +98,12 @@ func (x *indexes) retrieve(ctx context.Context, workspaceID string, q Query, k i
 	}
 	defer x.release(w)
 	res := Result{Languages: slices.Sorted(maps.Keys(w.stats))}
-	var extra []string
-	for _, group := range q.Synonyms {
-		lower := strings.ToLower(q.Text)
-		if slices.ContainsFunc(group, func(p string) bool { return strings.Contains(lower, strings.ToLower(p)) }) {
-			extra = append(extra, group...)
-		}
-	}
-	for _, lang := range res.Languages { // typos BM25's one edit misses ("retrun")
-		extra = append(extra, w.stats[lang].corrections(q.Text)...)
+	asks := map[string]asked{}
+	var extra []string // synonyms the question used, the passages' words for its typos ("retrun")
+	for _, lang := range res.Languages {
+		a := w.stats[lang].ask(q)
+		asks[lang] = a
+		extra = append(extra, a.search...)
 	}
 	text := q.Text
 	if q.Context != "" {
@@ -116,7 +113,7 @@ func (x *indexes) retrieve(ctx context.Context, workspaceID string, q Query, k i
 	if err != nil {
 		return Result{}, err
 	}
-	hits = w.rerank(q, hits)
+	hits = w.rerank(asks, hits)
 	res.Hits = hits[:min(k, len(hits))]
 	return res, nil
 }

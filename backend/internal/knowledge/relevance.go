@@ -128,19 +128,19 @@ func (st *termStats) set(text string) map[string]bool {
 // for an amount. A question asking for one is covered better by the
 // passage that has one; the kind is a concept of the question.
 var answerKinds = []struct {
-	name       string
-	asks       *regexp.Regexp
-	holds      *regexp.Regexp
-	weightFrom float64 // its weight, as a share of the question's others
+	name  string
+	asks  *regexp.Regexp
+	holds *regexp.Regexp
 }{
 	{"\x00duration",
 		regexp.MustCompile(`(?i)\b(how long|how soon|how quickly|how many (days|weeks|hours)|when (will|do|does|can|should)|cuánto (tiempo|tarda)|cuándo|wie lange|wann|combien de temps|quand|quanto tempo|quando)\b`),
-		regexp.MustCompile(`(?i)\b(\d+|one|two|three|four|five|six|seven|ten|a|un|una|uno|dos|tres)[\s-]*(to \d+ )?(business |working |calendar )?(minutes?|hours?|days?|weeks?|months?|years?|minutos?|horas?|días?|semanas?|meses|años?|stunden|tage|wochen|heures?|jours?|semaines?)\b|\b(immediately|instantly|same day|next day|overnight)\b`),
-		1},
+		regexp.MustCompile(`(?i)\b(\d+|one|two|three|four|five|six|seven|ten|a|un|una|uno|dos|tres)[\s-]*(to \d+ )?(business |working |calendar )?(minutes?|hours?|days?|weeks?|months?|years?|minutos?|horas?|días?|semanas?|meses|años?|stunden|tage|wochen|heures?|jours?|semaines?)\b|\b(immediately|instantly|same day|next day|overnight)\b`)},
 	{"\x00amount",
 		regexp.MustCompile(`(?i)\b(how much|cost|costs|price|prices|fee|fees|charge|charged|amount|cuánto (cuesta|cuestan|cobran|vale)|precio|coste|costo|wie viel|kosten|preis|combien|prix|tarif|quanto custa|preço)\b`),
-		regexp.MustCompile(`(?i)[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d+([.,]\d+)?\s?(usd|eur|euros?|dollars?|pounds?|gbp)\b|\bfree\b|\bgratis\b|\bgratuit`),
-		1},
+		regexp.MustCompile(`(?i)[$€£¥]\s?\d|\d\s?[$€£¥]|\b\d+([.,]\d+)?\s?(usd|eur|euros?|dollars?|pounds?|gbp)\b|\bfree\b|\bgratis\b|\bgratuit`)},
+	{"\x00frequency",
+		regexp.MustCompile(`(?i)\b(how (many times|often)|cuántas veces|con qué frecuencia|combien de fois|wie oft|quantas vezes|quante volte)\b`),
+		regexp.MustCompile(`(?i)\b(once|twice|\d+ times|(one|two|three|four|five) times|every (day|week|month|year|\d+|other|two|three)|una vez|dos veces|\d+ veces|une fois|deux fois|\d+ fois|einmal|zweimal|\d+ mal|uma vez|duas vezes|\d+ vezes|una volta|due volte|\d+ volte)\b`)},
 }
 
 func (st *termStats) idf(t string) float64 {
@@ -159,7 +159,9 @@ const lowInformation = `ago today yesterday tomorrow now week weeks day days mon
 	bought buy purchased can could would may might let like long soon ok okay sure one two three four five six seven
 	question questions ask asking wondering wonder certain kind sort hola gracias quiero necesito puedo ayuda bonjour merci veux peux
 	besoin aide hallo danke möchte brauche kann hilfe olá obrigado quero preciso posso ajuda ciao grazie voglio
-	posso aiuto`
+	posso aiuto put ahora hoy ayer mañana poner hacer tener dar maintenant aujourd'hui hier demain mettre faire avoir
+	donner jetzt heute gestern morgen stellen machen haben geben agora hoje ontem amanhã pôr colocar fazer ter dar
+	adesso ora oggi ieri domani mettere fare avere dare`
 
 // questionWords are the function words of questions that the analyzers'
 // stop lists keep (theirs are made for documents): they never count.
@@ -167,7 +169,7 @@ const questionWords = `i me my mine myself you your yours we us our ours he him 
 	their what which who whom whose when where why how do does did done can could would should shall will may might
 	must am is are was were be been being have has had having about any some there here this that these those
 	from with without for of in on at by to up down out off over under again then once so than too very just
-	whats what's hows wheres whens whos im i'm ive pls plz u ur hey wat wht wich whch hw abt thx
+	many much often whats what's hows wheres whens whos im i'm ive pls plz u ur hey wat wht wich whch hw abt thx
 	cuánto cuánta cuántos cuántas cuanto cuanta quién quien puede pueden hay
 	combien quand qui est-ce wieviel wie viel viele quanto quanta quantos quantas
 	yo mi mis me tu tus su sus nuestro qué que cuál cuándo dónde cómo por para con sin del los las una unos es son está
@@ -185,6 +187,11 @@ type concept struct {
 	// novel: a word no passage uses, nor any like it; most often what the
 	// documents do not cover ("does it come in green?").
 	novel bool
+	// kind: a kind of answer asked for (see answerKinds), not a subject.
+	kind bool
+	// search are the words the search adds for it: the other ways of
+	// saying a synonym, the passages' word a typo stands for.
+	search []string
 }
 
 // novelPenalty scales a passage's relevance down for each novel word of
@@ -201,7 +208,7 @@ const novelPenaltyKind = 0.8
 // question asks for.
 func answersKind(cs []concept, have map[string]bool) bool {
 	for _, c := range cs {
-		if t := c.alts[0]; strings.HasPrefix(t[0], "\x00") && have[t[0]] {
+		if c.kind && have[c.alts[0][0]] {
 			return true
 		}
 	}
@@ -210,26 +217,42 @@ func answersKind(cs []concept, have map[string]bool) bool {
 
 // concepts analyzes a text into what it asks about, in a language.
 func (st *termStats) concepts(text string, synonyms [][]string) []concept {
-	lower := " " + strings.Join(strings.FieldsFunc(strings.ToLower(text), notWord), " ") + " "
-	has := st.set(lower)
-	seen := map[string]bool{} // terms a concept has taken
+	words := strings.FieldsFunc(strings.ToLower(text), notWord)
+	taken := make([]bool, len(words)) // words a synonym's phrase has taken
+	seen := map[string]bool{}         // terms a concept has taken
 	var out []concept
-	for _, group := range synonyms {
-		used := false
-		for _, phrase := range group {
-			p := " " + strings.Join(strings.FieldsFunc(strings.ToLower(phrase), notWord), " ") + " "
-			if strings.TrimSpace(p) == "" {
-				continue
+	// Phrases first, then single words: "send it back" is a return, not
+	// a shipment.
+	used := make([]bool, len(synonyms))
+	var has map[string]bool // the words no phrase took, analyzed
+	for _, multi := range []bool{true, false} {
+		if !multi {
+			var rest []string
+			for i, w := range words {
+				if !taken[i] {
+					rest = append(rest, w)
+				}
 			}
-			if strings.Contains(lower, p) {
-				lower = strings.ReplaceAll(lower, p, " ")
-				used = true
-			} else if ts := st.terms(p); len(ts) == 1 && len(strings.Fields(p)) == 1 && has[ts[0]] {
-				seen[ts[0]] = true // "kids" for "kid"
-				used = true
+			has = st.set(strings.Join(rest, " "))
+		}
+		for g, group := range synonyms {
+			for _, phrase := range group {
+				p := strings.FieldsFunc(strings.ToLower(phrase), notWord)
+				switch {
+				case len(p) == 0 || len(p) > 1 != multi:
+				case takePhrase(words, taken, p):
+					used[g] = true
+				case len(p) == 1:
+					if ts := st.terms(p[0]); len(ts) == 1 && has[ts[0]] {
+						seen[ts[0]] = true // "kids" for "kid"
+						used[g] = true
+					}
+				}
 			}
 		}
-		if !used {
+	}
+	for g, group := range synonyms {
+		if !used[g] {
 			continue
 		}
 		c := concept{}
@@ -259,15 +282,19 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 			}
 		}
 		if len(c.alts) > 0 {
+			c.search = group
 			out = append(out, c)
 		}
 	}
 	for _, k := range answerKinds {
 		if k.asks.MatchString(text) {
-			out = append(out, concept{alts: [][]string{{k.name}}, weight: k.weightFrom * st.idf(k.name)})
+			out = append(out, concept{alts: [][]string{{k.name}}, weight: st.idf(k.name), kind: true})
 		}
 	}
-	for _, w := range strings.Fields(lower) {
+	for i, w := range words {
+		if taken[i] {
+			continue
+		}
 		for _, t := range st.terms(w) {
 			if seen[t] || st.stop[t] || isNumber(t) && len(t) < 3 {
 				continue
@@ -275,11 +302,14 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 			seen[t] = true
 			c := concept{alts: [][]string{{t}}, weight: st.weigh(t)}
 			if st.df[t] == 0 {
-				_, near := st.nearest(w)
+				surface, near := st.nearest(w)
 				switch {
+				case surface != "" && near == "": // "allready": a function word misspelt
+					continue
 				case near != "" && near != t: // a typo of a word the passages have
 					c.alts = append(c.alts, []string{near})
 					c.weight = st.idf(near) * fuzzyMatch
+					c.search = []string{surface}
 				case utf8.RuneCountInString(w) <= 3: // "u", "fle": chat speak or a typo, not a subject
 					c.weight *= lowWeight
 				case !st.low[t] && !isNumber(t) && !st.hasRelated(t):
@@ -290,6 +320,35 @@ func (st *termStats) concepts(text string, synonyms [][]string) []concept {
 		}
 	}
 	return out
+}
+
+// takePhrase marks every place the words say the phrase as taken, and
+// reports whether there was one. A word may stand between two of the
+// phrase's ("send it back" says "send back").
+func takePhrase(words []string, taken []bool, phrase []string) bool {
+	found := false
+	for i := range words {
+		at := []int{}
+		for j, k := i, 0; k < len(phrase) && j < len(words); k++ {
+			switch {
+			case !taken[j] && words[j] == phrase[k]:
+			case k > 0 && j+1 < len(words) && !taken[j+1] && words[j+1] == phrase[k]:
+				j++
+			default:
+				j = len(words) // no match here
+				continue
+			}
+			at = append(at, j)
+			j++
+		}
+		if len(at) == len(phrase) {
+			for _, j := range at {
+				taken[j] = true
+			}
+			found = true
+		}
+	}
+	return found
 }
 
 // hasRelated reports whether the passages have a word related to t (see
@@ -323,7 +382,7 @@ func (st *termStats) weigh(t string) float64 {
 
 // nearest is the passages' word one edit from w (a letter added, dropped,
 // changed or two swapped; two edits for long words), as they write it and
-// analyzed, the most common one on a tie, or "".
+// analyzed ("" for a function word), the most common one on a tie, or "".
 func (st *termStats) nearest(w string) (surface, term string) {
 	n := utf8.RuneCountInString(w)
 	if n < 4 {
@@ -333,9 +392,9 @@ func (st *termStats) nearest(w string) (surface, term string) {
 	if n >= 8 {
 		limit = 2
 	}
-	bestDF := 0
+	bestDF := -1
 	for s, t := range st.surface {
-		if t == "" || abs(utf8.RuneCountInString(s)-n) > limit {
+		if abs(utf8.RuneCountInString(s)-n) > limit {
 			continue
 		}
 		if df := st.df[t]; (df > bestDF || df == bestDF && s < surface) && editDistance(w, s, limit) <= limit {
@@ -343,22 +402,6 @@ func (st *termStats) nearest(w string) (surface, term string) {
 		}
 	}
 	return surface, term
-}
-
-// corrections are the passages' words that the text's unknown words are
-// typos of, as the passages write them.
-func (st *termStats) corrections(text string) []string {
-	var out []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(text), notWord) {
-		ts := st.terms(w)
-		if len(ts) != 1 || st.df[ts[0]] > 0 || st.stop[ts[0]] {
-			continue
-		}
-		if s, _ := st.nearest(w); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 // coverage is the weighed share of the concepts a set of words covers.
@@ -420,43 +463,53 @@ func all(ts []string, have map[string]bool) bool {
 	return true
 }
 
-// weight is the total weight of the concepts that say something (not
-// only everyday words).
+// weight is the total weight of the concepts that say what the question
+// is about (not only everyday words, nor the kind of answer it wants).
 func weight(cs []concept, st *termStats) float64 {
 	w := 0.0
 	for _, c := range cs {
-		if t := c.alts[0]; len(t) > 1 || !st.low[t[0]] && !isNumber(t[0]) {
+		if t := c.alts[0]; !c.kind && (len(t) > 1 || !st.low[t[0]] && !isNumber(t[0])) {
 			w += c.weight
 		}
 	}
 	return w
 }
 
-// rerank scores the candidates for the query, each in its own language,
-// and orders them best first: Relevance is the weighed share of what the
-// question asks about that the passage covers (the passage's text, heading,
-// FAQ question and document title); the rank adds how much of it the
-// heading alone covers, what the conversation was about, and BM25.
-func (w *wsIndex) rerank(q Query, hits []Hit) []Hit {
+// asked is a question analyzed in one language: what it asks about, what
+// the conversation was about before it, and the words the search adds.
+type asked struct {
+	cur, ctx []concept
+	search   []string
+}
+
+// ask analyzes the query in the language of the passages st describes.
+func (st *termStats) ask(q Query) asked {
+	a := asked{cur: st.concepts(q.Text, q.Synonyms), ctx: st.concepts(q.Context, q.Synonyms)}
+	if q.Context != "" && weight(a.cur, st) == 0 {
+		a.cur = append(a.cur, a.ctx...) // "how long does that take?": the question is the earlier one's
+	}
+	for _, c := range a.cur {
+		a.search = append(a.search, c.search...)
+	}
+	return a
+}
+
+// rerank scores the candidates for the question, analyzed in each
+// language (asks), and orders them best first: Relevance is the weighed
+// share of what the question asks about that the passage covers (the
+// passage's text, heading, FAQ question and document title); the rank adds
+// how much of it the heading alone covers, what the conversation was about,
+// and BM25.
+func (w *wsIndex) rerank(asks map[string]asked, hits []Hit) []Hit {
 	maxScore := 0.0
 	for _, h := range hits {
 		maxScore = max(maxScore, h.Score)
 	}
 	rank := map[string]float64{}
-	type asked struct{ cur, ctx []concept }
-	byLanguage := map[string]asked{} // the question, analyzed in each language
 	for i := range hits {
 		h := &hits[i]
 		st := w.stats[h.Language]
-		a, ok := byLanguage[h.Language]
-		if !ok {
-			a = asked{st.concepts(q.Text, q.Synonyms), st.concepts(q.Context, q.Synonyms)}
-			if q.Context != "" && weight(a.cur, st) == 0 {
-				a.cur = append(a.cur, a.ctx...) // "how long does that take?": the question is the earlier one's
-			}
-			byLanguage[h.Language] = a
-		}
-		cur, ctx := a.cur, a.ctx
+		cur, ctx := asks[h.Language].cur, asks[h.Language].ctx
 		parts := strings.Split(h.Heading, headingSeparator)
 		own := parts[len(parts)-1]
 		head := st.set(own) // its own heading, not the document's
@@ -475,7 +528,7 @@ func (w *wsIndex) rerank(q Query, hits []Hit) []Hit {
 			}
 		}
 		rank[h.ChunkID] = h.Relevance + 0.25*coverage(cur, head) + 0.1*coverage(ctx, union(words, around)) + 0.05*h.Score/max(maxScore, 1e-9)
-		h.Answer = answerSentences(st, h, cur, ctx)
+		h.Answer = answerSentences(st, h, head, cur, ctx)
 	}
 	sort.SliceStable(hits, func(i, j int) bool {
 		ri, rj := rank[hits[i].ChunkID], rank[hits[j].ChunkID]
@@ -496,12 +549,13 @@ var continuation = []string{"this ", "that ", "it ", "they ", "these ", "those "
 	"cependant", "dies", "das ", "außerdem", "jedoch"}
 
 // answerSentences picks the sentences of a passage that answer the
-// question: the one that covers most of it, with its neighbours when they
-// also speak to it or lean on it, in the passage's order, at most
-// maxAnswerSentences and about maxAnswerChars. A passage whose sentences
-// say nothing of the question (it matched by its heading) answers with its
-// opening sentences.
-func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
+// question: the one that covers most of what the passage's own heading
+// (head) does not, with its neighbours when they also speak to it or lean
+// on it, in the passage's order, at most maxAnswerSentences and about
+// maxAnswerChars. The whole passage answers its heading, and its first
+// sentences most directly: a passage whose sentences say nothing more of
+// the question than its heading answers with its opening sentences.
+func answerSentences(st *termStats, h *Hit, head map[string]bool, cur, ctx []concept) []string {
 	sents := sentences(h.Text)
 	if len(sents) == 0 {
 		return nil
@@ -513,6 +567,9 @@ func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
 		words := st.set(s)
 		covered[i] = map[int]bool{}
 		for k, c := range cur {
+			if covers(c, head) == 1 {
+				continue
+			}
 			if m := covers(c, words); m > 0 {
 				score[i] += c.weight * m
 				covered[i][k] = true
@@ -540,6 +597,16 @@ func answerSentences(st *termStats, h *Hit, cur, ctx []concept) []string {
 	from, to := best, best+1 // [from, to)
 	size := utf8.RuneCountInString(sents[best])
 	fits := func(i int) bool { return size+1+utf8.RuneCountInString(sents[i]) <= maxAnswerChars }
+	// When the customer asks mostly the FAQ's own question (it covers half
+	// of theirs or more), the opening sentences answer it: the answer
+	// starts there and reaches the sentence that adds the rest.
+	if h.Question != "" && best > 0 && best < maxAnswerSentences && coverage(cur, head) >= 0.5 {
+		for from > 0 && fits(from-1) {
+			from--
+			maps.Copy(have, covered[from])
+			size += 1 + utf8.RuneCountInString(sents[from])
+		}
+	}
 	for to-from < maxAnswerSentences {
 		switch {
 		case to < len(sents) && fits(to) && (adds(to) || leans(sents[to]) || score[best] == 0 || size < 40):
@@ -624,14 +691,15 @@ var plain = sync.OnceValue(func() map[string]*termStats {
 
 // Terms are what a text is about, as the AI agent matches it: its words
 // analyzed in its language (English when that cannot be told), without
-// function and everyday words, each synonym (see DefaultSynonyms) written
-// as the first of its group, so "money back" and "refunds" meet.
+// function and everyday words nor the kind of answer it asks for, each
+// synonym (see DefaultSynonyms) written as the first of its group, so
+// "money back" and "refunds" meet.
 func Terms(text string) []string {
 	st := plain()[indexLanguage(DetectLanguage(text))]
 	var out []string
 	for _, c := range st.concepts(text, DefaultSynonyms) {
 		t := strings.Join(c.alts[0], " ")
-		if len(c.alts[0]) == 1 && st.low[t] || isNumber(t) || slices.Contains(out, t) {
+		if c.kind || len(c.alts[0]) == 1 && st.low[t] || isNumber(t) || slices.Contains(out, t) {
 			continue
 		}
 		out = append(out, t)
