@@ -69,9 +69,10 @@ test-browser: ## the widget in headless Chromium against a real tandemd --demo (
 	cd backend/widget && npm run test:browser
 
 .PHONY: vet
-vet: ## gofmt and go vet
+vet: ## gofmt, go vet, and go.mod as go mod tidy would write it
 	@out=$$(gofmt -l backend); [ -z "$$out" ] || (echo "gofmt needed: $$out" >&2; exit 1)
 	cd backend && go vet ./...
+	@cd backend && go mod tidy -diff >/dev/null || (echo "backend/go.mod is not tidy: run go mod tidy in backend" >&2; exit 1)
 
 .PHONY: tools
 tools: ## install the pinned code generators (Go plugins into .bin, buf and protoc-gen-es into api/node_modules)
