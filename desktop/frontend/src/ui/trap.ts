@@ -43,12 +43,14 @@ export function tabbable(box: HTMLElement): HTMLElement[] {
     if (shut && !(summary && el.parentElement === shut)) continue;
     if (el instanceof HTMLInputElement && el.type === "radio" && el.name) {
       const seen = radios.get(el.name);
-      if (!seen) radios.set(el.name, el);
-      else if (el.checked && !seen.checked) {
-        out[out.indexOf(seen)] = el;
-        radios.set(el.name, el);
+      if (seen) {
+        if (el.checked && !seen.checked) {
+          out[out.indexOf(seen)] = el;
+          radios.set(el.name, el);
+        }
         continue;
-      } else continue;
+      }
+      radios.set(el.name, el);
     }
     out.push(el);
   }
