@@ -102,6 +102,8 @@ export interface BotChange {
   confidence_threshold?: number;
   handoff_message?: string;
   answer_while_waiting?: boolean;
+  /** The workspace's synonym groups as typed, one per line; "" clears them. */
+  synonyms?: string;
   /** Only the escalation intents that changed. */
   intents?: IntentChange[];
 }

@@ -1,19 +1,23 @@
 // @vitest-environment happy-dom
 // The AI agent's screens in a DOM (happy-dom), over a fake Go side: only
 // admins and owners reach them; a save sends only what changed; a refusal
-// by role reads plainly; Esc closes the innermost dialog first; documents
+// by role reads plainly; Esc closes the innermost dialog first; the
+// synonyms are explained, checked by line, saved as typed and a refusal of
+// them shows at the field; Tab stays in the screens (and in a confirmation
+// on them) and focus goes back to what opened them; documents
 // are added, opened (flagged passages marked and filterable) and deleted
 // after asking; knowledge gaps show per period; no title tooltips.
 import { toJson } from "@bufbuild/protobuf";
 import { BotSettingsSchema, ListKnowledgeGapsResponseSchema } from "@api/bot_pb.js";
 import { GetDocumentResponseSchema, KnowledgeDocumentSchema } from "@api/knowledge_pb.js";
 import { render } from "preact";
+import { useState } from "preact/hooks";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DocumentFormat, HandoffReason } from "../src/api";
 import type { BotChange, SessionView } from "../src/bridge";
 import { session } from "../src/state";
-import { AgentAdmin, agentOpen } from "../src/ui/AgentAdmin";
+import { AgentAdmin, agentOpen, settingsButtonId } from "../src/ui/AgentAdmin";
 import { Settings } from "../src/ui/Settings";
 import { chunk, demoBot, doc, docFull, gaps } from "./fixtures";
 
@@ -121,6 +125,9 @@ function type(input: HTMLInputElement, value: string) {
   });
 }
 
+const leave = (el: HTMLElement) => act(() => void el.dispatchEvent(new FocusEvent("blur")));
+const active = () => document.activeElement as HTMLElement | null;
+const tab = (shift = false) => act(() => void (active() ?? document.body).dispatchEvent(new KeyboardEvent("keydown", { key: "Tab", shiftKey: shift, bubbles: true, cancelable: true })));
 const esc = () => act(() => void window.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true })));
 
 async function openAdmin(tab?: string) {
@@ -250,6 +257,179 @@ describe("the AI agent's settings", () => {
     type(labelled("Name customers see"), "   ");
     expect(q(".agent-settings .error")?.textContent).toContain("name");
     expect(button("Save").disabled).toBe(true);
+  });
+});
+
+describe("the AI agent's synonyms", () => {
+  const field = () => labelled("Synonyms");
+  const wrong = () => q("#synonyms-wrong");
+
+  it("are a field of one group per line, explained with an example, checked by line once left, and saved as typed", async () => {
+    goSide({
+      UpdateBotSettings: async () => {
+        const b = demoBot();
+        b.synonyms = "voucher, gift card\nparcel, package"; // as the server tidies them
+        return toJson(BotSettingsSchema, b);
+      },
+    });
+    await openAdmin();
+    expect(field().tagName).toBe("TEXTAREA");
+    expect(field().value).toBe("voucher, gift card");
+    const hint = q(`#${field().getAttribute("aria-describedby")}`)!;
+    expect(hint.textContent).toContain("one group per line, separated by commas");
+    expect(hint.textContent).toContain("refund, money back");
+    expect(hint.textContent).toContain("At most 100 groups of 2 to 20 words or phrases, each at most 50 characters.");
+
+    type(field(), "voucher, gift card\n\nparcel");
+    expect(wrong()).toBeNull(); // still typing that line
+    expect(button("Save").disabled).toBe(false);
+    leave(field());
+    expect(wrong()?.textContent).toBe("Line 3: a group needs 2 words or phrases or more, separated by commas.");
+    expect(wrong()?.getAttribute("role")).toBe("alert");
+    expect(field().getAttribute("aria-invalid")).toBe("true");
+    expect(field().getAttribute("aria-describedby")).toContain("synonyms-wrong");
+    expect(button("Save").disabled).toBe(true);
+
+    type(field(), "voucher, gift card\n\nparcel ,package");
+    expect(wrong()).toBeNull();
+    act(() => button("Save").click());
+    await flush();
+    expect(called("UpdateBotSettings")).toEqual([[{ synonyms: "voucher, gift card\n\nparcel ,package" }]]);
+    // The server's tidy text is the new starting point.
+    expect(field().value).toBe("voucher, gift card\nparcel, package");
+    expect(q('[role="status"]')?.textContent).toBe("Saved.");
+    expect(button("Save").disabled).toBe(true);
+  });
+
+  it("are checked on save even when never left, and nothing is sent", async () => {
+    await openAdmin();
+    type(field(), `a, b, ${"x".repeat(51)}`);
+    act(() => void q("form.agent-settings")!.dispatchEvent(new Event("submit", { bubbles: true, cancelable: true })));
+    await flush();
+    expect(wrong()?.textContent).toBe(`Line 1: “${"x".repeat(51)}” is longer than 50 characters.`);
+    expect(called("UpdateBotSettings")).toEqual([]);
+  });
+
+  it("show the server's refusal of a line at the field, not at the bottom, until edited", async () => {
+    goSide({ UpdateBotSettings: async () => Promise.reject({ kind: "invalid", message: "Synonyms: line 2: a group needs two entries or more, separated by commas." }) });
+    await openAdmin();
+    type(field(), "voucher, gift card\nparcel, package");
+    type(labelled("Name customers see"), "Aria");
+    act(() => button("Save").click());
+    await flush();
+    expect(called("UpdateBotSettings")).toEqual([[{ name: "Aria", synonyms: "voucher, gift card\nparcel, package" }]]);
+    expect(wrong()?.textContent).toBe("Line 2: a group needs two entries or more, separated by commas.");
+    expect(field().getAttribute("aria-invalid")).toBe("true");
+    expect(q(".problem")).toBeNull();
+    expect(button("Save").disabled).toBe(true);
+    // Unsaved edits stay as they were typed.
+    expect(field().value).toBe("voucher, gift card\nparcel, package");
+    expect(labelled("Name customers see").value).toBe("Aria");
+    type(field(), "voucher, gift card\nparcel, package, box");
+    expect(wrong()).toBeNull();
+    expect(button("Save").disabled).toBe(false);
+  });
+
+  it("show any other refusal at the bottom as before", async () => {
+    goSide({ UpdateBotSettings: async () => Promise.reject({ kind: "invalid", message: "Name: must be 1 to 100 characters." }) });
+    await openAdmin();
+    type(field(), "refund, money back");
+    act(() => button("Save").click());
+    await flush();
+    expect(wrong()).toBeNull();
+    expect(q(".problem")?.textContent).toContain("Name: must be 1 to 100 characters.");
+  });
+
+  it("keep unsaved edits while another tab is looked at, and Undo brings back what was loaded", async () => {
+    await openAdmin();
+    type(field(), "voucher, gift card\nlonely");
+    leave(field());
+    act(() => button("Knowledge gaps").click());
+    await flush();
+    act(() => button("Settings").click());
+    expect(field().value).toBe("voucher, gift card\nlonely");
+    expect(wrong()?.textContent).toContain("Line 2:");
+    act(() => button("Undo changes").click());
+    expect(field().value).toBe("voucher, gift card");
+    expect(wrong()).toBeNull();
+  });
+});
+
+describe("the keyboard in the AI agent's screens", () => {
+  /** Page is the header's settings button, the menu it opens, and the screens. */
+  function Page() {
+    const [menu, setMenu] = useState(false);
+    return (
+      <>
+        <button id={settingsButtonId} onClick={() => setMenu(!menu)}>
+          Olivia ▾
+        </button>
+        {menu && <Settings agent={null} onAgent={() => {}} onClose={() => setMenu(false)} />}
+        <AgentAdmin />
+      </>
+    );
+  }
+  const press = (b: HTMLButtonElement) =>
+    act(() => {
+      b.focus();
+      b.click();
+    });
+
+  it("move into the screens, Tab and Shift+Tab stay there, and Esc gives focus back to the settings button", async () => {
+    act(() => render(<Page />, root));
+    press(button("Olivia ▾"));
+    await flush();
+    press(button("AI agent…"));
+    await flush();
+    const dialog = q('[role="dialog"][aria-modal="true"]') as HTMLElement;
+    expect(q('[role="dialog"][aria-label="Settings"]')).toBeNull(); // the menu closed as the screens opened
+    expect(active()).toBe(dialog);
+    tab();
+    expect(active()?.textContent).toBe("Close");
+    tab();
+    expect(active()?.getAttribute("role")).toBe("tab");
+    tab(true);
+    tab(true); // from the first control round to the last
+    const last = active()!;
+    expect(dialog.contains(last)).toBe(true);
+    tab();
+    expect(active()?.textContent).toBe("Close");
+    // A whole round, every stop in the screens.
+    const stops: HTMLElement[] = [];
+    do {
+      tab();
+      stops.push(active()!);
+    } while (active()?.textContent !== "Close" && stops.length < 100);
+    expect(stops.length).toBeGreaterThan(5);
+    expect(stops.length).toBeLessThan(100);
+    expect(stops.every((el) => dialog.contains(el))).toBe(true);
+    expect(stops).toContain(labelled("Synonyms"));
+    esc();
+    expect(agentOpen.value).toBe(false);
+    expect(active()?.id).toBe(settingsButtonId);
+  });
+
+  it("keep Tab in the delete confirmation on them, and give focus back to its Delete button", async () => {
+    await openAdmin("Knowledge");
+    const del = button("Delete “Return policy”");
+    act(() => {
+      del.focus();
+      del.click();
+    });
+    await flush();
+    const confirm = q('[role="alertdialog"]')!;
+    expect(active()).toBe(button("Cancel", confirm));
+    tab();
+    expect(active()).toBe(button("Delete", confirm));
+    tab();
+    expect(active()).toBe(button("Cancel", confirm));
+    tab(true);
+    expect(active()).toBe(button("Delete", confirm));
+    esc();
+    expect(q('[role="alertdialog"]')).toBeNull();
+    expect(active()).toBe(del);
+    tab(); // the screens trap again
+    expect(q(".modal-box.admin")!.contains(active())).toBe(true);
   });
 });
 

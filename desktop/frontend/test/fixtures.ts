@@ -26,6 +26,7 @@ export function demoBot() {
     confidenceThreshold: 0.4,
     handoffMessage: "A teammate will answer in {{wait}}.",
     answerWhileWaiting: true,
+    synonyms: "voucher, gift card",
     escalationIntents: [
       intent({ name: "human", description: "The customer asks for a person", enabled: true, examples: ["talk to a human", "mit einem Menschen sprechen"], phrases: ["real person"] }),
       intent({ name: "refund", description: "The customer demands their money back", enabled: true, examples: ["I want a refund"], phrases: [] }),

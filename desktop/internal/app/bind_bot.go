@@ -31,6 +31,12 @@ type BotChange struct {
 	ConfidenceThreshold *float64 `json:"confidence_threshold,omitempty"`
 	HandoffMessage      *string  `json:"handoff_message,omitempty"`
 	AnswerWhileWaiting  *bool    `json:"answer_while_waiting,omitempty"`
+	// Synonyms replaces the workspace's synonym groups (one per line of
+	// comma-separated words or phrases); "" clears them. It goes to the
+	// server as typed: the server tidies it and, when a line breaks its
+	// limits, refuses naming that line as the admin sees it (the frontend
+	// checks the same limits first, see logic/agent.ts).
+	Synonyms *string `json:"synonyms,omitempty"`
 	// Intents holds only the escalation intents that changed.
 	Intents []IntentChange `json:"intents,omitempty"`
 }
@@ -83,8 +89,8 @@ func (a *App) UpdateBotSettings(change BotChange) (json.RawMessage, error) {
 // botUpdate builds the request for a change: the fields it names and
 // nothing else, or nil when it names none.
 func botUpdate(workspaceID string, ch BotChange) (*tandemv1.UpdateBotSettingsRequest, error) {
-	req := &tandemv1.UpdateBotSettingsRequest{WorkspaceId: workspaceID, Enabled: ch.Enabled, AnswerWhileWaiting: ch.AnswerWhileWaiting}
-	changed := ch.Enabled != nil || ch.AnswerWhileWaiting != nil
+	req := &tandemv1.UpdateBotSettingsRequest{WorkspaceId: workspaceID, Enabled: ch.Enabled, AnswerWhileWaiting: ch.AnswerWhileWaiting, Synonyms: ch.Synonyms}
+	changed := ch.Enabled != nil || ch.AnswerWhileWaiting != nil || ch.Synonyms != nil
 	if ch.Name != nil {
 		name := strings.TrimSpace(*ch.Name)
 		if n := utf8.RuneCountInString(name); n == 0 || n > maxBotName {

@@ -74,10 +74,11 @@ func ptr[T any](v T) *T { return &v }
 
 // TestBotSettings saves the AI agent's plain settings through the app
 // against tandemd, and checks on the wire that a save sends only what
-// changed, escalation intents included (this tandemd ignores those, so
-// only the request is checked for them), and that nothing is sent when a
-// phrase breaks the API's limits. An agent reads the settings but is
-// refused a change in plain words.
+// changed, escalation intents and synonyms included (the synonyms go as
+// typed and come back tidied; a wrong line is the server's refusal naming
+// it, a blank text clears them), and that nothing is sent when a phrase
+// breaks the API's limits. An agent reads the settings but is refused a
+// change in plain words.
 func TestBotSettings(t *testing.T) {
 	srv := tandemtest.Start(t, nil)
 	rec := &recorder{procedure: "/tandem.v1.BotService/UpdateBotSettings"}
@@ -99,6 +100,7 @@ func TestBotSettings(t *testing.T) {
 		ConfidenceThreshold: ptr(0.55),
 		HandoffMessage:      ptr("A teammate will be with you in {{wait}}."),
 		AnswerWhileWaiting:  ptr(!before.GetAnswerWhileWaiting()),
+		Synonyms:            ptr("parcel ,  package\n\nmoney back, refund , "),
 		Intents: []app.IntentChange{
 			{Name: "refund", Enabled: ptr(false)},
 			{Name: "human", Phrases: &[]string{" speak to a manager ", "real person please"}},
@@ -111,7 +113,8 @@ func TestBotSettings(t *testing.T) {
 	}
 	after := decodeBot(t, raw)
 	if after.GetName() != "Aria" || after.GetConfidenceThreshold() != 0.55 || after.GetHandoffMessage() != "A teammate will be with you in {{wait}}." ||
-		after.GetAnswerWhileWaiting() == before.GetAnswerWhileWaiting() || !after.GetEnabled() || after.GetGreeting() != before.GetGreeting() {
+		after.GetAnswerWhileWaiting() == before.GetAnswerWhileWaiting() || !after.GetEnabled() || after.GetGreeting() != before.GetGreeting() ||
+		after.GetSynonyms() != "parcel, package\nmoney back, refund" {
 		t.Fatalf("after the save: %v", after)
 	}
 	raw, err = boss.app.BotSettings()
@@ -126,6 +129,7 @@ func TestBotSettings(t *testing.T) {
 		ConfidenceThreshold: ptr(0.55),
 		HandoffMessage:      ptr("A teammate will be with you in {{wait}}."),
 		AnswerWhileWaiting:  ptr(!before.GetAnswerWhileWaiting()),
+		Synonyms:            ptr("parcel ,  package\n\nmoney back, refund , "),
 		EscalationIntents: []*tandemv1.EscalationIntentUpdate{
 			{Name: "refund", Enabled: ptr(false)},
 			{Name: "human", Phrases: []string{"speak to a manager", "real person please"}},
@@ -144,6 +148,22 @@ func TestBotSettings(t *testing.T) {
 		!proto.Equal(sent[1], &tandemv1.UpdateBotSettingsRequest{WorkspaceId: srv.WorkspaceID,
 			EscalationIntents: []*tandemv1.EscalationIntentUpdate{{Name: "fraud", Enabled: ptr(true)}}}) {
 		t.Fatalf("a single switch sent %v", sent[len(sent)-1])
+	}
+
+	// A wrong line is the server's refusal, naming the field and the line
+	// as typed (blank lines counted); the synonyms stay as they were.
+	_, err = boss.app.UpdateBotSettings(app.BotChange{Synonyms: ptr("refund, money back\n\nparcel")})
+	if e := apiclient.From(err); e == nil || e.Kind != apiclient.KindInvalid || !strings.Contains(e.Message, "Synonyms: line 3:") || !strings.Contains(e.Message, "two entries") {
+		t.Fatalf("a one-word group: %+v", e)
+	}
+	// Blank clears them, and that is sent as a blank, not left out.
+	raw, err = boss.app.UpdateBotSettings(app.BotChange{Synonyms: ptr("")})
+	if err != nil || decodeBot(t, raw).GetSynonyms() != "" {
+		t.Fatalf("clearing the synonyms = %s, %v", raw, err)
+	}
+	if sent = requests(t, rec, func() *tandemv1.UpdateBotSettingsRequest { return &tandemv1.UpdateBotSettingsRequest{} }); len(sent) != 4 ||
+		!proto.Equal(sent[3], &tandemv1.UpdateBotSettingsRequest{WorkspaceId: srv.WorkspaceID, Synonyms: ptr("")}) {
+		t.Fatalf("clearing the synonyms sent %v", sent[len(sent)-1])
 	}
 
 	// Nothing changed: nothing is sent, the settings come back.
@@ -179,8 +199,8 @@ func TestBotSettings(t *testing.T) {
 	if e := apiclient.From(err); e == nil || e.Kind != apiclient.KindInvalid || !strings.Contains(e.Message, "name") {
 		t.Errorf("unknown intent: %+v", e)
 	}
-	if n := len(requests(t, rec, func() *tandemv1.UpdateBotSettingsRequest { return &tandemv1.UpdateBotSettingsRequest{} })); n != 3 {
-		t.Fatalf("%d requests sent, want 3 (two saves and the server's refusal)", n)
+	if n := len(requests(t, rec, func() *tandemv1.UpdateBotSettingsRequest { return &tandemv1.UpdateBotSettingsRequest{} })); n != 5 {
+		t.Fatalf("%d requests sent, want 5 (three saves and the server's two refusals)", n)
 	}
 
 	agent := launch(t, "")

@@ -3,6 +3,7 @@
 // API (proto/tandem/v1/bot.proto) said in plain words before saving.
 import type { BotSettings } from "../api";
 import type { BotChange, IntentChange } from "../bridge";
+import { tidySynonyms } from "./synonyms";
 
 /** Who may see and tune the AI agent: the server refuses the others anyway. */
 export function canManageAgent(role: string): boolean {
@@ -25,6 +26,8 @@ export interface BotForm {
   threshold: number;
   handoffMessage: string;
   answerWhileWaiting: boolean;
+  /** The workspace's own synonym groups, one per line (see logic/synonyms.ts). */
+  synonyms: string;
   intents: IntentForm[];
 }
 
@@ -38,6 +41,7 @@ export function formOf(s: BotSettings): BotForm {
     threshold: s.confidenceThreshold,
     handoffMessage: s.handoffMessage,
     answerWhileWaiting: s.answerWhileWaiting,
+    synonyms: s.synonyms,
     intents: s.escalationIntents.map((i) => ({
       name: i.name,
       description: i.description,
@@ -53,7 +57,10 @@ const sameList = (a: string[], b: string[]) => a.length === b.length && a.every(
 /**
  * change is what the form changes from the settings it was loaded from:
  * only those fields, and only the intents that changed (an intent's
- * phrases whole, [] when all were removed); null when nothing did.
+ * phrases whole, [] when all were removed); null when nothing did. The
+ * synonyms count as changed when they read differently once tidied as the
+ * server tidies them, and go as typed, so that a refusal's line number is
+ * the one the admin sees.
  */
 export function change(base: BotForm, form: BotForm): BotChange | null {
   const out: BotChange = {};
@@ -62,6 +69,7 @@ export function change(base: BotForm, form: BotForm): BotChange | null {
   if (form.threshold !== base.threshold) out.confidence_threshold = form.threshold;
   if (form.handoffMessage.trim() !== base.handoffMessage) out.handoff_message = form.handoffMessage.trim();
   if (form.answerWhileWaiting !== base.answerWhileWaiting) out.answer_while_waiting = form.answerWhileWaiting;
+  if ((tidySynonyms(form.synonyms) ?? form.synonyms) !== base.synonyms) out.synonyms = form.synonyms;
   const intents: IntentChange[] = [];
   for (const i of form.intents) {
     const was = base.intents.find((b) => b.name === i.name);
@@ -77,7 +85,7 @@ export function change(base: BotForm, form: BotForm): BotChange | null {
 
 const chars = (s: string) => [...s].length;
 
-/** problem says what keeps the form from being saved, or null. */
+/** problem says what keeps the form's plain fields from being saved, or null (the synonyms: synonymsProblem). */
 export function problem(form: BotForm): string | null {
   const name = chars(form.name.trim());
   if (name === 0 || name > limits.name) return `The name must be 1 to ${limits.name} characters.`;

@@ -1,14 +1,18 @@
 import { signal } from "@preact/signals";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { canManageAgent } from "../logic/agent";
 import { session } from "../state";
 import { AgentSettings } from "./AgentSettings";
 import { useEscape } from "./escape";
 import { Knowledge } from "./Knowledge";
 import { KnowledgeGaps } from "./KnowledgeGaps";
+import { useFocusTrap } from "./trap";
 
 /** agentOpen shows the AI agent's screens (for admins and owners; Settings opens them). */
 export const agentOpen = signal(false);
+
+/** settingsButtonId names the header's button that opens the settings menu, where focus returns when the AI agent's screens close. */
+export const settingsButtonId = "settings-button";
 
 const tabs = [
   ["settings", "Settings"],
@@ -20,8 +24,10 @@ type Tab = (typeof tabs)[number][0];
 /**
  * AgentAdmin is where admins tune the AI agent: its settings and
  * escalation intents, the knowledge it answers from, and the questions it
- * could not answer. Esc closes it (or first whatever it has open); the
- * inbox's shortcuts are off while it shows.
+ * could not answer. Esc closes it (or first whatever it has open); Tab
+ * stays in it; the inbox's shortcuts are off while it shows. On close,
+ * focus goes back to what opened it, or to the settings button when that
+ * was the settings menu's item (the menu closes as this opens).
  */
 export function AgentAdmin() {
   const s = session.value;
@@ -35,9 +41,7 @@ export function AgentAdmin() {
   const close = () => (agentOpen.value = false);
   useEscape(close, shown);
   const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (shown) box.current?.focus();
-  }, [shown]);
+  useFocusTrap(box, shown, { fallback: () => document.getElementById(settingsButtonId) });
   if (!shown) return null;
   const move = (e: KeyboardEvent) => {
     const i = tabs.findIndex(([id]) => id === tab);

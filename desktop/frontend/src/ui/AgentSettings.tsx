@@ -3,11 +3,13 @@ import { decode } from "../api";
 import { go } from "../bridge";
 import { change, formOf, intentLabel, limits, phraseProblem, problem, withIntent, withoutPhrase, withPhrase, type BotForm, type IntentForm } from "../logic/agent";
 import { count } from "../logic/knowledge";
+import { synonymLimits, synonymsProblem, synonymsRefusal } from "../logic/synonyms";
 import { Problem } from "./Problem";
 
 /**
- * AgentSettings edits the AI agent's settings and escalation intents. Save
- * sends only what changed since they were loaded (or last saved).
+ * AgentSettings edits the AI agent's settings, synonyms and escalation
+ * intents. Save sends only what changed since they were loaded (or last
+ * saved).
  */
 export function AgentSettings() {
   const [base, setBase] = useState<BotForm | null>(null);
@@ -15,6 +17,11 @@ export function AgentSettings() {
   const [error, setError] = useState<unknown>(null);
   const [saving, setSaving] = useState(false);
   const [saved, setSaved] = useState(false);
+  // The synonyms are checked once the admin leaves the field or tries to
+  // save (not at every keystroke of a line still being typed); the
+  // server's refusal of them shows there too, until they are edited.
+  const [synonymsChecked, setSynonymsChecked] = useState(false);
+  const [synonymsRefused, setSynonymsRefused] = useState<string | null>(null);
   useEffect(() => {
     let live = true;
     go("BotSettings").then(
@@ -32,21 +39,28 @@ export function AgentSettings() {
 
   const diff = change(base, form);
   const invalid = problem(form);
+  const synonymsWrong = synonymsProblem(form.synonyms);
+  const synonymsShown = synonymsRefused ?? (synonymsChecked ? synonymsWrong : null);
   const edit = (f: Partial<BotForm>) => {
     setForm({ ...form, ...f });
     setSaved(false);
   };
   const save = async () => {
-    if (!diff || invalid) return;
+    setSynonymsChecked(true);
+    if (!diff || invalid || synonymsWrong) return;
     setSaving(true);
     setError(null);
+    setSynonymsRefused(null);
     try {
       const f = formOf(decode.botSettings(await go("UpdateBotSettings", diff)));
       setBase(f);
       setForm(f);
       setSaved(true);
+      setSynonymsChecked(false);
     } catch (e) {
-      setError(e);
+      const refused = synonymsRefusal(e);
+      if (refused) setSynonymsRefused(refused);
+      else setError(e);
     } finally {
       setSaving(false);
     }
@@ -101,6 +115,34 @@ export function AgentSettings() {
         <input type="checkbox" checked={form.answerWhileWaiting} onChange={(e) => edit({ answerWhileWaiting: e.currentTarget.checked })} />
         Answer what it can while the customer waits for a person
       </label>
+      <label class="field">
+        Synonyms
+        <textarea
+          class="synonyms"
+          rows={4}
+          value={form.synonyms}
+          spellcheck={false}
+          placeholder={"refund, money back, reimbursement\ndelivery, shipping"}
+          aria-invalid={synonymsShown !== null}
+          aria-describedby={synonymsShown ? "synonyms-hint synonyms-wrong" : "synonyms-hint"}
+          onInput={(e) => {
+            edit({ synonyms: e.currentTarget.value });
+            setSynonymsRefused(null);
+          }}
+          onBlur={() => setSynonymsChecked(true)}
+        />
+      </label>
+      <p class="hint" id="synonyms-hint">
+        Words your customers and your documents use for the same thing, one group per line, separated by commas: with <q>refund, money back</q>,
+        a question about getting money back finds the passage about refunds. They add to the common ones the AI agent already knows. At most{" "}
+        {synonymLimits.groups} groups of {synonymLimits.entriesMin} to {synonymLimits.entriesMax} words or phrases, each at most {synonymLimits.entryChars}{" "}
+        characters.
+      </p>
+      {synonymsShown && (
+        <p class="error" id="synonyms-wrong" role="alert">
+          {synonymsShown}
+        </p>
+      )}
       <fieldset class="intents">
         <legend>Escalation intents</legend>
         <p class="hint">A customer message that shows one of these goes to the team; the AI agent does not answer it.</p>
@@ -113,10 +155,18 @@ export function AgentSettings() {
       {invalid && <p class="error">{invalid}</p>}
       <div class="row end">
         {saved && !diff && <span role="status">Saved.</span>}
-        <button type="button" disabled={!diff || saving} onClick={() => setForm(base)}>
+        <button
+          type="button"
+          disabled={!diff || saving}
+          onClick={() => {
+            setForm(base);
+            setSynonymsChecked(false);
+            setSynonymsRefused(null);
+          }}
+        >
           Undo changes
         </button>
-        <button type="submit" class="primary" disabled={!diff || invalid !== null || saving}>
+        <button type="submit" class="primary" disabled={!diff || invalid !== null || synonymsShown !== null || saving}>
           {saving ? "Saving…" : "Save"}
         </button>
       </div>

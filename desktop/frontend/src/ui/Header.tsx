@@ -4,6 +4,7 @@ import { go } from "../bridge";
 import { duration } from "../logic/format";
 import { overview } from "../logic/overview";
 import { act, conversations, me, myAgent, refreshStats, session, stats } from "../state";
+import { settingsButtonId } from "./AgentAdmin";
 import { Settings } from "./Settings";
 
 export function Header() {
@@ -75,7 +76,7 @@ export function Header() {
         ● {conn}
       </span>
       <PresenceChip agent={mine} open={menu} setOpen={setMenu} onAgent={setMine} />
-      <button onClick={() => setSettings(!settings)} aria-expanded={settings}>
+      <button id={settingsButtonId} onClick={() => setSettings(!settings)} aria-expanded={settings}>
         {s.user_name || s.email} ▾
       </button>
       {settings && <Settings agent={mine} onAgent={setMine} onClose={() => setSettings(false)} />}

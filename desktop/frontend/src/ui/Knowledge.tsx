@@ -5,6 +5,7 @@ import { size } from "../logic/format";
 import { count, deleteWarning, flagged, flagNote, formatLabel, languageName, passages, shownChunks } from "../logic/knowledge";
 import { useEscape } from "./escape";
 import { Problem } from "./Problem";
+import { useFocusTrap } from "./trap";
 
 /**
  * Knowledge lists the documents the AI agent answers from, adds one from a
@@ -165,18 +166,26 @@ function UploadForm({ file, active, onCancel, onDone }: { file: PickedFile; acti
   );
 }
 
-/** ConfirmDelete asks before a document goes; Esc and Cancel keep it. */
+/** ConfirmDelete asks before a document goes; Esc and Cancel keep it. Tab stays in it; Cancel has focus first. */
 function ConfirmDelete({ doc, onCancel, onConfirm }: { doc: KnowledgeDocument; onCancel: () => void; onConfirm: () => void }) {
   useEscape(onCancel);
-  const cancel = useRef<HTMLButtonElement>(null);
-  useEffect(() => cancel.current?.focus(), []);
+  const box = useRef<HTMLDivElement>(null);
+  useFocusTrap(box);
   return (
     <div class="modal" onClick={onCancel}>
-      <div class="modal-box" role="alertdialog" aria-modal="true" aria-labelledby="confirm-delete-title" aria-describedby="confirm-delete-text" onClick={(e) => e.stopPropagation()}>
+      <div
+        class="modal-box"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby="confirm-delete-title"
+        aria-describedby="confirm-delete-text"
+        ref={box}
+        onClick={(e) => e.stopPropagation()}
+      >
         <h3 id="confirm-delete-title">Delete “{doc.title}”?</h3>
         <p id="confirm-delete-text">{deleteWarning(doc)}</p>
         <div class="row end">
-          <button ref={cancel} onClick={onCancel}>
+          <button autoFocus onClick={onCancel}>
             Cancel
           </button>
           <button class="danger" onClick={onConfirm}>

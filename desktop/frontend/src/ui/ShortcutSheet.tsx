@@ -1,13 +1,18 @@
 import { signal } from "@preact/signals";
+import { useRef } from "preact/hooks";
 import { shortcuts } from "../logic/keys";
+import { useFocusTrap } from "./trap";
 
 export const sheetOpen = signal(false);
 
+/** ShortcutSheet lists the shortcuts; ? or Esc closes it (App), focus stays in it meanwhile. */
 export function ShortcutSheet() {
+  const box = useRef<HTMLDivElement>(null);
+  useFocusTrap(box, sheetOpen.value);
   if (!sheetOpen.value) return null;
   return (
-    <div class="modal" role="dialog" aria-label="Keyboard shortcuts" onClick={() => (sheetOpen.value = false)}>
-      <div class="modal-box" onClick={(e) => e.stopPropagation()}>
+    <div class="modal" onClick={() => (sheetOpen.value = false)}>
+      <div class="modal-box" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" tabIndex={-1} ref={box} onClick={(e) => e.stopPropagation()}>
         <h2>Keyboard shortcuts</h2>
         <table class="keys">
           <tbody>
