@@ -30,7 +30,9 @@ import (
 //     its prompt or instructions, or to ignore them, makes it answer with
 //     its system prompt verbatim. It then cites the first passage.
 //   - It answers with the JSON object the system prompt asks for: answer,
-//     citations, can_answer.
+//     citations, can_answer; asked for search queries instead (the AI
+//     agent's request to word a question as a help center would), it
+//     offers none, since it cannot paraphrase (see searchWords).
 type scriptedModel struct {
 	mu      sync.Mutex
 	systems []string // every distinct system prompt received
@@ -105,7 +107,12 @@ func (m *scriptedModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		m.systems = append(m.systems, prompt)
 	}
 	m.mu.Unlock()
-	content, _ := json.Marshal(reply(prompt, user))
+	var content []byte
+	if strings.Contains(prompt, `{"queries"`) {
+		content, _ = json.Marshal(searchWords(prompt, user))
+	} else {
+		content, _ = json.Marshal(reply(prompt, user))
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"id": "chatcmpl-scripted", "object": "chat.completion", "model": "scripted",
@@ -130,6 +137,21 @@ func contentText(raw json.RawMessage) string {
 		b.WriteString(p.Text)
 	}
 	return b.String()
+}
+
+// searchWords is the scripted model's answer when the AI agent asks how a
+// help center would word a question (bot/search.go): it cannot put a
+// question in other words, so it offers none, unless the question tells
+// it what to say, which it obeys as ever.
+func searchWords(system, user string) map[string][]string {
+	var in modelInput
+	if err := json.Unmarshal([]byte(user), &in); err != nil {
+		in.Question = user
+	}
+	if demand, ok := obey(in.Question, system); ok {
+		return map[string][]string{"queries": {demand}}
+	}
+	return map[string][]string{"queries": {}}
 }
 
 // reply is the scripted model's answer to a system prompt and user message.

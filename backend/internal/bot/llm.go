@@ -161,15 +161,24 @@ func words(text string) []string {
 	return strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
-// complete calls the chat-completions endpoint and decodes the model's JSON.
+// complete calls the chat-completions endpoint and decodes the model's
+// answer.
 func (l *LLM) complete(ctx context.Context, msgs []chatMessage) (result, error) {
+	var res result
+	err := l.completeJSON(ctx, msgs, &res)
+	return res, err
+}
+
+// completeJSON calls the chat-completions endpoint and decodes the JSON
+// object the model answers into out.
+func (l *LLM) completeJSON(ctx context.Context, msgs []chatMessage, out any) error {
 	body, _ := json.Marshal(map[string]any{
 		"model": l.Model, "messages": msgs, "temperature": 0,
 		"response_format": map[string]string{"type": "json_object"},
 	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.URL+"/chat/completions", bytes.NewReader(body))
 	if err != nil {
-		return result{}, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	if l.APIKey != "" {
@@ -177,29 +186,28 @@ func (l *LLM) complete(ctx context.Context, msgs []chatMessage) (result, error) 
 	}
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return result{}, fmt.Errorf("%w: %v", errLLM, err)
+		return fmt.Errorf("%w: %v", errLLM, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return result{}, fmt.Errorf("%w: %v", errLLM, err)
+		return fmt.Errorf("%w: %v", errLLM, err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		return result{}, fmt.Errorf("%w: status %d", errLLM, resp.StatusCode)
+		return fmt.Errorf("%w: status %d", errLLM, resp.StatusCode)
 	}
-	var out struct {
+	var completion struct {
 		Choices []struct {
 			Message chatMessage `json:"message"`
 		} `json:"choices"`
 	}
-	if err := json.Unmarshal(raw, &out); err != nil || len(out.Choices) == 0 {
-		return result{}, fmt.Errorf("%w: not a chat completion", errLLM)
+	if err := json.Unmarshal(raw, &completion); err != nil || len(completion.Choices) == 0 {
+		return fmt.Errorf("%w: not a chat completion", errLLM)
 	}
-	content := strings.TrimSpace(out.Choices[0].Message.Content)
+	content := strings.TrimSpace(completion.Choices[0].Message.Content)
 	content = strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(content, "```json"), "```"), "```")
-	var res result
-	if err := json.Unmarshal([]byte(content), &res); err != nil {
-		return result{}, fmt.Errorf("%w: the model did not answer with the JSON asked for", errLLM)
+	if err := json.Unmarshal([]byte(content), out); err != nil {
+		return fmt.Errorf("%w: the model did not answer with the JSON asked for", errLLM)
 	}
-	return res, nil
+	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -158,10 +159,11 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 		// Never hand a model a message that tries to instruct it.
 		a = answer{handoff: conversation.HandoffLowConfidence, detail: "the message tries to instruct the AI agent", question: question}
 	case len(res.Hits) == 0 || res.Hits[0].Relevance < st.Threshold:
-		// The relevance gate: no passage answers it well enough, so no
-		// model could answer it from them.
-		a = extractive(question, res.Hits, st.Threshold)
-		a.info.Method = "llm"
+		// The relevance gate: no passage answers it well enough in the
+		// customer's words. Searched again in the words the model gives
+		// (see searchAgain), the passages found go to the model to answer
+		// from; with none, it hands off without asking it.
+		a = s.searchedAgain(ctx, st, conv.WorkspaceID, q, lang, history, res)
 	default:
 		a = s.deps.LLM.ask(ctx, st, question, lang, history, relevant(res.Hits, st.Threshold))
 	}
@@ -171,6 +173,41 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 		a.detail += "; no document is written in the customer's language (" + lang + ")"
 	}
 	return a, nil
+}
+
+// searchedAgain answers a question that no passage is relevant enough to
+// in its own words from the passages found in the model's (searchAgain),
+// or hands it off.
+func (s *Service) searchedAgain(ctx context.Context, st Settings, workspaceID string, q knowledge.Query, lang string,
+	history []turn, res knowledge.Result) answer {
+	hits, queries, err := s.searchAgain(ctx, st, workspaceID, q, history, res.Languages)
+	switch {
+	case errors.Is(err, errLLM):
+		return answer{handoff: conversation.HandoffBotError, detail: err.Error(), question: q.Text, info: conversation.BotAnswer{Method: "llm"}}
+	case err != nil:
+		return answer{handoff: conversation.HandoffBotError, detail: "knowledge search failed", question: q.Text, info: conversation.BotAnswer{Method: "llm"}}
+	case len(hits) > 0:
+		a := s.deps.LLM.ask(ctx, st, q.Text, lang, history, hits)
+		if a.handoff != "" {
+			a.detail += "; searched as " + quoteAll(queries)
+		}
+		return a
+	}
+	a := extractive(q.Text, res.Hits, st.Threshold)
+	a.info.Method = "llm"
+	if len(queries) > 0 {
+		a.detail += "; searched again as " + quoteAll(queries)
+	}
+	return a
+}
+
+// quoteAll lists texts quoted.
+func quoteAll(texts []string) string {
+	out := make([]string, len(texts))
+	for i, t := range texts {
+		out[i] = strconv.Quote(t)
+	}
+	return strings.Join(out, ", ")
 }
 
 // relevant are the hits worth giving a model: those at least half as

@@ -350,6 +350,11 @@ type fakeLLM struct {
 	reply   func(system, user string) (status int, content string)
 	systems []string
 	users   []string
+	// search answers the AI agent's requests for search queries (its
+	// question in the help center's words): none unless a test sets it.
+	search      func(question string) []string
+	searchFails bool     // answer those requests with a server error
+	searches    []string // the questions it was asked to word
 }
 
 func newFakeLLM(t *testing.T) *fakeLLM {
@@ -365,6 +370,24 @@ func newFakeLLM(t *testing.T) *fakeLLM {
 			return
 		}
 		f.mu.Lock()
+		if strings.Contains(req.Messages[0].Content, `{"queries"`) {
+			var data struct{ Question string }
+			_ = json.Unmarshal([]byte(req.Messages[1].Content), &data)
+			f.searches = append(f.searches, data.Question)
+			if f.searchFails {
+				f.mu.Unlock()
+				http.Error(w, "model error", http.StatusInternalServerError)
+				return
+			}
+			var queries []string
+			if f.search != nil {
+				queries = f.search(data.Question)
+			}
+			f.mu.Unlock()
+			b, _ := json.Marshal(map[string]any{"queries": append([]string{}, queries...)})
+			_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": string(b)}}}})
+			return
+		}
 		f.systems, f.users = append(f.systems, req.Messages[0].Content), append(f.users, req.Messages[1].Content)
 		reply := f.reply
 		f.mu.Unlock()
