@@ -1,25 +1,25 @@
 // The chat: session, conversation, live stream, outbox and the view.
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { AuthorKind, ConversationState } from "../../../../api/ts/tandem/v1/conversation_pb.js";
+import { AuthorKind, ConversationState } from "@api/conversation_pb.js";
 import type {
   GetWidgetConfigResponse,
   QueueStatus,
   WidgetConversation,
   WidgetCustomAction,
   WidgetEvent,
-} from "../../../../api/ts/tandem/v1/widget_pb.js";
+} from "@api/widget_pb.js";
 import type { FrameToHost, Identity } from "../protocol";
 import { Api, plainWords, retryable, uuid } from "./api";
-import { toRow } from "./convert";
-import { clear, h, initials } from "./dom";
-import { Outbox, type OutboxItem } from "./outbox";
-import { queueView } from "./queue";
-import { renderRow } from "./render";
-import { fingerprint, Saved } from "./session";
-import { strings } from "./strings";
-import { Timeline, type FileRef, type Row } from "./timeline";
-import type { UI } from "./ui";
+import { toRow } from "./logic/convert";
+import { clear, h, initials } from "./ui/dom";
+import { Outbox, type OutboxItem } from "./logic/outbox";
+import { queueView } from "./logic/queue";
+import { renderRow } from "./ui/render";
+import { fingerprint, Saved } from "./logic/session";
+import { strings } from "./logic/strings";
+import { Timeline, type FileRef, type Row } from "./logic/timeline";
+import type { UI } from "./ui/layout";
 
 /** Options the frame boots with. */
 export interface AppOptions {

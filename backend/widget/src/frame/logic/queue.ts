@@ -3,7 +3,7 @@
 // or, with nobody from the team online, that the team is away and how they
 // will reply (no made-up estimate then).
 
-import { QueueWait, type QueueStatus } from "../../../../api/ts/tandem/v1/widget_pb.js";
+import { QueueWait, type QueueStatus } from "@api/widget_pb.js";
 import { strings } from "./strings";
 
 /** QueueView is the banner's content. */

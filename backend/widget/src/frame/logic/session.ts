@@ -2,7 +2,7 @@
 // frame's localStorage (tandemd's origin, partitioned per store site by the
 // browser) so they survive page loads.
 
-import type { Identity } from "../protocol";
+import type { Identity } from "../../protocol";
 import type { KV } from "./outbox";
 
 /** Saved is what one workspace's widget remembers. */

@@ -2,9 +2,9 @@
 // set as text; only http(s) links from linkify become anchors.
 
 import { h, icon, initials } from "./dom";
-import { linkify } from "./linkify";
-import { strings } from "./strings";
-import type { FileRef, Row } from "./timeline";
+import { linkify } from "../logic/linkify";
+import { strings } from "../logic/strings";
+import type { FileRef, Row } from "../logic/timeline";
 
 /** Hooks the rows call back into. */
 export interface RowHooks {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { QueueWait } from "../../../../api/ts/tandem/v1/widget_pb.js";
+import { QueueWait } from "@api/widget_pb.js";
 import { queueView } from "./queue";
 
 describe("queue banner", () => {
