@@ -1,8 +1,9 @@
 // Rendering timeline rows. Bodies, names, titles and file names are all
 // set as text; only http(s) links from linkify become anchors.
 
-import { h, icon, initials } from "./dom";
+import { initials } from "../logic/chrome";
 import { linkify } from "../logic/linkify";
+import { h, icon } from "./dom";
 import { strings } from "../logic/strings";
 import type { FileRef, Row } from "../logic/timeline";
 
