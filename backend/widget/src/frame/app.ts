@@ -209,7 +209,7 @@ export class App {
   }
 
   private startWatch(): void {
-    if (this.conv) this.stream.start(this.conv.id);
+    if (this.conv) void this.stream.start(this.conv.id);
     else this.stream.stop();
   }
 

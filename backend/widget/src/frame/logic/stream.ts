@@ -47,12 +47,15 @@ export class Stream {
     return this.abort !== null;
   }
 
-  /** start stops any current stream and follows conversationId from the cursor. */
-  start(conversationId: string): void {
+  /**
+   * start stops any current stream and follows conversationId from the
+   * cursor; the promise settles when this stream ends (stopped, or given up).
+   */
+  start(conversationId: string): Promise<void> {
     this.stop();
     const abort = new AbortController();
     this.abort = abort;
-    void this.loop(conversationId, abort.signal);
+    return this.loop(conversationId, abort.signal);
   }
 
   stop(): void {
