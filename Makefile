@@ -50,23 +50,23 @@ test-sqlite: vet ## run every test on SQLite only (no database server needed)
 	cd backend && TANDEM_TEST_MYSQL_DSN= go test -race -count=1 -timeout 25m ./...
 
 .PHONY: widget
-widget: ## build the web widget into backend/widget/dist (committed; tandemd embeds it)
-	cd backend/widget && npm ci --no-audit --no-fund --loglevel=error && npm run build
+widget: ## build the web widget into backend/webwidget/dist (committed; tandemd embeds it)
+	cd backend/webwidget && npm ci --no-audit --no-fund --loglevel=error && npm run build
 
 .PHONY: check-widget
 check-widget: widget ## fail when the committed widget bundle is stale
-	@git diff --exit-code --stat -- backend/widget/dist || (echo "widget bundle is stale: run make widget and commit" >&2; exit 1)
-	@test -z "$$(git status --porcelain -- backend/widget/dist)" || (git status --porcelain -- backend/widget/dist; echo "untracked widget files: run make widget and commit" >&2; exit 1)
+	@git diff --exit-code --stat -- backend/webwidget/dist || (echo "widget bundle is stale: run make widget and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- backend/webwidget/dist)" || (git status --porcelain -- backend/webwidget/dist; echo "untracked widget files: run make widget and commit" >&2; exit 1)
 
 .PHONY: widget-test
 widget-test: ## the widget's unit tests (vitest)
-	@[ -d backend/widget/node_modules ] || (cd backend/widget && npm ci --no-audit --no-fund --loglevel=error)
-	cd backend/widget && npm test
+	@[ -d backend/webwidget/node_modules ] || (cd backend/webwidget && npm ci --no-audit --no-fund --loglevel=error)
+	cd backend/webwidget && npm test
 
 .PHONY: test-browser
 test-browser: ## the widget in headless Chromium against a real tandemd --demo (needs /usr/bin/chromium)
-	@[ -d backend/widget/node_modules ] || (cd backend/widget && npm ci --no-audit --no-fund --loglevel=error)
-	cd backend/widget && npm run test:browser
+	@[ -d backend/webwidget/node_modules ] || (cd backend/webwidget && npm ci --no-audit --no-fund --loglevel=error)
+	cd backend/webwidget && npm run test:browser
 
 .PHONY: vet
 vet: ## gofmt, go vet, and go.mod as go mod tidy would write it

@@ -48,7 +48,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/widget"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
-	webwidget "github.com/tandem-inbox/tandem/backend/widget"
+	"github.com/tandem-inbox/tandem/backend/webwidget"
 )
 
 // Server is a running tandemd: its store, services and HTTP handler.

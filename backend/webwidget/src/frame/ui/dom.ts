@@ -49,12 +49,3 @@ export function icon(name: "chat" | "close" | "send" | "attach" | "file"): SVGSV
   svg.appendChild(p);
   return svg;
 }
-
-/** initials returns up to two initials of a display name. */
-export function initials(name: string): string {
-  const parts = name.trim().split(/\s+/).filter(Boolean);
-  if (parts.length === 0) return "?";
-  const first = [...parts[0]][0] ?? "";
-  const last = parts.length > 1 ? ([...parts[parts.length - 1]][0] ?? "") : "";
-  return (first + last).toUpperCase();
-}

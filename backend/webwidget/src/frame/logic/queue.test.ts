@@ -1,6 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { QueueWait } from "../../../../api/ts/tandem/v1/widget_pb.js";
-import { queueView } from "./queue";
+import { QueueWait } from "@api/widget_pb.js";
+import { ConversationState } from "@api/conversation_pb.js";
+import { queueBanner, queueView } from "./queue";
 
 describe("queue banner", () => {
   test("with the team online: place with plural rules, and the measured range", () => {
@@ -29,5 +30,16 @@ describe("queue banner", () => {
     expect(known.lines.join(" ")).toMatch(/by email/);
     // An address given in this page counts too.
     expect(queueView({ position: 1, agentsOnline: false, wait: 0, emailKnown: false }, true).askEmail).toBe(false);
+  });
+});
+
+describe("queueBanner", () => {
+  const q = { position: 1, agentsOnline: false, wait: QueueWait.QUEUE_WAIT_UNSPECIFIED, emailKnown: false } as Parameters<typeof queueBanner>[0];
+  test("only while the conversation waits for a person; an address given in the page counts as known", () => {
+    expect(queueBanner(q, { state: ConversationState.PENDING }, "")).toEqual(queueView(q!));
+    expect(queueBanner(q, { state: ConversationState.PENDING }, "a@x.test")?.askEmail).toBe(false);
+    expect(queueBanner(q, { state: ConversationState.ACTIVE }, "")).toBeNull();
+    expect(queueBanner(q, null, "")).toBeNull();
+    expect(queueBanner(undefined, { state: ConversationState.PENDING }, "")).toBeNull();
   });
 });

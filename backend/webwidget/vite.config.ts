@@ -4,12 +4,20 @@
 // vite.loader.config.ts.
 import { defineConfig } from "vite";
 
+// The generated API client lives in ../../api/ts, imported as @api/... (as
+// in the desktop's frontend). It imports @bufbuild/*: dedupe resolves those
+// from this package so the bundle has one copy and needs no node_modules
+// under api/.
+// (URL rather than node:url: this config is type-checked with the frame's
+// browser-only types.)
+const api = decodeURIComponent(new URL("../../api/ts/tandem/v1", import.meta.url).pathname);
+
 export default defineConfig({
   base: "/widget/",
-  // The generated API client lives in ../../api/ts and imports these
-  // packages: resolve them from this package so the bundle has one copy
-  // and needs no node_modules under api/.
-  resolve: { dedupe: ["@bufbuild/protobuf", "@bufbuild/protovalidate"] },
+  resolve: {
+    alias: { "@api": api },
+    dedupe: ["@bufbuild/protobuf", "@bufbuild/protovalidate"],
+  },
   build: {
     outDir: "dist",
     emptyOutDir: true,

@@ -5,7 +5,7 @@
 import "./widget.css";
 import { cleanAttributes, isMessage, type FrameToHost, type HostToFrame, type Identity } from "../protocol";
 import { App } from "./app";
-import { buildUI } from "./ui";
+import { buildUI } from "./ui/layout";
 
 function hostOrigin(): string {
   const claimed = new URLSearchParams(location.search).get("host") ?? "";

@@ -4,9 +4,9 @@
 
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { WidgetService } from "../../../../api/ts/tandem/v1/widget_pb.js";
-import { strings } from "./strings";
-import type { FileRef } from "./timeline";
+import { WidgetService } from "@api/widget_pb.js";
+import { strings } from "./logic/strings";
+import type { FileRef } from "./logic/timeline";
 
 export type WidgetClient = Client<typeof WidgetService>;
 

@@ -1,10 +1,11 @@
 // Rendering timeline rows. Bodies, names, titles and file names are all
 // set as text; only http(s) links from linkify become anchors.
 
-import { h, icon, initials } from "./dom";
-import { linkify } from "./linkify";
-import { strings } from "./strings";
-import type { FileRef, Row } from "./timeline";
+import { initials } from "../logic/chrome";
+import { linkify } from "../logic/linkify";
+import { h, icon } from "./dom";
+import { strings } from "../logic/strings";
+import type { FileRef, Row } from "../logic/timeline";
 
 /** Hooks the rows call back into. */
 export interface RowHooks {

@@ -2,7 +2,7 @@
 // shown on demand. Built once; app.ts fills and toggles the parts.
 
 import { h, icon } from "./dom";
-import { strings } from "./strings";
+import { strings } from "../logic/strings";
 
 /** UI holds the elements app.ts works with. */
 export interface UI {

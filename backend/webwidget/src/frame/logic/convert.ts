@@ -1,7 +1,7 @@
 // Proto messages to the view's plain shapes.
 
-import { AuthorKind } from "../../../../api/ts/tandem/v1/conversation_pb.js";
-import type { WidgetMessage } from "../../../../api/ts/tandem/v1/widget_pb.js";
+import { AuthorKind } from "@api/conversation_pb.js";
+import type { WidgetMessage } from "@api/widget_pb.js";
 import type { Author, ServerRow } from "./timeline";
 
 /** authorOf names who wrote a message. */

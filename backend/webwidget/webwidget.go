@@ -6,6 +6,10 @@
 //
 // The TypeScript source and its build live next to this file; the built
 // bundle (dist/) is committed so that building tandemd needs no Node.
+//
+// It serves files only. The API the widget calls, WidgetService, is
+// internal/widget's: "widget" is the customer's API, "webwidget" this
+// browser client of it.
 package webwidget
 
 import (
@@ -63,7 +67,7 @@ type Handler struct {
 }
 
 // New loads the embedded bundle. It fails only when the bundle is
-// incomplete, which `npm run build` in backend/widget fixes.
+// incomplete, which `npm run build` in backend/webwidget fixes.
 func New(opts Options) (*Handler, error) {
 	h := &Handler{opts: opts, assets: map[string]file{}}
 	var err error

@@ -3,7 +3,8 @@
 // or, with nobody from the team online, that the team is away and how they
 // will reply (no made-up estimate then).
 
-import { QueueWait, type QueueStatus } from "../../../../api/ts/tandem/v1/widget_pb.js";
+import { ConversationState } from "@api/conversation_pb.js";
+import { QueueWait, type QueueStatus, type WidgetConversation } from "@api/widget_pb.js";
 import { strings } from "./strings";
 
 /** QueueView is the banner's content. */
@@ -30,4 +31,10 @@ export function queueView(q: Pick<QueueStatus, "position" | "agentsOnline" | "wa
   const wait = strings.queueWait(ranges[q.wait] ?? "");
   if (wait) lines.push(wait);
   return { lines, askEmail: false };
+}
+
+/** queueBanner is the banner for a conversation, or null while it is not waiting for a person. */
+export function queueBanner(q: QueueStatus | undefined, conv: Pick<WidgetConversation, "state"> | null, emailGiven: string): QueueView | null {
+  if (!q || !conv || conv.state !== ConversationState.PENDING) return null;
+  return queueView(q, emailGiven !== "");
 }
