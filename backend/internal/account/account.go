@@ -4,6 +4,7 @@
 // interceptors.
 //
 // Tables owned: users, sessions, api_keys.
+// Tables read: members (a key's or user's workspaces).
 // Events emitted: api_key.created, api_key.revoked (workspace-scoped).
 package account
 

@@ -11,7 +11,8 @@
 // that says so. Custom actions are the widget's buttons: pressing one runs
 // its actions, the same ones rules have.
 //
-// Tables owned: automation_rules, rule_runs, custom_actions.
+// Tables owned: automation_rules, rule_runs, custom_actions, rule_timers,
+// webhook_deliveries.
 // Events emitted: automation.rule_created, automation.rule_updated,
 // automation.rule_deleted, automation.rules_reordered,
 // automation.custom_action_created, automation.custom_action_updated,

@@ -5,9 +5,9 @@
 // for every trigger) when it is not confident, when the model fails, when a
 // customer repeats themselves or asks for a person.
 //
-// Tables owned: bot_settings, bot_escalation_intents (handoffs and
-// conversations.handoff_reason are written by the conversation package's
-// HandOff).
+// Tables owned: bot_settings, bot_escalation_intents.
+// Tables read: handoffs (written by the conversation package's HandOff: the
+// knowledge gaps report on them).
 // Events emitted: bot.settings_updated; through conversations, the AI
 // agent's messages and conversation.handoff.
 package bot

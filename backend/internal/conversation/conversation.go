@@ -4,7 +4,8 @@
 // transitions only this package makes. It serves ConversationService and,
 // with the contact package, WidgetService, and streams both sides' events.
 //
-// Tables owned: conversations, messages, conversation_reads.
+// Tables owned: conversations, messages, conversation_reads, participants,
+// handoffs, conversation_tags.
 // Events emitted: conversation.created, conversation.state_changed,
 // conversation.read, message.created, note.created (and typing, which is
 // ephemeral and never stored).

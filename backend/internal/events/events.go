@@ -4,7 +4,10 @@
 // workspace and its newest sequence number. The bus is only a hint: readers
 // that see a gap, or that resume from a cursor, read the log.
 //
-// Tables owned: events (and workspaces.last_seq, the per-workspace sequence).
+// Tables owned: events, log_flushes, reactor_cursors, server_secrets (the
+// key of stream cursors).
+// Columns owned: workspaces.last_seq (the per-workspace sequence),
+// workspaces.pruned_seq.
 package events
 
 import (

@@ -3,6 +3,8 @@
 // S3-compatible bucket when configured) under server-made keys, typed by
 // their content, never by their name, and served only to callers who may see
 // their conversation.
+//
+// Tables owned: files.
 package files
 
 import (

@@ -7,6 +7,7 @@
 // only their owner. Members turn types off per workspace.
 //
 // Tables owned: notifications, notification_prefs.
+// Tables read: workspaces (the ones it notifies in).
 // Events emitted: notification.created (visible to its member alone, so
 // their Watch stream carries it).
 package notify

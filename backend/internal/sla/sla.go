@@ -9,7 +9,8 @@
 // conversation (conversation.SetSLA): met when settled in time, missed at
 // the breach itself (in the breach's own commit), never counted twice.
 //
-// Tables owned: sla_policies, business_hours, sla_timers.
+// Tables owned: sla_policies, business_hours, sla_timers, followup_settings.
+// Tables read: workspaces (the ones it keeps clocks in).
 // Events emitted: sla.policy_changed, sla.hours_changed, sla.warning,
 // sla.breach (and, through conversations, conversation.sla_updated).
 package sla

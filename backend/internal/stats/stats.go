@@ -3,6 +3,8 @@
 // conversation, handoff and tag tables (through indexed ranges of
 // conversations by creation or close time, never scanning messages) and
 // writes nothing.
+//
+// Tables read: conversations, handoffs, conversation_tags, tags.
 package stats
 
 import (

@@ -1,6 +1,8 @@
 // Package storetest runs a test on every database Tandem supports: embedded
 // SQLite always, MySQL/MariaDB whenever TANDEM_TEST_MYSQL_DSN names a server
 // (CI always sets it). Each test gets its own freshly migrated database.
+//
+// Tables read: events (what tests wait for).
 package storetest
 
 import (

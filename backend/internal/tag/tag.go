@@ -3,6 +3,8 @@
 // rows and their events); this package counts them per period.
 //
 // Tables owned: tags.
+// Tables read: conversation_tags (written by the conversation package: how
+// often each tag is used).
 // Events emitted: tag.created, tag.updated, tag.deleted.
 package tag
 

@@ -2,8 +2,9 @@
 // agent groups (departments). Membership lives here and only here: the access
 // layer asks Role for every workspace-scoped call.
 //
-// Tables owned: workspaces (but last_seq, which is the event log's), members,
-// invites, agent_groups, group_members.
+// Tables owned: workspaces (but last_seq and pruned_seq, which are the event
+// log's), members, invites, agent_groups, group_members.
+// Tables read: users (the invited person's account).
 // Events emitted: workspace.created, workspace.updated, member.invited,
 // member.added, member.role_changed, member.removed, group.created,
 // group.updated, group.deleted, group.member_added, group.member_removed,
