@@ -69,10 +69,11 @@ test-browser: ## the widget in headless Chromium against a real tandemd --demo (
 	cd backend/webwidget && npm run test:browser
 
 .PHONY: vet
-vet: ## gofmt, go vet, and go.mod as go mod tidy would write it
+vet: ## gofmt, go vet, go.mod as go mod tidy would write it, and no big (binary) file tracked
 	@out=$$(gofmt -l backend); [ -z "$$out" ] || (echo "gofmt needed: $$out" >&2; exit 1)
 	cd backend && go vet ./...
 	@cd backend && go mod tidy -diff >/dev/null || (echo "backend/go.mod is not tidy: run go mod tidy in backend" >&2; exit 1)
+	@big=$$(git ls-files -z | xargs -0 du -k 2>/dev/null | awk '$$1 > 2048 {print $$2}'); [ -z "$$big" ] || (echo "tracked files over 2 MiB (binaries?): $$big" >&2; exit 1)
 
 .PHONY: tools
 tools: ## install the pinned code generators (Go plugins into .bin, buf and protoc-gen-es into api/node_modules)
