@@ -74,6 +74,9 @@ type options struct {
 	tandemd   string
 	pprofDir  string
 	verbose   bool
+	// runs is how many times each scenario runs; its figures are the
+	// median run's, with the spread.
+	runs int
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -82,27 +85,37 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	var list string
 	fs.BoolVar(&o.short, "short", false, "run each scenario for a few seconds at reduced sizes (proves they work; numbers are not meaningful)")
-	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6); all when empty")
+	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6, S7a..S7d); all when empty")
 	fs.StringVar(&o.dsn, "dsn", envOr("TANDEM_TEST_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test"), "MySQL/MariaDB server to use (a database is created and dropped per scenario)")
 	fs.StringVar(&o.jsonPath, "json", "", "write every result and detail to this JSON file")
 	fs.StringVar(&o.tandemd, "tandemd", "", "tandemd binary to run (built from this checkout when empty)")
 	fs.StringVar(&o.pprofDir, "pprof", "", "run tandemd with net/http/pprof and save CPU and heap profiles of the Tandem phases in this directory")
 	fs.BoolVar(&o.verbose, "v", false, "log progress to stderr")
+	fs.IntVar(&o.runs, "runs", 0, "runs of each scenario, reported as the median run with the spread (0: 3, or 1 with -short)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	known := map[string]bool{}
+	switch {
+	case o.runs < 0:
+		return o, fmt.Errorf("-runs %d: at least 1", o.runs)
+	case o.runs == 0 && o.short:
+		o.runs = 1
+	case o.runs == 0:
+		o.runs = 3
+	}
+	known := map[string]string{}
 	for _, s := range scenarios() {
-		known[s.name] = true
+		known[strings.ToUpper(s.name)] = s.name
 	}
 	for _, s := range strings.Split(list, ",") {
 		if s = strings.ToUpper(strings.TrimSpace(s)); s == "" {
 			continue
 		}
-		if !known[s] {
-			return o, fmt.Errorf("unknown scenario %q (S1..S6)", s)
+		name, ok := known[s]
+		if !ok {
+			return o, fmt.Errorf("unknown scenario %q (S1..S6, S7a..S7d)", s)
 		}
-		o.scenarios = append(o.scenarios, s)
+		o.scenarios = append(o.scenarios, name)
 	}
 	return o, nil
 }
@@ -129,8 +142,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.close()
-	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit()}
-	fmt.Fprintf(stdout, "# tandembench %s, commit %s, %s, short=%v\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short)
+	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit(), Runs: o.runs}
+	fmt.Fprintf(stdout, "# tandembench %s, commit %s, %s, short=%v, %d run(s) per scenario\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short, o.runs)
 	fmt.Fprintln(stdout, "# scenario metric baseline tandem ratio target result")
 	var failed []string
 	for _, s := range scenarios() {
@@ -138,10 +151,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(stdout, "# %s %s\n", s.name, s.title)
-		start := time.Now()
-		res, err := s.run(ctx, e)
+		res, err := runScenario(ctx, e, s, stdout)
 		if err != nil {
-			fmt.Fprintf(stdout, "# %s FAILED after %v: %v\n", s.name, time.Since(start).Round(time.Second), err)
+			fmt.Fprintf(stdout, "# %s FAILED: %v\n", s.name, err)
 			fmt.Fprintf(stderr, "%s: what its processes printed last:\n%s", s.name, e.lastOutput)
 			failed = append(failed, s.name)
 			report.Errors = append(report.Errors, fmt.Sprintf("%s: %v", s.name, err))
@@ -150,7 +162,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			continue
 		}
-		res.Scenario, res.Seconds = s.name, time.Since(start).Seconds()
 		res.print(stdout)
 		report.Results = append(report.Results, res)
 	}
@@ -163,4 +174,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("scenarios failed to run: " + strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// runScenario runs the scenario e.o.runs times and combines the runs; a
+// run that fails fails the scenario.
+func runScenario(ctx context.Context, e *env, s scenario, stdout io.Writer) (*Result, error) {
+	var runs []*Result
+	for i := range e.o.runs {
+		if e.o.runs > 1 {
+			fmt.Fprintf(stdout, "# %s run %d of %d\n", s.name, i+1, e.o.runs)
+		}
+		start := time.Now()
+		res, err := s.run(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("run %d after %v: %w", i+1, time.Since(start).Round(time.Second), err)
+		}
+		res.Scenario, res.Seconds = s.name, time.Since(start).Seconds()
+		runs = append(runs, res)
+	}
+	return combineRuns(runs)
 }
