@@ -46,6 +46,10 @@ func scenarios() []scenario {
 		{"S4", "fan-out: events to agent streams in one workspace vs a bare connect-go broadcaster", runS4},
 		{"S5", "inbox reads: ListConversations and history vs hand-written SQL", runS5},
 		{"S6", "resume storm: streams resume on B after A is killed vs raw catch-up SQL", runS6},
+		{"S7a", "idle tenants: tandemd's idle CPU with 10 to 100k workspaces (AI on, a tenth with an SLA policy)", runS7a},
+		{"S7b", "reaction latency: the AI agent's reply and a rule's action in one busy workspace among 10 to 100k", runS7b},
+		{"S7c", "isolation: one workspace's model stalls; the AI agent answers 50 others", runS7c},
+		{"S7d", "failover: two replicas, one SIGKILLed under load; every question reacted to once, work taken over", runS7d},
 	}
 }
 
@@ -77,6 +81,8 @@ type options struct {
 	// runs is how many times each scenario runs; its figures are the
 	// median run's, with the spread.
 	runs int
+	// lease is tandemd's reactor lease: S7d's takeover is held to it.
+	lease time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -91,6 +97,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.tandemd, "tandemd", "", "tandemd binary to run (built from this checkout when empty)")
 	fs.StringVar(&o.pprofDir, "pprof", "", "run tandemd with net/http/pprof and save CPU and heap profiles of the Tandem phases in this directory")
 	fs.BoolVar(&o.verbose, "v", false, "log progress to stderr")
+	fs.DurationVar(&o.lease, "reactor-lease", 3*time.Second, "tandemd's reactor lease: S7d expects a killed replica's work taken over within it (plus one 1 s reactor pass)")
 	fs.IntVar(&o.runs, "runs", 0, "runs of each scenario, reported as the median run with the spread (0: 3, or 1 with -short)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

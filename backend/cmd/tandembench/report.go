@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -191,8 +193,8 @@ func (r *Result) print(w io.Writer) {
 		if p.RSSMiB > 0 {
 			fmt.Fprintf(&b, "  rss %sMiB", num(p.RSSMiB))
 		}
-		for k, v := range p.Extra {
-			fmt.Fprintf(&b, "  %s %s", k, num(v))
+		for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
+			fmt.Fprintf(&b, "  %s %s", k, num(p.Extra[k]))
 		}
 		fmt.Fprintln(w, b.String())
 	}
