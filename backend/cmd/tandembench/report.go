@@ -202,7 +202,7 @@ func (r *Result) print(w io.Writer) {
 		fmt.Fprintf(w, "# %s note: %s\n", r.Scenario, n)
 	}
 	for _, c := range r.Checks {
-		if sp := c.Spread; sp != nil {
+		if sp := c.Spread; sp != nil && (!c.worst || sp.TandemMin != sp.TandemMax) {
 			how := "median"
 			if c.worst {
 				how = "worst"

@@ -44,12 +44,18 @@ func combineRuns(runs []*Result) (*Result, error) {
 // combineCheck is the median (or worst) of one check over the runs, with
 // the spread of its values.
 func combineCheck(cs []Check) Check {
+	// Sorted from best to worst run, so that the median of an even
+	// number of runs is the worse of the two middle ones.
 	order := slices.Clone(cs)
 	key := func(c Check) float64 {
+		v := c.Tandem
 		if c.onRatio && c.Ratio != nil {
-			return *c.Ratio
+			v = *c.Ratio
 		}
-		return c.Tandem
+		if c.atLeast {
+			return -v
+		}
+		return v
 	}
 	slices.SortStableFunc(order, func(a, b Check) int {
 		switch {
@@ -60,12 +66,9 @@ func combineCheck(cs []Check) Check {
 		}
 		return 0
 	})
-	pick := order[(len(order)-1)/2] // the median of an odd count; the lower middle of an even one
+	pick := order[len(order)/2]
 	if pick.worst {
 		pick = order[len(order)-1]
-		if pick.atLeast {
-			pick = order[0]
-		}
 	}
 	sp := &Spread{Runs: len(cs), TandemMin: cs[0].Tandem, TandemMax: cs[0].Tandem}
 	for _, c := range cs {

@@ -49,6 +49,15 @@ func TestCombineRuns(t *testing.T) {
 		t.Errorf("printed:\n%s", out.String())
 	}
 
+	// Of two runs, the worse one shows (no optimistic median).
+	two, _ := combineRuns([]*Result{run(60, 100, 0, 30), run(90, 100, 0, 10)})
+	if c := two.Checks[0]; c.Tandem != 60 {
+		t.Errorf("msgs_per_s of two runs = %v, want the worse, 60", c.Tandem)
+	}
+	if c := two.Checks[2]; c.Tandem != 30 {
+		t.Errorf("p99_ms of two runs = %v, want the worse, 30", c.Tandem)
+	}
+
 	// Runs that report different checks cannot be combined.
 	other := run(1, 1, 0, 1)
 	other.Checks = other.Checks[1:]
