@@ -78,9 +78,12 @@ func (w *tenantWorld) close() {
 	w.s.close()
 }
 
-// grow seeds workspaces up to n in all and starts a fresh tandemd (reactors
-// on) in place of the last; it returns how long seeding took.
+// grow stops the last tandemd, seeds workspaces up to n in all and starts
+// a fresh tandemd (reactors on); it returns how long seeding took.
 func (w *tenantWorld) grow(ctx context.Context, n int) (time.Duration, error) {
+	if w.live != nil {
+		w.live.Kill()
+	}
 	start := time.Now()
 	if n > w.n {
 		if err := w.seeder.seed(ctx, n-w.n); err != nil {
@@ -89,9 +92,6 @@ func (w *tenantWorld) grow(ctx context.Context, n int) (time.Duration, error) {
 		w.n = n
 	}
 	took := time.Since(start)
-	if w.live != nil {
-		w.live.Kill()
-	}
 	if err := w.s.startReplicas(ctx, 1, map[string]string{"TANDEM_REACTORS": "true"}); err != nil {
 		return took, err
 	}
