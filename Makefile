@@ -34,9 +34,12 @@ test: test-env buf vet widget-test ## set up (test-env), then run every test: Go
 	$(MAKE) test-browser
 	$(MAKE) -C desktop test test-window
 
+# `make bench BENCH_ARGS="-scenario S7a,S7b -runs 1"` passes flags to the tool.
+BENCH_ARGS ?=
+
 .PHONY: bench
-bench: ## every benchmark scenario at full size against same-run baselines (docs/BENCHMARKS.md)
-	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go run ./cmd/tandembench -json ../bench.json
+bench: ## every benchmark scenario (S1-S6, S7a-S7d) at full size, three runs each, against same-run baselines (docs/BENCHMARKS.md)
+	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go run ./cmd/tandembench -json ../bench.json $(BENCH_ARGS)
 
 # `make eval EVAL_ARGS="-mode model -v"` passes flags to the command.
 EVAL_ARGS ?=

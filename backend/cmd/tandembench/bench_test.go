@@ -18,6 +18,10 @@ import (
 // the test MySQL server: each must run, print its result lines, and keep
 // the correctness checks (nothing lost, doubled or out of order). The
 // performance numbers of a short run mean nothing and are not checked.
+//
+// S7's scenarios must also have done what they claim: every question got
+// its reactions within the wait (the AI agent's answers, not handoffs, from
+// the uploaded document), and the stalled model was really called.
 func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the load tool with tandemd replicas")
@@ -94,7 +98,8 @@ func TestShortRun(t *testing.T) {
 	if len(report.Errors) > 0 {
 		t.Errorf("scenarios failed: %v", report.Errors)
 	}
-	correctness := map[string]bool{"lost": true, "duplicated": true, "out_of_order": true, "gaps": true, "duplicates": true}
+	correctness := map[string]bool{"lost": true, "duplicated": true, "out_of_order": true, "gaps": true, "duplicates": true,
+		"not_in_log": true, "ai_reply_lost": true, "ai_reply_doubled": true, "rule_action_lost": true, "rule_action_doubled": true}
 	seen := 0
 	for _, r := range report.Results {
 		for _, c := range r.Checks {
@@ -105,9 +110,22 @@ func TestShortRun(t *testing.T) {
 				}
 			}
 		}
+		for _, c := range r.Checks {
+			if (c.Metric == "model_stalls" || c.Metric == "stalled_handed_off") && !c.Pass {
+				t.Errorf("%s %s = %v: the stalled model was not exercised as the scenario claims", r.Scenario, c.Metric, c.Tandem)
+			}
+		}
 		for _, p := range r.Phases {
 			if p.System != "tandem" {
 				continue
+			}
+			if strings.HasPrefix(r.Scenario, "S7") && p.Extra["probes"] > 0 {
+				if p.Extra["no_ai_reply"] != 0 || p.Extra["no_rule_action"] != 0 || p.Extra["failed_sends"] != 0 {
+					t.Errorf("%s %s: questions without a reaction: %v", r.Scenario, p.Name, p.Extra)
+				}
+				if !strings.HasPrefix(p.Name, "stalled") && p.Extra["answers"] == 0 {
+					t.Errorf("%s %s: the AI agent answered nothing (%v): the document or questions no longer match", r.Scenario, p.Name, p.Extra)
+				}
 			}
 			// (Failed sends are not counted: a send that times out on a
 			// starved machine was never acknowledged, so nothing is lost.)
@@ -118,7 +136,7 @@ func TestShortRun(t *testing.T) {
 			}
 		}
 	}
-	if seen < 6 {
-		t.Errorf("only %d correctness checks reported (S2 and S6 report lost/gaps, duplicates and order)", seen)
+	if seen < 11 {
+		t.Errorf("only %d correctness checks reported (S2 and S6 report lost/gaps, duplicates and order; S7d lost and doubled reactions)", seen)
 	}
 }

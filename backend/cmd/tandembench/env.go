@@ -186,8 +186,8 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 		s.replicas = append(s.replicas, r)
 		s.pprof[r] = pprofAddr
 	}
-	var err error
-	s.owner, err = faulttest.Login(ctx, s.replicas[0].URL, ownerEmail, ownerPassword)
+	var err error // (through one just started: an earlier one may be gone)
+	s.owner, err = faulttest.Login(ctx, s.replicas[len(s.replicas)-n].URL, ownerEmail, ownerPassword)
 	return err
 }
 

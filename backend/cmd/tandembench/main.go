@@ -46,6 +46,10 @@ func scenarios() []scenario {
 		{"S4", "fan-out: events to agent streams in one workspace vs a bare connect-go broadcaster", runS4},
 		{"S5", "inbox reads: ListConversations and history vs hand-written SQL", runS5},
 		{"S6", "resume storm: streams resume on B after A is killed vs raw catch-up SQL", runS6},
+		{"S7a", "idle tenants: tandemd's idle CPU with 10 to 100k workspaces (AI on, a tenth with an SLA policy)", runS7a},
+		{"S7b", "reaction latency: the AI agent's reply and a rule's action in one busy workspace among 10 to 100k", runS7b},
+		{"S7c", "isolation: one workspace's model stalls; the AI agent answers 50 others", runS7c},
+		{"S7d", "failover: two replicas, one SIGKILLed under load; every question reacted to once, work taken over", runS7d},
 	}
 }
 
@@ -74,6 +78,11 @@ type options struct {
 	tandemd   string
 	pprofDir  string
 	verbose   bool
+	// runs is how many times each scenario runs; its figures are the
+	// median run's, with the spread.
+	runs int
+	// lease is tandemd's reactor lease: S7d's takeover is held to it.
+	lease time.Duration
 }
 
 func parse(args []string, stderr io.Writer) (options, error) {
@@ -82,27 +91,38 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	var list string
 	fs.BoolVar(&o.short, "short", false, "run each scenario for a few seconds at reduced sizes (proves they work; numbers are not meaningful)")
-	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6); all when empty")
+	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6, S7a..S7d); all when empty")
 	fs.StringVar(&o.dsn, "dsn", envOr("TANDEM_TEST_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test"), "MySQL/MariaDB server to use (a database is created and dropped per scenario)")
 	fs.StringVar(&o.jsonPath, "json", "", "write every result and detail to this JSON file")
 	fs.StringVar(&o.tandemd, "tandemd", "", "tandemd binary to run (built from this checkout when empty)")
 	fs.StringVar(&o.pprofDir, "pprof", "", "run tandemd with net/http/pprof and save CPU and heap profiles of the Tandem phases in this directory")
 	fs.BoolVar(&o.verbose, "v", false, "log progress to stderr")
+	fs.DurationVar(&o.lease, "reactor-lease", 3*time.Second, "tandemd's reactor lease: S7d expects a killed replica's work taken over within it (plus one 1 s reactor pass)")
+	fs.IntVar(&o.runs, "runs", 0, "runs of each scenario, reported as the median run with the spread (0: 3, or 1 with -short)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	known := map[string]bool{}
+	switch {
+	case o.runs < 0:
+		return o, fmt.Errorf("-runs %d: at least 1", o.runs)
+	case o.runs == 0 && o.short:
+		o.runs = 1
+	case o.runs == 0:
+		o.runs = 3
+	}
+	known := map[string]string{}
 	for _, s := range scenarios() {
-		known[s.name] = true
+		known[strings.ToUpper(s.name)] = s.name
 	}
 	for _, s := range strings.Split(list, ",") {
 		if s = strings.ToUpper(strings.TrimSpace(s)); s == "" {
 			continue
 		}
-		if !known[s] {
-			return o, fmt.Errorf("unknown scenario %q (S1..S6)", s)
+		name, ok := known[s]
+		if !ok {
+			return o, fmt.Errorf("unknown scenario %q (S1..S6, S7a..S7d)", s)
 		}
-		o.scenarios = append(o.scenarios, s)
+		o.scenarios = append(o.scenarios, name)
 	}
 	return o, nil
 }
@@ -129,8 +149,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.close()
-	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit()}
-	fmt.Fprintf(stdout, "# tandembench %s, commit %s, %s, short=%v\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short)
+	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit(), Runs: o.runs}
+	fmt.Fprintf(stdout, "# tandembench %s, commit %s, %s, short=%v, %d run(s) per scenario\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short, o.runs)
 	fmt.Fprintln(stdout, "# scenario metric baseline tandem ratio target result")
 	var failed []string
 	for _, s := range scenarios() {
@@ -138,10 +158,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(stdout, "# %s %s\n", s.name, s.title)
-		start := time.Now()
-		res, err := s.run(ctx, e)
+		res, err := runScenario(ctx, e, s, stdout)
 		if err != nil {
-			fmt.Fprintf(stdout, "# %s FAILED after %v: %v\n", s.name, time.Since(start).Round(time.Second), err)
+			fmt.Fprintf(stdout, "# %s FAILED: %v\n", s.name, err)
 			fmt.Fprintf(stderr, "%s: what its processes printed last:\n%s", s.name, e.lastOutput)
 			failed = append(failed, s.name)
 			report.Errors = append(report.Errors, fmt.Sprintf("%s: %v", s.name, err))
@@ -150,7 +169,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			continue
 		}
-		res.Scenario, res.Seconds = s.name, time.Since(start).Seconds()
 		res.print(stdout)
 		report.Results = append(report.Results, res)
 	}
@@ -163,4 +181,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return errors.New("scenarios failed to run: " + strings.Join(failed, ", "))
 	}
 	return nil
+}
+
+// runScenario runs the scenario e.o.runs times and combines the runs; a
+// run that fails fails the scenario.
+func runScenario(ctx context.Context, e *env, s scenario, stdout io.Writer) (*Result, error) {
+	var runs []*Result
+	for i := range e.o.runs {
+		if e.o.runs > 1 {
+			fmt.Fprintf(stdout, "# %s run %d of %d\n", s.name, i+1, e.o.runs)
+		}
+		start := time.Now()
+		res, err := s.run(ctx, e)
+		if err != nil {
+			return nil, fmt.Errorf("run %d after %v: %w", i+1, time.Since(start).Round(time.Second), err)
+		}
+		res.Scenario, res.Seconds = s.name, time.Since(start).Seconds()
+		runs = append(runs, res)
+	}
+	return combineRuns(runs)
 }

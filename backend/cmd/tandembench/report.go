@@ -4,9 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +19,8 @@ type Report struct {
 	Short   bool      `json:"short"`
 	Machine string    `json:"machine"`
 	Commit  string    `json:"commit"`
+	// Runs is how many times each scenario ran (see Check.Spread).
+	Runs    int       `json:"runs"`
 	Results []*Result `json:"results"`
 	Errors  []string  `json:"errors,omitempty"`
 }
@@ -41,11 +45,49 @@ type Check struct {
 	Ratio    *float64 `json:"ratio"`
 	Target   string   `json:"target"`
 	Pass     bool     `json:"pass"`
+	// Spread is the range over the runs, when the scenario ran more than
+	// once (Tandem and Ratio are then the median run's values, or the
+	// worst run's for a count that must stay 0).
+	Spread *Spread `json:"spread,omitempty"`
+
+	// How the check is judged, kept to judge it again over several runs.
+	bound   float64
+	atLeast bool
+	onRatio bool
+	worst   bool // a correctness count: the worst run counts, not the median
+}
+
+// Spread is how far a check's values ranged over the runs.
+type Spread struct {
+	Runs      int      `json:"runs"`
+	TandemMin float64  `json:"tandem_min"`
+	TandemMax float64  `json:"tandem_max"`
+	RatioMin  *float64 `json:"ratio_min,omitempty"`
+	RatioMax  *float64 `json:"ratio_max,omitempty"`
+}
+
+// judge sets Pass from the values and the bound.
+func (c *Check) judge() {
+	v := c.Tandem
+	if c.onRatio {
+		if c.Ratio == nil {
+			c.Pass = false
+			return
+		}
+		v = *c.Ratio
+	}
+	if c.atLeast {
+		c.Pass = v >= c.bound
+	} else {
+		c.Pass = v <= c.bound
+	}
 }
 
 // Phase is one measured run of one system: the numbers behind the checks.
 type Phase struct {
 	Name string `json:"name"`
+	// Run numbers the scenario's run (from 1) when it ran more than once.
+	Run int `json:"run,omitempty"`
 	// System is "baseline" or "tandem".
 	System    string   `json:"system"`
 	Ops       int64    `json:"ops"`
@@ -70,13 +112,14 @@ func ptr(v float64) *float64 {
 // ratioCheck compares tandem/baseline with a bound: atLeast for "higher is
 // better" metrics, else at most.
 func ratioCheck(metric string, baseline, tandem, bound float64, atLeast bool) Check {
-	r := tandem / baseline
-	c := Check{Metric: metric, Baseline: ptr(baseline), Tandem: tandem, Ratio: ptr(r)}
+	c := Check{Metric: metric, Baseline: ptr(baseline), Tandem: tandem, Ratio: ptr(tandem / baseline),
+		bound: bound, atLeast: atLeast, onRatio: true}
 	if atLeast {
-		c.Target, c.Pass = fmt.Sprintf(">=%.2fx", bound), r >= bound
+		c.Target = fmt.Sprintf(">=%.2fx", bound)
 	} else {
-		c.Target, c.Pass = fmt.Sprintf("<=%.2fx", bound), r <= bound
+		c.Target = fmt.Sprintf("<=%.2fx", bound)
 	}
+	c.judge()
 	if baseline == 0 && tandem == 0 && !atLeast { // both perfect (a count of errors, a latency of nothing)
 		c.Ratio, c.Pass = ptr(1), true
 	}
@@ -86,12 +129,21 @@ func ratioCheck(metric string, baseline, tandem, bound float64, atLeast bool) Ch
 // absCheck compares Tandem's value with an absolute bound; the baseline's
 // value (NaN when there is none) is shown for reference.
 func absCheck(metric string, baseline, tandem, bound float64, atLeast bool) Check {
-	c := Check{Metric: metric, Baseline: ptr(baseline), Tandem: tandem}
+	c := Check{Metric: metric, Baseline: ptr(baseline), Tandem: tandem, bound: bound, atLeast: atLeast}
 	if atLeast {
-		c.Target, c.Pass = fmt.Sprintf(">=%s", num(bound)), tandem >= bound
+		c.Target = fmt.Sprintf(">=%s", num(bound))
 	} else {
-		c.Target, c.Pass = fmt.Sprintf("<=%s", num(bound)), tandem <= bound
+		c.Target = fmt.Sprintf("<=%s", num(bound))
 	}
+	c.judge()
+	return c
+}
+
+// countCheck is a correctness count that must be 0 (lost, doubled, out of
+// order): over several runs the worst run decides, never the median.
+func countCheck(metric string, baseline, tandem float64) Check {
+	c := absCheck(metric, baseline, tandem, 0, false)
+	c.worst = true
 	return c
 }
 
@@ -123,7 +175,11 @@ func opt(p *float64) string {
 func (r *Result) print(w io.Writer) {
 	for _, p := range r.Phases {
 		var b strings.Builder
-		fmt.Fprintf(&b, "# %s %-22s %-8s %8s ops %7.1fs %9s/s", r.Scenario, p.Name, p.System, num(float64(p.Ops)), p.Seconds, num(p.PerSecond))
+		name := p.Name
+		if p.Run > 0 {
+			name = fmt.Sprintf("%s(run%d)", p.Name, p.Run)
+		}
+		fmt.Fprintf(&b, "# %s %-22s %-8s %8s ops %7.1fs %9s/s", r.Scenario, name, p.System, num(float64(p.Ops)), p.Seconds, num(p.PerSecond))
 		if p.Latency != nil {
 			l := p.Latency
 			fmt.Fprintf(&b, "  ms p50 %s p95 %s p99 %s p99.9 %s max %s", num(l.P50), num(l.P95), num(l.P99), num(l.P999), num(l.Max))
@@ -137,13 +193,26 @@ func (r *Result) print(w io.Writer) {
 		if p.RSSMiB > 0 {
 			fmt.Fprintf(&b, "  rss %sMiB", num(p.RSSMiB))
 		}
-		for k, v := range p.Extra {
-			fmt.Fprintf(&b, "  %s %s", k, num(v))
+		for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
+			fmt.Fprintf(&b, "  %s %s", k, num(p.Extra[k]))
 		}
 		fmt.Fprintln(w, b.String())
 	}
 	for _, n := range r.Notes {
 		fmt.Fprintf(w, "# %s note: %s\n", r.Scenario, n)
+	}
+	for _, c := range r.Checks {
+		if sp := c.Spread; sp != nil && (!c.worst || sp.TandemMin != sp.TandemMax) {
+			how := "median"
+			if c.worst {
+				how = "worst"
+			}
+			line := fmt.Sprintf("# %s spread %s: tandem %s..%s", r.Scenario, c.Metric, num(sp.TandemMin), num(sp.TandemMax))
+			if sp.RatioMin != nil && sp.RatioMax != nil {
+				line += fmt.Sprintf(", ratio %.2fx..%.2fx", *sp.RatioMin, *sp.RatioMax)
+			}
+			fmt.Fprintf(w, "%s over %d runs (%s shown)\n", line, sp.Runs, how)
+		}
 	}
 	for _, c := range r.Checks {
 		result := "MISS"

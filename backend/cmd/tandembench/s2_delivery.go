@@ -196,9 +196,9 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 	res.Checks = []Check{
 		ratioCheck("p99_ms", bp99, tp99, 2, false),
 		absCheck("p99_ms", bp99, tp99, 25, false),
-		absCheck("lost", float64(bTally[0]), float64(tTally[0]), 0, false),
-		absCheck("duplicated", float64(bTally[1]), float64(tTally[1]), 0, false),
-		absCheck("out_of_order", float64(bTally[2]), float64(tTally[2]), 0, false),
+		countCheck("lost", float64(bTally[0]), float64(tTally[0])),
+		countCheck("duplicated", float64(bTally[1]), float64(tTally[1])),
+		countCheck("out_of_order", float64(bTally[2]), float64(tTally[2])),
 	}
 	if tTally[3] > 0 {
 		res.Notes = append(res.Notes, fmt.Sprintf("%d Tandem sends failed", tTally[3]))

@@ -150,3 +150,61 @@ func (d *delivery) tally() (lost, dup, disorder, failed int) {
 	}
 	return lost, dup, disorder, failed
 }
+
+// arrivals is, for every watcher, which messages had reached it: taken when
+// a wait ends, to tell late deliveries from lost ones afterwards.
+type arrivals [][][]bool // group -> watcher -> message
+
+func (d *delivery) arrivals() arrivals {
+	out := make(arrivals, len(d.watchers))
+	for g, ws := range d.watchers {
+		out[g] = make([][]bool, len(ws))
+		for w, l := range ws {
+			got := make([]bool, d.n)
+			l.mu.Lock()
+			for i, c := range l.counts {
+				got[i] = c > 0
+			}
+			l.mu.Unlock()
+			out[g][w] = got
+		}
+	}
+	return out
+}
+
+// lateAndLost splits the deliveries of acknowledged messages that had not
+// arrived by the snapshot: late ones arrived since, lost ones never did.
+func (d *delivery) lateAndLost(by arrivals) (late, lost int) {
+	for i, ok := range d.acked {
+		if !ok {
+			continue
+		}
+		g := d.group[i]
+		for w, l := range d.watchers[g] {
+			if by[g][w][i] {
+				continue
+			}
+			l.mu.Lock()
+			c := l.counts[i]
+			l.mu.Unlock()
+			if c > 0 {
+				late++
+			} else {
+				lost++
+			}
+		}
+	}
+	return late, lost
+}
+
+// settle waits for the deliveries (see wait), then, if some are missing,
+// grace longer for latecomers: a delivery that arrives in the grace is
+// late, one that never does is lost.
+func (d *delivery) settle(wait, grace time.Duration) (late, lost int) {
+	d.wait(wait)
+	by := d.arrivals()
+	if d.firsts.Load() < d.expected() {
+		d.wait(grace)
+	}
+	return d.lateAndLost(by)
+}
