@@ -86,13 +86,6 @@ func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logge
 	return &Service{db: db, log: log, people: people, logger: logger, now: time.Now}
 }
 
-// Workspaces lists every workspace: notifications are always on.
-func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM workspaces`)
-	return ids, err
-}
-
 // React is the notify reactor's handler: it works out who hears of the event
 // and notifies them, once each (a retry finds the notification there).
 func (s *Service) React(ctx context.Context, ev events.Event) error {

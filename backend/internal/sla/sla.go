@@ -105,14 +105,6 @@ func (s *Service) Policies(ctx context.Context, workspaceID string) ([]Policy, e
 	return ps, err
 }
 
-// Workspaces lists every workspace: first responses are recorded (for
-// response-time statistics) even where no policy runs a clock.
-func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM workspaces`)
-	return ids, err
-}
-
 // WorkspaceOf resolves a policy to its workspace, for authorization.
 func (s *Service) WorkspaceOf(ctx context.Context, id string) (string, error) {
 	var ws string
