@@ -46,7 +46,7 @@ type Config struct {
 	LLMTimeout      time.Duration
 	// LLMConcurrency caps the model calls running at once; a call that
 	// finds them all busy waits, within its timeout, for one to end.
-	LLMConcurrency int
+	LLMConcurrency  int
 	PollInterval    time.Duration
 	Heartbeat       time.Duration
 	EventRetention  time.Duration

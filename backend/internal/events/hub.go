@@ -41,7 +41,7 @@ type Hub struct {
 	broker Broker
 	subs   map[string]map[*Subscription]struct{}
 	taps   map[*Tap]struct{} // reactors' taps: told of every workspace
-	known  map[string]int64 // newest seq this hub has woken readers for
+	known  map[string]int64  // newest seq this hub has woken readers for
 	// acked is the newest seq of a workspace whose commit is known to have
 	// returned (here, on another replica, or in a reader's flush), hence
 	// durable: readers pass on events up to it without a flush of their own
