@@ -163,7 +163,7 @@ func settings() []setting {
 		{"llm-concurrency", "TANDEM_LLM_CONCURRENCY", "8", "model calls running at once on this replica; more wait (within --llm-timeout) for one to end"},
 		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications and SLA clocks on this replica (false: serve the API only)"},
 		{"reactor-workers", "TANDEM_REACTOR_WORKERS", "8", "workspaces each reactor handles at once on this replica (events of one workspace stay in order)"},
-		{"reactor-sweep", "TANDEM_REACTOR_SWEEP", "30s", "how often each reactor looks, in one query, for events no wake-up announced (bounds their delay when NATS loses one)"},
+		{"reactor-sweep", "TANDEM_REACTOR_SWEEP", "5s", "how often each reactor looks, in one indexed query over the latest events, for events no wake-up announced (bounds their delay when NATS loses one)"},
 		{"reactor-lease", "TANDEM_REACTOR_LEASE", "10s", "how long a replica holds its shards of the workspaces unrenewed: the longest a dead replica's workspaces wait"},
 		{"metrics-workspace-label", "TANDEM_METRICS_WORKSPACE_LABEL", "false", "label inbox metrics with the workspace's name (only with few workspaces: every workspace adds series)"},
 		{"nats-url", "TANDEM_NATS_URL", "", "NATS server carrying wake-ups between replicas (nats://127.0.0.1:4222); empty for one node"},

@@ -1,12 +1,16 @@
 package events
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
-// Pass is one sweep done in the caller's goroutine: it drains each
-// workspace of a held shard with events past the reactor's cursor, and
-// says how many it drained.
-func (r *Reactor) Pass(ctx context.Context, shards *Shards) (int, error) {
-	ids, err := r.behind(ctx)
+// Pass is one sweep done in the caller's goroutine (over the events since
+// from; a zero from is a full sweep): it drains each workspace of a held
+// shard with events past the reactor's cursor, and says how many it
+// drained.
+func (r *Reactor) Pass(ctx context.Context, shards *Shards, from time.Time) (int, error) {
+	ids, err := r.behind(ctx, from)
 	if err != nil {
 		return 0, err
 	}

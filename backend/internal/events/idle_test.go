@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -36,9 +37,10 @@ func addIdle(t *testing.T, db *store.DB, n int, gated string) []string {
 }
 
 // TestIdleWorkspacesCostNothing counts the statements (through a counting
-// driver) that a reactor's sweep, a shard renewal and a drain of one busy
-// workspace issue, with 30 idle workspaces and then with 300: the counts
-// are small and the same. Idle workspaces cost no statement of their own.
+// driver) that a reactor's sweeps (over recent events, and full), a shard
+// renewal and a drain of one busy workspace issue, with 30 idle workspaces
+// and then with 300: the counts are small and the same. Idle workspaces
+// cost no statement of their own.
 func TestIdleWorkspacesCostNothing(t *testing.T) {
 	storetest.EachCounted(t, func(t *testing.T, db *store.DB, c *storetest.Counter) {
 		ctx := context.Background()
@@ -66,31 +68,35 @@ func TestIdleWorkspacesCostNothing(t *testing.T) {
 			}
 			return c.N() - before
 		}
-		pass := func(r *events.Reactor, want int) func() error {
+		recent := func() time.Time { return time.Now().Add(-30 * time.Second) }
+		pass := func(r *events.Reactor, want int, from func() time.Time) func() error {
 			return func() error {
-				n, err := r.Pass(ctx, shards)
+				n, err := r.Pass(ctx, shards, from())
 				if err == nil && n != want {
 					t.Errorf("a pass drained %d workspaces, want %d", n, want)
 				}
 				return err
 			}
 		}
-		type costs struct{ sweep, sweepGated, tick, busy int64 }
+		full := func() time.Time { return time.Time{} }
+		type costs struct{ sweep, sweepGated, full, fullGated, tick, busy int64 }
 		measure := func(total int) costs {
 			t.Helper()
 			busy := addIdle(t, db, total, "idle-gated")[0]
 			// The ungated reactor meets them for the first time: it starts a
 			// cursor in each, at its last event older than a minute, and so
 			// handles none of their old history.
-			if _, err := ungated.Pass(ctx, shards); err != nil {
+			if _, err := ungated.Pass(ctx, shards, full()); err != nil {
 				t.Fatal(err)
 			}
 			if n := handled.Load(); n != 0 {
 				t.Fatalf("handled %d events of old history", n)
 			}
 			var out costs
-			out.sweep = statements("sweep", pass(ungated, 0))
-			out.sweepGated = statements("gated sweep", pass(gated, 0))
+			out.sweep = statements("sweep", pass(ungated, 0, recent))
+			out.sweepGated = statements("gated sweep", pass(gated, 0, recent))
+			out.full = statements("full sweep", pass(ungated, 0, full))
+			out.fullGated = statements("gated full sweep", pass(gated, 0, full))
 			out.tick = statements("renew shards", func() error { return shards.Tick(ctx) })
 			for range 2 {
 				if err := db.InTx(ctx, func(tx *store.Tx) error {
@@ -99,7 +105,7 @@ func TestIdleWorkspacesCostNothing(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			out.busy = statements("busy sweep", pass(ungated, 1))
+			out.busy = statements("busy sweep", pass(ungated, 1, recent))
 			if n := handled.Swap(0); n != 2 {
 				t.Fatalf("handled %d events in the busy workspace, want 2", n)
 			}
@@ -113,7 +119,7 @@ func TestIdleWorkspacesCostNothing(t *testing.T) {
 		}
 		// One query per sweep; four statements per renewal (the replica,
 		// its shards, two reads); a busy workspace costs its own events.
-		if many.sweep != 1 || many.sweepGated != 1 || many.tick > 4 || many.busy > 7 {
+		if many.sweep != 1 || many.sweepGated != 1 || many.full != 1 || many.fullGated != 1 || many.tick > 4 || many.busy > 7 {
 			t.Errorf("statements %+v: want a sweep of 1, a renewal of at most 4, a busy drain of at most 7", many)
 		}
 	})

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
 // RunOptions tune a reactor's run loop; zero values take the defaults.
@@ -14,22 +16,36 @@ type RunOptions struct {
 	// workspace's events are handled one at a time, in order; a slow
 	// handler holds only its own workspace and one worker.
 	Workers int
-	// Sweep is how often the reactor looks, in one query, for workspaces
-	// with events past its cursor that no wake-up announced (a wake-up lost
-	// between replicas) (default 30 s). It also sweeps when it starts and
-	// when this replica takes shards.
+	// Sweep is how often the reactor looks for events that no wake-up
+	// announced (one lost between replicas) (default 5 s): one query over
+	// the events committed since the previous sweep (and sweepMargin
+	// before it), through the events' created_at index, so its cost
+	// follows the events, not the workspaces.
 	Sweep time.Duration
+	// FullSweep is how often the reactor compares every workspace's log
+	// head with its cursor, in one query whose cost grows with the number
+	// of workspaces (default 10 min). It also does when it starts and when
+	// this replica takes shards: what happened before it held them.
+	FullSweep time.Duration
 	// Retry is how soon a workspace whose handler failed is tried again
 	// (default 1 s).
 	Retry time.Duration
 }
+
+// sweepMargin is how far before the previous sweep a sweep looks: an
+// event's created_at is taken inside its transaction, which may commit
+// (and become visible) a little later.
+const sweepMargin = 30 * time.Second
 
 func (o RunOptions) withDefaults() RunOptions {
 	if o.Workers <= 0 {
 		o.Workers = 8
 	}
 	if o.Sweep <= 0 {
-		o.Sweep = 30 * time.Second
+		o.Sweep = 5 * time.Second
+	}
+	if o.FullSweep <= 0 {
+		o.FullSweep = 10 * time.Minute
 	}
 	if o.Retry <= 0 {
 		o.Retry = time.Second
@@ -57,9 +73,20 @@ func (r *Reactor) Run(ctx context.Context, shards *Shards, opts RunOptions) erro
 	defer p.stop()
 	sweep := time.NewTicker(opts.Sweep)
 	defer sweep.Stop()
+	full := time.NewTicker(opts.FullSweep)
+	defer full.Stop()
 	retry := time.NewTicker(opts.Retry)
 	defer retry.Stop()
-	r.sweep(ctx, shards, p)
+	// since is where the next sweep starts looking: before the previous
+	// one began, by the margin.
+	var since time.Time
+	sweepFrom := func(from time.Time) {
+		start := r.now()
+		if r.sweep(ctx, shards, p, from) {
+			since = start.Add(-sweepMargin)
+		}
+	}
+	sweepFrom(time.Time{})
 	for {
 		select {
 		case <-ctx.Done():
@@ -67,7 +94,7 @@ func (r *Reactor) Run(ctx context.Context, shards *Shards, opts RunOptions) erro
 		case <-wakes:
 			ids, overflow := tap.Take()
 			if overflow {
-				r.sweep(ctx, shards, p)
+				sweepFrom(since)
 				continue
 			}
 			for _, ws := range ids {
@@ -76,9 +103,11 @@ func (r *Reactor) Run(ctx context.Context, shards *Shards, opts RunOptions) erro
 				}
 			}
 		case <-taken:
-			r.sweep(ctx, shards, p)
+			sweepFrom(time.Time{})
+		case <-full.C:
+			sweepFrom(time.Time{})
 		case <-sweep.C:
-			r.sweep(ctx, shards, p)
+			sweepFrom(since)
 		case <-retry.C:
 			p.retry()
 		}
@@ -86,37 +115,44 @@ func (r *Reactor) Run(ctx context.Context, shards *Shards, opts RunOptions) erro
 }
 
 // sweep hands the pool the workspaces of held shards that have events past
-// the reactor's cursor.
-func (r *Reactor) sweep(ctx context.Context, shards *Shards, p *pool) {
-	ids, err := r.behind(ctx)
+// the reactor's cursor, among those with events since from (all of them
+// for a zero from). It reports whether it could look.
+func (r *Reactor) sweep(ctx context.Context, shards *Shards, p *pool, from time.Time) bool {
+	ids, err := r.behind(ctx, from)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("find workspaces with events", "err", err)
 		}
-		return
+		return false
 	}
 	for _, ws := range ids {
 		if shards.Holds(shards.Of(ws)) {
 			p.submit(ws)
 		}
 	}
+	return true
 }
 
 // behind lists, in one statement, the workspaces whose log is ahead of the
 // reactor's cursor: for a gated reactor those with a cursor (where its
 // feature is on); for an ungated one also those it has no cursor in yet
-// (Drain starts one there, see startGrace).
-func (r *Reactor) behind(ctx context.Context) ([]string, error) {
-	var ids []string
-	var err error
+// (Drain starts one there, see startGrace). With a from time it looks only
+// at the workspaces with events created since (through the events'
+// created_at index); with a zero one at every workspace.
+func (r *Reactor) behind(ctx context.Context, from time.Time) ([]string, error) {
+	q := `SELECT w.id FROM workspaces w LEFT JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
+		WHERE w.last_seq > COALESCE(c.seq, 0)`
 	if r.gated {
-		err = r.db.SelectContext(ctx, &ids, `SELECT c.workspace_id FROM reactor_cursors c
-			JOIN workspaces w ON w.id = c.workspace_id WHERE c.name = ? AND w.last_seq > c.seq`, r.name)
-	} else {
-		err = r.db.SelectContext(ctx, &ids, `SELECT w.id FROM workspaces w
-			LEFT JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id WHERE w.last_seq > COALESCE(c.seq, 0)`, r.name)
+		q = `SELECT w.id FROM workspaces w JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
+		WHERE w.last_seq > c.seq`
 	}
-	if err != nil {
+	args := []any{r.name}
+	if !from.IsZero() {
+		q += ` AND w.id IN (SELECT e.workspace_id FROM events e WHERE e.created_at >= ?)`
+		args = append(args, store.NowMillis(from))
+	}
+	var ids []string
+	if err := r.db.SelectContext(ctx, &ids, q, args...); err != nil {
 		return nil, fmt.Errorf("find workspaces behind: %w", err)
 	}
 	return ids, nil
