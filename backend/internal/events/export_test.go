@@ -10,20 +10,16 @@ import (
 // shard with events past the reactor's cursor, and says how many it
 // drained.
 func (r *Reactor) Pass(ctx context.Context, shards *Shards, from time.Time) (int, error) {
-	ids, err := r.behind(ctx, from)
+	ids, err := r.due(ctx, shards, from)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, ws := range ids {
-		if shards.Holds(shards.Of(ws)) {
-			n++
-			if err := r.drain(ctx, ws, nil); err != nil {
-				return n, err
-			}
+	for i, ws := range ids {
+		if err := r.drain(ctx, ws, nil); err != nil {
+			return i, err
 		}
 	}
-	return n, nil
+	return len(ids), nil
 }
 
 // Ensure creates the shards' rows.

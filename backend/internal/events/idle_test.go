@@ -3,6 +3,8 @@ package events_test
 import (
 	"context"
 	"log/slog"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -121,6 +123,54 @@ func TestIdleWorkspacesCostNothing(t *testing.T) {
 		// its shards, two reads); a busy workspace costs its own events.
 		if many.sweep != 1 || many.sweepGated != 1 || many.full != 1 || many.fullGated != 1 || many.tick > 4 || many.busy > 7 {
 			t.Errorf("statements %+v: want a sweep of 1, a renewal of at most 4, a busy drain of at most 7", many)
+		}
+	})
+}
+
+// TestUngatedStart: an ungated reactor meeting workspaces for the first
+// time (in a sweep, which starts quiet ones' cursors in bulk) reacts to
+// their last minute's events, not to older history, as Drain does one by
+// one.
+func TestUngatedStart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		logger := slog.New(slog.DiscardHandler)
+		var (
+			mu      sync.Mutex
+			handled = map[string][]int64{}
+		)
+		r := events.NewReactor("start", events.NewLog(db, nil, nil), nil, func(_ context.Context, ev events.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			handled[ev.WorkspaceID] = append(handled[ev.WorkspaceID], ev.Seq)
+			return nil
+		}, logger)
+		shards := events.NewShards(db, "test", logger, events.ShardOptions{})
+		if err := shards.Ensure(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := shards.Tick(ctx); err != nil {
+			t.Fatal(err)
+		}
+		old := time.Now().Add(-time.Hour).UnixMilli()
+		quiet, busy := newWorkspace(t, db), newWorkspace(t, db)
+		for ws, created := range map[string][]int64{quiet: {old, old}, busy: {old, old, time.Now().UnixMilli(), time.Now().UnixMilli()}} {
+			for i, at := range created {
+				storetest.MustExec(t, db, `INSERT INTO events (workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at)
+					VALUES (?, ?, ?, 'test.event', '', 'system', '', 'agents', '{}', ?)`, ws, i+1, uuid.NewString(), at)
+			}
+			storetest.MustExec(t, db, `UPDATE workspaces SET last_seq = ? WHERE id = ?`, len(created), ws)
+		}
+		if n, err := r.Pass(ctx, shards, time.Time{}); err != nil || n != 1 {
+			t.Fatalf("the first sweep drained %d workspaces (%v), want the busy one only", n, err)
+		}
+		if !slices.Equal(handled[busy], []int64{3, 4}) || len(handled[quiet]) != 0 {
+			t.Errorf("handled %v in the busy workspace and %v in the quiet one, want [3 4] and none", handled[busy], handled[quiet])
+		}
+		for ws, want := range map[string]int64{quiet: 2, busy: 4} {
+			if seq, err := events.CursorAt(ctx, db, "start", ws); err != nil || seq != want {
+				t.Errorf("cursor at %d (%v), want %d", seq, err, want)
+			}
 		}
 	})
 }

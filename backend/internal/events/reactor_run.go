@@ -118,7 +118,7 @@ func (r *Reactor) Run(ctx context.Context, shards *Shards, opts RunOptions) erro
 // the reactor's cursor, among those with events since from (all of them
 // for a zero from). It reports whether it could look.
 func (r *Reactor) sweep(ctx context.Context, shards *Shards, p *pool, from time.Time) bool {
-	ids, err := r.behind(ctx, from)
+	ids, err := r.due(ctx, shards, from)
 	if err != nil {
 		if ctx.Err() == nil {
 			r.logger.Warn("find workspaces with events", "err", err)
@@ -126,24 +126,60 @@ func (r *Reactor) sweep(ctx context.Context, shards *Shards, p *pool, from time.
 		return false
 	}
 	for _, ws := range ids {
-		if shards.Holds(shards.Of(ws)) {
-			p.submit(ws)
-		}
+		p.submit(ws)
 	}
 	return true
 }
 
+// due lists the workspaces of held shards with events past the reactor's
+// cursor, among those with events since from (all for a zero from). An
+// ungated reactor meeting workspaces for the first time starts their
+// cursors in bulk first, where their logs are quiet (see startCursors).
+func (r *Reactor) due(ctx context.Context, shards *Shards, from time.Time) ([]string, error) {
+	rows, err := r.behind(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	var ids, fresh []string
+	for _, row := range rows {
+		switch {
+		case !shards.Holds(shards.Of(row.ID)):
+		case row.Seq < 0:
+			fresh = append(fresh, row.ID)
+		default:
+			ids = append(ids, row.ID)
+		}
+	}
+	for len(fresh) > 0 {
+		chunk := fresh[:min(len(fresh), 500)]
+		fresh = fresh[len(chunk):]
+		still, err := r.startCursors(ctx, chunk)
+		if err != nil {
+			return nil, err
+		}
+		ids = append(ids, still...)
+	}
+	return ids, nil
+}
+
+// behindRow is a workspace whose log is ahead of the reactor's cursor, and
+// the cursor (-1: none yet).
+type behindRow struct {
+	ID  string `db:"id"`
+	Seq int64  `db:"seq"`
+}
+
 // behind lists, in one statement, the workspaces whose log is ahead of the
 // reactor's cursor: for a gated reactor those with a cursor (where its
-// feature is on); for an ungated one also those it has no cursor in yet
-// (Drain starts one there, see startGrace). With a from time it looks only
-// at the workspaces with events created since (through the events'
-// created_at index); with a zero one at every workspace.
-func (r *Reactor) behind(ctx context.Context, from time.Time) ([]string, error) {
-	q := `SELECT w.id FROM workspaces w LEFT JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
+// feature is on); for an ungated one also those it has no cursor in yet.
+// With a from time it looks only at the workspaces with events created
+// since (through the events' created_at index); with a zero one at every
+// workspace.
+func (r *Reactor) behind(ctx context.Context, from time.Time) ([]behindRow, error) {
+	q := `SELECT w.id, COALESCE(c.seq, -1) AS seq FROM workspaces w LEFT JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
 		WHERE w.last_seq > COALESCE(c.seq, 0)`
 	if r.gated {
-		q = `SELECT w.id FROM workspaces w JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
+		q = `SELECT w.id, c.seq FROM workspaces w JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
 		WHERE w.last_seq > c.seq`
 	}
 	args := []any{r.name}
@@ -151,11 +187,37 @@ func (r *Reactor) behind(ctx context.Context, from time.Time) ([]string, error) 
 		q += ` AND w.id IN (SELECT e.workspace_id FROM events e WHERE e.created_at >= ?)`
 		args = append(args, store.NowMillis(from))
 	}
-	var ids []string
-	if err := r.db.SelectContext(ctx, &ids, q, args...); err != nil {
+	var rows []behindRow
+	if err := r.db.SelectContext(ctx, &rows, q, args...); err != nil {
 		return nil, fmt.Errorf("find workspaces behind: %w", err)
 	}
-	return ids, nil
+	return rows, nil
+}
+
+// startCursors starts, in one statement, the cursors of an ungated reactor
+// in workspaces it never saw whose logs had no event in the last
+// startGrace: at their heads, where Drain would start them one by one (see
+// cursor). It returns those of ids still behind (their logs are not quiet:
+// Drain starts them).
+func (r *Reactor) startCursors(ctx context.Context, ids []string) ([]string, error) {
+	in := store.Placeholders(len(ids))
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, r.name)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	args = append(args, store.NowMillis(r.now().Add(-startGrace)))
+	if _, err := r.db.ExecContext(ctx, r.db.Dialect.InsertIgnore()+` INTO reactor_cursors (name, workspace_id, seq, lease_owner, lease_until)
+		SELECT ?, w.id, w.last_seq, '', 0 FROM workspaces w WHERE w.id IN (`+in+`)
+		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.workspace_id = w.id AND e.created_at >= ?)`, args...); err != nil {
+		return nil, fmt.Errorf("start cursors: %w", err)
+	}
+	var still []string
+	if err := r.db.SelectContext(ctx, &still, `SELECT w.id FROM workspaces w LEFT JOIN reactor_cursors c ON c.name = ? AND c.workspace_id = w.id
+		WHERE w.id IN (`+in+`) AND w.last_seq > COALESCE(c.seq, 0)`, args[:len(args)-1]...); err != nil {
+		return nil, fmt.Errorf("find workspaces behind: %w", err)
+	}
+	return still, nil
 }
 
 // pool drains workspaces on a bounded number of workers, one drain per
