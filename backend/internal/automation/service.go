@@ -97,19 +97,12 @@ func NewService(db *store.DB, log *events.Log, hub *events.Hub, deps Deps, opts 
 		opts.MaxRunsPerMinute = 20
 	}
 	s := &Service{db: db, log: log, deps: deps, logger: logger, now: opts.Now, maxRuns: opts.MaxRunsPerMinute, hooks: opts.Webhooks}
-	s.reactor = events.NewReactor(ReactorName, log, hub, s.Workspaces, s.React, logger).Gated()
+	s.reactor = events.NewReactor(ReactorName, log, hub, s.React, logger).Gated()
 	return s
 }
 
 // Reactor is the rule engine's reactor (server.Run runs it; tests drain it).
 func (s *Service) Reactor() *events.Reactor { return s.reactor }
-
-// Workspaces lists the workspaces with an enabled rule: where rules react.
-func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT DISTINCT workspace_id FROM automation_rules WHERE enabled = 1`)
-	return ids, err
-}
 
 // Settle lets the rules react to everything up to now in the event's
 // workspace, before the AI agent answers a customer message: a rule that

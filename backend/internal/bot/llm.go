@@ -24,11 +24,39 @@ type LLM struct {
 	Model  string
 	APIKey string
 	client *http.Client
+	// slots bounds the calls running at once (nil: no bound). A call
+	// waits for a slot within its timeout: a model that stalls holds its
+	// own slots, and the workspaces whose questions wait on them, never
+	// more.
+	slots   chan struct{}
+	timeout time.Duration
 }
 
-// NewLLM returns a client that gives each call at most timeout.
-func NewLLM(url, model, apiKey string, timeout time.Duration) *LLM {
-	return &LLM{URL: strings.TrimSuffix(url, "/"), Model: model, APIKey: apiKey, client: &http.Client{Timeout: timeout}}
+// NewLLM returns a client that gives each call at most timeout (waiting
+// for a free slot included), with at most concurrency calls at once (0:
+// no bound).
+func NewLLM(url, model, apiKey string, timeout time.Duration, concurrency int) *LLM {
+	l := &LLM{URL: strings.TrimSuffix(url, "/"), Model: model, APIKey: apiKey, client: &http.Client{Timeout: timeout}, timeout: timeout}
+	if concurrency > 0 {
+		l.slots = make(chan struct{}, concurrency)
+	}
+	return l
+}
+
+// errBusy answers a call that found no free slot within its timeout.
+var errBusy = fmt.Errorf("%w: every model slot stayed busy", errLLM)
+
+// acquire takes a slot for one call, waiting while ctx lasts.
+func (l *LLM) acquire(ctx context.Context) (release func(), err error) {
+	if l.slots == nil {
+		return func() {}, nil
+	}
+	select {
+	case l.slots <- struct{}{}:
+		return func() { <-l.slots }, nil
+	case <-ctx.Done():
+		return nil, errBusy
+	}
 }
 
 // policy is the fixed part of the system prompt. The workspace's own
@@ -169,9 +197,20 @@ func (l *LLM) complete(ctx context.Context, msgs []chatMessage) (result, error) 
 	return res, err
 }
 
-// completeJSON calls the chat-completions endpoint and decodes the JSON
-// object the model answers into out.
+// completeJSON calls the chat-completions endpoint, within the client's
+// timeout and one of its slots, and decodes the JSON object the model
+// answers into out.
 func (l *LLM) completeJSON(ctx context.Context, msgs []chatMessage, out any) error {
+	if l.timeout > 0 { // the wait for a slot counts
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, l.timeout)
+		defer cancel()
+	}
+	release, err := l.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
 	body, _ := json.Marshal(map[string]any{
 		"model": l.Model, "messages": msgs, "temperature": 0,
 		"response_format": map[string]string{"type": "json_object"},

@@ -28,7 +28,7 @@ func TestSearchQueries(t *testing.T) {
 		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": chatMessage{Role: "assistant", Content: string(content)}}}})
 	}))
 	defer srv.Close()
-	l := NewLLM(srv.URL, "m", "", 2*time.Second)
+	l := NewLLM(srv.URL, "m", "", 2*time.Second, 0)
 	for _, tc := range []struct {
 		reply, want []string
 	}{

@@ -162,13 +162,6 @@ func (s *Service) Enabled(ctx context.Context, workspaceID string) (bool, error)
 	return st.Enabled, err
 }
 
-// Workspaces lists the workspaces whose AI agent is on: where it reacts.
-func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT workspace_id FROM bot_settings WHERE enabled = 1`)
-	return ids, err
-}
-
 // Update changes the workspace's settings.
 func (s *Service) Update(ctx context.Context, actor *access.Principal, workspaceID string, p Patch) (Settings, error) {
 	if p.Synonyms != nil {

@@ -44,6 +44,9 @@ type Config struct {
 	LLMModel        string
 	LLMAPIKey       string
 	LLMTimeout      time.Duration
+	// LLMConcurrency caps the model calls running at once; a call that
+	// finds them all busy waits, within its timeout, for one to end.
+	LLMConcurrency  int
 	PollInterval    time.Duration
 	Heartbeat       time.Duration
 	EventRetention  time.Duration
@@ -51,6 +54,16 @@ type Config struct {
 	// Reactors runs the server's reactions (AI agent, rules, notifications,
 	// SLA clocks, metrics) on this replica.
 	Reactors bool
+	// ReactorWorkers bounds the workspaces each reactor handles at once
+	// (one workspace's events stay in order; a slow one holds only itself).
+	ReactorWorkers int
+	// ReactorSweep is how often each reactor looks, in one query, for
+	// workspaces with events no wake-up announced.
+	ReactorSweep time.Duration
+	// ReactorLease is how long a replica holds its shards of the
+	// workspaces without renewing them: the longest a dead replica's
+	// workspaces wait for another to take them.
+	ReactorLease time.Duration
 	// MetricsWorkspaceLabel labels inbox metrics with workspace names.
 	MetricsWorkspaceLabel bool
 	// StreamSendTimeout cuts off a stream whose client stopped reading.
@@ -147,7 +160,11 @@ func settings() []setting {
 		{"llm-model", "TANDEM_LLM_MODEL", "", "model name the AI agent asks (required with --llm-url)"},
 		{"llm-api-key", "TANDEM_LLM_API_KEY", "", "bearer key for the LLM API, if it needs one"},
 		{"llm-timeout", "TANDEM_LLM_TIMEOUT", "20s", "longest the AI agent waits for the model before handing off"},
+		{"llm-concurrency", "TANDEM_LLM_CONCURRENCY", "8", "model calls running at once on this replica; more wait (within --llm-timeout) for one to end"},
 		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications and SLA clocks on this replica (false: serve the API only)"},
+		{"reactor-workers", "TANDEM_REACTOR_WORKERS", "8", "workspaces each reactor handles at once on this replica (events of one workspace stay in order)"},
+		{"reactor-sweep", "TANDEM_REACTOR_SWEEP", "5s", "how often each reactor looks, in one indexed query over the latest events, for events no wake-up announced (bounds their delay when NATS loses one)"},
+		{"reactor-lease", "TANDEM_REACTOR_LEASE", "10s", "how long a replica holds its shards of the workspaces unrenewed: the longest a dead replica's workspaces wait"},
 		{"metrics-workspace-label", "TANDEM_METRICS_WORKSPACE_LABEL", "false", "label inbox metrics with the workspace's name (only with few workspaces: every workspace adds series)"},
 		{"nats-url", "TANDEM_NATS_URL", "", "NATS server carrying wake-ups between replicas (nats://127.0.0.1:4222); empty for one node"},
 		{"poll-interval", "TANDEM_POLL_INTERVAL", "1s", "how often streams check the log when no wake-up came (bounds delay when NATS is down)"},
@@ -330,6 +347,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.Heartbeat = duration("heartbeat", 100*time.Millisecond)
 	c.EventRetention = duration("event-retention", time.Minute)
 	c.RoutingInterval = duration("routing-interval", 10*time.Millisecond)
+	c.ReactorSweep = duration("reactor-sweep", 100*time.Millisecond)
+	c.ReactorLease = duration("reactor-lease", 100*time.Millisecond)
 	c.StreamSendTimeout = duration("stream-send-timeout", 0)
 	if c.WidgetRate, err = strconv.ParseFloat(get("widget-rate"), 64); err != nil || c.WidgetRate < 0 {
 		bad("widget-rate", "%q is not a number of calls per second of at least 0", get("widget-rate"))
@@ -384,6 +403,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		bad("trusted-proxies", "%v", err)
 	}
 	c.PasswordHashConcurrency = whole("password-hash-concurrency", 0)
+	c.ReactorWorkers = whole("reactor-workers", 1)
+	c.LLMConcurrency = whole("llm-concurrency", 1)
 	c.MaxWorkspacesPerUser = whole("max-workspaces-per-user", 1)
 	c.MaxStreamsPerVisitor = whole("max-streams-per-visitor", 0)
 	c.MaxStreamsPerMember = whole("max-streams-per-member", 0)

@@ -4,8 +4,12 @@
 // workspace and its newest sequence number. The bus is only a hint: readers
 // that see a gap, or that resume from a cursor, read the log.
 //
-// Tables owned: events, log_flushes, reactor_cursors, server_secrets (the
-// key of stream cursors).
+// Reactors (Reactor) feed the log to the server's own reactions, in order
+// per workspace, only where there are events; the replicas running them
+// divide the workspaces in leased shards (Shards).
+//
+// Tables owned: events, log_flushes, reactor_cursors, reactor_shards,
+// reactor_replicas, server_secrets (the key of stream cursors).
 // Columns owned: workspaces.last_seq (the per-workspace sequence),
 // workspaces.pruned_seq.
 package events

@@ -27,7 +27,7 @@ func TestGatedReactor(t *testing.T) {
 		log := events.NewLog(db, nil, nil)
 		ws := newWorkspace(t, db)
 		var handled []int64
-		r := events.NewReactor("gated", log, nil, nil, func(_ context.Context, ev events.Event) error {
+		r := events.NewReactor("gated", log, nil, func(_ context.Context, ev events.Event) error {
 			handled = append(handled, ev.Seq)
 			return nil
 		}, slog.New(slog.NewTextHandler(io.Discard, nil))).Gated()

@@ -40,7 +40,8 @@ type Hub struct {
 	mu     sync.Mutex
 	broker Broker
 	subs   map[string]map[*Subscription]struct{}
-	known  map[string]int64 // newest seq this hub has woken readers for
+	taps   map[*Tap]struct{} // reactors' taps: told of every workspace
+	known  map[string]int64  // newest seq this hub has woken readers for
 	// acked is the newest seq of a workspace whose commit is known to have
 	// returned (here, on another replica, or in a reader's flush), hence
 	// durable: readers pass on events up to it without a flush of their own
@@ -133,6 +134,9 @@ func (h *Hub) wake(workspaceID string, seq int64, returned bool) {
 	defer h.mu.Unlock()
 	if returned {
 		h.ackLocked(workspaceID, seq) // for later readers and snapshot reads, watched or not
+	}
+	for t := range h.taps {
+		t.mark(workspaceID)
 	}
 	subs := h.subs[workspaceID]
 	if len(subs) == 0 {

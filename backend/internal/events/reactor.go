@@ -6,51 +6,46 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
-	"sync"
 	"time"
-
-	"github.com/google/uuid"
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-// Reactor feeds each event of the workspaces it is given, in seq order, to a
+// Reactor feeds each event of a workspace's log, in seq order, to a
 // handler: the spine of the server's own reactions (the AI agent, automation
-// rules, SLA clocks). Its position in each workspace's log is kept in
-// reactor_cursors, so a restart resumes where it stopped; one replica at a
-// time reacts in a workspace, under a lease. Delivery is at least once: a
-// handler must be idempotent, since after a crash it may see an event again.
+// rules, SLA clocks, notifications, metrics). Its position in each
+// workspace's log is kept in reactor_cursors, so a restart resumes where it
+// stopped. Run reacts only in the workspaces whose shards this replica holds
+// (see Shards), and only where there are events past the cursor: work
+// follows events, never the number of workspaces. Delivery is at least
+// once: a handler must be idempotent, since after a crash it may see an
+// event again.
 type Reactor struct {
-	name       string
-	log        *Log
-	hub        *Hub
-	db         *store.DB
-	handle     func(ctx context.Context, ev Event) error
-	workspaces func(ctx context.Context) ([]string, error)
-	logger     *slog.Logger
-	replica    string
-	now        func() time.Time
+	name   string
+	log    *Log
+	hub    *Hub
+	db     *store.DB
+	handle func(ctx context.Context, ev Event) error
+	logger *slog.Logger
+	now    func() time.Time
 	// gated: the reactor reacts only where its feature made it a cursor
 	// (see Gated).
 	gated bool
 
-	mu   sync.Mutex
-	subs map[string]*Subscription
-
-	// draining serializes Drain per workspace in this process (the loop,
-	// and Settle before the AI agent answers, both drain): two drains
-	// handling one workspace's events side by side would let a slower one
-	// redo an old event after a newer one undid its effect. A fixed set of
-	// stripes keeps this constant in size however many workspaces exist.
-	draining [64]sync.Mutex
+	// draining serializes drains per workspace in this process (the run
+	// loop's workers, and Settle before the AI agent answers, both drain):
+	// two drains handling one workspace's events side by side would let a
+	// slower one redo an old event after a newer one undid its effect. It
+	// holds only the workspaces being drained, and never makes one
+	// workspace wait for another.
+	draining keyedMutex
 }
 
-// NewReactor returns a reactor named name (its cursor key) that reacts in
-// the workspaces listed by workspaces, calling handle for each event.
-func NewReactor(name string, log *Log, hub *Hub, workspaces func(ctx context.Context) ([]string, error),
-	handle func(ctx context.Context, ev Event) error, logger *slog.Logger) *Reactor {
-	return &Reactor{name: name, log: log, hub: hub, db: log.db, handle: handle, workspaces: workspaces,
-		logger: logger.With("reactor", name), replica: uuid.NewString(), now: time.Now, subs: map[string]*Subscription{}}
+// NewReactor returns a reactor named name (its cursor key) calling handle
+// for each event.
+func NewReactor(name string, log *Log, hub *Hub, handle func(ctx context.Context, ev Event) error, logger *slog.Logger) *Reactor {
+	return &Reactor{name: name, log: log, hub: hub, db: log.db, handle: handle,
+		logger: logger.With("reactor", name), now: time.Now}
 }
 
 // Gated makes the reactor react only in the workspaces where its feature
@@ -58,9 +53,8 @@ func NewReactor(name string, log *Log, hub *Hub, workspaces func(ctx context.Con
 // (StartCursor, in the transaction that turns it on) until, turned off, it
 // dropped it (StopCursor, likewise). Where the feature is off the reactor
 // has no cursor, hence no lag behind the log (tandem_reactor_lag_events
-// counts cursors' lag), and costs nothing: no per-workspace pass ever
-// advances cursors of idle workspaces. An ungated reactor (on everywhere)
-// makes its own cursor where it first reacts. It returns r.
+// counts cursors' lag), and costs nothing. An ungated reactor (on
+// everywhere) makes its own cursor where it first reacts. It returns r.
 func (r *Reactor) Gated() *Reactor {
 	r.gated = true
 	return r
@@ -70,45 +64,20 @@ func (r *Reactor) Gated() *Reactor {
 // is off.
 var errNoCursor = errors.New("no cursor: the reactor's feature is off in the workspace")
 
-// Run reacts until ctx ends: at once when a workspace it holds commits an
-// event (on any replica), and every interval in any case, which is also when
-// it takes up workspaces and leases.
-func (r *Reactor) Run(ctx context.Context, every time.Duration) error {
-	poke := make(chan struct{}, 1)
-	defer r.closeSubs()
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		ids, err := r.workspaces(ctx)
-		if err != nil && ctx.Err() == nil {
-			r.logger.Warn("list workspaces", "err", err)
-		}
-		for _, ws := range ids {
-			if !r.lease(ctx, ws, 3*every) {
-				r.unsubscribe(ws)
-				continue
-			}
-			r.subscribe(ctx, ws, poke)
-			if err := r.Drain(ctx, ws); err != nil && ctx.Err() == nil {
-				r.logger.Warn("react", "workspace_id", ws, "err", err)
-			}
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		case <-poke:
-		}
-	}
-}
+// errShardLost stops a drain in a shard this replica no longer holds.
+var errShardLost = errors.New("the workspace's shard is no longer held here")
 
 // Drain handles every event of the workspace after the reactor's cursor,
 // moving the cursor past each one handled. It stops at the first handler
 // error, to retry from there next time.
 func (r *Reactor) Drain(ctx context.Context, workspaceID string) error {
-	mu := &r.draining[stripe(workspaceID, len(r.draining))]
-	mu.Lock()
-	defer mu.Unlock()
+	return r.drain(ctx, workspaceID, nil)
+}
+
+// drain is Drain that, given held, checks before each event that this
+// replica may still act in the workspace.
+func (r *Reactor) drain(ctx context.Context, workspaceID string, held func() bool) error {
+	defer r.draining.lock(workspaceID)()
 	after, err := r.cursor(ctx, workspaceID)
 	if errors.Is(err, errNoCursor) {
 		return nil // off here: nothing to do
@@ -122,6 +91,9 @@ func (r *Reactor) Drain(ctx context.Context, workspaceID string) error {
 			return err
 		}
 		for _, ev := range evs {
+			if held != nil && !held() {
+				return errShardLost
+			}
 			if err := r.handle(ctx, ev); err != nil {
 				return fmt.Errorf("event %d (%s): %w", ev.Seq, ev.Type, err)
 			}
@@ -168,67 +140,6 @@ func (r *Reactor) cursor(ctx context.Context, workspaceID string) (int64, error)
 	}
 	err = r.db.GetContext(ctx, &seq, `SELECT seq FROM reactor_cursors WHERE name = ? AND workspace_id = ?`, r.name, workspaceID)
 	return seq, err
-}
-
-// lease takes or renews this replica's right to react in the workspace.
-func (r *Reactor) lease(ctx context.Context, workspaceID string, d time.Duration) bool {
-	if _, err := r.cursor(ctx, workspaceID); err != nil {
-		return false
-	}
-	now := store.NowMillis(r.now())
-	res, err := r.db.ExecContext(ctx, `UPDATE reactor_cursors SET lease_owner = ?, lease_until = ?
-		WHERE name = ? AND workspace_id = ? AND (lease_owner = ? OR lease_until < ?)`,
-		r.replica, now+d.Milliseconds(), r.name, workspaceID, r.replica, now)
-	if err != nil {
-		return false
-	}
-	n, _ := res.RowsAffected()
-	return n == 1
-}
-
-// subscribe makes commits in the workspace poke the run loop.
-func (r *Reactor) subscribe(ctx context.Context, workspaceID string, poke chan<- struct{}) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.subs[workspaceID] != nil {
-		return
-	}
-	sub := r.hub.Subscribe(workspaceID)
-	r.subs[workspaceID] = sub
-	go func() { // ends when the subscription is closed (or ctx ends)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case _, ok := <-sub.Wake:
-				if !ok {
-					return
-				}
-				select {
-				case poke <- struct{}{}:
-				default:
-				}
-			}
-		}
-	}()
-}
-
-func (r *Reactor) unsubscribe(workspaceID string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if sub := r.subs[workspaceID]; sub != nil {
-		sub.Close()
-		delete(r.subs, workspaceID)
-	}
-}
-
-func (r *Reactor) closeSubs() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for ws, sub := range r.subs {
-		sub.Close()
-		delete(r.subs, ws)
-	}
 }
 
 // StartCursor makes the named reactor start after seq in the workspace,

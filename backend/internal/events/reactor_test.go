@@ -39,7 +39,7 @@ func TestReactorDrainSerialized(t *testing.T) {
 			mu             sync.Mutex
 			handled        []int64
 		)
-		r := events.NewReactor("test", log, nil, nil, func(ctx context.Context, ev events.Event) error {
+		r := events.NewReactor("test", log, nil, func(ctx context.Context, ev events.Event) error {
 			now := inFlight.Add(1)
 			defer inFlight.Add(-1)
 			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {

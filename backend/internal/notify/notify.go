@@ -7,7 +7,6 @@
 // only their owner. Members turn types off per workspace.
 //
 // Tables owned: notifications, notification_prefs.
-// Tables read: workspaces (the ones it notifies in).
 // Events emitted: notification.created (visible to its member alone, so
 // their Watch stream carries it).
 package notify
@@ -85,13 +84,6 @@ type Service struct {
 // NewService returns the notification service.
 func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logger) *Service {
 	return &Service{db: db, log: log, people: people, logger: logger, now: time.Now}
-}
-
-// Workspaces lists every workspace: notifications are always on.
-func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM workspaces`)
-	return ids, err
 }
 
 // React is the notify reactor's handler: it works out who hears of the event

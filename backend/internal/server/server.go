@@ -74,6 +74,8 @@ type Server struct {
 	slaReactor *events.Reactor
 	// metricsReactor counts what happens for Prometheus.
 	metricsReactor *events.Reactor
+	// shards are this replica's share of the workspaces, for the reactors.
+	shards *events.Shards
 	// setup is the first start's one-time setup link.
 	setup setup
 	// demoKey is the demo workspace's widget key, set by Bootstrap.
@@ -186,7 +188,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	s.Knowledge = knowledge.NewService(db, log, knowledge.Options{})
 	var llm *bot.LLM
 	if cfg.LLMURL != "" {
-		llm = bot.NewLLM(cfg.LLMURL, cfg.LLMModel, cfg.LLMAPIKey, cfg.LLMTimeout)
+		llm = bot.NewLLM(cfg.LLMURL, cfg.LLMModel, cfg.LLMAPIKey, cfg.LLMTimeout, cfg.LLMConcurrency)
 	}
 	s.Bot = bot.NewService(db, log, bot.Deps{Conversations: s.Conversations, Knowledge: s.Knowledge, Tags: s.Tags,
 		OnlineAgents: s.Presence.OnlineCount, LLM: llm}, logger)
@@ -209,7 +211,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			}
 			return ids, err
 		}}, logger)
-	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.Workspaces, s.Notify.React, logger)
+	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.React, logger)
 	s.Automation = automation.NewService(db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
 		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
 		Client:  outbound.NewClient(outbound.Options{Allow: cfg.WebhookAllow, Timeout: cfg.WebhookTimeout}),
@@ -228,7 +230,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		}
 		return names, err
 	})
-	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.SLA.Workspaces, s.SLA.React, logger)
+	// Ungated: first responses are recorded (for response-time statistics)
+	// even where no policy runs a clock.
+	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.SLA.React, logger)
 	var workspaceName func(ctx context.Context, id string) (string, error)
 	if cfg.MetricsWorkspaceLabel {
 		workspaceName = func(ctx context.Context, id string) (string, error) {
@@ -236,14 +240,15 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 			return w.Name, err
 		}
 	}
-	s.metricsReactor = events.NewReactor(metrics.ReactorName, log, s.hub, s.Notify.Workspaces,
+	s.metricsReactor = events.NewReactor(metrics.ReactorName, log, s.hub,
 		metrics.NewDomain(s.registry, workspaceName).React, logger)
-	s.botReactor = events.NewReactor(bot.ReactorName, log, s.hub, s.Bot.Workspaces, func(ctx context.Context, ev events.Event) error {
+	s.botReactor = events.NewReactor(bot.ReactorName, log, s.hub, func(ctx context.Context, ev events.Event) error {
 		if err := s.Automation.Settle(ctx, ev); err != nil {
 			return err
 		}
 		return s.Bot.React(ctx, ev)
 	}, logger).Gated() // where the AI agent is off it has no cursor: no lag
+	s.shards = events.NewShards(db, reactorShards, logger, events.ShardOptions{Lease: cfg.ReactorLease})
 
 	authz, err := access.NewAuthorizer(s.Workspaces.Role)
 	if err != nil {
@@ -394,6 +399,10 @@ func (s *Server) DB() *store.DB { return s.db }
 // Registry is the server's Prometheus registry.
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
+// reactorShards names the shards the server's reactors share: a replica
+// holds a workspace for all of them at once.
+const reactorShards = "reactors"
+
 // BotReactor is the reactor running the AI agents (tests drain it).
 func (s *Server) BotReactor() *events.Reactor { return s.botReactor }
 
@@ -456,8 +465,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		wg.Go(func() { repeat(background, s.logger, j) })
 	}
 	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
+		wg.Go(func() { _ = s.shards.Run(background) })
+		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
 		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor} {
-			wg.Go(func() { _ = r.Run(background, time.Second) })
+			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
 		}
 	}
 	defer func() { stop(); wg.Wait() }()

@@ -10,7 +10,6 @@
 // the breach itself (in the breach's own commit), never counted twice.
 //
 // Tables owned: sla_policies, business_hours, sla_timers, followup_settings.
-// Tables read: workspaces (the ones it keeps clocks in).
 // Events emitted: sla.policy_changed, sla.hours_changed, sla.warning,
 // sla.breach (and, through conversations, conversation.sla_updated).
 package sla
@@ -104,14 +103,6 @@ func (s *Service) Policies(ctx context.Context, workspaceID string) ([]Policy, e
 	var ps []Policy
 	err := s.db.SelectContext(ctx, &ps, `SELECT `+policyColumns+` FROM sla_policies WHERE workspace_id = ? ORDER BY position, created_at, id`, workspaceID)
 	return ps, err
-}
-
-// Workspaces lists every workspace: first responses are recorded (for
-// response-time statistics) even where no policy runs a clock.
-func (s *Service) Workspaces(ctx context.Context) ([]string, error) {
-	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM workspaces`)
-	return ids, err
 }
 
 // WorkspaceOf resolves a policy to its workspace, for authorization.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -36,6 +37,9 @@ type Options struct {
 	// MaxOpenConns caps the pool (MySQL); 0 means 32.
 	MaxOpenConns int
 	Logger       *slog.Logger
+	// WrapConnector, if set, wraps the driver's connector: a caller may
+	// observe every statement (the tests count them).
+	WrapConnector func(driver.Connector) driver.Connector
 }
 
 // Open opens the database and applies every pending migration. On MySQL the
@@ -46,9 +50,9 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		err error
 	)
 	if opts.URL == "" {
-		db, err = openSQLite(opts.DataDir)
+		db, err = openSQLite(opts.DataDir, opts.WrapConnector)
 	} else {
-		db, err = openMySQL(opts.URL, opts.MaxOpenConns)
+		db, err = openMySQL(opts.URL, opts.MaxOpenConns, opts.WrapConnector)
 	}
 	if err != nil {
 		return nil, err
@@ -64,7 +68,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	return db, nil
 }
 
-func openSQLite(dir string) (*DB, error) {
+func openSQLite(dir string, wrap func(driver.Connector) driver.Connector) (*DB, error) {
 	if dir == "" {
 		return nil, errors.New("store: a data directory is needed for the embedded database")
 	}
@@ -81,6 +85,11 @@ func openSQLite(dir string) (*DB, error) {
 	sdb, err := sqlx.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	if wrap != nil {
+		drv := sdb.Driver()
+		_ = sdb.Close() // nothing was connected yet
+		sdb = sqlx.NewDb(sql.OpenDB(wrap(dsnConnector{dsn: dsn, driver: drv})), "sqlite")
 	}
 	sdb.SetMaxOpenConns(8)
 	sdb.SetMaxIdleConns(8)
@@ -141,7 +150,7 @@ func MySQLConfig(rawURL string) (*mysql.Config, error) {
 	return cfg, nil
 }
 
-func openMySQL(rawURL string, maxOpen int) (*DB, error) {
+func openMySQL(rawURL string, maxOpen int, wrap func(driver.Connector) driver.Connector) (*DB, error) {
 	cfg, err := MySQLConfig(rawURL)
 	if err != nil {
 		return nil, err
@@ -153,7 +162,11 @@ func openMySQL(rawURL string, maxOpen int) (*DB, error) {
 	if maxOpen <= 0 {
 		maxOpen = 32
 	}
-	sdb := sqlx.NewDb(sql.OpenDB(connector), "mysql")
+	var c driver.Connector = connector
+	if wrap != nil {
+		c = wrap(c)
+	}
+	sdb := sqlx.NewDb(sql.OpenDB(c), "mysql")
 	sdb.SetMaxOpenConns(maxOpen)
 	sdb.SetMaxIdleConns(maxOpen)
 	// Well below MySQL's default wait_timeout (8 h) and any proxy's idle cut.
@@ -161,6 +174,15 @@ func openMySQL(rawURL string, maxOpen int) (*DB, error) {
 	sdb.SetConnMaxIdleTime(time.Minute)
 	return &DB{DB: sdb, Dialect: mysqlDialect{}}, nil
 }
+
+// dsnConnector is the connector of a driver that has none of its own.
+type dsnConnector struct {
+	dsn    string
+	driver driver.Driver
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.driver.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.driver }
 
 func migrate(ctx context.Context, db *DB, logger *slog.Logger) error {
 	fsys, err := fs.Sub(migrations, "migrations/"+db.Dialect.Name())
