@@ -97,7 +97,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.tandemd, "tandemd", "", "tandemd binary to run (built from this checkout when empty)")
 	fs.StringVar(&o.pprofDir, "pprof", "", "run tandemd with net/http/pprof and save CPU and heap profiles of the Tandem phases in this directory")
 	fs.BoolVar(&o.verbose, "v", false, "log progress to stderr")
-	fs.DurationVar(&o.lease, "reactor-lease", 3*time.Second, "tandemd's reactor lease: S7d expects a killed replica's work taken over within it (plus one 1 s reactor pass)")
+	fs.DurationVar(&o.lease, "reactor-lease", 3*time.Second, "the reactor lease S7d gives its replicas (TANDEM_REACTOR_LEASE): it expects a killed replica's work taken over within it (plus one 1 s reactor pass)")
 	fs.IntVar(&o.runs, "runs", 0, "runs of each scenario, reported as the median run with the spread (0: 3, or 1 with -short)")
 	if err := fs.Parse(args); err != nil {
 		return o, err

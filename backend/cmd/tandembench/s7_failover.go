@@ -34,7 +34,7 @@ func runS7d(ctx context.Context, e *env) (*Result, error) {
 	if err := s.startNATS(ctx); err != nil {
 		return nil, err
 	}
-	if err := s.startReplicas(ctx, 2, map[string]string{"TANDEM_REACTORS": "true"}); err != nil {
+	if err := s.startReplicas(ctx, 2, map[string]string{"TANDEM_REACTORS": "true", "TANDEM_REACTOR_LEASE": e.o.lease.String()}); err != nil {
 		return nil, err
 	}
 	a, b := s.replicas[0], s.replicas[1]
