@@ -26,8 +26,10 @@ type tenantWorld struct {
 }
 
 // newTenantWorld makes the templates (and the busy workspace) through a
-// tandemd without reactors, which then stops: the measured replicas start
-// at each size.
+// tandemd whose reactors then catch up with them, as a long-running server
+// would have (copies of a template that was never reacted to would all be
+// caught up at once by the measured replica: not idle); it then stops, and
+// the measured replicas start at each size.
 func newTenantWorld(ctx context.Context, e *env, busy bool) (*tenantWorld, error) {
 	s, err := e.newStage(ctx)
 	if err != nil {
@@ -43,7 +45,7 @@ func newTenantWorld(ctx context.Context, e *env, busy bool) (*tenantWorld, error
 
 func (w *tenantWorld) setup(ctx context.Context, busy bool) error {
 	s := w.s
-	if err := s.startReplicas(ctx, 1, nil); err != nil {
+	if err := s.startReplicas(ctx, 1, map[string]string{"TANDEM_REACTORS": "true"}); err != nil {
 		return err
 	}
 	r := s.replicas[0]
@@ -62,8 +64,15 @@ func (w *tenantWorld) setup(ctx context.Context, busy bool) error {
 		}
 		w.n++
 	}
-	r.Kill()
 	if w.db, err = s.sqlDB(); err != nil {
+		return err
+	}
+	if err := caughtUp(ctx, w.db); err != nil {
+		return err
+	}
+	// Stopped, not killed: it gives its shards back, and the next replica
+	// reacts at once instead of after their lease.
+	if err := r.Stop(20 * time.Second); err != nil {
 		return err
 	}
 	// Nine in ten copy the plain template, one the one with an SLA policy.
@@ -78,11 +87,14 @@ func (w *tenantWorld) close() {
 	w.s.close()
 }
 
-// grow stops the last tandemd, seeds workspaces up to n in all and starts
-// a fresh tandemd (reactors on); it returns how long seeding took.
+// grow stops the last tandemd (which gives its shards back), seeds
+// workspaces up to n in all and starts a fresh tandemd (reactors on); it
+// returns how long seeding took.
 func (w *tenantWorld) grow(ctx context.Context, n int) (time.Duration, error) {
 	if w.live != nil {
-		w.live.Kill()
+		if err := w.live.Stop(20 * time.Second); err != nil {
+			return 0, err
+		}
 	}
 	start := time.Now()
 	if n > w.n {
@@ -240,4 +252,33 @@ func processNamed(names ...string) int {
 		}
 	}
 	return 0
+}
+
+// caughtUp waits until every reactor has reacted to every event: no cursor
+// behind its workspace's log, and the cursors unchanged for a second (an
+// ungated reactor makes its cursor where it first reacts).
+func caughtUp(ctx context.Context, db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	last, stable := int64(-1), 0
+	for {
+		var behind, sum int64
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(CASE WHEN c.seq < w.last_seq THEN 1 END), COALESCE(SUM(c.seq), 0) + COUNT(*)
+			FROM reactor_cursors c JOIN workspaces w ON w.id = c.workspace_id`).Scan(&behind, &sum); err != nil {
+			return fmt.Errorf("reactors catching up with the templates: %w", err)
+		}
+		if behind == 0 && sum == last {
+			if stable++; stable >= 5 {
+				return nil
+			}
+		} else {
+			stable = 0
+		}
+		last = sum
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("reactors catching up with the templates: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
