@@ -1,6 +1,7 @@
 package bot
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"slices"
@@ -97,14 +98,6 @@ func (s *Service) searchAgain(ctx context.Context, st Settings, workspaceID stri
 			hits = append(hits, h)
 		}
 	}
-	slices.SortStableFunc(hits, func(a, b knowledge.Hit) int {
-		switch {
-		case a.Relevance > b.Relevance:
-			return -1
-		case a.Relevance < b.Relevance:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(hits, func(a, b knowledge.Hit) int { return cmp.Compare(b.Relevance, a.Relevance) })
 	return hits[:min(len(hits), 4)], queries, nil
 }

@@ -385,7 +385,7 @@ func newFakeLLM(t *testing.T) *fakeLLM {
 			}
 			f.mu.Unlock()
 			b, _ := json.Marshal(map[string]any{"queries": append([]string{}, queries...)})
-			_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": string(b)}}}})
+			writeCompletion(w, string(b))
 			return
 		}
 		f.systems, f.users = append(f.systems, req.Messages[0].Content), append(f.users, req.Messages[1].Content)
@@ -396,10 +396,15 @@ func newFakeLLM(t *testing.T) *fakeLLM {
 			http.Error(w, "model error", status)
 			return
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": content}}}})
+		writeCompletion(w, content)
 	}))
 	t.Cleanup(f.Close)
 	return f
+}
+
+// writeCompletion answers a chat-completions request with the content.
+func writeCompletion(w http.ResponseWriter, content string) {
+	_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"role": "assistant", "content": content}}}})
 }
 
 func (f *fakeLLM) set(reply func(system, user string) (int, string)) {
