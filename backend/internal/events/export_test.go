@@ -31,3 +31,15 @@ func (s *Shards) Tick(ctx context.Context) error { return s.tick(ctx) }
 // Crash makes Run end as a crashed replica's would: without giving its
 // shards back, which the others take once their lease has run out.
 func (s *Shards) Crash() { s.release = false }
+
+// Window joins the followers of the workspace's shared newest events (see
+// recent.go) as one more: read is a follower's read after its cursor.
+func (f *Follower) Window(workspaceID string) (read func(ctx context.Context, after int64) ([]Event, error), release func()) {
+	w := f.recent.acquire(workspaceID)
+	return func(ctx context.Context, after int64) ([]Event, error) {
+			evs, _, err := f.recent.read(ctx, w, workspaceID, after, f.batch)
+			return evs, err
+		}, func() {
+			f.recent.release(workspaceID)
+		}
+}

@@ -41,7 +41,7 @@ type Follower struct {
 func NewFollower(log *Log, hub *Hub, heartbeat time.Duration, draining <-chan struct{}, logger *slog.Logger) *Follower {
 	f := &Follower{log: log, hub: hub, heartbeat: heartbeat, batch: 256, draining: draining,
 		flusher: newFlusher(log.db), logger: logger}
-	f.recent = newRecent(log, hub.Acked, f.durable)
+	f.recent = newRecent(log, hub, f.durable)
 	return f
 }
 

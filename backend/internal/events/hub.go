@@ -153,6 +153,14 @@ func (h *Hub) wake(workspaceID string, seq int64, returned bool) {
 	}
 }
 
+// Woken returns the newest seq of the workspace the hub has woken its
+// readers for (0 when none reads it): the read after a wake-up must reach it.
+func (h *Hub) Woken(workspaceID string) int64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.known[workspaceID]
+}
+
 // Acked returns the newest seq of the workspace known to be durable (0 when
 // the hub knows none).
 func (h *Hub) Acked(workspaceID string) int64 {

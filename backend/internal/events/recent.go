@@ -12,16 +12,21 @@ import (
 //
 // A window only ever holds a contiguous run of a workspace's log, as read
 // from the database in order, so serving a follower from it is the same as
-// reading the log. It may lag the log: a follower that has read all it
-// holds reads the database (and extends it); and since every commit wakes
-// every follower after it commits, a follower served from a lagging window
-// reads again, and sees the rest, on its next wake-up.
+// reading the log. It may lag the log, but never what the hub has woken
+// followers for: a wake-up promises its follower that the read after it
+// sees the commit it was for, and a window filled before that commit would
+// break the promise (the follower, served the window's older events, would
+// wait for a wake-up that already came: the rest of a burst stuck until the
+// next commit). So a follower is served from the window only when it holds
+// the hub's newest woken seq (Hub.Woken); otherwise it reads the database,
+// and extends the window for the followers after it.
 type recent struct {
 	log *Log
 	// durable keeps what a read may pass on (Follower.durable): a window
 	// holds only durable events.
 	durable func(ctx context.Context, workspaceID string, acked int64, evs []Event) ([]Event, bool, error)
 	acked   func(workspaceID string) int64 // Hub.Acked
+	woken   func(workspaceID string) int64 // Hub.Woken
 
 	mu sync.Mutex
 	ws map[string]*window
@@ -44,8 +49,8 @@ const (
 	windowAge    = 60_000
 )
 
-func newRecent(log *Log, acked func(string) int64, durable func(context.Context, string, int64, []Event) ([]Event, bool, error)) *recent {
-	return &recent{log: log, acked: acked, durable: durable, ws: map[string]*window{}}
+func newRecent(log *Log, hub *Hub, durable func(context.Context, string, int64, []Event) ([]Event, bool, error)) *recent {
+	return &recent{log: log, acked: hub.Acked, woken: hub.Woken, durable: durable, ws: map[string]*window{}}
 }
 
 // acquire returns the workspace's window for one more follower.
@@ -73,12 +78,14 @@ func (r *recent) release(workspaceID string) {
 }
 
 // read returns up to limit durable events of the workspace with seq >
-// after, from the window when it holds the next one, else from the
-// database; and, like Follower.durable, whether to read again.
+// after, from the window when it holds the next one and every event the
+// hub has woken followers for, else from the database; and, like
+// Follower.durable, whether to read again.
 func (r *recent) read(ctx context.Context, w *window, workspaceID string, after int64, limit int) ([]Event, bool, error) {
+	woken := r.woken(workspaceID) // before the lock: a wake-up during the wait is for a later read
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if n := len(w.evs); n > 0 && after >= w.evs[0].Seq-1 && after < w.evs[n-1].Seq {
+	if n := len(w.evs); n > 0 && after >= w.evs[0].Seq-1 && after < w.evs[n-1].Seq && w.evs[n-1].Seq >= woken {
 		i := int(after - (w.evs[0].Seq - 1))
 		return append([]Event(nil), w.evs[i:min(n, i+limit)]...), false, nil
 	}
