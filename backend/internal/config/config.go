@@ -161,7 +161,7 @@ func settings() []setting {
 		{"llm-api-key", "TANDEM_LLM_API_KEY", "", "bearer key for the LLM API, if it needs one"},
 		{"llm-timeout", "TANDEM_LLM_TIMEOUT", "20s", "longest the AI agent waits for the model before handing off"},
 		{"llm-concurrency", "TANDEM_LLM_CONCURRENCY", "8", "model calls running at once on this replica; more wait (within --llm-timeout) for one to end"},
-		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications and SLA clocks on this replica (false: serve the API only)"},
+		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications, SLA clocks and routing on this replica (false: serve the API only)"},
 		{"reactor-workers", "TANDEM_REACTOR_WORKERS", "8", "workspaces each reactor handles at once on this replica (events of one workspace stay in order)"},
 		{"reactor-sweep", "TANDEM_REACTOR_SWEEP", "5s", "how often each reactor looks, in one indexed query over the latest events, for events no wake-up announced (bounds their delay when NATS loses one)"},
 		{"reactor-lease", "TANDEM_REACTOR_LEASE", "10s", "how long a replica holds its shards of the workspaces unrenewed: the longest a dead replica's workspaces wait"},

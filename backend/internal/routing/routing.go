@@ -6,12 +6,17 @@
 // to them again while it waits), a few times at most: then it waits in the
 // queue for a person, flagged as needing attention.
 //
-// One replica routes a workspace at a time (a lease in routing_settings), so
-// two replicas never both hand out the same capacity. Assignments go through
-// the conversation service, which only takes a conversation still waiting:
-// a person claiming it at the same moment wins or loses cleanly.
+// The router works where work is due, found by two indexed queries a pass
+// however many workspaces there are (see sweep). One replica routes a
+// workspace at a time: the one holding its shard of the reactors (see
+// events.Shards), so two replicas never both hand out the same capacity.
+// Assignments go through the conversation service, which only takes a
+// conversation still waiting: a person claiming it at the same moment wins
+// or loses cleanly.
 //
 // Tables owned: routing_settings.
+// Tables read: conversations, workspaces (where routing work is due: the
+// waiting queues, routed chats past their reply timeout, the log heads).
 // Events emitted: routing.updated (and, through conversations,
 // conversation.assigned and conversation.unassigned).
 package routing

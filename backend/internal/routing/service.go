@@ -8,8 +8,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
@@ -26,10 +24,9 @@ type Service struct {
 	presence *presence.Service
 	// groups returns a group's members and its cap on each member's chats
 	// (the workspace package's GroupRouting).
-	groups  func(ctx context.Context, groupID string) ([]string, int, error)
-	now     func() time.Time
-	replica string
-	logger  *slog.Logger
+	groups func(ctx context.Context, groupID string) ([]string, int, error)
+	now    func() time.Time
+	logger *slog.Logger
 }
 
 // NewService returns the routing service.
@@ -38,8 +35,7 @@ func NewService(db *store.DB, log *events.Log, convs *conversation.Service, pres
 	if now == nil {
 		now = time.Now
 	}
-	return &Service{db: db, log: log, convs: convs, presence: pres, groups: groups, now: now,
-		replica: uuid.NewString(), logger: logger}
+	return &Service{db: db, log: log, convs: convs, presence: pres, groups: groups, now: now, logger: logger}
 }
 
 // SetClock replaces the clock that decides which replies are overdue: for
@@ -244,40 +240,35 @@ func choose(cs []*candidate, mode Mode, avoid string) *candidate {
 	return cs[0]
 }
 
-// Run routes, every interval, each workspace whose routing is on and whose
-// lease this replica holds or can take, until ctx ends.
-func (s *Service) Run(ctx context.Context, every time.Duration) error {
+// Run routes, every interval, the workspaces with routing work in the
+// shards this replica holds (all of them when shards is nil), until ctx
+// ends.
+func (s *Service) Run(ctx context.Context, every time.Duration, shards *events.Shards) error {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	w := newSweep(s.db, shards)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
-		var ids []string
-		if err := s.db.SelectContext(ctx, &ids, `SELECT workspace_id FROM routing_settings WHERE mode <> 'off'`); err != nil {
+		now := s.now()
+		due, err := w.due(ctx, now)
+		if err != nil {
+			if ctx.Err() == nil {
+				s.logger.WarnContext(ctx, "find routing work", "error", err)
+			}
 			continue
 		}
-		for _, ws := range ids {
-			if !s.lease(ctx, ws, 3*every) {
+		for _, d := range due {
+			if _, err := s.Route(ctx, d.workspaceID); err != nil {
+				if ctx.Err() == nil {
+					s.logger.WarnContext(ctx, "route", "workspace_id", d.workspaceID, "error", err)
+				}
 				continue
 			}
-			if _, err := s.Route(ctx, ws); err != nil && ctx.Err() == nil {
-				s.logger.WarnContext(ctx, "route", "workspace_id", ws, "error", err)
-			}
+			w.done(d, now)
 		}
 	}
-}
-
-// lease takes or renews this replica's right to route the workspace.
-func (s *Service) lease(ctx context.Context, workspaceID string, d time.Duration) bool {
-	now := store.NowMillis(s.now())
-	res, err := s.db.ExecContext(ctx, `UPDATE routing_settings SET lease_owner = ?, lease_until = ?
-		WHERE workspace_id = ? AND (lease_owner = ? OR lease_until < ?)`, s.replica, now+d.Milliseconds(), workspaceID, s.replica, now)
-	if err != nil {
-		return false
-	}
-	n, _ := res.RowsAffected()
-	return n == 1
 }

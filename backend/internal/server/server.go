@@ -455,17 +455,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	srv.RegisterOnShutdown(func() { close(s.drain) })
 	background, stop := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{
-		s.hub.Run,
-		func(ctx context.Context) error { return s.Routing.Run(ctx, s.cfg.RoutingInterval) },
-	} {
-		wg.Go(func() { _ = run(background) })
-	}
+	wg.Go(func() { _ = s.hub.Run(background) })
 	for _, j := range s.jobs() {
 		wg.Go(func() { repeat(background, s.logger, j) })
 	}
 	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
 		wg.Go(func() { _ = s.shards.Run(background) })
+		wg.Go(func() { _ = s.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
 		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
 		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor} {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
