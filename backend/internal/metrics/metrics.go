@@ -4,8 +4,9 @@
 // Names follow tandem_<noun>_<unit>; labels are bounded (procedure names and
 // codes, never ids).
 //
-// Tables read: conversations, agent_status, workspaces, reactor_cursors (the
-// inboxes' state, the agents' presence and the reactors' lag, at scrape time).
+// Tables read: conversations, agent_status, workspaces, reactor_cursors,
+// events (the inboxes' state, the agents' presence and the reactors' lag,
+// at scrape time).
 package metrics
 
 import (

@@ -12,8 +12,9 @@ import (
 // scrape time through indexed counts. Every replica reports the same
 // values: take max(), not sum(), across replicas.
 type State struct {
-	db                                                       *sql.DB
-	conversations, agentsOnline, queueLength, queueWait, lag *prometheus.Desc
+	db                                                           *sql.DB
+	conversations, agentsOnline, queueLength, queueWait, lagDesc *prometheus.Desc
+	lag                                                          *lag
 	// reactors are the reactors whose lag is always reported (0 where
 	// none has a cursor: a gated reactor whose feature is off everywhere).
 	reactors []string
@@ -30,7 +31,8 @@ func NewState(db *sql.DB, reactors ...string) *State {
 		queueLength:  prometheus.NewDesc("tandem_queue_length", "Conversations waiting for a person, unassigned.", nil, nil),
 		queueWait: prometheus.NewDesc("tandem_queue_oldest_wait_seconds",
 			"How long the longest-waiting unassigned conversation has waited.", nil, nil),
-		lag: prometheus.NewDesc("tandem_reactor_lag_events",
+		lag: &lag{db: db},
+		lagDesc: prometheus.NewDesc("tandem_reactor_lag_events",
 			"Events the server's reactions (AI agent, rules, notifications, SLA, metrics) have yet to handle.", []string{"reactor"}, nil),
 	}
 }
@@ -41,7 +43,7 @@ func (s *State) Describe(ch chan<- *prometheus.Desc) {
 	ch <- s.agentsOnline
 	ch <- s.queueLength
 	ch <- s.queueWait
-	ch <- s.lag
+	ch <- s.lagDesc
 }
 
 // Collect implements prometheus.Collector. A failed query leaves its metric
@@ -69,30 +71,11 @@ func (s *State) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(s.queueWait, prometheus.GaugeValue, wait)
 	}
-	// A reactor lags by the events past its cursors; it has cursors only
-	// where it has work (gated reactors drop theirs where their feature is
-	// off), so a reactor with nothing to do lags by 0.
-	rows, err := s.db.QueryContext(ctx, `SELECT r.name, SUM(w.last_seq - r.seq) FROM reactor_cursors r JOIN workspaces w ON w.id = r.workspace_id
-		GROUP BY r.name`)
+	lag, err := s.lag.read(ctx, s.reactors)
 	if err != nil {
 		return
 	}
-	defer rows.Close()
-	lag := make(map[string]float64, len(s.reactors))
-	for _, name := range s.reactors {
-		lag[name] = 0
-	}
-	for rows.Next() {
-		var name string
-		var n float64
-		if rows.Scan(&name, &n) == nil {
-			lag[name] = n
-		}
-	}
-	if rows.Err() != nil {
-		return
-	}
 	for name, n := range lag {
-		ch <- prometheus.MustNewConstMetric(s.lag, prometheus.GaugeValue, n, name)
+		ch <- prometheus.MustNewConstMetric(s.lagDesc, prometheus.GaugeValue, float64(n), name)
 	}
 }
