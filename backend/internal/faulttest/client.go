@@ -55,6 +55,20 @@ func (o *Owner) AgentKey(ctx context.Context, ws Workspace, name string) (string
 	return resp.GetSecret(), nil
 }
 
+// NoteRule creates an enabled automation rule in the workspace that adds
+// the note to the conversation on every customer message, and returns the
+// rule's id (its notes' author). Such a rule is a reaction that needs no
+// model, and that a test can count exactly.
+func (o *Owner) NoteRule(ctx context.Context, ws Workspace, name, note string) (string, error) {
+	resp, err := o.c.Automation.CreateRule(rpctest.WithToken(ctx, o.Token), &tandemv1.CreateRuleRequest{WorkspaceId: ws.ID,
+		Rule: &tandemv1.RuleSpec{Name: name, Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
+			Actions: []*tandemv1.Action{{Kind: &tandemv1.Action_AddNote{AddNote: note}}}}})
+	if err != nil {
+		return "", fmt.Errorf("create rule: %w", err)
+	}
+	return resp.GetRule().GetId(), nil
+}
+
 // Cursor is the workspace's current log position for the principal whose
 // token is given, read through the server at url: a Watch from it misses
 // nothing committed afterwards.

@@ -14,15 +14,7 @@ import (
 // message was stored.
 func checkExactlyOnce(t *testing.T, dbURL, workspaceID string, l *ledger) {
 	t.Helper()
-	cfg, err := store.MySQLConfig(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openDB(t, dbURL)
 	ctx := context.Background()
 	rows, err := db.QueryContext(ctx, `SELECT id, client_id, body FROM messages
 		WHERE workspace_id = ? AND kind = 'text' AND author_kind = 'customer'`, workspaceID)
@@ -73,4 +65,20 @@ func checkExactlyOnce(t *testing.T, dbURL, workspaceID string, l *ledger) {
 	if events != len(stored) {
 		t.Errorf("%d message.created events for %d messages", events, len(stored))
 	}
+}
+
+// openDB opens the database behind the servers (a TANDEM_DATABASE_URL),
+// closed when the test ends.
+func openDB(t *testing.T, dbURL string) *sql.DB {
+	t.Helper()
+	cfg, err := store.MySQLConfig(dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", cfg.FormatDSN())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db
 }
