@@ -23,14 +23,8 @@ func addIdle(t *testing.T, db *store.DB, n int, gated string) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		id := uuid.NewString()
+		id := storetest.AddWorkspace(t, db, 3)
 		ids[i] = id
-		storetest.MustExec(t, db, `INSERT INTO workspaces (id, name, public_key, widget_secret, last_seq, created_at, updated_at)
-			VALUES (?, 'w', ?, 's', 3, 0, 0)`, id, "pk_"+id)
-		storetest.MustExec(t, db, `INSERT INTO events (workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at)
-			VALUES (?, 1, ?, 'test.old', '', 'system', '', 'agents', '{}', 0), (?, 2, ?, 'test.old', '', 'system', '', 'agents', '{}', 0),
-			(?, 3, ?, 'test.old', '', 'system', '', 'agents', '{}', 0)`,
-			id, uuid.NewString(), id, uuid.NewString(), id, uuid.NewString())
 		if i%10 == 0 {
 			storetest.MustExec(t, db, `INSERT INTO reactor_cursors (name, workspace_id, seq, lease_owner, lease_until) VALUES (?, ?, 3, '', 0)`, gated, id)
 		}

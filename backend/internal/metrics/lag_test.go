@@ -22,14 +22,8 @@ func addWorkspaces(t *testing.T, db *store.DB, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		id := uuid.NewString()
+		id := storetest.AddWorkspace(t, db, 3)
 		ids[i] = id
-		storetest.MustExec(t, db, `INSERT INTO workspaces (id, name, public_key, widget_secret, last_seq, created_at, updated_at)
-			VALUES (?, 'w', ?, 's', 3, 0, 0)`, id, "pk_"+id)
-		for seq := 1; seq <= 3; seq++ {
-			storetest.MustExec(t, db, `INSERT INTO events (workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at)
-				VALUES (?, ?, ?, 'test.old', '', 'system', '', 'agents', '{}', 0)`, id, seq, uuid.NewString())
-		}
 		storetest.MustExec(t, db, `INSERT INTO reactor_cursors (name, workspace_id, seq, lease_owner, lease_until) VALUES ('a', ?, 3, '', 0), ('b', ?, 3, '', 0)`, id, id)
 	}
 	return ids

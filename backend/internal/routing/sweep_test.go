@@ -21,10 +21,8 @@ func addRouted(t *testing.T, db *store.DB, n int) []string {
 	t.Helper()
 	ids := make([]string, n)
 	for i := range ids {
-		id := uuid.NewString()
+		id := storetest.AddWorkspace(t, db, 1)
 		ids[i] = id
-		storetest.MustExec(t, db, `INSERT INTO workspaces (id, name, public_key, widget_secret, last_seq, created_at, updated_at)
-			VALUES (?, 'w', ?, 's', 1, 0, 0)`, id, "pk_"+id)
 		storetest.MustExec(t, db, `INSERT INTO routing_settings (workspace_id, mode, reply_timeout_seconds, max_reroutes, updated_at)
 			VALUES (?, 'balanced', 60, 3, 0)`, id)
 		storetest.MustExec(t, db, `INSERT INTO contacts (id, workspace_id, external_id, name, email, attributes, created_at, updated_at, last_seen_at)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -55,4 +57,19 @@ func Appends(t testing.TB, db *store.DB, typ string, fn func() error) EventRow {
 	}
 	t.Fatalf("appended %+v, want one %q event", added, typ)
 	return EventRow{}
+}
+
+// AddWorkspace inserts a workspace by SQL, for tests that need many of them
+// fast, whose log holds n events of long ago (seqs 1 to n, created at 0),
+// and returns its id.
+func AddWorkspace(t testing.TB, db *store.DB, n int) string {
+	t.Helper()
+	id := uuid.NewString()
+	MustExec(t, db, `INSERT INTO workspaces (id, name, public_key, widget_secret, last_seq, created_at, updated_at)
+		VALUES (?, 'w', ?, 's', ?, 0, 0)`, id, "pk_"+id, n)
+	for seq := 1; seq <= n; seq++ {
+		MustExec(t, db, `INSERT INTO events (workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at)
+			VALUES (?, ?, ?, 'test.old', '', 'system', '', 'agents', '{}', 0)`, id, seq, uuid.NewString())
+	}
+	return id
 }
