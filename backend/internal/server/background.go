@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
 )
 
@@ -68,4 +70,26 @@ func (s *Server) jobs() []job {
 		)
 	}
 	return jobs
+}
+
+// background starts the server's long-lived work: the hub's poller, the
+// jobs and, on replicas that run them, the reactors with their shards and
+// routing. It outlives ctx's cancellation (a shutdown drains requests
+// first); the function it returns stops it and waits for the end.
+func (s *Server) background(ctx context.Context) (stop func()) {
+	background, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { _ = s.hub.Run(background) })
+	for _, j := range s.jobs() {
+		wg.Go(func() { repeat(background, s.logger, j) })
+	}
+	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
+		wg.Go(func() { _ = s.shards.Run(background) })
+		wg.Go(func() { _ = s.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
+		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
+		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor} {
+			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
+		}
+	}
+	return func() { cancel(); wg.Wait() }
 }

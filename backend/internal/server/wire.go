@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/automation"
+	"github.com/tandem-inbox/tandem/backend/internal/bot"
+	"github.com/tandem-inbox/tandem/backend/internal/canned"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/metrics"
+	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/outbound"
+	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/routing"
+	"github.com/tandem-inbox/tandem/backend/internal/sla"
+	"github.com/tandem-inbox/tandem/backend/internal/stats"
+	"github.com/tandem-inbox/tandem/backend/internal/tag"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// streams is what the stream handlers (agents' and visitors') share.
+type streams struct {
+	follower *events.Follower
+	cursors  *events.Cursors
+}
+
+// wire builds the event spine, the services and the reactors, each given
+// what it depends on. Nothing runs yet.
+func (s *Server) wire(ctx context.Context) (streams, error) {
+	log, st, err := s.spine(ctx)
+	if err != nil {
+		return streams{}, err
+	}
+	if err := s.services(ctx, log); err != nil {
+		return streams{}, err
+	}
+	s.reactors(log)
+	return st, nil
+}
+
+// spine builds the event log, the hub that wakes its readers (through NATS
+// across replicas) and what streams read it with.
+func (s *Server) spine(ctx context.Context) (*events.Log, streams, error) {
+	s.hub = events.NewHub(s.db, s.cfg.PollInterval)
+	log := events.NewLog(s.db, s.hub, nil)
+	cursors, err := events.LoadCursors(ctx, s.db)
+	if err != nil {
+		return nil, streams{}, err
+	}
+	if s.cfg.NATSURL != "" {
+		if s.nats, err = events.ConnectNATS(s.cfg.NATSURL, s.hub, s.logger); err != nil {
+			return nil, streams{}, err
+		}
+	}
+	s.pruner = events.NewPruner(s.db, s.cfg.EventRetention, nil)
+	follower := events.NewFollower(log, s.hub, s.cfg.Heartbeat, s.drain, s.logger).WithSendTimeout(s.cfg.StreamSendTimeout)
+	metrics.RegisterStreamGaps(s.registry, follower.Gaps)
+	return log, streams{follower: follower, cursors: cursors}, nil
+}
+
+// services builds the domain services.
+func (s *Server) services(ctx context.Context, log *events.Log) error {
+	s.Accounts = account.NewService(s.db, log, account.Options{SessionTTL: s.cfg.SessionTTL,
+		Hasher: access.NewHasher(s.cfg.PasswordHashConcurrency, 0)})
+	s.Workspaces = workspace.NewService(s.db, log, s.Accounts, workspace.Options{MaxOwnedWorkspaces: s.cfg.MaxWorkspacesPerUser,
+		WidgetSecretGrace: s.cfg.WidgetSecretGrace})
+	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
+	s.Contacts = contact.NewService(s.db, log, s.Workspaces, contact.Options{IdentityMaxAge: s.cfg.IdentityMaxAge, ClockSkew: s.cfg.IdentityClockSkew})
+	s.Tags = tag.NewService(s.db, log, nil)
+	s.Presence = presence.NewService(s.db, log, s.Workspaces.Role, nil)
+	bucket, err := files.OpenBucket(ctx, s.cfg.BlobURL, s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	s.Files = files.NewService(s.db, bucket, s.logger).WithLimits(files.Limits{VisitorBytes: s.cfg.UploadQuotaVisitor,
+		ConversationBytes: s.cfg.UploadQuotaConversation, WorkspaceBytes: s.cfg.UploadQuotaWorkspace,
+		DiskReserve: s.cfg.DiskReserve, Dir: files.LocalDir(s.cfg.BlobURL, s.cfg.DataDir)})
+	s.Conversations = conversation.NewService(s.db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence},
+		conversation.Options{Attacher: s.Files, BotEnabled: func(ctx context.Context, ws string) (bool, error) { return s.Bot.Enabled(ctx, ws) },
+			MaxOpenPerVisitor: s.cfg.WidgetMaxOpenConversations})
+	s.Routing = routing.NewService(s.db, log, s.Conversations, s.Presence, s.Workspaces.GroupRouting, nil, s.logger)
+	s.Canned = canned.NewService(s.db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
+		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
+	s.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
+	var llm *bot.LLM
+	if s.cfg.LLMURL != "" {
+		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)
+	}
+	s.Bot = bot.NewService(s.db, log, bot.Deps{Conversations: s.Conversations, Knowledge: s.Knowledge, Tags: s.Tags,
+		OnlineAgents: s.Presence.OnlineCount, LLM: llm}, s.logger)
+	people := members{s.Workspaces}
+	s.Notify = notify.NewService(s.db, log, notify.People{GroupMembers: s.Workspaces.GroupMembers,
+		Members: people.ids, Supervisors: people.supervisors}, s.logger)
+	s.Automation = automation.NewService(s.db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
+		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
+		Client:  outbound.NewClient(outbound.Options{Allow: s.cfg.WebhookAllow, Timeout: s.cfg.WebhookTimeout}),
+		Timeout: s.cfg.WebhookTimeout, RetryBase: s.cfg.WebhookRetryBase,
+		// The save-time check of webhook URLs applies the allowlist too.
+		Allow: s.cfg.WebhookAllow,
+	}}, s.logger)
+	s.SLA = sla.NewService(s.db, log, s.Conversations, s.logger)
+	s.Stats = stats.NewService(s.db, s.Presence.OnlineCount, people.names)
+	return nil
+}
+
+// reactors builds the server's reactions to the log, and the shards their
+// replicas divide the workspaces in.
+func (s *Server) reactors(log *events.Log) {
+	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.React, s.logger)
+	// Ungated: first responses are recorded (for response-time statistics)
+	// even where no policy runs a clock.
+	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.SLA.React, s.logger)
+	var workspaceName func(ctx context.Context, id string) (string, error)
+	if s.cfg.MetricsWorkspaceLabel {
+		workspaceName = func(ctx context.Context, id string) (string, error) {
+			w, err := s.Workspaces.Get(ctx, id)
+			return w.Name, err
+		}
+	}
+	s.metricsReactor = events.NewReactor(metrics.ReactorName, log, s.hub,
+		metrics.NewDomain(s.registry, workspaceName).React, s.logger)
+	// Rules get their say before the AI agent answers a customer message: a
+	// rule that hands "refund" off wins over the AI agent answering it.
+	s.botReactor = events.NewReactor(bot.ReactorName, log, s.hub, func(ctx context.Context, ev events.Event) error {
+		if err := s.Automation.Settle(ctx, ev); err != nil {
+			return err
+		}
+		return s.Bot.React(ctx, ev)
+	}, s.logger).Gated() // where the AI agent is off it has no cursor: no lag
+	s.shards = events.NewShards(s.db, reactorShards, s.logger, events.ShardOptions{Lease: s.cfg.ReactorLease})
+}
+
+// members answers what other services ask of a workspace's members, from
+// the workspace service.
+type members struct{ ws *workspace.Service }
+
+// ids lists the members' user ids (notifications to everyone).
+func (m members) ids(ctx context.Context, workspaceID string) ([]string, error) {
+	ms, err := m.ws.AllMembers(ctx, workspaceID)
+	ids := make([]string, len(ms))
+	for i, mb := range ms {
+		ids[i] = mb.UserID
+	}
+	return ids, err
+}
+
+// supervisors lists the user ids of the supervisors and above.
+func (m members) supervisors(ctx context.Context, workspaceID string) ([]string, error) {
+	ms, err := m.ws.AllMembers(ctx, workspaceID)
+	var ids []string
+	for _, mb := range ms {
+		if mb.Role.AtLeast(access.RoleSupervisor) {
+			ids = append(ids, mb.UserID)
+		}
+	}
+	return ids, err
+}
+
+// names maps the members' user ids to their display names (statistics).
+func (m members) names(ctx context.Context, workspaceID string) (map[string]string, error) {
+	ms, err := m.ws.AllMembers(ctx, workspaceID)
+	names := make(map[string]string, len(ms))
+	for _, mb := range ms {
+		names[mb.UserID] = mb.DisplayName
+	}
+	return names, err
+}
+
+// presence lists the members as the presence service shows them.
+func (m members) presence(ctx context.Context, workspaceID string) ([]presence.Member, error) {
+	ms, err := m.ws.AllMembers(ctx, workspaceID)
+	out := make([]presence.Member, len(ms))
+	for i, mb := range ms {
+		out[i] = presence.Member{UserID: mb.UserID, DisplayName: mb.DisplayName}
+	}
+	return out, err
+}
