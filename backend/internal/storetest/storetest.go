@@ -3,6 +3,9 @@
 // (CI always sets it). Each test gets its own freshly migrated database.
 //
 // Tables read: events (what tests wait for).
+//
+// Fixtures written: workspaces, events (AddWorkspace: many workspaces with
+// a log of long ago, faster than any service would make them).
 package storetest
 
 import (
