@@ -156,10 +156,24 @@ func (s *Service) Settings(ctx context.Context, workspaceID string) (Settings, e
 	return st, err
 }
 
-// Enabled reports whether the workspace's AI agent takes new conversations.
-func (s *Service) Enabled(ctx context.Context, workspaceID string) (bool, error) {
-	st, err := s.Settings(ctx, workspaceID)
-	return st.Enabled, err
+// Switch tells whether a workspace's AI agent is on. It reads the settings
+// alone, so a service built before the AI agent can depend on it: the
+// conversations, which the AI agent itself needs, ask it whether a new
+// conversation goes to the AI agent.
+type Switch struct{ db *store.DB }
+
+// NewSwitch returns the switch of the settings in db.
+func NewSwitch(db *store.DB) Switch { return Switch{db: db} }
+
+// Enabled reports whether the workspace's AI agent takes new conversations:
+// the default settings' answer where the workspace has saved none.
+func (w Switch) Enabled(ctx context.Context, workspaceID string) (bool, error) {
+	var on bool
+	err := w.db.GetContext(ctx, &on, `SELECT enabled FROM bot_settings WHERE workspace_id = ?`, workspaceID)
+	if store.ErrNoRows(err) {
+		return Defaults(workspaceID).Enabled, nil
+	}
+	return on, err
 }
 
 // Update changes the workspace's settings.

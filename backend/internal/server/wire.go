@@ -82,7 +82,7 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		ConversationBytes: s.cfg.UploadQuotaConversation, WorkspaceBytes: s.cfg.UploadQuotaWorkspace,
 		DiskReserve: s.cfg.DiskReserve, Dir: files.LocalDir(s.cfg.BlobURL, s.cfg.DataDir)})
 	s.Conversations = conversation.NewService(s.db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence},
-		conversation.Options{Attacher: s.Files, BotEnabled: func(ctx context.Context, ws string) (bool, error) { return s.Bot.Enabled(ctx, ws) },
+		conversation.Options{Attacher: s.Files, BotEnabled: bot.NewSwitch(s.db).Enabled,
 			MaxOpenPerVisitor: s.cfg.WidgetMaxOpenConversations})
 	s.Routing = routing.NewService(s.db, log, s.Conversations, s.Presence, s.Workspaces.GroupRouting, nil, s.logger)
 	s.Canned = canned.NewService(s.db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
