@@ -152,6 +152,8 @@ const (
 	Channel_CHANNEL_WEB Channel = 1
 	// Created through the API by an integration.
 	Channel_CHANNEL_API Channel = 2
+	// A mail to one of the workspace's email inboxes.
+	Channel_CHANNEL_EMAIL Channel = 3
 )
 
 // Enum value maps for Channel.
@@ -160,11 +162,13 @@ var (
 		0: "CHANNEL_UNSPECIFIED",
 		1: "CHANNEL_WEB",
 		2: "CHANNEL_API",
+		3: "CHANNEL_EMAIL",
 	}
 	Channel_value = map[string]int32{
 		"CHANNEL_UNSPECIFIED": 0,
 		"CHANNEL_WEB":         1,
 		"CHANNEL_API":         2,
+		"CHANNEL_EMAIL":       3,
 	}
 )
 
@@ -696,8 +700,11 @@ type Conversation struct {
 	// (RoutingSettings.max_reroutes), so it waits in the queue for a person
 	// to take it. Cleared when someone takes it or it is assigned or closed.
 	NeedsAttention bool `protobuf:"varint,33,opt,name=needs_attention,json=needsAttention,proto3" json:"needs_attention,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The subject of an email conversation (the first mail's); empty for
+	// other channels.
+	Subject       string `protobuf:"bytes,34,opt,name=subject,proto3" json:"subject,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Conversation) Reset() {
@@ -924,6 +931,13 @@ func (x *Conversation) GetNeedsAttention() bool {
 		return x.NeedsAttention
 	}
 	return false
+}
+
+func (x *Conversation) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
 }
 
 // ConversationSla is a conversation's SLA deadlines (absolute, UTC unix
@@ -3809,7 +3823,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"6\n" +
 	"\tPageVisit\x12\x10\n" +
 	"\x03url\x18\x01 \x01(\tR\x03url\x12\x17\n" +
-	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\"\x85\n" +
+	"\atime_ms\x18\x02 \x01(\x03R\x06timeMs\"\x9f\n" +
 	"\n" +
 	"\fConversation\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -3841,7 +3855,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x1dlast_customer_message_preview\x18\x1e \x01(\tR\x1alastCustomerMessagePreview\x12@\n" +
 	"\x1dlast_customer_message_time_ms\x18\x1f \x01(\x03R\x19lastCustomerMessageTimeMs\x128\n" +
 	"\aoutcome\x18  \x01(\x0e2\x1e.tandem.v1.ConversationOutcomeR\aoutcome\x12'\n" +
-	"\x0fneeds_attention\x18! \x01(\bR\x0eneedsAttention\x1a?\n" +
+	"\x0fneeds_attention\x18! \x01(\bR\x0eneedsAttention\x12\x18\n" +
+	"\asubject\x18\" \x01(\tR\asubject\x1a?\n" +
 	"\x11CustomFieldsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaa\x02\n" +
@@ -3905,7 +3920,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\n" +
 	"priorities\x18\x05 \x03(\x0e2\x13.tandem.v1.PriorityB\x11\xbaH\x0e\x92\x01\v\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\n" +
 	"priorities\x12A\n" +
-	"\bchannels\x18\x06 \x03(\x0e2\x12.tandem.v1.ChannelB\x11\xbaH\x0e\x92\x01\v\x10\x02\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\x12\x1c\n" +
+	"\bchannels\x18\x06 \x03(\x0e2\x12.tandem.v1.ChannelB\x11\xbaH\x0e\x92\x01\v\x10\x03\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\x12\x1c\n" +
 	"\x04text\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04text\x12:\n" +
 	"\x15updated_since_time_ms\x18\b \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x12updatedSinceTimeMs\x12(\n" +
 	"\atag_ids\x18\t \x03(\tB\x0f\xbaH\f\x92\x01\t\x10\x14\"\x05r\x03\xb0\x01\x01R\x06tagIds\"v\n" +
@@ -4068,11 +4083,12 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\fPRIORITY_LOW\x10\x02\x12\x13\n" +
 	"\x0fPRIORITY_MEDIUM\x10\x03\x12\x11\n" +
 	"\rPRIORITY_HIGH\x10\x04\x12\x13\n" +
-	"\x0fPRIORITY_URGENT\x10\x05*D\n" +
+	"\x0fPRIORITY_URGENT\x10\x05*W\n" +
 	"\aChannel\x12\x17\n" +
 	"\x13CHANNEL_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vCHANNEL_WEB\x10\x01\x12\x0f\n" +
-	"\vCHANNEL_API\x10\x02*\x87\x01\n" +
+	"\vCHANNEL_API\x10\x02\x12\x11\n" +
+	"\rCHANNEL_EMAIL\x10\x03*\x87\x01\n" +
 	"\n" +
 	"AuthorKind\x12\x1b\n" +
 	"\x17AUTHOR_KIND_UNSPECIFIED\x10\x00\x12\x18\n" +

@@ -45,6 +45,13 @@ var transitions = map[State][]State{
 	StateClosed:  {StatePending, StateActive},
 }
 
+// Channels a conversation comes in by.
+const (
+	ChannelWeb   = "web"
+	ChannelAPI   = "api"
+	ChannelEmail = "email"
+)
+
 // CanMove reports whether the state machine allows from -> to.
 func CanMove(from, to State) bool { return slices.Contains(transitions[from], to) }
 
@@ -87,6 +94,9 @@ type Conversation struct {
 	// NeedsAttention is set when routing gave up on it (too many
 	// re-routes): it waits in the queue for a person, not for the router.
 	NeedsAttention bool `db:"needs_attention" json:"needs_attention,omitempty"`
+	// Subject is an email conversation's subject (its first mail's); ""
+	// for other channels.
+	Subject string `db:"subject" json:"subject,omitempty"`
 
 	// ClosedFrom is the state it was closed from (bot: the AI agent
 	// resolved it).

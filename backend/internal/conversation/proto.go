@@ -42,7 +42,8 @@ func PriorityFromProto(p tandemv1.Priority) string {
 	return ""
 }
 
-var channelToProto = map[string]tandemv1.Channel{"web": tandemv1.Channel_CHANNEL_WEB, "api": tandemv1.Channel_CHANNEL_API}
+var channelToProto = map[string]tandemv1.Channel{ChannelWeb: tandemv1.Channel_CHANNEL_WEB, ChannelAPI: tandemv1.Channel_CHANNEL_API,
+	ChannelEmail: tandemv1.Channel_CHANNEL_EMAIL}
 
 // ChannelFromProto converts an API channel.
 func ChannelFromProto(c tandemv1.Channel) string {
@@ -83,7 +84,7 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
 		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment,
 		LastCustomerMessagePreview: c.LastCustomerPreview, LastCustomerMessageTimeMs: c.LastCustomerAt, Outcome: outcomeToProto[c.Outcome()],
-		NeedsAttention: c.NeedsAttention}
+		NeedsAttention: c.NeedsAttention, Subject: c.Subject}
 	if c.PolicyID != "" {
 		out.Sla = &tandemv1.ConversationSla{PolicyId: c.PolicyID, FirstResponseDueMs: c.FirstResponseDue,
 			NextResponseDueMs: c.NextResponseDue, ResolutionDueMs: c.ResolutionDue, FirstResponse: c.FirstResponse,

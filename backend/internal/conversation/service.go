@@ -262,7 +262,7 @@ func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientI
 	}
 	now := store.NowMillis(s.now())
 	conv := Conversation{ID: uuid.NewString(), WorkspaceID: p.WorkspaceID, ContactID: p.VisitorID, ClientID: clientID,
-		State: state, GroupID: groupID, Priority: "none", Channel: "web", PageURL: pageURL, CustomFields: fields,
+		State: state, GroupID: groupID, Priority: "none", Channel: ChannelWeb, PageURL: pageURL, CustomFields: fields,
 		LastActivityAt: now, CreatedAt: now, UpdatedAt: now}
 	var first *Message
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {

@@ -12,17 +12,17 @@ const convColumns = `id, workspace_id, contact_id, client_id, state, assignee_id
 	closed_at, created_at, updated_at, assigned_at, routed_at, last_routed_to, skills, handoff_reason,
 	csat_rating, csat_comment, csat_at, sla_policy_id, first_response_due, next_response_due, resolution_due,
 	sla_first_response, sla_next_response, sla_resolution, first_response_at, closed_from, last_customer_preview, last_customer_at,
-	reroutes, lapsed_by, needs_attention`
+	reroutes, lapsed_by, needs_attention, subject`
 
 func insertConversation(ctx context.Context, q store.Querier, c *Conversation) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO conversations (`+convColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		c.ID, c.WorkspaceID, c.ContactID, c.ClientID, c.State, c.AssigneeID, c.GroupID, c.Priority, c.Channel, c.PageURL,
 		c.CustomFields, c.LastMessagePreview, c.LastMessageAt, c.LastActivityAt, c.LastSeq, c.SnoozedUntil, c.StateBeforeSnooze,
 		c.ClosedAt, c.CreatedAt, c.UpdatedAt, c.AssignedAt, c.RoutedAt, c.LastRoutedTo, c.SkillsText, c.HandoffReason,
 		c.CSATRating, c.CSATComment, c.CSATAt, c.PolicyID, c.FirstResponseDue, c.NextResponseDue, c.ResolutionDue,
 		c.FirstResponse, c.NextResponse, c.Resolution, c.FirstResponseAt, c.ClosedFrom, c.LastCustomerPreview, c.LastCustomerAt,
-		c.Reroutes, c.LapsedBy, c.NeedsAttention)
+		c.Reroutes, c.LapsedBy, c.NeedsAttention, c.Subject)
 	return err
 }
 

@@ -85,7 +85,7 @@ func NewDomain(reg prometheus.Registerer, workspaceName func(ctx context.Context
 	if workspaceName != nil {
 		return d
 	}
-	for _, ch := range []string{"web", "api"} {
+	for _, ch := range []string{conversation.ChannelWeb, conversation.ChannelAPI, conversation.ChannelEmail} {
 		d.conversations.WithLabelValues(ch)
 	}
 	for _, o := range []string{"ai_resolved", "agent"} {

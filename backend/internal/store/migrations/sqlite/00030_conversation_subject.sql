@@ -1,0 +1,7 @@
+-- +goose Up
+-- An email conversation keeps its subject (issue 19); other channels leave
+-- it empty.
+ALTER TABLE conversations ADD COLUMN subject TEXT NOT NULL DEFAULT '';
+
+-- +goose Down
+ALTER TABLE conversations DROP COLUMN subject;
