@@ -186,6 +186,7 @@ var (
 		"reply":                "reply to",
 		"manage_api_keys":      "manage API keys",
 		"manage_bot":           "manage the AI agent",
+		"manage_email":         "manage email inboxes",
 		"manage_sla":           "manage SLA policies",
 		"manage_widget_secret": "manage the widget secret",
 	}

@@ -128,6 +128,8 @@ type Config struct {
 	IdentityMaxAge, IdentityClockSkew time.Duration
 	// WidgetSecretGrace is how long a rotated widget secret stays valid.
 	WidgetSecretGrace time.Duration
+	// MailDomain is the domain of the email inboxes' receiving addresses.
+	MailDomain string
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -197,6 +199,7 @@ func settings() []setting {
 		{"identity-max-age", "TANDEM_IDENTITY_MAX_AGE", "24h", "longest lifetime (exp - iat) of a store-signed widget identity; longer ones are refused"},
 		{"identity-clock-skew", "TANDEM_IDENTITY_CLOCK_SKEW", "2m", "how far a store's clock may differ from the server's when checking a signed identity's iat and exp"},
 		{"widget-secret-grace", "TANDEM_WIDGET_SECRET_GRACE", "24h", "how long a rotated widget secret still verifies identities (RotateWidgetSecret); 0 retires it at once"},
+		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
 }
@@ -241,7 +244,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		LLMURL: get("llm-url"), LLMModel: get("llm-model"), LLMAPIKey: get("llm-api-key"),
 		TLSCert: get("tls-cert"), TLSKey: get("tls-key"),
 		BootstrapEmail: get("bootstrap-email"), BootstrapPass: *values["bootstrap-password"],
-		LogFormat: get("log-format"),
+		LogFormat: get("log-format"), MailDomain: strings.ToLower(get("mail-domain")),
 	}
 	var errs []error
 	bad := func(name, format string, a ...any) {
@@ -412,6 +415,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.IdentityMaxAge = duration("identity-max-age", time.Minute)
 	c.IdentityClockSkew = duration("identity-clock-skew", 0)
 	c.WidgetSecretGrace = duration("widget-secret-grace", 0)
+	if d := c.MailDomain; d == "" || len(d) > 253 || strings.ContainsAny(d, "@ \t\r\n<>[]") {
+		bad("mail-domain", "%q is not a host name", d)
+	}
 	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr == "off" {
 		c.MetricsAddr = ""
 	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {

@@ -160,6 +160,7 @@ type Clients struct {
 	Stats        tandemv1connect.StatsServiceClient
 	Routing      tandemv1connect.RoutingServiceClient
 	Automation   tandemv1connect.AutomationServiceClient
+	Email        tandemv1connect.EmailServiceClient
 }
 
 // Clients returns the generated clients over protocol p, made once per
@@ -197,6 +198,7 @@ func ClientsFor(url string, p Protocol) Clients {
 		Stats:        tandemv1connect.NewStatsServiceClient(hc, url, opts...),
 		Routing:      tandemv1connect.NewRoutingServiceClient(hc, url, opts...),
 		Automation:   tandemv1connect.NewAutomationServiceClient(hc, url, opts...),
+		Email:        tandemv1connect.NewEmailServiceClient(hc, url, opts...),
 	}
 }
 

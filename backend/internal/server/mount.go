@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
@@ -55,6 +56,7 @@ func (s *Server) authorize() (access.Authenticator, *access.Authorizer, error) {
 	authz.Register("automation_rule", s.Automation.RuleWorkspace)
 	authz.Register("custom_action", s.Automation.CustomActionWorkspace)
 	authz.Register("webhook_delivery", s.Automation.DeliveryWorkspace)
+	authz.Register("email_inbox", s.Email.WorkspaceOf)
 	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
 
 	authn := access.Authenticator{
@@ -128,6 +130,7 @@ func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.Handler
 	mux.Handle(tandemv1connect.NewNotificationServiceHandler(notify.NewHandler(s.Notify), opts...))
 	mux.Handle(tandemv1connect.NewSlaServiceHandler(sla.NewHandler(s.SLA), opts...))
 	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.Stats), opts...))
+	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.Email, s.cfg.MailDomain), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, st.follower, st.cursors, s.Bot.HandOff, widget.ConfigSources{
 		Workspace: s.Workspaces.Get, Groups: s.Workspaces.AllGroups, Bot: s.Bot.Settings, OnlineAgents: s.Presence.OnlineCount,
 		AgentName: s.agentName,

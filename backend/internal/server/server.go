@@ -26,6 +26,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
@@ -85,6 +86,7 @@ type Server struct {
 	Stats         *stats.Service
 	Files         *files.Service
 	Routing       *routing.Service
+	Email         *email.Service
 }
 
 // directory is what conversations need to know about the workspace: its
@@ -123,6 +125,7 @@ func Services() []string {
 		tandemv1connect.SlaServiceName,
 		tandemv1connect.StatsServiceName,
 		tandemv1connect.RoutingServiceName,
+		tandemv1connect.EmailServiceName,
 	}
 }
 

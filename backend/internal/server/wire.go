@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
@@ -88,6 +89,7 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.Canned = canned.NewService(s.db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
 	s.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
+	s.Email = email.NewService(s.db, log, s.Workspaces, email.Options{})
 	var llm *bot.LLM
 	if s.cfg.LLMURL != "" {
 		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)

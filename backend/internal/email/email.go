@@ -1,0 +1,90 @@
+// Package email owns the email channel's inboxes: per workspace, the
+// support address customers write to, the receiving address Tandem's SMTP
+// receiver takes that inbox's mail at (the support address forwards there,
+// or its MX points at Tandem), the SMTP server agents' replies go out
+// through, the signature under them and the group new mail lands in.
+//
+// The SMTP password is write-only: stored to sign in to the SMTP server,
+// never returned by the API nor written to the event log.
+//
+// Tables owned: email_inboxes.
+// Events emitted: email_inbox.created, email_inbox.updated,
+// email_inbox.deleted (visibility agents).
+// RPCs served: EmailService (CreateEmailInbox, ListEmailInboxes,
+// GetEmailInbox, UpdateEmailInbox, DeleteEmailInbox).
+package email
+
+// TLSMode is how Tandem secures its connection to an outbound SMTP server.
+type TLSMode string
+
+// TLS modes.
+const (
+	// TLSStartTLS upgrades a plain connection with STARTTLS, and refuses a
+	// server that does not offer it.
+	TLSStartTLS TLSMode = "starttls"
+	// TLSImplicit speaks TLS from the first byte.
+	TLSImplicit TLSMode = "implicit"
+	// TLSNone sends in the clear: a relay on a trusted network only.
+	TLSNone TLSMode = "none"
+)
+
+// Event types this package appends.
+const (
+	EventInboxCreated = "email_inbox.created"
+	EventInboxUpdated = "email_inbox.updated"
+	EventInboxDeleted = "email_inbox.deleted"
+)
+
+// Inbox is one email inbox of a workspace.
+type Inbox struct {
+	ID          string `db:"id"`
+	WorkspaceID string `db:"workspace_id"`
+	Name        string `db:"name"`
+	// SupportAddress is the address customers write to and replies come
+	// from, lower-cased; unique in its workspace.
+	SupportAddress string `db:"support_address"`
+	// ReceivingToken is the local part of the receiving address; unique
+	// across workspaces, made by the server, never changed.
+	ReceivingToken string  `db:"receiving_token"`
+	SMTPHost       string  `db:"smtp_host"`
+	SMTPPort       int     `db:"smtp_port"`
+	SMTPTLSMode    TLSMode `db:"smtp_tls_mode"`
+	SMTPUsername   string  `db:"smtp_username"`
+	// SMTPPassword is write-only in the API.
+	SMTPPassword string `db:"smtp_password"`
+	Signature    string `db:"signature"`
+	// GroupID is the group new mail lands in; "" for the workspace's queue.
+	GroupID   string `db:"group_id"`
+	CreatedAt int64  `db:"created_at"`
+	UpdatedAt int64  `db:"updated_at"`
+}
+
+// ReceivingAddress is where the SMTP receiver takes the inbox's mail, at
+// the server's mail domain.
+func (i Inbox) ReceivingAddress(domain string) string { return i.ReceivingToken + "@" + domain }
+
+// Settings are an inbox's fields an admin sets. In an update, nil leaves a
+// field as it is.
+type Settings struct {
+	Name           *string
+	SupportAddress *string
+	SMTPHost       *string
+	SMTPPort       *int
+	SMTPTLSMode    *TLSMode
+	SMTPUsername   *string
+	SMTPPassword   *string
+	Signature      *string
+	GroupID        *string
+}
+
+// Limits of an inbox's fields, as the API states them.
+const (
+	MaxName      = 100  // characters
+	MaxAddress   = 254  // bytes
+	MaxHost      = 253  // bytes
+	MaxUsername  = 256  // characters
+	MaxPassword  = 256  // characters
+	MaxSignature = 4096 // bytes
+	// MaxInboxes caps a workspace's inboxes.
+	MaxInboxes = 50
+)

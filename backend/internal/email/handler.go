@@ -1,0 +1,103 @@
+package email
+
+import (
+	"context"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+)
+
+// Handler serves tandem.v1.EmailService.
+type Handler struct {
+	svc    *Service
+	domain string
+}
+
+var _ tandemv1connect.EmailServiceHandler = (*Handler)(nil)
+
+// NewHandler returns the EmailService handler; domain is the mail domain of
+// the inboxes' receiving addresses.
+func NewHandler(svc *Service, domain string) *Handler { return &Handler{svc: svc, domain: domain} }
+
+// CreateEmailInbox implements EmailService.CreateEmailInbox.
+func (h *Handler) CreateEmailInbox(ctx context.Context, req *tandemv1.CreateEmailInboxRequest) (*tandemv1.CreateEmailInboxResponse, error) {
+	port, mode := int(req.GetSmtpPort()), tlsFromProto[req.GetSmtpTlsMode()]
+	in := Settings{Name: ptr(req.GetName()), SupportAddress: ptr(req.GetSupportAddress()), SMTPHost: ptr(req.GetSmtpHost()),
+		SMTPPort: &port, SMTPTLSMode: &mode, SMTPUsername: ptr(req.GetSmtpUsername()), SMTPPassword: ptr(req.GetSmtpPassword()),
+		Signature: ptr(req.GetSignature()), GroupID: ptr(req.GetGroupId())}
+	i, err := h.svc.Create(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, in)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.CreateEmailInboxResponse{EmailInbox: ToProto(i, h.domain)}, nil
+}
+
+// ListEmailInboxes implements EmailService.ListEmailInboxes.
+func (h *Handler) ListEmailInboxes(ctx context.Context, _ *tandemv1.ListEmailInboxesRequest) (*tandemv1.ListEmailInboxesResponse, error) {
+	is, err := h.svc.List(ctx, access.ScopeFrom(ctx).WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	resp := &tandemv1.ListEmailInboxesResponse{}
+	for _, i := range is {
+		resp.EmailInboxes = append(resp.EmailInboxes, ToProto(i, h.domain))
+	}
+	return resp, nil
+}
+
+// GetEmailInbox implements EmailService.GetEmailInbox.
+func (h *Handler) GetEmailInbox(ctx context.Context, req *tandemv1.GetEmailInboxRequest) (*tandemv1.GetEmailInboxResponse, error) {
+	i, err := h.svc.Get(ctx, access.ScopeFrom(ctx).WorkspaceID, req.GetEmailInboxId())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.GetEmailInboxResponse{EmailInbox: ToProto(i, h.domain)}, nil
+}
+
+// UpdateEmailInbox implements EmailService.UpdateEmailInbox.
+func (h *Handler) UpdateEmailInbox(ctx context.Context, req *tandemv1.UpdateEmailInboxRequest) (*tandemv1.UpdateEmailInboxResponse, error) {
+	in := Settings{Name: req.Name, SupportAddress: req.SupportAddress, SMTPHost: req.SmtpHost, SMTPUsername: req.SmtpUsername,
+		SMTPPassword: req.SmtpPassword, Signature: req.Signature, GroupID: req.GroupId}
+	if req.SmtpPort != nil {
+		in.SMTPPort = ptr(int(req.GetSmtpPort()))
+	}
+	if req.SmtpTlsMode != nil {
+		in.SMTPTLSMode = ptr(tlsFromProto[req.GetSmtpTlsMode()])
+	}
+	i, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetEmailInboxId(), in)
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.UpdateEmailInboxResponse{EmailInbox: ToProto(i, h.domain)}, nil
+}
+
+// DeleteEmailInbox implements EmailService.DeleteEmailInbox.
+func (h *Handler) DeleteEmailInbox(ctx context.Context, req *tandemv1.DeleteEmailInboxRequest) (*tandemv1.DeleteEmailInboxResponse, error) {
+	if err := h.svc.Delete(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetEmailInboxId()); err != nil {
+		return nil, err
+	}
+	return &tandemv1.DeleteEmailInboxResponse{}, nil
+}
+
+var tlsFromProto = map[tandemv1.SmtpTlsMode]TLSMode{ //nolint:gochecknoglobals // constant table
+	tandemv1.SmtpTlsMode_SMTP_TLS_MODE_STARTTLS: TLSStartTLS, tandemv1.SmtpTlsMode_SMTP_TLS_MODE_IMPLICIT: TLSImplicit,
+	tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE: TLSNone,
+}
+
+// ToProto converts an inbox for the API. The SMTP password stays out: the
+// API says only whether one is set.
+func ToProto(i Inbox, domain string) *tandemv1.EmailInbox {
+	mode := tandemv1.SmtpTlsMode_SMTP_TLS_MODE_UNSPECIFIED
+	for k, v := range tlsFromProto {
+		if v == i.SMTPTLSMode {
+			mode = k
+		}
+	}
+	return &tandemv1.EmailInbox{Id: i.ID, WorkspaceId: i.WorkspaceID, Name: i.Name, SupportAddress: i.SupportAddress,
+		ReceivingAddress: i.ReceivingAddress(domain), SmtpHost: i.SMTPHost, SmtpPort: int32(i.SMTPPort), SmtpTlsMode: mode, //nolint:gosec // 1..65535
+		SmtpUsername: i.SMTPUsername, SmtpPasswordSet: i.SMTPPassword != "", Signature: i.Signature, GroupId: i.GroupID,
+		CreateTimeMs: i.CreatedAt, UpdateTimeMs: i.UpdatedAt}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,306 @@
+package email_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/email"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// t0 is the clock of every test.
+var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func now() time.Time { return t0 }
+
+// env is the email inbox service on one fresh database, with two
+// workspaces, their owners and a group in each.
+type env struct {
+	ctx    context.Context
+	db     *store.DB
+	ws     *workspace.Service
+	svc    *email.Service
+	w1, w2 workspace.Workspace
+	o1, o2 *access.Principal
+	g1, g2 workspace.Group
+}
+
+func newEnv(t *testing.T, db *store.DB) *env {
+	t.Helper()
+	log := events.NewLog(db, nil, now)
+	e := &env{ctx: context.Background(), db: db}
+	acc := account.NewService(db, log, account.Options{Now: now})
+	e.ws = workspace.NewService(db, log, acc, workspace.Options{Now: now})
+	e.svc = email.NewService(db, log, e.ws, email.Options{Now: now})
+	user := func(name string) *access.Principal {
+		u, _, err := acc.EnsureUser(e.ctx, name+"@example.test", name, "correct horse battery")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &access.Principal{Kind: access.KindUser, UserID: u.ID}
+	}
+	e.o1, e.o2 = user("olivia"), user("wanda")
+	var err error
+	if e.w1, err = e.ws.Create(e.ctx, e.o1, "Shop One"); err != nil {
+		t.Fatal(err)
+	}
+	if e.w2, err = e.ws.Create(e.ctx, e.o2, "Shop Two"); err != nil {
+		t.Fatal(err)
+	}
+	if e.g1, err = e.ws.CreateGroup(e.ctx, e.o1, &access.Scope{WorkspaceID: e.w1.ID, Role: access.RoleOwner}, "Billing", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	if e.g2, err = e.ws.CreateGroup(e.ctx, e.o2, &access.Scope{WorkspaceID: e.w2.ID, Role: access.RoleOwner}, "Billing", "", 0); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// settings are a complete, valid inbox for address.
+func settings(address string) email.Settings {
+	return email.Settings{Name: ptr("Support"), SupportAddress: ptr(address), SMTPHost: ptr("smtp.example.com"),
+		SMTPPort: ptr(587), SMTPTLSMode: ptr(email.TLSStartTLS), SMTPUsername: ptr("support@example.com"),
+		SMTPPassword: ptr("s3cret pass"), Signature: ptr("-- \nThe Shop One team")}
+}
+
+// refused runs fn, which must fail as match says, and checks that it changed
+// no inbox and appended no event.
+func (e *env) refused(t *testing.T, match func(error) bool, fn func() error) {
+	t.Helper()
+	before := e.snapshot(t)
+	if err := fn(); !match(err) {
+		t.Fatalf("unexpected error: %v", err)
+	}
+	if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
+		t.Errorf("a refused call changed the database (-before +after):\n%s", diff)
+	}
+}
+
+func (e *env) snapshot(t *testing.T) []string {
+	t.Helper()
+	var rows []email.Inbox
+	if err := e.db.SelectContext(e.ctx, &rows, `SELECT * FROM email_inboxes`); err != nil {
+		t.Fatal(err)
+	}
+	out := []string{}
+	for _, r := range rows {
+		out = append(out, fmt.Sprintf("%+v", r))
+	}
+	sort.Strings(out)
+	return append(out, fmt.Sprint(len(storetest.Events(t, e.db)), " events"))
+}
+
+func is(kind apperr.Kind) func(error) bool {
+	return func(err error) bool { return apperr.Is(err, kind) }
+}
+
+func isInvalid(field string) func(error) bool {
+	return func(err error) bool {
+		var ae *apperr.Error
+		return errors.As(err, &ae) && ae.Kind == apperr.InvalidArgument && ae.Field == field
+	}
+}
+
+func TestInboxLifecycle(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		var in email.Inbox
+		ev := storetest.Appends(t, db, email.EventInboxCreated, func() (err error) {
+			s := settings("Help@Shop-One.example")
+			s.GroupID = ptr(e.g1.ID)
+			in, err = e.svc.Create(e.ctx, e.o1, e.w1.ID, s)
+			return err
+		})
+		if strings.Contains(ev.Payload, "s3cret") || strings.Contains(ev.Payload, "smtp") {
+			t.Errorf("the event carries SMTP settings: %s", ev.Payload)
+		}
+		want := email.Inbox{ID: in.ID, WorkspaceID: e.w1.ID, Name: "Support", SupportAddress: "help@shop-one.example",
+			ReceivingToken: in.ReceivingToken, SMTPHost: "smtp.example.com", SMTPPort: 587, SMTPTLSMode: email.TLSStartTLS,
+			SMTPUsername: "support@example.com", SMTPPassword: "s3cret pass", Signature: "-- \nThe Shop One team",
+			GroupID: e.g1.ID, CreatedAt: t0.UnixMilli(), UpdatedAt: t0.UnixMilli()}
+		if diff := cmp.Diff(want, in); diff != "" {
+			t.Errorf("created (-want +got):\n%s", diff)
+		}
+		if !strings.HasPrefix(in.ReceivingToken, "in-") || len(in.ReceivingToken) != 23 {
+			t.Errorf("receiving token %q", in.ReceivingToken)
+		}
+		if got, err := e.svc.Get(e.ctx, e.w1.ID, in.ID); err != nil || got != in {
+			t.Errorf("get: %+v, %v", got, err)
+		}
+
+		// Only the fields given change; the token never does.
+		var up email.Inbox
+		storetest.Appends(t, db, email.EventInboxUpdated, func() (err error) {
+			up, err = e.svc.Update(e.ctx, e.o1, e.w1.ID, in.ID, email.Settings{SMTPPassword: ptr(""), SMTPPort: ptr(465),
+				SMTPTLSMode: ptr(email.TLSImplicit), GroupID: ptr("")})
+			return err
+		})
+		want.SMTPPassword, want.SMTPPort, want.SMTPTLSMode, want.GroupID = "", 465, email.TLSImplicit, ""
+		if diff := cmp.Diff(want, up); diff != "" {
+			t.Errorf("updated (-want +got):\n%s", diff)
+		}
+		// A change that changes nothing appends nothing.
+		storetest.Appends(t, db, "", func() error {
+			_, err := e.svc.Update(e.ctx, e.o1, e.w1.ID, in.ID, email.Settings{Name: ptr(" Support ")})
+			return err
+		})
+
+		second, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("billing@shop-one.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if second.ReceivingToken == in.ReceivingToken {
+			t.Error("two inboxes share a receiving token")
+		}
+		list, err := e.svc.List(e.ctx, e.w1.ID)
+		if err != nil || len(list) != 2 || list[0].ID != second.ID || list[1].ID != in.ID {
+			t.Errorf("list: %+v, %v", list, err)
+		}
+		if list, err := e.svc.List(e.ctx, e.w2.ID); err != nil || len(list) != 0 {
+			t.Errorf("W2 sees W1's inboxes: %+v, %v", list, err)
+		}
+
+		storetest.Appends(t, db, email.EventInboxDeleted, func() error { return e.svc.Delete(e.ctx, e.o1, e.w1.ID, in.ID) })
+		if _, err := e.svc.Get(e.ctx, e.w1.ID, in.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("get after delete: %v", err)
+		}
+		if _, err := e.svc.WorkspaceOf(e.ctx, in.ID); !apperr.Is(err, apperr.NotFound) {
+			t.Errorf("workspace of a deleted inbox: %v", err)
+		}
+		if ws, err := e.svc.WorkspaceOf(e.ctx, second.ID); err != nil || ws != e.w1.ID {
+			t.Errorf("workspace of: %q, %v", ws, err)
+		}
+	})
+}
+
+func TestInboxRefusals(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		in, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		with := func(f func(*email.Settings)) email.Settings {
+			s := settings("other@shop-one.example")
+			f(&s)
+			return s
+		}
+		for _, tt := range []struct {
+			name  string
+			in    email.Settings
+			match func(error) bool
+		}{
+			{"no name", with(func(s *email.Settings) { s.Name = nil }), isInvalid("name")},
+			{"blank name", with(func(s *email.Settings) { s.Name = ptr("  ") }), isInvalid("name")},
+			{"name with a line break", with(func(s *email.Settings) { s.Name = ptr("Support\r\nBcc: x@evil.example") }), isInvalid("name")},
+			{"long name", with(func(s *email.Settings) { s.Name = ptr(strings.Repeat("n", 101)) }), isInvalid("name")},
+			{"no address", with(func(s *email.Settings) { s.SupportAddress = nil }), isInvalid("support_address")},
+			{"not an address", with(func(s *email.Settings) { s.SupportAddress = ptr("support") }), isInvalid("support_address")},
+			{"display name", with(func(s *email.Settings) { s.SupportAddress = ptr("Shop <help@shop.example>") }), isInvalid("support_address")},
+			{"address with CRLF", with(func(s *email.Settings) { s.SupportAddress = ptr("help@shop.example\r\nBcc: x@evil.example") }), isInvalid("support_address")},
+			{"two addresses", with(func(s *email.Settings) { s.SupportAddress = ptr("a@shop.example, b@shop.example") }), isInvalid("support_address")},
+			{"taken address, other case", with(func(s *email.Settings) { s.SupportAddress = ptr("HELP@shop-one.example") }), is(apperr.AlreadyExists)},
+			{"no host", with(func(s *email.Settings) { s.SMTPHost = nil }), isInvalid("smtp_host")},
+			{"bad host", with(func(s *email.Settings) { s.SMTPHost = ptr("smtp example.com") }), isInvalid("smtp_host")},
+			{"host with a port", with(func(s *email.Settings) { s.SMTPHost = ptr("smtp.example.com:25") }), isInvalid("smtp_host")},
+			{"no port", with(func(s *email.Settings) { s.SMTPPort = nil }), isInvalid("smtp_port")},
+			{"port 0", with(func(s *email.Settings) { s.SMTPPort = ptr(0) }), isInvalid("smtp_port")},
+			{"port 65536", with(func(s *email.Settings) { s.SMTPPort = ptr(65536) }), isInvalid("smtp_port")},
+			{"no TLS mode", with(func(s *email.Settings) { s.SMTPTLSMode = nil }), isInvalid("smtp_tls_mode")},
+			{"bad TLS mode", with(func(s *email.Settings) { s.SMTPTLSMode = ptr(email.TLSMode("ssl")) }), isInvalid("smtp_tls_mode")},
+			{"username with LF", with(func(s *email.Settings) { s.SMTPUsername = ptr("me\nRCPT TO:<x@evil.example>") }), isInvalid("smtp_username")},
+			{"password with CR", with(func(s *email.Settings) { s.SMTPPassword = ptr("pw\rQUIT") }), isInvalid("smtp_password")},
+			{"long signature", with(func(s *email.Settings) { s.Signature = ptr(strings.Repeat("s", 4097)) }), isInvalid("signature")},
+			{"signature not UTF-8", with(func(s *email.Settings) { s.Signature = ptr("\xff") }), isInvalid("signature")},
+			{"foreign group", with(func(s *email.Settings) { s.GroupID = ptr(e.g2.ID) }), isInvalid("group_id")},
+			{"missing group", with(func(s *email.Settings) { s.GroupID = ptr("00000000-0000-4000-8000-000000000000") }), isInvalid("group_id")},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				e.refused(t, tt.match, func() error {
+					_, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, tt.in)
+					return err
+				})
+			})
+		}
+
+		// Another workspace's inbox does not exist for W2, whatever it does.
+		e.refused(t, is(apperr.NotFound), func() error {
+			_, err := e.svc.Get(e.ctx, e.w2.ID, in.ID)
+			return err
+		})
+		e.refused(t, is(apperr.NotFound), func() error {
+			_, err := e.svc.Update(e.ctx, e.o2, e.w2.ID, in.ID, email.Settings{Name: ptr("Mine")})
+			return err
+		})
+		e.refused(t, is(apperr.NotFound), func() error { return e.svc.Delete(e.ctx, e.o2, e.w2.ID, in.ID) })
+		// An update is checked like a create.
+		e.refused(t, isInvalid("support_address"), func() error {
+			_, err := e.svc.Update(e.ctx, e.o1, e.w1.ID, in.ID, email.Settings{SupportAddress: ptr("x\n@shop.example")})
+			return err
+		})
+		other, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("other@shop-one.example"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.refused(t, is(apperr.AlreadyExists), func() error {
+			_, err := e.svc.Update(e.ctx, e.o1, e.w1.ID, other.ID, email.Settings{SupportAddress: ptr("help@shop-one.example")})
+			return err
+		})
+		// The same address is fine in another workspace.
+		if _, err := e.svc.Create(e.ctx, e.o2, e.w2.ID, settings("help@shop-one.example")); err != nil {
+			t.Errorf("same address in W2: %v", err)
+		}
+	})
+}
+
+// TestInboxCap: concurrent creates never take a workspace past MaxInboxes.
+func TestInboxCap(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(t, db)
+		for i := range email.MaxInboxes - 3 {
+			if _, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings(fmt.Sprintf("a%d@shop.example", i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, 8)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = e.svc.Create(e.ctx, e.o1, e.w1.ID, settings(fmt.Sprintf("b%d@shop.example", i)))
+			})
+		}
+		wg.Wait()
+		ok := 0
+		for _, err := range errs {
+			switch {
+			case err == nil:
+				ok++
+			case !apperr.Is(err, apperr.ResourceExhausted):
+				t.Errorf("unexpected error: %v", err)
+			}
+		}
+		list, err := e.svc.List(e.ctx, e.w1.ID)
+		if err != nil || ok != 3 || len(list) != email.MaxInboxes {
+			t.Errorf("%d of 8 concurrent creates succeeded, %d inboxes (%v); want 3, %d", ok, len(list), err, email.MaxInboxes)
+		}
+	})
+}

@@ -1,0 +1,92 @@
+package server_test
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/email"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+)
+
+// Email inboxes, with their SMTP settings: admins and owners (and admin API
+// keys) manage them, nobody below; another workspace's inbox answers
+// NotFound.
+func init() {
+	authzParts = append(authzParts, authzPart{
+		table: map[string]policy{
+			"/tandem.v1.EmailService/CreateEmailInbox": member(access.RoleAdmin),
+			"/tandem.v1.EmailService/ListEmailInboxes": member(access.RoleAdmin),
+			"/tandem.v1.EmailService/GetEmailInbox":    member(access.RoleAdmin),
+			"/tandem.v1.EmailService/UpdateEmailInbox": member(access.RoleAdmin),
+			"/tandem.v1.EmailService/DeleteEmailInbox": member(access.RoleAdmin),
+		},
+		fixtures: func(w *world) map[string]func(tg target) call {
+			return map[string]func(tg target) call{
+				"/tandem.v1.EmailService/CreateEmailInbox": func(tg target) call {
+					id, address := w.targetWorkspace(tg), unique("help")+"@shop.example"
+					return func(ctx context.Context, c rpctest.Clients) error {
+						_, err := c.Email.CreateEmailInbox(ctx, &tandemv1.CreateEmailInboxRequest{WorkspaceId: id, Name: "Support",
+							SupportAddress: address, SmtpHost: "smtp.example.com", SmtpPort: 587,
+							SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_STARTTLS})
+						return err
+					}
+				},
+				"/tandem.v1.EmailService/ListEmailInboxes": func(tg target) call {
+					id := w.targetWorkspace(tg)
+					return func(ctx context.Context, c rpctest.Clients) error {
+						_, err := c.Email.ListEmailInboxes(ctx, &tandemv1.ListEmailInboxesRequest{WorkspaceId: id})
+						return err
+					}
+				},
+				"/tandem.v1.EmailService/GetEmailInbox": func(tg target) call {
+					id := w.emailInbox(tg)
+					return func(ctx context.Context, c rpctest.Clients) error {
+						_, err := c.Email.GetEmailInbox(ctx, &tandemv1.GetEmailInboxRequest{EmailInboxId: id})
+						return err
+					}
+				},
+				"/tandem.v1.EmailService/UpdateEmailInbox": func(tg target) call {
+					id, name := w.emailInbox(tg), unique("Support ")
+					return func(ctx context.Context, c rpctest.Clients) error {
+						_, err := c.Email.UpdateEmailInbox(ctx, &tandemv1.UpdateEmailInboxRequest{EmailInboxId: id, Name: &name})
+						return err
+					}
+				},
+				"/tandem.v1.EmailService/DeleteEmailInbox": func(tg target) call {
+					id := w.emailInbox(tg)
+					return func(ctx context.Context, c rpctest.Clients) error {
+						_, err := c.Email.DeleteEmailInbox(ctx, &tandemv1.DeleteEmailInboxRequest{EmailInboxId: id})
+						return err
+					}
+				},
+			}
+		},
+		digest: []string{
+			`SELECT id, name, support_address, receiving_token, smtp_host, smtp_port, smtp_tls_mode, smtp_username,
+				smtp_password, signature, group_id, updated_at FROM email_inboxes WHERE workspace_id = ? ORDER BY id`,
+		},
+	})
+}
+
+// emailInbox makes an email inbox in W1 (own) or W2 (foreign), or names a
+// missing one, and returns its id.
+func (w *world) emailInbox(tg target) string {
+	w.t.Helper()
+	if tg == missing {
+		return uuid.NewString()
+	}
+	ws, owner := w.w1, w.principal("owner")
+	if tg == foreign {
+		ws, owner = w.w2, w.principal("w2owner")
+	}
+	name, address, host, port, mode := "Support", unique("help")+"@shop.example", "smtp.example.com", 587, email.TLSStartTLS
+	i, err := w.srv.Email.Create(w.ctx, owner, ws.ID, email.Settings{Name: &name, SupportAddress: &address, SMTPHost: &host,
+		SMTPPort: &port, SMTPTLSMode: &mode})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return i.ID
+}

@@ -1,0 +1,27 @@
+-- +goose Up
+-- A workspace's email inboxes (issue 19): the support address customers
+-- write to, the token of the address Tandem's SMTP receiver takes its mail
+-- at, and the SMTP server replies go out through. The password is needed
+-- in the clear to sign in there; the API never returns it.
+CREATE TABLE email_inboxes (
+  id              CHAR(36)     NOT NULL PRIMARY KEY,
+  workspace_id    CHAR(36)     NOT NULL,
+  name            VARCHAR(100) NOT NULL,
+  support_address VARCHAR(254) NOT NULL,
+  receiving_token VARCHAR(64)  NOT NULL,
+  smtp_host       VARCHAR(253) NOT NULL,
+  smtp_port       INT          NOT NULL,
+  smtp_tls_mode   VARCHAR(16)  NOT NULL,
+  smtp_username   VARCHAR(256) NOT NULL,
+  smtp_password   VARCHAR(256) NOT NULL,
+  signature       TEXT         NOT NULL,
+  group_id        VARCHAR(36)  NOT NULL,
+  created_at      BIGINT       NOT NULL,
+  updated_at      BIGINT       NOT NULL,
+  UNIQUE KEY email_inboxes_address (workspace_id, support_address),
+  UNIQUE KEY email_inboxes_receiving (receiving_token),
+  CONSTRAINT email_inboxes_workspace_fk FOREIGN KEY (workspace_id) REFERENCES workspaces (id) ON DELETE CASCADE
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+
+-- +goose Down
+DROP TABLE email_inboxes;
