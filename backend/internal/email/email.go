@@ -4,6 +4,13 @@
 // or its MX points at Tandem), the SMTP server agents' replies go out
 // through, the signature under them and the group new mail lands in.
 //
+// Inbound mail is read by Parse (enmime; HTML as text through bluemonday;
+// the quoted history cut from the body shown, the full text kept; header
+// values made one line, so no CR or LF reaches a header Tandem writes), which
+// also says why a mail is machine-made (auto-replies, bounces, list mail:
+// never a conversation). ReplyToken signs a conversation (HMAC) for the
+// Reply-To address of the mails sent from it.
+//
 // The SMTP password is write-only: stored to sign in to the SMTP server,
 // never returned by the API nor written to the event log.
 //
