@@ -130,6 +130,17 @@ type Config struct {
 	WidgetSecretGrace time.Duration
 	// MailDomain is the domain of the email inboxes' receiving addresses.
 	MailDomain string
+	// SMTPAddr is the built-in SMTP receiver's listen address ("": off).
+	SMTPAddr string
+	// SMTPMaxBytes is the largest mail the receiver takes.
+	SMTPMaxBytes int64
+	// SMTPPerMinute and SMTPBurst limit the mails one client IP sends the
+	// receiver; a zero rate is no limit.
+	SMTPPerMinute float64
+	SMTPBurst     int
+	// MailSecret signs the reply tokens of email conversations ("": replies
+	// thread by their In-Reply-To and References only).
+	MailSecret string
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -199,6 +210,11 @@ func settings() []setting {
 		{"identity-max-age", "TANDEM_IDENTITY_MAX_AGE", "24h", "longest lifetime (exp - iat) of a store-signed widget identity; longer ones are refused"},
 		{"identity-clock-skew", "TANDEM_IDENTITY_CLOCK_SKEW", "2m", "how far a store's clock may differ from the server's when checking a signed identity's iat and exp"},
 		{"widget-secret-grace", "TANDEM_WIDGET_SECRET_GRACE", "24h", "how long a rotated widget secret still verifies identities (RotateWidgetSecret); 0 retires it at once"},
+		{"smtp-addr", "TANDEM_SMTP_ADDR", "", "listen address of the built-in SMTP receiver that takes mail for the email inboxes (:25, or 127.0.0.1:2525 behind an MTA); empty for none"},
+		{"smtp-max-bytes", "TANDEM_SMTP_MAX_BYTES", "25MiB", "largest mail the SMTP receiver takes; bigger ones are refused (552)"},
+		{"smtp-per-minute", "TANDEM_SMTP_PER_MINUTE", "30", "mails per minute the SMTP receiver takes from one client IP; 0 for no limit"},
+		{"smtp-burst", "TANDEM_SMTP_BURST", "10", "mails one client IP may send the SMTP receiver at once above that rate"},
+		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses; empty: replies thread by their headers only"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
@@ -415,6 +431,20 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.IdentityMaxAge = duration("identity-max-age", time.Minute)
 	c.IdentityClockSkew = duration("identity-clock-skew", 0)
 	c.WidgetSecretGrace = duration("widget-secret-grace", 0)
+	c.SMTPAddr, c.MailSecret = get("smtp-addr"), *values["mail-secret"]
+	if c.SMTPAddr != "" {
+		if _, port, err := net.SplitHostPort(c.SMTPAddr); err != nil {
+			bad("smtp-addr", "%q is not host:port", c.SMTPAddr)
+		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+			bad("smtp-addr", "port %q is not a number from 0 to 65535", port)
+		}
+	}
+	if c.MailSecret != "" && len(c.MailSecret) < 32 {
+		bad("mail-secret", "is %d characters; use 32 or more", len(c.MailSecret))
+	}
+	c.SMTPMaxBytes = size("smtp-max-bytes")
+	c.SMTPPerMinute = number("smtp-per-minute")
+	c.SMTPBurst = whole("smtp-burst", 1)
 	if d := c.MailDomain; d == "" || len(d) > 253 || strings.ContainsAny(d, "@ \t\r\n<>[]") {
 		bad("mail-domain", "%q is not a host name", d)
 	}

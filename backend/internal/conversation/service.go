@@ -235,6 +235,29 @@ func (s *Service) Start(ctx context.Context, p *access.Principal, clientID, page
 
 // StartInGroup is Start in a department the customer chose ("" for none).
 func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientID, pageURL string, fields map[string]string, body, groupID string) (Conversation, *Message, error) {
+	return s.start(ctx, p, clientID, body, groupID, startOptions{channel: ChannelWeb, pageURL: pageURL, fields: fields})
+}
+
+// StartEmail opens an email conversation for the contact p acts for, with
+// the mail's subject and words, in the inbox's group ("" for none). It is
+// not capped like the widget's chats (a customer may write about several
+// things) and the AI agent does not take it (it answers chats only). A
+// retry with the same client id returns the original and stores nothing.
+func (s *Service) StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string) (Conversation, *Message, error) {
+	return s.start(ctx, p, clientID, body, groupID, startOptions{channel: ChannelEmail, subject: subject, uncapped: true, noBot: true})
+}
+
+// startOptions are what differs between the channels' starts.
+type startOptions struct {
+	channel, pageURL, subject string
+	fields                    map[string]string
+	// uncapped skips MaxOpenPerVisitor; noBot starts pending even when
+	// the AI agent is on.
+	uncapped, noBot bool
+}
+
+func (s *Service) start(ctx context.Context, p *access.Principal, clientID, body, groupID string, o startOptions) (Conversation, *Message, error) {
+	pageURL, fields := o.pageURL, o.fields
 	actor, err := s.ActorOf(ctx, p)
 	if err != nil {
 		return Conversation{}, nil, err
@@ -253,7 +276,7 @@ func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientI
 		return existing, nil, nil
 	}
 	state := StatePending
-	if s.botEnabled != nil {
+	if s.botEnabled != nil && !o.noBot {
 		if on, err := s.botEnabled(ctx, p.WorkspaceID); err != nil {
 			return Conversation{}, nil, err
 		} else if on {
@@ -262,11 +285,11 @@ func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientI
 	}
 	now := store.NowMillis(s.now())
 	conv := Conversation{ID: uuid.NewString(), WorkspaceID: p.WorkspaceID, ContactID: p.VisitorID, ClientID: clientID,
-		State: state, GroupID: groupID, Priority: "none", Channel: ChannelWeb, PageURL: pageURL, CustomFields: fields,
-		LastActivityAt: now, CreatedAt: now, UpdatedAt: now}
+		State: state, GroupID: groupID, Priority: "none", Channel: o.channel, PageURL: pageURL, CustomFields: fields,
+		Subject: o.subject, LastActivityAt: now, CreatedAt: now, UpdatedAt: now}
 	var first *Message
 	err = s.db.InTx(ctx, func(tx *store.Tx) error {
-		if s.maxOpen > 0 {
+		if s.maxOpen > 0 && !o.uncapped {
 			// Locked on MySQL, so that concurrent starts see each other.
 			n, err := openOfContact(ctx, tx, p.VisitorID, tx.Dialect.ForUpdate())
 			if err != nil {

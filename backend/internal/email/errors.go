@@ -8,3 +8,7 @@ var (
 	ErrTooMany      = apperr.Newf(apperr.ResourceExhausted, "a workspace has at most %d email inboxes", MaxInboxes)
 	ErrNotGroup     = apperr.Invalid("group_id", "is not a group of this workspace")
 )
+
+// ErrUnknownRecipient answers an address that is no inbox's receiving
+// address.
+var ErrUnknownRecipient = apperr.New(apperr.NotFound, "no email inbox receives mail at this address")

@@ -32,6 +32,7 @@ func now() time.Time { return t0 }
 type env struct {
 	ctx    context.Context
 	db     *store.DB
+	acc    *account.Service
 	ws     *workspace.Service
 	svc    *email.Service
 	w1, w2 workspace.Workspace
@@ -43,11 +44,11 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
 	log := events.NewLog(db, nil, now)
 	e := &env{ctx: context.Background(), db: db}
-	acc := account.NewService(db, log, account.Options{Now: now})
-	e.ws = workspace.NewService(db, log, acc, workspace.Options{Now: now})
+	e.acc = account.NewService(db, log, account.Options{Now: now})
+	e.ws = workspace.NewService(db, log, e.acc, workspace.Options{Now: now})
 	e.svc = email.NewService(db, log, e.ws, email.Options{Now: now})
 	user := func(name string) *access.Principal {
-		u, _, err := acc.EnsureUser(e.ctx, name+"@example.test", name, "correct horse battery")
+		u, _, err := e.acc.EnsureUser(e.ctx, name+"@example.test", name, "correct horse battery")
 		if err != nil {
 			t.Fatal(err)
 		}

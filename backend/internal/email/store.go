@@ -47,3 +47,9 @@ func deleteInbox(ctx context.Context, q store.Querier, id string) error {
 	_, err := q.ExecContext(ctx, `DELETE FROM email_inboxes WHERE id = ?`, id)
 	return err
 }
+
+func inboxByToken(ctx context.Context, q store.Querier, token string) (Inbox, error) {
+	var i Inbox
+	err := q.GetContext(ctx, &i, `SELECT `+columns+` FROM email_inboxes WHERE receiving_token = ?`, token)
+	return i, err
+}

@@ -91,5 +91,12 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
 		}
 	}
+	if s.smtp != nil {
+		wg.Go(func() {
+			if err := s.smtp.Run(background); err != nil {
+				s.logger.Error("smtp receiver stopped", "err", err)
+			}
+		})
+	}
 	return func() { cancel(); wg.Wait() }
 }

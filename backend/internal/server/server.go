@@ -47,6 +47,9 @@ type Server struct {
 	logger   *slog.Logger
 	db       *store.DB
 	registry *prometheus.Registry
+	// smtp is the built-in SMTP receiver (nil when TANDEM_SMTP_ADDR is
+	// empty).
+	smtp     *email.Receiver
 	health   *grpchealth.StaticChecker
 	handler  http.Handler
 	draining atomic.Bool

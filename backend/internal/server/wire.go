@@ -90,6 +90,11 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
 	s.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
 	s.Email = email.NewService(s.db, log, s.Workspaces, email.Options{})
+	if s.cfg.SMTPAddr != "" {
+		in := email.NewInbound(s.Email, s.Conversations, s.Contacts, []byte(s.cfg.MailSecret), s.logger, s.registry)
+		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
+			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
+	}
 	var llm *bot.LLM
 	if s.cfg.LLMURL != "" {
 		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)

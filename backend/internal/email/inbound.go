@@ -1,0 +1,210 @@
+package email
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Conversations is what inbound mail needs of the conversation service.
+type Conversations interface {
+	ThreadOf(ctx context.Context, workspaceID string, ids, clientIDs []string) (string, error)
+	Get(ctx context.Context, workspaceID, id string) (conversation.Conversation, error)
+	StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string) (conversation.Conversation, *conversation.Message, error)
+	Post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string) (conversation.Message, conversation.Conversation, error)
+}
+
+// Contacts finds or makes the contact of a sender (contact.Service).
+type Contacts interface {
+	ForEmail(ctx context.Context, workspaceID, address, name string) (contact.Contact, error)
+}
+
+// Outcomes of an inbound mail, the label of tandem_mail_received_total.
+const (
+	OutcomeStarted   = "started"   // a new conversation
+	OutcomeThreaded  = "threaded"  // a message in an existing one
+	OutcomeIgnored   = "ignored"   // machine-made: stored nowhere
+	OutcomeMalformed = "malformed" // unreadable: refused
+)
+
+// maxBody is the longest text a mail puts in a conversation message, the
+// API's limit for one message; the full text stays in FullText.
+const maxBody = 16384
+
+// Delivery is what became of an inbound mail.
+type Delivery struct {
+	Outcome        string
+	ConversationID string
+	// Automated is why an ignored mail was ignored.
+	Automated Automated
+}
+
+// Inbound turns mail received for an inbox into conversations: a new mail
+// starts one (channel email, its subject kept, its sender the contact), a
+// reply joins its conversation by In-Reply-To / References or by the reply
+// token of the address it was sent to. Each mail is stored once per inbox,
+// keyed by its Message-ID: the conversation's (or message's) client id is
+// derived from it, and that id's unique key makes a redelivery, however
+// concurrent, store nothing twice.
+type Inbound struct {
+	inboxes  *Service
+	convs    Conversations
+	contacts Contacts
+	secret   []byte
+	logger   *slog.Logger
+	received *prometheus.CounterVec
+}
+
+// NewInbound returns the inbound mail path. secret signs reply tokens (nil:
+// replies thread by their headers only); reg takes its counter.
+func NewInbound(inboxes *Service, convs Conversations, contacts Contacts, secret []byte, logger *slog.Logger, reg prometheus.Registerer) *Inbound {
+	received := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_mail_received_total",
+		Help: "Mails the SMTP receiver took for an inbox, by outcome (started, threaded, ignored, malformed)."}, []string{"outcome"})
+	for _, o := range []string{OutcomeStarted, OutcomeThreaded, OutcomeIgnored, OutcomeMalformed} {
+		received.WithLabelValues(o)
+	}
+	if reg != nil {
+		reg.MustRegister(received)
+	}
+	return &Inbound{inboxes: inboxes, convs: convs, contacts: contacts, secret: secret, logger: logger, received: received}
+}
+
+// Inbox finds the inbox of a receiving address ("in-…" or "in-…+token" at
+// any domain) and returns its reply token; NotFound for any other address.
+func (in *Inbound) Inbox(ctx context.Context, address string) (Inbox, string, error) {
+	receiving, token, ok := SplitRecipient(address)
+	if !ok {
+		return Inbox{}, "", ErrUnknownRecipient
+	}
+	i, err := in.inboxes.byReceivingToken(ctx, receiving)
+	return i, token, err
+}
+
+// Deliver stores a mail received for the inbox. A malformed mail is refused
+// with ErrMalformed and stores nothing; a machine-made one (auto-reply,
+// bounce, list mail) is logged, counted and stored nowhere.
+func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelopeFrom string, raw []byte) (Delivery, error) {
+	log := in.logger.With("email_inbox_id", inbox.ID, "workspace_id", inbox.WorkspaceID)
+	m, err := Parse(raw, envelopeFrom)
+	if err != nil {
+		in.received.WithLabelValues(OutcomeMalformed).Inc()
+		log.Info("mail refused", "reason", err.Error(), "bytes", len(raw))
+		return Delivery{Outcome: OutcomeMalformed}, err
+	}
+	if m.Automated != "" {
+		in.received.WithLabelValues(OutcomeIgnored).Inc()
+		log.Info("mail ignored: machine-made", "reason", string(m.Automated), "message_id", m.MessageID)
+		return Delivery{Outcome: OutcomeIgnored, Automated: m.Automated}, nil
+	}
+	key := m.MessageID
+	if key == "" {
+		// Without a Message-ID the mail's bytes are its identity: the same
+		// mail redelivered is still stored once.
+		key = fmt.Sprintf("sha256:%x", sha256.Sum256(raw))
+	}
+	ct, err := in.contacts.ForEmail(ctx, inbox.WorkspaceID, m.FromAddress, m.FromName)
+	if err != nil {
+		return Delivery{}, fmt.Errorf("contact of %s: %w", inbox.ID, err)
+	}
+	customer := &access.Principal{Kind: access.KindVisitor, VisitorID: ct.ID, WorkspaceID: inbox.WorkspaceID}
+	body := bodyOf(m)
+	convID, err := in.thread(ctx, inbox, replyToken, m, ct.ID)
+	if err != nil {
+		return Delivery{}, err
+	}
+	if convID != "" {
+		_, conv, err := in.convs.Post(ctx, customer, inbox.WorkspaceID, convID, MailClientID(inbox.ID, key), body, conversation.KindText)
+		if err != nil {
+			return Delivery{}, fmt.Errorf("post mail to %s: %w", convID, err)
+		}
+		in.received.WithLabelValues(OutcomeThreaded).Inc()
+		return Delivery{Outcome: OutcomeThreaded, ConversationID: conv.ID}, nil
+	}
+	conv, _, err := in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, inbox.GroupID)
+	if errors.Is(err, conversation.ErrNotGroup) {
+		// The inbox's group was deleted since: the mail goes to the queue.
+		conv, _, err = in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, "")
+	}
+	if err != nil {
+		return Delivery{}, fmt.Errorf("start email conversation: %w", err)
+	}
+	in.received.WithLabelValues(OutcomeStarted).Inc()
+	return Delivery{Outcome: OutcomeStarted, ConversationID: conv.ID}, nil
+}
+
+// thread finds the conversation of the workspace a reply belongs to: the
+// one its reply token names, else the newest its In-Reply-To or References
+// point at (mails Tandem stored, by their client ids, or sent, by their
+// message ids). Only a conversation of the same sender is joined: anyone
+// else's mail starts its own.
+func (in *Inbound) thread(ctx context.Context, inbox Inbox, replyToken string, m Mail, contactID string) (string, error) {
+	var candidate string
+	if replyToken != "" && len(in.secret) > 0 {
+		if id, ok := ConversationOfToken(in.secret, inbox.ID, replyToken); ok {
+			candidate = id
+		}
+	}
+	if candidate == "" {
+		var ids, clientIDs []string
+		for _, ref := range append(append([]string(nil), m.InReplyTo...), m.References...) {
+			clientIDs = append(clientIDs, MailClientID(inbox.ID, ref))
+			if local, _, _ := strings.Cut(ref, "@"); uuid.Validate(local) == nil {
+				ids = append(ids, local)
+			}
+		}
+		id, err := in.convs.ThreadOf(ctx, inbox.WorkspaceID, ids, clientIDs)
+		if err != nil {
+			return "", err
+		}
+		candidate = id
+	}
+	if candidate == "" {
+		return "", nil
+	}
+	conv, err := in.convs.Get(ctx, inbox.WorkspaceID, candidate)
+	if err != nil || conv.ContactID != contactID || conv.Channel != conversation.ChannelEmail {
+		return "", nil //nolint:nilerr // a thread gone or not the sender's: the mail starts its own
+	}
+	return conv.ID, nil
+}
+
+// MailClientID is the client id a mail's message (or conversation) is
+// stored under: derived from the inbox and the mail's Message-ID, so that
+// the same mail delivered again finds what it stored.
+func MailClientID(inboxID, messageID string) string {
+	return uuid.NewSHA1(uuid.NameSpaceURL, []byte("tandem:mail:"+inboxID+"\x00"+strings.ToLower(messageID))).String()
+}
+
+// bodyOf is the text a mail's message shows: its body without the quoted
+// history, else its full text, else its subject, cut to maxBody bytes.
+func bodyOf(m Mail) string {
+	for _, b := range []string{m.Body, m.FullText, m.Subject} {
+		if strings.TrimSpace(b) != "" {
+			return truncate(b, maxBody)
+		}
+	}
+	return "(an empty mail)"
+}
+
+// byReceivingToken finds the inbox of a receiving address's local part.
+func (s *Service) byReceivingToken(ctx context.Context, token string) (Inbox, error) {
+	i, err := inboxByToken(ctx, s.db, token)
+	if store.ErrNoRows(err) {
+		return Inbox{}, ErrUnknownRecipient
+	}
+	if err != nil {
+		return Inbox{}, fmt.Errorf("find inbox by receiving address: %w", err)
+	}
+	return i, nil
+}
