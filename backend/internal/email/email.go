@@ -11,6 +11,12 @@
 // never a conversation). ReplyToken signs a conversation (HMAC) for the
 // Reply-To address of the mails sent from it.
 //
+// Receiver is the built-in SMTP receiver (TANDEM_SMTP_ADDR): it takes mail
+// for the receiving addresses only, refusing any other recipient at RCPT,
+// and hands it to Inbound, which starts or threads email conversations
+// through the conversation and contact services; a mail is stored once per
+// inbox and Message-ID (the client id of its conversation or message).
+//
 // The SMTP password is write-only: stored to sign in to the SMTP server,
 // never returned by the API nor written to the event log.
 //

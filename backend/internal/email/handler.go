@@ -17,8 +17,13 @@ type Handler struct {
 var _ tandemv1connect.EmailServiceHandler = (*Handler)(nil)
 
 // NewHandler returns the EmailService handler; domain is the mail domain of
-// the inboxes' receiving addresses.
-func NewHandler(svc *Service, domain string) *Handler { return &Handler{svc: svc, domain: domain} }
+// the inboxes' receiving addresses ("" is localhost).
+func NewHandler(svc *Service, domain string) *Handler {
+	if domain == "" {
+		domain = "localhost"
+	}
+	return &Handler{svc: svc, domain: domain}
+}
 
 // CreateEmailInbox implements EmailService.CreateEmailInbox.
 func (h *Handler) CreateEmailInbox(ctx context.Context, req *tandemv1.CreateEmailInboxRequest) (*tandemv1.CreateEmailInboxResponse, error) {

@@ -23,7 +23,7 @@ type ReceiverOptions struct {
 	// Domain is the name the receiver greets with.
 	Domain string
 	// MaxBytes is the largest mail accepted; bigger ones are refused
-	// (552) before or while they arrive.
+	// (552) before or while they arrive. 0 means DefaultMaxBytes.
 	MaxBytes int64
 	// PerMinute and Burst limit the mails (SMTP sessions) one client IP
 	// may send; a zero rate is no limit.
@@ -51,8 +51,14 @@ type limiter struct {
 	seen time.Time
 }
 
+// DefaultMaxBytes is the largest mail taken unless configured otherwise.
+const DefaultMaxBytes = 25 << 20
+
 // NewReceiver returns the SMTP receiver; Run starts it.
 func NewReceiver(in *Inbound, opts ReceiverOptions, logger *slog.Logger) *Receiver {
+	if opts.MaxBytes <= 0 {
+		opts.MaxBytes = DefaultMaxBytes
+	}
 	return &Receiver{in: in, opts: opts, logger: logger, limiters: map[string]*limiter{}}
 }
 
