@@ -17,10 +17,16 @@
 // through the conversation and contact services; a mail is stored once per
 // inbox and Message-ID (the client id of its conversation or message).
 //
+// Sender sends agents' replies on email conversations through the inbox's
+// SMTP server: its reactor puts each reply in the outbox (email_outbox),
+// its job sends what is due under a lease, retries with backoff and, when
+// the attempts run out, marks the reply failed and notes it on the
+// conversation.
+//
 // The SMTP password is write-only: stored to sign in to the SMTP server,
 // never returned by the API nor written to the event log.
 //
-// Tables owned: email_inboxes.
+// Tables owned: email_inboxes, email_threads, email_outbox.
 // Events emitted: email_inbox.created, email_inbox.updated,
 // email_inbox.deleted (visibility agents).
 // RPCs served: EmailService (CreateEmailInbox, ListEmailInboxes,

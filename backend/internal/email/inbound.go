@@ -128,6 +128,9 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 		if err != nil {
 			return Delivery{}, fmt.Errorf("post mail to %s: %w", convID, err)
 		}
+		if err := in.keepThread(ctx, inbox, conv.ID, m); err != nil {
+			return Delivery{}, err
+		}
 		in.received.WithLabelValues(OutcomeThreaded).Inc()
 		return Delivery{Outcome: OutcomeThreaded, ConversationID: conv.ID}, nil
 	}
@@ -138,6 +141,9 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("start email conversation: %w", err)
+	}
+	if err := in.keepThread(ctx, inbox, conv.ID, m); err != nil {
+		return Delivery{}, err
 	}
 	in.received.WithLabelValues(OutcomeStarted).Inc()
 	return Delivery{Outcome: OutcomeStarted, ConversationID: conv.ID}, nil
@@ -177,6 +183,29 @@ func (in *Inbound) thread(ctx context.Context, inbox Inbox, replyToken string, m
 		return "", nil //nolint:nilerr // a thread gone or not the sender's: the mail starts its own
 	}
 	return conv.ID, nil
+}
+
+// maxRefs caps the message ids a reply's References carries.
+const maxRefs = 20
+
+// keepThread records where the conversation's replies go: the inbox, the
+// sender, and the ids a reply threads under (the customer's latest mail and
+// its References). A redelivery writes the same again; the receiver says
+// 250 only after this, so a crash before it has the mail delivered again.
+func (in *Inbound) keepThread(ctx context.Context, inbox Inbox, conversationID string, m Mail) error {
+	refs := append(append([]string(nil), m.References...), m.MessageID)
+	if m.MessageID == "" {
+		refs = refs[:len(refs)-1]
+	}
+	if len(refs) > maxRefs {
+		refs = refs[len(refs)-maxRefs:]
+	}
+	t := thread{ConversationID: conversationID, WorkspaceID: inbox.WorkspaceID, InboxID: inbox.ID, CustomerAddress: m.FromAddress,
+		LastMessageID: m.MessageID, Refs: strings.Join(refs, " "), UpdatedAt: store.NowMillis(in.inboxes.now())}
+	if err := saveThread(ctx, in.inboxes.db, &t); err != nil {
+		return fmt.Errorf("keep thread of %s: %w", conversationID, err)
+	}
+	return nil
 }
 
 // MailClientID is the client id a mail's message (or conversation) is

@@ -53,3 +53,94 @@ func inboxByToken(ctx context.Context, q store.Querier, token string) (Inbox, er
 	err := q.GetContext(ctx, &i, `SELECT `+columns+` FROM email_inboxes WHERE receiving_token = ?`, token)
 	return i, err
 }
+
+// thread is an email conversation's row of email_threads.
+type thread struct {
+	ConversationID  string `db:"conversation_id"`
+	WorkspaceID     string `db:"workspace_id"`
+	InboxID         string `db:"inbox_id"`
+	CustomerAddress string `db:"customer_address"`
+	LastMessageID   string `db:"last_message_id"`
+	Refs            string `db:"refs"`
+	UpdatedAt       int64  `db:"updated_at"`
+}
+
+const threadColumns = `conversation_id, workspace_id, inbox_id, customer_address, last_message_id, refs, updated_at`
+
+// saveThread writes a conversation's thread, inserting it the first time.
+func saveThread(ctx context.Context, db *store.DB, t *thread) error {
+	update := func() (int64, error) {
+		res, err := db.ExecContext(ctx, `UPDATE email_threads SET inbox_id = ?, customer_address = ?, last_message_id = ?, refs = ?,
+			updated_at = ? WHERE conversation_id = ?`, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt, t.ConversationID)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	if n, err := update(); err != nil || n > 0 {
+		return err
+	}
+	_, err := db.ExecContext(ctx, `INSERT INTO email_threads (`+threadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ConversationID, t.WorkspaceID, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt)
+	if err != nil && db.Dialect.IsUniqueViolation(err) { // a concurrent delivery inserted it
+		_, err = update()
+	}
+	return err
+}
+
+func threadOf(ctx context.Context, q store.Querier, conversationID string) (thread, error) {
+	var t thread
+	err := q.GetContext(ctx, &t, `SELECT `+threadColumns+` FROM email_threads WHERE conversation_id = ?`, conversationID)
+	return t, err
+}
+
+// outboxRow is one agent reply to send by mail; its id is the message's.
+type outboxRow struct {
+	ID             string `db:"id"`
+	WorkspaceID    string `db:"workspace_id"`
+	ConversationID string `db:"conversation_id"`
+	AuthorName     string `db:"author_name"`
+	Body           string `db:"body"`
+	Status         string `db:"status"`
+	Attempts       int    `db:"attempts"`
+	NextAt         int64  `db:"next_at"`
+	LeaseUntil     int64  `db:"lease_until"`
+	LastError      string `db:"last_error"`
+	CreatedAt      int64  `db:"created_at"`
+	SentAt         int64  `db:"sent_at"`
+}
+
+const outboxColumns = `id, workspace_id, conversation_id, author_name, body, status, attempts, next_at, lease_until, last_error, created_at, sent_at`
+
+// enqueue adds a reply to the outbox once: a reactor seeing its event again
+// adds nothing.
+func enqueue(ctx context.Context, db *store.DB, r *outboxRow) error {
+	_, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.WorkspaceID, r.ConversationID, r.AuthorName, r.Body, r.Status, r.Attempts, r.NextAt, r.LeaseUntil, r.LastError, r.CreatedAt, r.SentAt)
+	return err
+}
+
+// dueOutbox lists pending replies due and unleased.
+func dueOutbox(ctx context.Context, q store.Querier, now int64, limit int) ([]outboxRow, error) {
+	var rs []outboxRow
+	err := q.SelectContext(ctx, &rs, `SELECT `+outboxColumns+` FROM email_outbox WHERE status = ? AND next_at <= ? AND lease_until < ?
+		ORDER BY next_at LIMIT ?`, outboxPending, now, now, limit)
+	return rs, err
+}
+
+// claimOutbox leases a due reply for this sender; false when another took it.
+func claimOutbox(ctx context.Context, q store.Querier, id string, now, until int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE email_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ? AND status = ?
+		AND next_at <= ? AND lease_until < ?`, until, id, outboxPending, now, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func finishOutbox(ctx context.Context, q store.Querier, id, status, lastError string, nextAt, sentAt int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE email_outbox SET status = ?, last_error = ?, next_at = ?, sent_at = ?, lease_until = 0 WHERE id = ?`,
+		status, lastError, nextAt, sentAt, id)
+	return err
+}

@@ -68,6 +68,9 @@ func (s *Server) jobs() []job {
 			job{"fire rule timers", 5 * time.Second, func(ctx context.Context) (int, error) { return s.Automation.FireDue(ctx, time.Now()) }},
 			job{"fire SLA timers", time.Second, s.SLA.FireDue},
 		)
+		if s.mailSender != nil {
+			jobs = append(jobs, job{"send email replies", time.Second, s.mailSender.SendDue})
+		}
 	}
 	return jobs
 }
@@ -89,6 +92,9 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
 		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor} {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
+		}
+		if s.mailReactor != nil {
+			wg.Go(func() { _ = s.mailReactor.Run(background, s.shards, opts) })
 		}
 	}
 	if s.smtp != nil {

@@ -1,10 +1,18 @@
 package server_test
 
 import (
+	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
@@ -16,7 +24,8 @@ import (
 // TestEmailInbound runs tandemd's SMTP receiver (TANDEM_SMTP_ADDR) as the
 // README shows it: an owner makes an inbox through EmailService, swaks
 // sends a mail to its receiving address over TCP, and the inbox lists an
-// email conversation with the mail's subject and words.
+// email conversation with the mail's subject and words; an agent's reply
+// through the API arrives in Mailpit, the inbox's SMTP server.
 func TestEmailInbound(t *testing.T) {
 	swaks, err := exec.LookPath("swaks")
 	if err != nil {
@@ -25,14 +34,26 @@ func TestEmailInbound(t *testing.T) {
 		}
 		t.Skipf("swaks is not installed: %v", err)
 	}
+	mailpit := mailpitBin(t)
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		outAddr, apiAddr := rpctest.FreeAddr(t), rpctest.FreeAddr(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		mp := exec.CommandContext(ctx, mailpit, "--smtp", outAddr, "--listen", apiAddr, "--database",
+			filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--quiet")
+		if err := mp.Start(); err != nil {
+			cancel()
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cancel(); _ = mp.Wait() })
+		outHost, outPort, _ := strings.Cut(outAddr, ":")
+		outPortN, _ := strconv.Atoi(outPort)
 		smtpAddr := rpctest.FreeAddr(t)
 		w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
 			c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = smtpAddr, "mail.test", 60, 10
 		}))
 		c := w.srv.Clients(rpctest.GRPC)
 		created, err := c.Email.CreateEmailInbox(w.as("owner"), &tandemv1.CreateEmailInboxRequest{WorkspaceId: w.w1.ID,
-			Name: "Support", SupportAddress: "help@shop.example", SmtpHost: "127.0.0.1", SmtpPort: 1025,
+			Name: "Support", SupportAddress: "help@shop.example", SmtpHost: outHost, SmtpPort: int32(outPortN), //nolint:gosec // a port
 			SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE})
 		if err != nil {
 			t.Fatal(err)
@@ -60,5 +81,50 @@ func TestEmailInbound(t *testing.T) {
 			!strings.Contains(conv.GetLastCustomerMessagePreview(), "It has not arrived yet.") {
 			t.Errorf("conversation %v", conv)
 		}
+
+		// The agent's reply goes out by mail, threaded, once.
+		if _, err := c.Conversation.SendMessage(w.as("owner"), &tandemv1.SendMessageRequest{ConversationId: conv.GetId(),
+			ClientId: uuid.NewString(), Body: "It is on its way."}); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Messages []struct {
+				Subject string
+				To      []struct{ Address string }
+			}
+		}
+		for deadline := time.Now().Add(30 * time.Second); len(got.Messages) == 0; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the reply did not arrive in Mailpit")
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+apiAddr+"/api/v1/messages", nil)
+			if resp, err := http.DefaultClient.Do(req); err == nil {
+				_ = json.NewDecoder(resp.Body).Decode(&got)
+				_ = resp.Body.Close()
+			}
+		}
+		if len(got.Messages) != 1 || got.Messages[0].Subject != "Re: Where is my parcel?" || got.Messages[0].To[0].Address != "ada@example.com" {
+			t.Errorf("arrived in Mailpit: %+v", got.Messages)
+		}
 	})
+}
+
+// mailpitBin finds Mailpit on PATH or in the repository's .bin: missing,
+// the test is skipped, except under CI.
+func mailpitBin(t *testing.T) string {
+	t.Helper()
+	if p, err := exec.LookPath("mailpit"); err == nil {
+		return p
+	}
+	p, err := filepath.Abs(filepath.Join("..", "..", "..", ".bin", "mailpit"))
+	if err == nil {
+		if _, err = os.Stat(p); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("mailpit is not installed (.ci/setup installs it in .bin): %v", err)
+	}
+	t.Skipf("mailpit is not installed: %v", err)
+	return ""
 }

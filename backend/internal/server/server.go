@@ -49,14 +49,18 @@ type Server struct {
 	registry *prometheus.Registry
 	// smtp is the built-in SMTP receiver (nil when TANDEM_SMTP_ADDR is
 	// empty).
-	smtp     *email.Receiver
-	health   *grpchealth.StaticChecker
-	handler  http.Handler
-	draining atomic.Bool
-	drain    chan struct{} // closed when shutdown begins: streams end resumably
-	hub      *events.Hub
-	nats     *events.NATS
-	pruner   *events.Pruner
+	smtp *email.Receiver
+	// mailSender and mailReactor send agents' replies on email
+	// conversations (with the receiver only: without it there are none).
+	mailSender  *email.Sender
+	mailReactor *events.Reactor
+	health      *grpchealth.StaticChecker
+	handler     http.Handler
+	draining    atomic.Bool
+	drain       chan struct{} // closed when shutdown begins: streams end resumably
+	hub         *events.Hub
+	nats        *events.NATS
+	pruner      *events.Pruner
 	// streamGuard ends the agent streams whose callers lost access.
 	streamGuard *account.StreamGuard
 	// botReactor runs the AI agents.

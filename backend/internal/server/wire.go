@@ -94,6 +94,9 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		in := email.NewInbound(s.Email, s.Conversations, s.Contacts, []byte(s.cfg.MailSecret), s.logger, s.registry)
 		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
 			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
+		s.mailSender = email.NewSender(s.db, s.Email, s.Conversations, email.SenderOptions{Domain: s.cfg.MailDomain,
+			Secret: []byte(s.cfg.MailSecret)}, s.logger)
+		s.mailReactor = events.NewReactor(email.ReactorName, log, s.hub, s.mailSender.React, s.logger)
 	}
 	var llm *bot.LLM
 	if s.cfg.LLMURL != "" {

@@ -1,0 +1,283 @@
+package email
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"html"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-sasl"
+	"github.com/emersion/go-smtp"
+	"github.com/google/uuid"
+	"github.com/jhillyerd/enmime/v2"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// Outbox states.
+const (
+	outboxPending = "pending"
+	outboxSent    = "sent"
+	outboxFailed  = "failed"
+)
+
+// ReactorName is the outbound mail reactor's cursor key.
+const ReactorName = "email"
+
+// OutboundConversations is what sending needs of the conversation service:
+// the conversation, and a note to the team when a reply could not be sent.
+type OutboundConversations interface {
+	Get(ctx context.Context, workspaceID, id string) (conversation.Conversation, error)
+	Note(ctx context.Context, p *access.Principal, scope *access.Scope, id, clientID, body string, opts conversation.NoteOptions) (conversation.Message, conversation.Conversation, error)
+}
+
+// SenderOptions tune the sender.
+type SenderOptions struct {
+	// Domain is the mail domain of the receiving addresses (Reply-To) and
+	// of the Message-IDs of the mails sent.
+	Domain string
+	// Secret signs reply tokens (nil: Reply-To is the support address).
+	Secret []byte
+	// RetryBase is the delay before the first retry, doubled for each
+	// next one; MaxAttempts the attempts before a reply is given up.
+	RetryBase   time.Duration
+	MaxAttempts int
+	// Timeout bounds one delivery (connect, TLS, AUTH, DATA).
+	Timeout time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Sender sends agents' replies on email conversations by SMTP, from the
+// inbox's support address through its SMTP server: React puts each reply
+// in the outbox (once, however often it sees the event), SendDue sends
+// what is due under a lease, so that replicas never send one reply side by
+// side; a failed send is retried with backoff, and after the last attempt
+// the reply is marked failed and the team gets a note on the conversation.
+type Sender struct {
+	db      *store.DB
+	inboxes *Service
+	convs   OutboundConversations
+	opts    SenderOptions
+	logger  *slog.Logger
+}
+
+// NewSender returns the outbound mail sender.
+func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, opts SenderOptions, logger *slog.Logger) *Sender {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = 30 * time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 8
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Minute
+	}
+	if opts.Domain == "" {
+		opts.Domain = "localhost"
+	}
+	return &Sender{db: db, inboxes: inboxes, convs: convs, opts: opts, logger: logger}
+}
+
+// React puts an agent's reply on an email conversation in the outbox.
+func (s *Sender) React(ctx context.Context, ev events.Event) error {
+	if ev.Type != "message.created" || ev.ConversationID == "" {
+		return nil
+	}
+	var pl conversation.Payload
+	if err := json.Unmarshal(ev.Payload, &pl); err != nil {
+		return fmt.Errorf("decode event: %w", err)
+	}
+	m := pl.Message
+	if m == nil || m.Kind != conversation.KindText || m.AuthorKind != conversation.AuthorAgent ||
+		m.Visibility != string(events.Public) {
+		return nil
+	}
+	if _, err := threadOf(ctx, s.db, ev.ConversationID); store.ErrNoRows(err) {
+		return nil // not an email conversation
+	} else if err != nil {
+		return fmt.Errorf("thread of %s: %w", ev.ConversationID, err)
+	}
+	now := store.NowMillis(s.opts.Now())
+	if err := enqueue(ctx, s.db, &outboxRow{ID: m.ID, WorkspaceID: ev.WorkspaceID, ConversationID: ev.ConversationID,
+		AuthorName: oneLine(m.AuthorName), Body: m.Body, Status: outboxPending, NextAt: now, CreatedAt: now}); err != nil {
+		return fmt.Errorf("enqueue reply %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+// SendDue sends the replies that are due, and returns how many it tried.
+func (s *Sender) SendDue(ctx context.Context) (int, error) {
+	now := store.NowMillis(s.opts.Now())
+	rows, err := dueOutbox(ctx, s.db, now, 20)
+	if err != nil {
+		return 0, fmt.Errorf("due replies: %w", err)
+	}
+	n := 0
+	for _, r := range rows {
+		lease := now + (s.opts.Timeout + 30*time.Second).Milliseconds()
+		if ok, err := claimOutbox(ctx, s.db, r.ID, now, lease); err != nil {
+			return n, fmt.Errorf("claim reply %s: %w", r.ID, err)
+		} else if !ok {
+			continue // another sender has it
+		}
+		n++
+		r.Attempts++
+		if err := s.finish(ctx, r, s.send(ctx, r)); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// finish records a send's outcome: sent, a retry with backoff, or failed
+// with a note to the team after the last attempt.
+func (s *Sender) finish(ctx context.Context, r outboxRow, sendErr error) error {
+	now := s.opts.Now()
+	if sendErr == nil {
+		return finishOutbox(ctx, s.db, r.ID, outboxSent, "", r.NextAt, store.NowMillis(now))
+	}
+	reason := store.Truncate(oneLine(sendErr.Error()), 500)
+	s.logger.Warn("reply not emailed", "message_id", r.ID, "workspace_id", r.WorkspaceID, "attempt", r.Attempts, "err", reason)
+	if r.Attempts < s.opts.MaxAttempts {
+		next := now.Add(s.opts.RetryBase << min(r.Attempts-1, 16))
+		return finishOutbox(ctx, s.db, r.ID, outboxPending, reason, store.NowMillis(next), 0)
+	}
+	if err := finishOutbox(ctx, s.db, r.ID, outboxFailed, reason, r.NextAt, 0); err != nil {
+		return err
+	}
+	_, _, err := s.convs.Note(ctx, &access.Principal{Kind: access.KindSystem, WorkspaceID: r.WorkspaceID, Name: "Email"},
+		&access.Scope{WorkspaceID: r.WorkspaceID, Role: access.RoleOwner}, r.ConversationID,
+		uuid.NewSHA1(uuid.NameSpaceURL, []byte("tandem:mail-failed:"+r.ID)).String(),
+		fmt.Sprintf("This reply could not be emailed to the customer after %d attempts: %s\n\n> %s", r.Attempts, reason,
+			store.Truncate(r.Body, 200)), conversation.NoteOptions{})
+	if err != nil {
+		return fmt.Errorf("note the failed reply %s: %w", r.ID, err)
+	}
+	return nil
+}
+
+// send delivers one reply through its inbox's SMTP server.
+func (s *Sender) send(ctx context.Context, r outboxRow) error {
+	t, err := threadOf(ctx, s.db, r.ConversationID)
+	if err != nil {
+		return fmt.Errorf("thread: %w", err)
+	}
+	inbox, err := inboxByID(ctx, s.db, t.InboxID, "")
+	if err != nil {
+		return fmt.Errorf("inbox %s: %w", t.InboxID, err)
+	}
+	conv, err := s.convs.Get(ctx, r.WorkspaceID, r.ConversationID)
+	if err != nil {
+		return fmt.Errorf("conversation: %w", err)
+	}
+	raw, err := s.compose(inbox, t, conv, r)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+	defer cancel()
+	return deliver(ctx, inbox, t.CustomerAddress, raw)
+}
+
+// compose builds the reply: from the inbox's address under the agent's
+// name, to the customer, threaded under their latest mail, with the
+// signature, as plain text and HTML. Every header value is one line.
+func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, r outboxRow) ([]byte, error) {
+	subject := conv.Subject
+	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
+		subject = strings.TrimSpace("Re: " + subject)
+	}
+	name := r.AuthorName
+	if inbox.Name != "" {
+		name = strings.TrimSpace(name + " (" + inbox.Name + ")")
+	}
+	text := r.Body
+	switch sig := strings.TrimSpace(inbox.Signature); {
+	case sig == "":
+	case strings.HasPrefix(inbox.Signature, "-- \n"): // it has its own separator
+		text += "\n\n" + inbox.Signature
+	default:
+		text += "\n\n-- \n" + inbox.Signature
+	}
+	replyTo := inbox.SupportAddress
+	if len(s.opts.Secret) > 0 {
+		replyTo = ReplyAddress(inbox, s.opts.Domain, ReplyToken(s.opts.Secret, inbox.ID, conv.ID))
+	}
+	b := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To("", t.CustomerAddress).ReplyTo("", replyTo).
+		Subject(oneLine(subject)).Date(s.opts.Now()).
+		Header("Message-Id", "<"+r.ID+"@"+s.opts.Domain+">").
+		Header("Auto-Submitted", "no").
+		Text([]byte(text)).HTML([]byte(htmlBody(text)))
+	if t.LastMessageID != "" {
+		b = b.Header("In-Reply-To", "<"+t.LastMessageID+">")
+	}
+	if refs := strings.Fields(t.Refs); len(refs) > 0 {
+		b = b.Header("References", "<"+strings.Join(refs, "> <")+">")
+	}
+	p, err := b.Build()
+	if err != nil {
+		return nil, fmt.Errorf("compose reply: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := p.Encode(&buf); err != nil {
+		return nil, fmt.Errorf("encode reply: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// htmlBody is the reply's text as HTML: escaped, line breaks kept.
+func htmlBody(text string) string {
+	return "<!DOCTYPE html><html><body><div style=\"white-space: pre-wrap\">" +
+		strings.ReplaceAll(html.EscapeString(text), "\n", "<br>\n") + "</div></body></html>"
+}
+
+// deliver sends raw to one recipient through the inbox's SMTP server.
+func deliver(ctx context.Context, inbox Inbox, to string, raw []byte) error {
+	addr := net.JoinHostPort(inbox.SMTPHost, strconv.Itoa(inbox.SMTPPort))
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	tlsConfig := &tls.Config{ServerName: inbox.SMTPHost, MinVersion: tls.VersionTLS12}
+	var c *smtp.Client
+	switch inbox.SMTPTLSMode {
+	case TLSImplicit:
+		c = smtp.NewClient(tls.Client(conn, tlsConfig))
+	case TLSStartTLS:
+		if c, err = smtp.NewClientStartTLS(conn, tlsConfig); err != nil {
+			_ = conn.Close()
+			return fmt.Errorf("STARTTLS with %s: %w", addr, err)
+		}
+	default:
+		c = smtp.NewClient(conn)
+	}
+	defer c.Close()
+	if inbox.SMTPUsername != "" {
+		if err := c.Auth(sasl.NewPlainClient("", inbox.SMTPUsername, inbox.SMTPPassword)); err != nil {
+			return fmt.Errorf("sign in to %s: %w", addr, err)
+		}
+	}
+	if err := c.SendMail(inbox.SupportAddress, []string{to}, bytes.NewReader(raw)); err != nil {
+		return fmt.Errorf("send through %s: %w", addr, err)
+	}
+	// The server took the mail: a failing QUIT must not send it again.
+	_ = c.Quit()
+	return nil
+}
