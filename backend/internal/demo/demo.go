@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
@@ -46,6 +47,8 @@ type Services struct {
 	Files         *files.Service
 	// Automation seeds rules and the "Talk to a person" button, when set.
 	Automation *automation.Service
+	// Email seeds an email inbox, when set.
+	Email *email.Service
 }
 
 // Seeded is what the demo holds.
@@ -62,6 +65,9 @@ type Banner struct {
 	// DataDir is the embedded store's directory; empty when the demo runs
 	// on a database server.
 	DataDir string
+	// SMTPAddr is the SMTP receiver's address ("" when off) and MailDomain
+	// the domain of the inboxes' receiving addresses.
+	SMTPAddr, MailDomain string
 }
 
 // Seed creates the demo data unless it exists, and tells out how to sign in.
@@ -87,7 +93,7 @@ func Seed(ctx context.Context, svc Services, where Banner, out io.Writer) (Seede
 			if d.Workspace, err = svc.Workspaces.Get(ctx, m.WorkspaceID); err != nil {
 				return d, err
 			}
-			announce(out, where, d)
+			announce(out, where, d, inboxLine(ctx, svc, where, d.Workspace))
 			return d, nil
 		}
 	}
@@ -140,11 +146,14 @@ func Seed(ctx context.Context, svc Services, where Banner, out io.Writer) (Seede
 	if err := seedAutomation(ctx, svc, d.Workspace, ownerP); err != nil {
 		return d, err
 	}
-	announce(out, where, d)
+	if err := seedEmail(ctx, svc, d.Workspace, ownerP); err != nil {
+		return d, err
+	}
+	announce(out, where, d, inboxLine(ctx, svc, where, d.Workspace))
 	return d, nil
 }
 
-func announce(out io.Writer, where Banner, d Seeded) {
+func announce(out io.Writer, where Banner, d Seeded, inbox string) {
 	fmt.Fprintf(out, `
 Tandem demo is ready on http://%s
   workspace  %s (id %s, widget key %s)
@@ -154,6 +163,7 @@ Tandem demo is ready on http://%s
 	if where.DataDir != "" {
 		fmt.Fprintf(out, "  data       %s  (kept across restarts; --demo-reset starts the demo afresh)\n", where.DataDir)
 	}
+	fmt.Fprint(out, inbox)
 	fmt.Fprintf(out, `  try        %s --list-methods http://%s
              (from the repository root: `+"`make tools`"+` installs the pinned buf there, or use any buf on your PATH;
               README.md shows how to watch the inbox live and chat as a customer)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -167,8 +168,10 @@ func newOutEnv(t *testing.T, db *store.DB, maxAttempts int) *outEnv {
 func (o *outEnv) smtpTo(t *testing.T, addr string) {
 	t.Helper()
 	host, port, _ := net.SplitHostPort(addr)
-	var p int
-	fmt.Sscan(port, &p)
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mode := email.TLSNone
 	if _, err := o.svc.Update(o.ctx, o.o1, o.w1.ID, o.inbox.ID, email.Settings{SMTPHost: &host, SMTPPort: &p, SMTPTLSMode: &mode}); err != nil {
 		t.Fatal(err)

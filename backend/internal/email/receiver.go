@@ -148,7 +148,7 @@ type recipient struct {
 
 type session struct {
 	r    *Receiver
-	ctx  context.Context //nolint:containedctx // the receiver's, for the session's calls
+	ctx  context.Context // the receiver's, for the session's calls
 	ip   string
 	from string
 	to   []recipient

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
@@ -29,12 +30,12 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		if s.cfg.DemoForce {
 			s.logger.WarnContext(ctx, "demo data on a forced address: anyone who can reach it can sign in with the public demo passwords", "addr", s.cfg.Addr)
 		}
-		where := demo.Banner{Addr: s.cfg.Addr}
+		where := demo.Banner{Addr: s.cfg.Addr, SMTPAddr: s.cfg.SMTPAddr, MailDomain: cmp.Or(s.cfg.MailDomain, "localhost")}
 		if s.cfg.DatabaseURL == "" {
 			where.DataDir, _ = filepath.Abs(s.cfg.DataDir)
 		}
 		d, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned,
-			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation}, where, os.Stdout)
+			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation, Email: s.Email}, where, os.Stdout)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}

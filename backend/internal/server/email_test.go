@@ -3,10 +3,12 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/demo"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -127,4 +130,54 @@ func mailpitBin(t *testing.T) string {
 	}
 	t.Skipf("mailpit is not installed: %v", err)
 	return ""
+}
+
+// TestEmailDemo does what the README's Email section shows against
+// `make run`: tandemd --demo with TANDEM_SMTP_ADDR prints the demo inbox's
+// receiving address, swaks mails it, and the owner finds the email
+// conversation in the demo workspace.
+func TestEmailDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs tandemd")
+	}
+	swaks, err := exec.LookPath("swaks")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("swaks is not installed (.ci/setup installs it): %v", err)
+		}
+		t.Skipf("swaks is not installed: %v", err)
+	}
+	smtpAddr := rpctest.FreeAddr(t)
+	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_SMTP_ADDR": smtpAddr}, "--demo")
+	banner := regexp.MustCompile(`\(id ([0-9a-f-]{36}),[\s\S]*mail support@demo\.tandem at (in-[a-z0-9]+@localhost)`).FindStringSubmatch(p.Output())
+	if banner == nil {
+		t.Fatalf("no demo inbox in the banner:\n%s", p.Output())
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", smtpAddr); err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the SMTP receiver does not listen")
+		}
+	}
+	host, port, _ := strings.Cut(smtpAddr, ":")
+	if out, err := exec.CommandContext(t.Context(), swaks, "--server", host, "--port", port, "--from", "ada@example.com",
+		"--to", banner[2], "--header", "Subject: Where is my parcel?", "--body", "It has not arrived yet.").CombinedOutput(); err != nil {
+		t.Fatalf("swaks: %v\n%s", err, out)
+	}
+	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	login, err := c.Auth.Login(t.Context(), &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.Conversation.ListConversations(rpctest.WithToken(t.Context(), login.GetToken()), &tandemv1.ListConversationsRequest{
+		WorkspaceId: banner[1], Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetConversations()) != 1 || list.GetConversations()[0].GetSubject() != "Where is my parcel?" {
+		t.Errorf("email conversations of the demo: %v", list.GetConversations())
+	}
 }
