@@ -1,10 +1,12 @@
 package email
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"strings"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -23,6 +26,13 @@ type Conversations interface {
 	Get(ctx context.Context, workspaceID, id string) (conversation.Conversation, error)
 	StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string) (conversation.Conversation, *conversation.Message, error)
 	Post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string) (conversation.Message, conversation.Conversation, error)
+	PostFiles(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body string, fileIDs []string) (conversation.Message, conversation.Conversation, error)
+}
+
+// Files stores a mail's attachments under the files service's rules (10
+// MiB, sniffed types, quotas) (files.Service).
+type Files interface {
+	Put(ctx context.Context, up files.Upload, r io.Reader) (files.File, error)
 }
 
 // Contacts finds or makes the contact of a sender (contact.Service).
@@ -61,14 +71,16 @@ type Inbound struct {
 	inboxes  *Service
 	convs    Conversations
 	contacts Contacts
+	files    Files
 	secret   []byte
 	logger   *slog.Logger
 	received *prometheus.CounterVec
 }
 
-// NewInbound returns the inbound mail path. secret signs reply tokens (nil:
-// replies thread by their headers only); reg takes its counter.
-func NewInbound(inboxes *Service, convs Conversations, contacts Contacts, secret []byte, logger *slog.Logger, reg prometheus.Registerer) *Inbound {
+// NewInbound returns the inbound mail path. fs keeps attachments (nil:
+// none are kept); secret signs reply tokens (nil: replies thread by their
+// headers only); reg takes its counter.
+func NewInbound(inboxes *Service, convs Conversations, contacts Contacts, fs Files, secret []byte, logger *slog.Logger, reg prometheus.Registerer) *Inbound {
 	received := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_mail_received_total",
 		Help: "Mails the SMTP receiver took for an inbox, by outcome (started, threaded, ignored, malformed)."}, []string{"outcome"})
 	for _, o := range []string{OutcomeStarted, OutcomeThreaded, OutcomeIgnored, OutcomeMalformed} {
@@ -77,7 +89,7 @@ func NewInbound(inboxes *Service, convs Conversations, contacts Contacts, secret
 	if reg != nil {
 		reg.MustRegister(received)
 	}
-	return &Inbound{inboxes: inboxes, convs: convs, contacts: contacts, secret: secret, logger: logger, received: received}
+	return &Inbound{inboxes: inboxes, convs: convs, contacts: contacts, files: fs, secret: secret, logger: logger, received: received}
 }
 
 // Inbox finds the inbox of a receiving address ("in-…" or "in-…+token" at
@@ -124,7 +136,8 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 		return Delivery{}, err
 	}
 	if convID != "" {
-		_, conv, err := in.convs.Post(ctx, customer, inbox.WorkspaceID, convID, MailClientID(inbox.ID, key), body, conversation.KindText)
+		fileIDs := in.keepFiles(ctx, log, customer, convID, inbox.ID, key, m.Attachments)
+		_, conv, err := in.convs.PostFiles(ctx, customer, inbox.WorkspaceID, convID, MailClientID(inbox.ID, key), body, fileIDs)
 		if err != nil {
 			return Delivery{}, fmt.Errorf("post mail to %s: %w", convID, err)
 		}
@@ -141,6 +154,14 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("start email conversation: %w", err)
+	}
+	if fileIDs := in.keepFiles(ctx, log, customer, conv.ID, inbox.ID, key, m.Attachments); len(fileIDs) > 0 {
+		// The files come in a second message: they are stored for a
+		// conversation, which the first message started.
+		if _, _, err := in.convs.PostFiles(ctx, customer, inbox.WorkspaceID, conv.ID, MailClientID(inbox.ID, key+"#files"), "",
+			fileIDs); err != nil {
+			return Delivery{}, fmt.Errorf("post attachments to %s: %w", conv.ID, err)
+		}
 	}
 	if err := in.keepThread(ctx, inbox, conv.ID, m); err != nil {
 		return Delivery{}, err
@@ -183,6 +204,33 @@ func (in *Inbound) thread(ctx context.Context, inbox Inbox, replyToken string, m
 		return "", nil //nolint:nilerr // a thread gone or not the sender's: the mail starts its own
 	}
 	return conv.ID, nil
+}
+
+// keepFiles stores a mail's attachments for the conversation under the
+// files service's rules and returns their ids. One it refuses (too big, a
+// type it does not take, a quota used up) is left out and logged: the mail
+// itself is still delivered. Each file's client id derives from the mail's
+// key, so a redelivery stores none twice.
+func (in *Inbound) keepFiles(ctx context.Context, log *slog.Logger, customer *access.Principal, conversationID, inboxID, key string, as []Attachment) []string {
+	if in.files == nil {
+		return nil
+	}
+	kind, id := customer.Actor()
+	var ids []string
+	for n, a := range as {
+		name := a.FileName
+		if name == "" || files.CheckName(name) != nil {
+			name = fmt.Sprintf("attachment-%d", n+1)
+		}
+		f, err := in.files.Put(ctx, files.Upload{WorkspaceID: customer.WorkspaceID, ConversationID: conversationID, UploaderKind: kind,
+			UploaderID: id, ClientID: MailClientID(inboxID, fmt.Sprintf("%s#file%d", key, n)), Name: name}, bytes.NewReader(a.Data))
+		if err != nil {
+			log.Info("mail attachment not kept", "name", name, "bytes", len(a.Data), "reason", err.Error())
+			continue
+		}
+		ids = append(ids, f.ID)
+	}
+	return ids
 }
 
 // maxRefs caps the message ids a reply's References carries.

@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
@@ -55,6 +56,7 @@ func (directory) Online(context.Context, string, string) (bool, error) { return 
 type mailEnv struct {
 	*env
 	convs  *conversation.Service
+	files  *files.Service
 	inbox  email.Inbox
 	addr   string // the receiver's host:port
 	secret []byte
@@ -67,14 +69,20 @@ func newMailEnv(t *testing.T, db *store.DB, opts email.ReceiverOptions) *mailEnv
 	e := newEnv(t, db)
 	log := events.NewLog(db, nil, now)
 	contacts := contact.NewService(db, log, e.ws, contact.Options{Now: now})
-	convs := conversation.NewService(db, log, events.NewHub(db, time.Second), e.acc, contacts, directory{e.ws}, conversation.Options{Now: now})
+	bucket, err := files.OpenBucket(e.ctx, "mem://", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := files.NewService(db, bucket, slog.New(slog.DiscardHandler))
+	convs := conversation.NewService(db, log, events.NewHub(db, time.Second), e.acc, contacts, directory{e.ws},
+		conversation.Options{Now: now, Attacher: fs})
 	inbox, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mailEnv{env: e, convs: convs, inbox: inbox, secret: []byte("a secret for reply tokens, 32 b."), swaks: sw}
+	m := &mailEnv{env: e, convs: convs, files: fs, inbox: inbox, secret: []byte("a secret for reply tokens, 32 b."), swaks: sw}
 	logger := slog.New(slog.DiscardHandler)
-	in := email.NewInbound(e.svc, convs, contacts, m.secret, logger, nil)
+	in := email.NewInbound(e.svc, convs, contacts, m.files, m.secret, logger, nil)
 	if opts.MaxBytes == 0 {
 		opts.MaxBytes = 1 << 20
 	}
@@ -287,6 +295,39 @@ func TestReceiveRefusals(t *testing.T) {
 		}
 		if convs, msgs := m.counts(t); convs != 0 || msgs != 0 {
 			t.Errorf("%d conversations, %d messages stored", convs, msgs)
+		}
+	})
+}
+
+// TestReceiveAttachments: a mail's files are kept through the files
+// service (a type it refuses is left out, the mail still delivered), once
+// however often the mail comes.
+func TestReceiveAttachments(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		m := newMailEnv(t, db, email.ReceiverOptions{})
+		png := "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+		raw := mailFrom("ada@example.com", "Photo", "att@example.com", []string{`Content-Type: multipart/mixed; boundary="b"`, "MIME-Version: 1.0"},
+			"--b\nContent-Type: text/plain\n\nSee the photo.\n--b\nContent-Type: image/png\nContent-Disposition: attachment; filename=\"parcel.png\"\n"+
+				"Content-Transfer-Encoding: base64\n\n"+png+"\n--b\nContent-Type: application/x-msdownload\nContent-Disposition: attachment; filename=\"run.exe\"\n\nMZ\x90\x00binary\n--b--\n")
+		for range 2 {
+			if out, ok := m.send(t, m.to(), "ada@example.com", raw); !ok {
+				t.Fatalf("refused:\n%s", out)
+			}
+		}
+		var names []string
+		if err := db.SelectContext(m.ctx, &names, `SELECT name FROM files WHERE workspace_id = ?`, m.w1.ID); err != nil {
+			t.Fatal(err)
+		}
+		if len(names) != 1 || names[0] != "parcel.png" {
+			t.Errorf("files kept %q, want [parcel.png]", names)
+		}
+		var carried int
+		if err := db.GetContext(m.ctx, &carried, `SELECT COUNT(*) FROM messages WHERE workspace_id = ? AND meta LIKE '%parcel.png%'`, m.w1.ID); err != nil || carried != 1 {
+			t.Errorf("%d messages carry the file (%v), want 1", carried, err)
+		}
+		if _, bodies := m.only(t); len(bodies) != 2 || bodies[0] != "See the photo." {
+			t.Errorf("messages %q", bodies)
 		}
 	})
 }

@@ -91,7 +91,7 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
 	s.Email = email.NewService(s.db, log, s.Workspaces, email.Options{})
 	if s.cfg.SMTPAddr != "" {
-		in := email.NewInbound(s.Email, s.Conversations, s.Contacts, []byte(s.cfg.MailSecret), s.logger, s.registry)
+		in := email.NewInbound(s.Email, s.Conversations, s.Contacts, s.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
 		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
 			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
 		s.mailSender = email.NewSender(s.db, s.Email, s.Conversations, email.SenderOptions{Domain: s.cfg.MailDomain,
