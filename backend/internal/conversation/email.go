@@ -27,12 +27,15 @@ func (s *Service) ThreadOf(ctx context.Context, workspaceID string, ids, clientI
 	}
 	var conds []string
 	args := []any{workspaceID}
-	for col, vals := range map[string][]string{"id": ids, "client_id": clientIDs} {
-		if len(vals) == 0 {
+	for _, in := range []struct {
+		col  string
+		vals []string
+	}{{"id", ids}, {"client_id", clientIDs}} {
+		if len(in.vals) == 0 {
 			continue
 		}
-		conds = append(conds, col+` IN (?`+strings.Repeat(`, ?`, len(vals)-1)+`)`)
-		for _, v := range vals {
+		conds = append(conds, in.col+` IN (?`+strings.Repeat(`, ?`, len(in.vals)-1)+`)`)
+		for _, v := range in.vals {
 			args = append(args, v)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
@@ -200,8 +201,15 @@ func (in *Inbound) thread(ctx context.Context, inbox Inbox, replyToken string, m
 		return "", nil
 	}
 	conv, err := in.convs.Get(ctx, inbox.WorkspaceID, candidate)
-	if err != nil || conv.ContactID != contactID || conv.Channel != conversation.ChannelEmail {
-		return "", nil //nolint:nilerr // a thread gone or not the sender's: the mail starts its own
+	switch {
+	case apperr.Is(err, apperr.NotFound):
+		return "", nil // the thread is gone: the mail starts its own
+	case err != nil:
+		// Not a new conversation: the receiver answers a temporary failure
+		// and the sending server tries again.
+		return "", fmt.Errorf("conversation %s of a reply: %w", candidate, err)
+	case conv.ContactID != contactID || conv.Channel != conversation.ChannelEmail:
+		return "", nil // not the sender's: the mail starts its own
 	}
 	return conv.ID, nil
 }

@@ -67,24 +67,15 @@ type thread struct {
 
 const threadColumns = `conversation_id, workspace_id, inbox_id, customer_address, last_message_id, refs, updated_at`
 
-// saveThread writes a conversation's thread, inserting it the first time.
+// saveThread writes a conversation's thread, inserting it the first time;
+// of concurrent deliveries the last one's write stays.
 func saveThread(ctx context.Context, db *store.DB, t *thread) error {
-	update := func() (int64, error) {
-		res, err := db.ExecContext(ctx, `UPDATE email_threads SET inbox_id = ?, customer_address = ?, last_message_id = ?, refs = ?,
-			updated_at = ? WHERE conversation_id = ?`, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt, t.ConversationID)
-		if err != nil {
-			return 0, err
-		}
-		return res.RowsAffected()
-	}
-	if n, err := update(); err != nil || n > 0 {
+	if _, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_threads (`+threadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		t.ConversationID, t.WorkspaceID, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt); err != nil {
 		return err
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO email_threads (`+threadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ConversationID, t.WorkspaceID, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt)
-	if err != nil && db.Dialect.IsUniqueViolation(err) { // a concurrent delivery inserted it
-		_, err = update()
-	}
+	_, err := db.ExecContext(ctx, `UPDATE email_threads SET inbox_id = ?, customer_address = ?, last_message_id = ?, refs = ?,
+		updated_at = ? WHERE conversation_id = ?`, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt, t.ConversationID)
 	return err
 }
 
