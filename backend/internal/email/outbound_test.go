@@ -1,15 +1,8 @@
 package email_test
 
 import (
-	"context"
-	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,133 +12,12 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/email"
+	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
-
-// mailpitBin finds Mailpit on PATH or in the repository's .bin (.ci/setup
-// installs it there): missing, the test is skipped, except under CI.
-func mailpitBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	p, err := filepath.Abs(filepath.Join("..", "..", "..", ".bin", "mailpit"))
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("mailpit is not installed (.ci/setup installs it in .bin): %v", err)
-	}
-	t.Skipf("mailpit is not installed (go install github.com/axllent/mailpit@v1.33.1): %v", err)
-	return ""
-}
-
-// mailpit is a private Mailpit: SMTP on smtp, its API on api.
-type mailpit struct {
-	smtp, api string
-	stop      func()
-}
-
-// startMailpit runs Mailpit with its SMTP server on smtpAddr.
-func startMailpit(t *testing.T, bin, smtpAddr string) *mailpit {
-	t.Helper()
-	api := freeAddr(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--smtp", smtpAddr, "--listen", api, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
-		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check", "--quiet")
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	mp := &mailpit{smtp: smtpAddr, api: api}
-	var once bool
-	mp.stop = func() {
-		if !once {
-			once = true
-			cancel()
-			_ = cmd.Wait()
-		}
-	}
-	t.Cleanup(mp.stop)
-	for deadline := time.Now().Add(20 * time.Second); ; {
-		if c, err := net.DialTimeout("tcp", smtpAddr, time.Second); err == nil {
-			_ = c.Close()
-			var list struct{}
-			if mp.get(t, "/api/v1/messages", &list) == nil {
-				return mp
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("mailpit did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (mp *mailpit) get(t *testing.T, path string, out any) error {
-	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, "http://"+mp.api+path, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", path, resp.Status)
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
-}
-
-// arrived is a mail as Mailpit's API shows it.
-type arrived struct {
-	ID        string
-	MessageID string
-	Subject   string
-	From      struct{ Name, Address string }
-	To        []struct{ Address string }
-	ReplyTo   []struct{ Address string }
-	Text      string
-	HTML      string
-	Headers   map[string][]string
-}
-
-// messages lists what Mailpit received, newest first, in full.
-func (mp *mailpit) messages(t *testing.T) []arrived {
-	t.Helper()
-	var list struct{ Messages []struct{ ID string } }
-	if err := mp.get(t, "/api/v1/messages", &list); err != nil {
-		t.Fatal(err)
-	}
-	var out []arrived
-	for _, m := range list.Messages {
-		var a arrived
-		if err := mp.get(t, "/api/v1/message/"+m.ID, &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := mp.get(t, "/api/v1/message/"+m.ID+"/headers", &a.Headers); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, a)
-	}
-	return out
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := (&net.ListenConfig{}).Listen(context.Background(), "tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // outEnv is mailEnv with the sender and its reactor.
 type outEnv struct {
@@ -210,18 +82,17 @@ func (o *outEnv) sendUntil(t *testing.T, cond func() bool) {
 // in the same conversation.
 func TestOutbound(t *testing.T) {
 	t.Parallel()
-	bin := mailpitBin(t)
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		o := newOutEnv(t, db, 8)
-		mp := startMailpit(t, bin, freeAddr(t))
-		o.smtpTo(t, mp.smtp)
+		mp := mailtest.StartMailpit(t, "")
+		o.smtpTo(t, mp.SMTP)
 		if out, ok := o.send(t, o.to(), "ada@example.com", mailFrom("Ada <ada@example.com>", "Where is my parcel?", "m1@example.com",
 			[]string{"References: <older@example.com>"}, "It has not arrived.")); !ok {
 			t.Fatalf("refused:\n%s", out)
 		}
 		conv, _ := o.only(t)
 		msg := o.reply(t, conv.ID, "It is on its way.\nTracking: 42 <b>not bold</b>")
-		o.sendUntil(t, func() bool { return len(mp.messages(t)) == 1 })
+		o.sendUntil(t, func() bool { return len(mp.Messages(t)) == 1 })
 		// Seen again, sent again: neither sends twice.
 		if err := o.reactor.Drain(o.ctx, o.w1.ID); err != nil {
 			t.Fatal(err)
@@ -231,7 +102,7 @@ func TestOutbound(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		got := mp.messages(t)
+		got := mp.Messages(t)
 		if len(got) != 1 {
 			t.Fatalf("%d mails arrived, want 1", len(got))
 		}
@@ -273,14 +144,13 @@ func TestOutbound(t *testing.T) {
 // failed and the team gets a note.
 func TestOutboundServerDown(t *testing.T) {
 	t.Parallel()
-	bin := mailpitBin(t)
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		o := newOutEnv(t, db, 1000)
 		if out, ok := o.send(t, o.to(), "ada@example.com", mailFrom("ada@example.com", "Parcel", "d1@example.com", nil, "Where?")); !ok {
 			t.Fatalf("refused:\n%s", out)
 		}
 		conv, _ := o.only(t)
-		addr := freeAddr(t)
+		addr := rpctest.FreeAddr(t)
 		o.smtpTo(t, addr)
 		o.reply(t, conv.ID, "On its way.")
 		for range 3 { // down: each attempt fails and is retried later
@@ -293,20 +163,20 @@ func TestOutboundServerDown(t *testing.T) {
 		if err := db.GetContext(o.ctx, &attempts, `SELECT attempts FROM email_outbox WHERE status = 'pending'`); err != nil || attempts < 2 {
 			t.Fatalf("attempts %d, %v", attempts, err)
 		}
-		mp := startMailpit(t, bin, addr)
-		o.sendUntil(t, func() bool { return len(mp.messages(t)) == 1 })
+		mp := mailtest.StartMailpit(t, addr)
+		o.sendUntil(t, func() bool { return len(mp.Messages(t)) == 1 })
 		time.Sleep(100 * time.Millisecond)
 		for range 3 {
 			if _, err := o.sender.SendDue(o.ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if n := len(mp.messages(t)); n != 1 {
+		if n := len(mp.Messages(t)); n != 1 {
 			t.Errorf("%d mails arrived, want 1", n)
 		}
 
 		// Given up: failed, with a note on the conversation.
-		mp.stop()
+		mp.Stop()
 		o.sender = email.NewSender(db, o.svc, o.convs, email.SenderOptions{Domain: "mx.test", RetryBase: 20 * time.Millisecond,
 			MaxAttempts: 2, Timeout: 5 * time.Second}, slog.New(slog.DiscardHandler))
 		lost := o.reply(t, conv.ID, "Lost reply")

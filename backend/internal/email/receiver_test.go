@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -20,26 +19,13 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/email"
+	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
-
-// swaks finds Debian's swaks: missing, the test is skipped, except under
-// CI, where it fails (.ci/setup installs it).
-func swaks(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("swaks")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("swaks is not installed (.ci/setup installs it): %v", err)
-		}
-		t.Skipf("swaks is not installed (apt-get install swaks): %v", err)
-	}
-	return path
-}
 
 // directory is what the conversation service asks of the workspace; these
 // tests put no tags on conversations and nobody is online.
@@ -65,7 +51,7 @@ type mailEnv struct {
 
 func newMailEnv(t *testing.T, db *store.DB, opts email.ReceiverOptions) *mailEnv {
 	t.Helper()
-	sw := swaks(t)
+	sw := mailtest.Swaks(t)
 	e := newEnv(t, db)
 	log := events.NewLog(db, nil, now)
 	contacts := contact.NewService(db, log, e.ws, contact.Options{Now: now})

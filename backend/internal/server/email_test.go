@@ -1,13 +1,7 @@
 package server_test
 
 import (
-	"context"
-	"encoding/json"
 	"net"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -19,6 +13,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -30,25 +25,9 @@ import (
 // email conversation with the mail's subject and words; an agent's reply
 // through the API arrives in Mailpit, the inbox's SMTP server.
 func TestEmailInbound(t *testing.T) {
-	swaks, err := exec.LookPath("swaks")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("swaks is not installed (.ci/setup installs it): %v", err)
-		}
-		t.Skipf("swaks is not installed: %v", err)
-	}
-	mailpit := mailpitBin(t)
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		outAddr, apiAddr := rpctest.FreeAddr(t), rpctest.FreeAddr(t)
-		ctx, cancel := context.WithCancel(context.Background())
-		mp := exec.CommandContext(ctx, mailpit, "--smtp", outAddr, "--listen", apiAddr, "--database",
-			filepath.Join(t.TempDir(), "mailpit.db"), "--disable-version-check", "--quiet")
-		if err := mp.Start(); err != nil {
-			cancel()
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cancel(); _ = mp.Wait() })
-		outHost, outPort, _ := strings.Cut(outAddr, ":")
+		mp := mailtest.StartMailpit(t, "")
+		outHost, outPort, _ := strings.Cut(mp.SMTP, ":")
 		outPortN, _ := strconv.Atoi(outPort)
 		smtpAddr := rpctest.FreeAddr(t)
 		w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
@@ -65,12 +44,7 @@ func TestEmailInbound(t *testing.T) {
 		if !strings.HasSuffix(to, "@mail.test") {
 			t.Fatalf("receiving address %q", to)
 		}
-		host, port, _ := strings.Cut(smtpAddr, ":")
-		out, err := exec.CommandContext(w.ctx, swaks, "--server", host, "--port", port, "--from", "ada@example.com",
-			"--to", to, "--header", "Subject: Where is my parcel?", "--body", "It has not arrived yet.").CombinedOutput()
-		if err != nil {
-			t.Fatalf("swaks: %v\n%s", err, out)
-		}
+		mailtest.Send(t, w.ctx, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
 		list, err := c.Conversation.ListConversations(w.as("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.w1.ID,
 			Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
 		if err != nil {
@@ -90,46 +64,17 @@ func TestEmailInbound(t *testing.T) {
 			ClientId: uuid.NewString(), Body: "It is on its way."}); err != nil {
 			t.Fatal(err)
 		}
-		var got struct {
-			Messages []struct {
-				Subject string
-				To      []struct{ Address string }
-			}
-		}
-		for deadline := time.Now().Add(30 * time.Second); len(got.Messages) == 0; time.Sleep(100 * time.Millisecond) {
+		var got []mailtest.Arrived
+		for deadline := time.Now().Add(30 * time.Second); len(got) == 0; time.Sleep(100 * time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("the reply did not arrive in Mailpit")
 			}
-			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+apiAddr+"/api/v1/messages", nil)
-			if resp, err := http.DefaultClient.Do(req); err == nil {
-				_ = json.NewDecoder(resp.Body).Decode(&got)
-				_ = resp.Body.Close()
-			}
+			got = mp.Messages(t)
 		}
-		if len(got.Messages) != 1 || got.Messages[0].Subject != "Re: Where is my parcel?" || got.Messages[0].To[0].Address != "ada@example.com" {
-			t.Errorf("arrived in Mailpit: %+v", got.Messages)
+		if len(got) != 1 || got[0].Subject != "Re: Where is my parcel?" || got[0].To[0].Address != "ada@example.com" {
+			t.Errorf("arrived in Mailpit: %+v", got)
 		}
 	})
-}
-
-// mailpitBin finds Mailpit on PATH or in the repository's .bin: missing,
-// the test is skipped, except under CI.
-func mailpitBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("mailpit"); err == nil {
-		return p
-	}
-	p, err := filepath.Abs(filepath.Join("..", "..", "..", ".bin", "mailpit"))
-	if err == nil {
-		if _, err = os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("mailpit is not installed (.ci/setup installs it in .bin): %v", err)
-	}
-	t.Skipf("mailpit is not installed: %v", err)
-	return ""
 }
 
 // TestEmailDemo does what the README's Email section shows against
@@ -140,13 +85,7 @@ func TestEmailDemo(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
-	swaks, err := exec.LookPath("swaks")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("swaks is not installed (.ci/setup installs it): %v", err)
-		}
-		t.Skipf("swaks is not installed: %v", err)
-	}
+	mailtest.Swaks(t)
 	smtpAddr := rpctest.FreeAddr(t)
 	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_SMTP_ADDR": smtpAddr}, "--demo")
 	banner := regexp.MustCompile(`\(id ([0-9a-f-]{36}),[\s\S]*mail support@demo\.tandem at (in-[a-z0-9]+@localhost)`).FindStringSubmatch(p.Output())
@@ -162,11 +101,7 @@ func TestEmailDemo(t *testing.T) {
 			t.Fatal("the SMTP receiver does not listen")
 		}
 	}
-	host, port, _ := strings.Cut(smtpAddr, ":")
-	if out, err := exec.CommandContext(t.Context(), swaks, "--server", host, "--port", port, "--from", "ada@example.com",
-		"--to", banner[2], "--header", "Subject: Where is my parcel?", "--body", "It has not arrived yet.").CombinedOutput(); err != nil {
-		t.Fatalf("swaks: %v\n%s", err, out)
-	}
+	mailtest.Send(t, t.Context(), smtpAddr, "ada@example.com", banner[2], "Where is my parcel?", "It has not arrived yet.")
 	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
 	login, err := c.Auth.Login(t.Context(), &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
 	if err != nil {
