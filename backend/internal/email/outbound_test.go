@@ -33,7 +33,7 @@ func newOutEnv(t *testing.T, db *store.DB, maxAttempts int) *outEnv {
 	sender := email.NewSender(db, m.svc, m.convs, email.SenderOptions{Domain: "mx.test", Secret: m.secret,
 		RetryBase: 20 * time.Millisecond, MaxAttempts: maxAttempts, Timeout: 10 * time.Second}, slog.New(slog.DiscardHandler))
 	return &outEnv{mailEnv: m, sender: sender,
-		reactor: events.NewReactor(email.ReactorName, log, events.NewHub(db, time.Second), sender.React, slog.New(slog.DiscardHandler))}
+		reactor: events.NewReactor(email.ReactorName, log, events.NewHub(db, time.Second), sender.React, slog.New(slog.DiscardHandler)).Gated()}
 }
 
 // smtpTo points the inbox's outbound SMTP at addr (no TLS, any password).

@@ -68,7 +68,8 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, workspace
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		// The event goes first: appending locks the workspace's row, so
 		// that concurrent creates count one after the other.
-		if err := s.appendEvent(ctx, tx, actor, EventInboxCreated, &i); err != nil {
+		seq, err := s.appendEvent(ctx, tx, actor, EventInboxCreated, &i)
+		if err != nil {
 			return err
 		}
 		n, err := countInboxes(ctx, tx, workspaceID)
@@ -84,7 +85,9 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, workspace
 			}
 			return fmt.Errorf("insert email inbox: %w", err)
 		}
-		return nil
+		// The workspace has email from here on: the outbound reactor (gated)
+		// looks at its events after this one.
+		return events.StartCursor(ctx, tx, ReactorName, workspaceID, seq)
 	})
 	if err != nil {
 		return Inbox{}, err
@@ -131,7 +134,8 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 			}
 			return fmt.Errorf("update email inbox: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, EventInboxUpdated, &i)
+		_, err = s.appendEvent(ctx, tx, actor, EventInboxUpdated, &i)
+		return err
 	})
 	if err != nil {
 		return Inbox{}, err
@@ -149,7 +153,15 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, workspace
 		if err := deleteInbox(ctx, tx, id); err != nil {
 			return fmt.Errorf("delete email inbox: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, EventInboxDeleted, &i)
+		if _, err := s.appendEvent(ctx, tx, actor, EventInboxDeleted, &i); err != nil {
+			return err
+		}
+		// Without an inbox no reply goes out: the outbound reactor stops
+		// looking at the workspace's events.
+		if n, err := countInboxes(ctx, tx, workspaceID); err != nil || n > 0 {
+			return err
+		}
+		return events.StopCursor(ctx, tx, ReactorName, workspaceID)
 	})
 }
 
@@ -318,13 +330,16 @@ func newToken() string {
 
 // appendEvent records a change to i in tx. The SMTP settings stay out of
 // the log: the password never appears there.
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, i *Inbox) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, i *Inbox) (seq int64, err error) {
 	payload, err := json.Marshal(map[string]any{"data": map[string]string{"email_inbox_id": i.ID, "name": i.Name,
 		"support_address": i.SupportAddress}})
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", typ, err)
+		return 0, fmt.Errorf("encode %s: %w", typ, err)
 	}
 	kind, id := actor.Actor()
-	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: i.WorkspaceID, Type: typ, ActorKind: kind, ActorID: id,
-		Visibility: events.Agents, Payload: payload})
+	ev := &events.Event{WorkspaceID: i.WorkspaceID, Type: typ, ActorKind: kind, ActorID: id, Visibility: events.Agents, Payload: payload}
+	if err := s.log.Append(ctx, tx, ev); err != nil {
+		return 0, err
+	}
+	return ev.Seq, nil
 }

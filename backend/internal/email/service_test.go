@@ -139,6 +139,26 @@ func TestInboxLifecycle(t *testing.T) {
 		if diff := cmp.Diff(want, in); diff != "" {
 			t.Errorf("created (-want +got):\n%s", diff)
 		}
+		// From its first inbox on, the workspace's events reach the
+		// outbound reactor (gated), from the creation on.
+		cursor := func(ws string) int64 {
+			t.Helper()
+			seq, err := events.CursorAt(e.ctx, db, email.ReactorName, ws)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return seq
+		}
+		var created int64 // the creation is the workspace's last event
+		if err := db.GetContext(e.ctx, &created, `SELECT last_seq FROM workspaces WHERE id = ?`, e.w1.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := cursor(e.w1.ID); got != created {
+			t.Errorf("outbound reactor's cursor at %d, want %d (the creation)", got, created)
+		}
+		if got := cursor(e.w2.ID); got != 0 {
+			t.Errorf("a workspace without an inbox has the outbound reactor's cursor at %d", got)
+		}
 		if !strings.HasPrefix(in.ReceivingToken, "in-") || len(in.ReceivingToken) != 23 {
 			t.Errorf("receiving token %q", in.ReceivingToken)
 		}
@@ -187,6 +207,15 @@ func TestInboxLifecycle(t *testing.T) {
 		}
 		if ws, err := e.svc.WorkspaceOf(e.ctx, second.ID); err != nil || ws != e.w1.ID {
 			t.Errorf("workspace of: %q, %v", ws, err)
+		}
+		if cursor(e.w1.ID) == 0 {
+			t.Error("the outbound reactor stopped while an inbox is left")
+		}
+		if err := e.svc.Delete(e.ctx, e.o1, e.w1.ID, second.ID); err != nil {
+			t.Fatal(err)
+		}
+		if got := cursor(e.w1.ID); got != 0 {
+			t.Errorf("no inbox left, the outbound reactor's cursor is still at %d", got)
 		}
 	})
 }

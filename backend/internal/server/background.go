@@ -67,10 +67,8 @@ func (s *Server) jobs() []job {
 			job{"deliver webhooks", time.Second, s.Automation.DeliverDue},
 			job{"fire rule timers", 5 * time.Second, func(ctx context.Context) (int, error) { return s.Automation.FireDue(ctx, time.Now()) }},
 			job{"fire SLA timers", time.Second, s.SLA.FireDue},
+			job{"send email replies", time.Second, s.mailSender.SendDue},
 		)
-		if s.mailSender != nil {
-			jobs = append(jobs, job{"send email replies", time.Second, s.mailSender.SendDue})
-		}
 	}
 	return jobs
 }
@@ -90,11 +88,9 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 		wg.Go(func() { _ = s.shards.Run(background) })
 		wg.Go(func() { _ = s.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
 		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
-		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor} {
+		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor,
+			s.mailReactor} {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
-		}
-		if s.mailReactor != nil {
-			wg.Go(func() { _ = s.mailReactor.Run(background, s.shards, opts) })
 		}
 	}
 	if s.smtp != nil {

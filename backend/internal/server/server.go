@@ -51,7 +51,7 @@ type Server struct {
 	// empty).
 	smtp *email.Receiver
 	// mailSender and mailReactor send agents' replies on email
-	// conversations (with the receiver only: without it there are none).
+	// conversations.
 	mailSender  *email.Sender
 	mailReactor *events.Reactor
 	health      *grpchealth.StaticChecker

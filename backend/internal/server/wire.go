@@ -94,10 +94,11 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		in := email.NewInbound(s.Email, s.Conversations, s.Contacts, s.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
 		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
 			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
-		s.mailSender = email.NewSender(s.db, s.Email, s.Conversations, email.SenderOptions{Domain: s.cfg.MailDomain,
-			Secret: []byte(s.cfg.MailSecret)}, s.logger)
-		s.mailReactor = events.NewReactor(email.ReactorName, log, s.hub, s.mailSender.React, s.logger)
 	}
+	// Replies go out from every replica that runs the reactors, whether or
+	// not it receives mail: the reactor's shards are divided among them all.
+	s.mailSender = email.NewSender(s.db, s.Email, s.Conversations, email.SenderOptions{Domain: s.cfg.MailDomain,
+		Secret: []byte(s.cfg.MailSecret)}, s.logger)
 	var llm *bot.LLM
 	if s.cfg.LLMURL != "" {
 		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)
@@ -143,6 +144,8 @@ func (s *Server) reactors(log *events.Log) {
 		}
 		return s.Bot.React(ctx, ev)
 	}, s.logger).Gated() // where the AI agent is off it has no cursor: no lag
+	// Gated: only workspaces with an email inbox have its cursor.
+	s.mailReactor = events.NewReactor(email.ReactorName, log, s.hub, s.mailSender.React, s.logger).Gated()
 	s.shards = events.NewShards(s.db, reactorShards, s.logger, events.ShardOptions{Lease: s.cfg.ReactorLease})
 }
 
