@@ -272,10 +272,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		}
 		errs = append(errs, fmt.Errorf("--%s (%s): %s", name, env, fmt.Sprintf(format, a...)))
 	}
-	if host, port, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("addr", "%q is not host:port", c.Addr)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		bad("addr", "port %q is not a number from 0 to 65535", port)
+	if host, err := listenHost(c.Addr); err != nil {
+		bad("addr", "%v", err)
 	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
 		if _, err := net.LookupHost(host); err != nil {
 			bad("addr", "host %q does not resolve", host)
@@ -433,10 +431,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.WidgetSecretGrace = duration("widget-secret-grace", 0)
 	c.SMTPAddr, c.MailSecret = get("smtp-addr"), *values["mail-secret"]
 	if c.SMTPAddr != "" {
-		if _, port, err := net.SplitHostPort(c.SMTPAddr); err != nil {
-			bad("smtp-addr", "%q is not host:port", c.SMTPAddr)
-		} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-			bad("smtp-addr", "port %q is not a number from 0 to 65535", port)
+		if _, err := listenHost(c.SMTPAddr); err != nil {
+			bad("smtp-addr", "%v", err)
 		}
 	}
 	if c.MailSecret != "" && len(c.MailSecret) < 32 {
@@ -450,10 +446,8 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	}
 	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr == "off" {
 		c.MetricsAddr = ""
-	} else if _, port, err := net.SplitHostPort(c.MetricsAddr); err != nil {
-		bad("metrics-addr", "%q is not host:port (or off)", c.MetricsAddr)
-	} else if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		bad("metrics-addr", "port %q is not a number from 0 to 65535", port)
+	} else if _, err := listenHost(c.MetricsAddr); err != nil {
+		bad("metrics-addr", "%v (or off)", err)
 	} else if c.MetricsAddr == c.Addr {
 		bad("metrics-addr", "must differ from --addr: metrics are never served on the API port")
 	}
@@ -473,6 +467,19 @@ func parseBytes(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
 	return n * mult, nil
+}
+
+// listenHost checks a listen address, host:port with a port from 0 to
+// 65535, and returns its host.
+func listenHost(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return "", fmt.Errorf("port %q is not a number from 0 to 65535", port)
+	}
+	return host, nil
 }
 
 // loopback reports whether a listen address (host:port) is reachable only
