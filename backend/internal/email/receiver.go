@@ -88,6 +88,9 @@ func (r *Receiver) Serve(ctx context.Context, l net.Listener) error {
 		if err := s.Shutdown(shut); err != nil {
 			_ = s.Close()
 		}
+		// go-smtp registers the listener inside Serve: when ctx ended before
+		// that, Shutdown had nothing to close and Serve would accept forever.
+		_ = l.Close()
 		<-done
 		return nil
 	}
