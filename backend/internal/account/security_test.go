@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -18,6 +19,7 @@ import (
 // passwords are refused wherever a password is set, with the reason; the
 // passwords of the demo and the tests pass.
 func TestSecurityPasswordPolicy(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		password, why string
 	}{
@@ -41,7 +43,7 @@ func TestSecurityPasswordPolicy(t *testing.T) {
 		!strings.Contains(err.Error(), "your email address or name") {
 		t.Errorf("a password made of the user's own name: %v, want refused", err)
 	}
-	for _, ok := range []string{password, demo.Password, "a brand new secret", "another long password", "bench password 1234"} {
+	for _, ok := range []string{servicetest.Password, demo.Password, "a brand new secret", "another long password", "bench password 1234"} {
 		if err := account.CheckPassword("password", ok); err != nil {
 			t.Errorf("CheckPassword(%q) = %v, want accepted", ok, err)
 		}
@@ -50,7 +52,7 @@ func TestSecurityPasswordPolicy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		users := storetest.Count(t, db, "users", "")
-		if _, _, err := e.svc.EnsureUser(e.ctx, "weak@example.test", "", "aaaaaaaaaa"); apperr.KindOf(err) != apperr.InvalidArgument {
+		if _, _, err := e.svc.EnsureUser(e.Ctx, "weak@example.test", "", "aaaaaaaaaa"); apperr.KindOf(err) != apperr.InvalidArgument {
 			t.Errorf("bootstrap with a weak password: %v, want InvalidArgument", err)
 		}
 		if n := storetest.Count(t, db, "users", ""); n != users {
@@ -58,10 +60,10 @@ func TestSecurityPasswordPolicy(t *testing.T) {
 		}
 		u := e.user(t)
 		var ae *apperr.Error
-		if _, err := e.svc.ChangePassword(e.ctx, u.ID, password, "1234567890", ""); !errors.As(err, &ae) || ae.Field != "new_password" {
+		if _, err := e.svc.ChangePassword(e.Ctx, u.ID, servicetest.Password, "1234567890", ""); !errors.As(err, &ae) || ae.Field != "new_password" {
 			t.Errorf("change to a weak password: %v, want InvalidArgument on new_password", err)
 		}
-		if _, err := e.svc.Login(e.ctx, u.Email, password, "192.0.2.1"); err != nil {
+		if _, err := e.svc.Login(e.Ctx, u.Email, servicetest.Password, "192.0.2.1"); err != nil {
 			t.Errorf("the old password stopped working after a refused change: %v", err)
 		}
 	})
@@ -72,13 +74,14 @@ func TestSecurityPasswordPolicy(t *testing.T) {
 // the owner signs in from another client at once, and a success clears
 // the backoff.
 func TestSecurityLoginNoLockout(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		u := e.user(t)
 		const attacker, owner = "203.0.113.9", "198.51.100.7"
 		limited := 0
 		for range 12 {
-			_, err := e.svc.Login(e.ctx, u.Email, "guess guess guess", attacker)
+			_, err := e.svc.Login(e.Ctx, u.Email, "guess guess guess", attacker)
 			switch {
 			case errors.Is(err, account.ErrTooManyAttempts):
 				limited++
@@ -89,27 +92,27 @@ func TestSecurityLoginNoLockout(t *testing.T) {
 		if limited != 12-5 {
 			t.Errorf("%d of 12 attempts limited, want all but the 5 free ones", limited)
 		}
-		if _, err := e.svc.Login(e.ctx, u.Email, password, attacker); !errors.Is(err, account.ErrTooManyAttempts) {
+		if _, err := e.svc.Login(e.Ctx, u.Email, servicetest.Password, attacker); !errors.Is(err, account.ErrTooManyAttempts) {
 			t.Errorf("the attacking client during its backoff: %v, want ErrTooManyAttempts", err)
 		}
-		if _, err := e.svc.Login(e.ctx, u.Email, password, owner); err != nil {
+		if _, err := e.svc.Login(e.Ctx, u.Email, servicetest.Password, owner); err != nil {
 			t.Fatalf("the owner from another client while the attacker hammers: %v", err)
 		}
 		// The waits double: 1 s after the fifth try, then 2 s, ...
-		e.clock.Set(e.clock.Now().Add(time.Second))
-		if _, err := e.svc.Login(e.ctx, u.Email, "guess guess guess", attacker); !errors.Is(err, account.ErrBadCredentials) {
+		e.Clock.Set(e.Clock.Now().Add(time.Second))
+		if _, err := e.svc.Login(e.Ctx, u.Email, "guess guess guess", attacker); !errors.Is(err, account.ErrBadCredentials) {
 			t.Fatalf("after the first wait: %v, want one more try", err)
 		}
-		e.clock.Set(e.clock.Now().Add(time.Second))
-		if _, err := e.svc.Login(e.ctx, u.Email, "guess guess guess", attacker); !errors.Is(err, account.ErrTooManyAttempts) {
+		e.Clock.Set(e.Clock.Now().Add(time.Second))
+		if _, err := e.svc.Login(e.Ctx, u.Email, "guess guess guess", attacker); !errors.Is(err, account.ErrTooManyAttempts) {
 			t.Fatalf("one second into a two-second wait: %v, want ErrTooManyAttempts", err)
 		}
-		e.clock.Set(e.clock.Now().Add(time.Second))
-		if _, err := e.svc.Login(e.ctx, u.Email, password, attacker); err != nil {
+		e.Clock.Set(e.Clock.Now().Add(time.Second))
+		if _, err := e.svc.Login(e.Ctx, u.Email, servicetest.Password, attacker); err != nil {
 			t.Fatalf("the right password after the wait: %v", err)
 		}
 		for range 5 { // the success cleared the pair: five free tries again
-			if _, err := e.svc.Login(e.ctx, u.Email, "guess guess guess", attacker); !errors.Is(err, account.ErrBadCredentials) {
+			if _, err := e.svc.Login(e.Ctx, u.Email, "guess guess guess", attacker); !errors.Is(err, account.ErrBadCredentials) {
 				t.Fatalf("after a success: %v, want a fresh allowance", err)
 			}
 		}
@@ -119,12 +122,13 @@ func TestSecurityLoginNoLockout(t *testing.T) {
 // TestSecurityChangePasswordLimited (issue 14 item 2): guesses of the
 // current password are limited per user, whatever the client.
 func TestSecurityChangePasswordLimited(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		u := e.user(t)
 		limited := 0
 		for i := range 8 {
-			_, err := e.svc.ChangePassword(e.ctx, u.ID, "guess guess guess", "a brand new secret", "192.0.2."+string(rune('1'+i)))
+			_, err := e.svc.ChangePassword(e.Ctx, u.ID, "guess guess guess", "a brand new secret", "192.0.2."+string(rune('1'+i)))
 			if errors.Is(err, account.ErrTooManyAttempts) {
 				limited++
 			} else if apperr.KindOf(err) != apperr.InvalidArgument {
@@ -140,6 +144,7 @@ func TestSecurityChangePasswordLimited(t *testing.T) {
 // TestSecurityAPIKeyRoleHierarchy (issue 14 item 16): nobody revokes an API
 // key whose role is above their own.
 func TestSecurityAPIKeyRoleHierarchy(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		owner, admin := e.user(t), e.user(t)
@@ -148,28 +153,28 @@ func TestSecurityAPIKeyRoleHierarchy(t *testing.T) {
 			ws, owner.ID, ws, admin.ID)
 		ownerP, adminP := &access.Principal{Kind: access.KindUser, UserID: owner.ID}, &access.Principal{Kind: access.KindUser, UserID: admin.ID}
 		ownerS, adminS := &access.Scope{WorkspaceID: ws, Role: access.RoleOwner}, &access.Scope{WorkspaceID: ws, Role: access.RoleAdmin}
-		ownerKey, secret, err := e.svc.CreateAPIKey(e.ctx, ownerP, ownerS, "deploy", access.RoleOwner, 0)
+		ownerKey, secret, err := e.svc.CreateAPIKey(e.Ctx, ownerP, ownerS, "deploy", access.RoleOwner, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		adminKey, _, err := e.svc.CreateAPIKey(e.ctx, ownerP, ownerS, "crm", access.RoleAdmin, 0)
+		adminKey, _, err := e.svc.CreateAPIKey(e.Ctx, ownerP, ownerS, "crm", access.RoleAdmin, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		events := storetest.Count(t, db, "events", "")
-		if err := e.svc.RevokeAPIKey(e.ctx, adminP, adminS, ownerKey.ID); !errors.Is(err, account.ErrKeyOutranks) {
+		if err := e.svc.RevokeAPIKey(e.Ctx, adminP, adminS, ownerKey.ID); !errors.Is(err, account.ErrKeyOutranks) {
 			t.Fatalf("admin revokes the owner's owner key: %v, want ErrKeyOutranks", err)
 		}
-		if _, err := e.svc.AuthenticateAPIKey(e.ctx, secret); err != nil {
+		if _, err := e.svc.AuthenticateAPIKey(e.Ctx, secret); err != nil {
 			t.Errorf("the owner key stopped working after a refused revoke: %v", err)
 		}
 		if n := storetest.Count(t, db, "events", ""); n != events {
 			t.Errorf("a refused revoke appended %d events", n-events)
 		}
-		if err := e.svc.RevokeAPIKey(e.ctx, adminP, adminS, adminKey.ID); err != nil {
+		if err := e.svc.RevokeAPIKey(e.Ctx, adminP, adminS, adminKey.ID); err != nil {
 			t.Errorf("admin revokes an admin key: %v", err)
 		}
-		if err := e.svc.RevokeAPIKey(e.ctx, ownerP, ownerS, ownerKey.ID); err != nil {
+		if err := e.svc.RevokeAPIKey(e.Ctx, ownerP, ownerS, ownerKey.ID); err != nil {
 			t.Errorf("owner revokes the owner key: %v", err)
 		}
 	})

@@ -2,12 +2,10 @@ package account_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,55 +14,29 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
-	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
-const (
-	password   = "correct horse battery"
-	sessionTTL = time.Hour
-)
+const sessionTTL = time.Hour
 
-// clock is the injected clock: it stands still until a test moves it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
+// env is the account service on one fresh database, with a clock the test
+// controls.
 type env struct {
-	ctx   context.Context
-	db    *store.DB
-	clock *clock
-	svc   *account.Service
-	n     int
+	*servicetest.Env
+	svc *account.Service
 }
 
 func newEnv(db *store.DB) *env {
-	c := &clock{now: t0}
-	log := events.NewLog(db, nil, c.Now)
-	return &env{ctx: context.Background(), db: db, clock: c,
-		svc: account.NewService(db, log, account.Options{SessionTTL: sessionTTL, Now: c.Now})}
+	e := servicetest.New(db, servicetest.Options{SessionTTL: sessionTTL})
+	return &env{Env: e, svc: e.Accounts}
 }
 
+// user creates an account without a display name.
 func (e *env) user(t *testing.T) account.User {
 	t.Helper()
-	e.n++
-	u, created, err := e.svc.EnsureUser(e.ctx, fmt.Sprintf("user%d@example.test", e.n), "", password)
+	u, created, err := e.svc.EnsureUser(e.Ctx, e.Email("user"), "", servicetest.Password)
 	if err != nil || !created {
 		t.Fatalf("create user: %v, %v", created, err)
 	}
@@ -73,7 +45,7 @@ func (e *env) user(t *testing.T) account.User {
 
 func (e *env) session(t *testing.T, u account.User) account.Issued {
 	t.Helper()
-	issued, err := e.svc.NewSession(e.ctx, u)
+	issued, err := e.svc.NewSession(e.Ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +55,7 @@ func (e *env) session(t *testing.T, u account.User) account.Issued {
 // valid reports whether a session token authenticates now.
 func (e *env) valid(t *testing.T, token string) bool {
 	t.Helper()
-	_, err := e.svc.AuthenticateSession(e.ctx, token)
+	_, err := e.svc.AuthenticateSession(e.Ctx, token)
 	if err != nil && !errors.Is(err, account.ErrSessionInvalid) {
 		t.Fatalf("authenticate: %v", err)
 	}
@@ -95,19 +67,20 @@ func (e *env) valid(t *testing.T, token string) bool {
 func (e *env) workspace(t *testing.T) string {
 	t.Helper()
 	id := uuid.NewString()
-	storetest.MustExec(t, e.db, `INSERT INTO workspaces (id, name, public_key, widget_secret, last_seq, created_at, updated_at)
+	storetest.MustExec(t, e.DB, `INSERT INTO workspaces (id, name, public_key, widget_secret, last_seq, created_at, updated_at)
 		VALUES (?, 'w', ?, 's', 0, 0, 0)`, id, "pk_"+id)
 	return id
 }
 
 func (e *env) disable(t *testing.T, u account.User) {
 	t.Helper()
-	storetest.MustExec(t, e.db, `UPDATE users SET disabled_at = ? WHERE id = ?`, t0.UnixMilli(), u.ID)
+	storetest.MustExec(t, e.DB, `UPDATE users SET disabled_at = ? WHERE id = ?`, servicetest.T0.UnixMilli(), u.ID)
 }
 
 // TestSessionExpiry checks that a session works until its TTL has passed, and
 // that it is stored only as a hash.
 func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		u := e.user(t)
@@ -121,13 +94,13 @@ func TestSessionExpiry(t *testing.T) {
 			{30 * 24 * time.Hour, false},
 		} {
 			t.Run(tc.after.String(), func(t *testing.T) {
-				e.clock.Set(t0)
+				e.Clock.Set(servicetest.T0)
 				issued := e.session(t, u)
-				if want := t0.Add(sessionTTL).UnixMilli(); issued.ExpiresAt != want {
+				if want := servicetest.T0.Add(sessionTTL).UnixMilli(); issued.ExpiresAt != want {
 					t.Errorf("expires at %d, want %d", issued.ExpiresAt, want)
 				}
-				e.clock.Set(t0.Add(tc.after))
-				p, err := e.svc.AuthenticateSession(e.ctx, issued.Token)
+				e.Clock.Set(servicetest.T0.Add(tc.after))
+				p, err := e.svc.AuthenticateSession(e.Ctx, issued.Token)
 				if !tc.valid {
 					if !errors.Is(err, account.ErrSessionInvalid) {
 						t.Fatalf("error = %v, want ErrSessionInvalid", err)
@@ -146,7 +119,7 @@ func TestSessionExpiry(t *testing.T) {
 		t.Run("stored hashed", func(t *testing.T) {
 			issued := e.session(t, u)
 			var hashes [][]byte
-			if err := db.SelectContext(e.ctx, &hashes, `SELECT token_hash FROM sessions WHERE user_id = ?`, u.ID); err != nil {
+			if err := db.SelectContext(e.Ctx, &hashes, `SELECT token_hash FROM sessions WHERE user_id = ?`, u.ID); err != nil {
 				t.Fatal(err)
 			}
 			found := false
@@ -172,16 +145,17 @@ func TestSessionExpiry(t *testing.T) {
 
 // TestLogout checks that logging out revokes that session and no other.
 func TestLogout(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		u, other := e.user(t), e.user(t)
 		a, b, c := e.session(t, u), e.session(t, u), e.session(t, other)
-		p, err := e.svc.AuthenticateSession(e.ctx, a.Token)
+		p, err := e.svc.AuthenticateSession(e.Ctx, a.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for range 2 { // a second logout of the same session is harmless
-			if err := e.svc.Logout(e.ctx, p.SessionID); err != nil {
+			if err := e.svc.Logout(e.Ctx, p.SessionID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -200,13 +174,14 @@ func TestLogout(t *testing.T) {
 // TestChangePassword checks that a password change needs the current
 // password, revokes every session of the user, and replaces the password.
 func TestChangePassword(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		u, other := e.user(t), e.user(t)
 		a, b, c := e.session(t, u), e.session(t, u), e.session(t, other)
 		const next = "a brand new secret"
 
-		_, err := e.svc.ChangePassword(e.ctx, u.ID, "not the password", next, "")
+		_, err := e.svc.ChangePassword(e.Ctx, u.ID, "not the password", next, "")
 		var ae *apperr.Error
 		if !errors.As(err, &ae) || ae.Kind != apperr.InvalidArgument || ae.Field != "current_password" {
 			t.Fatalf("wrong current password: %v", err)
@@ -215,7 +190,7 @@ func TestChangePassword(t *testing.T) {
 			t.Fatal("a refused password change revoked sessions")
 		}
 
-		issued, err := e.svc.ChangePassword(e.ctx, u.ID, password, next, "")
+		issued, err := e.svc.ChangePassword(e.Ctx, u.ID, servicetest.Password, next, "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,10 +203,10 @@ func TestChangePassword(t *testing.T) {
 				t.Errorf("%s session valid = %v, want %v", tc.name, got, tc.valid)
 			}
 		}
-		if _, err := e.svc.Login(e.ctx, u.Email, password, "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {
+		if _, err := e.svc.Login(e.Ctx, u.Email, servicetest.Password, "192.0.2.1"); !errors.Is(err, account.ErrBadCredentials) {
 			t.Errorf("login with the old password: %v, want ErrBadCredentials", err)
 		}
-		if _, err := e.svc.Login(e.ctx, u.Email, next, "192.0.2.1"); err != nil {
+		if _, err := e.svc.Login(e.Ctx, u.Email, next, "192.0.2.1"); err != nil {
 			t.Errorf("login with the new password: %v", err)
 		}
 	})
@@ -240,19 +215,20 @@ func TestChangePassword(t *testing.T) {
 // TestDisabledUser checks that a disabled user's sessions stop working and
 // that they cannot log in, with the answer a wrong password gets.
 func TestDisabledUser(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		u := e.user(t)
 		s := e.session(t, u)
-		if _, err := e.svc.Login(e.ctx, u.Email, password, "192.0.2.1"); err != nil {
+		if _, err := e.svc.Login(e.Ctx, u.Email, servicetest.Password, "192.0.2.1"); err != nil {
 			t.Fatalf("login before disabling: %v", err)
 		}
 		e.disable(t, u)
 		if e.valid(t, s.Token) {
 			t.Error("a disabled user's session authenticates")
 		}
-		_, disabled := e.svc.Login(e.ctx, u.Email, password, "192.0.2.1")
-		_, wrong := e.svc.Login(e.ctx, u.Email, "not the password", "192.0.2.1")
+		_, disabled := e.svc.Login(e.Ctx, u.Email, servicetest.Password, "192.0.2.1")
+		_, wrong := e.svc.Login(e.Ctx, u.Email, "not the password", "192.0.2.1")
 		if !errors.Is(disabled, account.ErrBadCredentials) || !errors.Is(wrong, account.ErrBadCredentials) {
 			t.Errorf("login of a disabled user: %v and %v, want ErrBadCredentials", disabled, wrong)
 		}
@@ -265,6 +241,7 @@ func TestDisabledUser(t *testing.T) {
 // TestAPIKeyLifetime checks expiry, revocation, hashing and last-use
 // recording of API keys, and their events.
 func TestAPIKeyLifetime(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		creator := e.user(t)
@@ -274,7 +251,7 @@ func TestAPIKeyLifetime(t *testing.T) {
 		actor := &access.Principal{Kind: access.KindUser, UserID: creator.ID}
 		sc := &access.Scope{WorkspaceID: ws, Role: access.RoleAdmin}
 		authn := func(secret string) (*access.Principal, error) {
-			p, err := e.svc.AuthenticateAPIKey(e.ctx, secret)
+			p, err := e.svc.AuthenticateAPIKey(e.Ctx, secret)
 			if err != nil && !errors.Is(err, account.ErrSessionInvalid) {
 				t.Fatalf("authenticate api key: %v", err)
 			}
@@ -292,19 +269,19 @@ func TestAPIKeyLifetime(t *testing.T) {
 			{0, 10 * 365 * 24 * time.Hour, true}, // no TTL: no expiry
 		} {
 			t.Run(fmt.Sprintf("ttl %v after %v", tc.ttl, tc.after), func(t *testing.T) {
-				e.clock.Set(t0)
-				k, secret, err := e.svc.CreateAPIKey(e.ctx, actor, sc, "crm", access.RoleAgent, tc.ttl)
+				e.Clock.Set(servicetest.T0)
+				k, secret, err := e.svc.CreateAPIKey(e.Ctx, actor, sc, "crm", access.RoleAgent, tc.ttl)
 				if err != nil {
 					t.Fatal(err)
 				}
 				want := int64(0) // never
 				if tc.ttl > 0 {
-					want = t0.Add(tc.ttl).UnixMilli()
+					want = servicetest.T0.Add(tc.ttl).UnixMilli()
 				}
 				if k.ExpiresAt != want {
 					t.Errorf("expires at %d, want %d", k.ExpiresAt, want)
 				}
-				e.clock.Set(t0.Add(tc.after))
+				e.Clock.Set(servicetest.T0.Add(tc.after))
 				p, err := authn(secret)
 				if (err == nil) != tc.valid {
 					t.Fatalf("authenticates = %v, want %v", err == nil, tc.valid)
@@ -317,12 +294,12 @@ func TestAPIKeyLifetime(t *testing.T) {
 		}
 
 		t.Run("revoke", func(t *testing.T) {
-			e.clock.Set(t0)
+			e.Clock.Set(servicetest.T0)
 			count := func(typ string) int {
 				return storetest.Count(t, db, "events", "workspace_id = ? AND type = ?", ws, typ)
 			}
 			created := count("api_key.created")
-			k, secret, err := e.svc.CreateAPIKey(e.ctx, actor, sc, "to revoke", access.RoleAgent, 0)
+			k, secret, err := e.svc.CreateAPIKey(e.Ctx, actor, sc, "to revoke", access.RoleAgent, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,7 +307,7 @@ func TestAPIKeyLifetime(t *testing.T) {
 				t.Errorf("%d api_key.created events, want %d", n, created+1)
 			}
 			var hash []byte
-			if err := db.GetContext(e.ctx, &hash, `SELECT secret_hash FROM api_keys WHERE id = ?`, k.ID); err != nil {
+			if err := db.GetContext(e.Ctx, &hash, `SELECT secret_hash FROM api_keys WHERE id = ?`, k.ID); err != nil {
 				t.Fatal(err)
 			}
 			if !bytes.Equal(hash, access.HashSecret(secret)) || k.Prefix != secret[:10] {
@@ -338,14 +315,14 @@ func TestAPIKeyLifetime(t *testing.T) {
 			}
 
 			other := &access.Scope{WorkspaceID: e.workspace(t), Role: access.RoleOwner}
-			if err := e.svc.RevokeAPIKey(e.ctx, actor, other, k.ID); !errors.Is(err, apperr.ErrNotFound) {
+			if err := e.svc.RevokeAPIKey(e.Ctx, actor, other, k.ID); !errors.Is(err, apperr.ErrNotFound) {
 				t.Errorf("revoke from another workspace: %v, want ErrNotFound", err)
 			}
 			if _, err := authn(secret); err != nil {
 				t.Fatal("a refused revocation revoked the key")
 			}
 			for range 2 { // revoking twice is harmless and records one event
-				if err := e.svc.RevokeAPIKey(e.ctx, actor, sc, k.ID); err != nil {
+				if err := e.svc.RevokeAPIKey(e.Ctx, actor, sc, k.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -358,23 +335,23 @@ func TestAPIKeyLifetime(t *testing.T) {
 		})
 
 		t.Run("last use is recorded once a minute", func(t *testing.T) {
-			e.clock.Set(t0)
-			k, secret, err := e.svc.CreateAPIKey(e.ctx, actor, sc, "busy", access.RoleAgent, 0)
+			e.Clock.Set(servicetest.T0)
+			k, secret, err := e.svc.CreateAPIKey(e.Ctx, actor, sc, "busy", access.RoleAgent, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, tc := range []struct {
 				at, want time.Duration
 			}{{0, 0}, {30 * time.Second, 0}, {61 * time.Second, 61 * time.Second}} {
-				e.clock.Set(t0.Add(tc.at))
+				e.Clock.Set(servicetest.T0.Add(tc.at))
 				if _, err := authn(secret); err != nil {
 					t.Fatal(err)
 				}
-				got, err := e.svc.APIKey(e.ctx, k.ID)
+				got, err := e.svc.APIKey(e.Ctx, k.ID)
 				if err != nil {
 					t.Fatal(err)
 				}
-				if want := t0.Add(tc.want).UnixMilli(); got.LastUsedAt != want {
+				if want := servicetest.T0.Add(tc.want).UnixMilli(); got.LastUsedAt != want {
 					t.Errorf("after a use at +%v: last used %d, want %d", tc.at, got.LastUsedAt, want)
 				}
 			}
@@ -388,10 +365,10 @@ func TestAPIKeyLifetime(t *testing.T) {
 		})
 
 		t.Run("dies with its creator's membership", func(t *testing.T) {
-			e.clock.Set(t0)
+			e.Clock.Set(servicetest.T0)
 			other := e.user(t)
 			storetest.MustExec(t, db, `INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, 'admin', 0)`, ws, other.ID)
-			_, secret, err := e.svc.CreateAPIKey(e.ctx, &access.Principal{Kind: access.KindUser, UserID: other.ID}, sc, "leaver", access.RoleAgent, 0)
+			_, secret, err := e.svc.CreateAPIKey(e.Ctx, &access.Principal{Kind: access.KindUser, UserID: other.ID}, sc, "leaver", access.RoleAgent, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -414,6 +391,7 @@ func TestAPIKeyLifetime(t *testing.T) {
 // TestAPIKeyRole checks every pair of creator and key roles: a key's role may
 // not exceed the creator's, and a refused key writes nothing.
 func TestAPIKeyRole(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		creator := e.user(t)
@@ -426,7 +404,7 @@ func TestAPIKeyRole(t *testing.T) {
 						return storetest.Count(t, db, "api_keys", "") + storetest.Count(t, db, "events", "")
 					}
 					before := rows()
-					k, _, err := e.svc.CreateAPIKey(e.ctx, &access.Principal{Kind: access.KindUser, UserID: creator.ID},
+					k, _, err := e.svc.CreateAPIKey(e.Ctx, &access.Principal{Kind: access.KindUser, UserID: creator.ID},
 						&access.Scope{WorkspaceID: ws, Role: scopeRole}, "key", keyRole, 0)
 					if keyRole.Rank() <= scopeRole.Rank() {
 						if err != nil || k.Role != keyRole {
@@ -450,12 +428,13 @@ func TestAPIKeyRole(t *testing.T) {
 // TestPasswordStorage checks that passwords are stored as salted argon2id
 // PHC strings and checked against them.
 func TestPasswordStorage(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		a, b := e.user(t), e.user(t)
 		stored := func(u account.User) string {
 			var h string
-			if err := db.GetContext(e.ctx, &h, `SELECT password_hash FROM users WHERE id = ?`, u.ID); err != nil {
+			if err := db.GetContext(e.Ctx, &h, `SELECT password_hash FROM users WHERE id = ?`, u.ID); err != nil {
 				t.Fatal(err)
 			}
 			return h
@@ -476,7 +455,7 @@ func TestPasswordStorage(t *testing.T) {
 			if errSalt != nil || errKey != nil || len(salt) != 16 || len(key) != 32 {
 				t.Fatalf("stored hash %q: salt %d bytes (%v), key %d bytes (%v)", h, len(salt), errSalt, len(key), errKey)
 			}
-			if strings.Contains(h, password) {
+			if strings.Contains(h, servicetest.Password) {
 				t.Fatal("password stored in the clear")
 			}
 		}
@@ -491,30 +470,30 @@ func TestPasswordStorage(t *testing.T) {
 			password string
 			ok       bool
 		}{
-			{password, true},
+			{servicetest.Password, true},
 			{"", false},
-			{password + " ", false},
-			{password[:len(password)-1], false},
-			{strings.ToUpper(password), false},
+			{servicetest.Password + " ", false},
+			{servicetest.Password[:len(servicetest.Password)-1], false},
+			{strings.ToUpper(servicetest.Password), false},
 		} {
 			ok, err := access.CheckPassword(ha, tc.password)
 			if err != nil || ok != tc.ok {
 				t.Errorf("CheckPassword(%q) = %v, %v; want %v", tc.password, ok, err, tc.ok)
 			}
 		}
-		if _, err := access.CheckPassword(password, password); err == nil {
+		if _, err := access.CheckPassword(servicetest.Password, servicetest.Password); err == nil {
 			t.Error("CheckPassword accepts a plain-text 'hash'")
 		}
 
 		// EnsureUser neither re-hashes nor replaces an existing user's password.
-		if _, created, err := e.svc.EnsureUser(e.ctx, strings.ToUpper(a.Email), "", "another long password"); err != nil || created {
+		if _, created, err := e.svc.EnsureUser(e.Ctx, strings.ToUpper(a.Email), "", "another long password"); err != nil || created {
 			t.Fatalf("EnsureUser of an existing email: created %v, %v", created, err)
 		}
 		if stored(a) != ha {
 			t.Error("EnsureUser changed an existing password")
 		}
 		var ae *apperr.Error
-		if _, _, err := e.svc.EnsureUser(e.ctx, "short@example.test", "", "2short"); !errors.As(err, &ae) || ae.Field != "password" {
+		if _, _, err := e.svc.EnsureUser(e.Ctx, "short@example.test", "", "2short"); !errors.As(err, &ae) || ae.Field != "password" {
 			t.Errorf("short password: %v, want invalid password", err)
 		}
 	})

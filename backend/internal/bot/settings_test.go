@@ -5,39 +5,28 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/bot"
-	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
-	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 // settingsEnv is the AI agent's service on one fresh database, with a
 // workspace to configure.
 func settingsEnv(t *testing.T, db *store.DB) (*bot.Service, *access.Principal, string) {
 	t.Helper()
-	ctx := context.Background()
-	now := func() time.Time { return time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) }
-	log := events.NewLog(db, nil, now)
-	acc := account.NewService(db, log, account.Options{Now: now})
-	ws := workspace.NewService(db, log, acc, workspace.Options{Now: now})
-	u, _, err := acc.EnsureUser(ctx, "olivia@example.test", "Olivia", "correct horse battery")
+	e := servicetest.New(db, servicetest.Options{})
+	owner := servicetest.As(e.User(t, "Olivia"))
+	w, err := e.Workspaces.Create(e.Ctx, owner, "Shop")
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner := &access.Principal{Kind: access.KindUser, UserID: u.ID}
-	w, err := ws.Create(ctx, owner, "Shop")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bot.NewService(db, log, bot.Deps{}, nil), owner, w.ID
+	return bot.NewService(db, e.Log, bot.Deps{}, nil), owner, w.ID
 }
 
 type intentView struct {

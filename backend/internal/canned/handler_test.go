@@ -17,14 +17,16 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/canned"
 	"github.com/tandem-inbox/tandem/backend/internal/handlertest"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // TestHandler runs the generated client against the handler behind the
 // validation interceptor, on SQLite (the service tests cover both databases).
 func TestHandler(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.New(t, "sqlite"))
-	who := &handlertest.Caller{P: as(e.sup), Scope: scope(e.w1, access.RoleSupervisor)}
+	who := &handlertest.Caller{P: servicetest.As(e.sup), Scope: servicetest.Scope(e.w1, access.RoleSupervisor)}
 	url, hc := handlertest.Serve(t, who, func(opts ...connect.HandlerOption) (string, http.Handler) {
 		return tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(e.svc), opts...)
 	})
@@ -44,7 +46,7 @@ func TestHandler(t *testing.T) {
 	}
 	r := created.GetCannedResponse()
 	want := &tandemv1.CannedResponse{Id: r.GetId(), WorkspaceId: e.w1.ID, Shortcut: "refund", Title: "Refund",
-		Body: "Hi {{customer.name}}", CreatedBy: e.sup.ID, CreateTimeMs: t0.UnixMilli(), UpdateTimeMs: t0.UnixMilli()}
+		Body: "Hi {{customer.name}}", CreatedBy: e.sup.ID, CreateTimeMs: servicetest.T0.UnixMilli(), UpdateTimeMs: servicetest.T0.UnixMilli()}
 	if diff := cmp.Diff(want, r, protocmp.Transform()); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}
@@ -56,7 +58,7 @@ func TestHandler(t *testing.T) {
 
 	// Only the fields given change.
 	updated, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: r.GetId(),
-		Title: ptr("Refunds")})
+		Title: new("Refunds")})
 	if err != nil || updated.GetCannedResponse().GetTitle() != "Refunds" || updated.GetCannedResponse().GetBody() != r.GetBody() ||
 		updated.GetCannedResponse().GetShortcut() != "refund" {
 		t.Errorf("update: %v, %v", updated, err)
@@ -99,7 +101,7 @@ func TestHandler(t *testing.T) {
 			return err
 		}, connect.CodeInvalidArgument},
 		{"empty update shortcut", func() error {
-			_, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: r.GetId(), Shortcut: ptr("")})
+			_, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: r.GetId(), Shortcut: new("")})
 			return err
 		}, connect.CodeInvalidArgument},
 		{"id not a uuid", func() error {
@@ -134,13 +136,13 @@ func TestHandler(t *testing.T) {
 
 	// An agent may not create workspace-wide responses, and does not see
 	// the supervisor's personal one.
-	who.P, who.Scope = as(e.agent), scope(e.w1, access.RoleAgent)
+	who.P, who.Scope = servicetest.As(e.agent), servicetest.Scope(e.w1, access.RoleAgent)
 	if _, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID,
 		Shortcut: "wide", Title: "T", Body: "B"}); code(err) != connect.CodePermissionDenied {
 		t.Errorf("agent creating workspace-wide: %v", err)
 	}
 	if _, err := client.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: mine.GetCannedResponse().GetId(),
-		Title: ptr("x")}); code(err) != connect.CodeNotFound {
+		Title: new("x")}); code(err) != connect.CodeNotFound {
 		t.Errorf("agent updating another's personal: %v", err)
 	}
 }

@@ -15,6 +15,7 @@ import (
 )
 
 func TestRender(t *testing.T) {
+	t.Parallel()
 	vars := map[string]string{
 		"customer.name":   "Ada",
 		"customer.email":  "ada@example.test",
@@ -94,6 +95,7 @@ func TestRender(t *testing.T) {
 // TestRenderShared runs the cases the desktop app's preview renderer must
 // also pass (desktop/frontend/test/canned.test.ts reads the same file).
 func TestRenderShared(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("testdata/render_cases.json")
 	if err != nil {
 		t.Fatal(err)
@@ -122,6 +124,7 @@ func TestRenderShared(t *testing.T) {
 }
 
 func TestVariables(t *testing.T) {
+	t.Parallel()
 	c := contact.Contact{Name: "Ada", Email: "ada@example.test",
 		Verified:   store.JSONMap{"plan": "pro", "name": "Signed Name"},
 		Unverified: store.JSONMap{"plan": "free", "color": "blue", "email": "other@example.test"}}

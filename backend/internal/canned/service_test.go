@@ -17,18 +17,20 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 func TestCreateListSearch(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		sup, agent := scope(e.w1, access.RoleSupervisor), scope(e.w1, access.RoleAgent)
-		ev := storetest.Appends(t, e.db, "canned_response.created", func() error {
-			r, err := e.svc.Create(e.ctx, as(e.sup), sup, "refund", "  Refund policy ", "Refunds take 5 days, {{customer.name}}.", false)
-			if r.Title != "Refund policy" || r.OwnerUserID != "" || r.CreatedBy != e.sup.ID || r.CreatedAt != t0.UnixMilli() {
+		sup, agent := servicetest.Scope(e.w1, access.RoleSupervisor), servicetest.Scope(e.w1, access.RoleAgent)
+		ev := storetest.Appends(t, e.DB, "canned_response.created", func() error {
+			r, err := e.svc.Create(e.Ctx, servicetest.As(e.sup), sup, "refund", "  Refund policy ", "Refunds take 5 days, {{customer.name}}.", false)
+			if r.Title != "Refund policy" || r.OwnerUserID != "" || r.CreatedBy != e.sup.ID || r.CreatedAt != servicetest.T0.UnixMilli() {
 				t.Errorf("created %+v", r)
 			}
 			return err
@@ -37,14 +39,14 @@ func TestCreateListSearch(t *testing.T) {
 			!strings.Contains(ev.Payload, `"shortcut":"refund"`) {
 			t.Errorf("event %+v", ev)
 		}
-		e.create(t, as(e.owner), scope(e.w1, access.RoleOwner), "shipping", "Shipping times", "Parcels ship in 2 days; see your tracking_link.", false)
-		e.create(t, e.adminKey, scope(e.w1, access.RoleAdmin), "discount_10", "10% off", "Use code SAVE10.", false)
-		mine := e.create(t, as(e.agent), agent, "greeting", "Hello", "Hello! I'm {{agent.name}}.", true)
+		e.create(t, servicetest.As(e.owner), servicetest.Scope(e.w1, access.RoleOwner), "shipping", "Shipping times", "Parcels ship in 2 days; see your tracking_link.", false)
+		e.create(t, e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin), "discount_10", "10% off", "Use code SAVE10.", false)
+		mine := e.create(t, servicetest.As(e.agent), agent, "greeting", "Hello", "Hello! I'm {{agent.name}}.", true)
 		if mine.OwnerUserID != e.agent.ID {
 			t.Errorf("personal response owned by %q", mine.OwnerUserID)
 		}
-		e.create(t, as(e.agent2), agent, "greeting", "Hi there", "Hi there!", true)
-		e.create(t, e.w2Owner, scope(e.w2, access.RoleOwner), "refund", "Other shop", "Not yours.", false)
+		e.create(t, servicetest.As(e.agent2), agent, "greeting", "Hi there", "Hi there!", true)
+		e.create(t, e.w2Owner, servicetest.Scope(e.w2, access.RoleOwner), "refund", "Other shop", "Not yours.", false)
 
 		for _, tt := range []struct {
 			name  string
@@ -52,22 +54,22 @@ func TestCreateListSearch(t *testing.T) {
 			query string
 			want  []string
 		}{
-			{"agent sees workspace-wide and own", as(e.agent), "", []string{"discount_10", "greeting@grace", "refund", "shipping"}},
-			{"another agent sees theirs", as(e.agent2), "", []string{"discount_10", "greeting@alan", "refund", "shipping"}},
-			{"supervisor sees no one else's", as(e.sup), "", []string{"discount_10", "refund", "shipping"}},
+			{"agent sees workspace-wide and own", servicetest.As(e.agent), "", []string{"discount_10", "greeting@grace", "refund", "shipping"}},
+			{"another agent sees theirs", servicetest.As(e.agent2), "", []string{"discount_10", "greeting@alan", "refund", "shipping"}},
+			{"supervisor sees no one else's", servicetest.As(e.sup), "", []string{"discount_10", "refund", "shipping"}},
 			{"API key sees workspace-wide", e.agentKey, "", []string{"discount_10", "refund", "shipping"}},
-			{"shortcut prefix", as(e.agent), "re", []string{"refund"}},
-			{"not a shortcut infix", as(e.agent), "count", []string{}},
-			{"title, any case", as(e.agent), "REFUND POL", []string{"refund"}},
-			{"body text", as(e.agent), "days", []string{"refund", "shipping"}},
-			{"personal body", as(e.agent), "i'm", []string{"greeting@grace"}},
-			{"others' bodies are not searched", as(e.agent2), "i'm", []string{}},
-			{"percent is literal", as(e.agent), "%", []string{"discount_10"}},
-			{"underscore is literal", as(e.agent), "s_ip", []string{}},
-			{"underscore matches itself", as(e.agent), "g_li", []string{"shipping"}},
-			{"escape char is literal", as(e.agent), "!", []string{"greeting@grace"}},
-			{"spaces trimmed", as(e.agent), "  ship ", []string{"shipping"}},
-			{"variables are text", as(e.agent), "{{customer", []string{"refund"}},
+			{"shortcut prefix", servicetest.As(e.agent), "re", []string{"refund"}},
+			{"not a shortcut infix", servicetest.As(e.agent), "count", []string{}},
+			{"title, any case", servicetest.As(e.agent), "REFUND POL", []string{"refund"}},
+			{"body text", servicetest.As(e.agent), "days", []string{"refund", "shipping"}},
+			{"personal body", servicetest.As(e.agent), "i'm", []string{"greeting@grace"}},
+			{"others' bodies are not searched", servicetest.As(e.agent2), "i'm", []string{}},
+			{"percent is literal", servicetest.As(e.agent), "%", []string{"discount_10"}},
+			{"underscore is literal", servicetest.As(e.agent), "s_ip", []string{}},
+			{"underscore matches itself", servicetest.As(e.agent), "g_li", []string{"shipping"}},
+			{"escape char is literal", servicetest.As(e.agent), "!", []string{"greeting@grace"}},
+			{"spaces trimmed", servicetest.As(e.agent), "  ship ", []string{"shipping"}},
+			{"variables are text", servicetest.As(e.agent), "{{customer", []string{"refund"}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				for _, size := range []int32{0, 1, 3} {
@@ -77,13 +79,13 @@ func TestCreateListSearch(t *testing.T) {
 				}
 			})
 		}
-		if _, _, err := e.svc.List(e.ctx, as(e.agent), e.w1.ID, "", 0, "garbage"); !isInvalid("page_token")(err) {
+		if _, _, err := e.svc.List(e.Ctx, servicetest.As(e.agent), e.w1.ID, "", 0, "garbage"); !servicetest.IsInvalid("page_token")(err) {
 			t.Errorf("bad page token: %v", err)
 		}
-		if _, _, err := e.svc.List(e.ctx, as(e.agent), e.w1.ID, strings.Repeat("é", 101), 0, ""); !isInvalid("query")(err) {
+		if _, _, err := e.svc.List(e.Ctx, servicetest.As(e.agent), e.w1.ID, strings.Repeat("é", 101), 0, ""); !servicetest.IsInvalid("query")(err) {
 			t.Errorf("long query: %v", err)
 		}
-		r, err := e.svc.Get(e.ctx, as(e.agent), agent, mine.ID)
+		r, err := e.svc.Get(e.Ctx, servicetest.As(e.agent), agent, mine.ID)
 		if err != nil || r != mine {
 			t.Errorf("Get = %+v, %v; want %+v", r, err, mine)
 		}
@@ -91,36 +93,37 @@ func TestCreateListSearch(t *testing.T) {
 }
 
 func TestShortcutsAndFields(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		sup, agent := scope(e.w1, access.RoleSupervisor), scope(e.w1, access.RoleAgent)
-		e.create(t, as(e.sup), sup, "refund", "Refund", "Workspace refund", false)
-		shipping := e.create(t, as(e.sup), sup, "shipping", "Shipping", "Ships soon", false)
-		taken := is(apperr.AlreadyExists)
+		sup, agent := servicetest.Scope(e.w1, access.RoleSupervisor), servicetest.Scope(e.w1, access.RoleAgent)
+		e.create(t, servicetest.As(e.sup), sup, "refund", "Refund", "Workspace refund", false)
+		shipping := e.create(t, servicetest.As(e.sup), sup, "shipping", "Shipping", "Ships soon", false)
+		taken := servicetest.Is(apperr.AlreadyExists)
 		e.refused(t, taken, func() error {
-			_, err := e.svc.Create(e.ctx, as(e.owner), scope(e.w1, access.RoleOwner), "refund", "Again", "Again", false)
+			_, err := e.svc.Create(e.Ctx, servicetest.As(e.owner), servicetest.Scope(e.w1, access.RoleOwner), "refund", "Again", "Again", false)
 			return err
 		})
 		// Personal shortcuts are unique per owner, apart from the workspace's.
-		e.create(t, as(e.agent), agent, "refund", "My refund", "Mine", true)
+		e.create(t, servicetest.As(e.agent), agent, "refund", "My refund", "Mine", true)
 		e.refused(t, taken, func() error {
-			_, err := e.svc.Create(e.ctx, as(e.agent), agent, "refund", "My refund again", "Mine", true)
+			_, err := e.svc.Create(e.Ctx, servicetest.As(e.agent), agent, "refund", "My refund again", "Mine", true)
 			return err
 		})
-		e.create(t, as(e.agent2), agent, "refund", "Alan's refund", "His", true)
-		e.create(t, as(e.sup), sup, "refund", "Sam's own refund", "Sam's", true)
-		e.create(t, e.w2Owner, scope(e.w2, access.RoleOwner), "refund", "Other shop", "Theirs", false)
-		greet := e.create(t, as(e.agent), agent, "greet", "Greeting", "Hello", true)
+		e.create(t, servicetest.As(e.agent2), agent, "refund", "Alan's refund", "His", true)
+		e.create(t, servicetest.As(e.sup), sup, "refund", "Sam's own refund", "Sam's", true)
+		e.create(t, e.w2Owner, servicetest.Scope(e.w2, access.RoleOwner), "refund", "Other shop", "Theirs", false)
+		greet := e.create(t, servicetest.As(e.agent), agent, "greet", "Greeting", "Hello", true)
 		e.refused(t, taken, func() error {
-			_, err := e.svc.Update(e.ctx, as(e.sup), sup, shipping.ID, ptr("refund"), nil, nil)
+			_, err := e.svc.Update(e.Ctx, servicetest.As(e.sup), sup, shipping.ID, new("refund"), nil, nil)
 			return err
 		})
 		e.refused(t, taken, func() error {
-			_, err := e.svc.Update(e.ctx, as(e.agent), agent, greet.ID, ptr("refund"), nil, nil)
+			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, greet.ID, new("refund"), nil, nil)
 			return err
 		})
-		storetest.Appends(t, e.db, "canned_response.updated", func() error {
-			_, err := e.svc.Update(e.ctx, as(e.agent), agent, greet.ID, ptr("hello"), nil, nil)
+		storetest.Appends(t, e.DB, "canned_response.updated", func() error {
+			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, greet.ID, new("hello"), nil, nil)
 			return err
 		})
 
@@ -143,45 +146,46 @@ func TestShortcutsAndFields(t *testing.T) {
 			{"broken UTF-8", "ok", "T", "\xff", "body"},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
-				e.refused(t, isInvalid(tt.field), func() error {
-					_, err := e.svc.Create(e.ctx, as(e.sup), sup, tt.shortcut, tt.title, tt.body, false)
+				e.refused(t, servicetest.IsInvalid(tt.field), func() error {
+					_, err := e.svc.Create(e.Ctx, servicetest.As(e.sup), sup, tt.shortcut, tt.title, tt.body, false)
 					return err
 				})
-				e.refused(t, isInvalid(tt.field), func() error {
-					_, err := e.svc.Update(e.ctx, as(e.sup), sup, shipping.ID, &tt.shortcut, &tt.title, &tt.body)
+				e.refused(t, servicetest.IsInvalid(tt.field), func() error {
+					_, err := e.svc.Update(e.Ctx, servicetest.As(e.sup), sup, shipping.ID, &tt.shortcut, &tt.title, &tt.body)
 					return err
 				})
 			})
 		}
 		// The limits themselves are fine: 32 characters, 100 non-ASCII
 		// characters, 16384 bytes.
-		e.create(t, as(e.sup), sup, strings.Repeat("a", 32)+"", strings.Repeat("é", 100), long[:canned.MaxBody], false)
-		e.create(t, as(e.sup), sup, "a-b_c-9", "T", "B", false)
+		e.create(t, servicetest.As(e.sup), sup, strings.Repeat("a", 32)+"", strings.Repeat("é", 100), long[:canned.MaxBody], false)
+		e.create(t, servicetest.As(e.sup), sup, "a-b_c-9", "T", "B", false)
 	})
 }
 
 func TestWhoMayDoWhat(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		sup, agent, owner := scope(e.w1, access.RoleSupervisor), scope(e.w1, access.RoleAgent), scope(e.w1, access.RoleOwner)
-		denied := is(apperr.PermissionDenied)
+		sup, agent, owner := servicetest.Scope(e.w1, access.RoleSupervisor), servicetest.Scope(e.w1, access.RoleAgent), servicetest.Scope(e.w1, access.RoleOwner)
+		denied := servicetest.Is(apperr.PermissionDenied)
 		notFound := func(err error) bool { return errors.Is(err, apperr.ErrNotFound) }
 
 		// Workspace-wide: supervisors and above make and change them.
-		for _, p := range []*access.Principal{as(e.agent), e.agentKey} {
+		for _, p := range []*access.Principal{servicetest.As(e.agent), e.agentKey} {
 			e.refused(t, denied, func() error {
-				_, err := e.svc.Create(e.ctx, p, agent, "refund", "Refund", "Body", false)
+				_, err := e.svc.Create(e.Ctx, p, agent, "refund", "Refund", "Body", false)
 				return err
 			})
 		}
-		wide := e.create(t, as(e.sup), sup, "refund", "Refund", "Body", false)
+		wide := e.create(t, servicetest.As(e.sup), sup, "refund", "Refund", "Body", false)
 		e.refused(t, denied, func() error {
-			_, err := e.svc.Update(e.ctx, as(e.agent), agent, wide.ID, nil, ptr("Mine now"), nil)
+			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, wide.ID, nil, new("Mine now"), nil)
 			return err
 		})
-		e.refused(t, denied, func() error { return e.svc.Delete(e.ctx, as(e.agent), agent, wide.ID) })
-		ev := storetest.Appends(t, e.db, "canned_response.updated", func() error {
-			r, err := e.svc.Update(e.ctx, e.adminKey, scope(e.w1, access.RoleAdmin), wide.ID, nil, ptr("Refunds"), ptr("New body"))
+		e.refused(t, denied, func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.agent), agent, wide.ID) })
+		ev := storetest.Appends(t, e.DB, "canned_response.updated", func() error {
+			r, err := e.svc.Update(e.Ctx, e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin), wide.ID, nil, new("Refunds"), new("New body"))
 			if r.Title != "Refunds" || r.Body != "New body" || r.Shortcut != "refund" {
 				t.Errorf("updated %+v", r)
 			}
@@ -190,19 +194,19 @@ func TestWhoMayDoWhat(t *testing.T) {
 		if ev.ActorKind != events.ActorAPIKey || ev.ActorID != e.adminKey.APIKeyID || ev.Visibility != events.Agents {
 			t.Errorf("event %+v", ev)
 		}
-		storetest.Appends(t, e.db, "", func() error { // nothing changes: nothing written
-			_, err := e.svc.Update(e.ctx, as(e.sup), sup, wide.ID, ptr("refund"), ptr("Refunds"), nil)
+		storetest.Appends(t, e.DB, "", func() error { // nothing changes: nothing written
+			_, err := e.svc.Update(e.Ctx, servicetest.As(e.sup), sup, wide.ID, new("refund"), new("Refunds"), nil)
 			return err
 		})
 
 		// Personal: any person, never an API key.
-		e.refused(t, is(apperr.FailedPrecondition), func() error {
-			_, err := e.svc.Create(e.ctx, e.adminKey, scope(e.w1, access.RoleAdmin), "mine", "Mine", "Body", true)
+		e.refused(t, servicetest.Is(apperr.FailedPrecondition), func() error {
+			_, err := e.svc.Create(e.Ctx, e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin), "mine", "Mine", "Body", true)
 			return err
 		})
 		var mine canned.Response
-		ev = storetest.Appends(t, e.db, "canned_response.created", func() (err error) {
-			mine, err = e.svc.Create(e.ctx, as(e.agent), agent, "mine", "Mine", "Body", true)
+		ev = storetest.Appends(t, e.DB, "canned_response.created", func() (err error) {
+			mine, err = e.svc.Create(e.Ctx, servicetest.As(e.agent), agent, "mine", "Mine", "Body", true)
 			return err
 		})
 		if ev.Visibility != events.Self || ev.ActorID != e.agent.ID || !strings.Contains(ev.Payload, e.agent.ID) {
@@ -214,66 +218,67 @@ func TestWhoMayDoWhat(t *testing.T) {
 			p  *access.Principal
 			sc *access.Scope
 		}{
-			"another agent": {as(e.agent2), agent},
-			"the owner":     {as(e.owner), owner},
-			"an admin key":  {e.adminKey, scope(e.w1, access.RoleAdmin)},
-			"another shop":  {e.w2Owner, scope(e.w2, access.RoleOwner)},
+			"another agent": {servicetest.As(e.agent2), agent},
+			"the owner":     {servicetest.As(e.owner), owner},
+			"an admin key":  {e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin)},
+			"another shop":  {e.w2Owner, servicetest.Scope(e.w2, access.RoleOwner)},
 		} {
 			t.Run(name, func(t *testing.T) {
 				e.refused(t, notFound, func() error {
-					_, err := e.svc.Update(e.ctx, c.p, c.sc, mine.ID, nil, ptr("Taken"), nil)
+					_, err := e.svc.Update(e.Ctx, c.p, c.sc, mine.ID, nil, new("Taken"), nil)
 					return err
 				})
-				e.refused(t, notFound, func() error { return e.svc.Delete(e.ctx, c.p, c.sc, mine.ID) })
+				e.refused(t, notFound, func() error { return e.svc.Delete(e.Ctx, c.p, c.sc, mine.ID) })
 				e.refused(t, notFound, func() error {
-					_, err := e.svc.Render(e.ctx, c.p, c.sc, mine.ID, conv.ID)
+					_, err := e.svc.Render(e.Ctx, c.p, c.sc, mine.ID, conv.ID)
 					return err
 				})
-				if _, err := e.svc.Get(e.ctx, c.p, c.sc, mine.ID); !notFound(err) {
+				if _, err := e.svc.Get(e.Ctx, c.p, c.sc, mine.ID); !notFound(err) {
 					t.Errorf("Get: %v", err)
 				}
 			})
 		}
 		for _, id := range []string{uuid.NewString(), wide.ID} {
-			sc := scope(e.w1, access.RoleOwner)
+			sc := servicetest.Scope(e.w1, access.RoleOwner)
 			if id == wide.ID {
-				sc = scope(e.w2, access.RoleOwner) // a scope that is not the response's
+				sc = servicetest.Scope(e.w2, access.RoleOwner) // a scope that is not the response's
 			}
-			e.refused(t, notFound, func() error { return e.svc.Delete(e.ctx, e.w2Owner, sc, id) })
+			e.refused(t, notFound, func() error { return e.svc.Delete(e.Ctx, e.w2Owner, sc, id) })
 		}
-		ev = storetest.Appends(t, e.db, "canned_response.updated", func() error {
-			_, err := e.svc.Update(e.ctx, as(e.agent), agent, mine.ID, nil, nil, ptr("Better body"))
+		ev = storetest.Appends(t, e.DB, "canned_response.updated", func() error {
+			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, mine.ID, nil, nil, new("Better body"))
 			return err
 		})
 		if ev.Visibility != events.Self {
 			t.Errorf("personal update event %+v", ev)
 		}
-		ev = storetest.Appends(t, e.db, "canned_response.deleted", func() error { return e.svc.Delete(e.ctx, as(e.agent), agent, mine.ID) })
+		ev = storetest.Appends(t, e.DB, "canned_response.deleted", func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.agent), agent, mine.ID) })
 		if ev.Visibility != events.Self {
 			t.Errorf("personal delete event %+v", ev)
 		}
-		storetest.Appends(t, e.db, "canned_response.deleted", func() error { return e.svc.Delete(e.ctx, as(e.sup), sup, wide.ID) })
-		e.refused(t, notFound, func() error { return e.svc.Delete(e.ctx, as(e.sup), sup, wide.ID) })
+		storetest.Appends(t, e.DB, "canned_response.deleted", func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.sup), sup, wide.ID) })
+		e.refused(t, notFound, func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.sup), sup, wide.ID) })
 
 		// The resolver the authorizer uses.
-		other := e.create(t, as(e.agent2), agent, "x", "X", "X", true)
-		if ws, err := e.svc.WorkspaceOf(e.ctx, other.ID); err != nil || ws != e.w1.ID {
+		other := e.create(t, servicetest.As(e.agent2), agent, "x", "X", "X", true)
+		if ws, err := e.svc.WorkspaceOf(e.Ctx, other.ID); err != nil || ws != e.w1.ID {
 			t.Errorf("WorkspaceOf = %q, %v", ws, err)
 		}
-		if _, err := e.svc.WorkspaceOf(e.ctx, wide.ID); !notFound(err) {
+		if _, err := e.svc.WorkspaceOf(e.Ctx, wide.ID); !notFound(err) {
 			t.Errorf("WorkspaceOf(deleted) = %v", err)
 		}
 	})
 }
 
 func TestRenderConversation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		sup, agent := scope(e.w1, access.RoleSupervisor), scope(e.w1, access.RoleAgent)
+		sup, agent := servicetest.Scope(e.w1, access.RoleSupervisor), servicetest.Scope(e.w1, access.RoleAgent)
 		body := "Hi {{ customer.name }} <{{customer.email}}>, plan {{customer.plan}}, vip {{customer.vip}}, " +
 			"color {{customer.color}}, [{{customer.shoe_size}}] [{{order.id}}] {{not a variable}}\n" +
 			"— {{agent.name}}, {{workspace.name}} (ref {{conversation.id}})"
-		r := e.create(t, as(e.sup), sup, "hello", "Hello", body, false)
+		r := e.create(t, servicetest.As(e.sup), sup, "hello", "Hello", body, false)
 		conv := e.conversation(t, e.w1)
 		want := func(agentName string) string {
 			if agentName == "" { // nothing to sign with: the space before the comma goes too
@@ -286,23 +291,23 @@ func TestRenderConversation(t *testing.T) {
 		for _, tt := range []struct {
 			p     *access.Principal
 			agent string
-		}{{as(e.agent), "Grace"}, {as(e.sup), "Sam"}, {e.agentKey, ""}} {
-			storetest.Appends(t, e.db, "", func() error {
-				got, err := e.svc.Render(e.ctx, tt.p, agent, r.ID, conv.ID)
+		}{{servicetest.As(e.agent), "Grace"}, {servicetest.As(e.sup), "Sam"}, {e.agentKey, ""}} {
+			storetest.Appends(t, e.DB, "", func() error {
+				got, err := e.svc.Render(e.Ctx, tt.p, agent, r.ID, conv.ID)
 				if diff := cmp.Diff(want(tt.agent), got); err == nil && diff != "" {
 					t.Errorf("rendered (-want +got):\n%s", diff)
 				}
 				return err
 			})
 		}
-		mine := e.create(t, as(e.agent), agent, "me", "Me", "{{agent.name}} for {{customer.name}}", true)
-		if got, err := e.svc.Render(e.ctx, as(e.agent), agent, mine.ID, conv.ID); err != nil || got != "Grace for Ada Lovelace" {
+		mine := e.create(t, servicetest.As(e.agent), agent, "me", "Me", "{{agent.name}} for {{customer.name}}", true)
+		if got, err := e.svc.Render(e.Ctx, servicetest.As(e.agent), agent, mine.ID, conv.ID); err != nil || got != "Grace for Ada Lovelace" {
 			t.Errorf("personal render = %q, %v", got, err)
 		}
 		// The conversation must be of the response's workspace.
 		for _, id := range []string{e.conversation(t, e.w2).ID, uuid.NewString()} {
-			e.refused(t, isInvalid("conversation_id"), func() error {
-				_, err := e.svc.Render(e.ctx, as(e.agent), agent, r.ID, id)
+			e.refused(t, servicetest.IsInvalid("conversation_id"), func() error {
+				_, err := e.svc.Render(e.Ctx, servicetest.As(e.agent), agent, r.ID, id)
 				return err
 			})
 		}
@@ -343,9 +348,10 @@ func (fakeWorkspaces) Get(_ context.Context, id string) (workspace.Workspace, er
 // TestRenderFakes renders through fakes: a contact gone missing renders
 // empty customer variables rather than failing.
 func TestRenderFakes(t *testing.T) {
+	t.Parallel()
 	db := storetest.New(t, "sqlite")
 	e := newEnv(t, db)
-	r := e.create(t, as(e.sup), scope(e.w1, access.RoleSupervisor), "x", "X", "{{customer.name}}|{{agent.name}}|{{workspace.name}}|{{conversation.id}}", false)
+	r := e.create(t, servicetest.As(e.sup), servicetest.Scope(e.w1, access.RoleSupervisor), "x", "X", "{{customer.name}}|{{agent.name}}|{{workspace.name}}|{{conversation.id}}", false)
 	conv := conversation.Conversation{ID: uuid.NewString(), WorkspaceID: e.w1.ID, ContactID: uuid.NewString()}
 	for _, tt := range []struct {
 		contact *contact.Contact
@@ -354,16 +360,16 @@ func TestRenderFakes(t *testing.T) {
 		{&contact.Contact{Name: "Ada"}, "Ada|Agent " + e.agent.ID[:4] + "|Fake Shop|" + conv.ID},
 		{nil, "|Agent " + e.agent.ID[:4] + "|Fake Shop|" + conv.ID},
 	} {
-		svc := canned.NewService(db, events.NewLog(db, nil, now), canned.Sources{Conversations: fakeConversations{conv},
-			Contacts: fakeContacts{tt.contact}, Users: fakeUsers{}, Workspaces: fakeWorkspaces{}}, canned.Options{Now: now})
-		got, err := svc.Render(context.Background(), as(e.agent), scope(e.w1, access.RoleAgent), r.ID, conv.ID)
+		svc := canned.NewService(db, events.NewLog(db, nil, e.Clock.Now), canned.Sources{Conversations: fakeConversations{conv},
+			Contacts: fakeContacts{tt.contact}, Users: fakeUsers{}, Workspaces: fakeWorkspaces{}}, canned.Options{Now: e.Clock.Now})
+		got, err := svc.Render(context.Background(), servicetest.As(e.agent), servicetest.Scope(e.w1, access.RoleAgent), r.ID, conv.ID)
 		if err != nil || got != tt.want {
 			t.Errorf("Render = %q, %v; want %q", got, err, tt.want)
 		}
 	}
 	var payload map[string]map[string]string
 	var created storetest.EventRow
-	for _, ev := range storetest.Events(t, e.db) {
+	for _, ev := range storetest.Events(t, e.DB) {
 		if ev.Type == "canned_response.created" {
 			created = ev
 		}

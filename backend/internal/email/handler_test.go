@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/handlertest"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
@@ -45,7 +46,7 @@ func TestHandler(t *testing.T) {
 	want := &tandemv1.EmailInbox{Id: in.GetId(), WorkspaceId: e.w1.ID, Name: "Support", SupportAddress: "help@shop.example",
 		ReceivingAddress: in.GetReceivingAddress(), SmtpHost: "smtp.example.com", SmtpPort: 587,
 		SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_STARTTLS, SmtpUsername: "help@shop.example", SmtpPasswordSet: true,
-		Signature: "The team", GroupId: e.g1.ID, CreateTimeMs: t0.UnixMilli(), UpdateTimeMs: t0.UnixMilli()}
+		Signature: "The team", GroupId: e.g1.ID, CreateTimeMs: servicetest.T0.UnixMilli(), UpdateTimeMs: servicetest.T0.UnixMilli()}
 	if diff := cmp.Diff(want, in, protocmp.Transform()); diff != "" {
 		t.Errorf("created (-want +got):\n%s", diff)
 	}

@@ -29,7 +29,7 @@ type outEnv struct {
 func newOutEnv(t *testing.T, db *store.DB, maxAttempts int) *outEnv {
 	t.Helper()
 	m := newMailEnv(t, db, email.ReceiverOptions{})
-	log := events.NewLog(db, nil, now)
+	log := events.NewLog(db, nil, m.Clock.Now)
 	sender := email.NewSender(db, m.svc, m.convs, email.SenderOptions{Domain: "mx.test", Secret: m.secret,
 		RetryBase: 20 * time.Millisecond, MaxAttempts: maxAttempts, Timeout: 10 * time.Second}, slog.New(slog.DiscardHandler))
 	return &outEnv{mailEnv: m, sender: sender,
@@ -45,7 +45,7 @@ func (o *outEnv) smtpTo(t *testing.T, addr string) {
 		t.Fatal(err)
 	}
 	mode := email.TLSNone
-	if _, err := o.svc.Update(o.ctx, o.o1, o.w1.ID, o.inbox.ID, email.Settings{SMTPHost: &host, SMTPPort: &p, SMTPTLSMode: &mode}); err != nil {
+	if _, err := o.svc.Update(o.Ctx, o.o1, o.w1.ID, o.inbox.ID, email.Settings{SMTPHost: &host, SMTPPort: &p, SMTPTLSMode: &mode}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -53,11 +53,11 @@ func (o *outEnv) smtpTo(t *testing.T, addr string) {
 // reply posts an agent's reply and lets the reactor put it in the outbox.
 func (o *outEnv) reply(t *testing.T, convID, body string) conversation.Message {
 	t.Helper()
-	msg, _, err := o.convs.Post(o.ctx, o.o1, o.w1.ID, convID, uuid.NewString(), body, conversation.KindText)
+	msg, _, err := o.convs.Post(o.Ctx, o.o1, o.w1.ID, convID, uuid.NewString(), body, conversation.KindText)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := o.reactor.Drain(o.ctx, o.w1.ID); err != nil {
+	if err := o.reactor.Drain(o.Ctx, o.w1.ID); err != nil {
 		t.Fatal(err)
 	}
 	return msg
@@ -70,7 +70,7 @@ func (o *outEnv) sendUntil(t *testing.T, cond func() bool) {
 		if time.Now().After(deadline) {
 			t.Fatal("timed out sending")
 		}
-		if _, err := o.sender.SendDue(o.ctx); err != nil {
+		if _, err := o.sender.SendDue(o.Ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -94,11 +94,11 @@ func TestOutbound(t *testing.T) {
 		msg := o.reply(t, conv.ID, "It is on its way.\nTracking: 42 <b>not bold</b>")
 		o.sendUntil(t, func() bool { return len(mp.Messages(t)) == 1 })
 		// Seen again, sent again: neither sends twice.
-		if err := o.reactor.Drain(o.ctx, o.w1.ID); err != nil {
+		if err := o.reactor.Drain(o.Ctx, o.w1.ID); err != nil {
 			t.Fatal(err)
 		}
 		for range 3 {
-			if _, err := o.sender.SendDue(o.ctx); err != nil {
+			if _, err := o.sender.SendDue(o.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -155,19 +155,19 @@ func TestOutboundServerDown(t *testing.T) {
 		o.reply(t, conv.ID, "On its way.")
 		for range 3 { // down: each attempt fails and is retried later
 			time.Sleep(30 * time.Millisecond)
-			if _, err := o.sender.SendDue(o.ctx); err != nil {
+			if _, err := o.sender.SendDue(o.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var attempts int
-		if err := db.GetContext(o.ctx, &attempts, `SELECT attempts FROM email_outbox WHERE status = 'pending'`); err != nil || attempts < 2 {
+		if err := db.GetContext(o.Ctx, &attempts, `SELECT attempts FROM email_outbox WHERE status = 'pending'`); err != nil || attempts < 2 {
 			t.Fatalf("attempts %d, %v", attempts, err)
 		}
 		mp := mailtest.StartMailpit(t, addr)
 		o.sendUntil(t, func() bool { return len(mp.Messages(t)) == 1 })
 		time.Sleep(100 * time.Millisecond)
 		for range 3 {
-			if _, err := o.sender.SendDue(o.ctx); err != nil {
+			if _, err := o.sender.SendDue(o.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -182,11 +182,11 @@ func TestOutboundServerDown(t *testing.T) {
 		lost := o.reply(t, conv.ID, "Lost reply")
 		o.sendUntil(t, func() bool {
 			var status string
-			err := db.GetContext(o.ctx, &status, `SELECT status FROM email_outbox WHERE id = ?`, lost.ID)
+			err := db.GetContext(o.Ctx, &status, `SELECT status FROM email_outbox WHERE id = ?`, lost.ID)
 			return err == nil && status == "failed"
 		})
 		var notes []string
-		if err := db.SelectContext(o.ctx, &notes, `SELECT body FROM messages WHERE conversation_id = ? AND kind = ?`, conv.ID,
+		if err := db.SelectContext(o.Ctx, &notes, `SELECT body FROM messages WHERE conversation_id = ? AND kind = ?`, conv.ID,
 			conversation.KindNote); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "could not be emailed") {
 			t.Errorf("notes %q, %v", notes, err)
 		}

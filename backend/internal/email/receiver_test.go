@@ -53,16 +53,16 @@ func newMailEnv(t *testing.T, db *store.DB, opts email.ReceiverOptions) *mailEnv
 	t.Helper()
 	sw := mailtest.Swaks(t)
 	e := newEnv(t, db)
-	log := events.NewLog(db, nil, now)
-	contacts := contact.NewService(db, log, e.ws, contact.Options{Now: now})
-	bucket, err := files.OpenBucket(e.ctx, "mem://", "")
+	log := events.NewLog(db, nil, e.Clock.Now)
+	contacts := contact.NewService(db, log, e.Workspaces, contact.Options{Now: e.Clock.Now})
+	bucket, err := files.OpenBucket(e.Ctx, "mem://", "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	fs := files.NewService(db, bucket, slog.New(slog.DiscardHandler))
-	convs := conversation.NewService(db, log, events.NewHub(db, time.Second), e.acc, contacts, directory{e.ws},
-		conversation.Options{Now: now, Attacher: fs})
-	inbox, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
+	convs := conversation.NewService(db, log, events.NewHub(db, time.Second), e.Accounts, contacts, directory{e.Workspaces},
+		conversation.Options{Now: e.Clock.Now, Attacher: fs})
+	inbox, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +73,12 @@ func newMailEnv(t *testing.T, db *store.DB, opts email.ReceiverOptions) *mailEnv
 		opts.MaxBytes = 1 << 20
 	}
 	opts.Domain, opts.MaxRecipients = "mx.test", 10
-	l, err := (&net.ListenConfig{}).Listen(e.ctx, "tcp", "127.0.0.1:0")
+	l, err := (&net.ListenConfig{}).Listen(e.Ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	m.addr = l.Addr().String()
-	ctx, cancel := context.WithCancel(e.ctx)
+	ctx, cancel := context.WithCancel(e.Ctx)
 	done := make(chan error, 1)
 	go func() { done <- email.NewReceiver(in, opts, logger).Serve(ctx, l) }()
 	t.Cleanup(func() {
@@ -98,7 +98,7 @@ func (m *mailEnv) send(t *testing.T, to, from string, raw []byte) (string, bool)
 	if from == "" {
 		from = "<>" // the null sender of bounces
 	}
-	cmd := exec.CommandContext(m.ctx, m.swaks, "--server", host, "--port", port, "--from", from, "--to", to,
+	cmd := exec.CommandContext(m.Ctx, m.swaks, "--server", host, "--port", port, "--from", from, "--to", to,
 		"--helo", "client.test", "--data", "-", "--timeout", "20")
 	cmd.Stdin = bytes.NewReader(raw)
 	out, err := cmd.CombinedOutput()
@@ -114,10 +114,10 @@ func (m *mailEnv) to() string { return m.inbox.ReceivingAddress("localhost") }
 // counts are the conversations and customer messages of W1.
 func (m *mailEnv) counts(t *testing.T) (convs, msgs int) {
 	t.Helper()
-	if err := m.db.GetContext(m.ctx, &convs, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ?`, m.w1.ID); err != nil {
+	if err := m.DB.GetContext(m.Ctx, &convs, `SELECT COUNT(*) FROM conversations WHERE workspace_id = ?`, m.w1.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.db.GetContext(m.ctx, &msgs, `SELECT COUNT(*) FROM messages WHERE workspace_id = ? AND author_kind = ? AND kind = ?`,
+	if err := m.DB.GetContext(m.Ctx, &msgs, `SELECT COUNT(*) FROM messages WHERE workspace_id = ? AND author_kind = ? AND kind = ?`,
 		m.w1.ID, conversation.AuthorCustomer, conversation.KindText); err != nil {
 		t.Fatal(err)
 	}
@@ -128,15 +128,15 @@ func (m *mailEnv) counts(t *testing.T) (convs, msgs int) {
 func (m *mailEnv) only(t *testing.T) (conversation.Conversation, []string) {
 	t.Helper()
 	var ids []string
-	if err := m.db.SelectContext(m.ctx, &ids, `SELECT id FROM conversations WHERE workspace_id = ?`, m.w1.ID); err != nil || len(ids) != 1 {
+	if err := m.DB.SelectContext(m.Ctx, &ids, `SELECT id FROM conversations WHERE workspace_id = ?`, m.w1.ID); err != nil || len(ids) != 1 {
 		t.Fatalf("conversations %v, %v; want one", ids, err)
 	}
-	c, err := m.convs.Get(m.ctx, m.w1.ID, ids[0])
+	c, err := m.convs.Get(m.Ctx, m.w1.ID, ids[0])
 	if err != nil {
 		t.Fatal(err)
 	}
 	var bodies []string
-	if err := m.db.SelectContext(m.ctx, &bodies, `SELECT body FROM messages WHERE conversation_id = ? AND author_kind = ? AND kind = ? ORDER BY seq`,
+	if err := m.DB.SelectContext(m.Ctx, &bodies, `SELECT body FROM messages WHERE conversation_id = ? AND author_kind = ? AND kind = ? ORDER BY seq`,
 		c.ID, conversation.AuthorCustomer, conversation.KindText); err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +171,7 @@ func TestReceiveAndThread(t *testing.T) {
 			Email string `db:"email"`
 			Name  string `db:"name"`
 		}
-		if err := db.GetContext(m.ctx, &who, `SELECT email, name FROM contacts WHERE id = ?`, c.ContactID); err != nil ||
+		if err := db.GetContext(m.Ctx, &who, `SELECT email, name FROM contacts WHERE id = ?`, c.ContactID); err != nil ||
 			who.Email != "ada@example.com" || who.Name != "Ada Lovelace" {
 			t.Errorf("contact %+v, %v", who, err)
 		}
@@ -183,7 +183,7 @@ func TestReceiveAndThread(t *testing.T) {
 			t.Fatalf("reply refused:\n%s", out)
 		}
 		// Closed, then a reply by the reply token alone reopens it.
-		if _, err := m.convs.Close(m.ctx, m.o1, m.w1.ID, c.ID); err != nil {
+		if _, err := m.convs.Close(m.Ctx, m.o1, m.w1.ID, c.ID); err != nil {
 			t.Fatal(err)
 		}
 		token := email.ReplyToken(m.secret, m.inbox.ID, c.ID)
@@ -302,14 +302,14 @@ func TestReceiveAttachments(t *testing.T) {
 			}
 		}
 		var names []string
-		if err := db.SelectContext(m.ctx, &names, `SELECT name FROM files WHERE workspace_id = ?`, m.w1.ID); err != nil {
+		if err := db.SelectContext(m.Ctx, &names, `SELECT name FROM files WHERE workspace_id = ?`, m.w1.ID); err != nil {
 			t.Fatal(err)
 		}
 		if len(names) != 1 || names[0] != "parcel.png" {
 			t.Errorf("files kept %q, want [parcel.png]", names)
 		}
 		var carried int
-		if err := db.GetContext(m.ctx, &carried, `SELECT COUNT(*) FROM messages WHERE workspace_id = ? AND meta LIKE '%parcel.png%'`, m.w1.ID); err != nil || carried != 1 {
+		if err := db.GetContext(m.Ctx, &carried, `SELECT COUNT(*) FROM messages WHERE workspace_id = ? AND meta LIKE '%parcel.png%'`, m.w1.ID); err != nil || carried != 1 {
 			t.Errorf("%d messages carry the file (%v), want 1", carried, err)
 		}
 		if _, bodies := m.only(t); len(bodies) != 2 || bodies[0] != "See the photo." {
@@ -331,7 +331,7 @@ func TestReceiveHeaderInjection(t *testing.T) {
 		}
 		c, _ := m.only(t)
 		var name string
-		if err := db.GetContext(m.ctx, &name, `SELECT name FROM contacts WHERE id = ?`, c.ContactID); err != nil {
+		if err := db.GetContext(m.Ctx, &name, `SELECT name FROM contacts WHERE id = ?`, c.ContactID); err != nil {
 			t.Fatal(err)
 		}
 		if c.Subject != "Hi Bcc: victim@example.com" || strings.ContainsAny(name, "\r\n") {

@@ -1,39 +1,27 @@
 package email_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
-// t0 is the clock of every test.
-var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-
-func now() time.Time { return t0 }
-
 // env is the email inbox service on one fresh database, with two
 // workspaces, their owners and a group in each.
 type env struct {
-	ctx    context.Context
-	db     *store.DB
-	acc    *account.Service
-	ws     *workspace.Service
+	*servicetest.Env
 	svc    *email.Service
 	w1, w2 workspace.Workspace
 	o1, o2 *access.Principal
@@ -42,80 +30,38 @@ type env struct {
 
 func newEnv(t *testing.T, db *store.DB) *env {
 	t.Helper()
-	log := events.NewLog(db, nil, now)
-	e := &env{ctx: context.Background(), db: db}
-	e.acc = account.NewService(db, log, account.Options{Now: now})
-	e.ws = workspace.NewService(db, log, e.acc, workspace.Options{Now: now})
-	e.svc = email.NewService(db, log, e.ws, email.Options{Now: now})
-	user := func(name string) *access.Principal {
-		u, _, err := e.acc.EnsureUser(e.ctx, name+"@example.test", name, "correct horse battery")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return &access.Principal{Kind: access.KindUser, UserID: u.ID}
-	}
+	e := &env{Env: servicetest.New(db, servicetest.Options{})}
+	e.svc = email.NewService(db, e.Log, e.Workspaces, email.Options{Now: e.Clock.Now})
+	user := func(name string) *access.Principal { return servicetest.As(e.User(t, name)) }
 	e.o1, e.o2 = user("olivia"), user("wanda")
 	var err error
-	if e.w1, err = e.ws.Create(e.ctx, e.o1, "Shop One"); err != nil {
+	if e.w1, err = e.Workspaces.Create(e.Ctx, e.o1, "Shop One"); err != nil {
 		t.Fatal(err)
 	}
-	if e.w2, err = e.ws.Create(e.ctx, e.o2, "Shop Two"); err != nil {
+	if e.w2, err = e.Workspaces.Create(e.Ctx, e.o2, "Shop Two"); err != nil {
 		t.Fatal(err)
 	}
-	if e.g1, err = e.ws.CreateGroup(e.ctx, e.o1, &access.Scope{WorkspaceID: e.w1.ID, Role: access.RoleOwner}, "Billing", "", 0); err != nil {
+	if e.g1, err = e.Workspaces.CreateGroup(e.Ctx, e.o1, &access.Scope{WorkspaceID: e.w1.ID, Role: access.RoleOwner}, "Billing", "", 0); err != nil {
 		t.Fatal(err)
 	}
-	if e.g2, err = e.ws.CreateGroup(e.ctx, e.o2, &access.Scope{WorkspaceID: e.w2.ID, Role: access.RoleOwner}, "Billing", "", 0); err != nil {
+	if e.g2, err = e.Workspaces.CreateGroup(e.Ctx, e.o2, &access.Scope{WorkspaceID: e.w2.ID, Role: access.RoleOwner}, "Billing", "", 0); err != nil {
 		t.Fatal(err)
 	}
 	return e
 }
 
-func ptr[T any](v T) *T { return &v }
-
 // settings are a complete, valid inbox for address.
 func settings(address string) email.Settings {
-	return email.Settings{Name: ptr("Support"), SupportAddress: ptr(address), SMTPHost: ptr("smtp.example.com"),
-		SMTPPort: ptr(587), SMTPTLSMode: ptr(email.TLSStartTLS), SMTPUsername: ptr("support@example.com"),
-		SMTPPassword: ptr("s3cret pass"), Signature: ptr("-- \nThe Shop One team")}
+	return email.Settings{Name: new("Support"), SupportAddress: new(address), SMTPHost: new("smtp.example.com"),
+		SMTPPort: new(587), SMTPTLSMode: new(email.TLSStartTLS), SMTPUsername: new("support@example.com"),
+		SMTPPassword: new("s3cret pass"), Signature: new("-- \nThe Shop One team")}
 }
 
 // refused runs fn, which must fail as match says, and checks that it changed
 // no inbox and appended no event.
 func (e *env) refused(t *testing.T, match func(error) bool, fn func() error) {
 	t.Helper()
-	before := e.snapshot(t)
-	if err := fn(); !match(err) {
-		t.Fatalf("unexpected error: %v", err)
-	}
-	if diff := cmp.Diff(before, e.snapshot(t)); diff != "" {
-		t.Errorf("a refused call changed the database (-before +after):\n%s", diff)
-	}
-}
-
-func (e *env) snapshot(t *testing.T) []string {
-	t.Helper()
-	var rows []email.Inbox
-	if err := e.db.SelectContext(e.ctx, &rows, `SELECT * FROM email_inboxes`); err != nil {
-		t.Fatal(err)
-	}
-	out := []string{}
-	for _, r := range rows {
-		out = append(out, fmt.Sprintf("%+v", r))
-	}
-	sort.Strings(out)
-	return append(out, fmt.Sprint(len(storetest.Events(t, e.db)), " events"))
-}
-
-func is(kind apperr.Kind) func(error) bool {
-	return func(err error) bool { return apperr.Is(err, kind) }
-}
-
-func isInvalid(field string) func(error) bool {
-	return func(err error) bool {
-		var ae *apperr.Error
-		return errors.As(err, &ae) && ae.Kind == apperr.InvalidArgument && ae.Field == field
-	}
+	storetest.Refused(t, e.DB, match, fn, `SELECT * FROM email_inboxes`)
 }
 
 func TestInboxLifecycle(t *testing.T) {
@@ -125,8 +71,8 @@ func TestInboxLifecycle(t *testing.T) {
 		var in email.Inbox
 		ev := storetest.Appends(t, db, email.EventInboxCreated, func() (err error) {
 			s := settings("Help@Shop-One.example")
-			s.GroupID = ptr(e.g1.ID)
-			in, err = e.svc.Create(e.ctx, e.o1, e.w1.ID, s)
+			s.GroupID = new(e.g1.ID)
+			in, err = e.svc.Create(e.Ctx, e.o1, e.w1.ID, s)
 			return err
 		})
 		if strings.Contains(ev.Payload, "s3cret") || strings.Contains(ev.Payload, "smtp") {
@@ -135,7 +81,7 @@ func TestInboxLifecycle(t *testing.T) {
 		want := email.Inbox{ID: in.ID, WorkspaceID: e.w1.ID, Name: "Support", SupportAddress: "help@shop-one.example",
 			ReceivingToken: in.ReceivingToken, SMTPHost: "smtp.example.com", SMTPPort: 587, SMTPTLSMode: email.TLSStartTLS,
 			SMTPUsername: "support@example.com", SMTPPassword: "s3cret pass", Signature: "-- \nThe Shop One team",
-			GroupID: e.g1.ID, CreatedAt: t0.UnixMilli(), UpdatedAt: t0.UnixMilli()}
+			GroupID: e.g1.ID, CreatedAt: servicetest.T0.UnixMilli(), UpdatedAt: servicetest.T0.UnixMilli()}
 		if diff := cmp.Diff(want, in); diff != "" {
 			t.Errorf("created (-want +got):\n%s", diff)
 		}
@@ -143,14 +89,14 @@ func TestInboxLifecycle(t *testing.T) {
 		// outbound reactor (gated), from the creation on.
 		cursor := func(ws string) int64 {
 			t.Helper()
-			seq, err := events.CursorAt(e.ctx, db, email.ReactorName, ws)
+			seq, err := events.CursorAt(e.Ctx, db, email.ReactorName, ws)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return seq
 		}
 		var created int64 // the creation is the workspace's last event
-		if err := db.GetContext(e.ctx, &created, `SELECT last_seq FROM workspaces WHERE id = ?`, e.w1.ID); err != nil {
+		if err := db.GetContext(e.Ctx, &created, `SELECT last_seq FROM workspaces WHERE id = ?`, e.w1.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := cursor(e.w1.ID); got != created {
@@ -162,15 +108,15 @@ func TestInboxLifecycle(t *testing.T) {
 		if !strings.HasPrefix(in.ReceivingToken, "in-") || len(in.ReceivingToken) != 23 {
 			t.Errorf("receiving token %q", in.ReceivingToken)
 		}
-		if got, err := e.svc.Get(e.ctx, e.w1.ID, in.ID); err != nil || got != in {
+		if got, err := e.svc.Get(e.Ctx, e.w1.ID, in.ID); err != nil || got != in {
 			t.Errorf("get: %+v, %v", got, err)
 		}
 
 		// Only the fields given change; the token never does.
 		var up email.Inbox
 		storetest.Appends(t, db, email.EventInboxUpdated, func() (err error) {
-			up, err = e.svc.Update(e.ctx, e.o1, e.w1.ID, in.ID, email.Settings{SMTPPassword: ptr(""), SMTPPort: ptr(465),
-				SMTPTLSMode: ptr(email.TLSImplicit), GroupID: ptr("")})
+			up, err = e.svc.Update(e.Ctx, e.o1, e.w1.ID, in.ID, email.Settings{SMTPPassword: new(""), SMTPPort: new(465),
+				SMTPTLSMode: new(email.TLSImplicit), GroupID: new("")})
 			return err
 		})
 		want.SMTPPassword, want.SMTPPort, want.SMTPTLSMode, want.GroupID = "", 465, email.TLSImplicit, ""
@@ -179,39 +125,39 @@ func TestInboxLifecycle(t *testing.T) {
 		}
 		// A change that changes nothing appends nothing.
 		storetest.Appends(t, db, "", func() error {
-			_, err := e.svc.Update(e.ctx, e.o1, e.w1.ID, in.ID, email.Settings{Name: ptr(" Support ")})
+			_, err := e.svc.Update(e.Ctx, e.o1, e.w1.ID, in.ID, email.Settings{Name: new(" Support ")})
 			return err
 		})
 
-		second, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("billing@shop-one.example"))
+		second, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings("billing@shop-one.example"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if second.ReceivingToken == in.ReceivingToken {
 			t.Error("two inboxes share a receiving token")
 		}
-		list, err := e.svc.List(e.ctx, e.w1.ID)
+		list, err := e.svc.List(e.Ctx, e.w1.ID)
 		if err != nil || len(list) != 2 || list[0].ID != second.ID || list[1].ID != in.ID {
 			t.Errorf("list: %+v, %v", list, err)
 		}
-		if list, err := e.svc.List(e.ctx, e.w2.ID); err != nil || len(list) != 0 {
+		if list, err := e.svc.List(e.Ctx, e.w2.ID); err != nil || len(list) != 0 {
 			t.Errorf("W2 sees W1's inboxes: %+v, %v", list, err)
 		}
 
-		storetest.Appends(t, db, email.EventInboxDeleted, func() error { return e.svc.Delete(e.ctx, e.o1, e.w1.ID, in.ID) })
-		if _, err := e.svc.Get(e.ctx, e.w1.ID, in.ID); !apperr.Is(err, apperr.NotFound) {
+		storetest.Appends(t, db, email.EventInboxDeleted, func() error { return e.svc.Delete(e.Ctx, e.o1, e.w1.ID, in.ID) })
+		if _, err := e.svc.Get(e.Ctx, e.w1.ID, in.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("get after delete: %v", err)
 		}
-		if _, err := e.svc.WorkspaceOf(e.ctx, in.ID); !apperr.Is(err, apperr.NotFound) {
+		if _, err := e.svc.WorkspaceOf(e.Ctx, in.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("workspace of a deleted inbox: %v", err)
 		}
-		if ws, err := e.svc.WorkspaceOf(e.ctx, second.ID); err != nil || ws != e.w1.ID {
+		if ws, err := e.svc.WorkspaceOf(e.Ctx, second.ID); err != nil || ws != e.w1.ID {
 			t.Errorf("workspace of: %q, %v", ws, err)
 		}
 		if cursor(e.w1.ID) == 0 {
 			t.Error("the outbound reactor stopped while an inbox is left")
 		}
-		if err := e.svc.Delete(e.ctx, e.o1, e.w1.ID, second.ID); err != nil {
+		if err := e.svc.Delete(e.Ctx, e.o1, e.w1.ID, second.ID); err != nil {
 			t.Fatal(err)
 		}
 		if got := cursor(e.w1.ID); got != 0 {
@@ -224,7 +170,7 @@ func TestInboxRefusals(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
-		in, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
+		in, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,64 +184,64 @@ func TestInboxRefusals(t *testing.T) {
 			in    email.Settings
 			match func(error) bool
 		}{
-			{"no name", with(func(s *email.Settings) { s.Name = nil }), isInvalid("name")},
-			{"blank name", with(func(s *email.Settings) { s.Name = ptr("  ") }), isInvalid("name")},
-			{"name with a line break", with(func(s *email.Settings) { s.Name = ptr("Support\r\nBcc: x@evil.example") }), isInvalid("name")},
-			{"long name", with(func(s *email.Settings) { s.Name = ptr(strings.Repeat("n", 101)) }), isInvalid("name")},
-			{"no address", with(func(s *email.Settings) { s.SupportAddress = nil }), isInvalid("support_address")},
-			{"not an address", with(func(s *email.Settings) { s.SupportAddress = ptr("support") }), isInvalid("support_address")},
-			{"display name", with(func(s *email.Settings) { s.SupportAddress = ptr("Shop <help@shop.example>") }), isInvalid("support_address")},
-			{"address with CRLF", with(func(s *email.Settings) { s.SupportAddress = ptr("help@shop.example\r\nBcc: x@evil.example") }), isInvalid("support_address")},
-			{"two addresses", with(func(s *email.Settings) { s.SupportAddress = ptr("a@shop.example, b@shop.example") }), isInvalid("support_address")},
-			{"taken address, other case", with(func(s *email.Settings) { s.SupportAddress = ptr("HELP@shop-one.example") }), is(apperr.AlreadyExists)},
-			{"no host", with(func(s *email.Settings) { s.SMTPHost = nil }), isInvalid("smtp_host")},
-			{"bad host", with(func(s *email.Settings) { s.SMTPHost = ptr("smtp example.com") }), isInvalid("smtp_host")},
-			{"host with a port", with(func(s *email.Settings) { s.SMTPHost = ptr("smtp.example.com:25") }), isInvalid("smtp_host")},
-			{"no port", with(func(s *email.Settings) { s.SMTPPort = nil }), isInvalid("smtp_port")},
-			{"port 0", with(func(s *email.Settings) { s.SMTPPort = ptr(0) }), isInvalid("smtp_port")},
-			{"port 65536", with(func(s *email.Settings) { s.SMTPPort = ptr(65536) }), isInvalid("smtp_port")},
-			{"no TLS mode", with(func(s *email.Settings) { s.SMTPTLSMode = nil }), isInvalid("smtp_tls_mode")},
-			{"bad TLS mode", with(func(s *email.Settings) { s.SMTPTLSMode = ptr(email.TLSMode("ssl")) }), isInvalid("smtp_tls_mode")},
-			{"username with LF", with(func(s *email.Settings) { s.SMTPUsername = ptr("me\nRCPT TO:<x@evil.example>") }), isInvalid("smtp_username")},
-			{"password with CR", with(func(s *email.Settings) { s.SMTPPassword = ptr("pw\rQUIT") }), isInvalid("smtp_password")},
-			{"long signature", with(func(s *email.Settings) { s.Signature = ptr(strings.Repeat("s", 4097)) }), isInvalid("signature")},
-			{"signature not UTF-8", with(func(s *email.Settings) { s.Signature = ptr("\xff") }), isInvalid("signature")},
-			{"foreign group", with(func(s *email.Settings) { s.GroupID = ptr(e.g2.ID) }), isInvalid("group_id")},
-			{"missing group", with(func(s *email.Settings) { s.GroupID = ptr("00000000-0000-4000-8000-000000000000") }), isInvalid("group_id")},
+			{"no name", with(func(s *email.Settings) { s.Name = nil }), servicetest.IsInvalid("name")},
+			{"blank name", with(func(s *email.Settings) { s.Name = new("  ") }), servicetest.IsInvalid("name")},
+			{"name with a line break", with(func(s *email.Settings) { s.Name = new("Support\r\nBcc: x@evil.example") }), servicetest.IsInvalid("name")},
+			{"long name", with(func(s *email.Settings) { s.Name = new(strings.Repeat("n", 101)) }), servicetest.IsInvalid("name")},
+			{"no address", with(func(s *email.Settings) { s.SupportAddress = nil }), servicetest.IsInvalid("support_address")},
+			{"not an address", with(func(s *email.Settings) { s.SupportAddress = new("support") }), servicetest.IsInvalid("support_address")},
+			{"display name", with(func(s *email.Settings) { s.SupportAddress = new("Shop <help@shop.example>") }), servicetest.IsInvalid("support_address")},
+			{"address with CRLF", with(func(s *email.Settings) { s.SupportAddress = new("help@shop.example\r\nBcc: x@evil.example") }), servicetest.IsInvalid("support_address")},
+			{"two addresses", with(func(s *email.Settings) { s.SupportAddress = new("a@shop.example, b@shop.example") }), servicetest.IsInvalid("support_address")},
+			{"taken address, other case", with(func(s *email.Settings) { s.SupportAddress = new("HELP@shop-one.example") }), servicetest.Is(apperr.AlreadyExists)},
+			{"no host", with(func(s *email.Settings) { s.SMTPHost = nil }), servicetest.IsInvalid("smtp_host")},
+			{"bad host", with(func(s *email.Settings) { s.SMTPHost = new("smtp example.com") }), servicetest.IsInvalid("smtp_host")},
+			{"host with a port", with(func(s *email.Settings) { s.SMTPHost = new("smtp.example.com:25") }), servicetest.IsInvalid("smtp_host")},
+			{"no port", with(func(s *email.Settings) { s.SMTPPort = nil }), servicetest.IsInvalid("smtp_port")},
+			{"port 0", with(func(s *email.Settings) { s.SMTPPort = new(0) }), servicetest.IsInvalid("smtp_port")},
+			{"port 65536", with(func(s *email.Settings) { s.SMTPPort = new(65536) }), servicetest.IsInvalid("smtp_port")},
+			{"no TLS mode", with(func(s *email.Settings) { s.SMTPTLSMode = nil }), servicetest.IsInvalid("smtp_tls_mode")},
+			{"bad TLS mode", with(func(s *email.Settings) { s.SMTPTLSMode = new(email.TLSMode("ssl")) }), servicetest.IsInvalid("smtp_tls_mode")},
+			{"username with LF", with(func(s *email.Settings) { s.SMTPUsername = new("me\nRCPT TO:<x@evil.example>") }), servicetest.IsInvalid("smtp_username")},
+			{"password with CR", with(func(s *email.Settings) { s.SMTPPassword = new("pw\rQUIT") }), servicetest.IsInvalid("smtp_password")},
+			{"long signature", with(func(s *email.Settings) { s.Signature = new(strings.Repeat("s", 4097)) }), servicetest.IsInvalid("signature")},
+			{"signature not UTF-8", with(func(s *email.Settings) { s.Signature = new("\xff") }), servicetest.IsInvalid("signature")},
+			{"foreign group", with(func(s *email.Settings) { s.GroupID = new(e.g2.ID) }), servicetest.IsInvalid("group_id")},
+			{"missing group", with(func(s *email.Settings) { s.GroupID = new("00000000-0000-4000-8000-000000000000") }), servicetest.IsInvalid("group_id")},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				e.refused(t, tt.match, func() error {
-					_, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, tt.in)
+					_, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, tt.in)
 					return err
 				})
 			})
 		}
 
 		// Another workspace's inbox does not exist for W2, whatever it does.
-		e.refused(t, is(apperr.NotFound), func() error {
-			_, err := e.svc.Get(e.ctx, e.w2.ID, in.ID)
+		e.refused(t, servicetest.Is(apperr.NotFound), func() error {
+			_, err := e.svc.Get(e.Ctx, e.w2.ID, in.ID)
 			return err
 		})
-		e.refused(t, is(apperr.NotFound), func() error {
-			_, err := e.svc.Update(e.ctx, e.o2, e.w2.ID, in.ID, email.Settings{Name: ptr("Mine")})
+		e.refused(t, servicetest.Is(apperr.NotFound), func() error {
+			_, err := e.svc.Update(e.Ctx, e.o2, e.w2.ID, in.ID, email.Settings{Name: new("Mine")})
 			return err
 		})
-		e.refused(t, is(apperr.NotFound), func() error { return e.svc.Delete(e.ctx, e.o2, e.w2.ID, in.ID) })
+		e.refused(t, servicetest.Is(apperr.NotFound), func() error { return e.svc.Delete(e.Ctx, e.o2, e.w2.ID, in.ID) })
 		// An update is checked like a create.
-		e.refused(t, isInvalid("support_address"), func() error {
-			_, err := e.svc.Update(e.ctx, e.o1, e.w1.ID, in.ID, email.Settings{SupportAddress: ptr("x\n@shop.example")})
+		e.refused(t, servicetest.IsInvalid("support_address"), func() error {
+			_, err := e.svc.Update(e.Ctx, e.o1, e.w1.ID, in.ID, email.Settings{SupportAddress: new("x\n@shop.example")})
 			return err
 		})
-		other, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings("other@shop-one.example"))
+		other, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings("other@shop-one.example"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		e.refused(t, is(apperr.AlreadyExists), func() error {
-			_, err := e.svc.Update(e.ctx, e.o1, e.w1.ID, other.ID, email.Settings{SupportAddress: ptr("help@shop-one.example")})
+		e.refused(t, servicetest.Is(apperr.AlreadyExists), func() error {
+			_, err := e.svc.Update(e.Ctx, e.o1, e.w1.ID, other.ID, email.Settings{SupportAddress: new("help@shop-one.example")})
 			return err
 		})
 		// The same address is fine in another workspace.
-		if _, err := e.svc.Create(e.ctx, e.o2, e.w2.ID, settings("help@shop-one.example")); err != nil {
+		if _, err := e.svc.Create(e.Ctx, e.o2, e.w2.ID, settings("help@shop-one.example")); err != nil {
 			t.Errorf("same address in W2: %v", err)
 		}
 	})
@@ -307,7 +253,7 @@ func TestInboxCap(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		for i := range email.MaxInboxes - 3 {
-			if _, err := e.svc.Create(e.ctx, e.o1, e.w1.ID, settings(fmt.Sprintf("a%d@shop.example", i))); err != nil {
+			if _, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings(fmt.Sprintf("a%d@shop.example", i))); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -315,7 +261,7 @@ func TestInboxCap(t *testing.T) {
 		errs := make([]error, 8)
 		for i := range errs {
 			wg.Go(func() {
-				_, errs[i] = e.svc.Create(e.ctx, e.o1, e.w1.ID, settings(fmt.Sprintf("b%d@shop.example", i)))
+				_, errs[i] = e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings(fmt.Sprintf("b%d@shop.example", i)))
 			})
 		}
 		wg.Wait()
@@ -328,7 +274,7 @@ func TestInboxCap(t *testing.T) {
 				t.Errorf("unexpected error: %v", err)
 			}
 		}
-		list, err := e.svc.List(e.ctx, e.w1.ID)
+		list, err := e.svc.List(e.Ctx, e.w1.ID)
 		if err != nil || ok != 3 || len(list) != email.MaxInboxes {
 			t.Errorf("%d of 8 concurrent creates succeeded, %d inboxes (%v); want 3, %d", ok, len(list), err, email.MaxInboxes)
 		}

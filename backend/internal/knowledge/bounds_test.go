@@ -26,6 +26,7 @@ import (
 // each well within a deadline far shorter than what they took before (n=200k
 // took 88 s); nothing is stored for a refused one; a cancelled parse stops.
 func TestSecurityKnowledgeParserBounds(t *testing.T) {
+	t.Parallel()
 	deepList := func(n int) string {
 		var b strings.Builder
 		for i := range n {

@@ -12,6 +12,7 @@ import (
 )
 
 func TestSplitShortSections(t *testing.T) {
+	t.Parallel()
 	sections := []knowledge.Section{
 		{Paragraphs: []string{"Welcome."}},
 		{Heading: []string{"Returns"}, Paragraphs: []string{"Within 30 days.", "Unused items only."}},
@@ -32,6 +33,7 @@ func TestSplitShortSections(t *testing.T) {
 }
 
 func TestSplitSizes(t *testing.T) {
+	t.Parallel()
 	sentence := func(i int) string { return fmt.Sprintf("Sentence number %d says something useful about returns.", i) }
 	var long []string
 	for i := range 100 {

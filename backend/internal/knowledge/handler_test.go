@@ -16,12 +16,14 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/handlertest"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // TestHandler runs the generated client against the handler behind the
 // validation interceptor, on SQLite (the service tests cover both databases).
 func TestHandler(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, storetest.New(t, "sqlite"))
 	who := &handlertest.Caller{P: e.owner, Scope: &access.Scope{WorkspaceID: e.w1.ID, Role: access.RoleOwner}}
 	url, hc := handlertest.Serve(t, who, func(opts ...connect.HandlerOption) (string, http.Handler) {
@@ -39,7 +41,7 @@ func TestHandler(t *testing.T) {
 	d := up.GetDocument()
 	want := &tandemv1.KnowledgeDocument{Id: d.GetId(), WorkspaceId: e.w1.ID, Title: "policy.pdf", Filename: "policy.pdf",
 		Format: tandemv1.DocumentFormat_DOCUMENT_FORMAT_PDF, SizeBytes: int64(len(pdf)), ChunkCount: 1, CreatedBy: e.ownerID,
-		CreateTimeMs: t0.UnixMilli(), UpdateTimeMs: t0.UnixMilli()} // too short to tell its language
+		CreateTimeMs: servicetest.T0.UnixMilli(), UpdateTimeMs: servicetest.T0.UnixMilli()} // too short to tell its language
 	if diff := cmp.Diff(want, d, protocmp.Transform()); diff != "" {
 		t.Errorf("uploaded (-want +got):\n%s", diff)
 	}

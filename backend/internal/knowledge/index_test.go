@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -34,10 +35,11 @@ func (e *env) uploadShop(t *testing.T) map[string]knowledge.Document {
 }
 
 func TestRetrieveRanking(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		docs := e.uploadShop(t)
-		hits, err := e.svc.Find(e.ctx, e.w1.ID, "How do I return an item?", 3)
+		hits, err := e.svc.Find(e.Ctx, e.w1.ID, "How do I return an item?", 3)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,25 +57,25 @@ func TestRetrieveRanking(t *testing.T) {
 			}
 		}
 		// The heading counts: "refund" is in one heading and its text.
-		hits, _ = e.svc.Find(e.ctx, e.w1.ID, "When will I get my refund?", 1)
+		hits, _ = e.svc.Find(e.Ctx, e.w1.ID, "When will I get my refund?", 1)
 		if len(hits) != 1 || hits[0].Heading != "Returns > Refunds" {
 			t.Errorf("refund question: %+v, want the Refunds chunk", hits)
 		}
 		// Stemming: "shipped" and "tracked" find "ships" and "tracking".
-		hits, _ = e.svc.Find(e.ctx, e.w1.ID, "is my order tracked when shipped", 1)
+		hits, _ = e.svc.Find(e.Ctx, e.w1.ID, "is my order tracked when shipped", 1)
 		if len(hits) != 1 || hits[0].Heading != "Shipping > Tracking" {
 			t.Errorf("stemmed question: %+v, want the Tracking chunk", hits)
 		}
 		// k bounds the hits; a question of stop words only finds nothing.
-		if hits, _ := e.svc.Find(e.ctx, e.w1.ID, "item", 2); len(hits) != 2 {
+		if hits, _ := e.svc.Find(e.Ctx, e.w1.ID, "item", 2); len(hits) != 2 {
 			t.Errorf("k=2 gave %d hits", len(hits))
 		}
-		if hits, err := e.svc.Find(e.ctx, e.w1.ID, "the and of", 5); err != nil || len(hits) != 0 {
+		if hits, err := e.svc.Find(e.Ctx, e.w1.ID, "the and of", 5); err != nil || len(hits) != 0 {
 			t.Errorf("stop words: %+v, %v", hits, err)
 		}
 		// The same question gives the same answer, on another replica too.
-		a, _ := e.svc.Find(e.ctx, e.w1.ID, "item", 10)
-		b, _ := e.newService(t, knowledge.Options{}).Find(e.ctx, e.w1.ID, "item", 10)
+		a, _ := e.svc.Find(e.Ctx, e.w1.ID, "item", 10)
+		b, _ := e.newService(t, knowledge.Options{}).Find(e.Ctx, e.w1.ID, "item", 10)
 		if fmt.Sprint(a) != fmt.Sprint(b) {
 			t.Errorf("replicas rank differently:\n%v\n%v", a, b)
 		}
@@ -83,6 +85,7 @@ func TestRetrieveRanking(t *testing.T) {
 // TestRetrieveWorkspaceIsolation puts the very same words in two
 // workspaces: a search in one never returns the other's chunks.
 func TestRetrieveWorkspaceIsolation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		mine := e.upload(t, e.w1, "returns.md", shopDocs["returns.md"])
@@ -91,7 +94,7 @@ func TestRetrieveWorkspaceIsolation(t *testing.T) {
 		}
 		queries := []string{"How do I return an item?", "refund", "W2-CANARY", "return item refund canary", "card"}
 		for _, q := range queries {
-			hits, err := e.svc.Find(e.ctx, e.w1.ID, q, 20)
+			hits, err := e.svc.Find(e.Ctx, e.w1.ID, q, 20)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -101,7 +104,7 @@ func TestRetrieveWorkspaceIsolation(t *testing.T) {
 				}
 			}
 		}
-		if hits, _ := e.svc.Find(e.ctx, e.w2.ID, "W2-CANARY", 20); len(hits) != 5 {
+		if hits, _ := e.svc.Find(e.Ctx, e.w2.ID, "W2-CANARY", 20); len(hits) != 5 {
 			t.Errorf("W2 finds %d of its own chunks, want 5", len(hits))
 		}
 	})
@@ -111,16 +114,17 @@ func TestRetrieveWorkspaceIsolation(t *testing.T) {
 // and retrieves through another on the same database (another replica):
 // its index follows every change.
 func TestRetrieveFreshAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		other := e.newService(t, knowledge.Options{})
-		if hits, err := other.Find(e.ctx, e.w1.ID, "return", 5); err != nil || len(hits) != 0 {
+		if hits, err := other.Find(e.Ctx, e.w1.ID, "return", 5); err != nil || len(hits) != 0 {
 			t.Fatalf("empty workspace: %+v, %v", hits, err)
 		}
 		docs := e.uploadShop(t)
 		retrieve := func(q string) []knowledge.Hit {
 			t.Helper()
-			hits, err := other.Find(e.ctx, e.w1.ID, q, 5)
+			hits, err := other.Find(e.Ctx, e.w1.ID, q, 5)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -135,8 +139,8 @@ func TestRetrieveFreshAcrossReplicas(t *testing.T) {
 			t.Error("an unchanged workspace's index was rebuilt")
 		}
 
-		if _, err := e.svc.Replace(e.ctx, e.owner, e.w1.ID, docs["returns.md"].ID, knowledge.Replacement{
-			Title: ptr("Exchanges"), Filename: "returns.md", Content: []byte("# Exchanges\n\nSwap a parcel for another size."),
+		if _, err := e.svc.Replace(e.Ctx, e.owner, e.w1.ID, docs["returns.md"].ID, knowledge.Replacement{
+			Title: new("Exchanges"), Filename: "returns.md", Content: []byte("# Exchanges\n\nSwap a parcel for another size."),
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -149,7 +153,7 @@ func TestRetrieveFreshAcrossReplicas(t *testing.T) {
 			t.Error("replaced text is still found")
 		}
 
-		if err := e.svc.Delete(e.ctx, e.owner, e.w1.ID, docs["returns.md"].ID); err != nil {
+		if err := e.svc.Delete(e.Ctx, e.owner, e.w1.ID, docs["returns.md"].ID); err != nil {
 			t.Fatal(err)
 		}
 		if hits := retrieve("parcel"); len(hits) != 0 {
@@ -166,6 +170,7 @@ func TestRetrieveFreshAcrossReplicas(t *testing.T) {
 // answer, concurrent retrievals of a stale index share one build, and the
 // end state is the last replacement.
 func TestRetrieveConcurrent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		doc := e.upload(t, e.w1, "v.md", "# Version\n\nversion zero of the policy")
@@ -176,7 +181,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 50 {
 			wg.Go(func() {
-				if hits, err := reader.Find(e.ctx, e.w1.ID, "policy", 1); err != nil || len(hits) != 1 {
+				if hits, err := reader.Find(e.Ctx, e.w1.ID, "policy", 1); err != nil || len(hits) != 1 {
 					t.Errorf("retrieve: %+v, %v", hits, err)
 				}
 			})
@@ -190,7 +195,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for v := 1; v <= versions; v++ {
 				content := fmt.Sprintf("# Version\n\nversion %d of the policy", v)
-				if _, err := e.svc.Replace(e.ctx, e.owner, e.w1.ID, doc.ID, knowledge.Replacement{Filename: "v.md", Content: []byte(content)}); err != nil {
+				if _, err := e.svc.Replace(e.Ctx, e.owner, e.w1.ID, doc.ID, knowledge.Replacement{Filename: "v.md", Content: []byte(content)}); err != nil {
 					t.Errorf("replace: %v", err)
 				}
 			}
@@ -198,7 +203,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 		for range 8 {
 			wg.Go(func() {
 				for range 10 {
-					hits, err := reader.Find(e.ctx, e.w1.ID, "policy version", 3)
+					hits, err := reader.Find(e.Ctx, e.w1.ID, "policy version", 3)
 					if err != nil || len(hits) != 1 || !strings.HasPrefix(hits[0].Text, "version ") {
 						t.Errorf("retrieve during replace: %+v, %v", hits, err)
 					}
@@ -206,7 +211,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		hits, err := reader.Find(e.ctx, e.w1.ID, "policy", 1)
+		hits, err := reader.Find(e.Ctx, e.w1.ID, "policy", 1)
 		if err != nil || len(hits) != 1 || hits[0].Text != fmt.Sprintf("version %d of the policy", versions) {
 			t.Errorf("after the replacements: %+v, %v", hits, err)
 		}
@@ -217,6 +222,7 @@ func TestRetrieveConcurrent(t *testing.T) {
 }
 
 func TestRetrieveIndexLimit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		e.upload(t, e.w1, "a.txt", "apples")
@@ -224,7 +230,7 @@ func TestRetrieveIndexLimit(t *testing.T) {
 		s := e.newService(t, knowledge.Options{MaxIndexes: 1})
 		for range 2 {
 			for _, q := range []struct{ ws, word string }{{e.w1.ID, "apples"}, {e.w2.ID, "bananas"}} {
-				if hits, err := s.Find(e.ctx, q.ws, q.word, 1); err != nil || len(hits) != 1 {
+				if hits, err := s.Find(e.Ctx, q.ws, q.word, 1); err != nil || len(hits) != 1 {
 					t.Errorf("retrieve %s: %+v, %v", q.word, hits, err)
 				}
 				if n := s.CachedIndexes(); n != 1 {
@@ -236,17 +242,18 @@ func TestRetrieveIndexLimit(t *testing.T) {
 			t.Errorf("%d builds, want 4 (each workspace evicts the other)", n)
 		}
 		s.Close()
-		if _, err := s.Find(e.ctx, e.w1.ID, "apples", 1); err == nil {
+		if _, err := s.Find(e.Ctx, e.w1.ID, "apples", 1); err == nil {
 			t.Error("retrieve after Close succeeded")
 		}
 	})
 }
 
 func TestSearch(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		e.uploadShop(t)
-		if hits, err := e.svc.Search(e.ctx, e.w1.ID, "  item days ", 0); err != nil || len(hits) != knowledge.DefaultHits {
+		if hits, err := e.svc.Search(e.Ctx, e.w1.ID, "  item days ", 0); err != nil || len(hits) != knowledge.DefaultHits {
 			t.Errorf("default limit: %d hits, %v", len(hits), err)
 		}
 		for _, tc := range []struct {
@@ -259,7 +266,7 @@ func TestSearch(t *testing.T) {
 			{"item", 21, "limit"},
 			{"item", -1, "limit"},
 		} {
-			if _, err := e.svc.Search(e.ctx, e.w1.ID, tc.query, tc.limit); !isInvalid(tc.field)(err) {
+			if _, err := e.svc.Search(e.Ctx, e.w1.ID, tc.query, tc.limit); !servicetest.IsInvalid(tc.field)(err) {
 				t.Errorf("search %.10q limit %d: %v, want InvalidArgument on %s", tc.query, tc.limit, err, tc.field)
 			}
 		}

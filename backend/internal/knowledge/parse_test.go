@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 )
 
 func parse(t *testing.T, format knowledge.Format, filename, content string) knowledge.Parsed {
@@ -32,6 +33,7 @@ func text(p knowledge.Parsed) []string {
 }
 
 func TestParseHTML(t *testing.T) {
+	t.Parallel()
 	page := `<!DOCTYPE html>
 <html><head>
   <title>Help  centre</title>
@@ -95,6 +97,7 @@ func TestParseHTML(t *testing.T) {
 }
 
 func TestParseHTMLTitleFallsBackToFirstHeading(t *testing.T) {
+	t.Parallel()
 	p := parse(t, knowledge.FormatHTML, "a.html", `<div><h2>First <em>one</em></h2><p>x</p><h1>Second</h1><p>y</p></div>`)
 	if p.Title != "First one" {
 		t.Errorf("title %q, want the first heading", p.Title)
@@ -106,6 +109,7 @@ func TestParseHTMLTitleFallsBackToFirstHeading(t *testing.T) {
 }
 
 func TestParseMarkdown(t *testing.T) {
+	t.Parallel()
 	md := "Intro *before* any heading.\n\n" +
 		"# Returns policy\n\n" +
 		"You can **return** an [item](https://example.test/x) within `30` days.\n" +
@@ -137,6 +141,7 @@ func TestParseMarkdown(t *testing.T) {
 }
 
 func TestParseText(t *testing.T) {
+	t.Parallel()
 	in := "Opening hours\r\nMon-Fri  9\t-  5\n\n\n" +
 		"Zero\u200bwidth\u202e and tag\U000E0041 characters\x00 and \x07controls go.\n"
 	p := parse(t, knowledge.FormatUnspecified, "notes.txt", in)
@@ -150,6 +155,7 @@ func TestParseText(t *testing.T) {
 }
 
 func TestDetect(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name, filename, content string
 		want                    knowledge.Format
@@ -170,12 +176,13 @@ func TestDetect(t *testing.T) {
 			}
 		})
 	}
-	if _, err := knowledge.Detect("x.bin", []byte{0xff, 0xfe, 0x00, 0x81}); !isInvalid("content")(err) {
+	if _, err := knowledge.Detect("x.bin", []byte{0xff, 0xfe, 0x00, 0x81}); !servicetest.IsInvalid("content")(err) {
 		t.Errorf("binary content: %v, want InvalidArgument on content", err)
 	}
 }
 
 func TestParseRefusals(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name    string
@@ -195,7 +202,7 @@ func TestParseRefusals(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := knowledge.Parse(ctx, tc.format, "file", tc.content)
-			if !isInvalid("content")(err) || !strings.Contains(err.Error(), tc.msg) {
+			if !servicetest.IsInvalid("content")(err) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("got %v, want InvalidArgument on content saying %q", err, tc.msg)
 			}
 		})
@@ -203,6 +210,7 @@ func TestParseRefusals(t *testing.T) {
 }
 
 func TestParsePDF(t *testing.T) {
+	t.Parallel()
 	pdf := makePDF(t, "",
 		[]string{"Returns policy", "You can return an item within 30 days."},
 		nil, // a page with no text
@@ -225,12 +233,13 @@ func TestParsePDF(t *testing.T) {
 }
 
 func TestParsePDFPageLimit(t *testing.T) {
+	t.Parallel()
 	pages := make([][]string, 501)
 	for i := range pages {
 		pages[i] = []string{"p"}
 	}
 	_, err := knowledge.Parse(context.Background(), knowledge.FormatPDF, "big.pdf", makePDF(t, "", pages...))
-	if !isInvalid("content")(err) || !strings.Contains(err.Error(), "500 pages") {
+	if !servicetest.IsInvalid("content")(err) || !strings.Contains(err.Error(), "500 pages") {
 		t.Errorf("got %v, want the page limit", err)
 	}
 }
@@ -239,6 +248,7 @@ func TestParsePDFPageLimit(t *testing.T) {
 // with a clear error instead (the parser's own limits and deadline bound the
 // work; wall-clock time is not asserted, as it depends on the machine).
 func TestParsePDFHostile(t *testing.T) {
+	t.Parallel()
 	font := "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
 	page := func(contents string) string {
 		return "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents " + contents + " >>"
@@ -266,7 +276,7 @@ func TestParsePDFHostile(t *testing.T) {
 				}
 				return
 			}
-			if !isInvalid("content")(err) || !strings.Contains(err.Error(), tc.msg) {
+			if !servicetest.IsInvalid("content")(err) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("got %v, want InvalidArgument on content saying %q", err, tc.msg)
 			}
 		})
@@ -274,6 +284,7 @@ func TestParsePDFHostile(t *testing.T) {
 }
 
 func TestParsePDFDeadline(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_, err := knowledge.Parse(ctx, knowledge.FormatPDF, "x.pdf", makePDF(t, "", []string{"text"}))

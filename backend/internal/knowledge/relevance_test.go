@@ -32,6 +32,7 @@ Puede reservar una bicicleta por internet hasta 30 días antes. Para cancelar un
 // TestRelevance ranks passages by what they cover of the question, in the
 // passage's own language, and answers with the sentences that answer it.
 func TestRelevance(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		e.upload(t, e.w1, "rental.md", rentalEN)
@@ -43,7 +44,7 @@ func TestRelevance(t *testing.T) {
 		ask := func(q knowledge.Query) knowledge.Hit {
 			t.Helper()
 			q.Synonyms = knowledge.DefaultSynonyms
-			res, err := e.svc.Retrieve(e.ctx, e.w1.ID, q, 3)
+			res, err := e.svc.Retrieve(e.Ctx, e.w1.ID, q, 3)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,6 +100,7 @@ func TestRelevance(t *testing.T) {
 // TestTerms reads a question's subjects: synonyms as their group's first
 // word, phrases before single words, a pronoun allowed inside a phrase.
 func TestTerms(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		text      string
 		want, not []string

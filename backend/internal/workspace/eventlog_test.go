@@ -10,22 +10,24 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 func TestEventLog(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
-		owner, joiner := e.user(t, "owner"), e.user(t, "joiner")
+		owner, joiner := e.User(t, "owner"), e.User(t, "joiner")
 		var (
 			w      workspace.Workspace
 			g      workspace.Group
 			token  string
 			name   = "Renamed"
 			gname  = "Sales & Billing"
-			ownerS = func() *access.Scope { return scope(w, access.RoleOwner) }
+			ownerS = func() *access.Scope { return servicetest.Scope(w, access.RoleOwner) }
 		)
 		steps := []struct {
 			name  string
@@ -37,7 +39,7 @@ func TestEventLog(t *testing.T) {
 		}{
 			{"create workspace", owner, func() error {
 				var err error
-				w, err = e.svc.Create(e.ctx, as(owner), "Acme")
+				w, err = e.svc.Create(e.Ctx, servicetest.As(owner), "Acme")
 				return err
 			}, nil, func() []wantEvent {
 				return []wantEvent{
@@ -45,87 +47,105 @@ func TestEventLog(t *testing.T) {
 					{"member.added", events.Agents, map[string]string{"user_id": owner.ID, "role": "owner"}},
 				}
 			}},
-			{"rename workspace", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name, nil); return err }, nil,
+			{"rename workspace", owner, func() error { _, err := e.svc.Update(e.Ctx, servicetest.As(owner), w.ID, &name, nil); return err }, nil,
 				func() []wantEvent {
 					return []wantEvent{{"workspace.updated", events.Agents, map[string]string{"name": name}}}
 				}},
-			{"rotate widget secret", owner, func() error { _, err := e.svc.RotateWidgetSecret(e.ctx, as(owner), w.ID, false); return err }, nil,
+			{"rotate widget secret", owner, func() error {
+				_, err := e.svc.RotateWidgetSecret(e.Ctx, servicetest.As(owner), w.ID, false)
+				return err
+			}, nil,
 				func() []wantEvent {
 					return []wantEvent{{"workspace.widget_secret_rotated", events.Admins, map[string]string{"previous_expire_time_ms": "0"}}}
 				}},
-			{"rename to the same name", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, &name, nil); return err }, nil, nil},
-			{"update nothing", owner, func() error { _, err := e.svc.Update(e.ctx, as(owner), w.ID, nil, nil); return err }, nil, nil},
+			{"rename to the same name", owner, func() error { _, err := e.svc.Update(e.Ctx, servicetest.As(owner), w.ID, &name, nil); return err }, nil, nil},
+			{"update nothing", owner, func() error { _, err := e.svc.Update(e.Ctx, servicetest.As(owner), w.ID, nil, nil); return err }, nil, nil},
 			{"invite", owner, func() error {
 				var err error
-				token, _, err = e.svc.Invite(e.ctx, as(owner), ownerS(), joiner.Email, access.RoleAgent)
+				token, _, err = e.svc.Invite(e.Ctx, servicetest.As(owner), ownerS(), joiner.Email, access.RoleAgent)
 				return err
 			}, nil, func() []wantEvent {
 				return []wantEvent{{"member.invited", events.Admins, map[string]string{"invite_id": "*", "email": joiner.Email, "role": "agent"}}}
 			}},
 			{"accept", joiner, func() error {
-				_, _, err := e.svc.AcceptInvite(e.ctx, as(joiner), workspace.Acceptance{Token: token})
+				_, _, err := e.svc.AcceptInvite(e.Ctx, servicetest.As(joiner), workspace.Acceptance{Token: token})
 				return err
 			}, nil,
 				func() []wantEvent {
 					return []wantEvent{{"member.added", events.Agents, map[string]string{"user_id": joiner.ID, "role": "agent", "invite_id": "*"}}}
 				}},
 			{"accept again", joiner, func() error {
-				_, _, err := e.svc.AcceptInvite(e.ctx, as(joiner), workspace.Acceptance{Token: token})
+				_, _, err := e.svc.AcceptInvite(e.Ctx, servicetest.As(joiner), workspace.Acceptance{Token: token})
 				return err
 			}, workspace.ErrInviteInvalid, nil},
 			{"invite a member", owner, func() error {
-				_, _, err := e.svc.Invite(e.ctx, as(owner), ownerS(), joiner.Email, access.RoleAgent)
+				_, _, err := e.svc.Invite(e.Ctx, servicetest.As(owner), ownerS(), joiner.Email, access.RoleAgent)
 				return err
 			}, workspace.ErrAlreadyMember, nil},
 			{"change role", owner, func() error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), ownerS(), joiner.ID, access.RoleSupervisor)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID, access.RoleSupervisor)
 				return err
 			}, nil, func() []wantEvent {
 				return []wantEvent{{"member.role_changed", events.Agents, map[string]string{"user_id": joiner.ID, "from": "agent", "role": "supervisor"}}}
 			}},
 			{"set the same role", owner, func() error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), ownerS(), joiner.ID, access.RoleSupervisor)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID, access.RoleSupervisor)
 				return err
 			}, nil, nil},
 			{"demote the last owner", owner, func() error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), ownerS(), owner.ID, access.RoleAdmin)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), ownerS(), owner.ID, access.RoleAdmin)
 				return err
 			}, workspace.ErrLastOwner, nil},
 			{"create group", owner, func() error {
 				var err error
-				g, err = e.svc.CreateGroup(e.ctx, as(owner), ownerS(), "Sales", "", 0)
+				g, err = e.svc.CreateGroup(e.Ctx, servicetest.As(owner), ownerS(), "Sales", "", 0)
 				return err
 			}, nil, func() []wantEvent {
 				return []wantEvent{{"group.created", events.Agents, map[string]string{"group_id": g.ID, "name": "Sales"}}}
 			}},
 			{"create a taken group name", owner, func() error {
-				_, err := e.svc.CreateGroup(e.ctx, as(owner), ownerS(), "Sales", "", 0)
+				_, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), ownerS(), "Sales", "", 0)
 				return err
 			}, workspace.ErrGroupNameTaken, nil},
-			{"update group", owner, func() error { _, err := e.svc.UpdateGroup(e.ctx, as(owner), g.ID, &gname, nil, nil); return err }, nil,
+			{"update group", owner, func() error {
+				_, err := e.svc.UpdateGroup(e.Ctx, servicetest.As(owner), g.ID, &gname, nil, nil)
+				return err
+			}, nil,
 				func() []wantEvent {
 					return []wantEvent{{"group.updated", events.Agents, map[string]string{"group_id": g.ID, "name": gname}}}
 				}},
-			{"add group member", owner, func() error { _, err := e.svc.AddGroupMember(e.ctx, as(owner), g.ID, joiner.ID); return err }, nil,
+			{"add group member", owner, func() error {
+				_, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
+				return err
+			}, nil,
 				func() []wantEvent {
 					return []wantEvent{{"group.member_added", events.Agents, map[string]string{"group_id": g.ID, "user_id": joiner.ID}}}
 				}},
-			{"add again", owner, func() error { _, err := e.svc.AddGroupMember(e.ctx, as(owner), g.ID, joiner.ID); return err }, workspace.ErrAlreadyInGroup, nil},
-			{"remove group member", owner, func() error { _, err := e.svc.RemoveGroupMember(e.ctx, as(owner), g.ID, joiner.ID); return err }, nil,
+			{"add again", owner, func() error {
+				_, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
+				return err
+			}, workspace.ErrAlreadyInGroup, nil},
+			{"remove group member", owner, func() error {
+				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
+				return err
+			}, nil,
 				func() []wantEvent {
 					return []wantEvent{{"group.member_removed", events.Agents, map[string]string{"group_id": g.ID, "user_id": joiner.ID}}}
 				}},
-			{"remove again", owner, func() error { _, err := e.svc.RemoveGroupMember(e.ctx, as(owner), g.ID, joiner.ID); return err }, workspace.ErrNotInGroup, nil},
-			{"delete group", owner, func() error { return e.svc.DeleteGroup(e.ctx, as(owner), g.ID) }, nil,
+			{"remove again", owner, func() error {
+				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
+				return err
+			}, workspace.ErrNotInGroup, nil},
+			{"delete group", owner, func() error { return e.svc.DeleteGroup(e.Ctx, servicetest.As(owner), g.ID) }, nil,
 				func() []wantEvent {
 					return []wantEvent{{"group.deleted", events.Agents, map[string]string{"group_id": g.ID}}}
 				}},
-			{"delete again", owner, func() error { return e.svc.DeleteGroup(e.ctx, as(owner), g.ID) }, apperr.ErrNotFound, nil},
-			{"remove member", owner, func() error { return e.svc.RemoveMember(e.ctx, as(owner), ownerS(), joiner.ID) }, nil,
+			{"delete again", owner, func() error { return e.svc.DeleteGroup(e.Ctx, servicetest.As(owner), g.ID) }, apperr.ErrNotFound, nil},
+			{"remove member", owner, func() error { return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID) }, nil,
 				func() []wantEvent {
 					return []wantEvent{{"member.removed", events.Agents, map[string]string{"user_id": joiner.ID}}}
 				}},
-			{"remove again", owner, func() error { return e.svc.RemoveMember(e.ctx, as(owner), ownerS(), joiner.ID) }, apperr.ErrNotFound, nil},
+			{"remove again", owner, func() error { return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID) }, apperr.ErrNotFound, nil},
 		}
 		for _, s := range steps {
 			t.Run(s.name, func(t *testing.T) {

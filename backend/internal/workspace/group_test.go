@@ -9,21 +9,23 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 func TestGroups(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
-		owner, owner2 := e.user(t, "owner"), e.user(t, "owner2")
+		owner, owner2 := e.User(t, "owner"), e.User(t, "owner2")
 		w, w2 := e.workspace(t, owner), e.workspace(t, owner2)
 		agent := e.member(t, w, owner, "agent", access.RoleAgent)
 		stranger := e.member(t, w2, owner2, "stranger", access.RoleAgent)
 		create := func(w workspace.Workspace, actor account.User, name string) func() error {
 			return func() error {
-				_, err := e.svc.CreateGroup(e.ctx, as(actor), scope(w, access.RoleOwner), name, "", 0)
+				_, err := e.svc.CreateGroup(e.Ctx, servicetest.As(actor), servicetest.Scope(w, access.RoleOwner), name, "", 0)
 				return err
 			}
 		}
@@ -32,23 +34,23 @@ func TestGroups(t *testing.T) {
 			e.ok(t, create(w, owner, "Sales"), "group.created")
 			e.refused(t, workspace.ErrGroupNameTaken, create(w, owner, "Sales"))
 			e.ok(t, create(w2, owner2, "Sales"), "group.created") // names are per workspace
-			support, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Support", "", 0)
+			support, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), "Support", "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			taken := "Sales"
 			e.refused(t, workspace.ErrGroupNameTaken, func() error {
-				_, err := e.svc.UpdateGroup(e.ctx, as(owner), support.ID, &taken, nil, nil)
+				_, err := e.svc.UpdateGroup(e.Ctx, servicetest.As(owner), support.ID, &taken, nil, nil)
 				return err
 			})
 		})
 
-		g, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Billing", "", 0)
+		g, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), "Billing", "", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		add := func(u string) func() error {
-			return func() error { _, err := e.svc.AddGroupMember(e.ctx, as(owner), g.ID, u); return err }
+			return func() error { _, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner), g.ID, u); return err }
 		}
 
 		t.Run("members of another workspace", func(t *testing.T) {
@@ -63,37 +65,40 @@ func TestGroups(t *testing.T) {
 		t.Run("add and remove", func(t *testing.T) {
 			e.ok(t, add(agent.ID), "group.member_added")
 			e.refused(t, workspace.ErrAlreadyInGroup, add(agent.ID))
-			e.ok(t, func() error { _, err := e.svc.RemoveGroupMember(e.ctx, as(owner), g.ID, agent.ID); return err }, "group.member_removed")
+			e.ok(t, func() error {
+				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, agent.ID)
+				return err
+			}, "group.member_removed")
 			e.refused(t, workspace.ErrNotInGroup, func() error {
-				_, err := e.svc.RemoveGroupMember(e.ctx, as(owner), g.ID, agent.ID)
+				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, agent.ID)
 				return err
 			})
 		})
 
 		t.Run("removing a member empties their groups", func(t *testing.T) {
 			leaver := e.member(t, w, owner, "leaver", access.RoleAgent)
-			g2, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), "Returns", "", 0)
+			g2, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), "Returns", "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// The leaver is also in a group of the other workspace, which stays.
 			e.join(t, w2, owner2, leaver, access.RoleAgent)
-			other, err := e.svc.CreateGroup(e.ctx, as(owner2), scope(w2, access.RoleOwner), "Elsewhere", "", 0)
+			other, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner2), servicetest.Scope(w2, access.RoleOwner), "Elsewhere", "", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for _, id := range []string{g.ID, g2.ID} {
-				if _, err := e.svc.AddGroupMember(e.ctx, as(owner), id, leaver.ID); err != nil {
+				if _, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner), id, leaver.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if _, err := e.svc.AddGroupMember(e.ctx, as(owner2), other.ID, leaver.ID); err != nil {
+			if _, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner2), other.ID, leaver.ID); err != nil {
 				t.Fatal(err)
 			}
 			e.ok(t, func() error {
-				return e.svc.RemoveMember(e.ctx, as(owner), scope(w, access.RoleOwner), leaver.ID)
+				return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), leaver.ID)
 			}, "member.removed")
-			groups, _, err := e.svc.Groups(e.ctx, w.ID, 0, "")
+			groups, _, err := e.svc.Groups(e.Ctx, w.ID, 0, "")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,6 +120,7 @@ func TestGroups(t *testing.T) {
 // TestGroupNamesAgreeAcrossDialects creates the same pairs of group names on
 // every database and checks that each database gives the same answer.
 func TestGroupNamesAgreeAcrossDialects(t *testing.T) {
+	t.Parallel()
 	dialects := storetest.Dialects()
 	if len(dialects) < 2 {
 		t.Skipf("needs a second database (%s)", storetest.EnvMySQL)
@@ -129,13 +135,13 @@ func TestGroupNamesAgreeAcrossDialects(t *testing.T) {
 	answers := map[string][]string{}
 	for _, d := range dialects {
 		e := newEnv(storetest.New(t, d))
-		owner := e.user(t, "owner")
+		owner := e.User(t, "owner")
 		for _, p := range pairs {
 			w := e.workspace(t, owner)
-			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[0], "", 0); err != nil {
+			if _, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), p[0], "", 0); err != nil {
 				t.Fatal(err)
 			}
-			_, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), p[1], "", 0)
+			_, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), p[1], "", 0)
 			answers[d] = append(answers[d], fmt.Sprintf("%q then %q: %v", p[0], p[1], err))
 		}
 	}

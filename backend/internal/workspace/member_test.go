@@ -8,29 +8,31 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 func TestLastOwner(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
-		owner := e.user(t, "owner")
+		owner := e.User(t, "owner")
 		cases := []struct {
 			name string
 			call func(w workspace.Workspace) error
 		}{
 			{"demote to admin", func(w workspace.Workspace) error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), scope(w, access.RoleOwner), owner.ID, access.RoleAdmin)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), owner.ID, access.RoleAdmin)
 				return err
 			}},
 			{"demote to agent", func(w workspace.Workspace) error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), scope(w, access.RoleOwner), owner.ID, access.RoleAgent)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), owner.ID, access.RoleAgent)
 				return err
 			}},
 			{"remove", func(w workspace.Workspace) error {
-				return e.svc.RemoveMember(e.ctx, as(owner), scope(w, access.RoleOwner), owner.ID)
+				return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), owner.ID)
 			}},
 		}
 		for _, tc := range cases {
@@ -45,18 +47,18 @@ func TestLastOwner(t *testing.T) {
 			w := e.workspace(t, owner)
 			second := e.member(t, w, owner, "second", access.RoleOwner)
 			e.ok(t, func() error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(owner), scope(w, access.RoleOwner), owner.ID, access.RoleAdmin)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), owner.ID, access.RoleAdmin)
 				return err
 			}, "member.role_changed")
 			e.refused(t, workspace.ErrLastOwner, func() error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(second), scope(w, access.RoleOwner), second.ID, access.RoleAgent)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(second), servicetest.Scope(w, access.RoleOwner), second.ID, access.RoleAgent)
 				return err
 			})
 			e.refused(t, workspace.ErrLastOwner, func() error {
-				return e.svc.RemoveMember(e.ctx, as(second), scope(w, access.RoleOwner), second.ID)
+				return e.svc.RemoveMember(e.Ctx, servicetest.As(second), servicetest.Scope(w, access.RoleOwner), second.ID)
 			})
 			e.ok(t, func() error {
-				return e.svc.RemoveMember(e.ctx, as(second), scope(w, access.RoleOwner), owner.ID)
+				return e.svc.RemoveMember(e.Ctx, servicetest.As(second), servicetest.Scope(w, access.RoleOwner), owner.ID)
 			}, "member.removed")
 		})
 	})
@@ -65,6 +67,7 @@ func TestLastOwner(t *testing.T) {
 // TestLastOwnerConcurrent has the two owners of a workspace demote (or
 // remove) each other at the same moment, several times: exactly one wins.
 func TestLastOwnerConcurrent(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
 		ops := []struct {
@@ -72,16 +75,16 @@ func TestLastOwnerConcurrent(t *testing.T) {
 			call func(w workspace.Workspace, actor, target account.User) error
 		}{
 			{"demote", func(w workspace.Workspace, actor, target account.User) error {
-				_, err := e.svc.UpdateMemberRole(e.ctx, as(actor), scope(w, access.RoleOwner), target.ID, access.RoleAdmin)
+				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(actor), servicetest.Scope(w, access.RoleOwner), target.ID, access.RoleAdmin)
 				return err
 			}},
 			{"remove", func(w workspace.Workspace, actor, target account.User) error {
-				return e.svc.RemoveMember(e.ctx, as(actor), scope(w, access.RoleOwner), target.ID)
+				return e.svc.RemoveMember(e.Ctx, servicetest.As(actor), servicetest.Scope(w, access.RoleOwner), target.ID)
 			}},
 		}
 		for _, op := range ops {
 			t.Run(op.name, func(t *testing.T) {
-				a := e.user(t, "a")
+				a := e.User(t, "a")
 				w := e.workspace(t, a)
 				b := e.member(t, w, a, "b", access.RoleOwner)
 				for round := range 4 {
@@ -119,7 +122,7 @@ func TestLastOwnerConcurrent(t *testing.T) {
 					// Make the loser an owner again for the next round.
 					if op.name == "remove" {
 						e.join(t, w, winner, loser, access.RoleOwner)
-					} else if _, err := e.svc.UpdateMemberRole(e.ctx, as(winner), scope(w, access.RoleOwner), loser.ID, access.RoleOwner); err != nil {
+					} else if _, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(winner), servicetest.Scope(w, access.RoleOwner), loser.ID, access.RoleOwner); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -131,20 +134,21 @@ func TestLastOwnerConcurrent(t *testing.T) {
 // TestAdminLimits checks that an admin neither grants more than admin nor
 // touches an owner, and may manage everyone else.
 func TestAdminLimits(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
-		owner := e.user(t, "owner")
+		owner := e.User(t, "owner")
 		w := e.workspace(t, owner)
 		admin := e.member(t, w, owner, "admin", access.RoleAdmin)
-		sc := scope(w, access.RoleAdmin)
+		sc := servicetest.Scope(w, access.RoleAdmin)
 		setRole := func(u account.User, r access.Role) func() error {
-			return func() error { _, err := e.svc.UpdateMemberRole(e.ctx, as(admin), sc, u.ID, r); return err }
+			return func() error { _, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(admin), sc, u.ID, r); return err }
 		}
 		to := func(r access.Role) func(account.User) func() error {
 			return func(u account.User) func() error { return setRole(u, r) }
 		}
 		remove := func(u account.User) func() error {
-			return func() error { return e.svc.RemoveMember(e.ctx, as(admin), sc, u.ID) }
+			return func() error { return e.svc.RemoveMember(e.Ctx, servicetest.As(admin), sc, u.ID) }
 		}
 		cases := []struct {
 			name string
@@ -162,7 +166,7 @@ func TestAdminLimits(t *testing.T) {
 			{"remove an owner", remove, access.RoleOwner, workspace.ErrOutranked, "", ""},
 			{"invite an owner", func(u account.User) func() error {
 				return func() error {
-					_, _, err := e.svc.Invite(e.ctx, as(admin), sc, e.email("new"), access.RoleOwner)
+					_, _, err := e.svc.Invite(e.Ctx, servicetest.As(admin), sc, e.Email("new"), access.RoleOwner)
 					return err
 				}
 			}, access.RoleAgent, workspace.ErrRoleTooHigh, "", ""},
@@ -186,8 +190,8 @@ func TestAdminLimits(t *testing.T) {
 			})
 		}
 		t.Run("unknown member", func(t *testing.T) {
-			e.refused(t, apperr.ErrNotFound, setRole(e.user(t, "stranger"), access.RoleAgent))
-			e.refused(t, apperr.ErrNotFound, remove(e.user(t, "stranger")))
+			e.refused(t, apperr.ErrNotFound, setRole(e.User(t, "stranger"), access.RoleAgent))
+			e.refused(t, apperr.ErrNotFound, remove(e.User(t, "stranger")))
 		})
 	})
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
@@ -49,9 +50,10 @@ func pages[T any](t *testing.T, size int32, max int, list func(size int32, token
 // page sizes, with rows that tie on their first sort key, and checks that
 // every row comes exactly once, in order.
 func TestPagination(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(db)
-		owner, other := e.user(t, "owner"), e.user(t, "other")
+		owner, other := e.User(t, "owner"), e.User(t, "other")
 		type row struct {
 			at int64
 			id string
@@ -59,14 +61,14 @@ func TestPagination(t *testing.T) {
 		var ws, ms []row
 		w := e.workspace(t, owner)
 		ws = append(ws, row{w.CreatedAt, w.ID})
-		ms = append(ms, row{t0.UnixMilli(), owner.ID})
+		ms = append(ms, row{servicetest.T0.UnixMilli(), owner.ID})
 		// Rows come three to a millisecond, so pages split ties.
 		for i := range 7 {
 			if i%3 == 0 {
-				e.clock.Advance(time.Millisecond)
+				e.Clock.Advance(time.Millisecond)
 			}
 			u := e.member(t, w, owner, "member", access.RoleAgent)
-			ms = append(ms, row{e.clock.Now().UnixMilli(), u.ID})
+			ms = append(ms, row{e.Clock.Now().UnixMilli(), u.ID})
 			mine := e.workspace(t, owner)
 			ws = append(ws, row{mine.CreatedAt, mine.ID})
 			if i%2 == 0 { // and some the owner joined rather than created
@@ -77,7 +79,7 @@ func TestPagination(t *testing.T) {
 		}
 		var gs []string
 		for _, name := range []string{"Sales", "billing", "Billing", "Ops 2", "Ops", "Zoë", "Zoe", "returns"} {
-			if _, err := e.svc.CreateGroup(e.ctx, as(owner), scope(w, access.RoleOwner), name, "", 0); err != nil {
+			if _, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), name, "", 0); err != nil {
 				t.Fatal(err)
 			}
 			gs = append(gs, name)
@@ -103,17 +105,17 @@ func TestPagination(t *testing.T) {
 		}{
 			{"members", ordered(ms), func(t *testing.T, size int32) []string {
 				return pages(t, size, len(ms), func(size int32, token string) ([]workspace.Member, string, error) {
-					return e.svc.Members(e.ctx, w.ID, size, token)
+					return e.svc.Members(e.Ctx, w.ID, size, token)
 				}, func(m workspace.Member) string { return m.UserID })
 			}},
 			{"groups", gs, func(t *testing.T, size int32) []string {
 				return pages(t, size, len(gs), func(size int32, token string) ([]workspace.Group, string, error) {
-					return e.svc.Groups(e.ctx, w.ID, size, token)
+					return e.svc.Groups(e.Ctx, w.ID, size, token)
 				}, func(g workspace.Group) string { return g.Name })
 			}},
 			{"workspaces", ordered(ws), func(t *testing.T, size int32) []string {
 				return pages(t, size, len(ws), func(size int32, token string) ([]workspace.Workspace, string, error) {
-					return e.svc.List(e.ctx, as(owner), size, token)
+					return e.svc.List(e.Ctx, servicetest.As(owner), size, token)
 				}, func(w workspace.Workspace) string { return w.ID })
 			}},
 		}
@@ -128,14 +130,14 @@ func TestPagination(t *testing.T) {
 		}
 
 		t.Run("forged token", func(t *testing.T) {
-			if _, _, err := e.svc.Members(e.ctx, w.ID, 2, "bm90IGEgdG9rZW4"); !isInvalid("page_token")(err) {
+			if _, _, err := e.svc.Members(e.Ctx, w.ID, 2, "bm90IGEgdG9rZW4"); !servicetest.IsInvalid("page_token")(err) {
 				t.Errorf("error = %v, want invalid page_token", err)
 			}
 		})
 		t.Run("api key sees its one workspace", func(t *testing.T) {
 			key := &access.Principal{Kind: access.KindAPIKey, UserID: owner.ID, WorkspaceID: w.ID, Role: access.RoleAgent}
 			got := pages(t, 1, 1, func(size int32, token string) ([]workspace.Workspace, string, error) {
-				return e.svc.List(e.ctx, key, size, token)
+				return e.svc.List(e.Ctx, key, size, token)
 			}, func(w workspace.Workspace) string { return w.ID })
 			if diff := cmp.Diff([]string{w.ID}, got); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)

@@ -1,12 +1,10 @@
 package workspace_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/account"
-	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
@@ -15,28 +13,28 @@ import (
 // TestWidgetSecretGrace: a rotated secret is accepted until its grace
 // period ends on the service's clock, and no longer.
 func TestWidgetSecretGrace(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{now: t0}
-		log := events.NewLog(db, nil, c.Now)
-		acc := account.NewService(db, log, account.Options{Now: c.Now})
-		svc := workspace.NewService(db, log, acc, workspace.Options{Now: c.Now, WidgetSecretGrace: time.Hour})
-		e := &env{ctx: context.Background(), db: db, clock: c, acc: acc, svc: svc}
-		owner := e.user(t, "owner")
-		w, err := svc.Create(e.ctx, as(owner), "Acme")
+		base := servicetest.New(db, servicetest.Options{})
+		c := base.Clock
+		svc := workspace.NewService(db, base.Log, base.Accounts, workspace.Options{Now: c.Now, WidgetSecretGrace: time.Hour})
+		e := &env{Env: base, svc: svc}
+		owner := e.User(t, "owner")
+		w, err := svc.Create(e.Ctx, servicetest.As(owner), "Acme")
 		if err != nil {
 			t.Fatal(err)
 		}
 		old := w.WidgetSecret
-		r, err := svc.RotateWidgetSecret(e.ctx, as(owner), w.ID, false)
+		r, err := svc.RotateWidgetSecret(e.Ctx, servicetest.As(owner), w.ID, false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := t0.Add(time.Hour).UnixMilli(); r.PreviousExpiresAt != want {
+		if want := servicetest.T0.Add(time.Hour).UnixMilli(); r.PreviousExpiresAt != want {
 			t.Fatalf("previous secret expires at %d, want %d", r.PreviousExpiresAt, want)
 		}
 		accepted := func() []string {
 			t.Helper()
-			w, err := svc.ByPublicKey(e.ctx, w.PublicKey)
+			w, err := svc.ByPublicKey(e.Ctx, w.PublicKey)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -49,7 +47,7 @@ func TestWidgetSecretGrace(t *testing.T) {
 		if got := accepted(); len(got) != 1 || got[0] != r.Secret {
 			t.Fatalf("after the grace period %v are accepted, want only the new secret", got)
 		}
-		if s, err := svc.GetWidgetSecret(e.ctx, w.ID); err != nil || s.Secret != r.Secret || s.PreviousExpiresAt != 0 {
+		if s, err := svc.GetWidgetSecret(e.Ctx, w.ID); err != nil || s.Secret != r.Secret || s.PreviousExpiresAt != 0 {
 			t.Fatalf("GetWidgetSecret = %+v, %v", s, err)
 		}
 	})

@@ -1,0 +1,130 @@
+// Package servicetest builds a domain service's surroundings on a test
+// database as server.New wires them (the event log, accounts, workspaces),
+// with a clock the test controls, and checks the errors services return.
+// Only tests import it; storetest gives each test its database.
+package servicetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+)
+
+// T0 is where every test's clock starts.
+var T0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// Password is the password of every user an Env makes.
+const Password = "correct horse battery"
+
+// Clock is an injected clock: it stands still until the test moves it.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock is a clock standing at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now is the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Set moves the clock to t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+// Advance moves the clock on by d.
+func (c *Clock) Advance(d time.Duration) { c.Set(c.Now().Add(d)) }
+
+// Env is one fresh database with the event log, the account service and
+// the workspace service on it, all on one clock.
+type Env struct {
+	Ctx        context.Context
+	DB         *store.DB
+	Clock      *Clock
+	Log        *events.Log
+	Accounts   *account.Service
+	Workspaces *workspace.Service
+
+	n atomic.Int64
+}
+
+// Options adjust an Env.
+type Options struct {
+	SessionTTL time.Duration // the account service's; its default when zero
+}
+
+// New builds an Env on db, its clock at T0.
+func New(db *store.DB, opts Options) *Env {
+	c := NewClock(T0)
+	log := events.NewLog(db, nil, c.Now)
+	acc := account.NewService(db, log, account.Options{SessionTTL: opts.SessionTTL, Now: c.Now})
+	return &Env{Ctx: context.Background(), DB: db, Clock: c, Log: log, Accounts: acc,
+		Workspaces: workspace.NewService(db, log, acc, workspace.Options{Now: c.Now})}
+}
+
+// Email is an address no other call on this Env returns.
+func (e *Env) Email(name string) string {
+	return fmt.Sprintf("%s%d@example.test", strings.ToLower(strings.ReplaceAll(name, " ", ".")), e.n.Add(1))
+}
+
+// User creates an account, in no workspace, whose display name is name.
+func (e *Env) User(t testing.TB, name string) account.User {
+	t.Helper()
+	u, _, err := e.Accounts.EnsureUser(e.Ctx, e.Email(name), name, Password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+// Workspace creates a workspace owned by u, named name.
+func (e *Env) Workspace(t testing.TB, u account.User, name string) workspace.Workspace {
+	t.Helper()
+	w, err := e.Workspaces.Create(e.Ctx, As(u), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// As is u calling with a session.
+func As(u account.User) *access.Principal {
+	return &access.Principal{Kind: access.KindUser, UserID: u.ID}
+}
+
+// Scope is what authorization would establish for a caller with role r in w.
+func Scope(w workspace.Workspace, r access.Role) *access.Scope {
+	return &access.Scope{WorkspaceID: w.ID, Role: r}
+}
+
+// Is matches an error of the kind.
+func Is(kind apperr.Kind) func(error) bool {
+	return func(err error) bool { return apperr.Is(err, kind) }
+}
+
+// IsInvalid matches an InvalidArgument error naming the field.
+func IsInvalid(field string) func(error) bool {
+	return func(err error) bool {
+		var ae *apperr.Error
+		return errors.As(err, &ae) && ae.Kind == apperr.InvalidArgument && ae.Field == field
+	}
+}
