@@ -42,6 +42,7 @@ func need(t *testing.T, name string) string {
 }
 
 func TestPromtool(t *testing.T) {
+	t.Parallel()
 	promtool := need(t, "promtool")
 	for _, args := range [][]string{{"check", "config", "prometheus.yml"}, {"test", "rules", "rules_test.yml"}} {
 		if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
@@ -86,6 +87,7 @@ var metricName = regexp.MustCompile(`\btandem_[a-z_]+\b`)
 // TestDashboards runs tandemd, gives it some traffic, has a real Prometheus
 // scrape it, and runs every panel's query there.
 func TestDashboards(t *testing.T) {
+	t.Parallel()
 	prom := need(t, "prometheus")
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	traffic(t, srv)

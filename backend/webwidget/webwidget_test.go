@@ -41,6 +41,7 @@ func body(t *testing.T, res *http.Response) string {
 }
 
 func TestFilesAndHeaders(t *testing.T) {
+	t.Parallel()
 	mux := serveMux(t, Options{})
 
 	frame := get(t, mux, "/widget/frame?key=pk_x")
@@ -92,6 +93,7 @@ func TestFilesAndHeaders(t *testing.T) {
 }
 
 func TestDemoPageOnlyWithDemo(t *testing.T) {
+	t.Parallel()
 	if res := get(t, serveMux(t, Options{}), "/"); res.StatusCode != http.StatusNotFound {
 		t.Errorf("/ without --demo: %d, want 404", res.StatusCode)
 	}

@@ -23,6 +23,7 @@ import (
 // its reactions within the wait (the AI agent's answers, not handoffs, from
 // the uploaded document), and the stalled model was really called.
 func TestShortRun(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs the load tool with tandemd replicas")
 	}

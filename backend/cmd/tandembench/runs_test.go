@@ -7,6 +7,7 @@ import (
 )
 
 func TestCombineRuns(t *testing.T) {
+	t.Parallel()
 	run := func(msgs, base, lost, p99 float64) *Result {
 		return &Result{Scenario: "SX", Seconds: 1, Notes: []string{"setup"},
 			Phases: []Phase{{Name: "load", System: "tandem", Ops: 10}},

@@ -6,6 +6,7 @@ import (
 )
 
 func TestLateAndLost(t *testing.T) {
+	t.Parallel()
 	d := newDelivery("m", 3, 1, 2) // 3 messages, 1 group of 2 watchers
 	for i := range d.acked {
 		d.acked[i] = true

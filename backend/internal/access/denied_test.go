@@ -15,6 +15,7 @@ import (
 // holds "in this workspace" ("may not manage knowledge in this workspace",
 // not "may not manage knowledge this workspace").
 func TestDeniedText(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ resource, action, want string }{
 		{"workspace", "manage_knowledge", "your role (agent) may not manage knowledge in this workspace"},
 		{"workspace", "manage_api_keys", "your role (agent) may not manage API keys in this workspace"},

@@ -8,6 +8,7 @@ import (
 // TestTextMatches: words and phrases on word boundaries, case-insensitive;
 // the regex too when set.
 func TestTextMatches(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		words []string
 		regex string
@@ -33,6 +34,7 @@ func TestTextMatches(t *testing.T) {
 
 // TestCompare: attribute operators, numbers as numbers, missing attributes.
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		op     string
 		v      string
@@ -62,6 +64,7 @@ func TestCompare(t *testing.T) {
 
 // TestCheckConditions refuses what cannot run.
 func TestCheckConditions(t *testing.T) {
+	t.Parallel()
 	deep := Condition{Kind: CondText, Words: []string{"x"}}
 	for range 6 {
 		deep = Condition{Kind: CondAllOf, Children: []Condition{deep}}

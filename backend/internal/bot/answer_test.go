@@ -12,6 +12,7 @@ import (
 // TestLeaks finds the instructions in an answer however a model dressed
 // them: re-cased, one word per line, punctuated differently.
 func TestLeaks(t *testing.T) {
+	t.Parallel()
 	system := policy + "\nThe business's own guidance on tone and scope: be brief."
 	words := strings.Fields(system)
 	for _, answer := range []string{
@@ -35,6 +36,7 @@ func TestLeaks(t *testing.T) {
 }
 
 func TestCompose(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		hit  knowledge.Hit
 		want string
@@ -54,6 +56,7 @@ func TestCompose(t *testing.T) {
 }
 
 func TestPreviousQuestion(t *testing.T) {
+	t.Parallel()
 	history := []turn{{From: conversation.AuthorCustomer, Text: "How much is shipping?"},
 		{From: conversation.AuthorBot, Text: "Standard shipping is free."}}
 	if got := previousQuestion(history); got != "How much is shipping?" {
@@ -65,6 +68,7 @@ func TestPreviousQuestion(t *testing.T) {
 }
 
 func TestParseSynonyms(t *testing.T) {
+	t.Parallel()
 	clean, err := cleanSynonyms(" refund,money  back \n\n box , parcel,package ")
 	if err != nil || clean != "refund, money back\nbox, parcel, package" {
 		t.Errorf("clean %q, %v", clean, err)

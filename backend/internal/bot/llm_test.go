@@ -16,6 +16,7 @@ import (
 // fails as the model failing does (the AI agent hands off); once the slot
 // is free, the next call is served.
 func TestLLMConcurrency(t *testing.T) {
+	t.Parallel()
 	var calls atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		calls.Add(1)

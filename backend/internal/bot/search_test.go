@@ -17,6 +17,7 @@ import (
 // long; and none at all when one tries to instruct. The request names the
 // documents' languages and carries the question as data.
 func TestSearchQueries(t *testing.T) {
+	t.Parallel()
 	var reply []string
 	var system, user string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestDefaults(t *testing.T) {
+	t.Parallel()
 	c, err := Load(nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -21,6 +22,7 @@ func TestDefaults(t *testing.T) {
 }
 
 func TestFlagsOverrideEnv(t *testing.T) {
+	t.Parallel()
 	c, err := Load([]string{"--addr", "127.0.0.1:9999", "--demo"}, env(map[string]string{
 		"TANDEM_ADDR": "127.0.0.1:7777", "TANDEM_DATA_DIR": "/tmp/x", "TANDEM_CORS_ORIGINS": "https://shop.example/, http://localhost:5173",
 	}), io.Discard)
@@ -36,6 +38,7 @@ func TestFlagsOverrideEnv(t *testing.T) {
 }
 
 func TestInvalid(t *testing.T) {
+	t.Parallel()
 	cases := []struct {
 		env  map[string]string
 		args []string
@@ -63,6 +66,7 @@ func TestInvalid(t *testing.T) {
 // TestSecurityDemoLoopbackOnly (issue 14 item 18): --demo, whose passwords
 // are public, starts only on a loopback address unless forced.
 func TestSecurityDemoLoopbackOnly(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		args []string
 		env  map[string]string
@@ -92,6 +96,7 @@ func TestSecurityDemoLoopbackOnly(t *testing.T) {
 
 // TestSecuritySettings checks the issue 14 settings' defaults and parsing.
 func TestSecuritySettings(t *testing.T) {
+	t.Parallel()
 	c, err := Load(nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +124,7 @@ func TestSecuritySettings(t *testing.T) {
 // TestDemoReset (issue 15 item 20): --demo-reset implies --demo and is
 // refused with a database URL, whose data it would not reset.
 func TestDemoReset(t *testing.T) {
+	t.Parallel()
 	c, err := Load([]string{"--demo-reset"}, env(nil), io.Discard)
 	if err != nil || !c.DemoReset || !c.Demo {
 		t.Fatalf("--demo-reset: %+v, %v; want DemoReset and Demo", c, err)

@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseUserAgent(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		ua   string
 		want contact.Device
@@ -34,6 +35,7 @@ func TestParseUserAgent(t *testing.T) {
 }
 
 func TestGeneratedName(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for range 200 {
 		id := uuid.NewString()

@@ -7,6 +7,7 @@ import (
 )
 
 func TestOutcome(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name string
 		c    conversation.Conversation

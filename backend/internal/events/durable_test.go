@@ -125,6 +125,7 @@ func (l *crashLab) crash(ev events.Event) {
 // (store.Dialect.VisibleBeforeDurable), so the crash has nothing to take
 // back; there the test checks that such events flow without a flush.
 func TestLostVisibleCommit(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		if !db.Dialect.VisibleBeforeDurable() {
 			l := newCrashLab(t, db)
@@ -223,6 +224,7 @@ func quietEvents(t *testing.T, ch <-chan events.Event) {
 // the middle that retention did not prune): rather than skip it, the stream
 // logs it, counts it for tandem_stream_gaps_total and ends with a resync.
 func TestStreamGapResyncs(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		l := newCrashLab(t, db)
 		var evs []events.Event

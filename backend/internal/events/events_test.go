@@ -37,6 +37,7 @@ func newWorkspace(t *testing.T, db *store.DB) string {
 // workspace are numbered 1..n with no gap and no repeat, and that each commit
 // (and no rollback) woke the notifier.
 func TestAppendGapFree(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		rec := &recorder{seqs: map[string][]int64{}}

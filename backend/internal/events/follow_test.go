@@ -60,6 +60,7 @@ func quiet(t *testing.T, ch <-chan int64) {
 // writer waits for the first to commit and the interleaving cannot happen;
 // the test runs on MySQL, where it can.
 func TestLateCommit(t *testing.T) {
+	t.Parallel()
 	for _, d := range storetest.Dialects() {
 		if d != "mysql" {
 			continue

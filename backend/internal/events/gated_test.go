@@ -22,6 +22,7 @@ import (
 // and leaves no cursor behind (so nothing lags); in between it handles the
 // events after the one that turned the feature on.
 func TestGatedReactor(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		log := events.NewLog(db, nil, nil)
@@ -84,6 +85,7 @@ func TestGatedReactor(t *testing.T) {
 // cursors a feature turned off left behind (the lag that never ended) and
 // starts one, at the log's head, where a feature is on without one.
 func TestGatedCursorsMigration(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		on, off, none := newWorkspace(t, db), newWorkspace(t, db), newWorkspace(t, db)

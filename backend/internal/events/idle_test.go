@@ -38,6 +38,9 @@ func addIdle(t *testing.T, db *store.DB, n int, gated string) []string {
 // and then with 300: the counts are small and the same. Idle workspaces
 // cost no statement of their own.
 func TestIdleWorkspacesCostNothing(t *testing.T) {
+	// Not parallel: it counts the statements of single passes, and on a
+	// loaded machine a pass lasts long enough for timed background work on
+	// the same database to land inside the count.
 	storetest.EachCounted(t, func(t *testing.T, db *store.DB, c *storetest.Counter) {
 		ctx := context.Background()
 		logger := slog.New(slog.DiscardHandler)
@@ -126,6 +129,7 @@ func TestIdleWorkspacesCostNothing(t *testing.T) {
 // their last minute's events, not to older history, as Drain does one by
 // one.
 func TestUngatedStart(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		logger := slog.New(slog.DiscardHandler)

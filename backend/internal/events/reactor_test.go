@@ -22,6 +22,7 @@ import (
 // otherwise redo an old event after a newer one undid its effect (a rule
 // timer re-armed after the close that cancelled it).
 func TestReactorDrainSerialized(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		log := events.NewLog(db, &recorder{seqs: map[string][]int64{}}, nil)

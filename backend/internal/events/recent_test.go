@@ -18,6 +18,7 @@ import (
 // events (see recent.go), and each must still receive exactly the events
 // after its cursor, in order, once.
 func TestFollowersShareRecentEvents(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		hub := events.NewHub(db, time.Hour) // no polling: only wake-ups and reads
@@ -66,6 +67,7 @@ func TestFollowersShareRecentEvents(t *testing.T) {
 // events only and wait for a wake-up that already came, the end of a burst
 // stuck until the next commit (tandembench S6 saw 19 such deliveries).
 func TestWindowHoldsWhatWasWoken(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		hub := events.NewHub(db, time.Hour) // no polling: only wake-ups and reads

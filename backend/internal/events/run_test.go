@@ -163,6 +163,7 @@ func awaitHeld(t *testing.T, limit time.Duration, want map[*replica]int) {
 // stalls); the other workspaces' events are handled meanwhile, and the
 // stalled workspace's later events wait for it, in order.
 func TestReactorIsolation(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		hub := events.NewHub(db, time.Hour)
 		log := events.NewLog(db, hub, nil)
@@ -219,6 +220,7 @@ func TestReactorIsolation(t *testing.T) {
 // workspaces are each handled once, one at a time and in seq order within
 // a workspace, while workspaces are handled side by side.
 func TestReactorOrderPerWorkspace(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		hub := events.NewHub(db, time.Hour)
 		log := events.NewLog(db, hub, nil)
@@ -273,6 +275,7 @@ func (f fanout) Notify(ws string, seq int64) {
 // back) and the other takes its shards once their lease has run out, then
 // handles every event: none lost, each workspace's in order.
 func TestShardFailover(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		hubA, hubB := events.NewHub(db, time.Hour), events.NewHub(db, time.Hour)
 		log := events.NewLog(db, fanout{hubA, hubB}, nil)

@@ -24,6 +24,7 @@ func zipWith(t *testing.T, names ...string) []byte {
 }
 
 func TestSniff(t *testing.T) {
+	t.Parallel()
 	ebml := []byte{0x1a, 0x45, 0xdf, 0xa3, 0x9f, 0x42, 0x86, 0x81, 0x01, 0x42, 0xf7, 0x81, 0x01, 0x42, 0xf2, 0x81, 0x04,
 		0x42, 0xf3, 0x81, 0x08, 0x42, 0x82, 0x84, 'w', 'e', 'b', 'm', 0x42, 0x87, 0x81, 0x04, 0x42, 0x85, 0x81, 0x02}
 	for _, tc := range []struct {
@@ -59,6 +60,7 @@ func TestSniff(t *testing.T) {
 
 // Every type a file is served with has the extensions of its served name.
 func TestServedTypesHaveExtensions(t *testing.T) {
+	t.Parallel()
 	for _, served := range accepted {
 		typ, _, _ := strings.Cut(served, ";")
 		if len(extensions[typ]) == 0 {

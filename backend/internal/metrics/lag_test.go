@@ -56,6 +56,9 @@ func appendEvents(t *testing.T, db *store.DB, workspaceID string, n int) {
 // backlog older than the previous scrape included, and what a scrape
 // costs does not grow with the idle workspaces (30, then 300).
 func TestReactorLag(t *testing.T) {
+	// Not parallel: it counts the statements of single passes, and on a
+	// loaded machine a pass lasts long enough for timed background work on
+	// the same database to land inside the count.
 	storetest.EachCounted(t, func(t *testing.T, db *store.DB, c *storetest.Counter) {
 		reg := prometheus.NewRegistry()
 		reg.MustRegister(metrics.NewState(db.DB.DB, "a", "b", "c"))

@@ -49,6 +49,7 @@ func TestSecurityNameCheck(t *testing.T) {
 }
 
 func TestCount(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n    int
 		want string

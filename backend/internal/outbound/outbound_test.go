@@ -16,6 +16,7 @@ import (
 // TestAllowed: the address check on a table of targets, IPv4-mapped and
 // IPv4-translated forms included.
 func TestAllowed(t *testing.T) {
+	t.Parallel()
 	for addr, want := range map[string]bool{
 		"127.0.0.1": false, "127.1.2.3": false, "10.1.2.3": false, "172.16.0.1": false, "172.31.255.255": false,
 		"192.168.1.1": false, "169.254.169.254": false, "100.64.0.1": false, "0.0.0.0": false, "255.255.255.255": false,
@@ -48,6 +49,7 @@ func TestAllowed(t *testing.T) {
 // at connect time; the allowlist opens loopback; a redirect to a refused
 // address is refused too; only http(s) goes out.
 func TestClientRefuses(t *testing.T) {
+	t.Parallel()
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/redirect" {

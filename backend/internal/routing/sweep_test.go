@@ -56,6 +56,9 @@ func contactOf(workspaceID string) string {
 // a long while); a routed chat visited once its reply timeout has run out;
 // and only the workspaces of the shards this replica holds.
 func TestRoutingWorkIsFound(t *testing.T) {
+	// Not parallel: it counts the statements of single passes, and on a
+	// loaded machine a pass lasts long enough for timed background work on
+	// the same database to land inside the count.
 	storetest.EachCounted(t, func(t *testing.T, db *store.DB, c *storetest.Counter) {
 		ctx := context.Background()
 		sweep := routing.NewSweep(db, nil)

@@ -1,6 +1,14 @@
 // Package rpctest starts a real tandemd on a loopback port (HTTP/1.1 and
 // cleartext HTTP/2, the production interceptor chain) and builds generated
 // clients for it over each protocol: Connect, gRPC and gRPC-web.
+//
+// World builds, on such a server, two workspaces with people in every role
+// and widget visitors, and the fixtures the tests of every domain share.
+//
+// Fixtures written: users, members (QuickMember: many members, without
+// hashing a password each).
+// Tables read: handoffs, rule_timers, automation_rules, notifications (what tests check
+// that the API does not show).
 package rpctest
 
 import (

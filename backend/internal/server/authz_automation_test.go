@@ -43,12 +43,12 @@ func init() {
 }
 
 func ruleSpec() *tandemv1.RuleSpec {
-	return &tandemv1.RuleSpec{Name: unique("rule "), Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
-		Conditions: []*tandemv1.Condition{keywords("refund")}, Actions: []*tandemv1.Action{addTag("refund")}}
+	return &tandemv1.RuleSpec{Name: rpctest.Unique("rule "), Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
+		Conditions: []*tandemv1.Condition{rpctest.Keywords("refund")}, Actions: []*tandemv1.Action{rpctest.AddTag("refund")}}
 }
 
 func buttonSpec() *tandemv1.CustomActionSpec {
-	return &tandemv1.CustomActionSpec{Label: unique("Track "), Enabled: true, Actions: []*tandemv1.Action{addTag("tracking")}}
+	return &tandemv1.CustomActionSpec{Label: rpctest.Unique("Track "), Enabled: true, Actions: []*tandemv1.Action{rpctest.AddTag("tracking")}}
 }
 
 func automationFixtures(w *world) map[string]func(tg target) call {
@@ -86,7 +86,7 @@ func automationFixtures(w *world) map[string]func(tg target) call {
 			return func(ctx context.Context, c rpctest.Clients) error {
 				var ids []string
 				if tg == own { // the current order, whatever it is
-					rs, err := w.srv.Automation.Rules(w.ctx, id)
+					rs, err := w.Srv.Automation.Rules(w.Ctx, id)
 					if err != nil {
 						return err
 					}
@@ -166,19 +166,19 @@ func automationFixtures(w *world) map[string]func(tg target) call {
 // automationRule makes a rule in W1 (own) or W2 (foreign), or names a
 // missing one, and returns its id.
 func (w *world) automationRule(tg target) string {
-	w.t.Helper()
+	w.T.Helper()
 	if tg == missing {
 		return uuid.NewString()
 	}
-	ws, owner := w.w1, w.principal("owner")
+	ws, owner := w.W1, w.Principal("owner")
 	if tg == foreign {
-		ws, owner = w.w2, w.principal("w2owner")
+		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	r, err := w.srv.Automation.CreateRule(w.ctx, owner, ws.ID, automation.RuleSpec{Name: unique("rule "), Enabled: true,
+	r, err := w.Srv.Automation.CreateRule(w.Ctx, owner, ws.ID, automation.RuleSpec{Name: rpctest.Unique("rule "), Enabled: true,
 		Trigger: automation.TriggerCustomerMessage, Conditions: automation.Conditions{{Kind: automation.CondText, Words: []string{"refund"}}},
 		Actions: automation.Actions{{Kind: automation.ActAddTag, Value: "refund"}}})
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return r.ID
 }
@@ -186,18 +186,18 @@ func (w *world) automationRule(tg target) string {
 // customAction makes a button in W1 (own) or W2 (foreign), or names a
 // missing one, and returns its id.
 func (w *world) customAction(tg target) string {
-	w.t.Helper()
+	w.T.Helper()
 	if tg == missing {
 		return uuid.NewString()
 	}
-	ws, owner := w.w1, w.principal("owner")
+	ws, owner := w.W1, w.Principal("owner")
 	if tg == foreign {
-		ws, owner = w.w2, w.principal("w2owner")
+		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	a, err := w.srv.Automation.CreateCustomAction(w.ctx, owner, ws.ID, automation.CustomActionSpec{Label: unique("Track "), Enabled: true,
+	a, err := w.Srv.Automation.CreateCustomAction(w.Ctx, owner, ws.ID, automation.CustomActionSpec{Label: rpctest.Unique("Track "), Enabled: true,
 		Actions: automation.Actions{{Kind: automation.ActAddTag, Value: "tracking"}}})
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return a.ID
 }
@@ -205,20 +205,20 @@ func (w *world) customAction(tg target) string {
 // webhookDelivery stores a dead webhook delivery in W1 (own) or W2
 // (foreign), or names a missing one, and returns its id.
 func (w *world) webhookDelivery(tg target) string {
-	w.t.Helper()
+	w.T.Helper()
 	id := uuid.NewString()
 	if tg == missing {
 		return id
 	}
-	ws := w.w1.ID
+	ws := w.W1.ID
 	if tg == foreign {
-		ws = w.w2.ID
+		ws = w.W2.ID
 	}
-	if _, err := w.srv.DB().ExecContext(w.ctx, `INSERT INTO webhook_deliveries (id, workspace_id, source_id, conversation_id, url,
+	if _, err := w.Srv.DB().ExecContext(w.Ctx, `INSERT INTO webhook_deliveries (id, workspace_id, source_id, conversation_id, url,
 		secret, payload, status, attempts, next_attempt_at, lease_until, last_status_code, last_error, created_at, updated_at, delivered_at)
 		VALUES (?, ?, ?, ?, 'http://192.0.2.1/', 'secret', '{}', 'dead', 8, 0, 0, 500, '', 1, 1, 0)`,
 		id, ws, uuid.NewString(), uuid.NewString()); err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return id
 }

@@ -40,7 +40,7 @@ func botFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.BotService/UpdateBotSettings": func(tg target) call {
-			id, name := w.targetWorkspace(tg), unique("Bot ")
+			id, name := w.targetWorkspace(tg), rpctest.Unique("Bot ")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Bot.UpdateBotSettings(ctx, &tandemv1.UpdateBotSettingsRequest{WorkspaceId: id, Name: &name})
 				return err
@@ -80,9 +80,9 @@ func botFixtures(w *world) map[string]func(tg target) call {
 func (w *world) visitorTarget(tg target) string {
 	switch tg {
 	case own:
-		return w.conversation(w.visitor).ID
+		return w.Conversation(w.Visitor).ID
 	case foreign:
-		return w.conversation(w.other).ID
+		return w.Conversation(w.Other).ID
 	}
 	return uuid.NewString()
 }

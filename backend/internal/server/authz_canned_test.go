@@ -16,7 +16,7 @@ import (
 func cannedFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.CannedResponseService/CreateCannedResponse": func(tg target) call {
-			id, shortcut := w.targetWorkspace(tg), unique("reply-")
+			id, shortcut := w.targetWorkspace(tg), rpctest.Unique("reply-")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Canned.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: id,
 					Shortcut: shortcut, Title: "Refunds", Body: "Hi {{customer.name}}"})
@@ -31,7 +31,7 @@ func cannedFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.CannedResponseService/UpdateCannedResponse": func(tg target) call {
-			id, title := w.cannedResponse(tg), unique("title ")
+			id, title := w.cannedResponse(tg), rpctest.Unique("title ")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Canned.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: id, Title: &title})
 				return err
@@ -47,7 +47,7 @@ func cannedFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.CannedResponseService/RenderCannedResponse": func(tg target) call {
 			id, conv := w.cannedResponse(tg), uuid.NewString()
 			if tg == own {
-				conv = w.conversation(w.visitor).ID
+				conv = w.Conversation(w.Visitor).ID
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Canned.RenderCannedResponse(ctx, &tandemv1.RenderCannedResponseRequest{CannedResponseId: id, ConversationId: conv})
@@ -61,9 +61,9 @@ func cannedFixtures(w *world) map[string]func(tg target) call {
 func (w *world) targetWorkspace(tg target) string {
 	switch tg {
 	case own:
-		return w.w1.ID
+		return w.W1.ID
 	case foreign:
-		return w.w2.ID
+		return w.W2.ID
 	}
 	return uuid.NewString()
 }
@@ -71,17 +71,17 @@ func (w *world) targetWorkspace(tg target) string {
 // cannedResponse makes a workspace-wide canned response in W1 (own) or W2
 // (foreign), or names a missing one, and returns its id.
 func (w *world) cannedResponse(tg target) string {
-	w.t.Helper()
+	w.T.Helper()
 	if tg == missing {
 		return uuid.NewString()
 	}
-	ws, owner := w.w1, w.principal("owner")
+	ws, owner := w.W1, w.Principal("owner")
 	if tg == foreign {
-		ws, owner = w.w2, w.principal("w2owner")
+		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	r, err := w.srv.Canned.Create(w.ctx, owner, w.ownerScope(ws), unique("reply-"), "Refunds", "Hi {{customer.name}}", false)
+	r, err := w.Srv.Canned.Create(w.Ctx, owner, w.OwnerScope(ws), rpctest.Unique("reply-"), "Refunds", "Hi {{customer.name}}", false)
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return r.ID
 }

@@ -21,13 +21,13 @@ import (
 // Agent procedures are also called on a conversation of W1 that a colleague
 // owns (colleagues), to show the ownership rule: see colleagueConversation.
 func conversationFixtures(w *world) map[string]func(tg target) call {
-	colleague := &access.Principal{Kind: access.KindUser, UserID: w.quickMember(w.w1, access.RoleAgent)}
+	colleague := &access.Principal{Kind: access.KindUser, UserID: w.QuickMember(w.W1, access.RoleAgent)}
 	agentConv := func(tg target) conversation.Conversation {
 		switch tg {
 		case own:
-			return w.conversation(w.visitor)
+			return w.Conversation(w.Visitor)
 		case foreign:
-			return w.conversation(w.w2visitor)
+			return w.Conversation(w.W2Visitor)
 		case colleagues:
 			return w.colleagueConversation(colleague)
 		}
@@ -36,37 +36,37 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 	visitorConv := func(tg target) conversation.Conversation {
 		switch tg {
 		case own:
-			return w.conversation(w.visitor)
+			return w.Conversation(w.Visitor)
 		case foreign:
-			return w.conversation(w.other)
+			return w.Conversation(w.Other)
 		}
 		return conversation.Conversation{ID: uuid.NewString()}
 	}
 	wsID := func(tg target) string {
 		switch tg {
 		case own:
-			return w.w1.ID
+			return w.W1.ID
 		case foreign:
-			return w.w2.ID
+			return w.W2.ID
 		}
 		return uuid.NewString()
 	}
-	ownerP := w.principal("owner")
+	ownerP := w.Principal("owner")
 	contactOf := func(tg target) string {
 		switch tg {
 		case own:
-			return w.visitor.VisitorID
+			return w.Visitor.VisitorID
 		case foreign:
-			return w.w2visitor.VisitorID
+			return w.W2Visitor.VisitorID
 		}
 		return uuid.NewString()
 	}
 	tagOf := func(tg target) string {
 		switch tg {
 		case own:
-			return w.tag(w.w1)
+			return w.Tag(w.W1)
 		case foreign:
-			return w.tag(w.w2)
+			return w.Tag(w.W2)
 		}
 		return uuid.NewString()
 	}
@@ -136,10 +136,10 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			if tg != missing {
 				owner := ownerP
 				if tg == foreign {
-					owner = w.principal("w2owner")
+					owner = w.Principal("w2owner")
 				}
-				if _, err := w.srv.Conversations.Close(w.ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
-					w.t.Fatal(err)
+				if _, err := w.Srv.Conversations.Close(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+					w.T.Fatal(err)
 				}
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
@@ -175,7 +175,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.ConversationService/AssignConversation": func(tg target) call {
-			id, user := agentConv(tg).ID, w.users["agent"].ID
+			id, user := agentConv(tg).ID, w.Users["agent"].ID
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Conversation.AssignConversation(ctx, &tandemv1.AssignConversationRequest{ConversationId: id, UserId: user})
 				return err
@@ -184,12 +184,12 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.ConversationService/UnassignConversation": func(tg target) call {
 			conv := agentConv(tg)
 			if tg == own || tg == foreign {
-				owner := w.principal("agent") // the agent's own; everyone above may too
+				owner := w.Principal("agent") // the agent's own; everyone above may too
 				if tg == foreign {
-					owner = w.principal("w2owner")
+					owner = w.Principal("w2owner")
 				}
-				if _, err := w.srv.Conversations.Claim(w.ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
-					w.t.Fatal(err)
+				if _, err := w.Srv.Conversations.Claim(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+					w.T.Fatal(err)
 				}
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
@@ -201,7 +201,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			conv := agentConv(tg)
 			group := uuid.NewString()
 			if tg == own || tg == colleagues {
-				group = w.group(w.w1).ID
+				group = w.Group(w.W1).ID
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
@@ -230,17 +230,17 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.ConversationService/TagConversation": func(tg target) call {
-			conv, tag := agentConv(tg), w.tag(w.w1)
+			conv, tag := agentConv(tg), w.Tag(w.W1)
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Conversation.TagConversation(ctx, &tandemv1.TagConversationRequest{ConversationId: conv.ID, TagId: tag})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/UntagConversation": func(tg target) call {
-			conv, tag := agentConv(tg), w.tag(w.w1)
+			conv, tag := agentConv(tg), w.Tag(w.W1)
 			if tg == own || tg == colleagues {
-				if _, err := w.srv.Conversations.Tag(w.ctx, ownerP, w.w1.ID, conv.ID, tag); err != nil {
-					w.t.Fatal(err)
+				if _, err := w.Srv.Conversations.Tag(w.Ctx, ownerP, w.W1.ID, conv.ID, tag); err != nil {
+					w.T.Fatal(err)
 				}
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
@@ -259,8 +259,8 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			conv := agentConv(tg)
 			if tg == own { // every person of W1 has joined, so any of them may leave
 				for _, name := range []string{"owner", "admin", "supervisor", "agent"} {
-					storetest.MustExec(w.t, w.srv.DB(), `INSERT INTO participants (conversation_id, user_id, workspace_id, created_at) VALUES (?, ?, ?, 0)`,
-						conv.ID, w.users[name].ID, w.w1.ID)
+					storetest.MustExec(w.T, w.Srv.DB(), `INSERT INTO participants (conversation_id, user_id, workspace_id, created_at) VALUES (?, ?, ?, 0)`,
+						conv.ID, w.Users[name].ID, w.W1.ID)
 				}
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
@@ -276,7 +276,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.ContactService/UpdateContact": func(tg target) call {
-			id, name := contactOf(tg), unique("renamed ")
+			id, name := contactOf(tg), rpctest.Unique("renamed ")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Contact.UpdateContact(ctx, &tandemv1.UpdateContactRequest{ContactId: id, Name: &name})
 				return err
@@ -297,7 +297,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.PresenceService/SetAgentSettings": func(tg target) call {
-			id, user := wsID(tg), w.users["supervisor"].ID
+			id, user := wsID(tg), w.Users["supervisor"].ID
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Presence.SetAgentSettings(ctx, &tandemv1.SetAgentSettingsRequest{WorkspaceId: id, UserId: user, MaxChats: 3, Skills: []string{"en"}})
 				return err
@@ -328,7 +328,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.TagService/CreateTag": func(tg target) call {
 			id := wsID(tg)
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Tag.CreateTag(ctx, &tandemv1.CreateTagRequest{WorkspaceId: id, Name: unique("tag "), Color: "#e11d48"})
+				_, err := c.Tag.CreateTag(ctx, &tandemv1.CreateTagRequest{WorkspaceId: id, Name: rpctest.Unique("tag "), Color: "#e11d48"})
 				return err
 			}
 		},
@@ -348,7 +348,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.TagService/UpdateTag": func(tg target) call {
 			id := tagOf(tg)
-			name := unique("renamed ")
+			name := rpctest.Unique("renamed ")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Tag.UpdateTag(ctx, &tandemv1.UpdateTagRequest{TagId: id, Name: &name})
 				return err
@@ -363,7 +363,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.WidgetService/StartSession": func(target) call {
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: w.w1.PublicKey})
+				_, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey})
 				return err
 			}
 		},
@@ -428,13 +428,13 @@ const colleaguePage = "https://shop.example/colleague"
 // colleagueConversation starts a conversation of W1's visitor that the
 // colleague then claims.
 func (w *world) colleagueConversation(colleague *access.Principal) conversation.Conversation {
-	w.t.Helper()
-	c, _, err := w.srv.Conversations.Start(w.ctx, w.visitor, uuid.NewString(), colleaguePage, nil, "hello "+unique(""))
+	w.T.Helper()
+	c, _, err := w.Srv.Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), colleaguePage, nil, "hello "+rpctest.Unique(""))
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
-	if c, err = w.srv.Conversations.Claim(w.ctx, colleague, w.w1.ID, c.ID); err != nil {
-		w.t.Fatal(err)
+	if c, err = w.Srv.Conversations.Claim(w.Ctx, colleague, w.W1.ID, c.ID); err != nil {
+		w.T.Fatal(err)
 	}
 	return c
 }

@@ -26,7 +26,7 @@ func init() {
 		fixtures: func(w *world) map[string]func(tg target) call {
 			return map[string]func(tg target) call{
 				"/tandem.v1.EmailService/CreateEmailInbox": func(tg target) call {
-					id, address := w.targetWorkspace(tg), unique("help")+"@shop.example"
+					id, address := w.targetWorkspace(tg), rpctest.Unique("help")+"@shop.example"
 					return func(ctx context.Context, c rpctest.Clients) error {
 						_, err := c.Email.CreateEmailInbox(ctx, &tandemv1.CreateEmailInboxRequest{WorkspaceId: id, Name: "Support",
 							SupportAddress: address, SmtpHost: "smtp.example.com", SmtpPort: 587,
@@ -49,7 +49,7 @@ func init() {
 					}
 				},
 				"/tandem.v1.EmailService/UpdateEmailInbox": func(tg target) call {
-					id, name := w.emailInbox(tg), unique("Support ")
+					id, name := w.emailInbox(tg), rpctest.Unique("Support ")
 					return func(ctx context.Context, c rpctest.Clients) error {
 						_, err := c.Email.UpdateEmailInbox(ctx, &tandemv1.UpdateEmailInboxRequest{EmailInboxId: id, Name: &name})
 						return err
@@ -74,19 +74,19 @@ func init() {
 // emailInbox makes an email inbox in W1 (own) or W2 (foreign), or names a
 // missing one, and returns its id.
 func (w *world) emailInbox(tg target) string {
-	w.t.Helper()
+	w.T.Helper()
 	if tg == missing {
 		return uuid.NewString()
 	}
-	ws, owner := w.w1, w.principal("owner")
+	ws, owner := w.W1, w.Principal("owner")
 	if tg == foreign {
-		ws, owner = w.w2, w.principal("w2owner")
+		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	name, address, host, port, mode := "Support", unique("help")+"@shop.example", "smtp.example.com", 587, email.TLSStartTLS
-	i, err := w.srv.Email.Create(w.ctx, owner, ws.ID, email.Settings{Name: &name, SupportAddress: &address, SMTPHost: &host,
+	name, address, host, port, mode := "Support", rpctest.Unique("help")+"@shop.example", "smtp.example.com", 587, email.TLSStartTLS
+	i, err := w.Srv.Email.Create(w.Ctx, owner, ws.ID, email.Settings{Name: &name, SupportAddress: &address, SMTPHost: &host,
 		SMTPPort: &port, SMTPTLSMode: &mode})
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return i.ID
 }

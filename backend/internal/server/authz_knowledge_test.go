@@ -40,7 +40,7 @@ func init() {
 func knowledgeFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.KnowledgeService/UploadDocument": func(tg target) call {
-			id, content := w.targetWorkspace(tg), []byte("# Returns\n\nReturn any item within 30 days. "+unique("v"))
+			id, content := w.targetWorkspace(tg), []byte("# Returns\n\nReturn any item within 30 days. "+rpctest.Unique("v"))
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Knowledge.UploadDocument(ctx, &tandemv1.UploadDocumentRequest{WorkspaceId: id, Filename: "returns.md",
 					Content: content, ClientId: uuid.NewString()})
@@ -62,7 +62,7 @@ func knowledgeFixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.KnowledgeService/ReplaceDocument": func(tg target) call {
-			id, content := w.knowledgeDocument(tg), []byte("# Returns\n\nNow 60 days. "+unique("v"))
+			id, content := w.knowledgeDocument(tg), []byte("# Returns\n\nNow 60 days. "+rpctest.Unique("v"))
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Knowledge.ReplaceDocument(ctx, &tandemv1.ReplaceDocumentRequest{DocumentId: id, Filename: "returns.md",
 					Content: content})
@@ -89,18 +89,18 @@ func knowledgeFixtures(w *world) map[string]func(tg target) call {
 // knowledgeDocument uploads a document to W1 (own) or W2 (foreign), or
 // names a missing one, and returns its id.
 func (w *world) knowledgeDocument(tg target) string {
-	w.t.Helper()
+	w.T.Helper()
 	if tg == missing {
 		return uuid.NewString()
 	}
-	ws, owner := w.w1, w.principal("owner")
+	ws, owner := w.W1, w.Principal("owner")
 	if tg == foreign {
-		ws, owner = w.w2, w.principal("w2owner")
+		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	d, err := w.srv.Knowledge.Upload(w.ctx, owner, ws.ID, knowledge.Upload{Filename: "returns.md",
-		Content: []byte("# Returns\n\nReturn any item within 30 days. " + unique("v"))})
+	d, err := w.Srv.Knowledge.Upload(w.Ctx, owner, ws.ID, knowledge.Upload{Filename: "returns.md",
+		Content: []byte("# Returns\n\nReturn any item within 30 days. " + rpctest.Unique("v"))})
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return d.ID
 }
@@ -109,17 +109,18 @@ func (w *world) knowledgeDocument(tg target) string {
 // limit (1 MiB in tests): the knowledge service takes documents up to the
 // API's 8 MiB, and refuses larger ones.
 func TestKnowledgeUploadSize(t *testing.T) {
+	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	w := worldOn(t, srv)
 	var doc strings.Builder
 	for i := 0; doc.Len() < 3<<20; i++ {
 		if i%8 == 0 {
-			doc.WriteString("## Section " + unique("") + "\n\n")
+			doc.WriteString("## Section " + rpctest.Unique("") + "\n\n")
 		}
 		doc.WriteString("Return any item within thirty days of delivery, unused and in its original box.\n\n")
 	}
 	for _, p := range rpctest.Protocols() {
-		resp, err := srv.Clients(p).Knowledge.UploadDocument(w.as("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.w1.ID,
+		resp, err := srv.Clients(p).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 			Filename: "big.md", Content: []byte(doc.String())})
 		if err != nil {
 			t.Fatalf("%s: 3 MiB upload: %v", p, err)
@@ -129,19 +130,19 @@ func TestKnowledgeUploadSize(t *testing.T) {
 		}
 	}
 	huge := make([]byte, 8<<20+1)
-	_, err := srv.Clients(rpctest.Connect).Knowledge.UploadDocument(w.as("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.w1.ID,
+	_, err := srv.Clients(rpctest.Connect).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 		Filename: "huge.txt", Content: huge})
 	if connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Errorf("upload over 8 MiB: %v, want InvalidArgument", err)
 	}
-	_, err = srv.Clients(rpctest.GRPC).Knowledge.UploadDocument(w.as("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.w1.ID,
+	_, err = srv.Clients(rpctest.GRPC).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 		Filename: "huge.txt", Content: make([]byte, 11<<20)})
 	if connect.CodeOf(err) != connect.CodeResourceExhausted {
 		t.Errorf("request over 10 MiB: %v, want ResourceExhausted", err)
 	}
 	// Other services keep the general limit.
-	_, err = srv.Clients(rpctest.Connect).Canned.CreateCannedResponse(w.as("admin"), &tandemv1.CreateCannedResponseRequest{
-		WorkspaceId: w.w1.ID, Shortcut: "big", Title: "Big", Body: strings.Repeat("x", 2<<20)})
+	_, err = srv.Clients(rpctest.Connect).Canned.CreateCannedResponse(w.As("admin"), &tandemv1.CreateCannedResponseRequest{
+		WorkspaceId: w.W1.ID, Shortcut: "big", Title: "Big", Body: strings.Repeat("x", 2<<20)})
 	if connect.CodeOf(err) != connect.CodeResourceExhausted {
 		t.Errorf("2 MiB canned response: %v, want ResourceExhausted", err)
 	}

@@ -261,9 +261,9 @@ func fixtures(w *world) map[string]func(tg target) call {
 	ws := func(tg target) workspace.Workspace {
 		switch tg {
 		case own:
-			return w.w1
+			return w.W1
 		case foreign:
-			return w.w2
+			return w.W2
 		}
 		return workspace.Workspace{ID: uuid.NewString()}
 	}
@@ -271,25 +271,25 @@ func fixtures(w *world) map[string]func(tg target) call {
 		if tg == missing {
 			return workspace.Group{ID: uuid.NewString()}
 		}
-		return w.group(ws(tg))
+		return w.Group(ws(tg))
 	}
 	memberOf := func(tg target) string {
 		if tg == missing {
 			return uuid.NewString()
 		}
-		return w.quickMember(ws(tg), access.RoleAgent)
+		return w.QuickMember(ws(tg), access.RoleAgent)
 	}
 	anyMember := func(tg target) string {
 		if tg == foreign {
-			return w.users["w2owner"].ID
+			return w.Users["w2owner"].ID
 		}
-		return w.users["agent"].ID
+		return w.Users["agent"].ID
 	}
 	return map[string]func(tg target) call{
 		"/tandem.v1.AuthService/Login": func(target) call {
-			u := w.newUser("login")
+			u := w.NewUser("login")
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+				_, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
 				return err
 			}
 		},
@@ -307,7 +307,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.AuthService/ChangePassword": func(target) call {
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Auth.ChangePassword(ctx, &tandemv1.ChangePasswordRequest{CurrentPassword: testPassword, NewPassword: testPassword})
+				_, err := c.Auth.ChangePassword(ctx, &tandemv1.ChangePasswordRequest{CurrentPassword: rpctest.TestPassword, NewPassword: rpctest.TestPassword})
 				return err
 			}
 		},
@@ -337,7 +337,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.WorkspaceService/CreateWorkspace": func(target) call {
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Workspace.CreateWorkspace(ctx, &tandemv1.CreateWorkspaceRequest{Name: unique("ws ")})
+				_, err := c.Workspace.CreateWorkspace(ctx, &tandemv1.CreateWorkspaceRequest{Name: rpctest.Unique("ws ")})
 				return err
 			}
 		},
@@ -355,26 +355,26 @@ func fixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.WorkspaceService/UpdateWorkspace": func(tg target) call {
-			id, name := ws(tg).ID, unique("renamed ")
+			id, name := ws(tg).ID, rpctest.Unique("renamed ")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Workspace.UpdateWorkspace(ctx, &tandemv1.UpdateWorkspaceRequest{WorkspaceId: id, Name: &name})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/InviteMember": func(tg target) call {
-			id, email := ws(tg).ID, unique("invitee")+"@example.test"
+			id, email := ws(tg).ID, rpctest.Unique("invitee")+"@example.test"
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Workspace.InviteMember(ctx, &tandemv1.InviteMemberRequest{WorkspaceId: id, Email: email, Role: tandemv1.Role_ROLE_AGENT})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/AcceptInvite": func(target) call {
-			token, _, err := w.srv.Workspaces.Invite(w.ctx, w.principal("owner"), w.ownerScope(w.w1), unique("new")+"@example.test", access.RoleAgent)
+			token, _, err := w.Srv.Workspaces.Invite(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), rpctest.Unique("new")+"@example.test", access.RoleAgent)
 			if err != nil {
-				w.t.Fatal(err)
+				w.T.Fatal(err)
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, DisplayName: "New", Password: testPassword})
+				_, err := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, DisplayName: "New", Password: rpctest.TestPassword})
 				return err
 			}
 		},
@@ -402,7 +402,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.WorkspaceService/CreateGroup": func(tg target) call {
 			id := ws(tg).ID
 			return func(ctx context.Context, c rpctest.Clients) error {
-				_, err := c.Workspace.CreateGroup(ctx, &tandemv1.CreateGroupRequest{WorkspaceId: id, Name: unique("g")})
+				_, err := c.Workspace.CreateGroup(ctx, &tandemv1.CreateGroupRequest{WorkspaceId: id, Name: rpctest.Unique("g")})
 				return err
 			}
 		},
@@ -414,7 +414,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.WorkspaceService/UpdateGroup": func(tg target) call {
-			id, name := group(tg).ID, unique("g")
+			id, name := group(tg).ID, rpctest.Unique("g")
 			return func(ctx context.Context, c rpctest.Clients) error {
 				_, err := c.Workspace.UpdateGroup(ctx, &tandemv1.UpdateGroupRequest{GroupId: id, Name: &name})
 				return err
@@ -437,8 +437,8 @@ func fixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.WorkspaceService/RemoveGroupMember": func(tg target) call {
 			g, user := group(tg), anyMember(tg)
 			if tg != missing {
-				if _, err := w.srv.Workspaces.AddGroupMember(w.ctx, nil, g.ID, user); err != nil {
-					w.t.Fatal(err)
+				if _, err := w.Srv.Workspaces.AddGroupMember(w.Ctx, nil, g.ID, user); err != nil {
+					w.T.Fatal(err)
 				}
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {
@@ -474,6 +474,7 @@ func procedures(t *testing.T) map[string]protoreflect.MethodDescriptor {
 // answer the same NotFound, foreign workspaces are left untouched, and no
 // error names them.
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		// No reactors: their reactions to W2's own fixtures would change W2
 		// between the snapshots that show the calls left it alone.
@@ -533,7 +534,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					sends[i] = append(sends[i], build(tg))
 				}
 			}
-			before := w.digest(w.w2.ID)
+			before := w.Digest(w.W2.ID, authzDigest()...)
 			for i, c := range callers {
 				notFound := map[target]string{}
 				for j, tg := range targets {
@@ -546,7 +547,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if guard {
 						held = w.colleagueHold()
 					}
-					err := sends[i][j](w.callerCtx(c), w.srv.Clients(p))
+					err := sends[i][j](w.callerCtx(c), w.Srv.Clients(p))
 					want := pol.expect(c, tg)
 					got := connect.CodeOf(err)
 					// Procedures outside the ownership rule may have their own
@@ -554,7 +555,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					// (replying without joining, claiming an owned one).
 					otherRule := tg == colleagues && !pol.owning && want == 0 && got == connect.CodeFailedPrecondition
 					if !otherRule && ((err == nil && want != 0) || (err != nil && got != want)) {
-						t.Errorf("%s as %s on %s object over %s: got %v, want %v", proc, c.name, tg, p, errOrOK(err), codeOrOK(want))
+						t.Errorf("%s as %s on %s object over %s: got %v, want %v", proc, c.name, tg, p, errOrOK(err), rpctest.CodeOrOK(want))
 					}
 					if guard {
 						if now := w.colleagueHold(); now != held {
@@ -563,7 +564,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					}
 					if err != nil {
 						msg := err.Error()
-						if strings.Contains(msg, w.w2.ID) || strings.Contains(msg, w.w2.Name) {
+						if strings.Contains(msg, w.W2.ID) || strings.Contains(msg, w.W2.Name) {
 							t.Errorf("%s as %s: error names the other workspace: %s", proc, c.name, msg)
 						}
 						if connect.CodeOf(err) == connect.CodeNotFound {
@@ -575,7 +576,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					t.Errorf("%s as %s: foreign and missing objects answer differently: %q vs %q", proc, c.name, f, m)
 				}
 			}
-			if after := w.digest(w.w2.ID); after != before {
+			if after := w.Digest(w.W2.ID, authzDigest()...); after != before {
 				t.Errorf("%s changed the other workspace", proc)
 			}
 		}
@@ -590,47 +591,28 @@ func errOrOK(err error) string {
 	return err.Error()
 }
 
-func codeOrOK(c connect.Code) string {
-	if c == 0 {
-		return "OK"
-	}
-	return c.String()
-}
-
 func (w *world) callerCtx(c caller) context.Context {
 	switch {
 	case c.anon:
-		return w.ctx
+		return w.Ctx
 	case c.visitor:
-		return rpctest.WithToken(w.ctx, w.visitorToken)
+		return rpctest.WithToken(w.Ctx, w.VisitorToken)
 	case !c.user:
-		return rpctest.WithToken(w.ctx, w.keys[string(c.role)])
+		return rpctest.WithToken(w.Ctx, w.Keys[string(c.role)])
 	}
-	return w.as(c.name)
-}
-
-// quickMember adds a new user to ws straight through SQL: fixtures need many
-// members, and password hashing each one would only slow the test down.
-func (w *world) quickMember(ws workspace.Workspace, role access.Role) string {
-	w.t.Helper()
-	id := uuid.NewString()
-	db := w.srv.DB()
-	storetest.MustExec(w.t, db, `INSERT INTO users (id, email, display_name, password_hash, created_at, updated_at)
-		VALUES (?, ?, 'quick', 'x', 0, 0)`, id, id+"@example.test")
-	storetest.MustExec(w.t, db, `INSERT INTO members (workspace_id, user_id, role, created_at) VALUES (?, ?, ?, 0)`, ws.ID, id, role)
-	return id
+	return w.As(c.name)
 }
 
 // apiKey creates an API key in ws and returns its id.
 func (w *world) apiKey(ws workspace.Workspace) string {
-	w.t.Helper()
-	owner := w.principal("owner")
-	if ws.ID == w.w2.ID {
-		owner = w.principal("w2owner")
+	w.T.Helper()
+	owner := w.Principal("owner")
+	if ws.ID == w.W2.ID {
+		owner = w.Principal("w2owner")
 	}
-	k, _, err := w.srv.Accounts.CreateAPIKey(w.ctx, owner, w.ownerScope(ws), "fixture", access.RoleAgent, 0)
+	k, _, err := w.Srv.Accounts.CreateAPIKey(w.Ctx, owner, w.OwnerScope(ws), "fixture", access.RoleAgent, 0)
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return k.ID
 }
@@ -638,24 +620,23 @@ func (w *world) apiKey(ws workspace.Workspace) string {
 // colleagueHold is a fingerprint of the ownership of every conversation the
 // matrix gave W1's colleague.
 func (w *world) colleagueHold() string {
-	w.t.Helper()
+	w.T.Helper()
 	var rows []struct {
 		ID           string `db:"id"`
 		State        string `db:"state"`
 		AssigneeID   string `db:"assignee_id"`
 		SnoozedUntil int64  `db:"snoozed_until"`
 	}
-	if err := w.srv.DB().SelectContext(w.ctx, &rows, `SELECT id, state, assignee_id, snoozed_until FROM conversations
-		WHERE workspace_id = ? AND page_url = ? ORDER BY id`, w.w1.ID, colleaguePage); err != nil {
-		w.t.Fatal(err)
+	if err := w.Srv.DB().SelectContext(w.Ctx, &rows, `SELECT id, state, assignee_id, snoozed_until FROM conversations
+		WHERE workspace_id = ? AND page_url = ? ORDER BY id`, w.W1.ID, colleaguePage); err != nil {
+		w.T.Fatal(err)
 	}
 	return fmt.Sprint(rows)
 }
 
-// digest is a fingerprint of everything a workspace holds.
-func (w *world) digest(workspaceID string) string {
-	w.t.Helper()
-	var b strings.Builder
+// authzDigest are the queries whose answers fingerprint everything a
+// workspace holds: the ones here and each part's.
+func authzDigest() []string {
 	queries := []string{
 		`SELECT name, last_seq, updated_at FROM workspaces WHERE id = ?`,
 		`SELECT user_id, role FROM members WHERE workspace_id = ? ORDER BY user_id`,
@@ -670,22 +651,5 @@ func (w *world) digest(workspaceID string) string {
 	for _, p := range authzParts {
 		queries = append(queries, p.digest...)
 	}
-	for _, q := range queries {
-		rows, err := w.srv.DB().QueryxContext(w.ctx, q, workspaceID)
-		if err != nil {
-			w.t.Fatal(err)
-		}
-		for rows.Next() {
-			cols, err := rows.SliceScan()
-			if err != nil {
-				w.t.Fatal(err)
-			}
-			fmt.Fprintf(&b, "%v\n", cols)
-		}
-		if err := rows.Err(); err != nil {
-			w.t.Fatal(err)
-		}
-		_ = rows.Close()
-	}
-	return b.String()
+	return queries
 }

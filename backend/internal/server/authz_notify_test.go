@@ -63,8 +63,8 @@ func notifyFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.WidgetService/RateConversation": func(tg target) call {
 			id := w.visitorTarget(tg)
 			if tg == own { // a closed conversation of the caller's: rateable
-				if _, err := w.srv.Conversations.Close(w.ctx, w.principal("owner"), w.w1.ID, id); err != nil {
-					w.t.Fatal(err)
+				if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, id); err != nil {
+					w.T.Fatal(err)
 				}
 			}
 			return func(ctx context.Context, c rpctest.Clients) error {

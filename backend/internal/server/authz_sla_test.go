@@ -38,22 +38,22 @@ func init() {
 }
 
 func slaInput() *tandemv1.SlaPolicyInput {
-	return &tandemv1.SlaPolicyInput{Name: unique("policy "), FirstResponseSeconds: 600, WarningPercent: 80}
+	return &tandemv1.SlaPolicyInput{Name: rpctest.Unique("policy "), FirstResponseSeconds: 600, WarningPercent: 80}
 }
 
 // slaPolicy is a policy of W1 (own), of W2 (foreign) or a missing id.
 func (w *world) slaPolicy(tg target) string {
-	w.t.Helper()
-	owner, ws := w.principal("owner"), w.w1.ID
+	w.T.Helper()
+	owner, ws := w.Principal("owner"), w.W1.ID
 	switch tg {
 	case missing:
 		return uuid.NewString()
 	case foreign:
-		owner, ws = w.principal("w2owner"), w.w2.ID
+		owner, ws = w.Principal("w2owner"), w.W2.ID
 	}
-	p, err := w.srv.SLA.Save(w.ctx, owner, ws, sla.Policy{Name: unique("policy "), FirstResponse: 600, WarningPercent: 80})
+	p, err := w.Srv.SLA.Save(w.Ctx, owner, ws, sla.Policy{Name: rpctest.Unique("policy "), FirstResponse: 600, WarningPercent: 80})
 	if err != nil {
-		w.t.Fatal(err)
+		w.T.Fatal(err)
 	}
 	return p.ID
 }

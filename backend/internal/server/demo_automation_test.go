@@ -22,6 +22,7 @@ import (
 // "Talk to a person" button and a cart of 250 each land the chat in the
 // human queue with the right tag and reason.
 func TestDemoFirstMinute(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts)
 		d, err := demo.Seed(t.Context(), demo.Services{Accounts: srv.Accounts, Workspaces: srv.Workspaces, Contacts: srv.Contacts,
@@ -30,17 +31,17 @@ func TestDemoFirstMinute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		w := &world{t: t, srv: srv, ctx: t.Context(), w1: d.Workspace}
-		sess, err := srv.Contacts.StartSession(w.ctx, contact.SessionRequest{PublicKey: d.Workspace.PublicKey, Name: "Sam"})
+		w := &world{&rpctest.World{T: t, Srv: srv, Ctx: t.Context(), W1: d.Workspace}}
+		sess, err := srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: d.Workspace.PublicKey, Name: "Sam"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		visitor, err := srv.Contacts.AuthenticateVisitor(w.ctx, sess.Token)
+		visitor, err := srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := func(body string, fields map[string]string) conversation.Conversation {
-			c, _, err := srv.Conversations.Start(w.ctx, visitor, uuid.NewString(), "https://shop.example/", fields, body)
+			c, _, err := srv.Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", fields, body)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -48,28 +49,28 @@ func TestDemoFirstMinute(t *testing.T) {
 		}
 
 		answered := start("How long does standard delivery take?", nil)
-		if a := w.botAnswer(answered.ID); a == nil || len(a.Meta.Bot.Citations) == 0 {
+		if a := w.BotAnswer(answered.ID); a == nil || len(a.Meta.Bot.Citations) == 0 {
 			t.Fatalf("no cited answer: %v", a)
 		}
 
 		// A shopper's wording, not the policy's: the return passage answers
 		// it, with its own sentence, not the whole section.
 		returns := start("Can I return an item I bought 3 weeks ago?", nil)
-		if a := w.botAnswer(returns.ID); a == nil || len(a.Meta.Bot.Citations) == 0 ||
+		if a := w.BotAnswer(returns.ID); a == nil || len(a.Meta.Bot.Citations) == 0 ||
 			a.Meta.Bot.Citations[0].DocumentTitle != "Return policy" || !strings.Contains(a.Body, "within 30 days") ||
 			strings.Contains(a.Body, "Refund timing") {
 			t.Fatalf("return question: %+v", a)
 		}
 
 		refund := start("I want a refund for my last order", nil)
-		if a := w.botAnswer(refund.ID); a != nil {
+		if a := w.BotAnswer(refund.ID); a != nil {
 			t.Fatalf("the AI agent answered a refund request: %q", a.Body)
 		}
 		cart := start("Hello", map[string]string{"cart_value": "250"})
-		w.botAnswer(cart.ID)
+		w.BotAnswer(cart.ID)
 
 		widget := srv.Clients(rpctest.Connect).Widget
-		ctx := rpctest.WithToken(w.ctx, sess.Token)
+		ctx := rpctest.WithToken(w.Ctx, sess.Token)
 		buttons, err := widget.ListCustomActions(ctx, &tandemv1.WidgetServiceListCustomActionsRequest{})
 		if err != nil || len(buttons.GetActions()) != 1 || buttons.GetActions()[0].GetLabel() != "Talk to a person" {
 			t.Fatalf("buttons %v (%v)", buttons.GetActions(), err)
@@ -88,11 +89,11 @@ func TestDemoFirstMinute(t *testing.T) {
 			{cart, conversation.HandoffAttributeRule, "big cart"},
 			{answered, conversation.HandoffCustomerRequest, "handoff"},
 		} {
-			c := w.state(tc.conv.ID)
-			if c.State != conversation.StatePending || !slices.Equal(w.handoffs(c.ID), []string{tc.reason}) ||
-				!slices.Contains(w.tagNames(c.ID), tc.tag) {
+			c := w.State(tc.conv.ID)
+			if c.State != conversation.StatePending || !slices.Equal(w.Handoffs(c.ID), []string{tc.reason}) ||
+				!slices.Contains(w.TagNames(c.ID), tc.tag) {
 				t.Errorf("%q: state %s, handoffs %v, tags %v; want pending, %s, %s", tc.conv.LastMessagePreview, c.State,
-					w.handoffs(c.ID), w.tagNames(c.ID), tc.reason, tc.tag)
+					w.Handoffs(c.ID), w.TagNames(c.ID), tc.reason, tc.tag)
 			}
 		}
 	})

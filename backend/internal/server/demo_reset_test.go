@@ -53,6 +53,7 @@ func demoChats(t *testing.T, p *rpctest.Process) (workspace *tandemv1.Workspace,
 // afresh with only its seeded conversations, says so in its log, and keeps
 // the files it does not own.
 func TestDemoReset(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
@@ -117,6 +118,7 @@ func TestDemoReset(t *testing.T) {
 // with the buf that `make tools` installs; the banner also names the data
 // directory and --demo-reset.
 func TestDemoBanner(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}

@@ -20,12 +20,13 @@ import (
 // that each is refused with InvalidArgument naming the field (or
 // ResourceExhausted past the message cap), and that nothing is written.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		owner := w.token("owner")
+		owner := w.Token("owner")
 		rows := func() int {
-			return storetest.Count(t, w.srv.DB(), "workspaces", "") + storetest.Count(t, w.srv.DB(), "agent_groups", "") +
-				storetest.Count(t, w.srv.DB(), "api_keys", "") + storetest.Count(t, w.srv.DB(), "events", "")
+			return storetest.Count(t, w.Srv.DB(), "workspaces", "") + storetest.Count(t, w.Srv.DB(), "agent_groups", "") +
+				storetest.Count(t, w.Srv.DB(), "api_keys", "") + storetest.Count(t, w.Srv.DB(), "events", "")
 		}
 		before := rows()
 		long := strings.Repeat("x", 101)
@@ -36,44 +37,44 @@ func TestBadInput(t *testing.T) {
 			field string
 		}{
 			{"empty name", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateWorkspace(rpctest.WithToken(w.ctx, owner), &tandemv1.CreateWorkspaceRequest{})
+				_, err := c.Workspace.CreateWorkspace(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateWorkspaceRequest{})
 				return err
 			}, connect.CodeInvalidArgument, "name"},
 			{"name too long", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateWorkspace(rpctest.WithToken(w.ctx, owner), &tandemv1.CreateWorkspaceRequest{Name: long})
+				_, err := c.Workspace.CreateWorkspace(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateWorkspaceRequest{Name: long})
 				return err
 			}, connect.CodeInvalidArgument, "name"},
 			{"malformed id", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateGroup(rpctest.WithToken(w.ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: "../etc/passwd", Name: "g"})
+				_, err := c.Workspace.CreateGroup(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: "../etc/passwd", Name: "g"})
 				return err
 			}, connect.CodeInvalidArgument, "workspace_id"},
 			{"unknown enum value", func(c rpctest.Clients) error {
-				_, err := c.Auth.CreateApiKey(rpctest.WithToken(w.ctx, owner), &tandemv1.CreateApiKeyRequest{WorkspaceId: w.w1.ID, Name: "k", Role: tandemv1.Role(99)})
+				_, err := c.Auth.CreateApiKey(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateApiKeyRequest{WorkspaceId: w.W1.ID, Name: "k", Role: tandemv1.Role(99)})
 				return err
 			}, connect.CodeInvalidArgument, "role"},
 			{"unspecified enum", func(c rpctest.Clients) error {
-				_, err := c.Workspace.InviteMember(rpctest.WithToken(w.ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.w1.ID, Email: "a@example.test"})
+				_, err := c.Workspace.InviteMember(rpctest.WithToken(w.Ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: "a@example.test"})
 				return err
 			}, connect.CodeInvalidArgument, "role"},
 			{"bad email", func(c rpctest.Clients) error {
-				_, err := c.Workspace.InviteMember(rpctest.WithToken(w.ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.w1.ID, Email: "not an email", Role: tandemv1.Role_ROLE_AGENT})
+				_, err := c.Workspace.InviteMember(rpctest.WithToken(w.Ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: "not an email", Role: tandemv1.Role_ROLE_AGENT})
 				return err
 			}, connect.CodeInvalidArgument, "email"},
 			{"page size out of range", func(c rpctest.Clients) error {
-				_, err := c.Workspace.ListMembers(rpctest.WithToken(w.ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.w1.ID, PageSize: 100000})
+				_, err := c.Workspace.ListMembers(rpctest.WithToken(w.Ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.W1.ID, PageSize: 100000})
 				return err
 			}, connect.CodeInvalidArgument, "page_size"},
 			{"forged page token", func(c rpctest.Clients) error {
-				_, err := c.Workspace.ListMembers(rpctest.WithToken(w.ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.w1.ID, PageToken: "not-a-token"})
+				_, err := c.Workspace.ListMembers(rpctest.WithToken(w.Ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.W1.ID, PageToken: "not-a-token"})
 				return err
 			}, connect.CodeInvalidArgument, "page_token"},
 			{"over the message cap", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateGroup(rpctest.WithToken(w.ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: w.w1.ID, Name: "g", Description: strings.Repeat("x", 2<<20)})
+				_, err := c.Workspace.CreateGroup(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: w.W1.ID, Name: "g", Description: strings.Repeat("x", 2<<20)})
 				return err
 			}, connect.CodeResourceExhausted, ""},
 		}
 		for _, p := range rpctest.Protocols() {
-			c := w.srv.Clients(p)
+			c := w.Srv.Clients(p)
 			for _, tc := range cases {
 				err := tc.call(c)
 				if got := connect.CodeOf(err); got != tc.code {
@@ -88,7 +89,7 @@ func TestBadInput(t *testing.T) {
 		t.Run("invalid UTF-8", func(t *testing.T) {
 			// Field 1 (name) of CreateWorkspaceRequest, holding bytes that are not UTF-8.
 			body := []byte{0x0a, 0x03, 'a', 0xff, 0xfe}
-			req, _ := http.NewRequestWithContext(w.ctx, http.MethodPost, w.srv.URL+"/tandem.v1.WorkspaceService/CreateWorkspace", bytes.NewReader(body))
+			req, _ := http.NewRequestWithContext(w.Ctx, http.MethodPost, w.Srv.URL+"/tandem.v1.WorkspaceService/CreateWorkspace", bytes.NewReader(body))
 			req.Header.Set("Content-Type", "application/proto")
 			req.Header.Set("Authorization", "Bearer "+owner)
 			resp, err := http.DefaultClient.Do(req)
@@ -104,7 +105,7 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 		t.Run("malformed JSON", func(t *testing.T) {
-			req, _ := http.NewRequestWithContext(w.ctx, http.MethodPost, w.srv.URL+"/tandem.v1.WorkspaceService/CreateWorkspace", strings.NewReader(`{"name": `))
+			req, _ := http.NewRequestWithContext(w.Ctx, http.MethodPost, w.Srv.URL+"/tandem.v1.WorkspaceService/CreateWorkspace", strings.NewReader(`{"name": `))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+owner)
 			resp, err := http.DefaultClient.Do(req)

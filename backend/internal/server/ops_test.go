@@ -10,7 +10,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
-	"io"
 	"math/big"
 	"net"
 	"net/http"
@@ -78,30 +77,10 @@ func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
 	return certFile, keyFile, pool
 }
 
-func do(t *testing.T, hc *http.Client, method, url string, header http.Header, body string) (*http.Response, string) {
-	t.Helper()
-	req, err := http.NewRequestWithContext(context.Background(), method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header[k] = v
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, string(b)
-}
-
 // TestTLS serves HTTPS with a self-signed certificate and calls it over
 // HTTP/2: a gRPC login through a generated client, and a plain request.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	certFile, keyFile, pool := selfSigned(t)
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) {
 		c.TLSCert, c.TLSKey = certFile, keyFile
@@ -114,31 +93,31 @@ func TestTLS(t *testing.T) {
 		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 	defer hc.CloseIdleConnections()
 
-	resp, _ := do(t, hc, http.MethodGet, base+"/healthz", nil, "")
+	resp, _ := rpctest.Do(t, hc, http.MethodGet, base+"/healthz", nil, "")
 	if resp.StatusCode != http.StatusOK || resp.TLS == nil || resp.ProtoMajor != 2 {
 		t.Errorf("GET /healthz over TLS: status %d, %s, TLS %v; want 200 over HTTP/2 with TLS", resp.StatusCode, resp.Proto, resp.TLS != nil)
 	}
 
 	ctx := context.Background()
-	u, _, err := srv.Accounts.EnsureUser(ctx, "tls@example.test", "", testPassword)
+	u, _, err := srv.Accounts.EnsureUser(ctx, "tls@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
 	auth := tandemv1connect.NewAuthServiceClient(hc, base, connect.WithGRPC())
-	login, err := auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
-	wantCode(t, err, 0)
+	login, err := auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
+	rpctest.WantCode(t, err, 0)
 	if login.GetUser().GetId() != u.ID {
 		t.Fatalf("login = %v", login)
 	}
 
 	t.Run("untrusted or cleartext clients fail", func(t *testing.T) {
 		untrusted := tandemv1connect.NewAuthServiceClient(&http.Client{Transport: &http.Transport{}}, base)
-		_, err := untrusted.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
+		_, err := untrusted.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
 		if err == nil {
 			t.Error("a client that does not trust the certificate signed in")
 		}
 		cleartext := rpctest.ClientsFor(srv.URL, rpctest.GRPC)
-		if _, err := cleartext.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword}); err == nil {
+		if _, err := cleartext.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword}); err == nil {
 			t.Error("a cleartext client signed in on the TLS port")
 		}
 	})
@@ -147,6 +126,7 @@ func TestTLS(t *testing.T) {
 // TestCORS sends preflights and calls from browser origins: only the
 // configured origin is allowed, and it may read the request id.
 func TestCORS(t *testing.T) {
+	t.Parallel()
 	on := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) {
 		c.CORSOrigins = []string{"https://shop.example"}
 	})
@@ -168,7 +148,7 @@ func TestCORS(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			url := tc.srv.URL + "/tandem.v1.AuthService/Login"
-			resp, _ := do(t, http.DefaultClient, http.MethodOptions, url, http.Header{
+			resp, _ := rpctest.Do(t, http.DefaultClient, http.MethodOptions, url, http.Header{
 				"Origin":                         {tc.origin},
 				"Access-Control-Request-Method":  {http.MethodPost},
 				"Access-Control-Request-Headers": {requested},
@@ -197,7 +177,7 @@ func TestCORS(t *testing.T) {
 			}
 
 			// The call itself (a failed login: no account needed).
-			resp, _ = do(t, http.DefaultClient, http.MethodPost, url, http.Header{
+			resp, _ = rpctest.Do(t, http.DefaultClient, http.MethodPost, url, http.Header{
 				"Origin": {tc.origin}, "Content-Type": {"application/json"},
 			}, `{"email":"nobody@example.test","password":"wrong password"}`)
 			if resp.StatusCode != http.StatusUnauthorized {
@@ -227,10 +207,11 @@ func healthCheck(baseURL string) *connect.Client[wrapperspb.StringValue, wrapper
 
 // TestHealth checks liveness, readiness and gRPC health on each database.
 func TestHealth(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts)
 		for _, path := range []string{"/healthz", "/readyz"} {
-			if resp, body := do(t, http.DefaultClient, http.MethodGet, srv.URL+path, nil, ""); resp.StatusCode != http.StatusOK {
+			if resp, body := rpctest.Do(t, http.DefaultClient, http.MethodGet, srv.URL+path, nil, ""); resp.StatusCode != http.StatusOK {
 				t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
 			}
 		}
@@ -247,98 +228,32 @@ func TestHealth(t *testing.T) {
 			}
 		}
 		_, err := check.CallUnary(context.Background(), connect.NewRequest(wrapperspb.String("tandem.v1.NoSuchService")))
-		wantCode(t, err, connect.CodeNotFound)
+		rpctest.WantCode(t, err, connect.CodeNotFound)
 	})
-}
-
-// sample is one line of the Prometheus text format.
-type sample struct {
-	name   string
-	labels map[string]string
-	value  float64
-}
-
-var labelPair = regexp.MustCompile(`(\w+)="((?:[^"\\]|\\.)*)"`)
-
-// parseMetrics reads the Prometheus text format: the samples, and the type
-// of each metric family.
-func parseMetrics(t *testing.T, text string) ([]sample, map[string]string) {
-	t.Helper()
-	var samples []sample
-	types := map[string]string{}
-	for _, line := range strings.Split(text, "\n") {
-		if f, ok := strings.CutPrefix(line, "# TYPE "); ok {
-			if name, typ, ok := strings.Cut(f, " "); ok {
-				types[name] = typ
-			}
-			continue
-		}
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		s := sample{labels: map[string]string{}}
-		rest := line
-		if i, j := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}'); i >= 0 && j > i {
-			s.name, rest = line[:i], line[j+1:]
-			for _, m := range labelPair.FindAllStringSubmatch(line[i+1:j], -1) {
-				s.labels[m[1]] = m[2]
-			}
-		} else {
-			s.name, rest, _ = strings.Cut(line, " ")
-		}
-		fields := strings.Fields(rest)
-		if len(fields) == 0 {
-			t.Fatalf("metrics line without a value: %q", line)
-		}
-		v, err := strconv.ParseFloat(fields[0], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q: %v", line, err)
-		}
-		s.value = v
-		samples = append(samples, s)
-	}
-	return samples, types
-}
-
-// find returns the value of the sample with the name and (at least) the
-// labels, and whether there is one.
-func find(samples []sample, name string, labels map[string]string) (float64, bool) {
-	for _, s := range samples {
-		if s.name != name {
-			continue
-		}
-		match := true
-		for k, v := range labels {
-			match = match && s.labels[k] == v
-		}
-		if match {
-			return s.value, true
-		}
-	}
-	return 0, false
 }
 
 // TestMetrics makes one good and one bad login and reads /metrics: RPC
 // counts by procedure and code, the duration histogram, the database pool.
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts)
 		ctx := context.Background()
-		u, _, err := srv.Accounts.EnsureUser(ctx, "metrics@example.test", "", testPassword)
+		u, _, err := srv.Accounts.EnsureUser(ctx, "metrics@example.test", "", rpctest.TestPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
 		c := srv.Clients(rpctest.GRPC)
-		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
-		wantCode(t, err, 0)
+		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
+		rpctest.WantCode(t, err, 0)
 		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: "wrong password"})
-		wantCode(t, err, connect.CodeUnauthenticated)
+		rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 
-		resp, body := do(t, http.DefaultClient, http.MethodGet, srv.MetricsURL+"/metrics", nil, "")
+		resp, body := rpctest.Do(t, http.DefaultClient, http.MethodGet, srv.MetricsURL+"/metrics", nil, "")
 		if resp.StatusCode != http.StatusOK {
 			t.Fatalf("GET /metrics: %d %s", resp.StatusCode, body)
 		}
-		samples, types := parseMetrics(t, body)
+		samples, types := rpctest.ParseMetrics(t, body)
 		const login = "/tandem.v1.AuthService/Login"
 		for _, tc := range []struct {
 			name   string
@@ -353,7 +268,7 @@ func TestMetrics(t *testing.T) {
 			{"go_sql_max_open_connections", map[string]string{"db_name": "tandem"}, -1},
 			{"go_sql_open_connections", map[string]string{"db_name": "tandem"}, -1},
 		} {
-			got, ok := find(samples, tc.name, tc.labels)
+			got, ok := rpctest.Find(samples, tc.name, tc.labels)
 			switch {
 			case !ok:
 				t.Errorf("no sample %s%v", tc.name, tc.labels)
@@ -373,9 +288,10 @@ func TestMetrics(t *testing.T) {
 // TestRequestID checks that responses carry an X-Request-Id: a fresh one,
 // or the client's own when it sent a valid one.
 func TestRequestID(t *testing.T) {
+	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	ctx := context.Background()
-	u, _, err := srv.Accounts.EnsureUser(ctx, "request-id@example.test", "", testPassword)
+	u, _, err := srv.Accounts.EnsureUser(ctx, "request-id@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -422,10 +338,10 @@ func TestRequestID(t *testing.T) {
 					_, err := c.Auth.WhoAmI(callCtx, &tandemv1.WhoAmIRequest{})
 					got := ""
 					if authed {
-						wantCode(t, err, 0)
+						rpctest.WantCode(t, err, 0)
 						got = info.ResponseHeader().Get(server.RequestIDHeader)
 					} else {
-						wantCode(t, err, connect.CodeUnauthenticated)
+						rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 						var ce *connect.Error
 						if errors.As(err, &ce) {
 							got = ce.Meta().Get(server.RequestIDHeader)
@@ -457,7 +373,7 @@ func TestRequestID(t *testing.T) {
 				if s.id != "" {
 					h.Set(server.RequestIDHeader, s.id)
 				}
-				resp, _ := do(t, http.DefaultClient, r.method, srv.URL+r.path, h, r.body)
+				resp, _ := rpctest.Do(t, http.DefaultClient, r.method, srv.URL+r.path, h, r.body)
 				check(t, resp.Header.Get(server.RequestIDHeader), s.id, s.echo)
 			})
 		}

@@ -25,6 +25,7 @@ import (
 // embedded default, stops it, starts a new one on the same data directory and
 // reads the data back; the bootstrap owner is created once.
 func TestEmbeddedStoreSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
@@ -32,14 +33,14 @@ func TestEmbeddedStoreSurvivesRestart(t *testing.T) {
 	env := map[string]string{
 		"TANDEM_DATA_DIR":           dataDir,
 		"TANDEM_BOOTSTRAP_EMAIL":    "first@example.test",
-		"TANDEM_BOOTSTRAP_PASSWORD": testPassword,
+		"TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword,
 	}
 	addr := rpctest.FreeAddr(t)
 	ctx := context.Background()
 
 	p := rpctest.StartProcess(t, addr, env)
 	c := rpctest.ClientsFor(p.URL, rpctest.Connect)
-	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: testPassword})
+	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatalf("bootstrap owner cannot sign in: %v", err)
 	}
@@ -70,6 +71,7 @@ func TestEmbeddedStoreSurvivesRestart(t *testing.T) {
 // services by gRPC reflection, signs in with the printed demo account and
 // creates a workspace.
 func TestDemo(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
@@ -181,14 +183,15 @@ func TestDemo(t *testing.T) {
 // the stream ends with Unavailable and the RECONNECT reason (so the client
 // resumes elsewhere with its cursor), and the process exits cleanly.
 func TestGracefulShutdown(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
-	env := map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": testPassword}
+	env := map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword}
 	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), env)
 	ctx := context.Background()
 	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
-	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: testPassword})
+	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,7 @@ func readmeBlockAfter(t *testing.T, text, lang string) string {
 // workspaces, and the live inbox seeing a customer's first message. They
 // need only bash, sed and the pinned buf (`make buf`).
 func TestReadmeCallingTheAPI(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}

@@ -62,6 +62,7 @@ func readmeSnippet(t *testing.T, heading, lang string) string {
 // is run by node) against a real server: an admin reads the widget secret
 // through the API, the store signs, the widget starts a verified session.
 func TestReadmeSignIdentity(t *testing.T) {
+	t.Parallel()
 	const heading = "### Signing a shopper's identity"
 	fset := token.NewFileSet()
 	src, err := os.ReadFile("readme_identity_test.go")
@@ -84,20 +85,20 @@ func TestReadmeSignIdentity(t *testing.T) {
 
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.srv.Clients(rpctest.Connect)
-		got, err := c.Workspace.GetWidgetSecret(w.as("admin"), &tandemv1.GetWidgetSecretRequest{WorkspaceId: w.w1.ID})
-		wantCode(t, err, 0)
+		c := w.Srv.Clients(rpctest.Connect)
+		got, err := c.Workspace.GetWidgetSecret(w.As("admin"), &tandemv1.GetWidgetSecretRequest{WorkspaceId: w.W1.ID})
+		rpctest.WantCode(t, err, 0)
 		secret := got.GetSecret()
 
 		start := func(t *testing.T, externalID, identityJSON, signature string) {
 			t.Helper()
-			res, err := c.Widget.StartSession(w.ctx, &tandemv1.StartSessionRequest{PublicKey: w.w1.PublicKey,
+			res, err := c.Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey,
 				IdentityJson: identityJSON, IdentitySignature: signature})
-			wantCode(t, err, 0)
+			rpctest.WantCode(t, err, 0)
 			if !res.GetIdentityVerified() {
 				t.Fatal("the example's identity is not verified")
 			}
-			ct, err := w.srv.Contacts.Get(w.ctx, w.w1.ID, res.GetContactId())
+			ct, err := w.Srv.Contacts.Get(w.Ctx, w.W1.ID, res.GetContactId())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +131,7 @@ process.stdout.write(JSON.stringify(out));
 			if err := os.WriteFile(script, []byte(code), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.CommandContext(w.ctx, node, script)
+			cmd := exec.CommandContext(w.Ctx, node, script)
 			cmd.Env = append(os.Environ(), "SECRET="+secret)
 			b, err := cmd.Output()
 			if err != nil {

@@ -18,6 +18,7 @@ import (
 // the port answers, the health service included, and describes it, so
 // `grpcurl list` and `buf curl --list-methods` show it and can call it.
 func TestReflectionListsHealth(t *testing.T) {
+	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	for _, p := range []rpctest.Protocol{rpctest.GRPC} {
 		t.Run(string(p), func(t *testing.T) {

@@ -36,6 +36,7 @@ const replicaOwner = "replica-owner@example.test"
 // far longer than the test, so only a NATS wake-up can explain a fast
 // delivery.
 func TestReplicasDeliverAcrossNATS(t *testing.T) {
+	t.Parallel()
 	requireReplicas(t)
 	nats := startNATS(t)
 	rs := startReplicas(t, 2, map[string]string{
@@ -98,6 +99,7 @@ func TestReplicasDeliverAcrossNATS(t *testing.T) {
 // from the last cursor received, and checks that the agent ends with exactly
 // the committed messages.
 func TestReplicaKilledMidStream(t *testing.T) {
+	t.Parallel()
 	requireReplicas(t)
 	nats := startNATS(t)
 	rs := startReplicas(t, 2, map[string]string{
@@ -209,6 +211,7 @@ func TestReplicaKilledMidStream(t *testing.T) {
 // port (delivery is fast again), and checks that no message was lost or
 // doubled throughout.
 func TestNATSRestart(t *testing.T) {
+	t.Parallel()
 	requireReplicas(t)
 	const poll = 500 * time.Millisecond
 	nats := startNATS(t)
@@ -398,7 +401,7 @@ func startReplicas(t *testing.T, n int, extra map[string]string) *replicaSet {
 			"TANDEM_DATABASE_URL":       dbURL,
 			"TANDEM_DATA_DIR":           t.TempDir(),
 			"TANDEM_BOOTSTRAP_EMAIL":    replicaOwner,
-			"TANDEM_BOOTSTRAP_PASSWORD": testPassword,
+			"TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword,
 		}
 		for k, v := range extra {
 			env[k] = v
@@ -408,7 +411,7 @@ func startReplicas(t *testing.T, n int, extra map[string]string) *replicaSet {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	c := rpctest.ClientsFor(rs.procs[0].URL, rpctest.Connect)
-	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: replicaOwner, Password: testPassword})
+	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: replicaOwner, Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatalf("bootstrap owner cannot sign in: %v", err)
 	}

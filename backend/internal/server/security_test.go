@@ -39,38 +39,39 @@ func authFrom(srv *rpctest.Server, addr string) tandemv1connect.AuthServiceClien
 // attacker who invites a victim's email gets no session with the victim's
 // right password, and the victim joins signed in, without a new session.
 func TestSecurityAcceptInviteNoOracle(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpctest.Connect)
 		ctx := context.Background()
-		victim := w.users["agent"]
-		attacker := w.principal("outsider")
-		bait, err := w.srv.Workspaces.Create(ctx, attacker, unique("Bait "))
+		victim := w.Users["agent"]
+		attacker := w.Principal("outsider")
+		bait, err := w.Srv.Workspaces.Create(ctx, attacker, rpctest.Unique("Bait "))
 		if err != nil {
 			t.Fatal(err)
 		}
 		invite := func() string {
-			token, _, err := w.srv.Workspaces.Invite(ctx, attacker, w.ownerScope(bait), victim.Email, access.RoleAgent)
+			token, _, err := w.Srv.Workspaces.Invite(ctx, attacker, w.OwnerScope(bait), victim.Email, access.RoleAgent)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return token
 		}
 		token := invite()
-		sessions := storetest.Count(t, w.srv.DB(), "sessions", "user_id = ?", victim.ID)
-		resp, err := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, Password: testPassword})
+		sessions := storetest.Count(t, w.Srv.DB(), "sessions", "user_id = ?", victim.ID)
+		resp, err := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, Password: rpctest.TestPassword})
 		if resp.GetToken() != "" {
 			t.Fatal("the victim's right password returned the victim's session")
 		}
-		wantCode(t, err, connect.CodeUnauthenticated)
+		rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 		_, wrong := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, Password: "guess guess guess"})
 		if wrong == nil || wrong.Error() != err.Error() {
 			t.Errorf("right and wrong passwords answer differently: %v vs %v", err, wrong)
 		}
 		// Signed in as someone else: refused too.
-		_, err = c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.token("admin")), &tandemv1.AcceptInviteRequest{InviteToken: token})
-		wantCode(t, err, connect.CodePermissionDenied)
-		if n := storetest.Count(t, w.srv.DB(), "sessions", "user_id = ?", victim.ID); n != sessions {
+		_, err = c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.Token("admin")), &tandemv1.AcceptInviteRequest{InviteToken: token})
+		rpctest.WantCode(t, err, connect.CodePermissionDenied)
+		if n := storetest.Count(t, w.Srv.DB(), "sessions", "user_id = ?", victim.ID); n != sessions {
 			t.Errorf("%d sessions opened for the victim", n-sessions)
 		}
 		// Hammering kills the invitation (or hits the credential limit).
@@ -80,12 +81,12 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 		if code := connect.CodeOf(err); code != connect.CodeNotFound && code != connect.CodeResourceExhausted {
 			t.Errorf("after %d failures: %v, want the invitation dead or the client limited", workspace.MaxInviteFailures, err)
 		}
-		_, err = c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: token})
-		wantCode(t, err, connect.CodeNotFound)
+		_, err = c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: token})
+		rpctest.WantCode(t, err, connect.CodeNotFound)
 
 		// The victim, signed in, accepts a fresh invitation.
-		joined, err := c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: invite()})
-		wantCode(t, err, 0)
+		joined, err := c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: invite()})
+		rpctest.WantCode(t, err, 0)
 		if joined.GetWorkspace().GetId() != bait.ID || joined.GetToken() != "" {
 			t.Errorf("accepted signed in: %v, want the workspace and no token", joined)
 		}
@@ -96,13 +97,14 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 // ChangePassword calls never runs more argon2 hashes at once than the
 // configured limit, and the per-user limit answers ResourceExhausted.
 func TestSecurityArgon2Bounded(t *testing.T) {
+	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) { c.PasswordHashConcurrency = 2 })
 	w := worldOn(t, srv)
 	c := srv.Clients(rpctest.Connect)
 	const users, calls = 4, 7 // per user: 5 free guesses, then limited
 	var tokens []string
 	for range users {
-		u := w.newUser("flooder")
+		u := w.NewUser("flooder")
 		issued, err := srv.Accounts.NewSession(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
@@ -141,10 +143,11 @@ func TestSecurityArgon2Bounded(t *testing.T) {
 // hammering the owner's account from one client (behind a trusted proxy)
 // does not lock the owner out of signing in from another.
 func TestSecurityLoginNoOwnerLockout(t *testing.T) {
+	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
-	u, _, err := srv.Accounts.EnsureUser(context.Background(), "owner-lockout@example.test", "", testPassword)
+	u, _, err := srv.Accounts.EnsureUser(context.Background(), "owner-lockout@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,8 +163,8 @@ func TestSecurityLoginNoOwnerLockout(t *testing.T) {
 	if limited == 0 {
 		t.Error("12 wrong passwords from one client, none limited")
 	}
-	login, err := owner.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: testPassword})
-	wantCode(t, err, 0)
+	login, err := owner.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
+	rpctest.WantCode(t, err, 0)
 	if login.GetToken() == "" {
 		t.Fatal("no session for the owner")
 	}
@@ -171,8 +174,9 @@ func TestSecurityLoginNoOwnerLockout(t *testing.T) {
 // proxy, X-Forwarded-For is ignored, so a client cannot shed its limits by
 // making up addresses.
 func TestSecurityTrustedProxies(t *testing.T) {
+	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
-	u, _, err := srv.Accounts.EnsureUser(context.Background(), "spoofed@example.test", "", testPassword)
+	u, _, err := srv.Accounts.EnsureUser(context.Background(), "spoofed@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,20 +196,21 @@ func TestSecurityTrustedProxies(t *testing.T) {
 // TestSecurityDeniedCallsLogged (issue 14 item 18): a denied call's log
 // line names the principal and the client address.
 func TestSecurityDeniedCallsLogged(t *testing.T) {
+	t.Parallel()
 	var logs rpctest.SyncBuffer
 	srv := rpctest.StartLogging(t, storetest.Options(t, "sqlite"), &logs, func(c *config.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
 	w := worldOn(t, srv)
-	agent := w.users["agent"]
+	agent := w.Users["agent"]
 	ws := tandemv1connect.NewWorkspaceServiceClient(rpctest.HTTPClient(rpctest.Connect), srv.URL,
 		append(rpctest.ClientOptions(rpctest.Connect), forwardedFor("198.51.100.23"))...)
 	name := "renamed"
-	_, err := ws.UpdateWorkspace(rpctest.WithToken(context.Background(), w.token("agent")),
-		&tandemv1.UpdateWorkspaceRequest{WorkspaceId: w.w1.ID, Name: &name})
-	wantCode(t, err, connect.CodePermissionDenied)
+	_, err := ws.UpdateWorkspace(rpctest.WithToken(context.Background(), w.Token("agent")),
+		&tandemv1.UpdateWorkspaceRequest{WorkspaceId: w.W1.ID, Name: &name})
+	rpctest.WantCode(t, err, connect.CodePermissionDenied)
 	_, err = authFrom(srv, "198.51.100.24").WhoAmI(context.Background(), &tandemv1.WhoAmIRequest{})
-	wantCode(t, err, connect.CodeUnauthenticated)
+	rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 
 	var denied, anonymous bool
 	for _, line := range strings.Split(logs.String(), "\n") {

@@ -53,6 +53,7 @@ var setupLink = regexp.MustCompile(`url="?(http://[^" ]+/setup\?token=(tdsetup_[
 // behind it creates the owner account and workspace once; the link then
 // refuses, and a second start prints none.
 func TestFirstStartSetup(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
@@ -69,10 +70,10 @@ func TestFirstStartSetup(t *testing.T) {
 			t.Fatalf("setup link %s is not on %s", link, p.URL)
 		}
 
-		if resp, body := do(t, http.DefaultClient, http.MethodGet, p.URL+"/setup?token=tdsetup_wrong", nil, ""); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "<form") {
+		if resp, body := rpctest.Do(t, http.DefaultClient, http.MethodGet, p.URL+"/setup?token=tdsetup_wrong", nil, ""); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "<form") {
 			t.Fatalf("a wrong token: %d\n%s", resp.StatusCode, body)
 		}
-		resp, body := do(t, http.DefaultClient, http.MethodGet, link, nil, "")
+		resp, body := rpctest.Do(t, http.DefaultClient, http.MethodGet, link, nil, "")
 		if resp.StatusCode != http.StatusOK || !strings.Contains(body, `<form method="post" action="/setup">`) || !strings.Contains(body, token) {
 			t.Fatalf("GET the setup link: %d\n%s", resp.StatusCode, body)
 		}
@@ -81,7 +82,7 @@ func TestFirstStartSetup(t *testing.T) {
 		}
 		form := func(token, email, password, workspace string) (*http.Response, string) {
 			v := url.Values{"token": {token}, "email": {email}, "name": {"Fay Founder"}, "password": {password}, "workspace": {workspace}}
-			return do(t, http.DefaultClient, http.MethodPost, p.URL+"/setup",
+			return rpctest.Do(t, http.DefaultClient, http.MethodPost, p.URL+"/setup",
 				http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, v.Encode())
 		}
 		// A refused password shows the form again, naming the field; the
@@ -90,22 +91,22 @@ func TestFirstStartSetup(t *testing.T) {
 			!strings.Contains(body, "password: ") || !strings.Contains(body, `value="founder@example.test"`) {
 			t.Fatalf("weak password: %d\n%s", resp.StatusCode, body)
 		}
-		if resp, body := form(token, "founder@example.test", testPassword, "Acme <Support>"); resp.StatusCode != http.StatusCreated ||
+		if resp, body := form(token, "founder@example.test", rpctest.TestPassword, "Acme <Support>"); resp.StatusCode != http.StatusCreated ||
 			!strings.Contains(body, "Acme &lt;Support&gt;") {
 			t.Fatalf("setup: %d\n%s", resp.StatusCode, body)
 		}
-		roles, err := memberships(t, p, "founder@example.test", testPassword)
+		roles, err := memberships(t, p, "founder@example.test", rpctest.TestPassword)
 		if err != nil || roles["Acme <Support>"] != tandemv1.Role_ROLE_OWNER {
 			t.Fatalf("the set-up owner: %v, %v; want owner of the workspace", roles, err)
 		}
 		// Used: the link is closed, for the page and for a second account.
-		if resp, body := form(token, "second@example.test", testPassword, "Other"); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "<form") {
+		if resp, body := form(token, "second@example.test", rpctest.TestPassword, "Other"); resp.StatusCode != http.StatusNotFound || strings.Contains(body, "<form") {
 			t.Fatalf("reusing the link: %d\n%s", resp.StatusCode, body)
 		}
-		if _, err := memberships(t, p, "second@example.test", testPassword); err == nil {
+		if _, err := memberships(t, p, "second@example.test", rpctest.TestPassword); err == nil {
 			t.Fatal("the reused link made a second account")
 		}
-		if resp, _ := do(t, http.DefaultClient, http.MethodGet, link, nil, ""); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := rpctest.Do(t, http.DefaultClient, http.MethodGet, link, nil, ""); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("GET the used link: %d", resp.StatusCode)
 		}
 		if err := p.Stop(t); err != nil {
@@ -116,7 +117,7 @@ func TestFirstStartSetup(t *testing.T) {
 		if strings.Contains(p.Output(), "setup?token=") || strings.Contains(p.Output(), "no account yet") {
 			t.Fatalf("a start with an owner prints a setup link:\n%s", p.Output())
 		}
-		if resp, _ := do(t, http.DefaultClient, http.MethodGet, link, nil, ""); resp.StatusCode != http.StatusNotFound {
+		if resp, _ := rpctest.Do(t, http.DefaultClient, http.MethodGet, link, nil, ""); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("the old link after a restart: %d", resp.StatusCode)
 		}
 	})
@@ -128,6 +129,7 @@ func TestFirstStartSetup(t *testing.T) {
 // name the flag; then the server starts without a setup link and both sign
 // in with their roles.
 func TestUserCreateCommand(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
@@ -152,11 +154,11 @@ func TestUserCreateCommand(t *testing.T) {
 			}
 			return string(out), 0
 		}
-		out, code := run(testPassword+"\n", nil, "--email", "Owner@Example.test", "--name", "Olga Owner", "--workspace", "Scripted Shop")
+		out, code := run(rpctest.TestPassword+"\n", nil, "--email", "Owner@Example.test", "--name", "Olga Owner", "--workspace", "Scripted Shop")
 		if code != 0 || !strings.Contains(out, "created user owner@example.test") || !strings.Contains(out, `owner of workspace "Scripted Shop"`) {
 			t.Fatalf("create owner: exit %d\n%s", code, out)
 		}
-		out, code = run("", map[string]string{"TANDEM_USER_PASSWORD": testPassword}, "--email", "agent@example.test", "--workspace", "Scripted Shop", "--role", "agent")
+		out, code = run("", map[string]string{"TANDEM_USER_PASSWORD": rpctest.TestPassword}, "--email", "agent@example.test", "--workspace", "Scripted Shop", "--role", "agent")
 		if code != 0 || !strings.Contains(out, `agent of workspace "Scripted Shop"`) {
 			t.Fatalf("create agent: exit %d\n%s", code, out)
 		}
@@ -165,13 +167,13 @@ func TestUserCreateCommand(t *testing.T) {
 			args  []string
 			want  string
 		}{
-			{testPassword, []string{"--email", "owner@example.test"}, "already exists"},
-			{testPassword, []string{"--email", "x@example.test", "--workspace", "Scripted Shop", "--role", "boss"}, "--role: "},
-			{testPassword, []string{"--email", "x@example.test", "--workspace", "Elsewhere", "--role", "agent"}, "--workspace: "},
+			{rpctest.TestPassword, []string{"--email", "owner@example.test"}, "already exists"},
+			{rpctest.TestPassword, []string{"--email", "x@example.test", "--workspace", "Scripted Shop", "--role", "boss"}, "--role: "},
+			{rpctest.TestPassword, []string{"--email", "x@example.test", "--workspace", "Elsewhere", "--role", "agent"}, "--workspace: "},
 			{"short", []string{"--email", "x@example.test"}, "--password: "},
 			{"", []string{"--email", "x@example.test"}, "no password"},
-			{testPassword, []string{"--email", "not-an-email"}, "--email: "},
-			{testPassword, nil, "--email is required"},
+			{rpctest.TestPassword, []string{"--email", "not-an-email"}, "--email: "},
+			{rpctest.TestPassword, nil, "--email is required"},
 		} {
 			if out, code := run(tc.stdin, nil, tc.args...); code == 0 || !strings.Contains(out, tc.want) {
 				t.Errorf("%v: exit %d, want a refusal saying %q:\n%s", tc.args, code, tc.want, out)
@@ -183,12 +185,12 @@ func TestUserCreateCommand(t *testing.T) {
 			t.Errorf("a server with accounts prints a setup link:\n%s", p.Output())
 		}
 		for email, want := range map[string]tandemv1.Role{"owner@example.test": tandemv1.Role_ROLE_OWNER, "agent@example.test": tandemv1.Role_ROLE_AGENT} {
-			roles, err := memberships(t, p, email, testPassword)
+			roles, err := memberships(t, p, email, rpctest.TestPassword)
 			if err != nil || roles["Scripted Shop"] != want || len(roles) != 1 {
 				t.Errorf("%s: %v, %v; want %v in Scripted Shop", email, roles, err, want)
 			}
 		}
-		if _, err := memberships(t, p, "x@example.test", testPassword); err == nil {
+		if _, err := memberships(t, p, "x@example.test", rpctest.TestPassword); err == nil {
 			t.Error("a refused user create made an account")
 		}
 	})

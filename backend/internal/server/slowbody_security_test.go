@@ -57,6 +57,7 @@ func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 // once the body's deadline passes, on unary calls and on uploads, while
 // streams, whose requests stay open, keep working past it.
 func TestSecuritySlowBodyCutOff(t *testing.T) {
+	t.Parallel()
 	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -86,9 +87,9 @@ func TestSecuritySlowBodyCutOff(t *testing.T) {
 	}
 
 	// Streams outlive the body deadline many times over, on HTTP/1.1 and HTTP/2.
-	conv := w.conversation(w.visitor)
+	conv := w.Conversation(w.Visitor)
 	for _, p := range []rpctest.Protocol{rpctest.Connect, rpctest.GRPC} {
-		ctx, cancel := context.WithTimeout(rpctest.WithToken(w.ctx, w.visitorToken), 10*time.Second)
+		ctx, cancel := context.WithTimeout(rpctest.WithToken(w.Ctx, w.VisitorToken), 10*time.Second)
 		stream, err := srv.Clients(p).Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -106,7 +107,7 @@ func TestSecuritySlowBodyCutOff(t *testing.T) {
 		cancel()
 	}
 	// And unary calls that send their body promptly are served.
-	if _, err := srv.Clients(rpctest.Connect).Widget.ListMyConversations(rpctest.WithToken(w.ctx, w.visitorToken),
+	if _, err := srv.Clients(rpctest.Connect).Widget.ListMyConversations(rpctest.WithToken(w.Ctx, w.VisitorToken),
 		&tandemv1.ListMyConversationsRequest{}); err != nil {
 		t.Errorf("a prompt unary call: %v", err)
 	}

@@ -24,16 +24,17 @@ import (
 // cursor, over all three protocols in turn. In the end the agent has seen
 // exactly the committed messages: none missing, none twice, in commit order.
 func TestResumeUnderDisconnects(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		convs := []string{w.conversation(w.visitor).ID, w.conversation(w.other).ID, w.conversation(w.visitor).ID}
+		convs := []string{w.Conversation(w.Visitor).ID, w.Conversation(w.Other).ID, w.Conversation(w.Visitor).ID}
 		const writers, each = 4, 25
 		committed := make(chan string, writers*each)
-		ctx, cancel := context.WithTimeout(w.ctx, 2*time.Minute)
+		ctx, cancel := context.WithTimeout(w.Ctx, 2*time.Minute)
 		defer cancel()
 
 		// Start from the head, before any writer runs.
-		list, err := w.srv.Clients(rpctest.Connect).Conversation.ListConversations(w.as("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.w1.ID})
+		list, err := w.Srv.Clients(rpctest.Connect).Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -42,10 +43,10 @@ func TestResumeUnderDisconnects(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range writers {
 			wg.Go(func() {
-				owner := w.principal("owner")
+				owner := w.Principal("owner")
 				for j := range each {
 					body := uuid.NewString()
-					if _, _, err := w.srv.Conversations.Post(ctx, owner, w.w1.ID, convs[(i+j)%len(convs)], uuid.NewString(), body, conversation.KindNote); err != nil {
+					if _, _, err := w.Srv.Conversations.Post(ctx, owner, w.W1.ID, convs[(i+j)%len(convs)], uuid.NewString(), body, conversation.KindNote); err != nil {
 						t.Errorf("post: %v", err)
 						return
 					}
@@ -60,12 +61,12 @@ func TestResumeUnderDisconnects(t *testing.T) {
 		var (
 			seen    []string
 			lastSeq int64
-			token   = w.token("agent")
+			token   = w.Token("agent")
 		)
 		for attempt := 0; ; attempt++ {
 			p := rpctest.Protocols()[attempt%3]
 			sctx, scancel := context.WithCancel(rpctest.WithToken(ctx, token))
-			stream, err := w.srv.Clients(p).Conversation.Watch(sctx, &tandemv1.WatchRequest{WorkspaceId: w.w1.ID, Cursor: cursor})
+			stream, err := w.Srv.Clients(p).Conversation.Watch(sctx, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,37 +126,38 @@ func TestResumeUnderDisconnects(t *testing.T) {
 // refused with FailedPrecondition and the RESYNC_REQUIRED reason, never a
 // silent start from now.
 func TestResyncRequired(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.srv.Clients(rpctest.Connect)
-		agent := w.as("agent")
-		w.conversation(w.visitor)
-		list, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.w1.ID})
+		c := w.Srv.Clients(rpctest.Connect)
+		agent := w.As("agent")
+		w.Conversation(w.Visitor)
+		list, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		good := list.GetCursor()
-		w2list, err := c.Conversation.ListConversations(w.as("w2owner"), &tandemv1.ListConversationsRequest{WorkspaceId: w.w2.ID})
+		w2list, err := c.Conversation.ListConversations(w.As("w2owner"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W2.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		adminList, err := c.Conversation.ListConversations(w.as("admin"), &tandemv1.ListConversationsRequest{WorkspaceId: w.w1.ID})
+		adminList, err := c.Conversation.ListConversations(w.As("admin"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		cursors, err := events.LoadCursors(w.ctx, w.srv.DB())
+		cursors, err := events.LoadCursors(w.Ctx, w.Srv.DB())
 		if err != nil {
 			t.Fatal(err)
 		}
-		future := cursors.Make(w.w1.ID, "u:"+w.users["agent"].ID, 1<<40)
-		w.conversation(w.visitor) // events after the good cursor, for the retention case
+		future := cursors.Make(w.W1.ID, "u:"+w.Users["agent"].ID, 1<<40)
+		w.Conversation(w.Visitor) // events after the good cursor, for the retention case
 		tampered := []byte(good)
 		tampered[len(tampered)/2] ^= 1
 
 		watch := func(cursor string) error {
 			ctx, cancel := context.WithTimeout(agent, 10*time.Second)
 			defer cancel()
-			stream, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.w1.ID, Cursor: cursor})
+			stream, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursor})
 			if err != nil {
 				return err
 			}
@@ -174,12 +176,12 @@ func TestResyncRequired(t *testing.T) {
 		} {
 			if name == "older than retention" {
 				// Every event so far is past retention: prune them all.
-				pruner := events.NewPruner(w.srv.DB(), time.Minute, func() time.Time { return time.Now().Add(time.Hour) })
-				if _, err := pruner.Prune(w.ctx); err != nil {
+				pruner := events.NewPruner(w.Srv.DB(), time.Minute, func() time.Time { return time.Now().Add(time.Hour) })
+				if _, err := pruner.Prune(w.Ctx); err != nil {
 					t.Fatal(err)
 				}
 				cursor = good // older than the events made since, which are now pruned
-				w.conversation(w.visitor)
+				w.Conversation(w.Visitor)
 			}
 			err := watch(cursor)
 			var ce *connect.Error

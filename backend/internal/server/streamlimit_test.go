@@ -19,13 +19,14 @@ import (
 // once; one more is refused with ResourceExhausted, and a slot is free
 // again as soon as a stream ends.
 func TestSecurityStreamCaps(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
 			c.MaxStreamsPerVisitor, c.MaxStreamsPerMember, c.MaxStreamsPerAddress = 2, 3, 7
 		}))
-		c := w.srv.Clients(rpctest.GRPC)
-		conv := w.conversation(w.visitor)
-		visitorCtx := rpctest.WithToken(w.ctx, w.visitorToken)
+		c := w.Srv.Clients(rpctest.GRPC)
+		conv := w.Conversation(w.Visitor)
+		visitorCtx := rpctest.WithToken(w.Ctx, w.VisitorToken)
 		// open opens a stream and reads its first message: nil while the
 		// stream stays open (until the test ends or close is called).
 		type opener func(ctx context.Context) (closeIt func(), first error)
@@ -40,7 +41,7 @@ func TestSecurityStreamCaps(t *testing.T) {
 		}
 		member := func(ctx context.Context) (func(), error) {
 			ctx, cancel := context.WithCancel(ctx)
-			s, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.w1.ID})
+			s, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
 			if err == nil && !s.Receive() {
 				err = s.Err()
 			}
@@ -88,12 +89,12 @@ func TestSecurityStreamCaps(t *testing.T) {
 		visitor[0]()
 		visitor[0] = reopens("visitor", widget, visitorCtx)
 
-		agent := w.as("agent")
+		agent := w.As("agent")
 		fill("member", member, agent, 3)
 		refused("member", member, agent)
 		// Another member has slots of their own, up to the address's cap:
 		// 2 + 3 + 2 = 7 streams from 127.0.0.1.
-		admin := w.as("admin")
+		admin := w.As("admin")
 		adminStreams := fill("another member", member, admin, 2)
 		refused("the address", member, admin)
 		adminStreams[1]()

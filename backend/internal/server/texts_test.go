@@ -27,21 +27,22 @@ func wantText(t *testing.T, what string, err error, code connect.Code, want stri
 // say someone "has already claimed" it); claiming one a colleague holds
 // still names them.
 func TestClaimClosed(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		w := worldOn(t, rpctest.Start(t, opts, quiet))
-		c := w.srv.Clients(rpctest.Connect)
+		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet))
+		c := w.Srv.Clients(rpctest.Connect)
 		claim := func(who, id string) error {
-			_, err := c.Conversation.ClaimConversation(w.as(who), &tandemv1.ClaimConversationRequest{ConversationId: id})
+			_, err := c.Conversation.ClaimConversation(w.As(who), &tandemv1.ClaimConversationRequest{ConversationId: id})
 			return err
 		}
 		closeIt := func(who, id string) {
 			t.Helper()
-			if _, err := c.Conversation.CloseConversation(w.as(who), &tandemv1.CloseConversationRequest{ConversationId: id}); err != nil {
+			if _, err := c.Conversation.CloseConversation(w.As(who), &tandemv1.CloseConversationRequest{ConversationId: id}); err != nil {
 				t.Fatal(err)
 			}
 		}
 
-		owned := w.conversation(w.visitor)
+		owned := w.Conversation(w.Visitor)
 		if err := claim("agent", owned.ID); err != nil {
 			t.Fatal(err)
 		}
@@ -50,7 +51,7 @@ func TestClaimClosed(t *testing.T) {
 		wantText(t, "claim of a closed chat someone owned", claim("supervisor", owned.ID), connect.CodeFailedPrecondition, "this conversation is closed")
 		wantText(t, "its last owner's claim of it", claim("agent", owned.ID), connect.CodeFailedPrecondition, "this conversation is closed")
 
-		unowned := w.conversation(w.other)
+		unowned := w.Conversation(w.Other)
 		closeIt("supervisor", unowned.ID)
 		wantText(t, "claim of a closed chat nobody owned", claim("agent", unowned.ID), connect.CodeFailedPrecondition, "this conversation is closed")
 	})
@@ -60,15 +61,16 @@ func TestClaimClosed(t *testing.T) {
 // English: "may not manage knowledge in this workspace", not "may not
 // manage knowledge this workspace".
 func TestPermissionTexts(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		w := worldOn(t, rpctest.Start(t, opts, quiet))
-		c := w.srv.Clients(rpctest.Connect)
-		agent := w.as("agent")
-		_, err := c.Knowledge.SearchKnowledge(agent, &tandemv1.SearchKnowledgeRequest{WorkspaceId: w.w1.ID, Query: "returns"})
+		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet))
+		c := w.Srv.Clients(rpctest.Connect)
+		agent := w.As("agent")
+		_, err := c.Knowledge.SearchKnowledge(agent, &tandemv1.SearchKnowledgeRequest{WorkspaceId: w.W1.ID, Query: "returns"})
 		wantText(t, "manage_knowledge", err, connect.CodePermissionDenied, "your role (agent) may not manage knowledge in this workspace")
-		_, err = c.Auth.ListApiKeys(agent, &tandemv1.ListApiKeysRequest{WorkspaceId: w.w1.ID})
+		_, err = c.Auth.ListApiKeys(agent, &tandemv1.ListApiKeysRequest{WorkspaceId: w.W1.ID})
 		wantText(t, "manage_api_keys", err, connect.CodePermissionDenied, "your role (agent) may not manage API keys in this workspace")
-		_, err = c.SLA.CreateSlaPolicy(agent, &tandemv1.CreateSlaPolicyRequest{WorkspaceId: w.w1.ID, Policy: &tandemv1.SlaPolicyInput{Name: "p", WarningPercent: 80}})
+		_, err = c.SLA.CreateSlaPolicy(agent, &tandemv1.CreateSlaPolicyRequest{WorkspaceId: w.W1.ID, Policy: &tandemv1.SlaPolicyInput{Name: "p", WarningPercent: 80}})
 		wantText(t, "manage_sla", err, connect.CodePermissionDenied, "your role (agent) may not manage SLA policies in this workspace")
 	})
 }
@@ -76,15 +78,16 @@ func TestPermissionTexts(t *testing.T) {
 // TestCountTexts (issue 15 item 6): counts in the server's texts agree
 // with their nouns ("1 workspace", not "1 workspaces").
 func TestCountTexts(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		w := worldOn(t, rpctest.Start(t, opts, quiet, func(c *config.Config) {
+		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) {
 			c.MaxWorkspacesPerUser, c.WidgetMaxOpenConversations = 1, 1
 		}))
-		c := w.srv.Clients(rpctest.Connect)
-		_, err := c.Workspace.CreateWorkspace(w.as("owner"), &tandemv1.CreateWorkspaceRequest{Name: "second shop"})
+		c := w.Srv.Clients(rpctest.Connect)
+		_, err := c.Workspace.CreateWorkspace(w.As("owner"), &tandemv1.CreateWorkspaceRequest{Name: "second shop"})
 		wantText(t, "second workspace", err, connect.CodeResourceExhausted, "you own 1 workspace, the most allowed")
 
-		ctx := rpctest.WithToken(w.ctx, w.tokenOf(w.other))
+		ctx := rpctest.WithToken(w.Ctx, w.TokenOf(w.Other))
 		if _, err := c.Widget.StartConversation(ctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"}); err != nil {
 			t.Fatal(err)
 		}

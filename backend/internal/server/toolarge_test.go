@@ -65,38 +65,39 @@ func post(t *testing.T, u, contentType, token, origin string, body []byte, chunk
 // one sent chunked is left to connect-go, whose HTTP mapping of that code
 // is 429.
 func TestUploadTooLarge413(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		const origin = "https://shop.example"
-		w := worldOn(t, rpctest.Start(t, opts, quiet, func(c *config.Config) { c.CORSOrigins = []string{origin} }))
-		conv := w.conversation(w.visitor)
+		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) { c.CORSOrigins = []string{origin} }))
+		conv := w.Conversation(w.Visitor)
 		big := bytes.Repeat([]byte("a"), files.MaxSize+1)
 		for _, chunked := range []bool{false, true} {
 			q := url.Values{"conversation_id": {conv.ID}, "client_id": {uuid.NewString()}, "name": {"big.txt"}}
-			got := post(t, w.srv.URL+"/files?"+q.Encode(), "application/octet-stream", w.visitorToken, origin, big, chunked)
+			got := post(t, w.Srv.URL+"/files?"+q.Encode(), "application/octet-stream", w.VisitorToken, origin, big, chunked)
 			if got.status != http.StatusRequestEntityTooLarge || got.allowOrigin != origin || got.code != "invalid_argument" ||
 				!strings.Contains(got.msg, "larger than the 10 MiB") {
 				t.Errorf("upload of 10 MiB + 1 (chunked %v) = %+v, want 413 saying the file is larger than the limit", chunked, got)
 			}
 		}
-		if n := storetest.Count(t, w.srv.DB(), "files", "conversation_id = ?", conv.ID); n != 0 {
+		if n := storetest.Count(t, w.Srv.DB(), "files", "conversation_id = ?", conv.ID); n != 0 {
 			t.Errorf("%d files stored", n)
 		}
 
 		// An RPC over the request limit (1 MiB in tests' config too).
-		call := w.srv.URL + "/tandem.v1.WorkspaceService/CreateGroup"
-		body, _ := json.Marshal(map[string]string{"workspaceId": w.w1.ID, "name": "g", "description": strings.Repeat("x", 2<<20)})
-		got := post(t, call, "application/json", w.token("owner"), origin, body, false)
+		call := w.Srv.URL + "/tandem.v1.WorkspaceService/CreateGroup"
+		body, _ := json.Marshal(map[string]string{"workspaceId": w.W1.ID, "name": "g", "description": strings.Repeat("x", 2<<20)})
+		got := post(t, call, "application/json", w.Token("owner"), origin, body, false)
 		if got.status != http.StatusRequestEntityTooLarge || got.allowOrigin != origin || got.code != "resource_exhausted" ||
 			!strings.Contains(got.msg, "more than the 1048576 bytes this call takes") {
 			t.Errorf("Connect call over the limit = %+v, want 413 resource_exhausted", got)
 		}
-		if got := post(t, call, "application/json", w.token("owner"), origin, body, true); got.status != http.StatusTooManyRequests ||
+		if got := post(t, call, "application/json", w.Token("owner"), origin, body, true); got.status != http.StatusTooManyRequests ||
 			got.code != "resource_exhausted" {
 			t.Errorf("chunked Connect call over the limit = %+v, want connect-go's own 429", got)
 		}
 		// Under the limit, the same call is served.
-		small, _ := json.Marshal(map[string]string{"workspaceId": w.w1.ID, "name": unique("g "), "description": "small"})
-		if got := post(t, call, "application/json", w.token("owner"), origin, small, false); got.status != http.StatusOK {
+		small, _ := json.Marshal(map[string]string{"workspaceId": w.W1.ID, "name": rpctest.Unique("g "), "description": "small"})
+		if got := post(t, call, "application/json", w.Token("owner"), origin, small, false); got.status != http.StatusOK {
 			t.Errorf("Connect call under the limit = %+v", got)
 		}
 	})

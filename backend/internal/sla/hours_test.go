@@ -6,6 +6,7 @@ import (
 )
 
 func TestHoursAdd(t *testing.T) {
+	t.Parallel()
 	// Mon-Fri 9:00-12:00 and 13:00-17:00 in Berlin, Christmas off.
 	var spans []Span
 	for wd := time.Monday; wd <= time.Friday; wd++ {

@@ -16,6 +16,7 @@ import (
 // padded trailing spaces, so a signed external_id "alice " resolved to
 // alice's contact.)
 func TestSecurityIdentifiersCompareExactly(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		ws := "00000000-0000-4000-8000-000000000001"

@@ -14,6 +14,7 @@ import (
 )
 
 func TestMigrationVersionsMatch(t *testing.T) {
+	t.Parallel()
 	sqlite, err := store.MigrationVersions("sqlite")
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +66,7 @@ func schema(t *testing.T, db *store.DB) map[string][]string {
 // TestSchemaParity migrates every database and checks that both dialects end
 // with the same tables and columns.
 func TestSchemaParity(t *testing.T) {
+	t.Parallel()
 	schemas := map[string]map[string][]string{}
 	for _, d := range storetest.Dialects() {
 		schemas[d] = schema(t, storetest.New(t, d))
@@ -82,6 +84,7 @@ func TestSchemaParity(t *testing.T) {
 
 // TestMigrateTwice re-opens a migrated database: nothing to apply, no error.
 func TestMigrateTwice(t *testing.T) {
+	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		for range 2 {
 			db, err := store.Open(context.Background(), opts)
@@ -94,6 +97,7 @@ func TestMigrateTwice(t *testing.T) {
 }
 
 func TestInTx(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		insert := func(tx *store.Tx, id string) error {
@@ -141,6 +145,7 @@ func TestInTx(t *testing.T) {
 }
 
 func TestMySQLConfig(t *testing.T) {
+	t.Parallel()
 	for _, in := range []string{"mysql://u:p@db.example:3307/tandem?tls=false", "u:p@tcp(db.example:3307)/tandem"} {
 		cfg, err := store.MySQLConfig(in)
 		if err != nil {

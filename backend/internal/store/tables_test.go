@@ -29,6 +29,7 @@ import (
 // declares, as tests build a state no service would. The SQL is read from the string
 // literals of each internal package's non-test Go files.
 func TestTableOwnership(t *testing.T) {
+	t.Parallel()
 	tables := migrationTables(t)
 	decls := map[string]*ownership{} // by package
 	owner := map[string]string{}     // table -> package

@@ -34,21 +34,26 @@ func Dialects() []string {
 }
 
 // Each runs fn as a subtest on every database, each with a fresh store.
+// The subtests run in parallel with each other and with the package's other
+// parallel tests: each has a database of its own.
 func Each(t *testing.T, fn func(t *testing.T, db *store.DB)) {
 	t.Helper()
 	for _, d := range Dialects() {
 		t.Run(d, func(t *testing.T) {
+			t.Parallel()
 			fn(t, New(t, d))
 		})
 	}
 }
 
 // EachURL runs fn on every database with the options a server process would
-// be given to open a fresh, empty database of that dialect.
+// be given to open a fresh, empty database of that dialect. As with Each,
+// the subtests run in parallel.
 func EachURL(t *testing.T, fn func(t *testing.T, opts store.Options)) {
 	t.Helper()
 	for _, d := range Dialects() {
 		t.Run(d, func(t *testing.T) {
+			t.Parallel()
 			fn(t, Options(t, d))
 		})
 	}

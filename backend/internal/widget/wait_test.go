@@ -8,6 +8,7 @@ import (
 )
 
 func TestEstimateWait(t *testing.T) {
+	t.Parallel()
 	m := time.Minute
 	for _, tc := range []struct {
 		name             string

@@ -1,0 +1,120 @@
+package email_test
+
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// TestEmailInbound runs tandemd's SMTP receiver (TANDEM_SMTP_ADDR) as the
+// README shows it: an owner makes an inbox through EmailService, swaks
+// sends a mail to its receiving address over TCP, and the inbox lists an
+// email conversation with the mail's subject and words; an agent's reply
+// through the API arrives in Mailpit, the inbox's SMTP server.
+func TestEmailInbound(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		mp := mailtest.StartMailpit(t, "")
+		outHost, outPort, _ := strings.Cut(mp.SMTP, ":")
+		outPortN, _ := strconv.Atoi(outPort)
+		smtpAddr := rpctest.FreeAddr(t)
+		w := rpctest.WorldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
+			c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = smtpAddr, "mail.test", 60, 10
+		}))
+		c := w.Srv.Clients(rpctest.GRPC)
+		created, err := c.Email.CreateEmailInbox(w.As("owner"), &tandemv1.CreateEmailInboxRequest{WorkspaceId: w.W1.ID,
+			Name: "Support", SupportAddress: "help@shop.example", SmtpHost: outHost, SmtpPort: int32(outPortN), //nolint:gosec // a port
+			SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE})
+		if err != nil {
+			t.Fatal(err)
+		}
+		to := created.GetEmailInbox().GetReceivingAddress()
+		if !strings.HasSuffix(to, "@mail.test") {
+			t.Fatalf("receiving address %q", to)
+		}
+		mailtest.Send(t, w.Ctx, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
+		list, err := c.Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
+			Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list.GetConversations()) != 1 {
+			t.Fatalf("email conversations: %v", list.GetConversations())
+		}
+		conv := list.GetConversations()[0]
+		if conv.GetSubject() != "Where is my parcel?" || conv.GetContact().GetEmail() != "ada@example.com" ||
+			!strings.Contains(conv.GetLastCustomerMessagePreview(), "It has not arrived yet.") {
+			t.Errorf("conversation %v", conv)
+		}
+
+		// The agent's reply goes out by mail, threaded, once.
+		if _, err := c.Conversation.SendMessage(w.As("owner"), &tandemv1.SendMessageRequest{ConversationId: conv.GetId(),
+			ClientId: uuid.NewString(), Body: "It is on its way."}); err != nil {
+			t.Fatal(err)
+		}
+		var got []mailtest.Arrived
+		for deadline := time.Now().Add(30 * time.Second); len(got) == 0; time.Sleep(100 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the reply did not arrive in Mailpit")
+			}
+			got = mp.Messages(t)
+		}
+		if len(got) != 1 || got[0].Subject != "Re: Where is my parcel?" || got[0].To[0].Address != "ada@example.com" {
+			t.Errorf("arrived in Mailpit: %+v", got)
+		}
+	})
+}
+
+// TestEmailDemo does what the README's Email section shows against
+// `make run`: tandemd --demo with TANDEM_SMTP_ADDR prints the demo inbox's
+// receiving address, swaks mails it, and the owner finds the email
+// conversation in the demo workspace.
+func TestEmailDemo(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("builds and runs tandemd")
+	}
+	mailtest.Swaks(t)
+	smtpAddr := rpctest.FreeAddr(t)
+	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_SMTP_ADDR": smtpAddr}, "--demo")
+	banner := regexp.MustCompile(`\(id ([0-9a-f-]{36}),[\s\S]*mail support@demo\.tandem at (in-[a-z0-9]+@localhost)`).FindStringSubmatch(p.Output())
+	if banner == nil {
+		t.Fatalf("no demo inbox in the banner:\n%s", p.Output())
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if c, err := (&net.Dialer{}).DialContext(t.Context(), "tcp", smtpAddr); err == nil {
+			_ = c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the SMTP receiver does not listen")
+		}
+	}
+	mailtest.Send(t, t.Context(), smtpAddr, "ada@example.com", banner[2], "Where is my parcel?", "It has not arrived yet.")
+	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	login, err := c.Auth.Login(t.Context(), &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := c.Conversation.ListConversations(rpctest.WithToken(t.Context(), login.GetToken()), &tandemv1.ListConversationsRequest{
+		WorkspaceId: banner[1], Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetConversations()) != 1 || list.GetConversations()[0].GetSubject() != "Where is my parcel?" {
+		t.Errorf("email conversations of the demo: %v", list.GetConversations())
+	}
+}

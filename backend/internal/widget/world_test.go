@@ -1,0 +1,16 @@
+package widget_test
+
+import (
+	"testing"
+
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+)
+
+// world is the shared test world, with this package's own fixtures as
+// methods.
+type world struct{ *rpctest.World }
+
+func newWorld(t testing.TB, opts store.Options) *world { return &world{rpctest.NewWorld(t, opts)} }
+
+func botWorld(t *testing.T, srv *rpctest.Server) *world { return &world{rpctest.BotWorld(t, srv)} }
