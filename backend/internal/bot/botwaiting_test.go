@@ -26,8 +26,8 @@ import (
 // says nothing to the rest; an admin can turn that off.
 func TestBotWhileWaiting(t *testing.T) {
 	t.Parallel()
-	llm := newFakeLLM(t)
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		llm := newFakeLLM(t) // one per database: the subtests run at once
 		srv := rpctest.Start(t, opts, func(c *config.Config) {
 			c.LLMURL, c.LLMModel, c.LLMTimeout = llm.URL+"/v1", "test-model", 5*time.Second
 		})
