@@ -97,16 +97,24 @@ func TestIdleWorkspacesCostNothing(t *testing.T) {
 			out.full = statements("full sweep", pass(ungated, 0, full))
 			out.fullGated = statements("gated full sweep", pass(gated, 0, full))
 			out.tick = statements("renew shards", func() error { return shards.Tick(ctx) })
-			for range 2 {
-				if err := db.InTx(ctx, func(tx *store.Tx) error {
-					return log.Append(ctx, tx, &events.Event{WorkspaceID: busy, Type: "test.event", ActorKind: events.ActorSystem})
-				}); err != nil {
-					t.Fatal(err)
+			// The fewest of three busy drains: on a loaded machine one drain's
+			// count can hold more than its own work (a transaction retried
+			// after a lock timeout, a connection opened afresh), which is no
+			// cost of the idle workspaces.
+			for i := range 3 {
+				for range 2 {
+					if err := db.InTx(ctx, func(tx *store.Tx) error {
+						return log.Append(ctx, tx, &events.Event{WorkspaceID: busy, Type: "test.event", ActorKind: events.ActorSystem})
+					}); err != nil {
+						t.Fatal(err)
+					}
 				}
-			}
-			out.busy = statements("busy sweep", pass(ungated, 1, recent))
-			if n := handled.Swap(0); n != 2 {
-				t.Fatalf("handled %d events in the busy workspace, want 2", n)
+				if n := statements("busy sweep", pass(ungated, 1, recent)); i == 0 || n < out.busy {
+					out.busy = n
+				}
+				if n := handled.Swap(0); n != 2 {
+					t.Fatalf("handled %d events in the busy workspace, want 2", n)
+				}
 			}
 			storetest.MustExec(t, db, `DELETE FROM workspaces`) // the next round starts afresh
 			return out
