@@ -61,9 +61,11 @@ func TestSecurityKnowledgeParserBounds(t *testing.T) {
 		client := tandemv1connect.NewKnowledgeServiceClient(hc, url, connect.WithSendMaxBytes(10<<20))
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				// Generous for a 1 s target under -race on a shared machine;
-				// before the bounds, the quotes took 3 s and 88 s.
-				ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+				// Generous for a 1 s target under -race on a shared machine
+				// (200,000 paragraphs took 15 s there with every test running
+				// at once); before the bounds, the quotes took 3 s and 88 s
+				// alone.
+				ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 				defer cancel()
 				req := &tandemv1.UploadDocumentRequest{WorkspaceId: e.w1.ID, Filename: tc.filename, Content: []byte(tc.content),
 					ClientId: uuid.NewString()}
