@@ -13,6 +13,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -32,7 +33,7 @@ func removeTag(name string) *tandemv1.Action {
 }
 
 // actorsOf returns "kind:id" of the conversation's events of the type.
-func (w *world) actorsOf(conversationID, typ string) []string {
+func (w *world) actorsOf(conversationID string, typ events.Type) []string {
 	w.T.Helper()
 	var out []string
 	if err := w.Srv.DB().SelectContext(w.Ctx, &out, `SELECT `+concatActor(w)+` FROM events
@@ -79,7 +80,7 @@ func TestRuleKeywordHandoff(t *testing.T) {
 			t.Fatalf("tags %v", got)
 		}
 		want := []string{"rule:" + r.GetId()}
-		if got := w.actorsOf(conv.ID, "conversation.handoff"); !slices.Equal(got, want) {
+		if got := w.actorsOf(conv.ID, events.ConversationHandoff); !slices.Equal(got, want) {
 			t.Fatalf("handoff events by %v, want %v", got, want)
 		}
 

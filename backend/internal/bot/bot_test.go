@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -98,7 +99,7 @@ func TestHandoffTriggers(t *testing.T) {
 		go func() {
 			for stream.Receive() {
 				ev := stream.Msg().GetEvent()
-				if ev.GetType() == "conversation.handoff" {
+				if ev.GetType() == string(events.ConversationHandoff) {
 					mu.Lock()
 					seen[ev.GetConversationId()] = ev.GetData()["reason"]
 					mu.Unlock()

@@ -53,7 +53,7 @@ func NewService(db *store.DB, log *events.Log, deps Deps, logger *slog.Logger) *
 // React is the AI agent's reactor handler: it answers each customer message
 // of a conversation it has, once, or hands the conversation off.
 func (s *Service) React(ctx context.Context, ev events.Event) error {
-	if ev.Type != "message.created" || ev.ConversationID == "" {
+	if ev.Type != events.MessageCreated || ev.ConversationID == "" {
 		return nil
 	}
 	var pl conversation.Payload

@@ -81,7 +81,7 @@ func (e *env) refused(t *testing.T, match func(error) bool, fn func() error) {
 func (e *env) create(t *testing.T, p *access.Principal, sc *access.Scope, shortcut, title, body string, personal bool) canned.Response {
 	t.Helper()
 	var r canned.Response
-	storetest.Appends(t, e.DB, "canned_response.created", func() (err error) {
+	storetest.Appends(t, e.DB, events.CannedResponseCreated, func() (err error) {
 		r, err = e.svc.Create(e.Ctx, p, sc, shortcut, title, body, personal)
 		return err
 	})

@@ -98,7 +98,7 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, scope *ac
 			}
 			return fmt.Errorf("insert canned response: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "canned_response.created", &r)
+		return s.appendEvent(ctx, tx, actor, events.CannedResponseCreated, &r)
 	})
 	return r, err
 }
@@ -170,7 +170,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, scope *ac
 			}
 			return fmt.Errorf("update canned response: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "canned_response.updated", &r)
+		return s.appendEvent(ctx, tx, actor, events.CannedResponseUpdated, &r)
 	})
 	return r, err
 }
@@ -185,7 +185,7 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, scope *ac
 		if err := deleteResponse(ctx, tx, id); err != nil {
 			return fmt.Errorf("delete canned response: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "canned_response.deleted", &r)
+		return s.appendEvent(ctx, tx, actor, events.CannedResponseDeleted, &r)
 	})
 }
 
@@ -283,7 +283,7 @@ func (s *Service) changeable(ctx context.Context, tx *store.Tx, p *access.Princi
 // appendEvent records a change to r in tx. A personal response's events are
 // for its owner's eyes (events.Self) only. The fields go under "data", where
 // Watch streams pass them on to clients.
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, r *Response) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, r *Response) error {
 	data := map[string]string{"canned_response_id": r.ID, "shortcut": r.Shortcut, "title": r.Title}
 	vis := events.Agents
 	if r.Personal() {

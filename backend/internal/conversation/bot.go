@@ -155,7 +155,7 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 		prev := before(conv)
 		conv.State = StatePending
 		data := map[string]string{"reason": h.Reason, "detail": h.Detail, "from": string(StateBot), "to": string(StatePending)}
-		if err := s.record(ctx, tx, conv, prev, "conversation.handoff", events.Agents, actor,
+		if err := s.record(ctx, tx, conv, prev, events.ConversationHandoff, events.Agents, actor,
 			activity(conv, actor, "handoff", data, events.Agents), data); err != nil {
 			return err
 		}
@@ -165,7 +165,7 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 		msg := &Message{ID: uuid.NewString(), WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, Kind: KindText,
 			Visibility: string(events.Public), AuthorKind: agent.AuthorKind, AuthorID: agent.ID, AuthorName: agent.Name,
 			Body: h.Message, ClientID: uuid.NewString()}
-		return s.record(ctx, tx, conv, nil, "message.created", events.Public, agent, msg, nil)
+		return s.record(ctx, tx, conv, nil, events.MessageCreated, events.Public, agent, msg, nil)
 	})
 	return done, err
 }

@@ -54,17 +54,17 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			}
 			pl := &ce.pl // shared with the other streams: read only
 			switch ev.Type {
-			case "member.removed":
+			case events.MemberRemoved:
 				if pl.UserID == p.UserID {
 					return account.ErrNoLongerMember
 				}
-			case "member.role_changed":
+			case events.MemberRoleChanged:
 				if pl.UserID == p.UserID {
 					if role, err = h.currentRole(ctx, p, ws); err != nil {
 						return err
 					}
 				}
-			case "api_key.revoked":
+			case events.APIKeyRevoked:
 				if p.Kind == access.KindAPIKey && pl.APIKeyID == p.APIKeyID {
 					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
 				}
@@ -84,7 +84,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			if e.ActorKind == events.ActorUser && e.ActorID == p.UserID {
 				return nil // your own typing
 			}
-			return stream.Send(&tandemv1.WatchResponse{Event: &tandemv1.Event{Type: e.Type, ConversationId: e.ConversationID,
+			return stream.Send(&tandemv1.WatchResponse{Event: &tandemv1.Event{Type: string(e.Type), ConversationId: e.ConversationID,
 				CreateTimeMs: e.CreatedAt, ActorKind: AuthorToProto(e.ActorKind), ActorId: e.ActorID, Typing: e.Typing,
 				Data: map[string]string{"actor_name": e.ActorName}}})
 		},
@@ -137,7 +137,7 @@ func inView(f Filter, pl *Payload, me string) bool {
 }
 
 func (h *Handler) eventToProto(ctx context.Context, ev *events.Event, pl *Payload, contacts map[string]*tandemv1.Contact) (*tandemv1.Event, error) {
-	out := &tandemv1.Event{Id: ev.ID, Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
+	out := &tandemv1.Event{Id: ev.ID, Seq: ev.Seq, Type: string(ev.Type), ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
 		ActorKind: AuthorToProto(ev.ActorKind), ActorId: ev.ActorID, Data: pl.Data}
 	if pl.Conversation != nil {
 		out.Conversation = ToProto(pl.Conversation, nil)

@@ -91,8 +91,8 @@ func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logge
 func (s *Service) React(ctx context.Context, ev events.Event) error {
 	var pl conversation.Payload
 	switch ev.Type {
-	case "conversation.created", "conversation.handoff", "conversation.assigned", "conversation.transferred", "member.mentioned",
-		"message.created", "note.created", "csat.received", "sla.warning", "sla.breach", "conversation.unassigned":
+	case events.ConversationCreated, events.ConversationHandoff, events.ConversationAssigned, events.ConversationTransferred, events.MemberMentioned,
+		events.MessageCreated, events.NoteCreated, events.CSATReceived, events.SLAWarning, events.SLABreach, events.ConversationUnassigned:
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
@@ -107,13 +107,13 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		err         error
 	)
 	switch ev.Type {
-	case "conversation.created":
+	case events.ConversationCreated:
 		if conv == nil || conv.State == conversation.StateBot {
 			return nil // the AI agent has it; its handoff notifies
 		}
 		typ, title, body = NewConversation, "New conversation", shorten(customerWords(conv))
 		to, err = s.audience(ctx, conv)
-	case "conversation.transferred":
+	case events.ConversationTransferred:
 		// To a group's queue: its members hear of it as of a new
 		// conversation there (a transfer to a person is an assignment).
 		if conv == nil || conv.AssigneeID != "" {
@@ -124,19 +124,19 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 			title = pl.Message.AuthorName + " transferred a conversation to your group"
 		}
 		to, err = s.audience(ctx, conv)
-	case "conversation.handoff":
+	case events.ConversationHandoff:
 		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"], pl.Data["detail"])
 		to, err = s.audience(ctx, conv)
-	case "conversation.assigned":
+	case events.ConversationAssigned:
 		typ, title, body = Assigned, "Conversation assigned to you", conv.LastMessagePreview
 		to = []string{pl.Data["assignee_id"]}
-	case "member.mentioned":
+	case events.MemberMentioned:
 		typ, title = Mention, "You were mentioned"
 		if pl.Message != nil {
 			title, body = pl.Message.AuthorName+" mentioned you", pl.Message.Body
 		}
 		to = []string{pl.UserID}
-	case "note.created":
+	case events.NoteCreated:
 		// A whisper notifies the member it is addressed to, who alone
 		// (with its author and supervisors) may read it.
 		if pl.Message == nil || ev.Visibility != conversation.Whisper {
@@ -144,27 +144,27 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		}
 		typ, title, body = Whisper, pl.Message.AuthorName+" whispered to you", pl.Message.Body
 		to = []string{pl.Message.Addressee()}
-	case "message.created":
+	case events.MessageCreated:
 		if pl.Message == nil || pl.Message.AuthorKind != conversation.AuthorCustomer || conv == nil || conv.AssigneeID == "" {
 			return nil
 		}
 		typ, title, body = NewMessage, "New message from "+pl.Message.AuthorName, pl.Message.Body
 		to = append([]string{conv.AssigneeID}, conv.ParticipantIDs...)
-	case "csat.received":
+	case events.CSATReceived:
 		typ, title, body = CSAT, "Rated "+pl.Data["rating"]+"/5", pl.Data["comment"]
 		if conv != nil && conv.AssigneeID != "" {
 			to = []string{conv.AssigneeID}
 		}
-	case "conversation.unassigned":
+	case events.ConversationUnassigned:
 		if pl.Data[conversation.DataNeedsAttention] != "true" {
 			return nil
 		}
 		typ, title = NeedsAttention, "A conversation needs attention"
 		body = fmt.Sprintf("Nobody replied in time the %s times it was assigned: it waits in the queue for someone to take it.", pl.Data["reroutes"])
 		to, err = s.people.Supervisors(ctx, ev.WorkspaceID)
-	case "sla.warning", "sla.breach":
+	case events.SLAWarning, events.SLABreach:
 		typ, title, body = SLAWarning, "SLA deadline close", pl.Data["target"]
-		if ev.Type == "sla.breach" {
+		if ev.Type == events.SLABreach {
 			typ, title = SLABreach, "SLA deadline missed"
 		}
 		to, err = s.audience(ctx, conv)
@@ -225,7 +225,7 @@ func (s *Service) notify(ctx context.Context, ev events.Event, to []string, typ,
 			}
 			payload, _ := json.Marshal(map[string]any{"user_id": userID, "data": map[string]string{
 				"notification_id": n.ID, "type": typ, "conversation_id": convID, "title": n.Title, "body": n.Body}})
-			return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ev.WorkspaceID, Type: "notification.created",
+			return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ev.WorkspaceID, Type: events.NotificationCreated,
 				ActorKind: events.ActorSystem, Visibility: events.Direct, Payload: payload})
 		})
 		if err != nil && !s.db.Dialect.IsUniqueViolation(err) {

@@ -296,14 +296,14 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 					return nil
 				}
 				resp := &tandemv1.WidgetServiceWatchResponse{Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq),
-					Event: &tandemv1.WidgetEvent{Seq: ev.Seq, Type: "conversation.changed", ConversationId: convID, CreateTimeMs: ev.CreatedAt,
+					Event: &tandemv1.WidgetEvent{Seq: ev.Seq, Type: string(events.ConversationChanged), ConversationId: convID, CreateTimeMs: ev.CreatedAt,
 						Conversation: c}}
 				if resp.Queue, err = queue(); err != nil {
 					return err
 				}
 				return stream.Send(resp)
 			}
-			out := &tandemv1.WidgetEvent{Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
+			out := &tandemv1.WidgetEvent{Seq: ev.Seq, Type: string(ev.Type), ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
 				ActorKind: conversation.AuthorToProto(ev.ActorKind)}
 			if pl.Conversation != nil {
 				out.Conversation = h.widgetConv(ctx, pl.Conversation)
@@ -328,7 +328,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 			if e.Visibility != events.Public || e.ConversationID != convID {
 				return nil
 			}
-			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: &tandemv1.WidgetEvent{Type: e.Type,
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: &tandemv1.WidgetEvent{Type: string(e.Type),
 				ConversationId: e.ConversationID, CreateTimeMs: e.CreatedAt, Typing: e.Typing,
 				ActorKind: conversation.AuthorToProto(e.ActorKind), ActorName: e.ActorName}})
 		},
