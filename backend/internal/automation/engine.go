@@ -134,7 +134,7 @@ func (s *Service) run(ctx context.Context, r Rule, ev events.Event, conv *conver
 
 // ruleReason is the handoff reason a rule's conditions imply: words in a
 // message make a keyword rule, anything else an attribute rule.
-func ruleReason(cs []Condition) string {
+func ruleReason(cs []Condition) conversation.HandoffReason {
 	if usesKind(cs, CondText) {
 		return conversation.HandoffKeywordRule
 	}

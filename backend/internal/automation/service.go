@@ -25,7 +25,7 @@ import (
 )
 
 // HandOffFunc is the one handoff operation (bot.Service.HandOff).
-type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error)
+type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID string, reason conversation.HandoffReason, detail, question string) (bool, error)
 
 // Deps are the services rules read and act through.
 type Deps struct {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 	"github.com/tandem-inbox/tandem/backend/internal/page"
@@ -100,14 +101,14 @@ type webhookEvent struct {
 }
 
 type webhookConv struct {
-	ID            string `json:"id"`
-	State         string `json:"state"`
-	Priority      string `json:"priority"`
-	Channel       string `json:"channel"`
-	PageURL       string `json:"page_url"`
-	ContactID     string `json:"contact_id"`
-	GroupID       string `json:"group_id,omitempty"`
-	HandoffReason string `json:"handoff_reason,omitempty"`
+	ID            string                     `json:"id"`
+	State         string                     `json:"state"`
+	Priority      string                     `json:"priority"`
+	Channel       string                     `json:"channel"`
+	PageURL       string                     `json:"page_url"`
+	ContactID     string                     `json:"contact_id"`
+	GroupID       string                     `json:"group_id,omitempty"`
+	HandoffReason conversation.HandoffReason `json:"handoff_reason,omitempty"`
 }
 
 type webhookSpoken struct {

@@ -114,7 +114,7 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 		if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: userName}); err != nil {
 			return err
 		}
-		extra = map[string]string{DataHandoff: HandoffAgentTakeover}
+		extra = map[string]string{DataHandoff: string(HandoffAgentTakeover)}
 	}
 	prev := before(conv)
 	conv.AssigneeID, conv.State = userID, StateActive

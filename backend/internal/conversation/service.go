@@ -482,7 +482,7 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 				if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: actor.Name}); err != nil {
 					return err
 				}
-				extra = map[string]string{DataHandoff: HandoffAgentTakeover}
+				extra = map[string]string{DataHandoff: string(HandoffAgentTakeover)}
 			}
 			conv.AssigneeID, conv.AssignedAt, conv.Reroutes = actor.UserID, store.NowMillis(s.now()), 0
 			return s.moveWith(ctx, tx, conv, StateActive, actor, "agent_reply", extra)

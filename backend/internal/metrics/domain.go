@@ -91,10 +91,8 @@ func NewDomain(reg prometheus.Registerer, workspaceName func(ctx context.Context
 	for _, o := range []string{"ai_resolved", "agent"} {
 		d.closed.WithLabelValues(o)
 	}
-	for _, r := range []string{conversation.HandoffCustomerRequest, conversation.HandoffKeywordRule, conversation.HandoffAttributeRule,
-		conversation.HandoffLowConfidence, conversation.HandoffBotError, conversation.HandoffRepeated, conversation.HandoffAgentTakeover,
-		conversation.HandoffEscalationIntent} {
-		d.handoffs.WithLabelValues(r)
+	for _, r := range conversation.HandoffReasons() {
+		d.handoffs.WithLabelValues(string(r))
 	}
 	for _, a := range []string{conversation.AuthorCustomer, conversation.AuthorAgent, conversation.AuthorBot, conversation.AuthorSystem} {
 		d.messages.WithLabelValues(a)

@@ -125,7 +125,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		}
 		to, err = s.audience(ctx, conv)
 	case events.ConversationHandoff:
-		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"], pl.Data["detail"])
+		typ, title, body = Handoff, "A customer needs a person", reasonText(conversation.HandoffReason(pl.Data["reason"]), pl.Data["detail"])
 		to, err = s.audience(ctx, conv)
 	case events.ConversationAssigned:
 		typ, title, body = Assigned, "Conversation assigned to you", conv.LastMessagePreview
@@ -235,7 +235,7 @@ func (s *Service) notify(ctx context.Context, ev events.Event, to []string, typ,
 	return nil
 }
 
-func reasonText(reason, detail string) string {
+func reasonText(reason conversation.HandoffReason, detail string) string {
 	switch reason {
 	case conversation.HandoffEscalationIntent:
 		if intent := strings.TrimPrefix(detail, "intent: "); intent != "" && intent != detail && intent != "model" {
@@ -253,7 +253,7 @@ func reasonText(reason, detail string) string {
 	case conversation.HandoffRepeated:
 		return "The customer asked the same thing again."
 	}
-	return strings.ReplaceAll(reason, "_", " ")
+	return strings.ReplaceAll(string(reason), "_", " ")
 }
 
 // customerWords is what the customer said last, for a notification about

@@ -98,7 +98,7 @@ func (h *Handler) GetWidgetConfig(ctx context.Context, _ *tandemv1.GetWidgetConf
 
 // HandOffFunc hands a conversation from the AI agent to the team
 // (bot.Service.HandOff).
-type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error)
+type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID string, reason conversation.HandoffReason, detail, question string) (bool, error)
 
 // RateConversation implements WidgetService.RateConversation.
 func (h *Handler) RateConversation(ctx context.Context, req *tandemv1.RateConversationRequest) (*tandemv1.RateConversationResponse, error) {
