@@ -360,7 +360,7 @@ func TestRenderFakes(t *testing.T) {
 		{&contact.Contact{Name: "Ada"}, "Ada|Agent " + e.agent.ID[:4] + "|Fake Shop|" + conv.ID},
 		{nil, "|Agent " + e.agent.ID[:4] + "|Fake Shop|" + conv.ID},
 	} {
-		svc := canned.NewService(db, events.NewLog(db, nil, e.Clock.Now), canned.Sources{Conversations: fakeConversations{conv},
+		svc := canned.NewService(db, events.NewLog(db, nil, e.Clock.Now), canned.Deps{Conversations: fakeConversations{conv},
 			Contacts: fakeContacts{tt.contact}, Users: fakeUsers{}, Workspaces: fakeWorkspaces{}}, canned.Options{Now: e.Clock.Now})
 		got, err := svc.Render(context.Background(), servicetest.As(e.agent), servicetest.Scope(e.w1, access.RoleAgent), r.ID, conv.ID)
 		if err != nil || got != tt.want {

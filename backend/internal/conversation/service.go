@@ -19,14 +19,27 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-// Options tune the service.
-type Options struct {
-	Now func() time.Time
+// Deps are the service's collaborators: the other domains it reads and
+// acts through. Settings go in Options (see server/wire.go).
+type Deps struct {
+	// Accounts names users and API keys in the history.
+	Accounts *account.Service
+	// Contacts names customers in the history.
+	Contacts *contact.Service
+	// Directory answers who belongs where (the workspace, tag and presence
+	// packages).
+	Directory Directory
 	// Attacher binds uploaded files to messages; nil refuses attachments.
 	Attacher Attacher
 	// BotEnabled reports whether the workspace's AI agent takes new
 	// conversations (they start in the bot state); nil means never.
 	BotEnabled func(ctx context.Context, workspaceID string) (bool, error)
+}
+
+// Options tune the service.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// MaxOpenPerVisitor caps a visitor's conversations that are not
 	// closed: starting one more is ResourceExhausted. 0 means no cap.
 	MaxOpenPerVisitor int
@@ -48,19 +61,20 @@ type Service struct {
 	contacts *contact.Service
 	dir      Directory
 	attacher Attacher
-	// botEnabled: see Options.BotEnabled.
+	// botEnabled: see Deps.BotEnabled.
 	botEnabled func(ctx context.Context, workspaceID string) (bool, error)
 	maxOpen    int
 	now        func() time.Time
 }
 
-// NewService returns the conversation service.
-func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *account.Service, contacts *contact.Service, dir Directory, opts Options) *Service {
+// NewService returns the conversation service of the log (and of the hub,
+// which carries typing indicators).
+func NewService(db *store.DB, log *events.Log, hub *events.Hub, deps Deps, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, dir: dir, now: opts.Now,
-		attacher: opts.Attacher, botEnabled: opts.BotEnabled, maxOpen: opts.MaxOpenPerVisitor}
+	return &Service{db: db, log: log, hub: hub, accounts: deps.Accounts, contacts: deps.Contacts, dir: deps.Directory, now: opts.Now,
+		attacher: deps.Attacher, botEnabled: deps.BotEnabled, maxOpen: opts.MaxOpenPerVisitor}
 }
 
 // Actor is who acts, as the history names them.

@@ -64,8 +64,10 @@ type Notification struct {
 	ReadAt         int64  `db:"read_at" json:"read_at"`
 }
 
-// People says who is in a workspace and its groups (the workspace package).
-type People struct {
+// Deps are the collaborators the service needs: who is in a workspace and
+// its groups (the workspace package). Deps holds collaborators, never
+// settings (see server/wire.go).
+type Deps struct {
 	GroupMembers func(ctx context.Context, groupID string) ([]string, error)
 	Members      func(ctx context.Context, workspaceID string) ([]string, error)
 	// Supervisors lists the members who are supervisors or above.
@@ -76,14 +78,14 @@ type People struct {
 type Service struct {
 	db     *store.DB
 	log    *events.Log
-	people People
+	deps   Deps
 	logger *slog.Logger
 	now    func() time.Time
 }
 
 // NewService returns the notification service.
-func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logger) *Service {
-	return &Service{db: db, log: log, people: people, logger: logger, now: time.Now}
+func NewService(db *store.DB, log *events.Log, deps Deps, logger *slog.Logger) *Service {
+	return &Service{db: db, log: log, deps: deps, logger: logger, now: time.Now}
 }
 
 // React is the notify reactor's handler: it works out who hears of the event
@@ -161,7 +163,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		}
 		typ, title = NeedsAttention, "A conversation needs attention"
 		body = fmt.Sprintf("Nobody replied in time the %s times it was assigned: it waits in the queue for someone to take it.", pl.Data["reroutes"])
-		to, err = s.people.Supervisors(ctx, ev.WorkspaceID)
+		to, err = s.deps.Supervisors(ctx, ev.WorkspaceID)
 	case events.SLAWarning, events.SLABreach:
 		typ, title, body = SLAWarning, "SLA deadline close", pl.Data["target"]
 		if ev.Type == events.SLABreach {
@@ -189,9 +191,9 @@ func (s *Service) audience(ctx context.Context, conv *conversation.Conversation)
 	case conv.AssigneeID != "":
 		return []string{conv.AssigneeID}, nil
 	case conv.GroupID != "":
-		return s.people.GroupMembers(ctx, conv.GroupID)
+		return s.deps.GroupMembers(ctx, conv.GroupID)
 	}
-	return s.people.Members(ctx, conv.WorkspaceID)
+	return s.deps.Members(ctx, conv.WorkspaceID)
 }
 
 // notify stores the notification for each member who has the type on, with
