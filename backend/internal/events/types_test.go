@@ -14,7 +14,7 @@ import (
 // TestNoBareEventTypes holds every event type to its constant in types.go:
 // it fails on a string literal anywhere in backend/internal or backend/cmd,
 // code or test, that equals a declared type's value, or that quotes one in
-// SQL ('message.created': pass the constant as an argument instead).
+// SQL (a type in quotes: pass the constant as an argument instead).
 func TestNoBareEventTypes(t *testing.T) {
 	t.Parallel()
 	declared := declaredTypes(t)
