@@ -20,6 +20,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 )
 
@@ -86,7 +87,7 @@ func (s *bareServer) SendMessage(_ context.Context, req *tandemv1.SendMessageReq
 		Contact: &tandemv1.Contact{Id: uuid.NewString(), Name: "Visitor"}, LastMessagePreview: req.GetBody(),
 		LastMessageTimeMs: now, LastActivityTimeMs: now, LastSeq: seq}
 	out := &tandemv1.WatchResponse{Cursor: strconv.FormatInt(seq, 10), Event: &tandemv1.Event{Id: uuid.NewString(), Seq: seq,
-		Type: "message.created", ConversationId: req.GetConversationId(), CreateTimeMs: now, Conversation: conv, Message: msg}}
+		Type: string(events.MessageCreated), ConversationId: req.GetConversationId(), CreateTimeMs: now, Conversation: conv, Message: msg}}
 	s.mu.Lock()
 	for ch := range s.subs {
 		select {

@@ -12,6 +12,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
@@ -94,7 +95,7 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 		for g, keys := range w.agentKeys {
 			for k, key := range keys {
 				streams = append(streams, faulttest.OpenStream(ctx, watchClient, key, w.workspaces[g].ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
-					if ev := m.GetEvent(); ev.GetType() == "message.created" {
+					if ev := m.GetEvent(); ev.GetType() == string(events.MessageCreated) {
 						d.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)
 					}
 				}))

@@ -10,6 +10,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
@@ -79,7 +80,7 @@ func runS4(ctx context.Context, e *env) (*Result, error) {
 		streams := make([]*faulttest.Stream, nStreams)
 		for k := range streams {
 			streams[k] = faulttest.OpenStream(ctx, client, sys.token, ws.ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
-				if d := sys.current.Load(); d != nil && m.GetEvent().GetType() == "message.created" {
+				if d := sys.current.Load(); d != nil && m.GetEvent().GetType() == string(events.MessageCreated) {
 					d.receive(0, k, m.GetEvent().GetMessage().GetBody(), m.GetEvent().GetSeq(), at)
 				}
 			})

@@ -11,6 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
@@ -305,7 +306,7 @@ func s6Storm(ctx context.Context, b *faulttest.Tandemd, token string, w *s6World
 		k := perGroup[g]
 		perGroup[g]++
 		streams[i] = faulttest.OpenStream(ctx, client, token, w.workspaces[g].ID, cur, func(m *tandemv1.WatchResponse, at time.Time) {
-			if ev := m.GetEvent(); ev.GetType() == "message.created" {
+			if ev := m.GetEvent(); ev.GetType() == string(events.MessageCreated) {
 				d.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)
 				if n := d.next.Load(); n != nil {
 					n.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
@@ -64,7 +65,7 @@ func (p *probes) observe(m *tandemv1.WatchResponse, at time.Time) {
 	}
 	msg := ev.GetMessage()
 	ai := msg != nil && isAIReply(msg)
-	handoff := ev.GetType() == "conversation.handoff"
+	handoff := ev.GetType() == string(events.ConversationHandoff)
 	note := msg != nil && isRuleNote(msg)
 	if !ai && !handoff && !note {
 		return

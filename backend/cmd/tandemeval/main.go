@@ -28,6 +28,7 @@ import (
 	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 )
 
 func main() {
@@ -187,7 +188,7 @@ func evaluate(ctx context.Context, suite Suite, mode string, o options, stderr i
 	for i, c := range suite.Cases {
 		results[i] = sc.score(c, transcripts[i])
 		if h, ok := handoffs[c.Set][transcripts[i].ConversationID]; ok {
-			results[i].HandoffReason, results[i].HandoffDetail = reasonName(h.GetReason()), h.GetDetail()
+			results[i].HandoffReason, results[i].HandoffDetail = string(conversation.HandoffReasonFromProto(h.GetReason())), h.GetDetail()
 		}
 	}
 	r := summarize(mode, results)

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -152,11 +151,6 @@ func (t *tandem) handoffs(ctx context.Context, ws workspace) (map[string]*tandem
 			return out, nil
 		}
 	}
-}
-
-// reasonName is a handoff reason as the docs name it ("escalation_intent").
-func reasonName(r tandemv1.HandoffReason) string {
-	return strings.ToLower(strings.TrimPrefix(r.String(), "HANDOFF_REASON_"))
 }
 
 // modelServer serves the scripted model on a loopback port until close.

@@ -320,7 +320,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor *access.Principal, sco
 		if err := insertAPIKey(ctx, tx, &k); err != nil {
 			return fmt.Errorf("insert api key: %w", err)
 		}
-		return s.appendKeyEvent(ctx, tx, actor, "api_key.created", k)
+		return s.appendKeyEvent(ctx, tx, actor, events.APIKeyCreated, k)
 	})
 	if err != nil {
 		return APIKey{}, "", err
@@ -328,7 +328,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, actor *access.Principal, sco
 	return k, secret, nil
 }
 
-func (s *Service) appendKeyEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, k APIKey) error {
+func (s *Service) appendKeyEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, k APIKey) error {
 	payload, _ := json.Marshal(map[string]string{"api_key_id": k.ID, "name": k.Name, "role": string(k.Role)})
 	kind, id := actor.Actor()
 	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: k.WorkspaceID, Type: typ,
@@ -358,7 +358,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, actor *access.Principal, sco
 		if err != nil || !revoked { // already revoked: nothing to do, no event
 			return err
 		}
-		return s.appendKeyEvent(ctx, tx, actor, "api_key.revoked", k)
+		return s.appendKeyEvent(ctx, tx, actor, events.APIKeyRevoked, k)
 	})
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -295,15 +296,15 @@ func TestAPIKeyLifetime(t *testing.T) {
 
 		t.Run("revoke", func(t *testing.T) {
 			e.Clock.Set(servicetest.T0)
-			count := func(typ string) int {
+			count := func(typ events.Type) int {
 				return storetest.Count(t, db, "events", "workspace_id = ? AND type = ?", ws, typ)
 			}
-			created := count("api_key.created")
+			created := count(events.APIKeyCreated)
 			k, secret, err := e.svc.CreateAPIKey(e.Ctx, actor, sc, "to revoke", access.RoleAgent, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := count("api_key.created"); n != created+1 {
+			if n := count(events.APIKeyCreated); n != created+1 {
 				t.Errorf("%d api_key.created events, want %d", n, created+1)
 			}
 			var hash []byte
@@ -329,7 +330,7 @@ func TestAPIKeyLifetime(t *testing.T) {
 			if _, err := authn(secret); err == nil {
 				t.Error("a revoked key authenticates")
 			}
-			if n := count("api_key.revoked"); n != 1 {
+			if n := count(events.APIKeyRevoked); n != 1 {
 				t.Errorf("%d api_key.revoked events, want 1", n)
 			}
 		})

@@ -17,9 +17,6 @@ import (
 
 var priorities = []string{"none", "low", "medium", "high", "urgent"}
 
-var handoffReasons = []string{conversation.HandoffCustomerRequest, conversation.HandoffKeywordRule, conversation.HandoffAttributeRule,
-	conversation.HandoffLowConfidence, conversation.HandoffBotError, conversation.HandoffRepeated}
-
 // button lists the actions a custom action may run: what a customer may
 // cause by pressing a button.
 var button = []string{ActHandOff, ActAddTag, ActRemoveTag, ActPriority, ActNote, ActCanned, ActWebhook}
@@ -39,7 +36,7 @@ func checkActions(as []Action, forButton bool) error {
 		case ActPriority:
 			bad = !slices.Contains(priorities, a.Value)
 		case ActHandOff:
-			bad = a.Reason != "" && !slices.Contains(handoffReasons, a.Reason)
+			bad = a.Reason != "" && !a.Reason.Actionable()
 		case ActSnooze:
 			bad = a.Minutes < 1 || a.Minutes > 43200
 		case ActWebhook:
@@ -65,7 +62,8 @@ type exec struct {
 	key  string
 	// handoffReason is the reason of a hand off that names none; detail
 	// and question go with it.
-	handoffReason, detail, question string
+	handoffReason    conversation.HandoffReason
+	detail, question string
 	// source, trigger and message describe the call in a webhook's body.
 	source  webhookSource
 	trigger *webhookEvent

@@ -23,6 +23,8 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 )
 
 // ReactorName names the rule engine's reactor (its cursors).
@@ -112,11 +114,11 @@ const (
 // hand off's reason ("" to infer it); Minutes a snooze's length; Secret a
 // webhook's signing secret (never shown again).
 type Action struct {
-	Kind    string `json:"kind"`
-	Value   string `json:"value,omitempty"`
-	Reason  string `json:"reason,omitempty"`
-	Minutes int    `json:"minutes,omitempty"`
-	Secret  string `json:"secret,omitempty"`
+	Kind    string                     `json:"kind"`
+	Value   string                     `json:"value,omitempty"`
+	Reason  conversation.HandoffReason `json:"reason,omitempty"`
+	Minutes int                        `json:"minutes,omitempty"`
+	Secret  string                     `json:"secret,omitempty"`
 }
 
 // Conditions is a rule's condition list, stored as JSON.

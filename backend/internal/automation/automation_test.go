@@ -13,6 +13,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -32,7 +33,7 @@ func removeTag(name string) *tandemv1.Action {
 }
 
 // actorsOf returns "kind:id" of the conversation's events of the type.
-func (w *world) actorsOf(conversationID, typ string) []string {
+func (w *world) actorsOf(conversationID string, typ events.Type) []string {
 	w.T.Helper()
 	var out []string
 	if err := w.Srv.DB().SelectContext(w.Ctx, &out, `SELECT `+concatActor(w)+` FROM events
@@ -72,14 +73,14 @@ func TestRuleKeywordHandoff(t *testing.T) {
 		if got := w.State(conv.ID).State; got != conversation.StatePending {
 			t.Fatalf("state %s, want pending", got)
 		}
-		if got := w.Handoffs(conv.ID); !slices.Equal(got, []string{conversation.HandoffKeywordRule}) {
+		if got := w.Handoffs(conv.ID); !slices.Equal(got, []conversation.HandoffReason{conversation.HandoffKeywordRule}) {
 			t.Fatalf("handoffs %v, want one keyword_rule", got)
 		}
 		if got := w.TagNames(conv.ID); !slices.Equal(got, []string{"handoff", "refund"}) {
 			t.Fatalf("tags %v", got)
 		}
 		want := []string{"rule:" + r.GetId()}
-		if got := w.actorsOf(conv.ID, "conversation.handoff"); !slices.Equal(got, want) {
+		if got := w.actorsOf(conv.ID, events.ConversationHandoff); !slices.Equal(got, want) {
 			t.Fatalf("handoff events by %v, want %v", got, want)
 		}
 
@@ -113,13 +114,13 @@ func TestRuleAttributeHandoff(t *testing.T) {
 			name     string
 			visitor  *access.Principal
 			fields   map[string]string
-			handoffs []string
+			handoffs []conversation.HandoffReason
 			tags     []string
 		}{
 			{"signed cart 250", w.SignedVisitor(map[string]any{"cart_value": 250}), nil,
-				[]string{conversation.HandoffAttributeRule}, []string{"big cart", "handoff"}},
+				[]conversation.HandoffReason{conversation.HandoffAttributeRule}, []string{"big cart", "handoff"}},
 			{"pre-chat cart 250", w.Visitor, map[string]string{"cart_value": "250"},
-				[]string{conversation.HandoffAttributeRule}, []string{"big cart", "handoff"}},
+				[]conversation.HandoffReason{conversation.HandoffAttributeRule}, []string{"big cart", "handoff"}},
 			{"signed cart 150", w.SignedVisitor(map[string]any{"cart_value": 150.0}), nil, nil, nil},
 			{"signed VIP", w.SignedVisitor(map[string]any{"vip": true}), nil, nil, []string{"vip"}},
 			{"unsigned VIP", w.Other, map[string]string{"vip": "true"}, nil, nil},
@@ -293,7 +294,7 @@ func TestTalkToAPerson(t *testing.T) {
 				t.Fatalf("state %v after the press", resp.GetConversation().GetState())
 			}
 		}
-		if got := w.Handoffs(conv.ID); !slices.Equal(got, []string{conversation.HandoffCustomerRequest}) {
+		if got := w.Handoffs(conv.ID); !slices.Equal(got, []conversation.HandoffReason{conversation.HandoffCustomerRequest}) {
 			t.Fatalf("handoffs %v, want one customer_request", got)
 		}
 		if got := w.State(conv.ID); got.Priority != "high" || !slices.Contains(w.TagNames(conv.ID), "handoff") {

@@ -45,12 +45,12 @@ func (s *Service) CreateCustomAction(ctx context.Context, actor *access.Principa
 		if err := insertAction(ctx, tx, &a); err != nil {
 			return fmt.Errorf("insert custom action: %w", err)
 		}
-		return s.actionEvent(ctx, tx, actor, "automation.custom_action_created", &a)
+		return s.actionEvent(ctx, tx, actor, events.AutomationCustomActionCreated, &a)
 	})
 	return a, err
 }
 
-func (s *Service) actionEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, a *CustomAction) error {
+func (s *Service) actionEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, a *CustomAction) error {
 	payload, err := json.Marshal(map[string]any{"custom_action": a})
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
@@ -90,7 +90,7 @@ func (s *Service) UpdateCustomAction(ctx context.Context, actor *access.Principa
 		if err := updateAction(ctx, tx, &a); err != nil {
 			return fmt.Errorf("update custom action: %w", err)
 		}
-		return s.actionEvent(ctx, tx, actor, "automation.custom_action_updated", &a)
+		return s.actionEvent(ctx, tx, actor, events.AutomationCustomActionUpdated, &a)
 	})
 	return a, err
 }
@@ -105,7 +105,7 @@ func (s *Service) DeleteCustomAction(ctx context.Context, actor *access.Principa
 		if _, err := tx.ExecContext(ctx, `DELETE FROM custom_actions WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete custom action: %w", err)
 		}
-		return s.actionEvent(ctx, tx, actor, "automation.custom_action_deleted", &a)
+		return s.actionEvent(ctx, tx, actor, events.AutomationCustomActionDeleted, &a)
 	})
 }
 

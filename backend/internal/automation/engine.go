@@ -19,19 +19,19 @@ import (
 // triggerOf names the trigger an event is, if any, and its message.
 func triggerOf(ev events.Event, pl *conversation.Payload) string {
 	switch ev.Type {
-	case "conversation.created":
+	case events.ConversationCreated:
 		return TriggerConversationCreated
-	case "conversation.state_changed":
+	case events.ConversationStateChanged:
 		return TriggerStateChanged
-	case "conversation.tagged":
+	case events.ConversationTagged:
 		return TriggerTagAdded
-	case "conversation.handoff":
+	case events.ConversationHandoff:
 		return TriggerHandoff
-	case "sla.warning":
+	case events.SLAWarning:
 		return TriggerSLAWarning
-	case "sla.breach":
+	case events.SLABreach:
 		return TriggerSLABreach
-	case "message.created":
+	case events.MessageCreated:
 		m := pl.Message
 		if m == nil || m.Kind != conversation.KindText {
 			return ""
@@ -117,7 +117,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 func (s *Service) run(ctx context.Context, r Rule, ev events.Event, conv *conversation.Conversation, msg *conversation.Message) error {
 	x := exec{s: s, p: access.Rule(r.WorkspaceID, r.ID, r.Name), conv: conv, key: r.ID + ":" + ev.ID,
 		handoffReason: ruleReason(r.Conditions), detail: fmt.Sprintf("rule %q", r.Name),
-		source: webhookSource{Kind: "rule", ID: r.ID, Name: r.Name}, trigger: &webhookEvent{EventID: ev.ID, Type: ev.Type}}
+		source: webhookSource{Kind: "rule", ID: r.ID, Name: r.Name}, trigger: &webhookEvent{EventID: ev.ID, Type: string(ev.Type)}}
 	if msg != nil && msg.Kind == conversation.KindText {
 		x.message = msg
 		if msg.AuthorKind == conversation.AuthorCustomer {
@@ -134,7 +134,7 @@ func (s *Service) run(ctx context.Context, r Rule, ev events.Event, conv *conver
 
 // ruleReason is the handoff reason a rule's conditions imply: words in a
 // message make a keyword rule, anything else an attribute rule.
-func ruleReason(cs []Condition) string {
+func ruleReason(cs []Condition) conversation.HandoffReason {
 	if usesKind(cs, CondText) {
 		return conversation.HandoffKeywordRule
 	}

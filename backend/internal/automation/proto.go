@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/bot"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 )
 
@@ -110,7 +109,7 @@ func actionsFromProto(as []*tandemv1.Action) []Action {
 		case *tandemv1.Action_RemoveTag:
 			d = Action{Kind: ActRemoveTag, Value: k.RemoveTag}
 		case *tandemv1.Action_HandOff:
-			d = Action{Kind: ActHandOff, Reason: bot.ReasonFromProto(k.HandOff.GetReason())}
+			d = Action{Kind: ActHandOff, Reason: conversation.HandoffReasonFromProto(k.HandOff.GetReason())}
 		case *tandemv1.Action_AssignGroupId:
 			d = Action{Kind: ActAssignGroup, Value: k.AssignGroupId}
 		case *tandemv1.Action_AssignUserId:
@@ -143,7 +142,7 @@ func actionsToProto(as []Action) []*tandemv1.Action {
 		case ActRemoveTag:
 			a.Kind = &tandemv1.Action_RemoveTag{RemoveTag: d.Value}
 		case ActHandOff:
-			a.Kind = &tandemv1.Action_HandOff{HandOff: &tandemv1.HandOffAction{Reason: bot.ReasonToProto(d.Reason)}}
+			a.Kind = &tandemv1.Action_HandOff{HandOff: &tandemv1.HandOffAction{Reason: conversation.HandoffReasonToProto(d.Reason)}}
 		case ActAssignGroup:
 			a.Kind = &tandemv1.Action_AssignGroupId{AssignGroupId: d.Value}
 		case ActAssignUser:

@@ -25,7 +25,7 @@ import (
 )
 
 // HandOffFunc is the one handoff operation (bot.Service.HandOff).
-type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error)
+type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID string, reason conversation.HandoffReason, detail, question string) (bool, error)
 
 // Deps are the services rules read and act through.
 type Deps struct {
@@ -109,7 +109,7 @@ func (s *Service) Reactor() *events.Reactor { return s.reactor }
 // hands "refund" off must win over the AI agent answering it. Events the
 // rules already saw are not acted on twice.
 func (s *Service) Settle(ctx context.Context, ev events.Event) error {
-	if ev.Type != "message.created" {
+	if ev.Type != events.MessageCreated {
 		return nil
 	}
 	var n int
@@ -170,7 +170,7 @@ func (s *Service) CreateRule(ctx context.Context, actor *access.Principal, works
 		if err := insertRule(ctx, tx, &r); err != nil {
 			return fmt.Errorf("insert rule: %w", err)
 		}
-		return s.ruleEvent(ctx, tx, actor, "automation.rule_created", &r)
+		return s.ruleEvent(ctx, tx, actor, events.AutomationRuleCreated, &r)
 	})
 	return r, err
 }
@@ -180,7 +180,7 @@ func (s *Service) CreateRule(ctx context.Context, actor *access.Principal, works
 // turned off (or deleted) the engine, gated, stops reacting there. The
 // workspace row the event locks serializes rule changes, and the count is a
 // locking read, so two changes at once cannot both miss each other.
-func (s *Service) ruleEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, r *Rule) error {
+func (s *Service) ruleEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, r *Rule) error {
 	payload, err := json.Marshal(map[string]any{"rule": r})
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
@@ -233,7 +233,7 @@ func (s *Service) UpdateRule(ctx context.Context, actor *access.Principal, id st
 		if err := updateRule(ctx, tx, &r); err != nil {
 			return fmt.Errorf("update rule: %w", err)
 		}
-		return s.ruleEvent(ctx, tx, actor, "automation.rule_updated", &r)
+		return s.ruleEvent(ctx, tx, actor, events.AutomationRuleUpdated, &r)
 	})
 	return r, err
 }
@@ -249,7 +249,7 @@ func (s *Service) DeleteRule(ctx context.Context, actor *access.Principal, id st
 			return fmt.Errorf("delete rule: %w", err)
 		}
 		r.Enabled = false
-		return s.ruleEvent(ctx, tx, actor, "automation.rule_deleted", &r)
+		return s.ruleEvent(ctx, tx, actor, events.AutomationRuleDeleted, &r)
 	})
 }
 
@@ -284,7 +284,7 @@ func (s *Service) ReorderRules(ctx context.Context, actor *access.Principal, wor
 		}
 		payload, _ := json.Marshal(map[string]any{"rule_ids": ids})
 		kind, id := actor.Actor()
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "automation.rules_reordered",
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: events.AutomationRulesReordered,
 			ActorKind: kind, ActorID: id, Visibility: events.Admins, Payload: payload})
 	})
 	return out, err

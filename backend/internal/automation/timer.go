@@ -78,13 +78,13 @@ func (s *Service) arm(ctx context.Context, rules []Rule, ev events.Event, pl *co
 	// pending_for is armed by entering the queue: a new pending
 	// conversation, or a change whose before-state was not pending.
 	enteredPending := state == conversation.StatePending &&
-		(ev.Type == "conversation.created" || (pl.Before != nil && pl.Before.State != conversation.StatePending))
+		(ev.Type == events.ConversationCreated || (pl.Before != nil && pl.Before.State != conversation.StatePending))
 	// no_agent_reply is armed by the conversation reaching the team from
 	// the AI agent (a handoff, a takeover): its customer waits for a person
 	// from then on.
 	reachedTeam := withTeam(state) && pl.Before != nil && pl.Before.State == conversation.StateBot
 	author := ""
-	if ev.Type == "message.created" && pl.Message != nil && pl.Message.Kind == conversation.KindText {
+	if ev.Type == events.MessageCreated && pl.Message != nil && pl.Message.Kind == conversation.KindText {
 		author = pl.Message.AuthorKind
 	}
 	for _, r := range rules {

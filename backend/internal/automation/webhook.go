@@ -15,6 +15,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 	"github.com/tandem-inbox/tandem/backend/internal/page"
@@ -71,6 +72,10 @@ func Sign(secret, timestamp string, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
+// webhookType is the type of every webhook call's body. It names the call,
+// not an event of the log: the event that made the call is its trigger.
+const webhookType = "automation.webhook"
+
 // webhookBody is what a webhook call says: the conversation (no notes, no
 // agents' details) and what made the call.
 type webhookBody struct {
@@ -96,14 +101,14 @@ type webhookEvent struct {
 }
 
 type webhookConv struct {
-	ID            string `json:"id"`
-	State         string `json:"state"`
-	Priority      string `json:"priority"`
-	Channel       string `json:"channel"`
-	PageURL       string `json:"page_url"`
-	ContactID     string `json:"contact_id"`
-	GroupID       string `json:"group_id,omitempty"`
-	HandoffReason string `json:"handoff_reason,omitempty"`
+	ID            string                     `json:"id"`
+	State         string                     `json:"state"`
+	Priority      string                     `json:"priority"`
+	Channel       string                     `json:"channel"`
+	PageURL       string                     `json:"page_url"`
+	ContactID     string                     `json:"contact_id"`
+	GroupID       string                     `json:"group_id,omitempty"`
+	HandoffReason conversation.HandoffReason `json:"handoff_reason,omitempty"`
 }
 
 type webhookSpoken struct {
@@ -121,7 +126,7 @@ func (x *exec) enqueue(ctx context.Context, i int, a Action) error {
 		return err
 	}
 	id, now := x.clientID(i), store.NowMillis(x.s.now())
-	body := webhookBody{ID: id, Type: "automation.webhook", WorkspaceID: c.WorkspaceID, CreatedAt: now, Source: x.source,
+	body := webhookBody{ID: id, Type: webhookType, WorkspaceID: c.WorkspaceID, CreatedAt: now, Source: x.source,
 		Trigger: x.trigger, Conversation: webhookConv{ID: c.ID, State: string(c.State), Priority: c.Priority, Channel: c.Channel,
 			PageURL: c.PageURL, ContactID: c.ContactID, GroupID: c.GroupID, HandoffReason: c.HandoffReason}}
 	if x.message != nil {
@@ -217,7 +222,7 @@ func (s *Service) attempt(ctx context.Context, d *Delivery) error {
 		}
 		payload, _ := json.Marshal(map[string]any{"data": map[string]string{"delivery_id": d.ID, "url": d.URL,
 			"source_id": d.SourceID, "error": d.LastError}})
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: "automation.webhook_dead",
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: events.AutomationWebhookDead,
 			ConversationID: d.ConversationID, ActorKind: events.ActorSystem, Visibility: events.Admins, Payload: payload})
 	})
 }
@@ -312,7 +317,7 @@ func (s *Service) Redeliver(ctx context.Context, actor *access.Principal, id str
 		}
 		payload, _ := json.Marshal(map[string]any{"data": map[string]string{"delivery_id": d.ID, "url": d.URL}})
 		kind, aid := actor.Actor()
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: "automation.webhook_redelivered",
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: events.AutomationWebhookRedelivered,
 			ConversationID: d.ConversationID, ActorKind: kind, ActorID: aid, Visibility: events.Admins, Payload: payload})
 	})
 	return d, err

@@ -18,6 +18,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -176,7 +177,7 @@ func TestWebhookDelivery(t *testing.T) {
 		}
 		var deadEvents int
 		if err := w.Srv.DB().GetContext(w.Ctx, &deadEvents, `SELECT COUNT(*) FROM events WHERE workspace_id = ? AND type = ?`,
-			w.W1.ID, "automation.webhook_dead"); err != nil {
+			w.W1.ID, events.AutomationWebhookDead); err != nil {
 			t.Fatal(err)
 		}
 		if deadEvents != 1 {

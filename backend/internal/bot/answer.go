@@ -15,7 +15,7 @@ import (
 type answer struct {
 	text     string
 	info     conversation.BotAnswer
-	handoff  string // a conversation.Handoff* reason when it must not answer
+	handoff  conversation.HandoffReason // why it must not answer, when it must not
 	detail   string
 	question string
 	// lang is the language the customer wrote in (ISO 639-1), or "".

@@ -21,6 +21,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -93,14 +94,14 @@ func TestHandoffTriggers(t *testing.T) {
 		}
 		var (
 			mu   sync.Mutex
-			seen = map[string]string{} // conversation -> handoff reason
+			seen = map[string]conversation.HandoffReason{} // conversation -> handoff reason
 		)
 		go func() {
 			for stream.Receive() {
 				ev := stream.Msg().GetEvent()
-				if ev.GetType() == "conversation.handoff" {
+				if ev.GetType() == string(events.ConversationHandoff) {
 					mu.Lock()
-					seen[ev.GetConversationId()] = ev.GetData()["reason"]
+					seen[ev.GetConversationId()] = conversation.HandoffReason(ev.GetData()["reason"])
 					mu.Unlock()
 				}
 			}
@@ -148,7 +149,7 @@ func TestHandoffTriggers(t *testing.T) {
 				handoffTag = tg.ID
 			}
 		}
-		for id, want := range map[string]string{
+		for id, want := range map[string]conversation.HandoffReason{
 			asked.ID: conversation.HandoffCustomerRequest, unsure.ID: conversation.HandoffLowConfidence,
 			repeated.ID: conversation.HandoffRepeated, taken.ID: conversation.HandoffAgentTakeover,
 		} {
@@ -174,7 +175,7 @@ func TestHandoffTriggers(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		mu.Lock()
-		for id, want := range map[string]string{asked.ID: conversation.HandoffCustomerRequest, unsure.ID: conversation.HandoffLowConfidence,
+		for id, want := range map[string]conversation.HandoffReason{asked.ID: conversation.HandoffCustomerRequest, unsure.ID: conversation.HandoffLowConfidence,
 			repeated.ID: conversation.HandoffRepeated} {
 			if seen[id] != want {
 				t.Errorf("the agent's stream saw %q for the %s handoff", seen[id], want)
@@ -362,7 +363,7 @@ func TestBotLLM(t *testing.T) {
 		name   string
 		reply  func(string, string) (int, string)
 		ask    string
-		reason string
+		reason conversation.HandoffReason
 	}{
 		{"made-up citation", answerWith("Free shipping forever.", true, func([]string) []string { return []string{"nope#0"} }),
 			"How long does standard shipping take?", conversation.HandoffBotError},

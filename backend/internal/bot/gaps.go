@@ -219,7 +219,7 @@ func (h *Handler) ListKnowledgeGaps(ctx context.Context, req *tandemv1.ListKnowl
 		}
 		for _, q := range g.Questions[:min(len(g.Questions), 10)] {
 			pg.Questions = append(pg.Questions, &tandemv1.KnowledgeGapQuestion{ConversationId: q.ConversationID, Question: q.Question,
-				Reason: ReasonToProto(q.Reason), CreateTimeMs: q.CreatedAt})
+				Reason: conversation.HandoffReasonToProto(q.Reason), CreateTimeMs: q.CreatedAt})
 		}
 		resp.Gaps = append(resp.Gaps, pg)
 	}

@@ -61,45 +61,20 @@ func (h *Handler) UpdateBotSettings(ctx context.Context, req *tandemv1.UpdateBot
 	return &tandemv1.UpdateBotSettingsResponse{Settings: SettingsToProto(st)}, nil
 }
 
-var reasons = map[string]tandemv1.HandoffReason{
-	conversation.HandoffCustomerRequest: tandemv1.HandoffReason_HANDOFF_REASON_CUSTOMER_REQUEST,
-	conversation.HandoffKeywordRule:     tandemv1.HandoffReason_HANDOFF_REASON_KEYWORD_RULE,
-	conversation.HandoffAttributeRule:   tandemv1.HandoffReason_HANDOFF_REASON_ATTRIBUTE_RULE,
-	conversation.HandoffLowConfidence:   tandemv1.HandoffReason_HANDOFF_REASON_LOW_CONFIDENCE,
-	conversation.HandoffBotError:        tandemv1.HandoffReason_HANDOFF_REASON_BOT_ERROR,
-	conversation.HandoffRepeated:        tandemv1.HandoffReason_HANDOFF_REASON_REPEATED_QUESTION,
-	conversation.HandoffAgentTakeover:   tandemv1.HandoffReason_HANDOFF_REASON_AGENT_TAKEOVER,
-
-	conversation.HandoffEscalationIntent: tandemv1.HandoffReason_HANDOFF_REASON_ESCALATION_INTENT,
-}
-
-// ReasonToProto converts a handoff reason.
-func ReasonToProto(r string) tandemv1.HandoffReason { return reasons[r] }
-
-// ReasonFromProto converts a handoff reason ("" for unspecified).
-func ReasonFromProto(r tandemv1.HandoffReason) string {
-	for k, v := range reasons {
-		if v == r {
-			return k
-		}
-	}
-	return ""
-}
-
 // ListHandoffs implements BotService.ListHandoffs.
 func (h *Handler) ListHandoffs(ctx context.Context, req *tandemv1.ListHandoffsRequest) (*tandemv1.ListHandoffsResponse, error) {
 	hs, next, counts, err := h.svc.Handoffs(ctx, access.ScopeFrom(ctx).WorkspaceID, req.GetStartTimeMs(), req.GetEndTimeMs(),
-		ReasonFromProto(req.GetReason()), req.GetPageSize(), req.GetPageToken())
+		conversation.HandoffReasonFromProto(req.GetReason()), req.GetPageSize(), req.GetPageToken())
 	if err != nil {
 		return nil, err
 	}
 	resp := &tandemv1.ListHandoffsResponse{NextPageToken: next}
 	for _, x := range hs {
 		resp.Handoffs = append(resp.Handoffs, &tandemv1.Handoff{Id: x.ID, ConversationId: x.ConversationID,
-			Reason: ReasonToProto(x.Reason), Detail: x.Detail, Question: x.Question, CreateTimeMs: x.CreatedAt})
+			Reason: conversation.HandoffReasonToProto(x.Reason), Detail: x.Detail, Question: x.Question, CreateTimeMs: x.CreatedAt})
 	}
 	for r, n := range counts {
-		resp.Counts = append(resp.Counts, &tandemv1.HandoffCount{Reason: ReasonToProto(r), Count: n})
+		resp.Counts = append(resp.Counts, &tandemv1.HandoffCount{Reason: conversation.HandoffReasonToProto(r), Count: n})
 	}
 	return resp, nil
 }

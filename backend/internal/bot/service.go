@@ -53,7 +53,7 @@ func NewService(db *store.DB, log *events.Log, deps Deps, logger *slog.Logger) *
 // React is the AI agent's reactor handler: it answers each customer message
 // of a conversation it has, once, or hands the conversation off.
 func (s *Service) React(ctx context.Context, ev events.Event) error {
-	if ev.Type != "message.created" || ev.ConversationID == "" {
+	if ev.Type != events.MessageCreated || ev.ConversationID == "" {
 		return nil
 	}
 	var pl conversation.Payload
@@ -267,7 +267,7 @@ func normalize(s string) string {
 // reason: the one path every trigger takes (the AI agent itself, rules,
 // custom actions, the customer's "Talk to a person"). It reports whether it
 // did (false when the AI agent no longer had the conversation).
-func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error) {
+func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID, conversationID string, reason conversation.HandoffReason, detail, question string) (bool, error) {
 	st, err := s.Settings(ctx, workspaceID)
 	if err != nil {
 		return false, err
@@ -340,17 +340,17 @@ func (s *Service) wait(ctx context.Context, conv conversation.Conversation) stri
 
 // Handoff is one recorded handoff.
 type Handoff struct {
-	ID             string `db:"id"`
-	ConversationID string `db:"conversation_id"`
-	Reason         string `db:"reason"`
-	Detail         string `db:"detail"`
-	Question       string `db:"question"`
-	CreatedAt      int64  `db:"created_at"`
+	ID             string                     `db:"id"`
+	ConversationID string                     `db:"conversation_id"`
+	Reason         conversation.HandoffReason `db:"reason"`
+	Detail         string                     `db:"detail"`
+	Question       string                     `db:"question"`
+	CreatedAt      int64                      `db:"created_at"`
 }
 
 // Handoffs pages through the workspace's handoffs in [from, until), newest
 // first, optionally of one reason, and counts all of them by reason.
-func (s *Service) Handoffs(ctx context.Context, workspaceID string, from, until int64, reason string, size int32, token string) ([]Handoff, string, map[string]int64, error) {
+func (s *Service) Handoffs(ctx context.Context, workspaceID string, from, until int64, reason conversation.HandoffReason, size int32, token string) ([]Handoff, string, map[conversation.HandoffReason]int64, error) {
 	if until <= 0 {
 		until = 1<<62 - 1
 	}
@@ -378,14 +378,14 @@ func (s *Service) Handoffs(ctx context.Context, workspaceID string, from, until 
 	}
 	hs, next := page.Cut(hs, limit, func(h Handoff) []any { return []any{h.CreatedAt, h.ID} })
 	var counts []struct {
-		Reason string `db:"reason"`
-		N      int64  `db:"n"`
+		Reason conversation.HandoffReason `db:"reason"`
+		N      int64                      `db:"n"`
 	}
 	if err := s.db.SelectContext(ctx, &counts, `SELECT reason, COUNT(*) AS n FROM handoffs
 		WHERE workspace_id = ? AND created_at >= ? AND created_at < ? GROUP BY reason`, workspaceID, from, until); err != nil {
 		return nil, "", nil, fmt.Errorf("count handoffs: %w", err)
 	}
-	byReason := map[string]int64{}
+	byReason := map[conversation.HandoffReason]int64{}
 	for _, c := range counts {
 		byReason[c.Reason] = c.N
 	}

@@ -227,7 +227,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 		}
 		payload, _ := json.Marshal(st)
 		kind, id := actor.Actor()
-		ev := &events.Event{WorkspaceID: workspaceID, Type: "bot.settings_updated", ActorKind: kind,
+		ev := &events.Event{WorkspaceID: workspaceID, Type: events.BotSettingsUpdated, ActorKind: kind,
 			ActorID: id, Visibility: events.Admins, Payload: payload}
 		if err := s.log.Append(ctx, tx, ev); err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/bot"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -68,7 +69,7 @@ func TestIntentSettings(t *testing.T) {
 		}
 
 		off := false
-		ev := storetest.Appends(t, db, "bot.settings_updated", func() error {
+		ev := storetest.Appends(t, db, events.BotSettingsUpdated, func() error {
 			_, err := svc.Update(ctx, owner, wsID, bot.Patch{Intents: []bot.IntentPatch{
 				{Name: bot.IntentHuman, Enabled: &off},
 				{Name: bot.IntentRefund, Phrases: []string{"  extended warranty ", "Extended Warranty", "garantía extendida"}},

@@ -51,8 +51,9 @@ func newEnv(t *testing.T, db *store.DB) *env {
 	e := &env{Env: servicetest.New(db, servicetest.Options{})}
 	now := e.Clock.Now
 	e.contacts = contact.NewService(db, e.Log, e.Workspaces, contact.Options{Now: now})
-	e.convs = conversation.NewService(db, e.Log, events.NewHub(db, time.Second), e.Accounts, e.contacts, directory{e.Workspaces}, conversation.Options{Now: now})
-	e.svc = canned.NewService(db, e.Log, canned.Sources{Conversations: e.convs, Contacts: e.contacts, Users: e.Accounts, Workspaces: e.Workspaces},
+	e.convs = conversation.NewService(db, e.Log, events.NewHub(db, time.Second), conversation.Deps{Accounts: e.Accounts, Contacts: e.contacts,
+		Directory: directory{e.Workspaces}}, conversation.Options{Now: now})
+	e.svc = canned.NewService(db, e.Log, canned.Deps{Conversations: e.convs, Contacts: e.contacts, Users: e.Accounts, Workspaces: e.Workspaces},
 		canned.Options{Now: now})
 	e.owner, e.sup, e.agent, e.agent2 = e.User(t, "Olivia"), e.User(t, "Sam"), e.User(t, "Grace"), e.User(t, "Alan")
 	var err error
@@ -81,7 +82,7 @@ func (e *env) refused(t *testing.T, match func(error) bool, fn func() error) {
 func (e *env) create(t *testing.T, p *access.Principal, sc *access.Scope, shortcut, title, body string, personal bool) canned.Response {
 	t.Helper()
 	var r canned.Response
-	storetest.Appends(t, e.DB, "canned_response.created", func() (err error) {
+	storetest.Appends(t, e.DB, events.CannedResponseCreated, func() (err error) {
 		r, err = e.svc.Create(e.Ctx, p, sc, shortcut, title, body, personal)
 		return err
 	})

@@ -41,9 +41,10 @@ type Workspaces interface {
 	Get(ctx context.Context, id string) (workspace.Workspace, error)
 }
 
-// Sources are the other domains rendering reads from, each through the one
-// method it needs, so that tests can pass small fakes.
-type Sources struct {
+// Deps are the collaborators the service needs: the other domains rendering
+// reads from, each through the one method it needs, so that tests can pass
+// small fakes. Settings go in Options (see server/wire.go).
+type Deps struct {
 	Conversations Conversations
 	Contacts      Contacts
 	Users         Users
@@ -58,18 +59,18 @@ type Options struct {
 
 // Service manages canned responses.
 type Service struct {
-	db  *store.DB
-	log *events.Log
-	src Sources
-	now func() time.Time
+	db   *store.DB
+	log  *events.Log
+	deps Deps
+	now  func() time.Time
 }
 
 // NewService returns the canned response service.
-func NewService(db *store.DB, log *events.Log, src Sources, opts Options) *Service {
+func NewService(db *store.DB, log *events.Log, deps Deps, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, src: src, now: opts.Now}
+	return &Service{db: db, log: log, deps: deps, now: opts.Now}
 }
 
 // Create saves a response in the scope's workspace: workspace-wide, which
@@ -98,7 +99,7 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, scope *ac
 			}
 			return fmt.Errorf("insert canned response: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "canned_response.created", &r)
+		return s.appendEvent(ctx, tx, actor, events.CannedResponseCreated, &r)
 	})
 	return r, err
 }
@@ -170,7 +171,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, scope *ac
 			}
 			return fmt.Errorf("update canned response: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "canned_response.updated", &r)
+		return s.appendEvent(ctx, tx, actor, events.CannedResponseUpdated, &r)
 	})
 	return r, err
 }
@@ -185,7 +186,7 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, scope *ac
 		if err := deleteResponse(ctx, tx, id); err != nil {
 			return fmt.Errorf("delete canned response: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "canned_response.deleted", &r)
+		return s.appendEvent(ctx, tx, actor, events.CannedResponseDeleted, &r)
 	})
 }
 
@@ -207,7 +208,7 @@ func (s *Service) RenderDetail(ctx context.Context, p *access.Principal, scope *
 	if err != nil {
 		return Rendered{}, err
 	}
-	conv, err := s.src.Conversations.Get(ctx, r.WorkspaceID, conversationID)
+	conv, err := s.deps.Conversations.Get(ctx, r.WorkspaceID, conversationID)
 	if apperr.Is(err, apperr.NotFound) {
 		return Rendered{}, ErrNotConversation
 	}
@@ -216,7 +217,7 @@ func (s *Service) RenderDetail(ctx context.Context, p *access.Principal, scope *
 	}
 	// A conversation's contact is not expected to vanish; if it has, the
 	// customer's variables render empty rather than the call failing.
-	c, err := s.src.Contacts.Get(ctx, r.WorkspaceID, conv.ContactID)
+	c, err := s.deps.Contacts.Get(ctx, r.WorkspaceID, conv.ContactID)
 	if err != nil && !apperr.Is(err, apperr.NotFound) {
 		return Rendered{}, fmt.Errorf("render: %w", err)
 	}
@@ -224,13 +225,13 @@ func (s *Service) RenderDetail(ctx context.Context, p *access.Principal, scope *
 	// empty when an integration renders.
 	agent := ""
 	if p.Kind == access.KindUser {
-		u, err := s.src.Users.User(ctx, p.UserID)
+		u, err := s.deps.Users.User(ctx, p.UserID)
 		if err != nil {
 			return Rendered{}, fmt.Errorf("render: %w", err)
 		}
 		agent = u.DisplayName
 	}
-	w, err := s.src.Workspaces.Get(ctx, r.WorkspaceID)
+	w, err := s.deps.Workspaces.Get(ctx, r.WorkspaceID)
 	if err != nil {
 		return Rendered{}, fmt.Errorf("render: %w", err)
 	}
@@ -283,7 +284,7 @@ func (s *Service) changeable(ctx context.Context, tx *store.Tx, p *access.Princi
 // appendEvent records a change to r in tx. A personal response's events are
 // for its owner's eyes (events.Self) only. The fields go under "data", where
 // Watch streams pass them on to clients.
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, r *Response) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, r *Response) error {
 	data := map[string]string{"canned_response_id": r.ID, "shortcut": r.Shortcut, "title": r.Title}
 	vis := events.Agents
 	if r.Personal() {

@@ -28,7 +28,7 @@ func TestCreateListSearch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		sup, agent := servicetest.Scope(e.w1, access.RoleSupervisor), servicetest.Scope(e.w1, access.RoleAgent)
-		ev := storetest.Appends(t, e.DB, "canned_response.created", func() error {
+		ev := storetest.Appends(t, e.DB, events.CannedResponseCreated, func() error {
 			r, err := e.svc.Create(e.Ctx, servicetest.As(e.sup), sup, "refund", "  Refund policy ", "Refunds take 5 days, {{customer.name}}.", false)
 			if r.Title != "Refund policy" || r.OwnerUserID != "" || r.CreatedBy != e.sup.ID || r.CreatedAt != servicetest.T0.UnixMilli() {
 				t.Errorf("created %+v", r)
@@ -122,7 +122,7 @@ func TestShortcutsAndFields(t *testing.T) {
 			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, greet.ID, new("refund"), nil, nil)
 			return err
 		})
-		storetest.Appends(t, e.DB, "canned_response.updated", func() error {
+		storetest.Appends(t, e.DB, events.CannedResponseUpdated, func() error {
 			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, greet.ID, new("hello"), nil, nil)
 			return err
 		})
@@ -184,7 +184,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 			return err
 		})
 		e.refused(t, denied, func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.agent), agent, wide.ID) })
-		ev := storetest.Appends(t, e.DB, "canned_response.updated", func() error {
+		ev := storetest.Appends(t, e.DB, events.CannedResponseUpdated, func() error {
 			r, err := e.svc.Update(e.Ctx, e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin), wide.ID, nil, new("Refunds"), new("New body"))
 			if r.Title != "Refunds" || r.Body != "New body" || r.Shortcut != "refund" {
 				t.Errorf("updated %+v", r)
@@ -205,7 +205,7 @@ func TestWhoMayDoWhat(t *testing.T) {
 			return err
 		})
 		var mine canned.Response
-		ev = storetest.Appends(t, e.DB, "canned_response.created", func() (err error) {
+		ev = storetest.Appends(t, e.DB, events.CannedResponseCreated, func() (err error) {
 			mine, err = e.svc.Create(e.Ctx, servicetest.As(e.agent), agent, "mine", "Mine", "Body", true)
 			return err
 		})
@@ -245,18 +245,18 @@ func TestWhoMayDoWhat(t *testing.T) {
 			}
 			e.refused(t, notFound, func() error { return e.svc.Delete(e.Ctx, e.w2Owner, sc, id) })
 		}
-		ev = storetest.Appends(t, e.DB, "canned_response.updated", func() error {
+		ev = storetest.Appends(t, e.DB, events.CannedResponseUpdated, func() error {
 			_, err := e.svc.Update(e.Ctx, servicetest.As(e.agent), agent, mine.ID, nil, nil, new("Better body"))
 			return err
 		})
 		if ev.Visibility != events.Self {
 			t.Errorf("personal update event %+v", ev)
 		}
-		ev = storetest.Appends(t, e.DB, "canned_response.deleted", func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.agent), agent, mine.ID) })
+		ev = storetest.Appends(t, e.DB, events.CannedResponseDeleted, func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.agent), agent, mine.ID) })
 		if ev.Visibility != events.Self {
 			t.Errorf("personal delete event %+v", ev)
 		}
-		storetest.Appends(t, e.DB, "canned_response.deleted", func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.sup), sup, wide.ID) })
+		storetest.Appends(t, e.DB, events.CannedResponseDeleted, func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.sup), sup, wide.ID) })
 		e.refused(t, notFound, func() error { return e.svc.Delete(e.Ctx, servicetest.As(e.sup), sup, wide.ID) })
 
 		// The resolver the authorizer uses.
@@ -360,7 +360,7 @@ func TestRenderFakes(t *testing.T) {
 		{&contact.Contact{Name: "Ada"}, "Ada|Agent " + e.agent.ID[:4] + "|Fake Shop|" + conv.ID},
 		{nil, "|Agent " + e.agent.ID[:4] + "|Fake Shop|" + conv.ID},
 	} {
-		svc := canned.NewService(db, events.NewLog(db, nil, e.Clock.Now), canned.Sources{Conversations: fakeConversations{conv},
+		svc := canned.NewService(db, events.NewLog(db, nil, e.Clock.Now), canned.Deps{Conversations: fakeConversations{conv},
 			Contacts: fakeContacts{tt.contact}, Users: fakeUsers{}, Workspaces: fakeWorkspaces{}}, canned.Options{Now: e.Clock.Now})
 		got, err := svc.Render(context.Background(), servicetest.As(e.agent), servicetest.Scope(e.w1, access.RoleAgent), r.ID, conv.ID)
 		if err != nil || got != tt.want {
@@ -370,7 +370,7 @@ func TestRenderFakes(t *testing.T) {
 	var payload map[string]map[string]string
 	var created storetest.EventRow
 	for _, ev := range storetest.Events(t, e.DB) {
-		if ev.Type == "canned_response.created" {
+		if ev.Type == events.CannedResponseCreated {
 			created = ev
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -78,7 +79,7 @@ func TestContacts(t *testing.T) {
 		if ids := search("crm%7"); len(ids) != 0 {
 			t.Errorf("wildcards are not literal: %v", ids)
 		}
-		if n := storetest.Count(t, w.Srv.DB(), "events", "type = 'contact.updated' AND workspace_id = ?", w.W1.ID); n < 1 {
+		if n := storetest.Count(t, w.Srv.DB(), "events", "type = ? AND workspace_id = ?", events.ContactUpdated, w.W1.ID); n < 1 {
 			t.Error("no contact.updated event")
 		}
 	})

@@ -40,7 +40,7 @@ func (s *Service) ForEmail(ctx context.Context, workspaceID, address, name strin
 		if err != nil {
 			return fmt.Errorf("encode contact.created: %w", err)
 		}
-		if err := s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "contact.created",
+		if err := s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: events.ContactCreated,
 			ActorKind: events.ActorVisitor, ActorID: c.ID, Visibility: events.Agents, Payload: payload}); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -234,7 +235,7 @@ func TestSecurityWidgetSecretRotation(t *testing.T) {
 		// Each rotation is one event for admins, with no secret in it.
 		var payloads []string
 		if err := w.Srv.DB().SelectContext(w.Ctx, &payloads, `SELECT payload FROM events WHERE workspace_id = ? AND type = ? ORDER BY seq`,
-			id, "workspace.widget_secret_rotated"); err != nil {
+			id, events.WorkspaceWidgetSecretRotated); err != nil {
 			t.Fatal(err)
 		}
 		if len(payloads) != 4 {

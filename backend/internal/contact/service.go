@@ -136,9 +136,9 @@ func (s *Service) startSession(ctx context.Context, ws workspace.Workspace, req 
 		if err := insertSession(ctx, tx, uuid.NewString(), ws.ID, c.ID, hash, now, expires); err != nil {
 			return fmt.Errorf("insert visitor session: %w", err)
 		}
-		typ := "contact.updated"
+		typ := events.ContactUpdated
 		if created {
-			typ = "contact.created"
+			typ = events.ContactCreated
 		}
 		payload, _ := json.Marshal(map[string]any{"contact": c})
 		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ws.ID, Type: typ, ActorKind: events.ActorVisitor, ActorID: c.ID,
@@ -233,7 +233,7 @@ func (s *Service) edit(ctx context.Context, actor *access.Principal, workspaceID
 		}
 		payload, _ := json.Marshal(map[string]any{"contact": c})
 		kind, actorID := actor.Actor()
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "contact.updated", ActorKind: kind, ActorID: actorID,
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: events.ContactUpdated, ActorKind: kind, ActorID: actorID,
 			Visibility: events.Agents, Payload: payload})
 	})
 	return c, err

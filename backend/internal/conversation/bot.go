@@ -13,21 +13,6 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-// Handoff reasons.
-const (
-	HandoffCustomerRequest = "customer_request"
-	HandoffKeywordRule     = "keyword_rule"
-	HandoffAttributeRule   = "attribute_rule"
-	HandoffLowConfidence   = "low_confidence"
-	HandoffBotError        = "bot_error"
-	HandoffRepeated        = "repeated_question"
-	HandoffAgentTakeover   = "agent_takeover"
-	// HandoffEscalationIntent: a customer's message showed a built-in
-	// escalation intent (a request for a person, a refund demand, fraud, ...)
-	// or the model said a person must handle it; the detail names the intent.
-	HandoffEscalationIntent = "escalation_intent"
-)
-
 // DataHandoff is the key, in the data of an event that takes a conversation
 // from the AI agent without a conversation.handoff event (a person's
 // takeover: conversation.assigned, or conversation.state_changed by their
@@ -114,7 +99,7 @@ func (s *Service) Answered(ctx context.Context, workspaceID, messageID string) (
 
 // Handoff is a handoff from the AI agent to the team.
 type Handoff struct {
-	Reason string
+	Reason HandoffReason
 	// Detail says what triggered it (a rule's name, a confidence, an error).
 	Detail string
 	// Question is the customer message it answers, if any.
@@ -154,8 +139,8 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 		}
 		prev := before(conv)
 		conv.State = StatePending
-		data := map[string]string{"reason": h.Reason, "detail": h.Detail, "from": string(StateBot), "to": string(StatePending)}
-		if err := s.record(ctx, tx, conv, prev, "conversation.handoff", events.Agents, actor,
+		data := map[string]string{"reason": string(h.Reason), "detail": h.Detail, "from": string(StateBot), "to": string(StatePending)}
+		if err := s.record(ctx, tx, conv, prev, events.ConversationHandoff, events.Agents, actor,
 			activity(conv, actor, "handoff", data, events.Agents), data); err != nil {
 			return err
 		}
@@ -165,7 +150,7 @@ func (s *Service) HandOff(ctx context.Context, p *access.Principal, workspaceID,
 		msg := &Message{ID: uuid.NewString(), WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, Kind: KindText,
 			Visibility: string(events.Public), AuthorKind: agent.AuthorKind, AuthorID: agent.ID, AuthorName: agent.Name,
 			Body: h.Message, ClientID: uuid.NewString()}
-		return s.record(ctx, tx, conv, nil, "message.created", events.Public, agent, msg, nil)
+		return s.record(ctx, tx, conv, nil, events.MessageCreated, events.Public, agent, msg, nil)
 	})
 	return done, err
 }

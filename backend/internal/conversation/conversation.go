@@ -102,7 +102,7 @@ type Conversation struct {
 	// resolved it).
 	ClosedFrom State `db:"closed_from" json:"closed_from,omitempty"`
 	// HandoffReason is why it last left the AI agent.
-	HandoffReason string `db:"handoff_reason" json:"handoff_reason,omitempty"`
+	HandoffReason HandoffReason `db:"handoff_reason" json:"handoff_reason,omitempty"`
 	// SkillsText lists the skills an agent needs for it, comma-separated.
 	SkillsText string `db:"skills" json:"skills,omitempty"`
 	// CSAT is the customer's rating after close (0 until rated).

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -160,7 +161,7 @@ func TestSendIdempotent(t *testing.T) {
 		if n := storetest.Count(t, w.Srv.DB(), "messages", "workspace_id = ? AND client_id = ?", w.W1.ID, clientID); n != 1 {
 			t.Fatalf("%d rows for one client id", n)
 		}
-		if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = 'message.created'", conv.ID); n != 2 { // the first message and this one
+		if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = ?", conv.ID, events.MessageCreated); n != 2 { // the first message and this one
 			t.Fatalf("%d message events, want 2", n)
 		}
 		_, err := w.Srv.Clients(rpctest.Connect).Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: clientID, Body: "something else"})
@@ -234,7 +235,7 @@ func TestVisitorIsolation(t *testing.T) {
 			if ev.GetConversationId() != mine.ID {
 				t.Fatalf("visitor stream carried another conversation's event: %v", ev)
 			}
-			if ev.GetMessage().GetKind() == tandemv1.MessageKind_MESSAGE_KIND_NOTE || ev.GetType() == "note.created" {
+			if ev.GetMessage().GetKind() == tandemv1.MessageKind_MESSAGE_KIND_NOTE || ev.GetType() == string(events.NoteCreated) {
 				t.Fatalf("visitor stream carried a note: %v", ev)
 			}
 			if ev.GetMessage().GetBody() == "Hello from the team" {

@@ -40,7 +40,7 @@ func (s *Service) Rate(ctx context.Context, p *access.Principal, workspaceID, id
 			conv.CSATRating, conv.CSATComment, conv.CSATAt = rating, comment, store.NowMillis(now)
 		}
 		data := map[string]string{"rating": strconv.Itoa(rating), "comment": comment}
-		return s.record(ctx, tx, conv, prev, "csat.received", events.Agents, actor,
+		return s.record(ctx, tx, conv, prev, events.CSATReceived, events.Agents, actor,
 			activity(conv, actor, "rated", data, events.Agents), data)
 	})
 }

@@ -13,8 +13,10 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 )
 
-// Streams is what the Watch handlers need besides the service.
-type Streams struct {
+// HandlerDeps are the handler's collaborators besides the service, what the
+// Watch handlers need (the service's own are Deps). They are collaborators,
+// never settings (see server/wire.go).
+type HandlerDeps struct {
 	Follower *events.Follower
 	Cursors  *events.Cursors
 	// Roles reads a member's current role (workspace.Service.Role).
@@ -31,15 +33,15 @@ type Streams struct {
 type Handler struct {
 	svc      *Service
 	contacts *contact.Service
-	streams  Streams
+	deps     HandlerDeps
 	events   *eventCache
 }
 
 var _ tandemv1connect.ConversationServiceHandler = (*Handler)(nil)
 
 // NewHandler returns the ConversationService handler.
-func NewHandler(svc *Service, contacts *contact.Service, streams Streams) *Handler {
-	return &Handler{svc: svc, contacts: contacts, streams: streams, events: newEventCache()}
+func NewHandler(svc *Service, contacts *contact.Service, deps HandlerDeps) *Handler {
+	return &Handler{svc: svc, contacts: contacts, deps: deps, events: newEventCache()}
 }
 
 // withContacts converts conversations, loading their contacts in one query.
@@ -84,7 +86,7 @@ func (h *Handler) ListConversations(ctx context.Context, req *tandemv1.ListConve
 	p, scope := access.PrincipalFrom(ctx), access.ScopeFrom(ctx)
 	// The head is read first: the list may already show later changes, which
 	// a watcher then sees again, harmlessly, as the same final state.
-	head, err := h.streams.Follower.Head(ctx, scope.WorkspaceID)
+	head, err := h.deps.Follower.Head(ctx, scope.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +101,7 @@ func (h *Handler) ListConversations(ctx context.Context, req *tandemv1.ListConve
 		return nil, err
 	}
 	return &tandemv1.ListConversationsResponse{Conversations: out, NextPageToken: next,
-		Cursor: h.streams.Cursors.Make(scope.WorkspaceID, principalKey(p), head)}, nil
+		Cursor: h.deps.Cursors.Make(scope.WorkspaceID, principalKey(p), head)}, nil
 }
 
 // GetConversation implements ConversationService.GetConversation.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -175,7 +176,7 @@ func TestTypingAndSnooze(t *testing.T) {
 			t.Fatal(err)
 		}
 		for visitorStream.Receive() {
-			if ev := visitorStream.Msg().GetEvent(); ev.GetType() == "typing" {
+			if ev := visitorStream.Msg().GetEvent(); ev.GetType() == string(events.Typing) {
 				if ev.GetActorName() != "agent" || !ev.GetTyping() || ev.GetActorKind() != tandemv1.AuthorKind_AUTHOR_KIND_AGENT {
 					t.Fatalf("visitor saw typing %v", ev)
 				}
@@ -183,7 +184,7 @@ func TestTypingAndSnooze(t *testing.T) {
 			}
 		}
 		for agentStream.Receive() {
-			if ev := agentStream.Msg().GetEvent(); ev.GetType() == "typing" {
+			if ev := agentStream.Msg().GetEvent(); ev.GetType() == string(events.Typing) {
 				if ev.GetActorKind() != tandemv1.AuthorKind_AUTHOR_KIND_CUSTOMER || ev.GetConversationId() != conv.ID {
 					t.Fatalf("agent saw typing %v (their own?)", ev)
 				}
@@ -246,8 +247,8 @@ func TestWatchFilter(t *testing.T) {
 		for stream.Receive() {
 			ev := stream.Msg().GetEvent()
 			switch ev.GetType() {
-			case "", "notification.created", // the member's own, in every view
-				"conversation.sla_updated": // the SLA reactor's, whenever it gets to it
+			case "", string(events.NotificationCreated), // the member's own, in every view
+				string(events.ConversationSLAUpdated): // the SLA reactor's, whenever it gets to it
 				continue
 			}
 			if ev.GetConversationId() != mine.ID {
@@ -259,7 +260,7 @@ func TestWatchFilter(t *testing.T) {
 			}
 		}
 		// Becoming mine (state change to active), my reply, then the close.
-		want := []string{"conversation.state_changed", "message.created", "conversation.state_changed"}
+		want := []string{string(events.ConversationStateChanged), string(events.MessageCreated), string(events.ConversationStateChanged)}
 		if len(got) != len(want) {
 			t.Fatalf("events %v, want %v", got, want)
 		}

@@ -114,7 +114,7 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 		if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: userName}); err != nil {
 			return err
 		}
-		extra = map[string]string{DataHandoff: HandoffAgentTakeover}
+		extra = map[string]string{DataHandoff: string(HandoffAgentTakeover)}
 	}
 	prev := before(conv)
 	conv.AssigneeID, conv.State = userID, StateActive
@@ -126,7 +126,7 @@ func (s *Service) own(ctx context.Context, tx *store.Tx, conv *Conversation, act
 		conv.Reroutes = 0 // a person chose its owner: the router's count starts again
 	}
 	data := map[string]string{"assignee_id": userID, "assignee_name": userName, "how": how, "from": string(prev.State)}
-	return s.record(ctx, tx, conv, prev, "conversation.assigned", events.Public, actor,
+	return s.record(ctx, tx, conv, prev, events.ConversationAssigned, events.Public, actor,
 		activity(conv, actor, "agent_joined", data, events.Public), withData(data, extra))
 }
 
@@ -218,19 +218,19 @@ func (s *Service) Unassign(ctx context.Context, p *access.Principal, workspaceID
 		if conv.AssigneeID == "" {
 			return ErrNotAssigned
 		}
-		return s.toQueue(ctx, tx, conv, actor, conv.GroupID, "conversation.unassigned", "unassigned", nil)
+		return s.toQueue(ctx, tx, conv, actor, conv.GroupID, events.ConversationUnassigned, "unassigned", nil)
 	})
 }
 
 // toQueue clears the owner and puts conv in the group's queue (pending),
 // recording it for agents only.
-func (s *Service) toQueue(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID, typ, what string, data map[string]string) error {
+func (s *Service) toQueue(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID string, typ events.Type, what string, data map[string]string) error {
 	return s.toQueueThen(ctx, tx, conv, actor, groupID, typ, what, data, nil)
 }
 
 // toQueueThen is toQueue with more to change of the queued conversation
 // (then, when set) in the same record.
-func (s *Service) toQueueThen(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID, typ, what string,
+func (s *Service) toQueueThen(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, groupID string, typ events.Type, what string,
 	data map[string]string, then func(c *Conversation)) error {
 	if conv.State == StateClosed {
 		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it first")
@@ -274,7 +274,7 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID
 			n := &Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: KindNote,
 				Visibility: string(events.Agents), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
 				Body: note, ClientID: uuid.NewString()}
-			if err := s.record(ctx, tx, conv, nil, "note.created", events.Agents, actor, n, map[string]string{"transfer": "true"}); err != nil {
+			if err := s.record(ctx, tx, conv, nil, events.NoteCreated, events.Agents, actor, n, map[string]string{"transfer": "true"}); err != nil {
 				return err
 			}
 		}
@@ -284,7 +284,7 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID
 			}
 			return s.own(ctx, tx, conv, actor, userID, name, "transfer")
 		}
-		return s.toQueue(ctx, tx, conv, actor, groupID, "conversation.transferred", "transferred", nil)
+		return s.toQueue(ctx, tx, conv, actor, groupID, events.ConversationTransferred, "transferred", nil)
 	})
 }
 
@@ -317,7 +317,7 @@ func (s *Service) SetPriority(ctx context.Context, p *access.Principal, workspac
 		prev := before(conv)
 		conv.Priority = priority
 		data := map[string]string{"from": prev.Priority, "to": priority}
-		return s.record(ctx, tx, conv, prev, "conversation.priority_changed", events.Agents, actor,
+		return s.record(ctx, tx, conv, prev, events.ConversationPriorityChanged, events.Agents, actor,
 			activity(conv, actor, "priority_changed", data, events.Agents), data)
 	})
 }
@@ -334,7 +334,7 @@ func (s *Service) SetSkills(ctx context.Context, p *access.Principal, workspaceI
 		prev := before(conv)
 		data := map[string]string{"from": conv.SkillsText, "to": text}
 		conv.SkillsText = text
-		return s.record(ctx, tx, conv, prev, "conversation.skills_changed", events.Agents, actor,
+		return s.record(ctx, tx, conv, prev, events.ConversationSkillsChanged, events.Agents, actor,
 			activity(conv, actor, "skills_changed", data, events.Agents), data)
 	})
 }

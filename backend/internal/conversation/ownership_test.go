@@ -11,6 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -67,7 +68,7 @@ func TestConcurrentClaim(t *testing.T) {
 			if err != nil || got.AssigneeID != winners[0] || got.State != "active" {
 				t.Fatalf("round %d: stored %+v %v", round, got, err)
 			}
-			if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = 'conversation.assigned'", conv.ID); n != 1 {
+			if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = ?", conv.ID, events.ConversationAssigned); n != 1 {
 				t.Fatalf("round %d: %d assigned events", round, n)
 			}
 			// The winner claiming again changes nothing.
@@ -75,7 +76,7 @@ func TestConcurrentClaim(t *testing.T) {
 				&tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
 				t.Fatal(err)
 			}
-			if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = 'conversation.assigned'", conv.ID); n != 1 {
+			if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = ?", conv.ID, events.ConversationAssigned); n != 1 {
 				t.Fatalf("round %d: a repeated claim added an event", round)
 			}
 		}

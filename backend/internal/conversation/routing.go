@@ -95,7 +95,7 @@ func (s *Service) ExpireRouted(ctx context.Context, workspaceID string, cutoff i
 			if conv.Reroutes > maxReroutes {
 				data[DataNeedsAttention] = "true"
 			}
-			return s.toQueueThen(ctx, tx, &conv, router, conv.GroupID, "conversation.unassigned", "unassigned", data, func(c *Conversation) {
+			return s.toQueueThen(ctx, tx, &conv, router, conv.GroupID, events.ConversationUnassigned, "unassigned", data, func(c *Conversation) {
 				c.LapsedBy, c.NeedsAttention = lapsed, data[DataNeedsAttention] == "true"
 			})
 		})

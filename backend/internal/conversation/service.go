@@ -19,14 +19,27 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-// Options tune the service.
-type Options struct {
-	Now func() time.Time
+// Deps are the service's collaborators: the other domains it reads and
+// acts through. Settings go in Options (see server/wire.go).
+type Deps struct {
+	// Accounts names users and API keys in the history.
+	Accounts *account.Service
+	// Contacts names customers in the history.
+	Contacts *contact.Service
+	// Directory answers who belongs where (the workspace, tag and presence
+	// packages).
+	Directory Directory
 	// Attacher binds uploaded files to messages; nil refuses attachments.
 	Attacher Attacher
 	// BotEnabled reports whether the workspace's AI agent takes new
 	// conversations (they start in the bot state); nil means never.
 	BotEnabled func(ctx context.Context, workspaceID string) (bool, error)
+}
+
+// Options tune the service.
+type Options struct {
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 	// MaxOpenPerVisitor caps a visitor's conversations that are not
 	// closed: starting one more is ResourceExhausted. 0 means no cap.
 	MaxOpenPerVisitor int
@@ -48,19 +61,20 @@ type Service struct {
 	contacts *contact.Service
 	dir      Directory
 	attacher Attacher
-	// botEnabled: see Options.BotEnabled.
+	// botEnabled: see Deps.BotEnabled.
 	botEnabled func(ctx context.Context, workspaceID string) (bool, error)
 	maxOpen    int
 	now        func() time.Time
 }
 
-// NewService returns the conversation service.
-func NewService(db *store.DB, log *events.Log, hub *events.Hub, accounts *account.Service, contacts *contact.Service, dir Directory, opts Options) *Service {
+// NewService returns the conversation service of the log (and of the hub,
+// which carries typing indicators).
+func NewService(db *store.DB, log *events.Log, hub *events.Hub, deps Deps, opts Options) *Service {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Service{db: db, log: log, hub: hub, accounts: accounts, contacts: contacts, dir: dir, now: opts.Now,
-		attacher: opts.Attacher, botEnabled: opts.BotEnabled, maxOpen: opts.MaxOpenPerVisitor}
+	return &Service{db: db, log: log, hub: hub, accounts: deps.Accounts, contacts: deps.Contacts, dir: deps.Directory, now: opts.Now,
+		attacher: deps.Attacher, botEnabled: deps.BotEnabled, maxOpen: opts.MaxOpenPerVisitor}
 }
 
 // Actor is who acts, as the history names them.
@@ -106,11 +120,11 @@ func (s *Service) ActorOf(ctx context.Context, p *access.Principal) (Actor, erro
 
 // record appends the event of a change to conv (and the history item it
 // adds, if any) and saves conv: the last steps of every mutating transaction.
-func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, before *Before, typ string, vis events.Visibility, actor Actor, msg *Message, data map[string]string) error {
+func (s *Service) record(ctx context.Context, tx *store.Tx, conv *Conversation, before *Before, typ events.Type, vis events.Visibility, actor Actor, msg *Message, data map[string]string) error {
 	settleRouting(conv)
 	now := store.NowMillis(s.now())
 	conv.UpdatedAt = now
-	if typ != slaUpdated { // the clocks' bookkeeping is not activity: it does not reorder inboxes
+	if typ != events.ConversationSLAUpdated { // the clocks' bookkeeping is not activity: it does not reorder inboxes
 		conv.LastActivityAt = now
 	}
 	ev := &events.Event{WorkspaceID: conv.WorkspaceID, Type: typ, ConversationID: conv.ID,
@@ -197,7 +211,7 @@ func (s *Service) moveWith(ctx context.Context, tx *store.Tx, conv *Conversation
 	if conv.AssigneeID != "" {
 		data["assignee_id"] = conv.AssigneeID
 	}
-	return s.record(ctx, tx, conv, prev, "conversation.state_changed", events.Public, actor,
+	return s.record(ctx, tx, conv, prev, events.ConversationStateChanged, events.Public, actor,
 		activity(conv, actor, "state_changed", data, events.Public), withData(data, extra))
 }
 
@@ -311,14 +325,14 @@ func (s *Service) start(ctx context.Context, p *access.Principal, clientID, body
 		if err := insertConversation(ctx, tx, &c); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, &c, nil, "conversation.created", events.Public, actor, nil, nil); err != nil {
+		if err := s.record(ctx, tx, &c, nil, events.ConversationCreated, events.Public, actor, nil, nil); err != nil {
 			return err
 		}
 		if body != "" {
 			first = &Message{ID: uuid.NewString(), WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Kind: KindText,
 				Visibility: string(events.Public), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
 				Body: body, ClientID: firstMessageID(clientID)}
-			if err := s.record(ctx, tx, &c, nil, "message.created", events.Public, actor, first, nil); err != nil {
+			if err := s.record(ctx, tx, &c, nil, events.MessageCreated, events.Public, actor, first, nil); err != nil {
 				return err
 			}
 		}
@@ -377,9 +391,9 @@ func (s *Service) post(ctx context.Context, p *access.Principal, workspaceID, co
 		return Message{}, Conversation{}, err
 	}
 	vis := events.Public
-	typ := "message.created"
+	typ := events.MessageCreated
 	if kind == KindNote {
-		vis, typ = events.Agents, "note.created"
+		vis, typ = events.Agents, events.NoteCreated
 	}
 	// Whether a closed conversation's last owner is online decides where a
 	// customer's new message sends it; presence is read before the
@@ -482,7 +496,7 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 				if err := s.recordHandoff(ctx, tx, conv, Handoff{Reason: HandoffAgentTakeover, Detail: actor.Name}); err != nil {
 					return err
 				}
-				extra = map[string]string{DataHandoff: HandoffAgentTakeover}
+				extra = map[string]string{DataHandoff: string(HandoffAgentTakeover)}
 			}
 			conv.AssigneeID, conv.AssignedAt, conv.Reroutes = actor.UserID, store.NowMillis(s.now()), 0
 			return s.moveWith(ctx, tx, conv, StateActive, actor, "agent_reply", extra)
@@ -601,7 +615,7 @@ func (s *Service) MarkRead(ctx context.Context, p *access.Principal, workspaceID
 			return fmt.Errorf("mark read: %w", err)
 		}
 		payload, _ := json.Marshal(Payload{Data: map[string]string{"seq": fmt.Sprint(seq)}, UserID: p.UserID})
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: "conversation.read", ConversationID: id,
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: events.ConversationRead, ConversationID: id,
 			ActorKind: events.ActorUser, ActorID: p.UserID, Visibility: events.Self, Payload: payload})
 	})
 }
@@ -616,7 +630,7 @@ func (s *Service) Typing(ctx context.Context, p *access.Principal, workspaceID, 
 	if actor.AuthorKind == AuthorCustomer {
 		vis = events.Agents
 	}
-	s.hub.Publish(events.Ephemeral{WorkspaceID: workspaceID, ConversationID: id, Type: "typing", ActorKind: actor.EventKind,
+	s.hub.Publish(events.Ephemeral{WorkspaceID: workspaceID, ConversationID: id, Type: events.Typing, ActorKind: actor.EventKind,
 		ActorID: actor.ID, ActorName: actor.Name, Typing: typing, Visibility: vis, CreatedAt: store.NowMillis(s.now())})
 	return nil
 }

@@ -8,9 +8,6 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
-// slaUpdated is the event of SetSLA.
-const slaUpdated = "conversation.sla_updated"
-
 // SetSLA lets the SLA clocks change a conversation's deadlines and outcomes:
 // change edits them and says what it did (nil: nothing), and the change is
 // a conversation.sla_updated event with the conversation and those details,
@@ -32,6 +29,6 @@ func (s *Service) SetSLAIn(ctx context.Context, workspaceID, id string, change f
 		if err != nil || data == nil {
 			return err
 		}
-		return s.record(ctx, tx, conv, prev, slaUpdated, events.Agents, actor, nil, data)
+		return s.record(ctx, tx, conv, prev, events.ConversationSLAUpdated, events.Agents, actor, nil, data)
 	})
 }

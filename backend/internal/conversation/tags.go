@@ -47,7 +47,7 @@ func (s *Service) addTag(ctx context.Context, tx *store.Tx, conv *Conversation, 
 	}
 	conv.TagIDs = append(conv.TagIDs, tagID)
 	data := map[string]string{"tag_id": tagID, "tag_name": name}
-	return s.record(ctx, tx, conv, prev, "conversation.tagged", events.Agents, actor,
+	return s.record(ctx, tx, conv, prev, events.ConversationTagged, events.Agents, actor,
 		activity(conv, actor, "tagged", data, events.Agents), data)
 }
 
@@ -73,7 +73,7 @@ func (s *Service) Untag(ctx context.Context, p *access.Principal, workspaceID, i
 		}
 		conv.TagIDs = kept
 		data := map[string]string{"tag_id": tagID, "tag_name": name}
-		return s.record(ctx, tx, conv, prev, "conversation.untagged", events.Agents, actor,
+		return s.record(ctx, tx, conv, prev, events.ConversationUntagged, events.Agents, actor,
 			activity(conv, actor, "untagged", data, events.Agents), data)
 	})
 }

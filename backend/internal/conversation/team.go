@@ -31,7 +31,7 @@ func (s *Service) Join(ctx context.Context, p *access.Principal, workspaceID, id
 		}
 		conv.ParticipantIDs = append(conv.ParticipantIDs, p.UserID)
 		data := map[string]string{"user_id": p.UserID, "user_name": actor.Name, "how": "join"}
-		return s.record(ctx, tx, conv, nil, "conversation.joined", events.Public, actor,
+		return s.record(ctx, tx, conv, nil, events.ConversationJoined, events.Public, actor,
 			activity(conv, actor, "agent_joined", data, events.Public), data)
 	})
 }
@@ -56,7 +56,7 @@ func (s *Service) Leave(ctx context.Context, p *access.Principal, workspaceID, i
 		}
 		conv.ParticipantIDs = kept
 		data := map[string]string{"user_id": p.UserID, "user_name": actor.Name}
-		return s.record(ctx, tx, conv, nil, "conversation.left", events.Public, actor,
+		return s.record(ctx, tx, conv, nil, events.ConversationLeft, events.Public, actor,
 			activity(conv, actor, "agent_left", data, events.Public), data)
 	})
 }
@@ -123,7 +123,7 @@ func (s *Service) Note(ctx context.Context, p *access.Principal, scope *access.S
 	after := func(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, msg *Message) error {
 		for _, u := range mentions {
 			payload, _ := json.Marshal(Payload{Message: msg, UserID: u, Data: map[string]string{"user_id": u}})
-			if err := s.log.Append(ctx, tx, &events.Event{WorkspaceID: scope.WorkspaceID, Type: "member.mentioned",
+			if err := s.log.Append(ctx, tx, &events.Event{WorkspaceID: scope.WorkspaceID, Type: events.MemberMentioned,
 				ConversationID: conv.ID, ActorKind: actor.EventKind, ActorID: actor.ID, Visibility: events.Direct, Payload: payload}); err != nil {
 				return err
 			}

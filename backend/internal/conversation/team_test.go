@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -104,10 +105,10 @@ func TestTeamwork(t *testing.T) {
 		}, until string) bool {
 			for s.Receive() {
 				ev := s.Msg().GetEvent()
-				if ev.GetType() == "member.mentioned" {
+				if ev.GetType() == string(events.MemberMentioned) {
 					return true
 				}
-				if ev.GetType() == "conversation.left" && until == "left" {
+				if ev.GetType() == string(events.ConversationLeft) && until == "left" {
 					return false
 				}
 			}

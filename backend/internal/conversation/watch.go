@@ -38,11 +38,11 @@ func visible(ev *events.Event, pl *Payload, role access.Role, p *access.Principa
 func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream *connect.ServerStream[tandemv1.WatchResponse]) error {
 	p, scope := access.PrincipalFrom(ctx), access.ScopeFrom(ctx)
 	ws, key := scope.WorkspaceID, principalKey(p)
-	after, err := h.streams.Follower.Start(ctx, h.streams.Cursors, req.GetCursor(), ws, key)
+	after, err := h.deps.Follower.Start(ctx, h.deps.Cursors, req.GetCursor(), ws, key)
 	if err != nil {
 		return err
 	}
-	ctx, release := h.streams.Guard(ctx, p, ws)
+	ctx, release := h.deps.Guard(ctx, p, ws)
 	defer release()
 	role := scope.Role
 	filter := FilterFromProto(req.GetFilter())
@@ -54,17 +54,17 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			}
 			pl := &ce.pl // shared with the other streams: read only
 			switch ev.Type {
-			case "member.removed":
+			case events.MemberRemoved:
 				if pl.UserID == p.UserID {
 					return account.ErrNoLongerMember
 				}
-			case "member.role_changed":
+			case events.MemberRoleChanged:
 				if pl.UserID == p.UserID {
 					if role, err = h.currentRole(ctx, p, ws); err != nil {
 						return err
 					}
 				}
-			case "api_key.revoked":
+			case events.APIKeyRevoked:
 				if p.Kind == access.KindAPIKey && pl.APIKeyID == p.APIKeyID {
 					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
 				}
@@ -75,7 +75,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			if pl.Conversation != nil && !inView(filter, pl, p.UserID) {
 				return nil
 			}
-			return stream.Send(&tandemv1.WatchResponse{Event: ce.out, Cursor: h.streams.Cursors.Make(ws, key, ev.Seq)})
+			return stream.Send(&tandemv1.WatchResponse{Event: ce.out, Cursor: h.deps.Cursors.Make(ws, key, ev.Seq)})
 		},
 		Ephemeral: func(e events.Ephemeral) error {
 			if e.Visibility == events.Admins && !role.AtLeast(access.RoleAdmin) {
@@ -84,19 +84,19 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			if e.ActorKind == events.ActorUser && e.ActorID == p.UserID {
 				return nil // your own typing
 			}
-			return stream.Send(&tandemv1.WatchResponse{Event: &tandemv1.Event{Type: e.Type, ConversationId: e.ConversationID,
+			return stream.Send(&tandemv1.WatchResponse{Event: &tandemv1.Event{Type: string(e.Type), ConversationId: e.ConversationID,
 				CreateTimeMs: e.CreatedAt, ActorKind: AuthorToProto(e.ActorKind), ActorId: e.ActorID, Typing: e.Typing,
 				Data: map[string]string{"actor_name": e.ActorName}}})
 		},
 		Heartbeat: func(seq int64) error {
-			if p.Kind == access.KindUser && h.streams.Seen != nil {
+			if p.Kind == access.KindUser && h.deps.Seen != nil {
 				// Best effort: a missed mark only risks an early "offline".
-				_ = h.streams.Seen(ctx, ws, p.UserID)
+				_ = h.deps.Seen(ctx, ws, p.UserID)
 			}
-			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.streams.Cursors.Make(ws, key, seq)})
+			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.deps.Cursors.Make(ws, key, seq)})
 		},
 	}
-	err = h.streams.Follower.Follow(ctx, ws, "", after, sink)
+	err = h.deps.Follower.Follow(ctx, ws, "", after, sink)
 	if cause := context.Cause(ctx); errors.Is(err, context.Canceled) && !errors.Is(cause, context.Canceled) {
 		return cause // the guard's reason
 	}
@@ -105,7 +105,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 
 // currentRole reads the principal's role in the workspace now.
 func (h *Handler) currentRole(ctx context.Context, p *access.Principal, ws string) (access.Role, error) {
-	role, err := h.streams.Roles(ctx, ws, p.UserID)
+	role, err := h.deps.Roles(ctx, ws, p.UserID)
 	if apperr.Is(err, apperr.NotFound) {
 		return "", account.ErrNoLongerMember
 	}
@@ -137,7 +137,7 @@ func inView(f Filter, pl *Payload, me string) bool {
 }
 
 func (h *Handler) eventToProto(ctx context.Context, ev *events.Event, pl *Payload, contacts map[string]*tandemv1.Contact) (*tandemv1.Event, error) {
-	out := &tandemv1.Event{Id: ev.ID, Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
+	out := &tandemv1.Event{Id: ev.ID, Seq: ev.Seq, Type: string(ev.Type), ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
 		ActorKind: AuthorToProto(ev.ActorKind), ActorId: ev.ActorID, Data: pl.Data}
 	if pl.Conversation != nil {
 		out.Conversation = ToProto(pl.Conversation, nil)

@@ -16,6 +16,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -69,7 +70,7 @@ func watchUntil(t *testing.T, stream *connect.ServerStreamForClient[tandemv1.Wat
 			t.Fatal(err)
 		}
 		seen = append(seen, string(b))
-		if ev.GetType() == "note.created" && ev.GetMessage().GetBody() == marker {
+		if ev.GetType() == string(events.NoteCreated) && ev.GetMessage().GetBody() == marker {
 			return seen
 		}
 	}

@@ -47,13 +47,6 @@ const (
 	TLSNone TLSMode = "none"
 )
 
-// Event types this package appends.
-const (
-	EventInboxCreated = "email_inbox.created"
-	EventInboxUpdated = "email_inbox.updated"
-	EventInboxDeleted = "email_inbox.deleted"
-)
-
 // Inbox is one email inbox of a workspace.
 type Inbox struct {
 	ID          string `db:"id"`

@@ -94,7 +94,7 @@ func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, opts
 
 // React puts an agent's reply on an email conversation in the outbox.
 func (s *Sender) React(ctx context.Context, ev events.Event) error {
-	if ev.Type != "message.created" || ev.ConversationID == "" {
+	if ev.Type != events.MessageCreated || ev.ConversationID == "" {
 		return nil
 	}
 	var pl conversation.Payload

@@ -60,8 +60,8 @@ func newMailEnv(t *testing.T, db *store.DB, opts email.ReceiverOptions) *mailEnv
 		t.Fatal(err)
 	}
 	fs := files.NewService(db, bucket, slog.New(slog.DiscardHandler))
-	convs := conversation.NewService(db, log, events.NewHub(db, time.Second), e.Accounts, contacts, directory{e.Workspaces},
-		conversation.Options{Now: e.Clock.Now, Attacher: fs})
+	convs := conversation.NewService(db, log, events.NewHub(db, time.Second), conversation.Deps{Accounts: e.Accounts, Contacts: contacts,
+		Directory: directory{e.Workspaces}, Attacher: fs}, conversation.Options{Now: e.Clock.Now})
 	inbox, err := e.svc.Create(e.Ctx, e.o1, e.w1.ID, settings("help@shop-one.example"))
 	if err != nil {
 		t.Fatal(err)

@@ -68,7 +68,7 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, workspace
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		// The event goes first: appending locks the workspace's row, so
 		// that concurrent creates count one after the other.
-		seq, err := s.appendEvent(ctx, tx, actor, EventInboxCreated, &i)
+		seq, err := s.appendEvent(ctx, tx, actor, events.EmailInboxCreated, &i)
 		if err != nil {
 			return err
 		}
@@ -134,7 +134,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 			}
 			return fmt.Errorf("update email inbox: %w", err)
 		}
-		_, err = s.appendEvent(ctx, tx, actor, EventInboxUpdated, &i)
+		_, err = s.appendEvent(ctx, tx, actor, events.EmailInboxUpdated, &i)
 		return err
 	})
 	if err != nil {
@@ -153,7 +153,7 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, workspace
 		if err := deleteInbox(ctx, tx, id); err != nil {
 			return fmt.Errorf("delete email inbox: %w", err)
 		}
-		if _, err := s.appendEvent(ctx, tx, actor, EventInboxDeleted, &i); err != nil {
+		if _, err := s.appendEvent(ctx, tx, actor, events.EmailInboxDeleted, &i); err != nil {
 			return err
 		}
 		// Without an inbox no reply goes out: the outbound reactor stops
@@ -330,7 +330,7 @@ func newToken() string {
 
 // appendEvent records a change to i in tx. The SMTP settings stay out of
 // the log: the password never appears there.
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, i *Inbox) (seq int64, err error) {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, i *Inbox) (seq int64, err error) {
 	payload, err := json.Marshal(map[string]any{"data": map[string]string{"email_inbox_id": i.ID, "name": i.Name,
 		"support_address": i.SupportAddress}})
 	if err != nil {

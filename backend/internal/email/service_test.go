@@ -69,7 +69,7 @@ func TestInboxLifecycle(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		var in email.Inbox
-		ev := storetest.Appends(t, db, email.EventInboxCreated, func() (err error) {
+		ev := storetest.Appends(t, db, events.EmailInboxCreated, func() (err error) {
 			s := settings("Help@Shop-One.example")
 			s.GroupID = new(e.g1.ID)
 			in, err = e.svc.Create(e.Ctx, e.o1, e.w1.ID, s)
@@ -114,7 +114,7 @@ func TestInboxLifecycle(t *testing.T) {
 
 		// Only the fields given change; the token never does.
 		var up email.Inbox
-		storetest.Appends(t, db, email.EventInboxUpdated, func() (err error) {
+		storetest.Appends(t, db, events.EmailInboxUpdated, func() (err error) {
 			up, err = e.svc.Update(e.Ctx, e.o1, e.w1.ID, in.ID, email.Settings{SMTPPassword: new(""), SMTPPort: new(465),
 				SMTPTLSMode: new(email.TLSImplicit), GroupID: new("")})
 			return err
@@ -144,7 +144,7 @@ func TestInboxLifecycle(t *testing.T) {
 			t.Errorf("W2 sees W1's inboxes: %+v, %v", list, err)
 		}
 
-		storetest.Appends(t, db, email.EventInboxDeleted, func() error { return e.svc.Delete(e.Ctx, e.o1, e.w1.ID, in.ID) })
+		storetest.Appends(t, db, events.EmailInboxDeleted, func() error { return e.svc.Delete(e.Ctx, e.o1, e.w1.ID, in.ID) })
 		if _, err := e.svc.Get(e.Ctx, e.w1.ID, in.ID); !apperr.Is(err, apperr.NotFound) {
 			t.Errorf("get after delete: %v", err)
 		}

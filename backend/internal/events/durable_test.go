@@ -39,7 +39,7 @@ func newCrashLab(t *testing.T, db *store.DB) *crashLab {
 		f: events.NewFollower(log, hub, time.Hour, nil, slog.New(slog.DiscardHandler))}
 }
 
-func (l *crashLab) append(log *events.Log, typ string) events.Event {
+func (l *crashLab) append(log *events.Log, typ events.Type) events.Event {
 	l.t.Helper()
 	ev := events.Event{WorkspaceID: l.ws, Type: typ, ActorKind: events.ActorSystem}
 	if err := l.db.InTx(context.Background(), func(tx *store.Tx) error { return log.Append(context.Background(), tx, &ev) }); err != nil {

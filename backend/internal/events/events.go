@@ -52,7 +52,7 @@ type Event struct {
 	WorkspaceID    string     `db:"workspace_id"`
 	Seq            int64      `db:"seq"`
 	ID             string     `db:"id"`
-	Type           string     `db:"type"`
+	Type           Type       `db:"type"`
 	ConversationID string     `db:"conversation_id"`
 	ActorKind      string     `db:"actor_kind"`
 	ActorID        string     `db:"actor_id"`

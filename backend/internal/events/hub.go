@@ -14,7 +14,7 @@ import (
 type Ephemeral struct {
 	WorkspaceID    string     `json:"workspace_id"`
 	ConversationID string     `json:"conversation_id"`
-	Type           string     `json:"type"`
+	Type           Type       `json:"type"`
 	ActorKind      string     `json:"actor_kind"`
 	ActorID        string     `json:"actor_id"`
 	ActorName      string     `json:"actor_name"`

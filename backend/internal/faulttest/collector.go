@@ -6,6 +6,7 @@ import (
 	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 )
 
 // Collector gathers the message.created events one logical watcher receives
@@ -38,7 +39,7 @@ func (c *Collector) OnMsg(m *tandemv1.WatchResponse, at time.Time) {
 		c.disorder++
 	}
 	c.last = ev.GetSeq()
-	if ev.GetType() == "message.created" {
+	if ev.GetType() == string(events.MessageCreated) {
 		body := ev.GetMessage().GetBody()
 		c.bodies = append(c.bodies, body)
 		c.seen[body]++

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -57,13 +58,13 @@ func checkExactlyOnce(t *testing.T, dbURL, workspaceID string, l *ledger) {
 			t.Errorf("client id %s is stored %d times", cid, n)
 		}
 	}
-	var events int
+	var created int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM events
-		WHERE workspace_id = ? AND type = 'message.created' AND actor_kind = 'visitor'`, workspaceID).Scan(&events); err != nil {
+		WHERE workspace_id = ? AND type = ? AND actor_kind = 'visitor'`, workspaceID, events.MessageCreated).Scan(&created); err != nil {
 		t.Fatal(err)
 	}
-	if events != len(stored) {
-		t.Errorf("%d message.created events for %d messages", events, len(stored))
+	if created != len(stored) {
+		t.Errorf("%d %s events for %d messages", created, events.MessageCreated, len(stored))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -62,7 +63,7 @@ func (e *env) upload(t *testing.T, w workspace.Workspace, filename, content stri
 		p = e.w2Owner
 	}
 	var d knowledge.Document
-	storetest.Appends(t, e.DB, "knowledge.document_created", func() (err error) {
+	storetest.Appends(t, e.DB, events.KnowledgeDocumentCreated, func() (err error) {
 		d, err = e.svc.Upload(e.Ctx, p, w.ID, knowledge.Upload{Filename: filename, Content: []byte(content)})
 		return err
 	})

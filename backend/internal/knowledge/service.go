@@ -147,7 +147,7 @@ func (s *Service) Upload(ctx context.Context, actor *access.Principal, workspace
 		if err := bumpRevision(ctx, tx, workspaceID); err != nil {
 			return fmt.Errorf("bump knowledge revision: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "knowledge.document_created", &d)
+		return s.appendEvent(ctx, tx, actor, events.KnowledgeDocumentCreated, &d)
 	})
 	if err != nil && u.ClientID != "" && s.db.Dialect.IsUniqueViolation(err) {
 		// A concurrent retry stored it first.
@@ -283,7 +283,7 @@ func (s *Service) Replace(ctx context.Context, actor *access.Principal, workspac
 		if err := bumpRevision(ctx, tx, workspaceID); err != nil {
 			return fmt.Errorf("bump knowledge revision: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "knowledge.document_updated", &d)
+		return s.appendEvent(ctx, tx, actor, events.KnowledgeDocumentUpdated, &d)
 	})
 	return d, err
 }
@@ -312,7 +312,7 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, workspace
 		if err := bumpRevision(ctx, tx, workspaceID); err != nil {
 			return fmt.Errorf("bump knowledge revision: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "knowledge.document_deleted", &d)
+		return s.appendEvent(ctx, tx, actor, events.KnowledgeDocumentDeleted, &d)
 	})
 }
 
@@ -387,7 +387,7 @@ func (s *Service) document(ctx context.Context, q store.Querier, workspaceID, id
 
 // appendEvent records a change to d in tx, for admins' eyes. The fields go
 // under "data", where Watch streams pass them on to clients.
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, d *Document) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, d *Document) error {
 	payload, err := json.Marshal(map[string]any{"data": map[string]string{"document_id": d.ID, "title": d.Title}})
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)

@@ -29,7 +29,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		e := newEnv(t, db)
 		var d knowledge.Document
-		ev := storetest.Appends(t, e.DB, "knowledge.document_created", func() (err error) {
+		ev := storetest.Appends(t, e.DB, events.KnowledgeDocumentCreated, func() (err error) {
 			d, err = e.svc.Upload(e.Ctx, e.adminKey, e.w1.ID, knowledge.Upload{Filename: " faq.html ", Content: []byte(faqHTML)})
 			return err
 		})
@@ -75,7 +75,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 		// Replace keeps the id and the title unless given; re-chunks.
 		var r knowledge.Document
 		md := "# Returns\n\nNow 60 days.\n\n# Exchanges\n\nFree."
-		storetest.Appends(t, e.DB, "knowledge.document_updated", func() (err error) {
+		storetest.Appends(t, e.DB, events.KnowledgeDocumentUpdated, func() (err error) {
 			r, err = e.svc.Replace(e.Ctx, e.owner, e.w1.ID, d.ID, knowledge.Replacement{Filename: "faq.md", Content: []byte(md)})
 			return err
 		})
@@ -99,7 +99,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 			_, err := e.svc.Replace(e.Ctx, e.owner, e.w1.ID, d.ID, knowledge.Replacement{Filename: "faq.md", Content: []byte(md)})
 			return err
 		})
-		storetest.Appends(t, e.DB, "knowledge.document_updated", func() (err error) {
+		storetest.Appends(t, e.DB, events.KnowledgeDocumentUpdated, func() (err error) {
 			r, err = e.svc.Replace(e.Ctx, e.owner, e.w1.ID, d.ID, knowledge.Replacement{Title: new("  Returns guide "),
 				Filename: "faq.md", Content: []byte(md)})
 			return err
@@ -109,7 +109,7 @@ func TestUploadGetListReplaceDelete(t *testing.T) {
 		}
 
 		e.refused(t, servicetest.Is(apperr.NotFound), func() error { return e.svc.Delete(e.Ctx, e.w2Owner, e.w2.ID, d.ID) })
-		storetest.Appends(t, e.DB, "knowledge.document_deleted", func() error { return e.svc.Delete(e.Ctx, e.owner, e.w1.ID, d.ID) })
+		storetest.Appends(t, e.DB, events.KnowledgeDocumentDeleted, func() error { return e.svc.Delete(e.Ctx, e.owner, e.w1.ID, d.ID) })
 		if n := storetest.Count(t, db, "knowledge_chunks", "document_id = ?", d.ID); n != 0 {
 			t.Errorf("%d chunks left after delete", n)
 		}
@@ -150,7 +150,7 @@ func TestUploadIdempotent(t *testing.T) {
 		id := uuid.NewString()
 		up := knowledge.Upload{Filename: "faq.html", Content: []byte(faqHTML), ClientID: id}
 		var first knowledge.Document
-		storetest.Appends(t, e.DB, "knowledge.document_created", func() (err error) {
+		storetest.Appends(t, e.DB, events.KnowledgeDocumentCreated, func() (err error) {
 			first, err = e.svc.Upload(e.Ctx, e.owner, e.w1.ID, up)
 			return err
 		})

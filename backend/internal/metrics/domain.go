@@ -91,10 +91,8 @@ func NewDomain(reg prometheus.Registerer, workspaceName func(ctx context.Context
 	for _, o := range []string{"ai_resolved", "agent"} {
 		d.closed.WithLabelValues(o)
 	}
-	for _, r := range []string{conversation.HandoffCustomerRequest, conversation.HandoffKeywordRule, conversation.HandoffAttributeRule,
-		conversation.HandoffLowConfidence, conversation.HandoffBotError, conversation.HandoffRepeated, conversation.HandoffAgentTakeover,
-		conversation.HandoffEscalationIntent} {
-		d.handoffs.WithLabelValues(r)
+	for _, r := range conversation.HandoffReasons() {
+		d.handoffs.WithLabelValues(string(r))
 	}
 	for _, a := range []string{conversation.AuthorCustomer, conversation.AuthorAgent, conversation.AuthorBot, conversation.AuthorSystem} {
 		d.messages.WithLabelValues(a)
@@ -137,9 +135,9 @@ func (d *Domain) labels(ctx context.Context, workspaceID string, values ...strin
 // React counts one event (the metrics reactor's handler).
 func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	switch ev.Type {
-	case "conversation.created", "conversation.state_changed", "conversation.handoff", "message.created",
-		"sla.warning", "sla.breach", "csat.received", "conversation.tagged", "conversation.sla_updated",
-		"conversation.assigned":
+	case events.ConversationCreated, events.ConversationStateChanged, events.ConversationHandoff, events.MessageCreated,
+		events.SLAWarning, events.SLABreach, events.CSATReceived, events.ConversationTagged, events.ConversationSLAUpdated,
+		events.ConversationAssigned:
 	default:
 		return nil
 	}
@@ -152,15 +150,15 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	// A person taking a conversation from the AI agent is a handoff too
 	// (agent_takeover), recorded on the assignment or the state change it
 	// is: one count for each handoff ListHandoffs lists.
-	if r := pl.Data[conversation.DataHandoff]; r != "" && ev.Type != "conversation.handoff" {
+	if r := pl.Data[conversation.DataHandoff]; r != "" && ev.Type != events.ConversationHandoff {
 		d.handoffs.WithLabelValues(l(r)...).Inc()
 	}
 	switch ev.Type {
-	case "conversation.created":
+	case events.ConversationCreated:
 		if c != nil {
 			d.conversations.WithLabelValues(l(c.Channel)...).Inc()
 		}
-	case "conversation.state_changed":
+	case events.ConversationStateChanged:
 		if pl.Data["to"] == string(conversation.StateClosed) && c != nil {
 			outcome := "agent"
 			if pl.Data["from"] == string(conversation.StateBot) && c.HandoffReason == "" {
@@ -169,9 +167,9 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 			d.closed.WithLabelValues(l(outcome)...).Inc()
 			d.resolution.WithLabelValues(l()...).Observe(seconds(c.ClosedAt - c.CreatedAt))
 		}
-	case "conversation.handoff":
+	case events.ConversationHandoff:
 		d.handoffs.WithLabelValues(l(pl.Data["reason"])...).Inc()
-	case "message.created":
+	case events.MessageCreated:
 		if m := pl.Message; m != nil && m.Kind == conversation.KindText {
 			d.messages.WithLabelValues(l(m.AuthorKind)...).Inc()
 			if m.Meta.Bot != nil {
@@ -179,18 +177,18 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 				d.confidence.WithLabelValues(l()...).Observe(m.Meta.Bot.Confidence)
 			}
 		}
-	case "conversation.sla_updated":
+	case events.ConversationSLAUpdated:
 		// The first response is recorded once, when the SLA clocks see it.
 		if at, err := strconv.ParseInt(pl.Data["first_response_at"], 10, 64); err == nil && c != nil {
 			d.firstResponse.WithLabelValues(l()...).Observe(seconds(at - c.CreatedAt))
 		}
-	case "sla.warning", "sla.breach":
+	case events.SLAWarning, events.SLABreach:
 		d.sla.WithLabelValues(l(pl.Data["target"], pl.Data["kind"])...).Inc()
-	case "csat.received":
+	case events.CSATReceived:
 		if r, err := strconv.Atoi(pl.Data["rating"]); err == nil && r >= 1 && r <= 5 {
 			d.csat.WithLabelValues(l(pl.Data["rating"])...).Inc()
 		}
-	case "conversation.tagged":
+	case events.ConversationTagged:
 		d.tags.WithLabelValues(l()...).Inc()
 	}
 	return nil

@@ -21,13 +21,13 @@ func TestHandoffsCounted(t *testing.T) {
 	d := NewDomain(reg, nil)
 	conv := &conversation.Conversation{ID: "c", WorkspaceID: "w", State: conversation.StateActive}
 	for _, ev := range []struct {
-		typ  string
+		typ  events.Type
 		data map[string]string
 	}{
-		{"conversation.handoff", map[string]string{"reason": conversation.HandoffLowConfidence}},
-		{"conversation.assigned", map[string]string{"how": "takeover", conversation.DataHandoff: conversation.HandoffAgentTakeover}},
-		{"conversation.state_changed", map[string]string{"from": "bot", "to": "active", conversation.DataHandoff: conversation.HandoffAgentTakeover}},
-		{"conversation.assigned", map[string]string{"how": "claim"}}, // from the queue: no handoff
+		{events.ConversationHandoff, map[string]string{"reason": string(conversation.HandoffLowConfidence)}},
+		{events.ConversationAssigned, map[string]string{"how": "takeover", conversation.DataHandoff: string(conversation.HandoffAgentTakeover)}},
+		{events.ConversationStateChanged, map[string]string{"from": "bot", "to": "active", conversation.DataHandoff: string(conversation.HandoffAgentTakeover)}},
+		{events.ConversationAssigned, map[string]string{"how": "claim"}}, // from the queue: no handoff
 	} {
 		payload, err := json.Marshal(conversation.Payload{Conversation: conv, Data: ev.data})
 		if err != nil {
@@ -54,10 +54,10 @@ func TestHandoffsCounted(t *testing.T) {
 			}
 		}
 	}
-	for reason, want := range map[string]float64{conversation.HandoffLowConfidence: 1, conversation.HandoffAgentTakeover: 2,
+	for reason, want := range map[conversation.HandoffReason]float64{conversation.HandoffLowConfidence: 1, conversation.HandoffAgentTakeover: 2,
 		conversation.HandoffCustomerRequest: 0} {
-		if got[reason] != want {
-			t.Errorf("tandem_handoffs_total{%s} = %v, want %v", reason, got[reason], want)
+		if got[string(reason)] != want {
+			t.Errorf("tandem_handoffs_total{%s} = %v, want %v", reason, got[string(reason)], want)
 		}
 	}
 }

@@ -65,18 +65,18 @@ func TestTakeoverMetric(t *testing.T) {
 		}
 		reported := map[tandemv1.HandoffReason]int64{}
 		for _, r := range report.GetHandoffsByReason() {
-			reported[bot.ReasonToProto(r.GetReason())] = r.GetCount()
+			reported[conversation.HandoffReasonToProto(conversation.HandoffReason(r.GetReason()))] = r.GetCount()
 		}
 		total := int64(0)
 		for _, hc := range listed.GetCounts() {
-			reason := bot.ReasonFromProto(hc.GetReason())
-			got, _ := rpctest.Find(samples, "tandem_handoffs_total", map[string]string{"reason": reason})
+			reason := conversation.HandoffReasonFromProto(hc.GetReason())
+			got, _ := rpctest.Find(samples, "tandem_handoffs_total", map[string]string{"reason": string(reason)})
 			if int64(got) != hc.GetCount() || reported[hc.GetReason()] != hc.GetCount() {
 				t.Errorf("%s: /metrics %v, report %d, ListHandoffs %d", reason, got, reported[hc.GetReason()], hc.GetCount())
 			}
 			total += hc.GetCount()
 		}
-		if takeovers, _ := rpctest.Find(samples, "tandem_handoffs_total", map[string]string{"reason": conversation.HandoffAgentTakeover}); takeovers != 2 || total != 3 {
+		if takeovers, _ := rpctest.Find(samples, "tandem_handoffs_total", map[string]string{"reason": string(conversation.HandoffAgentTakeover)}); takeovers != 2 || total != 3 {
 			t.Errorf("tandem_handoffs_total{agent_takeover} = %v, handoffs listed %d; want 2 of 3", takeovers, total)
 		}
 	})

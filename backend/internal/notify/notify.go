@@ -64,8 +64,10 @@ type Notification struct {
 	ReadAt         int64  `db:"read_at" json:"read_at"`
 }
 
-// People says who is in a workspace and its groups (the workspace package).
-type People struct {
+// Deps are the collaborators the service needs: who is in a workspace and
+// its groups (the workspace package). Deps holds collaborators, never
+// settings (see server/wire.go).
+type Deps struct {
 	GroupMembers func(ctx context.Context, groupID string) ([]string, error)
 	Members      func(ctx context.Context, workspaceID string) ([]string, error)
 	// Supervisors lists the members who are supervisors or above.
@@ -76,14 +78,14 @@ type People struct {
 type Service struct {
 	db     *store.DB
 	log    *events.Log
-	people People
+	deps   Deps
 	logger *slog.Logger
 	now    func() time.Time
 }
 
 // NewService returns the notification service.
-func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logger) *Service {
-	return &Service{db: db, log: log, people: people, logger: logger, now: time.Now}
+func NewService(db *store.DB, log *events.Log, deps Deps, logger *slog.Logger) *Service {
+	return &Service{db: db, log: log, deps: deps, logger: logger, now: time.Now}
 }
 
 // React is the notify reactor's handler: it works out who hears of the event
@@ -91,8 +93,8 @@ func NewService(db *store.DB, log *events.Log, people People, logger *slog.Logge
 func (s *Service) React(ctx context.Context, ev events.Event) error {
 	var pl conversation.Payload
 	switch ev.Type {
-	case "conversation.created", "conversation.handoff", "conversation.assigned", "conversation.transferred", "member.mentioned",
-		"message.created", "note.created", "csat.received", "sla.warning", "sla.breach", "conversation.unassigned":
+	case events.ConversationCreated, events.ConversationHandoff, events.ConversationAssigned, events.ConversationTransferred, events.MemberMentioned,
+		events.MessageCreated, events.NoteCreated, events.CSATReceived, events.SLAWarning, events.SLABreach, events.ConversationUnassigned:
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
@@ -107,13 +109,13 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		err         error
 	)
 	switch ev.Type {
-	case "conversation.created":
+	case events.ConversationCreated:
 		if conv == nil || conv.State == conversation.StateBot {
 			return nil // the AI agent has it; its handoff notifies
 		}
 		typ, title, body = NewConversation, "New conversation", shorten(customerWords(conv))
 		to, err = s.audience(ctx, conv)
-	case "conversation.transferred":
+	case events.ConversationTransferred:
 		// To a group's queue: its members hear of it as of a new
 		// conversation there (a transfer to a person is an assignment).
 		if conv == nil || conv.AssigneeID != "" {
@@ -124,19 +126,19 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 			title = pl.Message.AuthorName + " transferred a conversation to your group"
 		}
 		to, err = s.audience(ctx, conv)
-	case "conversation.handoff":
-		typ, title, body = Handoff, "A customer needs a person", reasonText(pl.Data["reason"], pl.Data["detail"])
+	case events.ConversationHandoff:
+		typ, title, body = Handoff, "A customer needs a person", reasonText(conversation.HandoffReason(pl.Data["reason"]), pl.Data["detail"])
 		to, err = s.audience(ctx, conv)
-	case "conversation.assigned":
+	case events.ConversationAssigned:
 		typ, title, body = Assigned, "Conversation assigned to you", conv.LastMessagePreview
 		to = []string{pl.Data["assignee_id"]}
-	case "member.mentioned":
+	case events.MemberMentioned:
 		typ, title = Mention, "You were mentioned"
 		if pl.Message != nil {
 			title, body = pl.Message.AuthorName+" mentioned you", pl.Message.Body
 		}
 		to = []string{pl.UserID}
-	case "note.created":
+	case events.NoteCreated:
 		// A whisper notifies the member it is addressed to, who alone
 		// (with its author and supervisors) may read it.
 		if pl.Message == nil || ev.Visibility != conversation.Whisper {
@@ -144,27 +146,27 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		}
 		typ, title, body = Whisper, pl.Message.AuthorName+" whispered to you", pl.Message.Body
 		to = []string{pl.Message.Addressee()}
-	case "message.created":
+	case events.MessageCreated:
 		if pl.Message == nil || pl.Message.AuthorKind != conversation.AuthorCustomer || conv == nil || conv.AssigneeID == "" {
 			return nil
 		}
 		typ, title, body = NewMessage, "New message from "+pl.Message.AuthorName, pl.Message.Body
 		to = append([]string{conv.AssigneeID}, conv.ParticipantIDs...)
-	case "csat.received":
+	case events.CSATReceived:
 		typ, title, body = CSAT, "Rated "+pl.Data["rating"]+"/5", pl.Data["comment"]
 		if conv != nil && conv.AssigneeID != "" {
 			to = []string{conv.AssigneeID}
 		}
-	case "conversation.unassigned":
+	case events.ConversationUnassigned:
 		if pl.Data[conversation.DataNeedsAttention] != "true" {
 			return nil
 		}
 		typ, title = NeedsAttention, "A conversation needs attention"
 		body = fmt.Sprintf("Nobody replied in time the %s times it was assigned: it waits in the queue for someone to take it.", pl.Data["reroutes"])
-		to, err = s.people.Supervisors(ctx, ev.WorkspaceID)
-	case "sla.warning", "sla.breach":
+		to, err = s.deps.Supervisors(ctx, ev.WorkspaceID)
+	case events.SLAWarning, events.SLABreach:
 		typ, title, body = SLAWarning, "SLA deadline close", pl.Data["target"]
-		if ev.Type == "sla.breach" {
+		if ev.Type == events.SLABreach {
 			typ, title = SLABreach, "SLA deadline missed"
 		}
 		to, err = s.audience(ctx, conv)
@@ -189,9 +191,9 @@ func (s *Service) audience(ctx context.Context, conv *conversation.Conversation)
 	case conv.AssigneeID != "":
 		return []string{conv.AssigneeID}, nil
 	case conv.GroupID != "":
-		return s.people.GroupMembers(ctx, conv.GroupID)
+		return s.deps.GroupMembers(ctx, conv.GroupID)
 	}
-	return s.people.Members(ctx, conv.WorkspaceID)
+	return s.deps.Members(ctx, conv.WorkspaceID)
 }
 
 // notify stores the notification for each member who has the type on, with
@@ -225,7 +227,7 @@ func (s *Service) notify(ctx context.Context, ev events.Event, to []string, typ,
 			}
 			payload, _ := json.Marshal(map[string]any{"user_id": userID, "data": map[string]string{
 				"notification_id": n.ID, "type": typ, "conversation_id": convID, "title": n.Title, "body": n.Body}})
-			return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ev.WorkspaceID, Type: "notification.created",
+			return s.log.Append(ctx, tx, &events.Event{WorkspaceID: ev.WorkspaceID, Type: events.NotificationCreated,
 				ActorKind: events.ActorSystem, Visibility: events.Direct, Payload: payload})
 		})
 		if err != nil && !s.db.Dialect.IsUniqueViolation(err) {
@@ -235,7 +237,7 @@ func (s *Service) notify(ctx context.Context, ev events.Event, to []string, typ,
 	return nil
 }
 
-func reasonText(reason, detail string) string {
+func reasonText(reason conversation.HandoffReason, detail string) string {
 	switch reason {
 	case conversation.HandoffEscalationIntent:
 		if intent := strings.TrimPrefix(detail, "intent: "); intent != "" && intent != detail && intent != "model" {
@@ -253,7 +255,7 @@ func reasonText(reason, detail string) string {
 	case conversation.HandoffRepeated:
 		return "The customer asked the same thing again."
 	}
-	return strings.ReplaceAll(reason, "_", " ")
+	return strings.ReplaceAll(string(reason), "_", " ")
 }
 
 // customerWords is what the customer said last, for a notification about

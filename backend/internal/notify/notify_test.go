@@ -12,6 +12,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -40,7 +41,7 @@ func TestNotifications(t *testing.T) {
 		got := make(chan map[string]string, 100)
 		go func() {
 			for stream.Receive() {
-				if ev := stream.Msg().GetEvent(); ev.GetType() == "notification.created" {
+				if ev := stream.Msg().GetEvent(); ev.GetType() == string(events.NotificationCreated) {
 					got <- ev.GetData()
 				}
 			}

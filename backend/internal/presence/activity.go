@@ -66,7 +66,7 @@ func (a *Activity) Seen(ctx context.Context, workspaceID, userID string) error {
 		if err := save(ctx, tx, ag, true); err != nil {
 			return fmt.Errorf("restore presence: %w", err)
 		}
-		return a.svc.record(ctx, tx, events.ActorSystem, "", "presence.changed", ag, "reconnected")
+		return a.svc.record(ctx, tx, events.ActorSystem, "", events.PresenceChanged, ag, "reconnected")
 	})
 }
 
@@ -98,7 +98,7 @@ func (s *Service) ExpireInactive(ctx context.Context, before time.Time) (int, er
 				return fmt.Errorf("expire presence: %w", err)
 			}
 			changed = true
-			return s.record(ctx, tx, events.ActorSystem, "", "presence.changed", ag, "inactive")
+			return s.record(ctx, tx, events.ActorSystem, "", events.PresenceChanged, ag, "inactive")
 		})
 		if err != nil {
 			return n, err

@@ -14,23 +14,25 @@ type Member struct {
 	DisplayName string
 }
 
-// Sources are what ListAgents combines with presence: the workspace's
-// members (workspace package) and their open chats (conversation package).
-type Sources struct {
+// Deps are the handler's collaborators, what ListAgents combines with
+// presence: the workspace's members (workspace package) and their open
+// chats (conversation package). Deps holds collaborators, never settings
+// (see server/wire.go).
+type Deps struct {
 	Members   func(ctx context.Context, workspaceID string) ([]Member, error)
 	OpenChats func(ctx context.Context, workspaceID string) (map[string]int, error)
 }
 
 // Handler serves tandem.v1.PresenceService.
 type Handler struct {
-	svc *Service
-	src Sources
+	svc  *Service
+	deps Deps
 }
 
 var _ tandemv1connect.PresenceServiceHandler = (*Handler)(nil)
 
 // NewHandler returns the PresenceService handler.
-func NewHandler(svc *Service, src Sources) *Handler { return &Handler{svc: svc, src: src} }
+func NewHandler(svc *Service, deps Deps) *Handler { return &Handler{svc: svc, deps: deps} }
 
 var statusToProto = map[Status]tandemv1.PresenceStatus{
 	Online: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE, Away: tandemv1.PresenceStatus_PRESENCE_STATUS_AWAY,
@@ -78,7 +80,7 @@ func (h *Handler) SetAgentSettings(ctx context.Context, req *tandemv1.SetAgentSe
 // them too, their name and open chats: a client showing "2/4 chats" keeps
 // the server's count rather than a zero.
 func (h *Handler) full(ctx context.Context, a Agent) (*tandemv1.AgentStatus, error) {
-	members, err := h.src.Members(ctx, a.WorkspaceID)
+	members, err := h.deps.Members(ctx, a.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +90,7 @@ func (h *Handler) full(ctx context.Context, a Agent) (*tandemv1.AgentStatus, err
 			name = m.DisplayName
 		}
 	}
-	open, err := h.src.OpenChats(ctx, a.WorkspaceID)
+	open, err := h.deps.OpenChats(ctx, a.WorkspaceID)
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,7 @@ func (h *Handler) full(ctx context.Context, a Agent) (*tandemv1.AgentStatus, err
 // ListAgents implements PresenceService.ListAgents.
 func (h *Handler) ListAgents(ctx context.Context, _ *tandemv1.ListAgentsRequest) (*tandemv1.ListAgentsResponse, error) {
 	ws := access.ScopeFrom(ctx).WorkspaceID
-	members, err := h.src.Members(ctx, ws)
+	members, err := h.deps.Members(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +108,7 @@ func (h *Handler) ListAgents(ctx context.Context, _ *tandemv1.ListAgentsRequest)
 	if err != nil {
 		return nil, err
 	}
-	open, err := h.src.OpenChats(ctx, ws)
+	open, err := h.deps.OpenChats(ctx, ws)
 	if err != nil {
 		return nil, err
 	}

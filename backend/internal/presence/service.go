@@ -54,14 +54,14 @@ func save(ctx context.Context, tx *store.Tx, a Agent, exists bool) error {
 	return err
 }
 
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, a Agent) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, a Agent) error {
 	kind, id := actor.Actor()
 	return s.record(ctx, tx, kind, id, typ, a, "")
 }
 
 // record appends a presence event; reason says why the system changed a
 // status ("inactive", "reconnected").
-func (s *Service) record(ctx context.Context, tx *store.Tx, kind, id, typ string, a Agent, reason string) error {
+func (s *Service) record(ctx context.Context, tx *store.Tx, kind, id string, typ events.Type, a Agent, reason string) error {
 	data := map[string]any{"user_id": a.UserID, "status": a.Status, "max_chats": a.MaxChats, "skills": a.Skills()}
 	if reason != "" {
 		data["reason"] = reason
@@ -94,7 +94,7 @@ func (s *Service) SetStatus(ctx context.Context, p *access.Principal, workspaceI
 		if err := save(ctx, tx, a, exists); err != nil {
 			return fmt.Errorf("save presence: %w", err)
 		}
-		return s.appendEvent(ctx, tx, p, "presence.changed", a)
+		return s.appendEvent(ctx, tx, p, events.PresenceChanged, a)
 	})
 	return a, err
 }
@@ -131,7 +131,7 @@ func (s *Service) SetSettings(ctx context.Context, p *access.Principal, scope *a
 		if err := save(ctx, tx, a, exists); err != nil {
 			return fmt.Errorf("save agent settings: %w", err)
 		}
-		return s.appendEvent(ctx, tx, p, "agent.settings_changed", a)
+		return s.appendEvent(ctx, tx, p, events.AgentSettingsChanged, a)
 	})
 	return a, err
 }

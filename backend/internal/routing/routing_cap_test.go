@@ -13,6 +13,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -93,7 +94,7 @@ func TestRerouteCap(t *testing.T) {
 			}
 		}
 		// datas are the data of the conversation's events of the type, in order.
-		datas := func(id, typ string) []map[string]string {
+		datas := func(id string, typ events.Type) []map[string]string {
 			t.Helper()
 			var payloads [][]byte
 			if err := srv.DB().SelectContext(w.Ctx, &payloads, `SELECT payload FROM events WHERE conversation_id = ? AND type = ?
@@ -113,7 +114,7 @@ func TestRerouteCap(t *testing.T) {
 		// assignees lists the agents the router gave the conversation, in order.
 		assignees := func(id string) []string {
 			var out []string
-			for _, d := range datas(id, "conversation.assigned") {
+			for _, d := range datas(id, events.ConversationAssigned) {
 				if d["how"] == "auto" {
 					out = append(out, d["assignee_id"])
 				}
@@ -123,7 +124,7 @@ func TestRerouteCap(t *testing.T) {
 		// flags counts the times routing gave up on the conversation.
 		flags := func(id string) int {
 			n := 0
-			for _, d := range datas(id, "conversation.unassigned") {
+			for _, d := range datas(id, events.ConversationUnassigned) {
 				if d[conversation.DataNeedsAttention] == "true" {
 					n++
 				}

@@ -88,7 +88,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, st Settin
 		}
 		payload, _ := json.Marshal(st)
 		kind, id := actor.Actor()
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: st.WorkspaceID, Type: "routing.updated", ActorKind: kind, ActorID: id,
+		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: st.WorkspaceID, Type: events.RoutingUpdated, ActorKind: kind, ActorID: id,
 			Visibility: events.Agents, Payload: payload})
 	})
 	return st, err

@@ -113,9 +113,9 @@ func (w *World) State(id string) conversation.Conversation {
 }
 
 // Handoffs are the reasons of the conversation's hand-offs, oldest first.
-func (w *World) Handoffs(conversationID string) []string {
+func (w *World) Handoffs(conversationID string) []conversation.HandoffReason {
 	w.T.Helper()
-	var rs []string
+	var rs []conversation.HandoffReason
 	if err := w.Srv.DB().SelectContext(w.Ctx, &rs, `SELECT reason FROM handoffs WHERE conversation_id = ? ORDER BY created_at`, conversationID); err != nil {
 		w.T.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func TestDemoFirstMinute(t *testing.T) {
 
 		for _, tc := range []struct {
 			conv   conversation.Conversation
-			reason string
+			reason conversation.HandoffReason
 			tag    string
 		}{
 			{refund, conversation.HandoffKeywordRule, "billing"},
@@ -90,7 +90,7 @@ func TestDemoFirstMinute(t *testing.T) {
 			{answered, conversation.HandoffCustomerRequest, "handoff"},
 		} {
 			c := w.State(tc.conv.ID)
-			if c.State != conversation.StatePending || !slices.Equal(w.Handoffs(c.ID), []string{tc.reason}) ||
+			if c.State != conversation.StatePending || !slices.Equal(w.Handoffs(c.ID), []conversation.HandoffReason{tc.reason}) ||
 				!slices.Contains(w.TagNames(c.ID), tc.tag) {
 				t.Errorf("%q: state %s, handoffs %v, tags %v; want pending, %s, %s", tc.conv.LastMessagePreview, c.State,
 					w.Handoffs(c.ID), w.TagNames(c.ID), tc.reason, tc.tag)

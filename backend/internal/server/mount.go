@@ -111,12 +111,12 @@ func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, wid
 func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.HandlerOption) {
 	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.Accounts, s.Workspaces), opts...))
 	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
-	conversations := conversation.NewHandler(s.Conversations, s.Contacts, conversation.Streams{
+	conversations := conversation.NewHandler(s.Conversations, s.Contacts, conversation.HandlerDeps{
 		Follower: st.follower, Cursors: st.cursors, Roles: s.Workspaces.Role, Guard: s.streamGuard.Guard,
 		Seen: s.Presence.NewActivity().Seen,
 	})
 	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversations, opts...))
-	mux.Handle(tandemv1connect.NewPresenceServiceHandler(presence.NewHandler(s.Presence, presence.Sources{
+	mux.Handle(tandemv1connect.NewPresenceServiceHandler(presence.NewHandler(s.Presence, presence.Deps{
 		Members: members{s.Workspaces}.presence, OpenChats: s.Conversations.OpenChats,
 	}), opts...))
 	mux.Handle(tandemv1connect.NewRoutingServiceHandler(routing.NewHandler(s.Routing), opts...))
@@ -131,7 +131,7 @@ func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.Handler
 	mux.Handle(tandemv1connect.NewSlaServiceHandler(sla.NewHandler(s.SLA), opts...))
 	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.Stats), opts...))
 	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.Email, s.cfg.MailDomain), opts...))
-	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, st.follower, st.cursors, s.Bot.HandOff, widget.ConfigSources{
+	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, st.follower, st.cursors, s.Bot.HandOff, widget.Deps{
 		Workspace: s.Workspaces.Get, Groups: s.Workspaces.AllGroups, Bot: s.Bot.Settings, OnlineAgents: s.Presence.OnlineCount,
 		AgentName: s.agentName,
 	}).WithButtons(buttons{s.Automation}), opts...))

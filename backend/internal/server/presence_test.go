@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -29,7 +30,7 @@ func TestPresence(t *testing.T) {
 		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
 			t.Fatal(err)
 		}
-		if n := storetest.Count(t, w.Srv.DB(), "events", "workspace_id = ? AND type = 'presence.changed'", w.W1.ID); n != 1 {
+		if n := storetest.Count(t, w.Srv.DB(), "events", "workspace_id = ? AND type = ?", w.W1.ID, events.PresenceChanged); n != 1 {
 			t.Fatalf("%d presence events for one change", n)
 		}
 		if _, err := c.Presence.SetAgentSettings(agent, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.W1.ID, MaxChats: 2, Skills: []string{"en", "returns"}}); err != nil {
@@ -153,8 +154,8 @@ func TestPresenceInactivity(t *testing.T) {
 			t.Fatalf("expired again: %d (%v)", n, err)
 		}
 		var payload string
-		if err := w.Srv.DB().GetContext(w.Ctx, &payload, `SELECT payload FROM events WHERE workspace_id = ? AND type = 'presence.changed'
-			ORDER BY seq DESC LIMIT 1`, w.W1.ID); err != nil || !strings.Contains(payload, `"reason":"inactive"`) || !strings.Contains(payload, `"offline"`) {
+		if err := w.Srv.DB().GetContext(w.Ctx, &payload, `SELECT payload FROM events WHERE workspace_id = ? AND type = ?
+			ORDER BY seq DESC LIMIT 1`, w.W1.ID, events.PresenceChanged); err != nil || !strings.Contains(payload, `"reason":"inactive"`) || !strings.Contains(payload, `"offline"`) {
 			t.Fatalf("last presence event %s (%v)", payload, err)
 		}
 
@@ -171,8 +172,8 @@ func TestPresenceInactivity(t *testing.T) {
 		if !online() {
 			t.Fatal("a reconnected agent is still offline")
 		}
-		if err := w.Srv.DB().GetContext(w.Ctx, &payload, `SELECT payload FROM events WHERE workspace_id = ? AND type = 'presence.changed'
-			ORDER BY seq DESC LIMIT 1`, w.W1.ID); err != nil || !strings.Contains(payload, `"reason":"reconnected"`) {
+		if err := w.Srv.DB().GetContext(w.Ctx, &payload, `SELECT payload FROM events WHERE workspace_id = ? AND type = ?
+			ORDER BY seq DESC LIMIT 1`, w.W1.ID, events.PresenceChanged); err != nil || !strings.Contains(payload, `"reason":"reconnected"`) {
 			t.Fatalf("last presence event %s (%v)", payload, err)
 		}
 		// An agent who chose to go offline is never brought back by a stream.

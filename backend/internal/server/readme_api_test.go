@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
@@ -97,7 +98,7 @@ func TestReadmeCallingTheAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, want := range []string{"conversation.created", "message.created", "Where is my order?"} {
+		for _, want := range []string{string(events.ConversationCreated), string(events.MessageCreated), "Where is my order?"} {
 			if !strings.Contains(string(got), want) {
 				t.Errorf("the live inbox shows no %s:\n%s", want, got)
 			}

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -552,7 +553,7 @@ func (w *agentStream) next(timeout time.Duration) (delivered, error) {
 			if m.GetCursor() != "" {
 				w.cursor = m.GetCursor()
 			}
-			if ev := m.GetEvent(); ev.GetType() == "message.created" {
+			if ev := m.GetEvent(); ev.GetType() == string(events.MessageCreated) {
 				d := delivered{body: ev.GetMessage().GetBody(), seq: ev.GetSeq(), at: r.at}
 				w.all = append(w.all, d)
 				return d, nil

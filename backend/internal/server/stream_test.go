@@ -82,7 +82,7 @@ func TestResumeUnderDisconnects(t *testing.T) {
 					lastSeq = seq
 				}
 				cursor = msg.GetCursor()
-				if msg.GetEvent().GetType() == "note.created" {
+				if msg.GetEvent().GetType() == string(events.NoteCreated) {
 					seen = append(seen, msg.GetEvent().GetMessage().GetBody())
 					n++
 				}

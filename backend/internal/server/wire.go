@@ -25,6 +25,26 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
+// What a constructor is given, one convention for every service and handler
+// built here:
+//
+//   - positionally, the store, the event spine (log, hub) and the logger;
+//   - Deps, the collaborators: other services, or the interfaces and
+//     functions of theirs it calls (bot.Deps, automation.Deps,
+//     conversation.Deps, canned.Deps, notify.Deps). A package's handler
+//     that needs more than its service has HandlerDeps when the package
+//     has Deps already (conversation.HandlerDeps), Deps otherwise
+//     (presence.Deps, widget.Deps);
+//   - Options, the settings: limits, intervals, the clock (Now), a hasher,
+//     an HTTP client (account.Options, conversation.Options,
+//     automation.Options, ...); the zero Options means the defaults.
+//
+// A collaborator never goes in Options, nor a setting in Deps. An interface
+// a collaborator satisfies keeps the name of what it is (conversation's
+// Directory, bot's Retriever): it is a field of Deps, not a Deps. A
+// constructor with few collaborators may still take them positionally
+// (sla.NewService(db, log, convs, logger)); a growing list goes in Deps.
+
 // streams is what the stream handlers (agents' and visitors') share.
 type streams struct {
 	follower *events.Follower
@@ -82,11 +102,11 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.Files = files.NewService(s.db, bucket, s.logger).WithLimits(files.Limits{VisitorBytes: s.cfg.UploadQuotaVisitor,
 		ConversationBytes: s.cfg.UploadQuotaConversation, WorkspaceBytes: s.cfg.UploadQuotaWorkspace,
 		DiskReserve: s.cfg.DiskReserve, Dir: files.LocalDir(s.cfg.BlobURL, s.cfg.DataDir)})
-	s.Conversations = conversation.NewService(s.db, log, s.hub, s.Accounts, s.Contacts, directory{s.Workspaces, s.Tags, s.Presence},
-		conversation.Options{Attacher: s.Files, BotEnabled: bot.NewSwitch(s.db).Enabled,
-			MaxOpenPerVisitor: s.cfg.WidgetMaxOpenConversations})
+	s.Conversations = conversation.NewService(s.db, log, s.hub, conversation.Deps{Accounts: s.Accounts, Contacts: s.Contacts,
+		Directory: directory{s.Workspaces, s.Tags, s.Presence}, Attacher: s.Files, BotEnabled: bot.NewSwitch(s.db).Enabled},
+		conversation.Options{MaxOpenPerVisitor: s.cfg.WidgetMaxOpenConversations})
 	s.Routing = routing.NewService(s.db, log, s.Conversations, s.Presence, s.Workspaces.GroupRouting, nil, s.logger)
-	s.Canned = canned.NewService(s.db, log, canned.Sources{Conversations: s.Conversations, Contacts: s.Contacts,
+	s.Canned = canned.NewService(s.db, log, canned.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
 		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
 	s.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
 	s.Email = email.NewService(s.db, log, s.Workspaces, email.Options{})
@@ -106,7 +126,7 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.Bot = bot.NewService(s.db, log, bot.Deps{Conversations: s.Conversations, Knowledge: s.Knowledge, Tags: s.Tags,
 		OnlineAgents: s.Presence.OnlineCount, LLM: llm}, s.logger)
 	people := members{s.Workspaces}
-	s.Notify = notify.NewService(s.db, log, notify.People{GroupMembers: s.Workspaces.GroupMembers,
+	s.Notify = notify.NewService(s.db, log, notify.Deps{GroupMembers: s.Workspaces.GroupMembers,
 		Members: people.ids, Supervisors: people.supervisors}, s.logger)
 	s.Automation = automation.NewService(s.db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
 		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{

@@ -58,7 +58,9 @@ func (s *Service) fire(ctx context.Context, t dueTimer, now int64) (bool, error)
 			return nil, nil // another replica fired it, or nothing runs any more
 		}
 		var data map[string]string
+		typ := events.SLAWarning // the timer's kind is warning or breach
 		if t.Kind == "breach" {
+			typ = events.SLABreach
 			setOutcome(c, t.Target, Missed)
 			data = map[string]string{t.Target: Missed}
 		}
@@ -68,7 +70,7 @@ func (s *Service) fire(ctx context.Context, t dueTimer, now int64) (bool, error)
 			return nil, err
 		}
 		fired = true
-		return data, s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: "sla." + t.Kind, ConversationID: t.ConversationID,
+		return data, s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: typ, ConversationID: t.ConversationID,
 			ActorKind: events.ActorSystem, Visibility: events.Agents, Payload: payload})
 	})
 	return fired, err

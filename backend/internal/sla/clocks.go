@@ -26,7 +26,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	}
 	var pl conversation.Payload
 	switch ev.Type {
-	case "conversation.created", "conversation.handoff", "message.created", "conversation.state_changed":
+	case events.ConversationCreated, events.ConversationHandoff, events.MessageCreated, events.ConversationStateChanged:
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
@@ -39,14 +39,14 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	}
 	at := time.UnixMilli(ev.CreatedAt)
 	switch ev.Type {
-	case "conversation.created":
+	case events.ConversationCreated:
 		if conv.State == conversation.StateBot {
 			return nil // the clocks start at the handoff
 		}
 		return s.start(ctx, conv, at)
-	case "conversation.handoff":
+	case events.ConversationHandoff:
 		return s.start(ctx, conv, at)
-	case "message.created":
+	case events.MessageCreated:
 		m := pl.Message
 		if m == nil || m.Kind != conversation.KindText {
 			return nil
@@ -64,7 +64,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 			return err
 		}
 		return s.followUp(ctx, conv, m, at)
-	case "conversation.state_changed":
+	case events.ConversationStateChanged:
 		if pl.Data["to"] == string(conversation.StateClosed) {
 			if err := s.cancel(ctx, conv.ID, followUpTarget); err != nil {
 				return err

@@ -11,6 +11,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -57,7 +58,7 @@ func (s *Service) SetFollowUps(ctx context.Context, actor *access.Principal, wor
 			strings.TrimSpace(f.Message)); err != nil {
 			return fmt.Errorf("save follow-ups: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, workspaceID, "sla.followups_changed", map[string]string{
+		return s.appendEvent(ctx, tx, actor, workspaceID, events.SLAFollowupsChanged, map[string]string{
 			"remind_after": f.RemindAfter.String(), "close_after": f.CloseAfter.String()})
 	})
 	return f, err

@@ -142,7 +142,7 @@ func (s *Service) Save(ctx context.Context, actor *access.Principal, workspaceID
 		if err != nil {
 			return fmt.Errorf("save policy: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, workspaceID, "sla.policy_changed", map[string]string{"policy_id": p.ID, "name": p.Name})
+		return s.appendEvent(ctx, tx, actor, workspaceID, events.SLAPolicyChanged, map[string]string{"policy_id": p.ID, "name": p.Name})
 	})
 	if err != nil {
 		return Policy{}, err
@@ -165,11 +165,11 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, workspace
 		if _, err := tx.ExecContext(ctx, `DELETE FROM sla_policies WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete policy: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, workspaceID, "sla.policy_changed", map[string]string{"policy_id": id, "deleted": "true"})
+		return s.appendEvent(ctx, tx, actor, workspaceID, events.SLAPolicyChanged, map[string]string{"policy_id": id, "deleted": "true"})
 	})
 }
 
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, workspaceID, typ string, data map[string]string) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, workspaceID string, typ events.Type, data map[string]string) error {
 	payload, _ := json.Marshal(map[string]any{"data": data})
 	kind, id := actor.Actor()
 	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: workspaceID, Type: typ, ActorKind: kind, ActorID: id,
@@ -226,7 +226,7 @@ func (s *Service) SetHours(ctx context.Context, actor *access.Principal, workspa
 			workspaceID, h.Zone, string(spans), string(holidays), store.NowMillis(s.now())); err != nil {
 			return fmt.Errorf("save business hours: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, workspaceID, "sla.hours_changed", map[string]string{"time_zone": h.Zone})
+		return s.appendEvent(ctx, tx, actor, workspaceID, events.SLAHoursChanged, map[string]string{"time_zone": h.Zone})
 	})
 	return h, err
 }

@@ -9,6 +9,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -76,7 +77,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 			t.Helper()
 			var payloads [][]byte
 			if err := srv.DB().SelectContext(w.Ctx, &payloads, `SELECT payload FROM events WHERE conversation_id = ?
-				AND type = 'conversation.sla_updated'`, id); err != nil {
+				AND type = ?`, id, events.ConversationSLAUpdated); err != nil {
 				t.Fatal(err)
 			}
 			n := 0
@@ -143,7 +144,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		drain()
 		agentSays(prompt.ID)
 		fireAt(75 * time.Second) // past the deadline (and the warning), the reply unseen by the clocks
-		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type IN ('sla.breach', 'sla.warning')", prompt.ID); n != 0 {
+		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type IN (?, ?)", prompt.ID, events.SLABreach, events.SLAWarning); n != 0 {
 			t.Fatalf("%d warnings and breaches for a conversation answered in time", n)
 		}
 		drain()
@@ -151,7 +152,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		if s := w.SLA(prompt.ID); s.GetFirstResponse() != "met" {
 			t.Fatalf("answered in time: %v", s)
 		}
-		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type IN ('sla.breach', 'sla.warning')", prompt.ID); n != 0 {
+		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type IN (?, ?)", prompt.ID, events.SLABreach, events.SLAWarning); n != 0 {
 			t.Fatalf("%d warnings and breaches for a conversation answered in time", n)
 		}
 	})

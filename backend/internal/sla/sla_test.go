@@ -11,6 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/sla"
@@ -75,12 +76,12 @@ func TestSLA(t *testing.T) {
 			})
 		}
 		wg.Wait()
-		count := func(typ, conv string) int {
+		count := func(typ events.Type, conv string) int {
 			return storetest.Count(t, srv.DB(), "events", "workspace_id = ? AND type = ? AND conversation_id = ?", w.W1.ID, typ, conv)
 		}
-		if count("sla.warning", late.ID) != 1 || count("sla.breach", late.ID) != 1 || count("sla.breach", onTime.ID) != 0 {
-			t.Fatalf("late: %d warnings, %d breaches; on time: %d breaches", count("sla.warning", late.ID), count("sla.breach", late.ID),
-				count("sla.breach", onTime.ID))
+		if count(events.SLAWarning, late.ID) != 1 || count(events.SLABreach, late.ID) != 1 || count(events.SLABreach, onTime.ID) != 0 {
+			t.Fatalf("late: %d warnings, %d breaches; on time: %d breaches", count(events.SLAWarning, late.ID), count(events.SLABreach, late.ID),
+				count(events.SLABreach, onTime.ID))
 		}
 		if err := srv.NotifyReactor().Drain(w.Ctx, w.W1.ID); err != nil {
 			t.Fatal(err)
@@ -124,14 +125,14 @@ func TestSLA(t *testing.T) {
 		time.Sleep(3100 * time.Millisecond)
 		third := rpctest.Start(t, opts) // its timer loop scans at once
 		deadline := time.Now().Add(5 * time.Second)
-		for count("sla.breach", down.ID) == 0 && time.Now().Before(deadline) {
+		for count(events.SLABreach, down.ID) == 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		if _, err := third.SLA.FireDue(w.Ctx); err != nil {
 			t.Fatal(err)
 		}
-		if count("sla.breach", down.ID) != 1 {
-			t.Errorf("%d breaches for a deadline passed while down", count("sla.breach", down.ID))
+		if count(events.SLABreach, down.ID) != 1 {
+			t.Errorf("%d breaches for a deadline passed while down", count(events.SLABreach, down.ID))
 		}
 
 		// Business hours are checked.
@@ -236,7 +237,7 @@ func TestSLABusinessHours(t *testing.T) {
 		if d := time.UnixMilli(got.FirstResponseDue).Sub(due); d < 0 || d >= time.Minute {
 			t.Fatalf("due %s, want %s (within the minute the conversation started)", time.UnixMilli(got.FirstResponseDue).UTC(), due)
 		}
-		count := func(typ string) int {
+		count := func(typ events.Type) int {
 			return storetest.Count(t, srv.DB(), "events", "workspace_id = ? AND type = ? AND conversation_id = ?", w.W1.ID, typ, conv.ID)
 		}
 		fireAt := func(at time.Time) {
@@ -247,18 +248,18 @@ func TestSLABusinessHours(t *testing.T) {
 			}
 		}
 		fireAt(warn.Add(-2 * time.Minute))
-		if count("sla.warning") != 0 {
+		if count(events.SLAWarning) != 0 {
 			t.Fatal("the warning fired early")
 		}
 		fireAt(warn.Add(time.Minute))
 		fireAt(warn.Add(time.Minute))
-		if count("sla.warning") != 1 || count("sla.breach") != 0 {
-			t.Fatalf("at the warning: %d warnings, %d breaches", count("sla.warning"), count("sla.breach"))
+		if count(events.SLAWarning) != 1 || count(events.SLABreach) != 0 {
+			t.Fatalf("at the warning: %d warnings, %d breaches", count(events.SLAWarning), count(events.SLABreach))
 		}
 		fireAt(due.Add(time.Minute))
 		fireAt(due.Add(2 * time.Minute))
-		if count("sla.warning") != 1 || count("sla.breach") != 1 {
-			t.Fatalf("after the deadline: %d warnings, %d breaches", count("sla.warning"), count("sla.breach"))
+		if count(events.SLAWarning) != 1 || count(events.SLABreach) != 1 {
+			t.Fatalf("after the deadline: %d warnings, %d breaches", count(events.SLAWarning), count(events.SLABreach))
 		}
 	})
 }
@@ -296,7 +297,7 @@ func TestSLARuleActions(t *testing.T) {
 		if got.Priority != "urgent" || !slices.Contains(w.TagNames(conv.ID), "sla-breached") {
 			t.Fatalf("after the breach: priority %s, tags %v", got.Priority, w.TagNames(conv.ID))
 		}
-		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type = 'conversation.priority_changed' AND actor_kind = 'rule'", conv.ID); n != 1 {
+		if n := storetest.Count(t, srv.DB(), "events", "conversation_id = ? AND type = ? AND actor_kind = 'rule'", conv.ID, events.ConversationPriorityChanged); n != 1 {
 			t.Errorf("%d priority changes by the rule, want 1", n)
 		}
 	})

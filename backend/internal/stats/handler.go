@@ -54,7 +54,7 @@ func (h *Handler) GetReport(ctx context.Context, req *tandemv1.GetReportRequest)
 		resp.ResolutionRate = float64(r.Resolved) / float64(r.Conversations)
 	}
 	for _, reason := range slices.Sorted(maps.Keys(r.HandoffsByReason)) {
-		resp.HandoffsByReason = append(resp.HandoffsByReason, &tandemv1.ReasonCount{Reason: reason, Count: r.HandoffsByReason[reason]})
+		resp.HandoffsByReason = append(resp.HandoffsByReason, &tandemv1.ReasonCount{Reason: string(reason), Count: r.HandoffsByReason[reason]})
 	}
 	for _, target := range []string{"first_response", "next_response", "resolution"} {
 		v := r.SLA[target]

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -136,7 +137,7 @@ type Report struct {
 	Conversations, Resolved   int64
 	FirstResponse, Resolution Percentiles
 	AIResolved, HandedOff     int64
-	HandoffsByReason          map[string]int64
+	HandoffsByReason          map[conversation.HandoffReason]int64
 	SLA                       map[string][2]int64 // target -> met, missed
 	CSATAverage               float64
 	CSAT                      [5]int64
@@ -181,7 +182,7 @@ func (s *Service) Report(ctx context.Context, workspaceID string, f Filter) (Rep
 		FROM conversations c WHERE `+where, args...); err != nil {
 		return Report{}, fmt.Errorf("report conversations: %w", err)
 	}
-	r := Report{HandoffsByReason: map[string]int64{}, SLA: map[string][2]int64{}}
+	r := Report{HandoffsByReason: map[conversation.HandoffReason]int64{}, SLA: map[string][2]int64{}}
 	var firsts, resolutions []int64
 	var csatSum int64
 	handled := map[string][]int64{}
@@ -238,8 +239,8 @@ func (s *Service) Report(ctx context.Context, workspaceID string, f Filter) (Rep
 
 func (s *Service) handoffs(ctx context.Context, where string, args []any, r *Report) error {
 	var rows []struct {
-		Reason string `db:"reason"`
-		N      int64  `db:"n"`
+		Reason conversation.HandoffReason `db:"reason"`
+		N      int64                      `db:"n"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, `SELECT h.reason, COUNT(*) AS n FROM handoffs h JOIN conversations c ON c.id = h.conversation_id
 		WHERE `+where+` GROUP BY h.reason`, args...); err != nil {

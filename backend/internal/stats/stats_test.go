@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -77,7 +78,7 @@ func TestStats(t *testing.T) {
 		if report.GetConversations() != 4 || report.GetResolved() != 3 || report.GetAiResolved() != 1 || report.GetHandedOff() != 1 ||
 			report.GetFirstResponse().GetCount() != 2 || report.GetResolution().GetCount() != 3 || report.GetCsatAverage() != 5 ||
 			report.GetCsatDistribution()[4] != 1 || len(report.GetHandoffsByReason()) != 1 ||
-			report.GetHandoffsByReason()[0].GetReason() != "customer_request" || len(report.GetTags()) != 2 {
+			report.GetHandoffsByReason()[0].GetReason() != string(conversation.HandoffCustomerRequest) || len(report.GetTags()) != 2 {
 			t.Fatalf("report = %v", report)
 		}
 		for _, tg := range report.GetTags() { // the handoff tag and ours, once each

@@ -14,7 +14,7 @@ import (
 type EventRow struct {
 	Key        string            `db:"k"`
 	Workspace  string            `db:"workspace_id"`
-	Type       string            `db:"type"`
+	Type       events.Type       `db:"type"`
 	ActorKind  string            `db:"actor_kind"`
 	ActorID    string            `db:"actor_id"`
 	Visibility events.Visibility `db:"visibility"`
@@ -34,7 +34,7 @@ func Events(t testing.TB, db *store.DB) []EventRow {
 
 // Appends runs fn, which must succeed, and returns the one event it
 // appended, which must be of the type (no type: it must append none).
-func Appends(t testing.TB, db *store.DB, typ string, fn func() error) EventRow {
+func Appends(t testing.TB, db *store.DB, typ events.Type, fn func() error) EventRow {
 	t.Helper()
 	before := map[string]bool{}
 	for _, r := range Events(t, db) {

@@ -46,7 +46,7 @@ func cleanName(name string) (string, error) {
 	return name, nil
 }
 
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ string, t Tag) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, t Tag) error {
 	payload, _ := json.Marshal(map[string]any{"tag": t})
 	kind, id := actor.Actor()
 	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: typ, ActorKind: kind, ActorID: id,
@@ -69,7 +69,7 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, workspace
 			}
 			return fmt.Errorf("insert tag: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "tag.created", t)
+		return s.appendEvent(ctx, tx, actor, events.TagCreated, t)
 	})
 	return t, err
 }
@@ -119,7 +119,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, id string
 			}
 			return fmt.Errorf("update tag: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "tag.updated", t)
+		return s.appendEvent(ctx, tx, actor, events.TagUpdated, t)
 	})
 	return t, err
 }
@@ -134,7 +134,7 @@ func (s *Service) Delete(ctx context.Context, actor *access.Principal, id string
 		if _, err := tx.ExecContext(ctx, `DELETE FROM tags WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete tag: %w", err)
 		}
-		return s.appendEvent(ctx, tx, actor, "tag.deleted", t)
+		return s.appendEvent(ctx, tx, actor, events.TagDeleted, t)
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"connectrpc.com/connect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -42,7 +43,7 @@ func TestTags(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = 'conversation.tagged'", two.ID); n != 2 {
+		if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = ?", two.ID, events.ConversationTagged); n != 2 {
 			t.Fatalf("%d tagged events for two tags (one applied twice)", n)
 		}
 		// A tag of another workspace cannot be put on a conversation here.

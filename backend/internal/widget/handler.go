@@ -30,7 +30,7 @@ type Handler struct {
 	follower      *events.Follower
 	cursors       *events.Cursors
 	handOff       HandOffFunc
-	config        ConfigSources
+	deps          Deps
 	buttons       Buttons // custom actions; see actions.go
 }
 
@@ -38,12 +38,14 @@ var _ tandemv1connect.WidgetServiceHandler = (*Handler)(nil)
 
 // NewHandler returns the WidgetService handler.
 func NewHandler(contacts *contact.Service, conversations *conversation.Service, follower *events.Follower, cursors *events.Cursors,
-	handOff HandOffFunc, config ConfigSources) *Handler {
-	return &Handler{contacts: contacts, conversations: conversations, follower: follower, cursors: cursors, handOff: handOff, config: config}
+	handOff HandOffFunc, deps Deps) *Handler {
+	return &Handler{contacts: contacts, conversations: conversations, follower: follower, cursors: cursors, handOff: handOff, deps: deps}
 }
 
-// ConfigSources are what GetWidgetConfig reads.
-type ConfigSources struct {
+// Deps are the handler's collaborators that GetWidgetConfig and the
+// customer's view of a conversation read from. Deps holds collaborators,
+// never settings (see server/wire.go).
+type Deps struct {
 	Workspace    func(ctx context.Context, id string) (workspace.Workspace, error)
 	Groups       func(ctx context.Context, workspaceID string) ([]workspace.Group, error)
 	Bot          func(ctx context.Context, workspaceID string) (bot.Settings, error)
@@ -56,8 +58,8 @@ type ConfigSources struct {
 // agent helping now (looked up; a missing user leaves it blank).
 func (h *Handler) widgetConv(ctx context.Context, c *conversation.Conversation) *tandemv1.WidgetConversation {
 	out := conversation.WidgetConversationToProto(c)
-	if c.AssigneeID != "" && c.State != conversation.StateBot && h.config.AgentName != nil {
-		if name, err := h.config.AgentName(ctx, c.AssigneeID); err == nil {
+	if c.AssigneeID != "" && c.State != conversation.StateBot && h.deps.AgentName != nil {
+		if name, err := h.deps.AgentName(ctx, c.AssigneeID); err == nil {
 			out.AgentName = name
 		}
 	}
@@ -67,15 +69,15 @@ func (h *Handler) widgetConv(ctx context.Context, c *conversation.Conversation) 
 // GetWidgetConfig implements WidgetService.GetWidgetConfig.
 func (h *Handler) GetWidgetConfig(ctx context.Context, _ *tandemv1.GetWidgetConfigRequest) (*tandemv1.GetWidgetConfigResponse, error) {
 	ws := access.PrincipalFrom(ctx).WorkspaceID
-	w, err := h.config.Workspace(ctx, ws)
+	w, err := h.deps.Workspace(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
-	st, err := h.config.Bot(ctx, ws)
+	st, err := h.deps.Bot(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
-	online, err := h.config.OnlineAgents(ctx, ws)
+	online, err := h.deps.OnlineAgents(ctx, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +87,7 @@ func (h *Handler) GetWidgetConfig(ctx context.Context, _ *tandemv1.GetWidgetConf
 		resp.MaxFileBytes = files.MaxSize
 	}
 	if w.Widget.ChooseGroup {
-		gs, err := h.config.Groups(ctx, ws)
+		gs, err := h.deps.Groups(ctx, ws)
 		if err != nil {
 			return nil, err
 		}
@@ -98,7 +100,7 @@ func (h *Handler) GetWidgetConfig(ctx context.Context, _ *tandemv1.GetWidgetConf
 
 // HandOffFunc hands a conversation from the AI agent to the team
 // (bot.Service.HandOff).
-type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID, reason, detail, question string) (bool, error)
+type HandOffFunc func(ctx context.Context, p *access.Principal, workspaceID, conversationID string, reason conversation.HandoffReason, detail, question string) (bool, error)
 
 // RateConversation implements WidgetService.RateConversation.
 func (h *Handler) RateConversation(ctx context.Context, req *tandemv1.RateConversationRequest) (*tandemv1.RateConversationResponse, error) {
@@ -206,7 +208,7 @@ func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.WidgetServiceSe
 	p := access.PrincipalFrom(ctx)
 	if len(req.GetFileIds()) > 0 {
 		// The workspace may have turned files off after they were uploaded.
-		w, err := h.config.Workspace(ctx, p.WorkspaceID)
+		w, err := h.deps.Workspace(ctx, p.WorkspaceID)
 		if err != nil {
 			return nil, err
 		}
@@ -296,14 +298,14 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 					return nil
 				}
 				resp := &tandemv1.WidgetServiceWatchResponse{Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq),
-					Event: &tandemv1.WidgetEvent{Seq: ev.Seq, Type: "conversation.changed", ConversationId: convID, CreateTimeMs: ev.CreatedAt,
+					Event: &tandemv1.WidgetEvent{Seq: ev.Seq, Type: string(events.ConversationChanged), ConversationId: convID, CreateTimeMs: ev.CreatedAt,
 						Conversation: c}}
 				if resp.Queue, err = queue(); err != nil {
 					return err
 				}
 				return stream.Send(resp)
 			}
-			out := &tandemv1.WidgetEvent{Seq: ev.Seq, Type: ev.Type, ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
+			out := &tandemv1.WidgetEvent{Seq: ev.Seq, Type: string(ev.Type), ConversationId: ev.ConversationID, CreateTimeMs: ev.CreatedAt,
 				ActorKind: conversation.AuthorToProto(ev.ActorKind)}
 			if pl.Conversation != nil {
 				out.Conversation = h.widgetConv(ctx, pl.Conversation)
@@ -328,7 +330,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 			if e.Visibility != events.Public || e.ConversationID != convID {
 				return nil
 			}
-			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: &tandemv1.WidgetEvent{Type: e.Type,
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Event: &tandemv1.WidgetEvent{Type: string(e.Type),
 				ConversationId: e.ConversationID, CreateTimeMs: e.CreatedAt, Typing: e.Typing,
 				ActorKind: conversation.AuthorToProto(e.ActorKind), ActorName: e.ActorName}})
 		},
@@ -358,7 +360,7 @@ func (h *Handler) queueStatus(ctx context.Context, workspaceID, visitorID, id st
 		return nil, err
 	}
 	q := &tandemv1.QueueStatus{Position: int32(pos)}
-	online, err := h.config.OnlineAgents(ctx, workspaceID)
+	online, err := h.deps.OnlineAgents(ctx, workspaceID)
 	if err != nil {
 		return nil, err
 	}

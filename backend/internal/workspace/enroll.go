@@ -93,7 +93,7 @@ func (s *Service) Enroll(ctx context.Context, e Enrollment) (account.User, Works
 		if err := insertMember(ctx, tx, w.ID, u.ID, e.Role, store.NowMillis(s.now())); err != nil {
 			return fmt.Errorf("insert member: %w", err)
 		}
-		return s.appendEvent(ctx, tx, w.ID, nil, "member.added", events.Agents,
+		return s.appendEvent(ctx, tx, w.ID, nil, events.MemberAdded, events.Agents,
 			map[string]string{"user_id": u.ID, "role": string(e.Role)})
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -34,7 +35,7 @@ func TestEnroll(t *testing.T) {
 		if role, err := e.svc.Role(e.Ctx, w.ID, owner.ID); err != nil || role != access.RoleOwner {
 			t.Fatalf("founder's role = %q, %v; want owner", role, err)
 		}
-		if got := storetest.Events(t, db)[n:]; len(got) != 2 || got[0].Type != "workspace.created" || got[1].Type != "member.added" {
+		if got := storetest.Events(t, db)[n:]; len(got) != 2 || got[0].Type != events.WorkspaceCreated || got[1].Type != events.MemberAdded {
 			t.Fatalf("events = %+v, want workspace.created and member.added", got)
 		}
 		if _, err := e.Accounts.Login(e.Ctx, "founder@example.test", servicetest.Password, ""); err != nil {

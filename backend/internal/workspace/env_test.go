@@ -85,7 +85,7 @@ func (e *env) roleOf(t testing.TB, w workspace.Workspace, u account.User) access
 type eventRow struct {
 	WorkspaceID string            `db:"workspace_id"`
 	Seq         int64             `db:"seq"`
-	Type        string            `db:"type"`
+	Type        events.Type       `db:"type"`
 	ActorKind   string            `db:"actor_kind"`
 	ActorID     string            `db:"actor_id"`
 	Visibility  events.Visibility `db:"visibility"`
@@ -122,18 +122,18 @@ func (e *env) record(t *testing.T, fn func() error) ([]eventRow, error) {
 
 // ok runs fn, which must succeed, and checks that it appended events of
 // exactly these types, in this order; it returns them.
-func (e *env) ok(t *testing.T, fn func() error, types ...string) []eventRow {
+func (e *env) ok(t *testing.T, fn func() error, types ...events.Type) []eventRow {
 	t.Helper()
 	added, err := e.record(t, fn)
 	if err != nil {
 		t.Fatalf("unexpected error: %v", err)
 	}
-	got := []string{}
+	got := []events.Type{}
 	for _, r := range added {
 		got = append(got, r.Type)
 	}
 	if types == nil {
-		types = []string{}
+		types = []events.Type{}
 	}
 	if diff := cmp.Diff(types, got); diff != "" {
 		t.Errorf("appended events (-want +got):\n%s", diff)

@@ -43,20 +43,20 @@ func TestEventLog(t *testing.T) {
 				return err
 			}, nil, func() []wantEvent {
 				return []wantEvent{
-					{"workspace.created", events.Agents, map[string]string{"name": "Acme"}},
-					{"member.added", events.Agents, map[string]string{"user_id": owner.ID, "role": "owner"}},
+					{events.WorkspaceCreated, events.Agents, map[string]string{"name": "Acme"}},
+					{events.MemberAdded, events.Agents, map[string]string{"user_id": owner.ID, "role": "owner"}},
 				}
 			}},
 			{"rename workspace", owner, func() error { _, err := e.svc.Update(e.Ctx, servicetest.As(owner), w.ID, &name, nil); return err }, nil,
 				func() []wantEvent {
-					return []wantEvent{{"workspace.updated", events.Agents, map[string]string{"name": name}}}
+					return []wantEvent{{events.WorkspaceUpdated, events.Agents, map[string]string{"name": name}}}
 				}},
 			{"rotate widget secret", owner, func() error {
 				_, err := e.svc.RotateWidgetSecret(e.Ctx, servicetest.As(owner), w.ID, false)
 				return err
 			}, nil,
 				func() []wantEvent {
-					return []wantEvent{{"workspace.widget_secret_rotated", events.Admins, map[string]string{"previous_expire_time_ms": "0"}}}
+					return []wantEvent{{events.WorkspaceWidgetSecretRotated, events.Admins, map[string]string{"previous_expire_time_ms": "0"}}}
 				}},
 			{"rename to the same name", owner, func() error { _, err := e.svc.Update(e.Ctx, servicetest.As(owner), w.ID, &name, nil); return err }, nil, nil},
 			{"update nothing", owner, func() error { _, err := e.svc.Update(e.Ctx, servicetest.As(owner), w.ID, nil, nil); return err }, nil, nil},
@@ -65,14 +65,14 @@ func TestEventLog(t *testing.T) {
 				token, _, err = e.svc.Invite(e.Ctx, servicetest.As(owner), ownerS(), joiner.Email, access.RoleAgent)
 				return err
 			}, nil, func() []wantEvent {
-				return []wantEvent{{"member.invited", events.Admins, map[string]string{"invite_id": "*", "email": joiner.Email, "role": "agent"}}}
+				return []wantEvent{{events.MemberInvited, events.Admins, map[string]string{"invite_id": "*", "email": joiner.Email, "role": "agent"}}}
 			}},
 			{"accept", joiner, func() error {
 				_, _, err := e.svc.AcceptInvite(e.Ctx, servicetest.As(joiner), workspace.Acceptance{Token: token})
 				return err
 			}, nil,
 				func() []wantEvent {
-					return []wantEvent{{"member.added", events.Agents, map[string]string{"user_id": joiner.ID, "role": "agent", "invite_id": "*"}}}
+					return []wantEvent{{events.MemberAdded, events.Agents, map[string]string{"user_id": joiner.ID, "role": "agent", "invite_id": "*"}}}
 				}},
 			{"accept again", joiner, func() error {
 				_, _, err := e.svc.AcceptInvite(e.Ctx, servicetest.As(joiner), workspace.Acceptance{Token: token})
@@ -86,7 +86,7 @@ func TestEventLog(t *testing.T) {
 				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID, access.RoleSupervisor)
 				return err
 			}, nil, func() []wantEvent {
-				return []wantEvent{{"member.role_changed", events.Agents, map[string]string{"user_id": joiner.ID, "from": "agent", "role": "supervisor"}}}
+				return []wantEvent{{events.MemberRoleChanged, events.Agents, map[string]string{"user_id": joiner.ID, "from": "agent", "role": "supervisor"}}}
 			}},
 			{"set the same role", owner, func() error {
 				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID, access.RoleSupervisor)
@@ -101,7 +101,7 @@ func TestEventLog(t *testing.T) {
 				g, err = e.svc.CreateGroup(e.Ctx, servicetest.As(owner), ownerS(), "Sales", "", 0)
 				return err
 			}, nil, func() []wantEvent {
-				return []wantEvent{{"group.created", events.Agents, map[string]string{"group_id": g.ID, "name": "Sales"}}}
+				return []wantEvent{{events.GroupCreated, events.Agents, map[string]string{"group_id": g.ID, "name": "Sales"}}}
 			}},
 			{"create a taken group name", owner, func() error {
 				_, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), ownerS(), "Sales", "", 0)
@@ -112,14 +112,14 @@ func TestEventLog(t *testing.T) {
 				return err
 			}, nil,
 				func() []wantEvent {
-					return []wantEvent{{"group.updated", events.Agents, map[string]string{"group_id": g.ID, "name": gname}}}
+					return []wantEvent{{events.GroupUpdated, events.Agents, map[string]string{"group_id": g.ID, "name": gname}}}
 				}},
 			{"add group member", owner, func() error {
 				_, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
 				return err
 			}, nil,
 				func() []wantEvent {
-					return []wantEvent{{"group.member_added", events.Agents, map[string]string{"group_id": g.ID, "user_id": joiner.ID}}}
+					return []wantEvent{{events.GroupMemberAdded, events.Agents, map[string]string{"group_id": g.ID, "user_id": joiner.ID}}}
 				}},
 			{"add again", owner, func() error {
 				_, err := e.svc.AddGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
@@ -130,7 +130,7 @@ func TestEventLog(t *testing.T) {
 				return err
 			}, nil,
 				func() []wantEvent {
-					return []wantEvent{{"group.member_removed", events.Agents, map[string]string{"group_id": g.ID, "user_id": joiner.ID}}}
+					return []wantEvent{{events.GroupMemberRemoved, events.Agents, map[string]string{"group_id": g.ID, "user_id": joiner.ID}}}
 				}},
 			{"remove again", owner, func() error {
 				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, joiner.ID)
@@ -138,12 +138,12 @@ func TestEventLog(t *testing.T) {
 			}, workspace.ErrNotInGroup, nil},
 			{"delete group", owner, func() error { return e.svc.DeleteGroup(e.Ctx, servicetest.As(owner), g.ID) }, nil,
 				func() []wantEvent {
-					return []wantEvent{{"group.deleted", events.Agents, map[string]string{"group_id": g.ID}}}
+					return []wantEvent{{events.GroupDeleted, events.Agents, map[string]string{"group_id": g.ID}}}
 				}},
 			{"delete again", owner, func() error { return e.svc.DeleteGroup(e.Ctx, servicetest.As(owner), g.ID) }, apperr.ErrNotFound, nil},
 			{"remove member", owner, func() error { return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID) }, nil,
 				func() []wantEvent {
-					return []wantEvent{{"member.removed", events.Agents, map[string]string{"user_id": joiner.ID}}}
+					return []wantEvent{{events.MemberRemoved, events.Agents, map[string]string{"user_id": joiner.ID}}}
 				}},
 			{"remove again", owner, func() error { return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), ownerS(), joiner.ID) }, apperr.ErrNotFound, nil},
 		}

@@ -31,7 +31,7 @@ func (s *Service) CreateGroup(ctx context.Context, actor *access.Principal, scop
 			}
 			return fmt.Errorf("insert group: %w", err)
 		}
-		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, "group.created", events.Agents,
+		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, events.GroupCreated, events.Agents,
 			map[string]string{"group_id": g.ID, "name": name})
 	})
 	return g, err
@@ -106,7 +106,7 @@ func (s *Service) UpdateGroup(ctx context.Context, actor *access.Principal, id s
 			}
 			return fmt.Errorf("update group: %w", err)
 		}
-		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, "group.updated", events.Agents,
+		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, events.GroupUpdated, events.Agents,
 			map[string]string{"group_id": g.ID, "name": g.Name})
 	})
 	return g, err
@@ -122,7 +122,7 @@ func (s *Service) DeleteGroup(ctx context.Context, actor *access.Principal, id s
 		if err := deleteGroup(ctx, tx, id); err != nil {
 			return fmt.Errorf("delete group: %w", err)
 		}
-		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, "group.deleted", events.Agents,
+		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, events.GroupDeleted, events.Agents,
 			map[string]string{"group_id": id})
 	})
 }
@@ -149,7 +149,7 @@ func (s *Service) AddGroupMember(ctx context.Context, actor *access.Principal, g
 			return fmt.Errorf("add group member: %w", err)
 		}
 		g.MemberIDs = append(g.MemberIDs, userID)
-		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, "group.member_added", events.Agents,
+		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, events.GroupMemberAdded, events.Agents,
 			map[string]string{"group_id": groupID, "user_id": userID})
 	})
 	return g, err
@@ -177,7 +177,7 @@ func (s *Service) RemoveGroupMember(ctx context.Context, actor *access.Principal
 			}
 		}
 		g.MemberIDs = kept
-		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, "group.member_removed", events.Agents,
+		return s.appendEvent(ctx, tx, g.WorkspaceID, actor, events.GroupMemberRemoved, events.Agents,
 			map[string]string{"group_id": groupID, "user_id": userID})
 	})
 	return g, err

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -31,9 +32,9 @@ func TestGroups(t *testing.T) {
 		}
 
 		t.Run("names", func(t *testing.T) {
-			e.ok(t, create(w, owner, "Sales"), "group.created")
+			e.ok(t, create(w, owner, "Sales"), events.GroupCreated)
 			e.refused(t, workspace.ErrGroupNameTaken, create(w, owner, "Sales"))
-			e.ok(t, create(w2, owner2, "Sales"), "group.created") // names are per workspace
+			e.ok(t, create(w2, owner2, "Sales"), events.GroupCreated) // names are per workspace
 			support, err := e.svc.CreateGroup(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), "Support", "", 0)
 			if err != nil {
 				t.Fatal(err)
@@ -63,12 +64,12 @@ func TestGroups(t *testing.T) {
 		})
 
 		t.Run("add and remove", func(t *testing.T) {
-			e.ok(t, add(agent.ID), "group.member_added")
+			e.ok(t, add(agent.ID), events.GroupMemberAdded)
 			e.refused(t, workspace.ErrAlreadyInGroup, add(agent.ID))
 			e.ok(t, func() error {
 				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, agent.ID)
 				return err
-			}, "group.member_removed")
+			}, events.GroupMemberRemoved)
 			e.refused(t, workspace.ErrNotInGroup, func() error {
 				_, err := e.svc.RemoveGroupMember(e.Ctx, servicetest.As(owner), g.ID, agent.ID)
 				return err
@@ -97,7 +98,7 @@ func TestGroups(t *testing.T) {
 			}
 			e.ok(t, func() error {
 				return e.svc.RemoveMember(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), leaver.ID)
-			}, "member.removed")
+			}, events.MemberRemoved)
 			groups, _, err := e.svc.Groups(e.Ctx, w.ID, 0, "")
 			if err != nil {
 				t.Fatal(err)

@@ -43,7 +43,7 @@ func (s *Service) Invite(ctx context.Context, actor *access.Principal, scope *ac
 		if err := insertInvite(ctx, tx, &inv); err != nil {
 			return fmt.Errorf("insert invite: %w", err)
 		}
-		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.invited", events.Admins,
+		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, events.MemberInvited, events.Admins,
 			map[string]string{"invite_id": inv.ID, "email": email, "role": string(role)})
 	})
 	if err != nil {
@@ -201,7 +201,7 @@ func (s *Service) joinTx(ctx context.Context, token string, who func(context.Con
 			return fmt.Errorf("get workspace: %w", err)
 		}
 		actor := &access.Principal{Kind: access.KindUser, UserID: u.ID}
-		return s.appendEvent(ctx, tx, inv.WorkspaceID, actor, "member.added", events.Agents,
+		return s.appendEvent(ctx, tx, inv.WorkspaceID, actor, events.MemberAdded, events.Agents,
 			map[string]string{"user_id": u.ID, "role": string(inv.Role), "invite_id": inv.ID})
 	})
 	return w, err

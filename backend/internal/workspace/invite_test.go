@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -38,7 +39,7 @@ func TestInvites(t *testing.T) {
 				var err error
 				got, issued, err = e.svc.AcceptInvite(e.Ctx, nil, workspace.Acceptance{Token: token, DisplayName: "New Person", Password: servicetest.Password})
 				return err
-			}, "member.added")
+			}, events.MemberAdded)
 			if got.ID != w.ID || issued.User.DisplayName != "New Person" || e.roleOf(t, w, issued.User) != access.RoleSupervisor {
 				t.Fatalf("accepted into %v as %v with role %q", got, issued.User, e.roleOf(t, w, issued.User))
 			}
@@ -92,7 +93,7 @@ func TestInvites(t *testing.T) {
 					}
 					e.Clock.Advance(tc.after)
 					if tc.valid {
-						e.ok(t, accept(token, servicetest.Password), "member.added")
+						e.ok(t, accept(token, servicetest.Password), events.MemberAdded)
 					} else {
 						e.refused(t, workspace.ErrInviteInvalid, accept(token, servicetest.Password))
 					}
@@ -155,7 +156,7 @@ func TestInvites(t *testing.T) {
 				var err error
 				_, issued, err = e.svc.AcceptInvite(e.Ctx, servicetest.As(u), workspace.Acceptance{Token: token, DisplayName: "Another Name"})
 				return err
-			}, "member.added")
+			}, events.MemberAdded)
 			if issued.User.ID != u.ID || issued.User.DisplayName != u.DisplayName || issued.Token != "" {
 				t.Errorf("joined as %+v with token %q, want the existing account %+v unchanged and no new session", issued.User, issued.Token, u)
 			}
@@ -177,7 +178,7 @@ func TestInvites(t *testing.T) {
 		t.Run("new account needs a real password", func(t *testing.T) {
 			token := e.invite(t, w, owner, e.Email("new"), access.RoleAgent)
 			e.refusedIf(t, "invalid password", servicetest.IsInvalid("password"), accept(token, "short"))
-			e.ok(t, accept(token, servicetest.Password), "member.added") // the refusal did not use it up
+			e.ok(t, accept(token, servicetest.Password), events.MemberAdded) // the refusal did not use it up
 		})
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -49,7 +50,7 @@ func TestLastOwner(t *testing.T) {
 			e.ok(t, func() error {
 				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(owner), servicetest.Scope(w, access.RoleOwner), owner.ID, access.RoleAdmin)
 				return err
-			}, "member.role_changed")
+			}, events.MemberRoleChanged)
 			e.refused(t, workspace.ErrLastOwner, func() error {
 				_, err := e.svc.UpdateMemberRole(e.Ctx, servicetest.As(second), servicetest.Scope(w, access.RoleOwner), second.ID, access.RoleAgent)
 				return err
@@ -59,7 +60,7 @@ func TestLastOwner(t *testing.T) {
 			})
 			e.ok(t, func() error {
 				return e.svc.RemoveMember(e.Ctx, servicetest.As(second), servicetest.Scope(w, access.RoleOwner), owner.ID)
-			}, "member.removed")
+			}, events.MemberRemoved)
 		})
 	})
 }
@@ -156,7 +157,7 @@ func TestAdminLimits(t *testing.T) {
 			role access.Role // the target's role before the call
 			want error       // nil: allowed
 			// the event of an allowed call, and the target's role after it
-			event string
+			event events.Type
 			after access.Role
 		}{
 			{"make an agent owner", to(access.RoleOwner), access.RoleAgent, workspace.ErrRoleTooHigh, "", ""},
@@ -170,10 +171,10 @@ func TestAdminLimits(t *testing.T) {
 					return err
 				}
 			}, access.RoleAgent, workspace.ErrRoleTooHigh, "", ""},
-			{"promote an agent to admin", to(access.RoleAdmin), access.RoleAgent, nil, "member.role_changed", access.RoleAdmin},
-			{"demote another admin", to(access.RoleAgent), access.RoleAdmin, nil, "member.role_changed", access.RoleAgent},
-			{"remove another admin", remove, access.RoleAdmin, nil, "member.removed", ""},
-			{"remove an agent", remove, access.RoleAgent, nil, "member.removed", ""},
+			{"promote an agent to admin", to(access.RoleAdmin), access.RoleAgent, nil, events.MemberRoleChanged, access.RoleAdmin},
+			{"demote another admin", to(access.RoleAgent), access.RoleAdmin, nil, events.MemberRoleChanged, access.RoleAgent},
+			{"remove another admin", remove, access.RoleAdmin, nil, events.MemberRemoved, ""},
+			{"remove an agent", remove, access.RoleAgent, nil, events.MemberRemoved, ""},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {

@@ -149,7 +149,7 @@ func TestPagination(t *testing.T) {
 // wantEvent is what an event row must say; "*" in the payload matches any
 // non-empty value.
 type wantEvent struct {
-	Type       string
+	Type       events.Type
 	Visibility events.Visibility
 	Payload    map[string]string
 }

@@ -64,7 +64,7 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 				t.Error("accepting signed in opened a session")
 			}
 			return err
-		}, "member.added")
+		}, events.MemberAdded)
 	})
 }
 

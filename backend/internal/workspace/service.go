@@ -71,7 +71,7 @@ func randomHex(n int) string {
 }
 
 // appendEvent records a workspace event in tx.
-func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, workspaceID string, actor *access.Principal, typ string, vis events.Visibility, payload any) error {
+func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, workspaceID string, actor *access.Principal, typ events.Type, vis events.Visibility, payload any) error {
 	b, err := json.Marshal(payload)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", typ, err)
@@ -118,10 +118,10 @@ func (s *Service) createTx(ctx context.Context, tx *store.Tx, actor *access.Prin
 	if err := insertMember(ctx, tx, w.ID, actor.UserID, access.RoleOwner, now); err != nil {
 		return w, fmt.Errorf("insert owner: %w", err)
 	}
-	if err := s.appendEvent(ctx, tx, w.ID, actor, "workspace.created", events.Agents, map[string]string{"name": name}); err != nil {
+	if err := s.appendEvent(ctx, tx, w.ID, actor, events.WorkspaceCreated, events.Agents, map[string]string{"name": name}); err != nil {
 		return w, err
 	}
-	return w, s.appendEvent(ctx, tx, w.ID, actor, "member.added", events.Agents,
+	return w, s.appendEvent(ctx, tx, w.ID, actor, events.MemberAdded, events.Agents,
 		map[string]string{"user_id": actor.UserID, "role": string(access.RoleOwner)})
 }
 
@@ -191,7 +191,7 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, id string
 		if err := updateWorkspace(ctx, tx, &w); err != nil {
 			return fmt.Errorf("update workspace: %w", err)
 		}
-		return s.appendEvent(ctx, tx, id, actor, "workspace.updated", events.Agents, map[string]string{"name": w.Name})
+		return s.appendEvent(ctx, tx, id, actor, events.WorkspaceUpdated, events.Agents, map[string]string{"name": w.Name})
 	})
 	return w, err
 }
@@ -245,7 +245,7 @@ func (s *Service) UpdateMemberRole(ctx context.Context, actor *access.Principal,
 		}
 		from := m.Role
 		m.Role = role
-		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.role_changed", events.Agents,
+		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, events.MemberRoleChanged, events.Agents,
 			map[string]string{"user_id": userID, "from": string(from), "role": string(role)})
 	})
 	return m, err
@@ -274,7 +274,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor *access.Principal, sco
 		if err := deleteMember(ctx, tx, scope.WorkspaceID, userID); err != nil {
 			return fmt.Errorf("delete member: %w", err)
 		}
-		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, "member.removed", events.Agents,
+		return s.appendEvent(ctx, tx, scope.WorkspaceID, actor, events.MemberRemoved, events.Agents,
 			map[string]string{"user_id": userID})
 	})
 }

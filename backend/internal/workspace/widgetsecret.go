@@ -72,7 +72,7 @@ func (s *Service) RotateWidgetSecret(ctx context.Context, actor *access.Principa
 		}
 		out = w.widgetSecret(w.UpdatedAt)
 		// The event says that and when, never the secret.
-		return s.appendEvent(ctx, tx, id, actor, "workspace.widget_secret_rotated", events.Admins,
+		return s.appendEvent(ctx, tx, id, actor, events.WorkspaceWidgetSecretRotated, events.Admins,
 			map[string]string{"previous_expire_time_ms": strconv.FormatInt(out.PreviousExpiresAt, 10)})
 	})
 	return out, err
