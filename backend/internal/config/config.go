@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -17,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 )
 
 // Config is everything tandemd is told at start.
@@ -379,7 +376,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
 		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))
 	}
-	if c.WebhookAllow, err = outbound.ParseAllow(get("webhook-allow")); err != nil {
+	if c.WebhookAllow, err = parsePrefixes(get("webhook-allow")); err != nil {
 		bad("webhook-allow", "%v", err)
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
@@ -416,7 +413,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.UploadPendingTTL = duration("upload-pending-ttl", time.Minute)
 	c.DiskReserve = size("disk-reserve")
 	c.BodyTimeout = duration("body-timeout", time.Second)
-	if c.TrustedProxies, err = outbound.ParseAllow(get("trusted-proxies")); err != nil {
+	if c.TrustedProxies, err = parsePrefixes(get("trusted-proxies")); err != nil {
 		bad("trusted-proxies", "%v", err)
 	}
 	c.PasswordHashConcurrency = whole("password-hash-concurrency", 0)
@@ -452,48 +449,6 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		bad("metrics-addr", "must differ from --addr: metrics are never served on the API port")
 	}
 	return c, errors.Join(errs...)
-}
-
-// parseBytes reads a size: a whole number of bytes, or of KiB, MiB or GiB.
-func parseBytes(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if strings.HasSuffix(s, suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, suffix)), m
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return n * mult, nil
-}
-
-// listenHost checks a listen address, host:port with a port from 0 to
-// 65535, and returns its host.
-func listenHost(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("%q is not host:port", addr)
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return "", fmt.Errorf("port %q is not a number from 0 to 65535", port)
-	}
-	return host, nil
-}
-
-// loopback reports whether a listen address (host:port) is reachable only
-// from this machine.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Logger builds the process logger the configuration asks for.
