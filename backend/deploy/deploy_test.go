@@ -24,6 +24,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -196,8 +197,8 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := srv.Clients(rpctest.Connect)
-	octx := rpctest.WithToken(ctx, issued.Token)
+	c := srv.Clients(rpcclient.Connect)
+	octx := rpcclient.WithToken(ctx, issued.Token)
 	on := true
 	if _, err := c.Bot.UpdateBotSettings(octx, &tandemv1.UpdateBotSettingsRequest{WorkspaceId: ws.ID, Enabled: &on}); err != nil {
 		t.Fatal(err)
@@ -206,7 +207,7 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vctx := rpctest.WithToken(ctx, sess.Token)
+	vctx := rpcclient.WithToken(ctx, sess.Token)
 	started, err := c.Widget.StartConversation(vctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"})
 	if err != nil {
 		t.Fatal(err)

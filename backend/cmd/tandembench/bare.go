@@ -20,7 +20,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 )
 
 // bareCommand runs this binary as the bare baseline server.
@@ -135,11 +135,11 @@ func serveBare(args []string) error {
 // startBare runs the bare server as a child process (so that its memory and
 // CPU are its own) and waits until it answers.
 func (s *stage) startBare(ctx context.Context, heartbeat time.Duration) (url string, err error) {
-	addr, err := faulttest.FreeAddr()
+	addr, err := fleet.FreeAddr()
 	if err != nil {
 		return "", err
 	}
-	p, err := faulttest.StartProcess("bare server", s.e.self, []string{bareCommand, "-addr", addr, "-heartbeat", heartbeat.String()}, nil)
+	p, err := fleet.StartProcess("bare server", s.e.self, []string{bareCommand, "-addr", addr, "-heartbeat", heartbeat.String()}, nil)
 	if err != nil {
 		return "", err
 	}

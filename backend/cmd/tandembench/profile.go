@@ -12,7 +12,7 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 )
 
 // buildProfiled builds tandemd with its profiler (-tags pprof) into dir.
@@ -30,7 +30,7 @@ func buildProfiled(ctx context.Context, dir string) (string, error) {
 // profile starts a CPU profile of replica r for d when the run profiles
 // (-pprof DIR); the returned function waits for it and takes a heap
 // profile, writing DIR/<label>.cpu.pprof and DIR/<label>.heap.pprof.
-func (s *stage) profile(label string, r *faulttest.Tandemd, d time.Duration) func() {
+func (s *stage) profile(label string, r *fleet.Tandemd, d time.Duration) func() {
 	addr := s.pprof[r]
 	if addr == "" {
 		return func() {}

@@ -12,15 +12,14 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s2World is S2's fixture: workspaces, each with visitors (their
 // conversations) and agents (API keys).
 type s2World struct {
-	workspaces []faulttest.Workspace
-	visitors   [][]*faulttest.Visitor // by workspace
+	workspaces []rpcclient.Workspace
+	visitors   [][]*rpcclient.Visitor // by workspace
 	agentKeys  [][]string             // by workspace
 }
 
@@ -84,16 +83,16 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 			principals[g] = append(principals[g], p)
 		}
 	}
-	widget := widgetClients(a.URL, rpctest.GRPCWeb, 64)
-	watchClient := conversationClient(b.URL, rpctest.GRPC, 4)
+	widget := widgetClients(a.URL, rpcclient.GRPCWeb, 64)
+	watchClient := conversationClient(b.URL, rpcclient.GRPC, 4)
 
 	n := int(rate * duration.Seconds())
 	tandem := func(round int) (*measure, *delivery, error) {
 		d := newDelivery(fmt.Sprintf("t%d", round), n, nws, agents)
-		var streams []*faulttest.Stream
+		var streams []*rpcclient.Stream
 		for g, keys := range w.agentKeys {
 			for k, key := range keys {
-				streams = append(streams, faulttest.OpenStream(ctx, watchClient, key, w.workspaces[g].ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
+				streams = append(streams, rpcclient.OpenStream(ctx, watchClient, key, w.workspaces[g].ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
 					if ev := m.GetEvent(); ev.GetType() == "message.created" {
 						d.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)
 					}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // runS5 reads the inbox: ListConversations (the first page of open
@@ -42,7 +42,7 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	seed := newSeeder(db, ws.ID, s.owner.UserID)
-	client := conversationClient(r.URL, rpctest.Connect, 32)
+	client := conversationClient(r.URL, rpcclient.Connect, 32)
 	res := &Result{Notes: []string{fmt.Sprintf("one workspace, 10 messages per conversation, 1 in 5 open; %.0f reads/s open loop (list and history alternating), %v per phase, A B A B",
 		rate, duration)}}
 	p99 := map[string]float64{}
@@ -153,7 +153,7 @@ func s5API(ctx context.Context, c interface {
 	ListConversations(context.Context, *tandemv1.ListConversationsRequest) (*tandemv1.ListConversationsResponse, error)
 	GetConversation(context.Context, *tandemv1.GetConversationRequest) (*tandemv1.GetConversationResponse, error)
 }, token, workspaceID string, list bool, conv string) error {
-	ctx = rpctest.WithToken(ctx, token)
+	ctx = rpcclient.WithToken(ctx, token)
 	if list {
 		resp, err := c.ListConversations(ctx, &tandemv1.ListConversationsRequest{WorkspaceId: workspaceID, PageSize: 50})
 		if err == nil && len(resp.GetConversations()) == 0 {

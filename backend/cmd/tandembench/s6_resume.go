@@ -11,15 +11,15 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s6World is S6's fixture: workspaces with visitors, and the streams'
 // starting points.
 type s6World struct {
-	workspaces []faulttest.Workspace
-	visitors   [][]*faulttest.Visitor
+	workspaces []rpcclient.Workspace
+	visitors   [][]*rpcclient.Visitor
 	heads      []int64  // each workspace's last seq when the streams started
 	cursors    []string // each stream's cursor when replica A died
 	group      []int    // stream -> workspace
@@ -75,15 +75,15 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 	}
 	// The streams open on A and receive their first heartbeat (a cursor);
 	// then A dies.
-	clientA := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), a.URL, rpctest.ClientOptions(rpctest.GRPC)...)
-	var onA []*faulttest.Stream
+	clientA := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), a.URL, rpcclient.ClientOptions(rpcclient.GRPC)...)
+	var onA []*rpcclient.Stream
 	for g, ws := range w.workspaces {
-		cur, err := faulttest.Cursor(ctx, a.URL, s.owner.Token, ws.ID)
+		cur, err := rpcclient.Cursor(ctx, a.URL, s.owner.Token, ws.ID)
 		if err != nil {
 			return nil, err
 		}
 		for range perWS {
-			onA = append(onA, faulttest.OpenStream(ctx, clientA, s.owner.Token, ws.ID, cur, nil))
+			onA = append(onA, rpcclient.OpenStream(ctx, clientA, s.owner.Token, ws.ID, cur, nil))
 			w.group = append(w.group, g)
 		}
 	}
@@ -109,7 +109,7 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 		len(w.group), nws, perWS, nEvents, again)}}
 	bm, tm := newMeasure(), newMeasure()
 	var late, lost, dup, disorder int
-	var last []*faulttest.Stream
+	var last []*rpcclient.Stream
 	var lastD *delivery
 	for round := range 2 {
 		m, err := s6SQL(ctx, db, w)
@@ -245,7 +245,7 @@ func s6NotInLog(ctx context.Context, db *sql.DB, w *s6World, d *delivery) (int, 
 // s6Write sends d's messages through the replica at url, 32 at a time,
 // round-robin over the visitors of every workspace.
 func s6Write(ctx context.Context, url string, w *s6World, d *delivery) error {
-	widget := widgetClients(url, rpctest.Connect, 32)
+	widget := widgetClients(url, rpcclient.Connect, 32)
 	var all [][2]int
 	for g, vs := range w.visitors {
 		for v := range vs {
@@ -294,17 +294,17 @@ func s6Write(ctx context.Context, url string, w *s6World, d *delivery) error {
 
 // s6Storm resumes every stream on B from its cursor at once and measures
 // the time until each has received everything written.
-func s6Storm(ctx context.Context, b *faulttest.Tandemd, token string, w *s6World, d *delivery) (*measure, []*faulttest.Stream, error) {
-	client := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), b.URL, rpctest.ClientOptions(rpctest.GRPC)...)
+func s6Storm(ctx context.Context, b *fleet.Tandemd, token string, w *s6World, d *delivery) (*measure, []*rpcclient.Stream, error) {
+	client := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), b.URL, rpcclient.ClientOptions(rpcclient.GRPC)...)
 	meter := meterServer(b.Pid())
 	start := time.Now()
-	streams := make([]*faulttest.Stream, len(w.cursors))
+	streams := make([]*rpcclient.Stream, len(w.cursors))
 	perGroup := map[int]int{}
 	for i, cur := range w.cursors {
 		g := w.group[i]
 		k := perGroup[g]
 		perGroup[g]++
-		streams[i] = faulttest.OpenStream(ctx, client, token, w.workspaces[g].ID, cur, func(m *tandemv1.WatchResponse, at time.Time) {
+		streams[i] = rpcclient.OpenStream(ctx, client, token, w.workspaces[g].ID, cur, func(m *tandemv1.WatchResponse, at time.Time) {
 			if ev := m.GetEvent(); ev.GetType() == "message.created" {
 				d.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)
 				if n := d.next.Load(); n != nil {

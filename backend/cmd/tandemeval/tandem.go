@@ -15,7 +15,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -30,7 +31,7 @@ const (
 // in through the API.
 type tandem struct {
 	url     string
-	clients rpctest.Clients
+	clients rpcclient.Clients
 	token   string // the signed-in owner's session
 	dir     string
 	stop    context.CancelFunc
@@ -54,7 +55,7 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 	if err != nil {
 		return nil, err
 	}
-	cfg := rpctest.TestConfig(store.Options{DataDir: dir})
+	cfg := fleet.InProcessConfig(store.Options{DataDir: dir})
 	cfg.BootstrapEmail, cfg.BootstrapPass = ownerEmail, ownerPassword
 	cfg.PollInterval = 100 * time.Millisecond
 	if llmURL != "" {
@@ -83,7 +84,7 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 		t.done <- errors.Join(err, srv.Close())
 	}()
 	t.url = "http://" + ln.Addr().String()
-	t.clients = rpctest.ClientsFor(t.url, rpctest.Connect)
+	t.clients = rpcclient.New(t.url, rpcclient.Connect)
 	login, err := t.clients.Auth.Login(ctx, &tandemv1.LoginRequest{Email: ownerEmail, Password: ownerPassword})
 	if err != nil {
 		t.close()
@@ -113,7 +114,7 @@ func (t *tandem) close() {
 // documents (the file name decides the format) and turns its AI agent on,
 // leaving every other setting at its default.
 func (t *tandem) newWorkspace(ctx context.Context, set string, docs []Document) (workspace, error) {
-	ctx = rpctest.WithToken(ctx, t.token)
+	ctx = rpcclient.WithToken(ctx, t.token)
 	created, err := t.clients.Workspace.CreateWorkspace(ctx, &tandemv1.CreateWorkspaceRequest{Name: "Eval " + set})
 	if err != nil {
 		return workspace{}, fmt.Errorf("create workspace %s: %w", set, err)
@@ -137,7 +138,7 @@ func (t *tandem) newWorkspace(ctx context.Context, set string, docs []Document) 
 // handoffs returns the workspace's handoffs by conversation (the first of
 // each), as the owner reads them from BotService.ListHandoffs.
 func (t *tandem) handoffs(ctx context.Context, ws workspace) (map[string]*tandemv1.Handoff, error) {
-	ctx = rpctest.WithToken(ctx, t.token)
+	ctx = rpcclient.WithToken(ctx, t.token)
 	out := map[string]*tandemv1.Handoff{}
 	token := ""
 	for {

@@ -17,7 +17,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -104,12 +104,12 @@ func TestFiles(t *testing.T) {
 			if up.status != http.StatusOK || up.file.ContentType != "image/png" || up.file.Name != "receipt.png" {
 				t.Fatalf("upload = %+v", up)
 			}
-			c := w.Srv.Clients(rpctest.Connect)
-			if _, err := c.Conversation.SendMessage(rpctest.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
+			c := w.Srv.Clients(rpcclient.Connect)
+			if _, err := c.Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
 				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}}); err != nil {
 				t.Fatal(err)
 			}
-			hist, err := c.Widget.ListMessages(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
+			hist, err := c.Widget.ListMessages(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -138,7 +138,7 @@ func TestFiles(t *testing.T) {
 				t.Errorf("CSP = %q", h.Get("Content-Security-Policy"))
 			}
 			// A second send of the same file is refused: it is no longer pending.
-			_, err = c.Conversation.SendMessage(rpctest.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
+			_, err = c.Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
 				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}})
 			expectInvalid(t, err, "file_ids")
 		})
@@ -183,8 +183,8 @@ func TestFiles(t *testing.T) {
 
 		t.Run("downloads are for those who may see the conversation", func(t *testing.T) {
 			up := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "photo.png", pic)
-			c := w.Srv.Clients(rpctest.Connect)
-			if _, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+			c := w.Srv.Clients(rpcclient.Connect)
+			if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
 				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}}); err != nil {
 				t.Fatal(err)
 			}
@@ -220,7 +220,7 @@ func TestFiles(t *testing.T) {
 			if status, _, _ := w.download(w.VisitorToken, up.file.Id); status != http.StatusOK {
 				t.Errorf("uploader cannot see their upload: %d", status)
 			}
-			_, err := w.Srv.Clients(rpctest.Connect).Conversation.SendMessage(rpctest.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
+			_, err := w.Srv.Clients(rpcclient.Connect).Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
 				ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "mine now", FileIds: []string{up.file.Id}})
 			expectInvalid(t, err, "file_ids")
 		})

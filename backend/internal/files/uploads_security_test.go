@@ -15,6 +15,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -137,7 +138,7 @@ func TestSecurityUploadLimits(t *testing.T) {
 			w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) { c.UploadPendingTTL = time.Second }))
 			conv := w.Conversation(w.Visitor)
 			sent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "sent.txt", textFile(10))
-			if _, err := w.Srv.Clients(rpctest.Connect).Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken),
+			if _, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken),
 				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{sent.file.Id}}); err != nil {
 				t.Fatal(err)
 			}
@@ -173,7 +174,7 @@ func TestSecurityUploadLimits(t *testing.T) {
 				t.Errorf("%d objects, %d rows after a refused upload", objects, rows)
 			}
 			// The database still takes writes: the chat goes on.
-			if _, err := w.Srv.Clients(rpctest.Connect).Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken),
+			if _, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken),
 				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "still here"}); err != nil {
 				t.Errorf("send after a refused upload: %v", err)
 			}
@@ -203,14 +204,14 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 			up.code != "permission_denied" || !strings.Contains(up.msg, "files are turned off") {
 			t.Errorf("customer upload with files off = %+v, want 403", up)
 		}
-		c := w.Srv.Clients(rpctest.Connect)
-		_, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+		c := w.Srv.Clients(rpcclient.Connect)
+		_, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
 			ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{early.file.Id}})
 		if connect.CodeOf(err) != connect.CodePermissionDenied || !strings.Contains(err.Error(), "files are turned off") {
 			t.Errorf("customer send of an earlier upload with files off = %v, want PermissionDenied", err)
 		}
 		// Text still goes through, and agents still send files.
-		if _, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+		if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
 			ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "no file then"}); err != nil {
 			t.Errorf("text send: %v", err)
 		}
@@ -253,7 +254,7 @@ func TestSecurityWidgetAbuseLimits(t *testing.T) {
 			c.WidgetMaxOpenConversations = 2
 		})
 		w := worldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		var tokens []string
 		for i := range 4 {
 			s, err := c.Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey})
@@ -270,7 +271,7 @@ func TestSecurityWidgetAbuseLimits(t *testing.T) {
 			}
 		}
 
-		ctx := rpctest.WithToken(w.Ctx, tokens[0])
+		ctx := rpcclient.WithToken(w.Ctx, tokens[0])
 		start := func(clientID string) (*tandemv1.StartConversationResponse, error) {
 			return c.Widget.StartConversation(ctx, &tandemv1.StartConversationRequest{ClientId: clientID, Body: "hello"})
 		}
@@ -297,7 +298,7 @@ func TestSecurityWidgetAbuseLimits(t *testing.T) {
 			t.Errorf("start after closing one: %v", err)
 		}
 		// Another visitor has places of their own.
-		if _, err := c.Widget.StartConversation(rpctest.WithToken(w.Ctx, tokens[1]), &tandemv1.StartConversationRequest{
+		if _, err := c.Widget.StartConversation(rpcclient.WithToken(w.Ctx, tokens[1]), &tandemv1.StartConversationRequest{
 			ClientId: uuid.NewString(), Body: "hi"}); err != nil {
 			t.Errorf("another visitor's start: %v", err)
 		}

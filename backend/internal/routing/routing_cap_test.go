@@ -14,6 +14,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -39,7 +40,7 @@ func TestRerouteCap(t *testing.T) {
 			s.Routing.SetClock(func() time.Time { return time.Now().Add(30 * time.Second) })
 		}
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		admin := w.As("admin")
 
 		got, err := c.Routing.GetRoutingSettings(admin, &tandemv1.GetRoutingSettingsRequest{WorkspaceId: w.W1.ID})
@@ -81,7 +82,7 @@ func TestRerouteCap(t *testing.T) {
 			if on {
 				status = tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
 			}
-			if _, err := c.Presence.SetPresence(rpctest.WithToken(w.Ctx, tokens[id]), &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID,
+			if _, err := c.Presence.SetPresence(rpcclient.WithToken(w.Ctx, tokens[id]), &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID,
 				Status: status}); err != nil {
 				t.Fatal(err)
 			}
@@ -230,7 +231,7 @@ func TestRerouteCap(t *testing.T) {
 			t.Fatalf("the supervisor's notifications %v lack NEEDS_ATTENTION", list.GetNotifications())
 		}
 		// An agent takes it: the flag is gone, on the stream too.
-		claimed, err := c.Conversation.ClaimConversation(rpctest.WithToken(w.Ctx, tokens[agents[1]]),
+		claimed, err := c.Conversation.ClaimConversation(rpcclient.WithToken(w.Ctx, tokens[agents[1]]),
 			&tandemv1.ClaimConversationRequest{ConversationId: bounced.ID})
 		if err != nil || claimed.GetConversation().GetNeedsAttention() {
 			t.Fatalf("claimed: %v %v", claimed, err)

@@ -18,6 +18,8 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -45,8 +47,8 @@ func TestReplicasDeliverAcrossNATS(t *testing.T) {
 		"TANDEM_HEARTBEAT":     "30s",
 	})
 	a, b := rs.procs[0], rs.procs[1]
-	v := newReplicaVisitor(t, a.URL, rpctest.GRPCWeb, rs.publicKey)
-	w := rs.watch(t, b.URL, rpctest.Connect, rs.cursor(t, b.URL))
+	v := newReplicaVisitor(t, a.URL, rpcclient.GRPCWeb, rs.publicKey)
+	w := rs.watch(t, b.URL, rpcclient.Connect, rs.cursor(t, b.URL))
 
 	const count = 50
 	sent := make([]time.Time, count) // when each send began; read after done
@@ -108,8 +110,8 @@ func TestReplicaKilledMidStream(t *testing.T) {
 		"TANDEM_HEARTBEAT":     "300ms", // so that some cursors come from heartbeats
 	})
 	a, b := rs.procs[0], rs.procs[1]
-	v := newReplicaVisitor(t, b.URL, rpctest.Connect, rs.publicKey)
-	w := rs.watch(t, a.URL, rpctest.GRPC, rs.cursor(t, a.URL))
+	v := newReplicaVisitor(t, b.URL, rpcclient.Connect, rs.publicKey)
+	w := rs.watch(t, a.URL, rpcclient.GRPC, rs.cursor(t, a.URL))
 
 	// The writer sends one message at a time through B and records each
 	// outcome: an error leaves it unknown whether the message committed.
@@ -161,7 +163,7 @@ func TestReplicaKilledMidStream(t *testing.T) {
 	}
 	w.close()
 
-	w2 := rs.watch(t, b.URL, rpctest.GRPC, w.cursor)
+	w2 := rs.watch(t, b.URL, rpcclient.GRPC, w.cursor)
 	if err := waitDone(writerDone, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +223,8 @@ func TestNATSRestart(t *testing.T) {
 		"TANDEM_HEARTBEAT":     "30s", // a heartbeat also re-reads the log: keep it out of the way
 	})
 	a, b := rs.procs[0], rs.procs[1]
-	v := newReplicaVisitor(t, a.URL, rpctest.GRPC, rs.publicKey)
-	w := rs.watch(t, b.URL, rpctest.GRPCWeb, rs.cursor(t, b.URL))
+	v := newReplicaVisitor(t, a.URL, rpcclient.GRPC, rs.publicKey)
+	w := rs.watch(t, b.URL, rpcclient.GRPCWeb, rs.cursor(t, b.URL))
 
 	n := 0
 	// roundTrip sends the next message through A and returns how long it
@@ -384,7 +386,7 @@ func (n *natsProcess) kill() {
 // replicaSet is tandemd processes on one database, with the bootstrap
 // owner's session and a workspace created through the first of them.
 type replicaSet struct {
-	procs       []*rpctest.Process
+	procs       []*fleet.Tandemd
 	token       string
 	workspaceID string
 	publicKey   string
@@ -410,13 +412,13 @@ func startReplicas(t *testing.T, n int, extra map[string]string) *replicaSet {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := rpctest.ClientsFor(rs.procs[0].URL, rpctest.Connect)
+	c := rpcclient.New(rs.procs[0].URL, rpcclient.Connect)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: replicaOwner, Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatalf("bootstrap owner cannot sign in: %v", err)
 	}
 	rs.token = login.GetToken()
-	created, err := c.Workspace.CreateWorkspace(rpctest.WithToken(ctx, rs.token), &tandemv1.CreateWorkspaceRequest{Name: "Replicated"})
+	created, err := c.Workspace.CreateWorkspace(rpcclient.WithToken(ctx, rs.token), &tandemv1.CreateWorkspaceRequest{Name: "Replicated"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -430,8 +432,8 @@ func (rs *replicaSet) cursor(t *testing.T, url string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := rpctest.ClientsFor(url, rpctest.Connect)
-	list, err := c.Conversation.ListConversations(rpctest.WithToken(ctx, rs.token),
+	c := rpcclient.New(url, rpcclient.Connect)
+	list, err := c.Conversation.ListConversations(rpcclient.WithToken(ctx, rs.token),
 		&tandemv1.ListConversationsRequest{WorkspaceId: rs.workspaceID})
 	if err != nil {
 		t.Fatalf("list conversations: %v", err)
@@ -441,22 +443,22 @@ func (rs *replicaSet) cursor(t *testing.T, url string) string {
 
 // replicaVisitor is a customer with one open conversation.
 type replicaVisitor struct {
-	c              rpctest.Clients
+	c              rpcclient.Clients
 	token          string
 	conversationID string
 }
 
-func newReplicaVisitor(t *testing.T, url string, p rpctest.Protocol, publicKey string) *replicaVisitor {
+func newReplicaVisitor(t *testing.T, url string, p rpcclient.Protocol, publicKey string) *replicaVisitor {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	v := &replicaVisitor{c: rpctest.ClientsFor(url, p)}
+	v := &replicaVisitor{c: rpcclient.New(url, p)}
 	s, err := v.c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: publicKey, Name: "Replica Visitor"})
 	if err != nil {
 		t.Fatalf("start session: %v", err)
 	}
 	v.token = s.GetToken()
-	conv, err := v.c.Widget.StartConversation(rpctest.WithToken(ctx, v.token), &tandemv1.StartConversationRequest{ClientId: uuid.NewString()})
+	conv, err := v.c.Widget.StartConversation(rpcclient.WithToken(ctx, v.token), &tandemv1.StartConversationRequest{ClientId: uuid.NewString()})
 	if err != nil {
 		t.Fatalf("start conversation: %v", err)
 	}
@@ -468,7 +470,7 @@ func newReplicaVisitor(t *testing.T, url string, p rpctest.Protocol, publicKey s
 func (v *replicaVisitor) send(ctx context.Context, body string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := v.c.Widget.SendMessage(rpctest.WithToken(ctx, v.token), &tandemv1.WidgetServiceSendMessageRequest{
+	_, err := v.c.Widget.SendMessage(rpcclient.WithToken(ctx, v.token), &tandemv1.WidgetServiceSendMessageRequest{
 		ConversationId: v.conversationID, ClientId: uuid.NewString(), Body: body,
 	})
 	return err
@@ -506,12 +508,12 @@ var errStreamTimeout = errors.New("no message in time")
 // server sends the response headers, which tandemd does with the first
 // message (an event or a heartbeat). Starting from a cursor, the stream
 // misses nothing meanwhile. The stream is closed when the test ends.
-func (rs *replicaSet) watch(t *testing.T, url string, p rpctest.Protocol, cursor string) *agentStream {
+func (rs *replicaSet) watch(t *testing.T, url string, p rpcclient.Protocol, cursor string) *agentStream {
 	t.Helper()
-	ctx, cancel := context.WithCancel(rpctest.WithToken(t.Context(), rs.token))
+	ctx, cancel := context.WithCancel(rpcclient.WithToken(t.Context(), rs.token))
 	w := &agentStream{cancel: cancel, msgs: make(chan received, 1024), cursor: cursor}
 	t.Cleanup(w.close)
-	client := rpctest.ClientsFor(url, p).Conversation
+	client := rpcclient.New(url, p).Conversation
 	go func() {
 		defer close(w.msgs)
 		stream, err := client.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: rs.workspaceID, Cursor: cursor})

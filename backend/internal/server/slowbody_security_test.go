@@ -11,6 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -88,8 +89,8 @@ func TestSecuritySlowBodyCutOff(t *testing.T) {
 
 	// Streams outlive the body deadline many times over, on HTTP/1.1 and HTTP/2.
 	conv := w.Conversation(w.Visitor)
-	for _, p := range []rpctest.Protocol{rpctest.Connect, rpctest.GRPC} {
-		ctx, cancel := context.WithTimeout(rpctest.WithToken(w.Ctx, w.VisitorToken), 10*time.Second)
+	for _, p := range []rpcclient.Protocol{rpcclient.Connect, rpcclient.GRPC} {
+		ctx, cancel := context.WithTimeout(rpcclient.WithToken(w.Ctx, w.VisitorToken), 10*time.Second)
 		stream, err := srv.Clients(p).Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +108,7 @@ func TestSecuritySlowBodyCutOff(t *testing.T) {
 		cancel()
 	}
 	// And unary calls that send their body promptly are served.
-	if _, err := srv.Clients(rpctest.Connect).Widget.ListMyConversations(rpctest.WithToken(w.Ctx, w.VisitorToken),
+	if _, err := srv.Clients(rpcclient.Connect).Widget.ListMyConversations(rpcclient.WithToken(w.Ctx, w.VisitorToken),
 		&tandemv1.ListMyConversationsRequest{}); err != nil {
 		t.Errorf("a prompt unary call: %v", err)
 	}

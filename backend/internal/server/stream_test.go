@@ -14,7 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -34,7 +34,7 @@ func TestResumeUnderDisconnects(t *testing.T) {
 		defer cancel()
 
 		// Start from the head, before any writer runs.
-		list, err := w.Srv.Clients(rpctest.Connect).Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
+		list, err := w.Srv.Clients(rpcclient.Connect).Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,8 +64,8 @@ func TestResumeUnderDisconnects(t *testing.T) {
 			token   = w.Token("agent")
 		)
 		for attempt := 0; ; attempt++ {
-			p := rpctest.Protocols()[attempt%3]
-			sctx, scancel := context.WithCancel(rpctest.WithToken(ctx, token))
+			p := rpcclient.Protocols()[attempt%3]
+			sctx, scancel := context.WithCancel(rpcclient.WithToken(ctx, token))
 			stream, err := w.Srv.Clients(p).Conversation.Watch(sctx, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
@@ -129,7 +129,7 @@ func TestResyncRequired(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		w.Conversation(w.Visitor)
 		list, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})

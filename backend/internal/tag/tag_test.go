@@ -7,6 +7,7 @@ import (
 	"connectrpc.com/connect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -18,7 +19,7 @@ func TestTags(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		sup, agent := w.As("supervisor"), w.As("agent")
 		mk := func(name string) string {
 			resp, err := c.Tag.CreateTag(sup, &tandemv1.CreateTagRequest{WorkspaceId: w.W1.ID, Name: name, Color: "#e11d48", Description: name + " questions"})

@@ -1,11 +1,12 @@
-// Package faulttest runs Tandem's moving parts as real processes (tandemd
-// replicas, a private nats-server, a private mariadbd) so that the fault
-// tests in this package and the load tool (cmd/tandembench) can load them,
-// kill them and start them again, and read what each costs from /proc.
+// Package fleet runs Tandem's moving parts as real processes (tandemd
+// replicas, a private nats-server, a private mariadbd) so that the tests
+// (rpctest, faulttest) and the tools (cmd/tandembench) can load them, kill
+// them and start them again, and read what each costs from /proc; and gives
+// the configuration of a tandemd run inside a test's or a tool's own process.
 //
 // Nothing here touches the shared MariaDB or NATS of a machine: brokers and
 // databases that a test kills are its own.
-package faulttest
+package fleet
 
 import (
 	"bytes"
