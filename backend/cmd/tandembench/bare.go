@@ -116,12 +116,13 @@ func serveBare(args []string) error {
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	ln, err := net.Listen("tcp", *addr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
@@ -135,7 +136,7 @@ func serveBare(args []string) error {
 // startBare runs the bare server as a child process (so that its memory and
 // CPU are its own) and waits until it answers.
 func (s *stage) startBare(ctx context.Context, heartbeat time.Duration) (url string, err error) {
-	addr, err := fleet.FreeAddr()
+	addr, err := fleet.FreeAddr(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -169,13 +169,13 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 		}
 		var pprofAddr string
 		if s.e.o.pprofDir != "" {
-			a, err := fleet.FreeAddr()
+			a, err := fleet.FreeAddr(ctx)
 			if err != nil {
 				return err
 			}
 			pprofAddr, env["TANDEMBENCH_PPROF_ADDR"] = a, a
 		}
-		addr, err := fleet.FreeAddr()
+		addr, err := fleet.FreeAddr(ctx)
 		if err != nil {
 			return err
 		}
@@ -229,9 +229,9 @@ func tail(s string, n int) string {
 }
 
 // commit is the checkout's commit, for the report.
-func commit() string {
+func commit(ctx context.Context) string {
 	_, file, _, _ := runtime.Caller(0)
-	out, err := exec.Command("git", "-C", filepath.Dir(file), "rev-parse", "--short", "HEAD").Output()
+	out, err := exec.CommandContext(ctx, "git", "-C", filepath.Dir(file), "rev-parse", "--short", "HEAD").Output() //nolint:gosec // git in this checkout's directory
 	if err != nil {
 		return "unknown"
 	}

@@ -149,7 +149,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.close()
-	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit(), Runs: o.runs}
+	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit(ctx), Runs: o.runs}
 	fmt.Fprintf(stdout, "# tandembench %s, commit %s, %s, short=%v, %d run(s) per scenario\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short, o.runs)
 	fmt.Fprintln(stdout, "# scenario metric baseline tandem ratio target result")
 	var failed []string

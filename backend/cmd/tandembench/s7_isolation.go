@@ -27,7 +27,7 @@ func runS7c(ctx context.Context, e *env) (*Result, error) {
 		dur     = pick(e, 30*time.Second, 6*time.Second)
 		stalled = pick(e, 3, 2)
 	)
-	model, err := startFakeModel(stallMarker, 2*timeout)
+	model, err := startFakeModel(ctx, stallMarker, 2*timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -128,7 +128,7 @@ func evaluate(ctx context.Context, suite Suite, mode string, o options, stderr i
 	llmURL := ""
 	if mode == "model" {
 		var err error
-		if model, err = startModel(); err != nil {
+		if model, err = startModel(ctx); err != nil {
 			return ModeReport{}, err
 		}
 		defer model.close()

@@ -73,7 +73,8 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 		t.close()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = srv.Close()
 		t.close()
@@ -168,8 +169,9 @@ type modelServer struct {
 	done  chan error
 }
 
-func startModel() (*modelServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startModel(ctx context.Context) (*modelServer, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

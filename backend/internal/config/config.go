@@ -4,6 +4,7 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -217,8 +218,9 @@ func settings() []setting {
 	}
 }
 
-// Load parses args (without the program name) over the environment.
-func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+// Load parses args (without the program name) over the environment; ctx
+// bounds the lookup of the listen address's host name.
+func Load(ctx context.Context, args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("tandemd", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	values := map[string]*string{}
@@ -272,7 +274,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if host, err := listenHost(c.Addr); err != nil {
 		bad("addr", "%v", err)
 	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
-		if _, err := net.LookupHost(host); err != nil {
+		if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
 			bad("addr", "host %q does not resolve", host)
 		}
 	}

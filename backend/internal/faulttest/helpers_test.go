@@ -124,7 +124,7 @@ func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *c
 		for k, v := range extra {
 			env[k] = v
 		}
-		addr, err := fleet.FreeAddr()
+		addr, err := fleet.FreeAddr(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}

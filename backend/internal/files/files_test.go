@@ -33,7 +33,7 @@ type upload struct {
 func (w *world) upload(token, conversationID, clientID, name string, body []byte) upload {
 	w.T.Helper()
 	q := url.Values{"conversation_id": {conversationID}, "client_id": {clientID}, "name": {name}}
-	req, err := http.NewRequest(http.MethodPost, w.Srv.URL+"/files?"+q.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(w.Ctx, http.MethodPost, w.Srv.URL+"/files?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -70,7 +70,7 @@ func (w *world) upload(token, conversationID, clientID, name string, body []byte
 // download fetches a file and returns the status, headers and body.
 func (w *world) download(token, id string) (int, http.Header, []byte) {
 	w.T.Helper()
-	req, _ := http.NewRequest(http.MethodGet, w.Srv.URL+"/files/"+id, nil)
+	req, _ := http.NewRequestWithContext(w.Ctx, http.MethodGet, w.Srv.URL+"/files/"+id, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}

@@ -75,7 +75,7 @@ func (w *world) storedFiles() (objects, rows int) {
 // refuses uploads before anything is written.
 func TestSecurityUploadLimits(t *testing.T) {
 	t.Parallel()
-	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	defaults, err := config.Load(t.Context(), nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 // configured number of conversations open; beyond either, ResourceExhausted.
 func TestSecurityWidgetAbuseLimits(t *testing.T) {
 	t.Parallel()
-	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	defaults, err := config.Load(t.Context(), nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func StartNATS(ctx context.Context) (*NATS, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := FreeAddr()
+	addr, err := FreeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (n *NATS) Start(ctx context.Context) error {
 		return err
 	}
 	n.Process = p
-	if err := p.waitUntil(ctx, 10*time.Second, func(context.Context) bool { return greets(n.Addr) }); err != nil {
+	if err := p.waitUntil(ctx, 10*time.Second, func(ctx context.Context) bool { return greets(ctx, n.Addr) }); err != nil {
 		p.Kill()
 		return err
 	}
@@ -53,8 +53,8 @@ func (n *NATS) Start(ctx context.Context) error {
 }
 
 // greets reports whether a NATS server answers a connection with its INFO line.
-func greets(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+func greets(ctx context.Context, addr string) bool {
+	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}

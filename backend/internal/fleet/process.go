@@ -60,7 +60,7 @@ func (s *syncBuffer) String() string {
 // killed if this one dies first, so that a crashed test or benchmark leaves
 // no servers behind.
 func StartProcess(name, bin string, args []string, env map[string]string) (*Process, error) {
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:noctx,gosec // the process outlives the call that starts it (Kill and Stop end it); bin and args are the caller's own
 	dieWithParent(cmd)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
@@ -138,8 +138,9 @@ func (p *Process) waitUntil(ctx context.Context, timeout time.Duration, ready fu
 }
 
 // FreeAddr returns a loopback address whose port is free at the moment.
-func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func FreeAddr(ctx context.Context) (string, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}

@@ -39,7 +39,7 @@ func BuildTandemd(ctx context.Context, dir string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
 	backend := filepath.Join(filepath.Dir(file), "..", "..")
 	out := filepath.Join(dir, "tandemd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd") //nolint:gosec // go build into the caller's directory
 	cmd.Dir = backend
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("build tandemd: %v\n%s", err, b)
@@ -70,7 +70,7 @@ func StartTandemd(ctx context.Context, bin, addr string, env map[string]string, 
 		t.env = map[string]string{}
 	}
 	if _, ok := t.env["TANDEM_METRICS_ADDR"]; !ok { // replicas side by side each need their own
-		m, err := FreeAddr()
+		m, err := FreeAddr(ctx)
 		if err != nil {
 			return nil, err
 		}

@@ -25,7 +25,7 @@ func Binary(t testing.TB) string {
 // FreeAddr returns a loopback address with a port free at the moment.
 func FreeAddr(t testing.TB) string {
 	t.Helper()
-	addr, err := fleet.FreeAddr()
+	addr, err := fleet.FreeAddr(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,12 +64,13 @@ func StartLogging(t testing.TB, opts store.Options, logOut io.Writer, edit ...fu
 		cancel()
 		t.Fatalf("server: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
 		t.Fatalf("listen: %v", err)
 	}
-	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	mln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		cancel()
 		t.Fatalf("listen: %v", err)

@@ -142,7 +142,7 @@ func TestDemoBanner(t *testing.T) {
 		}
 		t.Skipf("buf is not installed (make tools): %v", err)
 	}
-	cmd := exec.Command("bash", "-c", try[1])
+	cmd := exec.CommandContext(t.Context(), "bash", "-c", try[1])
 	cmd.Dir = root
 	got, err := cmd.CombinedOutput()
 	if err != nil {

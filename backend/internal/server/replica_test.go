@@ -336,8 +336,8 @@ func (n *natsProcess) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	defer out.Close()
-	n.cmd = exec.Command(n.bin, "-a", host, "-p", port)
+	defer func() { _ = out.Close() }() // the child writes to its own copy
+	n.cmd = exec.CommandContext(n.t.Context(), n.bin, "-a", host, "-p", port)
 	n.cmd.Stdout, n.cmd.Stderr = out, out
 	if err := n.cmd.Start(); err != nil {
 		n.t.Fatalf("start nats-server: %v", err)
@@ -363,7 +363,7 @@ func (n *natsProcess) start() {
 
 // greets reports whether the server answers a connection with its INFO line.
 func (n *natsProcess) greets() bool {
-	c, err := net.DialTimeout("tcp", n.addr, time.Second)
+	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(n.t.Context(), "tcp", n.addr)
 	if err != nil {
 		return false
 	}

@@ -140,7 +140,7 @@ func TestUserCreateCommand(t *testing.T) {
 		env := processEnv(t, opts)
 		run := func(stdin string, extra map[string]string, args ...string) (string, int) {
 			t.Helper()
-			cmd := exec.Command(rpctest.Binary(t), append([]string{"user", "create"}, args...)...)
+			cmd := exec.CommandContext(t.Context(), rpctest.Binary(t), append([]string{"user", "create"}, args...)...)
 			cmd.Env = []string{"PATH=/usr/bin:/bin"}
 			for k, v := range env {
 				cmd.Env = append(cmd.Env, k+"="+v)

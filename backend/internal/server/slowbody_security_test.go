@@ -21,7 +21,7 @@ import (
 // to end the connection (or 0 if it was still open after 20 s).
 func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(srvURL, "http://"))
+	conn, err := new(net.Dialer).DialContext(t.Context(), "tcp", strings.TrimPrefix(srvURL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 // streams, whose requests stay open, keep working past it.
 func TestSecuritySlowBodyCutOff(t *testing.T) {
 	t.Parallel()
-	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	defaults, err := config.Load(t.Context(), nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
