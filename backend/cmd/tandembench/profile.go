@@ -22,7 +22,7 @@ func buildProfiled(ctx context.Context, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "pprof", "-o", out, "../tandemd") //nolint:gosec // go build into the tool's own scratch directory
 	cmd.Dir = filepath.Dir(file)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemd -tags pprof: %v\n%s", err, b)
+		return "", fmt.Errorf("build tandemd -tags pprof: %w\n%s", err, b)
 	}
 	return out, nil
 }

@@ -118,7 +118,7 @@ func s3Phase(ctx context.Context, p *fleet.Process, url, metricsURL, token strin
 		}
 	}
 	if failed > 0 {
-		return nil, fmt.Errorf("%d of %d streams failed to open: %v", failed, n, firstErr(open))
+		return nil, fmt.Errorf("%d of %d streams failed to open: %w", failed, n, firstErr(open))
 	}
 	time.Sleep(3 * time.Second)
 	meter := meterServer(p.Pid())

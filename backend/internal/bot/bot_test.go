@@ -6,6 +6,7 @@ import (
 
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -227,7 +228,7 @@ func TestBotSilencedAfterTakeOver(t *testing.T) {
 		// Even asked directly, the server refuses the AI agent's reply.
 		_, err = w.Srv.Conversations.PostBot(w.Ctx, access.Bot(w.W1.ID, "Ava"), w.W1.ID, conv.ID, sent.GetMessage().GetId(),
 			"We ship to Canada.", conversation.BotAnswer{Confidence: 1})
-		if err != conversation.ErrNotBot {
+		if !errors.Is(err, conversation.ErrNotBot) {
 			t.Fatalf("PostBot after takeover = %v, want ErrNotBot", err)
 		}
 		if _, err := c.Conversation.CloseConversation(w.As("agent"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID}); err != nil {

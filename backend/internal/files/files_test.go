@@ -3,6 +3,7 @@ package files_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"io"
@@ -246,7 +247,7 @@ func TestFiles(t *testing.T) {
 			objects := 0
 			iter := w.Srv.Files.Bucket().List(nil)
 			for {
-				if _, err := iter.Next(w.Ctx); err == io.EOF {
+				if _, err := iter.Next(w.Ctx); errors.Is(err, io.EOF) {
 					break
 				} else if err != nil {
 					t.Fatal(err)

@@ -55,7 +55,7 @@ func (w *world) storedFiles() (objects, rows int) {
 	w.T.Helper()
 	iter := w.Srv.Files.Bucket().List(&blob.ListOptions{Prefix: "ws/" + w.W1.ID + "/"})
 	for {
-		if _, err := iter.Next(w.Ctx); err == io.EOF {
+		if _, err := iter.Next(w.Ctx); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			w.T.Fatal(err)

@@ -39,7 +39,7 @@ func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
 	cmd := exec.CommandContext(ctx, install, "--no-defaults", "--user="+currentUser(), "--datadir="+data, //nolint:gosec // mariadb-install-db found on PATH, into the test's own directory
 		"--auth-root-authentication-method=normal", "--skip-test-db")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
+		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
 	addr, err := FreeAddr(ctx)
 	if err != nil {

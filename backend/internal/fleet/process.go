@@ -129,7 +129,7 @@ func (p *Process) waitUntil(ctx context.Context, timeout time.Duration, ready fu
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready: %v\n%s", p.name, p.err, p.Output())
+			return fmt.Errorf("%s exited before it was ready: %w\n%s", p.name, p.err, p.Output())
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready after %v:\n%s", p.name, timeout, p.Output())
 		case <-time.After(25 * time.Millisecond):

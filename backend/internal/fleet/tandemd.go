@@ -42,7 +42,7 @@ func BuildTandemd(ctx context.Context, dir string) (string, error) {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd") //nolint:gosec // go build into the caller's directory
 	cmd.Dir = backend
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemd: %v\n%s", err, b)
+		return "", fmt.Errorf("build tandemd: %w\n%s", err, b)
 	}
 	buildPath = out
 	return out, nil

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"os/exec"
@@ -150,7 +151,7 @@ func TestUserCreateCommand(t *testing.T) {
 			}
 			cmd.Stdin = strings.NewReader(stdin)
 			out, err := cmd.CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); ok {
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 				return string(out), ee.ExitCode()
 			} else if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -47,7 +48,7 @@ func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 	}()
 	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	_, err = io.Copy(io.Discard, conn)
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 		return 0
 	}
 	return time.Since(start)

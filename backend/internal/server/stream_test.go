@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -185,17 +186,9 @@ func TestResyncRequired(t *testing.T) {
 			}
 			err := watch(cursor)
 			var ce *connect.Error
-			if connect.CodeOf(err) != connect.CodeFailedPrecondition || !asConnect(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != events.ResyncRequired {
+			if connect.CodeOf(err) != connect.CodeFailedPrecondition || !errors.As(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != events.ResyncRequired {
 				t.Errorf("%s cursor: %v, want FailedPrecondition with %s", name, err, events.ResyncRequired)
 			}
 		}
 	})
-}
-
-func asConnect(err error, target **connect.Error) bool {
-	ce, ok := err.(*connect.Error)
-	if ok {
-		*target = ce
-	}
-	return ok
 }
