@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -60,14 +61,14 @@ func (s *stage) fetch(url, path string, timeout time.Duration) {
 		s.e.logger.Warn("profile", "url", url, "error", err)
 		return
 	}
-	defer resp.Body.Close()
-	f, err := os.Create(path)
+	defer func() { _ = resp.Body.Close() }()
+	f, err := os.Create(path) //nolint:gosec // a file in the operator's -pprof directory
 	if err != nil {
 		s.e.logger.Warn("profile", "path", path, "error", err)
 		return
 	}
-	defer f.Close()
-	if _, err := io.Copy(f, resp.Body); err != nil {
+	_, err = io.Copy(f, resp.Body)
+	if err = errors.Join(err, f.Close()); err != nil {
 		s.e.logger.Warn("profile", "path", path, "error", err)
 	}
 }

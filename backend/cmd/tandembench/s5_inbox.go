@@ -30,7 +30,7 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	var (
 		sizes    = pick(e, []int{10_000, 1_000_000}, []int{1_000, 10_000})
 		rate     = pick(e, 100.0, 50.0)
@@ -182,7 +182,7 @@ func s5SQL(ctx context.Context, db *sql.DB, workspaceID, userID string, list boo
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		n := 0
 		for rows.Next() {
 			var (
@@ -210,7 +210,7 @@ func s5SQL(ctx context.Context, db *sql.DB, workspaceID, userID string, list boo
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	n := 0
 	for rows.Next() {
 		var (

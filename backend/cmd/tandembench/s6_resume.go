@@ -48,7 +48,7 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	var (
 		nws      = pick(e, 100, 10)
 		perWS    = 50

@@ -102,7 +102,7 @@ func workspaceTables(ctx context.Context, db *sql.DB) ([]string, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list tables: %w", err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []string
 	for rows.Next() {
 		var t string
@@ -123,7 +123,7 @@ func selectRows(ctx context.Context, db *sql.DB, table, column, value string) (t
 	if err != nil {
 		return out, fmt.Errorf("read %s: %w", table, err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	if out.cols, err = rows.Columns(); err != nil {
 		return out, err
 	}
@@ -157,7 +157,7 @@ func (s *tenantSeeder) seed(ctx context.Context, n int) error {
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	// The copies are consistent as a whole but written table by table.
 	if _, err := conn.ExecContext(ctx, `SET FOREIGN_KEY_CHECKS = 0`); err != nil {
 		return err

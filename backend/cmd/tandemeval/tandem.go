@@ -65,20 +65,15 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 	t := &tandem{dir: dir, stop: stop, done: make(chan error, 1)}
 	srv, err := server.New(srvCtx, cfg, cfg.Logger(logOut))
 	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("start tandemd: %w", err)
+		return nil, errors.Join(fmt.Errorf("start tandemd: %w", err), t.close())
 	}
 	if err := srv.Bootstrap(srvCtx); err != nil {
-		_ = srv.Close()
-		t.close()
-		return nil, err
+		return nil, errors.Join(err, srv.Close(), t.close())
 	}
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
-		_ = srv.Close()
-		t.close()
-		return nil, err
+		return nil, errors.Join(err, srv.Close(), t.close())
 	}
 	go func() {
 		err := srv.Serve(srvCtx, ln)
@@ -88,27 +83,29 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 	t.clients = rpcclient.New(t.url, rpcclient.Connect)
 	login, err := t.clients.Auth.Login(ctx, &tandemv1.LoginRequest{Email: ownerEmail, Password: ownerPassword})
 	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("sign in: %w", err)
+		return nil, errors.Join(fmt.Errorf("sign in: %w", err), t.close())
 	}
 	t.token = login.GetToken()
 	return t, nil
 }
 
-// close stops the server and removes its data.
-func (t *tandem) close() {
+// close stops the server and removes its data; it returns the server's
+// error, if it failed to serve or to close.
+func (t *tandem) close() error {
 	if t.closed {
-		return
+		return nil
 	}
 	t.closed = true
 	t.stop()
+	var err error
 	if t.url != "" {
 		select {
-		case <-t.done:
+		case err = <-t.done:
 		case <-time.After(20 * time.Second):
+			err = errors.New("tandemd did not stop within 20s")
 		}
 	}
-	_ = os.RemoveAll(t.dir)
+	return errors.Join(err, os.RemoveAll(t.dir))
 }
 
 // newWorkspace creates a workspace for the document set, uploads its
@@ -181,7 +178,12 @@ func startModel(ctx context.Context) (*modelServer, error) {
 	return m, nil
 }
 
-func (m *modelServer) close() {
-	_ = m.srv.Close()
-	<-m.done
+// close stops the model server; it returns its error, if it failed to
+// serve or to close.
+func (m *modelServer) close() error {
+	err := m.srv.Close()
+	if serr := <-m.done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
 }

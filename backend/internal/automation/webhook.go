@@ -253,7 +253,7 @@ func (s *Service) call(ctx context.Context, d *Delivery) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // a bounded read, so the connection can be reused
 	return resp.StatusCode, nil
 }

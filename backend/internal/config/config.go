@@ -232,7 +232,9 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		values[s.flag] = fs.String(s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: tandemd [flags]\n       tandemd user create --email EMAIL [flags]   (an account for scripted installs; see its --help)\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
+		// Like the flag package's own output (PrintDefaults), usage has
+		// nowhere to report a failed write.
+		_, _ = fmt.Fprintln(usage, "Usage: tandemd [flags]\n       tandemd user create --email EMAIL [flags]   (an account for scripted installs; see its --help)\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	// --demo, --demo-reset and --demo-force are boolean flags: accept them bare.

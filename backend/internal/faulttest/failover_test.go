@@ -336,7 +336,7 @@ func readReactions(ctx context.Context, db *sql.DB, wss []failoverWorkspace) (ma
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := map[string]reaction{}
 	for rows.Next() {
 		var ws, conv, kind, authorKind, authorID string
@@ -370,7 +370,7 @@ func readShards(ctx context.Context, db *sql.DB) ([]shardLease, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []shardLease
 	for rows.Next() {
 		var shard int

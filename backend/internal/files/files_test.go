@@ -46,7 +46,7 @@ func (w *world) upload(token, conversationID, clientID, name string, body []byte
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	u := upload{status: resp.StatusCode}
 	if resp.StatusCode == http.StatusOK {
@@ -79,7 +79,7 @@ func (w *world) download(token, id string) (int, http.Header, []byte) {
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, body
 }

@@ -84,7 +84,7 @@ func (m *MariaDB) answers(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	return db.PingContext(ctx) == nil

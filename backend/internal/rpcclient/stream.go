@@ -49,7 +49,7 @@ func (s *Stream) read(ctx context.Context, client tandemv1connect.ConversationSe
 		s.finish(err)
 		return
 	}
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 	for stream.Receive() {
 		at := time.Now()
 		m := stream.Msg()

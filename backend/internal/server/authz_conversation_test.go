@@ -76,7 +76,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		Err() error
 		Close() error
 	}) error {
-		defer stream.Close()
+		defer func() { _ = stream.Close() }()
 		if stream.Receive() {
 			return nil
 		}

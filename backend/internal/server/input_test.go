@@ -96,7 +96,7 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			var e struct{ Code, Message string }
 			b, _ := io.ReadAll(resp.Body)
 			_ = json.Unmarshal(b, &e)
@@ -112,7 +112,7 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			if resp.StatusCode != http.StatusBadRequest {
 				b, _ := io.ReadAll(resp.Body)
 				t.Fatalf("status %d, body %s", resp.StatusCode, b)

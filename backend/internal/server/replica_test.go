@@ -367,7 +367,7 @@ func (n *natsProcess) greets() bool {
 	if err != nil {
 		return false
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "INFO ")
@@ -379,7 +379,7 @@ func (n *natsProcess) kill() {
 		return
 	}
 	_ = n.cmd.Process.Kill()
-	<-n.done
+	n.t.Logf("nats-server %s killed: %v", n.addr, <-n.done)
 	n.cmd = nil
 }
 

@@ -288,7 +288,11 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			logger.Error("close", "error", err)
+		}
+	}()
 	if err := s.Bootstrap(ctx); err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	start := time.Now()
 	if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: tandem.test\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\n",
 		path, contentType); err != nil {

@@ -162,7 +162,7 @@ func TestResyncRequired(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer stream.Close()
+			defer func() { _ = stream.Close() }()
 			for stream.Receive() {
 			}
 			return stream.Err()

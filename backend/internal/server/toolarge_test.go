@@ -45,7 +45,7 @@ func post(t *testing.T, u, contentType, token, origin string, body []byte, chunk
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var e struct{ Code, Message string }
 	_ = json.Unmarshal(raw, &e)

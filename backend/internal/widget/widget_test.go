@@ -165,7 +165,7 @@ func TestQueueStatus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer stream.Close()
+			defer func() { _ = stream.Close() }()
 			for stream.Receive() {
 				if stream.Msg().GetHeartbeat() {
 					return stream.Msg().GetQueue()

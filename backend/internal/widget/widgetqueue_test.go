@@ -25,7 +25,7 @@ func (w *world) heartbeatQueue(token, id string) *tandemv1.QueueStatus {
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 	for stream.Receive() {
 		if stream.Msg().GetHeartbeat() {
 			return stream.Msg().GetQueue()
@@ -114,7 +114,7 @@ func TestWidgetSeesWhoHelps(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer stream.Close()
+		defer func() { _ = stream.Close() }()
 		if _, err := c.Conversation.ClaimConversation(w.As("agent"), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
 			t.Fatal(err)
 		}
