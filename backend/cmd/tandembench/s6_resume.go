@@ -204,6 +204,25 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 	return res, nil
 }
 
+// s6MarkLogged sets found[i] for each of d's messages in the workspace's log.
+func s6MarkLogged(ctx context.Context, db *sql.DB, workspaceID string, d *delivery, found []bool) error {
+	rows, err := db.QueryContext(ctx, `SELECT body FROM messages WHERE workspace_id = ? AND body LIKE ?`, workspaceID, d.prefix+" %")
+	if err != nil {
+		return fmt.Errorf("check the log: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		if i, _, ok := parseBody(d.prefix, b); ok && i >= 0 && i < d.n {
+			found[i] = true
+		}
+	}
+	return rows.Err()
+}
+
 // lateGrace is how much longer S6 waits, after a wait ended with
 // deliveries missing, for late ones (idle time: it restarts with each
 // arrival).
@@ -214,22 +233,7 @@ const lateGrace = 30 * time.Second
 func s6NotInLog(ctx context.Context, db *sql.DB, w *s6World, d *delivery) (int, error) {
 	found := make([]bool, d.n)
 	for _, ws := range w.workspaces {
-		rows, err := db.QueryContext(ctx, `SELECT body FROM messages WHERE workspace_id = ? AND body LIKE ?`, ws.ID, d.prefix+" %")
-		if err != nil {
-			return 0, fmt.Errorf("check the log: %w", err)
-		}
-		for rows.Next() {
-			var b string
-			if err := rows.Scan(&b); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			if i, _, ok := parseBody(d.prefix, b); ok && i >= 0 && i < d.n {
-				found[i] = true
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := s6MarkLogged(ctx, db, ws.ID, d, found); err != nil {
 			return 0, err
 		}
 	}
@@ -364,27 +368,9 @@ func s6SQL(ctx context.Context, db *sql.DB, w *s6World) (*measure, error) {
 func catchUp(ctx context.Context, db *sql.DB, workspaceID string, after int64) (int64, error) {
 	var n int64
 	for {
-		rs, err := db.QueryContext(ctx, `SELECT workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at
-			FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT 256`, workspaceID, after)
-		if err != nil {
-			return n, err
-		}
 		page := 0
-		for rs.Next() {
-			var (
-				ws, id, typ, conv, kind, actor, vis string
-				payload                             []byte
-				seq, at                             int64
-			)
-			if err := rs.Scan(&ws, &seq, &id, &typ, &conv, &kind, &actor, &vis, &payload, &at); err != nil {
-				rs.Close()
-				return n, err
-			}
-			after = seq
-			page++
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
+		var err error
+		if after, page, err = eventPage(ctx, db, workspaceID, after); err != nil {
 			return n, err
 		}
 		n += int64(page)
@@ -392,4 +378,28 @@ func catchUp(ctx context.Context, db *sql.DB, workspaceID string, after int64) (
 			return n, nil
 		}
 	}
+}
+
+// eventPage reads up to 256 of the workspace's events after the sequence
+// number, as a follower does, and returns the last one read and how many.
+func eventPage(ctx context.Context, db *sql.DB, workspaceID string, after int64) (last int64, page int, err error) {
+	rs, err := db.QueryContext(ctx, `SELECT workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at
+		FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT 256`, workspaceID, after)
+	if err != nil {
+		return after, 0, err
+	}
+	defer func() { _ = rs.Close() }()
+	for rs.Next() {
+		var (
+			ws, id, typ, conv, kind, actor, vis string
+			payload                             []byte
+			seq, at                             int64
+		)
+		if err := rs.Scan(&ws, &seq, &id, &typ, &conv, &kind, &actor, &vis, &payload, &at); err != nil {
+			return after, page, err
+		}
+		after = seq
+		page++
+	}
+	return after, page, rs.Err()
 }
