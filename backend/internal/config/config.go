@@ -350,10 +350,10 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "%q is not text or json", c.LogFormat)
 	}
-	duration := func(name string, min time.Duration) time.Duration {
+	duration := func(name string, least time.Duration) time.Duration {
 		d, err := time.ParseDuration(get(name))
-		if err != nil || d < min {
-			bad(name, "%q is not a duration of at least %s (like 30s, 5m, 24h)", get(name), min)
+		if err != nil || d < least {
+			bad(name, "%q is not a duration of at least %s (like 30s, 5m, 24h)", get(name), least)
 		}
 		return d
 	}
@@ -392,10 +392,10 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		}
 		return f
 	}
-	whole := func(name string, min int) int {
+	whole := func(name string, least int) int {
 		n, err := strconv.Atoi(get(name))
-		if err != nil || n < min {
-			bad(name, "%q is not a whole number of at least %d", get(name), min)
+		if err != nil || n < least {
+			bad(name, "%q is not a whole number of at least %d", get(name), least)
 		}
 		return n
 	}

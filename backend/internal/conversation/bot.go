@@ -52,7 +52,7 @@ func ReplyClientID(messageID string) string {
 // unless the conversation is in the bot state at that moment, and a second
 // answer to the same message returns the first.
 func (s *Service) PostBot(ctx context.Context, bot *access.Principal, workspaceID, conversationID, replyTo, body string, answer BotAnswer) (Message, error) {
-	mustBeBot := func(ctx context.Context, tx *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
+	mustBeBot := func(_ context.Context, _ *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
 		if conv.State != StateBot {
 			return ErrNotBot
 		}
@@ -76,7 +76,7 @@ var ErrNotWaiting = apperr.New(apperr.FailedPrecondition, "the conversation no l
 // and at most one per message.
 func (s *Service) PostBotWhileWaiting(ctx context.Context, bot *access.Principal, workspaceID, conversationID, replyTo, body string, answer BotAnswer) (Message, error) {
 	answer.WhileWaiting = true
-	mustWait := func(ctx context.Context, tx *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
+	mustWait := func(_ context.Context, _ *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
 		if conv.State != StatePending || conv.AssigneeID != "" {
 			return ErrNotWaiting
 		}

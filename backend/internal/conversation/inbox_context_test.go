@@ -114,14 +114,14 @@ func TestInboxCustomerPreviewAndName(t *testing.T) {
 			t.Errorf("profile: %v, %v", prof.GetContact(), err)
 		}
 		// A named customer keeps their name.
-		if n := w.conversationContact(t, agent, w.Conversation(w.Other).ID).GetDisplayName(); n == want || n == "" {
+		if n := w.conversationContact(agent, t, w.Conversation(w.Other).ID).GetDisplayName(); n == want || n == "" {
 			t.Errorf("named customer shown as %q", n)
 		}
 	})
 }
 
 // conversationContact is the contact of a conversation as the API lists it.
-func (w *world) conversationContact(t *testing.T, ctx context.Context, id string) *tandemv1.Contact {
+func (w *world) conversationContact(ctx context.Context, t *testing.T, id string) *tandemv1.Contact {
 	t.Helper()
 	resp, err := w.Srv.Clients(rpcclient.Connect).Conversation.GetConversation(ctx, &tandemv1.GetConversationRequest{ConversationId: id})
 	if err != nil {

@@ -46,7 +46,7 @@ func TestEmailInbound(t *testing.T) {
 		if !strings.HasSuffix(to, "@mail.test") {
 			t.Fatalf("receiving address %q", to)
 		}
-		mailtest.Send(t, w.Ctx, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
+		mailtest.Send(w.Ctx, t, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
 		list, err := c.Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 			Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
 		if err != nil {
@@ -104,7 +104,7 @@ func TestEmailDemo(t *testing.T) {
 			t.Fatal("the SMTP receiver does not listen")
 		}
 	}
-	mailtest.Send(t, t.Context(), smtpAddr, "ada@example.com", banner[2], "Where is my parcel?", "It has not arrived yet.")
+	mailtest.Send(t.Context(), t, smtpAddr, "ada@example.com", banner[2], "Where is my parcel?", "It has not arrived yet.")
 	c := rpcclient.New(p.URL, rpcclient.GRPC)
 	login, err := c.Auth.Login(t.Context(), &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
 	if err != nil {

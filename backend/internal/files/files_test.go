@@ -26,7 +26,7 @@ import (
 // upload is one POST /files answer.
 type upload struct {
 	status int
-	file   struct{ Id, Name, ContentType string }
+	file   struct{ ID, Name, ContentType string }
 	code   string // the Connect error code, if it failed
 	msg    string
 }
@@ -59,7 +59,7 @@ func (w *world) upload(token, conversationID, clientID, name string, body []byte
 		if err := json.Unmarshal(raw, &f); err != nil {
 			w.T.Fatalf("upload answer %s: %v", raw, err)
 		}
-		u.file.Id, u.file.Name, u.file.ContentType = f.ID, f.Name, f.ContentType
+		u.file.ID, u.file.Name, u.file.ContentType = f.ID, f.Name, f.ContentType
 		return u
 	}
 	var e struct{ Code, Message string }
@@ -107,7 +107,7 @@ func TestFiles(t *testing.T) {
 			}
 			c := w.Srv.Clients(rpcclient.Connect)
 			if _, err := c.Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}}); err != nil {
+				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.ID}}); err != nil {
 				t.Fatal(err)
 			}
 			hist, err := c.Widget.ListMessages(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
@@ -120,10 +120,10 @@ func TestFiles(t *testing.T) {
 					seen = a
 				}
 			}
-			if seen == nil || seen.GetId() != up.file.Id || seen.GetSizeBytes() != int64(len(pic)) {
+			if seen == nil || seen.GetId() != up.file.ID || seen.GetSizeBytes() != int64(len(pic)) {
 				t.Fatalf("customer history attachment = %v", seen)
 			}
-			status, h, body := w.download(w.VisitorToken, up.file.Id)
+			status, h, body := w.download(w.VisitorToken, up.file.ID)
 			if status != http.StatusOK || !bytes.Equal(body, pic) {
 				t.Fatalf("download = %d, %d bytes", status, len(body))
 			}
@@ -140,7 +140,7 @@ func TestFiles(t *testing.T) {
 			}
 			// A second send of the same file is refused: it is no longer pending.
 			_, err = c.Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}})
+				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.ID}})
 			expectInvalid(t, err, "file_ids")
 		})
 
@@ -186,10 +186,10 @@ func TestFiles(t *testing.T) {
 			up := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "photo.png", pic)
 			c := w.Srv.Clients(rpcclient.Connect)
 			if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}}); err != nil {
+				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.ID}}); err != nil {
 				t.Fatal(err)
 			}
-			if status, _, _ := w.download(agent, up.file.Id); status != http.StatusOK {
+			if status, _, _ := w.download(agent, up.file.ID); status != http.StatusOK {
 				t.Errorf("agent of the workspace: %d", status)
 			}
 			_, _, missingBody := w.download(w.Token("w2owner"), uuid.NewString())
@@ -198,12 +198,12 @@ func TestFiles(t *testing.T) {
 				"another visitor":            w.TokenOf(w.Other),
 				"removed member":             w.Token("removed"),
 			} {
-				status, _, body := w.download(token, up.file.Id)
+				status, _, body := w.download(token, up.file.ID)
 				if status != http.StatusNotFound || !bytes.Equal(body, missingBody) {
 					t.Errorf("%s: %d %s, want the missing file's 404 %s", who, status, body, missingBody)
 				}
 			}
-			if status, _, _ := w.download("", up.file.Id); status != http.StatusUnauthorized {
+			if status, _, _ := w.download("", up.file.ID); status != http.StatusUnauthorized {
 				t.Errorf("no credentials: %d", status)
 			}
 			// Uploading into another workspace's conversation is not possible either.
@@ -215,14 +215,14 @@ func TestFiles(t *testing.T) {
 
 		t.Run("an unsent upload is its uploader's alone", func(t *testing.T) {
 			up := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "draft.png", pic)
-			if status, _, _ := w.download(agent, up.file.Id); status != http.StatusNotFound {
+			if status, _, _ := w.download(agent, up.file.ID); status != http.StatusNotFound {
 				t.Errorf("agent sees an unsent upload: %d", status)
 			}
-			if status, _, _ := w.download(w.VisitorToken, up.file.Id); status != http.StatusOK {
+			if status, _, _ := w.download(w.VisitorToken, up.file.ID); status != http.StatusOK {
 				t.Errorf("uploader cannot see their upload: %d", status)
 			}
 			_, err := w.Srv.Clients(rpcclient.Connect).Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "mine now", FileIds: []string{up.file.Id}})
+				ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "mine now", FileIds: []string{up.file.ID}})
 			expectInvalid(t, err, "file_ids")
 		})
 
@@ -235,7 +235,7 @@ func TestFiles(t *testing.T) {
 			}
 			wg.Wait()
 			for _, up := range ups {
-				if up.status != http.StatusOK || up.file.Id != ups[0].file.Id {
+				if up.status != http.StatusOK || up.file.ID != ups[0].file.ID {
 					t.Fatalf("retries answered %+v and %+v", ups[0], up)
 				}
 			}

@@ -38,7 +38,7 @@ func TestSecurityServedNameMatchesType(t *testing.T) {
 				t.Errorf("%s: upload = %+v, want the name %s", name, up, want)
 				continue
 			}
-			status, h, _ := w.download(w.VisitorToken, up.file.Id)
+			status, h, _ := w.download(w.VisitorToken, up.file.ID)
 			if status != http.StatusOK || h.Get("Content-Disposition") != "attachment; filename="+want ||
 				!strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
 				t.Errorf("%s: download %d, %q, %q", name, status, h.Get("Content-Disposition"), h.Get("Content-Type"))
@@ -139,13 +139,13 @@ func TestSecurityUploadLimits(t *testing.T) {
 			conv := w.Conversation(w.Visitor)
 			sent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "sent.txt", textFile(10))
 			if _, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken),
-				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{sent.file.Id}}); err != nil {
+				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{sent.file.ID}}); err != nil {
 				t.Fatal(err)
 			}
 			unsent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "unsent.txt", textFile(10))
 			deadline := time.Now().Add(15 * time.Second)
 			for {
-				status, _, _ := w.download(w.VisitorToken, unsent.file.Id)
+				status, _, _ := w.download(w.VisitorToken, unsent.file.ID)
 				if status == http.StatusNotFound {
 					break
 				}
@@ -154,7 +154,7 @@ func TestSecurityUploadLimits(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			if status, _, _ := w.download(w.VisitorToken, sent.file.Id); status != http.StatusOK {
+			if status, _, _ := w.download(w.VisitorToken, sent.file.ID); status != http.StatusOK {
 				t.Errorf("a sent file was swept: %d", status)
 			}
 		})
@@ -206,7 +206,7 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 		}
 		c := w.Srv.Clients(rpcclient.Connect)
 		_, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
-			ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{early.file.Id}})
+			ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{early.file.ID}})
 		if connect.CodeOf(err) != connect.CodePermissionDenied || !strings.Contains(err.Error(), "files are turned off") {
 			t.Errorf("customer send of an earlier upload with files off = %v, want PermissionDenied", err)
 		}

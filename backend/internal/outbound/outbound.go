@@ -121,7 +121,7 @@ func NewClient(opts Options) *http.Client {
 		opts.Timeout = 10 * time.Second
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
+		Control: func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrRefused, address)

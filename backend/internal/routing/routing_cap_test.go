@@ -47,10 +47,10 @@ func TestRerouteCap(t *testing.T) {
 		if err != nil || got.GetSettings().GetMaxReroutes() != 3 {
 			t.Fatalf("default settings %v (%v), want max_reroutes 3", got, err)
 		}
-		settings := func(max *int32) *tandemv1.RoutingSettings {
+		settings := func(most *int32) *tandemv1.RoutingSettings {
 			t.Helper()
 			resp, err := c.Routing.UpdateRoutingSettings(admin, &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.W1.ID,
-				Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, ReplyTimeoutSeconds: 20, MaxReroutes: max})
+				Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, ReplyTimeoutSeconds: 20, MaxReroutes: most})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -44,7 +44,7 @@ type Server struct {
 // Edit adjusts the configuration first.
 func Start(t testing.TB, opts store.Options, edit ...func(*config.Config)) *Server {
 	t.Helper()
-	var logOut io.Writer = io.Discard
+	logOut := io.Discard
 	if os.Getenv("TANDEM_TEST_LOG") != "" {
 		logOut = os.Stderr
 	}

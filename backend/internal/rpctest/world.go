@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
+// TestPassword is the password of every user a World makes.
 const TestPassword = "correct horse battery"
 
 var serial atomic.Int64

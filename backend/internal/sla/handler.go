@@ -40,7 +40,7 @@ func policyFromProto(id string, in *tandemv1.SlaPolicyInput) Policy {
 }
 
 // ListSlaPolicies implements SlaService.ListSlaPolicies.
-func (h *Handler) ListSlaPolicies(ctx context.Context, _ *tandemv1.ListSlaPoliciesRequest) (*tandemv1.ListSlaPoliciesResponse, error) {
+func (h *Handler) ListSlaPolicies(ctx context.Context, _ *tandemv1.ListSlaPoliciesRequest) (*tandemv1.ListSlaPoliciesResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	ps, err := h.svc.Policies(ctx, access.ScopeFrom(ctx).WorkspaceID)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (h *Handler) ListSlaPolicies(ctx context.Context, _ *tandemv1.ListSlaPolici
 }
 
 // CreateSlaPolicy implements SlaService.CreateSlaPolicy.
-func (h *Handler) CreateSlaPolicy(ctx context.Context, req *tandemv1.CreateSlaPolicyRequest) (*tandemv1.CreateSlaPolicyResponse, error) {
+func (h *Handler) CreateSlaPolicy(ctx context.Context, req *tandemv1.CreateSlaPolicyRequest) (*tandemv1.CreateSlaPolicyResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	p, err := h.svc.Save(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, policyFromProto("", req.GetPolicy()))
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func (h *Handler) CreateSlaPolicy(ctx context.Context, req *tandemv1.CreateSlaPo
 }
 
 // UpdateSlaPolicy implements SlaService.UpdateSlaPolicy.
-func (h *Handler) UpdateSlaPolicy(ctx context.Context, req *tandemv1.UpdateSlaPolicyRequest) (*tandemv1.UpdateSlaPolicyResponse, error) {
+func (h *Handler) UpdateSlaPolicy(ctx context.Context, req *tandemv1.UpdateSlaPolicyRequest) (*tandemv1.UpdateSlaPolicyResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	p, err := h.svc.Save(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, policyFromProto(req.GetPolicyId(), req.GetPolicy()))
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (h *Handler) UpdateSlaPolicy(ctx context.Context, req *tandemv1.UpdateSlaPo
 }
 
 // DeleteSlaPolicy implements SlaService.DeleteSlaPolicy.
-func (h *Handler) DeleteSlaPolicy(ctx context.Context, req *tandemv1.DeleteSlaPolicyRequest) (*tandemv1.DeleteSlaPolicyResponse, error) {
+func (h *Handler) DeleteSlaPolicy(ctx context.Context, req *tandemv1.DeleteSlaPolicyRequest) (*tandemv1.DeleteSlaPolicyResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	if err := h.svc.Delete(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetPolicyId()); err != nil {
 		return nil, err
 	}

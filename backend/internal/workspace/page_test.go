@@ -17,13 +17,13 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
-func pages[T any](t *testing.T, size int32, max int, list func(size int32, token string) ([]T, string, error), key func(T) string) []string {
+func pages[T any](t *testing.T, size int32, most int, list func(size int32, token string) ([]T, string, error), key func(T) string) []string {
 	t.Helper()
 	var (
 		got   []string
 		token string
 	)
-	for range max + 2 {
+	for range most + 2 {
 		page, next, err := list(size, token)
 		if err != nil {
 			t.Fatalf("page after %q: %v", token, err)
@@ -42,7 +42,7 @@ func pages[T any](t *testing.T, size int32, max int, list func(size int32, token
 		}
 		token = next
 	}
-	t.Fatalf("more than %d pages for %d rows", max+2, max)
+	t.Fatalf("more than %d pages for %d rows", most+2, most)
 	return nil
 }
 

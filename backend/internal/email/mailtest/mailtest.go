@@ -32,7 +32,7 @@ func Swaks(t testing.TB) string {
 }
 
 // Send mails a plain message with swaks to the SMTP server at addr.
-func Send(t testing.TB, ctx context.Context, addr, from, to, subject, body string) {
+func Send(ctx context.Context, t testing.TB, addr, from, to, subject, body string) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
