@@ -59,7 +59,7 @@ func currentUser() string {
 // Start runs mariadbd (again, after a kill: InnoDB recovers from its log)
 // and waits until it accepts queries.
 func (m *MariaDB) Start(ctx context.Context) error {
-	if m.Process != nil && !m.Process.Exited() {
+	if m.Process != nil && !m.Exited() {
 		return nil
 	}
 	_, port, _ := strings.Cut(m.Addr, ":")

@@ -36,7 +36,7 @@ func (n *NATS) URL() string { return "nats://" + n.Addr }
 
 // Start runs the server (again) and waits until it greets a client.
 func (n *NATS) Start(ctx context.Context) error {
-	if n.Process != nil && !n.Process.Exited() {
+	if n.Process != nil && !n.Exited() {
 		return nil
 	}
 	host, port, _ := net.SplitHostPort(n.Addr)
