@@ -42,7 +42,7 @@ We accept Visa, Mastercard, American Express, PayPal and gift cards.
 `
 
 // s7Questions are customers' questions the document answers.
-var s7Questions = []string{
+var s7Questions = []string{ //nolint:gochecknoglobals // read-only table
 	"How many days do I have to return an item?",
 	"How long does a refund take to reach my card?",
 	"How long does standard shipping take?",

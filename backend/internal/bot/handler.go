@@ -61,7 +61,7 @@ func (h *Handler) UpdateBotSettings(ctx context.Context, req *tandemv1.UpdateBot
 	return &tandemv1.UpdateBotSettingsResponse{Settings: SettingsToProto(st)}, nil
 }
 
-var reasons = map[string]tandemv1.HandoffReason{
+var reasons = map[string]tandemv1.HandoffReason{ //nolint:gochecknoglobals // read-only table
 	conversation.HandoffCustomerRequest: tandemv1.HandoffReason_HANDOFF_REASON_CUSTOMER_REQUEST,
 	conversation.HandoffKeywordRule:     tandemv1.HandoffReason_HANDOFF_REASON_KEYWORD_RULE,
 	conversation.HandoffAttributeRule:   tandemv1.HandoffReason_HANDOFF_REASON_ATTRIBUTE_RULE,

@@ -41,7 +41,7 @@ var ErrNotBot = apperr.New(apperr.FailedPrecondition, "the AI agent no longer an
 
 // botNamespace derives the AI agent's reply ids from the customer messages
 // they answer, so that one message gets at most one reply, crash or not.
-var botNamespace = uuid.MustParse("0b7e1c52-5a41-4a77-9d3e-5e3a4c1f0d11")
+var botNamespace = uuid.MustParse("0b7e1c52-5a41-4a77-9d3e-5e3a4c1f0d11") //nolint:gochecknoglobals // a constant UUID namespace, parsed once
 
 // ReplyClientID is the client id of the AI agent's reply to a message.
 func ReplyClientID(messageID string) string {

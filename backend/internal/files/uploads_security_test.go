@@ -195,7 +195,7 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 		if early.status != http.StatusOK {
 			t.Fatalf("upload while files are on = %+v", early)
 		}
-		off := workspace.DefaultWidget
+		off := workspace.DefaultWidget()
 		off.AllowFiles = false
 		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &off); err != nil {
 			t.Fatal(err)
@@ -222,7 +222,8 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 		if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, conv.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &workspace.DefaultWidget); err != nil {
+		defaults := workspace.DefaultWidget()
+		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &defaults); err != nil {
 			t.Fatal(err)
 		}
 		for who, token := range map[string]string{"customer": w.VisitorToken, "agent": agent} {

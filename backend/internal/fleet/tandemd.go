@@ -14,8 +14,8 @@ import (
 )
 
 var (
-	buildMu   sync.Mutex
-	buildPath string
+	buildMu   sync.Mutex //nolint:gochecknoglobals // one tandemd build per process, shared by every caller (tests run in parallel)
+	buildPath string     //nolint:gochecknoglobals // one tandemd build per process, shared by every caller (tests run in parallel)
 )
 
 // BuildTandemd builds tandemd from this checkout into dir, or a new

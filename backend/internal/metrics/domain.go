@@ -41,7 +41,7 @@ type Domain struct {
 }
 
 // responseBuckets span seconds to days.
-var responseBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600}
+var responseBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600} //nolint:gochecknoglobals // read-only table
 
 // NewDomain registers the inbox metrics. With workspaceName every metric
 // also has a workspace label (the workspace's name: only for operators with

@@ -24,7 +24,7 @@ import (
 var ErrRefused = errors.New("destination address is not allowed")
 
 // blocked lists the ranges no outbound call may reach unless allowlisted.
-var blocked = mustPrefixes(
+var blocked = mustPrefixes( //nolint:gochecknoglobals // parsed once, read-only
 	"0.0.0.0/8",          // "this network", 0.0.0.0
 	"10.0.0.0/8",         // private
 	"100.64.0.0/10",      // CGNAT

@@ -32,7 +32,7 @@ var _ tandemv1connect.PresenceServiceHandler = (*Handler)(nil)
 // NewHandler returns the PresenceService handler.
 func NewHandler(svc *Service, src Sources) *Handler { return &Handler{svc: svc, src: src} }
 
-var statusToProto = map[Status]tandemv1.PresenceStatus{
+var statusToProto = map[Status]tandemv1.PresenceStatus{ //nolint:gochecknoglobals // read-only table
 	Online: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE, Away: tandemv1.PresenceStatus_PRESENCE_STATUS_AWAY,
 	Offline: tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE,
 }

@@ -16,7 +16,7 @@ var _ tandemv1connect.RoutingServiceHandler = (*Handler)(nil)
 // NewHandler returns the RoutingService handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-var modes = map[Mode]tandemv1.RoutingMode{Off: tandemv1.RoutingMode_ROUTING_MODE_OFF,
+var modes = map[Mode]tandemv1.RoutingMode{Off: tandemv1.RoutingMode_ROUTING_MODE_OFF, //nolint:gochecknoglobals // read-only table
 	Balanced: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, RoundRobin: tandemv1.RoutingMode_ROUTING_MODE_ROUND_ROBIN}
 
 func toProto(st Settings) *tandemv1.RoutingSettings {

@@ -16,7 +16,7 @@ import (
 // The AI agent: a world with a knowledge base, asking it and reading its answers.
 
 // KnowledgeBase is the fixture knowledge base: a small store's help center.
-var KnowledgeBase = map[string]string{
+var KnowledgeBase = map[string]string{ //nolint:gochecknoglobals // read-only table
 	"returns.md": `# Return policy
 
 ## Returns

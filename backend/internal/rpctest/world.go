@@ -21,7 +21,7 @@ import (
 // TestPassword is the password of every user a World makes.
 const TestPassword = "correct horse battery"
 
-var serial atomic.Int64
+var serial atomic.Int64 //nolint:gochecknoglobals // names unique across the whole test binary
 
 // Unique returns a string no other call in this test binary returns.
 func Unique(prefix string) string { return fmt.Sprintf("%s%d", prefix, serial.Add(1)) }
