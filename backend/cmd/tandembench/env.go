@@ -53,7 +53,7 @@ func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
 	switch {
 	case o.pprofDir != "":
 		logger.Info("building tandemd -tags pprof")
-		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
+		if err := os.MkdirAll(o.pprofDir, 0o750); err != nil {
 			e.close()
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
 	return e, nil
 }
 
-func (e *env) close() { _ = os.RemoveAll(e.dir) }
+func (e *env) close() { _ = os.RemoveAll(e.dir) } //nolint:gosec // its own temporary directory
 
 // pick returns short in -short runs, full otherwise.
 func pick[T any](e *env, full, short T) T {

@@ -235,7 +235,7 @@ func (r *Report) write(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // a report for people and CI to read
 }
 
 // machine describes where the run happened.

@@ -82,7 +82,7 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
-		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment,
+		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment, //nolint:gosec // a rating from 1 to 5
 		LastCustomerMessagePreview: c.LastCustomerPreview, LastCustomerMessageTimeMs: c.LastCustomerAt, Outcome: outcomeToProto[c.Outcome()],
 		NeedsAttention: c.NeedsAttention, Subject: c.Subject}
 	if c.PolicyID != "" {
@@ -139,7 +139,7 @@ func AttachmentToProto(a Attachment) *tandemv1.Attachment {
 // WidgetConversationToProto converts a conversation for its customer.
 func WidgetConversationToProto(c *Conversation) *tandemv1.WidgetConversation {
 	return &tandemv1.WidgetConversation{Id: c.ID, State: StateToProto(c.State), CreateTimeMs: c.CreatedAt,
-		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq, CsatRating: int32(c.CSATRating)}
+		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq, CsatRating: int32(c.CSATRating)} //nolint:gosec // a rating from 1 to 5
 }
 
 // WidgetMessageToProto converts a public history item for the customer:

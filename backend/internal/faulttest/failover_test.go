@@ -331,6 +331,7 @@ func readReactions(ctx context.Context, db *sql.DB, wss []failoverWorkspace) (ma
 		args[i] = w.ID
 		rules[w.rule] = true
 	}
+	//nolint:gosec // placeholders only; the ids are arguments
 	rows, err := db.QueryContext(ctx, `SELECT workspace_id, conversation_id, kind, author_kind, author_id, created_at
 		FROM messages WHERE workspace_id IN (`+store.Placeholders(len(wss))+`)`, args...)
 	if err != nil {

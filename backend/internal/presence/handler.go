@@ -38,8 +38,8 @@ var statusToProto = map[Status]tandemv1.PresenceStatus{ //nolint:gochecknoglobal
 }
 
 func toProto(a Agent, name string, open int) *tandemv1.AgentStatus {
-	return &tandemv1.AgentStatus{UserId: a.UserID, DisplayName: name, Status: statusToProto[a.Status], MaxChats: int32(a.MaxChats),
-		Skills: a.Skills(), OpenChats: int32(open), StatusChangeTimeMs: a.StatusChangedAt}
+	return &tandemv1.AgentStatus{UserId: a.UserID, DisplayName: name, Status: statusToProto[a.Status], MaxChats: int32(a.MaxChats), //nolint:gosec // set through the API as an int32
+		Skills: a.Skills(), OpenChats: int32(open), StatusChangeTimeMs: a.StatusChangedAt} //nolint:gosec // an agent's open chats, far below 2^31
 }
 
 // SetPresence implements PresenceService.SetPresence.

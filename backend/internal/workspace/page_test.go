@@ -120,7 +120,7 @@ func TestPagination(t *testing.T) {
 			}},
 		}
 		for _, l := range lists {
-			for _, size := range []int32{1, 2, 3, int32(len(l.want)) - 1, int32(len(l.want)), int32(len(l.want)) + 1, 0} {
+			for _, size := range []int32{1, 2, 3, int32(len(l.want)) - 1, int32(len(l.want)), int32(len(l.want)) + 1, 0} { //nolint:gosec // a handful of fixture rows
 				t.Run(fmt.Sprintf("%s by %d", l.name, size), func(t *testing.T) {
 					if diff := cmp.Diff(l.want, l.got(t, size)); diff != "" {
 						t.Errorf("rows served (-want +got):\n%s", diff)
