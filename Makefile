@@ -71,6 +71,15 @@ test-browser: ## the widget in headless Chromium against a real tandemd --demo (
 	@[ -d backend/webwidget/node_modules ] || (cd backend/webwidget && npm ci --no-audit --no-fund --loglevel=error)
 	cd backend/webwidget && npm run test:browser
 
+# golangci-lint, pinned in .ci/setup (which installs it into .bin once).
+GOLANGCI_LINT_VERSION := $(shell sed -n 's/^GOLANGCI_LINT_VERSION=//p' .ci/setup)
+
+.PHONY: lint
+lint: ## golangci-lint (the pinned one in .bin, which make test-env installs) on backend/: errcheck, errorlint, gosec, ... and depguard's import order of the floors (backend/.golangci.yml)
+	@[ -x .bin/golangci-lint ] && [ "$$(cat .bin/golangci-lint.version 2>/dev/null)" = "$(GOLANGCI_LINT_VERSION)" ] || \
+	  (echo "golangci-lint $(GOLANGCI_LINT_VERSION) is not in .bin: run make test-env, or only GOBIN=$$PWD/.bin go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_LINT_VERSION) && echo $(GOLANGCI_LINT_VERSION) > .bin/golangci-lint.version" >&2; exit 1)
+	cd backend && ../.bin/golangci-lint run ./...
+
 .PHONY: vet
 vet: ## gofmt, go vet, go.mod as go mod tidy would write it, and no big (binary) file tracked
 	@out=$$(gofmt -l backend); [ -z "$$out" ] || (echo "gofmt needed: $$out" >&2; exit 1)

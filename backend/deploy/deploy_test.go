@@ -24,6 +24,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -45,7 +46,7 @@ func TestPromtool(t *testing.T) {
 	t.Parallel()
 	promtool := need(t, "promtool")
 	for _, args := range [][]string{{"check", "config", "prometheus.yml"}, {"test", "rules", "rules_test.yml"}} {
-		if out, err := exec.Command(promtool, args...).CombinedOutput(); err != nil {
+		if out, err := exec.CommandContext(t.Context(), promtool, args...).CombinedOutput(); err != nil {
 			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
@@ -92,12 +93,7 @@ func TestDashboards(t *testing.T) {
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	traffic(t, srv)
 
-	resp, err := http.Get(srv.MetricsURL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	exposition, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, exposition := rpctest.Do(t, http.DefaultClient, http.MethodGet, srv.MetricsURL+"/metrics", nil, "")
 
 	u, _ := url.Parse(srv.MetricsURL)
 	dir := t.TempDir()
@@ -116,11 +112,15 @@ func TestDashboards(t *testing.T) {
 	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
 
 	query := func(expr string) (string, int, error) {
-		resp, err := http.Get("http://" + addr + "/api/v1/query?query=" + url.QueryEscape(expr))
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/api/v1/query?query="+url.QueryEscape(expr), nil)
 		if err != nil {
 			return "", 0, err
 		}
-		defer resp.Body.Close()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return "", 0, err
+		}
+		defer func() { _ = resp.Body.Close() }()
 		var out struct {
 			Status string `json:"status"`
 			Error  string `json:"error"`
@@ -196,8 +196,8 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := srv.Clients(rpctest.Connect)
-	octx := rpctest.WithToken(ctx, issued.Token)
+	c := srv.Clients(rpcclient.Connect)
+	octx := rpcclient.WithToken(ctx, issued.Token)
 	on := true
 	if _, err := c.Bot.UpdateBotSettings(octx, &tandemv1.UpdateBotSettingsRequest{WorkspaceId: ws.ID, Enabled: &on}); err != nil {
 		t.Fatal(err)
@@ -206,7 +206,7 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vctx := rpctest.WithToken(ctx, sess.Token)
+	vctx := rpcclient.WithToken(ctx, sess.Token)
 	started, err := c.Widget.StartConversation(vctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"})
 	if err != nil {
 		t.Fatal(err)
@@ -233,12 +233,7 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(srv.MetricsURL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		_, body := rpctest.Do(t, http.DefaultClient, http.MethodGet, srv.MetricsURL+"/metrics", nil, "")
 		if strings.Contains(string(body), `tandem_csat_ratings_total{rating="5"} 1`) && strings.Contains(string(body), "tandem_first_response_seconds_count 1") {
 			return
 		}

@@ -22,7 +22,7 @@ func serveMux(t *testing.T, opts Options) *http.ServeMux {
 
 func get(t *testing.T, mux http.Handler, path string, header ...string) *http.Response {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req := httptest.NewRequestWithContext(t.Context(), http.MethodGet, path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

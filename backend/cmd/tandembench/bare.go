@@ -21,7 +21,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 )
 
 // bareCommand runs this binary as the bare baseline server.
@@ -117,12 +117,13 @@ func serveBare(args []string) error {
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
 	srv := &http.Server{Handler: mux, Protocols: protocols, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	ln, err := net.Listen("tcp", *addr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", *addr)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	go func() {
 		<-ctx.Done()
 		_ = srv.Close()
@@ -136,11 +137,11 @@ func serveBare(args []string) error {
 // startBare runs the bare server as a child process (so that its memory and
 // CPU are its own) and waits until it answers.
 func (s *stage) startBare(ctx context.Context, heartbeat time.Duration) (url string, err error) {
-	addr, err := faulttest.FreeAddr()
+	addr, err := fleet.FreeAddr(ctx)
 	if err != nil {
 		return "", err
 	}
-	p, err := faulttest.StartProcess("bare server", s.e.self, []string{bareCommand, "-addr", addr, "-heartbeat", heartbeat.String()}, nil)
+	p, err := fleet.StartProcess("bare server", s.e.self, []string{bareCommand, "-addr", addr, "-heartbeat", heartbeat.String()}, nil)
 	if err != nil {
 		return "", err
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +42,7 @@ func TestShortRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "tandembench")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	jsonPath := filepath.Join(dir, "out.json")
@@ -60,7 +61,7 @@ func TestShortRun(t *testing.T) {
 	t.Logf("tandembench -short:\n%s", out)
 	if err != nil {
 		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
+		if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 			stderr = ee.Stderr
 		}
 		t.Fatalf("tandembench: %v\n%s", err, stderr)

@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -53,7 +53,7 @@ func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
 	switch {
 	case o.pprofDir != "":
 		logger.Info("building tandemd -tags pprof")
-		if err := os.MkdirAll(o.pprofDir, 0o755); err != nil {
+		if err := os.MkdirAll(o.pprofDir, 0o750); err != nil {
 			e.close()
 			return nil, err
 		}
@@ -63,7 +63,7 @@ func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
 		}
 	case e.bin == "":
 		logger.Info("building tandemd")
-		if e.bin, err = faulttest.BuildTandemd(ctx, dir); err != nil {
+		if e.bin, err = fleet.BuildTandemd(ctx, dir); err != nil {
 			e.close()
 			return nil, err
 		}
@@ -71,7 +71,7 @@ func newEnv(ctx context.Context, o options, logger *slog.Logger) (*env, error) {
 	return e, nil
 }
 
-func (e *env) close() { _ = os.RemoveAll(e.dir) }
+func (e *env) close() { _ = os.RemoveAll(e.dir) } //nolint:gosec // its own temporary directory
 
 // pick returns short in -short runs, full otherwise.
 func pick[T any](e *env, full, short T) T {
@@ -85,21 +85,21 @@ func pick[T any](e *env, full, short T) T {
 // starts, all removed by close.
 type stage struct {
 	e        *env
-	db       *faulttest.Database
-	nats     *faulttest.NATS
-	replicas []*faulttest.Tandemd
-	owner    *faulttest.Owner
-	bare     *faulttest.Process
+	db       *fleet.Database
+	nats     *fleet.NATS
+	replicas []*fleet.Tandemd
+	owner    *rpcclient.Owner
+	bare     *fleet.Process
 	inproc   *server.Server
-	pprof    map[*faulttest.Tandemd]string // profiler address of each replica, with -pprof
+	pprof    map[*fleet.Tandemd]string // profiler address of each replica, with -pprof
 }
 
 func (e *env) newStage(ctx context.Context) (*stage, error) {
-	db, err := faulttest.CreateDatabase(ctx, e.o.dsn, "tandem_bench")
+	db, err := fleet.CreateDatabase(ctx, e.o.dsn, "tandem_bench")
 	if err != nil {
 		return nil, err
 	}
-	return &stage{e: e, db: db, pprof: map[*faulttest.Tandemd]string{}}, nil
+	return &stage{e: e, db: db, pprof: map[*fleet.Tandemd]string{}}, nil
 }
 
 func (s *stage) close() {
@@ -126,7 +126,7 @@ func (s *stage) close() {
 }
 
 func (s *stage) startNATS(ctx context.Context) error {
-	n, err := faulttest.StartNATS(ctx)
+	n, err := fleet.StartNATS(ctx)
 	if err != nil {
 		return err
 	}
@@ -169,17 +169,17 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 		}
 		var pprofAddr string
 		if s.e.o.pprofDir != "" {
-			a, err := faulttest.FreeAddr()
+			a, err := fleet.FreeAddr(ctx)
 			if err != nil {
 				return err
 			}
 			pprofAddr, env["TANDEMBENCH_PPROF_ADDR"] = a, a
 		}
-		addr, err := faulttest.FreeAddr()
+		addr, err := fleet.FreeAddr(ctx)
 		if err != nil {
 			return err
 		}
-		r, err := faulttest.StartTandemd(ctx, s.e.bin, addr, env)
+		r, err := fleet.StartTandemd(ctx, s.e.bin, addr, env)
 		if err != nil {
 			return err
 		}
@@ -187,7 +187,7 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 		s.pprof[r] = pprofAddr
 	}
 	var err error // (through one just started: an earlier one may be gone)
-	s.owner, err = faulttest.Login(ctx, s.replicas[len(s.replicas)-n].URL, ownerEmail, ownerPassword)
+	s.owner, err = rpcclient.Login(ctx, s.replicas[len(s.replicas)-n].URL, ownerEmail, ownerPassword)
 	return err
 }
 
@@ -195,7 +195,7 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 // database (a pool configured like tandemd's), without serving them: the
 // baseline that runs the same transactions with no RPC layer.
 func (s *stage) inProcess(ctx context.Context) (*server.Server, error) {
-	cfg := rpctest.TestConfig(store.Options{URL: s.db.URL})
+	cfg := fleet.InProcessConfig(store.Options{URL: s.db.URL})
 	srv, err := server.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		return nil, err
@@ -229,9 +229,9 @@ func tail(s string, n int) string {
 }
 
 // commit is the checkout's commit, for the report.
-func commit() string {
+func commit(ctx context.Context) string {
 	_, file, _, _ := runtime.Caller(0)
-	out, err := exec.Command("git", "-C", filepath.Dir(file), "rev-parse", "--short", "HEAD").Output()
+	out, err := exec.CommandContext(ctx, "git", "-C", filepath.Dir(file), "rev-parse", "--short", "HEAD").Output() //nolint:gosec // git in this checkout's directory
 	if err != nil {
 		return "unknown"
 	}

@@ -149,19 +149,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer e.close()
-	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit(), Runs: o.runs}
-	fmt.Fprintf(stdout, "# tandembench %s, commit %s, %s, short=%v, %d run(s) per scenario\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short, o.runs)
-	fmt.Fprintln(stdout, "# scenario metric baseline tandem ratio target result")
+	report := &Report{Started: time.Now().UTC(), Short: o.short, Machine: machine(), Commit: commit(ctx), Runs: o.runs}
+	out, errOut := &lines{w: stdout}, &lines{w: stderr}
+	out.printf("# tandembench %s, commit %s, %s, short=%v, %d run(s) per scenario\n", report.Started.Format(time.RFC3339), report.Commit, report.Machine, o.short, o.runs)
+	out.printf("# scenario metric baseline tandem ratio target result\n")
 	var failed []string
 	for _, s := range scenarios() {
 		if len(o.scenarios) > 0 && !slices.Contains(o.scenarios, s.name) {
 			continue
 		}
-		fmt.Fprintf(stdout, "# %s %s\n", s.name, s.title)
-		res, err := runScenario(ctx, e, s, stdout)
+		out.printf("# %s %s\n", s.name, s.title)
+		if err := errors.Join(out.err, errOut.err); err != nil {
+			return fmt.Errorf("write the report: %w", err)
+		}
+		res, err := runScenario(ctx, e, s, out)
 		if err != nil {
-			fmt.Fprintf(stdout, "# %s FAILED: %v\n", s.name, err)
-			fmt.Fprintf(stderr, "%s: what its processes printed last:\n%s", s.name, e.lastOutput)
+			out.printf("# %s FAILED: %v\n", s.name, err)
+			errOut.printf("%s: what its processes printed last:\n%s", s.name, e.lastOutput)
 			failed = append(failed, s.name)
 			report.Errors = append(report.Errors, fmt.Sprintf("%s: %v", s.name, err))
 			if ctx.Err() != nil {
@@ -169,8 +173,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			}
 			continue
 		}
-		res.print(stdout)
+		out.printf("%s", res.text())
 		report.Results = append(report.Results, res)
+	}
+	if err := errors.Join(out.err, errOut.err); err != nil {
+		return fmt.Errorf("write the report: %w", err)
 	}
 	if o.jsonPath != "" {
 		if err := report.write(o.jsonPath); err != nil {
@@ -185,11 +192,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // runScenario runs the scenario e.o.runs times and combines the runs; a
 // run that fails fails the scenario.
-func runScenario(ctx context.Context, e *env, s scenario, stdout io.Writer) (*Result, error) {
+func runScenario(ctx context.Context, e *env, s scenario, out *lines) (*Result, error) {
 	var runs []*Result
 	for i := range e.o.runs {
 		if e.o.runs > 1 {
-			fmt.Fprintf(stdout, "# %s run %d of %d\n", s.name, i+1, e.o.runs)
+			out.printf("# %s run %d of %d\n", s.name, i+1, e.o.runs)
 		}
 		start := time.Now()
 		res, err := s.run(ctx, e)
@@ -200,4 +207,18 @@ func runScenario(ctx context.Context, e *env, s scenario, stdout io.Writer) (*Re
 		runs = append(runs, res)
 	}
 	return combineRuns(runs)
+}
+
+// lines writes the report as the run goes and keeps the first write error,
+// which ends the run after the scenario that hit it: a report nobody
+// receives is not worth the minutes of measuring.
+type lines struct {
+	w   io.Writer
+	err error
+}
+
+func (l *lines) printf(format string, a ...any) {
+	if l.err == nil {
+		_, l.err = fmt.Fprintf(l.w, format, a...)
+	}
 }

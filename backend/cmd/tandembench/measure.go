@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 )
 
 // measure is one system's numbers from one or more phases.
@@ -68,14 +68,14 @@ func (m *measure) phase(name, system string) Phase {
 // process, for in-process baselines) and their memory at the end.
 type serverMeter struct {
 	pids []int
-	cpu  *faulttest.CPUMeter
+	cpu  *fleet.CPUMeter
 }
 
 func meterServer(pids ...int) *serverMeter {
 	if len(pids) == 0 {
 		pids = []int{os.Getpid()}
 	}
-	return &serverMeter{pids: pids, cpu: faulttest.StartCPU(pids...)}
+	return &serverMeter{pids: pids, cpu: fleet.StartCPU(pids...)}
 }
 
 // stop fills the measure's CPU and memory.
@@ -83,7 +83,7 @@ func (s *serverMeter) stop(m *measure) {
 	m.cpu, _ = s.cpu.Stop()
 	m.rss = 0
 	for _, pid := range s.pids {
-		if r, err := faulttest.RSS(pid); err == nil {
+		if r, err := fleet.RSS(pid); err == nil {
 			m.rss += r
 		}
 	}

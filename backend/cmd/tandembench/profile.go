@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -12,17 +13,17 @@ import (
 	"runtime"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 )
 
 // buildProfiled builds tandemd with its profiler (-tags pprof) into dir.
 func buildProfiled(ctx context.Context, dir string) (string, error) {
 	_, file, _, _ := runtime.Caller(0)
 	out := filepath.Join(dir, "tandemdprof")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "pprof", "-o", out, "../tandemd")
+	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "pprof", "-o", out, "../tandemd") //nolint:gosec // go build into the tool's own scratch directory
 	cmd.Dir = filepath.Dir(file)
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemd -tags pprof: %v\n%s", err, b)
+		return "", fmt.Errorf("build tandemd -tags pprof: %w\n%s", err, b)
 	}
 	return out, nil
 }
@@ -30,7 +31,7 @@ func buildProfiled(ctx context.Context, dir string) (string, error) {
 // profile starts a CPU profile of replica r for d when the run profiles
 // (-pprof DIR); the returned function waits for it and takes a heap
 // profile, writing DIR/<label>.cpu.pprof and DIR/<label>.heap.pprof.
-func (s *stage) profile(label string, r *faulttest.Tandemd, d time.Duration) func() {
+func (s *stage) profile(label string, r *fleet.Tandemd, d time.Duration) func() {
 	addr := s.pprof[r]
 	if addr == "" {
 		return func() {}
@@ -51,23 +52,23 @@ func (s *stage) profile(label string, r *faulttest.Tandemd, d time.Duration) fun
 func (s *stage) fetch(url, path string, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil) //nolint:gosec // the replica's own profiler, on loopback
 	if err != nil {
 		return
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(req) //nolint:gosec // the replica's own profiler, on loopback
 	if err != nil {
 		s.e.logger.Warn("profile", "url", url, "error", err)
 		return
 	}
-	defer resp.Body.Close()
-	f, err := os.Create(path)
+	defer func() { _ = resp.Body.Close() }()
+	f, err := os.Create(path) //nolint:gosec // a file in the operator's -pprof directory
 	if err != nil {
 		s.e.logger.Warn("profile", "path", path, "error", err)
 		return
 	}
-	defer f.Close()
-	if _, err := io.Copy(f, resp.Body); err != nil {
+	_, err = io.Copy(f, resp.Body)
+	if err = errors.Join(err, f.Close()); err != nil {
 		s.e.logger.Warn("profile", "path", path, "error", err)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"math"
 	"os"
@@ -172,7 +171,10 @@ func opt(p *float64) string {
 	return num(*p)
 }
 
-func (r *Result) print(w io.Writer) {
+// text is the result's lines in the report: its phases, notes, spreads and
+// checks.
+func (r *Result) text() string {
+	var w strings.Builder
 	for _, p := range r.Phases {
 		var b strings.Builder
 		name := p.Name
@@ -196,10 +198,10 @@ func (r *Result) print(w io.Writer) {
 		for _, k := range slices.Sorted(maps.Keys(p.Extra)) {
 			fmt.Fprintf(&b, "  %s %s", k, num(p.Extra[k]))
 		}
-		fmt.Fprintln(w, b.String())
+		w.WriteString(b.String() + "\n")
 	}
 	for _, n := range r.Notes {
-		fmt.Fprintf(w, "# %s note: %s\n", r.Scenario, n)
+		fmt.Fprintf(&w, "# %s note: %s\n", r.Scenario, n)
 	}
 	for _, c := range r.Checks {
 		if sp := c.Spread; sp != nil && (!c.worst || sp.TandemMin != sp.TandemMax) {
@@ -211,7 +213,7 @@ func (r *Result) print(w io.Writer) {
 			if sp.RatioMin != nil && sp.RatioMax != nil {
 				line += fmt.Sprintf(", ratio %.2fx..%.2fx", *sp.RatioMin, *sp.RatioMax)
 			}
-			fmt.Fprintf(w, "%s over %d runs (%s shown)\n", line, sp.Runs, how)
+			fmt.Fprintf(&w, "%s over %d runs (%s shown)\n", line, sp.Runs, how)
 		}
 	}
 	for _, c := range r.Checks {
@@ -223,8 +225,9 @@ func (r *Result) print(w io.Writer) {
 		if c.Ratio != nil {
 			ratio = fmt.Sprintf("%.2fx", *c.Ratio)
 		}
-		fmt.Fprintf(w, "%s %s %s %s %s %s %s\n", r.Scenario, c.Metric, opt(c.Baseline), num(c.Tandem), ratio, c.Target, result)
+		fmt.Fprintf(&w, "%s %s %s %s %s %s %s\n", r.Scenario, c.Metric, opt(c.Baseline), num(c.Tandem), ratio, c.Target, result)
 	}
+	return w.String()
 }
 
 func (r *Report) write(path string) error {
@@ -232,7 +235,7 @@ func (r *Report) write(path string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return os.WriteFile(path, append(b, '\n'), 0o644) //nolint:gosec // a report for people and CI to read
 }
 
 // machine describes where the run happened.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"strings"
 	"testing"
 )
@@ -43,11 +42,10 @@ func TestCombineRuns(t *testing.T) {
 	if len(got.Phases) != 3 || got.Phases[2].Run != 3 {
 		t.Errorf("phases = %+v, want each run's, numbered", got.Phases)
 	}
-	var out bytes.Buffer
-	got.print(&out)
-	if !strings.Contains(out.String(), "# SX spread msgs_per_s: tandem 60..90, ratio 0.60x..0.90x over 3 runs (median shown)") ||
-		!strings.Contains(out.String(), "SX lost - 2 - <=0 MISS") {
-		t.Errorf("printed:\n%s", out.String())
+	out := got.text()
+	if !strings.Contains(out, "# SX spread msgs_per_s: tandem 60..90, ratio 0.60x..0.90x over 3 runs (median shown)") ||
+		!strings.Contains(out, "SX lost - 2 - <=0 MISS") {
+		t.Errorf("printed:\n%s", out)
 	}
 
 	// Of two runs, the worse one shows (no optimistic median).

@@ -10,7 +10,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s1Target is one conversation an agent writes to.
@@ -52,7 +52,7 @@ func runS1(ctx context.Context, e *env) (*Result, error) {
 	}
 	res := &Result{Notes: []string{fmt.Sprintf("%d in flight (closed loop), %v phases, A B A B; spread: %d workspaces x %d conversations; hot: 1 workspace x %d",
 		inFlight, phase, workspaces, perWS, inFlight)}}
-	client := conversationClient(r.URL, rpctest.Connect, inFlight)
+	client := conversationClient(r.URL, rpcclient.Connect, inFlight)
 	owner := &access.Principal{Kind: access.KindUser, UserID: s.owner.UserID}
 	body := "Thanks for waiting! Your order #48213 left our warehouse this morning and should arrive on Thursday."
 
@@ -72,7 +72,7 @@ func runS1(ctx context.Context, e *env) (*Result, error) {
 			defer s.profile(fmt.Sprintf("S1-%s-%d", v.name, round), r, phase)()
 			return s1Phase(ctx, inFlight, phase, meterServer(r.Pid()), func(ctx context.Context, w, n int) error {
 				t := target(w, n)
-				_, err := client.SendMessage(rpctest.WithToken(ctx, s.owner.Token), &tandemv1.SendMessageRequest{
+				_, err := client.SendMessage(rpcclient.WithToken(ctx, s.owner.Token), &tandemv1.SendMessageRequest{
 					ConversationId: t.conversationID, ClientId: uuid.NewString(), Body: body})
 				return err
 			})
@@ -113,7 +113,7 @@ func s1Phase(ctx context.Context, inFlight int, d time.Duration, meter *serverMe
 // conversations they own (no state change).
 func s1Targets(ctx context.Context, s *stage, workspaces, perWS int) ([]s1Target, error) {
 	r := s.replicas[0]
-	client := conversationClient(r.URL, rpctest.Connect, 8)
+	client := conversationClient(r.URL, rpcclient.Connect, 8)
 	var out []s1Target
 	for i := range workspaces {
 		ws, err := s.owner.CreateWorkspace(ctx, fmt.Sprintf("S1 shop %d", i))
@@ -125,7 +125,7 @@ func s1Targets(ctx context.Context, s *stage, workspaces, perWS int) ([]s1Target
 			return nil, err
 		}
 		for _, v := range vs {
-			if _, err := client.SendMessage(rpctest.WithToken(ctx, s.owner.Token), &tandemv1.SendMessageRequest{
+			if _, err := client.SendMessage(rpcclient.WithToken(ctx, s.owner.Token), &tandemv1.SendMessageRequest{
 				ConversationId: v.ConversationID, ClientId: uuid.NewString(), Body: "Hello, how can I help?"}); err != nil {
 				return nil, err
 			}

@@ -13,15 +13,14 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s2World is S2's fixture: workspaces, each with visitors (their
 // conversations) and agents (API keys).
 type s2World struct {
-	workspaces []faulttest.Workspace
-	visitors   [][]*faulttest.Visitor // by workspace
+	workspaces []rpcclient.Workspace
+	visitors   [][]*rpcclient.Visitor // by workspace
 	agentKeys  [][]string             // by workspace
 }
 
@@ -85,16 +84,16 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 			principals[g] = append(principals[g], p)
 		}
 	}
-	widget := widgetClients(a.URL, rpctest.GRPCWeb, 64)
-	watchClient := conversationClient(b.URL, rpctest.GRPC, 4)
+	widget := widgetClients(a.URL, rpcclient.GRPCWeb, 64)
+	watchClient := conversationClient(b.URL, rpcclient.GRPC, 4)
 
 	n := int(rate * duration.Seconds())
 	tandem := func(round int) (*measure, *delivery, error) {
 		d := newDelivery(fmt.Sprintf("t%d", round), n, nws, agents)
-		var streams []*faulttest.Stream
+		var streams []*rpcclient.Stream
 		for g, keys := range w.agentKeys {
 			for k, key := range keys {
-				streams = append(streams, faulttest.OpenStream(ctx, watchClient, key, w.workspaces[g].ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
+				streams = append(streams, rpcclient.OpenStream(ctx, watchClient, key, w.workspaces[g].ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
 					if ev := m.GetEvent(); ev.GetType() == string(events.MessageCreated) {
 						d.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)
 					}
@@ -140,7 +139,7 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 				if _, err := sub.Subscribe(fmt.Sprintf("bench.s2.%d", g), func(msg *nats.Msg) {
 					at := time.Now()
 					if len(msg.Data) > 8 {
-						d.receive(g, k, string(msg.Data[8:]), int64(binary.BigEndian.Uint64(msg.Data)), at)
+						d.receive(g, k, string(msg.Data[8:]), int64(binary.BigEndian.Uint64(msg.Data)), at) //nolint:gosec // a sequence number, sent as its 64 bits
 					}
 				}); err != nil {
 					return nil, nil, err
@@ -157,7 +156,7 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 			if err != nil {
 				return err
 			}
-			return pub.Publish(fmt.Sprintf("bench.s2.%d", g), append(binary.BigEndian.AppendUint64(nil, uint64(m.Seq)), msg...))
+			return pub.Publish(fmt.Sprintf("bench.s2.%d", g), append(binary.BigEndian.AppendUint64(nil, uint64(m.Seq)), msg...)) //nolint:gosec // a sequence number, sent as its 64 bits
 		})
 		meter.stop(m)
 		return m, d, nil

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // runS3 holds many idle Watch streams open on one replica and measures the
@@ -33,7 +33,7 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 		idle    = pick(e, 16*time.Second, 3*time.Second)
 	)
 	r := s.replicas[0]
-	var wss []faulttest.Workspace
+	var wss []rpcclient.Workspace
 	for i := range nws {
 		ws, err := s.owner.CreateWorkspace(ctx, fmt.Sprintf("S3 shop %d", i))
 		if err != nil {
@@ -86,20 +86,20 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 // idle, and measures: extra grew_kib (resident memory added by the
 // streams), streams; cpu and elapsed over the idle window only. profile
 // starts a profile of the idle window and returns what ends it.
-func s3Phase(ctx context.Context, p *faulttest.Process, url, metricsURL, token string, wss []faulttest.Workspace, n int, idle time.Duration,
+func s3Phase(ctx context.Context, p *fleet.Process, url, metricsURL, token string, wss []rpcclient.Workspace, n int, idle time.Duration,
 	profile func() func()) (*measure, error) {
-	client := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), url, rpctest.ClientOptions(rpctest.GRPC)...)
+	client := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), url, rpcclient.ClientOptions(rpcclient.GRPC)...)
 	time.Sleep(time.Second) // let the fresh process settle
-	before, err := faulttest.RSS(p.Pid())
+	before, err := fleet.RSS(p.Pid())
 	if err != nil {
 		return nil, err
 	}
-	open := make([]*faulttest.Stream, n)
+	open := make([]*rpcclient.Stream, n)
 	sem := make(chan struct{}, 200)
 	var wg sync.WaitGroup
 	for i := range open {
 		sem <- struct{}{}
-		open[i] = faulttest.OpenStream(ctx, client, token, wss[i%len(wss)].ID, "", nil)
+		open[i] = rpcclient.OpenStream(ctx, client, token, wss[i%len(wss)].ID, "", nil)
 		wg.Go(func() {
 			<-open[i].Ready()
 			<-sem
@@ -118,7 +118,7 @@ func s3Phase(ctx context.Context, p *faulttest.Process, url, metricsURL, token s
 		}
 	}
 	if failed > 0 {
-		return nil, fmt.Errorf("%d of %d streams failed to open: %v", failed, n, firstErr(open))
+		return nil, fmt.Errorf("%d of %d streams failed to open: %w", failed, n, firstErr(open))
 	}
 	time.Sleep(3 * time.Second)
 	meter := meterServer(p.Pid())
@@ -133,10 +133,10 @@ func s3Phase(ctx context.Context, p *faulttest.Process, url, metricsURL, token s
 	m.extra["max_rss_before_mib"] = float64(before) / (1 << 20)
 	// Only tandemd exports these: where its memory per stream goes.
 	if metricsURL != "" {
-		if h, err := faulttest.Metric(ctx, metricsURL, "go_memstats_heap_inuse_bytes"); err == nil {
+		if h, err := fleet.Metric(ctx, metricsURL, "go_memstats_heap_inuse_bytes"); err == nil {
 			m.extra["max_heap_inuse_mib"] = h / (1 << 20)
 		}
-		if h, err := faulttest.Metric(ctx, metricsURL, "go_memstats_stack_inuse_bytes"); err == nil {
+		if h, err := fleet.Metric(ctx, metricsURL, "go_memstats_stack_inuse_bytes"); err == nil {
 			m.extra["max_stack_inuse_mib"] = h / (1 << 20)
 		}
 	}
@@ -148,7 +148,7 @@ func s3Phase(ctx context.Context, p *faulttest.Process, url, metricsURL, token s
 	return m, nil
 }
 
-func firstErr(ss []*faulttest.Stream) error {
+func firstErr(ss []*rpcclient.Stream) error {
 	for _, s := range ss {
 		if err := s.Err(); err != nil {
 			return err

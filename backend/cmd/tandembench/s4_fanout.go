@@ -11,8 +11,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s4Maxp99 is the latency under which a fan-out rate counts as sustained.
@@ -51,8 +50,8 @@ func runS4(ctx context.Context, e *env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	widget := widgetClients(r.URL, rpctest.Connect, 64)
-	bareClient := conversationClient(bareURL, rpctest.Connect, 64)
+	widget := widgetClients(r.URL, rpcclient.Connect, 64)
+	bareClient := conversationClient(bareURL, rpcclient.Connect, 64)
 
 	type system struct {
 		name    string
@@ -76,10 +75,10 @@ func runS4(ctx context.Context, e *env) (*Result, error) {
 		}},
 	}
 	for _, sys := range systems {
-		client := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), sys.url, rpctest.ClientOptions(rpctest.GRPC)...)
-		streams := make([]*faulttest.Stream, nStreams)
+		client := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), sys.url, rpcclient.ClientOptions(rpcclient.GRPC)...)
+		streams := make([]*rpcclient.Stream, nStreams)
 		for k := range streams {
-			streams[k] = faulttest.OpenStream(ctx, client, sys.token, ws.ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
+			streams[k] = rpcclient.OpenStream(ctx, client, sys.token, ws.ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
 				if d := sys.current.Load(); d != nil && m.GetEvent().GetType() == string(events.MessageCreated) {
 					d.receive(0, k, m.GetEvent().GetMessage().GetBody(), m.GetEvent().GetSeq(), at)
 				}

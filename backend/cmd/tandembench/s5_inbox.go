@@ -9,7 +9,7 @@ import (
 	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // runS5 reads the inbox: ListConversations (the first page of open
@@ -30,7 +30,7 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	var (
 		sizes    = pick(e, []int{10_000, 1_000_000}, []int{1_000, 10_000})
 		rate     = pick(e, 100.0, 50.0)
@@ -42,7 +42,7 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	seed := newSeeder(db, ws.ID, s.owner.UserID)
-	client := conversationClient(r.URL, rpctest.Connect, 32)
+	client := conversationClient(r.URL, rpcclient.Connect, 32)
 	res := &Result{Notes: []string{fmt.Sprintf("one workspace, 10 messages per conversation, 1 in 5 open; %.0f reads/s open loop (list and history alternating), %v per phase, A B A B",
 		rate, duration)}}
 	p99 := map[string]float64{}
@@ -60,7 +60,7 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 		// the list and history latencies.
 		phase := func(round int, read func(ctx context.Context, list bool, conv string) error, meter *serverMeter) (reads, list, hist *measure, err error) {
 			reads, list, hist = newMeasure(), newMeasure(), newMeasure()
-			rng := rand.New(rand.NewPCG(uint64(round), uint64(size)))
+			rng := rand.New(rand.NewPCG(uint64(round), uint64(size))) //nolint:gosec // a seeded load shape, not a secret; round and size are not negative
 			targets := make([]string, int(rate*duration.Seconds()))
 			for i := range targets {
 				targets[i] = convs[rng.IntN(len(convs))]
@@ -153,7 +153,7 @@ func s5API(ctx context.Context, c interface {
 	ListConversations(context.Context, *tandemv1.ListConversationsRequest) (*tandemv1.ListConversationsResponse, error)
 	GetConversation(context.Context, *tandemv1.GetConversationRequest) (*tandemv1.GetConversationResponse, error)
 }, token, workspaceID string, list bool, conv string) error {
-	ctx = rpctest.WithToken(ctx, token)
+	ctx = rpcclient.WithToken(ctx, token)
 	if list {
 		resp, err := c.ListConversations(ctx, &tandemv1.ListConversationsRequest{WorkspaceId: workspaceID, PageSize: 50})
 		if err == nil && len(resp.GetConversations()) == 0 {
@@ -182,7 +182,7 @@ func s5SQL(ctx context.Context, db *sql.DB, workspaceID, userID string, list boo
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
+		defer func() { _ = rows.Close() }()
 		n := 0
 		for rows.Next() {
 			var (
@@ -210,7 +210,7 @@ func s5SQL(ctx context.Context, db *sql.DB, workspaceID, userID string, list boo
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	n := 0
 	for rows.Next() {
 		var (

@@ -28,7 +28,7 @@ type seeder struct {
 }
 
 func newSeeder(db *sql.DB, workspaceID, ownerID string) *seeder {
-	return &seeder{db: db, workspaceID: workspaceID, ownerID: ownerID, perConv: 10, rng: rand.New(rand.NewPCG(1, 2)),
+	return &seeder{db: db, workspaceID: workspaceID, ownerID: ownerID, perConv: 10, rng: rand.New(rand.NewPCG(1, 2)), //nolint:gosec // seeded fixture data, not a secret
 		clock: 1_700_000_000_000}
 }
 

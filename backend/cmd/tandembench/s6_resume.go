@@ -12,15 +12,15 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s6World is S6's fixture: workspaces with visitors, and the streams'
 // starting points.
 type s6World struct {
-	workspaces []faulttest.Workspace
-	visitors   [][]*faulttest.Visitor
+	workspaces []rpcclient.Workspace
+	visitors   [][]*rpcclient.Visitor
 	heads      []int64  // each workspace's last seq when the streams started
 	cursors    []string // each stream's cursor when replica A died
 	group      []int    // stream -> workspace
@@ -49,7 +49,7 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	var (
 		nws      = pick(e, 100, 10)
 		perWS    = 50
@@ -76,15 +76,15 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 	}
 	// The streams open on A and receive their first heartbeat (a cursor);
 	// then A dies.
-	clientA := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), a.URL, rpctest.ClientOptions(rpctest.GRPC)...)
-	var onA []*faulttest.Stream
+	clientA := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), a.URL, rpcclient.ClientOptions(rpcclient.GRPC)...)
+	var onA []*rpcclient.Stream
 	for g, ws := range w.workspaces {
-		cur, err := faulttest.Cursor(ctx, a.URL, s.owner.Token, ws.ID)
+		cur, err := rpcclient.Cursor(ctx, a.URL, s.owner.Token, ws.ID)
 		if err != nil {
 			return nil, err
 		}
 		for range perWS {
-			onA = append(onA, faulttest.OpenStream(ctx, clientA, s.owner.Token, ws.ID, cur, nil))
+			onA = append(onA, rpcclient.OpenStream(ctx, clientA, s.owner.Token, ws.ID, cur, nil))
 			w.group = append(w.group, g)
 		}
 	}
@@ -110,7 +110,7 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 		len(w.group), nws, perWS, nEvents, again)}}
 	bm, tm := newMeasure(), newMeasure()
 	var late, lost, dup, disorder int
-	var last []*faulttest.Stream
+	var last []*rpcclient.Stream
 	var lastD *delivery
 	for round := range 2 {
 		m, err := s6SQL(ctx, db, w)
@@ -205,6 +205,25 @@ func runS6(ctx context.Context, e *env) (*Result, error) {
 	return res, nil
 }
 
+// s6MarkLogged sets found[i] for each of d's messages in the workspace's log.
+func s6MarkLogged(ctx context.Context, db *sql.DB, workspaceID string, d *delivery, found []bool) error {
+	rows, err := db.QueryContext(ctx, `SELECT body FROM messages WHERE workspace_id = ? AND body LIKE ?`, workspaceID, d.prefix+" %")
+	if err != nil {
+		return fmt.Errorf("check the log: %w", err)
+	}
+	defer func() { _ = rows.Close() }()
+	for rows.Next() {
+		var b string
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		if i, _, ok := parseBody(d.prefix, b); ok && i >= 0 && i < d.n {
+			found[i] = true
+		}
+	}
+	return rows.Err()
+}
+
 // lateGrace is how much longer S6 waits, after a wait ended with
 // deliveries missing, for late ones (idle time: it restarts with each
 // arrival).
@@ -215,22 +234,7 @@ const lateGrace = 30 * time.Second
 func s6NotInLog(ctx context.Context, db *sql.DB, w *s6World, d *delivery) (int, error) {
 	found := make([]bool, d.n)
 	for _, ws := range w.workspaces {
-		rows, err := db.QueryContext(ctx, `SELECT body FROM messages WHERE workspace_id = ? AND body LIKE ?`, ws.ID, d.prefix+" %")
-		if err != nil {
-			return 0, fmt.Errorf("check the log: %w", err)
-		}
-		for rows.Next() {
-			var b string
-			if err := rows.Scan(&b); err != nil {
-				rows.Close()
-				return 0, err
-			}
-			if i, _, ok := parseBody(d.prefix, b); ok && i >= 0 && i < d.n {
-				found[i] = true
-			}
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		if err := s6MarkLogged(ctx, db, ws.ID, d, found); err != nil {
 			return 0, err
 		}
 	}
@@ -246,7 +250,7 @@ func s6NotInLog(ctx context.Context, db *sql.DB, w *s6World, d *delivery) (int, 
 // s6Write sends d's messages through the replica at url, 32 at a time,
 // round-robin over the visitors of every workspace.
 func s6Write(ctx context.Context, url string, w *s6World, d *delivery) error {
-	widget := widgetClients(url, rpctest.Connect, 32)
+	widget := widgetClients(url, rpcclient.Connect, 32)
 	var all [][2]int
 	for g, vs := range w.visitors {
 		for v := range vs {
@@ -295,17 +299,17 @@ func s6Write(ctx context.Context, url string, w *s6World, d *delivery) error {
 
 // s6Storm resumes every stream on B from its cursor at once and measures
 // the time until each has received everything written.
-func s6Storm(ctx context.Context, b *faulttest.Tandemd, token string, w *s6World, d *delivery) (*measure, []*faulttest.Stream, error) {
-	client := tandemv1connect.NewConversationServiceClient(httpClient(rpctest.GRPC, 1), b.URL, rpctest.ClientOptions(rpctest.GRPC)...)
+func s6Storm(ctx context.Context, b *fleet.Tandemd, token string, w *s6World, d *delivery) (*measure, []*rpcclient.Stream, error) {
+	client := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), b.URL, rpcclient.ClientOptions(rpcclient.GRPC)...)
 	meter := meterServer(b.Pid())
 	start := time.Now()
-	streams := make([]*faulttest.Stream, len(w.cursors))
+	streams := make([]*rpcclient.Stream, len(w.cursors))
 	perGroup := map[int]int{}
 	for i, cur := range w.cursors {
 		g := w.group[i]
 		k := perGroup[g]
 		perGroup[g]++
-		streams[i] = faulttest.OpenStream(ctx, client, token, w.workspaces[g].ID, cur, func(m *tandemv1.WatchResponse, at time.Time) {
+		streams[i] = rpcclient.OpenStream(ctx, client, token, w.workspaces[g].ID, cur, func(m *tandemv1.WatchResponse, at time.Time) {
 			if ev := m.GetEvent(); ev.GetType() == string(events.MessageCreated) {
 				d.receive(g, k, ev.GetMessage().GetBody(), ev.GetSeq(), at)
 				if n := d.next.Load(); n != nil {
@@ -365,27 +369,9 @@ func s6SQL(ctx context.Context, db *sql.DB, w *s6World) (*measure, error) {
 func catchUp(ctx context.Context, db *sql.DB, workspaceID string, after int64) (int64, error) {
 	var n int64
 	for {
-		rs, err := db.QueryContext(ctx, `SELECT workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at
-			FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT 256`, workspaceID, after)
-		if err != nil {
-			return n, err
-		}
 		page := 0
-		for rs.Next() {
-			var (
-				ws, id, typ, conv, kind, actor, vis string
-				payload                             []byte
-				seq, at                             int64
-			)
-			if err := rs.Scan(&ws, &seq, &id, &typ, &conv, &kind, &actor, &vis, &payload, &at); err != nil {
-				rs.Close()
-				return n, err
-			}
-			after = seq
-			page++
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
+		var err error
+		if after, page, err = eventPage(ctx, db, workspaceID, after); err != nil {
 			return n, err
 		}
 		n += int64(page)
@@ -393,4 +379,28 @@ func catchUp(ctx context.Context, db *sql.DB, workspaceID string, after int64) (
 			return n, nil
 		}
 	}
+}
+
+// eventPage reads up to 256 of the workspace's events after the sequence
+// number, as a follower does, and returns the last one read and how many.
+func eventPage(ctx context.Context, db *sql.DB, workspaceID string, after int64) (last int64, page int, err error) {
+	rs, err := db.QueryContext(ctx, `SELECT workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at
+		FROM events WHERE workspace_id = ? AND seq > ? ORDER BY seq LIMIT 256`, workspaceID, after)
+	if err != nil {
+		return after, 0, err
+	}
+	defer func() { _ = rs.Close() }()
+	for rs.Next() {
+		var (
+			ws, id, typ, conv, kind, actor, vis string
+			payload                             []byte
+			seq, at                             int64
+		)
+		if err := rs.Scan(&ws, &seq, &id, &typ, &conv, &kind, &actor, &vis, &payload, &at); err != nil {
+			return after, page, err
+		}
+		after = seq
+		page++
+	}
+	return after, page, rs.Err()
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // runS7d is failover: two replicas on MariaDB and NATS both run the
@@ -52,7 +52,7 @@ func runS7d(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	defer closeAll(streams)
-	widget := widgetClients(b.URL, rpctest.Connect, 64)
+	widget := widgetClients(b.URL, rpcclient.Connect, 64)
 
 	var (
 		killed  time.Time

@@ -9,7 +9,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // s7Document is the knowledge the AI agent answers from in S7: a small
@@ -42,7 +42,7 @@ We accept Visa, Mastercard, American Express, PayPal and gift cards.
 `
 
 // s7Questions are customers' questions the document answers.
-var s7Questions = []string{
+var s7Questions = []string{ //nolint:gochecknoglobals // read-only table
 	"How many days do I have to return an item?",
 	"How long does a refund take to reach my card?",
 	"How long does standard shipping take?",
@@ -68,8 +68,8 @@ type aiWorkspace struct {
 // newAIWorkspace makes an AI workspace through the server at url, as the
 // owner. title is the document's title (the fake model stalls on some).
 func newAIWorkspace(ctx context.Context, url, token, name, title string, rule bool) (*aiWorkspace, error) {
-	c := rpctest.ClientsFor(url, rpctest.Connect)
-	octx := rpctest.WithToken(ctx, token)
+	c := rpcclient.New(url, rpcclient.Connect)
+	octx := rpcclient.WithToken(ctx, token)
 	created, err := c.Workspace.CreateWorkspace(octx, &tandemv1.CreateWorkspaceRequest{Name: name})
 	if err != nil {
 		return nil, fmt.Errorf("create workspace: %w", err)
@@ -101,8 +101,8 @@ func newAIWorkspace(ctx context.Context, url, token, name, title string, rule bo
 // s7Template makes a workspace the way a tenant would have it in S7a: the
 // AI agent on and, with sla, one SLA policy. Nothing else.
 func s7Template(ctx context.Context, url, token, name string, sla bool) (string, error) {
-	c := rpctest.ClientsFor(url, rpctest.Connect)
-	octx := rpctest.WithToken(ctx, token)
+	c := rpcclient.New(url, rpcclient.Connect)
+	octx := rpcclient.WithToken(ctx, token)
 	created, err := c.Workspace.CreateWorkspace(octx, &tandemv1.CreateWorkspaceRequest{Name: name})
 	if err != nil {
 		return "", fmt.Errorf("create workspace: %w", err)

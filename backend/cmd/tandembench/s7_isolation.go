@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // stallMarker in a document's title makes the fake model stall on questions
@@ -27,7 +27,7 @@ func runS7c(ctx context.Context, e *env) (*Result, error) {
 		dur     = pick(e, 30*time.Second, 6*time.Second)
 		stalled = pick(e, 3, 2)
 	)
-	model, err := startFakeModel(stallMarker, 2*timeout)
+	model, err := startFakeModel(ctx, stallMarker, 2*timeout)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func runS7c(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	defer closeAll(streams)
-	widget := widgetClients(r.URL, rpctest.Connect, 64)
+	widget := widgetClients(r.URL, rpcclient.Connect, 64)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for k := range stalled {

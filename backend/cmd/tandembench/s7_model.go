@@ -28,8 +28,9 @@ type fakeModel struct {
 }
 
 // startFakeModel serves the model on a loopback port.
-func startFakeModel(marker string, stall time.Duration) (*fakeModel, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startFakeModel(ctx context.Context, marker string, stall time.Duration) (*fakeModel, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}

@@ -11,8 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // probes is the bookkeeping of S7's reaction probes: each probe is a
@@ -206,8 +205,8 @@ func (t probeTally) extra(m *measure) {
 // the question, and binds it. Each probe is a new conversation: one
 // question each, so that no answer depends on an earlier one and the
 // rules' loop protection never counts them together.
-func (p *probes) send(ctx context.Context, widget rpctest.Clients, ws int, w *aiWorkspace, i int, scheduled time.Time) *probe {
-	cctx, cancel := context.WithTimeout(rpctest.WithToken(ctx, w.visitor), 30*time.Second)
+func (p *probes) send(ctx context.Context, widget rpcclient.Clients, ws int, w *aiWorkspace, i int, scheduled time.Time) *probe {
+	cctx, cancel := context.WithTimeout(rpcclient.WithToken(ctx, w.visitor), 30*time.Second)
 	defer cancel()
 	res, err := widget.Widget.StartConversation(cctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: question(i)})
 	return p.bind(ws, res.GetConversation().GetId(), scheduled, err)
@@ -215,11 +214,11 @@ func (p *probes) send(ctx context.Context, widget rpctest.Clients, ws int, w *ai
 
 // watchAll opens an agent stream (the owner's) on every workspace through
 // the server at url and waits until each is open.
-func watchAll(ctx context.Context, url, token string, wss []*aiWorkspace, p *probes) ([]*faulttest.Stream, error) {
-	client := conversationClient(url, rpctest.GRPC, 1)
-	streams := make([]*faulttest.Stream, len(wss))
+func watchAll(ctx context.Context, url, token string, wss []*aiWorkspace, p *probes) ([]*rpcclient.Stream, error) {
+	client := conversationClient(url, rpcclient.GRPC, 1)
+	streams := make([]*rpcclient.Stream, len(wss))
 	for i, w := range wss {
-		streams[i] = faulttest.OpenStream(ctx, client, token, w.id, "", p.observe)
+		streams[i] = rpcclient.OpenStream(ctx, client, token, w.id, "", p.observe)
 	}
 	for _, st := range streams {
 		<-st.Ready()
@@ -231,7 +230,7 @@ func watchAll(ctx context.Context, url, token string, wss []*aiWorkspace, p *pro
 	return streams, nil
 }
 
-func closeAll(ss []*faulttest.Stream) {
+func closeAll(ss []*rpcclient.Stream) {
 	for _, s := range ss {
 		s.Close()
 	}
@@ -243,8 +242,8 @@ func closeAll(ss []*faulttest.Stream) {
 // exactly one reply from the AI agent (an answer or the handoff message),
 // and the rule acts exactly once.
 func (p *probes) audit(ctx context.Context, url, token string) (aiLost, aiDoubled, ruleLost, ruleDoubled int, err error) {
-	c := rpctest.ClientsFor(url, rpctest.Connect)
-	octx := rpctest.WithToken(ctx, token)
+	c := rpcclient.New(url, rpcclient.Connect)
+	octx := rpcclient.WithToken(ctx, token)
 	p.mu.Lock()
 	all := append([]*probe(nil), p.all...)
 	p.mu.Unlock()

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // tenantWorld is S7a's and S7b's stage: a database that grows to N
@@ -21,8 +21,8 @@ type tenantWorld struct {
 	db     *sql.DB
 	seeder *tenantSeeder
 	n      int
-	busy   *aiWorkspace       // S7b's probed workspace, when asked for
-	live   *faulttest.Tandemd // the measured replica
+	busy   *aiWorkspace   // S7b's probed workspace, when asked for
+	live   *fleet.Tandemd // the measured replica
 }
 
 // newTenantWorld makes the templates (and the busy workspace) through a
@@ -140,9 +140,9 @@ func runS7a(ctx context.Context, e *env) (*Result, error) {
 		}
 		time.Sleep(settle) // the first passes after a start are not idle
 		meter := meterServer(w.live.Pid())
-		var dbMeter *faulttest.CPUMeter
+		var dbMeter *fleet.CPUMeter
 		if dbPid != 0 {
-			dbMeter = faulttest.StartCPU(dbPid)
+			dbMeter = fleet.StartCPU(dbPid)
 		}
 		endProfile := w.s.profile("S7a-idle-"+sizeLabel(n), w.live, window)
 		time.Sleep(window)
@@ -201,7 +201,7 @@ func runS7b(ctx context.Context, e *env) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		widget := widgetClients(w.live.URL, rpctest.Connect, 64)
+		widget := widgetClients(w.live.URL, rpcclient.Connect, 64)
 		endProfile := w.s.profile("S7b-busy-"+sizeLabel(n), w.live, dur)
 		openLoop(ctx, rate, dur, 64, func(ctx context.Context, i int, at time.Time) {
 			p.send(ctx, widget, 0, w.busy, i, at)

@@ -19,7 +19,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "user" {
 		os.Exit(userCommand(os.Args[2:]))
 	}
-	cfg, err := config.Load(os.Args[1:], os.Getenv, os.Stderr)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg, err := config.Load(ctx, os.Args[1:], os.Getenv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return
 	}
@@ -28,8 +30,6 @@ func main() {
 		os.Exit(2)
 	}
 	logger := cfg.Logger(os.Stderr)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	if err := server.Run(ctx, cfg, logger); err != nil {
 		logger.Error("tandemd stopped", "error", err)
 		os.Exit(1)

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // Turn is one customer message and what came of it.
@@ -49,7 +49,7 @@ func (t *tandem) converse(ctx context.Context, ws workspace, c Case, wait time.D
 	if err != nil {
 		return tr, fmt.Errorf("start session: %w", err)
 	}
-	vctx := rpctest.WithToken(ctx, sess.GetToken())
+	vctx := rpcclient.WithToken(ctx, sess.GetToken())
 	byID := map[string]string{}
 	for name, id := range ws.docs {
 		byID[id] = name

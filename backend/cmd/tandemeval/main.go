@@ -23,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -104,18 +105,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) ([]ModeRe
 		}
 		reports = append(reports, r)
 	}
+	var b strings.Builder
 	for _, r := range reports {
-		r.writeTable(stdout)
-		fmt.Fprintln(stdout)
+		r.writeTable(&b)
+		b.WriteString("\n")
 	}
 	for _, r := range reports {
-		fmt.Fprintf(stdout, "== mode %s: %s\n", r.Mode, map[bool]string{true: "every case", false: "failures"}[o.verbose])
-		r.writeCases(stdout, o.verbose)
-		fmt.Fprintln(stdout)
+		fmt.Fprintf(&b, "== mode %s: %s\n", r.Mode, map[bool]string{true: "every case", false: "failures"}[o.verbose])
+		r.writeCases(&b, o.verbose)
+		b.WriteString("\n")
+	}
+	if _, err := io.WriteString(stdout, b.String()); err != nil {
+		return reports, fmt.Errorf("write the report: %w", err)
 	}
 	if o.jsonPath != "" {
 		out, _ := json.MarshalIndent(map[string]any{"modes": reports}, "", "  ")
-		if err := os.WriteFile(o.jsonPath, append(out, '\n'), 0o644); err != nil {
+		if err := os.WriteFile(o.jsonPath, append(out, '\n'), 0o644); err != nil { //nolint:gosec // a report for people and CI to read
 			return reports, err
 		}
 	}
@@ -124,15 +129,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) ([]ModeRe
 
 // evaluate runs every case in one mode, on its own server, with one
 // workspace per document set.
-func evaluate(ctx context.Context, suite Suite, mode string, o options, stderr io.Writer) (ModeReport, error) {
+func evaluate(ctx context.Context, suite Suite, mode string, o options, stderr io.Writer) (_ ModeReport, err error) {
 	var model *modelServer
 	llmURL := ""
 	if mode == "model" {
-		var err error
-		if model, err = startModel(); err != nil {
+		if model, err = startModel(ctx); err != nil {
 			return ModeReport{}, err
 		}
-		defer model.close()
+		defer func() { err = errors.Join(err, model.close()) }()
 		llmURL = model.url
 	}
 	logOut := io.Discard
@@ -143,7 +147,7 @@ func evaluate(ctx context.Context, suite Suite, mode string, o options, stderr i
 	if err != nil {
 		return ModeReport{}, err
 	}
-	defer t.close()
+	defer func() { err = errors.Join(err, t.close()) }()
 	spaces := map[string]workspace{}
 	for _, set := range suite.setNames() {
 		ws, err := t.newWorkspace(ctx, set, suite.Sets[set])

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -90,7 +89,7 @@ func summarize(mode string, results []Result) ModeReport {
 }
 
 // writeTable prints the mode's table and headline rows.
-func (r ModeReport) writeTable(w io.Writer) {
+func (r ModeReport) writeTable(w *strings.Builder) {
 	fmt.Fprintf(w, "mode %s\n", r.Mode)
 	fmt.Fprintf(w, "  %-34s %9s %7s\n", "category", "passed", "%")
 	for _, c := range categories() {
@@ -110,7 +109,7 @@ func (r ModeReport) writeTable(w io.Writer) {
 }
 
 // writeCases prints every failure, and with all every pass too.
-func (r ModeReport) writeCases(w io.Writer, all bool) {
+func (r ModeReport) writeCases(w *strings.Builder, all bool) {
 	for _, res := range r.Results {
 		if res.Passed && !all {
 			continue

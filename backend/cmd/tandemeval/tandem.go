@@ -14,7 +14,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -29,7 +30,7 @@ const (
 // in through the API.
 type tandem struct {
 	url     string
-	clients rpctest.Clients
+	clients rpcclient.Clients
 	token   string // the signed-in owner's session
 	dir     string
 	stop    context.CancelFunc
@@ -53,7 +54,7 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 	if err != nil {
 		return nil, err
 	}
-	cfg := rpctest.TestConfig(store.Options{DataDir: dir})
+	cfg := fleet.InProcessConfig(store.Options{DataDir: dir})
 	cfg.BootstrapEmail, cfg.BootstrapPass = ownerEmail, ownerPassword
 	cfg.PollInterval = 100 * time.Millisecond
 	if llmURL != "" {
@@ -63,56 +64,54 @@ func startTandem(ctx context.Context, llmURL string, logOut io.Writer) (*tandem,
 	t := &tandem{dir: dir, stop: stop, done: make(chan error, 1)}
 	srv, err := server.New(srvCtx, cfg, cfg.Logger(logOut))
 	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("start tandemd: %w", err)
+		return nil, errors.Join(fmt.Errorf("start tandemd: %w", err), t.close())
 	}
 	if err := srv.Bootstrap(srvCtx); err != nil {
-		_ = srv.Close()
-		t.close()
-		return nil, err
+		return nil, errors.Join(err, srv.Close(), t.close())
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
-		_ = srv.Close()
-		t.close()
-		return nil, err
+		return nil, errors.Join(err, srv.Close(), t.close())
 	}
 	go func() {
 		err := srv.Serve(srvCtx, ln)
 		t.done <- errors.Join(err, srv.Close())
 	}()
 	t.url = "http://" + ln.Addr().String()
-	t.clients = rpctest.ClientsFor(t.url, rpctest.Connect)
+	t.clients = rpcclient.New(t.url, rpcclient.Connect)
 	login, err := t.clients.Auth.Login(ctx, &tandemv1.LoginRequest{Email: ownerEmail, Password: ownerPassword})
 	if err != nil {
-		t.close()
-		return nil, fmt.Errorf("sign in: %w", err)
+		return nil, errors.Join(fmt.Errorf("sign in: %w", err), t.close())
 	}
 	t.token = login.GetToken()
 	return t, nil
 }
 
-// close stops the server and removes its data.
-func (t *tandem) close() {
+// close stops the server and removes its data; it returns the server's
+// error, if it failed to serve or to close.
+func (t *tandem) close() error {
 	if t.closed {
-		return
+		return nil
 	}
 	t.closed = true
 	t.stop()
+	var err error
 	if t.url != "" {
 		select {
-		case <-t.done:
+		case err = <-t.done:
 		case <-time.After(20 * time.Second):
+			err = errors.New("tandemd did not stop within 20s")
 		}
 	}
-	_ = os.RemoveAll(t.dir)
+	return errors.Join(err, os.RemoveAll(t.dir))
 }
 
 // newWorkspace creates a workspace for the document set, uploads its
 // documents (the file name decides the format) and turns its AI agent on,
 // leaving every other setting at its default.
 func (t *tandem) newWorkspace(ctx context.Context, set string, docs []Document) (workspace, error) {
-	ctx = rpctest.WithToken(ctx, t.token)
+	ctx = rpcclient.WithToken(ctx, t.token)
 	created, err := t.clients.Workspace.CreateWorkspace(ctx, &tandemv1.CreateWorkspaceRequest{Name: "Eval " + set})
 	if err != nil {
 		return workspace{}, fmt.Errorf("create workspace %s: %w", set, err)
@@ -136,7 +135,7 @@ func (t *tandem) newWorkspace(ctx context.Context, set string, docs []Document) 
 // handoffs returns the workspace's handoffs by conversation (the first of
 // each), as the owner reads them from BotService.ListHandoffs.
 func (t *tandem) handoffs(ctx context.Context, ws workspace) (map[string]*tandemv1.Handoff, error) {
-	ctx = rpctest.WithToken(ctx, t.token)
+	ctx = rpcclient.WithToken(ctx, t.token)
 	out := map[string]*tandemv1.Handoff{}
 	token := ""
 	for {
@@ -161,8 +160,9 @@ type modelServer struct {
 	done  chan error
 }
 
-func startModel() (*modelServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func startModel(ctx context.Context) (*modelServer, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
@@ -172,7 +172,12 @@ func startModel() (*modelServer, error) {
 	return m, nil
 }
 
-func (m *modelServer) close() {
-	_ = m.srv.Close()
-	<-m.done
+// close stops the model server; it returns its error, if it failed to
+// serve or to close.
+func (m *modelServer) close() error {
+	err := m.srv.Close()
+	if serr := <-m.done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
 }

@@ -107,7 +107,7 @@ func Rule(workspaceID, ruleID, name string) *Principal {
 	return &Principal{Kind: KindRule, WorkspaceID: workspaceID, RuleID: ruleID, Name: name}
 }
 
-// ActorKind and ActorID name the principal in the event log.
+// Actor is the kind and the id that name the principal in the event log.
 func (p *Principal) Actor() (kind, id string) {
 	switch p.Kind {
 	case KindAPIKey:

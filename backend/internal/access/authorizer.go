@@ -182,7 +182,7 @@ func deniedText(role Role, resource, action string) string {
 // deniedActions and deniedNouns spell out the authz rules' actions and
 // resources where their names alone do not read as English.
 var (
-	deniedActions = map[string]string{ //nolint:gochecknoglobals // constant tables
+	deniedActions = map[string]string{ //nolint:gochecknoglobals,gosec // constant tables; G101: words, not credentials
 		"reply":                "reply to",
 		"manage_api_keys":      "manage API keys",
 		"manage_bot":           "manage the AI agent",

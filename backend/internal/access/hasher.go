@@ -54,7 +54,10 @@ func (h *Hasher) Acquire(ctx context.Context) (release func(), err error) {
 		}
 	}
 	n := h.running.Add(1)
-	for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
+	for p := h.peak.Load(); n > p; p = h.peak.Load() {
+		if h.peak.CompareAndSwap(p, n) {
+			break
+		}
 	}
 	return func() {
 		h.running.Add(-1)

@@ -3,6 +3,7 @@ package access_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"sync"
@@ -77,7 +78,7 @@ func TestSecurityTrustedProxiesClientAddr(t *testing.T) {
 		{"ipv6 peer", proxies, "[2001:db8::1]:5000", []string{"203.0.113.9"}, "2001:db8::1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/", nil)
+			r := httptest.NewRequestWithContext(t.Context(), http.MethodGet, "/", nil)
 			r.RemoteAddr = tc.remote
 			for _, v := range tc.xff {
 				r.Header.Add("X-Forwarded-For", v)

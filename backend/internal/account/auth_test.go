@@ -11,6 +11,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -22,7 +23,7 @@ func TestAuthProtocols(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		for _, p := range rpctest.Protocols() {
+		for _, p := range rpcclient.Protocols() {
 			t.Run(string(p), func(t *testing.T) {
 				c := w.Srv.Clients(p)
 				ctx := context.Background()
@@ -42,7 +43,7 @@ func TestAuthProtocols(t *testing.T) {
 				if login.GetUser().GetId() != agent.ID || login.GetToken() == "" {
 					t.Fatalf("login = %v", login)
 				}
-				authed := rpctest.WithToken(ctx, login.GetToken())
+				authed := rpcclient.WithToken(ctx, login.GetToken())
 				me, err := c.Auth.WhoAmI(authed, &tandemv1.WhoAmIRequest{})
 				rpctest.WantCode(t, err, 0)
 				if me.GetUser().GetEmail() != agent.Email || len(me.GetMemberships()) != 1 ||
@@ -53,10 +54,10 @@ func TestAuthProtocols(t *testing.T) {
 				// No token, a garbage token, a well-formed unknown token.
 				_, err = c.Auth.WhoAmI(ctx, &tandemv1.WhoAmIRequest{})
 				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
-				_, err = c.Auth.WhoAmI(rpctest.WithToken(ctx, "garbage"), &tandemv1.WhoAmIRequest{})
+				_, err = c.Auth.WhoAmI(rpcclient.WithToken(ctx, "garbage"), &tandemv1.WhoAmIRequest{})
 				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 				forged, _ := access.NewSecret(access.PrefixSession)
-				_, err = c.Auth.WhoAmI(rpctest.WithToken(ctx, forged), &tandemv1.WhoAmIRequest{})
+				_, err = c.Auth.WhoAmI(rpcclient.WithToken(ctx, forged), &tandemv1.WhoAmIRequest{})
 				rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 
 				// Logout revokes the token at once.
@@ -79,10 +80,10 @@ func TestSessionExpiryOverRPC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
 		rpctest.WantCode(t, err, 0)
-		authed := rpctest.WithToken(ctx, login.GetToken())
+		authed := rpcclient.WithToken(ctx, login.GetToken())
 		_, err = c.Auth.WhoAmI(authed, &tandemv1.WhoAmIRequest{})
 		rpctest.WantCode(t, err, 0)
 		time.Sleep(time.Until(time.UnixMilli(login.GetExpireTimeMs())) + 50*time.Millisecond)
@@ -104,17 +105,17 @@ func TestStreamEndsWithAccess(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := srv.Clients(rpctest.GRPC)
+		c := srv.Clients(rpcclient.GRPC)
 		login := func() *tandemv1.LoginResponse {
 			res, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
 			rpctest.WantCode(t, err, 0)
 			return res
 		}
 		a, b := login(), login()
-		ws, err := c.Workspace.CreateWorkspace(rpctest.WithToken(ctx, a.GetToken()), &tandemv1.CreateWorkspaceRequest{Name: rpctest.Unique("ws ")})
+		ws, err := c.Workspace.CreateWorkspace(rpcclient.WithToken(ctx, a.GetToken()), &tandemv1.CreateWorkspaceRequest{Name: rpctest.Unique("ws ")})
 		rpctest.WantCode(t, err, 0)
 		watch := func(token string) <-chan error {
-			stream, err := c.Conversation.Watch(rpctest.WithToken(ctx, token), &tandemv1.WatchRequest{WorkspaceId: ws.GetWorkspace().GetId()})
+			stream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, token), &tandemv1.WatchRequest{WorkspaceId: ws.GetWorkspace().GetId()})
 			rpctest.WantCode(t, err, 0)
 			ended := make(chan error, 1)
 			go func() {
@@ -126,7 +127,7 @@ func TestStreamEndsWithAccess(t *testing.T) {
 		}
 		aEnded, bEnded := watch(a.GetToken()), watch(b.GetToken())
 
-		_, err = c.Auth.Logout(rpctest.WithToken(ctx, b.GetToken()), &tandemv1.LogoutRequest{})
+		_, err = c.Auth.Logout(rpcclient.WithToken(ctx, b.GetToken()), &tandemv1.LogoutRequest{})
 		rpctest.WantCode(t, err, 0)
 		select {
 		case err := <-bEnded:
@@ -155,7 +156,7 @@ func TestChangePasswordRevokesSessions(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		first, second := w.As("agent"), w.As("agent")
 		_, err := c.Auth.ChangePassword(first, &tandemv1.ChangePasswordRequest{CurrentPassword: "not it at all", NewPassword: "a brand new secret"})
 		rpctest.WantCode(t, err, connect.CodeInvalidArgument)
@@ -165,7 +166,7 @@ func TestChangePasswordRevokesSessions(t *testing.T) {
 			_, err = c.Auth.WhoAmI(ctx, &tandemv1.WhoAmIRequest{})
 			rpctest.WantCode(t, err, connect.CodeUnauthenticated)
 		}
-		_, err = c.Auth.WhoAmI(rpctest.WithToken(w.Ctx, resp.GetToken()), &tandemv1.WhoAmIRequest{})
+		_, err = c.Auth.WhoAmI(rpcclient.WithToken(w.Ctx, resp.GetToken()), &tandemv1.WhoAmIRequest{})
 		rpctest.WantCode(t, err, 0)
 		_, err = c.Auth.Login(w.Ctx, &tandemv1.LoginRequest{Email: w.Users["agent"].Email, Password: rpctest.TestPassword})
 		rpctest.WantCode(t, err, connect.CodeUnauthenticated)
@@ -179,7 +180,7 @@ func TestAPIKeys(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		for _, p := range rpctest.Protocols() {
+		for _, p := range rpcclient.Protocols() {
 			t.Run(string(p), func(t *testing.T) {
 				c := w.Srv.Clients(p)
 				admin := w.As("admin")
@@ -187,7 +188,7 @@ func TestAPIKeys(t *testing.T) {
 				rpctest.WantCode(t, err, connect.CodeInvalidArgument)
 				created, err := c.Auth.CreateApiKey(admin, &tandemv1.CreateApiKeyRequest{WorkspaceId: w.W1.ID, Name: "crm sync", Role: tandemv1.Role_ROLE_AGENT})
 				rpctest.WantCode(t, err, 0)
-				key := rpctest.WithToken(w.Ctx, created.GetSecret())
+				key := rpcclient.WithToken(w.Ctx, created.GetSecret())
 
 				me, err := c.Auth.WhoAmI(key, &tandemv1.WhoAmIRequest{})
 				rpctest.WantCode(t, err, 0)
@@ -229,10 +230,10 @@ func TestAPIKeyFollowsCreator(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		created, err := c.Auth.CreateApiKey(w.As("admin"), &tandemv1.CreateApiKeyRequest{WorkspaceId: w.W1.ID, Name: "admin key", Role: tandemv1.Role_ROLE_ADMIN})
 		rpctest.WantCode(t, err, 0)
-		key := rpctest.WithToken(w.Ctx, created.GetSecret())
+		key := rpcclient.WithToken(w.Ctx, created.GetSecret())
 		_, err = c.Workspace.CreateGroup(key, &tandemv1.CreateGroupRequest{WorkspaceId: w.W1.ID, Name: rpctest.Unique("g")})
 		rpctest.WantCode(t, err, 0)
 		_, err = c.Workspace.UpdateMemberRole(w.As("owner"), &tandemv1.UpdateMemberRoleRequest{WorkspaceId: w.W1.ID, UserId: w.Users["admin"].ID, Role: tandemv1.Role_ROLE_AGENT})
@@ -259,7 +260,7 @@ func TestLoginRateLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := srv.Clients(rpctest.Connect)
+	c := srv.Clients(rpcclient.Connect)
 	codes := make(chan connect.Code, 20)
 	for range cap(codes) {
 		go func() {

@@ -76,8 +76,8 @@ type pair struct {
 	seen     time.Time
 }
 
-func newBackoff(free int, base, max time.Duration) *backoff {
-	return &backoff{free: free, base: base, max: max, pairs: map[string]*pair{}}
+func newBackoff(free int, base, longest time.Duration) *backoff {
+	return &backoff{free: free, base: base, max: longest, pairs: map[string]*pair{}}
 }
 
 // begin records an attempt on key at now, or returns how long to wait

@@ -63,7 +63,7 @@ func revokeUserSessions(ctx context.Context, q store.Querier, userID string, now
 	return err
 }
 
-const apiKeyColumns = `id, workspace_id, name, role, prefix, secret_hash, created_by, created_at, expires_at, revoked_at, last_used_at`
+const apiKeyColumns = `id, workspace_id, name, role, prefix, secret_hash, created_by, created_at, expires_at, revoked_at, last_used_at` //nolint:gosec // G101: column names, not a credential
 
 func insertAPIKey(ctx context.Context, q store.Querier, k *APIKey) error {
 	_, err := q.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0)`,

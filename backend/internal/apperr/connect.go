@@ -10,7 +10,7 @@ import (
 	"connectrpc.com/connect"
 )
 
-var codes = map[Kind]connect.Code{
+var codes = map[Kind]connect.Code{ //nolint:gochecknoglobals // read-only table
 	Internal:           connect.CodeInternal,
 	InvalidArgument:    connect.CodeInvalidArgument,
 	NotFound:           connect.CodeNotFound,

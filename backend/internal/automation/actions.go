@@ -15,11 +15,11 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 )
 
-var priorities = []string{"none", "low", "medium", "high", "urgent"}
+var priorities = []string{"none", "low", "medium", "high", "urgent"} //nolint:gochecknoglobals // read-only table
 
 // button lists the actions a custom action may run: what a customer may
 // cause by pressing a button.
-var button = []string{ActHandOff, ActAddTag, ActRemoveTag, ActPriority, ActNote, ActCanned, ActWebhook}
+var button = []string{ActHandOff, ActAddTag, ActRemoveTag, ActPriority, ActNote, ActCanned, ActWebhook} //nolint:gochecknoglobals // read-only table
 
 // checkActions validates actions; forButton limits them to a button's.
 func checkActions(as []Action, forButton bool) error {
@@ -161,4 +161,4 @@ func (x *exec) clientID(i int) string {
 	return uuid.NewSHA1(actionNamespace, fmt.Appendf(nil, "%s:%d", x.key, i)).String()
 }
 
-var actionNamespace = uuid.MustParse("9d7b3c1e-2f64-4a8e-b1c0-6a2e5d4f7a93")
+var actionNamespace = uuid.MustParse("9d7b3c1e-2f64-4a8e-b1c0-6a2e5d4f7a93") //nolint:gochecknoglobals // a constant UUID namespace, parsed once

@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -154,7 +155,7 @@ func TestRuleOrder(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet)) // only the test drains the reactors
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		first := w.Rule(&tandemv1.RuleSpec{Name: "first", Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
 			Conditions: []*tandemv1.Condition{rpctest.Keywords("order")}, Actions: []*tandemv1.Action{rpctest.AddTag("first")}})
 		second := w.Rule(&tandemv1.RuleSpec{Name: "second", Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
@@ -257,7 +258,7 @@ func TestTalkToAPerson(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := botWorld(t, rpctest.Start(t, opts, rpctest.Quiet)) // only the test drains the reactors
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		created, err := c.Automation.CreateCustomAction(w.As("admin"), &tandemv1.CreateCustomActionRequest{WorkspaceId: w.W1.ID,
 			Action: &tandemv1.CustomActionSpec{Label: "Talk to a person", Enabled: true, Actions: []*tandemv1.Action{rpctest.HandOff(),
 				{Kind: &tandemv1.Action_SetPriority{SetPriority: tandemv1.Priority_PRIORITY_HIGH}}}}})
@@ -271,7 +272,7 @@ func TestTalkToAPerson(t *testing.T) {
 			t.Fatalf("a button that closes: %v, want InvalidArgument", err)
 		}
 
-		visitor := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		visitor := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		list, err := c.Widget.ListCustomActions(visitor, &tandemv1.WidgetServiceListCustomActionsRequest{})
 		if err != nil {
 			t.Fatal(err)
@@ -322,7 +323,7 @@ func TestRuleValidation(t *testing.T) {
 
 func testRuleValidation(t *testing.T, opts store.Options) {
 	w := newWorld(t, opts)
-	c := w.Srv.Clients(rpctest.Connect)
+	c := w.Srv.Clients(rpcclient.Connect)
 	for name, spec := range map[string]*tandemv1.RuleSpec{
 		"bad regex": {Name: "x", Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
 			Conditions: []*tandemv1.Condition{{Kind: &tandemv1.Condition_Text{Text: &tandemv1.TextCondition{MatchesRegex: "(refund"}}}},
@@ -377,7 +378,7 @@ func TestRuleDryRun(t *testing.T) {
 		w.ConversationWith(w.Other, "Is this refundable?")
 		spec := &tandemv1.RuleSpec{Name: "Refunds", Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
 			Conditions: []*tandemv1.Condition{rpctest.Keywords("refund")}, Actions: []*tandemv1.Action{rpctest.AddTag("refund"), rpctest.HandOff()}}
-		c := w.Srv.Clients(rpctest.GRPCWeb)
+		c := w.Srv.Clients(rpcclient.GRPCWeb)
 
 		// What a rule could change: conversations, their messages, tags and
 		// hand-offs, the rule's own rows, and the event log.

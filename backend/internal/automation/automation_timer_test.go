@@ -9,6 +9,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -26,7 +27,7 @@ func TestDelayedRules(t *testing.T) {
 		w.Rule(rpctest.DelayedRule("queue wait", tandemv1.RuleTrigger_RULE_TRIGGER_PENDING_FOR, 10, "waited"))
 		w.Rule(rpctest.DelayedRule("no answer", tandemv1.RuleTrigger_RULE_TRIGGER_NO_AGENT_REPLY, 5, "unanswered"))
 		w.Rule(rpctest.DelayedRule("quiet customer", tandemv1.RuleTrigger_RULE_TRIGGER_NO_CUSTOMER_REPLY, 30, "quiet"))
-		_, err := w.Srv.Clients(rpctest.Connect).Automation.CreateRule(w.As("admin"), &tandemv1.CreateRuleRequest{WorkspaceId: w.W1.ID,
+		_, err := w.Srv.Clients(rpcclient.Connect).Automation.CreateRule(w.As("admin"), &tandemv1.CreateRuleRequest{WorkspaceId: w.W1.ID,
 			Rule: rpctest.DelayedRule("no delay", tandemv1.RuleTrigger_RULE_TRIGGER_PENDING_FOR, 0, "x")})
 		if err == nil {
 			t.Fatal("a delayed rule without a delay was accepted")

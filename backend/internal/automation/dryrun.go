@@ -18,7 +18,7 @@ type DryRunMatch struct {
 	Effects []string
 }
 
-var allStates = []conversation.State{conversation.StateBot, conversation.StatePending, conversation.StateActive,
+var allStates = []conversation.State{conversation.StateBot, conversation.StatePending, conversation.StateActive, //nolint:gochecknoglobals // read-only table
 	conversation.StateSnoozed, conversation.StateClosed}
 
 // DryRun evaluates a rule against the workspace's n most recently active

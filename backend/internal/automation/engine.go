@@ -165,4 +165,4 @@ func (s *Service) tooBusy(ctx context.Context, conv *conversation.Conversation) 
 	return true, nil
 }
 
-var loopNamespace = uuid.MustParse("5f0c7a7e-41a4-4d0e-9c55-1f3f6c2b8e61")
+var loopNamespace = uuid.MustParse("5f0c7a7e-41a4-4d0e-9c55-1f3f6c2b8e61") //nolint:gochecknoglobals // a constant UUID namespace, parsed once

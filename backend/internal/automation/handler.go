@@ -116,7 +116,7 @@ func (h *Handler) DeleteCustomAction(ctx context.Context, req *tandemv1.DeleteCu
 	return &tandemv1.DeleteCustomActionResponse{}, nil
 }
 
-var deliveryStatuses = map[string]tandemv1.WebhookDeliveryStatus{
+var deliveryStatuses = map[string]tandemv1.WebhookDeliveryStatus{ //nolint:gochecknoglobals // read-only table
 	DeliveryPending:   tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_PENDING,
 	DeliveryDelivered: tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_DELIVERED,
 	DeliveryDead:      tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_DEAD,

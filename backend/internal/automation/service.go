@@ -122,7 +122,7 @@ func (s *Service) Settle(ctx context.Context, ev events.Event) error {
 	return s.reactor.Drain(ctx, ev.WorkspaceID)
 }
 
-var triggers = []string{TriggerConversationCreated, TriggerCustomerMessage, TriggerAgentMessage, TriggerStateChanged,
+var triggers = []string{TriggerConversationCreated, TriggerCustomerMessage, TriggerAgentMessage, TriggerStateChanged, //nolint:gochecknoglobals // read-only table
 	TriggerTagAdded, TriggerHandoff, TriggerSLAWarning, TriggerSLABreach, TriggerNoAgentReply, TriggerNoCustomerReply, TriggerPendingFor}
 
 // delayed reports whether a trigger is a delayed one.

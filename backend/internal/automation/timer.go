@@ -170,7 +170,7 @@ func (s *Service) FireDue(ctx context.Context, now time.Time) (int, error) {
 	return fired, nil
 }
 
-var timerNamespace = uuid.MustParse("c3a1f0e2-6b7d-4c58-9e2f-0d4b8a7c1e55")
+var timerNamespace = uuid.MustParse("c3a1f0e2-6b7d-4c58-9e2f-0d4b8a7c1e55") //nolint:gochecknoglobals // a constant UUID namespace, parsed once
 
 // fire runs a due timer's rule, if the conversation is still in the state
 // that armed it and the rule's conditions hold. Its run is keyed by the

@@ -19,6 +19,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -80,7 +81,7 @@ func webhookRule(name, word, url string) *tandemv1.RuleSpec {
 // deliveries lists W1's webhook deliveries through the API.
 func (w *world) deliveries(status tandemv1.WebhookDeliveryStatus) []*tandemv1.WebhookDelivery {
 	w.T.Helper()
-	resp, err := w.Srv.Clients(rpctest.Connect).Automation.ListWebhookDeliveries(w.As("admin"),
+	resp, err := w.Srv.Clients(rpcclient.Connect).Automation.ListWebhookDeliveries(w.As("admin"),
 		&tandemv1.ListWebhookDeliveriesRequest{WorkspaceId: w.W1.ID, Status: status})
 	if err != nil {
 		w.T.Fatal(err)
@@ -184,12 +185,12 @@ func TestWebhookDelivery(t *testing.T) {
 			t.Fatalf("%d webhook_dead events, want 1", deadEvents)
 		}
 		r.setFail(0)
-		if _, err := w.Srv.Clients(rpctest.GRPC).Automation.RedeliverWebhook(w.As("admin"),
+		if _, err := w.Srv.Clients(rpcclient.GRPC).Automation.RedeliverWebhook(w.As("admin"),
 			&tandemv1.RedeliverWebhookRequest{DeliveryId: d.GetId()}); err != nil {
 			t.Fatal(err)
 		}
 		w.settle(d.GetId(), tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_DELIVERED)
-		if _, err := w.Srv.Clients(rpctest.Connect).Automation.RedeliverWebhook(w.As("agent"),
+		if _, err := w.Srv.Clients(rpcclient.Connect).Automation.RedeliverWebhook(w.As("agent"),
 			&tandemv1.RedeliverWebhookRequest{DeliveryId: d.GetId()}); connect.CodeOf(err) != connect.CodePermissionDenied {
 			t.Fatalf("an agent redelivering: %v, want PermissionDenied", err)
 		}
@@ -252,7 +253,7 @@ func TestSecurityWebhookSaveTimeRefusal(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts))
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		targets := []string{"http://127.0.0.1:9/", "http://localhost:9/hook", "http://[::1]:9/", "http://[::ffff:7f00:1]:9/",
 			"http://10.0.0.1/", "http://172.16.3.4/", "http://192.168.0.1/", "http://100.64.0.1/", "http://169.254.169.254/latest/meta-data/",
 			"http://[::ffff:a9fe:a9fe]/", "http://[fd00:ec2::254]/", "http://[fe80::1]/", "http://0.0.0.0/", "https://localhost./x"}

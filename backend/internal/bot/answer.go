@@ -25,19 +25,15 @@ type answer struct {
 }
 
 // stopwords carry no meaning for matching a question to a passage.
-var stopwords = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`a about above after again all am an and any are as at be because been before being
+//
+//nolint:gochecknoglobals // read-only table, built once
+var stopwords = wordSet(`a about above after again all am an and any are as at be because been before being
 		below between both but by can cannot could did do does doing down during each few for from further had has have
 		having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
 		only or other our ours out over own same she should so some such than that the their theirs them then there these
 		they this those through to too under until up very was we were what when where which while who whom why will with
 		would you your yours hi hello hey please thanks thank tell know want need get got much many also ok okay
-		hola gracias bonjour merci hallo danke ciao grazie olá obrigado obrigada buenos buenas días dias`) {
-		stopwords[w] = true
-	}
-}
+		hola gracias bonjour merci hallo danke ciao grazie olá obrigado obrigada buenos buenas días dias`)
 
 // terms are the meaningful words of a text, lower-cased and stemmed, so
 // that "returns" meets "return" and "sharing" meets "share".

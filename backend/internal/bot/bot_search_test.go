@@ -11,6 +11,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -85,7 +86,7 @@ func TestBotSearchesAgain(t *testing.T) {
 			t.Errorf("%q: handoffs %v, want [low_confidence]", q, got)
 		}
 	}
-	list, err := srv.Clients(rpctest.Connect).Bot.ListHandoffs(w.As("agent"), &tandemv1.ListHandoffsRequest{WorkspaceId: w.W1.ID,
+	list, err := srv.Clients(rpcclient.Connect).Bot.ListHandoffs(w.As("agent"), &tandemv1.ListHandoffsRequest{WorkspaceId: w.W1.ID,
 		Reason: tandemv1.HandoffReason_HANDOFF_REASON_LOW_CONFIDENCE})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -32,8 +33,8 @@ func TestBotWhileWaiting(t *testing.T) {
 			c.LLMURL, c.LLMModel, c.LLMTimeout = llm.URL+"/v1", "test-model", 5*time.Second
 		})
 		w := botWorld(t, srv)
-		c := srv.Clients(rpctest.Connect)
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		c := srv.Clients(rpcclient.Connect)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		confident := func(answer string) func(string, string) (int, string) {
 			return func(_, user string) (int, string) {
 				b, _ := json.Marshal(map[string]any{"answer": answer, "citations": passageIDs(user)[:1], "can_answer": true})
@@ -142,7 +143,7 @@ func TestCitationLinks(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := botWorld(t, rpctest.Start(t, opts))
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		for _, bad := range []string{"javascript:alert(1)", "ftp://example.com/x", "/relative/path", "https://"} {
 			_, err := c.Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 				Filename: "gifts.md", Content: []byte("# Gift cards\n\nGift cards are sold in the store."), SourceUrl: bad})
@@ -158,7 +159,7 @@ func TestCitationLinks(t *testing.T) {
 		if a == nil {
 			t.Fatal("no answer")
 		}
-		res, err := c.Widget.ListMessages(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
+		res, err := c.Widget.ListMessages(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

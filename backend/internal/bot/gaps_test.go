@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -39,7 +40,7 @@ func TestKnowledgeGaps(t *testing.T) {
 			t.Fatal("an answerable question was not answered")
 		}
 
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		resp, err := c.Bot.ListKnowledgeGaps(w.As("admin"), &tandemv1.ListKnowledgeGapsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)

@@ -72,12 +72,12 @@ type rule struct {
 }
 
 // builtins, in the fixed order the API lists them.
-var builtins = compileBuiltins()
+var builtins = compileBuiltins() //nolint:gochecknoglobals // read-only table, built once
 
 // priority is the order in which intents are tried: the most specific
 // first, so that "refund me or I'll do a chargeback" is reported as a
 // chargeback, and a request for a person wins over plain anger.
-var priority = []string{IntentFraud, IntentLegal, IntentChargeback, IntentRefund, IntentCancellation, IntentHuman, IntentAnger}
+var priority = []string{IntentFraud, IntentLegal, IntentChargeback, IntentRefund, IntentCancellation, IntentHuman, IntentAnger} //nolint:gochecknoglobals // read-only table
 
 // IntentNames lists the built-in intents in their fixed order.
 func IntentNames() []string {
@@ -240,7 +240,7 @@ func foldText(text string) string {
 	return strings.Join(strings.Fields(b.String()), " ")
 }
 
-var folds = func() map[rune]string {
+var folds = func() map[rune]string { //nolint:gochecknoglobals // read-only table, built once
 	m := map[rune]string{'ß': "ss", 'œ': "oe", 'æ': "ae", 'ø': "o", 'ł': "l"}
 	for base, accented := range map[string]string{
 		"a": "àáâãäåā", "c": "çćč", "e": "èéêëēę", "i": "ìíîïī", "n": "ñń", "o": "òóôõöō", "u": "ùúûüū", "y": "ýÿ", "s": "šś", "z": "žźż",
@@ -322,6 +322,8 @@ func wordSet(words string) map[string]bool {
 
 // negations are the words that turn a demand around, in the six languages
 // ("t" is what is left of "don't", "n" of the French "n'").
+//
+//nolint:gochecknoglobals // read-only table, built once
 var negations = wordSet(`not never t dont nor
 	nunca tampoco ni sin
 	ne n pas jamais sans aucun aucune
@@ -330,12 +332,16 @@ var negations = wordSet(`not never t dont nor
 	non mai senza`)
 
 // afterNo are the words after which "no" negates.
+//
+//nolint:gochecknoglobals // read-only table, built once
 var afterNo = wordSet(`need want wish more longer way one thanks
 	me te se lo la le les nos he ha han hemos quiero quiere quisiera necesito puedo puede deseo tengo es estoy voy hay
 	vamos sirve funciona`)
 
 // hedges mark a question about a demand rather than the demand ("I'd like
 // to know if I can get a refund").
+//
+//nolint:gochecknoglobals // read-only table, built once
 var hedges = wordSet(`know wonder wondering whether if how
 	saber si como
 	savoir comment
@@ -344,9 +350,11 @@ var hedges = wordSet(`know wonder wondering whether if how
 	informacion information informacao informazioni`)
 
 // whys open a complaint, not a negated demand ("why don't you refund me").
-var whys = wordSet(`why porque pourquoi warum wieso weshalb perche`)
+var whys = wordSet(`why porque pourquoi warum wieso weshalb perche`) //nolint:gochecknoglobals // read-only table, built once
 
 // fillers are skipped at the start of a clause before looking for an opener.
+//
+//nolint:gochecknoglobals // read-only table, built once
 var fillers = wordSet(`hi hello hey ok okay so and but also please well um
 	hola buenas buenos dias y pero
 	bonjour salut bonsoir et mais alors
@@ -356,7 +364,7 @@ var fillers = wordSet(`hi hello hey ok okay so and but also please well um
 
 // openers start a general question or a condition ("if my card is
 // stolen"), in the six languages ("_" joins the words of one opener).
-var openers = func() []string {
+var openers = func() []string { //nolint:gochecknoglobals // read-only table, built once
 	var out []string
 	for _, o := range strings.Fields(`how what whats when which is_there are_there are is_it do_you does do_i can_i could_i may_i
 		should_i will_i would_i are_you_able

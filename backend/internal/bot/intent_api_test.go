@@ -14,6 +14,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -23,7 +24,7 @@ import (
 // an escalation intent, as BotService.ListHandoffs lists it.
 func (w *world) handoffDetail(conversationID string) string {
 	w.T.Helper()
-	list, err := w.Srv.Clients(rpctest.Connect).Bot.ListHandoffs(w.As("agent"), &tandemv1.ListHandoffsRequest{WorkspaceId: w.W1.ID,
+	list, err := w.Srv.Clients(rpcclient.Connect).Bot.ListHandoffs(w.As("agent"), &tandemv1.ListHandoffsRequest{WorkspaceId: w.W1.ID,
 		Reason: tandemv1.HandoffReason_HANDOFF_REASON_ESCALATION_INTENT, PageSize: 100})
 	if err != nil {
 		w.T.Fatal(err)
@@ -44,8 +45,8 @@ func TestEscalationIntents(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := botWorld(t, rpctest.Start(t, opts, rpctest.Quiet)) // only the test drains the reactors
-		c := w.Srv.Clients(rpctest.Connect)
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		c := w.Srv.Clients(rpcclient.Connect)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 
 		// The settings list every intent, on, with its description and examples.
 		got, err := c.Bot.GetBotSettings(w.As("admin"), &tandemv1.GetBotSettingsRequest{WorkspaceId: w.W1.ID})
@@ -156,8 +157,8 @@ func TestEscalationIntentModel(t *testing.T) {
 		c.LLMURL, c.LLMModel, c.LLMTimeout = llm.URL+"/v1", "test-model", 5*time.Second
 	})
 	w := botWorld(t, srv)
-	c := srv.Clients(rpctest.Connect)
-	vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+	c := srv.Clients(rpcclient.Connect)
+	vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 	reply := func(fields map[string]any) func(string, string) (int, string) {
 		return func(_, user string) (int, string) {
 			if _, ok := fields["citations"]; !ok {

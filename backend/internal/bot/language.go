@@ -4,7 +4,7 @@ package bot
 // message when it could not answer. The workspace's own messages follow
 // as the admins wrote them.
 var (
-	lowConfidenceLeads = map[string]string{
+	lowConfidenceLeads = map[string]string{ //nolint:gochecknoglobals // read-only table
 		"en": "Sorry, I can't answer this one with confidence, so I've passed your question to a person from our team, who will follow up here.",
 		"es": "Lo siento, no puedo responder a esto con seguridad, así que he pasado tu pregunta a una persona de nuestro equipo, que te responderá aquí.",
 		"fr": "Désolé, je ne peux pas répondre à cette question avec certitude : je l'ai transmise à une personne de notre équipe, qui vous répondra ici.",
@@ -13,7 +13,7 @@ var (
 		"it": "Mi dispiace, non posso rispondere con sicurezza, quindi ho passato la tua domanda a una persona del nostro team, che ti risponderà qui.",
 		"nl": "Sorry, hier kan ik geen zeker antwoord op geven. Ik heb je vraag doorgegeven aan iemand van ons team, die je hier antwoordt.",
 	}
-	noDocumentsLeads = map[string]string{
+	noDocumentsLeads = map[string]string{ //nolint:gochecknoglobals // read-only table
 		"en": "Sorry, I have no articles in English to answer from, so I've passed your question to a person from our team, who will follow up here.",
 		"es": "Lo siento, no tengo artículos en español con los que responderte, así que he pasado tu pregunta a una persona de nuestro equipo, que te responderá aquí.",
 		"fr": "Désolé, je n'ai pas d'articles en français pour vous répondre : j'ai transmis votre question à une personne de notre équipe, qui vous répondra ici.",
@@ -22,7 +22,7 @@ var (
 		"it": "Mi dispiace, non ho articoli in italiano per risponderti, quindi ho passato la tua domanda a una persona del nostro team, che ti risponderà qui.",
 		"nl": "Sorry, ik heb geen artikelen in het Nederlands om je te antwoorden. Ik heb je vraag doorgegeven aan iemand van ons team, die je hier antwoordt.",
 	}
-	languageNames = map[string]string{
+	languageNames = map[string]string{ //nolint:gochecknoglobals // read-only table
 		"da": "Danish", "de": "German", "en": "English", "es": "Spanish", "fi": "Finnish", "fr": "French", "it": "Italian",
 		"nl": "Dutch", "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ru": "Russian", "sv": "Swedish", "tr": "Turkish",
 	}

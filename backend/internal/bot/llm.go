@@ -225,12 +225,12 @@ func (l *LLM) completeJSON(ctx context.Context, msgs []chatMessage, out any) err
 	}
 	resp, err := l.client.Do(req)
 	if err != nil {
-		return fmt.Errorf("%w: %v", errLLM, err)
+		return fmt.Errorf("%w: %v", errLLM, err) //nolint:errorlint // errLLM is the kind callers act on (hand off); the cause is text for the handoff's detail
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("%w: %v", errLLM, err)
+		return fmt.Errorf("%w: %v", errLLM, err) //nolint:errorlint // errLLM is the kind callers act on (hand off); the cause is text for the handoff's detail
 	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%w: status %d", errLLM, resp.StatusCode)

@@ -94,7 +94,7 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		return s.handOff(ctx, bot, st, conv, a)
 	}
 	_, err = s.deps.Conversations.PostBot(ctx, bot, ev.WorkspaceID, conv.ID, msg.ID, a.text, a.info)
-	if err == conversation.ErrNotBot {
+	if errors.Is(err, conversation.ErrNotBot) {
 		return nil // a person took it over meanwhile: stay silent
 	}
 	return err

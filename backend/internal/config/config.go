@@ -4,12 +4,12 @@
 package config
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/mail"
 	"net/netip"
@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 )
 
 // Config is everything tandemd is told at start.
@@ -220,8 +218,9 @@ func settings() []setting {
 	}
 }
 
-// Load parses args (without the program name) over the environment.
-func Load(args []string, getenv func(string) string, usage io.Writer) (Config, error) {
+// Load parses args (without the program name) over the environment; ctx
+// bounds the lookup of the listen address's host name.
+func Load(ctx context.Context, args []string, getenv func(string) string, usage io.Writer) (Config, error) {
 	fs := flag.NewFlagSet("tandemd", flag.ContinueOnError)
 	fs.SetOutput(usage)
 	values := map[string]*string{}
@@ -233,7 +232,9 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		values[s.flag] = fs.String(s.flag, def, fmt.Sprintf("%s (env %s)", s.usage, s.env))
 	}
 	fs.Usage = func() {
-		fmt.Fprintln(usage, "Usage: tandemd [flags]\n       tandemd user create --email EMAIL [flags]   (an account for scripted installs; see its --help)\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
+		// Like the flag package's own output (PrintDefaults), usage has
+		// nowhere to report a failed write.
+		_, _ = fmt.Fprintln(usage, "Usage: tandemd [flags]\n       tandemd user create --email EMAIL [flags]   (an account for scripted installs; see its --help)\n\nTandem's server: Connect, gRPC and gRPC-web on one port.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	// --demo, --demo-reset and --demo-force are boolean flags: accept them bare.
@@ -275,7 +276,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if host, err := listenHost(c.Addr); err != nil {
 		bad("addr", "%v", err)
 	} else if host != "" && net.ParseIP(host) == nil && host != "localhost" {
-		if _, err := net.LookupHost(host); err != nil {
+		if _, err := net.DefaultResolver.LookupHost(ctx, host); err != nil {
 			bad("addr", "host %q does not resolve", host)
 		}
 	}
@@ -349,10 +350,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "%q is not text or json", c.LogFormat)
 	}
-	duration := func(name string, min time.Duration) time.Duration {
+	duration := func(name string, least time.Duration) time.Duration {
 		d, err := time.ParseDuration(get(name))
-		if err != nil || d < min {
-			bad(name, "%q is not a duration of at least %s (like 30s, 5m, 24h)", get(name), min)
+		if err != nil || d < least {
+			bad(name, "%q is not a duration of at least %s (like 30s, 5m, 24h)", get(name), least)
 		}
 		return d
 	}
@@ -379,7 +380,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
 		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))
 	}
-	if c.WebhookAllow, err = outbound.ParseAllow(get("webhook-allow")); err != nil {
+	if c.WebhookAllow, err = parsePrefixes(get("webhook-allow")); err != nil {
 		bad("webhook-allow", "%v", err)
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
@@ -391,10 +392,10 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		}
 		return f
 	}
-	whole := func(name string, min int) int {
+	whole := func(name string, least int) int {
 		n, err := strconv.Atoi(get(name))
-		if err != nil || n < min {
-			bad(name, "%q is not a whole number of at least %d", get(name), min)
+		if err != nil || n < least {
+			bad(name, "%q is not a whole number of at least %d", get(name), least)
 		}
 		return n
 	}
@@ -416,7 +417,7 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 	c.UploadPendingTTL = duration("upload-pending-ttl", time.Minute)
 	c.DiskReserve = size("disk-reserve")
 	c.BodyTimeout = duration("body-timeout", time.Second)
-	if c.TrustedProxies, err = outbound.ParseAllow(get("trusted-proxies")); err != nil {
+	if c.TrustedProxies, err = parsePrefixes(get("trusted-proxies")); err != nil {
 		bad("trusted-proxies", "%v", err)
 	}
 	c.PasswordHashConcurrency = whole("password-hash-concurrency", 0)
@@ -452,48 +453,6 @@ func Load(args []string, getenv func(string) string, usage io.Writer) (Config, e
 		bad("metrics-addr", "must differ from --addr: metrics are never served on the API port")
 	}
 	return c, errors.Join(errs...)
-}
-
-// parseBytes reads a size: a whole number of bytes, or of KiB, MiB or GiB.
-func parseBytes(s string) (int64, error) {
-	mult := int64(1)
-	for suffix, m := range map[string]int64{"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30} {
-		if strings.HasSuffix(s, suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, suffix)), m
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/mult {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return n * mult, nil
-}
-
-// listenHost checks a listen address, host:port with a port from 0 to
-// 65535, and returns its host.
-func listenHost(addr string) (string, error) {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", fmt.Errorf("%q is not host:port", addr)
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		return "", fmt.Errorf("port %q is not a number from 0 to 65535", port)
-	}
-	return host, nil
-}
-
-// loopback reports whether a listen address (host:port) is reachable only
-// from this machine.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // Logger builds the process logger the configuration asks for.

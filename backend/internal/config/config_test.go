@@ -11,7 +11,7 @@ func env(m map[string]string) func(string) string { return func(k string) string
 
 func TestDefaults(t *testing.T) {
 	t.Parallel()
-	c, err := Load(nil, env(nil), io.Discard)
+	c, err := Load(t.Context(), nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestDefaults(t *testing.T) {
 
 func TestFlagsOverrideEnv(t *testing.T) {
 	t.Parallel()
-	c, err := Load([]string{"--addr", "127.0.0.1:9999", "--demo"}, env(map[string]string{
+	c, err := Load(t.Context(), []string{"--addr", "127.0.0.1:9999", "--demo"}, env(map[string]string{
 		"TANDEM_ADDR": "127.0.0.1:7777", "TANDEM_DATA_DIR": "/tmp/x", "TANDEM_CORS_ORIGINS": "https://shop.example/, http://localhost:5173",
 	}), io.Discard)
 	if err != nil {
@@ -56,7 +56,7 @@ func TestInvalid(t *testing.T) {
 		{args: []string{"extra"}, want: "unexpected argument"},
 	}
 	for _, tc := range cases {
-		_, err := Load(tc.args, env(tc.env), io.Discard)
+		_, err := Load(t.Context(), tc.args, env(tc.env), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v %v: err = %v, want it to mention %q", tc.env, tc.args, err, tc.want)
 		}
@@ -84,7 +84,7 @@ func TestSecurityDemoLoopbackOnly(t *testing.T) {
 		{env: map[string]string{"TANDEM_DEMO": "true", "TANDEM_DEMO_FORCE": "true", "TANDEM_ADDR": ":8080"}, ok: true},
 		{args: []string{"--addr", "0.0.0.0:8080"}, ok: true}, // no demo: no concern
 	} {
-		_, err := Load(tc.args, env(tc.env), io.Discard)
+		_, err := Load(t.Context(), tc.args, env(tc.env), io.Discard)
 		if tc.ok && err != nil {
 			t.Errorf("%v %v: %v", tc.args, tc.env, err)
 		}
@@ -97,7 +97,7 @@ func TestSecurityDemoLoopbackOnly(t *testing.T) {
 // TestSecuritySettings checks the issue 14 settings' defaults and parsing.
 func TestSecuritySettings(t *testing.T) {
 	t.Parallel()
-	c, err := Load(nil, env(nil), io.Discard)
+	c, err := Load(t.Context(), nil, env(nil), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestSecuritySettings(t *testing.T) {
 		t.Fatalf("defaults: proxies %v, hash concurrency %d, workspaces %d, demo force %v",
 			c.TrustedProxies, c.PasswordHashConcurrency, c.MaxWorkspacesPerUser, c.DemoForce)
 	}
-	c, err = Load(nil, env(map[string]string{"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
+	c, err = Load(t.Context(), nil, env(map[string]string{"TANDEM_TRUSTED_PROXIES": "10.0.0.0/8, 127.0.0.1",
 		"TANDEM_PASSWORD_HASH_CONCURRENCY": "3", "TANDEM_MAX_WORKSPACES_PER_USER": "5"}), io.Discard)
 	if err != nil {
 		t.Fatal(err)
@@ -115,7 +115,7 @@ func TestSecuritySettings(t *testing.T) {
 	}
 	for k, v := range map[string]string{"TANDEM_TRUSTED_PROXIES": "proxy.local", "TANDEM_PASSWORD_HASH_CONCURRENCY": "-1",
 		"TANDEM_MAX_WORKSPACES_PER_USER": "0"} {
-		if _, err := Load(nil, env(map[string]string{k: v}), io.Discard); err == nil || !strings.Contains(err.Error(), k) {
+		if _, err := Load(t.Context(), nil, env(map[string]string{k: v}), io.Discard); err == nil || !strings.Contains(err.Error(), k) {
 			t.Errorf("%s=%s: %v, want an error naming it", k, v, err)
 		}
 	}
@@ -125,18 +125,18 @@ func TestSecuritySettings(t *testing.T) {
 // refused with a database URL, whose data it would not reset.
 func TestDemoReset(t *testing.T) {
 	t.Parallel()
-	c, err := Load([]string{"--demo-reset"}, env(nil), io.Discard)
+	c, err := Load(t.Context(), []string{"--demo-reset"}, env(nil), io.Discard)
 	if err != nil || !c.DemoReset || !c.Demo {
 		t.Fatalf("--demo-reset: %+v, %v; want DemoReset and Demo", c, err)
 	}
-	c, err = Load(nil, env(map[string]string{"TANDEM_DEMO_RESET": "true"}), io.Discard)
+	c, err = Load(t.Context(), nil, env(map[string]string{"TANDEM_DEMO_RESET": "true"}), io.Discard)
 	if err != nil || !c.DemoReset || !c.Demo {
 		t.Fatalf("TANDEM_DEMO_RESET: DemoReset %v, Demo %v, %v", c.DemoReset, c.Demo, err)
 	}
-	if c, err := Load(nil, env(nil), io.Discard); err != nil || c.DemoReset {
+	if c, err := Load(t.Context(), nil, env(nil), io.Discard); err != nil || c.DemoReset {
 		t.Fatalf("default: DemoReset %v, %v", c.DemoReset, err)
 	}
-	_, err = Load([]string{"--demo-reset", "--database-url", "mysql://root@127.0.0.1:3306/tandem"}, env(nil), io.Discard)
+	_, err = Load(t.Context(), []string{"--demo-reset", "--database-url", "mysql://root@127.0.0.1:3306/tandem"}, env(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--demo-reset (TANDEM_DEMO_RESET)") {
 		t.Fatalf("--demo-reset with a database URL: %v, want a refusal naming the flag", err)
 	}

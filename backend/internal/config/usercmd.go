@@ -40,7 +40,9 @@ func LoadUserCreate(args []string, getenv func(string) string, usage io.Writer) 
 	fs.StringVar(&u.Role, "role", "", "owner, admin, supervisor or agent in --workspace (default owner)")
 	fs.StringVar(&u.Password, "password", getenv("TANDEM_USER_PASSWORD"), "the password (env TANDEM_USER_PASSWORD; visible to other local users as a flag); empty reads the first line of standard input")
 	fs.Usage = func() {
-		fmt.Fprintln(usage, `Usage: tandemd user create --email EMAIL [--name NAME] [--workspace ID_OR_NAME [--role ROLE]] [flags]
+		// Like the flag package's own output (PrintDefaults), usage has
+		// nowhere to report a failed write.
+		_, _ = fmt.Fprintln(usage, `Usage: tandemd user create --email EMAIL [--name NAME] [--workspace ID_OR_NAME [--role ROLE]] [flags]
 
 Creates an account (argon2id-hashed password) for scripted installs, in the
 database the server uses. The password comes from TANDEM_USER_PASSWORD,

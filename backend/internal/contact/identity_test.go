@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -58,7 +59,7 @@ func TestSecurityIdentityExpiry(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				contacts := storetest.Count(t, w.Srv.DB(), "contacts", "")
 				sessions := storetest.Count(t, w.Srv.DB(), "visitor_sessions", "")
-				p := rpctest.Protocols()[i%3]
+				p := rpcclient.Protocols()[i%3]
 				res, err := w.Srv.Clients(p).Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: ws.PublicKey,
 					IdentityJson: c.identity, IdentitySignature: contact.Sign(ws.WidgetSecret, c.identity)})
 				if c.want == 0 {
@@ -93,7 +94,7 @@ func TestSecurityIdentityExpiry(t *testing.T) {
 			{"issued a minute ahead, no skew allowed", times(unix(time.Minute), unix(time.Hour)), connect.CodeInvalidArgument},
 			{"expired a minute ago, no skew allowed", times(unix(-time.Hour), unix(-time.Minute)), connect.CodeUnauthenticated},
 		} {
-			_, err := strict.Clients(rpctest.Connect).Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: sw.W1.PublicKey,
+			_, err := strict.Clients(rpcclient.Connect).Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: sw.W1.PublicKey,
 				IdentityJson: c.identity, IdentitySignature: contact.Sign(sw.W1.WidgetSecret, c.identity)})
 			if got := connect.CodeOf(err); (err == nil) != (c.want == 0) || (err != nil && got != c.want) {
 				t.Errorf("max age 1h, no skew: %s: %v, want %v", c.name, err, rpctest.CodeOrOK(c.want))
@@ -112,7 +113,7 @@ func TestSecurityWidgetSecretRotation(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		id := w.W1.ID
 		get := func(as string) *tandemv1.GetWidgetSecretResponse {
 			t.Helper()
@@ -149,7 +150,7 @@ func TestSecurityWidgetSecretRotation(t *testing.T) {
 				t.Fatalf("%s reads %v, want the secret %q and no previous one", as, got, s0)
 			}
 		}
-		if got, err := c.Workspace.GetWidgetSecret(rpctest.WithToken(w.Ctx, w.Keys["admin"]), &tandemv1.GetWidgetSecretRequest{WorkspaceId: id}); err != nil || got.GetSecret() != s0 {
+		if got, err := c.Workspace.GetWidgetSecret(rpcclient.WithToken(w.Ctx, w.Keys["admin"]), &tandemv1.GetWidgetSecretRequest{WorkspaceId: id}); err != nil || got.GetSecret() != s0 {
 			t.Fatalf("admin API key reads %v, %v", got, err)
 		}
 		// Below admin: PermissionDenied; another workspace's owner: NotFound,
@@ -160,7 +161,7 @@ func TestSecurityWidgetSecretRotation(t *testing.T) {
 			_, err = c.Workspace.RotateWidgetSecret(w.As(as), &tandemv1.RotateWidgetSecretRequest{WorkspaceId: id})
 			rpctest.WantCode(t, err, connect.CodePermissionDenied)
 		}
-		_, err := c.Workspace.GetWidgetSecret(rpctest.WithToken(w.Ctx, w.Keys["agent"]), &tandemv1.GetWidgetSecretRequest{WorkspaceId: id})
+		_, err := c.Workspace.GetWidgetSecret(rpcclient.WithToken(w.Ctx, w.Keys["agent"]), &tandemv1.GetWidgetSecretRequest{WorkspaceId: id})
 		rpctest.WantCode(t, err, connect.CodePermissionDenied)
 		_, err = c.Workspace.GetWidgetSecret(w.As("w2owner"), &tandemv1.GetWidgetSecretRequest{WorkspaceId: id})
 		rpctest.WantCode(t, err, connect.CodeNotFound)

@@ -26,7 +26,7 @@ var ErrNotBot = apperr.New(apperr.FailedPrecondition, "the AI agent no longer an
 
 // botNamespace derives the AI agent's reply ids from the customer messages
 // they answer, so that one message gets at most one reply, crash or not.
-var botNamespace = uuid.MustParse("0b7e1c52-5a41-4a77-9d3e-5e3a4c1f0d11")
+var botNamespace = uuid.MustParse("0b7e1c52-5a41-4a77-9d3e-5e3a4c1f0d11") //nolint:gochecknoglobals // a constant UUID namespace, parsed once
 
 // ReplyClientID is the client id of the AI agent's reply to a message.
 func ReplyClientID(messageID string) string {
@@ -37,7 +37,7 @@ func ReplyClientID(messageID string) string {
 // unless the conversation is in the bot state at that moment, and a second
 // answer to the same message returns the first.
 func (s *Service) PostBot(ctx context.Context, bot *access.Principal, workspaceID, conversationID, replyTo, body string, answer BotAnswer) (Message, error) {
-	mustBeBot := func(ctx context.Context, tx *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
+	mustBeBot := func(_ context.Context, _ *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
 		if conv.State != StateBot {
 			return ErrNotBot
 		}
@@ -61,7 +61,7 @@ var ErrNotWaiting = apperr.New(apperr.FailedPrecondition, "the conversation no l
 // and at most one per message.
 func (s *Service) PostBotWhileWaiting(ctx context.Context, bot *access.Principal, workspaceID, conversationID, replyTo, body string, answer BotAnswer) (Message, error) {
 	answer.WhileWaiting = true
-	mustWait := func(ctx context.Context, tx *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
+	mustWait := func(_ context.Context, _ *store.Tx, conv *Conversation, _ Actor, msg *Message) error {
 		if conv.State != StatePending || conv.AssigneeID != "" {
 			return ErrNotWaiting
 		}

@@ -37,7 +37,7 @@ const (
 
 // transitions lists the legal state changes; anything else is refused with
 // FailedPrecondition.
-var transitions = map[State][]State{
+var transitions = map[State][]State{ //nolint:gochecknoglobals // read-only table
 	StateBot:     {StatePending, StateActive, StateClosed},
 	StatePending: {StateActive, StateSnoozed, StateClosed},
 	StateActive:  {StatePending, StateSnoozed, StateClosed},

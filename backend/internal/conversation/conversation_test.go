@@ -11,6 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -46,7 +47,7 @@ func TestIllegalTransitions(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		closed := func() string {
 			conv := w.Conversation(w.Visitor)
@@ -90,7 +91,7 @@ func TestIllegalTransitions(t *testing.T) {
 				return err
 			}},
 			{"visitor closes a closed conversation", closed, func(id string) error {
-				_, err := c.Widget.CloseConversation(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceCloseConversationRequest{ConversationId: id})
+				_, err := c.Widget.CloseConversation(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceCloseConversationRequest{ConversationId: id})
 				return err
 			}},
 		}
@@ -117,7 +118,7 @@ func TestIllegalTransitions(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A customer writing to a closed conversation reopens it into the queue.
-			sent, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "one more thing"})
+			sent, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "one more thing"})
 			if err != nil || sent.GetConversation().GetState() != tandemv1.ConversationState_CONVERSATION_STATE_PENDING {
 				t.Fatalf("customer message to closed: %v %v", sent.GetConversation(), err)
 			}
@@ -134,12 +135,12 @@ func TestSendIdempotent(t *testing.T) {
 		w := newWorld(t, opts)
 		conv := w.Conversation(w.Visitor)
 		clientID := uuid.NewString()
-		visitor := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		visitor := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		var wg sync.WaitGroup
 		ids := make(chan string, 12)
 		for i := range cap(ids) {
 			wg.Go(func() {
-				c := w.Srv.Clients(rpctest.Protocols()[i%3])
+				c := w.Srv.Clients(rpcclient.Protocols()[i%3])
 				resp, err := c.Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: clientID, Body: "Is this in stock?"})
 				if err != nil {
 					t.Errorf("send %d: %v", i, err)
@@ -164,13 +165,13 @@ func TestSendIdempotent(t *testing.T) {
 		if n := storetest.Count(t, w.Srv.DB(), "events", "conversation_id = ? AND type = ?", conv.ID, events.MessageCreated); n != 2 { // the first message and this one
 			t.Fatalf("%d message events, want 2", n)
 		}
-		_, err := w.Srv.Clients(rpctest.Connect).Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: clientID, Body: "something else"})
+		_, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: clientID, Body: "something else"})
 		if connect.CodeOf(err) != connect.CodeAlreadyExists {
 			t.Fatalf("same id, other content: %v, want AlreadyExists", err)
 		}
 
 		// Agents' replies and conversation starts are idempotent the same way.
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		agent := w.As("agent")
 		replyID := uuid.NewString()
 		r1, err1 := c.Conversation.SendMessage(agent, &tandemv1.SendMessageRequest{ConversationId: conv.ID, ClientId: replyID, Body: "Yes!"})
@@ -196,10 +197,10 @@ func TestVisitorIsolation(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPCWeb)
+		c := w.Srv.Clients(rpcclient.GRPCWeb)
 		mine := w.Conversation(w.Visitor)
 		theirs := w.Conversation(w.Other)
-		visitor := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		visitor := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		agent := w.As("agent")
 
 		_, err := c.Widget.ListMessages(visitor, &tandemv1.ListMessagesRequest{ConversationId: theirs.ID})
@@ -266,12 +267,12 @@ func TestStreamScoping(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		ctx, cancel := context.WithTimeout(w.Ctx, 20*time.Second)
 		defer cancel()
-		w2stream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("w2owner")), &tandemv1.WatchRequest{WorkspaceId: w.W2.ID})
+		w2stream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("w2owner")), &tandemv1.WatchRequest{WorkspaceId: w.W2.ID})
 		rpctest.WantCode(t, err, 0)
-		agentStream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
+		agentStream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
 		rpctest.WantCode(t, err, 0)
 		time.Sleep(100 * time.Millisecond) // let both streams open
 		for range 5 {

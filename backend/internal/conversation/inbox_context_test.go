@@ -12,6 +12,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -23,7 +24,7 @@ func TestPresenceOpenChats(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		for range 3 {
 			conv := w.Conversation(w.Visitor)
@@ -57,7 +58,7 @@ func TestInboxCustomerPreviewAndName(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		sess, err := w.Srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: w.W1.PublicKey})
 		if err != nil {
@@ -113,16 +114,16 @@ func TestInboxCustomerPreviewAndName(t *testing.T) {
 			t.Errorf("profile: %v, %v", prof.GetContact(), err)
 		}
 		// A named customer keeps their name.
-		if n := w.conversationContact(t, agent, w.Conversation(w.Other).ID).GetDisplayName(); n == want || n == "" {
+		if n := w.conversationContact(agent, t, w.Conversation(w.Other).ID).GetDisplayName(); n == want || n == "" {
 			t.Errorf("named customer shown as %q", n)
 		}
 	})
 }
 
 // conversationContact is the contact of a conversation as the API lists it.
-func (w *world) conversationContact(t *testing.T, ctx context.Context, id string) *tandemv1.Contact {
+func (w *world) conversationContact(ctx context.Context, t *testing.T, id string) *tandemv1.Contact {
 	t.Helper()
-	resp, err := w.Srv.Clients(rpctest.Connect).Conversation.GetConversation(ctx, &tandemv1.GetConversationRequest{ConversationId: id})
+	resp, err := w.Srv.Clients(rpcclient.Connect).Conversation.GetConversation(ctx, &tandemv1.GetConversationRequest{ConversationId: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestInboxSearchContacts(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		named := func(key, name, email string) string {
 			t.Helper()
@@ -228,11 +229,11 @@ func TestVisitorProfile(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		const iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
-		widget := tandemv1connect.NewWidgetServiceClient(rpctest.HTTPClient(rpctest.Connect), w.Srv.URL,
-			append(rpctest.ClientOptions(rpctest.Connect), connect.WithInterceptors(userAgentHeader(iphone)))...)
+		widget := tandemv1connect.NewWidgetServiceClient(rpcclient.HTTPClient(rpcclient.Connect), w.Srv.URL,
+			append(rpcclient.ClientOptions(rpcclient.Connect), connect.WithInterceptors(userAgentHeader(iphone)))...)
 		_, err := widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey, TimeZone: "Nonsense zone!"})
 		if err != nil {
 			t.Fatal(err)
@@ -242,7 +243,7 @@ func TestVisitorProfile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vis := rpctest.WithToken(w.Ctx, sess.GetToken())
+		vis := rpcclient.WithToken(w.Ctx, sess.GetToken())
 		first, err := widget.StartConversation(vis, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(),
 			PageUrl: "https://shop.example/shipping", Body: "How much is express?"})
 		if err != nil {

@@ -9,7 +9,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -20,7 +20,7 @@ func TestInboxFilters(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent, admin := w.As("agent"), w.As("admin")
 		start := time.Now().UnixMilli()
 		queued := w.Conversation(w.Visitor)
@@ -108,7 +108,7 @@ func TestInboxFilters(t *testing.T) {
 		if unread(mine.ID) {
 			t.Error("the agent's own reply made the conversation unread")
 		}
-		if _, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.TokenOf(w.Other)), &tandemv1.WidgetServiceSendMessageRequest{ConversationId: mine.ID, ClientId: uuid.NewString(), Body: "thanks!"}); err != nil {
+		if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.TokenOf(w.Other)), &tandemv1.WidgetServiceSendMessageRequest{ConversationId: mine.ID, ClientId: uuid.NewString(), Body: "thanks!"}); err != nil {
 			t.Fatal(err)
 		}
 		if !unread(mine.ID) {
@@ -157,22 +157,22 @@ func TestTypingAndSnooze(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		conv := w.Conversation(w.Visitor)
 		ctx, cancel := context.WithTimeout(w.Ctx, 20*time.Second)
 		defer cancel()
-		visitorStream, err := c.Widget.Watch(rpctest.WithToken(ctx, w.VisitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
+		visitorStream, err := c.Widget.Watch(rpcclient.WithToken(ctx, w.VisitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		agentStream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
+		agentStream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := c.Conversation.SetTyping(w.As("agent"), &tandemv1.SetTypingRequest{ConversationId: conv.ID, Typing: true}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Widget.SetTyping(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSetTypingRequest{ConversationId: conv.ID, Typing: true}); err != nil {
+		if _, err := c.Widget.SetTyping(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSetTypingRequest{ConversationId: conv.ID, Typing: true}); err != nil {
 			t.Fatal(err)
 		}
 		for visitorStream.Receive() {
@@ -224,10 +224,10 @@ func TestWatchFilter(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		ctx, cancel := context.WithTimeout(w.Ctx, 20*time.Second)
 		defer cancel()
-		stream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID,
+		stream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID,
 			Filter: &tandemv1.ConversationFilter{Assignee: tandemv1.ConversationFilter_ASSIGNEE_ME}})
 		if err != nil {
 			t.Fatal(err)

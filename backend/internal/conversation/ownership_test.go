@@ -12,6 +12,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -36,11 +37,11 @@ func TestConcurrentClaim(t *testing.T) {
 			)
 			i := 0
 			for id, token := range agents {
-				c := w.Srv.Clients(rpctest.Protocols()[i%3])
+				c := w.Srv.Clients(rpcclient.Protocols()[i%3])
 				i++
 				wg.Go(func() {
 					<-start
-					_, err := c.Conversation.ClaimConversation(rpctest.WithToken(w.Ctx, token), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID})
+					_, err := c.Conversation.ClaimConversation(rpcclient.WithToken(w.Ctx, token), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID})
 					mu.Lock()
 					defer mu.Unlock()
 					if err == nil {
@@ -72,7 +73,7 @@ func TestConcurrentClaim(t *testing.T) {
 				t.Fatalf("round %d: %d assigned events", round, n)
 			}
 			// The winner claiming again changes nothing.
-			if _, err := w.Srv.Clients(rpctest.Connect).Conversation.ClaimConversation(rpctest.WithToken(w.Ctx, agents[winners[0]]),
+			if _, err := w.Srv.Clients(rpcclient.Connect).Conversation.ClaimConversation(rpcclient.WithToken(w.Ctx, agents[winners[0]]),
 				&tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
 				t.Fatal(err)
 			}
@@ -89,13 +90,13 @@ func TestOwnership(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent, supervisor := w.As("agent"), w.As("supervisor")
 		conv := w.Conversation(w.Visitor)
 
 		ctx, cancel := context.WithTimeout(w.Ctx, 20*time.Second)
 		defer cancel()
-		customer, err := c.Widget.Watch(rpctest.WithToken(ctx, w.VisitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
+		customer, err := c.Widget.Watch(rpcclient.WithToken(ctx, w.VisitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +144,7 @@ func TestOwnership(t *testing.T) {
 		if notes != 1 {
 			t.Fatalf("the transfer note is not in the history: %v", hist.GetHistory())
 		}
-		public, err := c.Widget.ListMessages(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
+		public, err := c.Widget.ListMessages(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -206,38 +207,38 @@ func TestSecurityOwnershipRule(t *testing.T) {
 		colleague := &access.Principal{Kind: access.KindUser, UserID: w.QuickMember(w.W1, access.RoleAgent)}
 		agentID, group := w.Users["agent"].ID, w.Group(w.W1).ID
 		until := time.Now().Add(time.Hour).UnixMilli()
-		ops := map[string]func(ctx context.Context, c rpctest.Clients, id string) error{
-			"assign self": func(ctx context.Context, c rpctest.Clients, id string) error {
+		ops := map[string]func(ctx context.Context, c rpcclient.Clients, id string) error{
+			"assign self": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.AssignConversation(ctx, &tandemv1.AssignConversationRequest{ConversationId: id, UserId: agentID})
 				return err
 			},
-			"transfer to self": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"transfer to self": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: id,
 					To: &tandemv1.TransferConversationRequest_UserId{UserId: agentID}})
 				return err
 			},
-			"transfer to group": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"transfer to group": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: id,
 					To: &tandemv1.TransferConversationRequest_GroupId{GroupId: group}})
 				return err
 			},
-			"unassign": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"unassign": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.UnassignConversation(ctx, &tandemv1.UnassignConversationRequest{ConversationId: id})
 				return err
 			},
-			"snooze": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"snooze": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.SnoozeConversation(ctx, &tandemv1.SnoozeConversationRequest{ConversationId: id, UntilTimeMs: until})
 				return err
 			},
-			"close": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"close": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.CloseConversation(ctx, &tandemv1.CloseConversationRequest{ConversationId: id})
 				return err
 			},
-			"reopen": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"reopen": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.ReopenConversation(ctx, &tandemv1.ReopenConversationRequest{ConversationId: id})
 				return err
 			},
-			"take over": func(ctx context.Context, c rpctest.Clients, id string) error {
+			"take over": func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Conversation.TakeOverConversation(ctx, &tandemv1.TakeOverConversationRequest{ConversationId: id})
 				return err
 			},
@@ -258,7 +259,7 @@ func TestSecurityOwnershipRule(t *testing.T) {
 			}
 			return c.ID
 		}
-		client := w.Srv.Clients(rpctest.Protocols()[0])
+		client := w.Srv.Clients(rpcclient.Protocols()[0])
 		for name, op := range ops {
 			id := held(name, colleague)
 			if err := op(w.As("agent"), client, id); connect.CodeOf(err) != connect.CodePermissionDenied {

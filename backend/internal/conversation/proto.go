@@ -5,7 +5,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 )
 
-var stateToProto = map[State]tandemv1.ConversationState{
+var stateToProto = map[State]tandemv1.ConversationState{ //nolint:gochecknoglobals // read-only table
 	StateBot: tandemv1.ConversationState_CONVERSATION_STATE_BOT, StatePending: tandemv1.ConversationState_CONVERSATION_STATE_PENDING,
 	StateActive: tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE, StateSnoozed: tandemv1.ConversationState_CONVERSATION_STATE_SNOOZED,
 	StateClosed: tandemv1.ConversationState_CONVERSATION_STATE_CLOSED,
@@ -24,7 +24,7 @@ func StateFromProto(s tandemv1.ConversationState) State {
 	return ""
 }
 
-var priorityToProto = map[string]tandemv1.Priority{
+var priorityToProto = map[string]tandemv1.Priority{ //nolint:gochecknoglobals // read-only table
 	"none": tandemv1.Priority_PRIORITY_NONE, "low": tandemv1.Priority_PRIORITY_LOW, "medium": tandemv1.Priority_PRIORITY_MEDIUM,
 	"high": tandemv1.Priority_PRIORITY_HIGH, "urgent": tandemv1.Priority_PRIORITY_URGENT,
 }
@@ -42,7 +42,7 @@ func PriorityFromProto(p tandemv1.Priority) string {
 	return ""
 }
 
-var channelToProto = map[string]tandemv1.Channel{ChannelWeb: tandemv1.Channel_CHANNEL_WEB, ChannelAPI: tandemv1.Channel_CHANNEL_API,
+var channelToProto = map[string]tandemv1.Channel{ChannelWeb: tandemv1.Channel_CHANNEL_WEB, ChannelAPI: tandemv1.Channel_CHANNEL_API, //nolint:gochecknoglobals // read-only table
 	ChannelEmail: tandemv1.Channel_CHANNEL_EMAIL}
 
 // ChannelFromProto converts an API channel.
@@ -55,7 +55,7 @@ func ChannelFromProto(c tandemv1.Channel) string {
 	return ""
 }
 
-var authorToProto = map[string]tandemv1.AuthorKind{
+var authorToProto = map[string]tandemv1.AuthorKind{ //nolint:gochecknoglobals // read-only table
 	AuthorCustomer: tandemv1.AuthorKind_AUTHOR_KIND_CUSTOMER, AuthorAgent: tandemv1.AuthorKind_AUTHOR_KIND_AGENT,
 	AuthorBot: tandemv1.AuthorKind_AUTHOR_KIND_BOT, AuthorSystem: tandemv1.AuthorKind_AUTHOR_KIND_SYSTEM,
 	"visitor": tandemv1.AuthorKind_AUTHOR_KIND_CUSTOMER, "user": tandemv1.AuthorKind_AUTHOR_KIND_AGENT,
@@ -65,12 +65,12 @@ var authorToProto = map[string]tandemv1.AuthorKind{
 // AuthorToProto converts an author or event actor kind for the API.
 func AuthorToProto(k string) tandemv1.AuthorKind { return authorToProto[k] }
 
-var kindToProto = map[string]tandemv1.MessageKind{
+var kindToProto = map[string]tandemv1.MessageKind{ //nolint:gochecknoglobals // read-only table
 	KindText: tandemv1.MessageKind_MESSAGE_KIND_TEXT, KindNote: tandemv1.MessageKind_MESSAGE_KIND_NOTE,
 	KindActivity: tandemv1.MessageKind_MESSAGE_KIND_ACTIVITY,
 }
 
-var outcomeToProto = map[Outcome]tandemv1.ConversationOutcome{
+var outcomeToProto = map[Outcome]tandemv1.ConversationOutcome{ //nolint:gochecknoglobals // read-only table
 	OutcomeOpen: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_OPEN, OutcomeResolvedByAI: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_RESOLVED_BY_AI,
 	OutcomeResolvedByAgent: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_RESOLVED_BY_AGENT, OutcomeAbandoned: tandemv1.ConversationOutcome_CONVERSATION_OUTCOME_ABANDONED,
 }
@@ -82,7 +82,7 @@ func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,
-		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment,
+		ParticipantUserIds: c.ParticipantIDs, RequiredSkills: c.Skills(), CsatRating: int32(c.CSATRating), CsatComment: c.CSATComment, //nolint:gosec // a rating from 1 to 5
 		LastCustomerMessagePreview: c.LastCustomerPreview, LastCustomerMessageTimeMs: c.LastCustomerAt, Outcome: outcomeToProto[c.Outcome()],
 		NeedsAttention: c.NeedsAttention, Subject: c.Subject}
 	if c.PolicyID != "" {
@@ -139,7 +139,7 @@ func AttachmentToProto(a Attachment) *tandemv1.Attachment {
 // WidgetConversationToProto converts a conversation for its customer.
 func WidgetConversationToProto(c *Conversation) *tandemv1.WidgetConversation {
 	return &tandemv1.WidgetConversation{Id: c.ID, State: StateToProto(c.State), CreateTimeMs: c.CreatedAt,
-		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq, CsatRating: int32(c.CSATRating)}
+		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq, CsatRating: int32(c.CSATRating)} //nolint:gosec // a rating from 1 to 5
 }
 
 // WidgetMessageToProto converts a public history item for the customer:

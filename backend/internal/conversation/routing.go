@@ -42,7 +42,9 @@ func (s *Service) LastAssigned(ctx context.Context, workspaceID string) (map[str
 }
 
 // router is the actor of automatic assignments.
-var router = Actor{EventKind: events.ActorSystem, AuthorKind: AuthorSystem, ID: "router", Name: "Tandem"}
+func router() Actor {
+	return Actor{EventKind: events.ActorSystem, AuthorKind: AuthorSystem, ID: "router", Name: "Tandem"}
+}
 
 // AutoAssign gives a waiting conversation to the agent, if it is still
 // waiting for the router (a person may have claimed it meanwhile, routing
@@ -61,7 +63,7 @@ func (s *Service) AutoAssign(ctx context.Context, workspaceID, id, userID string
 			return err
 		}
 		done = true
-		return s.own(ctx, tx, &conv, router, userID, u.DisplayName, "auto")
+		return s.own(ctx, tx, &conv, router(), userID, u.DisplayName, "auto")
 	})
 	return done, err
 }
@@ -95,7 +97,7 @@ func (s *Service) ExpireRouted(ctx context.Context, workspaceID string, cutoff i
 			if conv.Reroutes > maxReroutes {
 				data[DataNeedsAttention] = "true"
 			}
-			return s.toQueueThen(ctx, tx, &conv, router, conv.GroupID, events.ConversationUnassigned, "unassigned", data, func(c *Conversation) {
+			return s.toQueueThen(ctx, tx, &conv, router(), conv.GroupID, events.ConversationUnassigned, "unassigned", data, func(c *Conversation) {
 				c.LapsedBy, c.NeedsAttention = lapsed, data[DataNeedsAttention] == "true"
 			})
 		})

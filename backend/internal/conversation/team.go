@@ -91,7 +91,7 @@ func (s *Service) Note(ctx context.Context, p *access.Principal, scope *access.S
 		supervises[u] = role.AtLeast(access.RoleSupervisor)
 	}
 	var mentions []string // who gets a member.mentioned event
-	extra := func(ctx context.Context, tx *store.Tx, conv *Conversation, actor Actor, msg *Message) error {
+	extra := func(_ context.Context, _ *store.Tx, conv *Conversation, actor Actor, msg *Message) error {
 		mentions = opts.Mentions
 		if opts.Whisper {
 			if conv.AssigneeID == "" {

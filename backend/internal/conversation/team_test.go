@@ -10,6 +10,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -23,7 +24,7 @@ func TestTeamwork(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPCWeb)
+		c := w.Srv.Clients(rpcclient.GRPCWeb)
 		agent, sup, admin := w.As("agent"), w.As("supervisor"), w.As("admin")
 		conv := w.Conversation(w.Visitor)
 		if _, err := c.Conversation.ClaimConversation(agent, &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
@@ -31,15 +32,15 @@ func TestTeamwork(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(w.Ctx, 20*time.Second)
 		defer cancel()
-		customer, err := c.Widget.Watch(rpctest.WithToken(ctx, w.VisitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
+		customer, err := c.Widget.Watch(rpcclient.WithToken(ctx, w.VisitorToken), &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		adminStream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("admin")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
+		adminStream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("admin")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		agentStream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
+		agentStream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("agent")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}

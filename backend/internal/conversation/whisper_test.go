@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -31,7 +32,7 @@ func whisperWorld(t *testing.T, opts store.Options) (*world, string) {
 	w.Users["agent2"] = w.NewUser("agent2")
 	w.Join(w.W1, w.Users["agent2"], access.RoleAgent)
 	conv := w.Conversation(w.Visitor)
-	if _, err := w.Srv.Clients(rpctest.Connect).Conversation.ClaimConversation(w.As("agent"),
+	if _, err := w.Srv.Clients(rpcclient.Connect).Conversation.ClaimConversation(w.As("agent"),
 		&tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +90,7 @@ func TestWhisperPrivacy(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w, convID := whisperWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		secret := rpctest.Unique("the discount code is SECRET")
 		marker := rpctest.Unique("marker ")
 
@@ -100,13 +101,13 @@ func TestWhisperPrivacy(t *testing.T) {
 		cursors, tokens := map[string]string{}, map[string]string{}
 		for _, name := range readers {
 			tokens[name] = w.tokenFor(name)
-			list, err := c.Conversation.ListConversations(rpctest.WithToken(ctx, tokens[name]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
+			list, err := c.Conversation.ListConversations(rpcclient.WithToken(ctx, tokens[name]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
 			cursors[name] = list.GetCursor()
 		}
-		live, err := c.Conversation.Watch(rpctest.WithToken(ctx, tokens["agent2"]), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
+		live, err := c.Conversation.Watch(rpcclient.WithToken(ctx, tokens["agent2"]), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -138,7 +139,7 @@ func TestWhisperPrivacy(t *testing.T) {
 			t.Errorf("agent2's live stream carried the whisper %d times", n)
 		}
 		for _, name := range readers {
-			stream, err := c.Conversation.Watch(rpctest.WithToken(ctx, tokens[name]), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursors[name]})
+			stream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, tokens[name]), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursors[name]})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -153,7 +154,7 @@ func TestWhisperPrivacy(t *testing.T) {
 
 		// The history.
 		for _, name := range readers {
-			got, err := c.Conversation.GetConversation(rpctest.WithToken(ctx, tokens[name]), &tandemv1.GetConversationRequest{ConversationId: convID})
+			got, err := c.Conversation.GetConversation(rpcclient.WithToken(ctx, tokens[name]), &tandemv1.GetConversationRequest{ConversationId: convID})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
@@ -172,7 +173,7 @@ func TestWhisperPrivacy(t *testing.T) {
 
 		// Search by its words.
 		for _, name := range readers {
-			got, err := c.Conversation.ListConversations(rpctest.WithToken(ctx, tokens[name]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
+			got, err := c.Conversation.ListConversations(rpcclient.WithToken(ctx, tokens[name]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 				Filter: &tandemv1.ConversationFilter{Text: secret}})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
@@ -180,7 +181,7 @@ func TestWhisperPrivacy(t *testing.T) {
 			if found := len(got.GetConversations()) == 1; found != mayReadWhisper(name) {
 				t.Errorf("%s: searching the whisper's words finds %d conversations", name, len(got.GetConversations()))
 			}
-			if got, err := c.Conversation.ListConversations(rpctest.WithToken(ctx, tokens[name]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
+			if got, err := c.Conversation.ListConversations(rpcclient.WithToken(ctx, tokens[name]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 				Filter: &tandemv1.ConversationFilter{Text: marker}}); err != nil || len(got.GetConversations()) != 1 {
 				t.Errorf("%s: searching the plain note finds %v (%v)", name, got.GetConversations(), err)
 			}
@@ -235,7 +236,7 @@ func TestWhisperBackfill(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w, convID := whisperWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		secret := rpctest.Unique("old whisper ")
 		cursor, err := c.Conversation.ListConversations(w.As("agent2"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
@@ -288,7 +289,7 @@ func TestWhisperBackfill(t *testing.T) {
 		}
 		ctx, cancel := context.WithTimeout(w.Ctx, 30*time.Second)
 		defer cancel()
-		stream, err := c.Conversation.Watch(rpctest.WithToken(ctx, w.Token("agent2")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursor.GetCursor()})
+		stream, err := c.Conversation.Watch(rpcclient.WithToken(ctx, w.Token("agent2")), &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursor.GetCursor()})
 		if err != nil {
 			t.Fatal(err)
 		}

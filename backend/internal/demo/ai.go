@@ -13,7 +13,7 @@ import (
 // documents are the demo store's help center, which the AI agent answers from.
 // documents are the demo knowledge base; url is where a store would publish
 // each (the widget links the AI agent's sources there).
-var documents = []struct{ name, url, body string }{
+var documents = []struct{ name, url, body string }{ //nolint:gochecknoglobals // read-only table
 	{"return-policy.md", "https://example.com/help/returns", `# Return policy
 
 ## Returns

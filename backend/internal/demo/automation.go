@@ -11,7 +11,7 @@ import (
 
 // rules are the demo store's automation: money matters, big carts and VIPs
 // go to people, whatever the AI agent could say.
-var rules = []automation.RuleSpec{
+var rules = []automation.RuleSpec{ //nolint:gochecknoglobals // read-only table
 	{Name: "Refunds, cancellations and disputes go to a person", Enabled: true, Trigger: automation.TriggerCustomerMessage,
 		Conditions: automation.Conditions{{Kind: automation.CondText,
 			Words: []string{"refund", "refunds", "cancel", "cancelled", "canceled", "cancellation", "chargeback", "fraud", "dispute",

@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
@@ -154,20 +155,24 @@ func Seed(ctx context.Context, svc Services, where Banner, out io.Writer) (Seede
 }
 
 func announce(out io.Writer, where Banner, d Seeded, inbox string) {
-	fmt.Fprintf(out, `
+	var b strings.Builder
+	fmt.Fprintf(&b, `
 Tandem demo is ready on http://%s
   workspace  %s (id %s, widget key %s)
   sign in    %s / %s  (owner)
              %s / %s  (agent)
 `, where.Addr, d.Workspace.Name, d.Workspace.ID, d.Workspace.PublicKey, OwnerEmail, Password, AgentEmail, Password)
 	if where.DataDir != "" {
-		fmt.Fprintf(out, "  data       %s  (kept across restarts; --demo-reset starts the demo afresh)\n", where.DataDir)
+		fmt.Fprintf(&b, "  data       %s  (kept across restarts; --demo-reset starts the demo afresh)\n", where.DataDir)
 	}
-	fmt.Fprint(out, inbox)
-	fmt.Fprintf(out, `  try        %s --list-methods http://%s
+	b.WriteString(inbox)
+	fmt.Fprintf(&b, `  try        %s --list-methods http://%s
              (from the repository root: `+"`make tools`"+` installs the pinned buf there, or use any buf on your PATH;
               README.md shows how to watch the inbox live and chat as a customer)
 `, BufCurl, where.Addr)
+	// A banner nobody can read (a closed standard output) stops nothing:
+	// the demo is seeded and the server runs.
+	_, _ = io.WriteString(out, b.String())
 }
 
 // BufCurl is the banner's buf curl command, run from the repository root.

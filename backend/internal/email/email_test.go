@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
 	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -34,7 +35,7 @@ func TestEmailInbound(t *testing.T) {
 		w := rpctest.WorldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
 			c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = smtpAddr, "mail.test", 60, 10
 		}))
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		created, err := c.Email.CreateEmailInbox(w.As("owner"), &tandemv1.CreateEmailInboxRequest{WorkspaceId: w.W1.ID,
 			Name: "Support", SupportAddress: "help@shop.example", SmtpHost: outHost, SmtpPort: int32(outPortN), //nolint:gosec // a port
 			SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE})
@@ -45,7 +46,7 @@ func TestEmailInbound(t *testing.T) {
 		if !strings.HasSuffix(to, "@mail.test") {
 			t.Fatalf("receiving address %q", to)
 		}
-		mailtest.Send(t, w.Ctx, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
+		mailtest.Send(w.Ctx, t, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
 		list, err := c.Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 			Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
 		if err != nil {
@@ -103,13 +104,13 @@ func TestEmailDemo(t *testing.T) {
 			t.Fatal("the SMTP receiver does not listen")
 		}
 	}
-	mailtest.Send(t, t.Context(), smtpAddr, "ada@example.com", banner[2], "Where is my parcel?", "It has not arrived yet.")
-	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	mailtest.Send(t.Context(), t, smtpAddr, "ada@example.com", banner[2], "Where is my parcel?", "It has not arrived yet.")
+	c := rpcclient.New(p.URL, rpcclient.GRPC)
 	login, err := c.Auth.Login(t.Context(), &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := c.Conversation.ListConversations(rpctest.WithToken(t.Context(), login.GetToken()), &tandemv1.ListConversationsRequest{
+	list, err := c.Conversation.ListConversations(rpcclient.WithToken(t.Context(), login.GetToken()), &tandemv1.ListConversationsRequest{
 		WorkspaceId: banner[1], Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
 	if err != nil {
 		t.Fatal(err)

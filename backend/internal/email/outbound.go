@@ -268,7 +268,7 @@ func deliver(ctx context.Context, inbox Inbox, to string, raw []byte) error {
 	default:
 		c = smtp.NewClient(conn)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // after QUIT, or after the error returned
 	if inbox.SMTPUsername != "" {
 		if err := c.Auth(sasl.NewPlainClient("", inbox.SMTPUsername, inbox.SMTPPassword)); err != nil {
 			return fmt.Errorf("sign in to %s: %w", addr, err)

@@ -91,7 +91,11 @@ func (r *Receiver) Serve(ctx context.Context, l net.Listener) error {
 		// go-smtp registers the listener inside Serve: when ctx ended before
 		// that, Shutdown had nothing to close and Serve would accept forever.
 		_ = l.Close()
-		<-done
+		// Serve ends with ErrServerClosed, or with the closed listener's
+		// error when the shutdown came first; anything else is news.
+		if err := <-done; err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			r.logger.WarnContext(ctx, "smtp receiver stopped", "error", err)
+		}
 		return nil
 	}
 }

@@ -78,7 +78,7 @@ func (l *crashLab) holdFlushes() (release func()) {
 	if err != nil {
 		l.t.Fatal(err)
 	}
-	if _, err := tx.Exec(`SELECT n FROM log_flushes WHERE id = 1 FOR UPDATE`); err != nil {
+	if _, err := tx.ExecContext(context.Background(), `SELECT n FROM log_flushes WHERE id = 1 FOR UPDATE`); err != nil {
 		l.t.Fatal(err)
 	}
 	release = func() { _ = tx.Rollback() }

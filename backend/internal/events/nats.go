@@ -48,7 +48,7 @@ func ConnectNATS(url string, hub *Hub, logger *slog.Logger) (*NATS, error) {
 	n := &NATS{conn: conn, logger: logger}
 	if _, err := conn.Subscribe(subjectWake+"*", func(m *nats.Msg) {
 		if len(m.Data) == 8 {
-			hub.Deliver(strings.TrimPrefix(m.Subject, subjectWake), int64(binary.BigEndian.Uint64(m.Data)))
+			hub.Deliver(strings.TrimPrefix(m.Subject, subjectWake), int64(binary.BigEndian.Uint64(m.Data))) //nolint:gosec // the sequence number's 64 bits, as published
 		}
 	}); err != nil {
 		conn.Close()
@@ -69,7 +69,7 @@ func ConnectNATS(url string, hub *Hub, logger *slog.Logger) (*NATS, error) {
 
 // PublishWake tells the other replicas that a workspace's log advanced.
 func (n *NATS) PublishWake(workspaceID string, seq int64) {
-	_ = n.conn.Publish(subjectWake+workspaceID, binary.BigEndian.AppendUint64(nil, uint64(seq)))
+	_ = n.conn.Publish(subjectWake+workspaceID, binary.BigEndian.AppendUint64(nil, uint64(seq))) //nolint:gosec // a sequence number (never negative), published as its 64 bits
 }
 
 // PublishEphemeral sends an ephemeral event to the other replicas.

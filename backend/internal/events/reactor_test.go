@@ -40,10 +40,13 @@ func TestReactorDrainSerialized(t *testing.T) {
 			mu             sync.Mutex
 			handled        []int64
 		)
-		r := events.NewReactor("test", log, nil, func(ctx context.Context, ev events.Event) error {
+		r := events.NewReactor("test", log, nil, func(_ context.Context, ev events.Event) error {
 			now := inFlight.Add(1)
 			defer inFlight.Add(-1)
-			for m := most.Load(); now > m && !most.CompareAndSwap(m, now); m = most.Load() {
+			for m := most.Load(); now > m; m = most.Load() {
+				if most.CompareAndSwap(m, now) {
+					break
+				}
 			}
 			time.Sleep(2 * time.Millisecond) // long enough for another drain to overlap
 			mu.Lock()

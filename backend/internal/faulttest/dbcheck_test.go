@@ -22,7 +22,7 @@ func checkExactlyOnce(t *testing.T, dbURL, workspaceID string, l *ledger) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	stored := map[string][]string{} // body -> ids
 	clientIDs := map[string]int{}
 	for rows.Next() {

@@ -15,8 +15,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -108,7 +107,7 @@ func TestReactorShardFailover(t *testing.T) {
 
 	// Customers write through B, one after another in each workspace, from
 	// now until a little after the takeover.
-	s := &sends{clients: rpctest.ClientsFor(b.URL, rpctest.Connect)}
+	s := &sends{clients: rpcclient.New(b.URL, rpcclient.Connect)}
 	load, stop := context.WithCancel(ctx)
 	var writers sync.WaitGroup
 	for k, w := range wss {
@@ -263,7 +262,7 @@ func TestReactorShardFailover(t *testing.T) {
 
 // failoverWorkspace is a workspace with its noting rule.
 type failoverWorkspace struct {
-	faulttest.Workspace
+	rpcclient.Workspace
 	rule string // the rule's id: its notes' author
 }
 
@@ -278,7 +277,7 @@ type customerMessage struct {
 
 // sends is what the customers sent through B, and the sends that failed.
 type sends struct {
-	clients rpctest.Clients
+	clients rpcclient.Clients
 
 	mu   sync.Mutex
 	sent []customerMessage
@@ -290,7 +289,7 @@ type sends struct {
 func (s *sends) send(ctx context.Context, k int, w failoverWorkspace, body string, atKill bool) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	v, err := faulttest.NewVisitor(ctx, s.clients, w.PublicKey, fmt.Sprintf("Customer of %d", k))
+	v, err := rpcclient.NewVisitor(ctx, s.clients, w.PublicKey, fmt.Sprintf("Customer of %d", k))
 	if err == nil {
 		_, err = v.Send(ctx, s.clients, uuid.NewString(), body)
 	}
@@ -332,12 +331,13 @@ func readReactions(ctx context.Context, db *sql.DB, wss []failoverWorkspace) (ma
 		args[i] = w.ID
 		rules[w.rule] = true
 	}
+	//nolint:gosec // placeholders only; the ids are arguments
 	rows, err := db.QueryContext(ctx, `SELECT workspace_id, conversation_id, kind, author_kind, author_id, created_at
 		FROM messages WHERE workspace_id IN (`+store.Placeholders(len(wss))+`)`, args...)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	out := map[string]reaction{}
 	for rows.Next() {
 		var ws, conv, kind, authorKind, authorID string
@@ -371,7 +371,7 @@ func readShards(ctx context.Context, db *sql.DB) ([]shardLease, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	var out []shardLease
 	for rows.Next() {
 		var shard int

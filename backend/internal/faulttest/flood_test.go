@@ -14,7 +14,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -45,12 +45,12 @@ func TestVisitorFloodRateLimited(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		client := srv.Clients(rpctest.Connect)
-		flooder, err := faulttest.NewVisitor(ctx, client, ws.PublicKey, "Flooder")
+		client := srv.Clients(rpcclient.Connect)
+		flooder, err := rpcclient.NewVisitor(ctx, client, ws.PublicKey, "Flooder")
 		if err != nil {
 			t.Fatal(err)
 		}
-		calm, err := faulttest.NewVisitor(ctx, client, ws.PublicKey, "Calm")
+		calm, err := rpcclient.NewVisitor(ctx, client, ws.PublicKey, "Calm")
 		if err != nil {
 			t.Fatal(err)
 		}

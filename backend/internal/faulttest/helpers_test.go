@@ -12,7 +12,8 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
@@ -63,7 +64,7 @@ func sharedDatabase(t *testing.T) string {
 	if dsn == "" {
 		missing(t, storetest.EnvMySQL+" is not set: replicas share a MySQL database")
 	}
-	db, err := faulttest.CreateDatabase(context.Background(), dsn, "tandem_t_fault")
+	db, err := fleet.CreateDatabase(context.Background(), dsn, "tandem_t_fault")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +74,10 @@ func sharedDatabase(t *testing.T) string {
 
 // startNATS starts a private nats-server (skipping without one), killed
 // when the test ends.
-func startNATS(t *testing.T) *faulttest.NATS {
+func startNATS(t *testing.T) *fleet.NATS {
 	t.Helper()
-	n, err := faulttest.StartNATS(t.Context())
-	if errors.Is(err, faulttest.ErrMissing) {
+	n, err := fleet.StartNATS(t.Context())
+	if errors.Is(err, fleet.ErrMissing) {
 		missing(t, "nats-server is not installed")
 	}
 	if err != nil {
@@ -94,9 +95,9 @@ func startNATS(t *testing.T) *faulttest.NATS {
 // cluster is tandemd replicas on one database, with the bootstrap owner
 // signed in and a workspace.
 type cluster struct {
-	replicas []*faulttest.Tandemd
-	owner    *faulttest.Owner
-	ws       faulttest.Workspace
+	replicas []*fleet.Tandemd
+	owner    *rpcclient.Owner
+	ws       rpcclient.Workspace
 }
 
 // startCluster starts n replicas on the database with the extra TANDEM_*
@@ -104,7 +105,7 @@ type cluster struct {
 func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *cluster {
 	t.Helper()
 	ctx := context.Background()
-	bin, err := faulttest.BuildTandemd(ctx, binDir)
+	bin, err := fleet.BuildTandemd(ctx, binDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,11 +124,11 @@ func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *c
 		for k, v := range extra {
 			env[k] = v
 		}
-		addr, err := faulttest.FreeAddr()
+		addr, err := fleet.FreeAddr(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := faulttest.StartTandemd(ctx, bin, addr, env)
+		r, err := fleet.StartTandemd(ctx, bin, addr, env)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +140,7 @@ func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *c
 		})
 		c.replicas = append(c.replicas, r)
 	}
-	if c.owner, err = faulttest.Login(ctx, c.replicas[0].URL, ownerEmail, ownerPassword); err != nil {
+	if c.owner, err = rpcclient.Login(ctx, c.replicas[0].URL, ownerEmail, ownerPassword); err != nil {
 		t.Fatal(err)
 	}
 	if c.ws, err = c.owner.CreateWorkspace(ctx, "Faults"); err != nil {
@@ -151,7 +152,7 @@ func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *c
 // cursor is the workspace's position now, for the owner.
 func (c *cluster) cursor(t *testing.T, url string) string {
 	t.Helper()
-	cur, err := faulttest.Cursor(t.Context(), url, c.owner.Token, c.ws.ID)
+	cur, err := rpcclient.Cursor(t.Context(), url, c.owner.Token, c.ws.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,12 +160,12 @@ func (c *cluster) cursor(t *testing.T, url string) string {
 }
 
 // visitors opens n widget visitors, each with a conversation, through url.
-func (c *cluster) visitors(t *testing.T, url string, n int) []*faulttest.Visitor {
+func (c *cluster) visitors(t *testing.T, url string, n int) []*rpcclient.Visitor {
 	t.Helper()
-	cl := rpctest.ClientsFor(url, rpctest.Connect)
-	out := make([]*faulttest.Visitor, n)
+	cl := rpcclient.New(url, rpcclient.Connect)
+	out := make([]*rpcclient.Visitor, n)
 	for i := range out {
-		v, err := faulttest.NewVisitor(t.Context(), cl, c.ws.PublicKey, fmt.Sprintf("Visitor %d", i))
+		v, err := rpcclient.NewVisitor(t.Context(), cl, c.ws.PublicKey, fmt.Sprintf("Visitor %d", i))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +184,7 @@ type watcher struct {
 	ended []error // why each stream ended
 }
 
-func (c *cluster) watch(t *testing.T, cursor string, protocol rpctest.Protocol, urls func() string) *watcher {
+func (c *cluster) watch(t *testing.T, cursor string, protocol rpcclient.Protocol, urls func() string) *watcher {
 	t.Helper()
 	w := &watcher{Collector: faulttest.NewCollector()}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -191,8 +192,8 @@ func (c *cluster) watch(t *testing.T, cursor string, protocol rpctest.Protocol, 
 	go func() {
 		defer close(done)
 		for ctx.Err() == nil {
-			client := rpctest.ClientsFor(urls(), protocol).Conversation
-			s := faulttest.OpenStream(ctx, client, c.owner.Token, c.ws.ID, cursor, w.OnMsg)
+			client := rpcclient.New(urls(), protocol).Conversation
+			s := rpcclient.OpenStream(ctx, client, c.owner.Token, c.ws.ID, cursor, w.OnMsg)
 			<-s.Done()
 			cursor = s.Cursor()
 			if ctx.Err() == nil {

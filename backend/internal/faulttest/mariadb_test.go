@@ -8,8 +8,8 @@ import (
 
 	"connectrpc.com/connect"
 
-	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // TestMariaDBRestartUnderLoad kills a private mariadbd (SIGKILL: no clean
@@ -23,8 +23,8 @@ func TestMariaDBRestartUnderLoad(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
 	ctx := context.Background()
-	m, err := faulttest.StartMariaDB(ctx, t.TempDir())
-	if errors.Is(err, faulttest.ErrMissing) {
+	m, err := fleet.StartMariaDB(ctx, t.TempDir())
+	if errors.Is(err, fleet.ErrMissing) {
 		missing(t, "mariadbd is not installed")
 	}
 	if err != nil {
@@ -36,7 +36,7 @@ func TestMariaDBRestartUnderLoad(t *testing.T) {
 		}
 		m.Kill()
 	})
-	db, err := faulttest.CreateDatabase(ctx, m.DSN("mysql"), "tandem")
+	db, err := fleet.CreateDatabase(ctx, m.DSN("mysql"), "tandem")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +49,7 @@ func TestMariaDBRestartUnderLoad(t *testing.T) {
 	})
 	a, b := c.replicas[0], c.replicas[1]
 	visitors := c.visitors(t, a.URL, 6)
-	w := c.watch(t, c.cursor(t, b.URL), rpctest.GRPC, func() string { return b.URL })
+	w := c.watch(t, c.cursor(t, b.URL), rpcclient.GRPC, func() string { return b.URL })
 
 	l := newLedger()
 	load, stop := context.WithCancel(ctx)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // natsOutage is how long NATS stays down.
@@ -36,10 +36,10 @@ func TestNATSDown(t *testing.T) {
 	v := c.visitors(t, a.URL, 1)[0]
 	cursor := c.cursor(t, b.URL)
 	var watchers []*watcher
-	for _, p := range rpctest.Protocols() {
+	for _, p := range rpcclient.Protocols() {
 		watchers = append(watchers, c.watch(t, cursor, p, func() string { return b.URL }))
 	}
-	client := rpctest.ClientsFor(a.URL, rpctest.GRPCWeb)
+	client := rpcclient.New(a.URL, rpcclient.GRPCWeb)
 	var sent []string
 	// roundTrip sends the next message through A and returns how long it
 	// took to reach every watcher on B.

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // TestReplicaKilledMidWrite SIGKILLs replica A while eight visitors write
@@ -28,7 +28,7 @@ func TestReplicaKilledMidWrite(t *testing.T) {
 	a, b := c.replicas[0], c.replicas[1]
 	visitors := c.visitors(t, a.URL, 8)
 	var aDead atomic.Bool
-	w := c.watch(t, c.cursor(t, a.URL), rpctest.GRPC, func() string {
+	w := c.watch(t, c.cursor(t, a.URL), rpcclient.GRPC, func() string {
 		if aDead.Load() {
 			return b.URL
 		}

@@ -21,7 +21,8 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // slowReader is an agent's stream whose client stops reading at its first
@@ -32,14 +33,14 @@ import (
 type slowReader struct {
 	*faulttest.Collector
 	gate   chan struct{}
-	stream *faulttest.Stream
+	stream *rpcclient.Stream
 }
 
 func (c *cluster) slowReader(t *testing.T, url, cursor string) *slowReader {
 	t.Helper()
 	r := &slowReader{Collector: faulttest.NewCollector(), gate: make(chan struct{})}
-	client := tandemv1connect.NewConversationServiceClient(smallBufferClient(), url, rpctest.ClientOptions(rpctest.Connect)...)
-	r.stream = faulttest.OpenStream(t.Context(), client, c.owner.Token, c.ws.ID, cursor, func(m *tandemv1.WatchResponse, at time.Time) {
+	client := tandemv1connect.NewConversationServiceClient(smallBufferClient(), url, rpcclient.ClientOptions(rpcclient.Connect)...)
+	r.stream = rpcclient.OpenStream(t.Context(), client, c.owner.Token, c.ws.ID, cursor, func(m *tandemv1.WatchResponse, at time.Time) {
 		if m.GetEvent() != nil {
 			<-r.gate
 		}
@@ -94,12 +95,12 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	senders := c.visitors(t, r.URL, 8)
 	cursor := c.cursor(t, r.URL)
 	fast := []*watcher{
-		c.watch(t, cursor, rpctest.GRPC, func() string { return r.URL }),
-		c.watch(t, cursor, rpctest.Connect, func() string { return r.URL }),
+		c.watch(t, cursor, rpcclient.GRPC, func() string { return r.URL }),
+		c.watch(t, cursor, rpcclient.Connect, func() string { return r.URL }),
 	}
 	pauser, stuck := c.slowReader(t, r.URL, cursor), c.slowReader(t, r.URL, cursor)
 	watching := func() float64 {
-		n, err := faulttest.Metric(t.Context(), r.MetricsURL, "tandem_rpc_streams_active", `ConversationService/Watch`)
+		n, err := fleet.Metric(t.Context(), r.MetricsURL, "tandem_rpc_streams_active", `ConversationService/Watch`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,11 +110,11 @@ func TestSlowConsumerCutOff(t *testing.T) {
 		t.Fatalf("%v Watch streams open, want 4", n)
 	}
 
-	flood := &flooder{t: t, senders: senders, client: rpctest.ClientsFor(r.URL, rpctest.Connect), fast: fast}
+	flood := &flooder{t: t, senders: senders, client: rpcclient.New(r.URL, rpcclient.Connect), fast: fast}
 	start := time.Now()
 	flood.send(400) // 6 MB: more than the stalled streams' buffers hold
 	took := time.Since(start)
-	rss1, err := faulttest.RSS(r.Pid())
+	rss1, err := fleet.RSS(r.Pid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,13 +141,13 @@ func TestSlowConsumerCutOff(t *testing.T) {
 			t.Logf("the flood took %v, so the stalled stream may have been cut at the transport: %v", took, err)
 		}
 	}
-	resumed := faulttest.OpenStream(t.Context(), rpctest.ClientsFor(r.URL, rpctest.GRPC).Conversation,
+	resumed := rpcclient.OpenStream(t.Context(), rpcclient.New(r.URL, rpcclient.GRPC).Conversation,
 		c.owner.Token, c.ws.ID, pauser.stream.Cursor(), pauser.OnMsg)
 	defer resumed.Close()
 
 	// The stuck stream still blocks: 6 MB more must not grow the server.
 	flood.send(400)
-	rss2, err := faulttest.RSS(r.Pid())
+	rss2, err := fleet.RSS(r.Pid())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +168,7 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	stuck.release()
 	<-stuck.stream.Done()
 	t.Logf("stuck stream ended by the server with %v", stuck.stream.Err())
-	again := faulttest.OpenStream(t.Context(), rpctest.ClientsFor(r.URL, rpctest.GRPC).Conversation,
+	again := rpcclient.OpenStream(t.Context(), rpcclient.New(r.URL, rpcclient.GRPC).Conversation,
 		c.owner.Token, c.ws.ID, stuck.stream.Cursor(), stuck.OnMsg)
 	defer again.Close()
 
@@ -189,8 +190,8 @@ func TestSlowConsumerCutOff(t *testing.T) {
 // that each reaches the fast watchers promptly.
 type flooder struct {
 	t       *testing.T
-	senders []*faulttest.Visitor
-	client  rpctest.Clients
+	senders []*rpcclient.Visitor
+	client  rpcclient.Clients
 	fast    []*watcher
 
 	mu    sync.Mutex

@@ -11,7 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // ledger is what the writers were told: every message acknowledged, with
@@ -51,11 +51,11 @@ func (l *ledger) summary() string {
 // messages one after another, through the replica url(attempt) names, and
 // retries a failed send with the same client id until it is acknowledged
 // (or a minute passes).
-func (l *ledger) write(ctx context.Context, visitors []*faulttest.Visitor, pause time.Duration, url func(attempt int) string) func() {
+func (l *ledger) write(ctx context.Context, visitors []*rpcclient.Visitor, pause time.Duration, url func(attempt int) string) func() {
 	var wg sync.WaitGroup
 	for i, v := range visitors {
 		wg.Go(func() {
-			clients := map[string]rpctest.Clients{}
+			clients := map[string]rpcclient.Clients{}
 			for n := 0; ctx.Err() == nil; n++ {
 				body, clientID := fmt.Sprintf("v%d-%04d", i, n), uuid.NewString()
 				attempt := 0
@@ -69,7 +69,7 @@ func (l *ledger) write(ctx context.Context, visitors []*faulttest.Visitor, pause
 					attempt++
 					c, ok := clients[u]
 					if !ok {
-						c = rpctest.ClientsFor(u, rpctest.Connect)
+						c = rpcclient.New(u, rpcclient.Connect)
 						clients[u] = c
 					}
 					m, err := v.Send(ctx, c, clientID, body)

@@ -44,7 +44,7 @@ func (f *File) Sent() bool { return f.MessageID.Valid }
 // accepted maps each accepted content type, as sniffed, to the type the file
 // is served with. Anything else (HTML, SVG, scripts, executables, archives)
 // is refused.
-var accepted = map[string]string{
+var accepted = map[string]string{ //nolint:gochecknoglobals // read-only table
 	"application/pdf": "application/pdf",
 	"image/png":       "image/png",
 	"image/jpeg":      "image/jpeg",
@@ -118,7 +118,7 @@ func (f *File) Attachment() conversation.Attachment {
 // extensions lists, for each type a file is served with, the extensions a
 // name of that type may end in; the first is the one given to a name that
 // ends in none of them.
-var extensions = map[string][]string{
+var extensions = map[string][]string{ //nolint:gochecknoglobals // read-only table
 	"application/pdf": {".pdf"},
 	"image/png":       {".png"},
 	"image/jpeg":      {".jpg", ".jpeg", ".jpe", ".jfif"},

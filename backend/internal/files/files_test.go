@@ -3,6 +3,7 @@ package files_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"image"
 	"image/png"
 	"io"
@@ -17,7 +18,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -25,7 +26,7 @@ import (
 // upload is one POST /files answer.
 type upload struct {
 	status int
-	file   struct{ Id, Name, ContentType string }
+	file   struct{ ID, Name, ContentType string }
 	code   string // the Connect error code, if it failed
 	msg    string
 }
@@ -33,7 +34,7 @@ type upload struct {
 func (w *world) upload(token, conversationID, clientID, name string, body []byte) upload {
 	w.T.Helper()
 	q := url.Values{"conversation_id": {conversationID}, "client_id": {clientID}, "name": {name}}
-	req, err := http.NewRequest(http.MethodPost, w.Srv.URL+"/files?"+q.Encode(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(w.Ctx, http.MethodPost, w.Srv.URL+"/files?"+q.Encode(), bytes.NewReader(body))
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -45,7 +46,7 @@ func (w *world) upload(token, conversationID, clientID, name string, body []byte
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	u := upload{status: resp.StatusCode}
 	if resp.StatusCode == http.StatusOK {
@@ -58,7 +59,7 @@ func (w *world) upload(token, conversationID, clientID, name string, body []byte
 		if err := json.Unmarshal(raw, &f); err != nil {
 			w.T.Fatalf("upload answer %s: %v", raw, err)
 		}
-		u.file.Id, u.file.Name, u.file.ContentType = f.ID, f.Name, f.ContentType
+		u.file.ID, u.file.Name, u.file.ContentType = f.ID, f.Name, f.ContentType
 		return u
 	}
 	var e struct{ Code, Message string }
@@ -70,7 +71,7 @@ func (w *world) upload(token, conversationID, clientID, name string, body []byte
 // download fetches a file and returns the status, headers and body.
 func (w *world) download(token, id string) (int, http.Header, []byte) {
 	w.T.Helper()
-	req, _ := http.NewRequest(http.MethodGet, w.Srv.URL+"/files/"+id, nil)
+	req, _ := http.NewRequestWithContext(w.Ctx, http.MethodGet, w.Srv.URL+"/files/"+id, nil)
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
@@ -78,7 +79,7 @@ func (w *world) download(token, id string) (int, http.Header, []byte) {
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, resp.Header, body
 }
@@ -104,12 +105,12 @@ func TestFiles(t *testing.T) {
 			if up.status != http.StatusOK || up.file.ContentType != "image/png" || up.file.Name != "receipt.png" {
 				t.Fatalf("upload = %+v", up)
 			}
-			c := w.Srv.Clients(rpctest.Connect)
-			if _, err := c.Conversation.SendMessage(rpctest.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}}); err != nil {
+			c := w.Srv.Clients(rpcclient.Connect)
+			if _, err := c.Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
+				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.ID}}); err != nil {
 				t.Fatal(err)
 			}
-			hist, err := c.Widget.ListMessages(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
+			hist, err := c.Widget.ListMessages(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMessagesRequest{ConversationId: conv.ID})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,10 +120,10 @@ func TestFiles(t *testing.T) {
 					seen = a
 				}
 			}
-			if seen == nil || seen.GetId() != up.file.Id || seen.GetSizeBytes() != int64(len(pic)) {
+			if seen == nil || seen.GetId() != up.file.ID || seen.GetSizeBytes() != int64(len(pic)) {
 				t.Fatalf("customer history attachment = %v", seen)
 			}
-			status, h, body := w.download(w.VisitorToken, up.file.Id)
+			status, h, body := w.download(w.VisitorToken, up.file.ID)
 			if status != http.StatusOK || !bytes.Equal(body, pic) {
 				t.Fatalf("download = %d, %d bytes", status, len(body))
 			}
@@ -138,8 +139,8 @@ func TestFiles(t *testing.T) {
 				t.Errorf("CSP = %q", h.Get("Content-Security-Policy"))
 			}
 			// A second send of the same file is refused: it is no longer pending.
-			_, err = c.Conversation.SendMessage(rpctest.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}})
+			_, err = c.Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
+				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.ID}})
 			expectInvalid(t, err, "file_ids")
 		})
 
@@ -183,12 +184,12 @@ func TestFiles(t *testing.T) {
 
 		t.Run("downloads are for those who may see the conversation", func(t *testing.T) {
 			up := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "photo.png", pic)
-			c := w.Srv.Clients(rpctest.Connect)
-			if _, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.Id}}); err != nil {
+			c := w.Srv.Clients(rpcclient.Connect)
+			if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+				ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{up.file.ID}}); err != nil {
 				t.Fatal(err)
 			}
-			if status, _, _ := w.download(agent, up.file.Id); status != http.StatusOK {
+			if status, _, _ := w.download(agent, up.file.ID); status != http.StatusOK {
 				t.Errorf("agent of the workspace: %d", status)
 			}
 			_, _, missingBody := w.download(w.Token("w2owner"), uuid.NewString())
@@ -197,12 +198,12 @@ func TestFiles(t *testing.T) {
 				"another visitor":            w.TokenOf(w.Other),
 				"removed member":             w.Token("removed"),
 			} {
-				status, _, body := w.download(token, up.file.Id)
+				status, _, body := w.download(token, up.file.ID)
 				if status != http.StatusNotFound || !bytes.Equal(body, missingBody) {
 					t.Errorf("%s: %d %s, want the missing file's 404 %s", who, status, body, missingBody)
 				}
 			}
-			if status, _, _ := w.download("", up.file.Id); status != http.StatusUnauthorized {
+			if status, _, _ := w.download("", up.file.ID); status != http.StatusUnauthorized {
 				t.Errorf("no credentials: %d", status)
 			}
 			// Uploading into another workspace's conversation is not possible either.
@@ -214,14 +215,14 @@ func TestFiles(t *testing.T) {
 
 		t.Run("an unsent upload is its uploader's alone", func(t *testing.T) {
 			up := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "draft.png", pic)
-			if status, _, _ := w.download(agent, up.file.Id); status != http.StatusNotFound {
+			if status, _, _ := w.download(agent, up.file.ID); status != http.StatusNotFound {
 				t.Errorf("agent sees an unsent upload: %d", status)
 			}
-			if status, _, _ := w.download(w.VisitorToken, up.file.Id); status != http.StatusOK {
+			if status, _, _ := w.download(w.VisitorToken, up.file.ID); status != http.StatusOK {
 				t.Errorf("uploader cannot see their upload: %d", status)
 			}
-			_, err := w.Srv.Clients(rpctest.Connect).Conversation.SendMessage(rpctest.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
-				ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "mine now", FileIds: []string{up.file.Id}})
+			_, err := w.Srv.Clients(rpcclient.Connect).Conversation.SendMessage(rpcclient.WithToken(w.Ctx, agent), &tandemv1.SendMessageRequest{
+				ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "mine now", FileIds: []string{up.file.ID}})
 			expectInvalid(t, err, "file_ids")
 		})
 
@@ -234,7 +235,7 @@ func TestFiles(t *testing.T) {
 			}
 			wg.Wait()
 			for _, up := range ups {
-				if up.status != http.StatusOK || up.file.Id != ups[0].file.Id {
+				if up.status != http.StatusOK || up.file.ID != ups[0].file.ID {
 					t.Fatalf("retries answered %+v and %+v", ups[0], up)
 				}
 			}
@@ -246,7 +247,7 @@ func TestFiles(t *testing.T) {
 			objects := 0
 			iter := w.Srv.Files.Bucket().List(nil)
 			for {
-				if _, err := iter.Next(w.Ctx); err == io.EOF {
+				if _, err := iter.Next(w.Ctx); errors.Is(err, io.EOF) {
 					break
 				} else if err != nil {
 					t.Fatal(err)

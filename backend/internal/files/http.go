@@ -174,7 +174,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // read to the end, or the client went away
 	hd := w.Header()
 	hd.Set("Content-Type", f.ContentType)
 	hd.Set("Content-Length", strconv.FormatInt(f.Size, 10))

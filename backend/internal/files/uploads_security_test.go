@@ -15,6 +15,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -37,7 +38,7 @@ func TestSecurityServedNameMatchesType(t *testing.T) {
 				t.Errorf("%s: upload = %+v, want the name %s", name, up, want)
 				continue
 			}
-			status, h, _ := w.download(w.VisitorToken, up.file.Id)
+			status, h, _ := w.download(w.VisitorToken, up.file.ID)
 			if status != http.StatusOK || h.Get("Content-Disposition") != "attachment; filename="+want ||
 				!strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
 				t.Errorf("%s: download %d, %q, %q", name, status, h.Get("Content-Disposition"), h.Get("Content-Type"))
@@ -54,7 +55,7 @@ func (w *world) storedFiles() (objects, rows int) {
 	w.T.Helper()
 	iter := w.Srv.Files.Bucket().List(&blob.ListOptions{Prefix: "ws/" + w.W1.ID + "/"})
 	for {
-		if _, err := iter.Next(w.Ctx); err == io.EOF {
+		if _, err := iter.Next(w.Ctx); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
 			w.T.Fatal(err)
@@ -74,7 +75,7 @@ func (w *world) storedFiles() (objects, rows int) {
 // refuses uploads before anything is written.
 func TestSecurityUploadLimits(t *testing.T) {
 	t.Parallel()
-	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	defaults, err := config.Load(t.Context(), nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,14 +138,14 @@ func TestSecurityUploadLimits(t *testing.T) {
 			w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) { c.UploadPendingTTL = time.Second }))
 			conv := w.Conversation(w.Visitor)
 			sent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "sent.txt", textFile(10))
-			if _, err := w.Srv.Clients(rpctest.Connect).Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken),
-				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{sent.file.Id}}); err != nil {
+			if _, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken),
+				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{sent.file.ID}}); err != nil {
 				t.Fatal(err)
 			}
 			unsent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "unsent.txt", textFile(10))
 			deadline := time.Now().Add(15 * time.Second)
 			for {
-				status, _, _ := w.download(w.VisitorToken, unsent.file.Id)
+				status, _, _ := w.download(w.VisitorToken, unsent.file.ID)
 				if status == http.StatusNotFound {
 					break
 				}
@@ -153,7 +154,7 @@ func TestSecurityUploadLimits(t *testing.T) {
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			if status, _, _ := w.download(w.VisitorToken, sent.file.Id); status != http.StatusOK {
+			if status, _, _ := w.download(w.VisitorToken, sent.file.ID); status != http.StatusOK {
 				t.Errorf("a sent file was swept: %d", status)
 			}
 		})
@@ -173,7 +174,7 @@ func TestSecurityUploadLimits(t *testing.T) {
 				t.Errorf("%d objects, %d rows after a refused upload", objects, rows)
 			}
 			// The database still takes writes: the chat goes on.
-			if _, err := w.Srv.Clients(rpctest.Connect).Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken),
+			if _, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken),
 				&tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "still here"}); err != nil {
 				t.Errorf("send after a refused upload: %v", err)
 			}
@@ -194,7 +195,7 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 		if early.status != http.StatusOK {
 			t.Fatalf("upload while files are on = %+v", early)
 		}
-		off := workspace.DefaultWidget
+		off := workspace.DefaultWidget()
 		off.AllowFiles = false
 		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &off); err != nil {
 			t.Fatal(err)
@@ -203,14 +204,14 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 			up.code != "permission_denied" || !strings.Contains(up.msg, "files are turned off") {
 			t.Errorf("customer upload with files off = %+v, want 403", up)
 		}
-		c := w.Srv.Clients(rpctest.Connect)
-		_, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
-			ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{early.file.Id}})
+		c := w.Srv.Clients(rpcclient.Connect)
+		_, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+			ConversationId: conv.ID, ClientId: uuid.NewString(), FileIds: []string{early.file.ID}})
 		if connect.CodeOf(err) != connect.CodePermissionDenied || !strings.Contains(err.Error(), "files are turned off") {
 			t.Errorf("customer send of an earlier upload with files off = %v, want PermissionDenied", err)
 		}
 		// Text still goes through, and agents still send files.
-		if _, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+		if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
 			ConversationId: conv.ID, ClientId: uuid.NewString(), Body: "no file then"}); err != nil {
 			t.Errorf("text send: %v", err)
 		}
@@ -221,7 +222,8 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 		if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, conv.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &workspace.DefaultWidget); err != nil {
+		defaults := workspace.DefaultWidget()
+		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &defaults); err != nil {
 			t.Fatal(err)
 		}
 		for who, token := range map[string]string{"customer": w.VisitorToken, "agent": agent} {
@@ -238,7 +240,7 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 // configured number of conversations open; beyond either, ResourceExhausted.
 func TestSecurityWidgetAbuseLimits(t *testing.T) {
 	t.Parallel()
-	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	defaults, err := config.Load(t.Context(), nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +255,7 @@ func TestSecurityWidgetAbuseLimits(t *testing.T) {
 			c.WidgetMaxOpenConversations = 2
 		})
 		w := worldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		var tokens []string
 		for i := range 4 {
 			s, err := c.Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey})
@@ -270,7 +272,7 @@ func TestSecurityWidgetAbuseLimits(t *testing.T) {
 			}
 		}
 
-		ctx := rpctest.WithToken(w.Ctx, tokens[0])
+		ctx := rpcclient.WithToken(w.Ctx, tokens[0])
 		start := func(clientID string) (*tandemv1.StartConversationResponse, error) {
 			return c.Widget.StartConversation(ctx, &tandemv1.StartConversationRequest{ClientId: clientID, Body: "hello"})
 		}
@@ -297,7 +299,7 @@ func TestSecurityWidgetAbuseLimits(t *testing.T) {
 			t.Errorf("start after closing one: %v", err)
 		}
 		// Another visitor has places of their own.
-		if _, err := c.Widget.StartConversation(rpctest.WithToken(w.Ctx, tokens[1]), &tandemv1.StartConversationRequest{
+		if _, err := c.Widget.StartConversation(rpcclient.WithToken(w.Ctx, tokens[1]), &tandemv1.StartConversationRequest{
 			ClientId: uuid.NewString(), Body: "hi"}); err != nil {
 			t.Errorf("another visitor's start: %v", err)
 		}

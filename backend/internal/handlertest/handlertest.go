@@ -39,6 +39,8 @@ type Caller struct {
 	Scope *access.Scope
 }
 
+// WrapUnary calls as the Caller, and maps an error to its Connect code as
+// the server's error interceptor does.
 func (c *Caller) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 		resp, err := next(access.WithScope(access.WithPrincipal(ctx, c.P), c.Scope), req)
@@ -50,10 +52,13 @@ func (c *Caller) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 	}
 }
 
+// WrapStreamingClient leaves client streams as they are.
 func (c *Caller) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
 	return next
 }
 
+// WrapStreamingHandler leaves streaming handlers as they are: the handler
+// tests call unary RPCs only.
 func (c *Caller) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return next
 }

@@ -148,10 +148,10 @@ func sentences(text string) []string {
 		start = end
 	}
 	for i := 0; i < len(rs); i++ {
-		switch r := rs[i]; {
-		case r == '\n':
+		switch rs[i] {
+		case '\n':
 			add(i + 1)
-		case r == '.' || r == '!' || r == '?' || r == '…':
+		case '.', '!', '?', '…':
 			j := i + 1
 			for j < len(rs) && strings.ContainsRune(`"')]”’»`, rs[j]) {
 				j++

@@ -13,7 +13,7 @@ import (
 // quotes it and never hands it to a model, and admins see it flagged.
 // The patterns look for the shapes such text takes (in the languages most
 // documents here are written in), not for particular sentences.
-var instructionPatterns = []struct {
+var instructionPatterns = []struct { //nolint:gochecknoglobals // read-only table
 	re     *regexp.Regexp
 	reason string
 }{
@@ -63,10 +63,10 @@ func FlagReason(text string) string {
 // stems may start or end a longer word; the short words must stand alone
 // ("ai" is in most words).
 var (
-	instructionStems = []string{"ignor", "disregard", "forget", "override", "bypass", "prompt", "instruction",
+	instructionStems = []string{"ignor", "disregard", "forget", "override", "bypass", "prompt", "instruction", //nolint:gochecknoglobals // read-only table
 		"assistant", "chatbot", "model", "llm", "a.i.", "pretend", "reveal", "persona", "role", "olvida", "oublie",
 		"vergiss", "esque", "asistente", "assistent", "system"}
-	instructionShort = []string{"ai", "ia", "ki", "bot"}
+	instructionShort = []string{"ai", "ia", "ki", "bot"} //nolint:gochecknoglobals // read-only table
 )
 
 // mayInstruct reports whether lower-cased text has an instruction word,

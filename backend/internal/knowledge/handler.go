@@ -95,13 +95,13 @@ func (h *Handler) SearchKnowledge(ctx context.Context, req *tandemv1.SearchKnowl
 // ToProto converts a document for the API.
 func ToProto(d Document) *tandemv1.KnowledgeDocument {
 	return &tandemv1.KnowledgeDocument{Id: d.ID, WorkspaceId: d.WorkspaceID, Title: d.Title, Filename: d.Filename,
-		Format: formatToProto(d.Format), SizeBytes: d.SizeBytes, ChunkCount: int32(d.ChunkCount), CreatedBy: d.CreatedBy,
-		Language: d.Language, FlaggedChunkCount: int32(d.FlaggedChunkCount),
+		Format: formatToProto(d.Format), SizeBytes: d.SizeBytes, ChunkCount: int32(d.ChunkCount), CreatedBy: d.CreatedBy, //nolint:gosec // chunks of one document, bounded by the upload size
+		Language: d.Language, FlaggedChunkCount: int32(d.FlaggedChunkCount), //nolint:gosec // chunks of one document, bounded by the upload size
 		CreateTimeMs: d.CreatedAt, UpdateTimeMs: d.UpdatedAt, SourceUrl: d.SourceURL}
 }
 
 func chunkToProto(c Chunk) *tandemv1.KnowledgeChunk {
-	return &tandemv1.KnowledgeChunk{Id: c.ID(), DocumentId: c.DocumentID, Position: int32(c.Position), Heading: c.Heading, Text: c.Text,
+	return &tandemv1.KnowledgeChunk{Id: c.ID(), DocumentId: c.DocumentID, Position: int32(c.Position), Heading: c.Heading, Text: c.Text, //nolint:gosec // positions in one document, bounded by the upload size
 		FlagReason: c.FlagReason}
 }
 

@@ -36,7 +36,7 @@ const (
 
 // fields are the indexed fields of a passage; each is indexed once per
 // language as "<field>_<language>", with that language's analyzer.
-var fields = []string{"text", "heading", "title", "question"}
+var fields = []string{"text", "heading", "title", "question"} //nolint:gochecknoglobals // read-only table
 
 // indexBatch is the number of chunks indexed per bleve batch.
 const indexBatch = 1000

@@ -30,7 +30,7 @@ import (
 // analyzers are the languages whose passages are indexed with their own
 // analyzer (stop words and stemming), by ISO 639-1 code. A document in any
 // other language, or too short to tell, is indexed as fallbackLanguage.
-var analyzers = map[string]string{
+var analyzers = map[string]string{ //nolint:gochecknoglobals // read-only table
 	"da": da.AnalyzerName, "de": de.AnalyzerName, "en": en.AnalyzerName, "es": es.AnalyzerName,
 	"fi": fi.AnalyzerName, "fr": fr.AnalyzerName, "it": it.AnalyzerName, "nl": nl.AnalyzerName,
 	"no": no.AnalyzerName, "pl": pl.AnalyzerName, "pt": pt.AnalyzerName, "ru": ru.AnalyzerName,
@@ -44,7 +44,7 @@ const fallbackLanguage = "en"
 // detectable are the languages the detector may answer: those with an
 // analyzer. Keeping to them makes short texts far less often mistaken for
 // a language nobody writes here.
-var detectable = map[whatlanggo.Lang]bool{
+var detectable = map[whatlanggo.Lang]bool{ //nolint:gochecknoglobals // read-only table
 	whatlanggo.Dan: true, whatlanggo.Deu: true, whatlanggo.Eng: true, whatlanggo.Spa: true, whatlanggo.Fin: true,
 	whatlanggo.Fra: true, whatlanggo.Ita: true, whatlanggo.Nld: true, whatlanggo.Nob: true, whatlanggo.Pol: true,
 	whatlanggo.Por: true, whatlanggo.Rus: true, whatlanggo.Swe: true, whatlanggo.Tur: true,
@@ -94,7 +94,7 @@ func DetectLanguage(text string) string {
 }
 
 // stopWords are each language's stop words (bleve's lists).
-var stopWords = sync.OnceValue(func() map[string]analysis.TokenMap {
+var stopWords = sync.OnceValue(func() map[string]analysis.TokenMap { //nolint:gochecknoglobals // built once on first use, read-only after
 	cache := registry.NewCache()
 	out := map[string]analysis.TokenMap{}
 	for lang := range analyzers {
@@ -106,7 +106,7 @@ var stopWords = sync.OnceValue(func() map[string]analysis.TokenMap {
 })
 
 // letterHints are letters (and marks) that only some languages write.
-var letterHints = map[rune][]string{
+var letterHints = map[rune][]string{ //nolint:gochecknoglobals // read-only table
 	'ñ': {"es"}, '¿': {"es"}, '¡': {"es"}, 'ã': {"pt"}, 'õ': {"pt"}, 'ç': {"pt", "fr", "tr"}, 'ß': {"de"},
 	'ä': {"de", "sv", "fi"}, 'ö': {"de", "sv", "fi", "tr"}, 'ü': {"de", "tr"}, 'è': {"fr", "it"}, 'ê': {"fr", "pt"},
 	'à': {"fr", "it", "pt"}, 'ù': {"fr", "it"}, 'œ': {"fr"}, 'å': {"sv", "da", "no"}, 'ø': {"da", "no"},

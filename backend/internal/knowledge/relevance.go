@@ -127,7 +127,7 @@ func (st *termStats) set(text string) map[string]bool {
 // and how a passage holds one: "how long" asks for a duration, "how much"
 // for an amount. A question asking for one is covered better by the
 // passage that has one; the kind is a concept of the question.
-var answerKinds = []struct {
+var answerKinds = []struct { //nolint:gochecknoglobals // read-only table
 	name  string
 	asks  *regexp.Regexp
 	holds *regexp.Regexp
@@ -544,7 +544,7 @@ const (
 )
 
 // continuation starts a sentence that leans on the one before.
-var continuation = []string{"this ", "that ", "it ", "they ", "these ", "those ", "then ", "also ", "however", "but ",
+var continuation = []string{"this ", "that ", "it ", "they ", "these ", "those ", "then ", "also ", "however", "but ", //nolint:gochecknoglobals // read-only table
 	"otherwise", "if so", "in that case", "esto ", "eso ", "también ", "sin embargo", "cela ", "ceci ", "ensuite",
 	"cependant", "dies", "das ", "außerdem", "jedoch"}
 
@@ -680,7 +680,7 @@ func editDistance(a, b string, limit int) int {
 
 // plain holds one termStats (without passages) per language, for analyzing
 // text outside any workspace's index.
-var plain = sync.OnceValue(func() map[string]*termStats {
+var plain = sync.OnceValue(func() map[string]*termStats { //nolint:gochecknoglobals // built once on first use, read-only after
 	m := indexMapping()
 	out := map[string]*termStats{}
 	for lang, name := range analyzers {

@@ -169,7 +169,7 @@ func eachIndexRow(ctx context.Context, q store.Querier, workspaceID string, fn f
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
+	defer func() { _ = rows.Close() }()
 	for rows.Next() {
 		var r indexRow
 		if err := rows.StructScan(&r); err != nil {

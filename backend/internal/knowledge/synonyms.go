@@ -4,7 +4,7 @@ package knowledge
 // for the same thing, which every workspace has; a workspace adds its own
 // (bot settings). Each group is a handful of words or phrases, matched
 // after analysis (so "parcel" also meets "parcels").
-var DefaultSynonyms = [][]string{
+var DefaultSynonyms = [][]string{ //nolint:gochecknoglobals // read-only table
 	{"refund", "money back", "reimburse", "reimbursement"},
 	{"parcel", "package", "shipment", "delivery"},
 	{"cost", "price", "fee", "charge", "how much"},

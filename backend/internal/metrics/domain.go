@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 )
 
@@ -42,13 +41,13 @@ type Domain struct {
 }
 
 // responseBuckets span seconds to days.
-var responseBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600}
+var responseBuckets = []float64{5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600} //nolint:gochecknoglobals // read-only table
 
 // NewDomain registers the inbox metrics. With workspaceName every metric
 // also has a workspace label (the workspace's name: only for operators with
-// few workspaces); without, every known label value starts at zero (so that
-// dashboards show 0, not "no data").
-func NewDomain(reg prometheus.Registerer, workspaceName func(ctx context.Context, id string) (string, error)) *Domain {
+// few workspaces); without, every known label value (labels) starts at zero
+// (so that dashboards show 0, not "no data").
+func NewDomain(reg prometheus.Registerer, labels Labels, workspaceName func(ctx context.Context, id string) (string, error)) *Domain {
 	extra := func(labels ...string) []string {
 		if workspaceName != nil {
 			return append(labels, "workspace")
@@ -85,16 +84,16 @@ func NewDomain(reg prometheus.Registerer, workspaceName func(ctx context.Context
 	if workspaceName != nil {
 		return d
 	}
-	for _, ch := range []string{conversation.ChannelWeb, conversation.ChannelAPI, conversation.ChannelEmail} {
+	for _, ch := range labels.Channels {
 		d.conversations.WithLabelValues(ch)
 	}
 	for _, o := range []string{"ai_resolved", "agent"} {
 		d.closed.WithLabelValues(o)
 	}
-	for _, r := range conversation.HandoffReasons() {
-		d.handoffs.WithLabelValues(string(r))
+	for _, r := range labels.HandoffReasons {
+		d.handoffs.WithLabelValues(r)
 	}
-	for _, a := range []string{conversation.AuthorCustomer, conversation.AuthorAgent, conversation.AuthorBot, conversation.AuthorSystem} {
+	for _, a := range labels.Authors {
 		d.messages.WithLabelValues(a)
 	}
 	for _, m := range []string{"llm", "extractive", "small_talk"} {
@@ -141,7 +140,7 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	default:
 		return nil
 	}
-	var pl conversation.Payload
+	var pl payload
 	if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 		return fmt.Errorf("decode event: %w", err)
 	}
@@ -150,7 +149,7 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	// A person taking a conversation from the AI agent is a handoff too
 	// (agent_takeover), recorded on the assignment or the state change it
 	// is: one count for each handoff ListHandoffs lists.
-	if r := pl.Data[conversation.DataHandoff]; r != "" && ev.Type != events.ConversationHandoff {
+	if r := pl.Data[dataHandoff]; r != "" && ev.Type != events.ConversationHandoff {
 		d.handoffs.WithLabelValues(l(r)...).Inc()
 	}
 	switch ev.Type {
@@ -159,9 +158,9 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 			d.conversations.WithLabelValues(l(c.Channel)...).Inc()
 		}
 	case events.ConversationStateChanged:
-		if pl.Data["to"] == string(conversation.StateClosed) && c != nil {
+		if pl.Data["to"] == stateClosed && c != nil {
 			outcome := "agent"
-			if pl.Data["from"] == string(conversation.StateBot) && c.HandoffReason == "" {
+			if pl.Data["from"] == stateBot && c.HandoffReason == "" {
 				outcome = "ai_resolved"
 			}
 			d.closed.WithLabelValues(l(outcome)...).Inc()
@@ -170,7 +169,7 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	case events.ConversationHandoff:
 		d.handoffs.WithLabelValues(l(pl.Data["reason"])...).Inc()
 	case events.MessageCreated:
-		if m := pl.Message; m != nil && m.Kind == conversation.KindText {
+		if m := pl.Message; m != nil && m.Kind == kindText {
 			d.messages.WithLabelValues(l(m.AuthorKind)...).Inc()
 			if m.Meta.Bot != nil {
 				d.botReplies.WithLabelValues(l(m.Meta.Bot.Method)...).Inc()

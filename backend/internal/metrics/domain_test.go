@@ -18,7 +18,8 @@ import (
 func TestHandoffsCounted(t *testing.T) {
 	t.Parallel()
 	reg := prometheus.NewRegistry()
-	d := NewDomain(reg, nil)
+	d := NewDomain(reg, Labels{HandoffReasons: []string{string(conversation.HandoffCustomerRequest), string(conversation.HandoffLowConfidence),
+		string(conversation.HandoffAgentTakeover)}}, nil)
 	conv := &conversation.Conversation{ID: "c", WorkspaceID: "w", State: conversation.StateActive}
 	for _, ev := range []struct {
 		typ  events.Type

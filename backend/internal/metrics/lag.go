@@ -105,7 +105,7 @@ func (l *lag) query(ctx context.Context, q string, args ...any) ([]lagRow, error
 	if err != nil {
 		return nil, fmt.Errorf("read reactor lag: %w", err)
 	}
-	defer rs.Close()
+	defer func() { _ = rs.Close() }()
 	var out []lagRow
 	for rs.Next() {
 		var r lagRow

@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
 	"github.com/tandem-inbox/tandem/backend/internal/bot"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -26,7 +27,7 @@ func TestTakeoverMetric(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet) // only the test drains the reactors
 		w := rpctest.BotWorld(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 
 		takenOver, a := w.Ask("Do you ship to Canada?")
 		answered, b := w.Ask("How long does standard shipping take?")
@@ -94,7 +95,7 @@ func TestReactorLagWhenOff(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet) // the reactors run only when the test drains them
 		w := rpctest.BotWorld(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		lag := func(reactor string) float64 {
 			t.Helper()
 			v, ok := rpctest.Find(rpctest.Scrape(t, srv), "tandem_reactor_lag_events", map[string]string{"reactor": reactor})

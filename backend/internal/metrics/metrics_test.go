@@ -17,7 +17,7 @@ import (
 // process and in the real tandemd binary.
 func TestSecurityMetricsOwnListener(t *testing.T) {
 	t.Parallel()
-	cfg, err := config.Load(nil, func(string) string { return "" }, nil)
+	cfg, err := config.Load(t.Context(), nil, func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func TestSecurityMetricsOwnListener(t *testing.T) {
 		t.Errorf("default metrics address %q is not on loopback", cfg.MetricsAddr)
 	}
 	for _, env := range []map[string]string{{"TANDEM_METRICS_ADDR": "off"}, {"TANDEM_METRICS_ADDR": "127.0.0.1:8080"}} {
-		cfg, err := config.Load(nil, func(k string) string { return env[k] }, nil)
+		cfg, err := config.Load(t.Context(), nil, func(k string) string { return env[k] }, nil)
 		if env["TANDEM_METRICS_ADDR"] == "off" && (err != nil || cfg.MetricsAddr != "") {
 			t.Errorf("metrics-addr off: %q, %v", cfg.MetricsAddr, err)
 		}

@@ -17,7 +17,7 @@ var _ tandemv1connect.NotificationServiceHandler = (*Handler)(nil)
 // NewHandler returns the NotificationService handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-var typeToProto = map[string]tandemv1.NotificationType{
+var typeToProto = map[string]tandemv1.NotificationType{ //nolint:gochecknoglobals // read-only table
 	NewConversation: tandemv1.NotificationType_NOTIFICATION_TYPE_NEW_CONVERSATION,
 	Assigned:        tandemv1.NotificationType_NOTIFICATION_TYPE_ASSIGNED,
 	Handoff:         tandemv1.NotificationType_NOTIFICATION_TYPE_HANDOFF,

@@ -44,7 +44,7 @@ const (
 )
 
 // Types lists every type.
-var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT, Whisper,
+var Types = []string{NewConversation, Assigned, Handoff, Mention, NewMessage, SLAWarning, SLABreach, CSAT, Whisper, //nolint:gochecknoglobals // read-only table
 	NeedsAttention}
 
 // ReactorName names the notify reactor (its cursors).

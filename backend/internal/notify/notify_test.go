@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -28,7 +29,7 @@ func TestNotifications(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		everyone := []string{"owner", "admin", "supervisor", "agent"}
 
 		// The agent watches; the stream must carry their notifications only.
@@ -84,7 +85,7 @@ func TestNotifications(t *testing.T) {
 		if _, err := c.Conversation.JoinConversation(w.As("supervisor"), &tandemv1.JoinConversationRequest{ConversationId: open.ID}); err != nil {
 			t.Fatal(err)
 		}
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		if _, err := c.Widget.SendMessage(vctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: open.ID,
 			ClientId: uuid.NewString(), Body: "where is my parcel?"}); err != nil {
 			t.Fatal(err)
@@ -172,7 +173,7 @@ func TestNotifications(t *testing.T) {
 				t.Errorf("the agent's stream carried %v", d)
 			}
 		}
-		_, err = c.Notification.ListNotifications(rpctest.WithToken(w.Ctx, w.Keys["admin"]), &tandemv1.ListNotificationsRequest{WorkspaceId: w.W1.ID})
+		_, err = c.Notification.ListNotifications(rpcclient.WithToken(w.Ctx, w.Keys["admin"]), &tandemv1.ListNotificationsRequest{WorkspaceId: w.W1.ID})
 		rpctest.WantCode(t, err, connect.CodeFailedPrecondition)
 	})
 }
@@ -183,9 +184,9 @@ func TestCSAT(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		conv := w.Conversation(w.Visitor)
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		if _, err := c.Conversation.ClaimConversation(w.As("agent"), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -209,7 +210,7 @@ func TestCSAT(t *testing.T) {
 		if n := w.Notified(conv.ID, "agent"); !slices.Contains(n["agent"], notify.CSAT) {
 			t.Errorf("the owner was not told of the rating: %v", n["agent"])
 		}
-		_, err = c.Widget.RateConversation(rpctest.WithToken(w.Ctx, w.TokenOf(w.Other)), &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 1})
+		_, err = c.Widget.RateConversation(rpcclient.WithToken(w.Ctx, w.TokenOf(w.Other)), &tandemv1.RateConversationRequest{ConversationId: conv.ID, Rating: 1})
 		rpctest.WantCode(t, err, connect.CodeNotFound)
 	})
 }
@@ -222,7 +223,7 @@ func TestGroupTransferNotifies(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.WorldOn(t, rpctest.Start(t, opts, rpctest.Quiet)) // only the test drains the reactors
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		w.Users["agent2"] = w.NewUser("agent2")
 		w.Join(w.W1, w.Users["agent2"], access.RoleAgent)
 		g := w.Group(w.W1)

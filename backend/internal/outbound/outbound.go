@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
 	"syscall"
 	"time"
 )
@@ -25,7 +24,7 @@ import (
 var ErrRefused = errors.New("destination address is not allowed")
 
 // blocked lists the ranges no outbound call may reach unless allowlisted.
-var blocked = mustPrefixes(
+var blocked = mustPrefixes( //nolint:gochecknoglobals // parsed once, read-only
 	"0.0.0.0/8",          // "this network", 0.0.0.0
 	"10.0.0.0/8",         // private
 	"100.64.0.0/10",      // CGNAT
@@ -66,28 +65,6 @@ func mustPrefixes(ss ...string) []netip.Prefix {
 		out[i] = netip.MustParsePrefix(s)
 	}
 	return out
-}
-
-// ParseAllow reads an allowlist: comma-separated CIDR prefixes or single
-// addresses ("127.0.0.1, 10.20.0.0/16").
-func ParseAllow(s string) ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	for _, f := range strings.Split(s, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		if p, err := netip.ParsePrefix(f); err == nil {
-			out = append(out, p.Masked())
-			continue
-		}
-		a, err := netip.ParseAddr(f)
-		if err != nil {
-			return nil, fmt.Errorf("%q is not an address or a CIDR prefix", f)
-		}
-		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
-	}
-	return out, nil
 }
 
 // Allowed reports whether a call may connect to the address: a public
@@ -144,7 +121,7 @@ func NewClient(opts Options) *http.Client {
 		opts.Timeout = 10 * time.Second
 	}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
+		Control: func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrRefused, address)

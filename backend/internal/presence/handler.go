@@ -34,14 +34,14 @@ var _ tandemv1connect.PresenceServiceHandler = (*Handler)(nil)
 // NewHandler returns the PresenceService handler.
 func NewHandler(svc *Service, deps Deps) *Handler { return &Handler{svc: svc, deps: deps} }
 
-var statusToProto = map[Status]tandemv1.PresenceStatus{
+var statusToProto = map[Status]tandemv1.PresenceStatus{ //nolint:gochecknoglobals // read-only table
 	Online: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE, Away: tandemv1.PresenceStatus_PRESENCE_STATUS_AWAY,
 	Offline: tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE,
 }
 
 func toProto(a Agent, name string, open int) *tandemv1.AgentStatus {
-	return &tandemv1.AgentStatus{UserId: a.UserID, DisplayName: name, Status: statusToProto[a.Status], MaxChats: int32(a.MaxChats),
-		Skills: a.Skills(), OpenChats: int32(open), StatusChangeTimeMs: a.StatusChangedAt}
+	return &tandemv1.AgentStatus{UserId: a.UserID, DisplayName: name, Status: statusToProto[a.Status], MaxChats: int32(a.MaxChats), //nolint:gosec // set through the API as an int32
+		Skills: a.Skills(), OpenChats: int32(open), StatusChangeTimeMs: a.StatusChangedAt} //nolint:gosec // an agent's open chats, far below 2^31
 }
 
 // SetPresence implements PresenceService.SetPresence.

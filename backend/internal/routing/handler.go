@@ -16,12 +16,12 @@ var _ tandemv1connect.RoutingServiceHandler = (*Handler)(nil)
 // NewHandler returns the RoutingService handler.
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
-var modes = map[Mode]tandemv1.RoutingMode{Off: tandemv1.RoutingMode_ROUTING_MODE_OFF,
+var modes = map[Mode]tandemv1.RoutingMode{Off: tandemv1.RoutingMode_ROUTING_MODE_OFF, //nolint:gochecknoglobals // read-only table
 	Balanced: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, RoundRobin: tandemv1.RoutingMode_ROUTING_MODE_ROUND_ROBIN}
 
 func toProto(st Settings) *tandemv1.RoutingSettings {
-	return &tandemv1.RoutingSettings{Mode: modes[st.Mode], ReplyTimeoutSeconds: int32(st.ReplyTimeoutSeconds),
-		MaxReroutes: int32(st.MaxReroutes)}
+	return &tandemv1.RoutingSettings{Mode: modes[st.Mode], ReplyTimeoutSeconds: int32(st.ReplyTimeoutSeconds), //nolint:gosec // set through the API as int32s
+		MaxReroutes: int32(st.MaxReroutes)} //nolint:gosec // set through the API as an int32
 }
 
 // GetRoutingSettings implements RoutingService.GetRoutingSettings.

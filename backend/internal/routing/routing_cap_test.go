@@ -15,6 +15,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -40,17 +41,17 @@ func TestRerouteCap(t *testing.T) {
 			s.Routing.SetClock(func() time.Time { return time.Now().Add(30 * time.Second) })
 		}
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		admin := w.As("admin")
 
 		got, err := c.Routing.GetRoutingSettings(admin, &tandemv1.GetRoutingSettingsRequest{WorkspaceId: w.W1.ID})
 		if err != nil || got.GetSettings().GetMaxReroutes() != 3 {
 			t.Fatalf("default settings %v (%v), want max_reroutes 3", got, err)
 		}
-		settings := func(max *int32) *tandemv1.RoutingSettings {
+		settings := func(most *int32) *tandemv1.RoutingSettings {
 			t.Helper()
 			resp, err := c.Routing.UpdateRoutingSettings(admin, &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.W1.ID,
-				Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, ReplyTimeoutSeconds: 20, MaxReroutes: max})
+				Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, ReplyTimeoutSeconds: 20, MaxReroutes: most})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +83,7 @@ func TestRerouteCap(t *testing.T) {
 			if on {
 				status = tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
 			}
-			if _, err := c.Presence.SetPresence(rpctest.WithToken(w.Ctx, tokens[id]), &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID,
+			if _, err := c.Presence.SetPresence(rpcclient.WithToken(w.Ctx, tokens[id]), &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID,
 				Status: status}); err != nil {
 				t.Fatal(err)
 			}
@@ -231,7 +232,7 @@ func TestRerouteCap(t *testing.T) {
 			t.Fatalf("the supervisor's notifications %v lack NEEDS_ATTENTION", list.GetNotifications())
 		}
 		// An agent takes it: the flag is gone, on the stream too.
-		claimed, err := c.Conversation.ClaimConversation(rpctest.WithToken(w.Ctx, tokens[agents[1]]),
+		claimed, err := c.Conversation.ClaimConversation(rpcclient.WithToken(w.Ctx, tokens[agents[1]]),
 			&tandemv1.ClaimConversationRequest{ConversationId: bounced.ID})
 		if err != nil || claimed.GetConversation().GetNeedsAttention() {
 			t.Fatalf("claimed: %v %v", claimed, err)

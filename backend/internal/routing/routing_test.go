@@ -10,6 +10,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -24,7 +25,7 @@ func TestRoutingFairness(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		tokens := w.AgentTokens(5)
 		var ids []string
 		for id := range tokens {
@@ -32,7 +33,7 @@ func TestRoutingFairness(t *testing.T) {
 		}
 		capacity := map[string]int{}
 		for i, id := range ids {
-			ctx := rpctest.WithToken(w.Ctx, tokens[id])
+			ctx := rpcclient.WithToken(w.Ctx, tokens[id])
 			capacity[id] = i + 1
 			if _, err := c.Presence.SetAgentSettings(ctx, &tandemv1.SetAgentSettingsRequest{WorkspaceId: w.W1.ID, MaxChats: int32(i + 1)}); err != nil {
 				t.Fatal(err)
@@ -114,13 +115,13 @@ func TestRoutingFairness(t *testing.T) {
 
 		// The agent with capacity 1 answers and closes their chat: they get the next.
 		solo := ids[0]
-		mine, err := c.Conversation.ListConversations(rpctest.WithToken(w.Ctx, tokens[solo]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
+		mine, err := c.Conversation.ListConversations(rpcclient.WithToken(w.Ctx, tokens[solo]), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 			Filter: &tandemv1.ConversationFilter{Assignee: tandemv1.ConversationFilter_ASSIGNEE_ME}})
 		if err != nil || len(mine.GetConversations()) != 1 {
 			t.Fatalf("solo's chats: %v %v", mine, err)
 		}
 		first := mine.GetConversations()[0].GetId()
-		soloCtx := rpctest.WithToken(w.Ctx, tokens[solo])
+		soloCtx := rpcclient.WithToken(w.Ctx, tokens[solo])
 		if _, err := c.Conversation.SendMessage(soloCtx, &tandemv1.SendMessageRequest{ConversationId: first, ClientId: uuid.NewString(), Body: "Hello!"}); err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +175,7 @@ func TestRoutingLoop(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) { c.RoutingInterval = 50 * time.Millisecond })
 	w := rpctest.WorldOn(t, srv)
-	c := srv.Clients(rpctest.Connect)
+	c := srv.Clients(rpcclient.Connect)
 	if _, err := c.Presence.SetPresence(w.As("agent"), &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
 		t.Fatal(err)
 	}
@@ -204,11 +205,11 @@ func TestRoutingSkillsAndGroupLimits(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		tokens := w.AgentTokens(2)
 		var german, english string
 		for id, token := range tokens {
-			ctx := rpctest.WithToken(w.Ctx, token)
+			ctx := rpcclient.WithToken(w.Ctx, token)
 			skills := []string{"en", "billing"}
 			if german == "" {
 				german, skills = id, []string{"de", "en"}

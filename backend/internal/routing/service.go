@@ -168,11 +168,11 @@ func (s *Service) Route(ctx context.Context, workspaceID string) (int, error) {
 		var g *group
 		if conv.GroupID != "" {
 			if g = groups[conv.GroupID]; g == nil {
-				ids, max, err := s.groups(ctx, conv.GroupID)
+				ids, most, err := s.groups(ctx, conv.GroupID)
 				if err != nil {
 					return assigned, err
 				}
-				g = &group{members: map[string]bool{}, max: max}
+				g = &group{members: map[string]bool{}, max: most}
 				for _, id := range ids {
 					g.members[id] = true
 				}

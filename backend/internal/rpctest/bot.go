@@ -10,12 +10,13 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // The AI agent: a world with a knowledge base, asking it and reading its answers.
 
 // KnowledgeBase is the fixture knowledge base: a small store's help center.
-var KnowledgeBase = map[string]string{
+var KnowledgeBase = map[string]string{ //nolint:gochecknoglobals // read-only table
 	"returns.md": `# Return policy
 
 ## Returns
@@ -51,7 +52,7 @@ Supplier invoices are paid net 30 by bank transfer.`,
 func BotWorld(t *testing.T, srv *Server) *World {
 	t.Helper()
 	w := WorldOn(t, srv)
-	c := srv.Clients(Connect)
+	c := srv.Clients(rpcclient.Connect)
 	for name, body := range KnowledgeBase {
 		if _, err := c.Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 			Filename: name, Content: []byte(body)}); err != nil {

@@ -36,7 +36,7 @@ func ParseMetrics(t *testing.T, text string) ([]Sample, map[string]string) {
 			continue
 		}
 		s := Sample{Labels: map[string]string{}}
-		rest := line
+		var rest string
 		if i, j := strings.IndexByte(line, '{'), strings.LastIndexByte(line, '}'); i >= 0 && j > i {
 			s.Name, rest = line[:i], line[j+1:]
 			for _, m := range labelPair.FindAllStringSubmatch(line[i+1:j], -1) {

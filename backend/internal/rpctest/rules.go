@@ -9,6 +9,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // Rules: building automation rules and running the rule engine in W1.
@@ -16,7 +17,7 @@ import (
 // Rule creates a rule in W1 as its admin, through the API.
 func (w *World) Rule(spec *tandemv1.RuleSpec) *tandemv1.Rule {
 	w.T.Helper()
-	resp, err := w.Srv.Clients(Connect).Automation.CreateRule(w.As("admin"),
+	resp, err := w.Srv.Clients(rpcclient.Connect).Automation.CreateRule(w.As("admin"),
 		&tandemv1.CreateRuleRequest{WorkspaceId: w.W1.ID, Rule: spec})
 	if err != nil {
 		w.T.Fatalf("create rule %q: %v", spec.GetName(), err)

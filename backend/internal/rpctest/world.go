@@ -13,13 +13,15 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/account"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
+// TestPassword is the password of every user a World makes.
 const TestPassword = "correct horse battery"
 
-var serial atomic.Int64
+var serial atomic.Int64 //nolint:gochecknoglobals // names unique across the whole test binary
 
 // Unique returns a string no other call in this test binary returns.
 func Unique(prefix string) string { return fmt.Sprintf("%s%d", prefix, serial.Add(1)) }
@@ -177,7 +179,7 @@ func (w *World) Token(name string) string {
 }
 
 // As returns a context calling with the named user's fresh session.
-func (w *World) As(name string) context.Context { return WithToken(w.Ctx, w.Token(name)) }
+func (w *World) As(name string) context.Context { return rpcclient.WithToken(w.Ctx, w.Token(name)) }
 
 // Group creates a group in ws.
 func (w *World) Group(ws workspace.Workspace) workspace.Group {
@@ -196,7 +198,7 @@ func (w *World) Group(ws workspace.Workspace) workspace.Group {
 // SLA is the conversation's SLA as an agent reads it.
 func (w *World) SLA(conversationID string) *tandemv1.ConversationSla {
 	w.T.Helper()
-	got, err := w.Srv.Clients(Connect).Conversation.GetConversation(w.As("agent"), &tandemv1.GetConversationRequest{ConversationId: conversationID})
+	got, err := w.Srv.Clients(rpcclient.Connect).Conversation.GetConversation(w.As("agent"), &tandemv1.GetConversationRequest{ConversationId: conversationID})
 	if err != nil {
 		w.T.Fatal(err)
 	}

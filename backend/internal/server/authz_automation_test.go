@@ -8,6 +8,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
@@ -55,35 +56,35 @@ func automationFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.AutomationService/CreateRule": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.CreateRule(ctx, &tandemv1.CreateRuleRequest{WorkspaceId: id, Rule: ruleSpec()})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/ListRules": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.ListRules(ctx, &tandemv1.ListRulesRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/UpdateRule": func(tg target) call {
 			id := w.automationRule(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.UpdateRule(ctx, &tandemv1.UpdateRuleRequest{RuleId: id, Rule: ruleSpec()})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/DeleteRule": func(tg target) call {
 			id := w.automationRule(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.DeleteRule(ctx, &tandemv1.DeleteRuleRequest{RuleId: id})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/ReorderRules": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				var ids []string
 				if tg == own { // the current order, whatever it is
 					rs, err := w.Srv.Automation.Rules(w.Ctx, id)
@@ -100,62 +101,62 @@ func automationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.AutomationService/CreateCustomAction": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.CreateCustomAction(ctx, &tandemv1.CreateCustomActionRequest{WorkspaceId: id, Action: buttonSpec()})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/ListCustomActions": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.ListCustomActions(ctx, &tandemv1.ListCustomActionsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/UpdateCustomAction": func(tg target) call {
 			id := w.customAction(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.UpdateCustomAction(ctx, &tandemv1.UpdateCustomActionRequest{CustomActionId: id, Action: buttonSpec()})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/DeleteCustomAction": func(tg target) call {
 			id := w.customAction(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.DeleteCustomAction(ctx, &tandemv1.DeleteCustomActionRequest{CustomActionId: id})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/ListWebhookDeliveries": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.ListWebhookDeliveries(ctx, &tandemv1.ListWebhookDeliveriesRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/DryRunRule": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.DryRunRule(ctx, &tandemv1.DryRunRuleRequest{WorkspaceId: id, Rule: ruleSpec()})
 				return err
 			}
 		},
 		"/tandem.v1.AutomationService/RedeliverWebhook": func(tg target) call {
 			id := w.webhookDelivery(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Automation.RedeliverWebhook(ctx, &tandemv1.RedeliverWebhookRequest{DeliveryId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/ListCustomActions": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.ListCustomActions(ctx, &tandemv1.WidgetServiceListCustomActionsRequest{})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/PressCustomAction": func(tg target) call {
 			conv, action := w.visitorTarget(tg), w.customAction(own)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.PressCustomAction(ctx, &tandemv1.PressCustomActionRequest{ConversationId: conv, CustomActionId: action})
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
@@ -34,40 +35,40 @@ func botFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.BotService/GetBotSettings": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Bot.GetBotSettings(ctx, &tandemv1.GetBotSettingsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.BotService/UpdateBotSettings": func(tg target) call {
 			id, name := w.targetWorkspace(tg), rpctest.Unique("Bot ")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Bot.UpdateBotSettings(ctx, &tandemv1.UpdateBotSettingsRequest{WorkspaceId: id, Name: &name})
 				return err
 			}
 		},
 		"/tandem.v1.BotService/ListHandoffs": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Bot.ListHandoffs(ctx, &tandemv1.ListHandoffsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/UpdateVisitor": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.UpdateVisitor(ctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"cart_total": "42"}})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/GetWidgetConfig": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.GetWidgetConfig(ctx, &tandemv1.GetWidgetConfigRequest{})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/RequestHuman": func(tg target) call {
 			id := w.visitorTarget(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.RequestHuman(ctx, &tandemv1.RequestHumanRequest{ConversationId: id})
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
@@ -17,7 +18,7 @@ func cannedFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.CannedResponseService/CreateCannedResponse": func(tg target) call {
 			id, shortcut := w.targetWorkspace(tg), rpctest.Unique("reply-")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Canned.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: id,
 					Shortcut: shortcut, Title: "Refunds", Body: "Hi {{customer.name}}"})
 				return err
@@ -25,21 +26,21 @@ func cannedFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.CannedResponseService/ListCannedResponses": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Canned.ListCannedResponses(ctx, &tandemv1.ListCannedResponsesRequest{WorkspaceId: id, Query: "ref"})
 				return err
 			}
 		},
 		"/tandem.v1.CannedResponseService/UpdateCannedResponse": func(tg target) call {
 			id, title := w.cannedResponse(tg), rpctest.Unique("title ")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Canned.UpdateCannedResponse(ctx, &tandemv1.UpdateCannedResponseRequest{CannedResponseId: id, Title: &title})
 				return err
 			}
 		},
 		"/tandem.v1.CannedResponseService/DeleteCannedResponse": func(tg target) call {
 			id := w.cannedResponse(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Canned.DeleteCannedResponse(ctx, &tandemv1.DeleteCannedResponseRequest{CannedResponseId: id})
 				return err
 			}
@@ -49,7 +50,7 @@ func cannedFixtures(w *world) map[string]func(tg target) call {
 			if tg == own {
 				conv = w.Conversation(w.Visitor).ID
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Canned.RenderCannedResponse(ctx, &tandemv1.RenderCannedResponseRequest{CannedResponseId: id, ConversationId: conv})
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -75,7 +76,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		Err() error
 		Close() error
 	}) error {
-		defer stream.Close()
+		defer func() { _ = stream.Close() }()
 		if stream.Receive() {
 			return nil
 		}
@@ -84,49 +85,49 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.ConversationService/ListConversations": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.ListConversations(ctx, &tandemv1.ListConversationsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/GetConversation": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.GetConversation(ctx, &tandemv1.GetConversationRequest{ConversationId: id})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/SendMessage": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.SendMessage(ctx, &tandemv1.SendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "hi"})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/AddNote": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.AddNote(ctx, &tandemv1.AddNoteRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "note"})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/SetTyping": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.SetTyping(ctx, &tandemv1.SetTypingRequest{ConversationId: id, Typing: true})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/MarkRead": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.MarkRead(ctx, &tandemv1.MarkReadRequest{ConversationId: id})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/CloseConversation": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.CloseConversation(ctx, &tandemv1.CloseConversationRequest{ConversationId: id})
 				return err
 			}
@@ -142,7 +143,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 					w.T.Fatal(err)
 				}
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.ReopenConversation(ctx, &tandemv1.ReopenConversationRequest{ConversationId: conv.ID})
 				return err
 			}
@@ -150,14 +151,14 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.ConversationService/SnoozeConversation": func(tg target) call {
 			id := agentConv(tg).ID
 			until := time.Now().Add(time.Hour).UnixMilli()
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.SnoozeConversation(ctx, &tandemv1.SnoozeConversationRequest{ConversationId: id, UntilTimeMs: until})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/Watch": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
 				stream, err := c.Conversation.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: id})
@@ -169,14 +170,14 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.ConversationService/ClaimConversation": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.ClaimConversation(ctx, &tandemv1.ClaimConversationRequest{ConversationId: id})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/AssignConversation": func(tg target) call {
 			id, user := agentConv(tg).ID, w.Users["agent"].ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.AssignConversation(ctx, &tandemv1.AssignConversationRequest{ConversationId: id, UserId: user})
 				return err
 			}
@@ -192,7 +193,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 					w.T.Fatal(err)
 				}
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.UnassignConversation(ctx, &tandemv1.UnassignConversationRequest{ConversationId: conv.ID})
 				return err
 			}
@@ -203,7 +204,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 			if tg == own || tg == colleagues {
 				group = w.Group(w.W1).ID
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.TransferConversation(ctx, &tandemv1.TransferConversationRequest{ConversationId: conv.ID,
 					To: &tandemv1.TransferConversationRequest_GroupId{GroupId: group}, Note: "billing question"})
 				return err
@@ -211,27 +212,27 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.ConversationService/TakeOverConversation": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.TakeOverConversation(ctx, &tandemv1.TakeOverConversationRequest{ConversationId: id})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/SetPriority": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.SetPriority(ctx, &tandemv1.SetPriorityRequest{ConversationId: id, Priority: tandemv1.Priority_PRIORITY_HIGH})
 				return err
 			}
 		}, "/tandem.v1.ConversationService/SetRequiredSkills": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.SetRequiredSkills(ctx, &tandemv1.SetRequiredSkillsRequest{ConversationId: id, Skills: []string{"de"}})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/TagConversation": func(tg target) call {
 			conv, tag := agentConv(tg), w.Tag(w.W1)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.TagConversation(ctx, &tandemv1.TagConversationRequest{ConversationId: conv.ID, TagId: tag})
 				return err
 			}
@@ -243,14 +244,14 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 					w.T.Fatal(err)
 				}
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.UntagConversation(ctx, &tandemv1.UntagConversationRequest{ConversationId: conv.ID, TagId: tag})
 				return err
 			}
 		},
 		"/tandem.v1.ConversationService/JoinConversation": func(tg target) call {
 			id := agentConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.JoinConversation(ctx, &tandemv1.JoinConversationRequest{ConversationId: id})
 				return err
 			}
@@ -263,63 +264,63 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 						conv.ID, w.Users[name].ID, w.W1.ID)
 				}
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Conversation.LeaveConversation(ctx, &tandemv1.LeaveConversationRequest{ConversationId: conv.ID})
 				return err
 			}
 		},
 		"/tandem.v1.ContactService/GetContact": func(tg target) call {
 			id := contactOf(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Contact.GetContact(ctx, &tandemv1.GetContactRequest{ContactId: id})
 				return err
 			}
 		},
 		"/tandem.v1.ContactService/UpdateContact": func(tg target) call {
 			id, name := contactOf(tg), rpctest.Unique("renamed ")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Contact.UpdateContact(ctx, &tandemv1.UpdateContactRequest{ContactId: id, Name: &name})
 				return err
 			}
 		},
 		"/tandem.v1.ContactService/SearchContacts": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Contact.SearchContacts(ctx, &tandemv1.SearchContactsRequest{WorkspaceId: id, Query: "visitor"})
 				return err
 			}
 		},
 		"/tandem.v1.PresenceService/SetPresence": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Presence.SetPresence(ctx, &tandemv1.SetPresenceRequest{WorkspaceId: id, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE})
 				return err
 			}
 		},
 		"/tandem.v1.PresenceService/SetAgentSettings": func(tg target) call {
 			id, user := wsID(tg), w.Users["supervisor"].ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Presence.SetAgentSettings(ctx, &tandemv1.SetAgentSettingsRequest{WorkspaceId: id, UserId: user, MaxChats: 3, Skills: []string{"en"}})
 				return err
 			}
 		},
 		"/tandem.v1.PresenceService/ListAgents": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Presence.ListAgents(ctx, &tandemv1.ListAgentsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.RoutingService/GetRoutingSettings": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Routing.GetRoutingSettings(ctx, &tandemv1.GetRoutingSettingsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.RoutingService/UpdateRoutingSettings": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				// Off, so that the matrix's own conversations stay unrouted.
 				_, err := c.Routing.UpdateRoutingSettings(ctx, &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: id, Mode: tandemv1.RoutingMode_ROUTING_MODE_OFF})
 				return err
@@ -327,21 +328,21 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.TagService/CreateTag": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Tag.CreateTag(ctx, &tandemv1.CreateTagRequest{WorkspaceId: id, Name: rpctest.Unique("tag "), Color: "#e11d48"})
 				return err
 			}
 		},
 		"/tandem.v1.TagService/ListTags": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Tag.ListTags(ctx, &tandemv1.ListTagsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.TagService/CountTags": func(tg target) call {
 			id := wsID(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Tag.CountTags(ctx, &tandemv1.CountTagsRequest{WorkspaceId: id})
 				return err
 			}
@@ -349,53 +350,53 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.TagService/UpdateTag": func(tg target) call {
 			id := tagOf(tg)
 			name := rpctest.Unique("renamed ")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Tag.UpdateTag(ctx, &tandemv1.UpdateTagRequest{TagId: id, Name: &name})
 				return err
 			}
 		},
 		"/tandem.v1.TagService/DeleteTag": func(tg target) call {
 			id := tagOf(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Tag.DeleteTag(ctx, &tandemv1.DeleteTagRequest{TagId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/StartSession": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/StartConversation": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.StartConversation(ctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/ListMyConversations": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.ListMyConversations(ctx, &tandemv1.ListMyConversationsRequest{})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/SendMessage": func(tg target) call {
 			id := visitorConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.SendMessage(ctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "hi"})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/ListMessages": func(tg target) call {
 			id := visitorConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.ListMessages(ctx, &tandemv1.ListMessagesRequest{ConversationId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/Watch": func(tg target) call {
 			id := visitorConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 				defer cancel()
 				stream, err := c.Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: id})
@@ -407,14 +408,14 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.WidgetService/SetTyping": func(tg target) call {
 			id := visitorConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.SetTyping(ctx, &tandemv1.WidgetServiceSetTypingRequest{ConversationId: id, Typing: true})
 				return err
 			}
 		},
 		"/tandem.v1.WidgetService/CloseConversation": func(tg target) call {
 			id := visitorConv(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.CloseConversation(ctx, &tandemv1.WidgetServiceCloseConversationRequest{ConversationId: id})
 				return err
 			}

@@ -8,6 +8,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/email"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
@@ -27,7 +28,7 @@ func init() {
 			return map[string]func(tg target) call{
 				"/tandem.v1.EmailService/CreateEmailInbox": func(tg target) call {
 					id, address := w.targetWorkspace(tg), rpctest.Unique("help")+"@shop.example"
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Email.CreateEmailInbox(ctx, &tandemv1.CreateEmailInboxRequest{WorkspaceId: id, Name: "Support",
 							SupportAddress: address, SmtpHost: "smtp.example.com", SmtpPort: 587,
 							SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_STARTTLS})
@@ -36,28 +37,28 @@ func init() {
 				},
 				"/tandem.v1.EmailService/ListEmailInboxes": func(tg target) call {
 					id := w.targetWorkspace(tg)
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Email.ListEmailInboxes(ctx, &tandemv1.ListEmailInboxesRequest{WorkspaceId: id})
 						return err
 					}
 				},
 				"/tandem.v1.EmailService/GetEmailInbox": func(tg target) call {
 					id := w.emailInbox(tg)
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Email.GetEmailInbox(ctx, &tandemv1.GetEmailInboxRequest{EmailInboxId: id})
 						return err
 					}
 				},
 				"/tandem.v1.EmailService/UpdateEmailInbox": func(tg target) call {
 					id, name := w.emailInbox(tg), rpctest.Unique("Support ")
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Email.UpdateEmailInbox(ctx, &tandemv1.UpdateEmailInboxRequest{EmailInboxId: id, Name: &name})
 						return err
 					}
 				},
 				"/tandem.v1.EmailService/DeleteEmailInbox": func(tg target) call {
 					id := w.emailInbox(tg)
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Email.DeleteEmailInbox(ctx, &tandemv1.DeleteEmailInboxRequest{EmailInboxId: id})
 						return err
 					}

@@ -5,7 +5,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // The knowledge-gaps report: admins, who write the documents, read it.
@@ -18,7 +18,7 @@ func init() {
 			return map[string]func(tg target) call{
 				"/tandem.v1.BotService/ListKnowledgeGaps": func(tg target) call {
 					id := w.targetWorkspace(tg)
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Bot.ListKnowledgeGaps(ctx, &tandemv1.ListKnowledgeGapsRequest{WorkspaceId: id})
 						return err
 					}

@@ -11,6 +11,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -41,7 +42,7 @@ func knowledgeFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.KnowledgeService/UploadDocument": func(tg target) call {
 			id, content := w.targetWorkspace(tg), []byte("# Returns\n\nReturn any item within 30 days. "+rpctest.Unique("v"))
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Knowledge.UploadDocument(ctx, &tandemv1.UploadDocumentRequest{WorkspaceId: id, Filename: "returns.md",
 					Content: content, ClientId: uuid.NewString()})
 				return err
@@ -49,21 +50,21 @@ func knowledgeFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.KnowledgeService/ListDocuments": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Knowledge.ListDocuments(ctx, &tandemv1.ListDocumentsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.KnowledgeService/GetDocument": func(tg target) call {
 			id := w.knowledgeDocument(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Knowledge.GetDocument(ctx, &tandemv1.GetDocumentRequest{DocumentId: id})
 				return err
 			}
 		},
 		"/tandem.v1.KnowledgeService/ReplaceDocument": func(tg target) call {
 			id, content := w.knowledgeDocument(tg), []byte("# Returns\n\nNow 60 days. "+rpctest.Unique("v"))
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Knowledge.ReplaceDocument(ctx, &tandemv1.ReplaceDocumentRequest{DocumentId: id, Filename: "returns.md",
 					Content: content})
 				return err
@@ -71,14 +72,14 @@ func knowledgeFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.KnowledgeService/DeleteDocument": func(tg target) call {
 			id := w.knowledgeDocument(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Knowledge.DeleteDocument(ctx, &tandemv1.DeleteDocumentRequest{DocumentId: id})
 				return err
 			}
 		},
 		"/tandem.v1.KnowledgeService/SearchKnowledge": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Knowledge.SearchKnowledge(ctx, &tandemv1.SearchKnowledgeRequest{WorkspaceId: id, Query: "return an item"})
 				return err
 			}
@@ -119,7 +120,7 @@ func TestKnowledgeUploadSize(t *testing.T) {
 		}
 		doc.WriteString("Return any item within thirty days of delivery, unused and in its original box.\n\n")
 	}
-	for _, p := range rpctest.Protocols() {
+	for _, p := range rpcclient.Protocols() {
 		resp, err := srv.Clients(p).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 			Filename: "big.md", Content: []byte(doc.String())})
 		if err != nil {
@@ -130,18 +131,18 @@ func TestKnowledgeUploadSize(t *testing.T) {
 		}
 	}
 	huge := make([]byte, 8<<20+1)
-	_, err := srv.Clients(rpctest.Connect).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
+	_, err := srv.Clients(rpcclient.Connect).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 		Filename: "huge.txt", Content: huge})
 	if connect.CodeOf(err) != connect.CodeInvalidArgument {
 		t.Errorf("upload over 8 MiB: %v, want InvalidArgument", err)
 	}
-	_, err = srv.Clients(rpctest.GRPC).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
+	_, err = srv.Clients(rpcclient.GRPC).Knowledge.UploadDocument(w.As("admin"), &tandemv1.UploadDocumentRequest{WorkspaceId: w.W1.ID,
 		Filename: "huge.txt", Content: make([]byte, 11<<20)})
 	if connect.CodeOf(err) != connect.CodeResourceExhausted {
 		t.Errorf("request over 10 MiB: %v, want ResourceExhausted", err)
 	}
 	// Other services keep the general limit.
-	_, err = srv.Clients(rpctest.Connect).Canned.CreateCannedResponse(w.As("admin"), &tandemv1.CreateCannedResponseRequest{
+	_, err = srv.Clients(rpcclient.Connect).Canned.CreateCannedResponse(w.As("admin"), &tandemv1.CreateCannedResponseRequest{
 		WorkspaceId: w.W1.ID, Shortcut: "big", Title: "Big", Body: strings.Repeat("x", 2<<20)})
 	if connect.CodeOf(err) != connect.CodeResourceExhausted {
 		t.Errorf("2 MiB canned response: %v, want ResourceExhausted", err)

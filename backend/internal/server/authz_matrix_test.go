@@ -15,6 +15,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -252,7 +253,7 @@ func (p policy) expect(c caller, tg target) connect.Code {
 }
 
 // call is one request ready to send.
-type call func(ctx context.Context, c rpctest.Clients) error
+type call func(ctx context.Context, c rpcclient.Clients) error
 
 // fixtures build, for each procedure, a request whose target lives in W1
 // (own), in W2 (foreign) or nowhere (missing), creating what it needs first,
@@ -288,39 +289,39 @@ func fixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.AuthService/Login": func(target) call {
 			u := w.NewUser("login")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
 				return err
 			}
 		},
 		"/tandem.v1.AuthService/Logout": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.Logout(ctx, &tandemv1.LogoutRequest{})
 				return err
 			}
 		},
 		"/tandem.v1.AuthService/WhoAmI": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.WhoAmI(ctx, &tandemv1.WhoAmIRequest{})
 				return err
 			}
 		},
 		"/tandem.v1.AuthService/ChangePassword": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.ChangePassword(ctx, &tandemv1.ChangePasswordRequest{CurrentPassword: rpctest.TestPassword, NewPassword: rpctest.TestPassword})
 				return err
 			}
 		},
 		"/tandem.v1.AuthService/CreateApiKey": func(tg target) call {
 			id := ws(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.CreateApiKey(ctx, &tandemv1.CreateApiKeyRequest{WorkspaceId: id, Name: "k", Role: tandemv1.Role_ROLE_AGENT})
 				return err
 			}
 		},
 		"/tandem.v1.AuthService/ListApiKeys": func(tg target) call {
 			id := ws(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.ListApiKeys(ctx, &tandemv1.ListApiKeysRequest{WorkspaceId: id})
 				return err
 			}
@@ -330,40 +331,40 @@ func fixtures(w *world) map[string]func(tg target) call {
 			if tg != missing {
 				id = w.apiKey(ws(tg))
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Auth.RevokeApiKey(ctx, &tandemv1.RevokeApiKeyRequest{ApiKeyId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/CreateWorkspace": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.CreateWorkspace(ctx, &tandemv1.CreateWorkspaceRequest{Name: rpctest.Unique("ws ")})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/ListWorkspaces": func(target) call {
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.ListWorkspaces(ctx, &tandemv1.ListWorkspacesRequest{})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/GetWorkspace": func(tg target) call {
 			id := ws(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.GetWorkspace(ctx, &tandemv1.GetWorkspaceRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/UpdateWorkspace": func(tg target) call {
 			id, name := ws(tg).ID, rpctest.Unique("renamed ")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.UpdateWorkspace(ctx, &tandemv1.UpdateWorkspaceRequest{WorkspaceId: id, Name: &name})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/InviteMember": func(tg target) call {
 			id, email := ws(tg).ID, rpctest.Unique("invitee")+"@example.test"
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.InviteMember(ctx, &tandemv1.InviteMemberRequest{WorkspaceId: id, Email: email, Role: tandemv1.Role_ROLE_AGENT})
 				return err
 			}
@@ -373,63 +374,63 @@ func fixtures(w *world) map[string]func(tg target) call {
 			if err != nil {
 				w.T.Fatal(err)
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.AcceptInvite(ctx, &tandemv1.AcceptInviteRequest{InviteToken: token, DisplayName: "New", Password: rpctest.TestPassword})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/ListMembers": func(tg target) call {
 			id := ws(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.ListMembers(ctx, &tandemv1.ListMembersRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/UpdateMemberRole": func(tg target) call {
 			id, user := ws(tg).ID, memberOf(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.UpdateMemberRole(ctx, &tandemv1.UpdateMemberRoleRequest{WorkspaceId: id, UserId: user, Role: tandemv1.Role_ROLE_SUPERVISOR})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/RemoveMember": func(tg target) call {
 			id, user := ws(tg).ID, memberOf(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.RemoveMember(ctx, &tandemv1.RemoveMemberRequest{WorkspaceId: id, UserId: user})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/CreateGroup": func(tg target) call {
 			id := ws(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.CreateGroup(ctx, &tandemv1.CreateGroupRequest{WorkspaceId: id, Name: rpctest.Unique("g")})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/ListGroups": func(tg target) call {
 			id := ws(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.ListGroups(ctx, &tandemv1.ListGroupsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/UpdateGroup": func(tg target) call {
 			id, name := group(tg).ID, rpctest.Unique("g")
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.UpdateGroup(ctx, &tandemv1.UpdateGroupRequest{GroupId: id, Name: &name})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/DeleteGroup": func(tg target) call {
 			id := group(tg).ID
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.DeleteGroup(ctx, &tandemv1.DeleteGroupRequest{GroupId: id})
 				return err
 			}
 		},
 		"/tandem.v1.WorkspaceService/AddGroupMember": func(tg target) call {
 			id, user := group(tg).ID, anyMember(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.AddGroupMember(ctx, &tandemv1.AddGroupMemberRequest{GroupId: id, UserId: user})
 				return err
 			}
@@ -441,7 +442,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 					w.T.Fatal(err)
 				}
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Workspace.RemoveGroupMember(ctx, &tandemv1.RemoveGroupMemberRequest{GroupId: g.ID, UserId: user})
 				return err
 			}
@@ -538,7 +539,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			for i, c := range callers {
 				notFound := map[target]string{}
 				for j, tg := range targets {
-					p := rpctest.Protocols()[n%3]
+					p := rpcclient.Protocols()[n%3]
 					n++
 					// Below supervisor, no call may change or end a
 					// colleague's ownership, whatever the procedure.
@@ -596,9 +597,9 @@ func (w *world) callerCtx(c caller) context.Context {
 	case c.anon:
 		return w.Ctx
 	case c.visitor:
-		return rpctest.WithToken(w.Ctx, w.VisitorToken)
+		return rpcclient.WithToken(w.Ctx, w.VisitorToken)
 	case !c.user:
-		return rpctest.WithToken(w.Ctx, w.Keys[string(c.role)])
+		return rpcclient.WithToken(w.Ctx, w.Keys[string(c.role)])
 	}
 	return w.As(c.name)
 }

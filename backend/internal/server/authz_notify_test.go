@@ -5,7 +5,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // Notifications and ratings in the authorization matrix. Notification RPCs
@@ -30,31 +30,31 @@ func init() {
 }
 
 func notifyFixtures(w *world) map[string]func(tg target) call {
-	ws := func(tg target, do func(ctx context.Context, c rpctest.Clients, id string) error) call {
+	ws := func(tg target, do func(ctx context.Context, c rpcclient.Clients, id string) error) call {
 		id := w.targetWorkspace(tg)
-		return func(ctx context.Context, c rpctest.Clients) error { return do(ctx, c, id) }
+		return func(ctx context.Context, c rpcclient.Clients) error { return do(ctx, c, id) }
 	}
 	return map[string]func(tg target) call{
 		"/tandem.v1.NotificationService/ListNotifications": func(tg target) call {
-			return ws(tg, func(ctx context.Context, c rpctest.Clients, id string) error {
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Notification.ListNotifications(ctx, &tandemv1.ListNotificationsRequest{WorkspaceId: id})
 				return err
 			})
 		},
 		"/tandem.v1.NotificationService/MarkNotificationsRead": func(tg target) call {
-			return ws(tg, func(ctx context.Context, c rpctest.Clients, id string) error {
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Notification.MarkNotificationsRead(ctx, &tandemv1.MarkNotificationsReadRequest{WorkspaceId: id})
 				return err
 			})
 		},
 		"/tandem.v1.NotificationService/GetNotificationPreferences": func(tg target) call {
-			return ws(tg, func(ctx context.Context, c rpctest.Clients, id string) error {
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Notification.GetNotificationPreferences(ctx, &tandemv1.GetNotificationPreferencesRequest{WorkspaceId: id})
 				return err
 			})
 		},
 		"/tandem.v1.NotificationService/UpdateNotificationPreferences": func(tg target) call {
-			return ws(tg, func(ctx context.Context, c rpctest.Clients, id string) error {
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
 				_, err := c.Notification.UpdateNotificationPreferences(ctx, &tandemv1.UpdateNotificationPreferencesRequest{WorkspaceId: id,
 					Preferences: []*tandemv1.NotificationPreference{{Type: tandemv1.NotificationType_NOTIFICATION_TYPE_CSAT, Enabled: false}}})
 				return err
@@ -67,7 +67,7 @@ func notifyFixtures(w *world) map[string]func(tg target) call {
 					w.T.Fatal(err)
 				}
 			}
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Widget.RateConversation(ctx, &tandemv1.RateConversationRequest{ConversationId: id, Rating: 5})
 				return err
 			}

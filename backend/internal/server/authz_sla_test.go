@@ -7,6 +7,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/sla"
 )
@@ -62,63 +63,63 @@ func slaFixtures(w *world) map[string]func(tg target) call {
 	return map[string]func(tg target) call{
 		"/tandem.v1.SlaService/ListSlaPolicies": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.ListSlaPolicies(ctx, &tandemv1.ListSlaPoliciesRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.SlaService/CreateSlaPolicy": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.CreateSlaPolicy(ctx, &tandemv1.CreateSlaPolicyRequest{WorkspaceId: id, Policy: slaInput()})
 				return err
 			}
 		},
 		"/tandem.v1.SlaService/UpdateSlaPolicy": func(tg target) call {
 			id := w.slaPolicy(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.UpdateSlaPolicy(ctx, &tandemv1.UpdateSlaPolicyRequest{PolicyId: id, Policy: slaInput()})
 				return err
 			}
 		},
 		"/tandem.v1.SlaService/DeleteSlaPolicy": func(tg target) call {
 			id := w.slaPolicy(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.DeleteSlaPolicy(ctx, &tandemv1.DeleteSlaPolicyRequest{PolicyId: id})
 				return err
 			}
 		},
 		"/tandem.v1.SlaService/GetBusinessHours": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.GetBusinessHours(ctx, &tandemv1.GetBusinessHoursRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.StatsService/GetOverview": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Stats.GetOverview(ctx, &tandemv1.GetOverviewRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.StatsService/GetReport": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.Stats.GetReport(ctx, &tandemv1.GetReportRequest{WorkspaceId: id, EndTimeMs: 1 << 50})
 				return err
 			}
 		},
 		"/tandem.v1.SlaService/GetFollowUpSettings": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.GetFollowUpSettings(ctx, &tandemv1.GetFollowUpSettingsRequest{WorkspaceId: id})
 				return err
 			}
 		},
 		"/tandem.v1.SlaService/UpdateFollowUpSettings": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.UpdateFollowUpSettings(ctx, &tandemv1.UpdateFollowUpSettingsRequest{WorkspaceId: id,
 					Settings: &tandemv1.FollowUpSettings{RemindAfterMinutes: 10, CloseAfterMinutes: 60}})
 				return err
@@ -126,7 +127,7 @@ func slaFixtures(w *world) map[string]func(tg target) call {
 		},
 		"/tandem.v1.SlaService/SetBusinessHours": func(tg target) call {
 			id := w.targetWorkspace(tg)
-			return func(ctx context.Context, c rpctest.Clients) error {
+			return func(ctx context.Context, c rpcclient.Clients) error {
 				_, err := c.SLA.SetBusinessHours(ctx, &tandemv1.SetBusinessHoursRequest{WorkspaceId: id,
 					Hours: &tandemv1.BusinessHours{TimeZone: "UTC"}})
 				return err

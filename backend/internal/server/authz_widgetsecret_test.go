@@ -5,7 +5,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
 // The widget secret, with which stores sign shoppers' identities: admins
@@ -20,14 +20,14 @@ func init() {
 			return map[string]func(tg target) call{
 				"/tandem.v1.WorkspaceService/GetWidgetSecret": func(tg target) call {
 					id := w.targetWorkspace(tg)
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Workspace.GetWidgetSecret(ctx, &tandemv1.GetWidgetSecretRequest{WorkspaceId: id})
 						return err
 					}
 				},
 				"/tandem.v1.WorkspaceService/RotateWidgetSecret": func(tg target) call {
 					id := w.targetWorkspace(tg)
-					return func(ctx context.Context, c rpctest.Clients) error {
+					return func(ctx context.Context, c rpcclient.Clients) error {
 						_, err := c.Workspace.RotateWidgetSecret(ctx, &tandemv1.RotateWidgetSecretRequest{WorkspaceId: id})
 						return err
 					}

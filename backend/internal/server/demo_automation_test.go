@@ -12,6 +12,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -69,8 +70,8 @@ func TestDemoFirstMinute(t *testing.T) {
 		cart := start("Hello", map[string]string{"cart_value": "250"})
 		w.BotAnswer(cart.ID)
 
-		widget := srv.Clients(rpctest.Connect).Widget
-		ctx := rpctest.WithToken(w.Ctx, sess.Token)
+		widget := srv.Clients(rpcclient.Connect).Widget
+		ctx := rpcclient.WithToken(w.Ctx, sess.Token)
 		buttons, err := widget.ListCustomActions(ctx, &tandemv1.WidgetServiceListCustomActionsRequest{})
 		if err != nil || len(buttons.GetActions()) != 1 || buttons.GetActions()[0].GetLabel() != "Talk to a person" {
 			t.Fatalf("buttons %v (%v)", buttons.GetActions(), err)

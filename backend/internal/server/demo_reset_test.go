@@ -9,25 +9,28 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // demoChats signs in to a running demo as its owner and returns the ids of
 // the demo workspace's conversations, in every state.
-func demoChats(t *testing.T, p *rpctest.Process) (workspace *tandemv1.Workspace, ids []string) {
+func demoChats(t *testing.T, p *fleet.Tandemd) (workspace *tandemv1.Workspace, ids []string) {
 	t.Helper()
 	ctx := context.Background()
-	c := rpctest.ClientsFor(p.URL, rpctest.Connect)
+	c := rpcclient.New(p.URL, rpcclient.Connect)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	authed := rpctest.WithToken(ctx, login.GetToken())
+	authed := rpcclient.WithToken(ctx, login.GetToken())
 	list, err := c.Workspace.ListWorkspaces(authed, &tandemv1.ListWorkspacesRequest{})
 	if err != nil || len(list.GetWorkspaces()) != 1 {
 		t.Fatalf("demo workspaces = %v, %v; want one", list.GetWorkspaces(), err)
@@ -71,18 +74,18 @@ func TestDemoReset(t *testing.T) {
 		t.Fatal("the demo has no conversations")
 	}
 	ctx := context.Background()
-	c := rpctest.ClientsFor(p.URL, rpctest.Connect)
+	c := rpcclient.New(p.URL, rpcclient.Connect)
 	sess, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: ws.GetPublicKey(), Name: "Earlier visitor"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	started, err := c.Widget.StartConversation(rpctest.WithToken(ctx, sess.GetToken()),
+	started, err := c.Widget.StartConversation(rpcclient.WithToken(ctx, sess.GetToken()),
 		&tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "I was here first"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mine := started.GetConversation().GetId()
-	if err := p.Stop(t); err != nil {
+	if err := p.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 
@@ -93,7 +96,7 @@ func TestDemoReset(t *testing.T) {
 	if strings.Contains(p.Output(), "demo reset") {
 		t.Errorf("a plain --demo start reset the demo:\n%s", p.Output())
 	}
-	if err := p.Stop(t); err != nil {
+	if err := p.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 
@@ -139,7 +142,7 @@ func TestDemoBanner(t *testing.T) {
 		}
 		t.Skipf("buf is not installed (make tools): %v", err)
 	}
-	cmd := exec.Command("bash", "-c", try[1])
+	cmd := exec.CommandContext(t.Context(), "bash", "-c", try[1])
 	cmd.Dir = root
 	got, err := cmd.CombinedOutput()
 	if err != nil {

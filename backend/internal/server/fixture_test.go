@@ -14,5 +14,3 @@ type world struct{ *rpctest.World }
 func newWorld(t testing.TB, opts store.Options) *world { return &world{rpctest.NewWorld(t, opts)} }
 
 func worldOn(t testing.TB, srv *rpctest.Server) *world { return &world{rpctest.WorldOn(t, srv)} }
-
-func botWorld(t *testing.T, srv *rpctest.Server) *world { return &world{rpctest.BotWorld(t, srv)} }

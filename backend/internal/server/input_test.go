@@ -11,7 +11,7 @@ import (
 	"connectrpc.com/connect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -32,48 +32,48 @@ func TestBadInput(t *testing.T) {
 		long := strings.Repeat("x", 101)
 		cases := []struct {
 			name  string
-			call  func(c rpctest.Clients) error
+			call  func(c rpcclient.Clients) error
 			code  connect.Code
 			field string
 		}{
-			{"empty name", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateWorkspace(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateWorkspaceRequest{})
+			{"empty name", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.CreateWorkspace(rpcclient.WithToken(w.Ctx, owner), &tandemv1.CreateWorkspaceRequest{})
 				return err
 			}, connect.CodeInvalidArgument, "name"},
-			{"name too long", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateWorkspace(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateWorkspaceRequest{Name: long})
+			{"name too long", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.CreateWorkspace(rpcclient.WithToken(w.Ctx, owner), &tandemv1.CreateWorkspaceRequest{Name: long})
 				return err
 			}, connect.CodeInvalidArgument, "name"},
-			{"malformed id", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateGroup(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: "../etc/passwd", Name: "g"})
+			{"malformed id", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.CreateGroup(rpcclient.WithToken(w.Ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: "../etc/passwd", Name: "g"})
 				return err
 			}, connect.CodeInvalidArgument, "workspace_id"},
-			{"unknown enum value", func(c rpctest.Clients) error {
-				_, err := c.Auth.CreateApiKey(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateApiKeyRequest{WorkspaceId: w.W1.ID, Name: "k", Role: tandemv1.Role(99)})
+			{"unknown enum value", func(c rpcclient.Clients) error {
+				_, err := c.Auth.CreateApiKey(rpcclient.WithToken(w.Ctx, owner), &tandemv1.CreateApiKeyRequest{WorkspaceId: w.W1.ID, Name: "k", Role: tandemv1.Role(99)})
 				return err
 			}, connect.CodeInvalidArgument, "role"},
-			{"unspecified enum", func(c rpctest.Clients) error {
-				_, err := c.Workspace.InviteMember(rpctest.WithToken(w.Ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: "a@example.test"})
+			{"unspecified enum", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.InviteMember(rpcclient.WithToken(w.Ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: "a@example.test"})
 				return err
 			}, connect.CodeInvalidArgument, "role"},
-			{"bad email", func(c rpctest.Clients) error {
-				_, err := c.Workspace.InviteMember(rpctest.WithToken(w.Ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: "not an email", Role: tandemv1.Role_ROLE_AGENT})
+			{"bad email", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.InviteMember(rpcclient.WithToken(w.Ctx, owner), &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: "not an email", Role: tandemv1.Role_ROLE_AGENT})
 				return err
 			}, connect.CodeInvalidArgument, "email"},
-			{"page size out of range", func(c rpctest.Clients) error {
-				_, err := c.Workspace.ListMembers(rpctest.WithToken(w.Ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.W1.ID, PageSize: 100000})
+			{"page size out of range", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.ListMembers(rpcclient.WithToken(w.Ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.W1.ID, PageSize: 100000})
 				return err
 			}, connect.CodeInvalidArgument, "page_size"},
-			{"forged page token", func(c rpctest.Clients) error {
-				_, err := c.Workspace.ListMembers(rpctest.WithToken(w.Ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.W1.ID, PageToken: "not-a-token"})
+			{"forged page token", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.ListMembers(rpcclient.WithToken(w.Ctx, owner), &tandemv1.ListMembersRequest{WorkspaceId: w.W1.ID, PageToken: "not-a-token"})
 				return err
 			}, connect.CodeInvalidArgument, "page_token"},
-			{"over the message cap", func(c rpctest.Clients) error {
-				_, err := c.Workspace.CreateGroup(rpctest.WithToken(w.Ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: w.W1.ID, Name: "g", Description: strings.Repeat("x", 2<<20)})
+			{"over the message cap", func(c rpcclient.Clients) error {
+				_, err := c.Workspace.CreateGroup(rpcclient.WithToken(w.Ctx, owner), &tandemv1.CreateGroupRequest{WorkspaceId: w.W1.ID, Name: "g", Description: strings.Repeat("x", 2<<20)})
 				return err
 			}, connect.CodeResourceExhausted, ""},
 		}
-		for _, p := range rpctest.Protocols() {
+		for _, p := range rpcclient.Protocols() {
 			c := w.Srv.Clients(p)
 			for _, tc := range cases {
 				err := tc.call(c)
@@ -96,7 +96,7 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			var e struct{ Code, Message string }
 			b, _ := io.ReadAll(resp.Body)
 			_ = json.Unmarshal(b, &e)
@@ -112,7 +112,7 @@ func TestBadInput(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer resp.Body.Close()
+			defer func() { _ = resp.Body.Close() }()
 			if resp.StatusCode != http.StatusBadRequest {
 				b, _ := io.ReadAll(resp.Body)
 				t.Fatalf("status %d, body %s", resp.StatusCode, b)

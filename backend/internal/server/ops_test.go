@@ -27,6 +27,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -116,7 +117,7 @@ func TestTLS(t *testing.T) {
 		if err == nil {
 			t.Error("a client that does not trust the certificate signed in")
 		}
-		cleartext := rpctest.ClientsFor(srv.URL, rpctest.GRPC)
+		cleartext := rpcclient.New(srv.URL, rpcclient.GRPC)
 		if _, err := cleartext.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword}); err == nil {
 			t.Error("a cleartext client signed in on the TLS port")
 		}
@@ -202,7 +203,7 @@ func TestCORS(t *testing.T) {
 // Int32Value's int32.
 func healthCheck(baseURL string) *connect.Client[wrapperspb.StringValue, wrapperspb.Int32Value] {
 	return connect.NewClient[wrapperspb.StringValue, wrapperspb.Int32Value](
-		rpctest.HTTPClient(rpctest.GRPC), baseURL+"/grpc.health.v1.Health/Check", connect.WithGRPC())
+		rpcclient.HTTPClient(rpcclient.GRPC), baseURL+"/grpc.health.v1.Health/Check", connect.WithGRPC())
 }
 
 // TestHealth checks liveness, readiness and gRPC health on each database.
@@ -243,7 +244,7 @@ func TestMetrics(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := srv.Clients(rpctest.GRPC)
+		c := srv.Clients(rpcclient.GRPC)
 		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: rpctest.TestPassword})
 		rpctest.WantCode(t, err, 0)
 		_, err = c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: u.Email, Password: "wrong password"})
@@ -323,14 +324,14 @@ func TestRequestID(t *testing.T) {
 		}
 	}
 
-	for _, p := range rpctest.Protocols() {
+	for _, p := range rpcclient.Protocols() {
 		c := srv.Clients(p)
 		for _, s := range sent {
 			for _, authed := range []bool{true, false} { // a success and an error
 				t.Run(string(p)+"/"+s.name+"/authed="+strconv.FormatBool(authed), func(t *testing.T) {
 					callCtx, info := connect.NewClientContext(ctx)
 					if authed {
-						callCtx = rpctest.WithToken(callCtx, issued.Token)
+						callCtx = rpcclient.WithToken(callCtx, issued.Token)
 					}
 					if s.id != "" {
 						info.RequestHeader().Set(server.RequestIDHeader, s.id)

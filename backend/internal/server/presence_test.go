@@ -11,6 +11,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -22,7 +23,7 @@ func TestPresence(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent, sup := w.As("agent"), w.As("supervisor")
 		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
 			t.Fatal(err)
@@ -83,9 +84,9 @@ func TestReopenByCustomer(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
-		visitor := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		visitor := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		reopen := func(online bool) *tandemv1.WidgetConversation {
 			status := tandemv1.PresenceStatus_PRESENCE_STATUS_OFFLINE
 			if online {
@@ -130,7 +131,7 @@ func TestPresenceInactivity(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		if _, err := c.Presence.SetPresence(agent, &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID, Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
 			t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 )
@@ -39,22 +40,22 @@ func TestEmbeddedStoreSurvivesRestart(t *testing.T) {
 	ctx := context.Background()
 
 	p := rpctest.StartProcess(t, addr, env)
-	c := rpctest.ClientsFor(p.URL, rpctest.Connect)
+	c := rpcclient.New(p.URL, rpcclient.Connect)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatalf("bootstrap owner cannot sign in: %v", err)
 	}
-	authed := rpctest.WithToken(ctx, login.GetToken())
+	authed := rpcclient.WithToken(ctx, login.GetToken())
 	created, err := c.Workspace.CreateWorkspace(authed, &tandemv1.CreateWorkspaceRequest{Name: "Survivor"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Stop(t); err != nil {
+	if err := p.Stop(30 * time.Second); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
 
 	p = rpctest.StartProcess(t, addr, env)
-	c = rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	c = rpcclient.New(p.URL, rpcclient.GRPC)
 	list, err := c.Workspace.ListWorkspaces(authed, &tandemv1.ListWorkspacesRequest{})
 	if err != nil {
 		t.Fatalf("session from before the restart: %v", err)
@@ -78,7 +79,7 @@ func TestDemo(t *testing.T) {
 	dataDir := t.TempDir()
 	addr := rpctest.FreeAddr(t)
 	p := rpctest.StartProcess(t, addr, map[string]string{"TANDEM_DATA_DIR": dataDir}, "--demo")
-	if err := p.Stop(t); err != nil {
+	if err := p.Stop(30 * time.Second); err != nil {
 		t.Fatal(err)
 	}
 	p = rpctest.StartProcess(t, addr, map[string]string{"TANDEM_DATA_DIR": dataDir}, "--demo")
@@ -87,7 +88,7 @@ func TestDemo(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	refl := grpcreflect.NewClient(rpctest.HTTPClient(rpctest.GRPC), p.URL, rpctest.ClientOptions(rpctest.GRPC)...)
+	refl := grpcreflect.NewClient(rpcclient.HTTPClient(rpcclient.GRPC), p.URL, rpcclient.ClientOptions(rpcclient.GRPC)...)
 	stream := refl.NewStream(ctx)
 	names, err := stream.ListServices()
 	if err != nil {
@@ -100,12 +101,12 @@ func TestDemo(t *testing.T) {
 		}
 	}
 
-	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	c := rpcclient.New(p.URL, rpcclient.GRPC)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: demo.OwnerEmail, Password: demo.Password})
 	if err != nil {
 		t.Fatal(err)
 	}
-	authed := rpctest.WithToken(ctx, login.GetToken())
+	authed := rpcclient.WithToken(ctx, login.GetToken())
 	if _, err := c.Workspace.CreateWorkspace(authed, &tandemv1.CreateWorkspaceRequest{Name: "From the demo"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +149,7 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vctx := rpctest.WithToken(ctx, sess.GetToken())
+	vctx := rpcclient.WithToken(ctx, sess.GetToken())
 	started, err := c.Widget.StartConversation(vctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(),
 		Body: "How long does standard delivery take?"})
 	if err != nil {
@@ -190,12 +191,12 @@ func TestGracefulShutdown(t *testing.T) {
 	env := map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword}
 	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), env)
 	ctx := context.Background()
-	c := rpctest.ClientsFor(p.URL, rpctest.GRPC)
+	c := rpcclient.New(p.URL, rpcclient.GRPC)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: "first@example.test", Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatal(err)
 	}
-	authed := rpctest.WithToken(ctx, login.GetToken())
+	authed := rpcclient.WithToken(ctx, login.GetToken())
 	ws, err := c.Workspace.CreateWorkspace(authed, &tandemv1.CreateWorkspaceRequest{Name: "Shop"})
 	if err != nil {
 		t.Fatal(err)
@@ -208,7 +209,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("first message %v, %v: want a heartbeat with the start cursor", stream.Msg(), stream.Err())
 	}
 	stopped := make(chan error, 1)
-	go func() { stopped <- p.Stop(t) }()
+	go func() { stopped <- p.Stop(30 * time.Second) }()
 	for stream.Receive() {
 	}
 	var ce *connect.Error

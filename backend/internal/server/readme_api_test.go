@@ -60,7 +60,7 @@ func TestReadmeCallingTheAPI(t *testing.T) {
 	run := func(t *testing.T, script string, env ...string) string {
 		t.Helper()
 		script = strings.ReplaceAll(script, "http://127.0.0.1:8080", p.URL)
-		cmd := exec.Command("bash", "-e", "-o", "pipefail", "-c", script)
+		cmd := exec.CommandContext(t.Context(), "bash", "-e", "-o", "pipefail", "-c", script)
 		cmd.Dir = root
 		cmd.Env = append([]string{"PATH=/usr/bin:/bin:" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}, env...)
 		out, err := cmd.CombinedOutput()

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -85,7 +86,7 @@ func TestReadmeSignIdentity(t *testing.T) {
 
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		got, err := c.Workspace.GetWidgetSecret(w.As("admin"), &tandemv1.GetWidgetSecretRequest{WorkspaceId: w.W1.ID})
 		rpctest.WantCode(t, err, 0)
 		secret := got.GetSecret()

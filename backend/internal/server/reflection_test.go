@@ -9,6 +9,7 @@ import (
 	"connectrpc.com/grpcreflect"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -20,9 +21,9 @@ import (
 func TestReflectionListsHealth(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
-	for _, p := range []rpctest.Protocol{rpctest.GRPC} {
+	for _, p := range []rpcclient.Protocol{rpcclient.GRPC} {
 		t.Run(string(p), func(t *testing.T) {
-			refl := grpcreflect.NewClient(rpctest.HTTPClient(p), srv.URL, rpctest.ClientOptions(p)...)
+			refl := grpcreflect.NewClient(rpcclient.HTTPClient(p), srv.URL, rpcclient.ClientOptions(p)...)
 			stream := refl.NewStream(context.Background())
 			defer func() { _, _ = stream.Close() }()
 			names, err := stream.ListServices()

@@ -19,6 +19,8 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -46,8 +48,8 @@ func TestReplicasDeliverAcrossNATS(t *testing.T) {
 		"TANDEM_HEARTBEAT":     "30s",
 	})
 	a, b := rs.procs[0], rs.procs[1]
-	v := newReplicaVisitor(t, a.URL, rpctest.GRPCWeb, rs.publicKey)
-	w := rs.watch(t, b.URL, rpctest.Connect, rs.cursor(t, b.URL))
+	v := newReplicaVisitor(t, a.URL, rpcclient.GRPCWeb, rs.publicKey)
+	w := rs.watch(t, b.URL, rpcclient.Connect, rs.cursor(t, b.URL))
 
 	const count = 50
 	sent := make([]time.Time, count) // when each send began; read after done
@@ -109,8 +111,8 @@ func TestReplicaKilledMidStream(t *testing.T) {
 		"TANDEM_HEARTBEAT":     "300ms", // so that some cursors come from heartbeats
 	})
 	a, b := rs.procs[0], rs.procs[1]
-	v := newReplicaVisitor(t, b.URL, rpctest.Connect, rs.publicKey)
-	w := rs.watch(t, a.URL, rpctest.GRPC, rs.cursor(t, a.URL))
+	v := newReplicaVisitor(t, b.URL, rpcclient.Connect, rs.publicKey)
+	w := rs.watch(t, a.URL, rpcclient.GRPC, rs.cursor(t, a.URL))
 
 	// The writer sends one message at a time through B and records each
 	// outcome: an error leaves it unknown whether the message committed.
@@ -162,7 +164,7 @@ func TestReplicaKilledMidStream(t *testing.T) {
 	}
 	w.close()
 
-	w2 := rs.watch(t, b.URL, rpctest.GRPC, w.cursor)
+	w2 := rs.watch(t, b.URL, rpcclient.GRPC, w.cursor)
 	if err := waitDone(writerDone, 30*time.Second); err != nil {
 		t.Fatal(err)
 	}
@@ -222,8 +224,8 @@ func TestNATSRestart(t *testing.T) {
 		"TANDEM_HEARTBEAT":     "30s", // a heartbeat also re-reads the log: keep it out of the way
 	})
 	a, b := rs.procs[0], rs.procs[1]
-	v := newReplicaVisitor(t, a.URL, rpctest.GRPC, rs.publicKey)
-	w := rs.watch(t, b.URL, rpctest.GRPCWeb, rs.cursor(t, b.URL))
+	v := newReplicaVisitor(t, a.URL, rpcclient.GRPC, rs.publicKey)
+	w := rs.watch(t, b.URL, rpcclient.GRPCWeb, rs.cursor(t, b.URL))
 
 	n := 0
 	// roundTrip sends the next message through A and returns how long it
@@ -335,8 +337,8 @@ func (n *natsProcess) start() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	defer out.Close()
-	n.cmd = exec.Command(n.bin, "-a", host, "-p", port)
+	defer func() { _ = out.Close() }() // the child writes to its own copy
+	n.cmd = exec.CommandContext(n.t.Context(), n.bin, "-a", host, "-p", port)
 	n.cmd.Stdout, n.cmd.Stderr = out, out
 	if err := n.cmd.Start(); err != nil {
 		n.t.Fatalf("start nats-server: %v", err)
@@ -362,11 +364,11 @@ func (n *natsProcess) start() {
 
 // greets reports whether the server answers a connection with its INFO line.
 func (n *natsProcess) greets() bool {
-	c, err := net.DialTimeout("tcp", n.addr, time.Second)
+	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(n.t.Context(), "tcp", n.addr)
 	if err != nil {
 		return false
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "INFO ")
@@ -378,14 +380,14 @@ func (n *natsProcess) kill() {
 		return
 	}
 	_ = n.cmd.Process.Kill()
-	<-n.done
+	n.t.Logf("nats-server %s killed: %v", n.addr, <-n.done)
 	n.cmd = nil
 }
 
 // replicaSet is tandemd processes on one database, with the bootstrap
 // owner's session and a workspace created through the first of them.
 type replicaSet struct {
-	procs       []*rpctest.Process
+	procs       []*fleet.Tandemd
 	token       string
 	workspaceID string
 	publicKey   string
@@ -411,13 +413,13 @@ func startReplicas(t *testing.T, n int, extra map[string]string) *replicaSet {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := rpctest.ClientsFor(rs.procs[0].URL, rpctest.Connect)
+	c := rpcclient.New(rs.procs[0].URL, rpcclient.Connect)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: replicaOwner, Password: rpctest.TestPassword})
 	if err != nil {
 		t.Fatalf("bootstrap owner cannot sign in: %v", err)
 	}
 	rs.token = login.GetToken()
-	created, err := c.Workspace.CreateWorkspace(rpctest.WithToken(ctx, rs.token), &tandemv1.CreateWorkspaceRequest{Name: "Replicated"})
+	created, err := c.Workspace.CreateWorkspace(rpcclient.WithToken(ctx, rs.token), &tandemv1.CreateWorkspaceRequest{Name: "Replicated"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -431,8 +433,8 @@ func (rs *replicaSet) cursor(t *testing.T, url string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c := rpctest.ClientsFor(url, rpctest.Connect)
-	list, err := c.Conversation.ListConversations(rpctest.WithToken(ctx, rs.token),
+	c := rpcclient.New(url, rpcclient.Connect)
+	list, err := c.Conversation.ListConversations(rpcclient.WithToken(ctx, rs.token),
 		&tandemv1.ListConversationsRequest{WorkspaceId: rs.workspaceID})
 	if err != nil {
 		t.Fatalf("list conversations: %v", err)
@@ -442,22 +444,22 @@ func (rs *replicaSet) cursor(t *testing.T, url string) string {
 
 // replicaVisitor is a customer with one open conversation.
 type replicaVisitor struct {
-	c              rpctest.Clients
+	c              rpcclient.Clients
 	token          string
 	conversationID string
 }
 
-func newReplicaVisitor(t *testing.T, url string, p rpctest.Protocol, publicKey string) *replicaVisitor {
+func newReplicaVisitor(t *testing.T, url string, p rpcclient.Protocol, publicKey string) *replicaVisitor {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	v := &replicaVisitor{c: rpctest.ClientsFor(url, p)}
+	v := &replicaVisitor{c: rpcclient.New(url, p)}
 	s, err := v.c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: publicKey, Name: "Replica Visitor"})
 	if err != nil {
 		t.Fatalf("start session: %v", err)
 	}
 	v.token = s.GetToken()
-	conv, err := v.c.Widget.StartConversation(rpctest.WithToken(ctx, v.token), &tandemv1.StartConversationRequest{ClientId: uuid.NewString()})
+	conv, err := v.c.Widget.StartConversation(rpcclient.WithToken(ctx, v.token), &tandemv1.StartConversationRequest{ClientId: uuid.NewString()})
 	if err != nil {
 		t.Fatalf("start conversation: %v", err)
 	}
@@ -469,7 +471,7 @@ func newReplicaVisitor(t *testing.T, url string, p rpctest.Protocol, publicKey s
 func (v *replicaVisitor) send(ctx context.Context, body string) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	_, err := v.c.Widget.SendMessage(rpctest.WithToken(ctx, v.token), &tandemv1.WidgetServiceSendMessageRequest{
+	_, err := v.c.Widget.SendMessage(rpcclient.WithToken(ctx, v.token), &tandemv1.WidgetServiceSendMessageRequest{
 		ConversationId: v.conversationID, ClientId: uuid.NewString(), Body: body,
 	})
 	return err
@@ -507,12 +509,12 @@ var errStreamTimeout = errors.New("no message in time")
 // server sends the response headers, which tandemd does with the first
 // message (an event or a heartbeat). Starting from a cursor, the stream
 // misses nothing meanwhile. The stream is closed when the test ends.
-func (rs *replicaSet) watch(t *testing.T, url string, p rpctest.Protocol, cursor string) *agentStream {
+func (rs *replicaSet) watch(t *testing.T, url string, p rpcclient.Protocol, cursor string) *agentStream {
 	t.Helper()
-	ctx, cancel := context.WithCancel(rpctest.WithToken(t.Context(), rs.token))
+	ctx, cancel := context.WithCancel(rpcclient.WithToken(t.Context(), rs.token))
 	w := &agentStream{cancel: cancel, msgs: make(chan received, 1024), cursor: cursor}
 	t.Cleanup(w.close)
-	client := rpctest.ClientsFor(url, p).Conversation
+	client := rpcclient.New(url, p).Conversation
 	go func() {
 		defer close(w.msgs)
 		stream, err := client.Watch(ctx, &tandemv1.WatchRequest{WorkspaceId: rs.workspaceID, Cursor: cursor})

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -31,8 +32,8 @@ func forwardedFor(addr string) connect.Option {
 }
 
 func authFrom(srv *rpctest.Server, addr string) tandemv1connect.AuthServiceClient {
-	return tandemv1connect.NewAuthServiceClient(rpctest.HTTPClient(rpctest.Connect), srv.URL,
-		append(rpctest.ClientOptions(rpctest.Connect), forwardedFor(addr))...)
+	return tandemv1connect.NewAuthServiceClient(rpcclient.HTTPClient(rpcclient.Connect), srv.URL,
+		append(rpcclient.ClientOptions(rpcclient.Connect), forwardedFor(addr))...)
 }
 
 // TestSecurityAcceptInviteNoOracle (issue 14 item 1), over the API: an
@@ -42,7 +43,7 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		ctx := context.Background()
 		victim := w.Users["agent"]
 		attacker := w.Principal("outsider")
@@ -69,7 +70,7 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 			t.Errorf("right and wrong passwords answer differently: %v vs %v", err, wrong)
 		}
 		// Signed in as someone else: refused too.
-		_, err = c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.Token("admin")), &tandemv1.AcceptInviteRequest{InviteToken: token})
+		_, err = c.Workspace.AcceptInvite(rpcclient.WithToken(ctx, w.Token("admin")), &tandemv1.AcceptInviteRequest{InviteToken: token})
 		rpctest.WantCode(t, err, connect.CodePermissionDenied)
 		if n := storetest.Count(t, w.Srv.DB(), "sessions", "user_id = ?", victim.ID); n != sessions {
 			t.Errorf("%d sessions opened for the victim", n-sessions)
@@ -81,11 +82,11 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 		if code := connect.CodeOf(err); code != connect.CodeNotFound && code != connect.CodeResourceExhausted {
 			t.Errorf("after %d failures: %v, want the invitation dead or the client limited", workspace.MaxInviteFailures, err)
 		}
-		_, err = c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: token})
+		_, err = c.Workspace.AcceptInvite(rpcclient.WithToken(ctx, w.Token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: token})
 		rpctest.WantCode(t, err, connect.CodeNotFound)
 
 		// The victim, signed in, accepts a fresh invitation.
-		joined, err := c.Workspace.AcceptInvite(rpctest.WithToken(ctx, w.Token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: invite()})
+		joined, err := c.Workspace.AcceptInvite(rpcclient.WithToken(ctx, w.Token("agent")), &tandemv1.AcceptInviteRequest{InviteToken: invite()})
 		rpctest.WantCode(t, err, 0)
 		if joined.GetWorkspace().GetId() != bait.ID || joined.GetToken() != "" {
 			t.Errorf("accepted signed in: %v, want the workspace and no token", joined)
@@ -100,7 +101,7 @@ func TestSecurityArgon2Bounded(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) { c.PasswordHashConcurrency = 2 })
 	w := worldOn(t, srv)
-	c := srv.Clients(rpctest.Connect)
+	c := srv.Clients(rpcclient.Connect)
 	const users, calls = 4, 7 // per user: 5 free guesses, then limited
 	var tokens []string
 	for range users {
@@ -119,7 +120,7 @@ func TestSecurityArgon2Bounded(t *testing.T) {
 	for _, tok := range tokens {
 		for range calls {
 			wg.Go(func() {
-				_, err := c.Auth.ChangePassword(rpctest.WithToken(context.Background(), tok),
+				_, err := c.Auth.ChangePassword(rpcclient.WithToken(context.Background(), tok),
 					&tandemv1.ChangePasswordRequest{CurrentPassword: "guess guess guess", NewPassword: "a brand new secret"})
 				mu.Lock()
 				codes[connect.CodeOf(err)]++
@@ -203,10 +204,10 @@ func TestSecurityDeniedCallsLogged(t *testing.T) {
 	})
 	w := worldOn(t, srv)
 	agent := w.Users["agent"]
-	ws := tandemv1connect.NewWorkspaceServiceClient(rpctest.HTTPClient(rpctest.Connect), srv.URL,
-		append(rpctest.ClientOptions(rpctest.Connect), forwardedFor("198.51.100.23"))...)
+	ws := tandemv1connect.NewWorkspaceServiceClient(rpcclient.HTTPClient(rpcclient.Connect), srv.URL,
+		append(rpcclient.ClientOptions(rpcclient.Connect), forwardedFor("198.51.100.23"))...)
 	name := "renamed"
-	_, err := ws.UpdateWorkspace(rpctest.WithToken(context.Background(), w.Token("agent")),
+	_, err := ws.UpdateWorkspace(rpcclient.WithToken(context.Background(), w.Token("agent")),
 		&tandemv1.UpdateWorkspaceRequest{WorkspaceId: w.W1.ID, Name: &name})
 	rpctest.WantCode(t, err, connect.CodePermissionDenied)
 	_, err = authFrom(srv, "198.51.100.24").WhoAmI(context.Background(), &tandemv1.WhoAmIRequest{})

@@ -288,18 +288,23 @@ func Run(ctx context.Context, cfg config.Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			logger.Error("close", "error", err)
+		}
+	}()
 	if err := s.Bootstrap(ctx); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	if cfg.MetricsAddr == "" {
 		return s.Serve(ctx, ln)
 	}
-	mln, err := net.Listen("tcp", cfg.MetricsAddr)
+	mln, err := lc.Listen(ctx, "tcp", cfg.MetricsAddr)
 	if err != nil {
 		_ = ln.Close()
 		return fmt.Errorf("listen on %s for metrics: %w", cfg.MetricsAddr, err)

@@ -2,14 +2,18 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -27,15 +31,15 @@ func processEnv(t *testing.T, opts store.Options) map[string]string {
 
 // memberships signs in and returns the account's workspaces by name with
 // its role there.
-func memberships(t *testing.T, p *rpctest.Process, email, password string) (map[string]tandemv1.Role, error) {
+func memberships(t *testing.T, p *fleet.Tandemd, email, password string) (map[string]tandemv1.Role, error) {
 	t.Helper()
 	ctx := context.Background()
-	c := rpctest.ClientsFor(p.URL, rpctest.Connect)
+	c := rpcclient.New(p.URL, rpcclient.Connect)
 	login, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		return nil, err
 	}
-	who, err := c.Auth.WhoAmI(rpctest.WithToken(ctx, login.GetToken()), &tandemv1.WhoAmIRequest{})
+	who, err := c.Auth.WhoAmI(rpcclient.WithToken(ctx, login.GetToken()), &tandemv1.WhoAmIRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +113,7 @@ func TestFirstStartSetup(t *testing.T) {
 		if resp, _ := rpctest.Do(t, http.DefaultClient, http.MethodGet, link, nil, ""); resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("GET the used link: %d", resp.StatusCode)
 		}
-		if err := p.Stop(t); err != nil {
+		if err := p.Stop(30 * time.Second); err != nil {
 			t.Fatal(err)
 		}
 
@@ -137,7 +141,7 @@ func TestUserCreateCommand(t *testing.T) {
 		env := processEnv(t, opts)
 		run := func(stdin string, extra map[string]string, args ...string) (string, int) {
 			t.Helper()
-			cmd := exec.Command(rpctest.Binary(t), append([]string{"user", "create"}, args...)...)
+			cmd := exec.CommandContext(t.Context(), rpctest.Binary(t), append([]string{"user", "create"}, args...)...)
 			cmd.Env = []string{"PATH=/usr/bin:/bin"}
 			for k, v := range env {
 				cmd.Env = append(cmd.Env, k+"="+v)
@@ -147,7 +151,7 @@ func TestUserCreateCommand(t *testing.T) {
 			}
 			cmd.Stdin = strings.NewReader(stdin)
 			out, err := cmd.CombinedOutput()
-			if ee, ok := err.(*exec.ExitError); ok {
+			if ee := (*exec.ExitError)(nil); errors.As(err, &ee) {
 				return string(out), ee.ExitCode()
 			} else if err != nil {
 				t.Fatal(err)

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -20,11 +22,11 @@ import (
 // to end the connection (or 0 if it was still open after 20 s).
 func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 	t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(srvURL, "http://"))
+	conn, err := new(net.Dialer).DialContext(t.Context(), "tcp", strings.TrimPrefix(srvURL, "http://"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	start := time.Now()
 	if _, err := fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: tandem.test\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\n",
 		path, contentType); err != nil {
@@ -46,7 +48,7 @@ func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 	}()
 	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	_, err = io.Copy(io.Discard, conn)
-	if ne, ok := err.(net.Error); ok && ne.Timeout() {
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
 		return 0
 	}
 	return time.Since(start)
@@ -58,7 +60,7 @@ func trickle(t *testing.T, srvURL, path, contentType string) time.Duration {
 // streams, whose requests stay open, keep working past it.
 func TestSecuritySlowBodyCutOff(t *testing.T) {
 	t.Parallel()
-	defaults, err := config.Load(nil, func(string) string { return "" }, io.Discard)
+	defaults, err := config.Load(t.Context(), nil, func(string) string { return "" }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,8 +90,8 @@ func TestSecuritySlowBodyCutOff(t *testing.T) {
 
 	// Streams outlive the body deadline many times over, on HTTP/1.1 and HTTP/2.
 	conv := w.Conversation(w.Visitor)
-	for _, p := range []rpctest.Protocol{rpctest.Connect, rpctest.GRPC} {
-		ctx, cancel := context.WithTimeout(rpctest.WithToken(w.Ctx, w.VisitorToken), 10*time.Second)
+	for _, p := range []rpcclient.Protocol{rpcclient.Connect, rpcclient.GRPC} {
+		ctx, cancel := context.WithTimeout(rpcclient.WithToken(w.Ctx, w.VisitorToken), 10*time.Second)
 		stream, err := srv.Clients(p).Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
@@ -107,7 +109,7 @@ func TestSecuritySlowBodyCutOff(t *testing.T) {
 		cancel()
 	}
 	// And unary calls that send their body promptly are served.
-	if _, err := srv.Clients(rpctest.Connect).Widget.ListMyConversations(rpctest.WithToken(w.Ctx, w.VisitorToken),
+	if _, err := srv.Clients(rpcclient.Connect).Widget.ListMyConversations(rpcclient.WithToken(w.Ctx, w.VisitorToken),
 		&tandemv1.ListMyConversationsRequest{}); err != nil {
 		t.Errorf("a prompt unary call: %v", err)
 	}

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -14,7 +15,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -34,7 +35,7 @@ func TestResumeUnderDisconnects(t *testing.T) {
 		defer cancel()
 
 		// Start from the head, before any writer runs.
-		list, err := w.Srv.Clients(rpctest.Connect).Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
+		list, err := w.Srv.Clients(rpcclient.Connect).Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -64,8 +65,8 @@ func TestResumeUnderDisconnects(t *testing.T) {
 			token   = w.Token("agent")
 		)
 		for attempt := 0; ; attempt++ {
-			p := rpctest.Protocols()[attempt%3]
-			sctx, scancel := context.WithCancel(rpctest.WithToken(ctx, token))
+			p := rpcclient.Protocols()[attempt%3]
+			sctx, scancel := context.WithCancel(rpcclient.WithToken(ctx, token))
 			stream, err := w.Srv.Clients(p).Conversation.Watch(sctx, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
@@ -129,7 +130,7 @@ func TestResyncRequired(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		w.Conversation(w.Visitor)
 		list, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
@@ -161,7 +162,7 @@ func TestResyncRequired(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			defer stream.Close()
+			defer func() { _ = stream.Close() }()
 			for stream.Receive() {
 			}
 			return stream.Err()
@@ -185,17 +186,9 @@ func TestResyncRequired(t *testing.T) {
 			}
 			err := watch(cursor)
 			var ce *connect.Error
-			if connect.CodeOf(err) != connect.CodeFailedPrecondition || !asConnect(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != events.ResyncRequired {
+			if connect.CodeOf(err) != connect.CodeFailedPrecondition || !errors.As(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != events.ResyncRequired {
 				t.Errorf("%s cursor: %v, want FailedPrecondition with %s", name, err, events.ResyncRequired)
 			}
 		}
 	})
-}
-
-func asConnect(err error, target **connect.Error) bool {
-	ce, ok := err.(*connect.Error)
-	if ok {
-		*target = ce
-	}
-	return ok
 }

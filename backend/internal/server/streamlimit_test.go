@@ -9,6 +9,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -24,9 +25,9 @@ func TestSecurityStreamCaps(t *testing.T) {
 		w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
 			c.MaxStreamsPerVisitor, c.MaxStreamsPerMember, c.MaxStreamsPerAddress = 2, 3, 7
 		}))
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		conv := w.Conversation(w.Visitor)
-		visitorCtx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		visitorCtx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		// open opens a stream and reads its first message: nil while the
 		// stream stays open (until the test ends or close is called).
 		type opener func(ctx context.Context) (closeIt func(), first error)

@@ -9,6 +9,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -30,7 +31,7 @@ func TestClaimClosed(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet))
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		claim := func(who, id string) error {
 			_, err := c.Conversation.ClaimConversation(w.As(who), &tandemv1.ClaimConversationRequest{ConversationId: id})
 			return err
@@ -64,7 +65,7 @@ func TestPermissionTexts(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet))
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		_, err := c.Knowledge.SearchKnowledge(agent, &tandemv1.SearchKnowledgeRequest{WorkspaceId: w.W1.ID, Query: "returns"})
 		wantText(t, "manage_knowledge", err, connect.CodePermissionDenied, "your role (agent) may not manage knowledge in this workspace")
@@ -83,11 +84,11 @@ func TestCountTexts(t *testing.T) {
 		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) {
 			c.MaxWorkspacesPerUser, c.WidgetMaxOpenConversations = 1, 1
 		}))
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		_, err := c.Workspace.CreateWorkspace(w.As("owner"), &tandemv1.CreateWorkspaceRequest{Name: "second shop"})
 		wantText(t, "second workspace", err, connect.CodeResourceExhausted, "you own 1 workspace, the most allowed")
 
-		ctx := rpctest.WithToken(w.Ctx, w.TokenOf(w.Other))
+		ctx := rpcclient.WithToken(w.Ctx, w.TokenOf(w.Other))
 		if _, err := c.Widget.StartConversation(ctx, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"}); err != nil {
 			t.Fatal(err)
 		}

@@ -34,7 +34,7 @@ func post(t *testing.T, u, contentType, token, origin string, body []byte, chunk
 	if chunked {
 		r = io.MultiReader(r) // hides the length: sent chunked
 	}
-	req, err := http.NewRequest(http.MethodPost, u, r)
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, u, r)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func post(t *testing.T, u, contentType, token, origin string, body []byte, chunk
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	raw, _ := io.ReadAll(resp.Body)
 	var e struct{ Code, Message string }
 	_ = json.Unmarshal(raw, &e)

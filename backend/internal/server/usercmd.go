@@ -38,7 +38,7 @@ func CreateUser(ctx context.Context, uc config.UserCreate, stdin io.Reader, out 
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	// Without a hub: running servers find the new events by polling the log.
 	log := events.NewLog(db, nil, nil)
 	accounts := account.NewService(db, log, account.Options{})
@@ -55,13 +55,15 @@ func CreateUser(ctx context.Context, uc config.UserCreate, stdin io.Reader, out 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "created user %s (id %s)\n", u.Email, u.ID)
+	var b strings.Builder
+	fmt.Fprintf(&b, "created user %s (id %s)\n", u.Email, u.ID)
 	if w.ID != "" {
 		role := uc.Role
 		if role == "" {
 			role = string(access.RoleOwner)
 		}
-		fmt.Fprintf(out, "  %s of workspace %q (id %s, widget key %s)\n", role, w.Name, w.ID, w.PublicKey)
+		fmt.Fprintf(&b, "  %s of workspace %q (id %s, widget key %s)\n", role, w.Name, w.ID, w.PublicKey)
 	}
-	return nil
+	_, err = io.WriteString(out, b.String())
+	return err
 }

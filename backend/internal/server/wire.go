@@ -155,7 +155,7 @@ func (s *Server) reactors(log *events.Log) {
 		}
 	}
 	s.metricsReactor = events.NewReactor(metrics.ReactorName, log, s.hub,
-		metrics.NewDomain(s.registry, workspaceName).React, s.logger)
+		metrics.NewDomain(s.registry, metricsLabels(), workspaceName).React, s.logger)
 	// Rules get their say before the AI agent answers a customer message: a
 	// rule that hands "refund" off wins over the AI agent answering it.
 	s.botReactor = events.NewReactor(bot.ReactorName, log, s.hub, func(ctx context.Context, ev events.Event) error {
@@ -213,4 +213,18 @@ func (m members) presence(ctx context.Context, workspaceID string) ([]presence.M
 		out[i] = presence.Member{UserID: mb.UserID, DisplayName: mb.DisplayName}
 	}
 	return out, err
+}
+
+// metricsLabels are the values of the inbox counters' labels, which the
+// conversation package owns.
+func metricsLabels() metrics.Labels {
+	var reasons []string
+	for _, r := range conversation.HandoffReasons() {
+		reasons = append(reasons, string(r))
+	}
+	return metrics.Labels{
+		Channels:       []string{conversation.ChannelWeb, conversation.ChannelAPI, conversation.ChannelEmail},
+		HandoffReasons: reasons,
+		Authors:        []string{conversation.AuthorCustomer, conversation.AuthorAgent, conversation.AuthorBot, conversation.AuthorSystem},
+	}
 }

@@ -23,7 +23,7 @@ import (
 )
 
 // T0 is where every test's clock starts.
-var T0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+var T0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC) //nolint:gochecknoglobals // a fixed instant: time.Time cannot be const
 
 // Password is the password of every user an Env makes.
 const Password = "correct horse battery"

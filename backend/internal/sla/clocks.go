@@ -208,7 +208,7 @@ func (s *Service) resolved(ctx context.Context, conv conversation.Conversation, 
 
 func (s *Service) hoursFor(ctx context.Context, p Policy) (Hours, error) {
 	if !p.BusinessHours {
-		return Always, nil
+		return Always(), nil
 	}
 	return s.HoursOf(ctx, p.WorkspaceID)
 }

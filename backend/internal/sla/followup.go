@@ -92,7 +92,7 @@ func (s *Service) followUp(ctx context.Context, conv conversation.Conversation, 
 
 // followUpNamespace derives the reminder's client id from its timer, so a
 // reminder sent twice (by two replicas, or after a crash) is stored once.
-var followUpNamespace = uuid.MustParse("5d1f7c0e-2b8a-4e0f-9a53-0c3f7e9b6a21")
+var followUpNamespace = uuid.MustParse("5d1f7c0e-2b8a-4e0f-9a53-0c3f7e9b6a21") //nolint:gochecknoglobals // a constant UUID namespace, parsed once
 
 // act does a follow-up timer's action: idempotent, since a crash between
 // the action and the claim repeats it.

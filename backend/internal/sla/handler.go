@@ -20,9 +20,9 @@ var _ tandemv1connect.SlaServiceHandler = (*Handler)(nil)
 func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
 
 func policyToProto(p Policy) *tandemv1.SlaPolicy {
-	out := &tandemv1.SlaPolicy{Id: p.ID, WorkspaceId: p.WorkspaceID, Name: p.Name, Position: int32(p.Position),
+	out := &tandemv1.SlaPolicy{Id: p.ID, WorkspaceId: p.WorkspaceID, Name: p.Name, Position: int32(p.Position), //nolint:gosec // policy positions are small
 		FirstResponseSeconds: p.FirstResponse, NextResponseSeconds: p.NextResponse, ResolutionSeconds: p.Resolution,
-		WarningPercent: int32(p.WarningPercent), BusinessHours: p.BusinessHours, UpdateTimeMs: p.UpdatedAt}
+		WarningPercent: int32(p.WarningPercent), BusinessHours: p.BusinessHours, UpdateTimeMs: p.UpdatedAt} //nolint:gosec // a percentage from 0 to 100
 	for _, pr := range p.Priorities() {
 		out.Priorities = append(out.Priorities, conversation.PriorityToProto(pr))
 	}
@@ -40,7 +40,7 @@ func policyFromProto(id string, in *tandemv1.SlaPolicyInput) Policy {
 }
 
 // ListSlaPolicies implements SlaService.ListSlaPolicies.
-func (h *Handler) ListSlaPolicies(ctx context.Context, _ *tandemv1.ListSlaPoliciesRequest) (*tandemv1.ListSlaPoliciesResponse, error) {
+func (h *Handler) ListSlaPolicies(ctx context.Context, _ *tandemv1.ListSlaPoliciesRequest) (*tandemv1.ListSlaPoliciesResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	ps, err := h.svc.Policies(ctx, access.ScopeFrom(ctx).WorkspaceID)
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (h *Handler) ListSlaPolicies(ctx context.Context, _ *tandemv1.ListSlaPolici
 }
 
 // CreateSlaPolicy implements SlaService.CreateSlaPolicy.
-func (h *Handler) CreateSlaPolicy(ctx context.Context, req *tandemv1.CreateSlaPolicyRequest) (*tandemv1.CreateSlaPolicyResponse, error) {
+func (h *Handler) CreateSlaPolicy(ctx context.Context, req *tandemv1.CreateSlaPolicyRequest) (*tandemv1.CreateSlaPolicyResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	p, err := h.svc.Save(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, policyFromProto("", req.GetPolicy()))
 	if err != nil {
 		return nil, err
@@ -62,7 +62,7 @@ func (h *Handler) CreateSlaPolicy(ctx context.Context, req *tandemv1.CreateSlaPo
 }
 
 // UpdateSlaPolicy implements SlaService.UpdateSlaPolicy.
-func (h *Handler) UpdateSlaPolicy(ctx context.Context, req *tandemv1.UpdateSlaPolicyRequest) (*tandemv1.UpdateSlaPolicyResponse, error) {
+func (h *Handler) UpdateSlaPolicy(ctx context.Context, req *tandemv1.UpdateSlaPolicyRequest) (*tandemv1.UpdateSlaPolicyResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	p, err := h.svc.Save(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, policyFromProto(req.GetPolicyId(), req.GetPolicy()))
 	if err != nil {
 		return nil, err
@@ -71,7 +71,7 @@ func (h *Handler) UpdateSlaPolicy(ctx context.Context, req *tandemv1.UpdateSlaPo
 }
 
 // DeleteSlaPolicy implements SlaService.DeleteSlaPolicy.
-func (h *Handler) DeleteSlaPolicy(ctx context.Context, req *tandemv1.DeleteSlaPolicyRequest) (*tandemv1.DeleteSlaPolicyResponse, error) {
+func (h *Handler) DeleteSlaPolicy(ctx context.Context, req *tandemv1.DeleteSlaPolicyRequest) (*tandemv1.DeleteSlaPolicyResponse, error) { //nolint:revive // the generated SlaServiceHandler names it so (proto SlaPolicy)
 	if err := h.svc.Delete(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetPolicyId()); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ func (h *Handler) DeleteSlaPolicy(ctx context.Context, req *tandemv1.DeleteSlaPo
 func hoursToProto(h Hours) *tandemv1.BusinessHours {
 	out := &tandemv1.BusinessHours{TimeZone: h.Zone, Holidays: h.Holidays}
 	for _, sp := range h.Spans {
-		out.Ranges = append(out.Ranges, &tandemv1.BusinessHours_Range{Weekday: int32(sp.Weekday), StartMinute: int32(sp.Start), EndMinute: int32(sp.End)})
+		out.Ranges = append(out.Ranges, &tandemv1.BusinessHours_Range{Weekday: int32(sp.Weekday), StartMinute: int32(sp.Start), EndMinute: int32(sp.End)}) //nolint:gosec // a weekday and minutes of a day
 	}
 	return out
 }
@@ -109,8 +109,8 @@ func (h *Handler) SetBusinessHours(ctx context.Context, req *tandemv1.SetBusines
 }
 
 func followUpToProto(f FollowUp) *tandemv1.FollowUpSettings {
-	return &tandemv1.FollowUpSettings{RemindAfterMinutes: int32(f.RemindAfter / time.Minute),
-		CloseAfterMinutes: int32(f.CloseAfter / time.Minute), ReminderMessage: f.Message}
+	return &tandemv1.FollowUpSettings{RemindAfterMinutes: int32(f.RemindAfter / time.Minute), //nolint:gosec // set through the API in int32 minutes
+		CloseAfterMinutes: int32(f.CloseAfter / time.Minute), ReminderMessage: f.Message} //nolint:gosec // set through the API in int32 minutes
 }
 
 // GetFollowUpSettings implements SlaService.GetFollowUpSettings.

@@ -21,7 +21,7 @@ type Hours struct {
 }
 
 // Always is round-the-clock hours.
-var Always = Hours{Zone: "UTC"}
+func Always() Hours { return Hours{Zone: "UTC"} }
 
 // Add returns the instant d of working time after start: the clock runs
 // inside the spans and stops outside them and on holidays.

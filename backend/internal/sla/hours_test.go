@@ -40,7 +40,7 @@ func TestHoursAdd(t *testing.T) {
 			t.Errorf("%s + %v = %s, want %s", tc.start, tc.d, got.In(berlin).Format("2006-01-02 15:04 Mon"), tc.want)
 		}
 	}
-	if got, start := Always.Add(at("2026-11-21 10:00"), time.Hour), at("2026-11-21 11:00"); !got.Equal(start) {
+	if got, start := Always().Add(at("2026-11-21 10:00"), time.Hour), at("2026-11-21 11:00"); !got.Equal(start) {
 		t.Errorf("round the clock: %s", got)
 	}
 }

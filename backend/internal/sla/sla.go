@@ -186,7 +186,7 @@ func (s *Service) HoursOf(ctx context.Context, workspaceID string) (Hours, error
 	}
 	err := s.db.GetContext(ctx, &row, `SELECT time_zone, ranges, holidays FROM business_hours WHERE workspace_id = ?`, workspaceID)
 	if store.ErrNoRows(err) {
-		return Always, nil
+		return Always(), nil
 	}
 	if err != nil {
 		return Hours{}, err

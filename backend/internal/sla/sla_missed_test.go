@@ -10,6 +10,7 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -25,7 +26,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet) // the test drains the reactors and scans the timers itself
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		if _, err := c.SLA.CreateSlaPolicy(w.As("admin"), &tandemv1.CreateSlaPolicyRequest{WorkspaceId: w.W1.ID, Policy: &tandemv1.SlaPolicyInput{
 			Name: "Everyone", FirstResponseSeconds: 60, NextResponseSeconds: 60, ResolutionSeconds: 3600, WarningPercent: 50}}); err != nil {
 			t.Fatal(err)

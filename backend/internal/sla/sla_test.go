@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/sla"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -28,7 +29,7 @@ func TestSLA(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet) // the test drains the clocks and scans the timers itself
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		admin := w.As("admin")
 		if _, err := c.SLA.CreateSlaPolicy(admin, &tandemv1.CreateSlaPolicyRequest{WorkspaceId: w.W1.ID, Policy: &tandemv1.SlaPolicyInput{
 			Name: "Urgent", Priorities: []tandemv1.Priority{tandemv1.Priority_PRIORITY_URGENT}, FirstResponseSeconds: 3600,
@@ -96,7 +97,7 @@ func TestSLA(t *testing.T) {
 		if _, err := c.Conversation.SendMessage(w.As("agent"), &tandemv1.SendMessageRequest{ConversationId: late.ID, ClientId: uuid.NewString(), Body: "Sorry!"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := c.Widget.SendMessage(rpctest.WithToken(w.Ctx, w.TokenOf(w.Other)), &tandemv1.WidgetServiceSendMessageRequest{
+		if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.TokenOf(w.Other)), &tandemv1.WidgetServiceSendMessageRequest{
 			ConversationId: onTime.ID, ClientId: uuid.NewString(), Body: "one more thing"}); err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +172,7 @@ func TestFollowUps(t *testing.T) {
 		if err := srv.SLAReactor().Drain(w.Ctx, w.W1.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := srv.Clients(rpctest.Connect).Widget.SendMessage(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
+		if _, err := srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceSendMessageRequest{
 			ConversationId: replied.ID, ClientId: uuid.NewString(), Body: "thanks"}); err != nil {
 			t.Fatal(err)
 		}
@@ -205,7 +206,7 @@ func TestSLABusinessHours(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, func(c *config.Config) { c.Reactors = false })
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		admin := w.As("admin")
 		if _, err := c.SLA.SetBusinessHours(admin, &tandemv1.SetBusinessHoursRequest{WorkspaceId: w.W1.ID, Hours: &tandemv1.BusinessHours{
 			TimeZone: "UTC", Ranges: []*tandemv1.BusinessHours_Range{{Weekday: 1, StartMinute: 9 * 60, EndMinute: 17 * 60}}}}); err != nil {
@@ -271,7 +272,7 @@ func TestSLARuleActions(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, func(c *config.Config) { c.Reactors = false })
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		if _, err := c.SLA.CreateSlaPolicy(w.As("admin"), &tandemv1.CreateSlaPolicyRequest{WorkspaceId: w.W1.ID,
 			Policy: &tandemv1.SlaPolicyInput{Name: "Fast", FirstResponseSeconds: 1, WarningPercent: 50}}); err != nil {
 			t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -25,7 +26,7 @@ func TestStats(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet)
 		w := rpctest.WorldOn(t, srv)
-		c := srv.Clients(rpctest.Connect)
+		c := srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
 		start := time.Now().Add(-time.Minute).UnixMilli()
 		reply := func(id string) {
@@ -40,7 +41,7 @@ func TestStats(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 
 		byAgent := w.Conversation(w.Visitor) // the AI agent is off: pending
 		reply(byAgent.ID)

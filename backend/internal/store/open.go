@@ -162,7 +162,7 @@ func openMySQL(rawURL string, maxOpen int, wrap func(driver.Connector) driver.Co
 	if maxOpen <= 0 {
 		maxOpen = 32
 	}
-	var c driver.Connector = connector
+	c := connector
 	if wrap != nil {
 		c = wrap(c)
 	}

@@ -60,7 +60,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 			return err
 		}
 		backoff := time.Duration(attempt*attempt) * 5 * time.Millisecond
-		backoff += rand.N(backoff) // jitter, so that retried rivals do not collide again
+		backoff += rand.N(backoff) //nolint:gosec // jitter, so that retried rivals do not collide again: not a secret
 		select {
 		case <-ctx.Done():
 			return errors.Join(err, ctx.Err())

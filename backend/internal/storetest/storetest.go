@@ -90,7 +90,7 @@ func Options(t testing.TB, dialect string) store.Options {
 	if err != nil {
 		t.Fatalf("open mysql: %v", err)
 	}
-	defer admin.Close()
+	defer func() { _ = admin.Close() }()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "tandem_t_" + hex.EncodeToString(b[:])
@@ -103,7 +103,7 @@ func Options(t testing.TB, dialect string) store.Options {
 		if err != nil {
 			return
 		}
-		defer a.Close()
+		defer func() { _ = a.Close() }()
 		_, _ = a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name)
 	})
 	own := cfg.Clone()

@@ -8,6 +8,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -19,7 +20,7 @@ func TestTags(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := rpctest.NewWorld(t, opts)
-		c := w.Srv.Clients(rpctest.GRPC)
+		c := w.Srv.Clients(rpcclient.GRPC)
 		sup, agent := w.As("supervisor"), w.As("agent")
 		mk := func(name string) string {
 			resp, err := c.Tag.CreateTag(sup, &tandemv1.CreateTagRequest{WorkspaceId: w.W1.ID, Name: name, Color: "#e11d48", Description: name + " questions"})

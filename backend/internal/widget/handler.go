@@ -359,7 +359,7 @@ func (h *Handler) queueStatus(ctx context.Context, workspaceID, visitorID, id st
 	if err != nil || pos == 0 {
 		return nil, err
 	}
-	q := &tandemv1.QueueStatus{Position: int32(pos)}
+	q := &tandemv1.QueueStatus{Position: int32(pos)} //nolint:gosec // a place in one workspace's queue
 	online, err := h.deps.OnlineAgents(ctx, workspaceID)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -29,7 +30,7 @@ func TestSignedIdentity(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := w.Srv.Clients(rpctest.GRPCWeb)
+		c := w.Srv.Clients(rpcclient.GRPCWeb)
 		identity := rpctest.Stamped(`{"external_id":"cust-42","name":"Vera","email":"Vera@Example.com","attributes":{"vip":true,"cart_value":250,"vendor_tier":"gold"}}`)
 		sig := contact.Sign(ws.WidgetSecret, identity)
 
@@ -39,7 +40,7 @@ func TestSignedIdentity(t *testing.T) {
 		if !first.GetIdentityVerified() {
 			t.Fatal("a correctly signed identity is not verified")
 		}
-		conv, err := c.Widget.StartConversation(rpctest.WithToken(w.Ctx, first.GetToken()), &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hi"})
+		conv, err := c.Widget.StartConversation(rpcclient.WithToken(w.Ctx, first.GetToken()), &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hi"})
 		rpctest.WantCode(t, err, 0)
 
 		got, err := c.Conversation.GetConversation(w.As("agent"), &tandemv1.GetConversationRequest{ConversationId: conv.GetConversation().GetId()})
@@ -62,7 +63,7 @@ func TestSignedIdentity(t *testing.T) {
 		if second.GetContactId() != first.GetContactId() {
 			t.Fatalf("same external id, new contact: %s vs %s", second.GetContactId(), first.GetContactId())
 		}
-		mine, err := c.Widget.ListMyConversations(rpctest.WithToken(w.Ctx, second.GetToken()), &tandemv1.ListMyConversationsRequest{})
+		mine, err := c.Widget.ListMyConversations(rpcclient.WithToken(w.Ctx, second.GetToken()), &tandemv1.ListMyConversationsRequest{})
 		rpctest.WantCode(t, err, 0)
 		if len(mine.GetConversations()) != 1 {
 			t.Fatalf("history on the second device: %v", mine.GetConversations())
@@ -96,8 +97,8 @@ func TestMessageSizeCap(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, storetest.Options(t, "sqlite"))
 	conv := w.Conversation(w.Visitor)
-	c := w.Srv.Clients(rpctest.Connect)
-	visitor := rpctest.WithToken(w.Ctx, w.VisitorToken)
+	c := w.Srv.Clients(rpcclient.Connect)
+	visitor := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 	_, err := c.Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), Body: strings.Repeat("é", 8192)})
 	rpctest.WantCode(t, err, 0) // 16,384 bytes: at the cap
 	before := storetest.Count(t, w.Srv.DB(), "messages", "")
@@ -117,7 +118,7 @@ func TestWidgetConfig(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		g := w.Group(w.W1)
 		if _, err := c.Workspace.UpdateWorkspace(w.As("admin"), &tandemv1.UpdateWorkspaceRequest{WorkspaceId: w.W1.ID,
 			Widget: &tandemv1.WidgetSettings{ChooseGroup: true, AskEmail: true, AccentColor: "#0f766e"}}); err != nil {
@@ -127,7 +128,7 @@ func TestWidgetConfig(t *testing.T) {
 			Enabled: proto.Bool(true), Greeting: proto.String("Hello from Ava")}); err != nil {
 			t.Fatal(err)
 		}
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		cfg, err := c.Widget.GetWidgetConfig(vctx, &tandemv1.GetWidgetConfigRequest{})
 		if err != nil {
 			t.Fatal(err)
@@ -154,17 +155,17 @@ func TestQueueStatus(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		first, second := w.Conversation(w.Visitor), w.Conversation(w.Other)
 		watch := func(token, id string) *tandemv1.QueueStatus {
 			t.Helper()
-			ctx, cancel := context.WithTimeout(rpctest.WithToken(w.Ctx, token), 10*time.Second)
+			ctx, cancel := context.WithTimeout(rpcclient.WithToken(w.Ctx, token), 10*time.Second)
 			defer cancel()
 			stream, err := c.Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: id})
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer stream.Close()
+			defer func() { _ = stream.Close() }()
 			for stream.Receive() {
 				if stream.Msg().GetHeartbeat() {
 					return stream.Msg().GetQueue()
@@ -199,8 +200,8 @@ func TestUpdateVisitor(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		c := w.Srv.Clients(rpcclient.Connect)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		name, email := "Pat Shopper", "Pat@Example.com"
 		_, err := c.Widget.UpdateVisitor(vctx, &tandemv1.UpdateVisitorRequest{Name: &name, Email: &email,
 			Attributes: map[string]string{"cart_total": "250", "page": "checkout"}})
@@ -230,7 +231,7 @@ func TestUpdateVisitor(t *testing.T) {
 		signed, err := c.Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: ws.PublicKey, IdentityJson: identity,
 			IdentitySignature: contact.Sign(ws.WidgetSecret, identity)})
 		rpctest.WantCode(t, err, 0)
-		sctx := rpctest.WithToken(w.Ctx, signed.GetToken())
+		sctx := rpcclient.WithToken(w.Ctx, signed.GetToken())
 		_, err = c.Widget.UpdateVisitor(sctx, &tandemv1.UpdateVisitorRequest{Name: &name})
 		rpctest.WantCode(t, err, connect.CodeInvalidArgument)
 		_, err = c.Widget.UpdateVisitor(sctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"vip": "false"}})
@@ -248,8 +249,8 @@ func TestHistoryCarriesConversation(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := botWorld(t, rpctest.Start(t, opts, rpctest.Quiet))
-		c := w.Srv.Clients(rpctest.Connect)
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		c := w.Srv.Clients(rpcclient.Connect)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		conv, answer := w.Ask("Is the moon made of cheese?") // no document says: a low-confidence handoff
 		if answer != nil {
 			t.Fatalf("the AI agent answered %q", answer.Body)

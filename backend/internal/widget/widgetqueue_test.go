@@ -8,6 +8,7 @@ import (
 	"connectrpc.com/connect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -17,14 +18,14 @@ import (
 // its first heartbeat.
 func (w *world) heartbeatQueue(token, id string) *tandemv1.QueueStatus {
 	w.T.Helper()
-	c := w.Srv.Clients(rpctest.Connect)
-	ctx, cancel := context.WithTimeout(rpctest.WithToken(w.Ctx, token), 10*time.Second)
+	c := w.Srv.Clients(rpcclient.Connect)
+	ctx, cancel := context.WithTimeout(rpcclient.WithToken(w.Ctx, token), 10*time.Second)
 	defer cancel()
 	stream, err := c.Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: id})
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 	for stream.Receive() {
 		if stream.Msg().GetHeartbeat() {
 			return stream.Msg().GetQueue()
@@ -43,7 +44,7 @@ func TestQueueWaitEstimate(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		if _, err := c.Routing.UpdateRoutingSettings(w.As("admin"), &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.W1.ID,
 			Mode: tandemv1.RoutingMode_ROUTING_MODE_OFF}); err != nil {
 			t.Fatal(err)
@@ -70,7 +71,7 @@ func TestQueueWaitEstimate(t *testing.T) {
 			t.Fatalf("nobody online: %v, want no estimate and no email", q)
 		}
 		// The visitor leaves an email address: validated, kept on the contact.
-		vctx := rpctest.WithToken(w.Ctx, w.VisitorToken)
+		vctx := rpcclient.WithToken(w.Ctx, w.VisitorToken)
 		bad := "not an email"
 		_, err := c.Widget.UpdateVisitor(vctx, &tandemv1.UpdateVisitorRequest{Email: &bad})
 		rpctest.WantCode(t, err, connect.CodeInvalidArgument)
@@ -105,15 +106,15 @@ func TestWidgetSeesWhoHelps(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		c := w.Srv.Clients(rpctest.Connect)
+		c := w.Srv.Clients(rpcclient.Connect)
 		conv := w.Conversation(w.Visitor)
-		ctx, cancel := context.WithTimeout(rpctest.WithToken(w.Ctx, w.VisitorToken), 15*time.Second)
+		ctx, cancel := context.WithTimeout(rpcclient.WithToken(w.Ctx, w.VisitorToken), 15*time.Second)
 		defer cancel()
 		stream, err := c.Widget.Watch(ctx, &tandemv1.WidgetServiceWatchRequest{ConversationId: conv.ID})
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer stream.Close()
+		defer func() { _ = stream.Close() }()
 		if _, err := c.Conversation.ClaimConversation(w.As("agent"), &tandemv1.ClaimConversationRequest{ConversationId: conv.ID}); err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +128,7 @@ func TestWidgetSeesWhoHelps(t *testing.T) {
 		if got.GetAgentName() != want || got.GetState() != tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE {
 			t.Fatalf("stream said %v, want %q helping (%v)", got, want, stream.Err())
 		}
-		list, err := c.Widget.ListMyConversations(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMyConversationsRequest{})
+		list, err := c.Widget.ListMyConversations(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.ListMyConversationsRequest{})
 		if err != nil || list.GetConversations()[0].GetAgentName() != want {
 			t.Fatalf("listed: %v %v", list, err)
 		}
@@ -145,7 +146,7 @@ func TestWidgetSeesWhoHelps(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		buttons, err := c.Widget.ListCustomActions(rpctest.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceListCustomActionsRequest{})
+		buttons, err := c.Widget.ListCustomActions(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceListCustomActionsRequest{})
 		if err != nil {
 			t.Fatal(err)
 		}

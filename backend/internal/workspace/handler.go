@@ -191,7 +191,7 @@ func MemberToProto(m Member) *tandemv1.Member {
 // GroupToProto converts a group for the API.
 func GroupToProto(g Group) *tandemv1.Group {
 	return &tandemv1.Group{Id: g.ID, WorkspaceId: g.WorkspaceID, Name: g.Name, Description: g.Description,
-		MemberUserIds: g.MemberIDs, CreateTimeMs: g.CreatedAt, MaxChatsPerAgent: int32(g.MaxChatsPerAgent)}
+		MemberUserIds: g.MemberIDs, CreateTimeMs: g.CreatedAt, MaxChatsPerAgent: int32(g.MaxChatsPerAgent)} //nolint:gosec // set through the API as an int32
 }
 
 func optInt(v *int32) *int {

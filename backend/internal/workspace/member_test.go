@@ -165,7 +165,7 @@ func TestAdminLimits(t *testing.T) {
 			{"demote an owner", to(access.RoleAdmin), access.RoleOwner, workspace.ErrOutranked, "", ""},
 			{"set an owner's role to owner", to(access.RoleOwner), access.RoleOwner, workspace.ErrRoleTooHigh, "", ""},
 			{"remove an owner", remove, access.RoleOwner, workspace.ErrOutranked, "", ""},
-			{"invite an owner", func(u account.User) func() error {
+			{"invite an owner", func(account.User) func() error {
 				return func() error {
 					_, _, err := e.svc.Invite(e.Ctx, servicetest.As(admin), sc, e.Email("new"), access.RoleOwner)
 					return err

@@ -17,13 +17,13 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
-func pages[T any](t *testing.T, size int32, max int, list func(size int32, token string) ([]T, string, error), key func(T) string) []string {
+func pages[T any](t *testing.T, size int32, most int, list func(size int32, token string) ([]T, string, error), key func(T) string) []string {
 	t.Helper()
 	var (
 		got   []string
 		token string
 	)
-	for range max + 2 {
+	for range most + 2 {
 		page, next, err := list(size, token)
 		if err != nil {
 			t.Fatalf("page after %q: %v", token, err)
@@ -42,7 +42,7 @@ func pages[T any](t *testing.T, size int32, max int, list func(size int32, token
 		}
 		token = next
 	}
-	t.Fatalf("more than %d pages for %d rows", max+2, max)
+	t.Fatalf("more than %d pages for %d rows", most+2, most)
 	return nil
 }
 
@@ -120,7 +120,7 @@ func TestPagination(t *testing.T) {
 			}},
 		}
 		for _, l := range lists {
-			for _, size := range []int32{1, 2, 3, int32(len(l.want)) - 1, int32(len(l.want)), int32(len(l.want)) + 1, 0} {
+			for _, size := range []int32{1, 2, 3, int32(len(l.want)) - 1, int32(len(l.want)), int32(len(l.want)) + 1, 0} { //nolint:gosec // a handful of fixture rows
 				t.Run(fmt.Sprintf("%s by %d", l.name, size), func(t *testing.T) {
 					if diff := cmp.Diff(l.want, l.got(t, size)); diff != "" {
 						t.Errorf("rows served (-want +got):\n%s", diff)

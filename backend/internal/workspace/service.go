@@ -103,7 +103,7 @@ func (s *Service) Create(ctx context.Context, actor *access.Principal, name stri
 // transaction.
 func (s *Service) createTx(ctx context.Context, tx *store.Tx, actor *access.Principal, name string) (Workspace, error) {
 	now := store.NowMillis(s.now())
-	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16), Widget: DefaultWidget,
+	w := Workspace{ID: uuid.NewString(), Name: name, PublicKey: "pk_" + randomHex(16), Widget: DefaultWidget(),
 		WidgetSecret: randomHex(32), CreatedAt: now, UpdatedAt: now}
 	owned, err := ownedCount(ctx, tx, actor.UserID)
 	if err != nil {

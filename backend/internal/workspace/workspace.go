@@ -45,7 +45,7 @@ type WidgetSettings struct {
 }
 
 // DefaultWidget is how a new workspace's widget behaves.
-var DefaultWidget = WidgetSettings{AllowFiles: true}
+func DefaultWidget() WidgetSettings { return WidgetSettings{AllowFiles: true} }
 
 // Value implements driver.Valuer.
 func (w WidgetSettings) Value() (driver.Value, error) {
@@ -55,7 +55,7 @@ func (w WidgetSettings) Value() (driver.Value, error) {
 
 // Scan implements sql.Scanner; NULL is the default settings.
 func (w *WidgetSettings) Scan(src any) error {
-	*w = DefaultWidget
+	*w = DefaultWidget()
 	switch v := src.(type) {
 	case nil:
 		return nil

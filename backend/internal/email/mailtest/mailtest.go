@@ -32,13 +32,13 @@ func Swaks(t testing.TB) string {
 }
 
 // Send mails a plain message with swaks to the SMTP server at addr.
-func Send(t testing.TB, ctx context.Context, addr, from, to, subject, body string) {
+func Send(ctx context.Context, t testing.TB, addr, from, to, subject, body string) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.CommandContext(ctx, Swaks(t), "--server", host, "--port", port, "--from", from, "--to", to,
+	if out, err := exec.CommandContext(ctx, Swaks(t), "--server", host, "--port", port, "--from", from, "--to", to, //nolint:gosec // swaks with the test's own message
 		"--header", "Subject: "+subject, "--body", body).CombinedOutput(); err != nil {
 		t.Fatalf("swaks: %v\n%s", err, out)
 	}
@@ -91,7 +91,7 @@ func StartMailpit(t testing.TB, smtpAddr string) *Mailpit {
 	}
 	mp := &Mailpit{SMTP: smtpAddr, API: rpctest.FreeAddr(t)}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "--smtp", mp.SMTP, "--listen", mp.API, "--database", filepath.Join(t.TempDir(), "mailpit.db"),
+	cmd := exec.CommandContext(ctx, bin, "--smtp", mp.SMTP, "--listen", mp.API, "--database", filepath.Join(t.TempDir(), "mailpit.db"), //nolint:gosec // the pinned mailpit in .bin, on addresses the test chose
 		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check", "--quiet")
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -103,7 +103,7 @@ func StartMailpit(t testing.TB, smtpAddr string) *Mailpit {
 	})
 	t.Cleanup(mp.stop)
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		if c, err := net.DialTimeout("tcp", mp.SMTP, time.Second); err == nil {
+		if c, err := (&net.Dialer{Timeout: time.Second}).DialContext(t.Context(), "tcp", mp.SMTP); err == nil {
 			_ = c.Close()
 			var list struct{}
 			if mp.get("/api/v1/messages", &list) == nil {
@@ -128,7 +128,7 @@ func (mp *Mailpit) get(path string, out any) error {
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s: %s", path, resp.Status)
 	}

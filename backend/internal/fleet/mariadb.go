@@ -1,4 +1,4 @@
-package faulttest
+package fleet
 
 import (
 	"context"
@@ -36,12 +36,12 @@ func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
-	cmd := exec.CommandContext(ctx, install, "--no-defaults", "--user="+currentUser(), "--datadir="+data,
+	cmd := exec.CommandContext(ctx, install, "--no-defaults", "--user="+currentUser(), "--datadir="+data, //nolint:gosec // mariadb-install-db found on PATH, into the test's own directory
 		"--auth-root-authentication-method=normal", "--skip-test-db")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("mariadb-install-db: %v\n%s", err, out)
+		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
-	addr, err := FreeAddr()
+	addr, err := FreeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +59,7 @@ func currentUser() string {
 // Start runs mariadbd (again, after a kill: InnoDB recovers from its log)
 // and waits until it accepts queries.
 func (m *MariaDB) Start(ctx context.Context) error {
-	if m.Process != nil && !m.Process.Exited() {
+	if m.Process != nil && !m.Exited() {
 		return nil
 	}
 	_, port, _ := strings.Cut(m.Addr, ":")
@@ -84,7 +84,7 @@ func (m *MariaDB) answers(ctx context.Context) bool {
 	if err != nil {
 		return false
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
 	return db.PingContext(ctx) == nil

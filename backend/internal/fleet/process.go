@@ -1,11 +1,12 @@
-// Package faulttest runs Tandem's moving parts as real processes (tandemd
-// replicas, a private nats-server, a private mariadbd) so that the fault
-// tests in this package and the load tool (cmd/tandembench) can load them,
-// kill them and start them again, and read what each costs from /proc.
+// Package fleet runs Tandem's moving parts as real processes (tandemd
+// replicas, a private nats-server, a private mariadbd) so that the tests
+// (rpctest, faulttest) and the tools (cmd/tandembench) can load them, kill
+// them and start them again, and read what each costs from /proc; and gives
+// the configuration of a tandemd run inside a test's or a tool's own process.
 //
 // Nothing here touches the shared MariaDB or NATS of a machine: brokers and
 // databases that a test kills are its own.
-package faulttest
+package fleet
 
 import (
 	"bytes"
@@ -59,7 +60,7 @@ func (s *syncBuffer) String() string {
 // killed if this one dies first, so that a crashed test or benchmark leaves
 // no servers behind.
 func StartProcess(name, bin string, args []string, env map[string]string) (*Process, error) {
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, args...) //nolint:noctx,gosec // the process outlives the call that starts it (Kill and Stop end it); bin and args are the caller's own
 	dieWithParent(cmd)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME")}
 	for k, v := range env {
@@ -128,7 +129,7 @@ func (p *Process) waitUntil(ctx context.Context, timeout time.Duration, ready fu
 		}
 		select {
 		case <-p.done:
-			return fmt.Errorf("%s exited before it was ready: %v\n%s", p.name, p.err, p.Output())
+			return fmt.Errorf("%s exited before it was ready: %w\n%s", p.name, p.err, p.Output())
 		case <-ctx.Done():
 			return fmt.Errorf("%s not ready after %v:\n%s", p.name, timeout, p.Output())
 		case <-time.After(25 * time.Millisecond):
@@ -137,12 +138,13 @@ func (p *Process) waitUntil(ctx context.Context, timeout time.Duration, ready fu
 }
 
 // FreeAddr returns a loopback address whose port is free at the moment.
-func FreeAddr() (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func FreeAddr(ctx context.Context) (string, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
+	defer func() { _ = ln.Close() }()
 	return ln.Addr().String(), nil
 }
 

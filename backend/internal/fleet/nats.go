@@ -1,4 +1,4 @@
-package faulttest
+package fleet
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ func StartNATS(ctx context.Context) (*NATS, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := FreeAddr()
+	addr, err := FreeAddr(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (n *NATS) URL() string { return "nats://" + n.Addr }
 
 // Start runs the server (again) and waits until it greets a client.
 func (n *NATS) Start(ctx context.Context) error {
-	if n.Process != nil && !n.Process.Exited() {
+	if n.Process != nil && !n.Exited() {
 		return nil
 	}
 	host, port, _ := net.SplitHostPort(n.Addr)
@@ -45,7 +45,7 @@ func (n *NATS) Start(ctx context.Context) error {
 		return err
 	}
 	n.Process = p
-	if err := p.waitUntil(ctx, 10*time.Second, func(context.Context) bool { return greets(n.Addr) }); err != nil {
+	if err := p.waitUntil(ctx, 10*time.Second, func(ctx context.Context) bool { return greets(ctx, n.Addr) }); err != nil {
 		p.Kill()
 		return err
 	}
@@ -53,12 +53,12 @@ func (n *NATS) Start(ctx context.Context) error {
 }
 
 // greets reports whether a NATS server answers a connection with its INFO line.
-func greets(addr string) bool {
-	c, err := net.DialTimeout("tcp", addr, time.Second)
+func greets(ctx context.Context, addr string) bool {
+	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return false
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	_ = c.SetDeadline(time.Now().Add(time.Second))
 	line, err := bufio.NewReader(c).ReadString('\n')
 	return err == nil && strings.HasPrefix(line, "INFO ")

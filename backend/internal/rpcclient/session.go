@@ -1,26 +1,27 @@
-package faulttest
+package rpcclient
 
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
+
+// Sessions: the few sequences of calls that the tools and the fault tests
+// share (sign in, make a workspace, open a widget visitor).
 
 // Owner is a signed-in user of a tandemd (the bootstrap owner, usually).
 type Owner struct {
 	Token  string
 	UserID string
-	c      rpctest.Clients
+	c      Clients
 }
 
 // Login signs in through the server at url.
 func Login(ctx context.Context, url, email, password string) (*Owner, error) {
-	c := rpctest.ClientsFor(url, rpctest.Connect)
+	c := New(url, Connect)
 	resp, err := c.Auth.Login(ctx, &tandemv1.LoginRequest{Email: email, Password: password})
 	if err != nil {
 		return nil, fmt.Errorf("login %s: %w", email, err)
@@ -36,7 +37,7 @@ type Workspace struct {
 
 // CreateWorkspace creates a workspace owned by o.
 func (o *Owner) CreateWorkspace(ctx context.Context, name string) (Workspace, error) {
-	resp, err := o.c.Workspace.CreateWorkspace(rpctest.WithToken(ctx, o.Token), &tandemv1.CreateWorkspaceRequest{Name: name})
+	resp, err := o.c.Workspace.CreateWorkspace(WithToken(ctx, o.Token), &tandemv1.CreateWorkspaceRequest{Name: name})
 	if err != nil {
 		return Workspace{}, fmt.Errorf("create workspace: %w", err)
 	}
@@ -47,7 +48,7 @@ func (o *Owner) CreateWorkspace(ctx context.Context, name string) (Workspace, er
 // returns its secret: a distinct principal for each simulated agent, made
 // without the cost of a password hash.
 func (o *Owner) AgentKey(ctx context.Context, ws Workspace, name string) (string, error) {
-	resp, err := o.c.Auth.CreateApiKey(rpctest.WithToken(ctx, o.Token), &tandemv1.CreateApiKeyRequest{
+	resp, err := o.c.Auth.CreateApiKey(WithToken(ctx, o.Token), &tandemv1.CreateApiKeyRequest{
 		WorkspaceId: ws.ID, Name: name, Role: tandemv1.Role_ROLE_AGENT})
 	if err != nil {
 		return "", fmt.Errorf("create API key: %w", err)
@@ -60,7 +61,7 @@ func (o *Owner) AgentKey(ctx context.Context, ws Workspace, name string) (string
 // rule's id (its notes' author). Such a rule is a reaction that needs no
 // model, and that a test can count exactly.
 func (o *Owner) NoteRule(ctx context.Context, ws Workspace, name, note string) (string, error) {
-	resp, err := o.c.Automation.CreateRule(rpctest.WithToken(ctx, o.Token), &tandemv1.CreateRuleRequest{WorkspaceId: ws.ID,
+	resp, err := o.c.Automation.CreateRule(WithToken(ctx, o.Token), &tandemv1.CreateRuleRequest{WorkspaceId: ws.ID,
 		Rule: &tandemv1.RuleSpec{Name: name, Enabled: true, Trigger: tandemv1.RuleTrigger_RULE_TRIGGER_CUSTOMER_MESSAGE,
 			Actions: []*tandemv1.Action{{Kind: &tandemv1.Action_AddNote{AddNote: note}}}}})
 	if err != nil {
@@ -73,8 +74,8 @@ func (o *Owner) NoteRule(ctx context.Context, ws Workspace, name, note string) (
 // token is given, read through the server at url: a Watch from it misses
 // nothing committed afterwards.
 func Cursor(ctx context.Context, url, token, workspaceID string) (string, error) {
-	c := rpctest.ClientsFor(url, rpctest.Connect)
-	list, err := c.Conversation.ListConversations(rpctest.WithToken(ctx, token),
+	c := New(url, Connect)
+	list, err := c.Conversation.ListConversations(WithToken(ctx, token),
 		&tandemv1.ListConversationsRequest{WorkspaceId: workspaceID, PageSize: 1})
 	if err != nil {
 		return "", fmt.Errorf("list conversations: %w", err)
@@ -90,12 +91,12 @@ type Visitor struct {
 
 // NewVisitor starts a widget session in the workspace through the clients c
 // and opens a conversation.
-func NewVisitor(ctx context.Context, c rpctest.Clients, publicKey, name string) (*Visitor, error) {
+func NewVisitor(ctx context.Context, c Clients, publicKey, name string) (*Visitor, error) {
 	s, err := c.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: publicKey, Name: name})
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
-	conv, err := c.Widget.StartConversation(rpctest.WithToken(ctx, s.GetToken()),
+	conv, err := c.Widget.StartConversation(WithToken(ctx, s.GetToken()),
 		&tandemv1.StartConversationRequest{ClientId: uuid.NewString()})
 	if err != nil {
 		return nil, fmt.Errorf("start conversation: %w", err)
@@ -105,39 +106,11 @@ func NewVisitor(ctx context.Context, c rpctest.Clients, publicKey, name string) 
 
 // Send posts one message through the widget client c with the client id
 // (reuse it to retry).
-func (v *Visitor) Send(ctx context.Context, c rpctest.Clients, clientID, body string) (*tandemv1.WidgetMessage, error) {
-	resp, err := c.Widget.SendMessage(rpctest.WithToken(ctx, v.Token), &tandemv1.WidgetServiceSendMessageRequest{
+func (v *Visitor) Send(ctx context.Context, c Clients, clientID, body string) (*tandemv1.WidgetMessage, error) {
+	resp, err := c.Widget.SendMessage(WithToken(ctx, v.Token), &tandemv1.WidgetServiceSendMessageRequest{
 		ConversationId: v.ConversationID, ClientId: clientID, Body: body})
 	if err != nil {
 		return nil, err
 	}
 	return resp.GetMessage(), nil
-}
-
-// Retry calls fn until it succeeds, ctx ends or the deadline passes,
-// waiting a little longer after each failure (capped, with the error
-// handed to onErr). It returns the last error when it gives up.
-func Retry(ctx context.Context, within time.Duration, onErr func(error), fn func(ctx context.Context) error) error {
-	deadline := time.Now().Add(within)
-	wait := 20 * time.Millisecond
-	for {
-		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := fn(callCtx)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if onErr != nil {
-			onErr(err)
-		}
-		if ctx.Err() != nil || time.Now().Add(wait).After(deadline) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		wait = min(wait*2, 500*time.Millisecond)
-	}
 }

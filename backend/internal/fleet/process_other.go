@@ -1,6 +1,6 @@
 //go:build !linux
 
-package faulttest
+package fleet
 
 import "os/exec"
 

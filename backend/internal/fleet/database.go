@@ -1,4 +1,4 @@
-package faulttest
+package fleet
 
 import (
 	"context"
@@ -47,7 +47,7 @@ func execAdmin(ctx context.Context, dsn, stmt string) error {
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	_, err = db.ExecContext(ctx, stmt)
 	return err
 }

@@ -1,4 +1,4 @@
-package faulttest
+package rpcclient
 
 import (
 	"context"
@@ -10,7 +10,6 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // Stream is one ConversationService.Watch call, read by its own goroutine,
@@ -34,7 +33,7 @@ type Stream struct {
 // when the server sends its first message.
 func OpenStream(ctx context.Context, client tandemv1connect.ConversationServiceClient, token, workspaceID, cursor string,
 	onMsg func(m *tandemv1.WatchResponse, at time.Time)) *Stream {
-	ctx, cancel := context.WithCancel(rpctest.WithToken(ctx, token))
+	ctx, cancel := context.WithCancel(WithToken(ctx, token))
 	s := &Stream{cancel: cancel, ready: make(chan struct{}), done: make(chan struct{}), cursor: cursor}
 	go s.read(ctx, client, &tandemv1.WatchRequest{WorkspaceId: workspaceID, Cursor: cursor}, onMsg)
 	return s
@@ -50,7 +49,7 @@ func (s *Stream) read(ctx context.Context, client tandemv1connect.ConversationSe
 		s.finish(err)
 		return
 	}
-	defer stream.Close()
+	defer func() { _ = stream.Close() }()
 	for stream.Receive() {
 		at := time.Now()
 		m := stream.Msg()

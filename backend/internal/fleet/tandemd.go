@@ -1,4 +1,4 @@
-package faulttest
+package fleet
 
 import (
 	"context"
@@ -14,12 +14,13 @@ import (
 )
 
 var (
-	buildMu   sync.Mutex
-	buildPath string
+	buildMu   sync.Mutex //nolint:gochecknoglobals // one tandemd build per process, shared by every caller (tests run in parallel)
+	buildPath string     //nolint:gochecknoglobals // one tandemd build per process, shared by every caller (tests run in parallel)
 )
 
-// BuildTandemd builds tandemd from this checkout into dir (once per
-// process) and returns the binary's path.
+// BuildTandemd builds tandemd from this checkout into dir, or a new
+// temporary directory when dir is "" (once per process), and returns the
+// binary's path.
 func BuildTandemd(ctx context.Context, dir string) (string, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -28,13 +29,20 @@ func BuildTandemd(ctx context.Context, dir string) (string, error) {
 			return buildPath, nil
 		}
 	}
+	if dir == "" {
+		d, err := os.MkdirTemp("", "tandemd-")
+		if err != nil {
+			return "", err
+		}
+		dir = d
+	}
 	_, file, _, _ := runtime.Caller(0)
 	backend := filepath.Join(filepath.Dir(file), "..", "..")
 	out := filepath.Join(dir, "tandemd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd") //nolint:gosec // go build into the caller's directory
 	cmd.Dir = backend
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemd: %v\n%s", err, b)
+		return "", fmt.Errorf("build tandemd: %w\n%s", err, b)
 	}
 	buildPath = out
 	return out, nil
@@ -47,20 +55,22 @@ type Tandemd struct {
 	URL  string
 	bin  string
 	env  map[string]string
+	args []string
 
 	// MetricsURL is where its /metrics is served (TANDEM_METRICS_ADDR).
 	MetricsURL string
 }
 
 // StartTandemd runs the tandemd binary on addr with the TANDEM_*
-// environment and waits until /readyz answers.
-func StartTandemd(ctx context.Context, bin, addr string, env map[string]string) (*Tandemd, error) {
-	t := &Tandemd{Addr: addr, URL: "http://" + addr, bin: bin, env: maps.Clone(env)}
+// environment and the further arguments (--demo, ...), and waits until
+// /readyz answers.
+func StartTandemd(ctx context.Context, bin, addr string, env map[string]string, args ...string) (*Tandemd, error) {
+	t := &Tandemd{Addr: addr, URL: "http://" + addr, bin: bin, env: maps.Clone(env), args: args}
 	if t.env == nil {
 		t.env = map[string]string{}
 	}
 	if _, ok := t.env["TANDEM_METRICS_ADDR"]; !ok { // replicas side by side each need their own
-		m, err := FreeAddr()
+		m, err := FreeAddr(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -71,7 +81,7 @@ func StartTandemd(ctx context.Context, bin, addr string, env map[string]string) 
 }
 
 func (t *Tandemd) start(ctx context.Context) error {
-	p, err := StartProcess("tandemd "+t.Addr, t.bin, []string{"--addr", t.Addr}, t.env)
+	p, err := StartProcess("tandemd "+t.Addr, t.bin, append([]string{"--addr", t.Addr}, t.args...), t.env)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package faulttest
+package fleet
 
 import (
 	"bufio"
@@ -24,7 +24,7 @@ func Metric(ctx context.Context, url, name string, labels ...string) (float64, e
 	if err != nil {
 		return 0, fmt.Errorf("scrape %s: %w", url, err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	var (
 		sum   float64
 		found bool
