@@ -46,8 +46,16 @@ type Tx struct {
 func (tx *Tx) AfterCommit(fn func()) { tx.afterCommit = append(tx.afterCommit, fn) }
 
 // maxAttempts bounds the retries of a transaction that failed on a deadlock or
-// a busy lock; the work in it is re-run from the start.
-const maxAttempts = 5
+// a busy lock; the work in it is re-run from the start. InnoDB picks a victim
+// among rivals inserting into the same indexes (the messages of one workspace
+// under the lock on its row), and a busy workspace with several writers and
+// the reactors can lose five rounds in a row on a loaded machine (a CI run's
+// TestResumeUnderDisconnects did); the backoff grows to maxBackoff, so ten
+// attempts give up after about two seconds.
+const (
+	maxAttempts = 10
+	maxBackoff  = 250 * time.Millisecond
+)
 
 // InTx runs fn in one transaction and commits it. It retries fn, from a fresh
 // transaction, when the database reports a deadlock or lock timeout, so fn must
@@ -59,7 +67,7 @@ func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 		if err == nil || attempt == maxAttempts || !db.Dialect.IsRetryable(err) {
 			return err
 		}
-		backoff := time.Duration(attempt*attempt) * 5 * time.Millisecond
+		backoff := min(time.Duration(attempt*attempt)*5*time.Millisecond, maxBackoff)
 		backoff += rand.N(backoff) //nolint:gosec // jitter, so that retried rivals do not collide again: not a secret
 		select {
 		case <-ctx.Done():
