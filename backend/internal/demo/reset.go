@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
 // Reset deletes what earlier demo runs left in the embedded store's data
@@ -17,7 +19,7 @@ func Reset(dataDir, filesDir string) ([]string, error) {
 	if dataDir == "" {
 		return nil, errors.New("demo reset: no data directory")
 	}
-	db := filepath.Join(dataDir, "tandem.db")
+	db := filepath.Join(dataDir, store.SQLiteFile)
 	paths := []string{db, db + "-wal", db + "-shm", db + "-journal"}
 	if filesDir != "" {
 		paths = append(paths, filesDir)

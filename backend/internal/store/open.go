@@ -2,9 +2,11 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +27,9 @@ import (
 
 //go:embed migrations
 var migrations embed.FS
+
+// SQLiteFile is the embedded database's file in its data directory.
+const SQLiteFile = "tandem.db"
 
 // Options says which database to open.
 type Options struct {
@@ -75,7 +80,7 @@ func openSQLite(dir string, wrap func(driver.Connector) driver.Connector) (*DB, 
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	path := filepath.Join(dir, "tandem.db")
+	path := filepath.Join(dir, SQLiteFile)
 	// WAL lets readers run beside the one writer; synchronous(FULL) makes an
 	// acknowledged commit durable; _txlock=immediate takes the write lock at
 	// BEGIN, so two transactions never deadlock upgrading a read lock.
@@ -213,6 +218,29 @@ func migrate(ctx context.Context, db *DB, logger *slog.Logger) error {
 		}
 	}
 	return nil
+}
+
+// MigrationsDigest is a hash of every migration shipped, for both dialects:
+// databases migrated by builds with the same digest have the same schema
+// (the tests keep a migrated template database under it).
+func MigrationsDigest() string {
+	h := sha256.New()
+	err := fs.WalkDir(migrations, "migrations", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := migrations.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %d\n", path, len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		panic("store: the embedded migrations cannot be read: " + err.Error())
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
 }
 
 // MigrationVersions lists the migration versions shipped for a dialect.

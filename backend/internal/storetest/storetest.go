@@ -13,7 +13,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"errors"
 	"os"
+	"path/filepath"
+	"sync"
 	"testing"
 
 	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
@@ -70,13 +73,18 @@ func New(t testing.TB, dialect string) *store.DB {
 	return db
 }
 
-// Options returns store options naming a fresh, empty database: a temporary
-// directory for SQLite, a new database on the MySQL test server (dropped at
-// cleanup).
+// Options returns store options naming a fresh database: for SQLite a
+// temporary directory holding a copy of the migrated template, a new empty
+// database on the MySQL test server (dropped at cleanup). Opening either
+// brings it to the current schema.
 func Options(t testing.TB, dialect string) store.Options {
 	t.Helper()
 	if dialect == "sqlite" {
-		return store.Options{DataDir: t.TempDir()}
+		dir := t.TempDir()
+		if err := copySQLiteTemplate(dir); err != nil {
+			t.Fatalf("sqlite template: %v", err)
+		}
+		return store.Options{DataDir: dir}
 	}
 	dsn := os.Getenv(EnvMySQL)
 	if dsn == "" {
@@ -137,4 +145,49 @@ func Count(t testing.TB, db *store.DB, table, where string, args ...any) int {
 		t.Fatalf("%s: %v", q, err)
 	}
 	return n
+}
+
+// sqliteTemplate is the path of a migrated SQLite database that every test
+// binary built with the same migrations shares, in the temporary directory
+// under their digest: made once, then copied for each test, which saves the
+// migrations' half a second of CPU per database. (The migrations from an
+// empty database still run for the template, and in every test that starts
+// tandemd on an empty data directory.)
+var sqliteTemplate = sync.OnceValues(func() (string, error) {
+	path := filepath.Join(os.TempDir(), "tandem-test-"+store.MigrationsDigest()+".db")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	dir, err := os.MkdirTemp("", "tandem-test-template-")
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = os.RemoveAll(dir) }()
+	db, err := store.Open(context.Background(), store.Options{DataDir: dir})
+	if err != nil {
+		return "", err
+	}
+	if err := db.Close(); err != nil {
+		return "", err
+	}
+	// The last connection's close checkpoints the WAL into the file and
+	// removes it, so the file alone is the database.
+	if _, err := os.Stat(filepath.Join(dir, store.SQLiteFile+"-wal")); err == nil {
+		return "", errors.New("the WAL outlived the last connection")
+	}
+	// Renamed into place whole: a binary racing this one to make it reads
+	// either file, both complete.
+	return path, os.Rename(filepath.Join(dir, store.SQLiteFile), path)
+})
+
+func copySQLiteTemplate(dir string) error {
+	path, err := sqliteTemplate()
+	if err != nil {
+		return err
+	}
+	b, err := os.ReadFile(path) //nolint:gosec // the template this package made
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, store.SQLiteFile), b, 0o600)
 }
