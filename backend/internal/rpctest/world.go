@@ -3,7 +3,6 @@ package rpctest
 import (
 	"context"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -15,12 +14,13 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
 )
 
 // TestPassword is the password of every user a World makes.
-const TestPassword = "correct horse battery"
+const TestPassword = servicetest.Password
 
 var serial atomic.Int64 //nolint:gochecknoglobals // names unique across the whole test binary
 
@@ -140,7 +140,7 @@ func (w *World) NewUser(name string) account.User {
 	w.T.Helper()
 	var u account.User
 	err := w.Srv.DB().InTx(w.Ctx, func(tx *store.Tx) (err error) {
-		u, err = w.Srv.Accounts.CreateUserTx(w.Ctx, tx, account.NormalizeEmail(Unique(name)+"@example.test"), name, testPasswordHash())
+		u, err = w.Srv.Accounts.CreateUserTx(w.Ctx, tx, account.NormalizeEmail(Unique(name)+"@example.test"), name, servicetest.PasswordHash())
 		return err
 	})
 	if err != nil {
@@ -148,9 +148,6 @@ func (w *World) NewUser(name string) account.User {
 	}
 	return u
 }
-
-// testPasswordHash is TestPassword's hash, made once.
-var testPasswordHash = sync.OnceValue(func() string { return access.HashPassword(TestPassword) }) //nolint:gochecknoglobals // computed once per test binary, read-only after
 
 // Principal is the named user as a caller of the services.
 func (w *World) Principal(name string) *access.Principal {

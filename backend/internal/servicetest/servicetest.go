@@ -94,7 +94,7 @@ func (e *Env) User(t testing.TB, name string) account.User {
 	email := account.NormalizeEmail(e.Email(name))
 	var u account.User
 	err := e.DB.InTx(e.Ctx, func(tx *store.Tx) (err error) {
-		u, err = e.Accounts.CreateUserTx(e.Ctx, tx, email, name, passwordHash())
+		u, err = e.Accounts.CreateUserTx(e.Ctx, tx, email, name, PasswordHash())
 		return err
 	})
 	if errors.Is(err, account.ErrEmailTaken) { // another Env on the same database made it: the same person
@@ -106,8 +106,9 @@ func (e *Env) User(t testing.TB, name string) account.User {
 	return u
 }
 
-// passwordHash is Password's hash, made once.
-var passwordHash = sync.OnceValue(func() string { return access.HashPassword(Password) }) //nolint:gochecknoglobals // computed once per test binary, read-only after
+// PasswordHash is Password's argon2id hash, made once per test binary and
+// shared by every test user (a hash is a fifth of a second of CPU).
+var PasswordHash = sync.OnceValue(func() string { return access.HashPassword(Password) }) //nolint:gochecknoglobals // computed once per test binary, read-only after
 
 // Workspace creates a workspace owned by u, named name.
 func (e *Env) Workspace(t testing.TB, u account.User, name string) workspace.Workspace {
