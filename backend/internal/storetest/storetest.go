@@ -153,7 +153,7 @@ func Count(t testing.TB, db *store.DB, table, where string, args ...any) int {
 // migrations' half a second of CPU per database. (The migrations from an
 // empty database still run for the template, and in every test that starts
 // tandemd on an empty data directory.)
-var sqliteTemplate = sync.OnceValues(func() (string, error) {
+var sqliteTemplate = sync.OnceValues(func() (string, error) { //nolint:gochecknoglobals // made once per test binary, read-only after
 	path := filepath.Join(os.TempDir(), "tandem-test-"+store.MigrationsDigest()+".db")
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
@@ -189,5 +189,5 @@ func copySQLiteTemplate(dir string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, store.SQLiteFile), b, 0o600)
+	return os.WriteFile(filepath.Join(dir, store.SQLiteFile), b, 0o600) //nolint:gosec // the test's own temporary directory
 }
