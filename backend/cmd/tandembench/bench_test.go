@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
@@ -42,8 +43,8 @@ func TestShortRun(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "tandembench")
-	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	if err := fleet.Build(t.Context(), bin, "./cmd/tandembench"); err != nil {
+		t.Fatal(err)
 	}
 	jsonPath := filepath.Join(dir, "out.json")
 	// End the tool (and, through it, its servers) before the test's own

@@ -8,9 +8,7 @@ import (
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
@@ -18,12 +16,9 @@ import (
 
 // buildProfiled builds tandemd with its profiler (-tags pprof) into dir.
 func buildProfiled(ctx context.Context, dir string) (string, error) {
-	_, file, _, _ := runtime.Caller(0)
 	out := filepath.Join(dir, "tandemdprof")
-	cmd := exec.CommandContext(ctx, "go", "build", "-tags", "pprof", "-o", out, "../tandemd") //nolint:gosec // go build into the tool's own scratch directory
-	cmd.Dir = filepath.Dir(file)
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemd -tags pprof: %w\n%s", err, b)
+	if err := fleet.Build(ctx, out, "./cmd/tandemd", "pprof"); err != nil {
+		return "", err
 	}
 	return out, nil
 }

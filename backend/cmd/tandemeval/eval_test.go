@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 )
 
 // answeredFloor is the share of answer cases (%) below which the test
@@ -35,8 +37,8 @@ func TestEvalTargets(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "tandemeval")
-	if out, err := exec.CommandContext(t.Context(), "go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	if err := fleet.Build(t.Context(), bin, "./cmd/tandemeval"); err != nil {
+		t.Fatal(err)
 	}
 	jsonPath := filepath.Join(dir, "report.json")
 	start := time.Now()

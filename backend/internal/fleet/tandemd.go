@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,16 +37,28 @@ func BuildTandemd(ctx context.Context, dir string) (string, error) {
 		}
 		dir = d
 	}
-	_, file, _, _ := runtime.Caller(0)
-	backend := filepath.Join(filepath.Dir(file), "..", "..")
 	out := filepath.Join(dir, "tandemd")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/tandemd") //nolint:gosec // go build into the caller's directory
-	cmd.Dir = backend
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("build tandemd: %w\n%s", err, b)
+	if err := Build(ctx, out, "./cmd/tandemd"); err != nil {
+		return "", err
 	}
 	buildPath = out
 	return out, nil
+}
+
+// Build builds the package pkg of this checkout's backend module (a path
+// like "./cmd/tandemd"), with the build tags given, into the binary out.
+func Build(ctx context.Context, out, pkg string, tags ...string) error {
+	_, file, _, _ := runtime.Caller(0)
+	args := []string{"build", "-o", out}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	cmd := exec.CommandContext(ctx, "go", append(args, pkg)...) //nolint:gosec // go build of this module's own package into the caller's path
+	cmd.Dir = filepath.Join(filepath.Dir(file), "..", "..")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("build %s: %w\n%s", pkg, err, b)
+	}
+	return nil
 }
 
 // Tandemd is a tandemd process serving on a loopback address.
