@@ -135,7 +135,11 @@ func TestSecurityUploadLimits(t *testing.T) {
 		})
 
 		t.Run("unsent uploads expire", func(t *testing.T) {
-			w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) { c.UploadPendingTTL = time.Second }))
+			// The lifetime is long enough that uploading and sending the
+			// first file never outlasts it, even on a loaded machine (at 1 s
+			// it did, and the file was swept before it was sent).
+			const ttl = 4 * time.Second
+			w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) { c.UploadPendingTTL = ttl }))
 			conv := w.Conversation(w.Visitor)
 			sent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "sent.txt", textFile(10))
 			if _, err := w.Srv.Clients(rpcclient.Connect).Widget.SendMessage(rpcclient.WithToken(w.Ctx, w.VisitorToken),
@@ -143,14 +147,14 @@ func TestSecurityUploadLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			unsent := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "unsent.txt", textFile(10))
-			deadline := time.Now().Add(15 * time.Second)
+			deadline := time.Now().Add(ttl + 15*time.Second)
 			for {
 				status, _, _ := w.download(w.VisitorToken, unsent.file.ID)
 				if status == http.StatusNotFound {
 					break
 				}
 				if time.Now().After(deadline) {
-					t.Fatalf("an unsent upload is still there after 15 s with a 1 s lifetime")
+					t.Fatalf("an unsent upload is still there 15 s after its %s lifetime", ttl)
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
