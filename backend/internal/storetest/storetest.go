@@ -1,6 +1,7 @@
 // Package storetest runs a test on every database Tandem supports: embedded
 // SQLite always, MySQL/MariaDB whenever TANDEM_TEST_MYSQL_DSN names a server
-// (CI always sets it). Each test gets its own freshly migrated database.
+// (CI always sets it). Each test gets a database of its own at the current
+// schema, copied from one migrated once per set of migrations.
 //
 // Tables read: events (what tests wait for).
 //
@@ -10,16 +11,11 @@ package storetest
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
-
-	_ "github.com/go-sql-driver/mysql" // registers the "mysql" driver
 
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -73,50 +69,21 @@ func New(t testing.TB, dialect string) *store.DB {
 	return db
 }
 
-// Options returns store options naming a fresh database: for SQLite a
-// temporary directory holding a copy of the migrated template, a new empty
-// database on the MySQL test server (dropped at cleanup). Opening either
-// brings it to the current schema.
+// Options returns store options naming a fresh database at the current
+// schema: for SQLite a temporary directory holding a copy of the migrated
+// template, on the MySQL test server a new database (dropped at cleanup)
+// made from the migrated template database there. Both templates were
+// migrated from an empty database by store.Open.
 func Options(t testing.TB, dialect string) store.Options {
 	t.Helper()
-	if dialect == "sqlite" {
-		dir := t.TempDir()
-		if err := copySQLiteTemplate(dir); err != nil {
-			t.Fatalf("sqlite template: %v", err)
-		}
-		return store.Options{DataDir: dir}
+	if dialect != "sqlite" {
+		return mysqlOptions(t)
 	}
-	dsn := os.Getenv(EnvMySQL)
-	if dsn == "" {
-		t.Skipf("%s is not set", EnvMySQL)
+	dir := t.TempDir()
+	if err := copySQLiteTemplate(dir); err != nil {
+		t.Fatalf("sqlite template: %v", err)
 	}
-	cfg, err := store.MySQLConfig(dsn)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvMySQL, err)
-	}
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatalf("open mysql: %v", err)
-	}
-	defer func() { _ = admin.Close() }()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "tandem_t_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name+" CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"); err != nil {
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		a, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			return
-		}
-		defer func() { _ = a.Close() }()
-		_, _ = a.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name)
-	})
-	own := cfg.Clone()
-	own.DBName = name
-	return store.Options{URL: own.FormatDSN()}
+	return store.Options{DataDir: dir}
 }
 
 // MustExec runs a statement or fails the test. It runs in a transaction
