@@ -81,6 +81,14 @@ func pick[T any](e *env, full, short T) T {
 	return full
 }
 
+// rounds is how many times the scenarios that alternate baseline and
+// Tandem phases run each: twice (A B A B), once in -short runs, which only
+// prove that the scenarios work.
+func (e *env) rounds() int { return pick(e, 2, 1) }
+
+// alternation describes rounds of alternating phases for a scenario's notes.
+func alternation(rounds int) string { return strings.TrimSpace(strings.Repeat("A B ", rounds)) }
+
 // stage is one scenario's world: its own database, and the processes it
 // starts, all removed by close.
 type stage struct {

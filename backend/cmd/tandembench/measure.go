@@ -90,7 +90,7 @@ func (s *serverMeter) stop(m *measure) {
 }
 
 // abab runs the baseline and Tandem phases alternately, rounds times each
-// (A B A B), and merges each system's phases.
+// (A B A B for two), and merges each system's phases.
 func abab(rounds int, baseline, tandem func(round int) (*measure, error)) (*measure, *measure, error) {
 	b, t := newMeasure(), newMeasure()
 	for r := range rounds {

@@ -50,8 +50,8 @@ func runS1(ctx context.Context, e *env) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Notes: []string{fmt.Sprintf("%d in flight (closed loop), %v phases, A B A B; spread: %d workspaces x %d conversations; hot: 1 workspace x %d",
-		inFlight, phase, workspaces, perWS, inFlight)}}
+	res := &Result{Notes: []string{fmt.Sprintf("%d in flight (closed loop), %v phases, %s; spread: %d workspaces x %d conversations; hot: 1 workspace x %d",
+		inFlight, phase, alternation(e.rounds()), workspaces, perWS, inFlight)}}
 	client := conversationClient(r.URL, rpcclient.Connect, inFlight)
 	owner := &access.Principal{Kind: access.KindUser, UserID: s.owner.UserID}
 	body := "Thanks for waiting! Your order #48213 left our warehouse this morning and should arrive on Thursday."
@@ -77,7 +77,7 @@ func runS1(ctx context.Context, e *env) (*Result, error) {
 				return err
 			})
 		}
-		b, t, err := abab(2, baseline, tandem)
+		b, t, err := abab(e.rounds(), baseline, tandem)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", v.name, err)
 		}

@@ -162,11 +162,11 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 		return m, d, nil
 	}
 
-	res := &Result{Notes: []string{fmt.Sprintf("%d workspaces x (%d visitors, %d agent streams); %.0f msg/s open loop for %v per phase, A B A B",
-		nws, perWS, agents, rate, duration)}}
+	res := &Result{Notes: []string{fmt.Sprintf("%d workspaces x (%d visitors, %d agent streams); %.0f msg/s open loop for %v per phase, %s",
+		nws, perWS, agents, rate, duration, alternation(e.rounds()))}}
 	bm, tm := newMeasure(), newMeasure()
 	var bTally, tTally [4]int
-	for round := range 2 {
+	for round := range e.rounds() {
 		for _, sys := range []struct {
 			run   func(int) (*measure, *delivery, error)
 			into  *measure

@@ -28,7 +28,7 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	var (
-		streams = pick(e, 20000, 2000)
+		streams = pick(e, 20000, 1000)
 		nws     = pick(e, 20, 4)
 		idle    = pick(e, 16*time.Second, 3*time.Second)
 	)
@@ -61,7 +61,7 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 		s.bare.Kill()
 		return m, err
 	}
-	b, t, err := abab(2, baseline, tandem)
+	b, t, err := abab(e.rounds(), baseline, tandem)
 	if err != nil {
 		return nil, err
 	}
@@ -69,8 +69,8 @@ func runS3(ctx context.Context, e *env) (*Result, error) {
 	idleCPU := func(m *measure) float64 { return 100 * m.cpu.Seconds() / m.elapsed.Seconds() }
 	perGiB := func(m *measure) float64 { return float64(1<<20) / perStream(m) }
 	res := &Result{
-		Notes: []string{fmt.Sprintf("%d idle streams over %d workspaces (gRPC, HTTP/2), heartbeat %v, %v idle window per phase, A B A B on fresh processes",
-			streams, nws, heartbeat, idle)},
+		Notes: []string{fmt.Sprintf("%d idle streams over %d workspaces (gRPC, HTTP/2), heartbeat %v, %v idle window per phase, %s on fresh processes",
+			streams, nws, heartbeat, idle, alternation(e.rounds()))},
 		Phases: []Phase{b.phase("idle", "baseline"), t.phase("idle", "tandem")},
 		Checks: []Check{
 			ratioCheck("memory_per_stream_kib", perStream(b), perStream(t), 1.5, false),

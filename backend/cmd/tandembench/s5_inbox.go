@@ -43,8 +43,8 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 	}
 	seed := newSeeder(db, ws.ID, s.owner.UserID)
 	client := conversationClient(r.URL, rpcclient.Connect, 32)
-	res := &Result{Notes: []string{fmt.Sprintf("one workspace, 10 messages per conversation, 1 in 5 open; %.0f reads/s open loop (list and history alternating), %v per phase, A B A B",
-		rate, duration)}}
+	res := &Result{Notes: []string{fmt.Sprintf("one workspace, 10 messages per conversation, 1 in 5 open; %.0f reads/s open loop (list and history alternating), %v per phase, %s",
+		rate, duration, alternation(e.rounds()))}}
 	p99 := map[string]float64{}
 	for _, size := range sizes {
 		start := time.Now()
@@ -89,7 +89,7 @@ func runS5(ctx context.Context, e *env) (*Result, error) {
 		}
 		all := map[string][3]*measure{"baseline": {newMeasure(), newMeasure(), newMeasure()},
 			"tandem": {newMeasure(), newMeasure(), newMeasure()}}
-		for round := range 2 { // A B A B
+		for round := range e.rounds() {
 			for _, system := range []string{"baseline", "tandem"} {
 				var (
 					ms  [3]*measure
