@@ -161,10 +161,18 @@ func TestWindow(t *testing.T) {
 	}
 	t.Logf("notifications on the bus: %d", len(notifications.All()))
 
-	// Clicking it opens that conversation in the app.
-	notifications.Click(t, n.ID)
-	seen.wait(t, "the app to open the escalated conversation", func(ev *tandemv1.Event) bool {
+	// Clicking it opens that conversation in the app. Wails files a
+	// notification's id only once the reply to its Notify call reaches it,
+	// and drops a click on an id it has not filed: a click at the instant
+	// the notification appears on the bus, faster than any person, can be
+	// lost. So the test clicks again while the app has not reacted; once it
+	// has, Wails forgets the id and ignores any later click.
+	opened := func(ev *tandemv1.Event) bool {
 		return ev.GetType() == "conversation.read" && ev.GetConversationId() == escalated.Conversation.GetId()
+	}
+	waitFor(t, "the app to open the escalated conversation", uiTimeout, func() bool {
+		notifications.Click(t, n.ID)
+		return seen.within(5*time.Second, opened)
 	})
 	time.Sleep(time.Second)
 	x.screenshot(filepath.Join(artifacts, "notification-opened.png"))
@@ -270,14 +278,26 @@ func watch(t *testing.T, a *tandemtest.Agent, workspaceID string) *events {
 
 func (e *events) wait(t *testing.T, what string, match func(*tandemv1.Event) bool) {
 	t.Helper()
-	waitFor(t, what, uiTimeout, func() bool {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		for _, ev := range e.got {
-			if match(ev) {
-				return true
-			}
+	waitFor(t, what, uiTimeout, func() bool { return e.seen(match) })
+}
+
+// within reports whether an event matching arrives within d.
+func (e *events) within(d time.Duration, match func(*tandemv1.Event) bool) bool {
+	for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+		if e.seen(match) {
+			return true
 		}
-		return false
-	})
+	}
+	return e.seen(match)
+}
+
+func (e *events) seen(match func(*tandemv1.Event) bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, ev := range e.got {
+		if match(ev) {
+			return true
+		}
+	}
+	return false
 }
