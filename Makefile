@@ -35,10 +35,18 @@ test-env: ## install (apt, asks for sudo if needed) and start what make test nee
 # cost three times the CPU and every password hash a fifth of a second.
 RACE := -race $(foreach p,modernc.org/sqlite/lib modernc.org/libc/... modernc.org/memory modernc.org/mathutil golang.org/x/crypto/argon2 golang.org/x/crypto/blake2b,-gcflags=$(p)=-race=false)
 
+# The Go packages whose tests take longest, started first (go test runs
+# packages in the order named, one per core): started last, they kept one
+# core busy alone at the end.
+SLOW_FIRST := ./cmd/tandembench ./internal/server ./internal/faulttest ./internal/knowledge
+
 .PHONY: test
 test: test-env buf vet widget-test ## set up (test-env), then run every test: Go on SQLite and MariaDB/MySQL under the race detector, the widget in Chromium, the desktop app (in a real window under Xvfb)
-	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go test $(RACE) -count=1 -timeout 25m ./...
-	$(MAKE) test-browser
+	cd backend && TANDEM_TEST_MYSQL_DSN='$(TANDEM_TEST_MYSQL_DSN)' go test $(RACE) -count=1 -timeout 25m $(SLOW_FIRST) ./...
+	$(MAKE) -j2 --output-sync=recurse test-browser test-desktop
+
+.PHONY: test-desktop
+test-desktop: ## the desktop app's tests: Go and vitest, then the built app in a real window under Xvfb
 	$(MAKE) -C desktop test test-window
 
 # `make bench BENCH_ARGS="-scenario S7a,S7b -runs 1"` passes flags to the tool.
