@@ -98,10 +98,10 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *access.Principal, a A
 	switch {
 	case err == nil:
 		if actor == nil || actor.Kind != access.KindUser {
-			return Workspace{}, account.Issued{}, s.failed(ctx, inv, ErrSignInToAccept)
+			return Workspace{}, account.Issued{}, s.refuse(ctx, inv, ErrSignInToAccept)
 		}
 		if actor.UserID != existing.ID {
-			return Workspace{}, account.Issued{}, s.failed(ctx, inv, ErrInviteForOther)
+			return Workspace{}, account.Issued{}, s.refuse(ctx, inv, ErrInviteForOther)
 		}
 		w, err := s.joinTx(ctx, a.Token, func(context.Context, *store.Tx, Invite) (account.User, error) {
 			if existing.DisabledAt != 0 {
@@ -156,6 +156,18 @@ func (s *Service) failed(ctx context.Context, inv Invite, err error) error {
 	}
 	s.failures.forget(inv.ID)
 	return err
+}
+
+// refuse refuses the invitation's acceptance with err, unless another
+// acceptance used the invitation since it was read: the account this one
+// found may be the one that acceptance made (two at once with the same
+// link, a double click), and the invitation is no longer valid for anyone.
+func (s *Service) refuse(ctx context.Context, inv Invite, err error) error {
+	now, e := inviteByHash(ctx, s.db, inv.TokenHash, "")
+	if e == nil && !s.live(now) {
+		return ErrInviteInvalid
+	}
+	return s.failed(ctx, inv, err)
 }
 
 // joinTx re-reads the invitation under lock, checks that its inviter may
