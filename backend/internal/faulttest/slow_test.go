@@ -90,6 +90,11 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	c := startCluster(t, sharedDatabase(t), 1, map[string]string{
 		"TANDEM_STREAM_SEND_TIMEOUT": sendTimeout.String(),
 		"TANDEM_HEARTBEAT":           "1s",
+		// The heap may grow to twice what is live before Go collects by
+		// default, which is noise enough in RSS to hide or fake a leak
+		// when the machine is busy; a tight target makes RSS follow
+		// what the server holds.
+		"GOGC": "25",
 	})
 	r := c.replicas[0]
 	senders := c.visitors(t, r.URL, 8)
@@ -153,7 +158,7 @@ func TestSlowConsumerCutOff(t *testing.T) {
 	}
 	t.Logf("%d messages (%d MB), the first 400 in %v; slowest delivery to a fast watcher %v; tandemd RSS %d MiB after 400, %d MiB after 800",
 		len(flood.sent), len(flood.sent)*15000>>20, took, flood.worst, rss1>>20, rss2>>20)
-	if grew := rss2 - rss1; grew > 16<<20 {
+	if grew := rss2 - rss1; grew > 8<<20 { // holding what the stuck stream missed would take 6 MB or more
 		t.Errorf("tandemd grew by %d MiB while a stalled stream was sent 6 MB more: memory is not bounded", grew>>20)
 	}
 
