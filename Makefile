@@ -35,6 +35,11 @@ test-env: ## install (apt, asks for sudo if needed) and start what make test nee
 # cost three times the CPU and every password hash a fifth of a second.
 RACE := -race $(foreach p,modernc.org/sqlite/lib modernc.org/libc/... modernc.org/memory modernc.org/mathutil golang.org/x/crypto/argon2 golang.org/x/crypto/blake2b,-gcflags=$(p)=-race=false)
 
+# A race-instrumented binary sleeps a second before it exits by default
+# (ThreadSanitizer's atexit_sleep_ms), a second lost to each of the forty
+# test binaries here. A race is reported when it happens, not at exit.
+export GORACE ?= atexit_sleep_ms=0
+
 # The Go packages whose tests take longest, started first (go test runs
 # packages in the order named, one per core): started last, they kept one
 # core busy alone at the end.
