@@ -133,14 +133,21 @@ func (w *World) Conversation(visitor *access.Principal) conversation.Conversatio
 }
 
 // NewUser makes a user (of no workspace) whose display name is name.
-// Its password is TestPassword, hashed once for the whole test binary: an
-// argon2id hash takes about 0.2 s of CPU under -race, and every world
-// makes seven users.
+// Its password is TestPassword, with the cheap hash every test user shares
+// (servicetest.PasswordHash): every world makes seven users, and tests sign
+// them in often.
 func (w *World) NewUser(name string) account.User {
+	w.T.Helper()
+	return w.NewUserHashed(name, servicetest.PasswordHash())
+}
+
+// NewUserHashed makes a user whose password hash is hash: a test of what
+// password checks cost gives access.HashPassword(TestPassword).
+func (w *World) NewUserHashed(name, hash string) account.User {
 	w.T.Helper()
 	var u account.User
 	err := w.Srv.DB().InTx(w.Ctx, func(tx *store.Tx) (err error) {
-		u, err = w.Srv.Accounts.CreateUserTx(w.Ctx, tx, account.NormalizeEmail(Unique(name)+"@example.test"), name, servicetest.PasswordHash())
+		u, err = w.Srv.Accounts.CreateUserTx(w.Ctx, tx, account.NormalizeEmail(Unique(name)+"@example.test"), name, hash)
 		return err
 	})
 	if err != nil {

@@ -104,8 +104,9 @@ func TestSecurityArgon2Bounded(t *testing.T) {
 	c := srv.Clients(rpcclient.Connect)
 	const users, calls = 4, 7 // per user: 5 free guesses, then limited
 	var tokens []string
+	realCost := access.HashPassword(rpctest.TestPassword) // each check takes as long as a real account's
 	for range users {
-		u := w.NewUser("flooder")
+		u := w.NewUserHashed("flooder", realCost)
 		issued, err := srv.Accounts.NewSession(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
