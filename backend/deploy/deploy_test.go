@@ -183,16 +183,16 @@ func TestDashboards(t *testing.T) {
 func traffic(t *testing.T, srv *rpctest.Server) {
 	t.Helper()
 	ctx := context.Background()
-	owner, _, err := srv.Accounts.EnsureUser(ctx, "owner@example.test", "Owner", "correct horse battery")
+	owner, _, err := srv.Domain().Accounts.EnsureUser(ctx, "owner@example.test", "Owner", "correct horse battery")
 	if err != nil {
 		t.Fatal(err)
 	}
 	p := &access.Principal{Kind: access.KindUser, UserID: owner.ID}
-	ws, err := srv.Workspaces.Create(ctx, p, "Metrics")
+	ws, err := srv.Domain().Workspaces.Create(ctx, p, "Metrics")
 	if err != nil {
 		t.Fatal(err)
 	}
-	issued, err := srv.Accounts.NewSession(ctx, owner)
+	issued, err := srv.Domain().Accounts.NewSession(ctx, owner)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func traffic(t *testing.T, srv *rpctest.Server) {
 	if _, err := c.Bot.UpdateBotSettings(octx, &tandemv1.UpdateBotSettingsRequest{WorkspaceId: ws.ID, Enabled: &on}); err != nil {
 		t.Fatal(err)
 	}
-	sess, err := srv.Contacts.StartSession(ctx, contact.SessionRequest{PublicKey: ws.PublicKey, Name: "Casey"})
+	sess, err := srv.Domain().Contacts.StartSession(ctx, contact.SessionRequest{PublicKey: ws.PublicKey, Name: "Casey"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func runS1(ctx context.Context, e *env) (*Result, error) {
 		baseline := func(int) (*measure, error) {
 			return s1Phase(ctx, inFlight, phase, meterServer(), func(ctx context.Context, w, n int) error {
 				t := target(w, n)
-				_, _, err := inproc.Conversations.Post(ctx, owner, t.workspaceID, t.conversationID, uuid.NewString(), body, conversation.KindText)
+				_, _, err := inproc.Domain().Conversations.Post(ctx, owner, t.workspaceID, t.conversationID, uuid.NewString(), body, conversation.KindText)
 				return err
 			})
 		}

@@ -77,7 +77,7 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 	principals := make([][]*access.Principal, nws)
 	for g, vs := range w.visitors {
 		for _, v := range vs {
-			p, err := inproc.Contacts.AuthenticateVisitor(ctx, v.Token)
+			p, err := inproc.Domain().Contacts.AuthenticateVisitor(ctx, v.Token)
 			if err != nil {
 				return nil, err
 			}
@@ -152,7 +152,7 @@ func runS2(ctx context.Context, e *env) (*Result, error) {
 		meter := meterServer()
 		m := s2Send(ctx, d, w, rate, duration, func(ctx context.Context, g, v int, msg string) error {
 			p := principals[g][v]
-			m, _, err := inproc.Conversations.Post(ctx, p, p.WorkspaceID, w.visitors[g][v].ConversationID, uuid.NewString(), msg, conversation.KindText)
+			m, _, err := inproc.Domain().Conversations.Post(ctx, p, p.WorkspaceID, w.visitors[g][v].ConversationID, uuid.NewString(), msg, conversation.KindText)
 			if err != nil {
 				return err
 			}

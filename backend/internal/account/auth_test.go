@@ -76,7 +76,7 @@ func TestSessionExpiryOverRPC(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, func(c *config.Config) { c.SessionTTL = 1500 * time.Millisecond })
 		ctx := context.Background()
-		u, _, err := srv.Accounts.EnsureUser(ctx, "expiring@example.test", "", rpctest.TestPassword)
+		u, _, err := srv.Domain().Accounts.EnsureUser(ctx, "expiring@example.test", "", rpctest.TestPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -101,7 +101,7 @@ func TestStreamEndsWithAccess(t *testing.T) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) { c.SessionTTL = 8 * time.Second })
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		u, _, err := srv.Accounts.EnsureUser(ctx, rpctest.Unique("streamer")+"@example.test", "", rpctest.TestPassword)
+		u, _, err := srv.Domain().Accounts.EnsureUser(ctx, rpctest.Unique("streamer")+"@example.test", "", rpctest.TestPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,7 +256,7 @@ func TestAPIKeyFollowsCreator(t *testing.T) {
 func TestLoginRateLimit(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
-	u, _, err := srv.Accounts.EnsureUser(context.Background(), "target@example.test", "", rpctest.TestPassword)
+	u, _, err := srv.Domain().Accounts.EnsureUser(context.Background(), "target@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,7 +27,7 @@ func TestReplyRulesOnlyWithTeam(t *testing.T) {
 		rule := w.Rule(rpctest.DelayedRule("no answer", tandemv1.RuleTrigger_RULE_TRIGGER_NO_AGENT_REPLY, 5, "unanswered"))
 		handOff := func(id string) {
 			t.Helper()
-			if ok, err := w.Srv.Bot.HandOff(w.Ctx, w.Visitor, w.W1.ID, id, conversation.HandoffCustomerRequest, "", ""); err != nil || !ok {
+			if ok, err := w.Srv.Domain().Bot.HandOff(w.Ctx, w.Visitor, w.W1.ID, id, conversation.HandoffCustomerRequest, "", ""); err != nil || !ok {
 				t.Fatalf("hand off: %v %v", ok, err)
 			}
 		}
@@ -37,7 +37,7 @@ func TestReplyRulesOnlyWithTeam(t *testing.T) {
 		if answer == nil {
 			t.Fatal("the AI agent did not answer")
 		}
-		if _, _, err := w.Srv.Conversations.Post(w.Ctx, w.Visitor, w.W1.ID, aiOnly.ID, uuid.NewString(), "How long does standard shipping take?",
+		if _, _, err := w.Srv.Domain().Conversations.Post(w.Ctx, w.Visitor, w.W1.ID, aiOnly.ID, uuid.NewString(), "How long does standard shipping take?",
 			conversation.KindText); err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +57,7 @@ func TestReplyRulesOnlyWithTeam(t *testing.T) {
 		if got := w.Timers(); !slices.Equal(got, []string{"no answer", "no answer"}) {
 			t.Fatalf("armed %v after two handoffs", got)
 		}
-		if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("agent"), w.W1.ID, closed.ID); err != nil {
+		if _, err := w.Srv.Domain().Conversations.Close(w.Ctx, w.Principal("agent"), w.W1.ID, closed.ID); err != nil {
 			t.Fatal(err)
 		}
 		w.RunRules()
@@ -73,7 +73,7 @@ func TestReplyRulesOnlyWithTeam(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		if n, err := w.Srv.Automation.FireDue(w.Ctx, time.Now().Add(10*time.Minute)); err != nil || n != 1 {
+		if n, err := w.Srv.Domain().Automation.FireDue(w.Ctx, time.Now().Add(10*time.Minute)); err != nil || n != 1 {
 			t.Fatalf("fired %d, want 1: the handed-off chat (%v)", n, err)
 		}
 		for id, want := range map[string][]string{aiOnly.ID: nil, handed.ID: {"handoff", "unanswered"}, closed.ID: {"handoff"}, legacy.ID: nil} {

@@ -128,7 +128,7 @@ func TestRuleAttributeHandoff(t *testing.T) {
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
-				conv, _, err := w.Srv.Conversations.Start(w.Ctx, tc.visitor, uuid.NewString(), "https://shop.example/cart", tc.fields,
+				conv, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, tc.visitor, uuid.NewString(), "https://shop.example/cart", tc.fields,
 					"Where is my parcel?")
 				if err != nil {
 					t.Fatal(err)
@@ -196,11 +196,11 @@ func TestRuleLoopProtection(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet) // only the test drains: the loop runs as it would, one step at a time
 		tagAs := func(w *world, convID, name string) {
-			tg, err := w.Srv.Tags.Ensure(w.Ctx, w.Principal("owner"), w.W1.ID, name)
+			tg, err := w.Srv.Domain().Tags.Ensure(w.Ctx, w.Principal("owner"), w.W1.ID, name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := w.Srv.Conversations.Tag(w.Ctx, w.Principal("owner"), w.W1.ID, convID, tg.ID); err != nil {
+			if _, err := w.Srv.Domain().Conversations.Tag(w.Ctx, w.Principal("owner"), w.W1.ID, convID, tg.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -235,7 +235,7 @@ func TestRuleLoopProtection(t *testing.T) {
 		if n := runs(w, conv.ID); n != 20 {
 			t.Fatalf("%d rule runs, want the limit of 20", n)
 		}
-		msgs, _, err := w.Srv.Conversations.History(w.Ctx, conv.ID, 200, "", false)
+		msgs, _, err := w.Srv.Domain().Conversations.History(w.Ctx, conv.ID, 200, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -309,7 +309,7 @@ func TestTalkToAPerson(t *testing.T) {
 		if connect.CodeOf(err) != connect.CodeNotFound {
 			t.Fatalf("pressing in another's conversation: %v, want NotFound", err)
 		}
-		if err := w.Srv.Automation.Press(w.Ctx, w.W2Visitor, w.W2.ID, w.Conversation(w.W2Visitor).ID, created.GetAction().GetId()); err == nil {
+		if err := w.Srv.Domain().Automation.Press(w.Ctx, w.W2Visitor, w.W2.ID, w.Conversation(w.W2Visitor).ID, created.GetAction().GetId()); err == nil {
 			t.Fatal("W2's visitor pressed W1's button")
 		}
 	})
@@ -370,7 +370,7 @@ func TestRuleDryRun(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet)) // no reactor changes the workspace meanwhile
 		refund := w.ConversationWith(w.Visitor, "Hello")
-		if _, _, err := w.Srv.Conversations.Post(w.Ctx, w.Visitor, w.W1.ID, refund.ID, uuid.NewString(), "I want my money back: refund please",
+		if _, _, err := w.Srv.Domain().Conversations.Post(w.Ctx, w.Visitor, w.W1.ID, refund.ID, uuid.NewString(), "I want my money back: refund please",
 			conversation.KindText); err != nil {
 			t.Fatal(err)
 		}

@@ -36,10 +36,10 @@ func TestDelayedRules(t *testing.T) {
 		waiting := w.ConversationWith(w.Visitor, "hello?")
 		answered := w.ConversationWith(w.Other, "hi")
 		agent := w.Principal("agent")
-		if _, err := w.Srv.Conversations.Claim(w.Ctx, agent, w.W1.ID, answered.ID); err != nil { // leaves pending
+		if _, err := w.Srv.Domain().Conversations.Claim(w.Ctx, agent, w.W1.ID, answered.ID); err != nil { // leaves pending
 			t.Fatal(err)
 		}
-		if _, _, err := w.Srv.Conversations.Post(w.Ctx, agent, w.W1.ID, answered.ID, uuid.NewString(), "Hi, how can I help?",
+		if _, _, err := w.Srv.Domain().Conversations.Post(w.Ctx, agent, w.W1.ID, answered.ID, uuid.NewString(), "Hi, how can I help?",
 			conversation.KindText); err != nil {
 			t.Fatal(err)
 		}
@@ -49,14 +49,14 @@ func TestDelayedRules(t *testing.T) {
 		}
 
 		now := time.Now()
-		if n, err := w.Srv.Automation.FireDue(w.Ctx, now.Add(4*time.Minute)); err != nil || n != 0 {
+		if n, err := w.Srv.Domain().Automation.FireDue(w.Ctx, now.Add(4*time.Minute)); err != nil || n != 0 {
 			t.Fatalf("fired %d early (%v)", n, err)
 		}
 		second := rpctest.Start(t, opts) // the same database: a restart, or a replica
-		if n, err := second.Automation.FireDue(w.Ctx, now.Add(11*time.Minute)); err != nil || n != 2 {
+		if n, err := second.Domain().Automation.FireDue(w.Ctx, now.Add(11*time.Minute)); err != nil || n != 2 {
 			t.Fatalf("the second server fired %d, want 2 (%v)", n, err)
 		}
-		if n, err := w.Srv.Automation.FireDue(w.Ctx, now.Add(11*time.Minute)); err != nil || n != 0 {
+		if n, err := w.Srv.Domain().Automation.FireDue(w.Ctx, now.Add(11*time.Minute)); err != nil || n != 0 {
 			t.Fatalf("the first server fired %d more, want 0 (%v)", n, err)
 		}
 		if got := w.TagNames(waiting.ID); !slices.Equal(got, []string{"unanswered", "waited"}) {
@@ -70,7 +70,7 @@ func TestDelayedRules(t *testing.T) {
 		}
 
 		// The customer answers: they are no longer the rpctest.Quiet one, the team is.
-		if _, _, err := w.Srv.Conversations.Post(w.Ctx, w.Other, w.W1.ID, answered.ID, uuid.NewString(), "my order is late",
+		if _, _, err := w.Srv.Domain().Conversations.Post(w.Ctx, w.Other, w.W1.ID, answered.ID, uuid.NewString(), "my order is late",
 			conversation.KindText); err != nil {
 			t.Fatal(err)
 		}
@@ -79,14 +79,14 @@ func TestDelayedRules(t *testing.T) {
 			t.Fatalf("armed %v after the customer's answer", got)
 		}
 		// Closing cancels it.
-		if _, err := w.Srv.Conversations.Close(w.Ctx, agent, w.W1.ID, answered.ID); err != nil {
+		if _, err := w.Srv.Domain().Conversations.Close(w.Ctx, agent, w.W1.ID, answered.ID); err != nil {
 			t.Fatal(err)
 		}
 		w.RunRules()
 		if got := w.Timers(); got != nil {
 			t.Fatalf("left armed %v after closing", got)
 		}
-		if n, err := second.Automation.FireDue(w.Ctx, now.Add(2*time.Hour)); err != nil || n != 0 {
+		if n, err := second.Domain().Automation.FireDue(w.Ctx, now.Add(2*time.Hour)); err != nil || n != 0 {
 			t.Fatalf("fired %d after cancelling (%v)", n, err)
 		}
 	})

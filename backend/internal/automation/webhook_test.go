@@ -94,7 +94,7 @@ func (w *world) settle(id string, status tandemv1.WebhookDeliveryStatus) *tandem
 	w.T.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
-		if _, err := w.Srv.Automation.DeliverDue(w.Ctx); err != nil {
+		if _, err := w.Srv.Domain().Automation.DeliverDue(w.Ctx); err != nil {
 			w.T.Fatal(err)
 		}
 		for _, d := range w.deliveries(0) {
@@ -126,7 +126,7 @@ func TestWebhookDelivery(t *testing.T) {
 		r.setFail(2)
 		conv := w.ConversationWith(w.Visitor, "I need a refund")
 		w.RunRules()
-		if err := w.Srv.Automation.Reactor().Drain(w.Ctx, w.W1.ID); err != nil { // again: nothing new
+		if err := w.Srv.Domain().Automation.Reactor().Drain(w.Ctx, w.W1.ID); err != nil { // again: nothing new
 			t.Fatal(err)
 		}
 		ds := w.deliveries(0)

@@ -145,7 +145,7 @@ func TestHandoffTriggers(t *testing.T) {
 		}
 
 		handoffTag := ""
-		tags, _ := w.Srv.Tags.List(w.Ctx, w.W1.ID)
+		tags, _ := w.Srv.Domain().Tags.List(w.Ctx, w.W1.ID)
 		for _, tg := range tags {
 			if tg.Name == "handoff" {
 				handoffTag = tg.ID
@@ -227,7 +227,7 @@ func TestBotSilencedAfterTakeOver(t *testing.T) {
 			t.Fatalf("the AI agent spoke after the takeover: %+v", b)
 		}
 		// Even asked directly, the server refuses the AI agent's reply.
-		_, err = w.Srv.Conversations.PostBot(w.Ctx, access.Bot(w.W1.ID, "Ava"), w.W1.ID, conv.ID, sent.GetMessage().GetId(),
+		_, err = w.Srv.Domain().Conversations.PostBot(w.Ctx, access.Bot(w.W1.ID, "Ava"), w.W1.ID, conv.ID, sent.GetMessage().GetId(),
 			"We ship to Canada.", conversation.BotAnswer{Confidence: 1})
 		if !errors.Is(err, conversation.ErrNotBot) {
 			t.Fatalf("PostBot after takeover = %v, want ErrNotBot", err)
@@ -235,7 +235,7 @@ func TestBotSilencedAfterTakeOver(t *testing.T) {
 		if _, err := c.Conversation.CloseConversation(w.As("agent"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID}); err != nil {
 			t.Fatal(err)
 		}
-		next, _, err := w.Srv.Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), "", nil, "")
+		next, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), "", nil, "")
 		if err != nil || next.State != conversation.StateBot {
 			t.Fatalf("next conversation: %s (%v)", next.State, err)
 		}
@@ -400,7 +400,7 @@ func TestBotLLM(t *testing.T) {
 		if got := w.Handoffs(conv.ID); len(got) != 1 || got[0] != tc.reason {
 			t.Errorf("%s: handoffs %v, want [%s]", tc.name, got, tc.reason)
 		}
-		msgs, _, err := w.Srv.Conversations.History(w.Ctx, conv.ID, 50, "", false)
+		msgs, _, err := w.Srv.Domain().Conversations.History(w.Ctx, conv.ID, 50, "", false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,7 +20,7 @@ func TestKnowledgeGaps(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := botWorld(t, rpctest.Start(t, opts))
-		giftTag, err := w.Srv.Tags.Ensure(w.Ctx, w.Principal("owner"), w.W1.ID, "gift cards")
+		giftTag, err := w.Srv.Domain().Tags.Ensure(w.Ctx, w.Principal("owner"), w.W1.ID, "gift cards")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestKnowledgeGaps(t *testing.T) {
 				t.Fatalf("%q was answered: the fixture needs unanswerable questions", q)
 			}
 			if slices.Contains(gifts, q) {
-				if _, err := w.Srv.Conversations.Tag(w.Ctx, w.Principal("owner"), w.W1.ID, conv.ID, giftTag.ID); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Tag(w.Ctx, w.Principal("owner"), w.W1.ID, conv.ID, giftTag.ID); err != nil {
 					t.Fatal(err)
 				}
 			}

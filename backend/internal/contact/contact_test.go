@@ -22,17 +22,17 @@ func TestContacts(t *testing.T) {
 		w := rpctest.NewWorld(t, opts)
 		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
-		ws, err := w.Srv.Workspaces.Get(w.Ctx, w.W1.ID)
+		ws, err := w.Srv.Domain().Workspaces.Get(w.Ctx, w.W1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		identity := rpctest.Stamped(`{"external_id":"CRM_7%","name":"Vera Lindqvist","email":"vera@example.com","attributes":{"vip":true}}`)
-		sess, err := w.Srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: ws.PublicKey, IdentityJSON: identity,
+		sess, err := w.Srv.Domain().Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: ws.PublicKey, IdentityJSON: identity,
 			IdentitySignature: contact.Sign(ws.WidgetSecret, identity), Attributes: map[string]string{"language": "sv"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		vera, err := w.Srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
+		vera, err := w.Srv.Domain().Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 		if err != nil {
 			t.Fatal(err)
 		}

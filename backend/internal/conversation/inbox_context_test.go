@@ -60,15 +60,15 @@ func TestInboxCustomerPreviewAndName(t *testing.T) {
 		w := newWorld(t, opts)
 		c := w.Srv.Clients(rpcclient.Connect)
 		agent := w.As("agent")
-		sess, err := w.Srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: w.W1.PublicKey})
+		sess, err := w.Srv.Domain().Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: w.W1.PublicKey})
 		if err != nil {
 			t.Fatal(err)
 		}
-		anon, err := w.Srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
+		anon, err := w.Srv.Domain().Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
-		conv, _, err := w.Srv.Conversations.Start(w.Ctx, anon, uuid.NewString(), "", nil, "Where is my parcel?")
+		conv, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, anon, uuid.NewString(), "", nil, "Where is my parcel?")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,15 +141,15 @@ func TestInboxSearchContacts(t *testing.T) {
 		agent := w.As("agent")
 		named := func(key, name, email string) string {
 			t.Helper()
-			sess, err := w.Srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: key, Name: name, Email: email})
+			sess, err := w.Srv.Domain().Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: key, Name: name, Email: email})
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := w.Srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
+			p, err := w.Srv.Domain().Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 			if err != nil {
 				t.Fatal(err)
 			}
-			conv, _, err := w.Srv.Conversations.Start(w.Ctx, p, uuid.NewString(), "", nil, "hello there")
+			conv, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, p, uuid.NewString(), "", nil, "hello there")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,11 +159,11 @@ func TestInboxSearchContacts(t *testing.T) {
 		percent := named(w.W1.PublicKey, "Ann 100% Sure", "ann@example.test")
 		named(w.W2.PublicKey, "Marta Kowalska", "marta@example.test") // another workspace's Marta
 		signed := w.SignedVisitor(nil)
-		sc, _, err := w.Srv.Conversations.Start(w.Ctx, signed, uuid.NewString(), "", nil, "hello there")
+		sc, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, signed, uuid.NewString(), "", nil, "hello there")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ext, err := w.Srv.Contacts.Get(w.Ctx, w.W1.ID, signed.VisitorID)
+		ext, err := w.Srv.Domain().Contacts.Get(w.Ctx, w.W1.ID, signed.VisitorID)
 		if err != nil || ext.ExternalID == nil {
 			t.Fatal(ext, err)
 		}

@@ -196,21 +196,21 @@ func TestTypingAndSnooze(t *testing.T) {
 		if _, err := c.Conversation.SnoozeConversation(w.As("agent"), &tandemv1.SnoozeConversationRequest{ConversationId: conv.ID, UntilTimeMs: until.UnixMilli()}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := w.Srv.Conversations.WakeDue(w.Ctx); err != nil || n != 0 {
+		if n, err := w.Srv.Domain().Conversations.WakeDue(w.Ctx); err != nil || n != 0 {
 			t.Fatalf("woke %d before the time: %v", n, err)
 		}
 		time.Sleep(time.Until(until) + 10*time.Millisecond)
 		// This call or the server's own background waker wakes it: either way, once.
-		if _, err := w.Srv.Conversations.WakeDue(w.Ctx); err != nil {
+		if _, err := w.Srv.Domain().Conversations.WakeDue(w.Ctx); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := w.Srv.Conversations.WakeDue(w.Ctx); err != nil {
+		if _, err := w.Srv.Domain().Conversations.WakeDue(w.Ctx); err != nil {
 			t.Fatal(err)
 		}
 		if n := storetest.Count(t, w.Srv.DB(), "messages", "conversation_id = ? AND activity = 'state_changed' AND activity_data LIKE '%snooze_ended%'", conv.ID); n != 1 {
 			t.Fatalf("woken %d times, want once", n)
 		}
-		got, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
+		got, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
 		if err != nil || got.State != "pending" || got.SnoozedUntil != 0 {
 			t.Fatalf("after waking: %+v %v", got, err)
 		}

@@ -56,7 +56,7 @@ func TestConcurrentClaim(t *testing.T) {
 			if len(winners) != 1 {
 				t.Fatalf("round %d: %d winners", round, len(winners))
 			}
-			winner, err := w.Srv.Accounts.User(w.Ctx, winners[0])
+			winner, err := w.Srv.Domain().Accounts.User(w.Ctx, winners[0])
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -65,7 +65,7 @@ func TestConcurrentClaim(t *testing.T) {
 					t.Fatalf("round %d: loser got %v, want FailedPrecondition naming %q", round, err, winner.DisplayName)
 				}
 			}
-			got, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
+			got, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
 			if err != nil || got.AssigneeID != winners[0] || got.State != "active" {
 				t.Fatalf("round %d: stored %+v %v", round, got, err)
 			}
@@ -248,12 +248,12 @@ func TestSecurityOwnershipRule(t *testing.T) {
 		held := func(name string, owner *access.Principal) string {
 			c := w.Conversation(w.Visitor)
 			if owner != nil {
-				if _, err := w.Srv.Conversations.Claim(w.Ctx, owner, w.W1.ID, c.ID); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Claim(w.Ctx, owner, w.W1.ID, c.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if name == "reopen" {
-				if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, c.ID); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, c.ID); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -265,7 +265,7 @@ func TestSecurityOwnershipRule(t *testing.T) {
 			if err := op(w.As("agent"), client, id); connect.CodeOf(err) != connect.CodePermissionDenied {
 				t.Errorf("agent %s on a colleague's conversation: got %v, want PermissionDenied", name, err)
 			}
-			c, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, id)
+			c, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, id)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -37,11 +37,11 @@ func TestVisitorFloodRateLimited(t *testing.T) {
 			c.WidgetSessionsPerMinute, c.WidgetSessionBurst = 60*perSecond, burst
 		})
 		ctx := context.Background()
-		owner, _, err := srv.Accounts.EnsureUser(ctx, "flood-owner@example.test", "Owner", ownerPassword)
+		owner, _, err := srv.Domain().Accounts.EnsureUser(ctx, "flood-owner@example.test", "Owner", ownerPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws, err := srv.Workspaces.Create(ctx, &access.Principal{Kind: access.KindUser, UserID: owner.ID}, "Flooded")
+		ws, err := srv.Domain().Workspaces.Create(ctx, &access.Principal{Kind: access.KindUser, UserID: owner.ID}, "Flooded")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -245,7 +245,7 @@ func TestFiles(t *testing.T) {
 			}
 			// Every stored object has its row: retries and refused uploads left nothing behind.
 			objects := 0
-			iter := w.Srv.Files.Bucket().List(nil)
+			iter := w.Srv.Domain().Files.Bucket().List(nil)
 			for {
 				if _, err := iter.Next(w.Ctx); errors.Is(err, io.EOF) {
 					break

@@ -53,7 +53,7 @@ func textFile(n int) []byte { return bytes.Repeat([]byte("a"), n) }
 // storedFiles is the number of W1's objects in the bucket and file rows.
 func (w *world) storedFiles() (objects, rows int) {
 	w.T.Helper()
-	iter := w.Srv.Files.Bucket().List(&blob.ListOptions{Prefix: "ws/" + w.W1.ID + "/"})
+	iter := w.Srv.Domain().Files.Bucket().List(&blob.ListOptions{Prefix: "ws/" + w.W1.ID + "/"})
 	for {
 		if _, err := iter.Next(w.Ctx); errors.Is(err, io.EOF) {
 			break
@@ -201,7 +201,7 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 		}
 		off := workspace.DefaultWidget()
 		off.AllowFiles = false
-		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &off); err != nil {
+		if _, err := w.Srv.Domain().Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &off); err != nil {
 			t.Fatal(err)
 		}
 		if up := w.upload(w.VisitorToken, conv.ID, uuid.NewString(), "x.png", pngBytes(t)); up.status != http.StatusForbidden ||
@@ -223,11 +223,11 @@ func TestSecurityAllowFilesEnforced(t *testing.T) {
 			t.Errorf("agent upload with customer files off = %+v", up)
 		}
 
-		if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, conv.ID); err != nil {
+		if _, err := w.Srv.Domain().Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, conv.ID); err != nil {
 			t.Fatal(err)
 		}
 		defaults := workspace.DefaultWidget()
-		if _, err := w.Srv.Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &defaults); err != nil {
+		if _, err := w.Srv.Domain().Workspaces.Update(w.Ctx, w.Principal("owner"), w.W1.ID, nil, &defaults); err != nil {
 			t.Fatal(err)
 		}
 		for who, token := range map[string]string{"customer": w.VisitorToken, "agent": agent} {

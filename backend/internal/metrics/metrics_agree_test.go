@@ -42,7 +42,7 @@ func TestTakeoverMetric(t *testing.T) {
 			Body: "Let me help you with that."}); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := srv.Bot.HandOff(w.Ctx, w.Visitor, w.W1.ID, requested.ID, conversation.HandoffCustomerRequest, "", ""); err != nil || !ok {
+		if ok, err := srv.Domain().Bot.HandOff(w.Ctx, w.Visitor, w.W1.ID, requested.ID, conversation.HandoffCustomerRequest, "", ""); err != nil || !ok {
 			t.Fatalf("hand off: %v %v", ok, err)
 		}
 		for _, id := range []string{takenOver.ID, answered.ID} {

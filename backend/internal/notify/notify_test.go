@@ -228,7 +228,7 @@ func TestGroupTransferNotifies(t *testing.T) {
 		w.Join(w.W1, w.Users["agent2"], access.RoleAgent)
 		g := w.Group(w.W1)
 		for _, name := range []string{"agent", "agent2", "supervisor"} {
-			if _, err := w.Srv.Workspaces.AddGroupMember(w.Ctx, w.Principal("owner"), g.ID, w.Users[name].ID); err != nil {
+			if _, err := w.Srv.Domain().Workspaces.AddGroupMember(w.Ctx, w.Principal("owner"), g.ID, w.Users[name].ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -279,7 +279,7 @@ func TestNewConversationNotificationBody(t *testing.T) {
 			{"Hello,\n  my parcel   never came", "Hello, my parcel never came"},
 			{strings.Repeat("word ", 40), strings.TrimSpace(strings.Repeat("word ", 23)) + "…"},
 		} {
-			conv, _, err := w.Srv.Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), "https://shop.example/", nil, tc.said)
+			conv, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), "https://shop.example/", nil, tc.said)
 			if err != nil {
 				t.Fatal(err)
 			}

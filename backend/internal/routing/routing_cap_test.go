@@ -38,7 +38,7 @@ func TestRerouteCap(t *testing.T) {
 		// Every reply timeout (20 s) has lapsed by the router's clocks: each
 		// Route is the next round of timeouts.
 		for _, s := range []*rpctest.Server{srv, replica} {
-			s.Routing.SetClock(func() time.Time { return time.Now().Add(30 * time.Second) })
+			s.Domain().Routing.SetClock(func() time.Time { return time.Now().Add(30 * time.Second) })
 		}
 		w := rpctest.WorldOn(t, srv)
 		c := srv.Clients(rpcclient.Connect)
@@ -90,7 +90,7 @@ func TestRerouteCap(t *testing.T) {
 		}
 		route := func() {
 			t.Helper()
-			if _, err := srv.Routing.Route(w.Ctx, w.W1.ID); err != nil {
+			if _, err := srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -194,7 +194,7 @@ func TestRerouteCap(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, s := range []*rpctest.Server{srv, replica, srv, replica} {
 			wg.Go(func() {
-				if _, err := s.Routing.Route(w.Ctx, w.W1.ID); err != nil {
+				if _, err := s.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil {
 					t.Error(err)
 				}
 			})

@@ -57,10 +57,10 @@ func TestRoutingFairness(t *testing.T) {
 		for range 6 {
 			w.Conversation(w.Visitor)
 		}
-		if n, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil || n != 6 {
+		if n, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil || n != 6 {
 			t.Fatalf("routed %d of 6 (%v)", n, err)
 		}
-		open, err := w.Srv.Conversations.OpenChats(w.Ctx, w.W1.ID)
+		open, err := w.Srv.Domain().Conversations.OpenChats(w.Ctx, w.W1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -85,14 +85,14 @@ func TestRoutingFairness(t *testing.T) {
 		if _, err := c.Conversation.SetPriority(w.As("owner"), &tandemv1.SetPriorityRequest{ConversationId: urgent.ID, Priority: tandemv1.Priority_PRIORITY_URGENT}); err != nil {
 			t.Fatal(err)
 		}
-		n, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID)
+		n, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if n != 1+2+3+4-6 {
 			t.Fatalf("routed %d, want the rest of the online capacity, 4", n)
 		}
-		open, err = w.Srv.Conversations.OpenChats(w.Ctx, w.W1.ID)
+		open, err = w.Srv.Domain().Conversations.OpenChats(w.Ctx, w.W1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -105,11 +105,11 @@ func TestRoutingFairness(t *testing.T) {
 				t.Errorf("agent with capacity %d has %d chats, want %d", cap, open[id], want)
 			}
 		}
-		got, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, urgent.ID)
+		got, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, urgent.ID)
 		if err != nil || got.AssigneeID == "" {
 			t.Fatalf("the urgent conversation was not served first: %+v %v", got, err)
 		}
-		if again, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil || again != 0 {
+		if again, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil || again != 0 {
 			t.Fatalf("a second pass with everyone full routed %d (%v)", again, err)
 		}
 
@@ -128,10 +128,10 @@ func TestRoutingFairness(t *testing.T) {
 		if _, err := c.Conversation.CloseConversation(soloCtx, &tandemv1.CloseConversationRequest{ConversationId: first}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil || n != 1 {
+		if n, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil || n != 1 {
 			t.Fatalf("after a close, routed %d (%v), want 1", n, err)
 		}
-		open, _ = w.Srv.Conversations.OpenChats(w.Ctx, w.W1.ID)
+		open, _ = w.Srv.Domain().Conversations.OpenChats(w.Ctx, w.W1.ID)
 		if open[solo] != 1 {
 			t.Fatalf("the freed agent has %d chats", open[solo])
 		}
@@ -143,12 +143,12 @@ func TestRoutingFairness(t *testing.T) {
 			Mode: tandemv1.RoutingMode_ROUTING_MODE_BALANCED, ReplyTimeoutSeconds: 1}); err != nil {
 			t.Fatal(err)
 		}
-		before, _ := w.Srv.Conversations.Queue(w.Ctx, w.W1.ID, 500)
+		before, _ := w.Srv.Domain().Conversations.Queue(w.Ctx, w.W1.ID, 500)
 		time.Sleep(1100 * time.Millisecond)
-		if _, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil {
+		if _, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil {
 			t.Fatal(err)
 		}
-		after, _ := w.Srv.Conversations.Queue(w.Ctx, w.W1.ID, 500)
+		after, _ := w.Srv.Domain().Conversations.Queue(w.Ctx, w.W1.ID, 500)
 		if len(after) != len(before) {
 			t.Fatalf("queue %d before the timeouts, %d after: lapsed chats were not all re-routed", len(before), len(after))
 		}
@@ -160,7 +160,7 @@ func TestRoutingFairness(t *testing.T) {
 		if again != 10 {
 			t.Fatalf("%d chats re-routed", again)
 		}
-		open, _ = w.Srv.Conversations.OpenChats(w.Ctx, w.W1.ID)
+		open, _ = w.Srv.Domain().Conversations.OpenChats(w.Ctx, w.W1.ID)
 		for id, cap := range capacity {
 			if id != offline && open[id] > cap {
 				t.Errorf("agent over capacity after re-routing: %d > %d", open[id], cap)
@@ -185,7 +185,7 @@ func TestRoutingLoop(t *testing.T) {
 	conv := w.Conversation(w.Visitor)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		got, err := srv.Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
+		got, err := srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -240,14 +240,14 @@ func TestRoutingSkillsAndGroupLimits(t *testing.T) {
 			return conv.ID
 		}
 		assignee := func(id string) string {
-			got, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, id)
+			got, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, id)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return got.AssigneeID
 		}
 		de, billing, nobody := needs("de"), needs("billing", "en"), needs("de", "billing")
-		if _, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil {
+		if _, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil {
 			t.Fatal(err)
 		}
 		if assignee(de) != german || assignee(billing) != english || assignee(nobody) != "" {
@@ -276,7 +276,7 @@ func TestRoutingSkillsAndGroupLimits(t *testing.T) {
 			}
 			vip = append(vip, conv.ID)
 		}
-		if _, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil {
+		if _, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil {
 			t.Fatal(err)
 		}
 		// Each agent already holds one chat: one more each fits under the cap.
@@ -293,7 +293,7 @@ func TestRoutingSkillsAndGroupLimits(t *testing.T) {
 			MaxChatsPerAgent: proto.Int32(0)}); err != nil {
 			t.Fatal(err)
 		}
-		if n, err := w.Srv.Routing.Route(w.Ctx, w.W1.ID); err != nil || n != 3 {
+		if n, err := w.Srv.Domain().Routing.Route(w.Ctx, w.W1.ID); err != nil || n != 3 {
 			t.Fatalf("after lifting the cap routed %d, want 3 (%v)", n, err)
 		}
 	})

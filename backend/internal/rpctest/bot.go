@@ -77,7 +77,7 @@ func (w *World) Ask(question string) (conversation.Conversation, *conversation.M
 // ConversationWith starts a conversation of the visitor with the first message.
 func (w *World) ConversationWith(visitor *access.Principal, body string) conversation.Conversation {
 	w.T.Helper()
-	c, _, err := w.Srv.Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", nil, body)
+	c, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", nil, body)
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func (w *World) BotAnswer(conversationID string) *conversation.Message {
 	if err := w.Srv.BotReactor().Drain(w.Ctx, w.W1.ID); err != nil {
 		w.T.Fatal(err)
 	}
-	msgs, _, err := w.Srv.Conversations.History(w.Ctx, conversationID, 50, "", false)
+	msgs, _, err := w.Srv.Domain().Conversations.History(w.Ctx, conversationID, 50, "", false)
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func (w *World) BotAnswer(conversationID string) *conversation.Message {
 // State is the conversation in W1 as the store holds it.
 func (w *World) State(id string) conversation.Conversation {
 	w.T.Helper()
-	c, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, id)
+	c, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, id)
 	if err != nil {
 		w.T.Fatal(err)
 	}

@@ -56,11 +56,11 @@ func (w *World) AgentTokens(n int) map[string]string {
 	out := map[string]string{}
 	for range n {
 		id := w.QuickMember(w.W1, access.RoleAgent)
-		u, err := w.Srv.Accounts.User(w.Ctx, id)
+		u, err := w.Srv.Domain().Accounts.User(w.Ctx, id)
 		if err != nil {
 			w.T.Fatal(err)
 		}
-		issued, err := w.Srv.Accounts.NewSession(w.Ctx, u)
+		issued, err := w.Srv.Domain().Accounts.NewSession(w.Ctx, u)
 		if err != nil {
 			w.T.Fatal(err)
 		}

@@ -28,7 +28,7 @@ func (w *World) Rule(spec *tandemv1.RuleSpec) *tandemv1.Rule {
 // RunRules drains the rule engine's reactor in W1.
 func (w *World) RunRules() {
 	w.T.Helper()
-	if err := w.Srv.Automation.Reactor().Drain(w.Ctx, w.W1.ID); err != nil {
+	if err := w.Srv.Domain().Automation.Reactor().Drain(w.Ctx, w.W1.ID); err != nil {
 		w.T.Fatal(err)
 	}
 }
@@ -38,7 +38,7 @@ func (w *World) TagNames(id string) []string {
 	w.T.Helper()
 	var names []string
 	for _, tagID := range w.State(id).TagIDs {
-		t, err := w.Srv.Tags.Get(w.Ctx, tagID)
+		t, err := w.Srv.Domain().Tags.Get(w.Ctx, tagID)
 		if err != nil {
 			w.T.Fatal(err)
 		}
@@ -54,12 +54,12 @@ func (w *World) SignedVisitor(attrs map[string]any) *access.Principal {
 	w.T.Helper()
 	b, _ := json.Marshal(contact.Identity{ExternalID: Unique("shopper-"), Name: "Shopper", Attributes: attrs,
 		IssuedAt: time.Now().Unix(), Expires: time.Now().Add(time.Hour).Unix()})
-	sess, err := w.Srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: w.W1.PublicKey,
+	sess, err := w.Srv.Domain().Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: w.W1.PublicKey,
 		IdentityJSON: string(b), IdentitySignature: contact.Sign(w.W1.WidgetSecret, string(b))})
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	p, err := w.Srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
+	p, err := w.Srv.Domain().Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 	if err != nil {
 		w.T.Fatal(err)
 	}

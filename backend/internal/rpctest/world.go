@@ -58,24 +58,24 @@ func WorldOn(t testing.TB, srv *Server) *World {
 		w.Users[name] = w.NewUser(name)
 	}
 	var err error
-	if w.W1, err = srv.Workspaces.Create(w.Ctx, w.Principal("owner"), "W1 "+Unique("")); err != nil {
+	if w.W1, err = srv.Domain().Workspaces.Create(w.Ctx, w.Principal("owner"), "W1 "+Unique("")); err != nil {
 		t.Fatal(err)
 	}
-	if w.W2, err = srv.Workspaces.Create(w.Ctx, w.Principal("w2owner"), "W2 "+Unique("")); err != nil {
+	if w.W2, err = srv.Domain().Workspaces.Create(w.Ctx, w.Principal("w2owner"), "W2 "+Unique("")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err = srv.Workspaces.Create(w.Ctx, w.Principal("outsider"), "W3 "+Unique("")); err != nil {
+	if _, err = srv.Domain().Workspaces.Create(w.Ctx, w.Principal("outsider"), "W3 "+Unique("")); err != nil {
 		t.Fatal(err)
 	}
 	for _, role := range []access.Role{access.RoleAdmin, access.RoleSupervisor, access.RoleAgent} {
 		w.Join(w.W1, w.Users[string(role)], role)
 	}
 	w.Join(w.W1, w.Users["removed"], access.RoleAgent)
-	if err := srv.Workspaces.RemoveMember(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), w.Users["removed"].ID); err != nil {
+	if err := srv.Domain().Workspaces.RemoveMember(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), w.Users["removed"].ID); err != nil {
 		t.Fatal(err)
 	}
 	for _, role := range []access.Role{access.RoleAdmin, access.RoleAgent} {
-		_, secret, err := srv.Accounts.CreateAPIKey(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), "key "+string(role), role, 0)
+		_, secret, err := srv.Domain().Accounts.CreateAPIKey(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), "key "+string(role), role, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,11 +94,11 @@ func WorldOn(t testing.TB, srv *Server) *World {
 // NewVisitor starts a widget session in ws.
 func (w *World) NewVisitor(ws workspace.Workspace) (*access.Principal, string) {
 	w.T.Helper()
-	sess, err := w.Srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: ws.PublicKey, Name: Unique("visitor ")})
+	sess, err := w.Srv.Domain().Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: ws.PublicKey, Name: Unique("visitor ")})
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	p, err := w.Srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
+	p, err := w.Srv.Domain().Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func (w *World) Tag(ws workspace.Workspace) string {
 	if ws.ID == w.W2.ID {
 		owner = w.Principal("w2owner")
 	}
-	t, err := w.Srv.Tags.Create(w.Ctx, owner, ws.ID, Unique("tag "), "#2563eb", "")
+	t, err := w.Srv.Domain().Tags.Create(w.Ctx, owner, ws.ID, Unique("tag "), "#2563eb", "")
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func (w *World) TokenOf(p *access.Principal) string { return w.Tokens[p] }
 // Conversation starts a conversation of the visitor, with a first message.
 func (w *World) Conversation(visitor *access.Principal) conversation.Conversation {
 	w.T.Helper()
-	c, _, err := w.Srv.Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", nil, "hello "+Unique(""))
+	c, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", nil, "hello "+Unique(""))
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func (w *World) NewUserHashed(name, hash string) account.User {
 	w.T.Helper()
 	var u account.User
 	err := w.Srv.DB().InTx(w.Ctx, func(tx *store.Tx) (err error) {
-		u, err = w.Srv.Accounts.CreateUserTx(w.Ctx, tx, account.NormalizeEmail(Unique(name)+"@example.test"), name, hash)
+		u, err = w.Srv.Domain().Accounts.CreateUserTx(w.Ctx, tx, account.NormalizeEmail(Unique(name)+"@example.test"), name, hash)
 		return err
 	})
 	if err != nil {
@@ -173,11 +173,11 @@ func (w *World) Join(ws workspace.Workspace, u account.User, role access.Role) {
 	if ws.ID == w.W2.ID {
 		owner = w.Principal("w2owner")
 	}
-	token, _, err := w.Srv.Workspaces.Invite(w.Ctx, owner, w.OwnerScope(ws), u.Email, role)
+	token, _, err := w.Srv.Domain().Workspaces.Invite(w.Ctx, owner, w.OwnerScope(ws), u.Email, role)
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	if _, _, err := w.Srv.Workspaces.AcceptInvite(w.Ctx, &access.Principal{Kind: access.KindUser, UserID: u.ID},
+	if _, _, err := w.Srv.Domain().Workspaces.AcceptInvite(w.Ctx, &access.Principal{Kind: access.KindUser, UserID: u.ID},
 		workspace.Acceptance{Token: token}); err != nil {
 		w.T.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func (w *World) Join(ws workspace.Workspace, u account.User, role access.Role) {
 // Token opens a fresh session for the named user.
 func (w *World) Token(name string) string {
 	w.T.Helper()
-	issued, err := w.Srv.Accounts.NewSession(w.Ctx, w.Users[name])
+	issued, err := w.Srv.Domain().Accounts.NewSession(w.Ctx, w.Users[name])
 	if err != nil {
 		w.T.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func (w *World) Group(ws workspace.Workspace) workspace.Group {
 	if ws.ID == w.W2.ID {
 		owner = w.Principal("w2owner")
 	}
-	g, err := w.Srv.Workspaces.CreateGroup(w.Ctx, owner, w.OwnerScope(ws), Unique("group "), "", 0)
+	g, err := w.Srv.Domain().Workspaces.CreateGroup(w.Ctx, owner, w.OwnerScope(ws), Unique("group "), "", 0)
 	if err != nil {
 		w.T.Fatal(err)
 	}

@@ -87,7 +87,7 @@ func automationFixtures(w *world) map[string]func(tg target) call {
 			return func(ctx context.Context, c rpcclient.Clients) error {
 				var ids []string
 				if tg == own { // the current order, whatever it is
-					rs, err := w.Srv.Automation.Rules(w.Ctx, id)
+					rs, err := w.Srv.Domain().Automation.Rules(w.Ctx, id)
 					if err != nil {
 						return err
 					}
@@ -175,7 +175,7 @@ func (w *world) automationRule(tg target) string {
 	if tg == foreign {
 		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	r, err := w.Srv.Automation.CreateRule(w.Ctx, owner, ws.ID, automation.RuleSpec{Name: rpctest.Unique("rule "), Enabled: true,
+	r, err := w.Srv.Domain().Automation.CreateRule(w.Ctx, owner, ws.ID, automation.RuleSpec{Name: rpctest.Unique("rule "), Enabled: true,
 		Trigger: automation.TriggerCustomerMessage, Conditions: automation.Conditions{{Kind: automation.CondText, Words: []string{"refund"}}},
 		Actions: automation.Actions{{Kind: automation.ActAddTag, Value: "refund"}}})
 	if err != nil {
@@ -195,7 +195,7 @@ func (w *world) customAction(tg target) string {
 	if tg == foreign {
 		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	a, err := w.Srv.Automation.CreateCustomAction(w.Ctx, owner, ws.ID, automation.CustomActionSpec{Label: rpctest.Unique("Track "), Enabled: true,
+	a, err := w.Srv.Domain().Automation.CreateCustomAction(w.Ctx, owner, ws.ID, automation.CustomActionSpec{Label: rpctest.Unique("Track "), Enabled: true,
 		Actions: automation.Actions{{Kind: automation.ActAddTag, Value: "tracking"}}})
 	if err != nil {
 		w.T.Fatal(err)

@@ -80,7 +80,7 @@ func (w *world) cannedResponse(tg target) string {
 	if tg == foreign {
 		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	r, err := w.Srv.Canned.Create(w.Ctx, owner, w.OwnerScope(ws), rpctest.Unique("reply-"), "Refunds", "Hi {{customer.name}}", false)
+	r, err := w.Srv.Domain().Canned.Create(w.Ctx, owner, w.OwnerScope(ws), rpctest.Unique("reply-"), "Refunds", "Hi {{customer.name}}", false)
 	if err != nil {
 		w.T.Fatal(err)
 	}

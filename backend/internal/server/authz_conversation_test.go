@@ -139,7 +139,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				if tg == foreign {
 					owner = w.Principal("w2owner")
 				}
-				if _, err := w.Srv.Conversations.Close(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Close(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
 					w.T.Fatal(err)
 				}
 			}
@@ -189,7 +189,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				if tg == foreign {
 					owner = w.Principal("w2owner")
 				}
-				if _, err := w.Srv.Conversations.Claim(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Claim(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
 					w.T.Fatal(err)
 				}
 			}
@@ -240,7 +240,7 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.ConversationService/UntagConversation": func(tg target) call {
 			conv, tag := agentConv(tg), w.Tag(w.W1)
 			if tg == own || tg == colleagues {
-				if _, err := w.Srv.Conversations.Tag(w.Ctx, ownerP, w.W1.ID, conv.ID, tag); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Tag(w.Ctx, ownerP, w.W1.ID, conv.ID, tag); err != nil {
 					w.T.Fatal(err)
 				}
 			}
@@ -430,11 +430,11 @@ const colleaguePage = "https://shop.example/colleague"
 // colleague then claims.
 func (w *world) colleagueConversation(colleague *access.Principal) conversation.Conversation {
 	w.T.Helper()
-	c, _, err := w.Srv.Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), colleaguePage, nil, "hello "+rpctest.Unique(""))
+	c, _, err := w.Srv.Domain().Conversations.Start(w.Ctx, w.Visitor, uuid.NewString(), colleaguePage, nil, "hello "+rpctest.Unique(""))
 	if err != nil {
 		w.T.Fatal(err)
 	}
-	if c, err = w.Srv.Conversations.Claim(w.Ctx, colleague, w.W1.ID, c.ID); err != nil {
+	if c, err = w.Srv.Domain().Conversations.Claim(w.Ctx, colleague, w.W1.ID, c.ID); err != nil {
 		w.T.Fatal(err)
 	}
 	return c

@@ -84,7 +84,7 @@ func (w *world) emailInbox(tg target) string {
 		ws, owner = w.W2, w.Principal("w2owner")
 	}
 	name, address, host, port, mode := "Support", rpctest.Unique("help")+"@shop.example", "smtp.example.com", 587, email.TLSStartTLS
-	i, err := w.Srv.Email.Create(w.Ctx, owner, ws.ID, email.Settings{Name: &name, SupportAddress: &address, SMTPHost: &host,
+	i, err := w.Srv.Domain().Email.Create(w.Ctx, owner, ws.ID, email.Settings{Name: &name, SupportAddress: &address, SMTPHost: &host,
 		SMTPPort: &port, SMTPTLSMode: &mode})
 	if err != nil {
 		w.T.Fatal(err)

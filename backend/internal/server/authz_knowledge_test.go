@@ -98,7 +98,7 @@ func (w *world) knowledgeDocument(tg target) string {
 	if tg == foreign {
 		ws, owner = w.W2, w.Principal("w2owner")
 	}
-	d, err := w.Srv.Knowledge.Upload(w.Ctx, owner, ws.ID, knowledge.Upload{Filename: "returns.md",
+	d, err := w.Srv.Domain().Knowledge.Upload(w.Ctx, owner, ws.ID, knowledge.Upload{Filename: "returns.md",
 		Content: []byte("# Returns\n\nReturn any item within 30 days. " + rpctest.Unique("v"))})
 	if err != nil {
 		w.T.Fatal(err)

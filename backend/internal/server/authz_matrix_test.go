@@ -370,7 +370,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 			}
 		},
 		"/tandem.v1.WorkspaceService/AcceptInvite": func(target) call {
-			token, _, err := w.Srv.Workspaces.Invite(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), rpctest.Unique("new")+"@example.test", access.RoleAgent)
+			token, _, err := w.Srv.Domain().Workspaces.Invite(w.Ctx, w.Principal("owner"), w.OwnerScope(w.W1), rpctest.Unique("new")+"@example.test", access.RoleAgent)
 			if err != nil {
 				w.T.Fatal(err)
 			}
@@ -438,7 +438,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.WorkspaceService/RemoveGroupMember": func(tg target) call {
 			g, user := group(tg), anyMember(tg)
 			if tg != missing {
-				if _, err := w.Srv.Workspaces.AddGroupMember(w.Ctx, nil, g.ID, user); err != nil {
+				if _, err := w.Srv.Domain().Workspaces.AddGroupMember(w.Ctx, nil, g.ID, user); err != nil {
 					w.T.Fatal(err)
 				}
 			}
@@ -611,7 +611,7 @@ func (w *world) apiKey(ws workspace.Workspace) string {
 	if ws.ID == w.W2.ID {
 		owner = w.Principal("w2owner")
 	}
-	k, _, err := w.Srv.Accounts.CreateAPIKey(w.Ctx, owner, w.OwnerScope(ws), "fixture", access.RoleAgent, 0)
+	k, _, err := w.Srv.Domain().Accounts.CreateAPIKey(w.Ctx, owner, w.OwnerScope(ws), "fixture", access.RoleAgent, 0)
 	if err != nil {
 		w.T.Fatal(err)
 	}

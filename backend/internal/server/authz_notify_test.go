@@ -63,7 +63,7 @@ func notifyFixtures(w *world) map[string]func(tg target) call {
 		"/tandem.v1.WidgetService/RateConversation": func(tg target) call {
 			id := w.visitorTarget(tg)
 			if tg == own { // a closed conversation of the caller's: rateable
-				if _, err := w.Srv.Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, id); err != nil {
+				if _, err := w.Srv.Domain().Conversations.Close(w.Ctx, w.Principal("owner"), w.W1.ID, id); err != nil {
 					w.T.Fatal(err)
 				}
 			}

@@ -52,7 +52,7 @@ func (w *world) slaPolicy(tg target) string {
 	case foreign:
 		owner, ws = w.Principal("w2owner"), w.W2.ID
 	}
-	p, err := w.Srv.SLA.Save(w.Ctx, owner, ws, sla.Policy{Name: rpctest.Unique("policy "), FirstResponse: 600, WarningPercent: 80})
+	p, err := w.Srv.Domain().SLA.Save(w.Ctx, owner, ws, sla.Policy{Name: rpctest.Unique("policy "), FirstResponse: 600, WarningPercent: 80})
 	if err != nil {
 		w.T.Fatal(err)
 	}

@@ -54,19 +54,19 @@ func (s *Server) jobs() []job {
 			n, err := s.pruner.Prune(ctx)
 			return int(n), err
 		}},
-		{"sweep unsent files", min(pendingTTL/4, 10*time.Minute), func(ctx context.Context) (int, error) { return s.Files.Sweep(ctx, pendingTTL) }},
+		{"sweep unsent files", min(pendingTTL/4, 10*time.Minute), func(ctx context.Context) (int, error) { return s.domain.Files.Sweep(ctx, pendingTTL) }},
 		// At least once a heartbeat, and within 5 s of a sign-out or an expiry.
 		{"re-check streams", min(s.cfg.Heartbeat, 5*time.Second), s.streamGuard.Check},
 		{"take inactive agents offline", 30 * time.Second, func(ctx context.Context) (int, error) {
-			return s.Presence.ExpireInactive(ctx, time.Now().Add(-presence.InactiveAfter))
+			return s.domain.Presence.ExpireInactive(ctx, time.Now().Add(-presence.InactiveAfter))
 		}},
-		{"wake snoozed conversations", 5 * time.Second, s.Conversations.WakeDue},
+		{"wake snoozed conversations", 5 * time.Second, s.domain.Conversations.WakeDue},
 	}
 	if s.cfg.Reactors {
 		jobs = append(jobs,
-			job{"deliver webhooks", time.Second, s.Automation.DeliverDue},
-			job{"fire rule timers", 5 * time.Second, func(ctx context.Context) (int, error) { return s.Automation.FireDue(ctx, time.Now()) }},
-			job{"fire SLA timers", time.Second, s.SLA.FireDue},
+			job{"deliver webhooks", time.Second, s.domain.Automation.DeliverDue},
+			job{"fire rule timers", 5 * time.Second, func(ctx context.Context) (int, error) { return s.domain.Automation.FireDue(ctx, time.Now()) }},
+			job{"fire SLA timers", time.Second, s.domain.SLA.FireDue},
 			job{"send email replies", time.Second, s.mailSender.SendDue},
 		)
 	}
@@ -86,9 +86,9 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 	}
 	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
 		wg.Go(func() { _ = s.shards.Run(background) })
-		wg.Go(func() { _ = s.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
+		wg.Go(func() { _ = s.domain.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
 		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
-		for _, r := range []*events.Reactor{s.botReactor, s.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor,
+		for _, r := range []*events.Reactor{s.botReactor, s.domain.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor,
 			s.mailReactor} {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
 		}

@@ -18,7 +18,7 @@ import (
 // one-time setup link.
 func (s *Server) Bootstrap(ctx context.Context) error {
 	if s.cfg.BootstrapEmail != "" {
-		u, created, err := s.Accounts.EnsureUser(ctx, s.cfg.BootstrapEmail, "", s.cfg.BootstrapPass)
+		u, created, err := s.domain.Accounts.EnsureUser(ctx, s.cfg.BootstrapEmail, "", s.cfg.BootstrapPass)
 		if err != nil {
 			return fmt.Errorf("bootstrap owner: %w", err)
 		}
@@ -34,8 +34,7 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		if s.cfg.DatabaseURL == "" {
 			where.DataDir, _ = filepath.Abs(s.cfg.DataDir)
 		}
-		d, err := demo.Seed(ctx, demo.Services{Accounts: s.Accounts, Workspaces: s.Workspaces, Contacts: s.Contacts, Conversations: s.Conversations, Tags: s.Tags, Canned: s.Canned,
-			Knowledge: s.Knowledge, Bot: s.Bot, Presence: s.Presence, SLA: s.SLA, Files: s.Files, Automation: s.Automation, Email: s.Email}, where, os.Stdout)
+		d, err := demo.Seed(ctx, s.domain.Demo(), where, os.Stdout)
 		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
@@ -74,4 +73,11 @@ func resetDemo(ctx context.Context, cfg config.Config, logger *slog.Logger) erro
 	logger.WarnContext(ctx, "demo reset: deleted the embedded database and uploaded files of earlier runs; seeding the demo afresh",
 		"data_dir", dir, "deleted", deleted)
 	return nil
+}
+
+// Demo is what the demo data is seeded through.
+func (d Domain) Demo() demo.Services {
+	return demo.Services{Accounts: d.Accounts, Workspaces: d.Workspaces, Contacts: d.Contacts, Conversations: d.Conversations,
+		Tags: d.Tags, Canned: d.Canned, Knowledge: d.Knowledge, Bot: d.Bot, Presence: d.Presence, SLA: d.SLA, Files: d.Files,
+		Automation: d.Automation, Email: d.Email}
 }

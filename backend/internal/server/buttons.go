@@ -24,6 +24,6 @@ func (b buttons) WidgetButtons(ctx context.Context, workspaceID string) ([]widge
 
 // agentName is the display name the widget shows for the agent helping.
 func (s *Server) agentName(ctx context.Context, userID string) (string, error) {
-	u, err := s.Accounts.User(ctx, userID)
+	u, err := s.domain.Accounts.User(ctx, userID)
 	return u.DisplayName, err
 }

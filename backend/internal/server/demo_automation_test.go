@@ -26,23 +26,21 @@ func TestDemoFirstMinute(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts)
-		d, err := demo.Seed(t.Context(), demo.Services{Accounts: srv.Accounts, Workspaces: srv.Workspaces, Contacts: srv.Contacts,
-			Conversations: srv.Conversations, Tags: srv.Tags, Canned: srv.Canned, Knowledge: srv.Knowledge, Bot: srv.Bot,
-			Presence: srv.Presence, SLA: srv.SLA, Files: srv.Files, Automation: srv.Automation}, demo.Banner{}, io.Discard)
+		d, err := demo.Seed(t.Context(), srv.Domain().Demo(), demo.Banner{}, io.Discard)
 		if err != nil {
 			t.Fatal(err)
 		}
 		w := &world{&rpctest.World{T: t, Srv: srv, Ctx: t.Context(), W1: d.Workspace}}
-		sess, err := srv.Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: d.Workspace.PublicKey, Name: "Sam"})
+		sess, err := srv.Domain().Contacts.StartSession(w.Ctx, contact.SessionRequest{PublicKey: d.Workspace.PublicKey, Name: "Sam"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		visitor, err := srv.Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
+		visitor, err := srv.Domain().Contacts.AuthenticateVisitor(w.Ctx, sess.Token)
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := func(body string, fields map[string]string) conversation.Conversation {
-			c, _, err := srv.Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", fields, body)
+			c, _, err := srv.Domain().Conversations.Start(w.Ctx, visitor, uuid.NewString(), "https://shop.example/", fields, body)
 			if err != nil {
 				t.Fatal(err)
 			}

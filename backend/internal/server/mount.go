@@ -40,29 +40,29 @@ import (
 // each kind of resource named in a request leads to its workspace, for the
 // authorization interceptor: the one place that decides who may call what.
 func (s *Server) authorize() (access.Authenticator, *access.Authorizer, error) {
-	authz, err := access.NewAuthorizer(s.Workspaces.Role)
+	authz, err := access.NewAuthorizer(s.domain.Workspaces.Role)
 	if err != nil {
 		return nil, nil, err
 	}
-	authz.Register("workspace", s.Workspaces.WorkspaceOf)
-	authz.Register("group", s.Workspaces.GroupWorkspace)
-	authz.Register("api_key", s.Accounts.APIKeyWorkspace)
-	authz.Register("conversation", s.Conversations.WorkspaceOf)
-	authz.Register("tag", s.Tags.WorkspaceOf)
-	authz.Register("contact", s.Contacts.WorkspaceOf)
-	authz.Register("canned_response", s.Canned.WorkspaceOf)
-	authz.Register("knowledge_document", s.Knowledge.WorkspaceOf)
-	authz.Register("sla_policy", s.SLA.WorkspaceOf)
-	authz.Register("automation_rule", s.Automation.RuleWorkspace)
-	authz.Register("custom_action", s.Automation.CustomActionWorkspace)
-	authz.Register("webhook_delivery", s.Automation.DeliveryWorkspace)
-	authz.Register("email_inbox", s.Email.WorkspaceOf)
-	authz.RegisterVisitor("conversation", s.Conversations.VisitorOwns)
+	authz.Register("workspace", s.domain.Workspaces.WorkspaceOf)
+	authz.Register("group", s.domain.Workspaces.GroupWorkspace)
+	authz.Register("api_key", s.domain.Accounts.APIKeyWorkspace)
+	authz.Register("conversation", s.domain.Conversations.WorkspaceOf)
+	authz.Register("tag", s.domain.Tags.WorkspaceOf)
+	authz.Register("contact", s.domain.Contacts.WorkspaceOf)
+	authz.Register("canned_response", s.domain.Canned.WorkspaceOf)
+	authz.Register("knowledge_document", s.domain.Knowledge.WorkspaceOf)
+	authz.Register("sla_policy", s.domain.SLA.WorkspaceOf)
+	authz.Register("automation_rule", s.domain.Automation.RuleWorkspace)
+	authz.Register("custom_action", s.domain.Automation.CustomActionWorkspace)
+	authz.Register("webhook_delivery", s.domain.Automation.DeliveryWorkspace)
+	authz.Register("email_inbox", s.domain.Email.WorkspaceOf)
+	authz.RegisterVisitor("conversation", s.domain.Conversations.VisitorOwns)
 
 	authn := access.Authenticator{
-		access.PrefixSession: s.Accounts.AuthenticateSession,
-		access.PrefixAPIKey:  s.Accounts.AuthenticateAPIKey,
-		access.PrefixVisitor: s.Contacts.AuthenticateVisitor,
+		access.PrefixSession: s.domain.Accounts.AuthenticateSession,
+		access.PrefixAPIKey:  s.domain.Accounts.AuthenticateAPIKey,
+		access.PrefixVisitor: s.domain.Contacts.AuthenticateVisitor,
 	}
 	return authn, authz, nil
 }
@@ -73,7 +73,7 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 	widgetLimit := newVisitorLimiter(s.cfg.WidgetRate, s.cfg.WidgetBurst, s.cfg.WidgetSessionsPerMinute, s.cfg.WidgetSessionBurst)
 	mux := http.NewServeMux()
 	s.mountRPC(mux, st, s.chain(authn, authz, widgetLimit))
-	files.NewHandler(s.Files, authn, authz, func(r *http.Request, err error) {
+	files.NewHandler(s.domain.Files, authn, authz, func(r *http.Request, err error) {
 		if apperr.KindOf(err) == apperr.Internal {
 			s.logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
@@ -109,32 +109,32 @@ func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, wid
 
 // mountRPC mounts every service's handler.
 func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.HandlerOption) {
-	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.Accounts, s.Workspaces), opts...))
-	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.Workspaces), opts...))
-	conversations := conversation.NewHandler(s.Conversations, s.Contacts, conversation.HandlerDeps{
-		Follower: st.follower, Cursors: st.cursors, Roles: s.Workspaces.Role, Guard: s.streamGuard.Guard,
-		Seen: s.Presence.NewActivity().Seen,
+	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.domain.Accounts, s.domain.Workspaces), opts...))
+	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.domain.Workspaces), opts...))
+	conversations := conversation.NewHandler(s.domain.Conversations, s.domain.Contacts, conversation.HandlerDeps{
+		Follower: st.follower, Cursors: st.cursors, Roles: s.domain.Workspaces.Role, Guard: s.streamGuard.Guard,
+		Seen: s.domain.Presence.NewActivity().Seen,
 	})
 	mux.Handle(tandemv1connect.NewConversationServiceHandler(conversations, opts...))
-	mux.Handle(tandemv1connect.NewPresenceServiceHandler(presence.NewHandler(s.Presence, presence.Deps{
-		Members: members{s.Workspaces}.presence, OpenChats: s.Conversations.OpenChats,
+	mux.Handle(tandemv1connect.NewPresenceServiceHandler(presence.NewHandler(s.domain.Presence, presence.Deps{
+		Members: members{s.domain.Workspaces}.presence, OpenChats: s.domain.Conversations.OpenChats,
 	}), opts...))
-	mux.Handle(tandemv1connect.NewRoutingServiceHandler(routing.NewHandler(s.Routing), opts...))
-	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(s.Canned), opts...))
-	mux.Handle(tandemv1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(s.Knowledge),
+	mux.Handle(tandemv1connect.NewRoutingServiceHandler(routing.NewHandler(s.domain.Routing), opts...))
+	mux.Handle(tandemv1connect.NewCannedResponseServiceHandler(canned.NewHandler(s.domain.Canned), opts...))
+	mux.Handle(tandemv1connect.NewKnowledgeServiceHandler(knowledge.NewHandler(s.domain.Knowledge),
 		append(slices.Clip(opts), connect.WithReadMaxBytes(knowledgeReadMaxBytes))...))
-	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.Contacts, conversations.OfContactProto), opts...))
-	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.Tags), opts...))
-	mux.Handle(tandemv1connect.NewBotServiceHandler(bot.NewHandler(s.Bot), opts...))
-	mux.Handle(tandemv1connect.NewAutomationServiceHandler(automation.NewHandler(s.Automation), opts...))
-	mux.Handle(tandemv1connect.NewNotificationServiceHandler(notify.NewHandler(s.Notify), opts...))
-	mux.Handle(tandemv1connect.NewSlaServiceHandler(sla.NewHandler(s.SLA), opts...))
-	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.Stats), opts...))
-	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.Email, s.cfg.MailDomain), opts...))
-	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.Contacts, s.Conversations, st.follower, st.cursors, s.Bot.HandOff, widget.Deps{
-		Workspace: s.Workspaces.Get, Groups: s.Workspaces.AllGroups, Bot: s.Bot.Settings, OnlineAgents: s.Presence.OnlineCount,
+	mux.Handle(tandemv1connect.NewContactServiceHandler(contact.NewHandler(s.domain.Contacts, conversations.OfContactProto), opts...))
+	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.domain.Tags), opts...))
+	mux.Handle(tandemv1connect.NewBotServiceHandler(bot.NewHandler(s.domain.Bot), opts...))
+	mux.Handle(tandemv1connect.NewAutomationServiceHandler(automation.NewHandler(s.domain.Automation), opts...))
+	mux.Handle(tandemv1connect.NewNotificationServiceHandler(notify.NewHandler(s.domain.Notify), opts...))
+	mux.Handle(tandemv1connect.NewSlaServiceHandler(sla.NewHandler(s.domain.SLA), opts...))
+	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.domain.Stats), opts...))
+	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.domain.Email, s.cfg.MailDomain), opts...))
+	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.domain.Contacts, s.domain.Conversations, st.follower, st.cursors, s.domain.Bot.HandOff, widget.Deps{
+		Workspace: s.domain.Workspaces.Get, Groups: s.domain.Workspaces.AllGroups, Bot: s.domain.Bot.Settings, OnlineAgents: s.domain.Presence.OnlineCount,
 		AgentName: s.agentName,
-	}).WithButtons(buttons{s.Automation}), opts...))
+	}).WithButtons(buttons{s.domain.Automation}), opts...))
 }
 
 // mountWeb mounts the routes besides the RPCs and files: the widget, the

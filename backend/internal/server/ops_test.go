@@ -100,7 +100,7 @@ func TestTLS(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	u, _, err := srv.Accounts.EnsureUser(ctx, "tls@example.test", "", rpctest.TestPassword)
+	u, _, err := srv.Domain().Accounts.EnsureUser(ctx, "tls@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func TestMetrics(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts)
 		ctx := context.Background()
-		u, _, err := srv.Accounts.EnsureUser(ctx, "metrics@example.test", "", rpctest.TestPassword)
+		u, _, err := srv.Domain().Accounts.EnsureUser(ctx, "metrics@example.test", "", rpctest.TestPassword)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,11 +292,11 @@ func TestRequestID(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
 	ctx := context.Background()
-	u, _, err := srv.Accounts.EnsureUser(ctx, "request-id@example.test", "", rpctest.TestPassword)
+	u, _, err := srv.Domain().Accounts.EnsureUser(ctx, "request-id@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
-	issued, err := srv.Accounts.NewSession(ctx, u)
+	issued, err := srv.Domain().Accounts.NewSession(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -106,7 +106,7 @@ func TestReopenByCustomer(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := w.Srv.Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
+			got, err := w.Srv.Domain().Conversations.Get(w.Ctx, w.W1.ID, conv.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +137,7 @@ func TestPresenceInactivity(t *testing.T) {
 			t.Fatal(err)
 		}
 		online := func() bool {
-			ok, err := w.Srv.Presence.Online(w.Ctx, w.W1.ID, w.Users["agent"].ID)
+			ok, err := w.Srv.Domain().Presence.Online(w.Ctx, w.W1.ID, w.Users["agent"].ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -145,13 +145,13 @@ func TestPresenceInactivity(t *testing.T) {
 		}
 		// Nothing seen after this instant yet: an expiry up to a minute ago
 		// leaves the agent alone.
-		if n, err := w.Srv.Presence.ExpireInactive(w.Ctx, time.Now().Add(-time.Minute)); err != nil || n != 0 || !online() {
+		if n, err := w.Srv.Domain().Presence.ExpireInactive(w.Ctx, time.Now().Add(-time.Minute)); err != nil || n != 0 || !online() {
 			t.Fatalf("expired %d (%v), online %v", n, err, online())
 		}
-		if n, err := w.Srv.Presence.ExpireInactive(w.Ctx, time.Now().Add(time.Second)); err != nil || n != 1 || online() {
+		if n, err := w.Srv.Domain().Presence.ExpireInactive(w.Ctx, time.Now().Add(time.Second)); err != nil || n != 1 || online() {
 			t.Fatalf("expired %d (%v), online %v", n, err, online())
 		}
-		if n, err := w.Srv.Presence.ExpireInactive(w.Ctx, time.Now().Add(time.Second)); err != nil || n != 0 {
+		if n, err := w.Srv.Domain().Presence.ExpireInactive(w.Ctx, time.Now().Add(time.Second)); err != nil || n != 0 {
 			t.Fatalf("expired again: %d (%v)", n, err)
 		}
 		var payload string

@@ -99,7 +99,7 @@ func TestReadmeSignIdentity(t *testing.T) {
 			if !res.GetIdentityVerified() {
 				t.Fatal("the example's identity is not verified")
 			}
-			ct, err := w.Srv.Contacts.Get(w.Ctx, w.W1.ID, res.GetContactId())
+			ct, err := w.Srv.Domain().Contacts.Get(w.Ctx, w.W1.ID, res.GetContactId())
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,12 +47,12 @@ func TestSecurityAcceptInviteNoOracle(t *testing.T) {
 		ctx := context.Background()
 		victim := w.Users["agent"]
 		attacker := w.Principal("outsider")
-		bait, err := w.Srv.Workspaces.Create(ctx, attacker, rpctest.Unique("Bait "))
+		bait, err := w.Srv.Domain().Workspaces.Create(ctx, attacker, rpctest.Unique("Bait "))
 		if err != nil {
 			t.Fatal(err)
 		}
 		invite := func() string {
-			token, _, err := w.Srv.Workspaces.Invite(ctx, attacker, w.OwnerScope(bait), victim.Email, access.RoleAgent)
+			token, _, err := w.Srv.Domain().Workspaces.Invite(ctx, attacker, w.OwnerScope(bait), victim.Email, access.RoleAgent)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -107,7 +107,7 @@ func TestSecurityArgon2Bounded(t *testing.T) {
 	realCost := access.HashPassword(rpctest.TestPassword) // each check takes as long as a real account's
 	for range users {
 		u := w.NewUserHashed("flooder", realCost)
-		issued, err := srv.Accounts.NewSession(context.Background(), u)
+		issued, err := srv.Domain().Accounts.NewSession(context.Background(), u)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -130,7 +130,7 @@ func TestSecurityArgon2Bounded(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if peak := srv.Accounts.Hasher().Peak(); peak > 2 {
+	if peak := srv.Domain().Accounts.Hasher().Peak(); peak > 2 {
 		t.Errorf("%d argon2 hashes ran at once, want at most 2", peak)
 	}
 	if codes[connect.CodeInvalidArgument]+codes[connect.CodeResourceExhausted] != users*calls {
@@ -149,7 +149,7 @@ func TestSecurityLoginNoOwnerLockout(t *testing.T) {
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), func(c *config.Config) {
 		c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	})
-	u, _, err := srv.Accounts.EnsureUser(context.Background(), "owner-lockout@example.test", "", rpctest.TestPassword)
+	u, _, err := srv.Domain().Accounts.EnsureUser(context.Background(), "owner-lockout@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +178,7 @@ func TestSecurityLoginNoOwnerLockout(t *testing.T) {
 func TestSecurityTrustedProxies(t *testing.T) {
 	t.Parallel()
 	srv := rpctest.Start(t, storetest.Options(t, "sqlite"))
-	u, _, err := srv.Accounts.EnsureUser(context.Background(), "spoofed@example.test", "", rpctest.TestPassword)
+	u, _, err := srv.Domain().Accounts.EnsureUser(context.Background(), "spoofed@example.test", "", rpctest.TestPassword)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -78,6 +78,17 @@ type Server struct {
 	// demoKey is the demo workspace's widget key, set by Bootstrap.
 	demoKey atomic.Pointer[string]
 
+	// domain is the wired domain services (Domain).
+	domain Domain
+}
+
+// Domain is the server's wired domain services. Clients reach them through
+// the API. Domain is for the in-process callers that are not clients: the
+// test kits, which make fixtures without a network round trip and run
+// background passes (routing, SLA clocks, timers, snooze wake-ups) at the
+// moment a test chooses, and the in-process baselines of tandembench. It is
+// a copy: a caller cannot rewire the server.
+type Domain struct {
 	Accounts      *account.Service
 	Workspaces    *workspace.Service
 	Contacts      *contact.Service
@@ -95,6 +106,9 @@ type Server struct {
 	Routing       *routing.Service
 	Email         *email.Service
 }
+
+// Domain returns the server's wired domain services.
+func (s *Server) Domain() Domain { return s.domain }
 
 // directory is what conversations need to know about the workspace: its
 // members and groups (workspace package), its tags (tag package) and who is
@@ -215,8 +229,8 @@ func (s *Server) Close() error {
 	if s.nats != nil {
 		s.nats.Close()
 	}
-	if s.Knowledge != nil {
-		s.Knowledge.Close()
+	if s.domain.Knowledge != nil {
+		s.domain.Knowledge.Close()
 	}
 	return s.db.Close()
 }

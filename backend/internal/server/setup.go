@@ -49,7 +49,7 @@ func (st *setup) valid(token string, now time.Time) bool {
 
 // offerSetup prints the setup link when no account exists yet.
 func (s *Server) offerSetup(ctx context.Context) error {
-	exists, err := s.Accounts.HasUsers(ctx, nil)
+	exists, err := s.domain.Accounts.HasUsers(ctx, nil)
 	if err != nil || exists {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request) {
 	defer s.setup.mu.Unlock()
 	if !s.setup.valid(v.Token, time.Now()) {
 		// A wrong token guesses nothing, but it still costs the client.
-		if _, err := s.Accounts.Attempt("", access.ClientIP(r.Context())); err != nil {
+		if _, err := s.domain.Accounts.Attempt("", access.ClientIP(r.Context())); err != nil {
 			http.Error(w, "too many attempts; wait a minute", http.StatusTooManyRequests)
 			return
 		}
@@ -130,7 +130,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderSetup(w, r, http.StatusBadRequest, v)
 		return
 	}
-	u, ws, err := s.Workspaces.Enroll(r.Context(), workspace.Enrollment{Email: v.Email, DisplayName: v.Name,
+	u, ws, err := s.domain.Workspaces.Enroll(r.Context(), workspace.Enrollment{Email: v.Email, DisplayName: v.Name,
 		Password: r.PostForm.Get("password"), Workspace: v.Workspace, Role: access.RoleOwner, FirstUser: true})
 	var ae *apperr.Error
 	switch {

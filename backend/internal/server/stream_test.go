@@ -47,7 +47,7 @@ func TestResumeUnderDisconnects(t *testing.T) {
 				owner := w.Principal("owner")
 				for j := range each {
 					body := uuid.NewString()
-					if _, _, err := w.Srv.Conversations.Post(ctx, owner, w.W1.ID, convs[(i+j)%len(convs)], uuid.NewString(), body, conversation.KindNote); err != nil {
+					if _, _, err := w.Srv.Domain().Conversations.Post(ctx, owner, w.W1.ID, convs[(i+j)%len(convs)], uuid.NewString(), body, conversation.KindNote); err != nil {
 						t.Errorf("post: %v", err)
 						return
 					}

@@ -15,11 +15,11 @@ func (s *Server) filesPolicy(limit func(context.Context, *access.Principal) erro
 	return files.Policy{
 		Limit: limit,
 		FilesAllowed: func(ctx context.Context, workspaceID string) (bool, error) {
-			w, err := s.Workspaces.Get(ctx, workspaceID)
+			w, err := s.domain.Workspaces.Get(ctx, workspaceID)
 			return w.Widget.AllowFiles, err
 		},
 		Closed: func(ctx context.Context, workspaceID, conversationID string) (bool, error) {
-			c, err := s.Conversations.Get(ctx, workspaceID, conversationID)
+			c, err := s.domain.Conversations.Get(ctx, workspaceID, conversationID)
 			return c.State == conversation.StateClosed, err
 		},
 	}

@@ -87,70 +87,70 @@ func (s *Server) spine(ctx context.Context) (*events.Log, streams, error) {
 
 // services builds the domain services.
 func (s *Server) services(ctx context.Context, log *events.Log) error {
-	s.Accounts = account.NewService(s.db, log, account.Options{SessionTTL: s.cfg.SessionTTL,
+	s.domain.Accounts = account.NewService(s.db, log, account.Options{SessionTTL: s.cfg.SessionTTL,
 		Hasher: access.NewHasher(s.cfg.PasswordHashConcurrency, 0)})
-	s.Workspaces = workspace.NewService(s.db, log, s.Accounts, workspace.Options{MaxOwnedWorkspaces: s.cfg.MaxWorkspacesPerUser,
+	s.domain.Workspaces = workspace.NewService(s.db, log, s.domain.Accounts, workspace.Options{MaxOwnedWorkspaces: s.cfg.MaxWorkspacesPerUser,
 		WidgetSecretGrace: s.cfg.WidgetSecretGrace})
-	s.streamGuard = s.Accounts.NewStreamGuard(s.Workspaces.LiveMembers)
-	s.Contacts = contact.NewService(s.db, log, s.Workspaces, contact.Options{IdentityMaxAge: s.cfg.IdentityMaxAge, ClockSkew: s.cfg.IdentityClockSkew})
-	s.Tags = tag.NewService(s.db, log, nil)
-	s.Presence = presence.NewService(s.db, log, s.Workspaces.Role, nil)
+	s.streamGuard = s.domain.Accounts.NewStreamGuard(s.domain.Workspaces.LiveMembers)
+	s.domain.Contacts = contact.NewService(s.db, log, s.domain.Workspaces, contact.Options{IdentityMaxAge: s.cfg.IdentityMaxAge, ClockSkew: s.cfg.IdentityClockSkew})
+	s.domain.Tags = tag.NewService(s.db, log, nil)
+	s.domain.Presence = presence.NewService(s.db, log, s.domain.Workspaces.Role, nil)
 	bucket, err := files.OpenBucket(ctx, s.cfg.BlobURL, s.cfg.DataDir)
 	if err != nil {
 		return err
 	}
-	s.Files = files.NewService(s.db, bucket, s.logger).WithLimits(files.Limits{VisitorBytes: s.cfg.UploadQuotaVisitor,
+	s.domain.Files = files.NewService(s.db, bucket, s.logger).WithLimits(files.Limits{VisitorBytes: s.cfg.UploadQuotaVisitor,
 		ConversationBytes: s.cfg.UploadQuotaConversation, WorkspaceBytes: s.cfg.UploadQuotaWorkspace,
 		DiskReserve: s.cfg.DiskReserve, Dir: files.LocalDir(s.cfg.BlobURL, s.cfg.DataDir)})
-	s.Conversations = conversation.NewService(s.db, log, s.hub, conversation.Deps{Accounts: s.Accounts, Contacts: s.Contacts,
-		Directory: directory{s.Workspaces, s.Tags, s.Presence}, Attacher: s.Files, BotEnabled: bot.NewSwitch(s.db).Enabled},
+	s.domain.Conversations = conversation.NewService(s.db, log, s.hub, conversation.Deps{Accounts: s.domain.Accounts, Contacts: s.domain.Contacts,
+		Directory: directory{s.domain.Workspaces, s.domain.Tags, s.domain.Presence}, Attacher: s.domain.Files, BotEnabled: bot.NewSwitch(s.db).Enabled},
 		conversation.Options{MaxOpenPerVisitor: s.cfg.WidgetMaxOpenConversations})
-	s.Routing = routing.NewService(s.db, log, s.Conversations, s.Presence, s.Workspaces.GroupRouting, nil, s.logger)
-	s.Canned = canned.NewService(s.db, log, canned.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
-		Users: s.Accounts, Workspaces: s.Workspaces}, canned.Options{})
-	s.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
-	s.Email = email.NewService(s.db, log, s.Workspaces, email.Options{})
+	s.domain.Routing = routing.NewService(s.db, log, s.domain.Conversations, s.domain.Presence, s.domain.Workspaces.GroupRouting, nil, s.logger)
+	s.domain.Canned = canned.NewService(s.db, log, canned.Deps{Conversations: s.domain.Conversations, Contacts: s.domain.Contacts,
+		Users: s.domain.Accounts, Workspaces: s.domain.Workspaces}, canned.Options{})
+	s.domain.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
+	s.domain.Email = email.NewService(s.db, log, s.domain.Workspaces, email.Options{})
 	if s.cfg.SMTPAddr != "" {
-		in := email.NewInbound(s.Email, s.Conversations, s.Contacts, s.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
+		in := email.NewInbound(s.domain.Email, s.domain.Conversations, s.domain.Contacts, s.domain.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
 		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
 			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
 	}
 	// Replies go out from every replica that runs the reactors, whether or
 	// not it receives mail: the reactor's shards are divided among them all.
-	s.mailSender = email.NewSender(s.db, s.Email, s.Conversations, email.SenderOptions{Domain: s.cfg.MailDomain,
+	s.mailSender = email.NewSender(s.db, s.domain.Email, s.domain.Conversations, email.SenderOptions{Domain: s.cfg.MailDomain,
 		Secret: []byte(s.cfg.MailSecret)}, s.logger)
 	var llm *bot.LLM
 	if s.cfg.LLMURL != "" {
 		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)
 	}
-	s.Bot = bot.NewService(s.db, log, bot.Deps{Conversations: s.Conversations, Knowledge: s.Knowledge, Tags: s.Tags,
-		OnlineAgents: s.Presence.OnlineCount, LLM: llm}, s.logger)
-	people := members{s.Workspaces}
-	s.Notify = notify.NewService(s.db, log, notify.Deps{GroupMembers: s.Workspaces.GroupMembers,
+	s.domain.Bot = bot.NewService(s.db, log, bot.Deps{Conversations: s.domain.Conversations, Knowledge: s.domain.Knowledge, Tags: s.domain.Tags,
+		OnlineAgents: s.domain.Presence.OnlineCount, LLM: llm}, s.logger)
+	people := members{s.domain.Workspaces}
+	s.domain.Notify = notify.NewService(s.db, log, notify.Deps{GroupMembers: s.domain.Workspaces.GroupMembers,
 		Members: people.ids, Supervisors: people.supervisors}, s.logger)
-	s.Automation = automation.NewService(s.db, log, s.hub, automation.Deps{Conversations: s.Conversations, Contacts: s.Contacts,
-		Tags: s.Tags, Canned: s.Canned, HandOff: s.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
+	s.domain.Automation = automation.NewService(s.db, log, s.hub, automation.Deps{Conversations: s.domain.Conversations, Contacts: s.domain.Contacts,
+		Tags: s.domain.Tags, Canned: s.domain.Canned, HandOff: s.domain.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
 		Client:  outbound.NewClient(outbound.Options{Allow: s.cfg.WebhookAllow, Timeout: s.cfg.WebhookTimeout}),
 		Timeout: s.cfg.WebhookTimeout, RetryBase: s.cfg.WebhookRetryBase,
 		// The save-time check of webhook URLs applies the allowlist too.
 		Allow: s.cfg.WebhookAllow,
 	}}, s.logger)
-	s.SLA = sla.NewService(s.db, log, s.Conversations, s.logger)
-	s.Stats = stats.NewService(s.db, s.Presence.OnlineCount, people.names)
+	s.domain.SLA = sla.NewService(s.db, log, s.domain.Conversations, s.logger)
+	s.domain.Stats = stats.NewService(s.db, s.domain.Presence.OnlineCount, people.names)
 	return nil
 }
 
 // reactors builds the server's reactions to the log, and the shards their
 // replicas divide the workspaces in.
 func (s *Server) reactors(log *events.Log) {
-	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.Notify.React, s.logger)
+	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.domain.Notify.React, s.logger)
 	// Ungated: first responses are recorded (for response-time statistics)
 	// even where no policy runs a clock.
-	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.SLA.React, s.logger)
+	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.domain.SLA.React, s.logger)
 	var workspaceName func(ctx context.Context, id string) (string, error)
 	if s.cfg.MetricsWorkspaceLabel {
 		workspaceName = func(ctx context.Context, id string) (string, error) {
-			w, err := s.Workspaces.Get(ctx, id)
+			w, err := s.domain.Workspaces.Get(ctx, id)
 			return w.Name, err
 		}
 	}
@@ -159,10 +159,10 @@ func (s *Server) reactors(log *events.Log) {
 	// Rules get their say before the AI agent answers a customer message: a
 	// rule that hands "refund" off wins over the AI agent answering it.
 	s.botReactor = events.NewReactor(bot.ReactorName, log, s.hub, func(ctx context.Context, ev events.Event) error {
-		if err := s.Automation.Settle(ctx, ev); err != nil {
+		if err := s.domain.Automation.Settle(ctx, ev); err != nil {
 			return err
 		}
-		return s.Bot.React(ctx, ev)
+		return s.domain.Bot.React(ctx, ev)
 	}, s.logger).Gated() // where the AI agent is off it has no cursor: no lag
 	// Gated: only workspaces with an email inbox have its cursor.
 	s.mailReactor = events.NewReactor(email.ReactorName, log, s.hub, s.mailSender.React, s.logger).Gated()

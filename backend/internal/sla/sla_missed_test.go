@@ -40,8 +40,8 @@ func TestSLAMissedAtBreach(t *testing.T) {
 		base := time.Now()
 		fireAt := func(d time.Duration) {
 			t.Helper()
-			srv.SLA.SetClock(func() time.Time { return base.Add(d) })
-			if _, err := srv.SLA.FireDue(w.Ctx); err != nil {
+			srv.Domain().SLA.SetClock(func() time.Time { return base.Add(d) })
+			if _, err := srv.Domain().SLA.FireDue(w.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -114,7 +114,7 @@ func TestSLAMissedAtBreach(t *testing.T) {
 			t.Fatalf("after the late reply: %v", s)
 		}
 		// The customer writes again and waits past the next-response target.
-		if _, _, err := srv.Conversations.Post(w.Ctx, w.Visitor, w.W1.ID, late.ID, uuid.NewString(), "Hello? Still there?",
+		if _, _, err := srv.Domain().Conversations.Post(w.Ctx, w.Visitor, w.W1.ID, late.ID, uuid.NewString(), "Hello? Still there?",
 			conversation.KindText); err != nil {
 			t.Fatal(err)
 		}

@@ -71,7 +71,7 @@ func TestSLA(t *testing.T) {
 		var wg sync.WaitGroup
 		for _, r := range []*rpctest.Server{srv, other, srv, other} {
 			wg.Go(func() {
-				if _, err := r.SLA.FireDue(w.Ctx); err != nil {
+				if _, err := r.Domain().SLA.FireDue(w.Ctx); err != nil {
 					t.Error(err)
 				}
 			})
@@ -129,7 +129,7 @@ func TestSLA(t *testing.T) {
 		for count(events.SLABreach, down.ID) == 0 && time.Now().Before(deadline) {
 			time.Sleep(20 * time.Millisecond)
 		}
-		if _, err := third.SLA.FireDue(w.Ctx); err != nil {
+		if _, err := third.Domain().SLA.FireDue(w.Ctx); err != nil {
 			t.Fatal(err)
 		}
 		if count(events.SLABreach, down.ID) != 1 {
@@ -160,7 +160,7 @@ func TestFollowUps(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		srv := rpctest.Start(t, opts)
 		w := rpctest.BotWorld(t, srv)
-		if _, err := srv.SLA.SetFollowUps(w.Ctx, w.Principal("admin"), w.W1.ID, sla.FollowUp{RemindAfter: time.Second,
+		if _, err := srv.Domain().SLA.SetFollowUps(w.Ctx, w.Principal("admin"), w.W1.ID, sla.FollowUp{RemindAfter: time.Second,
 			CloseAfter: time.Second, Message: "Still there?"}); err != nil {
 			t.Fatal(err)
 		}
@@ -183,7 +183,7 @@ func TestFollowUps(t *testing.T) {
 		before := storetest.Count(t, srv.DB(), "sla_timers", "conversation_id = ? AND fired_at = 0", replied.ID)
 		time.Sleep(2100 * time.Millisecond)
 		for range 3 { // replicas and restarts repeat the scan
-			if _, err := srv.SLA.FireDue(w.Ctx); err != nil {
+			if _, err := srv.Domain().SLA.FireDue(w.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -243,8 +243,8 @@ func TestSLABusinessHours(t *testing.T) {
 		}
 		fireAt := func(at time.Time) {
 			t.Helper()
-			srv.SLA.SetClock(func() time.Time { return at })
-			if _, err := srv.SLA.FireDue(w.Ctx); err != nil {
+			srv.Domain().SLA.SetClock(func() time.Time { return at })
+			if _, err := srv.Domain().SLA.FireDue(w.Ctx); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -289,7 +289,7 @@ func TestSLARuleActions(t *testing.T) {
 		}
 		time.Sleep(1100 * time.Millisecond)
 		for range 2 {
-			if _, err := srv.SLA.FireDue(w.Ctx); err != nil {
+			if _, err := srv.Domain().SLA.FireDue(w.Ctx); err != nil {
 				t.Fatal(err)
 			}
 			w.RunRules()

@@ -26,7 +26,7 @@ func TestSignedIdentity(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := newWorld(t, opts)
-		ws, err := w.Srv.Workspaces.Get(w.Ctx, w.W1.ID)
+		ws, err := w.Srv.Domain().Workspaces.Get(w.Ctx, w.W1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -208,7 +208,7 @@ func TestUpdateVisitor(t *testing.T) {
 		rpctest.WantCode(t, err, 0)
 		_, err = c.Widget.UpdateVisitor(vctx, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"page": ""}})
 		rpctest.WantCode(t, err, 0)
-		got, err := w.Srv.Contacts.Get(w.Ctx, w.W1.ID, w.Visitor.VisitorID)
+		got, err := w.Srv.Domain().Contacts.Get(w.Ctx, w.W1.ID, w.Visitor.VisitorID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -223,7 +223,7 @@ func TestUpdateVisitor(t *testing.T) {
 		}
 
 		// A shopper the store signed in keeps the name and attributes it vouched for.
-		ws, err := w.Srv.Workspaces.Get(w.Ctx, w.W1.ID)
+		ws, err := w.Srv.Domain().Workspaces.Get(w.Ctx, w.W1.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
