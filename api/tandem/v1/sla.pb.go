@@ -29,6 +29,9 @@ type SlaPolicy struct {
 	Name        string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
 	// Conversations of these priorities; empty matches any.
 	Priorities []Priority `protobuf:"varint,4,rep,packed,name=priorities,proto3,enum=tandem.v1.Priority" json:"priorities,omitempty"`
+	// Conversations of these channels; empty matches any. A policy applies
+	// to a conversation that matches both its priorities and its channels.
+	Channels []Channel `protobuf:"varint,12,rep,packed,name=channels,proto3,enum=tandem.v1.Channel" json:"channels,omitempty"`
 	// Policies are tried in position order; the first match applies.
 	Position int32 `protobuf:"varint,5,opt,name=position,proto3" json:"position,omitempty"`
 	// Targets in seconds; 0 for none.
@@ -102,6 +105,13 @@ func (x *SlaPolicy) GetPriorities() []Priority {
 	return nil
 }
 
+func (x *SlaPolicy) GetChannels() []Channel {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
+}
+
 func (x *SlaPolicy) GetPosition() int32 {
 	if x != nil {
 		return x.Position
@@ -161,6 +171,7 @@ type SlaPolicyInput struct {
 	ResolutionSeconds    int64                  `protobuf:"varint,6,opt,name=resolution_seconds,json=resolutionSeconds,proto3" json:"resolution_seconds,omitempty"`
 	WarningPercent       int32                  `protobuf:"varint,7,opt,name=warning_percent,json=warningPercent,proto3" json:"warning_percent,omitempty"`
 	BusinessHours        bool                   `protobuf:"varint,8,opt,name=business_hours,json=businessHours,proto3" json:"business_hours,omitempty"`
+	Channels             []Channel              `protobuf:"varint,9,rep,packed,name=channels,proto3,enum=tandem.v1.Channel" json:"channels,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -249,6 +260,13 @@ func (x *SlaPolicyInput) GetBusinessHours() bool {
 		return x.BusinessHours
 	}
 	return false
+}
+
+func (x *SlaPolicyInput) GetChannels() []Channel {
+	if x != nil {
+		return x.Channels
+	}
+	return nil
 }
 
 type ListSlaPoliciesRequest struct {
@@ -1173,14 +1191,15 @@ var File_tandem_v1_sla_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_sla_proto_rawDesc = "" +
 	"\n" +
-	"\x13tandem/v1/sla.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\x1a\x1ctandem/v1/conversation.proto\"\xb2\x03\n" +
+	"\x13tandem/v1/sla.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\x1a\x1ctandem/v1/conversation.proto\"\xe2\x03\n" +
 	"\tSlaPolicy\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
 	"\fworkspace_id\x18\x02 \x01(\tR\vworkspaceId\x12\x12\n" +
 	"\x04name\x18\x03 \x01(\tR\x04name\x123\n" +
 	"\n" +
 	"priorities\x18\x04 \x03(\x0e2\x13.tandem.v1.PriorityR\n" +
-	"priorities\x12\x1a\n" +
+	"priorities\x12.\n" +
+	"\bchannels\x18\f \x03(\x0e2\x12.tandem.v1.ChannelR\bchannels\x12\x1a\n" +
 	"\bposition\x18\x05 \x01(\x05R\bposition\x124\n" +
 	"\x16first_response_seconds\x18\x06 \x01(\x03R\x14firstResponseSeconds\x122\n" +
 	"\x15next_response_seconds\x18\a \x01(\x03R\x13nextResponseSeconds\x12-\n" +
@@ -1188,7 +1207,7 @@ const file_tandem_v1_sla_proto_rawDesc = "" +
 	"\x0fwarning_percent\x18\t \x01(\x05R\x0ewarningPercent\x12%\n" +
 	"\x0ebusiness_hours\x18\n" +
 	" \x01(\bR\rbusinessHours\x12$\n" +
-	"\x0eupdate_time_ms\x18\v \x01(\x03R\fupdateTimeMs\"\xbf\x03\n" +
+	"\x0eupdate_time_ms\x18\v \x01(\x03R\fupdateTimeMs\"\x84\x04\n" +
 	"\x0eSlaPolicyInput\x12\x1d\n" +
 	"\x04name\x18\x01 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x12H\n" +
 	"\n" +
@@ -1200,7 +1219,8 @@ const file_tandem_v1_sla_proto_rawDesc = "" +
 	"\x15next_response_seconds\x18\x05 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xe7\x84\x0f(\x00R\x13nextResponseSeconds\x12;\n" +
 	"\x12resolution_seconds\x18\x06 \x01(\x03B\f\xbaH\t\"\a\x18\x80\xe7\x84\x0f(\x00R\x11resolutionSeconds\x122\n" +
 	"\x0fwarning_percent\x18\a \x01(\x05B\t\xbaH\x06\x1a\x04\x18c(\x01R\x0ewarningPercent\x12%\n" +
-	"\x0ebusiness_hours\x18\b \x01(\bR\rbusinessHours\"E\n" +
+	"\x0ebusiness_hours\x18\b \x01(\bR\rbusinessHours\x12C\n" +
+	"\bchannels\x18\t \x03(\x0e2\x12.tandem.v1.ChannelB\x13\xbaH\x10\x92\x01\r\x10\x03\x18\x01\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\"E\n" +
 	"\x16ListSlaPoliciesRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"K\n" +
 	"\x17ListSlaPoliciesResponse\x120\n" +
@@ -1305,43 +1325,46 @@ var file_tandem_v1_sla_proto_goTypes = []any{
 	(*UpdateFollowUpSettingsResponse)(nil), // 19: tandem.v1.UpdateFollowUpSettingsResponse
 	(*BusinessHours_Range)(nil),            // 20: tandem.v1.BusinessHours.Range
 	(Priority)(0),                          // 21: tandem.v1.Priority
+	(Channel)(0),                           // 22: tandem.v1.Channel
 }
 var file_tandem_v1_sla_proto_depIdxs = []int32{
 	21, // 0: tandem.v1.SlaPolicy.priorities:type_name -> tandem.v1.Priority
-	21, // 1: tandem.v1.SlaPolicyInput.priorities:type_name -> tandem.v1.Priority
-	0,  // 2: tandem.v1.ListSlaPoliciesResponse.policies:type_name -> tandem.v1.SlaPolicy
-	1,  // 3: tandem.v1.CreateSlaPolicyRequest.policy:type_name -> tandem.v1.SlaPolicyInput
-	0,  // 4: tandem.v1.CreateSlaPolicyResponse.policy:type_name -> tandem.v1.SlaPolicy
-	1,  // 5: tandem.v1.UpdateSlaPolicyRequest.policy:type_name -> tandem.v1.SlaPolicyInput
-	0,  // 6: tandem.v1.UpdateSlaPolicyResponse.policy:type_name -> tandem.v1.SlaPolicy
-	20, // 7: tandem.v1.BusinessHours.ranges:type_name -> tandem.v1.BusinessHours.Range
-	10, // 8: tandem.v1.GetBusinessHoursResponse.hours:type_name -> tandem.v1.BusinessHours
-	10, // 9: tandem.v1.SetBusinessHoursRequest.hours:type_name -> tandem.v1.BusinessHours
-	10, // 10: tandem.v1.SetBusinessHoursResponse.hours:type_name -> tandem.v1.BusinessHours
-	15, // 11: tandem.v1.GetFollowUpSettingsResponse.settings:type_name -> tandem.v1.FollowUpSettings
-	15, // 12: tandem.v1.UpdateFollowUpSettingsRequest.settings:type_name -> tandem.v1.FollowUpSettings
-	15, // 13: tandem.v1.UpdateFollowUpSettingsResponse.settings:type_name -> tandem.v1.FollowUpSettings
-	2,  // 14: tandem.v1.SlaService.ListSlaPolicies:input_type -> tandem.v1.ListSlaPoliciesRequest
-	4,  // 15: tandem.v1.SlaService.CreateSlaPolicy:input_type -> tandem.v1.CreateSlaPolicyRequest
-	6,  // 16: tandem.v1.SlaService.UpdateSlaPolicy:input_type -> tandem.v1.UpdateSlaPolicyRequest
-	8,  // 17: tandem.v1.SlaService.DeleteSlaPolicy:input_type -> tandem.v1.DeleteSlaPolicyRequest
-	16, // 18: tandem.v1.SlaService.GetFollowUpSettings:input_type -> tandem.v1.GetFollowUpSettingsRequest
-	18, // 19: tandem.v1.SlaService.UpdateFollowUpSettings:input_type -> tandem.v1.UpdateFollowUpSettingsRequest
-	11, // 20: tandem.v1.SlaService.GetBusinessHours:input_type -> tandem.v1.GetBusinessHoursRequest
-	13, // 21: tandem.v1.SlaService.SetBusinessHours:input_type -> tandem.v1.SetBusinessHoursRequest
-	3,  // 22: tandem.v1.SlaService.ListSlaPolicies:output_type -> tandem.v1.ListSlaPoliciesResponse
-	5,  // 23: tandem.v1.SlaService.CreateSlaPolicy:output_type -> tandem.v1.CreateSlaPolicyResponse
-	7,  // 24: tandem.v1.SlaService.UpdateSlaPolicy:output_type -> tandem.v1.UpdateSlaPolicyResponse
-	9,  // 25: tandem.v1.SlaService.DeleteSlaPolicy:output_type -> tandem.v1.DeleteSlaPolicyResponse
-	17, // 26: tandem.v1.SlaService.GetFollowUpSettings:output_type -> tandem.v1.GetFollowUpSettingsResponse
-	19, // 27: tandem.v1.SlaService.UpdateFollowUpSettings:output_type -> tandem.v1.UpdateFollowUpSettingsResponse
-	12, // 28: tandem.v1.SlaService.GetBusinessHours:output_type -> tandem.v1.GetBusinessHoursResponse
-	14, // 29: tandem.v1.SlaService.SetBusinessHours:output_type -> tandem.v1.SetBusinessHoursResponse
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	22, // 1: tandem.v1.SlaPolicy.channels:type_name -> tandem.v1.Channel
+	21, // 2: tandem.v1.SlaPolicyInput.priorities:type_name -> tandem.v1.Priority
+	22, // 3: tandem.v1.SlaPolicyInput.channels:type_name -> tandem.v1.Channel
+	0,  // 4: tandem.v1.ListSlaPoliciesResponse.policies:type_name -> tandem.v1.SlaPolicy
+	1,  // 5: tandem.v1.CreateSlaPolicyRequest.policy:type_name -> tandem.v1.SlaPolicyInput
+	0,  // 6: tandem.v1.CreateSlaPolicyResponse.policy:type_name -> tandem.v1.SlaPolicy
+	1,  // 7: tandem.v1.UpdateSlaPolicyRequest.policy:type_name -> tandem.v1.SlaPolicyInput
+	0,  // 8: tandem.v1.UpdateSlaPolicyResponse.policy:type_name -> tandem.v1.SlaPolicy
+	20, // 9: tandem.v1.BusinessHours.ranges:type_name -> tandem.v1.BusinessHours.Range
+	10, // 10: tandem.v1.GetBusinessHoursResponse.hours:type_name -> tandem.v1.BusinessHours
+	10, // 11: tandem.v1.SetBusinessHoursRequest.hours:type_name -> tandem.v1.BusinessHours
+	10, // 12: tandem.v1.SetBusinessHoursResponse.hours:type_name -> tandem.v1.BusinessHours
+	15, // 13: tandem.v1.GetFollowUpSettingsResponse.settings:type_name -> tandem.v1.FollowUpSettings
+	15, // 14: tandem.v1.UpdateFollowUpSettingsRequest.settings:type_name -> tandem.v1.FollowUpSettings
+	15, // 15: tandem.v1.UpdateFollowUpSettingsResponse.settings:type_name -> tandem.v1.FollowUpSettings
+	2,  // 16: tandem.v1.SlaService.ListSlaPolicies:input_type -> tandem.v1.ListSlaPoliciesRequest
+	4,  // 17: tandem.v1.SlaService.CreateSlaPolicy:input_type -> tandem.v1.CreateSlaPolicyRequest
+	6,  // 18: tandem.v1.SlaService.UpdateSlaPolicy:input_type -> tandem.v1.UpdateSlaPolicyRequest
+	8,  // 19: tandem.v1.SlaService.DeleteSlaPolicy:input_type -> tandem.v1.DeleteSlaPolicyRequest
+	16, // 20: tandem.v1.SlaService.GetFollowUpSettings:input_type -> tandem.v1.GetFollowUpSettingsRequest
+	18, // 21: tandem.v1.SlaService.UpdateFollowUpSettings:input_type -> tandem.v1.UpdateFollowUpSettingsRequest
+	11, // 22: tandem.v1.SlaService.GetBusinessHours:input_type -> tandem.v1.GetBusinessHoursRequest
+	13, // 23: tandem.v1.SlaService.SetBusinessHours:input_type -> tandem.v1.SetBusinessHoursRequest
+	3,  // 24: tandem.v1.SlaService.ListSlaPolicies:output_type -> tandem.v1.ListSlaPoliciesResponse
+	5,  // 25: tandem.v1.SlaService.CreateSlaPolicy:output_type -> tandem.v1.CreateSlaPolicyResponse
+	7,  // 26: tandem.v1.SlaService.UpdateSlaPolicy:output_type -> tandem.v1.UpdateSlaPolicyResponse
+	9,  // 27: tandem.v1.SlaService.DeleteSlaPolicy:output_type -> tandem.v1.DeleteSlaPolicyResponse
+	17, // 28: tandem.v1.SlaService.GetFollowUpSettings:output_type -> tandem.v1.GetFollowUpSettingsResponse
+	19, // 29: tandem.v1.SlaService.UpdateFollowUpSettings:output_type -> tandem.v1.UpdateFollowUpSettingsResponse
+	12, // 30: tandem.v1.SlaService.GetBusinessHours:output_type -> tandem.v1.GetBusinessHoursResponse
+	14, // 31: tandem.v1.SlaService.SetBusinessHours:output_type -> tandem.v1.SetBusinessHoursResponse
+	24, // [24:32] is the sub-list for method output_type
+	16, // [16:24] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_sla_proto_init() }

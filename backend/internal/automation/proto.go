@@ -12,14 +12,6 @@ func enumName(v interface{ String() string }, prefix string) string {
 	return strings.ToLower(strings.TrimPrefix(v.String(), prefix))
 }
 
-func priorityToProto(p string) tandemv1.Priority {
-	return tandemv1.Priority(tandemv1.Priority_value["PRIORITY_"+strings.ToUpper(p)])
-}
-
-func channelToProto(c string) tandemv1.Channel {
-	return tandemv1.Channel(tandemv1.Channel_value["CHANNEL_"+strings.ToUpper(c)])
-}
-
 func triggerFromProto(t tandemv1.RuleTrigger) string { return enumName(t, "RULE_TRIGGER_") }
 
 func triggerToProto(t string) tandemv1.RuleTrigger {
@@ -78,11 +70,11 @@ func conditionsToProto(cs []Condition) []*tandemv1.Condition {
 		case CondPageURL:
 			c.Kind = &tandemv1.Condition_PageUrlContains{PageUrlContains: d.Value}
 		case CondChannel:
-			c.Kind = &tandemv1.Condition_Channel{Channel: channelToProto(d.Value)}
+			c.Kind = &tandemv1.Condition_Channel{Channel: conversation.ChannelToProto(d.Value)}
 		case CondTag:
 			c.Kind = &tandemv1.Condition_HasTag{HasTag: d.Value}
 		case CondPriority:
-			c.Kind = &tandemv1.Condition_Priority{Priority: priorityToProto(d.Value)}
+			c.Kind = &tandemv1.Condition_Priority{Priority: conversation.PriorityToProto(d.Value)}
 		case CondState:
 			c.Kind = &tandemv1.Condition_State{State: conversation.StateToProto(conversation.State(d.Value))}
 		case CondGroup:
@@ -148,7 +140,7 @@ func actionsToProto(as []Action) []*tandemv1.Action {
 		case ActAssignUser:
 			a.Kind = &tandemv1.Action_AssignUserId{AssignUserId: d.Value}
 		case ActPriority:
-			a.Kind = &tandemv1.Action_SetPriority{SetPriority: priorityToProto(d.Value)}
+			a.Kind = &tandemv1.Action_SetPriority{SetPriority: conversation.PriorityToProto(d.Value)}
 		case ActCanned:
 			a.Kind = &tandemv1.Action_SendCannedResponseId{SendCannedResponseId: d.Value}
 		case ActNote:

@@ -45,6 +45,9 @@ func PriorityFromProto(p tandemv1.Priority) string {
 var channelToProto = map[string]tandemv1.Channel{ChannelWeb: tandemv1.Channel_CHANNEL_WEB, ChannelAPI: tandemv1.Channel_CHANNEL_API, //nolint:gochecknoglobals // read-only table
 	ChannelEmail: tandemv1.Channel_CHANNEL_EMAIL}
 
+// ChannelToProto converts a channel to the API's.
+func ChannelToProto(c string) tandemv1.Channel { return channelToProto[c] }
+
 // ChannelFromProto converts an API channel.
 func ChannelFromProto(c tandemv1.Channel) string {
 	for k, v := range channelToProto {
@@ -78,7 +81,7 @@ var outcomeToProto = map[Outcome]tandemv1.ConversationOutcome{ //nolint:gocheckn
 // ToProto converts a conversation for agents.
 func ToProto(c *Conversation, ct *contact.Contact) *tandemv1.Conversation {
 	out := &tandemv1.Conversation{Id: c.ID, WorkspaceId: c.WorkspaceID, State: StateToProto(c.State), AssigneeUserId: c.AssigneeID,
-		GroupId: c.GroupID, Priority: priorityToProto[c.Priority], Channel: channelToProto[c.Channel], PageUrl: c.PageURL,
+		GroupId: c.GroupID, Priority: priorityToProto[c.Priority], Channel: ChannelToProto(c.Channel), PageUrl: c.PageURL,
 		CustomFields: c.CustomFields, LastMessagePreview: c.LastMessagePreview, LastMessageTimeMs: c.LastMessageAt,
 		LastActivityTimeMs: c.LastActivityAt, CreateTimeMs: c.CreatedAt, SnoozeUntilTimeMs: c.SnoozedUntil,
 		CloseTimeMs: c.ClosedAt, Unread: c.Unread, LastSeq: c.LastSeq, TagIds: c.TagIDs,

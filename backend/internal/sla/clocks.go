@@ -95,7 +95,7 @@ func (s *Service) start(ctx context.Context, conv conversation.Conversation, at 
 	}
 	var p *Policy
 	for i := range policies {
-		if policies[i].matches(conv.Priority) {
+		if policies[i].matches(conv) {
 			p = &policies[i]
 			break
 		}

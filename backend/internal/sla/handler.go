@@ -26,15 +26,21 @@ func policyToProto(p Policy) *tandemv1.SlaPolicy {
 	for _, pr := range p.Priorities() {
 		out.Priorities = append(out.Priorities, conversation.PriorityToProto(pr))
 	}
+	for _, ch := range p.Channels() {
+		out.Channels = append(out.Channels, conversation.ChannelToProto(ch))
+	}
 	return out
 }
 
 func policyFromProto(id string, in *tandemv1.SlaPolicyInput) Policy {
-	var prs []string
+	var prs, chs []string
 	for _, pr := range in.GetPriorities() {
 		prs = append(prs, conversation.PriorityFromProto(pr))
 	}
-	return Policy{ID: id, Name: in.GetName(), PrioritiesText: strings.Join(prs, ","), Position: int(in.GetPosition()),
+	for _, ch := range in.GetChannels() {
+		chs = append(chs, conversation.ChannelFromProto(ch))
+	}
+	return Policy{ID: id, Name: in.GetName(), PrioritiesText: strings.Join(prs, ","), ChannelsText: strings.Join(chs, ","), Position: int(in.GetPosition()),
 		FirstResponse: in.GetFirstResponseSeconds(), NextResponse: in.GetNextResponseSeconds(), Resolution: in.GetResolutionSeconds(),
 		WarningPercent: int(in.GetWarningPercent()), BusinessHours: in.GetBusinessHours()}
 }

@@ -1,5 +1,6 @@
 // Package sla runs service-level clocks. A conversation gets the first
-// policy (by position) matching its priority when it reaches the team (it
+// policy (by position) matching its priority and channel when it reaches
+// the team (it
 // starts in the queue, or the AI agent hands it off), with absolute UTC
 // deadlines for the first response, the next response (from the oldest
 // unanswered customer message) and the resolution, counted in business
@@ -54,6 +55,7 @@ type Policy struct {
 	WorkspaceID    string `db:"workspace_id"`
 	Name           string `db:"name"`
 	PrioritiesText string `db:"priorities"`
+	ChannelsText   string `db:"channels"`
 	Position       int    `db:"position"`
 	FirstResponse  int64  `db:"first_response_seconds"`
 	NextResponse   int64  `db:"next_response_seconds"`
@@ -72,9 +74,20 @@ func (p Policy) Priorities() []string {
 	return strings.Split(p.PrioritiesText, ",")
 }
 
-// matches reports whether the policy applies to a conversation's priority.
-func (p Policy) matches(priority string) bool {
-	return p.PrioritiesText == "" || slices.Contains(p.Priorities(), priority)
+// Channels lists the channels the policy matches (none: any).
+func (p Policy) Channels() []string {
+	if p.ChannelsText == "" {
+		return nil
+	}
+	return strings.Split(p.ChannelsText, ",")
+}
+
+// matches reports whether the policy applies to a conversation: its
+// priority and its channel are among the policy's, or the policy names
+// none.
+func (p Policy) matches(c conversation.Conversation) bool {
+	return (p.PrioritiesText == "" || slices.Contains(p.Priorities(), c.Priority)) &&
+		(p.ChannelsText == "" || slices.Contains(p.Channels(), c.Channel))
 }
 
 // Service runs the SLA clocks.
@@ -95,7 +108,7 @@ func NewService(db *store.DB, log *events.Log, convs *conversation.Service, logg
 // and tools, before the service runs.
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
 
-const policyColumns = `id, workspace_id, name, priorities, position, first_response_seconds, next_response_seconds,
+const policyColumns = `id, workspace_id, name, priorities, channels, position, first_response_seconds, next_response_seconds,
 	resolution_seconds, warning_percent, business_hours, created_at, updated_at`
 
 // Policies lists the workspace's policies in the order they are tried.
@@ -130,13 +143,13 @@ func (s *Service) Save(ctx context.Context, actor *access.Principal, workspaceID
 		var err error
 		if p.ID == "" {
 			p.ID, p.CreatedAt = uuid.NewString(), now
-			_, err = tx.ExecContext(ctx, `INSERT INTO sla_policies (`+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-				p.ID, p.WorkspaceID, p.Name, p.PrioritiesText, p.Position, p.FirstResponse, p.NextResponse, p.Resolution,
+			_, err = tx.ExecContext(ctx, `INSERT INTO sla_policies (`+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+				p.ID, p.WorkspaceID, p.Name, p.PrioritiesText, p.ChannelsText, p.Position, p.FirstResponse, p.NextResponse, p.Resolution,
 				p.WarningPercent, p.BusinessHours, p.CreatedAt, p.UpdatedAt)
 		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE sla_policies SET name = ?, priorities = ?, position = ?, first_response_seconds = ?,
+			_, err = tx.ExecContext(ctx, `UPDATE sla_policies SET name = ?, priorities = ?, channels = ?, position = ?, first_response_seconds = ?,
 				next_response_seconds = ?, resolution_seconds = ?, warning_percent = ?, business_hours = ?, updated_at = ? WHERE id = ?`,
-				p.Name, p.PrioritiesText, p.Position, p.FirstResponse, p.NextResponse, p.Resolution, p.WarningPercent,
+				p.Name, p.PrioritiesText, p.ChannelsText, p.Position, p.FirstResponse, p.NextResponse, p.Resolution, p.WarningPercent,
 				p.BusinessHours, p.UpdatedAt, p.ID)
 		}
 		if err != nil {
