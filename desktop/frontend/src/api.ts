@@ -23,7 +23,7 @@ export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSl
 export type { BotSettings, EscalationIntent, GetDocumentResponse, KnowledgeChunk, KnowledgeDocument, KnowledgeGap, ListKnowledgeGapsResponse };
 export { HandoffReason } from "@api/bot_pb.js";
 export { DocumentFormat } from "@api/knowledge_pb.js";
-export { AuthorKind, ConversationOutcome, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
+export { AuthorKind, Channel, ConversationOutcome, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
 export { PresenceStatus } from "@api/presence_pb.js";
 export { Role } from "@api/workspace_pb.js";
 

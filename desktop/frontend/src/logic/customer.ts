@@ -2,7 +2,7 @@
 // stable name for anonymous visitors (Contact.display_name, "Teal Otter"),
 // so every client shows the same one; these only choose what to show.
 import type { Contact, Conversation } from "../api";
-import { ConversationOutcome } from "../api";
+import { Channel, ConversationOutcome } from "../api";
 
 /** customerName is the contact's name as the server says to show it. */
 export function customerName(c: Contact | undefined | null): string {
@@ -13,6 +13,18 @@ export function customerName(c: Contact | undefined | null): string {
 /** preview is what a row shows: the customer's own last words, else the latest message. */
 export function preview(c: Conversation): string {
   return c.lastCustomerMessagePreview || c.lastMessagePreview;
+}
+
+/** byEmail reports whether the conversation came by email: replies to it are mailed. */
+export function byEmail(c: Conversation): boolean {
+  return c.channel === Channel.EMAIL;
+}
+
+/** replyHint is the composer's placeholder for a reply: where it goes. */
+export function replyHint(c: Conversation, contact: Contact | null | undefined): string {
+  if (!byEmail(c)) return "Reply to the customer. Type / for canned responses.";
+  const to = contact?.email || c.contact?.email;
+  return `Reply by email${to ? ` to ${to}` : ""}. Type / for canned responses.`;
 }
 
 /** pageLabel shortens a page URL to host and path ("shop.example/cart"). */

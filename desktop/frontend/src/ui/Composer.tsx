@@ -4,6 +4,7 @@ import { decode, type CannedResponse, type Member } from "../api";
 import { go, type PickedFile } from "../bridge";
 import { size } from "../logic/format";
 import { insert, rank, render, slashQuery, variables, type SlashQuery } from "../logic/canned";
+import { replyHint } from "../logic/customer";
 import { mentionQuery, mentioned, suggest } from "../logic/mentions";
 import { act, directory, me, opened, session } from "../state";
 import { PaperclipIcon } from "./Attachments";
@@ -217,7 +218,7 @@ export function Composer() {
         ref={area}
         value={text}
         rows={3}
-        placeholder={note ? "Internal note: only your team sees it. @ mentions a teammate." : "Reply to the customer. Type / for canned responses."}
+        placeholder={note ? "Internal note: only your team sees it. @ mentions a teammate." : replyHint(o.conversation, o.contact)}
         onInput={onInput}
         onKeyDown={onKeyDown}
         onBlur={() => void stopTyping()}

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ConversationState, Priority, type Conversation } from "../api";
-import { customerName, pageLabel, preview } from "../logic/customer";
+import { byEmail, customerName, pageLabel, preview } from "../logic/customer";
 import { ago } from "../logic/format";
 import { debounce } from "../logic/presence";
 import { attention, attentionHint, fixedViews, isQueue, waitingSince } from "../logic/views";
@@ -96,9 +96,14 @@ function Row({ c, now, queue }: { c: Conversation; now: number; queue: boolean }
         <span class="when" title={queue ? "waiting for" : "last activity"}>
           {ago(time, now)}
         </span>
-        <span class="preview">{preview(c)}</span>
+        <span class="preview">
+          {c.subject && <b class="subject">{c.subject}</b>}
+          {c.subject && " · "}
+          {preview(c)}
+        </span>
         <span class="meta">
           <span class={`state s${c.state}`}>{stateLabel[c.state] ?? ""}</span>
+          {byEmail(c) && <span class="channel">Email</span>}
           {flag && (
             <span class="attention" title={attentionHint}>
               {flag}

@@ -1,5 +1,5 @@
 import { ConversationState } from "../api";
-import { customerName } from "../logic/customer";
+import { byEmail, customerName } from "../logic/customer";
 import { typingLine } from "../logic/typing";
 import { directory, me, opened, select, typing } from "../state";
 import { Composer } from "./Composer";
@@ -41,6 +41,11 @@ export function ConversationView() {
             </button>
             {customerName(o.contact ?? c.contact)}
           </h2>
+          {byEmail(c) && (
+            <p class="subject">
+              <span class="channel">Email</span> {c.subject || "(no subject)"}
+            </p>
+          )}
           <p class="hint">
             {states[c.state]}
             {owner && ` · owned by ${owner}`}
