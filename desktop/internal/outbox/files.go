@@ -89,6 +89,30 @@ func (o *Outbox) keepFile(f File) (File, error) {
 	return kept, nil
 }
 
+// sweepFiles removes the kept copies that no waiting item needs. A copy
+// is removed after its item is recorded as delivered or discarded; an app
+// that dies between the two leaves it behind, and nothing else would
+// remove it. It runs as the outbox opens, before anything is enqueued.
+func (o *Outbox) sweepFiles() {
+	entries, err := os.ReadDir(o.filesDir())
+	if err != nil {
+		return // no file kept yet
+	}
+	needed := map[string]bool{}
+	for _, it := range o.items {
+		if it.State != Delivered {
+			for _, f := range it.Files {
+				needed[f.ClientID] = true
+			}
+		}
+	}
+	for _, e := range entries {
+		if !needed[e.Name()] {
+			o.dropFiles([]File{{ClientID: e.Name()}})
+		}
+	}
+}
+
 // dropFiles removes kept copies that are no longer needed.
 func (o *Outbox) dropFiles(files []File) {
 	for _, f := range files {

@@ -153,6 +153,7 @@ func Open(dir string, opts Options) (*Outbox, error) {
 		o.items[it.ClientID] = it
 		o.next = max(o.next, it.Order)
 	}
+	o.sweepFiles()
 	return o, nil
 }
 
