@@ -101,9 +101,14 @@ type EmailInbox struct {
 	// Added below every reply sent from this inbox.
 	Signature string `protobuf:"bytes,11,opt,name=signature,proto3" json:"signature,omitempty"`
 	// The group new mail lands in; empty for the workspace's queue.
-	GroupId       string `protobuf:"bytes,12,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	CreateTimeMs  int64  `protobuf:"varint,13,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
-	UpdateTimeMs  int64  `protobuf:"varint,14,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	GroupId      string `protobuf:"bytes,12,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	CreateTimeMs int64  `protobuf:"varint,13,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
+	UpdateTimeMs int64  `protobuf:"varint,14,opt,name=update_time_ms,json=updateTimeMs,proto3" json:"update_time_ms,omitempty"`
+	// Whether the workspace's AI agent answers this inbox's new mail (when
+	// the agent is on): once per mail, by email, with its sources as
+	// footnotes, and only when confident; otherwise it hands the
+	// conversation to the team without writing to the customer.
+	AiAnswers     bool `protobuf:"varint,15,opt,name=ai_answers,json=aiAnswers,proto3" json:"ai_answers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -236,6 +241,13 @@ func (x *EmailInbox) GetUpdateTimeMs() int64 {
 	return 0
 }
 
+func (x *EmailInbox) GetAiAnswers() bool {
+	if x != nil {
+		return x.AiAnswers
+	}
+	return false
+}
+
 type CreateEmailInboxRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId    string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -250,6 +262,7 @@ type CreateEmailInboxRequest struct {
 	Signature    string `protobuf:"bytes,9,opt,name=signature,proto3" json:"signature,omitempty"`
 	// Empty for the workspace's queue.
 	GroupId       string `protobuf:"bytes,10,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	AiAnswers     bool   `protobuf:"varint,11,opt,name=ai_answers,json=aiAnswers,proto3" json:"ai_answers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -352,6 +365,13 @@ func (x *CreateEmailInboxRequest) GetGroupId() string {
 		return x.GroupId
 	}
 	return ""
+}
+
+func (x *CreateEmailInboxRequest) GetAiAnswers() bool {
+	if x != nil {
+		return x.AiAnswers
+	}
+	return false
 }
 
 type CreateEmailInboxResponse struct {
@@ -588,6 +608,7 @@ type UpdateEmailInboxRequest struct {
 	Signature    *string `protobuf:"bytes,9,opt,name=signature,proto3,oneof" json:"signature,omitempty"`
 	// An empty value sends new mail to the workspace's queue.
 	GroupId       *string `protobuf:"bytes,10,opt,name=group_id,json=groupId,proto3,oneof" json:"group_id,omitempty"`
+	AiAnswers     *bool   `protobuf:"varint,11,opt,name=ai_answers,json=aiAnswers,proto3,oneof" json:"ai_answers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -690,6 +711,13 @@ func (x *UpdateEmailInboxRequest) GetGroupId() string {
 		return *x.GroupId
 	}
 	return ""
+}
+
+func (x *UpdateEmailInboxRequest) GetAiAnswers() bool {
+	if x != nil && x.AiAnswers != nil {
+		return *x.AiAnswers
+	}
+	return false
 }
 
 type UpdateEmailInboxResponse struct {
@@ -820,7 +848,7 @@ var File_tandem_v1_email_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_email_proto_rawDesc = "" +
 	"\n" +
-	"\x15tandem/v1/email.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xf5\x03\n" +
+	"\x15tandem/v1/email.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x94\x04\n" +
 	"\n" +
 	"EmailInbox\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -837,7 +865,9 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\tsignature\x18\v \x01(\tR\tsignature\x12\x19\n" +
 	"\bgroup_id\x18\f \x01(\tR\agroupId\x12$\n" +
 	"\x0ecreate_time_ms\x18\r \x01(\x03R\fcreateTimeMs\x12$\n" +
-	"\x0eupdate_time_ms\x18\x0e \x01(\x03R\fupdateTimeMs\"\xb0\x04\n" +
+	"\x0eupdate_time_ms\x18\x0e \x01(\x03R\fupdateTimeMs\x12\x1d\n" +
+	"\n" +
+	"ai_answers\x18\x0f \x01(\bR\taiAnswers\"\xcf\x04\n" +
 	"\x17CreateEmailInboxRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
 	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x123\n" +
@@ -851,7 +881,9 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\rsmtp_password\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\fsmtpPassword\x12&\n" +
 	"\tsignature\x18\t \x01(\tB\b\xbaH\x05r\x03(\x80 R\tsignature\x12r\n" +
 	"\bgroup_id\x18\n" +
-	" \x01(\tBW\xbaHTrR2P^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$R\agroupId\"R\n" +
+	" \x01(\tBW\xbaHTrR2P^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$R\agroupId\x12\x1d\n" +
+	"\n" +
+	"ai_answers\x18\v \x01(\bR\taiAnswers\"R\n" +
 	"\x18CreateEmailInboxResponse\x126\n" +
 	"\vemail_inbox\x18\x01 \x01(\v2\x15.tandem.v1.EmailInboxR\n" +
 	"emailInbox\"F\n" +
@@ -863,7 +895,7 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x0eemail_inbox_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\femailInboxId\"O\n" +
 	"\x15GetEmailInboxResponse\x126\n" +
 	"\vemail_inbox\x18\x01 \x01(\v2\x15.tandem.v1.EmailInboxR\n" +
-	"emailInbox\"\xea\x05\n" +
+	"emailInbox\"\x9d\x06\n" +
 	"\x17UpdateEmailInboxRequest\x12.\n" +
 	"\x0eemail_inbox_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\femailInboxId\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dH\x00R\x04name\x88\x01\x01\x128\n" +
@@ -877,7 +909,9 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\rsmtp_password\x18\b \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02H\x06R\fsmtpPassword\x88\x01\x01\x12+\n" +
 	"\tsignature\x18\t \x01(\tB\b\xbaH\x05r\x03(\x80 H\aR\tsignature\x88\x01\x01\x12w\n" +
 	"\bgroup_id\x18\n" +
-	" \x01(\tBW\xbaHTrR2P^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$H\bR\agroupId\x88\x01\x01B\a\n" +
+	" \x01(\tBW\xbaHTrR2P^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$H\bR\agroupId\x88\x01\x01\x12\"\n" +
+	"\n" +
+	"ai_answers\x18\v \x01(\bH\tR\taiAnswers\x88\x01\x01B\a\n" +
 	"\x05_nameB\x12\n" +
 	"\x10_support_addressB\f\n" +
 	"\n" +
@@ -889,7 +923,8 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x0e_smtp_passwordB\f\n" +
 	"\n" +
 	"_signatureB\v\n" +
-	"\t_group_id\"R\n" +
+	"\t_group_idB\r\n" +
+	"\v_ai_answers\"R\n" +
 	"\x18UpdateEmailInboxResponse\x126\n" +
 	"\vemail_inbox\x18\x01 \x01(\v2\x15.tandem.v1.EmailInboxR\n" +
 	"emailInbox\"I\n" +

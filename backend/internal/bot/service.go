@@ -80,6 +80,9 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		return err
 	}
 	if waiting {
+		if conv.Channel == conversation.ChannelEmail {
+			return nil // mail waiting for the team is theirs to answer
+		}
 		return s.answerWhileWaiting(ctx, st, conv, msg)
 	}
 	bot := access.Bot(ev.WorkspaceID, st.Name)
@@ -90,6 +93,9 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	if err != nil {
 		return err
 	}
+	if a, err = s.worthMailing(ctx, conv, msg, a); err != nil {
+		return err
+	}
 	if a.handoff != "" {
 		return s.handOff(ctx, bot, st, conv, a)
 	}
@@ -98,6 +104,28 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		return nil // a person took it over meanwhile: stay silent
 	}
 	return err
+}
+
+// worthMailing keeps the AI agent, on an email conversation, to answers
+// worth a mail: greetings and thanks get none, nor an answer it already
+// gave in the conversation; the conversation goes to a person instead.
+func (s *Service) worthMailing(ctx context.Context, conv conversation.Conversation, msg *conversation.Message, a answer) (answer, error) {
+	if conv.Channel != conversation.ChannelEmail || a.handoff != "" {
+		return a, nil
+	}
+	if a.info.Method == "small_talk" {
+		return answer{handoff: conversation.HandoffLowConfidence, detail: "nothing to look up in the mail", question: msg.Body}, nil
+	}
+	msgs, _, err := s.deps.Conversations.History(ctx, conv.ID, 20, "", true)
+	if err != nil {
+		return answer{}, err
+	}
+	for _, m := range msgs {
+		if m.AuthorKind == conversation.AuthorBot && normalize(m.Body) == normalize(a.text) {
+			return answer{handoff: conversation.HandoffLowConfidence, detail: "the answer would repeat one the customer has", question: msg.Body}, nil
+		}
+	}
+	return a, nil
 }
 
 // answerWhileWaiting answers a customer message in a conversation that
@@ -299,6 +327,9 @@ func (s *Service) handOffAs(ctx context.Context, p *access.Principal, st Setting
 		h.Message = lowConfidenceLead(a.lang) + " " + h.Message
 	}
 	h.Message = strings.TrimSpace(strings.ReplaceAll(h.Message, "{{wait}}", s.wait(ctx, conv)))
+	if conv.Channel == conversation.ChannelEmail {
+		h.Message = "" // by email the team's answer is the next word the customer gets
+	}
 	if st.HandoffTag != "" {
 		t, err := s.deps.Tags.Ensure(ctx, access.Bot(conv.WorkspaceID, st.Name), conv.WorkspaceID, st.HandoffTag)
 		if err != nil {

@@ -255,10 +255,11 @@ func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientI
 // StartEmail opens an email conversation for the contact p acts for, with
 // the mail's subject and words, in the inbox's group ("" for none). It is
 // not capped like the widget's chats (a customer may write about several
-// things) and the AI agent does not take it (it answers chats only). A
-// retry with the same client id returns the original and stores nothing.
-func (s *Service) StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string) (Conversation, *Message, error) {
-	return s.start(ctx, p, clientID, body, groupID, startOptions{channel: ChannelEmail, subject: subject, uncapped: true, noBot: true})
+// things). The AI agent takes it, when it is on, only if the inbox lets it
+// (aiAnswers); otherwise it waits for the team. A retry with the same
+// client id returns the original and stores nothing.
+func (s *Service) StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string, aiAnswers bool) (Conversation, *Message, error) {
+	return s.start(ctx, p, clientID, body, groupID, startOptions{channel: ChannelEmail, subject: subject, uncapped: true, noBot: !aiAnswers})
 }
 
 // startOptions are what differs between the channels' starts.

@@ -17,8 +17,9 @@
 // through the conversation and contact services; a mail is stored once per
 // inbox and Message-ID (the client id of its conversation or message).
 //
-// Sender sends agents' replies on email conversations through the inbox's
-// SMTP server: its reactor puts each reply in the outbox (email_outbox),
+// Sender sends agents' replies, and the AI agent's answers where the inbox
+// lets it answer mail (AIAnswers), on email conversations through the
+// inbox's SMTP server: its reactor puts each reply in the outbox (email_outbox),
 // its job sends what is due under a lease, retries with backoff and, when
 // the attempts run out, marks the reply failed and notes it on the
 // conversation.
@@ -66,9 +67,11 @@ type Inbox struct {
 	SMTPPassword string `db:"smtp_password"`
 	Signature    string `db:"signature"`
 	// GroupID is the group new mail lands in; "" for the workspace's queue.
-	GroupID   string `db:"group_id"`
-	CreatedAt int64  `db:"created_at"`
-	UpdatedAt int64  `db:"updated_at"`
+	GroupID string `db:"group_id"`
+	// AIAnswers lets the workspace's AI agent (when on) take new mail.
+	AIAnswers bool  `db:"ai_answers"`
+	CreatedAt int64 `db:"created_at"`
+	UpdatedAt int64 `db:"updated_at"`
 }
 
 // ReceivingAddress is where the SMTP receiver takes the inbox's mail, at
@@ -87,6 +90,7 @@ type Settings struct {
 	SMTPPassword   *string
 	Signature      *string
 	GroupID        *string
+	AIAnswers      *bool
 }
 
 // Limits of an inbox's fields, as the API states them.

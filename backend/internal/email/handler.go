@@ -30,7 +30,7 @@ func (h *Handler) CreateEmailInbox(ctx context.Context, req *tandemv1.CreateEmai
 	port, mode := int(req.GetSmtpPort()), tlsFromProto[req.GetSmtpTlsMode()]
 	in := Settings{Name: ptr(req.GetName()), SupportAddress: ptr(req.GetSupportAddress()), SMTPHost: ptr(req.GetSmtpHost()),
 		SMTPPort: &port, SMTPTLSMode: &mode, SMTPUsername: ptr(req.GetSmtpUsername()), SMTPPassword: ptr(req.GetSmtpPassword()),
-		Signature: ptr(req.GetSignature()), GroupID: ptr(req.GetGroupId())}
+		Signature: ptr(req.GetSignature()), GroupID: ptr(req.GetGroupId()), AIAnswers: ptr(req.GetAiAnswers())}
 	i, err := h.svc.Create(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, in)
 	if err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (h *Handler) GetEmailInbox(ctx context.Context, req *tandemv1.GetEmailInbox
 // UpdateEmailInbox implements EmailService.UpdateEmailInbox.
 func (h *Handler) UpdateEmailInbox(ctx context.Context, req *tandemv1.UpdateEmailInboxRequest) (*tandemv1.UpdateEmailInboxResponse, error) {
 	in := Settings{Name: req.Name, SupportAddress: req.SupportAddress, SMTPHost: req.SmtpHost, SMTPUsername: req.SmtpUsername,
-		SMTPPassword: req.SmtpPassword, Signature: req.Signature, GroupID: req.GroupId}
+		SMTPPassword: req.SmtpPassword, Signature: req.Signature, GroupID: req.GroupId, AIAnswers: req.AiAnswers}
 	if req.SmtpPort != nil {
 		in.SMTPPort = ptr(int(req.GetSmtpPort()))
 	}
@@ -102,7 +102,7 @@ func ToProto(i Inbox, domain string) *tandemv1.EmailInbox {
 	return &tandemv1.EmailInbox{Id: i.ID, WorkspaceId: i.WorkspaceID, Name: i.Name, SupportAddress: i.SupportAddress,
 		ReceivingAddress: i.ReceivingAddress(domain), SmtpHost: i.SMTPHost, SmtpPort: int32(i.SMTPPort), SmtpTlsMode: mode, //nolint:gosec // 1..65535
 		SmtpUsername: i.SMTPUsername, SmtpPasswordSet: i.SMTPPassword != "", Signature: i.Signature, GroupId: i.GroupID,
-		CreateTimeMs: i.CreatedAt, UpdateTimeMs: i.UpdatedAt}
+		AiAnswers: i.AIAnswers, CreateTimeMs: i.CreatedAt, UpdateTimeMs: i.UpdatedAt}
 }
 
 func ptr[T any](v T) *T { return &v }

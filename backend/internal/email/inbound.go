@@ -25,7 +25,7 @@ import (
 type Conversations interface {
 	ThreadOf(ctx context.Context, workspaceID string, ids, clientIDs []string) (string, error)
 	Get(ctx context.Context, workspaceID, id string) (conversation.Conversation, error)
-	StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string) (conversation.Conversation, *conversation.Message, error)
+	StartEmail(ctx context.Context, p *access.Principal, clientID, subject, body, groupID string, aiAnswers bool) (conversation.Conversation, *conversation.Message, error)
 	Post(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body, kind string) (conversation.Message, conversation.Conversation, error)
 	PostFiles(ctx context.Context, p *access.Principal, workspaceID, conversationID, clientID, body string, fileIDs []string) (conversation.Message, conversation.Conversation, error)
 }
@@ -148,10 +148,10 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 		in.received.WithLabelValues(OutcomeThreaded).Inc()
 		return Delivery{Outcome: OutcomeThreaded, ConversationID: conv.ID}, nil
 	}
-	conv, _, err := in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, inbox.GroupID)
+	conv, _, err := in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, inbox.GroupID, inbox.AIAnswers)
 	if errors.Is(err, conversation.ErrNotGroup) {
 		// The inbox's group was deleted since: the mail goes to the queue.
-		conv, _, err = in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, "")
+		conv, _, err = in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, "", inbox.AIAnswers)
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("start email conversation: %w", err)

@@ -92,7 +92,9 @@ func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, opts
 	return &Sender{db: db, inboxes: inboxes, convs: convs, opts: opts, logger: logger}
 }
 
-// React puts an agent's reply on an email conversation in the outbox.
+// React puts an agent's reply on an email conversation in the outbox, and
+// an answer of the AI agent (which takes mail only where the inbox lets it)
+// with its sources as footnotes.
 func (s *Sender) React(ctx context.Context, ev events.Event) error {
 	if ev.Type != events.MessageCreated || ev.ConversationID == "" {
 		return nil
@@ -102,7 +104,7 @@ func (s *Sender) React(ctx context.Context, ev events.Event) error {
 		return fmt.Errorf("decode event: %w", err)
 	}
 	m := pl.Message
-	if m == nil || m.Kind != conversation.KindText || m.AuthorKind != conversation.AuthorAgent ||
+	if m == nil || m.Kind != conversation.KindText || (m.AuthorKind != conversation.AuthorAgent && m.AuthorKind != conversation.AuthorBot) ||
 		m.Visibility != string(events.Public) {
 		return nil
 	}
@@ -113,7 +115,7 @@ func (s *Sender) React(ctx context.Context, ev events.Event) error {
 	}
 	now := store.NowMillis(s.opts.Now())
 	if err := enqueue(ctx, s.db, &outboxRow{ID: m.ID, WorkspaceID: ev.WorkspaceID, ConversationID: ev.ConversationID,
-		AuthorName: oneLine(m.AuthorName), Body: m.Body, Status: outboxPending, NextAt: now, CreatedAt: now}); err != nil {
+		AuthorName: oneLine(m.AuthorName), Body: withSources(m), Status: outboxPending, NextAt: now, CreatedAt: now}); err != nil {
 		return fmt.Errorf("enqueue reply %s: %w", m.ID, err)
 	}
 	return nil
@@ -280,4 +282,26 @@ func deliver(ctx context.Context, inbox Inbox, to string, raw []byte) error {
 	// The server took the mail: a failing QUIT must not send it again.
 	_ = c.Quit()
 	return nil
+}
+
+// withSources is a message's text as mailed: an AI agent's answer gets the
+// documents it cites as numbered footnotes, each with its address when the
+// document has one.
+func withSources(m *conversation.Message) string {
+	if m.Meta.Bot == nil || len(m.Meta.Bot.Citations) == 0 {
+		return m.Body
+	}
+	var b strings.Builder
+	b.WriteString(strings.TrimRight(m.Body, "\n"))
+	b.WriteString("\n\nSources:")
+	for i, c := range m.Meta.Bot.Citations {
+		fmt.Fprintf(&b, "\n[%d] %s", i+1, oneLine(c.DocumentTitle))
+		if c.Heading != "" && c.Heading != c.DocumentTitle {
+			b.WriteString(" - " + oneLine(c.Heading))
+		}
+		if c.URL != "" {
+			b.WriteString(" <" + oneLine(c.URL) + ">")
+		}
+	}
+	return b.String()
 }

@@ -265,6 +265,9 @@ func (s *Service) apply(ctx context.Context, i *Inbox, in Settings) error {
 		}
 		i.GroupID = *in.GroupID
 	}
+	if in.AIAnswers != nil {
+		i.AIAnswers = *in.AIAnswers
+	}
 	return nil
 }
 

@@ -7,12 +7,12 @@ import (
 )
 
 const columns = `id, workspace_id, name, support_address, receiving_token, smtp_host, smtp_port, smtp_tls_mode,
-	smtp_username, smtp_password, signature, group_id, created_at, updated_at`
+	smtp_username, smtp_password, signature, group_id, ai_answers, created_at, updated_at`
 
 func insertInbox(ctx context.Context, q store.Querier, i *Inbox) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO email_inboxes (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO email_inboxes (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		i.ID, i.WorkspaceID, i.Name, i.SupportAddress, i.ReceivingToken, i.SMTPHost, i.SMTPPort, i.SMTPTLSMode,
-		i.SMTPUsername, i.SMTPPassword, i.Signature, i.GroupID, i.CreatedAt, i.UpdatedAt)
+		i.SMTPUsername, i.SMTPPassword, i.Signature, i.GroupID, i.AIAnswers, i.CreatedAt, i.UpdatedAt)
 	return err
 }
 
@@ -37,9 +37,9 @@ func countInboxes(ctx context.Context, q store.Querier, workspaceID string) (int
 
 func updateInbox(ctx context.Context, q store.Querier, i *Inbox) error {
 	_, err := q.ExecContext(ctx, `UPDATE email_inboxes SET name = ?, support_address = ?, smtp_host = ?, smtp_port = ?,
-		smtp_tls_mode = ?, smtp_username = ?, smtp_password = ?, signature = ?, group_id = ?, updated_at = ? WHERE id = ?`,
+		smtp_tls_mode = ?, smtp_username = ?, smtp_password = ?, signature = ?, group_id = ?, ai_answers = ?, updated_at = ? WHERE id = ?`,
 		i.Name, i.SupportAddress, i.SMTPHost, i.SMTPPort, i.SMTPTLSMode, i.SMTPUsername, i.SMTPPassword, i.Signature,
-		i.GroupID, i.UpdatedAt, i.ID)
+		i.GroupID, i.AIAnswers, i.UpdatedAt, i.ID)
 	return err
 }
 

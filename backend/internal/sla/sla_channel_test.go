@@ -45,7 +45,7 @@ func TestSLAPerChannel(t *testing.T) {
 
 		emailConv := func() conversation.Conversation {
 			t.Helper()
-			conv, _, err := srv.Domain().Conversations.StartEmail(w.Ctx, w.Visitor, uuid.NewString(), "Order 1234", "Where is my parcel?", "")
+			conv, _, err := srv.Domain().Conversations.StartEmail(w.Ctx, w.Visitor, uuid.NewString(), "Order 1234", "Where is my parcel?", "", false)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -31,15 +31,19 @@ func Swaks(t testing.TB) string {
 	return path
 }
 
-// Send mails a plain message with swaks to the SMTP server at addr.
-func Send(ctx context.Context, t testing.TB, addr, from, to, subject, body string) {
+// Send mails a plain message with swaks to the SMTP server at addr, with
+// the extra header lines given ("In-Reply-To: <id>").
+func Send(ctx context.Context, t testing.TB, addr, from, to, subject, body string, headers ...string) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.CommandContext(ctx, Swaks(t), "--server", host, "--port", port, "--from", from, "--to", to, //nolint:gosec // swaks with the test's own message
-		"--header", "Subject: "+subject, "--body", body).CombinedOutput(); err != nil {
+	args := []string{"--server", host, "--port", port, "--from", from, "--to", to, "--header", "Subject: " + subject, "--body", body}
+	for _, h := range headers {
+		args = append(args, "--header", h) // replaces a header swaks would write itself
+	}
+	if out, err := exec.CommandContext(ctx, Swaks(t), args...).CombinedOutput(); err != nil { //nolint:gosec // swaks with the test's own message
 		t.Fatalf("swaks: %v\n%s", err, out)
 	}
 }
