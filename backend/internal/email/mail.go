@@ -13,6 +13,7 @@ import (
 
 	"github.com/jhillyerd/enmime/v2"
 	"github.com/microcosm-cc/bluemonday"
+	"golang.org/x/net/html/charset"
 )
 
 // Mail is an inbound message as Tandem reads it: who sent it, the keys that
@@ -114,20 +115,26 @@ func Parse(raw []byte, envelopeFrom string) (Mail, error) {
 	return m, nil
 }
 
+// wordDecoder decodes a header's encoded words in any charset the WHATWG
+// Encoding Standard names (KOI8-R, Shift_JIS, Windows-1252, ...), not only
+// the UTF-8 and Latin-1 net/mail knows.
+var wordDecoder = &mime.WordDecoder{CharsetReader: charset.NewReaderLabel} //nolint:gochecknoglobals // stateless, read-only
+
 // parseFrom reads a From header: one address and its display name. A name
 // whose encoded words hide line breaks (which net/mail refuses) is decoded
 // apart and made one line.
 func parseFrom(v string) (name, address string, ok bool) {
-	a, err := mail.ParseAddress(v)
+	parser := mail.AddressParser{WordDecoder: wordDecoder}
+	a, err := parser.Parse(v)
 	if err != nil {
 		open, end := strings.IndexByte(v, '<'), strings.LastIndexByte(v, '>')
 		if open < 0 || end < open || strings.Count(v, "<") != 1 || strings.Count(v, ">") != 1 {
 			return "", "", false
 		}
-		if a, err = mail.ParseAddress(v[open : end+1]); err != nil {
+		if a, err = parser.Parse(v[open : end+1]); err != nil {
 			return "", "", false
 		}
-		if a.Name, err = new(mime.WordDecoder).DecodeHeader(strings.Trim(strings.TrimSpace(v[:open]), `"`)); err != nil {
+		if a.Name, err = wordDecoder.DecodeHeader(strings.Trim(strings.TrimSpace(v[:open]), `"`)); err != nil {
 			a.Name = v[:open]
 		}
 	}

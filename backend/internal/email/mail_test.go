@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tandem-inbox/tandem/backend/internal/email"
 )
@@ -183,6 +184,53 @@ func TestStripQuoted(t *testing.T) {
 	} {
 		if got := email.StripQuoted(tt.in); got != tt.want {
 			t.Errorf("StripQuoted(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+// TestParseCharsets: mail in other charsets is read as UTF-8 (a Japanese
+// subject, a Windows-1252 body, a Cyrillic name), and bytes that are not
+// text in the charset a mail claims become U+FFFD: nothing but valid UTF-8
+// reaches the store, whatever the sender wrote.
+func TestParseCharsets(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name                    string
+		raw                     []byte
+		fromName, subject, body string
+	}{
+		{"ISO-2022-JP subject, Windows-1252 body",
+			msg([]string{"From: a@example.com", "Subject: =?ISO-2022-JP?B?GyRCJTUlXSE8JUgbKEI=?=", "MIME-Version: 1.0",
+				"Content-Type: text/plain; charset=windows-1252", "Content-Transfer-Encoding: 8bit"}, "It said \x93delivered\x94 \x96 it was not."),
+			"", "サポート", "It said “delivered” – it was not."},
+		{"KOI8-R name",
+			msg([]string{"From: =?KOI8-R?B?8NLJ18XU?= <p@example.com>", "Subject: hi", "Content-Type: text/plain; charset=utf-8"}, "ok"),
+			"Привет", "hi", "ok"},
+		{"invalid UTF-8 everywhere",
+			msg([]string{"From: B\xffob <b@example.com>", "Subject: bad \xfe\xff bytes", "Content-Type: text/plain; charset=utf-8"}, "half \xe2\x82 a euro"),
+			"B\uFFFDob", "bad \uFFFD bytes", "half \uFFFD a euro"},
+		{"an unknown charset",
+			msg([]string{"From: c@example.com", "Subject: =?x-martian?Q?zz?=", "Content-Type: text/plain; charset=x-martian"}, "plain words"),
+			"", "", "plain words"},
+	} {
+		m, err := email.Parse(tt.raw, "x@example.com")
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		for field, v := range map[string]string{"name": m.FromName, "subject": m.Subject, "body": m.Body, "full text": m.FullText} {
+			if !utf8.ValidString(v) {
+				t.Errorf("%s: %s %q is not valid UTF-8", tt.name, field, v)
+			}
+		}
+		if tt.fromName != "" && m.FromName != tt.fromName {
+			t.Errorf("%s: name %q, want %q", tt.name, m.FromName, tt.fromName)
+		}
+		if tt.subject != "" && m.Subject != tt.subject {
+			t.Errorf("%s: subject %q, want %q", tt.name, m.Subject, tt.subject)
+		}
+		if !strings.Contains(m.Body, tt.body) {
+			t.Errorf("%s: body %q, want it to hold %q", tt.name, m.Body, tt.body)
 		}
 	}
 }
