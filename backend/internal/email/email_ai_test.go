@@ -2,13 +2,11 @@ package email_test
 
 import (
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
@@ -25,26 +23,16 @@ import (
 func TestEmailAIAnswers(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		mp := mailtest.StartMailpit(t, "")
-		outHost, outPort, _ := strings.Cut(mp.SMTP, ":")
-		outPortN, _ := strconv.Atoi(outPort)
-		smtpAddr := rpctest.FreeAddr(t)
-		w := rpctest.BotWorld(t, rpctest.Start(t, opts, func(c *config.Config) {
-			c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = smtpAddr, "mail.test", 60, 10
-		}))
+		ms := startMailServer(t, opts)
+		w := rpctest.BotWorld(t, ms.Server)
 		c := w.Srv.Clients(rpcclient.GRPC)
 		inbox := func(address string, ai bool) string {
 			t.Helper()
-			created, err := c.Email.CreateEmailInbox(w.As("owner"), &tandemv1.CreateEmailInboxRequest{WorkspaceId: w.W1.ID,
-				Name: "Support", SupportAddress: address, SmtpHost: outHost, SmtpPort: int32(outPortN), //nolint:gosec // a port
-				SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE, AiAnswers: ai})
-			if err != nil {
-				t.Fatal(err)
+			in := ms.inbox(t, w, address, ai)
+			if in.GetAiAnswers() != ai {
+				t.Fatalf("inbox %s: ai_answers %v, want %v", address, in.GetAiAnswers(), ai)
 			}
-			if created.GetEmailInbox().GetAiAnswers() != ai {
-				t.Fatalf("inbox %s: ai_answers %v, want %v", address, created.GetEmailInbox().GetAiAnswers(), ai)
-			}
-			return created.GetEmailInbox().GetReceivingAddress()
+			return in.GetReceivingAddress()
 		}
 		answering, manual := inbox("help@shop.example", true), inbox("sales@shop.example", false)
 
@@ -52,7 +40,7 @@ func TestEmailAIAnswers(t *testing.T) {
 		// has dealt with it.
 		mail := func(from, to, subject, body string, headers ...string) conversation.Conversation {
 			t.Helper()
-			mailtest.Send(w.Ctx, t, smtpAddr, from, to, subject, body, headers...)
+			mailtest.Send(w.Ctx, t, ms.smtp, from, to, subject, body, headers...)
 			list, err := c.Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 				Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
 			if err != nil {
@@ -68,20 +56,8 @@ func TestEmailAIAnswers(t *testing.T) {
 			w.BotAnswer(id) // drains the AI agent's reactor
 			return w.State(id)
 		}
-		arrived := func(n int) []mailtest.Arrived {
-			t.Helper()
-			var got []mailtest.Arrived
-			for deadline := time.Now().Add(30 * time.Second); len(got) < n; time.Sleep(100 * time.Millisecond) {
-				if time.Now().After(deadline) {
-					t.Fatalf("%d mails arrived in Mailpit, want %d", len(got), n)
-				}
-				got = mp.Messages(t)
-			}
-			return got
-		}
-
 		covered := mail("ada@example.com", answering, "Shipping time", "How long does standard shipping take within the country?")
-		got := arrived(1)
+		got := ms.arrived(t, 1)
 		a := got[0]
 		text := strings.ReplaceAll(a.Text, "\r\n", "\n")
 		if a.Subject != "Re: Shipping time" || len(a.To) != 1 || a.To[0].Address != "ada@example.com" || !strings.HasPrefix(a.From.Name, "Ava") ||
@@ -139,7 +115,7 @@ func TestEmailAIAnswers(t *testing.T) {
 
 		// Only the one answer went out, however long the sender runs.
 		time.Sleep(time.Second)
-		if got := mp.Messages(t); len(got) != 1 {
+		if got := ms.mp.Messages(t); len(got) != 1 {
 			t.Errorf("%d mails arrived, want only the AI agent's answer", len(got))
 		}
 	})

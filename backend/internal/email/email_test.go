@@ -28,25 +28,14 @@ import (
 func TestEmailInbound(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		mp := mailtest.StartMailpit(t, "")
-		outHost, outPort, _ := strings.Cut(mp.SMTP, ":")
-		outPortN, _ := strconv.Atoi(outPort)
-		smtpAddr := rpctest.FreeAddr(t)
-		w := rpctest.WorldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
-			c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = smtpAddr, "mail.test", 60, 10
-		}))
+		m := startMailServer(t, opts)
+		w := rpctest.WorldOn(t, m.Server)
 		c := w.Srv.Clients(rpcclient.GRPC)
-		created, err := c.Email.CreateEmailInbox(w.As("owner"), &tandemv1.CreateEmailInboxRequest{WorkspaceId: w.W1.ID,
-			Name: "Support", SupportAddress: "help@shop.example", SmtpHost: outHost, SmtpPort: int32(outPortN), //nolint:gosec // a port
-			SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE})
-		if err != nil {
-			t.Fatal(err)
-		}
-		to := created.GetEmailInbox().GetReceivingAddress()
+		to := m.inbox(t, w, "help@shop.example", false).GetReceivingAddress()
 		if !strings.HasSuffix(to, "@mail.test") {
 			t.Fatalf("receiving address %q", to)
 		}
-		mailtest.Send(w.Ctx, t, smtpAddr, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
+		mailtest.Send(w.Ctx, t, m.smtp, "ada@example.com", to, "Where is my parcel?", "It has not arrived yet.")
 		list, err := c.Conversation.ListConversations(w.As("agent"), &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID,
 			Filter: &tandemv1.ConversationFilter{Channels: []tandemv1.Channel{tandemv1.Channel_CHANNEL_EMAIL}}})
 		if err != nil {
@@ -66,17 +55,57 @@ func TestEmailInbound(t *testing.T) {
 			ClientId: uuid.NewString(), Body: "It is on its way."}); err != nil {
 			t.Fatal(err)
 		}
-		var got []mailtest.Arrived
-		for deadline := time.Now().Add(30 * time.Second); len(got) == 0; time.Sleep(100 * time.Millisecond) {
-			if time.Now().After(deadline) {
-				t.Fatal("the reply did not arrive in Mailpit")
-			}
-			got = mp.Messages(t)
-		}
-		if len(got) != 1 || got[0].Subject != "Re: Where is my parcel?" || got[0].To[0].Address != "ada@example.com" {
+		if got := m.arrived(t, 1); len(got) != 1 || got[0].Subject != "Re: Where is my parcel?" || got[0].To[0].Address != "ada@example.com" {
 			t.Errorf("arrived in Mailpit: %+v", got)
 		}
 	})
+}
+
+// mailServer is a tandemd with its SMTP receiver on (receiving addresses
+// at mail.test) and a private Mailpit as the SMTP server inboxes send
+// through.
+type mailServer struct {
+	*rpctest.Server
+	mp   *mailtest.Mailpit
+	smtp string // the receiver's address
+}
+
+func startMailServer(t *testing.T, opts store.Options) *mailServer {
+	t.Helper()
+	m := &mailServer{mp: mailtest.StartMailpit(t, ""), smtp: rpctest.FreeAddr(t)}
+	m.Server = rpctest.Start(t, opts, func(c *config.Config) {
+		c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = m.smtp, "mail.test", 60, 10
+	})
+	return m
+}
+
+// inbox makes an inbox of w's W1 with the support address, sending
+// through Mailpit, as its owner does through EmailService.
+func (m *mailServer) inbox(t *testing.T, w *rpctest.World, address string, aiAnswers bool) *tandemv1.EmailInbox {
+	t.Helper()
+	host, port, _ := strings.Cut(m.mp.SMTP, ":")
+	p, _ := strconv.Atoi(port)
+	created, err := m.Clients(rpcclient.GRPC).Email.CreateEmailInbox(w.As("owner"), &tandemv1.CreateEmailInboxRequest{WorkspaceId: w.W1.ID,
+		Name: "Support", SupportAddress: address, SmtpHost: host, SmtpPort: int32(p), //nolint:gosec // a port
+		SmtpTlsMode: tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE, AiAnswers: aiAnswers})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return created.GetEmailInbox()
+}
+
+// arrived waits (30 s at most) until Mailpit holds n mails and returns
+// what it holds.
+func (m *mailServer) arrived(t *testing.T, n int) []mailtest.Arrived {
+	t.Helper()
+	var got []mailtest.Arrived
+	for deadline := time.Now().Add(30 * time.Second); len(got) < n; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d mails arrived in Mailpit, want %d", len(got), n)
+		}
+		got = m.mp.Messages(t)
+	}
+	return got
 }
 
 // TestEmailDemo does what the README's Email section shows against
