@@ -80,6 +80,64 @@ func (SmtpTlsMode) EnumDescriptor() ([]byte, []int) {
 	return file_tandem_v1_email_proto_rawDescGZIP(), []int{0}
 }
 
+// ImapTlsMode is how Tandem secures its connection to the IMAP server it
+// fetches an inbox's mail from.
+type ImapTlsMode int32
+
+const (
+	ImapTlsMode_IMAP_TLS_MODE_UNSPECIFIED ImapTlsMode = 0
+	// TLS from the first byte (usually port 993).
+	ImapTlsMode_IMAP_TLS_MODE_IMPLICIT ImapTlsMode = 1
+	// Plain connection upgraded with STARTTLS (usually port 143); refused
+	// when the server does not offer it.
+	ImapTlsMode_IMAP_TLS_MODE_STARTTLS ImapTlsMode = 2
+	// No TLS: only for a server on a trusted network (or a test server).
+	ImapTlsMode_IMAP_TLS_MODE_NONE ImapTlsMode = 3
+)
+
+// Enum value maps for ImapTlsMode.
+var (
+	ImapTlsMode_name = map[int32]string{
+		0: "IMAP_TLS_MODE_UNSPECIFIED",
+		1: "IMAP_TLS_MODE_IMPLICIT",
+		2: "IMAP_TLS_MODE_STARTTLS",
+		3: "IMAP_TLS_MODE_NONE",
+	}
+	ImapTlsMode_value = map[string]int32{
+		"IMAP_TLS_MODE_UNSPECIFIED": 0,
+		"IMAP_TLS_MODE_IMPLICIT":    1,
+		"IMAP_TLS_MODE_STARTTLS":    2,
+		"IMAP_TLS_MODE_NONE":        3,
+	}
+)
+
+func (x ImapTlsMode) Enum() *ImapTlsMode {
+	p := new(ImapTlsMode)
+	*p = x
+	return p
+}
+
+func (x ImapTlsMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ImapTlsMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_tandem_v1_email_proto_enumTypes[1].Descriptor()
+}
+
+func (ImapTlsMode) Type() protoreflect.EnumType {
+	return &file_tandem_v1_email_proto_enumTypes[1]
+}
+
+func (x ImapTlsMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ImapTlsMode.Descriptor instead.
+func (ImapTlsMode) EnumDescriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{1}
+}
+
 // EmailInbox is one support address of a workspace.
 type EmailInbox struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
@@ -108,9 +166,27 @@ type EmailInbox struct {
 	// the agent is on): once per mail, by email, with its sources as
 	// footnotes, and only when confident; otherwise it hands the
 	// conversation to the team without writing to the customer.
-	AiAnswers     bool `protobuf:"varint,15,opt,name=ai_answers,json=aiAnswers,proto3" json:"ai_answers,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AiAnswers bool `protobuf:"varint,15,opt,name=ai_answers,json=aiAnswers,proto3" json:"ai_answers,omitempty"`
+	// IMAP: when imap_host is set, Tandem fetches the inbox's mail from this
+	// mailbox (Gmail, Microsoft 365, any IMAP server) as it arrives, besides
+	// what reaches the receiving address. Each mail is taken once; one
+	// replica at a time watches a mailbox. Mail is read, never moved,
+	// flagged or deleted.
+	ImapHost     string      `protobuf:"bytes,16,opt,name=imap_host,json=imapHost,proto3" json:"imap_host,omitempty"`
+	ImapPort     int32       `protobuf:"varint,17,opt,name=imap_port,json=imapPort,proto3" json:"imap_port,omitempty"`
+	ImapTlsMode  ImapTlsMode `protobuf:"varint,18,opt,name=imap_tls_mode,json=imapTlsMode,proto3,enum=tandem.v1.ImapTlsMode" json:"imap_tls_mode,omitempty"`
+	ImapUsername string      `protobuf:"bytes,19,opt,name=imap_username,json=imapUsername,proto3" json:"imap_username,omitempty"`
+	// Whether an IMAP password is stored (it is never returned).
+	ImapPasswordSet bool `protobuf:"varint,20,opt,name=imap_password_set,json=imapPasswordSet,proto3" json:"imap_password_set,omitempty"`
+	// The mailbox (folder) watched: INBOX unless set.
+	ImapMailbox string `protobuf:"bytes,21,opt,name=imap_mailbox,json=imapMailbox,proto3" json:"imap_mailbox,omitempty"`
+	// When the mailbox was last read without an error (0: not yet), and
+	// the last error since then ("" when none): a wrong password or an
+	// unreachable server shows here.
+	ImapCheckedTimeMs int64  `protobuf:"varint,22,opt,name=imap_checked_time_ms,json=imapCheckedTimeMs,proto3" json:"imap_checked_time_ms,omitempty"`
+	ImapError         string `protobuf:"bytes,23,opt,name=imap_error,json=imapError,proto3" json:"imap_error,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *EmailInbox) Reset() {
@@ -248,6 +324,62 @@ func (x *EmailInbox) GetAiAnswers() bool {
 	return false
 }
 
+func (x *EmailInbox) GetImapHost() string {
+	if x != nil {
+		return x.ImapHost
+	}
+	return ""
+}
+
+func (x *EmailInbox) GetImapPort() int32 {
+	if x != nil {
+		return x.ImapPort
+	}
+	return 0
+}
+
+func (x *EmailInbox) GetImapTlsMode() ImapTlsMode {
+	if x != nil {
+		return x.ImapTlsMode
+	}
+	return ImapTlsMode_IMAP_TLS_MODE_UNSPECIFIED
+}
+
+func (x *EmailInbox) GetImapUsername() string {
+	if x != nil {
+		return x.ImapUsername
+	}
+	return ""
+}
+
+func (x *EmailInbox) GetImapPasswordSet() bool {
+	if x != nil {
+		return x.ImapPasswordSet
+	}
+	return false
+}
+
+func (x *EmailInbox) GetImapMailbox() string {
+	if x != nil {
+		return x.ImapMailbox
+	}
+	return ""
+}
+
+func (x *EmailInbox) GetImapCheckedTimeMs() int64 {
+	if x != nil {
+		return x.ImapCheckedTimeMs
+	}
+	return 0
+}
+
+func (x *EmailInbox) GetImapError() string {
+	if x != nil {
+		return x.ImapError
+	}
+	return ""
+}
+
 type CreateEmailInboxRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId    string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
@@ -261,8 +393,20 @@ type CreateEmailInboxRequest struct {
 	SmtpPassword string `protobuf:"bytes,8,opt,name=smtp_password,json=smtpPassword,proto3" json:"smtp_password,omitempty"`
 	Signature    string `protobuf:"bytes,9,opt,name=signature,proto3" json:"signature,omitempty"`
 	// Empty for the workspace's queue.
-	GroupId       string `protobuf:"bytes,10,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
-	AiAnswers     bool   `protobuf:"varint,11,opt,name=ai_answers,json=aiAnswers,proto3" json:"ai_answers,omitempty"`
+	GroupId   string `protobuf:"bytes,10,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
+	AiAnswers bool   `protobuf:"varint,11,opt,name=ai_answers,json=aiAnswers,proto3" json:"ai_answers,omitempty"`
+	// IMAP (all optional): the server to fetch the inbox's mail from. An
+	// empty imap_host leaves IMAP off; with it, imap_username is needed.
+	ImapHost string `protobuf:"bytes,12,opt,name=imap_host,json=imapHost,proto3" json:"imap_host,omitempty"`
+	// 0 for the mode's usual port (993 implicit TLS, else 143).
+	ImapPort int32 `protobuf:"varint,13,opt,name=imap_port,json=imapPort,proto3" json:"imap_port,omitempty"`
+	// Implicit TLS unless set.
+	ImapTlsMode  ImapTlsMode `protobuf:"varint,14,opt,name=imap_tls_mode,json=imapTlsMode,proto3,enum=tandem.v1.ImapTlsMode" json:"imap_tls_mode,omitempty"`
+	ImapUsername string      `protobuf:"bytes,15,opt,name=imap_username,json=imapUsername,proto3" json:"imap_username,omitempty"`
+	// Write-only: stored to sign in to the IMAP server, never returned.
+	ImapPassword string `protobuf:"bytes,16,opt,name=imap_password,json=imapPassword,proto3" json:"imap_password,omitempty"`
+	// INBOX unless set.
+	ImapMailbox   string `protobuf:"bytes,17,opt,name=imap_mailbox,json=imapMailbox,proto3" json:"imap_mailbox,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -372,6 +516,48 @@ func (x *CreateEmailInboxRequest) GetAiAnswers() bool {
 		return x.AiAnswers
 	}
 	return false
+}
+
+func (x *CreateEmailInboxRequest) GetImapHost() string {
+	if x != nil {
+		return x.ImapHost
+	}
+	return ""
+}
+
+func (x *CreateEmailInboxRequest) GetImapPort() int32 {
+	if x != nil {
+		return x.ImapPort
+	}
+	return 0
+}
+
+func (x *CreateEmailInboxRequest) GetImapTlsMode() ImapTlsMode {
+	if x != nil {
+		return x.ImapTlsMode
+	}
+	return ImapTlsMode_IMAP_TLS_MODE_UNSPECIFIED
+}
+
+func (x *CreateEmailInboxRequest) GetImapUsername() string {
+	if x != nil {
+		return x.ImapUsername
+	}
+	return ""
+}
+
+func (x *CreateEmailInboxRequest) GetImapPassword() string {
+	if x != nil {
+		return x.ImapPassword
+	}
+	return ""
+}
+
+func (x *CreateEmailInboxRequest) GetImapMailbox() string {
+	if x != nil {
+		return x.ImapMailbox
+	}
+	return ""
 }
 
 type CreateEmailInboxResponse struct {
@@ -607,8 +793,16 @@ type UpdateEmailInboxRequest struct {
 	SmtpPassword *string `protobuf:"bytes,8,opt,name=smtp_password,json=smtpPassword,proto3,oneof" json:"smtp_password,omitempty"`
 	Signature    *string `protobuf:"bytes,9,opt,name=signature,proto3,oneof" json:"signature,omitempty"`
 	// An empty value sends new mail to the workspace's queue.
-	GroupId       *string `protobuf:"bytes,10,opt,name=group_id,json=groupId,proto3,oneof" json:"group_id,omitempty"`
-	AiAnswers     *bool   `protobuf:"varint,11,opt,name=ai_answers,json=aiAnswers,proto3,oneof" json:"ai_answers,omitempty"`
+	GroupId   *string `protobuf:"bytes,10,opt,name=group_id,json=groupId,proto3,oneof" json:"group_id,omitempty"`
+	AiAnswers *bool   `protobuf:"varint,11,opt,name=ai_answers,json=aiAnswers,proto3,oneof" json:"ai_answers,omitempty"`
+	// An empty imap_host turns IMAP off.
+	ImapHost     *string      `protobuf:"bytes,12,opt,name=imap_host,json=imapHost,proto3,oneof" json:"imap_host,omitempty"`
+	ImapPort     *int32       `protobuf:"varint,13,opt,name=imap_port,json=imapPort,proto3,oneof" json:"imap_port,omitempty"`
+	ImapTlsMode  *ImapTlsMode `protobuf:"varint,14,opt,name=imap_tls_mode,json=imapTlsMode,proto3,enum=tandem.v1.ImapTlsMode,oneof" json:"imap_tls_mode,omitempty"`
+	ImapUsername *string      `protobuf:"bytes,15,opt,name=imap_username,json=imapUsername,proto3,oneof" json:"imap_username,omitempty"`
+	// Write-only; an empty value removes the stored password.
+	ImapPassword  *string `protobuf:"bytes,16,opt,name=imap_password,json=imapPassword,proto3,oneof" json:"imap_password,omitempty"`
+	ImapMailbox   *string `protobuf:"bytes,17,opt,name=imap_mailbox,json=imapMailbox,proto3,oneof" json:"imap_mailbox,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -718,6 +912,48 @@ func (x *UpdateEmailInboxRequest) GetAiAnswers() bool {
 		return *x.AiAnswers
 	}
 	return false
+}
+
+func (x *UpdateEmailInboxRequest) GetImapHost() string {
+	if x != nil && x.ImapHost != nil {
+		return *x.ImapHost
+	}
+	return ""
+}
+
+func (x *UpdateEmailInboxRequest) GetImapPort() int32 {
+	if x != nil && x.ImapPort != nil {
+		return *x.ImapPort
+	}
+	return 0
+}
+
+func (x *UpdateEmailInboxRequest) GetImapTlsMode() ImapTlsMode {
+	if x != nil && x.ImapTlsMode != nil {
+		return *x.ImapTlsMode
+	}
+	return ImapTlsMode_IMAP_TLS_MODE_UNSPECIFIED
+}
+
+func (x *UpdateEmailInboxRequest) GetImapUsername() string {
+	if x != nil && x.ImapUsername != nil {
+		return *x.ImapUsername
+	}
+	return ""
+}
+
+func (x *UpdateEmailInboxRequest) GetImapPassword() string {
+	if x != nil && x.ImapPassword != nil {
+		return *x.ImapPassword
+	}
+	return ""
+}
+
+func (x *UpdateEmailInboxRequest) GetImapMailbox() string {
+	if x != nil && x.ImapMailbox != nil {
+		return *x.ImapMailbox
+	}
+	return ""
 }
 
 type UpdateEmailInboxResponse struct {
@@ -848,7 +1084,7 @@ var File_tandem_v1_email_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_email_proto_rawDesc = "" +
 	"\n" +
-	"\x15tandem/v1/email.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\x94\x04\n" +
+	"\x15tandem/v1/email.proto\x12\ttandem.v1\x1a\x1bbuf/validate/validate.proto\x1a\x15tandem/v1/authz.proto\"\xce\x06\n" +
 	"\n" +
 	"EmailInbox\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12!\n" +
@@ -867,7 +1103,16 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x0ecreate_time_ms\x18\r \x01(\x03R\fcreateTimeMs\x12$\n" +
 	"\x0eupdate_time_ms\x18\x0e \x01(\x03R\fupdateTimeMs\x12\x1d\n" +
 	"\n" +
-	"ai_answers\x18\x0f \x01(\bR\taiAnswers\"\xcf\x04\n" +
+	"ai_answers\x18\x0f \x01(\bR\taiAnswers\x12\x1b\n" +
+	"\timap_host\x18\x10 \x01(\tR\bimapHost\x12\x1b\n" +
+	"\timap_port\x18\x11 \x01(\x05R\bimapPort\x12:\n" +
+	"\rimap_tls_mode\x18\x12 \x01(\x0e2\x16.tandem.v1.ImapTlsModeR\vimapTlsMode\x12#\n" +
+	"\rimap_username\x18\x13 \x01(\tR\fimapUsername\x12*\n" +
+	"\x11imap_password_set\x18\x14 \x01(\bR\x0fimapPasswordSet\x12!\n" +
+	"\fimap_mailbox\x18\x15 \x01(\tR\vimapMailbox\x12/\n" +
+	"\x14imap_checked_time_ms\x18\x16 \x01(\x03R\x11imapCheckedTimeMs\x12\x1d\n" +
+	"\n" +
+	"imap_error\x18\x17 \x01(\tR\timapError\"\xf1\x06\n" +
 	"\x17CreateEmailInboxRequest\x12+\n" +
 	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
 	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x04name\x123\n" +
@@ -883,7 +1128,13 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\bgroup_id\x18\n" +
 	" \x01(\tBW\xbaHTrR2P^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$R\agroupId\x12\x1d\n" +
 	"\n" +
-	"ai_answers\x18\v \x01(\bR\taiAnswers\"R\n" +
+	"ai_answers\x18\v \x01(\bR\taiAnswers\x12%\n" +
+	"\timap_host\x18\f \x01(\tB\b\xbaH\x05r\x03\x18\xfd\x01R\bimapHost\x12(\n" +
+	"\timap_port\x18\r \x01(\x05B\v\xbaH\b\x1a\x06\x18\xff\xff\x03(\x00R\bimapPort\x12D\n" +
+	"\rimap_tls_mode\x18\x0e \x01(\x0e2\x16.tandem.v1.ImapTlsModeB\b\xbaH\x05\x82\x01\x02\x10\x01R\vimapTlsMode\x12-\n" +
+	"\rimap_username\x18\x0f \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\fimapUsername\x12-\n" +
+	"\rimap_password\x18\x10 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02R\fimapPassword\x12+\n" +
+	"\fimap_mailbox\x18\x11 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\vimapMailbox\"R\n" +
 	"\x18CreateEmailInboxResponse\x126\n" +
 	"\vemail_inbox\x18\x01 \x01(\v2\x15.tandem.v1.EmailInboxR\n" +
 	"emailInbox\"F\n" +
@@ -895,7 +1146,7 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x0eemail_inbox_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\femailInboxId\"O\n" +
 	"\x15GetEmailInboxResponse\x126\n" +
 	"\vemail_inbox\x18\x01 \x01(\v2\x15.tandem.v1.EmailInboxR\n" +
-	"emailInbox\"\x9d\x06\n" +
+	"emailInbox\"\xc2\t\n" +
 	"\x17UpdateEmailInboxRequest\x12.\n" +
 	"\x0eemail_inbox_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\femailInboxId\x12\"\n" +
 	"\x04name\x18\x02 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dH\x00R\x04name\x88\x01\x01\x128\n" +
@@ -911,7 +1162,15 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\bgroup_id\x18\n" +
 	" \x01(\tBW\xbaHTrR2P^$|^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$H\bR\agroupId\x88\x01\x01\x12\"\n" +
 	"\n" +
-	"ai_answers\x18\v \x01(\bH\tR\taiAnswers\x88\x01\x01B\a\n" +
+	"ai_answers\x18\v \x01(\bH\tR\taiAnswers\x88\x01\x01\x12*\n" +
+	"\timap_host\x18\f \x01(\tB\b\xbaH\x05r\x03\x18\xfd\x01H\n" +
+	"R\bimapHost\x88\x01\x01\x12-\n" +
+	"\timap_port\x18\r \x01(\x05B\v\xbaH\b\x1a\x06\x18\xff\xff\x03(\x00H\vR\bimapPort\x88\x01\x01\x12K\n" +
+	"\rimap_tls_mode\x18\x0e \x01(\x0e2\x16.tandem.v1.ImapTlsModeB\n" +
+	"\xbaH\a\x82\x01\x04\x10\x01 \x00H\fR\vimapTlsMode\x88\x01\x01\x122\n" +
+	"\rimap_username\x18\x0f \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02H\rR\fimapUsername\x88\x01\x01\x122\n" +
+	"\rimap_password\x18\x10 \x01(\tB\b\xbaH\x05r\x03\x18\x80\x02H\x0eR\fimapPassword\x88\x01\x01\x120\n" +
+	"\fimap_mailbox\x18\x11 \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01H\x0fR\vimapMailbox\x88\x01\x01B\a\n" +
 	"\x05_nameB\x12\n" +
 	"\x10_support_addressB\f\n" +
 	"\n" +
@@ -924,7 +1183,15 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\n" +
 	"_signatureB\v\n" +
 	"\t_group_idB\r\n" +
-	"\v_ai_answers\"R\n" +
+	"\v_ai_answersB\f\n" +
+	"\n" +
+	"_imap_hostB\f\n" +
+	"\n" +
+	"_imap_portB\x10\n" +
+	"\x0e_imap_tls_modeB\x10\n" +
+	"\x0e_imap_usernameB\x10\n" +
+	"\x0e_imap_passwordB\x0f\n" +
+	"\r_imap_mailbox\"R\n" +
 	"\x18UpdateEmailInboxResponse\x126\n" +
 	"\vemail_inbox\x18\x01 \x01(\v2\x15.tandem.v1.EmailInboxR\n" +
 	"emailInbox\"I\n" +
@@ -935,7 +1202,12 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x19SMTP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SMTP_TLS_MODE_STARTTLS\x10\x01\x12\x1a\n" +
 	"\x16SMTP_TLS_MODE_IMPLICIT\x10\x02\x12\x16\n" +
-	"\x12SMTP_TLS_MODE_NONE\x10\x032\xc6\x05\n" +
+	"\x12SMTP_TLS_MODE_NONE\x10\x03*|\n" +
+	"\vImapTlsMode\x12\x1d\n" +
+	"\x19IMAP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16IMAP_TLS_MODE_IMPLICIT\x10\x01\x12\x1a\n" +
+	"\x16IMAP_TLS_MODE_STARTTLS\x10\x02\x12\x16\n" +
+	"\x12IMAP_TLS_MODE_NONE\x10\x032\xc6\x05\n" +
 	"\fEmailService\x12\x8a\x01\n" +
 	"\x10CreateEmailInbox\x12\".tandem.v1.CreateEmailInboxRequest\x1a#.tandem.v1.CreateEmailInboxResponse\"-\xca\xf3\x18)\b\x04\x12\tworkspace\x1a\fmanage_email\"\fworkspace_id\x12\x8d\x01\n" +
 	"\x10ListEmailInboxes\x12\".tandem.v1.ListEmailInboxesRequest\x1a#.tandem.v1.ListEmailInboxesResponse\"0\xca\xf3\x18)\b\x04\x12\tworkspace\x1a\fmanage_email\"\fworkspace_id\x90\x02\x01\x12\x82\x01\n" +
@@ -955,45 +1227,49 @@ func file_tandem_v1_email_proto_rawDescGZIP() []byte {
 	return file_tandem_v1_email_proto_rawDescData
 }
 
-var file_tandem_v1_email_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_tandem_v1_email_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_tandem_v1_email_proto_goTypes = []any{
 	(SmtpTlsMode)(0),                 // 0: tandem.v1.SmtpTlsMode
-	(*EmailInbox)(nil),               // 1: tandem.v1.EmailInbox
-	(*CreateEmailInboxRequest)(nil),  // 2: tandem.v1.CreateEmailInboxRequest
-	(*CreateEmailInboxResponse)(nil), // 3: tandem.v1.CreateEmailInboxResponse
-	(*ListEmailInboxesRequest)(nil),  // 4: tandem.v1.ListEmailInboxesRequest
-	(*ListEmailInboxesResponse)(nil), // 5: tandem.v1.ListEmailInboxesResponse
-	(*GetEmailInboxRequest)(nil),     // 6: tandem.v1.GetEmailInboxRequest
-	(*GetEmailInboxResponse)(nil),    // 7: tandem.v1.GetEmailInboxResponse
-	(*UpdateEmailInboxRequest)(nil),  // 8: tandem.v1.UpdateEmailInboxRequest
-	(*UpdateEmailInboxResponse)(nil), // 9: tandem.v1.UpdateEmailInboxResponse
-	(*DeleteEmailInboxRequest)(nil),  // 10: tandem.v1.DeleteEmailInboxRequest
-	(*DeleteEmailInboxResponse)(nil), // 11: tandem.v1.DeleteEmailInboxResponse
+	(ImapTlsMode)(0),                 // 1: tandem.v1.ImapTlsMode
+	(*EmailInbox)(nil),               // 2: tandem.v1.EmailInbox
+	(*CreateEmailInboxRequest)(nil),  // 3: tandem.v1.CreateEmailInboxRequest
+	(*CreateEmailInboxResponse)(nil), // 4: tandem.v1.CreateEmailInboxResponse
+	(*ListEmailInboxesRequest)(nil),  // 5: tandem.v1.ListEmailInboxesRequest
+	(*ListEmailInboxesResponse)(nil), // 6: tandem.v1.ListEmailInboxesResponse
+	(*GetEmailInboxRequest)(nil),     // 7: tandem.v1.GetEmailInboxRequest
+	(*GetEmailInboxResponse)(nil),    // 8: tandem.v1.GetEmailInboxResponse
+	(*UpdateEmailInboxRequest)(nil),  // 9: tandem.v1.UpdateEmailInboxRequest
+	(*UpdateEmailInboxResponse)(nil), // 10: tandem.v1.UpdateEmailInboxResponse
+	(*DeleteEmailInboxRequest)(nil),  // 11: tandem.v1.DeleteEmailInboxRequest
+	(*DeleteEmailInboxResponse)(nil), // 12: tandem.v1.DeleteEmailInboxResponse
 }
 var file_tandem_v1_email_proto_depIdxs = []int32{
 	0,  // 0: tandem.v1.EmailInbox.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
-	0,  // 1: tandem.v1.CreateEmailInboxRequest.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
-	1,  // 2: tandem.v1.CreateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
-	1,  // 3: tandem.v1.ListEmailInboxesResponse.email_inboxes:type_name -> tandem.v1.EmailInbox
-	1,  // 4: tandem.v1.GetEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
-	0,  // 5: tandem.v1.UpdateEmailInboxRequest.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
-	1,  // 6: tandem.v1.UpdateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
-	2,  // 7: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
-	4,  // 8: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
-	6,  // 9: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
-	8,  // 10: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
-	10, // 11: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
-	3,  // 12: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
-	5,  // 13: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
-	7,  // 14: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
-	9,  // 15: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
-	11, // 16: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	1,  // 1: tandem.v1.EmailInbox.imap_tls_mode:type_name -> tandem.v1.ImapTlsMode
+	0,  // 2: tandem.v1.CreateEmailInboxRequest.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
+	1,  // 3: tandem.v1.CreateEmailInboxRequest.imap_tls_mode:type_name -> tandem.v1.ImapTlsMode
+	2,  // 4: tandem.v1.CreateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
+	2,  // 5: tandem.v1.ListEmailInboxesResponse.email_inboxes:type_name -> tandem.v1.EmailInbox
+	2,  // 6: tandem.v1.GetEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
+	0,  // 7: tandem.v1.UpdateEmailInboxRequest.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
+	1,  // 8: tandem.v1.UpdateEmailInboxRequest.imap_tls_mode:type_name -> tandem.v1.ImapTlsMode
+	2,  // 9: tandem.v1.UpdateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
+	3,  // 10: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
+	5,  // 11: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
+	7,  // 12: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
+	9,  // 13: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
+	11, // 14: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
+	4,  // 15: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
+	6,  // 16: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
+	8,  // 17: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
+	10, // 18: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
+	12, // 19: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
+	15, // [15:20] is the sub-list for method output_type
+	10, // [10:15] is the sub-list for method input_type
+	10, // [10:10] is the sub-list for extension type_name
+	10, // [10:10] is the sub-list for extension extendee
+	0,  // [0:10] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_email_proto_init() }
@@ -1008,7 +1284,7 @@ func file_tandem_v1_email_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_email_proto_rawDesc), len(file_tandem_v1_email_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -136,6 +136,11 @@ type Config struct {
 	// receiver; a zero rate is no limit.
 	SMTPPerMinute float64
 	SMTPBurst     int
+	// IMAPPoll is the longest a watched IMAP mailbox goes unread;
+	// IMAPLease is how long a replica's claim on a mailbox holds unrenewed
+	// before another replica takes it over (renewed every third of it).
+	IMAPPoll  time.Duration
+	IMAPLease time.Duration
 	// MailSecret signs the reply tokens of email conversations ("": replies
 	// thread by their In-Reply-To and References only).
 	MailSecret string
@@ -212,6 +217,8 @@ func settings() []setting {
 		{"smtp-max-bytes", "TANDEM_SMTP_MAX_BYTES", "25MiB", "largest mail the SMTP receiver takes; bigger ones are refused (552)"},
 		{"smtp-per-minute", "TANDEM_SMTP_PER_MINUTE", "30", "mails per minute the SMTP receiver takes from one client IP; 0 for no limit"},
 		{"smtp-burst", "TANDEM_SMTP_BURST", "10", "mails one client IP may send the SMTP receiver at once above that rate"},
+		{"imap-poll", "TANDEM_IMAP_POLL", "1m", "longest an email inbox's IMAP mailbox goes unread: how often one on a server without IDLE is read, and how long an IDLE lasts"},
+		{"imap-lease", "TANDEM_IMAP_LEASE", "2m", "how long a replica's claim on an IMAP mailbox holds without renewal; another replica takes the mailbox over after it"},
 		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses; empty: replies thread by their headers only"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
@@ -440,6 +447,8 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		bad("mail-secret", "is %d characters; use 32 or more", len(c.MailSecret))
 	}
 	c.SMTPMaxBytes = size("smtp-max-bytes")
+	c.IMAPPoll = duration("imap-poll", 100*time.Millisecond)
+	c.IMAPLease = duration("imap-lease", time.Second)
 	c.SMTPPerMinute = number("smtp-per-minute")
 	c.SMTPBurst = whole("smtp-burst", 1)
 	if d := c.MailDomain; d == "" || len(d) > 253 || strings.ContainsAny(d, "@ \t\r\n<>[]") {

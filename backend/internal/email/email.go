@@ -17,6 +17,11 @@
 // through the conversation and contact services; a mail is stored once per
 // inbox and Message-ID (the client id of its conversation or message).
 //
+// Poller reads the IMAP mailboxes of inboxes that connect one, on the
+// replicas that run the reactors: one replica per mailbox under a lease
+// (email_imap_state), new mail taken as IDLE announces it, each once by UID
+// and then by Message-ID, handed to Inbound like mail the receiver takes.
+//
 // Sender sends agents' replies, and the AI agent's answers where the inbox
 // lets it answer mail (AIAnswers), on email conversations through the
 // inbox's SMTP server: its reactor puts each reply in the outbox (email_outbox),
@@ -24,15 +29,20 @@
 // the attempts run out, marks the reply failed and notes it on the
 // conversation.
 //
-// The SMTP password is write-only: stored to sign in to the SMTP server,
+// The SMTP and IMAP passwords are write-only: stored to sign in to the servers,
 // never returned by the API nor written to the event log.
 //
-// Tables owned: email_inboxes, email_threads, email_outbox.
+// Tables owned: email_inboxes, email_threads, email_outbox, email_imap_state.
 // Events emitted: email_inbox.created, email_inbox.updated,
 // email_inbox.deleted (visibility agents).
 // RPCs served: EmailService (CreateEmailInbox, ListEmailInboxes,
 // GetEmailInbox, UpdateEmailInbox, DeleteEmailInbox).
 package email
+
+import (
+	"strconv"
+	"strings"
+)
 
 // TLSMode is how Tandem secures its connection to an outbound SMTP server.
 type TLSMode string
@@ -72,6 +82,33 @@ type Inbox struct {
 	AIAnswers bool  `db:"ai_answers"`
 	CreatedAt int64 `db:"created_at"`
 	UpdatedAt int64 `db:"updated_at"`
+	// IMAPHost, when set, is the IMAP server the inbox's mail is fetched
+	// from (Poller); the other IMAP fields say how. IMAPPort 0 is the
+	// TLS mode's usual port, IMAPMailbox "" is INBOX.
+	IMAPHost     string  `db:"imap_host"`
+	IMAPPort     int     `db:"imap_port"`
+	IMAPTLSMode  TLSMode `db:"imap_tls_mode"`
+	IMAPUsername string  `db:"imap_username"`
+	// IMAPPassword is write-only in the API.
+	IMAPPassword string `db:"imap_password"`
+	IMAPMailbox  string `db:"imap_mailbox"`
+	// IMAP is how reading the mailbox went (not a column).
+	IMAP IMAPStatus `db:"-"`
+}
+
+// mailbox is what names the inbox's IMAP mailbox: the server, the account
+// and the folder.
+func (i Inbox) mailbox() [4]string {
+	return [4]string{i.IMAPHost, strconv.Itoa(i.IMAPPort), strings.ToLower(i.IMAPUsername), i.IMAPMailbox}
+}
+
+// IMAPStatus is how reading an inbox's IMAP mailbox last went.
+type IMAPStatus struct {
+	// CheckedAt is when the mailbox was last read without an error (Unix
+	// ms; 0: not yet).
+	CheckedAt int64
+	// Error is the last error since then ("" when none).
+	Error string
 }
 
 // ReceivingAddress is where the SMTP receiver takes the inbox's mail, at
@@ -91,6 +128,13 @@ type Settings struct {
 	Signature      *string
 	GroupID        *string
 	AIAnswers      *bool
+	// IMAP: an empty IMAPHost turns fetching off.
+	IMAPHost     *string
+	IMAPPort     *int
+	IMAPTLSMode  *TLSMode
+	IMAPUsername *string
+	IMAPPassword *string
+	IMAPMailbox  *string
 }
 
 // Limits of an inbox's fields, as the API states them.
@@ -101,6 +145,7 @@ const (
 	MaxUsername  = 256  // characters
 	MaxPassword  = 256  // characters
 	MaxSignature = 4096 // bytes
+	MaxMailbox   = 200  // characters
 	// MaxInboxes caps a workspace's inboxes.
 	MaxInboxes = 50
 )

@@ -30,7 +30,9 @@ func (h *Handler) CreateEmailInbox(ctx context.Context, req *tandemv1.CreateEmai
 	port, mode := int(req.GetSmtpPort()), tlsFromProto[req.GetSmtpTlsMode()]
 	in := Settings{Name: ptr(req.GetName()), SupportAddress: ptr(req.GetSupportAddress()), SMTPHost: ptr(req.GetSmtpHost()),
 		SMTPPort: &port, SMTPTLSMode: &mode, SMTPUsername: ptr(req.GetSmtpUsername()), SMTPPassword: ptr(req.GetSmtpPassword()),
-		Signature: ptr(req.GetSignature()), GroupID: ptr(req.GetGroupId()), AIAnswers: ptr(req.GetAiAnswers())}
+		Signature: ptr(req.GetSignature()), GroupID: ptr(req.GetGroupId()), AIAnswers: ptr(req.GetAiAnswers()),
+		IMAPHost: ptr(req.GetImapHost()), IMAPPort: ptr(int(req.GetImapPort())), IMAPTLSMode: ptr(imapTLSFromProto[req.GetImapTlsMode()]),
+		IMAPUsername: ptr(req.GetImapUsername()), IMAPPassword: ptr(req.GetImapPassword()), IMAPMailbox: ptr(req.GetImapMailbox())}
 	i, err := h.svc.Create(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, in)
 	if err != nil {
 		return nil, err
@@ -70,6 +72,13 @@ func (h *Handler) UpdateEmailInbox(ctx context.Context, req *tandemv1.UpdateEmai
 	if req.SmtpTlsMode != nil {
 		in.SMTPTLSMode = ptr(tlsFromProto[req.GetSmtpTlsMode()])
 	}
+	in.IMAPHost, in.IMAPUsername, in.IMAPPassword, in.IMAPMailbox = req.ImapHost, req.ImapUsername, req.ImapPassword, req.ImapMailbox
+	if req.ImapPort != nil {
+		in.IMAPPort = ptr(int(req.GetImapPort()))
+	}
+	if req.ImapTlsMode != nil {
+		in.IMAPTLSMode = ptr(imapTLSFromProto[req.GetImapTlsMode()])
+	}
 	i, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetEmailInboxId(), in)
 	if err != nil {
 		return nil, err
@@ -90,8 +99,13 @@ var tlsFromProto = map[tandemv1.SmtpTlsMode]TLSMode{ //nolint:gochecknoglobals /
 	tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE: TLSNone,
 }
 
-// ToProto converts an inbox for the API. The SMTP password stays out: the
-// API says only whether one is set.
+var imapTLSFromProto = map[tandemv1.ImapTlsMode]TLSMode{ //nolint:gochecknoglobals // constant table
+	tandemv1.ImapTlsMode_IMAP_TLS_MODE_UNSPECIFIED: "", tandemv1.ImapTlsMode_IMAP_TLS_MODE_IMPLICIT: TLSImplicit,
+	tandemv1.ImapTlsMode_IMAP_TLS_MODE_STARTTLS: TLSStartTLS, tandemv1.ImapTlsMode_IMAP_TLS_MODE_NONE: TLSNone,
+}
+
+// ToProto converts an inbox for the API. The passwords stay out: the API
+// says only whether one is set.
 func ToProto(i Inbox, domain string) *tandemv1.EmailInbox {
 	mode := tandemv1.SmtpTlsMode_SMTP_TLS_MODE_UNSPECIFIED
 	for k, v := range tlsFromProto {
@@ -99,10 +113,18 @@ func ToProto(i Inbox, domain string) *tandemv1.EmailInbox {
 			mode = k
 		}
 	}
+	imapMode := tandemv1.ImapTlsMode_IMAP_TLS_MODE_UNSPECIFIED
+	for k, v := range imapTLSFromProto {
+		if v == i.IMAPTLSMode && i.IMAPHost != "" {
+			imapMode = k
+		}
+	}
 	return &tandemv1.EmailInbox{Id: i.ID, WorkspaceId: i.WorkspaceID, Name: i.Name, SupportAddress: i.SupportAddress,
 		ReceivingAddress: i.ReceivingAddress(domain), SmtpHost: i.SMTPHost, SmtpPort: int32(i.SMTPPort), SmtpTlsMode: mode, //nolint:gosec // 1..65535
 		SmtpUsername: i.SMTPUsername, SmtpPasswordSet: i.SMTPPassword != "", Signature: i.Signature, GroupId: i.GroupID,
-		AiAnswers: i.AIAnswers, CreateTimeMs: i.CreatedAt, UpdateTimeMs: i.UpdatedAt}
+		AiAnswers: i.AIAnswers, CreateTimeMs: i.CreatedAt, UpdateTimeMs: i.UpdatedAt,
+		ImapHost: i.IMAPHost, ImapPort: int32(i.IMAPPort), ImapTlsMode: imapMode, ImapUsername: i.IMAPUsername, //nolint:gosec // 0..65535
+		ImapPasswordSet: i.IMAPPassword != "", ImapMailbox: i.IMAPMailbox, ImapCheckedTimeMs: i.IMAP.CheckedAt, ImapError: i.IMAP.Error}
 }
 
 func ptr[T any](v T) *T { return &v }

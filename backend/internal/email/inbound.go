@@ -83,7 +83,7 @@ type Inbound struct {
 // headers only); reg takes its counter.
 func NewInbound(inboxes *Service, convs Conversations, contacts Contacts, fs Files, secret []byte, logger *slog.Logger, reg prometheus.Registerer) *Inbound {
 	received := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_mail_received_total",
-		Help: "Mails the SMTP receiver took for an inbox, by outcome (started, threaded, ignored, malformed)."}, []string{"outcome"})
+		Help: "Mails received for an inbox (by the SMTP receiver or from its IMAP mailbox), by outcome (started, threaded, ignored, malformed)."}, []string{"outcome"})
 	for _, o := range []string{OutcomeStarted, OutcomeThreaded, OutcomeIgnored, OutcomeMalformed} {
 		received.WithLabelValues(o)
 	}

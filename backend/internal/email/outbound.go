@@ -216,7 +216,10 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 		text += "\n\n-- \n" + inbox.Signature
 	}
 	replyTo := inbox.SupportAddress
-	if len(s.opts.Secret) > 0 {
+	// An inbox read by IMAP has its replies come back to its mailbox (they
+	// thread by their headers); others to the receiving address, whose
+	// token names the conversation.
+	if len(s.opts.Secret) > 0 && inbox.IMAPHost == "" {
 		replyTo = ReplyAddress(inbox, s.opts.Domain, ReplyToken(s.opts.Secret, inbox.ID, conv.ID))
 	}
 	b := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To("", t.CustomerAddress).ReplyTo("", replyTo).

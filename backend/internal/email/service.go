@@ -102,13 +102,29 @@ func (s *Service) List(ctx context.Context, workspaceID string) ([]Inbox, error)
 	if err != nil {
 		return nil, fmt.Errorf("list email inboxes: %w", err)
 	}
+	states, err := imapStatesOf(ctx, s.db, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("list email inboxes: %w", err)
+	}
+	for n := range is {
+		is[n].IMAP = states[is[n].ID]
+	}
 	return is, nil
 }
 
 // Get returns an inbox of the workspace; another workspace's does not
 // exist for the caller.
 func (s *Service) Get(ctx context.Context, workspaceID, id string) (Inbox, error) {
-	return s.load(ctx, s.db, workspaceID, id, "")
+	i, err := s.load(ctx, s.db, workspaceID, id, "")
+	if err != nil {
+		return Inbox{}, err
+	}
+	st, err := imapStateOf(ctx, s.db, id)
+	if err != nil && !store.ErrNoRows(err) {
+		return Inbox{}, fmt.Errorf("get email inbox: %w", err)
+	}
+	i.IMAP = IMAPStatus{CheckedAt: st.CheckedAt, Error: st.LastError}
+	return i, nil
 }
 
 // Update changes the fields given. A change that changes nothing writes
@@ -133,6 +149,13 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, workspace
 				return ErrAddressTaken
 			}
 			return fmt.Errorf("update email inbox: %w", err)
+		}
+		if i.mailbox() != before.mailbox() {
+			// Another mailbox: what was taken from the last one says nothing
+			// about it, and its watcher lets go when it sees the state gone.
+			if err := forgetIMAPState(ctx, tx, i.ID); err != nil {
+				return fmt.Errorf("update email inbox: %w", err)
+			}
 		}
 		_, err = s.appendEvent(ctx, tx, actor, events.EmailInboxUpdated, &i)
 		return err
@@ -208,7 +231,7 @@ func (s *Service) apply(ctx context.Context, i *Inbox, in Settings) error {
 		i.SupportAddress = a
 	}
 	if in.SMTPHost != nil {
-		h, err := cleanHost(*in.SMTPHost)
+		h, err := cleanHost("smtp_host", *in.SMTPHost)
 		if err != nil {
 			return err
 		}
@@ -268,6 +291,67 @@ func (s *Service) apply(ctx context.Context, i *Inbox, in Settings) error {
 	if in.AIAnswers != nil {
 		i.AIAnswers = *in.AIAnswers
 	}
+	return s.applyIMAP(i, in)
+}
+
+// applyIMAP checks the IMAP fields given and sets them on i. With a host,
+// a username is needed; the TLS mode is implicit TLS unless set.
+func (s *Service) applyIMAP(i *Inbox, in Settings) error {
+	if in.IMAPHost != nil {
+		i.IMAPHost = ""
+		if h := strings.TrimSpace(*in.IMAPHost); h != "" {
+			var err error
+			if i.IMAPHost, err = cleanHost("imap_host", h); err != nil {
+				return err
+			}
+		}
+	}
+	if in.IMAPPort != nil {
+		if *in.IMAPPort < 0 || *in.IMAPPort > 65535 {
+			return apperr.Invalid("imap_port", "must be from 1 to 65535, or 0 for the usual port")
+		}
+		i.IMAPPort = *in.IMAPPort
+	}
+	if in.IMAPTLSMode != nil {
+		switch *in.IMAPTLSMode {
+		case TLSStartTLS, TLSImplicit, TLSNone:
+			i.IMAPTLSMode = *in.IMAPTLSMode
+		case "":
+			i.IMAPTLSMode = TLSImplicit
+		default:
+			return apperr.Invalid("imap_tls_mode", "must be implicit, starttls or none")
+		}
+	}
+	for _, f := range []struct {
+		name  string
+		from  *string
+		to    *string
+		limit int
+	}{{"imap_username", in.IMAPUsername, &i.IMAPUsername, MaxUsername}, {"imap_mailbox", in.IMAPMailbox, &i.IMAPMailbox, MaxMailbox}} {
+		if f.from != nil {
+			v, err := cleanLine(f.name, *f.from, f.limit)
+			if err != nil {
+				return err
+			}
+			*f.to = v
+		}
+	}
+	if in.IMAPPassword != nil {
+		// Kept as given, but one line: it is sent in an IMAP command.
+		if _, err := cleanLine("imap_password", *in.IMAPPassword, MaxPassword); err != nil {
+			return err
+		}
+		i.IMAPPassword = *in.IMAPPassword
+	}
+	if i.IMAPHost == "" {
+		return nil
+	}
+	if i.IMAPTLSMode == "" {
+		i.IMAPTLSMode = TLSImplicit
+	}
+	if i.IMAPUsername == "" {
+		return apperr.Invalid("imap_username", "is required with imap_host")
+	}
 	return nil
 }
 
@@ -302,8 +386,8 @@ func cleanAddress(v string) (string, error) {
 	return strings.ToLower(v), nil
 }
 
-// cleanHost checks an SMTP host: an IP address or a host name.
-func cleanHost(v string) (string, error) {
+// cleanHost checks a server's host: an IP address or a host name.
+func cleanHost(field, v string) (string, error) {
 	v = strings.TrimSpace(v)
 	if net.ParseIP(v) != nil {
 		return v, nil
@@ -316,7 +400,7 @@ func cleanHost(v string) (string, error) {
 		}
 	}
 	if !ok {
-		return "", apperr.Invalid("smtp_host", "must be a host name or an IP address")
+		return "", apperr.Invalid(field, "must be a host name or an IP address")
 	}
 	return strings.ToLower(v), nil
 }

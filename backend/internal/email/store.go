@@ -7,12 +7,15 @@ import (
 )
 
 const columns = `id, workspace_id, name, support_address, receiving_token, smtp_host, smtp_port, smtp_tls_mode,
-	smtp_username, smtp_password, signature, group_id, ai_answers, created_at, updated_at`
+	smtp_username, smtp_password, signature, group_id, ai_answers, created_at, updated_at,
+	imap_host, imap_port, imap_tls_mode, imap_username, imap_password, imap_mailbox`
 
 func insertInbox(ctx context.Context, q store.Querier, i *Inbox) error {
-	_, err := q.ExecContext(ctx, `INSERT INTO email_inboxes (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := q.ExecContext(ctx, `INSERT INTO email_inboxes (`+columns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,
+		?, ?, ?, ?, ?, ?)`,
 		i.ID, i.WorkspaceID, i.Name, i.SupportAddress, i.ReceivingToken, i.SMTPHost, i.SMTPPort, i.SMTPTLSMode,
-		i.SMTPUsername, i.SMTPPassword, i.Signature, i.GroupID, i.AIAnswers, i.CreatedAt, i.UpdatedAt)
+		i.SMTPUsername, i.SMTPPassword, i.Signature, i.GroupID, i.AIAnswers, i.CreatedAt, i.UpdatedAt,
+		i.IMAPHost, i.IMAPPort, i.IMAPTLSMode, i.IMAPUsername, i.IMAPPassword, i.IMAPMailbox)
 	return err
 }
 
@@ -37,9 +40,10 @@ func countInboxes(ctx context.Context, q store.Querier, workspaceID string) (int
 
 func updateInbox(ctx context.Context, q store.Querier, i *Inbox) error {
 	_, err := q.ExecContext(ctx, `UPDATE email_inboxes SET name = ?, support_address = ?, smtp_host = ?, smtp_port = ?,
-		smtp_tls_mode = ?, smtp_username = ?, smtp_password = ?, signature = ?, group_id = ?, ai_answers = ?, updated_at = ? WHERE id = ?`,
+		smtp_tls_mode = ?, smtp_username = ?, smtp_password = ?, signature = ?, group_id = ?, ai_answers = ?, updated_at = ?,
+		imap_host = ?, imap_port = ?, imap_tls_mode = ?, imap_username = ?, imap_password = ?, imap_mailbox = ? WHERE id = ?`,
 		i.Name, i.SupportAddress, i.SMTPHost, i.SMTPPort, i.SMTPTLSMode, i.SMTPUsername, i.SMTPPassword, i.Signature,
-		i.GroupID, i.AIAnswers, i.UpdatedAt, i.ID)
+		i.GroupID, i.AIAnswers, i.UpdatedAt, i.IMAPHost, i.IMAPPort, i.IMAPTLSMode, i.IMAPUsername, i.IMAPPassword, i.IMAPMailbox, i.ID)
 	return err
 }
 
@@ -133,5 +137,110 @@ func claimOutbox(ctx context.Context, q store.Querier, id string, now, until int
 func finishOutbox(ctx context.Context, q store.Querier, id, status, lastError string, nextAt, sentAt int64) error {
 	_, err := q.ExecContext(ctx, `UPDATE email_outbox SET status = ?, last_error = ?, next_at = ?, sent_at = ?, lease_until = 0 WHERE id = ?`,
 		status, lastError, nextAt, sentAt, id)
+	return err
+}
+
+// imapState is an IMAP inbox's row of email_imap_state: where reading its
+// mailbox got to, and which replica reads it until when.
+type imapState struct {
+	InboxID     string `db:"inbox_id"`
+	UIDValidity uint32 `db:"uid_validity"`
+	LastUID     uint32 `db:"last_uid"`
+	LeaseOwner  string `db:"lease_owner"`
+	LeaseUntil  int64  `db:"lease_until"`
+	CheckedAt   int64  `db:"checked_at"`
+	LastError   string `db:"last_error"`
+}
+
+const imapStateColumns = `inbox_id, uid_validity, last_uid, lease_owner, lease_until, checked_at, last_error`
+
+func imapStateOf(ctx context.Context, q store.Querier, inboxID string) (imapState, error) {
+	var st imapState
+	err := q.GetContext(ctx, &st, `SELECT `+imapStateColumns+` FROM email_imap_state WHERE inbox_id = ?`, inboxID)
+	return st, err
+}
+
+// imapStatesOf returns the reading status of a workspace's IMAP inboxes.
+func imapStatesOf(ctx context.Context, q store.Querier, workspaceID string) (map[string]IMAPStatus, error) {
+	var sts []imapState
+	if err := q.SelectContext(ctx, &sts, `SELECT s.inbox_id, s.uid_validity, s.last_uid, s.lease_owner, s.lease_until, s.checked_at,
+		s.last_error FROM email_imap_state s JOIN email_inboxes i ON i.id = s.inbox_id WHERE i.workspace_id = ?`, workspaceID); err != nil {
+		return nil, err
+	}
+	m := make(map[string]IMAPStatus, len(sts))
+	for _, st := range sts {
+		m[st.InboxID] = IMAPStatus{CheckedAt: st.CheckedAt, Error: st.LastError}
+	}
+	return m, nil
+}
+
+func forgetIMAPState(ctx context.Context, q store.Querier, inboxID string) error {
+	_, err := q.ExecContext(ctx, `DELETE FROM email_imap_state WHERE inbox_id = ?`, inboxID)
+	return err
+}
+
+// unwatchedIMAP lists IMAP inboxes whose mailbox no replica watches: no
+// lease, or one that ran out (or is owner's own).
+func unwatchedIMAP(ctx context.Context, q store.Querier, owner string, now int64, limit int) ([]string, error) {
+	var ids []string
+	err := q.SelectContext(ctx, &ids, `SELECT i.id FROM email_inboxes i LEFT JOIN email_imap_state s ON s.inbox_id = i.id
+		WHERE i.imap_host <> '' AND (s.inbox_id IS NULL OR s.lease_until < ? OR s.lease_owner = ?) ORDER BY i.id LIMIT ?`, now, owner, limit)
+	return ids, err
+}
+
+// takeIMAPLease makes owner the mailbox's watcher until until, if nobody
+// else's lease holds; it says whether owner has it.
+func takeIMAPLease(ctx context.Context, db *store.DB, inboxID, owner string, now, until int64) (bool, error) {
+	if _, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_imap_state (`+imapStateColumns+`)
+		VALUES (?, 0, 0, '', 0, 0, '')`, inboxID); err != nil {
+		// The inbox was deleted since (a foreign key violation): nothing to watch.
+		return false, err
+	}
+	res, err := db.ExecContext(ctx, `UPDATE email_imap_state SET lease_owner = ?, lease_until = ?
+		WHERE inbox_id = ? AND (lease_until < ? OR lease_owner = ?)`, owner, until, inboxID, now, owner)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// renewIMAPLease extends owner's lease and, with checked, records a good
+// read; false when owner no longer holds it (the state was forgotten or
+// another replica took it over).
+func renewIMAPLease(ctx context.Context, q store.Querier, inboxID, owner string, until int64, checked int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE email_imap_state SET lease_until = ?,
+		checked_at = CASE WHEN ? > 0 THEN ? ELSE checked_at END, last_error = CASE WHEN ? > 0 THEN '' ELSE last_error END
+		WHERE inbox_id = ? AND lease_owner = ?`, until, checked, checked, checked, inboxID, owner)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// setIMAPProgress records the mailbox's UIDVALIDITY and the last UID
+// taken, under owner's lease, which it extends.
+func setIMAPProgress(ctx context.Context, q store.Querier, inboxID, owner string, validity, lastUID uint32, until int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE email_imap_state SET uid_validity = ?, last_uid = ?, lease_until = ?
+		WHERE inbox_id = ? AND lease_owner = ?`, validity, lastUID, until, inboxID, owner)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// setIMAPError records why reading the mailbox failed, under owner's lease.
+func setIMAPError(ctx context.Context, q store.Querier, inboxID, owner, msg string) error {
+	_, err := q.ExecContext(ctx, `UPDATE email_imap_state SET last_error = ? WHERE inbox_id = ? AND lease_owner = ?`,
+		truncate(msg, 500), inboxID, owner)
+	return err
+}
+
+// releaseIMAPLease lets another replica take the mailbox at once.
+func releaseIMAPLease(ctx context.Context, q store.Querier, inboxID, owner string) error {
+	_, err := q.ExecContext(ctx, `UPDATE email_imap_state SET lease_owner = '', lease_until = 0 WHERE inbox_id = ? AND lease_owner = ?`,
+		inboxID, owner)
 	return err
 }

@@ -93,6 +93,9 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
 		}
 	}
+	if s.imap != nil {
+		wg.Go(func() { _ = s.imap.Run(background) })
+	}
 	if s.smtp != nil {
 		wg.Go(func() {
 			if err := s.smtp.Run(background); err != nil {

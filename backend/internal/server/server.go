@@ -50,6 +50,7 @@ type Server struct {
 	// smtp is the built-in SMTP receiver (nil when TANDEM_SMTP_ADDR is
 	// empty).
 	smtp *email.Receiver
+	imap *email.Poller
 	// mailSender and mailReactor send agents' replies on email
 	// conversations.
 	mailSender  *email.Sender

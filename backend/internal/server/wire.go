@@ -110,8 +110,13 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		Users: s.domain.Accounts, Workspaces: s.domain.Workspaces}, canned.Options{})
 	s.domain.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
 	s.domain.Email = email.NewService(s.db, log, s.domain.Workspaces, email.Options{})
+	// Mail comes in through the SMTP receiver, where one listens, and from
+	// IMAP mailboxes, read by the replicas that run the reactors.
+	in := email.NewInbound(s.domain.Email, s.domain.Conversations, s.domain.Contacts, s.domain.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
+	if s.cfg.Reactors {
+		s.imap = email.NewPoller(in, email.PollerOptions{Every: s.cfg.IMAPPoll, Lease: s.cfg.IMAPLease, MaxBytes: s.cfg.SMTPMaxBytes}, s.logger)
+	}
 	if s.cfg.SMTPAddr != "" {
-		in := email.NewInbound(s.domain.Email, s.domain.Conversations, s.domain.Contacts, s.domain.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
 		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
 			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
 	}

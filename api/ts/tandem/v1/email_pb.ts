@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/email.proto.
  */
 export const file_tandem_v1_email: GenFile = /*@__PURE__*/
-  fileDesc("ChV0YW5kZW0vdjEvZW1haWwucHJvdG8SCXRhbmRlbS52MSLgAgoKRW1haWxJbmJveBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIXCg9zdXBwb3J0X2FkZHJlc3MYBCABKAkSGQoRcmVjZWl2aW5nX2FkZHJlc3MYBSABKAkSEQoJc210cF9ob3N0GAYgASgJEhEKCXNtdHBfcG9ydBgHIAEoBRItCg1zbXRwX3Rsc19tb2RlGAggASgOMhYudGFuZGVtLnYxLlNtdHBUbHNNb2RlEhUKDXNtdHBfdXNlcm5hbWUYCSABKAkSGQoRc210cF9wYXNzd29yZF9zZXQYCiABKAgSEQoJc2lnbmF0dXJlGAsgASgJEhAKCGdyb3VwX2lkGAwgASgJEhYKDmNyZWF0ZV90aW1lX21zGA0gASgDEhYKDnVwZGF0ZV90aW1lX21zGA4gASgDEhIKCmFpX2Fuc3dlcnMYDyABKAgi0AMKF0NyZWF0ZUVtYWlsSW5ib3hSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEiMKD3N1cHBvcnRfYWRkcmVzcxgDIAEoCUIKukgHcgUY/gFgARIeCglzbXRwX2hvc3QYBCABKAlCC7pICHIGGP0BqAEBEh4KCXNtdHBfcG9ydBgFIAEoBUILukgIGgYY//8DKAESOQoNc210cF90bHNfbW9kZRgGIAEoDjIWLnRhbmRlbS52MS5TbXRwVGxzTW9kZUIKukgHggEEEAEgABIfCg1zbXRwX3VzZXJuYW1lGAcgASgJQgi6SAVyAxiAAhIfCg1zbXRwX3Bhc3N3b3JkGAggASgJQgi6SAVyAxiAAhIbCglzaWduYXR1cmUYCSABKAlCCLpIBXIDKIAgEmkKCGdyb3VwX2lkGAogASgJQle6SFRyUjJQXiR8XlswLTlhLWZBLUZdezh9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezEyfSQSEgoKYWlfYW5zd2VycxgLIAEoCCJGChhDcmVhdGVFbWFpbEluYm94UmVzcG9uc2USKgoLZW1haWxfaW5ib3gYASABKAsyFS50YW5kZW0udjEuRW1haWxJbmJveCI5ChdMaXN0RW1haWxJbmJveGVzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIkgKGExpc3RFbWFpbEluYm94ZXNSZXNwb25zZRIsCg1lbWFpbF9pbmJveGVzGAEgAygLMhUudGFuZGVtLnYxLkVtYWlsSW5ib3giOAoUR2V0RW1haWxJbmJveFJlcXVlc3QSIAoOZW1haWxfaW5ib3hfaWQYASABKAlCCLpIBXIDsAEBIkMKFUdldEVtYWlsSW5ib3hSZXNwb25zZRIqCgtlbWFpbF9pbmJveBgBIAEoCzIVLnRhbmRlbS52MS5FbWFpbEluYm94Ip0FChdVcGRhdGVFbWFpbEluYm94UmVxdWVzdBIgCg5lbWFpbF9pbmJveF9pZBgBIAEoCUIIukgFcgOwAQESHAoEbmFtZRgCIAEoCUIJukgGcgQQARhkSACIAQESKAoPc3VwcG9ydF9hZGRyZXNzGAMgASgJQgq6SAdyBRj+AWABSAGIAQESIwoJc210cF9ob3N0GAQgASgJQgu6SAhyBhj9AagBAUgCiAEBEiMKCXNtdHBfcG9ydBgFIAEoBUILukgIGgYY//8DKAFIA4gBARI+Cg1zbXRwX3Rsc19tb2RlGAYgASgOMhYudGFuZGVtLnYxLlNtdHBUbHNNb2RlQgq6SAeCAQQQASAASASIAQESJAoNc210cF91c2VybmFtZRgHIAEoCUIIukgFcgMYgAJIBYgBARIkCg1zbXRwX3Bhc3N3b3JkGAggASgJQgi6SAVyAxiAAkgGiAEBEiAKCXNpZ25hdHVyZRgJIAEoCUIIukgFcgMogCBIB4gBARJuCghncm91cF9pZBgKIAEoCUJXukhUclIyUF4kfF5bMC05YS1mQS1GXXs4fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXsxMn0kSAiIAQESFwoKYWlfYW5zd2VycxgLIAEoCEgJiAEBQgcKBV9uYW1lQhIKEF9zdXBwb3J0X2FkZHJlc3NCDAoKX3NtdHBfaG9zdEIMCgpfc210cF9wb3J0QhAKDl9zbXRwX3Rsc19tb2RlQhAKDl9zbXRwX3VzZXJuYW1lQhAKDl9zbXRwX3Bhc3N3b3JkQgwKCl9zaWduYXR1cmVCCwoJX2dyb3VwX2lkQg0KC19haV9hbnN3ZXJzIkYKGFVwZGF0ZUVtYWlsSW5ib3hSZXNwb25zZRIqCgtlbWFpbF9pbmJveBgBIAEoCzIVLnRhbmRlbS52MS5FbWFpbEluYm94IjsKF0RlbGV0ZUVtYWlsSW5ib3hSZXF1ZXN0EiAKDmVtYWlsX2luYm94X2lkGAEgASgJQgi6SAVyA7ABASIaChhEZWxldGVFbWFpbEluYm94UmVzcG9uc2UqfAoLU210cFRsc01vZGUSHQoZU01UUF9UTFNfTU9ERV9VTlNQRUNJRklFRBAAEhoKFlNNVFBfVExTX01PREVfU1RBUlRUTFMQARIaChZTTVRQX1RMU19NT0RFX0lNUExJQ0lUEAISFgoSU01UUF9UTFNfTU9ERV9OT05FEAMyxgUKDEVtYWlsU2VydmljZRKKAQoQQ3JlYXRlRW1haWxJbmJveBIiLnRhbmRlbS52MS5DcmVhdGVFbWFpbEluYm94UmVxdWVzdBojLnRhbmRlbS52MS5DcmVhdGVFbWFpbEluYm94UmVzcG9uc2UiLcrzGCkIBBIJd29ya3NwYWNlGgxtYW5hZ2VfZW1haWwiDHdvcmtzcGFjZV9pZBKNAQoQTGlzdEVtYWlsSW5ib3hlcxIiLnRhbmRlbS52MS5MaXN0RW1haWxJbmJveGVzUmVxdWVzdBojLnRhbmRlbS52MS5MaXN0RW1haWxJbmJveGVzUmVzcG9uc2UiMJACAcrzGCkIBBIJd29ya3NwYWNlGgxtYW5hZ2VfZW1haWwiDHdvcmtzcGFjZV9pZBKCAQoNR2V0RW1haWxJbmJveBIfLnRhbmRlbS52MS5HZXRFbWFpbEluYm94UmVxdWVzdBogLnRhbmRlbS52MS5HZXRFbWFpbEluYm94UmVzcG9uc2UiLpACAcrzGCcIBBILZW1haWxfaW5ib3gaBm1hbmFnZSIOZW1haWxfaW5ib3hfaWQSiAEKEFVwZGF0ZUVtYWlsSW5ib3gSIi50YW5kZW0udjEuVXBkYXRlRW1haWxJbmJveFJlcXVlc3QaIy50YW5kZW0udjEuVXBkYXRlRW1haWxJbmJveFJlc3BvbnNlIivK8xgnCAQSC2VtYWlsX2luYm94GgZtYW5hZ2UiDmVtYWlsX2luYm94X2lkEogBChBEZWxldGVFbWFpbEluYm94EiIudGFuZGVtLnYxLkRlbGV0ZUVtYWlsSW5ib3hSZXF1ZXN0GiMudGFuZGVtLnYxLkRlbGV0ZUVtYWlsSW5ib3hSZXNwb25zZSIryvMYJwgEEgtlbWFpbF9pbmJveBoGbWFuYWdlIg5lbWFpbF9pbmJveF9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("ChV0YW5kZW0vdjEvZW1haWwucHJvdG8SCXRhbmRlbS52MSKvBAoKRW1haWxJbmJveBIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSDAoEbmFtZRgDIAEoCRIXCg9zdXBwb3J0X2FkZHJlc3MYBCABKAkSGQoRcmVjZWl2aW5nX2FkZHJlc3MYBSABKAkSEQoJc210cF9ob3N0GAYgASgJEhEKCXNtdHBfcG9ydBgHIAEoBRItCg1zbXRwX3Rsc19tb2RlGAggASgOMhYudGFuZGVtLnYxLlNtdHBUbHNNb2RlEhUKDXNtdHBfdXNlcm5hbWUYCSABKAkSGQoRc210cF9wYXNzd29yZF9zZXQYCiABKAgSEQoJc2lnbmF0dXJlGAsgASgJEhAKCGdyb3VwX2lkGAwgASgJEhYKDmNyZWF0ZV90aW1lX21zGA0gASgDEhYKDnVwZGF0ZV90aW1lX21zGA4gASgDEhIKCmFpX2Fuc3dlcnMYDyABKAgSEQoJaW1hcF9ob3N0GBAgASgJEhEKCWltYXBfcG9ydBgRIAEoBRItCg1pbWFwX3Rsc19tb2RlGBIgASgOMhYudGFuZGVtLnYxLkltYXBUbHNNb2RlEhUKDWltYXBfdXNlcm5hbWUYEyABKAkSGQoRaW1hcF9wYXNzd29yZF9zZXQYFCABKAgSFAoMaW1hcF9tYWlsYm94GBUgASgJEhwKFGltYXBfY2hlY2tlZF90aW1lX21zGBYgASgDEhIKCmltYXBfZXJyb3IYFyABKAkiqAUKF0NyZWF0ZUVtYWlsSW5ib3hSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQESFwoEbmFtZRgCIAEoCUIJukgGcgQQARhkEiMKD3N1cHBvcnRfYWRkcmVzcxgDIAEoCUIKukgHcgUY/gFgARIeCglzbXRwX2hvc3QYBCABKAlCC7pICHIGGP0BqAEBEh4KCXNtdHBfcG9ydBgFIAEoBUILukgIGgYY//8DKAESOQoNc210cF90bHNfbW9kZRgGIAEoDjIWLnRhbmRlbS52MS5TbXRwVGxzTW9kZUIKukgHggEEEAEgABIfCg1zbXRwX3VzZXJuYW1lGAcgASgJQgi6SAVyAxiAAhIfCg1zbXRwX3Bhc3N3b3JkGAggASgJQgi6SAVyAxiAAhIbCglzaWduYXR1cmUYCSABKAlCCLpIBXIDKIAgEmkKCGdyb3VwX2lkGAogASgJQle6SFRyUjJQXiR8XlswLTlhLWZBLUZdezh9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezR9LVswLTlhLWZBLUZdezEyfSQSEgoKYWlfYW5zd2VycxgLIAEoCBIbCglpbWFwX2hvc3QYDCABKAlCCLpIBXIDGP0BEh4KCWltYXBfcG9ydBgNIAEoBUILukgIGgYY//8DKAASNwoNaW1hcF90bHNfbW9kZRgOIAEoDjIWLnRhbmRlbS52MS5JbWFwVGxzTW9kZUIIukgFggECEAESHwoNaW1hcF91c2VybmFtZRgPIAEoCUIIukgFcgMYgAISHwoNaW1hcF9wYXNzd29yZBgQIAEoCUIIukgFcgMYgAISHgoMaW1hcF9tYWlsYm94GBEgASgJQgi6SAVyAxjIASJGChhDcmVhdGVFbWFpbEluYm94UmVzcG9uc2USKgoLZW1haWxfaW5ib3gYASABKAsyFS50YW5kZW0udjEuRW1haWxJbmJveCI5ChdMaXN0RW1haWxJbmJveGVzUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIkgKGExpc3RFbWFpbEluYm94ZXNSZXNwb25zZRIsCg1lbWFpbF9pbmJveGVzGAEgAygLMhUudGFuZGVtLnYxLkVtYWlsSW5ib3giOAoUR2V0RW1haWxJbmJveFJlcXVlc3QSIAoOZW1haWxfaW5ib3hfaWQYASABKAlCCLpIBXIDsAEBIkMKFUdldEVtYWlsSW5ib3hSZXNwb25zZRIqCgtlbWFpbF9pbmJveBgBIAEoCzIVLnRhbmRlbS52MS5FbWFpbEluYm94IvgHChdVcGRhdGVFbWFpbEluYm94UmVxdWVzdBIgCg5lbWFpbF9pbmJveF9pZBgBIAEoCUIIukgFcgOwAQESHAoEbmFtZRgCIAEoCUIJukgGcgQQARhkSACIAQESKAoPc3VwcG9ydF9hZGRyZXNzGAMgASgJQgq6SAdyBRj+AWABSAGIAQESIwoJc210cF9ob3N0GAQgASgJQgu6SAhyBhj9AagBAUgCiAEBEiMKCXNtdHBfcG9ydBgFIAEoBUILukgIGgYY//8DKAFIA4gBARI+Cg1zbXRwX3Rsc19tb2RlGAYgASgOMhYudGFuZGVtLnYxLlNtdHBUbHNNb2RlQgq6SAeCAQQQASAASASIAQESJAoNc210cF91c2VybmFtZRgHIAEoCUIIukgFcgMYgAJIBYgBARIkCg1zbXRwX3Bhc3N3b3JkGAggASgJQgi6SAVyAxiAAkgGiAEBEiAKCXNpZ25hdHVyZRgJIAEoCUIIukgFcgMogCBIB4gBARJuCghncm91cF9pZBgKIAEoCUJXukhUclIyUF4kfF5bMC05YS1mQS1GXXs4fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXs0fS1bMC05YS1mQS1GXXsxMn0kSAiIAQESFwoKYWlfYW5zd2VycxgLIAEoCEgJiAEBEiAKCWltYXBfaG9zdBgMIAEoCUIIukgFcgMY/QFICogBARIjCglpbWFwX3BvcnQYDSABKAVCC7pICBoGGP//AygASAuIAQESPgoNaW1hcF90bHNfbW9kZRgOIAEoDjIWLnRhbmRlbS52MS5JbWFwVGxzTW9kZUIKukgHggEEEAEgAEgMiAEBEiQKDWltYXBfdXNlcm5hbWUYDyABKAlCCLpIBXIDGIACSA2IAQESJAoNaW1hcF9wYXNzd29yZBgQIAEoCUIIukgFcgMYgAJIDogBARIjCgxpbWFwX21haWxib3gYESABKAlCCLpIBXIDGMgBSA+IAQFCBwoFX25hbWVCEgoQX3N1cHBvcnRfYWRkcmVzc0IMCgpfc210cF9ob3N0QgwKCl9zbXRwX3BvcnRCEAoOX3NtdHBfdGxzX21vZGVCEAoOX3NtdHBfdXNlcm5hbWVCEAoOX3NtdHBfcGFzc3dvcmRCDAoKX3NpZ25hdHVyZUILCglfZ3JvdXBfaWRCDQoLX2FpX2Fuc3dlcnNCDAoKX2ltYXBfaG9zdEIMCgpfaW1hcF9wb3J0QhAKDl9pbWFwX3Rsc19tb2RlQhAKDl9pbWFwX3VzZXJuYW1lQhAKDl9pbWFwX3Bhc3N3b3JkQg8KDV9pbWFwX21haWxib3giRgoYVXBkYXRlRW1haWxJbmJveFJlc3BvbnNlEioKC2VtYWlsX2luYm94GAEgASgLMhUudGFuZGVtLnYxLkVtYWlsSW5ib3giOwoXRGVsZXRlRW1haWxJbmJveFJlcXVlc3QSIAoOZW1haWxfaW5ib3hfaWQYASABKAlCCLpIBXIDsAEBIhoKGERlbGV0ZUVtYWlsSW5ib3hSZXNwb25zZSp8CgtTbXRwVGxzTW9kZRIdChlTTVRQX1RMU19NT0RFX1VOU1BFQ0lGSUVEEAASGgoWU01UUF9UTFNfTU9ERV9TVEFSVFRMUxABEhoKFlNNVFBfVExTX01PREVfSU1QTElDSVQQAhIWChJTTVRQX1RMU19NT0RFX05PTkUQAyp8CgtJbWFwVGxzTW9kZRIdChlJTUFQX1RMU19NT0RFX1VOU1BFQ0lGSUVEEAASGgoWSU1BUF9UTFNfTU9ERV9JTVBMSUNJVBABEhoKFklNQVBfVExTX01PREVfU1RBUlRUTFMQAhIWChJJTUFQX1RMU19NT0RFX05PTkUQAzLGBQoMRW1haWxTZXJ2aWNlEooBChBDcmVhdGVFbWFpbEluYm94EiIudGFuZGVtLnYxLkNyZWF0ZUVtYWlsSW5ib3hSZXF1ZXN0GiMudGFuZGVtLnYxLkNyZWF0ZUVtYWlsSW5ib3hSZXNwb25zZSItyvMYKQgEEgl3b3Jrc3BhY2UaDG1hbmFnZV9lbWFpbCIMd29ya3NwYWNlX2lkEo0BChBMaXN0RW1haWxJbmJveGVzEiIudGFuZGVtLnYxLkxpc3RFbWFpbEluYm94ZXNSZXF1ZXN0GiMudGFuZGVtLnYxLkxpc3RFbWFpbEluYm94ZXNSZXNwb25zZSIwkAIByvMYKQgEEgl3b3Jrc3BhY2UaDG1hbmFnZV9lbWFpbCIMd29ya3NwYWNlX2lkEoIBCg1HZXRFbWFpbEluYm94Eh8udGFuZGVtLnYxLkdldEVtYWlsSW5ib3hSZXF1ZXN0GiAudGFuZGVtLnYxLkdldEVtYWlsSW5ib3hSZXNwb25zZSIukAIByvMYJwgEEgtlbWFpbF9pbmJveBoGbWFuYWdlIg5lbWFpbF9pbmJveF9pZBKIAQoQVXBkYXRlRW1haWxJbmJveBIiLnRhbmRlbS52MS5VcGRhdGVFbWFpbEluYm94UmVxdWVzdBojLnRhbmRlbS52MS5VcGRhdGVFbWFpbEluYm94UmVzcG9uc2UiK8rzGCcIBBILZW1haWxfaW5ib3gaBm1hbmFnZSIOZW1haWxfaW5ib3hfaWQSiAEKEERlbGV0ZUVtYWlsSW5ib3gSIi50YW5kZW0udjEuRGVsZXRlRW1haWxJbmJveFJlcXVlc3QaIy50YW5kZW0udjEuRGVsZXRlRW1haWxJbmJveFJlc3BvbnNlIivK8xgnCAQSC2VtYWlsX2luYm94GgZtYW5hZ2UiDmVtYWlsX2luYm94X2lkQjdaNWdpdGh1Yi5jb20vdGFuZGVtLWluYm94L3RhbmRlbS9hcGkvdGFuZGVtL3YxO3RhbmRlbXYxYgZwcm90bzM", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * EmailInbox is one support address of a workspace.
@@ -112,6 +112,60 @@ export type EmailInbox = Message<"tandem.v1.EmailInbox"> & {
    * @generated from field: bool ai_answers = 15;
    */
   aiAnswers: boolean;
+
+  /**
+   * IMAP: when imap_host is set, Tandem fetches the inbox's mail from this
+   * mailbox (Gmail, Microsoft 365, any IMAP server) as it arrives, besides
+   * what reaches the receiving address. Each mail is taken once; one
+   * replica at a time watches a mailbox. Mail is read, never moved,
+   * flagged or deleted.
+   *
+   * @generated from field: string imap_host = 16;
+   */
+  imapHost: string;
+
+  /**
+   * @generated from field: int32 imap_port = 17;
+   */
+  imapPort: number;
+
+  /**
+   * @generated from field: tandem.v1.ImapTlsMode imap_tls_mode = 18;
+   */
+  imapTlsMode: ImapTlsMode;
+
+  /**
+   * @generated from field: string imap_username = 19;
+   */
+  imapUsername: string;
+
+  /**
+   * Whether an IMAP password is stored (it is never returned).
+   *
+   * @generated from field: bool imap_password_set = 20;
+   */
+  imapPasswordSet: boolean;
+
+  /**
+   * The mailbox (folder) watched: INBOX unless set.
+   *
+   * @generated from field: string imap_mailbox = 21;
+   */
+  imapMailbox: string;
+
+  /**
+   * When the mailbox was last read without an error (0: not yet), and
+   * the last error since then ("" when none): a wrong password or an
+   * unreachable server shows here.
+   *
+   * @generated from field: int64 imap_checked_time_ms = 22;
+   */
+  imapCheckedTimeMs: bigint;
+
+  /**
+   * @generated from field: string imap_error = 23;
+   */
+  imapError: string;
 };
 
 /**
@@ -183,6 +237,47 @@ export type CreateEmailInboxRequest = Message<"tandem.v1.CreateEmailInboxRequest
    * @generated from field: bool ai_answers = 11;
    */
   aiAnswers: boolean;
+
+  /**
+   * IMAP (all optional): the server to fetch the inbox's mail from. An
+   * empty imap_host leaves IMAP off; with it, imap_username is needed.
+   *
+   * @generated from field: string imap_host = 12;
+   */
+  imapHost: string;
+
+  /**
+   * 0 for the mode's usual port (993 implicit TLS, else 143).
+   *
+   * @generated from field: int32 imap_port = 13;
+   */
+  imapPort: number;
+
+  /**
+   * Implicit TLS unless set.
+   *
+   * @generated from field: tandem.v1.ImapTlsMode imap_tls_mode = 14;
+   */
+  imapTlsMode: ImapTlsMode;
+
+  /**
+   * @generated from field: string imap_username = 15;
+   */
+  imapUsername: string;
+
+  /**
+   * Write-only: stored to sign in to the IMAP server, never returned.
+   *
+   * @generated from field: string imap_password = 16;
+   */
+  imapPassword: string;
+
+  /**
+   * INBOX unless set.
+   *
+   * @generated from field: string imap_mailbox = 17;
+   */
+  imapMailbox: string;
 };
 
 /**
@@ -339,6 +434,40 @@ export type UpdateEmailInboxRequest = Message<"tandem.v1.UpdateEmailInboxRequest
    * @generated from field: optional bool ai_answers = 11;
    */
   aiAnswers?: boolean | undefined;
+
+  /**
+   * An empty imap_host turns IMAP off.
+   *
+   * @generated from field: optional string imap_host = 12;
+   */
+  imapHost?: string | undefined;
+
+  /**
+   * @generated from field: optional int32 imap_port = 13;
+   */
+  imapPort?: number | undefined;
+
+  /**
+   * @generated from field: optional tandem.v1.ImapTlsMode imap_tls_mode = 14;
+   */
+  imapTlsMode?: ImapTlsMode | undefined;
+
+  /**
+   * @generated from field: optional string imap_username = 15;
+   */
+  imapUsername?: string | undefined;
+
+  /**
+   * Write-only; an empty value removes the stored password.
+   *
+   * @generated from field: optional string imap_password = 16;
+   */
+  imapPassword?: string | undefined;
+
+  /**
+   * @generated from field: optional string imap_mailbox = 17;
+   */
+  imapMailbox?: string | undefined;
 };
 
 /**
@@ -435,6 +564,47 @@ export enum SmtpTlsMode {
  */
 export const SmtpTlsModeSchema: GenEnum<SmtpTlsMode> = /*@__PURE__*/
   enumDesc(file_tandem_v1_email, 0);
+
+/**
+ * ImapTlsMode is how Tandem secures its connection to the IMAP server it
+ * fetches an inbox's mail from.
+ *
+ * @generated from enum tandem.v1.ImapTlsMode
+ */
+export enum ImapTlsMode {
+  /**
+   * @generated from enum value: IMAP_TLS_MODE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * TLS from the first byte (usually port 993).
+   *
+   * @generated from enum value: IMAP_TLS_MODE_IMPLICIT = 1;
+   */
+  IMPLICIT = 1,
+
+  /**
+   * Plain connection upgraded with STARTTLS (usually port 143); refused
+   * when the server does not offer it.
+   *
+   * @generated from enum value: IMAP_TLS_MODE_STARTTLS = 2;
+   */
+  STARTTLS = 2,
+
+  /**
+   * No TLS: only for a server on a trusted network (or a test server).
+   *
+   * @generated from enum value: IMAP_TLS_MODE_NONE = 3;
+   */
+  NONE = 3,
+}
+
+/**
+ * Describes the enum tandem.v1.ImapTlsMode.
+ */
+export const ImapTlsModeSchema: GenEnum<ImapTlsMode> = /*@__PURE__*/
+  enumDesc(file_tandem_v1_email, 1);
 
 /**
  * EmailService manages a workspace's email inboxes: the addresses customers
