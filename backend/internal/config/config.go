@@ -141,6 +141,9 @@ type Config struct {
 	// before another replica takes it over (renewed every third of it).
 	IMAPPoll  time.Duration
 	IMAPLease time.Duration
+	// MailUnseenAfter is how long a chat reply may go unseen in the widget
+	// before it is emailed to a customer who left an address (0: never).
+	MailUnseenAfter time.Duration
 	// MailSecret signs the reply tokens of email conversations ("": replies
 	// thread by their In-Reply-To and References only).
 	MailSecret string
@@ -219,6 +222,7 @@ func settings() []setting {
 		{"smtp-burst", "TANDEM_SMTP_BURST", "10", "mails one client IP may send the SMTP receiver at once above that rate"},
 		{"imap-poll", "TANDEM_IMAP_POLL", "1m", "longest an email inbox's IMAP mailbox goes unread: how often one on a server without IDLE is read, and how long an IDLE lasts"},
 		{"imap-lease", "TANDEM_IMAP_LEASE", "2m", "how long a replica's claim on an IMAP mailbox holds without renewal; another replica takes the mailbox over after it"},
+		{"mail-unseen-after", "TANDEM_MAIL_UNSEEN_AFTER", "5m", "how long a reply in a chat may go unseen in the widget before it is emailed to a customer who left an address (from the workspace's first email inbox); 0 for never"},
 		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses; empty: replies thread by their headers only"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
@@ -447,6 +451,7 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		bad("mail-secret", "is %d characters; use 32 or more", len(c.MailSecret))
 	}
 	c.SMTPMaxBytes = size("smtp-max-bytes")
+	c.MailUnseenAfter = duration("mail-unseen-after", 0)
 	c.IMAPPoll = duration("imap-poll", 100*time.Millisecond)
 	c.IMAPLease = duration("imap-lease", time.Second)
 	c.SMTPPerMinute = number("smtp-per-minute")

@@ -27,7 +27,10 @@
 // inbox's SMTP server: its reactor puts each reply in the outbox (email_outbox),
 // its job sends what is due under a lease, retries with backoff and, when
 // the attempts run out, marks the reply failed and notes it on the
-// conversation.
+// conversation. It also mails a chat's customer who left an address the
+// replies the widget has not shown them within UnseenAfter (conversation
+// MarkSeen), from the workspace's first inbox, threaded so that their
+// answer by mail lands in the chat.
 //
 // The SMTP and IMAP passwords are write-only: stored to sign in to the servers,
 // never returned by the API nor written to the event log.

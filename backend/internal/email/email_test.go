@@ -70,11 +70,14 @@ type mailServer struct {
 	smtp string // the receiver's address
 }
 
-func startMailServer(t *testing.T, opts store.Options) *mailServer {
+func startMailServer(t *testing.T, opts store.Options, edit ...func(*config.Config)) *mailServer {
 	t.Helper()
 	m := &mailServer{mp: mailtest.StartMailpit(t, ""), smtp: rpctest.FreeAddr(t)}
 	m.Server = rpctest.Start(t, opts, func(c *config.Config) {
 		c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = m.smtp, "mail.test", 60, 10
+		for _, e := range edit {
+			e(c)
+		}
 	})
 	return m
 }

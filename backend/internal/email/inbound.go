@@ -208,9 +208,11 @@ func (in *Inbound) thread(ctx context.Context, inbox Inbox, replyToken string, m
 		// Not a new conversation: the receiver answers a temporary failure
 		// and the sending server tries again.
 		return "", fmt.Errorf("conversation %s of a reply: %w", candidate, err)
-	case conv.ContactID != contactID || conv.Channel != conversation.ChannelEmail:
+	case conv.ContactID != contactID:
 		return "", nil // not the sender's: the mail starts its own
 	}
+	// A chat joins too: its customer answers the mail of replies they had
+	// not seen in the widget (Sender.sendUnseen).
 	return conv.ID, nil
 }
 

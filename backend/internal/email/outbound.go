@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"log/slog"
@@ -19,6 +20,7 @@ import (
 	"github.com/jhillyerd/enmime/v2"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -29,6 +31,15 @@ const (
 	outboxPending = "pending"
 	outboxSent    = "sent"
 	outboxFailed  = "failed"
+	// outboxSkipped: an unseen reply the customer saw in the widget before
+	// it fell due (or nobody and nothing is left to mail it to or from).
+	outboxSkipped = "skipped"
+)
+
+// Kinds of outbox rows.
+const (
+	kindReply  = "reply"  // an agent's (or the AI agent's) reply on an email conversation
+	kindUnseen = "unseen" // a reply in a chat that its customer has not seen in the widget
 )
 
 // ReactorName is the outbound mail reactor's cursor key.
@@ -38,6 +49,7 @@ const ReactorName = "email"
 // the conversation, and a note to the team when a reply could not be sent.
 type OutboundConversations interface {
 	Get(ctx context.Context, workspaceID, id string) (conversation.Conversation, error)
+	SeenSeq(ctx context.Context, workspaceID, id string) (int64, error)
 	Note(ctx context.Context, p *access.Principal, scope *access.Scope, id, clientID, body string, opts conversation.NoteOptions) (conversation.Message, conversation.Conversation, error)
 }
 
@@ -54,8 +66,17 @@ type SenderOptions struct {
 	MaxAttempts int
 	// Timeout bounds one delivery (connect, TLS, AUTH, DATA).
 	Timeout time.Duration
+	// UnseenAfter is how long a reply in a chat may go unseen in the widget
+	// before it is emailed to the customer (when they left an address and
+	// the workspace has an email inbox); 0 emails none.
+	UnseenAfter time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+}
+
+// OutboundContacts finds a conversation's customer (contact.Service).
+type OutboundContacts interface {
+	Get(ctx context.Context, workspaceID, id string) (contact.Contact, error)
 }
 
 // Sender sends agents' replies on email conversations by SMTP, from the
@@ -65,15 +86,17 @@ type SenderOptions struct {
 // side; a failed send is retried with backoff, and after the last attempt
 // the reply is marked failed and the team gets a note on the conversation.
 type Sender struct {
-	db      *store.DB
-	inboxes *Service
-	convs   OutboundConversations
-	opts    SenderOptions
-	logger  *slog.Logger
+	db       *store.DB
+	inboxes  *Service
+	convs    OutboundConversations
+	contacts OutboundContacts
+	opts     SenderOptions
+	logger   *slog.Logger
 }
 
 // NewSender returns the outbound mail sender.
-func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, opts SenderOptions, logger *slog.Logger) *Sender {
+func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, contacts OutboundContacts, opts SenderOptions,
+	logger *slog.Logger) *Sender {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -89,7 +112,7 @@ func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, opts
 	if opts.Domain == "" {
 		opts.Domain = "localhost"
 	}
-	return &Sender{db: db, inboxes: inboxes, convs: convs, opts: opts, logger: logger}
+	return &Sender{db: db, inboxes: inboxes, convs: convs, contacts: contacts, opts: opts, logger: logger}
 }
 
 // React puts an agent's reply on an email conversation in the outbox, and
@@ -109,13 +132,14 @@ func (s *Sender) React(ctx context.Context, ev events.Event) error {
 		return nil
 	}
 	if _, err := threadOf(ctx, s.db, ev.ConversationID); store.ErrNoRows(err) {
-		return nil // not an email conversation
+		return s.reactUnseen(ctx, ev, m) // a chat: mailed if the customer does not see it
 	} else if err != nil {
 		return fmt.Errorf("thread of %s: %w", ev.ConversationID, err)
 	}
 	now := store.NowMillis(s.opts.Now())
 	if err := enqueue(ctx, s.db, &outboxRow{ID: m.ID, WorkspaceID: ev.WorkspaceID, ConversationID: ev.ConversationID,
-		AuthorName: oneLine(m.AuthorName), Body: withSources(m), Status: outboxPending, NextAt: now, CreatedAt: now}); err != nil {
+		AuthorName: oneLine(m.AuthorName), Body: withSources(m), Status: outboxPending, NextAt: now, CreatedAt: now,
+		Kind: kindReply, Seq: ev.Seq}); err != nil {
 		return fmt.Errorf("enqueue reply %s: %w", m.ID, err)
 	}
 	return nil
@@ -138,7 +162,11 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		}
 		n++
 		r.Attempts++
-		if err := s.finish(ctx, r, s.send(ctx, r)); err != nil {
+		send := s.send
+		if r.Kind == kindUnseen {
+			send = s.sendUnseen
+		}
+		if err := s.finish(ctx, r, send(ctx, r)); err != nil {
 			return n, err
 		}
 	}
@@ -149,8 +177,12 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 // with a note to the team after the last attempt.
 func (s *Sender) finish(ctx context.Context, r outboxRow, sendErr error) error {
 	now := s.opts.Now()
-	if sendErr == nil {
+	var skip errSkip
+	switch {
+	case sendErr == nil:
 		return finishOutbox(ctx, s.db, r.ID, outboxSent, "", r.NextAt, store.NowMillis(now))
+	case errors.As(sendErr, &skip):
+		return finishOutbox(ctx, s.db, r.ID, outboxSkipped, string(skip), r.NextAt, 0)
 	}
 	reason := store.Truncate(oneLine(sendErr.Error()), 500)
 	s.logger.Warn("reply not emailed", "message_id", r.ID, "workspace_id", r.WorkspaceID, "attempt", r.Attempts, "err", reason)
@@ -215,14 +247,7 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 	default:
 		text += "\n\n-- \n" + inbox.Signature
 	}
-	replyTo := inbox.SupportAddress
-	// An inbox read by IMAP has its replies come back to its mailbox (they
-	// thread by their headers); others to the receiving address, whose
-	// token names the conversation.
-	if len(s.opts.Secret) > 0 && inbox.IMAPHost == "" {
-		replyTo = ReplyAddress(inbox, s.opts.Domain, ReplyToken(s.opts.Secret, inbox.ID, conv.ID))
-	}
-	b := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To("", t.CustomerAddress).ReplyTo("", replyTo).
+	b := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To("", t.CustomerAddress).ReplyTo("", s.replyTo(inbox, conv.ID)).
 		Subject(oneLine(subject)).Date(s.opts.Now()).
 		Header("Message-Id", "<"+r.ID+"@"+s.opts.Domain+">").
 		Header("Auto-Submitted", "no").
@@ -242,6 +267,17 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 		return nil, fmt.Errorf("encode reply: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// replyTo is where the customer's answers to a mail about the
+// conversation go. An inbox read by IMAP has them come back to its
+// mailbox (they thread by their headers); others to its receiving address
+// with a token naming the conversation, where the server signs tokens.
+func (s *Sender) replyTo(inbox Inbox, conversationID string) string {
+	if len(s.opts.Secret) == 0 || inbox.IMAPHost != "" {
+		return inbox.SupportAddress
+	}
+	return ReplyAddress(inbox, s.opts.Domain, ReplyToken(s.opts.Secret, inbox.ID, conversationID))
 }
 
 // htmlBody is the reply's text as HTML: escaped, line breaks kept.

@@ -30,7 +30,7 @@ func newOutEnv(t *testing.T, db *store.DB, maxAttempts int) *outEnv {
 	t.Helper()
 	m := newMailEnv(t, db, email.ReceiverOptions{})
 	log := events.NewLog(db, nil, m.Clock.Now)
-	sender := email.NewSender(db, m.svc, m.convs, email.SenderOptions{Domain: "mx.test", Secret: m.secret,
+	sender := email.NewSender(db, m.svc, m.convs, nil, email.SenderOptions{Domain: "mx.test", Secret: m.secret,
 		RetryBase: 20 * time.Millisecond, MaxAttempts: maxAttempts, Timeout: 10 * time.Second}, slog.New(slog.DiscardHandler))
 	return &outEnv{mailEnv: m, sender: sender,
 		reactor: events.NewReactor(email.ReactorName, log, events.NewHub(db, time.Second), sender.React, slog.New(slog.DiscardHandler)).Gated()}
@@ -177,7 +177,7 @@ func TestOutboundServerDown(t *testing.T) {
 
 		// Given up: failed, with a note on the conversation.
 		mp.Stop()
-		o.sender = email.NewSender(db, o.svc, o.convs, email.SenderOptions{Domain: "mx.test", RetryBase: 20 * time.Millisecond,
+		o.sender = email.NewSender(db, o.svc, o.convs, nil, email.SenderOptions{Domain: "mx.test", RetryBase: 20 * time.Millisecond,
 			MaxAttempts: 2, Timeout: 5 * time.Second}, slog.New(slog.DiscardHandler))
 		lost := o.reply(t, conv.ID, "Lost reply")
 		o.sendUntil(t, func() bool {

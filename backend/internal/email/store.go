@@ -103,15 +103,21 @@ type outboxRow struct {
 	LastError      string `db:"last_error"`
 	CreatedAt      int64  `db:"created_at"`
 	SentAt         int64  `db:"sent_at"`
+	// Kind is kindReply or kindUnseen; Seq the message's place in its
+	// conversation.
+	Kind string `db:"kind"`
+	Seq  int64  `db:"seq"`
 }
 
-const outboxColumns = `id, workspace_id, conversation_id, author_name, body, status, attempts, next_at, lease_until, last_error, created_at, sent_at`
+const outboxColumns = `id, workspace_id, conversation_id, author_name, body, status, attempts, next_at, lease_until, last_error, created_at,
+	sent_at, kind, seq`
 
 // enqueue adds a reply to the outbox once: a reactor seeing its event again
 // adds nothing.
 func enqueue(ctx context.Context, db *store.DB, r *outboxRow) error {
-	_, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.WorkspaceID, r.ConversationID, r.AuthorName, r.Body, r.Status, r.Attempts, r.NextAt, r.LeaseUntil, r.LastError, r.CreatedAt, r.SentAt)
+	_, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.WorkspaceID, r.ConversationID, r.AuthorName, r.Body, r.Status, r.Attempts, r.NextAt, r.LeaseUntil, r.LastError, r.CreatedAt, r.SentAt,
+		r.Kind, r.Seq)
 	return err
 }
 
@@ -127,6 +133,27 @@ func dueOutbox(ctx context.Context, q store.Querier, now int64, limit int) ([]ou
 func claimOutbox(ctx context.Context, q store.Querier, id string, now, until int64) (bool, error) {
 	res, err := q.ExecContext(ctx, `UPDATE email_outbox SET lease_until = ?, attempts = attempts + 1 WHERE id = ? AND status = ?
 		AND next_at <= ? AND lease_until < ?`, until, id, outboxPending, now, now)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// pendingUnseen lists a conversation's unseen replies still to mail,
+// due or not, by seq.
+func pendingUnseen(ctx context.Context, q store.Querier, conversationID string) ([]outboxRow, error) {
+	var rs []outboxRow
+	err := q.SelectContext(ctx, &rs, `SELECT `+outboxColumns+` FROM email_outbox WHERE conversation_id = ? AND status = ? AND kind = ?
+		ORDER BY seq`, conversationID, outboxPending, kindUnseen)
+	return rs, err
+}
+
+// leaseOutbox leases a pending row, due or not, for this sender; false
+// when another sender has it or it is pending no longer.
+func leaseOutbox(ctx context.Context, q store.Querier, id string, now, until int64) (bool, error) {
+	res, err := q.ExecContext(ctx, `UPDATE email_outbox SET lease_until = ? WHERE id = ? AND status = ? AND lease_until < ?`,
+		until, id, outboxPending, now)
 	if err != nil {
 		return false, err
 	}

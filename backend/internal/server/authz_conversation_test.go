@@ -420,6 +420,13 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				return err
 			}
 		},
+		"/tandem.v1.WidgetService/MarkSeen": func(tg target) call {
+			id := visitorConv(tg).ID
+			return func(ctx context.Context, c rpcclient.Clients) error {
+				_, err := c.Widget.MarkSeen(ctx, &tandemv1.MarkSeenRequest{ConversationId: id, Seq: 1})
+				return err
+			}
+		},
 	}
 }
 

@@ -147,6 +147,7 @@ var authzTable = map[string]policy{
 	"/tandem.v1.WidgetService/Watch":               visitorsOwn,
 	"/tandem.v1.WidgetService/SetTyping":           visitorsOwn,
 	"/tandem.v1.WidgetService/CloseConversation":   visitorsOwn,
+	"/tandem.v1.WidgetService/MarkSeen":            visitorsOwn,
 }
 
 // authzPart is one service's share of the matrix, kept in its own file

@@ -397,3 +397,11 @@ func (h *Handler) CloseConversation(ctx context.Context, req *tandemv1.WidgetSer
 	}
 	return &tandemv1.WidgetServiceCloseConversationResponse{Conversation: h.widgetConv(ctx, &c)}, nil
 }
+
+// MarkSeen implements WidgetService.MarkSeen.
+func (h *Handler) MarkSeen(ctx context.Context, req *tandemv1.MarkSeenRequest) (*tandemv1.MarkSeenResponse, error) {
+	if err := h.conversations.MarkSeen(ctx, access.PrincipalFrom(ctx), req.GetConversationId(), req.GetSeq()); err != nil {
+		return nil, err
+	}
+	return &tandemv1.MarkSeenResponse{}, nil
+}

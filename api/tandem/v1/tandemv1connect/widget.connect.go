@@ -70,6 +70,8 @@ const (
 	// WidgetServiceListCustomActionsProcedure is the fully-qualified name of the WidgetService's
 	// ListCustomActions RPC.
 	WidgetServiceListCustomActionsProcedure = "/tandem.v1.WidgetService/ListCustomActions"
+	// WidgetServiceMarkSeenProcedure is the fully-qualified name of the WidgetService's MarkSeen RPC.
+	WidgetServiceMarkSeenProcedure = "/tandem.v1.WidgetService/MarkSeen"
 	// WidgetServicePressCustomActionProcedure is the fully-qualified name of the WidgetService's
 	// PressCustomAction RPC.
 	WidgetServicePressCustomActionProcedure = "/tandem.v1.WidgetService/PressCustomAction"
@@ -116,6 +118,12 @@ type WidgetServiceClient interface {
 	// ListCustomActions lists the buttons the widget shows in a chat ("Talk
 	// to a person", "Track my order"), in their order.
 	ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error)
+	// MarkSeen tells how far the visitor has seen the conversation: the seq
+	// of the last item the widget showed them while open. Replies after it
+	// are unseen, and when the visitor left an email address, the
+	// workspace's email inbox mails them what they missed a few minutes
+	// later, with a link back to the chat.
+	MarkSeen(context.Context, *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error)
 	// PressCustomAction runs a button's actions in the visitor's conversation.
 	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
 }
@@ -214,6 +222,13 @@ func NewWidgetServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		markSeen: connect.NewClient[v1.MarkSeenRequest, v1.MarkSeenResponse](
+			httpClient,
+			baseURL+WidgetServiceMarkSeenProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("MarkSeen")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		pressCustomAction: connect.NewClient[v1.PressCustomActionRequest, v1.PressCustomActionResponse](
 			httpClient,
 			baseURL+WidgetServicePressCustomActionProcedure,
@@ -238,6 +253,7 @@ type widgetServiceClient struct {
 	requestHuman        *connect.Client[v1.RequestHumanRequest, v1.RequestHumanResponse]
 	updateVisitor       *connect.Client[v1.UpdateVisitorRequest, v1.UpdateVisitorResponse]
 	listCustomActions   *connect.Client[v1.WidgetServiceListCustomActionsRequest, v1.WidgetServiceListCustomActionsResponse]
+	markSeen            *connect.Client[v1.MarkSeenRequest, v1.MarkSeenResponse]
 	pressCustomAction   *connect.Client[v1.PressCustomActionRequest, v1.PressCustomActionResponse]
 }
 
@@ -354,6 +370,15 @@ func (c *widgetServiceClient) ListCustomActions(ctx context.Context, req *v1.Wid
 	return nil, err
 }
 
+// MarkSeen calls tandem.v1.WidgetService.MarkSeen.
+func (c *widgetServiceClient) MarkSeen(ctx context.Context, req *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error) {
+	response, err := c.markSeen.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // PressCustomAction calls tandem.v1.WidgetService.PressCustomAction.
 func (c *widgetServiceClient) PressCustomAction(ctx context.Context, req *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error) {
 	response, err := c.pressCustomAction.CallUnary(ctx, connect.NewRequest(req))
@@ -404,6 +429,12 @@ type WidgetServiceHandler interface {
 	// ListCustomActions lists the buttons the widget shows in a chat ("Talk
 	// to a person", "Track my order"), in their order.
 	ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error)
+	// MarkSeen tells how far the visitor has seen the conversation: the seq
+	// of the last item the widget showed them while open. Replies after it
+	// are unseen, and when the visitor left an email address, the
+	// workspace's email inbox mails them what they missed a few minutes
+	// later, with a link back to the chat.
+	MarkSeen(context.Context, *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error)
 	// PressCustomAction runs a button's actions in the visitor's conversation.
 	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
 }
@@ -498,6 +529,13 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	widgetServiceMarkSeenHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceMarkSeenProcedure,
+		svc.MarkSeen,
+		connect.WithSchema(widgetServiceMethods.ByName("MarkSeen")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	widgetServicePressCustomActionHandler := connect.NewUnaryHandlerSimple(
 		WidgetServicePressCustomActionProcedure,
 		svc.PressCustomAction,
@@ -532,6 +570,8 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 			widgetServiceUpdateVisitorHandler.ServeHTTP(w, r)
 		case WidgetServiceListCustomActionsProcedure:
 			widgetServiceListCustomActionsHandler.ServeHTTP(w, r)
+		case WidgetServiceMarkSeenProcedure:
+			widgetServiceMarkSeenHandler.ServeHTTP(w, r)
 		case WidgetServicePressCustomActionProcedure:
 			widgetServicePressCustomActionHandler.ServeHTTP(w, r)
 		default:
@@ -593,6 +633,10 @@ func (UnimplementedWidgetServiceHandler) UpdateVisitor(context.Context, *v1.Upda
 
 func (UnimplementedWidgetServiceHandler) ListCustomActions(context.Context, *v1.WidgetServiceListCustomActionsRequest) (*v1.WidgetServiceListCustomActionsResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.ListCustomActions is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) MarkSeen(context.Context, *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.MarkSeen is not implemented"))
 }
 
 func (UnimplementedWidgetServiceHandler) PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error) {

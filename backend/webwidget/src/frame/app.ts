@@ -13,6 +13,7 @@ import { toRow } from "./logic/convert";
 import { Outbox, type OutboxItem } from "./logic/outbox";
 import { queueBanner } from "./logic/queue";
 import { csatShow, Rating } from "./logic/rating";
+import { SeenMarker, lastSeq } from "./logic/seen";
 import { Sender } from "./logic/send";
 import { Saved, Session } from "./logic/session";
 import { Stream } from "./logic/stream";
@@ -40,6 +41,7 @@ export class App {
   private readonly rating: Rating;
   private readonly typing: TypingSignal;
   private readonly timeline = new Timeline();
+  private readonly seen: SeenMarker;
 
   private conv: WidgetConversation | null = null;
   private queue: QueueStatus | undefined;
@@ -76,6 +78,8 @@ export class App {
       changed: () => this.sync(),
     });
     this.rating = new Rating(this.api.client);
+    this.seen = new SeenMarker((conversationId, seq) => this.api.client.markSeen({ conversationId, seq: BigInt(seq) }));
+    document.addEventListener("visibilitychange", () => this.markSeen());
     this.typing = new TypingSignal(
       () => (this.conv ? { id: this.conv.id, closed: this.conv.state === ConversationState.CLOSED } : null),
       (conversationId, typing) => void this.api.client.setTyping({ conversationId, typing }).catch(() => {}),
@@ -121,6 +125,7 @@ export class App {
     this.opts.post({ tandem: 1, type: "open", open });
     if (open) {
       this.setUnread(0);
+      this.markSeen();
       void this.session.prepare().catch(() => {});
       this.view.focusComposer();
       this.view.scrollDown();
@@ -393,6 +398,13 @@ export class App {
 
   private sync(): void {
     this.view.sync(this.timeline.list(), { download: (f) => void this.download(f), retry: (x) => this.retry(x) });
+    this.markSeen();
+  }
+
+  /** markSeen tells the server what the open widget shows the customer, so replies shown are not emailed. */
+  private markSeen(): void {
+    if (!this.conv || !this.isOpen || document.visibilityState !== "visible") return;
+    this.seen.note(this.conv.id, lastSeq(this.timeline.list()));
   }
 
   private applyConfig(): void {

@@ -89,10 +89,16 @@ describe("web chat widget", () => {
       await frame.locator(".queue").waitFor();
       await agent.takeOver(id);
       await frame.locator(".banner", { hasText: "Alex Agent joined the chat" }).waitFor();
-      await agent.say(id, "Hi, Alex here. Let me check your order.");
+      const marks = [];
+      page.on("request", (r) => {
+        if (r.url().endsWith("/tandem.v1.WidgetService/MarkSeen")) marks.push(Number(r.postDataJSON()?.seq));
+      });
+      const said = await agent.say(id, "Hi, Alex here. Let me check your order.");
       const reply = frame.locator(".msg.from-agent", { hasText: "Let me check your order" });
       await reply.waitFor();
       assert.equal(await reply.locator(".avatar").textContent(), "AA");
+      // The open widget tells the server the reply was seen, so it is not emailed.
+      await eventually(async () => Math.max(0, ...marks) >= Number(said.message.seq), "the reply marked seen");
     } finally {
       await context.close();
     }

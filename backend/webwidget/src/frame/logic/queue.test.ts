@@ -19,6 +19,15 @@ describe("queue banner", () => {
     ]);
   });
 
+  test("with a long measured wait: ask for an email too, unless one is known", () => {
+    const long = { position: 9, agentsOnline: true, wait: QueueWait.QUEUE_WAIT_20_TO_40_MINUTES, emailKnown: false };
+    expect(queueView(long).askEmail).toBe(true);
+    expect(queueView({ ...long, wait: QueueWait.QUEUE_WAIT_OVER_HOUR }).askEmail).toBe(true);
+    expect(queueView({ ...long, wait: QueueWait.QUEUE_WAIT_10_TO_20_MINUTES }).askEmail).toBe(false);
+    expect(queueView({ ...long, emailKnown: true }).askEmail).toBe(false);
+    expect(queueView(long, true).askEmail).toBe(false);
+  });
+
   test("with nobody online: no wait estimate, say how they will reply, ask for an email when none is known", () => {
     const away = queueView({ position: 6, agentsOnline: false, wait: QueueWait.QUEUE_WAIT_OVER_HOUR, emailKnown: false });
     expect(away.askEmail).toBe(true);
