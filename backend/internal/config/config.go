@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/mail"
 	"net/netip"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -141,6 +142,9 @@ type Config struct {
 	// before another replica takes it over (renewed every third of it).
 	IMAPPoll  time.Duration
 	IMAPLease time.Duration
+	// PublicURL is the address customers reach the server at, for links in
+	// mails; empty: http:// and Addr.
+	PublicURL string
 	// MailUnseenAfter is how long a chat reply may go unseen in the widget
 	// before it is emailed to a customer who left an address (0: never).
 	MailUnseenAfter time.Duration
@@ -222,8 +226,9 @@ func settings() []setting {
 		{"smtp-burst", "TANDEM_SMTP_BURST", "10", "mails one client IP may send the SMTP receiver at once above that rate"},
 		{"imap-poll", "TANDEM_IMAP_POLL", "1m", "longest an email inbox's IMAP mailbox goes unread: how often one on a server without IDLE is read, and how long an IDLE lasts"},
 		{"imap-lease", "TANDEM_IMAP_LEASE", "2m", "how long a replica's claim on an IMAP mailbox holds without renewal; another replica takes the mailbox over after it"},
-		{"mail-unseen-after", "TANDEM_MAIL_UNSEEN_AFTER", "5m", "how long a reply in a chat may go unseen in the widget before it is emailed to a customer who left an address (from the workspace's first email inbox); 0 for never"},
-		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses; empty: replies thread by their headers only"},
+		{"mail-unseen-after", "TANDEM_MAIL_UNSEEN_AFTER", "5m", "how long a reply in a chat may go unseen in the widget before it is emailed to a customer who left an address (from the workspace's first email inbox), and how long after a close the customer is mailed links to rate the conversation; 0 for never"},
+		{"public-url", "TANDEM_PUBLIC_URL", "", "the address customers reach tandemd at (https://support.shop.example), for the links in mails (rating links); empty: http:// and --addr"},
+		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses and the links of rating mails; empty: replies thread by their headers only, and no rating mails are sent"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
 	}
@@ -452,6 +457,16 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	}
 	c.SMTPMaxBytes = size("smtp-max-bytes")
 	c.MailUnseenAfter = duration("mail-unseen-after", 0)
+	c.PublicURL = strings.TrimRight(get("public-url"), "/")
+	if c.PublicURL == "" {
+		host, port, _ := net.SplitHostPort(c.Addr)
+		if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+			host = "localhost"
+		}
+		c.PublicURL = "http://" + net.JoinHostPort(host, port)
+	} else if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" {
+		bad("public-url", "%q is not an address like https://support.shop.example", c.PublicURL)
+	}
 	c.IMAPPoll = duration("imap-poll", 100*time.Millisecond)
 	c.IMAPLease = duration("imap-lease", time.Second)
 	c.SMTPPerMinute = number("smtp-per-minute")

@@ -30,7 +30,9 @@
 // conversation. It also mails a chat's customer who left an address the
 // replies the widget has not shown them within UnseenAfter (conversation
 // MarkSeen), from the workspace's first inbox, threaded so that their
-// answer by mail lands in the chat.
+// answer by mail lands in the chat. After a conversation closes, it mails a
+// customer who did not see the close in the widget links to rate it, which
+// lead to RatingPage.
 //
 // The SMTP and IMAP passwords are write-only: stored to sign in to the servers,
 // never returned by the API nor written to the event log.

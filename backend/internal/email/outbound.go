@@ -68,8 +68,12 @@ type SenderOptions struct {
 	Timeout time.Duration
 	// UnseenAfter is how long a reply in a chat may go unseen in the widget
 	// before it is emailed to the customer (when they left an address and
-	// the workspace has an email inbox); 0 emails none.
+	// the workspace has an email inbox), and how long after a conversation
+	// closes its customer is mailed links to rate it; 0 emails neither.
 	UnseenAfter time.Duration
+	// PublicURL is the address customers reach the server at, for the
+	// links of rating mails ("": no rating mails).
+	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -119,6 +123,9 @@ func NewSender(db *store.DB, inboxes *Service, convs OutboundConversations, cont
 // an answer of the AI agent (which takes mail only where the inbox lets it)
 // with its sources as footnotes.
 func (s *Sender) React(ctx context.Context, ev events.Event) error {
+	if ev.Type == events.ConversationStateChanged {
+		return s.reactClosed(ctx, ev)
+	}
 	if ev.Type != events.MessageCreated || ev.ConversationID == "" {
 		return nil
 	}
@@ -163,8 +170,11 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 		n++
 		r.Attempts++
 		send := s.send
-		if r.Kind == kindUnseen {
+		switch r.Kind {
+		case kindUnseen:
 			send = s.sendUnseen
+		case kindCSAT:
+			send = s.sendCSAT
 		}
 		if err := s.finish(ctx, r, send(ctx, r)); err != nil {
 			return n, err
@@ -196,12 +206,20 @@ func (s *Sender) finish(ctx context.Context, r outboxRow, sendErr error) error {
 	_, _, err := s.convs.Note(ctx, &access.Principal{Kind: access.KindSystem, WorkspaceID: r.WorkspaceID, Name: "Email"},
 		&access.Scope{WorkspaceID: r.WorkspaceID, Role: access.RoleOwner}, r.ConversationID,
 		uuid.NewSHA1(uuid.NameSpaceURL, []byte("tandem:mail-failed:"+r.ID)).String(),
-		fmt.Sprintf("This reply could not be emailed to the customer after %d attempts: %s\n\n> %s", r.Attempts, reason,
-			store.Truncate(r.Body, 200)), conversation.NoteOptions{})
+		failedNote(r, reason), conversation.NoteOptions{})
 	if err != nil {
 		return fmt.Errorf("note the failed reply %s: %w", r.ID, err)
 	}
 	return nil
+}
+
+// failedNote tells the team a mail could not be sent.
+func failedNote(r outboxRow, reason string) string {
+	if r.Kind == kindCSAT {
+		return fmt.Sprintf("The customer could not be emailed the links to rate this conversation after %d attempts: %s", r.Attempts, reason)
+	}
+	return fmt.Sprintf("This reply could not be emailed to the customer after %d attempts: %s\n\n> %s", r.Attempts, reason,
+		store.Truncate(r.Body, 200))
 }
 
 // send delivers one reply through its inbox's SMTP server.

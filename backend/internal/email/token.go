@@ -68,3 +68,18 @@ func replyMAC(secret []byte, inboxID string, conversationID uuid.UUID) []byte {
 	m.Write(conversationID[:])
 	return m.Sum(nil)[:replyMACBytes]
 }
+
+// ratingScope stands for the inbox in the MAC of rating tokens: no inbox
+// id looks like it, so a reply token never passes for a rating token.
+const ratingScope = "csat"
+
+// RatingToken signs a conversation for the links of its rating mail
+// (RatingPage).
+func RatingToken(secret []byte, conversationID string) string {
+	return ReplyToken(secret, ratingScope, conversationID)
+}
+
+// ConversationOfRating checks a rating token and returns its conversation.
+func ConversationOfRating(secret []byte, token string) (conversationID string, ok bool) {
+	return ConversationOfToken(secret, ratingScope, token)
+}

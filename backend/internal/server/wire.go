@@ -123,7 +123,7 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	// Replies go out from every replica that runs the reactors, whether or
 	// not it receives mail: the reactor's shards are divided among them all.
 	s.mailSender = email.NewSender(s.db, s.domain.Email, s.domain.Conversations, s.domain.Contacts, email.SenderOptions{Domain: s.cfg.MailDomain,
-		Secret: []byte(s.cfg.MailSecret), UnseenAfter: s.cfg.MailUnseenAfter}, s.logger)
+		Secret: []byte(s.cfg.MailSecret), UnseenAfter: s.cfg.MailUnseenAfter, PublicURL: s.cfg.PublicURL}, s.logger)
 	var llm *bot.LLM
 	if s.cfg.LLMURL != "" {
 		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)
