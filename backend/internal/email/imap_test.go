@@ -28,7 +28,8 @@ const (
 // Gmail or Microsoft 365: mail of the last day already there is taken,
 // older mail left alone; new mail arrives while the connection IDLEs (the
 // poll interval is a minute, so only IDLE explains it arriving in
-// seconds); a reply threads; the same mail delivered twice is stored once;
+// seconds); a mail over the size limit is skipped; a reply threads; the
+// same mail delivered twice is stored once;
 // the inbox shows when the mailbox was read, and a wrong password shows as
 // its error.
 func TestEmailIMAP(t *testing.T) {
@@ -36,7 +37,7 @@ func TestEmailIMAP(t *testing.T) {
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		d := mailtest.StartDovecot(t)
 		d.User(t, imapUser, imapPassword)
-		srv := rpctest.Start(t, opts, func(c *config.Config) { c.IMAPPoll, c.IMAPLease = time.Minute, 3*time.Second })
+		srv := rpctest.Start(t, opts, func(c *config.Config) { c.IMAPPoll, c.IMAPLease, c.SMTPMaxBytes = time.Minute, 3*time.Second, 1<<20 })
 		w := rpctest.WorldOn(t, srv)
 		c := srv.Clients(rpcclient.GRPC)
 
@@ -53,7 +54,10 @@ func TestEmailIMAP(t *testing.T) {
 			t.Fatalf("conversation %v", parcel)
 		}
 
-		// New mail while connected: IDLE brings it within seconds.
+		// New mail while connected: IDLE brings it within seconds. A mail
+		// over the size limit before it is skipped.
+		d.Append(t, imapUser, imapPassword, "INBOX", time.Now(),
+			rawMail("big@example.com", "Too big", strings.Repeat("A line of a huge mail.\r\n", 100_000), "<big@example.com>"))
 		start := time.Now()
 		d.Append(t, imapUser, imapPassword, "INBOX", time.Now(),
 			rawMail("grace@example.com", "Refund", "Please refund order 7.", "<r1@example.com>"))
@@ -81,8 +85,11 @@ func TestEmailIMAP(t *testing.T) {
 			t.Errorf("the parcel conversation's messages: %q", bodies)
 		}
 		for _, cv := range convs {
-			if cv.GetSubject() == "An old question" {
+			switch cv.GetSubject() {
+			case "An old question":
 				t.Error("mail older than a day was taken")
+			case "Too big":
+				t.Error("a mail over the size limit was taken")
 			}
 		}
 		got, err := c.Email.GetEmailInbox(w.As("owner"), &tandemv1.GetEmailInboxRequest{EmailInboxId: inbox.GetId()})
