@@ -195,8 +195,11 @@ type GetWidgetConfigResponse struct {
 	// Whether an agent is online now (else the widget shows the offline note).
 	AgentsOnline   bool   `protobuf:"varint,8,opt,name=agents_online,json=agentsOnline,proto3" json:"agents_online,omitempty"`
 	OfflineMessage string `protobuf:"bytes,9,opt,name=offline_message,json=offlineMessage,proto3" json:"offline_message,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Whether the workspace sends email (it has an email inbox): the widget
+	// offers to email a copy of the chat (EmailTranscript).
+	EmailTranscripts bool `protobuf:"varint,10,opt,name=email_transcripts,json=emailTranscripts,proto3" json:"email_transcripts,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *GetWidgetConfigResponse) Reset() {
@@ -290,6 +293,13 @@ func (x *GetWidgetConfigResponse) GetOfflineMessage() string {
 		return x.OfflineMessage
 	}
 	return ""
+}
+
+func (x *GetWidgetConfigResponse) GetEmailTranscripts() bool {
+	if x != nil {
+		return x.EmailTranscripts
+	}
+	return false
 }
 
 type RateConversationRequest struct {
@@ -670,6 +680,104 @@ func (*MarkSeenResponse) Descriptor() ([]byte, []int) {
 	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{10}
 }
 
+type EmailTranscriptRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// Where to send it; empty for the address the visitor left before.
+	Email         string `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTranscriptRequest) Reset() {
+	*x = EmailTranscriptRequest{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTranscriptRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTranscriptRequest) ProtoMessage() {}
+
+func (x *EmailTranscriptRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTranscriptRequest.ProtoReflect.Descriptor instead.
+func (*EmailTranscriptRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *EmailTranscriptRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *EmailTranscriptRequest) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+type EmailTranscriptResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The address the copy is being sent to.
+	Email         string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailTranscriptResponse) Reset() {
+	*x = EmailTranscriptResponse{}
+	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailTranscriptResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailTranscriptResponse) ProtoMessage() {}
+
+func (x *EmailTranscriptResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailTranscriptResponse.ProtoReflect.Descriptor instead.
+func (*EmailTranscriptResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EmailTranscriptResponse) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
 type WidgetServiceListCustomActionsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -678,7 +786,7 @@ type WidgetServiceListCustomActionsRequest struct {
 
 func (x *WidgetServiceListCustomActionsRequest) Reset() {
 	*x = WidgetServiceListCustomActionsRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	mi := &file_tandem_v1_widget_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +798,7 @@ func (x *WidgetServiceListCustomActionsRequest) String() string {
 func (*WidgetServiceListCustomActionsRequest) ProtoMessage() {}
 
 func (x *WidgetServiceListCustomActionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[11]
+	mi := &file_tandem_v1_widget_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +811,7 @@ func (x *WidgetServiceListCustomActionsRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use WidgetServiceListCustomActionsRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceListCustomActionsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{11}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{13}
 }
 
 // WidgetCustomAction is a button as the widget shows it.
@@ -720,7 +828,7 @@ type WidgetCustomAction struct {
 
 func (x *WidgetCustomAction) Reset() {
 	*x = WidgetCustomAction{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	mi := &file_tandem_v1_widget_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -732,7 +840,7 @@ func (x *WidgetCustomAction) String() string {
 func (*WidgetCustomAction) ProtoMessage() {}
 
 func (x *WidgetCustomAction) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[12]
+	mi := &file_tandem_v1_widget_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -745,7 +853,7 @@ func (x *WidgetCustomAction) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetCustomAction.ProtoReflect.Descriptor instead.
 func (*WidgetCustomAction) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{12}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *WidgetCustomAction) GetId() string {
@@ -778,7 +886,7 @@ type WidgetServiceListCustomActionsResponse struct {
 
 func (x *WidgetServiceListCustomActionsResponse) Reset() {
 	*x = WidgetServiceListCustomActionsResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[13]
+	mi := &file_tandem_v1_widget_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -790,7 +898,7 @@ func (x *WidgetServiceListCustomActionsResponse) String() string {
 func (*WidgetServiceListCustomActionsResponse) ProtoMessage() {}
 
 func (x *WidgetServiceListCustomActionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[13]
+	mi := &file_tandem_v1_widget_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -803,7 +911,7 @@ func (x *WidgetServiceListCustomActionsResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use WidgetServiceListCustomActionsResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceListCustomActionsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *WidgetServiceListCustomActionsResponse) GetActions() []*WidgetCustomAction {
@@ -823,7 +931,7 @@ type PressCustomActionRequest struct {
 
 func (x *PressCustomActionRequest) Reset() {
 	*x = PressCustomActionRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[14]
+	mi := &file_tandem_v1_widget_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -835,7 +943,7 @@ func (x *PressCustomActionRequest) String() string {
 func (*PressCustomActionRequest) ProtoMessage() {}
 
 func (x *PressCustomActionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[14]
+	mi := &file_tandem_v1_widget_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -848,7 +956,7 @@ func (x *PressCustomActionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PressCustomActionRequest.ProtoReflect.Descriptor instead.
 func (*PressCustomActionRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *PressCustomActionRequest) GetConversationId() string {
@@ -874,7 +982,7 @@ type PressCustomActionResponse struct {
 
 func (x *PressCustomActionResponse) Reset() {
 	*x = PressCustomActionResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[15]
+	mi := &file_tandem_v1_widget_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -886,7 +994,7 @@ func (x *PressCustomActionResponse) String() string {
 func (*PressCustomActionResponse) ProtoMessage() {}
 
 func (x *PressCustomActionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[15]
+	mi := &file_tandem_v1_widget_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -899,7 +1007,7 @@ func (x *PressCustomActionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PressCustomActionResponse.ProtoReflect.Descriptor instead.
 func (*PressCustomActionResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *PressCustomActionResponse) GetConversation() *WidgetConversation {
@@ -928,7 +1036,7 @@ type WidgetConversation struct {
 
 func (x *WidgetConversation) Reset() {
 	*x = WidgetConversation{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[16]
+	mi := &file_tandem_v1_widget_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -940,7 +1048,7 @@ func (x *WidgetConversation) String() string {
 func (*WidgetConversation) ProtoMessage() {}
 
 func (x *WidgetConversation) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[16]
+	mi := &file_tandem_v1_widget_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -953,7 +1061,7 @@ func (x *WidgetConversation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetConversation.ProtoReflect.Descriptor instead.
 func (*WidgetConversation) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *WidgetConversation) GetId() string {
@@ -1030,7 +1138,7 @@ type WidgetMessage struct {
 
 func (x *WidgetMessage) Reset() {
 	*x = WidgetMessage{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[17]
+	mi := &file_tandem_v1_widget_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1042,7 +1150,7 @@ func (x *WidgetMessage) String() string {
 func (*WidgetMessage) ProtoMessage() {}
 
 func (x *WidgetMessage) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[17]
+	mi := &file_tandem_v1_widget_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1055,7 +1163,7 @@ func (x *WidgetMessage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetMessage.ProtoReflect.Descriptor instead.
 func (*WidgetMessage) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *WidgetMessage) GetId() string {
@@ -1159,7 +1267,7 @@ type WidgetEvent struct {
 
 func (x *WidgetEvent) Reset() {
 	*x = WidgetEvent{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[18]
+	mi := &file_tandem_v1_widget_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1279,7 @@ func (x *WidgetEvent) String() string {
 func (*WidgetEvent) ProtoMessage() {}
 
 func (x *WidgetEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[18]
+	mi := &file_tandem_v1_widget_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1292,7 @@ func (x *WidgetEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetEvent.ProtoReflect.Descriptor instead.
 func (*WidgetEvent) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *WidgetEvent) GetSeq() int64 {
@@ -1272,7 +1380,7 @@ type StartSessionRequest struct {
 
 func (x *StartSessionRequest) Reset() {
 	*x = StartSessionRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[19]
+	mi := &file_tandem_v1_widget_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1284,7 +1392,7 @@ func (x *StartSessionRequest) String() string {
 func (*StartSessionRequest) ProtoMessage() {}
 
 func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[19]
+	mi := &file_tandem_v1_widget_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1297,7 +1405,7 @@ func (x *StartSessionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartSessionRequest.ProtoReflect.Descriptor instead.
 func (*StartSessionRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{19}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *StartSessionRequest) GetPublicKey() string {
@@ -1370,7 +1478,7 @@ type StartSessionResponse struct {
 
 func (x *StartSessionResponse) Reset() {
 	*x = StartSessionResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[20]
+	mi := &file_tandem_v1_widget_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1382,7 +1490,7 @@ func (x *StartSessionResponse) String() string {
 func (*StartSessionResponse) ProtoMessage() {}
 
 func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[20]
+	mi := &file_tandem_v1_widget_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1395,7 +1503,7 @@ func (x *StartSessionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartSessionResponse.ProtoReflect.Descriptor instead.
 func (*StartSessionResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{20}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *StartSessionResponse) GetToken() string {
@@ -1448,7 +1556,7 @@ type StartConversationRequest struct {
 
 func (x *StartConversationRequest) Reset() {
 	*x = StartConversationRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[21]
+	mi := &file_tandem_v1_widget_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1460,7 +1568,7 @@ func (x *StartConversationRequest) String() string {
 func (*StartConversationRequest) ProtoMessage() {}
 
 func (x *StartConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[21]
+	mi := &file_tandem_v1_widget_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1473,7 +1581,7 @@ func (x *StartConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartConversationRequest.ProtoReflect.Descriptor instead.
 func (*StartConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{21}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *StartConversationRequest) GetClientId() string {
@@ -1522,7 +1630,7 @@ type StartConversationResponse struct {
 
 func (x *StartConversationResponse) Reset() {
 	*x = StartConversationResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[22]
+	mi := &file_tandem_v1_widget_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1534,7 +1642,7 @@ func (x *StartConversationResponse) String() string {
 func (*StartConversationResponse) ProtoMessage() {}
 
 func (x *StartConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[22]
+	mi := &file_tandem_v1_widget_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1547,7 +1655,7 @@ func (x *StartConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartConversationResponse.ProtoReflect.Descriptor instead.
 func (*StartConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{22}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *StartConversationResponse) GetConversation() *WidgetConversation {
@@ -1572,7 +1680,7 @@ type ListMyConversationsRequest struct {
 
 func (x *ListMyConversationsRequest) Reset() {
 	*x = ListMyConversationsRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[23]
+	mi := &file_tandem_v1_widget_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1584,7 +1692,7 @@ func (x *ListMyConversationsRequest) String() string {
 func (*ListMyConversationsRequest) ProtoMessage() {}
 
 func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[23]
+	mi := &file_tandem_v1_widget_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1597,7 +1705,7 @@ func (x *ListMyConversationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsRequest.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{23}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{25}
 }
 
 type ListMyConversationsResponse struct {
@@ -1609,7 +1717,7 @@ type ListMyConversationsResponse struct {
 
 func (x *ListMyConversationsResponse) Reset() {
 	*x = ListMyConversationsResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[24]
+	mi := &file_tandem_v1_widget_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1621,7 +1729,7 @@ func (x *ListMyConversationsResponse) String() string {
 func (*ListMyConversationsResponse) ProtoMessage() {}
 
 func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[24]
+	mi := &file_tandem_v1_widget_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1634,7 +1742,7 @@ func (x *ListMyConversationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMyConversationsResponse.ProtoReflect.Descriptor instead.
 func (*ListMyConversationsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{24}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ListMyConversationsResponse) GetConversations() []*WidgetConversation {
@@ -1659,7 +1767,7 @@ type WidgetServiceSendMessageRequest struct {
 
 func (x *WidgetServiceSendMessageRequest) Reset() {
 	*x = WidgetServiceSendMessageRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[25]
+	mi := &file_tandem_v1_widget_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1671,7 +1779,7 @@ func (x *WidgetServiceSendMessageRequest) String() string {
 func (*WidgetServiceSendMessageRequest) ProtoMessage() {}
 
 func (x *WidgetServiceSendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[25]
+	mi := &file_tandem_v1_widget_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1684,7 +1792,7 @@ func (x *WidgetServiceSendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSendMessageRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WidgetServiceSendMessageRequest) GetConversationId() string {
@@ -1725,7 +1833,7 @@ type WidgetServiceSendMessageResponse struct {
 
 func (x *WidgetServiceSendMessageResponse) Reset() {
 	*x = WidgetServiceSendMessageResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[26]
+	mi := &file_tandem_v1_widget_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1737,7 +1845,7 @@ func (x *WidgetServiceSendMessageResponse) String() string {
 func (*WidgetServiceSendMessageResponse) ProtoMessage() {}
 
 func (x *WidgetServiceSendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[26]
+	mi := &file_tandem_v1_widget_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1750,7 +1858,7 @@ func (x *WidgetServiceSendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSendMessageResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *WidgetServiceSendMessageResponse) GetMessage() *WidgetMessage {
@@ -1778,7 +1886,7 @@ type ListMessagesRequest struct {
 
 func (x *ListMessagesRequest) Reset() {
 	*x = ListMessagesRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[27]
+	mi := &file_tandem_v1_widget_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1898,7 @@ func (x *ListMessagesRequest) String() string {
 func (*ListMessagesRequest) ProtoMessage() {}
 
 func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[27]
+	mi := &file_tandem_v1_widget_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1911,7 @@ func (x *ListMessagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesRequest.ProtoReflect.Descriptor instead.
 func (*ListMessagesRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListMessagesRequest) GetConversationId() string {
@@ -1844,7 +1952,7 @@ type ListMessagesResponse struct {
 
 func (x *ListMessagesResponse) Reset() {
 	*x = ListMessagesResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[28]
+	mi := &file_tandem_v1_widget_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1856,7 +1964,7 @@ func (x *ListMessagesResponse) String() string {
 func (*ListMessagesResponse) ProtoMessage() {}
 
 func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[28]
+	mi := &file_tandem_v1_widget_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1869,7 +1977,7 @@ func (x *ListMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListMessagesResponse) GetMessages() []*WidgetMessage {
@@ -1910,7 +2018,7 @@ type WidgetServiceWatchRequest struct {
 
 func (x *WidgetServiceWatchRequest) Reset() {
 	*x = WidgetServiceWatchRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[29]
+	mi := &file_tandem_v1_widget_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1922,7 +2030,7 @@ func (x *WidgetServiceWatchRequest) String() string {
 func (*WidgetServiceWatchRequest) ProtoMessage() {}
 
 func (x *WidgetServiceWatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[29]
+	mi := &file_tandem_v1_widget_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1935,7 +2043,7 @@ func (x *WidgetServiceWatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceWatchRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceWatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *WidgetServiceWatchRequest) GetConversationId() string {
@@ -1966,7 +2074,7 @@ type WidgetServiceWatchResponse struct {
 
 func (x *WidgetServiceWatchResponse) Reset() {
 	*x = WidgetServiceWatchResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[30]
+	mi := &file_tandem_v1_widget_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1978,7 +2086,7 @@ func (x *WidgetServiceWatchResponse) String() string {
 func (*WidgetServiceWatchResponse) ProtoMessage() {}
 
 func (x *WidgetServiceWatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[30]
+	mi := &file_tandem_v1_widget_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1991,7 +2099,7 @@ func (x *WidgetServiceWatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceWatchResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceWatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *WidgetServiceWatchResponse) GetEvent() *WidgetEvent {
@@ -2043,7 +2151,7 @@ type QueueStatus struct {
 
 func (x *QueueStatus) Reset() {
 	*x = QueueStatus{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[31]
+	mi := &file_tandem_v1_widget_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2163,7 @@ func (x *QueueStatus) String() string {
 func (*QueueStatus) ProtoMessage() {}
 
 func (x *QueueStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[31]
+	mi := &file_tandem_v1_widget_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2176,7 @@ func (x *QueueStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
 func (*QueueStatus) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *QueueStatus) GetPosition() int32 {
@@ -2116,7 +2224,7 @@ type WidgetServiceSetTypingRequest struct {
 
 func (x *WidgetServiceSetTypingRequest) Reset() {
 	*x = WidgetServiceSetTypingRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[32]
+	mi := &file_tandem_v1_widget_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2128,7 +2236,7 @@ func (x *WidgetServiceSetTypingRequest) String() string {
 func (*WidgetServiceSetTypingRequest) ProtoMessage() {}
 
 func (x *WidgetServiceSetTypingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[32]
+	mi := &file_tandem_v1_widget_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2141,7 +2249,7 @@ func (x *WidgetServiceSetTypingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSetTypingRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSetTypingRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{32}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *WidgetServiceSetTypingRequest) GetConversationId() string {
@@ -2166,7 +2274,7 @@ type WidgetServiceSetTypingResponse struct {
 
 func (x *WidgetServiceSetTypingResponse) Reset() {
 	*x = WidgetServiceSetTypingResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[33]
+	mi := &file_tandem_v1_widget_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2178,7 +2286,7 @@ func (x *WidgetServiceSetTypingResponse) String() string {
 func (*WidgetServiceSetTypingResponse) ProtoMessage() {}
 
 func (x *WidgetServiceSetTypingResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[33]
+	mi := &file_tandem_v1_widget_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2191,7 +2299,7 @@ func (x *WidgetServiceSetTypingResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WidgetServiceSetTypingResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceSetTypingResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{33}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{35}
 }
 
 type WidgetServiceCloseConversationRequest struct {
@@ -2203,7 +2311,7 @@ type WidgetServiceCloseConversationRequest struct {
 
 func (x *WidgetServiceCloseConversationRequest) Reset() {
 	*x = WidgetServiceCloseConversationRequest{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[34]
+	mi := &file_tandem_v1_widget_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2215,7 +2323,7 @@ func (x *WidgetServiceCloseConversationRequest) String() string {
 func (*WidgetServiceCloseConversationRequest) ProtoMessage() {}
 
 func (x *WidgetServiceCloseConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[34]
+	mi := &file_tandem_v1_widget_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2228,7 +2336,7 @@ func (x *WidgetServiceCloseConversationRequest) ProtoReflect() protoreflect.Mess
 
 // Deprecated: Use WidgetServiceCloseConversationRequest.ProtoReflect.Descriptor instead.
 func (*WidgetServiceCloseConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{34}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *WidgetServiceCloseConversationRequest) GetConversationId() string {
@@ -2247,7 +2355,7 @@ type WidgetServiceCloseConversationResponse struct {
 
 func (x *WidgetServiceCloseConversationResponse) Reset() {
 	*x = WidgetServiceCloseConversationResponse{}
-	mi := &file_tandem_v1_widget_proto_msgTypes[35]
+	mi := &file_tandem_v1_widget_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2259,7 +2367,7 @@ func (x *WidgetServiceCloseConversationResponse) String() string {
 func (*WidgetServiceCloseConversationResponse) ProtoMessage() {}
 
 func (x *WidgetServiceCloseConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_widget_proto_msgTypes[35]
+	mi := &file_tandem_v1_widget_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2272,7 +2380,7 @@ func (x *WidgetServiceCloseConversationResponse) ProtoReflect() protoreflect.Mes
 
 // Deprecated: Use WidgetServiceCloseConversationResponse.ProtoReflect.Descriptor instead.
 func (*WidgetServiceCloseConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{35}
+	return file_tandem_v1_widget_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *WidgetServiceCloseConversationResponse) GetConversation() *WidgetConversation {
@@ -2291,7 +2399,7 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\vWidgetGroup\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
-	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xf3\x02\n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\"\xa0\x03\n" +
 	"\x17GetWidgetConfigResponse\x12%\n" +
 	"\x0eworkspace_name\x18\x01 \x01(\tR\rworkspaceName\x125\n" +
 	"\bsettings\x18\x02 \x01(\v2\x19.tandem.v1.WidgetSettingsR\bsettings\x12\x1f\n" +
@@ -2302,7 +2410,9 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x06groups\x18\x06 \x03(\v2\x16.tandem.v1.WidgetGroupR\x06groups\x12$\n" +
 	"\x0emax_file_bytes\x18\a \x01(\x03R\fmaxFileBytes\x12#\n" +
 	"\ragents_online\x18\b \x01(\bR\fagentsOnline\x12'\n" +
-	"\x0foffline_message\x18\t \x01(\tR\x0eofflineMessage\"\x93\x01\n" +
+	"\x0foffline_message\x18\t \x01(\tR\x0eofflineMessage\x12+\n" +
+	"\x11email_transcripts\x18\n" +
+	" \x01(\bR\x10emailTranscripts\"\x93\x01\n" +
 	"\x17RateConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12!\n" +
 	"\x06rating\x18\x02 \x01(\x05B\t\xbaH\x06\x1a\x04\x18\x05(\x01R\x06rating\x12\"\n" +
@@ -2329,7 +2439,12 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x0fMarkSeenRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x19\n" +
 	"\x03seq\x18\x02 \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x03seq\"\x12\n" +
-	"\x10MarkSeenResponse\"'\n" +
+	"\x10MarkSeenResponse\"\x81\x01\n" +
+	"\x16EmailTranscriptRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x124\n" +
+	"\x05email\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x18\xfe\x012\x14^$|^[^@\\s]+@[^@\\s]+$R\x05email\"/\n" +
+	"\x17EmailTranscriptResponse\x12\x14\n" +
+	"\x05email\x18\x01 \x01(\tR\x05email\"'\n" +
 	"%WidgetServiceListCustomActionsRequest\"W\n" +
 	"\x12WidgetCustomAction\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
@@ -2469,7 +2584,7 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x1bQUEUE_WAIT_10_TO_20_MINUTES\x10\x03\x12\x1f\n" +
 	"\x1bQUEUE_WAIT_20_TO_40_MINUTES\x10\x04\x12\x1a\n" +
 	"\x16QUEUE_WAIT_WITHIN_HOUR\x10\x05\x12\x18\n" +
-	"\x14QUEUE_WAIT_OVER_HOUR\x10\x062\xb5\x0e\n" +
+	"\x14QUEUE_WAIT_OVER_HOUR\x10\x062\xb6\x0f\n" +
 	"\rWidgetService\x12c\n" +
 	"\x0fGetWidgetConfig\x12!.tandem.v1.GetWidgetConfigRequest\x1a\".tandem.v1.GetWidgetConfigResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12W\n" +
 	"\fStartSession\x12\x1e.tandem.v1.StartSessionRequest\x1a\x1f.tandem.v1.StartSessionResponse\"\x06\xca\xf3\x18\x02\b\x01\x12f\n" +
@@ -2484,7 +2599,8 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\fRequestHuman\x12\x1e.tandem.v1.RequestHumanRequest\x1a\x1f.tandem.v1.RequestHumanResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12]\n" +
 	"\rUpdateVisitor\x12\x1f.tandem.v1.UpdateVisitorRequest\x1a .tandem.v1.UpdateVisitorResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x02\x12\x83\x01\n" +
 	"\x11ListCustomActions\x120.tandem.v1.WidgetServiceListCustomActionsRequest\x1a1.tandem.v1.WidgetServiceListCustomActionsResponse\"\t\xca\xf3\x18\x02\b\x05\x90\x02\x01\x12m\n" +
-	"\bMarkSeen\x12\x1a.tandem.v1.MarkSeenRequest\x1a\x1b.tandem.v1.MarkSeenResponse\"(\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x90\x02\x02\x12\x85\x01\n" +
+	"\bMarkSeen\x12\x1a.tandem.v1.MarkSeenRequest\x1a\x1b.tandem.v1.MarkSeenResponse\"(\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x90\x02\x02\x12\x7f\n" +
+	"\x0fEmailTranscript\x12!.tandem.v1.EmailTranscriptRequest\x1a\".tandem.v1.EmailTranscriptResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_id\x12\x85\x01\n" +
 	"\x11PressCustomAction\x12#.tandem.v1.PressCustomActionRequest\x1a$.tandem.v1.PressCustomActionResponse\"%\xca\xf3\x18!\b\x05\x12\fconversation\"\x0fconversation_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
@@ -2500,7 +2616,7 @@ func file_tandem_v1_widget_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_widget_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_tandem_v1_widget_proto_msgTypes = make([]protoimpl.MessageInfo, 41)
 var file_tandem_v1_widget_proto_goTypes = []any{
 	(QueueWait)(0),                                 // 0: tandem.v1.QueueWait
 	(*GetWidgetConfigRequest)(nil),                 // 1: tandem.v1.GetWidgetConfigRequest
@@ -2514,102 +2630,106 @@ var file_tandem_v1_widget_proto_goTypes = []any{
 	(*RequestHumanResponse)(nil),                   // 9: tandem.v1.RequestHumanResponse
 	(*MarkSeenRequest)(nil),                        // 10: tandem.v1.MarkSeenRequest
 	(*MarkSeenResponse)(nil),                       // 11: tandem.v1.MarkSeenResponse
-	(*WidgetServiceListCustomActionsRequest)(nil),  // 12: tandem.v1.WidgetServiceListCustomActionsRequest
-	(*WidgetCustomAction)(nil),                     // 13: tandem.v1.WidgetCustomAction
-	(*WidgetServiceListCustomActionsResponse)(nil), // 14: tandem.v1.WidgetServiceListCustomActionsResponse
-	(*PressCustomActionRequest)(nil),               // 15: tandem.v1.PressCustomActionRequest
-	(*PressCustomActionResponse)(nil),              // 16: tandem.v1.PressCustomActionResponse
-	(*WidgetConversation)(nil),                     // 17: tandem.v1.WidgetConversation
-	(*WidgetMessage)(nil),                          // 18: tandem.v1.WidgetMessage
-	(*WidgetEvent)(nil),                            // 19: tandem.v1.WidgetEvent
-	(*StartSessionRequest)(nil),                    // 20: tandem.v1.StartSessionRequest
-	(*StartSessionResponse)(nil),                   // 21: tandem.v1.StartSessionResponse
-	(*StartConversationRequest)(nil),               // 22: tandem.v1.StartConversationRequest
-	(*StartConversationResponse)(nil),              // 23: tandem.v1.StartConversationResponse
-	(*ListMyConversationsRequest)(nil),             // 24: tandem.v1.ListMyConversationsRequest
-	(*ListMyConversationsResponse)(nil),            // 25: tandem.v1.ListMyConversationsResponse
-	(*WidgetServiceSendMessageRequest)(nil),        // 26: tandem.v1.WidgetServiceSendMessageRequest
-	(*WidgetServiceSendMessageResponse)(nil),       // 27: tandem.v1.WidgetServiceSendMessageResponse
-	(*ListMessagesRequest)(nil),                    // 28: tandem.v1.ListMessagesRequest
-	(*ListMessagesResponse)(nil),                   // 29: tandem.v1.ListMessagesResponse
-	(*WidgetServiceWatchRequest)(nil),              // 30: tandem.v1.WidgetServiceWatchRequest
-	(*WidgetServiceWatchResponse)(nil),             // 31: tandem.v1.WidgetServiceWatchResponse
-	(*QueueStatus)(nil),                            // 32: tandem.v1.QueueStatus
-	(*WidgetServiceSetTypingRequest)(nil),          // 33: tandem.v1.WidgetServiceSetTypingRequest
-	(*WidgetServiceSetTypingResponse)(nil),         // 34: tandem.v1.WidgetServiceSetTypingResponse
-	(*WidgetServiceCloseConversationRequest)(nil),  // 35: tandem.v1.WidgetServiceCloseConversationRequest
-	(*WidgetServiceCloseConversationResponse)(nil), // 36: tandem.v1.WidgetServiceCloseConversationResponse
-	nil,                    // 37: tandem.v1.UpdateVisitorRequest.AttributesEntry
-	nil,                    // 38: tandem.v1.StartSessionRequest.AttributesEntry
-	nil,                    // 39: tandem.v1.StartConversationRequest.CustomFieldsEntry
-	(*WidgetSettings)(nil), // 40: tandem.v1.WidgetSettings
-	(ConversationState)(0), // 41: tandem.v1.ConversationState
-	(MessageKind)(0),       // 42: tandem.v1.MessageKind
-	(AuthorKind)(0),        // 43: tandem.v1.AuthorKind
-	(*Attachment)(nil),     // 44: tandem.v1.Attachment
-	(*Citation)(nil),       // 45: tandem.v1.Citation
+	(*EmailTranscriptRequest)(nil),                 // 12: tandem.v1.EmailTranscriptRequest
+	(*EmailTranscriptResponse)(nil),                // 13: tandem.v1.EmailTranscriptResponse
+	(*WidgetServiceListCustomActionsRequest)(nil),  // 14: tandem.v1.WidgetServiceListCustomActionsRequest
+	(*WidgetCustomAction)(nil),                     // 15: tandem.v1.WidgetCustomAction
+	(*WidgetServiceListCustomActionsResponse)(nil), // 16: tandem.v1.WidgetServiceListCustomActionsResponse
+	(*PressCustomActionRequest)(nil),               // 17: tandem.v1.PressCustomActionRequest
+	(*PressCustomActionResponse)(nil),              // 18: tandem.v1.PressCustomActionResponse
+	(*WidgetConversation)(nil),                     // 19: tandem.v1.WidgetConversation
+	(*WidgetMessage)(nil),                          // 20: tandem.v1.WidgetMessage
+	(*WidgetEvent)(nil),                            // 21: tandem.v1.WidgetEvent
+	(*StartSessionRequest)(nil),                    // 22: tandem.v1.StartSessionRequest
+	(*StartSessionResponse)(nil),                   // 23: tandem.v1.StartSessionResponse
+	(*StartConversationRequest)(nil),               // 24: tandem.v1.StartConversationRequest
+	(*StartConversationResponse)(nil),              // 25: tandem.v1.StartConversationResponse
+	(*ListMyConversationsRequest)(nil),             // 26: tandem.v1.ListMyConversationsRequest
+	(*ListMyConversationsResponse)(nil),            // 27: tandem.v1.ListMyConversationsResponse
+	(*WidgetServiceSendMessageRequest)(nil),        // 28: tandem.v1.WidgetServiceSendMessageRequest
+	(*WidgetServiceSendMessageResponse)(nil),       // 29: tandem.v1.WidgetServiceSendMessageResponse
+	(*ListMessagesRequest)(nil),                    // 30: tandem.v1.ListMessagesRequest
+	(*ListMessagesResponse)(nil),                   // 31: tandem.v1.ListMessagesResponse
+	(*WidgetServiceWatchRequest)(nil),              // 32: tandem.v1.WidgetServiceWatchRequest
+	(*WidgetServiceWatchResponse)(nil),             // 33: tandem.v1.WidgetServiceWatchResponse
+	(*QueueStatus)(nil),                            // 34: tandem.v1.QueueStatus
+	(*WidgetServiceSetTypingRequest)(nil),          // 35: tandem.v1.WidgetServiceSetTypingRequest
+	(*WidgetServiceSetTypingResponse)(nil),         // 36: tandem.v1.WidgetServiceSetTypingResponse
+	(*WidgetServiceCloseConversationRequest)(nil),  // 37: tandem.v1.WidgetServiceCloseConversationRequest
+	(*WidgetServiceCloseConversationResponse)(nil), // 38: tandem.v1.WidgetServiceCloseConversationResponse
+	nil,                    // 39: tandem.v1.UpdateVisitorRequest.AttributesEntry
+	nil,                    // 40: tandem.v1.StartSessionRequest.AttributesEntry
+	nil,                    // 41: tandem.v1.StartConversationRequest.CustomFieldsEntry
+	(*WidgetSettings)(nil), // 42: tandem.v1.WidgetSettings
+	(ConversationState)(0), // 43: tandem.v1.ConversationState
+	(MessageKind)(0),       // 44: tandem.v1.MessageKind
+	(AuthorKind)(0),        // 45: tandem.v1.AuthorKind
+	(*Attachment)(nil),     // 46: tandem.v1.Attachment
+	(*Citation)(nil),       // 47: tandem.v1.Citation
 }
 var file_tandem_v1_widget_proto_depIdxs = []int32{
-	40, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
+	42, // 0: tandem.v1.GetWidgetConfigResponse.settings:type_name -> tandem.v1.WidgetSettings
 	2,  // 1: tandem.v1.GetWidgetConfigResponse.groups:type_name -> tandem.v1.WidgetGroup
-	17, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	37, // 3: tandem.v1.UpdateVisitorRequest.attributes:type_name -> tandem.v1.UpdateVisitorRequest.AttributesEntry
-	17, // 4: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	13, // 5: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
-	17, // 6: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	41, // 7: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
-	42, // 8: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
-	43, // 9: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
-	44, // 10: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
-	45, // 11: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
-	17, // 12: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
-	18, // 13: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
-	43, // 14: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
-	38, // 15: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
-	39, // 16: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
-	17, // 17: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	18, // 18: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
-	17, // 19: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
-	18, // 20: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
-	17, // 21: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	18, // 22: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
-	17, // 23: tandem.v1.ListMessagesResponse.conversation:type_name -> tandem.v1.WidgetConversation
-	19, // 24: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
-	32, // 25: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
+	19, // 2: tandem.v1.RateConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	39, // 3: tandem.v1.UpdateVisitorRequest.attributes:type_name -> tandem.v1.UpdateVisitorRequest.AttributesEntry
+	19, // 4: tandem.v1.RequestHumanResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	15, // 5: tandem.v1.WidgetServiceListCustomActionsResponse.actions:type_name -> tandem.v1.WidgetCustomAction
+	19, // 6: tandem.v1.PressCustomActionResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	43, // 7: tandem.v1.WidgetConversation.state:type_name -> tandem.v1.ConversationState
+	44, // 8: tandem.v1.WidgetMessage.kind:type_name -> tandem.v1.MessageKind
+	45, // 9: tandem.v1.WidgetMessage.author_kind:type_name -> tandem.v1.AuthorKind
+	46, // 10: tandem.v1.WidgetMessage.attachments:type_name -> tandem.v1.Attachment
+	47, // 11: tandem.v1.WidgetMessage.citations:type_name -> tandem.v1.Citation
+	19, // 12: tandem.v1.WidgetEvent.conversation:type_name -> tandem.v1.WidgetConversation
+	20, // 13: tandem.v1.WidgetEvent.message:type_name -> tandem.v1.WidgetMessage
+	45, // 14: tandem.v1.WidgetEvent.actor_kind:type_name -> tandem.v1.AuthorKind
+	40, // 15: tandem.v1.StartSessionRequest.attributes:type_name -> tandem.v1.StartSessionRequest.AttributesEntry
+	41, // 16: tandem.v1.StartConversationRequest.custom_fields:type_name -> tandem.v1.StartConversationRequest.CustomFieldsEntry
+	19, // 17: tandem.v1.StartConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	20, // 18: tandem.v1.StartConversationResponse.message:type_name -> tandem.v1.WidgetMessage
+	19, // 19: tandem.v1.ListMyConversationsResponse.conversations:type_name -> tandem.v1.WidgetConversation
+	20, // 20: tandem.v1.WidgetServiceSendMessageResponse.message:type_name -> tandem.v1.WidgetMessage
+	19, // 21: tandem.v1.WidgetServiceSendMessageResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	20, // 22: tandem.v1.ListMessagesResponse.messages:type_name -> tandem.v1.WidgetMessage
+	19, // 23: tandem.v1.ListMessagesResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	21, // 24: tandem.v1.WidgetServiceWatchResponse.event:type_name -> tandem.v1.WidgetEvent
+	34, // 25: tandem.v1.WidgetServiceWatchResponse.queue:type_name -> tandem.v1.QueueStatus
 	0,  // 26: tandem.v1.QueueStatus.wait:type_name -> tandem.v1.QueueWait
-	17, // 27: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
+	19, // 27: tandem.v1.WidgetServiceCloseConversationResponse.conversation:type_name -> tandem.v1.WidgetConversation
 	1,  // 28: tandem.v1.WidgetService.GetWidgetConfig:input_type -> tandem.v1.GetWidgetConfigRequest
-	20, // 29: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
-	22, // 30: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
-	24, // 31: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
-	26, // 32: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
-	28, // 33: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
-	30, // 34: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
-	33, // 35: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
-	35, // 36: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
+	22, // 29: tandem.v1.WidgetService.StartSession:input_type -> tandem.v1.StartSessionRequest
+	24, // 30: tandem.v1.WidgetService.StartConversation:input_type -> tandem.v1.StartConversationRequest
+	26, // 31: tandem.v1.WidgetService.ListMyConversations:input_type -> tandem.v1.ListMyConversationsRequest
+	28, // 32: tandem.v1.WidgetService.SendMessage:input_type -> tandem.v1.WidgetServiceSendMessageRequest
+	30, // 33: tandem.v1.WidgetService.ListMessages:input_type -> tandem.v1.ListMessagesRequest
+	32, // 34: tandem.v1.WidgetService.Watch:input_type -> tandem.v1.WidgetServiceWatchRequest
+	35, // 35: tandem.v1.WidgetService.SetTyping:input_type -> tandem.v1.WidgetServiceSetTypingRequest
+	37, // 36: tandem.v1.WidgetService.CloseConversation:input_type -> tandem.v1.WidgetServiceCloseConversationRequest
 	4,  // 37: tandem.v1.WidgetService.RateConversation:input_type -> tandem.v1.RateConversationRequest
 	8,  // 38: tandem.v1.WidgetService.RequestHuman:input_type -> tandem.v1.RequestHumanRequest
 	6,  // 39: tandem.v1.WidgetService.UpdateVisitor:input_type -> tandem.v1.UpdateVisitorRequest
-	12, // 40: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
+	14, // 40: tandem.v1.WidgetService.ListCustomActions:input_type -> tandem.v1.WidgetServiceListCustomActionsRequest
 	10, // 41: tandem.v1.WidgetService.MarkSeen:input_type -> tandem.v1.MarkSeenRequest
-	15, // 42: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
-	3,  // 43: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
-	21, // 44: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
-	23, // 45: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
-	25, // 46: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
-	27, // 47: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
-	29, // 48: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
-	31, // 49: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
-	34, // 50: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
-	36, // 51: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
-	5,  // 52: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
-	9,  // 53: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
-	7,  // 54: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
-	14, // 55: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
-	11, // 56: tandem.v1.WidgetService.MarkSeen:output_type -> tandem.v1.MarkSeenResponse
-	16, // 57: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
-	43, // [43:58] is the sub-list for method output_type
-	28, // [28:43] is the sub-list for method input_type
+	12, // 42: tandem.v1.WidgetService.EmailTranscript:input_type -> tandem.v1.EmailTranscriptRequest
+	17, // 43: tandem.v1.WidgetService.PressCustomAction:input_type -> tandem.v1.PressCustomActionRequest
+	3,  // 44: tandem.v1.WidgetService.GetWidgetConfig:output_type -> tandem.v1.GetWidgetConfigResponse
+	23, // 45: tandem.v1.WidgetService.StartSession:output_type -> tandem.v1.StartSessionResponse
+	25, // 46: tandem.v1.WidgetService.StartConversation:output_type -> tandem.v1.StartConversationResponse
+	27, // 47: tandem.v1.WidgetService.ListMyConversations:output_type -> tandem.v1.ListMyConversationsResponse
+	29, // 48: tandem.v1.WidgetService.SendMessage:output_type -> tandem.v1.WidgetServiceSendMessageResponse
+	31, // 49: tandem.v1.WidgetService.ListMessages:output_type -> tandem.v1.ListMessagesResponse
+	33, // 50: tandem.v1.WidgetService.Watch:output_type -> tandem.v1.WidgetServiceWatchResponse
+	36, // 51: tandem.v1.WidgetService.SetTyping:output_type -> tandem.v1.WidgetServiceSetTypingResponse
+	38, // 52: tandem.v1.WidgetService.CloseConversation:output_type -> tandem.v1.WidgetServiceCloseConversationResponse
+	5,  // 53: tandem.v1.WidgetService.RateConversation:output_type -> tandem.v1.RateConversationResponse
+	9,  // 54: tandem.v1.WidgetService.RequestHuman:output_type -> tandem.v1.RequestHumanResponse
+	7,  // 55: tandem.v1.WidgetService.UpdateVisitor:output_type -> tandem.v1.UpdateVisitorResponse
+	16, // 56: tandem.v1.WidgetService.ListCustomActions:output_type -> tandem.v1.WidgetServiceListCustomActionsResponse
+	11, // 57: tandem.v1.WidgetService.MarkSeen:output_type -> tandem.v1.MarkSeenResponse
+	13, // 58: tandem.v1.WidgetService.EmailTranscript:output_type -> tandem.v1.EmailTranscriptResponse
+	18, // 59: tandem.v1.WidgetService.PressCustomAction:output_type -> tandem.v1.PressCustomActionResponse
+	44, // [44:60] is the sub-list for method output_type
+	28, // [28:44] is the sub-list for method input_type
 	28, // [28:28] is the sub-list for extension type_name
 	28, // [28:28] is the sub-list for extension extendee
 	0,  // [0:28] is the sub-list for field type_name
@@ -2630,7 +2750,7 @@ func file_tandem_v1_widget_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_widget_proto_rawDesc), len(file_tandem_v1_widget_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   39,
+			NumMessages:   41,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -50,6 +50,7 @@ const ReactorName = "email"
 type OutboundConversations interface {
 	Get(ctx context.Context, workspaceID, id string) (conversation.Conversation, error)
 	SeenSeq(ctx context.Context, workspaceID, id string) (int64, error)
+	History(ctx context.Context, id string, size int32, token string, publicOnly bool) ([]conversation.Message, string, error)
 	Note(ctx context.Context, p *access.Principal, scope *access.Scope, id, clientID, body string, opts conversation.NoteOptions) (conversation.Message, conversation.Conversation, error)
 }
 
@@ -175,6 +176,8 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			send = s.sendUnseen
 		case kindCSAT:
 			send = s.sendCSAT
+		case kindTranscript:
+			send = s.sendTranscript
 		}
 		if err := s.finish(ctx, r, send(ctx, r)); err != nil {
 			return n, err

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"sync"
 
 	"github.com/google/uuid"
 
@@ -23,9 +24,26 @@ func init() {
 			"/tandem.v1.EmailService/GetEmailInbox":    member(access.RoleAdmin),
 			"/tandem.v1.EmailService/UpdateEmailInbox": member(access.RoleAdmin),
 			"/tandem.v1.EmailService/DeleteEmailInbox": member(access.RoleAdmin),
+			// A visitor has a copy of their own conversation mailed to them.
+			"/tandem.v1.WidgetService/EmailTranscript": visitorsOwn,
 		},
 		fixtures: func(w *world) map[string]func(tg target) call {
+			sends := sync.OnceFunc(func() { w.emailInbox(own) }) // W1 sends mail
 			return map[string]func(tg target) call{
+				"/tandem.v1.WidgetService/EmailTranscript": func(tg target) call {
+					sends()
+					id := uuid.NewString()
+					switch tg {
+					case own:
+						id = w.Conversation(w.Visitor).ID
+					case foreign:
+						id = w.Conversation(w.Other).ID
+					}
+					return func(ctx context.Context, c rpcclient.Clients) error {
+						_, err := c.Widget.EmailTranscript(ctx, &tandemv1.EmailTranscriptRequest{ConversationId: id, Email: "ada@example.com"})
+						return err
+					}
+				},
 				"/tandem.v1.EmailService/CreateEmailInbox": func(tg target) call {
 					id, address := w.targetWorkspace(tg), rpctest.Unique("help")+"@shop.example"
 					return func(ctx context.Context, c rpcclient.Clients) error {

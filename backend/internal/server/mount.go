@@ -136,7 +136,7 @@ func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.Handler
 	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.domain.Email, s.cfg.MailDomain), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.domain.Contacts, s.domain.Conversations, st.follower, st.cursors, s.domain.Bot.HandOff, widget.Deps{
 		Workspace: s.domain.Workspaces.Get, Groups: s.domain.Workspaces.AllGroups, Bot: s.domain.Bot.Settings, OnlineAgents: s.domain.Presence.OnlineCount,
-		AgentName: s.agentName,
+		AgentName: s.agentName, Transcripts: s.mailSender,
 	}).WithButtons(buttons{s.domain.Automation}), opts...))
 }
 

@@ -7,6 +7,7 @@ package widget
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"connectrpc.com/connect"
@@ -52,6 +53,18 @@ type Deps struct {
 	OnlineAgents func(ctx context.Context, workspaceID string) (int, error)
 	// AgentName names the person helping: a user's display name.
 	AgentName func(ctx context.Context, userID string) (string, error)
+	// Transcripts mails visitors copies of their conversations (nil: the
+	// server sends no mail).
+	Transcripts Transcripts
+}
+
+// Transcripts mails a visitor copies of their conversation (email.Sender).
+type Transcripts interface {
+	// Emailing says whether the workspace sends mail (has an email inbox).
+	Emailing(ctx context.Context, workspaceID string) (bool, error)
+	// RequestTranscript queues a copy of the conversation as it stands for
+	// its customer's address, and returns that address.
+	RequestTranscript(ctx context.Context, workspaceID, conversationID string) (string, error)
 }
 
 // widgetConv converts a conversation for its customer, with the name of the
@@ -83,6 +96,11 @@ func (h *Handler) GetWidgetConfig(ctx context.Context, _ *tandemv1.GetWidgetConf
 	}
 	resp := &tandemv1.GetWidgetConfigResponse{WorkspaceName: w.Name, Settings: workspace.WidgetToProto(w.Widget),
 		BotEnabled: st.Enabled, BotName: st.Name, Greeting: st.Greeting, AgentsOnline: online > 0, OfflineMessage: st.OfflineMessage}
+	if h.deps.Transcripts != nil {
+		if resp.EmailTranscripts, err = h.deps.Transcripts.Emailing(ctx, ws); err != nil {
+			return nil, err
+		}
+	}
 	if w.Widget.AllowFiles {
 		resp.MaxFileBytes = files.MaxSize
 	}
@@ -405,3 +423,37 @@ func (h *Handler) MarkSeen(ctx context.Context, req *tandemv1.MarkSeenRequest) (
 	}
 	return &tandemv1.MarkSeenResponse{}, nil
 }
+
+// EmailTranscript implements WidgetService.EmailTranscript.
+func (h *Handler) EmailTranscript(ctx context.Context, req *tandemv1.EmailTranscriptRequest) (*tandemv1.EmailTranscriptResponse, error) {
+	if h.deps.Transcripts == nil {
+		return nil, errNoMail
+	}
+	p := access.PrincipalFrom(ctx)
+	// Checked first: a refused request changes nothing, not even the address.
+	if ok, err := h.deps.Transcripts.Emailing(ctx, p.WorkspaceID); err != nil {
+		return nil, err
+	} else if !ok {
+		return nil, errNoMail
+	}
+	if email := req.GetEmail(); email != "" {
+		c, err := h.contacts.Get(ctx, p.WorkspaceID, p.VisitorID)
+		if err != nil {
+			return nil, err
+		}
+		if !strings.EqualFold(c.Email, email) {
+			if _, err := h.UpdateVisitor(ctx, &tandemv1.UpdateVisitorRequest{Email: &email}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	to, err := h.deps.Transcripts.RequestTranscript(ctx, p.WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.EmailTranscriptResponse{Email: to}, nil
+}
+
+// errNoMail answers a transcript asked of a server or workspace that sends
+// no mail.
+var errNoMail = apperr.New(apperr.FailedPrecondition, "this workspace does not send email")

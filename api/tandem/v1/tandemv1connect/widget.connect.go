@@ -72,6 +72,9 @@ const (
 	WidgetServiceListCustomActionsProcedure = "/tandem.v1.WidgetService/ListCustomActions"
 	// WidgetServiceMarkSeenProcedure is the fully-qualified name of the WidgetService's MarkSeen RPC.
 	WidgetServiceMarkSeenProcedure = "/tandem.v1.WidgetService/MarkSeen"
+	// WidgetServiceEmailTranscriptProcedure is the fully-qualified name of the WidgetService's
+	// EmailTranscript RPC.
+	WidgetServiceEmailTranscriptProcedure = "/tandem.v1.WidgetService/EmailTranscript"
 	// WidgetServicePressCustomActionProcedure is the fully-qualified name of the WidgetService's
 	// PressCustomAction RPC.
 	WidgetServicePressCustomActionProcedure = "/tandem.v1.WidgetService/PressCustomAction"
@@ -124,6 +127,12 @@ type WidgetServiceClient interface {
 	// workspace's email inbox mails them what they missed a few minutes
 	// later, with a link back to the chat.
 	MarkSeen(context.Context, *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error)
+	// EmailTranscript mails the visitor a copy of the conversation as it
+	// stands (its public messages), from the workspace's first email inbox,
+	// to the address given (kept on their contact, as UpdateVisitor would) or
+	// else the one they left before. The same state of a conversation is
+	// mailed once; a conversation gets at most 5 copies.
+	EmailTranscript(context.Context, *v1.EmailTranscriptRequest) (*v1.EmailTranscriptResponse, error)
 	// PressCustomAction runs a button's actions in the visitor's conversation.
 	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
 }
@@ -229,6 +238,12 @@ func NewWidgetServiceClient(httpClient connect.HTTPClient, baseURL string, opts 
 			connect.WithIdempotency(connect.IdempotencyIdempotent),
 			connect.WithClientOptions(opts...),
 		),
+		emailTranscript: connect.NewClient[v1.EmailTranscriptRequest, v1.EmailTranscriptResponse](
+			httpClient,
+			baseURL+WidgetServiceEmailTranscriptProcedure,
+			connect.WithSchema(widgetServiceMethods.ByName("EmailTranscript")),
+			connect.WithClientOptions(opts...),
+		),
 		pressCustomAction: connect.NewClient[v1.PressCustomActionRequest, v1.PressCustomActionResponse](
 			httpClient,
 			baseURL+WidgetServicePressCustomActionProcedure,
@@ -254,6 +269,7 @@ type widgetServiceClient struct {
 	updateVisitor       *connect.Client[v1.UpdateVisitorRequest, v1.UpdateVisitorResponse]
 	listCustomActions   *connect.Client[v1.WidgetServiceListCustomActionsRequest, v1.WidgetServiceListCustomActionsResponse]
 	markSeen            *connect.Client[v1.MarkSeenRequest, v1.MarkSeenResponse]
+	emailTranscript     *connect.Client[v1.EmailTranscriptRequest, v1.EmailTranscriptResponse]
 	pressCustomAction   *connect.Client[v1.PressCustomActionRequest, v1.PressCustomActionResponse]
 }
 
@@ -379,6 +395,15 @@ func (c *widgetServiceClient) MarkSeen(ctx context.Context, req *v1.MarkSeenRequ
 	return nil, err
 }
 
+// EmailTranscript calls tandem.v1.WidgetService.EmailTranscript.
+func (c *widgetServiceClient) EmailTranscript(ctx context.Context, req *v1.EmailTranscriptRequest) (*v1.EmailTranscriptResponse, error) {
+	response, err := c.emailTranscript.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // PressCustomAction calls tandem.v1.WidgetService.PressCustomAction.
 func (c *widgetServiceClient) PressCustomAction(ctx context.Context, req *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error) {
 	response, err := c.pressCustomAction.CallUnary(ctx, connect.NewRequest(req))
@@ -435,6 +460,12 @@ type WidgetServiceHandler interface {
 	// workspace's email inbox mails them what they missed a few minutes
 	// later, with a link back to the chat.
 	MarkSeen(context.Context, *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error)
+	// EmailTranscript mails the visitor a copy of the conversation as it
+	// stands (its public messages), from the workspace's first email inbox,
+	// to the address given (kept on their contact, as UpdateVisitor would) or
+	// else the one they left before. The same state of a conversation is
+	// mailed once; a conversation gets at most 5 copies.
+	EmailTranscript(context.Context, *v1.EmailTranscriptRequest) (*v1.EmailTranscriptResponse, error)
 	// PressCustomAction runs a button's actions in the visitor's conversation.
 	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
 }
@@ -536,6 +567,12 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 		connect.WithIdempotency(connect.IdempotencyIdempotent),
 		connect.WithHandlerOptions(opts...),
 	)
+	widgetServiceEmailTranscriptHandler := connect.NewUnaryHandlerSimple(
+		WidgetServiceEmailTranscriptProcedure,
+		svc.EmailTranscript,
+		connect.WithSchema(widgetServiceMethods.ByName("EmailTranscript")),
+		connect.WithHandlerOptions(opts...),
+	)
 	widgetServicePressCustomActionHandler := connect.NewUnaryHandlerSimple(
 		WidgetServicePressCustomActionProcedure,
 		svc.PressCustomAction,
@@ -572,6 +609,8 @@ func NewWidgetServiceHandler(svc WidgetServiceHandler, opts ...connect.HandlerOp
 			widgetServiceListCustomActionsHandler.ServeHTTP(w, r)
 		case WidgetServiceMarkSeenProcedure:
 			widgetServiceMarkSeenHandler.ServeHTTP(w, r)
+		case WidgetServiceEmailTranscriptProcedure:
+			widgetServiceEmailTranscriptHandler.ServeHTTP(w, r)
 		case WidgetServicePressCustomActionProcedure:
 			widgetServicePressCustomActionHandler.ServeHTTP(w, r)
 		default:
@@ -637,6 +676,10 @@ func (UnimplementedWidgetServiceHandler) ListCustomActions(context.Context, *v1.
 
 func (UnimplementedWidgetServiceHandler) MarkSeen(context.Context, *v1.MarkSeenRequest) (*v1.MarkSeenResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.MarkSeen is not implemented"))
+}
+
+func (UnimplementedWidgetServiceHandler) EmailTranscript(context.Context, *v1.EmailTranscriptRequest) (*v1.EmailTranscriptResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.WidgetService.EmailTranscript is not implemented"))
 }
 
 func (UnimplementedWidgetServiceHandler) PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error) {

@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/widget.proto.
  */
 export const file_tandem_v1_widget: GenFile = /*@__PURE__*/
-  fileDesc("ChZ0YW5kZW0vdjEvd2lkZ2V0LnByb3RvEgl0YW5kZW0udjEiGAoWR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdCI8CgtXaWRnZXRHcm91cBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIocCChdHZXRXaWRnZXRDb25maWdSZXNwb25zZRIWCg53b3Jrc3BhY2VfbmFtZRgBIAEoCRIrCghzZXR0aW5ncxgCIAEoCzIZLnRhbmRlbS52MS5XaWRnZXRTZXR0aW5ncxITCgtib3RfZW5hYmxlZBgDIAEoCBIQCghib3RfbmFtZRgEIAEoCRIQCghncmVldGluZxgFIAEoCRImCgZncm91cHMYBiADKAsyFi50YW5kZW0udjEuV2lkZ2V0R3JvdXASFgoObWF4X2ZpbGVfYnl0ZXMYByABKAMSFQoNYWdlbnRzX29ubGluZRgIIAEoCBIXCg9vZmZsaW5lX21lc3NhZ2UYCSABKAkicgoXUmF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgZyYXRpbmcYAiABKAVCCbpIBhoEGAUoARIZCgdjb21tZW50GAMgASgJQgi6SAVyAxjQDyJPChhSYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiL2AQoUVXBkYXRlVmlzaXRvclJlcXVlc3QSGgoEbmFtZRgBIAEoCUIHukgEcgIYZEgAiAEBEh4KBWVtYWlsGAIgASgJQgq6SAdyBRj+AWABSAGIAQESXAoKYXR0cmlidXRlcxgDIAMoCzIvLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVxdWVzdC5BdHRyaWJ1dGVzRW50cnlCF7pIFJoBERAyIgZyBBABGEAqBXIDGIAIGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9uYW1lQggKBl9lbWFpbCIXChVVcGRhdGVWaXNpdG9yUmVzcG9uc2UiOAoTUmVxdWVzdEh1bWFuUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIksKFFJlcXVlc3RIdW1hblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24iSgoPTWFya1NlZW5SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESFAoDc2VxGAIgASgDQge6SAQiAigAIhIKEE1hcmtTZWVuUmVzcG9uc2UiJwolV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVxdWVzdCJCChJXaWRnZXRDdXN0b21BY3Rpb24SCgoCaWQYASABKAkSDQoFbGFiZWwYAiABKAkSEQoJaGFuZHNfb2ZmGAMgASgIIlgKJldpZGdldFNlcnZpY2VMaXN0Q3VzdG9tQWN0aW9uc1Jlc3BvbnNlEi4KB2FjdGlvbnMYASADKAsyHS50YW5kZW0udjEuV2lkZ2V0Q3VzdG9tQWN0aW9uImEKGFByZXNzQ3VzdG9tQWN0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEiIKEGN1c3RvbV9hY3Rpb25faWQYAiABKAlCCLpIBXIDsAEBIlAKGVByZXNzQ3VzdG9tQWN0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiK3AQoSV2lkZ2V0Q29udmVyc2F0aW9uEgoKAmlkGAEgASgJEisKBXN0YXRlGAIgASgOMhwudGFuZGVtLnYxLkNvbnZlcnNhdGlvblN0YXRlEhYKDmNyZWF0ZV90aW1lX21zGAMgASgDEhUKDWNsb3NlX3RpbWVfbXMYBCABKAMSEAoIbGFzdF9zZXEYBSABKAMSEwoLY3NhdF9yYXRpbmcYBiABKAUSEgoKYWdlbnRfbmFtZRgHIAEoCSLOAgoNV2lkZ2V0TWVzc2FnZRIKCgJpZBgBIAEoCRIkCgRraW5kGAIgASgOMhYudGFuZGVtLnYxLk1lc3NhZ2VLaW5kEioKC2F1dGhvcl9raW5kGAMgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEwoLYXV0aG9yX25hbWUYBCABKAkSDAoEYm9keRgFIAEoCRIQCghhY3Rpdml0eRgGIAEoCRIRCgljbGllbnRfaWQYByABKAkSFgoOY3JlYXRlX3RpbWVfbXMYCCABKAMSCwoDc2VxGAkgASgDEioKC2F0dGFjaG1lbnRzGAogAygLMhUudGFuZGVtLnYxLkF0dGFjaG1lbnQSJgoJY2l0YXRpb25zGAsgAygLMhMudGFuZGVtLnYxLkNpdGF0aW9uEh4KFmFuc3dlcmVkX3doaWxlX3dhaXRpbmcYDCABKAgiiAIKC1dpZGdldEV2ZW50EgsKA3NlcRgBIAEoAxIMCgR0eXBlGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAxIzCgxjb252ZXJzYXRpb24YBSABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYBiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIOCgZ0eXBpbmcYByABKAgSKQoKYWN0b3Jfa2luZBgIIAEoDjIVLnRhbmRlbS52MS5BdXRob3JLaW5kEhIKCmFjdG9yX25hbWUYCSABKAki+AIKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSHQoKcHVibGljX2tleRgBIAEoCUIJukgGcgQQARhAEh8KDWlkZW50aXR5X2pzb24YAiABKAlCCLpIBXIDKIBAEiQKEmlkZW50aXR5X3NpZ25hdHVyZRgDIAEoCUIIukgFcgMYgAESFQoEbmFtZRgEIAEoCUIHukgEcgIYZBIcCgVlbWFpbBgFIAEoCUINukgK2AEBcgUY/gFgARJbCgphdHRyaWJ1dGVzGAYgAygLMi4udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuQXR0cmlidXRlc0VudHJ5Qhe6SBSaAREQMiIGcgQQARhAKgVyAxiACBIaCgl0aW1lX3pvbmUYByABKAlCB7pIBHICGEASGgoIcGFnZV91cmwYCCABKAlCCLpIBXIDGIAQGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoQBChRTdGFydFNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIWCg5leHBpcmVfdGltZV9tcxgCIAEoAxISCgpjb250YWN0X2lkGAMgASgJEhkKEWlkZW50aXR5X3ZlcmlmaWVkGAQgASgIEhYKDndvcmtzcGFjZV9uYW1lGAUgASgJIqcCChhTdGFydENvbnZlcnNhdGlvblJlcXVlc3QSGwoJY2xpZW50X2lkGAEgASgJQgi6SAVyA7ABARIaCghwYWdlX3VybBgCIAEoCUIIukgFcgMYgBASZQoNY3VzdG9tX2ZpZWxkcxgDIAMoCzI1LnRhbmRlbS52MS5TdGFydENvbnZlcnNhdGlvblJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnlCF7pIFJoBERAUIgZyBBABGEAqBXIDGIAIEhcKBGJvZHkYBCABKAlCCbpIBnIEKICAARIdCghncm91cF9pZBgFIAEoCUILukgI2AEBcgOwAQEaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ7ChlTdGFydENvbnZlcnNhdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24SKQoHbWVzc2FnZRgCIAEoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlIhwKGkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0IlMKG0xpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZRI0Cg1jb252ZXJzYXRpb25zGAEgAygLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiKNAgofV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESFwoEYm9keRgDIAEoCUIJukgGcgQogIABEiMKCGZpbGVfaWRzGAQgAygJQhG6SA6SAQsQChgBIgVyA7ABATpsukhpGmcKDWJvZHlfb3JfZmlsZXMSJmJvZHk6IHdyaXRlIGEgbWVzc2FnZSBvciBhdHRhY2ggYSBmaWxlGi5zaXplKHRoaXMuYm9keSkgPiAwIHx8IHNpemUodGhpcy5maWxlX2lkcykgPiAwIoIBCiBXaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXNwb25zZRIpCgdtZXNzYWdlGAEgASgLMhgudGFuZGVtLnYxLldpZGdldE1lc3NhZ2USMwoMY29udmVyc2F0aW9uGAIgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiJ1ChNMaXN0TWVzc2FnZXNSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIqABChRMaXN0TWVzc2FnZXNSZXNwb25zZRIqCghtZXNzYWdlcxgBIAMoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkSMwoMY29udmVyc2F0aW9uGAQgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiJYChlXaWRnZXRTZXJ2aWNlV2F0Y2hSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGAoGY3Vyc29yGAIgASgJQgi6SAVyAxiABCKNAQoaV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi50YW5kZW0udjEuV2lkZ2V0RXZlbnQSDgoGY3Vyc29yGAIgASgJEhEKCWhlYXJ0YmVhdBgDIAEoCBIlCgVxdWV1ZRgEIAEoCzIWLnRhbmRlbS52MS5RdWV1ZVN0YXR1cyKJAQoLUXVldWVTdGF0dXMSEAoIcG9zaXRpb24YASABKAUSGAoQZXhwZWN0ZWRfd2FpdF9tcxgCIAEoAxIVCg1hZ2VudHNfb25saW5lGAMgASgIEiIKBHdhaXQYBCABKA4yFC50YW5kZW0udjEuUXVldWVXYWl0EhMKC2VtYWlsX2tub3duGAUgASgIIlIKHVdpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIiAKHldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSJKCiVXaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiXQomV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbirbAQoJUXVldWVXYWl0EhoKFlFVRVVFX1dBSVRfVU5TUEVDSUZJRUQQABIaChZRVUVVRV9XQUlUX0ZFV19NSU5VVEVTEAESHgoaUVVFVUVfV0FJVF81X1RPXzEwX01JTlVURVMQAhIfChtRVUVVRV9XQUlUXzEwX1RPXzIwX01JTlVURVMQAxIfChtRVUVVRV9XQUlUXzIwX1RPXzQwX01JTlVURVMQBBIaChZRVUVVRV9XQUlUX1dJVEhJTl9IT1VSEAUSGAoUUVVFVUVfV0FJVF9PVkVSX0hPVVIQBjK1DgoNV2lkZ2V0U2VydmljZRJjCg9HZXRXaWRnZXRDb25maWcSIS50YW5kZW0udjEuR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdBoiLnRhbmRlbS52MS5HZXRXaWRnZXRDb25maWdSZXNwb25zZSIJkAIByvMYAggFElcKDFN0YXJ0U2Vzc2lvbhIeLnRhbmRlbS52MS5TdGFydFNlc3Npb25SZXF1ZXN0Gh8udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlIgbK8xgCCAESZgoRU3RhcnRDb252ZXJzYXRpb24SIy50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlN0YXJ0Q29udmVyc2F0aW9uUmVzcG9uc2UiBsrzGAIIBRJvChNMaXN0TXlDb252ZXJzYXRpb25zEiUudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0GiYudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZSIJkAIByvMYAggFEo0BCgtTZW5kTWVzc2FnZRIqLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXF1ZXN0GisudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEnkKDExpc3RNZXNzYWdlcxIeLnRhbmRlbS52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0Gh8udGFuZGVtLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIiiQAgHK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEn0KBVdhdGNoEiQudGFuZGVtLnYxLldpZGdldFNlcnZpY2VXYXRjaFJlcXVlc3QaJS50YW5kZW0udjEuV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQwARKHAQoJU2V0VHlwaW5nEigudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0GikudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKfAQoRQ2xvc2VDb252ZXJzYXRpb24SMC50YW5kZW0udjEuV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBoxLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKCAQoQUmF0ZUNvbnZlcnNhdGlvbhIiLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVxdWVzdBojLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSdgoMUmVxdWVzdEh1bWFuEh4udGFuZGVtLnYxLlJlcXVlc3RIdW1hblJlcXVlc3QaHy50YW5kZW0udjEuUmVxdWVzdEh1bWFuUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSXQoNVXBkYXRlVmlzaXRvchIfLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVxdWVzdBogLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVzcG9uc2UiCZACAsrzGAIIBRKDAQoRTGlzdEN1c3RvbUFjdGlvbnMSMC50YW5kZW0udjEuV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVxdWVzdBoxLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlTGlzdEN1c3RvbUFjdGlvbnNSZXNwb25zZSIJkAIByvMYAggFEm0KCE1hcmtTZWVuEhoudGFuZGVtLnYxLk1hcmtTZWVuUmVxdWVzdBobLnRhbmRlbS52MS5NYXJrU2VlblJlc3BvbnNlIiiQAgLK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEoUBChFQcmVzc0N1c3RvbUFjdGlvbhIjLnRhbmRlbS52MS5QcmVzc0N1c3RvbUFjdGlvblJlcXVlc3QaJC50YW5kZW0udjEuUHJlc3NDdXN0b21BY3Rpb25SZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz, file_tandem_v1_conversation, file_tandem_v1_workspace]);
+  fileDesc("ChZ0YW5kZW0vdjEvd2lkZ2V0LnByb3RvEgl0YW5kZW0udjEiGAoWR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdCI8CgtXaWRnZXRHcm91cBIKCgJpZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJIqICChdHZXRXaWRnZXRDb25maWdSZXNwb25zZRIWCg53b3Jrc3BhY2VfbmFtZRgBIAEoCRIrCghzZXR0aW5ncxgCIAEoCzIZLnRhbmRlbS52MS5XaWRnZXRTZXR0aW5ncxITCgtib3RfZW5hYmxlZBgDIAEoCBIQCghib3RfbmFtZRgEIAEoCRIQCghncmVldGluZxgFIAEoCRImCgZncm91cHMYBiADKAsyFi50YW5kZW0udjEuV2lkZ2V0R3JvdXASFgoObWF4X2ZpbGVfYnl0ZXMYByABKAMSFQoNYWdlbnRzX29ubGluZRgIIAEoCBIXCg9vZmZsaW5lX21lc3NhZ2UYCSABKAkSGQoRZW1haWxfdHJhbnNjcmlwdHMYCiABKAgicgoXUmF0ZUNvbnZlcnNhdGlvblJlcXVlc3QSIQoPY29udmVyc2F0aW9uX2lkGAEgASgJQgi6SAVyA7ABARIZCgZyYXRpbmcYAiABKAVCCbpIBhoEGAUoARIZCgdjb21tZW50GAMgASgJQgi6SAVyAxjQDyJPChhSYXRlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiL2AQoUVXBkYXRlVmlzaXRvclJlcXVlc3QSGgoEbmFtZRgBIAEoCUIHukgEcgIYZEgAiAEBEh4KBWVtYWlsGAIgASgJQgq6SAdyBRj+AWABSAGIAQESXAoKYXR0cmlidXRlcxgDIAMoCzIvLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVxdWVzdC5BdHRyaWJ1dGVzRW50cnlCF7pIFJoBERAyIgZyBBABGEAqBXIDGIAIGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9uYW1lQggKBl9lbWFpbCIXChVVcGRhdGVWaXNpdG9yUmVzcG9uc2UiOAoTUmVxdWVzdEh1bWFuUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBIksKFFJlcXVlc3RIdW1hblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24iSgoPTWFya1NlZW5SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESFAoDc2VxGAIgASgDQge6SAQiAigAIhIKEE1hcmtTZWVuUmVzcG9uc2UiagoWRW1haWxUcmFuc2NyaXB0UmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEi0KBWVtYWlsGAIgASgJQh66SBtyGRj+ATIUXiR8XlteQFxzXStAW15AXHNdKyQiKAoXRW1haWxUcmFuc2NyaXB0UmVzcG9uc2USDQoFZW1haWwYASABKAkiJwolV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVxdWVzdCJCChJXaWRnZXRDdXN0b21BY3Rpb24SCgoCaWQYASABKAkSDQoFbGFiZWwYAiABKAkSEQoJaGFuZHNfb2ZmGAMgASgIIlgKJldpZGdldFNlcnZpY2VMaXN0Q3VzdG9tQWN0aW9uc1Jlc3BvbnNlEi4KB2FjdGlvbnMYASADKAsyHS50YW5kZW0udjEuV2lkZ2V0Q3VzdG9tQWN0aW9uImEKGFByZXNzQ3VzdG9tQWN0aW9uUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEiIKEGN1c3RvbV9hY3Rpb25faWQYAiABKAlCCLpIBXIDsAEBIlAKGVByZXNzQ3VzdG9tQWN0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiK3AQoSV2lkZ2V0Q29udmVyc2F0aW9uEgoKAmlkGAEgASgJEisKBXN0YXRlGAIgASgOMhwudGFuZGVtLnYxLkNvbnZlcnNhdGlvblN0YXRlEhYKDmNyZWF0ZV90aW1lX21zGAMgASgDEhUKDWNsb3NlX3RpbWVfbXMYBCABKAMSEAoIbGFzdF9zZXEYBSABKAMSEwoLY3NhdF9yYXRpbmcYBiABKAUSEgoKYWdlbnRfbmFtZRgHIAEoCSLOAgoNV2lkZ2V0TWVzc2FnZRIKCgJpZBgBIAEoCRIkCgRraW5kGAIgASgOMhYudGFuZGVtLnYxLk1lc3NhZ2VLaW5kEioKC2F1dGhvcl9raW5kGAMgASgOMhUudGFuZGVtLnYxLkF1dGhvcktpbmQSEwoLYXV0aG9yX25hbWUYBCABKAkSDAoEYm9keRgFIAEoCRIQCghhY3Rpdml0eRgGIAEoCRIRCgljbGllbnRfaWQYByABKAkSFgoOY3JlYXRlX3RpbWVfbXMYCCABKAMSCwoDc2VxGAkgASgDEioKC2F0dGFjaG1lbnRzGAogAygLMhUudGFuZGVtLnYxLkF0dGFjaG1lbnQSJgoJY2l0YXRpb25zGAsgAygLMhMudGFuZGVtLnYxLkNpdGF0aW9uEh4KFmFuc3dlcmVkX3doaWxlX3dhaXRpbmcYDCABKAgiiAIKC1dpZGdldEV2ZW50EgsKA3NlcRgBIAEoAxIMCgR0eXBlGAIgASgJEhcKD2NvbnZlcnNhdGlvbl9pZBgDIAEoCRIWCg5jcmVhdGVfdGltZV9tcxgEIAEoAxIzCgxjb252ZXJzYXRpb24YBSABKAsyHS50YW5kZW0udjEuV2lkZ2V0Q29udmVyc2F0aW9uEikKB21lc3NhZ2UYBiABKAsyGC50YW5kZW0udjEuV2lkZ2V0TWVzc2FnZRIOCgZ0eXBpbmcYByABKAgSKQoKYWN0b3Jfa2luZBgIIAEoDjIVLnRhbmRlbS52MS5BdXRob3JLaW5kEhIKCmFjdG9yX25hbWUYCSABKAki+AIKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSHQoKcHVibGljX2tleRgBIAEoCUIJukgGcgQQARhAEh8KDWlkZW50aXR5X2pzb24YAiABKAlCCLpIBXIDKIBAEiQKEmlkZW50aXR5X3NpZ25hdHVyZRgDIAEoCUIIukgFcgMYgAESFQoEbmFtZRgEIAEoCUIHukgEcgIYZBIcCgVlbWFpbBgFIAEoCUINukgK2AEBcgUY/gFgARJbCgphdHRyaWJ1dGVzGAYgAygLMi4udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuQXR0cmlidXRlc0VudHJ5Qhe6SBSaAREQMiIGcgQQARhAKgVyAxiACBIaCgl0aW1lX3pvbmUYByABKAlCB7pIBHICGEASGgoIcGFnZV91cmwYCCABKAlCCLpIBXIDGIAQGjEKD0F0dHJpYnV0ZXNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIoQBChRTdGFydFNlc3Npb25SZXNwb25zZRINCgV0b2tlbhgBIAEoCRIWCg5leHBpcmVfdGltZV9tcxgCIAEoAxISCgpjb250YWN0X2lkGAMgASgJEhkKEWlkZW50aXR5X3ZlcmlmaWVkGAQgASgIEhYKDndvcmtzcGFjZV9uYW1lGAUgASgJIqcCChhTdGFydENvbnZlcnNhdGlvblJlcXVlc3QSGwoJY2xpZW50X2lkGAEgASgJQgi6SAVyA7ABARIaCghwYWdlX3VybBgCIAEoCUIIukgFcgMYgBASZQoNY3VzdG9tX2ZpZWxkcxgDIAMoCzI1LnRhbmRlbS52MS5TdGFydENvbnZlcnNhdGlvblJlcXVlc3QuQ3VzdG9tRmllbGRzRW50cnlCF7pIFJoBERAUIgZyBBABGEAqBXIDGIAIEhcKBGJvZHkYBCABKAlCCbpIBnIEKICAARIdCghncm91cF9pZBgFIAEoCUILukgI2AEBcgOwAQEaMwoRQ3VzdG9tRmllbGRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJ7ChlTdGFydENvbnZlcnNhdGlvblJlc3BvbnNlEjMKDGNvbnZlcnNhdGlvbhgBIAEoCzIdLnRhbmRlbS52MS5XaWRnZXRDb252ZXJzYXRpb24SKQoHbWVzc2FnZRgCIAEoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlIhwKGkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0IlMKG0xpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZRI0Cg1jb252ZXJzYXRpb25zGAEgAygLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiKNAgofV2lkZ2V0U2VydmljZVNlbmRNZXNzYWdlUmVxdWVzdBIhCg9jb252ZXJzYXRpb25faWQYASABKAlCCLpIBXIDsAEBEhsKCWNsaWVudF9pZBgCIAEoCUIIukgFcgOwAQESFwoEYm9keRgDIAEoCUIJukgGcgQogIABEiMKCGZpbGVfaWRzGAQgAygJQhG6SA6SAQsQChgBIgVyA7ABATpsukhpGmcKDWJvZHlfb3JfZmlsZXMSJmJvZHk6IHdyaXRlIGEgbWVzc2FnZSBvciBhdHRhY2ggYSBmaWxlGi5zaXplKHRoaXMuYm9keSkgPiAwIHx8IHNpemUodGhpcy5maWxlX2lkcykgPiAwIoIBCiBXaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXNwb25zZRIpCgdtZXNzYWdlGAEgASgLMhgudGFuZGVtLnYxLldpZGdldE1lc3NhZ2USMwoMY29udmVyc2F0aW9uGAIgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiJ1ChNMaXN0TWVzc2FnZXNSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESHQoJcGFnZV9zaXplGAIgASgFQgq6SAcaBRjIASgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIqABChRMaXN0TWVzc2FnZXNSZXNwb25zZRIqCghtZXNzYWdlcxgBIAMoCzIYLnRhbmRlbS52MS5XaWRnZXRNZXNzYWdlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIOCgZjdXJzb3IYAyABKAkSMwoMY29udmVyc2F0aW9uGAQgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbiJYChlXaWRnZXRTZXJ2aWNlV2F0Y2hSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESGAoGY3Vyc29yGAIgASgJQgi6SAVyAxiABCKNAQoaV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2USJQoFZXZlbnQYASABKAsyFi50YW5kZW0udjEuV2lkZ2V0RXZlbnQSDgoGY3Vyc29yGAIgASgJEhEKCWhlYXJ0YmVhdBgDIAEoCBIlCgVxdWV1ZRgEIAEoCzIWLnRhbmRlbS52MS5RdWV1ZVN0YXR1cyKJAQoLUXVldWVTdGF0dXMSEAoIcG9zaXRpb24YASABKAUSGAoQZXhwZWN0ZWRfd2FpdF9tcxgCIAEoAxIVCg1hZ2VudHNfb25saW5lGAMgASgIEiIKBHdhaXQYBCABKA4yFC50YW5kZW0udjEuUXVldWVXYWl0EhMKC2VtYWlsX2tub3duGAUgASgIIlIKHVdpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQESDgoGdHlwaW5nGAIgASgIIiAKHldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSJKCiVXaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXF1ZXN0EiEKD2NvbnZlcnNhdGlvbl9pZBgBIAEoCUIIukgFcgOwAQEiXQomV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVzcG9uc2USMwoMY29udmVyc2F0aW9uGAEgASgLMh0udGFuZGVtLnYxLldpZGdldENvbnZlcnNhdGlvbirbAQoJUXVldWVXYWl0EhoKFlFVRVVFX1dBSVRfVU5TUEVDSUZJRUQQABIaChZRVUVVRV9XQUlUX0ZFV19NSU5VVEVTEAESHgoaUVVFVUVfV0FJVF81X1RPXzEwX01JTlVURVMQAhIfChtRVUVVRV9XQUlUXzEwX1RPXzIwX01JTlVURVMQAxIfChtRVUVVRV9XQUlUXzIwX1RPXzQwX01JTlVURVMQBBIaChZRVUVVRV9XQUlUX1dJVEhJTl9IT1VSEAUSGAoUUVVFVUVfV0FJVF9PVkVSX0hPVVIQBjK2DwoNV2lkZ2V0U2VydmljZRJjCg9HZXRXaWRnZXRDb25maWcSIS50YW5kZW0udjEuR2V0V2lkZ2V0Q29uZmlnUmVxdWVzdBoiLnRhbmRlbS52MS5HZXRXaWRnZXRDb25maWdSZXNwb25zZSIJkAIByvMYAggFElcKDFN0YXJ0U2Vzc2lvbhIeLnRhbmRlbS52MS5TdGFydFNlc3Npb25SZXF1ZXN0Gh8udGFuZGVtLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlIgbK8xgCCAESZgoRU3RhcnRDb252ZXJzYXRpb24SIy50YW5kZW0udjEuU3RhcnRDb252ZXJzYXRpb25SZXF1ZXN0GiQudGFuZGVtLnYxLlN0YXJ0Q29udmVyc2F0aW9uUmVzcG9uc2UiBsrzGAIIBRJvChNMaXN0TXlDb252ZXJzYXRpb25zEiUudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXF1ZXN0GiYudGFuZGVtLnYxLkxpc3RNeUNvbnZlcnNhdGlvbnNSZXNwb25zZSIJkAIByvMYAggFEo0BCgtTZW5kTWVzc2FnZRIqLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlU2VuZE1lc3NhZ2VSZXF1ZXN0GisudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZW5kTWVzc2FnZVJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEnkKDExpc3RNZXNzYWdlcxIeLnRhbmRlbS52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0Gh8udGFuZGVtLnYxLkxpc3RNZXNzYWdlc1Jlc3BvbnNlIiiQAgHK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEn0KBVdhdGNoEiQudGFuZGVtLnYxLldpZGdldFNlcnZpY2VXYXRjaFJlcXVlc3QaJS50YW5kZW0udjEuV2lkZ2V0U2VydmljZVdhdGNoUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQwARKHAQoJU2V0VHlwaW5nEigudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXF1ZXN0GikudGFuZGVtLnYxLldpZGdldFNlcnZpY2VTZXRUeXBpbmdSZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKfAQoRQ2xvc2VDb252ZXJzYXRpb24SMC50YW5kZW0udjEuV2lkZ2V0U2VydmljZUNsb3NlQ29udmVyc2F0aW9uUmVxdWVzdBoxLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlQ2xvc2VDb252ZXJzYXRpb25SZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZBKCAQoQUmF0ZUNvbnZlcnNhdGlvbhIiLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVxdWVzdBojLnRhbmRlbS52MS5SYXRlQ29udmVyc2F0aW9uUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSdgoMUmVxdWVzdEh1bWFuEh4udGFuZGVtLnYxLlJlcXVlc3RIdW1hblJlcXVlc3QaHy50YW5kZW0udjEuUmVxdWVzdEh1bWFuUmVzcG9uc2UiJcrzGCEIBRIMY29udmVyc2F0aW9uIg9jb252ZXJzYXRpb25faWQSXQoNVXBkYXRlVmlzaXRvchIfLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVxdWVzdBogLnRhbmRlbS52MS5VcGRhdGVWaXNpdG9yUmVzcG9uc2UiCZACAsrzGAIIBRKDAQoRTGlzdEN1c3RvbUFjdGlvbnMSMC50YW5kZW0udjEuV2lkZ2V0U2VydmljZUxpc3RDdXN0b21BY3Rpb25zUmVxdWVzdBoxLnRhbmRlbS52MS5XaWRnZXRTZXJ2aWNlTGlzdEN1c3RvbUFjdGlvbnNSZXNwb25zZSIJkAIByvMYAggFEm0KCE1hcmtTZWVuEhoudGFuZGVtLnYxLk1hcmtTZWVuUmVxdWVzdBobLnRhbmRlbS52MS5NYXJrU2VlblJlc3BvbnNlIiiQAgLK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEn8KD0VtYWlsVHJhbnNjcmlwdBIhLnRhbmRlbS52MS5FbWFpbFRyYW5zY3JpcHRSZXF1ZXN0GiIudGFuZGVtLnYxLkVtYWlsVHJhbnNjcmlwdFJlc3BvbnNlIiXK8xghCAUSDGNvbnZlcnNhdGlvbiIPY29udmVyc2F0aW9uX2lkEoUBChFQcmVzc0N1c3RvbUFjdGlvbhIjLnRhbmRlbS52MS5QcmVzc0N1c3RvbUFjdGlvblJlcXVlc3QaJC50YW5kZW0udjEuUHJlc3NDdXN0b21BY3Rpb25SZXNwb25zZSIlyvMYIQgFEgxjb252ZXJzYXRpb24iD2NvbnZlcnNhdGlvbl9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz, file_tandem_v1_conversation, file_tandem_v1_workspace]);
 
 /**
  * @generated from message tandem.v1.GetWidgetConfigRequest
@@ -112,6 +112,14 @@ export type GetWidgetConfigResponse = Message<"tandem.v1.GetWidgetConfigResponse
    * @generated from field: string offline_message = 9;
    */
   offlineMessage: string;
+
+  /**
+   * Whether the workspace sends email (it has an email inbox): the widget
+   * offers to email a copy of the chat (EmailTranscript).
+   *
+   * @generated from field: bool email_transcripts = 10;
+   */
+  emailTranscripts: boolean;
 };
 
 /**
@@ -279,6 +287,49 @@ export const MarkSeenResponseSchema: GenMessage<MarkSeenResponse> = /*@__PURE__*
   messageDesc(file_tandem_v1_widget, 10);
 
 /**
+ * @generated from message tandem.v1.EmailTranscriptRequest
+ */
+export type EmailTranscriptRequest = Message<"tandem.v1.EmailTranscriptRequest"> & {
+  /**
+   * @generated from field: string conversation_id = 1;
+   */
+  conversationId: string;
+
+  /**
+   * Where to send it; empty for the address the visitor left before.
+   *
+   * @generated from field: string email = 2;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message tandem.v1.EmailTranscriptRequest.
+ * Use `create(EmailTranscriptRequestSchema)` to create a new message.
+ */
+export const EmailTranscriptRequestSchema: GenMessage<EmailTranscriptRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 11);
+
+/**
+ * @generated from message tandem.v1.EmailTranscriptResponse
+ */
+export type EmailTranscriptResponse = Message<"tandem.v1.EmailTranscriptResponse"> & {
+  /**
+   * The address the copy is being sent to.
+   *
+   * @generated from field: string email = 1;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message tandem.v1.EmailTranscriptResponse.
+ * Use `create(EmailTranscriptResponseSchema)` to create a new message.
+ */
+export const EmailTranscriptResponseSchema: GenMessage<EmailTranscriptResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_widget, 12);
+
+/**
  * @generated from message tandem.v1.WidgetServiceListCustomActionsRequest
  */
 export type WidgetServiceListCustomActionsRequest = Message<"tandem.v1.WidgetServiceListCustomActionsRequest"> & {
@@ -289,7 +340,7 @@ export type WidgetServiceListCustomActionsRequest = Message<"tandem.v1.WidgetSer
  * Use `create(WidgetServiceListCustomActionsRequestSchema)` to create a new message.
  */
 export const WidgetServiceListCustomActionsRequestSchema: GenMessage<WidgetServiceListCustomActionsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 11);
+  messageDesc(file_tandem_v1_widget, 13);
 
 /**
  * WidgetCustomAction is a button as the widget shows it.
@@ -321,7 +372,7 @@ export type WidgetCustomAction = Message<"tandem.v1.WidgetCustomAction"> & {
  * Use `create(WidgetCustomActionSchema)` to create a new message.
  */
 export const WidgetCustomActionSchema: GenMessage<WidgetCustomAction> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 12);
+  messageDesc(file_tandem_v1_widget, 14);
 
 /**
  * @generated from message tandem.v1.WidgetServiceListCustomActionsResponse
@@ -338,7 +389,7 @@ export type WidgetServiceListCustomActionsResponse = Message<"tandem.v1.WidgetSe
  * Use `create(WidgetServiceListCustomActionsResponseSchema)` to create a new message.
  */
 export const WidgetServiceListCustomActionsResponseSchema: GenMessage<WidgetServiceListCustomActionsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 13);
+  messageDesc(file_tandem_v1_widget, 15);
 
 /**
  * @generated from message tandem.v1.PressCustomActionRequest
@@ -360,7 +411,7 @@ export type PressCustomActionRequest = Message<"tandem.v1.PressCustomActionReque
  * Use `create(PressCustomActionRequestSchema)` to create a new message.
  */
 export const PressCustomActionRequestSchema: GenMessage<PressCustomActionRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 14);
+  messageDesc(file_tandem_v1_widget, 16);
 
 /**
  * @generated from message tandem.v1.PressCustomActionResponse
@@ -377,7 +428,7 @@ export type PressCustomActionResponse = Message<"tandem.v1.PressCustomActionResp
  * Use `create(PressCustomActionResponseSchema)` to create a new message.
  */
 export const PressCustomActionResponseSchema: GenMessage<PressCustomActionResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 15);
+  messageDesc(file_tandem_v1_widget, 17);
 
 /**
  * WidgetConversation is a conversation as its customer sees it.
@@ -431,7 +482,7 @@ export type WidgetConversation = Message<"tandem.v1.WidgetConversation"> & {
  * Use `create(WidgetConversationSchema)` to create a new message.
  */
 export const WidgetConversationSchema: GenMessage<WidgetConversation> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 16);
+  messageDesc(file_tandem_v1_widget, 18);
 
 /**
  * WidgetMessage is a history item as the customer sees it.
@@ -513,7 +564,7 @@ export type WidgetMessage = Message<"tandem.v1.WidgetMessage"> & {
  * Use `create(WidgetMessageSchema)` to create a new message.
  */
 export const WidgetMessageSchema: GenMessage<WidgetMessage> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 17);
+  messageDesc(file_tandem_v1_widget, 19);
 
 /**
  * @generated from message tandem.v1.WidgetEvent
@@ -570,7 +621,7 @@ export type WidgetEvent = Message<"tandem.v1.WidgetEvent"> & {
  * Use `create(WidgetEventSchema)` to create a new message.
  */
 export const WidgetEventSchema: GenMessage<WidgetEvent> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 18);
+  messageDesc(file_tandem_v1_widget, 20);
 
 /**
  * @generated from message tandem.v1.StartSessionRequest
@@ -632,7 +683,7 @@ export type StartSessionRequest = Message<"tandem.v1.StartSessionRequest"> & {
  * Use `create(StartSessionRequestSchema)` to create a new message.
  */
 export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 19);
+  messageDesc(file_tandem_v1_widget, 21);
 
 /**
  * @generated from message tandem.v1.StartSessionResponse
@@ -671,7 +722,7 @@ export type StartSessionResponse = Message<"tandem.v1.StartSessionResponse"> & {
  * Use `create(StartSessionResponseSchema)` to create a new message.
  */
 export const StartSessionResponseSchema: GenMessage<StartSessionResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 20);
+  messageDesc(file_tandem_v1_widget, 22);
 
 /**
  * @generated from message tandem.v1.StartConversationRequest
@@ -712,7 +763,7 @@ export type StartConversationRequest = Message<"tandem.v1.StartConversationReque
  * Use `create(StartConversationRequestSchema)` to create a new message.
  */
 export const StartConversationRequestSchema: GenMessage<StartConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 21);
+  messageDesc(file_tandem_v1_widget, 23);
 
 /**
  * @generated from message tandem.v1.StartConversationResponse
@@ -736,7 +787,7 @@ export type StartConversationResponse = Message<"tandem.v1.StartConversationResp
  * Use `create(StartConversationResponseSchema)` to create a new message.
  */
 export const StartConversationResponseSchema: GenMessage<StartConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 22);
+  messageDesc(file_tandem_v1_widget, 24);
 
 /**
  * @generated from message tandem.v1.ListMyConversationsRequest
@@ -749,7 +800,7 @@ export type ListMyConversationsRequest = Message<"tandem.v1.ListMyConversationsR
  * Use `create(ListMyConversationsRequestSchema)` to create a new message.
  */
 export const ListMyConversationsRequestSchema: GenMessage<ListMyConversationsRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 23);
+  messageDesc(file_tandem_v1_widget, 25);
 
 /**
  * @generated from message tandem.v1.ListMyConversationsResponse
@@ -766,7 +817,7 @@ export type ListMyConversationsResponse = Message<"tandem.v1.ListMyConversations
  * Use `create(ListMyConversationsResponseSchema)` to create a new message.
  */
 export const ListMyConversationsResponseSchema: GenMessage<ListMyConversationsResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 24);
+  messageDesc(file_tandem_v1_widget, 26);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSendMessageRequest
@@ -803,7 +854,7 @@ export type WidgetServiceSendMessageRequest = Message<"tandem.v1.WidgetServiceSe
  * Use `create(WidgetServiceSendMessageRequestSchema)` to create a new message.
  */
 export const WidgetServiceSendMessageRequestSchema: GenMessage<WidgetServiceSendMessageRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 25);
+  messageDesc(file_tandem_v1_widget, 27);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSendMessageResponse
@@ -825,7 +876,7 @@ export type WidgetServiceSendMessageResponse = Message<"tandem.v1.WidgetServiceS
  * Use `create(WidgetServiceSendMessageResponseSchema)` to create a new message.
  */
 export const WidgetServiceSendMessageResponseSchema: GenMessage<WidgetServiceSendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 26);
+  messageDesc(file_tandem_v1_widget, 28);
 
 /**
  * @generated from message tandem.v1.ListMessagesRequest
@@ -852,7 +903,7 @@ export type ListMessagesRequest = Message<"tandem.v1.ListMessagesRequest"> & {
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 27);
+  messageDesc(file_tandem_v1_widget, 29);
 
 /**
  * @generated from message tandem.v1.ListMessagesResponse
@@ -892,7 +943,7 @@ export type ListMessagesResponse = Message<"tandem.v1.ListMessagesResponse"> & {
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 28);
+  messageDesc(file_tandem_v1_widget, 30);
 
 /**
  * @generated from message tandem.v1.WidgetServiceWatchRequest
@@ -914,7 +965,7 @@ export type WidgetServiceWatchRequest = Message<"tandem.v1.WidgetServiceWatchReq
  * Use `create(WidgetServiceWatchRequestSchema)` to create a new message.
  */
 export const WidgetServiceWatchRequestSchema: GenMessage<WidgetServiceWatchRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 29);
+  messageDesc(file_tandem_v1_widget, 31);
 
 /**
  * @generated from message tandem.v1.WidgetServiceWatchResponse
@@ -949,7 +1000,7 @@ export type WidgetServiceWatchResponse = Message<"tandem.v1.WidgetServiceWatchRe
  * Use `create(WidgetServiceWatchResponseSchema)` to create a new message.
  */
 export const WidgetServiceWatchResponseSchema: GenMessage<WidgetServiceWatchResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 30);
+  messageDesc(file_tandem_v1_widget, 32);
 
 /**
  * QueueStatus is a waiting conversation's place in the queue.
@@ -999,7 +1050,7 @@ export type QueueStatus = Message<"tandem.v1.QueueStatus"> & {
  * Use `create(QueueStatusSchema)` to create a new message.
  */
 export const QueueStatusSchema: GenMessage<QueueStatus> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 31);
+  messageDesc(file_tandem_v1_widget, 33);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSetTypingRequest
@@ -1021,7 +1072,7 @@ export type WidgetServiceSetTypingRequest = Message<"tandem.v1.WidgetServiceSetT
  * Use `create(WidgetServiceSetTypingRequestSchema)` to create a new message.
  */
 export const WidgetServiceSetTypingRequestSchema: GenMessage<WidgetServiceSetTypingRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 32);
+  messageDesc(file_tandem_v1_widget, 34);
 
 /**
  * @generated from message tandem.v1.WidgetServiceSetTypingResponse
@@ -1034,7 +1085,7 @@ export type WidgetServiceSetTypingResponse = Message<"tandem.v1.WidgetServiceSet
  * Use `create(WidgetServiceSetTypingResponseSchema)` to create a new message.
  */
 export const WidgetServiceSetTypingResponseSchema: GenMessage<WidgetServiceSetTypingResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 33);
+  messageDesc(file_tandem_v1_widget, 35);
 
 /**
  * @generated from message tandem.v1.WidgetServiceCloseConversationRequest
@@ -1051,7 +1102,7 @@ export type WidgetServiceCloseConversationRequest = Message<"tandem.v1.WidgetSer
  * Use `create(WidgetServiceCloseConversationRequestSchema)` to create a new message.
  */
 export const WidgetServiceCloseConversationRequestSchema: GenMessage<WidgetServiceCloseConversationRequest> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 34);
+  messageDesc(file_tandem_v1_widget, 36);
 
 /**
  * @generated from message tandem.v1.WidgetServiceCloseConversationResponse
@@ -1068,7 +1119,7 @@ export type WidgetServiceCloseConversationResponse = Message<"tandem.v1.WidgetSe
  * Use `create(WidgetServiceCloseConversationResponseSchema)` to create a new message.
  */
 export const WidgetServiceCloseConversationResponseSchema: GenMessage<WidgetServiceCloseConversationResponse> = /*@__PURE__*/
-  messageDesc(file_tandem_v1_widget, 35);
+  messageDesc(file_tandem_v1_widget, 37);
 
 /**
  * QueueWait is an expected wait as a range.
@@ -1282,6 +1333,20 @@ export const WidgetService: GenService<{
     methodKind: "unary";
     input: typeof MarkSeenRequestSchema;
     output: typeof MarkSeenResponseSchema;
+  },
+  /**
+   * EmailTranscript mails the visitor a copy of the conversation as it
+   * stands (its public messages), from the workspace's first email inbox,
+   * to the address given (kept on their contact, as UpdateVisitor would) or
+   * else the one they left before. The same state of a conversation is
+   * mailed once; a conversation gets at most 5 copies.
+   *
+   * @generated from rpc tandem.v1.WidgetService.EmailTranscript
+   */
+  emailTranscript: {
+    methodKind: "unary";
+    input: typeof EmailTranscriptRequestSchema;
+    output: typeof EmailTranscriptResponseSchema;
   },
   /**
    * PressCustomAction runs a button's actions in the visitor's conversation.

@@ -92,6 +92,7 @@ export class App {
       typed: () => this.typing.typed(),
       attach: (file) => void this.attach(file),
       saveEmail: () => void this.saveEmail(),
+      transcript: () => void this.emailTranscript(),
       online: () => this.online(),
       offline: () => this.stream.setConnected(false),
     });
@@ -388,6 +389,23 @@ export class App {
     }
   }
 
+  /** emailTranscript asks the server to mail the customer a copy of the chat, to the address typed. */
+  private async emailTranscript(): Promise<void> {
+    if (!this.conv) return;
+    const email = this.view.transcriptAsked();
+    if (!email) {
+      this.view.transcriptDone(strings.emailInvalid, false);
+      return;
+    }
+    try {
+      const res = await this.api.client.emailTranscript({ conversationId: this.conv.id, email });
+      this.emailGiven = res.email;
+      this.view.transcriptDone(strings.transcriptSent(res.email), true);
+    } catch (err) {
+      this.view.transcriptDone(ConnectError.from(err).code === Code.InvalidArgument ? strings.emailInvalid : plainWords(err), false);
+    }
+  }
+
   // ---- drawing ---------------------------------------------------------------------------
 
   private setUnread(n: number): void {
@@ -429,6 +447,7 @@ export class App {
       newChat: () => this.newChat(),
     });
     this.view.helper(helperOf(s.config, conv));
+    this.view.transcriptAddress(this.emailGiven || s.identity?.email || "");
     this.updateQueue();
   }
 }

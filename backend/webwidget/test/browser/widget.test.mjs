@@ -104,6 +104,25 @@ describe("web chat widget", () => {
     }
   });
 
+  test("the customer has a copy of the chat emailed to them", async () => {
+    const { context, page } = await newPage();
+    try {
+      const frame = await openWidget(page, server.url);
+      await ask(frame, "Do you ship to Canada?");
+      await frame.locator(".msg.from-bot").first().waitFor();
+      await frame.locator(".transcript summary").click();
+      await frame.locator("#tw-transcript-email").fill("ada@example.com");
+      await frame.locator(".transcript-form button[type=submit]").click();
+      await frame.locator(".transcript-note", { hasText: "on its way to ada@example.com" }).waitFor();
+      const id = await conversationId(page, server.key);
+      const agent = await new Agent(server.url).login();
+      const { conversation } = await agent.history(id);
+      assert.equal(conversation.contact.email, "ada@example.com");
+    } finally {
+      await context.close();
+    }
+  });
+
   test("offline: messages sent while offline arrive once, replies sent meanwhile appear once", async () => {
     const { context, page } = await newPage();
     try {

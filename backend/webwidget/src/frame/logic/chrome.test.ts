@@ -59,6 +59,13 @@ describe("chromeOf", () => {
     expect(chromeOf(input({ conv: conv(ConversationState.CLOSED) }))).toMatchObject({ closed: true, composer: false, endButton: false });
     expect(chromeOf(input({ conv: conv(ConversationState.ACTIVE) }))).toMatchObject({ closed: false, composer: true, endButton: true });
   });
+
+  test("a copy by email is offered for a chat where the workspace sends email, open or closed", () => {
+    expect(chromeOf(input({ config: config({ emailTranscripts: true }), conv: conv(ConversationState.ACTIVE) })).transcript).toBe(true);
+    expect(chromeOf(input({ config: config({ emailTranscripts: true }), conv: conv(ConversationState.CLOSED) })).transcript).toBe(true);
+    expect(chromeOf(input({ config: config({ emailTranscripts: true }) })).transcript).toBe(false); // no chat yet
+    expect(chromeOf(input({ config: config(), conv: conv(ConversationState.ACTIVE) })).transcript).toBe(false);
+  });
 });
 
 describe("launcher and small helpers", () => {

@@ -39,6 +39,8 @@ export interface Chrome {
   /** offline is the note to show when nobody can answer now, else "". */
   offline: string;
   composer: boolean;
+  /** transcript offers to email a copy of the chat (the workspace sends email). */
+  transcript: boolean;
 }
 
 /** What chromeOf looks at. */
@@ -81,6 +83,7 @@ export function chromeOf({ config: c, conv, identity, savedName, actions }: Chro
     offline: c && !c.agentsOnline && !c.botEnabled && !conv ? c.offlineMessage || strings.offlineDefault : "",
     // Composer off once closed; rating prompt instead.
     composer: !closed,
+    transcript: !!conv && !!c?.emailTranscripts,
   };
 }
 

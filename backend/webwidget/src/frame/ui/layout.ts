@@ -43,6 +43,10 @@ export interface UI {
   sendButton: HTMLButtonElement;
   upload: HTMLElement;
   fileHint: HTMLElement;
+  transcript: HTMLDetailsElement;
+  transcriptForm: HTMLFormElement;
+  transcriptEmail: HTMLInputElement;
+  transcriptNote: HTMLElement;
 }
 
 /** buildUI creates the widget's DOM inside root. */
@@ -80,6 +84,14 @@ export function buildUI(root: HTMLElement): UI {
 
   const csat = h("div", { class: "csat", role: "group", "aria-label": strings.csatQuestion, hidden: true });
 
+  // A copy of the chat by email, where the workspace sends email.
+  const transcriptEmail = h("input", { id: "tw-transcript-email", type: "email", autocomplete: "email", maxlength: "254", placeholder: strings.emailPlaceholder, required: true });
+  const transcriptNote = h("p", { class: "transcript-note", role: "status", "aria-live": "polite", hidden: true });
+  const transcriptForm = h("form", { class: "transcript-form", novalidate: true },
+    h("label", { for: "tw-transcript-email" }, strings.transcriptLabel),
+    h("div", { class: "queue-email-row" }, transcriptEmail, h("button", { type: "submit", class: "primary" }, strings.transcriptSend)));
+  const transcript = h("details", { class: "transcript", hidden: true }, h("summary", {}, strings.transcriptToggle), transcriptForm, transcriptNote);
+
   const textarea = h("textarea", { id: "tw-input", rows: "1", placeholder: strings.composerPlaceholder, "aria-label": strings.composerLabel, maxlength: "16000" });
   const fileInput = h("input", { type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
   const attachButton = h("button", { type: "button", class: "attach", "aria-label": strings.attach, title: strings.attach, hidden: true }, icon("attach"));
@@ -93,7 +105,7 @@ export function buildUI(root: HTMLElement): UI {
   // short screen never squeezes it under them.
   const scrollBox = h("div", { class: "scroll" }, greeting, prechat, list, typing);
   const panel = h("section", { class: "panel", role: "dialog", "aria-labelledby": "tw-title", "aria-describedby": "tw-subtitle", hidden: true },
-    header, connection, notice, h("div", { class: "scroll-wrap" }, scrollBox, newMessages), queue, actions, csat, upload, composer);
+    header, connection, notice, h("div", { class: "scroll-wrap" }, scrollBox, newMessages), queue, actions, csat, transcript, upload, composer);
 
   const badge = h("span", { class: "badge", hidden: true });
   const launcher = h("button", { type: "button", class: "launcher", "aria-label": strings.launcherOpen, "aria-expanded": "false" }, icon("chat"), icon("close"), badge);
@@ -102,6 +114,6 @@ export function buildUI(root: HTMLElement): UI {
   return {
     root, launcher, badge, panel, title, subtitle, helperAvatar, queueText, emailForm, emailAsk, emailNote, scrollBox, newMessages, endButton, closeButton, connection, notice, greeting, list, typing, queue, actions,
     prechat, nameInput, nameField, emailInput, emailField, groupSelect, groupField, csat, composer, textarea, attachButton, fileInput,
-    sendButton, upload, fileHint,
+    sendButton, upload, fileHint, transcript, transcriptForm, transcriptEmail, transcriptNote,
   };
 }

@@ -75,7 +75,7 @@ describe("chrome", () => {
   test("draws the buttons logic/chrome chose and reports presses; shows the offline note", () => {
     const pressed: string[] = [];
     const action = create(WidgetCustomActionSchema, { id: "a1", label: "Track order" });
-    const base = { closed: false, endButton: false, askName: true, askEmail: false, askGroup: false, prechat: true, offline: "", composer: true };
+    const base = { closed: false, endButton: false, askName: true, askEmail: false, askGroup: false, prechat: true, offline: "", composer: true, transcript: false };
     view.chrome({ ...base, buttons: [{ kind: "action", action }, { kind: "talk" }], offline: "Back at 9" }, {
       press: (a) => pressed.push(a.id),
       talk: () => pressed.push("talk"),
@@ -95,6 +95,29 @@ describe("chrome", () => {
     expect(ui.composer.hidden).toBe(true);
     expect(ui.prechat.hidden).toBe(true);
     expect(view.prechat()).toBeNull();
+  });
+
+  test("the copy by email: shown where chrome says, the known address filled in, the send reported, the outcome said", () => {
+    const got: string[] = [];
+    view.bind(events(got));
+    const base = { closed: false, endButton: true, askName: false, askEmail: false, askGroup: false, prechat: false, offline: "", composer: true, buttons: [] };
+    view.chrome({ ...base, transcript: false }, { press: () => {}, talk: () => {} });
+    expect(ui.transcript.hidden).toBe(true);
+    view.chrome({ ...base, transcript: true }, { press: () => {}, talk: () => {} });
+    expect(ui.transcript.hidden).toBe(false);
+    view.transcriptAddress("ada@example.com");
+    expect(view.transcriptAsked()).toBe("ada@example.com");
+    view.transcriptAddress("other@example.com"); // what is there stays
+    expect(ui.transcriptEmail.value).toBe("ada@example.com");
+    ui.transcriptEmail.value = "not an address";
+    expect(view.transcriptAsked()).toBe("");
+    ui.transcriptForm.requestSubmit();
+    expect(got).toEqual(["transcript"]);
+    view.transcriptDone(strings.transcriptSent("ada@example.com"), true);
+    expect(ui.transcriptNote.hidden).toBe(false);
+    expect(ui.transcriptNote.textContent).toContain("ada@example.com");
+    view.transcriptDone(strings.emailInvalid, false);
+    expect(ui.transcriptEmail.getAttribute("aria-invalid")).toBe("true");
   });
 });
 
@@ -155,6 +178,7 @@ function events(got: string[] = []): ViewEvents {
     typed: () => got.push("typed"),
     attach: (f) => got.push(`attach: ${f.name}`),
     saveEmail: () => got.push("saveEmail"),
+    transcript: () => got.push("transcript"),
     online: () => got.push("online"),
     offline: () => got.push("offline"),
   };

@@ -23,6 +23,7 @@ export interface ViewEvents {
   typed(): void;
   attach(file: File): void;
   saveEmail(): void;
+  transcript(): void;
   online(): void;
   offline(): void;
 }
@@ -82,6 +83,28 @@ export class View {
     ui.actions.hidden = ui.actions.childElementCount === 0;
     if (ch.offline) this.notice(ch.offline);
     ui.composer.hidden = !ch.composer;
+    ui.transcript.hidden = !ch.transcript;
+  }
+
+  /** transcriptAsked is the address typed for the chat's copy, "" when it is not one. */
+  transcriptAsked(): string {
+    const input = this.ui.transcriptEmail;
+    const email = input.value.trim();
+    return email && input.checkValidity() ? email : "";
+  }
+
+  /** transcriptAddress fills in the address known, unless the customer typed one. */
+  transcriptAddress(email: string): void {
+    if (email && !this.ui.transcriptEmail.value) this.ui.transcriptEmail.value = email;
+  }
+
+  /** transcriptDone says how asking for the copy went. */
+  transcriptDone(text: string, ok: boolean): void {
+    const ui = this.ui;
+    if (ok) ui.transcriptEmail.removeAttribute("aria-invalid");
+    else ui.transcriptEmail.setAttribute("aria-invalid", "true");
+    ui.transcriptNote.textContent = text;
+    ui.transcriptNote.hidden = false;
   }
 
   /** helper shows who is helping now. */
@@ -353,6 +376,10 @@ export class View {
     ui.emailForm.addEventListener("submit", (e) => {
       e.preventDefault();
       on.saveEmail();
+    });
+    ui.transcriptForm.addEventListener("submit", (e) => {
+      e.preventDefault();
+      on.transcript();
     });
     window.addEventListener("online", () => on.online());
     window.addEventListener("offline", () => on.offline());
