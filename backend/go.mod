@@ -15,6 +15,7 @@ require (
 	github.com/blevesearch/go-porterstemmer v1.0.3
 	github.com/casbin/casbin/v2 v2.135.0
 	github.com/emersion/go-imap v1.2.1
+	github.com/emersion/go-msgauth v0.7.0
 	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
 	github.com/emersion/go-smtp v0.26.0
 	github.com/gabriel-vasile/mimetype v1.4.16

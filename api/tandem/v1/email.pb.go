@@ -1080,6 +1080,218 @@ func (*DeleteEmailInboxResponse) Descriptor() ([]byte, []int) {
 	return file_tandem_v1_email_proto_rawDescGZIP(), []int{10}
 }
 
+type ListEmailMessagesRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListEmailMessagesRequest) Reset() {
+	*x = ListEmailMessagesRequest{}
+	mi := &file_tandem_v1_email_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEmailMessagesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEmailMessagesRequest) ProtoMessage() {}
+
+func (x *ListEmailMessagesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEmailMessagesRequest.ProtoReflect.Descriptor instead.
+func (*ListEmailMessagesRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ListEmailMessagesRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+// EmailMessage is one received mail of a conversation, as far as the
+// conversation's message does not say it.
+type EmailMessage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The conversation message the mail became.
+	MessageId   string   `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	FromAddress string   `protobuf:"bytes,2,opt,name=from_address,json=fromAddress,proto3" json:"from_address,omitempty"`
+	FromName    string   `protobuf:"bytes,3,opt,name=from_name,json=fromName,proto3" json:"from_name,omitempty"`
+	To          []string `protobuf:"bytes,4,rep,name=to,proto3" json:"to,omitempty"`
+	Cc          []string `protobuf:"bytes,5,rep,name=cc,proto3" json:"cc,omitempty"`
+	Subject     string   `protobuf:"bytes,6,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Whether the sender's domain vouched for the mail; sender_check says
+	// how ("DKIM signature of example.com") or why not ("no DKIM
+	// signature"). An unverified sender may be anyone.
+	SenderVerified bool   `protobuf:"varint,7,opt,name=sender_verified,json=senderVerified,proto3" json:"sender_verified,omitempty"`
+	SenderCheck    string `protobuf:"bytes,8,opt,name=sender_check,json=senderCheck,proto3" json:"sender_check,omitempty"`
+	// The mail's full text as received (quoted history and signature
+	// included; HTML as text), at most 256 KiB.
+	OriginalText  string `protobuf:"bytes,9,opt,name=original_text,json=originalText,proto3" json:"original_text,omitempty"`
+	CreateTimeMs  int64  `protobuf:"varint,10,opt,name=create_time_ms,json=createTimeMs,proto3" json:"create_time_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailMessage) Reset() {
+	*x = EmailMessage{}
+	mi := &file_tandem_v1_email_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailMessage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailMessage) ProtoMessage() {}
+
+func (x *EmailMessage) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailMessage.ProtoReflect.Descriptor instead.
+func (*EmailMessage) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *EmailMessage) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *EmailMessage) GetFromAddress() string {
+	if x != nil {
+		return x.FromAddress
+	}
+	return ""
+}
+
+func (x *EmailMessage) GetFromName() string {
+	if x != nil {
+		return x.FromName
+	}
+	return ""
+}
+
+func (x *EmailMessage) GetTo() []string {
+	if x != nil {
+		return x.To
+	}
+	return nil
+}
+
+func (x *EmailMessage) GetCc() []string {
+	if x != nil {
+		return x.Cc
+	}
+	return nil
+}
+
+func (x *EmailMessage) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *EmailMessage) GetSenderVerified() bool {
+	if x != nil {
+		return x.SenderVerified
+	}
+	return false
+}
+
+func (x *EmailMessage) GetSenderCheck() string {
+	if x != nil {
+		return x.SenderCheck
+	}
+	return ""
+}
+
+func (x *EmailMessage) GetOriginalText() string {
+	if x != nil {
+		return x.OriginalText
+	}
+	return ""
+}
+
+func (x *EmailMessage) GetCreateTimeMs() int64 {
+	if x != nil {
+		return x.CreateTimeMs
+	}
+	return 0
+}
+
+type ListEmailMessagesResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EmailMessages []*EmailMessage        `protobuf:"bytes,1,rep,name=email_messages,json=emailMessages,proto3" json:"email_messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListEmailMessagesResponse) Reset() {
+	*x = ListEmailMessagesResponse{}
+	mi := &file_tandem_v1_email_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListEmailMessagesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListEmailMessagesResponse) ProtoMessage() {}
+
+func (x *ListEmailMessagesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListEmailMessagesResponse.ProtoReflect.Descriptor instead.
+func (*ListEmailMessagesResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListEmailMessagesResponse) GetEmailMessages() []*EmailMessage {
+	if x != nil {
+		return x.EmailMessages
+	}
+	return nil
+}
+
 var File_tandem_v1_email_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_email_proto_rawDesc = "" +
@@ -1197,7 +1409,24 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"emailInbox\"I\n" +
 	"\x17DeleteEmailInboxRequest\x12.\n" +
 	"\x0eemail_inbox_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\femailInboxId\"\x1a\n" +
-	"\x18DeleteEmailInboxResponse*|\n" +
+	"\x18DeleteEmailInboxResponse\"M\n" +
+	"\x18ListEmailMessagesRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"\xbe\x02\n" +
+	"\fEmailMessage\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x12!\n" +
+	"\ffrom_address\x18\x02 \x01(\tR\vfromAddress\x12\x1b\n" +
+	"\tfrom_name\x18\x03 \x01(\tR\bfromName\x12\x0e\n" +
+	"\x02to\x18\x04 \x03(\tR\x02to\x12\x0e\n" +
+	"\x02cc\x18\x05 \x03(\tR\x02cc\x12\x18\n" +
+	"\asubject\x18\x06 \x01(\tR\asubject\x12'\n" +
+	"\x0fsender_verified\x18\a \x01(\bR\x0esenderVerified\x12!\n" +
+	"\fsender_check\x18\b \x01(\tR\vsenderCheck\x12#\n" +
+	"\roriginal_text\x18\t \x01(\tR\foriginalText\x12$\n" +
+	"\x0ecreate_time_ms\x18\n" +
+	" \x01(\x03R\fcreateTimeMs\"[\n" +
+	"\x19ListEmailMessagesResponse\x12>\n" +
+	"\x0eemail_messages\x18\x01 \x03(\v2\x17.tandem.v1.EmailMessageR\remailMessages*|\n" +
 	"\vSmtpTlsMode\x12\x1d\n" +
 	"\x19SMTP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SMTP_TLS_MODE_STARTTLS\x10\x01\x12\x1a\n" +
@@ -1207,12 +1436,13 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x19IMAP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16IMAP_TLS_MODE_IMPLICIT\x10\x01\x12\x1a\n" +
 	"\x16IMAP_TLS_MODE_STARTTLS\x10\x02\x12\x16\n" +
-	"\x12IMAP_TLS_MODE_NONE\x10\x032\xc6\x05\n" +
+	"\x12IMAP_TLS_MODE_NONE\x10\x032\xd7\x06\n" +
 	"\fEmailService\x12\x8a\x01\n" +
 	"\x10CreateEmailInbox\x12\".tandem.v1.CreateEmailInboxRequest\x1a#.tandem.v1.CreateEmailInboxResponse\"-\xca\xf3\x18)\b\x04\x12\tworkspace\x1a\fmanage_email\"\fworkspace_id\x12\x8d\x01\n" +
 	"\x10ListEmailInboxes\x12\".tandem.v1.ListEmailInboxesRequest\x1a#.tandem.v1.ListEmailInboxesResponse\"0\xca\xf3\x18)\b\x04\x12\tworkspace\x1a\fmanage_email\"\fworkspace_id\x90\x02\x01\x12\x82\x01\n" +
 	"\rGetEmailInbox\x12\x1f.tandem.v1.GetEmailInboxRequest\x1a .tandem.v1.GetEmailInboxResponse\".\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_id\x90\x02\x01\x12\x88\x01\n" +
-	"\x10UpdateEmailInbox\x12\".tandem.v1.UpdateEmailInboxRequest\x1a#.tandem.v1.UpdateEmailInboxResponse\"+\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_id\x12\x88\x01\n" +
+	"\x10UpdateEmailInbox\x12\".tandem.v1.UpdateEmailInboxRequest\x1a#.tandem.v1.UpdateEmailInboxResponse\"+\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_id\x12\x8e\x01\n" +
+	"\x11ListEmailMessages\x12#.tandem.v1.ListEmailMessagesRequest\x1a$.tandem.v1.ListEmailMessagesResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x10DeleteEmailInbox\x12\".tandem.v1.DeleteEmailInboxRequest\x1a#.tandem.v1.DeleteEmailInboxResponse\"+\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
@@ -1228,21 +1458,24 @@ func file_tandem_v1_email_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_email_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
 var file_tandem_v1_email_proto_goTypes = []any{
-	(SmtpTlsMode)(0),                 // 0: tandem.v1.SmtpTlsMode
-	(ImapTlsMode)(0),                 // 1: tandem.v1.ImapTlsMode
-	(*EmailInbox)(nil),               // 2: tandem.v1.EmailInbox
-	(*CreateEmailInboxRequest)(nil),  // 3: tandem.v1.CreateEmailInboxRequest
-	(*CreateEmailInboxResponse)(nil), // 4: tandem.v1.CreateEmailInboxResponse
-	(*ListEmailInboxesRequest)(nil),  // 5: tandem.v1.ListEmailInboxesRequest
-	(*ListEmailInboxesResponse)(nil), // 6: tandem.v1.ListEmailInboxesResponse
-	(*GetEmailInboxRequest)(nil),     // 7: tandem.v1.GetEmailInboxRequest
-	(*GetEmailInboxResponse)(nil),    // 8: tandem.v1.GetEmailInboxResponse
-	(*UpdateEmailInboxRequest)(nil),  // 9: tandem.v1.UpdateEmailInboxRequest
-	(*UpdateEmailInboxResponse)(nil), // 10: tandem.v1.UpdateEmailInboxResponse
-	(*DeleteEmailInboxRequest)(nil),  // 11: tandem.v1.DeleteEmailInboxRequest
-	(*DeleteEmailInboxResponse)(nil), // 12: tandem.v1.DeleteEmailInboxResponse
+	(SmtpTlsMode)(0),                  // 0: tandem.v1.SmtpTlsMode
+	(ImapTlsMode)(0),                  // 1: tandem.v1.ImapTlsMode
+	(*EmailInbox)(nil),                // 2: tandem.v1.EmailInbox
+	(*CreateEmailInboxRequest)(nil),   // 3: tandem.v1.CreateEmailInboxRequest
+	(*CreateEmailInboxResponse)(nil),  // 4: tandem.v1.CreateEmailInboxResponse
+	(*ListEmailInboxesRequest)(nil),   // 5: tandem.v1.ListEmailInboxesRequest
+	(*ListEmailInboxesResponse)(nil),  // 6: tandem.v1.ListEmailInboxesResponse
+	(*GetEmailInboxRequest)(nil),      // 7: tandem.v1.GetEmailInboxRequest
+	(*GetEmailInboxResponse)(nil),     // 8: tandem.v1.GetEmailInboxResponse
+	(*UpdateEmailInboxRequest)(nil),   // 9: tandem.v1.UpdateEmailInboxRequest
+	(*UpdateEmailInboxResponse)(nil),  // 10: tandem.v1.UpdateEmailInboxResponse
+	(*DeleteEmailInboxRequest)(nil),   // 11: tandem.v1.DeleteEmailInboxRequest
+	(*DeleteEmailInboxResponse)(nil),  // 12: tandem.v1.DeleteEmailInboxResponse
+	(*ListEmailMessagesRequest)(nil),  // 13: tandem.v1.ListEmailMessagesRequest
+	(*EmailMessage)(nil),              // 14: tandem.v1.EmailMessage
+	(*ListEmailMessagesResponse)(nil), // 15: tandem.v1.ListEmailMessagesResponse
 }
 var file_tandem_v1_email_proto_depIdxs = []int32{
 	0,  // 0: tandem.v1.EmailInbox.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
@@ -1255,21 +1488,24 @@ var file_tandem_v1_email_proto_depIdxs = []int32{
 	0,  // 7: tandem.v1.UpdateEmailInboxRequest.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
 	1,  // 8: tandem.v1.UpdateEmailInboxRequest.imap_tls_mode:type_name -> tandem.v1.ImapTlsMode
 	2,  // 9: tandem.v1.UpdateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
-	3,  // 10: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
-	5,  // 11: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
-	7,  // 12: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
-	9,  // 13: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
-	11, // 14: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
-	4,  // 15: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
-	6,  // 16: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
-	8,  // 17: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
-	10, // 18: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
-	12, // 19: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
-	15, // [15:20] is the sub-list for method output_type
-	10, // [10:15] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 10: tandem.v1.ListEmailMessagesResponse.email_messages:type_name -> tandem.v1.EmailMessage
+	3,  // 11: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
+	5,  // 12: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
+	7,  // 13: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
+	9,  // 14: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
+	13, // 15: tandem.v1.EmailService.ListEmailMessages:input_type -> tandem.v1.ListEmailMessagesRequest
+	11, // 16: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
+	4,  // 17: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
+	6,  // 18: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
+	8,  // 19: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
+	10, // 20: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
+	15, // 21: tandem.v1.EmailService.ListEmailMessages:output_type -> tandem.v1.ListEmailMessagesResponse
+	12, // 22: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
+	17, // [17:23] is the sub-list for method output_type
+	11, // [11:17] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_email_proto_init() }
@@ -1285,7 +1521,7 @@ func file_tandem_v1_email_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_email_proto_rawDesc), len(file_tandem_v1_email_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   11,
+			NumMessages:   14,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -142,6 +142,11 @@ type Config struct {
 	// before another replica takes it over (renewed every third of it).
 	IMAPPoll  time.Duration
 	IMAPLease time.Duration
+	// MailDNS is the DNS server (host:port) senders' DKIM keys are looked
+	// up at ("": the system's resolver); MailTrustedServers the authserv-ids
+	// whose Authentication-Results headers are believed.
+	MailDNS            string
+	MailTrustedServers []string
 	// PublicURL is the address customers reach the server at, for links in
 	// mails; empty: http:// and Addr.
 	PublicURL string
@@ -227,6 +232,8 @@ func settings() []setting {
 		{"imap-poll", "TANDEM_IMAP_POLL", "1m", "longest an email inbox's IMAP mailbox goes unread: how often one on a server without IDLE is read, and how long an IDLE lasts"},
 		{"imap-lease", "TANDEM_IMAP_LEASE", "2m", "how long a replica's claim on an IMAP mailbox holds without renewal; another replica takes the mailbox over after it"},
 		{"mail-unseen-after", "TANDEM_MAIL_UNSEEN_AFTER", "5m", "how long a reply in a chat may go unseen in the widget before it is emailed to a customer who left an address (from the workspace's first email inbox), and how long after a close the customer is mailed links to rate the conversation; 0 for never"},
+		{"mail-dns", "TANDEM_MAIL_DNS", "", "DNS server (host:port) to look up the DKIM keys of inbound mail's senders at; empty: the system's resolver"},
+		{"mail-trusted-servers", "TANDEM_MAIL_TRUSTED_SERVERS", "", "comma-separated authserv-ids of receiving mail servers whose Authentication-Results headers are believed (mx.google.com for a Gmail mailbox read by IMAP); empty: only Tandem's own DKIM check counts"},
 		{"public-url", "TANDEM_PUBLIC_URL", "", "the address customers reach tandemd at (https://support.shop.example), for the links in mails (rating links); empty: http:// and --addr"},
 		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses and the links of rating mails; empty: replies thread by their headers only, and no rating mails are sent"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
@@ -457,6 +464,16 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	}
 	c.SMTPMaxBytes = size("smtp-max-bytes")
 	c.MailUnseenAfter = duration("mail-unseen-after", 0)
+	if c.MailDNS = get("mail-dns"); c.MailDNS != "" {
+		if _, _, err := net.SplitHostPort(c.MailDNS); err != nil {
+			bad("mail-dns", "%q is not host:port", c.MailDNS)
+		}
+	}
+	for _, id := range strings.Split(get("mail-trusted-servers"), ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			c.MailTrustedServers = append(c.MailTrustedServers, id)
+		}
+	}
 	c.PublicURL = strings.TrimRight(get("public-url"), "/")
 	if c.PublicURL == "" {
 		host, port, _ := net.SplitHostPort(c.Addr)

@@ -17,6 +17,10 @@
 // through the conversation and contact services; a mail is stored once per
 // inbox and Message-ID (the client id of its conversation or message).
 //
+// Verifier checks each inbound mail's sender (DKIM aligned with From, or
+// a trusted receiving server's Authentication-Results); Inbound keeps the
+// check with the mail's recipients, CC and full text (email_messages).
+//
 // Poller reads the IMAP mailboxes of inboxes that connect one, on the
 // replicas that run the reactors: one replica per mailbox under a lease
 // (email_imap_state), new mail taken as IDLE announces it, each once by UID
@@ -37,11 +41,12 @@
 // The SMTP and IMAP passwords are write-only: stored to sign in to the servers,
 // never returned by the API nor written to the event log.
 //
-// Tables owned: email_inboxes, email_threads, email_outbox, email_imap_state.
+// Tables owned: email_inboxes, email_threads, email_outbox, email_imap_state,
+// email_messages.
 // Events emitted: email_inbox.created, email_inbox.updated,
 // email_inbox.deleted (visibility agents).
 // RPCs served: EmailService (CreateEmailInbox, ListEmailInboxes,
-// GetEmailInbox, UpdateEmailInbox, DeleteEmailInbox).
+// GetEmailInbox, UpdateEmailInbox, DeleteEmailInbox, ListEmailMessages).
 package email
 
 import (

@@ -2,6 +2,8 @@ package email
 
 import (
 	"context"
+	"fmt"
+	"strings"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
@@ -92,6 +94,21 @@ func (h *Handler) DeleteEmailInbox(ctx context.Context, req *tandemv1.DeleteEmai
 		return nil, err
 	}
 	return &tandemv1.DeleteEmailInboxResponse{}, nil
+}
+
+// ListEmailMessages implements EmailService.ListEmailMessages.
+func (h *Handler) ListEmailMessages(ctx context.Context, req *tandemv1.ListEmailMessagesRequest) (*tandemv1.ListEmailMessagesResponse, error) {
+	ms, err := emailMessagesOf(ctx, h.svc.db, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, fmt.Errorf("list email messages: %w", err)
+	}
+	resp := &tandemv1.ListEmailMessagesResponse{}
+	for _, m := range ms {
+		resp.EmailMessages = append(resp.EmailMessages, &tandemv1.EmailMessage{MessageId: m.MessageID, FromAddress: m.FromAddress,
+			FromName: m.FromName, To: strings.Fields(m.ToList), Cc: strings.Fields(m.CcList), Subject: m.Subject,
+			SenderVerified: m.SenderVerified, SenderCheck: m.SenderCheck, OriginalText: m.OriginalText, CreateTimeMs: m.CreatedAt})
+	}
+	return resp, nil
 }
 
 var tlsFromProto = map[tandemv1.SmtpTlsMode]TLSMode{ //nolint:gochecknoglobals // constant table

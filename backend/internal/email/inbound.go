@@ -74,8 +74,16 @@ type Inbound struct {
 	contacts Contacts
 	files    Files
 	secret   []byte
+	verifier Verifier
 	logger   *slog.Logger
 	received *prometheus.CounterVec
+}
+
+// WithVerifier sets how senders are checked (the default: DKIM through the
+// system's resolver, no trusted receiving servers).
+func (in *Inbound) WithVerifier(v Verifier) *Inbound {
+	in.verifier = v
+	return in
 }
 
 // NewInbound returns the inbound mail path. fs keeps attachments (nil:
@@ -132,15 +140,19 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 	}
 	customer := &access.Principal{Kind: access.KindVisitor, VisitorID: ct.ID, WorkspaceID: inbox.WorkspaceID}
 	body := bodyOf(m)
+	check := in.verifier.Check(ctx, raw, m.FromAddress)
 	convID, err := in.thread(ctx, inbox, replyToken, m, ct.ID)
 	if err != nil {
 		return Delivery{}, err
 	}
 	if convID != "" {
 		fileIDs := in.keepFiles(ctx, log, customer, convID, inbox.ID, key, m.Attachments)
-		_, conv, err := in.convs.PostFiles(ctx, customer, inbox.WorkspaceID, convID, MailClientID(inbox.ID, key), body, fileIDs)
+		msg, conv, err := in.convs.PostFiles(ctx, customer, inbox.WorkspaceID, convID, MailClientID(inbox.ID, key), body, fileIDs)
 		if err != nil {
 			return Delivery{}, fmt.Errorf("post mail to %s: %w", convID, err)
+		}
+		if err := in.keepMessage(ctx, inbox, conv.ID, msg.ID, m, check); err != nil {
+			return Delivery{}, err
 		}
 		if err := in.keepThread(ctx, inbox, conv.ID, m); err != nil {
 			return Delivery{}, err
@@ -148,13 +160,18 @@ func (in *Inbound) Deliver(ctx context.Context, inbox Inbox, replyToken, envelop
 		in.received.WithLabelValues(OutcomeThreaded).Inc()
 		return Delivery{Outcome: OutcomeThreaded, ConversationID: conv.ID}, nil
 	}
-	conv, _, err := in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, inbox.GroupID, inbox.AIAnswers)
+	conv, first, err := in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, inbox.GroupID, inbox.AIAnswers)
 	if errors.Is(err, conversation.ErrNotGroup) {
 		// The inbox's group was deleted since: the mail goes to the queue.
-		conv, _, err = in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, "", inbox.AIAnswers)
+		conv, first, err = in.convs.StartEmail(ctx, customer, MailClientID(inbox.ID, key), m.Subject, body, "", inbox.AIAnswers)
 	}
 	if err != nil {
 		return Delivery{}, fmt.Errorf("start email conversation: %w", err)
+	}
+	if first != nil {
+		if err := in.keepMessage(ctx, inbox, conv.ID, first.ID, m, check); err != nil {
+			return Delivery{}, err
+		}
 	}
 	if fileIDs := in.keepFiles(ctx, log, customer, conv.ID, inbox.ID, key, m.Attachments); len(fileIDs) > 0 {
 		// The files come in a second message: they are stored for a
@@ -241,6 +258,23 @@ func (in *Inbound) keepFiles(ctx context.Context, log *slog.Logger, customer *ac
 		ids = append(ids, f.ID)
 	}
 	return ids
+}
+
+// maxOriginal caps the full text kept of a mail, in bytes.
+const maxOriginal = 256 << 10
+
+// keepMessage records what the mail carried besides its words, for the
+// team: sender, recipients, subject, the check of its sender and its full
+// text. A redelivery keeps the first record.
+func (in *Inbound) keepMessage(ctx context.Context, inbox Inbox, conversationID, messageID string, m Mail, check SenderCheck) error {
+	if err := saveEmailMessage(ctx, in.inboxes.db, &emailMessage{MessageID: messageID, WorkspaceID: inbox.WorkspaceID,
+		ConversationID: conversationID, InboxID: inbox.ID, FromAddress: truncate(m.FromAddress, MaxAddress), FromName: truncate(m.FromName, 200),
+		ToList: strings.Join(m.To, " "), CcList: strings.Join(m.Cc, " "), Subject: m.Subject, SenderVerified: check.Verified,
+		SenderCheck: truncate(oneLine(check.How), 300), OriginalText: truncate(m.FullText, maxOriginal),
+		CreatedAt: store.NowMillis(in.inboxes.now())}); err != nil {
+		return fmt.Errorf("keep mail of %s: %w", messageID, err)
+	}
+	return nil
 }
 
 // maxRefs caps the message ids a reply's References carries.

@@ -28,6 +28,9 @@ type Mail struct {
 	// FromAddress their address, lower-cased.
 	FromName    string
 	FromAddress string
+	// To and Cc are the addresses the mail was written to, lower-cased, at
+	// most maxListed of each.
+	To, Cc []string
 	// Subject is one line: decoded, control characters (CR and LF among
 	// them) replaced by spaces, at most MaxSubject bytes.
 	Subject string
@@ -91,6 +94,7 @@ func Parse(raw []byte, envelopeFrom string) (Mail, error) {
 		return Mail{}, fmt.Errorf("%w: no single sender address in From", ErrMalformed)
 	}
 	m.Subject = truncate(oneLine(env.GetHeader("Subject")), MaxSubject)
+	m.To, m.Cc = addresses(env.Root.Header.Get("To")), addresses(env.Root.Header.Get("Cc"))
 	m.MessageID = firstID(env.Root.Header.Get("Message-Id"))
 	m.InReplyTo = ids(env.Root.Header.Get("In-Reply-To"))
 	m.References = ids(env.Root.Header.Get("References"))
@@ -143,6 +147,29 @@ func parseFrom(v string) (name, address string, ok bool) {
 		return "", "", false
 	}
 	return oneLine(a.Name), address, true
+}
+
+// maxListed caps the addresses kept of a To or Cc header.
+const maxListed = 50
+
+// addresses reads an address list header (To, Cc) as bare lower-cased
+// addresses, at most maxListed; one it cannot read yields none.
+func addresses(v string) []string {
+	if strings.TrimSpace(v) == "" {
+		return nil
+	}
+	parser := mail.AddressParser{WordDecoder: wordDecoder}
+	list, err := parser.ParseList(v)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, a := range list {
+		if addr := strings.ToLower(a.Address); addr != "" && strings.IndexFunc(addr, unicode.IsControl) < 0 && len(out) < maxListed {
+			out = append(out, truncate(addr, MaxAddress))
+		}
+	}
+	return out
 }
 
 // automated says why the mail is machine-made, "" when a person wrote it.

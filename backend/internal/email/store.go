@@ -271,3 +271,39 @@ func releaseIMAPLease(ctx context.Context, q store.Querier, inboxID, owner strin
 		inboxID, owner)
 	return err
 }
+
+// emailMessage is a received mail's row of email_messages.
+type emailMessage struct {
+	MessageID      string `db:"message_id"`
+	WorkspaceID    string `db:"workspace_id"`
+	ConversationID string `db:"conversation_id"`
+	InboxID        string `db:"inbox_id"`
+	FromAddress    string `db:"from_address"`
+	FromName       string `db:"from_name"`
+	ToList         string `db:"to_list"`
+	CcList         string `db:"cc_list"`
+	Subject        string `db:"subject"`
+	SenderVerified bool   `db:"sender_verified"`
+	SenderCheck    string `db:"sender_check"`
+	OriginalText   string `db:"original_text"`
+	CreatedAt      int64  `db:"created_at"`
+}
+
+const emailMessageColumns = `message_id, workspace_id, conversation_id, inbox_id, from_address, from_name, to_list, cc_list, subject,
+	sender_verified, sender_check, original_text, created_at`
+
+// saveEmailMessage records a mail's row once: a redelivery keeps the first.
+func saveEmailMessage(ctx context.Context, db *store.DB, m *emailMessage) error {
+	_, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_messages (`+emailMessageColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, m.MessageID, m.WorkspaceID, m.ConversationID, m.InboxID, m.FromAddress,
+		m.FromName, m.ToList, m.CcList, m.Subject, m.SenderVerified, m.SenderCheck, m.OriginalText, m.CreatedAt)
+	return err
+}
+
+// emailMessagesOf lists a conversation's received mails, oldest first.
+func emailMessagesOf(ctx context.Context, q store.Querier, workspaceID, conversationID string) ([]emailMessage, error) {
+	var ms []emailMessage
+	err := q.SelectContext(ctx, &ms, `SELECT `+emailMessageColumns+` FROM email_messages WHERE workspace_id = ? AND conversation_id = ?
+		ORDER BY created_at, message_id LIMIT 1000`, workspaceID, conversationID)
+	return ms, err
+}

@@ -24,12 +24,30 @@ func init() {
 			"/tandem.v1.EmailService/GetEmailInbox":    member(access.RoleAdmin),
 			"/tandem.v1.EmailService/UpdateEmailInbox": member(access.RoleAdmin),
 			"/tandem.v1.EmailService/DeleteEmailInbox": member(access.RoleAdmin),
+			// The mails of a conversation: whoever may read it.
+			"/tandem.v1.EmailService/ListEmailMessages": member(access.RoleAgent),
 			// A visitor has a copy of their own conversation mailed to them.
 			"/tandem.v1.WidgetService/EmailTranscript": visitorsOwn,
 		},
 		fixtures: func(w *world) map[string]func(tg target) call {
 			sends := sync.OnceFunc(func() { w.emailInbox(own) }) // W1 sends mail
+			colleague := &access.Principal{Kind: access.KindUser, UserID: w.QuickMember(w.W1, access.RoleAgent)}
 			return map[string]func(tg target) call{
+				"/tandem.v1.EmailService/ListEmailMessages": func(tg target) call {
+					id := uuid.NewString()
+					switch tg {
+					case own:
+						id = w.Conversation(w.Visitor).ID
+					case foreign:
+						id = w.Conversation(w.W2Visitor).ID
+					case colleagues:
+						id = w.colleagueConversation(colleague).ID
+					}
+					return func(ctx context.Context, c rpcclient.Clients) error {
+						_, err := c.Email.ListEmailMessages(ctx, &tandemv1.ListEmailMessagesRequest{ConversationId: id})
+						return err
+					}
+				},
 				"/tandem.v1.WidgetService/EmailTranscript": func(tg target) call {
 					sends()
 					id := uuid.NewString()

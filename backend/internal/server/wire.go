@@ -112,7 +112,8 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.domain.Email = email.NewService(s.db, log, s.domain.Workspaces, email.Options{})
 	// Mail comes in through the SMTP receiver, where one listens, and from
 	// IMAP mailboxes, read by the replicas that run the reactors.
-	in := email.NewInbound(s.domain.Email, s.domain.Conversations, s.domain.Contacts, s.domain.Files, []byte(s.cfg.MailSecret), s.logger, s.registry)
+	in := email.NewInbound(s.domain.Email, s.domain.Conversations, s.domain.Contacts, s.domain.Files, []byte(s.cfg.MailSecret), s.logger,
+		s.registry).WithVerifier(email.Verifier{LookupTXT: email.Resolver(s.cfg.MailDNS), TrustedServers: s.cfg.MailTrustedServers})
 	if s.cfg.Reactors {
 		s.imap = email.NewPoller(in, email.PollerOptions{Every: s.cfg.IMAPPoll, Lease: s.cfg.IMAPLease, MaxBytes: s.cfg.SMTPMaxBytes}, s.logger)
 	}

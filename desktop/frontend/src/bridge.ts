@@ -131,6 +131,7 @@ export interface Bound {
   MarkRead(conversationId: string): Promise<void>;
   Older(conversationId: string, pageToken: string): Promise<ConversationView>;
   Contact(contactId: string): Promise<ContactView>;
+  EmailMessages(conversationId: string): Promise<unknown[]>;
   Reply(conversationId: string, body: string, fileIds: string[]): Promise<OutboxItem>;
   Note(conversationId: string, body: string, mentions: string[], whisper: boolean): Promise<OutboxItem>;
   Retry(clientId: string): Promise<OutboxItem>;

@@ -2,8 +2,9 @@
 // read. Every change of data comes from Go (calls or events); this module
 // only keeps it for rendering.
 import { batch, computed, signal } from "@preact/signals";
-import { decode, type AgentStatus, type Contact, type Conversation, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
+import { AuthorKind, decode, type AgentStatus, type Contact, type Conversation, type EmailMessage, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
 import { go, on, type OutboxItem, type SessionView } from "./bridge";
+import { byEmail } from "./logic/customer";
 import { plain } from "./logic/errors";
 import { merge as mergeHistory } from "./logic/history";
 import { merge as mergeOutbox } from "./logic/outbox";
@@ -26,6 +27,8 @@ export interface Opened {
   more: string;
   contact: Contact | null;
   past: Conversation[];
+  /** An email conversation's mails as received, by the id of the message each became. */
+  mails?: Map<string, EmailMessage>;
 }
 
 export const session = signal<SessionView | null>(null);
@@ -152,6 +155,7 @@ function onEvent(raw: unknown): void {
   const o = opened.value;
   if (o && ev.message && ev.conversationId === o.conversation.id && ev.type !== "member.mentioned") {
     opened.value = { ...o, history: mergeHistory(o.history, [ev.message]) };
+    if (ev.message.authorKind === AuthorKind.CUSTOMER) void loadMails(o.conversation);
     // What arrives while the agent has it open is read.
     if (ev.actorId !== me.value && document.hasFocus()) void act(() => go("MarkRead", o.conversation.id));
   }
@@ -170,6 +174,7 @@ export async function select(id: string | null): Promise<void> {
   const conversation = decode.conversation(v.conversation);
   opened.value = { conversation, history: v.history.map(decode.message), more: v.more, contact: null, past: [] };
   upsert({ ...conversation, unread: false });
+  void loadMails(conversation);
   const contactId = conversation.contact?.id;
   if (!contactId) return;
   const c = await act(() => go("Contact", contactId));
@@ -177,6 +182,15 @@ export async function select(id: string | null): Promise<void> {
   if (c && o && o.conversation.id === id) {
     opened.value = { ...o, contact: decode.contact(c.contact), past: c.conversations.map(decode.conversation) };
   }
+}
+
+/** loadMails fetches what an email conversation's mails carried (sender check, CC, original) for the open view. */
+async function loadMails(c: Conversation): Promise<void> {
+  if (!byEmail(c)) return;
+  const list = await go("EmailMessages", c.id).catch(() => null); // the view works without them
+  const o = opened.value;
+  if (!list || !o || o.conversation.id !== c.id) return;
+  opened.value = { ...o, mails: new Map(list.map(decode.emailMessage).map((m) => [m.messageId, m])) };
 }
 
 /** older loads the page of history before what is shown. */

@@ -3,11 +3,12 @@
 // customer's name, marked as email, and a composer that says the reply is
 // mailed and to whom; a web chat shows none of that.
 import { create } from "@bufbuild/protobuf";
-import { ContactSchema } from "@api/conversation_pb.js";
+import { ContactSchema, MessageSchema } from "@api/conversation_pb.js";
+import { EmailMessageSchema } from "@api/email_pb.js";
 import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { Channel, ConversationState } from "../src/api";
+import { AuthorKind, Channel, ConversationState, MessageKind } from "../src/api";
 import { byEmail, replyHint } from "../src/logic/customer";
 import { opened, session } from "../src/state";
 import { ConversationView } from "../src/ui/ConversationView";
@@ -61,5 +62,38 @@ describe("reply hints", () => {
     expect(byEmail(conv({ channel: Channel.WEB }))).toBe(false);
     expect(replyHint(conv({ channel: Channel.EMAIL }), null)).toBe("Reply by email. Type / for canned responses.");
     expect(replyHint(conv({ channel: Channel.EMAIL, contact: ann }), null)).toBe("Reply by email to ann@example.test. Type / for canned responses.");
+  });
+});
+
+describe("the mails of an email conversation", () => {
+  function showMails(verified: boolean) {
+    const c = conv({ id: "c9", state: ConversationState.ACTIVE, channel: Channel.EMAIL, subject: "Wire the money", contact: ann });
+    const m = create(MessageSchema, { id: "m1", conversationId: "c9", kind: MessageKind.TEXT, authorKind: AuthorKind.CUSTOMER, body: "Please wire it today." });
+    const mail = create(EmailMessageSchema, {
+      messageId: "m1", fromAddress: "ceo@shop.example", cc: ["boss@shop.example", "ann@shop.example"], subject: "Wire the money",
+      senderVerified: verified, senderCheck: verified ? "DKIM signature of shop.example" : "no DKIM signature",
+      originalText: "Please wire it today.\n\nOn Sat, Ada wrote:\n> earlier",
+    });
+    opened.value = { conversation: c, history: [m], more: "", contact: ann, past: [], mails: new Map([["m1", mail]]) };
+    act(() => render(<ConversationView />, root));
+  }
+
+  it("marks a verified sender, lists the CC and shows the original on demand", () => {
+    showMails(true);
+    const info = root.querySelector(".msg .mail-info");
+    expect(info?.querySelector(".sender.verified")?.textContent).toContain("Verified sender");
+    expect(info?.textContent).toContain("DKIM signature of shop.example");
+    expect(info?.querySelector(".cc")?.textContent).toBe("Cc: boss@shop.example, ann@shop.example");
+    expect(info?.querySelector(".original")).toBeNull();
+    act(() => (info?.querySelector("button.link") as HTMLButtonElement).click());
+    expect(root.querySelector(".mail-info .original")?.textContent).toContain("> earlier");
+  });
+
+  it("warns of an unverified sender", () => {
+    showMails(false);
+    const sender = root.querySelector(".mail-info .sender");
+    expect(sender?.className).toContain("unverified");
+    expect(sender?.textContent).toContain("Unverified sender");
+    expect(root.querySelector(".mail-info")?.textContent).toContain("anyone may have sent this");
   });
 });

@@ -33,6 +33,7 @@ type Client struct {
 	Stats         tandemv1connect.StatsServiceClient
 	Bot           tandemv1connect.BotServiceClient
 	Knowledge     tandemv1connect.KnowledgeServiceClient
+	Email         tandemv1connect.EmailServiceClient
 
 	base  string
 	http  *http.Client
@@ -78,6 +79,7 @@ func New(base string, opts Options) (*Client, error) {
 		Stats:         tandemv1connect.NewStatsServiceClient(hc, u, o...),
 		Bot:           tandemv1connect.NewBotServiceClient(hc, u, o...),
 		Knowledge:     tandemv1connect.NewKnowledgeServiceClient(hc, u, o...),
+		Email:         tandemv1connect.NewEmailServiceClient(hc, u, o...),
 		base:          u, http: hc, token: opts.Token, ua: opts.UserAgent,
 	}, nil
 }

@@ -159,3 +159,18 @@ func (a *App) Contact(contactID string) (ContactView, error) {
 	}
 	return ContactView{Contact: wire(res.GetContact()), Conversations: wires(res.GetConversations())}, nil
 }
+
+// EmailMessages returns what the mails of an email conversation carried
+// besides their words (protobuf JSON EmailMessages, oldest first): the
+// sender's check, recipients, CC and the full original text.
+func (a *App) EmailMessages(conversationID string) ([]json.RawMessage, error) {
+	sess, _, err := a.c.current()
+	if err != nil {
+		return nil, err
+	}
+	res, err := sess.client.Email.ListEmailMessages(a.c.ctx(), &tandemv1.ListEmailMessagesRequest{ConversationId: conversationID})
+	if err != nil {
+		return nil, err
+	}
+	return wires(res.GetEmailMessages()), nil
+}

@@ -152,6 +152,10 @@ func TestControls(t *testing.T) {
 	if err != nil || len(contact.Conversations) != 1 {
 		t.Fatalf("Contact = %+v, %v", contact, err)
 	}
+	// A web chat carries no mails.
+	if mails, err := agent.app.EmailMessages(id); err != nil || len(mails) != 0 {
+		t.Fatalf("EmailMessages of a chat = %d, %v", len(mails), err)
+	}
 	canned, err := agent.app.CannedResponses("ship")
 	if err != nil || len(canned) != 1 {
 		t.Fatalf("CannedResponses(ship) = %d, %v", len(canned), err)

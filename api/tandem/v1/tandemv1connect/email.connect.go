@@ -45,6 +45,9 @@ const (
 	// EmailServiceUpdateEmailInboxProcedure is the fully-qualified name of the EmailService's
 	// UpdateEmailInbox RPC.
 	EmailServiceUpdateEmailInboxProcedure = "/tandem.v1.EmailService/UpdateEmailInbox"
+	// EmailServiceListEmailMessagesProcedure is the fully-qualified name of the EmailService's
+	// ListEmailMessages RPC.
+	EmailServiceListEmailMessagesProcedure = "/tandem.v1.EmailService/ListEmailMessages"
 	// EmailServiceDeleteEmailInboxProcedure is the fully-qualified name of the EmailService's
 	// DeleteEmailInbox RPC.
 	EmailServiceDeleteEmailInboxProcedure = "/tandem.v1.EmailService/DeleteEmailInbox"
@@ -61,6 +64,12 @@ type EmailServiceClient interface {
 	GetEmailInbox(context.Context, *v1.GetEmailInboxRequest) (*v1.GetEmailInboxResponse, error)
 	// UpdateEmailInbox changes the fields given; the others stay.
 	UpdateEmailInbox(context.Context, *v1.UpdateEmailInboxRequest) (*v1.UpdateEmailInboxResponse, error)
+	// ListEmailMessages returns what the mails of a conversation carried
+	// besides their words: sender, recipients, CC, subject, whether the
+	// sender's domain vouched for each (DKIM, or the receiving server's
+	// Authentication-Results) and the full text as received, quoted history
+	// included. Oldest first; a conversation that is not email has none.
+	ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error)
 	// DeleteEmailInbox removes an inbox: its receiving address refuses mail
 	// from then on. Its conversations stay.
 	DeleteEmailInbox(context.Context, *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error)
@@ -103,6 +112,13 @@ func NewEmailServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithSchema(emailServiceMethods.ByName("UpdateEmailInbox")),
 			connect.WithClientOptions(opts...),
 		),
+		listEmailMessages: connect.NewClient[v1.ListEmailMessagesRequest, v1.ListEmailMessagesResponse](
+			httpClient,
+			baseURL+EmailServiceListEmailMessagesProcedure,
+			connect.WithSchema(emailServiceMethods.ByName("ListEmailMessages")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
 		deleteEmailInbox: connect.NewClient[v1.DeleteEmailInboxRequest, v1.DeleteEmailInboxResponse](
 			httpClient,
 			baseURL+EmailServiceDeleteEmailInboxProcedure,
@@ -114,11 +130,12 @@ func NewEmailServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 
 // emailServiceClient implements EmailServiceClient.
 type emailServiceClient struct {
-	createEmailInbox *connect.Client[v1.CreateEmailInboxRequest, v1.CreateEmailInboxResponse]
-	listEmailInboxes *connect.Client[v1.ListEmailInboxesRequest, v1.ListEmailInboxesResponse]
-	getEmailInbox    *connect.Client[v1.GetEmailInboxRequest, v1.GetEmailInboxResponse]
-	updateEmailInbox *connect.Client[v1.UpdateEmailInboxRequest, v1.UpdateEmailInboxResponse]
-	deleteEmailInbox *connect.Client[v1.DeleteEmailInboxRequest, v1.DeleteEmailInboxResponse]
+	createEmailInbox  *connect.Client[v1.CreateEmailInboxRequest, v1.CreateEmailInboxResponse]
+	listEmailInboxes  *connect.Client[v1.ListEmailInboxesRequest, v1.ListEmailInboxesResponse]
+	getEmailInbox     *connect.Client[v1.GetEmailInboxRequest, v1.GetEmailInboxResponse]
+	updateEmailInbox  *connect.Client[v1.UpdateEmailInboxRequest, v1.UpdateEmailInboxResponse]
+	listEmailMessages *connect.Client[v1.ListEmailMessagesRequest, v1.ListEmailMessagesResponse]
+	deleteEmailInbox  *connect.Client[v1.DeleteEmailInboxRequest, v1.DeleteEmailInboxResponse]
 }
 
 // CreateEmailInbox calls tandem.v1.EmailService.CreateEmailInbox.
@@ -157,6 +174,15 @@ func (c *emailServiceClient) UpdateEmailInbox(ctx context.Context, req *v1.Updat
 	return nil, err
 }
 
+// ListEmailMessages calls tandem.v1.EmailService.ListEmailMessages.
+func (c *emailServiceClient) ListEmailMessages(ctx context.Context, req *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error) {
+	response, err := c.listEmailMessages.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // DeleteEmailInbox calls tandem.v1.EmailService.DeleteEmailInbox.
 func (c *emailServiceClient) DeleteEmailInbox(ctx context.Context, req *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error) {
 	response, err := c.deleteEmailInbox.CallUnary(ctx, connect.NewRequest(req))
@@ -177,6 +203,12 @@ type EmailServiceHandler interface {
 	GetEmailInbox(context.Context, *v1.GetEmailInboxRequest) (*v1.GetEmailInboxResponse, error)
 	// UpdateEmailInbox changes the fields given; the others stay.
 	UpdateEmailInbox(context.Context, *v1.UpdateEmailInboxRequest) (*v1.UpdateEmailInboxResponse, error)
+	// ListEmailMessages returns what the mails of a conversation carried
+	// besides their words: sender, recipients, CC, subject, whether the
+	// sender's domain vouched for each (DKIM, or the receiving server's
+	// Authentication-Results) and the full text as received, quoted history
+	// included. Oldest first; a conversation that is not email has none.
+	ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error)
 	// DeleteEmailInbox removes an inbox: its receiving address refuses mail
 	// from then on. Its conversations stay.
 	DeleteEmailInbox(context.Context, *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error)
@@ -215,6 +247,13 @@ func NewEmailServiceHandler(svc EmailServiceHandler, opts ...connect.HandlerOpti
 		connect.WithSchema(emailServiceMethods.ByName("UpdateEmailInbox")),
 		connect.WithHandlerOptions(opts...),
 	)
+	emailServiceListEmailMessagesHandler := connect.NewUnaryHandlerSimple(
+		EmailServiceListEmailMessagesProcedure,
+		svc.ListEmailMessages,
+		connect.WithSchema(emailServiceMethods.ByName("ListEmailMessages")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
 	emailServiceDeleteEmailInboxHandler := connect.NewUnaryHandlerSimple(
 		EmailServiceDeleteEmailInboxProcedure,
 		svc.DeleteEmailInbox,
@@ -231,6 +270,8 @@ func NewEmailServiceHandler(svc EmailServiceHandler, opts ...connect.HandlerOpti
 			emailServiceGetEmailInboxHandler.ServeHTTP(w, r)
 		case EmailServiceUpdateEmailInboxProcedure:
 			emailServiceUpdateEmailInboxHandler.ServeHTTP(w, r)
+		case EmailServiceListEmailMessagesProcedure:
+			emailServiceListEmailMessagesHandler.ServeHTTP(w, r)
 		case EmailServiceDeleteEmailInboxProcedure:
 			emailServiceDeleteEmailInboxHandler.ServeHTTP(w, r)
 		default:
@@ -256,6 +297,10 @@ func (UnimplementedEmailServiceHandler) GetEmailInbox(context.Context, *v1.GetEm
 
 func (UnimplementedEmailServiceHandler) UpdateEmailInbox(context.Context, *v1.UpdateEmailInboxRequest) (*v1.UpdateEmailInboxResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.EmailService.UpdateEmailInbox is not implemented"))
+}
+
+func (UnimplementedEmailServiceHandler) ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.EmailService.ListEmailMessages is not implemented"))
 }
 
 func (UnimplementedEmailServiceHandler) DeleteEmailInbox(context.Context, *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error) {

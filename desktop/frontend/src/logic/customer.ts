@@ -1,7 +1,7 @@
 // How the inbox names and previews a customer. The server generates a
 // stable name for anonymous visitors (Contact.display_name, "Teal Otter"),
 // so every client shows the same one; these only choose what to show.
-import type { Contact, Conversation } from "../api";
+import type { Contact, Conversation, EmailMessage } from "../api";
 import { Channel, ConversationOutcome } from "../api";
 
 /** customerName is the contact's name as the server says to show it. */
@@ -59,4 +59,19 @@ export function localTime(timeZone: string, now: Date): string {
   } catch {
     return "";
   }
+}
+
+/** SenderLine is how the view marks who sent a mail. */
+export interface SenderLine {
+  label: string;
+  tone: "verified" | "unverified";
+  /** How it was verified, or why not. */
+  detail: string;
+}
+
+/** senderLine says whether a mail's sender is who the From address claims. */
+export function senderLine(m: EmailMessage): SenderLine {
+  return m.senderVerified
+    ? { label: "Verified sender", tone: "verified", detail: m.senderCheck }
+    : { label: "Unverified sender", tone: "unverified", detail: m.senderCheck ? `${m.senderCheck}: anyone may have sent this` : "anyone may have sent this" };
 }
