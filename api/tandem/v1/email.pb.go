@@ -1292,6 +1292,278 @@ func (x *ListEmailMessagesResponse) GetEmailMessages() []*EmailMessage {
 	return nil
 }
 
+// EmailThread is where an email conversation's replies go.
+type EmailThread struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	// The inbox the replies are sent from.
+	EmailInboxId    string `protobuf:"bytes,2,opt,name=email_inbox_id,json=emailInboxId,proto3" json:"email_inbox_id,omitempty"`
+	CustomerAddress string `protobuf:"bytes,3,opt,name=customer_address,json=customerAddress,proto3" json:"customer_address,omitempty"`
+	// Copied on every reply (the first mail's CC, until an agent changes it).
+	Cc []string `protobuf:"bytes,4,rep,name=cc,proto3" json:"cc,omitempty"`
+	// The replies' subject; empty: "Re: " and the conversation's subject.
+	Subject       string `protobuf:"bytes,5,opt,name=subject,proto3" json:"subject,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailThread) Reset() {
+	*x = EmailThread{}
+	mi := &file_tandem_v1_email_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailThread) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailThread) ProtoMessage() {}
+
+func (x *EmailThread) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailThread.ProtoReflect.Descriptor instead.
+func (*EmailThread) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *EmailThread) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *EmailThread) GetEmailInboxId() string {
+	if x != nil {
+		return x.EmailInboxId
+	}
+	return ""
+}
+
+func (x *EmailThread) GetCustomerAddress() string {
+	if x != nil {
+		return x.CustomerAddress
+	}
+	return ""
+}
+
+func (x *EmailThread) GetCc() []string {
+	if x != nil {
+		return x.Cc
+	}
+	return nil
+}
+
+func (x *EmailThread) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+type GetEmailThreadRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetEmailThreadRequest) Reset() {
+	*x = GetEmailThreadRequest{}
+	mi := &file_tandem_v1_email_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEmailThreadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEmailThreadRequest) ProtoMessage() {}
+
+func (x *GetEmailThreadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEmailThreadRequest.ProtoReflect.Descriptor instead.
+func (*GetEmailThreadRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *GetEmailThreadRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type GetEmailThreadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EmailThread   *EmailThread           `protobuf:"bytes,1,opt,name=email_thread,json=emailThread,proto3" json:"email_thread,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetEmailThreadResponse) Reset() {
+	*x = GetEmailThreadResponse{}
+	mi := &file_tandem_v1_email_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetEmailThreadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetEmailThreadResponse) ProtoMessage() {}
+
+func (x *GetEmailThreadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetEmailThreadResponse.ProtoReflect.Descriptor instead.
+func (*GetEmailThreadResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *GetEmailThreadResponse) GetEmailThread() *EmailThread {
+	if x != nil {
+		return x.EmailThread
+	}
+	return nil
+}
+
+type UpdateEmailThreadRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	Cc             []string               `protobuf:"bytes,2,rep,name=cc,proto3" json:"cc,omitempty"`
+	Subject        string                 `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UpdateEmailThreadRequest) Reset() {
+	*x = UpdateEmailThreadRequest{}
+	mi := &file_tandem_v1_email_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateEmailThreadRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateEmailThreadRequest) ProtoMessage() {}
+
+func (x *UpdateEmailThreadRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateEmailThreadRequest.ProtoReflect.Descriptor instead.
+func (*UpdateEmailThreadRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *UpdateEmailThreadRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+func (x *UpdateEmailThreadRequest) GetCc() []string {
+	if x != nil {
+		return x.Cc
+	}
+	return nil
+}
+
+func (x *UpdateEmailThreadRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+type UpdateEmailThreadResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	EmailThread   *EmailThread           `protobuf:"bytes,1,opt,name=email_thread,json=emailThread,proto3" json:"email_thread,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateEmailThreadResponse) Reset() {
+	*x = UpdateEmailThreadResponse{}
+	mi := &file_tandem_v1_email_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateEmailThreadResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateEmailThreadResponse) ProtoMessage() {}
+
+func (x *UpdateEmailThreadResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateEmailThreadResponse.ProtoReflect.Descriptor instead.
+func (*UpdateEmailThreadResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *UpdateEmailThreadResponse) GetEmailThread() *EmailThread {
+	if x != nil {
+		return x.EmailThread
+	}
+	return nil
+}
+
 var File_tandem_v1_email_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_email_proto_rawDesc = "" +
@@ -1426,7 +1698,24 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x0ecreate_time_ms\x18\n" +
 	" \x01(\x03R\fcreateTimeMs\"[\n" +
 	"\x19ListEmailMessagesResponse\x12>\n" +
-	"\x0eemail_messages\x18\x01 \x03(\v2\x17.tandem.v1.EmailMessageR\remailMessages*|\n" +
+	"\x0eemail_messages\x18\x01 \x03(\v2\x17.tandem.v1.EmailMessageR\remailMessages\"\xb1\x01\n" +
+	"\vEmailThread\x12'\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12$\n" +
+	"\x0eemail_inbox_id\x18\x02 \x01(\tR\femailInboxId\x12)\n" +
+	"\x10customer_address\x18\x03 \x01(\tR\x0fcustomerAddress\x12\x0e\n" +
+	"\x02cc\x18\x04 \x03(\tR\x02cc\x12\x18\n" +
+	"\asubject\x18\x05 \x01(\tR\asubject\"J\n" +
+	"\x15GetEmailThreadRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"S\n" +
+	"\x16GetEmailThreadResponse\x129\n" +
+	"\femail_thread\x18\x01 \x01(\v2\x16.tandem.v1.EmailThreadR\vemailThread\"\x94\x01\n" +
+	"\x18UpdateEmailThreadRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12!\n" +
+	"\x02cc\x18\x02 \x03(\tB\x11\xbaH\x0e\x92\x01\v\x10\n" +
+	"\"\ar\x05\x18\xfe\x01`\x01R\x02cc\x12\"\n" +
+	"\asubject\x18\x03 \x01(\tB\b\xbaH\x05r\x03\x18\xe6\aR\asubject\"V\n" +
+	"\x19UpdateEmailThreadResponse\x129\n" +
+	"\femail_thread\x18\x01 \x01(\v2\x16.tandem.v1.EmailThreadR\vemailThread*|\n" +
 	"\vSmtpTlsMode\x12\x1d\n" +
 	"\x19SMTP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16SMTP_TLS_MODE_STARTTLS\x10\x01\x12\x1a\n" +
@@ -1436,13 +1725,15 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\x19IMAP_TLS_MODE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16IMAP_TLS_MODE_IMPLICIT\x10\x01\x12\x1a\n" +
 	"\x16IMAP_TLS_MODE_STARTTLS\x10\x02\x12\x16\n" +
-	"\x12IMAP_TLS_MODE_NONE\x10\x032\xd7\x06\n" +
+	"\x12IMAP_TLS_MODE_NONE\x10\x032\xf1\b\n" +
 	"\fEmailService\x12\x8a\x01\n" +
 	"\x10CreateEmailInbox\x12\".tandem.v1.CreateEmailInboxRequest\x1a#.tandem.v1.CreateEmailInboxResponse\"-\xca\xf3\x18)\b\x04\x12\tworkspace\x1a\fmanage_email\"\fworkspace_id\x12\x8d\x01\n" +
 	"\x10ListEmailInboxes\x12\".tandem.v1.ListEmailInboxesRequest\x1a#.tandem.v1.ListEmailInboxesResponse\"0\xca\xf3\x18)\b\x04\x12\tworkspace\x1a\fmanage_email\"\fworkspace_id\x90\x02\x01\x12\x82\x01\n" +
 	"\rGetEmailInbox\x12\x1f.tandem.v1.GetEmailInboxRequest\x1a .tandem.v1.GetEmailInboxResponse\".\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x10UpdateEmailInbox\x12\".tandem.v1.UpdateEmailInboxRequest\x1a#.tandem.v1.UpdateEmailInboxResponse\"+\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_id\x12\x8e\x01\n" +
-	"\x11ListEmailMessages\x12#.tandem.v1.ListEmailMessagesRequest\x1a$.tandem.v1.ListEmailMessagesResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12\x88\x01\n" +
+	"\x11ListEmailMessages\x12#.tandem.v1.ListEmailMessagesRequest\x1a$.tandem.v1.ListEmailMessagesResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12\x85\x01\n" +
+	"\x0eGetEmailThread\x12 .tandem.v1.GetEmailThreadRequest\x1a!.tandem.v1.GetEmailThreadResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12\x8f\x01\n" +
+	"\x11UpdateEmailThread\x12#.tandem.v1.UpdateEmailThreadRequest\x1a$.tandem.v1.UpdateEmailThreadResponse\"/\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x90\x02\x02\x12\x88\x01\n" +
 	"\x10DeleteEmailInbox\x12\".tandem.v1.DeleteEmailInboxRequest\x1a#.tandem.v1.DeleteEmailInboxResponse\"+\xca\xf3\x18'\b\x04\x12\vemail_inbox\x1a\x06manage\"\x0eemail_inbox_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
@@ -1458,7 +1749,7 @@ func file_tandem_v1_email_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_email_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_tandem_v1_email_proto_goTypes = []any{
 	(SmtpTlsMode)(0),                  // 0: tandem.v1.SmtpTlsMode
 	(ImapTlsMode)(0),                  // 1: tandem.v1.ImapTlsMode
@@ -1476,6 +1767,11 @@ var file_tandem_v1_email_proto_goTypes = []any{
 	(*ListEmailMessagesRequest)(nil),  // 13: tandem.v1.ListEmailMessagesRequest
 	(*EmailMessage)(nil),              // 14: tandem.v1.EmailMessage
 	(*ListEmailMessagesResponse)(nil), // 15: tandem.v1.ListEmailMessagesResponse
+	(*EmailThread)(nil),               // 16: tandem.v1.EmailThread
+	(*GetEmailThreadRequest)(nil),     // 17: tandem.v1.GetEmailThreadRequest
+	(*GetEmailThreadResponse)(nil),    // 18: tandem.v1.GetEmailThreadResponse
+	(*UpdateEmailThreadRequest)(nil),  // 19: tandem.v1.UpdateEmailThreadRequest
+	(*UpdateEmailThreadResponse)(nil), // 20: tandem.v1.UpdateEmailThreadResponse
 }
 var file_tandem_v1_email_proto_depIdxs = []int32{
 	0,  // 0: tandem.v1.EmailInbox.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
@@ -1489,23 +1785,29 @@ var file_tandem_v1_email_proto_depIdxs = []int32{
 	1,  // 8: tandem.v1.UpdateEmailInboxRequest.imap_tls_mode:type_name -> tandem.v1.ImapTlsMode
 	2,  // 9: tandem.v1.UpdateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
 	14, // 10: tandem.v1.ListEmailMessagesResponse.email_messages:type_name -> tandem.v1.EmailMessage
-	3,  // 11: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
-	5,  // 12: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
-	7,  // 13: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
-	9,  // 14: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
-	13, // 15: tandem.v1.EmailService.ListEmailMessages:input_type -> tandem.v1.ListEmailMessagesRequest
-	11, // 16: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
-	4,  // 17: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
-	6,  // 18: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
-	8,  // 19: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
-	10, // 20: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
-	15, // 21: tandem.v1.EmailService.ListEmailMessages:output_type -> tandem.v1.ListEmailMessagesResponse
-	12, // 22: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
-	17, // [17:23] is the sub-list for method output_type
-	11, // [11:17] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	16, // 11: tandem.v1.GetEmailThreadResponse.email_thread:type_name -> tandem.v1.EmailThread
+	16, // 12: tandem.v1.UpdateEmailThreadResponse.email_thread:type_name -> tandem.v1.EmailThread
+	3,  // 13: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
+	5,  // 14: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
+	7,  // 15: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
+	9,  // 16: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
+	13, // 17: tandem.v1.EmailService.ListEmailMessages:input_type -> tandem.v1.ListEmailMessagesRequest
+	17, // 18: tandem.v1.EmailService.GetEmailThread:input_type -> tandem.v1.GetEmailThreadRequest
+	19, // 19: tandem.v1.EmailService.UpdateEmailThread:input_type -> tandem.v1.UpdateEmailThreadRequest
+	11, // 20: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
+	4,  // 21: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
+	6,  // 22: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
+	8,  // 23: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
+	10, // 24: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
+	15, // 25: tandem.v1.EmailService.ListEmailMessages:output_type -> tandem.v1.ListEmailMessagesResponse
+	18, // 26: tandem.v1.EmailService.GetEmailThread:output_type -> tandem.v1.GetEmailThreadResponse
+	20, // 27: tandem.v1.EmailService.UpdateEmailThread:output_type -> tandem.v1.UpdateEmailThreadResponse
+	12, // 28: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
+	21, // [21:29] is the sub-list for method output_type
+	13, // [13:21] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_email_proto_init() }
@@ -1521,7 +1823,7 @@ func file_tandem_v1_email_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_email_proto_rawDesc), len(file_tandem_v1_email_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

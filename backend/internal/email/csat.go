@@ -118,7 +118,7 @@ func (s *Sender) sendCSAT(ctx context.Context, r outboxRow) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	return deliver(ctx, inbox, ct.Email, raw)
+	return deliver(ctx, inbox, []string{ct.Email}, raw)
 }
 
 // composeCSAT builds the rating mail: a line per rating, each a link to

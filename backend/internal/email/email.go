@@ -46,7 +46,8 @@
 // Events emitted: email_inbox.created, email_inbox.updated,
 // email_inbox.deleted (visibility agents).
 // RPCs served: EmailService (CreateEmailInbox, ListEmailInboxes,
-// GetEmailInbox, UpdateEmailInbox, DeleteEmailInbox, ListEmailMessages).
+// GetEmailInbox, UpdateEmailInbox, DeleteEmailInbox, ListEmailMessages,
+// GetEmailThread, UpdateEmailThread).
 package email
 
 import (

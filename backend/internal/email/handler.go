@@ -111,6 +111,29 @@ func (h *Handler) ListEmailMessages(ctx context.Context, req *tandemv1.ListEmail
 	return resp, nil
 }
 
+// GetEmailThread implements EmailService.GetEmailThread.
+func (h *Handler) GetEmailThread(ctx context.Context, req *tandemv1.GetEmailThreadRequest) (*tandemv1.GetEmailThreadResponse, error) {
+	t, err := h.svc.Thread(ctx, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.GetEmailThreadResponse{EmailThread: threadToProto(t)}, nil
+}
+
+// UpdateEmailThread implements EmailService.UpdateEmailThread.
+func (h *Handler) UpdateEmailThread(ctx context.Context, req *tandemv1.UpdateEmailThreadRequest) (*tandemv1.UpdateEmailThreadResponse, error) {
+	t, err := h.svc.SetReply(ctx, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(), req.GetCc(), req.GetSubject())
+	if err != nil {
+		return nil, err
+	}
+	return &tandemv1.UpdateEmailThreadResponse{EmailThread: threadToProto(t)}, nil
+}
+
+func threadToProto(t Thread) *tandemv1.EmailThread {
+	return &tandemv1.EmailThread{ConversationId: t.ConversationID, EmailInboxId: t.InboxID, CustomerAddress: t.CustomerAddress,
+		Cc: t.Cc, Subject: t.Subject}
+}
+
 var tlsFromProto = map[tandemv1.SmtpTlsMode]TLSMode{ //nolint:gochecknoglobals // constant table
 	tandemv1.SmtpTlsMode_SMTP_TLS_MODE_STARTTLS: TLSStartTLS, tandemv1.SmtpTlsMode_SMTP_TLS_MODE_IMPLICIT: TLSImplicit,
 	tandemv1.SmtpTlsMode_SMTP_TLS_MODE_NONE: TLSNone,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -293,11 +294,26 @@ func (in *Inbound) keepThread(ctx context.Context, inbox Inbox, conversationID s
 		refs = refs[len(refs)-maxRefs:]
 	}
 	t := thread{ConversationID: conversationID, WorkspaceID: inbox.WorkspaceID, InboxID: inbox.ID, CustomerAddress: m.FromAddress,
-		LastMessageID: m.MessageID, Refs: strings.Join(refs, " "), UpdatedAt: store.NowMillis(in.inboxes.now())}
+		LastMessageID: m.MessageID, Refs: strings.Join(refs, " "), UpdatedAt: store.NowMillis(in.inboxes.now()),
+		Cc: strings.Join(copied(m, inbox), " ")}
 	if err := saveThread(ctx, in.inboxes.db, &t); err != nil {
 		return fmt.Errorf("keep thread of %s: %w", conversationID, err)
 	}
 	return nil
+}
+
+// copied is who a new thread's replies copy: the first mail's CC, without
+// the customer, the inbox's own addresses and any beyond maxCc.
+func copied(m Mail, inbox Inbox) []string {
+	var cc []string
+	for _, a := range m.Cc {
+		if a == m.FromAddress || a == inbox.SupportAddress || strings.HasPrefix(a, inbox.ReceivingToken+"@") ||
+			strings.HasPrefix(a, inbox.ReceivingToken+"+") || slices.Contains(cc, a) || len(cc) == maxCc {
+			continue
+		}
+		cc = append(cc, a)
+	}
+	return cc
 }
 
 // MailClientID is the client id a mail's message (or conversation) is

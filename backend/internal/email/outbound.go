@@ -245,7 +245,7 @@ func (s *Sender) send(ctx context.Context, r outboxRow) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	return deliver(ctx, inbox, t.CustomerAddress, raw)
+	return deliver(ctx, inbox, append([]string{t.CustomerAddress}, strings.Fields(t.Cc)...), raw)
 }
 
 // compose builds the reply: from the inbox's address under the agent's
@@ -255,6 +255,9 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 	subject := conv.Subject
 	if !strings.HasPrefix(strings.ToLower(subject), "re:") {
 		subject = strings.TrimSpace("Re: " + subject)
+	}
+	if t.Subject != "" { // an agent changed it
+		subject = t.Subject
 	}
 	name := r.AuthorName
 	if inbox.Name != "" {
@@ -268,7 +271,11 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 	default:
 		text += "\n\n-- \n" + inbox.Signature
 	}
-	b := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To("", t.CustomerAddress).ReplyTo("", s.replyTo(inbox, conv.ID)).
+	b := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To("", t.CustomerAddress).ReplyTo("", s.replyTo(inbox, conv.ID))
+	for _, cc := range strings.Fields(t.Cc) {
+		b = b.CC("", cc)
+	}
+	b = b.
 		Subject(oneLine(subject)).Date(s.opts.Now()).
 		Header("Message-Id", "<"+r.ID+"@"+s.opts.Domain+">").
 		Header("Auto-Submitted", "no").
@@ -307,8 +314,8 @@ func htmlBody(text string) string {
 		strings.ReplaceAll(html.EscapeString(text), "\n", "<br>\n") + "</div></body></html>"
 }
 
-// deliver sends raw to one recipient through the inbox's SMTP server.
-func deliver(ctx context.Context, inbox Inbox, to string, raw []byte) error {
+// deliver sends raw to its recipients through the inbox's SMTP server.
+func deliver(ctx context.Context, inbox Inbox, to []string, raw []byte) error {
 	addr := net.JoinHostPort(inbox.SMTPHost, strconv.Itoa(inbox.SMTPPort))
 	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
 	if err != nil {
@@ -336,7 +343,7 @@ func deliver(ctx context.Context, inbox Inbox, to string, raw []byte) error {
 			return fmt.Errorf("sign in to %s: %w", addr, err)
 		}
 	}
-	if err := c.SendMail(inbox.SupportAddress, []string{to}, bytes.NewReader(raw)); err != nil {
+	if err := c.SendMail(inbox.SupportAddress, to, bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("send through %s: %w", addr, err)
 	}
 	// The server took the mail: a failing QUIT must not send it again.

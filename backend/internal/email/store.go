@@ -67,15 +67,19 @@ type thread struct {
 	LastMessageID   string `db:"last_message_id"`
 	Refs            string `db:"refs"`
 	UpdatedAt       int64  `db:"updated_at"`
+	// Cc (space-separated) and Subject are what replies are sent with.
+	Cc      string `db:"cc"`
+	Subject string `db:"subject"`
 }
 
-const threadColumns = `conversation_id, workspace_id, inbox_id, customer_address, last_message_id, refs, updated_at`
+const threadColumns = `conversation_id, workspace_id, inbox_id, customer_address, last_message_id, refs, updated_at, cc, subject`
 
-// saveThread writes a conversation's thread, inserting it the first time;
-// of concurrent deliveries the last one's write stays.
+// saveThread writes a conversation's thread, inserting it the first time
+// (with its CC); of concurrent deliveries the last one's write stays. The
+// CC and subject agents set stay as they are.
 func saveThread(ctx context.Context, db *store.DB, t *thread) error {
-	if _, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_threads (`+threadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		t.ConversationID, t.WorkspaceID, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt); err != nil {
+	if _, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_threads (`+threadColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ConversationID, t.WorkspaceID, t.InboxID, t.CustomerAddress, t.LastMessageID, t.Refs, t.UpdatedAt, t.Cc, t.Subject); err != nil {
 		return err
 	}
 	_, err := db.ExecContext(ctx, `UPDATE email_threads SET inbox_id = ?, customer_address = ?, last_message_id = ?, refs = ?,
@@ -306,4 +310,11 @@ func emailMessagesOf(ctx context.Context, q store.Querier, workspaceID, conversa
 	err := q.SelectContext(ctx, &ms, `SELECT `+emailMessageColumns+` FROM email_messages WHERE workspace_id = ? AND conversation_id = ?
 		ORDER BY created_at, message_id LIMIT 1000`, workspaceID, conversationID)
 	return ms, err
+}
+
+// setThreadReply sets the CC and subject of a conversation's replies.
+func setThreadReply(ctx context.Context, q store.Querier, conversationID, cc, subject string, now int64) error {
+	_, err := q.ExecContext(ctx, `UPDATE email_threads SET cc = ?, subject = ?, updated_at = ? WHERE conversation_id = ?`,
+		cc, subject, now, conversationID)
+	return err
 }

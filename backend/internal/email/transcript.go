@@ -128,7 +128,7 @@ func (s *Sender) sendTranscript(ctx context.Context, r outboxRow) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	return deliver(ctx, inboxes[0], r.Body, raw)
+	return deliver(ctx, inboxes[0], []string{r.Body}, raw)
 }
 
 // composeTranscript builds the copy; items are newest first.

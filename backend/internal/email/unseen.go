@@ -138,7 +138,7 @@ func (s *Sender) sendUnseen(ctx context.Context, r outboxRow) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
 	defer cancel()
-	if err := deliver(ctx, inbox, ct.Email, raw); err != nil {
+	if err := deliver(ctx, inbox, []string{ct.Email}, raw); err != nil {
 		release(outboxPending)
 		return err
 	}

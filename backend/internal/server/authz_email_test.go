@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/google/uuid"
@@ -24,15 +25,40 @@ func init() {
 			"/tandem.v1.EmailService/GetEmailInbox":    member(access.RoleAdmin),
 			"/tandem.v1.EmailService/UpdateEmailInbox": member(access.RoleAdmin),
 			"/tandem.v1.EmailService/DeleteEmailInbox": member(access.RoleAdmin),
-			// The mails of a conversation: whoever may read it.
+			// The mails of a conversation and where its replies go: whoever
+			// may read it; who is copied and the subject: whoever may reply.
 			"/tandem.v1.EmailService/ListEmailMessages": member(access.RoleAgent),
+			"/tandem.v1.EmailService/GetEmailThread":    member(access.RoleAgent),
+			"/tandem.v1.EmailService/UpdateEmailThread": member(access.RoleAgent),
 			// A visitor has a copy of their own conversation mailed to them.
 			"/tandem.v1.WidgetService/EmailTranscript": visitorsOwn,
 		},
 		fixtures: func(w *world) map[string]func(tg target) call {
 			sends := sync.OnceFunc(func() { w.emailInbox(own) }) // W1 sends mail
 			colleague := &access.Principal{Kind: access.KindUser, UserID: w.QuickMember(w.W1, access.RoleAgent)}
+			inboxes := map[target]string{} // one per workspace: each holds at most 50
+			inboxOf := func(tg target) string {
+				if inboxes[tg] == "" {
+					inboxes[tg] = w.emailInbox(tg)
+				}
+				return inboxes[tg]
+			}
+			emailConv := func(tg target) string { return w.emailConversation(tg, colleague, inboxOf) }
 			return map[string]func(tg target) call{
+				"/tandem.v1.EmailService/GetEmailThread": func(tg target) call {
+					id := emailConv(tg)
+					return func(ctx context.Context, c rpcclient.Clients) error {
+						_, err := c.Email.GetEmailThread(ctx, &tandemv1.GetEmailThreadRequest{ConversationId: id})
+						return err
+					}
+				},
+				"/tandem.v1.EmailService/UpdateEmailThread": func(tg target) call {
+					id := emailConv(tg)
+					return func(ctx context.Context, c rpcclient.Clients) error {
+						_, err := c.Email.UpdateEmailThread(ctx, &tandemv1.UpdateEmailThreadRequest{ConversationId: id, Cc: []string{"boss@example.com"}})
+						return err
+					}
+				},
 				"/tandem.v1.EmailService/ListEmailMessages": func(tg target) call {
 					id := uuid.NewString()
 					switch tg {
@@ -126,4 +152,33 @@ func (w *world) emailInbox(tg target) string {
 		w.T.Fatal(err)
 	}
 	return i.ID
+}
+
+// emailConversation makes an email conversation in W1 (own) or W2
+// (foreign) by delivering a mail to an inbox of it, or names a colleague's
+// chat (colleagues: not email) or a missing conversation.
+func (w *world) emailConversation(tg target, colleague *access.Principal, inboxOf func(target) string) string {
+	w.T.Helper()
+	switch tg {
+	case missing:
+		return uuid.NewString()
+	case colleagues:
+		return w.colleagueConversation(colleague).ID
+	}
+	ws := w.W1.ID
+	if tg == foreign {
+		ws = w.W2.ID
+	}
+	d := w.Srv.Domain()
+	inbox, err := d.Email.Get(w.Ctx, ws, inboxOf(tg))
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	in := email.NewInbound(d.Email, d.Conversations, d.Contacts, nil, nil, slog.New(slog.DiscardHandler), nil)
+	raw := "From: ada@example.com\r\nSubject: Where is it?\r\nMessage-ID: <" + uuid.NewString() + "@example.com>\r\n\r\nMy parcel.\r\n"
+	got, err := in.Deliver(w.Ctx, inbox, "", "ada@example.com", []byte(raw))
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	return got.ConversationID
 }

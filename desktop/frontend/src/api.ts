@@ -17,11 +17,11 @@ import type { GetOverviewResponse } from "@api/stats_pb.js";
 import { BotSettingsSchema, ListKnowledgeGapsResponseSchema } from "@api/bot_pb.js";
 import type { BotSettings, EscalationIntent, KnowledgeGap, ListKnowledgeGapsResponse } from "@api/bot_pb.js";
 import { GetDocumentResponseSchema, KnowledgeDocumentSchema } from "@api/knowledge_pb.js";
-import { EmailMessageSchema } from "@api/email_pb.js";
-import type { EmailMessage } from "@api/email_pb.js";
+import { EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
+import type { EmailMessage, EmailThread } from "@api/email_pb.js";
 import type { GetDocumentResponse, KnowledgeChunk, KnowledgeDocument } from "@api/knowledge_pb.js";
 
-export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailMessage, Event, GetOverviewResponse, Group, Member, Message, Tag };
+export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailMessage, EmailThread, Event, GetOverviewResponse, Group, Member, Message, Tag };
 export type { BotSettings, EscalationIntent, GetDocumentResponse, KnowledgeChunk, KnowledgeDocument, KnowledgeGap, ListKnowledgeGapsResponse };
 export { HandoffReason } from "@api/bot_pb.js";
 export { DocumentFormat } from "@api/knowledge_pb.js";
@@ -47,6 +47,7 @@ export const decode = {
   document: (j: unknown): KnowledgeDocument => fromJson(KnowledgeDocumentSchema, j as JsonValue, opts),
   documentFull: (j: unknown): GetDocumentResponse => fromJson(GetDocumentResponseSchema, j as JsonValue, opts),
   emailMessage: (j: unknown): EmailMessage => fromJson(EmailMessageSchema, j as JsonValue, opts),
+  emailThread: (j: unknown): EmailThread => fromJson(EmailThreadSchema, j as JsonValue, opts),
 };
 
 /** ms turns a protobuf int64 (a bigint) into a number of milliseconds. */

@@ -132,6 +132,8 @@ export interface Bound {
   Older(conversationId: string, pageToken: string): Promise<ConversationView>;
   Contact(contactId: string): Promise<ContactView>;
   EmailMessages(conversationId: string): Promise<unknown[]>;
+  EmailThread(conversationId: string): Promise<unknown>;
+  SetEmailThread(conversationId: string, cc: string[], subject: string): Promise<unknown>;
   Reply(conversationId: string, body: string, fileIds: string[]): Promise<OutboxItem>;
   Note(conversationId: string, body: string, mentions: string[], whisper: boolean): Promise<OutboxItem>;
   Retry(clientId: string): Promise<OutboxItem>;

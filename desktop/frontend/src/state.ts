@@ -2,7 +2,7 @@
 // read. Every change of data comes from Go (calls or events); this module
 // only keeps it for rendering.
 import { batch, computed, signal } from "@preact/signals";
-import { AuthorKind, decode, type AgentStatus, type Contact, type Conversation, type EmailMessage, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
+import { AuthorKind, decode, type AgentStatus, type Contact, type Conversation, type EmailMessage, type EmailThread, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
 import { go, on, type OutboxItem, type SessionView } from "./bridge";
 import { byEmail } from "./logic/customer";
 import { plain } from "./logic/errors";
@@ -29,6 +29,8 @@ export interface Opened {
   past: Conversation[];
   /** An email conversation's mails as received, by the id of the message each became. */
   mails?: Map<string, EmailMessage>;
+  /** Where an email conversation's replies go: the customer, the CC, the subject. */
+  thread?: EmailThread;
 }
 
 export const session = signal<SessionView | null>(null);
@@ -187,10 +189,23 @@ export async function select(id: string | null): Promise<void> {
 /** loadMails fetches what an email conversation's mails carried (sender check, CC, original) for the open view. */
 async function loadMails(c: Conversation): Promise<void> {
   if (!byEmail(c)) return;
-  const list = await go("EmailMessages", c.id).catch(() => null); // the view works without them
+  // The view works without them.
+  const [list, thread] = await Promise.all([go("EmailMessages", c.id).catch(() => null), go("EmailThread", c.id).catch(() => null)]);
   const o = opened.value;
-  if (!list || !o || o.conversation.id !== c.id) return;
-  opened.value = { ...o, mails: new Map(list.map(decode.emailMessage).map((m) => [m.messageId, m])) };
+  if (!o || o.conversation.id !== c.id) return;
+  opened.value = {
+    ...o,
+    mails: list ? new Map(list.map(decode.emailMessage).map((m) => [m.messageId, m])) : o.mails,
+    thread: thread ? decode.emailThread(thread) : o.thread,
+  };
+}
+
+/** setThread changes who an email conversation's replies copy and their subject; it returns false when refused (the error is shown). */
+export async function setThread(id: string, cc: string[], subject: string): Promise<boolean> {
+  const t = await act(() => go("SetEmailThread", id, cc, subject));
+  const o = opened.value;
+  if (t && o && o.conversation.id === id) opened.value = { ...o, thread: decode.emailThread(t) };
+  return !!t;
 }
 
 /** older loads the page of history before what is shown. */

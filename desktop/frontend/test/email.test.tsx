@@ -4,7 +4,7 @@
 // mailed and to whom; a web chat shows none of that.
 import { create } from "@bufbuild/protobuf";
 import { ContactSchema, MessageSchema } from "@api/conversation_pb.js";
-import { EmailMessageSchema } from "@api/email_pb.js";
+import { EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
 import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -95,5 +95,43 @@ describe("the mails of an email conversation", () => {
     expect(sender?.className).toContain("unverified");
     expect(sender?.textContent).toContain("Unverified sender");
     expect(root.querySelector(".mail-info")?.textContent).toContain("anyone may have sent this");
+  });
+});
+
+describe("where an email conversation's replies go", () => {
+  it("shows the customer, the CC and the subject, and changes them", async () => {
+    const calls: unknown[][] = [];
+    const saved = { conversationId: "c8", customerAddress: "ann@example.test", cc: ["ops@example.test"], subject: "Your refund" };
+    (globalThis as unknown as { go: unknown }).go = {
+      app: {
+        App: {
+          SetEmailThread: (...a: unknown[]) => {
+            calls.push(a);
+            return Promise.resolve(saved);
+          },
+        },
+      },
+    };
+    const c = conv({ id: "c8", state: ConversationState.ACTIVE, channel: Channel.EMAIL, subject: "Refund", contact: ann });
+    const thread = create(EmailThreadSchema, { conversationId: "c8", customerAddress: "ann@example.test", cc: ["boss@example.test"] });
+    opened.value = { conversation: c, history: [], more: "", contact: ann, past: [], thread };
+    act(() => render(<ConversationView />, root));
+    expect(root.querySelector(".reply-to")?.textContent).toContain("Replies go to ann@example.test, copying boss@example.test");
+    act(() => (root.querySelector(".reply-to button.link") as HTMLButtonElement).click());
+    const cc = root.querySelector<HTMLInputElement>(".reply-to input[name=cc]")!;
+    const subject = root.querySelector<HTMLInputElement>(".reply-to input[name=subject]")!;
+    expect(cc.value).toBe("boss@example.test");
+    act(() => {
+      cc.value = "ops@example.test;  ";
+      cc.dispatchEvent(new Event("input", { bubbles: true }));
+      subject.value = " Your refund ";
+      subject.dispatchEvent(new Event("input", { bubbles: true }));
+    });
+    await act(async () => {
+      root.querySelector<HTMLFormElement>(".reply-to.edit")!.requestSubmit();
+      await new Promise((r) => setTimeout(r, 0));
+    });
+    expect(calls).toEqual([["c8", ["ops@example.test"], "Your refund"]]);
+    expect(root.querySelector(".reply-to")?.textContent).toContain("copying ops@example.test · subject “Your refund”");
   });
 });

@@ -174,3 +174,32 @@ func (a *App) EmailMessages(conversationID string) ([]json.RawMessage, error) {
 	}
 	return wires(res.GetEmailMessages()), nil
 }
+
+// EmailThread returns where an email conversation's replies go (protobuf
+// JSON EmailThread): the customer's address, the CC and the subject.
+func (a *App) EmailThread(conversationID string) (json.RawMessage, error) {
+	sess, _, err := a.c.current()
+	if err != nil {
+		return nil, err
+	}
+	res, err := sess.client.Email.GetEmailThread(a.c.ctx(), &tandemv1.GetEmailThreadRequest{ConversationId: conversationID})
+	if err != nil {
+		return nil, err
+	}
+	return wire(res.GetEmailThread()), nil
+}
+
+// SetEmailThread sets the CC and the subject of an email conversation's
+// replies to come ("" subject: "Re: " and the conversation's).
+func (a *App) SetEmailThread(conversationID string, cc []string, subject string) (json.RawMessage, error) {
+	sess, _, err := a.c.current()
+	if err != nil {
+		return nil, err
+	}
+	res, err := sess.client.Email.UpdateEmailThread(a.c.ctx(), &tandemv1.UpdateEmailThreadRequest{ConversationId: conversationID, Cc: cc,
+		Subject: subject})
+	if err != nil {
+		return nil, err
+	}
+	return wire(res.GetEmailThread()), nil
+}

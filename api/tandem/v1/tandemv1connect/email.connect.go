@@ -48,6 +48,12 @@ const (
 	// EmailServiceListEmailMessagesProcedure is the fully-qualified name of the EmailService's
 	// ListEmailMessages RPC.
 	EmailServiceListEmailMessagesProcedure = "/tandem.v1.EmailService/ListEmailMessages"
+	// EmailServiceGetEmailThreadProcedure is the fully-qualified name of the EmailService's
+	// GetEmailThread RPC.
+	EmailServiceGetEmailThreadProcedure = "/tandem.v1.EmailService/GetEmailThread"
+	// EmailServiceUpdateEmailThreadProcedure is the fully-qualified name of the EmailService's
+	// UpdateEmailThread RPC.
+	EmailServiceUpdateEmailThreadProcedure = "/tandem.v1.EmailService/UpdateEmailThread"
 	// EmailServiceDeleteEmailInboxProcedure is the fully-qualified name of the EmailService's
 	// DeleteEmailInbox RPC.
 	EmailServiceDeleteEmailInboxProcedure = "/tandem.v1.EmailService/DeleteEmailInbox"
@@ -70,6 +76,14 @@ type EmailServiceClient interface {
 	// Authentication-Results) and the full text as received, quoted history
 	// included. Oldest first; a conversation that is not email has none.
 	ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error)
+	// GetEmailThread returns where an email conversation's replies go: the
+	// customer's address, the CC and the subject they are sent with.
+	GetEmailThread(context.Context, *v1.GetEmailThreadRequest) (*v1.GetEmailThreadResponse, error)
+	// UpdateEmailThread sets the CC and the subject of the replies to come
+	// on an email conversation (both as given: an empty list has no CC, an
+	// empty subject is "Re: " and the conversation's). FailedPrecondition for
+	// a conversation that is not email.
+	UpdateEmailThread(context.Context, *v1.UpdateEmailThreadRequest) (*v1.UpdateEmailThreadResponse, error)
 	// DeleteEmailInbox removes an inbox: its receiving address refuses mail
 	// from then on. Its conversations stay.
 	DeleteEmailInbox(context.Context, *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error)
@@ -119,6 +133,20 @@ func NewEmailServiceClient(httpClient connect.HTTPClient, baseURL string, opts .
 			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 			connect.WithClientOptions(opts...),
 		),
+		getEmailThread: connect.NewClient[v1.GetEmailThreadRequest, v1.GetEmailThreadResponse](
+			httpClient,
+			baseURL+EmailServiceGetEmailThreadProcedure,
+			connect.WithSchema(emailServiceMethods.ByName("GetEmailThread")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		updateEmailThread: connect.NewClient[v1.UpdateEmailThreadRequest, v1.UpdateEmailThreadResponse](
+			httpClient,
+			baseURL+EmailServiceUpdateEmailThreadProcedure,
+			connect.WithSchema(emailServiceMethods.ByName("UpdateEmailThread")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 		deleteEmailInbox: connect.NewClient[v1.DeleteEmailInboxRequest, v1.DeleteEmailInboxResponse](
 			httpClient,
 			baseURL+EmailServiceDeleteEmailInboxProcedure,
@@ -135,6 +163,8 @@ type emailServiceClient struct {
 	getEmailInbox     *connect.Client[v1.GetEmailInboxRequest, v1.GetEmailInboxResponse]
 	updateEmailInbox  *connect.Client[v1.UpdateEmailInboxRequest, v1.UpdateEmailInboxResponse]
 	listEmailMessages *connect.Client[v1.ListEmailMessagesRequest, v1.ListEmailMessagesResponse]
+	getEmailThread    *connect.Client[v1.GetEmailThreadRequest, v1.GetEmailThreadResponse]
+	updateEmailThread *connect.Client[v1.UpdateEmailThreadRequest, v1.UpdateEmailThreadResponse]
 	deleteEmailInbox  *connect.Client[v1.DeleteEmailInboxRequest, v1.DeleteEmailInboxResponse]
 }
 
@@ -183,6 +213,24 @@ func (c *emailServiceClient) ListEmailMessages(ctx context.Context, req *v1.List
 	return nil, err
 }
 
+// GetEmailThread calls tandem.v1.EmailService.GetEmailThread.
+func (c *emailServiceClient) GetEmailThread(ctx context.Context, req *v1.GetEmailThreadRequest) (*v1.GetEmailThreadResponse, error) {
+	response, err := c.getEmailThread.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UpdateEmailThread calls tandem.v1.EmailService.UpdateEmailThread.
+func (c *emailServiceClient) UpdateEmailThread(ctx context.Context, req *v1.UpdateEmailThreadRequest) (*v1.UpdateEmailThreadResponse, error) {
+	response, err := c.updateEmailThread.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // DeleteEmailInbox calls tandem.v1.EmailService.DeleteEmailInbox.
 func (c *emailServiceClient) DeleteEmailInbox(ctx context.Context, req *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error) {
 	response, err := c.deleteEmailInbox.CallUnary(ctx, connect.NewRequest(req))
@@ -209,6 +257,14 @@ type EmailServiceHandler interface {
 	// Authentication-Results) and the full text as received, quoted history
 	// included. Oldest first; a conversation that is not email has none.
 	ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error)
+	// GetEmailThread returns where an email conversation's replies go: the
+	// customer's address, the CC and the subject they are sent with.
+	GetEmailThread(context.Context, *v1.GetEmailThreadRequest) (*v1.GetEmailThreadResponse, error)
+	// UpdateEmailThread sets the CC and the subject of the replies to come
+	// on an email conversation (both as given: an empty list has no CC, an
+	// empty subject is "Re: " and the conversation's). FailedPrecondition for
+	// a conversation that is not email.
+	UpdateEmailThread(context.Context, *v1.UpdateEmailThreadRequest) (*v1.UpdateEmailThreadResponse, error)
 	// DeleteEmailInbox removes an inbox: its receiving address refuses mail
 	// from then on. Its conversations stay.
 	DeleteEmailInbox(context.Context, *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error)
@@ -254,6 +310,20 @@ func NewEmailServiceHandler(svc EmailServiceHandler, opts ...connect.HandlerOpti
 		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
 		connect.WithHandlerOptions(opts...),
 	)
+	emailServiceGetEmailThreadHandler := connect.NewUnaryHandlerSimple(
+		EmailServiceGetEmailThreadProcedure,
+		svc.GetEmailThread,
+		connect.WithSchema(emailServiceMethods.ByName("GetEmailThread")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	emailServiceUpdateEmailThreadHandler := connect.NewUnaryHandlerSimple(
+		EmailServiceUpdateEmailThreadProcedure,
+		svc.UpdateEmailThread,
+		connect.WithSchema(emailServiceMethods.ByName("UpdateEmailThread")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	emailServiceDeleteEmailInboxHandler := connect.NewUnaryHandlerSimple(
 		EmailServiceDeleteEmailInboxProcedure,
 		svc.DeleteEmailInbox,
@@ -272,6 +342,10 @@ func NewEmailServiceHandler(svc EmailServiceHandler, opts ...connect.HandlerOpti
 			emailServiceUpdateEmailInboxHandler.ServeHTTP(w, r)
 		case EmailServiceListEmailMessagesProcedure:
 			emailServiceListEmailMessagesHandler.ServeHTTP(w, r)
+		case EmailServiceGetEmailThreadProcedure:
+			emailServiceGetEmailThreadHandler.ServeHTTP(w, r)
+		case EmailServiceUpdateEmailThreadProcedure:
+			emailServiceUpdateEmailThreadHandler.ServeHTTP(w, r)
 		case EmailServiceDeleteEmailInboxProcedure:
 			emailServiceDeleteEmailInboxHandler.ServeHTTP(w, r)
 		default:
@@ -301,6 +375,14 @@ func (UnimplementedEmailServiceHandler) UpdateEmailInbox(context.Context, *v1.Up
 
 func (UnimplementedEmailServiceHandler) ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.EmailService.ListEmailMessages is not implemented"))
+}
+
+func (UnimplementedEmailServiceHandler) GetEmailThread(context.Context, *v1.GetEmailThreadRequest) (*v1.GetEmailThreadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.EmailService.GetEmailThread is not implemented"))
+}
+
+func (UnimplementedEmailServiceHandler) UpdateEmailThread(context.Context, *v1.UpdateEmailThreadRequest) (*v1.UpdateEmailThreadResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.EmailService.UpdateEmailThread is not implemented"))
 }
 
 func (UnimplementedEmailServiceHandler) DeleteEmailInbox(context.Context, *v1.DeleteEmailInboxRequest) (*v1.DeleteEmailInboxResponse, error) {

@@ -146,6 +146,7 @@ type Arrived struct {
 	Subject   string
 	From      struct{ Name, Address string }
 	To        []struct{ Address string }
+	Cc        []struct{ Address string }
 	ReplyTo   []struct{ Address string }
 	Text      string
 	HTML      string

@@ -75,3 +75,11 @@ export function senderLine(m: EmailMessage): SenderLine {
     ? { label: "Verified sender", tone: "verified", detail: m.senderCheck }
     : { label: "Unverified sender", tone: "unverified", detail: m.senderCheck ? `${m.senderCheck}: anyone may have sent this` : "anyone may have sent this" };
 }
+
+/** addressList splits what an agent typed as addresses (commas, semicolons or spaces between them). */
+export function addressList(typed: string): string[] {
+  return typed
+    .split(/[\s,;]+/)
+    .map((a) => a.trim())
+    .filter((a) => a !== "");
+}

@@ -5,6 +5,7 @@ import { directory, me, opened, select, typing } from "../state";
 import { Composer } from "./Composer";
 import { Controls } from "./Controls";
 import { History } from "./History";
+import { ReplyTo } from "./Mail";
 import { Profile } from "./Profile";
 import { Sla } from "./Sla";
 
@@ -46,6 +47,7 @@ export function ConversationView() {
               <span class="channel">Email</span> {c.subject || "(no subject)"}
             </p>
           )}
+          {byEmail(c) && o.thread && <ReplyTo key={c.id} conversationId={c.id} thread={o.thread} />}
           <p class="hint">
             {states[c.state]}
             {owner && ` · owned by ${owner}`}
