@@ -17,13 +17,14 @@ import type { GetOverviewResponse } from "@api/stats_pb.js";
 import { BotSettingsSchema, ListKnowledgeGapsResponseSchema } from "@api/bot_pb.js";
 import type { BotSettings, EscalationIntent, KnowledgeGap, ListKnowledgeGapsResponse } from "@api/bot_pb.js";
 import { GetDocumentResponseSchema, KnowledgeDocumentSchema } from "@api/knowledge_pb.js";
-import { EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
-import type { EmailMessage, EmailThread } from "@api/email_pb.js";
+import { EmailInboxSchema, EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
+import type { EmailInbox, EmailMessage, EmailThread } from "@api/email_pb.js";
 import type { GetDocumentResponse, KnowledgeChunk, KnowledgeDocument } from "@api/knowledge_pb.js";
 
-export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailMessage, EmailThread, Event, GetOverviewResponse, Group, Member, Message, Tag };
+export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailInbox, EmailMessage, EmailThread, Event, GetOverviewResponse, Group, Member, Message, Tag };
 export type { BotSettings, EscalationIntent, GetDocumentResponse, KnowledgeChunk, KnowledgeDocument, KnowledgeGap, ListKnowledgeGapsResponse };
 export { HandoffReason } from "@api/bot_pb.js";
+export { ImapTlsMode, SmtpTlsMode } from "@api/email_pb.js";
 export { DocumentFormat } from "@api/knowledge_pb.js";
 export { AuthorKind, Channel, ConversationOutcome, ConversationState, MessageKind, Priority } from "@api/conversation_pb.js";
 export { PresenceStatus } from "@api/presence_pb.js";
@@ -48,6 +49,7 @@ export const decode = {
   documentFull: (j: unknown): GetDocumentResponse => fromJson(GetDocumentResponseSchema, j as JsonValue, opts),
   emailMessage: (j: unknown): EmailMessage => fromJson(EmailMessageSchema, j as JsonValue, opts),
   emailThread: (j: unknown): EmailThread => fromJson(EmailThreadSchema, j as JsonValue, opts),
+  emailInbox: (j: unknown): EmailInbox => fromJson(EmailInboxSchema, j as JsonValue, opts),
 };
 
 /** ms turns a protobuf int64 (a bigint) into a number of milliseconds. */

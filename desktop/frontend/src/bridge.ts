@@ -116,6 +116,26 @@ export interface IntentChange {
   phrases?: string[];
 }
 
+/** What an admin set in an email inbox's form (app.InboxChange): no id makes a new inbox; absent fields stay; an absent password is kept. */
+export interface InboxChange {
+  id?: string;
+  name?: string;
+  support_address?: string;
+  smtp_host?: string;
+  smtp_port?: number;
+  smtp_tls_mode?: "starttls" | "implicit" | "none";
+  smtp_username?: string;
+  smtp_password?: string;
+  signature?: string;
+  ai_answers?: boolean;
+  imap_host?: string;
+  imap_port?: number;
+  imap_tls_mode?: "implicit" | "starttls" | "none";
+  imap_username?: string;
+  imap_password?: string;
+  imap_mailbox?: string;
+}
+
 /** The Go methods, one for one with internal/app's App. */
 export interface Bound {
   State(): Promise<SessionView>;
@@ -134,6 +154,9 @@ export interface Bound {
   EmailMessages(conversationId: string): Promise<unknown[]>;
   EmailThread(conversationId: string): Promise<unknown>;
   SetEmailThread(conversationId: string, cc: string[], subject: string): Promise<unknown>;
+  EmailInboxes(): Promise<unknown[]>;
+  SaveEmailInbox(change: InboxChange): Promise<unknown>;
+  DeleteEmailInbox(id: string): Promise<void>;
   Reply(conversationId: string, body: string, fileIds: string[]): Promise<OutboxItem>;
   Note(conversationId: string, body: string, mentions: string[], whisper: boolean): Promise<OutboxItem>;
   Retry(clientId: string): Promise<OutboxItem>;

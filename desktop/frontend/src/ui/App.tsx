@@ -8,6 +8,7 @@ import { act, changed, opened, select, selected, session, show, shown, toast } f
 import { focusComposer, noteMode, openCanned, sendDraft } from "./Composer";
 import { ConversationList, searchBoxId } from "./ConversationList";
 import { AgentAdmin, agentOpen } from "./AgentAdmin";
+import { EmailAdmin, emailOpen } from "./EmailAdmin";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
 import { ShortcutSheet, sheetOpen } from "./ShortcutSheet";
@@ -75,7 +76,7 @@ function run(action: Action): void {
 
 function onKey(e: KeyboardEvent): void {
   // The AI agent's screens are a modal dialog: the inbox's keys rest.
-  if (!session.value?.ready || e.defaultPrevented || agentOpen.value) return;
+  if (!session.value?.ready || e.defaultPrevented || agentOpen.value || emailOpen.value) return;
   const el = document.activeElement;
   const typing = el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement;
   const r = resolve(e, typing, pendingKey.value);
@@ -96,7 +97,7 @@ export function App() {
   }, []);
   const s = session.value;
   useEffect(() => {
-    if (!s?.ready) agentOpen.value = false;
+    if (!s?.ready) agentOpen.value = emailOpen.value = false;
   }, [s?.ready]);
   void tick.value;
   if (!s) return <main class="loading">Starting…</main>;
@@ -123,6 +124,7 @@ export function App() {
       )}
       <ShortcutSheet />
       <AgentAdmin />
+      <EmailAdmin />
       <ConfirmLink />
     </div>
   );

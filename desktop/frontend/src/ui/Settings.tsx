@@ -5,6 +5,7 @@ import { canManageAgent } from "../logic/agent";
 import { notificationLabel } from "../logic/notifications";
 import { act, session } from "../state";
 import { agentOpen } from "./AgentAdmin";
+import { emailOpen } from "./EmailAdmin";
 
 export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | null; onAgent: (a: AgentStatus) => void; onClose: () => void }) {
   const [prefs, setPrefs] = useState<Record<string, boolean>>({});
@@ -53,6 +54,19 @@ export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | nul
             }}
           >
             AI agent…
+          </button>
+        </div>
+      )}
+      {canManageAgent(s.role) && (
+        <div class="row">
+          <span class="hint grow">The addresses customers email, and the servers that send and fetch that mail.</span>
+          <button
+            onClick={() => {
+              emailOpen.value = true;
+              onClose();
+            }}
+          >
+            Email inboxes…
           </button>
         </div>
       )}
