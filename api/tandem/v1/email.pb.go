@@ -1248,16 +1248,99 @@ func (x *EmailMessage) GetCreateTimeMs() int64 {
 	return 0
 }
 
+// EmailDelivery is how mailing one of the team's replies went.
+type EmailDelivery struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The conversation message mailed.
+	MessageId string `protobuf:"bytes,1,opt,name=message_id,json=messageId,proto3" json:"message_id,omitempty"`
+	// "pending" (waiting or being retried), "sent" or "failed" (given up).
+	Status   string `protobuf:"bytes,2,opt,name=status,proto3" json:"status,omitempty"`
+	Attempts int32  `protobuf:"varint,3,opt,name=attempts,proto3" json:"attempts,omitempty"`
+	// Why the last attempt failed ("" when none did).
+	LastError     string `protobuf:"bytes,4,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
+	SentTimeMs    int64  `protobuf:"varint,5,opt,name=sent_time_ms,json=sentTimeMs,proto3" json:"sent_time_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EmailDelivery) Reset() {
+	*x = EmailDelivery{}
+	mi := &file_tandem_v1_email_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EmailDelivery) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EmailDelivery) ProtoMessage() {}
+
+func (x *EmailDelivery) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_email_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EmailDelivery.ProtoReflect.Descriptor instead.
+func (*EmailDelivery) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *EmailDelivery) GetMessageId() string {
+	if x != nil {
+		return x.MessageId
+	}
+	return ""
+}
+
+func (x *EmailDelivery) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *EmailDelivery) GetAttempts() int32 {
+	if x != nil {
+		return x.Attempts
+	}
+	return 0
+}
+
+func (x *EmailDelivery) GetLastError() string {
+	if x != nil {
+		return x.LastError
+	}
+	return ""
+}
+
+func (x *EmailDelivery) GetSentTimeMs() int64 {
+	if x != nil {
+		return x.SentTimeMs
+	}
+	return 0
+}
+
 type ListEmailMessagesResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	EmailMessages []*EmailMessage        `protobuf:"bytes,1,rep,name=email_messages,json=emailMessages,proto3" json:"email_messages,omitempty"`
+	// The team's replies on the conversation and whether each was mailed,
+	// oldest first.
+	Deliveries    []*EmailDelivery `protobuf:"bytes,2,rep,name=deliveries,proto3" json:"deliveries,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListEmailMessagesResponse) Reset() {
 	*x = ListEmailMessagesResponse{}
-	mi := &file_tandem_v1_email_proto_msgTypes[13]
+	mi := &file_tandem_v1_email_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1269,7 +1352,7 @@ func (x *ListEmailMessagesResponse) String() string {
 func (*ListEmailMessagesResponse) ProtoMessage() {}
 
 func (x *ListEmailMessagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_email_proto_msgTypes[13]
+	mi := &file_tandem_v1_email_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1282,12 +1365,19 @@ func (x *ListEmailMessagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListEmailMessagesResponse.ProtoReflect.Descriptor instead.
 func (*ListEmailMessagesResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_email_proto_rawDescGZIP(), []int{13}
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListEmailMessagesResponse) GetEmailMessages() []*EmailMessage {
 	if x != nil {
 		return x.EmailMessages
+	}
+	return nil
+}
+
+func (x *ListEmailMessagesResponse) GetDeliveries() []*EmailDelivery {
+	if x != nil {
+		return x.Deliveries
 	}
 	return nil
 }
@@ -1309,7 +1399,7 @@ type EmailThread struct {
 
 func (x *EmailThread) Reset() {
 	*x = EmailThread{}
-	mi := &file_tandem_v1_email_proto_msgTypes[14]
+	mi := &file_tandem_v1_email_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1321,7 +1411,7 @@ func (x *EmailThread) String() string {
 func (*EmailThread) ProtoMessage() {}
 
 func (x *EmailThread) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_email_proto_msgTypes[14]
+	mi := &file_tandem_v1_email_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1334,7 +1424,7 @@ func (x *EmailThread) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EmailThread.ProtoReflect.Descriptor instead.
 func (*EmailThread) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_email_proto_rawDescGZIP(), []int{14}
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *EmailThread) GetConversationId() string {
@@ -1381,7 +1471,7 @@ type GetEmailThreadRequest struct {
 
 func (x *GetEmailThreadRequest) Reset() {
 	*x = GetEmailThreadRequest{}
-	mi := &file_tandem_v1_email_proto_msgTypes[15]
+	mi := &file_tandem_v1_email_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1393,7 +1483,7 @@ func (x *GetEmailThreadRequest) String() string {
 func (*GetEmailThreadRequest) ProtoMessage() {}
 
 func (x *GetEmailThreadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_email_proto_msgTypes[15]
+	mi := &file_tandem_v1_email_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1406,7 +1496,7 @@ func (x *GetEmailThreadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEmailThreadRequest.ProtoReflect.Descriptor instead.
 func (*GetEmailThreadRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_email_proto_rawDescGZIP(), []int{15}
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetEmailThreadRequest) GetConversationId() string {
@@ -1425,7 +1515,7 @@ type GetEmailThreadResponse struct {
 
 func (x *GetEmailThreadResponse) Reset() {
 	*x = GetEmailThreadResponse{}
-	mi := &file_tandem_v1_email_proto_msgTypes[16]
+	mi := &file_tandem_v1_email_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1437,7 +1527,7 @@ func (x *GetEmailThreadResponse) String() string {
 func (*GetEmailThreadResponse) ProtoMessage() {}
 
 func (x *GetEmailThreadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_email_proto_msgTypes[16]
+	mi := &file_tandem_v1_email_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1450,7 +1540,7 @@ func (x *GetEmailThreadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetEmailThreadResponse.ProtoReflect.Descriptor instead.
 func (*GetEmailThreadResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_email_proto_rawDescGZIP(), []int{16}
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *GetEmailThreadResponse) GetEmailThread() *EmailThread {
@@ -1471,7 +1561,7 @@ type UpdateEmailThreadRequest struct {
 
 func (x *UpdateEmailThreadRequest) Reset() {
 	*x = UpdateEmailThreadRequest{}
-	mi := &file_tandem_v1_email_proto_msgTypes[17]
+	mi := &file_tandem_v1_email_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1483,7 +1573,7 @@ func (x *UpdateEmailThreadRequest) String() string {
 func (*UpdateEmailThreadRequest) ProtoMessage() {}
 
 func (x *UpdateEmailThreadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_email_proto_msgTypes[17]
+	mi := &file_tandem_v1_email_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1496,7 +1586,7 @@ func (x *UpdateEmailThreadRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEmailThreadRequest.ProtoReflect.Descriptor instead.
 func (*UpdateEmailThreadRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_email_proto_rawDescGZIP(), []int{17}
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UpdateEmailThreadRequest) GetConversationId() string {
@@ -1529,7 +1619,7 @@ type UpdateEmailThreadResponse struct {
 
 func (x *UpdateEmailThreadResponse) Reset() {
 	*x = UpdateEmailThreadResponse{}
-	mi := &file_tandem_v1_email_proto_msgTypes[18]
+	mi := &file_tandem_v1_email_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1541,7 +1631,7 @@ func (x *UpdateEmailThreadResponse) String() string {
 func (*UpdateEmailThreadResponse) ProtoMessage() {}
 
 func (x *UpdateEmailThreadResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_email_proto_msgTypes[18]
+	mi := &file_tandem_v1_email_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1554,7 +1644,7 @@ func (x *UpdateEmailThreadResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateEmailThreadResponse.ProtoReflect.Descriptor instead.
 func (*UpdateEmailThreadResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_email_proto_rawDescGZIP(), []int{18}
+	return file_tandem_v1_email_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateEmailThreadResponse) GetEmailThread() *EmailThread {
@@ -1696,9 +1786,21 @@ const file_tandem_v1_email_proto_rawDesc = "" +
 	"\fsender_check\x18\b \x01(\tR\vsenderCheck\x12#\n" +
 	"\roriginal_text\x18\t \x01(\tR\foriginalText\x12$\n" +
 	"\x0ecreate_time_ms\x18\n" +
-	" \x01(\x03R\fcreateTimeMs\"[\n" +
+	" \x01(\x03R\fcreateTimeMs\"\xa3\x01\n" +
+	"\rEmailDelivery\x12\x1d\n" +
+	"\n" +
+	"message_id\x18\x01 \x01(\tR\tmessageId\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\tR\x06status\x12\x1a\n" +
+	"\battempts\x18\x03 \x01(\x05R\battempts\x12\x1d\n" +
+	"\n" +
+	"last_error\x18\x04 \x01(\tR\tlastError\x12 \n" +
+	"\fsent_time_ms\x18\x05 \x01(\x03R\n" +
+	"sentTimeMs\"\x95\x01\n" +
 	"\x19ListEmailMessagesResponse\x12>\n" +
-	"\x0eemail_messages\x18\x01 \x03(\v2\x17.tandem.v1.EmailMessageR\remailMessages\"\xb1\x01\n" +
+	"\x0eemail_messages\x18\x01 \x03(\v2\x17.tandem.v1.EmailMessageR\remailMessages\x128\n" +
+	"\n" +
+	"deliveries\x18\x02 \x03(\v2\x18.tandem.v1.EmailDeliveryR\n" +
+	"deliveries\"\xb1\x01\n" +
 	"\vEmailThread\x12'\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tR\x0econversationId\x12$\n" +
 	"\x0eemail_inbox_id\x18\x02 \x01(\tR\femailInboxId\x12)\n" +
@@ -1749,7 +1851,7 @@ func file_tandem_v1_email_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_email_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_tandem_v1_email_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
 var file_tandem_v1_email_proto_goTypes = []any{
 	(SmtpTlsMode)(0),                  // 0: tandem.v1.SmtpTlsMode
 	(ImapTlsMode)(0),                  // 1: tandem.v1.ImapTlsMode
@@ -1766,12 +1868,13 @@ var file_tandem_v1_email_proto_goTypes = []any{
 	(*DeleteEmailInboxResponse)(nil),  // 12: tandem.v1.DeleteEmailInboxResponse
 	(*ListEmailMessagesRequest)(nil),  // 13: tandem.v1.ListEmailMessagesRequest
 	(*EmailMessage)(nil),              // 14: tandem.v1.EmailMessage
-	(*ListEmailMessagesResponse)(nil), // 15: tandem.v1.ListEmailMessagesResponse
-	(*EmailThread)(nil),               // 16: tandem.v1.EmailThread
-	(*GetEmailThreadRequest)(nil),     // 17: tandem.v1.GetEmailThreadRequest
-	(*GetEmailThreadResponse)(nil),    // 18: tandem.v1.GetEmailThreadResponse
-	(*UpdateEmailThreadRequest)(nil),  // 19: tandem.v1.UpdateEmailThreadRequest
-	(*UpdateEmailThreadResponse)(nil), // 20: tandem.v1.UpdateEmailThreadResponse
+	(*EmailDelivery)(nil),             // 15: tandem.v1.EmailDelivery
+	(*ListEmailMessagesResponse)(nil), // 16: tandem.v1.ListEmailMessagesResponse
+	(*EmailThread)(nil),               // 17: tandem.v1.EmailThread
+	(*GetEmailThreadRequest)(nil),     // 18: tandem.v1.GetEmailThreadRequest
+	(*GetEmailThreadResponse)(nil),    // 19: tandem.v1.GetEmailThreadResponse
+	(*UpdateEmailThreadRequest)(nil),  // 20: tandem.v1.UpdateEmailThreadRequest
+	(*UpdateEmailThreadResponse)(nil), // 21: tandem.v1.UpdateEmailThreadResponse
 }
 var file_tandem_v1_email_proto_depIdxs = []int32{
 	0,  // 0: tandem.v1.EmailInbox.smtp_tls_mode:type_name -> tandem.v1.SmtpTlsMode
@@ -1785,29 +1888,30 @@ var file_tandem_v1_email_proto_depIdxs = []int32{
 	1,  // 8: tandem.v1.UpdateEmailInboxRequest.imap_tls_mode:type_name -> tandem.v1.ImapTlsMode
 	2,  // 9: tandem.v1.UpdateEmailInboxResponse.email_inbox:type_name -> tandem.v1.EmailInbox
 	14, // 10: tandem.v1.ListEmailMessagesResponse.email_messages:type_name -> tandem.v1.EmailMessage
-	16, // 11: tandem.v1.GetEmailThreadResponse.email_thread:type_name -> tandem.v1.EmailThread
-	16, // 12: tandem.v1.UpdateEmailThreadResponse.email_thread:type_name -> tandem.v1.EmailThread
-	3,  // 13: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
-	5,  // 14: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
-	7,  // 15: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
-	9,  // 16: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
-	13, // 17: tandem.v1.EmailService.ListEmailMessages:input_type -> tandem.v1.ListEmailMessagesRequest
-	17, // 18: tandem.v1.EmailService.GetEmailThread:input_type -> tandem.v1.GetEmailThreadRequest
-	19, // 19: tandem.v1.EmailService.UpdateEmailThread:input_type -> tandem.v1.UpdateEmailThreadRequest
-	11, // 20: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
-	4,  // 21: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
-	6,  // 22: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
-	8,  // 23: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
-	10, // 24: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
-	15, // 25: tandem.v1.EmailService.ListEmailMessages:output_type -> tandem.v1.ListEmailMessagesResponse
-	18, // 26: tandem.v1.EmailService.GetEmailThread:output_type -> tandem.v1.GetEmailThreadResponse
-	20, // 27: tandem.v1.EmailService.UpdateEmailThread:output_type -> tandem.v1.UpdateEmailThreadResponse
-	12, // 28: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
-	21, // [21:29] is the sub-list for method output_type
-	13, // [13:21] is the sub-list for method input_type
-	13, // [13:13] is the sub-list for extension type_name
-	13, // [13:13] is the sub-list for extension extendee
-	0,  // [0:13] is the sub-list for field type_name
+	15, // 11: tandem.v1.ListEmailMessagesResponse.deliveries:type_name -> tandem.v1.EmailDelivery
+	17, // 12: tandem.v1.GetEmailThreadResponse.email_thread:type_name -> tandem.v1.EmailThread
+	17, // 13: tandem.v1.UpdateEmailThreadResponse.email_thread:type_name -> tandem.v1.EmailThread
+	3,  // 14: tandem.v1.EmailService.CreateEmailInbox:input_type -> tandem.v1.CreateEmailInboxRequest
+	5,  // 15: tandem.v1.EmailService.ListEmailInboxes:input_type -> tandem.v1.ListEmailInboxesRequest
+	7,  // 16: tandem.v1.EmailService.GetEmailInbox:input_type -> tandem.v1.GetEmailInboxRequest
+	9,  // 17: tandem.v1.EmailService.UpdateEmailInbox:input_type -> tandem.v1.UpdateEmailInboxRequest
+	13, // 18: tandem.v1.EmailService.ListEmailMessages:input_type -> tandem.v1.ListEmailMessagesRequest
+	18, // 19: tandem.v1.EmailService.GetEmailThread:input_type -> tandem.v1.GetEmailThreadRequest
+	20, // 20: tandem.v1.EmailService.UpdateEmailThread:input_type -> tandem.v1.UpdateEmailThreadRequest
+	11, // 21: tandem.v1.EmailService.DeleteEmailInbox:input_type -> tandem.v1.DeleteEmailInboxRequest
+	4,  // 22: tandem.v1.EmailService.CreateEmailInbox:output_type -> tandem.v1.CreateEmailInboxResponse
+	6,  // 23: tandem.v1.EmailService.ListEmailInboxes:output_type -> tandem.v1.ListEmailInboxesResponse
+	8,  // 24: tandem.v1.EmailService.GetEmailInbox:output_type -> tandem.v1.GetEmailInboxResponse
+	10, // 25: tandem.v1.EmailService.UpdateEmailInbox:output_type -> tandem.v1.UpdateEmailInboxResponse
+	16, // 26: tandem.v1.EmailService.ListEmailMessages:output_type -> tandem.v1.ListEmailMessagesResponse
+	19, // 27: tandem.v1.EmailService.GetEmailThread:output_type -> tandem.v1.GetEmailThreadResponse
+	21, // 28: tandem.v1.EmailService.UpdateEmailThread:output_type -> tandem.v1.UpdateEmailThreadResponse
+	12, // 29: tandem.v1.EmailService.DeleteEmailInbox:output_type -> tandem.v1.DeleteEmailInboxResponse
+	22, // [22:30] is the sub-list for method output_type
+	14, // [14:22] is the sub-list for method input_type
+	14, // [14:14] is the sub-list for extension type_name
+	14, // [14:14] is the sub-list for extension extendee
+	0,  // [0:14] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_email_proto_init() }
@@ -1823,7 +1927,7 @@ func file_tandem_v1_email_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_email_proto_rawDesc), len(file_tandem_v1_email_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   19,
+			NumMessages:   20,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

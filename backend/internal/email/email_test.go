@@ -58,6 +58,14 @@ func TestEmailInbound(t *testing.T) {
 		if got := m.arrived(t, 1); len(got) != 1 || got[0].Subject != "Re: Where is my parcel?" || got[0].To[0].Address != "ada@example.com" {
 			t.Errorf("arrived in Mailpit: %+v", got)
 		}
+		// The team sees the reply was mailed.
+		mails, err := c.Email.ListEmailMessages(w.As("agent"), &tandemv1.ListEmailMessagesRequest{ConversationId: conv.GetId()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := mails.GetDeliveries(); len(d) != 1 || d[0].GetStatus() != "sent" || d[0].GetSentTimeMs() == 0 || len(mails.GetEmailMessages()) != 1 {
+			t.Errorf("deliveries %v, mails %d", d, len(mails.GetEmailMessages()))
+		}
 	})
 }
 

@@ -108,6 +108,14 @@ func (h *Handler) ListEmailMessages(ctx context.Context, req *tandemv1.ListEmail
 			FromName: m.FromName, To: strings.Fields(m.ToList), Cc: strings.Fields(m.CcList), Subject: m.Subject,
 			SenderVerified: m.SenderVerified, SenderCheck: m.SenderCheck, OriginalText: m.OriginalText, CreateTimeMs: m.CreatedAt})
 	}
+	ds, err := deliveriesOf(ctx, h.svc.db, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, fmt.Errorf("list email deliveries: %w", err)
+	}
+	for _, d := range ds {
+		resp.Deliveries = append(resp.Deliveries, &tandemv1.EmailDelivery{MessageId: d.ID, Status: d.Status, Attempts: int32(d.Attempts), //nolint:gosec // a few
+			LastError: d.LastError, SentTimeMs: d.SentAt})
+	}
 	return resp, nil
 }
 

@@ -196,14 +196,16 @@ func automated(env *enmime.Envelope, envelopeFrom, from string) Automated {
 	return ""
 }
 
-// quoteStart matches the first line of quoted history: an attribution
-// ("On Mon, 1 Jan 2030, Ada <ada@example.com> wrote:"), Outlook's
-// separators, or a quoted line.
-var quoteStart = regexp.MustCompile(`(?m)^(On\s.{1,300}\swrote:\s*$|-{2,}\s*Original Message\s*-{2,}|_{10,}\s*$|>)`) //nolint:gochecknoglobals // compiled once
+// quoteStart matches the first line of quoted history or of a signature:
+// an attribution ("On Mon, 1 Jan 2030, Ada <ada@example.com> wrote:"),
+// Outlook's separators, a quoted line, the signature separator "-- "
+// (RFC 3676; some clients drop its space) or a mobile client's "Sent from
+// my ..." line.
+var quoteStart = regexp.MustCompile(`(?m)^(On\s.{1,300}\swrote:\s*$|-{2,}\s*Original Message\s*-{2,}|_{10,}\s*$|>|-- ?$|Sent from my \S.{0,60}$)`) //nolint:gochecknoglobals // compiled once
 
-// StripQuoted cuts the quoted history off a mail's text: everything from
-// the first attribution line, separator or quoted line on. A text that is
-// all quote stays as it is.
+// StripQuoted cuts the quoted history and the signature off a mail's text:
+// everything from the first attribution line, separator, quoted line or
+// signature on. A text that is all quote stays as it is.
 func StripQuoted(text string) string {
 	loc := quoteStart.FindStringIndex(text)
 	if loc == nil {

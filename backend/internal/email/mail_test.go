@@ -181,6 +181,11 @@ func TestStripQuoted(t *testing.T) {
 		{"Fine\n________________________________\nFrom: Shop", "Fine"},
 		{"> all quoted\n> text", "> all quoted\n> text"},
 		{"Keep the 3 > 2 comparison", "Keep the 3 > 2 comparison"},
+		{"See you.\n-- \nAda Lovelace\nAnalytical Engines Ltd", "See you."},
+		{"See you.\n--\nAda", "See you."},
+		{"Got it\n\nSent from my iPhone", "Got it"},
+		{"Prices went up -- again", "Prices went up -- again"},
+		{"a --\nline", "a --\nline"},
 	} {
 		if got := email.StripQuoted(tt.in); got != tt.want {
 			t.Errorf("StripQuoted(%q) = %q, want %q", tt.in, got, tt.want)

@@ -20,6 +20,7 @@ import (
 	"github.com/jhillyerd/enmime/v2"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
@@ -147,7 +148,7 @@ func (s *Sender) React(ctx context.Context, ev events.Event) error {
 	now := store.NowMillis(s.opts.Now())
 	if err := enqueue(ctx, s.db, &outboxRow{ID: m.ID, WorkspaceID: ev.WorkspaceID, ConversationID: ev.ConversationID,
 		AuthorName: oneLine(m.AuthorName), Body: withSources(m), Status: outboxPending, NextAt: now, CreatedAt: now,
-		Kind: kindReply, Seq: ev.Seq}); err != nil {
+		Kind: kindReply, Seq: ev.Seq, AuthorID: agentOf(m)}); err != nil {
 		return fmt.Errorf("enqueue reply %s: %w", m.ID, err)
 	}
 	return nil
@@ -206,14 +207,35 @@ func (s *Sender) finish(ctx context.Context, r outboxRow, sendErr error) error {
 	if err := finishOutbox(ctx, s.db, r.ID, outboxFailed, reason, r.NextAt, 0); err != nil {
 		return err
 	}
-	_, _, err := s.convs.Note(ctx, &access.Principal{Kind: access.KindSystem, WorkspaceID: r.WorkspaceID, Name: "Email"},
-		&access.Scope{WorkspaceID: r.WorkspaceID, Role: access.RoleOwner}, r.ConversationID,
-		uuid.NewSHA1(uuid.NameSpaceURL, []byte("tandem:mail-failed:"+r.ID)).String(),
-		failedNote(r, reason), conversation.NoteOptions{})
+	// The note mentions the reply's author, which notifies them; one who
+	// left the workspace since gets the note without the mention.
+	note := func(mentions []string) error {
+		_, _, err := s.convs.Note(ctx, &access.Principal{Kind: access.KindSystem, WorkspaceID: r.WorkspaceID, Name: "Email"},
+			&access.Scope{WorkspaceID: r.WorkspaceID, Role: access.RoleOwner}, r.ConversationID,
+			uuid.NewSHA1(uuid.NameSpaceURL, []byte("tandem:mail-failed:"+r.ID)).String(),
+			failedNote(r, reason), conversation.NoteOptions{Mentions: mentions})
+		return err
+	}
+	var mentions []string
+	if r.AuthorID != "" {
+		mentions = []string{r.AuthorID}
+	}
+	err := note(mentions)
+	if apperr.Is(err, apperr.InvalidArgument) && mentions != nil {
+		err = note(nil)
+	}
 	if err != nil {
 		return fmt.Errorf("note the failed reply %s: %w", r.ID, err)
 	}
 	return nil
+}
+
+// agentOf is the member who wrote a message, "" when no member did.
+func agentOf(m *conversation.Message) string {
+	if m.AuthorKind != conversation.AuthorAgent {
+		return ""
+	}
+	return m.AuthorID
 }
 
 // failedNote tells the team a mail could not be sent.

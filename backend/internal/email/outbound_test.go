@@ -190,5 +190,11 @@ func TestOutboundServerDown(t *testing.T) {
 			conversation.KindNote); err != nil || len(notes) != 1 || !strings.Contains(notes[0], "could not be emailed") {
 			t.Errorf("notes %q, %v", notes, err)
 		}
+		// The note mentions the reply's author: they are notified.
+		var mentioned []string
+		if err := db.SelectContext(o.Ctx, &mentioned, `SELECT payload FROM events WHERE workspace_id = ? AND type = ?`, o.w1.ID,
+			events.MemberMentioned); err != nil || len(mentioned) != 1 || !strings.Contains(mentioned[0], o.o1.UserID) {
+			t.Errorf("mentions %q, %v", mentioned, err)
+		}
 	})
 }

@@ -111,17 +111,19 @@ type outboxRow struct {
 	// conversation.
 	Kind string `db:"kind"`
 	Seq  int64  `db:"seq"`
+	// AuthorID is the member who wrote a reply ("" for the AI agent's).
+	AuthorID string `db:"author_id"`
 }
 
 const outboxColumns = `id, workspace_id, conversation_id, author_name, body, status, attempts, next_at, lease_until, last_error, created_at,
-	sent_at, kind, seq`
+	sent_at, kind, seq, author_id`
 
 // enqueue adds a reply to the outbox once: a reactor seeing its event again
 // adds nothing.
 func enqueue(ctx context.Context, db *store.DB, r *outboxRow) error {
-	_, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO email_outbox (`+outboxColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.ID, r.WorkspaceID, r.ConversationID, r.AuthorName, r.Body, r.Status, r.Attempts, r.NextAt, r.LeaseUntil, r.LastError, r.CreatedAt, r.SentAt,
-		r.Kind, r.Seq)
+		r.Kind, r.Seq, r.AuthorID)
 	return err
 }
 
@@ -317,4 +319,12 @@ func setThreadReply(ctx context.Context, q store.Querier, conversationID, cc, su
 	_, err := q.ExecContext(ctx, `UPDATE email_threads SET cc = ?, subject = ?, updated_at = ? WHERE conversation_id = ?`,
 		cc, subject, now, conversationID)
 	return err
+}
+
+// deliveriesOf lists how mailing a conversation's replies went, oldest first.
+func deliveriesOf(ctx context.Context, q store.Querier, workspaceID, conversationID string) ([]outboxRow, error) {
+	var rs []outboxRow
+	err := q.SelectContext(ctx, &rs, `SELECT `+outboxColumns+` FROM email_outbox WHERE workspace_id = ? AND conversation_id = ? AND kind = ?
+		ORDER BY created_at, id LIMIT 1000`, workspaceID, conversationID, kindReply)
+	return rs, err
 }

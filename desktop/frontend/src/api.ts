@@ -17,11 +17,11 @@ import type { GetOverviewResponse } from "@api/stats_pb.js";
 import { BotSettingsSchema, ListKnowledgeGapsResponseSchema } from "@api/bot_pb.js";
 import type { BotSettings, EscalationIntent, KnowledgeGap, ListKnowledgeGapsResponse } from "@api/bot_pb.js";
 import { GetDocumentResponseSchema, KnowledgeDocumentSchema } from "@api/knowledge_pb.js";
-import { EmailInboxSchema, EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
-import type { EmailInbox, EmailMessage, EmailThread } from "@api/email_pb.js";
+import { EmailInboxSchema, EmailThreadSchema, ListEmailMessagesResponseSchema } from "@api/email_pb.js";
+import type { EmailDelivery, EmailInbox, EmailMessage, EmailThread, ListEmailMessagesResponse } from "@api/email_pb.js";
 import type { GetDocumentResponse, KnowledgeChunk, KnowledgeDocument } from "@api/knowledge_pb.js";
 
-export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailInbox, EmailMessage, EmailThread, Event, GetOverviewResponse, Group, Member, Message, Tag };
+export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailDelivery, EmailInbox, EmailMessage, EmailThread, Event, GetOverviewResponse, Group, Member, Message, Tag };
 export type { BotSettings, EscalationIntent, GetDocumentResponse, KnowledgeChunk, KnowledgeDocument, KnowledgeGap, ListKnowledgeGapsResponse };
 export { HandoffReason } from "@api/bot_pb.js";
 export { ImapTlsMode, SmtpTlsMode } from "@api/email_pb.js";
@@ -47,7 +47,7 @@ export const decode = {
   gaps: (j: unknown): ListKnowledgeGapsResponse => fromJson(ListKnowledgeGapsResponseSchema, j as JsonValue, opts),
   document: (j: unknown): KnowledgeDocument => fromJson(KnowledgeDocumentSchema, j as JsonValue, opts),
   documentFull: (j: unknown): GetDocumentResponse => fromJson(GetDocumentResponseSchema, j as JsonValue, opts),
-  emailMessage: (j: unknown): EmailMessage => fromJson(EmailMessageSchema, j as JsonValue, opts),
+  emailMessages: (j: unknown): ListEmailMessagesResponse => fromJson(ListEmailMessagesResponseSchema, j as JsonValue, opts),
   emailThread: (j: unknown): EmailThread => fromJson(EmailThreadSchema, j as JsonValue, opts),
   emailInbox: (j: unknown): EmailInbox => fromJson(EmailInboxSchema, j as JsonValue, opts),
 };

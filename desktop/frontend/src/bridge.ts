@@ -151,7 +151,7 @@ export interface Bound {
   MarkRead(conversationId: string): Promise<void>;
   Older(conversationId: string, pageToken: string): Promise<ConversationView>;
   Contact(contactId: string): Promise<ContactView>;
-  EmailMessages(conversationId: string): Promise<unknown[]>;
+  EmailMessages(conversationId: string): Promise<unknown>;
   EmailThread(conversationId: string): Promise<unknown>;
   SetEmailThread(conversationId: string, cc: string[], subject: string): Promise<unknown>;
   EmailInboxes(): Promise<unknown[]>;

@@ -2,7 +2,7 @@
 // read. Every change of data comes from Go (calls or events); this module
 // only keeps it for rendering.
 import { batch, computed, signal } from "@preact/signals";
-import { AuthorKind, decode, type AgentStatus, type Contact, type Conversation, type EmailMessage, type EmailThread, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
+import { decode, type AgentStatus, type Contact, type Conversation, type EmailDelivery, type EmailMessage, type EmailThread, type GetOverviewResponse, type Group, type Member, type Message, type Tag } from "./api";
 import { go, on, type OutboxItem, type SessionView } from "./bridge";
 import { byEmail } from "./logic/customer";
 import { plain } from "./logic/errors";
@@ -31,6 +31,8 @@ export interface Opened {
   mails?: Map<string, EmailMessage>;
   /** Where an email conversation's replies go: the customer, the CC, the subject. */
   thread?: EmailThread;
+  /** Whether each of the team's replies was mailed, by message id. */
+  deliveries?: Map<string, EmailDelivery>;
 }
 
 export const session = signal<SessionView | null>(null);
@@ -157,7 +159,8 @@ function onEvent(raw: unknown): void {
   const o = opened.value;
   if (o && ev.message && ev.conversationId === o.conversation.id && ev.type !== "member.mentioned") {
     opened.value = { ...o, history: mergeHistory(o.history, [ev.message]) };
-    if (ev.message.authorKind === AuthorKind.CUSTOMER) void loadMails(o.conversation);
+    // A mail came in, or a reply went out (or failed): what the mails say changed.
+    void loadMails(o.conversation);
     // What arrives while the agent has it open is read.
     if (ev.actorId !== me.value && document.hasFocus()) void act(() => go("MarkRead", o.conversation.id));
   }
@@ -193,11 +196,19 @@ async function loadMails(c: Conversation): Promise<void> {
   const [list, thread] = await Promise.all([go("EmailMessages", c.id).catch(() => null), go("EmailThread", c.id).catch(() => null)]);
   const o = opened.value;
   if (!o || o.conversation.id !== c.id) return;
+  const got = list ? decode.emailMessages(list) : null;
   opened.value = {
     ...o,
-    mails: list ? new Map(list.map(decode.emailMessage).map((m) => [m.messageId, m])) : o.mails,
+    mails: got ? new Map(got.emailMessages.map((m) => [m.messageId, m])) : o.mails,
+    deliveries: got ? new Map(got.deliveries.map((d) => [d.messageId, d])) : o.deliveries,
     thread: thread ? decode.emailThread(thread) : o.thread,
   };
+  // A reply on its way: look again shortly, as no event says when it is sent.
+  if (got?.deliveries.some((d) => d.status === "pending")) {
+    setTimeout(() => {
+      if (opened.value?.conversation.id === c.id) void loadMails(c);
+    }, 3000);
+  }
 }
 
 /** setThread changes who an email conversation's replies copy and their subject; it returns false when refused (the error is shown). */

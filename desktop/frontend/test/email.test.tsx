@@ -4,7 +4,7 @@
 // mailed and to whom; a web chat shows none of that.
 import { create } from "@bufbuild/protobuf";
 import { ContactSchema, MessageSchema } from "@api/conversation_pb.js";
-import { EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
+import { EmailDeliverySchema, EmailMessageSchema, EmailThreadSchema } from "@api/email_pb.js";
 import { render } from "preact";
 import { act } from "preact/test-utils";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -133,5 +133,27 @@ describe("where an email conversation's replies go", () => {
     });
     expect(calls).toEqual([["c8", ["ops@example.test"], "Your refund"]]);
     expect(root.querySelector(".reply-to")?.textContent).toContain("copying ops@example.test · subject “Your refund”");
+  });
+});
+
+describe("whether replies were mailed", () => {
+  it("says under each reply whether it went out, is on its way or failed", () => {
+    const c = conv({ id: "c7", state: ConversationState.ACTIVE, channel: Channel.EMAIL, subject: "Refund", contact: ann });
+    const reply = (id: string) => create(MessageSchema, { id, conversationId: "c7", kind: MessageKind.TEXT, authorKind: AuthorKind.AGENT, authorName: "Alex", body: id });
+    const deliveries = new Map(
+      [
+        create(EmailDeliverySchema, { messageId: "r1", status: "sent", attempts: 1 }),
+        create(EmailDeliverySchema, { messageId: "r2", status: "pending", attempts: 2, lastError: "connect to smtp.shop.example:587: refused" }),
+        create(EmailDeliverySchema, { messageId: "r3", status: "failed", attempts: 8, lastError: "550 mailbox unavailable" }),
+      ].map((d) => [d.messageId, d]),
+    );
+    opened.value = { conversation: c, history: [reply("r1"), reply("r2"), reply("r3")], more: "", contact: ann, past: [], deliveries };
+    act(() => render(<ConversationView />, root));
+    const lines = Array.from(root.querySelectorAll(".delivery")).map((d) => [d.className, d.textContent]);
+    expect(lines).toEqual([
+      ["delivery sent", "✓ Emailed"],
+      ["delivery pending", "Not emailed yet (connect to smtp.shop.example:587: refused): trying again"],
+      ["delivery failed", "✗ Could not be emailed: 550 mailbox unavailable"],
+    ]);
   });
 });

@@ -161,9 +161,10 @@ func (a *App) Contact(contactID string) (ContactView, error) {
 }
 
 // EmailMessages returns what the mails of an email conversation carried
-// besides their words (protobuf JSON EmailMessages, oldest first): the
-// sender's check, recipients, CC and the full original text.
-func (a *App) EmailMessages(conversationID string) ([]json.RawMessage, error) {
+// besides their words, and whether each reply was mailed (protobuf JSON
+// ListEmailMessagesResponse, oldest first): the sender's check,
+// recipients, CC, the full original text, each reply's delivery.
+func (a *App) EmailMessages(conversationID string) (json.RawMessage, error) {
 	sess, _, err := a.c.current()
 	if err != nil {
 		return nil, err
@@ -172,7 +173,7 @@ func (a *App) EmailMessages(conversationID string) ([]json.RawMessage, error) {
 	if err != nil {
 		return nil, err
 	}
-	return wires(res.GetEmailMessages()), nil
+	return wire(res), nil
 }
 
 // EmailThread returns where an email conversation's replies go (protobuf

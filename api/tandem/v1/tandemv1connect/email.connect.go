@@ -74,7 +74,8 @@ type EmailServiceClient interface {
 	// besides their words: sender, recipients, CC, subject, whether the
 	// sender's domain vouched for each (DKIM, or the receiving server's
 	// Authentication-Results) and the full text as received, quoted history
-	// included. Oldest first; a conversation that is not email has none.
+	// included; and whether each of the team's replies was mailed. Oldest
+	// first; a conversation that is not email has none.
 	ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error)
 	// GetEmailThread returns where an email conversation's replies go: the
 	// customer's address, the CC and the subject they are sent with.
@@ -255,7 +256,8 @@ type EmailServiceHandler interface {
 	// besides their words: sender, recipients, CC, subject, whether the
 	// sender's domain vouched for each (DKIM, or the receiving server's
 	// Authentication-Results) and the full text as received, quoted history
-	// included. Oldest first; a conversation that is not email has none.
+	// included; and whether each of the team's replies was mailed. Oldest
+	// first; a conversation that is not email has none.
 	ListEmailMessages(context.Context, *v1.ListEmailMessagesRequest) (*v1.ListEmailMessagesResponse, error)
 	// GetEmailThread returns where an email conversation's replies go: the
 	// customer's address, the CC and the subject they are sent with.

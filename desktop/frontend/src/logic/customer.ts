@@ -1,7 +1,7 @@
 // How the inbox names and previews a customer. The server generates a
 // stable name for anonymous visitors (Contact.display_name, "Teal Otter"),
 // so every client shows the same one; these only choose what to show.
-import type { Contact, Conversation, EmailMessage } from "../api";
+import type { Contact, Conversation, EmailDelivery, EmailMessage } from "../api";
 import { Channel, ConversationOutcome } from "../api";
 
 /** customerName is the contact's name as the server says to show it. */
@@ -82,4 +82,18 @@ export function addressList(typed: string): string[] {
     .split(/[\s,;]+/)
     .map((a) => a.trim())
     .filter((a) => a !== "");
+}
+
+/** deliveryLine says whether a reply on an email conversation was mailed, and why not. */
+export function deliveryLine(d: EmailDelivery): { text: string; tone: "sent" | "pending" | "failed" } {
+  switch (d.status) {
+    case "sent":
+      return { text: "✓ Emailed", tone: "sent" };
+    case "failed":
+      return { text: `✗ Could not be emailed: ${d.lastError || "the server refused it"}`, tone: "failed" };
+    default:
+      return d.attempts > 0 && d.lastError
+        ? { text: `Not emailed yet (${d.lastError}): trying again`, tone: "pending" }
+        : { text: "Emailing…", tone: "pending" };
+  }
 }

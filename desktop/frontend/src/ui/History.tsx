@@ -4,7 +4,7 @@ import { go } from "../bridge";
 import { customerName } from "../logic/customer";
 import { clock, size } from "../logic/format";
 import { Attachments, PaperclipIcon } from "./Attachments";
-import { MailInfo } from "./Mail";
+import { Delivery, MailInfo } from "./Mail";
 import { activityText, kindOf, noteLabel } from "../logic/history";
 import { describe, pending } from "../logic/outbox";
 import { act, directory, me, online, opened, outbox, older, session } from "../state";
@@ -91,6 +91,7 @@ function Item({ m, now, names }: { m: Message; now: number; names: Map<string, s
         <Text text={m.body} />
       </div>
       {kind === "customer" && opened.value?.mails?.get(m.id) && <MailInfo mail={opened.value.mails.get(m.id)!} />}
+      {kind !== "customer" && opened.value?.deliveries?.get(m.id) && <Delivery d={opened.value.deliveries.get(m.id)!} />}
       {m.attachments.length > 0 && <Attachments list={m.attachments} />}
       {mentions.length > 0 && <div class="mentions">Mentioned: {mentions.map((id) => names.get(id) ?? "a member").join(", ")}</div>}
       {m.botAnswer && (

@@ -1,6 +1,6 @@
 import { useState } from "preact/hooks";
-import type { EmailMessage, EmailThread } from "../api";
-import { addressList, senderLine } from "../logic/customer";
+import type { EmailDelivery, EmailMessage, EmailThread } from "../api";
+import { addressList, deliveryLine, senderLine } from "../logic/customer";
 import { setThread } from "../state";
 
 /** MailInfo is what a customer's mail carried besides its words: whether its sender is verified, its CC, and its original text on demand. */
@@ -69,4 +69,10 @@ export function ReplyTo({ conversationId, thread }: { conversationId: string; th
       </button>
     </form>
   );
+}
+
+/** Delivery says under a reply whether it was mailed. */
+export function Delivery({ d }: { d: EmailDelivery }) {
+  const line = deliveryLine(d);
+  return <div class={`delivery ${line.tone}`}>{line.text}</div>;
 }
