@@ -2144,7 +2144,11 @@ type QueueStatus struct {
 	Wait QueueWait `protobuf:"varint,4,opt,name=wait,proto3,enum=tandem.v1.QueueWait" json:"wait,omitempty"`
 	// Whether the customer's contact has an email address (the team can
 	// reply by email too; else the widget may ask for one).
-	EmailKnown    bool `protobuf:"varint,5,opt,name=email_known,json=emailKnown,proto3" json:"email_known,omitempty"`
+	EmailKnown bool `protobuf:"varint,5,opt,name=email_known,json=emailKnown,proto3" json:"email_known,omitempty"`
+	// Whether the widget asks for the customer's email now: none is known,
+	// and nobody is online or the chat has waited longer than the
+	// workspace's ask_email_after_minutes.
+	AskEmail      bool `protobuf:"varint,6,opt,name=ask_email,json=askEmail,proto3" json:"ask_email,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2210,6 +2214,13 @@ func (x *QueueStatus) GetWait() QueueWait {
 func (x *QueueStatus) GetEmailKnown() bool {
 	if x != nil {
 		return x.EmailKnown
+	}
+	return false
+}
+
+func (x *QueueStatus) GetAskEmail() bool {
+	if x != nil {
+		return x.AskEmail
 	}
 	return false
 }
@@ -2561,14 +2572,15 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x05event\x18\x01 \x01(\v2\x16.tandem.v1.WidgetEventR\x05event\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x1c\n" +
 	"\theartbeat\x18\x03 \x01(\bR\theartbeat\x12,\n" +
-	"\x05queue\x18\x04 \x01(\v2\x16.tandem.v1.QueueStatusR\x05queue\"\xc3\x01\n" +
+	"\x05queue\x18\x04 \x01(\v2\x16.tandem.v1.QueueStatusR\x05queue\"\xe0\x01\n" +
 	"\vQueueStatus\x12\x1a\n" +
 	"\bposition\x18\x01 \x01(\x05R\bposition\x12(\n" +
 	"\x10expected_wait_ms\x18\x02 \x01(\x03R\x0eexpectedWaitMs\x12#\n" +
 	"\ragents_online\x18\x03 \x01(\bR\fagentsOnline\x12(\n" +
 	"\x04wait\x18\x04 \x01(\x0e2\x14.tandem.v1.QueueWaitR\x04wait\x12\x1f\n" +
 	"\vemail_known\x18\x05 \x01(\bR\n" +
-	"emailKnown\"j\n" +
+	"emailKnown\x12\x1b\n" +
+	"\task_email\x18\x06 \x01(\bR\baskEmail\"j\n" +
 	"\x1dWidgetServiceSetTypingRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12\x16\n" +
 	"\x06typing\x18\x02 \x01(\bR\x06typing\" \n" +

@@ -176,9 +176,13 @@ type WidgetSettings struct {
 	// Customers may attach files.
 	AllowFiles bool `protobuf:"varint,4,opt,name=allow_files,json=allowFiles,proto3" json:"allow_files,omitempty"`
 	// The widget's accent color, "#rrggbb"; empty for the default.
-	AccentColor   string `protobuf:"bytes,5,opt,name=accent_color,json=accentColor,proto3" json:"accent_color,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AccentColor string `protobuf:"bytes,5,opt,name=accent_color,json=accentColor,proto3" json:"accent_color,omitempty"`
+	// Once a chat has waited this many minutes for a person, the widget asks
+	// for the customer's email (as it does whenever nobody is online), so
+	// the team can answer a customer who leaves; 0 asks only then.
+	AskEmailAfterMinutes int32 `protobuf:"varint,6,opt,name=ask_email_after_minutes,json=askEmailAfterMinutes,proto3" json:"ask_email_after_minutes,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *WidgetSettings) Reset() {
@@ -244,6 +248,13 @@ func (x *WidgetSettings) GetAccentColor() string {
 		return x.AccentColor
 	}
 	return ""
+}
+
+func (x *WidgetSettings) GetAskEmailAfterMinutes() int32 {
+	if x != nil {
+		return x.AskEmailAfterMinutes
+	}
+	return 0
 }
 
 type Member struct {
@@ -2174,14 +2185,16 @@ const file_tandem_v1_workspace_proto_rawDesc = "" +
 	"public_key\x18\x03 \x01(\tR\tpublicKey\x12$\n" +
 	"\x0ecreate_time_ms\x18\x04 \x01(\x03R\fcreateTimeMs\x12$\n" +
 	"\x0eupdate_time_ms\x18\x05 \x01(\x03R\fupdateTimeMs\x121\n" +
-	"\x06widget\x18\x06 \x01(\v2\x19.tandem.v1.WidgetSettingsR\x06widget\"\xcc\x01\n" +
+	"\x06widget\x18\x06 \x01(\v2\x19.tandem.v1.WidgetSettingsR\x06widget\"\x8f\x02\n" +
 	"\x0eWidgetSettings\x12!\n" +
 	"\fchoose_group\x18\x01 \x01(\bR\vchooseGroup\x12\x19\n" +
 	"\bask_name\x18\x02 \x01(\bR\aaskName\x12\x1b\n" +
 	"\task_email\x18\x03 \x01(\bR\baskEmail\x12\x1f\n" +
 	"\vallow_files\x18\x04 \x01(\bR\n" +
 	"allowFiles\x12>\n" +
-	"\faccent_color\x18\x05 \x01(\tB\x1b\xbaH\x18r\x162\x14^(#[0-9a-fA-F]{6})?$R\vaccentColor\"\xa1\x01\n" +
+	"\faccent_color\x18\x05 \x01(\tB\x1b\xbaH\x18r\x162\x14^(#[0-9a-fA-F]{6})?$R\vaccentColor\x12A\n" +
+	"\x17ask_email_after_minutes\x18\x06 \x01(\x05B\n" +
+	"\xbaH\a\x1a\x05\x18\xa0\v(\x00R\x14askEmailAfterMinutes\"\xa1\x01\n" +
 	"\x06Member\x12\x17\n" +
 	"\auser_id\x18\x01 \x01(\tR\x06userId\x12\x14\n" +
 	"\x05email\x18\x02 \x01(\tR\x05email\x12!\n" +

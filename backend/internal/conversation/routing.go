@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -172,4 +173,19 @@ func (s *Service) PickupTimes(ctx context.Context, workspaceID string, since tim
 		}
 	}
 	return out, nil
+}
+
+// WaitingSince is when a conversation began waiting for a person: its
+// latest hand-off by the AI agent, else its start.
+func (s *Service) WaitingSince(ctx context.Context, workspaceID, id string) (time.Time, error) {
+	var at int64
+	err := s.db.GetContext(ctx, &at, `SELECT COALESCE((SELECT MAX(h.created_at) FROM handoffs h WHERE h.conversation_id = c.id), c.created_at)
+		FROM conversations c WHERE c.id = ? AND c.workspace_id = ?`, id, workspaceID)
+	if store.ErrNoRows(err) {
+		return time.Time{}, apperr.ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("waiting since: %w", err)
+	}
+	return time.UnixMilli(at), nil
 }

@@ -394,6 +394,16 @@ func (h *Handler) queueStatus(ctx context.Context, workspaceID, visitorID, id st
 	if c, err := h.contacts.Get(ctx, workspaceID, visitorID); err == nil {
 		q.EmailKnown = c.Email != ""
 	}
+	if !q.EmailKnown {
+		q.AskEmail = !q.AgentsOnline
+		if w, err := h.deps.Workspace(ctx, workspaceID); err == nil && w.Widget.AskEmailAfterMinutes > 0 && !q.AskEmail {
+			since, err := h.conversations.WaitingSince(ctx, workspaceID, id)
+			if err != nil {
+				return nil, err
+			}
+			q.AskEmail = time.Since(since) >= time.Duration(w.Widget.AskEmailAfterMinutes)*time.Minute
+		}
+	}
 	return q, nil
 }
 

@@ -99,6 +99,66 @@ func TestQueueWaitEstimate(t *testing.T) {
 	})
 }
 
+// TestQueueAsksForEmail (issue 19): the widget asks a waiting customer
+// for their email when nobody is online, and, with the team online, once
+// the chat has waited longer than the workspace's ask_email_after_minutes
+// (counted from the AI agent's hand-off when there was one); never once an
+// address is known; a setting out of range is refused.
+func TestQueueAsksForEmail(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := newWorld(t, opts)
+		c := w.Srv.Clients(rpcclient.Connect)
+		if _, err := c.Routing.UpdateRoutingSettings(w.As("admin"), &tandemv1.UpdateRoutingSettingsRequest{WorkspaceId: w.W1.ID,
+			Mode: tandemv1.RoutingMode_ROUTING_MODE_OFF}); err != nil {
+			t.Fatal(err)
+		}
+		setting := func(minutes int32) error {
+			_, err := c.Workspace.UpdateWorkspace(w.As("owner"), &tandemv1.UpdateWorkspaceRequest{WorkspaceId: w.W1.ID,
+				Widget: &tandemv1.WidgetSettings{AllowFiles: true, AskEmailAfterMinutes: minutes}})
+			return err
+		}
+		rpctest.WantCode(t, setting(1441), connect.CodeInvalidArgument)
+		if err := setting(5); err != nil {
+			t.Fatal(err)
+		}
+		waiting := w.Conversation(w.Visitor)
+		if q := w.heartbeatQueue(w.VisitorToken, waiting.ID); !q.GetAskEmail() {
+			t.Fatalf("nobody online: %v, want the email asked", q)
+		}
+		if _, err := c.Presence.SetPresence(w.As("agent"), &tandemv1.SetPresenceRequest{WorkspaceId: w.W1.ID,
+			Status: tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE}); err != nil {
+			t.Fatal(err)
+		}
+		if q := w.heartbeatQueue(w.VisitorToken, waiting.ID); q.GetAskEmail() {
+			t.Fatalf("team online, waited under 5 minutes: %v", q)
+		}
+		if _, err := w.Srv.DB().ExecContext(w.Ctx, `UPDATE conversations SET created_at = created_at - ? WHERE id = ?`,
+			(6 * time.Minute).Milliseconds(), waiting.ID); err != nil {
+			t.Fatal(err)
+		}
+		if q := w.heartbeatQueue(w.VisitorToken, waiting.ID); !q.GetAskEmail() {
+			t.Fatalf("team online, waited 6 minutes: %v, want the email asked", q)
+		}
+		if err := setting(0); err != nil {
+			t.Fatal(err)
+		}
+		if q := w.heartbeatQueue(w.VisitorToken, waiting.ID); q.GetAskEmail() {
+			t.Fatalf("setting off, team online: %v", q)
+		}
+		if err := setting(5); err != nil {
+			t.Fatal(err)
+		}
+		email := "sam@example.com"
+		if _, err := c.Widget.UpdateVisitor(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.UpdateVisitorRequest{Email: &email}); err != nil {
+			t.Fatal(err)
+		}
+		if q := w.heartbeatQueue(w.VisitorToken, waiting.ID); q.GetAskEmail() || !q.GetEmailKnown() {
+			t.Fatalf("email known: %v", q)
+		}
+	})
+}
+
 // TestWidgetSeesWhoHelps (issue 15, item 1): the customer's stream tells
 // when a person has the chat, and who, also when the change itself is not
 // public (a claim); the widget hides hand-off buttons once with the team.

@@ -54,7 +54,7 @@ func (h *Handler) UpdateWorkspace(ctx context.Context, req *tandemv1.UpdateWorks
 	var widget *WidgetSettings
 	if ws := req.GetWidget(); ws != nil {
 		widget = &WidgetSettings{ChooseGroup: ws.GetChooseGroup(), AskName: ws.GetAskName(), AskEmail: ws.GetAskEmail(),
-			AllowFiles: ws.GetAllowFiles(), AccentColor: ws.GetAccentColor()}
+			AllowFiles: ws.GetAllowFiles(), AccentColor: ws.GetAccentColor(), AskEmailAfterMinutes: int(ws.GetAskEmailAfterMinutes())}
 	}
 	w, err := h.svc.Update(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.Name, widget)
 	if err != nil {
@@ -180,7 +180,7 @@ func ToProto(w Workspace) *tandemv1.Workspace {
 // WidgetToProto converts widget settings.
 func WidgetToProto(ws WidgetSettings) *tandemv1.WidgetSettings {
 	return &tandemv1.WidgetSettings{ChooseGroup: ws.ChooseGroup, AskName: ws.AskName, AskEmail: ws.AskEmail,
-		AllowFiles: ws.AllowFiles, AccentColor: ws.AccentColor}
+		AllowFiles: ws.AllowFiles, AccentColor: ws.AccentColor, AskEmailAfterMinutes: int32(ws.AskEmailAfterMinutes)} //nolint:gosec // 0..1440
 }
 
 // MemberToProto converts a member for the API.

@@ -182,6 +182,9 @@ func (s *Service) Update(ctx context.Context, actor *access.Principal, id string
 			w.Name = *name
 		}
 		if widget != nil {
+			if widget.AskEmailAfterMinutes < 0 || widget.AskEmailAfterMinutes > 24*60 {
+				return apperr.Invalid("widget.ask_email_after_minutes", "must be from 0 to 1440")
+			}
 			w.Widget = *widget
 		}
 		if w.Name == before.Name && w.Widget == before.Widget {

@@ -42,10 +42,13 @@ type WidgetSettings struct {
 	AskEmail    bool   `json:"ask_email"`
 	AllowFiles  bool   `json:"allow_files"`
 	AccentColor string `json:"accent_color"`
+	// AskEmailAfterMinutes: once a chat has waited this long for a person,
+	// the widget asks for the customer's email; 0 only when nobody is online.
+	AskEmailAfterMinutes int `json:"ask_email_after_minutes"`
 }
 
 // DefaultWidget is how a new workspace's widget behaves.
-func DefaultWidget() WidgetSettings { return WidgetSettings{AllowFiles: true} }
+func DefaultWidget() WidgetSettings { return WidgetSettings{AllowFiles: true, AskEmailAfterMinutes: 10} }
 
 // Value implements driver.Valuer.
 func (w WidgetSettings) Value() (driver.Value, error) {

@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -86,5 +88,93 @@ func TestEmailInboxes(t *testing.T) {
 	}
 	if _, err := agent.app.EmailInboxes(); apiclient.KindOf(err) != apiclient.KindForbidden {
 		t.Fatalf("an agent listing inboxes = %v", err)
+	}
+}
+
+// TestEmailRoundTrip is the email channel as a customer and an agent meet
+// it, with the demo data: the customer mails the demo inbox (swaks into
+// tandemd's SMTP receiver), the agent answers in the app, the reply
+// reaches the customer's mail server (Mailpit) threaded under their mail,
+// and the customer's answer lands in the same conversation, which the app
+// shows.
+func TestEmailRoundTrip(t *testing.T) {
+	mp := tandemtest.StartMailpit(t)
+	smtpAddr := tandemtest.FreeAddr(t)
+	srv := tandemtest.Start(t, map[string]string{"TANDEM_SMTP_ADDR": smtpAddr, "TANDEM_MAIL_SECRET": strings.Repeat("k", 32)})
+	boss := launch(t, "")
+	if _, err := boss.app.SignIn(srv.URL, tandemtest.OwnerEmail, tandemtest.Password); err != nil {
+		t.Fatal(err)
+	}
+	raws, err := boss.app.EmailInboxes()
+	if err != nil || len(raws) != 1 {
+		t.Fatalf("inboxes = %d, %v", len(raws), err)
+	}
+	demo := decodeInbox(t, raws[0])
+	host, port, _ := strings.Cut(mp.SMTP, ":")
+	p, _ := strconv.Atoi(port)
+	s := func(v string) *string { return &v }
+	n := int32(p) //nolint:gosec // a port
+	if _, err := boss.app.SaveEmailInbox(app.InboxChange{ID: demo.GetId(), SMTPHost: s(host), SMTPPort: &n, SMTPTLSMode: s("none")}); err != nil {
+		t.Fatal(err)
+	}
+
+	tandemtest.Swaks(t, smtpAddr, "ada@example.com", demo.GetReceivingAddress(), "Where is my parcel?", "Order 7 has not arrived.",
+		"Message-Id: <ada-1@example.com>")
+	var id string
+	eventually(t, "the mail in the inbox", func() bool {
+		list, err := boss.app.Conversations()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, raw := range list {
+			if c := decodeConv(t, raw); c.GetSubject() == "Where is my parcel?" && c.GetChannel() == tandemv1.Channel_CHANNEL_EMAIL {
+				id = c.GetId()
+			}
+		}
+		return id != ""
+	})
+	if _, err := boss.app.Open(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := boss.app.Reply(id, "It ships today.", nil); err != nil {
+		t.Fatal(err)
+	}
+	var reply tandemtest.Mail
+	eventually(t, "the reply in the customer's mailbox", func() bool {
+		got := mp.Messages(t)
+		if len(got) == 1 {
+			reply = got[0]
+		}
+		return len(got) == 1
+	})
+	if reply.Subject != "Re: Where is my parcel?" || reply.To[0].Address != "ada@example.com" || !strings.Contains(reply.Text, "It ships today.") ||
+		strings.Join(reply.Headers["In-Reply-To"], "") != "<ada-1@example.com>" {
+		t.Fatalf("the reply: %+v", reply)
+	}
+
+	// The customer answers from their mail client: reply-to address, threaded.
+	replyTo := strings.Trim(strings.Join(reply.Headers["Reply-To"], ""), "<>")
+	tandemtest.Swaks(t, smtpAddr, "ada@example.com", replyTo, "Re: Where is my parcel?", "Thanks, that helps!",
+		"In-Reply-To: <"+reply.MessageID+">", "References: <ada-1@example.com> <"+reply.MessageID+">")
+	eventually(t, "the answer in the same conversation", func() bool {
+		view, err := boss.app.Open(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last := decodeMsg(t, view.History[len(view.History)-1])
+		return strings.Contains(last.GetBody(), "Thanks, that helps!")
+	})
+	list, err := boss.app.Conversations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	emails := 0
+	for _, raw := range list {
+		if decodeConv(t, raw).GetChannel() == tandemv1.Channel_CHANNEL_EMAIL {
+			emails++
+		}
+	}
+	if emails != 1 {
+		t.Errorf("%d email conversations, want the one", emails)
 	}
 }

@@ -10,7 +10,7 @@ import { strings } from "./strings";
 /** QueueView is the banner's content. */
 export interface QueueView {
   lines: string[];
-  /** askEmail is set when the team has no email to reply to and is away, or the measured wait is long (20 minutes or more). */
+  /** askEmail is set when the team has no email to reply to and is away, or the server says the chat has waited long enough to ask. */
   askEmail: boolean;
 }
 
@@ -23,17 +23,15 @@ const ranges: Record<number, Parameters<typeof strings.queueWait>[0]> = {
   [QueueWait.QUEUE_WAIT_OVER_HOUR]: "over",
 };
 
-const longWaits = new Set([QueueWait.QUEUE_WAIT_20_TO_40_MINUTES, QueueWait.QUEUE_WAIT_WITHIN_HOUR, QueueWait.QUEUE_WAIT_OVER_HOUR]);
-
 /** queueView says a queue status; emailKnown also counts an address the visitor gave in this page. */
-export function queueView(q: Pick<QueueStatus, "position" | "agentsOnline" | "wait" | "emailKnown">, emailKnown = false): QueueView {
+export function queueView(q: Pick<QueueStatus, "position" | "agentsOnline" | "wait" | "emailKnown" | "askEmail">, emailKnown = false): QueueView {
   const known = q.emailKnown || emailKnown;
   if (!q.agentsOnline) return { lines: [strings.queueAway(known)], askEmail: !known };
   const lines = [strings.queuePosition(q.position)];
   const wait = strings.queueWait(ranges[q.wait] ?? "");
   if (wait) lines.push(wait);
-  // A long wait: the customer may not stay, so the team needs another way to reach them.
-  return { lines, askEmail: !known && longWaits.has(q.wait) };
+  // A long wait (the workspace's ask_email_after_minutes): the customer may not stay, so the team needs another way to reach them.
+  return { lines, askEmail: !known && q.askEmail };
 }
 
 /** queueBanner is the banner for a conversation, or null while it is not waiting for a person. */
