@@ -1,7 +1,6 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -149,19 +148,5 @@ func (s *Sender) composeCSAT(inbox Inbox, t thread, conv conversation.Conversati
 		Header("Message-Id", "<"+r.ID+"@"+s.opts.Domain+">").
 		Header("Auto-Submitted", "auto-generated").
 		Text([]byte(text.String())).HTML([]byte(page.String()))
-	if t.LastMessageID != "" {
-		b = b.Header("In-Reply-To", "<"+t.LastMessageID+">")
-	}
-	if refs := strings.Fields(t.Refs); len(refs) > 0 {
-		b = b.Header("References", "<"+strings.Join(refs, "> <")+">")
-	}
-	p, err := b.Build()
-	if err != nil {
-		return nil, fmt.Errorf("compose rating mail: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := p.Encode(&buf); err != nil {
-		return nil, fmt.Errorf("encode rating mail: %w", err)
-	}
-	return buf.Bytes(), nil
+	return encodeMail(b, t, "rating mail")
 }

@@ -302,6 +302,12 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 		Header("Message-Id", "<"+r.ID+"@"+s.opts.Domain+">").
 		Header("Auto-Submitted", "no").
 		Text([]byte(text)).HTML([]byte(htmlBody(text)))
+	return encodeMail(b, t, "reply")
+}
+
+// encodeMail threads a mail under the thread's ids (In-Reply-To and
+// References, when it has them) and encodes it; what names it in errors.
+func encodeMail(b enmime.MailBuilder, t thread, what string) ([]byte, error) {
 	if t.LastMessageID != "" {
 		b = b.Header("In-Reply-To", "<"+t.LastMessageID+">")
 	}
@@ -310,11 +316,11 @@ func (s *Sender) compose(inbox Inbox, t thread, conv conversation.Conversation, 
 	}
 	p, err := b.Build()
 	if err != nil {
-		return nil, fmt.Errorf("compose reply: %w", err)
+		return nil, fmt.Errorf("compose %s: %w", what, err)
 	}
 	var buf bytes.Buffer
 	if err := p.Encode(&buf); err != nil {
-		return nil, fmt.Errorf("encode reply: %w", err)
+		return nil, fmt.Errorf("encode %s: %w", what, err)
 	}
 	return buf.Bytes(), nil
 }

@@ -1,7 +1,6 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -163,17 +162,9 @@ func (s *Sender) composeTranscript(inbox Inbox, conv conversation.Conversation, 
 	if sig := strings.TrimSpace(inbox.Signature); sig != "" {
 		text.WriteString("\n-- \n" + strings.TrimPrefix(inbox.Signature, "-- \n"))
 	}
-	p, err := enmime.Builder().From(oneLine(team), inbox.SupportAddress).To("", r.Body).
+	return encodeMail(enmime.Builder().From(oneLine(team), inbox.SupportAddress).To("", r.Body).
 		ReplyTo("", s.replyTo(inbox, conv.ID)).Subject(oneLine("Your conversation with "+team)).Date(s.opts.Now()).
 		Header("Message-Id", "<"+r.ID+"@"+s.opts.Domain+">").
 		Header("Auto-Submitted", "auto-generated").
-		Text([]byte(text.String())).HTML([]byte(htmlBody(text.String()))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("compose transcript: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := p.Encode(&buf); err != nil {
-		return nil, fmt.Errorf("encode transcript: %w", err)
-	}
-	return buf.Bytes(), nil
+		Text([]byte(text.String())).HTML([]byte(htmlBody(text.String()))), thread{}, "transcript")
 }

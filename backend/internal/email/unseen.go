@@ -1,7 +1,6 @@
 package email
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
@@ -181,17 +180,9 @@ func (s *Sender) composeUnseen(inbox Inbox, conv conversation.Conversation, ct c
 	if inbox.Name != "" {
 		subject += " with " + inbox.Name
 	}
-	p, err := enmime.Builder().From(oneLine(name), inbox.SupportAddress).To(oneLine(ct.Name), ct.Email).
+	return encodeMail(enmime.Builder().From(oneLine(name), inbox.SupportAddress).To(oneLine(ct.Name), ct.Email).
 		ReplyTo("", s.replyTo(inbox, conv.ID)).Subject(oneLine(subject)).Date(s.opts.Now()).
 		Header("Message-Id", "<"+last.ID+"@"+s.opts.Domain+">").
 		Header("Auto-Submitted", "no").
-		Text([]byte(text.String())).HTML([]byte(htmlBody(text.String()))).Build()
-	if err != nil {
-		return nil, fmt.Errorf("compose unseen replies: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := p.Encode(&buf); err != nil {
-		return nil, fmt.Errorf("encode unseen replies: %w", err)
-	}
-	return buf.Bytes(), nil
+		Text([]byte(text.String())).HTML([]byte(htmlBody(text.String()))), thread{}, "unseen replies")
 }
