@@ -22,15 +22,21 @@ const kindTranscript = "transcript"
 const (
 	// MaxTranscripts caps the copies one conversation is mailed.
 	MaxTranscripts = 5
+	// MaxTranscriptsPerAddress caps the copies one address is mailed in a
+	// day, whoever asks: the address is the visitor's word, and nobody may
+	// use Tandem to flood someone else's mailbox.
+	MaxTranscriptsPerAddress = 10
 	// transcriptItems caps the items a copy holds (the newest).
 	transcriptItems = 1000
 )
 
 // Errors of transcripts.
 var (
-	ErrNoAddress     = apperr.Invalid("email", "is needed: no address to send the copy to is known")
-	ErrNoInbox       = apperr.New(apperr.FailedPrecondition, "this workspace does not send email")
-	ErrTooManyCopies = apperr.Newf(apperr.ResourceExhausted, "a conversation is emailed at most %d copies", MaxTranscripts)
+	ErrNoAddress      = apperr.Invalid("email", "is needed: no address to send the copy to is known")
+	ErrNoInbox        = apperr.New(apperr.FailedPrecondition, "this workspace does not send email")
+	ErrTooManyCopies  = apperr.Newf(apperr.ResourceExhausted, "a conversation is emailed at most %d copies", MaxTranscripts)
+	ErrAddressFlooded = apperr.Newf(apperr.ResourceExhausted, "this address was sent %d copies today; try again tomorrow",
+		MaxTranscriptsPerAddress)
 )
 
 // Emailing says whether the workspace sends mail: it has an email inbox.
@@ -78,6 +84,14 @@ func (s *Sender) RequestTranscript(ctx context.Context, workspaceID, conversatio
 	}
 	if n >= MaxTranscripts {
 		return "", ErrTooManyCopies
+	}
+	var today int
+	if err := s.db.GetContext(ctx, &today, `SELECT COUNT(*) FROM email_outbox WHERE kind = ? AND body = ? AND created_at > ?`,
+		kindTranscript, ct.Email, store.NowMillis(s.opts.Now().Add(-24*time.Hour))); err != nil {
+		return "", fmt.Errorf("count transcripts: %w", err)
+	}
+	if today >= MaxTranscriptsPerAddress {
+		return "", ErrAddressFlooded
 	}
 	now := store.NowMillis(s.opts.Now())
 	if err := enqueue(ctx, s.db, &outboxRow{ID: id, WorkspaceID: workspaceID, ConversationID: conv.ID, Status: outboxPending,

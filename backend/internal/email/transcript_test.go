@@ -18,8 +18,8 @@ import (
 // TestEmailTranscript: a customer has a copy of their chat mailed to them
 // from the widget: the public messages, oldest first, never the team's
 // internal notes; asking again for the same chat sends nothing more; a
-// chat gets at most five copies; without an address or an inbox the widget
-// is told why.
+// chat gets at most five copies, an address ten a day; without an address
+// or an inbox the widget is told why.
 func TestEmailTranscript(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
@@ -85,5 +85,29 @@ func TestEmailTranscript(t *testing.T) {
 			}
 		}
 		m.arrived(t, 5)
+
+		// Nobody floods a mailbox: other chats asking for copies to the
+		// same address get ten a day in all.
+		refused := 0
+		for range 3 {
+			other, token := w.NewVisitor(w.W1)
+			chat := w.Conversation(other)
+			for range 3 {
+				if _, err := c.Conversation.SendMessage(w.As("owner"), &tandemv1.SendMessageRequest{ConversationId: chat.ID,
+					ClientId: uuid.NewString(), Body: "News."}); err != nil {
+					t.Fatal(err)
+				}
+				_, err := c.Widget.EmailTranscript(rpcclient.WithToken(w.Ctx, token), &tandemv1.EmailTranscriptRequest{ConversationId: chat.ID,
+					Email: "ada@example.com"})
+				if connect.CodeOf(err) == connect.CodeResourceExhausted {
+					refused++
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if refused != 4 { // 5 sent before, 5 more allowed, 4 of 9 refused
+			t.Errorf("%d of 9 more copies to one address refused, want 4", refused)
+		}
 	})
 }
