@@ -48,7 +48,9 @@ type WidgetSettings struct {
 }
 
 // DefaultWidget is how a new workspace's widget behaves.
-func DefaultWidget() WidgetSettings { return WidgetSettings{AllowFiles: true, AskEmailAfterMinutes: 10} }
+func DefaultWidget() WidgetSettings {
+	return WidgetSettings{AllowFiles: true, AskEmailAfterMinutes: 10}
+}
 
 // Value implements driver.Valuer.
 func (w WidgetSettings) Value() (driver.Value, error) {
