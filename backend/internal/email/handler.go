@@ -2,7 +2,6 @@ package email
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
@@ -98,19 +97,15 @@ func (h *Handler) DeleteEmailInbox(ctx context.Context, req *tandemv1.DeleteEmai
 
 // ListEmailMessages implements EmailService.ListEmailMessages.
 func (h *Handler) ListEmailMessages(ctx context.Context, req *tandemv1.ListEmailMessagesRequest) (*tandemv1.ListEmailMessagesResponse, error) {
-	ms, err := emailMessagesOf(ctx, h.svc.db, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	ms, ds, err := h.svc.messages(ctx, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
 	if err != nil {
-		return nil, fmt.Errorf("list email messages: %w", err)
+		return nil, err
 	}
 	resp := &tandemv1.ListEmailMessagesResponse{}
 	for _, m := range ms {
 		resp.EmailMessages = append(resp.EmailMessages, &tandemv1.EmailMessage{MessageId: m.MessageID, FromAddress: m.FromAddress,
 			FromName: m.FromName, To: strings.Fields(m.ToList), Cc: strings.Fields(m.CcList), Subject: m.Subject,
 			SenderVerified: m.SenderVerified, SenderCheck: m.SenderCheck, OriginalText: m.OriginalText, CreateTimeMs: m.CreatedAt})
-	}
-	ds, err := deliveriesOf(ctx, h.svc.db, access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
-	if err != nil {
-		return nil, fmt.Errorf("list email deliveries: %w", err)
 	}
 	for _, d := range ds {
 		resp.Deliveries = append(resp.Deliveries, &tandemv1.EmailDelivery{MessageId: d.ID, Status: d.Status, Attempts: int32(d.Attempts), //nolint:gosec // a few

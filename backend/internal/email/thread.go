@@ -84,3 +84,17 @@ func (s *Service) SetReply(ctx context.Context, workspaceID, conversationID stri
 	})
 	return out, err
 }
+
+// messages returns what a conversation's received mails carried and how
+// mailing its replies went, oldest first (none for a chat).
+func (s *Service) messages(ctx context.Context, workspaceID, conversationID string) ([]emailMessage, []outboxRow, error) {
+	ms, err := emailMessagesOf(ctx, s.db, workspaceID, conversationID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list email messages: %w", err)
+	}
+	ds, err := deliveriesOf(ctx, s.db, workspaceID, conversationID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list email deliveries: %w", err)
+	}
+	return ms, ds, nil
+}
