@@ -54,6 +54,35 @@ func TestInvalid(t *testing.T) {
 		{env: map[string]string{"TANDEM_LOG_LEVEL": "loud"}, want: "TANDEM_LOG_LEVEL"},
 		{env: map[string]string{"TANDEM_SESSION_TTL": "forever"}, want: "TANDEM_SESSION_TTL"},
 		{args: []string{"extra"}, want: "unexpected argument"},
+		{args: []string{"--no-such-flag"}, want: "no-such-flag"},
+		{env: map[string]string{"TANDEM_LLM_URL": "ftp://model.example"}, want: "TANDEM_LLM_URL"},
+		{env: map[string]string{"TANDEM_LLM_URL": "https://model.example"}, want: "--llm-url and --llm-model go together"},
+		{env: map[string]string{"TANDEM_DATA_DIR": " ", "TANDEM_DATABASE_URL": "root@tcp(db:3306)/tandem"}, want: "TANDEM_DATA_DIR"},
+		{env: map[string]string{"TANDEM_METRICS_WORKSPACE_LABEL": "maybe"}, want: "TANDEM_METRICS_WORKSPACE_LABEL"},
+		{env: map[string]string{"TANDEM_REACTORS": "sometimes"}, want: "TANDEM_REACTORS"},
+		{env: map[string]string{"TANDEM_DEMO": "yes please"}, want: "TANDEM_DEMO"},
+		{env: map[string]string{"TANDEM_DEMO_RESET": "2"}, want: "TANDEM_DEMO_RESET"},
+		{env: map[string]string{"TANDEM_DEMO_RESET": "true", "TANDEM_DATABASE_URL": "root@tcp(db:3306)/tandem"}, want: "drop and recreate"},
+		{env: map[string]string{"TANDEM_DEMO_FORCE": "force"}, want: "TANDEM_DEMO_FORCE"},
+		{env: map[string]string{"TANDEM_LOG_FORMAT": "xml"}, want: "TANDEM_LOG_FORMAT"},
+		{env: map[string]string{"TANDEM_HEARTBEAT": "1ms"}, want: "TANDEM_HEARTBEAT"},
+		{env: map[string]string{"TANDEM_WIDGET_RATE": "-1"}, want: "TANDEM_WIDGET_RATE"},
+		{env: map[string]string{"TANDEM_WIDGET_BURST": "0"}, want: "TANDEM_WIDGET_BURST"},
+		{env: map[string]string{"TANDEM_NATS_URL": "http://nats:4222"}, want: "TANDEM_NATS_URL"},
+		{env: map[string]string{"TANDEM_MAX_REQUEST_BYTES": "10"}, want: "TANDEM_MAX_REQUEST_BYTES"},
+		{env: map[string]string{"TANDEM_WEBHOOK_ALLOW": "not a range"}, want: "TANDEM_WEBHOOK_ALLOW"},
+		{env: map[string]string{"TANDEM_TRUSTED_PROXIES": "10.0.0.0/33"}, want: "TANDEM_TRUSTED_PROXIES"},
+		{env: map[string]string{"TANDEM_UPLOADS_PER_MINUTE": "lots"}, want: "TANDEM_UPLOADS_PER_MINUTE"},
+		{env: map[string]string{"TANDEM_UPLOAD_BURST": "0"}, want: "TANDEM_UPLOAD_BURST"},
+		{env: map[string]string{"TANDEM_UPLOAD_QUOTA_VISITOR": "ten megs"}, want: "TANDEM_UPLOAD_QUOTA_VISITOR"},
+		{env: map[string]string{"TANDEM_SMTP_ADDR": "nonsense"}, want: "TANDEM_SMTP_ADDR"},
+		{env: map[string]string{"TANDEM_MAIL_SECRET": "too short"}, want: "TANDEM_MAIL_SECRET"},
+		{env: map[string]string{"TANDEM_MAIL_DNS": "127.0.0.1"}, want: "TANDEM_MAIL_DNS"},
+		{env: map[string]string{"TANDEM_PUBLIC_URL": "ftp://support.example"}, want: "TANDEM_PUBLIC_URL"},
+		{env: map[string]string{"TANDEM_PUBLIC_URL": "https://support.example/?a=b"}, want: "TANDEM_PUBLIC_URL"},
+		{env: map[string]string{"TANDEM_MAIL_DOMAIN": "a b"}, want: "TANDEM_MAIL_DOMAIN"},
+		{env: map[string]string{"TANDEM_METRICS_ADDR": "nonsense"}, want: "TANDEM_METRICS_ADDR"},
+		{env: map[string]string{"TANDEM_METRICS_ADDR": "127.0.0.1:8080"}, want: "must differ from --addr"},
 	}
 	for _, tc := range cases {
 		_, err := Load(t.Context(), tc.args, env(tc.env), io.Discard)
@@ -139,5 +168,68 @@ func TestDemoReset(t *testing.T) {
 	_, err = Load(t.Context(), []string{"--demo-reset", "--database-url", "mysql://root@127.0.0.1:3306/tandem"}, env(nil), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "--demo-reset (TANDEM_DEMO_RESET)") {
 		t.Fatalf("--demo-reset with a database URL: %v, want a refusal naming the flag", err)
+	}
+}
+
+// TestSettingsAndLogger: values from the environment land in the
+// configuration, and the logger writes the format asked for.
+func TestSettingsAndLogger(t *testing.T) {
+	t.Parallel()
+	c, err := Load(t.Context(), nil, env(map[string]string{
+		"TANDEM_ADDR": "0.0.0.0:9090", "TANDEM_DEMO_FORCE": "true", "TANDEM_MAIL_DNS": "127.0.0.1:5353",
+		"TANDEM_MAIL_TRUSTED_SERVERS": " mx.google.com, ,mx.example ", "TANDEM_METRICS_ADDR": "off", "TANDEM_LOG_FORMAT": "json",
+		"TANDEM_UPLOAD_QUOTA_WORKSPACE": "5GiB",
+	}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.PublicURL != "http://localhost:9090" {
+		t.Errorf("public URL on an unspecified address = %q, want http://localhost:9090", c.PublicURL)
+	}
+	if len(c.MailTrustedServers) != 2 || c.MailTrustedServers[1] != "mx.example" || c.MetricsAddr != "" || c.UploadQuotaWorkspace != 5<<30 {
+		t.Errorf("config = trusted %q, metrics %q, quota %d", c.MailTrustedServers, c.MetricsAddr, c.UploadQuotaWorkspace)
+	}
+	var out strings.Builder
+	c.Logger(&out).Info("hello", "n", 1)
+	if !strings.HasPrefix(out.String(), "{") || !strings.Contains(out.String(), `"msg":"hello"`) {
+		t.Errorf("json log line = %q", out.String())
+	}
+	c.LogFormat = "text"
+	out.Reset()
+	c.Logger(&out).Info("hello")
+	if !strings.Contains(out.String(), "msg=hello") {
+		t.Errorf("text log line = %q", out.String())
+	}
+}
+
+// TestUserCreateFlags: `tandemd user create` takes its flags and
+// environment, and names what is missing.
+func TestUserCreateFlags(t *testing.T) {
+	t.Parallel()
+	u, err := LoadUserCreate([]string{"--email", " ann@example.test ", "--role", "Admin", "--workspace", "Acme"},
+		env(map[string]string{"TANDEM_USER_PASSWORD": "long enough pw", "TANDEM_DATA_DIR": "/tmp/d"}), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Email != "ann@example.test" || u.Role != "admin" || u.Password != "long enough pw" || u.DataDir != "/tmp/d" || u.Workspace != "Acme" {
+		t.Fatalf("user create = %+v", u)
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{args: nil, want: "--email is required"},
+		{args: []string{"--email", "a@example.test", "--data-dir", ""}, want: "--database-url"},
+		{args: []string{"--email", "a@example.test", "extra"}, want: "unexpected argument"},
+		{args: []string{"--bogus"}, want: "bogus"},
+	} {
+		if _, err := LoadUserCreate(tc.args, env(tc.env), io.Discard); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err = %v, want it to mention %q", tc.args, err, tc.want)
+		}
+	}
+	var usage strings.Builder
+	if _, err := LoadUserCreate([]string{"--help"}, env(nil), &usage); err == nil || !strings.Contains(usage.String(), "Usage: tandemd user create") {
+		t.Errorf("--help: err = %v, usage = %q", err, usage.String())
 	}
 }
