@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 
@@ -46,13 +47,13 @@ func (a Authenticator) Authenticate(ctx context.Context, header string) (*Princi
 	return nil, ErrUnauthenticated
 }
 
-// NewAuthnInterceptor authenticates the bearer credential of each call, if
-// any. A call without a credential proceeds anonymously (the authz
+// NewAuthnInterceptor authenticates the credential of each call, if any: a
+// bearer token, or a browser's session cookie with its CSRF token. A call without a credential proceeds anonymously (the authz
 // interceptor decides whether that is allowed); a call with a bad one fails
 // at once.
 func NewAuthnInterceptor(a Authenticator) connect.Interceptor {
-	authenticate := func(ctx context.Context, header string) (context.Context, error) {
-		p, err := a.Authenticate(ctx, header)
+	authenticate := func(ctx context.Context, header http.Header) (context.Context, error) {
+		p, err := a.AuthenticateRequest(ctx, header)
 		if err != nil || p == nil {
 			return ctx, err
 		}
@@ -62,7 +63,7 @@ func NewAuthnInterceptor(a Authenticator) connect.Interceptor {
 }
 
 type authnInterceptor struct {
-	authenticate func(ctx context.Context, header string) (context.Context, error)
+	authenticate func(ctx context.Context, header http.Header) (context.Context, error)
 }
 
 func (i *authnInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
@@ -70,7 +71,7 @@ func (i *authnInterceptor) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if req.Spec().IsClient {
 			return next(ctx, req)
 		}
-		ctx, err := i.authenticate(ctx, req.Header().Get("Authorization"))
+		ctx, err := i.authenticate(ctx, req.Header())
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +85,7 @@ func (i *authnInterceptor) WrapStreamingClient(next connect.StreamingClientFunc)
 
 func (i *authnInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		ctx, err := i.authenticate(ctx, conn.RequestHeader().Get("Authorization"))
+		ctx, err := i.authenticate(ctx, conn.RequestHeader())
 		if err != nil {
 			return err
 		}

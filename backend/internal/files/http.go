@@ -71,7 +71,7 @@ func writeTooLarge(w http.ResponseWriter, cerr *connect.Error) {
 
 // principal authenticates the request; every files route needs one.
 func (h *Handler) principal(r *http.Request) (*access.Principal, error) {
-	p, err := h.authn.Authenticate(r.Context(), r.Header.Get("Authorization"))
+	p, err := h.authn.AuthenticateRequest(r.Context(), r.Header)
 	if err == nil && p == nil {
 		err = access.ErrUnauthenticated
 	}

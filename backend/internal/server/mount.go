@@ -78,6 +78,7 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 			s.logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, newVisitorLimiter(s.cfg.UploadsPerMinute/60, s.cfg.UploadBurst, 0, 1)))).Register(mux)
+	account.NewWebSessions(s.domain.Accounts, authn, s.logger).Register(mux) // the web app's sign-in
 	if s.cfg.MailSecret != "" { // the links of rating mails, signed with it
 		email.NewRatingPage(s.domain.Conversations, []byte(s.cfg.MailSecret), s.logger).Register(mux)
 	}
