@@ -1,7 +1,11 @@
-// The bridge to Go: the methods internal/app binds (window.go.app.App) and
-// the events it emits (window.runtime). A Go test
+// The bridge between the views and their host. The agent UI has two
+// hosts with one interface: the desktop app, where Go (internal/app) owns
+// the network, tokens, outbox and notifications and Wails binds its methods
+// (window.go.app.App) and events (window.runtime); and the browser, where
+// the web host (src/web) does the same in TypeScript. A Go test
 // (internal/app/bridge_test.go) checks that Bound lists exactly the
-// exported methods of app.App.
+// exported methods of app.App; the web host implements Bound, so the
+// compiler holds it to the same list.
 
 /** What an error from Go says: a kind and a message in plain words. */
 export type ErrorKind =
@@ -136,7 +140,7 @@ export interface InboxChange {
   imap_mailbox?: string;
 }
 
-/** The Go methods, one for one with internal/app's App. */
+/** The host's methods, one for one with internal/app's App. */
 export interface Bound {
   State(): Promise<SessionView>;
   SignIn(server: string, email: string, password: string): Promise<SessionView>;
@@ -183,6 +187,10 @@ export interface Bound {
   Overview(): Promise<unknown>;
   OpenLink(url: string): Promise<void>;
   PickFiles(): Promise<PickedFile[]>;
+  /** A voice message recorded in the window (base64), as a file Reply can send. */
+  AttachRecording(name: string, data: string): Promise<PickedFile>;
+  /** An audio attachment as a URL the page can play. */
+  PlayAttachment(attachmentId: string): Promise<string>;
   SaveAttachment(attachmentId: string, name: string): Promise<string>;
   OpenSaved(path: string): Promise<void>;
   BotSettings(): Promise<unknown>;
@@ -195,7 +203,7 @@ export interface Bound {
   DeleteDocument(documentId: string): Promise<void>;
 }
 
-/** The events Go emits, with what each carries. */
+/** The events the host emits, with what each carries. */
 export interface Events {
   session: SessionView;
   "inbox:event": unknown;
@@ -204,12 +212,36 @@ export interface Events {
   open: string;
 }
 
+/** A host: the methods and the events behind the views. */
+export interface Host {
+  app: Bound;
+  on(name: string, cb: (data: unknown) => void): () => void;
+}
+
 interface WailsWindow {
   go?: { app?: { App?: Bound } };
   runtime?: { EventsOn(name: string, cb: (data: unknown) => void): () => void };
 }
 
-const w = globalThis as unknown as WailsWindow;
+/** wails is the desktop host, when the page runs in the Wails window. */
+function wails(): Host | null {
+  const w = globalThis as unknown as WailsWindow;
+  const app = w.go?.app?.App;
+  const runtime = w.runtime;
+  if (!app) return null;
+  return { app, on: (name, cb) => (runtime ? runtime.EventsOn(name, cb) : () => {}) };
+}
+
+let chosen: Host | null = null;
+
+/** useHost sets the host (the web app's entry does, before rendering). */
+export function useHost(h: Host): void {
+  chosen = h;
+}
+
+function host(): Host | null {
+  return chosen ?? wails();
+}
 
 /** isAppError tells an error from Go from anything else thrown. */
 export function isAppError(e: unknown): e is AppError {
@@ -227,18 +259,19 @@ function asAppError(e: unknown): AppError {
  * go calls a bound method; a rejection always carries an AppError.
  */
 export async function go<K extends keyof Bound>(name: K, ...args: Parameters<Bound[K]>): Promise<Awaited<ReturnType<Bound[K]>>> {
-  const app = w.go?.app?.App;
-  if (!app) throw { kind: "internal", message: "The app's Go side is not available (open the app, not this page)." } satisfies AppError;
+  const app = host()?.app;
+  if (!app) throw { kind: "internal", message: "The app's host is not available (open the app, not this page)." } satisfies AppError;
   const fn = app[name] as (...a: unknown[]) => Promise<Awaited<ReturnType<Bound[K]>>>;
   try {
-    return await fn(...args);
+    return await fn.apply(app, args);
   } catch (e) {
     throw asAppError(e);
   }
 }
 
-/** on subscribes to an event from Go and returns the unsubscribe function. */
+/** on subscribes to an event from the host and returns the unsubscribe function. */
 export function on<K extends keyof Events>(name: K, cb: (data: Events[K]) => void): () => void {
-  if (!w.runtime) return () => {};
-  return w.runtime.EventsOn(name, (data) => cb(data as Events[K]));
+  const h = host();
+  if (!h) return () => {};
+  return h.on(name, (data) => cb(data as Events[K]));
 }

@@ -127,3 +127,24 @@ func (c *Client) DownloadFile(ctx context.Context, id, path string) error {
 	}
 	return nil
 }
+
+// ReadFile reads an attachment (GET /files/{id}) into memory, with the
+// type the server gives it, for what the app shows inline (a voice
+// message): at most MaxFileBytes.
+func (c *Client) ReadFile(ctx context.Context, id string) ([]byte, string, error) {
+	ctx, cancel := context.WithTimeout(ctx, fileTimeout)
+	defer cancel()
+	res, err := c.fileRequest(ctx, http.MethodGet, c.base+"/files/"+url.PathEscape(id), nil)
+	if err != nil {
+		return nil, "", err
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(res.Body, MaxFileBytes+1))
+	if err != nil {
+		return nil, "", From(err)
+	}
+	if len(b) > MaxFileBytes {
+		return nil, "", Errorf(KindInvalid, "The file is larger than 10 MB.")
+	}
+	return b, res.Header.Get("Content-Type"), nil
+}

@@ -2,6 +2,7 @@ import { useState } from "preact/hooks";
 import type { Attachment } from "@api/conversation_pb.js";
 import { go } from "../bridge";
 import { size } from "../logic/format";
+import { clock, isAudio } from "../logic/recorder";
 import { act } from "../state";
 
 /** Attachments lists a message's files: saved where the agent chooses, then opened on request. */
@@ -17,6 +18,7 @@ export function Attachments({ list }: { list: Attachment[] }) {
 
 function File({ a }: { a: Attachment }) {
   const [saved, setSaved] = useState("");
+  if (isAudio(a.contentType)) return <Voice a={a} />;
   return (
     <li>
       <PaperclipIcon /> {a.name} <span class="hint">{size(Number(a.sizeBytes))}</span>
@@ -28,6 +30,37 @@ function File({ a }: { a: Attachment }) {
       ) : (
         <button onClick={() => void act(() => go("SaveAttachment", a.id, a.name)).then((p) => p && setSaved(p))}>Save…</button>
       )}
+    </li>
+  );
+}
+
+/** Voice plays a voice message inline: fetched on the first press, then an ordinary player. */
+function Voice({ a }: { a: Attachment }) {
+  const [src, setSrc] = useState("");
+  const [length, setLength] = useState("");
+  const label = `Voice message${length ? `, ${length}` : ""}`;
+  return (
+    <li class="voice">
+      {src ? (
+        <audio
+          controls
+          autoplay
+          preload="metadata"
+          src={src}
+          aria-label={label}
+          onLoadedMetadata={(e) => {
+            const d = e.currentTarget.duration;
+            if (Number.isFinite(d)) setLength(clock(d * 1000));
+          }}
+        />
+      ) : (
+        <button aria-label={`Play ${label}`} onClick={() => void act(() => go("PlayAttachment", a.id)).then((u) => u && setSrc(u))}>
+          ▶ Voice message
+        </button>
+      )}
+      <span class="hint">
+        {length} {size(Number(a.sizeBytes))}
+      </span>
     </li>
   );
 }

@@ -2,6 +2,7 @@ import { signal } from "@preact/signals";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { decode, type CannedResponse, type Member } from "../api";
 import { go, type PickedFile } from "../bridge";
+import { Recorder } from "./Recorder";
 import { size } from "../logic/format";
 import { insert, rank, render, slashQuery, variables, type SlashQuery } from "../logic/canned";
 import { replyHint } from "../logic/customer";
@@ -241,6 +242,7 @@ export function Composer() {
             <PaperclipIcon /> Attach…
           </button>
         )}
+        {!note && <Recorder onClip={(f) => setFiles((now) => [...now, f].slice(0, 10))} />}
         <span class="hint">Ctrl+Enter to send</span>
         <button class="primary" onClick={() => void send()} disabled={!text.trim() && (note || files.length === 0)}>
           {note ? (whisper && canWhisper ? "Whisper" : "Add note") : "Send"}
