@@ -17,22 +17,6 @@ export function Recorder({ onClip }: { onClip: (f: PickedFile) => void }) {
   const [elapsed, setElapsed] = useState(0);
   const [saving, setSaving] = useState(false);
 
-  useEffect(() => {
-    if (!recording) return;
-    const t = setInterval(() => {
-      const cur = take.current;
-      if (!cur) return;
-      const ms = Date.now() - cur.started;
-      setElapsed(ms);
-      if (ms >= MAX_RECORDING_MS) stop(true);
-    }, 250);
-    return () => clearInterval(t);
-  }, [recording]);
-  // Leaving the conversation mid-recording discards the clip.
-  useEffect(() => () => stop(false), []);
-
-  if (!canRecord()) return null;
-
   const start = async () => {
     let stream: MediaStream;
     try {
@@ -74,6 +58,21 @@ export function Recorder({ onClip }: { onClip: (f: PickedFile) => void }) {
     if (file) onClip(file);
   };
 
+  useEffect(() => {
+    if (!recording) return;
+    const t = setInterval(() => {
+      const cur = take.current;
+      if (!cur) return;
+      const ms = Date.now() - cur.started;
+      setElapsed(ms);
+      if (ms >= MAX_RECORDING_MS) stop(true);
+    }, 250);
+    return () => clearInterval(t);
+  }, [recording]);
+  // Leaving the conversation mid-recording discards the clip.
+  useEffect(() => () => stop(false), []);
+
+  if (!canRecord()) return null;
   if (recording) {
     return (
       <span class="recording" role="status" aria-live="polite">
