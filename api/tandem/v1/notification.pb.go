@@ -662,6 +662,305 @@ func (x *UpdateNotificationPreferencesResponse) GetPreferences() []*Notification
 	return nil
 }
 
+type GetPushConfigRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceId   string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPushConfigRequest) Reset() {
+	*x = GetPushConfigRequest{}
+	mi := &file_tandem_v1_notification_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPushConfigRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPushConfigRequest) ProtoMessage() {}
+
+func (x *GetPushConfigRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_notification_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPushConfigRequest.ProtoReflect.Descriptor instead.
+func (*GetPushConfigRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_notification_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *GetPushConfigRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+type GetPushConfigResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The VAPID public key: an uncompressed P-256 point (65 bytes) in
+	// base64url without padding, as PushManager.subscribe takes it for
+	// applicationServerKey.
+	VapidPublicKey string `protobuf:"bytes,1,opt,name=vapid_public_key,json=vapidPublicKey,proto3" json:"vapid_public_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *GetPushConfigResponse) Reset() {
+	*x = GetPushConfigResponse{}
+	mi := &file_tandem_v1_notification_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPushConfigResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPushConfigResponse) ProtoMessage() {}
+
+func (x *GetPushConfigResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_notification_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPushConfigResponse.ProtoReflect.Descriptor instead.
+func (*GetPushConfigResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_notification_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetPushConfigResponse) GetVapidPublicKey() string {
+	if x != nil {
+		return x.VapidPublicKey
+	}
+	return ""
+}
+
+type SubscribePushRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// PushSubscription.endpoint: the push service's https URL for this
+	// browser (http only on a loopback address, for tests).
+	Endpoint string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	// The browser's P-256 public key, base64url as in
+	// PushSubscription.toJSON().keys.p256dh: an uncompressed point (65 bytes).
+	P256Dh string `protobuf:"bytes,3,opt,name=p256dh,proto3" json:"p256dh,omitempty"`
+	// The authentication secret, base64url as in
+	// PushSubscription.toJSON().keys.auth: 16 bytes.
+	Auth string `protobuf:"bytes,4,opt,name=auth,proto3" json:"auth,omitempty"`
+	// The browser, as the member may recognize it in a list of their devices.
+	UserAgent     *string `protobuf:"bytes,5,opt,name=user_agent,json=userAgent,proto3,oneof" json:"user_agent,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribePushRequest) Reset() {
+	*x = SubscribePushRequest{}
+	mi := &file_tandem_v1_notification_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribePushRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribePushRequest) ProtoMessage() {}
+
+func (x *SubscribePushRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_notification_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribePushRequest.ProtoReflect.Descriptor instead.
+func (*SubscribePushRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_notification_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *SubscribePushRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *SubscribePushRequest) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+func (x *SubscribePushRequest) GetP256Dh() string {
+	if x != nil {
+		return x.P256Dh
+	}
+	return ""
+}
+
+func (x *SubscribePushRequest) GetAuth() string {
+	if x != nil {
+		return x.Auth
+	}
+	return ""
+}
+
+func (x *SubscribePushRequest) GetUserAgent() string {
+	if x != nil && x.UserAgent != nil {
+		return *x.UserAgent
+	}
+	return ""
+}
+
+type SubscribePushResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SubscribePushResponse) Reset() {
+	*x = SubscribePushResponse{}
+	mi := &file_tandem_v1_notification_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SubscribePushResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SubscribePushResponse) ProtoMessage() {}
+
+func (x *SubscribePushResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_notification_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SubscribePushResponse.ProtoReflect.Descriptor instead.
+func (*SubscribePushResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_notification_proto_rawDescGZIP(), []int{13}
+}
+
+type UnsubscribePushRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
+	// The endpoint given to SubscribePush.
+	Endpoint      string `protobuf:"bytes,2,opt,name=endpoint,proto3" json:"endpoint,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsubscribePushRequest) Reset() {
+	*x = UnsubscribePushRequest{}
+	mi := &file_tandem_v1_notification_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsubscribePushRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsubscribePushRequest) ProtoMessage() {}
+
+func (x *UnsubscribePushRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_notification_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsubscribePushRequest.ProtoReflect.Descriptor instead.
+func (*UnsubscribePushRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_notification_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UnsubscribePushRequest) GetWorkspaceId() string {
+	if x != nil {
+		return x.WorkspaceId
+	}
+	return ""
+}
+
+func (x *UnsubscribePushRequest) GetEndpoint() string {
+	if x != nil {
+		return x.Endpoint
+	}
+	return ""
+}
+
+type UnsubscribePushResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnsubscribePushResponse) Reset() {
+	*x = UnsubscribePushResponse{}
+	mi := &file_tandem_v1_notification_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnsubscribePushResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnsubscribePushResponse) ProtoMessage() {}
+
+func (x *UnsubscribePushResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_notification_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnsubscribePushResponse.ProtoReflect.Descriptor instead.
+func (*UnsubscribePushResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_notification_proto_rawDescGZIP(), []int{15}
+}
+
 var File_tandem_v1_notification_proto protoreflect.FileDescriptor
 
 const file_tandem_v1_notification_proto_rawDesc = "" +
@@ -707,7 +1006,24 @@ const file_tandem_v1_notification_proto_rawDesc = "" +
 	"\vpreferences\x18\x02 \x03(\v2!.tandem.v1.NotificationPreferenceB\n" +
 	"\xbaH\a\x92\x01\x04\b\x01\x10\x14R\vpreferences\"l\n" +
 	"%UpdateNotificationPreferencesResponse\x12C\n" +
-	"\vpreferences\x18\x01 \x03(\v2!.tandem.v1.NotificationPreferenceR\vpreferences*\x85\x03\n" +
+	"\vpreferences\x18\x01 \x03(\v2!.tandem.v1.NotificationPreferenceR\vpreferences\"C\n" +
+	"\x14GetPushConfigRequest\x12+\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\"A\n" +
+	"\x15GetPushConfigResponse\x12(\n" +
+	"\x10vapid_public_key\x18\x01 \x01(\tR\x0evapidPublicKey\"\xeb\x01\n" +
+	"\x14SubscribePushRequest\x12+\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12'\n" +
+	"\bendpoint\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\x80\x10\x88\x01\x01R\bendpoint\x12!\n" +
+	"\x06p256dh\x18\x03 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18dR\x06p256dh\x12\x1d\n" +
+	"\x04auth\x18\x04 \x01(\tB\t\xbaH\x06r\x04\x10\x01\x18(R\x04auth\x12,\n" +
+	"\n" +
+	"user_agent\x18\x05 \x01(\tB\b\xbaH\x05r\x03\x18\xac\x02H\x00R\tuserAgent\x88\x01\x01B\r\n" +
+	"\v_user_agent\"\x17\n" +
+	"\x15SubscribePushResponse\"n\n" +
+	"\x16UnsubscribePushRequest\x12+\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12'\n" +
+	"\bendpoint\x18\x02 \x01(\tB\v\xbaH\br\x06\x18\x80\x10\x88\x01\x01R\bendpoint\"\x19\n" +
+	"\x17UnsubscribePushResponse*\x85\x03\n" +
 	"\x10NotificationType\x12!\n" +
 	"\x1dNOTIFICATION_TYPE_UNSPECIFIED\x10\x00\x12&\n" +
 	"\"NOTIFICATION_TYPE_NEW_CONVERSATION\x10\x01\x12\x1e\n" +
@@ -720,12 +1036,15 @@ const file_tandem_v1_notification_proto_rawDesc = "" +
 	"\x16NOTIFICATION_TYPE_CSAT\x10\b\x12\x1d\n" +
 	"\x19NOTIFICATION_TYPE_WHISPER\x10\t\x12%\n" +
 	"!NOTIFICATION_TYPE_NEEDS_ATTENTION\x10\n" +
-	"2\x86\x05\n" +
+	"2\x87\b\n" +
 	"\x13NotificationService\x12\x88\x01\n" +
 	"\x11ListNotifications\x12#.tandem.v1.ListNotificationsRequest\x1a$.tandem.v1.ListNotificationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x91\x01\n" +
 	"\x15MarkNotificationsRead\x12'.tandem.v1.MarkNotificationsReadRequest\x1a(.tandem.v1.MarkNotificationsReadResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x12\xa3\x01\n" +
 	"\x1aGetNotificationPreferences\x12,.tandem.v1.GetNotificationPreferencesRequest\x1a-.tandem.v1.GetNotificationPreferencesResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\xa9\x01\n" +
-	"\x1dUpdateNotificationPreferences\x12/.tandem.v1.UpdateNotificationPreferencesRequest\x1a0.tandem.v1.UpdateNotificationPreferencesResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_idB7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
+	"\x1dUpdateNotificationPreferences\x12/.tandem.v1.UpdateNotificationPreferencesRequest\x1a0.tandem.v1.UpdateNotificationPreferencesResponse\"%\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x12|\n" +
+	"\rGetPushConfig\x12\x1f.tandem.v1.GetPushConfigRequest\x1a .tandem.v1.GetPushConfigResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12|\n" +
+	"\rSubscribePush\x12\x1f.tandem.v1.SubscribePushRequest\x1a .tandem.v1.SubscribePushResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x02\x12\x82\x01\n" +
+	"\x0fUnsubscribePush\x12!.tandem.v1.UnsubscribePushRequest\x1a\".tandem.v1.UnsubscribePushResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x02B7Z5github.com/tandem-inbox/tandem/api/tandem/v1;tandemv1b\x06proto3"
 
 var (
 	file_tandem_v1_notification_proto_rawDescOnce sync.Once
@@ -740,7 +1059,7 @@ func file_tandem_v1_notification_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_notification_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_tandem_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
+var file_tandem_v1_notification_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_tandem_v1_notification_proto_goTypes = []any{
 	(NotificationType)(0),                         // 0: tandem.v1.NotificationType
 	(*Notification)(nil),                          // 1: tandem.v1.Notification
@@ -753,6 +1072,12 @@ var file_tandem_v1_notification_proto_goTypes = []any{
 	(*GetNotificationPreferencesResponse)(nil),    // 8: tandem.v1.GetNotificationPreferencesResponse
 	(*UpdateNotificationPreferencesRequest)(nil),  // 9: tandem.v1.UpdateNotificationPreferencesRequest
 	(*UpdateNotificationPreferencesResponse)(nil), // 10: tandem.v1.UpdateNotificationPreferencesResponse
+	(*GetPushConfigRequest)(nil),                  // 11: tandem.v1.GetPushConfigRequest
+	(*GetPushConfigResponse)(nil),                 // 12: tandem.v1.GetPushConfigResponse
+	(*SubscribePushRequest)(nil),                  // 13: tandem.v1.SubscribePushRequest
+	(*SubscribePushResponse)(nil),                 // 14: tandem.v1.SubscribePushResponse
+	(*UnsubscribePushRequest)(nil),                // 15: tandem.v1.UnsubscribePushRequest
+	(*UnsubscribePushResponse)(nil),               // 16: tandem.v1.UnsubscribePushResponse
 }
 var file_tandem_v1_notification_proto_depIdxs = []int32{
 	0,  // 0: tandem.v1.Notification.type:type_name -> tandem.v1.NotificationType
@@ -765,12 +1090,18 @@ var file_tandem_v1_notification_proto_depIdxs = []int32{
 	4,  // 7: tandem.v1.NotificationService.MarkNotificationsRead:input_type -> tandem.v1.MarkNotificationsReadRequest
 	7,  // 8: tandem.v1.NotificationService.GetNotificationPreferences:input_type -> tandem.v1.GetNotificationPreferencesRequest
 	9,  // 9: tandem.v1.NotificationService.UpdateNotificationPreferences:input_type -> tandem.v1.UpdateNotificationPreferencesRequest
-	3,  // 10: tandem.v1.NotificationService.ListNotifications:output_type -> tandem.v1.ListNotificationsResponse
-	5,  // 11: tandem.v1.NotificationService.MarkNotificationsRead:output_type -> tandem.v1.MarkNotificationsReadResponse
-	8,  // 12: tandem.v1.NotificationService.GetNotificationPreferences:output_type -> tandem.v1.GetNotificationPreferencesResponse
-	10, // 13: tandem.v1.NotificationService.UpdateNotificationPreferences:output_type -> tandem.v1.UpdateNotificationPreferencesResponse
-	10, // [10:14] is the sub-list for method output_type
-	6,  // [6:10] is the sub-list for method input_type
+	11, // 10: tandem.v1.NotificationService.GetPushConfig:input_type -> tandem.v1.GetPushConfigRequest
+	13, // 11: tandem.v1.NotificationService.SubscribePush:input_type -> tandem.v1.SubscribePushRequest
+	15, // 12: tandem.v1.NotificationService.UnsubscribePush:input_type -> tandem.v1.UnsubscribePushRequest
+	3,  // 13: tandem.v1.NotificationService.ListNotifications:output_type -> tandem.v1.ListNotificationsResponse
+	5,  // 14: tandem.v1.NotificationService.MarkNotificationsRead:output_type -> tandem.v1.MarkNotificationsReadResponse
+	8,  // 15: tandem.v1.NotificationService.GetNotificationPreferences:output_type -> tandem.v1.GetNotificationPreferencesResponse
+	10, // 16: tandem.v1.NotificationService.UpdateNotificationPreferences:output_type -> tandem.v1.UpdateNotificationPreferencesResponse
+	12, // 17: tandem.v1.NotificationService.GetPushConfig:output_type -> tandem.v1.GetPushConfigResponse
+	14, // 18: tandem.v1.NotificationService.SubscribePush:output_type -> tandem.v1.SubscribePushResponse
+	16, // 19: tandem.v1.NotificationService.UnsubscribePush:output_type -> tandem.v1.UnsubscribePushResponse
+	13, // [13:20] is the sub-list for method output_type
+	6,  // [6:13] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
 	6,  // [6:6] is the sub-list for extension extendee
 	0,  // [0:6] is the sub-list for field type_name
@@ -782,13 +1113,14 @@ func file_tandem_v1_notification_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
+	file_tandem_v1_notification_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_notification_proto_rawDesc), len(file_tandem_v1_notification_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   10,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

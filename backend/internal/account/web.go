@@ -125,7 +125,8 @@ func (ws *WebSessions) signOut(w http.ResponseWriter, r *http.Request) {
 // https and on http://localhost, 127.0.0.1), SameSite=Strict, for the
 // whole origin (the RPCs live at /tandem.v1.*).
 func cookie(name, value string, expires time.Time, httpOnly bool) *http.Cookie {
-	c := &http.Cookie{Name: name, Value: value, Path: "/", Expires: expires, Secure: true, HttpOnly: httpOnly,
+	// The CSRF cookie alone is not HttpOnly: the page must read it.
+	c := &http.Cookie{Name: name, Value: value, Path: "/", Expires: expires, Secure: true, HttpOnly: httpOnly, //nolint:gosec // see above
 		SameSite: http.SameSiteStrictMode}
 	if value == "" {
 		c.MaxAge = -1

@@ -113,7 +113,7 @@ func TestWebSessionCookie(t *testing.T) {
 			c := tandemv1connect.NewAuthServiceClient(&http.Client{Transport: jar}, url)
 			return c.WhoAmI(context.Background(), &tandemv1.WhoAmIRequest{})
 		}
-		jar := &cookieJar{base: http.DefaultTransport, cookies: []*http.Cookie{{Name: session.Name, Value: session.Value}}}
+		jar := &cookieJar{base: http.DefaultTransport, cookies: []*http.Cookie{{Name: session.Name, Value: session.Value}}} //nolint:gosec // a request's cookie, as a browser sends it
 		_, err := whoAmI(jar)
 		rpctest.WantCode(t, err, connect.CodePermissionDenied) // the cookie alone
 		other, _ := signIn(t, url, agent.Email, rpctest.TestPassword, nil)

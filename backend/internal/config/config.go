@@ -78,6 +78,9 @@ type Config struct {
 	// retry's delay, doubled for each next one.
 	WebhookTimeout   time.Duration
 	WebhookRetryBase time.Duration
+	// PushAllow opens these address ranges to Web Push endpoints, which
+	// otherwise reach only public addresses.
+	PushAllow []netip.Prefix
 	// WidgetSessionsPerMinute and WidgetSessionBurst limit the widget
 	// sessions one client IP starts; a zero rate turns the limit off.
 	WidgetSessionsPerMinute float64
@@ -205,6 +208,7 @@ func settings() []setting {
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
+		{"push-allow", "TANDEM_PUSH_ALLOW", "", "comma-separated addresses or CIDR ranges Web Push endpoints may be at besides public ones (a test push service); loopback, private and metadata addresses are refused otherwise"},
 		{"widget-sessions-per-minute", "TANDEM_WIDGET_SESSIONS_PER_MINUTE", "10", "new widget sessions per minute allowed to each client IP; 0 for no limit"},
 		{"widget-session-burst", "TANDEM_WIDGET_SESSION_BURST", "30", "widget sessions a client IP may start at once above that rate"},
 		{"widget-max-open-conversations", "TANDEM_WIDGET_MAX_OPEN_CONVERSATIONS", "5", "conversations a widget visitor may have open (not closed) at once; 0 for no cap"},
@@ -234,7 +238,7 @@ func settings() []setting {
 		{"mail-unseen-after", "TANDEM_MAIL_UNSEEN_AFTER", "5m", "how long a reply in a chat may go unseen in the widget before it is emailed to a customer who left an address (from the workspace's first email inbox), and how long after a close the customer is mailed links to rate the conversation; 0 for never"},
 		{"mail-dns", "TANDEM_MAIL_DNS", "", "DNS server (host:port) to look up the DKIM keys of inbound mail's senders at; empty: the system's resolver"},
 		{"mail-trusted-servers", "TANDEM_MAIL_TRUSTED_SERVERS", "", "comma-separated authserv-ids of receiving mail servers whose Authentication-Results headers are believed (mx.google.com for a Gmail mailbox read by IMAP); empty: only Tandem's own DKIM check counts"},
-		{"public-url", "TANDEM_PUBLIC_URL", "", "the address customers reach tandemd at (https://support.shop.example), for the links in mails (rating links); empty: http:// and --addr"},
+		{"public-url", "TANDEM_PUBLIC_URL", "", "the address customers reach tandemd at (https://support.shop.example), for the links in mails (rating links) and, when https, the contact in Web Push's VAPID signature; empty: http:// and --addr"},
 		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses and the links of rating mails; empty: replies thread by their headers only, and no rating mails are sent"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
@@ -407,6 +411,9 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		bad("webhook-allow", "%v", err)
 	}
 	c.WebhookTimeout = duration("webhook-timeout", time.Second)
+	if c.PushAllow, err = parsePrefixes(get("push-allow")); err != nil {
+		bad("push-allow", "%v", err)
+	}
 	c.WebhookRetryBase = duration("webhook-retry-base", time.Millisecond)
 	number := func(name string) float64 {
 		f, err := strconv.ParseFloat(get(name), 64)

@@ -71,6 +71,7 @@ func TestInvalid(t *testing.T) {
 		{env: map[string]string{"TANDEM_NATS_URL": "http://nats:4222"}, want: "TANDEM_NATS_URL"},
 		{env: map[string]string{"TANDEM_MAX_REQUEST_BYTES": "10"}, want: "TANDEM_MAX_REQUEST_BYTES"},
 		{env: map[string]string{"TANDEM_WEBHOOK_ALLOW": "not a range"}, want: "TANDEM_WEBHOOK_ALLOW"},
+		{env: map[string]string{"TANDEM_PUSH_ALLOW": "not a range"}, want: "TANDEM_PUSH_ALLOW"},
 		{env: map[string]string{"TANDEM_TRUSTED_PROXIES": "10.0.0.0/33"}, want: "TANDEM_TRUSTED_PROXIES"},
 		{env: map[string]string{"TANDEM_UPLOADS_PER_MINUTE": "lots"}, want: "TANDEM_UPLOADS_PER_MINUTE"},
 		{env: map[string]string{"TANDEM_UPLOAD_BURST": "0"}, want: "TANDEM_UPLOAD_BURST"},

@@ -53,6 +53,15 @@ func secret(ctx context.Context, db *store.DB, name string, n int) ([]byte, erro
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, err
 	}
+	return Secret(ctx, db, name, fresh)
+}
+
+// Secret returns the server secret stored under name (at most 64 bytes),
+// storing fresh there first when there is none. Replicas starting at once
+// each offer their own; the first insert wins, the others' are ignored and
+// they read the winner's, so every replica agrees. A stored secret is never
+// replaced.
+func Secret(ctx context.Context, db *store.DB, name string, fresh []byte) ([]byte, error) {
 	if _, err := db.ExecContext(ctx, db.Dialect.InsertIgnore()+` INTO server_secrets (name, value) VALUES (?, ?)`, name, fresh); err != nil {
 		return nil, fmt.Errorf("store %s: %w", name, err)
 	}

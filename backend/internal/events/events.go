@@ -9,7 +9,8 @@
 // divide the workspaces in leased shards (Shards).
 //
 // Tables owned: events, log_flushes, reactor_cursors, reactor_shards,
-// reactor_replicas, server_secrets (the key of stream cursors).
+// reactor_replicas, server_secrets (the key of stream cursors, and the
+// secrets other packages keep through Secret).
 // Columns owned: workspaces.last_seq (the per-workspace sequence),
 // workspaces.pruned_seq.
 package events

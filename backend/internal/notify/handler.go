@@ -9,13 +9,26 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 )
 
-// Handler serves tandem.v1.NotificationService.
-type Handler struct{ svc *Service }
+// Handler serves tandem.v1.NotificationService: the notifications here,
+// their Web Push delivery through Push.
+type Handler struct {
+	svc *Service
+	Push
+}
 
 var _ tandemv1connect.NotificationServiceHandler = (*Handler)(nil)
 
+// Push serves the service's Web Push RPCs (the push package's Handler):
+// push sends notifications that notify keeps, so it knows of notify and
+// notify only of this interface.
+type Push interface {
+	GetPushConfig(context.Context, *tandemv1.GetPushConfigRequest) (*tandemv1.GetPushConfigResponse, error)
+	SubscribePush(context.Context, *tandemv1.SubscribePushRequest) (*tandemv1.SubscribePushResponse, error)
+	UnsubscribePush(context.Context, *tandemv1.UnsubscribePushRequest) (*tandemv1.UnsubscribePushResponse, error)
+}
+
 // NewHandler returns the NotificationService handler.
-func NewHandler(svc *Service) *Handler { return &Handler{svc: svc} }
+func NewHandler(svc *Service, push Push) *Handler { return &Handler{svc: svc, Push: push} }
 
 var typeToProto = map[string]tandemv1.NotificationType{ //nolint:gochecknoglobals // read-only table
 	NewConversation: tandemv1.NotificationType_NOTIFICATION_TYPE_NEW_CONVERSATION,

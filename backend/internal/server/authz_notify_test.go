@@ -2,6 +2,11 @@ package server_test
 
 import (
 	"context"
+	"crypto/ecdh"
+	"crypto/rand"
+	"encoding/base64"
+
+	"github.com/google/uuid"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
@@ -10,7 +15,8 @@ import (
 
 // Notifications and ratings in the authorization matrix. Notification RPCs
 // admit any member of the workspace and act on the caller's own
-// notifications; API keys have none.
+// notifications (and push subscriptions); API keys have none. The VAPID
+// public key is the server's, not a person's: any member may read it.
 func init() {
 	authzParts = append(authzParts, authzPart{
 		table: map[string]policy{
@@ -18,6 +24,9 @@ func init() {
 			"/tandem.v1.NotificationService/MarkNotificationsRead":         people(access.RoleAgent),
 			"/tandem.v1.NotificationService/GetNotificationPreferences":    people(access.RoleAgent),
 			"/tandem.v1.NotificationService/UpdateNotificationPreferences": people(access.RoleAgent),
+			"/tandem.v1.NotificationService/GetPushConfig":                 member(access.RoleAgent),
+			"/tandem.v1.NotificationService/SubscribePush":                 people(access.RoleAgent),
+			"/tandem.v1.NotificationService/UnsubscribePush":               people(access.RoleAgent),
 			"/tandem.v1.WidgetService/RateConversation":                    visitorsOwn,
 		},
 		fixtures: notifyFixtures,
@@ -25,6 +34,7 @@ func init() {
 			`SELECT id, user_id, type, read_at FROM notifications WHERE workspace_id = ? ORDER BY id`,
 			`SELECT user_id, type, enabled FROM notification_prefs WHERE workspace_id = ? ORDER BY user_id, type`,
 			`SELECT id, csat_rating FROM conversations WHERE workspace_id = ? ORDER BY id`,
+			`SELECT id, user_id, endpoint, p256dh, auth, updated_at FROM push_subscriptions WHERE workspace_id = ? ORDER BY id`,
 		},
 	})
 }
@@ -60,6 +70,28 @@ func notifyFixtures(w *world) map[string]func(tg target) call {
 				return err
 			})
 		},
+		"/tandem.v1.NotificationService/GetPushConfig": func(tg target) call {
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
+				_, err := c.Notification.GetPushConfig(ctx, &tandemv1.GetPushConfigRequest{WorkspaceId: id})
+				return err
+			})
+		},
+		"/tandem.v1.NotificationService/SubscribePush": func(tg target) call {
+			// A browser of the test's: its keys, and an endpoint of its own
+			// (never sent to: the matrix runs no reactions).
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
+				_, err := c.Notification.SubscribePush(ctx, &tandemv1.SubscribePushRequest{WorkspaceId: id,
+					Endpoint: "https://push.example.test/v1/" + uuid.NewString(), P256Dh: pushKey, Auth: "AAECAwQFBgcICQoLDA0ODw"})
+				return err
+			})
+		},
+		"/tandem.v1.NotificationService/UnsubscribePush": func(tg target) call {
+			return ws(tg, func(ctx context.Context, c rpcclient.Clients, id string) error {
+				_, err := c.Notification.UnsubscribePush(ctx, &tandemv1.UnsubscribePushRequest{WorkspaceId: id,
+					Endpoint: "https://push.example.test/v1/" + uuid.NewString()})
+				return err
+			})
+		},
 		"/tandem.v1.WidgetService/RateConversation": func(tg target) call {
 			id := w.visitorTarget(tg)
 			if tg == own { // a closed conversation of the caller's: rateable
@@ -74,3 +106,13 @@ func notifyFixtures(w *world) map[string]func(tg target) call {
 		},
 	}
 }
+
+// pushKey is a browser's P-256 public key in base64url, for the matrix's
+// push subscriptions.
+var pushKey = func() string {
+	k, err := ecdh.P256().GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(k.PublicKey().Bytes())
+}()

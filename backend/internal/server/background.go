@@ -88,8 +88,8 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 		wg.Go(func() { _ = s.shards.Run(background) })
 		wg.Go(func() { _ = s.domain.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
 		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
-		for _, r := range []*events.Reactor{s.botReactor, s.domain.Automation.Reactor(), s.notifyReactor, s.slaReactor, s.metricsReactor,
-			s.mailReactor} {
+		for _, r := range []*events.Reactor{s.botReactor, s.domain.Automation.Reactor(), s.notifyReactor, s.pushReactor, s.slaReactor,
+			s.metricsReactor, s.mailReactor} {
 			wg.Go(func() { _ = r.Run(background, s.shards, opts) })
 		}
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/push"
 	"github.com/tandem-inbox/tandem/backend/internal/routing"
 	"github.com/tandem-inbox/tandem/backend/internal/sla"
 	"github.com/tandem-inbox/tandem/backend/internal/stats"
@@ -79,7 +80,7 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 		}
 	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, newVisitorLimiter(s.cfg.UploadsPerMinute/60, s.cfg.UploadBurst, 0, 1)))).Register(mux)
 	account.NewWebSessions(s.domain.Accounts, authn, s.logger).Register(mux) // the web app's sign-in
-	if s.cfg.MailSecret != "" { // the links of rating mails, signed with it
+	if s.cfg.MailSecret != "" {                                              // the links of rating mails, signed with it
 		email.NewRatingPage(s.domain.Conversations, []byte(s.cfg.MailSecret), s.logger).Register(mux)
 	}
 	if err := s.mountWeb(mux); err != nil {
@@ -131,7 +132,7 @@ func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.Handler
 	mux.Handle(tandemv1connect.NewTagServiceHandler(tag.NewHandler(s.domain.Tags), opts...))
 	mux.Handle(tandemv1connect.NewBotServiceHandler(bot.NewHandler(s.domain.Bot), opts...))
 	mux.Handle(tandemv1connect.NewAutomationServiceHandler(automation.NewHandler(s.domain.Automation), opts...))
-	mux.Handle(tandemv1connect.NewNotificationServiceHandler(notify.NewHandler(s.domain.Notify), opts...))
+	mux.Handle(tandemv1connect.NewNotificationServiceHandler(notify.NewHandler(s.domain.Notify, push.NewHandler(s.domain.Push)), opts...))
 	mux.Handle(tandemv1connect.NewSlaServiceHandler(sla.NewHandler(s.domain.SLA), opts...))
 	mux.Handle(tandemv1connect.NewStatsServiceHandler(stats.NewHandler(s.domain.Stats), opts...))
 	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.domain.Email, s.cfg.MailDomain), opts...))

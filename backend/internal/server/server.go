@@ -33,6 +33,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/push"
 	"github.com/tandem-inbox/tandem/backend/internal/routing"
 	"github.com/tandem-inbox/tandem/backend/internal/sla"
 	"github.com/tandem-inbox/tandem/backend/internal/stats"
@@ -68,6 +69,8 @@ type Server struct {
 	botReactor *events.Reactor
 	// notifyReactor turns events into members' notifications.
 	notifyReactor *events.Reactor
+	// pushReactor sends them to members' browsers (Web Push).
+	pushReactor *events.Reactor
 	// slaReactor runs the SLA clocks.
 	slaReactor *events.Reactor
 	// metricsReactor counts what happens for Prometheus.
@@ -101,6 +104,7 @@ type Domain struct {
 	Bot           *bot.Service
 	Automation    *automation.Service
 	Notify        *notify.Service
+	Push          *push.Service
 	SLA           *sla.Service
 	Stats         *stats.Service
 	Files         *files.Service
@@ -160,7 +164,7 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 		return nil, err
 	}
 	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB,
-		bot.ReactorName, automation.ReactorName, notify.ReactorName, sla.ReactorName, metrics.ReactorName),
+		bot.ReactorName, automation.ReactorName, notify.ReactorName, push.ReactorName, sla.ReactorName, metrics.ReactorName),
 		health: grpchealth.NewStaticChecker(Services()...), drain: make(chan struct{})}
 	if err := s.build(ctx); err != nil {
 		_ = s.Close() // what was opened so far: the broker connection, the knowledge index, the store
@@ -221,6 +225,9 @@ func (s *Server) SLAReactor() *events.Reactor { return s.slaReactor }
 
 // NotifyReactor is the reactor making notifications (tests drain it).
 func (s *Server) NotifyReactor() *events.Reactor { return s.notifyReactor }
+
+// PushReactor is the reactor sending Web Push (tests drain it).
+func (s *Server) PushReactor() *events.Reactor { return s.pushReactor }
 
 // MetricsReactor is the reactor counting for Prometheus (tests drain it).
 func (s *Server) MetricsReactor() *events.Reactor { return s.metricsReactor }

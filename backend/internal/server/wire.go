@@ -18,6 +18,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/outbound"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
+	"github.com/tandem-inbox/tandem/backend/internal/push"
 	"github.com/tandem-inbox/tandem/backend/internal/routing"
 	"github.com/tandem-inbox/tandem/backend/internal/sla"
 	"github.com/tandem-inbox/tandem/backend/internal/stats"
@@ -134,6 +135,9 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	people := members{s.domain.Workspaces}
 	s.domain.Notify = notify.NewService(s.db, log, notify.Deps{GroupMembers: s.domain.Workspaces.GroupMembers,
 		Members: people.ids, Supervisors: people.supervisors}, s.logger)
+	if s.domain.Push, err = push.NewService(ctx, s.db, push.Options{Allow: s.cfg.PushAllow, PublicURL: s.cfg.PublicURL}, s.logger); err != nil {
+		return err
+	}
 	s.domain.Automation = automation.NewService(s.db, log, s.hub, automation.Deps{Conversations: s.domain.Conversations, Contacts: s.domain.Contacts,
 		Tags: s.domain.Tags, Canned: s.domain.Canned, HandOff: s.domain.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
 		Client:  outbound.NewClient(outbound.Options{Allow: s.cfg.WebhookAllow, Timeout: s.cfg.WebhookTimeout}),
@@ -150,6 +154,9 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 // replicas divide the workspaces in.
 func (s *Server) reactors(log *events.Log) {
 	s.notifyReactor = events.NewReactor(notify.ReactorName, log, s.hub, s.domain.Notify.React, s.logger)
+	// Ungated: every workspace has members to notify. Its own reactor, so
+	// a slow push service never delays the notifications themselves.
+	s.pushReactor = events.NewReactor(push.ReactorName, log, s.hub, s.domain.Push.React, s.logger)
 	// Ungated: first responses are recorded (for response-time statistics)
 	// even where no policy runs a clock.
 	s.slaReactor = events.NewReactor(sla.ReactorName, log, s.hub, s.domain.SLA.React, s.logger)

@@ -45,6 +45,15 @@ const (
 	// NotificationServiceUpdateNotificationPreferencesProcedure is the fully-qualified name of the
 	// NotificationService's UpdateNotificationPreferences RPC.
 	NotificationServiceUpdateNotificationPreferencesProcedure = "/tandem.v1.NotificationService/UpdateNotificationPreferences"
+	// NotificationServiceGetPushConfigProcedure is the fully-qualified name of the
+	// NotificationService's GetPushConfig RPC.
+	NotificationServiceGetPushConfigProcedure = "/tandem.v1.NotificationService/GetPushConfig"
+	// NotificationServiceSubscribePushProcedure is the fully-qualified name of the
+	// NotificationService's SubscribePush RPC.
+	NotificationServiceSubscribePushProcedure = "/tandem.v1.NotificationService/SubscribePush"
+	// NotificationServiceUnsubscribePushProcedure is the fully-qualified name of the
+	// NotificationService's UnsubscribePush RPC.
+	NotificationServiceUnsubscribePushProcedure = "/tandem.v1.NotificationService/UnsubscribePush"
 )
 
 // NotificationServiceClient is a client for the tandem.v1.NotificationService service.
@@ -57,6 +66,23 @@ type NotificationServiceClient interface {
 	GetNotificationPreferences(context.Context, *v1.GetNotificationPreferencesRequest) (*v1.GetNotificationPreferencesResponse, error)
 	// UpdateNotificationPreferences turns types on or off for the caller.
 	UpdateNotificationPreferences(context.Context, *v1.UpdateNotificationPreferencesRequest) (*v1.UpdateNotificationPreferencesResponse, error)
+	// GetPushConfig returns what a browser needs to subscribe to Web Push:
+	// the server's VAPID public key (the same in every workspace and on
+	// every replica; it never changes by itself, so a subscription made
+	// with it stays valid).
+	GetPushConfig(context.Context, *v1.GetPushConfigRequest) (*v1.GetPushConfigResponse, error)
+	// SubscribePush stores a browser's push subscription for the caller in
+	// the workspace (signed-in people only, not API keys). Subscribing an
+	// endpoint again updates its keys; an endpoint another user had moves to
+	// the caller (one browser profile, one person signed in). A member has at
+	// most 20 subscriptions per workspace (ResourceExhausted beyond). The
+	// endpoint must be https; the push service answering 404 or 410 later
+	// removes the subscription.
+	SubscribePush(context.Context, *v1.SubscribePushRequest) (*v1.SubscribePushResponse, error)
+	// UnsubscribePush removes the caller's subscription of that endpoint in
+	// the workspace (call it on sign-out and when the browser's subscription
+	// ends). Removing one that is not there succeeds.
+	UnsubscribePush(context.Context, *v1.UnsubscribePushRequest) (*v1.UnsubscribePushResponse, error)
 }
 
 // NewNotificationServiceClient constructs a client for the tandem.v1.NotificationService service.
@@ -96,6 +122,27 @@ func NewNotificationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(notificationServiceMethods.ByName("UpdateNotificationPreferences")),
 			connect.WithClientOptions(opts...),
 		),
+		getPushConfig: connect.NewClient[v1.GetPushConfigRequest, v1.GetPushConfigResponse](
+			httpClient,
+			baseURL+NotificationServiceGetPushConfigProcedure,
+			connect.WithSchema(notificationServiceMethods.ByName("GetPushConfig")),
+			connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+			connect.WithClientOptions(opts...),
+		),
+		subscribePush: connect.NewClient[v1.SubscribePushRequest, v1.SubscribePushResponse](
+			httpClient,
+			baseURL+NotificationServiceSubscribePushProcedure,
+			connect.WithSchema(notificationServiceMethods.ByName("SubscribePush")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
+		unsubscribePush: connect.NewClient[v1.UnsubscribePushRequest, v1.UnsubscribePushResponse](
+			httpClient,
+			baseURL+NotificationServiceUnsubscribePushProcedure,
+			connect.WithSchema(notificationServiceMethods.ByName("UnsubscribePush")),
+			connect.WithIdempotency(connect.IdempotencyIdempotent),
+			connect.WithClientOptions(opts...),
+		),
 	}
 }
 
@@ -105,6 +152,9 @@ type notificationServiceClient struct {
 	markNotificationsRead         *connect.Client[v1.MarkNotificationsReadRequest, v1.MarkNotificationsReadResponse]
 	getNotificationPreferences    *connect.Client[v1.GetNotificationPreferencesRequest, v1.GetNotificationPreferencesResponse]
 	updateNotificationPreferences *connect.Client[v1.UpdateNotificationPreferencesRequest, v1.UpdateNotificationPreferencesResponse]
+	getPushConfig                 *connect.Client[v1.GetPushConfigRequest, v1.GetPushConfigResponse]
+	subscribePush                 *connect.Client[v1.SubscribePushRequest, v1.SubscribePushResponse]
+	unsubscribePush               *connect.Client[v1.UnsubscribePushRequest, v1.UnsubscribePushResponse]
 }
 
 // ListNotifications calls tandem.v1.NotificationService.ListNotifications.
@@ -143,6 +193,33 @@ func (c *notificationServiceClient) UpdateNotificationPreferences(ctx context.Co
 	return nil, err
 }
 
+// GetPushConfig calls tandem.v1.NotificationService.GetPushConfig.
+func (c *notificationServiceClient) GetPushConfig(ctx context.Context, req *v1.GetPushConfigRequest) (*v1.GetPushConfigResponse, error) {
+	response, err := c.getPushConfig.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// SubscribePush calls tandem.v1.NotificationService.SubscribePush.
+func (c *notificationServiceClient) SubscribePush(ctx context.Context, req *v1.SubscribePushRequest) (*v1.SubscribePushResponse, error) {
+	response, err := c.subscribePush.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// UnsubscribePush calls tandem.v1.NotificationService.UnsubscribePush.
+func (c *notificationServiceClient) UnsubscribePush(ctx context.Context, req *v1.UnsubscribePushRequest) (*v1.UnsubscribePushResponse, error) {
+	response, err := c.unsubscribePush.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
 // NotificationServiceHandler is an implementation of the tandem.v1.NotificationService service.
 type NotificationServiceHandler interface {
 	// ListNotifications lists the caller's notifications, newest first.
@@ -153,6 +230,23 @@ type NotificationServiceHandler interface {
 	GetNotificationPreferences(context.Context, *v1.GetNotificationPreferencesRequest) (*v1.GetNotificationPreferencesResponse, error)
 	// UpdateNotificationPreferences turns types on or off for the caller.
 	UpdateNotificationPreferences(context.Context, *v1.UpdateNotificationPreferencesRequest) (*v1.UpdateNotificationPreferencesResponse, error)
+	// GetPushConfig returns what a browser needs to subscribe to Web Push:
+	// the server's VAPID public key (the same in every workspace and on
+	// every replica; it never changes by itself, so a subscription made
+	// with it stays valid).
+	GetPushConfig(context.Context, *v1.GetPushConfigRequest) (*v1.GetPushConfigResponse, error)
+	// SubscribePush stores a browser's push subscription for the caller in
+	// the workspace (signed-in people only, not API keys). Subscribing an
+	// endpoint again updates its keys; an endpoint another user had moves to
+	// the caller (one browser profile, one person signed in). A member has at
+	// most 20 subscriptions per workspace (ResourceExhausted beyond). The
+	// endpoint must be https; the push service answering 404 or 410 later
+	// removes the subscription.
+	SubscribePush(context.Context, *v1.SubscribePushRequest) (*v1.SubscribePushResponse, error)
+	// UnsubscribePush removes the caller's subscription of that endpoint in
+	// the workspace (call it on sign-out and when the browser's subscription
+	// ends). Removing one that is not there succeeds.
+	UnsubscribePush(context.Context, *v1.UnsubscribePushRequest) (*v1.UnsubscribePushResponse, error)
 }
 
 // NewNotificationServiceHandler builds an HTTP handler from the service implementation. It returns
@@ -188,6 +282,27 @@ func NewNotificationServiceHandler(svc NotificationServiceHandler, opts ...conne
 		connect.WithSchema(notificationServiceMethods.ByName("UpdateNotificationPreferences")),
 		connect.WithHandlerOptions(opts...),
 	)
+	notificationServiceGetPushConfigHandler := connect.NewUnaryHandlerSimple(
+		NotificationServiceGetPushConfigProcedure,
+		svc.GetPushConfig,
+		connect.WithSchema(notificationServiceMethods.ByName("GetPushConfig")),
+		connect.WithIdempotency(connect.IdempotencyNoSideEffects),
+		connect.WithHandlerOptions(opts...),
+	)
+	notificationServiceSubscribePushHandler := connect.NewUnaryHandlerSimple(
+		NotificationServiceSubscribePushProcedure,
+		svc.SubscribePush,
+		connect.WithSchema(notificationServiceMethods.ByName("SubscribePush")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
+	notificationServiceUnsubscribePushHandler := connect.NewUnaryHandlerSimple(
+		NotificationServiceUnsubscribePushProcedure,
+		svc.UnsubscribePush,
+		connect.WithSchema(notificationServiceMethods.ByName("UnsubscribePush")),
+		connect.WithIdempotency(connect.IdempotencyIdempotent),
+		connect.WithHandlerOptions(opts...),
+	)
 	return "/tandem.v1.NotificationService/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case NotificationServiceListNotificationsProcedure:
@@ -198,6 +313,12 @@ func NewNotificationServiceHandler(svc NotificationServiceHandler, opts ...conne
 			notificationServiceGetNotificationPreferencesHandler.ServeHTTP(w, r)
 		case NotificationServiceUpdateNotificationPreferencesProcedure:
 			notificationServiceUpdateNotificationPreferencesHandler.ServeHTTP(w, r)
+		case NotificationServiceGetPushConfigProcedure:
+			notificationServiceGetPushConfigHandler.ServeHTTP(w, r)
+		case NotificationServiceSubscribePushProcedure:
+			notificationServiceSubscribePushHandler.ServeHTTP(w, r)
+		case NotificationServiceUnsubscribePushProcedure:
+			notificationServiceUnsubscribePushHandler.ServeHTTP(w, r)
 		default:
 			http.NotFound(w, r)
 		}
@@ -221,4 +342,16 @@ func (UnimplementedNotificationServiceHandler) GetNotificationPreferences(contex
 
 func (UnimplementedNotificationServiceHandler) UpdateNotificationPreferences(context.Context, *v1.UpdateNotificationPreferencesRequest) (*v1.UpdateNotificationPreferencesResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.NotificationService.UpdateNotificationPreferences is not implemented"))
+}
+
+func (UnimplementedNotificationServiceHandler) GetPushConfig(context.Context, *v1.GetPushConfigRequest) (*v1.GetPushConfigResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.NotificationService.GetPushConfig is not implemented"))
+}
+
+func (UnimplementedNotificationServiceHandler) SubscribePush(context.Context, *v1.SubscribePushRequest) (*v1.SubscribePushResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.NotificationService.SubscribePush is not implemented"))
+}
+
+func (UnimplementedNotificationServiceHandler) UnsubscribePush(context.Context, *v1.UnsubscribePushRequest) (*v1.UnsubscribePushResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.NotificationService.UnsubscribePush is not implemented"))
 }

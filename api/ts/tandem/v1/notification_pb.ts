@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file tandem/v1/notification.proto.
  */
 export const file_tandem_v1_notification: GenFile = /*@__PURE__*/
-  fileDesc("Chx0YW5kZW0vdjEvbm90aWZpY2F0aW9uLnByb3RvEgl0YW5kZW0udjEitwEKDE5vdGlmaWNhdGlvbhIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSKQoEdHlwZRgDIAEoDjIbLnRhbmRlbS52MS5Ob3RpZmljYXRpb25UeXBlEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIMCgRib2R5GAYgASgJEhYKDmNyZWF0ZV90aW1lX21zGAcgASgDEgwKBHJlYWQYCCABKAgijAEKGExpc3ROb3RpZmljYXRpb25zUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhMKC3VucmVhZF9vbmx5GAIgASgIEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABCJ6ChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEi4KDW5vdGlmaWNhdGlvbnMYASADKAsyFy50YW5kZW0udjEuTm90aWZpY2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIUCgx1bnJlYWRfY291bnQYAyABKAMiagocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEioKEG5vdGlmaWNhdGlvbl9pZHMYAiADKAlCELpIDZIBChDIASIFcgOwAQEiNQodTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2USFAoMdW5yZWFkX2NvdW50GAEgASgDImAKFk5vdGlmaWNhdGlvblByZWZlcmVuY2USNQoEdHlwZRgBIAEoDjIbLnRhbmRlbS52MS5Ob3RpZmljYXRpb25UeXBlQgq6SAeCAQQQASAAEg8KB2VuYWJsZWQYAiABKAgiQwohR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiXAoiR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZRI2CgtwcmVmZXJlbmNlcxgBIAMoCzIhLnRhbmRlbS52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlIooBCiRVcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARJCCgtwcmVmZXJlbmNlcxgCIAMoCzIhLnRhbmRlbS52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlQgq6SAeSAQQIARAUIl8KJVVwZGF0ZU5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVzcG9uc2USNgoLcHJlZmVyZW5jZXMYASADKAsyIS50YW5kZW0udjEuTm90aWZpY2F0aW9uUHJlZmVyZW5jZSqFAwoQTm90aWZpY2F0aW9uVHlwZRIhCh1OT1RJRklDQVRJT05fVFlQRV9VTlNQRUNJRklFRBAAEiYKIk5PVElGSUNBVElPTl9UWVBFX05FV19DT05WRVJTQVRJT04QARIeChpOT1RJRklDQVRJT05fVFlQRV9BU1NJR05FRBACEh0KGU5PVElGSUNBVElPTl9UWVBFX0hBTkRPRkYQAxIdChlOT1RJRklDQVRJT05fVFlQRV9NRU5USU9OEAQSIQodTk9USUZJQ0FUSU9OX1RZUEVfTkVXX01FU1NBR0UQBRIhCh1OT1RJRklDQVRJT05fVFlQRV9TTEFfV0FSTklORxAGEiAKHE5PVElGSUNBVElPTl9UWVBFX1NMQV9CUkVBQ0gQBxIaChZOT1RJRklDQVRJT05fVFlQRV9DU0FUEAgSHQoZTk9USUZJQ0FUSU9OX1RZUEVfV0hJU1BFUhAJEiUKIU5PVElGSUNBVElPTl9UWVBFX05FRURTX0FUVEVOVElPThAKMoYFChNOb3RpZmljYXRpb25TZXJ2aWNlEogBChFMaXN0Tm90aWZpY2F0aW9ucxIjLnRhbmRlbS52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaJC50YW5kZW0udjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKRAQoVTWFya05vdGlmaWNhdGlvbnNSZWFkEicudGFuZGVtLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlcXVlc3QaKC50YW5kZW0udjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2UiJcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSowEKGkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzEiwudGFuZGVtLnYxLkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVxdWVzdBotLnRhbmRlbS52MS5HZXROb3RpZmljYXRpb25QcmVmZXJlbmNlc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEqkBCh1VcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlcxIvLnRhbmRlbS52MS5VcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlc1JlcXVlc3QaMC50YW5kZW0udjEuVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZSIlyvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZEI3WjVnaXRodWIuY29tL3RhbmRlbS1pbmJveC90YW5kZW0vYXBpL3RhbmRlbS92MTt0YW5kZW12MWIGcHJvdG8z", [file_buf_validate_validate, file_tandem_v1_authz]);
+  fileDesc("Chx0YW5kZW0vdjEvbm90aWZpY2F0aW9uLnByb3RvEgl0YW5kZW0udjEitwEKDE5vdGlmaWNhdGlvbhIKCgJpZBgBIAEoCRIUCgx3b3Jrc3BhY2VfaWQYAiABKAkSKQoEdHlwZRgDIAEoDjIbLnRhbmRlbS52MS5Ob3RpZmljYXRpb25UeXBlEhcKD2NvbnZlcnNhdGlvbl9pZBgEIAEoCRINCgV0aXRsZRgFIAEoCRIMCgRib2R5GAYgASgJEhYKDmNyZWF0ZV90aW1lX21zGAcgASgDEgwKBHJlYWQYCCABKAgijAEKGExpc3ROb3RpZmljYXRpb25zUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEhMKC3VucmVhZF9vbmx5GAIgASgIEh0KCXBhZ2Vfc2l6ZRgDIAEoBUIKukgHGgUYyAEoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABCJ6ChlMaXN0Tm90aWZpY2F0aW9uc1Jlc3BvbnNlEi4KDW5vdGlmaWNhdGlvbnMYASADKAsyFy50YW5kZW0udjEuTm90aWZpY2F0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCRIUCgx1bnJlYWRfY291bnQYAyABKAMiagocTWFya05vdGlmaWNhdGlvbnNSZWFkUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEioKEG5vdGlmaWNhdGlvbl9pZHMYAiADKAlCELpIDZIBChDIASIFcgOwAQEiNQodTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2USFAoMdW5yZWFkX2NvdW50GAEgASgDImAKFk5vdGlmaWNhdGlvblByZWZlcmVuY2USNQoEdHlwZRgBIAEoDjIbLnRhbmRlbS52MS5Ob3RpZmljYXRpb25UeXBlQgq6SAeCAQQQASAAEg8KB2VuYWJsZWQYAiABKAgiQwohR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXF1ZXN0Eh4KDHdvcmtzcGFjZV9pZBgBIAEoCUIIukgFcgOwAQEiXAoiR2V0Tm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZRI2CgtwcmVmZXJlbmNlcxgBIAMoCzIhLnRhbmRlbS52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlIooBCiRVcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlc1JlcXVlc3QSHgoMd29ya3NwYWNlX2lkGAEgASgJQgi6SAVyA7ABARJCCgtwcmVmZXJlbmNlcxgCIAMoCzIhLnRhbmRlbS52MS5Ob3RpZmljYXRpb25QcmVmZXJlbmNlQgq6SAeSAQQIARAUIl8KJVVwZGF0ZU5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVzcG9uc2USNgoLcHJlZmVyZW5jZXMYASADKAsyIS50YW5kZW0udjEuTm90aWZpY2F0aW9uUHJlZmVyZW5jZSI2ChRHZXRQdXNoQ29uZmlnUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBIjEKFUdldFB1c2hDb25maWdSZXNwb25zZRIYChB2YXBpZF9wdWJsaWNfa2V5GAEgASgJIrsBChRTdWJzY3JpYmVQdXNoUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh0KCGVuZHBvaW50GAIgASgJQgu6SAhyBhiAEIgBARIZCgZwMjU2ZGgYAyABKAlCCbpIBnIEEAEYZBIXCgRhdXRoGAQgASgJQgm6SAZyBBABGCgSIQoKdXNlcl9hZ2VudBgFIAEoCUIIukgFcgMYrAJIAIgBAUINCgtfdXNlcl9hZ2VudCIXChVTdWJzY3JpYmVQdXNoUmVzcG9uc2UiVwoWVW5zdWJzY3JpYmVQdXNoUmVxdWVzdBIeCgx3b3Jrc3BhY2VfaWQYASABKAlCCLpIBXIDsAEBEh0KCGVuZHBvaW50GAIgASgJQgu6SAhyBhiAEIgBASIZChdVbnN1YnNjcmliZVB1c2hSZXNwb25zZSqFAwoQTm90aWZpY2F0aW9uVHlwZRIhCh1OT1RJRklDQVRJT05fVFlQRV9VTlNQRUNJRklFRBAAEiYKIk5PVElGSUNBVElPTl9UWVBFX05FV19DT05WRVJTQVRJT04QARIeChpOT1RJRklDQVRJT05fVFlQRV9BU1NJR05FRBACEh0KGU5PVElGSUNBVElPTl9UWVBFX0hBTkRPRkYQAxIdChlOT1RJRklDQVRJT05fVFlQRV9NRU5USU9OEAQSIQodTk9USUZJQ0FUSU9OX1RZUEVfTkVXX01FU1NBR0UQBRIhCh1OT1RJRklDQVRJT05fVFlQRV9TTEFfV0FSTklORxAGEiAKHE5PVElGSUNBVElPTl9UWVBFX1NMQV9CUkVBQ0gQBxIaChZOT1RJRklDQVRJT05fVFlQRV9DU0FUEAgSHQoZTk9USUZJQ0FUSU9OX1RZUEVfV0hJU1BFUhAJEiUKIU5PVElGSUNBVElPTl9UWVBFX05FRURTX0FUVEVOVElPThAKMocIChNOb3RpZmljYXRpb25TZXJ2aWNlEogBChFMaXN0Tm90aWZpY2F0aW9ucxIjLnRhbmRlbS52MS5MaXN0Tm90aWZpY2F0aW9uc1JlcXVlc3QaJC50YW5kZW0udjEuTGlzdE5vdGlmaWNhdGlvbnNSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKRAQoVTWFya05vdGlmaWNhdGlvbnNSZWFkEicudGFuZGVtLnYxLk1hcmtOb3RpZmljYXRpb25zUmVhZFJlcXVlc3QaKC50YW5kZW0udjEuTWFya05vdGlmaWNhdGlvbnNSZWFkUmVzcG9uc2UiJcrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWQSowEKGkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzEiwudGFuZGVtLnYxLkdldE5vdGlmaWNhdGlvblByZWZlcmVuY2VzUmVxdWVzdBotLnRhbmRlbS52MS5HZXROb3RpZmljYXRpb25QcmVmZXJlbmNlc1Jlc3BvbnNlIiiQAgHK8xghCAQSCXdvcmtzcGFjZRoEcmVhZCIMd29ya3NwYWNlX2lkEqkBCh1VcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlcxIvLnRhbmRlbS52MS5VcGRhdGVOb3RpZmljYXRpb25QcmVmZXJlbmNlc1JlcXVlc3QaMC50YW5kZW0udjEuVXBkYXRlTm90aWZpY2F0aW9uUHJlZmVyZW5jZXNSZXNwb25zZSIlyvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBJ8Cg1HZXRQdXNoQ29uZmlnEh8udGFuZGVtLnYxLkdldFB1c2hDb25maWdSZXF1ZXN0GiAudGFuZGVtLnYxLkdldFB1c2hDb25maWdSZXNwb25zZSIokAIByvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBJ8Cg1TdWJzY3JpYmVQdXNoEh8udGFuZGVtLnYxLlN1YnNjcmliZVB1c2hSZXF1ZXN0GiAudGFuZGVtLnYxLlN1YnNjcmliZVB1c2hSZXNwb25zZSIokAICyvMYIQgEEgl3b3Jrc3BhY2UaBHJlYWQiDHdvcmtzcGFjZV9pZBKCAQoPVW5zdWJzY3JpYmVQdXNoEiEudGFuZGVtLnYxLlVuc3Vic2NyaWJlUHVzaFJlcXVlc3QaIi50YW5kZW0udjEuVW5zdWJzY3JpYmVQdXNoUmVzcG9uc2UiKJACAsrzGCEIBBIJd29ya3NwYWNlGgRyZWFkIgx3b3Jrc3BhY2VfaWRCN1o1Z2l0aHViLmNvbS90YW5kZW0taW5ib3gvdGFuZGVtL2FwaS90YW5kZW0vdjE7dGFuZGVtdjFiBnByb3RvMw", [file_buf_validate_validate, file_tandem_v1_authz]);
 
 /**
  * @generated from message tandem.v1.Notification
@@ -268,6 +268,142 @@ export const UpdateNotificationPreferencesResponseSchema: GenMessage<UpdateNotif
   messageDesc(file_tandem_v1_notification, 9);
 
 /**
+ * @generated from message tandem.v1.GetPushConfigRequest
+ */
+export type GetPushConfigRequest = Message<"tandem.v1.GetPushConfigRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+};
+
+/**
+ * Describes the message tandem.v1.GetPushConfigRequest.
+ * Use `create(GetPushConfigRequestSchema)` to create a new message.
+ */
+export const GetPushConfigRequestSchema: GenMessage<GetPushConfigRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_notification, 10);
+
+/**
+ * @generated from message tandem.v1.GetPushConfigResponse
+ */
+export type GetPushConfigResponse = Message<"tandem.v1.GetPushConfigResponse"> & {
+  /**
+   * The VAPID public key: an uncompressed P-256 point (65 bytes) in
+   * base64url without padding, as PushManager.subscribe takes it for
+   * applicationServerKey.
+   *
+   * @generated from field: string vapid_public_key = 1;
+   */
+  vapidPublicKey: string;
+};
+
+/**
+ * Describes the message tandem.v1.GetPushConfigResponse.
+ * Use `create(GetPushConfigResponseSchema)` to create a new message.
+ */
+export const GetPushConfigResponseSchema: GenMessage<GetPushConfigResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_notification, 11);
+
+/**
+ * @generated from message tandem.v1.SubscribePushRequest
+ */
+export type SubscribePushRequest = Message<"tandem.v1.SubscribePushRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * PushSubscription.endpoint: the push service's https URL for this
+   * browser (http only on a loopback address, for tests).
+   *
+   * @generated from field: string endpoint = 2;
+   */
+  endpoint: string;
+
+  /**
+   * The browser's P-256 public key, base64url as in
+   * PushSubscription.toJSON().keys.p256dh: an uncompressed point (65 bytes).
+   *
+   * @generated from field: string p256dh = 3;
+   */
+  p256dh: string;
+
+  /**
+   * The authentication secret, base64url as in
+   * PushSubscription.toJSON().keys.auth: 16 bytes.
+   *
+   * @generated from field: string auth = 4;
+   */
+  auth: string;
+
+  /**
+   * The browser, as the member may recognize it in a list of their devices.
+   *
+   * @generated from field: optional string user_agent = 5;
+   */
+  userAgent?: string | undefined;
+};
+
+/**
+ * Describes the message tandem.v1.SubscribePushRequest.
+ * Use `create(SubscribePushRequestSchema)` to create a new message.
+ */
+export const SubscribePushRequestSchema: GenMessage<SubscribePushRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_notification, 12);
+
+/**
+ * @generated from message tandem.v1.SubscribePushResponse
+ */
+export type SubscribePushResponse = Message<"tandem.v1.SubscribePushResponse"> & {
+};
+
+/**
+ * Describes the message tandem.v1.SubscribePushResponse.
+ * Use `create(SubscribePushResponseSchema)` to create a new message.
+ */
+export const SubscribePushResponseSchema: GenMessage<SubscribePushResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_notification, 13);
+
+/**
+ * @generated from message tandem.v1.UnsubscribePushRequest
+ */
+export type UnsubscribePushRequest = Message<"tandem.v1.UnsubscribePushRequest"> & {
+  /**
+   * @generated from field: string workspace_id = 1;
+   */
+  workspaceId: string;
+
+  /**
+   * The endpoint given to SubscribePush.
+   *
+   * @generated from field: string endpoint = 2;
+   */
+  endpoint: string;
+};
+
+/**
+ * Describes the message tandem.v1.UnsubscribePushRequest.
+ * Use `create(UnsubscribePushRequestSchema)` to create a new message.
+ */
+export const UnsubscribePushRequestSchema: GenMessage<UnsubscribePushRequest> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_notification, 14);
+
+/**
+ * @generated from message tandem.v1.UnsubscribePushResponse
+ */
+export type UnsubscribePushResponse = Message<"tandem.v1.UnsubscribePushResponse"> & {
+};
+
+/**
+ * Describes the message tandem.v1.UnsubscribePushResponse.
+ * Use `create(UnsubscribePushResponseSchema)` to create a new message.
+ */
+export const UnsubscribePushResponseSchema: GenMessage<UnsubscribePushResponse> = /*@__PURE__*/
+  messageDesc(file_tandem_v1_notification, 15);
+
+/**
  * @generated from enum tandem.v1.NotificationType
  */
 export enum NotificationType {
@@ -349,6 +485,17 @@ export const NotificationTypeSchema: GenEnum<NotificationType> = /*@__PURE__*/
  * ConversationService.Watch stream (seen by them alone), so an app gets
  * them live and resumes them from its cursor.
  *
+ * Web Push reaches a member whose app is closed: a browser (or installed
+ * web app) subscribes with the server's VAPID key (GetPushConfig, then
+ * PushManager.subscribe) and hands its PushSubscription to SubscribePush.
+ * Each new notification is then also sent, encrypted (RFC 8291), to every
+ * subscription the member has in that workspace, as JSON: notification_id,
+ * workspace_id, conversation_id, type (new_conversation, handoff, ...),
+ * title and body. A push is a wake-up, not a delivery guarantee: the
+ * notification is in ListNotifications either way; a service worker should
+ * use notification_id as the shown notification's tag, so that the app's
+ * own notification of the same event replaces it instead of doubling it.
+ *
  * @generated from service tandem.v1.NotificationService
  */
 export const NotificationService: GenService<{
@@ -391,6 +538,47 @@ export const NotificationService: GenService<{
     methodKind: "unary";
     input: typeof UpdateNotificationPreferencesRequestSchema;
     output: typeof UpdateNotificationPreferencesResponseSchema;
+  },
+  /**
+   * GetPushConfig returns what a browser needs to subscribe to Web Push:
+   * the server's VAPID public key (the same in every workspace and on
+   * every replica; it never changes by itself, so a subscription made
+   * with it stays valid).
+   *
+   * @generated from rpc tandem.v1.NotificationService.GetPushConfig
+   */
+  getPushConfig: {
+    methodKind: "unary";
+    input: typeof GetPushConfigRequestSchema;
+    output: typeof GetPushConfigResponseSchema;
+  },
+  /**
+   * SubscribePush stores a browser's push subscription for the caller in
+   * the workspace (signed-in people only, not API keys). Subscribing an
+   * endpoint again updates its keys; an endpoint another user had moves to
+   * the caller (one browser profile, one person signed in). A member has at
+   * most 20 subscriptions per workspace (ResourceExhausted beyond). The
+   * endpoint must be https; the push service answering 404 or 410 later
+   * removes the subscription.
+   *
+   * @generated from rpc tandem.v1.NotificationService.SubscribePush
+   */
+  subscribePush: {
+    methodKind: "unary";
+    input: typeof SubscribePushRequestSchema;
+    output: typeof SubscribePushResponseSchema;
+  },
+  /**
+   * UnsubscribePush removes the caller's subscription of that endpoint in
+   * the workspace (call it on sign-out and when the browser's subscription
+   * ends). Removing one that is not there succeeds.
+   *
+   * @generated from rpc tandem.v1.NotificationService.UnsubscribePush
+   */
+  unsubscribePush: {
+    methodKind: "unary";
+    input: typeof UnsubscribePushRequestSchema;
+    output: typeof UnsubscribePushResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_tandem_v1_notification, 0);
