@@ -14,15 +14,12 @@ package webwidget
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"html/template"
-	"io/fs"
 	"net/http"
-	"path"
 	"strings"
-	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/static"
 )
 
 //go:embed dist
@@ -50,46 +47,28 @@ type Options struct {
 	DemoKey func() string
 }
 
-// file is one embedded file, ready to serve.
-type file struct {
-	body        []byte
-	contentType string
-	etag        string
-}
-
 // Handler serves the widget's files.
 type Handler struct {
 	opts   Options
-	loader file
-	frame  file
-	assets map[string]file
+	loader static.File
+	frame  static.File
+	assets map[string]static.File
 	demo   *template.Template
 }
 
 // New loads the embedded bundle. It fails only when the bundle is
 // incomplete, which `npm run build` in backend/webwidget fixes.
 func New(opts Options) (*Handler, error) {
-	h := &Handler{opts: opts, assets: map[string]file{}}
+	h := &Handler{opts: opts}
 	var err error
-	if h.loader, err = load("dist/widget.js"); err != nil {
+	if h.loader, err = static.Load(dist, "dist/widget.js"); err != nil {
 		return nil, err
 	}
-	if h.frame, err = load("dist/frame.html"); err != nil {
+	if h.frame, err = static.Load(dist, "dist/frame.html"); err != nil {
 		return nil, err
 	}
-	entries, err := fs.ReadDir(dist, "dist/assets")
-	if err != nil {
+	if h.assets, err = static.LoadDir(dist, "dist/assets"); err != nil {
 		return nil, err
-	}
-	for _, e := range entries {
-		if e.IsDir() {
-			continue
-		}
-		f, err := load("dist/assets/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		h.assets[e.Name()] = f
 	}
 	if h.demo, err = template.New("demo").Parse(demoPage); err != nil {
 		return nil, err
@@ -97,44 +76,16 @@ func New(opts Options) (*Handler, error) {
 	return h, nil
 }
 
-func load(name string) (file, error) {
-	b, err := dist.ReadFile(name)
-	if err != nil {
-		return file{}, err
-	}
-	sum := sha256.Sum256(b)
-	return file{body: b, contentType: contentType(name), etag: `"` + hex.EncodeToString(sum[:12]) + `"`}, nil
-}
-
-func contentType(name string) string {
-	switch path.Ext(name) {
-	case ".js":
-		return "text/javascript; charset=utf-8"
-	case ".css":
-		return "text/css; charset=utf-8"
-	case ".html":
-		return "text/html; charset=utf-8"
-	case ".svg":
-		return "image/svg+xml"
-	case ".png":
-		return "image/png"
-	case ".woff2":
-		return "font/woff2"
-	default:
-		return "application/octet-stream"
-	}
-}
-
 // Register mounts the widget's routes on mux. "/" is mounted only for the
 // demo, so that without --demo it answers 404.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
-		serve(w, r, h.loader, "no-cache")
+		static.Serve(w, r, h.loader, "no-cache")
 	})
 	mux.HandleFunc("GET /widget/frame", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", FrameCSP)
 		w.Header().Set("Referrer-Policy", "no-referrer")
-		serve(w, r, h.frame, "no-cache")
+		static.Serve(w, r, h.frame, "no-cache")
 	})
 	mux.HandleFunc("GET /widget/assets/{name}", func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.assets[r.PathValue("name")]
@@ -143,21 +94,11 @@ func (h *Handler) Register(mux *http.ServeMux) {
 			http.NotFound(w, r)
 			return
 		}
-		serve(w, r, f, "public, max-age=31536000, immutable")
+		static.Serve(w, r, f, static.Immutable)
 	})
 	if h.opts.Demo {
 		mux.HandleFunc("GET /{$}", h.serveDemo)
 	}
-}
-
-func serve(w http.ResponseWriter, r *http.Request, f file, cache string) {
-	hd := w.Header()
-	hd.Set("Content-Type", f.contentType)
-	hd.Set("Cache-Control", cache)
-	hd.Set("X-Content-Type-Options", "nosniff")
-	hd.Set("ETag", f.etag)
-	// ServeContent answers If-None-Match (304) and Range from the ETag.
-	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(f.body))
 }
 
 func (h *Handler) serveDemo(w http.ResponseWriter, r *http.Request) {
