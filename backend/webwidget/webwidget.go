@@ -30,9 +30,10 @@ var demoPage string
 
 // FrameCSP is the Content-Security-Policy of the chat frame: scripts,
 // styles and API calls from tandemd's own origin only, no inline code, and
-// embeddable on any site.
+// embeddable on any site. Voice messages play from blob: URLs (the files
+// route wants the visitor's token, which an <audio src> cannot send).
 const FrameCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
 // demoCSP is the demo store page's policy: its own inline styles, scripts
 // from this origin only.

@@ -51,7 +51,7 @@ func TestFilesAndHeaders(t *testing.T) {
 	if got := frame.Header.Get("Content-Security-Policy"); got != FrameCSP {
 		t.Errorf("frame CSP = %q", got)
 	}
-	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors *"} {
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "media-src 'self' blob:", "frame-ancestors *"} {
 		if !strings.Contains(FrameCSP, want) {
 			t.Errorf("CSP lacks %q", want)
 		}

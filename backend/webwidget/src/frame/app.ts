@@ -10,9 +10,11 @@ import type { FrameToHost, Identity } from "../protocol";
 import { Api, plainWords, uuid } from "./api";
 import { chromeOf, helperOf } from "./logic/chrome";
 import { toRow } from "./logic/convert";
+import { MediaFiles } from "./logic/media";
 import { Outbox, type OutboxItem } from "./logic/outbox";
 import { queueBanner } from "./logic/queue";
 import { csatShow, Rating } from "./logic/rating";
+import { VoiceRecorder } from "./logic/recorder";
 import { SeenMarker, lastSeq } from "./logic/seen";
 import { Sender } from "./logic/send";
 import { Saved, Session } from "./logic/session";
@@ -20,6 +22,7 @@ import { Stream } from "./logic/stream";
 import { strings } from "./logic/strings";
 import { Timeline, type FileRef, type Row } from "./logic/timeline";
 import { TypingSignal } from "./logic/typing";
+import { browserMic } from "./mic";
 import type { UI } from "./ui/layout";
 import { View } from "./ui/view";
 
@@ -42,6 +45,10 @@ export class App {
   private readonly typing: TypingSignal;
   private readonly timeline = new Timeline();
   private readonly seen: SeenMarker;
+  /** media: voice messages' blob: URLs, and the lengths of clips recorded here. */
+  private readonly media: MediaFiles;
+  /** recorder records voice messages; null where the browser cannot. */
+  private readonly recorder: VoiceRecorder | null;
 
   private conv: WidgetConversation | null = null;
   private queue: QueueStatus | undefined;
@@ -78,6 +85,18 @@ export class App {
       changed: () => this.sync(),
     });
     this.rating = new Rating(this.api.client);
+    this.media = new MediaFiles((id) => this.api.download(id), (url) => URL.revokeObjectURL(url));
+    const mic = browserMic();
+    this.recorder = mic
+      ? new VoiceRecorder(mic, {
+          state: (st) => this.view.recorder(st),
+          tick: (ms) => this.view.recordingTime(ms),
+          // A clip goes the way every attachment goes.
+          done: (clip) => void this.attach(new File([clip.blob], clip.name, { type: clip.blob.type }), clip.durationMs),
+          failed: (problem) => this.view.voiceProblem(strings.micProblem[problem]),
+        })
+      : null;
+    this.view.voiceAvailable(mic !== null);
     this.seen = new SeenMarker((conversationId, seq) => this.api.client.markSeen({ conversationId, seq: BigInt(seq) }));
     document.addEventListener("visibilitychange", () => this.markSeen());
     this.typing = new TypingSignal(
@@ -91,6 +110,9 @@ export class App {
       send: (text) => this.send(text),
       typed: () => this.typing.typed(),
       attach: (file) => void this.attach(file),
+      record: () => void this.recorder?.start(),
+      recordCancel: () => this.recorder?.cancel(),
+      recordSend: () => this.recorder?.stop(),
       saveEmail: () => void this.saveEmail(),
       transcript: () => void this.emailTranscript(),
       online: () => this.online(),
@@ -131,6 +153,8 @@ export class App {
       this.view.focusComposer();
       this.view.scrollDown();
     } else {
+      // Nobody records behind a closed panel.
+      this.recorder?.cancel();
       this.view.focusLauncher();
     }
   }
@@ -210,6 +234,7 @@ export class App {
     this.rating.reset();
     this.session.saved.conversation = "";
     this.timeline.clear();
+    this.media.clear();
     this.sync();
     this.updateChrome();
   }
@@ -317,7 +342,12 @@ export class App {
     }
   }
 
-  private async attach(file: File): Promise<void> {
+  /**
+   * attach uploads a file and sends it in a message with what the composer
+   * holds. lengthMs is a voice clip's recorded length, shown on its player
+   * until the browser knows it.
+   */
+  private async attach(file: File, lengthMs = 0): Promise<void> {
     const limit = Number(this.session.config?.maxFileBytes ?? 0);
     if (limit <= 0 || file.size > limit) {
       this.view.uploadTooBig(file.name, limit);
@@ -327,6 +357,7 @@ export class App {
     try {
       const conv = await this.ensureConversation();
       const f = await this.api.upload(conv.id, uuid(), file, progress);
+      this.media.noteLength(f.id, lengthMs);
       const body = this.view.composerText();
       const res = await this.api.client.sendMessage({ conversationId: conv.id, clientId: uuid(), body, fileIds: [f.id] });
       if (body) this.view.clearComposer();
@@ -415,7 +446,11 @@ export class App {
   }
 
   private sync(): void {
-    this.view.sync(this.timeline.list(), { download: (f) => void this.download(f), retry: (x) => this.retry(x) });
+    this.view.sync(this.timeline.list(), {
+      download: (f) => void this.download(f),
+      retry: (x) => this.retry(x),
+      media: { url: (f) => this.media.url(f.id), length: (f) => this.media.length(f.id) },
+    });
     this.markSeen();
   }
 
@@ -441,6 +476,8 @@ export class App {
     const s = this.session;
     const conv = this.conv;
     const ch = chromeOf({ config: s.config, conv, identity: s.identity, savedName: s.saved.customerName, actions: s.actions });
+    // A chat that can take no more messages takes no recording either.
+    if (!ch.composer) this.recorder?.cancel();
     this.view.chrome(ch, { press: (a) => void this.press(a), talk: () => void this.requestHuman() });
     this.view.csat(csatShow(ch.closed, conv?.id, this.view.csatShownFor(), this.rating.rated), conv?.id ?? "", {
       rate: (score, comment) => void this.rate(score, comment),

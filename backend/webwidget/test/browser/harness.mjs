@@ -72,11 +72,14 @@ export async function startTandemd(bin) {
   };
 }
 
-/** launchBrowser starts the system Chromium headless (no downloads). */
-export function launchBrowser() {
+/**
+ * launchBrowser starts the system Chromium headless (no downloads); extraArgs
+ * are for one test file's needs (a fake microphone, say).
+ */
+export function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", ...extraArgs],
   });
 }
 

@@ -40,6 +40,13 @@ export interface UI {
   textarea: HTMLTextAreaElement;
   attachButton: HTMLButtonElement;
   fileInput: HTMLInputElement;
+  composerRow: HTMLElement;
+  micButton: HTMLButtonElement;
+  recorder: HTMLElement;
+  recorderStatus: HTMLElement;
+  recorderTime: HTMLElement;
+  recorderCancel: HTMLButtonElement;
+  recorderSend: HTMLButtonElement;
   sendButton: HTMLButtonElement;
   upload: HTMLElement;
   fileHint: HTMLElement;
@@ -96,10 +103,20 @@ export function buildUI(root: HTMLElement): UI {
   const fileInput = h("input", { type: "file", class: "visually-hidden", tabindex: "-1", "aria-hidden": "true" });
   const attachButton = h("button", { type: "button", class: "attach", "aria-label": strings.attach, title: strings.attach, hidden: true }, icon("attach"));
   const sendButton = h("button", { type: "submit", class: "send", "aria-label": strings.send, title: strings.send }, icon("send"));
+  // Voice messages: the microphone button (shown where the browser can
+  // record and files are allowed) and, while recording, the bar that takes
+  // the composer row's place.
+  const micButton = h("button", { type: "button", class: "mic", "aria-label": strings.record, title: strings.record, hidden: true }, icon("mic"));
+  const recorderStatus = h("span", { class: "recorder-status", role: "status", "aria-live": "polite" });
+  const recorderTime = h("span", { class: "recorder-time", role: "timer" }, "0:00");
+  const recorderCancel = h("button", { type: "button", class: "recorder-cancel" }, strings.recordingCancel);
+  const recorderSend = h("button", { type: "button", class: "send recorder-send", "aria-label": strings.recordingSend, title: strings.recordingSend }, icon("send"));
+  const recorder = h("div", { class: "recorder", hidden: true },
+    h("span", { class: "recorder-dot", "aria-hidden": "true" }), recorderStatus, recorderTime, recorderCancel, recorderSend);
   const upload = h("div", { class: "upload", role: "status", "aria-live": "polite", hidden: true });
   const fileHint = h("span", { class: "file-hint visually-hidden" });
-  const composer = h("form", { class: "composer", novalidate: true },
-    h("div", { class: "composer-row" }, attachButton, textarea, sendButton), fileInput, fileHint);
+  const composerRow = h("div", { class: "composer-row" }, attachButton, textarea, micButton, sendButton);
+  const composer = h("form", { class: "composer", novalidate: true }, composerRow, recorder, fileInput, fileHint);
 
   // The pre-chat form scrolls with the greeting, above the buttons, so a
   // short screen never squeezes it under them.
@@ -115,5 +132,6 @@ export function buildUI(root: HTMLElement): UI {
     root, launcher, badge, panel, title, subtitle, helperAvatar, queueText, emailForm, emailAsk, emailNote, scrollBox, newMessages, endButton, closeButton, connection, notice, greeting, list, typing, queue, actions,
     prechat, nameInput, nameField, emailInput, emailField, groupSelect, groupField, csat, composer, textarea, attachButton, fileInput,
     sendButton, upload, fileHint, transcript, transcriptForm, transcriptEmail, transcriptNote,
+    composerRow, micButton, recorder, recorderStatus, recorderTime, recorderCancel, recorderSend,
   };
 }

@@ -6,11 +6,15 @@ import { linkify } from "../logic/linkify";
 import { h, icon } from "./dom";
 import { strings } from "../logic/strings";
 import type { FileRef, Row } from "../logic/timeline";
+import { isAudio } from "../logic/voice";
+import { voicePlayer, type MediaHooks } from "./voice";
 
 /** Hooks the rows call back into. */
 export interface RowHooks {
   download(file: FileRef): void;
   retry(row: Row): void;
+  /** media plays audio attachments in the list; without it they are downloads like other files. */
+  media?: MediaHooks;
 }
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
@@ -74,6 +78,10 @@ export function renderRow(row: Row, hooks: RowHooks): HTMLElement | null {
   if (row.attachments.length) {
     const ul = h("ul", { class: "files" });
     for (const f of row.attachments) {
+      if (hooks.media && isAudio(f.contentType)) {
+        ul.appendChild(h("li", {}, voicePlayer(f, hooks.media)));
+        continue;
+      }
       const b = h("button", { type: "button", class: "file" }, icon("file"), strings.fileDownload(f.name, strings.bytes(f.size)));
       b.addEventListener("click", () => hooks.download(f));
       ul.appendChild(h("li", {}, b));

@@ -9,10 +9,12 @@ import type { QueueView } from "../logic/queue";
 import { strings } from "../logic/strings";
 import type { Row } from "../logic/timeline";
 import type { CsatShow } from "../logic/rating";
+import type { RecorderState } from "../logic/recorder";
 import { csatShownFor, csatThanks, renderCsat, type CsatHooks } from "./csat";
 import { clear, h } from "./dom";
 import type { UI } from "./layout";
 import { renderRow, type RowHooks } from "./render";
+import { showRecorder, showRecordingTime } from "./voice";
 
 /** What the view reports from the DOM. */
 export interface ViewEvents {
@@ -22,6 +24,10 @@ export interface ViewEvents {
   send(text: string): void;
   typed(): void;
   attach(file: File): void;
+  /** record: the microphone button; recordCancel and recordSend: the recording bar's buttons. */
+  record(): void;
+  recordCancel(): void;
+  recordSend(): void;
   saveEmail(): void;
   transcript(): void;
   online(): void;
@@ -39,6 +45,8 @@ export class View {
   /** stuck: the list follows new messages (false once the customer scrolls up on purpose). */
   private stuck = true;
   private typingHide = 0;
+  /** voice: the browser can record, so the microphone button shows wherever files may be sent. */
+  private voice = false;
 
   constructor(private readonly ui: UI) {}
 
@@ -54,6 +62,7 @@ export class View {
     ui.greeting.textContent = c.greeting || strings.greetingFallback;
     ui.greeting.hidden = false;
     ui.attachButton.hidden = Number(c.maxFileBytes) <= 0;
+    ui.micButton.hidden = !this.voice || Number(c.maxFileBytes) <= 0;
     ui.fileHint.textContent = strings.fileLimit(strings.bytes(Number(c.maxFileBytes)));
     clear(ui.groupSelect);
     ui.groupSelect.appendChild(h("option", { value: "" }, strings.groupAny));
@@ -313,6 +322,30 @@ export class View {
     this.ui.upload.textContent = `${strings.fileFailed(name)} ${why}`;
   }
 
+  /** voiceAvailable says whether the browser can record voice messages (before config). */
+  voiceAvailable(ok: boolean): void {
+    this.voice = ok;
+  }
+
+  /** recorder shows the recording bar in place of the composer row while the recorder is not idle. */
+  recorder(state: RecorderState): void {
+    if (state === "asking") this.uploadDone();
+    showRecorder(this.ui, state);
+  }
+
+  recordingTime(elapsedMs: number): void {
+    showRecordingTime(this.ui, elapsedMs);
+  }
+
+  /** voiceProblem says why nothing was recorded, where upload errors show. */
+  voiceProblem(text: string): void {
+    const ui = this.ui;
+    ui.upload.hidden = false;
+    clear(ui.upload);
+    ui.upload.classList.add("error");
+    ui.upload.textContent = text;
+  }
+
   /** save hands a downloaded file (a blob URL) to the browser. */
   save(url: string, name: string): void {
     const a = h("a", { href: url, download: name, class: "visually-hidden" });
@@ -357,6 +390,17 @@ export class View {
       const f = ui.fileInput.files?.[0];
       ui.fileInput.value = "";
       if (f) on.attach(f);
+    });
+    ui.micButton.addEventListener("click", () => on.record());
+    ui.recorderCancel.addEventListener("click", () => on.recordCancel());
+    ui.recorderSend.addEventListener("click", () => on.recordSend());
+    ui.recorder.addEventListener("keydown", (e) => {
+      // Escape throws the recording away rather than closing the chat around it.
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        on.recordCancel();
+      }
     });
     ui.scrollBox.addEventListener("scroll", () => this.onScroll(), { passive: true });
     ui.newMessages.addEventListener("click", () => {
