@@ -11,6 +11,7 @@ import { AgentAdmin, agentOpen } from "./AgentAdmin";
 import { EmailAdmin, emailOpen } from "./EmailAdmin";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
+import { BottomBar, profileShown, useBackStack, viewsShown } from "./Phone";
 import { ShortcutSheet, sheetOpen } from "./ShortcutSheet";
 import { Sidebar } from "./Sidebar";
 import { SignIn } from "./SignIn";
@@ -96,6 +97,7 @@ export function App() {
     };
   }, []);
   const s = session.value;
+  useBackStack();
   useEffect(() => {
     if (!s?.ready) agentOpen.value = emailOpen.value = false;
   }, [s?.ready]);
@@ -111,10 +113,11 @@ export function App() {
           <p class="hint">Anything you queued is kept and sent when the server answers.</p>
         </main>
       ) : (
-        <main class={opened.value ? "panes has-open" : "panes"}>
+        <main class={["panes", opened.value && "has-open", profileShown.value && "show-profile", viewsShown.value && "show-views"].filter(Boolean).join(" ")}>
           <Sidebar />
           <ConversationList />
           <ConversationView />
+          {!opened.value && <BottomBar />}
         </main>
       )}
       {toast.value && (

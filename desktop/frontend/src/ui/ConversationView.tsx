@@ -1,11 +1,12 @@
 import { ConversationState } from "../api";
 import { byEmail, customerName } from "../logic/customer";
 import { typingLine } from "../logic/typing";
-import { directory, me, opened, select, typing } from "../state";
+import { directory, me, opened, typing } from "../state";
 import { Composer } from "./Composer";
 import { Controls } from "./Controls";
 import { History } from "./History";
 import { ReplyTo } from "./Mail";
+import { back, profileShown } from "./Phone";
 import { Profile } from "./Profile";
 import { Sla } from "./Sla";
 
@@ -37,10 +38,13 @@ export function ConversationView() {
       <section class="conversation" aria-label="Conversation">
         <header>
           <h2>
-            <button class="back" onClick={() => void select(null)} aria-label="Back to the inbox">
+            <button class="back" onClick={back} aria-label="Back to the inbox">
               ←
             </button>
             {customerName(o.contact ?? c.contact)}
+            <button class="narrow-only customer" onClick={() => (profileShown.value = true)}>
+              Customer
+            </button>
           </h2>
           {byEmail(c) && (
             <p class="subject">

@@ -2,6 +2,7 @@ import { ConversationState } from "../api";
 import { customerName, localTime, outcomeLabel, pageLabel } from "../logic/customer";
 import { ago } from "../logic/format";
 import { opened, select } from "../state";
+import { back } from "./Phone";
 import { Text } from "./Text";
 
 export function Profile() {
@@ -19,7 +20,12 @@ export function Profile() {
   const device = [c.browser, c.os, c.device].filter(Boolean).join(" · ");
   return (
     <aside class="profile" aria-label="Customer">
-      <h2>{customerName(c)}</h2>
+      <h2>
+        <button class="back" onClick={back} aria-label="Back to the conversation">
+          ←
+        </button>
+        {customerName(c)}
+      </h2>
       {!c.name && !c.email && <p class="hint">Anonymous visitor (name generated)</p>}
       {c.email && <p>{c.email}</p>}
       {c.identityVerified && <p class="verified">Identity verified by the store</p>}

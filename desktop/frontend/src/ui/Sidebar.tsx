@@ -1,5 +1,6 @@
 import { counts, fixedViews, type ViewId } from "../logic/views";
 import { conversations, directory, me, show, view } from "../state";
+import { viewsShown } from "./Phone";
 
 export function Sidebar() {
   const d = directory.value;
@@ -11,7 +12,10 @@ export function Sidebar() {
     const c = n.get(id);
     return (
       <li key={id}>
-        <button class={view.value === id ? "view current" : "view"} onClick={() => void show(id)} aria-current={view.value === id}>
+        <button class={view.value === id ? "view current" : "view"} onClick={() => {
+            viewsShown.value = false;
+            void show(id);
+          }} aria-current={view.value === id}>
           {extra}
           <span class="label">
             {label}
