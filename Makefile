@@ -81,6 +81,15 @@ check-widget: widget ## fail when the committed widget bundle is stale
 	@git diff --exit-code --stat -- backend/webwidget/dist || (echo "widget bundle is stale: run make widget and commit" >&2; exit 1)
 	@test -z "$$(git status --porcelain -- backend/webwidget/dist)" || (git status --porcelain -- backend/webwidget/dist; echo "untracked widget files: run make widget and commit" >&2; exit 1)
 
+.PHONY: webapp
+webapp: ## build the agent web app (the desktop app's views, browser host) into backend/webapp/dist (committed; tandemd serves it at /app)
+	cd desktop/frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build:web
+
+.PHONY: check-webapp
+check-webapp: webapp ## fail when the committed web app bundle is stale
+	@git diff --exit-code --stat -- backend/webapp/dist || (echo "web app bundle is stale: run make webapp and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- backend/webapp/dist)" || (git status --porcelain -- backend/webapp/dist; echo "untracked web app files: run make webapp and commit" >&2; exit 1)
+
 .PHONY: widget-test
 widget-test: ## the widget's unit tests (vitest)
 	@[ -d backend/webwidget/node_modules ] || (cd backend/webwidget && npm ci --no-audit --no-fund --loglevel=error)

@@ -34,6 +34,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/tag"
 	"github.com/tandem-inbox/tandem/backend/internal/widget"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
+	"github.com/tandem-inbox/tandem/backend/webapp"
 	"github.com/tandem-inbox/tandem/backend/webwidget"
 )
 
@@ -151,6 +152,12 @@ func (s *Server) mountWeb(mux *http.ServeMux) error {
 		return fmt.Errorf("widget bundle: %w", err)
 	}
 	web.Register(mux)
+	// The agent web app (/app): the desktop app's views in the browser.
+	app, err := webapp.New()
+	if err != nil {
+		return fmt.Errorf("web app bundle: %w", err)
+	}
+	app.Register(mux)
 	s.mountSetup(mux)
 
 	// Reflection lists the health service too, so `grpcurl list` and

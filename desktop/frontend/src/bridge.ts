@@ -46,6 +46,8 @@ export interface SessionView {
   connection_message: string;
   notice: string;
   token_storage: "" | "keychain" | "file";
+  /** The app is served by its server (the web app): no server to choose. */
+  server_fixed?: boolean;
 }
 
 export interface PickedFile {

@@ -26,15 +26,17 @@ export function SignIn() {
     <main class="signin">
       <form onSubmit={submit} aria-label="Sign in">
         <h1>Tandem</h1>
-        <p class="hint">Sign in to your team's Tandem server.</p>
+        <p class="hint">{s?.server_fixed ? `Sign in to ${s.server}.` : "Sign in to your team's Tandem server."}</p>
         {s?.notice && <p class="notice">{s.notice}</p>}
-        <label>
-          Server
-          <input id="server" value={server} autoFocus onInput={(e) => setServer(e.currentTarget.value)} placeholder="https://tandem.example.com" spellcheck={false} />
-        </label>
+        {!s?.server_fixed && (
+          <label>
+            Server
+            <input id="server" value={server} autoFocus onInput={(e) => setServer(e.currentTarget.value)} placeholder="https://tandem.example.com" spellcheck={false} />
+          </label>
+        )}
         <label>
           Email
-          <input id="email" type="email" value={email} onInput={(e) => setEmail(e.currentTarget.value)} autoComplete="username" />
+          <input id="email" type="email" value={email} autoFocus={!!s?.server_fixed} onInput={(e) => setEmail(e.currentTarget.value)} autoComplete="username" />
         </label>
         <label>
           Password
