@@ -96,9 +96,11 @@ widget-test: ## the widget's unit tests (vitest)
 	cd backend/webwidget && npm test
 
 .PHONY: test-browser
-test-browser: ## the widget in headless Chromium against a real tandemd --demo (needs /usr/bin/chromium)
+test-browser: ## the widget and the agent web app in headless Chromium against a real tandemd --demo (needs /usr/bin/chromium)
 	@[ -d backend/webwidget/node_modules ] || (cd backend/webwidget && npm ci --no-audit --no-fund --loglevel=error)
 	cd backend/webwidget && npm run test:browser
+	# The web app's tests use the widget's harness (and its playwright-core).
+	cd backend/webwidget && node --test --test-concurrency=1 ../../desktop/frontend/test/browser/
 
 # golangci-lint, pinned in .ci/setup (which installs it into .bin once).
 GOLANGCI_LINT_VERSION := $(shell sed -n 's/^GOLANGCI_LINT_VERSION=//p' .ci/setup)
