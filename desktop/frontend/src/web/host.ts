@@ -65,6 +65,12 @@ function guarded(app: Bound, core: Core): Bound {
 function follow(core: Core, tabs: BroadcastChannel | null): void {
   if (tabs) tabs.onmessage = () => core.checkCookie();
   if (typeof window === "undefined") return;
+  // A push notification clicked while the app is open: the service worker
+  // (backend/webapp/sw.js) asks this page to show its conversation.
+  navigator.serviceWorker?.addEventListener("message", (e: MessageEvent) => {
+    const d = e.data as { type?: unknown; conversation_id?: unknown } | null;
+    if (d?.type === "open" && typeof d.conversation_id === "string") core.openConversation(d.conversation_id, "");
+  });
   window.addEventListener("online", () => core.retryNow());
   window.addEventListener("offline", () => core.offline());
   window.addEventListener("focus", () => core.checkCookie());
