@@ -139,10 +139,15 @@ func (s *Service) Save(ctx context.Context, actor *access.Principal, workspaceID
 	}
 	now := store.NowMillis(s.now())
 	p.WorkspaceID, p.UpdatedAt = workspaceID, now
+	// Decided once, outside the transaction: a retried attempt (after a
+	// deadlock) must insert again, not update the row the first one rolled back.
+	create := p.ID == ""
+	if create {
+		p.ID, p.CreatedAt = uuid.NewString(), now
+	}
 	err := s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
-		if p.ID == "" {
-			p.ID, p.CreatedAt = uuid.NewString(), now
+		if create {
 			_, err = tx.ExecContext(ctx, `INSERT INTO sla_policies (`+policyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 				p.ID, p.WorkspaceID, p.Name, p.PrioritiesText, p.ChannelsText, p.Position, p.FirstResponse, p.NextResponse, p.Resolution,
 				p.WarningPercent, p.BusinessHours, p.CreatedAt, p.UpdatedAt)
