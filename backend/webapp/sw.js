@@ -56,10 +56,19 @@ self.addEventListener("push", (event) => {
   );
 });
 
+// linkFor is the page a notification opens when no window of the app is:
+// the app at the notification's conversation (the page reads the link).
+function linkFor(data) {
+  if (!data.conversation_id) return "/app/";
+  const link = new URLSearchParams({ conversation: data.conversation_id });
+  if (data.workspace_id) link.set("workspace", data.workspace_id);
+  return "/app/#" + link.toString();
+}
+
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
   const data = event.notification.data || {};
-  const target = "/app/" + (data.conversation_id ? "#conversation=" + encodeURIComponent(data.conversation_id) : "");
+  const target = linkFor(data);
   event.waitUntil(
     self.clients.matchAll({ type: "window", includeUncontrolled: true }).then((windows) => {
       const open = windows.find((w) => new URL(w.url).pathname.startsWith("/app/"));

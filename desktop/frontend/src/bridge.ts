@@ -143,6 +143,18 @@ export interface InboxChange {
 }
 
 /** The host's methods, one for one with internal/app's App. */
+/**
+ * Push notifications on this device while the app is closed: Web Push in
+ * the web app; the desktop app notifies while it runs (supported false).
+ */
+export interface PushView {
+  supported: boolean;
+  on: boolean;
+  /** The person (or the browser) refused notifications to this site. */
+  blocked: boolean;
+  note: string;
+}
+
 export interface Bound {
   State(): Promise<SessionView>;
   SignIn(server: string, email: string, password: string): Promise<SessionView>;
@@ -186,6 +198,8 @@ export interface Bound {
   SetCapacity(maxChats: number): Promise<unknown>;
   NotificationPrefs(): Promise<Record<string, boolean>>;
   SetNotificationPref(kind: string, on: boolean): Promise<Record<string, boolean>>;
+  PushState(): Promise<PushView>;
+  SetPush(on: boolean): Promise<PushView>;
   Overview(): Promise<unknown>;
   OpenLink(url: string): Promise<void>;
   PickFiles(): Promise<PickedFile[]>;

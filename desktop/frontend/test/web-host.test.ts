@@ -21,6 +21,7 @@ import { decode } from "../src/api";
 import type { Host, OutboxItem, SessionView } from "../src/bridge";
 import { createWebHost } from "../src/web/host";
 import { OutboxDB } from "../src/web/outboxdb";
+import { Seen } from "../src/web/seen";
 import type { Page } from "../src/web/notifications";
 
 const origin = "https://tandem.test";
@@ -39,11 +40,14 @@ class Server {
   private n = 0;
   private streams: ReadableStreamDefaultController<Uint8Array>[] = [];
   refuse = new Set<string>();
+  /** down makes every call fail as fetch does without a network. */
+  down = false;
 
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
     const headers = new Headers(init.headers);
     expect(init.credentials).toBe("same-origin");
+    if (this.down) throw new TypeError("Failed to fetch");
     if (url.pathname === "/app/session") {
       this.calls.push({ method: `${init.method} /app/session`, csrf: headers.get("Tandem-Csrf"), body: {} });
       if (init.method === "DELETE") {
@@ -162,10 +166,10 @@ const realFetch = globalThis.fetch;
 let srv: Server;
 let storage: Memory;
 
-function host(): { h: Host; events: [string, unknown][]; next: (name: string, pred?: (d: unknown) => boolean) => Promise<unknown> } {
+function host(seenName = `seen-${dbs + 1}`): { h: Host; events: [string, unknown][]; next: (name: string, pred?: (d: unknown) => boolean) => Promise<unknown> } {
   const dbName = `host-test-${++dbs}`;
   const server = srv; // this host's, even after the next test made another
-  const h = createWebHost({ origin, storage, readCsrf: () => server.csrf, page: quiet, openDB: () => OutboxDB.open(dbName), log: () => undefined });
+  const h = createWebHost({ origin, storage, readCsrf: () => server.csrf, page: quiet, openDB: () => OutboxDB.open(dbName), openSeen: () => Seen.open(seenName), log: () => undefined });
   const events: [string, unknown][] = [];
   const waiters: { name: string; pred: (d: unknown) => boolean; resolve: (d: unknown) => void }[] = [];
   for (const name of ["session", "inbox:event", "inbox:reset", "outbox", "open"]) {
@@ -275,6 +279,49 @@ describe("web host", () => {
     await expect(h.app.Conversations()).rejects.toEqual({ kind: "signed_out", message: "Sign in first." });
     // The last account's delivered items are still listed; nothing is sent.
     expect((await h.app.Outbox()).map((i) => i.client_id)).toEqual([item.client_id]);
+  });
+
+  it("opens offline with the inbox it last saw and the conversations opened, until the server answers; signing out forgets them", async () => {
+    const seen = `seen-offline-${dbs}`;
+    const a = host(seen);
+    await a.h.app.SignIn("", "agnes@example.com", "pw");
+    await a.h.app.Open("c1");
+    await new Promise((r) => setTimeout(r, 1_300)); // the inbox is kept at most once a second
+
+    // The app opens again without a network: the last inbox shows, marked offline, and c1 reads as it was.
+    srv.down = true;
+    const b = host(seen);
+    const shown = b.next("session", (d) => (d as SessionView).ready);
+    await b.h.app.State();
+    expect(await shown).toMatchObject({ signed_in: true, ready: true, workspace_id: "w1", user_id: "u1", connection: "offline" });
+    expect((await b.h.app.Conversations()).map((c) => (c as { id: string }).id)).toEqual(["c1"]);
+    expect((await b.h.app.Directory()).my_groups).toEqual(["g1"]);
+    expect((await b.h.app.Open("c1")).history.map((m) => decode.message(m).id)).toEqual(["m1", "m2"]);
+    await expect(b.h.app.Open("c9")).rejects.toMatchObject({ kind: "offline" });
+    const queued = await b.h.app.Reply("c1", "Typed offline", []);
+    expect(queued.state).toBe("queued");
+
+    // The server answers: the live inbox replaces the kept one, and the reply goes.
+    const live = b.next("inbox:reset");
+    const sent = b.next("outbox", (d) => (d as OutboxItem).state === "delivered");
+    srv.down = false;
+    await live;
+    await sent;
+    expect(srv.calls.filter((c) => c.method === "SendMessage").map((c) => c.body["body"])).toEqual(["Typed offline"]);
+
+    // Signing out forgets what was seen: offline, nothing shows.
+    await b.h.app.SignOut();
+    srv.csrf = "csrf-again"; // a session cookie of the same person left behind
+    srv.down = true;
+    const c = host(seen);
+    const s = await c.h.app.State();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(s.ready).toBe(false);
+    await expect(c.h.app.Conversations()).rejects.toMatchObject({ kind: "offline" });
+    // Nothing of this test runs on into the next: the cookie goes, every tab is signed out.
+    srv.down = false;
+    for (const x of [c, b, a]) await x.h.app.SignOut();
+    expect(srv.csrf).toBe("");
   });
 
   it("takes up the session the browser holds, and ends it when the server refuses it", async () => {

@@ -106,6 +106,29 @@ func (a *App) SetNotificationPref(kind string, on bool) (map[string]bool, error)
 	return prefsMap(res.GetPreferences()), nil
 }
 
+// PushView says whether this device gets push notifications while the
+// app is closed (Web Push, in the web app). The desktop app shows its
+// notifications itself while it runs, so it has none to switch: the
+// views leave the switch out when Supported is false.
+type PushView struct {
+	Supported bool   `json:"supported"`
+	On        bool   `json:"on"`
+	Blocked   bool   `json:"blocked"`
+	Note      string `json:"note"`
+}
+
+// desktopPush is the desktop app's answer: notifications come from the
+// running app, under the preferences above.
+var desktopPush = PushView{Note: "This app shows notifications itself while it runs."} //nolint:gochecknoglobals // a constant value
+
+// PushState says whether this device gets push notifications while the app is closed.
+func (a *App) PushState() (PushView, error) { return desktopPush, nil }
+
+// SetPush switches push notifications on this device; the desktop app has none.
+func (a *App) SetPush(bool) (PushView, error) {
+	return desktopPush, apiclient.Errorf(apiclient.KindInvalid, desktopPush.Note)
+}
+
 func prefsMap(ps []*tandemv1.NotificationPreference) map[string]bool {
 	out := map[string]bool{}
 	for _, p := range ps {

@@ -35,13 +35,13 @@ export function buildTandemd() {
   return bin;
 }
 
-/** startTandemd runs tandemd --demo and resolves when the demo page answers. */
-export async function startTandemd(bin) {
+/** startTandemd runs tandemd --demo (with extra settings in env) and resolves when the demo page answers. */
+export async function startTandemd(bin, env = {}) {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-widget-test-"));
   const url = `http://127.0.0.1:${port}`;
   const proc = spawn(bin, ["--demo"], {
-    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_ADDR: `127.0.0.1:${port}`, TANDEM_DATABASE_URL: "", TANDEM_NATS_URL: "", TANDEM_HEARTBEAT: "2s", TANDEM_LOG_LEVEL: "warn", TANDEM_METRICS_ADDR: "off" },
+    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_ADDR: `127.0.0.1:${port}`, TANDEM_DATABASE_URL: "", TANDEM_NATS_URL: "", TANDEM_HEARTBEAT: "2s", TANDEM_LOG_LEVEL: "warn", TANDEM_METRICS_ADDR: "off", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";

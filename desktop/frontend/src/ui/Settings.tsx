@@ -1,6 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
 import { decode, type AgentStatus } from "../api";
-import { go } from "../bridge";
+import { go, type PushView } from "../bridge";
 import { canManageAgent } from "../logic/agent";
 import { notificationLabel } from "../logic/notifications";
 import { act, session } from "../state";
@@ -9,8 +9,10 @@ import { emailOpen } from "./EmailAdmin";
 
 export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | null; onAgent: (a: AgentStatus) => void; onClose: () => void }) {
   const [prefs, setPrefs] = useState<Record<string, boolean>>({});
+  const [push, setPush] = useState<PushView | null>(null);
   const [capacity, setCapacity] = useState(agent?.maxChats ?? 5);
   useEffect(() => void act(() => go("NotificationPrefs")).then((p) => p && setPrefs(p)), []);
+  useEffect(() => void act(() => go("PushState")).then((p) => p && setPush(p)), []);
   const s = session.value!;
   return (
     <div class="popover" role="dialog" aria-label="Settings" onKeyDown={(e) => e.key === "Escape" && onClose()}>
@@ -30,6 +32,23 @@ export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | nul
             {notificationLabel(k)}
           </label>
         ))}
+        {push?.supported && (
+          <label class="check">
+            <input
+              type="checkbox"
+              checked={push.on}
+              disabled={push.blocked}
+              aria-describedby="push-note"
+              onChange={(e) => void act(() => go("SetPush", e.currentTarget.checked)).then((p) => p && setPush(p))}
+            />
+            On this device while Tandem is closed
+          </label>
+        )}
+        {push?.supported && (
+          <p class="hint" id="push-note">
+            {push.note}
+          </p>
+        )}
       </fieldset>
       <form
         class="row"

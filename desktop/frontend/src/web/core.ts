@@ -11,7 +11,7 @@ import { toJson } from "@bufbuild/protobuf";
 import { EventSchema, type Event } from "@api/conversation_pb.js";
 import { PresenceStatus } from "@api/presence_pb.js";
 import type { Membership, User } from "@api/auth_pb.js";
-import type { SessionView } from "../bridge";
+import type { ConversationView, SessionView } from "../bridge";
 import { child } from "./backoff";
 import * as auth from "./auth";
 import { Emitter } from "./events";
@@ -22,6 +22,8 @@ import { Outbox } from "./outbox";
 import type { OutboxDB } from "./outboxdb";
 import type { Identity } from "./outboxitem";
 import { Profiles } from "./profile";
+import { Push, type PushEnv } from "./push";
+import type { Seen } from "./seen";
 import { sender, type Net } from "./sender";
 import { Session, view } from "./session";
 import { createClients, otherTab, sessionCsrf } from "./transport";
@@ -36,6 +38,9 @@ export interface Env {
   page: Page;
   openDB: () => Promise<OutboxDB>;
   newOutbox: (db: OutboxDB, c: Core) => Outbox;
+  /** openSeen opens the store of what the app last saw (seen.ts). */
+  openSeen: () => Promise<Seen>;
+  push: PushEnv;
   idleMs?: number;
   log: (msg: string, err?: unknown) => void;
   /** announce tells the other tabs that this one signed in or out. */
@@ -57,9 +62,15 @@ export class Core {
   /** signingIn is set while SignIn runs: the cookie changes under it, and that is no other tab's doing. */
   private signingIn = false;
   private outboxP: Promise<{ db: OutboxDB; ob: Outbox }> | null = null;
+  private seenP: Promise<Seen> | null = null;
+  private keepTimer: ReturnType<typeof setTimeout> | undefined;
+  /** A conversation to show once a workspace is open (a notification's link). */
+  private pending: { conversationId: string; workspaceId: string } | null = null;
+  readonly push: Push;
 
   constructor(readonly env: Env) {
     this.profile = new Profiles(env.storage);
+    this.push = new Push(env.push, env.log);
   }
 
   get origin(): string {
@@ -70,6 +81,12 @@ export class Core {
   outbox(): Promise<{ db: OutboxDB; ob: Outbox }> {
     this.outboxP ??= this.env.openDB().then((db) => ({ db, ob: this.env.newOutbox(db, this) }));
     return this.outboxP;
+  }
+
+  /** seen opens the store of what the app last saw once, on first use. */
+  seen(): Promise<Seen> {
+    this.seenP ??= this.env.openSeen();
+    return this.seenP;
   }
 
   /** current returns the session and its loaded workspace, or an error in plain words saying why there is none. */
@@ -150,10 +167,63 @@ export class Core {
           return;
         }
         this.setConn(sess, "offline", e.message);
+        if (!sess.ws) await this.showSeen(sess);
         if ((await sess.wake.wait(sess.signal, wait)) === "abort") return;
         wait = Math.min(wait * 2, 30_000);
       }
     }
+  }
+
+  /**
+   * showSeen shows the inbox the person last saw while the server cannot
+   * be reached (the app opened offline); the live one replaces it once
+   * the server answers.
+   */
+  private async showSeen(sess: Session): Promise<void> {
+    let shot;
+    try {
+      shot = await (await this.seen()).inbox(sess.id.user_id, this.pending?.workspaceId || this.profile.workspace(sess.id.user_id));
+    } catch (e) {
+      this.env.log("read the last inbox", e);
+      return;
+    }
+    if (!shot || sess.ws || this.sess !== sess || sess.signal.aborted) return;
+    sess.memberships = shot.memberships;
+    sess.ws = Workspace.seen(shot, sess.id.user_id);
+    this.events.emit("inbox:reset", sess.ws.id);
+    this.emitSession();
+  }
+
+  /**
+   * keep saves the open workspace as seen, at most once a second (what
+   * it saves is read when it runs, so the last change is in).
+   */
+  private keep(sess: Session, ws: Workspace): void {
+    if (ws.stale || this.keepTimer !== undefined) return;
+    this.keepTimer = setTimeout(() => {
+      this.keepTimer = undefined;
+      if (this.sess !== sess || sess.ws !== ws) return;
+      const shot = { membership: ws.membership, memberships: sess.memberships, members: ws.members, groups: ws.groups, tags: ws.tags, conversations: ws.inbox.list() };
+      this.seen()
+        .then((s) => s.putInbox(sess.id.user_id, shot))
+        .catch((e: unknown) => this.env.log("keep the inbox", e));
+    }, 1_000);
+  }
+
+  /** keepView saves a conversation the person opened, to read offline. */
+  keepView(conversationId: string, view: ConversationView): void {
+    const userId = this.sess?.id.user_id;
+    if (!userId) return;
+    this.seen()
+      .then((s) => s.putView(userId, conversationId, view))
+      .catch((e: unknown) => this.env.log("keep the conversation", e));
+  }
+
+  /** seenView returns a conversation as the person last opened it, or null. */
+  async seenView(conversationId: string): Promise<ConversationView | null> {
+    const userId = this.sess?.id.user_id;
+    if (!userId) return null;
+    return (await this.seen()).view(userId, conversationId).catch(() => null);
   }
 
   /** confirm records whose session it is, as the server said, and starts sending its outbox. */
@@ -217,7 +287,8 @@ export class Core {
   /** activate opens a workspace of the memberships (the hinted one if it is among them) and follows it. */
   private async activate(sess: Session, ms: Membership[], hint: string): Promise<void> {
     if (ms.length === 0) throw appError("forbidden", "You're not a member of any workspace on this server yet. Ask an admin to invite you.");
-    const chosen = ms.find((m) => m.workspaceId === hint) ?? ms[0]!;
+    const wanted = this.pending?.workspaceId;
+    const chosen = ms.find((m) => m.workspaceId === wanted) ?? ms.find((m) => m.workspaceId === hint) ?? ms[0]!;
     const ws = await Workspace.open(sess.net.clients, chosen, sess.id.user_id, sess.signal);
     if (sess.signal.aborted) return;
     sess.memberships = ms;
@@ -232,6 +303,12 @@ export class Core {
     }
     this.events.emit("inbox:reset", ws.id);
     this.emitSession();
+    this.keep(sess, ws);
+    this.push.sync(sess.net.clients, ms).catch((e: unknown) => this.env.log("push subscription", e));
+    // A notification's conversation, if it is in this workspace (another one's would not be found here).
+    const p = this.pending;
+    this.pending = null;
+    if (p && (p.workspaceId === "" || p.workspaceId === ws.id)) this.events.emit("open", p.conversationId);
   }
 
   /** runOutbox sends the session's outbox for as long as the session lasts. */
@@ -260,6 +337,7 @@ export class Core {
         await ws.loadDirectory(sess.net.clients, signal);
         const cursor = await ws.loadSnapshot(sess.net.clients, signal);
         this.events.emit("inbox:reset", ws.id);
+        this.keep(sess, ws);
         return cursor;
       },
       status: (s, err) => {
@@ -280,7 +358,10 @@ export class Core {
   private onEvent(ws: Workspace, ev: Event): void {
     try {
       const conv = ws.inbox.apply(ev);
-      if (conv) ev.conversation = conv;
+      if (conv) {
+        ev.conversation = conv;
+        if (this.sess) this.keep(this.sess, ws);
+      }
       this.events.emit("inbox:event", toJson(EventSchema, ev));
       // The server applied the member's preferences when it made it.
       notify(ev, this.env.page, (n) => this.openConversation(n.conversationId, n.id));
@@ -290,16 +371,32 @@ export class Core {
     }
   }
 
-  /** openConversation shows a conversation because its notification was clicked, and marks that notification read. */
-  openConversation(conversationId: string, notificationId: string): void {
-    if (conversationId) this.events.emit("open", conversationId);
-    if (!notificationId) return;
+  /**
+   * openConversation shows a conversation because its notification was
+   * clicked (in another workspace of the account, that one opens first),
+   * and marks that notification read.
+   */
+  openConversation(conversationId: string, notificationId: string, workspaceId = ""): void {
     const sess = this.sess;
     const ws = sess?.ws;
-    if (!sess || !ws) return;
+    if (conversationId && workspaceId && ws && !ws.stale && ws.id !== workspaceId && sess.memberships.some((m) => m.workspaceId === workspaceId)) {
+      this.pending = { conversationId, workspaceId };
+      this.switchWorkspace(workspaceId).catch((e: unknown) => this.env.log("open the notification's workspace", e));
+    } else if (conversationId) {
+      this.events.emit("open", conversationId);
+    }
+    if (!notificationId || !sess || !ws) return;
     sess.net.clients.notifications
       .markNotificationsRead({ workspaceId: ws.id, notificationIds: [notificationId] })
       .catch((e: unknown) => this.env.log("mark notification read", e));
+  }
+
+  /**
+   * openLater shows a conversation once a workspace is open: the page was
+   * opened by a click on a push notification (/app/#conversation=...).
+   */
+  openLater(conversationId: string, workspaceId: string): void {
+    if (conversationId) this.pending = { conversationId, workspaceId };
   }
 
   /**
@@ -333,6 +430,11 @@ export class Core {
           .setPresence({ workspaceId: ws.id, status: PresenceStatus.OFFLINE }, { timeoutMs: 3_000 })
           .catch(() => undefined);
       }
+      // The next person to sign in here gets neither this one's pushes nor their inbox.
+      await this.push.disable(sess.net.clients, sess.memberships).catch((e: unknown) => this.env.log("push off", e));
+      await this.seen()
+        .then((s) => s.forget(sess.id.user_id))
+        .catch((e: unknown) => this.env.log("forget the last inbox", e));
       if (this.env.readCsrf() === sess.csrf) {
         const e = await auth.signOut(this.origin, sess.csrf);
         if (e) this.env.log("sign out", e);

@@ -12,6 +12,8 @@ import { pageLocks } from "./locks";
 import { browserPage } from "./notifications";
 import { Outbox } from "./outbox";
 import { OutboxDB } from "./outboxdb";
+import { browserPush } from "./push";
+import { Seen } from "./seen";
 
 /** openOutboxDB opens the outbox and sweeps what no waiting item needs any more. */
 async function openOutboxDB(): Promise<OutboxDB> {
@@ -37,6 +39,8 @@ function defaults(): Env {
         channel: typeof BroadcastChannel === "undefined" ? null : new BroadcastChannel("tandem-outbox"),
         log: (msg, err) => console.warn(`tandem: ${msg}`, err),
       }),
+    openSeen: () => Seen.open(),
+    push: browserPush,
     log: (msg, err) => console.info(`tandem: ${msg}`, err ?? ""),
   };
 }
@@ -61,6 +65,13 @@ function guarded(app: Bound, core: Core): Bound {
   return out as unknown as Bound;
 }
 
+/** linkOf reads the conversation a page link names (#conversation=ID&workspace=ID), or null. */
+export function linkOf(hash: string): { conversationId: string; workspaceId: string } | null {
+  const q = new URLSearchParams(hash.replace(/^#/, ""));
+  const conversationId = q.get("conversation") ?? "";
+  return conversationId ? { conversationId, workspaceId: q.get("workspace") ?? "" } : null;
+}
+
 /** follow wires the page's events: the network coming and going, the page seen again, another tab signing in or out. */
 function follow(core: Core, tabs: BroadcastChannel | null): void {
   if (tabs) tabs.onmessage = () => core.checkCookie();
@@ -68,9 +79,17 @@ function follow(core: Core, tabs: BroadcastChannel | null): void {
   // A push notification clicked while the app is open: the service worker
   // (backend/webapp/sw.js) asks this page to show its conversation.
   navigator.serviceWorker?.addEventListener("message", (e: MessageEvent) => {
-    const d = e.data as { type?: unknown; conversation_id?: unknown } | null;
-    if (d?.type === "open" && typeof d.conversation_id === "string") core.openConversation(d.conversation_id, "");
+    const d = e.data as { type?: unknown; conversation_id?: unknown; workspace_id?: unknown } | null;
+    if (d?.type === "open" && typeof d.conversation_id === "string") {
+      core.openConversation(d.conversation_id, "", typeof d.workspace_id === "string" ? d.workspace_id : "");
+    }
   });
+  // A push notification clicked while the app was closed opens /app/#conversation=...&workspace=...
+  const link = linkOf(location.hash);
+  if (link) {
+    core.openLater(link.conversationId, link.workspaceId);
+    history.replaceState(null, "", location.pathname + location.search);
+  }
   window.addEventListener("online", () => core.retryNow());
   window.addEventListener("offline", () => core.offline());
   window.addEventListener("focus", () => core.checkCookie());

@@ -5,6 +5,7 @@ import type { Tag } from "@api/tag_pb.js";
 import type { Membership } from "@api/auth_pb.js";
 import type { Group, Member, Role } from "@api/workspace_pb.js";
 import { Inbox } from "./inbox";
+import type { InboxShot } from "./seen";
 import type { Clients } from "./transport";
 import type { Watcher } from "./watch";
 
@@ -19,6 +20,9 @@ export class Workspace {
   readonly name: string;
   readonly role: Role;
   readonly inbox: Inbox;
+  readonly membership: Membership;
+  /** stale is set on a workspace shown as last seen, while the server cannot be reached: nothing in it is live. */
+  stale = false;
   members: Member[] = [];
   groups: Group[] = [];
   tags: Tag[] = [];
@@ -30,6 +34,7 @@ export class Workspace {
   done: Promise<void> = Promise.resolve();
 
   private constructor(m: Membership, me: string) {
+    this.membership = m;
     this.id = m.workspaceId;
     this.name = m.workspaceName;
     this.role = m.role;
@@ -41,6 +46,17 @@ export class Workspace {
     const ws = new Workspace(m, me);
     await ws.loadDirectory(clients, signal);
     ws.cursor = await ws.loadSnapshot(clients, signal);
+    return ws;
+  }
+
+  /** seen rebuilds a workspace as last seen, to show until the server answers. */
+  static seen(shot: InboxShot, me: string): Workspace {
+    const ws = new Workspace(shot.membership, me);
+    ws.members = shot.members;
+    ws.groups = shot.groups;
+    ws.tags = shot.tags;
+    ws.inbox.reset(shot.conversations);
+    ws.stale = true;
     return ws;
   }
 

@@ -16,8 +16,10 @@ export function composeBinds(c: Core): Pick<Bound, Methods> {
   const enqueue = async (conversationId: string, kind: "reply" | "note", body: string, mentions: string[] | null, whisper: boolean, attach: Attach[]): Promise<OutboxItem> => {
     const sess = c.sess;
     if (!sess) throw appError("signed_out", "Sign in first.");
-    // Until the server said whose session this is, nothing is queued under a guess.
-    if (!sess.confirmed) throw appError("offline", "Still connecting to the server. Try again in a moment.");
+    // Until the server said whose session this is, nothing is queued under a guess, except for the
+    // person whose kept inbox shows (the app opened offline): their items wait for the server to
+    // confirm it is them, and the outbox never sends them under another login.
+    if (!sess.confirmed && !sess.ws?.stale) throw appError("offline", "Still connecting to the server. Try again in a moment.");
     if (body.trim() === "" && attach.length === 0) throw appError("invalid", "Write something first.");
     if (tooLong(body)) throw appError("invalid", "This message is too long. Split it in two.");
     const { ob } = await c.outbox().catch((e: unknown) => {

@@ -7,7 +7,7 @@ import { TagSchema } from "@api/tag_pb.js";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { Bound, ConversationView } from "../../bridge";
 import type { Core } from "../core";
-import { appError } from "../errors";
+import { appError, fromError, temporary } from "../errors";
 import type { Session } from "../session";
 import { wire, wires } from "../wire";
 
@@ -59,7 +59,16 @@ export function inboxBinds(c: Core): Pick<Bound, Methods> {
     /** Open returns a conversation with its latest history and marks it read. */
     async Open(conversationId) {
       const { sess, ws } = c.current();
-      const v = await history(sess, conversationId, "");
+      let v: ConversationView;
+      try {
+        v = await history(sess, conversationId, "");
+      } catch (err) {
+        // Offline, a conversation opened before reads as it was then.
+        const kept = temporary(fromError(err)) ? await c.seenView(conversationId) : null;
+        if (kept) return kept;
+        throw err;
+      }
+      c.keepView(conversationId, v);
       try {
         await sess.net.clients.conversations.markRead({ conversationId });
         ws.inbox.markRead(conversationId);

@@ -9,7 +9,7 @@ import { appError } from "../errors";
 import { kindOf, typeOf } from "../notifications";
 import { wire, wires } from "../wire";
 
-type Methods = "Agents" | "SetStatus" | "SetCapacity" | "NotificationPrefs" | "SetNotificationPref" | "Overview" | "OpenLink";
+type Methods = "Agents" | "SetStatus" | "SetCapacity" | "NotificationPrefs" | "SetNotificationPref" | "PushState" | "SetPush" | "Overview" | "OpenLink";
 
 const statuses: Record<string, PresenceStatus> = { online: PresenceStatus.ONLINE, away: PresenceStatus.AWAY, offline: PresenceStatus.OFFLINE };
 
@@ -57,6 +57,17 @@ export function presenceBinds(c: Core): Pick<Bound, Methods> {
       const skills = list.agents.find((a) => a.userId === sess.id.user_id)?.skills ?? [];
       const res = await sess.net.clients.presence.setAgentSettings({ workspaceId: ws.id, maxChats: Math.trunc(maxChats), skills });
       return wire(AgentStatusSchema, res.agent);
+    },
+
+    /** PushState says whether this device gets push notifications while the app is closed. */
+    async PushState() {
+      return c.push.state();
+    },
+
+    /** SetPush switches push notifications on this device, in every workspace of the account (on asks the browser's permission). */
+    async SetPush(on) {
+      const { sess } = c.current();
+      return on ? c.push.enable(sess.net.clients, sess.memberships) : c.push.disable(sess.net.clients, sess.memberships);
     },
 
     /** NotificationPrefs says which kinds of notification are on in this workspace. */
