@@ -48,6 +48,9 @@ export let sendDraft: () => void = () => {};
 
 type Picker = { kind: "canned"; at: SlashQuery | null; query: string; items: CannedResponse[]; index: number } | { kind: "mention"; start: number; items: Member[]; index: number };
 
+/** quickReplies is how many canned responses the phone's composer offers as one-tap chips. */
+const quickReplies = 4;
+
 export function Composer() {
   const o = opened.value!;
   const id = o.conversation.id;
@@ -56,6 +59,7 @@ export function Composer() {
   const [picker, setPicker] = useState<Picker | null>(null);
   const [whisper, setWhisper] = useState(false);
   const [files, setFiles] = useState<PickedFile[]>([]);
+  const [quick, setQuick] = useState<CannedResponse[]>([]);
   const typingSent = useRef(0);
   const note = noteMode.value;
   const canWhisper = note && supervises() && o.conversation.assigneeUserId !== "" && o.conversation.assigneeUserId !== me.value;
@@ -81,6 +85,12 @@ export function Composer() {
     setFiles([]);
     return () => void stopTyping();
   }, [id]);
+  // Quick replies: the first canned responses, one tap from an empty composer (shown on phones).
+  useEffect(() => {
+    go("CannedResponses", "")
+      .then((rows) => setQuick(rows.map(decode.canned).slice(0, quickReplies)))
+      .catch(() => undefined); // offline: none to offer, nothing to complain of
+  }, []);
 
   const stopTyping = async () => {
     if (typingSent.current > 0) {
@@ -120,6 +130,13 @@ export function Composer() {
     setText(r.text);
     el?.focus();
     requestAnimationFrame(() => el?.setSelectionRange(r.caret, r.caret));
+  };
+
+  const quickReply = async (c: CannedResponse) => {
+    const rendered = await act(() => go("RenderCanned", c.id, id));
+    if (rendered === undefined) return;
+    setText(rendered);
+    area.current?.focus();
   };
 
   const onInput = (e: Event) => {
@@ -213,6 +230,15 @@ export function Composer() {
             </li>
           ))}
         </ul>
+      )}
+      {!note && !text && quick.length > 0 && (
+        <div class="quick" role="group" aria-label="Quick replies">
+          {quick.map((c) => (
+            <button key={c.id} onClick={() => void quickReply(c)} title={c.body}>
+              {c.title}
+            </button>
+          ))}
+        </div>
       )}
       <textarea
         id={composerId}

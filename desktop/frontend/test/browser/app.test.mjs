@@ -165,6 +165,14 @@ describe("the agent web app", () => {
       await page.getByRole("button", { name: "Send", exact: true }).tap();
       await eventually(async () => (await agentReplies(frame)).some((t) => t.length > 0 && canned.startsWith(t.slice(0, 10))), "the canned reply");
 
+      // A quick reply: one tap on a chip above the empty composer.
+      const chip = page.getByRole("group", { name: "Quick replies" }).getByRole("button").nth(1);
+      await chip.tap();
+      const quick = await eventually(async () => (await composer.inputValue()).trim(), "the quick reply to fill the composer");
+      await page.getByRole("button", { name: "Send", exact: true }).tap();
+      const sentQuick = await eventually(async () => (await agentReplies(frame)).filter((t) => t.length > 0 && quick.startsWith(t.slice(0, 10))).length, "the quick reply");
+      assert.ok(sentQuick >= 1);
+
       // A voice message from the fake microphone.
       await page.getByRole("button", { name: "Record a voice message" }).tap();
       await page.locator(".recording .clock", { hasText: "0:02" }).waitFor({ timeout: 10000 });
@@ -265,6 +273,7 @@ describe("the agent web app", () => {
       for (const pane of [".sidebar", ".list"]) assert.ok(await page.locator(pane).isVisible(), `${pane} shows beside the others`);
       assert.equal(await page.locator(".bottombar").isVisible(), false, "no bottom bar on a wide window");
       await page.screenshot({ path: join(dir, "app-desktop.png") });
+      const quickShown = async () => page.getByRole("group", { name: "Quick replies" }).isVisible();
 
       // A customer writes; g a, then j down the list to their chat, t to take over, r to write, Ctrl+Enter to send.
       const words = `Keyboard ${Date.now() % 100000}: my parcel is damaged, a person please`;
@@ -285,6 +294,7 @@ describe("the agent web app", () => {
       await page.locator("section.conversation", { hasText: words.slice(0, 16) }).waitFor();
       await page.keyboard.press("t");
       await page.locator("section.conversation", { hasText: "owned by you" }).waitFor();
+      assert.equal(await quickShown(), false, "quick replies are the phone's: the keyboard has / and Ctrl+K");
       await page.keyboard.press("r");
       await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === "composer", "r to put the cursor in the composer", 5000);
       await page.keyboard.type("Sorry about that, sending a new one today.");
