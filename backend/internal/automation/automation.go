@@ -12,7 +12,7 @@
 // its actions, the same ones rules have.
 //
 // Tables owned: automation_rules, rule_runs, custom_actions, rule_timers,
-// webhook_deliveries.
+// webhook_deliveries, webhook_destinations.
 // Events emitted: automation.rule_created, automation.rule_updated,
 // automation.rule_deleted, automation.rules_reordered,
 // automation.custom_action_created, automation.custom_action_updated,

@@ -86,6 +86,7 @@ type Service struct {
 	now     func() time.Time
 	maxRuns int
 	reactor *events.Reactor
+	calls   *deliverer
 }
 
 // NewService returns the automation service with its rule engine reactor.
@@ -96,7 +97,8 @@ func NewService(db *store.DB, log *events.Log, hub *events.Hub, deps Deps, opts 
 	if opts.MaxRunsPerMinute <= 0 {
 		opts.MaxRunsPerMinute = 20
 	}
-	s := &Service{db: db, log: log, deps: deps, logger: logger, now: opts.Now, maxRuns: opts.MaxRunsPerMinute, hooks: opts.Webhooks}
+	s := &Service{db: db, log: log, deps: deps, logger: logger, now: opts.Now, maxRuns: opts.MaxRunsPerMinute, hooks: opts.Webhooks,
+		calls: newDeliverer()}
 	s.reactor = events.NewReactor(ReactorName, log, hub, s.React, logger).Gated()
 	return s
 }

@@ -1,17 +1,12 @@
 package automation
 
 import (
-	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"strconv"
-	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
@@ -37,6 +32,8 @@ const (
 )
 
 // maxAttempts is how many times a delivery is tried before it is dead.
+// An attempt counts from its claim, so calls cut off before their outcome
+// was recorded (the replica died) use the attempts up too.
 const maxAttempts = 8
 
 // Delivery is one webhook call and where it stands.
@@ -57,10 +54,14 @@ type Delivery struct {
 	CreatedAt      int64  `db:"created_at"`
 	UpdatedAt      int64  `db:"updated_at"`
 	DeliveredAt    int64  `db:"delivered_at"`
+	// Destination is the URL's origin, which the receiver's concurrency
+	// limit and circuit breaker go by ("" in rows queued before it was
+	// recorded: their first claim fills it in).
+	Destination string `db:"destination"`
 }
 
 const deliveryColumns = `id, workspace_id, source_id, conversation_id, url, secret, payload, status, attempts, next_attempt_at,
-	lease_until, last_status_code, last_error, created_at, updated_at, delivered_at`
+	lease_until, last_status_code, last_error, created_at, updated_at, delivered_at, destination`
 
 // Sign is the signature header value of a call: "sha256=" and the hex
 // HMAC-SHA256, keyed with the secret, of the timestamp, a dot and the body.
@@ -136,131 +137,22 @@ func (x *exec) enqueue(ctx context.Context, i int, a Action) error {
 	if err != nil {
 		return fmt.Errorf("encode webhook: %w", err)
 	}
-	_, err = x.s.db.ExecContext(ctx, x.s.db.Dialect.InsertIgnore()+` INTO webhook_deliveries (`+deliveryColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, '', ?, ?, 0)`,
-		id, c.WorkspaceID, x.source.ID, c.ID, a.Value, a.Secret, string(payload), DeliveryPending, now, now, now)
+	return x.s.queue(ctx, Delivery{ID: id, WorkspaceID: c.WorkspaceID, SourceID: x.source.ID, ConversationID: c.ID,
+		URL: a.Value, Secret: a.Secret, Payload: string(payload), CreatedAt: now})
+}
+
+// queue stores a pending delivery, due at once, unless one with its id
+// is stored already, and wakes this replica's deliverer.
+func (s *Service) queue(ctx context.Context, d Delivery) error {
+	_, err := s.db.ExecContext(ctx, s.db.Dialect.InsertIgnore()+` INTO webhook_deliveries (`+deliveryColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 0, 0, '', ?, ?, 0, ?)`,
+		d.ID, d.WorkspaceID, d.SourceID, d.ConversationID, d.URL, d.Secret, d.Payload, DeliveryPending, d.CreatedAt, d.CreatedAt,
+		d.CreatedAt, destinationOf(d.URL))
 	if err != nil {
 		return fmt.Errorf("enqueue webhook: %w", err)
 	}
+	s.calls.wake()
 	return nil
-}
-
-// DeliverDue makes the attempts that are due, each claimed under a lease so
-// that replicas never make the same attempt twice at once. It returns how
-// many it made.
-func (s *Service) DeliverDue(ctx context.Context) (int, error) {
-	now := store.NowMillis(s.now())
-	var ids []string
-	if err := s.db.SelectContext(ctx, &ids, `SELECT id FROM webhook_deliveries WHERE status = ? AND next_attempt_at <= ?
-		AND lease_until < ? ORDER BY next_attempt_at LIMIT 20`, DeliveryPending, now, now); err != nil {
-		return 0, fmt.Errorf("find due webhooks: %w", err)
-	}
-	made := 0
-	for _, id := range ids {
-		lease := now + (s.webhookTimeout() + 30*time.Second).Milliseconds()
-		res, err := s.db.ExecContext(ctx, `UPDATE webhook_deliveries SET lease_until = ? WHERE id = ? AND status = ? AND lease_until < ?`,
-			lease, id, DeliveryPending, now)
-		if err != nil {
-			return made, fmt.Errorf("claim webhook: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n != 1 {
-			continue // another replica has it
-		}
-		var d Delivery
-		if err := s.db.GetContext(ctx, &d, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE id = ?`, id); err != nil {
-			return made, fmt.Errorf("load webhook: %w", err)
-		}
-		if err := s.attempt(ctx, &d); err != nil {
-			return made, err
-		}
-		made++
-	}
-	return made, nil
-}
-
-func (s *Service) webhookTimeout() time.Duration {
-	if s.hooks.Timeout > 0 {
-		return s.hooks.Timeout
-	}
-	return 10 * time.Second
-}
-
-// attempt makes one call and records its outcome: delivered on a 2xx; dead
-// when the address is refused or the attempts are used up (an event tells
-// admins); otherwise pending again after an exponential backoff.
-func (s *Service) attempt(ctx context.Context, d *Delivery) error {
-	code, callErr := s.call(ctx, d)
-	now := s.now()
-	d.Attempts++
-	d.LastStatusCode, d.LeaseUntil, d.UpdatedAt = code, 0, store.NowMillis(now)
-	d.LastError = ""
-	switch {
-	case callErr == nil && code >= 200 && code < 300:
-		d.Status, d.DeliveredAt = DeliveryDelivered, d.UpdatedAt
-	case outbound.Refused(callErr) || d.Attempts >= maxAttempts:
-		d.Status = DeliveryDead
-	default:
-		d.Status = DeliveryPending
-		d.NextAttemptAt = store.NowMillis(now.Add(s.retryBase() << min(d.Attempts-1, 20)))
-	}
-	if callErr != nil {
-		// Tenants' admins read last_error: the words, never the resolved
-		// addresses the cause carries (operators get those in the log).
-		d.LastError = outbound.Describe(callErr)
-		s.logger.DebugContext(ctx, "webhook call failed", "delivery_id", d.ID, "err", callErr)
-	} else if d.Status != DeliveryDelivered {
-		d.LastError = fmt.Sprintf("the receiver answered %d", code)
-	}
-	return s.db.InTx(ctx, func(tx *store.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?, lease_until = 0,
-			last_status_code = ?, last_error = ?, updated_at = ?, delivered_at = ? WHERE id = ?`,
-			d.Status, d.Attempts, d.NextAttemptAt, d.LastStatusCode, d.LastError, d.UpdatedAt, d.DeliveredAt, d.ID); err != nil {
-			return fmt.Errorf("record webhook attempt: %w", err)
-		}
-		if d.Status != DeliveryDead {
-			return nil
-		}
-		payload, _ := json.Marshal(map[string]any{"data": map[string]string{"delivery_id": d.ID, "url": d.URL,
-			"source_id": d.SourceID, "error": d.LastError}})
-		return s.log.Append(ctx, tx, &events.Event{WorkspaceID: d.WorkspaceID, Type: events.AutomationWebhookDead,
-			ConversationID: d.ConversationID, ActorKind: events.ActorSystem, Visibility: events.Admins, Payload: payload})
-	})
-}
-
-func (s *Service) retryBase() time.Duration {
-	if s.hooks.RetryBase > 0 {
-		return s.hooks.RetryBase
-	}
-	return 30 * time.Second
-}
-
-// call POSTs the delivery through the SSRF-safe client.
-func (s *Service) call(ctx context.Context, d *Delivery) (int, error) {
-	if s.hooks.Client == nil {
-		return 0, fmt.Errorf("%w: no webhook client", outbound.ErrRefused)
-	}
-	if err := outbound.CheckURL(d.URL); err != nil {
-		return 0, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.webhookTimeout())
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.URL, bytes.NewReader([]byte(d.Payload)))
-	if err != nil {
-		return 0, fmt.Errorf("%w: %v", outbound.ErrRefused, err) //nolint:errorlint // a request that cannot be built is a refusal; its cause is text for the delivery's log, not a second kind
-	}
-	ts := strconv.FormatInt(s.now().Unix(), 10)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "Tandem-Webhook/1")
-	req.Header.Set(HeaderEventID, d.ID)
-	req.Header.Set(HeaderTimestamp, ts)
-	req.Header.Set(HeaderSignature, Sign(d.Secret, ts, []byte(d.Payload)))
-	resp, err := s.hooks.Client.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // a bounded read, so the connection can be reused
-	return resp.StatusCode, nil
 }
 
 func truncate(s string, n int) string {

@@ -197,6 +197,31 @@ func TestWebhookDelivery(t *testing.T) {
 	})
 }
 
+// TestWebhookDeliveredByServer: the server's own deliverer makes the
+// call (nothing here runs a delivery pass), once.
+func TestWebhookDeliveredByServer(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) {
+			c.WebhookAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+		}))
+		r := newReceiver(t)
+		w.Rule(webhookRule("Tell the shop", "refund", r.srv.URL+"/hooks"))
+		w.ConversationWith(w.Visitor, "I need a refund")
+		w.RunRules()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(w.deliveries(tandemv1.WebhookDeliveryStatus_WEBHOOK_DELIVERY_STATUS_DELIVERED)) == 0 {
+			if time.Now().After(deadline) {
+				t.Fatalf("never delivered: %v", w.deliveries(0))
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		if r.count() != 1 {
+			t.Fatalf("the receiver got %d calls, want 1", r.count())
+		}
+	})
+}
+
 // TestWebhookSSRF: with no allowlist, webhooks to loopback (in every
 // spelling), private, link-local and metadata addresses, and names that
 // resolve to loopback, are refused at connect time and dead-lettered at

@@ -41,7 +41,7 @@ func repeat(ctx context.Context, logger *slog.Logger, j job) {
 }
 
 // jobs are the server's background passes. Those that act on the
-// workspace's behalf (rules' timers and webhooks, SLA timers) run only on
+// workspace's behalf (rules' timers, SLA timers) run only on
 // replicas that run reactions; each claims its rows, so replicas running
 // the same job never do the same work twice.
 func (s *Server) jobs() []job {
@@ -64,7 +64,6 @@ func (s *Server) jobs() []job {
 	}
 	if s.cfg.Reactors {
 		jobs = append(jobs,
-			job{"deliver webhooks", time.Second, s.domain.Automation.DeliverDue},
 			job{"fire rule timers", 5 * time.Second, func(ctx context.Context) (int, error) { return s.domain.Automation.FireDue(ctx, time.Now()) }},
 			job{"fire SLA timers", time.Second, s.domain.SLA.FireDue},
 			job{"send email replies", time.Second, s.mailSender.SendDue},
@@ -87,6 +86,9 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 	if s.cfg.Reactors { // the server's own reactions, on replicas that run them
 		wg.Go(func() { _ = s.shards.Run(background) })
 		wg.Go(func() { _ = s.domain.Routing.Run(background, s.cfg.RoutingInterval, s.shards) })
+		// Webhooks: a loop of its own, not a job, since a pass must not wait
+		// for a slow receiver's calls before others'.
+		wg.Go(func() { _ = s.domain.Automation.RunDeliveries(background) })
 		opts := events.RunOptions{Workers: s.cfg.ReactorWorkers, Sweep: s.cfg.ReactorSweep}
 		for _, r := range []*events.Reactor{s.botReactor, s.domain.Automation.Reactor(), s.notifyReactor, s.pushReactor, s.slaReactor,
 			s.metricsReactor, s.mailReactor} {
