@@ -162,6 +162,10 @@ const (
 	AuthorSystem   = "system"
 )
 
+// activityStateChanged is the activity a state change records in the
+// history.
+const activityStateChanged = "state_changed"
+
 // Message is one history item: a message, a note or an activity record.
 type Message struct {
 	ID             string        `db:"id" json:"id"`

@@ -26,23 +26,44 @@ func (w *world) rowsOf(id string) string {
 		`SELECT id FROM messages WHERE conversation_id = ? ORDER BY seq`,
 		`SELECT seq FROM events WHERE conversation_id = ? ORDER BY seq`,
 	} {
-		rows, err := w.Srv.DB().QueryxContext(w.Ctx, q, id)
-		if err != nil {
-			w.T.Fatal(err)
-		}
-		for rows.Next() {
-			cols, _ := rows.SliceScan()
-			for _, c := range cols {
-				b = append(b, toString(c))
-			}
-		}
-		_ = rows.Close()
+		b = append(b, w.scanAll(q, id)...)
 	}
 	return joinStrings(b)
 }
 
+// scanAll returns every value of every row the query reads, as strings.
+func (w *world) scanAll(q string, args ...any) []string {
+	w.T.Helper()
+	rows, err := w.Srv.DB().QueryContext(w.Ctx, q, args...)
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	defer func() { _ = rows.Close() }()
+	cols, err := rows.Columns()
+	if err != nil {
+		w.T.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			w.T.Fatal(err)
+		}
+		for _, v := range vals {
+			out = append(out, toString(v))
+		}
+	}
+	return out
+}
+
 // TestIllegalTransitions tries every state change the machine forbids and
 // checks that each is refused with FailedPrecondition and changes nothing.
+// (Closing a closed conversation is no such change but a repeat, answered
+// OK: see TestRepeatedChange.)
 func TestIllegalTransitions(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
@@ -70,10 +91,6 @@ func TestIllegalTransitions(t *testing.T) {
 			setup func() string
 			do    func(id string) error
 		}{
-			{"close a closed conversation", closed, func(id string) error {
-				_, err := c.Conversation.CloseConversation(agent, &tandemv1.CloseConversationRequest{ConversationId: id})
-				return err
-			}},
 			{"reopen an open conversation", pending, func(id string) error {
 				_, err := c.Conversation.ReopenConversation(agent, &tandemv1.ReopenConversationRequest{ConversationId: id})
 				return err
@@ -88,10 +105,6 @@ func TestIllegalTransitions(t *testing.T) {
 			}},
 			{"agent reply to a closed conversation", closed, func(id string) error {
 				_, err := c.Conversation.SendMessage(agent, &tandemv1.SendMessageRequest{ConversationId: id, ClientId: uuid.NewString(), Body: "hello?"})
-				return err
-			}},
-			{"visitor closes a closed conversation", closed, func(id string) error {
-				_, err := c.Widget.CloseConversation(rpcclient.WithToken(w.Ctx, w.VisitorToken), &tandemv1.WidgetServiceCloseConversationRequest{ConversationId: id})
 				return err
 			}},
 		}

@@ -212,14 +212,25 @@ func (s *Service) memberName(ctx context.Context, workspaceID, userID string) (s
 	return u.DisplayName, err
 }
 
-// Unassign puts an owned conversation back in its queue.
+// Unassign puts an owned conversation back in its queue. One waiting in
+// its queue already, with no owner, is left as it is (a retry whose answer
+// was lost); any other conversation without an owner is refused.
 func (s *Service) Unassign(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
 	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
 		if conv.AssigneeID == "" {
+			if queued(conv) {
+				return nil
+			}
 			return ErrNotAssigned
 		}
 		return s.toQueue(ctx, tx, conv, actor, conv.GroupID, events.ConversationUnassigned, "unassigned", nil)
 	})
+}
+
+// queued reports whether conv is where toQueue leaves a conversation: with
+// no owner, waiting (pending, or snoozed until it wakes to wait).
+func queued(conv *Conversation) bool {
+	return conv.AssigneeID == "" && (conv.State == StatePending || conv.State == StateSnoozed)
 }
 
 // toQueue clears the owner and puts conv in the group's queue (pending),
@@ -252,6 +263,11 @@ func (s *Service) toQueueThen(ctx context.Context, tx *store.Tx, conv *Conversat
 
 // Transfer hands the conversation to an agent, or to a group's queue, with an
 // optional internal note for the receiving side.
+//
+// A transfer to where the conversation is already (the agent owns it, or it
+// waits in the group's queue with no owner) moves nothing, so it writes
+// nothing, not even its note: that is what a retry whose answer was lost
+// finds, and its note was written with the first transfer.
 func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID, id, userID, groupID, note string) (Conversation, error) {
 	var name string
 	switch {
@@ -270,6 +286,9 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID
 		return Conversation{}, apperr.Invalid("to", "name a user_id or a group_id")
 	}
 	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if (userID != "" && conv.AssigneeID == userID) || (userID == "" && conv.GroupID == groupID && queued(conv)) {
+			return nil
+		}
 		if note != "" {
 			n := &Message{ID: uuid.NewString(), WorkspaceID: workspaceID, ConversationID: conv.ID, Kind: KindNote,
 				Visibility: string(events.Agents), AuthorKind: actor.AuthorKind, AuthorID: actor.ID, AuthorName: actor.Name,
@@ -279,9 +298,6 @@ func (s *Service) Transfer(ctx context.Context, p *access.Principal, workspaceID
 			}
 		}
 		if userID != "" {
-			if conv.AssigneeID == userID {
-				return nil
-			}
 			return s.own(ctx, tx, conv, actor, userID, name, "transfer")
 		}
 		return s.toQueue(ctx, tx, conv, actor, groupID, events.ConversationTransferred, "transferred", nil)

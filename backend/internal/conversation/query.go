@@ -20,7 +20,7 @@ func (s *Service) Get(ctx context.Context, workspaceID, id string) (Conversation
 	if err != nil {
 		return Conversation{}, fmt.Errorf("get conversation: %w", err)
 	}
-	return c, loadRelations(ctx, s.db, []*Conversation{&c})
+	return c, loadRelations(ctx, s.db, []*Conversation{&c}, "")
 }
 
 // History pages backwards through a conversation's items, newest first;
@@ -204,11 +204,19 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		args = append(args, afterActivity, afterActivity, afterID)
 	}
 	limit := page.Size(size)
+	// Unread is something past the reader's marker that they may read: a
+	// whisper to others moves last_seq, but is nothing new to them.
+	unread, unreadArgs := `c.last_seq > COALESCE(r.last_read_seq, 0)`, []any{}
+	if whispers, more := f.Reader.whispers("m."); whispers != "" {
+		unread += ` AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id
+			AND m.seq > COALESCE(r.last_read_seq, 0)` + whispers + `)`
+		unreadArgs = more
+	}
 	query := `SELECT ` + store.Prefixed("c.", convColumns) + `,
-		CASE WHEN c.last_seq > COALESCE(r.last_read_seq, 0) THEN 1 ELSE 0 END AS unread
+		CASE WHEN ` + unread + ` THEN 1 ELSE 0 END AS unread
 		FROM conversations c LEFT JOIN conversation_reads r ON r.conversation_id = c.id AND r.user_id = ?
 		WHERE ` + strings.Join(where, " AND ") + ` ORDER BY c.last_activity_at DESC, c.id DESC LIMIT ?`
-	args = append([]any{reader}, args...)
+	args = append(append(unreadArgs, reader), args...)
 	args = append(args, limit+1)
 	var cs []Conversation
 	if err := s.db.SelectContext(ctx, &cs, query, args...); err != nil {
@@ -219,7 +227,7 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 	for i := range cs {
 		ptrs[i] = &cs[i]
 	}
-	return cs, next, loadRelations(ctx, s.db, ptrs)
+	return cs, next, loadRelations(ctx, s.db, ptrs, "")
 }
 
 // OfContact lists a contact's conversations, newest first.

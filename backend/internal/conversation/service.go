@@ -189,7 +189,14 @@ func (s *Service) move(ctx context.Context, tx *store.Tx, conv *Conversation, to
 // moveWith is move with more details for the event's data (not for the
 // history's record of it).
 func (s *Service) moveWith(ctx context.Context, tx *store.Tx, conv *Conversation, to State, actor Actor, reason string, extra map[string]string) error {
-	prev := before(conv)
+	return s.moveFrom(ctx, tx, conv, before(conv), to, actor, reason, extra)
+}
+
+// moveFrom is moveWith for a caller that changed conv (its owner) before the
+// move: prev is conv as it was before the whole change, what the event's
+// Before must say so that a watcher whose view the conversation leaves
+// hears of it.
+func (s *Service) moveFrom(ctx context.Context, tx *store.Tx, conv *Conversation, prev *Before, to State, actor Actor, reason string, extra map[string]string) error {
 	from := conv.State
 	conv.State = to
 	switch to {
@@ -212,7 +219,7 @@ func (s *Service) moveWith(ctx context.Context, tx *store.Tx, conv *Conversation
 		data["assignee_id"] = conv.AssigneeID
 	}
 	return s.record(ctx, tx, conv, prev, events.ConversationStateChanged, events.Public, actor,
-		activity(conv, actor, "state_changed", data, events.Public), withData(data, extra))
+		activity(conv, actor, activityStateChanged, data, events.Public), withData(data, extra))
 }
 
 // withData returns data with extra's entries added (data itself when there
@@ -235,7 +242,11 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string
 	if err != nil {
 		return Conversation{}, fmt.Errorf("load conversation: %w", err)
 	}
-	if err := loadRelations(ctx, tx, []*Conversation{&c}); err != nil {
+	// Locking reads as well: a transaction that read before it waited for
+	// the lock would otherwise see the tags and participants of its first
+	// read (MySQL's repeatable read), not what the holder before it left,
+	// and its event would carry those.
+	if err := loadRelations(ctx, tx, []*Conversation{&c}, tx.Dialect.ForUpdate()); err != nil {
 		return Conversation{}, err
 	}
 	return c, nil
@@ -469,8 +480,9 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 			if returnTo != "" && conv.AssigneeID == returnTo {
 				return s.move(ctx, tx, conv, StateActive, actor, "customer_message")
 			}
+			prev := before(conv)
 			conv.AssigneeID = ""
-			return s.move(ctx, tx, conv, StatePending, actor, "customer_message")
+			return s.moveFrom(ctx, tx, conv, prev, StatePending, actor, "customer_message", nil)
 		case StateSnoozed:
 			to := conv.StateBeforeSnooze
 			if to == "" {
@@ -499,27 +511,48 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 				}
 				extra = map[string]string{DataHandoff: string(HandoffAgentTakeover)}
 			}
+			prev := before(conv)
 			conv.AssigneeID, conv.AssignedAt, conv.Reroutes = actor.UserID, store.NowMillis(s.now()), 0
-			return s.moveWith(ctx, tx, conv, StateActive, actor, "agent_reply", extra)
+			return s.moveFrom(ctx, tx, conv, prev, StateActive, actor, "agent_reply", extra)
 		}
 	}
 	return nil
 }
 
-// Close ends a conversation.
+// Reasons a state change records (its event's and history's "reason").
+const (
+	reasonClosed   = "closed"
+	reasonReopened = "reopened"
+	reasonSnoozed  = "snoozed"
+)
+
+// Close ends a conversation. Closing a closed conversation changes nothing
+// and answers with it as it is: whoever asks, that is the end state they
+// asked for, and a client that retries a close whose answer was lost must
+// not be told it failed, nor make a second event (and so a second webhook
+// or notification).
 func (s *Service) Close(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
-	return s.transition(ctx, p, workspaceID, id, func(c *Conversation) (State, error) {
-		if c.State == StateClosed {
-			return "", apperr.New(apperr.FailedPrecondition, "this conversation is already closed")
-		}
+	return s.transition(ctx, p, workspaceID, id, func(*store.Tx, *Conversation, Actor) (State, error) {
 		return StateClosed, nil
-	}, "closed")
+	}, reasonClosed)
 }
 
 // Reopen reopens a closed conversation, owned by the agent who reopens it.
+//
+// The same caller's reopen again (a retry whose answer was lost) changes
+// nothing and answers with the conversation as it is, as long as it stands
+// as that reopen left it (see reopenedBy). Any other reopen of an open
+// conversation is a different change, and still refused.
 func (s *Service) Reopen(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
-	return s.transition(ctx, p, workspaceID, id, func(c *Conversation) (State, error) {
+	return s.transition(ctx, p, workspaceID, id, func(tx *store.Tx, c *Conversation, actor Actor) (State, error) {
 		if c.State != StateClosed {
+			again, err := reopenedBy(ctx, tx, c, actor)
+			if err != nil {
+				return "", err
+			}
+			if again {
+				return c.State, nil
+			}
 			return "", errIllegal(c.State, StateActive)
 		}
 		if p.Kind == access.KindUser {
@@ -527,37 +560,68 @@ func (s *Service) Reopen(ctx context.Context, p *access.Principal, workspaceID, 
 			return StateActive, nil
 		}
 		return StatePending, nil
-	}, "reopened")
+	}, reasonReopened)
 }
 
-// Snooze hides a pending or active conversation until the time.
+// reopenedBy reports whether conv stands as the actor's reopen left it: its
+// latest state change is their reopen, and its state and owner are still
+// what that reopen made them.
+func reopenedBy(ctx context.Context, q store.Querier, conv *Conversation, actor Actor) (bool, error) {
+	m, err := lastStateChange(ctx, q, conv.ID)
+	if store.ErrNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("find the latest state change: %w", err)
+	}
+	d := m.ActivityData
+	return m.AuthorKind == actor.AuthorKind && m.AuthorID == actor.ID && d["reason"] == reasonReopened &&
+		d["from"] == string(StateClosed) && d["to"] == string(conv.State) && d["assignee_id"] == conv.AssigneeID, nil
+}
+
+// Snooze hides a pending or active conversation until the time. Snoozing
+// a conversation snoozed until that very time changes nothing (a retry);
+// until another time, it is refused as before.
 func (s *Service) Snooze(ctx context.Context, p *access.Principal, workspaceID, id string, until time.Time) (Conversation, error) {
 	if !until.After(s.now()) {
 		return Conversation{}, apperr.Invalid("until_time_ms", "must be in the future")
 	}
-	return s.transition(ctx, p, workspaceID, id, func(c *Conversation) (State, error) {
+	return s.transition(ctx, p, workspaceID, id, func(_ *store.Tx, c *Conversation, _ Actor) (State, error) {
+		if c.State == StateSnoozed && c.SnoozedUntil == store.NowMillis(until) {
+			return StateSnoozed, nil
+		}
 		if c.State != StatePending && c.State != StateActive {
 			return "", errIllegal(c.State, StateSnoozed)
 		}
 		c.SnoozedUntil = store.NowMillis(until)
 		return StateSnoozed, nil
-	}, "snoozed")
+	}, reasonSnoozed)
 }
 
 // transition runs one state change, under the ownership rule (each of them
 // ends or changes the owner's hold): decide picks the target state from the
 // locked conversation (or refuses), and the machine must allow it.
-func (s *Service) transition(ctx context.Context, p *access.Principal, workspaceID, id string, decide func(*Conversation) (State, error), reason string) (Conversation, error) {
+//
+// A target that is the state the conversation is in already means the
+// change was made before (the machine has no move from a state to itself,
+// so decide names it only for a repeat it accepts): nothing is written and
+// the conversation is answered as it is. The ownership rule is applied
+// first, so a caller who may not make the change is refused even then.
+func (s *Service) transition(ctx context.Context, p *access.Principal, workspaceID, id string,
+	decide func(tx *store.Tx, c *Conversation, actor Actor) (State, error), reason string) (Conversation, error) {
 	return s.changeOwned(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
-		from := conv.State
-		to, err := decide(conv)
+		from, prev := conv.State, before(conv) // decide may change the owner (a reopen)
+		to, err := decide(tx, conv, actor)
 		if err != nil {
 			return err
+		}
+		if to == from {
+			return nil
 		}
 		if !CanMove(from, to) {
 			return errIllegal(from, to)
 		}
-		return s.move(ctx, tx, conv, to, actor, reason)
+		return s.moveFrom(ctx, tx, conv, prev, to, actor, reason, nil)
 	})
 }
 
@@ -584,6 +648,11 @@ func (s *Service) WakeDue(ctx context.Context) (int, error) {
 			}
 			if conv.State != StateSnoozed || conv.SnoozedUntil > now {
 				return nil
+			}
+			// Its event carries the whole conversation: its tags and
+			// participants too, which streams and their filters read.
+			if err := loadRelations(ctx, tx, []*Conversation{&conv}, tx.Dialect.ForUpdate()); err != nil {
+				return err
 			}
 			to := conv.StateBeforeSnooze
 			if to == "" {

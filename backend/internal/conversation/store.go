@@ -77,6 +77,15 @@ func messageByClientID(ctx context.Context, q store.Querier, workspaceID, client
 	return m, err
 }
 
+// lastStateChange is the history's record of the conversation's latest
+// state change.
+func lastStateChange(ctx context.Context, q store.Querier, conversationID string) (Message, error) {
+	var m Message
+	err := q.GetContext(ctx, &m, `SELECT `+messageColumns+` FROM messages WHERE conversation_id = ? AND kind = ? AND activity = ?
+		ORDER BY seq DESC LIMIT 1`, conversationID, KindActivity, activityStateChanged)
+	return m, err
+}
+
 // history pages backwards through a conversation's items with seq < before:
 // the public ones when r is nil, else those the reader may read.
 func history(ctx context.Context, q store.Querier, conversationID string, before int64, r *Reader, limit int) ([]Message, error) {
@@ -122,8 +131,10 @@ func setRead(ctx context.Context, tx *store.Tx, c *Conversation, userID string, 
 	return err
 }
 
-// loadRelations fills in the tags and participants of the conversations.
-func loadRelations(ctx context.Context, q store.Querier, cs []*Conversation) error {
+// loadRelations fills in the tags and participants of the conversations;
+// lock is appended to its reads (Dialect.ForUpdate, under the
+// conversation's lock: see Service.lock).
+func loadRelations(ctx context.Context, q store.Querier, cs []*Conversation, lock string) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -139,7 +150,7 @@ func loadRelations(ctx context.Context, q store.Querier, cs []*Conversation) err
 		TagID          string `db:"tag_id"`
 	}
 	if err := q.SelectContext(ctx, &rows, `SELECT conversation_id, tag_id FROM conversation_tags WHERE conversation_id IN (`+
-		store.Placeholders(len(cs))+`) ORDER BY created_at, tag_id`, args...); err != nil {
+		store.Placeholders(len(cs))+`) ORDER BY created_at, tag_id`+lock, args...); err != nil {
 		return fmt.Errorf("load tags: %w", err)
 	}
 	for _, r := range rows {
@@ -151,7 +162,7 @@ func loadRelations(ctx context.Context, q store.Querier, cs []*Conversation) err
 		UserID         string `db:"user_id"`
 	}
 	if err := q.SelectContext(ctx, &people, `SELECT conversation_id, user_id FROM participants WHERE conversation_id IN (`+
-		store.Placeholders(len(cs))+`) ORDER BY created_at, user_id`, args...); err != nil {
+		store.Placeholders(len(cs))+`) ORDER BY created_at, user_id`+lock, args...); err != nil {
 		return fmt.Errorf("load participants: %w", err)
 	}
 	for _, r := range people {

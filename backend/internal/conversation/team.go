@@ -37,11 +37,17 @@ func (s *Service) Join(ctx context.Context, p *access.Principal, workspaceID, id
 }
 
 // Leave removes the caller from the participants; the customer sees them go.
+// A caller who takes no part in it (left already: a retry whose answer was
+// lost) is answered with it as it is; its owner, who never joined it, is
+// refused.
 func (s *Service) Leave(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
 	if p.Kind != access.KindUser {
 		return Conversation{}, ErrPeopleOnly
 	}
 	return s.change(ctx, p, workspaceID, id, func(tx *store.Tx, conv *Conversation, actor Actor) error {
+		if !conv.takesPart(p.UserID) {
+			return nil
+		}
 		if !slices.Contains(conv.ParticipantIDs, p.UserID) {
 			return apperr.New(apperr.FailedPrecondition, "you have not joined this conversation")
 		}

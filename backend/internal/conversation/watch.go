@@ -69,13 +69,22 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 					return apperr.New(apperr.Unauthenticated, "this API key was revoked")
 				}
 			}
+			out := ce.out
 			if !visible(&ev, pl, role, p) {
-				return nil
+				if ev.Visibility != Whisper || pl.Conversation == nil {
+					return nil
+				}
+				// A whisper they may not read still moved its conversation
+				// (its last item and activity), as their lists show it:
+				// they hear of that change, never of the whisper or who
+				// wrote it.
+				out = &tandemv1.Event{Id: ev.ID, Seq: ev.Seq, Type: string(events.ConversationChanged), ConversationId: ev.ConversationID,
+					CreateTimeMs: ev.CreatedAt, Conversation: ce.out.GetConversation()}
 			}
 			if pl.Conversation != nil && !inView(filter, pl, p.UserID) {
 				return nil
 			}
-			return stream.Send(&tandemv1.WatchResponse{Event: ce.out, Cursor: h.deps.Cursors.Make(ws, key, ev.Seq)})
+			return stream.Send(&tandemv1.WatchResponse{Event: out, Cursor: h.deps.Cursors.Make(ws, key, ev.Seq)})
 		},
 		Ephemeral: func(e events.Ephemeral) error {
 			if e.Visibility == events.Admins && !role.AtLeast(access.RoleAdmin) {

@@ -66,7 +66,8 @@ const (
 const (
 	// ConversationChanged is sent on the widget's stream in place of an
 	// event the customer may not see (a handoff, a transfer) that changed
-	// what the widget shows of the conversation; it carries the
+	// what the widget shows of the conversation, and on an agent's stream
+	// in place of a whisper they may not read; it carries the
 	// conversation, never the hidden event. Not in the log.
 	ConversationChanged Type = "conversation.changed"
 	// Typing is the type of the Ephemeral event a typing indicator is:

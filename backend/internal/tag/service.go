@@ -47,7 +47,10 @@ func cleanName(name string) (string, error) {
 }
 
 func (s *Service) appendEvent(ctx context.Context, tx *store.Tx, actor *access.Principal, typ events.Type, t Tag) error {
-	payload, _ := json.Marshal(map[string]any{"tag": t})
+	// Streams pass on an event's data, not the rest of its payload: it names
+	// the tag, so that a client drops a deleted one from the conversations
+	// it shows (the database took it off them, with no event of theirs).
+	payload, _ := json.Marshal(map[string]any{"tag": t, "data": map[string]string{"tag_id": t.ID, "tag_name": t.Name}})
 	kind, id := actor.Actor()
 	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: typ, ActorKind: kind, ActorID: id,
 		Visibility: events.Agents, Payload: payload})
