@@ -29,10 +29,8 @@ func TestShortRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the load tool with tandemd replicas")
 	}
+	storetest.NeedMySQL(t) // the scenarios run replicas on one database
 	dsn := os.Getenv(storetest.EnvMySQL)
-	if dsn == "" {
-		t.Skipf("%s is not set: the scenarios need MySQL", storetest.EnvMySQL)
-	}
 	if _, err := exec.LookPath("nats-server"); err != nil {
 		if _, err := os.Stat("/usr/sbin/nats-server"); err != nil {
 			if os.Getenv("CI") != "" {

@@ -61,10 +61,8 @@ func quiet(t *testing.T, ch <-chan int64) {
 // the test runs on MySQL, where it can.
 func TestLateCommit(t *testing.T) {
 	t.Parallel()
-	for _, d := range storetest.Dialects() {
-		if d != "mysql" {
-			continue
-		}
+	storetest.NeedMySQL(t)
+	for _, d := range []string{"mysql"} {
 		t.Run(d, func(t *testing.T) {
 			db := storetest.New(t, d)
 			ctx := context.Background()

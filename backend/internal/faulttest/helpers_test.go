@@ -46,23 +46,13 @@ func needProcesses(t *testing.T) {
 	}
 }
 
-// missing skips a test for want of a server it runs, unless CI runs it:
-// CI installs them all, so there a missing one fails.
-func missing(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
-}
-
 // sharedDatabase is a fresh database on the test MySQL server (skipping
 // without one), dropped when the test ends.
 func sharedDatabase(t *testing.T) string {
 	t.Helper()
 	dsn := os.Getenv(storetest.EnvMySQL)
 	if dsn == "" {
-		missing(t, storetest.EnvMySQL+" is not set: replicas share a MySQL database")
+		storetest.Missing(t, storetest.EnvMySQL+" is not set: replicas share a MySQL database")
 	}
 	db, err := fleet.CreateDatabase(context.Background(), dsn, "tandem_t_fault")
 	if err != nil {
@@ -78,7 +68,7 @@ func startNATS(t *testing.T) *fleet.NATS {
 	t.Helper()
 	n, err := fleet.StartNATS(t.Context())
 	if errors.Is(err, fleet.ErrMissing) {
-		missing(t, "nats-server is not installed")
+		storetest.Missing(t, "nats-server is not installed")
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // TestMariaDBRestartUnderLoad kills a private mariadbd (SIGKILL: no clean
@@ -25,7 +26,7 @@ func TestMariaDBRestartUnderLoad(t *testing.T) {
 	ctx := context.Background()
 	m, err := fleet.StartMariaDB(ctx, t.TempDir())
 	if errors.Is(err, fleet.ErrMissing) {
-		missing(t, "mariadbd is not installed")
+		storetest.Missing(t, "mariadbd is not installed")
 	}
 	if err != nil {
 		t.Fatal(err)

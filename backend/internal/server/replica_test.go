@@ -288,9 +288,7 @@ func requireReplicas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs tandemd replicas and nats-server")
 	}
-	if os.Getenv(storetest.EnvMySQL) == "" {
-		t.Skipf("%s is not set: replicas need a shared MySQL database", storetest.EnvMySQL)
-	}
+	storetest.NeedMySQL(t) // replicas share its database
 }
 
 // natsProcess is a private nats-server on a fixed loopback port, so that it
@@ -311,7 +309,7 @@ func startNATS(t *testing.T) *natsProcess {
 	if err != nil {
 		bin = "/usr/sbin/nats-server"
 		if _, err := os.Stat(bin); err != nil {
-			t.Skip("nats-server is not installed")
+			storetest.Missing(t, "nats-server is not installed")
 		}
 	}
 	n := &natsProcess{t: t, bin: bin, addr: rpctest.FreeAddr(t), log: filepath.Join(t.TempDir(), "nats.log")}

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -75,7 +76,7 @@ func TestSchemaParity(t *testing.T) {
 		}
 	}
 	if len(schemas) < 2 {
-		t.Skipf("only %v here: set %s to compare with MySQL", storetest.Dialects(), storetest.EnvMySQL)
+		storetest.Missing(t, fmt.Sprintf("only %v here: set %s to compare with MySQL", storetest.Dialects(), storetest.EnvMySQL))
 	}
 	if diff := cmp.Diff(schemas["sqlite"], schemas["mysql"]); diff != "" {
 		t.Fatalf("schemas differ (-sqlite +mysql):\n%s", diff)

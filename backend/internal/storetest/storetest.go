@@ -24,6 +24,26 @@ import (
 // go-sql-driver form (root@tcp(127.0.0.1:3306)/test) or as mysql://root@127.0.0.1:3306/test.
 const EnvMySQL = "TANDEM_TEST_MYSQL_DSN"
 
+// Missing skips a test for want of something it runs on (a MySQL server,
+// nats-server, node), saying which, unless CI runs it: CI installs
+// everything, so there a missing part fails the test instead of letting it
+// pass having tested nothing.
+func Missing(t testing.TB, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s (CI must provide it)", why)
+	}
+	t.Skip(why)
+}
+
+// NeedMySQL is Missing when no MySQL test database is configured.
+func NeedMySQL(t testing.TB) {
+	t.Helper()
+	if os.Getenv(EnvMySQL) == "" {
+		Missing(t, EnvMySQL+" is not set: this test needs MySQL")
+	}
+}
+
 // Dialects lists the databases the tests run on here.
 func Dialects() []string {
 	if os.Getenv(EnvMySQL) != "" {
