@@ -68,8 +68,10 @@ func ContentType(name string) string {
 		return "text/css; charset=utf-8"
 	case ".html":
 		return "text/html; charset=utf-8"
-	case ".json", ".webmanifest":
+	case ".webmanifest":
 		return "application/manifest+json"
+	case ".json":
+		return "application/json"
 	case ".svg":
 		return "image/svg+xml"
 	case ".png":
