@@ -58,22 +58,49 @@ func (s *Service) fire(ctx context.Context, t dueTimer, now int64) (bool, error)
 			return nil, nil // another replica fired it, or nothing runs any more
 		}
 		var data map[string]string
-		typ := events.SLAWarning // the timer's kind is warning or breach
 		if t.Kind == "breach" {
-			typ = events.SLABreach
 			setOutcome(c, t.Target, Missed)
 			data = map[string]string{t.Target: Missed}
 		}
-		payload, err := json.Marshal(conversation.Payload{Conversation: c, Data: map[string]string{
-			"target": t.Target, "kind": t.Kind, "due_at": fmt.Sprint(t.DueAt)}})
-		if err != nil {
-			return nil, err
-		}
 		fired = true
-		return data, s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: typ, ConversationID: t.ConversationID,
-			ActorKind: events.ActorSystem, Visibility: events.Agents, Payload: payload})
+		return data, s.appendFired(ctx, tx, c, t)
 	})
 	return fired, err
+}
+
+// appendFired appends the sla.warning or sla.breach event of a timer its
+// caller claimed.
+func (s *Service) appendFired(ctx context.Context, tx *store.Tx, c *conversation.Conversation, t dueTimer) error {
+	typ := events.SLAWarning // the timer's kind is warning or breach
+	if t.Kind == "breach" {
+		typ = events.SLABreach
+	}
+	payload, err := json.Marshal(conversation.Payload{Conversation: c, Data: map[string]string{
+		"target": t.Target, "kind": t.Kind, "due_at": fmt.Sprint(t.DueAt)}})
+	if err != nil {
+		return err
+	}
+	return s.log.Append(ctx, tx, &events.Event{WorkspaceID: t.WorkspaceID, Type: typ, ConversationID: t.ConversationID,
+		ActorKind: events.ActorSystem, Visibility: events.Agents, Payload: payload})
+}
+
+// breachLate fires, in the commit that settles a target missed (a reply or
+// the close after its deadline), the target's breach when no firing pass
+// has yet: the pass may not have run since the deadline, or held the breach
+// back because the clocks had yet to see the conversation's newest
+// messages (see fire), and the timer is cancelled as the target settles. A
+// deadline missed is a breach, told and counted once, whoever sees it first:
+// the claim of the timer row decides, as in fire.
+func (s *Service) breachLate(ctx context.Context, tx *store.Tx, c *conversation.Conversation, target string, due int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE sla_timers SET fired_at = ? WHERE conversation_id = ? AND target = ? AND kind = 'breach'
+		AND due_at = ? AND fired_at = 0`, store.NowMillis(s.now()), c.ID, target, due)
+	if err != nil {
+		return fmt.Errorf("claim breach timer: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return nil // fired already, or never armed
+	}
+	return s.appendFired(ctx, tx, c, dueTimer{WorkspaceID: c.WorkspaceID, ConversationID: c.ID, Target: target, Kind: "breach", DueAt: due})
 }
 
 // running reports whether the timer's target still runs on the

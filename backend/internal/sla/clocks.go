@@ -152,7 +152,7 @@ func (s *Service) waiting(ctx context.Context, conv conversation.Conversation, a
 // answered settles the response clocks on an agent's reply, and records the
 // first response (for every conversation: response times count everywhere).
 func (s *Service) answered(ctx context.Context, conv conversation.Conversation, at time.Time) error {
-	if _, err := s.convs.SetSLA(ctx, conv.WorkspaceID, conv.ID, func(c *conversation.Conversation) map[string]string {
+	if _, err := s.convs.SetSLAIn(ctx, conv.WorkspaceID, conv.ID, func(tx *store.Tx, c *conversation.Conversation) (map[string]string, error) {
 		data := map[string]string{}
 		if c.FirstResponseAt == 0 {
 			c.FirstResponseAt = store.NowMillis(at)
@@ -161,20 +161,26 @@ func (s *Service) answered(ctx context.Context, conv conversation.Conversation, 
 		if c.FirstResponseDue != 0 && c.FirstResponse == "" {
 			c.FirstResponse = outcome(at, c.FirstResponseDue)
 			data[FirstResponse] = c.FirstResponse
+			if err := s.settledLate(ctx, tx, c, FirstResponse, c.FirstResponseDue); err != nil {
+				return nil, err
+			}
 		}
 		if c.NextResponseDue != 0 {
 			if c.NextResponse == "" {
 				c.NextResponse = outcome(at, c.NextResponseDue)
 				data[NextResponse] = c.NextResponse
+				if err := s.settledLate(ctx, tx, c, NextResponse, c.NextResponseDue); err != nil {
+					return nil, err
+				}
 			} else { // missed at the breach: counted then, not again
 				data["stopped"] = NextResponse
 			}
 			c.NextResponseDue = 0
 		}
 		if len(data) == 0 {
-			return nil
+			return nil, nil
 		}
-		return data
+		return data, nil
 	}); err != nil {
 		return err
 	}
@@ -186,24 +192,36 @@ func (s *Service) resolved(ctx context.Context, conv conversation.Conversation, 
 	if conv.PolicyID == "" {
 		return nil
 	}
-	if _, err := s.convs.SetSLA(ctx, conv.WorkspaceID, conv.ID, func(c *conversation.Conversation) map[string]string {
+	if _, err := s.convs.SetSLAIn(ctx, conv.WorkspaceID, conv.ID, func(tx *store.Tx, c *conversation.Conversation) (map[string]string, error) {
 		data := map[string]string{}
 		if c.ResolutionDue != 0 && c.Resolution == "" { // else missed at the breach: counted then, not again
 			c.Resolution = outcome(at, c.ResolutionDue)
 			data[Resolution] = c.Resolution
+			if err := s.settledLate(ctx, tx, c, Resolution, c.ResolutionDue); err != nil {
+				return nil, err
+			}
 		}
 		if c.NextResponseDue != 0 {
 			c.NextResponseDue = 0
 			data["stopped"] = NextResponse
 		}
 		if len(data) == 0 {
-			return nil
+			return nil, nil
 		}
-		return data
+		return data, nil
 	}); err != nil {
 		return err
 	}
 	return s.cancel(ctx, conv.ID, FirstResponse, NextResponse, Resolution)
+}
+
+// settledLate fires the target's breach when it has just settled missed
+// (see breachLate).
+func (s *Service) settledLate(ctx context.Context, tx *store.Tx, c *conversation.Conversation, target string, due int64) error {
+	if _, got := deadline(c, target); got != Missed {
+		return nil
+	}
+	return s.breachLate(ctx, tx, c, target, due)
 }
 
 func (s *Service) hoursFor(ctx context.Context, p Policy) (Hours, error) {

@@ -38,8 +38,12 @@ func (h Hours) Add(start time.Time, d time.Duration) time.Time {
 	for range 3 * 366 { // a year with one working minute still ends
 		if !slices.Contains(h.Holidays, day.Format(time.DateOnly)) {
 			for _, sp := range h.daySpans(day.Weekday()) {
-				from := day.Add(time.Duration(sp.Start) * time.Minute)
-				to := day.Add(time.Duration(sp.End) * time.Minute)
+				// Wall-clock bounds, not midnight plus so many minutes: on the
+				// nights the clocks change, 9:00 is not 9 hours after midnight.
+				// A span over the change holds the time that really passes in
+				// it (an hour less in spring, an hour more in autumn).
+				from := time.Date(day.Year(), day.Month(), day.Day(), 0, sp.Start, 0, 0, loc)
+				to := time.Date(day.Year(), day.Month(), day.Day(), 0, sp.End, 0, 0, loc)
 				if !to.After(t) {
 					continue
 				}
