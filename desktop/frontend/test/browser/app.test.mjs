@@ -255,6 +255,7 @@ describe("the agent web app", () => {
     } finally {
       await agent.context.close();
       await customer.context.close();
+      await pushsvc.close();
     }
   });
 

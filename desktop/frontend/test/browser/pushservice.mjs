@@ -92,7 +92,11 @@ export async function startPushService() {
         });
       }
     },
-    close: () => new Promise((r) => srv.close(r)),
+    close: () =>
+      new Promise((r) => {
+        srv.close(r);
+        srv.closeAllConnections(); // tandemd keeps its connection alive: the test's process must be able to end
+      }),
   };
 }
 
