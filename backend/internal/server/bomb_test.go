@@ -33,26 +33,31 @@ const concurrentBombs = 24
 // (256 MiB each here), where holding them would take 6 GiB.
 const heapPerBomb = 8 << 20
 
-// gzipBomb is bombSize bytes of JSON whitespace, gzipped (about 250 KiB).
+// gzipBomb is bombSize bytes of JSON whitespace, gzipped (about 250 KiB):
+// a gzip stream may be several members one after the other, so one
+// compressed MiB of spaces is repeated rather than compressing 256 MiB.
 func gzipBomb(t *testing.T) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	z, err := gzip.NewWriterLevel(&b, gzip.BestCompression)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chunk := bytes.Repeat([]byte(" "), 1<<20)
-	_, _ = z.Write([]byte("{"))
-	for range bombSize >> 20 {
-		if _, err := z.Write(chunk); err != nil {
+	member := func(b []byte) []byte {
+		var out bytes.Buffer
+		z, err := gzip.NewWriterLevel(&out, gzip.BestCompression)
+		if err != nil {
 			t.Fatal(err)
 		}
+		if _, err := z.Write(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := z.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return out.Bytes()
 	}
-	_, _ = z.Write([]byte("}"))
-	if err := z.Close(); err != nil {
-		t.Fatal(err)
+	spaces := member(bytes.Repeat([]byte(" "), 1<<20))
+	bomb := member([]byte("{"))
+	for range bombSize >> 20 {
+		bomb = append(bomb, spaces...)
 	}
-	return b.Bytes()
+	return append(bomb, member([]byte("}"))...)
 }
 
 // envelope frames a compressed message as Connect streaming and gRPC do:
