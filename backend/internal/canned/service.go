@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/page"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/workspace"
@@ -347,6 +348,10 @@ func cleanTitle(t string) (string, error) {
 		return "", apperr.Invalid("title", "must be UTF-8 text")
 	case utf8.RuneCountInString(t) > MaxTitle:
 		return "", apperr.Invalid("title", "must be at most 100 characters")
+	}
+	// A title is a name teammates see in the picker: the rule of names holds.
+	if err := naming.Check("title", t); err != nil {
+		return "", err
 	}
 	return t, nil
 }

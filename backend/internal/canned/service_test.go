@@ -141,6 +141,7 @@ func TestShortcutsAndFields(t *testing.T) {
 			{"33 characters", strings.Repeat("a", 33), "T", "B", "shortcut"},
 			{"blank title", "ok", "   ", "B", "title"},
 			{"long title", "ok", strings.Repeat("é", 101), "B", "title"},
+			{"direction override in the title", "ok", "Refund \u202eabc", "B", "title"},
 			{"blank body", "ok", "T", " \n\t", "body"},
 			{"long body", "ok", "T", long, "body"},
 			{"broken UTF-8", "ok", "T", "\xff", "body"},

@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -37,11 +38,14 @@ func NewService(db *store.DB, log *events.Log, now func() time.Time) *Service {
 }
 
 // cleanName trims a name, so that both dialects agree on which names
-// collide (MySQL ignores trailing spaces when comparing).
+// collide (MySQL ignores trailing spaces when comparing), and holds it to
+// the rule of every name people see (naming.Check): a tag's name shows in
+// every teammate's timeline, where a direction override would reverse the
+// text after it.
 func cleanName(name string) (string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" {
-		return "", apperr.Invalid("name", "must not be blank")
+	if err := naming.Check("name", name); err != nil {
+		return "", err
 	}
 	return name, nil
 }

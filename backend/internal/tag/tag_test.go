@@ -36,6 +36,11 @@ func TestTags(t *testing.T) {
 		rpctest.WantCode(t, err, connect.CodePermissionDenied)
 		_, err = c.Tag.CreateTag(sup, &tandemv1.CreateTagRequest{WorkspaceId: w.W1.ID, Name: "bad color", Color: "red"})
 		rpctest.WantCode(t, err, connect.CodeInvalidArgument)
+		// A name that would reverse the text after it in every timeline, or break a line.
+		for _, name := range []string{"vip\u202egnp.exe", "two\nlines", "\u2067isolate"} {
+			_, err = c.Tag.CreateTag(sup, &tandemv1.CreateTagRequest{WorkspaceId: w.W1.ID, Name: name})
+			rpctest.WantCode(t, err, connect.CodeInvalidArgument)
+		}
 
 		one, two, three := w.Conversation(w.Visitor), w.Conversation(w.Visitor), w.Conversation(w.Other)
 		before := time.Now().UnixMilli()

@@ -1,0 +1,392 @@
+package conversation_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sync"
+	"testing"
+
+	"connectrpc.com/connect"
+	"github.com/google/uuid"
+
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// raceRounds is how many times each race runs: enough for both orders to
+// come up, few enough to keep the test to seconds on MySQL.
+const raceRounds = 6
+
+// raceRig is two replicas of one MySQL database (one server on SQLite,
+// which serves one node), with their own reactions off so that nothing but
+// the racing calls touches the conversations, and eight more agents.
+type raceRig struct {
+	t        *testing.T
+	w        *world
+	replicas []*rpctest.Server
+	agents   []string          // user ids, sorted
+	tokens   map[string]string // session token by user id
+}
+
+func newRaceRig(t *testing.T, opts store.Options) *raceRig {
+	r := &raceRig{t: t}
+	replicas := 1
+	if opts.URL != "" {
+		replicas = 2
+	}
+	for range replicas {
+		r.replicas = append(r.replicas, rpctest.Start(t, opts, rpctest.Quiet))
+	}
+	r.w = worldOn(t, r.replicas[0])
+	r.tokens = r.w.AgentTokens(8)
+	r.agents = slices.Sorted(maps.Keys(r.tokens))
+	return r
+}
+
+// fresh starts a conversation, waiting in the queue, of a new visitor (one
+// visitor may hold only so many open conversations).
+func (r *raceRig) fresh() conversation.Conversation {
+	p, _ := r.w.NewVisitor(r.w.W1)
+	return r.w.Conversation(p)
+}
+
+// api is the clients of the i-th caller of a race: callers alternate
+// between the replicas, and between the protocols.
+func (r *raceRig) api(i int) rpcclient.Clients {
+	return r.replicas[i%len(r.replicas)].Clients(rpcclient.Protocols()[i%3])
+}
+
+// replica is the domain of the i-th caller's replica.
+func (r *raceRig) replica(i int) *rpctest.Server { return r.replicas[i%len(r.replicas)] }
+
+// race runs the calls at once: each waits on a barrier in its own goroutine
+// until all have started, and the errors come back in the calls' order.
+func race(calls ...func() error) []error {
+	errs := make([]error, len(calls))
+	var ready, done sync.WaitGroup
+	start := make(chan struct{})
+	for i, call := range calls {
+		ready.Add(1)
+		done.Go(func() {
+			ready.Done()
+			<-start
+			errs[i] = call()
+		})
+	}
+	ready.Wait()
+	close(start)
+	done.Wait()
+	return errs
+}
+
+// refused checks that err is a refusal with the code (FailedPrecondition)
+// and not a failure: a deadlock the store did not retry answers Internal or
+// Unavailable.
+func refused(t *testing.T, what string, err error) {
+	t.Helper()
+	if connect.CodeOf(err) != connect.CodeFailedPrecondition {
+		t.Fatalf("%s: %v, want FailedPrecondition", what, err)
+	}
+}
+
+// history replays the conversation's events, in log order, and returns their
+// types: each change's "before" must be where the event before it left the
+// conversation (no event lost, none doubled), and the last one where the
+// stored row stands.
+func (r *raceRig) history(round int, id string) []events.Type {
+	t := r.t
+	t.Helper()
+	var rows []struct {
+		Seq     int64       `db:"seq"`
+		Type    events.Type `db:"type"`
+		Payload []byte      `db:"payload"`
+	}
+	if err := r.w.Srv.DB().SelectContext(t.Context(), &rows,
+		`SELECT seq, type, payload FROM events WHERE workspace_id = ? AND conversation_id = ? ORDER BY seq`, r.w.W1.ID, id); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		types []events.Type
+		at    *conversation.Conversation
+	)
+	for _, row := range rows {
+		var p conversation.Payload
+		if err := json.Unmarshal(row.Payload, &p); err != nil {
+			t.Fatalf("round %d: event %d: %v", round, row.Seq, err)
+		}
+		types = append(types, row.Type)
+		if p.Conversation == nil {
+			continue
+		}
+		if p.Before != nil && at != nil && (p.Before.State != at.State || p.Before.AssigneeID != at.AssigneeID) {
+			t.Fatalf("round %d: event %d (%s) changed %s owned by %q, but the log left it %s owned by %q: %v",
+				round, row.Seq, row.Type, p.Before.State, p.Before.AssigneeID, at.State, at.AssigneeID, types)
+		}
+		at = p.Conversation
+	}
+	got, err := r.w.Srv.Domain().Conversations.Get(t.Context(), r.w.W1.ID, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if at == nil || at.State != got.State || at.AssigneeID != got.AssigneeID {
+		t.Fatalf("round %d: the log ends at %+v, the row stands %s owned by %q: %v", round, at, got.State, got.AssigneeID, types)
+	}
+	return types
+}
+
+func count(types []events.Type, typ events.Type) int {
+	n := 0
+	for _, t := range types {
+		if t == typ {
+			n++
+		}
+	}
+	return n
+}
+
+// TestClaimRaces is CONC-01 across replicas: agents on both replicas claim
+// one waiting conversation at once (2, then 8 of them), and a claim races a
+// close, a transfer to another agent and the router's assignment. Each
+// round, every call either succeeds or is refused with FailedPrecondition
+// (never Internal or Unavailable: deadlocks are retried), the event log
+// replays to the stored row, and the winner is the one the log says.
+func TestClaimRaces(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		r := newRaceRig(t, opts)
+		w := r.w
+		ctx := t.Context()
+		for _, n := range []int{2, 8} {
+			for round := range raceRounds {
+				conv := r.fresh()
+				calls := make([]func() error, n)
+				for i, id := range r.agents[:n] {
+					calls[i] = func() error {
+						_, err := r.api(i).Conversation.ClaimConversation(rpcclient.WithToken(ctx, r.tokens[id]),
+							&tandemv1.ClaimConversationRequest{ConversationId: conv.ID})
+						return err
+					}
+				}
+				errs := race(calls...)
+				winner := ""
+				for i, err := range errs {
+					if err == nil {
+						if winner != "" {
+							t.Fatalf("%d agents, round %d: %s and %s both claimed", n, round, winner, r.agents[i])
+						}
+						winner = r.agents[i]
+					}
+				}
+				if winner == "" {
+					t.Fatalf("%d agents, round %d: no claim won: %v", n, round, errs)
+				}
+				for _, err := range errs {
+					if err == nil {
+						continue
+					}
+					refused(t, fmt.Sprintf("%d agents, round %d: a losing claim", n, round), err)
+					var ce *connect.Error
+					if !errors.As(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != "ALREADY_CLAIMED:"+winner {
+						t.Fatalf("%d agents, round %d: a losing claim: %v, want the detail ALREADY_CLAIMED:%s", n, round, err, winner)
+					}
+				}
+				types := r.history(round, conv.ID)
+				if c := count(types, events.ConversationAssigned); c != 1 {
+					t.Fatalf("%d agents, round %d: %d assigned events: %v", n, round, c, types)
+				}
+				if got := w.State(conv.ID); got.AssigneeID != winner || got.State != conversation.StateActive {
+					t.Fatalf("%d agents, round %d: %s owned by %q, want active owned by %s", n, round, got.State, got.AssigneeID, winner)
+				}
+			}
+		}
+
+		agent, other := r.agents[0], r.agents[1]
+		claim := func(id string) func() error {
+			return func() error {
+				_, err := r.api(0).Conversation.ClaimConversation(rpcclient.WithToken(ctx, r.tokens[agent]),
+					&tandemv1.ClaimConversationRequest{ConversationId: id})
+				return err
+			}
+		}
+
+		// Against a close: the close always goes through; the claim wins
+		// only if it came first, and then the log shows it before the close.
+		claimsWon := 0
+		for round := range raceRounds {
+			conv := r.fresh()
+			errs := race(claim(conv.ID), func() error {
+				_, err := r.api(1).Conversation.CloseConversation(w.As("supervisor"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID})
+				return err
+			})
+			if errs[1] != nil {
+				t.Fatalf("close, round %d: %v", round, errs[1])
+			}
+			types := r.history(round, conv.ID)
+			if got := w.State(conv.ID); got.State != conversation.StateClosed {
+				t.Fatalf("close, round %d: the conversation is %s", round, got.State)
+			}
+			assigned := count(types, events.ConversationAssigned)
+			if errs[0] != nil {
+				refused(t, fmt.Sprintf("close, round %d: the losing claim", round), errs[0])
+				if assigned != 0 {
+					t.Fatalf("close, round %d: a refused claim left an assigned event: %v", round, types)
+				}
+				continue
+			}
+			claimsWon++
+			if assigned != 1 {
+				t.Fatalf("close, round %d: the claim that won left %d assigned events: %v", round, assigned, types)
+			}
+		}
+		t.Logf("against a close, the claim won %d of %d rounds", claimsWon, raceRounds)
+
+		// Against a transfer to another agent: the transfer always goes
+		// through and that agent ends up owning it; the claim wins only
+		// before it, and a later one is told who owns it.
+		claimsWon = 0
+		for round := range raceRounds {
+			conv := r.fresh()
+			errs := race(claim(conv.ID), func() error {
+				_, err := r.api(1).Conversation.TransferConversation(w.As("supervisor"),
+					&tandemv1.TransferConversationRequest{ConversationId: conv.ID, To: &tandemv1.TransferConversationRequest_UserId{UserId: other}})
+				return err
+			})
+			if errs[1] != nil {
+				t.Fatalf("transfer, round %d: %v", round, errs[1])
+			}
+			types := r.history(round, conv.ID)
+			if got := w.State(conv.ID); got.AssigneeID != other || got.State != conversation.StateActive {
+				t.Fatalf("transfer, round %d: %s owned by %q, want active owned by %s", round, got.State, got.AssigneeID, other)
+			}
+			want := 1
+			if errs[0] == nil {
+				claimsWon++
+				want = 2
+			} else {
+				refused(t, fmt.Sprintf("transfer, round %d: the losing claim", round), errs[0])
+				var ce *connect.Error
+				if !errors.As(errs[0], &ce) || ce.Meta().Get(apperr.DetailHeader) != "ALREADY_CLAIMED:"+other {
+					t.Fatalf("transfer, round %d: the losing claim: %v, want the detail ALREADY_CLAIMED:%s", round, errs[0], other)
+				}
+			}
+			if c := count(types, events.ConversationAssigned); c != want {
+				t.Fatalf("transfer, round %d: %d assigned events, want %d: %v", round, c, want, types)
+			}
+		}
+		t.Logf("against a transfer, the claim won %d of %d rounds", claimsWon, raceRounds)
+
+		// Against the router: its assignment (AutoAssign, what the routing
+		// reactor calls, here on the other replica) never overrides a claim,
+		// and exactly one of the two gets the conversation.
+		claimsWon = 0
+		for round := range raceRounds {
+			conv := r.fresh()
+			var routed bool
+			errs := race(claim(conv.ID), func() error {
+				var err error
+				routed, err = r.replica(1).Domain().Conversations.AutoAssign(ctx, w.W1.ID, conv.ID, other)
+				return err
+			})
+			if errs[1] != nil {
+				t.Fatalf("router, round %d: %v", round, errs[1])
+			}
+			owner := other
+			if errs[0] == nil {
+				claimsWon++
+				owner = agent
+				if routed {
+					t.Fatalf("router, round %d: both the claim and the router assigned it", round)
+				}
+			} else {
+				refused(t, fmt.Sprintf("router, round %d: the losing claim", round), errs[0])
+				if !routed {
+					t.Fatalf("router, round %d: neither the claim nor the router assigned it: %v", round, errs[0])
+				}
+			}
+			types := r.history(round, conv.ID)
+			if c := count(types, events.ConversationAssigned); c != 1 {
+				t.Fatalf("router, round %d: %d assigned events: %v", round, c, types)
+			}
+			if got := w.State(conv.ID); got.AssigneeID != owner {
+				t.Fatalf("router, round %d: owned by %q, want %s", round, got.AssigneeID, owner)
+			}
+		}
+		t.Logf("against the router, the claim won %d of %d rounds", claimsWon, raceRounds)
+	})
+}
+
+// TestCreationRaces is CONC-02 across replicas: one widget visitor starting
+// a conversation twice at once with one client id (a double submit, a retry
+// on the other replica) makes one conversation, which both calls answer;
+// the first mails of one sender arriving at once on both replicas make one
+// contact for the workspace and address, whatever the address's case.
+func TestCreationRaces(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		r := newRaceRig(t, opts)
+		w := r.w
+		ctx := t.Context()
+		for round := range raceRounds {
+			_, token := w.NewVisitor(w.W1)
+			visitor := rpcclient.WithToken(ctx, token)
+			clientID := uuid.NewString()
+			ids := make([]string, 4)
+			calls := make([]func() error, len(ids))
+			for i := range calls {
+				calls[i] = func() error {
+					resp, err := r.api(i).Widget.StartConversation(visitor, &tandemv1.StartConversationRequest{ClientId: clientID, Body: "hello"})
+					ids[i] = resp.GetConversation().GetId()
+					return err
+				}
+			}
+			for i, err := range race(calls...) {
+				if err != nil {
+					t.Fatalf("start, round %d, call %d: %v", round, i, err)
+				}
+			}
+			if ids[0] == "" || slices.ContainsFunc(ids, func(id string) bool { return id != ids[0] }) {
+				t.Fatalf("start, round %d: the calls answered %v, want one conversation", round, ids)
+			}
+			if n := storetest.Count(t, w.Srv.DB(), "conversations", "workspace_id = ? AND client_id = ?", w.W1.ID, clientID); n != 1 {
+				t.Fatalf("start, round %d: %d conversations for one client id", round, n)
+			}
+		}
+
+		for round := range raceRounds {
+			address := rpctest.Unique("sender") + "@example.com"
+			ids := make([]string, 4)
+			calls := make([]func() error, len(ids))
+			for i := range calls {
+				spelled := address
+				if i%2 == 1 {
+					spelled = "  " + string(address[0]-'a'+'A') + address[1:]
+				}
+				calls[i] = func() error {
+					c, err := r.replica(i).Domain().Contacts.ForEmail(ctx, w.W1.ID, spelled, "Sender")
+					ids[i] = c.ID
+					return err
+				}
+			}
+			for i, err := range race(calls...) {
+				if err != nil {
+					t.Fatalf("contact, round %d, call %d: %v", round, i, err)
+				}
+			}
+			if ids[0] == "" || slices.ContainsFunc(ids, func(id string) bool { return id != ids[0] }) {
+				t.Fatalf("contact, round %d: the calls answered %v, want one contact", round, ids)
+			}
+			if n := storetest.Count(t, w.Srv.DB(), "contacts", "workspace_id = ? AND email = ?", w.W1.ID, address); n != 1 {
+				t.Fatalf("contact, round %d: %d contacts for %s", round, n, address)
+			}
+		}
+	})
+}
