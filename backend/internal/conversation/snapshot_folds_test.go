@@ -1,13 +1,10 @@
 package conversation_test
 
 import (
-	"go/ast"
-	"go/parser"
-	"go/token"
-	"strconv"
 	"testing"
 
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // fold is what an event does to a client's copy of its inbox.
@@ -96,7 +93,7 @@ var folds = map[events.Type]fold{
 // the server to it.
 func TestInboxClientFoldsEveryEventType(t *testing.T) {
 	t.Parallel()
-	declared := declaredEventTypes(t)
+	declared := storetest.EventTypes(t)
 	for v, name := range declared {
 		if _, ok := folds[events.Type(v)]; !ok {
 			t.Errorf("events.%s (%q) has no row in folds: say what it does to an inbox", name, v)
@@ -107,42 +104,4 @@ func TestInboxClientFoldsEveryEventType(t *testing.T) {
 			t.Errorf("folds has a row for %q, which events/types.go no longer declares", typ)
 		}
 	}
-}
-
-// declaredEventTypes reads the constants of type Type in events/types.go:
-// value -> name.
-func declaredEventTypes(t *testing.T) map[string]string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "../events/types.go", nil, parser.SkipObjectResolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, decl := range f.Decls {
-		g, ok := decl.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range g.Specs {
-			vs := spec.(*ast.ValueSpec)
-			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Type" {
-				continue
-			}
-			for i, name := range vs.Names {
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				if !ok {
-					t.Fatalf("events.%s is not a string literal", name.Name)
-				}
-				v, err := strconv.Unquote(lit.Value)
-				if err != nil {
-					t.Fatal(err)
-				}
-				out[v] = name.Name
-			}
-		}
-	}
-	if len(out) == 0 {
-		t.Fatal("events/types.go declares no event type")
-	}
-	return out
 }

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // TestNoBareEventTypes holds every event type to its constant in types.go:
@@ -17,7 +19,7 @@ import (
 // SQL (a type in quotes: pass the constant as an argument instead).
 func TestNoBareEventTypes(t *testing.T) {
 	t.Parallel()
-	declared := declaredTypes(t)
+	declared := storetest.EventTypes(t)
 	if len(declared) == 0 {
 		t.Fatal("types.go declares no event type")
 	}
@@ -62,42 +64,4 @@ func TestNoBareEventTypes(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// declaredTypes reads types.go's constants of type Type: value -> name. It
-// fails on two constants of one value.
-func declaredTypes(t *testing.T) map[string]string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "types.go", nil, parser.SkipObjectResolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]string{}
-	for _, decl := range f.Decls {
-		g, ok := decl.(*ast.GenDecl)
-		if !ok || g.Tok != token.CONST {
-			continue
-		}
-		for _, spec := range g.Specs {
-			vs := spec.(*ast.ValueSpec)
-			if id, ok := vs.Type.(*ast.Ident); !ok || id.Name != "Type" {
-				continue
-			}
-			for i, name := range vs.Names {
-				lit, ok := vs.Values[i].(*ast.BasicLit)
-				if !ok {
-					t.Fatalf("events.%s is not a string literal", name.Name)
-				}
-				v, err := strconv.Unquote(lit.Value)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if other, dup := out[v]; dup {
-					t.Errorf("events.%s and events.%s are both %q", other, name.Name, v)
-				}
-				out[v] = name.Name
-			}
-		}
-	}
-	return out
 }
