@@ -43,6 +43,9 @@ func (s *Service) addTag(ctx context.Context, tx *store.Tx, conv *Conversation, 
 	prev := before(conv)
 	if _, err := tx.ExecContext(ctx, `INSERT INTO conversation_tags (conversation_id, tag_id, workspace_id, applied_by_kind, applied_by_id, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, conv.ID, tagID, conv.WorkspaceID, actor.EventKind, actor.ID, store.NowMillis(s.now())); err != nil {
+		if tx.Dialect.IsForeignKeyViolation(err) {
+			return ErrNotTag // deleted since it was checked
+		}
 		return fmt.Errorf("tag conversation: %w", err)
 	}
 	conv.TagIDs = append(conv.TagIDs, tagID)

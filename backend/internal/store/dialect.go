@@ -27,6 +27,9 @@ type Dialect interface {
 	InsertIgnore() string
 	// IsUniqueViolation reports a duplicate-key error.
 	IsUniqueViolation(err error) bool
+	// IsForeignKeyViolation reports a row referring to one that is not
+	// there (deleted by a transaction that committed first).
+	IsForeignKeyViolation(err error) bool
 	// IsRetryable reports a deadlock or lock timeout after which the whole
 	// transaction may be run again.
 	IsRetryable(err error) bool
@@ -56,6 +59,11 @@ func (sqliteDialect) IsUniqueViolation(err error) bool {
 	return e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+func (sqliteDialect) IsForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
 func (sqliteDialect) IsRetryable(err error) bool {
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
@@ -80,6 +88,7 @@ func (mysqlDialect) VisibleBeforeDurable() bool { return true }
 // MySQL error numbers.
 const (
 	erDupEntry        = 1062
+	erNoReferencedRow = 1452
 	erLockWaitTimeout = 1205
 	erLockDeadlock    = 1213
 )
@@ -87,6 +96,11 @@ const (
 func (mysqlDialect) IsUniqueViolation(err error) bool {
 	var e *mysql.MySQLError
 	return errors.As(err, &e) && e.Number == erDupEntry
+}
+
+func (mysqlDialect) IsForeignKeyViolation(err error) bool {
+	var e *mysql.MySQLError
+	return errors.As(err, &e) && e.Number == erNoReferencedRow
 }
 
 func (mysqlDialect) IsRetryable(err error) bool {
