@@ -13,6 +13,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
+	"github.com/tandem-inbox/tandem/backend/internal/limit"
 	"github.com/tandem-inbox/tandem/backend/internal/naming"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
@@ -26,6 +27,9 @@ type Options struct {
 	// Hasher runs every password hash of the server; nil means one with a
 	// slot per CPU.
 	Hasher *access.Hasher
+	// Limits keeps the credential limits; nil keeps them in this process
+	// (on Now's clock). The server gives the one shared by its replicas.
+	Limits *limit.Limits
 }
 
 // Service manages users, sessions and API keys.
@@ -35,8 +39,9 @@ type Service struct {
 	now        func() time.Time
 	sessionTTL time.Duration
 	hasher     *access.Hasher
-	perClient  *limiter
-	attempts   *backoff
+	limits     *limit.Limits
+	perClient  limit.Rule
+	perPair    limit.Backoff
 }
 
 // NewService returns the account service.
@@ -50,14 +55,17 @@ func NewService(db *store.DB, log *events.Log, opts Options) *Service {
 	if opts.Hasher == nil {
 		opts.Hasher = access.NewHasher(0, 0)
 	}
-	return &Service{
-		db: db, log: log, now: opts.Now, sessionTTL: opts.SessionTTL, hasher: opts.Hasher,
+	if opts.Limits == nil {
+		opts.Limits = limit.New(limit.Options{Now: opts.Now})
+	}
+	return &Service{db: db, log: log, now: opts.Now, sessionTTL: opts.SessionTTL, hasher: opts.Hasher, limits: opts.Limits,
 		// Thirty credential attempts at once per client address, then one
-		// every 2 s, whatever the accounts. Per account and client together,
-		// five free tries, then waits doubling from 1 s up to 15 min: an
-		// attacker slows only their own pair, never the owner elsewhere.
-		perClient: newLimiter(2*time.Second, 30),
-		attempts:  newBackoff(5, time.Second, 15*time.Minute),
+		// every 2 s, whatever the accounts. Per account and client
+		// together, five free tries, then waits doubling from 1 s up to
+		// 15 min: an attacker slows only their own pair, never the owner
+		// elsewhere. Both hold across replicas when the limits are shared.
+		perClient: limit.Rule{Name: "credentials-client", Every: 2 * time.Second, Burst: 30},
+		perPair:   limit.Backoff{Name: "credentials-pair", Free: 5, Base: time.Second, Max: 15 * time.Minute},
 	}
 }
 
@@ -70,19 +78,20 @@ func (s *Service) Hasher() *access.Hasher { return s.hasher }
 // an in-process caller). It fails with
 // ErrTooManyAttempts; otherwise report the outcome with done, a success
 // clearing the key's backoff.
-func (s *Service) Attempt(key, client string) (done func(ok bool), err error) {
-	now := s.now()
-	if client != "" && !s.perClient.allow(client, now) {
-		return nil, ErrTooManyAttempts
+func (s *Service) Attempt(ctx context.Context, key, client string) (done func(ok bool), err error) {
+	if client != "" {
+		if ok, wait := s.limits.Take(ctx, s.perClient, client); !ok {
+			return nil, apperr.RetryAfter(ErrTooManyAttempts, wait)
+		}
 	}
 	if key != "" {
-		if _, ok := s.attempts.begin(key, now); !ok {
-			return nil, ErrTooManyAttempts
+		if ok, wait := s.limits.Begin(ctx, s.perPair, key); !ok {
+			return nil, apperr.RetryAfter(ErrTooManyAttempts, wait)
 		}
 	}
 	return func(ok bool) {
-		if ok {
-			s.attempts.succeeded(key)
+		if ok && key != "" {
+			s.limits.Clear(context.WithoutCancel(ctx), s.perPair, key)
 		}
 	}, nil
 }
@@ -182,7 +191,7 @@ func (s *Service) CreateUserTx(ctx context.Context, tx *store.Tx, email, display
 // about the same time.
 func (s *Service) Login(ctx context.Context, email, password, clientIP string) (Issued, error) {
 	email = NormalizeEmail(email)
-	done, err := s.Attempt(PairKey(email, clientIP), clientIP)
+	done, err := s.Attempt(ctx, PairKey(email, clientIP), clientIP)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -255,7 +264,7 @@ func (s *Service) Logout(ctx context.Context, sessionID string) error {
 // of the current password are limited per user (a stolen session cannot
 // guess on) and per client address.
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next, clientIP string) (Issued, error) {
-	done, err := s.Attempt("change-password|"+userID, clientIP)
+	done, err := s.Attempt(ctx, "change-password|"+userID, clientIP)
 	if err != nil {
 		return Issued{}, err
 	}

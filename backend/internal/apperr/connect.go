@@ -4,8 +4,11 @@ import (
 	"context"
 	"database/sql/driver"
 	"errors"
+	"math"
 	"net"
+	"strconv"
 	"strings"
+	"time"
 
 	"connectrpc.com/connect"
 )
@@ -46,6 +49,10 @@ func ToConnect(err error) (*connect.Error, bool) {
 		if e.Detail != "" {
 			out.Meta().Set(DetailHeader, e.Detail)
 		}
+		var r retryAfter
+		if errors.As(err, &r) {
+			out.Meta().Set("Retry-After", strconv.Itoa(int(math.Ceil(max(r.wait, time.Second).Seconds()))))
+		}
 		return out, e.Kind == Internal
 	}
 	var netErr net.Error
@@ -70,3 +77,15 @@ func isConnLost(err error) bool {
 	return strings.Contains(msg, "invalid connection") || strings.Contains(msg, "connection refused") ||
 		strings.Contains(msg, "bad connection")
 }
+
+// RetryAfter adds to err (a refusal for a limit) how long the client
+// should wait before trying again: the answer's Retry-After header, in
+// whole seconds (at least one). errors.Is and errors.As see through it.
+func RetryAfter(err error, wait time.Duration) error { return retryAfter{err, wait} }
+
+type retryAfter struct {
+	error
+	wait time.Duration
+}
+
+func (r retryAfter) Unwrap() error { return r.error }

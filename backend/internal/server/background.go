@@ -61,6 +61,7 @@ func (s *Server) jobs() []job {
 			return s.domain.Presence.ExpireInactive(ctx, time.Now().Add(-presence.InactiveAfter))
 		}},
 		{"wake snoozed conversations", 5 * time.Second, s.domain.Conversations.WakeDue},
+		{"sweep rate limits", 10 * time.Minute, s.limits.Sweep},
 	}
 	if s.cfg.Reactors {
 		jobs = append(jobs,

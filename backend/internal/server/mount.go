@@ -24,6 +24,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/email"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/limit"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
@@ -72,14 +73,14 @@ func (s *Server) authorize() (access.Authenticator, *access.Authorizer, error) {
 // mount builds the HTTP handler: every service's RPCs behind the
 // interceptor chain, the other routes, and the middleware around them.
 func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Authorizer) error {
-	widgetLimit := newVisitorLimiter(s.cfg.WidgetRate, s.cfg.WidgetBurst, s.cfg.WidgetSessionsPerMinute, s.cfg.WidgetSessionBurst)
+	widgetLimit := newPublicLimiter(s.limits, s.cfg.WidgetRate, s.cfg.WidgetBurst, s.cfg.WidgetSessionsPerMinute, s.cfg.WidgetSessionBurst)
 	mux := http.NewServeMux()
 	s.mountRPC(mux, st, s.chain(authn, authz, widgetLimit))
 	files.NewHandler(s.domain.Files, authn, authz, func(r *http.Request, err error) {
 		if apperr.KindOf(err) == apperr.Internal {
 			s.logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, newVisitorLimiter(s.cfg.UploadsPerMinute/60, s.cfg.UploadBurst, 0, 1)))).Register(mux)
+	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, limit.PerSecond("uploads", s.cfg.UploadsPerMinute/60, s.cfg.UploadBurst)))).Register(mux)
 	account.NewWebSessions(s.domain.Accounts, authn, s.logger).Register(mux) // the web app's sign-in
 	if s.cfg.MailSecret != "" {                                              // the links of rating mails, signed with it
 		email.NewRatingPage(s.domain.Conversations, []byte(s.cfg.MailSecret), s.logger).Register(mux)
@@ -93,9 +94,9 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 
 // chain is the RPCs' handler options: the interceptors, outermost first:
 // recover (a handler option), metrics, logging and error mapping,
-// authentication, widget rate limits, stream limits, validation,
+// authentication, public procedures' rate limits, stream limits, validation,
 // authorization.
-func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, widgetLimit *visitorLimiter) []connect.HandlerOption {
+func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, widgetLimit *publicLimiter) []connect.HandlerOption {
 	return []connect.HandlerOption{
 		connect.WithRecover(s.recovered),
 		connect.WithInterceptors(

@@ -30,6 +30,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/limit"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/presence"
@@ -63,6 +64,9 @@ type Server struct {
 	hub         *events.Hub
 	nats        *events.NATS
 	pruner      *events.Pruner
+	// limits keeps the rate limits: in the database on MySQL, where every
+	// replica shares them.
+	limits *limit.Limits
 	// streamGuard ends the agent streams whose callers lost access.
 	streamGuard *account.StreamGuard
 	// botReactor runs the AI agents.

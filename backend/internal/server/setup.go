@@ -118,7 +118,7 @@ func (s *Server) setupSubmit(w http.ResponseWriter, r *http.Request) {
 	defer s.setup.mu.Unlock()
 	if !s.setup.valid(v.Token, time.Now()) {
 		// A wrong token guesses nothing, but it still costs the client.
-		if _, err := s.domain.Accounts.Attempt("", access.ClientIP(r.Context())); err != nil {
+		if _, err := s.domain.Accounts.Attempt(r.Context(), "", access.ClientIP(r.Context())); err != nil {
 			http.Error(w, "too many attempts; wait a minute", http.StatusTooManyRequests)
 			return
 		}

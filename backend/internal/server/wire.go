@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/files"
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/limit"
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/outbound"
@@ -88,8 +89,13 @@ func (s *Server) spine(ctx context.Context) (*events.Log, streams, error) {
 
 // services builds the domain services.
 func (s *Server) services(ctx context.Context, log *events.Log) error {
+	limits := limit.Options{Logger: s.logger}
+	if s.db.Dialect.Shared() {
+		limits.DB = s.db
+	}
+	s.limits = limit.New(limits)
 	s.domain.Accounts = account.NewService(s.db, log, account.Options{SessionTTL: s.cfg.SessionTTL,
-		Hasher: access.NewHasher(s.cfg.PasswordHashConcurrency, 0)})
+		Hasher: access.NewHasher(s.cfg.PasswordHashConcurrency, 0), Limits: s.limits})
 	s.domain.Workspaces = workspace.NewService(s.db, log, s.domain.Accounts, workspace.Options{MaxOwnedWorkspaces: s.cfg.MaxWorkspacesPerUser,
 		WidgetSecretGrace: s.cfg.WidgetSecretGrace})
 	s.streamGuard = s.domain.Accounts.NewStreamGuard(s.domain.Workspaces.LiveMembers)

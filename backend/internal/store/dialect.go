@@ -40,6 +40,10 @@ type Dialect interface {
 	// read, and the next commit reuses its keys (the event log's seq). SQLite
 	// syncs its WAL before it publishes a commit.
 	VisibleBeforeDurable() bool
+	// Shared reports a database server that several tandemd replicas use at
+	// once (MySQL), rather than a file that one process opens (SQLite): what
+	// must hold across replicas, such as rate limits, is kept in it.
+	Shared() bool
 }
 
 type sqliteDialect struct{}
@@ -50,6 +54,7 @@ func (sqliteDialect) SkipLocked() string   { return "" }
 func (sqliteDialect) InsertIgnore() string { return "INSERT OR IGNORE" }
 
 func (sqliteDialect) VisibleBeforeDurable() bool { return false }
+func (sqliteDialect) Shared() bool               { return false }
 
 func (sqliteDialect) IsUniqueViolation(err error) bool {
 	var e *sqlite.Error
@@ -84,6 +89,7 @@ func (mysqlDialect) SkipLocked() string   { return " FOR UPDATE SKIP LOCKED" }
 func (mysqlDialect) InsertIgnore() string { return "INSERT IGNORE" }
 
 func (mysqlDialect) VisibleBeforeDurable() bool { return true }
+func (mysqlDialect) Shared() bool               { return true }
 
 // MySQL error numbers.
 const (

@@ -78,7 +78,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *access.Principal, a A
 			return Workspace{}, account.Issued{}, fmt.Errorf("find invite: %w", err)
 		}
 		// An unknown token guesses nothing, but it still costs the client.
-		if _, err := s.accounts.Attempt("", a.ClientIP); err != nil {
+		if _, err := s.accounts.Attempt(ctx, "", a.ClientIP); err != nil {
 			return Workspace{}, account.Issued{}, err
 		}
 		return Workspace{}, account.Issued{}, ErrInviteInvalid
@@ -90,7 +90,7 @@ func (s *Service) AcceptInvite(ctx context.Context, actor *access.Principal, a A
 	if actor != nil && actor.Kind == access.KindUser {
 		key = "accept-invite|" + actor.UserID
 	}
-	done, err := s.accounts.Attempt(key, a.ClientIP)
+	done, err := s.accounts.Attempt(ctx, key, a.ClientIP)
 	if err != nil {
 		return Workspace{}, account.Issued{}, err
 	}

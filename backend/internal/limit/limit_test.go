@@ -1,0 +1,233 @@
+package limit_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/limit"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// clock is a settable time, shared by the replicas of a test.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// replicas opens n Limits on one database, each with a pool of its own,
+// as n tandemd processes would.
+func replicas(t *testing.T, opts store.Options, c *clock, n int) []*limit.Limits {
+	t.Helper()
+	out := make([]*limit.Limits, n)
+	for i := range out {
+		db, err := store.Open(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		out[i] = limit.New(limit.Options{DB: db, Now: c.Now, Logger: quiet})
+	}
+	return out
+}
+
+// allowedAtOnce counts the takes allowed when calls goroutines take from
+// key at once, spread over the replicas in turn.
+func allowedAtOnce(ls []*limit.Limits, r limit.Rule, key string, calls int) int {
+	var allowed atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range calls {
+		wg.Go(func() {
+			<-start
+			if ok, _ := ls[i%len(ls)].Take(context.Background(), r, key); ok {
+				allowed.Add(1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return int(allowed.Load())
+}
+
+// TestBudgetHoldsAcrossReplicas: three replicas on one database, taking
+// from one bucket at once, are allowed the burst together, then the
+// refill, and the wait they are told is when the next token comes. The
+// in-memory limits of the same three allow three times as much: what the
+// shared ones exist to prevent.
+func TestBudgetHoldsAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		ls := replicas(t, opts, c, 3)
+		r := limit.Rule{Name: "test", Every: 2 * time.Second, Burst: 10}
+
+		if got := allowedAtOnce(ls, r, "203.0.113.9", 40); got != 10 {
+			t.Fatalf("burst of 10 across 3 replicas: %d allowed", got)
+		}
+		ok, wait := ls[1].Take(t.Context(), r, "203.0.113.9")
+		if ok || wait <= 0 || wait > 2*time.Second {
+			t.Fatalf("empty bucket: ok %v, wait %v; want refused with a wait up to 2s", ok, wait)
+		}
+		if ok, _ := ls[2].Take(t.Context(), r, "198.51.100.7"); !ok {
+			t.Fatal("another key shares the flooded one's bucket")
+		}
+
+		c.Add(5 * time.Second) // 2.5 tokens: 2 whole ones
+		if got := allowedAtOnce(ls, r, "203.0.113.9", 20); got != 2 {
+			t.Fatalf("5s later (one token every 2s): %d allowed, want 2", got)
+		}
+		c.Add(time.Hour)
+		if got := allowedAtOnce(ls, r, "203.0.113.9", 40); got != 10 {
+			t.Fatalf("an hour later the bucket is full again: %d allowed, want 10", got)
+		}
+
+		alone := make([]*limit.Limits, 3)
+		for i := range alone {
+			alone[i] = limit.New(limit.Options{Now: c.Now})
+		}
+		if got := allowedAtOnce(alone, r, "203.0.113.9", 40); got != 30 {
+			t.Fatalf("memory limits of 3 replicas: %d allowed, want 30 (10 each)", got)
+		}
+	})
+}
+
+// TestRefusalCachedLocally: once the database refused a bucket, the
+// replica refuses it again without asking until the wait is over: the
+// flood costs the database nothing. Proven by taking the database away.
+func TestRefusalCachedLocally(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		db, err := store.Open(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := limit.New(limit.Options{DB: db, Now: c.Now, Logger: quiet})
+		r := limit.Rule{Name: "test", Every: time.Minute, Burst: 2}
+		for range 2 {
+			if ok, _ := l.Take(t.Context(), r, "k"); !ok {
+				t.Fatal("the burst was refused")
+			}
+		}
+		if ok, _ := l.Take(t.Context(), r, "k"); ok {
+			t.Fatal("over the burst, allowed")
+		}
+		_ = db.Close() // from here a question to the database would fail
+		c.Add(30 * time.Second)
+		ok, wait := l.Take(t.Context(), r, "k")
+		if ok || wait != 30*time.Second {
+			t.Fatalf("refused bucket with the database gone: ok %v wait %v; want refused for 30s from the cache", ok, wait)
+		}
+	})
+}
+
+// TestDatabaseDownLimitsLocally: with the database failing, the limits
+// hold in the replica's memory instead of letting everything through.
+func TestDatabaseDownLimitsLocally(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		db, err := store.Open(t.Context(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = db.Close()
+		l := limit.New(limit.Options{DB: db, Now: c.Now, Logger: quiet})
+		r := limit.Rule{Name: "test", Every: time.Minute, Burst: 3}
+		if got := allowedAtOnce([]*limit.Limits{l}, r, "k", 10); got != 3 {
+			t.Fatalf("database down: %d allowed, want the burst of 3", got)
+		}
+	})
+}
+
+// TestBackoffAcrossReplicas: attempts on one account from two replicas
+// at once are each counted once: the free ones pass, then each waits
+// twice as long as the one before, wherever it lands; a success on one
+// replica clears it for the other.
+func TestBackoffAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		ls := replicas(t, opts, c, 2)
+		b := limit.Backoff{Name: "pair", Free: 5, Base: time.Second, Max: 15 * time.Minute}
+
+		var allowed atomic.Int64
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range 30 {
+			wg.Go(func() {
+				<-start
+				if ok, _ := ls[i%2].Begin(context.Background(), b, "owner@example.com|203.0.113.9"); ok {
+					allowed.Add(1)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		// Five free, and the fifth sets a 1 s wait: the sixth and later
+		// at the same instant are refused.
+		if got := allowed.Load(); got != 5 {
+			t.Fatalf("30 attempts at once over 2 replicas: %d allowed, want 5", got)
+		}
+		for i, want := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+			ok, wait := ls[i%2].Begin(t.Context(), b, "owner@example.com|203.0.113.9")
+			if ok || wait != want {
+				t.Fatalf("attempt %d: ok %v wait %v; want refused for %v", 6+i, ok, wait, want)
+			}
+			c.Add(want)
+			if ok, _ := ls[(i+1)%2].Begin(t.Context(), b, "owner@example.com|203.0.113.9"); !ok {
+				t.Fatalf("attempt after waiting %v refused on the other replica", want)
+			}
+		}
+		ls[0].Clear(t.Context(), b, "owner@example.com|203.0.113.9")
+		for i := range 5 {
+			if ok, wait := ls[1].Begin(t.Context(), b, "owner@example.com|203.0.113.9"); !ok {
+				t.Fatalf("after a success on the other replica, attempt %d refused (wait %v)", i+1, wait)
+			}
+		}
+	})
+}
+
+// TestSweep removes the rows that have run out and keeps the rest.
+func TestSweep(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		l := limit.New(limit.Options{DB: db, Now: c.Now, Logger: quiet})
+		short := limit.Rule{Name: "short", Every: time.Second, Burst: 1}
+		long := limit.Rule{Name: "long", Every: time.Hour, Burst: 1}
+		l.Take(t.Context(), short, "a")
+		l.Take(t.Context(), long, "a")
+		c.Add(time.Minute)
+		n, err := l.Sweep(t.Context())
+		if err != nil || n != 1 {
+			t.Fatalf("sweep: %d rows, %v; want the short rule's one", n, err)
+		}
+		if got := storetest.Count(t, db, "rate_limits", "1 = 1"); got != 1 {
+			t.Fatalf("%d rows left, want 1", got)
+		}
+		if ok, _ := l.Take(t.Context(), long, "a"); ok {
+			t.Fatal("the sweep emptied a live bucket")
+		}
+	})
+}

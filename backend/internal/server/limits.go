@@ -1,0 +1,148 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/access"
+	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/limit"
+)
+
+// budget is what a public procedure's calls draw from.
+type budget int
+
+const (
+	unlimited budget = iota // callers with an account: their roles bound them
+	// perSession is the visitor session's widget budget (per client
+	// address for a call that carries no visitor token).
+	perSession
+	// perAddress is the client address's budget of new widget sessions,
+	// each of which makes a contact and an event.
+	perAddress
+	// perCredential is the client address's budget of calls to the
+	// procedures that check a credential, valid or not; the checks are
+	// limited again by account.Service.Attempt (per address, and per
+	// account and address).
+	perCredential
+)
+
+// publicBudget is the budget of every procedure that a caller without an
+// account reaches (its rule is ACCESS_PUBLIC or ACCESS_VISITOR), by its
+// canonical name, whatever the protocol, codec or HTTP method it came by.
+// Each is listed by name, so a new public procedure is unlimited until it
+// is added here: TestEveryPublicProcedureLimited fails until then.
+func publicBudget(procedure string) budget {
+	switch procedure {
+	case tandemv1connect.AuthServiceLoginProcedure,
+		tandemv1connect.WorkspaceServiceAcceptInviteProcedure:
+		return perCredential
+	case tandemv1connect.WidgetServiceStartSessionProcedure:
+		return perAddress
+	case tandemv1connect.WidgetServiceGetWidgetConfigProcedure,
+		tandemv1connect.WidgetServiceStartConversationProcedure,
+		tandemv1connect.WidgetServiceListMyConversationsProcedure,
+		tandemv1connect.WidgetServiceSendMessageProcedure,
+		tandemv1connect.WidgetServiceListMessagesProcedure,
+		tandemv1connect.WidgetServiceWatchProcedure,
+		tandemv1connect.WidgetServiceSetTypingProcedure,
+		tandemv1connect.WidgetServiceCloseConversationProcedure,
+		tandemv1connect.WidgetServiceRateConversationProcedure,
+		tandemv1connect.WidgetServiceRequestHumanProcedure,
+		tandemv1connect.WidgetServiceUpdateVisitorProcedure,
+		tandemv1connect.WidgetServiceListCustomActionsProcedure,
+		tandemv1connect.WidgetServiceMarkSeenProcedure,
+		tandemv1connect.WidgetServiceEmailTranscriptProcedure,
+		tandemv1connect.WidgetServicePressCustomActionProcedure:
+		return perSession
+	}
+	return unlimited
+}
+
+// publicLimiter is the interceptor of the public procedures' budgets: one
+// flooding visitor or address gets ResourceExhausted with Retry-After
+// while everyone else is served as usual. The buckets are in limits:
+// shared by the replicas on MySQL.
+type publicLimiter struct {
+	limits *limit.Limits
+	// session, address and credential are the rules of perSession,
+	// perAddress and perCredential.
+	session, address, credential limit.Rule
+}
+
+func newPublicLimiter(limits *limit.Limits, perSecond float64, burst int, sessionsPerMinute float64, sessionBurst int) *publicLimiter {
+	return &publicLimiter{limits: limits,
+		session: limit.PerSecond("widget-session", perSecond, burst),
+		address: limit.PerSecond("widget-address", sessionsPerMinute/60, max(sessionBurst, 1)),
+		// As many calls as account.Service.Attempt allows checks.
+		credential: limit.Rule{Name: "credential-calls", Every: 2 * time.Second, Burst: 30}}
+}
+
+// check takes a token for a call of procedure, or refuses it.
+func (l *publicLimiter) check(ctx context.Context, procedure string) error {
+	switch publicBudget(procedure) {
+	case perSession:
+		if p := access.PrincipalFrom(ctx); p != nil && p.Kind == access.KindVisitor {
+			return take(ctx, l.limits, l.session, p.SessionID, "too many requests from this chat")
+		}
+		return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many requests from this address")
+	case perAddress:
+		return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many new chats from this address")
+	case perCredential:
+		return take(ctx, l.limits, l.credential, access.ClientIP(ctx), "too many sign-in attempts from this address")
+	}
+	return nil
+}
+
+// take takes a token from key's bucket under r, or answers
+// ResourceExhausted with how long to wait.
+func take(ctx context.Context, limits *limit.Limits, r limit.Rule, key, what string) error {
+	ok, wait := limits.Take(ctx, r, key)
+	if ok {
+		return nil
+	}
+	return apperr.RetryAfter(apperr.New(apperr.ResourceExhausted, what+"; slow down and retry"), wait)
+}
+
+func (l *publicLimiter) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if req.Spec().IsClient {
+			return next(ctx, req)
+		}
+		if err := l.check(ctx, req.Spec().Procedure); err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (l *publicLimiter) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (l *publicLimiter) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		if err := l.check(ctx, conn.Spec().Procedure); err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
+}
+
+// uploadLimit rate-limits POST /files: a visitor's upload draws from its
+// session's widget bucket like any widget call, and every uploader
+// (visitor, member or API key) also from an upload bucket of its own.
+func uploadLimit(widget *publicLimiter, uploads limit.Rule) func(ctx context.Context, p *access.Principal) error {
+	return func(ctx context.Context, p *access.Principal) error {
+		if p.Kind == access.KindVisitor {
+			if err := take(ctx, widget.limits, widget.session, p.SessionID, "too many requests from this chat"); err != nil {
+				return err
+			}
+		}
+		kind, id := p.Actor()
+		return take(ctx, widget.limits, uploads, kind+":"+id, "too many uploads")
+	}
+}
