@@ -1,7 +1,10 @@
 package account_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -177,5 +180,77 @@ func TestSecurityAPIKeyRoleHierarchy(t *testing.T) {
 		if err := e.svc.RevokeAPIKey(e.Ctx, ownerP, ownerS, ownerKey.ID); err != nil {
 			t.Errorf("owner revokes the owner key: %v", err)
 		}
+	})
+}
+
+// TestSecurityLoginUniform (RATE-02): a wrong password for an account and
+// any password for an email no account has get the same answer, and do
+// the same work: each checks one password hash (the unknown email against
+// a dummy one), which is what takes the time. Proven without a clock: with
+// every hashing slot held, both wait for one (a path that skipped its hash
+// would answer at once). The medians of the two are logged; on a loaded
+// machine their noise exceeds the difference a test could hold them to.
+func TestSecurityLoginUniform(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		e := newEnv(db)
+		const rounds = 9
+		users := make([]account.User, rounds)
+		for i := range users {
+			users[i] = e.user(t)
+		}
+		attempt := func(ctx context.Context, email string, n int) error {
+			_, err := e.svc.Login(ctx, email, "not the password at all", fmt.Sprintf("192.0.2.%d", n))
+			return err
+		}
+
+		hasher := e.svc.Hasher()
+		var held []func()
+		for range hasher.Limit() {
+			release, err := hasher.Acquire(e.Ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, release)
+		}
+		for i, email := range []string{users[0].Email, "nobody@example.test"} {
+			ctx, cancel := context.WithTimeout(e.Ctx, 200*time.Millisecond)
+			err := attempt(ctx, email, 200+i)
+			cancel()
+			if apperr.KindOf(err) != apperr.ResourceExhausted || !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("login as %s with every hashing slot held: %v, want a wait for one", email, err)
+			}
+		}
+		for _, release := range held {
+			release()
+		}
+
+		var known, unknown []time.Duration
+		var answers []string
+		for i, u := range users {
+			emails := []string{u.Email, fmt.Sprintf("nobody-%d@example.test", i)}
+			if i%2 == 1 { // neither goes first every time
+				slices.Reverse(emails)
+			}
+			for _, email := range emails {
+				began := time.Now()
+				err := attempt(e.Ctx, email, 1+len(answers))
+				if email == u.Email {
+					known = append(known, time.Since(began))
+				} else {
+					unknown = append(unknown, time.Since(began))
+				}
+				var ae *apperr.Error
+				if !errors.As(err, &ae) {
+					t.Fatalf("login as %s: %v, want a refusal", email, err)
+				}
+				answers = append(answers, fmt.Sprintf("%v %q %q %q", ae.Kind, ae.Public, ae.Field, ae.Detail))
+			}
+		}
+		if distinct := slices.Compact(slices.Sorted(slices.Values(answers))); len(distinct) != 1 {
+			t.Errorf("the answers differ: %q", distinct)
+		}
+		median := func(d []time.Duration) time.Duration { slices.Sort(d); return d[len(d)/2] }
+		t.Logf("median time: wrong password %v, unknown email %v", median(known), median(unknown))
 	})
 }
