@@ -31,6 +31,9 @@ func (s *Service) CreateCustomAction(ctx context.Context, actor *access.Principa
 	if err := checkActionSpec(&spec); err != nil {
 		return CustomAction{}, err
 	}
+	if err := s.checkRefs(ctx, workspaceID, "action", nil, spec.Actions); err != nil {
+		return CustomAction{}, err
+	}
 	if err := s.checkDestinations(ctx, "action", spec.Actions); err != nil {
 		return CustomAction{}, err
 	}
@@ -74,11 +77,18 @@ func (s *Service) UpdateCustomAction(ctx context.Context, actor *access.Principa
 	if err := checkActionSpec(&spec); err != nil {
 		return CustomAction{}, err
 	}
+	ws, err := s.CustomActionWorkspace(ctx, id) // a button never changes workspace
+	if err != nil {
+		return CustomAction{}, err
+	}
+	if err := s.checkRefs(ctx, ws, "action", nil, spec.Actions); err != nil {
+		return CustomAction{}, err
+	}
 	if err := s.checkDestinations(ctx, "action", spec.Actions); err != nil {
 		return CustomAction{}, err
 	}
 	var a CustomAction
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if a, err = s.lockAction(ctx, tx, id); err != nil {
 			return err

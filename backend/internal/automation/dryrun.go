@@ -28,6 +28,9 @@ func (s *Service) DryRun(ctx context.Context, workspaceID string, spec RuleSpec,
 	if err := checkSpec(&spec); err != nil {
 		return 0, nil, err
 	}
+	if err := s.checkRefs(ctx, workspaceID, "rule", spec.Conditions, spec.Actions); err != nil {
+		return 0, nil, err
+	}
 	if n <= 0 {
 		n = 50
 	}

@@ -33,7 +33,9 @@ type Deps struct {
 	Contacts      *contact.Service
 	Tags          *tag.Service
 	Canned        *canned.Service
-	HandOff       HandOffFunc
+	// Directory checks the groups and members rules and buttons name.
+	Directory Directory
+	HandOff   HandOffFunc
 }
 
 // Options tune the service.
@@ -158,6 +160,9 @@ func (s *Service) CreateRule(ctx context.Context, actor *access.Principal, works
 	if err := checkSpec(&spec); err != nil {
 		return Rule{}, err
 	}
+	if err := s.checkRefs(ctx, workspaceID, "rule", spec.Conditions, spec.Actions); err != nil {
+		return Rule{}, err
+	}
 	if err := s.checkDestinations(ctx, "rule", spec.Actions); err != nil {
 		return Rule{}, err
 	}
@@ -220,11 +225,18 @@ func (s *Service) UpdateRule(ctx context.Context, actor *access.Principal, id st
 	if err := checkSpec(&spec); err != nil {
 		return Rule{}, err
 	}
+	ws, err := s.RuleWorkspace(ctx, id) // a rule never changes workspace
+	if err != nil {
+		return Rule{}, err
+	}
+	if err := s.checkRefs(ctx, ws, "rule", spec.Conditions, spec.Actions); err != nil {
+		return Rule{}, err
+	}
 	if err := s.checkDestinations(ctx, "rule", spec.Actions); err != nil {
 		return Rule{}, err
 	}
 	var r Rule
-	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+	err = s.db.InTx(ctx, func(tx *store.Tx) error {
 		var err error
 		if r, err = s.lockRule(ctx, tx, id); err != nil {
 			return err

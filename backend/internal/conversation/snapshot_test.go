@@ -265,6 +265,7 @@ func (s *snapshotRun) run() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.Logf("%d checks of %d clients; %d conversations; operations (done, refused): %v", checks, len(s.clients), len(s.convs), s.tallied())
+	storetest.CheckTenancy(t, s.w.Srv.DB()) // no row of the run refers to another workspace's (ISO-02)
 	for _, c := range s.clients {
 		if e := c.streamEndings(); len(e) > 0 {
 			t.Logf("%s: its stream ended and resumed %d times: %v", c.name, len(e), e)

@@ -583,6 +583,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			}
 		}
 		t.Logf("%d calls over %d procedures", n, len(procs))
+		storetest.CheckTenancy(t, w.Srv.DB()) // no row the matrix wrote refers to another workspace's (ISO-02)
 	})
 }
 

@@ -145,7 +145,7 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		return err
 	}
 	s.domain.Automation = automation.NewService(s.db, log, s.hub, automation.Deps{Conversations: s.domain.Conversations, Contacts: s.domain.Contacts,
-		Tags: s.domain.Tags, Canned: s.domain.Canned, HandOff: s.domain.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
+		Tags: s.domain.Tags, Canned: s.domain.Canned, Directory: s.domain.Workspaces, HandOff: s.domain.Bot.HandOff}, automation.Options{Webhooks: automation.Webhooks{
 		Client:  outbound.NewClient(outbound.Options{Allow: s.cfg.WebhookAllow, Timeout: s.cfg.WebhookTimeout}),
 		Timeout: s.cfg.WebhookTimeout, RetryBase: s.cfg.WebhookRetryBase,
 		// The save-time check of webhook URLs applies the allowlist too.
