@@ -44,6 +44,10 @@ const (
 	// A message showed a built-in escalation intent (see EscalationIntent), or
 	// the model said a person must handle it; the detail names the intent.
 	HandoffReason_HANDOFF_REASON_ESCALATION_INTENT HandoffReason = 8
+	// The AI agent's token budget was spent (the workspace's for the UTC day,
+	// or the conversation's): it handed off without asking the model. The
+	// detail says which budget.
+	HandoffReason_HANDOFF_REASON_AI_BUDGET HandoffReason = 9
 )
 
 // Enum value maps for HandoffReason.
@@ -58,6 +62,7 @@ var (
 		6: "HANDOFF_REASON_REPEATED_QUESTION",
 		7: "HANDOFF_REASON_AGENT_TAKEOVER",
 		8: "HANDOFF_REASON_ESCALATION_INTENT",
+		9: "HANDOFF_REASON_AI_BUDGET",
 	}
 	HandoffReason_value = map[string]int32{
 		"HANDOFF_REASON_UNSPECIFIED":       0,
@@ -69,6 +74,7 @@ var (
 		"HANDOFF_REASON_REPEATED_QUESTION": 6,
 		"HANDOFF_REASON_AGENT_TAKEOVER":    7,
 		"HANDOFF_REASON_ESCALATION_INTENT": 8,
+		"HANDOFF_REASON_AI_BUDGET":         9,
 	}
 )
 
@@ -1524,7 +1530,7 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x19ListKnowledgeGapsResponse\x12+\n" +
 	"\x04gaps\x18\x01 \x03(\v2\x17.tandem.v1.KnowledgeGapR\x04gaps\x121\n" +
 	"\x06by_tag\x18\x02 \x03(\v2\x1a.tandem.v1.KnowledgeGapTagR\x05byTag\x12%\n" +
-	"\x0equestion_count\x18\x03 \x01(\x05R\rquestionCount*\xc8\x02\n" +
+	"\x0equestion_count\x18\x03 \x01(\x05R\rquestionCount*\xe6\x02\n" +
 	"\rHandoffReason\x12\x1e\n" +
 	"\x1aHANDOFF_REASON_UNSPECIFIED\x10\x00\x12#\n" +
 	"\x1fHANDOFF_REASON_CUSTOMER_REQUEST\x10\x01\x12\x1f\n" +
@@ -1534,7 +1540,8 @@ const file_tandem_v1_bot_proto_rawDesc = "" +
 	"\x18HANDOFF_REASON_BOT_ERROR\x10\x05\x12$\n" +
 	" HANDOFF_REASON_REPEATED_QUESTION\x10\x06\x12!\n" +
 	"\x1dHANDOFF_REASON_AGENT_TAKEOVER\x10\a\x12$\n" +
-	" HANDOFF_REASON_ESCALATION_INTENT\x10\b2\xad\x04\n" +
+	" HANDOFF_REASON_ESCALATION_INTENT\x10\b\x12\x1c\n" +
+	"\x18HANDOFF_REASON_AI_BUDGET\x10\t2\xad\x04\n" +
 	"\n" +
 	"BotService\x12\x7f\n" +
 	"\x0eGetBotSettings\x12 .tandem.v1.GetBotSettingsRequest\x1a!.tandem.v1.GetBotSettingsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x8b\x01\n" +

@@ -98,7 +98,7 @@ var errLLM = errors.New("model call failed")
 // ask sends the question, the recent conversation and the passages, and
 // checks what comes back: a structured result citing only passages it was
 // given, an answer grounded in them, and none of its own instructions.
-func (l *LLM) ask(ctx context.Context, st Settings, question, lang string, history []turn, hits []knowledge.Hit) answer {
+func (l *LLM) ask(ctx context.Context, sp *spend, st Settings, question, lang string, history []turn, hits []knowledge.Hit) answer {
 	system := policy
 	if name := languageNames[lang]; name != "" {
 		system += "\nThe customer writes in " + name + ": write the answer in " + name + "."
@@ -121,7 +121,10 @@ func (l *LLM) ask(ctx context.Context, st Settings, question, lang string, histo
 		return answer{handoff: conversation.HandoffBotError, detail: detail, question: question,
 			info: conversation.BotAnswer{Method: "llm"}}
 	}
-	res, err := l.complete(ctx, []chatMessage{{Role: "system", Content: system}, {Role: "user", Content: string(user)}})
+	res, err := l.complete(ctx, sp, []chatMessage{{Role: "system", Content: system}, {Role: "user", Content: string(user)}})
+	if detail, ok := spentBudget(err); ok {
+		return answer{handoff: conversation.HandoffAIBudget, detail: detail, question: question, info: conversation.BotAnswer{Method: "llm"}}
+	}
 	if err != nil {
 		return fail(err.Error())
 	}
@@ -191,30 +194,58 @@ func words(text string) []string {
 
 // complete calls the chat-completions endpoint and decodes the model's
 // answer.
-func (l *LLM) complete(ctx context.Context, msgs []chatMessage) (result, error) {
+func (l *LLM) complete(ctx context.Context, sp *spend, msgs []chatMessage) (result, error) {
 	var res result
-	err := l.completeJSON(ctx, msgs, &res)
+	err := l.completeJSON(ctx, sp, msgs, &res)
 	return res, err
+}
+
+// replyContext bounds all the model calls made for one customer message by
+// one deadline, the client's timeout: the customer waits for the reply, not
+// for each call, and the AI agent hands off when it passes (AI-03: within
+// 10 s by default). The parent's earlier deadline, if any, stays.
+func (l *LLM) replyContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if l.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, l.timeout)
 }
 
 // completeJSON calls the chat-completions endpoint, within the client's
 // timeout and one of its slots, and decodes the JSON object the model
-// answers into out.
-func (l *LLM) completeJSON(ctx context.Context, msgs []chatMessage, out any) error {
+// answers into out. With a spend, the call is first admitted against the
+// budgets (a spent one refuses it before the model is asked, or a slot
+// waited for), and what it cost is recorded after, failed calls included
+// when their answer says.
+func (l *LLM) completeJSON(ctx context.Context, sp *spend, msgs []chatMessage, out any) error {
 	if l.timeout > 0 { // the wait for a slot counts
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, l.timeout)
 		defer cancel()
+	}
+	body, _ := json.Marshal(map[string]any{
+		"model": l.Model, "messages": msgs, "temperature": 0,
+		"response_format": map[string]string{"type": "json_object"},
+	})
+	var spent usage // what the call cost: nothing until an answer says
+	if sp != nil {
+		held, err := sp.admit(ctx, estimateTokens(len(body))+completionReserve)
+		if _, ok := spentBudget(err); ok {
+			return err
+		}
+		if err != nil {
+			// Without its ledger the budget cannot hold: no call, and the
+			// AI agent hands off as when the model fails.
+			sp.l.logger.ErrorContext(ctx, "check the AI token budget", "workspace_id", sp.workspaceID, "err", err)
+			return fmt.Errorf("%w: the AI token budget could not be checked", errLLM)
+		}
+		defer func() { sp.settle(ctx, held, spent) }()
 	}
 	release, err := l.acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	body, _ := json.Marshal(map[string]any{
-		"model": l.Model, "messages": msgs, "temperature": 0,
-		"response_format": map[string]string{"type": "json_object"},
-	})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, l.URL+"/chat/completions", bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -232,15 +263,30 @@ func (l *LLM) completeJSON(ctx context.Context, msgs []chatMessage, out any) err
 	if err != nil {
 		return fmt.Errorf("%w: %v", errLLM, err) //nolint:errorlint // errLLM is the kind callers act on (hand off); the cause is text for the handoff's detail
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%w: status %d", errLLM, resp.StatusCode)
-	}
 	var completion struct {
 		Choices []struct {
 			Message chatMessage `json:"message"`
 		} `json:"choices"`
+		Usage *struct {
+			PromptTokens     int64 `json:"prompt_tokens"`
+			CompletionTokens int64 `json:"completion_tokens"`
+		} `json:"usage"`
 	}
-	if err := json.Unmarshal(raw, &completion); err != nil || len(completion.Choices) == 0 {
+	decodeErr := json.Unmarshal(raw, &completion)
+	switch {
+	case decodeErr == nil && completion.Usage != nil && completion.Usage.PromptTokens+completion.Usage.CompletionTokens > 0:
+		// What the server bills, whatever the status: a failed call
+		// that says what it cost counts too.
+		spent = usage{prompt: max(completion.Usage.PromptTokens, 0), completion: max(completion.Usage.CompletionTokens, 0)}
+	case decodeErr == nil && resp.StatusCode == http.StatusOK && len(completion.Choices) > 0:
+		// A server that reports no usage (some local ones) still spends:
+		// the estimate keeps the budget holding.
+		spent = usage{prompt: estimateTokens(len(body)), completion: estimateTokens(len(raw)), estimated: true}
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%w: status %d", errLLM, resp.StatusCode)
+	}
+	if decodeErr != nil || len(completion.Choices) == 0 {
 		return fmt.Errorf("%w: not a chat completion", errLLM)
 	}
 	content := strings.TrimSpace(completion.Choices[0].Message.Content)

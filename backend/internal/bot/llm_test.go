@@ -32,7 +32,7 @@ func TestLLMConcurrency(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	_, err = l.complete(ctx, nil)
+	_, err = l.complete(ctx, nil, nil)
 	if !errors.Is(err, errBusy) || !errors.Is(err, errLLM) {
 		t.Fatalf("a call while the only slot is held: %v, want errBusy (a model failure)", err)
 	}
@@ -43,7 +43,7 @@ func TestLLMConcurrency(t *testing.T) {
 		t.Errorf("the model saw %d calls while its only slot was held", n)
 	}
 	release()
-	if res, err := l.complete(ctx, nil); err != nil || res.Answer != "ok" || calls.Load() != 1 {
+	if res, err := l.complete(ctx, nil, nil); err != nil || res.Answer != "ok" || calls.Load() != 1 {
 		t.Fatalf("with the slot free: %+v, %v, %d calls", res, err, calls.Load())
 	}
 }

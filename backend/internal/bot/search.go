@@ -36,7 +36,7 @@ const (
 
 // searchQueries asks the model how the help center would word the
 // question, in the documents' languages.
-func (l *LLM) searchQueries(ctx context.Context, question string, history []turn, languages []string) ([]string, error) {
+func (l *LLM) searchQueries(ctx context.Context, sp *spend, question string, history []turn, languages []string) ([]string, error) {
 	var names []string
 	for _, lang := range languages {
 		if name := languageNames[lang]; name != "" {
@@ -54,7 +54,7 @@ func (l *LLM) searchQueries(ctx context.Context, question string, history []turn
 	var out struct {
 		Queries []string `json:"queries"`
 	}
-	if err := l.completeJSON(ctx, []chatMessage{{Role: "system", Content: system}, {Role: "user", Content: string(data)}}, &out); err != nil {
+	if err := l.completeJSON(ctx, sp, []chatMessage{{Role: "system", Content: system}, {Role: "user", Content: string(data)}}, &out); err != nil {
 		return nil, err
 	}
 	var queries []string
@@ -75,9 +75,9 @@ func (l *LLM) searchQueries(ctx context.Context, question string, history []turn
 // searchAgain looks the question up again in the words the model gives
 // it, and returns the passages worth giving the model to answer from
 // (each relevant to one of its queries, best first), or none.
-func (s *Service) searchAgain(ctx context.Context, st Settings, workspaceID string, q knowledge.Query, history []turn,
+func (s *Service) searchAgain(ctx context.Context, sp *spend, st Settings, workspaceID string, q knowledge.Query, history []turn,
 	languages []string) ([]knowledge.Hit, []string, error) {
-	queries, err := s.deps.LLM.searchQueries(ctx, q.Text, history, languages)
+	queries, err := s.deps.LLM.searchQueries(ctx, sp, q.Text, history, languages)
 	if err != nil || len(queries) == 0 {
 		return nil, nil, err
 	}

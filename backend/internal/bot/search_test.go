@@ -39,7 +39,7 @@ func TestSearchQueries(t *testing.T) {
 		{nil, nil},
 	} {
 		reply = tc.reply
-		got, err := l.searchQueries(context.Background(), "Do you deliver to Toronto?", nil, []string{"en", "es"})
+		got, err := l.searchQueries(context.Background(), nil, "Do you deliver to Toronto?", nil, []string{"en", "es"})
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("from %q: %q (%v), want %q", tc.reply, got, err, tc.want)
 		}

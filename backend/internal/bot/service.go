@@ -34,6 +34,33 @@ type Deps struct {
 	OnlineAgents func(ctx context.Context, workspaceID string) (int, error)
 	// LLM answers when set; nil answers with the best passage.
 	LLM *LLM
+	// Metrics counts the model's tokens and the budgets' warnings and
+	// handoffs (the server's metrics.AI; nil: not counted).
+	Metrics Meter
+}
+
+// Meter counts what the AI agent's model costs.
+type Meter interface {
+	Tokens(prompt, completion int64, estimated bool)
+	BudgetWarning()
+	BudgetHandoff()
+}
+
+// noMeter counts nothing.
+type noMeter struct{}
+
+func (noMeter) Tokens(int64, int64, bool) {}
+func (noMeter) BudgetWarning()            {}
+func (noMeter) BudgetHandoff()            {}
+
+// Options are the AI agent's settings; the zero Options has no token
+// budget and the real clock.
+type Options struct {
+	// Budget bounds the model tokens spent per workspace and day and per
+	// conversation.
+	Budget Budget
+	// Now is the clock (time.Now when nil): the UTC day a budget counts.
+	Now func() time.Time
 }
 
 // Service runs the AI agents.
@@ -43,11 +70,22 @@ type Service struct {
 	deps   Deps
 	logger *slog.Logger
 	now    func() time.Time
+	ledger *ledger
 }
 
 // NewService returns the AI agent service.
-func NewService(db *store.DB, log *events.Log, deps Deps, logger *slog.Logger) *Service {
-	return &Service{db: db, log: log, deps: deps, logger: logger, now: time.Now}
+func NewService(db *store.DB, log *events.Log, deps Deps, opts Options, logger *slog.Logger) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = noMeter{}
+	}
+	return &Service{db: db, log: log, deps: deps, logger: logger, now: opts.Now,
+		ledger: &ledger{db: db, budget: opts.Budget, now: opts.Now, metrics: deps.Metrics, logger: logger}}
 }
 
 // React is the AI agent's reactor handler: it answers each customer message
@@ -97,6 +135,9 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		return err
 	}
 	if a.handoff != "" {
+		if a.handoff == conversation.HandoffAIBudget {
+			s.deps.Metrics.BudgetHandoff()
+		}
 		return s.handOff(ctx, bot, st, conv, a)
 	}
 	_, err = s.deps.Conversations.PostBot(ctx, bot, ev.WorkspaceID, conv.ID, msg.ID, a.text, a.info)
@@ -180,6 +221,14 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 		return answer{handoff: conversation.HandoffBotError, detail: "knowledge search failed", question: question, lang: lang}, nil
 	}
 	var a answer
+	// The model calls for this message draw on its workspace's and its
+	// conversation's budgets, and share one deadline.
+	sp := &spend{l: s.ledger, workspaceID: conv.WorkspaceID, conversationID: conv.ID}
+	mctx, cancel := ctx, context.CancelFunc(func() {})
+	if s.deps.LLM != nil {
+		mctx, cancel = s.deps.LLM.replyContext(ctx)
+	}
+	defer cancel()
 	switch {
 	case s.deps.LLM == nil:
 		a = extractive(question, res.Hits, st.Threshold)
@@ -191,12 +240,12 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 		// customer's words. Searched again in the words the model gives
 		// (see searchAgain), the passages found go to the model to answer
 		// from; with none, it hands off without asking it.
-		a = s.searchedAgain(ctx, st, conv.WorkspaceID, q, lang, history, res)
+		a = s.searchedAgain(mctx, sp, st, conv.WorkspaceID, q, lang, history, res)
 	default:
-		a = s.deps.LLM.ask(ctx, st, question, lang, history, relevant(res.Hits, st.Threshold))
+		a = s.deps.LLM.ask(mctx, sp, st, question, lang, history, relevant(res.Hits, st.Threshold))
 	}
 	a.lang = lang
-	if a.handoff != "" && lang != "" && !slices.Contains(res.Languages, lang) {
+	if a.handoff != "" && a.handoff != conversation.HandoffAIBudget && lang != "" && !slices.Contains(res.Languages, lang) {
 		a.noDocs = true
 		a.detail += "; no document is written in the customer's language (" + lang + ")"
 	}
@@ -206,17 +255,20 @@ func (s *Service) answer(ctx context.Context, st Settings, conv conversation.Con
 // searchedAgain answers a question that no passage is relevant enough to
 // in its own words from the passages found in the model's (searchAgain),
 // or hands it off.
-func (s *Service) searchedAgain(ctx context.Context, st Settings, workspaceID string, q knowledge.Query, lang string,
+func (s *Service) searchedAgain(ctx context.Context, sp *spend, st Settings, workspaceID string, q knowledge.Query, lang string,
 	history []turn, res knowledge.Result) answer {
-	hits, queries, err := s.searchAgain(ctx, st, workspaceID, q, history, res.Languages)
+	hits, queries, err := s.searchAgain(ctx, sp, st, workspaceID, q, history, res.Languages)
+	detail, spent := spentBudget(err)
 	switch {
+	case spent:
+		return answer{handoff: conversation.HandoffAIBudget, detail: detail, question: q.Text, info: conversation.BotAnswer{Method: "llm"}}
 	case errors.Is(err, errLLM):
 		return answer{handoff: conversation.HandoffBotError, detail: err.Error(), question: q.Text, info: conversation.BotAnswer{Method: "llm"}}
 	case err != nil:
 		return answer{handoff: conversation.HandoffBotError, detail: "knowledge search failed", question: q.Text, info: conversation.BotAnswer{Method: "llm"}}
 	case len(hits) > 0:
-		a := s.deps.LLM.ask(ctx, st, q.Text, lang, history, hits)
-		if a.handoff != "" {
+		a := s.deps.LLM.ask(ctx, sp, st, q.Text, lang, history, hits)
+		if a.handoff != "" && a.handoff != conversation.HandoffAIBudget {
 			a.detail += "; searched as " + quoteAll(queries)
 		}
 		return a

@@ -5,7 +5,8 @@
 // for every trigger) when it is not confident, when the model fails, when a
 // customer repeats themselves or asks for a person.
 //
-// Tables owned: bot_settings, bot_escalation_intents.
+// Tables owned: bot_settings, bot_escalation_intents, ai_token_days,
+// ai_token_conversations (the model tokens spent: budget.go).
 // Tables read: handoffs (written by the conversation package's HandOff: the
 // knowledge gaps report on them).
 // Events emitted: bot.settings_updated; through conversations, the AI

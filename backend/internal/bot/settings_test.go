@@ -27,7 +27,7 @@ func settingsEnv(t *testing.T, db *store.DB) (*bot.Service, *access.Principal, s
 	if err != nil {
 		t.Fatal(err)
 	}
-	return bot.NewService(db, e.Log, bot.Deps{}, nil), owner, w.ID
+	return bot.NewService(db, e.Log, bot.Deps{}, bot.Options{}, nil), owner, w.ID
 }
 
 type intentView struct {

@@ -45,11 +45,16 @@ type Config struct {
 	LLMTimeout      time.Duration
 	// LLMConcurrency caps the model calls running at once; a call that
 	// finds them all busy waits, within its timeout, for one to end.
-	LLMConcurrency  int
-	PollInterval    time.Duration
-	Heartbeat       time.Duration
-	EventRetention  time.Duration
-	RoutingInterval time.Duration
+	LLMConcurrency int
+	// AITokensPerDay and AITokensPerConversation bound the model tokens
+	// the AI agent spends per workspace and UTC day and per conversation,
+	// across the replicas; 0 is no cap.
+	AITokensPerDay          int64
+	AITokensPerConversation int64
+	PollInterval            time.Duration
+	Heartbeat               time.Duration
+	EventRetention          time.Duration
+	RoutingInterval         time.Duration
 	// Reactors runs the server's reactions (AI agent, rules, notifications,
 	// SLA clocks, metrics) on this replica.
 	Reactors bool
@@ -190,8 +195,10 @@ func settings() []setting {
 		{"llm-url", "TANDEM_LLM_URL", "", "OpenAI-compatible API base for the AI agent (http://127.0.0.1:11434/v1 for Ollama); empty answers with the best passage"},
 		{"llm-model", "TANDEM_LLM_MODEL", "", "model name the AI agent asks (required with --llm-url)"},
 		{"llm-api-key", "TANDEM_LLM_API_KEY", "", "bearer key for the LLM API, if it needs one"},
-		{"llm-timeout", "TANDEM_LLM_TIMEOUT", "20s", "longest the AI agent waits for the model before handing off"},
+		{"llm-timeout", "TANDEM_LLM_TIMEOUT", "10s", "longest the AI agent waits for the model to answer one customer message (all its model calls together) before handing off"},
 		{"llm-concurrency", "TANDEM_LLM_CONCURRENCY", "8", "model calls running at once on this replica; more wait (within --llm-timeout) for one to end"},
+		{"ai-tokens-per-day", "TANDEM_AI_TOKENS_PER_DAY", "1000000", "model tokens each workspace's AI agent may spend per UTC day, shared by the replicas (warned at 80%; spent: it hands off without asking the model); 0 is no cap"},
+		{"ai-tokens-per-conversation", "TANDEM_AI_TOKENS_PER_CONVERSATION", "50000", "model tokens the AI agent may spend in one conversation; 0 is no cap"},
 		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications, SLA clocks and routing on this replica (false: serve the API only)"},
 		{"reactor-workers", "TANDEM_REACTOR_WORKERS", "8", "workspaces each reactor handles at once on this replica (events of one workspace stay in order)"},
 		{"reactor-sweep", "TANDEM_REACTOR_SWEEP", "5s", "how often each reactor looks, in one indexed query over the latest events, for events no wake-up announced (bounds their delay when NATS loses one)"},
@@ -429,6 +436,13 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		}
 		return n
 	}
+	count := func(name string) int64 {
+		n, err := strconv.ParseInt(get(name), 10, 64)
+		if err != nil || n < 0 {
+			bad(name, "%q is not a whole number of at least 0", get(name))
+		}
+		return n
+	}
 	size := func(name string) int64 {
 		n, err := parseBytes(get(name))
 		if err != nil {
@@ -453,6 +467,8 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	c.PasswordHashConcurrency = whole("password-hash-concurrency", 0)
 	c.ReactorWorkers = whole("reactor-workers", 1)
 	c.LLMConcurrency = whole("llm-concurrency", 1)
+	c.AITokensPerDay = count("ai-tokens-per-day")
+	c.AITokensPerConversation = count("ai-tokens-per-conversation")
 	c.MaxWorkspacesPerUser = whole("max-workspaces-per-user", 1)
 	c.MaxStreamsPerVisitor = whole("max-streams-per-visitor", 0)
 	c.MaxStreamsPerMember = whole("max-streams-per-member", 0)

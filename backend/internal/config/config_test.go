@@ -19,6 +19,17 @@ func TestDefaults(t *testing.T) {
 		c.ShutdownTimeout != 15*time.Second || c.MaxRequestBytes != 1<<20 {
 		t.Fatalf("defaults = %+v", c)
 	}
+	// AI-03: the AI agent hands off within 10 s when the model is down,
+	// and spends at most these tokens per workspace and day and per
+	// conversation.
+	if c.LLMTimeout != 10*time.Second || c.AITokensPerDay != 1_000_000 || c.AITokensPerConversation != 50_000 {
+		t.Fatalf("AI defaults: timeout %s, %d tokens per day, %d per conversation", c.LLMTimeout, c.AITokensPerDay, c.AITokensPerConversation)
+	}
+	c, err = Load(t.Context(), nil, env(map[string]string{"TANDEM_LLM_TIMEOUT": "3s", "TANDEM_AI_TOKENS_PER_DAY": "0",
+		"TANDEM_AI_TOKENS_PER_CONVERSATION": "1200"}), io.Discard)
+	if err != nil || c.LLMTimeout != 3*time.Second || c.AITokensPerDay != 0 || c.AITokensPerConversation != 1200 {
+		t.Fatalf("AI settings from the environment: %s, %d, %d (%v)", c.LLMTimeout, c.AITokensPerDay, c.AITokensPerConversation, err)
+	}
 }
 
 func TestFlagsOverrideEnv(t *testing.T) {
@@ -56,6 +67,8 @@ func TestInvalid(t *testing.T) {
 		{args: []string{"extra"}, want: "unexpected argument"},
 		{args: []string{"--no-such-flag"}, want: "no-such-flag"},
 		{env: map[string]string{"TANDEM_LLM_URL": "ftp://model.example"}, want: "TANDEM_LLM_URL"},
+		{env: map[string]string{"TANDEM_AI_TOKENS_PER_DAY": "-1"}, want: "TANDEM_AI_TOKENS_PER_DAY"},
+		{env: map[string]string{"TANDEM_AI_TOKENS_PER_CONVERSATION": "lots"}, want: "TANDEM_AI_TOKENS_PER_CONVERSATION"},
 		{env: map[string]string{"TANDEM_LLM_URL": "https://model.example"}, want: "--llm-url and --llm-model go together"},
 		{env: map[string]string{"TANDEM_DATA_DIR": " ", "TANDEM_DATABASE_URL": "root@tcp(db:3306)/tandem"}, want: "TANDEM_DATA_DIR"},
 		{env: map[string]string{"TANDEM_METRICS_WORKSPACE_LABEL": "maybe"}, want: "TANDEM_METRICS_WORKSPACE_LABEL"},

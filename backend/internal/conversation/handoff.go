@@ -33,18 +33,23 @@ const (
 	// escalation intent (a request for a person, a refund demand, fraud, ...)
 	// or the model said a person must handle it; the detail names the intent.
 	HandoffEscalationIntent HandoffReason = "escalation_intent"
+	// HandoffAIBudget: a token budget of the AI agent (the workspace's for
+	// the UTC day, or the conversation's) was spent, so it handed off
+	// without asking the model; the detail says which.
+	HandoffAIBudget HandoffReason = "ai_budget"
 )
 
 // HandoffReasons lists every handoff reason, in the API's order.
 func HandoffReasons() []HandoffReason {
 	return []HandoffReason{HandoffCustomerRequest, HandoffKeywordRule, HandoffAttributeRule, HandoffLowConfidence,
-		HandoffBotError, HandoffRepeated, HandoffAgentTakeover, HandoffEscalationIntent}
+		HandoffBotError, HandoffRepeated, HandoffAgentTakeover, HandoffEscalationIntent, HandoffAIBudget}
 }
 
 // Actionable reports whether a hand-off action (a rule's or a custom
-// action's) may name the reason: a person's takeover and an escalation
-// intent are not given by actions, only by a person taking the conversation
-// and by the AI agent reading a message.
+// action's) may name the reason: a person's takeover, an escalation intent
+// and a spent AI budget are not given by actions, only by a person taking
+// the conversation and by the AI agent reading a message or counting its
+// tokens.
 func (r HandoffReason) Actionable() bool {
 	switch r {
 	case HandoffCustomerRequest, HandoffKeywordRule, HandoffAttributeRule, HandoffLowConfidence, HandoffBotError, HandoffRepeated:
@@ -73,6 +78,8 @@ func HandoffReasonToProto(r HandoffReason) tandemv1.HandoffReason {
 		return tandemv1.HandoffReason_HANDOFF_REASON_AGENT_TAKEOVER
 	case HandoffEscalationIntent:
 		return tandemv1.HandoffReason_HANDOFF_REASON_ESCALATION_INTENT
+	case HandoffAIBudget:
+		return tandemv1.HandoffReason_HANDOFF_REASON_AI_BUDGET
 	}
 	return tandemv1.HandoffReason_HANDOFF_REASON_UNSPECIFIED
 }

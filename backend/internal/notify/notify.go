@@ -254,6 +254,8 @@ func reasonText(reason conversation.HandoffReason, detail string) string {
 		return "The AI agent could not answer."
 	case conversation.HandoffRepeated:
 		return "The customer asked the same thing again."
+	case conversation.HandoffAIBudget:
+		return "The AI agent's token budget is spent."
 	}
 	return strings.ReplaceAll(string(reason), "_", " ")
 }

@@ -137,7 +137,8 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		llm = bot.NewLLM(s.cfg.LLMURL, s.cfg.LLMModel, s.cfg.LLMAPIKey, s.cfg.LLMTimeout, s.cfg.LLMConcurrency)
 	}
 	s.domain.Bot = bot.NewService(s.db, log, bot.Deps{Conversations: s.domain.Conversations, Knowledge: s.domain.Knowledge, Tags: s.domain.Tags,
-		OnlineAgents: s.domain.Presence.OnlineCount, LLM: llm}, s.logger)
+		OnlineAgents: s.domain.Presence.OnlineCount, LLM: llm, Metrics: metrics.NewAI(s.registry)},
+		bot.Options{Budget: bot.Budget{PerDay: s.cfg.AITokensPerDay, PerConversation: s.cfg.AITokensPerConversation}}, s.logger)
 	people := members{s.domain.Workspaces}
 	s.domain.Notify = notify.NewService(s.db, log, notify.Deps{GroupMembers: s.domain.Workspaces.GroupMembers,
 		Members: people.ids, Supervisors: people.supervisors}, s.logger)

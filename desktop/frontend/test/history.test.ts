@@ -52,6 +52,12 @@ describe("history", () => {
     expect(a("handoff", { reason: "escalation_intent", detail: "intent: model" })).toBe(
       "The AI agent handed the conversation to the team: Escalation: the AI model judged a person must handle it",
     );
+    expect(a("handoff", { reason: "ai_budget", detail: "the conversation's AI token budget (50000 tokens) is spent" })).toBe(
+      "The AI agent handed the conversation to the team without asking the model: the conversation's AI token budget (50000 tokens) is spent",
+    );
+    expect(a("handoff", { reason: "ai_budget" })).toBe(
+      "The AI agent handed the conversation to the team without asking the model: its AI token budget is spent",
+    );
     expect(a("something_new", {})).toBe("Alex: something new");
   });
 });

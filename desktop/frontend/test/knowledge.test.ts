@@ -44,5 +44,6 @@ describe("knowledge gaps", () => {
   it("say why a question was handed off", () => {
     expect(gapReason(HandoffReason.LOW_CONFIDENCE)).toBe("not confident enough");
     expect(gapReason(HandoffReason.BOT_ERROR)).toBe("the model failed");
+    expect(gapReason(HandoffReason.AI_BUDGET)).toBe("the AI token budget was spent");
   });
 });

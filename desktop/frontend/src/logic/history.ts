@@ -95,6 +95,10 @@ export function activityText(m: Message, names: Map<string, string>): string {
         const intent = (d["detail"] ?? "").replace(/^intent: /, "");
         return `The AI agent handed the conversation to the team: Escalation: ${intentLabels[intent] ?? intent}`;
       }
+      if (d["reason"] === "ai_budget") {
+        // The detail says which budget (the workspace's day, or the conversation's).
+        return `The AI agent handed the conversation to the team without asking the model: ${d["detail"] || "its AI token budget is spent"}`;
+      }
       const why = d["detail"] ?? (d["reason"] ?? "").replaceAll("_", " ");
       return `The AI agent handed the conversation to the team${why ? `: ${why}` : ""}`;
     }

@@ -69,6 +69,8 @@ export function gapReason(r: HandoffReason): string {
       return "not confident enough";
     case HandoffReason.BOT_ERROR:
       return "the model failed";
+    case HandoffReason.AI_BUDGET:
+      return "the AI token budget was spent";
     default:
       return "handed off";
   }
