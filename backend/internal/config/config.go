@@ -90,6 +90,11 @@ type Config struct {
 	// sessions one client IP starts; a zero rate turns the limit off.
 	WidgetSessionsPerMinute float64
 	WidgetSessionBurst      int
+	// WorkspaceSessionsPerMinute and WorkspaceSessionBurst limit the widget
+	// sessions one workspace's widget starts, from all addresses together;
+	// a zero rate turns the limit off.
+	WorkspaceSessionsPerMinute float64
+	WorkspaceSessionBurst      int
 	// WidgetMaxOpenConversations caps a visitor's conversations that are
 	// not closed; 0 means no cap.
 	WidgetMaxOpenConversations int
@@ -218,6 +223,8 @@ func settings() []setting {
 		{"push-allow", "TANDEM_PUSH_ALLOW", "", "comma-separated addresses or CIDR ranges Web Push endpoints may be at besides public ones (a test push service); loopback, private and metadata addresses are refused otherwise"},
 		{"widget-sessions-per-minute", "TANDEM_WIDGET_SESSIONS_PER_MINUTE", "10", "new widget sessions per minute allowed to each client IP; 0 for no limit"},
 		{"widget-session-burst", "TANDEM_WIDGET_SESSION_BURST", "30", "widget sessions a client IP may start at once above that rate"},
+		{"workspace-sessions-per-minute", "TANDEM_WORKSPACE_SESSIONS_PER_MINUTE", "600", "new widget sessions per minute allowed to each workspace, from all client IPs together; 0 for no limit"},
+		{"workspace-session-burst", "TANDEM_WORKSPACE_SESSION_BURST", "1200", "widget sessions a workspace may start at once above that rate"},
 		{"widget-max-open-conversations", "TANDEM_WIDGET_MAX_OPEN_CONVERSATIONS", "5", "conversations a widget visitor may have open (not closed) at once; 0 for no cap"},
 		{"uploads-per-minute", "TANDEM_UPLOADS_PER_MINUTE", "20", "file uploads per minute allowed to each visitor, member or API key; 0 for no limit"},
 		{"upload-burst", "TANDEM_UPLOAD_BURST", "10", "file uploads one may make at once above that rate"},
@@ -452,6 +459,8 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	}
 	c.WidgetSessionsPerMinute = number("widget-sessions-per-minute")
 	c.WidgetSessionBurst = whole("widget-session-burst", 1)
+	c.WorkspaceSessionsPerMinute = number("workspace-sessions-per-minute")
+	c.WorkspaceSessionBurst = whole("workspace-session-burst", 1)
 	c.WidgetMaxOpenConversations = whole("widget-max-open-conversations", 0)
 	c.UploadsPerMinute = number("uploads-per-minute")
 	c.UploadBurst = whole("upload-burst", 1)

@@ -9,6 +9,7 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/limit"
 )
 
@@ -21,7 +22,8 @@ const (
 	// address for a call that carries no visitor token).
 	perSession
 	// perAddress is the client address's budget of new widget sessions,
-	// each of which makes a contact and an event.
+	// each of which makes a contact and an event, and then the widget's
+	// workspace's, from all addresses together.
 	perAddress
 	// perCredential is the client address's budget of calls to the
 	// procedures that check a credential, valid or not; the checks are
@@ -68,21 +70,23 @@ func publicBudget(procedure string) budget {
 // shared by the replicas on MySQL.
 type publicLimiter struct {
 	limits *limit.Limits
-	// session, address and credential are the rules of perSession,
-	// perAddress and perCredential.
-	session, address, credential limit.Rule
+	// session, address, workspace and credential are the rules of
+	// perSession, perAddress and perCredential.
+	session, address, workspace, credential limit.Rule
 }
 
-func newPublicLimiter(limits *limit.Limits, perSecond float64, burst int, sessionsPerMinute float64, sessionBurst int) *publicLimiter {
+func newPublicLimiter(limits *limit.Limits, cfg config.Config) *publicLimiter {
 	return &publicLimiter{limits: limits,
-		session: limit.PerSecond("widget-session", perSecond, burst),
-		address: limit.PerSecond("widget-address", sessionsPerMinute/60, max(sessionBurst, 1)),
+		session:   limit.PerSecond("widget-session", cfg.WidgetRate, cfg.WidgetBurst),
+		address:   limit.PerSecond("widget-address", cfg.WidgetSessionsPerMinute/60, max(cfg.WidgetSessionBurst, 1)),
+		workspace: limit.PerSecond("widget-workspace", cfg.WorkspaceSessionsPerMinute/60, max(cfg.WorkspaceSessionBurst, 1)),
 		// As many calls as account.Service.Attempt allows checks.
 		credential: limit.Rule{Name: "credential-calls", Every: 2 * time.Second, Burst: 30}}
 }
 
-// check takes a token for a call of procedure, or refuses it.
-func (l *publicLimiter) check(ctx context.Context, procedure string) error {
+// check takes a token for a call of procedure with request message msg
+// (nil for a stream, whose message comes later), or refuses it.
+func (l *publicLimiter) check(ctx context.Context, procedure string, msg any) error {
 	switch publicBudget(procedure) {
 	case perSession:
 		if p := access.PrincipalFrom(ctx); p != nil && p.Kind == access.KindVisitor {
@@ -90,7 +94,15 @@ func (l *publicLimiter) check(ctx context.Context, procedure string) error {
 		}
 		return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many requests from this address")
 	case perAddress:
-		return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many new chats from this address")
+		if err := take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many new chats from this address"); err != nil {
+			return err
+		}
+		// Keyed on the key the request names (valid or not): a flood from
+		// many addresses, each under its own budget, still meets this one.
+		if k, ok := msg.(interface{ GetPublicKey() string }); ok {
+			return take(ctx, l.limits, l.workspace, k.GetPublicKey(), "too many new chats on this website right now")
+		}
+		return nil
 	case perCredential:
 		return take(ctx, l.limits, l.credential, access.ClientIP(ctx), "too many sign-in attempts from this address")
 	}
@@ -112,7 +124,7 @@ func (l *publicLimiter) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
 		if req.Spec().IsClient {
 			return next(ctx, req)
 		}
-		if err := l.check(ctx, req.Spec().Procedure); err != nil {
+		if err := l.check(ctx, req.Spec().Procedure, req.Any()); err != nil {
 			return nil, err
 		}
 		return next(ctx, req)
@@ -125,7 +137,7 @@ func (l *publicLimiter) WrapStreamingClient(next connect.StreamingClientFunc) co
 
 func (l *publicLimiter) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
 	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
-		if err := l.check(ctx, conn.Spec().Procedure); err != nil {
+		if err := l.check(ctx, conn.Spec().Procedure, nil); err != nil {
 			return err
 		}
 		return next(ctx, conn)

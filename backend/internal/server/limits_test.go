@@ -8,6 +8,7 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -300,4 +301,56 @@ func rawUpload(t *testing.T, srv, token, conversationID string) int {
 	_, _ = io.Copy(io.Discard, resp.Body)
 	_ = resp.Body.Close()
 	return resp.StatusCode
+}
+
+// TestWorkspaceSessionBudget (RATE-01): new widget sessions from many
+// addresses, each well under its own budget, meet the workspace's budget
+// together; another workspace's widget is served meanwhile. The addresses
+// come through a trusted proxy's X-Forwarded-For.
+func TestWorkspaceSessionBudget(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		srv := rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) {
+			c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+			c.WidgetSessionsPerMinute, c.WidgetSessionBurst = 60, 10
+			c.WorkspaceSessionsPerMinute, c.WorkspaceSessionBurst = 0.06, 5
+		})
+		w := worldOn(t, srv)
+		start := func(publicKey string, client int) rawAnswer {
+			body := fmt.Sprintf(`{"publicKey":%q,"name":"visitor"}`, publicKey)
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/tandem.v1.WidgetService/StartSession", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", client))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func() { _ = resp.Body.Close() }()
+			raw, _ := io.ReadAll(resp.Body)
+			a := rawAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
+			if bytes.Contains(raw, []byte(`"resource_exhausted"`)) {
+				a.code = "resource_exhausted"
+			}
+			return a
+		}
+		allowed := 0
+		for i := range 12 {
+			a := start(w.W1.PublicKey, 1+i) // a new address each time
+			switch {
+			case a.status == http.StatusOK:
+				allowed++
+			case !a.refused() || a.retryAfter == "":
+				t.Fatalf("session %d: %+v, want OK or resource_exhausted with Retry-After", i, a)
+			}
+		}
+		if allowed != 5 {
+			t.Errorf("12 new sessions of one workspace from 12 addresses: %d allowed, want the workspace's burst of 5", allowed)
+		}
+		if a := start(w.W2.PublicKey, 1); a.status != http.StatusOK {
+			t.Errorf("another workspace's widget while the first is over its budget: %+v", a)
+		}
+	})
 }

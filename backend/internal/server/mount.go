@@ -73,7 +73,7 @@ func (s *Server) authorize() (access.Authenticator, *access.Authorizer, error) {
 // mount builds the HTTP handler: every service's RPCs behind the
 // interceptor chain, the other routes, and the middleware around them.
 func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Authorizer) error {
-	widgetLimit := newPublicLimiter(s.limits, s.cfg.WidgetRate, s.cfg.WidgetBurst, s.cfg.WidgetSessionsPerMinute, s.cfg.WidgetSessionBurst)
+	widgetLimit := newPublicLimiter(s.limits, s.cfg)
 	mux := http.NewServeMux()
 	s.mountRPC(mux, st, s.chain(authn, authz, widgetLimit))
 	files.NewHandler(s.domain.Files, authn, authz, func(r *http.Request, err error) {
