@@ -192,7 +192,9 @@ func TestTypingAndSnooze(t *testing.T) {
 			}
 		}
 
-		until := time.Now().Add(time.Second)
+		// Three seconds ahead: the check just below must run before then,
+		// even on a loaded machine.
+		until := time.Now().Add(3 * time.Second)
 		if _, err := c.Conversation.SnoozeConversation(w.As("agent"), &tandemv1.SnoozeConversationRequest{ConversationId: conv.ID, UntilTimeMs: until.UnixMilli()}); err != nil {
 			t.Fatal(err)
 		}

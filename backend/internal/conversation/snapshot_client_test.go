@@ -64,7 +64,10 @@ type inboxClient struct {
 func newInboxClient(w *world, cursors *events.Cursors, name, userID, token string, filter *tandemv1.ConversationFilter,
 	clients rpcclient.Clients) *inboxClient {
 	return &inboxClient{name: name, ws: w.W1.ID, userID: userID, token: token, filter: filter, clients: clients, db: w.Srv.DB(),
-		position: func(cursor string) (int64, error) { return cursors.Parse(cursor, w.W1.ID, "u:"+userID) }}
+		position: func(cursor string) (int64, error) {
+			pos, err := cursors.Parse(cursor, w.W1.ID, "u:"+userID)
+			return pos.Seq, err
+		}}
 }
 
 // start lists the view once and watches from the list's cursor, folding

@@ -84,7 +84,7 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 			if pl.Conversation != nil && !inView(filter, pl, p.UserID) {
 				return nil
 			}
-			return stream.Send(&tandemv1.WatchResponse{Event: out, Cursor: h.deps.Cursors.Make(ws, key, ev.Seq)})
+			return stream.Send(&tandemv1.WatchResponse{Event: out, Cursor: h.deps.Cursors.Make(ws, key, events.At(ev))})
 		},
 		Ephemeral: func(e events.Ephemeral) error {
 			if e.Visibility == events.Admins && !role.AtLeast(access.RoleAdmin) {
@@ -97,12 +97,12 @@ func (h *Handler) watch(ctx context.Context, req *tandemv1.WatchRequest, stream 
 				CreateTimeMs: e.CreatedAt, ActorKind: AuthorToProto(e.ActorKind), ActorId: e.ActorID, Typing: e.Typing,
 				Data: map[string]string{"actor_name": e.ActorName}}})
 		},
-		Heartbeat: func(seq int64) error {
+		Heartbeat: func(pos events.Position) error {
 			if p.Kind == access.KindUser && h.deps.Seen != nil {
 				// Best effort: a missed mark only risks an early "offline".
 				_ = h.deps.Seen(ctx, ws, p.UserID)
 			}
-			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.deps.Cursors.Make(ws, key, seq)})
+			return stream.Send(&tandemv1.WatchResponse{Heartbeat: true, Cursor: h.deps.Cursors.Make(ws, key, pos)})
 		},
 	}
 	err = h.deps.Follower.Follow(ctx, ws, "", after, sink)

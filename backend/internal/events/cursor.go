@@ -72,14 +72,41 @@ func Secret(ctx context.Context, db *store.DB, name string, fresh []byte) ([]byt
 	return v, nil
 }
 
-const cursorVersion = 1
+// A Position is a place in a workspace's log: the seq of the last event
+// read and a fingerprint of that event's id. The epoch tells a cursor of
+// another database; a database restored from a backup brings its epoch
+// back, and once written to again holds other events under the cursor's
+// seq: the fingerprint tells that (STR-03). Mark 0 is no fingerprint (the
+// start of the log, or a head that retention pruned): such a position
+// resumes on its seq alone.
+type Position struct {
+	Seq  int64
+	Mark uint64
+}
 
-// Make returns the cursor for position seq of the workspace, for principal.
-func (c *Cursors) Make(workspaceID, principal string, seq int64) string {
+// At is the position of ev.
+func At(ev Event) Position { return Position{Seq: ev.Seq, Mark: markOf(ev.ID)} }
+
+// markOf is an event id's fingerprint, never 0 for an id.
+func markOf(id string) uint64 {
+	if id == "" {
+		return 0
+	}
+	sum := sha256.Sum256([]byte(id))
+	return binary.BigEndian.Uint64(sum[:8]) | 1
+}
+
+// cursorVersion 2 added the mark; a version 1 cursor (issued before an
+// upgrade) is refused as malformed, so its client reloads once.
+const cursorVersion = 2
+
+// Make returns the cursor for position pos of the workspace, for principal.
+func (c *Cursors) Make(workspaceID, principal string, pos Position) string {
 	b := make([]byte, 0, 64)
 	b = append(b, cursorVersion)
 	b = append(b, c.epoch...)
-	b = binary.BigEndian.AppendUint64(b, uint64(seq)) //nolint:gosec // a sequence number (never negative), encoded as its 64 bits
+	b = binary.BigEndian.AppendUint64(b, uint64(pos.Seq)) //nolint:gosec // a sequence number (never negative), encoded as its 64 bits
+	b = binary.BigEndian.AppendUint64(b, pos.Mark)
 	mac := c.mac(b, workspaceID, principal)
 	return base64.RawURLEncoding.EncodeToString(append(b, mac...))
 }
@@ -101,24 +128,26 @@ func (c *Cursors) mac(b []byte, workspaceID, principal string) []byte {
 	return m.Sum(nil)[:16]
 }
 
-// Parse checks a cursor for the workspace and principal and returns its seq.
-// Any failure is ErrResync: the cursor is from another workspace, principal
-// or database, was altered, or is not a cursor at all.
-func (c *Cursors) Parse(cursor, workspaceID, principal string) (int64, error) {
+// Parse checks a cursor for the workspace and principal and returns its
+// position. Any failure is ErrResync: the cursor is from another workspace,
+// principal or database, was altered, or is not a cursor at all. (Whether
+// the log still holds the position's event, Follow checks.)
+func (c *Cursors) Parse(cursor, workspaceID, principal string) (Position, error) {
 	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	n := 1 + len(c.epoch) + 8
+	at := 1 + len(c.epoch)
+	n := at + 16
 	if err != nil || len(b) != n+16 || b[0] != cursorVersion {
-		return 0, ErrResync("malformed cursor")
+		return Position{}, ErrResync("malformed cursor")
 	}
 	if !hmac.Equal(b[n:], c.mac(b[:n], workspaceID, principal)) {
-		return 0, ErrResync("cursor not issued for this stream")
+		return Position{}, ErrResync("cursor not issued for this stream")
 	}
-	if !hmac.Equal(b[1:1+len(c.epoch)], c.epoch) {
-		return 0, ErrResync("cursor from another database")
+	if !hmac.Equal(b[1:at], c.epoch) {
+		return Position{}, ErrResync("cursor from another database")
 	}
-	seq := int64(binary.BigEndian.Uint64(b[1+len(c.epoch) : n])) //nolint:gosec // the sequence number's 64 bits, as encoded
-	if seq < 0 {
-		return 0, errors.New("negative seq")
+	pos := Position{Seq: int64(binary.BigEndian.Uint64(b[at : at+8])), Mark: binary.BigEndian.Uint64(b[at+8 : n])} //nolint:gosec // the sequence number's 64 bits, as encoded
+	if pos.Seq < 0 {
+		return Position{}, errors.New("negative seq")
 	}
-	return seq, nil
+	return pos, nil
 }

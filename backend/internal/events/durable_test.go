@@ -55,14 +55,14 @@ func (l *crashLab) follow(after int64) <-chan events.Event {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if err := l.f.Follow(ctx, l.ws, "", after, events.Sink{
+		if err := l.f.Follow(ctx, l.ws, "", events.Position{Seq: after}, events.Sink{
 			Event: func(ev events.Event) error {
 				out <- ev
 				l.sent.Store(ev.Seq)
 				return nil
 			},
 			Ephemeral: func(events.Ephemeral) error { return nil },
-			Heartbeat: func(int64) error { return nil },
+			Heartbeat: func(events.Position) error { return nil },
 		}); err != nil && ctx.Err() == nil {
 			l.t.Errorf("follow: %v", err)
 		}
@@ -174,7 +174,7 @@ func TestLostVisibleCommit(t *testing.T) {
 				if err != nil {
 					t.Error(err)
 				}
-				head <- h
+				head <- h.Seq
 			}()
 			if !l.awaitFlush(read) {
 				t.Fatalf("head %d before the newest event was known durable", <-head)
@@ -233,10 +233,10 @@ func TestStreamGapResyncs(t *testing.T) {
 		}
 		storetest.MustExec(t, db, `DELETE FROM events WHERE workspace_id = ? AND seq = ?`, l.ws, evs[2].Seq)
 		var sent []int64
-		err := l.f.Follow(context.Background(), l.ws, "", evs[0].Seq, events.Sink{
+		err := l.f.Follow(context.Background(), l.ws, "", events.At(evs[0]), events.Sink{
 			Event:     func(ev events.Event) error { sent = append(sent, ev.Seq); return nil },
 			Ephemeral: func(events.Ephemeral) error { return nil },
-			Heartbeat: func(int64) error { return nil },
+			Heartbeat: func(events.Position) error { return nil },
 		})
 		var ae *apperr.Error
 		if !errors.As(err, &ae) || ae.Detail != events.ResyncRequired {

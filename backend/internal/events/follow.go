@@ -19,7 +19,9 @@ const Reconnect = "RECONNECT"
 type Sink struct {
 	Event     func(ev Event) error
 	Ephemeral func(e Ephemeral) error
-	Heartbeat func(seq int64) error
+	// Heartbeat gives the position the stream has reached (its last
+	// event's, or where it started), for a cursor.
+	Heartbeat func(pos Position) error
 }
 
 // Follower streams a workspace's log to readers.
@@ -59,7 +61,7 @@ func (f *Follower) WithSendTimeout(d time.Duration) *Follower {
 
 // Start resolves where a stream starts: after the cursor, checked for the
 // workspace and principal, or at the log head (from now) without one.
-func (f *Follower) Start(ctx context.Context, c *Cursors, cursor, workspaceID, principal string) (int64, error) {
+func (f *Follower) Start(ctx context.Context, c *Cursors, cursor, workspaceID, principal string) (Position, error) {
 	if cursor == "" {
 		return f.Head(ctx, workspaceID)
 	}
@@ -69,22 +71,23 @@ func (f *Follower) Start(ctx context.Context, c *Cursors, cursor, workspaceID, p
 // Head returns the workspace's newest seq: the position a snapshot read now
 // reflects. It is durable (see flusher): a cursor made from it never points
 // at an event a database crash could take back and give to another commit.
-func (f *Follower) Head(ctx context.Context, workspaceID string) (int64, error) {
+func (f *Follower) Head(ctx context.Context, workspaceID string) (Position, error) {
 	for range 3 {
 		// Acked before the read: a commit acknowledged before a read began
 		// is durable whatever happens to the database during it.
 		acked := f.hub.Acked(workspaceID)
 		h, err := f.log.Head(ctx, workspaceID)
+		head := Position{Seq: h.Last, Mark: markOf(h.LastID)}
 		// An event retention pruned is long durable.
 		if err != nil || h.Last <= max(acked, h.Pruned) {
-			return h.Last, err
+			return head, err
 		}
 		ok, err := f.confirm(ctx, workspaceID, h.Last, h.LastID)
 		if ok || err != nil {
-			return h.Last, err
+			return head, err
 		}
 	}
-	return 0, apperr.New(apperr.Unavailable, "the event log is recovering: try again")
+	return Position{}, apperr.New(apperr.Unavailable, "the event log is recovering: try again")
 }
 
 // durable returns the events of evs (read from the workspace's log in seq
@@ -144,7 +147,7 @@ func (f *Follower) confirm(ctx context.Context, workspaceID string, seq int64, i
 // database crash cannot take one back and give its seq to another. A
 // cursor behind retention, or ahead of the log, is refused with ErrResync
 // rather than silently skipping, and so is a read out of order (inOrder).
-func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID string, after int64, sink Sink) error {
+func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID string, from Position, sink Sink) error {
 	sub := f.hub.Subscribe(workspaceID)
 	defer sub.Close()
 	// Followers of a whole workspace share its newest events (see recent);
@@ -166,11 +169,23 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	if err != nil {
 		return err
 	}
+	after, pos := from.Seq, from
 	switch {
 	case after > head.Last:
 		return ErrResync("cursor is ahead of the log")
 	case after < head.Pruned:
 		return ErrResync("cursor is older than the event retention")
+	case from.Mark != 0 && after > head.Pruned:
+		// The log must still hold the cursor's event: restored from a
+		// backup and written to again, it holds another under that seq,
+		// and resuming would skip or repeat events silently.
+		id, err := f.log.idAt(ctx, workspaceID, after)
+		if err != nil {
+			return err
+		}
+		if markOf(id) != from.Mark {
+			return ErrResync("the log no longer holds the cursor's event (restored from a backup?)")
+		}
 	}
 	guard := newSendGuard(ctx, f.sendTimeout)
 	defer guard.stop()
@@ -178,7 +193,7 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 	// A first heartbeat at once: it sends the response headers (a client's
 	// Watch call returns only then) and gives a client that started "from
 	// now" its cursor.
-	if err := guard.send(func() error { return sink.Heartbeat(after) }); err != nil {
+	if err := guard.send(func() error { return sink.Heartbeat(pos) }); err != nil {
 		return err
 	}
 	heartbeat := time.NewTicker(f.heartbeat)
@@ -202,7 +217,7 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 				if err := guard.send(func() error { return sink.Event(ev) }); err != nil {
 					return err
 				}
-				after = ev.Seq
+				after, pos = ev.Seq, At(ev)
 			}
 			if err := guard.send(func() error { return flushes.release(len(evs)) }); err != nil {
 				return err
@@ -221,7 +236,7 @@ func (f *Follower) Follow(ctx context.Context, workspaceID, conversationID strin
 				return err
 			}
 		case <-heartbeat.C:
-			if err := guard.send(func() error { return sink.Heartbeat(after) }); err != nil {
+			if err := guard.send(func() error { return sink.Heartbeat(pos) }); err != nil {
 				return err
 			}
 		}

@@ -21,10 +21,10 @@ func follow(t *testing.T, f *events.Follower, ws string, after int64) <-chan int
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = f.Follow(ctx, ws, "", after, events.Sink{
+		_ = f.Follow(ctx, ws, "", events.Position{Seq: after}, events.Sink{
 			Event:     func(ev events.Event) error { out <- ev.Seq; return nil },
 			Ephemeral: func(events.Ephemeral) error { return nil },
-			Heartbeat: func(int64) error { return nil },
+			Heartbeat: func(events.Position) error { return nil },
 		})
 	}()
 	t.Cleanup(func() { cancel(); <-done })

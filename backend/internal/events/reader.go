@@ -3,6 +3,8 @@ package events
 import (
 	"context"
 	"fmt"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
 const eventColumns = `workspace_id, seq, id, type, conversation_id, actor_kind, actor_id, visibility, payload, created_at`
@@ -42,6 +44,19 @@ func (l *Log) Head(ctx context.Context, workspaceID string) (Head, error) {
 		return Head{}, fmt.Errorf("read log head: %w", err)
 	}
 	return h, nil
+}
+
+// idAt is the id of the workspace's event seq, "" if the log holds none.
+func (l *Log) idAt(ctx context.Context, workspaceID string, seq int64) (string, error) {
+	var id string
+	err := l.db.GetContext(ctx, &id, `SELECT id FROM events WHERE workspace_id = ? AND seq = ?`, workspaceID, seq)
+	if store.ErrNoRows(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read event %d: %w", seq, err)
+	}
+	return id, nil
 }
 
 // holds reports whether the workspace's event seq is still the event id.

@@ -150,7 +150,7 @@ func TestResyncRequired(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		future := cursors.Make(w.W1.ID, "u:"+w.Users["agent"].ID, 1<<40)
+		future := cursors.Make(w.W1.ID, "u:"+w.Users["agent"].ID, events.Position{Seq: 1 << 40})
 		w.Conversation(w.Visitor) // events after the good cursor, for the retention case
 		tampered := []byte(good)
 		tampered[len(tampered)/2] ^= 1

@@ -315,7 +315,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 				if !changed(c) {
 					return nil
 				}
-				resp := &tandemv1.WidgetServiceWatchResponse{Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq),
+				resp := &tandemv1.WidgetServiceWatchResponse{Cursor: h.cursors.Make(p.WorkspaceID, key(p), events.At(ev)),
 					Event: &tandemv1.WidgetEvent{Seq: ev.Seq, Type: string(events.ConversationChanged), ConversationId: convID, CreateTimeMs: ev.CreatedAt,
 						Conversation: c}}
 				if resp.Queue, err = queue(); err != nil {
@@ -336,7 +336,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 				out.Message = conversation.WidgetMessageToProto(pl.Message)
 				out.ActorName = pl.Message.AuthorName
 			}
-			resp := &tandemv1.WidgetServiceWatchResponse{Event: out, Cursor: h.cursors.Make(p.WorkspaceID, key(p), ev.Seq)}
+			resp := &tandemv1.WidgetServiceWatchResponse{Event: out, Cursor: h.cursors.Make(p.WorkspaceID, key(p), events.At(ev))}
 			if pl.Conversation != nil { // its state changed: where does it stand now?
 				if resp.Queue, err = queue(); err != nil {
 					return err
@@ -352,7 +352,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 				ConversationId: e.ConversationID, CreateTimeMs: e.CreatedAt, Typing: e.Typing,
 				ActorKind: conversation.AuthorToProto(e.ActorKind), ActorName: e.ActorName}})
 		},
-		Heartbeat: func(seq int64) error {
+		Heartbeat: func(pos events.Position) error {
 			if p.ExpiresAt != 0 && p.ExpiresAt <= time.Now().UnixMilli() {
 				return apperr.New(apperr.Unauthenticated, "this chat session has expired; start a new one")
 			}
@@ -363,7 +363,7 @@ func (h *Handler) Watch(ctx context.Context, req *tandemv1.WidgetServiceWatchReq
 					return err
 				}
 			}
-			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Heartbeat: true, Cursor: h.cursors.Make(p.WorkspaceID, key(p), seq), Queue: q})
+			return stream.Send(&tandemv1.WidgetServiceWatchResponse{Heartbeat: true, Cursor: h.cursors.Make(p.WorkspaceID, key(p), pos), Queue: q})
 		},
 	})
 }
