@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -150,6 +151,8 @@ func (l *LLM) ask(ctx context.Context, sp *spend, st Settings, question, lang st
 		return fail("the model answered without citing a passage")
 	case leaks(text, system):
 		return fail("the model's answer repeated its instructions")
+	case strangeLink(text, cited) != "":
+		return fail("the model's answer carries a link its passages do not: " + strangeLink(text, cited))
 	}
 	// Confidence is the lower of how relevant the cited passages are to
 	// the question and how far the answer says only what they say. An
@@ -168,6 +171,37 @@ func (l *LLM) ask(ctx context.Context, sp *spend, st Settings, question, lang st
 			detail: "relevance " + pct(relevance) + ", grounding " + pct(grounded) + ": below " + pct(st.Threshold)}
 	}
 	return answer{text: text, info: info}
+}
+
+// linkPattern finds what a reader's screen may turn into a link or load:
+// absolute http(s) addresses (the widget and the agent app link them),
+// "www." names, and the targets of markdown links and images.
+var linkPattern = regexp.MustCompile(`(?i)\bhttps?://[^\s<>"'\x60)\]]+|\bwww\.[^\s<>"'\x60)\]]+|\]\(([^)\s]+)`) //nolint:gochecknoglobals // compiled once, read-only
+
+// strangeLink returns the first link in an answer that none of its cited
+// passages carries (in its text, or as its document's address), or "". An
+// instruction in a customer's message or a poisoned document can make a
+// model write an attacker's address ("reset it at https://..."), or a
+// markdown image whose address carries the conversation out; a link is
+// only passed on when the business's own documents hold it.
+func strangeLink(text string, cited []knowledge.Hit) string {
+	for _, m := range linkPattern.FindAllStringSubmatch(text, -1) {
+		link := m[0]
+		if m[1] != "" {
+			link = m[1]
+		}
+		link = strings.TrimRight(link, ".,;:!?")
+		if link == "" {
+			continue
+		}
+		held := slices.ContainsFunc(cited, func(h knowledge.Hit) bool {
+			return strings.Contains(h.Text, link) || (h.URL != "" && strings.HasPrefix(link, h.URL)) || strings.Contains(h.URL, link)
+		})
+		if !held {
+			return link
+		}
+	}
+	return ""
 }
 
 // leakWindow is how many words in a row of the instructions an answer may
