@@ -15,8 +15,9 @@ import (
 // first heading. Left out, with all they hold: the head (but its title),
 // scripts, styles and other non-text elements, form option lists, comments,
 // and elements hidden by the hidden attribute, aria-hidden="true" or an
-// inline style (display:none, visibility:hidden, a zero font size or
-// opacity). Image alt text is not read either.
+// inline style (display:none, visibility:hidden, a zero opacity, a font
+// too small to read, transparent or white-on-white text, text moved off
+// the page). Image alt text is not read either.
 //
 // The parser reads the content a few KiB at a time and stops once ctx is
 // done; it refuses elements nested more than 512 deep (as browsers cap
@@ -234,32 +235,76 @@ func hidden(n *html.Node) bool {
 	return false
 }
 
-// hiddenStyle reports an inline style that hides its element.
+// hiddenStyle reports an inline style that hides its element, or makes
+// its text too small, transparent, white on the page's white, or moved
+// off the page: the ways a poisoned document hides an instruction from
+// its reader while the AI agent would still read it (AI-02).
 func hiddenStyle(style string) bool {
+	decls := map[string]string{}
 	for decl := range strings.SplitSeq(style, ";") {
 		prop, val, ok := strings.Cut(decl, ":")
 		if !ok {
 			continue
 		}
-		prop = strings.ToLower(strings.TrimSpace(prop))
 		val = strings.ToLower(strings.TrimSpace(val))
-		val = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
-		switch prop {
-		case "display":
-			if val == "none" {
-				return true
-			}
-		case "visibility":
-			if val == "hidden" || val == "collapse" {
-				return true
-			}
-		case "font-size", "opacity":
-			if isZero(val) {
-				return true
-			}
-		}
+		decls[strings.ToLower(strings.TrimSpace(prop))] = strings.TrimSpace(strings.TrimSuffix(val, "!important"))
+	}
+	switch {
+	case decls["display"] == "none", decls["visibility"] == "hidden", decls["visibility"] == "collapse",
+		isZero(decls["opacity"]), tiny(decls["font-size"]), invisibleColor(decls["color"]),
+		white(decls["color"]) && decls["background"] == "" && decls["background-color"] == "",
+		offPage(decls["text-indent"]), offPage(decls["left"]), offPage(decls["top"]), offPage(decls["margin-left"]):
+		return true
 	}
 	return false
+}
+
+// tiny reports a font size no one reads: under 3px (or 0.2em, rem, pt).
+func tiny(val string) bool {
+	num := strings.TrimRight(val, "abcdefghijklmnopqrstuvwxyz%")
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return false
+	}
+	switch unit := strings.TrimPrefix(val, num); unit {
+	case "em", "rem":
+		return f < 0.2
+	case "%":
+		return f < 20
+	default:
+		return f < 3
+	}
+}
+
+// invisibleColor reports a transparent text colour.
+func invisibleColor(val string) bool {
+	v := strings.ReplaceAll(val, " ", "")
+	return v == "transparent" || (strings.HasPrefix(v, "rgba(") && strings.HasSuffix(v, ",0)")) ||
+		(strings.HasPrefix(v, "hsla(") && strings.HasSuffix(v, ",0)")) || (len(v) == 9 && strings.HasPrefix(v, "#") && strings.HasSuffix(v, "00"))
+}
+
+// white reports white text, invisible on the white page a document is
+// shown on when its element sets no background of its own.
+func white(val string) bool {
+	switch strings.ReplaceAll(val, " ", "") {
+	case "white", "#fff", "#ffffff", "#ffff", "#ffffffff", "rgb(255,255,255)":
+		return true
+	}
+	return false
+}
+
+// offPage reports an offset that moves text off the page (-999px and
+// beyond, or its em equivalent).
+func offPage(val string) bool {
+	num := strings.TrimRight(val, "abcdefghijklmnopqrstuvwxyz%")
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return false
+	}
+	if unit := strings.TrimPrefix(val, num); unit == "em" || unit == "rem" {
+		f *= 16
+	}
+	return f <= -999
 }
 
 // isZero reports a CSS number or length that is zero ("0", "0px", "0.0em").
