@@ -2,9 +2,11 @@ package knowledge_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
@@ -106,6 +108,33 @@ func TestRetrieveWorkspaceIsolation(t *testing.T) {
 		}
 		if hits, _ := e.svc.Find(e.Ctx, e.w2.ID, "W2-CANARY", 20); len(hits) != 5 {
 			t.Errorf("W2 finds %d of its own chunks, want 5", len(hits))
+		}
+		// AI-02: 1,000 random queries of one to six words drawn from every
+		// document W2 holds (all the shop's, and its canary), in W1.
+		for name, doc := range shopDocs {
+			e.upload(t, e.w2, "w2-"+name, doc+"\n\nW2-CANARY "+name)
+		}
+		var vocab []string
+		for _, doc := range shopDocs {
+			vocab = append(vocab, strings.Fields(doc)...)
+		}
+		vocab = append(vocab, "W2-CANARY", "canary")
+		seed := time.Now().UnixNano()
+		rnd := rand.New(rand.NewPCG(uint64(seed), 0)) //nolint:gosec // test data, reproducible from the logged seed
+		for i := range 1000 {
+			q := make([]string, 1+rnd.IntN(6))
+			for j := range q {
+				q[j] = vocab[rnd.IntN(len(vocab))]
+			}
+			hits, err := e.svc.Find(e.Ctx, e.w1.ID, strings.Join(q, " "), 20)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range hits {
+				if h.DocumentID != mine.ID || strings.Contains(h.Text, "CANARY") {
+					t.Fatalf("random query %d %q (seed %d) in W1 returned W2's %+v", i, strings.Join(q, " "), seed, h)
+				}
+			}
 		}
 	})
 }
