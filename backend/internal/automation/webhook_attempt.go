@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"strings"
@@ -65,6 +66,15 @@ func (s *Service) deliver(ctx context.Context, c claimed) error {
 	return s.record(ctx, &d, c, o)
 }
 
+// backoff is the wait before retrying a delivery after its attempts-th
+// failure: the base doubled each time, of which a random half is waited
+// ("equal jitter"), so that deliveries failed together by one outage do
+// not all come back at the same instant.
+func backoff(base time.Duration, attempts int) time.Duration {
+	d := base << min(max(attempts-1, 0), 20)
+	return d/2 + rand.N(d/2+1) //nolint:gosec // spreading retries, not a secret
+}
+
 // record stores an attempt's outcome: delivered on a 2xx; dead when the
 // address is refused or the attempts are used up (an event tells admins);
 // otherwise pending again after an exponential backoff, or after the
@@ -81,7 +91,7 @@ func (s *Service) record(ctx context.Context, d *Delivery, c claimed, o outcome)
 		d.Status = DeliveryDead
 	default:
 		d.Status = DeliveryPending
-		d.NextAttemptAt = store.NowMillis(now.Add(max(s.retryBase()<<min(d.Attempts-1, 20), o.wait)))
+		d.NextAttemptAt = store.NowMillis(now.Add(max(backoff(s.retryBase(), d.Attempts), o.wait)))
 	}
 	switch {
 	case errors.Is(o.err, errCutOff):

@@ -50,6 +50,29 @@ func TestRetryAfter(t *testing.T) {
 	}
 }
 
+// TestBackoffJitter: each retry waits a random time between half and all
+// of its doubled base, so deliveries that failed together spread out.
+func TestBackoffJitter(t *testing.T) {
+	t.Parallel()
+	for attempts := 1; attempts <= 8; attempts++ {
+		full := time.Minute << (attempts - 1)
+		seen := map[time.Duration]bool{}
+		for range 200 {
+			d := backoff(time.Minute, attempts)
+			if d < full/2 || d > full {
+				t.Fatalf("attempt %d: waits %v, want between %v and %v", attempts, d, full/2, full)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 150 {
+			t.Errorf("attempt %d: 200 waits took only %d values: not spread", attempts, len(seen))
+		}
+	}
+	if d := backoff(time.Minute, 1000); d > time.Minute<<20 {
+		t.Errorf("a thousandth attempt waits %v, more than the cap", d)
+	}
+}
+
 // TestWebhookRetryAfter (HOOK-02): a receiver answering 429 or 503 with a
 // Retry-After is not called again before the time it asks for, however
 // given, at most an hour on; the exponential backoff still holds where it
@@ -70,7 +93,8 @@ func TestWebhookRetryAfter(t *testing.T) {
 			{http.StatusServiceUnavailable, func(now time.Time) string { return now.Add(10 * time.Minute).Format(http.TimeFormat) }, 10 * time.Minute},
 			// Backoff 4 min: two hours asked, one given.
 			{http.StatusTooManyRequests, func(time.Time) string { return "7200" }, time.Hour},
-			// Backoff 8 min: later than the second asked for.
+			// Backoff 8 min, jittered to between 4 and 8: later than the
+			// second asked for.
 			{http.StatusTooManyRequests, func(time.Time) string { return "1" }, 8 * time.Minute},
 		}
 		r := newHookReceiver(t, func(n int, w http.ResponseWriter, _ *http.Request) {
@@ -85,10 +109,11 @@ func TestWebhookRetryAfter(t *testing.T) {
 				t.Fatalf("step %d: %d calls, want 1", i, n)
 			}
 			d := k.delivery(id)
-			if got := time.UnixMilli(d.NextAttemptAt).Sub(k.clock.Now()); d.Status != DeliveryPending || got != st.wait {
-				t.Fatalf("step %d: %s, next attempt in %v, want pending, in %v", i, d.Status, got, st.wait)
+			got := time.UnixMilli(d.NextAttemptAt).Sub(k.clock.Now())
+			if jittered := i == len(steps)-1; d.Status != DeliveryPending || (!jittered && got != st.wait) || (jittered && (got < st.wait/2 || got > st.wait)) {
+				t.Fatalf("step %d: %s, next attempt in %v, want pending, in %v (jittered: %v)", i, d.Status, got, st.wait, jittered)
 			}
-			k.clock.Add(st.wait - time.Millisecond)
+			k.clock.Add(got - time.Millisecond)
 			if n := k.pass(s); n != 0 {
 				t.Fatalf("step %d: called again a millisecond early", i)
 			}
