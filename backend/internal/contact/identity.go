@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -51,6 +52,11 @@ func (s *Service) verifyIdentity(ws workspace.Workspace, identityJSON, signature
 	if id.ExternalID == "" {
 		return nil, apperr.Invalid("identity_json", "has no external_id")
 	}
+	// The email is held to the rule a visitor's own is (mail goes to it:
+	// transcripts, missed replies), however well signed.
+	if id.Email != "" && (!emailPattern.MatchString(id.Email) || len(id.Email) > 254) {
+		return nil, apperr.Invalid("identity_json", "email is not an email address")
+	}
 	if id.Expires <= 0 {
 		return nil, apperr.Invalid("identity_json", fmt.Sprintf("has no exp: sign an expiry in unix seconds, at most %s after iat", s.maxAge))
 	}
@@ -71,3 +77,8 @@ func (s *Service) verifyIdentity(ws workspace.Workspace, identityJSON, signature
 	}
 	return id, nil
 }
+
+// emailPattern is a valid email address as the HTML standard defines it,
+// the rule the API's own email fields follow (protovalidate's
+// string.email): no quoted local parts, comments or display names.
+var emailPattern = regexp.MustCompile(`^[a-zA-Z0-9.!#$%&'*+/=?^_\x60{|}~-]+@[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`) //nolint:gochecknoglobals // compiled once, read-only
