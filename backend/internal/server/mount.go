@@ -1,17 +1,22 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
+	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
 	connectcors "connectrpc.com/cors"
 	"connectrpc.com/grpchealth"
 	"connectrpc.com/grpcreflect"
 	"connectrpc.com/validate"
 	"github.com/rs/cors"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
@@ -75,7 +80,11 @@ func (s *Server) authorize() (access.Authenticator, *access.Authorizer, error) {
 func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Authorizer) error {
 	widgetLimit := newPublicLimiter(s.limits, s.cfg)
 	mux := http.NewServeMux()
-	s.mountRPC(mux, st, s.chain(authn, authz, widgetLimit))
+	opts, err := s.chain(authn, authz, widgetLimit)
+	if err != nil {
+		return err
+	}
+	s.mountRPC(mux, st, opts)
 	files.NewHandler(s.domain.Files, authn, authz, func(r *http.Request, err error) {
 		if apperr.KindOf(err) == apperr.Internal {
 			s.logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -94,9 +103,19 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 
 // chain is the RPCs' handler options: the interceptors, outermost first:
 // recover (a handler option), metrics, logging and error mapping,
-// authentication, public procedures' rate limits, stream limits, validation,
-// authorization.
-func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, widgetLimit *publicLimiter) []connect.HandlerOption {
+// authentication, public procedures' rate limits, the refusal of anonymous
+// callers, stream limits, validation, authorization.
+//
+// Validation stops at a request's first violation: a list of 100,000
+// malformed items over its max_items would otherwise be checked item by
+// item and answered with 100,000 violations (4 MB of error, seconds of CPU,
+// and for gRPC a status header too large to send, which the client sees as
+// Internal), from a request under the message cap (INP-01).
+func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, widgetLimit *publicLimiter) ([]connect.HandlerOption, error) {
+	validator, err := protovalidate.New(protovalidate.WithFailFast())
+	if err != nil {
+		return nil, fmt.Errorf("validator: %w", err)
+	}
 	return []connect.HandlerOption{
 		connect.WithRecover(s.recovered),
 		connect.WithInterceptors(
@@ -104,14 +123,15 @@ func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, wid
 			edgeInterceptor{logger: s.logger, timeout: s.cfg.RequestTimeout},
 			access.NewAuthnInterceptor(authn),
 			widgetLimit,
+			requirePrincipal{},
 			newStreamLimiter(streamLimits{PerVisitor: s.cfg.MaxStreamsPerVisitor, PerMember: s.cfg.MaxStreamsPerMember, PerAddress: s.cfg.MaxStreamsPerAddress}),
-			validate.NewInterceptor(),
+			validate.NewInterceptor(validate.WithValidator(validator)),
 			access.NewAuthzInterceptor(authz),
 		),
 		connect.WithCodec(protoCodec{}),
 		connect.WithReadMaxBytes(s.cfg.MaxRequestBytes),
 		connect.WithCompressMinBytes(1024),
-	}
+	}, nil
 }
 
 // mountRPC mounts every service's handler.
@@ -175,7 +195,8 @@ func (s *Server) mountWeb(mux *http.ServeMux) error {
 
 // middleware wraps the routes, innermost first.
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
-	h := withTooLarge(mux, s.cfg.MaxRequestBytes) // inside CORS: a browser must be able to read the 413
+	h := withNoStore(mux)
+	h = withTooLarge(h, s.cfg.MaxRequestBytes) // inside CORS: a browser must be able to read the 413
 	if len(s.cfg.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{
 			AllowedOrigins: s.cfg.CORSOrigins,
@@ -189,4 +210,73 @@ func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	h = withStreamWriter(h)
 	h = access.TrustedProxies(s.cfg.TrustedProxies).Middleware(h)
 	return withRequestID(h) // outermost: CORS answers preflights itself
+}
+
+// withNoStore marks every RPC's answer, errors included, "Cache-Control:
+// private, no-store". The answers are one principal's (their
+// conversations, their workspace, who they are), and the procedures marked
+// NO_SIDE_EFFECTS can be fetched with Connect GET, which a shared cache (a
+// proxy or CDN in front of tandemd) would otherwise be free to store and
+// serve to the next caller of the same URL. The widget bundle and the web
+// app are not RPCs and keep their own caching.
+func withNoStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rpcPath(r.URL.Path) {
+			w.Header().Set("Cache-Control", "private, no-store")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// rpcPath reports whether path is a procedure's: Tandem's services, and
+// gRPC's health and reflection.
+func rpcPath(path string) bool {
+	return strings.HasPrefix(path, "/tandem.v1.") || strings.HasPrefix(path, "/grpc.")
+}
+
+// requirePrincipal refuses a call without a credential to any procedure
+// that is not ACCESS_PUBLIC, as soon as authentication found none: before
+// validation (which would answer an anonymous caller InvalidArgument,
+// describing the request it may not make) and, on a stream, before its
+// first message is read, however large. Authorization refuses such calls
+// too, further in; this makes "no handler and no check of the request runs
+// without a principal" hold at the edge of the chain (AUTH-04). A
+// procedure without a rule is refused here as well: authorization would
+// refuse it anyway.
+type requirePrincipal struct{}
+
+func (requirePrincipal) check(ctx context.Context, spec connect.Spec) error {
+	if access.PrincipalFrom(ctx) != nil {
+		return nil
+	}
+	md, _ := spec.Schema.(protoreflect.MethodDescriptor)
+	if rule := access.RuleOf(md); rule != nil && rule.GetAccess() == tandemv1.Access_ACCESS_PUBLIC {
+		return nil
+	}
+	return access.ErrUnauthenticated
+}
+
+func (r requirePrincipal) WrapUnary(next connect.UnaryFunc) connect.UnaryFunc {
+	return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+		if req.Spec().IsClient {
+			return next(ctx, req)
+		}
+		if err := r.check(ctx, req.Spec()); err != nil {
+			return nil, err
+		}
+		return next(ctx, req)
+	}
+}
+
+func (requirePrincipal) WrapStreamingClient(next connect.StreamingClientFunc) connect.StreamingClientFunc {
+	return next
+}
+
+func (r requirePrincipal) WrapStreamingHandler(next connect.StreamingHandlerFunc) connect.StreamingHandlerFunc {
+	return func(ctx context.Context, conn connect.StreamingHandlerConn) error {
+		if err := r.check(ctx, conn.Spec()); err != nil {
+			return err
+		}
+		return next(ctx, conn)
+	}
 }
