@@ -14,6 +14,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/contact"
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
@@ -328,7 +329,9 @@ func TestClaimRaces(t *testing.T) {
 // a conversation twice at once with one client id (a double submit, a retry
 // on the other replica) makes one conversation, which both calls answer;
 // the first mails of one sender arriving at once on both replicas make one
-// contact for the workspace and address, whatever the address's case.
+// contact for the workspace and address, whatever the address's case; one
+// signed shopper opening four tabs at once is one contact; one tag put on a
+// conversation by four agents at once is one tagging and one event.
 func TestCreationRaces(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
@@ -386,6 +389,56 @@ func TestCreationRaces(t *testing.T) {
 			}
 			if n := storetest.Count(t, w.Srv.DB(), "contacts", "workspace_id = ? AND email = ?", w.W1.ID, address); n != 1 {
 				t.Fatalf("contact, round %d: %d contacts for %s", round, n, address)
+			}
+		}
+
+		// One shopper's signed identity opening the widget in four tabs at
+		// once: four sessions, one contact.
+		for round := range raceRounds {
+			external := rpctest.Unique("shopper-")
+			identity := rpctest.Stamped(`{"external_id":"` + external + `","name":"Vera"}`)
+			calls := make([]func() error, 4)
+			for i := range calls {
+				calls[i] = func() error {
+					_, err := r.api(i).Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey,
+						IdentityJson: identity, IdentitySignature: contact.Sign(w.W1.WidgetSecret, identity)})
+					return err
+				}
+			}
+			for i, err := range race(calls...) {
+				if err != nil {
+					t.Fatalf("identity, round %d, call %d: %v", round, i, err)
+				}
+			}
+			if n := storetest.Count(t, w.Srv.DB(), "contacts", "workspace_id = ? AND external_id = ?", w.W1.ID, external); n != 1 {
+				t.Fatalf("identity, round %d: %d contacts for one external id", round, n)
+			}
+		}
+
+		// Four agents putting one tag on one conversation at once: one
+		// tagging, one event, every call answered OK (the later ones have
+		// nothing to do).
+		for round := range raceRounds {
+			conv := r.fresh()
+			tag := w.Tag(w.W1)
+			calls := make([]func() error, 4)
+			for i, id := range r.agents[:4] {
+				calls[i] = func() error {
+					_, err := r.api(i).Conversation.TagConversation(rpcclient.WithToken(ctx, r.tokens[id]),
+						&tandemv1.TagConversationRequest{ConversationId: conv.ID, TagId: tag})
+					return err
+				}
+			}
+			for i, err := range race(calls...) {
+				if err != nil {
+					t.Fatalf("tag, round %d, call %d: %v", round, i, err)
+				}
+			}
+			if n := storetest.Count(t, w.Srv.DB(), "conversation_tags", "conversation_id = ? AND tag_id = ?", conv.ID, tag); n != 1 {
+				t.Fatalf("tag, round %d: %d taggings", round, n)
+			}
+			if n := storetest.Count(t, w.Srv.DB(), "events", "workspace_id = ? AND conversation_id = ? AND type = ?", w.W1.ID, conv.ID, string(events.ConversationTagged)); n != 1 {
+				t.Fatalf("tag, round %d: %d tagged events", round, n)
 			}
 		}
 	})
