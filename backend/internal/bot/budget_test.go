@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/metrics"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -338,24 +339,6 @@ func TestAIBudgetCountsFailedCalls(t *testing.T) {
 	})
 }
 
-// clock is a clock that moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // replicaKit drives AI agents of its own (replicas, by their own clock) on
 // a server whose reactions are off, so that nothing else answers.
 type replicaKit struct {
@@ -363,13 +346,13 @@ type replicaKit struct {
 	w     *world
 	opts  store.Options
 	llm   *meteredLLM
-	clock *clock
+	clock *servicetest.Clock
 }
 
 func newReplicaKit(t *testing.T, opts store.Options, llm *meteredLLM) *replicaKit {
 	srv := rpctest.Start(t, opts, func(c *config.Config) { c.Reactors = false })
 	return &replicaKit{t: t, w: botWorld(t, srv), opts: opts, llm: llm,
-		clock: &clock{now: time.Date(2030, 1, 2, 22, 0, 0, 0, time.UTC)}}
+		clock: servicetest.NewClock(time.Date(2030, 1, 2, 22, 0, 0, 0, time.UTC))}
 }
 
 // testLog writes a replica's log to the test's, shown when it fails.
@@ -461,7 +444,7 @@ func TestAIBudgetDayRollover(t *testing.T) {
 			t.Fatalf("the model got %d calls, want 2", n)
 		}
 		day1 := k.clock.Now()
-		k.clock.Add(3 * time.Hour) // 01:00 UTC the next day
+		k.clock.Advance(3 * time.Hour) // 01:00 UTC the next day
 		if !ask("Where is my tracking number?") {
 			t.Fatal("the next UTC day's first question went unanswered: the budget is not fresh")
 		}

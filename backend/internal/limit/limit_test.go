@@ -10,33 +10,16 @@ import (
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/limit"
+	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
-
-// clock is a settable time, shared by the replicas of a test.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // replicas opens n Limits on one database, each with a pool of its own,
 // as n tandemd processes would.
-func replicas(t *testing.T, opts store.Options, c *clock, n int) []*limit.Limits {
+func replicas(t *testing.T, opts store.Options, c *servicetest.Clock, n int) []*limit.Limits {
 	t.Helper()
 	out := make([]*limit.Limits, n)
 	for i := range out {
@@ -77,7 +60,7 @@ func allowedAtOnce(ls []*limit.Limits, r limit.Rule, key string, calls int) int 
 func TestBudgetHoldsAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		c := servicetest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 		ls := replicas(t, opts, c, 3)
 		r := limit.Rule{Name: "test", Every: 2 * time.Second, Burst: 10}
 
@@ -92,11 +75,11 @@ func TestBudgetHoldsAcrossReplicas(t *testing.T) {
 			t.Fatal("another key shares the flooded one's bucket")
 		}
 
-		c.Add(5 * time.Second) // 2.5 tokens: 2 whole ones
+		c.Advance(5 * time.Second) // 2.5 tokens: 2 whole ones
 		if got := allowedAtOnce(ls, r, "203.0.113.9", 20); got != 2 {
 			t.Fatalf("5s later (one token every 2s): %d allowed, want 2", got)
 		}
-		c.Add(time.Hour)
+		c.Advance(time.Hour)
 		if got := allowedAtOnce(ls, r, "203.0.113.9", 40); got != 10 {
 			t.Fatalf("an hour later the bucket is full again: %d allowed, want 10", got)
 		}
@@ -117,7 +100,7 @@ func TestBudgetHoldsAcrossReplicas(t *testing.T) {
 func TestRefusalCachedLocally(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		c := servicetest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 		db, err := store.Open(t.Context(), opts)
 		if err != nil {
 			t.Fatal(err)
@@ -133,7 +116,7 @@ func TestRefusalCachedLocally(t *testing.T) {
 			t.Fatal("over the burst, allowed")
 		}
 		_ = db.Close() // from here a question to the database would fail
-		c.Add(30 * time.Second)
+		c.Advance(30 * time.Second)
 		ok, wait := l.Take(t.Context(), r, "k")
 		if ok || wait != 30*time.Second {
 			t.Fatalf("refused bucket with the database gone: ok %v wait %v; want refused for 30s from the cache", ok, wait)
@@ -146,7 +129,7 @@ func TestRefusalCachedLocally(t *testing.T) {
 func TestDatabaseDownLimitsLocally(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		c := servicetest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 		db, err := store.Open(t.Context(), opts)
 		if err != nil {
 			t.Fatal(err)
@@ -167,7 +150,7 @@ func TestDatabaseDownLimitsLocally(t *testing.T) {
 func TestBackoffAcrossReplicas(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		c := servicetest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 		ls := replicas(t, opts, c, 2)
 		b := limit.Backoff{Name: "pair", Free: 5, Base: time.Second, Max: 15 * time.Minute}
 
@@ -194,7 +177,7 @@ func TestBackoffAcrossReplicas(t *testing.T) {
 			if ok || wait != want {
 				t.Fatalf("attempt %d: ok %v wait %v; want refused for %v", 6+i, ok, wait, want)
 			}
-			c.Add(want)
+			c.Advance(want)
 			if ok, _ := ls[(i+1)%2].Begin(t.Context(), b, "owner@example.com|203.0.113.9"); !ok {
 				t.Fatalf("attempt after waiting %v refused on the other replica", want)
 			}
@@ -212,13 +195,13 @@ func TestBackoffAcrossReplicas(t *testing.T) {
 func TestSweep(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		c := &clock{now: time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)}
+		c := servicetest.NewClock(time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC))
 		l := limit.New(limit.Options{DB: db, Now: c.Now, Logger: quiet})
 		short := limit.Rule{Name: "short", Every: time.Second, Burst: 1}
 		long := limit.Rule{Name: "long", Every: time.Hour, Burst: 1}
 		l.Take(t.Context(), short, "a")
 		l.Take(t.Context(), long, "a")
-		c.Add(time.Minute)
+		c.Advance(time.Minute)
 		n, err := l.Sweep(t.Context())
 		if err != nil || n != 1 {
 			t.Fatalf("sweep: %d rows, %v; want the short rule's one", n, err)

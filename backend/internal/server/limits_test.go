@@ -266,11 +266,18 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 func rawLogin(t *testing.T, srv string, md protoreflect.MethodDescriptor, email string) rawAnswer {
 	t.Helper()
 	procedure := fmt.Sprintf("/%s/%s", md.Parent().FullName(), md.Name())
-	body := fmt.Sprintf(`{"email":%q,"password":"not the password at all"}`, email)
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv+procedure, strings.NewReader(body))
+	return postJSON(t, srv+procedure, fmt.Sprintf(`{"email":%q,"password":"not the password at all"}`, email), nil)
+}
+
+// postJSON calls a procedure by Connect POST with a JSON body and the
+// extra headers.
+func postJSON(t *testing.T, url, body string, header http.Header) rawAnswer {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
+	maps.Copy(req.Header, header)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -317,24 +324,8 @@ func TestWorkspaceSessionBudget(t *testing.T) {
 		})
 		w := worldOn(t, srv)
 		start := func(publicKey string, client int) rawAnswer {
-			body := fmt.Sprintf(`{"publicKey":%q,"name":"visitor"}`, publicKey)
-			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv.URL+"/tandem.v1.WidgetService/StartSession", strings.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.100.%d", client))
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer func() { _ = resp.Body.Close() }()
-			raw, _ := io.ReadAll(resp.Body)
-			a := rawAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
-			if bytes.Contains(raw, []byte(`"resource_exhausted"`)) {
-				a.code = "resource_exhausted"
-			}
-			return a
+			return postJSON(t, srv.URL+"/tandem.v1.WidgetService/StartSession", fmt.Sprintf(`{"publicKey":%q,"name":"visitor"}`, publicKey),
+				http.Header{"X-Forwarded-For": {fmt.Sprintf("198.51.100.%d", client)}})
 		}
 		allowed := 0
 		for i := range 12 {
