@@ -158,6 +158,7 @@ func (s *stage) startReplicas(ctx context.Context, n int, extra map[string]strin
 			// Nor are abuse limits made for the internet: the scenarios
 			// open thousands of streams and sessions as a few principals.
 			"TANDEM_WIDGET_SESSIONS_PER_MINUTE":    "0",
+			"TANDEM_WORKSPACE_SESSIONS_PER_MINUTE": "0",
 			"TANDEM_WIDGET_MAX_OPEN_CONVERSATIONS": "0",
 			"TANDEM_MAX_STREAMS_PER_VISITOR":       "0",
 			"TANDEM_MAX_STREAMS_PER_MEMBER":        "0",

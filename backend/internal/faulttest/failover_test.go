@@ -56,7 +56,8 @@ func TestReactorShardFailover(t *testing.T) {
 		"TANDEM_REACTORS":      "true",
 		"TANDEM_REACTOR_LEASE": failoverLease.String(),
 		// Every message is a new customer's, all from this machine's IP.
-		"TANDEM_WIDGET_SESSIONS_PER_MINUTE": "0",
+		"TANDEM_WIDGET_SESSIONS_PER_MINUTE":    "0",
+		"TANDEM_WORKSPACE_SESSIONS_PER_MINUTE": "0",
 	})
 	a, b := c.replicas[0], c.replicas[1]
 	db := openDB(t, dbURL)
