@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,25 +25,6 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
-
-// syncBuffer is a bytes.Buffer the server's goroutines may log to while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // withQuery is a transport that adds its values to every request's query
 // string: a client that puts the credential in the URL.
@@ -86,7 +65,7 @@ func drain[T any](s *connect.ServerStreamForClient[T], err error) error {
 func TestEdgeTokenInQuery(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		var log syncBuffer
+		var log rpctest.SyncBuffer
 		srv := rpctest.StartLogging(t, opts, &log, func(c *config.Config) { c.LogLevel = slog.LevelDebug })
 		w := worldOn(t, srv)
 		conv := w.Conversation(w.Visitor)
