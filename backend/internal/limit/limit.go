@@ -63,6 +63,7 @@ type Limits struct {
 	mu      sync.Mutex
 	mem     map[string]*state    // the buckets kept here: all of them without a database, or while it fails
 	refused map[string]time.Time // shared buckets known to refuse until then
+	dbDown  bool                 // the last shared take failed (logged once, not per call)
 }
 
 // maxKeys bounds the memory a flood of distinct keys can take, in each map.
@@ -121,11 +122,11 @@ func (l *Limits) Take(ctx context.Context, r Rule, key string) (ok bool, wait ti
 	}
 	if l.db != nil {
 		ok, wait, err := l.takeShared(ctx, r, b, now)
+		l.sharedResult(r.Name, err)
 		if err == nil {
 			l.remember(b, now, wait)
 			return ok, wait
 		}
-		l.logger.Warn("rate limits: the database failed; limiting in this replica meanwhile", "rule", r.Name, "err", err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -147,11 +148,11 @@ func (l *Limits) Begin(ctx context.Context, b Backoff, key string) (ok bool, wai
 	}
 	if l.db != nil {
 		ok, wait, err := l.beginShared(ctx, b, name, now)
+		l.sharedResult(b.Name, err)
 		if err == nil {
 			l.remember(name, now, wait)
 			return ok, wait
 		}
-		l.logger.Warn("rate limits: the database failed; limiting in this replica meanwhile", "rule", b.Name, "err", err)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -161,6 +162,22 @@ func (l *Limits) Begin(ctx context.Context, b Backoff, key string) (ok bool, wai
 		*s = next
 	}
 	return ok, wait
+}
+
+// sharedResult logs when the database starts failing the limits and when
+// it answers again: once per change, not once per call of a flood.
+func (l *Limits) sharedResult(rule string, err error) {
+	l.mu.Lock()
+	changed := l.dbDown != (err != nil)
+	l.dbDown = err != nil
+	l.mu.Unlock()
+	switch {
+	case !changed:
+	case err != nil:
+		l.logger.Warn("rate limits: the database failed; limiting in this replica until it answers", "rule", rule, "err", err)
+	default:
+		l.logger.Info("rate limits: the database answers again; limits are shared")
+	}
 }
 
 // Clear ends key's backoff under b: the right credential was given.

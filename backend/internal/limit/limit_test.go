@@ -1,6 +1,7 @@
 package limit_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -135,12 +136,27 @@ func TestDatabaseDownLimitsLocally(t *testing.T) {
 			t.Fatal(err)
 		}
 		_ = db.Close()
-		l := limit.New(limit.Options{DB: db, Now: c.Now, Logger: quiet})
+		var failures failureLines
+		l := limit.New(limit.Options{DB: db, Now: c.Now, Logger: slog.New(slog.NewTextHandler(&failures, nil))})
 		r := limit.Rule{Name: "test", Every: time.Minute, Burst: 3}
 		if got := allowedAtOnce([]*limit.Limits{l}, r, "k", 10); got != 3 {
 			t.Fatalf("database down: %d allowed, want the burst of 3", got)
 		}
+		// A flood while the database is down logs its failure once.
+		if n := failures.Load(); n != 1 {
+			t.Fatalf("10 takes with the database down logged %d failures, want 1", n)
+		}
 	})
+}
+
+// failureLines counts the log lines that report the database failing.
+type failureLines struct{ atomic.Int64 }
+
+func (f *failureLines) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("the database failed")) {
+		f.Add(1)
+	}
+	return len(p), nil
 }
 
 // TestBackoffAcrossReplicas: attempts on one account from two replicas
