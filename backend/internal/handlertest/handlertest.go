@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"buf.build/go/protovalidate"
 	"connectrpc.com/connect"
 	"connectrpc.com/validate"
 
@@ -25,8 +26,14 @@ type Mount func(opts ...connect.HandlerOption) (string, http.Handler)
 // generated client with.
 func Serve(t testing.TB, who *Caller, mount Mount) (string, *http.Client) {
 	t.Helper()
+	// The server's validator stops at a request's first violation; so does
+	// this one, so that a test sees the error a client would.
+	validator, err := protovalidate.New(protovalidate.WithFailFast())
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
-	mux.Handle(mount(connect.WithInterceptors(who, validate.NewInterceptor())))
+	mux.Handle(mount(connect.WithInterceptors(who, validate.NewInterceptor(validate.WithValidator(validator)))))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv.URL, srv.Client()
