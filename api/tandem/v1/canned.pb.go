@@ -260,7 +260,7 @@ type ListCannedResponsesRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	WorkspaceId string                 `protobuf:"bytes,1,opt,name=workspace_id,json=workspaceId,proto3" json:"workspace_id,omitempty"`
 	// Keeps the replies whose shortcut starts with the query or whose title or
-	// body contains it, ignoring ASCII case. Empty keeps all.
+	// body contains it, ignoring case. Empty keeps all.
 	Query         string `protobuf:"bytes,2,opt,name=query,proto3" json:"query,omitempty"`
 	PageSize      int32  `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
@@ -704,10 +704,10 @@ const file_tandem_v1_canned_proto_rawDesc = "" +
 	"\x04body\x18\x04 \x01(\tB\v\xbaH\br\x06 \x01(\x80\x80\x01R\x04body\x12\x1a\n" +
 	"\bpersonal\x18\x05 \x01(\bR\bpersonal\"b\n" +
 	"\x1cCreateCannedResponseResponse\x12B\n" +
-	"\x0fcanned_response\x18\x01 \x01(\v2\x19.tandem.v1.CannedResponseR\x0ecannedResponse\"\xba\x01\n" +
+	"\x0fcanned_response\x18\x01 \x01(\v2\x19.tandem.v1.CannedResponseR\x0ecannedResponse\"\xbe\x01\n" +
 	"\x1aListCannedResponsesRequest\x12+\n" +
-	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12\x1d\n" +
-	"\x05query\x18\x02 \x01(\tB\a\xbaH\x04r\x02\x18dR\x05query\x12'\n" +
+	"\fworkspace_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\vworkspaceId\x12!\n" +
+	"\x05query\x18\x02 \x01(\tB\v\xbaH\br\x06\x18d\xba\x01\x01\x00R\x05query\x12'\n" +
 	"\tpage_size\x18\x03 \x01(\x05B\n" +
 	"\xbaH\a\x1a\x05\x18\xc8\x01(\x00R\bpageSize\x12'\n" +
 	"\n" +

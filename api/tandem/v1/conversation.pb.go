@@ -1415,7 +1415,8 @@ type ConversationFilter struct {
 	GroupId        string                      `protobuf:"bytes,4,opt,name=group_id,json=groupId,proto3" json:"group_id,omitempty"`
 	Priorities     []Priority                  `protobuf:"varint,5,rep,packed,name=priorities,proto3,enum=tandem.v1.Priority" json:"priorities,omitempty"`
 	Channels       []Channel                   `protobuf:"varint,6,rep,packed,name=channels,proto3,enum=tandem.v1.Channel" json:"channels,omitempty"`
-	// Text that a message of the conversation contains (lists only).
+	// Text that a message of the conversation contains (lists only). A NUL
+	// would end the pattern early in SQLite's LIKE, so it is refused.
 	Text string `protobuf:"bytes,7,opt,name=text,proto3" json:"text,omitempty"`
 	// Only conversations active at or after this time.
 	UpdatedSinceTimeMs int64 `protobuf:"varint,8,opt,name=updated_since_time_ms,json=updatedSinceTimeMs,proto3" json:"updated_since_time_ms,omitempty"`
@@ -3911,7 +3912,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12!\n" +
 	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x1d\n" +
 	"\n" +
-	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\"\x91\x05\n" +
+	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\"\x95\x05\n" +
 	"\x12ConversationFilter\x12G\n" +
 	"\x06states\x18\x01 \x03(\x0e2\x1c.tandem.v1.ConversationStateB\x11\xbaH\x0e\x92\x01\v\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\x06states\x12L\n" +
 	"\bassignee\x18\x02 \x01(\x0e2&.tandem.v1.ConversationFilter.AssigneeB\b\xbaH\x05\x82\x01\x02\x10\x01R\bassignee\x125\n" +
@@ -3920,8 +3921,8 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\n" +
 	"priorities\x18\x05 \x03(\x0e2\x13.tandem.v1.PriorityB\x11\xbaH\x0e\x92\x01\v\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\n" +
 	"priorities\x12A\n" +
-	"\bchannels\x18\x06 \x03(\x0e2\x12.tandem.v1.ChannelB\x11\xbaH\x0e\x92\x01\v\x10\x03\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\x12\x1c\n" +
-	"\x04text\x18\a \x01(\tB\b\xbaH\x05r\x03\x18\xc8\x01R\x04text\x12:\n" +
+	"\bchannels\x18\x06 \x03(\x0e2\x12.tandem.v1.ChannelB\x11\xbaH\x0e\x92\x01\v\x10\x03\"\a\x82\x01\x04\x10\x01 \x00R\bchannels\x12 \n" +
+	"\x04text\x18\a \x01(\tB\f\xbaH\tr\a\x18\xc8\x01\xba\x01\x01\x00R\x04text\x12:\n" +
 	"\x15updated_since_time_ms\x18\b \x01(\x03B\a\xbaH\x04\"\x02(\x00R\x12updatedSinceTimeMs\x12(\n" +
 	"\atag_ids\x18\t \x03(\tB\x0f\xbaH\f\x92\x01\t\x10\x14\"\x05r\x03\xb0\x01\x01R\x06tagIds\"v\n" +
 	"\bAssignee\x12\x18\n" +

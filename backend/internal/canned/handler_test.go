@@ -112,6 +112,10 @@ func TestHandler(t *testing.T) {
 			_, err := client.ListCannedResponses(ctx, &tandemv1.ListCannedResponsesRequest{WorkspaceId: e.w1.ID, Query: strings.Repeat("q", 101)})
 			return err
 		}, connect.CodeInvalidArgument},
+		{"NUL in query", func() error {
+			_, err := client.ListCannedResponses(ctx, &tandemv1.ListCannedResponsesRequest{WorkspaceId: e.w1.ID, Query: "re\x00"})
+			return err
+		}, connect.CodeInvalidArgument},
 		{"taken shortcut", func() error {
 			_, err := client.CreateCannedResponse(ctx, &tandemv1.CreateCannedResponseRequest{WorkspaceId: e.w1.ID, Shortcut: "refund", Title: "T", Body: "B"})
 			return err

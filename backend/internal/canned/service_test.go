@@ -40,7 +40,7 @@ func TestCreateListSearch(t *testing.T) {
 			t.Errorf("event %+v", ev)
 		}
 		e.create(t, servicetest.As(e.owner), servicetest.Scope(e.w1, access.RoleOwner), "shipping", "Shipping times", "Parcels ship in 2 days; see your tracking_link.", false)
-		e.create(t, e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin), "discount_10", "10% off", "Use code SAVE10.", false)
+		e.create(t, e.adminKey, servicetest.Scope(e.w1, access.RoleAdmin), "discount_10", "10% off Éclairs", "Use code SAVE10.", false)
 		mine := e.create(t, servicetest.As(e.agent), agent, "greeting", "Hello", "Hello! I'm {{agent.name}}.", true)
 		if mine.OwnerUserID != e.agent.ID {
 			t.Errorf("personal response owned by %q", mine.OwnerUserID)
@@ -61,6 +61,7 @@ func TestCreateListSearch(t *testing.T) {
 			{"shortcut prefix", servicetest.As(e.agent), "re", []string{"refund"}},
 			{"not a shortcut infix", servicetest.As(e.agent), "count", []string{}},
 			{"title, any case", servicetest.As(e.agent), "REFUND POL", []string{"refund"}},
+			{"title, any case beyond ASCII", servicetest.As(e.agent), "ÉCLAIRS", []string{"discount_10"}},
 			{"body text", servicetest.As(e.agent), "days", []string{"refund", "shipping"}},
 			{"personal body", servicetest.As(e.agent), "i'm", []string{"greeting@grace"}},
 			{"others' bodies are not searched", servicetest.As(e.agent2), "i'm", []string{}},

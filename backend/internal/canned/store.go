@@ -38,8 +38,8 @@ func deleteResponse(ctx context.Context, q store.Querier, id string) error {
 // responsesPage pages by (shortcut, id) through a workspace's workspace-wide
 // responses and the owner's personal ones ("" owner: workspace-wide only).
 // A query keeps those whose shortcut starts with it or whose title or body
-// contains it. Case is folded on both sides with LOWER, which both dialects
-// apply to ASCII alike (SQLite leaves other letters as they are).
+// contains it. Case is folded on both sides with LOWER (Unicode's on both
+// dialects: the store replaces SQLite's ASCII-only one).
 func responsesPage(ctx context.Context, q store.Querier, workspaceID, owner, query, afterShortcut, afterID string, limit int) ([]Response, error) {
 	where := `workspace_id = ? AND scope IN ('', ?) AND (shortcut > ? OR (shortcut = ? AND id > ?))`
 	args := []any{workspaceID, owner, afterShortcut, afterShortcut, afterID}

@@ -180,7 +180,9 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 	}
 	if f.Text != "" {
 		// The text is in a message, or in the customer's name, email or
-		// external id (the contact package finds those, in this workspace).
+		// external id (the contact package finds those, in this workspace),
+		// whatever the case of either: the body's collation is binary on
+		// MySQL, so both sides are folded.
 		matched, err := s.contacts.Search(ctx, workspaceID, f.Text, maxSearchContacts)
 		if err != nil {
 			return nil, "", err
@@ -188,8 +190,8 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		// Whispers match only for those who may read them.
 		whispers, more := f.Reader.whispers("m.")
 		cond := `EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = c.id AND m.kind <> 'activity'
-			AND m.body LIKE ? ESCAPE '!'` + whispers + `)`
-		args = append(args, "%"+store.LikeEscape(f.Text)+"%")
+			AND LOWER(m.body) LIKE ? ESCAPE '!'` + whispers + `)`
+		args = append(args, "%"+store.LikeEscape(strings.ToLower(f.Text))+"%")
 		args = append(args, more...)
 		if len(matched) > 0 {
 			cond += ` OR c.contact_id IN (` + store.Placeholders(len(matched)) + `)`
