@@ -94,7 +94,10 @@ func (g *StreamGuard) Check(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	liveKeys, err := store.FoundIn(ctx, g.s.db, `SELECT id FROM api_keys WHERE revoked_at = 0 AND id IN (%s)`, keys.list())
+	// A key dies with its creator's account, as AuthenticateAPIKey has it:
+	// its stream ends as its next call would, Unauthenticated.
+	liveKeys, err := store.FoundIn(ctx, g.s.db, `SELECT k.id FROM api_keys k JOIN users u ON u.id = k.created_by
+		WHERE k.revoked_at = 0 AND u.disabled_at = 0 AND k.id IN (%s)`, keys.list())
 	if err != nil {
 		return 0, err
 	}
