@@ -3,6 +3,7 @@ package automation
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -63,14 +64,20 @@ type Webhooks struct {
 }
 
 // checkDestinations refuses, when a rule or button is saved, webhook URLs
-// whose host is or resolves to an address calls may not reach (the dialer
-// refuses them again at call time). field prefixes the field named.
+// whose host is or resolves to an address calls may not reach, or whose
+// port is a non-web service's on a public address (the dialer refuses both
+// again at call time). field prefixes the field named.
 func (s *Service) checkDestinations(ctx context.Context, field string, as []Action) error {
 	for i, a := range as {
 		if a.Kind != ActWebhook {
 			continue
 		}
-		if err := outbound.CheckDestination(ctx, a.Value, s.hooks.Allow, s.hooks.Resolver); err != nil {
+		err := outbound.CheckDestination(ctx, a.Value, s.hooks.Allow, s.hooks.Resolver)
+		switch {
+		case errors.Is(err, outbound.ErrPort):
+			return apperr.Invalid(fmt.Sprintf("%s.actions[%d].call_webhook.url", field, i),
+				"must use a web port: the port is that of a mail, database or other non-web service (80, 443, 8080, 8443 and high ports are fine)")
+		case err != nil:
 			return apperr.Invalid(fmt.Sprintf("%s.actions[%d].call_webhook.url", field, i),
 				"must reach a public address: the host is or resolves to a loopback, private, link-local or metadata address")
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"strconv"
@@ -159,8 +158,12 @@ func (s *Service) call(ctx context.Context, d *Delivery) outcome {
 	if err != nil {
 		return outcome{err: err}
 	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // a bounded read, so the connection can be reused
+	// The status is the answer, as receivers are told: a 2xx delivers. The
+	// body is read only so the connection can serve the next call, through
+	// the client's size limit and deadline; one too long or still trickling
+	// is cut off and costs the connection, not a retry (which would send
+	// the receiver the event again).
+	_ = outbound.Drain(resp)
 	return outcome{code: resp.StatusCode, wait: retryAfter(resp.StatusCode, resp.Header.Get("Retry-After"), s.now())}
 }
 

@@ -24,35 +24,46 @@ type Resolver interface {
 
 // CheckDestination is the save-time check of a URL users choose: CheckURL,
 // then the host's addresses (the literal, or every address it resolves to)
-// each through Allowed, the classification the dialer applies at call time.
-// A host that does not resolve now passes: it cannot be classified, and the
-// dialer still checks whatever it resolves to when called (which also
-// defeats a name re-pointed after saving).
+// each through Allowed, the classification the dialer applies at call time
+// (ErrPrivateHost), then the port: one PortAllowed refuses is refused
+// (ErrPort) unless the allowlist opens every address of the host. A host
+// that does not resolve now passes the address check: it cannot be
+// classified, and the dialer still checks whatever it resolves to when
+// called (which also defeats a name re-pointed after saving).
 func CheckDestination(ctx context.Context, raw string, allow []netip.Prefix, r Resolver) error {
 	if err := CheckURL(raw); err != nil {
 		return err
 	}
 	u, _ := url.Parse(raw) // CheckURL parsed it
-	host := u.Hostname()
+	host, port := u.Hostname(), urlPort(u)
+	var addrs []netip.Addr
 	if a, err := netip.ParseAddr(host); err == nil {
-		if !Allowed(a, allow) {
-			return ErrPrivateHost
+		addrs = []netip.Addr{a}
+	} else {
+		if r == nil {
+			r = net.DefaultResolver
 		}
-		return nil
-	}
-	if r == nil {
-		r = net.DefaultResolver
-	}
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	addrs, err := r.LookupNetIP(ctx, "ip", strings.TrimSuffix(host, "."))
-	if err != nil {
-		return nil //nolint:nilerr // unresolvable now: the dial-time check decides
+		ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		// Unresolvable now: no address to refuse, the dial-time check
+		// decides (and the port is checked as for a public address).
+		addrs, _ = r.LookupNetIP(ctx, "ip", strings.TrimSuffix(host, "."))
 	}
 	for _, a := range addrs {
 		if !Allowed(a, allow) {
 			return ErrPrivateHost
 		}
+	}
+	if PortAllowed(port) {
+		return nil
+	}
+	for _, a := range addrs {
+		if !opened(a, allow) {
+			return ErrPort
+		}
+	}
+	if len(addrs) == 0 {
+		return ErrPort
 	}
 	return nil
 }
@@ -68,8 +79,12 @@ func Describe(err error) string {
 	switch {
 	case err == nil:
 		return ""
+	case errors.Is(err, ErrPort):
+		return "the destination port is not allowed (that of a mail, database or other non-web service)"
 	case Refused(err):
 		return "the destination address is not allowed (loopback, private, link-local or metadata)"
+	case errors.Is(err, ErrTooLarge):
+		return "the receiver's answer was too large"
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
 		return "the call timed out"
 	case errors.As(err, &dnsErr):

@@ -3,10 +3,14 @@
 // It refuses, at connect time, every address that is not on the public
 // internet: loopback, private, link-local (and so cloud metadata), CGNAT,
 // unique-local, multicast, unspecified and other reserved ranges, checking
-// the resolved IP after unmapping IPv4-mapped IPv6. That check sits in the
-// dialer, so it holds for every DNS answer and every redirect hop. An
-// allowlist from the server's configuration can open chosen ranges (a test
-// receiver on loopback, an intranet service).
+// the resolved IP after unmapping IPv4-mapped IPv6, and on public addresses
+// the ports of well-known non-web services (mail, databases, brokers; see
+// PortAllowed). That check sits in the dialer, so it holds for every DNS
+// answer (a name re-pointed after it was saved included) and every redirect
+// hop. Every response body is capped (ErrTooLarge) and every call, body
+// included, has a deadline. An allowlist from the server's configuration
+// can open chosen ranges, all ports (a test receiver on loopback, an
+// intranet service).
 package outbound
 
 import (
@@ -16,6 +20,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -71,10 +76,8 @@ func mustPrefixes(ss ...string) []netip.Prefix {
 // address, or one the allowlist opens.
 func Allowed(addr netip.Addr, allow []netip.Prefix) bool {
 	addr = addr.Unmap().WithZone("")
-	for _, p := range allow {
-		if p.Contains(addr) {
-			return true
-		}
+	if opened(addr, allow) {
+		return true
 	}
 	if !addr.IsValid() || addr.IsLoopback() || addr.IsPrivate() || addr.IsLinkLocalUnicast() ||
 		addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast() || addr.IsMulticast() || addr.IsUnspecified() {
@@ -88,8 +91,9 @@ func Allowed(addr netip.Addr, allow []netip.Prefix) bool {
 	return true
 }
 
-// CheckURL refuses what is not an absolute http(s) URL with a host and no
-// credentials: the checks that can be made before any DNS lookup.
+// CheckURL refuses what is not an absolute http(s) URL with a host, no
+// credentials and a valid port, if any: the checks that can be made before
+// any DNS lookup.
 func CheckURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -100,6 +104,11 @@ func CheckURL(raw string) error {
 	}
 	if u.Hostname() == "" || u.User != nil {
 		return fmt.Errorf("%w: a URL needs a host and no credentials", ErrRefused)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return fmt.Errorf("%w: not a valid port", ErrRefused)
+		}
 	}
 	return nil
 }
@@ -112,6 +121,12 @@ type Options struct {
 	Timeout time.Duration
 	// MaxRedirects bounds the redirects followed (each re-checked); 0 follows none.
 	MaxRedirects int
+	// MaxResponseBytes caps every response body: a read past it fails with
+	// ErrTooLarge. 0 means 64 KiB.
+	MaxResponseBytes int64
+	// Resolver looks names up when calls connect (nil: the system's). Tests
+	// point it at a DNS server of their own.
+	Resolver *net.Resolver
 }
 
 // NewClient returns the SSRF-safe client. It never uses an environment
@@ -120,16 +135,18 @@ func NewClient(opts Options) *http.Client {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 10 * time.Second
 	}
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second,
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = 64 << 10
+	}
+	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second, Resolver: opts.Resolver,
+		// Control sees the address the socket is about to connect to,
+		// whatever name, DNS answer or redirect led there.
 		Control: func(_, address string, _ syscall.RawConn) error {
 			ap, err := netip.ParseAddrPort(address)
 			if err != nil {
 				return fmt.Errorf("%w: %s", ErrRefused, address)
 			}
-			if !Allowed(ap.Addr(), opts.Allow) {
-				return fmt.Errorf("%w: %s", ErrRefused, ap.Addr().Unmap())
-			}
-			return nil
+			return checkAddrPort(ap, opts.Allow)
 		}}
 	transport := &http.Transport{
 		Proxy:                  nil,
@@ -142,7 +159,7 @@ func NewClient(opts Options) *http.Client {
 		ResponseHeaderTimeout:  opts.Timeout,
 		MaxResponseHeaderBytes: 64 << 10,
 	}
-	return &http.Client{Transport: transport, Timeout: opts.Timeout,
+	return &http.Client{Transport: capTransport{base: transport, max: opts.MaxResponseBytes}, Timeout: opts.Timeout,
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > opts.MaxRedirects {
 				return http.ErrUseLastResponse

@@ -3,6 +3,7 @@ package push
 import (
 	"crypto/ecdh"
 	"encoding/base64"
+	"errors"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -12,8 +13,9 @@ import (
 )
 
 // checkEndpoint admits a push service's URL: https, or http on a loopback
-// address (a test's push service; browsers' are all https), and no address
-// literal the outbound client would refuse to connect to. Names are not
+// address (a test's push service; browsers' are all https), no address
+// literal the outbound client would refuse to connect to, and no port of a
+// non-web service (outbound.PortAllowed). Names are not
 // resolved here: the client checks every address it connects to, and a
 // browser's push service is a public name.
 func checkEndpoint(raw string, allow []netip.Prefix) error {
@@ -32,6 +34,11 @@ func checkEndpoint(raw string, allow []netip.Prefix) error {
 	}
 	if literal == nil && !outbound.Allowed(addr, allow) {
 		return apperr.Invalid("endpoint", "the push service's address is not allowed (loopback, private, link-local or metadata)")
+	}
+	// The client refuses these ports again, for every address a name
+	// resolves to. (A loopback endpoint got here allowlisted.)
+	if !loopback && errors.Is(outbound.CheckPort(raw, allow), outbound.ErrPort) {
+		return apperr.Invalid("endpoint", "the push service's port is not allowed (that of a mail, database or other non-web service)")
 	}
 	return nil
 }

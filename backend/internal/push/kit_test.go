@@ -157,7 +157,9 @@ type received struct {
 
 // pushService is a push service on loopback: it records each push by the
 // endpoint's last path segment and answers the status set for it (201 by
-// default). The endpoint "hang" answers only when the caller gives up.
+// default). The endpoint "hang" answers only when the caller gives up;
+// "endless" answers 201 and a body that never ends, "trickle" 201 and a
+// body of a byte every 20 ms, until the caller goes away.
 type pushService struct {
 	*httptest.Server
 	mu     sync.Mutex
@@ -181,6 +183,26 @@ func newPushService(t *testing.T) *pushService {
 			case <-time.After(30 * time.Second):
 			}
 			return
+		}
+		if name == "endless" || name == "trickle" {
+			chunk, pause := bytes.Repeat([]byte("x"), 32<<10), time.Duration(0)
+			if name == "trickle" {
+				chunk, pause = []byte("x"), 20*time.Millisecond
+			}
+			rw.WriteHeader(http.StatusCreated)
+			rc, until := http.NewResponseController(rw), time.After(30*time.Second)
+			for {
+				if _, err := rw.Write(chunk); err != nil || rc.Flush() != nil {
+					return
+				}
+				select {
+				case <-r.Context().Done():
+					return
+				case <-until:
+					return
+				case <-time.After(pause):
+				}
+			}
 		}
 		if !ok {
 			status = http.StatusCreated

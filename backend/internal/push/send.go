@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
@@ -125,8 +124,10 @@ func (s *Service) sendOne(ctx context.Context, sub Subscription, body []byte, op
 		log.WarnContext(ctx, "push not sent", "reason", outbound.Describe(err), "err", err)
 		return failed
 	}
-	defer func() { _ = resp.Body.Close() }()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10)) // so the connection is reused
+	// The status is the answer; the body is read, within the client's size
+	// limit and deadline, only so that the connection can serve the next
+	// push (one too long or still trickling is cut off).
+	_ = outbound.Drain(resp)
 	switch {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		return delivered
