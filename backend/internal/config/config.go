@@ -416,7 +416,7 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 		bad("widget-burst", "%q is not a whole number of at least 1", get("widget-burst"))
 	}
 	if c.NATSURL = get("nats-url"); c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
-		bad("nats-url", "%q is not a nats:// URL", c.NATSURL)
+		bad("nats-url", "is not a nats:// or tls:// URL") // not echoed: it may hold a password
 	}
 	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
 		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))

@@ -80,6 +80,7 @@ func (s *Server) spine(ctx context.Context) (*events.Log, streams, error) {
 		if s.nats, err = events.ConnectNATS(s.cfg.NATSURL, s.hub, s.logger); err != nil {
 			return nil, streams{}, err
 		}
+		metrics.RegisterNATS(s.registry, s.nats.Connected, s.nats.Disconnects)
 	}
 	s.pruner = events.NewPruner(s.db, s.cfg.EventRetention, nil)
 	follower := events.NewFollower(log, s.hub, s.cfg.Heartbeat, s.drain, s.logger).WithSendTimeout(s.cfg.StreamSendTimeout)
