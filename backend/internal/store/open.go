@@ -70,6 +70,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 		_ = db.Close()
 		return nil, err
 	}
+	checkDurability(ctx, db, opts.Logger)
 	return db, nil
 }
 

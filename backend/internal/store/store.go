@@ -99,13 +99,41 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = sqlTx.Commit(); err != nil {
+	if err = db.commit(ctx, sqlTx); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
 	for _, f := range tx.afterCommit {
 		f()
 	}
 	return nil
+}
+
+// commit commits tx. The MySQL driver's COMMIT does not watch the context
+// (its statements do): on a stalled network it waits out the driver's read
+// timeout (30 s), far past a call's deadline, and the call with it
+// (faulttest's TestDatabaseBlackhole saw one take as long as the stall). So
+// on MySQL the commit is waited for only until ctx ends; its outcome is then
+// unknown, as when a connection drops mid-commit, and the client's
+// idempotent retry settles it. The commit goes on in a goroutine that the
+// driver's read timeout bounds, and its connection returns to the pool
+// when it ends. SQLite commits to a local file, under db.writers.
+func (db *DB) commit(ctx context.Context, tx *sqlx.Tx) error {
+	if db.writers != nil || ctx.Done() == nil {
+		return tx.Commit()
+	}
+	done := make(chan error, 1)
+	go func() { done <- tx.Commit() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		select {
+		case err := <-done: // both at once: the commit's own answer
+			return err
+		default:
+		}
+		return fmt.Errorf("outcome unknown: %w", ctx.Err())
+	}
 }
 
 // NowMillis is the storage form of a time: UTC unix milliseconds.

@@ -1,0 +1,301 @@
+package faulttest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"connectrpc.com/connect"
+
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+)
+
+// Database faults short of a crash (CHAOS-01), between one tandemd and a
+// private mariadbd, through a proxy: 2 s of latency, a blackhole that ends
+// in reset connections, and a row lock held by another client. Under each,
+// visitors keep writing (and retrying with their client ids); the tests
+// check that calls fail fast with a retryable code or succeed, that every
+// acknowledged message is stored once and nothing else, that the
+// conversations agree with their messages, that writes come back within
+// 30 s of the fault ending without a restart, that the retries do not
+// hammer the database, and that tandemd's goroutines come back to where
+// they were.
+
+// TestDatabaseLatency adds 2 s to every chunk of bytes between tandemd and
+// MariaDB, each way, for 5 s: a statement takes 4 s or more, over the 3 s
+// deadline of a call.
+func TestDatabaseLatency(t *testing.T) {
+	needProcesses(t)
+	t.Parallel()
+	f := startProxied(t, 1, nil, nil)
+	r := f.replicas[0]
+	client, closeIdle := widgetClient(r.URL)
+	visitors := f.visitors(t, r.URL, 4)
+	s := &senders{l: newLedger()}
+
+	// Warm up, then idle: the baseline.
+	warm, cool := context.WithCancel(t.Context())
+	wait := s.run(warm, visitors, client)
+	time.Sleep(time.Second)
+	cool()
+	wait()
+	closeIdle()
+	time.Sleep(200 * time.Millisecond)
+	base := liveGoroutines(t, r)
+
+	load, stop := context.WithCancel(t.Context())
+	wait = s.run(load, visitors, client)
+	normal := startMeter(f.proxy)
+	time.Sleep(2 * time.Second)
+	normalRate := normal.rate()
+
+	f.proxy.SetLatency(2 * time.Second)
+	faultStart, during := time.Now(), startMeter(f.proxy)
+	time.Sleep(5 * time.Second)
+	f.proxy.SetLatency(0)
+	healed, faultRate := time.Now(), during.rate()
+	after := startMeter(f.proxy)
+	time.Sleep(3 * time.Second)
+	recoveryRate := after.rate()
+	stop()
+	wait()
+	t.Log(s.l.summary())
+	t.Logf("pressure on the database: normal %v; with latency %v; the 3 s after %v", normalRate, faultRate, recoveryRate)
+
+	// The attempts in flight when the latency began, and those begun under
+	// it.
+	codes := s.failFast(t, "with 2s latency", faultStart.Add(-dbRequestTimeout), healed)
+	if codes[connect.CodeDeadlineExceeded]+codes[connect.CodeUnavailable] == 0 {
+		t.Errorf("no attempt failed under 2 s of latency: the proxy did not delay")
+	}
+	if n := s.succeeded(faultStart.Add(time.Second), healed); n > 0 {
+		t.Errorf("%d attempts succeeded under 2 s of latency: statements take 4 s, the deadline is %v", n, dbRequestTimeout)
+	}
+	s.failFast(t, "after the latency", healed, time.Now())
+	checkRecovered(t, s, healed)
+	checkBoundedPressure(t, normalRate, faultRate, recoveryRate)
+	checkExactlyOnce(t, f.dbURL, f.ws.ID, s.l)
+	checkConsistent(t, f.dbURL, f.ws.ID)
+	closeIdle()
+	goroutinesSettle(t, r, base, 10)
+}
+
+// TestDatabaseBlackhole holds every byte between tandemd and MariaDB for
+// 5 s, on its pooled connections and on those it opens meanwhile, and then
+// resets them all (a partition that ended the connections): whatever was
+// in flight, a commit included, is lost or done on the server without an
+// answer.
+func TestDatabaseBlackhole(t *testing.T) {
+	needProcesses(t)
+	t.Parallel()
+	f := startProxied(t, 1, nil, nil)
+	r := f.replicas[0]
+	client, closeIdle := widgetClient(r.URL)
+	visitors := f.visitors(t, r.URL, 4)
+	s := &senders{l: newLedger()}
+
+	warm, cool := context.WithCancel(t.Context())
+	wait := s.run(warm, visitors, client)
+	time.Sleep(time.Second)
+	cool()
+	wait()
+	closeIdle()
+	time.Sleep(200 * time.Millisecond)
+	base := liveGoroutines(t, r)
+
+	load, stop := context.WithCancel(t.Context())
+	wait = s.run(load, visitors, client)
+	normal := startMeter(f.proxy)
+	time.Sleep(2 * time.Second)
+	normalRate := normal.rate()
+
+	f.proxy.Blackhole()
+	faultStart, during := time.Now(), startMeter(f.proxy)
+	time.Sleep(5 * time.Second)
+	held := f.proxy.Open()
+	f.proxy.Cut()
+	f.proxy.Heal()
+	healed, faultRate := time.Now(), during.rate()
+	after := startMeter(f.proxy)
+	time.Sleep(3 * time.Second)
+	recoveryRate := after.rate()
+	stop()
+	wait()
+	t.Log(s.l.summary())
+	t.Logf("%d connections held in the blackhole when it was cut", held)
+	t.Logf("pressure on the database: normal %v; blackholed %v; the 3 s after %v", normalRate, faultRate, recoveryRate)
+
+	codes := s.failFast(t, "blackholed", faultStart.Add(-dbRequestTimeout), healed)
+	if codes[connect.CodeDeadlineExceeded]+codes[connect.CodeUnavailable] == 0 {
+		t.Errorf("no attempt failed in the blackhole")
+	}
+	if n := s.succeeded(faultStart.Add(time.Second), healed); n > 0 {
+		t.Errorf("%d attempts succeeded while every byte to the database was held", n)
+	}
+	s.failFast(t, "after the blackhole", healed, time.Now())
+	checkRecovered(t, s, healed)
+	checkBoundedPressure(t, normalRate, faultRate, recoveryRate)
+	checkExactlyOnce(t, f.dbURL, f.ws.ID, s.l)
+	checkConsistent(t, f.dbURL, f.ws.ID)
+	closeIdle()
+	goroutinesSettle(t, r, base, 10)
+}
+
+// checkRecovered fails the test unless writes succeeded again within 30 s
+// of the fault ending and nobody gave up.
+func checkRecovered(t *testing.T, s *senders, healed time.Time) {
+	t.Helper()
+	if len(s.l.gaveUp) > 0 {
+		t.Errorf("senders gave up on %v", s.l.gaveUp)
+	}
+	first := s.firstOK(healed)
+	switch {
+	case first.IsZero():
+		t.Errorf("no write succeeded after the fault ended")
+	case first.Sub(healed) > 30*time.Second:
+		t.Errorf("the first write after the fault succeeded %v after it ended, over 30 s", first.Sub(healed))
+	default:
+		t.Logf("writes succeeded again %v after the fault ended", first.Sub(healed).Round(time.Millisecond))
+	}
+}
+
+// checkBoundedPressure fails the test if tandemd's retries press on the
+// database harder during or after a fault than its normal load does (the
+// catalog's bound: under twice the normal rate), in commands; or open
+// connections faster than a few a second (each failed call may cost one:
+// a driver closes a connection whose call was cancelled).
+func checkBoundedPressure(t *testing.T, normal, fault, recovery pressure) {
+	t.Helper()
+	for name, p := range map[string]pressure{"during the fault": fault, "after the fault": recovery} {
+		if p.commands > 2*normal.commands {
+			t.Errorf("%s tandemd sent %v, over twice its normal %v", name, p, normal)
+		}
+		if p.conns > 20 {
+			t.Errorf("%s tandemd opened %v: retries churn connections", name, p)
+		}
+	}
+}
+
+// TestDatabaseRowLock has another client hold workspace W1's row (SELECT
+// ... FOR UPDATE, as a long transaction or an operator's console would)
+// for 10 s while visitors write to W1 and to W2. Every message appends an
+// event under its workspace's row, so W1's writes wait: each must fail
+// within its deadline with a retryable code, while W2's are served. Then a
+// burst of 40 concurrent writes to W1 takes every pooled connection (32):
+// calls to W2 must fail fast too (DeadlineExceeded waiting for a
+// connection), not queue beyond their deadline. After the release, all of
+// it recovers. The private MariaDB starts with
+// innodb_flush_log_at_trx_commit=2, and tandemd must warn that it may lose
+// acknowledged writes.
+func TestDatabaseRowLock(t *testing.T) {
+	needProcesses(t)
+	t.Parallel()
+	f := startProxied(t, 1, nil, func(db *fleet.Database) {
+		sqlDB := openDB(t, db.URL)
+		if _, err := sqlDB.ExecContext(t.Context(), `SET GLOBAL innodb_flush_log_at_trx_commit = 2`); err != nil {
+			t.Fatal(err)
+		}
+	})
+	r := f.replicas[0]
+	if !strings.Contains(r.Output(), "database is not durable") || !strings.Contains(r.Output(), "innodb_flush_log_at_trx_commit=2") {
+		t.Errorf("tandemd started on a MariaDB with innodb_flush_log_at_trx_commit=2 without a warning:\n%s", r.Output())
+	}
+	direct := openDB(t, f.dbURL)
+	if _, err := direct.ExecContext(t.Context(), `SET GLOBAL innodb_flush_log_at_trx_commit = 1`); err != nil {
+		t.Fatal(err)
+	}
+	w2, err := f.owner.CreateWorkspace(t.Context(), "Faults 2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, closeIdle := widgetClient(r.URL)
+	v1 := f.visitors(t, r.URL, 4)
+	v2 := (&cluster{owner: f.owner, ws: w2}).visitors(t, r.URL, 4)
+	s1, s2 := &senders{l: newLedger(), prefix: "a-"}, &senders{l: newLedger()}
+	burst := &senders{l: s1.l, prefix: "burst-"}
+
+	warm, cool := context.WithCancel(t.Context())
+	wait1, wait2 := s1.run(warm, v1, client), s2.run(warm, v2, client)
+	time.Sleep(time.Second)
+	cool()
+	wait1()
+	wait2()
+	closeIdle()
+	time.Sleep(200 * time.Millisecond)
+	base := liveGoroutines(t, r)
+
+	load, stop := context.WithCancel(t.Context())
+	wait1, wait2 = s1.run(load, v1, client), s2.run(load, v2, client)
+	time.Sleep(time.Second)
+
+	lock, err := direct.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	if err := lock.QueryRowContext(t.Context(), `SELECT id FROM workspaces WHERE id = ? FOR UPDATE`, f.ws.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	locked := time.Now()
+	time.Sleep(5 * time.Second)
+
+	// The burst: ten writers on each of W1's visitors at once.
+	many := make([]*rpcclient.Visitor, 0, 40)
+	for range 10 {
+		many = append(many, v1...)
+	}
+	burstCtx, burstEnd := context.WithCancel(t.Context())
+	waitBurst := burst.run(burstCtx, many, client)
+	burstStart := time.Now()
+	var inUse float64
+	for time.Since(burstStart) < 4*time.Second {
+		inUse = max(inUse, replicaMetric(t, r, "go_sql_in_use_connections", `db_name="tandem"`))
+		time.Sleep(100 * time.Millisecond)
+	}
+	burstEnd()
+	time.Sleep(time.Second)
+	if err := lock.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	released := time.Now()
+	time.Sleep(3 * time.Second)
+	stop()
+	wait1()
+	wait2()
+	waitBurst()
+	t.Logf("W1: %s; W2: %s", s1.l.summary(), s2.l.summary())
+
+	// While W1's row was locked, before the burst: W1 fails fast, W2 is
+	// served.
+	c1 := s1.failFast(t, "W1 locked", locked, burstStart)
+	if c1[codeOK] > 0 {
+		t.Errorf("%d writes to W1 succeeded while its row was locked", c1[codeOK])
+	}
+	if c1[connect.CodeDeadlineExceeded]+c1[connect.CodeUnavailable] == 0 {
+		t.Errorf("no write to W1 failed while its row was locked")
+	}
+	c2 := s2.failFast(t, "W2 while W1 is locked", locked, burstStart)
+	if failed := c2[connect.CodeDeadlineExceeded] + c2[connect.CodeUnavailable]; c2[codeOK] == 0 || failed > c2[codeOK]/10 {
+		t.Errorf("W2 was not served while W1's row was locked: %v", c2)
+	}
+	// The burst holds the whole pool: W2 fails fast.
+	if inUse < 32 {
+		t.Errorf("at most %v pooled connections in use during the burst: it did not exhaust the pool of 32", inUse)
+	}
+	burst.failFast(t, "the burst on W1", burstStart, released.Add(-dbRequestTimeout))
+	cb := s2.failFast(t, "W2 with the pool exhausted", burstStart, released)
+	t.Logf("W2 with the pool taken by W1's waiting writes: %v", cb)
+	s1.failFast(t, "W1 after the release", released, time.Now())
+	s2.failFast(t, "W2 after the release", released, time.Now())
+
+	checkRecovered(t, s1, released)
+	checkRecovered(t, s2, released)
+	checkExactlyOnce(t, f.dbURL, f.ws.ID, s1.l)
+	checkExactlyOnce(t, f.dbURL, w2.ID, s2.l)
+	checkConsistent(t, f.dbURL, f.ws.ID)
+	checkConsistent(t, f.dbURL, w2.ID)
+	closeIdle()
+	goroutinesSettle(t, r, base, 10)
+}
