@@ -55,8 +55,9 @@ func (s *Server) jobs() []job {
 			return int(n), err
 		}},
 		{"sweep unsent files", min(pendingTTL/4, 10*time.Minute), func(ctx context.Context) (int, error) { return s.domain.Files.Sweep(ctx, pendingTTL) }},
-		// At least once a heartbeat, and within 5 s of a sign-out or an expiry.
-		{"re-check streams", min(s.cfg.Heartbeat, 5*time.Second), s.streamGuard.Check},
+		// At least once a heartbeat, and within 5 s of a sign-out or an
+		// expiry: every 4 s leaves the check itself a second.
+		{"re-check streams", min(s.cfg.Heartbeat, 4*time.Second), s.streamGuard.Check},
 		{"take inactive agents offline", 30 * time.Second, func(ctx context.Context) (int, error) {
 			return s.domain.Presence.ExpireInactive(ctx, time.Now().Add(-presence.InactiveAfter))
 		}},
