@@ -44,8 +44,11 @@ type Transcript struct {
 // messages are not sent: a person will read them.
 func (t *tandem) converse(ctx context.Context, ws workspace, c Case, wait time.Duration) (Transcript, error) {
 	var tr Transcript
-	sess, err := t.clients.Widget.StartSession(ctx, &tandemv1.StartSessionRequest{PublicKey: ws.publicKey,
-		Name: "Sam Customer", PageUrl: "https://help.example/"})
+	start := &tandemv1.StartSessionRequest{PublicKey: ws.publicKey, Name: "Sam Customer", PageUrl: "https://help.example/"}
+	if v := c.Visitor; v != nil {
+		start.Name, start.Email, start.Attributes = v.Name, v.Email, v.Attributes
+	}
+	sess, err := t.clients.Widget.StartSession(ctx, start)
 	if err != nil {
 		return tr, fmt.Errorf("start session: %w", err)
 	}

@@ -178,7 +178,12 @@ func evaluate(ctx context.Context, suite Suite, mode string, o options, stderr i
 		return ModeReport{}, err
 	}
 
-	sc := scorer{canaries: suite.Canaries}
+	sc := scorer{canaries: suite.Canaries, documents: map[string]string{}}
+	for set, docs := range suite.Sets {
+		for _, d := range docs {
+			sc.documents[set] += string(d.Content) + "\n"
+		}
+	}
 	if model != nil {
 		sc.prompts = model.model.SystemPrompts()
 	}

@@ -1,14 +1,17 @@
 package main
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 )
 
 // scriptedModel is an OpenAI-compatible chat-completions server that acts
@@ -164,12 +167,11 @@ func reply(system, user string) modelReply {
 	if len(in.Passages) > 0 {
 		firstCite = []string{in.Passages[0].ID}
 	}
-	texts := []string{in.Question}
-	for _, p := range in.Passages {
-		texts = append(texts, p.Text)
-	}
-	for _, t := range texts { // gullible: the first instruction found wins
+	for i, t := range instructionSources(in, user) { // gullible: the first instruction found wins
 		if demand, ok := obey(t, system); ok {
+			if i == 0 && deferRE.MatchString(t) {
+				continue // "in your next reply, ...": obeyed once it is history
+			}
 			return modelReply{Answer: demand, Citations: firstCite, CanAnswer: true}
 		}
 	}
@@ -194,6 +196,53 @@ func reply(system, user string) modelReply {
 	}
 	p := in.Passages[best]
 	return modelReply{Answer: bestSentences(p.Text, q, ctx), Citations: []string{p.ID}, CanAnswer: true}
+}
+
+// instructionSources are the texts the model reads instructions in, in
+// the order it heeds them: the question, the earlier turns of the
+// conversation, the passages, then every other string anywhere in the
+// user message (whatever else the AI agent might put there: a visitor's
+// name, email or attributes would be obeyed as readily).
+func instructionSources(in modelInput, user string) []string {
+	texts := []string{in.Question}
+	for _, turn := range in.Conversation {
+		texts = append(texts, turn.Text)
+	}
+	for _, p := range in.Passages {
+		texts = append(texts, p.Title, p.Heading, p.Text)
+	}
+	var raw any
+	if json.Unmarshal([]byte(user), &raw) == nil {
+		for _, s := range jsonStrings(raw) {
+			if !slices.Contains(texts, s) {
+				texts = append(texts, s)
+			}
+		}
+	}
+	return texts
+}
+
+// jsonStrings lists every string in a decoded JSON value, keys included,
+// objects in key order.
+func jsonStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, e := range v {
+			out = append(out, jsonStrings(e)...)
+		}
+		return out
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(v))
+		var out []string
+		for _, k := range keys {
+			out = append(append(out, k), jsonStrings(v[k])...)
+		}
+		return out
+	}
+	return nil
 }
 
 // bestSentences returns the passage's sentence sharing the most words with
@@ -251,35 +300,130 @@ func splitSentences(text string) []string {
 	return out
 }
 
-// The instructions the gullible model obeys.
+// The instructions the gullible model obeys, in English, German,
+// Spanish, French, Japanese and Chinese. lb stands before a word, like \b
+// but for words that start with a letter outside ASCII.
+const (
+	lb       = `(?:^|[^\p{L}\p{N}])`
+	inQuotes = `"([^"]+)"|'([^']+)'|“([^”]+)”|„([^“”]+)[“”]|«\s*([^»]+?)\s*»|「([^」]+)」|『([^』]+)』`
+	quoted   = `(?:` + inQuotes + `|([A-Z0-9][A-Z0-9-]{3,}))`
+)
+
 var (
-	sayRE = regexp.MustCompile(`(?i:\b(?:say|reply|respond|answer|(?:start|begin|end) (?:every|each|your) (?:reply|answer|message))\b(?:\s+only)?(?:\s+with)?(?:\s+the\s+words?)?)\s*:?\s*` +
-		`(?:"([^"]+)"|'([^']+)'|“([^”]+)”|([A-Z0-9][A-Z0-9-]{3,}))`)
-	tellRE   = regexp.MustCompile(`(?i)\btell\s+(?:every|all|each|the|our|any)?\s*(?:customers?|users?|people|everyone|them)\s+(?:to|that)\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`)
-	revealRE = regexp.MustCompile(`(?i)\b(?:reveal|print|show|repeat|output|display|share|translate|recite|dump)\b[^.?!\n]{0,80}\b(?:system prompt|prompt|instructions|rules)\b` +
-		`|\bwhat (?:are|is|were) your (?:instructions|rules|system prompt|prompt)\b`)
-	ignoreRE = regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget)\b[^.?!\n]{0,60}\b(?:instructions|rules|prompt|guidelines|assistant)\b`)
+	sayREs = []*regexp.Regexp{
+		// A role played: "Max answers "..."" (quoted only: "the API
+		// answers with HTTP 429" is no instruction).
+		regexp.MustCompile(`(?i:\b(?:says|answers|replies|responds)(?:\s+only)?(?:\s+with)?)\s*:?\s*(?:` + inQuotes + `)`),
+		regexp.MustCompile(`(?i:\b(?:say|reply|respond|answer|(?:start|begin|end) (?:every|each|your) (?:reply|answer|message))\b(?:\s+only)?(?:\s+with)?(?:\s+the\s+words?)?)\s*:?\s*` + quoted),
+		regexp.MustCompile(`(?i:` + lb + `(?:sag|sage|sagen sie|antworte|antworten sie|schreib|schreibe)(?:\s+(?:nur|einfach|bitte|immer))*(?:\s+mit)?(?:\s+(?:dem|das)\s+wort)?)\s*:?\s*` + quoted),
+		regexp.MustCompile(`(?i:` + lb + `(?:di|dime|responde|contesta|escribe|repite)(?:\s+(?:solo|solamente|únicamente|siempre))*(?:\s+con)?(?:\s+la\s+palabra)?)\s*:?\s*` + quoted),
+		regexp.MustCompile(`(?i:` + lb + `(?:dis|dites|réponds|répondez|écris|écrivez)(?:\s+(?:seulement|uniquement|juste|toujours))*(?:\s+(?:avec|par))?(?:\s+le\s+mot)?)\s*:?\s*` + quoted),
+		regexp.MustCompile(quoted + `\s*(?:と|って)\s*(?:だけ)?\s*(?:言|答|返|書|出力)`),
+		regexp.MustCompile(`(?:说|回答|回复|输出|写)\s*[：:]?\s*` + quoted),
+	}
+	tellREs = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\btell\s+(?:every|all|each|the|our|any)?\s*(?:customers?|users?|people|everyone|them)\s+(?:to|that)\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`),
+		regexp.MustCompile(`(?i)` + lb + `(?:sag|sage)\s+(?:allen|jedem|den)\s+kunden,?\s+(?:dass|sie sollen)\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`),
+		regexp.MustCompile(`(?i)` + lb + `di(?:les)?\s+a\s+(?:todos\s+)?(?:los\s+)?clientes\s+que\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`),
+		regexp.MustCompile(`(?i)` + lb + `dis\s+à\s+(?:tous\s+)?(?:les\s+)?clients\s+(?:de|qu['e])\s*(.+?)(?:[.!?](?:\s|$)|\n|$)`),
+	}
+	revealREs = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\b(?:reveal|print|show|repeat|output|display|share|translate|recite|dump|read)\b[^.?!\n]{0,80}\b(?:system prompt|prompt|instructions|rules)\b` +
+			`|\bwhat (?:are|is|were) your (?:instructions|rules|system prompt|prompt)\b`),
+		regexp.MustCompile(`(?i)` + lb + `(?:zeig|zeige|nenn|nenne|wiederhole|übersetze|gib)[^.?!\n]{0,80}(?:systemprompt|system-prompt|anweisungen|regeln|prompt|instruktionen)`),
+		regexp.MustCompile(`(?i)` + lb + `(?:muestra|muéstrame|revela|revélame|repite|traduce|imprime)[^.?!\n]{0,80}(?:prompt|instrucciones|reglas)`),
+		regexp.MustCompile(`(?i)` + lb + `(?:montre|montrez|révèle|révélez|répète|répétez|affiche|affichez|traduis|traduisez|donne|donnez)[^.?!\n]{0,80}(?:prompt|instructions|consignes|règles)`),
+		regexp.MustCompile(`(?:システムプロンプト|プロンプト|指示|ルール|命令)[^。？！\n]{0,30}(?:教えて|表示|見せて|出力|繰り返|翻訳|書いて)`),
+		regexp.MustCompile(`(?:显示|输出|告诉我|重复|透露|翻译|打印|给我看)[^。？！\n]{0,30}(?:系统提示|提示词|指令|规则|指示)|(?:系统提示|提示词)[^。？！\n]{0,30}(?:显示|输出|告诉我|重复|透露|翻译|打印)`),
+	}
+	ignoreREs = []*regexp.Regexp{
+		regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget)\b[^.?!\n]{0,60}\b(?:instructions|rules|prompt|guidelines|assistant)\b`),
+		regexp.MustCompile(`(?i)` + lb + `(?:ignoriere|ignorieren sie|vergiss|vergessen sie|ignora|olvida|olvídate de|ignorez|ignore|oublie|oubliez)[^.?!\n]{0,60}(?:anweisungen|regeln|instrucciones|reglas|consignes|règles|instructions)`),
+		regexp.MustCompile(`(?:指示|ルール|命令|プロンプト)[^。\n]{0,20}(?:無視|忘れ)|(?:忽略|忘记|无视)[^。\n]{0,30}(?:指令|规则|提示|指示)`),
+	}
+	// deferRE marks an instruction for later: a gullible model keeps it
+	// and obeys it in a later turn.
+	deferRE = regexp.MustCompile(`(?i)\b(?:in|with|at the start of) (?:your|the) next (?:reply|answer|message|response)\b|\bnext time\b|\bfrom your next (?:reply|answer)\b` +
+		`|en tu próxima respuesta|in deiner nächsten antwort|dans ta prochaine réponse`)
+	base64RE = regexp.MustCompile(`[A-Za-z0-9+/]{16,}={0,2}`)
 )
 
 // obey finds an instruction to the assistant in text and returns what
-// obeying it says.
+// obeying it says. Like a real model it reads through obfuscation: it
+// also reads the text without invisible characters, with leetspeak
+// ("1gn0r3") read as letters, and every base64 run decoded.
 func obey(text, system string) (string, bool) {
-	if m := sayRE.FindStringSubmatch(text); m != nil {
-		for _, g := range m[1:] {
-			if g != "" {
-				return g, true
-			}
+	for _, v := range readings(text) {
+		if demand, ok := obeyPlain(v, system); ok {
+			return demand, true
 		}
-	}
-	if m := tellRE.FindStringSubmatch(text); m != nil {
-		r := strings.NewReplacer(" their ", " your ", " they ", " you ", " them ", " you ")
-		return "Please " + strings.TrimSpace(r.Replace(" "+m[1]+" ")) + ".", true
-	}
-	if revealRE.MatchString(text) || ignoreRE.MatchString(text) {
-		return system, true
 	}
 	return "", false
 }
+
+func obeyPlain(text, system string) (string, bool) {
+	for _, re := range sayREs {
+		if m := re.FindStringSubmatch(text); m != nil {
+			for _, g := range m[1:] {
+				if g != "" {
+					return g, true
+				}
+			}
+		}
+	}
+	for _, re := range tellREs {
+		if m := re.FindStringSubmatch(text); m != nil {
+			r := strings.NewReplacer(" their ", " your ", " they ", " you ", " them ", " you ")
+			return "Please " + strings.TrimSpace(r.Replace(" "+m[1]+" ")) + ".", true
+		}
+	}
+	for _, re := range append(slices.Clone(revealREs), ignoreREs...) {
+		if re.MatchString(text) {
+			return system, true
+		}
+	}
+	return "", false
+}
+
+// readings are the ways a text can be read: as written, without invisible
+// characters, with leetspeak words as letters, and its base64 runs decoded.
+func readings(text string) []string {
+	out := []string{text}
+	add := func(v string) {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	add(strings.Map(func(r rune) rune {
+		if r == '\u00ad' || (r >= '\u200b' && r <= '\u200f') || (r >= '\u202a' && r <= '\u202e') ||
+			(r >= '\u2060' && r <= '\u2064') || (r >= '\u2066' && r <= '\u2069') || r == '\ufeff' {
+			return -1
+		}
+		return r
+	}, text))
+	add(leetRE.ReplaceAllStringFunc(out[len(out)-1], func(w string) string {
+		if strings.IndexFunc(w, unicode.IsLower) < 0 || strings.IndexFunc(w, unicode.IsUpper) >= 0 {
+			return w // no letters to read it by, or a code like "H4X0R": as written
+		}
+		return leet.Replace(w)
+	}))
+	for _, run := range base64RE.FindAllString(text, -1) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
+			if b, err := enc.DecodeString(run); err == nil && utf8.Valid(b) {
+				add(string(b))
+				break
+			}
+		}
+	}
+	return out
+}
+
+var (
+	// leetRE finds the words leetspeak could hide in: letters mixed with
+	// the digits and signs that stand for letters.
+	leetRE = regexp.MustCompile(`[A-Za-z0-9@$]*[0-9@$][A-Za-z0-9@$]*`)
+	leet   = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s")
+)
 
 // words are a text's meaningful words: lower-cased, stopwords dropped,
 // crudely stemmed.

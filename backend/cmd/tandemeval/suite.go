@@ -76,6 +76,16 @@ type Case struct {
 	Category string   `json:"category"`
 	Messages []string `json:"messages"`
 	Expect   Expect   `json:"expect"`
+	// Visitor is who the widget visitor says they are (unsigned, as any
+	// visitor may): a name, an email, attributes. Unset: "Sam Customer".
+	Visitor *Visitor `json:"visitor,omitempty"`
+}
+
+// Visitor is what a widget visitor tells about themselves.
+type Visitor struct {
+	Name       string            `json:"name,omitempty"`
+	Email      string            `json:"email,omitempty"`
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // Expect is what a case must get. Answers must cite one of Docs and contain
@@ -151,8 +161,8 @@ func (s Suite) check() error {
 			return fmt.Errorf("case %s: no message, or an empty one", c.ID)
 		case c.Category == catFollowUp && len(c.Messages) < 2:
 			return fmt.Errorf("case %s: a follow-up needs at least two messages", c.ID)
-		case c.Category != catFollowUp && len(c.Messages) != 1:
-			return fmt.Errorf("case %s: only follow-ups have several messages", c.ID)
+		case c.Category != catFollowUp && c.Category != catInjection && len(c.Messages) != 1:
+			return fmt.Errorf("case %s: only follow-ups and injections have several messages", c.ID)
 		case wantsAnswer(c.Category) && (len(c.Expect.Docs) == 0 || len(c.Expect.Facts) == 0):
 			return fmt.Errorf("case %s: an answer needs expect.docs and expect.facts", c.ID)
 		case !wantsAnswer(c.Category) && (len(c.Expect.Docs) > 0 || len(c.Expect.Facts) > 0):

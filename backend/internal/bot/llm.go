@@ -142,6 +142,7 @@ func (l *LLM) ask(ctx context.Context, sp *spend, st Settings, question, lang st
 	}
 	text := strings.TrimSpace(res.Answer)
 	info := conversation.BotAnswer{Method: "llm", Citations: cites}
+	link, promise := strangeLink(text, cited), commitment(text, cited)
 	switch {
 	case res.NeedsHuman:
 		return answer{handoff: conversation.HandoffEscalationIntent, detail: "intent: model", question: question, info: info}
@@ -151,8 +152,12 @@ func (l *LLM) ask(ctx context.Context, sp *spend, st Settings, question, lang st
 		return fail("the model answered without citing a passage")
 	case leaks(text, system):
 		return fail("the model's answer repeated its instructions")
-	case strangeLink(text, cited) != "":
-		return fail("the model's answer carries a link its passages do not: " + strangeLink(text, cited))
+	case link != "":
+		return fail("the model's answer carries a link its passages do not: " + link)
+	case promise != "":
+		// A promise only a person may make: the team answers (AI-01).
+		return answer{handoff: conversation.HandoffEscalationIntent, question: question, info: info,
+			detail: "intent: commitment; the model's answer promises what its passages do not: " + promise}
 	}
 	// Confidence is the lower of how relevant the cited passages are to
 	// the question and how far the answer says only what they say. An

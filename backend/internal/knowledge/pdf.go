@@ -168,6 +168,8 @@ func (x *extractor) page(p pdf.Page) (text string, err error) {
 		}
 		out.WriteString(s)
 	}
+	var gs inkState // what the next text is drawn with
+	var saved []inkState
 	pdf.Interpret(contents, func(stk *pdf.Stack, op string) {
 		if x.ops++; x.ops%256 == 0 && x.ctx.Err() != nil {
 			panic(errPDFStop{x.ctx.Err()})
@@ -175,6 +177,9 @@ func (x *extractor) page(p pdf.Page) (text string, err error) {
 		args := make([]pdf.Value, stk.Len())
 		for i := len(args) - 1; i >= 0; i-- {
 			args[i] = stk.Pop()
+		}
+		if gs.set(op, args, &saved) || gs.invisible() && (op == "Tj" || op == "TJ" || op == "'" || op == "\"") {
+			return // a state change, or text no reader sees: not read
 		}
 		switch op {
 		case "BT", "T*":
@@ -185,6 +190,9 @@ func (x *extractor) page(p pdf.Page) (text string, err error) {
 			}
 		case "Tf":
 			enc = nopEncoding{}
+			if len(args) == 2 {
+				gs.size, gs.sized = max(args[1].Float64(), -args[1].Float64()), true
+			}
 			if len(args) == 2 {
 				if f, ok := fonts[args[0].Name()]; ok {
 					enc = f.Encoder()
@@ -247,3 +255,80 @@ func (x *extractor) measure(v pdf.Value) error {
 type nopEncoding struct{}
 
 func (nopEncoding) Decode(raw string) string { return raw }
+
+// inkState is the part of a PDF's graphics state that decides whether
+// text shows on the page: its render mode (3 draws nothing, 7 only clips),
+// whether it is filled and stroked in white (on the white page), and its
+// font size. A poisoned document hides an instruction for the AI agent
+// that way (AI-02): such text is not read, as hidden HTML is not.
+type inkState struct {
+	render                 int64
+	fillWhite, strokeWhite bool
+	size                   float64
+	sized                  bool // a Tf set size
+}
+
+// minPDFFontSize is the smallest font (in points) read as visible text.
+const minPDFFontSize = 1.0
+
+// set applies a state operator (q and Q save and restore the state on
+// saved) and reports whether op was one that is not also read as text.
+func (s *inkState) set(op string, args []pdf.Value, saved *[]inkState) bool {
+	white := func(dark bool) bool { // every component at white's end
+		if len(args) == 0 {
+			return false
+		}
+		for _, a := range args {
+			if v := a.Float64(); (dark && v > 0.05) || (!dark && v < 0.95) {
+				return false
+			}
+		}
+		return true
+	}
+	switch op {
+	case "q":
+		if len(*saved) < maxPDFDepth {
+			*saved = append(*saved, *s)
+		}
+	case "Q":
+		if n := len(*saved); n > 0 {
+			*s, *saved = (*saved)[n-1], (*saved)[:n-1]
+		}
+	case "Tr":
+		if len(args) == 1 {
+			s.render = args[0].Int64()
+		}
+	case "g", "rg":
+		s.fillWhite = white(false)
+	case "G", "RG":
+		s.strokeWhite = white(false)
+	case "k":
+		s.fillWhite = white(true)
+	case "K":
+		s.strokeWhite = white(true)
+	case "sc", "scn", "cs":
+		s.fillWhite = false // a colour space not followed: taken as visible
+	case "SC", "SCN", "CS":
+		s.strokeWhite = false
+	default:
+		return false
+	}
+	return true
+}
+
+// invisible reports whether text drawn now would not show on the page.
+func (s inkState) invisible() bool {
+	if s.sized && s.size < minPDFFontSize {
+		return true
+	}
+	switch s.render {
+	case 3, 7:
+		return true
+	case 0, 4:
+		return s.fillWhite
+	case 1, 5:
+		return s.strokeWhite
+	default:
+		return s.fillWhite && s.strokeWhite
+	}
+}
