@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"mime"
 	"net/http"
 	"strconv"
 
@@ -178,7 +177,7 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
 	hd.Set("Content-Type", f.ContentType)
 	hd.Set("Content-Length", strconv.FormatInt(f.Size, 10))
-	hd.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.ServedName()}))
+	hd.Set("Content-Disposition", contentDisposition(f.ServedName()))
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	hd.Set("Cache-Control", "private, no-store")

@@ -58,11 +58,14 @@ type Service struct {
 	logger *slog.Logger
 	now    func() time.Time
 	limits Limits
+	// sync makes a file's content, or a directory's entries, durable;
+	// tests watch it.
+	sync func(*os.File) error
 }
 
 // NewService returns a Service keeping objects in bucket.
 func NewService(db *store.DB, bucket *blob.Bucket, logger *slog.Logger) *Service {
-	return &Service{db: db, bucket: bucket, logger: logger, now: time.Now}
+	return &Service{db: db, bucket: bucket, logger: logger, now: time.Now, sync: (*os.File).Sync}
 }
 
 // Upload is who uploads what, where.
@@ -137,21 +140,34 @@ func (s *Service) Put(ctx context.Context, up Upload, r io.Reader) (File, error)
 }
 
 // write streams r into the bucket under key, counting and hashing it, and
-// removes what it wrote when the body is too big or cut off.
+// removes what it wrote when the body is too big, cut off or a macro-enabled
+// document. When the bucket is a local directory, the object's content and
+// its directory entry are synced to disk before it counts as written: the
+// file's row is committed with a synced transaction and must never outlive
+// the object it names after a crash.
 func (s *Service) write(ctx context.Context, key, contentType string, r io.Reader) (int64, string, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: contentType})
+	var local *os.File // the temporary file a directory bucket writes, renamed into place by Close
+	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: contentType,
+		BeforeWrite: func(as func(any) bool) error { as(&local); return nil }})
 	if err != nil {
 		return 0, "", fmt.Errorf("open blob: %w", err)
 	}
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, MaxSize+1))
+	macros := newMacroScan(contentType)
+	n, err := io.Copy(io.MultiWriter(w, h, macros), io.LimitReader(r, MaxSize+1))
 	switch {
 	case err == nil && n > MaxSize:
 		err = ErrTooBig
 	case err != nil:
 		err = errCutOff(err)
+	case macros.found():
+		err = ErrMacros
+	case local != nil:
+		if serr := s.sync(local); serr != nil {
+			err = fmt.Errorf("sync blob: %w", serr)
+		}
 	}
 	if err != nil {
 		cancel() // abandons the object: nothing is stored
@@ -163,7 +179,30 @@ func (s *Service) write(ctx context.Context, key, contentType string, r io.Reade
 		s.remove(key)
 		return 0, "", fmt.Errorf("store blob: %w", err)
 	}
+	if local != nil {
+		if err := s.syncDir(filepath.Dir(local.Name())); err != nil {
+			s.remove(key)
+			return 0, "", err
+		}
+	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// syncDir makes the entries of a directory durable (the rename that put an
+// object in place). The directory is the temporary file's: the object's own
+// for the default bucket (NoTempDir) and for file:// buckets with
+// no_tmp_dir, which fileblob needs anyway when its temporary directory is on
+// another disk.
+func (s *Service) syncDir(dir string) error {
+	d, err := os.Open(dir) //nolint:gosec // the bucket's own directory
+	if err != nil {
+		return fmt.Errorf("sync blob directory: %w", err)
+	}
+	defer func() { _ = d.Close() }()
+	if err := s.sync(d); err != nil {
+		return fmt.Errorf("sync blob directory: %w", err)
+	}
+	return nil
 }
 
 // retried answers a retry of an upload that is already stored: the same
@@ -270,6 +309,11 @@ func sniff(head []byte) (string, error) {
 	served, ok := accepted[sniffed]
 	if !ok {
 		return "", errType(sniffed)
+	}
+	// PDF readers, and so the sniffer, find the header up to 1 KiB in,
+	// which lets an HTML page pass as a PDF: a PDF must begin with it.
+	if served == "application/pdf" && !bytes.HasPrefix(head, []byte("%PDF-")) {
+		return "", errType("application/pdf with content before its header")
 	}
 	return served, nil
 }

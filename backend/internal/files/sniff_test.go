@@ -50,6 +50,7 @@ func TestSniff(t *testing.T) {
 		{"exe", []byte("MZ\x90\x00\x03\x00\x00\x00"), ""},
 		{"zip", zipWith(t, "a.txt"), ""},
 		{"elf", []byte("\x7fELF\x02\x01\x01\x00"), ""},
+		{"html before a pdf header", []byte("<html><script>alert(1)</script>\n%PDF-1.7\n1 0 obj"), ""},
 	} {
 		got, err := sniff(tc.head)
 		if got != tc.want || (tc.want == "") != (err != nil) {
