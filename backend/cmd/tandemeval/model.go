@@ -310,7 +310,7 @@ const (
 )
 
 var (
-	sayREs = []*regexp.Regexp{
+	sayREs = []*regexp.Regexp{ //nolint:gochecknoglobals // compiled once, read-only
 		// A role played: "Max answers "..."" (quoted only: "the API
 		// answers with HTTP 429" is no instruction).
 		regexp.MustCompile(`(?i:\b(?:says|answers|replies|responds)(?:\s+only)?(?:\s+with)?)\s*:?\s*(?:` + inQuotes + `)`),
@@ -321,13 +321,13 @@ var (
 		regexp.MustCompile(quoted + `\s*(?:と|って)\s*(?:だけ)?\s*(?:言|答|返|書|出力)`),
 		regexp.MustCompile(`(?:说|回答|回复|输出|写)\s*[：:]?\s*` + quoted),
 	}
-	tellREs = []*regexp.Regexp{
+	tellREs = []*regexp.Regexp{ //nolint:gochecknoglobals // compiled once, read-only
 		regexp.MustCompile(`(?i)\btell\s+(?:every|all|each|the|our|any)?\s*(?:customers?|users?|people|everyone|them)\s+(?:to|that)\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`),
 		regexp.MustCompile(`(?i)` + lb + `(?:sag|sage)\s+(?:allen|jedem|den)\s+kunden,?\s+(?:dass|sie sollen)\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`),
 		regexp.MustCompile(`(?i)` + lb + `di(?:les)?\s+a\s+(?:todos\s+)?(?:los\s+)?clientes\s+que\s+(.+?)(?:[.!?](?:\s|$)|\n|$)`),
 		regexp.MustCompile(`(?i)` + lb + `dis\s+à\s+(?:tous\s+)?(?:les\s+)?clients\s+(?:de|qu['e])\s*(.+?)(?:[.!?](?:\s|$)|\n|$)`),
 	}
-	revealREs = []*regexp.Regexp{
+	revealREs = []*regexp.Regexp{ //nolint:gochecknoglobals // compiled once, read-only
 		regexp.MustCompile(`(?i)\b(?:reveal|print|show|repeat|output|display|share|translate|recite|dump|read)\b[^.?!\n]{0,80}\b(?:system prompt|prompt|instructions|rules)\b` +
 			`|\bwhat (?:are|is|were) your (?:instructions|rules|system prompt|prompt)\b`),
 		regexp.MustCompile(`(?i)` + lb + `(?:zeig|zeige|nenn|nenne|wiederhole|übersetze|gib)[^.?!\n]{0,80}(?:systemprompt|system-prompt|anweisungen|regeln|prompt|instruktionen)`),
@@ -336,7 +336,7 @@ var (
 		regexp.MustCompile(`(?:システムプロンプト|プロンプト|指示|ルール|命令)[^。？！\n]{0,30}(?:教えて|表示|見せて|出力|繰り返|翻訳|書いて)`),
 		regexp.MustCompile(`(?:显示|输出|告诉我|重复|透露|翻译|打印|给我看)[^。？！\n]{0,30}(?:系统提示|提示词|指令|规则|指示)|(?:系统提示|提示词)[^。？！\n]{0,30}(?:显示|输出|告诉我|重复|透露|翻译|打印)`),
 	}
-	ignoreREs = []*regexp.Regexp{
+	ignoreREs = []*regexp.Regexp{ //nolint:gochecknoglobals // compiled once, read-only
 		regexp.MustCompile(`(?i)\b(?:ignore|disregard|forget)\b[^.?!\n]{0,60}\b(?:instructions|rules|prompt|guidelines|assistant)\b`),
 		regexp.MustCompile(`(?i)` + lb + `(?:ignoriere|ignorieren sie|vergiss|vergessen sie|ignora|olvida|olvídate de|ignorez|ignore|oublie|oubliez)[^.?!\n]{0,60}(?:anweisungen|regeln|instrucciones|reglas|consignes|règles|instructions)`),
 		regexp.MustCompile(`(?:指示|ルール|命令|プロンプト)[^。\n]{0,20}(?:無視|忘れ)|(?:忽略|忘记|无视)[^。\n]{0,30}(?:指令|规则|提示|指示)`),
@@ -422,7 +422,7 @@ var (
 	// leetRE finds the words leetspeak could hide in: letters mixed with
 	// the digits and signs that stand for letters.
 	leetRE = regexp.MustCompile(`[A-Za-z0-9@$]*[0-9@$][A-Za-z0-9@$]*`)
-	leet   = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s")
+	leet   = strings.NewReplacer("0", "o", "1", "i", "3", "e", "4", "a", "5", "s", "7", "t", "@", "a", "$", "s") //nolint:gochecknoglobals // read-only
 )
 
 // words are a text's meaningful words: lower-cased, stopwords dropped,

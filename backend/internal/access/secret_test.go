@@ -26,7 +26,7 @@ func decodeSecret(t *testing.T, prefix, secret string) []byte {
 		t.Fatalf("%q: %d characters after the prefix, want %d", secret, len(body), base64.RawURLEncoding.EncodedLen(secretBytes))
 	}
 	if i := strings.IndexFunc(body, func(r rune) bool {
-		return !('A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || '0' <= r && r <= '9' || r == '-' || r == '_')
+		return (r < 'A' || r > 'Z') && (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
 	}); i >= 0 {
 		t.Fatalf("%q: %q is not base64url", secret, body[i])
 	}

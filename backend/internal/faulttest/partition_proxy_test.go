@@ -1,6 +1,7 @@
 package faulttest_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -41,7 +42,7 @@ func (l *link) close() {
 // the test ends.
 func startProxy(t *testing.T, upstream string) *partitionProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +67,7 @@ func (p *partitionProxy) accept() {
 		p.mu.Unlock()
 		if cut {
 			l.dead.Store(true)
-		} else if l.server, err = net.Dial("tcp", p.upstream); err != nil {
+		} else if l.server, err = (&net.Dialer{}).DialContext(context.Background(), "tcp", p.upstream); err != nil {
 			_ = c.Close()
 			continue
 		}

@@ -13,7 +13,7 @@ func TestProxyCountsCommands(t *testing.T) {
 	t.Parallel()
 	packet := func(seq byte, payload []byte) []byte {
 		n := len(payload)
-		return append([]byte{byte(n), byte(n >> 8), byte(n >> 16), seq}, payload...)
+		return append([]byte{byte(n & 0xff), byte(n >> 8 & 0xff), byte(n >> 16 & 0xff), seq}, payload...)
 	}
 	var stream []byte
 	stream = append(stream, packet(1, bytes.Repeat([]byte{'h'}, 60))...) // handshake response

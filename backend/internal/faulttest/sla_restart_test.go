@@ -52,7 +52,6 @@ func TestSLABreachAcrossDatabaseRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 20
-	visitors := make([]*rpcclient.Visitor, 0, n)
 	for i := range n {
 		v, err := rpcclient.NewVisitor(ctx, clients, c.ws.PublicKey, fmt.Sprintf("Visitor %d", i))
 		if err != nil {
@@ -61,7 +60,6 @@ func TestSLABreachAcrossDatabaseRestart(t *testing.T) {
 		if _, err := v.Send(ctx, clients, uuid.NewString(), "help, please"); err != nil {
 			t.Fatal(err)
 		}
-		visitors = append(visitors, v)
 		time.Sleep(150 * time.Millisecond)
 	}
 	direct := openDB(t, db.URL)

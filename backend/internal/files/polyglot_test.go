@@ -51,7 +51,7 @@ func jpegWithScriptInEXIF(t *testing.T) []byte {
 	}
 	payload := "Exif\x00\x00II*\x00\x08\x00\x00\x00<html><script>alert(document.cookie)</script></html>"
 	n := len(payload) + 2
-	app1 := append([]byte{0xff, 0xe1, byte(n >> 8), byte(n)}, payload...)
+	app1 := append([]byte{0xff, 0xe1, byte(n >> 8 & 0xff), byte(n & 0xff)}, payload...)
 	raw := img.Bytes()
 	return append(append(append([]byte{}, raw[:2]...), app1...), raw[2:]...)
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -45,7 +44,7 @@ var hardTexts = []string{
 type textSink struct {
 	name, field string
 	isName      bool
-	put         func(ctx context.Context, c rpcclient.Clients, s string) (read func(c rpcclient.Clients) (string, error), err error)
+	put         func(c rpcclient.Clients, s string) (read func(c rpcclient.Clients) (string, error), err error)
 }
 
 // textSinks are the fields that customers and agents write and others
@@ -98,31 +97,31 @@ func textSinks(w *world) []textSink {
 		return r.GetContact().GetUnverifiedAttributes()["note"], err
 	}
 	return []textSink{
-		{"customer's message", "body", false, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"customer's message", "body", false, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			r, err := c.Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: s})
 			return message(r.GetMessage().GetId(), true), err
 		}},
-		{"agent's reply", "body", false, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"agent's reply", "body", false, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			r, err := c.Conversation.SendMessage(agent, &tandemv1.SendMessageRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: s})
 			return message(r.GetMessage().GetId(), true), err
 		}},
-		{"internal note", "body", false, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"internal note", "body", false, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			r, err := c.Conversation.AddNote(agent, &tandemv1.AddNoteRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: s})
 			return message(r.GetNote().GetId(), false), err
 		}},
-		{"tag name", "name", true, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"tag name", "name", true, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			r, err := c.Tag.CreateTag(owner, &tandemv1.CreateTagRequest{WorkspaceId: w.W1.ID, Name: s, Color: "#e11d48"})
 			id := r.GetTag().GetId()
 			return func(c rpcclient.Clients) (string, error) {
 				l, err := c.Tag.ListTags(agent, &tandemv1.ListTagsRequest{WorkspaceId: w.W1.ID})
 				i := slices.IndexFunc(l.GetTags(), func(t *tandemv1.Tag) bool { return t.GetId() == id })
 				if i < 0 {
-					return "", fmt.Errorf("tag %s not listed (%v)", id, err)
+					return "", fmt.Errorf("tag %s not listed (%w)", id, err)
 				}
 				return l.GetTags()[i].GetName(), err
 			}, err
 		}},
-		{"canned reply", "body", false, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"canned reply", "body", false, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			r, err := c.Canned.CreateCannedResponse(owner, &tandemv1.CreateCannedResponseRequest{WorkspaceId: w.W1.ID,
 				Shortcut: strings.ReplaceAll(rpctest.Unique("t"), " ", ""), Title: "Reply", Body: s})
 			id := r.GetCannedResponse().GetId()
@@ -130,31 +129,31 @@ func textSinks(w *world) []textSink {
 				l, err := c.Canned.ListCannedResponses(agent, &tandemv1.ListCannedResponsesRequest{WorkspaceId: w.W1.ID, PageSize: 200})
 				i := slices.IndexFunc(l.GetCannedResponses(), func(r *tandemv1.CannedResponse) bool { return r.GetId() == id })
 				if i < 0 {
-					return "", fmt.Errorf("canned reply %s not listed (%v)", id, err)
+					return "", fmt.Errorf("canned reply %s not listed (%w)", id, err)
 				}
 				return l.GetCannedResponses()[i].GetBody(), err
 			}, err
 		}},
-		{"group name", "name", true, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"group name", "name", true, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			r, err := c.Workspace.CreateGroup(owner, &tandemv1.CreateGroupRequest{WorkspaceId: w.W1.ID, Name: s})
 			id := r.GetGroup().GetId()
 			return func(c rpcclient.Clients) (string, error) {
 				l, err := c.Workspace.ListGroups(agent, &tandemv1.ListGroupsRequest{WorkspaceId: w.W1.ID})
 				i := slices.IndexFunc(l.GetGroups(), func(g *tandemv1.Group) bool { return g.GetId() == id })
 				if i < 0 {
-					return "", fmt.Errorf("group %s not listed (%v)", id, err)
+					return "", fmt.Errorf("group %s not listed (%w)", id, err)
 				}
 				return l.GetGroups()[i].GetName(), err
 			}, err
 		}},
-		{"customer's name", "name", true, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"customer's name", "name", true, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			_, err := c.Contact.UpdateContact(agent, &tandemv1.UpdateContactRequest{ContactId: contactID, Name: &s})
 			return func(c rpcclient.Clients) (string, error) {
 				r, err := c.Contact.GetContact(agent, &tandemv1.GetContactRequest{ContactId: contactID})
 				return r.GetContact().GetName(), err
 			}, err
 		}},
-		{"customer's attribute", "attributes", false, func(ctx context.Context, c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
+		{"customer's attribute", "attributes", false, func(c rpcclient.Clients, s string) (func(rpcclient.Clients) (string, error), error) {
 			_, err := c.Widget.UpdateVisitor(visitor, &tandemv1.UpdateVisitorRequest{Attributes: map[string]string{"note": s}})
 			return contactAttr, err
 		}},
@@ -169,7 +168,7 @@ func checkRoundTrip(t *testing.T, w *world, sinks []textSink, s string, protocol
 	t.Helper()
 	c := w.Srv.Clients(rpcclient.Connect)
 	for _, sink := range sinks {
-		read, err := sink.put(w.Ctx, c, s)
+		read, err := sink.put(c, s)
 		if err != nil {
 			if connect.CodeOf(err) != connect.CodeInvalidArgument || !strings.Contains(err.Error(), sink.field) {
 				t.Errorf("%s = %q: %v, want OK or InvalidArgument naming %s", sink.name, s, err, sink.field)
@@ -206,10 +205,10 @@ func TestTextRoundTrip(t *testing.T) {
 		}
 		// What must be refused is refused, and what must be kept, kept.
 		refusedName, keptBody := "\u202Eright-to-left override", "a\x00b"
-		if _, err := sinks[3].put(w.Ctx, w.Srv.Clients(rpcclient.Connect), refusedName); connect.CodeOf(err) != connect.CodeInvalidArgument {
+		if _, err := sinks[3].put(w.Srv.Clients(rpcclient.Connect), refusedName); connect.CodeOf(err) != connect.CodeInvalidArgument {
 			t.Errorf("a tag named with a direction override: %v, want InvalidArgument", err)
 		}
-		if _, err := sinks[1].put(w.Ctx, w.Srv.Clients(rpcclient.Connect), keptBody); err != nil {
+		if _, err := sinks[1].put(w.Srv.Clients(rpcclient.Connect), keptBody); err != nil {
 			t.Errorf("a reply holding a NUL: %v, want it kept", err)
 		}
 	})
