@@ -6,6 +6,7 @@ import (
 	"maps"
 	"strings"
 	"testing"
+	"time"
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
@@ -198,6 +199,9 @@ type caller struct {
 	anon    bool
 	member  bool
 	visitor bool
+	// disabled is a W1 agent whose account was then disabled: every
+	// session it holds is dead, whatever the procedure.
+	disabled bool
 }
 
 var callers = []caller{
@@ -209,11 +213,15 @@ var callers = []caller{
 	{name: "key:agent", role: access.RoleAgent, member: true},
 	{name: "outsider", user: true},
 	{name: "removed", user: true},
+	{name: "disabled", disabled: true},
 	{name: "anonymous", anon: true},
 	{name: "visitor", visitor: true},
 }
 
 func (p policy) expect(c caller, tg target) connect.Code {
+	if c.disabled && p.access != tandemv1.Access_ACCESS_PUBLIC {
+		return connect.CodeUnauthenticated
+	}
 	switch p.access {
 	case tandemv1.Access_ACCESS_PUBLIC:
 		return 0
@@ -481,6 +489,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// No reactors: their reactions to W2's own fixtures would change W2
 		// between the snapshots that show the calls left it alone.
 		w := worldOn(t, rpctest.Start(t, opts, func(c *config.Config) { c.Reactors = false }))
+		w.disableAgent("disabled")
 		procs := procedures(t)
 		fx := fixtures(w)
 		for proc, f := range conversationFixtures(w) {
@@ -604,6 +613,17 @@ func (w *world) callerCtx(c caller) context.Context {
 		return rpcclient.WithToken(w.Ctx, w.Keys[string(c.role)])
 	}
 	return w.As(c.name)
+}
+
+// disableAgent makes the named user a W1 agent and then disables their
+// account, as an operator does (users.disabled_at; there is no RPC).
+func (w *world) disableAgent(name string) {
+	w.T.Helper()
+	w.Users[name] = w.NewUser(name)
+	w.Join(w.W1, w.Users[name], access.RoleAgent)
+	if _, err := w.Srv.DB().ExecContext(w.Ctx, `UPDATE users SET disabled_at = ? WHERE id = ?`, time.Now().UnixMilli(), w.Users[name].ID); err != nil {
+		w.T.Fatal(err)
+	}
 }
 
 // apiKey creates an API key in ws and returns its id.
