@@ -8,6 +8,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"connectrpc.com/connect"
@@ -66,8 +67,24 @@ func ToConnect(err error) (*connect.Error, bool) {
 		// The database is unreachable: the client may retry (with its
 		// idempotency keys), so say Unavailable rather than Internal.
 		return connect.NewError(connect.CodeUnavailable, errors.New("the service is temporarily unavailable; retry")), true
+	case isDiskFull(err):
+		// Nothing was written (the transaction rolled back); the operator
+		// must make room, so it is logged as the server's fault too.
+		return connect.NewError(connect.CodeResourceExhausted, errors.New("the server's disk is full; try again later")), true
 	}
 	return connect.NewError(connect.CodeInternal, errors.New("internal error")), true
+}
+
+// isDiskFull recognizes a write refused for want of disk space: ENOSPC,
+// SQLite's SQLITE_FULL and MySQL's table-full and disk-full errors, by
+// their text (as isConnLost does) so that no driver is imported here.
+func isDiskFull(err error) bool {
+	if errors.Is(err, syscall.ENOSPC) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "no space left on device") ||
+		strings.Contains(msg, "Error 1114") || strings.Contains(msg, "Error 1021")
 }
 
 // isConnLost recognizes the MySQL driver's lost-connection error without

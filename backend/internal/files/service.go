@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"strings"
 	"time"
 
@@ -156,10 +157,14 @@ func (s *Service) write(ctx context.Context, key, contentType string, r io.Reade
 	}
 	h := sha256.New()
 	macros := newMacroScan(contentType)
-	n, err := io.Copy(io.MultiWriter(w, h, macros), io.LimitReader(r, MaxSize+1))
+	store := &watchedWriter{w: w}
+	n, err := io.Copy(io.MultiWriter(store, h, macros), io.LimitReader(r, MaxSize+1))
 	switch {
 	case err == nil && n > MaxSize:
 		err = ErrTooBig
+	case store.err != nil:
+		// The server's side failed, not the client's body.
+		err = storeFailed(store.err)
 	case err != nil:
 		err = errCutOff(err)
 	case macros.found():
@@ -177,7 +182,7 @@ func (s *Service) write(ctx context.Context, key, contentType string, r io.Reade
 	}
 	if err := w.Close(); err != nil {
 		s.remove(key)
-		return 0, "", fmt.Errorf("store blob: %w", err)
+		return 0, "", storeFailed(err)
 	}
 	if local != nil {
 		if err := s.syncDir(filepath.Dir(local.Name())); err != nil {
@@ -186,6 +191,31 @@ func (s *Service) write(ctx context.Context, key, contentType string, r io.Reade
 		}
 	}
 	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// watchedWriter keeps the error of the writer it wraps, so that a failed
+// write to the bucket is told apart from a body cut off by the client.
+type watchedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (ww *watchedWriter) Write(p []byte) (int, error) {
+	n, err := ww.w.Write(p)
+	if err != nil && ww.err == nil {
+		ww.err = err
+	}
+	return n, err
+}
+
+// storeFailed is the error of a write to the bucket that failed: a full
+// disk is the server's ResourceExhausted (uploads wait until there is room),
+// anything else an internal error.
+func storeFailed(err error) error {
+	if errors.Is(err, syscall.ENOSPC) {
+		return apperr.Wrap(apperr.ResourceExhausted, ErrDiskFull.Public, err)
+	}
+	return fmt.Errorf("store blob: %w", err)
 }
 
 // syncDir makes the entries of a directory durable (the rename that put an
