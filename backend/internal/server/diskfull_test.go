@@ -151,7 +151,7 @@ func (zeros) Read(p []byte) (int, error) { clear(p); return len(p), nil }
 func blobFiles(t *testing.T, dir string) int {
 	t.Helper()
 	n := 0
-	err := filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
 		if err == nil && d.Type().IsRegular() && !strings.Contains(d.Name(), ".db") {
 			n++
 		}
