@@ -46,10 +46,15 @@ func (s *State) Describe(ch chan<- *prometheus.Desc) {
 	ch <- s.lagDesc
 }
 
+// collectTimeout bounds the queries of one scrape. It is short so that a
+// scrape still answers, with the pool's own metrics, when every database
+// connection is taken: that is when an operator needs them most.
+const collectTimeout = 2 * time.Second
+
 // Collect implements prometheus.Collector. A failed query leaves its metric
 // out of the scrape rather than failing it.
 func (s *State) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), collectTimeout)
 	defer cancel()
 	for _, state := range []string{"bot", "pending", "active", "snoozed"} {
 		var n float64
