@@ -21,7 +21,7 @@ func TestLLMConcurrency(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		calls.Add(1)
 		content, _ := json.Marshal(result{Answer: "ok", CanAnswer: true})
-		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": chatMessage{Role: "assistant", Content: string(content)}}}})
+		writeCompletion(w, content)
 	}))
 	defer srv.Close()
 	const timeout = 300 * time.Millisecond

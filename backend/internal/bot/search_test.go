@@ -26,7 +26,7 @@ func TestSearchQueries(t *testing.T) {
 		_ = json.Unmarshal(body, &req)
 		system, user = req.Messages[0].Content, req.Messages[1].Content
 		content, _ := json.Marshal(map[string]any{"queries": reply})
-		_ = json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": chatMessage{Role: "assistant", Content: string(content)}}}})
+		writeCompletion(w, content)
 	}))
 	defer srv.Close()
 	l := NewLLM(srv.URL, "m", "", 2*time.Second, 0)
