@@ -20,14 +20,19 @@ import (
 // receivers dedupe on. Each such crash costs one call at most, and calls
 // that never finish still use the attempts up.
 //
-// Calls run concurrently: at most perDestination at once to a destination
-// and maxInFlight in all, per replica. A receiver that hangs holds its own
-// slots until the call's timeout, never another's, and deliveries to a
-// destination whose slots are full are left for the next pass rather than
-// fill this one's batch.
+// Calls run concurrently: at most perDestination at once to a destination,
+// perWorkspace for a workspace and maxInFlight in all, per replica. A
+// receiver that hangs holds its own slots until the call's timeout, never
+// another's, and deliveries to a destination or workspace whose slots are
+// full are left for the next pass rather than fill this one's batch.
 const (
 	perDestination = 4
-	maxInFlight    = 32
+	// perWorkspace is one workspace's share of the slots. Due deliveries
+	// are claimed oldest first, so without it a workspace's burst to
+	// several slow receivers would take every slot, and every other
+	// workspace's deliveries would wait behind its whole backlog.
+	perWorkspace = 8
+	maxInFlight  = 32
 )
 
 // destination is where a delivery goes, as its concurrency limit and
@@ -38,26 +43,30 @@ const (
 type destination struct{ workspaceID, origin string }
 
 // deliverer is what a replica knows of its own webhook calls: how many are
-// in flight to each destination, and the wake-up of its loop.
+// in flight to each destination and for each workspace, and the wake-up of
+// its loop.
 type deliverer struct {
-	mu       sync.Mutex
-	inFlight map[destination]int
-	total    int
-	woken    chan struct{}
+	mu          sync.Mutex
+	inFlight    map[destination]int
+	byWorkspace map[string]int
+	total       int
+	woken       chan struct{}
 }
 
 func newDeliverer() *deliverer {
-	return &deliverer{inFlight: map[destination]int{}, woken: make(chan struct{}, 1)}
+	return &deliverer{inFlight: map[destination]int{}, byWorkspace: map[string]int{}, woken: make(chan struct{}, 1)}
 }
 
-// reserve takes a call slot for the destination, if one is free.
+// reserve takes a call slot for the destination, if one is free for it
+// and for its workspace.
 func (c *deliverer) reserve(to destination) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.total >= maxInFlight || c.inFlight[to] >= perDestination {
+	if c.total >= maxInFlight || c.inFlight[to] >= perDestination || c.byWorkspace[to.workspaceID] >= perWorkspace {
 		return false
 	}
 	c.inFlight[to]++
+	c.byWorkspace[to.workspaceID]++
 	c.total++
 	return true
 }
@@ -70,20 +79,34 @@ func (c *deliverer) release(to destination) {
 	if c.inFlight[to]--; c.inFlight[to] <= 0 {
 		delete(c.inFlight, to)
 	}
+	if c.byWorkspace[to.workspaceID]--; c.byWorkspace[to.workspaceID] <= 0 {
+		delete(c.byWorkspace, to.workspaceID)
+	}
 }
 
-// busy lists the destinations with no free slot, and how many calls may
-// start in all.
-func (c *deliverer) busy() ([]destination, int) {
+// full is what has no free slot: destinations and workspaces whose
+// deliveries a pass leaves out.
+type full struct {
+	destinations []destination
+	workspaces   []string
+}
+
+// busy tells what is full, and how many calls may start in all.
+func (c *deliverer) busy() (full, int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var full []destination
+	var f full
 	for to, n := range c.inFlight {
 		if n >= perDestination {
-			full = append(full, to)
+			f.destinations = append(f.destinations, to)
 		}
 	}
-	return full, maxInFlight - c.total
+	for ws, n := range c.byWorkspace {
+		if n >= perWorkspace {
+			f.workspaces = append(f.workspaces, ws)
+		}
+	}
+	return f, maxInFlight - c.total
 }
 
 // wake asks the loop for a pass now: a call ended, or one was queued.
@@ -169,15 +192,15 @@ type dueDelivery struct {
 // call, its probe. It returns how many calls it started.
 func (s *Service) dispatch(ctx context.Context, start func(claimed)) (int, error) {
 	started := 0
-	// A few rounds: rows passed over (their destination filled up as this
-	// round went) may hide others due behind them.
+	// A few rounds: rows passed over (their destination or workspace
+	// filled up as this round went) may hide others due behind them.
 	for range 4 {
 		now := store.NowMillis(s.now())
-		full, room := s.calls.busy()
+		skip, room := s.calls.busy()
 		if room <= 0 {
 			return started, nil
 		}
-		rows, err := s.dueDeliveries(ctx, now, full, room)
+		rows, err := s.dueDeliveries(ctx, now, skip, room)
 		if err != nil {
 			return started, err
 		}
@@ -214,16 +237,20 @@ func (s *Service) dispatch(ctx context.Context, start func(claimed)) (int, error
 }
 
 // dueDeliveries lists up to limit deliveries due now, oldest due first,
-// leaving out those whose breaker is open and those to the full
-// destinations.
-func (s *Service) dueDeliveries(ctx context.Context, now int64, full []destination, limit int) ([]dueDelivery, error) {
+// leaving out those whose breaker is open and those of the full
+// destinations and workspaces.
+func (s *Service) dueDeliveries(ctx context.Context, now int64, skip full, limit int) ([]dueDelivery, error) {
 	q := `SELECT w.id, w.workspace_id, w.url, w.destination, COALESCE(b.failures, 0) AS failures
 		FROM webhook_deliveries w LEFT JOIN webhook_destinations b ON b.workspace_id = w.workspace_id AND b.destination = w.destination
 		WHERE w.status = ? AND w.next_attempt_at <= ? AND w.lease_until < ? AND (b.open_until IS NULL OR b.open_until <= ?)`
 	args := []any{DeliveryPending, now, now, now}
-	for _, to := range full {
+	for _, to := range skip.destinations {
 		q += ` AND NOT (w.workspace_id = ? AND w.destination = ?)`
 		args = append(args, to.workspaceID, to.origin)
+	}
+	for _, ws := range skip.workspaces {
+		q += ` AND w.workspace_id <> ?`
+		args = append(args, ws)
 	}
 	q += ` ORDER BY w.next_attempt_at LIMIT ?`
 	var rows []dueDelivery
