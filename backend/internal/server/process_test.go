@@ -3,8 +3,10 @@ package server_test
 import (
 	"context"
 	"errors"
+	"net/http/httptrace"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
 // TestEmbeddedStoreSurvivesRestart writes through a tandemd process on the
@@ -180,15 +183,19 @@ func TestDemo(t *testing.T) {
 	}
 }
 
-// TestGracefulShutdown stops tandemd with SIGTERM while a stream is open:
-// the stream ends with Unavailable and the RECONNECT reason (so the client
-// resumes elsewhere with its cursor), and the process exits cleanly.
+// TestGracefulShutdown stops tandemd with SIGTERM while a stream is open
+// and a unary write is in flight: the stream ends with Unavailable and the
+// RECONNECT reason (so the client resumes elsewhere with its cursor), the
+// write is answered OK rather than cut, its row is on disk after the exit,
+// and the process exits cleanly. The write is held in flight by a write lock
+// the test takes on the SQLite file, released only once the drain has begun.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
-	env := map[string]string{"TANDEM_DATA_DIR": t.TempDir(), "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword}
+	dataDir := t.TempDir()
+	env := map[string]string{"TANDEM_DATA_DIR": dataDir, "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword}
 	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), env)
 	ctx := context.Background()
 	c := rpcclient.New(p.URL, rpcclient.GRPC)
@@ -208,15 +215,131 @@ func TestGracefulShutdown(t *testing.T) {
 	if !stream.Receive() || !stream.Msg().GetHeartbeat() || stream.Msg().GetCursor() == "" {
 		t.Fatalf("first message %v, %v: want a heartbeat with the start cursor", stream.Msg(), stream.Err())
 	}
+
+	release := holdWriteLock(t, dataDir)
+	write := startBlockedWrite(authed, t, c, ws.GetWorkspace().GetId())
+	sigterm := time.Now()
 	stopped := make(chan error, 1)
 	go func() { stopped <- p.Stop(30 * time.Second) }()
 	for stream.Receive() {
 	}
+	// The stream's end says the drain has begun (it is told from
+	// http.Server's shutdown hook); Errorf, so that a broken drain also shows
+	// what became of the write.
 	var ce *connect.Error
 	if !errors.As(stream.Err(), &ce) || ce.Code() != connect.CodeUnavailable || ce.Meta().Get(apperr.DetailHeader) != events.Reconnect {
-		t.Fatalf("stream ended with %v, want Unavailable with reason %s", stream.Err(), events.Reconnect)
+		t.Errorf("stream ended with %v, want Unavailable with reason %s", stream.Err(), events.Reconnect)
+	}
+	// Hold the write a while into the drain: a server that gave in-flight
+	// calls only a moment, or none, cuts it now.
+	time.Sleep(300 * time.Millisecond)
+	select {
+	case r := <-write:
+		t.Fatalf("the write ended (%v, %v) before the lock was released: the shutdown cut it", r.group, r.err)
+	default:
+	}
+	release()
+
+	r := <-write
+	if r.err != nil {
+		t.Fatalf("the write in flight at SIGTERM ended with %v, want OK", r.err)
+	}
+	// The group's time is taken in the handler before its transaction: at or
+	// before SIGTERM, so the call was in the server when the signal came.
+	if created := r.group.GetCreateTimeMs(); created > sigterm.UnixMilli() {
+		t.Fatalf("the group was made at %d, after SIGTERM at %d: the write reached the server too late to test the drain", created, sigterm.UnixMilli())
 	}
 	if err := <-stopped; err != nil {
 		t.Fatalf("tandemd exit: %v", err)
 	}
+	if name := storedGroupName(t, dataDir, r.group.GetId()); name != r.group.GetName() {
+		t.Fatalf("after the exit the group's stored name is %q, want %q", name, r.group.GetName())
+	}
+}
+
+// holdWriteLock takes SQLite's write lock on tandemd's database from a
+// connection of the test's own, as a long writer would, and returns the
+// function that rolls it back. tandemd's writers wait for it (busy_timeout).
+func holdWriteLock(t *testing.T, dataDir string) (release func()) {
+	t.Helper()
+	ctx := context.Background() // used again in release, after the test's context ends
+	db, err := store.Open(ctx, store.Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() {
+		if _, err := conn.ExecContext(ctx, "ROLLBACK"); err != nil {
+			t.Errorf("release the write lock: %v", err)
+		}
+		_ = conn.Close()
+		_ = db.Close()
+	})
+	t.Cleanup(release)
+	return release
+}
+
+// writeResult is how a unary write ended.
+type writeResult struct {
+	group *tandemv1.Group
+	err   error
+}
+
+// startBlockedWrite creates a group in the workspace, in the background, and
+// returns once the request is on the wire and has not been answered for a
+// while: it is waiting in the server for the write lock.
+func startBlockedWrite(authed context.Context, t *testing.T, c rpcclient.Clients, workspaceID string) <-chan writeResult {
+	t.Helper()
+	wrote := make(chan struct{})
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) {
+		select {
+		case <-wrote:
+		default:
+			close(wrote)
+		}
+	}}
+	done := make(chan writeResult, 1)
+	go func() {
+		res, err := c.Workspace.CreateGroup(httptrace.WithClientTrace(authed, trace),
+			&tandemv1.CreateGroupRequest{WorkspaceId: workspaceID, Name: "Night shift"})
+		done <- writeResult{group: res.GetGroup(), err: err}
+	}()
+	select {
+	case <-wrote:
+	case r := <-done:
+		t.Fatalf("the write ended (%v) before it was sent", r.err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the write was not sent within 10s")
+	}
+	// No signal says the handler has reached the lock; the group's time,
+	// checked after, proves it was in the server before SIGTERM.
+	select {
+	case r := <-done:
+		t.Fatalf("the write returned (%v, %v) while the database was locked", r.group, r.err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	return done
+}
+
+// storedGroupName reads the group's name from a fresh connection to the
+// database tandemd left behind.
+func storedGroupName(t *testing.T, dataDir, groupID string) string {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, store.Options{DataDir: dataDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = db.Close() }()
+	var name string
+	if err := db.GetContext(ctx, &name, "SELECT name FROM agent_groups WHERE id = ?", groupID); err != nil {
+		t.Fatalf("read the group back: %v", err)
+	}
+	return name
 }
