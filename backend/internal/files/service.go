@@ -79,6 +79,21 @@ type Upload struct {
 	Name           string
 }
 
+// recordTimeout bounds the recording of an upload's row, which goes on
+// if the client hangs up.
+const recordTimeout = 10 * time.Second
+
+// detached is ctx without its cancellation, for the storing of a body the
+// client may hang up on once it has sent it all: it keeps ctx's deadline,
+// and recordTimeout more.
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		return context.WithDeadline(d, deadline.Add(recordTimeout))
+	}
+	return context.WithCancel(d)
+}
+
 // Put stores the body read from r. The type is sniffed from the content;
 // the name is only metadata. A retry with the same client id returns the
 // first file and stores nothing; the same id with other content is refused.
@@ -119,14 +134,26 @@ func (s *Service) Put(ctx context.Context, up Upload, r io.Reader) (File, error)
 	if f.Size, f.SHA256, err = s.write(ctx, f.BlobKey, served, io.MultiReader(bytes.NewReader(head), r)); err != nil {
 		return File{}, err
 	}
-	if err := s.checkQuotas(ctx, up, f.Size); err != nil {
+	// The content is whole and stored: recording it no longer depends on
+	// the client, who may hang up now. And a driver may report a call
+	// cancelled meanwhile as failed although its INSERT committed
+	// (modernc's SQLite does): content removed under a committed row
+	// could never be downloaded again, while the client's retry is handed
+	// that row. So the row is written whatever the client does, and
+	// looked for before the content goes.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := s.checkQuotas(rctx, up, f.Size); err != nil {
 		s.remove(f.BlobKey)
 		return File{}, err
 	}
-	if err := insertFile(ctx, s.db, &f); err != nil {
+	if err := insertFile(rctx, s.db, &f); err != nil {
+		if _, gerr := fileByID(rctx, s.db, f.ID); gerr == nil {
+			return f, nil // committed after all
+		}
 		s.remove(f.BlobKey)
 		if s.db.Dialect.IsUniqueViolation(err) { // a concurrent retry won
-			prev, perr := s.byClientID(ctx, s.db, up.WorkspaceID, up.ClientID)
+			prev, perr := s.byClientID(rctx, s.db, up.WorkspaceID, up.ClientID)
 			if perr != nil {
 				return File{}, perr
 			}
@@ -147,7 +174,10 @@ func (s *Service) Put(ctx context.Context, up Upload, r io.Reader) (File, error)
 // file's row is committed with a synced transaction and must never outlive
 // the object it names after a crash.
 func (s *Service) write(ctx context.Context, key, contentType string, r io.Reader) (int64, string, error) {
-	wctx, cancel := context.WithCancel(ctx)
+	// The object is abandoned when the body fails (cancel, below), not
+	// when the client hangs up after sending all of it: then the upload
+	// is whole and is stored, and the client's retry finds it.
+	wctx, cancel := detached(ctx)
 	defer cancel()
 	var local *os.File // the temporary file a directory bucket writes, renamed into place by Close
 	w, err := s.bucket.NewWriter(wctx, key, &blob.WriterOptions{ContentType: contentType,
