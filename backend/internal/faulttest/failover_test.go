@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/automation"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -49,7 +50,7 @@ var shardOf = events.NewShards(nil, "", slog.New(slog.DiscardHandler), events.Sh
 func TestReactorShardFailover(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	dbURL := sharedDatabase(t)
 	c := startCluster(t, dbURL, 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),

@@ -2,7 +2,6 @@ package faulttest_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"sync"
@@ -60,26 +59,6 @@ func sharedDatabase(t *testing.T) string {
 	}
 	t.Cleanup(func() { _ = db.Drop(context.Background()) })
 	return db.URL
-}
-
-// startNATS starts a private nats-server (skipping without one), killed
-// when the test ends.
-func startNATS(t *testing.T) *fleet.NATS {
-	t.Helper()
-	n, err := fleet.StartNATS(t.Context())
-	if errors.Is(err, fleet.ErrMissing) {
-		storetest.Missing(t, "nats-server is not installed")
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("nats-server output:\n%s", n.Output())
-		}
-		n.Kill()
-	})
-	return n
 }
 
 // cluster is tandemd replicas on one database, with the bootstrap owner

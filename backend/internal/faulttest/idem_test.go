@@ -16,6 +16,7 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestReplicaKilledAfterClose (IDEM-01, issue 21 item 7): the owner closes a
@@ -28,7 +29,7 @@ import (
 func TestReplicaKilledAfterClose(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	dbURL := sharedDatabase(t)
 	c := startCluster(t, dbURL, 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
@@ -41,7 +42,7 @@ func TestMariaDBRestartUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	c := startCluster(t, db.URL, 2, map[string]string{
 		"TANDEM_NATS_URL":        nats.URL(),
 		"TANDEM_POLL_INTERVAL":   "200ms",

@@ -1,18 +1,12 @@
 package faulttest_test
 
 import (
-	"bufio"
-	"context"
-	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
-	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestNATSAuth runs two nats-servers that demand credentials, one a user
@@ -25,8 +19,8 @@ func TestNATSAuth(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
 	const user, password, token = "tandem", "nats-pass-3c1d", "nats-token-9f2e"
-	withUser := startAuthNATS(t, "--user", user, "--pass", password)
-	withToken := startAuthNATS(t, "--auth", token)
+	withUser := rpctest.NATS(t, "--user", user, "--pass", password).Addr
+	withToken := rpctest.NATS(t, "--auth", token).Addr
 	bin, err := fleet.BuildTandemd(t.Context(), binDir)
 	if err != nil {
 		t.Fatal(err)
@@ -89,47 +83,4 @@ func TestNATSAuth(t *testing.T) {
 			}
 		})
 	}
-}
-
-// startAuthNATS starts a private nats-server with the further arguments
-// (its authentication), killed when the test ends, and returns its address.
-func startAuthNATS(t *testing.T, args ...string) string {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil { // Debian installs it outside a user's PATH
-		bin = "/usr/sbin/nats-server"
-		if _, err := os.Stat(bin); err != nil {
-			storetest.Missing(t, "nats-server is not installed")
-		}
-	}
-	addr, err := fleet.FreeAddr(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port, _ := net.SplitHostPort(addr)
-	p, err := fleet.StartProcess("nats-server "+addr, bin, append([]string{"-a", host, "-p", port}, args...), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(p.Kill)
-	for deadline := time.Now().Add(10 * time.Second); !greets(t.Context(), addr); {
-		if p.Exited() || time.Now().After(deadline) {
-			t.Fatalf("nats-server %v did not start:\n%s", args, p.Output())
-		}
-		time.Sleep(25 * time.Millisecond)
-	}
-	return addr
-}
-
-// greets reports whether a NATS server answers a connection with its INFO
-// line.
-func greets(ctx context.Context, addr string) bool {
-	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(ctx, "tcp", addr)
-	if err != nil {
-		return false
-	}
-	defer func() { _ = c.Close() }()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "INFO ")
 }

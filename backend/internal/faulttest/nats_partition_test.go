@@ -11,6 +11,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestNATSPartition cuts replica C off from NATS while replicas A and B
@@ -26,7 +27,7 @@ func TestNATSPartition(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
 	const poll = time.Second
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	proxy := startProxy(t, nats.Addr)
 	dbURL := sharedDatabase(t)
 	env := map[string]string{

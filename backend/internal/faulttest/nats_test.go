@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // natsOutage is how long NATS stays down.
@@ -26,7 +27,7 @@ func TestNATSDown(t *testing.T) {
 	}
 	t.Parallel()
 	const poll = 500 * time.Millisecond
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	c := startCluster(t, sharedDatabase(t), 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),
 		"TANDEM_POLL_INTERVAL": poll.String(),

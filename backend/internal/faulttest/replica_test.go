@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestReplicaKilledMidWrite SIGKILLs replica A while eight visitors write
@@ -18,7 +19,7 @@ import (
 func TestReplicaKilledMidWrite(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	dbURL := sharedDatabase(t)
 	c := startCluster(t, dbURL, 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),

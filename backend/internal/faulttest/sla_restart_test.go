@@ -14,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestSLABreachAcrossDatabaseRestart kills the database (SIGKILL of a
@@ -34,7 +35,7 @@ func TestSLABreachAcrossDatabaseRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	c := startCluster(t, db.URL, 2, map[string]string{
 		"TANDEM_NATS_URL":                      nats.URL(),
 		"TANDEM_REACTORS":                      "true", // the SLA clocks start in a reactor

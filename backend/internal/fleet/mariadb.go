@@ -35,9 +35,15 @@ func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Temporary tables go to a directory of this server's own: in a
+	// shared /tmp, one test's cleanup or another server's names can take
+	// them away mid-install ("Error on delete of '/tmp/#sql-temptable...").
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o700); err != nil {
+		return nil, err
+	}
 	data := filepath.Join(dir, "data")
 	cmd := exec.CommandContext(ctx, install, "--no-defaults", "--user="+currentUser(), "--datadir="+data, //nolint:gosec // mariadb-install-db found on PATH, into the test's own directory
-		"--auth-root-authentication-method=normal", "--skip-test-db")
+		"--tmpdir="+filepath.Join(dir, "tmp"), "--auth-root-authentication-method=normal", "--skip-test-db")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
@@ -64,7 +70,7 @@ func (m *MariaDB) Start(ctx context.Context) error {
 	}
 	_, port, _ := strings.Cut(m.Addr, ":")
 	args := []string{"--no-defaults", "--user=" + currentUser(), "--datadir=" + filepath.Join(m.dir, "data"),
-		"--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"),
+		"--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"), "--tmpdir=" + filepath.Join(m.dir, "tmp"),
 		"--port=" + port, "--bind-address=127.0.0.1", "--skip-log-bin", "--skip-name-resolve",
 		"--innodb-flush-log-at-trx-commit=1", "--innodb-buffer-pool-size=64M", "--max-connections=200"}
 	p, err := StartProcess("mariadbd "+m.Addr, m.bin, args, nil)

@@ -14,11 +14,13 @@ type NATS struct {
 	*Process
 	Addr string
 	bin  string
+	args []string
 }
 
-// StartNATS starts a nats-server on a free loopback port. It returns an
-// error wrapping ErrMissing when nats-server is not installed.
-func StartNATS(ctx context.Context) (*NATS, error) {
+// StartNATS starts a nats-server on a free loopback port, with the further
+// arguments (its authentication, say). It returns an error wrapping
+// ErrMissing when nats-server is not installed.
+func StartNATS(ctx context.Context, args ...string) (*NATS, error) {
 	bin, err := lookBin("nats-server", "/usr/sbin/nats-server", "/usr/bin/nats-server")
 	if err != nil {
 		return nil, err
@@ -27,7 +29,7 @@ func StartNATS(ctx context.Context) (*NATS, error) {
 	if err != nil {
 		return nil, err
 	}
-	n := &NATS{Addr: addr, bin: bin}
+	n := &NATS{Addr: addr, bin: bin, args: args}
 	return n, n.Start(ctx)
 }
 
@@ -40,7 +42,7 @@ func (n *NATS) Start(ctx context.Context) error {
 		return nil
 	}
 	host, port, _ := net.SplitHostPort(n.Addr)
-	p, err := StartProcess("nats-server "+n.Addr, n.bin, []string{"-a", host, "-p", port}, nil)
+	p, err := StartProcess("nats-server "+n.Addr, n.bin, append([]string{"-a", host, "-p", port}, n.args...), nil)
 	if err != nil {
 		return err
 	}

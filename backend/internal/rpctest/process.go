@@ -3,10 +3,12 @@ package rpctest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // tandemd as a process of its own (fleet), for tests of what only a real
@@ -67,4 +69,25 @@ func (s *SyncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// NATS starts a private nats-server with the further arguments (skipping,
+// or failing in CI, without one), killed when the test ends; its output is
+// logged if the test failed.
+func NATS(t testing.TB, args ...string) *fleet.NATS {
+	t.Helper()
+	n, err := fleet.StartNATS(t.Context(), args...)
+	if errors.Is(err, fleet.ErrMissing) {
+		storetest.Missing(t, "nats-server is not installed")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("nats-server %s output:\n%s", n.Addr, n.Output())
+		}
+		n.Kill()
+	})
+	return n
 }

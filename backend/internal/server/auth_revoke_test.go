@@ -16,7 +16,6 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
-	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
@@ -203,16 +202,7 @@ func authReplicas(t *testing.T, opts store.Options) (a, b *rpctest.Server) {
 		a = rpctest.Start(t, opts, rpctest.Quiet)
 		return a, a
 	}
-	natsURL := ""
-	switch n, err := fleet.StartNATS(t.Context()); {
-	case errors.Is(err, fleet.ErrMissing):
-		storetest.Missing(t, "nats-server is not installed")
-	case err != nil:
-		t.Fatal(err)
-	default:
-		t.Cleanup(n.Kill)
-		natsURL = n.URL()
-	}
+	natsURL := rpctest.NATS(t).URL()
 	withNATS := func(c *config.Config) { c.NATSURL = natsURL }
 	return rpctest.Start(t, opts, rpctest.Quiet, withNATS), rpctest.Start(t, opts, rpctest.Quiet, withNATS)
 }

@@ -1,15 +1,9 @@
 package server_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +35,7 @@ const replicaOwner = "replica-owner@example.test"
 func TestReplicasDeliverAcrossNATS(t *testing.T) {
 	t.Parallel()
 	requireReplicas(t)
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	rs := startReplicas(t, 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),
 		"TANDEM_POLL_INTERVAL": "30s",
@@ -104,7 +98,7 @@ func TestReplicasDeliverAcrossNATS(t *testing.T) {
 func TestReplicaKilledMidStream(t *testing.T) {
 	t.Parallel()
 	requireReplicas(t)
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	rs := startReplicas(t, 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),
 		"TANDEM_POLL_INTERVAL": "1s",
@@ -217,7 +211,7 @@ func TestNATSRestart(t *testing.T) {
 	t.Parallel()
 	requireReplicas(t)
 	const poll = 500 * time.Millisecond
-	nats := startNATS(t)
+	nats := rpctest.NATS(t)
 	rs := startReplicas(t, 2, map[string]string{
 		"TANDEM_NATS_URL":      nats.URL(),
 		"TANDEM_POLL_INTERVAL": poll.String(),
@@ -243,14 +237,16 @@ func TestNATSRestart(t *testing.T) {
 
 	t.Logf("with NATS: %v", roundTrip("up", 3*time.Second))
 
-	nats.kill()
+	nats.Kill()
 	var worst time.Duration
 	for range 6 {
 		worst = max(worst, roundTrip("down", 3*time.Second))
 	}
 	t.Logf("without NATS: slowest %v (poll interval %v)", worst, poll)
 
-	nats.start()
+	if err := nats.Start(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	// Wait for both replicas to reconnect: through the poll, a message sent
 	// right after the previous one arrived waits for the next tick (~poll),
 	// so several fast ones in a row mean NATS carries wake-ups again.
@@ -289,97 +285,6 @@ func requireReplicas(t *testing.T) {
 		t.Skip("runs tandemd replicas and nats-server")
 	}
 	storetest.NeedMySQL(t) // replicas share its database
-}
-
-// natsProcess is a private nats-server on a fixed loopback port, so that it
-// can be killed and started again where the replicas reconnect.
-type natsProcess struct {
-	t    *testing.T
-	bin  string
-	addr string
-	log  string
-	cmd  *exec.Cmd
-	done chan error
-}
-
-// startNATS starts a nats-server on a free port, killed when the test ends.
-func startNATS(t *testing.T) *natsProcess {
-	t.Helper()
-	bin, err := exec.LookPath("nats-server")
-	if err != nil {
-		bin = "/usr/sbin/nats-server"
-		if _, err := os.Stat(bin); err != nil {
-			storetest.Missing(t, "nats-server is not installed")
-		}
-	}
-	n := &natsProcess{t: t, bin: bin, addr: rpctest.FreeAddr(t), log: filepath.Join(t.TempDir(), "nats.log")}
-	n.start()
-	t.Cleanup(func() {
-		n.kill()
-		if t.Failed() {
-			out, _ := os.ReadFile(n.log)
-			t.Logf("nats-server %s output:\n%s", n.addr, out)
-		}
-	})
-	return n
-}
-
-// URL is where clients reach the server.
-func (n *natsProcess) URL() string { return "nats://" + n.addr }
-
-// start runs the server and waits until it greets a client.
-func (n *natsProcess) start() {
-	n.t.Helper()
-	host, port, _ := net.SplitHostPort(n.addr)
-	out, err := os.OpenFile(n.log, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	defer func() { _ = out.Close() }() // the child writes to its own copy
-	n.cmd = exec.CommandContext(n.t.Context(), n.bin, "-a", host, "-p", port)
-	n.cmd.Stdout, n.cmd.Stderr = out, out
-	if err := n.cmd.Start(); err != nil {
-		n.t.Fatalf("start nats-server: %v", err)
-	}
-	done := make(chan error, 1)
-	n.done = done
-	go func(cmd *exec.Cmd) { done <- cmd.Wait() }(n.cmd)
-	deadline := time.Now().Add(10 * time.Second)
-	for !n.greets() {
-		select {
-		case err := <-done:
-			done <- err
-			log, _ := os.ReadFile(n.log)
-			n.t.Fatalf("nats-server exited: %v\n%s", err, log)
-		default:
-		}
-		if time.Now().After(deadline) {
-			n.t.Fatalf("nats-server not up on %s after 10s", n.addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// greets reports whether the server answers a connection with its INFO line.
-func (n *natsProcess) greets() bool {
-	c, err := (&net.Dialer{Timeout: time.Second}).DialContext(n.t.Context(), "tcp", n.addr)
-	if err != nil {
-		return false
-	}
-	defer func() { _ = c.Close() }()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "INFO ")
-}
-
-// kill ends the server with SIGKILL, if it runs.
-func (n *natsProcess) kill() {
-	if n.cmd == nil {
-		return
-	}
-	_ = n.cmd.Process.Kill()
-	n.t.Logf("nats-server %s killed: %v", n.addr, <-n.done)
-	n.cmd = nil
 }
 
 // replicaSet is tandemd processes on one database, with the bootstrap
