@@ -332,7 +332,10 @@ func (p *pool) drain(ws string) error {
 		return nil // given up or lost since: its new holder drains it
 	}
 	defer p.shards.leave(shard)
-	err := p.r.drain(p.ctx, ws, func() bool { return p.shards.Holds(shard) })
+	// The workspace's writes here share its turns with its calls' (store's
+	// tenant share): a workspace whose row is held keeps its reactions'
+	// connections in its own share too.
+	err := p.r.drain(store.WithTenant(p.ctx, ws), ws, func() bool { return p.shards.Holds(shard) })
 	switch {
 	case err == nil, errors.Is(err, errShardLost):
 		return nil

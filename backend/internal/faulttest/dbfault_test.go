@@ -30,6 +30,35 @@ func TestDatabaseLatency(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
 	f := startProxied(t, 1, nil, nil)
+	underFault(t, f, "with 2s latency",
+		func() { f.proxy.SetLatency(2 * time.Second) },
+		func() { f.proxy.SetLatency(0) })
+}
+
+// TestDatabaseBlackhole holds every byte between tandemd and MariaDB for
+// 5 s, on its pooled connections and on those it opens meanwhile, and then
+// resets them all (a partition that ended the connections): whatever was
+// in flight, a commit included, is lost or done on the server without an
+// answer.
+func TestDatabaseBlackhole(t *testing.T) {
+	needProcesses(t)
+	t.Parallel()
+	f := startProxied(t, 1, nil, nil)
+	underFault(t, f, "blackholed", f.proxy.Blackhole, func() {
+		t.Logf("%d connections held in the blackhole when it was cut", f.proxy.Open())
+		f.proxy.Cut()
+		f.proxy.Heal()
+	})
+}
+
+// underFault has four visitors write to the proxied replica, warmed up and
+// then under a steady load, while the fault is on for 5 s (begin to heal),
+// and 3 s after it. No write may succeed under the fault and some must
+// fail; every call fails fast or succeeds; writes recover; the retries'
+// pressure on the database stays bounded; every acknowledged message is
+// stored once; the replica's goroutines settle where they were.
+func underFault(t *testing.T, f *proxied, name string, begin, heal func()) {
+	t.Helper()
 	r := f.replicas[0]
 	client, closeIdle := widgetClient(r.URL)
 	visitors := f.visitors(t, r.URL, 4)
@@ -51,10 +80,10 @@ func TestDatabaseLatency(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	normalRate := normal.rate()
 
-	f.proxy.SetLatency(2 * time.Second)
+	begin()
 	faultStart, during := time.Now(), startMeter(f.proxy)
 	time.Sleep(5 * time.Second)
-	f.proxy.SetLatency(0)
+	heal()
 	healed, faultRate := time.Now(), during.rate()
 	after := startMeter(f.proxy)
 	time.Sleep(3 * time.Second)
@@ -62,79 +91,18 @@ func TestDatabaseLatency(t *testing.T) {
 	stop()
 	wait()
 	t.Log(s.l.summary())
-	t.Logf("pressure on the database: normal %v; with latency %v; the 3 s after %v", normalRate, faultRate, recoveryRate)
+	t.Logf("pressure on the database: normal %v; %s %v; the 3 s after %v", normalRate, name, faultRate, recoveryRate)
 
-	// The attempts in flight when the latency began, and those begun under
+	// The attempts in flight when the fault began, and those begun under
 	// it.
-	codes := s.failFast(t, "with 2s latency", faultStart.Add(-dbRequestTimeout), healed)
+	codes := s.failFast(t, name, faultStart.Add(-dbRequestTimeout), healed)
 	if codes[connect.CodeDeadlineExceeded]+codes[connect.CodeUnavailable] == 0 {
-		t.Errorf("no attempt failed under 2 s of latency: the proxy did not delay")
+		t.Errorf("no attempt failed %s: the proxy did not hold the bytes", name)
 	}
 	if n := s.succeeded(faultStart.Add(time.Second), healed); n > 0 {
-		t.Errorf("%d attempts succeeded under 2 s of latency: statements take 4 s, the deadline is %v", n, dbRequestTimeout)
+		t.Errorf("%d attempts succeeded %s: the deadline is %v", n, name, dbRequestTimeout)
 	}
-	s.failFast(t, "after the latency", healed, time.Now())
-	checkRecovered(t, s, healed)
-	checkBoundedPressure(t, normalRate, faultRate, recoveryRate)
-	checkExactlyOnce(t, f.dbURL, f.ws.ID, s.l)
-	checkConsistent(t, f.dbURL, f.ws.ID)
-	closeIdle()
-	goroutinesSettle(t, r, base, 10)
-}
-
-// TestDatabaseBlackhole holds every byte between tandemd and MariaDB for
-// 5 s, on its pooled connections and on those it opens meanwhile, and then
-// resets them all (a partition that ended the connections): whatever was
-// in flight, a commit included, is lost or done on the server without an
-// answer.
-func TestDatabaseBlackhole(t *testing.T) {
-	needProcesses(t)
-	t.Parallel()
-	f := startProxied(t, 1, nil, nil)
-	r := f.replicas[0]
-	client, closeIdle := widgetClient(r.URL)
-	visitors := f.visitors(t, r.URL, 4)
-	s := &senders{l: newLedger()}
-
-	warm, cool := context.WithCancel(t.Context())
-	wait := s.run(warm, visitors, client)
-	time.Sleep(time.Second)
-	cool()
-	wait()
-	closeIdle()
-	time.Sleep(200 * time.Millisecond)
-	base := liveGoroutines(t, r)
-
-	load, stop := context.WithCancel(t.Context())
-	wait = s.run(load, visitors, client)
-	normal := startMeter(f.proxy)
-	time.Sleep(2 * time.Second)
-	normalRate := normal.rate()
-
-	f.proxy.Blackhole()
-	faultStart, during := time.Now(), startMeter(f.proxy)
-	time.Sleep(5 * time.Second)
-	held := f.proxy.Open()
-	f.proxy.Cut()
-	f.proxy.Heal()
-	healed, faultRate := time.Now(), during.rate()
-	after := startMeter(f.proxy)
-	time.Sleep(3 * time.Second)
-	recoveryRate := after.rate()
-	stop()
-	wait()
-	t.Log(s.l.summary())
-	t.Logf("%d connections held in the blackhole when it was cut", held)
-	t.Logf("pressure on the database: normal %v; blackholed %v; the 3 s after %v", normalRate, faultRate, recoveryRate)
-
-	codes := s.failFast(t, "blackholed", faultStart.Add(-dbRequestTimeout), healed)
-	if codes[connect.CodeDeadlineExceeded]+codes[connect.CodeUnavailable] == 0 {
-		t.Errorf("no attempt failed in the blackhole")
-	}
-	if n := s.succeeded(faultStart.Add(time.Second), healed); n > 0 {
-		t.Errorf("%d attempts succeeded while every byte to the database was held", n)
-	}
-	s.failFast(t, "after the blackhole", healed, time.Now())
+	s.failFast(t, "after the fault", healed, time.Now())
 	checkRecovered(t, s, healed)
 	checkBoundedPressure(t, normalRate, faultRate, recoveryRate)
 	checkExactlyOnce(t, f.dbURL, f.ws.ID, s.l)
@@ -183,10 +151,10 @@ func checkBoundedPressure(t *testing.T, normal, fault, recovery pressure) {
 // for 10 s while visitors write to W1 and to W2. Every message appends an
 // event under its workspace's row, so W1's writes wait: each must fail
 // within its deadline with a retryable code, while W2's are served. Then a
-// burst of 40 concurrent writes to W1 takes every pooled connection (32):
-// calls to W2 must fail fast too (DeadlineExceeded waiting for a
-// connection), not queue beyond their deadline. After the release, all of
-// it recovers. The private MariaDB starts with
+// burst of 40 concurrent writes to W1 would take every pooled connection
+// (32), but a workspace's writes hold at most a quarter of them (8, the
+// rest waiting outside the pool): W2 must still be served. After the
+// release, all of it recovers. The private MariaDB starts with
 // innodb_flush_log_at_trx_commit=2, and tandemd must warn that it may lose
 // acknowledged writes.
 func TestDatabaseRowLock(t *testing.T) {
@@ -249,10 +217,19 @@ func TestDatabaseRowLock(t *testing.T) {
 	burstCtx, burstEnd := context.WithCancel(t.Context())
 	waitBurst := burst.run(burstCtx, many, client)
 	burstStart := time.Now()
+	// A scrape may wait on the pool for its database gauges (2 s at most):
+	// samples that time out are skipped.
 	var inUse float64
+	var sampled int
 	for time.Since(burstStart) < 4*time.Second {
-		inUse = max(inUse, replicaMetric(t, r, "go_sql_in_use_connections", `db_name="tandem"`))
+		if v, err := fleet.Metric(t.Context(), r.MetricsURL, "go_sql_in_use_connections", `db_name="tandem"`); err == nil {
+			inUse = max(inUse, v)
+			sampled++
+		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	if sampled == 0 {
+		t.Fatal("no scrape of the replica's metrics answered during the burst")
 	}
 	burstEnd()
 	time.Sleep(time.Second)
@@ -280,13 +257,19 @@ func TestDatabaseRowLock(t *testing.T) {
 	if failed := c2[connect.CodeDeadlineExceeded] + c2[connect.CodeUnavailable]; c2[codeOK] == 0 || failed > c2[codeOK]/10 {
 		t.Errorf("W2 was not served while W1's row was locked: %v", c2)
 	}
-	// The burst holds the whole pool: W2 fails fast.
-	if inUse < 32 {
-		t.Errorf("at most %v pooled connections in use during the burst: it did not exhaust the pool of 32", inUse)
+	// The burst takes W1's share of the pool, not all of it: W2 is served.
+	// (How many connections are in use at the peak depends on the
+	// machine's load, as connections whose calls timed out are closed and
+	// new ones opened: W2's calls are what must not suffer.)
+	t.Logf("at most %v pooled connections in use during the burst", inUse)
+	if inUse < 8 {
+		t.Errorf("%v pooled connections in use during the burst: it did not take W1's share (8)", inUse)
 	}
 	burst.failFast(t, "the burst on W1", burstStart, released.Add(-dbRequestTimeout))
-	cb := s2.failFast(t, "W2 with the pool exhausted", burstStart, released)
-	t.Logf("W2 with the pool taken by W1's waiting writes: %v", cb)
+	cb := s2.failFast(t, "W2 during the burst on W1", burstStart, released)
+	if failed := cb[connect.CodeDeadlineExceeded] + cb[connect.CodeUnavailable]; cb[codeOK] == 0 || failed > cb[codeOK]/10 {
+		t.Errorf("W2 was not served while W1's burst waited on its row: %v", cb)
+	}
 	s1.failFast(t, "W1 after the release", released, time.Now())
 	s2.failFast(t, "W2 after the release", released, time.Now())
 

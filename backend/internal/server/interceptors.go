@@ -13,6 +13,7 @@ import (
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
+	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
 // RequestIDHeader carries the request id in both directions.
@@ -109,4 +110,20 @@ func (i edgeInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc)
 		err := next(ctx, conn)
 		return i.finish(ctx, conn.Spec().Procedure, start, caller, err)
 	}
+}
+
+// tenantScope names the authorized workspace of a unary call to the store,
+// which bounds one workspace's write transactions in flight on the replica
+// (store.WithTenant): a workspace whose writes wait on a held lock cannot
+// take every pooled connection from the others. It runs after
+// authorization, which finds the workspace.
+func tenantScope() connect.Interceptor {
+	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
+		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
+			if s := access.ScopeFrom(ctx); s != nil && s.WorkspaceID != "" {
+				ctx = store.WithTenant(ctx, s.WorkspaceID)
+			}
+			return next(ctx, req)
+		}
+	})
 }

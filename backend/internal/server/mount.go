@@ -104,7 +104,8 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 // chain is the RPCs' handler options: the interceptors, outermost first:
 // recover (a handler option), metrics, logging and error mapping,
 // authentication, public procedures' rate limits, the refusal of anonymous
-// callers, stream limits, validation, authorization.
+// callers, stream limits, validation, authorization, and the workspace's
+// share of the database's connections for writes.
 //
 // Validation stops at a request's first violation: a list of 100,000
 // malformed items over its max_items would otherwise be checked item by
@@ -127,6 +128,7 @@ func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, wid
 			newStreamLimiter(streamLimits{PerVisitor: s.cfg.MaxStreamsPerVisitor, PerMember: s.cfg.MaxStreamsPerMember, PerAddress: s.cfg.MaxStreamsPerAddress}),
 			validate.NewInterceptor(validate.WithValidator(validator)),
 			access.NewAuthzInterceptor(authz),
+			tenantScope(),
 		),
 		connect.WithCodec(protoCodec{}),
 		connect.WithReadMaxBytes(s.cfg.MaxRequestBytes),

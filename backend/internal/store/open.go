@@ -178,7 +178,7 @@ func openMySQL(rawURL string, maxOpen int, wrap func(driver.Connector) driver.Co
 	// Well below MySQL's default wait_timeout (8 h) and any proxy's idle cut.
 	sdb.SetConnMaxLifetime(5 * time.Minute)
 	sdb.SetConnMaxIdleTime(time.Minute)
-	return &DB{DB: sdb, Dialect: mysqlDialect{}}, nil
+	return &DB{DB: sdb, Dialect: mysqlDialect{}, tenants: newTenantGate(maxOpen / 4)}, nil
 }
 
 // dsnConnector is the connector of a driver that has none of its own.

@@ -32,6 +32,9 @@ type DB struct {
 	// waiting writers from holding pool connections that readers (and the
 	// writer in front of them) need, and serves them in turn. Nil on MySQL.
 	writers *sync.Mutex
+	// tenants bounds one workspace's write transactions in flight on this
+	// replica (tenant.go).
+	tenants *tenantGate
 }
 
 // Tx is a transaction with its dialect.
@@ -61,7 +64,11 @@ const (
 // transaction, when the database reports a deadlock or lock timeout, so fn must
 // not keep state outside the transaction between attempts.
 func (db *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	var err error
+	leave, err := db.tenants.enter(ctx)
+	if err != nil {
+		return fmt.Errorf("waiting for the workspace's turn to write: %w", err)
+	}
+	defer leave()
 	for attempt := 1; ; attempt++ {
 		err = db.inTx(ctx, fn)
 		if err == nil || attempt == maxAttempts || !db.Dialect.IsRetryable(err) {

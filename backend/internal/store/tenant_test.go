@@ -1,0 +1,100 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
+)
+
+// TestTenantShare (CHAOS-01): on MySQL, one workspace's write transactions
+// hold at most a quarter of the pool (8 of 32) at once, whatever their
+// number; the rest wait outside the pool, and one whose deadline passes
+// while it waits fails with the deadline and never runs. Another
+// workspace's and untagged transactions go on meanwhile. Workspaces with
+// nothing in flight are forgotten.
+func TestTenantShare(t *testing.T) {
+	t.Parallel()
+	db, err := store.Open(t.Context(), storetest.Options(t, "mysql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	busy := store.WithTenant(t.Context(), "w-busy")
+
+	// Twenty transactions of one workspace, each held open until release.
+	release := make(chan struct{})
+	var (
+		mu             sync.Mutex
+		inFlight, most int
+	)
+	running := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return inFlight
+	}
+	var wg sync.WaitGroup
+	for range 20 {
+		wg.Go(func() {
+			err := db.InTx(busy, func(tx *store.Tx) error {
+				mu.Lock()
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				defer func() {
+					mu.Lock()
+					inFlight--
+					mu.Unlock()
+				}()
+				if _, err := tx.ExecContext(busy, `SELECT 1`); err != nil {
+					return err
+				}
+				<-release
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); running() < 8; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the workspace's transactions in flight after 10 s, want 8", running())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Its share is taken: another of its transactions waits, and gives up
+	// at its deadline without running.
+	ctx, cancel := context.WithTimeout(busy, 200*time.Millisecond)
+	ran := false
+	err = db.InTx(ctx, func(*store.Tx) error { ran = true; return nil })
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || ran {
+		t.Errorf("a transaction past the workspace's share: ran %v, error %v; want it to wait and fail with its deadline", ran, err)
+	}
+	// Another workspace, and work of no workspace, are served at once.
+	for name, ctx := range map[string]context.Context{"another workspace": store.WithTenant(t.Context(), "w-other"), "no workspace": t.Context()} {
+		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := db.InTx(ctx, func(tx *store.Tx) error { _, err := tx.ExecContext(ctx, `SELECT 1`); return err }); err != nil {
+			t.Errorf("%s while one workspace's share is taken: %v", name, err)
+		}
+		cancel()
+	}
+	if n := running(); n != 8 {
+		t.Errorf("%d of the workspace's transactions in flight, want its share of 8", n)
+	}
+
+	close(release)
+	wg.Wait()
+	if most != 8 {
+		t.Errorf("at most %d of one workspace's transactions ran at once, want 8", most)
+	}
+	if n := store.Tenants(db); n != 0 {
+		t.Errorf("%d workspaces still counted with nothing in flight", n)
+	}
+}
