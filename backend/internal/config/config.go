@@ -36,13 +36,17 @@ type Config struct {
 	SessionTTL      time.Duration
 	ShutdownTimeout time.Duration
 	MaxRequestBytes int
-	RequestTimeout  time.Duration
-	NATSURL         string
-	BlobURL         string
-	LLMURL          string
-	LLMModel        string
-	LLMAPIKey       string
-	LLMTimeout      time.Duration
+	// MaxRequestBytesInFlight caps the request bytes held by all calls in
+	// flight at once; a call that would go over is refused
+	// ResourceExhausted. Zero turns the cap off.
+	MaxRequestBytesInFlight int64
+	RequestTimeout          time.Duration
+	NATSURL                 string
+	BlobURL                 string
+	LLMURL                  string
+	LLMModel                string
+	LLMAPIKey               string
+	LLMTimeout              time.Duration
 	// LLMConcurrency caps the model calls running at once; a call that
 	// finds them all busy waits, within its timeout, for one to end.
 	LLMConcurrency int
@@ -195,6 +199,7 @@ func settings() []setting {
 		{"session-ttl", "TANDEM_SESSION_TTL", "720h", "lifetime of a sign-in session"},
 		{"shutdown-timeout", "TANDEM_SHUTDOWN_TIMEOUT", "15s", "how long in-flight calls may take to finish on shutdown"},
 		{"max-request-bytes", "TANDEM_MAX_REQUEST_BYTES", "1048576", "largest request message accepted, in bytes"},
+		{"max-request-bytes-in-flight", "TANDEM_MAX_REQUEST_BYTES_IN_FLIGHT", "67108864", "request bytes all calls in flight may hold at once (at least 16 MiB); a call over it is refused and retried by clients"},
 		{"request-timeout", "TANDEM_REQUEST_TIMEOUT", "30s", "deadline of a unary call that sets none"},
 		{"blob-url", "TANDEM_BLOB_URL", "", "bucket for uploaded files (s3://bucket?region=r&endpoint=https://host for any S3-compatible store); empty keeps them under the data directory"},
 		{"llm-url", "TANDEM_LLM_URL", "", "OpenAI-compatible API base for the AI agent (http://127.0.0.1:11434/v1 for Ollama); empty answers with the best passage"},
@@ -420,6 +425,10 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	}
 	if c.MaxRequestBytes, err = strconv.Atoi(get("max-request-bytes")); err != nil || c.MaxRequestBytes < 1024 {
 		bad("max-request-bytes", "%q is not a number of bytes of at least 1024", get("max-request-bytes"))
+	}
+	// At least one document upload (10 MiB) and then some must fit.
+	if c.MaxRequestBytesInFlight, err = strconv.ParseInt(get("max-request-bytes-in-flight"), 10, 64); err != nil || c.MaxRequestBytesInFlight < 16<<20 {
+		bad("max-request-bytes-in-flight", "%q is not a number of bytes of at least 16777216 (16 MiB)", get("max-request-bytes-in-flight"))
 	}
 	if c.WebhookAllow, err = parsePrefixes(get("webhook-allow")); err != nil {
 		bad("webhook-allow", "%v", err)

@@ -21,7 +21,7 @@ func InProcessConfig(opts store.Options) config.Config {
 		BlobURL: blobURL,
 		Addr:    "127.0.0.1:0", DataDir: opts.DataDir, DatabaseURL: opts.URL,
 		LogLevel: slog.LevelWarn, LogFormat: "text", SessionTTL: time.Hour,
-		ShutdownTimeout: 5 * time.Second, MaxRequestBytes: 1 << 20, RequestTimeout: 30 * time.Second,
+		ShutdownTimeout: 5 * time.Second, MaxRequestBytes: 1 << 20, MaxRequestBytesInFlight: 64 << 20, RequestTimeout: 30 * time.Second,
 		PollInterval: 200 * time.Millisecond, Heartbeat: 2 * time.Second, EventRetention: 168 * time.Hour,
 		RoutingInterval: time.Hour,
 		Reactors:        true,

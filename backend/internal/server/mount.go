@@ -198,6 +198,7 @@ func (s *Server) mountWeb(mux *http.ServeMux) error {
 // middleware wraps the routes, innermost first.
 func (s *Server) middleware(mux *http.ServeMux) http.Handler {
 	h := withNoStore(mux)
+	h = withBodyBudget(h, s.bodies, s.cfg.MaxRequestBytes)
 	h = withTooLarge(h, s.cfg.MaxRequestBytes) // inside CORS: a browser must be able to read the 413
 	if len(s.cfg.CORSOrigins) > 0 {
 		h = cors.New(cors.Options{

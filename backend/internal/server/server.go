@@ -49,6 +49,8 @@ type Server struct {
 	logger   *slog.Logger
 	db       *store.DB
 	registry *prometheus.Registry
+	// bodies is the request bytes the calls in flight hold (bodybudget.go).
+	bodies *bodyBudget
 	// smtp is the built-in SMTP receiver (nil when TANDEM_SMTP_ADDR is
 	// empty).
 	smtp *email.Receiver
@@ -169,7 +171,9 @@ func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, 
 	}
 	s := &Server{cfg: cfg, logger: logger, db: db, registry: metrics.NewRegistry(db.DB.DB,
 		bot.ReactorName, automation.ReactorName, notify.ReactorName, push.ReactorName, sla.ReactorName, metrics.ReactorName),
-		health: grpchealth.NewStaticChecker(Services()...), drain: make(chan struct{})}
+		health: grpchealth.NewStaticChecker(Services()...), drain: make(chan struct{}),
+		bodies: &bodyBudget{limit: cfg.MaxRequestBytesInFlight}}
+	metrics.RegisterRequestBytes(s.registry, s.bodies.used.Load)
 	if err := s.build(ctx); err != nil {
 		_ = s.Close() // what was opened so far: the broker connection, the knowledge index, the store
 		return nil, err
