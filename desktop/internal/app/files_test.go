@@ -2,9 +2,12 @@ package app_test
 
 import (
 	"bytes"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
@@ -16,10 +19,14 @@ import (
 // TestFiles attaches a file to a reply (kept in the outbox, uploaded with
 // its client id), the customer gets it, and the agent saves an attachment
 // where they choose and opens it; paths the frontend makes up are refused.
+// Offline, a file that grew past 10 MB after it was picked is refused as
+// its reply is queued, and never uploaded; one that grows after its reply
+// is queued is sent as it was queued.
 func TestFiles(t *testing.T) {
 	srv := tandemtest.Start(t, nil)
 	cust := srv.StartConversation(t, "Fay", "Can you send the invoice?")
-	r := launch(t, "")
+	up := &uploads{}
+	r := launchVia(t, "", up)
 	if _, err := r.app.SignIn(srv.URL, tandemtest.AgentEmail, tandemtest.Password); err != nil {
 		t.Fatal(err)
 	}
@@ -115,4 +122,113 @@ func TestFiles(t *testing.T) {
 	if _, err := os.Stat(r.shell.saveAs); err == nil {
 		t.Fatal("a failed download left a file behind")
 	}
+
+	checkGrownFiles(t, srv, cust, r, up, dir)
+}
+
+// checkGrownFiles: while the server is down, a file under the limit when
+// picked and over it when its reply is queued makes Reply fail, naming the
+// limit, with nothing queued or kept; a file that grows past the limit
+// after its reply is queued goes out, once the server is back, as it was
+// when queued (the outbox's copy), and the grown one is never uploaded.
+func checkGrownFiles(t *testing.T, srv *tandemtest.Server, cust *tandemtest.Customer, r *running, up *uploads, dir string) {
+	t.Helper()
+	conv := cust.Conversation.GetId()
+	srv.Stop(t)
+	eventually(t, "the app to see it is offline", func() bool {
+		v, _ := r.shell.lastSession()
+		return v.Connection == "offline"
+	})
+	almost := append([]byte("%PDF-1.4 server log\n"), make([]byte, outbox.MaxFileBytes-1024)...)
+	grew := filepath.Join(dir, "server log.pdf")
+	queuedFirst := filepath.Join(dir, "contract.pdf")
+	for _, p := range []string{grew, queuedFirst} {
+		if err := os.WriteFile(p, almost, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r.shell.pick = []string{grew, queuedFirst}
+	picked, err := r.app.PickFiles()
+	if err != nil || len(picked) != 2 {
+		t.Fatalf("PickFiles of two files under 10 MB = %+v, %v", picked, err)
+	}
+
+	grow(t, grew)
+	_, err = r.app.Reply(conv, "The full log", []string{picked[0].ID})
+	if apiclient.KindOf(err) != apiclient.KindInvalid || !strings.Contains(apiclient.From(err).Message, "10 MB") {
+		t.Fatalf("Reply with a file grown past 10 MB = %v, want it refused naming the limit", err)
+	}
+	for _, it := range r.app.Outbox() {
+		if it.Body == "The full log" {
+			t.Fatalf("the refused reply is in the outbox: %+v", it)
+		}
+	}
+	if left, _ := os.ReadDir(filepath.Join(r.dir, "outbox", "files")); len(left) != 0 {
+		t.Fatalf("the refused reply left %d file copies in the outbox", len(left))
+	}
+
+	it, err := r.app.Reply(conv, "The contract", []string{picked[1].ID})
+	if err != nil || it.State != outbox.Queued || len(it.Files) != 1 {
+		t.Fatalf("Reply while offline = %+v, %v", it, err)
+	}
+	grow(t, queuedFirst)
+	srv.Restart(t)
+	eventually(t, "the reply to be delivered", func() bool {
+		d, ok := itemOf(r, it.ClientID)
+		return ok && d.State != outbox.Queued
+	})
+	if d, _ := itemOf(r, it.ClientID); d.State != outbox.Delivered {
+		t.Fatalf("reply whose file grew after it was queued = %+v, want it delivered as queued", d)
+	}
+	for _, m := range cust.Messages(t) {
+		switch m.GetBody() {
+		case "The contract":
+			if as := m.GetAttachments(); len(as) != 1 || as[0].GetSizeBytes() != int64(len(almost)) {
+				t.Fatalf("the customer got %v, want the %d bytes queued", as, len(almost))
+			}
+		case "The full log":
+			t.Fatal("the refused reply reached the customer")
+		}
+	}
+	if names := up.names(); slices.Contains(names, "server log.pdf") || !slices.Contains(names, "contract.pdf") {
+		t.Fatalf("uploads tried = %q, want the contract and never the grown log", names)
+	}
+}
+
+// grow appends to a picked file until it is over the 10 MB limit.
+func grow(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.Write(make([]byte, 2048)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.Stat(); err != nil || st.Size() <= outbox.MaxFileBytes {
+		t.Fatalf("grown file: %v, %v", st, err)
+	}
+}
+
+// uploads passes every request on and notes the name of each file upload
+// (POST /files) the app tries, whether or not the server is up.
+type uploads struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (u *uploads) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodPost && req.URL.Path == "/files" {
+		u.mu.Lock()
+		u.seen = append(u.seen, req.URL.Query().Get("name"))
+		u.mu.Unlock()
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+func (u *uploads) names() []string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return slices.Clone(u.seen)
 }
