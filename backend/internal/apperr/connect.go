@@ -67,6 +67,10 @@ func ToConnect(err error) (*connect.Error, bool) {
 		// The database is unreachable: the client may retry (with its
 		// idempotency keys), so say Unavailable rather than Internal.
 		return connect.NewError(connect.CodeUnavailable, errors.New("the service is temporarily unavailable; retry")), true
+	case isLockTimeout(err):
+		// A row stayed locked past the lock wait (something long holds
+		// it): nothing was written, and a retry may find it free.
+		return connect.NewError(connect.CodeUnavailable, errors.New("the data is busy; retry")), true
 	case isDiskFull(err):
 		// Nothing was written (the transaction rolled back); the operator
 		// must make room, so it is logged as the server's fault too.
@@ -85,6 +89,13 @@ func isDiskFull(err error) bool {
 	msg := err.Error()
 	return strings.Contains(msg, "database or disk is full") || strings.Contains(msg, "no space left on device") ||
 		strings.Contains(msg, "Error 1114") || strings.Contains(msg, "Error 1021")
+}
+
+// isLockTimeout recognizes MySQL's lock wait timeout (and a deadlock whose
+// retries ran out), by its text as isConnLost does.
+func isLockTimeout(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Error 1205") || strings.Contains(msg, "Error 1213")
 }
 
 // isConnLost recognizes the MySQL driver's lost-connection error without

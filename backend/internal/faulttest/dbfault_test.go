@@ -154,9 +154,10 @@ func checkBoundedPressure(t *testing.T, normal, fault, recovery pressure) {
 // burst of 40 concurrent writes to W1 would take every pooled connection
 // (32), but a workspace's writes hold at most a quarter of them (8, the
 // rest waiting outside the pool): W2 must still be served. After the
-// release, all of it recovers. The private MariaDB starts with
-// innodb_flush_log_at_trx_commit=2, and tandemd must warn that it may lose
-// acknowledged writes.
+// release, all of it recovers, and no statement waited longer than its
+// call (a row lock is waited for half a deadline). The private MariaDB
+// starts with innodb_flush_log_at_trx_commit=2, and tandemd must warn that
+// it may lose acknowledged writes.
 func TestDatabaseRowLock(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
@@ -233,6 +234,17 @@ func TestDatabaseRowLock(t *testing.T) {
 	}
 	burstEnd()
 	time.Sleep(time.Second)
+	// No statement outlives its call: a row lock is waited for half a
+	// call's deadline at most, so MySQL holds no thread still waiting
+	// for a call whose deadline dropped its connection.
+	var stale int
+	if err := direct.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM information_schema.processlist
+		WHERE command = 'Query' AND time > ? AND info NOT LIKE '%processlist%'`, int(dbRequestTimeout/time.Second)).Scan(&stale); err != nil {
+		t.Fatal(err)
+	}
+	if stale > 0 {
+		t.Errorf("%d statements have waited longer than the calls' deadline (%v) for W1's row", stale, dbRequestTimeout)
+	}
 	if err := lock.Rollback(); err != nil {
 		t.Fatal(err)
 	}

@@ -165,7 +165,10 @@ func Services() []string {
 // and reactors (wire), who may call what (authorize) and its HTTP handler
 // (mount). Its background work starts with Serve.
 func New(ctx context.Context, cfg config.Config, logger *slog.Logger) (*Server, error) {
-	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger})
+	// A row lock is waited for half a call's deadline at most: the call
+	// then fails Unavailable itself, rather than leave MySQL a thread
+	// waiting on after the driver dropped its connection.
+	db, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, Logger: logger, LockWait: cfg.RequestTimeout / 2})
 	if err != nil {
 		return nil, err
 	}

@@ -95,7 +95,6 @@ func (mysqlDialect) Shared() bool               { return true }
 const (
 	erDupEntry        = 1062
 	erNoReferencedRow = 1452
-	erLockWaitTimeout = 1205
 	erLockDeadlock    = 1213
 )
 
@@ -109,10 +108,15 @@ func (mysqlDialect) IsForeignKeyViolation(err error) bool {
 	return errors.As(err, &e) && e.Number == erNoReferencedRow
 }
 
+// IsRetryable: a deadlock's victim runs again at once. A lock wait that
+// timed out is not: a lock held past the wait (Options.LockWait) is held
+// by something long, a console or a stuck transaction, and waiting again
+// would hold the connection to the call's deadline; the call fails
+// Unavailable and its client retries.
 func (mysqlDialect) IsRetryable(err error) bool {
 	var e *mysql.MySQLError
 	if errors.As(err, &e) {
-		return e.Number == erLockDeadlock || e.Number == erLockWaitTimeout
+		return e.Number == erLockDeadlock
 	}
 	// A connection lost mid-transaction is not retried here: the outcome of
 	// its commit is unknown, and the client's idempotent retry settles it.

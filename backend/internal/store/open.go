@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -45,6 +46,13 @@ type Options struct {
 	// WrapConnector, if set, wraps the driver's connector: a caller may
 	// observe every statement (the tests count them).
 	WrapConnector func(driver.Connector) driver.Connector
+	// LockWait bounds how long a statement waits for a row lock on MySQL
+	// (innodb_lock_wait_timeout, whole seconds, at least 1); zero keeps
+	// the server's (50 s by default). Set it under the calls' deadline: a
+	// call that ends first has the driver close its connection, and
+	// MySQL's thread goes on waiting for the lock, one more for each
+	// attempt, toward max_connections.
+	LockWait time.Duration
 }
 
 // Open opens the database and applies every pending migration. On MySQL the
@@ -57,7 +65,7 @@ func Open(ctx context.Context, opts Options) (*DB, error) {
 	if opts.URL == "" {
 		db, err = openSQLite(opts.DataDir, opts.WrapConnector)
 	} else {
-		db, err = openMySQL(opts.URL, opts.MaxOpenConns, opts.WrapConnector)
+		db, err = openMySQL(opts, opts.WrapConnector)
 	}
 	if err != nil {
 		return nil, err
@@ -156,11 +164,15 @@ func MySQLConfig(rawURL string) (*mysql.Config, error) {
 	return cfg, nil
 }
 
-func openMySQL(rawURL string, maxOpen int, wrap func(driver.Connector) driver.Connector) (*DB, error) {
-	cfg, err := MySQLConfig(rawURL)
+func openMySQL(opts Options, wrap func(driver.Connector) driver.Connector) (*DB, error) {
+	cfg, err := MySQLConfig(opts.URL)
 	if err != nil {
 		return nil, err
 	}
+	if opts.LockWait > 0 {
+		cfg.Params["innodb_lock_wait_timeout"] = strconv.Itoa(max(1, int(opts.LockWait/time.Second)))
+	}
+	maxOpen := opts.MaxOpenConns
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql connector: %w", err)

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -96,5 +97,56 @@ func TestTenantShare(t *testing.T) {
 	}
 	if n := store.Tenants(db); n != 0 {
 		t.Errorf("%d workspaces still counted with nothing in flight", n)
+	}
+}
+
+// TestLockWait (CHAOS-01): on MySQL a statement waits for a row lock
+// LockWait at most (1 s here), well inside its call's deadline: the
+// transaction fails on its own and is not retried into the deadline, the
+// connection stays in the pool, and MySQL is left with no thread still
+// waiting for the lock, as it is when a call's deadline ends the wait by
+// dropping the connection.
+func TestLockWait(t *testing.T) {
+	t.Parallel()
+	opts := storetest.Options(t, "mysql")
+	opts.LockWait = time.Second
+	db, err := store.Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	ws := storetest.AddWorkspace(t, db, 0)
+	holder, err := db.BeginTx(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = holder.Rollback() }()
+	if _, err := holder.ExecContext(t.Context(), `SELECT id FROM workspaces WHERE id = ? FOR UPDATE`, ws); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	attempts := 0
+	err = db.InTx(ctx, func(tx *store.Tx) error {
+		attempts++
+		_, err := tx.ExecContext(ctx, `UPDATE workspaces SET last_seq = last_seq + 1 WHERE id = ?`, ws)
+		return err
+	})
+	took := time.Since(start)
+	if err == nil || !strings.Contains(err.Error(), "Error 1205") {
+		t.Fatalf("a write to a locked row: %v, want MySQL's lock wait timeout", err)
+	}
+	if took > 5*time.Second || attempts != 1 {
+		t.Errorf("the write gave up after %v and %d attempts, want one wait of about 1 s", took, attempts)
+	}
+	var waiting int
+	if err := db.GetContext(t.Context(), &waiting,
+		`SELECT COUNT(*) FROM information_schema.processlist WHERE info LIKE 'UPDATE workspaces SET last_seq%'`); err != nil {
+		t.Fatal(err)
+	}
+	if waiting != 0 {
+		t.Errorf("%d statements still wait for the lock after the call gave up", waiting)
 	}
 }
