@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
@@ -23,61 +22,11 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
-// watchers are the W1 principals whose Watch streams the scoping tests
-// read: every role, an ordinary agent who neither wrote nor receives the
-// whisper ("agent2"), and API keys of an agent and of an admin.
-var watchers = []string{"owner", "admin", "supervisor", "agent", "agent2", "key:agent", "key:admin"}
-
-// entitled is what each watcher's stream carries, by the rules of
-// visible() in watch.go: a note reaches every agent of the workspace (no
-// group or team narrows it: a conversation moved to a group the agent is not
-// in still reaches them); a whisper reaches its author, its addressee and
-// supervisors and up; an admins-only event (an invitation) reaches admins
-// and up, an API key capped at its own role.
-var entitled = map[string]struct{ note, whisper, admins bool }{
-	"owner":      {note: true, whisper: true, admins: true},
-	"admin":      {note: true, whisper: true, admins: true},
-	"supervisor": {note: true, whisper: true},
-	"agent":      {note: true, whisper: true}, // the whisper's addressee
-	"agent2":     {note: true},
-	"key:agent":  {note: true},
-	"key:admin":  {note: true, whisper: true, admins: true},
-}
-
-// visitorFields are the fields a widget visitor's stream may populate, as
-// paths from WidgetServiceWatchResponse. A field not listed fails the test,
-// so a new one is denied to visitors until someone decides it is theirs.
-var visitorFields = map[string]bool{
-	"cursor": true, "heartbeat": true,
-	"queue.position": true, "queue.expected_wait_ms": true, "queue.agents_online": true, "queue.wait": true,
-	"queue.email_known": true, "queue.ask_email": true,
-	"event.seq": true, "event.type": true, "event.conversation_id": true, "event.create_time_ms": true,
-	"event.typing": true, "event.actor_kind": true, "event.actor_name": true,
-	"event.conversation.id": true, "event.conversation.state": true, "event.conversation.create_time_ms": true,
-	"event.conversation.close_time_ms": true, "event.conversation.last_seq": true, "event.conversation.agent_name": true, "event.conversation.csat_rating": true,
-	"event.message.id": true, "event.message.kind": true, "event.message.author_kind": true, "event.message.author_name": true,
-	"event.message.body": true, "event.message.activity": true, "event.message.client_id": true,
-	"event.message.create_time_ms": true, "event.message.seq": true,
-}
-
-// populated adds to into the paths of the scalar, map and list fields set in
-// m, and of those of the messages in it.
-func populated(m protoreflect.Message, prefix string, into map[string]bool) {
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		path := prefix + string(fd.Name())
-		switch {
-		case fd.Message() == nil || fd.IsMap():
-			into[path] = true
-		case fd.IsList():
-			for i := range v.List().Len() {
-				populated(v.List().Get(i).Message(), path+".", into)
-			}
-		default:
-			populated(v.Message(), path+".", into)
-		}
-		return true
-	})
-}
+// everyState is the staff's filter: every state, closed included, where a
+// rating lands.
+var everyState = &tandemv1.ConversationFilter{States: []tandemv1.ConversationState{tandemv1.ConversationState_CONVERSATION_STATE_BOT,
+	tandemv1.ConversationState_CONVERSATION_STATE_PENDING, tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE,
+	tandemv1.ConversationState_CONVERSATION_STATE_SNOOZED, tandemv1.ConversationState_CONVERSATION_STATE_CLOSED}}
 
 // untilMarker reads a stream until an event whose message body is the marker
 // and returns every event before it (and it) as JSON.
@@ -108,6 +57,30 @@ func staffUntil(t *testing.T, name string, stream *connect.ServerStreamForClient
 		func(r *tandemv1.WatchResponse) string { return r.GetEvent().GetMessage().GetBody() }, marker)
 }
 
+// staffEvents reads a staff stream until the marker's message and returns
+// its events, and each as JSON.
+func staffEvents(t *testing.T, name string, stream *connect.ServerStreamForClient[tandemv1.WatchResponse], marker string) ([]*tandemv1.Event, []string) {
+	t.Helper()
+	var evs []*tandemv1.Event
+	var texts []string
+	for stream.Receive() {
+		ev := stream.Msg().GetEvent()
+		if ev == nil {
+			continue
+		}
+		b, err := protojson.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, texts = append(evs, ev), append(texts, string(b))
+		if ev.GetMessage().GetBody() == marker {
+			return evs, texts
+		}
+	}
+	t.Fatalf("%s: the stream ended before the marker: %v", name, stream.Err())
+	return nil, nil
+}
+
 // carrying counts the events that contain s.
 func carrying(evs []string, s string) int {
 	n := 0
@@ -130,144 +103,110 @@ func cursorOf(ctx context.Context, t *testing.T, c rpcclient.Clients, workspaceI
 	return list.GetCursor()
 }
 
-// TestWatchScoping (ISO-03, issue 21 item 2): W1's Watch streams, of every
-// role, of API keys and of a widget visitor, carry no W2 event; each staff
-// stream carries notes, whispers and admins-only events as the entitled
-// table says; the visitor's stream carries only its own conversation's
-// public messages, populates only the fields of visitorFields and names no
-// note, whisper, transfer note, invitation or agent's email.
+// TestWatchScoping (ISO-03, issue 21 item 2): the generator
+// (scoping_cast_test.go) makes every type of event events/types.go
+// declares, in W1 and, as canaries, in W2. W1's Watch streams, of every
+// role, of API keys and of a widget visitor, carry no W2 event (no W2
+// event id, id or canary text); each staff stream carries each type as
+// the audiences table says, a whisper only to its readers and a personal
+// canned response only to its owner; the visitor's stream carries only
+// its own conversation's visitorTypes, populates only the fields of
+// visitorFields and holds no text of W1's but its own and the public
+// reply. A declared type the generator does not make fails the test
+// (checkCoverage), unless notProduced says why it cannot.
 func TestWatchScoping(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		w, convID := whisperWorld(t, opts)
-		c := w.Srv.Clients(rpcclient.Connect)
+		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet))
 		ctx, cancel := context.WithTimeout(w.Ctx, 60*time.Second)
 		defer cancel()
-		mine, other := w.Group(w.W1), w.Group(w.W1)
-		if _, err := w.Srv.Domain().Workspaces.AddGroupMember(w.Ctx, w.Principal("owner"), mine.ID, w.Users["agent"].ID); err != nil {
-			t.Fatal(err)
+		canary := rpctest.Unique("w2canary")
+		w1, w2 := newSide(ctx, t, w, w.W1, "", "w1 words"), newSide(ctx, t, w, w.W2, "w2", canary)
+		sides := []*side{w2, w1} // W2 first: its events are long written when W1's marker ends the reading
+		for _, s := range sides {
+			s.setUp()
 		}
+		c := w.Srv.Clients(rpcclient.Connect)
 
 		// Every stream starts before anything below happens.
 		streams := map[string]*connect.ServerStreamForClient[tandemv1.WatchResponse]{}
-		for _, name := range watchers {
-			as := rpcclient.WithToken(ctx, w.tokenFor(name))
-			s, err := c.Conversation.Watch(as, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursorOf(as, t, c, w.W1.ID)})
+		for _, wt := range watchers {
+			as := rpcclient.WithToken(ctx, w.tokenFor(wt.name))
+			s, err := c.Conversation.Watch(as, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID, Cursor: cursorOf(as, t, c, w.W1.ID), Filter: everyState})
 			if err != nil {
-				t.Fatalf("%s: %v", name, err)
+				t.Fatalf("%s: %v", wt.name, err)
 			}
-			streams[name] = s
+			streams[wt.name] = s
 		}
-		visitorCtx := rpcclient.WithToken(ctx, w.VisitorToken)
-		page, err := c.Widget.ListMessages(visitorCtx, &tandemv1.ListMessagesRequest{ConversationId: convID})
+		page, err := c.Widget.ListMessages(w1.visitor, &tandemv1.ListMessagesRequest{ConversationId: w1.conv})
 		if err != nil {
 			t.Fatal(err)
 		}
-		visitorStream, err := c.Widget.Watch(visitorCtx, &tandemv1.WidgetServiceWatchRequest{ConversationId: convID, Cursor: page.GetCursor()})
+		visitorStream, err := c.Widget.Watch(w1.visitor, &tandemv1.WidgetServiceWatchRequest{ConversationId: w1.conv, Cursor: page.GetCursor()})
 		if err != nil {
 			t.Fatal(err)
 		}
 
-		// W2: a conversation with a message, a note and a tag.
-		w2secret := rpctest.Unique("W2 words ")
-		w2conv := w.Conversation(w.W2Visitor)
-		w2owner := w.As("w2owner")
-		must := func(_ any, err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, s := range sides {
+			s.people()
+			s.settings()
+			s.conversation()
 		}
-		must(c.Conversation.SendMessage(w2owner, &tandemv1.SendMessageRequest{ConversationId: w2conv.ID, ClientId: uuid.NewString(), Body: w2secret}))
-		must(c.Conversation.AddNote(w2owner, &tandemv1.AddNoteRequest{ConversationId: w2conv.ID, ClientId: uuid.NewString(), Body: w2secret}))
-		must(c.Conversation.TagConversation(w2owner, &tandemv1.TagConversationRequest{ConversationId: w2conv.ID, TagId: w.Tag(w.W2)}))
-		must(c.Conversation.SetTyping(w2owner, &tandemv1.SetTypingRequest{ConversationId: w2conv.ID, Typing: true}))
+		reactions(ctx, t, w.Srv, sides)
+		marker := w1.text("marker")
+		w1.done(c.Conversation.SendMessage(w1.as["agent"], &tandemv1.SendMessageRequest{ConversationId: w1.conv, ClientId: uuid.NewString(), Body: marker}))
 
-		// W1: messages both ways, a note with a mention, a whisper, typing,
-		// a tag, a close and a reopen, a transfer to a group the agent is
-		// not in, an invitation, then the marker.
-		note, whisper, transferNote := rpctest.Unique("note words "), rpctest.Unique("whisper words "), rpctest.Unique("transfer words ")
-		invited := rpctest.Unique("invited") + "@example.test"
-		public, marker := rpctest.Unique("public words "), rpctest.Unique("marker ")
-		agent, supervisor, owner := w.As("agent"), w.As("supervisor"), w.As("owner")
-		must(c.Widget.SendMessage(visitorCtx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: "help " + public}))
-		must(c.Conversation.SendMessage(agent, &tandemv1.SendMessageRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: public}))
-		must(c.Conversation.AddNote(supervisor, &tandemv1.AddNoteRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: "@agent2 " + note,
-			MentionUserIds: []string{w.Users["agent2"].ID}}))
-		must(c.Conversation.AddNote(supervisor, &tandemv1.AddNoteRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: whisper, Whisper: true}))
-		must(c.Conversation.SetTyping(agent, &tandemv1.SetTypingRequest{ConversationId: convID, Typing: true}))
-		must(c.Conversation.TagConversation(agent, &tandemv1.TagConversationRequest{ConversationId: convID, TagId: w.Tag(w.W1)}))
-		must(c.Conversation.CloseConversation(agent, &tandemv1.CloseConversationRequest{ConversationId: convID}))
-		must(c.Conversation.ReopenConversation(agent, &tandemv1.ReopenConversationRequest{ConversationId: convID}))
-		must(c.Conversation.TransferConversation(supervisor, &tandemv1.TransferConversationRequest{ConversationId: convID,
-			To: &tandemv1.TransferConversationRequest_GroupId{GroupId: other.ID}, Note: transferNote}))
-		must(c.Workspace.InviteMember(owner, &tandemv1.InviteMemberRequest{WorkspaceId: w.W1.ID, Email: invited, Role: tandemv1.Role_ROLE_AGENT}))
-		must(c.Conversation.SendMessage(owner, &tandemv1.SendMessageRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: marker}))
-
-		for _, name := range watchers {
-			evs := staffUntil(t, name, streams[name], marker)
-			for _, s := range []string{w2secret, w2conv.ID, w.W2.ID} {
-				if n := carrying(evs, s); n != 0 {
-					t.Errorf("%s's W1 stream carried W2's %q %d times", name, s, n)
+		// What W1's streams must never carry: W2's events, ids and texts.
+		var w2events []string
+		if err := w.Srv.DB().SelectContext(ctx, &w2events, `SELECT id FROM events WHERE workspace_id = ?`, w.W2.ID); err != nil {
+			t.Fatal(err)
+		}
+		w2ids := append([]string{canary, w.W2.ID, w.W2.PublicKey, w2.conv, w2.other, w2.visitorID}, slices.Collect(maps.Values(w2.users))...)
+		seen := map[events.Type]bool{}
+		for _, wt := range watchers {
+			evs, texts := staffEvents(t, wt.name, streams[wt.name], marker)
+			for _, ev := range evs {
+				seen[events.Type(ev.GetType())] = true
+				if ev.GetId() != "" && slices.Contains(w2events, ev.GetId()) {
+					t.Errorf("%s's W1 stream carried W2's event %s", wt.name, oneLine(ev))
 				}
 			}
-			want := entitled[name]
+			for _, s := range w2ids {
+				if n := carrying(texts, s); n != 0 {
+					t.Errorf("%s's W1 stream carried W2's %q %d times", wt.name, s, n)
+				}
+			}
+			checkAudiences(t, wt, w1.users[wt.user], w1.users["agent2"], evs)
+			// What the types do not tell apart: a whisper and a note, a
+			// personal canned response and a shared one.
 			for _, k := range []struct {
-				what  string
-				words string
-				want  bool
+				what string
+				want bool
 			}{
-				{"the note", note, want.note}, {"the transfer note", transferNote, want.note}, {"the whisper", whisper, want.whisper},
-				{"the invitation", string(events.MemberInvited), want.admins}, {"the public message", public, true},
+				{"note", true}, {"transfer note", true}, {"public words", true}, {"canned", true},
+				{"whisper", wt.whisper}, {"personal canned", wt.name == "agent"}, {"personal canned retitled", wt.name == "agent"},
 			} {
-				if n := carrying(evs, k.words); (n > 0) != k.want {
-					t.Errorf("%s's stream carried %s %d times, want it: %v", name, k.what, n, k.want)
+				if n := carrying(texts, w1.texts[k.what]); (n > 0) != k.want {
+					t.Errorf("%s's stream carried the %s %d times, want it: %v", wt.name, k.what, n, k.want)
 				}
-			}
-			// The move to a group the agent is not in reaches them too.
-			if n := carrying(evs, other.ID); n == 0 {
-				t.Errorf("%s's stream did not carry the transfer to the other group", name)
 			}
 		}
 
-		// The visitor: their own conversation's public words and nothing
-		// else, in the allowed fields only.
-		var evs []string
-		fields := map[string]bool{}
-		for visitorStream.Receive() {
-			msg := visitorStream.Msg()
-			populated(msg.ProtoReflect(), "", fields)
-			if ev := msg.GetEvent(); ev != nil {
-				b, err := protojson.Marshal(msg)
-				if err != nil {
-					t.Fatal(err)
-				}
-				evs = append(evs, string(b))
-				if id := ev.GetConversationId(); id != convID {
-					t.Errorf("the visitor's stream carried an event of conversation %s", id)
-				}
-				if ev.GetMessage().GetBody() == marker {
-					break
-				}
-			}
+		visitorSeen := checkVisitor(t, visitorStream, w1, marker, slices.Concat(w2ids, []string{w1.other}), slices.Collect(maps.Values(w.Users)))
+		for typ := range visitorSeen {
+			seen[typ] = true
 		}
-		if carrying(evs, marker) == 0 || carrying(evs, public) == 0 {
-			t.Fatalf("the visitor's stream ended without the public messages (%v): %v", visitorStream.Err(), evs)
+
+		// Every type written to the log has its canary in W2's.
+		var logged []events.Type
+		if err := w.Srv.DB().SelectContext(ctx, &logged, `SELECT DISTINCT type FROM events WHERE workspace_id = ?`, w.W2.ID); err != nil {
+			t.Fatal(err)
 		}
-		secrets := []string{note, whisper, transferNote, invited, w2secret, w2conv.ID, w.W2.ID, mine.ID, other.ID}
-		for _, u := range w.Users {
-			secrets = append(secrets, u.Email, u.ID)
+		canaries := map[events.Type]bool{}
+		for _, typ := range logged {
+			canaries[typ] = true
 		}
-		for _, s := range secrets {
-			if n := carrying(evs, s); n != 0 {
-				t.Errorf("the visitor's stream carried %q %d times", s, n)
-			}
-		}
-		for _, f := range slices.Sorted(maps.Keys(fields)) {
-			if !visitorFields[f] {
-				t.Errorf("the visitor's stream populated %s, which is not in visitorFields", f)
-			}
-		}
+		checkCoverage(t, seen, canaries)
 	})
 }
 
@@ -280,7 +219,7 @@ func TestWatchScoping(t *testing.T) {
 // the words written while they were admin included; so does an admin API
 // key the admin made. A member removed from
 // the workspace has their stream ended and is denied by unary calls and by
-// a new stream at once. Groups narrow nothing on Watch (see entitled), so a
+// a new stream at once. Groups narrow nothing on Watch (see audiences), so a
 // change of an agent's groups has nothing to revoke; the product has no
 // user deactivation besides removal.
 func TestWatchAccessChanges(t *testing.T) {
