@@ -254,6 +254,16 @@ func (s *Server) Close() error {
 	return s.db.Close()
 }
 
+// halfOpenAfter is how long an HTTP/2 connection may send nothing before
+// the server pings it, and how long the ping's answer may take before the
+// connection is closed. A stream's client sends nothing once it has asked,
+// and a connection whose far end is gone without a reset (a phone that
+// left the network, a NAT that forgot it) would hold its streams, and
+// their goroutines and subscriptions, until TCP gives up many minutes
+// later: this finds it within about two heartbeats. Never under 5 s, so
+// that a loaded client or network does not lose a healthy connection.
+func halfOpenAfter(heartbeat time.Duration) time.Duration { return max(heartbeat, 5*time.Second) }
+
 // Serve serves on ln until ctx ends, then shuts down gracefully: readiness
 // and health turn to not-serving, the listener closes, in-flight calls get
 // the shutdown timeout to finish, and long-lived streams are told to end.
@@ -268,6 +278,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		HTTP2:             &http.HTTP2Config{SendPingTimeout: halfOpenAfter(s.cfg.Heartbeat), PingTimeout: halfOpenAfter(s.cfg.Heartbeat)},
 	}
 	if s.cfg.TLSCert != "" {
 		protocols.SetHTTP2(true)
