@@ -20,9 +20,13 @@ import { GetDocumentResponseSchema, KnowledgeDocumentSchema } from "@api/knowled
 import { EmailInboxSchema, EmailThreadSchema, ListEmailMessagesResponseSchema } from "@api/email_pb.js";
 import type { EmailDelivery, EmailInbox, EmailMessage, EmailThread, ListEmailMessagesResponse } from "@api/email_pb.js";
 import type { GetDocumentResponse, KnowledgeChunk, KnowledgeDocument } from "@api/knowledge_pb.js";
+import { WebhookDeliverySchema } from "@api/automation_pb.js";
+import type { WebhookDelivery } from "@api/automation_pb.js";
 
 export type { AgentStatus, CannedResponse, Contact, Conversation, ConversationSla, EmailDelivery, EmailInbox, EmailMessage, EmailThread, Event, GetOverviewResponse, Group, Member, Message, Tag };
 export type { BotSettings, EscalationIntent, GetDocumentResponse, KnowledgeChunk, KnowledgeDocument, KnowledgeGap, ListKnowledgeGapsResponse };
+export type { WebhookDelivery };
+export { WebhookDeliveryStatus } from "@api/automation_pb.js";
 export { HandoffReason } from "@api/bot_pb.js";
 export { ImapTlsMode, SmtpTlsMode } from "@api/email_pb.js";
 export { DocumentFormat } from "@api/knowledge_pb.js";
@@ -50,6 +54,7 @@ export const decode = {
   emailMessages: (j: unknown): ListEmailMessagesResponse => fromJson(ListEmailMessagesResponseSchema, j as JsonValue, opts),
   emailThread: (j: unknown): EmailThread => fromJson(EmailThreadSchema, j as JsonValue, opts),
   emailInbox: (j: unknown): EmailInbox => fromJson(EmailInboxSchema, j as JsonValue, opts),
+  webhookDelivery: (j: unknown): WebhookDelivery => fromJson(WebhookDeliverySchema, j as JsonValue, opts),
 };
 
 /** ms turns a protobuf int64 (a bigint) into a number of milliseconds. */

@@ -142,6 +142,24 @@ export interface InboxChange {
   imap_mailbox?: string;
 }
 
+/** Which webhook deliveries to list (app.WebhookDeliveries): "" is all; "dead" the dead letters. */
+export type WebhookFilter = "" | "pending" | "delivered" | "dead";
+
+/** What made a webhook call (app.WebhookSource): a rule and the trigger it reacts to (a RuleTrigger's protobuf name), or a button. */
+export interface WebhookSource {
+  kind: "rule" | "button";
+  name: string;
+  trigger?: string;
+}
+
+/** A page of webhook deliveries, newest first (app.WebhookPage); more continues to older ones. */
+export interface WebhookPage {
+  deliveries: unknown[];
+  more: string;
+  /** The rules and buttons that made the page's calls, by id; a deleted one is absent. */
+  sources: Record<string, WebhookSource>;
+}
+
 /** The host's methods, one for one with internal/app's App. */
 /**
  * Push notifications on this device while the app is closed: Web Push in
@@ -175,6 +193,8 @@ export interface Bound {
   EmailInboxes(): Promise<unknown[]>;
   SaveEmailInbox(change: InboxChange): Promise<unknown>;
   DeleteEmailInbox(id: string): Promise<void>;
+  WebhookDeliveries(status: WebhookFilter, pageToken: string): Promise<WebhookPage>;
+  RedeliverWebhook(deliveryId: string): Promise<unknown>;
   Reply(conversationId: string, body: string, fileIds: string[]): Promise<OutboxItem>;
   Note(conversationId: string, body: string, mentions: string[], whisper: boolean): Promise<OutboxItem>;
   Retry(clientId: string): Promise<OutboxItem>;

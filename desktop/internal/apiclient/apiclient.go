@@ -34,6 +34,7 @@ type Client struct {
 	Bot           tandemv1connect.BotServiceClient
 	Knowledge     tandemv1connect.KnowledgeServiceClient
 	Email         tandemv1connect.EmailServiceClient
+	Automation    tandemv1connect.AutomationServiceClient
 
 	base  string
 	http  *http.Client
@@ -80,6 +81,7 @@ func New(base string, opts Options) (*Client, error) {
 		Bot:           tandemv1connect.NewBotServiceClient(hc, u, o...),
 		Knowledge:     tandemv1connect.NewKnowledgeServiceClient(hc, u, o...),
 		Email:         tandemv1connect.NewEmailServiceClient(hc, u, o...),
+		Automation:    tandemv1connect.NewAutomationServiceClient(hc, u, o...),
 		base:          u, http: hc, token: opts.Token, ua: opts.UserAgent,
 	}, nil
 }

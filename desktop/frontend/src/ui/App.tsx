@@ -9,6 +9,7 @@ import { focusComposer, noteMode, openCanned, sendDraft } from "./Composer";
 import { ConversationList, searchBoxId } from "./ConversationList";
 import { AgentAdmin, agentOpen } from "./AgentAdmin";
 import { EmailAdmin, emailOpen } from "./EmailAdmin";
+import { Webhooks, webhooksOpen } from "./Webhooks";
 import { ConversationView } from "./ConversationView";
 import { Header } from "./Header";
 import { BottomBar, profileShown, useBackStack, viewsShown } from "./Phone";
@@ -77,7 +78,7 @@ function run(action: Action): void {
 
 function onKey(e: KeyboardEvent): void {
   // The AI agent's screens are a modal dialog: the inbox's keys rest.
-  if (!session.value?.ready || e.defaultPrevented || agentOpen.value || emailOpen.value) return;
+  if (!session.value?.ready || e.defaultPrevented || agentOpen.value || emailOpen.value || webhooksOpen.value) return;
   const el = document.activeElement;
   const typing = el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement;
   const r = resolve(e, typing, pendingKey.value);
@@ -99,7 +100,7 @@ export function App() {
   const s = session.value;
   useBackStack();
   useEffect(() => {
-    if (!s?.ready) agentOpen.value = emailOpen.value = false;
+    if (!s?.ready) agentOpen.value = emailOpen.value = webhooksOpen.value = false;
   }, [s?.ready]);
   void tick.value;
   if (!s) return <main class="loading">Starting…</main>;
@@ -128,6 +129,7 @@ export function App() {
       <ShortcutSheet />
       <AgentAdmin />
       <EmailAdmin />
+      <Webhooks />
       <ConfirmLink />
     </div>
   );

@@ -6,6 +6,7 @@ import { notificationLabel } from "../logic/notifications";
 import { act, session } from "../state";
 import { agentOpen } from "./AgentAdmin";
 import { emailOpen } from "./EmailAdmin";
+import { webhooksOpen } from "./Webhooks";
 
 export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | null; onAgent: (a: AgentStatus) => void; onClose: () => void }) {
   const [prefs, setPrefs] = useState<Record<string, boolean>>({});
@@ -86,6 +87,19 @@ export function Settings({ agent, onAgent, onClose }: { agent: AgentStatus | nul
             }}
           >
             Email inboxes…
+          </button>
+        </div>
+      )}
+      {canManageAgent(s.role) && (
+        <div class="row">
+          <span class="hint grow">The calls rules and buttons make to other systems, and the ones that failed.</span>
+          <button
+            onClick={() => {
+              webhooksOpen.value = true;
+              onClose();
+            }}
+          >
+            Webhook deliveries…
           </button>
         </div>
       )}

@@ -6,6 +6,7 @@
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { AuthService } from "@api/auth_pb.js";
+import { AutomationService } from "@api/automation_pb.js";
 import { BotService } from "@api/bot_pb.js";
 import { CannedResponseService } from "@api/canned_pb.js";
 import { ContactService } from "@api/contact_pb.js";
@@ -36,6 +37,7 @@ export interface Clients {
   bot: Client<typeof BotService>;
   knowledge: Client<typeof KnowledgeService>;
   email: Client<typeof EmailService>;
+  automation: Client<typeof AutomationService>;
 }
 
 /** Csrf returns the CSRF token to send, or throws when the browser no longer holds the session. */
@@ -81,5 +83,6 @@ export function createClients(origin: string, csrf: Csrf): Clients {
     bot: createClient(BotService, t),
     knowledge: createClient(KnowledgeService, t),
     email: createClient(EmailService, t),
+    automation: createClient(AutomationService, t),
   };
 }

@@ -12,6 +12,7 @@ import { knowledgeBinds } from "./knowledge";
 import { presenceBinds } from "./presence";
 import { sessionBinds } from "./session";
 import { voiceBinds } from "./voice";
+import { webhookBinds } from "./webhooks";
 
 /** appBinds returns the methods of the web host. */
 export function appBinds(c: Core): Bound {
@@ -22,6 +23,7 @@ export function appBinds(c: Core): Bound {
     ...controlBinds(c),
     ...presenceBinds(c),
     ...emailBinds(c),
+    ...webhookBinds(c),
     ...fileBinds(c),
     ...voiceBinds(c),
     ...botBinds(c),
