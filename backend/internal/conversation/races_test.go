@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 
@@ -27,9 +29,27 @@ import (
 // come up, few enough to keep the test to seconds on MySQL.
 const raceRounds = 6
 
+// claimRoundsVar sets TestClaimRaces' rounds, to run many more by hand.
+const claimRoundsVar = "TANDEM_TEST_CLAIM_ROUNDS"
+
+// claimRounds is how many rounds each of TestClaimRaces' races runs:
+// claimRoundsVar, or raceRounds when it is unset.
+func claimRounds(t *testing.T) int {
+	v := os.Getenv(claimRoundsVar)
+	if v == "" {
+		return raceRounds
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		t.Fatalf("%s=%q: want a whole number of rounds, at least 1", claimRoundsVar, v)
+	}
+	return n
+}
+
 // raceRig is two replicas of one MySQL database (one server on SQLite,
 // which serves one node), with their own reactions off so that nothing but
-// the racing calls touches the conversations, and eight more agents.
+// the racing calls touches the conversations, and more agents, each with
+// its own session.
 type raceRig struct {
 	t        *testing.T
 	w        *world
@@ -38,7 +58,7 @@ type raceRig struct {
 	tokens   map[string]string // session token by user id
 }
 
-func newRaceRig(t *testing.T, opts store.Options) *raceRig {
+func newRaceRig(t *testing.T, opts store.Options, agents int) *raceRig {
 	r := &raceRig{t: t}
 	replicas := 1
 	if opts.URL != "" {
@@ -48,7 +68,7 @@ func newRaceRig(t *testing.T, opts store.Options) *raceRig {
 		r.replicas = append(r.replicas, rpctest.Start(t, opts, rpctest.Quiet))
 	}
 	r.w = worldOn(t, r.replicas[0])
-	r.tokens = r.w.AgentTokens(8)
+	r.tokens = r.w.AgentTokens(agents)
 	r.agents = slices.Sorted(maps.Keys(r.tokens))
 	return r
 }
@@ -154,59 +174,85 @@ func count(types []events.Type, typ events.Type) int {
 	return n
 }
 
+// claimAtOnce has the first n agents, on both replicas and all three
+// protocols, claim one waiting conversation at once: exactly one wins, every
+// other is refused with FailedPrecondition naming the winner (never
+// Internal or Unavailable: deadlocks are retried), the log holds one
+// assigned event and replays to the stored row, owned by the winner.
+func (r *raceRig) claimAtOnce(n, round int) {
+	t := r.t
+	t.Helper()
+	ctx := t.Context()
+	conv := r.fresh()
+	calls := make([]func() error, n)
+	for i, id := range r.agents[:n] {
+		calls[i] = func() error {
+			_, err := r.api(i).Conversation.ClaimConversation(rpcclient.WithToken(ctx, r.tokens[id]),
+				&tandemv1.ClaimConversationRequest{ConversationId: conv.ID})
+			return err
+		}
+	}
+	errs := race(calls...)
+	winner := ""
+	for i, err := range errs {
+		if err == nil {
+			if winner != "" {
+				t.Fatalf("%d agents, round %d: %s and %s both claimed", n, round, winner, r.agents[i])
+			}
+			winner = r.agents[i]
+		}
+	}
+	if winner == "" {
+		t.Fatalf("%d agents, round %d: no claim won: %v", n, round, errs)
+	}
+	for _, err := range errs {
+		if err == nil {
+			continue
+		}
+		refused(t, fmt.Sprintf("%d agents, round %d: a losing claim", n, round), err)
+		var ce *connect.Error
+		if !errors.As(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != "ALREADY_CLAIMED:"+winner {
+			t.Fatalf("%d agents, round %d: a losing claim: %v, want the detail ALREADY_CLAIMED:%s", n, round, err, winner)
+		}
+	}
+	types := r.history(round, conv.ID)
+	if c := count(types, events.ConversationAssigned); c != 1 {
+		t.Fatalf("%d agents, round %d: %d assigned events: %v", n, round, c, types)
+	}
+	if got := r.w.State(conv.ID); got.AssigneeID != winner || got.State != conversation.StateActive {
+		t.Fatalf("%d agents, round %d: %s owned by %q, want active owned by %s", n, round, got.State, got.AssigneeID, winner)
+	}
+}
+
 // TestClaimRaces is CONC-01 across replicas: agents on both replicas claim
-// one waiting conversation at once (2, then 8 of them), and a claim races a
-// close, a transfer to another agent and the router's assignment. Each
-// round, every call either succeeds or is refused with FailedPrecondition
-// (never Internal or Unavailable: deadlocks are retried), the event log
-// replays to the stored row, and the winner is the one the log says.
+// one waiting conversation at once (2, 8, then 50 of them, each with its
+// own session), and a claim races a close, a transfer to another agent and
+// the router's assignment. Each round, every call either succeeds or is
+// refused with FailedPrecondition (never Internal or Unavailable: deadlocks
+// are retried), the event log replays to the stored row, and the winner is
+// the one the log says.
+//
+// Each race runs raceRounds rounds (the 50-agent one a tenth as many, at
+// least 2) to keep CI to seconds. TANDEM_TEST_CLAIM_ROUNDS runs more, e.g.
+// the catalog's 1,000 (20 minutes on both databases on a busy two-core
+// machine), from backend/:
+//
+//	TANDEM_TEST_CLAIM_ROUNDS=1000 TANDEM_TEST_MYSQL_DSN='root@tcp(127.0.0.1:3306)/test' \
+//		go test -race -count=1 -timeout 60m -run TestClaimRaces ./internal/conversation/
+//
+// No webhook is counted: webhooks come only from rules and custom actions,
+// and no rule triggers on an assignment (automation's triggerOf), so a
+// claim sends none.
 func TestClaimRaces(t *testing.T) {
 	t.Parallel()
+	rounds := claimRounds(t)
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		r := newRaceRig(t, opts)
+		r := newRaceRig(t, opts, 50)
 		w := r.w
 		ctx := t.Context()
-		for _, n := range []int{2, 8} {
-			for round := range raceRounds {
-				conv := r.fresh()
-				calls := make([]func() error, n)
-				for i, id := range r.agents[:n] {
-					calls[i] = func() error {
-						_, err := r.api(i).Conversation.ClaimConversation(rpcclient.WithToken(ctx, r.tokens[id]),
-							&tandemv1.ClaimConversationRequest{ConversationId: conv.ID})
-						return err
-					}
-				}
-				errs := race(calls...)
-				winner := ""
-				for i, err := range errs {
-					if err == nil {
-						if winner != "" {
-							t.Fatalf("%d agents, round %d: %s and %s both claimed", n, round, winner, r.agents[i])
-						}
-						winner = r.agents[i]
-					}
-				}
-				if winner == "" {
-					t.Fatalf("%d agents, round %d: no claim won: %v", n, round, errs)
-				}
-				for _, err := range errs {
-					if err == nil {
-						continue
-					}
-					refused(t, fmt.Sprintf("%d agents, round %d: a losing claim", n, round), err)
-					var ce *connect.Error
-					if !errors.As(err, &ce) || ce.Meta().Get(apperr.DetailHeader) != "ALREADY_CLAIMED:"+winner {
-						t.Fatalf("%d agents, round %d: a losing claim: %v, want the detail ALREADY_CLAIMED:%s", n, round, err, winner)
-					}
-				}
-				types := r.history(round, conv.ID)
-				if c := count(types, events.ConversationAssigned); c != 1 {
-					t.Fatalf("%d agents, round %d: %d assigned events: %v", n, round, c, types)
-				}
-				if got := w.State(conv.ID); got.AssigneeID != winner || got.State != conversation.StateActive {
-					t.Fatalf("%d agents, round %d: %s owned by %q, want active owned by %s", n, round, got.State, got.AssigneeID, winner)
-				}
+		for _, size := range []struct{ agents, rounds int }{{2, rounds}, {8, rounds}, {50, max(2, rounds/10)}} {
+			for round := range size.rounds {
+				r.claimAtOnce(size.agents, round)
 			}
 		}
 
@@ -222,7 +268,7 @@ func TestClaimRaces(t *testing.T) {
 		// Against a close: the close always goes through; the claim wins
 		// only if it came first, and then the log shows it before the close.
 		claimsWon := 0
-		for round := range raceRounds {
+		for round := range rounds {
 			conv := r.fresh()
 			errs := race(claim(conv.ID), func() error {
 				_, err := r.api(1).Conversation.CloseConversation(w.As("supervisor"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID})
@@ -248,13 +294,13 @@ func TestClaimRaces(t *testing.T) {
 				t.Fatalf("close, round %d: the claim that won left %d assigned events: %v", round, assigned, types)
 			}
 		}
-		t.Logf("against a close, the claim won %d of %d rounds", claimsWon, raceRounds)
+		t.Logf("against a close, the claim won %d of %d rounds", claimsWon, rounds)
 
 		// Against a transfer to another agent: the transfer always goes
 		// through and that agent ends up owning it; the claim wins only
 		// before it, and a later one is told who owns it.
 		claimsWon = 0
-		for round := range raceRounds {
+		for round := range rounds {
 			conv := r.fresh()
 			errs := race(claim(conv.ID), func() error {
 				_, err := r.api(1).Conversation.TransferConversation(w.As("supervisor"),
@@ -283,13 +329,13 @@ func TestClaimRaces(t *testing.T) {
 				t.Fatalf("transfer, round %d: %d assigned events, want %d: %v", round, c, want, types)
 			}
 		}
-		t.Logf("against a transfer, the claim won %d of %d rounds", claimsWon, raceRounds)
+		t.Logf("against a transfer, the claim won %d of %d rounds", claimsWon, rounds)
 
 		// Against the router: its assignment (AutoAssign, what the routing
 		// reactor calls, here on the other replica) never overrides a claim,
 		// and exactly one of the two gets the conversation.
 		claimsWon = 0
-		for round := range raceRounds {
+		for round := range rounds {
 			conv := r.fresh()
 			var routed bool
 			errs := race(claim(conv.ID), func() error {
@@ -321,7 +367,7 @@ func TestClaimRaces(t *testing.T) {
 				t.Fatalf("router, round %d: owned by %q, want %s", round, got.AssigneeID, owner)
 			}
 		}
-		t.Logf("against the router, the claim won %d of %d rounds", claimsWon, raceRounds)
+		t.Logf("against the router, the claim won %d of %d rounds", claimsWon, rounds)
 	})
 }
 
@@ -335,7 +381,7 @@ func TestClaimRaces(t *testing.T) {
 func TestCreationRaces(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		r := newRaceRig(t, opts)
+		r := newRaceRig(t, opts, 8)
 		w := r.w
 		ctx := t.Context()
 		for round := range raceRounds {
