@@ -2,11 +2,15 @@ package server_test
 
 import (
 	"encoding/base64"
+	"encoding/binary"
+	"fmt"
 	"math/bits"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
@@ -16,14 +20,16 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
-// TestAuthCredentials (AUTH-03) runs the credential checks on one world
-// per database: checkCredentialsRandom and checkIdentityHeaders.
+// TestAuthCredentials (AUTH-03, ISO-05) runs the credential checks on one
+// world per database: checkCredentialsRandom, checkIdentityHeaders and
+// checkVisitorIDsRandom.
 func TestAuthCredentials(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		w := worldOn(t, rpctest.Start(t, opts, rpctest.Quiet))
 		t.Run("opaque and random", func(t *testing.T) { checkCredentialsRandom(t, w) })
 		t.Run("client-set identity headers", func(t *testing.T) { checkIdentityHeaders(t, w) })
+		t.Run("visitor-facing ids are random", func(t *testing.T) { checkVisitorIDsRandom(t, w) })
 	})
 }
 
@@ -116,4 +122,100 @@ func checkCredentialsRandom(t *testing.T, w *world) {
 	_, err := c.Widget.StartConversation(rpcclient.WithToken(w.Ctx, made[access.PrefixVisitor][0]),
 		&tandemv1.StartConversationRequest{ClientId: uuid.NewString()})
 	rpctest.WantCode(t, err, 0)
+}
+
+// checkVisitorIDsRandom (ISO-05): every id a widget visitor is shown (its
+// contact's, its conversations', every message's it can list, its files')
+// is a canonical UUID version 4 of the RFC 4122 variant, none repeats, and
+// any two differ in about half of their 122 random bits. A visitor who
+// could guess a neighbour's id from its own (a counter, or a time-ordered
+// UUIDv7) would only need an authorization bug to read another's chat.
+// Client ids are the widget's own, or derived from them, and not checked.
+// Forty visitors show over 200 ids, about 20,000 pairs: enough for a
+// counter or a clock to show, in a few seconds.
+func checkVisitorIDsRandom(t *testing.T, w *world) {
+	const visitors = 40
+	c := w.Srv.Clients(rpcclient.Connect)
+	var ids []string // one per object: a repeat is two objects sharing an id
+	for range visitors {
+		sess, err := c.Widget.StartSession(w.Ctx, &tandemv1.StartSessionRequest{PublicKey: w.W1.PublicKey, Name: "Same Shopper"})
+		rpctest.WantCode(t, err, 0)
+		visitor := rpcclient.WithToken(w.Ctx, sess.GetToken())
+		start, err := c.Widget.StartConversation(visitor, &tandemv1.StartConversationRequest{ClientId: uuid.NewString(), Body: "hello"})
+		rpctest.WantCode(t, err, 0)
+		conv := start.GetConversation().GetId()
+		file := uploadAsVisitor(t, w.Srv.URL, sess.GetToken(), conv)
+		_, err = c.Widget.SendMessage(visitor, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv,
+			ClientId: uuid.NewString(), FileIds: []string{file}})
+		rpctest.WantCode(t, err, 0)
+		list, err := c.Widget.ListMessages(visitor, &tandemv1.ListMessagesRequest{ConversationId: conv})
+		rpctest.WantCode(t, err, 0)
+		ids = append(ids, sess.GetContactId(), conv, file)
+		for _, m := range list.GetMessages() {
+			ids = append(ids, m.GetId())
+		}
+	}
+	if len(ids) < 5*visitors {
+		t.Fatalf("%d ids from %d visitors, want a contact, a conversation, a file and two messages each", len(ids), visitors)
+	}
+	if problems := idProblems(ids); len(problems) > 0 {
+		t.Errorf("%d problems with %d ids, the first:\n%s", len(problems), len(ids), strings.Join(problems[:min(10, len(problems))], "\n"))
+	}
+
+	// The check itself refuses what it must: time-ordered and counted ids.
+	var v7, counted []string
+	for i := range 50 {
+		v7 = append(v7, uuid.Must(uuid.NewV7()).String())
+		counted = append(counted, fmt.Sprintf("00000000-0000-4000-8000-%012x", i))
+	}
+	if len(idProblems(v7)) == 0 || len(idProblems(counted)) == 0 {
+		t.Fatal("the check passes UUIDv7s or counted ids")
+	}
+}
+
+// idProblems names what makes the ids other than distinct random UUIDv4s.
+func idProblems(ids []string) []string {
+	var problems []string
+	seen := map[string]bool{}
+	halves := make([][2]uint64, 0, len(ids))
+	for _, id := range ids {
+		u, err := uuid.Parse(id)
+		switch {
+		case err != nil || u.String() != id:
+			problems = append(problems, fmt.Sprintf("%q is not a UUID in canonical form (%v)", id, err))
+			continue
+		case u.Version() != 4 || u.Variant() != uuid.RFC4122:
+			problems = append(problems, fmt.Sprintf("%s is a version %d, %s UUID, want version 4, RFC 4122", id, u.Version(), u.Variant()))
+		case seen[id]:
+			problems = append(problems, fmt.Sprintf("%s was handed out twice", id))
+		}
+		seen[id] = true
+		halves = append(halves, [2]uint64{binary.BigEndian.Uint64(u[:8]), binary.BigEndian.Uint64(u[8:])})
+	}
+	for i := range halves {
+		for j := range i {
+			diff := bits.OnesCount64(halves[i][0]^halves[j][0]) + bits.OnesCount64(halves[i][1]^halves[j][1])
+			// Expected 61 of the 122 random bits, standard deviation 5.5:
+			// outside 15..107 is eight deviations out.
+			if diff < 15 || diff > 107 {
+				problems = append(problems, fmt.Sprintf("%s and %s differ in %d bits, want about 61", ids[j], ids[i], diff))
+			}
+		}
+	}
+	return problems
+}
+
+// uploadAsVisitor posts a small file to the conversation as the widget
+// does, and returns the id the answer gives it.
+func uploadAsVisitor(t *testing.T, srv, token, conversationID string) string {
+	t.Helper()
+	status, raw := rawUpload(t, srv, token, conversationID)
+	if status != http.StatusOK {
+		t.Fatalf("upload: %d %s", status, raw)
+	}
+	var a tandemv1.Attachment
+	if err := protojson.Unmarshal(raw, &a); err != nil {
+		t.Fatalf("upload answered %s: %v", raw, err)
+	}
+	return a.GetId()
 }

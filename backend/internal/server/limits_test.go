@@ -253,7 +253,7 @@ func TestLimitsHoldAcrossReplicas(t *testing.T) {
 	agent := w.Token("agent")
 	uploads := 0
 	for i := range 6 {
-		if rawUpload(t, replicas[i%2], agent, conv.ID) == http.StatusOK {
+		if status, _ := rawUpload(t, replicas[i%2], agent, conv.ID); status == http.StatusOK {
 			uploads++
 		}
 	}
@@ -292,8 +292,9 @@ func postJSON(t *testing.T, url, body string, header http.Header) rawAnswer {
 	return a
 }
 
-// rawUpload posts a small file to the conversation and returns the status.
-func rawUpload(t *testing.T, srv, token, conversationID string) int {
+// rawUpload posts a small file to the conversation as the widget and the
+// app do, and returns the answer's status and body.
+func rawUpload(t *testing.T, srv, token, conversationID string) (int, []byte) {
 	t.Helper()
 	q := url.Values{"conversation_id": {conversationID}, "client_id": {uuid.NewString()}, "name": {"a.txt"}}
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv+"/files?"+q.Encode(), strings.NewReader("hello"))
@@ -305,9 +306,12 @@ func rawUpload(t *testing.T, srv, token, conversationID string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	return resp.StatusCode
+	defer func() { _ = resp.Body.Close() }()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, raw
 }
 
 // TestWorkspaceSessionBudget (RATE-01): new widget sessions from many
