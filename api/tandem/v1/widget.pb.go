@@ -736,9 +736,12 @@ func (x *EmailTranscriptRequest) GetEmail() string {
 type EmailTranscriptResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The address the copy is being sent to.
-	Email         string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Email string `protobuf:"bytes,1,opt,name=email,proto3" json:"email,omitempty"`
+	// Whether the address is not verified yet, so a confirmation mail went
+	// to it instead of the copy: the copy follows once it is confirmed.
+	ConfirmationSent bool `protobuf:"varint,2,opt,name=confirmation_sent,json=confirmationSent,proto3" json:"confirmation_sent,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *EmailTranscriptResponse) Reset() {
@@ -776,6 +779,13 @@ func (x *EmailTranscriptResponse) GetEmail() string {
 		return x.Email
 	}
 	return ""
+}
+
+func (x *EmailTranscriptResponse) GetConfirmationSent() bool {
+	if x != nil {
+		return x.ConfirmationSent
+	}
+	return false
 }
 
 type WidgetServiceListCustomActionsRequest struct {
@@ -2453,9 +2463,10 @@ const file_tandem_v1_widget_proto_rawDesc = "" +
 	"\x10MarkSeenResponse\"\x81\x01\n" +
 	"\x16EmailTranscriptRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x124\n" +
-	"\x05email\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x18\xfe\x012\x14^$|^[^@\\s]+@[^@\\s]+$R\x05email\"/\n" +
+	"\x05email\x18\x02 \x01(\tB\x1e\xbaH\x1br\x19\x18\xfe\x012\x14^$|^[^@\\s]+@[^@\\s]+$R\x05email\"\\\n" +
 	"\x17EmailTranscriptResponse\x12\x14\n" +
-	"\x05email\x18\x01 \x01(\tR\x05email\"'\n" +
+	"\x05email\x18\x01 \x01(\tR\x05email\x12+\n" +
+	"\x11confirmation_sent\x18\x02 \x01(\bR\x10confirmationSent\"'\n" +
 	"%WidgetServiceListCustomActionsRequest\"W\n" +
 	"\x12WidgetCustomAction\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +

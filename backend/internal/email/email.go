@@ -42,7 +42,7 @@
 // never returned by the API nor written to the event log.
 //
 // Tables owned: email_inboxes, email_threads, email_outbox, email_imap_state,
-// email_messages.
+// email_messages, transcript_confirmations.
 // Events emitted: email_inbox.created, email_inbox.updated,
 // email_inbox.deleted (visibility agents).
 // RPCs served: EmailService (CreateEmailInbox, ListEmailInboxes,

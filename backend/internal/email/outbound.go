@@ -179,6 +179,8 @@ func (s *Sender) SendDue(ctx context.Context) (int, error) {
 			send = s.sendCSAT
 		case kindTranscript:
 			send = s.sendTranscript
+		case kindTranscriptConfirm:
+			send = s.sendConfirmation
 		}
 		if err := s.finish(ctx, r, send(ctx, r)); err != nil {
 			return n, err

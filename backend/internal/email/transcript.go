@@ -22,9 +22,10 @@ const kindTranscript = "transcript"
 const (
 	// MaxTranscripts caps the copies one conversation is mailed.
 	MaxTranscripts = 5
-	// MaxTranscriptsPerAddress caps the copies one address is mailed in a
-	// day, whoever asks: the address is the visitor's word, and nobody may
-	// use Tandem to flood someone else's mailbox.
+	// MaxTranscriptsPerAddress caps the copies and confirmation mails one
+	// address is mailed in a day, whoever asks: the address is the
+	// visitor's word, and nobody may use Tandem to flood someone else's
+	// mailbox.
 	MaxTranscriptsPerAddress = 10
 	// transcriptItems caps the items a copy holds (the newest).
 	transcriptItems = 1000
@@ -35,7 +36,7 @@ var (
 	ErrNoAddress      = apperr.Invalid("email", "is needed: no address to send the copy to is known")
 	ErrNoInbox        = apperr.New(apperr.FailedPrecondition, "this workspace does not send email")
 	ErrTooManyCopies  = apperr.Newf(apperr.ResourceExhausted, "a conversation is emailed at most %d copies", MaxTranscripts)
-	ErrAddressFlooded = apperr.Newf(apperr.ResourceExhausted, "this address was sent %d copies today; try again tomorrow",
+	ErrAddressFlooded = apperr.Newf(apperr.ResourceExhausted, "this address was sent %d mails today; try again tomorrow",
 		MaxTranscriptsPerAddress)
 )
 
@@ -48,57 +49,82 @@ func (s *Sender) Emailing(ctx context.Context, workspaceID string) (bool, error)
 	return n > 0, nil
 }
 
-// RequestTranscript queues a copy of the conversation as it stands for its
-// customer's address and returns the address. The same state of a
-// conversation is queued once (asking again sends nothing more); a
-// conversation gets at most MaxTranscripts copies.
-func (s *Sender) RequestTranscript(ctx context.Context, workspaceID, conversationID string) (string, error) {
+// RequestTranscript asks for a copy of the conversation as it stands for
+// its customer's address and returns the address. A verified address
+// (verifiedAddress) is queued the copy; any other is queued a confirmation
+// mail instead (confirming is true), whose link sends the copy. The same
+// state of a conversation is queued once (asking again sends nothing
+// more); a conversation gets at most MaxTranscripts copies.
+func (s *Sender) RequestTranscript(ctx context.Context, workspaceID, conversationID string) (to string, confirming bool, err error) {
 	conv, err := s.convs.Get(ctx, workspaceID, conversationID)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	ct, err := s.contacts.Get(ctx, workspaceID, conv.ContactID)
 	if err != nil {
-		return "", err
+		return "", false, err
 	}
 	if ct.Email == "" {
-		return "", ErrNoAddress
+		return "", false, ErrNoAddress
 	}
 	if ok, err := s.Emailing(ctx, workspaceID); err != nil {
-		return "", err
+		return "", false, err
 	} else if !ok {
-		return "", ErrNoInbox
+		return "", false, ErrNoInbox
+	}
+	verified, err := s.verifiedAddress(ctx, conv, ct.Email)
+	if err != nil {
+		return "", false, err
+	}
+	if !verified {
+		return ct.Email, true, s.requestConfirmation(ctx, conv, ct.Email)
+	}
+	return ct.Email, false, s.queueTranscript(ctx, conv, ct.Email)
+}
+
+// queueTranscript puts a copy of the conversation as it stands, for the
+// address, in the outbox, within the caps.
+func (s *Sender) queueTranscript(ctx context.Context, conv conversation.Conversation, address string) error {
+	id := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("tandem:transcript:%s:%d:%s", conv.ID, conv.LastSeq, address))).String()
+	var known int
+	if err := s.db.GetContext(ctx, &known, `SELECT COUNT(*) FROM email_outbox WHERE id = ?`, id); err != nil {
+		return fmt.Errorf("find transcript: %w", err)
+	}
+	if known > 0 {
+		return nil // this copy is queued or sent already
 	}
 	var n int
 	if err := s.db.GetContext(ctx, &n, `SELECT COUNT(*) FROM email_outbox WHERE conversation_id = ? AND kind = ?`,
-		conversationID, kindTranscript); err != nil {
-		return "", fmt.Errorf("count transcripts: %w", err)
-	}
-	id := uuid.NewSHA1(uuid.NameSpaceURL, []byte(fmt.Sprintf("tandem:transcript:%s:%d:%s", conv.ID, conv.LastSeq, ct.Email))).String()
-	var known int
-	if err := s.db.GetContext(ctx, &known, `SELECT COUNT(*) FROM email_outbox WHERE id = ?`, id); err != nil {
-		return "", fmt.Errorf("find transcript: %w", err)
-	}
-	if known > 0 {
-		return ct.Email, nil // this copy is queued or sent already
+		conv.ID, kindTranscript); err != nil {
+		return fmt.Errorf("count transcripts: %w", err)
 	}
 	if n >= MaxTranscripts {
-		return "", ErrTooManyCopies
+		return ErrTooManyCopies
 	}
-	var today int
-	if err := s.db.GetContext(ctx, &today, `SELECT COUNT(*) FROM email_outbox WHERE kind = ? AND body = ? AND created_at > ?`,
-		kindTranscript, ct.Email, store.NowMillis(s.opts.Now().Add(-24*time.Hour))); err != nil {
-		return "", fmt.Errorf("count transcripts: %w", err)
-	}
-	if today >= MaxTranscriptsPerAddress {
-		return "", ErrAddressFlooded
+	if err := s.checkAddressCap(ctx, address); err != nil {
+		return err
 	}
 	now := store.NowMillis(s.opts.Now())
-	if err := enqueue(ctx, s.db, &outboxRow{ID: id, WorkspaceID: workspaceID, ConversationID: conv.ID, Status: outboxPending,
-		NextAt: now, CreatedAt: now, Kind: kindTranscript, Seq: conv.LastSeq, Body: ct.Email}); err != nil {
-		return "", fmt.Errorf("enqueue transcript: %w", err)
+	if err := enqueue(ctx, s.db, &outboxRow{ID: id, WorkspaceID: conv.WorkspaceID, ConversationID: conv.ID, Status: outboxPending,
+		NextAt: now, CreatedAt: now, Kind: kindTranscript, Seq: conv.LastSeq, Body: address}); err != nil {
+		return fmt.Errorf("enqueue transcript: %w", err)
 	}
-	return ct.Email, nil
+	return nil
+}
+
+// checkAddressCap refuses a mail to an address that was sent
+// MaxTranscriptsPerAddress transcripts and confirmations in the last day:
+// both count, so that neither can be used to flood a mailbox.
+func (s *Sender) checkAddressCap(ctx context.Context, address string) error {
+	var today int
+	if err := s.db.GetContext(ctx, &today, `SELECT COUNT(*) FROM email_outbox WHERE kind IN (?, ?) AND body = ? AND created_at > ?`,
+		kindTranscript, kindTranscriptConfirm, address, store.NowMillis(s.opts.Now().Add(-24*time.Hour))); err != nil {
+		return fmt.Errorf("count transcripts: %w", err)
+	}
+	if today >= MaxTranscriptsPerAddress {
+		return ErrAddressFlooded
+	}
+	return nil
 }
 
 // sendTranscript mails the copy: the conversation's public items up to the

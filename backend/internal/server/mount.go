@@ -94,6 +94,7 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 	if s.cfg.MailSecret != "" {                                              // the links of rating mails, signed with it
 		email.NewRatingPage(s.domain.Conversations, []byte(s.cfg.MailSecret), s.logger).Register(mux)
 	}
+	email.NewConfirmPage(s.mailSender, s.logger).Register(mux) // the links of transcript confirmation mails (ISO-05)
 	if err := s.mountWeb(mux); err != nil {
 		return err
 	}

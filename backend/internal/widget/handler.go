@@ -63,8 +63,10 @@ type Transcripts interface {
 	// Emailing says whether the workspace sends mail (has an email inbox).
 	Emailing(ctx context.Context, workspaceID string) (bool, error)
 	// RequestTranscript queues a copy of the conversation as it stands for
-	// its customer's address, and returns that address.
-	RequestTranscript(ctx context.Context, workspaceID, conversationID string) (string, error)
+	// its customer's address, and returns that address; when the address is
+	// not verified yet it queues a mail asking to confirm it instead
+	// (confirming), whose link sends the copy.
+	RequestTranscript(ctx context.Context, workspaceID, conversationID string) (to string, confirming bool, err error)
 }
 
 // widgetConv converts a conversation for its customer, with the name of the
@@ -457,11 +459,11 @@ func (h *Handler) EmailTranscript(ctx context.Context, req *tandemv1.EmailTransc
 			}
 		}
 	}
-	to, err := h.deps.Transcripts.RequestTranscript(ctx, p.WorkspaceID, req.GetConversationId())
+	to, confirming, err := h.deps.Transcripts.RequestTranscript(ctx, p.WorkspaceID, req.GetConversationId())
 	if err != nil {
 		return nil, err
 	}
-	return &tandemv1.EmailTranscriptResponse{Email: to}, nil
+	return &tandemv1.EmailTranscriptResponse{Email: to, ConfirmationSent: confirming}, nil
 }
 
 // errNoMail answers a transcript asked of a server or workspace that sends

@@ -130,8 +130,13 @@ type WidgetServiceClient interface {
 	// EmailTranscript mails the visitor a copy of the conversation as it
 	// stands (its public messages), from the workspace's first email inbox,
 	// to the address given (kept on their contact, as UpdateVisitor would) or
-	// else the one they left before. The same state of a conversation is
-	// mailed once; a conversation gets at most 5 copies.
+	// else the one they left before. The copy goes only to a verified
+	// address: one a signed identity gave, one this contact confirmed
+	// before, or an email conversation's own. Any other address is first
+	// sent a confirmation mail (fixed text and the workspace's name, a link
+	// valid for 24 hours); confirming it sends the copy. The same state of a
+	// conversation is mailed once; a conversation gets at most 5 copies, an
+	// address at most 10 mails a day, confirmations included.
 	EmailTranscript(context.Context, *v1.EmailTranscriptRequest) (*v1.EmailTranscriptResponse, error)
 	// PressCustomAction runs a button's actions in the visitor's conversation.
 	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)
@@ -463,8 +468,13 @@ type WidgetServiceHandler interface {
 	// EmailTranscript mails the visitor a copy of the conversation as it
 	// stands (its public messages), from the workspace's first email inbox,
 	// to the address given (kept on their contact, as UpdateVisitor would) or
-	// else the one they left before. The same state of a conversation is
-	// mailed once; a conversation gets at most 5 copies.
+	// else the one they left before. The copy goes only to a verified
+	// address: one a signed identity gave, one this contact confirmed
+	// before, or an email conversation's own. Any other address is first
+	// sent a confirmation mail (fixed text and the workspace's name, a link
+	// valid for 24 hours); confirming it sends the copy. The same state of a
+	// conversation is mailed once; a conversation gets at most 5 copies, an
+	// address at most 10 mails a day, confirmations included.
 	EmailTranscript(context.Context, *v1.EmailTranscriptRequest) (*v1.EmailTranscriptResponse, error)
 	// PressCustomAction runs a button's actions in the visitor's conversation.
 	PressCustomAction(context.Context, *v1.PressCustomActionRequest) (*v1.PressCustomActionResponse, error)

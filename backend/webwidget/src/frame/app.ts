@@ -431,7 +431,7 @@ export class App {
     try {
       const res = await this.api.client.emailTranscript({ conversationId: this.conv.id, email });
       this.emailGiven = res.email;
-      this.view.transcriptDone(strings.transcriptSent(res.email), true);
+      this.view.transcriptDone(res.confirmationSent ? strings.transcriptConfirm : strings.transcriptSent(res.email), true);
     } catch (err) {
       this.view.transcriptDone(ConnectError.from(err).code === Code.InvalidArgument ? strings.emailInvalid : plainWords(err), false);
     }

@@ -104,7 +104,7 @@ describe("web chat widget", () => {
     }
   });
 
-  test("the customer has a copy of the chat emailed to them", async () => {
+  test("the customer asks for a copy of the chat and is asked to confirm their address first", async () => {
     const { context, page } = await newPage();
     try {
       const frame = await openWidget(page, server.url);
@@ -113,7 +113,7 @@ describe("web chat widget", () => {
       await frame.locator(".transcript summary").click();
       await frame.locator("#tw-transcript-email").fill("ada@example.com");
       await frame.locator(".transcript-form button[type=submit]").click();
-      await frame.locator(".transcript-note", { hasText: "on its way to ada@example.com" }).waitFor();
+      await frame.locator(".transcript-note", { hasText: "Check your inbox to confirm your address" }).waitFor();
       const id = await conversationId(page, server.key);
       const agent = await new Agent(server.url).login();
       const { conversation } = await agent.history(id);

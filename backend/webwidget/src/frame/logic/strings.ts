@@ -65,6 +65,8 @@ export const strings = {
   transcriptLabel: "Send the copy to:",
   transcriptSend: "Send",
   transcriptSent: (email: string) => `A copy of this chat is on its way to ${email}.`,
+  // The address was not verified: a confirmation mail went to it, and its link sends the copy.
+  transcriptConfirm: "Check your inbox to confirm your address; the copy follows.",
   waitingForTeam: "Waiting for the team",
   aiAssistant: "AI assistant",
   helperBot: (name: string) => `${name} · AI assistant`,
