@@ -78,7 +78,9 @@ func TestHalfOpenStreamsFound(t *testing.T) {
 	default:
 	}
 	proxy.Cut()
-	<-cutOff
+	if err := <-cutOff; err == nil {
+		t.Error("the cut-off client's stream ended without an error")
+	}
 }
 
 // waitFor polls ok until it holds, failing the test after within.
