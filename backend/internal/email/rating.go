@@ -165,9 +165,15 @@ func (p *RatingPage) conversation(w http.ResponseWriter, r *http.Request) (conve
 	return conversation.Conversation{}, false
 }
 
-// write renders the page: it runs no script, loads nothing, is shown in
-// no frame and sends no referrer (its address holds the token).
+// write renders the page (writePage).
 func (p *RatingPage) write(w http.ResponseWriter, status int, v ratingView) {
+	writePage(w, status, ratingTemplate, v, p.logger, "rating page")
+}
+
+// writePage renders one of the pages mail links open: it runs no script,
+// loads nothing, is shown in no frame and sends no referrer (its address
+// holds the link's token).
+func writePage(w http.ResponseWriter, status int, tmpl *template.Template, v any, logger *slog.Logger, what string) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
@@ -175,7 +181,7 @@ func (p *RatingPage) write(w http.ResponseWriter, status int, v ratingView) {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	if err := ratingTemplate.Execute(w, v); err != nil {
-		p.logger.Warn("rating page", "err", err)
+	if err := tmpl.Execute(w, v); err != nil {
+		logger.Warn(what, "err", err)
 	}
 }

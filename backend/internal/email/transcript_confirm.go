@@ -182,19 +182,11 @@ var (
 // contact and address: it sends that conversation to that address, for
 // that contact, and nothing else.
 func (s *Sender) ConfirmTranscript(ctx context.Context, token string) error {
-	c, err := s.confirmationOf(ctx, token)
-	switch {
-	case store.ErrNoRows(err):
-		return errLinkUnknown
-	case err != nil:
-		return fmt.Errorf("confirmation: %w", err)
-	case c.ConfirmedAt > 0:
-		return errLinkUsed
+	c, err := s.confirmationLive(ctx, token)
+	if err != nil {
+		return err
 	}
 	now := store.NowMillis(s.opts.Now())
-	if now >= c.ExpiresAt {
-		return errLinkExpired
-	}
 	conv, err := s.convs.Get(ctx, c.WorkspaceID, c.ConversationID)
 	if apperr.Is(err, apperr.NotFound) || (err == nil && conv.ContactID != c.ContactID) {
 		return errLinkUnknown
@@ -215,19 +207,19 @@ func (s *Sender) ConfirmTranscript(ctx context.Context, token string) error {
 	return s.queueTranscript(ctx, conv, c.Email)
 }
 
-// confirmationLive says whether a token is a usable link (for the page a
-// GET shows); the error says why not.
-func (s *Sender) confirmationLive(ctx context.Context, token string) error {
+// confirmationLive is the confirmation a token is a usable link for; the
+// error says why it is not one.
+func (s *Sender) confirmationLive(ctx context.Context, token string) (confirmation, error) {
 	c, err := s.confirmationOf(ctx, token)
 	switch {
 	case store.ErrNoRows(err):
-		return errLinkUnknown
+		return c, errLinkUnknown
 	case err != nil:
-		return fmt.Errorf("confirmation: %w", err)
+		return c, fmt.Errorf("confirmation: %w", err)
 	case c.ConfirmedAt > 0:
-		return errLinkUsed
+		return c, errLinkUsed
 	case store.NowMillis(s.opts.Now()) >= c.ExpiresAt:
-		return errLinkExpired
+		return c, errLinkExpired
 	}
-	return nil
+	return c, nil
 }

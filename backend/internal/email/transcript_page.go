@@ -58,7 +58,7 @@ button{font:inherit;padding:.5rem 1.25rem;border:0;border-radius:.5rem;backgroun
 // show is the page the link opens: the button, or why the link is done.
 func (p *ConfirmPage) show(w http.ResponseWriter, r *http.Request) {
 	token := r.URL.Query().Get("token")
-	if err := p.sender.confirmationLive(r.Context(), token); err != nil {
+	if _, err := p.sender.confirmationLive(r.Context(), token); err != nil {
 		p.refuse(w, err)
 		return
 	}
@@ -107,18 +107,7 @@ func publicOf(err error) string {
 	return "try again later."
 }
 
-// write renders the page with the rating page's headers: it runs no
-// script, loads nothing, is shown in no frame and sends no referrer (its
-// address holds the token).
+// write renders the page as the rating page is (writePage).
 func (p *ConfirmPage) write(w http.ResponseWriter, status int, v confirmView) {
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	if err := confirmTemplate.Execute(w, v); err != nil {
-		p.logger.Warn("transcript confirmation page", "err", err)
-	}
+	writePage(w, status, confirmTemplate, v, p.logger, "transcript confirmation page")
 }
