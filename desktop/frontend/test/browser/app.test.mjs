@@ -110,8 +110,12 @@ describe("the agent web app", () => {
 
       // Push on this device: the browser's permission, tandemd's VAPID key, the subscription given to tandemd.
       await page.locator("#settings-button").tap();
-      await page.getByLabel("On this device while Tandem is closed").check();
+      // The box follows the subscription once tandemd has it (a click, not
+      // check(): the box may show its old state until then).
+      const pushBox = page.getByLabel("On this device while Tandem is closed");
+      await pushBox.click();
       await page.locator("#push-note", { hasText: "This device is notified" }).waitFor();
+      assert.ok(await pushBox.isChecked(), "the push box is checked once the device is subscribed");
       await page.screenshot({ path: join(dir, "app-phone-push-on.png") });
       await page.getByRole("button", { name: "Close", exact: true }).tap();
       await page.locator(".bottombar button", { hasText: "All" }).tap();

@@ -426,7 +426,8 @@ describe("stored XSS on the remaining surfaces", () => {
     await page.addInitScript(stubPushManager, pushsvc.subscription);
     await signIn(page, true);
     await page.locator("#settings-button").tap();
-    await page.getByLabel("On this device while Tandem is closed").check();
+    // A click, not check(): the box follows the subscription once tandemd has it.
+    await page.getByLabel("On this device while Tandem is closed").click();
     await page.locator("#push-note", { hasText: "This device is notified" }).waitFor();
     await page.getByRole("button", { name: "Close", exact: true }).tap();
     const message = `${PAYLOADS[4].text} ${PAYLOADS[7].text}`;
