@@ -12,11 +12,9 @@ import (
 
 	"connectrpc.com/connect"
 	"github.com/google/uuid"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/access"
-	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/notify"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
@@ -56,27 +54,11 @@ func (w *world) tokenFor(name string) string {
 	return w.Token(name)
 }
 
-// watchUntil reads a Watch stream until a note with the marker body and
-// returns every event it carried, as JSON.
+// watchUntil gathers a stream's events, as JSON, up to the marker note.
 func watchUntil(t *testing.T, stream *connect.ServerStreamForClient[tandemv1.WatchResponse], marker string) []string {
 	t.Helper()
-	var seen []string
-	for stream.Receive() {
-		ev := stream.Msg().GetEvent()
-		if ev == nil {
-			continue
-		}
-		b, err := protojson.Marshal(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		seen = append(seen, string(b))
-		if ev.GetType() == string(events.NoteCreated) && ev.GetMessage().GetBody() == marker {
-			return seen
-		}
-	}
-	t.Fatalf("the stream ended before the marker note: %v", stream.Err())
-	return nil
+	_, seen := staffEvents(t, "the watcher", stream, marker)
+	return seen
 }
 
 // TestWhisperPrivacy (issue 15 item 13): a supervisor's whisper to a
