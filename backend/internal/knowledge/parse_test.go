@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge/pdftest"
 	"github.com/tandem-inbox/tandem/backend/internal/servicetest"
 )
 
@@ -253,20 +254,20 @@ func TestParsePDFHostile(t *testing.T) {
 	page := func(contents string) string {
 		return "<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 4 0 R >> >> /Contents " + contents + " >>"
 	}
-	readable := deflated([]byte("BT /F1 12 Tf 72 700 Td (Readable text) Tj ET"))
+	readable := pdftest.Deflated([]byte("BT /F1 12 Tf 72 700 Td (Readable text) Tj ET"))
 	for _, tc := range []struct {
 		name string
 		pdf  []byte
 		msg  string
 	}{
-		{"readable control", rawPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		{"readable control", pdftest.Raw("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 			page("5 0 R"), font, readable), ""},
-		{"cyclic page tree", rawPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
+		{"cyclic page tree", pdftest.Raw("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R 3 0 R] /Count 2 >>",
 			page("5 0 R"), font, readable), "not a readable PDF"},
-		{"deflate bomb", rawPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-			page("5 0 R"), font, deflated(bytes.Repeat([]byte("BT ET "), 12<<20))), "too large once decompressed"},
-		{"text bomb", rawPDF("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-			page("5 0 R"), font, deflated(bytes.Repeat([]byte("(Lots of text here) Tj "), 150000))), "more than 2 MB of text"},
+		{"deflate bomb", pdftest.Raw("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			page("5 0 R"), font, pdftest.Deflated(bytes.Repeat([]byte("BT ET "), 12<<20))), "too large once decompressed"},
+		{"text bomb", pdftest.Raw("<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+			page("5 0 R"), font, pdftest.Deflated(bytes.Repeat([]byte("(Lots of text here) Tj "), 150000))), "more than 2 MB of text"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := knowledge.Parse(context.Background(), knowledge.FormatUnspecified, "x.pdf", tc.pdf)

@@ -2,8 +2,6 @@ package knowledge_test
 
 import (
 	"bytes"
-	"compress/zlib"
-	"fmt"
 	"testing"
 
 	"github.com/signintech/gopdf"
@@ -43,33 +41,4 @@ func makePDF(t *testing.T, password string, pages ...[]string) []byte {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
-}
-
-// rawPDF assembles a PDF from the bodies of objects 1..n (object 1 the
-// catalog), with a correct cross-reference table, for PDFs no writer
-// library would make.
-func rawPDF(objects ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objects))
-	for i, o := range objects {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, xref)
-	return b.Bytes()
-}
-
-// deflated is a Flate stream object of the data.
-func deflated(data []byte) string {
-	var z bytes.Buffer
-	w := zlib.NewWriter(&z)
-	_, _ = w.Write(data)
-	_ = w.Close()
-	return fmt.Sprintf("<< /Length %d /Filter /FlateDecode >>\nstream\n%s\nendstream", z.Len(), z.Bytes())
 }

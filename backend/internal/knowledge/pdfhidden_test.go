@@ -1,38 +1,13 @@
 package knowledge_test
 
 import (
-	"bytes"
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge/pdftest"
 )
-
-// pdfWithInfo assembles a PDF like rawPDF, with trailer entries added
-// (an /Info dictionary).
-func pdfWithInfo(trailer string, objects ...string) []byte {
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offsets := make([]int, len(objects))
-	for i, o := range objects {
-		offsets[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objects)+1)
-	for _, off := range offsets {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R %s >>\nstartxref\n%d\n%%%%EOF\n", len(objects)+1, trailer, xref)
-	return b.Bytes()
-}
-
-// stream is an uncompressed stream object of the data.
-func stream(dict, data string) string {
-	return fmt.Sprintf("<< %s /Length %d >>\nstream\n%s\nendstream", dict, len(data), data)
-}
 
 // TestPDFHiddenInstructions (AI-02): a crafted PDF carries an instruction
 // for the AI agent everywhere a reader of the page does not see it: in
@@ -58,11 +33,11 @@ func TestPDFHiddenInstructions(t *testing.T) {
 			"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 			"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R " + pageExtra + " >>",
 			font,
-			stream("", content),
+			pdftest.Stream("", content),
 		}
-		return pdfWithInfo(trailer, append(objs, extra...)...)
+		return pdftest.WithTrailer(trailer, append(objs, extra...)...)
 	}
-	appearance := stream("/Type /XObject /Subtype /Form /BBox [0 0 300 20] /Resources << /Font << /F1 4 0 R >> >>",
+	appearance := pdftest.Stream("/Type /XObject /Subtype /Form /BBox [0 0 300 20] /Resources << /Font << /F1 4 0 R >> >>",
 		"BT /F1 10 Tf 2 5 Td ("+secret+") Tj ET")
 	xmp := `<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">` +
 		`<rdf:Description xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:description>` + secret + `</dc:description>` +
@@ -78,7 +53,7 @@ func TestPDFHiddenInstructions(t *testing.T) {
 			appearance)},
 		{"document information", doc(shown, "", "", "/Info 6 0 R",
 			"<< /Title ("+secret+") /Subject ("+secret+") /Keywords ("+secret+") /Author (AI assistant) >>")},
-		{"XMP metadata", doc(shown, "", "/Metadata 6 0 R", "", stream("/Type /Metadata /Subtype /XML", xmp))},
+		{"XMP metadata", doc(shown, "", "/Metadata 6 0 R", "", pdftest.Stream("/Type /Metadata /Subtype /XML", xmp))},
 		{"form field", doc(shown, "/Annots [6 0 R]", "/AcroForm << /Fields [6 0 R] /DA (/F1 10 Tf 0 g) >>", "",
 			"<< /Type /Annot /Subtype /Widget /FT /Tx /T (note) /TU ("+secret+") /V ("+secret+") /DV ("+secret+") /Rect [72 550 372 570] /AP << /N 7 0 R >> /P 3 0 R >>",
 			appearance)},
