@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import { ask, buildTandemd, ensureArtifacts, eventually, launchBrowser, newPage, openWidget, startTandemd, TIMEOUT } from "../../../../backend/webwidget/test/browser/harness.mjs";
-import { startPushService, stubPushManager } from "./pushservice.mjs";
+import { showPush, startPushService, stubPushManager } from "./pushservice.mjs";
 
 const PHONE = { viewport: { width: 390, height: 844 }, options: { isMobile: true, hasTouch: true, deviceScaleFactor: 2 } };
 const DESKTOP = { viewport: { width: 1280, height: 800 }, options: {} };
@@ -54,32 +54,6 @@ async function openApp(size, { push = null, path = "/app/" } = {}) {
   });
   await page.goto(server.url + path);
   return { context, page, errors, violations };
-}
-
-/**
- * deliverPush hands a push to the page's service worker as the browser does
- * when its push service delivers one (DevTools stands in for FCM here).
- */
-async function deliverPush(context, page, data) {
-  const cdp = await context.newCDPSession(page);
-  const registered = new Promise((resolve) => {
-    cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
-      const r = registrations.find((x) => x.scopeURL === `${server.url}/app/` && !x.isDeleted);
-      if (r) resolve(r.registrationId);
-    });
-  });
-  await cdp.send("ServiceWorker.enable");
-  const registrationId = await registered;
-  await cdp.send("ServiceWorker.deliverPushMessage", { origin: server.url, registrationId, data });
-  await cdp.detach();
-}
-
-/** shownNotifications lists what the service worker shows. */
-function shownNotifications(page) {
-  return page.evaluate(async () => {
-    const reg = await navigator.serviceWorker.ready;
-    return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
-  });
 }
 
 async function signIn(page, email = "agent@demo.tandem") {
@@ -133,8 +107,7 @@ describe("the agent web app", () => {
       assert.ok(push.payload.title && push.payload.notification_id && push.payload.workspace_id, `a whole notification: ${push.raw}`);
 
       // The service worker shows it; clicking it (the app is open) shows its conversation on the phone.
-      await deliverPush(agent.context, page, push.raw);
-      const shown = await eventually(async () => (await shownNotifications(page)).find((n) => n.data?.conversation_id === push.payload.conversation_id), "the service worker to show the push");
+      const { shown } = await showPush(agent.context, page, server.url, push.raw, (n) => n.data?.conversation_id === push.payload.conversation_id);
       assert.equal(shown.title, push.payload.title);
       assert.equal(shown.tag, push.payload.notification_id, "tagged by notification, so the app's own one replaces it");
       const [sw] = agent.context.serviceWorkers();

@@ -128,3 +128,53 @@ export function stubPushManager(sub) {
     return current;
   };
 }
+
+/** shownNotifications lists what the page's service worker shows. */
+export function shownNotifications(page) {
+  return page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    return (await reg.getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag, data: n.data }));
+  });
+}
+
+/** deliver hands data to the service worker registered for origin's /app/ through DevTools. */
+async function deliver(context, page, origin, data) {
+  const cdp = await context.newCDPSession(page);
+  try {
+    const registered = new Promise((resolve) => {
+      cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
+        const r = registrations.find((x) => x.scopeURL === `${origin}/app/` && !x.isDeleted);
+        if (r) resolve(r.registrationId);
+      });
+    });
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.deliverPushMessage", { origin, registrationId: await registered, data });
+  } finally {
+    await cdp.detach();
+  }
+}
+
+/**
+ * showPush hands a push to the page's service worker as the browser does
+ * when its push service delivers one (DevTools stands in for FCM) and
+ * resolves to the notification the worker shows for it (the first that
+ * match accepts) and how many deliveries it took. DevTools drops a
+ * delivery made while the worker is being started or replaced without a
+ * word, so one not shown within a few seconds is delivered again, as a
+ * push service redelivers an unacknowledged message; the notification's
+ * tag makes a second one replace the first.
+ */
+export async function showPush(context, page, origin, data, match, ms = 30_000) {
+  await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+  const deadline = Date.now() + ms;
+  for (let deliveries = 1; ; deliveries++) {
+    await deliver(context, page, origin, data);
+    const retry = Math.min(Date.now() + 5_000, deadline);
+    do {
+      const shown = (await shownNotifications(page)).find(match);
+      if (shown) return { shown, deliveries };
+      await new Promise((r) => setTimeout(r, 150));
+    } while (Date.now() < retry);
+    if (Date.now() >= deadline) throw new Error(`the service worker showed none of ${deliveries} deliveries of the push`);
+  }
+}

@@ -20,7 +20,7 @@ import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import { Agent, ask, buildTandemd, conversationId, ensureArtifacts, eventually, launchBrowser, openWidget, startTandemd } from "../../../../backend/webwidget/test/browser/harness.mjs";
-import { startPushService, stubPushManager } from "./pushservice.mjs";
+import { showPush, startPushService, stubPushManager } from "./pushservice.mjs";
 import { ATTACKER, PAYLOADS, SHORT, shows, storer, verdict, watched as watch } from "./xss_common.mjs";
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -436,20 +436,8 @@ describe("stored XSS on the remaining surfaces", () => {
     assert.equal(push.payload.title, `New message from ${UPDATED_NAME}`, "the pushed title, verbatim");
     assert.equal(push.payload.body, message, "the pushed body, verbatim");
     // The service worker shows it as the browser would on a delivery from its push service (DevTools stands in).
-    const cdp = await context.newCDPSession(page);
-    const registered = new Promise((resolve) => {
-      cdp.on("ServiceWorker.workerRegistrationUpdated", ({ registrations }) => {
-        const r = registrations.find((x) => x.scopeURL === `${server.url}/app/` && !x.isDeleted);
-        if (r) resolve(r.registrationId);
-      });
-    });
-    await cdp.send("ServiceWorker.enable");
-    await cdp.send("ServiceWorker.deliverPushMessage", { origin: server.url, registrationId: await registered, data: push.raw });
-    await cdp.detach();
-    const shown = await eventually(
-      () => page.evaluate(async (id) => (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => ({ title: n.title, body: n.body, tag: n.tag })).find((n) => n.tag === id), push.payload.notification_id),
-      "the service worker to show the push",
-    );
+    const { shown, deliveries } = await showPush(context, page, server.url, push.raw, (n) => n.tag === push.payload.notification_id);
+    t.diagnostic(`deliveries until shown: ${deliveries}`);
     assert.deepEqual({ title: shown.title, body: shown.body }, { title: push.payload.title, body: message }, "the notification shows the text as sent");
     blocked.push(...(await verdict(t, app, "agent web app with a push", [page.mainFrame()], { links: false })));
     assert.deepEqual(app.errors.map(String), [], "no page error in the app");
