@@ -120,6 +120,13 @@ export class Agent {
   }
 }
 
+/** widgetCall calls the WidgetService at url as a visitor (token "" for StartSession). */
+export function widgetCall(url, token, method, body) {
+  const visitor = new Agent(url);
+  visitor.token = token;
+  return visitor.call("WidgetService", method, body);
+}
+
 /** openWidget loads the demo store and opens the chat; it returns the frame locator. */
 export async function openWidget(page, url) {
   await page.goto(`${url}/`, { waitUntil: "domcontentloaded" });

@@ -33,7 +33,7 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Agent, buildTandemd, launchBrowser, newPage, startTandemd, TIMEOUT } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { Agent, buildTandemd, launchBrowser, newPage, startTandemd, TIMEOUT, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
 
 const ATTACKER = "attacker.invalid";
 const CANARY = `canary-${Date.now()}`;
@@ -116,16 +116,7 @@ after(async () => {
 });
 
 /** widget calls the WidgetService as a visitor (token "" for StartSession). */
-async function widget(token, method, body) {
-  const res = await fetch(`${server.url}/tandem.v1.WidgetService/${method}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`WidgetService/${method}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const widget = (token, method, body) => widgetCall(server.url, token, method, body);
 
 /** upload POSTs a file as the app and the widget do; it returns the status and the answer. */
 async function upload(token, conversationId, f) {

@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
-import { Agent, ask, buildTandemd, conversationId, ensureArtifacts, eventually, launchBrowser, openWidget, startTandemd } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { Agent, ask, buildTandemd, conversationId, ensureArtifacts, eventually, launchBrowser, openWidget, startTandemd, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
 import { showPush, startPushService, stubPushManager } from "./pushservice.mjs";
 import { ATTACKER, PAYLOADS, SHORT, shows, storer, verdict, watched as watch } from "./xss_common.mjs";
 
@@ -93,16 +93,7 @@ async function watched(viewport, options) {
 }
 
 /** visitor calls the WidgetService as a visitor (token "" for StartSession). */
-async function visitor(token, method, body) {
-  const res = await fetch(`${server.url}/tandem.v1.WidgetService/${method}`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  const json = await res.json();
-  if (!res.ok) throw new Error(`WidgetService/${method}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
+const visitor = (token, method, body) => widgetCall(server.url, token, method, body);
 
 /** optional runs a visitor call whose payload the server may refuse on persist (noted, as store does). */
 async function optional(t, what, fn) {
