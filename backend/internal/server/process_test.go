@@ -23,6 +23,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
+	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
 // TestEmbeddedStoreSurvivesRestart writes through a tandemd process on the
@@ -187,15 +188,23 @@ func TestDemo(t *testing.T) {
 // and a unary write is in flight: the stream ends with Unavailable and the
 // RECONNECT reason (so the client resumes elsewhere with its cursor), the
 // write is answered OK rather than cut, its row is on disk after the exit,
-// and the process exits cleanly. The write is held in flight by a write lock
-// the test takes on the SQLite file, released only once the drain has begun.
+// and the process exits cleanly. The write is held in flight by a lock the
+// test takes on the database (SQLite's write lock, or the workspace's row on
+// MariaDB), released only once the drain has begun.
 func TestGracefulShutdown(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds and runs tandemd")
 	}
-	dataDir := t.TempDir()
-	env := map[string]string{"TANDEM_DATA_DIR": dataDir, "TANDEM_BOOTSTRAP_EMAIL": "first@example.test", "TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword}
+	storetest.EachURL(t, testGracefulShutdown)
+}
+
+func testGracefulShutdown(t *testing.T, opts store.Options) {
+	env := processEnv(t, opts)
+	env["TANDEM_BOOTSTRAP_EMAIL"], env["TANDEM_BOOTSTRAP_PASSWORD"] = "first@example.test", rpctest.TestPassword
+	if opts.URL == "" {
+		opts = store.Options{DataDir: env["TANDEM_DATA_DIR"]}
+	}
 	p := rpctest.StartProcess(t, rpctest.FreeAddr(t), env)
 	ctx := context.Background()
 	c := rpcclient.New(p.URL, rpcclient.GRPC)
@@ -216,7 +225,7 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("first message %v, %v: want a heartbeat with the start cursor", stream.Msg(), stream.Err())
 	}
 
-	release := holdWriteLock(t, dataDir)
+	release := holdWriteLock(t, opts, ws.GetWorkspace().GetId())
 	write := startBlockedWrite(authed, t, c, ws.GetWorkspace().GetId())
 	sigterm := time.Now()
 	stopped := make(chan error, 1)
@@ -252,18 +261,19 @@ func TestGracefulShutdown(t *testing.T) {
 	if err := <-stopped; err != nil {
 		t.Fatalf("tandemd exit: %v", err)
 	}
-	if name := storedGroupName(t, dataDir, r.group.GetId()); name != r.group.GetName() {
+	if name := storedGroupName(t, opts, r.group.GetId()); name != r.group.GetName() {
 		t.Fatalf("after the exit the group's stored name is %q, want %q", name, r.group.GetName())
 	}
 }
 
-// holdWriteLock takes SQLite's write lock on tandemd's database from a
-// connection of the test's own, as a long writer would, and returns the
-// function that rolls it back. tandemd's writers wait for it (busy_timeout).
-func holdWriteLock(t *testing.T, dataDir string) (release func()) {
+// holdWriteLock takes, from a connection of the test's own, the lock every
+// write to the workspace waits for, as a long writer would: SQLite's write
+// lock, or the workspace's row on MySQL (each event takes it for its seq).
+// It returns the function that rolls it back.
+func holdWriteLock(t *testing.T, opts store.Options, workspaceID string) (release func()) {
 	t.Helper()
 	ctx := context.Background() // used again in release, after the test's context ends
-	db, err := store.Open(ctx, store.Options{DataDir: dataDir})
+	db, err := store.Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +281,13 @@ func holdWriteLock(t *testing.T, dataDir string) (release func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if opts.URL == "" {
+		_, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE")
+	} else if _, err = conn.ExecContext(ctx, "BEGIN"); err == nil {
+		var id string
+		err = conn.QueryRowContext(ctx, "SELECT id FROM workspaces WHERE id = ? FOR UPDATE", workspaceID).Scan(&id)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	release = sync.OnceFunc(func() {
@@ -329,10 +345,10 @@ func startBlockedWrite(authed context.Context, t *testing.T, c rpcclient.Clients
 
 // storedGroupName reads the group's name from a fresh connection to the
 // database tandemd left behind.
-func storedGroupName(t *testing.T, dataDir, groupID string) string {
+func storedGroupName(t *testing.T, opts store.Options, groupID string) string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, store.Options{DataDir: dataDir})
+	db, err := store.Open(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
