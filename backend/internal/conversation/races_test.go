@@ -67,7 +67,23 @@ func newRaceRig(t *testing.T, opts store.Options, agents int) *raceRig {
 	for range replicas {
 		r.replicas = append(r.replicas, rpctest.Start(t, opts, rpctest.Quiet))
 	}
-	r.w = worldOn(t, r.replicas[0])
+	return r.populate(r.replicas[0], agents)
+}
+
+// newRaceRigOn is a rig whose racing replicas open the database each with
+// its own options (through a proxy, say), while the world is made, and
+// every check reads, on a server of its own opened with opts.
+func newRaceRigOn(t *testing.T, opts store.Options, replicas []store.Options, agents int) *raceRig {
+	r := &raceRig{t: t}
+	for _, o := range replicas {
+		r.replicas = append(r.replicas, rpctest.Start(t, o, rpctest.Quiet))
+	}
+	return r.populate(rpctest.Start(t, opts, rpctest.Quiet), agents)
+}
+
+// populate builds the world on srv, with agents agents.
+func (r *raceRig) populate(srv *rpctest.Server, agents int) *raceRig {
+	r.w = worldOn(r.t, srv)
 	r.tokens = r.w.AgentTokens(agents)
 	r.agents = slices.Sorted(maps.Keys(r.tokens))
 	return r
@@ -224,6 +240,149 @@ func (r *raceRig) claimAtOnce(n, round int) {
 	}
 }
 
+// claim is the first agent's claim of the conversation, on the first
+// replica.
+func (r *raceRig) claim(id string) func() error {
+	return func() error {
+		_, err := r.api(0).Conversation.ClaimConversation(rpcclient.WithToken(r.t.Context(), r.tokens[r.agents[0]]),
+			&tandemv1.ClaimConversationRequest{ConversationId: id})
+		return err
+	}
+}
+
+// claimOrClose races a claim against a supervisor's close, on the other
+// replica: the close always goes through; the claim wins only if it came
+// first, and then the log shows it before the close. It reports whether the
+// claim won.
+func (r *raceRig) claimOrClose(round int) bool {
+	t, w := r.t, r.w
+	t.Helper()
+	conv := r.fresh()
+	errs := race(r.claim(conv.ID), func() error {
+		_, err := r.api(1).Conversation.CloseConversation(w.As("supervisor"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID})
+		return err
+	})
+	if errs[1] != nil {
+		t.Fatalf("close, round %d: %v", round, errs[1])
+	}
+	types := r.history(round, conv.ID)
+	if got := w.State(conv.ID); got.State != conversation.StateClosed {
+		t.Fatalf("close, round %d: the conversation is %s", round, got.State)
+	}
+	assigned := count(types, events.ConversationAssigned)
+	if errs[0] != nil {
+		refused(t, fmt.Sprintf("close, round %d: the losing claim", round), errs[0])
+		if assigned != 0 {
+			t.Fatalf("close, round %d: a refused claim left an assigned event: %v", round, types)
+		}
+		return false
+	}
+	if assigned != 1 {
+		t.Fatalf("close, round %d: the claim that won left %d assigned events: %v", round, assigned, types)
+	}
+	return true
+}
+
+// claimOrTransfer races a claim against a supervisor's transfer to another
+// agent, on the other replica: the transfer always goes through and that
+// agent ends up owning it; the claim wins only before it, and a later one
+// is told who owns it. It reports whether the claim won.
+func (r *raceRig) claimOrTransfer(round int) bool {
+	t, w := r.t, r.w
+	t.Helper()
+	other := r.agents[1]
+	conv := r.fresh()
+	errs := race(r.claim(conv.ID), func() error {
+		_, err := r.api(1).Conversation.TransferConversation(w.As("supervisor"),
+			&tandemv1.TransferConversationRequest{ConversationId: conv.ID, To: &tandemv1.TransferConversationRequest_UserId{UserId: other}})
+		return err
+	})
+	if errs[1] != nil {
+		t.Fatalf("transfer, round %d: %v", round, errs[1])
+	}
+	types := r.history(round, conv.ID)
+	if got := w.State(conv.ID); got.AssigneeID != other || got.State != conversation.StateActive {
+		t.Fatalf("transfer, round %d: %s owned by %q, want active owned by %s", round, got.State, got.AssigneeID, other)
+	}
+	want := 1
+	if errs[0] == nil {
+		want = 2
+	} else {
+		refused(t, fmt.Sprintf("transfer, round %d: the losing claim", round), errs[0])
+		var ce *connect.Error
+		if !errors.As(errs[0], &ce) || ce.Meta().Get(apperr.DetailHeader) != "ALREADY_CLAIMED:"+other {
+			t.Fatalf("transfer, round %d: the losing claim: %v, want the detail ALREADY_CLAIMED:%s", round, errs[0], other)
+		}
+	}
+	if c := count(types, events.ConversationAssigned); c != want {
+		t.Fatalf("transfer, round %d: %d assigned events, want %d: %v", round, c, want, types)
+	}
+	return errs[0] == nil
+}
+
+// claimOrRoute races a claim against the router's assignment to another
+// agent (AutoAssign, what the routing reactor calls, here on the other
+// replica): it never overrides a claim, and exactly one of the two gets the
+// conversation. It reports whether the claim won.
+func (r *raceRig) claimOrRoute(round int) bool {
+	t, w := r.t, r.w
+	t.Helper()
+	agent, other := r.agents[0], r.agents[1]
+	conv := r.fresh()
+	var routed bool
+	errs := race(r.claim(conv.ID), func() error {
+		var err error
+		routed, err = r.replica(1).Domain().Conversations.AutoAssign(t.Context(), w.W1.ID, conv.ID, other)
+		return err
+	})
+	if errs[1] != nil {
+		t.Fatalf("router, round %d: %v", round, errs[1])
+	}
+	owner := other
+	if errs[0] == nil {
+		owner = agent
+		if routed {
+			t.Fatalf("router, round %d: both the claim and the router assigned it", round)
+		}
+	} else {
+		refused(t, fmt.Sprintf("router, round %d: the losing claim", round), errs[0])
+		if !routed {
+			t.Fatalf("router, round %d: neither the claim nor the router assigned it: %v", round, errs[0])
+		}
+	}
+	types := r.history(round, conv.ID)
+	if c := count(types, events.ConversationAssigned); c != 1 {
+		t.Fatalf("router, round %d: %d assigned events: %v", round, c, types)
+	}
+	if got := w.State(conv.ID); got.AssigneeID != owner {
+		t.Fatalf("router, round %d: owned by %q, want %s", round, got.AssigneeID, owner)
+	}
+	return errs[0] == nil
+}
+
+// claimAgainst races a claim against each other change of the
+// conversation's owner or state (a close, a transfer, the router's
+// assignment), rounds rounds each, and logs how often the claim won.
+// Before each round it calls prepare with the round, when set.
+func (r *raceRig) claimAgainst(rounds int, prepare func(round int)) {
+	r.t.Helper()
+	for _, rival := range []struct {
+		name  string
+		round func(int) bool
+	}{{"a close", r.claimOrClose}, {"a transfer", r.claimOrTransfer}, {"the router", r.claimOrRoute}} {
+		won := 0
+		for round := range rounds {
+			if prepare != nil {
+				prepare(round)
+			}
+			if rival.round(round) {
+				won++
+			}
+		}
+		r.t.Logf("against %s, the claim won %d of %d rounds", rival.name, won, rounds)
+	}
+}
+
 // TestClaimRaces is CONC-01 across replicas: agents on both replicas claim
 // one waiting conversation at once (2, 8, then 50 of them, each with its
 // own session), and a claim races a close, a transfer to another agent and
@@ -248,126 +407,12 @@ func TestClaimRaces(t *testing.T) {
 	rounds := claimRounds(t)
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
 		r := newRaceRig(t, opts, 50)
-		w := r.w
-		ctx := t.Context()
 		for _, size := range []struct{ agents, rounds int }{{2, rounds}, {8, rounds}, {50, max(2, rounds/10)}} {
 			for round := range size.rounds {
 				r.claimAtOnce(size.agents, round)
 			}
 		}
-
-		agent, other := r.agents[0], r.agents[1]
-		claim := func(id string) func() error {
-			return func() error {
-				_, err := r.api(0).Conversation.ClaimConversation(rpcclient.WithToken(ctx, r.tokens[agent]),
-					&tandemv1.ClaimConversationRequest{ConversationId: id})
-				return err
-			}
-		}
-
-		// Against a close: the close always goes through; the claim wins
-		// only if it came first, and then the log shows it before the close.
-		claimsWon := 0
-		for round := range rounds {
-			conv := r.fresh()
-			errs := race(claim(conv.ID), func() error {
-				_, err := r.api(1).Conversation.CloseConversation(w.As("supervisor"), &tandemv1.CloseConversationRequest{ConversationId: conv.ID})
-				return err
-			})
-			if errs[1] != nil {
-				t.Fatalf("close, round %d: %v", round, errs[1])
-			}
-			types := r.history(round, conv.ID)
-			if got := w.State(conv.ID); got.State != conversation.StateClosed {
-				t.Fatalf("close, round %d: the conversation is %s", round, got.State)
-			}
-			assigned := count(types, events.ConversationAssigned)
-			if errs[0] != nil {
-				refused(t, fmt.Sprintf("close, round %d: the losing claim", round), errs[0])
-				if assigned != 0 {
-					t.Fatalf("close, round %d: a refused claim left an assigned event: %v", round, types)
-				}
-				continue
-			}
-			claimsWon++
-			if assigned != 1 {
-				t.Fatalf("close, round %d: the claim that won left %d assigned events: %v", round, assigned, types)
-			}
-		}
-		t.Logf("against a close, the claim won %d of %d rounds", claimsWon, rounds)
-
-		// Against a transfer to another agent: the transfer always goes
-		// through and that agent ends up owning it; the claim wins only
-		// before it, and a later one is told who owns it.
-		claimsWon = 0
-		for round := range rounds {
-			conv := r.fresh()
-			errs := race(claim(conv.ID), func() error {
-				_, err := r.api(1).Conversation.TransferConversation(w.As("supervisor"),
-					&tandemv1.TransferConversationRequest{ConversationId: conv.ID, To: &tandemv1.TransferConversationRequest_UserId{UserId: other}})
-				return err
-			})
-			if errs[1] != nil {
-				t.Fatalf("transfer, round %d: %v", round, errs[1])
-			}
-			types := r.history(round, conv.ID)
-			if got := w.State(conv.ID); got.AssigneeID != other || got.State != conversation.StateActive {
-				t.Fatalf("transfer, round %d: %s owned by %q, want active owned by %s", round, got.State, got.AssigneeID, other)
-			}
-			want := 1
-			if errs[0] == nil {
-				claimsWon++
-				want = 2
-			} else {
-				refused(t, fmt.Sprintf("transfer, round %d: the losing claim", round), errs[0])
-				var ce *connect.Error
-				if !errors.As(errs[0], &ce) || ce.Meta().Get(apperr.DetailHeader) != "ALREADY_CLAIMED:"+other {
-					t.Fatalf("transfer, round %d: the losing claim: %v, want the detail ALREADY_CLAIMED:%s", round, errs[0], other)
-				}
-			}
-			if c := count(types, events.ConversationAssigned); c != want {
-				t.Fatalf("transfer, round %d: %d assigned events, want %d: %v", round, c, want, types)
-			}
-		}
-		t.Logf("against a transfer, the claim won %d of %d rounds", claimsWon, rounds)
-
-		// Against the router: its assignment (AutoAssign, what the routing
-		// reactor calls, here on the other replica) never overrides a claim,
-		// and exactly one of the two gets the conversation.
-		claimsWon = 0
-		for round := range rounds {
-			conv := r.fresh()
-			var routed bool
-			errs := race(claim(conv.ID), func() error {
-				var err error
-				routed, err = r.replica(1).Domain().Conversations.AutoAssign(ctx, w.W1.ID, conv.ID, other)
-				return err
-			})
-			if errs[1] != nil {
-				t.Fatalf("router, round %d: %v", round, errs[1])
-			}
-			owner := other
-			if errs[0] == nil {
-				claimsWon++
-				owner = agent
-				if routed {
-					t.Fatalf("router, round %d: both the claim and the router assigned it", round)
-				}
-			} else {
-				refused(t, fmt.Sprintf("router, round %d: the losing claim", round), errs[0])
-				if !routed {
-					t.Fatalf("router, round %d: neither the claim nor the router assigned it: %v", round, errs[0])
-				}
-			}
-			types := r.history(round, conv.ID)
-			if c := count(types, events.ConversationAssigned); c != 1 {
-				t.Fatalf("router, round %d: %d assigned events: %v", round, c, types)
-			}
-			if got := w.State(conv.ID); got.AssigneeID != owner {
-				t.Fatalf("router, round %d: owned by %q, want %s", round, got.AssigneeID, owner)
-			}
-		}
-		t.Logf("against the router, the claim won %d of %d rounds", claimsWon, rounds)
+		r.claimAgainst(rounds, nil)
 	})
 }
 
