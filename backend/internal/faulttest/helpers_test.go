@@ -73,13 +73,27 @@ type cluster struct {
 // environment (widget rate limits and reactors off unless extra sets them).
 func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *cluster {
 	t.Helper()
+	addrs := make([]string, n)
+	for i := range addrs {
+		addr, err := fleet.FreeAddr(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		addrs[i] = addr
+	}
+	return startClusterAt(t, dbURL, addrs, extra)
+}
+
+// startClusterAt is startCluster with a replica listening on each address.
+func startClusterAt(t *testing.T, dbURL string, addrs []string, extra map[string]string) *cluster {
+	t.Helper()
 	ctx := context.Background()
 	bin, err := fleet.BuildTandemd(ctx, binDir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c := &cluster{}
-	for range n {
+	for _, addr := range addrs {
 		env := map[string]string{
 			"TANDEM_DATABASE_URL":       dbURL,
 			"TANDEM_DATA_DIR":           t.TempDir(),
@@ -92,10 +106,6 @@ func startCluster(t *testing.T, dbURL string, n int, extra map[string]string) *c
 		}
 		for k, v := range extra {
 			env[k] = v
-		}
-		addr, err := fleet.FreeAddr(ctx)
-		if err != nil {
-			t.Fatal(err)
 		}
 		r, err := fleet.StartTandemd(ctx, bin, addr, env)
 		if err != nil {

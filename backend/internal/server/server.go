@@ -255,8 +255,9 @@ func (s *Server) Close() error {
 }
 
 // halfOpenAfter is how long an HTTP/2 connection may send nothing before
-// the server pings it, and how long the ping's answer may take before the
-// connection is closed. A stream's client sends nothing once it has asked,
+// the server pings it, how long the ping's answer may take before the
+// connection is closed, and the least of the time any connection's data
+// may go unacknowledged (userTimeout). A stream's client sends nothing once it has asked,
 // and a connection whose far end is gone without a reset (a phone that
 // left the network, a NAT that forgot it) would hold its streams, and
 // their goroutines and subscriptions, until TCP gives up many minutes
@@ -280,6 +281,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
 		HTTP2:             &http.HTTP2Config{SendPingTimeout: halfOpenAfter(s.cfg.Heartbeat), PingTimeout: halfOpenAfter(s.cfg.Heartbeat)},
 	}
+	ln = userTimeoutListener{Listener: ln, timeout: userTimeout(s.cfg.Heartbeat, s.cfg.StreamSendTimeout)}
 	if s.cfg.TLSCert != "" {
 		protocols.SetHTTP2(true)
 		cert, err := tls.LoadX509KeyPair(s.cfg.TLSCert, s.cfg.TLSKey)
