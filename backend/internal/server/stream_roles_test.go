@@ -26,9 +26,9 @@ import (
 
 // TestResumeAcrossReplicasByRole (STR-01) runs three replicas on one
 // MariaDB database (two woken through NATS, one polling the log only) and
-// twenty subscribers at once: the owner, an admin, a supervisor and three
-// agents watching the workspace (two devices each), and four widget
-// visitors watching their own conversations (two devices each). Every
+// fifty subscribers at once: the owner, an admin, a supervisor and three
+// agents watching the workspace (five devices each), and four widget
+// visitors watching their own conversations (five devices each). Every
 // subscriber's connection is cut at random, after a few events or a few
 // hundred milliseconds, and resumed on a random replica over a random
 // protocol from the last cursor it received (an event's or a heartbeat's).
@@ -90,14 +90,16 @@ func TestResumeAcrossReplicasByRole(t *testing.T) {
 		visitors = append(visitors, &roleVisitor{key: "v:" + p.VisitorID, token: token, conv: w.Conversation(p).ID})
 	}
 
-	// Two subscribers (devices) per person, each from its own first cursor.
+	// Five subscribers (devices) per person, fifty in all, each from its
+	// own first cursor.
+	const devices = 5
 	cursors, err := events.LoadCursors(ctx, w.Srv.DB())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var subs []*roleSub
 	for name, m := range staff {
-		for d := range 2 {
+		for d := range devices {
 			c := rs[rand.IntN(len(rs))].Clients(rpcclient.Connect)
 			list, err := c.Conversation.ListConversations(rpcclient.WithToken(ctx, m.token), &tandemv1.ListConversationsRequest{WorkspaceId: ws})
 			if err != nil {
@@ -107,7 +109,7 @@ func TestResumeAcrossReplicasByRole(t *testing.T) {
 		}
 	}
 	for i, v := range visitors {
-		for d := range 2 {
+		for d := range devices {
 			c := rs[rand.IntN(len(rs))].Clients(rpcclient.Connect)
 			page, err := c.Widget.ListMessages(rpcclient.WithToken(ctx, v.token), &tandemv1.ListMessagesRequest{ConversationId: v.conv})
 			if err != nil {
