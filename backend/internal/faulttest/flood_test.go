@@ -3,6 +3,7 @@ package faulttest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,7 +25,10 @@ import (
 // once while another visitor chats at a human pace: the flood gets
 // ResourceExhausted (with Retry-After) beyond its budget, and the other
 // visitor is never refused nor held up. A flood of new sessions from one
-// client IP is limited the same way.
+// client IP is limited the same way. The workspace's agent, from the same
+// address, is never refused meanwhile: it lists the inbox, takes over the
+// calm visitor's conversation and replies, during both floods (RATE-01's
+// "agents unaffected": the widget's budgets are the widget's alone).
 func TestVisitorFloodRateLimited(t *testing.T) {
 	t.Parallel()
 	const (
@@ -55,6 +59,27 @@ func TestVisitorFloodRateLimited(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		agent, err := rpcclient.Login(ctx, srv.URL, "flood-owner@example.test", ownerPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		asAgent := rpcclient.WithToken(ctx, agent.Token)
+		// serve is the agent's work between the calm visitor's sends.
+		serve := func(when string, i int) {
+			if _, err := client.Conversation.ListConversations(asAgent, &tandemv1.ListConversationsRequest{WorkspaceId: ws.ID}); err != nil {
+				t.Errorf("%s: the agent's inbox was refused: %v", when, err)
+			}
+			if i == 0 {
+				if _, err := client.Conversation.TakeOverConversation(asAgent, &tandemv1.TakeOverConversationRequest{ConversationId: calm.ConversationID}); err != nil {
+					t.Errorf("%s: the agent's take-over was refused: %v", when, err)
+				}
+			}
+			if _, err := client.Conversation.SendMessage(asAgent, &tandemv1.SendMessageRequest{ConversationId: calm.ConversationID,
+				ClientId: uuid.NewString(), Body: fmt.Sprintf("On it (%d).", i)}); err != nil {
+				t.Errorf("%s: the agent's reply was refused: %v", when, err)
+			}
+		}
+
 		var ok, limited atomic.Int64
 		var other atomic.Value
 		start := time.Now()
@@ -77,12 +102,13 @@ func TestVisitorFloodRateLimited(t *testing.T) {
 		}
 		// The calm visitor stays within its budget: four sends, 300 ms apart.
 		var slowest time.Duration
-		for range 4 {
+		for i := range 4 {
 			sent := time.Now()
 			if _, err := calm.Send(ctx, client, uuid.NewString(), "where is my order?"); err != nil {
 				t.Errorf("the calm visitor was refused during the flood: %v", err)
 			}
 			slowest = max(slowest, time.Since(sent))
+			serve("during the send flood", i)
 			time.Sleep(300 * time.Millisecond)
 		}
 		wg.Wait()
@@ -113,6 +139,7 @@ func TestVisitorFloodRateLimited(t *testing.T) {
 		if refused == 0 {
 			t.Errorf("%d sessions started at once from one IP, none refused", 3*burst)
 		}
+		serve("after the session flood", 4)
 		// The visitors already in session are not affected.
 		if _, err := calm.Send(ctx, client, uuid.NewString(), "still there?"); err != nil {
 			t.Errorf("the calm visitor was refused after the session flood: %v", err)
