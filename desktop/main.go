@@ -24,6 +24,7 @@ import (
 	"github.com/tandem-inbox/tandem/desktop/internal/apiclient"
 	"github.com/tandem-inbox/tandem/desktop/internal/app"
 	"github.com/tandem-inbox/tandem/desktop/internal/credential"
+	"github.com/tandem-inbox/tandem/desktop/internal/notify"
 	"github.com/tandem-inbox/tandem/desktop/internal/outbox"
 )
 
@@ -113,6 +114,7 @@ type wailsShell struct {
 	log           *slog.Logger
 	ctx           context.Context
 	notifications bool
+	markup        bool // the notification server reads markup in bodies: escape them
 }
 
 func (s *wailsShell) start(ctx context.Context, host *app.Host) {
@@ -126,6 +128,7 @@ func (s *wailsShell) start(ctx context.Context, host *app.Host) {
 		return
 	}
 	s.notifications = true
+	s.markup = notify.BodyMarkup(ctx)
 	runtime.OnNotificationResponse(ctx, func(r runtime.NotificationResult) {
 		if r.Error != nil {
 			return

@@ -24,10 +24,14 @@ func (s *wailsShell) Notify(n notify.Notification) error {
 	if !s.notifications {
 		return errors.New("notifications are not available")
 	}
+	body := n.Body
+	if s.markup {
+		body = notify.Markup(body)
+	}
 	return runtime.SendNotification(s.ctx, runtime.NotificationOptions{
 		ID:    n.ID,
 		Title: n.Title,
-		Body:  n.Body,
+		Body:  body,
 		Data:  map[string]any{"conversation_id": n.ConversationID, "notification_id": n.ID, "kind": string(n.Kind)},
 	})
 }

@@ -38,7 +38,9 @@ import (
 // conversation in the window: nothing fires. Then the agent clicks a
 // plain web link in a message: the app asks, and on "Open" the link goes
 // to the system opener, not into the webview, and the app still works (a
-// reply typed next reaches the customer).
+// reply typed next reaches the customer). A customer's message with
+// markup is shown natively, escaped for the notification server, which
+// reads markup (INP-03's OS notifications).
 func TestWindowHostileContent(t *testing.T) {
 	bin := os.Getenv("TANDEM_DESKTOP_BIN")
 	if bin == "" {
@@ -60,6 +62,10 @@ func TestWindowHostileContent(t *testing.T) {
 
 	srv := tandemtest.Start(t, nil)
 	bus := dbustest.StartBus(t)
+	// A notification server that reads markup in bodies, as GNOME Shell
+	// and KDE Plasma do.
+	notifications := dbustest.Serve(t, bus)
+	notifications.Advertise("actions", "body", "body-markup", "body-hyperlinks", "body-images")
 	display := startXvfb(t)
 	x := x{t: t, display: display}
 	agent := srv.Login(t, tandemtest.AgentEmail)
@@ -278,6 +284,23 @@ func TestWindowHostileContent(t *testing.T) {
 		}
 		return false
 	})
+	// The customer writes markup while the agent owns the chat: the native
+	// notification of it reaches the markup-reading server escaped, the
+	// customer's words as text, no link or image of theirs.
+	markup := `<a href="` + can.URL + `/notification/link">prize</a> <img src="` + can.URL + `/notification/img"> & <b>bold</b>`
+	if _, err := customer.Widget.SendMessage(ctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: convID, ClientId: uuid.NewString(), Body: markup}); err != nil {
+		t.Fatalf("customer markup message: %v", err)
+	}
+	n := notifications.Wait(t, uiTimeout, func(n dbustest.Notification) bool { return strings.Contains(n.Body, "prize") })
+	if want := `&lt;a href="` + can.URL + `/notification/link"&gt;prize&lt;/a&gt; &lt;img src="` + can.URL + `/notification/img"&gt; &amp; &lt;b&gt;bold&lt;/b&gt;`; n.Body != want {
+		t.Errorf("the notification's body reached a markup-reading server as %q, want it escaped: %q", n.Body, want)
+	}
+	for _, n := range notifications.All() {
+		if strings.ContainsAny(n.Body, "<>") {
+			t.Errorf("a notification's body carries markup to a server that reads it: %q", n.Body)
+		}
+	}
+
 	// The reply went out after the window rendered every payload; a short
 	// grace lets any late load or timer show itself.
 	time.Sleep(3 * time.Second)

@@ -93,6 +93,7 @@ type Server struct {
 	mu   sync.Mutex
 	got  []Notification
 	next uint32
+	caps []string // nil: the default
 }
 
 const (
@@ -135,9 +136,23 @@ func (m methods) Notify(app string, replaces uint32, icon, summary, body string,
 // CloseNotification accepts any id.
 func (m methods) CloseNotification(id uint32) *dbus.Error { return nil }
 
-// GetCapabilities says what a basic daemon supports.
+// GetCapabilities says what the server supports: a basic daemon's
+// ("actions", "body") unless Advertise said otherwise.
 func (m methods) GetCapabilities() ([]string, *dbus.Error) {
-	return []string{"actions", "body"}, nil
+	m.s.mu.Lock()
+	defer m.s.mu.Unlock()
+	if m.s.caps == nil {
+		return []string{"actions", "body"}, nil
+	}
+	return m.s.caps, nil
+}
+
+// Advertise sets the capabilities the server reports ("body-markup", as
+// GNOME Shell and KDE Plasma do, say).
+func (s *Server) Advertise(caps ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.caps = caps
 }
 
 // GetServerInformation names the fake.
