@@ -34,6 +34,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { Agent, buildTandemd, launchBrowser, newPage, startTandemd, TIMEOUT, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { exif, images, ran, upload } from "./files_common.mjs";
 
 const ATTACKER = "attacker.invalid";
 const CANARY = `canary-${Date.now()}`;
@@ -56,13 +57,6 @@ const script = (id) => `<script>${js(id)}</script>`;
 
 /** text is plain text to the sniffer, a page to an HTML parser and a program to a JavaScript one. */
 const text = (id) => Buffer.from(`// meeting notes\n//${script(`${id}-html`)}\n${js(`${id}-js`)}\n`);
-
-/** exif puts an APP1 (EXIF) segment holding s right after a JPEG's start marker. */
-function exif(jpeg, s) {
-  const payload = Buffer.concat([Buffer.from("Exif\0\0II*\0\x08\0\0\0", "latin1"), Buffer.from(s)]);
-  const head = Buffer.from([0xff, 0xe1, (payload.length + 2) >> 8, (payload.length + 2) & 0xff]);
-  return Buffer.concat([jpeg.subarray(0, 2), head, payload, jpeg.subarray(2)]);
-}
 
 /**
  * corpus lists the uploads, by a visitor or an agent: each accepted one
@@ -117,26 +111,6 @@ after(async () => {
 
 /** widget calls the WidgetService as a visitor (token "" for StartSession). */
 const widget = (token, method, body) => widgetCall(server.url, token, method, body);
-
-/** upload POSTs a file as the app and the widget do; it returns the status and the answer. */
-async function upload(token, conversationId, f) {
-  const q = new URLSearchParams({ conversation_id: conversationId, client_id: crypto.randomUUID(), name: f.name });
-  const res = await fetch(`${server.url}/files?${q}`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/octet-stream" }, body: f.body });
-  return { status: res.status, json: await res.json() };
-}
-
-/** images asks the browser for a real PNG and JPEG (a canvas's), to carry payloads and still show as images. */
-async function images() {
-  const { context, page } = await newPage(browser);
-  const urls = await page.evaluate(() => {
-    const c = document.createElement("canvas");
-    c.width = c.height = 8;
-    c.getContext("2d").fillRect(0, 0, 4, 4);
-    return [c.toDataURL("image/png"), c.toDataURL("image/jpeg")];
-  });
-  await context.close();
-  return urls.map((u) => Buffer.from(u.split(",")[1], "base64"));
-}
 
 /**
  * watch collects, by URL, what the context's pages, popups too, emit as
@@ -255,18 +229,6 @@ async function armed() {
 /** fileUrl is a file's download address, made unique per load by via. */
 const fileUrl = (f, via) => `${server.url}/files/${f.fileId}?via=${via}`;
 
-/** ran says where a file's script ran, as it reported it, and what of the origin's it could read. */
-function ran(report) {
-  const d = JSON.parse(report);
-  let keys = d.storage;
-  try {
-    keys = Object.keys(JSON.parse(d.storage)).join(", ");
-  } catch {
-    // the storage was out of its reach: the error says why
-  }
-  return `its script ${d.id} ran at ${d.at}, reading the cookies ${JSON.stringify(d.cookie.slice(0, 60))} and the storage (${keys})`;
-}
-
 /** reached lists every way a file reached the origin since it last looked: its script's reports and beacons, and what the pages hold. */
 async function reached(w, pages) {
   const found = [...w.hits.splice(0).map(ran), ...w.beacons.splice(0).map((b) => `its script beaconed to ${ATTACKER} what it read (${b.length} bytes)`)];
@@ -356,7 +318,7 @@ function guards(w, f) {
 
 describe("a served file cannot script the app's origin", () => {
   test("uploads that would run in a browser are refused or served so that nothing of them runs, in frames, objects, images, scripts or by a link", async (t) => {
-    const [png, jpeg] = await images();
+    const [png, jpeg] = await images(browser);
     const files = corpus(png, jpeg);
 
     // A visitor's conversation (files on in the widget), taken over by the owner.
@@ -370,7 +332,7 @@ describe("a served file cannot script the app's origin", () => {
     // Uploads through the real API: what is accepted keeps its sniffed type, under a name of that type; the rest is refused plainly.
     const sent = { agent: [], visitor: [] };
     for (const f of files) {
-      const { status, json } = await upload(f.who === "agent" ? owner.token : visitor, convId, f);
+      const { status, json } = await upload(server.url, f.who === "agent" ? owner.token : visitor, convId, f);
       if (f.refused !== undefined) {
         assert.equal(status, 400, `${f.id}: ${f.name} is refused: ${JSON.stringify(json)}`);
         assert.equal(json.code, "invalid_argument", `${f.id}: the refusal's code`);
