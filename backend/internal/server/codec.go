@@ -66,7 +66,16 @@ func invalidUTF8Field(md protoreflect.MessageDescriptor, b []byte) string {
 		switch {
 		case fd.Kind() == protoreflect.StringKind && !utf8.Valid(v):
 			return string(fd.Name())
-		case fd.Kind() == protoreflect.MessageKind && !fd.IsMap():
+		case fd.IsMap():
+			// An entry is a message of a key (1) and a value (2): the
+			// path names the map, and what is inside a message value.
+			if inner := invalidUTF8Field(fd.Message(), v); inner != "" {
+				if rest, ok := strings.CutPrefix(inner, "value."); ok {
+					return string(fd.Name()) + "." + rest
+				}
+				return string(fd.Name())
+			}
+		case fd.Kind() == protoreflect.MessageKind:
 			if inner := invalidUTF8Field(fd.Message(), v); inner != "" {
 				return string(fd.Name()) + "." + inner
 			}
