@@ -16,7 +16,7 @@ import { queueBanner } from "./logic/queue";
 import { csatShow, Rating } from "./logic/rating";
 import { VoiceRecorder } from "./logic/recorder";
 import { SeenMarker, lastSeq } from "./logic/seen";
-import { Sender } from "./logic/send";
+import { Sender, tooLong } from "./logic/send";
 import { Saved, Session } from "./logic/session";
 import { Stream } from "./logic/stream";
 import { strings } from "./logic/strings";
@@ -165,13 +165,22 @@ export class App {
     void this.sender.flush();
   }
 
-  /** send queues a message and flushes the queue. */
-  send(body: string): void {
-    if (!this.sender.queue(body, this.conv?.id ?? "")) return;
+  /**
+   * send queues a message and flushes the queue; it says whether the
+   * message was taken (a message over the server's limit is not, and the
+   * customer is told, the text left in the composer).
+   */
+  send(body: string): boolean {
+    if (tooLong(body)) {
+      this.view.notice(strings.messageTooLong);
+      return false;
+    }
+    if (!this.sender.queue(body, this.conv?.id ?? "")) return true;
     this.view.stick();
     this.sync();
     this.typing.stop();
     void this.sender.flush();
+    return true;
   }
 
   retry(row: Row): void {

@@ -1,7 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, test } from "vitest";
 import { Outbox, type OutboxItem } from "./outbox";
-import { retryAfterMs, Sender } from "./send";
+import { maxBodyBytes, retryAfterMs, Sender, tooLong } from "./send";
 import { strings } from "./strings";
 import { memory } from "./testing";
 import { Timeline } from "./timeline";
@@ -113,5 +113,20 @@ describe("Sender", () => {
     expect(timeline.list().map((r) => [r.body, r.delivery])).toEqual([["typed offline", "queued"]]);
     sender.setConversation("c9");
     expect(outbox.items()[0]).toMatchObject({ conversationId: "c9", starts: true });
+  });
+});
+
+describe("tooLong", () => {
+  test("counts UTF-8 bytes, as the server does, not the composer's UTF-16 units", () => {
+    expect(tooLong("a".repeat(maxBodyBytes))).toBe(false);
+    expect(tooLong("a".repeat(maxBodyBytes + 1))).toBe(true);
+    // 5,461 Chinese characters are 16,383 bytes; one more is over.
+    expect(tooLong("好".repeat(5461))).toBe(false);
+    expect(tooLong("好".repeat(5462))).toBe(true);
+    // 4,096 emoji are 16,384 bytes (and 8,192 UTF-16 units, far under the composer's 16,000).
+    expect(tooLong("😀".repeat(4096))).toBe(false);
+    expect(tooLong("😀".repeat(4097))).toBe(true);
+    // What is trimmed off is not sent, so it does not count.
+    expect(tooLong(` ${"a".repeat(maxBodyBytes)}\n`)).toBe(false);
   });
 });

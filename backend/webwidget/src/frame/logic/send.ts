@@ -12,6 +12,19 @@ import type { Row, Timeline } from "./timeline";
 /** How long a blocked outbox waits before it tries again. */
 export const retryAfterMs = 3000;
 
+/** The longest message body the server takes, in UTF-8 bytes (proto: max_bytes). */
+export const maxBodyBytes = 16384;
+
+/**
+ * tooLong says whether a message is over what the server takes. The
+ * composer's maxlength counts UTF-16 units, so 16,000 of them can be
+ * 48,000 bytes of Chinese or 32,000 of emoji: checked here, before the
+ * message is queued, the customer keeps the text to shorten it.
+ */
+export function tooLong(body: string): boolean {
+  return new TextEncoder().encode(body.trim()).length > maxBodyBytes;
+}
+
 /** What the sender needs from its surroundings. */
 export interface SenderDeps {
   /** deliver sends one item to the server (starting the conversation when it must). */

@@ -103,6 +103,7 @@ export const strings = {
   csatThanks: "Thanks for your feedback!",
   newChat: "Start a new chat",
   sessionExpired: "This chat session has expired. Start a new chat to continue.",
+  messageTooLong: "This message is too long to send. Please shorten it or send it in parts.",
   error: {
     generic: "Something went wrong. Please try again.",
     network: "You're offline. We'll send it when you're back.",

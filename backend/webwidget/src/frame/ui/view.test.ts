@@ -167,6 +167,15 @@ describe("the composer", () => {
     ui.textarea.dispatchEvent(new KeyboardEvent("keydown", { key: "Escape", bubbles: true }));
     expect(got).toEqual(["send: line one", "close"]);
   });
+
+  test("a message the app does not take stays in the composer", () => {
+    const got: string[] = [];
+    view.bind(events(got));
+    ui.textarea.value = "too long: shorten me";
+    ui.textarea.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    expect(got).toEqual(["send: too long: shorten me"]);
+    expect(ui.textarea.value).toBe("too long: shorten me");
+  });
 });
 
 function events(got: string[] = []): ViewEvents {
@@ -174,7 +183,10 @@ function events(got: string[] = []): ViewEvents {
     toggle: () => got.push("toggle"),
     close: () => got.push("close"),
     end: () => got.push("end"),
-    send: (text) => got.push(`send: ${text}`),
+    send: (text) => {
+      got.push(`send: ${text}`);
+      return !text.startsWith("too long");
+    },
     typed: () => got.push("typed"),
     attach: (f) => got.push(`attach: ${f.name}`),
     record: () => got.push("record"),

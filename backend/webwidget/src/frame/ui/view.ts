@@ -21,7 +21,8 @@ export interface ViewEvents {
   toggle(): void;
   close(): void;
   end(): void;
-  send(text: string): void;
+  /** send reports a message to send; false leaves it in the composer. */
+  send(text: string): boolean;
   typed(): void;
   attach(file: File): void;
   /** record: the microphone button; recordCancel and recordSend: the recording bar's buttons. */
@@ -371,7 +372,7 @@ export class View {
     });
     ui.composer.addEventListener("submit", (e) => {
       e.preventDefault();
-      on.send(ui.textarea.value);
+      if (!on.send(ui.textarea.value)) return;
       ui.textarea.value = "";
       this.autosize();
     });

@@ -28,7 +28,7 @@ const clip: FileRef = { id: "f1", name: "voice-message.webm", contentType: "audi
 function events(got: string[]): ViewEvents {
   const note = (what: string) => () => void got.push(what);
   return {
-    toggle: note("toggle"), close: note("close"), end: note("end"), send: note("send"), typed: note("typed"), attach: note("attach"),
+    toggle: note("toggle"), close: note("close"), end: note("end"), send: () => (got.push("send"), true), typed: note("typed"), attach: note("attach"),
     record: note("record"), recordCancel: note("recordCancel"), recordSend: note("recordSend"),
     saveEmail: note("saveEmail"), transcript: note("transcript"), online: note("online"), offline: note("offline"),
   };
