@@ -204,30 +204,8 @@ func TestWindowHostileContent(t *testing.T) {
 	// number.
 	app := launch(t, bin, display, bus, artifacts)
 	win := x.window("Tandem", uiTimeout)
-	waitFor(t, "the page to load", uiTimeout, func() bool {
-		b, _ := os.ReadFile(filepath.Join(artifacts, "app.log"))
-		return strings.Contains(string(b), `msg="page loaded"`)
-	})
-	time.Sleep(time.Second) // the sign-in form focuses its first field
-	x.keys(win, "ctrl+a")
-	x.typeText(win, srv.URL)
-	x.keys(win, "Tab")
-	x.typeText(win, tandemtest.AgentEmail)
-	x.keys(win, "Tab")
-	x.typeText(win, tandemtest.Password)
-	x.keys(win, "Return")
-	waitClean("the app to sign in (agent online)", func() bool {
-		res, err := owner.Presence.ListAgents(ctx, &tandemv1.ListAgentsRequest{WorkspaceId: srv.WorkspaceID})
-		if err != nil {
-			return false
-		}
-		for _, a := range res.GetAgents() {
-			if a.GetUserId() == agent.User.GetId() {
-				return a.GetStatus() == tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
-			}
-		}
-		return false
-	})
+	x.signIn(t, win, artifacts, srv.URL)
+	waitClean("the app to sign in (agent online)", func() bool { return online(ctx, srv, owner, agent) })
 	time.Sleep(2 * time.Second)
 	x.keys(win, "slash")
 	x.typeText(win, token)

@@ -67,32 +67,8 @@ func TestWindow(t *testing.T) {
 	app := launch(t, bin, display, bus, artifacts)
 	win := x.window("Tandem", uiTimeout)
 	t.Logf("window %s on %s", win, display)
-	waitFor(t, "the page to load", uiTimeout, func() bool {
-		b, _ := os.ReadFile(filepath.Join(artifacts, "app.log"))
-		return strings.Contains(string(b), `msg="page loaded"`)
-	})
-	time.Sleep(time.Second) // the sign-in form focuses its first field
-
-	// Sign in: server, email, password, Enter.
-	x.keys(win, "ctrl+a")
-	x.typeText(win, srv.URL)
-	x.keys(win, "Tab")
-	x.typeText(win, tandemtest.AgentEmail)
-	x.keys(win, "Tab")
-	x.typeText(win, tandemtest.Password)
-	x.keys(win, "Return")
-	waitFor(t, "the app to sign in (agent online)", uiTimeout, func() bool {
-		res, err := owner.Presence.ListAgents(ctx, &tandemv1.ListAgentsRequest{WorkspaceId: srv.WorkspaceID})
-		if err != nil {
-			return false
-		}
-		for _, a := range res.GetAgents() {
-			if a.GetUserId() == agent.User.GetId() {
-				return a.GetStatus() == tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
-			}
-		}
-		return false
-	})
+	x.signIn(t, win, artifacts, srv.URL)
+	waitFor(t, "the app to sign in (agent online)", uiTimeout, func() bool { return online(ctx, srv, owner, agent) })
 	if _, err := os.Stat(filepath.Join(app.dir, "tokens.json")); err != nil {
 		t.Errorf("no session token kept in the file fallback (no keychain on this bus): %v", err)
 	}
@@ -297,6 +273,39 @@ func (e *events) seen(match func(*tandemv1.Event) bool) bool {
 	for _, ev := range e.got {
 		if match(ev) {
 			return true
+		}
+	}
+	return false
+}
+
+// signIn waits for the app's page in the window, then signs the agent in
+// through its form: server, email, password, Enter.
+func (x x) signIn(t *testing.T, win, artifacts, serverURL string) {
+	t.Helper()
+	waitFor(t, "the page to load", uiTimeout, func() bool {
+		b, _ := os.ReadFile(filepath.Join(artifacts, "app.log"))
+		return strings.Contains(string(b), `msg="page loaded"`)
+	})
+	time.Sleep(time.Second) // the sign-in form focuses its first field
+	x.keys(win, "ctrl+a")
+	x.typeText(win, serverURL)
+	x.keys(win, "Tab")
+	x.typeText(win, tandemtest.AgentEmail)
+	x.keys(win, "Tab")
+	x.typeText(win, tandemtest.Password)
+	x.keys(win, "Return")
+}
+
+// online says whether the owner sees the agent online in the workspace
+// (the app, signed in, says so).
+func online(ctx context.Context, srv *tandemtest.Server, owner, agent *tandemtest.Agent) bool {
+	res, err := owner.Presence.ListAgents(ctx, &tandemv1.ListAgentsRequest{WorkspaceId: srv.WorkspaceID})
+	if err != nil {
+		return false
+	}
+	for _, a := range res.GetAgents() {
+		if a.GetUserId() == agent.User.GetId() {
+			return a.GetStatus() == tandemv1.PresenceStatus_PRESENCE_STATUS_ONLINE
 		}
 	}
 	return false

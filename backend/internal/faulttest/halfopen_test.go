@@ -35,16 +35,7 @@ func TestHalfOpenStreamsFound(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	active := func() float64 {
-		v, err := fleet.Metric(t.Context(), r.MetricsURL, "tandem_rpc_streams_active")
-		if err != nil && strings.Contains(err.Error(), "not exported") {
-			return 0 // before the first stream
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	active := func() float64 { return streamsOpen(t, r) }
 	watch := func(url string) <-chan error {
 		ended := make(chan error, 1)
 		ctx, cancel := context.WithCancel(rpcclient.WithToken(t.Context(), c.owner.Token))
@@ -89,6 +80,19 @@ func TestHalfOpenStreamsFound(t *testing.T) {
 	}
 }
 
+// streamsOpen is how many streams the replica holds open.
+func streamsOpen(t *testing.T, r *fleet.Tandemd) float64 {
+	t.Helper()
+	v, err := fleet.Metric(t.Context(), r.MetricsURL, "tandem_rpc_streams_active")
+	if err != nil && strings.Contains(err.Error(), "not exported") {
+		return 0 // before the first stream
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 // waitFor polls ok until it holds, failing the test after within.
 func waitFor(t *testing.T, within time.Duration, what string, ok func() bool) {
 	t.Helper()
@@ -114,16 +118,7 @@ func TestHalfOpenHTTP1StreamsFound(t *testing.T) {
 	h := newHost(t)
 	c := startClusterAt(t, "", []string{h.freeAddr()}, map[string]string{"TANDEM_HEARTBEAT": "2s", "TANDEM_STREAM_SEND_TIMEOUT": "1s"})
 	r := c.replicas[0]
-	active := func() float64 {
-		v, err := fleet.Metric(t.Context(), r.MetricsURL, "tandem_rpc_streams_active")
-		if err != nil && strings.Contains(err.Error(), "not exported") {
-			return 0 // before the first stream
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
+	active := func() float64 { return streamsOpen(t, r) }
 
 	// The client on the other host: curl, over HTTP/1.1, asking for the
 	// workspace's stream in Connect's JSON envelope.
