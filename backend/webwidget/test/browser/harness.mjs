@@ -15,7 +15,7 @@ export const widgetDir = resolve(here, "../..");
 export const backendDir = resolve(widgetDir, "..");
 export const artifactsDir = join(widgetDir, "artifacts");
 
-function freePort() {
+export function freePort() {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.on("error", rej);

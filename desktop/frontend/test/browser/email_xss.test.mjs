@@ -10,10 +10,10 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { Agent, buildTandemd, ensureArtifacts, eventually, launchBrowser, startTandemd } from "../../../../backend/webwidget/test/browser/harness.mjs";
-import { ATTACKER, PAYLOADS, shows, verdict, watched as watch } from "./xss_common.mjs";
+import { Agent, buildTandemd, ensureArtifacts, eventually, freePort, launchBrowser, startTandemd } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { ATTACKER, openConversation, PAYLOADS, shows, verdict, watched as watch } from "./xss_common.mjs";
 
 let server;
 let browser;
@@ -31,18 +31,6 @@ after(async () => {
   await browser?.close();
   await server?.stop();
 });
-
-/** freePort asks the system for a port no one listens on. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /** smtp delivers one message to the receiver on port, as a mail server would, and fails on any refusal. */
 async function smtp(port, from, to, message) {
@@ -136,16 +124,7 @@ describe("stored XSS by email", () => {
     // The agent web app: the inbox row and the conversation.
     const app = await watch(browser, { width: 1280, height: 800 });
     const { page } = app;
-    await page.goto(`${server.url}/app/`);
-    await page.locator("#email").fill("owner@demo.tandem");
-    await page.locator("#password").fill("tandem-demo");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.locator("main.panes").waitFor();
-    await page.keyboard.press("g");
-    await page.keyboard.press("a");
-    const row = page.locator(`.row-item[data-id="${conv.id}"]`);
-    await row.waitFor();
-    await row.click();
+    await openConversation(app, server.url, conv.id);
     const section = page.locator("section.conversation");
     await shows(app, section, PAYLOADS.slice(0, 11).map((p) => p.mark), "the mail in the conversation view");
     await page.screenshot({ path: join(dir, "xss-app-email.png") });

@@ -17,7 +17,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import { Agent, ask, buildTandemd, ensureArtifacts, eventually, launchBrowser, openWidget, startTandemd, conversationId } from "../../../../backend/webwidget/test/browser/harness.mjs";
-import { ATTACKER, PAYLOADS, SHORT, shows, storer, verdict, watched as watch } from "./xss_common.mjs";
+import { ATTACKER, openConversation, PAYLOADS, SHORT, shows, storer, verdict, watched as watch } from "./xss_common.mjs";
 
 let server;
 let browser;
@@ -116,16 +116,7 @@ describe("stored XSS", () => {
     // Surface 2: the agent web app at desktop size.
     const app = await watched({ width: 1280, height: 800 });
     const { page } = app;
-    await page.goto(`${server.url}/app/`);
-    await page.locator("#email").fill("owner@demo.tandem");
-    await page.locator("#password").fill("tandem-demo");
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.locator("main.panes").waitFor();
-    await page.keyboard.press("g");
-    await page.keyboard.press("a");
-    const row = page.locator(`.row-item[data-id="${convId}"]`);
-    await row.waitFor();
-    await row.click();
+    const row = await openConversation(app, server.url, convId);
     // The inbox row: the contact's name (set by the agent) and the last message.
     await shows(app, row, ["<img src=x onerror=__xss('short-img')>"], "the inbox row");
     const section = page.locator("section.conversation");

@@ -127,3 +127,23 @@ export async function shows(w, locator, marks, what) {
     await new Promise((r) => setTimeout(r, 150));
   }
 }
+
+/**
+ * openConversation signs the demo's owner in to the agent web app at url
+ * in w's page, goes to every conversation (g a) and opens convId; it
+ * returns the inbox row.
+ */
+export async function openConversation(w, url, convId) {
+  const { page } = w;
+  await page.goto(`${url}/app/`);
+  await page.locator("#email").fill("owner@demo.tandem");
+  await page.locator("#password").fill("tandem-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("main.panes").waitFor();
+  await page.keyboard.press("g");
+  await page.keyboard.press("a");
+  const row = page.locator(`.row-item[data-id="${convId}"]`);
+  await row.waitFor();
+  await row.click();
+  return row;
+}
