@@ -286,13 +286,17 @@ func (s *senders) failFast(t *testing.T, what string, from, to time.Time) map[co
 }
 
 // pressure is what clients sent the database through the proxy over a
-// while: connections opened and commands, each per second.
+// while: connections opened and commands, each per second, and commands
+// per call the senders began in that while (perCall, once they are done).
 type pressure struct {
 	conns, commands float64
+	from, to        time.Time
+	sent            int64 // commands
+	perCall         float64
 }
 
 func (p pressure) String() string {
-	return fmt.Sprintf("%.1f connections/s, %.0f commands/s", p.conns, p.commands)
+	return fmt.Sprintf("%.1f connections/s, %.0f commands/s, %.1f commands a call", p.conns, p.commands, p.perCall)
 }
 
 // meter samples the proxy's counters.
@@ -309,8 +313,24 @@ func startMeter(p *faulttest.Proxy) meter {
 
 // rate is the pressure since the meter started.
 func (m meter) rate() pressure {
-	secs := time.Since(m.at).Seconds()
-	return pressure{conns: float64(m.proxy.Conns()-m.conns) / secs, commands: float64(m.proxy.Commands()-m.commands) / secs}
+	now := time.Now()
+	secs := now.Sub(m.at).Seconds()
+	sent := m.proxy.Commands() - m.commands
+	return pressure{conns: float64(m.proxy.Conns()-m.conns) / secs, commands: float64(sent) / secs, from: m.at, to: now, sent: sent}
+}
+
+// perCallOf sets the pressure's commands per call from the senders'
+// attempts begun in its while (call it once they are all done).
+func (p pressure) perCallOf(s *senders) pressure {
+	codes, _ := s.window(p.from, p.to)
+	calls := 0
+	for _, n := range codes {
+		calls += n
+	}
+	if calls > 0 {
+		p.perCall = float64(p.sent) / float64(calls)
+	}
+	return p
 }
 
 // checkConsistent fails the test unless every conversation's summary

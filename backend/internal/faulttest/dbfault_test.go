@@ -93,6 +93,7 @@ func underFault(t *testing.T, f *proxied, name string, settle time.Duration, beg
 	recoveryRate := after.rate()
 	stop()
 	wait()
+	normalRate, faultRate, recoveryRate = normalRate.perCallOf(s), faultRate.perCallOf(s), recoveryRate.perCallOf(s)
 	t.Log(s.l.summary())
 	t.Logf("pressure on the database: normal %v; %s %v; the 3 s after %v", normalRate, name, faultRate, recoveryRate)
 
@@ -134,13 +135,16 @@ func checkRecovered(t *testing.T, s *senders, healed time.Time) {
 
 // checkBoundedPressure fails the test if tandemd's retries press on the
 // database harder during or after a fault than its normal load does (the
-// catalog's bound: under twice the normal rate), in commands; or open
-// connections faster than a few a second (each failed call may cost one:
-// a driver closes a connection whose call was cancelled).
+// catalog's bound: under twice the normal), in commands for each call its
+// clients make (a rate in commands per second would follow how busy the
+// machine is: the senders call one at a time, as fast as they are
+// answered); or open connections faster than a few a second (each failed
+// call may cost one: a driver closes a connection whose call was
+// cancelled).
 func checkBoundedPressure(t *testing.T, normal, fault, recovery pressure) {
 	t.Helper()
 	for name, p := range map[string]pressure{"during the fault": fault, "after the fault": recovery} {
-		if p.commands > 2*normal.commands {
+		if p.perCall > 2*normal.perCall {
 			t.Errorf("%s tandemd sent %v, over twice its normal %v", name, p, normal)
 		}
 		if p.conns > 20 {
