@@ -260,6 +260,29 @@ describe("web chat widget", () => {
     }
   });
 
+  test("a message over the server's limit in bytes is not sent: the customer is told and keeps the text", async () => {
+    const { context, page } = await newPage();
+    try {
+      const frame = await openWidget(page, server.url);
+      const input = frame.locator("#tw-input");
+      // 6,000 Chinese characters: under the composer's 16,000 UTF-16 units, 18,000 bytes (the server takes 16,384).
+      const long = "订单".repeat(3000);
+      await input.fill(long);
+      await input.press("Enter");
+      await frame.locator(".notice", { hasText: "too long to send" }).waitFor();
+      assert.equal(await input.inputValue(), long, "the text stays in the composer, to shorten");
+      assert.equal(await frame.locator(".msg.from-customer").count(), 0, "nothing was sent or queued");
+      // Shortened, it goes.
+      const short = "订单".repeat(2000);
+      await input.fill(short);
+      await input.press("Enter");
+      await eventually(async () => (await frame.locator(".msg.from-customer .body", { hasText: short.slice(0, 40) }).count()) === 1, "the shortened message");
+      assert.equal(await input.inputValue(), "", "sent, the composer is cleared");
+    } finally {
+      await context.close();
+    }
+  });
+
   test("screenshots of the open widget at desktop and phone sizes", async () => {
     const dir = ensureArtifacts();
     for (const [name, viewport] of [["desktop", { width: 1280, height: 800 }], ["phone", { width: 390, height: 844 }]]) {
