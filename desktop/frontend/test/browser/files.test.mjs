@@ -33,8 +33,8 @@
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Agent, buildTandemd, launchBrowser, newPage, startTandemd, TIMEOUT, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
-import { exif, images, ran, upload } from "./files_common.mjs";
+import { buildTandemd, launchBrowser, newPage, startTandemd, TIMEOUT, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { attaching, exif, images, ran, upload } from "./files_common.mjs";
 
 const ATTACKER = "attacker.invalid";
 const CANARY = `canary-${Date.now()}`;
@@ -322,12 +322,7 @@ describe("a served file cannot script the app's origin", () => {
     const files = corpus(png, jpeg);
 
     // A visitor's conversation (files on in the widget), taken over by the owner.
-    const owner = await new Agent(server.url).login("owner@demo.tandem");
-    const workspaceId = (await owner.call("AuthService", "WhoAmI", {})).memberships[0].workspaceId;
-    await owner.call("WorkspaceService", "UpdateWorkspace", { workspaceId, widget: { allowFiles: true } });
-    const visitor = (await widget("", "StartSession", { publicKey: server.key })).token;
-    const convId = (await widget(visitor, "StartConversation", { clientId: crypto.randomUUID(), body: "I attach my order" })).conversation.id;
-    await owner.takeOver(convId);
+    const { owner, visitor, convId } = await attaching(server.url, server.key);
 
     // Uploads through the real API: what is accepted keeps its sniffed type, under a name of that type; the rest is refused plainly.
     const sent = { agent: [], visitor: [] };

@@ -2,7 +2,7 @@
 // carriers for payloads, uploads as the app and the widget make them, and
 // the report of a file's script that ran.
 
-import { newPage } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { Agent, newPage, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
 
 /** exif puts an APP1 (EXIF) segment holding s right after a JPEG's start marker. */
 export function exif(jpeg, s) {
@@ -41,4 +41,19 @@ export function ran(report) {
     // the storage was out of its reach: the error says why
   }
   return `its script ${d.id} ran at ${d.at}, reading the cookies ${JSON.stringify(d.cookie.slice(0, 60))} and the storage (${keys})`;
+}
+
+/**
+ * attaching opens a visitor's conversation in the demo's workspace at url
+ * (widget key key), with files allowed in the widget, taken over by the
+ * owner; it returns the owner, the visitor's token and the conversation.
+ */
+export async function attaching(url, key) {
+  const owner = await new Agent(url).login("owner@demo.tandem");
+  const workspaceId = (await owner.call("AuthService", "WhoAmI", {})).memberships[0].workspaceId;
+  await owner.call("WorkspaceService", "UpdateWorkspace", { workspaceId, widget: { allowFiles: true } });
+  const visitor = (await widgetCall(url, "", "StartSession", { publicKey: key })).token;
+  const convId = (await widgetCall(url, visitor, "StartConversation", { clientId: crypto.randomUUID(), body: "I attach my order" })).conversation.id;
+  await owner.takeOver(convId);
+  return { owner, visitor, convId };
 }

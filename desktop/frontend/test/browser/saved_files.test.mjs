@@ -39,9 +39,9 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { after, before, describe, test } from "node:test";
-import { Agent, buildTandemd, eventually, launchBrowser, newPage, startTandemd, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
+import { buildTandemd, eventually, launchBrowser, newPage, startTandemd, widgetCall } from "../../../../backend/webwidget/test/browser/harness.mjs";
 import { ATTACKER } from "./xss_common.mjs";
-import { exif, images, ran, upload } from "./files_common.mjs";
+import { attaching, exif, images, ran, upload } from "./files_common.mjs";
 
 const CANARY = `canary-${Date.now()}`;
 
@@ -293,12 +293,7 @@ describe("a saved file cannot script the app's origin", () => {
     const files = corpus(png, jpeg);
 
     // A visitor's conversation (files on in the widget), taken over by the owner.
-    const owner = await new Agent(server.url).login("owner@demo.tandem");
-    const workspaceId = (await owner.call("AuthService", "WhoAmI", {})).memberships[0].workspaceId;
-    await owner.call("WorkspaceService", "UpdateWorkspace", { workspaceId, widget: { allowFiles: true } });
-    const visitor = (await widget("", "StartSession", { publicKey: server.key })).token;
-    const convId = (await widget(visitor, "StartConversation", { clientId: crypto.randomUUID(), body: "I attach my order" })).conversation.id;
-    await owner.takeOver(convId);
+    const { owner, visitor, convId } = await attaching(server.url, server.key);
 
     // Uploads through the real API: what is accepted keeps its sniffed type and a name of that type; pages and SVG are refused.
     for (const f of files) {
