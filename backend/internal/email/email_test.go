@@ -1,6 +1,7 @@
 package email_test
 
 import (
+	"log/slog"
 	"net"
 	"regexp"
 	"strconv"
@@ -14,8 +15,10 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/demo"
 	"github.com/tandem-inbox/tandem/backend/internal/email/mailtest"
+	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
+	"github.com/tandem-inbox/tandem/backend/internal/server"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -80,13 +83,14 @@ type mailServer struct {
 
 func startMailServer(t *testing.T, opts store.Options, edit ...func(*config.Config)) *mailServer {
 	t.Helper()
-	m := &mailServer{mp: mailtest.StartMailpit(t, ""), smtp: rpctest.FreeAddr(t)}
+	m := &mailServer{mp: mailtest.StartMailpit(t, "")}
 	m.Server = rpctest.Start(t, opts, func(c *config.Config) {
-		c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = m.smtp, "mail.test", 60, 10
+		c.SMTPAddr, c.MailDomain, c.SMTPPerMinute, c.SMTPBurst = "127.0.0.1:0", "mail.test", 60, 10
 		for _, e := range edit {
 			e(c)
 		}
 	})
+	m.smtp = m.SMTPAddr()
 	return m
 }
 
@@ -157,5 +161,28 @@ func TestEmailDemo(t *testing.T) {
 	}
 	if len(list.GetConversations()) != 1 || list.GetConversations()[0].GetSubject() != "Where is my parcel?" {
 		t.Errorf("email conversations of the demo: %v", list.GetConversations())
+	}
+}
+
+// TestEmailReceiverAddressTaken: tandemd whose SMTP address is already in
+// use does not start, and says which setting to change, rather than run
+// without its mail (and, in a test, let a mail reach whatever holds the
+// port).
+func TestEmailReceiverAddressTaken(t *testing.T) {
+	t.Parallel()
+	taken, err := (&net.ListenConfig{}).Listen(t.Context(), "tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	cfg := fleet.InProcessConfig(storetest.Options(t, "sqlite"))
+	cfg.SMTPAddr = taken.Addr().String()
+	s, err := server.New(t.Context(), cfg, slog.New(slog.DiscardHandler))
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("tandemd started on an SMTP address in use")
+	}
+	if !strings.Contains(err.Error(), "TANDEM_SMTP_ADDR") || !strings.Contains(err.Error(), taken.Addr().String()) {
+		t.Errorf("error %q names neither the setting nor the address", err)
 	}
 }

@@ -18,8 +18,6 @@ import (
 
 // ReceiverOptions tune the SMTP receiver.
 type ReceiverOptions struct {
-	// Addr is the listen address (host:port).
-	Addr string
 	// Domain is the name the receiver greets with.
 	Domain string
 	// MaxBytes is the largest mail accepted; bigger ones are refused
@@ -60,15 +58,6 @@ func NewReceiver(in *Inbound, opts ReceiverOptions, logger *slog.Logger) *Receiv
 		opts.MaxBytes = DefaultMaxBytes
 	}
 	return &Receiver{in: in, opts: opts, logger: logger, limiters: map[string]*limiter{}}
-}
-
-// Run listens on the address until ctx ends.
-func (r *Receiver) Run(ctx context.Context) error {
-	l, err := (&net.ListenConfig{}).Listen(ctx, "tcp", r.opts.Addr)
-	if err != nil {
-		return fmt.Errorf("smtp receiver: %w", err)
-	}
-	return r.Serve(ctx, l)
 }
 
 // Serve takes mail on l until ctx ends.

@@ -102,7 +102,7 @@ func (s *Server) background(ctx context.Context) (stop func()) {
 	}
 	if s.smtp != nil {
 		wg.Go(func() {
-			if err := s.smtp.Run(background); err != nil {
+			if err := s.smtp.Serve(background, s.smtpListener); err != nil {
 				s.logger.Error("smtp receiver stopped", "err", err)
 			}
 		})

@@ -30,7 +30,7 @@ func (s *Server) Bootstrap(ctx context.Context) error {
 		if s.cfg.DemoForce {
 			s.logger.WarnContext(ctx, "demo data on a forced address: anyone who can reach it can sign in with the public demo passwords", "addr", s.cfg.Addr)
 		}
-		where := demo.Banner{Addr: s.cfg.Addr, SMTPAddr: s.cfg.SMTPAddr, MailDomain: cmp.Or(s.cfg.MailDomain, "localhost")}
+		where := demo.Banner{Addr: s.cfg.Addr, SMTPAddr: s.SMTPAddr(), MailDomain: cmp.Or(s.cfg.MailDomain, "localhost")}
 		if s.cfg.DatabaseURL == "" {
 			where.DataDir, _ = filepath.Abs(s.cfg.DataDir)
 		}

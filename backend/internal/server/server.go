@@ -54,7 +54,9 @@ type Server struct {
 	// smtp is the built-in SMTP receiver (nil when TANDEM_SMTP_ADDR is
 	// empty).
 	smtp *email.Receiver
-	imap *email.Poller
+	// smtpListener is the receiver's, bound when the server is built.
+	smtpListener net.Listener
+	imap         *email.Poller
 	// mailSender and mailReactor send agents' replies on email
 	// conversations.
 	mailSender  *email.Sender
@@ -245,6 +247,9 @@ func (s *Server) MetricsReactor() *events.Reactor { return s.metricsReactor }
 
 // Close releases the broker connection and the store.
 func (s *Server) Close() error {
+	if s.smtpListener != nil {
+		_ = s.smtpListener.Close() // already closed when the server served
+	}
 	if s.nats != nil {
 		s.nats.Close()
 	}
@@ -252,6 +257,15 @@ func (s *Server) Close() error {
 		s.domain.Knowledge.Close()
 	}
 	return s.db.Close()
+}
+
+// SMTPAddr is the address the SMTP receiver listens on ("" when it is
+// off): TANDEM_SMTP_ADDR with its port, when that was 0, chosen.
+func (s *Server) SMTPAddr() string {
+	if s.smtpListener == nil {
+		return ""
+	}
+	return s.smtpListener.Addr().String()
 }
 
 // halfOpenAfter is how long an HTTP/2 connection may send nothing before

@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"fmt"
+	"net"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
@@ -126,7 +128,14 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 		s.imap = email.NewPoller(in, email.PollerOptions{Every: s.cfg.IMAPPoll, Lease: s.cfg.IMAPLease, MaxBytes: s.cfg.SMTPMaxBytes}, s.logger)
 	}
 	if s.cfg.SMTPAddr != "" {
-		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Addr: s.cfg.SMTPAddr, Domain: s.cfg.MailDomain,
+		// Bound now, so that an address in use stops tandemd at start
+		// rather than leave it up without its mail.
+		ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.cfg.SMTPAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s for mail (TANDEM_SMTP_ADDR): %w", s.cfg.SMTPAddr, err)
+		}
+		s.smtpListener = ln
+		s.smtp = email.NewReceiver(in, email.ReceiverOptions{Domain: s.cfg.MailDomain,
 			MaxBytes: s.cfg.SMTPMaxBytes, PerMinute: s.cfg.SMTPPerMinute, Burst: s.cfg.SMTPBurst, MaxRecipients: 50}, s.logger)
 	}
 	// Replies go out from every replica that runs the reactors, whether or
