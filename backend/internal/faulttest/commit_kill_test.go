@@ -13,7 +13,6 @@ import (
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 )
 
@@ -34,12 +33,7 @@ import (
 func TestReplicaKilledAroundCommit(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := rpctest.NATS(t)
-	dbURL := sharedDatabase(t)
-	c := startCluster(t, dbURL, 3, map[string]string{
-		"TANDEM_NATS_URL":      nats.URL(),
-		"TANDEM_POLL_INTERVAL": "500ms",
-	})
+	dbURL, c := replicasOnNATS(t, 3, nil)
 	beforeCommit, afterCommit, b := c.replicas[0], c.replicas[1], c.replicas[2]
 	vs := c.visitors(t, b.URL, 2)
 	seen := watchAll(t, b.URL, c.owner.Token, c.ws.ID, c.cursor(t, b.URL))

@@ -3,6 +3,7 @@ package faulttest_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/faulttest"
 	"github.com/tandem-inbox/tandem/backend/internal/fleet"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
+	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
 
@@ -59,6 +61,19 @@ func sharedDatabase(t *testing.T) string {
 	}
 	t.Cleanup(func() { _ = db.Drop(context.Background()) })
 	return db.URL
+}
+
+// replicasOnNATS starts n replicas on a fresh shared database, woken
+// through a NATS server of their own and polling every 500 ms besides,
+// with the extra environment; it returns the database's URL and the
+// cluster.
+func replicasOnNATS(t *testing.T, n int, extra map[string]string) (string, *cluster) {
+	t.Helper()
+	nats := rpctest.NATS(t)
+	dbURL := sharedDatabase(t)
+	env := map[string]string{"TANDEM_NATS_URL": nats.URL(), "TANDEM_POLL_INTERVAL": "500ms"}
+	maps.Copy(env, extra)
+	return dbURL, startCluster(t, dbURL, n, env)
 }
 
 // cluster is tandemd replicas on one database, with the bootstrap owner

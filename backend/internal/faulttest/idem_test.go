@@ -16,7 +16,6 @@ import (
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
 	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestReplicaKilledAfterClose (IDEM-01, issue 21 item 7): the owner closes a
@@ -29,12 +28,7 @@ import (
 func TestReplicaKilledAfterClose(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := rpctest.NATS(t)
-	dbURL := sharedDatabase(t)
-	c := startCluster(t, dbURL, 2, map[string]string{
-		"TANDEM_NATS_URL":      nats.URL(),
-		"TANDEM_POLL_INTERVAL": "500ms",
-	})
+	dbURL, c := replicasOnNATS(t, 2, nil)
 	a, b := c.replicas[0], c.replicas[1]
 	conv := c.visitors(t, b.URL, 1)[0].ConversationID
 	asOwner := rpcclient.WithToken(t.Context(), c.owner.Token)

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestReplicaKilledMidWrite SIGKILLs replica A while eight visitors write
@@ -19,13 +18,8 @@ import (
 func TestReplicaKilledMidWrite(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := rpctest.NATS(t)
-	dbURL := sharedDatabase(t)
-	c := startCluster(t, dbURL, 2, map[string]string{
-		"TANDEM_NATS_URL":      nats.URL(),
-		"TANDEM_POLL_INTERVAL": "500ms",
-		"TANDEM_HEARTBEAT":     "300ms", // so that some cursors come from heartbeats
-	})
+	// A short heartbeat, so that some cursors come from heartbeats.
+	dbURL, c := replicasOnNATS(t, 2, map[string]string{"TANDEM_HEARTBEAT": "300ms"})
 	a, b := c.replicas[0], c.replicas[1]
 	visitors := c.visitors(t, a.URL, 8)
 	var aDead atomic.Bool

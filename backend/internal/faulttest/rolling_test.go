@@ -10,7 +10,6 @@ import (
 	"connectrpc.com/connect"
 
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
-	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 )
 
 // TestRollingDeploy (STR-06) replaces two replicas one after the other, as a
@@ -20,20 +19,15 @@ import (
 // next one goes. Calls keep arriving at the draining replica until the
 // balancer takes it out, 300 ms after the signal; a call it refuses or cuts
 // is retried with its client id. The watcher is on the replica that goes
-// next: each drain ends its stream Unavailable, and it resumes on the other. Afterwards no writer gave up,
-// every acknowledged message is stored exactly once under the id its
-// client was given, and the watcher, resuming from its cursor on the
-// replica that stays, received each once, in log order.
+// next: each drain ends its stream Unavailable, and it resumes on the
+// other. Afterwards no writer gave up, every acknowledged message is
+// stored exactly once under the id its client was given, and the watcher,
+// resuming from its cursor on the replica that stays, received each once,
+// in log order.
 func TestRollingDeploy(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
-	nats := rpctest.NATS(t)
-	dbURL := sharedDatabase(t)
-	c := startCluster(t, dbURL, 2, map[string]string{
-		"TANDEM_NATS_URL":      nats.URL(),
-		"TANDEM_POLL_INTERVAL": "500ms",
-		"TANDEM_HEARTBEAT":     "300ms",
-	})
+	dbURL, c := replicasOnNATS(t, 2, map[string]string{"TANDEM_HEARTBEAT": "300ms"})
 	var mu sync.Mutex
 	draining := -1 // the replica the balancer has taken out
 	watchedOn := 0 // the watcher is on the replica that goes next
