@@ -30,6 +30,14 @@ const dbRequestTimeout = 3 * time.Second
 func privateMariaDB(t *testing.T) *fleet.MariaDB {
 	t.Helper()
 	m, err := fleet.StartMariaDB(t.Context(), t.TempDir())
+	return killAtEnd(t, m, err)
+}
+
+// killAtEnd skips the test when mariadbd is not installed (err wraps
+// fleet.ErrMissing), fails it when m did not start, and kills m when the
+// test ends.
+func killAtEnd(t *testing.T, m *fleet.MariaDB, err error) *fleet.MariaDB {
+	t.Helper()
 	if errors.Is(err, fleet.ErrMissing) {
 		storetest.Missing(t, "mariadbd is not installed")
 	}
@@ -58,8 +66,13 @@ type proxied struct {
 // before any tandemd connects), a proxy in front of it and n replicas.
 func startProxied(t *testing.T, n int, extra map[string]string, setup func(db *fleet.Database)) *proxied {
 	t.Helper()
+	return startProxiedTo(t, privateMariaDB(t), n, extra, setup)
+}
+
+// startProxiedTo is startProxied on the mariadbd m.
+func startProxiedTo(t *testing.T, m *fleet.MariaDB, n int, extra map[string]string, setup func(db *fleet.Database)) *proxied {
+	t.Helper()
 	ctx := t.Context()
-	m := privateMariaDB(t)
 	db, err := fleet.CreateDatabase(ctx, m.DSN("mysql"), "tandem")
 	if err != nil {
 		t.Fatal(err)

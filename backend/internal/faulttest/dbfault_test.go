@@ -53,19 +53,43 @@ func TestDatabaseBlackhole(t *testing.T) {
 	})
 }
 
-// underFault has four visitors write to the proxied replica, warmed up and
-// then under a steady load, while the fault is on for 5 s (begin to heal),
-// and 3 s after it. No write may succeed under the fault (from settle
-// after it began: attempts already on their way may still end well) and
-// some must fail; every call fails fast or succeeds; writes recover; the retries'
-// pressure on the database stays bounded; every acknowledged message is
-// stored once; the replica's goroutines settle where they were.
+// underFault has four visitors write to the proxied replica while the
+// fault is on (runFault). No write may succeed under the fault (from
+// settle after it began: attempts already on their way may still end
+// well) and some must fail; then the checks of every fault (checkAfter).
 func underFault(t *testing.T, f *proxied, name string, settle time.Duration, begin, heal func()) {
+	t.Helper()
+	run := runFault(t, f, name, begin, heal)
+	// The attempts in flight when the fault began, and those begun under
+	// it.
+	codes := run.s.failFast(t, name, run.began.Add(-dbRequestTimeout), run.healed)
+	if codes[connect.CodeDeadlineExceeded]+codes[connect.CodeUnavailable] == 0 {
+		t.Errorf("no attempt failed %s: the proxy did not hold the bytes", name)
+	}
+	if n := run.s.succeeded(run.began.Add(settle), run.healed); n > 0 {
+		t.Errorf("%d attempts succeeded %s: the deadline is %v", n, name, dbRequestTimeout)
+	}
+	run.checkAfter(t, f)
+}
+
+// faultRun is what four visitors' writes to the proxied replica met: a
+// warm-up and idle (the goroutines' baseline), 2 s of steady load (the
+// normal pressure), the fault for 5 s under it, and 3 s after it.
+type faultRun struct {
+	s                       *senders
+	base                    float64 // the replica's goroutines, idle
+	began, healed           time.Time
+	normal, fault, recovery pressure
+	closeIdle               func()
+}
+
+func runFault(t *testing.T, f *proxied, name string, begin, heal func()) *faultRun {
 	t.Helper()
 	r := f.replicas[0]
 	client, closeIdle := widgetClient(r.URL)
 	visitors := f.visitors(t, r.URL, 4)
-	s := &senders{l: newLedger()}
+	run := &faultRun{s: &senders{l: newLedger()}, closeIdle: closeIdle}
+	s := run.s
 
 	// Warm up, then idle: the baseline.
 	warm, cool := context.WithCancel(t.Context())
@@ -75,44 +99,75 @@ func underFault(t *testing.T, f *proxied, name string, settle time.Duration, beg
 	wait()
 	closeIdle()
 	time.Sleep(200 * time.Millisecond)
-	base := liveGoroutines(t, r)
+	run.base = liveGoroutines(t, r)
 
 	load, stop := context.WithCancel(t.Context())
 	wait = s.run(load, visitors, client)
 	normal := startMeter(f.proxy)
 	time.Sleep(2 * time.Second)
-	normalRate := normal.rate()
+	run.normal = normal.rate()
 
 	begin()
-	faultStart, during := time.Now(), startMeter(f.proxy)
+	during := startMeter(f.proxy)
+	run.began = during.at
 	time.Sleep(5 * time.Second)
 	heal()
-	healed, faultRate := time.Now(), during.rate()
+	run.healed, run.fault = time.Now(), during.rate()
 	after := startMeter(f.proxy)
 	time.Sleep(3 * time.Second)
-	recoveryRate := after.rate()
+	run.recovery = after.rate()
 	stop()
 	wait()
-	normalRate, faultRate, recoveryRate = normalRate.perCallOf(s), faultRate.perCallOf(s), recoveryRate.perCallOf(s)
+	run.normal, run.fault, run.recovery = run.normal.perCallOf(s), run.fault.perCallOf(s), run.recovery.perCallOf(s)
 	t.Log(s.l.summary())
-	t.Logf("pressure on the database: normal %v; %s %v; the 3 s after %v", normalRate, name, faultRate, recoveryRate)
+	t.Logf("pressure on the database: normal %v; %s %v; the 3 s after %v", run.normal, name, run.fault, run.recovery)
+	return run
+}
 
-	// The attempts in flight when the fault began, and those begun under
-	// it.
-	codes := s.failFast(t, name, faultStart.Add(-dbRequestTimeout), healed)
-	if codes[connect.CodeDeadlineExceeded]+codes[connect.CodeUnavailable] == 0 {
-		t.Errorf("no attempt failed %s: the proxy did not hold the bytes", name)
-	}
-	if n := s.succeeded(faultStart.Add(settle), healed); n > 0 {
-		t.Errorf("%d attempts succeeded %s: the deadline is %v", n, name, dbRequestTimeout)
-	}
-	s.failFast(t, "after the fault", healed, time.Now())
-	checkRecovered(t, s, healed)
-	checkBoundedPressure(t, normalRate, faultRate, recoveryRate)
-	checkExactlyOnce(t, f.dbURL, f.ws.ID, s.l)
+// checkAfter holds every fault to the same end: calls after it fail fast
+// or succeed, writes recover, the retries' pressure on the database stays
+// bounded, every acknowledged message is stored once, and the replica's
+// goroutines settle where they were.
+func (run *faultRun) checkAfter(t *testing.T, f *proxied) {
+	t.Helper()
+	run.s.failFast(t, "after the fault", run.healed, time.Now())
+	checkRecovered(t, run.s, run.healed)
+	checkBoundedPressure(t, run.normal, run.fault, run.recovery)
+	checkExactlyOnce(t, f.dbURL, f.ws.ID, run.s.l)
 	checkConsistent(t, f.dbURL, f.ws.ID)
-	closeIdle()
-	goroutinesSettle(t, r, base, 10)
+	run.closeIdle()
+	goroutinesSettle(t, f.replicas[0], run.base, 10)
+}
+
+// TestDatabasePacketLoss puts the private mariadbd on a machine of its own
+// (a network namespace) whose link drops one TCP packet in ten, each way,
+// one at a time, for 5 s under the visitors' load: TCP retransmits each
+// after its timeout, so statements are slowed, not lost. Calls must go on
+// succeeding (most of them), and any that does not must fail fast and
+// retryably; then the checks of every fault.
+func TestDatabasePacketLoss(t *testing.T) {
+	needProcesses(t)
+	t.Parallel()
+	h := newHost(t)
+	m, err := fleet.StartMariaDBIn(t.Context(), t.TempDir(), h.name, h.peer)
+	f := startProxiedTo(t, killAtEnd(t, m, err), 1, nil, nil)
+	var dropped func() int
+	run := runFault(t, f, "with 10% packet loss", func() { dropped = h.lossy(10) }, func() {
+		t.Logf("%d packets dropped", dropped())
+		if dropped() == 0 {
+			t.Error("no packet was dropped")
+		}
+		h.heal()
+	})
+	codes := run.s.failFast(t, "with 10% packet loss", run.began, run.healed)
+	total := 0
+	for _, n := range codes {
+		total += n
+	}
+	if ok := codes[codeOK]; ok*2 < total {
+		t.Errorf("%d of %d attempts succeeded with packet loss: a lost packet is retransmitted, and most calls should go through", ok, total)
+	}
+	run.checkAfter(t, f)
 }
 
 // checkRecovered fails the test unless writes succeeded again within 30 s

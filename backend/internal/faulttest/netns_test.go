@@ -7,6 +7,8 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -77,4 +79,44 @@ func (h *host) freeAddr() string {
 	}
 	defer func() { _ = ln.Close() }()
 	return ln.Addr().String()
+}
+
+// lossy makes the host drop each TCP packet it sends or receives with the
+// given chance, in percent (nftables' random number, so it needs nft), and
+// returns what reads how many it has dropped so far. Packets are dropped
+// one by one, not in bursts: TCP retransmits each after its timeout.
+func (h *host) lossy(percent int) (dropped func() int) {
+	h.t.Helper()
+	if _, err := exec.LookPath("nft"); err != nil {
+		storetest.Missing(h.t, "packet loss needs nft (nftables)")
+	}
+	rule := fmt.Sprintf("meta l4proto tcp numgen random mod 100 < %d counter drop", percent)
+	h.nft("add table inet loss")
+	for _, hook := range []string{"input", "output"} {
+		h.nft("add chain inet loss " + hook + " { type filter hook " + hook + " priority 0 ; }")
+		h.nft("add rule inet loss " + hook + " " + rule)
+	}
+	return func() int {
+		out, err := h.command(context.Background(), "nft", "list", "table", "inet", "loss").CombinedOutput()
+		if err != nil {
+			h.t.Fatalf("nft list: %v\n%s", err, out)
+		}
+		n := 0
+		for _, m := range regexp.MustCompile(`packets (\d+)`).FindAllStringSubmatch(string(out), -1) {
+			k, _ := strconv.Atoi(m[1])
+			n += k
+		}
+		return n
+	}
+}
+
+// heal stops the host dropping packets.
+func (h *host) heal() {
+	h.t.Helper()
+	h.nft("delete table inet loss")
+}
+
+func (h *host) nft(command string) {
+	h.t.Helper()
+	h.run(append([]string{"ip", "netns", "exec", h.name, "nft"}, strings.Fields(command)...)...)
 }

@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"net"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -18,15 +18,27 @@ import (
 // kill and start again. It never touches a machine's shared server.
 type MariaDB struct {
 	*Process
-	Addr string
-	bin  string
-	dir  string
+	Addr  string
+	bin   string
+	dir   string
+	netns string // the network namespace it runs in ("": this one)
 }
 
 // StartMariaDB initializes a data directory under dir and starts mariadbd on
 // a free loopback port. It returns an error wrapping ErrMissing when
 // MariaDB's server binaries are not installed.
 func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
+	return startMariaDB(ctx, dir, "", "")
+}
+
+// StartMariaDBIn is StartMariaDB in the network namespace netns (made with
+// ip netns), listening on ip, port 3306: a database on a machine of its
+// own, whose link a test can make lossy (it needs root and iproute2).
+func StartMariaDBIn(ctx context.Context, dir, netns, ip string) (*MariaDB, error) {
+	return startMariaDB(ctx, dir, netns, net.JoinHostPort(ip, "3306"))
+}
+
+func startMariaDB(ctx context.Context, dir, netns, addr string) (*MariaDB, error) {
 	bin, err := lookBin("mariadbd", "/usr/sbin/mariadbd")
 	if err != nil {
 		return nil, err
@@ -47,11 +59,12 @@ func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
-	addr, err := FreeAddr(ctx)
-	if err != nil {
-		return nil, err
+	if addr == "" {
+		if addr, err = FreeAddr(ctx); err != nil {
+			return nil, err
+		}
 	}
-	m := &MariaDB{Addr: addr, bin: bin, dir: dir}
+	m := &MariaDB{Addr: addr, bin: bin, dir: dir, netns: netns}
 	return m, m.Start(ctx)
 }
 
@@ -68,12 +81,23 @@ func (m *MariaDB) Start(ctx context.Context) error {
 	if m.Process != nil && !m.Exited() {
 		return nil
 	}
-	_, port, _ := strings.Cut(m.Addr, ":")
-	args := []string{"--no-defaults", "--user=" + currentUser(), "--datadir=" + filepath.Join(m.dir, "data"),
+	host, port, _ := net.SplitHostPort(m.Addr)
+	bin, args := m.bin, []string{"--no-defaults", "--user=" + currentUser(), "--datadir=" + filepath.Join(m.dir, "data"),
 		"--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"), "--tmpdir=" + filepath.Join(m.dir, "tmp"),
-		"--port=" + port, "--bind-address=127.0.0.1", "--skip-log-bin", "--skip-name-resolve",
+		"--port=" + port, "--bind-address=" + host, "--skip-log-bin", "--skip-name-resolve",
 		"--innodb-flush-log-at-trx-commit=1", "--innodb-buffer-pool-size=64M", "--max-connections=200"}
-	p, err := StartProcess("mariadbd "+m.Addr, m.bin, args, nil)
+	if m.netns != "" {
+		// Clients come from the other end of the link, not from
+		// localhost, where mariadb-install-db lets root in.
+		initFile := filepath.Join(m.dir, "remote-root.sql")
+		if err := os.WriteFile(initFile, []byte("CREATE USER IF NOT EXISTS root@'%';\nGRANT ALL ON *.* TO root@'%' WITH GRANT OPTION;\n"), 0o600); err != nil {
+			return err
+		}
+		// ip netns exec joins the namespace and execs mariadbd: the
+		// process is mariadbd itself, as a kill expects.
+		bin, args = "ip", append([]string{"netns", "exec", m.netns, m.bin}, append(args, "--init-file="+initFile)...)
+	}
+	p, err := StartProcess("mariadbd "+m.Addr, bin, args, nil)
 	if err != nil {
 		return err
 	}
