@@ -149,7 +149,7 @@ func TestDatabasePacketLoss(t *testing.T) {
 	needProcesses(t)
 	t.Parallel()
 	h := newHost(t)
-	m, err := fleet.StartMariaDBIn(t.Context(), t.TempDir(), h.name, h.peer)
+	m, err := fleet.StartMariaDBWith(t.Context(), t.TempDir(), fleet.MariaDBOptions{Netns: h.name, IP: h.peer})
 	f := startProxiedTo(t, killAtEnd(t, m, err), 1, nil, nil)
 	var dropped func() int
 	run := runFault(t, f, "with 10% packet loss", func() { dropped = h.lossy(10) }, func() {

@@ -16,12 +16,12 @@ import (
 // through it and the MySQL commands sent, which is how a test measures the
 // pressure a client puts on its database while it retries.
 type Proxy struct {
-	target string
 	ln     net.Listener
 	ctx    context.Context // of its dials, ended by Close
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
+	target  string
 	latency time.Duration
 	healed  chan struct{} // closed unless blackholed; a new one while blackholed
 	links   map[*link]struct{}
@@ -50,6 +50,14 @@ func StartProxy(ctx context.Context, target string) (*Proxy, error) {
 
 // Addr is where clients connect.
 func (p *Proxy) Addr() string { return p.ln.Addr().String() }
+
+// SetTarget sends the connections opened from now on to target (a
+// failover: the connections to the old one are left as they are).
+func (p *Proxy) SetTarget(target string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.target = target
+}
 
 // Conns is how many connections clients opened through the proxy so far.
 func (p *Proxy) Conns() int64 { return p.conns.Load() }
@@ -188,6 +196,7 @@ func (p *Proxy) serve(client net.Conn) {
 		return
 	}
 	p.links[l] = struct{}{}
+	target := p.target
 	p.mu.Unlock()
 	defer func() {
 		l.close()
@@ -195,7 +204,7 @@ func (p *Proxy) serve(client net.Conn) {
 		delete(p.links, l)
 		p.mu.Unlock()
 	}()
-	server, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(p.ctx, "tcp", p.target)
+	server, err := (&net.Dialer{Timeout: 5 * time.Second}).DialContext(p.ctx, "tcp", target)
 	if err != nil {
 		return
 	}

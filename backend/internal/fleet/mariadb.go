@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"os"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -21,24 +23,38 @@ type MariaDB struct {
 	Addr  string
 	bin   string
 	dir   string
-	netns string // the network namespace it runs in ("": this one)
+	netns string   // the network namespace it runs in ("": this one)
+	args  []string // more options for mariadbd
 }
 
 // StartMariaDB initializes a data directory under dir and starts mariadbd on
 // a free loopback port. It returns an error wrapping ErrMissing when
 // MariaDB's server binaries are not installed.
 func StartMariaDB(ctx context.Context, dir string) (*MariaDB, error) {
-	return startMariaDB(ctx, dir, "", "")
+	return StartMariaDBWith(ctx, dir, MariaDBOptions{})
 }
 
-// StartMariaDBIn is StartMariaDB in the network namespace netns (made with
-// ip netns), listening on ip, port 3306: a database on a machine of its
-// own, whose link a test can make lossy (it needs root and iproute2).
-func StartMariaDBIn(ctx context.Context, dir, netns, ip string) (*MariaDB, error) {
-	return startMariaDB(ctx, dir, netns, net.JoinHostPort(ip, "3306"))
+// MariaDBOptions place and tune a private mariadbd.
+type MariaDBOptions struct {
+	// Netns and IP put it in a network namespace (made with ip netns), on
+	// IP, port 3306: a database on a machine of its own, whose link a test
+	// can make lossy. It needs root and iproute2.
+	Netns, IP string
+	// Args are more options for mariadbd (--log-bin among them turns the
+	// binary log on: it is off otherwise).
+	Args []string
 }
 
-func startMariaDB(ctx context.Context, dir, netns, addr string) (*MariaDB, error) {
+// StartMariaDBWith is StartMariaDB as the options say.
+func StartMariaDBWith(ctx context.Context, dir string, o MariaDBOptions) (*MariaDB, error) {
+	addr := ""
+	if o.Netns != "" {
+		addr = net.JoinHostPort(o.IP, "3306")
+	}
+	return startMariaDB(ctx, dir, o.Netns, addr, o.Args)
+}
+
+func startMariaDB(ctx context.Context, dir, netns, addr string, args []string) (*MariaDB, error) {
 	bin, err := lookBin("mariadbd", "/usr/sbin/mariadbd")
 	if err != nil {
 		return nil, err
@@ -64,7 +80,7 @@ func startMariaDB(ctx context.Context, dir, netns, addr string) (*MariaDB, error
 			return nil, err
 		}
 	}
-	m := &MariaDB{Addr: addr, bin: bin, dir: dir, netns: netns}
+	m := &MariaDB{Addr: addr, bin: bin, dir: dir, netns: netns, args: args}
 	return m, m.Start(ctx)
 }
 
@@ -84,8 +100,12 @@ func (m *MariaDB) Start(ctx context.Context) error {
 	host, port, _ := net.SplitHostPort(m.Addr)
 	bin, args := m.bin, []string{"--no-defaults", "--user=" + currentUser(), "--datadir=" + filepath.Join(m.dir, "data"),
 		"--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"), "--tmpdir=" + filepath.Join(m.dir, "tmp"),
-		"--port=" + port, "--bind-address=" + host, "--skip-log-bin", "--skip-name-resolve",
+		"--port=" + port, "--bind-address=" + host, "--skip-name-resolve",
 		"--innodb-flush-log-at-trx-commit=1", "--innodb-buffer-pool-size=64M", "--max-connections=200"}
+	if !slices.ContainsFunc(m.args, func(a string) bool { return strings.HasPrefix(a, "--log-bin") }) {
+		args = append(args, "--skip-log-bin")
+	}
+	args = append(args, m.args...)
 	if m.netns != "" {
 		// Clients come from the other end of the link, not from
 		// localhost, where mariadb-install-db lets root in.
