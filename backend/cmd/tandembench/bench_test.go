@@ -23,7 +23,8 @@ import (
 //
 // S7's scenarios must also have done what they claim: every question got
 // its reactions within the wait (the AI agent's answers, not handoffs, from
-// the uploaded document), and the stalled model was really called.
+// the uploaded document), and the stalled model was really called. S8's
+// stalled streams must really have stalled: tandemd cut some.
 func TestShortRun(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -127,6 +128,11 @@ func TestShortRun(t *testing.T) {
 				if !strings.HasPrefix(p.Name, "stalled") && p.Extra["answers"] == 0 {
 					t.Errorf("%s %s: the AI agent answered nothing (%v): the document or questions no longer match", r.Scenario, p.Name, p.Extra)
 				}
+			}
+			// S8's stalled streams must really have stalled: tandemd cut
+			// them (its send timeout is 1 s in a short run).
+			if r.Scenario == "S8" && p.Extra["stalled_cut"] == 0 {
+				t.Errorf("S8 %s: no stalled stream was cut (%v): the streams did not stall as the scenario claims", p.Name, p.Extra)
 			}
 			// (Failed sends are not counted: a send that times out on a
 			// starved machine was never acknowledged, so nothing is lost.)

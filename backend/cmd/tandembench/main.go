@@ -50,6 +50,7 @@ func scenarios() []scenario {
 		{"S7b", "reaction latency: the AI agent's reply and a rule's action in one busy workspace among 10 to 100k", runS7b},
 		{"S7c", "isolation: one workspace's model stalls; the AI agent answers 50 others", runS7c},
 		{"S7d", "failover: two replicas, one SIGKILLed under load; every question reacted to once, work taken over", runS7d},
+		{"S8", "stalled readers: agent streams' delivery p99 beside stalled streams vs without them", runS8},
 	}
 }
 
@@ -91,7 +92,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	var list string
 	fs.BoolVar(&o.short, "short", false, "run each scenario for a few seconds at reduced sizes (proves they work; numbers are not meaningful)")
-	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6, S7a..S7d); all when empty")
+	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6, S7a..S7d, S8); all when empty")
 	fs.StringVar(&o.dsn, "dsn", envOr("TANDEM_TEST_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test"), "MySQL/MariaDB server to use (a database is created and dropped per scenario)")
 	fs.StringVar(&o.jsonPath, "json", "", "write every result and detail to this JSON file")
 	fs.StringVar(&o.tandemd, "tandemd", "", "tandemd binary to run (built from this checkout when empty)")
@@ -120,7 +121,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		}
 		name, ok := known[s]
 		if !ok {
-			return o, fmt.Errorf("unknown scenario %q (S1..S6, S7a..S7d)", s)
+			return o, fmt.Errorf("unknown scenario %q (S1..S6, S7a..S7d, S8)", s)
 		}
 		o.scenarios = append(o.scenarios, name)
 	}
