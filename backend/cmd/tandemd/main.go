@@ -1,5 +1,6 @@
 // Command tandemd is Tandem's server; `tandemd user create` makes an
-// account for scripted installs.
+// account for scripted installs; `tandemd parse-worker` is the process the
+// server parses one uploaded document in.
 package main
 
 import (
@@ -12,12 +13,22 @@ import (
 	"syscall"
 
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/knowledge"
 	"github.com/tandem-inbox/tandem/backend/internal/server"
 )
 
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "user" {
 		os.Exit(userCommand(os.Args[2:]))
+	}
+	if len(os.Args) > 1 && os.Args[1] == "parse-worker" {
+		// tandemd parses each uploaded document in a process of its
+		// own: this is that process (knowledge.Worker).
+		if err := knowledge.ServeWorker(os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintf(os.Stderr, "tandemd parse-worker: %v\n", err)
+			os.Exit(1)
+		}
+		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

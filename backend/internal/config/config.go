@@ -62,6 +62,9 @@ type Config struct {
 	// Reactors runs the server's reactions (AI agent, rules, notifications,
 	// SLA clocks, metrics) on this replica.
 	Reactors bool
+	// ParseWorker parses each uploaded knowledge document in a process of
+	// its own (tandemd parse-worker) rather than in the server's.
+	ParseWorker bool
 	// ReactorWorkers bounds the workspaces each reactor handles at once
 	// (one workspace's events stay in order; a slow one holds only itself).
 	ReactorWorkers int
@@ -209,6 +212,7 @@ func settings() []setting {
 		{"llm-concurrency", "TANDEM_LLM_CONCURRENCY", "8", "model calls running at once on this replica; more wait (within --llm-timeout) for one to end"},
 		{"ai-tokens-per-day", "TANDEM_AI_TOKENS_PER_DAY", "1000000", "model tokens each workspace's AI agent may spend per UTC day, shared by the replicas (warned at 80%; spent: it hands off without asking the model); 0 is no cap"},
 		{"ai-tokens-per-conversation", "TANDEM_AI_TOKENS_PER_CONVERSATION", "50000", "model tokens the AI agent may spend in one conversation; 0 is no cap"},
+		{"parse-worker", "TANDEM_PARSE_WORKER", "true", "parse each uploaded knowledge document in a process of its own (this binary, `parse-worker`): its memory and CPU time bounded, below the API in the CPU's queue (false: in this process)"},
 		{"reactors", "TANDEM_REACTORS", "true", "run the AI agent, automation, notifications, SLA clocks and routing on this replica (false: serve the API only)"},
 		{"reactor-workers", "TANDEM_REACTOR_WORKERS", "8", "workspaces each reactor handles at once on this replica (events of one workspace stay in order)"},
 		{"reactor-sweep", "TANDEM_REACTOR_SWEEP", "5s", "how often each reactor looks, in one indexed query over the latest events, for events no wake-up announced (bounds their delay when NATS loses one)"},
@@ -368,6 +372,9 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	var err error
 	if c.MetricsWorkspaceLabel, err = strconv.ParseBool(get("metrics-workspace-label")); err != nil {
 		bad("metrics-workspace-label", "%q is not true or false", get("metrics-workspace-label"))
+	}
+	if c.ParseWorker, err = strconv.ParseBool(get("parse-worker")); err != nil {
+		bad("parse-worker", "%q is not true or false", get("parse-worker"))
 	}
 	if c.Reactors, err = strconv.ParseBool(get("reactors")); err != nil {
 		bad("reactors", "%q is not true or false", get("reactors"))

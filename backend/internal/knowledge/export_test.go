@@ -23,3 +23,6 @@ func (s *Service) Find(ctx context.Context, workspaceID, text string, k int) ([]
 	res, err := s.Retrieve(ctx, workspaceID, Query{Text: text}, k)
 	return res.Hits, err
 }
+
+// LimitSelf is limitSelf, for the worker tests' own workers.
+var LimitSelf = limitSelf

@@ -33,6 +33,9 @@ type Options struct {
 	// for a turn, within their deadline); 0 means one per core but one,
 	// at least one.
 	MaxParses int
+	// Worker, when set, parses each document in a process of its own;
+	// nil parses in this one.
+	Worker *Worker
 }
 
 // Service manages knowledge documents and retrieves from them.
@@ -42,6 +45,7 @@ type Service struct {
 	now     func() time.Time
 	indexes *indexes
 	parses  chan struct{} // a token per parse running
+	worker  *Worker
 }
 
 // NewService returns the knowledge service. Close releases its indexes.
@@ -60,7 +64,7 @@ func NewService(db *store.DB, log *events.Log, opts Options) *Service {
 		opts.MaxParses = max(1, runtime.GOMAXPROCS(0)-1)
 	}
 	return &Service{db: db, log: log, now: opts.Now, indexes: newIndexes(db, opts.MaxIndexes),
-		parses: make(chan struct{}, opts.MaxParses)}
+		parses: make(chan struct{}, opts.MaxParses), worker: opts.Worker}
 }
 
 // parse runs Parse once a parse slot is free: parsing is CPU work, and a
@@ -73,6 +77,9 @@ func (s *Service) parse(ctx context.Context, format Format, filename string, con
 		return Parsed{}, ctx.Err()
 	}
 	defer func() { <-s.parses }()
+	if s.worker != nil {
+		return s.worker.Parse(ctx, format, filename, content)
+	}
 	return Parse(ctx, format, filename, content)
 }
 

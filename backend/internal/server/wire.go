@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/account"
@@ -118,7 +119,15 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.domain.Routing = routing.NewService(s.db, log, s.domain.Conversations, s.domain.Presence, s.domain.Workspaces.GroupRouting, nil, s.logger)
 	s.domain.Canned = canned.NewService(s.db, log, canned.Deps{Conversations: s.domain.Conversations, Contacts: s.domain.Contacts,
 		Users: s.domain.Accounts, Workspaces: s.domain.Workspaces}, canned.Options{})
-	s.domain.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{})
+	var worker *knowledge.Worker
+	if s.cfg.ParseWorker {
+		exe, err := os.Executable()
+		if err != nil {
+			return fmt.Errorf("the parse worker is this program: %w", err)
+		}
+		worker = &knowledge.Worker{Command: []string{exe, "parse-worker"}}
+	}
+	s.domain.Knowledge = knowledge.NewService(s.db, log, knowledge.Options{Worker: worker})
 	s.domain.Email = email.NewService(s.db, log, s.domain.Workspaces, email.Options{})
 	// Mail comes in through the SMTP receiver, where one listens, and from
 	// IMAP mailboxes, read by the replicas that run the reactors.
