@@ -461,7 +461,7 @@ func fixtures(w *world) map[string]func(tg target) call {
 
 // procedures lists every procedure of every service tandemd serves, from the
 // compiled descriptors.
-func procedures(t *testing.T) map[string]protoreflect.MethodDescriptor {
+func procedures(t testing.TB) map[string]protoreflect.MethodDescriptor {
 	t.Helper()
 	out := map[string]protoreflect.MethodDescriptor{}
 	for _, name := range server.Services() {
