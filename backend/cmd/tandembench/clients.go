@@ -4,8 +4,12 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync/atomic"
+	"time"
 
+	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
+	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
@@ -46,4 +50,33 @@ func visitors(ctx context.Context, url string, ws rpcclient.Workspace, n int) ([
 		out[i] = v
 	}
 	return out, nil
+}
+
+// watchDeliveries opens n agent Watch streams of the workspace on client,
+// each feeding the messages it receives to the delivery current holds (none
+// while it holds nil), and waits until all are open. closeAll ends them.
+func watchDeliveries(ctx context.Context, client tandemv1connect.ConversationServiceClient, token, workspaceID string, n int,
+	current *atomic.Pointer[delivery],
+) (streams []*rpcclient.Stream, closeAll func(), err error) {
+	streams = make([]*rpcclient.Stream, n)
+	for k := range streams {
+		streams[k] = rpcclient.OpenStream(ctx, client, token, workspaceID, "", func(m *tandemv1.WatchResponse, at time.Time) {
+			if d := current.Load(); d != nil && m.GetEvent().GetType() == string(events.MessageCreated) {
+				d.receive(0, k, m.GetEvent().GetMessage().GetBody(), m.GetEvent().GetSeq(), at)
+			}
+		})
+	}
+	closeAll = func() {
+		for _, st := range streams {
+			st.Close()
+		}
+	}
+	for _, st := range streams {
+		<-st.Ready()
+		if err := st.Err(); err != nil {
+			closeAll()
+			return nil, nil, fmt.Errorf("open watch: %w", err)
+		}
+	}
+	return streams, closeAll, nil
 }

@@ -10,7 +10,6 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
-	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
@@ -76,25 +75,11 @@ func runS4(ctx context.Context, e *env) (*Result, error) {
 	}
 	for _, sys := range systems {
 		client := tandemv1connect.NewConversationServiceClient(httpClient(rpcclient.GRPC, 1), sys.url, rpcclient.ClientOptions(rpcclient.GRPC)...)
-		streams := make([]*rpcclient.Stream, nStreams)
-		for k := range streams {
-			streams[k] = rpcclient.OpenStream(ctx, client, sys.token, ws.ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
-				if d := sys.current.Load(); d != nil && m.GetEvent().GetType() == string(events.MessageCreated) {
-					d.receive(0, k, m.GetEvent().GetMessage().GetBody(), m.GetEvent().GetSeq(), at)
-				}
-			})
+		_, closeStreams, err := watchDeliveries(ctx, client, sys.token, ws.ID, nStreams, &sys.current)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", sys.name, err)
 		}
-		defer func() {
-			for _, st := range streams {
-				st.Close()
-			}
-		}()
-		for _, st := range streams {
-			<-st.Ready()
-			if err := st.Err(); err != nil {
-				return nil, fmt.Errorf("%s: open watch: %w", sys.name, err)
-			}
-		}
+		defer closeStreams()
 	}
 
 	res := &Result{Notes: []string{fmt.Sprintf("%d streams (gRPC) in one workspace; event rates %v/s stepped up, %v each, baseline then Tandem at each step",

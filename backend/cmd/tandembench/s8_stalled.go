@@ -18,7 +18,6 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/api/tandem/v1/tandemv1connect"
-	"github.com/tandem-inbox/tandem/backend/internal/events"
 	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 )
 
@@ -67,26 +66,11 @@ func runS8(ctx context.Context, e *env) (*Result, error) {
 	// The healthy streams stay open through every phase and feed the
 	// current phase's delivery.
 	var current atomic.Pointer[delivery]
-	watchClient := conversationClient(r.URL, rpcclient.GRPC, 1)
-	healthy := make([]*rpcclient.Stream, nHealthy)
-	for k := range healthy {
-		healthy[k] = rpcclient.OpenStream(ctx, watchClient, s.owner.Token, ws.ID, "", func(m *tandemv1.WatchResponse, at time.Time) {
-			if d := current.Load(); d != nil && m.GetEvent().GetType() == string(events.MessageCreated) {
-				d.receive(0, k, m.GetEvent().GetMessage().GetBody(), m.GetEvent().GetSeq(), at)
-			}
-		})
+	healthy, closeHealthy, err := watchDeliveries(ctx, conversationClient(r.URL, rpcclient.GRPC, 1), s.owner.Token, ws.ID, nHealthy, &current)
+	if err != nil {
+		return nil, err
 	}
-	defer func() {
-		for _, st := range healthy {
-			st.Close()
-		}
-	}()
-	for _, st := range healthy {
-		<-st.Ready()
-		if err := st.Err(); err != nil {
-			return nil, fmt.Errorf("open watch: %w", err)
-		}
-	}
+	defer closeHealthy()
 
 	// phase sends the load to the healthy streams, with nStalled stalled
 	// streams beside them (none for the baseline).

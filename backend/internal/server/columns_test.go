@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -39,9 +38,7 @@ const roundTripText = "a\x00b👩🏽‍💻Z̤͔ͧ\u202Ex\u202C\u200b\ufeffé\t
 func TestEveryColumnRoundTrip(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		srv := rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) {
-			c.WidgetRate, c.WidgetBurst = 1e6, 1e6
-		})
+		srv := rpctest.Start(t, opts, rpctest.Quiet, widgetUnlimited)
 		w := worldOn(t, srv)
 		populate(t, w, srv)
 		db := srv.DB()

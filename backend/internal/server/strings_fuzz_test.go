@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
-	"github.com/tandem-inbox/tandem/backend/internal/config"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
 )
@@ -30,11 +29,7 @@ import (
 // seeds (the hostile corpus, spread over the fields); `go test -run '^$'
 // -fuzz FuzzEveryStringField ./internal/server` searches further.
 func FuzzEveryStringField(f *testing.F) {
-	srv := rpctest.Start(f, storetest.Options(f, "sqlite"), rpctest.Quiet, func(c *config.Config) {
-		c.WidgetRate, c.WidgetBurst = 1e6, 1e6
-		c.WidgetSessionsPerMinute, c.WidgetSessionBurst = 1e6, 1e6
-		c.WorkspaceSessionsPerMinute, c.WorkspaceSessionBurst = 1e6, 1e6
-	})
+	srv := rpctest.Start(f, storetest.Options(f, "sqlite"), rpctest.Quiet, widgetUnlimited)
 	w := worldOn(f, srv)
 	validator, err := protovalidate.New()
 	if err != nil {

@@ -437,6 +437,14 @@ func invalidUTF8(t *testing.T, f *requestFiller, m proto.Message, s stringSlot) 
 	return bytes.Replace(b, []byte(placeholder), []byte(bad), 1)
 }
 
+// widgetUnlimited lifts the widget's budgets: a walk of every field calls
+// the public procedures far more often than a visitor may.
+func widgetUnlimited(c *config.Config) {
+	c.WidgetRate, c.WidgetBurst = 1e6, 1e6
+	c.WidgetSessionsPerMinute, c.WidgetSessionBurst = 1e6, 1e6
+	c.WorkspaceSessionsPerMinute, c.WorkspaceSessionBurst = 1e6, 1e6
+}
+
 // TestEveryStringField (INP-02) walks every procedure's request, and every
 // string field in it (nested messages, lists and maps included), as the
 // caller the procedure needs, with the other fields holding ids of real
@@ -450,11 +458,7 @@ func invalidUTF8(t *testing.T, f *requestFiller, m proto.Message, s stringSlot) 
 func TestEveryStringField(t *testing.T) {
 	t.Parallel()
 	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
-		srv := rpctest.Start(t, opts, rpctest.Quiet, func(c *config.Config) {
-			c.WidgetRate, c.WidgetBurst = 1e6, 1e6
-			c.WidgetSessionsPerMinute, c.WidgetSessionBurst = 1e6, 1e6
-			c.WorkspaceSessionsPerMinute, c.WorkspaceSessionBurst = 1e6, 1e6
-		})
+		srv := rpctest.Start(t, opts, rpctest.Quiet, widgetUnlimited)
 		w := worldOn(t, srv)
 		validator, err := protovalidate.New()
 		if err != nil {
