@@ -107,25 +107,19 @@ func TestWorkerParsesAsInProcess(t *testing.T) {
 	}
 }
 
-// TestWorkerMemoryBound: a worker whose memory runs away is killed at the
-// bound, and the document is refused naming the content.
-func TestWorkerMemoryBound(t *testing.T) {
+// TestWorkerEnded: a worker whose memory runs away is killed at the
+// bound, and one whose parser panics ends; either ends only itself, never
+// the server, and the document is refused naming the content.
+func TestWorkerEnded(t *testing.T) {
 	t.Parallel()
-	w := worker("hog")
-	_, err := w.Parse(t.Context(), knowledge.FormatText, "bomb.txt", []byte("x"))
-	if !servicetest.IsInvalid("content")(err) || !strings.Contains(err.Error(), "memory") {
-		t.Errorf("got %v, want InvalidArgument on content about memory", err)
-	}
-}
-
-// TestWorkerCrash: a parser that panics ends its worker, not the server,
-// and the document is refused.
-func TestWorkerCrash(t *testing.T) {
-	t.Parallel()
-	w := worker("crash")
-	_, err := w.Parse(t.Context(), knowledge.FormatText, "x.txt", []byte("x"))
-	if !servicetest.IsInvalid("content")(err) || !strings.Contains(err.Error(), "parser stopped") {
-		t.Errorf("got %v, want InvalidArgument on content", err)
+	for mode, says := range map[string]string{"hog": "memory", "crash": "parser stopped"} {
+		t.Run(mode, func(t *testing.T) {
+			t.Parallel()
+			_, err := worker(mode).Parse(t.Context(), knowledge.FormatText, "x.txt", []byte("x"))
+			if !servicetest.IsInvalid("content")(err) || !strings.Contains(err.Error(), says) {
+				t.Errorf("got %v, want InvalidArgument on content saying %q", err, says)
+			}
+		})
 	}
 }
 
