@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
+	"github.com/tandem-inbox/tandem/backend/internal/demo"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -28,7 +30,7 @@ const roundTripText = "a\x00b👩🏽‍💻Z̤͔ͧ\u202Ex\u202C\u200b\ufeffé\t
 
 // TestEveryColumnRoundTrip (INP-02) stores a hard valid text in every text
 // column of every table that holds a row once a world has used every
-// procedure, on both databases, and reads it back byte for byte: no column
+// procedure and the demo data is in, on both databases, and reads it back byte for byte: no column
 // is in a character set short of 4-byte UTF-8 (strict mode refuses such a
 // write), none truncates, drops or folds. On MySQL every text column of
 // every table, rows or not, must be utf8mb4 with the binary collation. A column whose constraint
@@ -41,6 +43,9 @@ func TestEveryColumnRoundTrip(t *testing.T) {
 		srv := rpctest.Start(t, opts, rpctest.Quiet, widgetUnlimited)
 		w := worldOn(t, srv)
 		populate(t, w, srv)
+		if _, err := demo.Seed(t.Context(), srv.Domain().Demo(), demo.Banner{}, io.Discard); err != nil {
+			t.Fatal(err)
+		}
 		db := srv.DB()
 		ctx := w.Ctx
 		cols := textColumns(t, db)
