@@ -254,8 +254,11 @@ async function saveAndOpen(w, f) {
   await item.getByText(`saved to ${f.served}`).waitFor();
   problems.push(...(await reached(w)));
 
+  // The last file's toast goes first, so that a refusal below is this file's: a click clears it, and
+  // it leaves by itself after 8 s, which on a loaded machine may come while the click still waits.
   const toast = w.page.locator(".toast");
-  if (await toast.isVisible()) await toast.click();
+  if (await toast.isVisible()) await toast.click({ timeout: 2000 }).catch(() => {});
+  await toast.waitFor({ state: "hidden", timeout: 15_000 });
   const opened = w.tabs.length;
   await item.getByRole("button", { name: "Open" }).click();
   if (!f.shows) {
