@@ -83,6 +83,12 @@ type Config struct {
 	// sessions started from one client IP); a zero rate turns the limit off.
 	WidgetRate  float64
 	WidgetBurst int
+	// WidgetWriteRate and WidgetWriteBurst limit, within those, the calls
+	// of a session that store something agents see (messages, new
+	// conversations, handoff requests...): a person writes far slower than
+	// a widget reads. Off with WidgetRate or at a zero rate.
+	WidgetWriteRate  float64
+	WidgetWriteBurst int
 	// WebhookAllow opens these address ranges to webhooks, which otherwise
 	// reach only public addresses.
 	WebhookAllow []netip.Prefix
@@ -226,6 +232,8 @@ func settings() []setting {
 		{"stream-send-timeout", "TANDEM_STREAM_SEND_TIMEOUT", "10s", "a stream whose client reads nothing for this long is ended (resumably, with RECONNECT); 0 never"},
 		{"widget-rate", "TANDEM_WIDGET_RATE", "20", "widget calls per second allowed to each visitor session, and new sessions per second to each client IP; 0 for no limit"},
 		{"widget-burst", "TANDEM_WIDGET_BURST", "100", "widget calls a visitor session (or sessions a client IP) may make at once above the rate"},
+		{"widget-write-rate", "TANDEM_WIDGET_WRITE_RATE", "1", "of those, calls per second that store what agents see (a message, a new conversation, a request for a human, a rating, an email transcript...) allowed to each visitor session; 0 for no further limit"},
+		{"widget-write-burst", "TANDEM_WIDGET_WRITE_BURST", "30", "such calls a visitor session may make at once above that rate"},
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
@@ -426,6 +434,12 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	}
 	if c.WidgetBurst, err = strconv.Atoi(get("widget-burst")); err != nil || c.WidgetBurst < 1 {
 		bad("widget-burst", "%q is not a whole number of at least 1", get("widget-burst"))
+	}
+	if c.WidgetWriteRate, err = strconv.ParseFloat(get("widget-write-rate"), 64); err != nil || c.WidgetWriteRate < 0 {
+		bad("widget-write-rate", "%q is not a number of calls per second of at least 0", get("widget-write-rate"))
+	}
+	if c.WidgetWriteBurst, err = strconv.Atoi(get("widget-write-burst")); err != nil || c.WidgetWriteBurst < 1 {
+		bad("widget-write-burst", "%q is not a whole number of at least 1", get("widget-write-burst"))
 	}
 	if c.NATSURL = get("nats-url"); c.NATSURL != "" && !strings.HasPrefix(c.NATSURL, "nats://") && !strings.HasPrefix(c.NATSURL, "tls://") {
 		bad("nats-url", "is not a nats:// or tls:// URL") // not echoed: it may hold a password

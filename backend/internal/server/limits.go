@@ -21,6 +21,10 @@ const (
 	// perSession is the visitor session's widget budget (per client
 	// address for a call that carries no visitor token).
 	perSession
+	// perSessionWrite is perSession and, for a visitor, the session's
+	// budget of calls that store what agents see: a flood's messages and
+	// conversations are what would swamp them and the workspace's writes.
+	perSessionWrite
 	// perAddress is the client address's budget of new widget sessions,
 	// each of which makes a contact and an event, and then the widget's
 	// workspace's, from all addresses together.
@@ -44,21 +48,22 @@ func publicBudget(procedure string) budget {
 		return perCredential
 	case tandemv1connect.WidgetServiceStartSessionProcedure:
 		return perAddress
-	case tandemv1connect.WidgetServiceGetWidgetConfigProcedure,
-		tandemv1connect.WidgetServiceStartConversationProcedure,
-		tandemv1connect.WidgetServiceListMyConversationsProcedure,
+	case tandemv1connect.WidgetServiceStartConversationProcedure,
 		tandemv1connect.WidgetServiceSendMessageProcedure,
-		tandemv1connect.WidgetServiceListMessagesProcedure,
-		tandemv1connect.WidgetServiceWatchProcedure,
-		tandemv1connect.WidgetServiceSetTypingProcedure,
 		tandemv1connect.WidgetServiceCloseConversationProcedure,
 		tandemv1connect.WidgetServiceRateConversationProcedure,
 		tandemv1connect.WidgetServiceRequestHumanProcedure,
 		tandemv1connect.WidgetServiceUpdateVisitorProcedure,
-		tandemv1connect.WidgetServiceListCustomActionsProcedure,
-		tandemv1connect.WidgetServiceMarkSeenProcedure,
 		tandemv1connect.WidgetServiceEmailTranscriptProcedure,
 		tandemv1connect.WidgetServicePressCustomActionProcedure:
+		return perSessionWrite
+	case tandemv1connect.WidgetServiceGetWidgetConfigProcedure,
+		tandemv1connect.WidgetServiceListMyConversationsProcedure,
+		tandemv1connect.WidgetServiceListMessagesProcedure,
+		tandemv1connect.WidgetServiceWatchProcedure,
+		tandemv1connect.WidgetServiceSetTypingProcedure,
+		tandemv1connect.WidgetServiceListCustomActionsProcedure,
+		tandemv1connect.WidgetServiceMarkSeenProcedure:
 		return perSession
 	}
 	return unlimited
@@ -70,14 +75,15 @@ func publicBudget(procedure string) budget {
 // shared by the replicas on MySQL.
 type publicLimiter struct {
 	limits *limit.Limits
-	// session, address, workspace and credential are the rules of
-	// perSession, perAddress and perCredential.
-	session, address, workspace, credential limit.Rule
+	// session, write, address, workspace and credential are the rules of
+	// perSession, perSessionWrite, perAddress and perCredential.
+	session, write, address, workspace, credential limit.Rule
 }
 
 func newPublicLimiter(limits *limit.Limits, cfg config.Config) *publicLimiter {
 	return &publicLimiter{limits: limits,
 		session:   limit.PerSecond("widget-session", cfg.WidgetRate, cfg.WidgetBurst),
+		write:     limit.PerSecond("widget-writes", writeRate(cfg), cfg.WidgetWriteBurst),
 		address:   limit.PerSecond("widget-address", cfg.WidgetSessionsPerMinute/60, max(cfg.WidgetSessionBurst, 1)),
 		workspace: limit.PerSecond("widget-workspace", cfg.WorkspaceSessionsPerMinute/60, max(cfg.WorkspaceSessionBurst, 1)),
 		// As many calls as account.Service.Attempt allows checks.
@@ -87,12 +93,16 @@ func newPublicLimiter(limits *limit.Limits, cfg config.Config) *publicLimiter {
 // check takes a token for a call of procedure with request message msg
 // (nil for a stream, whose message comes later), or refuses it.
 func (l *publicLimiter) check(ctx context.Context, procedure string, msg any) error {
-	switch publicBudget(procedure) {
-	case perSession:
-		if p := access.PrincipalFrom(ctx); p != nil && p.Kind == access.KindVisitor {
-			return take(ctx, l.limits, l.session, p.SessionID, "too many requests from this chat")
+	switch b := publicBudget(procedure); b {
+	case perSession, perSessionWrite:
+		p := access.PrincipalFrom(ctx)
+		if p == nil || p.Kind != access.KindVisitor {
+			return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many requests from this address")
 		}
-		return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many requests from this address")
+		if err := take(ctx, l.limits, l.session, p.SessionID, "too many requests from this chat"); err != nil || b == perSession {
+			return err
+		}
+		return take(ctx, l.limits, l.write, p.SessionID, "too many messages from this chat")
 	case perAddress:
 		if err := take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many new chats from this address"); err != nil {
 			return err
@@ -107,6 +117,15 @@ func (l *publicLimiter) check(ctx context.Context, procedure string, msg any) er
 		return take(ctx, l.limits, l.credential, access.ClientIP(ctx), "too many sign-in attempts from this address")
 	}
 	return nil
+}
+
+// writeRate is the rate of perSessionWrite's rule: none when the widget's
+// limits are off.
+func writeRate(cfg config.Config) float64 {
+	if cfg.WidgetRate <= 0 {
+		return 0
+	}
+	return cfg.WidgetWriteRate
 }
 
 // take takes a token from key's bucket under r, or answers

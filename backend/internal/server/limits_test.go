@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"connectrpc.com/connect"
 	"github.com/google/uuid"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -22,6 +23,7 @@ import (
 
 	tandemv1 "github.com/tandem-inbox/tandem/api/tandem/v1"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/rpcclient"
 	"github.com/tandem-inbox/tandem/backend/internal/rpctest"
 	"github.com/tandem-inbox/tandem/backend/internal/store"
 	"github.com/tandem-inbox/tandem/backend/internal/storetest"
@@ -111,6 +113,75 @@ func routes(md protoreflect.MethodDescriptor) []string {
 		return []string{"json", "proto", "get"}
 	}
 	return []string{"json", "proto"}
+}
+
+// TestWidgetWriteBudget: within a visitor session's widget budget, the
+// calls that store what agents see (a message, a new conversation, a
+// request for a human, a rating, a transcript, a custom action, the
+// visitor's details, a close) draw from a smaller budget of their own:
+// past it, each is refused ResourceExhausted with Retry-After, while the
+// session's reads, typing and read marks go on, and another session of
+// the same workspace writes. A flood's messages are what swamp agents.
+func TestWidgetWriteBudget(t *testing.T) {
+	t.Parallel()
+	const writeBurst = 3
+	writes := map[string]bool{"StartConversation": true, "SendMessage": true, "CloseConversation": true, "RateConversation": true,
+		"RequestHuman": true, "UpdateVisitor": true, "EmailTranscript": true, "PressCustomAction": true}
+	srv := rpctest.Start(t, storetest.Options(t, "sqlite"), rpctest.Quiet, func(c *config.Config) {
+		c.WidgetRate, c.WidgetBurst = 20, 100
+		c.WidgetWriteRate, c.WidgetWriteBurst = 0.001, writeBurst
+	})
+	w := worldOn(t, srv)
+	procs := procedures(t)
+	found := 0
+	for _, name := range slices.Sorted(maps.Keys(procs)) {
+		md := procs[name]
+		if ruleOf(md).GetAccess() != tandemv1.Access_ACCESS_VISITOR {
+			continue
+		}
+		_, token := w.NewVisitor(w.W1) // a session of its own
+		write := writes[string(md.Name())]
+		if write {
+			found++
+		}
+		for i := range writeBurst + 2 {
+			a := rawCall(t, srv.URL, md, token, "json")
+			switch {
+			case write && i < writeBurst && a.refused():
+				t.Errorf("%s: write %d of %d refused", name, i+1, writeBurst)
+			case write && i >= writeBurst && (!a.refused() || a.retryAfter == ""):
+				t.Errorf("%s: write %d, past the budget of %d: %+v, want resource_exhausted with Retry-After", name, i+1, writeBurst, a)
+			case !write && a.refused():
+				t.Errorf("%s: call %d refused: it stores nothing agents see, and draws from the session's budget only", name, i+1)
+			}
+		}
+	}
+	if found != len(writes) {
+		t.Fatalf("found %d of the %d writes among the visitor procedures", found, len(writes))
+	}
+
+	// A session past its writes still reads; another one writes.
+	v, token := w.NewVisitor(w.W1)
+	conv := w.Conversation(v)
+	c := srv.Clients(rpcclient.Connect)
+	ctx := rpcclient.WithToken(w.Ctx, token)
+	for i := range writeBurst + 1 {
+		_, err := c.Widget.SendMessage(ctx, &tandemv1.WidgetServiceSendMessageRequest{ConversationId: conv.ID, ClientId: uuid.NewString(), Body: fmt.Sprint("hello ", i)})
+		if i < writeBurst && err != nil {
+			t.Fatalf("message %d: %v", i+1, err)
+		}
+		if i == writeBurst && connect.CodeOf(err) != connect.CodeResourceExhausted {
+			t.Fatalf("message %d, past the budget: %v, want ResourceExhausted", i+1, err)
+		}
+	}
+	if _, err := c.Widget.ListMessages(ctx, &tandemv1.ListMessagesRequest{ConversationId: conv.ID}); err != nil {
+		t.Errorf("reading after the writes ran out: %v", err)
+	}
+	other, otherToken := w.NewVisitor(w.W1)
+	if _, err := c.Widget.SendMessage(rpcclient.WithToken(w.Ctx, otherToken), &tandemv1.WidgetServiceSendMessageRequest{
+		ConversationId: w.Conversation(other).ID, ClientId: uuid.NewString(), Body: "hello"}); err != nil {
+		t.Errorf("another session's message: %v", err)
+	}
 }
 
 // TestEveryPublicProcedureLimited finds every procedure that a caller
