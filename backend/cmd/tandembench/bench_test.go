@@ -24,7 +24,8 @@ import (
 // S7's scenarios must also have done what they claim: every question got
 // its reactions within the wait (the AI agent's answers, not handoffs, from
 // the uploaded document), and the stalled model was really called. S8's
-// stalled streams must really have stalled: tandemd cut some.
+// stalled streams must really have stalled: tandemd cut some. S9's flood
+// must really have been refused, and no agent call.
 func TestShortRun(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
@@ -133,6 +134,12 @@ func TestShortRun(t *testing.T) {
 			// them (its send timeout is 1 s in a short run).
 			if r.Scenario == "S8" && p.Extra["stalled_cut"] == 0 {
 				t.Errorf("S8 %s: no stalled stream was cut (%v): the streams did not stall as the scenario claims", p.Name, p.Extra)
+			}
+			// S9's flood must really have met the limits, both a session's
+			// budget and the workspace's budget of new sessions, while the
+			// agents beside it were never refused.
+			if r.Scenario == "S9" && (p.Extra["flood_calls_refused"] == 0 || p.Extra["flood_addrs_refused"] == 0 || p.Extra["agent_refused"] != 0) {
+				t.Errorf("S9 %s: the flood was not refused, or an agent was (%v)", p.Name, p.Extra)
 			}
 			// (Failed sends are not counted: a send that times out on a
 			// starved machine was never acknowledged, so nothing is lost.)

@@ -51,6 +51,7 @@ func scenarios() []scenario {
 		{"S7c", "isolation: one workspace's model stalls; the AI agent answers 50 others", runS7c},
 		{"S7d", "failover: two replicas, one SIGKILLed under load; every question reacted to once, work taken over", runS7d},
 		{"S8", "stalled readers: agent streams' delivery p99 beside stalled streams vs without them", runS8},
+		{"S9", "flood: agents' inbox reads and replies during a widget flood vs without it", runS9},
 	}
 }
 
@@ -92,7 +93,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 	var o options
 	var list string
 	fs.BoolVar(&o.short, "short", false, "run each scenario for a few seconds at reduced sizes (proves they work; numbers are not meaningful)")
-	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6, S7a..S7d, S8); all when empty")
+	fs.StringVar(&list, "scenario", "", "comma-separated scenarios to run (S1..S6, S7a..S7d, S8, S9); all when empty")
 	fs.StringVar(&o.dsn, "dsn", envOr("TANDEM_TEST_MYSQL_DSN", "root@tcp(127.0.0.1:3306)/test"), "MySQL/MariaDB server to use (a database is created and dropped per scenario)")
 	fs.StringVar(&o.jsonPath, "json", "", "write every result and detail to this JSON file")
 	fs.StringVar(&o.tandemd, "tandemd", "", "tandemd binary to run (built from this checkout when empty)")
@@ -121,7 +122,7 @@ func parse(args []string, stderr io.Writer) (options, error) {
 		}
 		name, ok := known[s]
 		if !ok {
-			return o, fmt.Errorf("unknown scenario %q (S1..S6, S7a..S7d, S8)", s)
+			return o, fmt.Errorf("unknown scenario %q (S1..S6, S7a..S7d, S8, S9)", s)
 		}
 		o.scenarios = append(o.scenarios, name)
 	}
