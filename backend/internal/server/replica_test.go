@@ -308,6 +308,9 @@ func startReplicas(t *testing.T, n int, extra map[string]string) *replicaSet {
 			"TANDEM_DATA_DIR":           t.TempDir(),
 			"TANDEM_BOOTSTRAP_EMAIL":    replicaOwner,
 			"TANDEM_BOOTSTRAP_PASSWORD": rpctest.TestPassword,
+			// The spine: one visitor writes far faster than a person
+			// may (the limits have tests of their own).
+			"TANDEM_WIDGET_RATE": "0",
 		}
 		for k, v := range extra {
 			env[k] = v
