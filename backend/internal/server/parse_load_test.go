@@ -42,10 +42,10 @@ const (
 // The bound on a call's p99 while documents are parsed: latencyRatio times
 // its idle p99 plus latencyAllowance. Parsing shares the machine with the
 // API, so some slowdown is expected. In worker processes at nice 5 (as
-// tandemd parses), the p99 rose 1.5 to 4.5 times (to 44 to 93 ms) in four
+// tandemd parses), the p99 rose 1.4 to 4.5 times (to 30 to 93 ms) in three
 // runs on two cores, with some 2,000 calls of each kind answered while the
 // documents were parsed; parsing in the server's process with a core left
-// to the API (TANDEM_TEST_PARSE_LOAD=in-process), 3 to 9 times (to 150 to
+// to the API (TANDEM_TEST_PARSE_LOAD=in-process), 3 to 9 times (to 120 to
 // 190 ms; earlier, under other tests' load, 1.6 to 7 times, to 55 to
 // 450 ms); the allowance absorbs such a
 // machine's scheduling spikes when the idle p99 is small. What the bound
