@@ -80,3 +80,14 @@ func watchDeliveries(ctx context.Context, client tandemv1connect.ConversationSer
 	}
 	return streams, closeAll, nil
 }
+
+// shop makes a workspace named name on the replica at url, with 20
+// visitors in conversations and widget clients to write as them.
+func shop(ctx context.Context, owner *rpcclient.Owner, url, name string) (rpcclient.Workspace, []*rpcclient.Visitor, rpcclient.Clients, error) {
+	ws, err := owner.CreateWorkspace(ctx, name)
+	if err != nil {
+		return ws, nil, rpcclient.Clients{}, err
+	}
+	vs, err := visitors(ctx, url, ws, 20)
+	return ws, vs, widgetClients(url, rpcclient.Connect, 64), err
+}

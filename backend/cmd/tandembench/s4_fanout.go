@@ -41,15 +41,10 @@ func runS4(ctx context.Context, e *env) (*Result, error) {
 		step     = pick(e, 5*time.Second, 1500*time.Millisecond)
 	)
 	r := s.replicas[0]
-	ws, err := s.owner.CreateWorkspace(ctx, "S4 shop")
+	ws, vs, widget, err := shop(ctx, s.owner, r.URL, "S4 shop")
 	if err != nil {
 		return nil, err
 	}
-	vs, err := visitors(ctx, r.URL, ws, 20)
-	if err != nil {
-		return nil, err
-	}
-	widget := widgetClients(r.URL, rpcclient.Connect, 64)
 	bareClient := conversationClient(bareURL, rpcclient.Connect, 64)
 
 	type system struct {

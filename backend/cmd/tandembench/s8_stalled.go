@@ -53,15 +53,10 @@ func runS8(ctx context.Context, e *env) (*Result, error) {
 		return nil, err
 	}
 	r := s.replicas[0]
-	ws, err := s.owner.CreateWorkspace(ctx, "S8 shop")
+	ws, vs, widget, err := shop(ctx, s.owner, r.URL, "S8 shop")
 	if err != nil {
 		return nil, err
 	}
-	vs, err := visitors(ctx, r.URL, ws, 20)
-	if err != nil {
-		return nil, err
-	}
-	widget := widgetClients(r.URL, rpcclient.Connect, 64)
 
 	// The healthy streams stay open through every phase and feed the
 	// current phase's delivery.
