@@ -187,9 +187,16 @@ func childOf(t *testing.T, pid int, env string) int {
 	return 0
 }
 
-// procField is field i (0-based) of /proc/pid/stat, after the command.
+// procField is field i (0-based: 0 the pid, 1 the command, 2 the state)
+// of /proc/pid/stat; "" when it cannot be read.
 func procField(pid, i int) string {
-	b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "stat"))
+	return statField(filepath.Join("/proc", strconv.Itoa(pid), "stat"), i)
+}
+
+// statField is field i of a stat file of /proc, read after the command,
+// which may hold spaces and parentheses.
+func statField(path string, i int) string {
+	b, err := os.ReadFile(path) //nolint:gosec // a path under /proc
 	if err != nil {
 		return ""
 	}
@@ -201,18 +208,12 @@ func procField(pid, i int) string {
 	return fields[i-2]
 }
 
-// threadNices is the nice value of each of pid's threads.
+// threadNices is the nice value (field 18) of each of pid's threads.
 func threadNices(pid int) []int {
 	tasks, _ := os.ReadDir(filepath.Join("/proc", strconv.Itoa(pid), "task"))
 	var out []int
 	for _, task := range tasks {
-		b, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "task", task.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-		if n, err := strconv.Atoi(fields[16]); err == nil { // field 19 of stat
+		if n, err := strconv.Atoi(statField(filepath.Join("/proc", strconv.Itoa(pid), "task", task.Name(), "stat"), 18)); err == nil {
 			out = append(out, n)
 		}
 	}
