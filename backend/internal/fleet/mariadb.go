@@ -20,11 +20,10 @@ import (
 // kill and start again. It never touches a machine's shared server.
 type MariaDB struct {
 	*Process
-	Addr  string
-	bin   string
-	dir   string
-	netns string   // the network namespace it runs in ("": this one)
-	args  []string // more options for mariadbd
+	Addr string
+	bin  string
+	dir  string
+	opts MariaDBOptions
 }
 
 // StartMariaDB initializes a data directory under dir and starts mariadbd on
@@ -47,14 +46,6 @@ type MariaDBOptions struct {
 
 // StartMariaDBWith is StartMariaDB as the options say.
 func StartMariaDBWith(ctx context.Context, dir string, o MariaDBOptions) (*MariaDB, error) {
-	addr := ""
-	if o.Netns != "" {
-		addr = net.JoinHostPort(o.IP, "3306")
-	}
-	return startMariaDB(ctx, dir, o.Netns, addr, o.Args)
-}
-
-func startMariaDB(ctx context.Context, dir, netns, addr string, args []string) (*MariaDB, error) {
 	bin, err := lookBin("mariadbd", "/usr/sbin/mariadbd")
 	if err != nil {
 		return nil, err
@@ -75,12 +66,13 @@ func startMariaDB(ctx context.Context, dir, netns, addr string, args []string) (
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("mariadb-install-db: %w\n%s", err, out)
 	}
-	if addr == "" {
+	addr := net.JoinHostPort(o.IP, "3306")
+	if o.Netns == "" {
 		if addr, err = FreeAddr(ctx); err != nil {
 			return nil, err
 		}
 	}
-	m := &MariaDB{Addr: addr, bin: bin, dir: dir, netns: netns, args: args}
+	m := &MariaDB{Addr: addr, bin: bin, dir: dir, opts: o}
 	return m, m.Start(ctx)
 }
 
@@ -102,11 +94,11 @@ func (m *MariaDB) Start(ctx context.Context) error {
 		"--socket=" + filepath.Join(m.dir, "mysqld.sock"), "--pid-file=" + filepath.Join(m.dir, "mysqld.pid"), "--tmpdir=" + filepath.Join(m.dir, "tmp"),
 		"--port=" + port, "--bind-address=" + host, "--skip-name-resolve",
 		"--innodb-flush-log-at-trx-commit=1", "--innodb-buffer-pool-size=64M", "--max-connections=200"}
-	if !slices.ContainsFunc(m.args, func(a string) bool { return strings.HasPrefix(a, "--log-bin") }) {
+	if !slices.ContainsFunc(m.opts.Args, func(a string) bool { return strings.HasPrefix(a, "--log-bin") }) {
 		args = append(args, "--skip-log-bin")
 	}
-	args = append(args, m.args...)
-	if m.netns != "" {
+	args = append(args, m.opts.Args...)
+	if m.opts.Netns != "" {
 		// Clients come from the other end of the link, not from
 		// localhost, where mariadb-install-db lets root in.
 		initFile := filepath.Join(m.dir, "remote-root.sql")
@@ -115,7 +107,7 @@ func (m *MariaDB) Start(ctx context.Context) error {
 		}
 		// ip netns exec joins the namespace and execs mariadbd: the
 		// process is mariadbd itself, as a kill expects.
-		bin, args = "ip", append([]string{"netns", "exec", m.netns, m.bin}, append(args, "--init-file="+initFile)...)
+		bin, args = "ip", append([]string{"netns", "exec", m.opts.Netns, m.bin}, append(args, "--init-file="+initFile)...)
 	}
 	p, err := StartProcess("mariadbd "+m.Addr, bin, args, nil)
 	if err != nil {
