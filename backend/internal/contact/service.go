@@ -89,6 +89,10 @@ func (s *Service) StartSession(ctx context.Context, req SessionRequest) (Session
 	token, hash := access.NewSecret(access.PrefixVisitor)
 	expires := store.NowMillis(s.now().Add(VisitorSessionTTL))
 	var c Contact
+	// A new session writes in its workspace as its visitor will: an
+	// anonymous caller's turn (a flood of new sessions waits apart from
+	// the team's writes).
+	ctx = store.WithAnonymousTenant(ctx, ws.ID)
 	// Two first sessions of one shopper may race to create their contact;
 	// the loser runs again and finds the winner's.
 	for attempt := 0; attempt < 3; attempt++ {

@@ -115,13 +115,19 @@ func (i edgeInterceptor) WrapStreamingHandler(next connect.StreamingHandlerFunc)
 // tenantScope names the authorized workspace of a unary call to the store,
 // which bounds one workspace's write transactions in flight on the replica
 // (store.WithTenant): a workspace whose writes wait on a held lock cannot
-// take every pooled connection from the others. It runs after
-// authorization, which finds the workspace.
+// take every pooled connection from the others, and a visitor's writes
+// count as anonymous (store.WithAnonymousTenant): a flood of them cannot
+// queue ahead of the team's. It runs after authorization, which finds the
+// workspace.
 func tenantScope() connect.Interceptor {
 	return connect.UnaryInterceptorFunc(func(next connect.UnaryFunc) connect.UnaryFunc {
 		return func(ctx context.Context, req connect.AnyRequest) (connect.AnyResponse, error) {
 			if s := access.ScopeFrom(ctx); s != nil && s.WorkspaceID != "" {
-				ctx = store.WithTenant(ctx, s.WorkspaceID)
+				if p := access.PrincipalFrom(ctx); p == nil || p.Kind == access.KindVisitor {
+					ctx = store.WithAnonymousTenant(ctx, s.WorkspaceID)
+				} else {
+					ctx = store.WithTenant(ctx, s.WorkspaceID)
+				}
 			}
 			return next(ctx, req)
 		}

@@ -150,3 +150,95 @@ func TestLockWait(t *testing.T) {
 		t.Errorf("%d statements still wait for the lock after the call gave up", waiting)
 	}
 }
+
+// TestAnonymousShare (RATE-01): on MySQL (a pool of 32, a workspace's share
+// of 8), anonymous callers' transactions (widget visitors, new sessions)
+// hold at most a quarter of a workspace's share (2) at once, however many
+// wait; the team's transactions of the same workspace take the rest at
+// once meanwhile, instead of queueing behind the flood.
+func TestAnonymousShare(t *testing.T) {
+	t.Parallel()
+	db, err := store.Open(t.Context(), storetest.Options(t, "mysql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	anonymous := store.WithAnonymousTenant(t.Context(), "w-flooded")
+	team := store.WithTenant(t.Context(), "w-flooded")
+
+	release := make(chan struct{})
+	var (
+		mu             sync.Mutex
+		inFlight, most int
+	)
+	running := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return inFlight
+	}
+	var wg sync.WaitGroup
+	for range 30 {
+		wg.Go(func() {
+			err := db.InTx(anonymous, func(tx *store.Tx) error {
+				mu.Lock()
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				defer func() {
+					mu.Lock()
+					inFlight--
+					mu.Unlock()
+				}()
+				<-release
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	for deadline := time.Now().Add(10 * time.Second); running() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d anonymous transactions in flight after 10 s, want 2", running())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Six of the team's at once, held open together: the share's rest.
+	held := make(chan struct{})
+	var team6 sync.WaitGroup
+	started := make(chan struct{}, 6)
+	for range 6 {
+		team6.Go(func() {
+			ctx, cancel := context.WithTimeout(team, 5*time.Second)
+			defer cancel()
+			if err := db.InTx(ctx, func(tx *store.Tx) error {
+				started <- struct{}{}
+				<-held
+				_, err := tx.ExecContext(ctx, `SELECT 1`)
+				return err
+			}); err != nil {
+				t.Errorf("the team's transaction during an anonymous flood: %v", err)
+			}
+		})
+	}
+	for range 6 {
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the team's transactions queued behind the anonymous flood")
+		}
+	}
+	close(held)
+	team6.Wait()
+	if n := running(); n != 2 {
+		t.Errorf("%d anonymous transactions in flight, want 2", n)
+	}
+	close(release)
+	wg.Wait()
+	if most != 2 {
+		t.Errorf("at most %d anonymous transactions ran at once, want 2", most)
+	}
+	if n := store.Tenants(db); n != 0 {
+		t.Errorf("%d workspaces still counted with nothing in flight", n)
+	}
+}
