@@ -37,6 +37,11 @@ const (
 	// Hidden until a time.
 	ConversationState_CONVERSATION_STATE_SNOOZED ConversationState = 4
 	ConversationState_CONVERSATION_STATE_CLOSED  ConversationState = 5
+	// Held in quarantine as spam: started during a flood (its chat, its
+	// address or its website was over the widget's limits), or marked by a
+	// person. Nobody is notified, routed or answered by the AI agent until
+	// someone releases it (ReleaseConversation).
+	ConversationState_CONVERSATION_STATE_SPAM ConversationState = 6
 )
 
 // Enum value maps for ConversationState.
@@ -48,6 +53,7 @@ var (
 		3: "CONVERSATION_STATE_ACTIVE",
 		4: "CONVERSATION_STATE_SNOOZED",
 		5: "CONVERSATION_STATE_CLOSED",
+		6: "CONVERSATION_STATE_SPAM",
 	}
 	ConversationState_value = map[string]int32{
 		"CONVERSATION_STATE_UNSPECIFIED": 0,
@@ -56,6 +62,7 @@ var (
 		"CONVERSATION_STATE_ACTIVE":      3,
 		"CONVERSATION_STATE_SNOOZED":     4,
 		"CONVERSATION_STATE_CLOSED":      5,
+		"CONVERSATION_STATE_SPAM":        6,
 	}
 )
 
@@ -1408,7 +1415,7 @@ func (x *Attachment) GetSizeBytes() int64 {
 // ConversationFilter selects conversations in lists and streams.
 type ConversationFilter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Any of these states; empty for all but closed.
+	// Any of these states; empty for all but closed (spam included).
 	States         []ConversationState         `protobuf:"varint,1,rep,packed,name=states,proto3,enum=tandem.v1.ConversationState" json:"states,omitempty"`
 	Assignee       ConversationFilter_Assignee `protobuf:"varint,2,opt,name=assignee,proto3,enum=tandem.v1.ConversationFilter_Assignee" json:"assignee,omitempty"`
 	AssigneeUserId string                      `protobuf:"bytes,3,opt,name=assignee_user_id,json=assigneeUserId,proto3" json:"assignee_user_id,omitempty"`
@@ -2372,6 +2379,182 @@ func (x *ReopenConversationResponse) GetConversation() *Conversation {
 	return nil
 }
 
+type MarkSpamRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *MarkSpamRequest) Reset() {
+	*x = MarkSpamRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkSpamRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkSpamRequest) ProtoMessage() {}
+
+func (x *MarkSpamRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkSpamRequest.ProtoReflect.Descriptor instead.
+func (*MarkSpamRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *MarkSpamRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type MarkSpamResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MarkSpamResponse) Reset() {
+	*x = MarkSpamResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MarkSpamResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MarkSpamResponse) ProtoMessage() {}
+
+func (x *MarkSpamResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MarkSpamResponse.ProtoReflect.Descriptor instead.
+func (*MarkSpamResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *MarkSpamResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
+type ReleaseConversationRequest struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ReleaseConversationRequest) Reset() {
+	*x = ReleaseConversationRequest{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseConversationRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseConversationRequest) ProtoMessage() {}
+
+func (x *ReleaseConversationRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseConversationRequest.ProtoReflect.Descriptor instead.
+func (*ReleaseConversationRequest) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *ReleaseConversationRequest) GetConversationId() string {
+	if x != nil {
+		return x.ConversationId
+	}
+	return ""
+}
+
+type ReleaseConversationResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Conversation  *Conversation          `protobuf:"bytes,1,opt,name=conversation,proto3" json:"conversation,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReleaseConversationResponse) Reset() {
+	*x = ReleaseConversationResponse{}
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReleaseConversationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReleaseConversationResponse) ProtoMessage() {}
+
+func (x *ReleaseConversationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReleaseConversationResponse.ProtoReflect.Descriptor instead.
+func (*ReleaseConversationResponse) Descriptor() ([]byte, []int) {
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
+}
+
+func (x *ReleaseConversationResponse) GetConversation() *Conversation {
+	if x != nil {
+		return x.Conversation
+	}
+	return nil
+}
+
 type SnoozeConversationRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	ConversationId string                 `protobuf:"bytes,1,opt,name=conversation_id,json=conversationId,proto3" json:"conversation_id,omitempty"`
@@ -2382,7 +2565,7 @@ type SnoozeConversationRequest struct {
 
 func (x *SnoozeConversationRequest) Reset() {
 	*x = SnoozeConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2394,7 +2577,7 @@ func (x *SnoozeConversationRequest) String() string {
 func (*SnoozeConversationRequest) ProtoMessage() {}
 
 func (x *SnoozeConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[25]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2407,7 +2590,7 @@ func (x *SnoozeConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnoozeConversationRequest.ProtoReflect.Descriptor instead.
 func (*SnoozeConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{25}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *SnoozeConversationRequest) GetConversationId() string {
@@ -2433,7 +2616,7 @@ type SnoozeConversationResponse struct {
 
 func (x *SnoozeConversationResponse) Reset() {
 	*x = SnoozeConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2445,7 +2628,7 @@ func (x *SnoozeConversationResponse) String() string {
 func (*SnoozeConversationResponse) ProtoMessage() {}
 
 func (x *SnoozeConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[26]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2458,7 +2641,7 @@ func (x *SnoozeConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SnoozeConversationResponse.ProtoReflect.Descriptor instead.
 func (*SnoozeConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{26}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *SnoozeConversationResponse) GetConversation() *Conversation {
@@ -2477,7 +2660,7 @@ type ClaimConversationRequest struct {
 
 func (x *ClaimConversationRequest) Reset() {
 	*x = ClaimConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2489,7 +2672,7 @@ func (x *ClaimConversationRequest) String() string {
 func (*ClaimConversationRequest) ProtoMessage() {}
 
 func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[27]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2502,7 +2685,7 @@ func (x *ClaimConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimConversationRequest.ProtoReflect.Descriptor instead.
 func (*ClaimConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{27}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ClaimConversationRequest) GetConversationId() string {
@@ -2521,7 +2704,7 @@ type ClaimConversationResponse struct {
 
 func (x *ClaimConversationResponse) Reset() {
 	*x = ClaimConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2533,7 +2716,7 @@ func (x *ClaimConversationResponse) String() string {
 func (*ClaimConversationResponse) ProtoMessage() {}
 
 func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[28]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2546,7 +2729,7 @@ func (x *ClaimConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ClaimConversationResponse.ProtoReflect.Descriptor instead.
 func (*ClaimConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{28}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ClaimConversationResponse) GetConversation() *Conversation {
@@ -2566,7 +2749,7 @@ type AssignConversationRequest struct {
 
 func (x *AssignConversationRequest) Reset() {
 	*x = AssignConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2578,7 +2761,7 @@ func (x *AssignConversationRequest) String() string {
 func (*AssignConversationRequest) ProtoMessage() {}
 
 func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[29]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2591,7 +2774,7 @@ func (x *AssignConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignConversationRequest.ProtoReflect.Descriptor instead.
 func (*AssignConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{29}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *AssignConversationRequest) GetConversationId() string {
@@ -2617,7 +2800,7 @@ type AssignConversationResponse struct {
 
 func (x *AssignConversationResponse) Reset() {
 	*x = AssignConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2629,7 +2812,7 @@ func (x *AssignConversationResponse) String() string {
 func (*AssignConversationResponse) ProtoMessage() {}
 
 func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[30]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2642,7 +2825,7 @@ func (x *AssignConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AssignConversationResponse.ProtoReflect.Descriptor instead.
 func (*AssignConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{30}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *AssignConversationResponse) GetConversation() *Conversation {
@@ -2661,7 +2844,7 @@ type UnassignConversationRequest struct {
 
 func (x *UnassignConversationRequest) Reset() {
 	*x = UnassignConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2673,7 +2856,7 @@ func (x *UnassignConversationRequest) String() string {
 func (*UnassignConversationRequest) ProtoMessage() {}
 
 func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[31]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2686,7 +2869,7 @@ func (x *UnassignConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnassignConversationRequest.ProtoReflect.Descriptor instead.
 func (*UnassignConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{31}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *UnassignConversationRequest) GetConversationId() string {
@@ -2705,7 +2888,7 @@ type UnassignConversationResponse struct {
 
 func (x *UnassignConversationResponse) Reset() {
 	*x = UnassignConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2717,7 +2900,7 @@ func (x *UnassignConversationResponse) String() string {
 func (*UnassignConversationResponse) ProtoMessage() {}
 
 func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[32]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2730,7 +2913,7 @@ func (x *UnassignConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnassignConversationResponse.ProtoReflect.Descriptor instead.
 func (*UnassignConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{32}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *UnassignConversationResponse) GetConversation() *Conversation {
@@ -2758,7 +2941,7 @@ type TransferConversationRequest struct {
 
 func (x *TransferConversationRequest) Reset() {
 	*x = TransferConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2770,7 +2953,7 @@ func (x *TransferConversationRequest) String() string {
 func (*TransferConversationRequest) ProtoMessage() {}
 
 func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[33]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2783,7 +2966,7 @@ func (x *TransferConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationRequest.ProtoReflect.Descriptor instead.
 func (*TransferConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{33}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TransferConversationRequest) GetConversationId() string {
@@ -2850,7 +3033,7 @@ type TransferConversationResponse struct {
 
 func (x *TransferConversationResponse) Reset() {
 	*x = TransferConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2862,7 +3045,7 @@ func (x *TransferConversationResponse) String() string {
 func (*TransferConversationResponse) ProtoMessage() {}
 
 func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[34]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2875,7 +3058,7 @@ func (x *TransferConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TransferConversationResponse.ProtoReflect.Descriptor instead.
 func (*TransferConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{34}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *TransferConversationResponse) GetConversation() *Conversation {
@@ -2894,7 +3077,7 @@ type TakeOverConversationRequest struct {
 
 func (x *TakeOverConversationRequest) Reset() {
 	*x = TakeOverConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2906,7 +3089,7 @@ func (x *TakeOverConversationRequest) String() string {
 func (*TakeOverConversationRequest) ProtoMessage() {}
 
 func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[35]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2919,7 +3102,7 @@ func (x *TakeOverConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOverConversationRequest.ProtoReflect.Descriptor instead.
 func (*TakeOverConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{35}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *TakeOverConversationRequest) GetConversationId() string {
@@ -2938,7 +3121,7 @@ type TakeOverConversationResponse struct {
 
 func (x *TakeOverConversationResponse) Reset() {
 	*x = TakeOverConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2950,7 +3133,7 @@ func (x *TakeOverConversationResponse) String() string {
 func (*TakeOverConversationResponse) ProtoMessage() {}
 
 func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[36]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2963,7 +3146,7 @@ func (x *TakeOverConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TakeOverConversationResponse.ProtoReflect.Descriptor instead.
 func (*TakeOverConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{36}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TakeOverConversationResponse) GetConversation() *Conversation {
@@ -2984,7 +3167,7 @@ type SetRequiredSkillsRequest struct {
 
 func (x *SetRequiredSkillsRequest) Reset() {
 	*x = SetRequiredSkillsRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2996,7 +3179,7 @@ func (x *SetRequiredSkillsRequest) String() string {
 func (*SetRequiredSkillsRequest) ProtoMessage() {}
 
 func (x *SetRequiredSkillsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[37]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3009,7 +3192,7 @@ func (x *SetRequiredSkillsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequiredSkillsRequest.ProtoReflect.Descriptor instead.
 func (*SetRequiredSkillsRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{37}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SetRequiredSkillsRequest) GetConversationId() string {
@@ -3035,7 +3218,7 @@ type SetRequiredSkillsResponse struct {
 
 func (x *SetRequiredSkillsResponse) Reset() {
 	*x = SetRequiredSkillsResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3047,7 +3230,7 @@ func (x *SetRequiredSkillsResponse) String() string {
 func (*SetRequiredSkillsResponse) ProtoMessage() {}
 
 func (x *SetRequiredSkillsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[38]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3060,7 +3243,7 @@ func (x *SetRequiredSkillsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetRequiredSkillsResponse.ProtoReflect.Descriptor instead.
 func (*SetRequiredSkillsResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{38}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *SetRequiredSkillsResponse) GetConversation() *Conversation {
@@ -3080,7 +3263,7 @@ type SetPriorityRequest struct {
 
 func (x *SetPriorityRequest) Reset() {
 	*x = SetPriorityRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3092,7 +3275,7 @@ func (x *SetPriorityRequest) String() string {
 func (*SetPriorityRequest) ProtoMessage() {}
 
 func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[39]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3105,7 +3288,7 @@ func (x *SetPriorityRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPriorityRequest.ProtoReflect.Descriptor instead.
 func (*SetPriorityRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{39}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SetPriorityRequest) GetConversationId() string {
@@ -3131,7 +3314,7 @@ type SetPriorityResponse struct {
 
 func (x *SetPriorityResponse) Reset() {
 	*x = SetPriorityResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3143,7 +3326,7 @@ func (x *SetPriorityResponse) String() string {
 func (*SetPriorityResponse) ProtoMessage() {}
 
 func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[40]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3156,7 +3339,7 @@ func (x *SetPriorityResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetPriorityResponse.ProtoReflect.Descriptor instead.
 func (*SetPriorityResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{40}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SetPriorityResponse) GetConversation() *Conversation {
@@ -3176,7 +3359,7 @@ type TagConversationRequest struct {
 
 func (x *TagConversationRequest) Reset() {
 	*x = TagConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3188,7 +3371,7 @@ func (x *TagConversationRequest) String() string {
 func (*TagConversationRequest) ProtoMessage() {}
 
 func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[41]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3201,7 +3384,7 @@ func (x *TagConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagConversationRequest.ProtoReflect.Descriptor instead.
 func (*TagConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{41}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *TagConversationRequest) GetConversationId() string {
@@ -3227,7 +3410,7 @@ type TagConversationResponse struct {
 
 func (x *TagConversationResponse) Reset() {
 	*x = TagConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3239,7 +3422,7 @@ func (x *TagConversationResponse) String() string {
 func (*TagConversationResponse) ProtoMessage() {}
 
 func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[42]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3252,7 +3435,7 @@ func (x *TagConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagConversationResponse.ProtoReflect.Descriptor instead.
 func (*TagConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{42}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *TagConversationResponse) GetConversation() *Conversation {
@@ -3272,7 +3455,7 @@ type UntagConversationRequest struct {
 
 func (x *UntagConversationRequest) Reset() {
 	*x = UntagConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3284,7 +3467,7 @@ func (x *UntagConversationRequest) String() string {
 func (*UntagConversationRequest) ProtoMessage() {}
 
 func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[43]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3297,7 +3480,7 @@ func (x *UntagConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagConversationRequest.ProtoReflect.Descriptor instead.
 func (*UntagConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{43}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *UntagConversationRequest) GetConversationId() string {
@@ -3323,7 +3506,7 @@ type UntagConversationResponse struct {
 
 func (x *UntagConversationResponse) Reset() {
 	*x = UntagConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3335,7 +3518,7 @@ func (x *UntagConversationResponse) String() string {
 func (*UntagConversationResponse) ProtoMessage() {}
 
 func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[44]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3348,7 +3531,7 @@ func (x *UntagConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagConversationResponse.ProtoReflect.Descriptor instead.
 func (*UntagConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{44}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *UntagConversationResponse) GetConversation() *Conversation {
@@ -3367,7 +3550,7 @@ type JoinConversationRequest struct {
 
 func (x *JoinConversationRequest) Reset() {
 	*x = JoinConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3379,7 +3562,7 @@ func (x *JoinConversationRequest) String() string {
 func (*JoinConversationRequest) ProtoMessage() {}
 
 func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[45]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3392,7 +3575,7 @@ func (x *JoinConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinConversationRequest.ProtoReflect.Descriptor instead.
 func (*JoinConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{45}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *JoinConversationRequest) GetConversationId() string {
@@ -3411,7 +3594,7 @@ type JoinConversationResponse struct {
 
 func (x *JoinConversationResponse) Reset() {
 	*x = JoinConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3423,7 +3606,7 @@ func (x *JoinConversationResponse) String() string {
 func (*JoinConversationResponse) ProtoMessage() {}
 
 func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[46]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3436,7 +3619,7 @@ func (x *JoinConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use JoinConversationResponse.ProtoReflect.Descriptor instead.
 func (*JoinConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{46}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *JoinConversationResponse) GetConversation() *Conversation {
@@ -3455,7 +3638,7 @@ type LeaveConversationRequest struct {
 
 func (x *LeaveConversationRequest) Reset() {
 	*x = LeaveConversationRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3467,7 +3650,7 @@ func (x *LeaveConversationRequest) String() string {
 func (*LeaveConversationRequest) ProtoMessage() {}
 
 func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[47]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3480,7 +3663,7 @@ func (x *LeaveConversationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveConversationRequest.ProtoReflect.Descriptor instead.
 func (*LeaveConversationRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{47}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *LeaveConversationRequest) GetConversationId() string {
@@ -3499,7 +3682,7 @@ type LeaveConversationResponse struct {
 
 func (x *LeaveConversationResponse) Reset() {
 	*x = LeaveConversationResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3511,7 +3694,7 @@ func (x *LeaveConversationResponse) String() string {
 func (*LeaveConversationResponse) ProtoMessage() {}
 
 func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[48]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3524,7 +3707,7 @@ func (x *LeaveConversationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LeaveConversationResponse.ProtoReflect.Descriptor instead.
 func (*LeaveConversationResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{48}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *LeaveConversationResponse) GetConversation() *Conversation {
@@ -3549,7 +3732,7 @@ type WatchRequest struct {
 
 func (x *WatchRequest) Reset() {
 	*x = WatchRequest{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3561,7 +3744,7 @@ func (x *WatchRequest) String() string {
 func (*WatchRequest) ProtoMessage() {}
 
 func (x *WatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[49]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3574,7 +3757,7 @@ func (x *WatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchRequest.ProtoReflect.Descriptor instead.
 func (*WatchRequest) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{49}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *WatchRequest) GetWorkspaceId() string {
@@ -3625,7 +3808,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3637,7 +3820,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[50]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3650,7 +3833,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{50}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *Event) GetId() string {
@@ -3743,7 +3926,7 @@ type WatchResponse struct {
 
 func (x *WatchResponse) Reset() {
 	*x = WatchResponse{}
-	mi := &file_tandem_v1_conversation_proto_msgTypes[51]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3755,7 +3938,7 @@ func (x *WatchResponse) String() string {
 func (*WatchResponse) ProtoMessage() {}
 
 func (x *WatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_tandem_v1_conversation_proto_msgTypes[51]
+	mi := &file_tandem_v1_conversation_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3768,7 +3951,7 @@ func (x *WatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchResponse.ProtoReflect.Descriptor instead.
 func (*WatchResponse) Descriptor() ([]byte, []int) {
-	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{51}
+	return file_tandem_v1_conversation_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *WatchResponse) GetEvent() *Event {
@@ -3914,7 +4097,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\n" +
 	"size_bytes\x18\x04 \x01(\x03R\tsizeBytes\"\x95\x05\n" +
 	"\x12ConversationFilter\x12G\n" +
-	"\x06states\x18\x01 \x03(\x0e2\x1c.tandem.v1.ConversationStateB\x11\xbaH\x0e\x92\x01\v\x10\x05\"\a\x82\x01\x04\x10\x01 \x00R\x06states\x12L\n" +
+	"\x06states\x18\x01 \x03(\x0e2\x1c.tandem.v1.ConversationStateB\x11\xbaH\x0e\x92\x01\v\x10\x06\"\a\x82\x01\x04\x10\x01 \x00R\x06states\x12L\n" +
 	"\bassignee\x18\x02 \x01(\x0e2&.tandem.v1.ConversationFilter.AssigneeB\b\xbaH\x05\x82\x01\x02\x10\x01R\bassignee\x125\n" +
 	"\x10assignee_user_id\x18\x03 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\x0eassigneeUserId\x12&\n" +
 	"\bgroup_id\x18\x04 \x01(\tB\v\xbaH\b\xd8\x01\x01r\x03\xb0\x01\x01R\agroupId\x12F\n" +
@@ -3985,6 +4168,14 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x19ReopenConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"Y\n" +
 	"\x1aReopenConversationResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"D\n" +
+	"\x0fMarkSpamRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"O\n" +
+	"\x10MarkSpamResponse\x12;\n" +
+	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"O\n" +
+	"\x1aReleaseConversationRequest\x121\n" +
+	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\"Z\n" +
+	"\x1bReleaseConversationResponse\x12;\n" +
 	"\fconversation\x18\x01 \x01(\v2\x17.tandem.v1.ConversationR\fconversation\"{\n" +
 	"\x19SnoozeConversationRequest\x121\n" +
 	"\x0fconversation_id\x18\x01 \x01(\tB\b\xbaH\x05r\x03\xb0\x01\x01R\x0econversationId\x12+\n" +
@@ -4070,14 +4261,15 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\rWatchResponse\x12&\n" +
 	"\x05event\x18\x01 \x01(\v2\x10.tandem.v1.EventR\x05event\x12\x16\n" +
 	"\x06cursor\x18\x02 \x01(\tR\x06cursor\x12\x1c\n" +
-	"\theartbeat\x18\x03 \x01(\bR\theartbeat*\xd1\x01\n" +
+	"\theartbeat\x18\x03 \x01(\bR\theartbeat*\xee\x01\n" +
 	"\x11ConversationState\x12\"\n" +
 	"\x1eCONVERSATION_STATE_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16CONVERSATION_STATE_BOT\x10\x01\x12\x1e\n" +
 	"\x1aCONVERSATION_STATE_PENDING\x10\x02\x12\x1d\n" +
 	"\x19CONVERSATION_STATE_ACTIVE\x10\x03\x12\x1e\n" +
 	"\x1aCONVERSATION_STATE_SNOOZED\x10\x04\x12\x1d\n" +
-	"\x19CONVERSATION_STATE_CLOSED\x10\x05*\x86\x01\n" +
+	"\x19CONVERSATION_STATE_CLOSED\x10\x05\x12\x1b\n" +
+	"\x17CONVERSATION_STATE_SPAM\x10\x06*\x86\x01\n" +
 	"\bPriority\x12\x18\n" +
 	"\x14PRIORITY_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rPRIORITY_NONE\x10\x01\x12\x10\n" +
@@ -4107,7 +4299,7 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\x19CONVERSATION_OUTCOME_OPEN\x10\x01\x12'\n" +
 	"#CONVERSATION_OUTCOME_RESOLVED_BY_AI\x10\x02\x12*\n" +
 	"&CONVERSATION_OUTCOME_RESOLVED_BY_AGENT\x10\x03\x12\"\n" +
-	"\x1eCONVERSATION_OUTCOME_ABANDONED\x10\x042\xbe\x16\n" +
+	"\x1eCONVERSATION_OUTCOME_ABANDONED\x10\x042\xc6\x18\n" +
 	"\x13ConversationService\x12\x88\x01\n" +
 	"\x11ListConversations\x12#.tandem.v1.ListConversationsRequest\x1a$.tandem.v1.ListConversationsResponse\"(\xca\xf3\x18!\b\x04\x12\tworkspace\x1a\x04read\"\fworkspace_id\x90\x02\x01\x12\x88\x01\n" +
 	"\x0fGetConversation\x12!.tandem.v1.GetConversationRequest\x1a\".tandem.v1.GetConversationResponse\".\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x90\x02\x01\x12z\n" +
@@ -4116,7 +4308,9 @@ const file_tandem_v1_conversation_proto_rawDesc = "" +
 	"\tSetTyping\x12\x1b.tandem.v1.SetTypingRequest\x1a\x1c.tandem.v1.SetTypingResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12p\n" +
 	"\bMarkRead\x12\x1a.tandem.v1.MarkReadRequest\x1a\x1b.tandem.v1.MarkReadResponse\"+\xca\xf3\x18'\b\x04\x12\fconversation\x1a\x04read\"\x0fconversation_id\x12\x8c\x01\n" +
 	"\x11CloseConversation\x12#.tandem.v1.CloseConversationRequest\x1a$.tandem.v1.CloseConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8f\x01\n" +
-	"\x12ReopenConversation\x12$.tandem.v1.ReopenConversationRequest\x1a%.tandem.v1.ReopenConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8f\x01\n" +
+	"\x12ReopenConversation\x12$.tandem.v1.ReopenConversationRequest\x1a%.tandem.v1.ReopenConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12q\n" +
+	"\bMarkSpam\x12\x1a.tandem.v1.MarkSpamRequest\x1a\x1b.tandem.v1.MarkSpamResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x92\x01\n" +
+	"\x13ReleaseConversation\x12%.tandem.v1.ReleaseConversationRequest\x1a&.tandem.v1.ReleaseConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8f\x01\n" +
 	"\x12SnoozeConversation\x12$.tandem.v1.SnoozeConversationRequest\x1a%.tandem.v1.SnoozeConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x8c\x01\n" +
 	"\x11ClaimConversation\x12#.tandem.v1.ClaimConversationRequest\x1a$.tandem.v1.ClaimConversationResponse\",\xca\xf3\x18(\b\x04\x12\fconversation\x1a\x05reply\"\x0fconversation_id\x12\x90\x01\n" +
 	"\x12AssignConversation\x12$.tandem.v1.AssignConversationRequest\x1a%.tandem.v1.AssignConversationResponse\"-\xca\xf3\x18)\b\x04\x12\fconversation\x1a\x06assign\"\x0fconversation_id\x12\x95\x01\n" +
@@ -4144,7 +4338,7 @@ func file_tandem_v1_conversation_proto_rawDescGZIP() []byte {
 }
 
 var file_tandem_v1_conversation_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_tandem_v1_conversation_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_tandem_v1_conversation_proto_goTypes = []any{
 	(ConversationState)(0),               // 0: tandem.v1.ConversationState
 	(Priority)(0),                        // 1: tandem.v1.Priority
@@ -4178,53 +4372,57 @@ var file_tandem_v1_conversation_proto_goTypes = []any{
 	(*CloseConversationResponse)(nil),    // 29: tandem.v1.CloseConversationResponse
 	(*ReopenConversationRequest)(nil),    // 30: tandem.v1.ReopenConversationRequest
 	(*ReopenConversationResponse)(nil),   // 31: tandem.v1.ReopenConversationResponse
-	(*SnoozeConversationRequest)(nil),    // 32: tandem.v1.SnoozeConversationRequest
-	(*SnoozeConversationResponse)(nil),   // 33: tandem.v1.SnoozeConversationResponse
-	(*ClaimConversationRequest)(nil),     // 34: tandem.v1.ClaimConversationRequest
-	(*ClaimConversationResponse)(nil),    // 35: tandem.v1.ClaimConversationResponse
-	(*AssignConversationRequest)(nil),    // 36: tandem.v1.AssignConversationRequest
-	(*AssignConversationResponse)(nil),   // 37: tandem.v1.AssignConversationResponse
-	(*UnassignConversationRequest)(nil),  // 38: tandem.v1.UnassignConversationRequest
-	(*UnassignConversationResponse)(nil), // 39: tandem.v1.UnassignConversationResponse
-	(*TransferConversationRequest)(nil),  // 40: tandem.v1.TransferConversationRequest
-	(*TransferConversationResponse)(nil), // 41: tandem.v1.TransferConversationResponse
-	(*TakeOverConversationRequest)(nil),  // 42: tandem.v1.TakeOverConversationRequest
-	(*TakeOverConversationResponse)(nil), // 43: tandem.v1.TakeOverConversationResponse
-	(*SetRequiredSkillsRequest)(nil),     // 44: tandem.v1.SetRequiredSkillsRequest
-	(*SetRequiredSkillsResponse)(nil),    // 45: tandem.v1.SetRequiredSkillsResponse
-	(*SetPriorityRequest)(nil),           // 46: tandem.v1.SetPriorityRequest
-	(*SetPriorityResponse)(nil),          // 47: tandem.v1.SetPriorityResponse
-	(*TagConversationRequest)(nil),       // 48: tandem.v1.TagConversationRequest
-	(*TagConversationResponse)(nil),      // 49: tandem.v1.TagConversationResponse
-	(*UntagConversationRequest)(nil),     // 50: tandem.v1.UntagConversationRequest
-	(*UntagConversationResponse)(nil),    // 51: tandem.v1.UntagConversationResponse
-	(*JoinConversationRequest)(nil),      // 52: tandem.v1.JoinConversationRequest
-	(*JoinConversationResponse)(nil),     // 53: tandem.v1.JoinConversationResponse
-	(*LeaveConversationRequest)(nil),     // 54: tandem.v1.LeaveConversationRequest
-	(*LeaveConversationResponse)(nil),    // 55: tandem.v1.LeaveConversationResponse
-	(*WatchRequest)(nil),                 // 56: tandem.v1.WatchRequest
-	(*Event)(nil),                        // 57: tandem.v1.Event
-	(*WatchResponse)(nil),                // 58: tandem.v1.WatchResponse
-	nil,                                  // 59: tandem.v1.Contact.VerifiedAttributesEntry
-	nil,                                  // 60: tandem.v1.Contact.UnverifiedAttributesEntry
-	nil,                                  // 61: tandem.v1.Conversation.CustomFieldsEntry
-	nil,                                  // 62: tandem.v1.Message.ActivityDataEntry
-	nil,                                  // 63: tandem.v1.Event.DataEntry
+	(*MarkSpamRequest)(nil),              // 32: tandem.v1.MarkSpamRequest
+	(*MarkSpamResponse)(nil),             // 33: tandem.v1.MarkSpamResponse
+	(*ReleaseConversationRequest)(nil),   // 34: tandem.v1.ReleaseConversationRequest
+	(*ReleaseConversationResponse)(nil),  // 35: tandem.v1.ReleaseConversationResponse
+	(*SnoozeConversationRequest)(nil),    // 36: tandem.v1.SnoozeConversationRequest
+	(*SnoozeConversationResponse)(nil),   // 37: tandem.v1.SnoozeConversationResponse
+	(*ClaimConversationRequest)(nil),     // 38: tandem.v1.ClaimConversationRequest
+	(*ClaimConversationResponse)(nil),    // 39: tandem.v1.ClaimConversationResponse
+	(*AssignConversationRequest)(nil),    // 40: tandem.v1.AssignConversationRequest
+	(*AssignConversationResponse)(nil),   // 41: tandem.v1.AssignConversationResponse
+	(*UnassignConversationRequest)(nil),  // 42: tandem.v1.UnassignConversationRequest
+	(*UnassignConversationResponse)(nil), // 43: tandem.v1.UnassignConversationResponse
+	(*TransferConversationRequest)(nil),  // 44: tandem.v1.TransferConversationRequest
+	(*TransferConversationResponse)(nil), // 45: tandem.v1.TransferConversationResponse
+	(*TakeOverConversationRequest)(nil),  // 46: tandem.v1.TakeOverConversationRequest
+	(*TakeOverConversationResponse)(nil), // 47: tandem.v1.TakeOverConversationResponse
+	(*SetRequiredSkillsRequest)(nil),     // 48: tandem.v1.SetRequiredSkillsRequest
+	(*SetRequiredSkillsResponse)(nil),    // 49: tandem.v1.SetRequiredSkillsResponse
+	(*SetPriorityRequest)(nil),           // 50: tandem.v1.SetPriorityRequest
+	(*SetPriorityResponse)(nil),          // 51: tandem.v1.SetPriorityResponse
+	(*TagConversationRequest)(nil),       // 52: tandem.v1.TagConversationRequest
+	(*TagConversationResponse)(nil),      // 53: tandem.v1.TagConversationResponse
+	(*UntagConversationRequest)(nil),     // 54: tandem.v1.UntagConversationRequest
+	(*UntagConversationResponse)(nil),    // 55: tandem.v1.UntagConversationResponse
+	(*JoinConversationRequest)(nil),      // 56: tandem.v1.JoinConversationRequest
+	(*JoinConversationResponse)(nil),     // 57: tandem.v1.JoinConversationResponse
+	(*LeaveConversationRequest)(nil),     // 58: tandem.v1.LeaveConversationRequest
+	(*LeaveConversationResponse)(nil),    // 59: tandem.v1.LeaveConversationResponse
+	(*WatchRequest)(nil),                 // 60: tandem.v1.WatchRequest
+	(*Event)(nil),                        // 61: tandem.v1.Event
+	(*WatchResponse)(nil),                // 62: tandem.v1.WatchResponse
+	nil,                                  // 63: tandem.v1.Contact.VerifiedAttributesEntry
+	nil,                                  // 64: tandem.v1.Contact.UnverifiedAttributesEntry
+	nil,                                  // 65: tandem.v1.Conversation.CustomFieldsEntry
+	nil,                                  // 66: tandem.v1.Message.ActivityDataEntry
+	nil,                                  // 67: tandem.v1.Event.DataEntry
 }
 var file_tandem_v1_conversation_proto_depIdxs = []int32{
-	59, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
-	60, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
+	63, // 0: tandem.v1.Contact.verified_attributes:type_name -> tandem.v1.Contact.VerifiedAttributesEntry
+	64, // 1: tandem.v1.Contact.unverified_attributes:type_name -> tandem.v1.Contact.UnverifiedAttributesEntry
 	8,  // 2: tandem.v1.Contact.pages_visited:type_name -> tandem.v1.PageVisit
 	0,  // 3: tandem.v1.Conversation.state:type_name -> tandem.v1.ConversationState
 	7,  // 4: tandem.v1.Conversation.contact:type_name -> tandem.v1.Contact
 	1,  // 5: tandem.v1.Conversation.priority:type_name -> tandem.v1.Priority
 	2,  // 6: tandem.v1.Conversation.channel:type_name -> tandem.v1.Channel
-	61, // 7: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
+	65, // 7: tandem.v1.Conversation.custom_fields:type_name -> tandem.v1.Conversation.CustomFieldsEntry
 	10, // 8: tandem.v1.Conversation.sla:type_name -> tandem.v1.ConversationSla
 	5,  // 9: tandem.v1.Conversation.outcome:type_name -> tandem.v1.ConversationOutcome
 	4,  // 10: tandem.v1.Message.kind:type_name -> tandem.v1.MessageKind
 	3,  // 11: tandem.v1.Message.author_kind:type_name -> tandem.v1.AuthorKind
-	62, // 12: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
+	66, // 12: tandem.v1.Message.activity_data:type_name -> tandem.v1.Message.ActivityDataEntry
 	14, // 13: tandem.v1.Message.attachments:type_name -> tandem.v1.Attachment
 	12, // 14: tandem.v1.Message.bot_answer:type_name -> tandem.v1.BotAnswer
 	13, // 15: tandem.v1.BotAnswer.citations:type_name -> tandem.v1.Citation
@@ -4241,72 +4439,78 @@ var file_tandem_v1_conversation_proto_depIdxs = []int32{
 	11, // 26: tandem.v1.AddNoteResponse.note:type_name -> tandem.v1.Message
 	9,  // 27: tandem.v1.CloseConversationResponse.conversation:type_name -> tandem.v1.Conversation
 	9,  // 28: tandem.v1.ReopenConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 29: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 30: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 31: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 32: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 33: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 34: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 35: tandem.v1.SetRequiredSkillsResponse.conversation:type_name -> tandem.v1.Conversation
-	1,  // 36: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
-	9,  // 37: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 38: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 39: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 40: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	9,  // 41: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
-	15, // 42: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
-	3,  // 43: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
-	9,  // 44: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
-	11, // 45: tandem.v1.Event.message:type_name -> tandem.v1.Message
-	63, // 46: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
-	57, // 47: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
-	16, // 48: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
-	18, // 49: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
-	20, // 50: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
-	22, // 51: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
-	24, // 52: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
-	26, // 53: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
-	28, // 54: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
-	30, // 55: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
-	32, // 56: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
-	34, // 57: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
-	36, // 58: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
-	38, // 59: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
-	40, // 60: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
-	42, // 61: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
-	46, // 62: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
-	44, // 63: tandem.v1.ConversationService.SetRequiredSkills:input_type -> tandem.v1.SetRequiredSkillsRequest
-	48, // 64: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
-	50, // 65: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
-	52, // 66: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
-	54, // 67: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
-	56, // 68: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
-	17, // 69: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
-	19, // 70: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
-	21, // 71: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
-	23, // 72: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
-	25, // 73: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
-	27, // 74: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
-	29, // 75: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
-	31, // 76: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
-	33, // 77: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
-	35, // 78: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
-	37, // 79: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
-	39, // 80: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
-	41, // 81: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
-	43, // 82: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
-	47, // 83: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
-	45, // 84: tandem.v1.ConversationService.SetRequiredSkills:output_type -> tandem.v1.SetRequiredSkillsResponse
-	49, // 85: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
-	51, // 86: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
-	53, // 87: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
-	55, // 88: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
-	58, // 89: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
-	69, // [69:90] is the sub-list for method output_type
-	48, // [48:69] is the sub-list for method input_type
-	48, // [48:48] is the sub-list for extension type_name
-	48, // [48:48] is the sub-list for extension extendee
-	0,  // [0:48] is the sub-list for field type_name
+	9,  // 29: tandem.v1.MarkSpamResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 30: tandem.v1.ReleaseConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 31: tandem.v1.SnoozeConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 32: tandem.v1.ClaimConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 33: tandem.v1.AssignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 34: tandem.v1.UnassignConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 35: tandem.v1.TransferConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 36: tandem.v1.TakeOverConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 37: tandem.v1.SetRequiredSkillsResponse.conversation:type_name -> tandem.v1.Conversation
+	1,  // 38: tandem.v1.SetPriorityRequest.priority:type_name -> tandem.v1.Priority
+	9,  // 39: tandem.v1.SetPriorityResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 40: tandem.v1.TagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 41: tandem.v1.UntagConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 42: tandem.v1.JoinConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	9,  // 43: tandem.v1.LeaveConversationResponse.conversation:type_name -> tandem.v1.Conversation
+	15, // 44: tandem.v1.WatchRequest.filter:type_name -> tandem.v1.ConversationFilter
+	3,  // 45: tandem.v1.Event.actor_kind:type_name -> tandem.v1.AuthorKind
+	9,  // 46: tandem.v1.Event.conversation:type_name -> tandem.v1.Conversation
+	11, // 47: tandem.v1.Event.message:type_name -> tandem.v1.Message
+	67, // 48: tandem.v1.Event.data:type_name -> tandem.v1.Event.DataEntry
+	61, // 49: tandem.v1.WatchResponse.event:type_name -> tandem.v1.Event
+	16, // 50: tandem.v1.ConversationService.ListConversations:input_type -> tandem.v1.ListConversationsRequest
+	18, // 51: tandem.v1.ConversationService.GetConversation:input_type -> tandem.v1.GetConversationRequest
+	20, // 52: tandem.v1.ConversationService.SendMessage:input_type -> tandem.v1.SendMessageRequest
+	22, // 53: tandem.v1.ConversationService.AddNote:input_type -> tandem.v1.AddNoteRequest
+	24, // 54: tandem.v1.ConversationService.SetTyping:input_type -> tandem.v1.SetTypingRequest
+	26, // 55: tandem.v1.ConversationService.MarkRead:input_type -> tandem.v1.MarkReadRequest
+	28, // 56: tandem.v1.ConversationService.CloseConversation:input_type -> tandem.v1.CloseConversationRequest
+	30, // 57: tandem.v1.ConversationService.ReopenConversation:input_type -> tandem.v1.ReopenConversationRequest
+	32, // 58: tandem.v1.ConversationService.MarkSpam:input_type -> tandem.v1.MarkSpamRequest
+	34, // 59: tandem.v1.ConversationService.ReleaseConversation:input_type -> tandem.v1.ReleaseConversationRequest
+	36, // 60: tandem.v1.ConversationService.SnoozeConversation:input_type -> tandem.v1.SnoozeConversationRequest
+	38, // 61: tandem.v1.ConversationService.ClaimConversation:input_type -> tandem.v1.ClaimConversationRequest
+	40, // 62: tandem.v1.ConversationService.AssignConversation:input_type -> tandem.v1.AssignConversationRequest
+	42, // 63: tandem.v1.ConversationService.UnassignConversation:input_type -> tandem.v1.UnassignConversationRequest
+	44, // 64: tandem.v1.ConversationService.TransferConversation:input_type -> tandem.v1.TransferConversationRequest
+	46, // 65: tandem.v1.ConversationService.TakeOverConversation:input_type -> tandem.v1.TakeOverConversationRequest
+	50, // 66: tandem.v1.ConversationService.SetPriority:input_type -> tandem.v1.SetPriorityRequest
+	48, // 67: tandem.v1.ConversationService.SetRequiredSkills:input_type -> tandem.v1.SetRequiredSkillsRequest
+	52, // 68: tandem.v1.ConversationService.TagConversation:input_type -> tandem.v1.TagConversationRequest
+	54, // 69: tandem.v1.ConversationService.UntagConversation:input_type -> tandem.v1.UntagConversationRequest
+	56, // 70: tandem.v1.ConversationService.JoinConversation:input_type -> tandem.v1.JoinConversationRequest
+	58, // 71: tandem.v1.ConversationService.LeaveConversation:input_type -> tandem.v1.LeaveConversationRequest
+	60, // 72: tandem.v1.ConversationService.Watch:input_type -> tandem.v1.WatchRequest
+	17, // 73: tandem.v1.ConversationService.ListConversations:output_type -> tandem.v1.ListConversationsResponse
+	19, // 74: tandem.v1.ConversationService.GetConversation:output_type -> tandem.v1.GetConversationResponse
+	21, // 75: tandem.v1.ConversationService.SendMessage:output_type -> tandem.v1.SendMessageResponse
+	23, // 76: tandem.v1.ConversationService.AddNote:output_type -> tandem.v1.AddNoteResponse
+	25, // 77: tandem.v1.ConversationService.SetTyping:output_type -> tandem.v1.SetTypingResponse
+	27, // 78: tandem.v1.ConversationService.MarkRead:output_type -> tandem.v1.MarkReadResponse
+	29, // 79: tandem.v1.ConversationService.CloseConversation:output_type -> tandem.v1.CloseConversationResponse
+	31, // 80: tandem.v1.ConversationService.ReopenConversation:output_type -> tandem.v1.ReopenConversationResponse
+	33, // 81: tandem.v1.ConversationService.MarkSpam:output_type -> tandem.v1.MarkSpamResponse
+	35, // 82: tandem.v1.ConversationService.ReleaseConversation:output_type -> tandem.v1.ReleaseConversationResponse
+	37, // 83: tandem.v1.ConversationService.SnoozeConversation:output_type -> tandem.v1.SnoozeConversationResponse
+	39, // 84: tandem.v1.ConversationService.ClaimConversation:output_type -> tandem.v1.ClaimConversationResponse
+	41, // 85: tandem.v1.ConversationService.AssignConversation:output_type -> tandem.v1.AssignConversationResponse
+	43, // 86: tandem.v1.ConversationService.UnassignConversation:output_type -> tandem.v1.UnassignConversationResponse
+	45, // 87: tandem.v1.ConversationService.TransferConversation:output_type -> tandem.v1.TransferConversationResponse
+	47, // 88: tandem.v1.ConversationService.TakeOverConversation:output_type -> tandem.v1.TakeOverConversationResponse
+	51, // 89: tandem.v1.ConversationService.SetPriority:output_type -> tandem.v1.SetPriorityResponse
+	49, // 90: tandem.v1.ConversationService.SetRequiredSkills:output_type -> tandem.v1.SetRequiredSkillsResponse
+	53, // 91: tandem.v1.ConversationService.TagConversation:output_type -> tandem.v1.TagConversationResponse
+	55, // 92: tandem.v1.ConversationService.UntagConversation:output_type -> tandem.v1.UntagConversationResponse
+	57, // 93: tandem.v1.ConversationService.JoinConversation:output_type -> tandem.v1.JoinConversationResponse
+	59, // 94: tandem.v1.ConversationService.LeaveConversation:output_type -> tandem.v1.LeaveConversationResponse
+	62, // 95: tandem.v1.ConversationService.Watch:output_type -> tandem.v1.WatchResponse
+	73, // [73:96] is the sub-list for method output_type
+	50, // [50:73] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_tandem_v1_conversation_proto_init() }
@@ -4315,7 +4519,7 @@ func file_tandem_v1_conversation_proto_init() {
 		return
 	}
 	file_tandem_v1_authz_proto_init()
-	file_tandem_v1_conversation_proto_msgTypes[33].OneofWrappers = []any{
+	file_tandem_v1_conversation_proto_msgTypes[37].OneofWrappers = []any{
 		(*TransferConversationRequest_UserId)(nil),
 		(*TransferConversationRequest_GroupId)(nil),
 	}
@@ -4325,7 +4529,7 @@ func file_tandem_v1_conversation_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_tandem_v1_conversation_proto_rawDesc), len(file_tandem_v1_conversation_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   57,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -64,6 +64,9 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	if err := s.arm(ctx, rules, ev, &pl); err != nil {
 		return err
 	}
+	if pl.Conversation != nil && pl.Conversation.State == conversation.StateSpam {
+		return nil // held as spam: no rule acts on it until it is released
+	}
 	trigger := triggerOf(ev, &pl)
 	if trigger == "" {
 		return nil

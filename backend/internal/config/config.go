@@ -89,6 +89,10 @@ type Config struct {
 	// a widget reads. Off with WidgetRate or at a zero rate.
 	WidgetWriteRate  float64
 	WidgetWriteBurst int
+	// SpamWindow is how long a widget limit's refusal marks its chat, its
+	// address or (for new chats) its website as flooding: new chats from
+	// them meanwhile are held as spam. 0 holds none.
+	SpamWindow time.Duration
 	// WebhookAllow opens these address ranges to webhooks, which otherwise
 	// reach only public addresses.
 	WebhookAllow []netip.Prefix
@@ -234,6 +238,7 @@ func settings() []setting {
 		{"widget-burst", "TANDEM_WIDGET_BURST", "100", "widget calls a visitor session (or sessions a client IP) may make at once above the rate"},
 		{"widget-write-rate", "TANDEM_WIDGET_WRITE_RATE", "1", "of those, calls per second that store what agents see (a message, a new conversation, a request for a human, a rating, an email transcript...) allowed to each visitor session; 0 for no further limit"},
 		{"widget-write-burst", "TANDEM_WIDGET_WRITE_BURST", "30", "such calls a visitor session may make at once above that rate"},
+		{"spam-window", "TANDEM_SPAM_WINDOW", "10m", "how long a chat, a client address or a website refused by the widget's limits counts as flooding: the chats it starts meanwhile (on a website, those of visitors first seen then and not signed) are held as spam until a person releases them; 0 holds none"},
 		{"webhook-allow", "TANDEM_WEBHOOK_ALLOW", "", "comma-separated addresses or CIDR ranges webhooks may call besides public ones (e.g. 10.20.0.0/16); loopback, private and metadata addresses are refused otherwise"},
 		{"webhook-timeout", "TANDEM_WEBHOOK_TIMEOUT", "10s", "longest one webhook call may take"},
 		{"webhook-retry-base", "TANDEM_WEBHOOK_RETRY_BASE", "30s", "delay before a failed webhook's first retry, doubled for each next one (8 attempts in all)"},
@@ -429,6 +434,7 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	c.ReactorSweep = duration("reactor-sweep", 100*time.Millisecond)
 	c.ReactorLease = duration("reactor-lease", 100*time.Millisecond)
 	c.StreamSendTimeout = duration("stream-send-timeout", 0)
+	c.SpamWindow = duration("spam-window", 0)
 	if c.WidgetRate, err = strconv.ParseFloat(get("widget-rate"), 64); err != nil || c.WidgetRate < 0 {
 		bad("widget-rate", "%q is not a number of calls per second of at least 0", get("widget-rate"))
 	}

@@ -33,16 +33,21 @@ const (
 	StateActive  State = "active"
 	StateSnoozed State = "snoozed"
 	StateClosed  State = "closed"
+	// StateSpam holds a conversation in quarantine: started during a flood
+	// or marked by a person. Nothing reacts to it (no routing, AI agent,
+	// notification, SLA clock or rule) until someone releases it.
+	StateSpam State = "spam"
 )
 
 // transitions lists the legal state changes; anything else is refused with
 // FailedPrecondition.
 var transitions = map[State][]State{ //nolint:gochecknoglobals // read-only table
-	StateBot:     {StatePending, StateActive, StateClosed},
-	StatePending: {StateActive, StateSnoozed, StateClosed},
-	StateActive:  {StatePending, StateSnoozed, StateClosed},
-	StateSnoozed: {StatePending, StateActive, StateClosed},
-	StateClosed:  {StatePending, StateActive},
+	StateBot:     {StatePending, StateActive, StateClosed, StateSpam},
+	StatePending: {StateActive, StateSnoozed, StateClosed, StateSpam},
+	StateActive:  {StatePending, StateSnoozed, StateClosed, StateSpam},
+	StateSnoozed: {StatePending, StateActive, StateClosed, StateSpam},
+	StateClosed:  {StatePending, StateActive, StateSpam},
+	StateSpam:    {StatePending}, // released into the queue
 }
 
 // Channels a conversation comes in by.

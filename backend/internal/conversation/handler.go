@@ -188,6 +188,26 @@ func (h *Handler) ReopenConversation(ctx context.Context, req *tandemv1.ReopenCo
 	return &tandemv1.ReopenConversationResponse{Conversation: conv}, err
 }
 
+// MarkSpam implements ConversationService.MarkSpam.
+func (h *Handler) MarkSpam(ctx context.Context, req *tandemv1.MarkSpamRequest) (*tandemv1.MarkSpamResponse, error) {
+	c, err := h.svc.MarkSpam(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.MarkSpamResponse{Conversation: conv}, err
+}
+
+// ReleaseConversation implements ConversationService.ReleaseConversation.
+func (h *Handler) ReleaseConversation(ctx context.Context, req *tandemv1.ReleaseConversationRequest) (*tandemv1.ReleaseConversationResponse, error) {
+	c, err := h.svc.Release(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId())
+	if err != nil {
+		return nil, err
+	}
+	conv, err := h.one(ctx, c)
+	return &tandemv1.ReleaseConversationResponse{Conversation: conv}, err
+}
+
 // SnoozeConversation implements ConversationService.SnoozeConversation.
 func (h *Handler) SnoozeConversation(ctx context.Context, req *tandemv1.SnoozeConversationRequest) (*tandemv1.SnoozeConversationResponse, error) {
 	c, err := h.svc.Snooze(ctx, access.PrincipalFrom(ctx), access.ScopeFrom(ctx).WorkspaceID, req.GetConversationId(),

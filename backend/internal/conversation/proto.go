@@ -8,7 +8,7 @@ import (
 var stateToProto = map[State]tandemv1.ConversationState{ //nolint:gochecknoglobals // read-only table
 	StateBot: tandemv1.ConversationState_CONVERSATION_STATE_BOT, StatePending: tandemv1.ConversationState_CONVERSATION_STATE_PENDING,
 	StateActive: tandemv1.ConversationState_CONVERSATION_STATE_ACTIVE, StateSnoozed: tandemv1.ConversationState_CONVERSATION_STATE_SNOOZED,
-	StateClosed: tandemv1.ConversationState_CONVERSATION_STATE_CLOSED,
+	StateClosed: tandemv1.ConversationState_CONVERSATION_STATE_CLOSED, StateSpam: tandemv1.ConversationState_CONVERSATION_STATE_SPAM,
 }
 
 // StateToProto converts a state for the API.
@@ -141,7 +141,11 @@ func AttachmentToProto(a Attachment) *tandemv1.Attachment {
 
 // WidgetConversationToProto converts a conversation for its customer.
 func WidgetConversationToProto(c *Conversation) *tandemv1.WidgetConversation {
-	return &tandemv1.WidgetConversation{Id: c.ID, State: StateToProto(c.State), CreateTimeMs: c.CreatedAt,
+	state := c.State
+	if state == StateSpam { // a customer is not told their chat is held as spam
+		state = StatePending
+	}
+	return &tandemv1.WidgetConversation{Id: c.ID, State: StateToProto(state), CreateTimeMs: c.CreatedAt,
 		CloseTimeMs: c.ClosedAt, LastSeq: c.LastSeq, CsatRating: int32(c.CSATRating)} //nolint:gosec // a rating from 1 to 5
 }
 

@@ -218,8 +218,12 @@ func (s *Service) moveFrom(ctx context.Context, tx *store.Tx, conv *Conversation
 	if conv.AssigneeID != "" {
 		data["assignee_id"] = conv.AssigneeID
 	}
-	return s.record(ctx, tx, conv, prev, events.ConversationStateChanged, events.Public, actor,
-		activity(conv, actor, activityStateChanged, data, events.Public), withData(data, extra))
+	vis := events.Public
+	if from == StateSpam || to == StateSpam { // the customer is not told
+		vis = events.Agents
+	}
+	return s.record(ctx, tx, conv, prev, events.ConversationStateChanged, vis, actor,
+		activity(conv, actor, activityStateChanged, data, vis), withData(data, extra))
 }
 
 // withData returns data with extra's entries added (data itself when there
@@ -255,12 +259,23 @@ func (s *Service) lock(ctx context.Context, tx *store.Tx, workspaceID, id string
 // Start opens a conversation for a visitor, with its first message if body
 // is set. A retry with the same client id returns the original.
 func (s *Service) Start(ctx context.Context, p *access.Principal, clientID, pageURL string, fields map[string]string, body string) (Conversation, *Message, error) {
-	return s.StartInGroup(ctx, p, clientID, pageURL, fields, body, "")
+	return s.StartChat(ctx, p, Chat{ClientID: clientID, PageURL: pageURL, Fields: fields, Body: body})
 }
 
-// StartInGroup is Start in a department the customer chose ("" for none).
-func (s *Service) StartInGroup(ctx context.Context, p *access.Principal, clientID, pageURL string, fields map[string]string, body, groupID string) (Conversation, *Message, error) {
-	return s.start(ctx, p, clientID, body, groupID, startOptions{channel: ChannelWeb, pageURL: pageURL, fields: fields})
+// Chat is a visitor's new chat from the widget.
+type Chat struct {
+	ClientID, PageURL, Body string
+	Fields                  map[string]string
+	// GroupID is the department the customer chose ("" for none).
+	GroupID string
+	// Spam, when set, says why the chat starts in quarantine (StateSpam):
+	// it came during a flood. Its customer is not told.
+	Spam string
+}
+
+// StartChat is Start with everything a widget's new chat may carry.
+func (s *Service) StartChat(ctx context.Context, p *access.Principal, c Chat) (Conversation, *Message, error) {
+	return s.start(ctx, p, c.ClientID, c.Body, c.GroupID, startOptions{channel: ChannelWeb, pageURL: c.PageURL, fields: c.Fields, spam: c.Spam})
 }
 
 // StartEmail opens an email conversation for the contact p acts for, with
@@ -280,6 +295,8 @@ type startOptions struct {
 	// uncapped skips MaxOpenPerVisitor; noBot starts pending even when
 	// the AI agent is on.
 	uncapped, noBot bool
+	// spam, when set, starts it in quarantine, for this reason.
+	spam string
 }
 
 func (s *Service) start(ctx context.Context, p *access.Principal, clientID, body, groupID string, o startOptions) (Conversation, *Message, error) {
@@ -302,7 +319,10 @@ func (s *Service) start(ctx context.Context, p *access.Principal, clientID, body
 		return existing, nil, nil
 	}
 	state := StatePending
-	if s.botEnabled != nil && !o.noBot {
+	var createdData map[string]string
+	if o.spam != "" {
+		state, createdData = StateSpam, map[string]string{"reason": o.spam}
+	} else if s.botEnabled != nil && !o.noBot {
 		if on, err := s.botEnabled(ctx, p.WorkspaceID); err != nil {
 			return Conversation{}, nil, err
 		} else if on {
@@ -337,7 +357,7 @@ func (s *Service) start(ctx context.Context, p *access.Principal, clientID, body
 		if err := insertConversation(ctx, tx, &c); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, &c, nil, events.ConversationCreated, events.Public, actor, nil, nil); err != nil {
+		if err := s.record(ctx, tx, &c, nil, events.ConversationCreated, events.Public, actor, nil, createdData); err != nil {
 			return err
 		}
 		if body != "" {
@@ -492,8 +512,11 @@ func (s *Service) beforeText(ctx context.Context, tx *store.Tx, conv *Conversati
 		}
 		return nil
 	}
-	if conv.State == StateClosed {
+	switch conv.State {
+	case StateClosed:
 		return apperr.New(apperr.FailedPrecondition, "this conversation is closed: reopen it to reply")
+	case StateSpam:
+		return apperr.New(apperr.FailedPrecondition, "this conversation is held as spam: release it to reply")
 	}
 	if actor.UserID != "" && conv.AssigneeID != "" && !conv.takesPart(actor.UserID) {
 		return apperr.New(apperr.FailedPrecondition, "another agent owns this conversation: join it or take it over to reply")
@@ -567,6 +590,13 @@ func (s *Service) Reopen(ctx context.Context, p *access.Principal, workspaceID, 
 // latest state change is their reopen, and its state and owner are still
 // what that reopen made them.
 func reopenedBy(ctx context.Context, q store.Querier, conv *Conversation, actor Actor) (bool, error) {
+	return changedBy(ctx, q, conv, actor, reasonReopened, StateClosed)
+}
+
+// changedBy reports whether conv stands as the actor's change for reason
+// from the state left it: its latest state change is that one, and its
+// state and owner are still what the change made them.
+func changedBy(ctx context.Context, q store.Querier, conv *Conversation, actor Actor, reason string, from State) (bool, error) {
 	m, err := lastStateChange(ctx, q, conv.ID)
 	if store.ErrNoRows(err) {
 		return false, nil
@@ -575,8 +605,77 @@ func reopenedBy(ctx context.Context, q store.Querier, conv *Conversation, actor 
 		return false, fmt.Errorf("find the latest state change: %w", err)
 	}
 	d := m.ActivityData
-	return m.AuthorKind == actor.AuthorKind && m.AuthorID == actor.ID && d["reason"] == reasonReopened &&
-		d["from"] == string(StateClosed) && d["to"] == string(conv.State) && d["assignee_id"] == conv.AssigneeID, nil
+	return m.AuthorKind == actor.AuthorKind && m.AuthorID == actor.ID && d["reason"] == reason &&
+		d["from"] == string(from) && d["to"] == string(conv.State) && d["assignee_id"] == conv.AssigneeID, nil
+}
+
+// Why a conversation is held as spam: its conversation.created's or
+// conversation.state_changed's "reason".
+const (
+	// SpamFloodVisitor: its chat or its client address went over the
+	// widget's limits.
+	SpamFloodVisitor = "flood_visitor"
+	// SpamFloodWebsite: its website's new chats went over theirs, and its
+	// visitor was new and not signed.
+	SpamFloodWebsite = "flood_website"
+	// SpamMarked: a person marked it.
+	SpamMarked = "marked_spam"
+)
+
+// SpamReasons lists every reason a conversation is held as spam.
+func SpamReasons() []string { return []string{SpamFloodVisitor, SpamFloodWebsite, SpamMarked} }
+
+// reasonReleased is the reason of a move out of quarantine.
+const reasonReleased = "released"
+
+// MarkSpam moves a conversation into quarantine, unowned: nothing reacts to
+// it until it is released. Marking a spam conversation changes nothing.
+func (s *Service) MarkSpam(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
+	return s.transition(ctx, p, workspaceID, id, func(_ *store.Tx, c *Conversation, _ Actor) (State, error) {
+		c.AssigneeID = ""
+		return StateSpam, nil
+	}, SpamMarked)
+}
+
+// Release lets a conversation out of quarantine into the queue, where it is
+// routed and its team notified as of a new one. The same caller's release
+// again (a retry whose answer was lost) changes nothing while the
+// conversation stands as that release left it.
+func (s *Service) Release(ctx context.Context, p *access.Principal, workspaceID, id string) (Conversation, error) {
+	return s.transition(ctx, p, workspaceID, id, func(tx *store.Tx, c *Conversation, actor Actor) (State, error) {
+		if c.State != StateSpam {
+			again, err := changedBy(ctx, tx, c, actor, reasonReleased, StateSpam)
+			if err != nil {
+				return "", err
+			}
+			if again {
+				return c.State, nil
+			}
+			return "", apperr.New(apperr.FailedPrecondition, "this conversation is not held as spam")
+		}
+		return StatePending, nil
+	}, reasonReleased)
+}
+
+// Quarantine holds a conversation as spam for reason when a flood is found
+// after it started (its chat went over the widget's limits), as long as it
+// waits for nobody in particular: with the AI agent or in the queue,
+// unowned. It reports whether it moved it.
+func (s *Service) Quarantine(ctx context.Context, workspaceID, id, reason string) (bool, error) {
+	moved := false
+	err := s.db.InTx(ctx, func(tx *store.Tx) error {
+		conv, err := s.lock(ctx, tx, workspaceID, id)
+		if err != nil {
+			return err
+		}
+		if (conv.State != StateBot && conv.State != StatePending) || conv.AssigneeID != "" {
+			return nil
+		}
+		moved = true
+		system := Actor{EventKind: events.ActorSystem, AuthorKind: AuthorSystem, Name: "Tandem"}
+		return s.moveWith(ctx, tx, &conv, StateSpam, system, reason, nil)
+	})
+	return moved, err
 }
 
 // Snooze hides a pending or active conversation until the time. Snoozing

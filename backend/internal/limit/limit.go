@@ -63,6 +63,7 @@ type Limits struct {
 	mu      sync.Mutex
 	mem     map[string]*state    // the buckets kept here: all of them without a database, or while it fails
 	refused map[string]time.Time // shared buckets known to refuse until then
+	marks   map[string]time.Time // marks written here (all of them without a database), until when
 	dbDown  bool                 // the last shared take failed (logged once, not per call)
 }
 
@@ -85,7 +86,8 @@ func New(opts Options) *Limits {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	return &Limits{db: opts.DB, now: opts.Now, logger: opts.Logger, mem: map[string]*state{}, refused: map[string]time.Time{}}
+	return &Limits{db: opts.DB, now: opts.Now, logger: opts.Logger, mem: map[string]*state{}, refused: map[string]time.Time{},
+		marks: map[string]time.Time{}}
 }
 
 // Shared reports whether the limits are kept in the database.
@@ -266,9 +268,11 @@ func (l *Limits) pruneLocked(now time.Time) {
 			delete(l.mem, k)
 		}
 	}
-	for k, until := range l.refused {
-		if !now.Before(until) {
-			delete(l.refused, k)
+	for _, m := range []map[string]time.Time{l.refused, l.marks} {
+		for k, until := range m {
+			if !now.Before(until) {
+				delete(m, k)
+			}
 		}
 	}
 	if len(l.mem) >= maxKeys {
@@ -276,6 +280,9 @@ func (l *Limits) pruneLocked(now time.Time) {
 	}
 	if len(l.refused) >= maxKeys {
 		clear(l.refused)
+	}
+	if len(l.marks) >= maxKeys {
+		clear(l.marks)
 	}
 }
 

@@ -230,3 +230,62 @@ func TestSweep(t *testing.T) {
 		}
 	})
 }
+
+// TestMarks: a mark one replica writes stands on every replica for its
+// time, then lapses and is swept; a flood of marks of one key writes its
+// row once per half period; in memory alone it stands in its process.
+func TestMarks(t *testing.T) {
+	t.Parallel()
+	storetest.EachURL(t, func(t *testing.T, opts store.Options) {
+		c := servicetest.NewClock(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC))
+		ls := replicas(t, opts, c, 2)
+		ctx := t.Context()
+		flood, calm := limit.Mark{Rule: "flood-address", Key: "198.51.100.1"}, limit.Mark{Rule: "flood-address", Key: "198.51.100.2"}
+		other := limit.Mark{Rule: "flood-chat", Key: "198.51.100.1"} // another rule's key of the same spelling
+		marked := func(l *limit.Limits, ms ...limit.Mark) bool {
+			t.Helper()
+			ok, err := l.Marked(ctx, ms...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		for range 1000 {
+			ls[0].Mark(ctx, flood, 10*time.Minute)
+		}
+		if !marked(ls[1], calm, flood) || marked(ls[1], calm) || marked(ls[1], other) || marked(ls[1]) {
+			t.Fatal("the mark on the other replica: want the flooding key marked, and nothing else")
+		}
+		db, err := store.Open(ctx, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		if n := storetest.Count(t, db, "rate_limits", "1 = 1"); n != 1 {
+			t.Fatalf("a thousand marks of one key: %d rows, want 1", n)
+		}
+		c.Advance(6 * time.Minute) // past half its time: marking again extends it
+		ls[1].Mark(ctx, flood, 10*time.Minute)
+		c.Advance(9 * time.Minute)
+		if !marked(ls[0], flood) {
+			t.Fatal("the extended mark lapsed at its first end")
+		}
+		c.Advance(2 * time.Minute)
+		if marked(ls[0], flood) || marked(ls[1], flood) {
+			t.Fatal("a mark past its time still stands")
+		}
+		if n, err := ls[0].Sweep(ctx); err != nil || n != 1 {
+			t.Fatalf("sweep: %d rows, %v; want the lapsed mark's", n, err)
+		}
+
+		alone := limit.New(limit.Options{Now: c.Now})
+		alone.Mark(ctx, flood, time.Minute)
+		if !marked(alone, flood) || marked(alone, calm) {
+			t.Fatal("in memory: want the flooding key alone marked")
+		}
+		c.Advance(time.Minute)
+		if marked(alone, flood) {
+			t.Fatal("in memory: a mark past its time still stands")
+		}
+	})
+}

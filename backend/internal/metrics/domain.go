@@ -33,6 +33,8 @@ type Domain struct {
 	sla           *prometheus.CounterVec
 	csat          *prometheus.CounterVec
 	tags          *prometheus.CounterVec
+	spamHeld      *prometheus.CounterVec
+	spamReleased  *prometheus.CounterVec
 
 	// workspaceName names a workspace for the workspace label; nil leaves
 	// the label out.
@@ -78,6 +80,9 @@ func NewDomain(reg prometheus.Registerer, labels Labels, workspaceName func(ctx 
 		sla:        counter("tandem_sla_events_total", "SLA warnings and breaches, by target and kind.", "target", "kind"),
 		csat:       counter("tandem_csat_ratings_total", "Customer satisfaction ratings, by rating (1 to 5).", "rating"),
 		tags:       counter("tandem_tags_applied_total", "Tags put on conversations (by people, rules and the AI agent)."),
+		spamHeld: counter("tandem_spam_held_total",
+			"Conversations held as spam, by reason: flood_visitor, flood_website (started during a flood) or marked_spam (by a person).", "reason"),
+		spamReleased: counter("tandem_spam_released_total", "Conversations a person released from spam into the queue."),
 
 		workspaceName: workspaceName,
 	}
@@ -95,6 +100,9 @@ func NewDomain(reg prometheus.Registerer, labels Labels, workspaceName func(ctx 
 	}
 	for _, a := range labels.Authors {
 		d.messages.WithLabelValues(a)
+	}
+	for _, r := range labels.SpamReasons {
+		d.spamHeld.WithLabelValues(r)
 	}
 	for _, m := range []string{"llm", "extractive", "small_talk"} {
 		d.botReplies.WithLabelValues(m)
@@ -156,8 +164,17 @@ func (d *Domain) React(ctx context.Context, ev events.Event) error {
 	case events.ConversationCreated:
 		if c != nil {
 			d.conversations.WithLabelValues(l(c.Channel)...).Inc()
+			if c.State == stateSpam {
+				d.spamHeld.WithLabelValues(l(pl.Data["reason"])...).Inc()
+			}
 		}
 	case events.ConversationStateChanged:
+		switch {
+		case pl.Data["to"] == stateSpam:
+			d.spamHeld.WithLabelValues(l(pl.Data["reason"])...).Inc()
+		case pl.Data["from"] == stateSpam:
+			d.spamReleased.WithLabelValues(l()...).Inc()
+		}
 		if pl.Data["to"] == stateClosed && c != nil {
 			outcome := "agent"
 			if pl.Data["from"] == stateBot && c.HandoffReason == "" {

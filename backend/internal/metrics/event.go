@@ -15,6 +15,7 @@ type payload struct {
 
 // conversationView is the conversation an event carries.
 type conversationView struct {
+	State         string `json:"state"`
 	Channel       string `json:"channel"`
 	HandoffReason string `json:"handoff_reason"`
 	CreatedAt     int64  `json:"created_at"`
@@ -42,6 +43,7 @@ const (
 	// of conversation.state_changed.
 	stateBot    = "bot"
 	stateClosed = "closed"
+	stateSpam   = "spam"
 	// kindText is the kind of a message (not a note or an activity record).
 	kindText = "text"
 	// dataHandoff is the data key of a handoff's reason on an event that
@@ -56,4 +58,5 @@ type Labels struct {
 	Channels       []string // tandem_conversations_created_total{channel}
 	HandoffReasons []string // tandem_handoffs_total{reason}
 	Authors        []string // tandem_messages_total{author}
+	SpamReasons    []string // tandem_spam_held_total{reason}
 }

@@ -31,7 +31,7 @@ func TestReadModel(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := payload{
-		Conversation: &conversationView{Channel: conversation.ChannelEmail, HandoffReason: string(conversation.HandoffLowConfidence),
+		Conversation: &conversationView{State: string(conversation.StateClosed), Channel: conversation.ChannelEmail, HandoffReason: string(conversation.HandoffLowConfidence),
 			CreatedAt: 1_000, ClosedAt: 61_000},
 		Message: &messageView{Kind: conversation.KindText, AuthorKind: conversation.AuthorBot},
 		Data:    data,
@@ -58,6 +58,7 @@ func TestReadModel(t *testing.T) {
 	for name, pair := range map[string][2]string{
 		"stateBot":    {stateBot, string(conversation.StateBot)},
 		"stateClosed": {stateClosed, string(conversation.StateClosed)},
+		"stateSpam":   {stateSpam, string(conversation.StateSpam)},
 		"kindText":    {kindText, conversation.KindText},
 		"dataHandoff": {dataHandoff, conversation.DataHandoff},
 	} {

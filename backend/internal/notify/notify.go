@@ -94,7 +94,8 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	var pl conversation.Payload
 	switch ev.Type {
 	case events.ConversationCreated, events.ConversationHandoff, events.ConversationAssigned, events.ConversationTransferred, events.MemberMentioned,
-		events.MessageCreated, events.NoteCreated, events.CSATReceived, events.SLAWarning, events.SLABreach, events.ConversationUnassigned:
+		events.MessageCreated, events.NoteCreated, events.CSATReceived, events.SLAWarning, events.SLABreach, events.ConversationUnassigned,
+		events.ConversationStateChanged:
 		if err := json.Unmarshal(ev.Payload, &pl); err != nil {
 			return fmt.Errorf("decode event: %w", err)
 		}
@@ -110,10 +111,17 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 	)
 	switch ev.Type {
 	case events.ConversationCreated:
-		if conv == nil || conv.State == conversation.StateBot {
-			return nil // the AI agent has it; its handoff notifies
+		if conv == nil || conv.State == conversation.StateBot || conv.State == conversation.StateSpam {
+			return nil // the AI agent has it (its handoff notifies), or it is held as spam
 		}
 		typ, title, body = NewConversation, "New conversation", shorten(customerWords(conv))
+		to, err = s.audience(ctx, conv)
+	case events.ConversationStateChanged:
+		// Released from quarantine: news to its team as a new one.
+		if conv == nil || pl.Data["from"] != string(conversation.StateSpam) || conv.AssigneeID != "" {
+			return nil
+		}
+		typ, title, body = NewConversation, "Conversation released from spam", shorten(customerWords(conv))
 		to, err = s.audience(ctx, conv)
 	case events.ConversationTransferred:
 		// To a group's queue: its members hear of it as of a new

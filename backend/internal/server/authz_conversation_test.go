@@ -148,6 +148,34 @@ func conversationFixtures(w *world) map[string]func(tg target) call {
 				return err
 			}
 		},
+		"/tandem.v1.ConversationService/MarkSpam": func(tg target) call {
+			id := agentConv(tg).ID
+			return func(ctx context.Context, c rpcclient.Clients) error {
+				_, err := c.Conversation.MarkSpam(ctx, &tandemv1.MarkSpamRequest{ConversationId: id})
+				return err
+			}
+		},
+		"/tandem.v1.ConversationService/ReleaseConversation": func(tg target) call {
+			conv := agentConv(tg)
+			// Held as spam through the API, a conversation is nobody's: the
+			// colleague's is held in place, theirs still, for the ownership
+			// rule to have something to guard.
+			if tg == colleagues {
+				storetest.MustExec(w.T, w.Srv.DB(), `UPDATE conversations SET state = 'spam' WHERE id = ?`, conv.ID)
+			} else if tg != missing {
+				owner := ownerP
+				if tg == foreign {
+					owner = w.Principal("w2owner")
+				}
+				if _, err := w.Srv.Domain().Conversations.MarkSpam(w.Ctx, owner, conv.WorkspaceID, conv.ID); err != nil {
+					w.T.Fatal(err)
+				}
+			}
+			return func(ctx context.Context, c rpcclient.Clients) error {
+				_, err := c.Conversation.ReleaseConversation(ctx, &tandemv1.ReleaseConversationRequest{ConversationId: conv.ID})
+				return err
+			}
+		},
 		"/tandem.v1.ConversationService/SnoozeConversation": func(tg target) call {
 			id := agentConv(tg).ID
 			until := time.Now().Add(time.Hour).UnixMilli()

@@ -103,6 +103,8 @@ var authzTable = map[string]policy{
 	"/tandem.v1.ConversationService/MarkRead":             member(access.RoleAgent),
 	"/tandem.v1.ConversationService/CloseConversation":    owning(access.RoleAgent),
 	"/tandem.v1.ConversationService/ReopenConversation":   owning(access.RoleAgent),
+	"/tandem.v1.ConversationService/MarkSpam":             owning(access.RoleAgent),
+	"/tandem.v1.ConversationService/ReleaseConversation":  owning(access.RoleAgent),
 	"/tandem.v1.ConversationService/SnoozeConversation":   owning(access.RoleAgent),
 	"/tandem.v1.ConversationService/Watch":                member(access.RoleAgent),
 	"/tandem.v1.ConversationService/ClaimConversation":    {access: tandemv1.Access_ACCESS_WORKSPACE, minRole: access.RoleAgent, people: true},

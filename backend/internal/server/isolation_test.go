@@ -539,6 +539,8 @@ var foreignIDFields = map[string]idField{
 	"ConversationService/ListConversations filter.tag_ids":          filterID("tag"),
 	"ConversationService/MarkRead conversation_id":                  targetID,
 	"ConversationService/ReopenConversation conversation_id":        targetID,
+	"ConversationService/MarkSpam conversation_id":                  targetID,
+	"ConversationService/ReleaseConversation conversation_id":       targetID,
 	"ConversationService/SendMessage conversation_id":               targetID,
 	"ConversationService/SendMessage client_id":                     clientKey,
 	"ConversationService/SendMessage file_ids":                      nestedID("file"),

@@ -10,6 +10,7 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/access"
 	"github.com/tandem-inbox/tandem/backend/internal/apperr"
 	"github.com/tandem-inbox/tandem/backend/internal/config"
+	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 	"github.com/tandem-inbox/tandem/backend/internal/limit"
 )
 
@@ -78,10 +79,13 @@ type publicLimiter struct {
 	// session, write, address, workspace and credential are the rules of
 	// perSession, perSessionWrite, perAddress and perCredential.
 	session, write, address, workspace, credential limit.Rule
+	// spamWindow is how long a refusal marks its chat, address or website
+	// as flooding (0: never).
+	spamWindow time.Duration
 }
 
 func newPublicLimiter(limits *limit.Limits, cfg config.Config) *publicLimiter {
-	return &publicLimiter{limits: limits,
+	return &publicLimiter{limits: limits, spamWindow: cfg.SpamWindow,
 		session:   limit.PerSecond("widget-session", cfg.WidgetRate, cfg.WidgetBurst),
 		write:     limit.PerSecond("widget-writes", writeRate(cfg), cfg.WidgetWriteBurst),
 		address:   limit.PerSecond("widget-address", cfg.WidgetSessionsPerMinute/60, max(cfg.WidgetSessionBurst, 1)),
@@ -95,28 +99,45 @@ func newPublicLimiter(limits *limit.Limits, cfg config.Config) *publicLimiter {
 func (l *publicLimiter) check(ctx context.Context, procedure string, msg any) error {
 	switch b := publicBudget(procedure); b {
 	case perSession, perSessionWrite:
+		ip := access.ClientIP(ctx)
 		p := access.PrincipalFrom(ctx)
 		if p == nil || p.Kind != access.KindVisitor {
-			return take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many requests from this address")
+			return l.take(ctx, l.address, ip, "too many requests from this address", floodAddress(ip))
 		}
-		if err := take(ctx, l.limits, l.session, p.SessionID, "too many requests from this chat"); err != nil || b == perSession {
+		err := l.take(ctx, l.session, p.SessionID, "too many requests from this chat", floodChat(p.SessionID), floodAddress(ip))
+		if err != nil || b == perSession {
 			return err
 		}
-		return take(ctx, l.limits, l.write, p.SessionID, "too many messages from this chat")
+		return l.take(ctx, l.write, p.SessionID, "too many messages from this chat", floodChat(p.SessionID), floodAddress(ip))
 	case perAddress:
-		if err := take(ctx, l.limits, l.address, access.ClientIP(ctx), "too many new chats from this address"); err != nil {
+		ip := access.ClientIP(ctx)
+		if err := l.take(ctx, l.address, ip, "too many new chats from this address", floodAddress(ip)); err != nil {
 			return err
 		}
 		// Keyed on the key the request names (valid or not): a flood from
 		// many addresses, each under its own budget, still meets this one.
 		if k, ok := msg.(interface{ GetPublicKey() string }); ok {
-			return take(ctx, l.limits, l.workspace, k.GetPublicKey(), "too many new chats on this website right now")
+			return l.take(ctx, l.workspace, k.GetPublicKey(), "too many new chats on this website right now", floodWebsite(k.GetPublicKey()))
 		}
 		return nil
 	case perCredential:
 		return take(ctx, l.limits, l.credential, access.ClientIP(ctx), "too many sign-in attempts from this address")
 	}
 	return nil
+}
+
+// take is take under a widget rule: refused, it marks what the refusal
+// found flooding, for the spam window.
+func (l *publicLimiter) take(ctx context.Context, r limit.Rule, key, what string, flooding ...limit.Mark) error {
+	err := take(ctx, l.limits, r, key, what)
+	if err != nil && l.spamWindow > 0 {
+		for _, m := range flooding {
+			if m.Key != "" {
+				l.limits.Mark(ctx, m, l.spamWindow)
+			}
+		}
+	}
+	return err
 }
 
 // writeRate is the rate of perSessionWrite's rule: none when the widget's
@@ -176,4 +197,67 @@ func uploadLimit(widget *publicLimiter, uploads limit.Rule) func(ctx context.Con
 		kind, id := p.Actor()
 		return take(ctx, widget.limits, uploads, kind+":"+id, "too many uploads")
 	}
+}
+
+// Marks of floods: a chat (visitor session), a client address or a
+// website (widget key) a widget limit refused.
+func floodChat(sessionID string) limit.Mark { return limit.Mark{Rule: "flood-chat", Key: sessionID} }
+func floodAddress(ip string) limit.Mark     { return limit.Mark{Rule: "flood-address", Key: ip} }
+func floodWebsite(key string) limit.Mark    { return limit.Mark{Rule: "flood-website", Key: key} }
+
+// quarantine is the widget's Quarantine: why a visitor's chat is held as
+// spam, or "". A chat whose session or address went over a limit within the
+// spam window is; so is, while its website's new chats go over theirs, one
+// of a visitor first seen within the window whose identity the website
+// did not sign (a flood's fresh sessions, not the shop's known customers).
+type quarantine struct {
+	limiter *publicLimiter
+	// website is the widget key of a workspace; visitor the contact a
+	// visitor is: when first seen (unix ms) and whether its identity is
+	// signed.
+	website func(ctx context.Context, workspaceID string) (string, error)
+	visitor func(ctx context.Context, workspaceID, contactID string) (firstSeen int64, signed bool, err error)
+	now     func() time.Time
+}
+
+func (q quarantine) reason(ctx context.Context, p *access.Principal, newChat bool) (string, error) {
+	l := q.limiter
+	if l.spamWindow <= 0 || p == nil || p.Kind != access.KindVisitor {
+		return "", nil
+	}
+	marked, err := l.limits.Marked(ctx, floodChat(p.SessionID), floodAddress(access.ClientIP(ctx)))
+	switch {
+	case err != nil:
+		return "", err
+	case marked:
+		return conversation.SpamFloodVisitor, nil
+	case !newChat:
+		return "", nil
+	}
+	key, err := q.website(ctx, p.WorkspaceID)
+	if err != nil {
+		return "", err
+	}
+	if marked, err := l.limits.Marked(ctx, floodWebsite(key)); err != nil || !marked {
+		return "", err
+	}
+	firstSeen, signed, err := q.visitor(ctx, p.WorkspaceID, p.VisitorID)
+	if err != nil || signed || firstSeen < q.now().Add(-l.spamWindow).UnixMilli() {
+		return "", err
+	}
+	return conversation.SpamFloodWebsite, nil
+}
+
+// quarantine is the widget's spam check over the server's workspaces and
+// contacts.
+func (s *Server) quarantine(l *publicLimiter) quarantine {
+	return quarantine{limiter: l, now: time.Now,
+		website: func(ctx context.Context, workspaceID string) (string, error) {
+			w, err := s.domain.Workspaces.Get(ctx, workspaceID)
+			return w.PublicKey, err
+		},
+		visitor: func(ctx context.Context, workspaceID, contactID string) (int64, bool, error) {
+			c, err := s.domain.Contacts.Get(ctx, workspaceID, contactID)
+			return c.CreatedAt, c.IdentityVerified, err
+		}}
 }

@@ -84,7 +84,7 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 	if err != nil {
 		return err
 	}
-	s.mountRPC(mux, st, opts)
+	s.mountRPC(mux, st, opts, widgetLimit)
 	files.NewHandler(s.domain.Files, authn, authz, func(r *http.Request, err error) {
 		if apperr.KindOf(err) == apperr.Internal {
 			s.logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -138,7 +138,7 @@ func (s *Server) chain(authn access.Authenticator, authz *access.Authorizer, wid
 }
 
 // mountRPC mounts every service's handler.
-func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.HandlerOption) {
+func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.HandlerOption, widgetLimit *publicLimiter) {
 	mux.Handle(tandemv1connect.NewAuthServiceHandler(account.NewHandler(s.domain.Accounts, s.domain.Workspaces), opts...))
 	mux.Handle(tandemv1connect.NewWorkspaceServiceHandler(workspace.NewHandler(s.domain.Workspaces), opts...))
 	conversations := conversation.NewHandler(s.domain.Conversations, s.domain.Contacts, conversation.HandlerDeps{
@@ -163,7 +163,7 @@ func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.Handler
 	mux.Handle(tandemv1connect.NewEmailServiceHandler(email.NewHandler(s.domain.Email, s.cfg.MailDomain), opts...))
 	mux.Handle(tandemv1connect.NewWidgetServiceHandler(widget.NewHandler(s.domain.Contacts, s.domain.Conversations, st.follower, st.cursors, s.domain.Bot.HandOff, widget.Deps{
 		Workspace: s.domain.Workspaces.Get, Groups: s.domain.Workspaces.AllGroups, Bot: s.domain.Bot.Settings, OnlineAgents: s.domain.Presence.OnlineCount,
-		AgentName: s.agentName, Transcripts: s.mailSender,
+		AgentName: s.agentName, Transcripts: s.mailSender, Quarantine: s.quarantine(widgetLimit).reason,
 	}).WithButtons(buttons{s.domain.Automation}), opts...))
 }
 

@@ -265,5 +265,6 @@ func metricsLabels() metrics.Labels {
 		Channels:       []string{conversation.ChannelWeb, conversation.ChannelAPI, conversation.ChannelEmail},
 		HandoffReasons: reasons,
 		Authors:        []string{conversation.AuthorCustomer, conversation.AuthorAgent, conversation.AuthorBot, conversation.AuthorSystem},
+		SpamReasons:    conversation.SpamReasons(),
 	}
 }

@@ -38,6 +38,9 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		return err
 	}
 	at := time.UnixMilli(ev.CreatedAt)
+	if conv.State == conversation.StateSpam && ev.Type != events.ConversationStateChanged {
+		return nil // held as spam: no clock runs until it is released
+	}
 	switch ev.Type {
 	case events.ConversationCreated:
 		if conv.State == conversation.StateBot {
@@ -65,6 +68,12 @@ func (s *Service) React(ctx context.Context, ev events.Event) error {
 		}
 		return s.followUp(ctx, conv, m, at)
 	case events.ConversationStateChanged:
+		switch {
+		case pl.Data["to"] == string(conversation.StateSpam):
+			return s.cancel(ctx, conv.ID, FirstResponse, NextResponse, Resolution, followUpTarget)
+		case pl.Data["from"] == string(conversation.StateSpam): // released: it reaches the team now
+			return s.start(ctx, conv, at)
+		}
 		if pl.Data["to"] == string(conversation.StateClosed) {
 			if err := s.cancel(ctx, conv.ID, followUpTarget); err != nil {
 				return err

@@ -96,7 +96,8 @@ type Filter struct {
 
 // where is the report's conversation filter, as SQL on alias c.
 func (f Filter) where(workspaceID string) (string, []any) {
-	q, args := `c.workspace_id = ? AND c.created_at >= ? AND c.created_at < ?`, []any{workspaceID, f.Start, f.End}
+	// Conversations held as spam are no one's work: a flood's would swamp the figures.
+	q, args := `c.workspace_id = ? AND c.created_at >= ? AND c.created_at < ? AND c.state <> 'spam'`, []any{workspaceID, f.Start, f.End}
 	if f.GroupID != "" {
 		q, args = q+` AND c.group_id = ?`, append(args, f.GroupID)
 	}

@@ -56,6 +56,18 @@ type Deps struct {
 	// Transcripts mails visitors copies of their conversations (nil: the
 	// server sends no mail).
 	Transcripts Transcripts
+	// Quarantine says why a visitor's chat is to be held as spam (it comes
+	// from a flood), or "": for a new chat (newChat), or one it writes to
+	// (nil: none is).
+	Quarantine func(ctx context.Context, p *access.Principal, newChat bool) (string, error)
+}
+
+// spam is Deps.Quarantine's answer, "" without one.
+func (h *Handler) spam(ctx context.Context, p *access.Principal, newChat bool) (string, error) {
+	if h.deps.Quarantine == nil {
+		return "", nil
+	}
+	return h.deps.Quarantine(ctx, p, newChat)
 }
 
 // Transcripts mails a visitor copies of their conversation (email.Sender).
@@ -192,8 +204,12 @@ func (h *Handler) StartSession(ctx context.Context, req *tandemv1.StartSessionRe
 
 // StartConversation implements WidgetService.StartConversation.
 func (h *Handler) StartConversation(ctx context.Context, req *tandemv1.StartConversationRequest) (*tandemv1.StartConversationResponse, error) {
-	c, m, err := h.conversations.StartInGroup(ctx, access.PrincipalFrom(ctx), req.GetClientId(), req.GetPageUrl(), req.GetCustomFields(),
-		req.GetBody(), req.GetGroupId())
+	spam, err := h.spam(ctx, access.PrincipalFrom(ctx), true)
+	if err != nil {
+		return nil, err
+	}
+	c, m, err := h.conversations.StartChat(ctx, access.PrincipalFrom(ctx), conversation.Chat{ClientID: req.GetClientId(),
+		PageURL: req.GetPageUrl(), Fields: req.GetCustomFields(), Body: req.GetBody(), GroupID: req.GetGroupId(), Spam: spam})
 	if err != nil {
 		return nil, err
 	}
@@ -234,6 +250,15 @@ func (h *Handler) SendMessage(ctx context.Context, req *tandemv1.WidgetServiceSe
 		}
 		if !w.Widget.AllowFiles {
 			return nil, files.ErrFilesOff
+		}
+	}
+	// A flooding chat's words wait in quarantine, before the AI agent or
+	// the queue sees them.
+	if spam, err := h.spam(ctx, p, false); err != nil {
+		return nil, err
+	} else if spam != "" {
+		if _, err := h.conversations.Quarantine(ctx, p.WorkspaceID, req.GetConversationId(), spam); err != nil {
+			return nil, err
 		}
 	}
 	m, c, err := h.conversations.PostFiles(ctx, p, p.WorkspaceID, req.GetConversationId(), req.GetClientId(), req.GetBody(), req.GetFileIds())

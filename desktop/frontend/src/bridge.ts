@@ -213,6 +213,8 @@ export interface Bound {
   Snooze(conversationId: string, untilMs: number): Promise<unknown>;
   Close(conversationId: string): Promise<unknown>;
   Reopen(conversationId: string): Promise<unknown>;
+  MarkSpam(conversationId: string): Promise<unknown>;
+  Release(conversationId: string): Promise<unknown>;
   Agents(): Promise<unknown[]>;
   SetStatus(status: "online" | "away" | "offline"): Promise<unknown>;
   SetCapacity(maxChats: number): Promise<unknown>;

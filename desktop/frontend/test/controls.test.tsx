@@ -70,4 +70,14 @@ describe("the action bar", () => {
     for (const b of root.querySelectorAll("[title]")) throw new Error(`tooltip on ${b.outerHTML}`);
     expect(root.querySelector('[aria-keyshortcuts="t"]')?.textContent).toContain("Take over");
   });
+
+  it("offers Mark as spam, and for a chat held as spam only Not spam and tags", () => {
+    act(() => render(<Controls key="c1" c={pending("c1")} />, root));
+    click("More");
+    expect([...root.querySelectorAll('[role="menuitem"]')].map((b) => b.textContent)).toContain("Mark as spam");
+    act(() => render(<Controls key="c2" c={conv({ id: "c2", state: ConversationState.SPAM })} />, root));
+    expect([...root.querySelectorAll("button")].map((b) => b.textContent?.trim())).toEqual(["Not spam", "Tags ▾"]);
+    click("Tags");
+    expect(root.querySelector('[aria-label="Tags"]')).not.toBeNull();
+  });
 });

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { ContactSchema, ConversationOutcome } from "@api/conversation_pb.js";
+import { ContactSchema, ConversationOutcome, ConversationState } from "@api/conversation_pb.js";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { customerName, localTime, outcomeLabel, pageLabel, preview } from "../src/logic/customer";
+import { customerName, localTime, outcomeLabel, pageLabel, preview, replyHint } from "../src/logic/customer";
 import { debounce, touchesMine } from "../src/logic/presence";
 import { conv } from "./fixtures";
 
@@ -73,5 +73,12 @@ describe("debounce", () => {
     d.cancel();
     vi.advanceTimersByTime(500);
     expect(f).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("the reply hint", () => {
+  it("says a chat held as spam takes a release before a reply", () => {
+    expect(replyHint(conv({ id: "a", state: ConversationState.PENDING }), null)).toContain("Reply to the customer");
+    expect(replyHint(conv({ id: "b", state: ConversationState.SPAM }), null)).toContain("Not spam");
   });
 });

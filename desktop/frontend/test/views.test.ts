@@ -15,6 +15,7 @@ const all = [
   conv({ id: "snoozed", state: S.SNOOZED, lastActivityTimeMs: 5n }),
   conv({ id: "bot", state: S.BOT, lastActivityTimeMs: 70n, tagIds: ["vip"] }),
   conv({ id: "done", state: S.CLOSED, assigneeUserId: me, closeTimeMs: 90n, groupId: "support", tagIds: ["vip"] }),
+  conv({ id: "spam", state: S.SPAM, lastActivityTimeMs: 95n, groupId: "support", tagIds: ["vip"], unread: true }),
 ];
 const ids = (v: ViewId) => list(all, v, me).map((c) => c.id);
 
@@ -24,6 +25,9 @@ describe("views", () => {
     expect(ids("unassigned").sort()).toEqual(["q-new", "q-old", "q-urgent", "snoozed"]);
     expect(ids("bot")).toEqual(["bot"]);
     expect(ids("closed")).toEqual(["done"]);
+    expect(ids("spam")).toEqual(["spam"]);
+    // Held as spam: in no other view, queue or count.
+    for (const v of ["mine", "unassigned", "pending", "bot", "all", "closed", "group:support", "tag:vip"] as ViewId[]) expect(ids(v)).not.toContain("spam");
     expect(ids("all")).not.toContain("done");
     expect(ids("all")).toHaveLength(8);
     expect(ids("group:support")).toEqual(["q-old"]);
@@ -41,7 +45,8 @@ describe("views", () => {
   });
 
   it("counts every view in one pass, with unread", () => {
-    const n = counts(all, ["mine", "pending", "closed", "tag:vip"], me);
+    const n = counts(all, ["mine", "pending", "closed", "tag:vip", "spam"], me);
+    expect(n.get("spam")).toEqual({ total: 1, unread: 1 });
     expect(n.get("mine")).toEqual({ total: 2, unread: 1 });
     expect(n.get("pending")).toEqual({ total: 3, unread: 1 });
     expect(n.get("closed")).toEqual({ total: 1, unread: 0 });

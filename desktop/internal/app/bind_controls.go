@@ -117,6 +117,23 @@ func (a *App) Close(conversationID string) (json.RawMessage, error) {
 	})
 }
 
+// MarkSpam holds the conversation as spam: out of every view but Spam,
+// unowned.
+func (a *App) MarkSpam(conversationID string) (json.RawMessage, error) {
+	return a.c.change(func(s *session) (*tandemv1.Conversation, error) {
+		res, err := s.client.Conversations.MarkSpam(a.c.ctx(), &tandemv1.MarkSpamRequest{ConversationId: conversationID})
+		return res.GetConversation(), err
+	})
+}
+
+// Release lets a conversation held as spam into the queue, as a new one.
+func (a *App) Release(conversationID string) (json.RawMessage, error) {
+	return a.c.change(func(s *session) (*tandemv1.Conversation, error) {
+		res, err := s.client.Conversations.ReleaseConversation(a.c.ctx(), &tandemv1.ReleaseConversationRequest{ConversationId: conversationID})
+		return res.GetConversation(), err
+	})
+}
+
 // Reopen brings a closed conversation back to the queue.
 func (a *App) Reopen(conversationID string) (json.RawMessage, error) {
 	return a.c.change(func(s *session) (*tandemv1.Conversation, error) {

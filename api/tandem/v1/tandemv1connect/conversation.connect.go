@@ -57,6 +57,12 @@ const (
 	// ConversationServiceReopenConversationProcedure is the fully-qualified name of the
 	// ConversationService's ReopenConversation RPC.
 	ConversationServiceReopenConversationProcedure = "/tandem.v1.ConversationService/ReopenConversation"
+	// ConversationServiceMarkSpamProcedure is the fully-qualified name of the ConversationService's
+	// MarkSpam RPC.
+	ConversationServiceMarkSpamProcedure = "/tandem.v1.ConversationService/MarkSpam"
+	// ConversationServiceReleaseConversationProcedure is the fully-qualified name of the
+	// ConversationService's ReleaseConversation RPC.
+	ConversationServiceReleaseConversationProcedure = "/tandem.v1.ConversationService/ReleaseConversation"
 	// ConversationServiceSnoozeConversationProcedure is the fully-qualified name of the
 	// ConversationService's SnoozeConversation RPC.
 	ConversationServiceSnoozeConversationProcedure = "/tandem.v1.ConversationService/SnoozeConversation"
@@ -120,6 +126,14 @@ type ConversationServiceClient interface {
 	CloseConversation(context.Context, *v1.CloseConversationRequest) (*v1.CloseConversationResponse, error)
 	// ReopenConversation reopens a closed conversation into the queue.
 	ReopenConversation(context.Context, *v1.ReopenConversationRequest) (*v1.ReopenConversationResponse, error)
+	// MarkSpam moves a conversation into quarantine (state SPAM): out of the
+	// queues and views, unowned, its SLA clocks stopped; its customer is not
+	// told. Marking one that is spam already changes nothing.
+	MarkSpam(context.Context, *v1.MarkSpamRequest) (*v1.MarkSpamResponse, error)
+	// ReleaseConversation lets a conversation out of quarantine into the
+	// queue (PENDING), as a new conversation: it is routed and its team
+	// notified. The same caller's release again (a retry) changes nothing.
+	ReleaseConversation(context.Context, *v1.ReleaseConversationRequest) (*v1.ReleaseConversationResponse, error)
 	// SnoozeConversation hides a pending or active conversation until a time;
 	// it wakes then, or at once when the customer writes.
 	SnoozeConversation(context.Context, *v1.SnoozeConversationRequest) (*v1.SnoozeConversationResponse, error)
@@ -223,6 +237,18 @@ func NewConversationServiceClient(httpClient connect.HTTPClient, baseURL string,
 			connect.WithSchema(conversationServiceMethods.ByName("ReopenConversation")),
 			connect.WithClientOptions(opts...),
 		),
+		markSpam: connect.NewClient[v1.MarkSpamRequest, v1.MarkSpamResponse](
+			httpClient,
+			baseURL+ConversationServiceMarkSpamProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("MarkSpam")),
+			connect.WithClientOptions(opts...),
+		),
+		releaseConversation: connect.NewClient[v1.ReleaseConversationRequest, v1.ReleaseConversationResponse](
+			httpClient,
+			baseURL+ConversationServiceReleaseConversationProcedure,
+			connect.WithSchema(conversationServiceMethods.ByName("ReleaseConversation")),
+			connect.WithClientOptions(opts...),
+		),
 		snoozeConversation: connect.NewClient[v1.SnoozeConversationRequest, v1.SnoozeConversationResponse](
 			httpClient,
 			baseURL+ConversationServiceSnoozeConversationProcedure,
@@ -314,6 +340,8 @@ type conversationServiceClient struct {
 	markRead             *connect.Client[v1.MarkReadRequest, v1.MarkReadResponse]
 	closeConversation    *connect.Client[v1.CloseConversationRequest, v1.CloseConversationResponse]
 	reopenConversation   *connect.Client[v1.ReopenConversationRequest, v1.ReopenConversationResponse]
+	markSpam             *connect.Client[v1.MarkSpamRequest, v1.MarkSpamResponse]
+	releaseConversation  *connect.Client[v1.ReleaseConversationRequest, v1.ReleaseConversationResponse]
 	snoozeConversation   *connect.Client[v1.SnoozeConversationRequest, v1.SnoozeConversationResponse]
 	claimConversation    *connect.Client[v1.ClaimConversationRequest, v1.ClaimConversationResponse]
 	assignConversation   *connect.Client[v1.AssignConversationRequest, v1.AssignConversationResponse]
@@ -395,6 +423,24 @@ func (c *conversationServiceClient) CloseConversation(ctx context.Context, req *
 // ReopenConversation calls tandem.v1.ConversationService.ReopenConversation.
 func (c *conversationServiceClient) ReopenConversation(ctx context.Context, req *v1.ReopenConversationRequest) (*v1.ReopenConversationResponse, error) {
 	response, err := c.reopenConversation.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// MarkSpam calls tandem.v1.ConversationService.MarkSpam.
+func (c *conversationServiceClient) MarkSpam(ctx context.Context, req *v1.MarkSpamRequest) (*v1.MarkSpamResponse, error) {
+	response, err := c.markSpam.CallUnary(ctx, connect.NewRequest(req))
+	if response != nil {
+		return response.Msg, err
+	}
+	return nil, err
+}
+
+// ReleaseConversation calls tandem.v1.ConversationService.ReleaseConversation.
+func (c *conversationServiceClient) ReleaseConversation(ctx context.Context, req *v1.ReleaseConversationRequest) (*v1.ReleaseConversationResponse, error) {
+	response, err := c.releaseConversation.CallUnary(ctx, connect.NewRequest(req))
 	if response != nil {
 		return response.Msg, err
 	}
@@ -536,6 +582,14 @@ type ConversationServiceHandler interface {
 	CloseConversation(context.Context, *v1.CloseConversationRequest) (*v1.CloseConversationResponse, error)
 	// ReopenConversation reopens a closed conversation into the queue.
 	ReopenConversation(context.Context, *v1.ReopenConversationRequest) (*v1.ReopenConversationResponse, error)
+	// MarkSpam moves a conversation into quarantine (state SPAM): out of the
+	// queues and views, unowned, its SLA clocks stopped; its customer is not
+	// told. Marking one that is spam already changes nothing.
+	MarkSpam(context.Context, *v1.MarkSpamRequest) (*v1.MarkSpamResponse, error)
+	// ReleaseConversation lets a conversation out of quarantine into the
+	// queue (PENDING), as a new conversation: it is routed and its team
+	// notified. The same caller's release again (a retry) changes nothing.
+	ReleaseConversation(context.Context, *v1.ReleaseConversationRequest) (*v1.ReleaseConversationResponse, error)
 	// SnoozeConversation hides a pending or active conversation until a time;
 	// it wakes then, or at once when the customer writes.
 	SnoozeConversation(context.Context, *v1.SnoozeConversationRequest) (*v1.SnoozeConversationResponse, error)
@@ -635,6 +689,18 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 		connect.WithSchema(conversationServiceMethods.ByName("ReopenConversation")),
 		connect.WithHandlerOptions(opts...),
 	)
+	conversationServiceMarkSpamHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceMarkSpamProcedure,
+		svc.MarkSpam,
+		connect.WithSchema(conversationServiceMethods.ByName("MarkSpam")),
+		connect.WithHandlerOptions(opts...),
+	)
+	conversationServiceReleaseConversationHandler := connect.NewUnaryHandlerSimple(
+		ConversationServiceReleaseConversationProcedure,
+		svc.ReleaseConversation,
+		connect.WithSchema(conversationServiceMethods.ByName("ReleaseConversation")),
+		connect.WithHandlerOptions(opts...),
+	)
 	conversationServiceSnoozeConversationHandler := connect.NewUnaryHandlerSimple(
 		ConversationServiceSnoozeConversationProcedure,
 		svc.SnoozeConversation,
@@ -731,6 +797,10 @@ func NewConversationServiceHandler(svc ConversationServiceHandler, opts ...conne
 			conversationServiceCloseConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceReopenConversationProcedure:
 			conversationServiceReopenConversationHandler.ServeHTTP(w, r)
+		case ConversationServiceMarkSpamProcedure:
+			conversationServiceMarkSpamHandler.ServeHTTP(w, r)
+		case ConversationServiceReleaseConversationProcedure:
+			conversationServiceReleaseConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceSnoozeConversationProcedure:
 			conversationServiceSnoozeConversationHandler.ServeHTTP(w, r)
 		case ConversationServiceClaimConversationProcedure:
@@ -796,6 +866,14 @@ func (UnimplementedConversationServiceHandler) CloseConversation(context.Context
 
 func (UnimplementedConversationServiceHandler) ReopenConversation(context.Context, *v1.ReopenConversationRequest) (*v1.ReopenConversationResponse, error) {
 	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.ReopenConversation is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) MarkSpam(context.Context, *v1.MarkSpamRequest) (*v1.MarkSpamResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.MarkSpam is not implemented"))
+}
+
+func (UnimplementedConversationServiceHandler) ReleaseConversation(context.Context, *v1.ReleaseConversationRequest) (*v1.ReleaseConversationResponse, error) {
+	return nil, connect.NewError(connect.CodeUnimplemented, errors.New("tandem.v1.ConversationService.ReleaseConversation is not implemented"))
 }
 
 func (UnimplementedConversationServiceHandler) SnoozeConversation(context.Context, *v1.SnoozeConversationRequest) (*v1.SnoozeConversationResponse, error) {

@@ -2,7 +2,7 @@
 // stable name for anonymous visitors (Contact.display_name, "Teal Otter"),
 // so every client shows the same one; these only choose what to show.
 import type { Contact, Conversation, EmailDelivery, EmailMessage } from "../api";
-import { Channel, ConversationOutcome } from "../api";
+import { Channel, ConversationOutcome, ConversationState } from "../api";
 
 /** customerName is the contact's name as the server says to show it. */
 export function customerName(c: Contact | undefined | null): string {
@@ -22,6 +22,7 @@ export function byEmail(c: Conversation): boolean {
 
 /** replyHint is the composer's placeholder for a reply: where it goes. */
 export function replyHint(c: Conversation, contact: Contact | null | undefined): string {
+  if (c.state === ConversationState.SPAM) return "Held as spam: choose Not spam to reply (internal notes work).";
   if (!byEmail(c)) return "Reply to the customer. Type / for canned responses.";
   const to = contact?.email || c.contact?.email;
   return `Reply by email${to ? ` to ${to}` : ""}. Type / for canned responses.`;

@@ -10,6 +10,7 @@ export type ViewId =
   | "bot"
   | "pending"
   | "closed"
+  | "spam"
   | "search"
   | `group:${string}`
   | `tag:${string}`;
@@ -22,9 +23,11 @@ export const fixedViews: { id: ViewId; label: string }[] = [
   { id: "bot", label: "Bot-handled" },
   { id: "all", label: "All" },
   { id: "closed", label: "Closed" },
+  { id: "spam", label: "Spam" },
 ];
 
-const open = (c: Conversation) => c.state !== ConversationState.CLOSED;
+/** open: neither closed nor held as spam (which only the Spam view shows). */
+const open = (c: Conversation) => c.state !== ConversationState.CLOSED && c.state !== ConversationState.SPAM;
 
 /** inView reports whether a conversation belongs in a view for the reader. */
 export function inView(c: Conversation, view: ViewId, me: string): boolean {
@@ -41,6 +44,8 @@ export function inView(c: Conversation, view: ViewId, me: string): boolean {
       return open(c);
     case "closed":
       return c.state === ConversationState.CLOSED;
+    case "spam":
+      return c.state === ConversationState.SPAM;
     case "search":
       return true; // results come from the server
   }

@@ -55,6 +55,7 @@ export function Controls({ c }: { c: Conversation }) {
     return () => window.removeEventListener("keydown", close, true);
   }, [dialog]);
   const closed = c.state === ConversationState.CLOSED;
+  const spam = c.state === ConversationState.SPAM;
   const mine = c.assigneeUserId === me.value;
   const joined = c.participantUserIds.includes(me.value);
   const run = (f: () => Promise<unknown>) => void act(f).then(changed);
@@ -63,6 +64,20 @@ export function Controls({ c }: { c: Conversation }) {
       {label}
     </button>
   );
+  if (spam) {
+    // Held as spam: nothing but letting it out (into the queue, as a new one) or tagging it.
+    return (
+      <div class="controls" role="toolbar" aria-label="Conversation controls">
+        <button class="primary" onClick={() => run(() => go("Release", c.id))}>
+          Not spam
+        </button>
+        <button aria-haspopup="true" aria-expanded={dialog === "tags"} onClick={() => setDialog(dialog ? null : "tags")}>
+          Tags ▾
+        </button>
+        {dialog === "tags" && <Tags c={c} />}
+      </div>
+    );
+  }
   return (
     <div class="controls" role="toolbar" aria-label="Conversation controls">
       {!closed && !c.assigneeUserId && c.state !== ConversationState.BOT && (
@@ -92,6 +107,7 @@ export function Controls({ c }: { c: Conversation }) {
           {!closed && item("Transfer…", () => setDialog("transfer"))}
           {item("Tags…", () => setDialog("tags"))}
           {!closed && item("Snooze…", () => setDialog("snooze"))}
+          {(c.assigneeUserId === "" || mine || supervises()) && item("Mark as spam", () => (setDialog(null), run(() => go("MarkSpam", c.id))))}
           <label>
             Priority{" "}
             <select aria-label="Priority" value={c.priority === Priority.UNSPECIFIED ? Priority.NONE : c.priority} onChange={(e) => run(() => go("SetPriority", c.id, Number(e.currentTarget.value)))}>

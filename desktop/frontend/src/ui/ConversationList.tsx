@@ -13,6 +13,7 @@ const stateLabel: Record<number, string> = {
   [ConversationState.ACTIVE]: "Active",
   [ConversationState.SNOOZED]: "Snoozed",
   [ConversationState.CLOSED]: "Closed",
+  [ConversationState.SPAM]: "Spam",
 };
 
 /** searchBox is the search field, focused by the "/" shortcut. */

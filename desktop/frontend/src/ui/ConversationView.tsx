@@ -16,6 +16,7 @@ const states: Record<number, string> = {
   [ConversationState.ACTIVE]: "Active",
   [ConversationState.SNOOZED]: "Snoozed",
   [ConversationState.CLOSED]: "Closed",
+  [ConversationState.SPAM]: "Held as spam: nobody is notified and the AI agent does not answer until it is released (the customer is not told)",
 };
 
 export function ConversationView() {
@@ -58,7 +59,7 @@ export function ConversationView() {
             {group && ` · ${group}`}
             {c.participantUserIds.length > 0 && ` · with ${c.participantUserIds.map((u) => (u === me.value ? "you" : names.get(u) ?? "a teammate")).join(", ")}`}
           </p>
-          {c.state !== ConversationState.CLOSED && (
+          {c.state !== ConversationState.CLOSED && c.state !== ConversationState.SPAM && (
             <p>
               <Sla c={c} now={Date.now()} long />
             </p>

@@ -8,7 +8,7 @@ import { appError } from "../errors";
 import type { Clients } from "../transport";
 import { wire } from "../wire";
 
-type Methods = "Claim" | "TakeOver" | "Transfer" | "Join" | "Leave" | "Tag" | "Untag" | "SetPriority" | "Snooze" | "Close" | "Reopen";
+type Methods = "Claim" | "TakeOver" | "Transfer" | "Join" | "Leave" | "Tag" | "Untag" | "SetPriority" | "Snooze" | "Close" | "Reopen" | "MarkSpam" | "Release";
 
 export function controlBinds(c: Core): Pick<Bound, Methods> {
   /** change runs a control, folds its conversation into the inbox and returns it. */
@@ -49,5 +49,9 @@ export function controlBinds(c: Core): Pick<Bound, Methods> {
     Close: (conversationId) => change((cl) => cl.closeConversation({ conversationId })),
     /** Reopen brings a closed conversation back to the queue. */
     Reopen: (conversationId) => change((cl) => cl.reopenConversation({ conversationId })),
+    /** MarkSpam holds the conversation as spam: out of every view but Spam, unowned. */
+    MarkSpam: (conversationId) => change((cl) => cl.markSpam({ conversationId })),
+    /** Release lets a conversation held as spam into the queue, as a new one. */
+    Release: (conversationId) => change((cl) => cl.releaseConversation({ conversationId })),
   };
 }
