@@ -1415,7 +1415,7 @@ func (x *Attachment) GetSizeBytes() int64 {
 // ConversationFilter selects conversations in lists and streams.
 type ConversationFilter struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Any of these states; empty for all but closed (spam included).
+	// Any of these states; empty for all but closed and spam.
 	States         []ConversationState         `protobuf:"varint,1,rep,packed,name=states,proto3,enum=tandem.v1.ConversationState" json:"states,omitempty"`
 	Assignee       ConversationFilter_Assignee `protobuf:"varint,2,opt,name=assignee,proto3,enum=tandem.v1.ConversationFilter_Assignee" json:"assignee,omitempty"`
 	AssigneeUserId string                      `protobuf:"bytes,3,opt,name=assignee_user_id,json=assigneeUserId,proto3" json:"assignee_user_id,omitempty"`

@@ -78,7 +78,7 @@ func (f Filter) Matches(c *Conversation, me string) bool {
 		if !slices.Contains(f.States, c.State) {
 			return false
 		}
-	} else if c.State == StateClosed {
+	} else if c.State == StateClosed || c.State == StateSpam {
 		return false
 	}
 	switch f.Assignee {
@@ -149,7 +149,7 @@ func (s *Service) List(ctx context.Context, workspaceID, reader string, f Filter
 		}
 		in("c.state", states)
 	} else {
-		where = append(where, "c.state <> 'closed'")
+		where = append(where, "c.state NOT IN ('closed', 'spam')")
 	}
 	switch f.Assignee {
 	case "me":

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -156,11 +157,42 @@ func TestFloodQuarantine(t *testing.T) {
 			t.Fatalf("an ordinary chat: %s, answered %v", w.State(ordinary).State, w.BotAnswer(ordinary) != nil)
 		}
 
+		// An agent's stream, open through the flood.
+		watchCtx, stop := context.WithCancel(w.As("agent"))
+		defer stop()
+		stream, err := c.Conversation.Watch(watchCtx, &tandemv1.WatchRequest{WorkspaceId: w.W1.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := make(chan string, 1000)
+		go func() {
+			defer close(seen)
+			for stream.Receive() {
+				if ev := stream.Msg().GetEvent(); ev != nil {
+					seen <- ev.GetConversationId()
+				}
+			}
+		}()
+
 		// A new session from an address that flooded.
 		flood("198.51.100.2")
 		_, again := w.NewVisitor(w.W1)
 		fromFlood := start(again, "198.51.100.2", question)
 		held(fromFlood, "a chat from a flooding address", nil)
+
+		// The agents' streams never carry it: a chat started after it
+		// arrives, and nothing of it before.
+		_, marker := w.NewVisitor(w.W1)
+		after := start(marker, "198.51.100.4", "hello")
+		for id := range seen {
+			if id == fromFlood {
+				t.Fatal("an agent's stream carried a chat held as spam")
+			}
+			if id == after {
+				break
+			}
+		}
+		stop()
 
 		// A chat that started calmly, whose address floods afterwards: its
 		// next words go into quarantine with it.
@@ -175,16 +207,24 @@ func TestFloodQuarantine(t *testing.T) {
 
 		// Agents see it as spam and must release it before taking it.
 		agent := w.As("agent")
-		list, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID})
-		if err != nil {
-			t.Fatal(err)
+		states := func(f *tandemv1.ConversationFilter) map[string]tandemv1.ConversationState {
+			t.Helper()
+			list, err := c.Conversation.ListConversations(agent, &tandemv1.ListConversationsRequest{WorkspaceId: w.W1.ID, Filter: f})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := map[string]tandemv1.ConversationState{}
+			for _, cv := range list.GetConversations() {
+				out[cv.GetId()] = cv.GetState()
+			}
+			return out
 		}
-		states := map[string]tandemv1.ConversationState{}
-		for _, cv := range list.GetConversations() {
-			states[cv.GetId()] = cv.GetState()
+		if inbox := states(nil); inbox[ordinary] != tandemv1.ConversationState_CONVERSATION_STATE_BOT || inbox[fromFlood] != 0 || inbox[before] != 0 {
+			t.Errorf("the agents' inbox (a list without a filter): %v; want the ordinary chat and none held as spam", inbox)
 		}
-		if states[fromFlood] != tandemv1.ConversationState_CONVERSATION_STATE_SPAM || states[ordinary] != tandemv1.ConversationState_CONVERSATION_STATE_BOT {
-			t.Errorf("the agents' list: held %s, ordinary %s", states[fromFlood], states[ordinary])
+		spam := states(&tandemv1.ConversationFilter{States: []tandemv1.ConversationState{tandemv1.ConversationState_CONVERSATION_STATE_SPAM}})
+		if len(spam) != 2 || spam[fromFlood] == 0 || spam[before] == 0 {
+			t.Errorf("the spam list: %v; want the two chats held", spam)
 		}
 		if _, err := c.Conversation.SendMessage(agent, &tandemv1.SendMessageRequest{ConversationId: fromFlood,
 			ClientId: uuid.NewString(), Body: "hi"}); connect.CodeOf(err) != connect.CodeFailedPrecondition || !strings.Contains(err.Error(), "release") {

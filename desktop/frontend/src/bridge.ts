@@ -183,6 +183,7 @@ export interface Bound {
   Directory(): Promise<DirectoryView>;
   Search(text: string): Promise<unknown[]>;
   Closed(): Promise<unknown[]>;
+  Spam(): Promise<unknown[]>;
   Open(conversationId: string): Promise<ConversationView>;
   MarkRead(conversationId: string): Promise<void>;
   Older(conversationId: string, pageToken: string): Promise<ConversationView>;

@@ -59,11 +59,11 @@ export const online = computed(() => session.value?.connection === "live");
 /** shown is the selected view's conversations, in order. */
 export const shown = computed<Conversation[]>(() => {
   const v = view.value;
-  if (v === "search" || v === "closed") {
+  if (v === "search" || v === "closed" || v === "spam") {
     const live = conversations.value;
     // Server results, refreshed by what the stream has brought since.
     const rows = (fetched.value ?? []).map((c) => live.get(c.id) ?? c);
-    return v === "closed" ? list(rows, "closed", me.value) : rows;
+    return v === "search" ? rows : list(rows, v, me.value);
   }
   return list(conversations.value.values(), v, me.value);
 });
@@ -233,10 +233,10 @@ export async function older(): Promise<void> {
 /** show switches the inbox to a view, fetching from the server where the live list has no data. */
 export async function show(v: ViewId): Promise<void> {
   view.value = v;
-  if (v === "closed") {
+  if (v === "closed" || v === "spam") {
     fetched.value = null;
-    const rows = await act(() => go("Closed"));
-    if (rows && view.value === "closed") fetched.value = rows.map(decode.conversation);
+    const rows = await act(() => go(v === "closed" ? "Closed" : "Spam"));
+    if (rows && view.value === v) fetched.value = rows.map(decode.conversation);
   }
 }
 

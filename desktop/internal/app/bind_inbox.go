@@ -81,6 +81,12 @@ func (a *App) Closed() ([]json.RawMessage, error) {
 	return a.c.list(&tandemv1.ConversationFilter{States: []tandemv1.ConversationState{tandemv1.ConversationState_CONVERSATION_STATE_CLOSED}}, 100)
 }
 
+// Spam returns the conversations held as spam, which lists leave out by
+// default.
+func (a *App) Spam() ([]json.RawMessage, error) {
+	return a.c.list(&tandemv1.ConversationFilter{States: []tandemv1.ConversationState{tandemv1.ConversationState_CONVERSATION_STATE_SPAM}}, 100)
+}
+
 func (c *core) list(f *tandemv1.ConversationFilter, n int32) ([]json.RawMessage, error) {
 	sess, ws, err := c.current()
 	if err != nil {

@@ -603,7 +603,7 @@ export const AttachmentSchema: GenMessage<Attachment> = /*@__PURE__*/
  */
 export type ConversationFilter = Message$1<"tandem.v1.ConversationFilter"> & {
   /**
-   * Any of these states; empty for all but closed (spam included).
+   * Any of these states; empty for all but closed and spam.
    *
    * @generated from field: repeated tandem.v1.ConversationState states = 1;
    */

@@ -37,7 +37,7 @@ export function ConversationList() {
       : (fixedViews.find((f) => f.id === v)?.label ??
         (v.startsWith("group:") ? directory.value.names.get(v.slice(6)) : directory.value.tags.find((t) => `tag:${t.id}` === v)?.name) ??
         "");
-  const loading = (v === "search" || v === "closed") && fetched.value === null;
+  const loading = (v === "search" || v === "closed" || v === "spam") && fetched.value === null;
   return (
     <section class="list" aria-label="Conversations">
       <form

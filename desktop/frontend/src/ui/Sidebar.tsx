@@ -21,7 +21,7 @@ export function Sidebar() {
             {label}
             {after}
           </span>
-          {id !== "closed" && c && c.total > 0 && (
+          {id !== "closed" && id !== "spam" && c && c.total > 0 && (
             <span class={c.unread > 0 ? "count unread" : "count"} title={`${c.total} conversations, ${c.unread} unread`}>
               {c.total}
             </span>

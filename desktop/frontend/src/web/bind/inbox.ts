@@ -14,7 +14,7 @@ import { wire, wires } from "../wire";
 /** allStates includes closed conversations, which lists leave out by default. */
 const allStates = [ConversationState.BOT, ConversationState.PENDING, ConversationState.ACTIVE, ConversationState.SNOOZED, ConversationState.CLOSED];
 
-type Methods = "Conversations" | "Directory" | "Search" | "Closed" | "Open" | "MarkRead" | "Older" | "Contact" | "EmailMessages" | "EmailThread" | "SetEmailThread";
+type Methods = "Conversations" | "Directory" | "Search" | "Closed" | "Spam" | "Open" | "MarkRead" | "Older" | "Contact" | "EmailMessages" | "EmailThread" | "SetEmailThread";
 
 export function inboxBinds(c: Core): Pick<Bound, Methods> {
   const list = async (filter: MessageInitShape<typeof ConversationFilterSchema>, pageSize: number) => {
@@ -54,6 +54,11 @@ export function inboxBinds(c: Core): Pick<Bound, Methods> {
     /** Closed returns the most recently closed conversations. */
     async Closed() {
       return list({ states: [ConversationState.CLOSED] }, 100);
+    },
+
+    /** Spam lists the conversations held as spam, most recent first. */
+    async Spam() {
+      return list({ states: [ConversationState.SPAM] }, 100);
     },
 
     /** Open returns a conversation with its latest history and marks it read. */
