@@ -344,19 +344,13 @@ func rawLogin(t *testing.T, srv string, md protoreflect.MethodDescriptor, email 
 // extra headers.
 func postJSON(t *testing.T, url, body string, header http.Header) rawAnswer {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
+	header = header.Clone()
+	if header == nil {
+		header = http.Header{}
 	}
-	maps.Copy(req.Header, header)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, _ := io.ReadAll(resp.Body)
-	a := rawAnswer{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After")}
+	header.Set("Content-Type", "application/json")
+	status, h, raw := postRaw(t, url, body, header)
+	a := rawAnswer{status: status, retryAfter: h.Get("Retry-After")}
 	if bytes.Contains(raw, []byte(`"resource_exhausted"`)) {
 		a.code = "resource_exhausted"
 	}
@@ -368,11 +362,19 @@ func postJSON(t *testing.T, url, body string, header http.Header) rawAnswer {
 func rawUpload(t *testing.T, srv, token, conversationID string) (int, []byte) {
 	t.Helper()
 	q := url.Values{"conversation_id": {conversationID}, "client_id": {uuid.NewString()}, "name": {"a.txt"}}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv+"/files?"+q.Encode(), strings.NewReader("hello"))
+	status, _, raw := postRaw(t, srv+"/files?"+q.Encode(), "hello", http.Header{"Authorization": {"Bearer " + token}})
+	return status, raw
+}
+
+// postRaw sends body to url by POST with the headers, and returns the
+// answer's status, headers and body.
+func postRaw(t *testing.T, url, body string, header http.Header) (int, http.Header, []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+token)
+	maps.Copy(req.Header, header)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -382,7 +384,7 @@ func rawUpload(t *testing.T, srv, token, conversationID string) (int, []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return resp.StatusCode, raw
+	return resp.StatusCode, resp.Header, raw
 }
 
 // TestWorkspaceSessionBudget (RATE-01): new widget sessions from many

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -41,29 +40,16 @@ func floodConfig(c *config.Config) {
 // status and the decoded answer.
 func widgetAs(t *testing.T, srv, token, ip, method, body string) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, srv+"/tandem.v1.WidgetService/"+method, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-Forwarded-For", ip)
+	header := http.Header{"Content-Type": {"application/json"}, "X-Forwarded-For": {ip}}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	status, _, raw := postRaw(t, srv+"/tandem.v1.WidgetService/"+method, body, header)
 	out := map[string]any{}
 	if err := json.Unmarshal(raw, &out); err != nil {
 		t.Fatalf("%s: %s: %v", method, raw, err)
 	}
-	return resp.StatusCode, out
+	return status, out
 }
 
 // TestFloodQuarantine (RATE-01): the chats a flood starts are held as spam

@@ -28,46 +28,8 @@ func TestTenantShare(t *testing.T) {
 	busy := store.WithTenant(t.Context(), "w-busy")
 
 	// Twenty transactions of one workspace, each held open until release.
-	release := make(chan struct{})
-	var (
-		mu             sync.Mutex
-		inFlight, most int
-	)
-	running := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return inFlight
-	}
-	var wg sync.WaitGroup
-	for range 20 {
-		wg.Go(func() {
-			err := db.InTx(busy, func(tx *store.Tx) error {
-				mu.Lock()
-				inFlight++
-				most = max(most, inFlight)
-				mu.Unlock()
-				defer func() {
-					mu.Lock()
-					inFlight--
-					mu.Unlock()
-				}()
-				if _, err := tx.ExecContext(busy, `SELECT 1`); err != nil {
-					return err
-				}
-				<-release
-				return nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	for deadline := time.Now().Add(10 * time.Second); running() < 8; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of the workspace's transactions in flight after 10 s, want 8", running())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h := hold(t, db, busy, 20)
+	h.reach(8)
 
 	// Its share is taken: another of its transactions waits, and gives up
 	// at its deadline without running.
@@ -86,13 +48,11 @@ func TestTenantShare(t *testing.T) {
 		}
 		cancel()
 	}
-	if n := running(); n != 8 {
+	if n := h.running(); n != 8 {
 		t.Errorf("%d of the workspace's transactions in flight, want its share of 8", n)
 	}
 
-	close(release)
-	wg.Wait()
-	if most != 8 {
+	if most := h.release(); most != 8 {
 		t.Errorf("at most %d of one workspace's transactions ran at once, want 8", most)
 	}
 	if n := store.Tenants(db); n != 0 {
@@ -166,43 +126,8 @@ func TestAnonymousShare(t *testing.T) {
 	anonymous := store.WithAnonymousTenant(t.Context(), "w-flooded")
 	team := store.WithTenant(t.Context(), "w-flooded")
 
-	release := make(chan struct{})
-	var (
-		mu             sync.Mutex
-		inFlight, most int
-	)
-	running := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return inFlight
-	}
-	var wg sync.WaitGroup
-	for range 30 {
-		wg.Go(func() {
-			err := db.InTx(anonymous, func(tx *store.Tx) error {
-				mu.Lock()
-				inFlight++
-				most = max(most, inFlight)
-				mu.Unlock()
-				defer func() {
-					mu.Lock()
-					inFlight--
-					mu.Unlock()
-				}()
-				<-release
-				return nil
-			})
-			if err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	for deadline := time.Now().Add(10 * time.Second); running() < 2; {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d anonymous transactions in flight after 10 s, want 2", running())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	h := hold(t, db, anonymous, 30)
+	h.reach(2)
 	// Six of the team's at once, held open together: the share's rest.
 	held := make(chan struct{})
 	var team6 sync.WaitGroup
@@ -230,15 +155,78 @@ func TestAnonymousShare(t *testing.T) {
 	}
 	close(held)
 	team6.Wait()
-	if n := running(); n != 2 {
+	if n := h.running(); n != 2 {
 		t.Errorf("%d anonymous transactions in flight, want 2", n)
 	}
-	close(release)
-	wg.Wait()
-	if most != 2 {
+	if most := h.release(); most != 2 {
 		t.Errorf("at most %d anonymous transactions ran at once, want 2", most)
 	}
 	if n := store.Tenants(db); n != 0 {
 		t.Errorf("%d workspaces still counted with nothing in flight", n)
+	}
+}
+
+// held is n transactions of ctx's tenant, each held open until release.
+type held struct {
+	t       *testing.T
+	running func() int // how many are in flight now
+	release func() int // lets them all end, and says how many ran at once at most
+}
+
+// reach waits up to 10 s for n of them in flight.
+func (h held) reach(n int) {
+	h.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); h.running() < n; {
+		if time.Now().After(deadline) {
+			h.t.Fatalf("%d transactions in flight after 10 s, want %d", h.running(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// hold starts n transactions of ctx's tenant on db, each held open once in
+// flight until release.
+func hold(t *testing.T, db *store.DB, ctx context.Context, n int) held {
+	t.Helper()
+	done := make(chan struct{})
+	var (
+		mu             sync.Mutex
+		inFlight, most int
+		wg             sync.WaitGroup
+	)
+	for range n {
+		wg.Go(func() {
+			err := db.InTx(ctx, func(tx *store.Tx) error {
+				mu.Lock()
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				defer func() {
+					mu.Lock()
+					inFlight--
+					mu.Unlock()
+				}()
+				if _, err := tx.ExecContext(ctx, `SELECT 1`); err != nil {
+					return err
+				}
+				<-done
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	return held{t: t,
+		running: func() int {
+			mu.Lock()
+			defer mu.Unlock()
+			return inFlight
+		},
+		release: func() int {
+			close(done)
+			wg.Wait()
+			return most
+		},
 	}
 }
