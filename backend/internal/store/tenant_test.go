@@ -28,7 +28,7 @@ func TestTenantShare(t *testing.T) {
 	busy := store.WithTenant(t.Context(), "w-busy")
 
 	// Twenty transactions of one workspace, each held open until release.
-	h := hold(t, db, busy, 20)
+	h := hold(busy, t, db, 20)
 	h.reach(8)
 
 	// Its share is taken: another of its transactions waits, and gives up
@@ -126,7 +126,7 @@ func TestAnonymousShare(t *testing.T) {
 	anonymous := store.WithAnonymousTenant(t.Context(), "w-flooded")
 	team := store.WithTenant(t.Context(), "w-flooded")
 
-	h := hold(t, db, anonymous, 30)
+	h := hold(anonymous, t, db, 30)
 	h.reach(2)
 	// Six of the team's at once, held open together: the share's rest.
 	held := make(chan struct{})
@@ -186,7 +186,7 @@ func (h held) reach(n int) {
 
 // hold starts n transactions of ctx's tenant on db, each held open once in
 // flight until release.
-func hold(t *testing.T, db *store.DB, ctx context.Context, n int) held {
+func hold(ctx context.Context, t *testing.T, db *store.DB, n int) held {
 	t.Helper()
 	done := make(chan struct{})
 	var (
