@@ -28,16 +28,20 @@ var serviceWorker string
 
 // CSP is the app page's Content-Security-Policy: its own scripts only, no
 // inline code, API calls and media to this origin (and blob: for recorded
-// voice and downloads), and never framed.
-const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
-	"media-src 'self' blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; font-src 'self'; " +
-	"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+// voice and downloads), files fetched from the files origin (filesOrigin),
+// and never framed.
+func CSP(filesOrigin string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " +
+		"media-src 'self' blob:; connect-src 'self' " + filesOrigin + "; worker-src 'self'; manifest-src 'self'; font-src 'self'; " +
+		"object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+}
 
 // Base is where the app lives.
 const Base = "/app/"
 
 // Handler serves the app.
 type Handler struct {
+	csp      string
 	page     static.File
 	assets   map[string]static.File
 	manifest static.File
@@ -46,9 +50,10 @@ type Handler struct {
 }
 
 // New loads the embedded bundle. It fails only when the bundle is
-// incomplete, which `make webapp` fixes.
-func New() (*Handler, error) {
-	h := &Handler{icons: map[string]static.File{}}
+// incomplete, which `make webapp` fixes. filesOrigin is the origin the app
+// downloads files from (TANDEM_FILES_URL's scheme, host and port).
+func New(filesOrigin string) (*Handler, error) {
+	h := &Handler{csp: CSP(filesOrigin), icons: map[string]static.File{}}
 	var err error
 	if h.page, err = static.Load(dist, "dist/web.html"); err != nil {
 		return nil, err
@@ -150,7 +155,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 
 func (h *Handler) servePage(w http.ResponseWriter, r *http.Request) {
 	hd := w.Header()
-	hd.Set("Content-Security-Policy", CSP)
+	hd.Set("Content-Security-Policy", h.csp)
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("Permissions-Policy", "microphone=(self), camera=(), geolocation=()")
 	static.Serve(w, r, h.page, "no-cache")

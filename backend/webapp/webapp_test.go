@@ -36,7 +36,8 @@ func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, []byt
 // PNGs of their size, and a service worker that keeps exactly the shell.
 func TestWebApp(t *testing.T) {
 	t.Parallel()
-	h, err := webapp.New()
+	const files = "http://files.test:8081" // the files origin, the one other place the app fetches from
+	h, err := webapp.New(files)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,14 +55,14 @@ func TestWebApp(t *testing.T) {
 	var page []byte
 	for _, path := range []string{"/app/", "/app/inbox"} {
 		resp, body := get(t, srv, path)
-		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != webapp.CSP ||
+		if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Security-Policy") != webapp.CSP(files) ||
 			!strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") || !bytes.Contains(body, []byte(`<div id="app">`)) {
 			t.Fatalf("%s: %d %v", path, resp.StatusCode, resp.Header)
 		}
 		page = body
 	}
-	for _, directive := range []string{"script-src 'self';", "object-src 'none'", "frame-ancestors 'none'", "connect-src 'self';"} {
-		if !strings.Contains(webapp.CSP, directive) {
+	for _, directive := range []string{"script-src 'self';", "object-src 'none'", "frame-ancestors 'none'", "connect-src 'self' " + files + ";"} {
+		if !strings.Contains(webapp.CSP(files), directive) {
 			t.Errorf("CSP lacks %q", directive)
 		}
 	}

@@ -29,11 +29,13 @@ var dist embed.FS
 var demoPage string
 
 // FrameCSP is the Content-Security-Policy of the chat frame: scripts,
-// styles and API calls from tandemd's own origin only, no inline code, and
-// embeddable on any site. Voice messages play from blob: URLs (the files
-// route wants the visitor's token, which an <audio src> cannot send).
-const FrameCSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+// styles and API calls from tandemd's own origin only, files fetched from
+// the files origin (filesOrigin), no inline code, and embeddable on any
+// site. Voice messages play from blob: URLs of the fetched files.
+func FrameCSP(filesOrigin string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
+		"media-src 'self' blob:; connect-src 'self' " + filesOrigin + "; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
+}
 
 // demoCSP is the demo store page's policy: its own inline styles, scripts
 // from this origin only.
@@ -46,6 +48,9 @@ type Options struct {
 	Demo bool
 	// DemoKey returns the demo workspace's widget key ("" until seeded).
 	DemoKey func() string
+	// FilesOrigin is the origin the frame downloads files from
+	// (TANDEM_FILES_URL's scheme, host and port).
+	FilesOrigin string
 }
 
 // Handler serves the widget's files.
@@ -84,7 +89,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		static.Serve(w, r, h.loader, "no-cache")
 	})
 	mux.HandleFunc("GET /widget/frame", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", FrameCSP)
+		w.Header().Set("Content-Security-Policy", FrameCSP(h.opts.FilesOrigin))
 		w.Header().Set("Referrer-Policy", "no-referrer")
 		static.Serve(w, r, h.frame, "no-cache")
 	})

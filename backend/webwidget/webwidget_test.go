@@ -42,22 +42,22 @@ func body(t *testing.T, res *http.Response) string {
 
 func TestFilesAndHeaders(t *testing.T) {
 	t.Parallel()
-	mux := serveMux(t, Options{})
+	mux := serveMux(t, Options{FilesOrigin: "http://files.test:8081"})
 
 	frame := get(t, mux, "/widget/frame?key=pk_x")
 	if frame.StatusCode != http.StatusOK {
 		t.Fatalf("frame: %d", frame.StatusCode)
 	}
-	if got := frame.Header.Get("Content-Security-Policy"); got != FrameCSP {
+	if got := frame.Header.Get("Content-Security-Policy"); got != FrameCSP("http://files.test:8081") {
 		t.Errorf("frame CSP = %q", got)
 	}
-	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "media-src 'self' blob:", "frame-ancestors *"} {
-		if !strings.Contains(FrameCSP, want) {
+	for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "connect-src 'self' http://files.test:8081;", "media-src 'self' blob:", "frame-ancestors *"} {
+		if !strings.Contains(frame.Header.Get("Content-Security-Policy"), want) {
 			t.Errorf("CSP lacks %q", want)
 		}
 	}
-	if strings.Contains(FrameCSP, "unsafe") {
-		t.Errorf("CSP allows unsafe code: %s", FrameCSP)
+	if csp := frame.Header.Get("Content-Security-Policy"); strings.Contains(csp, "unsafe") {
+		t.Errorf("CSP allows unsafe code: %s", csp)
 	}
 	html := body(t, frame)
 	if regexp.MustCompile(`<script>|<script [^>]*>[^<]`).MatchString(html) {

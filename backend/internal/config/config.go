@@ -186,6 +186,10 @@ type Config struct {
 	// MailSecret signs the reply tokens of email conversations ("": replies
 	// thread by their In-Reply-To and References only).
 	MailSecret string
+	// FilesAddr is the files origin's listen address (files.go); FilesURL
+	// the address browsers reach it at ("": http(s):// and the address
+	// the listener got).
+	FilesAddr, FilesURL string
 }
 
 // setting is one configuration value: its flag, its env var, its default.
@@ -278,6 +282,8 @@ func settings() []setting {
 		{"mail-secret", "TANDEM_MAIL_SECRET", "", "key (32 characters or more, the same on every replica) signing the reply tokens in email conversations' Reply-To addresses and the links of rating mails; empty: replies thread by their headers only, and no rating mails are sent"},
 		{"mail-domain", "TANDEM_MAIL_DOMAIN", "localhost", "domain of the email inboxes' receiving addresses (in-…@DOMAIN): the host name mail for them is forwarded or routed (MX) to"},
 		{"metrics-addr", "TANDEM_METRICS_ADDR", "127.0.0.1:9464", "listen address of Prometheus /metrics, apart from the API (keep it private); \"off\" for none"},
+		{"files-addr", "TANDEM_FILES_ADDR", "", "listen address of the files origin, where browsers download uploaded files by signed link, apart from the API and its cookies; empty: --addr's host and the port after its port (8081 for 8080; port 0 stays 0)"},
+		{"files-url", "TANDEM_FILES_URL", "", "the address browsers reach the files origin at (https://files.support.shop.example): another origin than the API's and the web app's; empty: http:// (https:// with --tls-cert) and --files-addr"},
 	}
 }
 
@@ -566,6 +572,7 @@ func Load(ctx context.Context, args []string, getenv func(string) string, usage 
 	} else if c.MetricsAddr == c.Addr {
 		bad("metrics-addr", "must differ from --addr: metrics are never served on the API port")
 	}
+	c.filesOrigin(get("files-addr"), get("files-url"), bad)
 	return c, errors.Join(errs...)
 }
 

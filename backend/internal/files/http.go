@@ -17,10 +17,12 @@ import (
 	"github.com/tandem-inbox/tandem/backend/internal/conversation"
 )
 
-// Handler serves POST /files and GET /files/{id}. Callers authenticate with
-// the same bearer credentials as the API; uploads and downloads are
-// authorized against the file's conversation through the same authorizer as
-// every RPC.
+// Handler serves, on the API's origin, POST /files, GET /files/{id} and
+// GET /files/{id}/link, and, on the files origin (Origin), the files
+// themselves by signed link. Callers of the API's origin authenticate with
+// the same credentials as the API; uploads, downloads and links are
+// authorized against the file's conversation through the same authorizer
+// as every RPC.
 type Handler struct {
 	svc    *Service
 	authn  access.Authenticator
@@ -28,18 +30,26 @@ type Handler struct {
 	errors *connect.ErrorWriter
 	onErr  func(r *http.Request, err error)
 	policy Policy
+	links  *Links
 }
 
-// NewHandler returns the files HTTP handler. onErr sees every error before
-// it is answered (for logging).
-func NewHandler(svc *Service, authn access.Authenticator, authz *access.Authorizer, onErr func(*http.Request, error)) *Handler {
-	return &Handler{svc: svc, authn: authn, authz: authz, errors: connect.NewErrorWriter(), onErr: onErr}
+// NewHandler returns the files HTTP handler. links signs and checks the
+// links of the files origin; onErr sees every error before it is answered
+// (for logging).
+func NewHandler(svc *Service, links *Links, authn access.Authenticator, authz *access.Authorizer, onErr func(*http.Request, error)) *Handler {
+	return &Handler{svc: svc, links: links, authn: authn, authz: authz, errors: connect.NewErrorWriter(), onErr: onErr}
 }
+
+// ErrCookieDownload refuses a download on the API's origin authenticated
+// by the web app's session cookie.
+var ErrCookieDownload = apperr.New(apperr.PermissionDenied,
+	"browsers download files from the files origin: ask GET /files/{id}/link for a link (this route takes a bearer token only)")
 
 // Register mounts the handler's routes on mux.
 func (h *Handler) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /files", h.upload)
 	mux.HandleFunc("GET /files/{id}", h.download)
+	mux.HandleFunc("GET /files/{id}/link", h.link)
 }
 
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
@@ -148,26 +158,77 @@ func (h *Handler) upload(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(body)
 }
 
+// download serves GET /files/{id} on the API's origin to callers with a
+// bearer token (the desktop app, API clients). A browser's cookie session
+// is refused here: browsers get a link (GET /files/{id}/link) and fetch the
+// file from the files origin, where no cookie of the app is sent and no
+// page of the app's origin can be made of the file. A bearer token is never
+// sent by a browser on its own, so this route gives nothing to a page that
+// navigates to it, frames it or embeds it.
 func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Authorization") == "" {
+		err := access.ErrUnauthenticated
+		if access.SessionFromCookie(r.Header) != "" {
+			err = ErrCookieDownload
+		}
+		h.fail(w, r, err)
+		return
+	}
 	p, err := h.principal(r)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	f, err := h.svc.Get(r.Context(), r.PathValue("id"))
+	f, err := h.readable(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	if _, err := h.conversationWorkspace(r.Context(), p, f.ConversationID, "read"); err != nil {
+	h.send(w, r, f)
+}
+
+// link serves GET /files/{id}/link on the API's origin: the same
+// authentication (bearer, or cookie with its CSRF token) and the same
+// checks as a download, answered with a signed URL of the file on the
+// files origin.
+func (h *Handler) link(w http.ResponseWriter, r *http.Request) {
+	p, err := h.principal(r)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	// An unsent upload is its uploader's alone.
-	if kind, id := p.Actor(); !f.Sent() && (kind != f.UploaderKind || id != f.UploaderID) {
-		h.fail(w, r, apperr.ErrNotFound)
+	f, err := h.readable(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
 		return
 	}
+	body, _ := json.Marshal(h.links.Issue(f.ID, p)) // strings and a time always encode
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "private, no-store")
+	_, _ = w.Write(body)
+}
+
+// readable returns the file when p may read it: it exists, p may read its
+// conversation, and, unsent, p uploaded it.
+func (h *Handler) readable(ctx context.Context, p *access.Principal, id string) (File, error) {
+	f, err := h.svc.Get(ctx, id)
+	if err != nil {
+		return File{}, err
+	}
+	if _, err := h.conversationWorkspace(ctx, p, f.ConversationID, "read"); err != nil {
+		return File{}, err
+	}
+	// An unsent upload is its uploader's alone.
+	if kind, id := p.Actor(); !f.Sent() && (kind != f.UploaderKind || id != f.UploaderID) {
+		return File{}, apperr.ErrNotFound
+	}
+	return f, nil
+}
+
+// send answers with the file's bytes as an attachment of its sniffed type,
+// which no browser renders as a page: sandboxed, never sniffed, never
+// cached, and never embedded by another origin's page.
+func (h *Handler) send(w http.ResponseWriter, r *http.Request, f File) {
 	body, err := h.svc.Open(r.Context(), f)
 	if err != nil {
 		h.fail(w, r, err)
@@ -181,6 +242,10 @@ func (h *Handler) download(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	hd.Set("Cache-Control", "private, no-store")
+	// CORP binds only no-cors loads (img, script, object, a frame's
+	// document under COEP): no other origin embeds a file. The app's and
+	// the widget's fetch of a link is a CORS request, which CORP leaves
+	// to the Access-Control headers of the files origin (origin.go).
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 	_, _ = io.Copy(w, body)
 }

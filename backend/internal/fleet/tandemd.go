@@ -82,12 +82,14 @@ func StartTandemd(ctx context.Context, bin, addr string, env map[string]string, 
 	if t.env == nil {
 		t.env = map[string]string{}
 	}
-	if _, ok := t.env["TANDEM_METRICS_ADDR"]; !ok { // replicas side by side each need their own
-		m, err := FreeAddr(ctx)
-		if err != nil {
-			return nil, err
+	for _, name := range []string{"TANDEM_METRICS_ADDR", "TANDEM_FILES_ADDR"} {
+		if _, ok := t.env[name]; !ok { // replicas side by side each need their own
+			m, err := FreeAddr(ctx)
+			if err != nil {
+				return nil, err
+			}
+			t.env[name] = m
 		}
-		t.env["TANDEM_METRICS_ADDR"] = m
 	}
 	t.MetricsURL = "http://" + t.env["TANDEM_METRICS_ADDR"]
 	return t, t.start(ctx)

@@ -34,7 +34,10 @@ type Server struct {
 	// MetricsURL is where /metrics is served: its own loopback listener,
 	// as TANDEM_METRICS_ADDR gives tandemd one.
 	MetricsURL string
-	Config     config.Config
+	// FilesURL is the files origin's (server.FilesURL): another loopback
+	// listener, at the other loopback name (localhost).
+	FilesURL string
+	Config   config.Config
 
 	mu      sync.Mutex
 	clients map[rpcclient.Protocol]rpcclient.Clients
@@ -88,7 +91,7 @@ func StartLogging(t testing.TB, opts store.Options, logOut io.Writer, edit ...fu
 		}
 		_ = s.Close()
 	})
-	return &Server{Server: s, URL: "http://" + ln.Addr().String(), MetricsURL: "http://" + mln.Addr().String(), Config: cfg}
+	return &Server{Server: s, URL: "http://" + ln.Addr().String(), MetricsURL: "http://" + mln.Addr().String(), FilesURL: s.FilesURL(), Config: cfg}
 }
 
 // Clients returns the generated clients over protocol p, made once per

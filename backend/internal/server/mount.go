@@ -85,11 +85,14 @@ func (s *Server) mount(st streams, authn access.Authenticator, authz *access.Aut
 		return err
 	}
 	s.mountRPC(mux, st, opts, widgetLimit)
-	files.NewHandler(s.domain.Files, authn, authz, func(r *http.Request, err error) {
+	fh := files.NewHandler(s.domain.Files, s.links, authn, authz, func(r *http.Request, err error) {
 		if apperr.KindOf(err) == apperr.Internal {
 			s.logger.Error("files", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
-	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, limit.PerSecond("uploads", s.cfg.UploadsPerMinute/60, s.cfg.UploadBurst)))).Register(mux)
+	}).WithPolicy(s.filesPolicy(uploadLimit(widgetLimit, limit.PerSecond("uploads", s.cfg.UploadsPerMinute/60, s.cfg.UploadBurst))))
+	fh.Register(mux)
+	// The files themselves, on the files origin's own listener (filesorigin.go).
+	s.filesHandler = fh.Origin()
 	account.NewWebSessions(s.domain.Accounts, authn, s.logger).Register(mux) // the web app's sign-in
 	if s.cfg.MailSecret != "" {                                              // the links of rating mails, signed with it
 		email.NewRatingPage(s.domain.Conversations, []byte(s.cfg.MailSecret), s.logger).Register(mux)
@@ -171,13 +174,14 @@ func (s *Server) mountRPC(mux *http.ServeMux, st streams, opts []connect.Handler
 // first start's setup, reflection and health.
 func (s *Server) mountWeb(mux *http.ServeMux) error {
 	// The web chat widget (/widget.js, /widget/...) and, with --demo, the demo store at /.
-	web, err := webwidget.New(webwidget.Options{Demo: s.cfg.Demo, DemoKey: s.demoWidgetKey})
+	filesOrigin := s.links.Origin()
+	web, err := webwidget.New(webwidget.Options{Demo: s.cfg.Demo, DemoKey: s.demoWidgetKey, FilesOrigin: filesOrigin})
 	if err != nil {
 		return fmt.Errorf("widget bundle: %w", err)
 	}
 	web.Register(mux)
 	// The agent web app (/app): the desktop app's views in the browser.
-	app, err := webapp.New()
+	app, err := webapp.New(filesOrigin)
 	if err != nil {
 		return fmt.Errorf("web app bundle: %w", err)
 	}

@@ -90,6 +90,12 @@ type Server struct {
 	// demoKey is the demo workspace's widget key, set by Bootstrap.
 	demoKey atomic.Pointer[string]
 
+	// filesListener is the files origin's, bound when the server is built;
+	// filesHandler serves it, links signs and checks its links.
+	filesListener net.Listener
+	filesHandler  http.Handler
+	links         *files.Links
+
 	// domain is the wired domain services (Domain).
 	domain Domain
 }
@@ -250,6 +256,9 @@ func (s *Server) Close() error {
 	if s.smtpListener != nil {
 		_ = s.smtpListener.Close() // already closed when the server served
 	}
+	if s.filesListener != nil {
+		_ = s.filesListener.Close() // already closed when the server served
+	}
 	if s.nats != nil {
 		s.nats.Close()
 	}
@@ -309,6 +318,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// the shutdown timeout to finish.
 	srv.RegisterOnShutdown(func() { close(s.drain) })
 	defer s.background(ctx)()
+	// The files origin stops with the API, and the API with it.
+	filesCtx, stopFiles := context.WithCancel(ctx)
+	defer stopFiles()
+	filesDone := make(chan error, 1)
+	go func() { filesDone <- s.serveFiles(filesCtx) }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -316,7 +330,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	select {
 	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
+		stopFiles()
+		return errors.Join(fmt.Errorf("serve: %w", err), <-filesDone)
+	case err := <-filesDone:
+		_ = srv.Close()
+		if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
+			err = errors.Join(err, e)
+		}
+		return err
 	case <-ctx.Done():
 	}
 	s.logger.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
@@ -333,7 +354,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
-	return err
+	return errors.Join(err, <-filesDone)
 }
 
 // Run is tandemd: it builds the server, creates the bootstrap owner and the

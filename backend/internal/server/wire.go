@@ -113,6 +113,9 @@ func (s *Server) services(ctx context.Context, log *events.Log) error {
 	s.domain.Files = files.NewService(s.db, bucket, s.logger).WithLimits(files.Limits{VisitorBytes: s.cfg.UploadQuotaVisitor,
 		ConversationBytes: s.cfg.UploadQuotaConversation, WorkspaceBytes: s.cfg.UploadQuotaWorkspace,
 		DiskReserve: s.cfg.DiskReserve, Dir: files.LocalDir(s.cfg.BlobURL, s.cfg.DataDir)})
+	if err := s.bindFiles(ctx); err != nil { // filesorigin.go
+		return err
+	}
 	s.domain.Conversations = conversation.NewService(s.db, log, s.hub, conversation.Deps{Accounts: s.domain.Accounts, Contacts: s.domain.Contacts,
 		Directory: directory{s.domain.Workspaces, s.domain.Tags, s.domain.Presence}, Attacher: s.domain.Files, BotEnabled: bot.NewSwitch(s.db).Enabled},
 		conversation.Options{MaxOpenPerVisitor: s.cfg.WidgetMaxOpenConversations})

@@ -25,6 +25,8 @@ import { Seen } from "../src/web/seen";
 import type { Page } from "../src/web/notifications";
 
 const origin = "https://tandem.test";
+/** filesOrigin is where the scripted server's file links point: another host. */
+const filesOrigin = "https://files.tandem.test";
 const json = <D extends DescMessage>(schema: D, init: MessageInitShape<D>) => toJson(schema, create(schema, init));
 
 interface Call {
@@ -46,8 +48,17 @@ class Server {
   readonly fetch = async (input: RequestInfo | URL, init: RequestInit = {}): Promise<Response> => {
     const url = new URL(String(input));
     const headers = new Headers(init.headers);
-    expect(init.credentials).toBe("same-origin");
     if (this.down) throw new TypeError("Failed to fetch");
+    if (url.origin === filesOrigin) {
+      // The files origin: no cookie and no CSRF token go there; the link is the credential.
+      expect(init.credentials).toBe("omit");
+      this.calls.push({ method: `GET files ${url.pathname}`, csrf: headers.get("Tandem-Csrf"), body: {} });
+      const id = url.pathname.split("/").pop()!;
+      if (url.searchParams.get("t") !== `link-${id}`) return Response.json({ code: "permission_denied", message: "link" }, { status: 403 });
+      const audio = id === "voice";
+      return new Response(audio ? "OggS..." : "text", { headers: { "Content-Type": audio ? "audio/ogg" : "text/plain; charset=utf-8" } });
+    }
+    expect(init.credentials).toBe("same-origin");
     if (url.pathname === "/app/session") {
       this.calls.push({ method: `${init.method} /app/session`, csrf: headers.get("Tandem-Csrf"), body: {} });
       if (init.method === "DELETE") {
@@ -62,8 +73,10 @@ class Server {
     if (url.pathname.startsWith("/files/")) {
       this.calls.push({ method: `GET ${url.pathname}`, csrf: headers.get("Tandem-Csrf"), body: {} });
       if (headers.get("Tandem-Csrf") !== this.csrf) return Response.json({ code: "permission_denied", message: "csrf" }, { status: 403 });
-      const audio = url.pathname.endsWith("/voice");
-      return new Response(audio ? "OggS..." : "text", { headers: { "Content-Type": audio ? "audio/ogg" : "text/plain; charset=utf-8" } });
+      // The API's origin serves a cookie session links, never the bytes.
+      if (!url.pathname.endsWith("/link")) return Response.json({ code: "permission_denied", message: "bearer only" }, { status: 403 });
+      const id = url.pathname.split("/")[2];
+      return Response.json({ url: `${filesOrigin}/files/${id}?t=link-${id}`, expiresAt: "2026-01-01T00:05:00Z" });
     }
     const method = url.pathname.split("/").pop()!;
     const streaming = method === "Watch";
@@ -266,9 +279,12 @@ describe("web host", () => {
     expect(url.startsWith("blob:")).toBe(true);
     expect(await h.app.PlayAttachment("voice")).toBe(url);
     await expect(h.app.PlayAttachment("doc")).rejects.toEqual({ kind: "invalid", message: "Only voice messages play here: save other files." });
-    expect(srv.calls.filter((c) => c.method.startsWith("GET /files/")).map((c) => [c.method, c.csrf])).toEqual([
-      ["GET /files/voice", srv.csrf],
-      ["GET /files/doc", srv.csrf],
+    // Each through a link the API gives with the session, then from the files origin without it.
+    expect(srv.calls.filter((c) => c.method.startsWith("GET /files/") || c.method.startsWith("GET files ")).map((c) => [c.method, c.csrf])).toEqual([
+      ["GET /files/voice/link", srv.csrf],
+      ["GET files /files/voice", null],
+      ["GET /files/doc/link", srv.csrf],
+      ["GET files /files/doc", null],
     ]);
 
     // Signing out tells the server and clears the cookie.

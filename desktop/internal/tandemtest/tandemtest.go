@@ -72,17 +72,20 @@ type Server struct {
 	// WidgetKey is the demo workspace's public widget key.
 	WidgetKey string
 
-	env  map[string]string
-	cmd  *exec.Cmd
-	out  *syncBuffer
-	done chan error
+	// filesAddr is its files origin's listener, free like Addr (the
+	// default, Addr's port + 1, may be another server's).
+	filesAddr string
+	env       map[string]string
+	cmd       *exec.Cmd
+	out       *syncBuffer
+	done      chan error
 }
 
 // Start runs tandemd --demo on a free port with a fresh data directory.
 // Env adds or overrides TANDEM_* variables.
 func Start(t testing.TB, env map[string]string) *Server {
 	t.Helper()
-	s := &Server{Addr: freeAddr(t), DataDir: t.TempDir(), env: env}
+	s := &Server{Addr: freeAddr(t), filesAddr: freeAddr(t), DataDir: t.TempDir(), env: env}
 	s.URL = "http://" + s.Addr
 	s.start(t)
 	t.Cleanup(func() {
@@ -104,6 +107,7 @@ func (s *Server) start(t testing.TB) {
 		"TANDEM_ADDR=" + s.Addr, "TANDEM_DATA_DIR=" + s.DataDir,
 		"TANDEM_HEARTBEAT=1s", "TANDEM_POLL_INTERVAL=200ms", "TANDEM_LOG_LEVEL=warn",
 		"TANDEM_METRICS_ADDR=off", // servers side by side would share its port
+		"TANDEM_FILES_ADDR=" + s.filesAddr,
 	}
 	for k, v := range s.env {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -1,6 +1,7 @@
 // The widget's only way to the server: WidgetService over Connect on this
-// page's own origin, and the /files endpoints. The visitor token is added
-// to every call by an interceptor.
+// page's own origin, the /files endpoints, and the files origin that
+// downloads come from by link. The visitor token is added to every call by
+// an interceptor.
 
 import { Code, ConnectError, createClient, type Client, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
@@ -20,7 +21,8 @@ export class Api {
       if (this.token) req.header.set("Authorization", `Bearer ${this.token}`);
       return next(req);
     };
-    // Only our own origin: the CSP (connect-src 'self') enforces it too.
+    // The API on our own origin only: the CSP (connect-src 'self' and the
+    // files origin) enforces it too.
     this.client = createClient(WidgetService, createConnectTransport({ baseUrl: origin, interceptors: [auth] }));
   }
 
@@ -61,14 +63,23 @@ export class Api {
     });
   }
 
-  /** download fetches a file with the token and returns a blob URL for it. */
+  /**
+   * download gets a short-lived link to a file with the token (GET
+   * /files/{id}/link), fetches the file from the files origin by it (no
+   * token or cookie goes there: the link is the credential) and returns a
+   * blob URL for it.
+   */
   async download(id: string): Promise<string> {
-    const res = await fetch(`${this.origin}/files/${encodeURIComponent(id)}`, {
+    const res = await fetch(`${this.origin}/files/${encodeURIComponent(id)}/link`, {
       headers: { Authorization: `Bearer ${this.token}` },
       credentials: "omit",
     });
     if (!res.ok) throw new ConnectError(`download failed (${res.status})`, Code.Unknown);
-    return URL.createObjectURL(await res.blob());
+    const link = (await res.json()) as { url?: unknown };
+    if (typeof link.url !== "string") throw new ConnectError("download failed (no link)", Code.Unknown);
+    const file = await fetch(link.url, { credentials: "omit", referrerPolicy: "no-referrer" });
+    if (!file.ok) throw new ConnectError(`download failed (${file.status})`, Code.Unknown);
+    return URL.createObjectURL(await file.blob());
   }
 }
 

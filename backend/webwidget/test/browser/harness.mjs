@@ -35,13 +35,31 @@ export function buildTandemd() {
   return bin;
 }
 
-/** startTandemd runs tandemd --demo (with extra settings in env) and resolves when the demo page answers. */
+/**
+ * startTandemd runs tandemd --demo (with extra settings in env) and resolves when the demo page answers.
+ * Its files origin listens on a port of its own and is reached as localhost (filesUrl): another host than
+ * the API's 127.0.0.1, as tandemd's default has it, so no cookie of the app goes there.
+ */
 export async function startTandemd(bin, env = {}) {
   const port = await freePort();
+  const filesPort = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-widget-test-"));
   const url = `http://127.0.0.1:${port}`;
+  const filesUrl = `http://localhost:${filesPort}`;
   const proc = spawn(bin, ["--demo"], {
-    env: { ...process.env, TANDEM_DATA_DIR: dataDir, TANDEM_ADDR: `127.0.0.1:${port}`, TANDEM_DATABASE_URL: "", TANDEM_NATS_URL: "", TANDEM_HEARTBEAT: "2s", TANDEM_LOG_LEVEL: "warn", TANDEM_METRICS_ADDR: "off", ...env },
+    env: {
+      ...process.env,
+      TANDEM_DATA_DIR: dataDir,
+      TANDEM_ADDR: `127.0.0.1:${port}`,
+      TANDEM_FILES_ADDR: `127.0.0.1:${filesPort}`,
+      TANDEM_FILES_URL: filesUrl,
+      TANDEM_DATABASE_URL: "",
+      TANDEM_NATS_URL: "",
+      TANDEM_HEARTBEAT: "2s",
+      TANDEM_LOG_LEVEL: "warn",
+      TANDEM_METRICS_ADDR: "off",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let out = "";
@@ -62,6 +80,7 @@ export async function startTandemd(bin, env = {}) {
   const key = /widget key (pk_[0-9a-f]+)/.exec(out)?.[1];
   return {
     url,
+    filesUrl,
     key,
     log: () => out,
     async stop() {

@@ -47,16 +47,18 @@ function watch(refuse) {
   };
 }
 
-/** newPage is a new visitor whose frames are watched; it counts uploads and sends, and keeps CSP complaints. */
+/** newPage is a new visitor whose frames are watched; it counts uploads, sends and fetches of files' bytes, and keeps CSP complaints. */
 async function newPage({ refuse = false } = {}) {
   const p = await openPage(browser);
   await p.context.addInitScript(watch, refuse);
   p.uploads = [];
   p.sends = [];
+  p.fetched = [];
   p.cspConsole = [];
   p.page.on("request", (r) => {
     const path = new URL(r.url()).pathname;
     if (r.method() === "POST" && path === "/files") p.uploads.push(r.url());
+    if (r.method() === "GET" && /^\/files\/[^/]+$/.test(path)) p.fetched.push(r.allHeaders().then((headers) => ({ url: r.url(), headers }), () => ({ url: r.url(), headers: {} })));
     if (/WidgetService\/(SendMessage|StartConversation)$/.test(path)) p.sends.push(path);
   });
   p.page.on("console", (m) => {
@@ -262,6 +264,14 @@ describe("voice messages", () => {
       assert.equal(shown.label, "Voice message, 0:01");
       assert.ok(shown.currentTime < 0.5, "back at the start");
       assert.equal(await reply.locator("button.file").count(), 0, "a player, not a download button");
+      // The clip came by its link from the files origin, another host than the widget's, with no token or cookie.
+      const got = (await Promise.all(p.fetched)).filter((r) => r.url.includes(file.id));
+      assert.ok(got.length > 0, "the widget fetched the clip");
+      for (const r of got) {
+        assert.equal(new URL(r.url).origin, new URL(server.filesUrl).origin, `the clip came from the files origin, not ${new URL(r.url).origin}`);
+        assert.deepEqual(["authorization", "cookie"].filter((h) => r.headers[h] !== undefined), [], "no token or cookie went to the files origin");
+      }
+      assert.notEqual(new URL(server.filesUrl).hostname, new URL(server.url).hostname, "the files origin is another host");
       await p.page.screenshot({ path: join(ensureArtifacts(), "widget-voice-player.png") });
       await noViolations(p);
       assert.deepEqual(p.errors, []);

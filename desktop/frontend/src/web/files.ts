@@ -1,5 +1,6 @@
-// Files in the browser: the files endpoint (POST /files, GET /files/{id})
-// with the session's CSRF token, the file chooser, and saving a download.
+// Files in the browser: the files endpoint (POST /files, GET
+// /files/{id}/link) with the session's CSRF token, the download from the
+// files origin by that link, the file chooser, and saving a download.
 // The page names picked files only by ids it handed out, as the desktop
 // names them by ids rather than paths.
 import { fromJson, type JsonValue } from "@bufbuild/protobuf";
@@ -83,11 +84,25 @@ export async function upload(origin: string, csrf: Csrf, conversationId: string,
   }
 }
 
-/** download fetches an attachment (GET /files/{id}). */
+/**
+ * download fetches an attachment: a short-lived link from the API (GET
+ * /files/{id}/link, with the session), then the bytes from the files
+ * origin, another host, where none of this app's cookies go (the link is
+ * the credential) and a file can never be a page of this origin.
+ */
 export async function download(origin: string, csrf: Csrf, id: string): Promise<Blob> {
-  const res = await request(csrf, `${origin}/files/${encodeURIComponent(id)}`, { method: "GET" });
+  const res = await request(csrf, `${origin}/files/${encodeURIComponent(id)}/link`, { method: "GET" });
+  let file: Response;
   try {
-    return await res.blob();
+    const link = (await res.json()) as { url?: unknown };
+    if (typeof link.url !== "string") throw appError("internal", "The server's answer to a download was not understood.");
+    file = await globalThis.fetch(link.url, { credentials: "omit", referrerPolicy: "no-referrer", signal: withTimeout(fileTimeoutMs) });
+  } catch (e) {
+    throw fromError(e);
+  }
+  if (!file.ok) throw httpError(file.status, await file.text().catch(() => ""), file.headers);
+  try {
+    return await file.blob();
   } catch (e) {
     throw fromError(e);
   }

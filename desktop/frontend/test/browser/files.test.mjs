@@ -1,12 +1,15 @@
 // A served file cannot script the app's origin (RELIABILITY.md FILE-02),
 // in Debian Chromium against a real `tandemd --demo`. Tandem serves
-// uploads from the API's own origin (GET /files/{id}), the origin of the
-// agent web app, its session cookie and CSRF token and the widget's
-// visitor token; what stands in for a separate origin is the credential
-// (a cookie alone is refused: the CSRF token must ride in a header, which
-// only the app's own fetch sends) and the headers every download carries:
+// uploads to browsers from a separate files origin (TANDEM_FILES_URL:
+// here localhost, another host than the app's 127.0.0.1, so that none of
+// the app's cookies goes there), by a short-lived signed link the API
+// gives to whoever may read the file (GET /files/{id}/link, with the
+// session's CSRF token); the files origin reads no cookie and no
+// Authorization header. The API's own origin serves no download to a
+// cookie session at all. Every file answer carries
 // `Content-Disposition: attachment`, `X-Content-Type-Options: nosniff`,
-// `Content-Security-Policy: sandbox` and the type sniffed at upload.
+// `Content-Security-Policy: sandbox`, CORP same-origin and the type
+// sniffed at upload.
 //
 // An agent and a widget visitor upload, through the real API, files a
 // browser would run if it rendered or sniffed them: text that is both
@@ -20,16 +23,20 @@
 // localStorage and beacon to a routed attacker host.
 //
 // The signed-in owner's browser then loads each file every way a link or
-// a hostile page could: first with the cookie alone (refused, nothing of
-// the file served), then with the CSRF token added to every request, so
-// that only the headers stand between the file and the origin: in frames,
-// objects, embeds, images and scripts of the app (under its CSP, which
-// blocks objects and embeds: recorded) and of a page at the same origin without any
-// CSP (what a page that forgot its CSP would be), and by following a link
-// in the app's tab and in a new tab. Nothing may run, no frame of the
-// origin may hold a document made from a file, a link must download under
-// the served name and leave the app in place, and every answer the
-// browser saw must carry the headers above.
+// a hostile page could: from the API's origin with the cookie alone and
+// with the CSRF token added to every request (refused, nothing of the file
+// served), then by its link on the files origin: in frames, objects,
+// embeds, images and scripts of the app (under its CSP, which lets none of
+// them load from the files origin: recorded) and of a page at the app's
+// origin without any CSP, and by following the link in the app's tab and
+// in a new tab. Nothing may run, no frame of the app's origin may hold a
+// document made from a file, a link must download under the served name
+// and leave the app in place, every answer the browser saw must carry the
+// headers above and come from the files origin, no request to it may
+// carry a cookie or a token, and a document of the files origin must find
+// none of the app's cookies or storage. The test fails when the API's
+// origin serves a cookie session's download again, when files come from
+// the app's origin, and when any of the headers is dropped.
 
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
@@ -150,7 +157,10 @@ function embed([kind, url, ms]) {
       document.removeEventListener("securitypolicyviolation", onCsp);
       resolve(how);
     };
-    const onCsp = (e) => e.blockedURI === url && done("csp");
+    // A report names another origin's URL by its origin alone, and an <embed> blocked fires no event of its
+    // own: a plugin load of the URL's origin refused (object-src) is this object's or embed's.
+    const plugin = (e) => (kind === "object" || kind === "embed") && e.effectiveDirective === "object-src" && e.blockedURI === new URL(url).origin;
+    const onCsp = (e) => (e.blockedURI === url || plugin(e)) && done("csp");
     const timer = setTimeout(() => done("timeout"), ms);
     document.addEventListener("securitypolicyviolation", onCsp);
     el.addEventListener("load", () => done("load"));
@@ -198,15 +208,23 @@ function leaks() {
  */
 async function armed() {
   const { context, page } = await newPage(browser);
-  const w = { context, page, hits: [], beacons: [], answers: [], blocked: [], outcomes: new Map() };
+  const w = { context, page, hits: [], beacons: [], answers: [], sent: [], blocked: [], outcomes: new Map() };
   await context.exposeFunction("__filexss", (d) => w.hits.push(d));
   await context.route((u) => u.hostname === ATTACKER, (route) => {
     w.beacons.push(route.request().url());
     return route.abort();
   });
   await context.route(`${server.url}${PROBE}`, (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>probe</title><p>a page of the app's origin without a CSP</p>" }));
+  // A page of the files origin (the route stands in for it: tandemd serves none), to read what a document there can reach.
+  await context.route(`${server.filesUrl}${PROBE}`, (route) => route.fulfill({ contentType: "text/html", body: "<!doctype html><title>files probe</title><p>a page of the files origin</p>" }));
+  // All the headers (cookies too), read as they come; guards waits for them. A tab that a download closed at once
+  // leaves only those Playwright kept (without cookies: that the browser holds none for the files origin is checked below).
+  const all = (r) => r.allHeaders().catch(() => r.headers());
   context.on("response", (r) => {
-    if (new URL(r.url()).pathname.startsWith("/files/")) w.answers.push({ url: r.url(), status: r.status(), headers: r.headers() });
+    if (new URL(r.url()).pathname.startsWith("/files/")) w.answers.push(all(r).then((headers) => ({ url: r.url(), status: r.status(), headers })));
+  });
+  context.on("request", (r) => {
+    if (new URL(r.url()).origin === new URL(server.filesUrl).origin) w.sent.push(all(r).then((headers) => ({ url: r.url(), headers })));
   });
   context.on("console", (m) => {
     if (/Content Security Policy/.test(m.text()) && m.text().includes("/files/")) w.blocked.push(m.text());
@@ -226,8 +244,31 @@ async function armed() {
   return w;
 }
 
-/** fileUrl is a file's download address, made unique per load by via. */
-const fileUrl = (f, via) => `${server.url}/files/${f.fileId}?via=${via}`;
+/** apiUrl is a file's download address on the API's origin, made unique per load by via. */
+const apiUrl = (f, via) => `${server.url}/files/${f.fileId}?via=${via}`;
+
+/** fileUrl is a file's link on the files origin (linked first), made unique per load by via. */
+const fileUrl = (f, via) => `${f.link}&via=${via}`;
+
+/**
+ * linked asks the API for f's link as the app does (its session cookie and
+ * CSRF token, from the app's page) and keeps it in f.link; it lists what is
+ * wrong with it.
+ */
+async function linked(w, f) {
+  const got = await w.page.evaluate(
+    async ([id, csrf]) => {
+      const res = await fetch(`/files/${id}/link`, { headers: { "Tandem-Csrf": csrf } });
+      return { status: res.status, body: await res.json() };
+    },
+    [f.fileId, w.csrf],
+  );
+  if (got.status !== 200) return [`the API refused the app a link: ${got.status} ${JSON.stringify(got.body)}`];
+  f.link = got.body.url;
+  const at = new URL(f.link);
+  if (at.origin !== new URL(server.filesUrl).origin || at.hostname === new URL(server.url).hostname) return [`the link ${f.link} is not on the files origin ${server.filesUrl}, another host than ${server.url}`];
+  return [];
+}
 
 /** reached lists every way a file reached the origin since it last looked: its script's reports and beacons, and what the pages hold. */
 async function reached(w, pages) {
@@ -252,9 +293,8 @@ async function loadIn(w, pages, f) {
         const key = `${where} ${kind}: ${how}`;
         w.outcomes.set(key, (w.outcomes.get(key) ?? 0) + 1);
         if (how === "timeout") problems.push(`the <${kind}> in the ${where} page neither loaded, failed, was refused nor downloaded`);
-        // A script the browser refuses fires "error"; one it ran fires "load". The app's CSP
-        // (script-src 'self') lets a <script> fetch /files/: nosniff alone keeps text/plain from running.
-        if (kind === "script" && how !== "error") problems.push(`a <script> in the ${where} page ran the file (${how})`);
+        // A script the browser refuses fires "error" (CORP, nosniff), or the page's CSP refuses it; one it ran fires "load".
+        if (kind === "script" && how === "load") problems.push(`a <script> in the ${where} page ran the file`);
       }),
     ),
   );
@@ -296,9 +336,12 @@ async function followLink(w, f, target) {
   return problems;
 }
 
-/** guards lists what is missing from each answer carrying f that the browser saw. */
-function guards(w, f) {
-  const got = w.answers.filter((a) => a.url.includes(f.fileId) && a.status === 200);
+/**
+ * guards lists what is missing from each answer carrying f that the browser
+ * saw, and anything of the app's session that went to the files origin.
+ */
+async function guards(w, f) {
+  const got = (await Promise.all(w.answers)).filter((a) => a.url.includes(f.fileId) && a.status === 200 && !new URL(a.url).pathname.endsWith("/link"));
   if (got.length === 0) return ["the browser never received the file"];
   const want = {
     "content-type": f.type,
@@ -306,9 +349,15 @@ function guards(w, f) {
     "x-content-type-options": "nosniff",
     "content-security-policy": "sandbox; default-src 'none'",
     "cross-origin-resource-policy": "same-origin",
+    "access-control-allow-origin": "*",
   };
   const problems = [];
+  for (const r of (await Promise.all(w.sent)).filter((r) => r.url.includes(f.fileId))) {
+    for (const h of ["cookie", "authorization", "tandem-csrf"]) if (r.headers[h] !== undefined) problems.push(`a request to the files origin carried ${h}: ${r.headers[h].slice(0, 40)}`);
+  }
   for (const a of got) {
+    if (new URL(a.url).origin !== new URL(server.filesUrl).origin) problems.push(`${a.url}: the file was served from ${new URL(a.url).origin}, not the files origin ${server.filesUrl}`);
+    if (a.headers["set-cookie"] !== undefined) problems.push(`${new URL(a.url).search}: the files origin set a cookie`);
     for (const [k, v] of Object.entries(want)) {
       if (a.headers[k] !== v) problems.push(`${new URL(a.url).search}: ${k} is ${JSON.stringify(a.headers[k])}, want ${JSON.stringify(v)}`);
     }
@@ -348,38 +397,57 @@ describe("a served file cannot script the app's origin", () => {
     const w = await armed();
     assert.ok(w.csrf, "the app's CSRF cookie is set");
 
-    // 1. The cookie alone: the browser's own loads of a file are refused, and none of the file is served.
+    // 1. The API's origin serves no download to a cookie session: with the cookie alone, and with the CSRF
+    // token added to every request as though that check were gone, the browser's own loads are refused and
+    // none of the file is served. Browsers get files from the files origin only.
     const first = served[0];
-    for (const kind of ["iframe", "img", "script"]) {
-      const url = fileUrl(first, `nocsrf-${kind}`);
-      await w.page.evaluate(embed, [kind, url, TIMEOUT]);
-      const a = await w.answered(url);
-      assert.equal(a.status(), 403, `<${kind}> in the app with the cookie alone is refused`);
-      // (A refused frame shows the server's JSON error, none of the file.)
-      await w.page.evaluate((u) => document.querySelector(`[data-file02="${u}"]`)?.remove(), url);
+    for (const csrf of [false, true]) {
+      if (csrf) await w.context.setExtraHTTPHeaders({ "Tandem-Csrf": w.csrf });
+      for (const kind of ["iframe", "img", "script"]) {
+        const url = apiUrl(first, `api-${csrf}-${kind}`);
+        await w.page.evaluate(embed, [kind, url, TIMEOUT]);
+        const a = await w.answered(url);
+        assert.equal(a.status(), 403, `<${kind}> in the app loading the API's /files/{id} with the cookie${csrf ? " and the CSRF token" : " alone"} is refused`);
+        // (A refused frame shows the server's JSON error, none of the file.)
+        await w.page.evaluate((u) => document.querySelector(`[data-file02="${u}"]`)?.remove(), url);
+      }
+      const tab = await w.context.newPage();
+      const res = await tab.goto(apiUrl(first, `api-${csrf}-tab`));
+      assert.equal(res.status(), 403, `following a link to the API's /files/{id} with the cookie${csrf ? " and the CSRF token" : " alone"} is refused`);
+      const refusal = await res.text();
+      assert.match(refusal, /files origin/, "the refusal says why: browsers download from the files origin");
+      assert.ok(!refusal.includes("meeting notes"), "none of the file is served");
+      await tab.close();
     }
-    const tab = await w.context.newPage();
-    const res = await tab.goto(fileUrl(first, "nocsrf-tab"));
-    assert.equal(res.status(), 403, "following a link with the cookie alone is refused");
-    const refusal = await res.text();
-    assert.match(refusal, /CSRF token/, "the refusal says why");
-    assert.ok(!refusal.includes("meeting notes"), "none of the file is served");
-    await tab.close();
-    assert.deepEqual(await reached(w, [["app", w.page]]), [], "with the cookie alone, nothing of the file reached the origin");
+    await w.context.setExtraHTTPHeaders({});
+    assert.deepEqual(await reached(w, [["app", w.page]]), [], "from the API's origin, nothing of the file reached the origin");
 
-    // 2. The CSRF token on every request, as though the check were gone: only the headers keep each file inert.
-    await w.context.setExtraHTTPHeaders({ "Tandem-Csrf": w.csrf });
+    // 2. Each file by its link on the files origin: only the origin and the headers keep each file inert.
     const probe = await w.context.newPage();
     await probe.goto(`${server.url}${PROBE}`);
     const pages = [["app", w.page], ["probe", probe]];
     for (const f of served) {
-      const problems = await loadIn(w, pages, f);
+      const problems = await linked(w, f);
+      assert.deepEqual(problems, [], `${f.id}: the app gets a link on the files origin`);
+      problems.push(...(await loadIn(w, pages, f)));
       problems.push(...(await reached(w, pages)));
       for (const [, p] of pages) await p.evaluate(() => document.querySelectorAll("[data-file02]").forEach((e) => e.remove()));
       for (const target of ["_self", "_blank"]) problems.push(...(await followLink(w, f, target)), ...(await reached(w, pages)));
-      problems.push(...guards(w, f));
+      problems.push(...(await guards(w, f)));
       assert.deepEqual(problems, [], `${f.id} (${f.name} from the ${f.who}, served as ${f.type}) reached the origin or came without its guards`);
     }
+
+    // 3. A document of the files origin holds none of the app's session: no cookie (the browser keeps none for
+    // that host), no storage of the app's, and no way into the app's page.
+    const filesPage = await w.context.newPage();
+    await filesPage.goto(`${server.filesUrl}${PROBE}`);
+    const there = await filesPage.evaluate((canary) => ({ cookie: document.cookie, canary: localStorage.getItem("file02-canary"), keys: Object.keys(localStorage), origin: location.origin, sawCanary: JSON.stringify(localStorage).includes(canary) }), CANARY);
+    assert.equal(there.origin, new URL(server.filesUrl).origin, "the probe is a document of the files origin");
+    assert.notEqual(there.origin, new URL(server.url).origin, "the files origin is not the app's");
+    assert.deepEqual([there.cookie, there.canary, there.sawCanary, there.keys], ["", null, false, []], "a document of the files origin reads none of the app's cookies or storage");
+    assert.deepEqual(await w.context.cookies(server.filesUrl), [], "the browser holds no cookie for the files origin");
+    assert.ok((await w.context.cookies(server.url)).some((c) => c.name === "tandem_session"), "while it holds the app's session cookie");
+    await filesPage.close();
     assert.equal(await w.page.evaluate(() => localStorage.getItem("file02-canary")), CANARY, "the canary stayed in the origin's storage, where a file's script would have read it");
     t.diagnostic(`what the browser did, times: ${[...w.outcomes].sort().map(([k, n]) => `${k} ×${n}`).join("; ")}`);
     t.diagnostic(`the pages' CSP blocked ${w.blocked.length} loads of files (the app allows no object or embed): ${w.blocked[0] ?? ""}`);

@@ -1,7 +1,9 @@
 // The web app's saved files cannot script the app's origin (RELIABILITY.md
 // FILE-02), in Debian Chromium against a real `tandemd --demo`. An
-// attachment's "Save…" button downloads the file with the session's CSRF
-// token and hands it to the browser as a blob: URL with `download`; its
+// attachment's "Save…" button asks the API for the file's link with the
+// session's CSRF token, fetches the file by it from the files origin
+// (another host, with no credentials: none of the app's cookies goes
+// there), and hands it to the browser as a blob: URL with `download`; its
 // "Open" button then opens that blob in a new tab (src/web/files.ts
 // `view`). A blob: URL has the app's origin and carries none of the
 // server's guards (`attachment`, `nosniff`, `CSP: sandbox`): the type the
@@ -33,8 +35,10 @@
 // may run. The app's CSP, which Chromium hands on to the blob: documents
 // the app makes, is bypassed, so that the type alone is what is proven.
 // The test fails when text/html or image/svg+xml joins the allowlist (the
-// tab's script reads and writes the origin's storage and beacons it out)
-// and when `noopener` is dropped (the tab reaches the app).
+// tab's script reads and writes the origin's storage and beacons it out),
+// when `noopener` is dropped (the tab reaches the app), and when the app
+// fetches a file's bytes from anywhere but the files origin or sends that
+// origin a cookie or a token.
 
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
@@ -150,18 +154,28 @@ async function armed(files) {
   // type the app opens a file as is all that keeps the file inert, as in a
   // host without that inheritance (the Wails webview, an older browser).
   const { context, page } = await newPage(browser, undefined, { bypassCSP: true });
-  const w = { context, page, hits: [], beacons: [], errors: [], tabs: [] };
+  const w = { context, page, hits: [], beacons: [], errors: [], tabs: [], fetched: [] };
   await context.exposeFunction("__filexss", (d) => w.hits.push(d));
   await context.route((u) => u.hostname === ATTACKER, (route) => {
     w.beacons.push(route.request().url());
     return route.abort();
   });
+  // Every request for a file's bytes, wherever it went and with what headers.
+  context.on("request", (r) => {
+    if (/^\/files\/[^/]+$/.test(new URL(r.url()).pathname)) w.fetched.push(r.allHeaders().then((headers) => ({ url: r.url(), headers }), () => ({ url: r.url(), headers: {} })));
+  });
+  // The routed answers stand in for the files origin's only: a fetch anywhere else gets tandemd's own.
   const routed = new Map(files.filter((f) => f.routed && f.fileId).map((f) => [`/files/${f.fileId}`, f]));
   await context.route(
-    (u) => routed.has(u.pathname),
+    (u) => u.origin === new URL(server.filesUrl).origin && routed.has(u.pathname),
     (route) => {
       const f = routed.get(new URL(route.request().url()).pathname);
-      const headers = { "Content-Disposition": `attachment; filename=${f.served}`, "X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'" };
+      const headers = {
+        "Content-Disposition": `attachment; filename=${f.served}`,
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox; default-src 'none'",
+        "Access-Control-Allow-Origin": "*",
+      };
       if (f.routed.type) headers["Content-Type"] = f.routed.type;
       return route.fulfill({ status: 200, headers, body: f.routed.body });
     },
@@ -330,6 +344,13 @@ describe("a saved file cannot script the app's origin", () => {
       outcomes.push(`${f.id}: ${f.shows || "not opened"}`);
     }
     assert.equal(await w.page.evaluate(() => localStorage.getItem("file02-canary")), CANARY, "the canary stayed in the origin's storage, where a file's script would have read it");
+    // The bytes came from the files origin, another host than the app's, with none of the app's credentials.
+    const filesOrigin = new URL(server.filesUrl).origin;
+    assert.notEqual(new URL(server.filesUrl).hostname, new URL(server.url).hostname, "the files origin is another host than the app's");
+    const fetched = await Promise.all(w.fetched);
+    for (const f of kept) assert.ok(fetched.some((r) => r.url.includes(f.fileId)), `${f.id}: the app fetched the file's bytes`);
+    const astray = fetched.filter((r) => new URL(r.url).origin !== filesOrigin || ["cookie", "authorization", "tandem-csrf"].some((h) => r.headers[h] !== undefined));
+    assert.deepEqual(astray.map((r) => `${r.url} ${JSON.stringify(r.headers)}`), [], "every file was fetched from the files origin, with no cookie or token");
     t.diagnostic(`saved and opened: ${outcomes.join("; ")}`);
     await w.context.close();
   });
