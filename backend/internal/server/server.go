@@ -345,7 +345,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	for _, svc := range Services() {
 		s.health.SetStatus(svc, grpchealth.StatusNotServing)
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	return errors.Join(shutdown(ctx, srv, s.cfg.ShutdownTimeout, errc), <-filesDone)
+}
+
+// shutdown stops srv, whose Serve's result errc carries: gracefully within
+// timeout, then by closing what is left; it returns what went wrong.
+func shutdown(ctx context.Context, srv *http.Server, timeout time.Duration, errc <-chan error) error {
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
 	if errors.Is(err, context.DeadlineExceeded) {
@@ -354,7 +360,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
 		err = errors.Join(err, e)
 	}
-	return errors.Join(err, <-filesDone)
+	return err
 }
 
 // Run is tandemd: it builds the server, creates the bootstrap owner and the
