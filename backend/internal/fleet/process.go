@@ -139,13 +139,27 @@ func (p *Process) waitUntil(ctx context.Context, timeout time.Duration, ready fu
 
 // FreeAddr returns a loopback address whose port is free at the moment.
 func FreeAddr(ctx context.Context) (string, error) {
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	addrs, err := FreeAddrs(ctx, 1)
 	if err != nil {
 		return "", err
 	}
-	defer func() { _ = ln.Close() }()
-	return ln.Addr().String(), nil
+	return addrs[0], nil
+}
+
+// FreeAddrs finds n distinct free loopback addresses: each listener is held
+// open until all are found, so that none is handed out twice.
+func FreeAddrs(ctx context.Context, n int) ([]string, error) {
+	var lc net.ListenConfig
+	out := make([]string, 0, n)
+	for range n {
+		ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		defer func() { _ = ln.Close() }()
+		out = append(out, ln.Addr().String())
+	}
+	return out, nil
 }
 
 // ErrMissing says a binary a test needs is not installed.

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -82,13 +83,16 @@ func StartTandemd(ctx context.Context, bin, addr string, env map[string]string, 
 	if t.env == nil {
 		t.env = map[string]string{}
 	}
+	// Replicas side by side each need their own listeners: two, and a
+	// spare for when one is addr, which its caller found free and let go.
+	free, err := FreeAddrs(ctx, 3)
+	if err != nil {
+		return nil, err
+	}
+	free = slices.DeleteFunc(free, func(a string) bool { return a == addr })
 	for _, name := range []string{"TANDEM_METRICS_ADDR", "TANDEM_FILES_ADDR"} {
-		if _, ok := t.env[name]; !ok { // replicas side by side each need their own
-			m, err := FreeAddr(ctx)
-			if err != nil {
-				return nil, err
-			}
-			t.env[name] = m
+		if _, ok := t.env[name]; !ok {
+			t.env[name], free = free[0], free[1:]
 		}
 	}
 	t.MetricsURL = "http://" + t.env["TANDEM_METRICS_ADDR"]

@@ -34,7 +34,8 @@ type Mail struct {
 func StartMailpit(t testing.TB) *Mailpit {
 	t.Helper()
 	bin := tool(t, "mailpit", ".bin/mailpit")
-	mp := &Mailpit{SMTP: freeAddr(t), API: freeAddr(t)}
+	addrs := freeAddrs(t, 2)
+	mp := &Mailpit{SMTP: addrs[0], API: addrs[1]}
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, "--smtp", mp.SMTP, "--listen", mp.API, "--database", filepath.Join(t.TempDir(), "mailpit.db"), //nolint:gosec // the pinned mailpit, on the test's ports
 		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--disable-version-check", "--quiet")
@@ -109,7 +110,7 @@ func Swaks(t testing.TB, addr, from, to, subject, body string, headers ...string
 }
 
 // FreeAddr is a free loopback address.
-func FreeAddr(t testing.TB) string { return freeAddr(t) }
+func FreeAddr(t testing.TB) string { return freeAddrs(t, 1)[0] }
 
 // tool finds a program on PATH or, with inRepo, in the repository above the
 // test; missing, it skips the test, or fails it under CI (whose setup

@@ -85,7 +85,8 @@ type Server struct {
 // Env adds or overrides TANDEM_* variables.
 func Start(t testing.TB, env map[string]string) *Server {
 	t.Helper()
-	s := &Server{Addr: freeAddr(t), filesAddr: freeAddr(t), DataDir: t.TempDir(), env: env}
+	addrs := freeAddrs(t, 2)
+	s := &Server{Addr: addrs[0], filesAddr: addrs[1], DataDir: t.TempDir(), env: env}
 	s.URL = "http://" + s.Addr
 	s.start(t)
 	t.Cleanup(func() {
@@ -180,14 +181,26 @@ func (s *Server) kill() {
 // Output is what the process printed so far.
 func (s *Server) Output() string { return s.out.String() }
 
-func freeAddr(t testing.TB) string {
+// freeAddrs finds n distinct free loopback addresses: each listener is
+// held open until all are found, so that none is handed out twice.
+func freeAddrs(t testing.TB, n int) []string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	out := make([]string, n)
+	held := make([]net.Listener, 0, n)
+	defer func() {
+		for _, ln := range held {
+			_ = ln.Close()
+		}
+	}()
+	for i := range out {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, ln)
+		out[i] = ln.Addr().String()
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return out
 }
 
 type syncBuffer struct {

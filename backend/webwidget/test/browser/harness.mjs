@@ -15,15 +15,27 @@ export const widgetDir = resolve(here, "../..");
 export const backendDir = resolve(widgetDir, "..");
 export const artifactsDir = join(widgetDir, "artifacts");
 
-export function freePort() {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => res(port));
-    });
-  });
+export async function freePort() {
+  return (await freePorts(1))[0];
+}
+
+/** freePorts finds n distinct free ports: all held open until every one is found. */
+export async function freePorts(n) {
+  const held = [];
+  try {
+    for (let i = 0; i < n; i++) {
+      held.push(
+        await new Promise((res, rej) => {
+          const srv = createServer();
+          srv.on("error", rej);
+          srv.listen(0, "127.0.0.1", () => res(srv));
+        }),
+      );
+    }
+    return held.map((srv) => srv.address().port);
+  } finally {
+    await Promise.all(held.map((srv) => new Promise((res) => srv.close(res))));
+  }
 }
 
 /** buildTandemd compiles tandemd once (TANDEMD_BIN skips it). */
@@ -41,8 +53,7 @@ export function buildTandemd() {
  * the API's 127.0.0.1, as tandemd's default has it, so no cookie of the app goes there.
  */
 export async function startTandemd(bin, env = {}) {
-  const port = await freePort();
-  const filesPort = await freePort();
+  const [port, filesPort] = await freePorts(2);
   const dataDir = mkdtempSync(join(tmpdir(), "tandem-widget-test-"));
   const url = `http://127.0.0.1:${port}`;
   const filesUrl = `http://localhost:${filesPort}`;
