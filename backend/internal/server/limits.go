@@ -217,7 +217,6 @@ type quarantine struct {
 	// signed.
 	website func(ctx context.Context, workspaceID string) (string, error)
 	visitor func(ctx context.Context, workspaceID, contactID string) (firstSeen int64, signed bool, err error)
-	now     func() time.Time
 }
 
 func (q quarantine) reason(ctx context.Context, p *access.Principal, newChat bool) (string, error) {
@@ -242,7 +241,7 @@ func (q quarantine) reason(ctx context.Context, p *access.Principal, newChat boo
 		return "", err
 	}
 	firstSeen, signed, err := q.visitor(ctx, p.WorkspaceID, p.VisitorID)
-	if err != nil || signed || firstSeen < q.now().Add(-l.spamWindow).UnixMilli() {
+	if err != nil || signed || firstSeen < time.Now().Add(-l.spamWindow).UnixMilli() {
 		return "", err
 	}
 	return conversation.SpamFloodWebsite, nil
@@ -251,7 +250,7 @@ func (q quarantine) reason(ctx context.Context, p *access.Principal, newChat boo
 // quarantine is the widget's spam check over the server's workspaces and
 // contacts.
 func (s *Server) quarantine(l *publicLimiter) quarantine {
-	return quarantine{limiter: l, now: time.Now,
+	return quarantine{limiter: l,
 		website: func(ctx context.Context, workspaceID string) (string, error) {
 			w, err := s.domain.Workspaces.Get(ctx, workspaceID)
 			return w.PublicKey, err
